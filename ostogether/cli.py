@@ -1,0 +1,408 @@
+"""The `ostogether` command. Each command is thin: it parses, calls a service, prints.
+
+Errors from the service layer (``OstogetherError``) are printed as one sentence on
+stderr with exit status 1 (2 for configuration errors); a traceback is only shown
+with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import sys
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from ostogether.errors import ConfigError, ContentError, OstogetherError
+from ostogether.settings import Settings, effective, load_settings
+
+log = logging.getLogger(__name__)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+FORMATS = click.Choice(["table", "json"])
+
+
+class State:
+    """Lazily built settings and runtime, shared by the commands of one invocation."""
+
+    def __init__(self, config: str | None) -> None:
+        self.config = config
+        self._settings: Settings | None = None
+        self._runtime: Any = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config)
+        return self._settings
+
+    @property
+    def rt(self) -> Any:
+        if self._runtime is None:
+            from ostogether.runtime import Runtime, configure_logging
+
+            configure_logging(self.settings)
+            self._runtime = Runtime(self.settings)
+        return self._runtime
+
+
+pass_state = click.make_pass_decorator(State)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", type=click.Path(dir_okay=False), envvar="OSTOGETHER_CONFIG",
+              help="TOML file of settings (also OSTOGETHER_CONFIG).")
+@click.option("--debug", is_flag=True, help="Show tracebacks of unexpected errors.")
+@click.version_option(package_name="ostogether")
+@click.pass_context
+def cli(ctx: click.Context, config: str | None, debug: bool) -> None:
+    """Newsletter, social publishing and project registry of a community of projects."""
+    ctx.obj = State(config)
+    ctx.meta["debug"] = debug
+
+
+def main() -> None:
+    """Console entry point: turns every error into one readable line."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        err.print("Aborted.")
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except ConfigError as exc:
+        _fail(str(exc), 2)
+    except OstogetherError as exc:
+        _fail(str(exc), 1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:
+        if "--debug" in sys.argv:
+            raise
+        log.exception("unexpected error")
+        _fail(f"Unexpected error ({type(exc).__name__}: {exc}). Run again with --debug "
+              f"for details, and report it.", 70)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    err.print(f"[bold red]Error:[/] {message}", markup=True)
+    sys.exit(code)
+
+
+def _print_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+# ----------------------------------------------------------------------- settings
+
+@cli.command("config")
+@click.option("--format", "fmt", type=FORMATS, default="table")
+@pass_state
+def config_cmd(state: State, fmt: str) -> None:
+    """Print the effective settings, secrets masked."""
+    rows = effective(state.settings)
+    if fmt == "json":
+        _print_json({info.name: shown for info, shown in rows})
+        return
+    table = Table("setting", "environment", "value", box=None)
+    for info, shown in rows:
+        table.add_row(info.name, info.env_name, shown)
+    out.print(table)
+
+
+# ----------------------------------------------------------------------- database
+
+@cli.command()
+@pass_state
+def init(state: State) -> None:
+    """Create or migrate the database and import content/. Safe to run again."""
+    from ostogether import db, projects
+    from ostogether.runtime import ensure_var, secret_key
+    from ostogether.users import count_editors
+
+    rt = state.rt
+    ensure_var(rt.settings)
+    secret_key(rt.settings)
+    for check in (rt.community.site, rt.community.criteria, rt.community.code_of_conduct,
+                  rt.community.schedule):
+        check()
+    before = db.current_revision(rt.db)
+    db.upgrade(rt.db)
+    after = db.current_revision(rt.db)
+    if before != after:
+        out.print(f"Database {db.describe(rt.db.engine)}: migrated {before or 'empty'} → {after}.")
+    else:
+        out.print(f"Database {db.describe(rt.db.engine)}: up to date ({after}).")
+    report = projects.import_content(rt)
+    changed = projects.refresh_statuses(rt)
+    out.print(f"Projects: {len(report.created)} created, {len(report.updated)} updated, "
+              f"{len(report.unchanged)} unchanged"
+              + (f", {len(changed)} became alumni" if changed else "") + ".")
+    for slug, fields in report.updated.items():
+        out.print(f"  updated {slug}: {', '.join(fields)}")
+    if report.not_in_content:
+        out.print(f"  in the database but no longer in content/: "
+                  f"{', '.join(report.not_in_content)}")
+    with rt.db.session() as s:
+        if count_editors(s) == 0:
+            out.print("\nNo editor account yet. Create the first one with:\n"
+                      "  .venv/bin/ostogether users add --email you@example.org --role admin")
+
+
+@cli.group("db")
+def db_group() -> None:
+    """Database migrations."""
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+@pass_state
+def db_upgrade(state: State, revision: str) -> None:
+    """Migrate the database up to REVISION (default: the newest)."""
+    from ostogether import db
+
+    db.upgrade(state.rt.db, revision)
+    out.print(f"Database at revision {db.current_revision(state.rt.db)}.")
+
+
+@db_group.command("downgrade")
+@click.argument("revision", default="-1")
+@click.confirmation_option(prompt="Downgrading drops tables and their data. Continue?")
+@pass_state
+def db_downgrade(state: State, revision: str) -> None:
+    """Migrate the database down to REVISION (default: one step; 'base' empties it)."""
+    from ostogether import db
+
+    db.downgrade(state.rt.db, revision)
+    out.print(f"Database at revision {db.current_revision(state.rt.db) or 'base (empty)'}.")
+
+
+@db_group.command("current")
+@pass_state
+def db_current(state: State) -> None:
+    """Print the database's revision and the newest one."""
+    from ostogether import db
+
+    out.print(f"current: {db.current_revision(state.rt.db) or 'base (empty)'}; "
+              f"newest: {db.head_revision()}")
+
+
+# ----------------------------------------------------------------------- registry
+
+@cli.group()
+def registry() -> None:
+    """The project registry and its eligibility checks."""
+
+
+@registry.command("check")
+@click.option("--format", "fmt", type=FORMATS, default="table")
+@pass_state
+def registry_check(state: State, fmt: str) -> None:
+    """Check every project file in content/projects/. Exits 1 if any project fails."""
+    from ostogether import projects
+    from ostogether.registry import worst
+
+    try:
+        checked = projects.check_content(state.rt)
+    except ContentError as exc:
+        if fmt == "json":
+            _print_json({"ok": False, "problems": exc.problems or [str(exc)]})
+            sys.exit(1)
+        raise
+    failed = [f for f, results in checked if worst(results) == "fail"]
+    if fmt == "json":
+        _print_json({"ok": not failed, "projects": [
+            {"slug": f.record.slug, "file": str(f.path), "outcome": worst(results),
+             "checks": [{"rule": r.rule, "outcome": r.outcome, "message": r.message}
+                        for r in results]} for f, results in checked]})
+    else:
+        marks = {"pass": "[green]pass[/]", "warn": "[yellow]warn[/]", "fail": "[red]FAIL[/]"}
+        for f, results in checked:
+            out.print(f"[bold]{f.record.acronym}[/] ({f.path.name}): "
+                      f"{marks[worst(results)]}", markup=True)
+            for r in results:
+                out.print(f"  {marks[r.outcome]} {r.rule}: {r.message}", markup=True)
+        counts = {o: sum(worst(r) == o for _, r in checked) for o in ("pass", "warn", "fail")}
+        out.print(f"\n{len(checked)} projects: {counts['pass']} pass, {counts['warn']} "
+                  f"with warnings, {counts['fail']} failing.")
+    if failed:
+        sys.exit(1)
+
+
+@registry.command("list")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
+@click.option("--status", type=click.Choice(["member", "alumni", "applicant", "rejected"]))
+@pass_state
+def registry_list(state: State, fmt: str, status: str | None) -> None:
+    """List the projects in the database."""
+    from ostogether import projects
+
+    with state.rt.db.session() as s:
+        rows = [projects.public_dict(p) for p in projects.list_all(s, status or "")]
+    if fmt == "json":
+        _print_json(rows)
+    elif fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=list(projects.PUBLIC_FIELDS))
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: ";".join(map(str, v)) if isinstance(v, list) else
+                             ("" if v is None else v) for k, v in row.items()})
+        click.echo(buf.getvalue(), nl=False)
+    else:
+        table = Table("slug", "acronym", "status", "programme", "grant", "ends", box=None)
+        for r in rows:
+            table.add_row(r["slug"], r["acronym"], r["status"], r["programme"],
+                          r["grant_number"], r["end_date"] or "")
+        out.print(table)
+        out.print(f"{len(rows)} project(s).")
+
+
+# ------------------------------------------------------------------- applications
+
+@cli.group()
+def applications() -> None:
+    """Applications to join: list, accept, reject."""
+
+
+@applications.command("list")
+@click.option("--format", "fmt", type=FORMATS, default="table")
+@pass_state
+def applications_list(state: State, fmt: str) -> None:
+    """List the applications waiting for a decision."""
+    from ostogether import projects
+
+    with state.rt.db.session() as s:
+        rows = [{"id": p.id, **projects.public_dict(p), "contact_email": p.contact_email,
+                 "applied": p.created_at.isoformat()}
+                for p in projects.list_all(s, "applicant")]
+    if fmt == "json":
+        _print_json(rows)
+        return
+    table = Table("id", "acronym", "contact", "applied", box=None)
+    for r in rows:
+        table.add_row(str(r["id"]), r["acronym"], r["contact_email"], r["applied"][:10])
+    out.print(table)
+    out.print(f"{len(rows)} application(s) waiting.")
+
+
+def _decide(state: State, project_id: int, accept: bool, reason: str) -> None:
+    from ostogether import projects
+    from ostogether.audit import Actor
+
+    p = projects.decide(state.rt, project_id, Actor("cli"), accept=accept, reason=reason)
+    out.print(f"{p.acronym} is now {p.status}.")
+
+
+@applications.command("accept")
+@click.argument("project_id", type=int)
+@click.option("--note", default="", help="A note for the applicant.")
+@pass_state
+def applications_accept(state: State, project_id: int, note: str) -> None:
+    """Accept application PROJECT_ID: the project becomes a member."""
+    _decide(state, project_id, True, note)
+
+
+@applications.command("reject")
+@click.argument("project_id", type=int)
+@click.option("--reason", required=True, help="Why; sent to the applicant.")
+@pass_state
+def applications_reject(state: State, project_id: int, reason: str) -> None:
+    """Reject application PROJECT_ID with a reason."""
+    _decide(state, project_id, False, reason)
+
+
+# -------------------------------------------------------------------------- users
+
+@cli.group()
+def users() -> None:
+    """Editor, admin and member accounts."""
+
+
+@users.command("add")
+@click.option("--email", required=True)
+@click.option("--role", type=click.Choice(["editor", "admin", "member"]), required=True)
+@click.option("--name", default="")
+@click.option("--project", "project_slug", default="", help="Project slug, for members.")
+@click.option("--generate", is_flag=True, help="Generate a password and print it once.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
+@pass_state
+def users_add(state: State, email: str, role: str, name: str, project_slug: str,
+              generate: bool, password_stdin: bool) -> None:
+    """Create an account. Prompts for a password unless told otherwise."""
+    from ostogether.audit import Actor
+    from ostogether.users import MIN_PASSWORD, create_user, generate_password
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    elif generate or not sys.stdin.isatty():
+        password, generate = generate_password(), True
+    else:
+        password = click.prompt(f"Password (at least {MIN_PASSWORD} characters; "
+                                f"empty to generate one)", hide_input=True,
+                                confirmation_prompt=True, default="", show_default=False)
+        if not password:
+            password, generate = generate_password(), True
+    with state.rt.db.session() as s:
+        user = create_user(s, Actor("cli"), email=email, role=role, password=password,
+                           name=name, project_slug=project_slug)
+    out.print(f"Created {user.role} account {user.email}.")
+    if generate:
+        out.print(f"Password (shown once): {password}")
+
+
+@users.command("list")
+@pass_state
+def users_list(state: State) -> None:
+    """List the accounts."""
+    from sqlalchemy import select
+
+    from ostogether.models import User
+
+    with state.rt.db.session() as s:
+        table = Table("email", "role", "project", "active", "last login", box=None)
+        for u in s.scalars(select(User).order_by(User.email)):
+            table.add_row(u.email, u.role, u.project.slug if u.project else "",
+                          "yes" if u.active else "no",
+                          u.last_login_at.isoformat()[:16] if u.last_login_at else "never")
+    out.print(table)
+
+
+# -------------------------------------------------------------------------- serve
+
+@cli.command()
+@click.option("--host", default=None, help="Listen address (default: the host setting).")
+@click.option("--port", type=click.IntRange(1, 65535), default=None,
+              help="Port (default: the port setting).")
+@click.option("--threads", type=click.IntRange(1, 64), default=8)
+@pass_state
+def serve(state: State, host: str | None, port: int | None, threads: int) -> None:
+    """Serve the web application with waitress."""
+    import dataclasses
+
+    import waitress
+
+    from ostogether.web import create_app
+
+    settings = state.settings
+    if host or port:
+        settings = dataclasses.replace(settings, host=host or settings.host,
+                                       port=port or settings.port)
+    from ostogether.runtime import configure_logging
+
+    configure_logging(settings)
+    app = create_app(settings)
+    out.print(f"Serving {settings.public_url} (listening on {settings.host}:{settings.port}); "
+              f"press Ctrl+C to stop.")
+    serve_fn: Callable[..., None] = waitress.serve
+    serve_fn(app, host=settings.host, port=settings.port, threads=threads,
+             ident="ostogether")

@@ -1,0 +1,136 @@
+"""Engine and session factory.
+
+SQLite is the embedded default and gets the pragmas that make it safe for a web app
+and a worker side by side: WAL (readers do not block the writer), foreign keys on, and
+a busy timeout instead of an immediate "database is locked".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from ostogether.errors import ConfigError
+from ostogether.settings import Settings
+
+
+def make_engine(settings: Settings) -> Engine:
+    url = make_url(settings.sqlalchemy_url)
+    kwargs: dict[str, Any] = {"future": True}
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            folder = Path(url.database).parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ConfigError(f"OSTOGETHER_DATABASE_URL: cannot create {folder}: "
+                                  f"{exc.strerror}.") from None
+        kwargs["connect_args"] = {"timeout": settings.database_timeout,
+                                  "check_same_thread": False}
+    else:
+        kwargs["connect_args"] = {"connect_timeout": max(1, int(settings.database_timeout))}
+        kwargs["pool_pre_ping"] = True
+    engine = create_engine(url, **kwargs)
+    if url.get_backend_name() == "sqlite":
+        busy_ms = int(settings.database_timeout * 1000)
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute(f"PRAGMA busy_timeout={busy_ms}")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+    return engine
+
+
+def describe(engine: Engine) -> str:
+    """The URL with its password hidden, for messages."""
+    return engine.url.render_as_string(hide_password=True)
+
+
+def check_connection(engine: Engine) -> None:
+    try:
+        with engine.connect():
+            pass
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise ConfigError(f"Cannot connect to the database {describe(engine)}: {reason}. "
+                          f"Check OSTOGETHER_DATABASE_URL.") from None
+
+
+class Database:
+    """The engine and a session factory, created once per process by each face."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.engine = make_engine(settings)
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A unit of work: committed if the block ends normally, rolled back otherwise."""
+        session = self.sessionmaker()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+# ------------------------------------------------------------------ migrations
+
+def _alembic_config(connection: Any) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", "ostogether:migrations")
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def upgrade(db: Database, revision: str = "head") -> None:
+    from alembic import command
+
+    check_connection(db.engine)
+    with db.engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), revision)
+
+
+def downgrade(db: Database, revision: str = "-1") -> None:
+    from alembic import command
+    from alembic.util import CommandError
+
+    with db.engine.begin() as conn:
+        try:
+            command.downgrade(_alembic_config(conn), revision)
+        except CommandError as exc:
+            raise ConfigError(f"Cannot downgrade to '{revision}': {exc}.") from None
+
+
+def current_revision(db: Database) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with db.engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_alembic_config(None)).get_current_head()

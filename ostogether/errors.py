@@ -1,0 +1,76 @@
+"""The one error tree of the service.
+
+Every failure a user can cause or meet is an ``OstogetherError`` whose message is a
+sentence saying what was wrong and what to do. The faces (CLI, web, scheduler) catch
+this one base class and show the message; anything else is a bug and is logged.
+
+    OstogetherError
+    ├── ConfigError          a setting or config file is invalid
+    ├── ContentError         a file under content/, templates/ or schedules/ is invalid
+    ├── ValidationError      user input is invalid; carries per-field messages
+    ├── NotFound             the object asked for does not exist
+    ├── PermissionDenied     the actor may not do this
+    ├── Conflict             a duplicate, or a state change that is not allowed now
+    ├── RateLimited          too many attempts; carries the seconds to wait
+    └── MailError            the mail transport could not send
+"""
+
+from __future__ import annotations
+
+
+class OstogetherError(Exception):
+    """Base of every error a user may see. ``str(error)`` is the sentence to show."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(OstogetherError):
+    """A setting has a bad value, or the config file cannot be read."""
+
+
+class ContentError(OstogetherError):
+    """One or more community files are invalid. ``problems`` lists each with file and line."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        self.problems = problems or []
+        full = message if not self.problems else message + "\n" + "\n".join(
+            f"  - {p}" for p in self.problems
+        )
+        super().__init__(full)
+
+
+class ValidationError(OstogetherError):
+    """Input was rejected. ``fields`` maps a field name to the reason."""
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.fields = fields or {}
+
+
+class NotFound(OstogetherError):
+    """The object that was asked for does not exist."""
+
+
+class PermissionDenied(OstogetherError):
+    """The actor is not allowed to do this."""
+
+
+class Conflict(OstogetherError):
+    """The action clashes with existing data or the object's current state."""
+
+
+class RateLimited(OstogetherError):
+    """Too many attempts in the window; ``retry_after`` is in seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class MailError(OstogetherError):
+    """A message could not be handed to the mail transport."""

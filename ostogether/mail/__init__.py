@@ -1,0 +1,1 @@
+"""Mail: building messages, and handing them to a transport (outbox or SMTP)."""

@@ -1,0 +1,22 @@
+"""Transactional mail: one message to one person, from a template in templates/mail/."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ostogether.mail.message import address, build
+from ostogether.mail.transports import make_transport
+from ostogether.render import render_mail
+from ostogether.runtime import Runtime
+
+
+def send(rt: Runtime, template: str, to: str, **context: Any) -> None:
+    """Render ``templates/mail/<template>.txt.j2`` and hand it to the configured transport."""
+    site = rt.community.site()
+    subject, body = render_mail(rt.community, f"mail/{template}.txt.j2", site=site,
+                                base_url=rt.settings.public_url, **context)
+    sender = rt.settings.mail_from or address(site.sender_name, site.sender_email)
+    reply_to = rt.settings.mail_reply_to or site.contact_email
+    message = build(sender=sender, to=to, subject=subject, text=body, reply_to=reply_to)
+    with make_transport(rt.settings) as transport:
+        transport.send(message)

@@ -1,0 +1,1 @@
+"""Alembic migrations. Run them with `ostogether db upgrade` or `ostogether init`."""

@@ -1,0 +1,278 @@
+"""The registry in the database: import from content/, listing, applications and decisions.
+
+These are the service functions the CLI and the web call. The rules themselves are the
+pure functions of ``ostogether.registry``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ostogether import ratelimit, registry
+from ostogether.audit import Actor, record, transition
+from ostogether.errors import ContentError, MailError, NotFound, ValidationError
+from ostogether.models import Project, User, utcnow
+from ostogether.registry import CheckContext, CheckResult, ProjectRecord
+from ostogether.runtime import Runtime
+
+log = logging.getLogger(__name__)
+PUBLIC_STATUSES = ("member", "alumni")
+CONTENT_IMPORT = Actor("content-import")
+
+
+# ------------------------------------------------------------------- import and check
+
+@dataclass
+class ImportReport:
+    created: list[str] = field(default_factory=list)
+    updated: dict[str, list[str]] = field(default_factory=dict)
+    unchanged: list[str] = field(default_factory=list)
+    not_in_content: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated)
+
+
+def _comparable(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def import_content(rt: Runtime, actor: Actor = CONTENT_IMPORT) -> ImportReport:
+    """Create or update projects from content/projects/. All files or none.
+
+    Idempotent: a second run with the same files changes nothing and writes no audit rows.
+    """
+    files, problems = registry.load_project_files(rt.community.projects_dir)
+    if problems:
+        raise ContentError(f"Nothing was imported: {len(problems)} problem(s) in "
+                           f"{rt.community.projects_dir}.", problems)
+    today = rt.today()
+    report = ImportReport()
+    with rt.db.session() as s:
+        existing = {p.slug: p for p in s.scalars(select(Project))}
+        for f in files:
+            rec = registry.with_status(f.record, today)
+            values = registry.record_values(rec)
+            values["source"] = "content"
+            project = existing.get(rec.slug)
+            if project is None:
+                project = Project(**values)
+                s.add(project)
+                s.flush()
+                record(s, actor, "project.imported", project, file=str(f.path.name),
+                       status=project.status)
+                report.created.append(rec.slug)
+                continue
+            changed = [k for k, v in values.items()
+                       if _comparable(getattr(project, k)) != _comparable(v)]
+            if not changed:
+                report.unchanged.append(rec.slug)
+                continue
+            before = {k: _json(getattr(project, k)) for k in changed}
+            for k in changed:
+                setattr(project, k, values[k])
+            s.flush()
+            record(s, actor, "project.updated", project, file=str(f.path.name),
+                   changed=changed, before=before)
+            report.updated[rec.slug] = changed
+        slugs = {f.record.slug for f in files}
+        report.not_in_content = sorted(p.slug for p in existing.values()
+                                       if p.source == "content" and p.slug not in slugs)
+    return report
+
+
+def _json(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def check_content(rt: Runtime) -> list[tuple[registry.ProjectFile, list[CheckResult]]]:
+    """Run every rule on every file of content/projects/, for `ostogether registry check`."""
+    files, problems = registry.load_project_files(rt.community.projects_dir)
+    if problems:
+        raise ContentError(f"{len(problems)} problem(s) in {rt.community.projects_dir}; "
+                           f"nothing was checked.", problems)
+    return registry.check_files(files, rt.community.criteria(),
+                                rt.community.code_of_conduct().version, rt.today())
+
+
+def refresh_statuses(rt: Runtime, actor: Actor = Actor("system")) -> list[str]:
+    """Members whose end date has passed become alumni. Returns the slugs changed."""
+    today = rt.today()
+    changed = []
+    with rt.db.session() as s:
+        for p in s.scalars(select(Project).where(Project.status == "member")):
+            if registry.derived_status(ProjectRecord.from_object(p), today) == "alumni":
+                transition(s, actor, p, "project", "alumni", end_date=str(p.end_date))
+                changed.append(p.slug)
+    return changed
+
+
+# ------------------------------------------------------------------------- listing
+
+@dataclass(frozen=True)
+class Filters:
+    q: str = ""
+    theme: str = ""
+    country: str = ""
+    status: str = ""
+
+
+def list_public(s: Session, filters: Filters = Filters()) -> list[Project]:
+    """Members and alumni, filtered, sorted by acronym."""
+    statuses = [filters.status] if filters.status in PUBLIC_STATUSES else list(PUBLIC_STATUSES)
+    rows = s.scalars(select(Project).where(Project.status.in_(statuses))).all()
+    q = filters.q.strip().casefold()
+    out = []
+    for p in rows:
+        if filters.theme and filters.theme not in p.themes:
+            continue
+        if filters.country and filters.country.upper() not in p.countries:
+            continue
+        if q and not any(q in (v or "").casefold() for v in (
+                p.acronym, p.name, p.description, p.coordinator)):
+            continue
+        out.append(p)
+    return sorted(out, key=lambda p: p.acronym.casefold())
+
+
+def list_all(s: Session, status: str = "") -> list[Project]:
+    stmt = select(Project)
+    if status:
+        stmt = stmt.where(Project.status == status)
+    return sorted(s.scalars(stmt), key=lambda p: p.acronym.casefold())
+
+
+def get(s: Session, slug: str, *, public: bool = True) -> Project:
+    p = s.scalar(select(Project).where(Project.slug == slug))
+    if p is None or (public and p.status not in PUBLIC_STATUSES):
+        raise NotFound(f"There is no project '{slug}' in the registry.")
+    return p
+
+
+PUBLIC_FIELDS = ("slug", "acronym", "name", "description", "status", "initiative_type",
+                 "themes", "sdgs", "countries", "programme", "call", "grant_number",
+                 "start_date", "end_date", "coordinator", "website", "feed_url")
+
+
+def public_dict(p: Project) -> dict[str, Any]:
+    """What the public may see. Contact addresses are personal data and stay private."""
+    return {k: _json(getattr(p, k)) for k in PUBLIC_FIELDS}
+
+
+# -------------------------------------------------------------------- applications
+
+@dataclass(frozen=True)
+class ApplicationResult:
+    results: list[CheckResult]
+    project: Project | None  # None when the application was not stored
+
+    @property
+    def accepted_for_review(self) -> bool:
+        return self.project is not None
+
+
+def slugify(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60].strip("-")
+    return slug or "project"
+
+
+def _unique_slug(s: Session, base: str) -> str:
+    taken = set(s.scalars(select(Project.slug).where(Project.slug.like(f"{base}%"))))
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def evaluate(rt: Runtime, rec: ProjectRecord) -> list[CheckResult]:
+    """The strict checks an application gets, against every project in the database."""
+    with rt.db.session() as s:
+        others = tuple(ProjectRecord.from_object(p) for p in s.scalars(select(Project)))
+    ctx = CheckContext(criteria=rt.community.criteria(),
+                       coc_version=rt.community.code_of_conduct().version,
+                       today=rt.today(), others=others, strict=True)
+    return registry.check(rec, ctx)
+
+
+def apply(rt: Runtime, rec: ProjectRecord, *, ip: str) -> ApplicationResult:
+    """Check an application; store it as ``applicant`` when nothing fails, and tell people."""
+    if rec.coc_accepted_on is not None:
+        rec = replace(rec, coc_version=rt.community.code_of_conduct().version)
+    rec = replace(rec, status="applicant")
+    results = evaluate(rt, rec)
+    if registry.worst(results) == "fail":
+        return ApplicationResult(results, None)
+    settings = rt.settings
+    with rt.db.session() as s:
+        ratelimit.check(s, "apply", [ip], settings.application_max_per_hour, 3600,
+                        "Too many applications from this network; try again in "
+                        "{minutes} minutes.")
+        ratelimit.hit(s, "apply", [ip])
+        values = registry.record_values(rec)
+        values.update(slug=_unique_slug(s, slugify(rec.acronym)), status="applicant",
+                      source="application")
+        project = Project(**values)
+        s.add(project)
+        s.flush()
+        record(s, Actor(f"applicant:{rec.contact_email}"), "project.applied", project,
+               outcome=registry.worst(results), ip=ip,
+               warnings=[r.rule for r in results if r.outcome == "warn"])
+        editors = [u.email for u in s.scalars(select(User).where(
+            User.role.in_(("editor", "admin")), User.active.is_(True)))]
+    _mail_quietly(rt, "application_received", rec.contact_email, project=project,
+                  results=results)
+    for editor in editors:
+        _mail_quietly(rt, "application_new", editor, project=project, results=results)
+    return ApplicationResult(results, project)
+
+
+def decide(rt: Runtime, project_id: int, actor: Actor, *, accept: bool,
+           reason: str = "") -> Project:
+    """Accept an applicant as a member, or reject it with a reason. Audited and mailed."""
+    reason = reason.strip()
+    if not accept and not reason:
+        raise ValidationError("Give the applicant a reason for the rejection.",
+                              {"reason": "A reason is required to reject."})
+    with rt.db.session() as s:
+        project = s.get(Project, project_id)
+        if project is None:
+            raise NotFound(f"There is no application {project_id}.")
+        transition(s, actor, project, "project", "member" if accept else "rejected",
+                   reason=reason)
+        project.decision_reason = reason
+        project.decided_at = utcnow()
+        project.decided_by_id = actor.user_id
+        if accept and registry.derived_status(
+                ProjectRecord.from_object(project), rt.today()) == "alumni":
+            transition(s, actor, project, "project", "alumni", end_date=str(project.end_date))
+    if project.contact_email:
+        _mail_quietly(rt, "application_accepted" if accept else "application_rejected",
+                      project.contact_email, project=project, reason=reason)
+    return project
+
+
+def _mail_quietly(rt: Runtime, template: str, to: str, **context: Any) -> None:
+    """Mail after the commit: a mail failure is logged and never loses the stored data."""
+    from ostogether.mail.transactional import send
+
+    try:
+        send(rt, template, to, **context)
+    except (MailError, ContentError) as exc:
+        log.error("mail %s to %s not sent: %s", template, to, exc)
+
+
+def record_from_form(data: dict[str, Any]) -> ProjectRecord:
+    """Build a record from already type-converted form values, ignoring unknown keys."""
+    names = {f.name for f in fields(ProjectRecord)}
+    values = {k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items()
+              if k in names}
+    return ProjectRecord(slug="", **values)

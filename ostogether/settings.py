@@ -1,0 +1,340 @@
+"""The one table of settings, and how they are loaded.
+
+Each field of ``Settings`` is a row of the table: its name, its type (the annotation),
+its default and its help (the metadata). Values are loaded in this order, each layer
+overriding the one before:
+
+1. the defaults below,
+2. an optional TOML file (``--config`` or ``OSTOGETHER_CONFIG``),
+3. ``OSTOGETHER_<NAME>`` environment variables.
+
+Secrets may only come from the environment, so they never end up in a file that is
+copied around. A bad value stops the program at start with one line naming the setting
+and what it expects. This module is pure apart from reading the file and the
+environment it is handed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from ostogether.errors import ConfigError
+
+ENV_PREFIX = "OSTOGETHER_"
+# Environment names that start with the prefix but are not settings.
+ENV_NOT_SETTINGS = {"OSTOGETHER_CONFIG", "OSTOGETHER_TEST_DATABASE_URL"}
+
+
+def _s(help: str, *, secret: bool = False, choices: tuple[str, ...] = (),
+       min: float | None = None, max: float | None = None) -> dict[str, Any]:
+    return {"help": help, "secret": secret, "choices": choices, "min": min, "max": max}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of the service. Read ``docs/configuration.md`` for the same table."""
+
+    # -- where things live
+    home: Path = field(default=Path("."), metadata=_s(
+        "Folder holding the community's content/, templates/ and schedules/. "
+        "Relative paths in other settings are resolved against it."))
+    var_dir: Path = field(default=Path("var"), metadata=_s(
+        "Folder for runtime state: the SQLite database, the outbox, the generated secret key."))
+    env: str = field(default="development", metadata=_s(
+        "development or production. Production refuses to start without an explicit "
+        "secret key and marks cookies Secure.", choices=("development", "production")))
+    log_level: str = field(default="INFO", metadata=_s(
+        "Lowest level of log lines written.", choices=("DEBUG", "INFO", "WARNING", "ERROR")))
+
+    # -- database
+    database_url: str = field(default="sqlite:///var/ostogether.db", metadata=_s(
+        "SQLAlchemy URL of the database. SQLite paths are relative to `home`; "
+        "PostgreSQL looks like postgresql+psycopg://user@host:5432/dbname."))
+    database_timeout: float = field(default=10.0, metadata=_s(
+        "Seconds to wait for a locked SQLite database or a PostgreSQL connection.",
+        min=0.1, max=300))
+
+    # -- web
+    host: str = field(default="127.0.0.1", metadata=_s("Address `ostogether serve` listens on."))
+    port: int = field(default=8000, metadata=_s(
+        "Port `ostogether serve` listens on.", min=1, max=65535))
+    base_url: str = field(default="", metadata=_s(
+        "Public address of the site, used in links inside mails "
+        "(default: http://HOST:PORT)."))
+    secret_key: str = field(default="", metadata=_s(
+        "Signs sessions, CSRF tokens and mail links. In development it is generated once "
+        "into var/secret_key (mode 0600); production requires it.", secret=True))
+    max_request_bytes: int = field(default=1_000_000, metadata=_s(
+        "Largest request body accepted, in bytes.", min=1024, max=100_000_000))
+    login_max_failures: int = field(default=5, metadata=_s(
+        "Failed logins allowed per address and per IP within the window.", min=1, max=1000))
+    login_window_seconds: int = field(default=900, metadata=_s(
+        "Length of the failed-login window, in seconds.", min=1, max=86400))
+    application_max_per_hour: int = field(default=10, metadata=_s(
+        "Project applications accepted per IP address and hour.", min=1, max=10000))
+
+    # -- mail
+    mail_transport: str = field(default="outbox", metadata=_s(
+        "How mail leaves: `outbox` writes .eml files into `outbox_dir`, `smtp` sends.",
+        choices=("outbox", "smtp")))
+    mail_from: str = field(default="", metadata=_s(
+        "From address of every mail (default: the sender in content/site.toml)."))
+    mail_reply_to: str = field(default="", metadata=_s(
+        "Reply-To address (default: the contact address in content/site.toml)."))
+    outbox_dir: Path = field(default=Path("var/outbox"), metadata=_s(
+        "Maildir the `outbox` transport writes into."))
+    smtp_host: str = field(default="localhost", metadata=_s("SMTP server name."))
+    smtp_port: int = field(default=587, metadata=_s("SMTP server port.", min=1, max=65535))
+    smtp_username: str = field(default="", metadata=_s(
+        "SMTP AUTH user name; empty means no AUTH."))
+    smtp_password: str = field(default="", metadata=_s("SMTP AUTH password.", secret=True))
+    smtp_security: str = field(default="starttls", metadata=_s(
+        "none, starttls (upgrade a plain connection) or tls (implicit TLS, usually port 465).",
+        choices=("none", "starttls", "tls")))
+    smtp_timeout: float = field(default=30.0, metadata=_s(
+        "Seconds for connecting to and every reply from the SMTP server.", min=0.1, max=600))
+    smtp_ca_file: str = field(default="", metadata=_s(
+        "PEM file of CA certificates to trust for SMTP TLS (default: the system's)."))
+
+    # -- derived helpers (not settings)
+    def path(self, value: Path | str) -> Path:
+        """Resolve a path setting against ``home``."""
+        p = Path(value)
+        return p if p.is_absolute() else (self.home / p)
+
+    @property
+    def var_path(self) -> Path:
+        return self.path(self.var_dir)
+
+    @property
+    def outbox_path(self) -> Path:
+        return self.path(self.outbox_dir)
+
+    @property
+    def public_url(self) -> str:
+        return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL with a relative SQLite path resolved against ``home``."""
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.database_url)
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            db = Path(url.database or "")
+            if not db.is_absolute():
+                url = url.set(database=str((self.home / db).resolve()))
+        return url.render_as_string(hide_password=False)
+
+
+@dataclass(frozen=True)
+class SettingInfo:
+    """One row of the table, for docs, `ostogether config` and validation."""
+
+    name: str
+    type: type
+    default: Any
+    help: str
+    secret: bool
+    choices: tuple[str, ...]
+    min: float | None
+    max: float | None
+
+    @property
+    def env_name(self) -> str:
+        return ENV_PREFIX + self.name.upper()
+
+
+def table() -> list[SettingInfo]:
+    hints = get_type_hints(Settings)
+    rows = []
+    for f in dataclasses.fields(Settings):
+        m = f.metadata
+        rows.append(SettingInfo(f.name, hints[f.name], f.default, m["help"], m["secret"],
+                                m["choices"], m["min"], m["max"]))
+    return rows
+
+
+def _expectation(info: SettingInfo) -> str:
+    if info.choices:
+        return "one of " + ", ".join(info.choices)
+    if info.type is int:
+        what = "a whole number"
+    elif info.type is float:
+        what = "a number"
+    elif info.type is bool:
+        return "true or false"
+    elif info.type is Path:
+        return "a folder or file path"
+    else:
+        return "text"
+    if info.min is not None and info.max is not None:
+        return f"{what} from {info.min:g} to {info.max:g}"
+    return what
+
+
+def _convert(info: SettingInfo, raw: Any, where: str) -> Any:
+    def bad() -> ConfigError:
+        shown = raw if isinstance(raw, str) else repr(raw)
+        return ConfigError(f"{where}: expected {_expectation(info)}, got '{shown}'.")
+
+    value: Any
+    if info.type is bool:
+        if isinstance(raw, bool):
+            value = raw
+        elif isinstance(raw, str) and raw.strip().lower() in ("1", "true", "yes", "on"):
+            value = True
+        elif isinstance(raw, str) and raw.strip().lower() in ("0", "false", "no", "off"):
+            value = False
+        else:
+            raise bad()
+    elif info.type is int:
+        if isinstance(raw, bool):
+            raise bad()
+        try:
+            value = int(raw.strip()) if isinstance(raw, str) else int(raw)
+        except (TypeError, ValueError):
+            raise bad() from None
+        if isinstance(raw, float) and raw != value:
+            raise bad()
+    elif info.type is float:
+        if isinstance(raw, bool):
+            raise bad()
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            raise bad() from None
+    elif info.type is Path:
+        if not isinstance(raw, str) or not raw.strip():
+            raise bad()
+        value = Path(raw.strip()).expanduser()
+    else:
+        if not isinstance(raw, str):
+            raise bad()
+        value = raw.strip()
+    if info.choices and value not in info.choices:
+        raise bad()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if (info.min is not None and value < info.min) or (
+                info.max is not None and value > info.max):
+            raise bad()
+    return value
+
+
+def _check_database_url(url: str, where: str) -> None:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(
+            f"{where}: expected a database URL such as sqlite:///var/ostogether.db or "
+            f"postgresql+psycopg://user@host/dbname, got '{url}'.") from None
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise ConfigError(f"{where}: the database must be sqlite or postgresql, got '{backend}'.")
+
+
+def _check_address(value: str, where: str) -> None:
+    from email.utils import parseaddr
+
+    from email_validator import EmailNotValidError, validate_email
+
+    _, addr = parseaddr(value)
+    try:
+        validate_email(addr, check_deliverability=False)
+    except EmailNotValidError:
+        raise ConfigError(
+            f"{where}: expected an address like 'Name <name@example.org>', got '{value}'."
+        ) from None
+
+
+def _check_base_url(value: str, where: str) -> None:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{where}: expected an absolute http(s) URL, got '{value}'.")
+
+
+def load_settings(config_file: str | Path | None = None,
+                  environ: Mapping[str, str] | None = None) -> Settings:
+    """Build the effective settings from defaults, an optional TOML file and the environment.
+
+    Raises ``ConfigError`` with one line naming the setting and what it expects.
+    """
+    env = os.environ if environ is None else environ
+    rows = {info.name: info for info in table()}
+    values: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+
+    path = config_file or env.get("OSTOGETHER_CONFIG")
+    if path:
+        p = Path(path)
+        try:
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"Config file {p} does not exist.") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"Config file {p} cannot be read: {exc}.") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"Config file {p} is not valid TOML: {exc}.") from None
+        for key, raw in data.items():
+            if key not in rows:
+                raise ConfigError(f"{p}: unknown setting '{key}'. "
+                                  f"Run `ostogether config` to list the settings.")
+            info = rows[key]
+            if info.secret:
+                raise ConfigError(f"{p}: '{key}' is a secret and may only be set in the "
+                                  f"environment as {info.env_name}.")
+            values[key] = _convert(info, raw, f"{p}: {key}")
+            origin[key] = str(p)
+
+    for name, raw in env.items():
+        if not name.startswith(ENV_PREFIX) or name in ENV_NOT_SETTINGS:
+            continue
+        key = name[len(ENV_PREFIX):].lower()
+        if key not in rows:
+            raise ConfigError(f"{name}: unknown setting. "
+                              f"Run `ostogether config` to list the settings.")
+        values[key] = _convert(rows[key], raw, name)
+        origin[key] = "environment"
+
+    def where(key: str) -> str:
+        return rows[key].env_name if origin.get(key) == "environment" else (
+            f"{origin[key]}: {key}" if key in origin else key)
+
+    settings = Settings(**values)
+    _check_database_url(settings.database_url, where("database_url"))
+    for key in ("mail_from", "mail_reply_to"):
+        if getattr(settings, key):
+            _check_address(getattr(settings, key), where(key))
+    if settings.base_url:
+        _check_base_url(settings.base_url, where("base_url"))
+    if settings.env == "production" and not settings.secret_key:
+        raise ConfigError("OSTOGETHER_SECRET_KEY: production needs a secret key of at least "
+                          "32 characters; generate one with `python3 -c 'import secrets; "
+                          "print(secrets.token_urlsafe(48))'`.")
+    if settings.secret_key and len(settings.secret_key) < 32:
+        raise ConfigError("OSTOGETHER_SECRET_KEY: expected at least 32 characters.")
+    return settings
+
+
+def effective(settings: Settings) -> list[tuple[SettingInfo, str]]:
+    """Each setting with its value as text, secrets masked, for `ostogether config`."""
+    out = []
+    for info in table():
+        value = getattr(settings, info.name)
+        if info.secret:
+            shown = "********" if value else "(not set)"
+        else:
+            shown = str(value)
+        out.append((info, shown))
+    return out

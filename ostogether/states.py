@@ -1,0 +1,70 @@
+"""The state machines of section 3 of the design, as data.
+
+Each machine maps a state to the states it may move to. The flow is one way; anything
+not listed here is refused by ``audit.transition``. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+PROJECT = {
+    "applicant": {"member", "rejected"},
+    "member": {"alumni"},
+    "alumni": set(),
+    "rejected": set(),
+}
+
+NEWS_ITEM = {
+    "submitted": {"approved", "rejected", "withdrawn"},
+    "approved": {"published", "rejected"},
+    "rejected": set(),
+    "withdrawn": set(),
+    "published": set(),
+}
+
+ISSUE = {
+    "draft": {"in_review", "cancelled"},
+    "in_review": {"approved", "draft", "cancelled"},
+    "approved": {"in_review", "sending", "cancelled"},
+    "sending": {"sent"},
+    "sent": set(),
+    "cancelled": set(),
+}
+
+DELIVERY = {
+    "queued": {"sending"},
+    "sending": {"sent", "failed", "bounced", "queued"},
+    "sent": {"bounced"},
+    "failed": set(),
+    "bounced": set(),
+}
+
+SOCIAL_POST = {
+    "planned": {"approved", "skipped"},
+    "approved": {"publishing", "planned", "skipped"},
+    "publishing": {"published", "failed", "unknown", "approved"},
+    "published": set(),
+    "failed": {"approved"},
+    "unknown": {"published", "failed"},
+    "skipped": set(),
+}
+
+SUBSCRIBER = {
+    "pending": {"confirmed", "erased"},
+    "confirmed": {"unsubscribed", "bounced", "erased"},
+    "unsubscribed": {"confirmed", "erased"},
+    "bounced": {"erased"},
+    "erased": set(),
+}
+
+MACHINES: dict[str, dict[str, set[str]]] = {
+    "project": PROJECT,
+    "news_item": NEWS_ITEM,
+    "issue": ISSUE,
+    "delivery": DELIVERY,
+    "social_post": SOCIAL_POST,
+    "subscriber": SUBSCRIBER,
+}
+
+
+def allowed(machine: str, current: str, target: str) -> bool:
+    return target in MACHINES[machine].get(current, set())

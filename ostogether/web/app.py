@@ -1,0 +1,152 @@
+"""The Flask application factory, and the cross-cutting parts of the web face.
+
+Security defaults live here: CSRF on every form (Flask-WTF), login (Flask-Login),
+security headers on every response, and friendly error pages that never show a
+traceback. The blueprints only translate HTTP to service calls.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pycountry
+from flask import Flask, Response, g, render_template, request
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from markupsafe import Markup
+from werkzeug.exceptions import HTTPException
+
+from ostogether.errors import NotFound, OstogetherError, PermissionDenied, RateLimited
+from ostogether.models import User
+from ostogether.runtime import Runtime, ensure_var, secret_key
+from ostogether.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+       "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+
+
+def runtime() -> Runtime:
+    from flask import current_app
+
+    rt: Runtime = current_app.extensions["ostogether"]
+    return rt
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or load_settings()
+    ensure_var(settings)
+    rt = Runtime(settings)
+    app = Flask(__name__)
+    app.extensions["ostogether"] = rt
+    app.config.update(
+        SECRET_KEY=secret_key(settings),
+        MAX_CONTENT_LENGTH=settings.max_request_bytes,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.env == "production",
+        REMEMBER_COOKIE_SECURE=settings.env == "production",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        WTF_CSRF_TIME_LIMIT=8 * 3600,
+        PREFERRED_URL_SCHEME="https" if settings.public_url.startswith("https") else "http",
+    )
+    CSRFProtect(app)
+
+    login = LoginManager(app)
+    login.login_view = "auth.login"
+    login.login_message = "Please log in to see that page."
+    login.login_message_category = "info"
+
+    @login.user_loader
+    def load_user(user_id: str) -> User | None:
+        with rt.db.session() as s:
+            user = s.get(User, int(user_id)) if user_id.isdigit() else None
+            return user if user is not None and user.active else None
+
+    from ostogether.web import auth, editors, public
+
+    app.register_blueprint(public.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(editors.bp)
+
+    @app.context_processor
+    def inject() -> dict[str, Any]:
+        if "site" not in g:
+            g.site = rt.community.site()
+        return {"site": g.site}
+
+    app.add_template_filter(country_name, "country")
+    app.add_template_filter(outcome_badge, "outcome")
+
+    @app.after_request
+    def headers(resp: Response) -> Response:
+        resp.headers.setdefault("Content-Security-Policy", CSP)
+        resp.headers["X-Content-Type-Options"] = "nosniff"
+        resp.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        resp.headers["X-Frame-Options"] = "DENY"
+        resp.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        if settings.env == "production":
+            resp.headers["Strict-Transport-Security"] = "max-age=31536000"
+        return resp
+
+    _register_errors(app)
+    return app
+
+
+def _error(status: int, title: str, message: str) -> tuple[str, int]:
+    return render_template("errors/error.html", status=status, title=title,
+                           message=message), status
+
+
+def _register_errors(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf(e: CSRFError) -> Any:
+        return _error(400, "The form has expired",
+                      "For your safety, forms are only valid for a while. Go back, reload "
+                      "the page and send the form again.")
+
+    @app.errorhandler(NotFound)
+    def not_found_error(e: NotFound) -> Any:
+        return _error(404, "Page not found", str(e))
+
+    @app.errorhandler(PermissionDenied)
+    def denied(e: PermissionDenied) -> Any:
+        return _error(403, "Not allowed", str(e))
+
+    @app.errorhandler(RateLimited)
+    def limited(e: RateLimited) -> Any:
+        body, status = _error(429, "Too many attempts", str(e))
+        return body, status, {"Retry-After": str(e.retry_after)}
+
+    @app.errorhandler(OstogetherError)
+    def ostogether_error(e: OstogetherError) -> Any:
+        log.warning("request failed: %s", e)
+        return _error(400, "That did not work", str(e))
+
+    @app.errorhandler(HTTPException)
+    def http_error(e: HTTPException) -> Any:
+        titles = {404: ("Page not found", "There is no page at this address. Check the link, "
+                        "or start again from the home page."),
+                  405: ("Not allowed", "This page cannot be used that way."),
+                  413: ("Too large", "What you sent is too large. Shorten it and try again.")}
+        title, message = titles.get(e.code or 500, (e.name, e.description or ""))
+        return _error(e.code or 500, title, message)
+
+    @app.errorhandler(Exception)
+    def crash(e: Exception) -> Any:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return _error(500, "Something went wrong on our side",
+                      "The error has been logged. Please try again in a few minutes; if it "
+                      "happens again, write to the editors.")
+
+
+def country_name(code: str) -> str:
+    c = pycountry.countries.get(alpha_2=code)
+    return getattr(c, "common_name", None) or (c.name if c else code)
+
+
+def outcome_badge(outcome: str) -> Markup:
+    label = {"pass": "Pass", "warn": "Check", "fail": "Fail"}.get(outcome, outcome)
+    return Markup('<span class="badge badge-{0}">{1}</span>').format(outcome, label)

@@ -1,0 +1,69 @@
+"""Login and logout for editors and members (Flask-Login, argon2, rate-limited)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired, Length
+
+from ostogether import users
+from ostogether.audit import Actor, record
+from ostogether.models import User
+from ostogether.web.app import runtime
+
+bp = Blueprint("auth", __name__)
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email address", validators=[DataRequired(), Length(max=320)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=1000)])
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only same-site paths, so the login page cannot redirect anywhere else."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    form = LoginForm()
+    if form.validate_on_submit():
+        rt = runtime()
+        user = users.authenticate(rt, form.email.data or "", form.password.data or "",
+                                  ip=request.remote_addr or "unknown")
+        if user is None:
+            form.password.errors = ["The email address or password is not right."]
+        else:
+            login_user(user)
+            with rt.db.session() as s:
+                record(s, Actor.of(user), "user.login", s.get(User, user.id),
+                       ip=request.remote_addr)
+            flash(f"Welcome, {user.name or user.email}.", "success")
+            default = url_for("editors.index") if user.is_editor else url_for("public.home")
+            return redirect(_safe_next(request.args.get("next")) or default)
+    return render_template("login.html", form=form), 200 if not form.errors else 400
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout() -> Any:
+    logout_user()
+    flash("You are logged out.", "success")
+    return redirect(url_for("public.home"))
+
+
+def editor_required() -> None:
+    from ostogether.errors import PermissionDenied
+
+    if not current_user.is_authenticated or not current_user.is_editor:
+        raise PermissionDenied("This page is for editors. Log in with an editor account.")

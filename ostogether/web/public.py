@@ -1,0 +1,204 @@
+"""Public pages: home, the registry, one page per project, /registry.json, and joining."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    URLField,
+    widgets,
+)
+from wtforms.validators import DataRequired, Length, Optional
+
+from ostogether import projects, registry
+from ostogether.sanitize import markdown_to_html
+from ostogether.web.app import runtime
+
+bp = Blueprint("public", __name__)
+
+
+@bp.route("/")
+def home() -> Any:
+    rt = runtime()
+    with rt.db.session() as s:
+        listed = projects.list_public(s)
+    counts = {"member": sum(p.status == "member" for p in listed),
+              "alumni": sum(p.status == "alumni" for p in listed)}
+    countries = {c for p in listed for c in p.countries}
+    about = Markup(markdown_to_html(rt.community.site().about))
+    return render_template("home.html", about=about, counts=counts, total=len(listed),
+                           countries=len(countries))
+
+
+@bp.route("/registry")
+def registry_list() -> Any:
+    rt = runtime()
+    criteria = rt.community.criteria()
+    f = projects.Filters(q=request.args.get("q", "")[:200],
+                         theme=request.args.get("theme", ""),
+                         country=request.args.get("country", "")[:2],
+                         status=request.args.get("status", ""))
+    with rt.db.session() as s:
+        everyone = projects.list_public(s)
+        shown = projects.list_public(s, f)
+    countries = sorted({c for p in everyone for c in p.countries})
+    return render_template("registry.html", projects=shown, filters=f, criteria=criteria,
+                           countries=countries, total=len(everyone))
+
+
+@bp.route("/registry/<slug>")
+def project_page(slug: str) -> Any:
+    rt = runtime()
+    with rt.db.session() as s:
+        project = projects.get(s, slug)
+    return render_template("project.html", project=project, criteria=rt.community.criteria())
+
+
+@bp.route("/registry.json")
+def registry_json() -> Any:
+    rt = runtime()
+    with rt.db.session() as s:
+        rows = [projects.public_dict(p) for p in projects.list_public(s)]
+    resp = jsonify({"projects": rows, "count": len(rows)})
+    resp.headers["Access-Control-Allow-Origin"] = "*"
+    return resp
+
+
+@bp.route("/code-of-conduct")
+def code_of_conduct() -> Any:
+    coc = runtime().community.code_of_conduct()
+    return render_template("code_of_conduct.html", coc=coc,
+                           body=Markup(markdown_to_html(coc.markdown)))
+
+
+# ------------------------------------------------------------------------ joining
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class ApplicationForm(FlaskForm):
+    acronym = StringField("Acronym or short name", validators=[DataRequired(), Length(max=80)])
+    name = StringField("Full name", validators=[DataRequired(), Length(max=400)])
+    description = TextAreaField("Short description",
+                                description="Two or three sentences: what the initiative "
+                                            "does and for whom.",
+                                validators=[DataRequired(), Length(max=2000)])
+    initiative_type = SelectField("Type of initiative", validators=[DataRequired()])
+    themes = MultiCheckboxField("Themes", description="Choose every theme you work on.")
+    sdgs = MultiCheckboxField("Sustainable Development Goals (optional)", coerce=int,
+                              validators=[Optional()])
+    countries = StringField("Countries", validators=[Length(max=400)],
+                            description="Two-letter ISO codes, separated by commas, "
+                                        "e.g. BE, GR, PT.")
+    programme = SelectField("Funding programme")
+    call = StringField("Call or topic (optional)", validators=[Length(max=200)])
+    grant_number = StringField("Grant agreement number",
+                               description="For EU-funded projects: the number on CORDIS, "
+                                           "e.g. 101058405.", validators=[Length(max=40)])
+    start_date = DateField("Start date", validators=[Optional()])
+    end_date = DateField("End date (optional)", validators=[Optional()])
+    coordinator = StringField("Coordinating organisation", validators=[Length(max=400)])
+    website = URLField("Website", validators=[DataRequired(), Length(max=500)])
+    feed_url = URLField("News feed (RSS or Atom, optional)", validators=[Length(max=500)])
+    contact_name = StringField("Contact person", validators=[Length(max=200)])
+    contact_email = EmailField("Contact email", validators=[Length(max=320)],
+                               description="We write to this address about the application. "
+                                           "It is not published.")
+    non_commercial = BooleanField("The initiative has a non-commercial, educational purpose.")
+    coc = BooleanField("I have read and accept the code of conduct.")
+
+
+PROGRAMME_NONE = ""
+
+
+def _application_form(rt: Any) -> ApplicationForm:
+    criteria = rt.community.criteria()
+    form = ApplicationForm()
+    form.initiative_type.choices = [("", "Choose one")] + list(criteria.initiative_types.items())
+    form.themes.choices = list(criteria.themes.items())
+    form.sdgs.choices = [(n, f"{n}") for n in registry.SDG_RANGE]
+    form.programme.choices = ([(PROGRAMME_NONE, "Not funded by a programme")]
+                              + [(p, p) for p in criteria.eu_programmes]
+                              + [(p, p) for p in criteria.other_programmes])
+    return form
+
+
+def _record(form: ApplicationForm, today: dt.date) -> registry.ProjectRecord:
+    countries = [c.strip().upper() for c in (form.countries.data or "").replace(";", ",")
+                 .split(",") if c.strip()]
+    return projects.record_from_form({
+        "acronym": (form.acronym.data or "").strip(),
+        "name": (form.name.data or "").strip(),
+        "description": (form.description.data or "").strip(),
+        "initiative_type": form.initiative_type.data or "",
+        "themes": list(form.themes.data or []),
+        "sdgs": list(form.sdgs.data or []),
+        "countries": countries,
+        "programme": form.programme.data or "",
+        "call": (form.call.data or "").strip(),
+        "grant_number": (form.grant_number.data or "").replace(" ", ""),
+        "start_date": form.start_date.data,
+        "end_date": form.end_date.data,
+        "coordinator": (form.coordinator.data or "").strip(),
+        "website": (form.website.data or "").strip(),
+        "feed_url": (form.feed_url.data or "").strip(),
+        "contact_name": (form.contact_name.data or "").strip(),
+        "contact_email": (form.contact_email.data or "").strip(),
+        "non_commercial": True if form.non_commercial.data else None,
+        "coc_accepted_on": today if form.coc.data else None,
+    })
+
+
+# Which form field shows the result about which record field.
+FIELD_FOR = {"coc_accepted_on": "coc", "status": "acronym"}
+
+
+@bp.route("/join", methods=["GET", "POST"])
+def join() -> Any:
+    rt = runtime()
+    form = _application_form(rt)
+    coc = rt.community.code_of_conduct()
+    results: list[registry.CheckResult] = []
+    by_field: dict[str, list[registry.CheckResult]] = {}
+    status = 200
+    if request.method == "POST":
+        form_ok = form.validate_on_submit()
+        rec = _record(form, rt.today())
+        if form_ok:
+            outcome = projects.apply(rt, rec, ip=request.remote_addr or "unknown")
+            results = outcome.results
+            if outcome.project is not None:
+                session["applied"] = {
+                    "acronym": outcome.project.acronym,
+                    "warnings": [r.message for r in results if r.outcome == "warn"]}
+                return redirect(url_for("public.join_done"))
+        else:
+            results = projects.evaluate(rt, rec)
+        for r in results:
+            if r.outcome != "pass":
+                for name in r.fields[:1]:
+                    by_field.setdefault(FIELD_FOR.get(name, name), []).append(r)
+        status = 400
+    return render_template("join.html", form=form, coc=coc, results=results,
+                           by_field=by_field), status
+
+
+@bp.route("/join/submitted")
+def join_done() -> Any:
+    applied = session.get("applied")
+    if not applied:
+        return redirect(url_for("public.join"))
+    return render_template("join_done.html", applied=applied)
