@@ -105,10 +105,16 @@ def _print_json(data: Any) -> None:
 # ----------------------------------------------------------------------- settings
 
 @cli.command("config")
-@click.option("--format", "fmt", type=FORMATS, default="table")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]),
+              default="table", help="markdown prints the reference table of docs/.")
 @pass_state
 def config_cmd(state: State, fmt: str) -> None:
     """Print the effective settings, secrets masked."""
+    if fmt == "markdown":
+        from ostogether.settings import markdown_table
+
+        click.echo(markdown_table())
+        return
     rows = effective(state.settings)
     if fmt == "json":
         _print_json({info.name: shown for info, shown in rows})

@@ -256,7 +256,8 @@ def codes(p: ProjectRecord, ctx: CheckContext) -> CheckResult:
         if bad_sdgs:
             parts.append(f"not SDG numbers 1-17: {', '.join(map(str, bad_sdgs))}")
         flds = (("countries",) if bad_countries else ()) + (("sdgs",) if bad_sdgs else ())
-        return CheckResult("codes", "fail", "; ".join(parts).capitalize() + ".", flds)
+        text = "; ".join(parts)
+        return CheckResult("codes", "fail", text[0].upper() + text[1:] + ".", flds)
     return CheckResult("codes", "pass",
                        f"{len(p.countries)} country code(s) and {len(p.sdgs)} SDG(s) valid.",
                        ("countries", "sdgs"))

@@ -338,3 +338,17 @@ def effective(settings: Settings) -> list[tuple[SettingInfo, str]]:
             shown = str(value)
         out.append((info, shown))
     return out
+
+
+def markdown_table() -> str:
+    """The reference table for docs/configuration.md."""
+    lines = ["| Environment variable | Type | Default | Meaning |", "|---|---|---|---|"]
+    for info in table():
+        kind = ("secret" if info.secret else
+                " \\| ".join(info.choices) if info.choices else
+                {int: "integer", float: "number", bool: "boolean", Path: "path"}.get(
+                    info.type, "text"))
+        default = "(generated)" if info.name == "secret_key" else (
+            f"`{info.default}`" if str(info.default) else "(empty)")
+        lines.append(f"| `{info.env_name}` | {kind} | {default} | {info.help} |")
+    return "\n".join(lines)

@@ -27,7 +27,7 @@ Spec = dict[str, Any]
 def line_of(text: str, key: str) -> int | None:
     """The first line (1-based) on which ``key`` is assigned or opens a table."""
     pattern = re.compile(
-        rf"""^\s*(\[\s*)?["']?{re.escape(key)}["']?\s*(=|\])""", re.MULTILINE)
+        rf"""^[ \t]*(\[[ \t]*)?["']?{re.escape(key)}["']?[ \t]*(=|\])""", re.MULTILINE)
     m = pattern.search(text)
     return text.count("\n", 0, m.start()) + 1 if m else None
 
