@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ostogether import ratelimit, registry
-from ostogether.audit import Actor, record, transition
+from ostogether.audit import SYSTEM, Actor, record, transition
 from ostogether.errors import ContentError, MailError, NotFound, ValidationError
 from ostogether.models import Project, User, utcnow
 from ostogether.registry import CheckContext, CheckResult, ProjectRecord
@@ -103,7 +103,7 @@ def check_content(rt: Runtime) -> list[tuple[registry.ProjectFile, list[CheckRes
                                 rt.community.code_of_conduct().version, rt.today())
 
 
-def refresh_statuses(rt: Runtime, actor: Actor = Actor("system")) -> list[str]:
+def refresh_statuses(rt: Runtime, actor: Actor = SYSTEM) -> list[str]:
     """Members whose end date has passed become alumni. Returns the slugs changed."""
     today = rt.today()
     changed = []
@@ -273,6 +273,6 @@ def _mail_quietly(rt: Runtime, template: str, to: str, **context: Any) -> None:
 def record_from_form(data: dict[str, Any]) -> ProjectRecord:
     """Build a record from already type-converted form values, ignoring unknown keys."""
     names = {f.name for f in fields(ProjectRecord)}
-    values = {k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items()
-              if k in names}
+    values: dict[str, Any] = {k: (tuple(v) if isinstance(v, list) else v)
+                              for k, v in data.items() if k in names}
     return ProjectRecord(slug="", **values)

@@ -65,7 +65,7 @@ class ProjectRecord:
     @classmethod
     def from_object(cls, obj: Any) -> ProjectRecord:
         """From anything with the same attribute names, such as a ``models.Project``."""
-        values = {}
+        values: dict[str, Any] = {}
         for f in fields(cls):
             v = getattr(obj, f.name, None)
             if isinstance(v, list):
@@ -424,7 +424,8 @@ def load_project_files(folder: Path) -> tuple[list[ProjectFile], list[str]]:
         if found:
             problems += found
             continue
-        values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        values: dict[str, Any] = {
+            k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
         if "countries" in values:
             values["countries"] = tuple(c.upper() for c in values["countries"])
         files.append(ProjectFile(path, ProjectRecord(slug=slug, **values)))

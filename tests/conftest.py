@@ -161,7 +161,10 @@ def app(rt: Runtime, settings: Settings) -> Any:
 
 @pytest.fixture
 def client(app: Any) -> Any:
-    return app.test_client()
+    c = app.test_client()
+    # Requests are https (the base URL is), so Flask-WTF checks the Referer as browsers send it.
+    c.environ_base["HTTP_REFERER"] = "https://localhost/"
+    return c
 
 
 def make_user(rt: Runtime, email: str = "editor@example.org", role: str = "editor",

@@ -63,7 +63,8 @@ def test_topical_fit() -> None:
 
 def test_initiative_type() -> None:
     assert outcome(r.initiative_type, GOOD)[0] == "pass"
-    assert outcome(r.initiative_type, replace(GOOD, initiative_type="school-led-action"))[0] == "pass"
+    school = replace(GOOD, initiative_type="school-led-action")
+    assert outcome(r.initiative_type, school)[0] == "pass"
     o, msg = outcome(r.initiative_type, replace(GOOD, initiative_type="other"))
     assert o == "warn" and "editor" in msg
     assert outcome(r.initiative_type, replace(GOOD, initiative_type="company"))[0] == "fail"
@@ -78,7 +79,8 @@ def test_code_of_conduct() -> None:
     assert outcome(r.code_of_conduct, not_accepted)[0] == "warn"
     o, msg = outcome(r.code_of_conduct, replace(GOOD, coc_version="0.9"))
     assert o == "warn" and "0.9" in msg and "current version is 1.0" in msg
-    assert outcome(r.code_of_conduct, replace(GOOD, coc_accepted_on=TODAY + dt.timedelta(1)))[0] == "fail"
+    future = replace(GOOD, coc_accepted_on=TODAY + dt.timedelta(1))
+    assert outcome(r.code_of_conduct, future)[0] == "fail"
 
 
 def test_non_commercial() -> None:

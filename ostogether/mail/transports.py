@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import mailbox
 import smtplib
-import socket
 import ssl
 from email.message import EmailMessage
 from pathlib import Path
@@ -122,7 +121,7 @@ class SMTPTransport:
         except ssl.SSLError as exc:
             raise MailError(f"TLS with the SMTP server {where} failed: {exc.reason}. Check "
                             f"OSTOGETHER_SMTP_SECURITY and OSTOGETHER_SMTP_CA_FILE.") from None
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             raise MailError(f"The SMTP server {where} did not answer within "
                             f"{self.timeout:g} s.") from None
         except (OSError, smtplib.SMTPException) as exc:
@@ -138,8 +137,9 @@ class SMTPTransport:
             raise MailError(f"The SMTP server refused every recipient: "
                             f"{', '.join(exc.recipients)}.") from None
         except smtplib.SMTPResponseException as exc:
-            raise MailError(f"The SMTP server answered {exc.smtp_code}: "
-                            f"{exc.smtp_error.decode(errors='replace')}.") from None
+            reply = exc.smtp_error
+            text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+            raise MailError(f"The SMTP server answered {exc.smtp_code}: {text}.") from None
         except (OSError, smtplib.SMTPException) as exc:
             self._conn = None
             raise MailError(f"Sending to {self.host}:{self.port} failed: {exc}.") from None

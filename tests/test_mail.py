@@ -1,0 +1,149 @@
+"""Mail transports against a real aiosmtpd server: plain, STARTTLS with AUTH, implicit TLS."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trustme
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from ostogether.errors import MailError
+from ostogether.mail.message import address, build
+from ostogether.mail.transports import OutboxTransport, SMTPTransport
+from tests.conftest import Sink, free_port
+
+
+def message(subject: str = "Hello", to: str = "reader@example.org") -> Any:
+    return build(sender=address("OStogether", "news@example.org"), to=to, subject=subject,
+                 text="Plain text body", html="<p>HTML body</p>", reply_to="help@example.org")
+
+
+def test_outbox_writes_one_eml_per_message_into_a_maildir(tmp_path: Path) -> None:
+    box = OutboxTransport(tmp_path / "outbox")
+    box.send(message("First"))
+    box.send(message("Second"))
+    files = list((tmp_path / "outbox" / "new").iterdir())
+    assert len(files) == 2
+    got = box.messages()
+    assert [m["Subject"] for m in got] == ["First", "Second"]
+    assert got[0].get_body(("plain",)).get_content().strip() == "Plain text body"
+    assert got[0]["From"] == "OStogether <news@example.org>"
+
+
+def test_outbox_that_cannot_be_written_gives_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(MailError, match="Cannot write to the outbox .*OSTOGETHER_OUTBOX_DIR"):
+        OutboxTransport(blocker / "outbox").send(message())
+
+
+def test_smtp_plain(smtp_server: tuple[Any, Sink]) -> None:
+    controller, sink = smtp_server
+    SMTPTransport("127.0.0.1", controller.port, security="none", timeout=5).send(message())
+    assert len(sink.messages) == 1
+    got = sink.messages[0]
+    assert got["Subject"] == "Hello" and got["Reply-To"] == "help@example.org"
+    assert got.get_content_type() == "multipart/alternative"
+    assert sink.envelopes[0].rcpt_tos == ["reader@example.org"]
+
+
+def test_smtp_keeps_one_connection_across_messages(smtp_server: tuple[Any, Sink]) -> None:
+    controller, sink = smtp_server
+    with SMTPTransport("127.0.0.1", controller.port, security="none", timeout=5) as t:
+        for i in range(5):
+            t.send(message(f"n{i}"))
+    assert [m["Subject"] for m in sink.messages] == [f"n{i}" for i in range(5)]
+
+
+@pytest.fixture
+def tls(tmp_path: Path) -> tuple[ssl.SSLContext, str]:
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(server_ctx)
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    return server_ctx, str(ca_file)
+
+
+def _auth(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+    ok = isinstance(data, LoginPassword) and (data.login, data.password) == (b"editor", b"s3cret")
+    return AuthResult(success=ok, handled=False)
+
+
+@pytest.fixture
+def starttls_server(tls: tuple[ssl.SSLContext, str]) -> Iterator[tuple[Controller, Sink]]:
+    sink = Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port(),
+                            tls_context=tls[0], require_starttls=True, authenticator=_auth,
+                            auth_require_tls=True)
+    controller.start()
+    yield controller, sink
+    controller.stop()
+
+
+def test_smtp_starttls_with_auth(starttls_server: tuple[Controller, Sink],
+                                 tls: tuple[ssl.SSLContext, str]) -> None:
+    controller, sink = starttls_server
+    SMTPTransport("127.0.0.1", controller.port, security="starttls", username="editor",
+                  password="s3cret", timeout=5, ca_file=tls[1]).send(message())
+    assert len(sink.messages) == 1
+
+
+def test_smtp_wrong_password_names_the_settings(starttls_server: tuple[Controller, Sink],
+                                                tls: tuple[ssl.SSLContext, str]) -> None:
+    controller, sink = starttls_server
+    t = SMTPTransport("127.0.0.1", controller.port, security="starttls", username="editor",
+                      password="wrong", timeout=5, ca_file=tls[1])
+    with pytest.raises(MailError, match="refused the login for 'editor'.*SMTP_PASSWORD"):
+        t.send(message())
+    assert sink.messages == []
+
+
+def test_smtp_untrusted_certificate_is_refused(starttls_server: tuple[Controller, Sink]) -> None:
+    controller, sink = starttls_server
+    t = SMTPTransport("127.0.0.1", controller.port, security="starttls", timeout=5)
+    with pytest.raises(MailError, match="TLS with the SMTP server .* failed"):
+        t.send(message())
+    assert sink.messages == []
+
+
+def test_smtp_implicit_tls(tls: tuple[ssl.SSLContext, str]) -> None:
+    sink = Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port(), ssl_context=tls[0])
+    controller.start()
+    try:
+        SMTPTransport("127.0.0.1", controller.port, security="tls", timeout=5,
+                      ca_file=tls[1]).send(message())
+    finally:
+        controller.stop()
+    assert len(sink.messages) == 1
+
+
+def test_smtp_starttls_missing_is_explained(smtp_server: tuple[Any, Sink]) -> None:
+    controller, _ = smtp_server  # a plain server offers no STARTTLS
+    with pytest.raises(MailError, match="does not offer STARTTLS"):
+        SMTPTransport("127.0.0.1", controller.port, security="starttls", timeout=5).send(message())
+
+
+def test_smtp_server_down_is_one_clear_error() -> None:
+    port = free_port()  # nothing listens there
+    with pytest.raises(MailError, match=f"Cannot connect to the SMTP server 127.0.0.1:{port}"):
+        SMTPTransport("127.0.0.1", port, security="none", timeout=2).send(message())
+
+
+@pytest.mark.parametrize("field", ["subject", "to", "name"])
+def test_header_injection_is_rejected(field: str) -> None:
+    evil = "Hello\r\nBcc: victim@example.org"
+    with pytest.raises(MailError, match="line break"):
+        if field == "name":
+            address(evil, "x@example.org")
+        elif field == "subject":
+            message(subject=evil)
+        else:
+            message(to="a@example.org\nBcc: victim@example.org")
