@@ -16,6 +16,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -27,6 +28,16 @@ from ostogether.site import Criteria, check_table, line_of, read_toml
 
 Outcome = Literal["pass", "warn", "fail"]
 SDG_RANGE = range(1, 18)
+# The UN's names of the 17 Sustainable Development Goals (a universal tag set).
+SDG_NAMES = {
+    1: "No Poverty", 2: "Zero Hunger", 3: "Good Health and Well-being",
+    4: "Quality Education", 5: "Gender Equality", 6: "Clean Water and Sanitation",
+    7: "Affordable and Clean Energy", 8: "Decent Work and Economic Growth",
+    9: "Industry, Innovation and Infrastructure", 10: "Reduced Inequalities",
+    11: "Sustainable Cities and Communities", 12: "Responsible Consumption and Production",
+    13: "Climate Action", 14: "Life Below Water", 15: "Life on Land",
+    16: "Peace, Justice and Strong Institutions", 17: "Partnerships for the Goals",
+}
 
 
 @dataclass(frozen=True)
@@ -91,6 +102,23 @@ class CheckContext:
     today: dt.date
     others: tuple[ProjectRecord, ...] = ()
     strict: bool = False  # True for applications
+
+    # Built once per context, so checking N projects costs O(N), not O(N²).
+    @cached_property
+    def by_acronym(self) -> dict[str, list[ProjectRecord]]:
+        index: dict[str, list[ProjectRecord]] = {}
+        for o in self.others:
+            if o.status != "rejected" and (key := normalise_acronym(o.acronym)):
+                index.setdefault(key, []).append(o)
+        return index
+
+    @cached_property
+    def by_website(self) -> dict[str, list[ProjectRecord]]:
+        index: dict[str, list[ProjectRecord]] = {}
+        for o in self.others:
+            if o.status != "rejected" and o.website:
+                index.setdefault(normalise_website(o.website), []).append(o)
+        return index
 
 
 FIELD_LABELS = {
@@ -327,13 +355,12 @@ def normalise_website(url: str) -> str:
 def duplicates(p: ProjectRecord, ctx: CheckContext) -> CheckResult:
     clashes, flds = [], []
     mine_acr, mine_web = normalise_acronym(p.acronym), normalise_website(p.website)
-    for other in ctx.others:
-        if other.slug == p.slug or other.status == "rejected":
-            continue
-        if mine_acr and normalise_acronym(other.acronym) == mine_acr:
+    for other in ctx.by_acronym.get(mine_acr, []) if mine_acr else []:
+        if other.slug != p.slug:
             clashes.append(f"acronym {p.acronym} is already used by {other.slug}")
             flds.append("acronym")
-        if p.website and mine_web and normalise_website(other.website) == mine_web:
+    for other in ctx.by_website.get(mine_web, []) if p.website and mine_web else []:
+        if other.slug != p.slug:
             clashes.append(f"website is the same as {other.slug}'s")
             flds.append("website")
     if clashes:

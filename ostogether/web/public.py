@@ -129,7 +129,7 @@ def _application_form(rt: Any) -> ApplicationForm:
     form = ApplicationForm()
     form.initiative_type.choices = [("", "Choose one")] + list(criteria.initiative_types.items())
     form.themes.choices = list(criteria.themes.items())
-    form.sdgs.choices = [(n, f"{n}") for n in registry.SDG_RANGE]
+    form.sdgs.choices = [(n, f"{n}. {name}") for n, name in registry.SDG_NAMES.items()]
     form.programme.choices = ([(PROGRAMME_NONE, "Not funded by a programme")]
                               + [(p, p) for p in criteria.eu_programmes]
                               + [(p, p) for p in criteria.other_programmes])
