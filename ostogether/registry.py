@@ -279,8 +279,11 @@ def codes(p: ProjectRecord, ctx: CheckContext) -> CheckResult:
     if bad_countries or bad_sdgs:
         parts = []
         if bad_countries:
+            # EU documents write UK and EL; ISO 3166 says GB and GR.
+            hints = {"UK": "GB", "EL": "GR"}
+            hint = "; ".join(f"{c} is {hints[c]}" for c in bad_countries if c in hints)
             parts.append(f"not ISO 3166 country codes: {', '.join(bad_countries)} "
-                         f"(use two capital letters, e.g. BE, GB, GR)")
+                         f"({hint or 'use two capital letters, e.g. BE, GB, GR'})")
         if bad_sdgs:
             parts.append(f"not SDG numbers 1-17: {', '.join(map(str, bad_sdgs))}")
         flds = (("countries",) if bad_countries else ()) + (("sdgs",) if bad_sdgs else ())

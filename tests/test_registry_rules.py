@@ -115,7 +115,7 @@ def test_contact_email() -> None:
 def test_country_and_sdg_codes() -> None:
     assert outcome(r.codes, GOOD)[0] == "pass"
     o, msg = outcome(r.codes, replace(GOOD, countries=("BE", "UK", "XX")))
-    assert o == "fail" and "country codes: UK, XX (" in msg
+    assert o == "fail" and "country codes: UK, XX (UK is GB)" in msg
     o, msg = outcome(r.codes, replace(GOOD, sdgs=(4, 18)))
     assert o == "fail" and "18" in msg
 
