@@ -59,11 +59,11 @@ def main() -> None:
             folder = make_folder(n, tmp)
             paths = sorted(folder.glob("*.toml"))
             repeat = 7 if n < 1000 else 3
-            floor = median_time(lambda: [tomllib.loads(p.read_text()) for p in paths], repeat)
-            load = median_time(lambda: registry.load_project_files(folder), repeat)
+            floor = median_time(lambda ps=paths: [tomllib.loads(p.read_text()) for p in ps], repeat)
+            load = median_time(lambda f=folder: registry.load_project_files(f), repeat)
             files, problems = registry.load_project_files(folder)
             assert not problems, problems[:3]
-            check = median_time(lambda: registry.check_files(files, criteria, version, today),
+            check = median_time(lambda fs=files: registry.check_files(fs, criteria, version, today),
                                 repeat)
             rows.append((n, floor, load, check))
     finally:

@@ -278,3 +278,20 @@ def test_oversized_request_is_refused_politely(client: Any, settings: Settings) 
         settings.max_request_bytes + 10)))
     assert resp.status_code == 413
     assert "too large" in resp.get_data(as_text=True)
+
+
+def test_unexpected_error_shows_a_friendly_500(settings: Settings, rt: Runtime) -> None:
+    from ostogether.web import create_app
+
+    app = create_app(settings)
+
+    @app.route("/boom")
+    def boom() -> str:
+        raise RuntimeError("kaboom")
+
+    resp = app.test_client().get("/boom")
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 500
+    assert "Something went wrong on our side" in body
+    assert "kaboom" not in body and "Traceback" not in body
+    app.extensions["ostogether"].close()

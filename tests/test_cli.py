@@ -1,0 +1,61 @@
+"""The CLI as a user runs it: accounts, and errors without tracebacks."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import select
+
+from ostogether.models import User
+from ostogether.runtime import Runtime
+from ostogether.users import authenticate
+
+
+def run(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    full = {k: v for k, v in os.environ.items() if not k.startswith("OSTOGETHER_")}
+    full.update(env)
+    return subprocess.run([sys.executable, "-m", "ostogether", *args], input=stdin,
+                          capture_output=True, text=True, env=full, timeout=120)
+
+
+def test_users_add_from_stdin_then_login(rt: Runtime, env: dict[str, str]) -> None:
+    r = run(env, "users", "add", "--email", "Ed@Example.org", "--role", "editor",
+            "--password-stdin", stdin="a long enough password\n")
+    assert r.returncode == 0, r.stderr
+    assert "Created editor account ed@example.org." in r.stdout
+    assert authenticate(rt, "ed@example.org", "a long enough password", ip="t") is not None
+    with rt.db.session() as s:
+        user = s.scalars(select(User)).one()
+        assert user.password_hash.startswith("$argon2")
+
+
+def test_users_add_generates_a_password_shown_once(rt: Runtime, env: dict[str, str]) -> None:
+    r = run(env, "users", "add", "--email", "a@example.org", "--role", "admin", "--generate")
+    password = r.stdout.split("Password (shown once): ")[1].strip()
+    assert len(password) >= 12
+    assert authenticate(rt, "a@example.org", password, ip="t") is not None
+
+
+def test_users_add_errors_are_sentences(rt: Runtime, env: dict[str, str]) -> None:
+    short = run(env, "users", "add", "--email", "a@example.org", "--role", "editor",
+                "--password-stdin", stdin="short\n")
+    assert short.returncode == 1 and "at least 12 characters" in short.stderr
+    member = run(env, "users", "add", "--email", "m@example.org", "--role", "member",
+                 "--generate")
+    assert "give --project" in member.stderr
+    run(env, "users", "add", "--email", "dup@example.org", "--role", "editor", "--generate")
+    dup = run(env, "users", "add", "--email", "dup@example.org", "--role", "editor",
+              "--generate")
+    assert "already exists" in dup.stderr
+    for r in (short, member, dup):
+        assert "Traceback" not in r.stderr
+
+
+def test_db_commands(env: dict[str, str], tmp_path: Path) -> None:
+    assert "newest: 0001" in run(env, "db", "current").stdout
+    assert run(env, "db", "upgrade").returncode == 0
+    down = run(env, "db", "downgrade", "base", "--yes")
+    assert down.returncode == 0 and "base (empty)" in down.stdout
