@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ostogether import states
@@ -50,3 +51,15 @@ def transition(session: Session, actor: Actor, obj: Any, machine: str, target: s
     obj.status = target
     session.flush()
     record(session, actor, f"{machine}.{target}", obj, **{"from": current, **detail})
+
+
+def history(session: Session, obj: Any) -> list[AuditEntry]:
+    """Every audit row about ``obj``, oldest first."""
+    return list(session.scalars(select(AuditEntry).where(
+        AuditEntry.object_type == type(obj).__tablename__,
+        AuditEntry.object_id == str(obj.id)).order_by(AuditEntry.at, AuditEntry.id)))
+
+
+def recent(session: Session, limit: int = 15) -> list[AuditEntry]:
+    return list(session.scalars(select(AuditEntry).order_by(
+        AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)))

@@ -12,7 +12,6 @@ import io
 import json
 import logging
 import sys
-from collections.abc import Callable
 from typing import Any, NoReturn
 
 import click
@@ -58,13 +57,13 @@ pass_state = click.make_pass_decorator(State)
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", type=click.Path(dir_okay=False), envvar="OSTOGETHER_CONFIG",
               help="TOML file of settings (also OSTOGETHER_CONFIG).")
+# main() reads --debug from argv itself: it must act after click has returned.
 @click.option("--debug", is_flag=True, help="Show tracebacks of unexpected errors.")
 @click.version_option(package_name="ostogether")
 @click.pass_context
 def cli(ctx: click.Context, config: str | None, debug: bool) -> None:
     """Newsletter, social publishing and project registry of a community of projects."""
     ctx.obj = State(config)
-    ctx.meta["debug"] = debug
 
 
 def main() -> None:
@@ -131,37 +130,26 @@ def config_cmd(state: State, fmt: str) -> None:
 @pass_state
 def init(state: State) -> None:
     """Create or migrate the database and import content/. Safe to run again."""
-    from ostogether import db, projects
-    from ostogether.runtime import ensure_var, secret_key
-    from ostogether.users import count_editors
+    from ostogether.bootstrap import initialise
 
-    rt = state.rt
-    ensure_var(rt.settings)
-    secret_key(rt.settings)
-    for check in (rt.community.site, rt.community.criteria, rt.community.code_of_conduct,
-                  rt.community.schedule):
-        check()
-    before = db.current_revision(rt.db)
-    db.upgrade(rt.db)
-    after = db.current_revision(rt.db)
-    if before != after:
-        out.print(f"Database {db.describe(rt.db.engine)}: migrated {before or 'empty'} → {after}.")
+    r = initialise(state.rt)
+    if r.migrated:
+        out.print(f"Database {r.database}: migrated {r.revision_before or 'empty'} → "
+                  f"{r.revision_after}.")
     else:
-        out.print(f"Database {db.describe(rt.db.engine)}: up to date ({after}).")
-    report = projects.import_content(rt)
-    changed = projects.refresh_statuses(rt)
+        out.print(f"Database {r.database}: up to date ({r.revision_after}).")
+    report = r.imported
     out.print(f"Projects: {len(report.created)} created, {len(report.updated)} updated, "
               f"{len(report.unchanged)} unchanged"
-              + (f", {len(changed)} became alumni" if changed else "") + ".")
+              + (f", {len(r.became_alumni)} became alumni" if r.became_alumni else "") + ".")
     for slug, fields in report.updated.items():
         out.print(f"  updated {slug}: {', '.join(fields)}")
     if report.not_in_content:
         out.print(f"  in the database but no longer in content/: "
                   f"{', '.join(report.not_in_content)}")
-    with rt.db.session() as s:
-        if count_editors(s) == 0:
-            out.print("\nNo editor account yet. Create the first one with:\n"
-                      "  .venv/bin/ostogether users add --email you@example.org --role admin")
+    if r.editors == 0:
+        out.print("\nNo editor account yet. Create the first one with:\n"
+                  "  .venv/bin/ostogether users add --email you@example.org --role admin")
 
 
 @cli.group("db")
@@ -370,13 +358,11 @@ def users_add(state: State, email: str, role: str, name: str, project_slug: str,
 @pass_state
 def users_list(state: State) -> None:
     """List the accounts."""
-    from sqlalchemy import select
-
-    from ostogether.models import User
+    from ostogether.users import list_users
 
     with state.rt.db.session() as s:
         table = Table("email", "role", "project", "active", "last login", box=None)
-        for u in s.scalars(select(User).order_by(User.email)):
+        for u in list_users(s):
             table.add_row(u.email, u.role, u.project.slug if u.project else "",
                           "yes" if u.active else "no",
                           u.last_login_at.isoformat()[:16] if u.last_login_at else "never")
@@ -397,18 +383,14 @@ def serve(state: State, host: str | None, port: int | None, threads: int) -> Non
 
     import waitress
 
+    from ostogether.runtime import configure_logging
     from ostogether.web import create_app
 
-    settings = state.settings
-    if host or port:
-        settings = dataclasses.replace(settings, host=host or settings.host,
-                                       port=port or settings.port)
-    from ostogether.runtime import configure_logging
-
+    settings = dataclasses.replace(state.settings, host=host or state.settings.host,
+                                   port=port or state.settings.port)
     configure_logging(settings)
     app = create_app(settings)
     out.print(f"Serving {settings.public_url} (listening on {settings.host}:{settings.port}); "
               f"press Ctrl+C to stop.")
-    serve_fn: Callable[..., None] = waitress.serve
-    serve_fn(app, host=settings.host, port=settings.port, threads=threads,
-             ident="ostogether")
+    waitress.serve(app, host=settings.host, port=settings.port, threads=threads,
+                   ident="ostogether")

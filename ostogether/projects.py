@@ -125,13 +125,19 @@ class Filters:
     status: str = ""
 
 
-def list_public(s: Session, filters: Filters = Filters()) -> list[Project]:
-    """Members and alumni, filtered, sorted by acronym."""
-    statuses = [filters.status] if filters.status in PUBLIC_STATUSES else list(PUBLIC_STATUSES)
-    rows = s.scalars(select(Project).where(Project.status.in_(statuses))).all()
+def list_public(s: Session) -> list[Project]:
+    """Members and alumni, sorted by acronym."""
+    rows = s.scalars(select(Project).where(Project.status.in_(PUBLIC_STATUSES)))
+    return sorted(rows, key=lambda p: p.acronym.casefold())
+
+
+def filter_projects(rows: list[Project], filters: Filters) -> list[Project]:
+    """The rows that match every filter, in their order. Pure."""
     q = filters.q.strip().casefold()
     out = []
     for p in rows:
+        if filters.status in PUBLIC_STATUSES and p.status != filters.status:
+            continue
         if filters.theme and filters.theme not in p.themes:
             continue
         if filters.country and filters.country.upper() not in p.countries:
@@ -140,7 +146,7 @@ def list_public(s: Session, filters: Filters = Filters()) -> list[Project]:
                 p.acronym, p.name, p.description, p.coordinator)):
             continue
         out.append(p)
-    return sorted(out, key=lambda p: p.acronym.casefold())
+    return out
 
 
 def list_all(s: Session, status: str = "") -> list[Project]:
@@ -174,10 +180,6 @@ class ApplicationResult:
     results: list[CheckResult]
     project: Project | None  # None when the application was not stored
 
-    @property
-    def accepted_for_review(self) -> bool:
-        return self.project is not None
-
 
 def slugify(text: str) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
@@ -200,14 +202,14 @@ def evaluate(rt: Runtime, rec: ProjectRecord) -> list[CheckResult]:
     ctx = CheckContext(criteria=rt.community.criteria(),
                        coc_version=rt.community.code_of_conduct().version,
                        today=rt.today(), others=others, strict=True)
-    return registry.check(rec, ctx)
+    return registry.check(rec.normalised(), ctx)
 
 
 def apply(rt: Runtime, rec: ProjectRecord, *, ip: str) -> ApplicationResult:
     """Check an application; store it as ``applicant`` when nothing fails, and tell people."""
+    rec = replace(rec.normalised(), status="applicant")
     if rec.coc_accepted_on is not None:
         rec = replace(rec, coc_version=rt.community.code_of_conduct().version)
-    rec = replace(rec, status="applicant")
     results = evaluate(rt, rec)
     if registry.worst(results) == "fail":
         return ApplicationResult(results, None)

@@ -27,7 +27,6 @@ from email_validator import EmailNotValidError, validate_email
 from ostogether.site import Criteria, check_table, line_of, read_toml
 
 Outcome = Literal["pass", "warn", "fail"]
-SDG_RANGE = range(1, 18)
 # The UN's names of the 17 Sustainable Development Goals (a universal tag set).
 SDG_NAMES = {
     1: "No Poverty", 2: "Zero Hunger", 3: "Good Health and Well-being",
@@ -79,12 +78,21 @@ class ProjectRecord:
         values: dict[str, Any] = {}
         for f in fields(cls):
             v = getattr(obj, f.name, None)
-            if isinstance(v, list):
-                v = tuple(v)
-            if v is not None or f.name in ("start_date", "end_date", "coc_accepted_on",
-                                           "non_commercial"):
-                values[f.name] = v
+            if v is not None:  # None keeps the field's default
+                values[f.name] = tuple(v) if isinstance(v, list) else v
         return cls(**values)
+
+    def normalised(self) -> ProjectRecord:
+        """Trimmed text, upper-case country codes, no spaces in the grant number.
+
+        Applied to every record before it is checked or stored, whatever its door.
+        """
+        changes: dict[str, Any] = {
+            f.name: getattr(self, f.name).strip() for f in fields(self)
+            if isinstance(getattr(self, f.name), str)}
+        changes["countries"] = tuple(c.strip().upper() for c in self.countries if c.strip())
+        changes["grant_number"] = changes["grant_number"].replace(" ", "")
+        return replace(self, **changes)
 
 
 @dataclass(frozen=True)
@@ -275,7 +283,7 @@ def website_and_contact(p: ProjectRecord, ctx: CheckContext) -> CheckResult:
 
 def codes(p: ProjectRecord, ctx: CheckContext) -> CheckResult:
     bad_countries = [c for c in p.countries if pycountry.countries.get(alpha_2=c) is None]
-    bad_sdgs = [s for s in p.sdgs if s not in SDG_RANGE]
+    bad_sdgs = [s for s in p.sdgs if s not in SDG_NAMES]
     if bad_countries or bad_sdgs:
         parts = []
         if bad_countries:
@@ -456,9 +464,7 @@ def load_project_files(folder: Path) -> tuple[list[ProjectFile], list[str]]:
             continue
         values: dict[str, Any] = {
             k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-        if "countries" in values:
-            values["countries"] = tuple(c.upper() for c in values["countries"])
-        files.append(ProjectFile(path, ProjectRecord(slug=slug, **values)))
+        files.append(ProjectFile(path, ProjectRecord(slug=slug, **values).normalised()))
     return files, problems
 
 

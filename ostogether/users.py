@@ -100,4 +100,9 @@ def authenticate(rt: Runtime, email: str, password: str, *, ip: str) -> User | N
         if _hasher.check_needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
         user.last_login_at = utcnow()
+        record(s, Actor.of(user), "user.login", user, ip=ip)
         return user
+
+
+def list_users(s: Session) -> list[User]:
+    return list(s.scalars(select(User).order_by(User.email)))

@@ -76,3 +76,19 @@ def test_unreachable_database_is_one_clear_error(settings: Settings) -> None:
                               database_timeout=1)
     with pytest.raises(ConfigError, match="Cannot connect to the database .*127.0.0.1:1"):
         dbmod.upgrade(dbmod.Database(bad))
+
+
+def test_initialise_prunes_old_rate_limit_hits(rt: Runtime) -> None:
+    import datetime as dt
+
+    from ostogether import ratelimit
+    from ostogether.bootstrap import initialise
+    from ostogether.models import RateLimitHit, utcnow
+
+    with rt.db.session() as s:
+        ratelimit.hit(s, "login", ["old"], now=utcnow() - dt.timedelta(days=2))
+        ratelimit.hit(s, "login", ["new"])
+    report = initialise(rt)
+    assert not report.migrated and not report.imported.changed
+    with rt.db.session() as s:
+        assert [h.key for h in s.scalars(select(RateLimitHit))] == ["new"]

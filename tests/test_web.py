@@ -90,6 +90,9 @@ def test_login_with_csrf_then_logout(client: Any, rt: Runtime) -> None:
     make_user(rt)
     resp = login(client)
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/editors/")
+    with rt.db.session() as s:
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "user.login")).one()
+        assert entry.actor == "editor:editor@example.org"
     assert "Editors" in client.get("/editors/").get_data(as_text=True)
     token = csrf_from(client.get("/editors/").get_data(as_text=True))
     assert client.post("/logout", data={"csrf_token": token}).status_code == 302
@@ -205,6 +208,14 @@ def test_application_accepted_by_an_editor(client: Any, rt: Runtime,
         assert entry.actor == "editor:editor@example.org"
     welcome = [m for m in outbox(settings) if "Welcome" in m["Subject"]]
     assert welcome and "/registry/educhain" in welcome[0].get_content()
+    # a second decision (say, from a stale tab) is refused and changes nothing
+    again = client.post(f"/editors/applications/{pid}", data={
+        "csrf_token": csrf_from(page), "decision": "reject", "reason": "Too late"})
+    assert again.status_code == 400
+    assert "it cannot become rejected" in again.get_data(as_text=True)
+    with rt.db.session() as s:
+        p = s.get(Project, pid)
+        assert p is not None and p.status == "member" and p.decision_reason == ""
 
 
 def test_rejection_needs_a_reason_and_tells_the_applicant(client: Any, rt: Runtime,

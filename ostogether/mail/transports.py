@@ -49,7 +49,7 @@ class OutboxTransport:
                             f"Check OSTOGETHER_OUTBOX_DIR.") from None
 
     def messages(self) -> list[EmailMessage]:
-        """Every message in the outbox, oldest first (for tests and `ostogether mail`)."""
+        """Every message in the outbox, oldest first."""
         import email
         import email.policy
 

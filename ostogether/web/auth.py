@@ -12,8 +12,6 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
 from ostogether import users
-from ostogether.audit import Actor, record
-from ostogether.models import User
 from ostogether.web.app import runtime
 
 bp = Blueprint("auth", __name__)
@@ -38,16 +36,12 @@ def _safe_next(target: str | None) -> str | None:
 def login() -> Any:
     form = LoginForm()
     if form.validate_on_submit():
-        rt = runtime()
-        user = users.authenticate(rt, form.email.data or "", form.password.data or "",
+        user = users.authenticate(runtime(), form.email.data or "", form.password.data or "",
                                   ip=request.remote_addr or "unknown")
         if user is None:
             form.password.errors = ["The email address or password is not right."]
         else:
             login_user(user)
-            with rt.db.session() as s:
-                record(s, Actor.of(user), "user.login", s.get(User, user.id),
-                       ip=request.remote_addr)
             flash(f"Welcome, {user.name or user.email}.", "success")
             default = url_for("editors.index") if user.is_editor else url_for("public.home")
             return redirect(_safe_next(request.args.get("next")) or default)

@@ -7,14 +7,13 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import TextAreaField
 from wtforms.validators import Length
 
-from ostogether import projects
+from ostogether import audit, projects
 from ostogether.audit import Actor
 from ostogether.errors import ValidationError
-from ostogether.models import AuditEntry, Project
+from ostogether.models import Project
 from ostogether.registry import ProjectRecord
 from ostogether.web.app import runtime
 from ostogether.web.auth import editor_required
@@ -40,7 +39,7 @@ def index() -> Any:
     with rt.db.session() as s:
         waiting = projects.list_all(s, "applicant")
         listed = projects.list_public(s)
-        recent = s.scalars(select(AuditEntry).order_by(AuditEntry.at.desc()).limit(15)).all()
+        recent = audit.recent(s)
     return render_template("editors/index.html", waiting=waiting, listed=listed, recent=recent)
 
 
@@ -61,12 +60,11 @@ def application(project_id: int) -> Any:
         project = s.get(Project, project_id)
         if project is None or project.source != "application":
             abort(404)
-        history = s.scalars(select(AuditEntry).where(
-            AuditEntry.object_type == "projects", AuditEntry.object_id == str(project_id))
-            .order_by(AuditEntry.at)).all()
+        history = audit.history(s, project)
     form = DecisionForm()
     status = 200
-    if form.validate_on_submit() and project.status == "applicant":
+    # An application decided meanwhile is refused by the service (Conflict → error page).
+    if form.validate_on_submit():
         accept = request.form.get("decision") == "accept"
         try:
             p = projects.decide(rt, project_id, Actor.of(current_user), accept=accept,

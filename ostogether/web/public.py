@@ -51,7 +51,7 @@ def registry_list() -> Any:
                          status=request.args.get("status", ""))
     with rt.db.session() as s:
         everyone = projects.list_public(s)
-        shown = projects.list_public(s, f)
+    shown = projects.filter_projects(everyone, f)
     countries = sorted({c for p in everyone for c in p.countries})
     return render_template("registry.html", projects=shown, filters=f, criteria=criteria,
                            countries=countries, total=len(everyone))
@@ -137,26 +137,25 @@ def _application_form(rt: Any) -> ApplicationForm:
 
 
 def _record(form: ApplicationForm, today: dt.date) -> registry.ProjectRecord:
-    countries = [c.strip().upper() for c in (form.countries.data or "").replace(";", ",")
-                 .split(",") if c.strip()]
+    # The service normalises (trims, upper-cases codes); the face only splits the list.
     return projects.record_from_form({
-        "acronym": (form.acronym.data or "").strip(),
-        "name": (form.name.data or "").strip(),
-        "description": (form.description.data or "").strip(),
+        "acronym": form.acronym.data or "",
+        "name": form.name.data or "",
+        "description": form.description.data or "",
         "initiative_type": form.initiative_type.data or "",
         "themes": list(form.themes.data or []),
         "sdgs": list(form.sdgs.data or []),
-        "countries": countries,
+        "countries": (form.countries.data or "").replace(";", ",").split(","),
         "programme": form.programme.data or "",
-        "call": (form.call.data or "").strip(),
-        "grant_number": (form.grant_number.data or "").replace(" ", ""),
+        "call": form.call.data or "",
+        "grant_number": form.grant_number.data or "",
         "start_date": form.start_date.data,
         "end_date": form.end_date.data,
-        "coordinator": (form.coordinator.data or "").strip(),
-        "website": (form.website.data or "").strip(),
-        "feed_url": (form.feed_url.data or "").strip(),
-        "contact_name": (form.contact_name.data or "").strip(),
-        "contact_email": (form.contact_email.data or "").strip(),
+        "coordinator": form.coordinator.data or "",
+        "website": form.website.data or "",
+        "feed_url": form.feed_url.data or "",
+        "contact_name": form.contact_name.data or "",
+        "contact_email": form.contact_email.data or "",
         "non_commercial": True if form.non_commercial.data else None,
         "coc_accepted_on": today if form.coc.data else None,
     })
