@@ -10,7 +10,9 @@ this one base class and show the message; anything else is a bug and is logged.
     ├── ValidationError      user input is invalid; carries per-field messages
     ├── NotFound             the object asked for does not exist
     ├── PermissionDenied     the actor may not do this
-    ├── Conflict             a duplicate, or a state change that is not allowed now
+    │   └── NotAuthenticated   no valid credentials were given (HTTP 401)
+    ├── Conflict             a state change that is not allowed now
+    │   └── Duplicate          the same thing exists already; carries its id
     ├── RateLimited          too many attempts; carries the seconds to wait
     └── MailError            the mail transport could not send
 """
@@ -60,8 +62,20 @@ class PermissionDenied(OstogetherError):
     """The actor is not allowed to do this."""
 
 
+class NotAuthenticated(PermissionDenied):
+    """No credentials, or credentials that are unknown, expired or revoked."""
+
+
 class Conflict(OstogetherError):
     """The action clashes with existing data or the object's current state."""
+
+
+class Duplicate(Conflict):
+    """The object exists already; ``existing_id`` names the one that is kept."""
+
+    def __init__(self, message: str, existing_id: int) -> None:
+        super().__init__(message)
+        self.existing_id = existing_id
 
 
 class RateLimited(OstogetherError):

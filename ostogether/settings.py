@@ -79,6 +79,34 @@ class Settings:
     application_max_per_hour: int = field(default=10, metadata=_s(
         "Project applications accepted per IP address and hour.", min=1, max=10000))
 
+    # -- news, API and feeds
+    api_max_per_minute: int = field(default=60, metadata=_s(
+        "API requests allowed per token and minute.", min=1, max=100000))
+    api_max_body_bytes: int = field(default=65536, metadata=_s(
+        "Largest JSON body the API accepts, in bytes.", min=1024, max=10_000_000))
+    invite_max_age_hours: int = field(default=168, metadata=_s(
+        "How long an invitation or password link in a mail stays valid, in hours.",
+        min=1, max=2160))
+    feed_connect_timeout: float = field(default=5.0, metadata=_s(
+        "Seconds to wait for a feed's server to accept the connection.", min=0.1, max=120))
+    feed_read_timeout: float = field(default=10.0, metadata=_s(
+        "Seconds to wait for each read from a feed's server, and at most twice that for "
+        "the whole body.", min=0.1, max=300))
+    feed_max_bytes: int = field(default=5_000_000, metadata=_s(
+        "Largest feed body fetched, in bytes; a bigger feed fails as too big.",
+        min=10_000, max=500_000_000))
+    feed_concurrency: int = field(default=16, metadata=_s(
+        "Feeds fetched at the same time during a poll.", min=1, max=128))
+    feed_max_failures: int = field(default=5, metadata=_s(
+        "Failed polls in a row after which a feed is paused until an editor resumes it.",
+        min=1, max=1000))
+    feed_max_entries: int = field(default=50, metadata=_s(
+        "Newest entries taken from a feed per poll; older ones are ignored.",
+        min=1, max=10000))
+    feed_max_age_days: int = field(default=60, metadata=_s(
+        "Entries published longer ago than this are not taken, so that adding a feed does "
+        "not flood the review queue with old news.", min=1, max=3650))
+
     # -- mail
     mail_transport: str = field(default="outbox", metadata=_s(
         "How mail leaves: `outbox` writes .eml files into `outbox_dir`, `smtp` sends.",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -106,3 +107,99 @@ def authenticate(rt: Runtime, email: str, password: str, *, ip: str) -> User | N
 
 def list_users(s: Session) -> list[User]:
     return list(s.scalars(select(User).order_by(User.email)))
+
+
+# ------------------------------------------------------- invitations and password links
+#
+# A link carries the user id and the tail of the current password hash, signed with the
+# secret key and timed (itsdangerous). Setting a password changes the hash, so each link
+# works once, and an older link dies as soon as a newer one is used.
+
+PASSWORD_LINK_SALT = "password-link"
+
+
+def _serializer(rt: Runtime) -> Any:
+    from itsdangerous import URLSafeTimedSerializer
+
+    from ostogether.runtime import secret_key
+
+    return URLSafeTimedSerializer(secret_key(rt.settings), salt=PASSWORD_LINK_SALT)
+
+
+def password_link(rt: Runtime, user: User) -> str:
+    token = _serializer(rt).dumps({"u": user.id, "h": user.password_hash[-16:]})
+    return f"{rt.settings.public_url}/account/password/{token}"
+
+
+def user_for_link(rt: Runtime, token: str) -> User:
+    """The user a password link is for, or ValidationError if expired, used or forged."""
+    from itsdangerous import BadSignature, SignatureExpired
+
+    max_age = rt.settings.invite_max_age_hours * 3600
+    try:
+        data = _serializer(rt).loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise ValidationError("This link has expired. Ask the editors for a new invitation, "
+                              "or request a new password link.", {"link": "expired"}) from None
+    except BadSignature:
+        raise ValidationError("This link is not valid. Copy the whole link from the mail, or "
+                              "request a new one.", {"link": "invalid"}) from None
+    with rt.db.session() as s:
+        user = s.get(User, data.get("u")) if isinstance(data, dict) else None
+        if user is None or not user.active or user.password_hash[-16:] != data.get("h"):
+            raise ValidationError("This link has already been used. Log in, or request a new "
+                                  "password link.", {"link": "used"})
+        return user
+
+
+def set_password(rt: Runtime, token: str, password: str) -> User:
+    user = user_for_link(rt, token)
+    if len(password) < MIN_PASSWORD:
+        raise ValidationError(f"The password must have at least {MIN_PASSWORD} characters.",
+                              {"password": f"at least {MIN_PASSWORD} characters"})
+    with rt.db.session() as s:
+        fresh = s.get(User, user.id)
+        assert fresh is not None
+        fresh.password_hash = hash_password(password)
+        record(s, Actor.of(fresh), "user.password_set", fresh)
+        ratelimit.clear(s, "login", f"email:{fresh.email}")
+    return fresh
+
+
+def invite(rt: Runtime, actor: Actor, *, email: str, project_slug: str, name: str = "",
+           inviter: str = "The editors") -> User:
+    """Create a member account with no usable password and mail a link to choose one."""
+    from ostogether.mail.transactional import send
+
+    with rt.db.session() as s:
+        user = create_user(s, actor, email=email, role="member", name=name,
+                           password=generate_password() + generate_password(),
+                           project_slug=project_slug)
+        project = user.project
+        record(s, actor, "user.invited", user, project=project_slug)
+    send(rt, "member_invite", user.email, user=user, project=project, inviter=inviter,
+         link=password_link(rt, user), hours=rt.settings.invite_max_age_hours)
+    return user
+
+
+def request_password_reset(rt: Runtime, email: str, *, ip: str) -> None:
+    """Mail a password link if the address has an active account. Says nothing either way."""
+    from ostogether.mail.transactional import send
+
+    email = normalise_email(email)
+    with rt.db.session() as s:
+        ratelimit.check(s, "reset", [f"ip:{ip}", f"email:{email}"], 5, 3600,
+                        "Too many requests for password links; try again in {minutes} "
+                        "minutes.")
+        ratelimit.hit(s, "reset", [f"ip:{ip}", f"email:{email}"])
+        user = s.scalar(select(User).where(User.email == email, User.active.is_(True)))
+    if user is not None:
+        send(rt, "password_reset", user.email, user=user, link=password_link(rt, user),
+             hours=rt.settings.invite_max_age_hours)
+
+
+def members_of(s: Session, project_id: int | None = None) -> list[User]:
+    stmt = select(User).where(User.role == "member").order_by(User.email)
+    if project_id is not None:
+        stmt = stmt.where(User.project_id == project_id)
+    return list(s.scalars(stmt))

@@ -1,0 +1,572 @@
+"""News items from member projects: validation, safe HTML, duplicates and the review flow.
+
+All three doors (the members' form, the JSON API and the feed poller) hand an
+``ItemInput`` to ``submit``; editors act through ``approve``, ``reject``, ``update`` and
+``set_flags``. Validation is pure and collects every problem at once, so a form or an
+API client learns everything that is wrong in one answer. An item is stored whole, in
+one transaction with its audit row, or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import pycountry
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ostogether.audit import Actor, record, transition
+from ostogether.errors import (
+    ContentError,
+    Duplicate,
+    MailError,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
+from ostogether.models import ApiToken, NewsItem, Project, utcnow
+from ostogether.runtime import Runtime
+from ostogether.sanitize import markdown_to_html
+
+log = logging.getLogger(__name__)
+
+KINDS = {
+    "news": "News",
+    "event": "Event",
+    "reading": "Recommended reading",
+    "tool": "Practical tip or tool for educators",
+    "opportunity": "Opportunity (call, vacancy)",
+}
+SOURCES = ("web", "api", "feed")
+STATUSES = ("submitted", "approved", "rejected", "withdrawn", "published")
+TITLE_MAX = 200
+SUMMARY_MAX = 5000
+ALT_MAX = 300
+LOCATION_MAX = 200
+URL_MAX = 2000
+REASON_MAX = 2000
+# Projects that may submit news. Alumni keep theirs: most projects of the community have
+# ended, and their tools and results are exactly what the newsletter passes on.
+SUBMITTING_STATUSES = ("member", "alumni")
+
+
+# ------------------------------------------------------------------------ pure part
+
+@dataclass(frozen=True)
+class ItemInput:
+    """What a door hands over, before validation. Datetimes may be text or datetimes."""
+
+    kind: str = "news"
+    title: str = ""
+    summary: str = ""
+    link: str = ""
+    image_url: str = ""
+    image_alt: str = ""
+    language: str = "en"
+    sdgs: tuple[int, ...] = ()
+    for_newsletter: bool = True
+    for_social: bool = True
+    event_start: str | dt.datetime | None = None
+    event_end: str | dt.datetime | None = None
+    event_timezone: str = ""
+    event_location: str = ""
+    event_online: bool = False
+    registration_url: str = ""
+
+
+@dataclass
+class Problems:
+    fields: dict[str, str] = field(default_factory=dict)
+
+    def add(self, name: str, message: str) -> None:
+        self.fields.setdefault(name, message)
+
+    def raise_if_any(self) -> None:
+        if not self.fields:
+            return
+        n = len(self.fields)
+        listed = "; ".join(f"{k}: {v}" for k, v in self.fields.items())
+        raise ValidationError(f"The item was not saved: {n} problem{'s' * (n != 1)}. "
+                              f"{listed}", dict(self.fields))
+
+
+_INVISIBLE = {"Cc", "Cf", "Co", "Cs", "Zl", "Zp", "Zs"}
+_TAG = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>?")
+_MD_TARGET = re.compile(r"\]\(\s*<?([^)\s>]*)")
+_AUTOLINK = re.compile(r"<([a-zA-Z][a-zA-Z0-9+.\-]{1,31}:[^>\s]*)>")
+TRACKING_PARAMS = re.compile(r"^(utm_[a-z]+|fbclid|gclid|mc_cid|mc_eid)$")
+
+
+def url_problem(url: str, *, allow_mailto: bool = False) -> str | None:
+    """Why ``url`` may not be stored as a link, or None. Absolute http(s) only."""
+    if len(url) > URL_MAX:
+        return f"the address has {len(url)} characters; the limit is {URL_MAX}"
+    if any(unicodedata.category(ch) in _INVISIBLE or ch.isspace() for ch in url):
+        return ("the address contains spaces or invisible characters (such as zero-width "
+                "spaces); type it again or paste it from the browser's address bar")
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if allow_mailto and scheme == "mailto":
+        return None if "@" in parts.path else "the mailto: address has no @"
+    if scheme not in ("http", "https"):
+        if scheme in ("javascript", "data", "vbscript", "file"):
+            return f"{scheme}: addresses are not allowed; give a https:// address"
+        return "give a full address that starts with https:// (or http://)"
+    if not parts.hostname:
+        return "the address has no host name; give a full address such as https://example.org/"
+    if parts.username or parts.password:
+        return "addresses with a user name or password in them are not allowed"
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return "the port in the address is not a number from 1 to 65535"
+    return None
+
+
+def dedupe_key(url: str) -> str:
+    """The same link, however it was written: host case, fragment, trailing slash,
+    http or https and tracking parameters do not make a link different."""
+    parts = urlsplit(url.strip())
+    query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                             if not TRACKING_PARAMS.match(k)))
+    path = parts.path.rstrip("/") or ""
+    port = f":{parts.port}" if parts.port and parts.port not in (80, 443) else ""
+    canonical = urlunsplit(("https", f"{(parts.hostname or '').lower()}{port}", path, query, ""))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def content_hash(title: str, summary: str) -> str:
+    text = " ".join((title + "\n" + summary).casefold().split())
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _plain(value: Any, name: str, label: str, limit: int, p: Problems, *,
+           required: bool = False) -> str:
+    if not isinstance(value, str):
+        p.add(name, "must be text")
+        return ""
+    text = " ".join(unicodedata.normalize("NFC", value).split())
+    if required and not text:
+        p.add(name, f"{label} is required")
+    elif len(text) > limit:
+        p.add(name, f"{label} has {len(text)} characters; the limit is {limit}")
+    elif any(unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs") for ch in text):
+        p.add(name, f"{label} contains control or invisible characters; type it again")
+    elif m := _TAG.search(text):
+        p.add(name, f"{label} is plain text; remove the HTML tag {m.group(0)[:20]!r}")
+    return text
+
+
+def _url(value: Any, name: str, label: str, p: Problems, *, required: bool) -> str:
+    if not isinstance(value, str):
+        p.add(name, "must be text")
+        return ""
+    url = value.strip()
+    if not url:
+        if required:
+            p.add(name, f"{label} is required")
+        return ""
+    if why := url_problem(url):
+        p.add(name, f"{label}: {why}")
+    return url
+
+
+def _summary(value: Any, p: Problems) -> str:
+    if not isinstance(value, str):
+        p.add("summary", "must be text")
+        return ""
+    text = unicodedata.normalize("NFC", value.replace("\r\n", "\n")).strip()
+    if not text:
+        p.add("summary", "a short summary is required")
+    elif len(text) > SUMMARY_MAX:
+        p.add("summary", f"the summary has {len(text)} characters; the limit is {SUMMARY_MAX}")
+    elif any(unicodedata.category(ch) in ("Cf", "Co", "Cs") or
+             (unicodedata.category(ch) == "Cc" and ch not in "\n\t") for ch in text):
+        p.add("summary", "the summary contains control or invisible characters; type it again")
+    elif m := _TAG.search(text):
+        p.add("summary", f"HTML such as {m.group(0)[:20]!r} is not allowed; write Markdown "
+                         "instead: **bold**, *italic*, [text](https://example.org)")
+    else:
+        for target in _MD_TARGET.findall(text) + _AUTOLINK.findall(text):
+            if why := url_problem(target, allow_mailto=True):
+                p.add("summary", f"the link '{target[:60]}' cannot be used: {why}")
+                break
+    return text
+
+
+def _datetime(value: Any, name: str, tz: ZoneInfo | None, p: Problems) -> dt.datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        when = value
+    elif isinstance(value, str):
+        try:
+            when = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            p.add(name, f"'{value[:40]}' is not a date and time; write it like "
+                        "2027-03-15T14:30")
+            return None
+    else:
+        p.add(name, "must be a date and time as text, like 2027-03-15T14:30")
+        return None
+    if not 2000 <= when.year <= 2100:
+        p.add(name, f"the year {when.year} is not plausible for an event")
+        return None
+    if when.tzinfo is None:
+        if tz is None:
+            return None  # the timezone problem is reported on its own field
+        when = when.replace(tzinfo=tz)
+    return when.astimezone(dt.UTC)
+
+
+def _timezone(value: Any, default: str, p: Problems) -> tuple[str, ZoneInfo | None]:
+    name = (value if isinstance(value, str) else "").strip() or default
+    try:
+        return name, ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        p.add("event_timezone", f"'{name[:60]}' is not a timezone; use a name such as "
+                                "Europe/Brussels")
+        return name, None
+
+
+def validate(data: ItemInput, *, default_timezone: str = "Europe/Brussels") -> dict[str, Any]:
+    """The column values of a valid item, or ValidationError naming every bad field."""
+    p = Problems()
+    kind = data.kind.strip().lower() if isinstance(data.kind, str) else ""
+    if kind not in KINDS:
+        p.add("kind", f"unknown kind '{str(data.kind)[:30]}'; use one of {', '.join(KINDS)}")
+    values: dict[str, Any] = {"kind": kind}
+    values["title"] = _plain(data.title, "title", "the title", TITLE_MAX, p, required=True)
+    values["summary_md"] = _summary(data.summary, p)
+    values["link"] = _url(data.link, "link", "the link", p, required=True)
+    values["image_url"] = _url(data.image_url, "image_url", "the image address", p,
+                               required=False)
+    values["image_alt"] = _plain(data.image_alt, "image_alt", "the image description",
+                                 ALT_MAX, p)
+    if values["image_url"] and not values["image_alt"] and "image_alt" not in p.fields:
+        p.add("image_alt", "describe the image for people who cannot see it")
+    if values["image_alt"] and not values["image_url"] and "image_url" not in p.fields:
+        values["image_alt"] = ""
+    lang = data.language.strip().lower() if isinstance(data.language, str) else ""
+    if len(lang) != 2 or pycountry.languages.get(alpha_2=lang) is None:
+        p.add("language", f"'{str(data.language)[:20]}' is not a two-letter language code "
+                          "such as en, fr or de")
+    values["language"] = lang
+    sdgs = data.sdgs
+    if not isinstance(sdgs, list | tuple) or not all(
+            isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= 17 for n in sdgs):
+        p.add("sdgs", "give the goals as numbers from 1 to 17")
+        sdgs = ()
+    values["sdgs"] = sorted(set(sdgs))
+    for flag in ("for_newsletter", "for_social", "event_online"):
+        v = getattr(data, flag)
+        if not isinstance(v, bool):
+            p.add(flag, "must be true or false")
+        values[flag] = bool(v) if isinstance(v, bool) else False
+
+    values.update(event_start=None, event_end=None, event_timezone="", event_location="",
+                  event_online=False, registration_url="")
+    if kind == "event":
+        tz_name, tz = _timezone(data.event_timezone, default_timezone, p)
+        start = _datetime(data.event_start, "event_start", tz, p)
+        end = _datetime(data.event_end, "event_end", tz, p)
+        if start is None and "event_start" not in p.fields:
+            p.add("event_start", "an event needs a start date and time")
+        if start and end and end < start:
+            p.add("event_end", "the event ends before it starts")
+        location = _plain(data.event_location, "event_location", "the location",
+                          LOCATION_MAX, p)
+        online = data.event_online is True
+        if not location and not online and "event_location" not in p.fields:
+            p.add("event_location", "give the place, or mark the event as online")
+        registration = _url(data.registration_url, "registration_url",
+                            "the registration link", p, required=False)
+        values.update(event_start=start, event_end=end, event_timezone=tz_name,
+                      event_location=location, event_online=online,
+                      registration_url=registration or values["link"])
+    p.raise_if_any()
+    values["summary_html"] = markdown_to_html(values["summary_md"])
+    return values
+
+
+def input_from_json(body: Any) -> ItemInput:
+    """An ItemInput from an API body; wrong shapes become field errors, not crashes."""
+    if not isinstance(body, dict):
+        raise ValidationError("The body must be a JSON object with the item's fields.",
+                              {"body": "expected a JSON object"})
+    p = Problems()
+    known = set(ItemInput.__dataclass_fields__) - {
+        "event_start", "event_end", "event_timezone", "event_location", "event_online",
+        "registration_url"}
+    for key in body:
+        if key not in known and key != "event":
+            p.add(key, "unknown field")
+    event = body.get("event") or {}
+    if not isinstance(event, dict):
+        p.add("event", "must be an object with start, end, timezone, location, online and "
+                       "registration_url")
+        event = {}
+    for key in event:
+        if key not in ("start", "end", "timezone", "location", "online", "registration_url"):
+            p.add(f"event.{key}", "unknown field")
+    p.raise_if_any()
+    values = {k: body[k] for k in known if k in body}
+    if isinstance(values.get("sdgs"), list):
+        values["sdgs"] = tuple(values["sdgs"])
+    for key in ("start", "end", "timezone", "location", "online", "registration_url"):
+        if key in event:
+            target = "registration_url" if key == "registration_url" else f"event_{key}"
+            values[target] = event[key]
+    return ItemInput(**values)
+
+
+def item_dict(item: NewsItem, base_url: str = "") -> dict[str, Any]:
+    """The API's view of an item."""
+    out: dict[str, Any] = {
+        "id": item.id, "status": item.status, "source": item.source, "kind": item.kind,
+        "project": item.project.slug, "title": item.title, "summary": item.summary_md,
+        "summary_html": item.summary_html, "link": item.link,
+        "image_url": item.image_url or None, "image_alt": item.image_alt or None,
+        "language": item.language, "sdgs": list(item.sdgs),
+        "for_newsletter": item.for_newsletter, "for_social": item.for_social,
+        "reject_reason": item.reject_reason or None,
+        "created_at": item.created_at.isoformat(),
+        "reviewed_at": item.reviewed_at.isoformat() if item.reviewed_at else None,
+        "event": None,
+    }
+    if item.kind == "event" and item.event_start:
+        tz = ZoneInfo(item.event_timezone)
+        out["event"] = {
+            "start": item.event_start.astimezone(tz).isoformat(),
+            "end": item.event_end.astimezone(tz).isoformat() if item.event_end else None,
+            "timezone": item.event_timezone, "location": item.event_location or None,
+            "online": item.event_online, "registration_url": item.registration_url}
+    if base_url:
+        out["url"] = f"{base_url}/api/v1/items/{item.id}"
+    return out
+
+
+def local_start(item: NewsItem) -> dt.datetime | None:
+    if item.event_start is None:
+        return None
+    return item.event_start.astimezone(ZoneInfo(item.event_timezone or "UTC"))
+
+
+# ------------------------------------------------------------------------- services
+
+def _project_for_submission(s: Session, project_id: int) -> Project:
+    project = s.get(Project, project_id)
+    if project is None:
+        raise NotFound(f"There is no project {project_id}.")
+    if project.status not in SUBMITTING_STATUSES:
+        raise PermissionDenied(f"{project.acronym} is {project.status}; only member and "
+                               "alumni projects can submit news.")
+    return project
+
+
+def find_duplicate(s: Session, project_id: int, link: str) -> NewsItem | None:
+    return s.scalar(select(NewsItem).where(NewsItem.project_id == project_id,
+                                           NewsItem.dedupe_key == dedupe_key(link)))
+
+
+def _duplicate(existing: NewsItem) -> Duplicate:
+    return Duplicate(f"This link was already submitted as item {existing.id} "
+                     f"(\"{existing.title[:80]}\", {existing.status}).", existing.id)
+
+
+def submit(rt: Runtime, actor: Actor, project_id: int, data: ItemInput, *, source: str,
+           user_id: int | None = None, token_id: int | None = None,
+           feed_entry_id: str = "", auto_approve: bool = False,
+           values: dict[str, Any] | None = None) -> NewsItem:
+    """Validate and store a new item as submitted (or approved, for a trusted feed).
+
+    ``values`` lets the feed door pass already-cleaned column values (its HTML comes from
+    the feed, not from Markdown). Raises ValidationError, Duplicate or PermissionDenied;
+    nothing is stored then.
+    """
+    if source not in SOURCES:
+        raise ValueError(source)
+    if values is None:
+        values = validate(data, default_timezone=rt.community.schedule().timezone)
+    with rt.db.session() as s:
+        _project_for_submission(s, project_id)
+        existing = find_duplicate(s, project_id, values["link"])
+        if existing is not None:
+            raise _duplicate(existing)
+        item = NewsItem(project_id=project_id, source=source, status="submitted",
+                        dedupe_key=dedupe_key(values["link"]), submitted_by_id=user_id,
+                        token_id=token_id, feed_entry_id=feed_entry_id,
+                        content_hash=content_hash(values["title"], values["summary_md"]),
+                        **values)
+        s.add(item)
+        try:
+            s.flush()
+        except IntegrityError:
+            # Another request stored the same link between our check and our insert.
+            s.rollback()
+            with rt.db.session() as s2:
+                winner = find_duplicate(s2, project_id, values["link"])
+                if winner is not None:
+                    raise _duplicate(winner) from None
+            raise
+        record(s, actor, "news_item.submitted", item, source=source, kind=item.kind)
+        if auto_approve:
+            transition(s, actor, item, "news_item", "approved", auto=True)
+            item.reviewed_at = utcnow()
+        s.refresh(item, ["project"])
+    return item
+
+
+@dataclass(frozen=True)
+class ItemFilters:
+    status: str = ""
+    project_id: int | None = None
+    kind: str = ""
+    source: str = ""
+    max_age_days: int | None = None
+
+
+def list_items(s: Session, filters: ItemFilters = ItemFilters(), *, limit: int = 500,
+               offset: int = 0) -> tuple[list[NewsItem], int]:
+    """Matching items, oldest first when waiting for review, newest first otherwise."""
+    conds = []
+    if filters.status:
+        conds.append(NewsItem.status == filters.status)
+    if filters.project_id is not None:
+        conds.append(NewsItem.project_id == filters.project_id)
+    if filters.kind:
+        conds.append(NewsItem.kind == filters.kind)
+    if filters.source:
+        conds.append(NewsItem.source == filters.source)
+    if filters.max_age_days is not None:
+        conds.append(NewsItem.created_at >= utcnow() - dt.timedelta(days=filters.max_age_days))
+    total = s.scalar(select(func.count()).select_from(NewsItem).where(*conds)) or 0
+    order = (NewsItem.created_at.asc() if filters.status == "submitted"
+             else NewsItem.created_at.desc())
+    rows = s.scalars(select(NewsItem).where(*conds).order_by(order, NewsItem.id)
+                     .limit(limit).offset(offset))
+    return list(rows), total
+
+
+def get_item(s: Session, item_id: int, *, project_id: int | None = None) -> NewsItem:
+    """The item; with ``project_id``, only if it belongs to that project (else NotFound)."""
+    item = s.get(NewsItem, item_id)
+    if item is None or (project_id is not None and item.project_id != project_id):
+        raise NotFound(f"There is no item {item_id}.")
+    return item
+
+
+def counts_by_status(s: Session) -> dict[str, int]:
+    return dict(s.execute(select(NewsItem.status, func.count())
+                          .group_by(NewsItem.status)).all())
+
+
+def withdraw(rt: Runtime, actor: Actor, item_id: int, *, project_id: int) -> NewsItem:
+    """The submitter takes back an item that nobody has reviewed yet."""
+    with rt.db.session() as s:
+        item = get_item(s, item_id, project_id=project_id)
+        transition(s, actor, item, "news_item", "withdrawn")
+        item.dedupe_key = None  # the link may be sent again
+    return item
+
+
+def approve(rt: Runtime, actor: Actor, item_id: int) -> NewsItem:
+    with rt.db.session() as s:
+        item = get_item(s, item_id)
+        transition(s, actor, item, "news_item", "approved")
+        item.reviewed_at, item.reviewed_by_id = utcnow(), actor.user_id
+        recipient = _submitter_address(s, item)
+        s.refresh(item, ["project"])
+    _tell(rt, "item_approved", recipient, item)
+    return item
+
+
+def reject(rt: Runtime, actor: Actor, item_id: int, reason: str) -> NewsItem:
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError("Give the submitter a reason for the rejection.",
+                              {"reason": "a reason is required to reject"})
+    if len(reason) > REASON_MAX:
+        raise ValidationError(f"The reason has {len(reason)} characters; the limit is "
+                              f"{REASON_MAX}.", {"reason": "too long"})
+    with rt.db.session() as s:
+        item = get_item(s, item_id)
+        transition(s, actor, item, "news_item", "rejected", reason=reason)
+        item.reject_reason = reason
+        item.reviewed_at, item.reviewed_by_id = utcnow(), actor.user_id
+        recipient = _submitter_address(s, item)
+        s.refresh(item, ["project"])
+    _tell(rt, "item_rejected", recipient, item)
+    return item
+
+
+EDITABLE_STATUSES = ("submitted", "approved")
+
+
+def update(rt: Runtime, actor: Actor, item_id: int, data: ItemInput) -> list[str]:
+    """An editor's edit. Returns the names of the fields that changed (audited)."""
+    values = validate(data, default_timezone=rt.community.schedule().timezone)
+    with rt.db.session() as s:
+        item = get_item(s, item_id)
+        if item.status not in EDITABLE_STATUSES:
+            raise PermissionDenied(f"Item {item_id} is {item.status} and can no longer be "
+                                   "edited.")
+        if dedupe_key(values["link"]) != item.dedupe_key:
+            other = find_duplicate(s, item.project_id, values["link"])
+            if other is not None and other.id != item.id:
+                raise _duplicate(other)
+            item.dedupe_key = dedupe_key(values["link"])
+        changed = [k for k, v in values.items() if getattr(item, k) != v]
+        if changed:
+            for k in changed:
+                setattr(item, k, values[k])
+            item.content_hash = content_hash(item.title, item.summary_md)
+            s.flush()
+            record(s, actor, "news_item.edited", item, changed=changed)
+    return changed
+
+
+def set_flags(rt: Runtime, actor: Actor, item_id: int, *, for_newsletter: bool,
+              for_social: bool) -> NewsItem:
+    with rt.db.session() as s:
+        item = get_item(s, item_id)
+        before = {"for_newsletter": item.for_newsletter, "for_social": item.for_social}
+        after = {"for_newsletter": for_newsletter, "for_social": for_social}
+        if before != after:
+            item.for_newsletter, item.for_social = for_newsletter, for_social
+            s.flush()
+            record(s, actor, "news_item.flags", item, before=before, after=after)
+    return item
+
+
+def _submitter_address(s: Session, item: NewsItem) -> str:
+    """Who hears about a decision: the account, the token's creator, or the project."""
+    if item.submitted_by is not None and item.submitted_by.active:
+        return item.submitted_by.email
+    if item.token_id is not None:
+        token = s.get(ApiToken, item.token_id)
+        if token is not None and token.created_by is not None and token.created_by.active:
+            return token.created_by.email
+    return item.project.contact_email
+
+
+def _tell(rt: Runtime, template: str, to: str, item: NewsItem) -> None:
+    """Mail after the commit; a failed mail is logged and never undoes the decision."""
+    if not to:
+        log.info("%s for item %s: nobody to tell", template, item.id)
+        return
+    from ostogether.mail.transactional import send
+
+    try:
+        send(rt, template, to, item=item, project=item.project, kinds=KINDS)
+    except (MailError, ContentError) as exc:
+        log.error("mail %s to %s not sent: %s", template, to, exc)
