@@ -436,8 +436,10 @@ class ItemFilters:
 
 
 def list_items(s: Session, filters: ItemFilters = ItemFilters(), *, limit: int = 500,
-               offset: int = 0) -> tuple[list[NewsItem], int]:
-    """Matching items, oldest first when waiting for review, newest first otherwise."""
+               offset: int = 0, oldest_first: bool | None = None,
+               ) -> tuple[list[NewsItem], int]:
+    """A page of matching items and the total. By default the queue of submitted items
+    is oldest first (first come, first reviewed) and everything else newest first."""
     conds = []
     if filters.status:
         conds.append(NewsItem.status == filters.status)
@@ -450,9 +452,11 @@ def list_items(s: Session, filters: ItemFilters = ItemFilters(), *, limit: int =
     if filters.max_age_days is not None:
         conds.append(NewsItem.created_at >= utcnow() - dt.timedelta(days=filters.max_age_days))
     total = s.scalar(select(func.count()).select_from(NewsItem).where(*conds)) or 0
-    order = (NewsItem.created_at.asc() if filters.status == "submitted"
-             else NewsItem.created_at.desc())
-    rows = s.scalars(select(NewsItem).where(*conds).order_by(order, NewsItem.id)
+    if oldest_first is None:
+        oldest_first = filters.status == "submitted"
+    order = ((NewsItem.created_at.asc(), NewsItem.id.asc()) if oldest_first
+             else (NewsItem.created_at.desc(), NewsItem.id.desc()))
+    rows = s.scalars(select(NewsItem).where(*conds).order_by(*order)
                      .limit(limit).offset(offset))
     return list(rows), total
 

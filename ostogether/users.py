@@ -149,6 +149,7 @@ def user_for_link(rt: Runtime, token: str) -> User:
         if user is None or not user.active or user.password_hash[-16:] != data.get("h"):
             raise ValidationError("This link has already been used. Log in, or request a new "
                                   "password link.", {"link": "used"})
+        _ = user.project
         return user
 
 

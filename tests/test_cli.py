@@ -55,7 +55,9 @@ def test_users_add_errors_are_sentences(rt: Runtime, env: dict[str, str]) -> Non
 
 
 def test_db_commands(env: dict[str, str], tmp_path: Path) -> None:
-    assert "newest: 0001" in run(env, "db", "current").stdout
+    from ostogether.db import head_revision
+
+    assert f"current: base (empty); newest: {head_revision()}" in run(env, "db", "current").stdout
     assert run(env, "db", "upgrade").returncode == 0
     down = run(env, "db", "downgrade", "base", "--yes")
     assert down.returncode == 0 and "base (empty)" in down.stdout

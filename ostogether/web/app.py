@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=8 * 3600,
         PREFERRED_URL_SCHEME="https" if settings.public_url.startswith("https") else "http",
     )
-    CSRFProtect(app)
+    csrf = CSRFProtect(app)
 
     login = LoginManager(app)
     login.login_view = "auth.login"
@@ -65,11 +65,14 @@ def create_app(settings: Settings | None = None) -> Flask:
             user = s.get(User, int(user_id)) if user_id.isdigit() else None
             return user if user is not None and user.active else None
 
-    from ostogether.web import auth, editors, public
+    from ostogether.web import api, auth, editors, members, public
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(editors.bp)
+    app.register_blueprint(members.bp)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)  # token in a header, never sent by a browser on its own
 
     @app.context_processor
     def inject() -> dict[str, Any]:
@@ -100,7 +103,13 @@ def _error(status: int, title: str, message: str) -> tuple[str, int]:
                            message=message), status
 
 
+def _is_api() -> bool:
+    return request.path.startswith("/api/")
+
+
 def _register_errors(app: Flask) -> None:
+    from ostogether.web.api import error_response
+
     @app.errorhandler(CSRFError)
     def csrf(e: CSRFError) -> Any:
         return _error(400, "The form has expired",
@@ -109,24 +118,34 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(NotFound)
     def not_found_error(e: NotFound) -> Any:
+        if _is_api():
+            return error_response(e)
         return _error(404, "Page not found", str(e))
 
     @app.errorhandler(PermissionDenied)
     def denied(e: PermissionDenied) -> Any:
+        if _is_api():
+            return error_response(e)
         return _error(403, "Not allowed", str(e))
 
     @app.errorhandler(RateLimited)
     def limited(e: RateLimited) -> Any:
+        if _is_api():
+            return error_response(e)
         body, status = _error(429, "Too many attempts", str(e))
         return body, status, {"Retry-After": str(e.retry_after)}
 
     @app.errorhandler(OstogetherError)
     def ostogether_error(e: OstogetherError) -> Any:
+        if _is_api():
+            return error_response(e)
         log.warning("request failed: %s", e)
         return _error(400, "That did not work", str(e))
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException) -> Any:
+        if _is_api():
+            return error_response(e)
         titles = {404: ("Page not found", "There is no page at this address. Check the link, "
                         "or start again from the home page."),
                   405: ("Not allowed", "This page cannot be used that way."),
@@ -137,6 +156,8 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(Exception)
     def crash(e: Exception) -> Any:
         log.exception("unhandled error on %s %s", request.method, request.path)
+        if _is_api():
+            return error_response(e)
         return _error(500, "Something went wrong on our side",
                       "The error has been logged. Please try again in a few minutes; if it "
                       "happens again, write to the editors.")

@@ -12,6 +12,7 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
 from ostogether import users
+from ostogether.errors import ValidationError
 from ostogether.web.app import runtime
 
 bp = Blueprint("auth", __name__)
@@ -43,7 +44,8 @@ def login() -> Any:
         else:
             login_user(user)
             flash(f"Welcome, {user.name or user.email}.", "success")
-            default = url_for("editors.index") if user.is_editor else url_for("public.home")
+            default = url_for("editors.index") if user.is_editor else (
+                url_for("members.index") if user.role == "member" else url_for("public.home"))
             return redirect(_safe_next(request.args.get("next")) or default)
     return render_template("login.html", form=form), 200 if not form.errors else 400
 
@@ -54,6 +56,56 @@ def logout() -> Any:
     logout_user()
     flash("You are logged out.", "success")
     return redirect(url_for("public.home"))
+
+
+class PasswordForm(FlaskForm):
+    password = PasswordField("New password", description="At least 12 characters. A "
+                             "sentence of a few words is easy to remember and hard to guess.",
+                             validators=[DataRequired(), Length(max=1000)])
+    confirm = PasswordField("The same password again", validators=[DataRequired(),
+                                                                   Length(max=1000)])
+
+
+class ResetForm(FlaskForm):
+    email = EmailField("Email address", validators=[DataRequired(), Length(max=320)])
+
+
+@bp.route("/account/password/<token>", methods=["GET", "POST"])
+def choose_password(token: str) -> Any:
+    """Where invitation and password-reset links lead."""
+    rt = runtime()
+    try:
+        user = users.user_for_link(rt, token)
+    except ValidationError as exc:
+        return render_template("password.html", form=None, problem=str(exc)), 400
+    form = PasswordForm()
+    if form.validate_on_submit():
+        if form.password.data != form.confirm.data:
+            form.confirm.errors = ["The two passwords are not the same."]
+        else:
+            try:
+                user = users.set_password(rt, token, form.password.data or "")
+            except ValidationError as exc:
+                form.password.errors = [exc.fields.get("password", str(exc))]
+            else:
+                login_user(user)
+                flash("Your password is set, and you are logged in.", "success")
+                return redirect(url_for("editors.index") if user.is_editor
+                                else url_for("members.index"))
+    return render_template("password.html", form=form, user=user, problem=None), \
+        400 if form.errors else 200
+
+
+@bp.route("/account/reset", methods=["GET", "POST"])
+def reset() -> Any:
+    form = ResetForm()
+    if form.validate_on_submit():
+        users.request_password_reset(runtime(), form.email.data or "",
+                                     ip=request.remote_addr or "unknown")
+        flash("If there is an account for that address, a mail with a link is on its way.",
+              "success")
+        return redirect(url_for("auth.login"))
+    return render_template("reset.html", form=form), 400 if form.errors else 200
 
 
 def editor_required() -> None:

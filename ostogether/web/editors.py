@@ -1,4 +1,5 @@
-"""Editors' pages: the overview and the applications to join."""
+"""Editors' pages: the overview, applications to join, the review queue of news items,
+member accounts and tokens, and the feeds."""
 
 from __future__ import annotations
 
@@ -7,16 +8,18 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import TextAreaField
-from wtforms.validators import Length
+from sqlalchemy import select
+from wtforms import EmailField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
 
-from ostogether import audit, projects
+from ostogether import audit, feeds, news, projects, render, tokens, users
 from ostogether.audit import Actor
-from ostogether.errors import ValidationError
-from ostogether.models import Project
+from ostogether.errors import Conflict, ContentError, Duplicate, PermissionDenied, ValidationError
+from ostogether.models import NewsItem, Project
 from ostogether.registry import ProjectRecord
 from ostogether.web.app import runtime
 from ostogether.web.auth import editor_required
+from ostogether.web.forms import ItemForm, show_problems
 
 bp = Blueprint("editors", __name__, url_prefix="/editors")
 
@@ -40,7 +43,10 @@ def index() -> Any:
         waiting = projects.list_all(s, "applicant")
         listed = projects.list_public(s)
         recent = audit.recent(s)
-    return render_template("editors/index.html", waiting=waiting, listed=listed, recent=recent)
+        counts = news.counts_by_status(s)
+    paused = [f for f in feeds.list_feeds(rt) if f.paused_at is not None]
+    return render_template("editors/index.html", waiting=waiting, listed=listed, recent=recent,
+                           counts=counts, paused=paused)
 
 
 @bp.route("/applications")
@@ -79,3 +85,205 @@ def application(project_id: int) -> Any:
     return render_template("editors/application.html", project=project, form=form,
                            results=results, history=history,
                            criteria=rt.community.criteria()), status
+
+
+# ---------------------------------------------------------------------- review queue
+
+AGES = {"": None, "1": 1, "7": 7, "30": 30}
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField("Reason for the submitter", validators=[Length(max=4000)],
+                           description="Required to reject; sent to the submitter.")
+
+
+def _projects_for_select(s: Any) -> list[tuple[str, str]]:
+    return [("", "All projects")] + [(p.slug, p.acronym) for p in projects.list_public(s)]
+
+
+@bp.route("/items")
+def items() -> Any:
+    rt = runtime()
+    args = request.args
+    status = args.get("status", "submitted")
+    status = status if status in news.STATUSES or status == "all" else "submitted"
+    with rt.db.session() as s:
+        slug = args.get("project", "")
+        project = s.scalar(select(Project).where(
+            Project.slug == slug)) if slug else None
+        filters = news.ItemFilters(
+            status="" if status == "all" else status,
+            project_id=project.id if project else None,
+            kind=args.get("kind", "") if args.get("kind") in news.KINDS else "",
+            source=args.get("source", "") if args.get("source") in news.SOURCES else "",
+            max_age_days=AGES.get(args.get("age", ""), None))
+        rows, total = news.list_items(s, filters, limit=200)
+        for i in rows:
+            _ = i.project
+        choices = _projects_for_select(s)
+    return render_template("editors/items.html", items=rows, total=total, status=status,
+                           args=args, kinds=news.KINDS, sources=news.SOURCES,
+                           statuses=news.STATUSES, project_choices=choices, ages=AGES)
+
+
+def _post_preview(item: NewsItem) -> tuple[str, str]:
+    """The post text for the item, or ("", why) when the community template is broken."""
+    rt = runtime()
+    try:
+        text = render.render(rt.community, "social/preview.txt.j2", item=item,
+                             project=item.project, start=news.local_start(item)).strip()
+    except ContentError as exc:
+        return "", str(exc)
+    return text, ""
+
+
+@bp.route("/items/<int:item_id>", methods=["GET", "POST"])
+def item(item_id: int) -> Any:
+    rt = runtime()
+    actor = Actor.of(current_user)
+    with rt.db.session() as s:
+        it = news.get_item(s, item_id)
+        _ = it.project, it.submitted_by
+        history = audit.history(s, it)
+    form = ItemForm(prefix="edit")
+    reason_form = ReasonForm(prefix="review")
+    status = 200
+    action = request.form.get("action", "")
+    if request.method == "POST":
+        try:
+            if action == "save" and form.validate_on_submit():
+                changed = news.update(rt, actor, item_id, form.to_input())
+                flash(f"Saved: {', '.join(changed) or 'nothing changed'}.", "success")
+                return redirect(url_for("editors.item", item_id=item_id))
+            if action in ("approve", "reject") and reason_form.validate_on_submit():
+                if action == "approve":
+                    news.approve(rt, actor, item_id)
+                    flash(f"Approved \u201c{it.title}\u201d; the submitter has been told.",
+                          "success")
+                else:
+                    news.reject(rt, actor, item_id, reason_form.reason.data or "")
+                    flash(f"Rejected \u201c{it.title}\u201d; the submitter has the reason.",
+                          "success")
+                return redirect(_next_in_queue(item_id))
+        except ValidationError as exc:
+            show_problems(form if action == "save" else reason_form, exc.fields)
+            status = 400
+        except Duplicate as exc:
+            form.link.errors = [*form.link.errors, str(exc)]
+            status = 400
+        except (Conflict, PermissionDenied) as exc:
+            flash(str(exc), "error")
+            return redirect(url_for("editors.item", item_id=item_id))
+        if form.errors or reason_form.errors:
+            status = 400
+    if action != "save":
+        form.fill_from(it)
+    post, post_problem = _post_preview(it)
+    return render_template("editors/item.html", item=it, form=form, reason_form=reason_form,
+                           history=history, kinds=news.KINDS, post=post,
+                           post_problem=post_problem, local_start=news.local_start(it),
+                           editable=it.status in news.EDITABLE_STATUSES), status
+
+
+def _next_in_queue(after_id: int) -> str:
+    with runtime().db.session() as s:
+        rows, _ = news.list_items(s, news.ItemFilters(status="submitted"), limit=1)
+    return url_for("editors.item", item_id=rows[0].id) if rows else url_for("editors.items")
+
+
+@bp.route("/items/<int:item_id>/flags", methods=["POST"])
+def item_flags(item_id: int) -> Any:
+    if FlaskForm().validate_on_submit():
+        news.set_flags(runtime(), Actor.of(current_user), item_id,
+                       for_newsletter=request.form.get("for_newsletter") == "y",
+                       for_social=request.form.get("for_social") == "y")
+        flash("Flags saved.", "success")
+    return redirect(url_for("editors.item", item_id=item_id))
+
+
+# ------------------------------------------------------------- accounts and tokens
+
+class InviteForm(FlaskForm):
+    email = EmailField("Email address", validators=[DataRequired(), Length(max=320)])
+    name = StringField("Name (optional)", validators=[Length(max=200)])
+    project = SelectField("Project", validators=[DataRequired()])
+
+
+class EditorTokenForm(FlaskForm):
+    project = SelectField("Project", validators=[DataRequired()])
+    name = StringField("What is the token for?", default="API token",
+                       validators=[Length(max=100)])
+
+
+@bp.route("/members", methods=["GET", "POST"])
+def members() -> Any:
+    rt = runtime()
+    actor = Actor.of(current_user)
+    invite = InviteForm(prefix="invite")
+    token_form = EditorTokenForm(prefix="token")
+    with rt.db.session() as s:
+        choices = _projects_for_select(s)[1:]
+    invite.project.choices = choices
+    token_form.project.choices = choices
+    secret, status = None, 200
+    if request.form.get("action") == "invite" and invite.validate_on_submit():
+        try:
+            user = users.invite(rt, actor, email=invite.email.data or "",
+                                project_slug=invite.project.data or "",
+                                name=invite.name.data or "",
+                                inviter=current_user.name or current_user.email)
+        except ValidationError as exc:
+            show_problems(invite, exc.fields)
+        except Conflict as exc:
+            invite.email.errors = [str(exc)]
+        else:
+            flash(f"Invited {user.email}; the mail has a link to choose a password.", "success")
+            return redirect(url_for("editors.members"))
+    elif request.form.get("action") == "token" and token_form.validate_on_submit():
+        with rt.db.session() as s:
+            project = projects.get(s, token_form.project.data or "", public=False)
+            _, secret = tokens.create(s, actor, project.id, token_form.name.data or "")
+    if invite.errors or token_form.errors:
+        status = 400
+    with rt.db.session() as s:
+        accounts = users.members_of(s)
+        for u in accounts:
+            _ = u.project
+        all_tokens = tokens.list_tokens(s)
+        for t in all_tokens:
+            _ = t.project
+    return render_template("editors/members.html", invite=invite, token_form=token_form,
+                           accounts=accounts, tokens=all_tokens, secret=secret), status
+
+
+@bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
+def revoke_token(token_id: int) -> Any:
+    if FlaskForm().validate_on_submit():
+        with runtime().db.session() as s:
+            t = tokens.revoke(s, Actor.of(current_user), token_id)
+            flash(f"The token {t.prefix}\u2026 of {t.project.acronym} is revoked.", "success")
+    return redirect(url_for("editors.members"))
+
+
+# -------------------------------------------------------------------------- feeds
+
+@bp.route("/feeds")
+def feeds_page() -> Any:
+    rt = runtime()
+    return render_template("editors/feeds.html", feeds=feeds.list_feeds(rt))
+
+
+@bp.route("/feeds/<slug>", methods=["POST"])
+def feed_action(slug: str) -> Any:
+    rt = runtime()
+    actor = Actor.of(current_user)
+    if FlaskForm().validate_on_submit():
+        action = request.form.get("action")
+        if action == "resume":
+            feeds.resume(rt, actor, slug)
+            flash(f"The feed of {slug} will be polled again.", "success")
+        elif action in ("auto_on", "auto_off"):
+            feeds.set_auto_approve(rt, actor, slug, action == "auto_on")
+            flash(f"Auto-approve is {'on' if action == 'auto_on' else 'off'} for {slug}.",
+                  "success")
+    return redirect(url_for("editors.feeds_page"))

@@ -13,17 +13,16 @@ from wtforms import (
     DateField,
     EmailField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
     URLField,
-    widgets,
 )
 from wtforms.validators import DataRequired, Length, Optional
 
 from ostogether import projects, registry
 from ostogether.sanitize import markdown_to_html
 from ostogether.web.app import runtime
+from ostogether.web.forms import MultiCheckboxField
 
 bp = Blueprint("public", __name__)
 
@@ -83,11 +82,6 @@ def code_of_conduct() -> Any:
 
 
 # ------------------------------------------------------------------------ joining
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
-
 
 class ApplicationForm(FlaskForm):
     acronym = StringField("Acronym or short name", validators=[DataRequired(), Length(max=80)])

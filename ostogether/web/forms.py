@@ -1,0 +1,100 @@
+"""Forms shared by several pages: the news item form, and the multi-checkbox field.
+
+The forms only collect text; the rules live in the services (``news.validate``), whose
+per-field messages are put back next to the fields by ``show_problems``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    URLField,
+    widgets,
+)
+from wtforms.validators import Length
+
+from ostogether.models import NewsItem
+from ostogether.news import KINDS, ItemInput, local_start
+from ostogether.registry import SDG_NAMES
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+# Generous caps here only stop absurd bodies; the real limits and messages are the service's.
+class ItemForm(FlaskForm):
+    kind = SelectField("Kind", choices=list(KINDS.items()), default="news")
+    title = StringField("Title", description="Plain text, up to 200 characters.",
+                        validators=[Length(max=20000)])
+    summary = TextAreaField(
+        "Summary", description="Two or three sentences in Markdown: **bold**, *italic*, "
+        "[a link](https://example.org). No HTML.", validators=[Length(max=50000)])
+    link = URLField("Link to the full story", description="The full address, starting with "
+                    "https://", validators=[Length(max=5000)])
+    image_url = URLField("Image address (optional)", validators=[Length(max=5000)])
+    image_alt = StringField("Image description", description="What the image shows, for "
+                            "people who cannot see it. Required with an image.",
+                            validators=[Length(max=5000)])
+    language = StringField("Language", default="en", description="Two letters: en, fr, de…",
+                           validators=[Length(max=50)])
+    sdgs = MultiCheckboxField("Sustainable Development Goals", coerce=int,
+                              choices=list(SDG_NAMES.items()))
+    for_newsletter = BooleanField("Suggest for the newsletter", default=True)
+    for_social = BooleanField("Suggest for social media", default=True)
+    event_start = StringField("Starts", render_kw={"type": "datetime-local"},
+                              description="Local time of the event.",
+                              validators=[Length(max=100)])
+    event_end = StringField("Ends (optional)", render_kw={"type": "datetime-local"},
+                            validators=[Length(max=100)])
+    event_timezone = StringField("Timezone", description="Such as Europe/Brussels or "
+                                 "Europe/Lisbon.", validators=[Length(max=200)])
+    event_location = StringField("Place", validators=[Length(max=5000)])
+    event_online = BooleanField("Online event")
+    registration_url = URLField("Registration link (optional)",
+                                description="Default: the link above.",
+                                validators=[Length(max=5000)])
+
+    def to_input(self) -> ItemInput:
+        d = self.data
+        return ItemInput(
+            kind=d["kind"] or "", title=d["title"] or "", summary=d["summary"] or "",
+            link=d["link"] or "", image_url=d["image_url"] or "",
+            image_alt=d["image_alt"] or "", language=d["language"] or "",
+            sdgs=tuple(d["sdgs"] or ()), for_newsletter=bool(d["for_newsletter"]),
+            for_social=bool(d["for_social"]), event_start=d["event_start"] or None,
+            event_end=d["event_end"] or None, event_timezone=d["event_timezone"] or "",
+            event_location=d["event_location"] or "", event_online=bool(d["event_online"]),
+            registration_url=d["registration_url"] or "")
+
+    def fill_from(self, item: NewsItem) -> None:
+        """Pre-fill the form with a stored item, for editing."""
+        for name in ("kind", "title", "link", "image_url", "image_alt", "language",
+                     "for_newsletter", "for_social", "event_timezone", "event_location",
+                     "event_online"):
+            getattr(self, name).data = getattr(item, name)
+        self.summary.data = item.summary_md
+        self.sdgs.data = list(item.sdgs)
+        self.registration_url.data = item.registration_url if item.registration_url != \
+            item.link else ""
+        start = local_start(item)
+        self.event_start.data = start.strftime("%Y-%m-%dT%H:%M") if start else ""
+        if item.event_end is not None and start is not None:
+            end = item.event_end.astimezone(start.tzinfo)
+            self.event_end.data = end.strftime("%Y-%m-%dT%H:%M")
+
+
+def show_problems(form: FlaskForm, fields: dict[str, Any]) -> None:
+    """Put a service's per-field messages next to the matching form fields."""
+    for name, message in fields.items():
+        target = getattr(form, name.replace("event.", "event_"), None)
+        if target is not None and hasattr(target, "errors"):
+            target.errors = [*list(target.errors), str(message)[:1].upper() + str(message)[1:]]

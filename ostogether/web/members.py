@@ -1,0 +1,127 @@
+"""Member projects' pages: their items and states, the submission form, and API tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import Length
+
+from ostogether import audit, news, tokens
+from ostogether.audit import Actor
+from ostogether.errors import Duplicate, PermissionDenied, ValidationError
+from ostogether.models import Project
+from ostogether.web.app import runtime
+from ostogether.web.forms import ItemForm, show_problems
+
+bp = Blueprint("members", __name__, url_prefix="/members")
+
+
+@bp.before_request
+@login_required
+def _guard() -> None:
+    if current_user.role != "member" or current_user.project_id is None:
+        raise PermissionDenied("These pages are for member projects' accounts. Editors "
+                               "review items on the editors' pages.")
+
+
+def _project() -> Project:
+    with runtime().db.session() as s:
+        project = s.get(Project, current_user.project_id)
+        assert project is not None
+        return project
+
+
+class TokenForm(FlaskForm):
+    name = StringField("What is the token for?", default="API token",
+                       description="For example: website plugin, newsroom script.",
+                       validators=[Length(max=100)])
+
+
+@bp.route("/")
+def index() -> Any:
+    rt = runtime()
+    status = request.args.get("status", "")
+    with rt.db.session() as s:
+        rows, total = news.list_items(s, news.ItemFilters(
+            project_id=current_user.project_id,
+            status=status if status in news.STATUSES else ""), limit=500)
+        for i in rows:
+            _ = i.project
+    return render_template("members/index.html", items=rows, total=total, project=_project(),
+                           kinds=news.KINDS, status=status, statuses=news.STATUSES)
+
+
+@bp.route("/items/new", methods=["GET", "POST"])
+def new_item() -> Any:
+    rt = runtime()
+    form = ItemForm()
+    if request.method == "GET":
+        form.event_timezone.data = rt.community.schedule().timezone
+    existing = None
+    if form.validate_on_submit():
+        try:
+            item = news.submit(rt, Actor.of(current_user), current_user.project_id,
+                               form.to_input(), source="web", user_id=current_user.id)
+        except ValidationError as exc:
+            show_problems(form, exc.fields)
+        except Duplicate as exc:
+            existing = exc.existing_id
+            form.link.errors = [*form.link.errors, str(exc)]
+        else:
+            flash(f"Thank you: \u201c{item.title}\u201d is submitted. The editors will "
+                  "review it, and you will get an email when they decide.", "success")
+            return redirect(url_for("members.item", item_id=item.id))
+    status = 400 if form.errors or existing else 200
+    return render_template("members/item_form.html", form=form, existing=existing,
+                           project=_project()), status
+
+
+@bp.route("/items/<int:item_id>")
+def item(item_id: int) -> Any:
+    rt = runtime()
+    with rt.db.session() as s:
+        it = news.get_item(s, item_id, project_id=current_user.project_id)
+        _ = it.project
+        history = audit.history(s, it)
+    return render_template("members/item.html", item=it, history=history, kinds=news.KINDS,
+                           local_start=news.local_start(it))
+
+
+@bp.route("/items/<int:item_id>/withdraw", methods=["POST"])
+def withdraw(item_id: int) -> Any:
+    form = FlaskForm()
+    if form.validate_on_submit():
+        it = news.withdraw(runtime(), Actor.of(current_user), item_id,
+                           project_id=current_user.project_id)
+        flash(f"\u201c{it.title}\u201d is withdrawn; the editors will not review it.",
+              "success")
+    return redirect(url_for("members.index"))
+
+
+@bp.route("/tokens", methods=["GET", "POST"])
+def tokens_page() -> Any:
+    rt = runtime()
+    form = TokenForm()
+    secret = None
+    if form.validate_on_submit():
+        with rt.db.session() as s:
+            _, secret = tokens.create(s, Actor.of(current_user), current_user.project_id,
+                                      form.name.data or "")
+    with rt.db.session() as s:
+        rows = tokens.list_tokens(s, current_user.project_id)
+    return render_template("members/tokens.html", form=form, tokens=rows, secret=secret,
+                           project=_project(), revoke_form=FlaskForm())
+
+
+@bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
+def revoke_token(token_id: int) -> Any:
+    if FlaskForm().validate_on_submit():
+        with runtime().db.session() as s:
+            t = tokens.revoke(s, Actor.of(current_user), token_id,
+                              project_id=current_user.project_id)
+            flash(f"The token \u201c{t.name}\u201d ({t.prefix}\u2026) is revoked.", "success")
+    return redirect(url_for("members.tokens_page"))

@@ -1,0 +1,164 @@
+"""The OpenAPI 3.1 description of the members' JSON API, served at /api/openapi.json.
+
+Written by hand, next to the views it describes, and checked against them by the
+schemathesis test: a request the document allows must never get a 5xx, and every
+answer must match the document.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ostogether import __version__
+from ostogether.news import ALT_MAX, KINDS, LOCATION_MAX, STATUSES, SUMMARY_MAX, TITLE_MAX, URL_MAX
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def document(public_url: str) -> dict[str, Any]:
+    url = {"type": "string", "format": "uri", "maxLength": URL_MAX}
+    nullable_url = {"type": ["string", "null"], "format": "uri", "maxLength": URL_MAX}
+    event_in = {
+        "type": "object", "additionalProperties": False, "required": ["start"],
+        "properties": {
+            "start": {"type": "string", "description": "ISO 8601 date and time; without an "
+                      "offset it is read in `timezone`.", "example": "2027-03-15T14:30"},
+            "end": {"type": ["string", "null"], "example": "2027-03-15T17:00"},
+            "timezone": {"type": "string", "example": "Europe/Brussels",
+                         "description": "IANA name; default: the community's timezone."},
+            "location": {"type": "string", "maxLength": LOCATION_MAX},
+            "online": {"type": "boolean", "default": False},
+            "registration_url": {**url, "description": "Default: the item's link."},
+        }}
+    item_in = {
+        "type": "object", "additionalProperties": False,
+        "required": ["title", "summary", "link"],
+        "properties": {
+            "kind": {"type": "string", "enum": list(KINDS), "default": "news"},
+            "title": {"type": "string", "maxLength": TITLE_MAX,
+                      "description": "Plain text, no HTML."},
+            "summary": {"type": "string", "maxLength": SUMMARY_MAX,
+                        "description": "Markdown; no raw HTML; absolute links only."},
+            "link": {**url, "description": "Absolute http(s) address of the full story."},
+            "image_url": url,
+            "image_alt": {"type": "string", "maxLength": ALT_MAX,
+                          "description": "Required when image_url is given."},
+            "language": {"type": "string", "minLength": 2, "maxLength": 2, "default": "en"},
+            "sdgs": {"type": "array", "items": {"type": "integer", "minimum": 1,
+                                                "maximum": 17}, "uniqueItems": True},
+            "for_newsletter": {"type": "boolean", "default": True},
+            "for_social": {"type": "boolean", "default": True},
+            "event": {**event_in, "description": "Required when kind is event."},
+        }}
+    event_out = {
+        "type": ["object", "null"],
+        "required": ["start", "end", "timezone", "location", "online", "registration_url"],
+        "properties": {
+            "start": {"type": "string"}, "end": {"type": ["string", "null"]},
+            "timezone": {"type": "string"}, "location": {"type": ["string", "null"]},
+            "online": {"type": "boolean"}, "registration_url": url}}
+    item_out = {
+        "type": "object",
+        "required": ["id", "status", "source", "kind", "project", "title", "summary",
+                     "summary_html", "link", "language", "sdgs", "for_newsletter",
+                     "for_social", "created_at", "event", "url"],
+        "properties": {
+            "id": {"type": "integer"},
+            "status": {"type": "string", "enum": list(STATUSES)},
+            "source": {"type": "string", "enum": ["web", "api", "feed"]},
+            "kind": {"type": "string", "enum": list(KINDS)},
+            "project": {"type": "string", "description": "The project's slug."},
+            "title": {"type": "string"}, "summary": {"type": "string"},
+            "summary_html": {"type": "string", "description": "The sanitised HTML."},
+            "link": url, "image_url": nullable_url,
+            "image_alt": {"type": ["string", "null"]},
+            "language": {"type": "string"},
+            "sdgs": {"type": "array", "items": {"type": "integer"}},
+            "for_newsletter": {"type": "boolean"}, "for_social": {"type": "boolean"},
+            "reject_reason": {"type": ["string", "null"]},
+            "created_at": {"type": "string", "format": "date-time"},
+            "reviewed_at": {"type": ["string", "null"], "format": "date-time"},
+            "event": event_out,
+            "url": {"type": "string", "format": "uri"},
+        }}
+    common = {"401": _error("No token, or an unknown or revoked token."),
+              "403": _error("The token's project may not submit news."),
+              "429": {**_error("Over the per-token rate limit."), "headers": {
+                  "Retry-After": {"schema": {"type": "integer"},
+                                  "description": "Seconds to wait."}}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "News submission API", "version": __version__,
+                 "description": "Member projects send news items for review. Every request "
+                                "carries the project's token: `Authorization: Bearer ost_...`."},
+        "servers": [{"url": public_url}],
+        "security": [{"token": []}],
+        "paths": {
+            "/api/v1/items": {
+                "post": {
+                    "operationId": "createItem", "summary": "Submit a news item for review",
+                    "requestBody": {"required": True, "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/ItemInput"}}}},
+                    "responses": {
+                        "201": {"description": "Stored as submitted.",
+                                "headers": {"Location": {"schema": {"type": "string"}}},
+                                "content": {"application/json": {"schema": {
+                                    "$ref": "#/components/schemas/Item"}}}},
+                        "400": _error("The body is not a JSON object."),
+                        "409": _error("The project already sent this link; `existing` "
+                                      "points at that item."),
+                        "413": _error("The body is over the size cap."),
+                        "422": _error("One or more fields are invalid; see `fields`."),
+                        **common}},
+                "get": {
+                    "operationId": "listItems", "summary": "The project's items, newest first",
+                    "parameters": [
+                        {"name": "status", "in": "query", "schema": {
+                            "type": "string", "enum": list(STATUSES)}},
+                        {"name": "kind", "in": "query", "schema": {
+                            "type": "string", "enum": list(KINDS)}},
+                        {"name": "limit", "in": "query", "schema": {
+                            "type": "integer", "minimum": 1, "maximum": 200, "default": 50}},
+                        {"name": "offset", "in": "query", "schema": {
+                            "type": "integer", "minimum": 0, "default": 0}}],
+                    "responses": {
+                        "200": {"description": "A page of items.", "content": {
+                            "application/json": {"schema": {
+                                "$ref": "#/components/schemas/ItemList"}}}},
+                        "422": _error("A query parameter is invalid."), **common}}},
+            "/api/v1/items/{id}": {
+                "get": {
+                    "operationId": "getItem", "summary": "One of the project's items",
+                    "parameters": [{"name": "id", "in": "path", "required": True,
+                                    "schema": {"type": "integer", "minimum": 1}}],
+                    "responses": {
+                        "200": {"description": "The item with its review state.", "content": {
+                            "application/json": {"schema": {
+                                "$ref": "#/components/schemas/Item"}}}},
+                        "404": _error("No such item in this project."), **common}}},
+        },
+        "components": {
+            "securitySchemes": {"token": {"type": "http", "scheme": "bearer",
+                                          "description": "A project token, shown once when "
+                                                         "created."}},
+            "schemas": {
+                "ItemInput": item_in,
+                "Item": item_out,
+                "ItemList": {"type": "object", "required": ["items", "total", "limit", "offset"],
+                             "properties": {"items": {"type": "array", "items": {
+                                 "$ref": "#/components/schemas/Item"}},
+                                 "total": {"type": "integer"}, "limit": {"type": "integer"},
+                                 "offset": {"type": "integer"}}},
+                "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+                    "type": "object", "required": ["status", "message"], "properties": {
+                        "status": {"type": "integer"},
+                        "message": {"type": "string"},
+                        "fields": {"type": "object",
+                                   "additionalProperties": {"type": "string"}},
+                        "existing": {"type": "object", "properties": {
+                            "id": {"type": "integer"}, "url": {"type": "string"}}}}}}},
+            }},
+    }
