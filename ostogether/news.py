@@ -318,6 +318,9 @@ def input_from_json(body: Any) -> ItemInput:
     for key in event:
         if key not in ("start", "end", "timezone", "location", "online", "registration_url"):
             p.add(f"event.{key}", "unknown field")
+    if "event" in body and body.get("kind") != "event":
+        p.add("event", 'only items of kind "event" have event details; set kind to "event" '
+                       "or leave event out")
     p.raise_if_any()
     values = {k: body[k] for k in known if k in body}
     if isinstance(values.get("sdgs"), list):
@@ -463,7 +466,8 @@ def list_items(s: Session, filters: ItemFilters = ItemFilters(), *, limit: int =
 
 def get_item(s: Session, item_id: int, *, project_id: int | None = None) -> NewsItem:
     """The item; with ``project_id``, only if it belongs to that project (else NotFound)."""
-    item = s.get(NewsItem, item_id)
+    # Ids beyond a 64-bit integer cannot exist; asking the database would overflow.
+    item = s.get(NewsItem, item_id) if 0 < item_id < 2**63 else None
     if item is None or (project_id is not None and item.project_id != project_id):
         raise NotFound(f"There is no item {item_id}.")
     return item

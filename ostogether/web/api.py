@@ -65,7 +65,11 @@ def error_response(e: Exception) -> Response:
             405: "This endpoint does not accept that method; see /api/openapi.json.",
             413: f"The body is larger than {rt.settings.api_max_body_bytes:,} bytes.",
         }
-        return error(e.code or 500, messages.get(e.code or 0, e.description or e.name))
+        resp = error(e.code or 500, messages.get(e.code or 0, e.description or e.name))
+        for name, value in e.get_headers():
+            if name.lower() != "content-type":  # e.g. Allow on a 405, as RFC 9110 requires
+                resp.headers[name] = value
+        return resp
     return error(500, "Something went wrong on our side; the error has been logged. "
                       "Try again later.")
 
@@ -115,6 +119,15 @@ def create_item() -> Any:
     return resp
 
 
+def _only_params(*names: str) -> None:
+    unknown = [k for k in request.args if k not in names]
+    if unknown:
+        raise ValidationError(f"Unknown query parameter '{unknown[0][:40]}'; this endpoint "
+                              f"takes {', '.join(names) or 'none'}.",
+                              {k[:40] or "(empty name)": "unknown query parameter"
+                               for k in unknown})
+
+
 def _int_arg(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
     if raw is None:
@@ -133,17 +146,18 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
 @bp.get("/v1/items")
 def list_items() -> Any:
     rt = runtime()
-    status = request.args.get("status", "")
-    kind = request.args.get("kind", "")
-    if status and status not in news.STATUSES:
+    _only_params("status", "kind", "limit", "offset")
+    status = request.args.get("status")
+    kind = request.args.get("kind")
+    if status is not None and status not in news.STATUSES:
         raise ValidationError(f"Unknown status '{status[:30]}'.",
                               {"status": "one of " + ", ".join(news.STATUSES)})
-    if kind and kind not in news.KINDS:
+    if kind is not None and kind not in news.KINDS:
         raise ValidationError(f"Unknown kind '{kind[:30]}'.",
                               {"kind": "one of " + ", ".join(news.KINDS)})
     limit = _int_arg("limit", 50, 1, 200)
     offset = _int_arg("offset", 0, 0, 10**9)
-    filters = news.ItemFilters(status=status, kind=kind, project_id=g.project_id)
+    filters = news.ItemFilters(status=status or "", kind=kind or "", project_id=g.project_id)
     with rt.db.session() as s:
         rows, total = news.list_items(s, filters, limit=limit, offset=offset,
                                       oldest_first=False)
@@ -154,6 +168,7 @@ def list_items() -> Any:
 @bp.get("/v1/items/<int:item_id>")
 def get_item(item_id: int) -> Any:
     rt = runtime()
+    _only_params()
     with rt.db.session() as s:
         item = news.get_item(s, item_id, project_id=g.project_id)
         return jsonify(news.item_dict(item, rt.settings.public_url))

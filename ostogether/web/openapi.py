@@ -19,7 +19,9 @@ def _error(description: str) -> dict[str, Any]:
 
 
 def document(public_url: str) -> dict[str, Any]:
-    url = {"type": "string", "format": "uri", "maxLength": URL_MAX}
+    url = {"type": "string", "format": "uri", "pattern": "^https?://", "maxLength": URL_MAX}
+    optional_url = {"type": "string", "pattern": "^$|^https?://", "maxLength": URL_MAX,
+                    "description": "Empty means none."}
     nullable_url = {"type": ["string", "null"], "format": "uri", "maxLength": URL_MAX}
     event_in = {
         "type": "object", "additionalProperties": False, "required": ["start"],
@@ -31,19 +33,19 @@ def document(public_url: str) -> dict[str, Any]:
                          "description": "IANA name; default: the community's timezone."},
             "location": {"type": "string", "maxLength": LOCATION_MAX},
             "online": {"type": "boolean", "default": False},
-            "registration_url": {**url, "description": "Default: the item's link."},
+            "registration_url": {**optional_url, "description": "Default: the item's link."},
         }}
     item_in = {
         "type": "object", "additionalProperties": False,
         "required": ["title", "summary", "link"],
         "properties": {
             "kind": {"type": "string", "enum": list(KINDS), "default": "news"},
-            "title": {"type": "string", "maxLength": TITLE_MAX,
+            "title": {"type": "string", "minLength": 1, "maxLength": TITLE_MAX,
                       "description": "Plain text, no HTML."},
-            "summary": {"type": "string", "maxLength": SUMMARY_MAX,
+            "summary": {"type": "string", "minLength": 1, "maxLength": SUMMARY_MAX,
                         "description": "Markdown; no raw HTML; absolute links only."},
             "link": {**url, "description": "Absolute http(s) address of the full story."},
-            "image_url": url,
+            "image_url": optional_url,
             "image_alt": {"type": "string", "maxLength": ALT_MAX,
                           "description": "Required when image_url is given."},
             "language": {"type": "string", "minLength": 2, "maxLength": 2, "default": "en"},
