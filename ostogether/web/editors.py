@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import EmailField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from ostogether import audit, feeds, news, projects, render, tokens, users
@@ -223,8 +224,8 @@ def members() -> Any:
     token_form = EditorTokenForm(prefix="token")
     with rt.db.session() as s:
         choices = _projects_for_select(s)[1:]
-    invite.project.choices = choices
-    token_form.project.choices = choices
+    invite.project.choices = [SelectChoice(v, label) for v, label in choices]
+    token_form.project.choices = [SelectChoice(v, label) for v, label in choices]
     secret, status = None, 200
     if request.form.get("action") == "invite" and invite.validate_on_submit():
         try:

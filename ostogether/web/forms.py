@@ -18,6 +18,7 @@ from wtforms import (
     URLField,
     widgets,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
 from ostogether.models import NewsItem
@@ -32,7 +33,8 @@ class MultiCheckboxField(SelectMultipleField):
 
 # Generous caps here only stop absurd bodies; the real limits and messages are the service's.
 class ItemForm(FlaskForm):
-    kind = SelectField("Kind", choices=list(KINDS.items()), default="news")
+    kind = SelectField("Kind", choices=[SelectChoice(k, v) for k, v in KINDS.items()],
+                       default="news")
     title = StringField("Title", description="Plain text, up to 200 characters.",
                         validators=[Length(max=20000)])
     summary = TextAreaField(
@@ -47,7 +49,8 @@ class ItemForm(FlaskForm):
     language = StringField("Language", default="en", description="Two letters: en, fr, de…",
                            validators=[Length(max=50)])
     sdgs = MultiCheckboxField("Sustainable Development Goals", coerce=int,
-                              choices=list(SDG_NAMES.items()))
+                              choices=[SelectChoice(n, f"{n}. {name}")
+                                       for n, name in SDG_NAMES.items()])
     for_newsletter = BooleanField("Suggest for the newsletter", default=True)
     for_social = BooleanField("Suggest for social media", default=True)
     event_start = StringField("Starts", render_kw={"type": "datetime-local"},

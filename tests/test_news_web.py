@@ -1,0 +1,185 @@
+"""The web doors for news: a member's form and list, invitations, and the editors' queue."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import select
+
+from ostogether.models import AuditEntry, NewsItem
+from tests.conftest import csrf_from, login, make_user, outbox
+
+ITEM = {"kind": "news", "title": "Open day at the science centre",
+        "summary": "Schools **welcome**.", "link": "https://example.org/open-day",
+        "language": "en", "for_newsletter": "y", "for_social": "y", "event_timezone": ""}
+
+
+def member(client: Any, rt: Any, email: str = "m@example.org", project: str = "cosmos") -> None:
+    make_user(rt, email, "member", project=project)
+    login(client, email)
+
+
+def submit(client: Any, **changes: Any) -> Any:
+    page = client.get("/members/items/new")
+    data = {**ITEM, **changes, "csrf_token": csrf_from(page.get_data(as_text=True))}
+    return client.post("/members/items/new", data=data)
+
+
+def test_a_member_submits_news_and_an_event_and_sees_their_states(client: Any, rt: Any) -> None:
+    member(client, rt)
+    r = submit(client)
+    assert r.status_code == 302
+    r = submit(client, kind="event", title="Teacher workshop",
+               link="https://example.org/workshop", event_start="2027-04-01T09:30",
+               event_timezone="Europe/Brussels", event_location="Brussels")
+    assert r.status_code == 302
+    page = client.get("/members/").get_data(as_text=True)
+    assert "Open day at the science centre" in page and "Teacher workshop" in page
+    assert page.count('class="state state-submitted"') == 2
+    detail = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "Thursday 1 April 2027, 09:30 (Europe/Brussels)" in detail
+
+
+def test_the_form_keeps_input_and_explains_each_problem(client: Any, rt: Any) -> None:
+    member(client, rt)
+    r = submit(client, title="x" * 10_000, link="javascript:alert(1)",
+               summary="<script>alert(1)</script>")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400
+    assert "10000 characters; the limit is 200" in html
+    assert "javascript: addresses are not allowed" in html
+    assert "HTML such as" in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;</textarea>" in html  # kept, escaped
+    with rt.db.session() as s:
+        assert s.scalars(select(NewsItem)).first() is None
+
+
+def test_a_duplicate_link_links_to_the_existing_item(client: Any, rt: Any) -> None:
+    member(client, rt)
+    first = submit(client).headers["Location"]
+    r = submit(client, title="Again")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400 and "already submitted as item" in html
+    assert f'href="{first}"' in html or f'href="{first.split("localhost")[-1]}"' in html
+
+
+def test_members_see_only_their_project_and_can_withdraw(client: Any, rt: Any, app: Any) -> None:
+    member(client, rt)
+    loc = submit(client).headers["Location"]
+    item_id = int(loc.rsplit("/", 1)[1])
+    other = app.test_client()
+    other.environ_base["HTTP_REFERER"] = "https://localhost/"
+    member(other, rt, "o@example.org", "otter")
+    assert other.get(f"/members/items/{item_id}").status_code == 404
+    assert "Open day" not in other.get("/members/").get_data(as_text=True)
+    page = client.get("/members/").get_data(as_text=True)
+    client.post(f"/members/items/{item_id}/withdraw", data={"csrf_token": csrf_from(page)})
+    with rt.db.session() as s:
+        assert s.get(NewsItem, item_id).status == "withdrawn"
+
+
+def test_editors_cannot_use_member_pages_and_members_cannot_review(client: Any, rt: Any) -> None:
+    member(client, rt)
+    assert client.get("/editors/items").status_code == 403
+    make_user(rt)
+    client.post("/logout", data={"csrf_token": csrf_from(client.get("/").get_data(as_text=True))})
+    login(client)
+    assert client.get("/members/").status_code == 403
+
+
+def test_an_editor_reviews_with_previews_then_rejects_with_a_reason(
+        client: Any, rt: Any, app: Any, settings: Any) -> None:
+    m = app.test_client()
+    m.environ_base["HTTP_REFERER"] = "https://localhost/"
+    member(m, rt)
+    item_id = int(submit(m).headers["Location"].rsplit("/", 1)[1])
+    make_user(rt)
+    login(client)
+    queue = client.get("/editors/items?project=cosmos&kind=news&source=web&age=7")
+    assert "Open day at the science centre" in queue.get_data(as_text=True)
+    assert "Open day" not in client.get("/editors/items?source=feed").get_data(as_text=True)
+    page = client.get(f"/editors/items/{item_id}").get_data(as_text=True)
+    assert "<strong>welcome</strong>" in page            # newsletter preview
+    assert "https://example.org/open-day" in page and "#OpenSchooling" in page  # post preview
+    token = csrf_from(page)
+    r = client.post(f"/editors/items/{item_id}", data={"review-csrf_token": token,
+                                                       "action": "reject", "review-reason": ""})
+    assert r.status_code == 400 and "reason is required" in r.get_data(as_text=True)
+    r = client.post(f"/editors/items/{item_id}", data={
+        "review-csrf_token": token, "action": "reject", "review-reason": "Out of scope."})
+    assert r.status_code == 302
+    mine = m.get("/members/").get_data(as_text=True)
+    assert "state-rejected" in mine and "Reason: Out of scope." in mine
+    assert outbox(settings)[-1]["To"] == "m@example.org"
+
+
+def test_an_editor_edits_then_approves_and_everything_is_audited(client: Any, rt: Any,
+                                                                  app: Any) -> None:
+    m = app.test_client()
+    m.environ_base["HTTP_REFERER"] = "https://localhost/"
+    member(m, rt)
+    item_id = int(submit(m).headers["Location"].rsplit("/", 1)[1])
+    make_user(rt)
+    login(client)
+    page = client.get(f"/editors/items/{item_id}").get_data(as_text=True)
+    token = csrf_from(page)
+    bad = client.post(f"/editors/items/{item_id}", data={
+        **{f"edit-{k}": v for k, v in ITEM.items()}, "edit-link": "ftp://x",
+        "edit-csrf_token": token, "action": "save"})
+    assert bad.status_code == 400 and "full address" in bad.get_data(as_text=True)
+    ok = client.post(f"/editors/items/{item_id}", data={
+        **{f"edit-{k}": v for k, v in ITEM.items()}, "edit-title": "Open day, edited",
+        "edit-csrf_token": token, "action": "save"})
+    assert ok.status_code == 302
+    client.post(f"/editors/items/{item_id}/flags", data={"csrf_token": token,
+                                                         "for_newsletter": "y"})
+    client.post(f"/editors/items/{item_id}", data={"review-csrf_token": token,
+                                                   "action": "approve"})
+    with rt.db.session() as s:
+        item = s.get(NewsItem, item_id)
+        assert (item.status, item.title, item.for_social) == ("approved", "Open day, edited",
+                                                               False)
+        actions = [a for (a,) in s.execute(select(AuditEntry.action).where(
+            AuditEntry.object_type == "news_items"))]
+    assert actions == ["news_item.submitted", "news_item.edited", "news_item.flags",
+                       "news_item.approved"]
+
+
+def test_an_editor_invites_a_member_who_sets_a_password_once(client: Any, rt: Any,
+                                                             settings: Any, app: Any) -> None:
+    make_user(rt)
+    login(client)
+    page = client.get("/editors/members").get_data(as_text=True)
+    r = client.post("/editors/members", data={
+        "invite-csrf_token": csrf_from(page), "action": "invite",
+        "invite-email": "New@Example.org", "invite-project": "otter", "invite-name": "Ana"})
+    assert r.status_code == 302
+    mail = outbox(settings)[-1]
+    assert mail["To"] == "new@example.org"
+    link = re.search(r"https://ostogether.test(/account/password/\S+)",
+                     mail.get_body().get_content()).group(1)
+    visitor = app.test_client()
+    visitor.environ_base["HTTP_REFERER"] = "https://localhost/"
+    form = visitor.get(link).get_data(as_text=True)
+    assert "member of OTTER" in form
+    r = visitor.post(link, data={"csrf_token": csrf_from(form), "password": "a good passphrase",
+                                 "confirm": "a good passphrase"})
+    assert r.status_code == 302 and r.headers["Location"].endswith("/members/")
+    assert visitor.get(link).status_code == 400  # used once
+    assert "already been used" in visitor.get(link).get_data(as_text=True)
+
+
+def test_token_pages_show_the_secret_once_and_revoke(client: Any, rt: Any) -> None:
+    member(client, rt)
+    page = client.get("/members/tokens").get_data(as_text=True)
+    r = client.post("/members/tokens", data={"csrf_token": csrf_from(page), "name": "site"})
+    secret = re.search(r"(ost_[A-Za-z0-9_\-]{20,})", r.get_data(as_text=True)).group(1)
+    again = client.get("/members/tokens").get_data(as_text=True)
+    assert secret not in again and secret[:12] in again
+    assert client.get("/api/v1/items", headers={"Authorization": f"Bearer {secret}"}
+                      ).status_code == 200
+    token_id = re.search(r"/members/tokens/(\d+)/revoke", again).group(1)
+    client.post(f"/members/tokens/{token_id}/revoke", data={"csrf_token": csrf_from(again)})
+    assert client.get("/api/v1/items", headers={"Authorization": f"Bearer {secret}"}
+                      ).status_code == 401
