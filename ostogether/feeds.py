@@ -230,6 +230,8 @@ def parse(body: bytes, headers: dict[str, str], url: str, *, max_entries: int = 
                   "image_alt": "", "language": language, "sdgs": [],
                   "for_newsletter": True, "for_social": True}
         entries.append(Entry(entry_id[:2000], values, published))
+    if not entries and skipped:
+        raise NotAFeed(f"none of the feed's entries can be used; the first: {skipped[0]}")
     entries.sort(key=lambda e: e.published or dt.datetime.min.replace(tzinfo=dt.UTC),
                  reverse=True)
     warning = f"the feed has errors ({_short_reason(d.bozo_exception)})" if d.get("bozo") else ""

@@ -124,7 +124,7 @@ def test_hostile_entries_are_cleaned_or_skipped(rt: Runtime, server: FeedServer)
     server.routes["/rss"] = Route(rss(hostile))
     use_feed(rt, "cosmos", server.url("/rss"))
     [r] = feeds.poll(rt)
-    assert r.created == 1 and len(r.skipped) == 2
+    assert r.created == 1 and len(r.skipped) == 2, r
     assert "javascript: addresses are not allowed" in " ".join(r.skipped)
     [item] = items_of(rt, "cosmos")
     assert item.title == "Real title"
@@ -140,6 +140,7 @@ def test_hostile_entries_are_cleaned_or_skipped(rt: Runtime, server: FeedServer)
     (Route(b""), "empty response"),
     (Route(b"this is not xml at all <<<"), "not a valid RSS or Atom feed"),
     (Route(rss([])), "no entries"),
+    (Route(b"<rss><channel><item><title>x"), "none of the feed's entries can be used"),
     (Route(b"<rss>" + b"x" * 50_000_000), "too big: 50,000,005 bytes"),
     (Route(b"", hang=True), "did not answer within 1 s"),
 ])
