@@ -38,6 +38,15 @@ NAMING = {
 }
 
 
+# Primary keys are INTEGER: 32 bits on PostgreSQL. A larger number from a URL cannot be a
+# row, and asking the database for it would be an error rather than "not found".
+MAX_ID = 2**31 - 1
+
+
+def id_or_none(value: int) -> int | None:
+    return value if 0 < value <= MAX_ID else None
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 

@@ -33,7 +33,7 @@ from ostogether.errors import (
     PermissionDenied,
     ValidationError,
 )
-from ostogether.models import ApiToken, NewsItem, Project, utcnow
+from ostogether.models import ApiToken, NewsItem, Project, id_or_none, utcnow
 from ostogether.runtime import Runtime
 from ostogether.sanitize import markdown_to_html
 
@@ -466,8 +466,7 @@ def list_items(s: Session, filters: ItemFilters = ItemFilters(), *, limit: int =
 
 def get_item(s: Session, item_id: int, *, project_id: int | None = None) -> NewsItem:
     """The item; with ``project_id``, only if it belongs to that project (else NotFound)."""
-    # Ids beyond a 64-bit integer cannot exist; asking the database would overflow.
-    item = s.get(NewsItem, item_id) if 0 < item_id < 2**63 else None
+    item = s.get(NewsItem, item_id) if id_or_none(item_id) else None
     if item is None or (project_id is not None and item.project_id != project_id):
         raise NotFound(f"There is no item {item_id}.")
     return item

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from ostogether import ratelimit, registry
 from ostogether.audit import SYSTEM, Actor, record, transition
 from ostogether.errors import ContentError, MailError, NotFound, ValidationError
-from ostogether.models import Project, User, utcnow
+from ostogether.models import Project, User, id_or_none, utcnow
 from ostogether.registry import CheckContext, CheckResult, ProjectRecord
 from ostogether.runtime import Runtime
 
@@ -245,7 +245,7 @@ def decide(rt: Runtime, project_id: int, actor: Actor, *, accept: bool,
         raise ValidationError("Give the applicant a reason for the rejection.",
                               {"reason": "A reason is required to reject."})
     with rt.db.session() as s:
-        project = s.get(Project, project_id)
+        project = s.get(Project, project_id) if id_or_none(project_id) else None
         if project is None:
             raise NotFound(f"There is no application {project_id}.")
         transition(s, actor, project, "project", "member" if accept else "rejected",

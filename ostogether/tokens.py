@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ostogether.audit import Actor, record
 from ostogether.errors import NotAuthenticated, NotFound, PermissionDenied, ValidationError
-from ostogether.models import ApiToken, Project, utcnow
+from ostogether.models import ApiToken, Project, id_or_none, utcnow
 from ostogether.news import SUBMITTING_STATUSES
 
 PREFIX = "ost_"
@@ -69,7 +69,7 @@ def authenticate(s: Session, authorization: str | None) -> ApiToken:
 
 
 def revoke(s: Session, actor: Actor, token_id: int, *, project_id: int | None = None) -> ApiToken:
-    token = s.get(ApiToken, token_id)
+    token = s.get(ApiToken, token_id) if id_or_none(token_id) else None
     if token is None or (project_id is not None and token.project_id != project_id):
         raise NotFound(f"There is no token {token_id}.")
     if token.revoked_at is None:

@@ -18,7 +18,7 @@ from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from ostogether.errors import NotFound, OstogetherError, PermissionDenied, RateLimited
-from ostogether.models import User
+from ostogether.models import User, id_or_none
 from ostogether.runtime import Runtime, ensure_var, secret_key
 from ostogether.settings import Settings, load_settings
 
@@ -62,7 +62,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     @login.user_loader
     def load_user(user_id: str) -> User | None:
         with rt.db.session() as s:
-            user = s.get(User, int(user_id)) if user_id.isdigit() else None
+            user = s.get(User, int(user_id)) if user_id.isdigit() and id_or_none(
+                int(user_id)) else None
             return user if user is not None and user.active else None
 
     from ostogether.web import api, auth, editors, members, public

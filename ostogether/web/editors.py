@@ -16,7 +16,7 @@ from wtforms.validators import DataRequired, Length
 from ostogether import audit, feeds, news, projects, render, tokens, users
 from ostogether.audit import Actor
 from ostogether.errors import Conflict, ContentError, Duplicate, PermissionDenied, ValidationError
-from ostogether.models import NewsItem, Project
+from ostogether.models import NewsItem, Project, id_or_none
 from ostogether.registry import ProjectRecord
 from ostogether.web.app import runtime
 from ostogether.web.auth import editor_required
@@ -64,7 +64,7 @@ def applications() -> Any:
 def application(project_id: int) -> Any:
     rt = runtime()
     with rt.db.session() as s:
-        project = s.get(Project, project_id)
+        project = s.get(Project, project_id) if id_or_none(project_id) else None
         if project is None or project.source != "application":
             abort(404)
         history = audit.history(s, project)

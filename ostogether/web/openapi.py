@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ostogether import __version__
+from ostogether.models import MAX_ID
 from ostogether.news import ALT_MAX, KINDS, LOCATION_MAX, STATUSES, SUMMARY_MAX, TITLE_MAX, URL_MAX
 
 
@@ -135,7 +136,8 @@ def document(public_url: str) -> dict[str, Any]:
                 "get": {
                     "operationId": "getItem", "summary": "One of the project's items",
                     "parameters": [{"name": "id", "in": "path", "required": True,
-                                    "schema": {"type": "integer", "minimum": 1}}],
+                                    "schema": {"type": "integer", "minimum": 1,
+                                               "maximum": MAX_ID}}],
                     "responses": {
                         "200": {"description": "The item with its review state.", "content": {
                             "application/json": {"schema": {
