@@ -366,7 +366,8 @@ def local_start(item: NewsItem) -> dt.datetime | None:
 
 # ------------------------------------------------------------------------- services
 
-def _project_for_submission(s: Session, project_id: int) -> Project:
+def submitting_project(s: Session, project_id: int) -> Project:
+    """The project, if it may send news (and so hold API tokens)."""
     project = s.get(Project, project_id)
     if project is None:
         raise NotFound(f"There is no project {project_id}.")
@@ -401,7 +402,7 @@ def submit(rt: Runtime, actor: Actor, project_id: int, data: ItemInput, *, sourc
     if values is None:
         values = validate(data, default_timezone=rt.community.schedule().timezone)
     with rt.db.session() as s:
-        _project_for_submission(s, project_id)
+        submitting_project(s, project_id)
         existing = find_duplicate(s, project_id, values["link"])
         if existing is not None:
             raise _duplicate(existing)

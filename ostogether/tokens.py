@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from ostogether.audit import Actor, record
 from ostogether.errors import NotAuthenticated, NotFound, PermissionDenied, ValidationError
-from ostogether.models import ApiToken, Project, id_or_none, utcnow
-from ostogether.news import SUBMITTING_STATUSES
+from ostogether.models import ApiToken, id_or_none, utcnow
+from ostogether.news import SUBMITTING_STATUSES, submitting_project
 
 PREFIX = "ost_"
 NAME_MAX = 100
@@ -32,12 +32,7 @@ def create(s: Session, actor: Actor, project_id: int, name: str = "") -> tuple[A
     if len(name) > NAME_MAX:
         raise ValidationError(f"The token name has {len(name)} characters; the limit is "
                               f"{NAME_MAX}.", {"name": "too long"})
-    project = s.get(Project, project_id)
-    if project is None:
-        raise NotFound(f"There is no project {project_id}.")
-    if project.status not in SUBMITTING_STATUSES:
-        raise PermissionDenied(f"{project.acronym} is {project.status}; only member and "
-                               "alumni projects get API tokens.")
+    project = submitting_project(s, project_id)
     secret = PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(project_id=project_id, name=name, prefix=secret[:12],
                      secret_hash=_hash(secret), created_by_id=actor.user_id,
