@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -26,18 +25,15 @@ from sqlalchemy.orm import Session
 
 from ostogether.audit import Actor, record, transition
 from ostogether.errors import (
-    ContentError,
     Duplicate,
-    MailError,
     NotFound,
     PermissionDenied,
     ValidationError,
 )
+from ostogether.mail.transactional import send_after_commit
 from ostogether.models import ApiToken, NewsItem, Project, id_or_none, utcnow
 from ostogether.runtime import Runtime
 from ostogether.sanitize import markdown_to_html
-
-log = logging.getLogger(__name__)
 
 KINDS = {
     "news": "News",
@@ -494,7 +490,7 @@ def approve(rt: Runtime, actor: Actor, item_id: int) -> NewsItem:
         item.reviewed_at, item.reviewed_by_id = utcnow(), actor.user_id
         recipient = _submitter_address(s, item)
         s.refresh(item, ["project"])
-    _tell(rt, "item_approved", recipient, item)
+    send_after_commit(rt, "item_approved", recipient, item=item, project=item.project)
     return item
 
 
@@ -513,7 +509,7 @@ def reject(rt: Runtime, actor: Actor, item_id: int, reason: str) -> NewsItem:
         item.reviewed_at, item.reviewed_by_id = utcnow(), actor.user_id
         recipient = _submitter_address(s, item)
         s.refresh(item, ["project"])
-    _tell(rt, "item_rejected", recipient, item)
+    send_after_commit(rt, "item_rejected", recipient, item=item, project=item.project)
     return item
 
 
@@ -565,16 +561,3 @@ def _submitter_address(s: Session, item: NewsItem) -> str:
         if token is not None and token.created_by is not None and token.created_by.active:
             return token.created_by.email
     return item.project.contact_email
-
-
-def _tell(rt: Runtime, template: str, to: str, item: NewsItem) -> None:
-    """Mail after the commit; a failed mail is logged and never undoes the decision."""
-    if not to:
-        log.info("%s for item %s: nobody to tell", template, item.id)
-        return
-    from ostogether.mail.transactional import send
-
-    try:
-        send(rt, template, to, item=item, project=item.project, kinds=KINDS)
-    except (MailError, ContentError) as exc:
-        log.error("mail %s to %s not sent: %s", template, to, exc)

@@ -6,7 +6,6 @@ pure functions of ``ostogether.registry``.
 
 from __future__ import annotations
 
-import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field, fields, replace
@@ -17,12 +16,12 @@ from sqlalchemy.orm import Session
 
 from ostogether import ratelimit, registry
 from ostogether.audit import SYSTEM, Actor, record, transition
-from ostogether.errors import ContentError, MailError, NotFound, ValidationError
+from ostogether.errors import ContentError, NotFound, ValidationError
+from ostogether.mail.transactional import send_after_commit
 from ostogether.models import Project, User, id_or_none, utcnow
 from ostogether.registry import CheckContext, CheckResult, ProjectRecord
 from ostogether.runtime import Runtime
 
-log = logging.getLogger(__name__)
 PUBLIC_STATUSES = ("member", "alumni")
 CONTENT_IMPORT = Actor("content-import")
 
@@ -230,10 +229,10 @@ def apply(rt: Runtime, rec: ProjectRecord, *, ip: str) -> ApplicationResult:
                warnings=[r.rule for r in results if r.outcome == "warn"])
         editors = [u.email for u in s.scalars(select(User).where(
             User.role.in_(("editor", "admin")), User.active.is_(True)))]
-    _mail_quietly(rt, "application_received", rec.contact_email, project=project,
-                  results=results)
+    send_after_commit(rt, "application_received", rec.contact_email, project=project,
+                      results=results)
     for editor in editors:
-        _mail_quietly(rt, "application_new", editor, project=project, results=results)
+        send_after_commit(rt, "application_new", editor, project=project, results=results)
     return ApplicationResult(results, project)
 
 
@@ -256,20 +255,9 @@ def decide(rt: Runtime, project_id: int, actor: Actor, *, accept: bool,
         if accept and registry.derived_status(
                 ProjectRecord.from_object(project), rt.today()) == "alumni":
             transition(s, actor, project, "project", "alumni", end_date=str(project.end_date))
-    if project.contact_email:
-        _mail_quietly(rt, "application_accepted" if accept else "application_rejected",
+    send_after_commit(rt, "application_accepted" if accept else "application_rejected",
                       project.contact_email, project=project, reason=reason)
     return project
-
-
-def _mail_quietly(rt: Runtime, template: str, to: str, **context: Any) -> None:
-    """Mail after the commit: a mail failure is logged and never loses the stored data."""
-    from ostogether.mail.transactional import send
-
-    try:
-        send(rt, template, to, **context)
-    except (MailError, ContentError) as exc:
-        log.error("mail %s to %s not sent: %s", template, to, exc)
 
 
 def record_from_form(data: dict[str, Any]) -> ProjectRecord:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from ostogether.errors import ContentError, MailError
 from ostogether.mail.message import address, build
 from ostogether.mail.transports import make_transport
 from ostogether.render import render_mail
 from ostogether.runtime import Runtime
+
+log = logging.getLogger(__name__)
 
 
 def send(rt: Runtime, template: str, to: str, **context: Any) -> None:
@@ -20,3 +24,15 @@ def send(rt: Runtime, template: str, to: str, **context: Any) -> None:
     message = build(sender=sender, to=to, subject=subject, text=body, reply_to=reply_to)
     with make_transport(rt.settings) as transport:
         transport.send(message)
+
+
+def send_after_commit(rt: Runtime, template: str, to: str, **context: Any) -> None:
+    """Tell someone about data that is already stored. A mail failure (or nobody to tell)
+    is logged and never undoes or hides the stored change."""
+    if not to:
+        log.info("mail %s not sent: nobody to tell", template)
+        return
+    try:
+        send(rt, template, to, **context)
+    except (MailError, ContentError) as exc:
+        log.error("mail %s to %s not sent: %s", template, to, exc)
