@@ -574,20 +574,12 @@ def feeds_poll(state: State, project_slug: str | None, fmt: str) -> None:
 
     from ostogether import feeds as feedmod
 
-    rt = state.rt
-    feedmod.sync(rt)
-    with rt.db.session() as s:
-        from sqlalchemy import func, select
-
-        from ostogether.models import Feed
-
-        total = 1 if project_slug else (s.scalar(select(func.count()).select_from(Feed)) or 0)
     with Progress(TextColumn("Polling feeds"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("{task.description}"), console=err,
                   disable=fmt == "json" or not err.is_terminal) as bar:
-        task = bar.add_task("", total=total)
-        results = feedmod.poll(rt, project_slug, progress=lambda r: bar.update(
-            task, advance=1, description=r.slug))
+        task = bar.add_task("", total=None)
+        results = feedmod.poll(state.rt, project_slug, progress=lambda r, total: bar.update(
+            task, total=total, advance=1, description=r.slug))
     summary = feedmod.summarise(results)
     if fmt == "json":
         _print_json({"summary": summary, "feeds": [r.__dict__ for r in results]})

@@ -32,16 +32,24 @@ import requests
 from sqlalchemy import select
 
 from ostogether import __version__
-from ostogether.audit import Actor, record, transition
-from ostogether.errors import NotFound, ValidationError
+from ostogether.audit import Actor, record
+from ostogether.errors import Conflict, NotFound
 from ostogether.models import Feed, NewsItem, Project, utcnow
-from ostogether.news import SUBMITTING_STATUSES, TITLE_MAX, content_hash, dedupe_key, url_problem
+from ostogether.news import (
+    SUBMITTING_STATUSES,
+    TITLE_MAX,
+    content_hash,
+    dedupe_key,
+    store,
+    url_problem,
+)
 from ostogether.runtime import Runtime
 from ostogether.sanitize import clean_html, markdown_to_html
 from ostogether.settings import Settings
 
 log = logging.getLogger(__name__)
 POLLER = Actor("feed-poller")
+DISCOVERY = Actor("feed-discovery")
 SUMMARY_TEXT_MAX = 1200
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json",
               "application/xml", "text/xml")
@@ -397,11 +405,8 @@ def discover_all(rt: Runtime, slug: str | None = None, *, save: bool = True,
                     else:
                         f.url, f.origin, f.failures, f.paused_at = url, "discovered", 0, None
                     s.flush()
-                    record(s, SYSTEM_DISCOVERY, "feed.discovered", f, url=url, how=how)
+                    record(s, DISCOVERY, "feed.discovered", f, url=url, how=how)
     return out
-
-
-SYSTEM_DISCOVERY = Actor("feed-discovery")
 
 
 def set_auto_approve(rt: Runtime, actor: Actor, slug: str, on: bool) -> Feed:
@@ -417,7 +422,7 @@ def resume(rt: Runtime, actor: Actor, slug: str) -> Feed:
     with rt.db.session() as s:
         f = _feed_for(s, slug)
         if f.paused_at is None:
-            raise ValidationError(f"The feed of {slug} is not paused.", {})
+            raise Conflict(f"The feed of {slug} is not paused; it is polled as usual.")
         f.paused_at, f.failures = None, 0
         record(s, actor, "feed.resumed", f)
     return f
@@ -437,8 +442,11 @@ def _work(url: str, etag: str, modified: str, settings: Settings,
 
 
 def poll(rt: Runtime, slug: str | None = None, *,
-         progress: Callable[[FeedResult], None] | None = None) -> list[FeedResult]:
-    """Fetch every active feed (or one project's) and store new entries as items."""
+         progress: Callable[[FeedResult, int], None] | None = None) -> list[FeedResult]:
+    """Fetch every active feed (or one project's) and store new entries as items.
+
+    ``progress`` is called once per feed with its result and the number of feeds.
+    """
     sync(rt)
     with rt.db.session() as s:
         if slug:
@@ -456,7 +464,7 @@ def poll(rt: Runtime, slug: str | None = None, *,
                            "an editor can resume it")
             results.append(r)
             if progress:
-                progress(r)
+                progress(r, len(jobs))
         else:
             active.append((fid, pslug, url, etag, modified))
     if not active:
@@ -477,7 +485,7 @@ def poll(rt: Runtime, slug: str | None = None, *,
                                "see the log")
             results.append(r)
             if progress:
-                progress(r)
+                progress(r, len(jobs))
     return results
 
 
@@ -511,15 +519,8 @@ def _store(rt: Runtime, fid: int, slug: str, url: str, got: Fetched, parsed: Par
             if entry.entry_id in seen_ids or key in seen_links or chash in seen_hashes:
                 result.duplicates += 1
                 continue
-            item = NewsItem(project_id=f.project_id, source="feed", status="submitted",
-                            dedupe_key=key, feed_entry_id=entry.entry_id,
-                            content_hash=chash, **v)
-            s.add(item)
-            s.flush()
-            record(s, POLLER, "news_item.submitted", item, source="feed", feed=url)
-            if f.auto_approve:
-                transition(s, POLLER, item, "news_item", "approved", auto=True)
-                item.reviewed_at = now
+            store(s, POLLER, f.project_id, v, source="feed", auto_approve=f.auto_approve,
+                  feed_entry_id=entry.entry_id)
             seen_ids.add(entry.entry_id)
             seen_links.add(key)
             seen_hashes.add(chash)

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pycountry
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from ostogether.audit import Actor, record, transition
 from ostogether.errors import (
@@ -342,11 +342,12 @@ def item_dict(item: NewsItem, base_url: str = "") -> dict[str, Any]:
         "reviewed_at": item.reviewed_at.isoformat() if item.reviewed_at else None,
         "event": None,
     }
-    if item.kind == "event" and item.event_start:
-        tz = ZoneInfo(item.event_timezone)
+    start = local_start(item) if item.kind == "event" else None
+    if start is not None:
         out["event"] = {
-            "start": item.event_start.astimezone(tz).isoformat(),
-            "end": item.event_end.astimezone(tz).isoformat() if item.event_end else None,
+            "start": start.isoformat(),
+            "end": item.event_end.astimezone(start.tzinfo).isoformat() if item.event_end
+            else None,
             "timezone": item.event_timezone, "location": item.event_location or None,
             "online": item.event_online, "registration_url": item.registration_url}
     if base_url:
@@ -383,45 +384,51 @@ def _duplicate(existing: NewsItem) -> Duplicate:
                      f"(\"{existing.title[:80]}\", {existing.status}).", existing.id)
 
 
-def submit(rt: Runtime, actor: Actor, project_id: int, data: ItemInput, *, source: str,
-           user_id: int | None = None, token_id: int | None = None,
-           feed_entry_id: str = "", auto_approve: bool = False,
-           values: dict[str, Any] | None = None) -> NewsItem:
-    """Validate and store a new item as submitted (or approved, for a trusted feed).
+def store(s: Session, actor: Actor, project_id: int, values: dict[str, Any], *,
+          source: str, auto_approve: bool = False, **origin: Any) -> NewsItem:
+    """Insert an already validated item with its audit row; every door ends here.
 
-    ``values`` lets the feed door pass already-cleaned column values (its HTML comes from
-    the feed, not from Markdown). Raises ValidationError, Duplicate or PermissionDenied;
-    nothing is stored then.
+    ``origin`` names where it came from (submitted_by_id, token_id or feed_entry_id).
+    A trusted feed's item is approved at once. The unique index on the link raises
+    IntegrityError for a duplicate that a caller did not catch first.
     """
     if source not in SOURCES:
         raise ValueError(source)
-    if values is None:
-        values = validate(data, default_timezone=rt.community.schedule().timezone)
+    item = NewsItem(project_id=project_id, source=source, status="submitted",
+                    dedupe_key=dedupe_key(values["link"]),
+                    content_hash=content_hash(values["title"], values["summary_md"]),
+                    **origin, **values)
+    s.add(item)
+    s.flush()
+    record(s, actor, "news_item.submitted", item, source=source, kind=item.kind)
+    if auto_approve:
+        transition(s, actor, item, "news_item", "approved", auto=True)
+        item.reviewed_at = utcnow()
+    return item
+
+
+def submit(rt: Runtime, actor: Actor, project_id: int, data: ItemInput, *, source: str,
+           user_id: int | None = None, token_id: int | None = None) -> NewsItem:
+    """Validate and store a new item from the form or the API.
+
+    Raises ValidationError, Duplicate or PermissionDenied; nothing is stored then.
+    """
+    values = validate(data, default_timezone=rt.community.schedule().timezone)
     with rt.db.session() as s:
         submitting_project(s, project_id)
         existing = find_duplicate(s, project_id, values["link"])
         if existing is not None:
             raise _duplicate(existing)
-        item = NewsItem(project_id=project_id, source=source, status="submitted",
-                        dedupe_key=dedupe_key(values["link"]), submitted_by_id=user_id,
-                        token_id=token_id, feed_entry_id=feed_entry_id,
-                        content_hash=content_hash(values["title"], values["summary_md"]),
-                        **values)
-        s.add(item)
         try:
-            s.flush()
+            item = store(s, actor, project_id, values, source=source,
+                         submitted_by_id=user_id, token_id=token_id)
         except IntegrityError:
             # Another request stored the same link between our check and our insert.
             s.rollback()
-            with rt.db.session() as s2:
-                winner = find_duplicate(s2, project_id, values["link"])
-                if winner is not None:
-                    raise _duplicate(winner) from None
-            raise
-        record(s, actor, "news_item.submitted", item, source=source, kind=item.kind)
-        if auto_approve:
-            transition(s, actor, item, "news_item", "approved", auto=True)
-            item.reviewed_at = utcnow()
+            winner = find_duplicate(s, project_id, values["link"])
+            if winner is None:
+                raise
+            raise _duplicate(winner) from None
         s.refresh(item, ["project"])
     return item
 
@@ -430,6 +437,7 @@ def submit(rt: Runtime, actor: Actor, project_id: int, data: ItemInput, *, sourc
 class ItemFilters:
     status: str = ""
     project_id: int | None = None
+    project_slug: str = ""  # an unknown slug matches nothing
     kind: str = ""
     source: str = ""
     max_age_days: int | None = None
@@ -445,6 +453,9 @@ def list_items(s: Session, filters: ItemFilters = ItemFilters(), *, limit: int =
         conds.append(NewsItem.status == filters.status)
     if filters.project_id is not None:
         conds.append(NewsItem.project_id == filters.project_id)
+    if filters.project_slug:
+        conds.append(NewsItem.project_id.in_(
+            select(Project.id).where(Project.slug == filters.project_slug)))
     if filters.kind:
         conds.append(NewsItem.kind == filters.kind)
     if filters.source:
@@ -456,7 +467,9 @@ def list_items(s: Session, filters: ItemFilters = ItemFilters(), *, limit: int =
         oldest_first = filters.status == "submitted"
     order = ((NewsItem.created_at.asc(), NewsItem.id.asc()) if oldest_first
              else (NewsItem.created_at.desc(), NewsItem.id.desc()))
-    rows = s.scalars(select(NewsItem).where(*conds).order_by(*order)
+    # The project is loaded with the page: every face shows its acronym.
+    rows = s.scalars(select(NewsItem).options(selectinload(NewsItem.project))
+                     .where(*conds).order_by(*order)
                      .limit(limit).offset(offset))
     return list(rows), total
 

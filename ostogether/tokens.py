@@ -11,12 +11,12 @@ import hashlib
 import secrets
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from ostogether.audit import Actor, record
-from ostogether.errors import NotAuthenticated, NotFound, PermissionDenied, ValidationError
+from ostogether.errors import NotAuthenticated, NotFound, ValidationError
 from ostogether.models import ApiToken, id_or_none, utcnow
-from ostogether.news import SUBMITTING_STATUSES, submitting_project
+from ostogether.news import submitting_project
 
 PREFIX = "ost_"
 NAME_MAX = 100
@@ -56,9 +56,7 @@ def authenticate(s: Session, authorization: str | None) -> ApiToken:
     if token is None or token.revoked_at is not None:
         raise NotAuthenticated("This token is unknown or has been revoked; ask for a new "
                                "one on your project's tokens page.")
-    if token.project.status not in SUBMITTING_STATUSES:
-        raise PermissionDenied(f"{token.project.acronym} is {token.project.status}; only "
-                               "member and alumni projects can use the API.")
+    submitting_project(s, token.project_id)
     token.last_used_at = utcnow()
     return token
 
@@ -74,7 +72,8 @@ def revoke(s: Session, actor: Actor, token_id: int, *, project_id: int | None = 
 
 
 def list_tokens(s: Session, project_id: int | None = None) -> list[ApiToken]:
-    stmt = select(ApiToken).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    stmt = (select(ApiToken).options(selectinload(ApiToken.project))
+            .order_by(ApiToken.created_at.desc(), ApiToken.id.desc()))
     if project_id is not None:
         stmt = stmt.where(ApiToken.project_id == project_id)
     return list(s.scalars(stmt))

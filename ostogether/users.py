@@ -8,7 +8,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from ostogether import ratelimit
 from ostogether.audit import Actor, record
@@ -200,7 +200,8 @@ def request_password_reset(rt: Runtime, email: str, *, ip: str) -> None:
 
 
 def members_of(s: Session, project_id: int | None = None) -> list[User]:
-    stmt = select(User).where(User.role == "member").order_by(User.email)
+    stmt = (select(User).options(selectinload(User.project))
+            .where(User.role == "member").order_by(User.email))
     if project_id is not None:
         stmt = stmt.where(User.project_id == project_id)
     return list(s.scalars(stmt))

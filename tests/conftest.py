@@ -159,12 +159,17 @@ def app(rt: Runtime, settings: Settings) -> Any:
     application.extensions["ostogether"].close()
 
 
-@pytest.fixture
-def client(app: Any) -> Any:
+def new_client(app: Any) -> Any:
+    """A test client with its own cookies, as a second person in another browser."""
     c = app.test_client()
     # Requests are https (the base URL is), so Flask-WTF checks the Referer as browsers send it.
     c.environ_base["HTTP_REFERER"] = "https://localhost/"
     return c
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return new_client(app)
 
 
 def make_user(rt: Runtime, email: str = "editor@example.org", role: str = "editor",

@@ -71,6 +71,17 @@ def test_first_poll_stores_entries_and_a_conditional_repoll_stores_nothing(
     assert len(items_of(rt, "cosmos")) == 3
 
 
+def test_progress_is_reported_once_per_feed_with_the_total(
+        rt: Runtime, server: FeedServer) -> None:
+    server.routes["/a"] = Route(rss(ENTRIES))
+    server.routes["/b"] = Route(b"", status=500)
+    use_feed(rt, "cosmos", server.url("/a"))
+    use_feed(rt, "otter", server.url("/b"))
+    seen: list[tuple[str, str, int]] = []
+    feeds.poll(rt, progress=lambda r, total: seen.append((r.slug, r.outcome, total)))
+    assert sorted(seen) == [("cosmos", "new", 2), ("otter", "failed", 2)]
+
+
 def test_entries_are_deduplicated_by_id_then_link_then_content(
         rt: Runtime, server: FeedServer) -> None:
     server.routes["/rss"] = Route(rss(ENTRIES))  # no ETag: every poll gets the full body

@@ -230,6 +230,24 @@ def test_the_same_link_from_the_same_project_is_a_duplicate(rt) -> None:
     news.submit(rt, EDITOR, project_id(rt, "otter"), GOOD, source="web")
 
 
+def test_a_duplicate_that_wins_a_race_is_still_reported_as_a_duplicate(
+        rt, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = news.submit(rt, EDITOR, project_id(rt), GOOD, source="web")
+    real = news.find_duplicate
+    calls = []
+
+    def blind_first_time(s, pid, link):  # the other request committed after our check
+        calls.append(link)
+        return None if len(calls) == 1 else real(s, pid, link)
+
+    monkeypatch.setattr(news, "find_duplicate", blind_first_time)
+    with pytest.raises(Duplicate) as e:
+        news.submit(rt, EDITOR, project_id(rt), GOOD, source="api")
+    assert e.value.existing_id == first.id and len(calls) == 2
+    with rt.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(NewsItem)) == 1
+
+
 def test_a_withdrawn_item_frees_its_link_and_cannot_be_reviewed(rt) -> None:
     pid = project_id(rt)
     item = news.submit(rt, EDITOR, pid, GOOD, source="web")

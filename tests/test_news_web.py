@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ostogether.models import AuditEntry, NewsItem
-from tests.conftest import csrf_from, login, make_user, outbox
+from tests.conftest import csrf_from, login, make_user, new_client, outbox
 
 ITEM = {"kind": "news", "title": "Open day at the science centre",
         "summary": "Schools **welcome**.", "link": "https://example.org/open-day",
@@ -24,6 +24,13 @@ def submit(client: Any, **changes: Any) -> Any:
     page = client.get("/members/items/new")
     data = {**ITEM, **changes, "csrf_token": csrf_from(page.get_data(as_text=True))}
     return client.post("/members/items/new", data=data)
+
+
+def member_with_item(app: Any, rt: Any) -> tuple[Any, int]:
+    """A member of COSMOS, logged in its own client, who has submitted ITEM."""
+    m = new_client(app)
+    member(m, rt)
+    return m, int(submit(m).headers["Location"].rsplit("/", 1)[1])
 
 
 def test_a_member_submits_news_and_an_event_and_sees_their_states(client: Any, rt: Any) -> None:
@@ -68,8 +75,7 @@ def test_members_see_only_their_project_and_can_withdraw(client: Any, rt: Any, a
     member(client, rt)
     loc = submit(client).headers["Location"]
     item_id = int(loc.rsplit("/", 1)[1])
-    other = app.test_client()
-    other.environ_base["HTTP_REFERER"] = "https://localhost/"
+    other = new_client(app)
     member(other, rt, "o@example.org", "otter")
     assert other.get(f"/members/items/{item_id}").status_code == 404
     assert "Open day" not in other.get("/members/").get_data(as_text=True)
@@ -90,10 +96,7 @@ def test_editors_cannot_use_member_pages_and_members_cannot_review(client: Any, 
 
 def test_an_editor_reviews_with_previews_then_rejects_with_a_reason(
         client: Any, rt: Any, app: Any, settings: Any) -> None:
-    m = app.test_client()
-    m.environ_base["HTTP_REFERER"] = "https://localhost/"
-    member(m, rt)
-    item_id = int(submit(m).headers["Location"].rsplit("/", 1)[1])
+    m, item_id = member_with_item(app, rt)
     make_user(rt)
     login(client)
     queue = client.get("/editors/items?project=cosmos&kind=news&source=web&age=7")
@@ -116,10 +119,7 @@ def test_an_editor_reviews_with_previews_then_rejects_with_a_reason(
 
 def test_an_editor_edits_then_approves_and_everything_is_audited(client: Any, rt: Any,
                                                                   app: Any) -> None:
-    m = app.test_client()
-    m.environ_base["HTTP_REFERER"] = "https://localhost/"
-    member(m, rt)
-    item_id = int(submit(m).headers["Location"].rsplit("/", 1)[1])
+    m, item_id = member_with_item(app, rt)
     make_user(rt)
     login(client)
     page = client.get(f"/editors/items/{item_id}").get_data(as_text=True)
@@ -159,8 +159,7 @@ def test_an_editor_invites_a_member_who_sets_a_password_once(client: Any, rt: An
     assert mail["To"] == "new@example.org"
     link = re.search(r"https://ostogether.test(/account/password/\S+)",
                      mail.get_body().get_content()).group(1)
-    visitor = app.test_client()
-    visitor.environ_base["HTTP_REFERER"] = "https://localhost/"
+    visitor = new_client(app)
     form = visitor.get(link).get_data(as_text=True)
     assert "member of OTTER" in form
     r = visitor.post(link, data={"csrf_token": csrf_from(form), "password": "a good passphrase",

@@ -8,7 +8,6 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import EmailField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
@@ -109,18 +108,13 @@ def items() -> Any:
     status = args.get("status", "submitted")
     status = status if status in news.STATUSES or status == "all" else "submitted"
     with rt.db.session() as s:
-        slug = args.get("project", "")
-        project = s.scalar(select(Project).where(
-            Project.slug == slug)) if slug else None
         filters = news.ItemFilters(
             status="" if status == "all" else status,
-            project_id=project.id if project else None,
+            project_slug=args.get("project", "")[:80],
             kind=args.get("kind", "") if args.get("kind") in news.KINDS else "",
             source=args.get("source", "") if args.get("source") in news.SOURCES else "",
             max_age_days=AGES.get(args.get("age", ""), None))
         rows, total = news.list_items(s, filters, limit=200)
-        for i in rows:
-            _ = i.project
         choices = _projects_for_select(s)
     return render_template("editors/items.html", items=rows, total=total, status=status,
                            args=args, kinds=news.KINDS, sources=news.SOURCES,
@@ -248,11 +242,7 @@ def members() -> Any:
         status = 400
     with rt.db.session() as s:
         accounts = users.members_of(s)
-        for u in accounts:
-            _ = u.project
         all_tokens = tokens.list_tokens(s)
-        for t in all_tokens:
-            _ = t.project
     return render_template("editors/members.html", invite=invite, token_form=token_form,
                            accounts=accounts, tokens=all_tokens, secret=secret), status
 

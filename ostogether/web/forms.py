@@ -98,6 +98,6 @@ class ItemForm(FlaskForm):
 def show_problems(form: FlaskForm, fields: dict[str, Any]) -> None:
     """Put a service's per-field messages next to the matching form fields."""
     for name, message in fields.items():
-        target = getattr(form, name.replace("event.", "event_"), None)
+        target = getattr(form, name, None)
         if target is not None and hasattr(target, "errors"):
             target.errors = [*list(target.errors), str(message)[:1].upper() + str(message)[1:]]

@@ -49,8 +49,6 @@ def index() -> Any:
         rows, total = news.list_items(s, news.ItemFilters(
             project_id=current_user.project_id,
             status=status if status in news.STATUSES else ""), limit=500)
-        for i in rows:
-            _ = i.project
     return render_template("members/index.html", items=rows, total=total, project=_project(),
                            kinds=news.KINDS, status=status, statuses=news.STATUSES)
 
