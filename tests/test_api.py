@@ -9,7 +9,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck
 from hypothesis import settings as hsettings
-from schemathesis.checks import positive_data_acceptance
+from schemathesis.checks import negative_data_rejection, positive_data_acceptance
 from sqlalchemy import select
 
 from ostogether import tokens
@@ -88,6 +88,23 @@ def test_invalid_input_is_422_with_field_errors(client: Any, token: str, body: d
     assert field in r.json["error"]["fields"]
     with rt.db.session() as s:
         assert s.scalars(select(NewsItem)).first() is None
+
+
+@pytest.mark.parametrize("query, field", [
+    ("status=", "status"), ("status=bogus", "status"), ("kind=gossip", "kind"),
+    ("limit=0", "limit"), ("limit=201", "limit"), ("limit=ten", "limit"),
+    ("offset=-1", "offset"), ("colour=red", "colour"),
+])
+def test_invalid_query_parameters_are_422(client: Any, token: str, query: str,
+                                          field: str) -> None:
+    r = client.get(f"/api/v1/items?{query}", headers=auth(token))
+    assert r.status_code == 422 and field in r.json["error"]["fields"]
+
+
+def test_query_parameters_on_a_single_item_are_422(client: Any, token: str) -> None:
+    created = client.post("/api/v1/items", json=ITEM, headers=auth(token)).json
+    r = client.get(f"/api/v1/items/{created['id']}?x=1", headers=auth(token))
+    assert r.status_code == 422 and "x" in r.json["error"]["fields"]
 
 
 def test_unreadable_bodies_are_400(client: Any, token: str) -> None:
@@ -183,7 +200,11 @@ schema = schemathesis.openapi.from_dict(document("https://ostogether.test"))
                                   HealthCheck.too_slow, HealthCheck.filter_too_much])
 def test_the_api_matches_its_openapi_document(case: Any, app: Any, token: str) -> None:
     case.operation.schema.app = app  # each test has its own app and database
-    # Every check runs except "schema-valid data is accepted": the API rightly refuses some
-    # schema-valid bodies with a 422 (an image without alt text, an event without a place).
+    # Two checks are off, and covered by explicit tests above instead:
+    # - "schema-valid data is accepted": the API rightly refuses some schema-valid bodies
+    #   with a 422 (an image without alt text, an event without a place);
+    # - "schema-violating data is rejected": its cases drop the Authorization header, which
+    #   this test always sends, or add a query parameter that never reaches the wire, so it
+    #   reports requests that were in fact valid (seen on a clean-clone run).
     case.call_and_validate(app=app, base_url="https://ostogether.test", headers=auth(token),
-                           excluded_checks=[positive_data_acceptance])
+                           excluded_checks=[positive_data_acceptance, negative_data_rejection])
