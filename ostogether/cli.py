@@ -627,6 +627,207 @@ def feeds_auto_approve(state: State, project_slug: str, on_off: str) -> None:
 
 # -------------------------------------------------------------------------- serve
 
+# ------------------------------------------------------------------------ newsletter
+
+@cli.group("issue")
+def issue_group() -> None:
+    """Newsletter issues: compose, preview, pre-flight, approve."""
+
+
+def _issue_dict(issue: Any, zone: Any) -> dict[str, Any]:
+    return {"number": issue.number, "id": issue.id, "status": issue.status,
+            "subject": issue.subject, "preheader": issue.preheader,
+            "send_at": issue.send_at.astimezone(zone).isoformat(),
+            "items": len(issue.entries),
+            "approved_at": issue.approved_at.isoformat() if issue.approved_at else None,
+            "approved_by": issue.approved_by_label or None,
+            "snapshot_sha256": issue.snapshot_sha256 or None}
+
+
+@issue_group.command("compose")
+@pass_state
+def issue_compose(state: State) -> None:
+    """Create the next draft issue from the approved items."""
+    from ostogether import newsletter
+    from ostogether.audit import Actor
+
+    rt = state.rt
+    issue = newsletter.compose_next(rt, Actor("cli"))
+    when = issue.send_at.astimezone(rt.community.schedule().zone)
+    out.print(f"Issue #{issue.number} is a draft with {len(issue.entries)} item(s), to be "
+              f"sent on {when:%Y-%m-%d %H:%M %Z}.")
+    out.print(f"Subject: {issue.subject}")
+    if issue.left_out:
+        out.print(f"{len(issue.left_out)} approved item(s) left out:")
+        for item_id, why in issue.left_out:
+            out.print(f"  item {item_id}: {why}")
+
+
+@issue_group.command("list")
+@click.option("--format", "fmt", type=FORMATS, default="table")
+@pass_state
+def issue_list(state: State, fmt: str) -> None:
+    """Every issue, the next to go out first."""
+    from ostogether import newsletter
+
+    zone = state.rt.community.schedule().zone
+    with state.rt.db.session() as s:
+        data = [_issue_dict(i, zone) for i in newsletter.list_issues(s)]
+    if fmt == "json":
+        _print_json(data)
+        return
+    table = Table("#", "status", "send at", "items", "subject", box=None)
+    for d in data:
+        table.add_row(str(d["number"] or "-"), d["status"], d["send_at"][:16].replace("T", " "),
+                      str(d["items"]), d["subject"][:70])
+    out.print(table)
+    out.print(f"{len(data)} issue(s).")
+
+
+@issue_group.command("show")
+@click.argument("number", type=int)
+@click.option("--format", "fmt", type=FORMATS, default="table")
+@pass_state
+def issue_show(state: State, number: int, fmt: str) -> None:
+    """An issue's details and its items, by section."""
+    from ostogether import newsletter
+
+    rt = state.rt
+    zone = rt.community.schedule().zone
+    with rt.db.session() as s:
+        issue = newsletter.by_number(s, number)
+        data = _issue_dict(issue, zone)
+        data["entries"] = [{"section": e.section, "position": e.position,
+                            "item": e.item.id, "project": e.item.project.slug,
+                            "kind": e.item.kind, "title": e.item.title,
+                            "status": e.item.status, "added_by": e.added_by}
+                           for e in newsletter.entries(issue)]
+        data["left_out"] = issue.left_out
+    if fmt == "json":
+        _print_json(data)
+        return
+    out.print(f"Issue #{data['number']} · {data['status']} · sends {data['send_at'][:16]}")
+    out.print(f"Subject:   {data['subject']}\nPreheader: {data['preheader']}")
+    table = Table("section", "item", "project", "kind", "status", "title", box=None)
+    for e in data["entries"]:
+        table.add_row(e["section"], str(e["item"]), e["project"], e["kind"], e["status"],
+                      e["title"][:60])
+    out.print(table)
+
+
+@issue_group.command("preview")
+@click.argument("number", type=int)
+@click.option("--format", "fmt", type=click.Choice(["html", "text", "eml"]), default="html")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
+              help="Write to this file instead of standard output.")
+@pass_state
+def issue_preview(state: State, number: int, fmt: str, output: str | None) -> None:
+    """The issue as readers will get it (the approved snapshot once approved)."""
+    from ostogether import newsletter
+    from ostogether.mail.message import address, build
+    from ostogether.render import personalise
+
+    rt = state.rt
+    with rt.db.session() as s:
+        issue = newsletter.by_number(s, number)
+        rendered = newsletter.rendered(rt, issue)
+        values = newsletter.web_values(rt, issue)
+    html = personalise(rendered.html, values, is_html=True)
+    text = personalise(rendered.text, values, is_html=False)
+    if fmt == "eml":
+        site = rt.community.site()
+        sender = rt.settings.mail_from or address(site.sender_name, site.sender_email)
+        data = build(sender=sender, to=sender, subject=rendered.subject, text=text,
+                     html=html).as_bytes()
+    else:
+        data = (html if fmt == "html" else text).encode("utf-8")
+    if output:
+        with open(output, "wb") as fh:
+            fh.write(data)
+        out.print(f"Wrote {len(data)} bytes to {output}.")
+    else:
+        sys.stdout.buffer.write(data)
+
+
+def _print_report(report: Any) -> None:
+    marks = {"pass": "[green]PASS[/]", "warn": "[yellow]WARN[/]", "fail": "[red]FAIL[/]"}
+    for c in report.checks:
+        out.print(f"{marks[c.status]} {c.label} [dim]({c.key})[/]", markup=True)
+        for d in c.details:
+            out.print(f"       {d}", markup=False)
+
+
+@issue_group.command("preflight")
+@click.argument("number", type=int)
+@click.option("--format", "fmt", type=FORMATS, default="table")
+@pass_state
+def issue_preflight(state: State, number: int, fmt: str) -> None:
+    """The pre-flight checklist; exits 1 when a check fails."""
+    from ostogether import newsletter
+
+    rt = state.rt
+    with rt.db.session() as s:
+        issue_id = newsletter.by_number(s, number).id
+    report, _ = newsletter.run_preflight(rt, issue_id)
+    if fmt == "json":
+        _print_json(report.as_dict())
+    else:
+        _print_report(report)
+        out.print(f"{len(report.failed)} failed, {len(report.warnings)} warning(s).")
+    if report.failed:
+        sys.exit(1)
+
+
+@issue_group.command("approve")
+@click.argument("number", type=int)
+@click.option("--acknowledge", "acks", multiple=True, metavar="CHECK",
+              help="Acknowledge a pre-flight warning by its key (repeatable).")
+@pass_state
+def issue_approve(state: State, number: int, acks: tuple[str, ...]) -> None:
+    """Run the pre-flight, then freeze and approve the issue."""
+    from ostogether import newsletter
+    from ostogether.audit import Actor
+
+    rt = state.rt
+    with rt.db.session() as s:
+        issue_id = newsletter.by_number(s, number).id
+    issue, report = newsletter.approve(rt, Actor("cli"), issue_id, acks)
+    out.print(f"Issue #{issue.number} is approved; snapshot {issue.snapshot_sha256[:12]}. "
+              f"{len(report.warnings)} warning(s) acknowledged.")
+
+
+@issue_group.command("cancel")
+@click.argument("number", type=int)
+@pass_state
+def issue_cancel(state: State, number: int) -> None:
+    """Cancel an issue that has not started sending; its number is freed."""
+    from ostogether import newsletter
+    from ostogether.audit import Actor
+
+    rt = state.rt
+    with rt.db.session() as s:
+        issue_id = newsletter.by_number(s, number).id
+    newsletter.cancel(rt, Actor("cli"), issue_id)
+    out.print(f"Issue #{number} is cancelled.")
+
+
+@issue_group.command("test-send")
+@click.argument("number", type=int)
+@click.option("--to", "recipients", multiple=True, required=True,
+              help="An editor's address (repeatable).")
+@pass_state
+def issue_test_send(state: State, number: int, recipients: tuple[str, ...]) -> None:
+    """Send the issue to editors, marked as a test."""
+    from ostogether import newsletter
+    from ostogether.audit import Actor
+
+    rt = state.rt
+    with rt.db.session() as s:
+        issue_id = newsletter.by_number(s, number).id
+    sent = newsletter.test_send(rt, Actor("cli"), issue_id, recipients)
+    out.print(f"Test of issue #{number} sent to {sent} editor(s).")
+
+
 @cli.command()
 @click.option("--host", default=None, help="Listen address (default: the host setting).")
 @click.option("--port", type=click.IntRange(1, 65535), default=None,

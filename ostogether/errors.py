@@ -12,7 +12,8 @@ this one base class and show the message; anything else is a bug and is logged.
     ├── PermissionDenied     the actor may not do this
     │   └── NotAuthenticated   no valid credentials were given (HTTP 401)
     ├── Conflict             a state change that is not allowed now
-    │   └── Duplicate          the same thing exists already; carries its id
+    │   ├── Duplicate          the same thing exists already; carries its id
+    │   └── Blocked            checks that must pass do not; carries each reason
     ├── RateLimited          too many attempts; carries the seconds to wait
     └── MailError            the mail transport could not send
 """
@@ -76,6 +77,14 @@ class Duplicate(Conflict):
     def __init__(self, message: str, existing_id: int) -> None:
         super().__init__(message)
         self.existing_id = existing_id
+
+
+class Blocked(Conflict):
+    """Checks that must pass do not (an issue's pre-flight); ``reasons`` lists each."""
+
+    def __init__(self, message: str, reasons: list[str]) -> None:
+        self.reasons = reasons
+        super().__init__(message + "".join(f"\n  - {r}" for r in reasons))
 
 
 class RateLimited(OstogetherError):

@@ -1,7 +1,8 @@
 """SQLAlchemy 2 typed models.
 
 Projects (members, alumni and applicants), user accounts, the audit log and the
-rate-limit ledger (migration 0001); news items, API tokens and feeds (0002). The states
+rate-limit ledger (migration 0001); news items, API tokens and feeds (0002); newsletter
+issues, their items and the link-check cache (0003). The states
 every stateful model may take are fixed in ``ostogether.states``.
 
 Datetimes are stored as UTC and always come back timezone-aware, on SQLite too.
@@ -306,3 +307,81 @@ class Feed(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     project: Mapped[Project] = relationship()
+
+
+class Issue(Base):
+    """One newsletter issue, from draft to sent (migration 0003).
+
+    ``number`` is what readers see ("#12"); a cancelled issue gives its number back, so the
+    archive has no gaps. Approving freezes the exact subject, preheader, HTML and text into
+    the ``snapshot_*`` columns: sending uses them and never renders again.
+    """
+
+    __tablename__ = "issues"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int | None] = mapped_column(Integer, unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    preheader: Mapped[str] = mapped_column(String(300), default="")
+    intro_md: Mapped[str] = mapped_column(Text, default="")
+    intro_html: Mapped[str] = mapped_column(Text, default="")
+    send_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # What composing left out and why: [[item id, reason], ...], shown to the editor.
+    left_out: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+    approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id",
+                                                                  ondelete="SET NULL"))
+    approved_by_label: Mapped[str] = mapped_column(String(200), default="")
+    snapshot_subject: Mapped[str] = mapped_column(String(300), default="")
+    snapshot_preheader: Mapped[str] = mapped_column(String(300), default="")
+    snapshot_html: Mapped[str] = mapped_column(Text, default="")
+    snapshot_text: Mapped[str] = mapped_column(Text, default="")
+    snapshot_sha256: Mapped[str] = mapped_column(String(64), default="")
+
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow,
+                                                    onupdate=utcnow)
+
+    entries: Mapped[list[IssueItem]] = relationship(
+        back_populates="issue", cascade="all, delete-orphan",
+        order_by="(IssueItem.section_order, IssueItem.position)")
+
+    def __repr__(self) -> str:
+        return f"<Issue #{self.number} {self.status}>"
+
+
+class IssueItem(Base):
+    """One item's place in an issue: its section and position."""
+
+    __tablename__ = "issue_items"
+    __table_args__ = (UniqueConstraint("issue_id", "item_id", name="uq_issue_items_item"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("news_items.id", ondelete="CASCADE"),
+                                         index=True)
+    section: Mapped[str] = mapped_column(String(40))
+    # The section's index in content/newsletter.toml when placed; orders the sections.
+    section_order: Mapped[int] = mapped_column(Integer, default=0)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    added_by: Mapped[str] = mapped_column(String(20), default="compose")  # compose, editor
+
+    issue: Mapped[Issue] = relationship(back_populates="entries")
+    item: Mapped[NewsItem] = relationship()
+
+
+class LinkCheck(Base):
+    """The last answer of one URL to the pre-flight link check (a day's cache)."""
+
+    __tablename__ = "link_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    checked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    outcome: Mapped[str] = mapped_column(String(10))  # ok, warn, fail
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[str] = mapped_column(Text, default="")

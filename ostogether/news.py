@@ -518,6 +518,7 @@ def reject(rt: Runtime, actor: Actor, item_id: int, reason: str) -> NewsItem:
     with rt.db.session() as s:
         item = get_item(s, item_id)
         transition(s, actor, item, "news_item", "rejected", reason=reason)
+        _reopen_issues(s, actor, item.id, "an item in it was rejected")
         item.reject_reason = reason
         item.reviewed_at, item.reviewed_by_id = utcnow(), actor.user_id
         recipient = _submitter_address(s, item)
@@ -549,6 +550,7 @@ def update(rt: Runtime, actor: Actor, item_id: int, data: ItemInput) -> list[str
             item.content_hash = content_hash(item.title, item.summary_md)
             s.flush()
             record(s, actor, "news_item.edited", item, changed=changed)
+            _reopen_issues(s, actor, item.id, "an item in it was edited")
     return changed
 
 
@@ -563,6 +565,13 @@ def set_flags(rt: Runtime, actor: Actor, item_id: int, *, for_newsletter: bool,
             s.flush()
             record(s, actor, "news_item.flags", item, before=before, after=after)
     return item
+
+
+def _reopen_issues(s: Session, actor: Actor, item_id: int, why: str) -> None:
+    # An approved issue must not go out with an item that changed after its approval.
+    from ostogether.newsletter import reopen_for_item
+
+    reopen_for_item(s, actor, item_id, why)
 
 
 def _submitter_address(s: Session, item: NewsItem) -> str:

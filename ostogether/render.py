@@ -1,11 +1,22 @@
-"""The Jinja2 environment for the community's templates/ folder.
+"""Rendering the community's templates/: transactional mails, and the newsletter issue
+through Jinja2 then MJML.
 
 Templates are the community's own, so an error in one is reported with the template
-name and line, never as a traceback.
+name and the line (for MJML: the line and column of the rendered MJML, with that line's
+text), never as a traceback, and always at preview rather than at send time.
+
+An issue is compiled once. What differs per reader (the unsubscribe link, say) is a
+``%%name%%`` placeholder that ``personalise`` replaces in the compiled HTML and text:
+compile once, substitute many times.
 """
 
 from __future__ import annotations
 
+import functools
+import html
+import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
 from typing import Any
 
 import jinja2
@@ -13,30 +24,72 @@ import jinja2
 from ostogether.errors import ContentError
 from ostogether.site import Community
 
+ISSUE_MJML = "newsletter/issue.mjml.j2"
+ISSUE_TEXT = "newsletter/issue.txt.j2"
+ISSUE_SUBJECT = "newsletter/subject.txt.j2"
+ISSUE_PREHEADER = "newsletter/preheader.txt.j2"
 
-def environment(community: Community) -> jinja2.Environment:
+# The per-reader values an issue may carry; the delivery fills them in.
+PLACEHOLDERS = ("web_url", "preferences_url", "unsubscribe_url")
+_PLACEHOLDER = re.compile(r"%%(" + "|".join(PLACEHOLDERS) + r")%%")
+
+
+def placeholder(name: str) -> str:
+    assert name in PLACEHOLDERS, name
+    return f"%%{name}%%"
+
+
+@functools.lru_cache(maxsize=8)
+def _environment(folder: str) -> jinja2.Environment:
+    # Cached per folder: Jinja2 compiles each template once and reloads it only when the
+    # file changes on disk, so an edit to templates/ still shows without a restart.
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(community.templates)),
+        loader=jinja2.FileSystemLoader(folder),
         autoescape=jinja2.select_autoescape(["html", "mjml", "html.j2", "mjml.j2"]),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=True,
     )
+
+
+def environment(community: Community) -> jinja2.Environment:
+    return _environment(str(community.templates))
+
+
+def _line_in(exc: BaseException, path: str) -> int | None:
+    """The template line an error was raised from: Jinja2 rewrites the traceback so that
+    template frames carry the template's file name and line."""
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == path:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
 
 
 def render(community: Community, name: str, **context: Any) -> str:
     env = environment(community)
+    path = community.templates / name
     try:
         return env.get_template(name).render(**context)
-    except jinja2.TemplateNotFound:
-        raise ContentError(f"Template {community.templates / name} not found.") from None
+    except jinja2.TemplateNotFound as exc:
+        missing = exc.name if isinstance(exc.name, str) else name
+        raise ContentError(f"Template {community.templates / missing} not found.") from None
     except jinja2.TemplateSyntaxError as exc:
         raise ContentError(f"{community.templates / (exc.name or name)}:{exc.lineno}: "
                            f"template syntax error: {exc.message}.") from None
     except jinja2.UndefinedError as exc:
-        raise ContentError(f"{community.templates / name}: {exc.message}; the template uses "
-                           f"a name that is not available.") from None
+        line = _line_in(exc, str(path))
+        where = f"{path}:{line}" if line else str(path)
+        raise ContentError(f"{where}: {exc.message}; the template uses a name that is not "
+                           f"available.") from None
+    except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
+        line = _line_in(exc, str(path))
+        where = f"{path}:{line}" if line else str(path)
+        raise ContentError(f"{where}: the template failed: {exc}.") from None
 
 
 def render_mail(community: Community, name: str, **context: Any) -> tuple[str, str]:
@@ -47,3 +100,112 @@ def render_mail(community: Community, name: str, **context: Any) -> tuple[str, s
         raise ContentError(f"{community.templates / name}:1: a mail template must start "
                            f"with a 'Subject: ...' line.")
     return first.removeprefix("Subject:").strip(), body.lstrip("\n")
+
+
+def render_line(community: Community, name: str, limit: int, **context: Any) -> str:
+    """A one-line template (the subject, the preheader): whitespace folded to spaces."""
+    text = " ".join(render(community, name, **context).split())
+    return text[:limit]
+
+
+# ------------------------------------------------------------------------------ MJML
+
+MJML_TAGS = frozenset("""
+mjml mj-head mj-body mj-attributes mj-all mj-class mj-breakpoint mj-font
+mj-html-attributes mj-html-attribute mj-selector mj-preview mj-style mj-title mj-include
+mj-accordion mj-accordion-element mj-accordion-title mj-accordion-text mj-button
+mj-carousel mj-carousel-image mj-column mj-divider mj-group mj-hero mj-image mj-navbar
+mj-navbar-link mj-raw mj-section mj-social mj-social-element mj-spacer mj-table mj-text
+mj-wrapper
+""".split())
+
+
+class _MjmlStructure(HTMLParser):
+    """Finds what mjml-python lets pass silently: unknown mj- tags and tags that are not
+    closed or closed out of order. Tags other than mj-* (HTML inside mj-text) are left
+    to MJML."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[tuple[str, tuple[int, int]]] = []
+        self.problems: list[tuple[tuple[int, int], str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "mjml" or tag.startswith("mj-"):
+            if tag not in MJML_TAGS:
+                self.problems.append((self.getpos(), f"unknown tag <{tag}>"))
+            self.stack.append((tag, self.getpos()))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag.startswith("mj-") and tag not in MJML_TAGS:
+            self.problems.append((self.getpos(), f"unknown tag <{tag}>"))
+
+    def handle_endtag(self, tag: str) -> None:
+        if not (tag == "mjml" or tag.startswith("mj-")):
+            return
+        if not self.stack:
+            self.problems.append((self.getpos(), f"</{tag}> closes a tag that was never "
+                                                 f"opened"))
+        elif self.stack[-1][0] != tag:
+            open_tag, at = self.stack[-1]
+            self.problems.append((self.getpos(), f"</{tag}> found, but <{open_tag}> opened "
+                                                 f"at line {at[0]} is still open"))
+            if any(t == tag for t, _ in self.stack):
+                while self.stack and self.stack[-1][0] != tag:
+                    self.stack.pop()
+                self.stack.pop()
+        else:
+            self.stack.pop()
+
+
+def _mjml_error(template: str, source: str, line: int, column: int, what: str) -> str:
+    lines = source.splitlines()
+    text = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+    return (f"{template}: MJML error at line {line}, column {column} of the rendered MJML: "
+            f"{what}. That line reads: {text[:160]!r}")
+
+
+def compile_mjml(source: str, template: str = ISSUE_MJML) -> str:
+    """MJML to HTML with mjml-python, with no web fonts; every problem is a ContentError."""
+    from mjml import mjml2html
+
+    checker = _MjmlStructure()
+    checker.feed(source)
+    checker.close()
+    problems = [_mjml_error(template, source, ln, col + 1, what)
+                for (ln, col), what in checker.problems]
+    problems += [_mjml_error(template, source, at[0], at[1] + 1, f"<{tag}> is never closed")
+                 for tag, at in checker.stack]
+    if problems:
+        raise ContentError(problems[0], problems[1:])
+    try:
+        return mjml2html(source, fonts={}, disable_comments=True)
+    except ValueError as exc:
+        m = re.search(r"at position (\d+):(\d+)", str(exc))
+        if m:
+            raise ContentError(_mjml_error(template, source, int(m[1]) + 1, int(m[2]) + 1,
+                                           str(exc))) from None
+        raise ContentError(f"{template}: MJML error: {exc}.") from None
+
+
+@dataclass(frozen=True)
+class RenderedIssue:
+    subject: str
+    preheader: str
+    html: str
+    text: str
+
+
+def render_issue(community: Community, context: dict[str, Any]) -> RenderedIssue:
+    """Jinja2 → MJML → HTML, and the plain-text part, from one context."""
+    mjml_source = render(community, ISSUE_MJML, **context)
+    return RenderedIssue(subject=context["subject"], preheader=context["preheader"],
+                         html=compile_mjml(mjml_source), text=render(community, ISSUE_TEXT,
+                                                                     **context))
+
+
+def personalise(compiled: str, values: dict[str, str], *, is_html: bool) -> str:
+    """Fill the ``%%name%%`` placeholders of a compiled issue in one pass."""
+    if is_html:
+        values = {k: html.escape(v, quote=True) for k, v in values.items()}
+    return _PLACEHOLDER.sub(lambda m: values.get(m[1], m[0]), compiled)

@@ -107,6 +107,16 @@ class Settings:
         "Entries published longer ago than this are not taken, so that adding a feed does "
         "not flood the review queue with old news.", min=1, max=3650))
 
+    # -- newsletter pre-flight
+    link_check_timeout: float = field(default=8.0, metadata=_s(
+        "Seconds the pre-flight link check waits for each link (to connect, and for each "
+        "read).", min=0.1, max=120))
+    link_check_concurrency: int = field(default=8, metadata=_s(
+        "Links the pre-flight check tries at the same time.", min=1, max=64))
+    link_check_cache_hours: int = field(default=24, metadata=_s(
+        "How long a link that answered stays checked; failed links are tried again on "
+        "every run, so a fix shows at once.", min=0, max=720))
+
     # -- mail
     mail_transport: str = field(default="outbox", metadata=_s(
         "How mail leaves: `outbox` writes .eml files into `outbox_dir`, `smtp` sends.",

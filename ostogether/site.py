@@ -13,11 +13,14 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ostogether.errors import ContentError
 from ostogether.settings import Settings
+
+if TYPE_CHECKING:
+    from ostogether.compose import Rules
 
 # A field spec is a type name: str, int, bool, date, list[str], list[int], table[str],
 # or a nested dict of specs for a sub-table.
@@ -110,6 +113,7 @@ SITE_SPEC: Spec = {
     "language": "str",
     "sender": {"name": "str", "email": "str"},
     "links": "table[str]",
+    "funding": {"statement": "str", "credit": "str", "disclaimer": "str"},
 }
 
 
@@ -128,6 +132,9 @@ class Site:
     sender_name: str
     sender_email: str
     links: dict[str, str] = field(default_factory=dict)
+    funding_statement: str = "Funded by the European Union"
+    funding_credit: str = ""
+    funding_disclaimer: str = ""
 
 
 # ------------------------------------------------------------------ eligibility.toml
@@ -166,11 +173,43 @@ class CodeOfConduct:
     markdown: str
 
 
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
+@dataclass(frozen=True)
+class NewsletterDates:
+    """When issues go out: ``day`` of each month in ``months`` (1-12), at ``time``."""
+
+    months: tuple[int, ...] = (1, 3, 5, 7, 9, 11)
+    day: int = 15
+    time: dt.time = dt.time(10, 0)
+
+
 @dataclass(frozen=True)
 class Schedule:
-    """The parts of schedules/ the foundation needs: the community's timezone."""
+    """The community's timetable from schedules/: its timezone and the newsletter dates."""
 
     timezone: str
+    newsletter: NewsletterDates = field(default_factory=NewsletterDates)
+
+    def next_send(self, after: dt.datetime) -> dt.datetime:
+        """The first newsletter date strictly after ``after``, in UTC.
+
+        Computed on the local calendar, so a daylight-saving change never moves the
+        local send time.
+        """
+        local = after.astimezone(self.zone)
+        n = self.newsletter
+        for offset in range(0, 25):
+            year, month0 = divmod(local.month - 1 + offset, 12)
+            month = month0 + 1
+            if month not in n.months:
+                continue
+            when = dt.datetime.combine(dt.date(local.year + year, month, n.day), n.time,
+                                       tzinfo=self.zone)
+            if when > local:
+                return when.astimezone(dt.UTC)
+        raise AssertionError("no send month within two years")  # months is never empty
 
     @property
     def zone(self) -> ZoneInfo:
@@ -211,7 +250,7 @@ class Community:
         problems += [f"{path}: '{k}' is required." for k in required if k not in data]
         if problems:
             raise ContentError(f"{path} has {len(problems)} problem(s):", problems)
-        sender = data["sender"]
+        sender, funding = data["sender"], data.get("funding", {})
         return Site(
             name=data["name"], short_name=data["short_name"],
             tagline=data.get("tagline", ""), about=data.get("about", ""),
@@ -220,6 +259,9 @@ class Community:
             sender_name=sender.get("name", data["short_name"]),
             sender_email=sender.get("email", data["contact_email"]),
             links=dict(data.get("links", {})),
+            funding_statement=funding.get("statement", "Funded by the European Union"),
+            funding_credit=funding.get("credit", ""),
+            funding_disclaimer=funding.get("disclaimer", ""),
         )
 
     def criteria(self) -> Criteria:
@@ -273,6 +315,72 @@ class Community:
         return CodeOfConduct(version=meta["version"], updated=meta.get("updated"),
                              markdown=text[m.end():])
 
+    def newsletter(self) -> Rules:
+        """content/newsletter.toml: the sections and the composer's rules."""
+        from ostogether.compose import ORDERINGS, Rules, Section
+        from ostogether.news import KINDS
+
+        path = self.content / "newsletter.toml"
+        data, text = read_toml(path)
+        problems = check_table({k: v for k, v in data.items() if k != "sections"}, {
+            "first_number": "int", "max_items_per_project": "int", "lookback_issues": "int",
+            "credits": "table[str]"}, path, text)
+        raw_sections = data.get("sections")
+        if not isinstance(raw_sections, list) or not raw_sections:
+            problems.append(f"{path}: at least one [[sections]] table is required.")
+            raw_sections = []
+        spec: Spec = {"key": "str", "title": "str", "kinds": "list[str]", "ordering": "str",
+                      "max_items": "int", "editorial": "bool"}
+        sections, seen_kinds = [], set()
+        for n, raw in enumerate(raw_sections, 1):
+            where = f"{path}: section {n}"
+            found = check_table(raw, spec, path, text, prefix=f"sections[{n}].")
+            if found:
+                problems += found
+                continue
+            if not raw.get("key") or not raw.get("title"):
+                problems.append(f"{where}: 'key' and 'title' are required.")
+                continue
+            kinds = tuple(raw.get("kinds", []))
+            for kind in kinds:
+                if kind not in KINDS:
+                    problems.append(f"{where} ({raw['key']}): unknown kind '{kind}'; use "
+                                    f"{', '.join(KINDS)}.")
+                elif kind in seen_kinds:
+                    problems.append(f"{where} ({raw['key']}): kind '{kind}' is already "
+                                    f"taken by an earlier section.")
+                seen_kinds.add(kind)
+            ordering = raw.get("ordering", "newest")
+            if ordering not in ORDERINGS:
+                problems.append(f"{where} ({raw['key']}): ordering must be one of "
+                                f"{', '.join(ORDERINGS)}; got '{ordering}'.")
+            if raw.get("max_items", 5) < 1:
+                problems.append(f"{where} ({raw['key']}): max_items must be at least 1.")
+            sections.append(Section(key=raw["key"], title=raw["title"], kinds=kinds,
+                                    ordering=ordering, max_items=raw.get("max_items", 5),
+                                    editorial=raw.get("editorial", False)))
+        keys = [s.key for s in sections]
+        if len(set(keys)) != len(keys):
+            problems.append(f"{path}: section keys must be unique; got {', '.join(keys)}.")
+        for key in ("max_items_per_project", "lookback_issues", "first_number"):
+            if key in data and data[key] < (0 if key == "lookback_issues" else 1):
+                problems.append(f"{path}:{line_of(text, key)}: {key} is too small "
+                                f"({data[key]}).")
+        credits = dict(data.get("credits", {}))
+        for programme, line in credits.items():
+            try:
+                line.format(acronym="", name="", programme="", grant_number="")
+            except (KeyError, IndexError, ValueError) as exc:
+                problems.append(f"{path}:{line_of(text, programme)}: credit line for "
+                                f"'{programme}' uses an unknown field {exc}; use {{acronym}}, "
+                                f"{{name}}, {{programme}} or {{grant_number}}.")
+        if problems:
+            raise ContentError(f"{path} has {len(problems)} problem(s):", problems)
+        return Rules(sections=tuple(sections),
+                     max_items_per_project=data.get("max_items_per_project", 2),
+                     lookback_issues=data.get("lookback_issues", 3),
+                     first_number=data.get("first_number", 1), credits=credits)
+
     def schedule(self) -> Schedule:
         path = self.schedules / "ostogether.toml"
         data, text = read_toml(path)
@@ -284,7 +392,41 @@ class Community:
         except (ZoneInfoNotFoundError, ValueError):
             raise ContentError(f"{path}:{line_of(text, 'timezone')}: unknown timezone '{tz}'; "
                                f"use an IANA name such as Europe/Brussels.") from None
-        return Schedule(timezone=tz)
+        return Schedule(timezone=tz, newsletter=_newsletter_dates(data, path, text))
+
+
+def _newsletter_dates(data: dict[str, Any], path: Path, text: str) -> NewsletterDates:
+    raw = data.get("newsletter")
+    if raw is None:
+        return NewsletterDates()
+    problems = check_table({"newsletter": raw}, {"newsletter": {
+        "send_months": "list[str]", "send_day": "int", "send_time": "str"}}, path, text)
+    if problems:
+        raise ContentError(f"{path} has {len(problems)} problem(s):", problems)
+
+    def at(key: str) -> str:
+        return f"{path}:{line_of(text, key) or ''}".rstrip(":")
+
+    months = [m.lower() for m in raw.get("send_months", ["jan", "mar", "may", "jul",
+                                                          "sep", "nov"])]
+    bad = [m for m in months if m not in MONTHS]
+    if bad or not months:
+        problems.append(f"{at('send_months')}: send_months must list month names "
+                        f"({', '.join(MONTHS)}); got {', '.join(bad) or 'none'}.")
+    day = raw.get("send_day", 15)
+    if not 1 <= day <= 28:
+        problems.append(f"{at('send_day')}: send_day must be 1-28, so that every month "
+                        f"has it; got {day}.")
+    try:
+        time = dt.time.fromisoformat(raw.get("send_time", "10:00"))
+    except ValueError:
+        problems.append(f"{at('send_time')}: send_time must be a local time like "
+                        f"\"10:00\"; got \"{raw.get('send_time')}\".")
+        time = dt.time(10)
+    if problems:
+        raise ContentError(f"{path} has {len(problems)} problem(s):", problems)
+    return NewsletterDates(months=tuple(sorted({MONTHS.index(m) + 1 for m in months})),
+                           day=day, time=time)
 
 
 def community(settings: Settings) -> Community:

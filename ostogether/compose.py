@@ -1,0 +1,145 @@
+"""Composition: which approved items go into the next newsletter issue, where and in
+what order. Pure: data in, data out; ``newsletter`` does the database around it.
+
+The rules, all read from content/newsletter.toml:
+
+* An item goes into the first section that takes its kind. The editorial takes none:
+  it is the editor's own text.
+* Events that end before the issue goes out stay out; the others go into "Events",
+  soonest first.
+* A section holds at most ``max_items``, and one project at most
+  ``max_items_per_project`` in the whole issue.
+* Weight: an item's place in its section's ordering, at the granularity of a day (the
+  event date, or the approval date). Among items of equal weight, the projects featured
+  least in the last ``lookback_issues`` sent issues come first, then those featured
+  longest ago, then the oldest item id. Every key is total, so the same input always
+  gives the same issue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+ORDERINGS = ("date", "newest", "oldest")
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str
+    kinds: tuple[str, ...] = ()
+    ordering: str = "newest"
+    max_items: int = 5
+    editorial: bool = False
+
+
+@dataclass(frozen=True)
+class Rules:
+    """content/newsletter.toml, checked."""
+
+    sections: tuple[Section, ...]
+    max_items_per_project: int = 2
+    lookback_issues: int = 3
+    first_number: int = 1
+    credits: dict[str, str] = field(default_factory=dict)
+
+    def section_for(self, kind: str) -> Section | None:
+        return next((s for s in self.sections if kind in s.kinds), None)
+
+    def section(self, key: str) -> Section | None:
+        return next((s for s in self.sections if s.key == key), None)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What composing needs to know about an approved item."""
+
+    id: int
+    project_id: int
+    kind: str
+    approved_on: dt.date
+    event_start: dt.datetime | None = None
+    event_end: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class Placed:
+    section: str
+    item_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Composition:
+    sections: tuple[Placed, ...]
+    # (item id, why it was left out), for the editor: nothing disappears silently.
+    left_out: tuple[tuple[int, str], ...]
+
+    @property
+    def item_ids(self) -> list[int]:
+        return [i for p in self.sections for i in p.item_ids]
+
+
+def fairness(recent: Sequence[frozenset[int]]) -> dict[int, tuple[int, int]]:
+    """Per project: (issues featuring it among ``recent``, minus how long ago the last).
+
+    ``recent`` lists the project ids of each of the last sent issues, the latest first.
+    Projects absent from the map were not featured and sort before all others.
+    """
+    score: dict[int, tuple[int, int]] = {}
+    counts = Counter(p for issue in recent for p in issue)
+    for age, issue in reversed(list(enumerate(recent))):  # the latest feature wins
+        for project in issue:
+            score[project] = (counts[project], -age)
+    return score
+
+
+def _weight(c: Candidate, ordering: str) -> int:
+    if ordering == "date" and c.event_start is not None:
+        return c.event_start.date().toordinal()
+    day = c.approved_on.toordinal()
+    return -day if ordering == "newest" else day
+
+
+def is_past_event(c: Candidate, send_at: dt.datetime) -> bool:
+    if c.kind != "event" or c.event_start is None:
+        return False
+    return (c.event_end or c.event_start) < send_at
+
+
+def compose(candidates: Sequence[Candidate], rules: Rules, send_at: dt.datetime,
+            recent: Sequence[frozenset[int]] = ()) -> Composition:
+    score = fairness(recent)
+    never = (0, 0)
+    by_section: dict[str, list[Candidate]] = {s.key: [] for s in rules.sections}
+    left_out: list[tuple[int, str]] = []
+    for c in sorted(set(candidates), key=lambda c: c.id):
+        section = rules.section_for(c.kind)
+        if section is None:
+            left_out.append((c.id, f"no section takes the kind '{c.kind}'"))
+        elif is_past_event(c, send_at):
+            left_out.append((c.id, "the event is over before the issue goes out"))
+        else:
+            by_section[section.key].append(c)
+
+    per_project: Counter[int] = Counter()
+    placed: list[Placed] = []
+    for section in rules.sections:
+        chosen: list[int] = []
+        ranked = sorted(by_section[section.key], key=lambda c: (
+            _weight(c, section.ordering), score.get(c.project_id, never), c.id))
+        for c in ranked:
+            if len(chosen) >= section.max_items:
+                left_out.append((c.id, f"'{section.title}' is full "
+                                       f"({section.max_items} items)"))
+            elif per_project[c.project_id] >= rules.max_items_per_project:
+                left_out.append((c.id, f"its project already has "
+                                       f"{rules.max_items_per_project} items in this issue"))
+            else:
+                chosen.append(c.id)
+                per_project[c.project_id] += 1
+        if chosen:
+            placed.append(Placed(section.key, tuple(chosen)))
+    return Composition(tuple(placed), tuple(sorted(left_out)))

@@ -1,0 +1,250 @@
+"""Pre-flight: the checklist an issue must pass before an editor may approve it.
+
+A failed check blocks approval. A warning needs the editor's explicit acknowledgement.
+The checks themselves are pure functions of the rendered issue; only ``probe_links``
+talks to the network, concurrently and with explicit timeouts. ``newsletter`` keeps the
+day's cache of links that answered and calls these.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
+
+import requests
+
+from ostogether import __version__
+
+PASS, WARN, FAIL = "pass", "warn", "fail"
+# Gmail clips a message whose HTML is over 102 KB and hides the rest, the footer with
+# the unsubscribe link included.
+GMAIL_CLIP_BYTES = 102 * 1024
+SUBJECT_MAX = 90
+# Answers that mean "this site refuses robots", not "this page is gone": an editor checks
+# those by hand. 999 is LinkedIn's answer to any client it does not like.
+REFUSES_ROBOTS = {401, 403, 429, 999}
+
+
+@dataclass(frozen=True)
+class Check:
+    key: str
+    label: str
+    status: str
+    details: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Report:
+    checks: tuple[Check, ...]
+
+    @property
+    def failed(self) -> list[Check]:
+        return [c for c in self.checks if c.status == FAIL]
+
+    @property
+    def warnings(self) -> list[Check]:
+        return [c for c in self.checks if c.status == WARN]
+
+    def blocking(self, acknowledged: Iterable[str] = ()) -> list[str]:
+        """Why approval is refused: every failure, and every warning not acknowledged."""
+        acked = set(acknowledged)
+        out = [f"{c.label}: {'; '.join(c.details) or 'failed'}" for c in self.failed]
+        out += [f"{c.label} (warning, not acknowledged): {'; '.join(c.details)}"
+                for c in self.warnings if c.key not in acked]
+        return out
+
+    def as_dict(self) -> dict[str, object]:
+        return {"ok": not self.failed, "checks": [
+            {"key": c.key, "label": c.label, "status": c.status, "details": list(c.details)}
+            for c in self.checks]}
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    url: str
+    outcome: str  # pass, warn, fail
+    status_code: int | None = None
+    detail: str = ""
+
+
+# ------------------------------------------------------------------ reading the HTML
+
+class _Scan(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.links: list[str] = []
+        self.images: list[tuple[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "a" and a.get("href"):
+            self.links.append(a["href"] or "")
+        elif tag == "img":
+            self.images.append((a.get("src") or "", a.get("alt")))
+
+
+def scan(html: str) -> _Scan:
+    s = _Scan()
+    s.feed(html)
+    s.close()
+    return s
+
+
+def checkable_urls(html: str, own_url: str = "") -> tuple[list[str], int]:
+    """The distinct http(s) links and image sources to try, in order of appearance, and
+    how many point at this service (served from the package, so not tried)."""
+    s = scan(html)
+    seen: dict[str, None] = {}
+    own = 0
+    for url in [*s.links, *(src for src, _ in s.images)]:
+        if urlsplit(url).scheme not in ("http", "https"):
+            continue  # mailto:, and the %%placeholders%% the delivery fills in
+        if own_url and url.startswith(own_url.rstrip("/") + "/"):
+            own += 1
+            continue
+        seen.setdefault(url, None)
+    return list(seen), own
+
+
+# -------------------------------------------------------------------- the checks
+
+def check_links(results: Sequence[LinkResult], own: int = 0) -> Check:
+    label = "Every link answers"
+    bad = [r for r in results if r.outcome == FAIL]
+    shy = [r for r in results if r.outcome == WARN]
+    details = [f"{r.url}: {r.detail}" for r in bad + shy]
+    if own:
+        details.append(f"{own} link(s) to this service itself not tried")
+    if bad:
+        return Check("links", label, FAIL, tuple(details))
+    if shy:
+        return Check("links", label, WARN, tuple(details))
+    return Check("links", label, PASS, (f"{len(results)} link(s) answered", *details))
+
+
+def check_alt_text(html: str) -> Check:
+    label = "Every image has alt text"
+    missing, empty = [], []
+    for src, alt in scan(html).images:
+        if alt is None:
+            missing.append(src)
+        elif not alt.strip():
+            empty.append(src)
+    if missing:
+        return Check("alt", label, FAIL, tuple(f"no alt attribute: {s}" for s in missing))
+    if empty:
+        return Check("alt", label, WARN, tuple(
+            f"empty alt (fine only if the image is decorative): {s}" for s in empty))
+    return Check("alt", label, PASS)
+
+
+def check_size(html: str) -> Check:
+    size = len(html.encode("utf-8"))
+    label = "The HTML is under 102 KB, so Gmail shows it whole"
+    detail = (f"{size / 1024:.1f} KB",)
+    if size >= GMAIL_CLIP_BYTES:
+        return Check("size", label, FAIL, (f"{size / 1024:.1f} KB: Gmail will clip it and "
+                                           f"hide the footer; drop items or shorten them",))
+    if size >= GMAIL_CLIP_BYTES * 0.9:
+        return Check("size", label, WARN, (f"{size / 1024:.1f} KB: close to the limit",))
+    return Check("size", label, PASS, detail)
+
+
+def check_subject(subject: str, preheader: str) -> Check:
+    label = f"The subject has 1-{SUBJECT_MAX} characters and there is a preheader"
+    problems = []
+    if not subject.strip():
+        problems.append("the subject is empty")
+    elif len(subject) > SUBJECT_MAX:
+        problems.append(f"the subject has {len(subject)} characters; shorten it to "
+                        f"{SUBJECT_MAX}")
+    if not preheader.strip():
+        problems.append("there is no preheader (the line inboxes show after the subject)")
+    return Check("subject", label, FAIL if problems else PASS, tuple(problems))
+
+
+def check_blocks(html: str, text: str, statement: str, credits: Sequence[str]) -> Check:
+    """The unsubscribe link in both parts, the EU funding statement, every credit line."""
+    label = "The unsubscribe and funding-credit blocks are present"
+    problems = []
+    for part, body in (("HTML", html), ("text", text)):
+        if "%%unsubscribe_url%%" not in body:
+            problems.append(f"the {part} part has no unsubscribe link (%%unsubscribe_url%%)")
+    if statement not in html:
+        problems.append(f"the HTML part lacks the funding statement '{statement}'")
+    if "eu-emblem" not in html:
+        problems.append("the HTML part lacks the EU emblem")
+    for credit in credits:
+        if credit not in text:
+            problems.append(f"missing credit line: {credit}")
+    return Check("blocks", label, FAIL if problems else PASS, tuple(problems))
+
+
+def check_credit_facts(missing: Sequence[str]) -> Check:
+    label = "Every featured project's grant is known"
+    if missing:
+        return Check("grants", label, WARN, tuple(
+            f"{a} has no grant number on record; its credit line names no grant"
+            for a in missing))
+    return Check("grants", label, PASS)
+
+
+def check_has_items(count: int) -> Check:
+    label = "The issue has at least one item"
+    if count < 1:
+        return Check("items", label, FAIL, ("add items, or cancel the issue",))
+    return Check("items", label, PASS, (f"{count} item(s)",))
+
+
+def check_not_rejected(unusable: Sequence[tuple[int, str, str]]) -> Check:
+    """``unusable``: (item id, title, status) of items that are no longer approved."""
+    label = "No item was rejected or withdrawn after it was composed"
+    if unusable:
+        return Check("rejected", label, FAIL, tuple(
+            f"item {i} '{t}' is now {s}: drop it from the issue" for i, t, s in unusable))
+    return Check("rejected", label, PASS)
+
+
+def render_failed(message: str, problems: Sequence[str]) -> Check:
+    return Check("render", "The templates render", FAIL, (message, *problems))
+
+
+# -------------------------------------------------------------------- the network
+
+def probe(url: str, timeout: float) -> LinkResult:
+    """Ask one URL whether it answers: HEAD, then GET for servers that refuse HEAD."""
+    headers = {"User-Agent": f"ostogether/{__version__} (newsletter link check)"}
+    try:
+        with requests.Session() as http:
+            r = http.head(url, timeout=timeout, allow_redirects=True, headers=headers)
+            if r.status_code in (400, 403, 404, 405, 501) or r.status_code >= 500:
+                r = http.get(url, timeout=timeout, allow_redirects=True, headers=headers,
+                             stream=True)
+                r.close()
+    except requests.Timeout:
+        return LinkResult(url, FAIL, None, f"no answer within {timeout:g} s")
+    except requests.TooManyRedirects:
+        return LinkResult(url, FAIL, None, "too many redirects")
+    except requests.ConnectionError:
+        return LinkResult(url, FAIL, None, "cannot connect (server down or name unknown)")
+    except requests.RequestException as exc:
+        return LinkResult(url, FAIL, None, f"not a usable link ({type(exc).__name__})")
+    code = r.status_code
+    if code < 400:
+        return LinkResult(url, PASS, code, f"HTTP {code}")
+    if code in REFUSES_ROBOTS:
+        return LinkResult(url, WARN, code, f"HTTP {code}: the site refuses automatic "
+                                           f"checks; open it by hand")
+    return LinkResult(url, FAIL, code, f"HTTP {code}")
+
+
+def probe_links(urls: Sequence[str], timeout: float, concurrency: int,
+                prober: Callable[[str, float], LinkResult] = probe) -> list[LinkResult]:
+    """Every URL probed, ``concurrency`` at a time; results in the order of ``urls``."""
+    if not urls:
+        return []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=concurrency) as pool:
+        return list(pool.map(lambda u: prober(u, timeout), urls))
