@@ -101,6 +101,14 @@ def available(s: Session, issue: Issue) -> list[NewsItem]:
     return [i for i in candidates(s) if i.id not in held]
 
 
+def left_out(s: Session, issue: Issue) -> list[tuple[int, str, str]]:
+    """(item id, title, why) of each approved item composing did not place."""
+    ids = [int(i) for i, _ in issue.left_out]
+    titles = dict(s.execute(select(NewsItem.id, NewsItem.title).where(
+        NewsItem.id.in_(ids))).tuples().all())
+    return [(int(i), titles.get(int(i), "(deleted)"), str(why)) for i, why in issue.left_out]
+
+
 def recent_projects(s: Session, lookback: int, before: dt.datetime | None = None,
                     ) -> list[frozenset[int]]:
     """The project ids featured in each of the last ``lookback`` sent issues, latest first."""

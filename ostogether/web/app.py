@@ -66,11 +66,12 @@ def create_app(settings: Settings | None = None) -> Flask:
                 int(user_id)) else None
             return user if user is not None and user.active else None
 
-    from ostogether.web import api, auth, editors, members, public
+    from ostogether.web import api, auth, editors, issues, members, public
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(editors.bp)
+    app.register_blueprint(issues.bp)
     app.register_blueprint(members.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # token in a header, never sent by a browser on its own
@@ -89,7 +90,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         resp.headers.setdefault("Content-Security-Policy", CSP)
         resp.headers["X-Content-Type-Options"] = "nosniff"
         resp.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
-        resp.headers["X-Frame-Options"] = "DENY"
+        resp.headers.setdefault("X-Frame-Options", "DENY")
         resp.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
         if settings.env == "production":
             resp.headers["Strict-Transport-Security"] = "max-age=31536000"

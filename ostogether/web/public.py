@@ -5,7 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import (
@@ -195,3 +204,44 @@ def join_done() -> Any:
     if not applied:
         return redirect(url_for("public.join"))
     return render_template("join_done.html", applied=applied)
+
+
+# ------------------------------------------------------------------------ newsletter
+
+@bp.route("/archive")
+def archive() -> Any:
+    from ostogether import archive as arch
+
+    rt = runtime()
+    with rt.db.session() as s:
+        issues = arch.sent_issues(s)
+    return render_template("archive.html", issues=issues, zone=rt.community.schedule().zone)
+
+
+@bp.route("/archive/<int:number>")
+def archive_issue(number: int) -> Any:
+    from ostogether import archive as arch
+    from ostogether.web.issues import mail_html_response
+
+    return mail_html_response(arch.issue_page(runtime(), number), framable=False)
+
+
+@bp.route("/archive.atom")
+def archive_atom() -> Any:
+    from ostogether import archive as arch
+
+    return Response(arch.atom(runtime()), mimetype="application/atom+xml")
+
+
+@bp.route("/events.ics")
+def events_ics() -> Any:
+    from ostogether import archive as arch
+
+    return Response(arch.events_ics(runtime()), mimetype="text/calendar",
+                    headers={"Content-Disposition": 'inline; filename="events.ics"'})
+
+
+@bp.route("/newsletter/manage")
+def newsletter_manage() -> Any:
+    """Where the footer links of the public web version lead: no one is personal there."""
+    return render_template("newsletter_manage.html")

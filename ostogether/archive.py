@@ -1,0 +1,118 @@
+"""The public side of the newsletter: the archive of sent issues, its Atom feed
+(RFC 4287, through feedgen) and the iCalendar feed of upcoming events (RFC 5545, through
+icalendar).
+
+The web version of an issue is its approved snapshot, with the per-reader placeholders
+filled with public links: nothing personal is ever in it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from ostogether.models import Issue, NewsItem, utcnow
+from ostogether.newsletter import by_number, web_version
+from ostogether.runtime import Runtime
+
+FEED_ISSUES = 50
+EVENTS_MAX = 500
+
+
+def sent_issues(s: Session, limit: int | None = None) -> list[Issue]:
+    q = select(Issue).where(Issue.status == "sent").order_by(Issue.sent_at.desc(),
+                                                              Issue.number.desc())
+    return list(s.scalars(q.limit(limit) if limit else q))
+
+
+def sent_issue(s: Session, number: int) -> Issue:
+    from ostogether.errors import NotFound
+
+    issue = by_number(s, number)
+    if issue.status != "sent":
+        raise NotFound(f"Issue #{number} has not been published yet.")
+    return issue
+
+
+def issue_page(rt: Runtime, number: int) -> str:
+    with rt.db.session() as s:
+        return web_version(rt, sent_issue(s, number))
+
+
+def atom(rt: Runtime) -> bytes:
+    """The sent issues, newest first, as an Atom 1.0 document."""
+    from feedgen.feed import FeedGenerator
+
+    site = rt.community.site()
+    base = rt.settings.public_url.rstrip("/")
+    host = urlsplit(base).hostname or "localhost"
+    with rt.db.session() as s:
+        issues = sent_issues(s, FEED_ISSUES)
+        fg = FeedGenerator()
+        fg.id(f"{base}/archive")
+        fg.title(f"{site.short_name} newsletter")
+        fg.subtitle(site.tagline or f"The newsletter of {site.name}")
+        fg.author({"name": site.name, "email": site.contact_email})
+        fg.link(href=f"{base}/archive.atom", rel="self", type="application/atom+xml")
+        fg.link(href=f"{base}/archive", rel="alternate", type="text/html")
+        fg.language(site.language)
+        fg.updated(max((i.sent_at or i.updated_at for i in issues),
+                       default=dt.datetime(2020, 12, 1, tzinfo=dt.UTC)))
+        for issue in reversed(issues):  # feedgen puts the last added first
+            fe = fg.add_entry()
+            url = f"{base}/archive/{issue.number}"
+            sent = issue.sent_at or issue.updated_at
+            # A tag URI (RFC 4151): stable even if the site moves.
+            fe.id(f"tag:{host},{sent:%Y-%m-%d}:newsletter:{issue.number}")
+            fe.title(issue.snapshot_subject or issue.subject)
+            fe.link(href=url, rel="alternate", type="text/html")
+            fe.published(sent)
+            fe.updated(sent)
+            fe.summary(issue.snapshot_preheader or issue.preheader)
+        return fg.atom_str(pretty=True)
+
+
+def upcoming_events(s: Session, now: dt.datetime) -> list[NewsItem]:
+    """Approved events that have not ended, soonest first."""
+    ongoing = (NewsItem.event_end >= now) | (NewsItem.event_end.is_(None) &
+                                              (NewsItem.event_start >= now))
+    return list(s.scalars(
+        select(NewsItem).options(selectinload(NewsItem.project))
+        .where(NewsItem.kind == "event", NewsItem.status.in_(("approved", "published")),
+               NewsItem.event_start.is_not(None), ongoing)
+        .order_by(NewsItem.event_start, NewsItem.id).limit(EVENTS_MAX)))
+
+
+def events_ics(rt: Runtime, now: dt.datetime | None = None) -> bytes:
+    """Upcoming events as an iCalendar feed that calendar apps can subscribe to."""
+    from icalendar import Calendar, Event
+
+    site = rt.community.site()
+    base = rt.settings.public_url.rstrip("/")
+    host = urlsplit(base).hostname or "localhost"
+    now = now or utcnow()
+    cal = Calendar()
+    cal.add("prodid", f"-//{site.short_name}//ostogether//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", f"{site.short_name} events")
+    with rt.db.session() as s:
+        for item in upcoming_events(s, now):
+            ev = Event()
+            ev.add("uid", f"item-{item.id}@{host}")
+            ev.add("dtstamp", item.updated_at)
+            ev.add("dtstart", item.event_start)
+            # Without an end, an event is taken to last an hour rather than no time at all.
+            ev.add("dtend", item.event_end or (item.event_start or now) + dt.timedelta(hours=1))
+            ev.add("summary", item.title)
+            ev.add("description", f"{item.summary_md}\n\n{item.project.acronym}: {item.link}")
+            ev.add("url", item.registration_url or item.link)
+            location = item.event_location or ("Online" if item.event_online else "")
+            if location:
+                ev.add("location", location)
+            cal.add_component(ev)
+    return cal.to_ical()

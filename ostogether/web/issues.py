@@ -1,0 +1,216 @@
+"""Editors' newsletter pages: the issues, one issue's editor, its preview at desktop and
+phone widths, the pre-flight checklist with approval, and test sends.
+
+Every action is one call into ``ostogether.newsletter``; this module only turns forms into
+calls and errors into messages on the page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import StringField, TextAreaField
+from wtforms.validators import Length
+
+from ostogether import audit, newsletter, preflight
+from ostogether.audit import Actor
+from ostogether.errors import (
+    Blocked,
+    Conflict,
+    ContentError,
+    MailError,
+    NotFound,
+    ValidationError,
+)
+from ostogether.news import KINDS
+from ostogether.render import personalise
+from ostogether.web.app import runtime
+from ostogether.web.auth import editor_required
+
+bp = Blueprint("issues", __name__, url_prefix="/editors/issues")
+
+# The issue's own HTML, inside the editors' preview frame or as the public web version.
+# No scripts, no plugins; images and inline styles are what mail HTML is made of.
+MAIL_CSP = ("default-src 'none'; img-src https: http: data:; style-src 'unsafe-inline'; "
+            "base-uri 'none'; form-action 'none'; frame-ancestors {ancestors}")
+
+
+def mail_html_response(html: str, *, framable: bool) -> Response:
+    resp = Response(html, mimetype="text/html")
+    resp.headers["Content-Security-Policy"] = MAIL_CSP.format(
+        ancestors="'self'" if framable else "'none'")
+    resp.headers["X-Frame-Options"] = "SAMEORIGIN" if framable else "DENY"
+    return resp
+
+
+@bp.before_request
+@login_required
+def _guard() -> None:
+    editor_required()
+
+
+class DetailsForm(FlaskForm):
+    subject = StringField("Subject", validators=[Length(max=newsletter.SUBJECT_LIMIT)],
+                          description="1-90 characters; inboxes cut longer ones.")
+    preheader = StringField("Preheader", validators=[Length(max=newsletter.PREHEADER_LIMIT)],
+                            description="The line inboxes show after the subject.")
+    intro_md = TextAreaField("Editorial", validators=[Length(max=newsletter.INTRO_MAX)],
+                             description="Markdown. \"Dear reader…\", with the highlights "
+                                         "of this issue. Leave empty for no editorial.")
+
+
+@bp.route("/")
+def index() -> Any:
+    rt = runtime()
+    with rt.db.session() as s:
+        issues = newsletter.list_issues(s)
+        counts = {i.id: len(i.entries) for i in issues}
+        waiting = len(newsletter.candidates(s))
+    return render_template("editors/issues.html", issues=issues, counts=counts,
+                           waiting=waiting, zone=rt.community.schedule().zone)
+
+
+@bp.post("/compose")
+def compose() -> Any:
+    rt = runtime()
+    try:
+        issue = newsletter.compose_next(rt, Actor.of(current_user))
+    except (Conflict, ContentError) as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("issues.index"))
+    flash(f"Issue #{issue.number} is a draft with {len(issue.entries)} item(s).", "success")
+    return redirect(url_for("issues.edit", issue_id=issue.id))
+
+
+def _page(issue_id: int, form: DetailsForm | None = None, status: int = 200) -> Any:
+    rt = runtime()
+    rules = rt.community.newsletter()
+    with rt.db.session() as s:
+        issue = newsletter.get_issue(s, issue_id)
+        entries = newsletter.entries(issue)
+        extra = newsletter.available(s, issue) if issue.status in newsletter.EDITABLE else []
+        history = audit.history(s, issue)
+        left_out = newsletter.left_out(s, issue)
+        editors = newsletter.editor_addresses(s)
+    if form is None:
+        form = DetailsForm(data={"subject": issue.subject, "preheader": issue.preheader,
+                                 "intro_md": issue.intro_md})
+    sections = [sec for sec in rules.sections if not sec.editorial]
+    return render_template("editors/issue.html", issue=issue, entries=entries, extra=extra,
+                           sections=sections, form=form, history=history, kinds=KINDS,
+                           left_out=left_out,
+                           editors=editors, editable=issue.status in newsletter.EDITABLE,
+                           zone=rt.community.schedule().zone), status
+
+
+@bp.route("/<int:issue_id>", methods=["GET", "POST"])
+def edit(issue_id: int) -> Any:
+    form = DetailsForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return _page(issue_id, form, 400)
+        try:
+            changed = newsletter.update_details(
+                runtime(), Actor.of(current_user), issue_id, subject=form.subject.data or "",
+                preheader=form.preheader.data or "", intro_md=form.intro_md.data or "")
+        except ValidationError as exc:
+            for name, message in exc.fields.items():
+                if name in form:
+                    form[name].errors = [message]
+            return _page(issue_id, form, 400)
+        flash(f"Saved: {', '.join(changed)}." if changed else "Nothing changed.", "success")
+        return redirect(url_for("issues.edit", issue_id=issue_id))
+    return _page(issue_id)
+
+
+@bp.post("/<int:issue_id>/arrange")
+def arrange(issue_id: int) -> Any:
+    item_id = request.form.get("item_id", "")
+    try:
+        newsletter.arrange(runtime(), Actor.of(current_user), issue_id,
+                           int(item_id) if item_id.isdigit() else 0,
+                           request.form.get("action", ""), request.form.get("section", ""))
+    except (ValidationError, Conflict, NotFound) as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("issues.edit", issue_id=issue_id) + "#items")
+
+
+@bp.post("/<int:issue_id>/cancel")
+def cancel(issue_id: int) -> Any:
+    try:
+        newsletter.cancel(runtime(), Actor.of(current_user), issue_id)
+        flash("The issue is cancelled; its number is free again.", "success")
+    except Conflict as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("issues.edit", issue_id=issue_id))
+
+
+@bp.route("/<int:issue_id>/preview")
+def preview(issue_id: int) -> Any:
+    rt = runtime()
+    with rt.db.session() as s:
+        issue = newsletter.get_issue(s, issue_id)
+        try:
+            out = newsletter.rendered(rt, issue)
+            problem = None
+        except ContentError as exc:
+            out, problem = None, exc
+        values = newsletter.web_values(rt, issue)
+    text = personalise(out.text, values, is_html=False) if out else ""
+    size = len(out.html.encode()) if out else 0
+    return render_template("editors/issue_preview.html", issue=issue, out=out, text=text,
+                           problem=problem, size=size), 200 if out else 422
+
+
+@bp.route("/<int:issue_id>/preview.html")
+def preview_html(issue_id: int) -> Any:
+    rt = runtime()
+    with rt.db.session() as s:
+        issue = newsletter.get_issue(s, issue_id)
+        try:
+            html = personalise(newsletter.rendered(rt, issue).html,
+                               newsletter.web_values(rt, issue), is_html=True)
+        except ContentError as exc:
+            return render_template("errors/error.html", status=422,
+                                   title="The issue does not render",
+                                   message=str(exc)), 422
+    return mail_html_response(html, framable=True)
+
+
+@bp.route("/<int:issue_id>/preflight", methods=["GET", "POST"])
+def checks(issue_id: int) -> Any:
+    rt = runtime()
+    blocked: list[str] = []
+    if request.method == "POST":
+        try:
+            issue, _ = newsletter.approve(rt, Actor.of(current_user), issue_id,
+                                          request.form.getlist("acknowledge"))
+        except Blocked as exc:
+            blocked = exc.reasons
+        except Conflict as exc:
+            flash(str(exc), "error")
+        else:
+            flash(f"Issue #{issue.number} is approved. The approved version is frozen: "
+                  f"sending will use exactly this.", "success")
+            return redirect(url_for("issues.edit", issue_id=issue_id))
+    report, _ = newsletter.run_preflight(rt, issue_id)
+    with rt.db.session() as s:
+        issue = newsletter.get_issue(s, issue_id)
+    return render_template("editors/issue_preflight.html", issue=issue, report=report,
+                           blocked=blocked, PASS=preflight.PASS, WARN=preflight.WARN,
+                           FAIL=preflight.FAIL), 409 if blocked else 200
+
+
+@bp.post("/<int:issue_id>/test")
+def test_send(issue_id: int) -> Any:
+    rt = runtime()
+    try:
+        n = newsletter.test_send(rt, Actor.of(current_user), issue_id,
+                                 request.form.getlist("to"))
+        flash(f"Test sent to {n} editor(s).", "success")
+    except (ValidationError, ContentError, MailError) as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("issues.edit", issue_id=issue_id) + "#test")

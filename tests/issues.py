@@ -1,0 +1,46 @@
+"""Helpers for the newsletter tests: approved items, and issues marked as sent (sending
+itself is the delivery's; these tests only need an issue to count as sent)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+
+from ostogether import news
+from ostogether.audit import Actor
+from ostogether.models import Issue, Project, utcnow
+from ostogether.runtime import Runtime
+
+TEST = Actor("test")
+
+
+def project_id(rt: Runtime, slug: str) -> int:
+    with rt.db.session() as s:
+        pid = s.scalar(select(Project.id).where(Project.slug == slug))
+    assert pid is not None, slug
+    return pid
+
+
+def add_item(rt: Runtime, slug: str = "connect", kind: str = "news", *, link: str,
+             title: str = "", approve: bool = True, **fields: Any) -> int:
+    if kind == "event" and "event_start" not in fields:
+        fields["event_start"] = utcnow() + dt.timedelta(days=120)
+    if kind == "event":
+        fields.setdefault("event_location", "Brussels")
+    item = news.submit(rt, TEST, project_id(rt, slug), news.ItemInput(
+        kind=kind, title=title or f"{slug} {kind} {link.rsplit('/', 1)[-1]}",
+        summary=fields.pop("summary", f"About **{slug}**: what happened and why it matters."),
+        link=link, **fields), source="web")
+    if approve:
+        news.approve(rt, TEST, item.id)
+    return item.id
+
+
+def mark_sent(rt: Runtime, issue_id: int, when: dt.datetime | None = None) -> None:
+    with rt.db.session() as s:
+        issue = s.get(Issue, issue_id)
+        assert issue is not None
+        issue.status = "sent"
+        issue.sent_at = when or issue.send_at
