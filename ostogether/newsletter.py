@@ -105,7 +105,7 @@ def left_out(s: Session, issue: Issue) -> list[tuple[int, str, str]]:
     """(item id, title, why) of each approved item composing did not place."""
     ids = [int(i) for i, _ in issue.left_out]
     titles = dict(s.execute(select(NewsItem.id, NewsItem.title).where(
-        NewsItem.id.in_(ids))).tuples().all())
+        NewsItem.id.in_(ids))).all())
     return [(int(i), titles.get(int(i), "(deleted)"), str(why)) for i, why in issue.left_out]
 
 

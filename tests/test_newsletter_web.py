@@ -1,0 +1,259 @@
+"""The newsletter on the web: the editors' pages for one whole issue, who may use them,
+and the public archive with its Atom and iCalendar feeds, each parsed back by a real
+parser (feedparser, lxml and icalendar)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import feedparser
+import icalendar
+import pytest
+from lxml import etree
+
+from ostogether import newsletter
+from ostogether.models import utcnow
+from ostogether.runtime import Runtime
+from tests.conftest import csrf_from, login, make_user, new_client, outbox
+from tests.feedserver import FeedServer, Route
+from tests.issues import TEST, add_item, mark_sent
+
+
+@pytest.fixture
+def web() -> Iterator[FeedServer]:
+    server = FeedServer().start()
+    for n in range(10):
+        server.routes[f"/page/{n}"] = Route(body=b"<title>ok</title>", content_type="text/html")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def editor(app: Any, rt: Runtime) -> Any:
+    make_user(rt)
+    c = new_client(app)
+    assert login(c).status_code == 302
+    return c
+
+
+def post(client: Any, url: str, page: str, **data: Any) -> Any:
+    token = csrf_from(client.get(page).get_data(as_text=True))
+    return client.post(url, data={"csrf_token": token, **data})
+
+
+def test_an_editor_takes_one_issue_from_compose_to_approval(editor: Any, rt: Runtime,
+                                                            web: FeedServer,
+                                                            settings: Any) -> None:
+    a = add_item(rt, "cosmos", link=web.url("/page/1"), title="Science café in Milan")
+    b = add_item(rt, "levers", "tool", link=web.url("/page/2"), title="Lesson plan kit")
+    page = editor.get("/editors/issues/")
+    assert "2 approved items for the newsletter" in page.get_data(as_text=True)
+
+    r = post(editor, "/editors/issues/compose", "/editors/issues/")
+    assert r.status_code == 302
+    issue_url = r.headers["Location"]
+    issue_id = int(issue_url.rsplit("/", 1)[1])
+    html = editor.get(issue_url).get_data(as_text=True)
+    assert "Issue #10" in html and "Science café in Milan" in html and "Lesson plan kit" in html
+
+    # Write the editorial; change the subject.
+    r = post(editor, issue_url, issue_url, subject="OStogether #10: cafés and kits",
+             preheader="Two stories", intro_md="Dear reader,\n\nThis issue brings **two** ideas.")
+    assert r.status_code == 302
+    # A bad subject is refused with the reason, and nothing changes.
+    r = post(editor, issue_url, issue_url, subject="Two\nlines", preheader="x", intro_md="")
+    assert r.status_code == 400 and "one line only" in r.get_data(as_text=True)
+
+    # Reorder: the tool moves up to the top of its section list (its own section here).
+    r = post(editor, f"/editors/issues/{issue_id}/arrange", issue_url, item_id=str(b),
+             action="move", section="community")
+    assert r.status_code == 302
+    r = post(editor, f"/editors/issues/{issue_id}/arrange", issue_url, item_id=str(b),
+             action="up")
+    with rt.db.session() as s:
+        issue = newsletter.get_issue(s, issue_id)
+        assert [(e.section, e.item_id) for e in issue.entries] == [("community", b),
+                                                                     ("community", a)]
+
+    # Preview: desktop and phone frames, the text part, and the frame's own HTML.
+    html = editor.get(f"/editors/issues/{issue_id}/preview").get_data(as_text=True)
+    assert html.count(f'src="/editors/issues/{issue_id}/preview.html"') == 2
+    assert "Phone (375 px)" in html and "This issue brings **two** ideas." in html
+    frame = editor.get(f"/editors/issues/{issue_id}/preview.html")
+    assert frame.status_code == 200 and "<strong>two</strong>" in frame.get_data(as_text=True)
+    assert "frame-ancestors 'self'" in frame.headers["Content-Security-Policy"]
+    assert "script-src" not in frame.headers["Content-Security-Policy"]  # default-src 'none'
+    assert frame.headers["X-Frame-Options"] == "SAMEORIGIN"
+
+    # A test to themselves.
+    r = post(editor, f"/editors/issues/{issue_id}/test", issue_url, to="editor@example.org")
+    assert r.status_code == 302
+    [msg] = outbox(settings)
+    assert msg["Subject"] == "[Test #10] OStogether #10: cafés and kits"
+
+    # Pre-flight, then approval.
+    html = editor.get(f"/editors/issues/{issue_id}/preflight").get_data(as_text=True)
+    assert "0 failed, 0 warnings" in html and "Every link answers" in html
+    r = post(editor, f"/editors/issues/{issue_id}/preflight",
+             f"/editors/issues/{issue_id}/preflight")
+    assert r.status_code == 302
+    html = editor.get(issue_url).get_data(as_text=True)
+    assert "approved by editor:editor@example.org" in html
+    assert "Issue #10 is approved" in html
+
+
+def test_a_warning_must_be_ticked_before_approval(editor: Any, rt: Runtime,
+                                                  web: FeedServer) -> None:
+    add_item(rt, "sense", link=web.url("/page/1"))  # no grant number on record
+    issue = newsletter.compose_next(rt, TEST)
+    url = f"/editors/issues/{issue.id}/preflight"
+    html = editor.get(url).get_data(as_text=True)
+    assert 'name="acknowledge" value="grants"' in html
+    r = post(editor, url, url)
+    assert r.status_code == 409
+    assert "warning, not acknowledged" in r.get_data(as_text=True)
+    r = post(editor, url, url, acknowledge="grants")
+    assert r.status_code == 302
+    with rt.db.session() as s:
+        assert newsletter.get_issue(s, issue.id).status == "approved"
+
+
+def test_a_failed_check_shows_no_approve_button(editor: Any, rt: Runtime) -> None:
+    issue = newsletter.compose_next(rt, TEST)  # no items
+    html = editor.get(f"/editors/issues/{issue.id}/preflight").get_data(as_text=True)
+    assert "Failed:</strong> The issue has at least one item" in html
+    assert "Approve issue" not in html
+
+
+def test_a_template_error_is_shown_at_preview_with_its_place(editor: Any, rt: Runtime,
+                                                            home: Path) -> None:
+    add_item(rt, "cosmos", link="https://example.org/a")
+    issue = newsletter.compose_next(rt, TEST)
+    path = home / "templates/newsletter/issue.mjml.j2"
+    path.write_text(path.read_text().replace("<mj-text>{{ item.summary_html }}</mj-text>",
+                                             "<mj-txt>{{ item.summary_html }}</mj-txt>"))
+    r = editor.get(f"/editors/issues/{issue.id}/preview")
+    body = r.get_data(as_text=True)
+    assert r.status_code == 422
+    assert "The issue does not render" in body
+    assert re.search(r"newsletter/issue\.mjml\.j2: MJML error at line \d+, column \d+ of the "
+                     r"rendered MJML: unknown tag &lt;mj-txt&gt;", body)
+    assert "Traceback" not in body
+
+
+@pytest.mark.parametrize("role", ["anonymous", "member"])
+def test_only_editors_reach_the_issue_pages(app: Any, rt: Runtime, role: str) -> None:
+    add_item(rt, "cosmos", link="https://example.org/a")
+    issue = newsletter.compose_next(rt, TEST)
+    c = new_client(app)
+    if role == "member":
+        make_user(rt, "member@example.org", "member", project="cosmos")
+        login(c, "member@example.org")
+    for url in ("/editors/issues/", f"/editors/issues/{issue.id}",
+                f"/editors/issues/{issue.id}/preview.html",
+                f"/editors/issues/{issue.id}/preflight"):
+        r = c.get(url)
+        assert r.status_code == (302 if role == "anonymous" else 403), url
+    r = c.post(f"/editors/issues/{issue.id}/preflight", data={})
+    assert r.status_code in (302, 400, 403)
+    with rt.db.session() as s:
+        assert newsletter.get_issue(s, issue.id).status == "draft"
+
+
+def test_approval_without_csrf_is_refused(editor: Any, rt: Runtime, web: FeedServer) -> None:
+    add_item(rt, "cosmos", link=web.url("/page/1"))
+    issue = newsletter.compose_next(rt, TEST)
+    r = editor.post(f"/editors/issues/{issue.id}/preflight", data={})
+    assert r.status_code == 400
+    with rt.db.session() as s:
+        assert newsletter.get_issue(s, issue.id).status == "draft"
+
+
+# --------------------------------------------------------------------- archive
+
+def sent_issue(rt: Runtime, web: FeedServer, when: dt.datetime, n: int) -> int:
+    add_item(rt, ["cosmos", "levers", "most"][n % 3], link=web.url(f"/page/{n}"),
+             title=f"Story number {n}")
+    issue = newsletter.compose_next(rt, TEST, now=when)
+    newsletter.approve(rt, TEST, issue.id)
+    mark_sent(rt, issue.id)
+    return issue.number or 0
+
+
+def test_archive_lists_sent_issues_newest_first_without_personal_links(
+        client: Any, rt: Runtime, web: FeedServer) -> None:
+    first = sent_issue(rt, web, dt.datetime(2026, 11, 1, tzinfo=dt.UTC), 1)
+    second = sent_issue(rt, web, dt.datetime(2027, 1, 20, tzinfo=dt.UTC), 2)
+    add_item(rt, "otter", link=web.url("/page/5"))
+    draft = newsletter.compose_next(rt, TEST)
+    html = client.get("/archive").get_data(as_text=True)
+    assert html.index(f"#{second}:") < html.index(f"#{first}:")
+    assert f"#{draft.number}" not in html
+
+    page = client.get(f"/archive/{second}")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Story number 2" in body
+    assert "%%" not in body
+    assert "https://ostogether.test/archive/11" in body  # "view in browser" is itself
+    assert "https://ostogether.test/newsletter/manage" in body  # no personal unsubscribe
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    assert client.get(f"/archive/{draft.number}").status_code == 404
+    assert client.get("/archive/99999999999").status_code == 404
+    manage = client.get("/newsletter/manage").get_data(as_text=True)
+    assert "personal to you" in manage
+
+
+def test_archive_atom_is_valid_atom_1_0(client: Any, rt: Runtime, web: FeedServer) -> None:
+    first = sent_issue(rt, web, dt.datetime(2026, 11, 1, tzinfo=dt.UTC), 1)
+    second = sent_issue(rt, web, dt.datetime(2027, 1, 20, tzinfo=dt.UTC), 2)
+    r = client.get("/archive.atom")
+    assert r.mimetype == "application/atom+xml"
+    doc = etree.fromstring(r.data)
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    # RFC 4287 4.1.1: a feed has exactly one id, title and updated; an author; a self link.
+    for name in ("id", "title", "updated"):
+        assert len(doc.findall(f"a:{name}", ns)) == 1
+    assert doc.find("a:author/a:name", ns).text == "Open Schooling together"
+    assert doc.find("a:link[@rel='self']", ns).get("href") == \
+        "https://ostogether.test/archive.atom"
+    parsed = feedparser.parse(r.data)
+    assert parsed.version == "atom10" and not parsed.bozo
+    assert [e.link for e in parsed.entries] == [
+        f"https://ostogether.test/archive/{second}", f"https://ostogether.test/archive/{first}"]
+    ids = [e.id for e in parsed.entries]
+    assert len(set(ids)) == 2 and all(i.startswith("tag:ostogether.test,") for i in ids)
+    assert all(e.updated_parsed for e in parsed.entries)
+    assert parsed.entries[0].title.startswith(f"OStogether #{second}")
+
+
+def test_events_ics_lists_upcoming_approved_events(client: Any, rt: Runtime) -> None:
+    soon = utcnow() + dt.timedelta(days=10)
+    coming = add_item(rt, "cosmos", "event", link="https://example.org/fair",
+                      title="Open schooling fair", event_start=soon,
+                      event_end=soon + dt.timedelta(hours=3), event_location="Ghent, BE",
+                      summary="A long description; with commas, semicolons and a very long "
+                              "line that must be folded at 75 octets by the iCalendar writer.")
+    add_item(rt, "levers", "event", link="https://example.org/past", title="Past workshop",
+             event_start=utcnow() - dt.timedelta(days=3))
+    add_item(rt, "most", "event", link="https://example.org/waiting", title="Not approved",
+             approve=False)
+    r = client.get("/events.ics")
+    assert r.mimetype == "text/calendar"
+    raw = r.data
+    lines = raw.split(b"\r\n")
+    assert raw.endswith(b"\r\n") and all(len(line) <= 75 for line in lines)
+    cal = icalendar.Calendar.from_ical(raw)
+    assert cal["VERSION"] == "2.0" and "PRODID" in cal
+    events = cal.walk("VEVENT")
+    assert [str(e["SUMMARY"]) for e in events] == ["Open schooling fair"]
+    ev = events[0]
+    assert str(ev["UID"]) == f"item-{coming}@ostogether.test"
+    assert ev.decoded("DTSTART") == soon.replace(microsecond=0) or \
+        abs(ev.decoded("DTSTART") - soon) < dt.timedelta(seconds=1)
+    assert ev.decoded("DTEND") - ev.decoded("DTSTART") == dt.timedelta(hours=3)
+    assert str(ev["LOCATION"]) == "Ghent, BE"
+    assert "semicolons" in str(ev["DESCRIPTION"]) and "DTSTAMP" in ev
