@@ -82,6 +82,11 @@ def list_issues(s: Session) -> list[Issue]:
     return list(s.scalars(select(Issue).order_by(Issue.send_at.desc(), Issue.id.desc())))
 
 
+def open_issue(s: Session) -> Issue | None:
+    """The issue in the works (composed, not yet sent or cancelled), if any."""
+    return s.scalar(select(Issue).where(Issue.status.in_(OPEN)).order_by(Issue.id))
+
+
 def _carried_by_sent(s: Session) -> Any:
     return select(IssueItem.item_id).join(Issue).where(Issue.status == "sent")
 
@@ -141,7 +146,7 @@ def compose_next(rt: Runtime, actor: Actor, now: dt.datetime | None = None) -> I
     schedule = rt.community.schedule()
     now = now or utcnow()
     with rt.db.session() as s:
-        busy = s.scalar(select(Issue).where(Issue.status.in_(OPEN)).order_by(Issue.id))
+        busy = open_issue(s)
         if busy is not None:
             raise Conflict(f"Issue #{busy.number} is {busy.status.replace('_', ' ')} and not "
                            f"sent yet; finish or cancel it before composing the next one.")

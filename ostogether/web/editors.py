@@ -12,7 +12,7 @@ from wtforms import EmailField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from ostogether import audit, feeds, news, projects, render, tokens, users
+from ostogether import audit, feeds, news, newsletter, projects, render, tokens, users
 from ostogether.audit import Actor
 from ostogether.errors import Conflict, ContentError, Duplicate, PermissionDenied, ValidationError
 from ostogether.models import NewsItem, Project, id_or_none
@@ -44,9 +44,10 @@ def index() -> Any:
         listed = projects.list_public(s)
         recent = audit.recent(s)
         counts = news.counts_by_status(s)
+        open_issue = newsletter.open_issue(s)
     paused = [f for f in feeds.list_feeds(rt) if f.paused_at is not None]
     return render_template("editors/index.html", waiting=waiting, listed=listed, recent=recent,
-                           counts=counts, paused=paused)
+                           counts=counts, paused=paused, open_issue=open_issue)
 
 
 @bp.route("/applications")

@@ -121,7 +121,10 @@ def edit(issue_id: int) -> Any:
                 if name in form:
                     form[name].errors = [message]
             return _page(issue_id, form, 400)
-        flash(f"Saved: {', '.join(changed)}." if changed else "Nothing changed.", "success")
+        labels = {"subject": "the subject", "preheader": "the preheader",
+                  "intro_md": "the editorial"}
+        flash(f"Saved {' and '.join(labels[c] for c in changed)}." if changed
+              else "Nothing changed.", "success")
         return redirect(url_for("issues.edit", issue_id=issue_id))
     return _page(issue_id)
 

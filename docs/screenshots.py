@@ -1,0 +1,137 @@
+"""Takes the screenshots in docs/ from the real pages: `make screenshots`.
+
+Starts the app on loopback over a throwaway SQLite database with sample items (their
+links answer from a local HTTP server, so the pre-flight can pass), then walks one issue
+from compose to the public archive in headless Chromium (Debian's, never a downloaded
+one) and saves each page under docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import socket
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from playwright.sync_api import Page, sync_playwright  # noqa: E402
+from waitress import create_server  # noqa: E402
+
+from ostogether import db as dbmod  # noqa: E402
+from ostogether import projects  # noqa: E402
+from ostogether.models import Issue, utcnow  # noqa: E402
+from ostogether.runtime import Runtime  # noqa: E402
+from ostogether.settings import load_settings  # noqa: E402
+from ostogether.web import create_app  # noqa: E402
+from tests.conftest import make_user  # noqa: E402
+from tests.feedserver import FeedServer, Route  # noqa: E402
+from tests.issues import add_item  # noqa: E402
+
+OUT = REPO / "docs" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+SAMPLES = [
+    ("cosmos", "news", "Sample: pupils map air quality around their school",
+     "Classes in three countries built low-cost sensors and shared a **common map** of "
+     "their measurements with the town council."),
+    ("levers", "event", "Sample: open schooling meet-up for teachers",
+     "An afternoon of short talks and hands-on tables, with time to meet the science "
+     "centres that host school projects."),
+    ("road-steamer", "tool", "Sample: a STEAM lesson-plan checklist",
+     "Ten questions to check whether a lesson links science, arts and the community "
+     "outside the school."),
+    ("phereclos", "reading", "Sample: what makes school-museum partnerships last",
+     "A short review of evaluation reports, with **five conditions** that kept "
+     "partnerships going after the funding ended."),
+    ("most", "opportunity", "Sample: call for schools to join a pilot",
+     "Secondary schools can apply until the end of the month to run a community science "
+     "project with local partners."),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def shot(page: Page, name: str, full: bool = True) -> None:
+    page.screenshot(path=str(OUT / name), full_page=full)
+    print(f"docs/screenshots/{name}")
+
+
+def main() -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="ostogether-shots-"))
+    for folder in ("content", "templates", "schedules"):
+        shutil.copytree(REPO / folder, tmp / folder)
+    port = free_port()
+    settings = load_settings(environ={
+        "OSTOGETHER_HOME": str(tmp), "OSTOGETHER_SECRET_KEY": "s" * 40,
+        "OSTOGETHER_BASE_URL": f"http://127.0.0.1:{port}", "OSTOGETHER_LOG_LEVEL": "ERROR"})
+    rt = Runtime(settings)
+    dbmod.upgrade(rt.db)
+    projects.import_content(rt)
+    make_user(rt, "editor@example.org", "editor")
+    links = FeedServer().start()
+    for n in range(len(SAMPLES)):
+        links.routes[f"/story/{n}"] = Route(b"<title>story</title>", content_type="text/html")
+    for n, (slug, kind, title, summary) in enumerate(SAMPLES):
+        extra = {}
+        if kind == "event":
+            start = utcnow().replace(hour=13, minute=0, second=0, microsecond=0)
+            extra = {"event_start": start + dt.timedelta(days=70),
+                     "event_end": start + dt.timedelta(days=70, hours=3),
+                     "event_timezone": "Europe/Brussels", "event_location": "Brussels"}
+        add_item(rt, slug, kind, link=links.url(f"/story/{n}"), title=title,
+                 summary=summary, **extra)
+
+    app = create_app(settings)
+    server = create_server(app, host="127.0.0.1", port=port, threads=4)
+    threading.Thread(target=server.run, daemon=True).start()
+    base = f"http://127.0.0.1:{port}"
+    OUT.mkdir(parents=True, exist_ok=True)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+                "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(base + "/login")
+            page.fill("#email", "editor@example.org")
+            page.fill("#password", "correct horse battery")
+            page.click("button[type=submit]")
+            page.goto(base + "/editors/issues/")
+            page.click("text=Compose the next issue")
+            page.fill("#intro_md", "Dear reader,\n\nThis issue brings you:\n\n"
+                                   "1. pupils who map the air around their school;\n"
+                                   "2. a meet-up for teachers in Brussels;\n"
+                                   "3. a checklist for STEAM lessons.")
+            page.click("#details button[type=submit]")
+            shot(page, "issue-edit.png")
+            page.click("text=Preview")
+            page.wait_for_load_state("networkidle")
+            shot(page, "issue-preview.png", full=False)
+            page.goto(page.url.replace("/preview", "/preflight"))
+            shot(page, "issue-preflight.png")
+            page.click("text=Approve issue")
+            shot(page, "issue-approved.png", full=False)
+            with rt.db.session() as s:
+                issue = s.query(Issue).one()
+                issue.status, issue.sent_at = "sent", utcnow()
+                number = issue.number
+            phone = browser.new_page(viewport={"width": 390, "height": 844})
+            phone.goto(f"{base}/archive/{number}")
+            shot(phone, "archive-issue-phone.png", full=False)
+            browser.close()
+    finally:
+        server.close()
+        links.stop()
+        rt.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
