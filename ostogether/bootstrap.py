@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ostogether import db, projects, ratelimit
+from ostogether import db, projects, ratelimit, render
 from ostogether.runtime import Runtime, ensure_var, secret_key
 from ostogether.users import count_editors
 
@@ -36,6 +36,8 @@ def initialise(rt: Runtime) -> InitReport:
     rt.community.criteria()
     rt.community.code_of_conduct()
     rt.community.schedule()
+    rt.community.newsletter()
+    render.check_templates(rt.community)
     before = db.current_revision(rt.db)
     db.upgrade(rt.db)
     imported = projects.import_content(rt)

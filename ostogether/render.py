@@ -92,6 +92,22 @@ def render(community: Community, name: str, **context: Any) -> str:
         raise ContentError(f"{where}: the template failed: {exc}.") from None
 
 
+def check_templates(community: Community) -> None:
+    """Compile every template under templates/, so a syntax error is reported at start
+    (with file and line) rather than when the template is first used."""
+    env = environment(community)
+    problems = []
+    for name in env.list_templates(extensions=["j2"]):
+        try:
+            env.get_template(name)
+        except jinja2.TemplateSyntaxError as exc:
+            problems.append(f"{community.templates / (exc.name or name)}:{exc.lineno}: "
+                            f"template syntax error: {exc.message}.")
+    if problems:
+        raise ContentError(f"{len(problems)} template(s) under {community.templates} have "
+                           f"errors:", problems)
+
+
 def render_mail(community: Community, name: str, **context: Any) -> tuple[str, str]:
     """Render a transactional mail template whose first line is ``Subject: ...``."""
     text = render(community, name, **context)

@@ -602,3 +602,27 @@ def test_unknown_project_credit_field_is_a_content_error(rt: Runtime, home: Path
     with pytest.raises(ContentError, match="unknown field 'grant'"):
         rt.community.newsletter()
     assert project_id(rt, "connect")
+
+
+@pytest.mark.parametrize("path,old,new,message", [
+    ("templates/newsletter/subject.txt.j2", "{% else %}", "{% els %}",
+     r"subject\.txt\.j2:\d+: template syntax error"),
+    ("content/newsletter.toml", 'ordering = "date"', 'ordering = "random"',
+     r"section 3 \(events\): ordering must be one of date, newest, oldest; got 'random'"),
+    ("content/newsletter.toml", 'kinds = ["tool"]', 'kinds = ["tools"]',
+     r"unknown kind 'tools'"),
+    ("schedules/ostogether.toml", '"jan", ', '"january", ',
+     r"ostogether\.toml:\d+: send_months must list month names .* got january"),
+    ("schedules/ostogether.toml", "send_day = 15", "send_day = 31",
+     r"send_day must be 1-28"),
+    ("schedules/ostogether.toml", '"10:00"', '"10h"', r"send_time must be a local time"),
+])
+def test_init_refuses_a_bad_newsletter_file_with_its_place(
+        home: Path, env: dict[str, str], path: str, old: str, new: str, message: str) -> None:
+    file = home / path
+    assert old in file.read_text()
+    file.write_text(file.read_text().replace(old, new, 1))
+    r = run(env, "init")
+    assert r.returncode == 1
+    assert re.search(message, r.stderr), r.stderr
+    assert "Traceback" not in r.stderr
