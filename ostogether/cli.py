@@ -724,23 +724,15 @@ def issue_show(state: State, number: int, fmt: str) -> None:
 def issue_preview(state: State, number: int, fmt: str, output: str | None) -> None:
     """The issue as readers will get it (the approved snapshot once approved)."""
     from ostogether import newsletter
-    from ostogether.mail.message import address, build
-    from ostogether.render import personalise
 
     rt = state.rt
     with rt.db.session() as s:
         issue = newsletter.by_number(s, number)
-        rendered = newsletter.rendered(rt, issue)
-        values = newsletter.web_values(rt, issue)
-    html = personalise(rendered.html, values, is_html=True)
-    text = personalise(rendered.text, values, is_html=False)
-    if fmt == "eml":
-        site = rt.community.site()
-        sender = rt.settings.mail_from or address(site.sender_name, site.sender_email)
-        data = build(sender=sender, to=sender, subject=rendered.subject, text=text,
-                     html=html).as_bytes()
-    else:
-        data = (html if fmt == "html" else text).encode("utf-8")
+        if fmt == "eml":
+            data = newsletter.web_message(rt, issue, "").as_bytes()
+        else:
+            public = newsletter.public_rendering(rt, issue)
+            data = (public.html if fmt == "html" else public.text).encode("utf-8")
     if output:
         with open(output, "wb") as fh:
             fh.write(data)

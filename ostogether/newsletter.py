@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from email.message import EmailMessage
 from typing import Any
 
 from markupsafe import Markup
@@ -438,8 +439,18 @@ def web_values(rt: Runtime, issue: Issue) -> dict[str, str]:
             "unsubscribe_url": f"{base}/newsletter/manage"}
 
 
+def public_rendering(rt: Runtime, issue: Issue) -> RenderedIssue:
+    """``rendered`` with the placeholders filled with public links: what editors preview
+    and test, and (once sent) the web version in the archive."""
+    out = rendered(rt, issue)
+    values = web_values(rt, issue)
+    return RenderedIssue(out.subject, out.preheader,
+                         personalise(out.html, values, is_html=True),
+                         personalise(out.text, values, is_html=False))
+
+
 def web_version(rt: Runtime, issue: Issue) -> str:
-    return personalise(rendered(rt, issue).html, web_values(rt, issue), is_html=True)
+    return public_rendering(rt, issue).html
 
 
 # ------------------------------------------------------------------ pre-flight
@@ -560,6 +571,18 @@ def editor_addresses(s: Session) -> list[str]:
         User.active.is_(True), User.role.in_(("editor", "admin"))).order_by(User.email)))
 
 
+def web_message(rt: Runtime, issue: Issue, to: str, subject_prefix: str = "",
+                ) -> EmailMessage:
+    """The issue as one multipart message, with the public links in its placeholders:
+    for test sends and `issue preview --format eml`, never for subscribers."""
+    out = public_rendering(rt, issue)
+    site = rt.community.site()
+    sender = rt.settings.mail_from or address(site.sender_name, site.sender_email)
+    return build(sender=sender, to=to or sender, subject=subject_prefix + out.subject,
+                 text=out.text, html=out.html,
+                 reply_to=rt.settings.mail_reply_to or site.contact_email)
+
+
 def test_send(rt: Runtime, actor: Actor, issue_id: int, recipients: Sequence[str]) -> int:
     """Send the issue as it stands (or its snapshot) to editors, marked as a test.
 
@@ -577,17 +600,11 @@ def test_send(rt: Runtime, actor: Actor, issue_id: int, recipients: Sequence[str
                 f"Test sends go to editors only; not an editor: {', '.join(strangers)}.",
                 {"recipients": "editors only"})
         issue = get_issue(s, issue_id)
-        out = rendered(rt, issue)
-        values = web_values(rt, issue)
-        number = issue.number
-        record(s, actor, "issue.test_sent", issue, to=wanted)
-    site = rt.community.site()
-    sender = rt.settings.mail_from or address(site.sender_name, site.sender_email)
-    html = personalise(out.html, values, is_html=True)
-    text = personalise(out.text, values, is_html=False)
+        messages = [web_message(rt, issue, editors[to], f"[Test #{issue.number}] ")
+                    for to in wanted]
     with make_transport(rt.settings) as transport:
-        for to in wanted:
-            transport.send(build(sender=sender, to=editors[to], subject=f"[Test #{number}] "
-                                 f"{out.subject}", text=text, html=html,
-                                 reply_to=rt.settings.mail_reply_to or site.contact_email))
+        for message in messages:
+            transport.send(message)
+    with rt.db.session() as s:  # recorded once the transport took them all
+        record(s, actor, "issue.test_sent", get_issue(s, issue_id), to=wanted)
     return len(wanted)

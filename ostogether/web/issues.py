@@ -26,7 +26,6 @@ from ostogether.errors import (
     ValidationError,
 )
 from ostogether.news import KINDS
-from ostogether.render import personalise
 from ostogether.web.app import runtime
 from ostogether.web.auth import editor_required
 
@@ -157,14 +156,11 @@ def preview(issue_id: int) -> Any:
     with rt.db.session() as s:
         issue = newsletter.get_issue(s, issue_id)
         try:
-            out = newsletter.rendered(rt, issue)
-            problem = None
+            out, problem = newsletter.public_rendering(rt, issue), None
         except ContentError as exc:
             out, problem = None, exc
-        values = newsletter.web_values(rt, issue)
-    text = personalise(out.text, values, is_html=False) if out else ""
     size = len(out.html.encode()) if out else 0
-    return render_template("editors/issue_preview.html", issue=issue, out=out, text=text,
+    return render_template("editors/issue_preview.html", issue=issue, out=out,
                            problem=problem, size=size), 200 if out else 422
 
 
@@ -174,8 +170,7 @@ def preview_html(issue_id: int) -> Any:
     with rt.db.session() as s:
         issue = newsletter.get_issue(s, issue_id)
         try:
-            html = personalise(newsletter.rendered(rt, issue).html,
-                               newsletter.web_values(rt, issue), is_html=True)
+            html = newsletter.public_rendering(rt, issue).html
         except ContentError as exc:
             return render_template("errors/error.html", status=422,
                                    title="The issue does not render",
