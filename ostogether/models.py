@@ -2,7 +2,8 @@
 
 Projects (members, alumni and applicants), user accounts, the audit log and the
 rate-limit ledger (migration 0001); news items, API tokens and feeds (0002); newsletter
-issues, their items and the link-check cache (0003). The states
+issues, their items and the link-check cache (0003); subscribers, the consent log and
+the suppression list (0004). The states
 every stateful model may take are fixed in ``ostogether.states``.
 
 Datetimes are stored as UTC and always come back timezone-aware, on SQLite too.
@@ -385,3 +386,59 @@ class LinkCheck(Base):
     outcome: Mapped[str] = mapped_column(String(10))  # ok, warn, fail
     status_code: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class Subscriber(Base):
+    """A newsletter reader (migration 0004). States: ``ostogether.states.SUBSCRIBER``.
+
+    ``email_hash`` is the SHA-256 of the lower-cased address. Erasing clears the address
+    and the hash from this row (which stays, so delivery counts keep their subscriber);
+    the hash lives on in the consent log and the suppression list. ``link_nonce`` is part
+    of every signed link in the reader's mails; erasing changes it, so old links die.
+    """
+
+    __tablename__ = "subscribers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    email_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    link_nonce: Mapped[str] = mapped_column(String(32))
+    hard_bounces: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    unsubscribed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow,
+                                                    onupdate=utcnow)
+
+
+class ConsentEvent(Base):
+    """One row of the consent log: the proof of what a reader agreed to, when and how."""
+
+    __tablename__ = "consent_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int | None] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="SET NULL"), index=True)
+    email_hash: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # subscribe, confirm, import, preferences, unsubscribe, erase
+    action: Mapped[str] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(40))  # form, link, one-click, import, admin
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(400), default="")
+    consent_version: Mapped[str] = mapped_column(String(40), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Suppression(Base):
+    """An address that must never be mailed again unless its owner signs up anew."""
+
+    __tablename__ = "suppressions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    reason: Mapped[str] = mapped_column(String(20))  # erased, bounced
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

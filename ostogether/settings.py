@@ -107,6 +107,14 @@ class Settings:
         "Entries published longer ago than this are not taken, so that adding a feed does "
         "not flood the review queue with old news.", min=1, max=3650))
 
+    # -- subscribers
+    subscribe_confirm_hours: int = field(default=48, metadata=_s(
+        "How long the link in a sign-up confirmation mail stays valid, in hours.",
+        min=1, max=720))
+    subscribe_max_per_hour: int = field(default=5, metadata=_s(
+        "Sign-ups accepted per hour from one IP address, and for one email address.",
+        min=1, max=10000))
+
     # -- newsletter pre-flight
     link_check_timeout: float = field(default=8.0, metadata=_s(
         "Seconds the pre-flight link check waits for each link (to connect, and for each "

@@ -167,7 +167,9 @@ class Criteria:
 
 
 @dataclass(frozen=True)
-class CodeOfConduct:
+class Document:
+    """A versioned text under content/: the code of conduct, the privacy notice."""
+
     version: str
     updated: dt.date | None
     markdown: str
@@ -292,9 +294,18 @@ class Community:
             grant_number_pattern=pattern,
         )
 
-    def code_of_conduct(self) -> CodeOfConduct:
-        """content/code-of-conduct.md: TOML front matter between +++ lines, then Markdown."""
-        path = self.content / "code-of-conduct.md"
+    def code_of_conduct(self) -> Document:
+        """content/code-of-conduct.md: the rules every member project accepts."""
+        return self.document("code-of-conduct.md")
+
+    def privacy_notice(self) -> Document:
+        """content/privacy.md: what subscribers agree to; its version is in the consent log."""
+        return self.document("privacy.md")
+
+    def document(self, name: str) -> Document:
+        """A versioned text under content/: TOML front matter between +++ lines, then
+        Markdown."""
+        path = self.content / name
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -312,7 +323,7 @@ class Community:
             problems.append(f"{path}:2: 'version' is required in the front matter.")
         if problems:
             raise ContentError(f"{path} has {len(problems)} problem(s):", problems)
-        return CodeOfConduct(version=meta["version"], updated=meta.get("updated"),
+        return Document(version=meta["version"], updated=meta.get("updated"),
                              markdown=text[m.end():])
 
     def newsletter(self) -> Rules:

@@ -66,15 +66,17 @@ def create_app(settings: Settings | None = None) -> Flask:
                 int(user_id)) else None
             return user if user is not None and user.active else None
 
-    from ostogether.web import api, auth, editors, issues, members, public
+    from ostogether.web import api, auth, editors, issues, members, public, subscribe
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(editors.bp)
     app.register_blueprint(issues.bp)
+    app.register_blueprint(subscribe.bp)
     app.register_blueprint(members.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # token in a header, never sent by a browser on its own
+    csrf.exempt(subscribe.unsubscribe)  # RFC 8058: mail clients POST; the signed link is the key
 
     @app.context_processor
     def inject() -> dict[str, Any]:

@@ -1,0 +1,279 @@
+"""Newsletter readers: double opt-in, one-click unsubscribe, preferences, and the GDPR
+rights to see and erase one's data. Every change of consent writes a row to the consent
+log (timestamp, source, IP, user agent, version of the privacy notice).
+
+Links in mails are signed with the secret key and carry the reader's ``link_nonce``: a
+confirmation link expires (``subscribe_confirm_hours``); the unsubscribe and
+preferences link does not, but dies when the reader erases their data.
+
+A sign-up never tells the person at the form whether the address is already subscribed:
+the page is always the same, and the mail says what applies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ostogether import ratelimit
+from ostogether.audit import Actor, record
+from ostogether.errors import NotFound, ValidationError
+from ostogether.mail.transactional import send_after_commit
+from ostogether.models import ConsentEvent, Subscriber, Suppression, utcnow
+from ostogether.runtime import Runtime
+
+CONFIRM_SALT = "subscriber-confirm"
+LINK_SALT = "subscriber-link"
+LANGUAGES = {"en": "English", "fr": "Français", "de": "Deutsch", "es": "Español",
+             "it": "Italiano", "pt": "Português", "nl": "Nederlands", "el": "Ελληνικά"}
+NAME_MAX = 200
+
+
+@dataclass(frozen=True)
+class Request:
+    """Where a consent change came from, for the log."""
+
+    source: str
+    ip: str = ""
+    user_agent: str = ""
+
+
+def email_hash(email: str) -> str:
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
+def normalise_email(raw: str) -> str:
+    """The address as it will be stored, or ValidationError. No DNS lookups."""
+    try:
+        return validate_email(raw.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise ValidationError(f"That email address is not valid: {exc}",
+                              {"email": str(exc)}) from None
+
+
+def _log(s: Session, rt: Runtime, sub: Subscriber | None, hashed: str, action: str,
+         req: Request, **detail: Any) -> None:
+    s.add(ConsentEvent(subscriber_id=sub.id if sub else None, email_hash=hashed,
+                       action=action, source=req.source, ip=req.ip[:64],
+                       user_agent=req.user_agent[:400],
+                       consent_version=rt.community.privacy_notice().version, detail=detail))
+
+
+# ------------------------------------------------------------------------- links
+
+def _serializer(rt: Runtime, salt: str) -> Any:
+    from itsdangerous import URLSafeTimedSerializer
+
+    from ostogether.runtime import secret_key
+
+    return URLSafeTimedSerializer(secret_key(rt.settings), salt=salt)
+
+
+def confirm_url(rt: Runtime, sub: Subscriber) -> str:
+    token = _serializer(rt, CONFIRM_SALT).dumps({"s": sub.id, "n": sub.link_nonce})
+    return f"{rt.settings.public_url}/subscribe/confirm/{token}"
+
+
+def link_token(rt: Runtime, sub: Subscriber) -> str:
+    return str(_serializer(rt, LINK_SALT).dumps({"s": sub.id, "n": sub.link_nonce}))
+
+
+def personal_links(rt: Runtime, sub: Subscriber) -> dict[str, str]:
+    """The values of a reader's placeholders in a newsletter issue."""
+    token = link_token(rt, sub)
+    base = rt.settings.public_url
+    return {"unsubscribe_url": f"{base}/u/{token}", "preferences_url": f"{base}/p/{token}"}
+
+
+def _from_token(rt: Runtime, s: Session, token: str, salt: str,
+                max_age: int | None = None) -> Subscriber:
+    from itsdangerous import BadSignature, SignatureExpired
+
+    try:
+        data = _serializer(rt, salt).loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise ValidationError("This link has expired. Sign up again to get a new one.",
+                              {"token": "expired"}) from None
+    except BadSignature:
+        raise NotFound("This link is not valid. Use the link from the mail as it is, or "
+                       "sign up again.") from None
+    sub = s.get(Subscriber, data.get("s")) if isinstance(data, dict) and isinstance(
+        data.get("s"), int) else None
+    if sub is None or sub.link_nonce != data.get("n") or sub.status == "erased":
+        raise NotFound("This link is no longer valid: the subscription it belonged to was "
+                       "erased.")
+    return sub
+
+
+def by_link(rt: Runtime, s: Session, token: str) -> Subscriber:
+    return _from_token(rt, s, token, LINK_SALT)
+
+
+# ------------------------------------------------------------------------- services
+
+def subscribe(rt: Runtime, req: Request, *, email: str, name: str = "", language: str = "en",
+              consent: bool = False) -> None:
+    """Start a double opt-in. The outcome looks the same whatever the address's state."""
+    fields: dict[str, str] = {}
+    try:
+        email = normalise_email(email)
+    except ValidationError as exc:
+        fields.update(exc.fields)
+    name = " ".join(name.split())
+    if len(name) > NAME_MAX:
+        fields["name"] = f"at most {NAME_MAX} characters"
+    if language not in LANGUAGES:
+        fields["language"] = f"choose one of {', '.join(LANGUAGES)}"
+    if not consent:
+        fields["consent"] = "tick the box to agree to receive the newsletter"
+    if fields:
+        raise ValidationError("You are not subscribed yet: " + "; ".join(
+            f"{k}: {v}" for k, v in fields.items()) + ".", fields)
+    hashed = email_hash(email)
+    st = rt.settings
+    with rt.db.session() as s:
+        keys = [f"ip:{req.ip}", f"email:{hashed}"]
+        ratelimit.check(s, "subscribe", keys, st.subscribe_max_per_hour, 3600,
+                        "Too many sign-ups from here or for this address. Try again in "
+                        "{minutes} minutes.")
+        ratelimit.hit(s, "subscribe", keys)
+        sub = s.scalar(select(Subscriber).where(Subscriber.email_hash == hashed))
+        if sub is None:
+            sub = Subscriber(email=email, email_hash=hashed, status="pending", name=name,
+                             language=language, link_nonce=secrets.token_hex(8))
+            s.add(sub)
+            s.flush()
+        _log(s, rt, sub, hashed, "subscribe", req, status=sub.status)
+        template = "subscriber_already" if sub.status == "confirmed" else "subscriber_confirm"
+        url = confirm_url(rt, sub)
+        links = personal_links(rt, sub)
+    send_after_commit(rt, template, email, confirm_url=url, reader_name=name, **links,
+                      hours=st.subscribe_confirm_hours)
+
+
+def pending_for_confirmation(rt: Runtime, token: str) -> Subscriber:
+    with rt.db.session() as s:
+        return _from_token(rt, s, token, CONFIRM_SALT, rt.settings.subscribe_confirm_hours
+                           * 3600)
+
+
+def confirm(rt: Runtime, req: Request, token: str) -> Subscriber:
+    """The second step of the double opt-in; confirming twice is harmless."""
+    from ostogether.audit import transition
+
+    with rt.db.session() as s:
+        sub = _from_token(rt, s, token, CONFIRM_SALT,
+                          rt.settings.subscribe_confirm_hours * 3600)
+        if sub.status == "confirmed":
+            return sub
+        was = sub.status
+        transition(s, Actor("subscriber"), sub, "subscriber", "confirmed")
+        sub.confirmed_at, sub.unsubscribed_at = utcnow(), None
+        # A fresh, confirmed sign-up is the owner's own new consent: lift a suppression.
+        suppressed = s.scalar(select(Suppression).where(
+            Suppression.email_hash == sub.email_hash))
+        if suppressed is not None:
+            s.delete(suppressed)
+        _log(s, rt, sub, sub.email_hash or "", "confirm", req, previous=was)
+        email, links = sub.email or "", personal_links(rt, sub)
+        name = sub.name
+    send_after_commit(rt, "subscriber_welcome", email, reader_name=name, **links)
+    return sub
+
+
+def unsubscribe(rt: Runtime, req: Request, token: str) -> Subscriber:
+    """One click, no questions; doing it twice is harmless."""
+    from ostogether.audit import transition
+
+    with rt.db.session() as s:
+        sub = by_link(rt, s, token)
+        if sub.status in ("confirmed", "pending"):
+            target = "unsubscribed" if sub.status == "confirmed" else "erased"
+            if target == "erased":  # never confirmed: nothing worth keeping
+                _erase(s, rt, sub, req)
+            else:
+                transition(s, Actor("subscriber"), sub, "subscriber", target)
+                sub.unsubscribed_at = utcnow()
+                _log(s, rt, sub, sub.email_hash or "", "unsubscribe", req)
+        return sub
+
+
+def update_preferences(rt: Runtime, req: Request, token: str, *, name: str,
+                       language: str) -> Subscriber:
+    name = " ".join(name.split())
+    fields = {}
+    if len(name) > NAME_MAX:
+        fields["name"] = f"at most {NAME_MAX} characters"
+    if language not in LANGUAGES:
+        fields["language"] = f"choose one of {', '.join(LANGUAGES)}"
+    if fields:
+        raise ValidationError("Nothing was changed: " + "; ".join(
+            f"{k}: {v}" for k, v in fields.items()) + ".", fields)
+    with rt.db.session() as s:
+        sub = by_link(rt, s, token)
+        changed = {k: v for k, v in (("name", name), ("language", language))
+                   if getattr(sub, k) != v}
+        if changed:
+            sub.name, sub.language = name, language
+            _log(s, rt, sub, sub.email_hash or "", "preferences", req,
+                 changed=sorted(changed))
+        return sub
+
+
+def export(rt: Runtime, sub_id: int) -> dict[str, Any]:
+    """Everything kept about one reader (GDPR Art. 15 and 20)."""
+    with rt.db.session() as s:
+        sub = s.get(Subscriber, sub_id)
+        if sub is None:
+            raise NotFound(f"There is no subscriber {sub_id}.")
+        events = s.scalars(select(ConsentEvent).where(
+            ConsentEvent.email_hash == sub.email_hash).order_by(ConsentEvent.at))
+        return {
+            "email": sub.email, "name": sub.name, "language": sub.language,
+            "status": sub.status, "subscribed_at": sub.created_at.isoformat(),
+            "confirmed_at": sub.confirmed_at.isoformat() if sub.confirmed_at else None,
+            "unsubscribed_at": (sub.unsubscribed_at.isoformat()
+                                if sub.unsubscribed_at else None),
+            "hard_bounces": sub.hard_bounces,
+            "consent_log": [{"at": e.at.isoformat(), "action": e.action, "source": e.source,
+                             "ip": e.ip, "user_agent": e.user_agent,
+                             "privacy_notice_version": e.consent_version}
+                            for e in events],
+        }
+
+
+def _erase(s: Session, rt: Runtime, sub: Subscriber, req: Request) -> None:
+    from ostogether.audit import transition
+
+    hashed = sub.email_hash or ""
+    transition(s, Actor(f"subscriber:{req.source}"), sub, "subscriber", "erased")
+    sub.email, sub.email_hash, sub.name, sub.language = None, None, "", "en"
+    sub.link_nonce = secrets.token_hex(8)
+    if s.scalar(select(Suppression).where(Suppression.email_hash == hashed)) is None:
+        s.add(Suppression(email_hash=hashed, reason="erased"))
+    # The log keeps the hash and what happened, never the address, IP or browser.
+    for event in s.scalars(select(ConsentEvent).where(ConsentEvent.email_hash == hashed)):
+        event.ip, event.user_agent = "", ""
+    _log(s, rt, sub, hashed, "erase", Request(req.source))
+
+
+def erase(rt: Runtime, req: Request, token: str) -> None:
+    """Remove the reader's personal data; keep a hash so it is never re-imported."""
+    with rt.db.session() as s:
+        _erase(s, rt, by_link(rt, s, token), req)
+
+
+def erase_by_id(rt: Runtime, actor: Actor, sub_id: int) -> None:
+    """An editor's erasure on a reader's request by mail (Art. 17)."""
+    with rt.db.session() as s:
+        sub = s.get(Subscriber, sub_id)
+        if sub is None:
+            raise NotFound(f"There is no subscriber {sub_id}.")
+        _erase(s, rt, sub, Request("admin"))
+        record(s, actor, "subscriber.erased_by_editor", sub)
