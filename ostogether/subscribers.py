@@ -57,6 +57,16 @@ def normalise_email(raw: str) -> str:
                               {"email": str(exc)}) from None
 
 
+def _profile(name: str, language: str, fields: dict[str, str]) -> str:
+    """The name as stored; a problem with the name or the language goes into ``fields``."""
+    name = " ".join(name.split())
+    if len(name) > NAME_MAX:
+        fields["name"] = f"at most {NAME_MAX} characters"
+    if language not in LANGUAGES:
+        fields["language"] = f"choose one of {', '.join(LANGUAGES)}"
+    return name
+
+
 def _log(s: Session, rt: Runtime, sub: Subscriber | None, hashed: str, action: str,
          req: Request, **detail: Any) -> None:
     s.add(ConsentEvent(subscriber_id=sub.id if sub else None, email_hash=hashed,
@@ -125,11 +135,7 @@ def subscribe(rt: Runtime, req: Request, *, email: str, name: str = "", language
         email = normalise_email(email)
     except ValidationError as exc:
         fields.update(exc.fields)
-    name = " ".join(name.split())
-    if len(name) > NAME_MAX:
-        fields["name"] = f"at most {NAME_MAX} characters"
-    if language not in LANGUAGES:
-        fields["language"] = f"choose one of {', '.join(LANGUAGES)}"
+    name = _profile(name, language, fields)
     if not consent:
         fields["consent"] = "tick the box to agree to receive the newsletter"
     if fields:
@@ -206,12 +212,8 @@ def unsubscribe(rt: Runtime, req: Request, token: str) -> Subscriber:
 
 def update_preferences(rt: Runtime, req: Request, token: str, *, name: str,
                        language: str) -> Subscriber:
-    name = " ".join(name.split())
-    fields = {}
-    if len(name) > NAME_MAX:
-        fields["name"] = f"at most {NAME_MAX} characters"
-    if language not in LANGUAGES:
-        fields["language"] = f"choose one of {', '.join(LANGUAGES)}"
+    fields: dict[str, str] = {}
+    name = _profile(name, language, fields)
     if fields:
         raise ValidationError("Nothing was changed: " + "; ".join(
             f"{k}: {v}" for k, v in fields.items()) + ".", fields)
