@@ -30,12 +30,11 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from sqlalchemy import select  # noqa: E402
-from sqlalchemy.orm import selectinload  # noqa: E402
 
 from ostogether import compose, newsletter, projects  # noqa: E402
 from ostogether import db as dbmod  # noqa: E402
 from ostogether.audit import Actor  # noqa: E402
-from ostogether.models import Issue, IssueItem, NewsItem, Project, utcnow  # noqa: E402
+from ostogether.models import NewsItem, Project, utcnow  # noqa: E402
 from ostogether.render import ISSUE_MJML, compile_mjml, personalise, render  # noqa: E402
 from ostogether.runtime import Runtime  # noqa: E402
 from ostogether.sanitize import markdown_to_html  # noqa: E402
@@ -138,10 +137,7 @@ def main() -> None:
         rules = rt.community.newsletter()
         with rt.db.session() as s:
             cands = [newsletter.as_candidate(i) for i in newsletter.candidates(s)]
-            loaded = s.scalar(select(Issue).where(Issue.id == issue.id).options(
-                selectinload(Issue.entries).selectinload(IssueItem.item)
-                .selectinload(NewsItem.project)))
-            assert loaded is not None
+            loaded = newsletter.get_issue(s, issue.id)
             count = len(loaded.entries)
             t_compose = median_ms(lambda: compose.compose(cands, rules, loaded.send_at))
             t_render = median_ms(lambda: newsletter.render_current(rt, loaded))

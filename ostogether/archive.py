@@ -14,8 +14,9 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from ostogether.errors import NotFound
 from ostogether.models import Issue, NewsItem, utcnow
-from ostogether.newsletter import by_number, web_version
+from ostogether.newsletter import by_number, public_rendering
 from ostogether.runtime import Runtime
 
 FEED_ISSUES = 50
@@ -29,8 +30,6 @@ def sent_issues(s: Session, limit: int | None = None) -> list[Issue]:
 
 
 def sent_issue(s: Session, number: int) -> Issue:
-    from ostogether.errors import NotFound
-
     issue = by_number(s, number)
     if issue.status != "sent":
         raise NotFound(f"Issue #{number} has not been published yet.")
@@ -39,7 +38,7 @@ def sent_issue(s: Session, number: int) -> Issue:
 
 def issue_page(rt: Runtime, number: int) -> str:
     with rt.db.session() as s:
-        return web_version(rt, sent_issue(s, number))
+        return public_rendering(rt, sent_issue(s, number)).html
 
 
 def atom(rt: Runtime) -> bytes:

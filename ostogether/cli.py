@@ -701,7 +701,7 @@ def issue_show(state: State, number: int, fmt: str) -> None:
                             "item": e.item.id, "project": e.item.project.slug,
                             "kind": e.item.kind, "title": e.item.title,
                             "status": e.item.status, "added_by": e.added_by}
-                           for e in newsletter.entries(issue)]
+                           for e in issue.entries]
         data["left_out"] = issue.left_out
     if fmt == "json":
         _print_json(data)
@@ -728,11 +728,11 @@ def issue_preview(state: State, number: int, fmt: str, output: str | None) -> No
     rt = state.rt
     with rt.db.session() as s:
         issue = newsletter.by_number(s, number)
-        if fmt == "eml":
-            data = newsletter.web_message(rt, issue, "").as_bytes()
-        else:
-            public = newsletter.public_rendering(rt, issue)
-            data = (public.html if fmt == "html" else public.text).encode("utf-8")
+        public = newsletter.public_rendering(rt, issue)
+    if fmt == "eml":
+        data = newsletter.web_message(rt, public, "").as_bytes()
+    else:
+        data = (public.html if fmt == "html" else public.text).encode("utf-8")
     if output:
         with open(output, "wb") as fh:
             fh.write(data)

@@ -80,10 +80,12 @@ class Duplicate(Conflict):
 
 
 class Blocked(Conflict):
-    """Checks that must pass do not (an issue's pre-flight); ``reasons`` lists each."""
+    """Checks that must pass do not (an issue's pre-flight); ``reasons`` lists each, and
+    ``detail`` holds the full result of the checks for a face to show."""
 
-    def __init__(self, message: str, reasons: list[str]) -> None:
+    def __init__(self, message: str, reasons: list[str], detail: object = None) -> None:
         self.reasons = reasons
+        self.detail = detail
         super().__init__(message + "".join(f"\n  - {r}" for r in reasons))
 
 

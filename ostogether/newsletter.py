@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
@@ -64,16 +63,21 @@ ACTIONS = ("up", "down", "drop", "add", "move")
 
 # ---------------------------------------------------------------------- queries
 
+# An issue is always wanted with its items and their projects: every face shows them.
+WITH_ITEMS = selectinload(Issue.entries).selectinload(IssueItem.item).selectinload(
+    NewsItem.project)
+
+
 def get_issue(s: Session, issue_id: int) -> Issue:
-    issue = s.get(Issue, issue_id) if id_or_none(issue_id) else None
+    issue = s.get(Issue, issue_id, options=[WITH_ITEMS]) if id_or_none(issue_id) else None
     if issue is None:
         raise NotFound(f"There is no issue with id {issue_id}.")
     return issue
 
 
 def by_number(s: Session, number: int) -> Issue:
-    issue = s.scalar(select(Issue).where(Issue.number == number)) if id_or_none(
-        number) else None
+    issue = s.scalar(select(Issue).where(Issue.number == number).options(
+        WITH_ITEMS)) if id_or_none(number) else None
     if issue is None:
         raise NotFound(f"There is no issue #{number}; `ostogether issue list` shows them.")
     return issue
@@ -304,14 +308,13 @@ def arrange(rt: Runtime, actor: Actor, issue_id: int, item_id: int, action: str,
                 record(s, actor, "issue.item_moved", issue, item=item_id, direction=action)
 
 
-def reopen_for_item(s: Session, actor: Actor, item_id: int, why: str) -> list[int]:
+def reopen_for_item(s: Session, actor: Actor, item_id: int, why: str) -> None:
     """An item changed under an approved issue: send that issue back to review."""
     issues = list(s.scalars(select(Issue).join(IssueItem).where(
         IssueItem.item_id == item_id, Issue.status == "approved")))
     for issue in issues:
         transition(s, actor, issue, "issue", "in_review", reason=why, item=item_id)
         _drop_snapshot(issue)
-    return [i.number or 0 for i in issues]
 
 
 def cancel(rt: Runtime, actor: Actor, issue_id: int) -> Issue:
@@ -326,20 +329,6 @@ def cancel(rt: Runtime, actor: Actor, issue_id: int) -> Issue:
 
 
 # ------------------------------------------------------------------ rendering
-
-@dataclass(frozen=True)
-class Entry:
-    """An item as an issue shows it."""
-
-    item: NewsItem
-    section: str
-    position: int
-    added_by: str
-
-
-def entries(issue: Issue) -> list[Entry]:
-    return [Entry(e.item, e.section, e.position, e.added_by) for e in issue.entries]
-
 
 def credit_line(rules: compose.Rules, project: Project) -> str | None:
     """The funding credit for a project, or None for a project with no programme."""
@@ -375,7 +364,6 @@ def context(rt: Runtime, issue: Issue) -> dict[str, Any]:
     base = rt.settings.public_url.rstrip("/")
     sections: list[dict[str, Any]] = []
     projects: dict[int, Project] = {}
-    count = 0
     for sec in rules.sections:
         if sec.editorial:
             if issue.intro_md:
@@ -398,7 +386,6 @@ def context(rt: Runtime, issue: Issue) -> dict[str, Any]:
                 "online": item.event_online,
                 "registration_url": item.registration_url or item.link,
             })
-        count += len(items)
         if items:
             sections.append({"key": sec.key, "title": sec.title, "editorial": False,
                              "items": items})
@@ -409,7 +396,6 @@ def context(rt: Runtime, issue: Issue) -> dict[str, Any]:
             rt.community.schedule().zone).date()},
         "subject": issue.subject, "preheader": issue.preheader,
         "sections": sections, "credits": credits, "site": site,
-        "item_count": count,
         "emblem_url": f"{base}/static/eu-emblem.png",
         "archive_url": f"{base}/archive",
         "web_url": placeholder("web_url"),
@@ -448,9 +434,6 @@ def public_rendering(rt: Runtime, issue: Issue) -> RenderedIssue:
                          personalise(out.html, values, is_html=True),
                          personalise(out.text, values, is_html=False))
 
-
-def web_version(rt: Runtime, issue: Issue) -> str:
-    return public_rendering(rt, issue).html
 
 
 # ------------------------------------------------------------------ pre-flight
@@ -541,7 +524,7 @@ def approve(rt: Runtime, actor: Actor, issue_id: int, acknowledged: Iterable[str
     blocking = report.blocking(acknowledged)
     if blocking or out is None:
         raise Blocked(f"Issue #{issue.number} cannot be approved yet: fix the failed "
-                      f"checks and acknowledge the warnings.", blocking)
+                      f"checks and acknowledge the warnings.", blocking, report)
     with rt.db.session() as s:
         issue = get_issue(s, issue_id)
         # Re-render inside this transaction: what is frozen is exactly what was checked,
@@ -571,15 +554,14 @@ def editor_addresses(s: Session) -> list[str]:
         User.active.is_(True), User.role.in_(("editor", "admin"))).order_by(User.email)))
 
 
-def web_message(rt: Runtime, issue: Issue, to: str, subject_prefix: str = "",
+def web_message(rt: Runtime, public: RenderedIssue, to: str, subject_prefix: str = "",
                 ) -> EmailMessage:
-    """The issue as one multipart message, with the public links in its placeholders:
-    for test sends and `issue preview --format eml`, never for subscribers."""
-    out = public_rendering(rt, issue)
+    """One multipart message of an issue's ``public_rendering``: for test sends and
+    `issue preview --format eml`, never for subscribers."""
     site = rt.community.site()
     sender = rt.settings.mail_from or address(site.sender_name, site.sender_email)
-    return build(sender=sender, to=to or sender, subject=subject_prefix + out.subject,
-                 text=out.text, html=out.html,
+    return build(sender=sender, to=to or sender, subject=subject_prefix + public.subject,
+                 text=public.text, html=public.html,
                  reply_to=rt.settings.mail_reply_to or site.contact_email)
 
 
@@ -600,7 +582,8 @@ def test_send(rt: Runtime, actor: Actor, issue_id: int, recipients: Sequence[str
                 f"Test sends go to editors only; not an editor: {', '.join(strangers)}.",
                 {"recipients": "editors only"})
         issue = get_issue(s, issue_id)
-        messages = [web_message(rt, issue, editors[to], f"[Test #{issue.number}] ")
+        public = public_rendering(rt, issue)
+        messages = [web_message(rt, public, editors[to], f"[Test #{issue.number}] ")
                     for to in wanted]
     with make_transport(rt.settings) as transport:
         for message in messages:

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ostogether import ratelimit
-from ostogether.audit import Actor, record
+from ostogether.audit import Actor, record, transition
 from ostogether.errors import NotFound, ValidationError
 from ostogether.mail.transactional import send_after_commit
 from ostogether.models import ConsentEvent, Subscriber, Suppression, utcnow
@@ -171,8 +171,6 @@ def pending_for_confirmation(rt: Runtime, token: str) -> Subscriber:
 
 def confirm(rt: Runtime, req: Request, token: str) -> Subscriber:
     """The second step of the double opt-in; confirming twice is harmless."""
-    from ostogether.audit import transition
-
     with rt.db.session() as s:
         sub = _from_token(rt, s, token, CONFIRM_SALT,
                           rt.settings.subscribe_confirm_hours * 3600)
@@ -195,18 +193,14 @@ def confirm(rt: Runtime, req: Request, token: str) -> Subscriber:
 
 def unsubscribe(rt: Runtime, req: Request, token: str) -> Subscriber:
     """One click, no questions; doing it twice is harmless."""
-    from ostogether.audit import transition
-
     with rt.db.session() as s:
         sub = by_link(rt, s, token)
-        if sub.status in ("confirmed", "pending"):
-            target = "unsubscribed" if sub.status == "confirmed" else "erased"
-            if target == "erased":  # never confirmed: nothing worth keeping
-                _erase(s, rt, sub, req)
-            else:
-                transition(s, Actor("subscriber"), sub, "subscriber", target)
-                sub.unsubscribed_at = utcnow()
-                _log(s, rt, sub, sub.email_hash or "", "unsubscribe", req)
+        if sub.status == "confirmed":
+            transition(s, Actor("subscriber"), sub, "subscriber", "unsubscribed")
+            sub.unsubscribed_at = utcnow()
+            _log(s, rt, sub, sub.email_hash or "", "unsubscribe", req)
+        elif sub.status == "pending":  # never confirmed: nothing worth keeping
+            _erase(s, rt, sub, req)
         return sub
 
 
@@ -251,8 +245,6 @@ def export(rt: Runtime, sub_id: int) -> dict[str, Any]:
 
 
 def _erase(s: Session, rt: Runtime, sub: Subscriber, req: Request) -> None:
-    from ostogether.audit import transition
-
     hashed = sub.email_hash or ""
     transition(s, Actor(f"subscriber:{req.source}"), sub, "subscriber", "erased")
     sub.email, sub.email_hash, sub.name, sub.language = None, None, "", "en"

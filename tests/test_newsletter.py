@@ -57,9 +57,7 @@ def compose(rt: Runtime) -> Issue:
 
 def load(rt: Runtime, issue_id: int) -> Issue:
     with rt.db.session() as s:
-        issue = newsletter.get_issue(s, issue_id)
-        issue.entries  # noqa: B018 - load them before the session closes
-        return issue
+        return newsletter.get_issue(s, issue_id)  # loads its items with it
 
 
 def rendered(rt: Runtime, issue_id: int) -> Any:

@@ -27,6 +27,19 @@ log = logging.getLogger(__name__)
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 
+# An issue's own HTML, in the editors' preview frame or as the public web version: no
+# scripts, no plugins; images and inline styles are what mail HTML is made of.
+MAIL_CSP = ("default-src 'none'; img-src https: http: data:; style-src 'unsafe-inline'; "
+            "base-uri 'none'; form-action 'none'; frame-ancestors {ancestors}")
+
+
+def mail_html_response(html: str, *, framable: bool) -> Response:
+    resp = Response(html, mimetype="text/html")
+    resp.headers["Content-Security-Policy"] = MAIL_CSP.format(
+        ancestors="'self'" if framable else "'none'")
+    resp.headers["X-Frame-Options"] = "SAMEORIGIN" if framable else "DENY"
+    return resp
+
 
 def runtime() -> Runtime:
     from flask import current_app

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
@@ -26,24 +26,10 @@ from ostogether.errors import (
     ValidationError,
 )
 from ostogether.news import KINDS
-from ostogether.web.app import runtime
+from ostogether.web.app import mail_html_response, runtime
 from ostogether.web.auth import editor_required
 
 bp = Blueprint("issues", __name__, url_prefix="/editors/issues")
-
-# The issue's own HTML, inside the editors' preview frame or as the public web version.
-# No scripts, no plugins; images and inline styles are what mail HTML is made of.
-MAIL_CSP = ("default-src 'none'; img-src https: http: data:; style-src 'unsafe-inline'; "
-            "base-uri 'none'; form-action 'none'; frame-ancestors {ancestors}")
-
-
-def mail_html_response(html: str, *, framable: bool) -> Response:
-    resp = Response(html, mimetype="text/html")
-    resp.headers["Content-Security-Policy"] = MAIL_CSP.format(
-        ancestors="'self'" if framable else "'none'")
-    resp.headers["X-Frame-Options"] = "SAMEORIGIN" if framable else "DENY"
-    return resp
-
 
 @bp.before_request
 @login_required
@@ -89,7 +75,7 @@ def _page(issue_id: int, form: DetailsForm | None = None, status: int = 200) -> 
     rules = rt.community.newsletter()
     with rt.db.session() as s:
         issue = newsletter.get_issue(s, issue_id)
-        entries = newsletter.entries(issue)
+        entries = list(issue.entries)
         extra = newsletter.available(s, issue) if issue.status in newsletter.EDITABLE else []
         history = audit.history(s, issue)
         left_out = newsletter.left_out(s, issue)
@@ -182,19 +168,21 @@ def preview_html(issue_id: int) -> Any:
 def checks(issue_id: int) -> Any:
     rt = runtime()
     blocked: list[str] = []
+    report = None
     if request.method == "POST":
         try:
             issue, _ = newsletter.approve(rt, Actor.of(current_user), issue_id,
                                           request.form.getlist("acknowledge"))
         except Blocked as exc:
-            blocked = exc.reasons
+            blocked, report = exc.reasons, exc.detail
         except Conflict as exc:
             flash(str(exc), "error")
         else:
             flash(f"Issue #{issue.number} is approved. The approved version is frozen: "
                   f"sending will use exactly this.", "success")
             return redirect(url_for("issues.edit", issue_id=issue_id))
-    report, _ = newsletter.run_preflight(rt, issue_id)
+    if report is None:  # a refused approval already ran the checks: show those
+        report, _ = newsletter.run_preflight(rt, issue_id)
     with rt.db.session() as s:
         issue = newsletter.get_issue(s, issue_id)
     return render_template("editors/issue_preflight.html", issue=issue, report=report,

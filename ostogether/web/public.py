@@ -28,9 +28,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
+from ostogether import archive as arch
 from ostogether import projects, registry
 from ostogether.sanitize import markdown_to_html
-from ostogether.web.app import runtime
+from ostogether.web.app import mail_html_response, runtime
 from ostogether.web.forms import MultiCheckboxField
 
 bp = Blueprint("public", __name__)
@@ -210,8 +211,6 @@ def join_done() -> Any:
 
 @bp.route("/archive")
 def archive() -> Any:
-    from ostogether import archive as arch
-
     rt = runtime()
     with rt.db.session() as s:
         issues = arch.sent_issues(s)
@@ -220,23 +219,16 @@ def archive() -> Any:
 
 @bp.route("/archive/<int:number>")
 def archive_issue(number: int) -> Any:
-    from ostogether import archive as arch
-    from ostogether.web.issues import mail_html_response
-
     return mail_html_response(arch.issue_page(runtime(), number), framable=False)
 
 
 @bp.route("/archive.atom")
 def archive_atom() -> Any:
-    from ostogether import archive as arch
-
     return Response(arch.atom(runtime()), mimetype="application/atom+xml")
 
 
 @bp.route("/events.ics")
 def events_ics() -> Any:
-    from ostogether import archive as arch
-
     return Response(arch.events_ics(runtime()), mimetype="text/calendar",
                     headers={"Content-Disposition": 'inline; filename="events.ics"'})
 
