@@ -631,7 +631,7 @@ def feeds_auto_approve(state: State, project_slug: str, on_off: str) -> None:
 
 @cli.group("issue")
 def issue_group() -> None:
-    """Newsletter issues: compose, preview, pre-flight, approve."""
+    """Newsletter issues: compose, preview, pre-flight, approve, send."""
 
 
 def _issue_dict(issue: Any, zone: Any) -> dict[str, Any]:
@@ -792,15 +792,169 @@ def issue_approve(state: State, number: int, acks: tuple[str, ...]) -> None:
 @click.argument("number", type=int)
 @pass_state
 def issue_cancel(state: State, number: int) -> None:
-    """Cancel an issue that has not started sending; its number is freed."""
+    """Cancel an issue that has not started sending (its number is freed), or stop a send:
+    readers not yet mailed are not mailed."""
     from ostogether import newsletter
     from ostogether.audit import Actor
+    from ostogether.mail import delivery
 
     rt = state.rt
     with rt.db.session() as s:
-        issue_id = newsletter.by_number(s, number).id
-    newsletter.cancel(rt, Actor("cli"), issue_id)
+        issue = newsletter.by_number(s, number)
+    if issue.status == "sending":
+        st = delivery.cancel(rt, Actor("cli"), issue.id)
+        out.print(f"The send of issue #{number} is cancelled: {st.counts['sent']} sent, "
+                  f"{st.counts['cancelled']} not sent.")
+        return
+    newsletter.cancel(rt, Actor("cli"), issue.id)
     out.print(f"Issue #{number} is cancelled.")
+
+
+def _issue_id(state: State, number: int) -> int:
+    from ostogether import newsletter
+
+    with state.rt.db.session() as s:
+        return newsletter.by_number(s, number).id
+
+
+def _run_send(state: State, number: int, start: bool) -> None:
+    """Send with a progress bar; Ctrl+C or SIGTERM stops cleanly (rows go back to the
+    queue) and the same command goes on later."""
+    import signal
+
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from ostogether.audit import Actor
+    from ostogether.mail import delivery
+
+    rt = state.rt
+    issue_id = _issue_id(state, number)
+    stopping = {"now": False}
+
+    def stop(signum: int, frame: Any) -> None:
+        stopping["now"] = True
+
+    old = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        first = delivery.start(rt, Actor("cli"), issue_id) if start else delivery.status(
+            rt, issue_id)
+        with Progress(TextColumn(f"Issue #{number}"), BarColumn(), MofNCompleteColumn(),
+                      TextColumn("{task.fields[state]}"), TimeRemainingColumn(),
+                      console=err, transient=False) as bar:
+            task = bar.add_task("send", total=first.recipients, completed=first.finished,
+                                state="")
+
+            def progress(p: delivery.Progress) -> None:
+                bar.update(task, completed=p.finished, state=p.state)
+
+            st = delivery.run(rt, issue_id, progress=progress,
+                              should_stop=lambda: stopping["now"])
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+    c = st.counts
+    out.print(f"Issue #{number}: {c['sent']} sent, {c['bounced']} bounced, {c['failed']} "
+              f"failed, {c['cancelled']} not sent, {c['queued'] + c['sending']} still to "
+              f"send, {c['held']} held.")
+    if st.resent:
+        out.print(f"{st.resent} message(s) were in flight when a sending process stopped "
+                  f"and were sent again; those readers may have it twice.")
+    if st.issue_status == "sent":
+        out.print(f"Issue #{number} is sent; it is now in the archive.")
+    elif st.state == "waiting":
+        out.print(f"The send is waiting: {st.note}")
+        sys.exit(75)  # EX_TEMPFAIL: run the same command again later
+    elif stopping["now"]:
+        out.print(f"Stopped. Run `ostogether issue send {number}` to go on.")
+        sys.exit(130)
+    elif c["held"]:
+        out.print(f"{c['held']} message(s) are held after a crash. Decide with `ostogether "
+                  f"issue held {number} --resend` or `--cancel`.")
+    elif st.state == "paused":
+        out.print(f"{st.note} Run `ostogether issue resume {number}` to go on.")
+
+
+@issue_group.command("send")
+@click.argument("number", type=int)
+@pass_state
+def issue_send(state: State, number: int) -> None:
+    """Send an approved issue to every confirmed subscriber, or go on with a send that
+    stopped; a progress bar shows how far it is."""
+    _run_send(state, number, start=True)
+
+
+@issue_group.command("resume")
+@click.argument("number", type=int)
+@pass_state
+def issue_resume(state: State, number: int) -> None:
+    """Resume a paused or waiting send, and run it here."""
+    from ostogether.audit import Actor
+    from ostogether.mail import delivery
+
+    delivery.resume(state.rt, Actor("cli"), _issue_id(state, number))
+    _run_send(state, number, start=False)
+
+
+@issue_group.command("pause")
+@click.argument("number", type=int)
+@pass_state
+def issue_pause(state: State, number: int) -> None:
+    """Pause a send: messages in flight finish, the rest wait for `issue resume`."""
+    from ostogether.audit import Actor
+    from ostogether.mail import delivery
+
+    delivery.pause(state.rt, Actor("cli"), _issue_id(state, number))
+    out.print(f"The send of issue #{number} is paused.")
+
+
+@issue_group.command("held")
+@click.argument("number", type=int)
+@click.option("--resend", "action", flag_value="resend", help="Send the held messages.")
+@click.option("--cancel", "action", flag_value="cancel", help="Do not send them.")
+@pass_state
+def issue_held(state: State, number: int, action: str | None) -> None:
+    """Decide on messages held after a crash (when delivery_resend_interrupted is false):
+    they may or may not have reached their readers."""
+    from ostogether.audit import Actor
+    from ostogether.mail import delivery
+
+    if action is None:
+        raise click.UsageError("Say --resend or --cancel.")
+    n = delivery.release_held(state.rt, Actor("cli"), _issue_id(state, number),
+                              resend=action == "resend")
+    out.print(f"{n} held message(s) {'queued again' if action == 'resend' else 'cancelled'}."
+              + (f" Run `ostogether issue send {number}` to send them."
+                 if action == "resend" and n else ""))
+
+
+@issue_group.command("status")
+@click.argument("number", type=int)
+@click.option("--format", "fmt", type=FORMATS, default="table")
+@pass_state
+def issue_status(state: State, number: int, fmt: str) -> None:
+    """How far a send is: recipients per state, and the throughput."""
+    from ostogether.mail import delivery
+
+    st = delivery.status(state.rt, _issue_id(state, number))
+    if fmt == "json":
+        _print_json(st.as_dict())
+        return
+    out.print(f"Issue #{number} · {st.issue_status} · send {st.state or 'not started'}"
+              + (f" · {st.note}" if st.note else ""))
+    table = Table("state", "recipients", box=None)
+    for k, v in st.counts.items():
+        table.add_row(k, str(v))
+    out.print(table)
+    if st.messages_per_second:
+        out.print(f"{st.messages_per_second:g} messages per second since the start.")
+    if st.resent:
+        out.print(f"{st.resent} resent after a stop.")
 
 
 @issue_group.command("test-send")

@@ -16,6 +16,9 @@ this one base class and show the message; anything else is a bug and is logged.
     │   └── Blocked            checks that must pass do not; carries each reason
     ├── RateLimited          too many attempts; carries the seconds to wait
     └── MailError            the mail transport could not send
+        ├── MailDeferred       the server said "try later" (4xx) or the connection broke
+        ├── MailRejected       the server refused this message for good (5xx)
+        └── MailUnreachable    the server cannot be reached at all
 """
 
 from __future__ import annotations
@@ -99,3 +102,25 @@ class RateLimited(OstogetherError):
 
 class MailError(OstogetherError):
     """A message could not be handed to the mail transport."""
+
+
+class MailDeferred(MailError):
+    """A 4xx reply, or a connection lost during one message: the message may be tried
+    again later. ``code`` is the SMTP reply code (0 when the connection broke)."""
+
+    def __init__(self, message: str, code: int = 0) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class MailRejected(MailError):
+    """A 5xx reply: the server refused this message for good. ``reply`` is its text."""
+
+    def __init__(self, message: str, code: int, reply: str) -> None:
+        super().__init__(message)
+        self.code, self.reply = code, reply
+
+
+class MailUnreachable(MailError):
+    """The mail server cannot be reached (refused, no route, timed out): nothing can be
+    sent until it can."""

@@ -3,7 +3,7 @@
 Projects (members, alumni and applicants), user accounts, the audit log and the
 rate-limit ledger (migration 0001); news items, API tokens and feeds (0002); newsletter
 issues, their items and the link-check cache (0003); subscribers, the consent log and
-the suppression list (0004). The states
+the suppression list (0004); the delivery ledger and its workers (0005). The states
 every stateful model may take are fixed in ``ostogether.states``.
 
 Datetimes are stored as UTC and always come back timezone-aware, on SQLite too.
@@ -341,6 +341,17 @@ class Issue(Base):
     snapshot_text: Mapped[str] = mapped_column(Text, default="")
     snapshot_sha256: Mapped[str] = mapped_column(String(64), default="")
 
+    # The send (``ostogether.mail.delivery``): running, paused or cancelled while the
+    # issue is ``sending``; "done" after. ``send_note`` says why it paused.
+    send_state: Mapped[str] = mapped_column(String(20), default="")
+    send_note: Mapped[str] = mapped_column(String(500), default="")
+    send_resume_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    send_started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    send_recipients: Mapped[int] = mapped_column(Integer, default=0)
+    # Rows found in ``sending`` after a crash and sent again (or held, by the setting).
+    send_resent: Mapped[int] = mapped_column(Integer, default=0)
+    send_held: Mapped[int] = mapped_column(Integer, default=0)
+
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow,
@@ -442,3 +453,47 @@ class Suppression(Base):
     email_hash: Mapped[str] = mapped_column(String(64), unique=True)
     reason: Mapped[str] = mapped_column(String(20))  # erased, bounced
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Delivery(Base):
+    """One issue to one reader: a row of the ledger, frozen when the send starts
+    (migration 0005). States: ``ostogether.states.DELIVERY``.
+
+    The row points at the subscriber, never at the address: an erased reader's rows
+    stay, so an issue's counts stay true without keeping anyone's address.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("issue_id", "subscriber_id",
+                                       name="uq_deliveries_recipient"),
+                      Index("ix_deliveries_issue_status", "issue_id", "status"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"))
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    message_id: Mapped[str] = mapped_column(String(250), default="")
+    # The last SMTP reply or DSN status that mattered, e.g. "550 5.1.1 user unknown".
+    last_error: Mapped[str] = mapped_column(String(500), default="")
+    resent: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class DeliveryWorker(Base):
+    """A process sending an issue. Its heartbeat tells a resuming process whether rows
+    this worker left in ``sending`` are still in flight or were orphaned by a crash."""
+
+    __tablename__ = "delivery_workers"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"),
+                                          index=True)
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    heartbeat_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    stopped_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

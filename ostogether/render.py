@@ -31,7 +31,7 @@ ISSUE_PREHEADER = "newsletter/preheader.txt.j2"
 
 # The per-reader values an issue may carry; the delivery fills them in.
 PLACEHOLDERS = ("web_url", "preferences_url", "unsubscribe_url")
-_PLACEHOLDER = re.compile(r"%%(" + "|".join(PLACEHOLDERS) + r")%%")
+PLACEHOLDER = re.compile(r"%%(" + "|".join(PLACEHOLDERS) + r")%%")
 
 
 def placeholder(name: str) -> str:
@@ -224,4 +224,4 @@ def personalise(compiled: str, values: dict[str, str], *, is_html: bool) -> str:
     """Fill the ``%%name%%`` placeholders of a compiled issue in one pass."""
     if is_html:
         values = {k: html.escape(v, quote=True) for k, v in values.items()}
-    return _PLACEHOLDER.sub(lambda m: values.get(m[1], m[0]), compiled)
+    return PLACEHOLDER.sub(lambda m: values.get(m[1], m[0]), compiled)

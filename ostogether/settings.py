@@ -147,6 +147,53 @@ class Settings:
         "Seconds for connecting to and every reply from the SMTP server.", min=0.1, max=600))
     smtp_ca_file: str = field(default="", metadata=_s(
         "PEM file of CA certificates to trust for SMTP TLS (default: the system's)."))
+    smtp_messages_per_connection: int = field(default=100, metadata=_s(
+        "Messages sent over one SMTP connection before a bulk send reconnects; many "
+        "servers limit this.", min=1, max=100000))
+    bounce_address: str = field(default="", metadata=_s(
+        "Envelope sender of newsletter mail. Each message goes out as "
+        "local+TOKEN@domain (VERP), so a bounce names its delivery; the mailbox must "
+        "accept plus-addresses (default: bounces@ the sender's domain)."))
+    list_id: str = field(default="", metadata=_s(
+        "List-Id header of the newsletter (default: the site name and "
+        "newsletter.<sender's domain>)."))
+    dkim_selector: str = field(default="", metadata=_s(
+        "DKIM selector; with a domain and a key, newsletter mail is signed."))
+    dkim_domain: str = field(default="", metadata=_s(
+        "DKIM signing domain (d=), normally the From address's domain."))
+    dkim_key_file: str = field(default="", metadata=_s(
+        "PEM file holding the DKIM private key (readable by the service only)."))
+    dkim_private_key: str = field(default="", metadata=_s(
+        "The DKIM private key itself, as PEM, instead of a file.", secret=True))
+
+    # -- delivery of newsletter issues
+    delivery_concurrency: int = field(default=4, metadata=_s(
+        "SMTP connections one sending process keeps open at once.", min=1, max=64))
+    delivery_rate: float = field(default=0.0, metadata=_s(
+        "Most messages per second one sending process hands over; 0 means no limit.",
+        min=0, max=100000))
+    delivery_batch_size: int = field(default=200, metadata=_s(
+        "Recipients a sending process claims at a time. Claimed rows are 'sending', so "
+        "this bounds how many could arrive twice after a crash.", min=1, max=10000))
+    delivery_max_attempts: int = field(default=5, metadata=_s(
+        "Tries per recipient after 4xx replies or broken connections before the row is "
+        "'failed'.", min=1, max=100))
+    delivery_retry_seconds: float = field(default=60.0, metadata=_s(
+        "Wait before the first retry of a deferred message; it doubles with each try.",
+        min=0.01, max=86400))
+    delivery_pause_seconds: float = field(default=300.0, metadata=_s(
+        "When the SMTP server cannot be reached, the send pauses and is tried again after "
+        "this many seconds.", min=0.1, max=86400))
+    delivery_resend_interrupted: bool = field(default=True, metadata=_s(
+        "After a crash, rows left 'sending' are sent again (at most one batch per process "
+        "may arrive twice). false holds them for an editor to release or cancel."))
+    delivery_worker_stale_seconds: int = field(default=120, metadata=_s(
+        "A sending process whose heartbeat is older than this is taken for dead, and its "
+        "rows are recovered. A dead process on the same host is seen at once.",
+        min=5, max=86400))
+    bounce_hard_limit: int = field(default=3, metadata=_s(
+        "Hard bounces after which a subscriber is marked bounced and suppressed; a "
+        "'no such user' reply (5.1.1) suppresses at once.", min=1, max=100))
 
     # -- derived helpers (not settings)
     def path(self, value: Path | str) -> Path:
@@ -359,11 +406,15 @@ def load_settings(config_file: str | Path | None = None,
 
     settings = Settings(**values)
     _check_database_url(settings.database_url, where("database_url"))
-    for key in ("mail_from", "mail_reply_to"):
+    for key in ("mail_from", "mail_reply_to", "bounce_address"):
         if getattr(settings, key):
             _check_address(getattr(settings, key), where(key))
     if settings.base_url:
         _check_base_url(settings.base_url, where("base_url"))
+    if settings.bounce_address and ("<" in settings.bounce_address
+                                    or "+" in settings.bounce_address):
+        raise ConfigError(f"{where('bounce_address')}: expected a bare address without '+' "
+                          f"such as bounces@example.org, got '{settings.bounce_address}'.")
     if settings.env == "production" and not settings.secret_key:
         raise ConfigError("OSTOGETHER_SECRET_KEY: production needs a secret key of at least "
                           "32 characters; generate one with `python3 -c 'import secrets; "

@@ -25,17 +25,20 @@ ISSUE = {
     "draft": {"in_review", "cancelled"},
     "in_review": {"approved", "draft", "cancelled"},
     "approved": {"in_review", "sending", "cancelled"},
-    "sending": {"sent"},
+    "sending": {"sent", "cancelled"},  # cancelled: stopped before anyone got it
     "sent": set(),
     "cancelled": set(),
 }
 
+# held: found in ``sending`` after a crash, kept for an editor to release or cancel.
 DELIVERY = {
-    "queued": {"sending"},
-    "sending": {"sent", "failed", "bounced", "queued"},
+    "queued": {"sending", "cancelled"},
+    "sending": {"sent", "failed", "bounced", "queued", "held", "cancelled"},
+    "held": {"queued", "cancelled"},
     "sent": {"bounced"},
     "failed": set(),
     "bounced": set(),
+    "cancelled": set(),
 }
 
 SOCIAL_POST = {

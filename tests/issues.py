@@ -44,3 +44,35 @@ def mark_sent(rt: Runtime, issue_id: int, when: dt.datetime | None = None) -> No
         assert issue is not None
         issue.status = "sent"
         issue.sent_at = when or issue.send_at
+
+
+def approved_issue(rt: Runtime, links: list[str]) -> Issue:
+    """An issue with one item per link (projects whose grants are known), approved."""
+    from ostogether import newsletter
+
+    slugs = ["cosmos", "levers", "most", "otter", "pafse", "phereclos"]
+    for i, link in enumerate(links):
+        add_item(rt, slugs[i % len(slugs)], "news", link=link)
+    issue = newsletter.compose_next(rt, TEST, now=dt.datetime(2026, 11, 21, 12, tzinfo=dt.UTC))
+    approved, _ = newsletter.approve(rt, TEST, issue.id)
+    return approved
+
+
+def add_readers(rt: Runtime, n: int, *, status: str = "confirmed",
+                domain: str = "readers.test") -> list[int]:
+    """``n`` subscribers straight into the table (the sign-up flow has its own tests)."""
+    import secrets
+
+    from ostogether.models import Subscriber
+    from ostogether.subscribers import email_hash
+
+    with rt.db.session() as s:
+        subs = []
+        for i in range(n):
+            email = f"reader{i}@{domain}"
+            subs.append(Subscriber(email=email, email_hash=email_hash(email),
+                                   name=f"Reader {i}" if i % 2 else "", status=status,
+                                   link_nonce=secrets.token_hex(8), confirmed_at=utcnow()))
+        s.add_all(subs)
+        s.flush()
+        return [sub.id for sub in subs]

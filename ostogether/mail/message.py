@@ -1,13 +1,46 @@
-"""Building MIME messages. Header values are checked here, so no input can inject headers."""
+"""Building MIME messages. Header values are checked here, so no input can inject headers.
+
+Two builders:
+
+* ``build`` makes one ``EmailMessage`` with the standard library: transactional mail,
+  test sends, the CLI's ``.eml`` preview.
+* ``IssueMessage`` makes one newsletter issue's message for each reader. It encodes the
+  approved snapshot once, split at its ``%%placeholders%%``, and per reader only encodes
+  the reader's own values and joins the pieces. For a 95 KB issue ``email.message`` takes
+  3.7 ms per reader to serialise, which would make the library, not the mail server, the
+  limit of a send; joining pre-encoded pieces takes well under a tenth of a millisecond
+  (``benchmarks/delivery.py``). A test decodes the result with the standard library and
+  checks both parts against ``render.personalise``.
+
+Every issue message carries List-Id, List-Unsubscribe (the reader's one-click URL and a
+mailto), ``List-Unsubscribe-Post: List-Unsubscribe=One-Click`` (RFC 8058) and is sent
+from a VERP bounce address ``bounces+<token>@domain``, so a bounce names its delivery.
+With a DKIM key configured, each message is signed with dkimpy, List-Unsubscribe
+included, as Gmail and Yahoo require for one-click unsubscribe.
+"""
 
 from __future__ import annotations
 
+import binascii
+import hashlib
+import hmac
+import html as htmllib
+import re
+import secrets
+from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.utils import format_datetime, formataddr, make_msgid, parseaddr
+from pathlib import Path
 
-from ostogether.errors import MailError
+from ostogether.errors import ConfigError, MailError
 from ostogether.models import utcnow
+from ostogether.render import PLACEHOLDER
+
+DKIM_HEADERS = (b"from", b"to", b"subject", b"date", b"message-id", b"reply-to",
+                b"list-id", b"list-unsubscribe", b"list-unsubscribe-post", b"mime-version",
+                b"content-type")
+CRLF = "\r\n"
 
 
 def _clean(value: str, what: str) -> str:
@@ -41,3 +74,184 @@ def build(*, sender: str, to: str, subject: str, text: str, html: str | None = N
     if html is not None:
         msg.add_alternative(html, subtype="html")
     return msg
+
+
+# ------------------------------------------------------------------ VERP
+
+def verp_token(secret: str, delivery_id: int) -> str:
+    """``d<id>-<mac>``: lower-case only, because mail servers may fold the local part's case,
+    and signed, so a forged bounce cannot mark somebody else's delivery."""
+    mac = hmac.new(secret.encode(), f"verp:{delivery_id}".encode(), hashlib.sha256)
+    return f"d{delivery_id}-{mac.hexdigest()[:12]}"
+
+
+_TOKEN = re.compile(r"\bd(\d{1,10})-([0-9a-f]{12})\b")
+
+
+def delivery_from_token(secret: str, text: str) -> int | None:
+    """The delivery id in a VERP address or token, if its signature is right."""
+    for match in _TOKEN.finditer(text.lower()):
+        delivery_id = int(match.group(1))
+        if hmac.compare_digest(verp_token(secret, delivery_id), match.group(0)):
+            return delivery_id
+    return None
+
+
+def verp_address(bounce_address: str, token: str) -> str:
+    local, _, domain = bounce_address.partition("@")
+    return f"{local}+{token}@{domain}"
+
+
+# ------------------------------------------------------------------ DKIM
+
+@dataclass(frozen=True)
+class DkimKey:
+    selector: str
+    domain: str
+    private_key: bytes
+
+    @classmethod
+    def load(cls, selector: str, domain: str, key_file: str, key_pem: str) -> DkimKey | None:
+        """The configured key, or None when DKIM is not configured; ConfigError when half
+        of it is, or the key cannot be read."""
+        if not (selector or key_file or key_pem):
+            return None
+        if not selector or not domain or not (key_file or key_pem):
+            raise ConfigError("DKIM needs OSTOGETHER_DKIM_SELECTOR, OSTOGETHER_DKIM_DOMAIN and "
+                              "a key (OSTOGETHER_DKIM_KEY_FILE or OSTOGETHER_DKIM_PRIVATE_KEY); "
+                              "set all three, or none to send unsigned.")
+        if key_pem:
+            pem = key_pem.encode()
+        else:
+            try:
+                pem = Path(key_file).read_bytes()
+            except OSError as exc:
+                raise ConfigError(f"OSTOGETHER_DKIM_KEY_FILE: cannot read {key_file}: "
+                                  f"{exc.strerror}.") from None
+        if b"PRIVATE KEY" not in pem:
+            raise ConfigError("The DKIM key is not a PEM private key (it should start with "
+                              "-----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----).")
+        return cls(selector, domain, pem)
+
+    def sign(self, data: bytes) -> bytes:
+        import dkim
+
+        try:
+            header = dkim.sign(data, self.selector.encode(), self.domain.encode(),
+                               self.private_key, include_headers=list(DKIM_HEADERS))
+        except dkim.DKIMException as exc:
+            raise MailError(f"DKIM signing failed: {exc}. Check the DKIM key.") from None
+        return bytes(header) + data
+
+
+# ------------------------------------------------------------------ issue messages
+
+def _qp(text: str) -> bytes:
+    """Quoted-printable of a piece of a body, with CRLF line ends throughout."""
+    # b2a_qp ends a soft line break with LF when the piece has no CRLF of its own.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    encoded = binascii.b2a_qp(text.encode("utf-8"), istext=True)
+    return encoded.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+
+
+def _soft_join(pieces: list[bytes]) -> bytes:
+    # A soft line break between pieces keeps every line within QP's limit whatever the
+    # reader's value is; decoding drops it.
+    return b"=\r\n".join(pieces)
+
+
+@dataclass(frozen=True)
+class _Body:
+    """A body part encoded once, as static pieces between placeholder names."""
+
+    static: tuple[bytes, ...]
+    names: tuple[str, ...]
+
+    @classmethod
+    def of(cls, text: str) -> _Body:
+        parts = PLACEHOLDER.split(text)  # [static, name, static, name, ..., static]
+        return cls(tuple(_qp(p) for p in parts[0::2]), tuple(parts[1::2]))
+
+    def encode(self, values: dict[str, bytes]) -> bytes:
+        pieces = [self.static[0]]
+        for name, static in zip(self.names, self.static[1:], strict=True):
+            pieces.append(values[name])
+            pieces.append(static)
+        return _soft_join(pieces)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One reader of one send: the delivery's id, the address and the link values."""
+
+    delivery_id: int
+    email: str
+    name: str
+    values: dict[str, str]  # web_url, preferences_url, unsubscribe_url
+
+
+@dataclass(frozen=True)
+class Rendered:
+    envelope_from: str
+    to: str
+    message_id: str
+    data: bytes
+
+
+class IssueMessage:
+    """An approved issue, ready to be addressed to each reader in turn."""
+
+    def __init__(self, *, sender: str, reply_to: str, subject: str, html: str, text: str,
+                 list_id: str, bounce_address: str, secret: str,
+                 dkim_key: DkimKey | None = None) -> None:
+        for value, what in ((sender, "sender"), (reply_to, "Reply-To"), (subject, "subject"),
+                            (list_id, "List-Id"), (bounce_address, "bounce address")):
+            _clean(value, what)
+        self.bounce_address, self.secret, self.dkim_key = bounce_address, secret, dkim_key
+        self.domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+        self.boundary = "=_ostogether_" + secrets.token_hex(12)
+        common = EmailMessage()
+        common["From"] = sender
+        if reply_to:
+            common["Reply-To"] = reply_to
+        common["Subject"] = subject
+        common["List-Id"] = list_id
+        common["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        common["MIME-Version"] = "1.0"
+        common["Content-Type"] = f'multipart/alternative; boundary="{self.boundary}"'
+        # The standard library folds and encodes these once (non-ASCII subjects too).
+        self.common = b"".join(
+            common.policy.clone(linesep=CRLF).fold_binary(k, v) for k, v in common.items())
+        self.html = _Body.of(html)
+        self.text = _Body.of(text)
+        self.names = set(self.html.names) | set(self.text.names)
+
+    def _part(self, content_type: str, body: bytes) -> bytes:
+        return (f"--{self.boundary}\r\nContent-Type: {content_type}; charset=\"utf-8\"\r\n"
+                f"Content-Transfer-Encoding: quoted-printable\r\n\r\n").encode() + body + b"\r\n"
+
+    def render(self, r: Recipient) -> Rendered:
+        _clean(r.name, "reader's name")
+        _clean(r.email, "reader's address")
+        missing = (self.names | {"unsubscribe_url"}) - r.values.keys()
+        if missing:
+            raise MailError(f"No value for {', '.join(sorted(missing))} in the issue.")
+        token = verp_token(self.secret, r.delivery_id)
+        envelope_from = verp_address(self.bounce_address, token)
+        message_id = make_msgid(idstring=token, domain=self.domain)
+        # formataddr encodes a non-ASCII name (RFC 2047) and folds a long one with LF.
+        to = (formataddr((r.name, r.email), charset="utf-8").replace("\n", CRLF)
+              if r.name else r.email)
+        mailto = f"mailto:{envelope_from}?subject=unsubscribe"
+        head = (f"To: {to}\r\nDate: {format_datetime(utcnow())}\r\n"
+                f"Message-ID: {message_id}\r\n"
+                f"List-Unsubscribe: <{r.values['unsubscribe_url']}>,\r\n <{mailto}>\r\n")
+        as_text = {k: _qp(v) for k, v in r.values.items()}
+        as_html = {k: _qp(htmllib.escape(v, quote=True)) for k, v in r.values.items()}
+        data = (head.encode() + self.common + b"\r\n"
+                + self._part("text/plain", self.text.encode(as_text))
+                + self._part("text/html", self.html.encode(as_html))
+                + f"--{self.boundary}--\r\n".encode())
+        if self.dkim_key is not None:
+            data = self.dkim_key.sign(data)
+        return Rendered(envelope_from, r.email, message_id, data)

@@ -4,9 +4,13 @@
   a maildir under var/outbox/, so a laptop install never sends real mail.
 * ``SMTPTransport`` speaks SMTP with smtplib: plain, STARTTLS or implicit TLS, optional
   AUTH, and an explicit timeout on every step. Used as a context manager it keeps one
-  connection open across messages, which the bulk sender builds on.
+  connection open across messages; for bulk sending (``send_raw``) it reconnects after
+  an error and after ``messages_per_connection`` messages, which many servers limit.
 
 Every failure becomes a ``MailError`` whose message says what went wrong and what to check.
+``send_raw`` sorts them for the delivery engine: ``MailDeferred`` (4xx, or the connection
+broke: try again), ``MailRejected`` (5xx: never again) and ``MailUnreachable`` (no server:
+pause the send).
 """
 
 from __future__ import annotations
@@ -19,13 +23,16 @@ from pathlib import Path
 from types import TracebackType
 from typing import Protocol
 
-from ostogether.errors import MailError
+from ostogether.errors import MailDeferred, MailError, MailRejected, MailUnreachable
 from ostogether.settings import Settings
 
 
 class Transport(Protocol):
     def send(self, message: EmailMessage) -> None:
         """Hand one message over, or raise MailError."""
+
+    def send_raw(self, envelope_from: str, to: str, data: bytes) -> None:
+        """Hand over one message that is already bytes, with its envelope sender."""
 
     def __enter__(self) -> Transport: ...
 
@@ -40,10 +47,17 @@ class OutboxTransport:
         self.folder = folder
 
     def send(self, message: EmailMessage) -> None:
+        self._add(message)
+
+    def send_raw(self, envelope_from: str, to: str, data: bytes) -> None:
+        # What a delivering mail server would add, so the outbox shows the bounce address.
+        self._add(f"Return-Path: <{envelope_from}>\r\n".encode() + data)
+
+    def _add(self, message: bytes | EmailMessage) -> None:
         try:
             self.folder.parent.mkdir(parents=True, exist_ok=True)
             box = mailbox.Maildir(self.folder, create=True)
-            box.add(mailbox.MaildirMessage(message))
+            box.add(message)
         except OSError as exc:
             raise MailError(f"Cannot write to the outbox {self.folder}: {exc.strerror}. "
                             f"Check OSTOGETHER_OUTBOX_DIR.") from None
@@ -75,13 +89,15 @@ class SMTPTransport:
 
     def __init__(self, host: str, port: int, *, security: str = "starttls",
                  username: str = "", password: str = "", timeout: float = 30.0,
-                 ca_file: str = "") -> None:
+                 ca_file: str = "", messages_per_connection: int = 100) -> None:
         if security not in ("none", "starttls", "tls"):
             raise MailError(f"Unknown SMTP security '{security}': use none, starttls or tls.")
         self.host, self.port, self.security = host, port, security
         self.username, self.password, self.timeout = username, password, timeout
         self.ca_file = ca_file
+        self.messages_per_connection = messages_per_connection
         self._conn: smtplib.SMTP | None = None
+        self._sent_on_conn = 0
 
     def _context(self) -> ssl.SSLContext:
         try:
@@ -122,10 +138,11 @@ class SMTPTransport:
             raise MailError(f"TLS with the SMTP server {where} failed: {exc.reason}. Check "
                             f"OSTOGETHER_SMTP_SECURITY and OSTOGETHER_SMTP_CA_FILE.") from None
         except TimeoutError:
-            raise MailError(f"The SMTP server {where} did not answer within "
-                            f"{self.timeout:g} s.") from None
+            raise MailUnreachable(f"The SMTP server {where} did not answer within "
+                                  f"{self.timeout:g} s.") from None
         except (OSError, smtplib.SMTPException) as exc:
-            raise MailError(f"Cannot connect to the SMTP server {where}: {exc}.") from None
+            raise MailUnreachable(f"Cannot connect to the SMTP server {where}: "
+                                  f"{exc}.") from None
         return conn
 
     def send(self, message: EmailMessage) -> None:
@@ -149,14 +166,55 @@ class SMTPTransport:
         if refused:
             raise MailError(f"The SMTP server refused: {', '.join(refused)}.")
 
+    def send_raw(self, envelope_from: str, to: str, data: bytes) -> None:
+        """One message of a bulk send over the kept connection, sorted by outcome."""
+        if self._conn is not None and self._sent_on_conn >= self.messages_per_connection:
+            self._drop(polite=True)
+        if self._conn is None:
+            self._conn = self.connect()
+            self._sent_on_conn = 0
+        conn = self._conn
+        try:
+            conn.sendmail(envelope_from, [to], data)
+        except smtplib.SMTPRecipientsRefused as exc:
+            code, reply = exc.recipients.get(to, (550, b"refused"))
+            self._refused(code, reply)
+        except smtplib.SMTPResponseException as exc:
+            if exc.smtp_code == 421:  # the server is closing this connection
+                self._drop(polite=False)
+            self._refused(exc.smtp_code, exc.smtp_error)
+        except (OSError, smtplib.SMTPException) as exc:
+            # The connection broke during the message. Before the final "250" the server
+            # has not taken it, so it is tried again. Only a break between the final dot
+            # and that reply can make one message arrive twice (RFC 1047).
+            self._drop(polite=False)
+            raise MailDeferred(f"The connection to {self.host}:{self.port} broke: "
+                               f"{exc or type(exc).__name__}.") from None
+        self._sent_on_conn += 1
+
+    @staticmethod
+    def _refused(code: int, reply: bytes | str) -> None:
+        text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+        text = " ".join(text.split())[:400]
+        if 400 <= code < 500:
+            raise MailDeferred(f"The SMTP server deferred it: {code} {text}", code)
+        raise MailRejected(f"The SMTP server refused it: {code} {text}", code, text)
+
+    def _drop(self, *, polite: bool) -> None:
+        if self._conn is not None:
+            if polite:
+                _quit(self._conn)
+            else:
+                self._conn.close()
+            self._conn = None
+
     def __enter__(self) -> SMTPTransport:
         self._conn = self.connect()
+        self._sent_on_conn = 0
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._conn is not None:
-            _quit(self._conn)
-            self._conn = None
+        self._drop(polite=True)
 
 
 def _quit(conn: smtplib.SMTP) -> None:
@@ -171,5 +229,6 @@ def make_transport(settings: Settings) -> OutboxTransport | SMTPTransport:
         return SMTPTransport(settings.smtp_host, settings.smtp_port,
                              security=settings.smtp_security, username=settings.smtp_username,
                              password=settings.smtp_password, timeout=settings.smtp_timeout,
-                             ca_file=settings.smtp_ca_file)
+                             ca_file=settings.smtp_ca_file,
+                             messages_per_connection=settings.smtp_messages_per_connection)
     return OutboxTransport(settings.outbox_path)

@@ -1,0 +1,681 @@
+"""The delivery engine: an approved issue to every confirmed reader, exactly once.
+
+The ledger (``deliveries``) has one row per issue and reader, written in one transaction
+when the send starts; readers who confirm later are not added. A row moves
+queued → sending → sent | bounced | failed (``ostogether.states.DELIVERY``); every move
+is an UPDATE guarded by the row's current state and claimant, so two processes can
+never both own a row. The ledger is the audit trail of its rows; the issue's own moves
+(approved → sending → sent, pause, resume, cancel) go to the audit log.
+
+One sending process (``run``):
+
+* registers itself in ``delivery_workers`` and keeps a heartbeat there;
+* claims a batch of due ``queued`` rows by marking them ``sending`` (on PostgreSQL with
+  ``FOR UPDATE SKIP LOCKED``, so several processes share one send; SQLite has one
+  writer, and the guarded UPDATE keeps a second process harmless);
+* hands them to ``delivery_concurrency`` threads, each with its own SMTP connection,
+  at most ``delivery_rate`` messages per second;
+* writes the outcomes back a few times a second: ``sent`` with the Message-ID; a 4xx
+  back to ``queued`` with a doubling wait, ``failed`` after ``delivery_max_attempts``;
+  a 5xx ``bounced``, counted against the reader; an unreachable server puts every
+  unsent row back and makes the send ``waiting`` until ``delivery_pause_seconds``
+  have passed. Nothing is dropped.
+
+After a crash (kill -9, power), the rows the dead process had claimed are still
+``sending``. The next process that runs the send finds them through the dead worker's
+row (same host and its pid is gone, or its heartbeat is stale) and sends them again, or
+holds them for an editor when ``delivery_resend_interrupted`` is false. At most one
+batch per process can therefore arrive twice, and the status says how many were resent.
+
+Threads only do SMTP; every database write happens in the thread that called ``run``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import queue
+import socket
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from email.utils import parseaddr
+from typing import Any
+
+from sqlalchemy import Table, bindparam, func, literal, or_, select, update
+from sqlalchemy.orm import Session
+
+from ostogether import subscribers
+from ostogether.audit import Actor, record, transition
+from ostogether.errors import Conflict, MailDeferred, MailError, MailRejected, NotFound
+from ostogether.mail.message import DkimKey, IssueMessage, Recipient, address
+from ostogether.mail.transports import make_transport
+from ostogether.models import Delivery, DeliveryWorker, Issue, Subscriber, utcnow
+from ostogether.runtime import Runtime, secret_key
+
+log = logging.getLogger(__name__)
+T: Table = Delivery.__table__  # type: ignore[assignment]
+OPEN = ("queued", "sending", "held")
+FINAL = ("sent", "bounced", "failed", "cancelled")
+WORKER = Actor("delivery")
+
+
+# ------------------------------------------------------------------ status
+
+@dataclass
+class SendStatus:
+    """Where a send stands; what `issue status --format json` prints."""
+
+    issue: int
+    number: int | None
+    issue_status: str
+    state: str  # running, paused, waiting, cancelled, done, or "" before the send
+    note: str
+    recipients: int
+    counts: dict[str, int]
+    resent: int
+    held: int
+    started_at: str | None
+    finished_at: str | None
+    resume_at: str | None
+    messages_per_second: float | None
+    workers: int = 0
+
+    @property
+    def finished(self) -> int:
+        return sum(self.counts.get(k, 0) for k in FINAL)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _status(s: Session, issue: Issue) -> SendStatus:
+    rows = s.execute(select(T.c.status, func.count()).where(T.c.issue_id == issue.id)
+                     .group_by(T.c.status)).all()
+    counts = {k: 0 for k in (*OPEN, *FINAL)}
+    counts.update({str(k): int(n) for k, n in rows})
+    rate = None
+    if issue.send_started_at and counts["sent"]:
+        last = s.scalar(select(func.max(T.c.sent_at)).where(T.c.issue_id == issue.id))
+        if last is not None:
+            last = last.replace(tzinfo=dt.UTC) if last.tzinfo is None else last
+            seconds = (last - issue.send_started_at).total_seconds()
+            rate = round(counts["sent"] / seconds, 1) if seconds > 0 else None
+    workers = s.scalar(select(func.count()).select_from(DeliveryWorker).where(
+        DeliveryWorker.issue_id == issue.id, DeliveryWorker.stopped_at.is_(None))) or 0
+    iso = lambda d: d.isoformat() if d else None  # noqa: E731
+    return SendStatus(issue.id, issue.number, issue.status, issue.send_state, issue.send_note,
+                      issue.send_recipients, counts, issue.send_resent, issue.send_held,
+                      iso(issue.send_started_at), iso(issue.sent_at),
+                      iso(issue.send_resume_at), rate, workers)
+
+
+def _issue(s: Session, issue_id: int, lock: bool = False) -> Issue:
+    stmt = select(Issue).where(Issue.id == issue_id)
+    if lock and s.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    issue = s.scalar(stmt)
+    if issue is None:
+        raise NotFound(f"There is no issue with id {issue_id}.")
+    return issue
+
+
+def status(rt: Runtime, issue_id: int) -> SendStatus:
+    with rt.db.session() as s:
+        return _status(s, _issue(s, issue_id))
+
+
+# ------------------------------------------------------------------ start, pause, resume
+
+def start(rt: Runtime, actor: Actor, issue_id: int) -> SendStatus:
+    """Freeze the recipients of an approved issue and mark it sending. Starting a send that
+    has started already changes nothing."""
+    with rt.db.session() as s:
+        issue = _issue(s, issue_id, lock=True)
+        if issue.status == "sending":
+            return _status(s, issue)
+        if issue.status != "approved" or not issue.snapshot_sha256:
+            raise Conflict(f"Issue #{issue.number} is {issue.status.replace('_', ' ')}; only "
+                           f"an approved issue can be sent.")
+        transition(s, actor, issue, "issue", "sending")
+        now = utcnow()
+        # One INSERT … SELECT: the recipients are whoever is confirmed at this instant.
+        s.execute(T.insert().from_select(
+            ["issue_id", "subscriber_id", "status", "attempts", "message_id", "last_error",
+             "resent"],
+            select(literal(issue.id), Subscriber.id, literal("queued"), literal(0),
+                   literal(""), literal(""), literal(False))
+            .where(Subscriber.status == "confirmed").order_by(Subscriber.id)))
+        issue.send_recipients = s.scalar(select(func.count()).where(
+            T.c.issue_id == issue.id)) or 0
+        issue.send_state, issue.send_note, issue.send_started_at = "running", "", now
+        record(s, actor, "issue.send_started", issue, recipients=issue.send_recipients)
+        log.info("send started: issue #%s to %d readers", issue.number, issue.send_recipients)
+        return _status(s, issue)
+
+
+def pause(rt: Runtime, actor: Actor, issue_id: int) -> SendStatus:
+    """Stop handing out messages; those already in flight finish. ``resume`` goes on."""
+    with rt.db.session() as s:
+        issue = _issue(s, issue_id, lock=True)
+        if issue.status != "sending" or issue.send_state not in ("running", "waiting"):
+            raise Conflict(f"Issue #{issue.number} is not being sent, so it cannot be paused.")
+        issue.send_state, issue.send_note = "paused", f"Paused by {actor.label}."
+        issue.send_resume_at = None
+        record(s, actor, "issue.send_paused", issue)
+        return _status(s, issue)
+
+
+def resume(rt: Runtime, actor: Actor, issue_id: int) -> SendStatus:
+    """Let a paused or waiting send go on; the caller then runs it (``run``)."""
+    with rt.db.session() as s:
+        issue = _issue(s, issue_id, lock=True)
+        if issue.status != "sending" or issue.send_state not in ("paused", "waiting",
+                                                                  "running"):
+            raise Conflict(f"Issue #{issue.number} has no paused send to resume.")
+        if issue.send_state != "running":
+            record(s, actor, "issue.send_resumed", issue, was=issue.send_state)
+        issue.send_state, issue.send_note, issue.send_resume_at = "running", "", None
+        return _status(s, issue)
+
+
+def cancel(rt: Runtime, actor: Actor, issue_id: int) -> SendStatus:
+    """Stop a send for good: every row not yet sent becomes ``cancelled``. Messages in
+    flight finish; the issue is then ``sent`` to those who got it, and its counts say so,
+    or ``cancelled`` when nobody got it."""
+    with rt.db.session() as s:
+        issue = _issue(s, issue_id, lock=True)
+        if issue.status != "sending":
+            raise Conflict(f"Issue #{issue.number} is not being sent.")
+        issue.send_state, issue.send_note = "cancelled", f"Cancelled by {actor.label}."
+        issue.send_resume_at = None
+        s.execute(update(T).where(T.c.issue_id == issue.id,
+                                  T.c.status.in_(("queued", "held")))
+                  .values(status="cancelled", last_error="the send was cancelled"))
+        record(s, actor, "issue.send_cancelled", issue)
+        _recover(s, rt, issue, me=None, cancelling=True)
+        _finish_if_done(s, issue)
+        return _status(s, issue)
+
+
+def release_held(rt: Runtime, actor: Actor, issue_id: int, *, resend: bool) -> int:
+    """An editor's decision on rows held after a crash: send them (again), or not."""
+    with rt.db.session() as s:
+        issue = _issue(s, issue_id, lock=True)
+        target = "queued" if resend else "cancelled"
+        n = _changed(s, update(T).where(T.c.issue_id == issue.id, T.c.status == "held")
+                     .values(status=target, resent=resend, claimed_by=None,
+                             last_error="" if resend else "held after a crash; not resent"))
+        if resend:
+            issue.send_resent += n
+        record(s, actor, "issue.held_released", issue, rows=n, resend=resend)
+        _finish_if_done(s, issue)
+        return n
+
+
+# ------------------------------------------------------------------ recovery and finish
+
+def _changed(s: Session, stmt: Any) -> int:
+    """Run an UPDATE; the number of rows it changed."""
+    return int(getattr(s.execute(stmt), "rowcount", 0))
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _recover(s: Session, rt: Runtime, issue: Issue, me: str | None,
+             cancelling: bool = False) -> int:
+    """Rows left ``sending`` by processes that are gone: queue them again (or hold them,
+    or, when cancelling, cancel them). Returns the number of rows recovered."""
+    now = utcnow()
+    stale = now - dt.timedelta(seconds=rt.settings.delivery_worker_stale_seconds)
+    host = socket.gethostname()
+    alive = set()
+    for w in s.scalars(select(DeliveryWorker).where(DeliveryWorker.issue_id == issue.id,
+                                                    DeliveryWorker.stopped_at.is_(None))):
+        dead = w.heartbeat_at < stale or (w.host == host and w.pid != os.getpid()
+                                          and not _pid_alive(w.pid))
+        if dead and w.id != me:
+            w.stopped_at = now
+            log.warning("send of issue #%s: process %s on %s (pid %d) is gone",
+                        issue.number, w.id, w.host, w.pid)
+        else:
+            alive.add(w.id)
+    orphaned = (T.c.issue_id == issue.id, T.c.status == "sending",
+                or_(T.c.claimed_by.is_(None), T.c.claimed_by.not_in(alive or {""})))
+    if cancelling:
+        return _changed(s, update(T).where(*orphaned).values(
+            status="cancelled", last_error="outcome unknown: its sending process stopped"
+        ))
+    if rt.settings.delivery_resend_interrupted:
+        n = _changed(s, update(T).where(*orphaned).values(
+            status="queued", resent=True, claimed_by=None, next_attempt_at=None))
+        issue.send_resent += n
+    else:
+        n = _changed(s, update(T).where(*orphaned).values(status="held",
+                                                        claimed_by=None))
+        issue.send_held += n
+    if n:
+        record(s, WORKER, "issue.send_recovered", issue, rows=n,
+               resent=rt.settings.delivery_resend_interrupted)
+        log.warning("send of issue #%s: %d rows were in flight when a process stopped; %s",
+                    issue.number, n, "queued again" if rt.settings.delivery_resend_interrupted
+                    else "held for an editor")
+    return n
+
+
+def _finish_if_done(s: Session, issue: Issue) -> bool:
+    if issue.status != "sending":
+        return issue.status == "sent"
+    left = s.scalar(select(func.count()).where(T.c.issue_id == issue.id,
+                                               T.c.status.in_(OPEN))) or 0
+    if left:
+        return False
+    from ostogether.newsletter import get_issue
+
+    issue = get_issue(s, issue.id)
+    counts = {str(k): int(v) for k, v in s.execute(select(T.c.status, func.count()).where(
+        T.c.issue_id == issue.id).group_by(T.c.status)).all()}
+    if issue.send_state == "cancelled" and not counts.get("sent"):
+        # Nobody got it: the issue is cancelled like a draft, and its number and items
+        # are free for the next one.
+        transition(s, WORKER, issue, "issue", "cancelled", number=issue.number, **counts)
+        issue.number = None
+        return True
+    transition(s, WORKER, issue, "issue", "sent", **counts)
+    issue.sent_at = utcnow()
+    if issue.send_state != "cancelled":
+        issue.send_state, issue.send_note = "done", ""
+    for entry in issue.entries:
+        if entry.item.status == "approved":
+            transition(s, WORKER, entry.item, "news_item", "published", issue=issue.number)
+    log.info("send finished: issue #%s %s", issue.number, counts)
+    return True
+
+
+# ------------------------------------------------------------------ the sending process
+
+@dataclass
+class _Job:
+    delivery_id: int
+    attempts: int
+    recipient: Recipient | None = None
+
+
+@dataclass
+class _Outcome:
+    job: _Job
+    kind: str  # sent, deferred, rejected, invalid, unreachable, requeue
+    message_id: str = ""
+    error: str = ""
+    code: int = 0
+    status: str = ""
+
+
+@dataclass
+class Progress:
+    """What a progress bar needs, after each write of outcomes."""
+
+    total: int
+    finished: int
+    sent: int = 0
+    retrying: int = 0
+    state: str = "running"
+    note: str = ""
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _enhanced(text: str) -> str:
+    """The RFC 3463 status (``5.1.1``) in an SMTP reply, if it has one."""
+    import re
+
+    m = re.search(r"\b([245]\.\d{1,3}\.\d{1,3})\b", text)
+    return m.group(1) if m else ""
+
+
+def issue_message(rt: Runtime, issue: Issue) -> IssueMessage:
+    """The approved snapshot as a message to be addressed to each reader."""
+    site = rt.community.site()
+    st = rt.settings
+    sender = st.mail_from or address(site.sender_name, site.sender_email)
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+    return IssueMessage(
+        sender=sender, reply_to=st.mail_reply_to or site.contact_email,
+        subject=issue.snapshot_subject, html=issue.snapshot_html, text=issue.snapshot_text,
+        list_id=st.list_id or f"{site.short_name} newsletter <newsletter.{domain}>",
+        bounce_address=st.bounce_address or f"bounces@{domain}", secret=secret_key(st),
+        dkim_key=DkimKey.load(st.dkim_selector, st.dkim_domain, st.dkim_key_file,
+                              st.dkim_private_key))
+
+
+def _sender_thread(rt: Runtime, message: IssueMessage, jobs: queue.Queue[_Job | None],
+                   outcomes: queue.Queue[_Outcome]) -> None:
+    transport = make_transport(rt.settings)
+    try:
+        while (job := jobs.get()) is not None:
+            assert job.recipient is not None
+            try:
+                out = message.render(job.recipient)
+            except MailError as exc:  # e.g. a line break in a name: never sendable
+                outcomes.put(_Outcome(job, "invalid", error=str(exc)))
+                continue
+            try:
+                transport.send_raw(out.envelope_from, out.to, out.data)
+                outcomes.put(_Outcome(job, "sent", message_id=out.message_id))
+            except MailDeferred as exc:
+                outcomes.put(_Outcome(job, "deferred", error=str(exc), code=exc.code))
+            except MailRejected as exc:
+                outcomes.put(_Outcome(job, "rejected", error=str(exc), code=exc.code,
+                                      status=_enhanced(exc.reply)))
+            except MailError as exc:  # unreachable, refused login, bad TLS: nothing can go
+                outcomes.put(_Outcome(job, "unreachable", error=str(exc)))
+            except Exception as exc:  # a bug must not lose the row: it is tried again
+                log.exception("delivery %d: unexpected error", job.delivery_id)
+                outcomes.put(_Outcome(job, "deferred", error=f"internal error: {exc!r}"))
+    finally:
+        try:
+            transport.__exit__(None, None, None)
+        except MailError:
+            pass
+
+
+class _Run:
+    """One process's part of one send. See the module docstring."""
+
+    def __init__(self, rt: Runtime, issue_id: int, progress: Callable[[Progress], None] | None,
+                 should_stop: Callable[[], bool] | None) -> None:
+        self.rt, self.st, self.issue_id = rt, rt.settings, issue_id
+        self.progress, self.should_stop = progress, should_stop or (lambda: False)
+        self.me = uuid.uuid4().hex
+        self.inflight: dict[int, _Job] = {}
+        self.pending: deque[_Job] = deque()
+        self.buffer: list[_Outcome] = []
+        self.stop: str = ""  # why no more rows are claimed: paused, cancelled, waiting, …
+        self.links = subscribers.link_maker(rt)
+        self.postgres = rt.db.engine.dialect.name == "postgresql"
+        self.concurrency = (self.st.delivery_concurrency
+                            if self.st.mail_transport == "smtp" else 1)
+
+    # -- database side (this thread only)
+
+    def _begin(self) -> IssueMessage:
+        with self.rt.db.session() as s:
+            issue = _issue(s, self.issue_id, lock=True)
+            if issue.status != "sending":
+                raise Conflict(f"Issue #{issue.number} is {issue.status}; start its send "
+                               f"first (`ostogether issue send {issue.number}`).")
+            if issue.send_state == "paused":
+                raise Conflict(f"The send of issue #{issue.number} is paused "
+                               f"({issue.send_note}) Resume it first.")
+            if issue.send_state == "waiting":
+                issue.send_state, issue.send_note, issue.send_resume_at = "running", "", None
+            self.number, self.total = issue.number, issue.send_recipients
+            self.web_url = f"{self.st.public_url}/archive/{issue.number}"
+            s.add(DeliveryWorker(id=self.me, issue_id=issue.id, host=socket.gethostname(),
+                                 pid=os.getpid()))
+            s.flush()
+            _recover(s, self.rt, issue, self.me)
+            message = issue_message(self.rt, issue)
+            self.finished = _status(s, issue).finished
+        return message
+
+    def _claim(self, s: Session) -> None:
+        want = self.st.delivery_batch_size - len(self.inflight)
+        now = utcnow()
+        due = (select(T.c.id).where(T.c.issue_id == self.issue_id, T.c.status == "queued",
+                                    or_(T.c.next_attempt_at.is_(None),
+                                        T.c.next_attempt_at <= now))
+               .order_by(T.c.id).limit(want))
+        if self.postgres:
+            due = due.with_for_update(skip_locked=True)
+        ids = list(s.scalars(update(T).where(T.c.id.in_(due),
+                                             T.c.status == "queued")
+                             .values(status="sending", claimed_by=self.me, claimed_at=now)
+                             .returning(T.c.id)))
+        if not ids:
+            return
+        gone = []
+        rows = s.execute(select(T.c.id, T.c.attempts, Subscriber.id, Subscriber.email,
+                                Subscriber.name, Subscriber.status, Subscriber.link_nonce)
+                         .join(Subscriber, Subscriber.id == T.c.subscriber_id)
+                         .where(T.c.id.in_(ids)).order_by(T.c.id)).all()
+        for did, attempts, sid, email, name, sub_status, nonce in rows:
+            if sub_status != "confirmed" or not email:
+                gone.append({"b_id": did, "b_err": f"the reader is {sub_status} now"})
+                continue
+            values = {**self.links(sid, nonce), "web_url": self.web_url}
+            job = _Job(did, attempts, Recipient(did, email, name, values))
+            self.inflight[did] = job
+            self.pending.append(job)
+        if gone:  # unsubscribed (or erased) after the send started: not mailed
+            s.execute(update(T).where(T.c.id == bindparam("b_id"), T.c.claimed_by == self.me)
+                      .values(status="cancelled", last_error=bindparam("b_err")), gone)
+            self.finished += len(gone)
+
+    def _write(self, s: Session) -> Issue:
+        """Outcomes to the ledger, the heartbeat, and a fresh look at the issue."""
+        now = utcnow()
+        by_kind: dict[str, list[dict[str, Any]]] = {}
+        retry = self.st.delivery_retry_seconds
+        for o in self.buffer:
+            self.inflight.pop(o.job.delivery_id, None)
+            row: dict[str, Any] = {"b_id": o.job.delivery_id}
+            if o.kind == "sent":
+                row.update(b_mid=o.message_id[:250])
+                kind = "sent"
+            elif o.kind == "rejected":
+                row.update(b_err=o.error[:500])
+                kind = "bounced"
+                subscribers.hard_bounce(s, self.rt, self._subscriber(s, o.job.delivery_id),
+                                        o.status, o.error)
+            elif o.kind == "invalid" or (o.kind == "deferred" and o.job.attempts + 1
+                                         >= self.st.delivery_max_attempts):
+                row.update(b_err=o.error[:500])
+                kind = "failed"
+            elif o.kind == "deferred":
+                wait = retry * (2 ** o.job.attempts)
+                row.update(b_err=o.error[:500], b_next=now + dt.timedelta(seconds=wait))
+                kind = "retry"
+            elif o.kind == "cancel":
+                kind = "cancelled"
+            else:  # unreachable, or handed back unsent: no attempt is counted
+                kind = "requeue"
+            by_kind.setdefault(kind, []).append(row)
+        guard = (T.c.id == bindparam("b_id"), T.c.claimed_by == self.me,
+                 T.c.status == "sending")
+        values: dict[str, dict[str, Any]] = {
+            "sent": {"status": "sent", "sent_at": now, "message_id": bindparam("b_mid"),
+                     "attempts": T.c.attempts + 1},
+            "bounced": {"status": "bounced", "last_error": bindparam("b_err"),
+                        "attempts": T.c.attempts + 1},
+            "failed": {"status": "failed", "last_error": bindparam("b_err"),
+                       "attempts": T.c.attempts + 1},
+            "retry": {"status": "queued", "last_error": bindparam("b_err"),
+                      "next_attempt_at": bindparam("b_next"), "claimed_by": None,
+                      "attempts": T.c.attempts + 1},
+            "requeue": {"status": "queued", "claimed_by": None},
+            "cancelled": {"status": "cancelled", "last_error": "the send was cancelled"},
+        }
+        for kind, rows in by_kind.items():
+            s.execute(update(T).where(*guard).values(**values[kind]), rows)
+        self.finished += sum(len(by_kind.get(k, ())) for k in FINAL)
+        self.buffer.clear()
+        s.execute(update(DeliveryWorker).where(DeliveryWorker.id == self.me)
+                  .values(heartbeat_at=now))
+        return _issue(s, self.issue_id)
+
+    @staticmethod
+    def _subscriber(s: Session, delivery_id: int) -> int:
+        return int(s.scalar(select(T.c.subscriber_id).where(T.c.id == delivery_id)) or 0)
+
+    def _handback(self, jobs: queue.Queue[_Job | None]) -> None:
+        """Claimed rows that no thread has taken go back to ``queued`` (or are cancelled
+        with the send)."""
+        while True:
+            try:
+                job = jobs.get_nowait()
+            except queue.Empty:
+                break
+            if job is not None:
+                self.pending.append(job)
+        kind = "cancel" if self.stop == "cancelled" else "requeue"
+        while self.pending:
+            self.buffer.append(_Outcome(self.pending.popleft(), kind))
+
+    # -- the loop
+
+    def run(self) -> SendStatus:
+        message = self._begin()
+        jobs: queue.Queue[_Job | None] = queue.Queue(maxsize=self.concurrency * 2)
+        outcomes: queue.Queue[_Outcome] = queue.Queue()
+        threads = [threading.Thread(target=_sender_thread, name=f"smtp-{i}", daemon=True,
+                                    args=(self.rt, message, jobs, outcomes))
+                   for i in range(self.concurrency)]
+        for t in threads:
+            t.start()
+        interval = 1.0 / self.st.delivery_rate if self.st.delivery_rate else 0.0
+        next_slot = time.monotonic()
+        last_write = time.monotonic()
+        try:
+            while True:
+                if not self.stop and self.should_stop():
+                    self.stop = "stopped"
+                # 1. claim when half the window is free
+                if not self.stop and len(self.inflight) <= self.st.delivery_batch_size // 2:
+                    with self.rt.db.session() as s:
+                        self._claim(s)
+                # 2. hand out, within the rate
+                while self.pending and not self.stop and not jobs.full():
+                    if interval:
+                        now_m = time.monotonic()
+                        if now_m < next_slot:
+                            break
+                        next_slot = max(next_slot + interval, now_m - 1.0)
+                    jobs.put(self.pending.popleft())
+                # 3. collect
+                try:
+                    self.buffer.append(outcomes.get(timeout=0.05))
+                    while len(self.buffer) < 1000:
+                        self.buffer.append(outcomes.get_nowait())
+                except queue.Empty:
+                    pass
+                if any(o.kind == "unreachable" for o in self.buffer) and self.stop != "waiting":
+                    note = next(o.error for o in self.buffer if o.kind == "unreachable")
+                    self._wait_for_server(note)
+                if self.stop:
+                    self._handback(jobs)
+                # 4. write, a few times a second
+                quiet = not self.inflight
+                if self.buffer or time.monotonic() - last_write > 1.0 or quiet:
+                    with self.rt.db.session() as s:
+                        issue = self._write(s)
+                        if issue.send_state in ("paused", "cancelled") and not self.stop:
+                            self.stop = issue.send_state
+                            self._handback(jobs)
+                            self._write(s)
+                        done = quiet and self._settle(s, issue)
+                        state, note = issue.send_state, issue.send_note
+                    last_write = time.monotonic()
+                    self._report(state, note)
+                    if done:
+                        break
+        finally:
+            for _ in threads:
+                jobs.put(None)
+            for t in threads:
+                t.join(timeout=self.st.smtp_timeout + 5)
+            # Outcomes that arrived while stopping are written, never dropped.
+            while True:
+                try:
+                    self.buffer.append(outcomes.get_nowait())
+                except queue.Empty:
+                    break
+            self._handback(jobs)
+            with self.rt.db.session() as s:
+                if self.buffer:
+                    self._write(s)
+                s.execute(update(DeliveryWorker).where(DeliveryWorker.id == self.me)
+                          .values(stopped_at=utcnow()))
+                if self.stop == "cancelled":
+                    _finish_if_done(s, _issue(s, self.issue_id))
+        return status(self.rt, self.issue_id)
+
+    def _wait_for_server(self, note: str) -> None:
+        self.stop = "waiting"
+        with self.rt.db.session() as s:
+            issue = _issue(s, self.issue_id, lock=True)
+            if issue.send_state == "running":
+                issue.send_state = "waiting"
+                issue.send_note = (f"{note} The send goes on by itself after "
+                                   f"{self.st.delivery_pause_seconds:g} s, or when resumed.")
+                issue.send_resume_at = utcnow() + dt.timedelta(
+                    seconds=self.st.delivery_pause_seconds)
+                record(s, WORKER, "issue.send_waiting", issue, reason=note)
+        log.error("send of issue #%s waits: %s", self.number, note)
+
+    def _settle(self, s: Session, issue: Issue) -> bool:
+        """Nothing in flight here: finish the issue, stop, or wait for retries."""
+        if self.stop:
+            return True
+        _recover(s, self.rt, issue, self.me)
+        if _finish_if_done(s, issue):
+            return True
+        nxt = s.scalar(select(func.min(T.c.next_attempt_at)).where(
+            T.c.issue_id == issue.id, T.c.status == "queued"))
+        if nxt is None:
+            # Nothing queued: the open rows are held, or in flight in another process.
+            held = s.scalar(select(func.count()).where(T.c.issue_id == issue.id,
+                                                       T.c.status == "held")) or 0
+            others = s.scalar(select(func.count()).where(T.c.issue_id == issue.id,
+                                                         T.c.status == "sending")) or 0
+            if held and not others:
+                self.stop = "held"
+                return True
+            time.sleep(0.2)
+            return False
+        nxt = nxt.replace(tzinfo=dt.UTC) if nxt.tzinfo is None else nxt
+        wait = (nxt - utcnow()).total_seconds()
+        if wait > 0:
+            time.sleep(min(wait, 1.0))
+        return False
+
+    def _report(self, state: str, note: str) -> None:
+        if self.progress is not None:
+            self.progress(Progress(self.total, self.finished, state=state, note=note))
+
+
+def run(rt: Runtime, issue_id: int, *, progress: Callable[[Progress], None] | None = None,
+        should_stop: Callable[[], bool] | None = None) -> SendStatus:
+    """Send (or go on sending) a started issue from this process until it is finished,
+    paused, cancelled, waiting for the server, or ``should_stop()`` says so."""
+    return _Run(rt, issue_id, progress, should_stop).run()
+
+
+def send(rt: Runtime, actor: Actor, issue_id: int, *,
+         progress: Callable[[Progress], None] | None = None,
+         should_stop: Callable[[], bool] | None = None) -> SendStatus:
+    """Start the send if it has not started, then run it."""
+    start(rt, actor, issue_id)
+    return run(rt, issue_id, progress=progress, should_stop=should_stop)
+
+
+def due_sends(rt: Runtime) -> list[int]:
+    """Sends that should be running now: running with no live process, or waiting
+    whose wait is over. For the scheduler."""
+    with rt.db.session() as s:
+        now = utcnow()
+        return list(s.scalars(select(Issue.id).where(
+            Issue.status == "sending",
+            or_(Issue.send_state == "running",
+                (Issue.send_state == "waiting") & (Issue.send_resume_at <= now)))))

@@ -1,0 +1,356 @@
+"""The delivery engine against a real SMTP server (aiosmtpd), well-behaved or not."""
+
+from __future__ import annotations
+
+import collections
+import email
+import email.policy
+import random
+import re
+import threading
+from collections.abc import Iterator
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from ostogether import archive, subscribers
+from ostogether.errors import Conflict
+from ostogether.mail import delivery
+from ostogether.mail.message import delivery_from_token
+from ostogether.models import Delivery, Issue, NewsItem, Subscriber, Suppression
+from ostogether.render import personalise
+from ostogether.runtime import Runtime, secret_key
+from ostogether.settings import load_settings
+from tests.conftest import free_port
+from tests.feedserver import FeedServer, Route
+from tests.issues import TEST, add_readers, approved_issue
+
+
+class FlakySink:
+    """An SMTP server that misbehaves on purpose: it defers a share of messages with 451,
+    refuses some addresses for good with 550 5.1.1, and drops the connection at MAIL FROM
+    (before the message is taken, so a drop never causes a duplicate by itself)."""
+
+    def __init__(self, *, defer: float = 0.0, drop: float = 0.0,
+                 refuse: frozenset[str] = frozenset(), seed: int = 7) -> None:
+        self.defer, self.drop, self.refuse = defer, drop, refuse
+        self.rng = random.Random(seed)
+        self.lock = threading.Lock()
+        self.received: list[tuple[str, str, EmailMessage]] = []  # (mail from, rcpt, msg)
+        self.deferred = self.dropped = self.refused = 0
+        self.port = free_port()
+
+    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str,
+                          options: Any) -> str:
+        with self.lock:
+            roll = self.rng.random()
+        if roll < self.drop:
+            self.dropped += 1
+            server.transport.close()
+            return "421 4.4.2 dropped on purpose"
+        envelope.mail_from = address
+        return "250 OK"
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                          options: Any) -> str:
+        if address in self.refuse:
+            self.refused += 1
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        with self.lock:
+            roll = self.rng.random()
+        if roll < self.defer:
+            self.deferred += 1
+            return "451 4.3.0 Try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        msg = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        with self.lock:
+            for rcpt in envelope.rcpt_tos:
+                self.received.append((envelope.mail_from, rcpt, msg))  # type: ignore[arg-type]
+        return "250 OK queued"
+
+    def per_reader(self) -> collections.Counter[str]:
+        return collections.Counter(rcpt for _, rcpt, _ in self.received)
+
+
+@pytest.fixture
+def sink() -> Iterator[FlakySink]:
+    from aiosmtpd.controller import Controller
+
+    handler = FlakySink()
+    controller = Controller(handler, hostname="127.0.0.1", port=handler.port)
+    controller.start()
+    yield handler
+    controller.stop()
+
+
+@pytest.fixture
+def env(home: Path, database_url: str, sink: FlakySink) -> dict[str, str]:
+    return {"OSTOGETHER_HOME": str(home), "OSTOGETHER_DATABASE_URL": database_url,
+            "OSTOGETHER_SECRET_KEY": "test-secret-key-" + "x" * 32,
+            "OSTOGETHER_BASE_URL": "https://ostogether.test",
+            "OSTOGETHER_LINK_CHECK_TIMEOUT": "1",
+            "OSTOGETHER_MAIL_TRANSPORT": "smtp", "OSTOGETHER_SMTP_HOST": "127.0.0.1",
+            "OSTOGETHER_SMTP_PORT": str(sink.port), "OSTOGETHER_SMTP_SECURITY": "none",
+            "OSTOGETHER_SMTP_TIMEOUT": "5", "OSTOGETHER_DELIVERY_RETRY_SECONDS": "0.01",
+            "OSTOGETHER_DELIVERY_BATCH_SIZE": "40", "OSTOGETHER_SMTP_MESSAGES_PER_CONNECTION": "25"}
+
+
+@pytest.fixture
+def web() -> Iterator[FeedServer]:
+    server = FeedServer().start()
+    for n in range(4):
+        server.routes[f"/page/{n}"] = Route(body=b"<!doctype html><title>ok</title>",
+                                            content_type="text/html")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def issue(rt: Runtime, web: FeedServer) -> Issue:
+    return approved_issue(rt, [web.url(f"/page/{n}") for n in range(3)])
+
+
+def ledger(rt: Runtime, issue_id: int) -> dict[int, Delivery]:
+    with rt.db.session() as s:
+        return {d.subscriber_id: d for d in s.scalars(select(Delivery).where(
+            Delivery.issue_id == issue_id))}
+
+
+def emails(rt: Runtime, ids: list[int]) -> dict[int, str]:
+    with rt.db.session() as s:
+        return {sid: e for sid, e in s.execute(select(Subscriber.id, Subscriber.email).where(
+            Subscriber.id.in_(ids))).all()}
+
+
+def crlf(text: str) -> str:
+    return text.replace("\r\n", "\n")
+
+
+# ------------------------------------------------------------------ a full send
+
+def test_a_full_send_reaches_each_reader_once_with_every_header(
+        rt: Runtime, issue: Issue, sink: FlakySink) -> None:
+    readers = add_readers(rt, 30)
+    add_readers(rt, 3, status="pending", domain="pending.test")
+    add_readers(rt, 2, status="unsubscribed", domain="gone.test")
+    progress: list[int] = []
+    st = delivery.send(rt, TEST, issue.id, progress=lambda p: progress.append(p.finished))
+    assert st.issue_status == "sent" and st.counts["sent"] == 30 and st.recipients == 30
+    assert progress[-1] == 30 and progress == sorted(progress)
+    per_reader = sink.per_reader()
+    by_id = emails(rt, readers)
+    assert sorted(per_reader) == sorted(by_id.values())  # confirmed readers only
+    assert set(per_reader.values()) == {1}
+    rows = ledger(rt, issue.id)
+    secret = secret_key(rt.settings)
+    with rt.db.session() as s:
+        snapshot = s.get(Issue, issue.id)
+        assert snapshot is not None
+        for mail_from, rcpt, msg in sink.received:
+            sid = next(k for k, v in by_id.items() if v == rcpt)
+            row = rows[sid]
+            # VERP: the envelope sender names this delivery, signed.
+            assert re.fullmatch(r"bounces\+d\d+-[0-9a-f]{12}@ecsite\.eu", mail_from), mail_from
+            assert delivery_from_token(secret, mail_from) == row.id
+            assert msg["Message-ID"] == row.message_id and row.status == "sent"
+            assert msg["Subject"] == snapshot.snapshot_subject
+            assert msg["List-Id"] == "OStogether newsletter <newsletter.ecsite.eu>"
+            assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+            assert msg["Reply-To"] and msg["Date"] and msg["From"]
+            https, mailto = re.findall(r"<([^>]+)>", msg["List-Unsubscribe"])
+            assert mailto == f"mailto:{mail_from}?subject=unsubscribe"
+            token = https.removeprefix("https://ostogether.test/u/")
+            assert subscribers.by_link(rt, s, token).id == sid  # the reader's own link
+            assert msg.get_content_type() == "multipart/alternative"
+            text, html = msg.get_body(("plain",)), msg.get_body(("html",))
+            assert text is not None and html is not None
+            values = {"unsubscribe_url": https,
+                      "preferences_url": https.replace("/u/", "/p/"),
+                      "web_url": f"https://ostogether.test/archive/{snapshot.number}"}
+            # Exactly what the pure personalisation gives for this reader (lines end in
+            # CRLF on the wire, as RFC 5322 wants).
+            assert crlf(text.get_content()) == personalise(snapshot.snapshot_text, values,
+                                                           is_html=False)
+            assert crlf(html.get_content()) == personalise(snapshot.snapshot_html, values,
+                                                           is_html=True)
+        items = s.scalars(select(NewsItem.status)).all()
+        assert set(items) == {"published"}
+        assert archive.sent_issue(s, snapshot.number or 0).sent_at is not None  # archived
+
+
+def test_recipients_are_frozen_when_the_send_starts(rt: Runtime, issue: Issue,
+                                                    sink: FlakySink) -> None:
+    first = add_readers(rt, 5)
+    delivery.start(rt, TEST, issue.id)
+    add_readers(rt, 2, domain="late.test")  # confirmed after the start: not added
+    with rt.db.session() as s:  # unsubscribed after the start: not mailed
+        gone = s.get(Subscriber, first[0])
+        assert gone is not None
+        gone.status = "unsubscribed"
+    st = delivery.run(rt, issue.id)
+    assert st.recipients == 5 and st.counts["sent"] == 4 and st.counts["cancelled"] == 1
+    assert sorted(sink.per_reader()) == sorted(emails(rt, first[1:]).values())
+    assert ledger(rt, issue.id)[first[0]].last_error == "the reader is unsubscribed now"
+
+
+def test_only_an_approved_issue_is_sent(rt: Runtime, web: FeedServer) -> None:
+    issue = approved_issue(rt, [web.url("/page/0")])
+    with rt.db.session() as s:
+        row = s.get(Issue, issue.id)
+        assert row is not None
+        row.status = "in_review"
+    with pytest.raises(Conflict, match="only an approved issue can be sent"):
+        delivery.start(rt, TEST, issue.id)
+
+
+# ------------------------------------------------------------------ misbehaving servers
+
+@pytest.fixture
+def flaky(sink: FlakySink) -> FlakySink:
+    sink.defer, sink.drop = 0.10, 0.03
+    return sink
+
+
+def test_a_flaky_server_loses_nothing_and_duplicates_nothing(
+        rt: Runtime, issue: Issue, flaky: FlakySink, settings: Any) -> None:
+    readers = add_readers(rt, 400)
+    by_id = emails(rt, readers)
+    refused = sorted(by_id.values())[::100]  # 1%: mailboxes that do not exist
+    flaky.refuse = frozenset(refused)
+    rt.settings = load_settings(environ={**_env(settings), "OSTOGETHER_DELIVERY_MAX_ATTEMPTS":
+                                         "10", "OSTOGETHER_DELIVERY_CONCURRENCY": "3"})
+    st = delivery.send(rt, TEST, issue.id)
+    assert flaky.deferred > 20 and flaky.dropped > 5  # the server did misbehave
+    assert st.issue_status == "sent"
+    assert st.counts["sent"] == 400 - len(refused)
+    assert st.counts["bounced"] == len(refused) and st.counts["failed"] == 0
+    per_reader = flaky.per_reader()
+    assert set(per_reader.values()) == {1}, "a reader got the issue twice"
+    assert sorted(per_reader) == sorted(set(by_id.values()) - set(refused))
+    rows = ledger(rt, issue.id)
+    with rt.db.session() as s:
+        for sid, address in by_id.items():
+            if address in refused:
+                assert rows[sid].status == "bounced" and "5.1.1" in rows[sid].last_error
+                sub = s.get(Subscriber, sid)
+                assert sub is not None and sub.status == "bounced"  # 5.1.1: at once
+                assert s.scalar(select(Suppression).where(
+                    Suppression.email_hash == sub.email_hash)) is not None
+    assert max(r.attempts for r in rows.values()) > 1  # deferred rows were retried
+
+
+def _env(settings: Any) -> dict[str, str]:
+    return {"OSTOGETHER_HOME": str(settings.home),
+            "OSTOGETHER_DATABASE_URL": settings.database_url,
+            "OSTOGETHER_SECRET_KEY": settings.secret_key,
+            "OSTOGETHER_BASE_URL": settings.base_url,
+            "OSTOGETHER_MAIL_TRANSPORT": "smtp", "OSTOGETHER_SMTP_HOST": "127.0.0.1",
+            "OSTOGETHER_SMTP_PORT": str(settings.smtp_port),
+            "OSTOGETHER_SMTP_SECURITY": "none", "OSTOGETHER_SMTP_TIMEOUT": "5",
+            "OSTOGETHER_DELIVERY_RETRY_SECONDS": "0.01",
+            "OSTOGETHER_DELIVERY_BATCH_SIZE": "40",
+            "OSTOGETHER_SMTP_MESSAGES_PER_CONNECTION": "25"}
+
+
+def test_a_deferred_message_fails_after_the_last_attempt(rt: Runtime, issue: Issue,
+                                                         sink: FlakySink) -> None:
+    add_readers(rt, 3)
+    sink.defer = 1.0  # never takes anything
+    st = delivery.send(rt, TEST, issue.id)
+    assert st.counts["failed"] == 3 and st.issue_status == "sent"
+    rows = ledger(rt, issue.id).values()
+    assert {r.attempts for r in rows} == {rt.settings.delivery_max_attempts}
+    assert all("451 4.3.0 Try again later" in r.last_error for r in rows)
+
+
+def test_an_unreachable_server_pauses_the_send_and_nothing_is_lost(
+        rt: Runtime, issue: Issue, sink: FlakySink, settings: Any) -> None:
+    add_readers(rt, 12)
+    good = rt.settings
+    rt.settings = load_settings(environ={**_env(settings),
+                                         "OSTOGETHER_SMTP_PORT": str(free_port())})
+    st = delivery.send(rt, TEST, issue.id)
+    assert st.state == "waiting" and "Cannot connect to the SMTP server" in st.note
+    assert st.counts["queued"] == 12 and st.counts["sent"] == 0 and st.resume_at
+    assert {r.attempts for r in ledger(rt, issue.id).values()} == {0}
+    assert delivery.due_sends(rt) == []  # not before its wait is over
+    rt.settings = good
+    st = delivery.run(rt, issue.id)  # a run clears the wait and goes on
+    assert st.issue_status == "sent" and st.counts["sent"] == 12
+    assert len(sink.received) == 12
+
+
+def test_pause_resume_and_cancel(rt: Runtime, issue: Issue, sink: FlakySink) -> None:
+    add_readers(rt, 100)
+    rt.settings = load_settings(environ={**_env(rt.settings),
+                                         "OSTOGETHER_DELIVERY_BATCH_SIZE": "10",
+                                         "OSTOGETHER_DELIVERY_RATE": "200"})
+    paused = []
+
+    def pause_once(p: delivery.Progress) -> None:
+        if p.finished >= 20 and not paused:
+            paused.append(delivery.pause(rt, TEST, issue.id))
+
+    st = delivery.send(rt, TEST, issue.id, progress=pause_once)
+    assert st.state == "paused" and st.issue_status == "sending"
+    assert 20 <= st.counts["sent"] < 100 and st.counts["sending"] == 0
+    with pytest.raises(Conflict, match="is paused"):
+        delivery.run(rt, issue.id)
+    delivery.resume(rt, TEST, issue.id)
+    half = []
+
+    def cancel_once(p: delivery.Progress) -> None:
+        if p.finished >= 50 and not half:
+            half.append(delivery.cancel(rt, TEST, issue.id))
+
+    st = delivery.run(rt, issue.id, progress=cancel_once)
+    assert st.issue_status == "sent" and st.state == "cancelled"
+    assert st.counts["sent"] + st.counts["cancelled"] == 100 and st.counts["cancelled"] > 0
+    assert len(sink.received) == st.counts["sent"]
+
+
+def test_cancelling_before_anyone_got_it_cancels_the_issue(rt: Runtime, issue: Issue,
+                                                           sink: FlakySink) -> None:
+    add_readers(rt, 5)
+    delivery.start(rt, TEST, issue.id)
+    st = delivery.cancel(rt, TEST, issue.id)
+    assert st.issue_status == "cancelled" and st.counts["cancelled"] == 5
+    assert sink.received == []
+    with rt.db.session() as s:
+        row = s.get(Issue, issue.id)
+        assert row is not None and row.number is None  # the number is free again
+        assert set(s.scalars(select(NewsItem.status))) == {"approved"}
+
+
+def test_status_as_json_counts_each_state(rt: Runtime, issue: Issue, sink: FlakySink,
+                                          env: dict[str, str]) -> None:
+    import json
+
+    from tests.test_cli import run
+
+    add_readers(rt, 4)
+    r = run(env, "issue", "send", str(issue.number))
+    assert r.returncode == 0, r.stderr
+    assert f"Issue #{issue.number}: 4 sent, 0 bounced" in r.stdout
+    r = run(env, "issue", "status", str(issue.number), "--format", "json")
+    data = json.loads(r.stdout)
+    assert data["counts"]["sent"] == 4 and data["issue_status"] == "sent"
+    assert data["recipients"] == 4 and data["messages_per_second"] > 0
+
+
+def test_a_name_with_a_line_break_is_refused_not_sent(rt: Runtime, issue: Issue,
+                                                      sink: FlakySink) -> None:
+    [sid] = add_readers(rt, 1)
+    with rt.db.session() as s:
+        sub = s.get(Subscriber, sid)
+        assert sub is not None
+        sub.name = "Eve\r\nBcc: victim@example.org"
+    st = delivery.send(rt, TEST, issue.id)
+    assert sink.received == [] and st.counts["failed"] == 1
+    assert "line break" in ledger(rt, issue.id)[sid].last_error
