@@ -206,13 +206,19 @@ def unsubscribe(rt: Runtime, req: Request, token: str) -> Subscriber:
     """One click, no questions; doing it twice is harmless."""
     with rt.db.session() as s:
         sub = by_link(rt, s, token)
-        if sub.status == "confirmed":
-            transition(s, Actor("subscriber"), sub, "subscriber", "unsubscribed")
-            sub.unsubscribed_at = utcnow()
-            _log(s, rt, sub, sub.email_hash or "", "unsubscribe", req)
-        elif sub.status == "pending":  # never confirmed: nothing worth keeping
-            _erase(s, rt, sub, req)
+        unsubscribe_by_id(s, rt, sub, req)
         return sub
+
+
+def unsubscribe_by_id(s: Session, rt: Runtime, sub: Subscriber, req: Request) -> None:
+    """The one way a reader leaves: from the page, the one-click POST, the mailto: of
+    List-Unsubscribe, or an editor."""
+    if sub.status == "confirmed":
+        transition(s, Actor(f"subscriber:{req.source}"), sub, "subscriber", "unsubscribed")
+        sub.unsubscribed_at = utcnow()
+        _log(s, rt, sub, sub.email_hash or "", "unsubscribe", req)
+    elif sub.status == "pending":  # never confirmed: nothing worth keeping
+        _erase(s, rt, sub, req)
 
 
 def update_preferences(rt: Runtime, req: Request, token: str, *, name: str,
@@ -308,3 +314,179 @@ def hard_bounce(s: Session, rt: Runtime, sub_id: int, status: str, why: str) -> 
     if hashed and s.scalar(select(Suppression).where(Suppression.email_hash == hashed)) is None:
         s.add(Suppression(email_hash=hashed, reason="bounced"))
     return True
+
+
+# ------------------------------------------------------------------------- import, export
+
+COLUMNS = ("email", "name", "language", "consent_date", "consent_source")
+IMPORT_MAX_LINES = 500_000
+
+
+@dataclass(frozen=True)
+class ImportLine:
+    line: int
+    email: str
+    outcome: str  # new, existing, invalid, suppressed
+    reason: str = ""
+
+
+@dataclass
+class ImportReport:
+    lines: list[ImportLine]
+    applied: bool = False
+
+    def of(self, outcome: str) -> list[ImportLine]:
+        return [x for x in self.lines if x.outcome == outcome]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {k: len(self.of(k)) for k in ("new", "existing", "invalid", "suppressed")}
+
+
+def _consent_date(raw: str) -> Any:
+    import datetime as dt
+
+    raw = raw.strip()
+    try:
+        when = dt.datetime.fromisoformat(raw)
+    except ValueError:
+        raise ValueError("must be a date like 2024-03-01 or "
+                         "2024-03-01T09:30:00+01:00") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    if when > utcnow():
+        raise ValueError("is in the future")
+    return when
+
+
+def import_csv(rt: Runtime, data: bytes, *, apply: bool, source_name: str = "") -> ImportReport:
+    """Check a CSV of readers who consented elsewhere (the old Mailchimp list) and, with
+    ``apply``, add the new ones as confirmed, all in one transaction.
+
+    Nobody already known is changed: an unsubscribed reader stays unsubscribed. A
+    suppressed address (erased or bounced) is never imported; its owner can sign up again.
+    Every line needs the date and source of the consent, which go to the consent log.
+    """
+    import csv
+    import io
+
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValidationError(f"The file is not UTF-8 text (byte {exc.start} cannot be read). "
+                              f"Save it as CSV UTF-8 and try again.", {"file": "encoding"}
+                              ) from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in ("email", "consent_date", "consent_source") if c not in header]
+    unknown = [h for h in header if h not in COLUMNS]
+    if missing or unknown:
+        raise ValidationError(
+            "The first line must name the columns " + ", ".join(COLUMNS) + "; "
+            + "; ".join(filter(None, [f"missing: {', '.join(missing)}" if missing else "",
+                                      f"unknown: {', '.join(unknown)}" if unknown else ""]))
+            + ".", {"file": "columns"})
+    reader.fieldnames = header
+    lines: list[ImportLine] = []
+    rows: list[tuple[int, str, str, str, Any, str]] = []
+    seen: dict[str, int] = {}
+    try:
+        for row in reader:
+            n = reader.line_num
+            if len(lines) >= IMPORT_MAX_LINES:
+                raise ValidationError(f"The file has more than {IMPORT_MAX_LINES} lines; split "
+                                      f"it.", {"file": "too long"})
+            if None in row:
+                lines.append(ImportLine(n, "", "invalid", "more fields than columns"))
+                continue
+            raw = (row.get("email") or "").strip()
+            try:
+                address = normalise_email(raw)
+            except ValidationError as exc:
+                lines.append(ImportLine(n, raw, "invalid", exc.fields.get("email", str(exc))))
+                continue
+            if address in seen:
+                lines.append(ImportLine(n, address, "invalid", f"repeats line {seen[address]}"))
+                continue
+            seen[address] = n
+            fields: dict[str, str] = {}
+            name = _profile(row.get("name") or "", (row.get("language") or "en").strip()
+                            or "en", fields)
+            try:
+                when = _consent_date(row.get("consent_date") or "")
+            except ValueError as exc:
+                fields["consent_date"] = str(exc)
+            source = " ".join((row.get("consent_source") or "").split())[:40]
+            if not source:
+                fields["consent_source"] = "say where the consent was given, e.g. mailchimp"
+            if fields:
+                lines.append(ImportLine(n, address, "invalid", "; ".join(
+                    f"{k}: {v}" for k, v in fields.items())))
+                continue
+            lines.append(ImportLine(n, address, "new"))
+            rows.append((n, address, name, (row.get("language") or "en").strip() or "en",
+                         when, source))
+    except csv.Error as exc:
+        raise ValidationError(f"Line {reader.line_num} is not valid CSV: {exc}. Nothing was "
+                              f"imported.", {"file": "csv"}) from None
+    with rt.db.session() as s:
+        hashes = {email_hash(a): a for _, a, *_ in rows}
+        known: set[str] = set()
+        suppressed: set[str] = set()
+        keys = list(hashes)
+        for i in range(0, len(keys), 1000):
+            chunk = keys[i:i + 1000]
+            known.update(h for h in s.scalars(select(Subscriber.email_hash).where(
+                Subscriber.email_hash.in_(chunk))) if h)
+            suppressed.update(s.scalars(select(Suppression.email_hash).where(
+                Suppression.email_hash.in_(chunk))))
+        by_line = {x.line: i for i, x in enumerate(lines)}
+        fresh = []
+        for n, address, name, language, when, source in rows:
+            hashed = email_hash(address)
+            if hashed in suppressed:
+                lines[by_line[n]] = ImportLine(n, address, "suppressed",
+                                               "erased or bounced before; the owner must "
+                                               "sign up again")
+            elif hashed in known:
+                lines[by_line[n]] = ImportLine(n, address, "existing")
+            else:
+                fresh.append((address, hashed, name, language, when, source, n))
+        report = ImportReport(lines)
+        if not apply:
+            s.rollback()
+            return report
+        req = Request("import")
+        for address, hashed, name, language, when, source, n in fresh:
+            sub = Subscriber(email=address, email_hash=hashed, name=name, language=language,
+                             status="confirmed", confirmed_at=when,
+                             link_nonce=secrets.token_hex(8))
+            s.add(sub)
+            s.flush()
+            _log(s, rt, sub, hashed, "import", req, consent_date=when.isoformat(),
+                 consent_source=source, file=source_name, line=n)
+        report.applied = True
+        return report
+
+
+def export_rows(rt: Runtime, statuses: tuple[str, ...] = ("confirmed",)) -> list[list[str]]:
+    """The readers in the import's columns; the consent is the last sign-up, confirmation
+    or import in the log."""
+    with rt.db.session() as s:
+        subs = list(s.scalars(select(Subscriber).where(
+            Subscriber.status.in_(statuses), Subscriber.email.is_not(None))
+            .order_by(Subscriber.id)))
+        consent: dict[str, tuple[str, str]] = {}
+        for e in s.scalars(select(ConsentEvent).where(ConsentEvent.action.in_(
+                ("confirm", "import"))).order_by(ConsentEvent.at)):
+            src = e.detail.get("consent_source", e.source) if e.action == "import" else (
+                e.source)
+            when = e.detail.get("consent_date", e.at.isoformat()) if e.action == "import" else (
+                e.at.isoformat())
+            consent[e.email_hash] = (when, src)
+        out = [list(COLUMNS)]
+        for sub in subs:
+            when, src = consent.get(sub.email_hash or "", (
+                sub.confirmed_at.isoformat() if sub.confirmed_at else "", ""))
+            out.append([sub.email or "", sub.name, sub.language, when, src])
+        return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,8 @@ import pytest
 import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ostogether.errors import MailError
 from ostogether.mail.message import address, build
@@ -147,3 +150,112 @@ def test_header_injection_is_rejected(field: str) -> None:
             message(subject=evil)
         else:
             message(to="a@example.org\nBcc: victim@example.org")
+
+
+# ------------------------------------------------------------------ issue messages
+
+def issue_message(**over: Any) -> Any:
+    from ostogether.mail.message import IssueMessage
+
+    kwargs: dict[str, Any] = dict(
+        sender="OStogether <news@example.org>", reply_to="help@example.org",
+        subject="Numéro 12 · ça va", html="<p>é <a href=\"%%unsubscribe_url%%\">x</a></p>\n",
+        text="Unsubscribe: %%unsubscribe_url%%\n", list_id="OStogether <newsletter.example.org>",
+        bounce_address="bounces@example.org", secret="s" * 40)
+    kwargs.update(over)
+    return IssueMessage(**kwargs)
+
+
+def reader(name: str = "Zoë", values: dict[str, str] | None = None) -> Any:
+    from ostogether.mail.message import Recipient
+
+    return Recipient(41, "zoe@example.org", name, values or {
+        "unsubscribe_url": "https://example.org/u/a.b-c?x=1&y=2", "web_url": "w",
+        "preferences_url": "p"})
+
+
+@pytest.mark.parametrize("field", ["subject", "sender", "list_id"])
+def test_issue_message_refuses_a_line_break_in_a_header(field: str) -> None:
+    with pytest.raises(MailError, match="line break"):
+        issue_message(**{field: "Hi\r\nBcc: victim@example.org"})
+    with pytest.raises(MailError, match="line break"):
+        issue_message().render(reader("Eve\nBcc: victim@example.org"))
+
+
+@given(st.text(st.characters(blacklist_categories=("Cs",)), max_size=300),
+       st.text(alphabet="abcdefghij%/?&=:.-_ ", min_size=1, max_size=150))
+@settings(max_examples=200, deadline=None)
+def test_issue_message_decodes_to_exactly_the_personalised_parts(body: str, url: str) -> None:
+    import email
+    import email.policy
+
+    from ostogether.render import personalise
+
+    html = f"<p>{body}</p><a href=\"%%unsubscribe_url%%\">u</a>{body}%%web_url%%\n"
+    text = f"{body}\n%%unsubscribe_url%%\n{body} %%preferences_url%%"
+    values = {"unsubscribe_url": "https://example.org/" + url, "web_url": url,
+              "preferences_url": url}
+    out = issue_message(html=html, text=text).render(reader(values=values))
+    # Every line within SMTP's limit, and CRLF only.
+    assert max(len(line) for line in out.data.split(b"\r\n")) <= 998
+    assert b"\n" not in out.data.replace(b"\r\n", b"")
+    msg = email.message_from_bytes(out.data, policy=email.policy.default)
+    plain, rich = msg.get_body(("plain",)), msg.get_body(("html",))
+    norm = lambda s: s.replace("\r\n", "\n").replace("\r", "\n")  # noqa: E731
+    assert norm(plain.get_content()) == norm(personalise(text, values, is_html=False))
+    assert norm(rich.get_content()) == norm(personalise(html, values, is_html=True))
+
+
+def test_dkim_signature_verifies_and_covers_list_unsubscribe(tmp_path: Path) -> None:
+    import base64
+
+    import dkim
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from ostogether.mail.message import DkimKey
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    (tmp_path / "dkim.pem").write_bytes(pem)
+    public = base64.b64encode(key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo))
+    dkim_key = DkimKey.load("news2026", "example.org", str(tmp_path / "dkim.pem"), "")
+    out = issue_message(dkim_key=dkim_key).render(reader())
+    assert out.data.startswith(b"DKIM-Signature: ")
+
+    def dns(name: bytes, timeout: int = 5) -> bytes:
+        assert name == b"news2026._domainkey.example.org."
+        return b"v=DKIM1; k=rsa; p=" + public
+
+    assert dkim.verify(out.data, dnsfunc=dns)
+    signed = out.data.split(b"\r\n\r\n", 1)[0].decode().replace("\r\n", "")
+    h_tag = re.search(r"h=([^;]+);", signed.replace(" ", "")).group(1).lower()  # type: ignore[union-attr]
+    assert {"list-unsubscribe", "list-unsubscribe-post", "from", "subject"} <= set(
+        h_tag.split(":"))
+    tampered = out.data.replace(b"https://example.org/u/", b"https://evil.example/u/")
+    assert not dkim.verify(tampered, dnsfunc=dns)
+
+
+def test_half_a_dkim_configuration_is_refused() -> None:
+    from ostogether.errors import ConfigError
+    from ostogether.mail.message import DkimKey
+
+    assert DkimKey.load("", "", "", "") is None
+    with pytest.raises(ConfigError, match="DKIM needs"):
+        DkimKey.load("sel", "", "", "")
+    with pytest.raises(ConfigError, match="cannot read /nonexistent"):
+        DkimKey.load("sel", "example.org", "/nonexistent/key.pem", "")
+    with pytest.raises(ConfigError, match="not a PEM private key"):
+        DkimKey.load("sel", "example.org", "", "hello")
+
+
+def test_verp_tokens_are_signed() -> None:
+    from ostogether.mail.message import delivery_from_token, verp_address, verp_token
+
+    token = verp_token("secret", 1234)
+    assert verp_address("bounces@example.org", token) == f"bounces+{token}@example.org"
+    assert delivery_from_token("secret", f"BOUNCES+{token.upper()}@example.org") == 1234
+    assert delivery_from_token("secret", token.replace("1234", "1235")) is None
+    assert delivery_from_token("other secret", token) is None
