@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/feeds.py
 	$(BIN)/python benchmarks/newsletter.py
+	$(BIN)/python benchmarks/delivery.py
 
 # Needs Debian's chromium (apt-get install chromium); never downloads a browser.
 screenshots: $(STAMP)

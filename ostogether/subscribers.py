@@ -490,3 +490,41 @@ def export_rows(rt: Runtime, statuses: tuple[str, ...] = ("confirmed",)) -> list
                 sub.confirmed_at.isoformat() if sub.confirmed_at else "", ""))
             out.append([sub.email or "", sub.name, sub.language, when, src])
         return out
+
+
+# ------------------------------------------------------------------------- editors' list
+
+STATUSES = ("pending", "confirmed", "unsubscribed", "bounced", "erased")
+
+
+def counts(s: Session) -> dict[str, int]:
+    from sqlalchemy import func
+
+    found = dict(s.execute(select(Subscriber.status, func.count()).group_by(
+        Subscriber.status)).all())
+    return {k: int(found.get(k, 0)) for k in STATUSES}
+
+
+def search(s: Session, query: str = "", status: str = "", page: int = 1,
+           per_page: int = 50) -> tuple[list[Subscriber], int]:
+    """Readers whose address or name contains ``query``, newest first, a page at a time."""
+    from sqlalchemy import func, or_
+
+    stmt = select(Subscriber)
+    if status in STATUSES:
+        stmt = stmt.where(Subscriber.status == status)
+    query = query.strip().lower()[:200]
+    if query:
+        like = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(or_(Subscriber.email.like(like, escape="\\"),
+                              func.lower(Subscriber.name).like(like, escape="\\")))
+    total = s.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    page = max(1, page)
+    rows = list(s.scalars(stmt.order_by(Subscriber.id.desc()).limit(per_page)
+                          .offset((page - 1) * per_page)))
+    return rows, int(total)
+
+
+def consent_log(s: Session, sub: Subscriber) -> list[ConsentEvent]:
+    return list(s.scalars(select(ConsentEvent).where(
+        ConsentEvent.subscriber_id == sub.id).order_by(ConsentEvent.at, ConsentEvent.id)))

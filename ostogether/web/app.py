@@ -79,12 +79,13 @@ def create_app(settings: Settings | None = None) -> Flask:
                 int(user_id)) else None
             return user if user is not None and user.active else None
 
-    from ostogether.web import api, auth, editors, issues, members, public, subscribe
+    from ostogether.web import api, auth, editors, issues, members, public, readers, subscribe
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(editors.bp)
     app.register_blueprint(issues.bp)
+    app.register_blueprint(readers.bp)
     app.register_blueprint(subscribe.bp)
     app.register_blueprint(members.bp)
     app.register_blueprint(api.bp)

@@ -7,11 +7,13 @@ calls and errors into messages on the page.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from sqlalchemy import func, select
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length
 
@@ -25,11 +27,14 @@ from ostogether.errors import (
     NotFound,
     ValidationError,
 )
+from ostogether.mail import delivery
+from ostogether.models import Subscriber
 from ostogether.news import KINDS
 from ostogether.web.app import mail_html_response, runtime
 from ostogether.web.auth import editor_required
 
 bp = Blueprint("issues", __name__, url_prefix="/editors/issues")
+log = logging.getLogger(__name__)
 
 @bp.before_request
 @login_required
@@ -80,13 +85,17 @@ def _page(issue_id: int, form: DetailsForm | None = None, status: int = 200) -> 
         history = audit.history(s, issue)
         left_out = newsletter.left_out(s, issue)
         editors = newsletter.editor_addresses(s)
+        confirmed = s.scalar(select(func.count()).select_from(Subscriber).where(
+            Subscriber.status == "confirmed")) or 0
+    send = (delivery.status(rt, issue_id)
+            if issue.status in ("approved", "sending", "sent") else None)
     if form is None:
         form = DetailsForm(data={"subject": issue.subject, "preheader": issue.preheader,
                                  "intro_md": issue.intro_md})
     sections = [sec for sec in rules.sections if not sec.editorial]
     return render_template("editors/issue.html", issue=issue, entries=entries, extra=extra,
                            sections=sections, form=form, history=history, kinds=KINDS,
-                           left_out=left_out,
+                           left_out=left_out, send=send, confirmed=confirmed,
                            editors=editors, editable=issue.status in newsletter.EDITABLE,
                            zone=rt.community.schedule().zone), status
 
@@ -200,3 +209,66 @@ def test_send(issue_id: int) -> Any:
     except (ValidationError, ContentError, MailError) as exc:
         flash(str(exc), "error")
     return redirect(url_for("issues.edit", issue_id=issue_id) + "#test")
+
+
+# ------------------------------------------------------------------ sending
+
+def _send_in_background(issue_id: int) -> None:
+    """Run the send in this process, beside the web app: the embedded default has no
+    separate worker. A second click while it runs only adds a second worker to the same
+    ledger, which the claims make harmless."""
+    import threading
+
+    rt = runtime()
+
+    def work() -> None:
+        try:
+            delivery.run(rt, issue_id)
+        except Exception:  # logged; the send stays resumable from the page or the CLI
+            log.exception("background send of issue %d stopped", issue_id)
+
+    threading.Thread(target=work, name=f"send-{issue_id}", daemon=True).start()
+
+
+@bp.post("/<int:issue_id>/send")
+def send(issue_id: int) -> Any:
+    rt = runtime()
+    try:
+        st = delivery.start(rt, Actor.of(current_user), issue_id)
+    except (Conflict, ContentError, MailError, NotFound) as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("issues.edit", issue_id=issue_id) + "#send")
+    _send_in_background(issue_id)
+    flash(f"Sending issue #{st.number} to {st.recipients} subscriber(s).", "success")
+    return redirect(url_for("issues.edit", issue_id=issue_id) + "#send")
+
+
+@bp.post("/<int:issue_id>/send/control")
+def send_control(issue_id: int) -> Any:
+    rt = runtime()
+    actor = Actor.of(current_user)
+    action = request.form.get("action", "")
+    try:
+        if action == "pause":
+            delivery.pause(rt, actor, issue_id)
+            flash("The send is paused; messages in flight finish.", "success")
+        elif action in ("resume", "release"):
+            if action == "release":
+                n = delivery.release_held(rt, actor, issue_id, resend=True)
+                flash(f"{n} held message(s) will be sent.", "success")
+            delivery.resume(rt, actor, issue_id)
+            _send_in_background(issue_id)
+            if action == "resume":
+                flash("The send goes on.", "success")
+        elif action == "drop-held":
+            n = delivery.release_held(rt, actor, issue_id, resend=False)
+            flash(f"{n} held message(s) will not be sent.", "success")
+        elif action == "cancel":
+            st = delivery.cancel(rt, actor, issue_id)
+            flash(f"The send is cancelled: {st.counts['sent']} sent, "
+                  f"{st.counts['cancelled']} not sent.", "success")
+        else:
+            flash("Unknown action.", "error")
+    except (Conflict, NotFound, MailError, ContentError) as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("issues.edit", issue_id=issue_id) + "#send")

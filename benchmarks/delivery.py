@@ -1,0 +1,205 @@
+"""`make bench`: send one issue to 10k and to 100k subscribers into a local SMTP sink.
+
+The sink is aiosmtpd in its own process, counting messages and throwing them away. Each
+send runs in a fresh process (SQLite in a temporary folder, the real issue templates,
+the default settings: 4 SMTP connections, batches of 200, a reconnect every 100
+messages), from `ostogether.mail.delivery.send` to the issue marked sent.
+
+Printed: messages per second, seconds per 10k messages at 10k and at 100k subscribers
+(linear cost means the two are close), peak RSS of the sending process, and the ceiling:
+a minimal smtplib loop (one connection, one pre-built message of the same size, no
+database) into the same sink, in the same run. Targets: >= 0.8x the ceiling, <= 150 MB.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import resource
+import smtplib
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+SIZES = tuple(int(x) for x in os.environ.get("BENCH_SIZES", "10000,100000").split(","))
+CEILING_MESSAGES = 20_000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def sink(port: int, count: Any, ready: Any) -> None:
+    import asyncio
+
+    from aiosmtpd.controller import Controller
+
+    class Counter:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            with count.get_lock():
+                count.value += len(envelope.rcpt_tos)
+            return "250 OK"
+
+    controller = Controller(Counter(), hostname="127.0.0.1", port=port)
+    controller.start()
+    ready.set()
+    try:
+        asyncio.run(asyncio.sleep(10**6))
+    finally:
+        controller.stop()
+
+
+def setup(home: Path, n: int) -> tuple[Any, int]:
+    """A database with n confirmed readers and one approved issue of 20 items."""
+    import secrets
+
+    from sqlalchemy import insert
+
+    from ostogether import db as dbmod
+    from ostogether import news, newsletter, projects
+    from ostogether.audit import Actor
+    from ostogether.models import Issue, Project, Subscriber, utcnow
+    from ostogether.runtime import Runtime
+
+    rt = Runtime(settings_for(home, 0))
+    dbmod.upgrade(rt.db)
+    projects.import_content(rt)
+    actor = Actor("bench")
+    with rt.db.session() as s:
+        ids = [p.id for p in s.query(Project).order_by(Project.id)]
+    for i in range(20):
+        item = news.submit(rt, actor, ids[i % len(ids)], news.ItemInput(
+            kind="news", title=f"Workshop series {i} on open schooling",
+            summary="Teachers and science centres shared **lesson plans** and what worked.",
+            link=f"https://example.org/news/{i}"), source="web")
+        news.approve(rt, actor, item.id)
+    issue = newsletter.compose_next(rt, actor)
+    with rt.db.session() as s:  # approved without the link check: example.org is offline
+        row = newsletter.get_issue(s, issue.id)
+        out = newsletter.render_current(rt, row)
+        row.snapshot_subject, row.snapshot_preheader = out.subject, out.preheader
+        row.snapshot_html, row.snapshot_text, row.snapshot_sha256 = out.html, out.text, "b"
+        row.status = "approved"
+    with rt.db.engine.begin() as conn:
+        for start in range(0, n, 10_000):
+            conn.execute(insert(Subscriber), [
+                {"email": f"reader{i}@readers.example", "email_hash": f"h{i}",
+                 "name": f"Reader {i}" if i % 3 else "", "language": "en",
+                 "status": "confirmed", "link_nonce": secrets.token_hex(8),
+                 "hard_bounces": 0, "created_at": utcnow(), "updated_at": utcnow()}
+                for i in range(start, min(n, start + 10_000))])
+    with rt.db.session() as s:
+        size = len(s.get(Issue, issue.id).snapshot_html.encode())  # type: ignore[union-attr]
+    rt.close()
+    return issue.id, size
+
+
+def settings_for(home: Path, port: int) -> Any:
+    from ostogether.settings import load_settings
+
+    return load_settings(environ={
+        "OSTOGETHER_HOME": str(REPO), "OSTOGETHER_VAR_DIR": str(home),
+        "OSTOGETHER_DATABASE_URL": f"sqlite:///{home}/bench.db",
+        "OSTOGETHER_SECRET_KEY": "bench-" + "x" * 40, "OSTOGETHER_MAIL_TRANSPORT": "smtp",
+        "OSTOGETHER_SMTP_HOST": "127.0.0.1", "OSTOGETHER_SMTP_PORT": str(port or 25),
+        "OSTOGETHER_SMTP_SECURITY": "none", "OSTOGETHER_LOG_LEVEL": "WARNING"})
+
+
+def child(n: int, port: int) -> None:
+    """One send in this process; prints JSON."""
+    from ostogether.audit import Actor
+    from ostogether.mail import delivery
+    from ostogether.runtime import Runtime
+
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        issue_id, size = setup(home, n)
+        rt = Runtime(settings_for(home, port))
+        started = time.perf_counter()
+        st = delivery.send(rt, Actor("bench"), issue_id)
+        elapsed = time.perf_counter() - started
+        # The sample message, for the ceiling loop to send the same bytes.
+        message = delivery.issue_message(rt, _issue(rt, issue_id))
+        from ostogether.mail.message import Recipient
+
+        sample = message.render(Recipient(1, "reader1@readers.example", "Reader 1", {
+            "unsubscribe_url": "https://x/u/" + "t" * 90, "preferences_url": "p",
+            "web_url": "w"}))
+        (home.parent / f"sample-{os.getpid()}.eml").write_bytes(sample.data)
+        print(json.dumps({"n": n, "sent": st.counts["sent"], "status": st.issue_status,
+                          "elapsed": elapsed, "html_bytes": size,
+                          "message_bytes": len(sample.data),
+                          "sample": str(home.parent / f"sample-{os.getpid()}.eml"),
+                          "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+def _issue(rt: Any, issue_id: int) -> Any:
+    from ostogether.models import Issue
+
+    with rt.db.session() as s:
+        return s.get(Issue, issue_id)
+
+
+def ceiling(port: int, data: bytes, n: int) -> float:
+    conn = smtplib.SMTP("127.0.0.1", port, timeout=30)
+    started = time.perf_counter()
+    for i in range(n):
+        conn.sendmail("bounces@example.org", [f"reader{i}@readers.example"], data)
+    elapsed = time.perf_counter() - started
+    conn.quit()
+    return n / elapsed
+
+
+def main() -> None:
+    port = free_port()
+    count = multiprocessing.Value("l", 0)
+    ready = multiprocessing.Event()
+    proc = multiprocessing.Process(target=sink, args=(port, count, ready), daemon=True)
+    proc.start()
+    ready.wait(10)
+    results = []
+    try:
+        for n in SIZES:
+            before = count.value
+            out = subprocess.run([sys.executable, __file__, "--child", str(n), str(port)],
+                                 capture_output=True, text=True, check=True)
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            r["received"] = count.value - before
+            results.append(r)
+        data = Path(results[0]["sample"]).read_bytes()
+        limit = ceiling(port, data, CEILING_MESSAGES)
+    finally:
+        proc.terminate()
+    print(f"delivery: one issue ({results[0]['html_bytes'] / 1024:.0f} KB HTML, "
+          f"{results[0]['message_bytes'] / 1024:.0f} KB per message) into a local "
+          f"aiosmtpd sink")
+    print(f"{'subscribers':>12} {'sent':>8} {'received':>9} {'msg/s':>8} {'s per 10k':>10} "
+          f"{'peak RSS MB':>12} {'vs ceiling':>11}")
+    for r in results:
+        rate = r["sent"] / r["elapsed"]
+        print(f"{r['n']:>12} {r['sent']:>8} {r['received']:>9} {rate:>8.0f} "
+              f"{r['elapsed'] / r['n'] * 10_000:>10.2f} {r['rss_mb']:>12.0f} "
+              f"{rate / limit:>10.2f}x")
+    print(f"{'ceiling':>12} {CEILING_MESSAGES:>8} {'':>9} {limit:>8.0f}   (smtplib, one "
+          f"connection, same message, no database)")
+    small, big = results
+    print(f"linearity: {big['elapsed'] / big['n'] / (small['elapsed'] / small['n']):.2f}x "
+          f"the cost per message at 100k as at 10k (1.00 = linear)")
+    print("targets: >= 0.80x the ceiling, <= 150 MB peak RSS")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--child":
+        child(int(sys.argv[2]), int(sys.argv[3]))
+    else:
+        main()

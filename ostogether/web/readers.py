@@ -1,0 +1,98 @@
+"""Editors' subscriber pages: the list with search and counts, one reader's record and
+consent log, the CSV export, and the GDPR actions on a reader's request by mail
+(download their data, erase it). Each action is one call into ``ostogether.subscribers``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ostogether import subscribers
+from ostogether.audit import Actor, record
+from ostogether.errors import Conflict, NotFound
+from ostogether.models import Subscriber, id_or_none
+from ostogether.web.app import runtime
+from ostogether.web.auth import editor_required
+
+bp = Blueprint("readers", __name__, url_prefix="/editors/subscribers")
+PER_PAGE = 50
+
+
+@bp.before_request
+@login_required
+def _guard() -> None:
+    editor_required()
+
+
+@bp.route("/")
+def index() -> Any:
+    rt = runtime()
+    query, status = request.args.get("q", ""), request.args.get("status", "")
+    page = request.args.get("page", "1")
+    page_n = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    with rt.db.session() as s:
+        rows, total = subscribers.search(s, query, status, page_n, PER_PAGE)
+        counts = subscribers.counts(s)
+    return render_template("editors/subscribers.html", rows=rows, total=total, counts=counts,
+                           q=query, status=status, page=page_n,
+                           pages=max(1, -(-total // PER_PAGE)),
+                           statuses=subscribers.STATUSES)
+
+
+def _reader(s: Any, sub_id: int) -> Subscriber:
+    sub = s.get(Subscriber, id_or_none(sub_id))
+    if sub is None:
+        raise NotFound(f"There is no subscriber {sub_id}.")
+    return sub
+
+
+@bp.route("/<int:sub_id>")
+def show(sub_id: int) -> Any:
+    rt = runtime()
+    with rt.db.session() as s:
+        sub = _reader(s, sub_id)
+        log = subscribers.consent_log(s, sub)
+    return render_template("editors/subscriber.html", sub=sub, log=log)
+
+
+@bp.route("/<int:sub_id>/data.json")
+def data(sub_id: int) -> Any:
+    rt = runtime()
+    payload = subscribers.export(rt, sub_id)
+    with rt.db.session() as s:
+        record(s, Actor.of(current_user), "subscriber.data_exported", _reader(s, sub_id))
+    return Response(json.dumps(payload, indent=2, ensure_ascii=False),
+                    mimetype="application/json", headers={
+                        "Content-Disposition": f"attachment; filename=subscriber-{sub_id}.json"})
+
+
+@bp.post("/<int:sub_id>/erase")
+def erase(sub_id: int) -> Any:
+    if request.form.get("confirm") != "yes":
+        flash("Tick the box to confirm the erasure; nothing was erased.", "error")
+        return redirect(url_for("readers.show", sub_id=sub_id))
+    try:
+        subscribers.erase_by_id(runtime(), Actor.of(current_user), sub_id)
+    except Conflict as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("readers.show", sub_id=sub_id))
+    flash(f"Subscriber {sub_id} is erased: the address, name and network details are gone, "
+          f"and a hash of the address is on the suppression list.", "success")
+    return redirect(url_for("readers.show", sub_id=sub_id))
+
+
+@bp.route("/export.csv")
+def export() -> Any:
+    rt = runtime()
+    status = request.args.get("status", "confirmed")
+    statuses = (status,) if status in subscribers.STATUSES else ("confirmed",)
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerows(subscribers.export_rows(rt, statuses))
+    return Response(buf.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f"attachment; filename=subscribers-{statuses[0]}.csv"})

@@ -1,0 +1,118 @@
+"""Editors' subscriber pages and the send controls on an issue's page."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from ostogether import subscribers
+from ostogether.mail import delivery
+from ostogether.models import Subscriber, Suppression
+from ostogether.runtime import Runtime
+from tests.conftest import csrf_from, login, make_user, new_client, outbox
+from tests.feedserver import FeedServer, Route
+from tests.issues import TEST, add_readers, approved_issue
+
+
+@pytest.fixture
+def editor(app: Any, rt: Runtime) -> Any:
+    make_user(rt)
+    c = new_client(app)
+    assert login(c).status_code == 302
+    return c
+
+
+@pytest.fixture
+def web() -> Iterator[FeedServer]:
+    server = FeedServer().start()
+    server.routes["/page/0"] = Route(body=b"<title>ok</title>", content_type="text/html")
+    yield server
+    server.stop()
+
+
+def post(client: Any, url: str, page: str, **data: Any) -> Any:
+    token = csrf_from(client.get(page).get_data(as_text=True))
+    return client.post(url, data={"csrf_token": token, **data})
+
+
+def test_the_list_counts_searches_and_exports(editor: Any, rt: Runtime) -> None:
+    add_readers(rt, 3)
+    add_readers(rt, 2, status="unsubscribed", domain="left.test")
+    html = editor.get("/editors/subscribers/").get_data(as_text=True)
+    assert "confirmed</a>: <strong>3</strong>" in html
+    assert "unsubscribed</a>: <strong>2</strong>" in html
+    html = editor.get("/editors/subscribers/?q=left.test").get_data(as_text=True)
+    assert "2 subscribers found." in html and "reader0@left.test" in html
+    assert "reader0@readers.test" not in html
+    html = editor.get("/editors/subscribers/?q=%25").get_data(as_text=True)
+    assert "0 subscribers found." in html  # a LIKE wildcard is taken literally
+    r = editor.get("/editors/subscribers/export.csv")
+    rows = list(csv.reader(io.StringIO(r.get_data(as_text=True))))
+    assert r.mimetype == "text/csv" and rows[0][0] == "email"
+    assert sorted(row[0] for row in rows[1:]) == [f"reader{i}@readers.test" for i in range(3)]
+
+
+def test_an_editor_downloads_and_erases_a_readers_data(editor: Any, rt: Runtime) -> None:
+    [sid] = add_readers(rt, 1)
+    page = f"/editors/subscribers/{sid}"
+    assert "reader0@readers.test" in editor.get(page).get_data(as_text=True)
+    data = editor.get(f"{page}/data.json").get_json()
+    assert data["email"] == "reader0@readers.test" and data["status"] == "confirmed"
+    r = post(editor, f"{page}/erase", page)  # without the confirmation box
+    assert "nothing was erased" in editor.get(page).get_data(as_text=True)
+    r = post(editor, f"{page}/erase", page, confirm="yes")
+    assert r.status_code == 302
+    with rt.db.session() as s:
+        sub = s.get(Subscriber, sid)
+        assert sub is not None and sub.status == "erased" and sub.email is None
+        assert s.scalar(select(Suppression.reason).where(
+            Suppression.email_hash == subscribers.email_hash("reader0@readers.test"))) == "erased"
+    assert "Erased subscriber" in editor.get(page).get_data(as_text=True)
+
+
+def test_members_and_visitors_cannot_see_subscribers(app: Any, rt: Runtime) -> None:
+    [sid] = add_readers(rt, 1)
+    make_user(rt, "member@example.org", "member", project="cosmos")
+    member = new_client(app)
+    login(member, "member@example.org")
+    for url in ("/editors/subscribers/", f"/editors/subscribers/{sid}/data.json",
+                "/editors/subscribers/export.csv"):
+        assert member.get(url).status_code == 403
+        assert new_client(app).get(url).status_code == 302  # to the login page
+
+
+def test_an_editor_sends_an_issue_from_its_page(editor: Any, rt: Runtime, web: FeedServer,
+                                                settings: Any) -> None:
+    add_readers(rt, 7)
+    issue = approved_issue(rt, [web.url("/page/0")])
+    page = f"/editors/issues/{issue.id}"
+    html = editor.get(page).get_data(as_text=True)
+    assert "Send to 7 subscribers now" in html
+    r = post(editor, f"{page}/send", page)
+    assert r.status_code == 302
+    deadline = time.monotonic() + 30
+    while delivery.status(rt, issue.id).issue_status != "sent":
+        assert time.monotonic() < deadline, delivery.status(rt, issue.id)
+        time.sleep(0.05)
+    assert len([m for m in outbox(settings) if m["List-Unsubscribe"]]) == 7
+    html = editor.get(page).get_data(as_text=True)
+    assert "Send <strong>done</strong>" in html and "<td>7</td>" in html
+
+
+def test_the_send_controls_pause_and_cancel(editor: Any, rt: Runtime, web: FeedServer) -> None:
+    add_readers(rt, 4)
+    issue = approved_issue(rt, [web.url("/page/0")])
+    delivery.start(rt, TEST, issue.id)  # started, but no process is sending it
+    page = f"/editors/issues/{issue.id}"
+    post(editor, f"{page}/send/control", page, action="pause")
+    assert delivery.status(rt, issue.id).state == "paused"
+    assert "Resume" in editor.get(page).get_data(as_text=True)
+    post(editor, f"{page}/send/control", page, action="cancel")
+    st = delivery.status(rt, issue.id)
+    assert st.issue_status == "cancelled" and st.counts["cancelled"] == 4
