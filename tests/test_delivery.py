@@ -428,3 +428,26 @@ def test_rows_in_flight_at_a_crash_can_be_held_for_an_editor(
     st = delivery.status(rt, issue.id)
     assert st.issue_status == "sent" and st.counts["sent"] == 120
     assert len(sink.received) == got + st.held  # the held ones, sent once more
+
+
+def test_two_processes_share_one_send_without_sending_twice(
+        rt: Runtime, issue: Issue, sink: FlakySink, env: dict[str, str]) -> None:
+    readers = add_readers(rt, 400)
+    sink.delay = 0.002
+    delivery.start(rt, TEST, issue.id)
+    env = {**env, "OSTOGETHER_DELIVERY_BATCH_SIZE": "10"}
+    procs = [_send_in_subprocess(env, issue.number or 0) for _ in range(2)]
+    for proc in procs:
+        _, stderr = proc.communicate(timeout=120)
+        assert proc.returncode == 0, stderr
+    st = delivery.status(rt, issue.id)
+    assert st.issue_status == "sent" and st.counts["sent"] == 400 and st.resent == 0
+    per_reader = sink.per_reader()
+    assert sorted(per_reader) == sorted(emails(rt, readers).values())
+    assert set(per_reader.values()) == {1}
+    with rt.db.session() as s:
+        workers = set(s.scalars(select(Delivery.claimed_by).where(
+            Delivery.issue_id == issue.id)))
+    # Both processes took part: on PostgreSQL through SKIP LOCKED; on SQLite the guarded
+    # claim serialises them, and the second may find the work done.
+    assert len(workers) == 2 or rt.db.engine.dialect.name == "sqlite"

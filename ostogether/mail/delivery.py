@@ -591,6 +591,7 @@ class _Run:
                     if done:
                         break
         finally:
+            self._handback(jobs)  # what no thread has taken goes back to the queue
             for _ in threads:
                 jobs.put(None)
             for t in threads:
@@ -601,7 +602,6 @@ class _Run:
                     self.buffer.append(outcomes.get_nowait())
                 except queue.Empty:
                     break
-            self._handback(jobs)
             with self.rt.db.session() as s:
                 if self.buffer:
                     self._write(s)
