@@ -116,3 +116,24 @@ def test_the_send_controls_pause_and_cancel(editor: Any, rt: Runtime, web: FeedS
     post(editor, f"{page}/send/control", page, action="cancel")
     st = delivery.status(rt, issue.id)
     assert st.issue_status == "cancelled" and st.counts["cancelled"] == 4
+
+
+def test_the_list_unsubscribe_of_a_sent_issue_works_in_one_post(
+        app: Any, rt: Runtime, web: FeedServer, settings: Any) -> None:
+    import re
+
+    [sid] = add_readers(rt, 1)
+    issue = approved_issue(rt, [web.url("/page/0")])
+    delivery.send(rt, TEST, issue.id)
+    [msg] = [m for m in outbox(settings) if m["List-Unsubscribe"]]
+    url = re.findall(r"<(https://[^>]+)>", msg["List-Unsubscribe"])[0]
+    path = url.removeprefix("https://ostogether.test")
+    client = new_client(app)
+    assert client.get(path).status_code == 200  # a scanner's GET changes nothing
+    with rt.db.session() as s:
+        assert s.get(Subscriber, sid).status == "confirmed"  # type: ignore[union-attr]
+    # What a mail client sends (RFC 8058): no cookie, no CSRF token.
+    r = client.post(path, data={"List-Unsubscribe": "One-Click"})
+    assert r.status_code in (200, 303)
+    with rt.db.session() as s:
+        assert s.get(Subscriber, sid).status == "unsubscribed"  # type: ignore[union-attr]
