@@ -1045,19 +1045,10 @@ def subscribers_export(state: State, output: str | None, statuses: tuple[str, ..
 def subscribers_erase(state: State, email: str) -> None:
     """Erase a reader's personal data on their request (GDPR Art. 17); the address's hash
     stays on the suppression list."""
-    from sqlalchemy import select
-
     from ostogether import subscribers
     from ostogether.audit import Actor
-    from ostogether.errors import NotFound
-    from ostogether.models import Subscriber
 
-    with state.rt.db.session() as s:
-        sub_id = s.scalar(select(Subscriber.id).where(
-            Subscriber.email_hash == subscribers.email_hash(email)))
-    if sub_id is None:
-        raise NotFound(f"No reader has the address {email}.")
-    subscribers.erase_by_id(state.rt, Actor("cli"), sub_id)
+    sub_id = subscribers.erase_by_email(state.rt, Actor("cli"), email)
     out.print(f"Erased reader {sub_id}; the address is on the suppression list.")
 
 

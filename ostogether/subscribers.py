@@ -290,6 +290,17 @@ def erase_by_id(rt: Runtime, actor: Actor, sub_id: int) -> None:
         record(s, actor, "subscriber.erased_by_editor", sub)
 
 
+def erase_by_email(rt: Runtime, actor: Actor, email: str) -> int:
+    """``erase_by_id`` for the reader with this address; returns their id."""
+    with rt.db.session() as s:
+        sub_id = s.scalar(select(Subscriber.id).where(
+            Subscriber.email_hash == email_hash(email)))
+    if sub_id is None:
+        raise NotFound(f"No reader has the address {email}.")
+    erase_by_id(rt, actor, sub_id)
+    return sub_id
+
+
 # ------------------------------------------------------------------------- bounces
 
 # Enhanced status codes (RFC 3463) that say the mailbox does not exist: one is enough.

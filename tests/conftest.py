@@ -137,6 +137,22 @@ def smtp_server() -> Iterator[tuple[Any, Sink]]:
     controller.stop()
 
 
+# --------------------------------------------------------------------------- HTTP
+
+@pytest.fixture
+def web() -> Iterator[Any]:
+    """A loopback web server whose /page/0 … /page/39 answer 200: links that pass the
+    newsletter's link check."""
+    from tests.feedserver import FeedServer, Route
+
+    server = FeedServer().start()
+    page = Route(body=b"<!doctype html><title>ok</title>", content_type="text/html")
+    for n in range(40):
+        server.routes[f"/page/{n}"] = page
+    yield server
+    server.stop()
+
+
 # --------------------------------------------------------------------------- web
 
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'

@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import mailbox
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from ostogether.mail import delivery
 from ostogether.mail.message import verp_address, verp_token
 from ostogether.models import ConsentEvent, Delivery, Subscriber, Suppression
 from ostogether.runtime import Runtime, secret_key
-from tests.feedserver import FeedServer, Route
+from tests.feedserver import FeedServer
 from tests.issues import TEST, add_readers, approved_issue
 from tests.test_cli import run
 
@@ -33,14 +32,6 @@ def env(home: Path, database_url: str) -> dict[str, str]:
             "OSTOGETHER_OUTBOX_DIR": str(home / "var" / "outbox")}
 
 
-@pytest.fixture
-def web() -> Iterator[FeedServer]:
-    server = FeedServer().start()
-    for n in range(3):
-        server.routes[f"/page/{n}"] = Route(body=b"<!doctype html><title>ok</title>",
-                                            content_type="text/html")
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -237,3 +228,14 @@ def test_a_bad_file_says_what_is_wrong(rt: Runtime, data: bytes, message: str) -
 
     with pytest.raises(ValidationError, match=message.replace("(", r"\(")):
         subscribers.import_csv(rt, data, apply=False)
+
+
+def test_erase_from_the_command_line(rt: Runtime, env: dict[str, str]) -> None:
+    [sid] = add_readers(rt, 1)
+    r = run(env, "subscribers", "erase", "Reader0@Readers.test")
+    assert r.returncode == 0, r.stderr
+    assert f"Erased reader {sid}" in r.stdout
+    with rt.db.session() as s:
+        assert s.get(Subscriber, sid).status == "erased"  # type: ignore[union-attr]
+    r = run(env, "subscribers", "erase", "Reader0@Readers.test")
+    assert r.returncode == 1 and "No reader has the address" in r.stderr

@@ -31,7 +31,7 @@ from ostogether.render import personalise
 from ostogether.runtime import Runtime, secret_key
 from ostogether.settings import load_settings
 from tests.conftest import free_port
-from tests.feedserver import FeedServer, Route
+from tests.feedserver import FeedServer
 from tests.issues import TEST, add_readers, approved_issue
 
 
@@ -110,14 +110,6 @@ def env(home: Path, database_url: str, sink: FlakySink) -> dict[str, str]:
             "OSTOGETHER_DELIVERY_BATCH_SIZE": "40", "OSTOGETHER_SMTP_MESSAGES_PER_CONNECTION": "25"}
 
 
-@pytest.fixture
-def web() -> Iterator[FeedServer]:
-    server = FeedServer().start()
-    for n in range(4):
-        server.routes[f"/page/{n}"] = Route(body=b"<!doctype html><title>ok</title>",
-                                            content_type="text/html")
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -227,12 +219,12 @@ def flaky(sink: FlakySink) -> FlakySink:
 
 
 def test_a_flaky_server_loses_nothing_and_duplicates_nothing(
-        rt: Runtime, issue: Issue, flaky: FlakySink, settings: Any) -> None:
+        rt: Runtime, issue: Issue, flaky: FlakySink, env: dict[str, str]) -> None:
     readers = add_readers(rt, 400)
     by_id = emails(rt, readers)
     refused = sorted(by_id.values())[::100]  # 1%: mailboxes that do not exist
     flaky.refuse = frozenset(refused)
-    rt.settings = load_settings(environ={**_env(settings), "OSTOGETHER_DELIVERY_MAX_ATTEMPTS":
+    rt.settings = load_settings(environ={**env, "OSTOGETHER_DELIVERY_MAX_ATTEMPTS":
                                          "10", "OSTOGETHER_DELIVERY_CONCURRENCY": "3"})
     st = delivery.send(rt, TEST, issue.id)
     assert flaky.deferred > 20 and flaky.dropped > 5  # the server did misbehave
@@ -254,19 +246,6 @@ def test_a_flaky_server_loses_nothing_and_duplicates_nothing(
     assert max(r.attempts for r in rows.values()) > 1  # deferred rows were retried
 
 
-def _env(settings: Any) -> dict[str, str]:
-    return {"OSTOGETHER_HOME": str(settings.home),
-            "OSTOGETHER_DATABASE_URL": settings.database_url,
-            "OSTOGETHER_SECRET_KEY": settings.secret_key,
-            "OSTOGETHER_BASE_URL": settings.base_url,
-            "OSTOGETHER_MAIL_TRANSPORT": "smtp", "OSTOGETHER_SMTP_HOST": "127.0.0.1",
-            "OSTOGETHER_SMTP_PORT": str(settings.smtp_port),
-            "OSTOGETHER_SMTP_SECURITY": "none", "OSTOGETHER_SMTP_TIMEOUT": "5",
-            "OSTOGETHER_DELIVERY_RETRY_SECONDS": "0.01",
-            "OSTOGETHER_DELIVERY_BATCH_SIZE": "40",
-            "OSTOGETHER_SMTP_MESSAGES_PER_CONNECTION": "25"}
-
-
 def test_a_deferred_message_fails_after_the_last_attempt(rt: Runtime, issue: Issue,
                                                          sink: FlakySink) -> None:
     add_readers(rt, 3)
@@ -279,10 +258,10 @@ def test_a_deferred_message_fails_after_the_last_attempt(rt: Runtime, issue: Iss
 
 
 def test_an_unreachable_server_pauses_the_send_and_nothing_is_lost(
-        rt: Runtime, issue: Issue, sink: FlakySink, settings: Any) -> None:
+        rt: Runtime, issue: Issue, sink: FlakySink, env: dict[str, str]) -> None:
     add_readers(rt, 12)
     good = rt.settings
-    rt.settings = load_settings(environ={**_env(settings),
+    rt.settings = load_settings(environ={**env,
                                          "OSTOGETHER_SMTP_PORT": str(free_port())})
     st = delivery.send(rt, TEST, issue.id)
     assert st.state == "waiting" and "Cannot connect to the SMTP server" in st.note
@@ -295,9 +274,10 @@ def test_an_unreachable_server_pauses_the_send_and_nothing_is_lost(
     assert len(sink.received) == 12
 
 
-def test_pause_resume_and_cancel(rt: Runtime, issue: Issue, sink: FlakySink) -> None:
+def test_pause_resume_and_cancel(rt: Runtime, issue: Issue, sink: FlakySink,
+                                 env: dict[str, str]) -> None:
     add_readers(rt, 100)
-    rt.settings = load_settings(environ={**_env(rt.settings),
+    rt.settings = load_settings(environ={**env,
                                          "OSTOGETHER_DELIVERY_BATCH_SIZE": "10",
                                          "OSTOGETHER_DELIVERY_RATE": "200"})
     paused = []

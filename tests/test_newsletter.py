@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,14 +40,6 @@ def env(home: Path, database_url: str) -> dict[str, str]:
             "OSTOGETHER_LINK_CHECK_TIMEOUT": "1"}
 
 
-@pytest.fixture
-def web() -> Iterator[FeedServer]:
-    server = FeedServer().start()
-    page = Route(body=b"<!doctype html><title>ok</title>", content_type="text/html")
-    for n in range(40):
-        server.routes[f"/page/{n}"] = page
-    yield server
-    server.stop()
 
 
 def compose(rt: Runtime) -> Issue:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,17 +18,8 @@ from ostogether import newsletter
 from ostogether.models import utcnow
 from ostogether.runtime import Runtime
 from tests.conftest import csrf_from, login, make_user, new_client, outbox
-from tests.feedserver import FeedServer, Route
+from tests.feedserver import FeedServer
 from tests.issues import TEST, add_item, mark_sent
-
-
-@pytest.fixture
-def web() -> Iterator[FeedServer]:
-    server = FeedServer().start()
-    for n in range(10):
-        server.routes[f"/page/{n}"] = Route(body=b"<title>ok</title>", content_type="text/html")
-    yield server
-    server.stop()
 
 
 @pytest.fixture

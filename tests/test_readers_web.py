@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,7 +15,7 @@ from ostogether.mail import delivery
 from ostogether.models import Subscriber, Suppression
 from ostogether.runtime import Runtime
 from tests.conftest import csrf_from, login, make_user, new_client, outbox
-from tests.feedserver import FeedServer, Route
+from tests.feedserver import FeedServer
 from tests.issues import TEST, add_readers, approved_issue
 
 
@@ -28,12 +27,6 @@ def editor(app: Any, rt: Runtime) -> Any:
     return c
 
 
-@pytest.fixture
-def web() -> Iterator[FeedServer]:
-    server = FeedServer().start()
-    server.routes["/page/0"] = Route(body=b"<title>ok</title>", content_type="text/html")
-    yield server
-    server.stop()
 
 
 def post(client: Any, url: str, page: str, **data: Any) -> Any:

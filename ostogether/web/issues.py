@@ -13,11 +13,10 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length
 
-from ostogether import audit, newsletter, preflight
+from ostogether import audit, newsletter, preflight, subscribers
 from ostogether.audit import Actor
 from ostogether.errors import (
     Blocked,
@@ -28,7 +27,6 @@ from ostogether.errors import (
     ValidationError,
 )
 from ostogether.mail import delivery
-from ostogether.models import Subscriber
 from ostogether.news import KINDS
 from ostogether.web.app import mail_html_response, runtime
 from ostogether.web.auth import editor_required
@@ -85,8 +83,7 @@ def _page(issue_id: int, form: DetailsForm | None = None, status: int = 200) -> 
         history = audit.history(s, issue)
         left_out = newsletter.left_out(s, issue)
         editors = newsletter.editor_addresses(s)
-        confirmed = s.scalar(select(func.count()).select_from(Subscriber).where(
-            Subscriber.status == "confirmed")) or 0
+        confirmed = subscribers.counts(s)["confirmed"]
     send = (delivery.status(rt, issue_id)
             if issue.status in ("approved", "sending", "sent") else None)
     if form is None:
