@@ -42,7 +42,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from email.utils import parseaddr
 from typing import Any
 
@@ -319,7 +319,6 @@ class _Outcome:
     kind: str  # sent, deferred, rejected, invalid, unreachable, requeue
     message_id: str = ""
     error: str = ""
-    code: int = 0
     status: str = ""
 
 
@@ -329,11 +328,8 @@ class Progress:
 
     total: int
     finished: int
-    sent: int = 0
-    retrying: int = 0
     state: str = "running"
     note: str = ""
-    counts: dict[str, int] = field(default_factory=dict)
 
 
 def _enhanced(text: str) -> str:
@@ -374,9 +370,9 @@ def _sender_thread(rt: Runtime, message: IssueMessage, jobs: queue.Queue[_Job | 
                 transport.send_raw(out.envelope_from, out.to, out.data)
                 outcomes.put(_Outcome(job, "sent", message_id=out.message_id))
             except MailDeferred as exc:
-                outcomes.put(_Outcome(job, "deferred", error=str(exc), code=exc.code))
+                outcomes.put(_Outcome(job, "deferred", error=str(exc)))
             except MailRejected as exc:
-                outcomes.put(_Outcome(job, "rejected", error=str(exc), code=exc.code,
+                outcomes.put(_Outcome(job, "rejected", error=str(exc),
                                       status=_enhanced(exc.reply)))
             except MailError as exc:  # unreachable, refused login, bad TLS: nothing can go
                 outcomes.put(_Outcome(job, "unreachable", error=str(exc)))
