@@ -434,9 +434,15 @@ class _Run:
                                         T.c.next_attempt_at <= now))
                .order_by(T.c.id).limit(want))
         if self.postgres:
-            due = due.with_for_update(skip_locked=True)
-        ids = list(s.scalars(update(T).where(T.c.id.in_(due),
-                                             T.c.status == "queued")
+            # Lock the batch first, then update it. A LIMIT … SKIP LOCKED subquery inside
+            # the UPDATE may be run again per row by the planner and claim far more.
+            locked = list(s.scalars(due.with_for_update(skip_locked=True)))
+            if not locked:
+                return
+            target = T.c.id.in_(locked)
+        else:  # SQLite runs the subquery once; one statement never waits to upgrade a lock
+            target = T.c.id.in_(due)
+        ids = list(s.scalars(update(T).where(target, T.c.status == "queued")
                              .values(status="sending", claimed_by=self.me, claimed_at=now)
                              .returning(T.c.id)))
         if not ids:
