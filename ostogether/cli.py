@@ -644,6 +644,13 @@ def _issue_dict(issue: Any, zone: Any) -> dict[str, Any]:
             "snapshot_sha256": issue.snapshot_sha256 or None}
 
 
+def _issue_id(state: State, number: int) -> int:
+    from ostogether import newsletter
+
+    with state.rt.db.session() as s:
+        return newsletter.by_number(s, number).id
+
+
 @issue_group.command("compose")
 @pass_state
 def issue_compose(state: State) -> None:
@@ -758,8 +765,7 @@ def issue_preflight(state: State, number: int, fmt: str) -> None:
     from ostogether import newsletter
 
     rt = state.rt
-    with rt.db.session() as s:
-        issue_id = newsletter.by_number(s, number).id
+    issue_id = _issue_id(state, number)
     report, _ = newsletter.run_preflight(rt, issue_id)
     if fmt == "json":
         _print_json(report.as_dict())
@@ -781,8 +787,7 @@ def issue_approve(state: State, number: int, acks: tuple[str, ...]) -> None:
     from ostogether.audit import Actor
 
     rt = state.rt
-    with rt.db.session() as s:
-        issue_id = newsletter.by_number(s, number).id
+    issue_id = _issue_id(state, number)
     issue, report = newsletter.approve(rt, Actor("cli"), issue_id, acks)
     out.print(f"Issue #{issue.number} is approved; snapshot {issue.snapshot_sha256[:12]}. "
               f"{len(report.warnings)} warning(s) acknowledged.")
@@ -808,13 +813,6 @@ def issue_cancel(state: State, number: int) -> None:
         return
     newsletter.cancel(rt, Actor("cli"), issue.id)
     out.print(f"Issue #{number} is cancelled.")
-
-
-def _issue_id(state: State, number: int) -> int:
-    from ostogether import newsletter
-
-    with state.rt.db.session() as s:
-        return newsletter.by_number(s, number).id
 
 
 def _run_send(state: State, number: int, start: bool) -> None:
@@ -968,8 +966,7 @@ def issue_test_send(state: State, number: int, recipients: tuple[str, ...]) -> N
     from ostogether.audit import Actor
 
     rt = state.rt
-    with rt.db.session() as s:
-        issue_id = newsletter.by_number(s, number).id
+    issue_id = _issue_id(state, number)
     sent = newsletter.test_send(rt, Actor("cli"), issue_id, recipients)
     out.print(f"Test of issue #{number} sent to {sent} editor(s).")
 

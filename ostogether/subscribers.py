@@ -206,11 +206,11 @@ def unsubscribe(rt: Runtime, req: Request, token: str) -> Subscriber:
     """One click, no questions; doing it twice is harmless."""
     with rt.db.session() as s:
         sub = by_link(rt, s, token)
-        unsubscribe_by_id(s, rt, sub, req)
+        unsubscribe_reader(s, rt, sub, req)
         return sub
 
 
-def unsubscribe_by_id(s: Session, rt: Runtime, sub: Subscriber, req: Request) -> None:
+def unsubscribe_reader(s: Session, rt: Runtime, sub: Subscriber, req: Request) -> None:
     """The one way a reader leaves: from the page, the one-click POST, the mailto: of
     List-Unsubscribe, or an editor."""
     if sub.status == "confirmed":

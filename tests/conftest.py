@@ -203,3 +203,18 @@ def login(client: Any, email: str = "editor@example.org",
     page = client.get("/login")
     return client.post("/login", data={"email": email, "password": password,
                                        "csrf_token": csrf_from(page.get_data(as_text=True))})
+
+
+@pytest.fixture
+def editor(app: Any, rt: Runtime) -> Any:
+    """A client logged in as an editor (editor@example.org)."""
+    make_user(rt)
+    c = new_client(app)
+    assert login(c).status_code == 302
+    return c
+
+
+def post(client: Any, url: str, page: str, **data: Any) -> Any:
+    """POST a form to ``url`` with the CSRF token of ``page``, as a browser would."""
+    token = csrf_from(client.get(page).get_data(as_text=True))
+    return client.post(url, data={"csrf_token": token, **data})

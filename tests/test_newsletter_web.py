@@ -17,22 +17,9 @@ from lxml import etree
 from ostogether import newsletter
 from ostogether.models import utcnow
 from ostogether.runtime import Runtime
-from tests.conftest import csrf_from, login, make_user, new_client, outbox
+from tests.conftest import csrf_from, login, make_user, new_client, outbox, post
 from tests.feedserver import FeedServer
 from tests.issues import TEST, add_item, mark_sent
-
-
-@pytest.fixture
-def editor(app: Any, rt: Runtime) -> Any:
-    make_user(rt)
-    c = new_client(app)
-    assert login(c).status_code == 302
-    return c
-
-
-def post(client: Any, url: str, page: str, **data: Any) -> Any:
-    token = csrf_from(client.get(page).get_data(as_text=True))
-    return client.post(url, data={"csrf_token": token, **data})
 
 
 def test_an_editor_takes_one_issue_from_compose_to_approval(editor: Any, rt: Runtime,

@@ -7,31 +7,15 @@ import io
 import time
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from ostogether import subscribers
 from ostogether.mail import delivery
 from ostogether.models import Subscriber, Suppression
 from ostogether.runtime import Runtime
-from tests.conftest import csrf_from, login, make_user, new_client, outbox
+from tests.conftest import login, make_user, new_client, outbox, post
 from tests.feedserver import FeedServer
 from tests.issues import TEST, add_readers, approved_issue
-
-
-@pytest.fixture
-def editor(app: Any, rt: Runtime) -> Any:
-    make_user(rt)
-    c = new_client(app)
-    assert login(c).status_code == 302
-    return c
-
-
-
-
-def post(client: Any, url: str, page: str, **data: Any) -> Any:
-    token = csrf_from(client.get(page).get_data(as_text=True))
-    return client.post(url, data={"csrf_token": token, **data})
 
 
 def test_the_list_counts_searches_and_exports(editor: Any, rt: Runtime) -> None:

@@ -19,12 +19,10 @@ Processing the same mail twice changes nothing: a delivery is bounced once.
 from __future__ import annotations
 
 import email
-import email.policy
 import logging
 import mailbox
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from email.message import EmailMessage, Message
+from email.message import Message
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -133,7 +131,7 @@ def _handle(s: Session, rt: Runtime, secret: str, msg: Message, summary: Summary
         if "unsubscribe" in subject:
             sub = s.get(Subscriber, row.subscriber_id)
             if sub is not None and sub.status == "confirmed":
-                subscribers.unsubscribe_by_id(s, rt, sub, subscribers.Request("mailto"))
+                subscribers.unsubscribe_reader(s, rt, sub, subscribers.Request("mailto"))
                 summary.unsubscribed += 1
             return
         summary.other += 1
@@ -166,13 +164,6 @@ def _open(kind: str, path: Path) -> mailbox.Mailbox:
     return mailbox.mbox(path, create=False)
 
 
-def _messages(box: mailbox.Mailbox) -> Iterator[tuple[str, EmailMessage]]:
-    for key in box.iterkeys():
-        raw = box.get_bytes(key)
-        msg = email.message_from_bytes(raw, policy=email.policy.compat32)
-        yield key, msg  # type: ignore[misc]
-
-
 def process(rt: Runtime, kind: str, path: Path) -> Summary:
     """Read every message of a maildir or mbox and act on the bounces. In a maildir, each
     message read is marked seen (moved to cur/ with flag S) and skipped next time."""
@@ -185,17 +176,16 @@ def process(rt: Runtime, kind: str, path: Path) -> Summary:
         raise ValidationError(f"{path} is locked by another program; try again.",
                               {"path": "locked"}) from None
     try:
-        for key, msg in _messages(box):
-            if isinstance(box, mailbox.Maildir):
-                info = box.get_message(key)
-                if "S" in info.get_flags():
-                    continue
+        for key in box.iterkeys():
+            msg = box.get_message(key)  # a MaildirMessage or mboxMessage: parsed once
+            if isinstance(msg, mailbox.MaildirMessage) and "S" in msg.get_flags():
+                continue
             with rt.db.session() as s:  # one mail, one transaction
                 _handle(s, rt, secret, msg, summary)
-            if isinstance(box, mailbox.Maildir):
-                info.set_subdir("cur")
-                info.add_flag("S")
-                box[key] = info
+            if isinstance(msg, mailbox.MaildirMessage):
+                msg.set_subdir("cur")
+                msg.add_flag("S")
+                box[key] = msg
     finally:
         box.unlock()
         box.close()

@@ -93,11 +93,17 @@ class SendStatus:
         return asdict(self)
 
 
-def _status(s: Session, issue: Issue) -> SendStatus:
-    rows = s.execute(select(T.c.status, func.count()).where(T.c.issue_id == issue.id)
-                     .group_by(T.c.status)).all()
+def _counts(s: Session, issue_id: int) -> dict[str, int]:
+    """Recipients per ledger state; every state is present."""
     counts = {k: 0 for k in (*OPEN, *FINAL)}
-    counts.update({str(k): int(n) for k, n in rows})
+    counts.update({str(k): int(n) for k, n in s.execute(
+        select(T.c.status, func.count()).where(T.c.issue_id == issue_id)
+        .group_by(T.c.status)).all()})
+    return counts
+
+
+def _status(s: Session, issue: Issue) -> SendStatus:
+    counts = _counts(s, issue.id)
     rate = None
     if issue.send_started_at and counts["sent"]:
         last = s.scalar(select(func.max(T.c.sent_at)).where(T.c.issue_id == issue.id))
@@ -285,8 +291,7 @@ def _finish_if_done(s: Session, issue: Issue) -> bool:
     from ostogether.newsletter import get_issue
 
     issue = get_issue(s, issue.id)
-    counts = {str(k): int(v) for k, v in s.execute(select(T.c.status, func.count()).where(
-        T.c.issue_id == issue.id).group_by(T.c.status)).all()}
+    counts = {k: v for k, v in _counts(s, issue.id).items() if v}
     if issue.send_state == "cancelled" and not counts.get("sent"):
         # Nobody got it: the issue is cancelled like a draft, and its number and items
         # are free for the next one.
@@ -309,8 +314,9 @@ def _finish_if_done(s: Session, issue: Issue) -> bool:
 @dataclass
 class _Job:
     delivery_id: int
+    subscriber_id: int
     attempts: int
-    recipient: Recipient | None = None
+    recipient: Recipient
 
 
 @dataclass
@@ -360,7 +366,6 @@ def _sender_thread(rt: Runtime, message: IssueMessage, jobs: queue.Queue[_Job | 
     transport = make_transport(rt.settings)
     try:
         while (job := jobs.get()) is not None:
-            assert job.recipient is not None
             try:
                 out = message.render(job.recipient)
             except MailError as exc:  # e.g. a line break in a name: never sendable
@@ -457,7 +462,7 @@ class _Run:
                 gone.append({"b_id": did, "b_err": f"the reader is {sub_status} now"})
                 continue
             values = {**self.links(sid, nonce), "web_url": self.web_url}
-            job = _Job(did, attempts, Recipient(did, email, name, values))
+            job = _Job(did, sid, attempts, Recipient(did, email, name, values))
             self.inflight[did] = job
             self.pending.append(job)
         if gone:  # unsubscribed (or erased) after the send started: not mailed
@@ -479,8 +484,7 @@ class _Run:
             elif o.kind == "rejected":
                 row.update(b_err=o.error[:500])
                 kind = "bounced"
-                subscribers.hard_bounce(s, self.rt, self._subscriber(s, o.job.delivery_id),
-                                        o.status, o.error)
+                subscribers.hard_bounce(s, self.rt, o.job.subscriber_id, o.status, o.error)
             elif o.kind == "invalid" or (o.kind == "deferred" and o.job.attempts + 1
                                          >= self.st.delivery_max_attempts):
                 row.update(b_err=o.error[:500])
@@ -516,10 +520,6 @@ class _Run:
         s.execute(update(DeliveryWorker).where(DeliveryWorker.id == self.me)
                   .values(heartbeat_at=now))
         return _issue(s, self.issue_id)
-
-    @staticmethod
-    def _subscriber(s: Session, delivery_id: int) -> int:
-        return int(s.scalar(select(T.c.subscriber_id).where(T.c.id == delivery_id)) or 0)
 
     def _handback(self, jobs: queue.Queue[_Job | None]) -> None:
         """Claimed rows that no thread has taken go back to ``queued`` (or are cancelled

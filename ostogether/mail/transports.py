@@ -8,17 +8,19 @@
   an error and after ``messages_per_connection`` messages, which many servers limit.
 
 Every failure becomes a ``MailError`` whose message says what went wrong and what to check.
-``send_raw`` sorts them for the delivery engine: ``MailDeferred`` (4xx, or the connection
-broke: try again), ``MailRejected`` (5xx: never again) and ``MailUnreachable`` (no server:
-pause the send).
+``send`` and ``send_raw`` share one SMTP transaction, which sorts them for the delivery
+engine: ``MailDeferred`` (4xx, or the connection broke: try again), ``MailRejected``
+(5xx: never again) and ``MailUnreachable`` (no server: pause the send).
 """
 
 from __future__ import annotations
 
+import email.policy
 import mailbox
 import smtplib
 import ssl
 from email.message import EmailMessage
+from email.utils import getaddresses, parseaddr
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol
@@ -64,8 +66,6 @@ class OutboxTransport:
 
     def messages(self) -> list[EmailMessage]:
         """Every message in the outbox, oldest first."""
-        import email
-        import email.policy
 
         new = self.folder / "new"
         if not new.is_dir():
@@ -146,38 +146,32 @@ class SMTPTransport:
         return conn
 
     def send(self, message: EmailMessage) -> None:
+        """One message (transactional mail, a test send): over the kept connection when
+        used as a context manager, else over its own."""
         own = self._conn is None
-        conn = self._conn or self.connect()
+        sender = parseaddr(str(message["From"]))[1]
+        to = [a for _, a in getaddresses([str(v) for v in message.get_all("To", [])]) if a]
         try:
-            refused = conn.send_message(message)
-        except smtplib.SMTPRecipientsRefused as exc:
-            raise MailError(f"The SMTP server refused every recipient: "
-                            f"{', '.join(exc.recipients)}.") from None
-        except smtplib.SMTPResponseException as exc:
-            reply = exc.smtp_error
-            text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
-            raise MailError(f"The SMTP server answered {exc.smtp_code}: {text}.") from None
-        except (OSError, smtplib.SMTPException) as exc:
-            self._conn = None
-            raise MailError(f"Sending to {self.host}:{self.port} failed: {exc}.") from None
+            self._transaction(sender, to, message.as_bytes(policy=email.policy.SMTP))
         finally:
             if own:
-                _quit(conn)
-        if refused:
-            raise MailError(f"The SMTP server refused: {', '.join(refused)}.")
+                self._drop(polite=True)
 
     def send_raw(self, envelope_from: str, to: str, data: bytes) -> None:
         """One message of a bulk send over the kept connection, sorted by outcome."""
         if self._conn is not None and self._sent_on_conn >= self.messages_per_connection:
             self._drop(polite=True)
+        self._transaction(envelope_from, [to], data)
+
+    def _transaction(self, envelope_from: str, to: list[str], data: bytes) -> None:
         if self._conn is None:
             self._conn = self.connect()
             self._sent_on_conn = 0
         conn = self._conn
         try:
-            conn.sendmail(envelope_from, [to], data)
+            refused = conn.sendmail(envelope_from, to, data)
         except smtplib.SMTPRecipientsRefused as exc:
-            code, reply = exc.recipients.get(to, (550, b"refused"))
+            code, reply = next(iter(exc.recipients.values()), (550, b"refused"))
             self._refused(code, reply)
         except smtplib.SMTPResponseException as exc:
             if exc.smtp_code == 421:  # the server is closing this connection
@@ -191,6 +185,9 @@ class SMTPTransport:
             raise MailDeferred(f"The connection to {self.host}:{self.port} broke: "
                                f"{exc or type(exc).__name__}.") from None
         self._sent_on_conn += 1
+        if refused:  # some of several recipients
+            code, reply = next(iter(refused.values()))
+            self._refused(code, reply)
 
     @staticmethod
     def _refused(code: int, reply: bytes | str) -> None:
