@@ -15,13 +15,21 @@ this one base class and show the message; anything else is a bug and is logged.
     │   ├── Duplicate          the same thing exists already; carries its id
     │   └── Blocked            checks that must pass do not; carries each reason
     ├── RateLimited          too many attempts; carries the seconds to wait
-    └── MailError            the mail transport could not send
-        ├── MailDeferred       the server said "try later" (4xx) or the connection broke
-        ├── MailRejected       the server refused this message for good (5xx)
-        └── MailUnreachable    the server cannot be reached at all
+    ├── MailError            the mail transport could not send
+    │   ├── MailDeferred       the server said "try later" (4xx) or the connection broke
+    │   ├── MailRejected       the server refused this message for good (5xx)
+    │   └── MailUnreachable    the server cannot be reached at all
+    └── PublishError         a social network did not take a post
+        ├── PublishRetry       a clear failure before the network took it (5xx, 429, no
+        │                      connection): try again at ``retry_at``
+        ├── PublishUnknown     the request went out and no answer came back: the post may
+        │                      be live, so it is never retried automatically
+        └── PublishRejected    refused for good; ``hint`` says what an editor should do
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 
 class OstogetherError(Exception):
@@ -124,3 +132,31 @@ class MailRejected(MailError):
 class MailUnreachable(MailError):
     """The mail server cannot be reached (refused, no route, timed out): nothing can be
     sent until it can."""
+
+
+class PublishError(OstogetherError):
+    """A social network did not take a post."""
+
+
+class PublishRetry(PublishError):
+    """A clear failure before the network accepted the post: a 5xx, a 429, or no
+    connection at all. ``retry_at`` (UTC, or None for the usual backoff) is the earliest
+    time to try again, from the network's rate-limit reset when it gave one."""
+
+    def __init__(self, message: str, retry_at: dt.datetime | None = None) -> None:
+        super().__init__(message)
+        self.retry_at = retry_at
+
+
+class PublishUnknown(PublishError):
+    """The request was sent and no clear answer came back (a read timeout, a connection
+    dropped mid-response). The post may be live: an editor must check, never a retry."""
+
+
+class PublishRejected(PublishError):
+    """The network refused the post for good. ``hint`` is what an editor should do:
+    re-authorise, change the text, or nothing for a duplicate."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.hint = hint

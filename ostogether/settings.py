@@ -17,7 +17,9 @@ environment it is handed.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -194,6 +196,71 @@ class Settings:
     bounce_hard_limit: int = field(default=3, metadata=_s(
         "Hard bounces after which a subscriber is marked bounced and suppressed; a "
         "'no such user' reply (5.1.1) suppresses at once.", min=1, max=100))
+
+    # -- social publishing
+    social_dry_run: bool = field(default=False, metadata=_s(
+        "Write every post to var/outbox/social/ instead of publishing, even for networks "
+        "with credentials (a staging server). A network without credentials is always "
+        "dry-run."))
+    social_auto_approve: bool = field(default=False, metadata=_s(
+        "Planned posts are approved at once, without an editor's review."))
+    social_utm_campaign: str = field(default="ostogether", metadata=_s(
+        "utm_campaign added to links in posts, with utm_source=<network> and "
+        "utm_medium=social; empty adds no UTM parameters."))
+    social_max_attempts: int = field(default=5, metadata=_s(
+        "Tries of a post after clear failures (5xx, 429, no connection) before it is "
+        "marked failed.", min=1, max=50))
+    social_retry_seconds: float = field(default=60.0, metadata=_s(
+        "Wait before the second try of a post; it doubles at each try, unless the network "
+        "gives its own reset time.", min=0.1, max=86400))
+    social_connect_timeout: float = field(default=5.0, metadata=_s(
+        "Seconds to wait for a network's API to accept the connection.", min=0.1, max=120))
+    social_read_timeout: float = field(default=30.0, metadata=_s(
+        "Seconds to wait for a network's answer once a post was sent. A post that times "
+        "out here ends 'unknown' and an editor checks it.", min=0.1, max=600))
+    social_stale_seconds: int = field(default=900, metadata=_s(
+        "A post left 'publishing' this long (its process died) is marked 'unknown'.",
+        min=30, max=86400))
+    x_api_url: str = field(default="https://api.twitter.com", metadata=_s(
+        "Base URL of the X API v2."))
+    x_consumer_key: str = field(default="", metadata=_s(
+        "X app's API key (OAuth 1.0a consumer key)."))
+    x_consumer_secret: str = field(default="", metadata=_s(
+        "X app's API key secret.", secret=True))
+    x_access_token: str = field(default="", metadata=_s(
+        "X access token of the posting account (OAuth 1.0a user context).", secret=True))
+    x_access_token_secret: str = field(default="", metadata=_s(
+        "X access token secret of the posting account.", secret=True))
+    facebook_graph_url: str = field(default="https://graph.facebook.com", metadata=_s(
+        "Base URL of the Facebook Graph API."))
+    facebook_api_version: str = field(default="v21.0", metadata=_s(
+        "Graph API version in the path, e.g. v21.0."))
+    facebook_page_id: str = field(default="", metadata=_s("Id of the Facebook Page."))
+    facebook_page_token: str = field(default="", metadata=_s(
+        "Page access token with pages_manage_posts.", secret=True))
+    linkedin_api_url: str = field(default="https://api.linkedin.com", metadata=_s(
+        "Base URL of the LinkedIn REST API."))
+    linkedin_version: str = field(default="202510", metadata=_s(
+        "LinkedIn-Version header (YYYYMM) of the Posts API."))
+    linkedin_organization_id: str = field(default="", metadata=_s(
+        "Numeric id of the LinkedIn Page (organization) that posts."))
+    linkedin_access_token: str = field(default="", metadata=_s(
+        "LinkedIn member access token with w_organization_social.", secret=True))
+    linkedin_token_expires_on: str = field(default="", metadata=_s(
+        "Date (YYYY-MM-DD) the LinkedIn token expires (60 days after it was made). "
+        "Editors are warned 7 days before."))
+    mastodon_url: str = field(default="", metadata=_s(
+        "Base URL of the Mastodon instance, e.g. https://mastodon.social."))
+    mastodon_access_token: str = field(default="", metadata=_s(
+        "Mastodon access token with the write:statuses scope.", secret=True))
+    mastodon_max_chars: int = field(default=500, metadata=_s(
+        "The instance's post length limit.", min=100, max=100000))
+    bluesky_url: str = field(default="https://bsky.social", metadata=_s(
+        "Base URL of the Bluesky PDS (XRPC)."))
+    bluesky_handle: str = field(default="", metadata=_s(
+        "Bluesky handle of the posting account, e.g. ostogether.bsky.social."))
+    bluesky_app_password: str = field(default="", metadata=_s(
+        "A Bluesky app password of that account (never the main password).", secret=True))
 
     # -- derived helpers (not settings)
     def path(self, value: Path | str) -> Path:
@@ -409,8 +476,23 @@ def load_settings(config_file: str | Path | None = None,
     for key in ("mail_from", "mail_reply_to", "bounce_address"):
         if getattr(settings, key):
             _check_address(getattr(settings, key), where(key))
-    if settings.base_url:
-        _check_base_url(settings.base_url, where("base_url"))
+    for key in ("base_url", "x_api_url", "facebook_graph_url", "linkedin_api_url",
+                "mastodon_url", "bluesky_url"):
+        if getattr(settings, key):
+            _check_base_url(getattr(settings, key), where(key))
+    if settings.linkedin_token_expires_on:
+        try:
+            dt.date.fromisoformat(settings.linkedin_token_expires_on)
+        except ValueError:
+            raise ConfigError(f"{where('linkedin_token_expires_on')}: expected a date like "
+                              f"2026-12-31, got '{settings.linkedin_token_expires_on}'."
+                              ) from None
+    if not re.fullmatch(r"v\d+\.\d+", settings.facebook_api_version):
+        raise ConfigError(f"{where('facebook_api_version')}: expected a Graph API version "
+                          f"like v21.0, got '{settings.facebook_api_version}'.")
+    if not re.fullmatch(r"20\d{4}", settings.linkedin_version):
+        raise ConfigError(f"{where('linkedin_version')}: expected a LinkedIn-Version like "
+                          f"202510 (YYYYMM), got '{settings.linkedin_version}'.")
     if settings.bounce_address and ("<" in settings.bounce_address
                                     or "+" in settings.bounce_address):
         raise ConfigError(f"{where('bounce_address')}: expected a bare address without '+' "

@@ -114,6 +114,7 @@ SITE_SPEC: Spec = {
     "sender": {"name": "str", "email": "str"},
     "links": "table[str]",
     "funding": {"statement": "str", "credit": "str", "disclaimer": "str"},
+    "social": {"hashtags": "list[str]"},
 }
 
 
@@ -135,6 +136,7 @@ class Site:
     funding_statement: str = "Funded by the European Union"
     funding_credit: str = ""
     funding_disclaimer: str = ""
+    hashtags: tuple[str, ...] = ()
 
 
 # ------------------------------------------------------------------ eligibility.toml
@@ -175,6 +177,8 @@ class Document:
     markdown: str
 
 
+HASHTAG = re.compile(r"(?!\d+$)\w{1,64}")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 
@@ -188,11 +192,46 @@ class NewsletterDates:
 
 
 @dataclass(frozen=True)
+class SocialSlot:
+    """A weekly posting slot: on ``days`` (0 = Monday) at local ``time``, one post per
+    network in ``networks``, taking content of the ``kinds`` listed (in that order of
+    preference)."""
+
+    days: tuple[int, ...]
+    time: dt.time
+    networks: tuple[str, ...]
+    kinds: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SocialRules:
+    """The social part of the timetable: its slots and the evergreen rule."""
+
+    slots: tuple[SocialSlot, ...] = ()
+    evergreen_repeat_weeks: int = 12
+
+
+@dataclass(frozen=True)
 class Schedule:
-    """The community's timetable from schedules/: its timezone and the newsletter dates."""
+    """The community's timetable from schedules/: its timezone, the newsletter dates and
+    the weekly social slots."""
 
     timezone: str
     newsletter: NewsletterDates = field(default_factory=NewsletterDates)
+    social: SocialRules = field(default_factory=SocialRules)
+
+    def slots_in_week(self, year: int, week: int) -> list[tuple[dt.datetime, SocialSlot]]:
+        """Every slot of ISO week ``year``-W``week``, as (UTC time, slot), in time order.
+
+        Built on the local calendar, so a daylight-saving change keeps the local time.
+        """
+        out = []
+        for slot in self.social.slots:
+            for day in slot.days:
+                local = dt.datetime.combine(dt.date.fromisocalendar(year, week, day + 1),
+                                            slot.time, tzinfo=self.zone)
+                out.append((local.astimezone(dt.UTC), slot))
+        return sorted(out, key=lambda pair: pair[0])
 
     def next_send(self, after: dt.datetime) -> dt.datetime:
         """The first newsletter date strictly after ``after``, in UTC.
@@ -250,6 +289,10 @@ class Community:
         problems = check_table(data, SITE_SPEC, path, text)
         required = ["name", "short_name", "contact_email", "postal_address", "sender"]
         problems += [f"{path}: '{k}' is required." for k in required if k not in data]
+        hashtags = data.get("social", {}).get("hashtags", [])
+        problems += [f"{path}:{line_of(text, 'hashtags')}: hashtag '{tag}' must be letters "
+                     f"and digits without '#' or spaces, in CamelCase (e.g. OpenSchooling)."
+                     for tag in hashtags if not HASHTAG.fullmatch(tag)]
         if problems:
             raise ContentError(f"{path} has {len(problems)} problem(s):", problems)
         sender, funding = data["sender"], data.get("funding", {})
@@ -264,6 +307,7 @@ class Community:
             funding_statement=funding.get("statement", "Funded by the European Union"),
             funding_credit=funding.get("credit", ""),
             funding_disclaimer=funding.get("disclaimer", ""),
+            hashtags=tuple(hashtags),
         )
 
     def criteria(self) -> Criteria:
@@ -403,7 +447,61 @@ class Community:
         except (ZoneInfoNotFoundError, ValueError):
             raise ContentError(f"{path}:{line_of(text, 'timezone')}: unknown timezone '{tz}'; "
                                f"use an IANA name such as Europe/Brussels.") from None
-        return Schedule(timezone=tz, newsletter=_newsletter_dates(data, path, text))
+        problems = check_table({k: v for k, v in data.items()
+                                if k not in ("newsletter", "social")},
+                               {"timezone": "str"}, path, text)
+        if problems:
+            raise ContentError(f"{path} has {len(problems)} problem(s):", problems)
+        return Schedule(timezone=tz, newsletter=_newsletter_dates(data, path, text),
+                        social=_social_rules(data, path, text))
+
+    def evergreen(self) -> list[Evergreen]:
+        """content/social/*.toml: the evergreen library, one post per file."""
+        from ostogether.news import KINDS
+
+        folder = self.content / "social"
+        entries, problems = [], []
+        spec: Spec = {"kind": "str", "title": "str", "text": "str", "link": "str",
+                      "hashtags": "list[str]", "image": "str", "image_alt": "str",
+                      "networks": "list[str]", "active": "bool", "project": "str"}
+        for path in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
+            try:
+                data, text = read_toml(path)
+            except ContentError as exc:
+                problems.append(str(exc))
+                continue
+            found = check_table(data, spec, path, text)
+            for key in ("kind", "title", "link"):
+                if not data.get(key):
+                    found.append(f"{path}: '{key}' is required.")
+            if data.get("kind") and data["kind"] not in KINDS:
+                found.append(f"{path}:{line_of(text, 'kind')}: unknown kind "
+                             f"'{data['kind']}'; use {', '.join(KINDS)}.")
+            link = data.get("link", "")
+            if isinstance(link, str) and link and not re.match(r"https?://[^\s/]+", link):
+                found.append(f"{path}:{line_of(text, 'link')}: link must be an http(s) "
+                             f"address, got '{link}'.")
+            if data.get("image") and not str(data.get("image_alt", "")).strip():
+                found.append(f"{path}:{line_of(text, 'image')}: an image needs image_alt, "
+                             f"a description for people who cannot see it.")
+            found += _networks_problems(data.get("networks", []), path, text)
+            found += [f"{path}:{line_of(text, 'hashtags')}: hashtag '{tag}' must be letters "
+                      f"and digits without '#' or spaces." for tag in data.get("hashtags", [])
+                      if isinstance(tag, str) and not HASHTAG.fullmatch(tag)]
+            if found:
+                problems += found
+                continue
+            entries.append(Evergreen(
+                key=path.stem, kind=data["kind"], title=data["title"].strip(),
+                text=data.get("text", "").strip(), link=link,
+                hashtags=tuple(data.get("hashtags", [])), image_url=data.get("image", ""),
+                image_alt=data.get("image_alt", "").strip(),
+                networks=tuple(data.get("networks", [])), active=data.get("active", True),
+                project=data.get("project", "")))
+        if problems:
+            raise ContentError(f"{folder}: {len(problems)} problem(s) in the evergreen "
+                               f"library:", problems)
+        return entries
 
 
 def _newsletter_dates(data: dict[str, Any], path: Path, text: str) -> NewsletterDates:
@@ -438,6 +536,85 @@ def _newsletter_dates(data: dict[str, Any], path: Path, text: str) -> Newsletter
         raise ContentError(f"{path} has {len(problems)} problem(s):", problems)
     return NewsletterDates(months=tuple(sorted({MONTHS.index(m) + 1 for m in months})),
                            day=day, time=time)
+
+
+@dataclass(frozen=True)
+class Evergreen:
+    """A post the community keeps and reuses, from content/social/<key>.toml."""
+
+    key: str
+    kind: str
+    title: str
+    text: str
+    link: str
+    hashtags: tuple[str, ...] = ()
+    image_url: str = ""
+    image_alt: str = ""
+    networks: tuple[str, ...] = ()
+    active: bool = True
+    project: str = ""  # the slug of the member project it comes from, if any
+
+
+def _networks_problems(networks: Any, path: Path, text: str) -> list[str]:
+    from ostogether.social.text import NETWORKS
+
+    return [f"{path}:{line_of(text, 'networks')}: unknown network '{n}'; use "
+            f"{', '.join(NETWORKS)}." for n in networks if n not in NETWORKS]
+
+
+def _social_rules(data: dict[str, Any], path: Path, text: str) -> SocialRules:
+    from ostogether.news import KINDS
+
+    raw = data.get("social")
+    if raw is None:
+        return SocialRules()
+    problems = check_table({"social": {k: v for k, v in raw.items() if k != "slots"}},
+                           {"social": {"evergreen_repeat_weeks": "int"}}, path, text)
+    weeks = raw.get("evergreen_repeat_weeks", 12)
+    if isinstance(weeks, int) and not 1 <= weeks <= 520:
+        problems.append(f"{path}:{line_of(text, 'evergreen_repeat_weeks')}: "
+                        f"evergreen_repeat_weeks must be 1-520; got {weeks}.")
+    raw_slots = raw.get("slots", [])
+    if not isinstance(raw_slots, list):
+        problems.append(f"{path}: social.slots must be a list of [[social.slots]] tables.")
+        raw_slots = []
+    spec: Spec = {"days": "list[str]", "time": "str", "networks": "list[str]",
+                  "kinds": "list[str]"}
+    slots = []
+    for n, slot in enumerate(raw_slots, 1):
+        where = f"{path}: social slot {n}"
+        if not isinstance(slot, dict):
+            problems.append(f"{where}: must be a table.")
+            continue
+        found = check_table(slot, spec, path, text, prefix=f"social.slots[{n}].")
+        if not found:
+            for key in spec:
+                if not slot.get(key):
+                    found.append(f"{where}: '{key}' is required.")
+        if found:
+            problems += found
+            continue
+        bad_days = [d for d in slot["days"] if d.lower() not in WEEKDAYS]
+        if bad_days:
+            problems.append(f"{where}: days must be weekday names ({', '.join(WEEKDAYS)}); "
+                            f"got {', '.join(bad_days)}.")
+        try:
+            time = dt.time.fromisoformat(slot["time"])
+        except ValueError:
+            problems.append(f"{where}: time must be a local time like \"10:00\"; got "
+                            f"\"{slot['time']}\".")
+            time = dt.time(10)
+        problems += _networks_problems(slot["networks"], path, text)
+        problems += [f"{where}: unknown kind '{k}'; use {', '.join(KINDS)}."
+                     for k in slot["kinds"] if k not in KINDS]
+        slots.append(SocialSlot(
+            days=tuple(sorted({WEEKDAYS.index(d.lower()) for d in slot["days"]
+                               if d.lower() in WEEKDAYS})),
+            time=time, networks=tuple(dict.fromkeys(slot["networks"])),
+            kinds=tuple(dict.fromkeys(slot["kinds"]))))
+    if problems:
+        raise ContentError(f"{path} has {len(problems)} problem(s):", problems)
+    return SocialRules(slots=tuple(slots), evergreen_repeat_weeks=weeks)
 
 
 def community(settings: Settings) -> Community:

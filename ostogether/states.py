@@ -46,7 +46,7 @@ SOCIAL_POST = {
     "approved": {"publishing", "planned", "skipped"},
     "publishing": {"published", "failed", "unknown", "approved"},
     "published": set(),
-    "failed": {"approved"},
+    "failed": {"approved", "skipped"},
     "unknown": {"published", "failed"},
     "skipped": set(),
 }

@@ -1,0 +1,1 @@
+"""Weekly social posts: planning, text per network, and once-only publishing."""

@@ -1,0 +1,551 @@
+"""The social calendar's services: plan a week, review and change its posts, and see it.
+
+Every face (web, CLI, scheduler) calls these. Texts come from the community's templates
+``templates/social/<network>.txt.j2`` and are fitted to each network by
+``ostogether.social.text``; a post's text is stored, so what an editor approved is what
+goes out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+import unicodedata
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import nh3
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload
+
+from ostogether import audit, news, render
+from ostogether.audit import Actor
+from ostogether.errors import Conflict, NotFound, ValidationError
+from ostogether.models import NewsItem, Project, SocialPost
+from ostogether.runtime import Runtime
+from ostogether.settings import Settings
+from ostogether.site import Evergreen
+from ostogether.social import planner
+from ostogether.social import text as social_text
+from ostogether.social.publishers import is_live
+
+WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
+FAIR_SHARE_WEEKS = 8
+EDITABLE = ("planned", "approved", "failed")
+LINKEDIN_WARN_DAYS = 7
+
+
+# ----------------------------------------------------------------------------- weeks
+
+def parse_week(value: str) -> tuple[int, int]:
+    """"2026-W48" as (2026, 48); a clear error for anything else."""
+    m = WEEK_RE.match(value.strip())
+    if m:
+        year, week = int(m.group(1)), int(m.group(2))
+        try:
+            dt.date.fromisocalendar(year, week, 1)
+            return year, week
+        except ValueError:
+            pass
+    raise ValidationError(f"'{value}' is not an ISO week; write it like 2026-W48.",
+                          {"week": "write it like 2026-W48"})
+
+
+def week_label(year: int, week: int) -> str:
+    return f"{year}-W{week:02d}"
+
+
+def week_of(day: dt.date) -> tuple[int, int]:
+    iso = day.isocalendar()
+    return iso.year, iso.week
+
+
+def next_week(rt: Runtime, now: dt.datetime | None = None) -> tuple[int, int]:
+    today = rt.community.schedule().today(now)
+    return week_of(today + dt.timedelta(days=7))
+
+
+def shift_week(year: int, week: int, by: int) -> tuple[int, int]:
+    return week_of(dt.date.fromisocalendar(year, week, 1) + dt.timedelta(weeks=by))
+
+
+# ----------------------------------------------------------------------------- texts
+
+def limit_for(settings: Settings, network: str) -> int:
+    return settings.mastodon_max_chars if network == "mastodon" else social_text.LIMITS[network]
+
+
+def measure(settings: Settings, text: str, network: str) -> social_text.Measure:
+    return social_text.measure(text, network, limit_for(settings, network))
+
+
+def plain(html_text: str) -> str:
+    """An item's summary as one paragraph of plain text."""
+    bare = html.unescape(nh3.clean(html_text, tags=set()))
+    return re.sub(r"\s+", " ", bare).strip()
+
+
+def _mention(project: Project | None, network: str) -> str:
+    if project is None:
+        return ""
+    handle = (project.handles or {}).get(network, "").strip()
+    if handle and network in ("x", "mastodon"):
+        return "@" + handle.lstrip("@")
+    return project.acronym
+
+
+def _tidy(rendered: str) -> str:
+    lines = [line.rstrip() for line in rendered.strip().splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+@dataclass(frozen=True)
+class Source:
+    """What a post is about: a news item or an evergreen entry, ready for a template."""
+
+    kind: str
+    title: str
+    description: str
+    link: str
+    project: Project | None
+    hashtags: tuple[str, ...]
+    start: dt.datetime | None = None
+    image_url: str = ""
+    image_alt: str = ""
+    language: str = "en"
+    item: NewsItem | None = None
+    evergreen_key: str = ""
+
+    @classmethod
+    def of_item(cls, item: NewsItem) -> Source:
+        return cls(kind=item.kind, title=item.title, description=plain(item.summary_html),
+                   link=item.link, project=item.project,
+                   hashtags=tuple(f"SDG{n}" for n in item.sdgs or ()),
+                   start=news.local_start(item) if item.kind == "event" else None,
+                   image_url=item.image_url, image_alt=item.image_alt,
+                   language=item.language or "en", item=item)
+
+    @classmethod
+    def of_evergreen(cls, entry: Evergreen, project: Project | None) -> Source:
+        return cls(kind=entry.kind, title=entry.title, description=entry.text,
+                   link=entry.link, project=project, hashtags=entry.hashtags,
+                   image_url=entry.image_url, image_alt=entry.image_alt,
+                   evergreen_key=entry.key)
+
+
+def compose_text(rt: Runtime, source: Source, network: str) -> tuple[str, str]:
+    """(text, link) for ``network``: its template rendered, then fitted to its limit."""
+    link = social_text.with_utm(source.link, network, rt.settings.social_utm_campaign)
+    site = rt.community.site()
+    hashtags = list(dict.fromkeys((*site.hashtags, *source.hashtags)))
+    project = None if source.project is None else {
+        "acronym": source.project.acronym, "mention": _mention(source.project, network)}
+    rendered = render.render(rt.community, f"social/{network}.txt.j2", network=network,
+                             kind=source.kind, title=source.title,
+                             description=source.description, link=link, start=source.start,
+                             project=project, hashtags=hashtags)
+    text = unicodedata.normalize("NFC", _tidy(rendered))
+    return social_text.fit(text, network, limit_for(rt.settings, network)), link
+
+
+# -------------------------------------------------------------------------- planning
+
+@dataclass
+class PlanReport:
+    week: str
+    placed: list[tuple[dt.datetime, str, tuple[str, ...]]] = field(default_factory=list)
+    unfilled: list[tuple[dt.datetime, str]] = field(default_factory=list)
+    kept: int = 0  # posts that were in the week already
+    approved: bool = False
+
+
+def _item_contents(s: Session) -> tuple[list[planner.Content], dict[str, NewsItem]]:
+    items = list(s.scalars(select(NewsItem).options(joinedload(NewsItem.project)).where(
+        NewsItem.status.in_(("approved", "published")), NewsItem.for_social.is_(True))))
+    done: dict[int, set[str]] = {}
+    for item_id, network in s.execute(select(SocialPost.item_id, SocialPost.network).where(
+            SocialPost.item_id.is_not(None))):
+        if item_id is not None:
+            done.setdefault(item_id, set()).add(network)
+    contents, by_key = [], {}
+    for item in items:
+        key = f"item:{item.id}"
+        by_key[key] = item
+        contents.append(planner.Content(
+            key=key, kind=item.kind, project_id=item.project_id,
+            done=frozenset(done.get(item.id, ())), event_start=item.event_start,
+            waiting_since=item.reviewed_at or item.created_at))
+    return contents, by_key
+
+
+def _evergreen_contents(rt: Runtime, s: Session) -> tuple[list[planner.Content],
+                                                           dict[str, Evergreen],
+                                                           dict[str, Project]]:
+    entries = [e for e in rt.community.evergreen() if e.active]
+    projects = {p.slug: p for p in s.scalars(select(Project))}
+    unknown = [e for e in entries if e.project and e.project not in projects]
+    if unknown:
+        from ostogether.errors import ContentError
+
+        raise ContentError("The evergreen library names projects that are not in the "
+                           "registry:", [f"content/social/{e.key}.toml: project "
+                                         f"'{e.project}'" for e in unknown])
+    last = dict(s.execute(select(SocialPost.evergreen_key, func.max(SocialPost.slot_at))
+                          .where(SocialPost.evergreen_key != "",
+                                 SocialPost.status != "skipped")
+                          .group_by(SocialPost.evergreen_key)).all())
+    contents = [planner.Content(
+        key=f"evergreen:{e.key}", kind=e.kind,
+        project_id=projects[e.project].id if e.project else None,
+        only=frozenset(e.networks), last_posted=last.get(e.key)) for e in entries]
+    return contents, {f"evergreen:{e.key}": e for e in entries}, projects
+
+
+def plan_week(rt: Runtime, actor: Actor, week: str | None = None,
+              now: dt.datetime | None = None) -> PlanReport:
+    """Fill the slots of ``week`` (default: next week) that are still open.
+
+    Planning twice changes nothing: a slot's network that has a post keeps it.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    year, number = parse_week(week) if week else next_week(rt, now)
+    schedule = rt.community.schedule()
+    auto = rt.settings.social_auto_approve
+    report = PlanReport(week=week_label(year, number), approved=auto)
+    with rt.db.session() as s:
+        week_slots = [(at, slot) for at, slot in schedule.slots_in_week(year, number)
+                      if at > now]
+        times = [at for at, _ in week_slots]
+        taken = {(network, at) for network, at in s.execute(
+            select(SocialPost.network, SocialPost.slot_at).where(
+                SocialPost.status != "skipped", SocialPost.slot_at.in_(times)))}
+        report.kept = len(taken)
+        slots = [planner.Slot(at=at, kinds=slot.kinds, networks=tuple(
+            n for n in slot.networks if (n, at) not in taken)) for at, slot in week_slots]
+        items, item_of = _item_contents(s)
+        evergreen, entry_of, projects = _evergreen_contents(rt, s)
+        by_id = {p.id: p for p in projects.values()}
+        since = now - dt.timedelta(weeks=FAIR_SHARE_WEEKS)
+        recent: Counter[int] = Counter(
+            pid or 0 for pid, _ in s.execute(
+                select(SocialPost.project_id, SocialPost.slot_at).where(
+                    SocialPost.project_id.is_not(None), SocialPost.status != "skipped",
+                    SocialPost.slot_at >= since).distinct()).all())
+        result = planner.plan(slots, [*items, *evergreen],
+                              repeat_weeks=schedule.social.evergreen_repeat_weeks,
+                              recent=recent)
+        for placement in result.placed:
+            c = placement.content
+            if c.is_item:
+                source = Source.of_item(item_of[c.key])
+            else:
+                entry = entry_of[c.key]
+                source = Source.of_evergreen(entry, by_id.get(c.project_id or 0))
+            for network in placement.networks:
+                post = _new_post(rt, source, network, placement.slot.at)
+                if auto:
+                    post.status, post.approved_at = "approved", now
+                s.add(post)
+                s.flush()
+                audit.record(s, actor, "social_post.planned", post, network=network,
+                             slot=post.slot_at.isoformat(), auto_approved=auto)
+            report.placed.append((placement.slot.at, source.title, placement.networks))
+        report.unfilled = [(slot.at, why) for slot, why in result.unfilled]
+        try:
+            s.flush()
+        except IntegrityError:
+            raise Conflict("Another planning run filled these slots at the same time; "
+                           "nothing was changed. Open the week to see its posts.") from None
+    return report
+
+
+def _new_post(rt: Runtime, source: Source, network: str, at: dt.datetime) -> SocialPost:
+    text, link = compose_text(rt, source, network)
+    return SocialPost(
+        network=network, status="planned", slot_at=at, kind=source.kind,
+        item_id=source.item.id if source.item else None, evergreen_key=source.evergreen_key,
+        project_id=source.project.id if source.project else None, title=source.title[:300],
+        description=source.description, link=link, text=text,
+        image_url=source.image_url, image_alt=source.image_alt, language=source.language,
+        idempotency_key=uuid.uuid4().hex)
+
+
+def texts_for_item(rt: Runtime, item: NewsItem) -> list[tuple[str, str, social_text.Measure]]:
+    """What each network's post of ``item`` would say, with its count (the review page)."""
+    out = []
+    for network in social_text.NETWORKS:
+        text, _ = compose_text(rt, Source.of_item(item), network)
+        out.append((network, text, measure(rt.settings, text, network)))
+    return out
+
+
+# --------------------------------------------------------------------------- changes
+
+def get_post(s: Session, post_id: int) -> SocialPost:
+    post = s.get(SocialPost, post_id)
+    if post is None:
+        raise NotFound(f"There is no social post {post_id}.")
+    return post
+
+
+def _fitting(settings: Settings, text: str, network: str) -> str:
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n")).strip()
+    if not text:
+        raise ValidationError("Write the text of the post.", {"text": "write the text"})
+    m = measure(settings, text, network)
+    if not m.fits:
+        over = m.length - m.limit
+        why = (f"{social_text.NAMES[network]} counts {m.length} of {m.limit} {m.unit}; "
+               f"shorten it by {over}." if over > 0 else
+               f"{social_text.NAMES[network]} refuses this text (it has characters the "
+               f"network does not accept).")
+        raise ValidationError(why, {"text": why})
+    return text
+
+
+def edit(rt: Runtime, actor: Actor, post_id: int, *, text: str, image_url: str = "",
+         image_alt: str = "") -> SocialPost:
+    """Change a post's text (and image). The text must fit its network."""
+    with rt.db.session() as s:
+        post = get_post(s, post_id)
+        if post.status not in EDITABLE:
+            raise Conflict(f"This post is {post.status}; only planned, approved or failed "
+                           f"posts can be edited.")
+        fields: dict[str, str] = {}
+        try:
+            new_text = _fitting(rt.settings, text, post.network)
+        except ValidationError as exc:
+            fields.update(exc.fields)
+            new_text = ""
+        image_url, image_alt = image_url.strip(), image_alt.strip()
+        if image_url:
+            problem = news.url_problem(image_url)
+            if problem:
+                fields["image_url"] = problem
+            elif not image_alt:
+                fields["image_alt"] = "describe the image for people who cannot see it"
+        if fields:
+            raise ValidationError("The post was not changed: " + "; ".join(fields.values())
+                                  + ".", fields)
+        before = post.text
+        post.text, post.edited = new_text, True
+        post.image_url, post.image_alt = image_url, image_alt if image_url else ""
+        audit.record(s, actor, "social_post.edited", post, before=before, after=new_text)
+        s.flush()
+        s.expunge(post)
+        return post
+
+
+def approve(rt: Runtime, actor: Actor, post_ids: Iterable[int],
+            now: dt.datetime | None = None) -> int:
+    """Approve planned (or failed) posts; returns how many were approved."""
+    now = now or dt.datetime.now(dt.UTC)
+    done = 0
+    with rt.db.session() as s:
+        for post_id in post_ids:
+            post = get_post(s, post_id)
+            if post.status == "approved":
+                continue
+            _fitting(rt.settings, post.text, post.network)
+            if post.status == "failed":
+                post.attempts, post.next_attempt_at = 0, None
+                post.error, post.hint = "", ""
+            audit.transition(s, actor, post, "social_post", "approved")
+            post.approved_at, post.approved_by_id = now, actor.user_id
+            done += 1
+    return done
+
+
+def unapprove(rt: Runtime, actor: Actor, post_id: int) -> None:
+    with rt.db.session() as s:
+        audit.transition(s, actor, get_post(s, post_id), "social_post", "planned")
+
+
+def skip(rt: Runtime, actor: Actor, post_id: int) -> None:
+    """Do not post this; the item is not planned for this network again."""
+    with rt.db.session() as s:
+        audit.transition(s, actor, get_post(s, post_id), "social_post", "skipped")
+
+
+def move(rt: Runtime, actor: Actor, post_id: int, to: dt.datetime,
+         now: dt.datetime | None = None) -> None:
+    """Move a post to another time (UTC). The network must have no other post then."""
+    now = now or dt.datetime.now(dt.UTC)
+    with rt.db.session() as s:
+        post = get_post(s, post_id)
+        if post.status not in EDITABLE:
+            raise Conflict(f"This post is {post.status}; it can no longer be moved.")
+        if to <= now:
+            raise ValidationError("Pick a time in the future.", {"slot": "in the past"})
+        clash = s.scalar(select(SocialPost.id).where(
+            SocialPost.network == post.network, SocialPost.slot_at == to,
+            SocialPost.status != "skipped", SocialPost.id != post.id))
+        if clash is not None:
+            raise Conflict(f"{social_text.NAMES[post.network]} already has post {clash} at "
+                           f"that time; move or skip that one first.")
+        before = post.slot_at
+        post.slot_at = to
+        audit.record(s, actor, "social_post.moved", post, before=before.isoformat(),
+                     after=to.isoformat())
+
+
+def resolve(rt: Runtime, actor: Actor, post_id: int, *, posted: bool, url: str = "") -> None:
+    """An editor's answer for a post whose outcome was unknown."""
+    with rt.db.session() as s:
+        post = get_post(s, post_id)
+        if post.status != "unknown":
+            raise Conflict(f"This post is {post.status}; only a post with an unknown "
+                           f"outcome needs checking.")
+        if posted:
+            url = url.strip()
+            if url and news.url_problem(url):
+                raise ValidationError(f"The address is not valid: {news.url_problem(url)}.",
+                                      {"url": news.url_problem(url) or ""})
+            audit.transition(s, actor, post, "social_post", "published", url=url)
+            post.remote_url, post.published_at = url, dt.datetime.now(dt.UTC)
+            post.hint = ""
+        else:
+            audit.transition(s, actor, post, "social_post", "failed")
+            post.error = "An editor checked: it was not posted."
+            post.hint = "approve it again to post it"
+
+
+# ------------------------------------------------------------------------------ views
+
+@dataclass
+class Entry:
+    """One piece of content in one slot, with its post per network."""
+
+    title: str
+    kind: str
+    project: str
+    source: str  # "item 12" or "evergreen cosmos-ssibl"
+    posts: list[SocialPost]
+
+
+@dataclass
+class SlotView:
+    at: dt.datetime  # local
+    entries: list[Entry]
+    scheduled: bool  # a slot of the timetable (else a post moved to its own time)
+
+
+@dataclass
+class WeekView:
+    label: str
+    days: list[tuple[dt.date, list[SlotView]]]
+    previous: str
+    following: str
+    counts: Counter[str]
+
+
+def week_view(rt: Runtime, week: str | None = None) -> WeekView:
+    year, number = parse_week(week) if week else week_of(rt.today())
+    schedule = rt.community.schedule()
+    zone = schedule.zone
+    start = dt.datetime.combine(dt.date.fromisocalendar(year, number, 1), dt.time(),
+                                tzinfo=zone).astimezone(dt.UTC)
+    end = dt.datetime.combine(dt.date.fromisocalendar(year, number, 7) + dt.timedelta(days=1),
+                              dt.time(), tzinfo=zone).astimezone(dt.UTC)
+    with rt.db.session() as s:
+        posts = list(s.scalars(select(SocialPost).options(joinedload(SocialPost.project))
+                               .where(SocialPost.slot_at >= start, SocialPost.slot_at < end)
+                               .order_by(SocialPost.slot_at, SocialPost.id)))
+        s.expunge_all()
+    order = {n: i for i, n in enumerate(social_text.NETWORKS)}
+    slots: dict[dt.datetime, SlotView] = {
+        at: SlotView(at.astimezone(zone), [], True)
+        for at, _ in schedule.slots_in_week(year, number)}
+    for post in posts:
+        view = slots.setdefault(post.slot_at, SlotView(post.slot_at.astimezone(zone), [],
+                                                       False))
+        source = (f"item {post.item_id}" if post.item_id else
+                  f"evergreen {post.evergreen_key}" if post.evergreen_key else "")
+        entry = next((e for e in view.entries if e.source == source and source), None)
+        if entry is None:
+            entry = Entry(post.title, post.kind,
+                          post.project.acronym if post.project else "", source, [])
+            view.entries.append(entry)
+        entry.posts.append(post)
+    for view in slots.values():
+        for entry in view.entries:
+            entry.posts.sort(key=lambda p: order.get(p.network, 99))
+    days = []
+    for offset in range(7):
+        day = dt.date.fromisocalendar(year, number, 1) + dt.timedelta(days=offset)
+        days.append((day, sorted((v for v in slots.values() if v.at.date() == day),
+                                 key=lambda v: v.at)))
+    return WeekView(label=week_label(year, number), days=days,
+                    previous=week_label(*shift_week(year, number, -1)),
+                    following=week_label(*shift_week(year, number, 1)),
+                    counts=Counter(p.status for p in posts))
+
+
+def status_counts(rt: Runtime) -> dict[str, dict[str, int]]:
+    """Posts per state and network: {state: {network: n}}."""
+    with rt.db.session() as s:
+        rows = s.execute(select(SocialPost.status, SocialPost.network, func.count())
+                         .group_by(SocialPost.status, SocialPost.network)).all()
+    out: dict[str, dict[str, int]] = {}
+    for status, network, n in rows:
+        out.setdefault(status, {})[network] = n
+    return out
+
+
+def needing_attention(rt: Runtime) -> list[SocialPost]:
+    """Posts an editor must look at: unknown outcomes and failures."""
+    with rt.db.session() as s:
+        posts = list(s.scalars(select(SocialPost).where(
+            SocialPost.status.in_(("unknown", "failed"))).order_by(SocialPost.slot_at)))
+        s.expunge_all()
+    return posts
+
+
+def connections(settings: Settings, today: dt.date) -> list[dict[str, Any]]:
+    """Per network: live or dry run, and any warning (a LinkedIn token near expiry)."""
+    out = []
+    for network in social_text.NETWORKS:
+        warning = ""
+        if network == "linkedin" and settings.linkedin_token_expires_on:
+            expires = dt.date.fromisoformat(settings.linkedin_token_expires_on)
+            left = (expires - today).days
+            if left < 0:
+                warning = (f"The LinkedIn token expired on {expires:%-d %B %Y}; posts to "
+                           f"LinkedIn will fail until it is renewed (docs/social.md).")
+            elif left <= LINKEDIN_WARN_DAYS:
+                warning = (f"The LinkedIn token expires on {expires:%-d %B %Y}, in {left} "
+                           f"day(s); renew it before then (docs/social.md).")
+        out.append({"network": network, "name": social_text.NAMES[network],
+                    "live": is_live(settings, network), "warning": warning})
+    return out
+
+
+def preview(rt: Runtime, post_id: int) -> tuple[SocialPost, social_text.Measure,
+                                                 dict[str, Any]]:
+    """A post, its count, and what its network receives (escaped or with facets)."""
+    with rt.db.session() as s:
+        post = get_post(s, post_id)
+        s.expunge(post)
+    extra: dict[str, Any] = {}
+    if post.network == "linkedin":
+        extra["commentary"] = social_text.linkedin_commentary(post.text)
+    elif post.network == "bluesky":
+        extra["text_posted"], extra["facets"] = social_text.bluesky_richtext(post.text)
+    return post, measure(rt.settings, post.text, post.network), extra
+
+
+def siblings(rt: Runtime, post: SocialPost) -> Sequence[SocialPost]:
+    """The other networks' posts of the same content in the same slot."""
+    with rt.db.session() as s:
+        q = select(SocialPost).where(SocialPost.slot_at == post.slot_at,
+                                     SocialPost.id != post.id)
+        q = (q.where(SocialPost.item_id == post.item_id) if post.item_id else
+             q.where(SocialPost.evergreen_key == post.evergreen_key))
+        rows = list(s.scalars(q))
+        s.expunge_all()
+    return rows

@@ -1,0 +1,45 @@
+"""One publisher per network behind one interface (``base.Publisher``), and the choice
+between a real publisher and the dry run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ostogether.settings import Settings
+from ostogether.social.publishers.base import Publisher, SessionStore
+
+CREDENTIALS = {
+    "x": ("x_consumer_key", "x_consumer_secret", "x_access_token", "x_access_token_secret"),
+    "facebook": ("facebook_page_id", "facebook_page_token"),
+    "linkedin": ("linkedin_organization_id", "linkedin_access_token"),
+    "mastodon": ("mastodon_url", "mastodon_access_token"),
+    "bluesky": ("bluesky_handle", "bluesky_app_password"),
+}
+
+
+def configured(settings: Settings, network: str) -> bool:
+    """True when every credential of ``network`` is set."""
+    return all(getattr(settings, name) for name in CREDENTIALS[network])
+
+
+def is_live(settings: Settings, network: str) -> bool:
+    return configured(settings, network) and not settings.social_dry_run
+
+
+def for_network(settings: Settings, network: str, sessions: SessionStore,
+                outbox: Path | None = None) -> Publisher:
+    """The publisher of ``network``: the real one when its credentials are set and dry
+    run is off, else the dry run into var/outbox/social/."""
+    from ostogether.social.publishers import bluesky, dryrun, facebook, linkedin, mastodon, x
+
+    if not is_live(settings, network):
+        return dryrun.DryRun(network, outbox or settings.outbox_path / "social", settings)
+    if network == "x":
+        return x.XPublisher(settings)
+    if network == "facebook":
+        return facebook.FacebookPublisher(settings)
+    if network == "linkedin":
+        return linkedin.LinkedInPublisher(settings)
+    if network == "mastodon":
+        return mastodon.MastodonPublisher(settings)
+    return bluesky.BlueskyPublisher(settings, sessions)

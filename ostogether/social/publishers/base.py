@@ -1,0 +1,182 @@
+"""The one small interface every network's publisher implements, and the HTTP edge they
+share: timeouts from settings, and sorting every failure into retry, unknown or rejected.
+
+A publisher either returns ``Published`` or raises one of:
+
+- ``PublishRetry``: the network did not take the post and said so clearly (5xx, 429), or
+  no connection was made. Safe to try again.
+- ``PublishUnknown``: the request went out and no clear answer came back. The post may be
+  live; an editor checks.
+- ``PublishRejected``: refused for good, with a hint for the editor.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import requests
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    NameResolutionError,
+    NewConnectionError,
+)
+
+from ostogether.errors import PublishRetry, PublishUnknown
+from ostogether.settings import Settings
+
+REAUTHORISE = "re-authorise: make a new token and set it in the settings"
+DUPLICATE = "the network already has this text; edit the text or skip the post"
+CONTENT = "the network refused the content; edit the post and approve it again"
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What a publisher needs of a post."""
+
+    post_id: int
+    network: str
+    text: str
+    link: str = ""
+    title: str = ""
+    description: str = ""
+    image_url: str = ""
+    image_alt: str = ""
+    language: str = "en"
+    idempotency_key: str = ""
+
+
+@dataclass(frozen=True)
+class Published:
+    remote_id: str
+    url: str
+
+
+class Publisher(Protocol):
+    network: str
+
+    def publish(self, post: Outgoing) -> Published: ...
+
+
+class SessionStore(Protocol):
+    """Where a publisher keeps a login between runs (the database)."""
+
+    def load(self, network: str) -> dict[str, Any]: ...
+
+    def save(self, network: str, data: dict[str, Any]) -> None: ...
+
+
+def _never_connected(exc: BaseException) -> bool:
+    """True when the request cannot have reached the server: the connection itself
+    failed (refused, unresolvable, timed out while connecting)."""
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [exc]
+    while stack:
+        e = stack.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, NewConnectionError | NameResolutionError | ConnectTimeoutError
+                      | requests.ConnectTimeout | ConnectionRefusedError):
+            return True
+        stack += [getattr(e, "reason", None), e.__cause__, e.__context__]
+        stack += [a for a in e.args if isinstance(a, BaseException)]
+    return False
+
+
+def sorted_failure(network: str, exc: requests.RequestException) -> Exception:
+    """The publish error that a ``requests`` failure means."""
+    name = network_name(network)
+    if _never_connected(exc):
+        return PublishRetry(f"Could not connect to {name}: {exc.__class__.__name__}.")
+    if isinstance(exc, requests.ReadTimeout):
+        return PublishUnknown(f"{name} did not answer in time after the post was sent; it "
+                              f"may be live. Check the account, then mark the post.")
+    return PublishUnknown(f"The connection to {name} broke after the post was sent "
+                          f"({exc.__class__.__name__}); it may be live. Check the account, "
+                          f"then mark the post.")
+
+
+def network_name(network: str) -> str:
+    from ostogether.social.text import NAMES
+
+    return NAMES.get(network, network)
+
+
+def reset_time(response: requests.Response, now: dt.datetime | None = None
+               ) -> dt.datetime | None:
+    """When a 429 says to come back: Retry-After, or the network's reset header (epoch
+    seconds on X and Bluesky, an ISO time on Mastodon)."""
+    now = now or dt.datetime.now(dt.UTC)
+    h = response.headers
+    if h.get("Retry-After"):
+        value = h["Retry-After"].strip()
+        if value.isdigit():
+            return now + dt.timedelta(seconds=int(value))
+        try:
+            return email.utils.parsedate_to_datetime(value).astimezone(dt.UTC)
+        except (TypeError, ValueError):
+            pass
+    for name in ("x-rate-limit-reset", "ratelimit-reset", "X-RateLimit-Reset"):
+        value = h.get(name, "").strip()
+        if not value:
+            continue
+        if value.isdigit():
+            return dt.datetime.fromtimestamp(int(value), dt.UTC)
+        try:
+            return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(dt.UTC)
+        except ValueError:
+            continue
+    return None
+
+
+class Api:
+    """A requests session for one publish, with the settings' timeouts.
+
+    A fresh session per publish means no kept-alive connection that the server closed
+    in between, which would fail in a way that looks like a lost answer.
+    """
+
+    def __init__(self, network: str, base_url: str, settings: Settings) -> None:
+        self.network = network
+        self.base = base_url.rstrip("/")
+        self.timeout = (settings.social_connect_timeout, settings.social_read_timeout)
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = "ostogether-social/1"
+
+    def post(self, path: str, **kwargs: Any) -> requests.Response:
+        try:
+            return self.session.post(self.base + path, timeout=self.timeout,
+                                     allow_redirects=False, **kwargs)
+        except requests.RequestException as exc:
+            raise sorted_failure(self.network, exc) from exc
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> Api:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def retry_if_transient(network: str, response: requests.Response) -> None:
+    """Raise ``PublishRetry`` for a 429 (at its reset time) or a 5xx."""
+    name = network_name(network)
+    if response.status_code == 429:
+        raise PublishRetry(f"{name} limits the rate of posts (429); trying again after its "
+                           f"reset time.", reset_time(response))
+    if response.status_code >= 500:
+        raise PublishRetry(f"{name} had a server error ({response.status_code}); trying "
+                           f"again later.")
+
+
+def json_of(response: requests.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}

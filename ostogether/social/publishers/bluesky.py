@@ -1,0 +1,136 @@
+"""Bluesky: ``com.atproto.server.createSession`` once, kept in the database and
+refreshed with ``refreshSession``; then ``com.atproto.repo.createRecord`` of an
+``app.bsky.feed.post`` with link and tag facets (UTF-8 byte offsets) and an external
+embed card built from the item.
+
+Bluesky limits logins (createSession) per day, so the session is reused across runs.
+An access token about to expire is refreshed before posting; one that the server calls
+expired is refreshed and the post is tried once more (an expired token is refused
+before anything is posted, so this cannot double a post).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from typing import Any
+
+from ostogether.errors import PublishRejected, PublishUnknown
+from ostogether.settings import Settings
+from ostogether.social.publishers.base import (
+    CONTENT,
+    REAUTHORISE,
+    Api,
+    Outgoing,
+    Published,
+    SessionStore,
+    json_of,
+    retry_if_transient,
+)
+from ostogether.social.text import bluesky_richtext
+
+EARLY_REFRESH = dt.timedelta(seconds=60)
+
+
+def _expires(jwt: str) -> dt.datetime | None:
+    """The ``exp`` of a JWT, read without checking the signature (only to refresh
+    early; the server decides)."""
+    try:
+        payload = jwt.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return dt.datetime.fromtimestamp(int(claims["exp"]), dt.UTC)
+    except (IndexError, ValueError, KeyError, TypeError):
+        return None
+
+
+class BlueskyPublisher:
+    network = "bluesky"
+
+    def __init__(self, settings: Settings, sessions: SessionStore) -> None:
+        self.settings = settings
+        self.sessions = sessions
+
+    # -- session
+    def _login(self, api: Api) -> dict[str, Any]:
+        s = self.settings
+        response = api.post("/xrpc/com.atproto.server.createSession",
+                            json={"identifier": s.bluesky_handle,
+                                  "password": s.bluesky_app_password})
+        retry_if_transient(self.network, response)
+        answer = json_of(response)
+        if response.status_code != 200 or not answer.get("accessJwt"):
+            raise PublishRejected(f"Bluesky refused the login ({response.status_code}): "
+                                  f"{answer.get('message') or answer.get('error') or ''}",
+                                  "check bluesky_handle and make a new app password; "
+                                  + REAUTHORISE)
+        return self._keep(answer)
+
+    def _refresh(self, api: Api, session: dict[str, Any]) -> dict[str, Any]:
+        response = api.post("/xrpc/com.atproto.server.refreshSession",
+                            headers={"Authorization": f"Bearer {session['refreshJwt']}"})
+        retry_if_transient(self.network, response)
+        answer = json_of(response)
+        if response.status_code != 200 or not answer.get("accessJwt"):
+            return self._login(api)  # the refresh token expired or was revoked
+        return self._keep(answer)
+
+    def _keep(self, answer: dict[str, Any]) -> dict[str, Any]:
+        session = {k: answer.get(k) for k in ("accessJwt", "refreshJwt", "did", "handle")}
+        self.sessions.save(self.network, session)
+        return session
+
+    def _session(self, api: Api) -> dict[str, Any]:
+        session = self.sessions.load(self.network)
+        handle = str(session.get("handle") or "").casefold()
+        if not session.get("accessJwt") or handle != self.settings.bluesky_handle.casefold():
+            return self._login(api)  # never logged in, or the account changed
+        expires = _expires(str(session["accessJwt"]))
+        if expires is not None and expires - EARLY_REFRESH <= dt.datetime.now(dt.UTC):
+            return self._refresh(api, session)
+        return session
+
+    # -- post
+    def record(self, post: Outgoing, now: dt.datetime | None = None) -> dict[str, Any]:
+        text, facets = bluesky_richtext(post.text)
+        when = (now or dt.datetime.now(dt.UTC)).isoformat(timespec="milliseconds")
+        record: dict[str, Any] = {
+            "$type": "app.bsky.feed.post", "text": text,
+            "createdAt": when.replace("+00:00", "Z"), "langs": [post.language or "en"]}
+        if facets:
+            record["facets"] = facets
+        if post.link:
+            record["embed"] = {"$type": "app.bsky.embed.external", "external": {
+                "uri": post.link, "title": post.title or post.link,
+                "description": post.description[:300]}}
+        return record
+
+    def publish(self, post: Outgoing) -> Published:
+        record = self.record(post)
+        with Api(self.network, self.settings.bluesky_url, self.settings) as api:
+            session = self._session(api)
+            response = self._create(api, session, record)
+            if response.status_code in (400, 401) and json_of(response).get("error") in (
+                    "ExpiredToken", "InvalidToken"):
+                session = self._refresh(api, session)
+                response = self._create(api, session, record)
+        answer = json_of(response)
+        if response.status_code == 200:
+            uri = str(answer.get("uri", ""))
+            if not uri.startswith("at://"):
+                raise PublishUnknown("Bluesky answered without the post's URI; check the "
+                                     "account, then mark the post.")
+            did, _, rkey = uri[len("at://"):].partition("/app.bsky.feed.post/")
+            return Published(uri, f"https://bsky.app/profile/{did}/post/{rkey}")
+        retry_if_transient(self.network, response)
+        said = str(answer.get("message") or answer.get("error") or response.reason)[:300]
+        if response.status_code == 401:
+            raise PublishRejected(f"Bluesky refused the session (401): {said}", REAUTHORISE)
+        raise PublishRejected(f"Bluesky refused the post ({response.status_code}): {said}",
+                              CONTENT)
+
+    def _create(self, api: Api, session: dict[str, Any], record: dict[str, Any]) -> Any:
+        return api.post("/xrpc/com.atproto.repo.createRecord",
+                        headers={"Authorization": f"Bearer {session['accessJwt']}"},
+                        json={"repo": session["did"], "collection": "app.bsky.feed.post",
+                              "record": record})

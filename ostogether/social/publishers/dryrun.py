@@ -1,0 +1,40 @@
+"""The embedded default: instead of posting, write what would be posted (the text as
+the network would count and receive it) to ``var/outbox/social/``, one JSON file per
+post."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from ostogether.settings import Settings
+from ostogether.social import text as social_text
+from ostogether.social.publishers.base import Outgoing, Published
+
+
+class DryRun:
+    def __init__(self, network: str, folder: Path, settings: Settings) -> None:
+        self.network, self.folder, self.settings = network, folder, settings
+
+    def publish(self, post: Outgoing) -> Published:
+        limit = self.settings.mastodon_max_chars if self.network == "mastodon" else None
+        measured = social_text.measure(post.text, self.network, limit)
+        body: dict[str, Any] = {
+            "network": self.network, "post_id": post.post_id, "text": post.text,
+            "length": measured.length, "limit": measured.limit, "fits": measured.fits,
+            "link": post.link, "title": post.title, "image_url": post.image_url,
+            "image_alt": post.image_alt, "language": post.language,
+            "written_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+        if self.network == "linkedin":
+            body["commentary"] = social_text.linkedin_commentary(post.text)
+        if self.network == "bluesky":
+            body["text_posted"], body["facets"] = social_text.bluesky_richtext(post.text)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        name = f"{post.post_id:06d}-{self.network}.json"
+        tmp = self.folder / (name + ".tmp")
+        tmp.write_text(json.dumps(body, ensure_ascii=False, indent=2) + "\n", "utf-8")
+        os.replace(tmp, self.folder / name)
+        return Published(f"dryrun:{name}", "")

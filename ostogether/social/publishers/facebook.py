@@ -1,0 +1,84 @@
+"""Facebook Page: Graph API ``POST /{version}/{page-id}/feed`` with a Page token.
+
+The post is a message with a link (Facebook builds the card from the page's Open Graph
+tags). Errors come as ``{"error": {"code", "error_subcode", "message"}}``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from ostogether.errors import PublishRejected, PublishRetry, PublishUnknown
+from ostogether.settings import Settings
+from ostogether.social.publishers.base import (
+    CONTENT,
+    DUPLICATE,
+    REAUTHORISE,
+    Api,
+    Outgoing,
+    Published,
+    json_of,
+    reset_time,
+)
+
+RATE_LIMIT_CODES = {4, 17, 32, 613, 80001}
+TRANSIENT_CODES = {1, 2}
+AUTH_CODES = {102, 190}
+PERMISSION_CODES = {10, 200}
+DUPLICATE_CODE = 506
+
+
+class FacebookPublisher:
+    network = "facebook"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def publish(self, post: Outgoing) -> Published:
+        s = self.settings
+        path = f"/{s.facebook_api_version}/{s.facebook_page_id}/feed"
+        body = {"message": post.text, "access_token": s.facebook_page_token}
+        if post.link:
+            body["link"] = post.link
+        with Api(self.network, s.facebook_graph_url, s) as api:
+            response = api.post(path, data=body)
+        answer = json_of(response)
+        if response.status_code == 200 and answer.get("id"):
+            post_id = str(answer["id"])
+            return Published(post_id, f"https://www.facebook.com/{post_id}")
+        raw = answer.get("error")
+        error = raw if isinstance(raw, dict) else {}
+        code = error.get("code")
+        said = str(error.get("message", response.reason or ""))[:300]
+        if code in RATE_LIMIT_CODES or response.status_code == 429:
+            raise PublishRetry(f"Facebook limits the rate of posts ({code}): {said}",
+                               reset_time(response) or _regain_at(response))
+        if code in TRANSIENT_CODES or (response.status_code >= 500 and code is None):
+            raise PublishRetry(f"Facebook had a temporary error ({response.status_code}): "
+                               f"{said}")
+        if code in AUTH_CODES:
+            raise PublishRejected(f"Facebook refused the Page token: {said}", REAUTHORISE)
+        if code in PERMISSION_CODES:
+            raise PublishRejected(f"Facebook refused the permission: {said}",
+                                  "the token needs pages_manage_posts on this Page; "
+                                  + REAUTHORISE)
+        if code == DUPLICATE_CODE:
+            raise PublishRejected(f"Facebook refused a duplicate post: {said}", DUPLICATE)
+        if response.status_code == 200:
+            raise PublishUnknown("Facebook answered without a post id; check the Page, then "
+                                 "mark the post.")
+        raise PublishRejected(f"Facebook refused the post ({response.status_code}, code "
+                              f"{code}): {said}", CONTENT)
+
+
+def _regain_at(response: object) -> dt.datetime | None:
+    """Facebook's Business Use Case header gives minutes until access is regained."""
+    header = getattr(response, "headers", {}).get("X-Business-Use-Case-Usage", "")
+    try:
+        usage = json.loads(header) if header else {}
+        minutes = max(int(entry.get("estimated_time_to_regain_access", 0))
+                      for entries in usage.values() for entry in entries)
+    except (ValueError, TypeError, AttributeError):
+        return None
+    return dt.datetime.now(dt.UTC) + dt.timedelta(minutes=minutes) if minutes else None

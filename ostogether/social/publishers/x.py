@@ -1,0 +1,106 @@
+"""X: tweepy's ``Client.create_tweet`` (POST /2/tweets) with OAuth 1.0a user context.
+
+tweepy always calls https://api.twitter.com; a transport adapter sends its requests to
+``x_api_url`` instead (the signature stays the one for the documented URL) and applies
+the settings' timeouts. ``wait_on_rate_limit`` stays off: a 429 becomes a retry at the
+reset time, and the worker never sleeps inside a request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import requests
+import tweepy
+from requests.adapters import HTTPAdapter
+
+from ostogether.errors import PublishRejected, PublishRetry, PublishUnknown
+from ostogether.settings import Settings
+from ostogether.social.publishers.base import (
+    CONTENT,
+    DUPLICATE,
+    REAUTHORISE,
+    Outgoing,
+    Published,
+    sorted_failure,
+)
+
+TWEEPY_HOST = "https://api.twitter.com"
+
+
+class _Rebase(HTTPAdapter):
+    def __init__(self, base: str, timeout: tuple[float, float]) -> None:
+        super().__init__()
+        self.base, self.timeout = base.rstrip("/"), timeout
+
+    def send(self, request: requests.PreparedRequest, stream: bool = False,
+             timeout: Any = None, verify: Any = True, cert: Any = None,
+             proxies: Any = None) -> requests.Response:
+        if request.url and request.url.startswith(TWEEPY_HOST):
+            request.url = self.base + request.url[len(TWEEPY_HOST):]
+        return super().send(request, stream=stream, timeout=self.timeout, verify=verify,
+                            cert=cert, proxies=proxies)
+
+
+class XPublisher:
+    network = "x"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def _client(self) -> tweepy.Client:
+        s = self.settings
+        client = tweepy.Client(consumer_key=s.x_consumer_key,
+                               consumer_secret=s.x_consumer_secret,
+                               access_token=s.x_access_token,
+                               access_token_secret=s.x_access_token_secret,
+                               wait_on_rate_limit=False)
+        adapter = _Rebase(s.x_api_url, (s.social_connect_timeout, s.social_read_timeout))
+        session = requests.Session()
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        client.session = session
+        return client
+
+    def publish(self, post: Outgoing) -> Published:
+        client = self._client()
+        try:
+            response = client.create_tweet(text=post.text, user_auth=True)
+        except tweepy.TooManyRequests as exc:
+            at = (dt.datetime.fromtimestamp(exc.reset_time, dt.UTC)
+                  if exc.reset_time is not None else None)
+            raise PublishRetry("X limits the rate of posts (429); trying again after its "
+                               "reset time.", at) from exc
+        except tweepy.TwitterServerError as exc:
+            raise PublishRetry(f"X had a server error ({exc.response.status_code}); trying "
+                               f"again later.") from exc
+        except tweepy.Unauthorized as exc:
+            raise PublishRejected(f"X refused the credentials (401): {_said(exc)}",
+                                  REAUTHORISE) from exc
+        except tweepy.Forbidden as exc:
+            said = _said(exc)
+            if "duplicate" in said.lower():
+                raise PublishRejected(f"X refused a duplicate post: {said}",
+                                      DUPLICATE) from exc
+            raise PublishRejected(f"X refused the post (403): {said}",
+                                  "check that the X app has Read and Write permission, "
+                                  "then " + REAUTHORISE) from exc
+        except tweepy.HTTPException as exc:
+            raise PublishRejected(f"X refused the post ({exc.response.status_code}): "
+                                  f"{_said(exc)}", CONTENT) from exc
+        except requests.RequestException as exc:
+            raise sorted_failure(self.network, exc) from exc
+        finally:
+            client.session.close()
+        data: dict[str, Any] = response.data or {}
+        tweet_id = str(data.get("id", ""))
+        if not tweet_id:
+            raise PublishUnknown("X answered without a post id; check the account, then "
+                                 "mark the post.")
+        return Published(tweet_id, f"https://x.com/i/web/status/{tweet_id}")
+
+
+def _said(exc: tweepy.HTTPException) -> str:
+    parts = list(exc.api_messages) or [exc.response.reason or ""]
+    return "; ".join(str(p) for p in parts)[:300]

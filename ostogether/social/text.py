@@ -1,0 +1,298 @@
+"""Counting and fitting the text of a post to each network's rules. Pure: no I/O.
+
+``measure`` is the one way to count. Each network counts differently:
+
+- **x**: twitter-text v3 weighted length (the ``twitter-text-parser`` library, which
+  follows the official conformance data): NFC first, every URL 23, CJK and emoji 2, an
+  emoji sequence one emoji. At most 280.
+- **mastodon**: grapheme clusters, with every http(s) URL counting 23 and a remote
+  mention ``@user@host`` counting as ``@user``, as Mastodon's own validator does. The
+  limit is the instance's (500 by default).
+- **bluesky**: grapheme clusters of the text as it is posted, where each link is shown
+  shortened (the facet keeps the whole URL, as Bluesky's own app does). At most 300
+  graphemes and 3000 UTF-8 bytes.
+- **linkedin**: UTF-16 code units of the text a reader sees (before escaping), ≤ 3000.
+- **facebook**: UTF-16 code units, ≤ 63,206.
+
+``fit`` shortens text that is too long at a word boundary with an ellipsis and never
+cuts a URL, a hashtag or a mention; it keeps every link.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import regex
+from twitter_text import parse_tweet
+
+from ostogether.errors import ValidationError
+
+NETWORKS = ("x", "facebook", "linkedin", "mastodon", "bluesky")
+NAMES = {"x": "X", "facebook": "Facebook", "linkedin": "LinkedIn", "mastodon": "Mastodon",
+         "bluesky": "Bluesky"}
+LIMITS = {"x": 280, "facebook": 63206, "linkedin": 3000, "mastodon": 500, "bluesky": 300}
+UNITS = {"x": "weighted characters", "facebook": "characters", "linkedin": "characters",
+         "mastodon": "characters", "bluesky": "graphemes"}
+URL_WEIGHT = 23
+BLUESKY_MAX_BYTES = 3000
+BLUESKY_LINK_SHOWN = 30
+ELLIPSIS = "…"
+
+# An http(s) URL up to whitespace; trailing punctuation that ends a sentence is not part
+# of it, and a closing bracket only when the URL did not open one.
+_URL = regex.compile(r"https?://[^\s<>\"'`]+", regex.IGNORECASE)
+_TRAILING = ".,;:!?…'\"’”"
+_MENTION_REMOTE = regex.compile(r"(?<![\w@])(@\w+)@[\w.-]+\w", regex.UNICODE)
+_HASHTAG = regex.compile(r"(?<![\w#&])[#＃](?!\d+\b)(\w{1,64})(?!\w)", regex.UNICODE)
+_LINKEDIN_RESERVED = set("\\|{}@[]()<>#*_~")
+
+
+@dataclass(frozen=True)
+class Measure:
+    """What ``measure`` found: the counted length, the limit, and whether it fits."""
+
+    length: int
+    limit: int
+    fits: bool
+    network: str
+
+    @property
+    def unit(self) -> str:
+        return UNITS[self.network]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"length": self.length, "limit": self.limit, "fits": self.fits}
+
+
+def urls(text: str) -> list[tuple[int, int]]:
+    """Start and end (code point offsets) of each http(s) URL in ``text``."""
+    found = []
+    for m in _URL.finditer(text):
+        end = m.end()
+        while end > m.start() and text[end - 1] in _TRAILING:
+            end -= 1
+        candidate = text[m.start():end]
+        while candidate.endswith(")") and candidate.count(")") > candidate.count("("):
+            candidate, end = candidate[:-1], end - 1
+        if len(candidate) > len("https://"):
+            found.append((m.start(), end))
+    return found
+
+
+def links(text: str) -> list[str]:
+    return [text[a:b] for a, b in urls(text)]
+
+
+def graphemes(text: str) -> int:
+    return len(regex.findall(r"\X", text))
+
+
+def _utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _check_network(network: str) -> None:
+    if network not in NETWORKS:
+        raise ValidationError(f"Unknown network '{network}'; use one of "
+                              f"{', '.join(NETWORKS)}.", {"network": "unknown network"})
+
+
+def measure(text: str, network: str, limit: int | None = None) -> Measure:
+    """Count ``text`` the way ``network`` does. ``limit`` overrides the network's own
+    (Mastodon instances set theirs)."""
+    _check_network(network)
+    cap = limit or LIMITS[network]
+    if network == "x":
+        parsed = parse_tweet(text)
+        length = parsed.weightedLength
+        fits = bool(parsed.valid) and length <= cap
+        return Measure(length, cap, fits, network)
+    if network == "mastodon":
+        counted = _MENTION_REMOTE.sub(r"\1", _replace_urls(text, "x" * URL_WEIGHT))
+        length = graphemes(counted)
+    elif network == "bluesky":
+        shown, _ = bluesky_richtext(text)
+        length = graphemes(shown)
+        fits = 0 < length <= cap and len(shown.encode()) <= BLUESKY_MAX_BYTES
+        return Measure(length, cap, fits, network)
+    else:
+        length = _utf16(text)
+    return Measure(length, cap, 0 < length <= cap, network)
+
+
+def _replace_urls(text: str, by: str) -> str:
+    out, last = [], 0
+    for a, b in urls(text):
+        out += [text[last:a], by]
+        last = b
+    return "".join(out) + text[last:]
+
+
+# ------------------------------------------------------------------------------ fitting
+
+def _protected(word: str) -> bool:
+    if _URL.search(word):
+        return True
+    bare = word.lstrip("([{\"'“‘¿¡")
+    return len(bare) > 1 and bare[0] in "#@＃"
+
+
+def fit(text: str, network: str, limit: int | None = None) -> str:
+    """``text`` if it fits; otherwise shortened at a word boundary, with an ellipsis.
+
+    URLs, hashtags and mentions are never cut: words are dropped from the end of the
+    prose, and the URLs, hashtags and mentions after the cut are kept in order. When even
+    those do not fit, hashtags and then mentions are dropped, last first. Text whose
+    links alone are too long raises ``ValidationError``.
+    """
+    text = unicodedata.normalize("NFC", text).strip()
+    if measure(text, network, limit).fits:
+        return text
+    parts = regex.split(r"(\s+)", text)
+    words, seps = parts[0::2], [""] + parts[1::2]
+    n = len(words)
+
+    def fits(candidate: str) -> bool:
+        return measure(candidate, network, limit).fits
+
+    def tail(k: int) -> list[tuple[str, str]]:
+        return [(seps[i] if "\n" in seps[i] else " ", words[i])
+                for i in range(k, n) if _protected(words[i])]
+
+    def build(head: str, rest: list[tuple[str, str]]) -> str:
+        head = head.rstrip(" \t,;:-–—(")
+        out = head + ELLIPSIS if head else ""
+        for sep, word in rest:
+            out = out + sep + word if out else word
+        return out.strip()
+
+    def head_of(k: int) -> str:
+        return "".join(seps[i] + words[i] if i else words[i] for i in range(k))
+
+    # The largest number of leading words that fits; length grows with it, so search.
+    lo, hi = 0, n - 1
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if fits(build(head_of(mid), tail(mid))):
+            lo = mid
+        else:
+            hi = mid - 1
+    k = lo
+    while k > 0 and not fits(build(head_of(k), tail(k))):
+        k -= 1
+    rest = tail(k)
+    if k == 0 and not _protected(words[0]):
+        # Not even the first word fits whole: cut it between graphemes.
+        clusters = regex.findall(r"\X", words[0])
+        lo, hi = 0, len(clusters) - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if fits(build("".join(clusters[:mid]), rest)):
+                lo = mid
+            else:
+                hi = mid - 1
+        candidate = build("".join(clusters[:lo]), rest)
+        if fits(candidate):
+            return candidate
+    candidate = build(head_of(k), rest)
+    # Drop hashtags, then mentions, last first, while still too long.
+    for mark in "#@":
+        while not fits(candidate) and any(w.lstrip("([{\"'“‘")[:1] == mark for _, w in rest):
+            last = max(i for i, (_, w) in enumerate(rest) if w.lstrip("([{\"'“‘")[:1] == mark)
+            rest = rest[:last] + rest[last + 1:]
+            candidate = build(head_of(k), rest)
+    if not fits(candidate):
+        m = measure(text, network, limit)
+        raise ValidationError(
+            f"This text cannot be shortened to fit {NAMES[network]}: its links alone are "
+            f"longer than {m.limit} {m.unit}. Use fewer links.", {"text": "too many links"})
+    return candidate
+
+
+# --------------------------------------------------------------------------- links, UTM
+
+def with_utm(url: str, network: str, campaign: str) -> str:
+    """``url`` with utm_source=<network>, utm_medium=social and utm_campaign added,
+    unless the link already carries UTM parameters or ``campaign`` is empty."""
+    if not campaign or not url:
+        return url
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if any(k.startswith("utm_") for k, _ in query):
+        return url
+    query += [("utm_source", network), ("utm_medium", "social"), ("utm_campaign", campaign)]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+# ----------------------------------------------------------------- per-network encodings
+
+def linkedin_commentary(text: str) -> str:
+    """The text in LinkedIn's "little" format: reserved characters escaped with a
+    backslash (unescaped, LinkedIn silently cuts the post at the first one), hashtags
+    written as hashtag templates, URLs left whole so they still link."""
+    out: list[str] = []
+    last = 0
+
+    def escape(chunk: str) -> str:
+        pieces, pos = [], 0
+        for m in _HASHTAG.finditer(chunk):
+            pieces.append("".join("\\" + c if c in _LINKEDIN_RESERVED else c
+                                  for c in chunk[pos:m.start()]))
+            pieces.append("{hashtag|\\#|" + "".join(
+                "\\" + c if c in _LINKEDIN_RESERVED else c for c in m.group(1)) + "}")
+            pos = m.end()
+        pieces.append("".join("\\" + c if c in _LINKEDIN_RESERVED else c
+                              for c in chunk[pos:]))
+        return "".join(pieces)
+
+    for a, b in urls(text):
+        out += [escape(text[last:a]), text[a:b]]
+        last = b
+    out.append(escape(text[last:]))
+    return "".join(out)
+
+
+def _shown(url: str) -> str:
+    bare = url.split("://", 1)[1]
+    return bare if len(bare) <= BLUESKY_LINK_SHOWN else bare[:BLUESKY_LINK_SHOWN - 3] + "..."
+
+
+def bluesky_richtext(text: str) -> tuple[str, list[dict[str, Any]]]:
+    """The text as posted to Bluesky and its facets.
+
+    Each URL is shown without its scheme and shortened to 30 characters; a link facet
+    over those bytes keeps the whole URL. Hashtags become tag facets. Offsets are UTF-8
+    byte offsets into the returned text, as the AT Protocol requires.
+    """
+    shown_parts: list[str] = []
+    facets: list[dict[str, Any]] = []
+    last = 0
+    size = 0
+    for a, b in urls(text):
+        before = text[last:a]
+        shown_parts.append(before)
+        size += len(before.encode())
+        label = _shown(text[a:b])
+        start = size
+        size += len(label.encode())
+        shown_parts.append(label)
+        facets.append({"index": {"byteStart": start, "byteEnd": size},
+                       "features": [{"$type": "app.bsky.richtext.facet#link",
+                                     "uri": text[a:b]}]})
+        last = b
+    shown_parts.append(text[last:])
+    shown = "".join(shown_parts)
+    for m in _HASHTAG.finditer(shown):
+        start = len(shown[:m.start()].encode())
+        if any(f["index"]["byteStart"] <= start < f["index"]["byteEnd"] for f in facets):
+            continue
+        facets.append({"index": {"byteStart": start,
+                                 "byteEnd": start + len(m.group(0).encode())},
+                       "features": [{"$type": "app.bsky.richtext.facet#tag",
+                                     "tag": m.group(1)}]})
+    facets.sort(key=lambda f: f["index"]["byteStart"])
+    return shown, facets
+
