@@ -1,0 +1,405 @@
+"""A loopback HTTP server that speaks the five networks' posting APIs.
+
+The social networks cannot be reached from here, so this stands in for them. It checks
+each request's shape as the platforms' documentation gives it (method, path, headers,
+body, auth), records every post it accepts, and can be told to fail in the ways real
+networks fail: 429 with a reset time, 5xx, an answer that never comes after the post was
+made, a connection dropped mid-response, duplicate content, and an expired token.
+
+Requests that break the documented shape are answered 400 and listed in ``problems``,
+which every test asserts is empty.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hmac
+import itertools
+import json
+import socket
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import regex
+from oauthlib.oauth1.rfc5849 import signature
+
+X_KEY, X_SECRET, X_TOKEN, X_TOKEN_SECRET = "ck", "cs", "at", "ats"
+FB_PAGE, FB_TOKEN = "4242", "page-token"
+LI_ORG, LI_TOKEN, LI_VERSION = "777", "li-token", "202510"
+MASTO_TOKEN = "masto-token"
+BSKY_HANDLE, BSKY_PASSWORD, BSKY_DID = "ostogether.test", "app-pass-word", "did:plc:ostogether"
+
+POST_PATHS = {"/2/tweets": "x", f"/v21.0/{FB_PAGE}/feed": "facebook", "/rest/posts": "linkedin",
+              "/api/v1/statuses": "mastodon", "/xrpc/com.atproto.repo.createRecord": "bluesky"}
+
+
+def env_for(base: str) -> dict[str, str]:
+    """Settings that point every network at the fake, with its credentials."""
+    return {
+        "OSTOGETHER_X_API_URL": base, "OSTOGETHER_X_CONSUMER_KEY": X_KEY,
+        "OSTOGETHER_X_CONSUMER_SECRET": X_SECRET, "OSTOGETHER_X_ACCESS_TOKEN": X_TOKEN,
+        "OSTOGETHER_X_ACCESS_TOKEN_SECRET": X_TOKEN_SECRET,
+        "OSTOGETHER_FACEBOOK_GRAPH_URL": base, "OSTOGETHER_FACEBOOK_PAGE_ID": FB_PAGE,
+        "OSTOGETHER_FACEBOOK_PAGE_TOKEN": FB_TOKEN,
+        "OSTOGETHER_LINKEDIN_API_URL": base, "OSTOGETHER_LINKEDIN_ORGANIZATION_ID": LI_ORG,
+        "OSTOGETHER_LINKEDIN_ACCESS_TOKEN": LI_TOKEN,
+        "OSTOGETHER_MASTODON_URL": base, "OSTOGETHER_MASTODON_ACCESS_TOKEN": MASTO_TOKEN,
+        "OSTOGETHER_BLUESKY_URL": base, "OSTOGETHER_BLUESKY_HANDLE": BSKY_HANDLE,
+        "OSTOGETHER_BLUESKY_APP_PASSWORD": BSKY_PASSWORD,
+    }
+
+
+def jwt(kind: str, n: int, ttl: float) -> str:
+    def part(obj: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+    exp = int(time.time() + ttl)
+    return f"{part({'alg': 'ES256K'})}.{part({'scope': kind, 'exp': exp, 'n': n})}.sig"
+
+
+@dataclass
+class Accepted:
+    network: str
+    remote_id: str
+    text: str
+    body: dict[str, Any]
+
+
+@dataclass
+class FakeNetworks:
+    hang_seconds: float = 2.0
+    access_ttl: float = 7200.0
+    posts: list[Accepted] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    requests: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
+    # Faults for the next post requests, per network, used in order.
+    faults: dict[str, list[str]] = field(default_factory=dict)
+    # Or a function that picks a fault (or None) for every post request.
+    chooser: Callable[[str], str | None] | None = None
+    logins: int = 0
+    refreshes: int = 0
+
+    def __post_init__(self) -> None:
+        self.lock = threading.Lock()
+        self.ids = itertools.count(1000)
+        self.tokens: dict[str, tuple[str, float]] = {}  # token -> (kind, expires)
+        self.idempotent: dict[str, dict[str, Any]] = {}
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802
+                fake.handle(self)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> FakeNetworks:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def posted(self, network: str | None = None) -> list[Accepted]:
+        with self.lock:
+            return [p for p in self.posts if network in (None, p.network)]
+
+    # ------------------------------------------------------------------ plumbing
+    def handle(self, h: BaseHTTPRequestHandler) -> None:
+        length = int(h.headers.get("Content-Length") or 0)
+        raw = h.rfile.read(length) if length else b""
+        path = urllib.parse.urlsplit(h.path).path
+        headers = {k.lower(): v for k, v in h.headers.items()}
+        with self.lock:
+            self.requests.append((path, headers, raw))
+        network = POST_PATHS.get(path)
+        fault = None
+        if network:
+            with self.lock:
+                queue = self.faults.get(network)
+                fault = queue.pop(0) if queue else (self.chooser(network) if self.chooser
+                                                    else None)
+        if fault == "drop-before":
+            self._drop(h)
+            return
+        if fault in ("429", "500", "duplicate", "expired"):
+            self._fail(h, network or "", fault)
+            return
+        try:
+            status, out_headers, body = self.route(path, headers, raw, network)
+        except _Bad as bad:
+            with self.lock:
+                self.problems.append(f"{path}: {bad}")
+            status, out_headers, body = 400, {}, {"error": "BadShape", "message": str(bad)}
+        if fault == "timeout":
+            time.sleep(self.hang_seconds)
+        if fault == "drop":
+            self._drop(h)
+            return
+        self._send(h, status, out_headers, body)
+
+    def _send(self, h: BaseHTTPRequestHandler, status: int, headers: dict[str, str],
+              body: dict[str, Any] | None) -> None:
+        data = b"" if body is None else json.dumps(body).encode()
+        try:
+            h.send_response(status)
+            for k, v in headers.items():
+                h.send_header(k, v)
+            h.send_header("Content-Type", "application/json")
+            h.send_header("Content-Length", str(len(data)))
+            h.end_headers()
+            h.wfile.write(data)
+        except OSError:
+            pass  # the client gave up waiting
+
+    def _drop(self, h: BaseHTTPRequestHandler) -> None:
+        h.close_connection = True
+        try:
+            h.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def _fail(self, h: BaseHTTPRequestHandler, network: str, fault: str) -> None:
+        reset = int(time.time()) + 90
+        if fault == "429":
+            headers = {"x": {"x-rate-limit-reset": str(reset)},
+                       "mastodon": {"X-RateLimit-Reset": dt.datetime.fromtimestamp(
+                           reset, dt.UTC).isoformat().replace("+00:00", "Z")},
+                       "bluesky": {"ratelimit-reset": str(reset)},
+                       "linkedin": {"Retry-After": "90"},
+                       "facebook": {}}[network]
+            if network == "facebook":  # Graph sends rate limits as error code 32, 400
+                self._send(h, 400, {}, {"error": {"message": "Page request limit reached",
+                                                  "type": "OAuthException", "code": 32}})
+            else:
+                self._send(h, 429, headers, {"error": "RateLimitExceeded",
+                                             "title": "Too Many Requests"})
+        elif fault == "500":
+            self._send(h, 503, {}, {"error": "InternalServerError"})
+        elif fault == "duplicate":
+            body = {"x": (403, {"detail": "You are not allowed to create a Tweet with "
+                                          "duplicate content.", "title": "Forbidden",
+                                "status": 403, "type": "about:blank"}),
+                    "facebook": (400, {"error": {"message": "(#506) Duplicate status "
+                                                            "message", "code": 506,
+                                                 "type": "OAuthException"}}),
+                    "linkedin": (422, {"message": "Content is a duplicate of "
+                                                  "urn:li:share:6999", "status": 422}),
+                    "mastodon": (422, {"error": "Validation failed: Text has already been "
+                                                "posted"}),
+                    "bluesky": (400, {"error": "InvalidRequest",
+                                      "message": "Duplicate record"})}[network]
+            self._send(h, body[0], {}, body[1])
+        elif fault == "expired":
+            body = {"x": (401, {"title": "Unauthorized", "detail": "Unauthorized",
+                                "status": 401, "type": "about:blank"}),
+                    "facebook": (400, {"error": {"message": "Error validating access token:"
+                                                            " Session has expired",
+                                                 "type": "OAuthException", "code": 190,
+                                                 "error_subcode": 463}}),
+                    "linkedin": (401, {"message": "The token used in the request has "
+                                                  "expired", "serviceErrorCode": 65601,
+                                       "status": 401}),
+                    "mastodon": (401, {"error": "The access token is invalid"}),
+                    "bluesky": (401, {"error": "AuthenticationRequired",
+                                      "message": "Invalid identifier or password"})}[network]
+            self._send(h, body[0], {}, body[1])
+
+    # ------------------------------------------------------------------ the APIs
+    def route(self, path: str, headers: dict[str, str], raw: bytes,
+              network: str | None) -> tuple[int, dict[str, str], dict[str, Any] | None]:
+        if network == "x":
+            return self.x(headers, raw)
+        if network == "facebook":
+            return self.facebook(headers, raw)
+        if network == "linkedin":
+            return self.linkedin(headers, raw)
+        if network == "mastodon":
+            return self.mastodon(headers, raw)
+        if network == "bluesky":
+            return self.bluesky_post(headers, raw)
+        if path == "/xrpc/com.atproto.server.createSession":
+            return self.bluesky_login(raw)
+        if path == "/xrpc/com.atproto.server.refreshSession":
+            return self.bluesky_refresh(headers)
+        raise _Bad(f"no such endpoint {path}")
+
+    def _accept(self, network: str, text: str, body: dict[str, Any],
+                remote_id: str | None = None) -> str:
+        with self.lock:
+            rid = remote_id or str(next(self.ids))
+            self.posts.append(Accepted(network, rid, text, body))
+        return rid
+
+    def x(self, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, str], Any]:
+        auth = headers.get("authorization", "")
+        if not auth.startswith("OAuth "):
+            raise _Bad("X needs OAuth 1.0a user context")
+        params = dict(signature.collect_parameters(headers={"Authorization": auth},
+                                                   exclude_oauth_signature=False))
+        for key, want in (("oauth_consumer_key", X_KEY), ("oauth_token", X_TOKEN),
+                          ("oauth_signature_method", "HMAC-SHA1"), ("oauth_version", "1.0")):
+            if params.get(key) != want:
+                raise _Bad(f"{key} is {params.get(key)!r}")
+        signed = signature.collect_parameters(headers={"Authorization": auth},
+                                              exclude_oauth_signature=True)
+        base = signature.signature_base_string(
+            "POST", signature.base_string_uri("https://api.twitter.com/2/tweets"),
+            signature.normalize_parameters(signed))
+        key = f"{urllib.parse.quote(X_SECRET, safe='')}&{urllib.parse.quote(X_TOKEN_SECRET, safe='')}"
+        expected = base64.b64encode(hmac.new(key.encode(), base.encode(), "sha1").digest())
+        if expected.decode() != params.get("oauth_signature"):
+            raise _Bad("the OAuth signature does not match")
+        if not headers.get("content-type", "").startswith("application/json"):
+            raise _Bad("the body must be JSON")
+        body = json.loads(raw)
+        if set(body) != {"text"} or not isinstance(body["text"], str):
+            raise _Bad(f"unexpected body {body}")
+        rid = self._accept("x", body["text"], body)
+        return 201, {}, {"data": {"id": rid, "text": body["text"],
+                                  "edit_history_tweet_ids": [rid]}}
+
+    def facebook(self, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, str], Any]:
+        if not headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+            raise _Bad("Graph takes form fields")
+        form = dict(urllib.parse.parse_qsl(raw.decode()))
+        if form.get("access_token") != FB_TOKEN:
+            raise _Bad("a Page access token is needed")
+        if not form.get("message"):
+            raise _Bad("message is empty")
+        rid = self._accept("facebook", form["message"], form,
+                           f"{FB_PAGE}_{next(self.ids)}")
+        return 200, {}, {"id": rid}
+
+    def linkedin(self, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, str], Any]:
+        if headers.get("authorization") != f"Bearer {LI_TOKEN}":
+            raise _Bad("Authorization: Bearer <token> is needed")
+        if headers.get("linkedin-version") != LI_VERSION:
+            raise _Bad("LinkedIn-Version header is needed")
+        if headers.get("x-restli-protocol-version") != "2.0.0":
+            raise _Bad("X-Restli-Protocol-Version: 2.0.0 is needed")
+        body = json.loads(raw)
+        want = {"author": f"urn:li:organization:{LI_ORG}", "visibility": "PUBLIC",
+                "lifecycleState": "PUBLISHED", "isReshareDisabledByAuthor": False,
+                "distribution": {"feedDistribution": "MAIN_FEED", "targetEntities": [],
+                                 "thirdPartyDistributionChannels": []}}
+        for key, value in want.items():
+            if body.get(key) != value:
+                raise _Bad(f"{key} is {body.get(key)!r}")
+        commentary = body.get("commentary", "")
+        # Reserved characters must come escaped (outside URLs and hashtag templates).
+        bare = regex.sub(r"https?://\S+|\{hashtag\|\\#\|[^}]*\}|\\.", "", commentary)
+        if any(c in bare for c in "|{}@[]()<>#*_~"):
+            raise _Bad(f"unescaped reserved character in {commentary!r}")
+        article = body.get("content", {}).get("article")
+        if article is not None and not article.get("source", "").startswith("http"):
+            raise _Bad("article.source must be the link")
+        urn = f"urn:li:share:{next(self.ids)}"
+        self._accept("linkedin", commentary, body, urn)
+        return 201, {"x-restli-id": urn}, None
+
+    def mastodon(self, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, str], Any]:
+        if headers.get("authorization") != f"Bearer {MASTO_TOKEN}":
+            raise _Bad("Authorization: Bearer <token> is needed")
+        key = headers.get("idempotency-key", "")
+        if not key:
+            raise _Bad("Idempotency-Key is needed")
+        body = json.loads(raw)
+        if not body.get("status") or body.get("visibility") != "public":
+            raise _Bad(f"unexpected body {body}")
+        with self.lock:
+            if key in self.idempotent:  # Mastodon returns the status it made already
+                return 200, {}, self.idempotent[key]
+        rid = self._accept("mastodon", body["status"], body)
+        status = {"id": rid, "url": f"https://masto.test/@ostogether/{rid}",
+                  "content": body["status"]}
+        with self.lock:
+            self.idempotent[key] = status
+        return 200, {}, status
+
+    def _token(self, headers: dict[str, str], kind: str) -> tuple[bool, str]:
+        auth = headers.get("authorization", "")
+        token = auth.removeprefix("Bearer ")
+        with self.lock:
+            known = self.tokens.get(token)
+        if known is None or known[0] != kind:
+            return False, "InvalidToken"
+        if known[1] < time.time():
+            return False, "ExpiredToken"
+        return True, ""
+
+    def _new_session(self) -> dict[str, Any]:
+        with self.lock:
+            n = next(self.ids)
+            access, refresh = jwt("access", n, self.access_ttl), jwt("refresh", n, 86400 * 60)
+            self.tokens[access] = ("access", time.time() + self.access_ttl)
+            self.tokens[refresh] = ("refresh", time.time() + 86400 * 60)
+        return {"accessJwt": access, "refreshJwt": refresh, "did": BSKY_DID,
+                "handle": BSKY_HANDLE, "active": True}
+
+    def bluesky_login(self, raw: bytes) -> tuple[int, dict[str, str], Any]:
+        body = json.loads(raw)
+        if body != {"identifier": BSKY_HANDLE, "password": BSKY_PASSWORD}:
+            return 401, {}, {"error": "AuthenticationRequired",
+                             "message": "Invalid identifier or password"}
+        with self.lock:
+            self.logins += 1
+        return 200, {}, self._new_session()
+
+    def bluesky_refresh(self, headers: dict[str, str]) -> tuple[int, dict[str, str], Any]:
+        ok, why = self._token(headers, "refresh")
+        if not ok:
+            return 400, {}, {"error": why, "message": "Token is invalid or expired"}
+        with self.lock:
+            self.refreshes += 1
+        return 200, {}, self._new_session()
+
+    def bluesky_post(self, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, str],
+                                                                         Any]:
+        ok, why = self._token(headers, "access")
+        if not ok:
+            return 400, {}, {"error": why, "message": "Token has expired"}
+        body = json.loads(raw)
+        if body.get("repo") != BSKY_DID or body.get("collection") != "app.bsky.feed.post":
+            raise _Bad(f"repo/collection are {body.get('repo')}/{body.get('collection')}")
+        record = body.get("record", {})
+        if record.get("$type") != "app.bsky.feed.post" or not record.get("createdAt"):
+            raise _Bad("record needs $type app.bsky.feed.post and createdAt")
+        text = record.get("text", "")
+        if len(regex.findall(r"\X", text)) > 300 or len(text.encode()) > 3000:
+            raise _Bad("text is over 300 graphemes or 3000 bytes")
+        data = text.encode()
+        for facet in record.get("facets", []):
+            start, end = facet["index"]["byteStart"], facet["index"]["byteEnd"]
+            try:
+                data[start:end].decode()
+            except UnicodeDecodeError:
+                raise _Bad("a facet does not fall on character boundaries") from None
+            if not 0 <= start < end <= len(data):
+                raise _Bad("a facet is outside the text")
+        embed = record.get("embed")
+        if embed is not None and (embed.get("$type") != "app.bsky.embed.external"
+                                  or not embed["external"].get("uri")):
+            raise _Bad("embed must be app.bsky.embed.external with a uri")
+        rkey = f"3k{next(self.ids)}"
+        uri = f"at://{BSKY_DID}/app.bsky.feed.post/{rkey}"
+        self._accept("bluesky", text, body, uri)
+        return 200, {}, {"uri": uri, "cid": "bafyrei" + rkey}
+
+
+class _Bad(Exception):
+    pass
