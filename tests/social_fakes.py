@@ -260,7 +260,8 @@ class FakeNetworks:
         base = signature.signature_base_string(
             "POST", signature.base_string_uri("https://api.twitter.com/2/tweets"),
             signature.normalize_parameters(signed))
-        key = f"{urllib.parse.quote(X_SECRET, safe='')}&{urllib.parse.quote(X_TOKEN_SECRET, safe='')}"
+        quote = urllib.parse.quote
+        key = f"{quote(X_SECRET, safe='')}&{quote(X_TOKEN_SECRET, safe='')}"
         expected = base64.b64encode(hmac.new(key.encode(), base.encode(), "sha1").digest())
         if expected.decode() != params.get("oauth_signature"):
             raise _Bad("the OAuth signature does not match")

@@ -80,7 +80,8 @@ def test_a_post_is_made_with_the_documented_request(fake: FakeNetworks, env: dic
             "source": "https://example.org/f?utm_source=linkedin",
             "title": "Open Schooling festival", "description": "Two days of workshops."}
         assert made.remote_id.startswith("urn:li:share:")
-        assert result.url == f"https://www.linkedin.com/feed/update/{made.remote_id.replace(':', '%3A')}/"
+        urn = made.remote_id.replace(":", "%3A")
+        assert result.url == f"https://www.linkedin.com/feed/update/{urn}/"
     elif network == "mastodon":
         assert made.body == {"status": TEXT["mastodon"], "visibility": "public",
                              "language": "en"}
@@ -97,7 +98,8 @@ def test_a_post_is_made_with_the_documented_request(fake: FakeNetworks, env: dic
             "example.org/festival/2027/p..."
         assert record["embed"]["external"]["uri"] == "https://example.org/f?utm_source=bluesky"
         assert record["langs"] == ["en"]
-        assert result.url == f"https://bsky.app/profile/{BSKY_DID}/post/{made.remote_id.rsplit('/', 1)[1]}"
+        rkey = made.remote_id.rsplit("/", 1)[1]
+        assert result.url == f"https://bsky.app/profile/{BSKY_DID}/post/{rkey}"
 
 
 @pytest.mark.parametrize("network", NETWORKS)
