@@ -37,6 +37,7 @@ def initialise(rt: Runtime) -> InitReport:
     rt.community.code_of_conduct()
     rt.community.schedule()
     rt.community.newsletter()
+    rt.community.evergreen()
     render.check_templates(rt.community)
     before = db.current_revision(rt.db)
     db.upgrade(rt.db)

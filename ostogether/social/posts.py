@@ -486,6 +486,19 @@ def week_view(rt: Runtime, week: str | None = None) -> WeekView:
                     counts=Counter(p.status for p in posts))
 
 
+def week_posts(rt: Runtime, network: str, year: int, week: int) -> list[SocialPost]:
+    """The live (not skipped) posts of ``network`` in ``week`` and the week after."""
+    zone = rt.community.schedule().zone
+    start = dt.datetime.combine(dt.date.fromisocalendar(year, week, 1), dt.time(),
+                                tzinfo=zone).astimezone(dt.UTC)
+    with rt.db.session() as s:
+        rows = list(s.scalars(select(SocialPost).where(
+            SocialPost.network == network, SocialPost.status != "skipped",
+            SocialPost.slot_at >= start, SocialPost.slot_at < start + dt.timedelta(weeks=2))))
+        s.expunge_all()
+    return rows
+
+
 def status_counts(rt: Runtime) -> dict[str, dict[str, int]]:
     """Posts per state and network: {state: {network: n}}."""
     with rt.db.session() as s:

@@ -21,6 +21,7 @@ from ostogether.errors import NotFound, OstogetherError, PermissionDenied, RateL
 from ostogether.models import User, id_or_none
 from ostogether.runtime import Runtime, ensure_var, secret_key
 from ostogether.settings import Settings, load_settings
+from ostogether.social.text import NAMES as NETWORK_NAMES
 
 log = logging.getLogger(__name__)
 
@@ -79,13 +80,24 @@ def create_app(settings: Settings | None = None) -> Flask:
                 int(user_id)) else None
             return user if user is not None and user.active else None
 
-    from ostogether.web import api, auth, editors, issues, members, public, readers, subscribe
+    from ostogether.web import (
+        api,
+        auth,
+        editors,
+        issues,
+        members,
+        public,
+        readers,
+        social,
+        subscribe,
+    )
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(editors.bp)
     app.register_blueprint(issues.bp)
     app.register_blueprint(readers.bp)
+    app.register_blueprint(social.bp)
     app.register_blueprint(subscribe.bp)
     app.register_blueprint(members.bp)
     app.register_blueprint(api.bp)
@@ -96,7 +108,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     def inject() -> dict[str, Any]:
         if "site" not in g:
             g.site = rt.community.site()
-        return {"site": g.site}
+        return {"site": g.site, "network_names": NETWORK_NAMES}
 
     app.add_template_filter(country_name, "country")
     app.add_template_filter(outcome_badge, "outcome")

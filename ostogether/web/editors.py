@@ -12,7 +12,7 @@ from wtforms import EmailField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from ostogether import audit, feeds, news, newsletter, projects, render, tokens, users
+from ostogether import audit, feeds, news, newsletter, projects, tokens, users
 from ostogether.audit import Actor
 from ostogether.errors import Conflict, ContentError, Duplicate, PermissionDenied, ValidationError
 from ostogether.models import NewsItem, Project, id_or_none
@@ -122,15 +122,14 @@ def items() -> Any:
                            statuses=news.STATUSES, project_choices=choices, ages=AGES)
 
 
-def _post_preview(item: NewsItem) -> tuple[str, str]:
-    """The post text for the item, or ("", why) when the community template is broken."""
-    rt = runtime()
+def _post_preview(item: NewsItem) -> tuple[list[Any], str]:
+    """Each network's post text for the item, or ([], why) when a template is broken."""
+    from ostogether.social import posts as social_posts
+
     try:
-        text = render.render(rt.community, "social/preview.txt.j2", item=item,
-                             project=item.project, start=news.local_start(item)).strip()
+        return social_posts.texts_for_item(runtime(), item), ""
     except ContentError as exc:
-        return "", str(exc)
-    return text, ""
+        return [], str(exc)
 
 
 @bp.route("/items/<int:item_id>", methods=["GET", "POST"])
@@ -174,9 +173,9 @@ def item(item_id: int) -> Any:
             status = 400
     if action != "save":
         form.fill_from(it)
-    post, post_problem = _post_preview(it)
+    post_texts, post_problem = _post_preview(it)
     return render_template("editors/item.html", item=it, form=form, reason_form=reason_form,
-                           history=history, kinds=news.KINDS, post=post,
+                           history=history, kinds=news.KINDS, post_texts=post_texts,
                            post_problem=post_problem, local_start=news.local_start(it),
                            editable=it.status in news.EDITABLE_STATUSES), status
 

@@ -1,0 +1,153 @@
+"""Editors' social calendar: the week's slots and posts, one post's text per network with
+its count, and the actions on posts. Each action is one call into
+``ostogether.social.posts``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ostogether.audit import Actor
+from ostogether.errors import Conflict, ValidationError
+from ostogether.social import posts as social
+from ostogether.social.publishers import is_live
+from ostogether.web.app import runtime
+from ostogether.web.auth import editor_required
+
+bp = Blueprint("social", __name__, url_prefix="/editors/social")
+
+
+@bp.before_request
+@login_required
+def _guard() -> None:
+    editor_required()
+
+
+def _week_arg() -> str | None:
+    week = request.values.get("week", "").strip()
+    return week or None
+
+
+@bp.route("/")
+def index() -> Any:
+    rt = runtime()
+    try:
+        view = social.week_view(rt, _week_arg())
+    except ValidationError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("social.index"))
+    measures = {p.id: social.measure(rt.settings, p.text, p.network)
+                for _, slots in view.days for slot in slots for entry in slot.entries
+                for p in entry.posts}
+    return render_template("editors/social.html", view=view, measures=measures,
+                           attention=social.needing_attention(rt),
+                           connections=social.connections(rt.settings, rt.today()),
+                           auto_approve=rt.settings.social_auto_approve,
+                           next_week=social.week_label(*social.next_week(rt)))
+
+
+@bp.post("/plan")
+def plan() -> Any:
+    rt = runtime()
+    report = social.plan_week(rt, Actor.of(current_user), _week_arg())
+    flash(f"Week {report.week}: {len(report.placed)} slot(s) filled, "
+          f"{len(report.unfilled)} left empty, {report.kept} post(s) were there already.",
+          "success")
+    for at, why in report.unfilled:
+        zone = rt.community.schedule().zone
+        flash(f"{at.astimezone(zone):%a %d %b %H:%M} is empty: {why}.", "info")
+    return redirect(url_for("social.index", week=report.week))
+
+
+@bp.post("/approve-week")
+def approve_week() -> Any:
+    rt = runtime()
+    view = social.week_view(rt, _week_arg())
+    ids = [p.id for _, slots in view.days for slot in slots for entry in slot.entries
+           for p in entry.posts if p.status == "planned"]
+    n = social.approve(rt, Actor.of(current_user), ids)
+    flash(f"{n} post(s) approved; they go out at their times.", "success")
+    return redirect(url_for("social.index", week=view.label))
+
+
+def _slot_choices(rt: Any, post: Any) -> list[tuple[str, str]]:
+    """Free slots of the timetable for this post's network, this week and the next."""
+    zone = rt.community.schedule().zone
+    year, week = social.week_of(post.slot_at.astimezone(zone).date())
+    taken = {p.slot_at for p in social.week_posts(rt, post.network, year, week)}
+    now = dt.datetime.now(dt.UTC)
+    out = []
+    for y, w in ((year, week), social.shift_week(year, week, 1)):
+        for at, slot in rt.community.schedule().slots_in_week(y, w):
+            if post.network in slot.networks and at > now and at not in taken:
+                out.append((at.isoformat(), f"{at.astimezone(zone):%a %d %b %H:%M}"))
+    return out
+
+
+@bp.route("/<int:post_id>", methods=["GET", "POST"])
+def post(post_id: int) -> Any:
+    rt = runtime()
+    status = 200
+    errors: dict[str, str] = {}
+    form = request.form
+    if request.method == "POST":
+        try:
+            social.edit(rt, Actor.of(current_user), post_id, text=form.get("text", ""),
+                        image_url=form.get("image_url", ""),
+                        image_alt=form.get("image_alt", ""))
+            flash("The post was saved.", "success")
+            return redirect(url_for("social.post", post_id=post_id))
+        except ValidationError as exc:
+            errors, status = exc.fields, 400
+            flash(str(exc), "error")
+        except Conflict as exc:
+            flash(str(exc), "error")
+            return redirect(url_for("social.post", post_id=post_id))
+    one, measured, extra = social.preview(rt, post_id)
+    others = sorted(social.siblings(rt, one), key=lambda p: p.network)
+    zone = rt.community.schedule().zone
+    return render_template(
+        "editors/social_post.html", post=one, m=measured, extra=extra, others=others,
+        errors=errors, text=form.get("text", one.text) if errors else one.text,
+        image_url=form.get("image_url", one.image_url) if errors else one.image_url,
+        image_alt=form.get("image_alt", one.image_alt) if errors else one.image_alt,
+        local=one.slot_at.astimezone(zone), slots=_slot_choices(rt, one),
+        live=is_live(rt.settings, one.network),
+        week=social.week_label(*social.week_of(one.slot_at.astimezone(zone).date()))), status
+
+
+@bp.post("/<int:post_id>/<action>")
+def act(post_id: int, action: str) -> Any:
+    rt = runtime()
+    actor = Actor.of(current_user)
+    try:
+        if action == "approve":
+            social.approve(rt, actor, [post_id])
+            flash("Approved: it goes out at its time.", "success")
+        elif action == "unapprove":
+            social.unapprove(rt, actor, post_id)
+            flash("Back to planned; it will not go out until approved.", "success")
+        elif action == "skip":
+            social.skip(rt, actor, post_id)
+            flash("Skipped: this post will not go out.", "success")
+        elif action == "move":
+            try:
+                to = dt.datetime.fromisoformat(request.form.get("slot", ""))
+            except ValueError:
+                raise ValidationError("Pick one of the offered times.", {"slot": "bad"}) from None
+            social.move(rt, actor, post_id, to.astimezone(dt.UTC))
+            flash("Moved.", "success")
+        elif action == "resolve":
+            posted = request.form.get("posted") == "yes"
+            social.resolve(rt, actor, post_id, posted=posted, url=request.form.get("url", ""))
+            flash("Marked published." if posted else "Marked not posted; approve it again "
+                  "to post it.", "success")
+        else:
+            flash("Unknown action.", "error")
+    except (Conflict, ValidationError) as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("social.post", post_id=post_id))
