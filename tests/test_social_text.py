@@ -144,6 +144,15 @@ def test_fit_drops_hashtags_before_failing_and_refuses_links_that_alone_are_too_
         T.fit(" ".join(f"https://example.org/{i}" for i in range(13)), "x")
 
 
+def test_the_ellipsis_never_sticks_to_a_hashtag_or_link() -> None:
+    # Found by the property below: the cut fell right after a hashtag.
+    text = ("🎉 https://example.org/ https://example.org/ 🎉 0000 🎉 学校教育 0000 "
+            "https://example.org/ #AAAAAAAAAAA " + "学校教育 " * 40)
+    out = T.fit(text, "x", 120)
+    assert T.measure(out, "x", 120).fits
+    assert all(not w.endswith("…") or not w.startswith(("#", "http")) for w in out.split())
+
+
 def test_unknown_network_is_a_clear_error() -> None:
     with pytest.raises(ValidationError, match="Unknown network 'myspace'"):
         T.measure("hi", "myspace")

@@ -164,7 +164,9 @@ def fit(text: str, network: str, limit: int | None = None) -> str:
 
     def build(head: str, rest: list[tuple[str, str]]) -> str:
         head = head.rstrip(" \t,;:-–—(")
-        out = head + ELLIPSIS if head else ""
+        last = head.split()[-1] if head.split() else ""
+        # Never glue the ellipsis to a link, hashtag or mention: that would change it.
+        out = (head + (" " if _protected(last) else "") + ELLIPSIS) if head else ""
         for sep, word in rest:
             out = out + sep + word if out else word
         return out.strip()
