@@ -60,6 +60,16 @@ class Publisher(Protocol):
     def publish(self, post: Outgoing) -> Published: ...
 
 
+class ApiPublisher:
+    """A publisher configured by the settings alone (every network but Bluesky, which
+    also keeps a session)."""
+
+    network = ""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+
 class SessionStore(Protocol):
     """Where a publisher keeps a login between runs (the database)."""
 

@@ -10,12 +10,12 @@ import datetime as dt
 import json
 
 from ostogether.errors import PublishRejected, PublishRetry, PublishUnknown
-from ostogether.settings import Settings
 from ostogether.social.publishers.base import (
     CONTENT,
     DUPLICATE,
     REAUTHORISE,
     Api,
+    ApiPublisher,
     Outgoing,
     Published,
     json_of,
@@ -29,11 +29,8 @@ PERMISSION_CODES = {10, 200}
 DUPLICATE_CODE = 506
 
 
-class FacebookPublisher:
+class FacebookPublisher(ApiPublisher):
     network = "facebook"
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
 
     def publish(self, post: Outgoing) -> Published:
         s = self.settings

@@ -9,12 +9,12 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from ostogether.errors import PublishRejected, PublishUnknown
-from ostogether.settings import Settings
 from ostogether.social.publishers.base import (
     CONTENT,
     DUPLICATE,
     REAUTHORISE,
     Api,
+    ApiPublisher,
     Outgoing,
     Published,
     json_of,
@@ -23,11 +23,8 @@ from ostogether.social.publishers.base import (
 from ostogether.social.text import linkedin_commentary
 
 
-class LinkedInPublisher:
+class LinkedInPublisher(ApiPublisher):
     network = "linkedin"
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
 
     def publish(self, post: Outgoing) -> Published:
         s = self.settings

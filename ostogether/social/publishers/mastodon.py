@@ -8,11 +8,11 @@ instead of posting twice.
 from __future__ import annotations
 
 from ostogether.errors import PublishRejected, PublishUnknown
-from ostogether.settings import Settings
 from ostogether.social.publishers.base import (
     CONTENT,
     REAUTHORISE,
     Api,
+    ApiPublisher,
     Outgoing,
     Published,
     json_of,
@@ -20,11 +20,8 @@ from ostogether.social.publishers.base import (
 )
 
 
-class MastodonPublisher:
+class MastodonPublisher(ApiPublisher):
     network = "mastodon"
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
 
     def publish(self, post: Outgoing) -> Published:
         s = self.settings

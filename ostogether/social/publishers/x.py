@@ -16,11 +16,11 @@ import tweepy
 from requests.adapters import HTTPAdapter
 
 from ostogether.errors import PublishRejected, PublishRetry, PublishUnknown
-from ostogether.settings import Settings
 from ostogether.social.publishers.base import (
     CONTENT,
     DUPLICATE,
     REAUTHORISE,
+    ApiPublisher,
     Outgoing,
     Published,
     sorted_failure,
@@ -43,11 +43,8 @@ class _Rebase(HTTPAdapter):
                             cert=cert, proxies=proxies)
 
 
-class XPublisher:
+class XPublisher(ApiPublisher):
     network = "x"
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
 
     def _client(self) -> tweepy.Client:
         s = self.settings
