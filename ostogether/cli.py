@@ -1193,14 +1193,18 @@ def social_preview(state: State, post_id: int) -> None:
 
 
 @social_group.command("approve")
-@click.argument("post_ids", type=int, nargs=-1, required=True)
+@click.argument("post_ids", type=int, nargs=-1)
+@click.option("--week", default=None, help="Approve every planned post of this ISO week.")
 @pass_state
-def social_approve(state: State, post_ids: tuple[int, ...]) -> None:
-    """Approve posts, so they go out at their time."""
+def social_approve(state: State, post_ids: tuple[int, ...], week: str | None) -> None:
+    """Approve posts (by id, or a whole --week), so they go out at their time."""
     from ostogether.audit import SYSTEM
     from ostogether.social import posts
 
-    n = posts.approve(state.rt, SYSTEM, post_ids)
+    if bool(post_ids) == bool(week):
+        raise click.UsageError("Give post ids, or --week, but not both.")
+    n = (posts.approve_week(state.rt, SYSTEM, week) if week
+         else posts.approve(state.rt, SYSTEM, post_ids))
     out.print(f"{n} post(s) approved.")
 
 

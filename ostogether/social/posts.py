@@ -486,17 +486,29 @@ def week_view(rt: Runtime, week: str | None = None) -> WeekView:
                     counts=Counter(p.status for p in posts))
 
 
-def week_posts(rt: Runtime, network: str, year: int, week: int) -> list[SocialPost]:
-    """The live (not skipped) posts of ``network`` in ``week`` and the week after."""
-    zone = rt.community.schedule().zone
-    start = dt.datetime.combine(dt.date.fromisocalendar(year, week, 1), dt.time(),
-                                tzinfo=zone).astimezone(dt.UTC)
+def free_slots(rt: Runtime, post: SocialPost,
+               now: dt.datetime | None = None) -> list[dt.datetime]:
+    """Future slots of the timetable, in the post's week and the next, that take its
+    network and have no live post of that network yet (where a post may move)."""
+    now = now or dt.datetime.now(dt.UTC)
+    schedule = rt.community.schedule()
+    year, week = week_of(post.slot_at.astimezone(schedule.zone).date())
+    weeks = [(year, week), shift_week(year, week, 1)]
+    times = [at for y, w in weeks for at, slot in schedule.slots_in_week(y, w)
+             if post.network in slot.networks and at > now]
     with rt.db.session() as s:
-        rows = list(s.scalars(select(SocialPost).where(
-            SocialPost.network == network, SocialPost.status != "skipped",
-            SocialPost.slot_at >= start, SocialPost.slot_at < start + dt.timedelta(weeks=2))))
-        s.expunge_all()
-    return rows
+        taken = set(s.scalars(select(SocialPost.slot_at).where(
+            SocialPost.network == post.network, SocialPost.status != "skipped",
+            SocialPost.slot_at.in_(times))))
+    return [at for at in times if at not in taken]
+
+
+def approve_week(rt: Runtime, actor: Actor, week: str | None) -> int:
+    """Approve every planned post of ``week``."""
+    view = week_view(rt, week)
+    return approve(rt, actor, [p.id for _, slots in view.days for slot in slots
+                               for entry in slot.entries for p in entry.posts
+                               if p.status == "planned"])
 
 
 def status_counts(rt: Runtime) -> dict[str, dict[str, int]]:

@@ -65,27 +65,10 @@ def plan() -> Any:
 
 @bp.post("/approve-week")
 def approve_week() -> Any:
-    rt = runtime()
-    view = social.week_view(rt, _week_arg())
-    ids = [p.id for _, slots in view.days for slot in slots for entry in slot.entries
-           for p in entry.posts if p.status == "planned"]
-    n = social.approve(rt, Actor.of(current_user), ids)
+    week = _week_arg()
+    n = social.approve_week(runtime(), Actor.of(current_user), week)
     flash(f"{n} post(s) approved; they go out at their times.", "success")
-    return redirect(url_for("social.index", week=view.label))
-
-
-def _slot_choices(rt: Any, post: Any) -> list[tuple[str, str]]:
-    """Free slots of the timetable for this post's network, this week and the next."""
-    zone = rt.community.schedule().zone
-    year, week = social.week_of(post.slot_at.astimezone(zone).date())
-    taken = {p.slot_at for p in social.week_posts(rt, post.network, year, week)}
-    now = dt.datetime.now(dt.UTC)
-    out = []
-    for y, w in ((year, week), social.shift_week(year, week, 1)):
-        for at, slot in rt.community.schedule().slots_in_week(y, w):
-            if post.network in slot.networks and at > now and at not in taken:
-                out.append((at.isoformat(), f"{at.astimezone(zone):%a %d %b %H:%M}"))
-    return out
+    return redirect(url_for("social.index", week=week))
 
 
 @bp.route("/<int:post_id>", methods=["GET", "POST"])
@@ -115,7 +98,9 @@ def post(post_id: int) -> Any:
         errors=errors, text=form.get("text", one.text) if errors else one.text,
         image_url=form.get("image_url", one.image_url) if errors else one.image_url,
         image_alt=form.get("image_alt", one.image_alt) if errors else one.image_alt,
-        local=one.slot_at.astimezone(zone), slots=_slot_choices(rt, one),
+        local=one.slot_at.astimezone(zone),
+        slots=[(at.isoformat(), f"{at.astimezone(zone):%a %d %b %H:%M}")
+               for at in social.free_slots(rt, one)],
         live=is_live(rt.settings, one.network),
         week=social.week_label(*social.week_of(one.slot_at.astimezone(zone).date()))), status
 
