@@ -27,6 +27,7 @@ from ostogether import projects  # noqa: E402
 from ostogether.models import Issue, utcnow  # noqa: E402
 from ostogether.runtime import Runtime  # noqa: E402
 from ostogether.settings import load_settings  # noqa: E402
+from ostogether.social import posts as social  # noqa: E402
 from ostogether.web import create_app  # noqa: E402
 from tests.conftest import make_user  # noqa: E402
 from tests.feedserver import FeedServer, Route  # noqa: E402
@@ -125,6 +126,12 @@ def main() -> None:
             phone = browser.new_page(viewport={"width": 390, "height": 844})
             phone.goto(f"{base}/archive/{number}")
             shot(phone, "archive-issue-phone.png", full=False)
+            week = social.week_label(*social.next_week(rt))
+            page.goto(f"{base}/editors/social/?week={week}")
+            page.click("text=/^Plan week/")
+            shot(page, "social-week.png")
+            page.click("ul.posts a >> nth=0")
+            shot(page, "social-post.png", full=False)
             browser.close()
     finally:
         server.close()
