@@ -438,7 +438,7 @@ def public_rendering(rt: Runtime, issue: Issue) -> RenderedIssue:
 
 # ------------------------------------------------------------------ pre-flight
 
-def _checked_links(rt: Runtime, urls: Sequence[str]) -> list[preflight.LinkResult]:
+def checked_links(rt: Runtime, urls: Sequence[str]) -> list[preflight.LinkResult]:
     """Links that answered within the cache time are not tried again; the rest are."""
     hours = rt.settings.link_check_cache_hours
     since = utcnow() - dt.timedelta(hours=hours)
@@ -495,7 +495,7 @@ def run_preflight(rt: Runtime, issue_id: int) -> tuple[preflight.Report,
                                           credits),
                    preflight.check_alt_text(out.html),
                    preflight.check_size(out.html),
-                   preflight.check_links(_checked_links(rt, urls), own)]
+                   preflight.check_links(checked_links(rt, urls), own)]
     return preflight.Report(tuple(checks)), out
 
 

@@ -6,6 +6,7 @@ Kept apart from ``settings`` so that loading settings stays free of side effects
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 import secrets
@@ -48,13 +49,46 @@ def secret_key(settings: Settings) -> str:
     return key
 
 
+# Attributes every log record has; anything else was passed as ``extra`` (the event's
+# fields, like job=... outcome=...).
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+
+
+class EventFormatter(logging.Formatter):
+    """One line per event: text (``time level logger message key=value …``) or a JSON
+    object with the same fields, for a log collector."""
+
+    def __init__(self, as_json: bool) -> None:
+        super().__init__()
+        self.as_json = as_json
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields = {k: v for k, v in vars(record).items() if k not in _STANDARD}
+        when = dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(
+            timespec="milliseconds").replace("+00:00", "Z")
+        error = self.formatException(record.exc_info) if record.exc_info else ""
+        if self.as_json:
+            data = {"time": when, "level": record.levelname, "logger": record.name,
+                    "message": record.getMessage(), **fields}
+            if error:
+                data["exception"] = error
+            return json.dumps(data, default=str, ensure_ascii=False)
+        line = f"{when} {record.levelname} {record.name} {record.getMessage()}"
+        if fields:
+            line += " " + " ".join(f"{k}={v}" for k, v in fields.items())
+        return line + ("\n" + error if error else "")
+
+
 def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=getattr(logging, settings.log_level),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    logging.basicConfig(level=getattr(logging, settings.log_level))
+    logging.root.setLevel(getattr(logging, settings.log_level))
+    formatter = EventFormatter(settings.log_format == "json")
+    for handler in logging.root.handlers:
+        handler.setFormatter(formatter)
     # Alembic narrates every migration step at INFO; the CLI reports the outcome itself.
     logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.root.level))
+    # APScheduler logs every job twice at INFO; the job runs are logged as events instead.
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.root.level))
 
 
 class Runtime:

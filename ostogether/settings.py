@@ -53,6 +53,9 @@ class Settings:
         "secret key and marks cookies Secure.", choices=("development", "production")))
     log_level: str = field(default="INFO", metadata=_s(
         "Lowest level of log lines written.", choices=("DEBUG", "INFO", "WARNING", "ERROR")))
+    log_format: str = field(default="text", metadata=_s(
+        "text for people, or json: one JSON object per line (time, level, logger, message "
+        "and the event's fields) for a log collector.", choices=("text", "json")))
 
     # -- database
     database_url: str = field(default="sqlite:///var/ostogether.db", metadata=_s(
@@ -196,6 +199,17 @@ class Settings:
     bounce_hard_limit: int = field(default=3, metadata=_s(
         "Hard bounces after which a subscriber is marked bounced and suppressed; a "
         "'no such user' reply (5.1.1) suppresses at once.", min=1, max=100))
+
+    # -- scheduler
+    scheduler_lease_seconds: int = field(default=60, metadata=_s(
+        "The scheduling worker renews its lease every third of this; a standby worker "
+        "takes over once the lease is this old.", min=5, max=3600))
+    scheduler_grace_hours: float = field(default=6.0, metadata=_s(
+        "A job missed while no worker ran still runs if the worker is back within this "
+        "many hours (once, however many times it was missed).", min=0.01, max=168))
+    bounce_maildir: str = field(default="", metadata=_s(
+        "Maildir of the bounce mailbox that the scheduler processes every 15 minutes; "
+        "empty skips the job."))
 
     # -- social publishing
     social_dry_run: bool = field(default=False, metadata=_s(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -211,6 +212,44 @@ class SocialRules:
     evergreen_repeat_weeks: int = 12
 
 
+JOBS = {
+    "poll_feeds": "Poll member feeds for new items",
+    "compose_issue": "Compose the next issue's draft",
+    "remind_members": "Remind member projects to send news",
+    "remind_editors": "Remind editors when the issue is not approved",
+    "send_issue": "Send the approved issue at its date",
+    "plan_social": "Plan next week's social posts",
+    "publish_social": "Publish due social posts",
+    "process_bounces": "Process the bounce mailbox",
+    "check_registry": "Check the registry's websites and feeds",
+    "derive_status": "Make projects past their end date alumni",
+}
+# What each job's table may hold, beyond `enabled`.
+JOB_KEYS: dict[str, Spec] = {
+    "compose_issue": {"days_before_send": "int", "time": "str"},
+    "remind_members": {"days_before_compose": "int", "time": "str"},
+    "remind_editors": {"hours_before_send": "int"},
+    "send_issue": {},
+}
+CRON_FIELDS = ("minute", "hour", "day of month", "month", "day of week")
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One job of the timetable: a cron line, or a time relative to the newsletter's
+    send dates (``before`` before each send, at local ``at`` when given)."""
+
+    name: str
+    cron: str = ""
+    before: dt.timedelta = dt.timedelta(0)
+    at: dt.time | None = None
+    enabled: bool = True
+
+    @property
+    def description(self) -> str:
+        return JOBS[self.name]
+
+
 @dataclass(frozen=True)
 class Schedule:
     """The community's timetable from schedules/: its timezone, the newsletter dates and
@@ -219,6 +258,37 @@ class Schedule:
     timezone: str
     newsletter: NewsletterDates = field(default_factory=NewsletterDates)
     social: SocialRules = field(default_factory=SocialRules)
+    jobs: tuple[JobSpec, ...] = ()
+
+    def send_dates(self, start: dt.datetime) -> Iterator[dt.datetime]:
+        """Every newsletter send time (UTC) from ``start`` on, in order."""
+        when = start - dt.timedelta(microseconds=1)
+        while True:
+            when = self.next_send(when)
+            yield when
+
+    def fire_times(self, job: JobSpec, after: dt.datetime) -> Iterator[dt.datetime]:
+        """The send-relative times of ``job`` strictly after ``after``, in order (UTC).
+
+        A time of day in ``job.at`` is local, so daylight saving never moves it.
+        """
+        compose = self.job("compose_issue")
+        for send in self.send_dates(after - dt.timedelta(days=400)):
+            if job.name == "remind_members" and compose is not None:
+                base = send - compose.before
+                when = base.astimezone(self.zone).date() - dt.timedelta(days=job.before.days)
+                fire = dt.datetime.combine(when, job.at or dt.time(9), tzinfo=self.zone)
+            elif job.at is not None:
+                day = (send - job.before).astimezone(self.zone).date()
+                fire = dt.datetime.combine(day, job.at, tzinfo=self.zone)
+            else:
+                fire = send - job.before
+            fire = fire.astimezone(dt.UTC)
+            if fire > after:
+                yield fire
+
+    def job(self, name: str) -> JobSpec | None:
+        return next((j for j in self.jobs if j.name == name and j.enabled), None)
 
     def slots_in_week(self, year: int, week: int) -> list[tuple[dt.datetime, SocialSlot]]:
         """Every slot of ISO week ``year``-W``week``, as (UTC time, slot), in time order.
@@ -448,12 +518,13 @@ class Community:
             raise ContentError(f"{path}:{line_of(text, 'timezone')}: unknown timezone '{tz}'; "
                                f"use an IANA name such as Europe/Brussels.") from None
         problems = check_table({k: v for k, v in data.items()
-                                if k not in ("newsletter", "social")},
+                                if k not in ("newsletter", "social", "jobs")},
                                {"timezone": "str"}, path, text)
         if problems:
             raise ContentError(f"{path} has {len(problems)} problem(s):", problems)
         return Schedule(timezone=tz, newsletter=_newsletter_dates(data, path, text),
-                        social=_social_rules(data, path, text))
+                        social=_social_rules(data, path, text),
+                        jobs=_jobs(data.get("jobs", {}), tz, path, text))
 
     def evergreen(self) -> list[Evergreen]:
         """content/social/*.toml: the evergreen library, one post per file."""
@@ -553,6 +624,80 @@ class Evergreen:
     networks: tuple[str, ...] = ()
     active: bool = True
     project: str = ""  # the slug of the member project it comes from, if any
+
+
+def _cron_problem(expr: str, tz: str) -> str:
+    """Why a cron line is refused, or ''. Days of the week must be names."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    fields = expr.split()
+    if len(fields) != 5:
+        return (f"cron needs 5 fields ({', '.join(CRON_FIELDS)}); got {len(fields)} in "
+                f"'{expr}'")
+    if re.search(r"\d", fields[4]):
+        return (f"write the day of the week as names (mon … sun), not numbers: got "
+                f"'{fields[4]}'. Cron counts 0 as Sunday and APScheduler as Monday, so a "
+                f"number is ambiguous")
+    try:
+        CronTrigger.from_crontab(expr, timezone=tz)
+    except ValueError as exc:
+        return f"invalid cron line '{expr}': {exc}"
+    return ""
+
+
+def _jobs(raw: Any, tz: str, path: Path, text: str) -> tuple[JobSpec, ...]:
+    if not isinstance(raw, dict):
+        raise ContentError(f"{path}: 'jobs' must be tables like [jobs.poll_feeds].")
+    problems: list[str] = []
+    specs = []
+    for name, table in raw.items():
+        where = f"{path}:{line_of(text, 'jobs.' + name) or line_of(text, name) or ''}"
+        where = where.rstrip(":")
+        if name not in JOBS:
+            problems.append(f"{where}: unknown job '{name}'; the jobs are "
+                            f"{', '.join(JOBS)}.")
+            continue
+        if not isinstance(table, dict):
+            problems.append(f"{where}: [jobs.{name}] must be a table.")
+            continue
+        relative = name in JOB_KEYS
+        spec: Spec = {"enabled": "bool", **(JOB_KEYS[name] if relative else {"cron": "str"})}
+        found = check_table(table, spec, path, text, prefix=f"jobs.{name}.")
+        if found:
+            problems += found
+            continue
+        enabled = table.get("enabled", True)
+        if not relative:
+            expr = table.get("cron", "")
+            why = _cron_problem(expr, tz) if expr else "'cron' is required"
+            if why:
+                problems.append(f"{where}: jobs.{name}: {why}.")
+                continue
+            specs.append(JobSpec(name, cron=expr, enabled=enabled))
+            continue
+        at = None
+        if "time" in table:
+            try:
+                at = dt.time.fromisoformat(table["time"])
+            except ValueError:
+                problems.append(f"{where}: jobs.{name}: time must be a local time like "
+                                f"\"09:00\"; got \"{table['time']}\".")
+                continue
+        amount = {"compose_issue": ("days_before_send", 10),
+                  "remind_members": ("days_before_compose", 7),
+                  "remind_editors": ("hours_before_send", 48),
+                  "send_issue": ("", 0)}[name]
+        value = table.get(amount[0], amount[1]) if amount[0] else 0
+        if amount[0] and not 1 <= value <= (60 if "days" in amount[0] else 720):
+            problems.append(f"{where}: jobs.{name}: {amount[0]} is out of range; got "
+                            f"{value}.")
+            continue
+        before = (dt.timedelta(hours=value) if "hours" in amount[0]
+                  else dt.timedelta(days=value))
+        specs.append(JobSpec(name, before=before, at=at, enabled=enabled))
+    if problems:
+        raise ContentError(f"{path} has {len(problems)} problem(s):", problems)
+    return tuple(specs)
 
 
 def _networks_problems(networks: Any, path: Path, text: str) -> list[str]:
