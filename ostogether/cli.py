@@ -1315,13 +1315,18 @@ def social_status(state: State, fmt: str) -> None:
 @click.option("--port", type=click.IntRange(1, 65535), default=None,
               help="Port (default: the port setting).")
 @click.option("--threads", type=click.IntRange(1, 64), default=8)
+@click.option("--worker/--no-worker", default=True,
+              help="Also run the scheduler in this process (the default; in production run "
+                   "`ostogether worker` apart and pass --no-worker).")
 @pass_state
-def serve(state: State, host: str | None, port: int | None, threads: int) -> None:
-    """Serve the web application with waitress."""
+def serve(state: State, host: str | None, port: int | None, threads: int,
+          worker: bool) -> None:
+    """Serve the web application with waitress, and the scheduler beside it."""
     import dataclasses
 
     import waitress
 
+    from ostogether import scheduler
     from ostogether.runtime import configure_logging
     from ostogether.web import create_app
 
@@ -1329,7 +1334,100 @@ def serve(state: State, host: str | None, port: int | None, threads: int) -> Non
                                    port=port or state.settings.port)
     configure_logging(settings)
     app = create_app(settings)
-    out.print(f"Serving {settings.public_url} (listening on {settings.host}:{settings.port}); "
-              f"press Ctrl+C to stop.")
-    waitress.serve(app, host=settings.host, port=settings.port, threads=threads,
-                   ident="ostogether")
+    running = scheduler.start_in_thread(app.extensions["ostogether"]) if worker else None
+    out.print(f"Serving {settings.public_url} (listening on {settings.host}:{settings.port})"
+              + (", with the scheduler" if worker else "") + "; press Ctrl+C to stop.")
+    try:
+        waitress.serve(app, host=settings.host, port=settings.port, threads=threads,
+                       ident="ostogether")
+    finally:
+        if running is not None:
+            running.stop()
+
+
+@cli.command()
+@pass_state
+def worker(state: State) -> None:
+    """Run the scheduler: the jobs of schedules/ostogether.toml, until SIGTERM.
+
+    Several workers may run; one schedules and the others wait as standbys."""
+    import signal
+
+    from ostogether import scheduler
+
+    rt = state.rt
+    rt.community.schedule()  # a bad timetable stops here, with file and key
+    one = scheduler.Worker(rt)
+    signal.signal(signal.SIGTERM, one.stop)
+    signal.signal(signal.SIGINT, one.stop)
+    out.print(f"Worker {one.holder} started; SIGTERM or Ctrl+C stops it.")
+    one.run()
+    out.print("Worker stopped.")
+
+
+@cli.group("schedule")
+def schedule_group() -> None:
+    """The scheduler's timetable and its jobs."""
+
+
+@schedule_group.command("show")
+@click.option("--format", "fmt", type=FORMATS, default="table")
+@click.option("--count", type=click.IntRange(1, 50), default=5, help="Run times per job.")
+@pass_state
+def schedule_show(state: State, fmt: str, count: int) -> None:
+    """Every job with its next run times, in the timetable's local time."""
+    from ostogether import jobs, scheduler
+
+    rt = state.rt
+    schedule = rt.community.schedule()
+    now = dt.datetime.now(dt.UTC)
+    last = jobs.last_runs(rt)
+    rows = []
+    for job in schedule.jobs:
+        runs = scheduler.next_runs(schedule, job, now, count) if job.enabled else []
+        previous = last.get(job.name)
+        rows.append({"job": job.name, "description": job.description,
+                     "enabled": job.enabled, "trigger": job.cron or "timetable",
+                     "next": [t.isoformat(timespec="minutes") for t in runs],
+                     "last": None if previous is None else {
+                         "started": previous.started_at.astimezone(schedule.zone).isoformat(
+                             timespec="seconds"),
+                         "outcome": previous.outcome,
+                         "summary": previous.summary or previous.error}})
+    if fmt == "json":
+        _print_json({"timezone": schedule.timezone, "jobs": rows})
+        return
+    table = Table("job", "trigger", "next runs", "last run", box=None)
+    for r in rows:
+        nxt = ", ".join(t[:16].replace("T", " ") for t in r["next"]) or "off"
+        lst = (f"{r['last']['started'][:16].replace('T', ' ')} {r['last']['outcome']}"
+               if r["last"] else "never")
+        table.add_row(r["job"], r["trigger"], nxt, lst)
+    out.print(table)
+    out.print(f"Times are in {schedule.timezone}.")
+
+
+@schedule_group.command("run")
+@click.argument("job")
+@pass_state
+def schedule_run(state: State, job: str) -> None:
+    """Run one job now, whatever its timetable says (each job checks before acting)."""
+    from ostogether import jobs
+
+    row = jobs.run(state.rt, job, trigger="manual")
+    out.print(f"{job}: {row.outcome}: {row.error or row.summary}", markup=False)
+    if row.outcome == "failed":
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+@pass_state
+def backup(state: State, path: str) -> None:
+    """Copy the SQLite database to PATH while the service runs (SQLite's backup API).
+
+    For PostgreSQL use pg_dump; docs/operations.md shows how."""
+    from ostogether import db
+
+    size = db.backup(state.rt.db, path)
+    out.print(f"Backed up to {path} ({size / 1e6:.1f} MB).")

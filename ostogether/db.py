@@ -134,3 +134,34 @@ def head_revision() -> str | None:
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(_alembic_config(None)).get_current_head()
+
+
+# ------------------------------------------------------------------ backup
+
+def backup(db: Database, path: str | Path) -> int:
+    """Copy a SQLite database to ``path`` with SQLite's online backup API (consistent
+    while the service writes). Returns the copy's size in bytes. PostgreSQL is backed up
+    with pg_dump instead."""
+    import sqlite3
+
+    from ostogether.errors import ConfigError
+
+    if db.engine.dialect.name != "sqlite":
+        raise ConfigError("`ostogether backup` copies SQLite databases; for PostgreSQL use "
+                          "pg_dump (see docs/operations.md, Backups).")
+    target = Path(path)
+    if target.exists():
+        raise ConfigError(f"{target} exists already; give a new file name, so that no backup "
+                          f"is overwritten.")
+    if not target.parent.is_dir():
+        raise ConfigError(f"{target.parent} is not a folder; create it first.")
+    source_file = db.engine.url.database or ""
+    partial = target.with_name(target.name + ".partial")
+    source, copy = sqlite3.connect(source_file), sqlite3.connect(partial)
+    try:
+        source.backup(copy)
+    finally:
+        copy.close()
+        source.close()
+    partial.replace(target)
+    return target.stat().st_size

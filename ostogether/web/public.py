@@ -50,6 +50,16 @@ def home() -> Any:
                            countries=len(countries))
 
 
+@bp.route("/healthz")
+def healthz() -> Any:
+    """For a load balancer or monitor: 200 when the database answers and a worker holds a
+    fresh lease, else 503, with the details as JSON."""
+    from ostogether import scheduler
+
+    report = scheduler.health(runtime())
+    return jsonify(report), 200 if report["ok"] else 503
+
+
 @bp.route("/registry")
 def registry_list() -> Any:
     rt = runtime()

@@ -1,0 +1,274 @@
+"""The worker that runs the editorial calendar: APScheduler 3.11 wiring and the lease.
+
+- **The timetable** (``schedules/ostogether.toml``, ``[jobs.*]``) is read at every start,
+  and each job is declared with ``replace_existing=True``. Jobs no longer in the timetable
+  are removed.
+- **Triggers.** Cron jobs get a ``CronTrigger`` in the timetable's zone. Jobs relative to
+  the newsletter's send dates get a ``TimetableTrigger``.
+- **Job store.** Jobs live in APScheduler's ``SQLAlchemyJobStore``, in the service's own
+  database. A worker that was down runs each missed job once (``coalesce``) if it is back
+  within ``scheduler_grace_hours``. A job never runs twice at once (``max_instances=1``).
+- **The lease.** Only the worker holding the lease row schedules. It renews the lease
+  every third of ``scheduler_lease_seconds``; another worker waits as a standby and takes
+  over once the lease has expired. A worker that fails to renew stops scheduling at once.
+- **Stopping.** SIGTERM (or Ctrl+C) stops cleanly: running jobs finish, and the lease is
+  released so that a standby takes over without waiting.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.base import STATE_STOPPED
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+from sqlalchemy import case, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ostogether.models import Issue, SchedulerLease, utcnow
+from ostogether.runtime import Runtime
+from ostogether.site import JobSpec, Schedule
+
+log = logging.getLogger("ostogether.scheduler")
+
+LEASE = "scheduler"
+JOBSTORE_TABLE = "apscheduler_jobs"
+
+
+# ------------------------------------------------------------------------- triggers
+
+class TimetableTrigger(BaseTrigger):
+    """Fires at the times of a job relative to the newsletter's send dates, as
+    ``Schedule.fire_times`` computes them (local times stay local across daylight
+    saving)."""
+
+    def __init__(self, schedule: Schedule, job: JobSpec) -> None:
+        self.schedule, self.job = schedule, job
+
+    def get_next_fire_time(self, previous_fire_time: dt.datetime | None,
+                           now: dt.datetime) -> dt.datetime | None:
+        after = previous_fire_time or (now - dt.timedelta(microseconds=1))
+        return next(self.schedule.fire_times(self.job, after), None)
+
+    def __str__(self) -> str:
+        return f"timetable[{self.job.name}]"
+
+
+def trigger_for(schedule: Schedule, job: JobSpec) -> BaseTrigger:
+    if job.cron:
+        return CronTrigger.from_crontab(job.cron, timezone=schedule.zone)
+    return TimetableTrigger(schedule, job)
+
+
+def next_runs(schedule: Schedule, job: JobSpec, now: dt.datetime,
+              count: int = 5) -> list[dt.datetime]:
+    """The next ``count`` run times of ``job`` after ``now`` (aware, in the zone)."""
+    trigger = trigger_for(schedule, job)
+    times: list[dt.datetime] = []
+    previous = None
+    while len(times) < count:
+        fire = trigger.get_next_fire_time(previous, now)
+        if fire is None:
+            break
+        times.append(fire.astimezone(schedule.zone))
+        previous, now = fire, fire + dt.timedelta(microseconds=1)
+    return times
+
+
+def timetable(rt: Runtime) -> Iterator[JobSpec]:
+    yield from (j for j in rt.community.schedule().jobs if j.enabled)
+
+
+# ---------------------------------------------------------------------------- lease
+
+def acquire(rt: Runtime, holder: str, now: dt.datetime | None = None) -> bool:
+    """Take or renew the lease; False while another live worker holds it."""
+    now = now or utcnow()
+    expires = now + dt.timedelta(seconds=rt.settings.scheduler_lease_seconds)
+    with rt.db.session() as s:
+        taken = getattr(s.execute(update(SchedulerLease).where(
+            SchedulerLease.name == LEASE,
+            or_(SchedulerLease.holder == holder, SchedulerLease.expires_at < now)).values(
+            acquired_at=case((SchedulerLease.holder == holder, SchedulerLease.acquired_at),
+                             else_=now),
+            holder=holder, renewed_at=now, expires_at=expires)), "rowcount", 0)
+        if taken == 1:
+            return True
+        if s.get(SchedulerLease, LEASE) is not None:
+            return False
+    try:
+        with rt.db.session() as s:
+            s.add(SchedulerLease(name=LEASE, holder=holder, acquired_at=now, renewed_at=now,
+                                 expires_at=expires))
+    except IntegrityError:
+        return False  # another worker created it first
+    return True
+
+
+def release(rt: Runtime, holder: str) -> None:
+    with rt.db.session() as s:
+        s.execute(update(SchedulerLease).where(
+            SchedulerLease.name == LEASE, SchedulerLease.holder == holder).values(
+            expires_at=utcnow()))
+
+
+def lease(rt: Runtime) -> SchedulerLease | None:
+    with rt.db.session() as s:
+        row = s.get(SchedulerLease, LEASE)
+        if row is not None:
+            s.expunge(row)
+        return row
+
+
+# ------------------------------------------------------------------------ the worker
+
+_WORKER: Worker | None = None  # the process's worker, for jobs fired from the store
+
+
+def fire(name: str) -> None:
+    """What the job store calls: run one job in this process's worker."""
+    from ostogether import jobs
+
+    worker = _WORKER
+    if worker is None:
+        raise RuntimeError("no worker in this process")
+    jobs.run(worker.rt, name)
+    if name == "send_issue":
+        worker.after_send()
+
+
+class Worker:
+    """One scheduling process: a standby until it holds the lease, then the scheduler."""
+
+    def __init__(self, rt: Runtime, holder: str | None = None) -> None:
+        self.rt = rt
+        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.stopping = threading.Event()
+        self.scheduler: BlockingScheduler | None = None
+        self.interval = max(1.0, rt.settings.scheduler_lease_seconds / 3)
+
+    # -- the loop
+    def run(self) -> None:
+        global _WORKER
+        _WORKER = self
+        log.info("worker started", extra={"event": "worker.start", "holder": self.holder})
+        standby_said = False
+        while not self.stopping.is_set():
+            if acquire(self.rt, self.holder):
+                standby_said = False
+                self._lead()
+            elif not standby_said:
+                held = lease(self.rt)
+                log.info("standby: %s holds the lease", held.holder if held else "another",
+                         extra={"event": "worker.standby", "holder": self.holder})
+                standby_said = True
+            self.stopping.wait(self.interval)
+        log.info("worker stopped", extra={"event": "worker.stop", "holder": self.holder})
+
+    def _lead(self) -> None:
+        settings, schedule = self.rt.settings, self.rt.community.schedule()
+        scheduler = BlockingScheduler(
+            jobstores={"default": SQLAlchemyJobStore(engine=self.rt.db.engine,
+                                                     tablename=JOBSTORE_TABLE),
+                       "local": MemoryJobStore()},
+            executors={"default": ThreadPoolExecutor(4)},
+            job_defaults={"coalesce": True, "max_instances": 1,
+                          "misfire_grace_time": int(settings.scheduler_grace_hours * 3600)},
+            timezone=schedule.zone)
+        names = []
+        for job in timetable(self.rt):
+            scheduler.add_job("ostogether.scheduler:fire", trigger_for(schedule, job),
+                              args=[job.name], id=job.name, name=job.description,
+                              replace_existing=True)
+            names.append(job.name)
+        scheduler.add_job(self._renew, "interval", seconds=self.interval, id="lease",
+                          jobstore="local")
+        scheduler.add_job(self._prune, args=[set(names)], id="prune", jobstore="local")
+        self.scheduler = scheduler
+        log.info("scheduling %d job(s)", len(names),
+                 extra={"event": "worker.lead", "holder": self.holder, "jobs": len(names)})
+        if self.stopping.is_set():
+            return
+        try:
+            scheduler.start()  # blocks until shutdown
+        finally:
+            self.scheduler = None
+            release(self.rt, self.holder)
+
+    def _prune(self, keep: set[str]) -> None:
+        assert self.scheduler is not None
+        for job in self.scheduler.get_jobs(jobstore="default"):
+            if job.id not in keep and not job.id.startswith("resume:"):
+                log.info("job %s is no longer in the timetable; removed", job.id)
+                job.remove()
+
+    def _renew(self) -> None:
+        if self.stopping.is_set() or not acquire(self.rt, self.holder):
+            if not self.stopping.is_set():
+                log.warning("lost the lease; scheduling stops",
+                            extra={"event": "worker.lost_lease", "holder": self.holder})
+            self._shutdown()
+
+    def after_send(self) -> None:
+        """A send that waits for the mail server is resumed at its resume time."""
+        scheduler = self.scheduler
+        if scheduler is None:
+            return
+        with self.rt.db.session() as s:
+            waiting = s.execute(select(Issue.id, Issue.send_resume_at).where(
+                Issue.status == "sending", Issue.send_state == "waiting")).all()
+        for issue_id, resume_at in waiting:
+            if resume_at is not None:
+                scheduler.add_job("ostogether.scheduler:fire", DateTrigger(resume_at),
+                                  args=["send_issue"], id=f"resume:{issue_id}",
+                                  replace_existing=True)
+
+    def _shutdown(self) -> None:
+        scheduler = self.scheduler
+        if scheduler is not None and scheduler.state != STATE_STOPPED:
+            scheduler.shutdown(wait=False)
+
+    def stop(self, *_: Any) -> None:
+        """Stop after the running jobs (a SIGTERM handler, or the web server's exit)."""
+        self.stopping.set()
+        self._shutdown()
+
+
+def start_in_thread(rt: Runtime) -> Worker:
+    """The embedded default: the worker beside the web server, in the same process."""
+    worker = Worker(rt)
+    threading.Thread(target=worker.run, name="ostogether-worker", daemon=True).start()
+    return worker
+
+
+def health(rt: Runtime, now: dt.datetime | None = None) -> dict[str, Any]:
+    """What /healthz reports: the database answers, and the lease is fresh."""
+    now = now or utcnow()
+    out: dict[str, Any] = {"database": "ok", "worker": "ok"}
+    try:
+        held = lease(rt)
+    except Exception as exc:  # the database does not answer
+        return {"database": f"error: {exc.__class__.__name__}", "worker": "unknown",
+                "ok": False}
+    if held is None:
+        out["worker"] = "no worker has ever held the lease"
+    else:
+        age = (now - held.renewed_at).total_seconds()
+        out.update(lease_holder=held.holder, lease_age_seconds=round(age, 1))
+        if held.expires_at < now:
+            late = round((now - held.expires_at).total_seconds())
+            out["worker"] = f"the lease expired {late} s ago: no worker is scheduling"
+    out["ok"] = out["worker"] == "ok"
+    return out
