@@ -240,6 +240,11 @@ class Worker:
         if scheduler is not None and scheduler.state != STATE_STOPPED:
             scheduler.shutdown(wait=False)
 
+    def start_thread(self) -> Worker:
+        """Run in a background thread (beside the web server, or in tests)."""
+        threading.Thread(target=self.run, name="ostogether-worker", daemon=True).start()
+        return self
+
     def stop(self, *_: Any) -> None:
         """Stop after the running jobs (a SIGTERM handler, or the web server's exit)."""
         self.stopping.set()
@@ -248,9 +253,7 @@ class Worker:
 
 def start_in_thread(rt: Runtime) -> Worker:
     """The embedded default: the worker beside the web server, in the same process."""
-    worker = Worker(rt)
-    threading.Thread(target=worker.run, name="ostogether-worker", daemon=True).start()
-    return worker
+    return Worker(rt).start_thread()
 
 
 def health(rt: Runtime, now: dt.datetime | None = None) -> dict[str, Any]:
