@@ -35,7 +35,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import case, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from ostogether.models import Issue, SchedulerLease, utcnow
 from ostogether.runtime import Runtime
@@ -157,6 +157,7 @@ class Worker:
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.stopping = threading.Event()
         self.scheduler: BlockingScheduler | None = None
+        self.thread: threading.Thread | None = None
         self.interval = max(1.0, rt.settings.scheduler_lease_seconds / 3)
 
     # -- the loop
@@ -166,14 +167,18 @@ class Worker:
         log.info("worker started", extra={"event": "worker.start", "holder": self.holder})
         standby_said = False
         while not self.stopping.is_set():
-            if acquire(self.rt, self.holder):
-                standby_said = False
-                self._lead()
-            elif not standby_said:
-                held = lease(self.rt)
-                log.info("standby: %s holds the lease", held.holder if held else "another",
-                         extra={"event": "worker.standby", "holder": self.holder})
-                standby_said = True
+            try:
+                if acquire(self.rt, self.holder):
+                    standby_said = False
+                    self._lead()
+                elif not standby_said:
+                    held = lease(self.rt)
+                    log.info("standby: %s holds the lease", held.holder if held else "another",
+                             extra={"event": "worker.standby", "holder": self.holder})
+                    standby_said = True
+            except SQLAlchemyError as exc:  # the database is away: keep trying, never die
+                log.error("database error, trying again in %.0f s: %s", self.interval, exc,
+                          extra={"event": "worker.db_error", "holder": self.holder})
             self.stopping.wait(self.interval)
         log.info("worker stopped", extra={"event": "worker.stop", "holder": self.holder})
 
@@ -215,7 +220,15 @@ class Worker:
                 job.remove()
 
     def _renew(self) -> None:
-        if self.stopping.is_set() or not acquire(self.rt, self.holder):
+        try:
+            held = not self.stopping.is_set() and acquire(self.rt, self.holder)
+        except SQLAlchemyError as exc:
+            # Cannot renew: stop scheduling before the lease runs out, so that two workers
+            # never schedule at once. The loop takes the lease again when it can.
+            log.error("cannot renew the lease: %s", exc,
+                      extra={"event": "worker.db_error", "holder": self.holder})
+            held = False
+        if not held:
             if not self.stopping.is_set():
                 log.warning("lost the lease; scheduling stops",
                             extra={"event": "worker.lost_lease", "holder": self.holder})
@@ -242,8 +255,13 @@ class Worker:
 
     def start_thread(self) -> Worker:
         """Run in a background thread (beside the web server, or in tests)."""
-        threading.Thread(target=self.run, name="ostogether-worker", daemon=True).start()
+        self.thread = threading.Thread(target=self.run, name="ostogether-worker", daemon=True)
+        self.thread.start()
         return self
+
+    def join(self, timeout: float = 30) -> None:
+        if self.thread is not None:
+            self.thread.join(timeout)
 
     def stop(self, *_: Any) -> None:
         """Stop after the running jobs (a SIGTERM handler, or the web server's exit)."""
