@@ -1343,6 +1343,7 @@ def serve(state: State, host: str | None, port: int | None, threads: int,
     finally:
         if running is not None:
             running.stop()
+            running.join(60)  # let running jobs finish and the lease be released
 
 
 @cli.command()

@@ -1,0 +1,85 @@
+"""The editors' Schedule page, and `ostogether serve` starting the worker beside the web
+server (the embedded default that `make run` uses)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+import requests
+
+from ostogether import jobs
+from ostogether.runtime import Runtime
+from tests.conftest import free_port, login, make_user, new_client, post
+
+
+def test_editors_see_every_job_and_can_run_one_now(editor: Any, app: Any) -> None:
+    rt = app.extensions["ostogether"]
+    jobs.run(rt, "derive_status")
+    html = editor.get("/editors/schedule/").get_data(as_text=True)
+    assert "No worker is scheduling" in html
+    for name in ("poll_feeds", "compose_issue", "remind_members", "remind_editors",
+                 "send_issue", "plan_social", "publish_social", "process_bounces",
+                 "check_registry", "derive_status"):
+        assert f"<code>{name}</code>" in html
+    assert "Fri 15 Jan 10:00" in html  # send_issue's next run, in local time
+    assert "status-job-skipped" in html and "no member project has passed its end date" in html
+    r = post(editor, "/editors/schedule/publish_social/run", "/editors/schedule/")
+    assert r.status_code == 302
+    deadline = time.monotonic() + 10
+    while "publish_social" not in jobs.last_runs(rt) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert jobs.last_runs(rt)["publish_social"].trigger == "manual"
+
+
+def test_members_cannot_see_or_run_jobs(app: Any, rt: Runtime) -> None:
+    make_user(rt, "member@cosmosproject.eu", "member", project="cosmos")
+    member = new_client(app)
+    login(member, "member@cosmosproject.eu")
+    assert member.get("/editors/schedule/").status_code == 403
+    assert new_client(app).get("/editors/schedule/").status_code == 302
+
+
+def serve(env: dict[str, str], *extra: str) -> tuple[subprocess.Popen[str], str]:
+    port = free_port()
+    full = {k: v for k, v in os.environ.items() if not k.startswith("OSTOGETHER_")}
+    full.update(env)
+    proc = subprocess.Popen([sys.executable, "-m", "ostogether", "serve", "--port", str(port),
+                             *extra], env=full, text=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def health(base: str, want: int, seconds: float = 30) -> dict[str, Any]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            r = requests.get(base + "/healthz", timeout=2)
+            if r.status_code == want:
+                return dict(r.json())
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"/healthz never answered {want}")
+
+
+def test_serve_runs_the_worker_unless_told_not_to(rt: Runtime, env: dict[str, str]) -> None:
+    proc, base = serve(env)
+    try:
+        report = health(base, 200)
+        assert report["worker"] == "ok" and str(proc.pid) in report["lease_holder"]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+    proc, base = serve(env, "--no-worker")
+    try:
+        time.sleep(1)
+        report = health(base, 503)
+        assert "expired" in report["worker"]  # the first server released its lease
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
