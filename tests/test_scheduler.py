@@ -165,7 +165,10 @@ def test_the_worker_declares_the_timetable_fires_jobs_and_a_standby_takes_over(
     # Fire one job through the job store now: it runs and is recorded.
     assert first.scheduler is not None
     first.scheduler.modify_job("derive_status", next_run_time=dt.datetime.now(dt.UTC))
-    done = wait_for(lambda: jobs.last_runs(rt).get("derive_status"))
+    def finished() -> JobRun | None:
+        last = jobs.last_runs(rt).get("derive_status")
+        return last if last is not None and last.finished_at is not None else None
+    done = wait_for(finished)
     assert done.trigger == "schedule" and done.outcome == "skipped"
     # The leader stops (SIGTERM does this): the standby takes over.
     first.stop()

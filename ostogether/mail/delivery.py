@@ -160,7 +160,9 @@ def start(rt: Runtime, actor: Actor, issue_id: int) -> SendStatus:
             T.c.issue_id == issue.id)) or 0
         issue.send_state, issue.send_note, issue.send_started_at = "running", "", now
         record(s, actor, "issue.send_started", issue, recipients=issue.send_recipients)
-        log.info("send started: issue #%s to %d readers", issue.number, issue.send_recipients)
+        log.info("send started: issue #%s to %d readers", issue.number, issue.send_recipients,
+                 extra={"event": "send.start", "issue": issue.number,
+                        "recipients": issue.send_recipients})
         return _status(s, issue)
 
 
@@ -305,7 +307,8 @@ def _finish_if_done(s: Session, issue: Issue) -> bool:
     for entry in issue.entries:
         if entry.item.status == "approved":
             transition(s, WORKER, entry.item, "news_item", "published", issue=issue.number)
-    log.info("send finished: issue #%s %s", issue.number, counts)
+    log.info("send finished: issue #%s %s", issue.number, counts,
+             extra={"event": "send.finish", "issue": issue.number, **counts})
     return True
 
 
@@ -624,7 +627,8 @@ class _Run:
                 issue.send_resume_at = utcnow() + dt.timedelta(
                     seconds=self.st.delivery_pause_seconds)
                 record(s, WORKER, "issue.send_waiting", issue, reason=note)
-        log.error("send of issue #%s waits: %s", self.number, note)
+        log.error("send of issue #%s waits: %s", self.number, note,
+                  extra={"event": "send.wait", "issue": self.number})
 
     def _settle(self, s: Session, issue: Issue) -> bool:
         """Nothing in flight here: finish the issue, stop, or wait for retries."""

@@ -194,6 +194,8 @@ def publish_due(rt: Runtime, now: dt.datetime | None = None, limit: int = 200,
         if error is not None:
             line += f": {error}"
         report.lines.append(line)
-        log.info("social post %s network=%s outcome=%s%s", post_id, out.network, state,
-                 f" error={error}" if error else "")
+        log.log(logging.INFO if error is None or state == "approved" else logging.WARNING,
+                "social post %s to %s: %s", post_id, out.network, state,
+                extra={"event": "social.publish", "post": post_id, "network": out.network,
+                       "outcome": state, **({"error": str(error)} if error else {})})
     return report
