@@ -113,3 +113,13 @@ def editor_required() -> None:
 
     if not current_user.is_authenticated or not current_user.is_editor:
         raise PermissionDenied("This page is for editors. Log in with an editor account.")
+
+
+def editors_only(bp: Any) -> None:
+    """Every page of ``bp`` needs a logged-in editor (anonymous visitors go to the login
+    page; members get 403)."""
+
+    @bp.before_request
+    @login_required
+    def _guard() -> None:
+        editor_required()

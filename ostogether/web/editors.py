@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -18,16 +18,13 @@ from ostogether.errors import Conflict, ContentError, Duplicate, PermissionDenie
 from ostogether.models import NewsItem, Project, id_or_none
 from ostogether.registry import ProjectRecord
 from ostogether.web.app import runtime
-from ostogether.web.auth import editor_required
+from ostogether.web.auth import editors_only
 from ostogether.web.forms import ItemForm, show_problems
 
 bp = Blueprint("editors", __name__, url_prefix="/editors")
 
 
-@bp.before_request
-@login_required
-def _guard() -> None:
-    editor_required()
+editors_only(bp)
 
 
 class DecisionForm(FlaskForm):

@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length
@@ -29,15 +29,12 @@ from ostogether.errors import (
 from ostogether.mail import delivery
 from ostogether.news import KINDS
 from ostogether.web.app import mail_html_response, runtime
-from ostogether.web.auth import editor_required
+from ostogether.web.auth import editors_only
 
 bp = Blueprint("issues", __name__, url_prefix="/editors/issues")
 log = logging.getLogger(__name__)
 
-@bp.before_request
-@login_required
-def _guard() -> None:
-    editor_required()
+editors_only(bp)
 
 
 class DetailsForm(FlaskForm):

@@ -11,23 +11,20 @@ import json
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from ostogether import subscribers
 from ostogether.audit import Actor, record
 from ostogether.errors import Conflict, NotFound
 from ostogether.models import Subscriber, id_or_none
 from ostogether.web.app import runtime
-from ostogether.web.auth import editor_required
+from ostogether.web.auth import editors_only
 
 bp = Blueprint("readers", __name__, url_prefix="/editors/subscribers")
 PER_PAGE = 50
 
 
-@bp.before_request
-@login_required
-def _guard() -> None:
-    editor_required()
+editors_only(bp)
 
 
 @bp.route("/")

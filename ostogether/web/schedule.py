@@ -8,20 +8,16 @@ import threading
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_login import login_required
 
 from ostogether import jobs, scheduler
 from ostogether.site import JOBS
 from ostogether.web.app import runtime
-from ostogether.web.auth import editor_required
+from ostogether.web.auth import editors_only
 
 bp = Blueprint("schedule", __name__, url_prefix="/editors/schedule")
 
 
-@bp.before_request
-@login_required
-def _guard() -> None:
-    editor_required()
+editors_only(bp)
 
 
 @bp.route("/")

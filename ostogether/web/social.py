@@ -9,22 +9,19 @@ import datetime as dt
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from ostogether.audit import Actor
 from ostogether.errors import Conflict, ValidationError
 from ostogether.social import posts as social
 from ostogether.social.publishers import is_live
 from ostogether.web.app import runtime
-from ostogether.web.auth import editor_required
+from ostogether.web.auth import editors_only
 
 bp = Blueprint("social", __name__, url_prefix="/editors/social")
 
 
-@bp.before_request
-@login_required
-def _guard() -> None:
-    editor_required()
+editors_only(bp)
 
 
 def _week_arg() -> str | None:
