@@ -88,6 +88,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         members,
         public,
         readers,
+        reports,
         schedule,
         social,
         subscribe,
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(readers.bp)
     app.register_blueprint(social.bp)
     app.register_blueprint(schedule.bp)
+    app.register_blueprint(reports.bp)
     app.register_blueprint(subscribe.bp)
     app.register_blueprint(members.bp)
     app.register_blueprint(api.bp)

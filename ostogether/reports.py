@@ -1,0 +1,277 @@
+"""What the community achieved, in figures: the editors' dashboard and each project's
+visibility report (for its EU periodic reports).
+
+Every function reads the database and returns plain data; the faces draw it (SVG charts
+from ``ostogether.charts``, tables, CSV, JSON).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ostogether.errors import NotFound, ValidationError
+from ostogether.models import (
+    AuditEntry,
+    ConsentEvent,
+    Delivery,
+    Issue,
+    IssueItem,
+    NewsItem,
+    Project,
+    SocialPost,
+)
+from ostogether.social.text import NETWORKS
+
+FOLLOWS = ("confirm", "import")  # consent-log actions that make a reader confirmed
+
+
+def _month(when: dt.datetime) -> str:
+    return when.strftime("%Y-%m")
+
+
+def last_months(now: dt.datetime, count: int) -> list[str]:
+    year, month = now.year, now.month
+    out = []
+    for _ in range(count):
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return out[::-1]
+
+
+@dataclass(frozen=True)
+class SubscriberMonth:
+    month: str
+    confirmed: int
+    unsubscribed: int
+    bounced: int
+
+
+def subscribers_by_month(s: Session, now: dt.datetime, months: int = 12
+                         ) -> list[SubscriberMonth]:
+    """Per month: readers who confirmed (or were imported), unsubscribed, bounced."""
+    names = last_months(now, months)
+    start = dt.datetime.strptime(names[0] + "-01", "%Y-%m-%d").replace(tzinfo=dt.UTC)
+    confirmed: Counter[str] = Counter()
+    unsubscribed: Counter[str] = Counter()
+    for action, at in s.execute(select(ConsentEvent.action, ConsentEvent.at).where(
+            ConsentEvent.at >= start, ConsentEvent.action.in_((*FOLLOWS, "unsubscribe")))):
+        (confirmed if action in FOLLOWS else unsubscribed)[_month(at)] += 1
+    bounced = Counter(_month(at) for at in s.scalars(select(AuditEntry.at).where(
+        AuditEntry.action == "subscriber.bounced", AuditEntry.at >= start)))
+    return [SubscriberMonth(m, confirmed[m], unsubscribed[m], bounced[m]) for m in names]
+
+
+@dataclass(frozen=True)
+class IssueFigures:
+    number: int
+    sent_at: dt.datetime | None
+    recipients: int
+    delivered: int
+    bounced: int
+    failed: int
+
+
+def issues_sent(s: Session, limit: int = 12) -> list[IssueFigures]:
+    """The last sent issues, oldest first: recipients, delivered, bounced, failed."""
+    issues = list(s.execute(select(Issue.id, Issue.number, Issue.sent_at, Issue.send_recipients)
+                            .where(Issue.status == "sent").order_by(Issue.send_at.desc())
+                            .limit(limit)))[::-1]
+    counts: dict[int, Counter[str]] = {i.id: Counter() for i in issues}
+    for issue_id, status, n in s.execute(
+            select(Delivery.issue_id, Delivery.status, func.count()).where(
+                Delivery.issue_id.in_(list(counts))).group_by(Delivery.issue_id,
+                                                               Delivery.status)):
+        counts[issue_id][status] = n
+    return [IssueFigures(i.number or 0, i.sent_at, i.send_recipients, counts[i.id]["sent"],
+                         counts[i.id]["bounced"], counts[i.id]["failed"]) for i in issues]
+
+
+def iso_week(when: dt.datetime) -> str:
+    iso = when.isocalendar()
+    return f"{iso.year}-W{iso.week:02d}"
+
+
+def social_by_week(s: Session, now: dt.datetime, weeks: int = 12
+                   ) -> tuple[list[str], dict[str, list[int]]]:
+    """Published posts per network and ISO week, for the last ``weeks`` weeks."""
+    names = [iso_week(now - dt.timedelta(weeks=k)) for k in range(weeks - 1, -1, -1)]
+    start = now - dt.timedelta(weeks=weeks)
+    per: dict[str, Counter[str]] = {n: Counter() for n in NETWORKS}
+    for network, at in s.execute(select(SocialPost.network, SocialPost.published_at).where(
+            SocialPost.status == "published", SocialPost.published_at >= start)):
+        if at is not None and network in per:
+            per[network][iso_week(at)] += 1
+    return names, {n: [per[n][w] for w in names] for n in NETWORKS}
+
+
+@dataclass(frozen=True)
+class ProjectItems:
+    slug: str
+    acronym: str
+    submitted: int
+    approved: int
+    published: int
+
+
+def items_per_project(s: Session) -> list[ProjectItems]:
+    """Per project with any item: submitted (all ever), approved (incl. published),
+    published (carried by a sent issue)."""
+    counts: dict[int, Counter[str]] = {}
+    for project_id, status, n in s.execute(select(NewsItem.project_id, NewsItem.status,
+                                                  func.count()).group_by(
+            NewsItem.project_id, NewsItem.status)):
+        counts.setdefault(project_id, Counter())[status] = n
+    projects = {p.id: p for p in s.scalars(select(Project).where(Project.id.in_(list(counts))))}
+    rows = [ProjectItems(projects[pid].slug, projects[pid].acronym, sum(c.values()),
+                         c["approved"] + c["published"], c["published"])
+            for pid, c in counts.items()]
+    return sorted(rows, key=lambda r: (-r.submitted, r.acronym))
+
+
+# -------------------------------------------------------------------- visibility
+
+@dataclass
+class Visibility:
+    """One project's visibility in a period: what it sent, what was featured where."""
+
+    project: Project
+    start: dt.date
+    end: dt.date
+    items: list[dict[str, Any]] = field(default_factory=list)
+    issues: list[dict[str, Any]] = field(default_factory=list)
+    posts: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def featured(self) -> int:
+        return sum(1 for i in self.items if i["issues"] or i["networks"])
+
+    @property
+    def readers_reached(self) -> int:
+        return sum(i["recipients"] for i in self.issues)
+
+    def as_dict(self) -> dict[str, Any]:
+        def plain(v: Any) -> Any:
+            return v.isoformat() if isinstance(v, dt.date | dt.datetime) else v
+        return {"project": self.project.slug, "acronym": self.project.acronym,
+                "from": self.start.isoformat(), "to": self.end.isoformat(),
+                "items_submitted": len(self.items), "items_featured": self.featured,
+                "issues": len(self.issues), "readers_reached": self.readers_reached,
+                "social_posts": len(self.posts),
+                "items": [{k: plain(v) for k, v in i.items()} for i in self.items],
+                "newsletter_issues": [{k: plain(v) for k, v in i.items()} for i in self.issues],
+                "posts": [{k: plain(v) for k, v in p.items()} for p in self.posts]}
+
+
+def parse_period(start: str, end: str, today: dt.date) -> tuple[dt.date, dt.date]:
+    """Dates like 2026-01-01; the default is the last 12 months up to today."""
+    try:
+        b = dt.date.fromisoformat(end) if end else today
+        a = dt.date.fromisoformat(start) if start else b.replace(year=b.year - 1) + \
+            dt.timedelta(days=1)
+    except ValueError:
+        raise ValidationError("Dates must look like 2026-01-31.",
+                              {"period": "dates like 2026-01-31"}) from None
+    if a > b:
+        raise ValidationError("The period starts after it ends; swap the dates.",
+                              {"period": "start after end"})
+    return a, b
+
+
+def visibility(s: Session, slug: str, start: dt.date, end: dt.date) -> Visibility:
+    project = s.scalar(select(Project).where(Project.slug == slug))
+    if project is None:
+        raise NotFound(f"There is no project '{slug}' in the registry.")
+    lo = dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC)
+    hi = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+    report = Visibility(project, start, end)
+    items = list(s.scalars(select(NewsItem).where(
+        NewsItem.project_id == project.id, NewsItem.created_at >= lo,
+        NewsItem.created_at < hi).order_by(NewsItem.created_at)))
+    ids = [i.id for i in items]
+    carried: dict[int, list[int]] = {}
+    issue_rows: dict[int, dict[str, Any]] = {}
+    for item_id, issue in s.execute(select(IssueItem.item_id, Issue).join(Issue).where(
+            IssueItem.item_id.in_(ids), Issue.status == "sent").order_by(Issue.send_at)):
+        carried.setdefault(item_id, []).append(issue.number or 0)
+        row = issue_rows.setdefault(issue.id, {
+            "number": issue.number, "sent_at": issue.sent_at, "subject": issue.subject,
+            "recipients": issue.send_recipients, "items": 0})
+        row["items"] += 1
+    posts = list(s.scalars(select(SocialPost).where(
+        SocialPost.project_id == project.id, SocialPost.status == "published",
+        SocialPost.published_at >= lo, SocialPost.published_at < hi)
+        .order_by(SocialPost.published_at)))
+    networks: dict[int, list[str]] = {}
+    for p in posts:
+        if p.item_id:
+            networks.setdefault(p.item_id, []).append(p.network)
+    report.items = [{"id": i.id, "submitted": i.created_at.date(), "kind": i.kind,
+                     "title": i.title, "status": i.status, "link": i.link,
+                     "issues": carried.get(i.id, []), "networks": networks.get(i.id, [])}
+                    for i in items]
+    report.issues = list(issue_rows.values())
+    report.posts = [{"published": p.published_at, "network": p.network, "title": p.title,
+                     "url": p.remote_url, "source": f"item {p.item_id}" if p.item_id
+                     else f"evergreen {p.evergreen_key}"} for p in posts]
+    return report
+
+
+CSV_COLUMNS = ("type", "date", "title", "detail", "status", "url", "recipients")
+
+
+def visibility_csv(report: Visibility) -> str:
+    """The report as one CSV table: one row per item, issue and post."""
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(CSV_COLUMNS)
+    for i in report.items:
+        detail = "; ".join([*(f"issue #{n}" for n in i["issues"]), *i["networks"]])
+        w.writerow(["item", i["submitted"].isoformat(), i["title"], detail or "not featured",
+                    i["status"], i["link"], ""])
+    for i in report.issues:
+        w.writerow(["newsletter", i["sent_at"].date().isoformat() if i["sent_at"] else "",
+                    i["subject"], f"issue #{i['number']}, {i['items']} item(s)", "sent", "",
+                    i["recipients"]])
+    for p in report.posts:
+        w.writerow(["social", p["published"].date().isoformat() if p["published"] else "",
+                    p["title"], p["network"], "published", p["url"], ""])
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class FairShare:
+    slug: str
+    acronym: str
+    last_number: int | None
+    last_sent: dt.datetime | None
+    waiting: int  # approved items not yet carried
+
+
+def fair_share(s: Session, last_issues: int) -> list[FairShare]:
+    """Member projects not featured in the last ``last_issues`` sent issues, the longest
+    unfeatured first, with how many approved items each has waiting."""
+    recent = list(s.scalars(select(Issue.id).where(Issue.status == "sent")
+                            .order_by(Issue.send_at.desc()).limit(last_issues)))
+    featured_recently = set(s.scalars(select(NewsItem.project_id).join(IssueItem).where(
+        IssueItem.issue_id.in_(recent))))
+    last: dict[int, tuple[int | None, dt.datetime | None]] = {}
+    for project_id, number, sent_at in s.execute(
+            select(NewsItem.project_id, Issue.number, Issue.sent_at)
+            .join(IssueItem, IssueItem.item_id == NewsItem.id).join(Issue)
+            .where(Issue.status == "sent").order_by(Issue.send_at)):
+        last[project_id] = (number, sent_at)
+    waiting = dict(s.execute(select(NewsItem.project_id, func.count()).where(
+        NewsItem.status == "approved").group_by(NewsItem.project_id)).all())
+    rows = [FairShare(p.slug, p.acronym, *last.get(p.id, (None, None)), waiting.get(p.id, 0))
+            for p in s.scalars(select(Project).where(Project.status == "member")
+                               .order_by(Project.acronym)) if p.id not in featured_recently]
+    far = dt.datetime.min.replace(tzinfo=dt.UTC)
+    return sorted(rows, key=lambda r: (r.last_sent or far, r.acronym))

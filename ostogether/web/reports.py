@@ -1,0 +1,64 @@
+"""Visibility reports: what one project sent in a period and where it was featured.
+A member sees their own project's report; editors see every project's. The same report
+downloads as CSV, and the page prints cleanly for a periodic report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, render_template, request
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ostogether import reports
+from ostogether.errors import PermissionDenied
+from ostogether.models import Project
+from ostogether.web.app import runtime
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+
+def _project_slug() -> str:
+    """The project asked for, if the user may see it."""
+    asked = request.args.get("project", "").strip()
+    if current_user.is_editor:
+        return asked
+    own = current_user.project.slug if current_user.project else ""
+    if asked and asked != own:
+        raise PermissionDenied("You can see your own project's report only.")
+    if not own:
+        raise PermissionDenied("Your account belongs to no project.")
+    return own
+
+
+def _report() -> tuple[reports.Visibility | None, list[Project], str, str]:
+    rt = runtime()
+    slug = _project_slug()
+    start, end = reports.parse_period(request.args.get("from", ""),
+                                      request.args.get("to", ""), rt.today())
+    with rt.db.session() as s:
+        choices = list(s.scalars(select(Project).where(
+            Project.status.in_(("member", "alumni"))).order_by(Project.acronym))) \
+            if current_user.is_editor else []
+        report = reports.visibility(s, slug, start, end) if slug else None
+        s.expunge_all()
+    return report, choices, start.isoformat(), end.isoformat()
+
+
+@bp.route("/visibility")
+@login_required
+def visibility() -> Any:
+    report, choices, start, end = _report()
+    return render_template("reports/visibility.html", report=report, choices=choices,
+                           start=start, end=end)
+
+
+@bp.route("/visibility.csv")
+@login_required
+def visibility_csv() -> Any:
+    report, _, start, end = _report()
+    if report is None:
+        raise PermissionDenied("Choose a project.")
+    name = f"visibility-{report.project.slug}-{start}-{end}.csv"
+    return Response(reports.visibility_csv(report), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename={name}"})
