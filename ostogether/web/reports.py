@@ -23,7 +23,10 @@ def _project_slug() -> str:
     asked = request.args.get("project", "").strip()
     if current_user.is_editor:
         return asked
-    own = current_user.project.slug if current_user.project else ""
+    with runtime().db.session() as s:
+        own = s.scalar(select(Project.slug).where(Project.id == current_user.project_id)) \
+            if current_user.project_id else ""
+        own = own or ""
     if asked and asked != own:
         raise PermissionDenied("You can see your own project's report only.")
     if not own:
