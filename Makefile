@@ -6,7 +6,12 @@ PORT   ?= 8000
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: run test lint bench screenshots clean
+.PHONY: run test lint bench screenshots clean browser
+
+# The browser tests drive Debian's chromium (never a downloaded browser) and inject
+# axe-core from the npm registry; `make test` puts both in place when it can.
+AXE_VERSION = 4.14.1
+AXE = $(VENV)/axe/axe.min.js
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,8 +23,24 @@ run: $(STAMP)
 	$(BIN)/ostogether init
 	$(BIN)/ostogether serve --port $(PORT)
 
-test: $(STAMP)
+test: $(STAMP) browser $(AXE)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "== installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "chromium is missing and cannot be installed here (not root): the browser tests will be skipped"; \
+	  fi; \
+	fi
+
+$(AXE):
+	mkdir -p $(VENV)/axe
+	cd $(VENV)/axe && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null && \
+	  tar -xzf axe-core-$(AXE_VERSION).tgz --strip-components=1 package/axe.min.js || \
+	  echo "npm could not fetch axe-core: the accessibility tests will be skipped"
 
 lint: $(STAMP)
 	$(BIN)/ruff check ostogether tests benchmarks docs/screenshots.py

@@ -1,0 +1,257 @@
+"""The whole service as people use it, in headless Chromium against the app on loopback.
+Each flow is asserted on what the page shows, and its last page is saved as a screenshot
+under test-output/browser/."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from ostogether.models import Issue, NewsItem, Project, SocialPost, Subscriber
+from tests.browser import Live, axe_serious, browser, chromium, link_in, live, log_in, shot
+from tests.conftest import make_user
+from tests.issues import add_item
+
+__all__ = ["browser", "chromium", "live"]  # fixtures
+
+
+def wait_mail(sink: Any, to: str, count: int = 1, seconds: float = 10) -> list[Any]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = [m for m in sink.messages if to in m["To"]]
+        if len(found) >= count:
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"no mail to {to}")
+
+
+def test_a_project_applies_sees_its_checks_and_an_editor_accepts_it(
+        live: Live, browser: Any, smtp_server: Any) -> None:
+    _, sink = smtp_server
+    make_user(live.rt, "editor@ecsite.eu", "editor")
+    page = browser.new_page()
+    page.goto(live.url + "/join")
+    page.fill("#acronym", "EDUCHAIN")
+    page.fill("#name", "Education chain reaction")
+    page.fill("#description", "Schools and science centres co-design STEAM activities.")
+    page.select_option("#initiative_type", "eu-funded-project")
+    page.check("input[name=themes][value=open-schooling]")
+    page.fill("#countries", "BE, GR")
+    page.select_option("#programme", "Horizon Europe")
+    page.fill("#grant_number", "GA-1")  # wrong on purpose
+    page.fill("#start_date", "2025-01-01")
+    page.fill("#end_date", "2027-12-31")
+    page.fill("#website", "https://educhain.example.org/")
+    page.fill("#contact_email", "ana@educhain.example.org")
+    page.check("#non_commercial")
+    page.click("main button[type=submit]")
+    # The eligibility checks answer next to the fields.
+    body = page.inner_text("main")
+    assert "The application was not sent" in body
+    assert "The code of conduct has not been accepted." in body
+    assert "Grant agreement number 'GA-1' is not valid" in body
+    page.fill("#grant_number", "101099999")
+    page.check("#coc")
+    page.click("main button[type=submit]")
+    assert page.inner_text("h1") == "Thank you: the application of EDUCHAIN is sent"
+    wait_mail(sink, "ana@educhain.example.org")
+    # An editor accepts it.
+    editor = browser.new_page()
+    log_in(editor, live.url, "editor@ecsite.eu")
+    editor.goto(live.url + "/editors/applications")
+    editor.click("text=EDUCHAIN")
+    assert "Education chain reaction" in editor.inner_text("main")
+    editor.click("button[value=accept]")
+    assert "EDUCHAIN" in editor.inner_text("main")
+    editor.goto(live.url + "/registry")
+    assert "EDUCHAIN" in editor.inner_text("main")
+    shot(editor, "join-accepted")
+    with live.rt.db.session() as s:
+        assert s.scalars(select(Project.status).where(Project.acronym == "EDUCHAIN")).one() \
+            == "member"
+    assert len(wait_mail(sink, "ana@educhain.example.org", 2)) == 2  # received, accepted
+
+
+def test_a_member_submits_news_and_an_event_and_sees_their_states(
+        live: Live, browser: Any) -> None:
+    make_user(live.rt, "news@cosmosproject.eu", "member", project="cosmos")
+    page = browser.new_page()
+    log_in(page, live.url, "news@cosmosproject.eu")
+    page.goto(live.url + "/members/items/new")
+    page.select_option("#kind", "news")
+    page.fill("#title", "Pupils map the air around their school")
+    page.fill("#summary", "Three classes built **low-cost sensors**.")
+    page.fill("#link", "https://cosmosproject.eu/air")
+    page.click("main form button[type=submit]")
+    page.goto(live.url + "/members/items/new")
+    page.select_option("#kind", "event")
+    page.fill("#title", "Open schooling day")
+    page.fill("#summary", "Workshops for teachers and museum educators.")
+    page.fill("#link", "https://cosmosproject.eu/day")
+    page.fill("#event_start", "2027-03-10T10:00")
+    page.fill("#event_timezone", "Europe/Brussels")
+    page.fill("#event_location", "Utrecht")
+    page.click("main form button[type=submit]")
+    page.goto(live.url + "/members/")
+    body = page.inner_text("main")
+    assert "Pupils map the air around their school" in body and "Open schooling day" in body
+    assert body.count("submitted") >= 2
+    shot(page, "member-items")
+    with live.rt.db.session() as s:
+        kinds = sorted(s.scalars(select(NewsItem.kind).where(NewsItem.source == "web")))
+    assert kinds == ["event", "news"]
+
+
+def test_an_editor_reviews_composes_fixes_preflight_previews_on_a_phone_and_approves(
+        live: Live, browser: Any, web: Any) -> None:
+    rt = live.rt
+    make_user(rt, "editor@ecsite.eu", "editor")
+    good = add_item(rt, "cosmos", "news", link=web.url("/page/1"), approve=False,
+                    title="Sensors in the school garden")
+    add_item(rt, "levers", "news", link=web.url("/missing"), title="A story that moved")
+    page = browser.new_page()
+    log_in(page, live.url, "editor@ecsite.eu")
+    # Review: approve the submitted item.
+    page.goto(f"{live.url}/editors/items/{good}")
+    page.click("button[value=approve]")
+    # Compose the next issue.
+    page.goto(live.url + "/editors/issues/")
+    page.click("text=Compose the next issue")
+    body = page.inner_text("main")
+    assert "Sensors in the school garden" in body and "A story that moved" in body
+    # The pre-flight finds the broken link and blocks approval.
+    page.click("text=Pre-flight")
+    assert "Failed:" in page.inner_text("main")
+    assert page.locator("text=Fix the failed checks first.").count() == 1
+    # Fix it: drop the item whose link is broken, then check again.
+    page.click("text=← Issue")
+    page.click("button[value=drop]:has-text('A story that moved')")
+    page.click("text=Pre-flight")
+    assert "0 failed" in page.inner_text("main")
+    # Preview at phone width.
+    phone = browser.new_page()  # the same editor's session, at a phone's width
+    phone.set_viewport_size({"width": 390, "height": 844})
+    with rt.db.session() as s:
+        issue_id = s.scalars(select(Issue.id)).one()
+    phone.goto(f"{live.url}/editors/issues/{issue_id}/preview.html")
+    assert "Sensors in the school garden" in phone.inner_text("body")
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390  # nothing wider than the phone
+    shot(phone, "issue-phone-preview", full=False)
+    # Approve (acknowledging any warning the checks raise).
+    for box in page.locator("input[name=acknowledge]").all():
+        box.check()
+    page.click("text=/^Approve issue/")
+    assert "approved" in page.inner_text("main")
+    shot(page, "issue-approved")
+    with rt.db.session() as s:
+        assert s.get(Issue, issue_id).status == "approved"  # type: ignore[union-attr]
+
+
+def test_a_visitor_subscribes_confirms_changes_preferences_and_unsubscribes(
+        live: Live, browser: Any, smtp_server: Any) -> None:
+    _, sink = smtp_server
+    page = browser.new_page()
+    page.goto(live.url + "/subscribe")
+    page.fill("#email", "reader@example.org")
+    page.fill("#name", "Rea")
+    page.check("#consent")
+    page.click("main form button[type=submit]")
+    assert page.inner_text("h1") == "Check your mail"
+    [confirm] = wait_mail(sink, "reader@example.org")
+    page.goto(link_in(confirm, r"http://127\.0\.0\.1:\d+/subscribe/confirm/\S+"))
+    with live.rt.db.session() as s:  # following the link alone subscribes nobody
+        assert s.scalars(select(Subscriber.status)).one() == "pending"
+    page.click("main form button[type=submit]")
+    assert page.inner_text("h1") == "You are subscribed"
+    welcome = wait_mail(sink, "reader@example.org", 2)[1]
+    page.goto(link_in(welcome, r"http://127\.0\.0\.1:\d+/p/\S+"))
+    page.fill("#name", "Rea B.")
+    page.click("main form button[type=submit]")
+    assert "saved" in page.inner_text("main").lower()
+    page.goto(link_in(welcome, r"http://127\.0\.0\.1:\d+/u/\S+"))
+    page.click("main form button[type=submit]")  # one click
+    assert "unsubscribed" in page.inner_text("main").lower()
+    shot(page, "unsubscribed")
+    with live.rt.db.session() as s:
+        reader = s.scalars(select(Subscriber)).one()
+        assert (reader.status, reader.name) == ("unsubscribed", "Rea B.")
+
+
+def test_the_social_week_is_planned_edited_and_approved(live: Live, browser: Any) -> None:
+    rt = live.rt
+    make_user(rt, "editor@ecsite.eu", "editor")
+    add_item(rt, "cosmos", "reading", link="https://cosmosproject.eu/r1",
+             title="Inquiry with pupils")
+    page = browser.new_page()
+    log_in(page, live.url, "editor@ecsite.eu")
+    from ostogether.social import posts as social
+
+    week = social.week_label(*social.next_week(rt))
+    page.goto(f"{live.url}/editors/social/?week={week}")
+    page.click("text=/^Plan week/")
+    assert "Inquiry with pupils" in page.inner_text("main")
+    page.click("ul.posts a:has-text('X') >> nth=0")
+    page.fill("#text", "🎉" * 141)
+    page.click("text=Save the text")
+    assert "X counts 282 of 280 weighted characters; shorten it by 2." in page.inner_text("main")
+    page.fill("#text", "Inquiry with pupils: a guide https://cosmosproject.eu/r1 #OpenSchooling")
+    page.click("text=Save the text")
+    assert "The post was saved." in page.inner_text("main")
+    page.click(f"text=← Week {week}")
+    page.click("text=/^Approve the .* planned post/")
+    body = page.inner_text("main")
+    assert "10 post(s) approved" in body
+    assert body.count("approved") >= 11
+    shot(page, "social-week-approved")
+    with rt.db.session() as s:
+        statuses = set(s.scalars(select(SocialPost.status)))
+        x_text = s.scalars(select(SocialPost.text).where(SocialPost.network == "x")).first()
+    assert statuses == {"approved"}
+    assert x_text == "Inquiry with pupils: a guide https://cosmosproject.eu/r1 #OpenSchooling"
+
+
+# ------------------------------------------------------------------ accessibility
+
+PUBLIC = ["/", "/registry", "/registry/cosmos", "/join", "/code-of-conduct", "/subscribe",
+          "/privacy", "/archive", "/login", "/reset"]
+
+
+@pytest.fixture
+def axe_context(chromium: Any) -> Any:
+    # axe is injected as a script, which the pages' CSP would block: bypass it here only.
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    yield context
+    context.close()
+
+
+def test_axe_really_runs_and_finds_violations(axe_context: Any) -> None:
+    page = axe_context.new_page()
+    page.set_content('<html><body><img src="x.png"><input type="text"></body></html>')
+    found = {v["id"] for v in axe_serious(page)}
+    assert {"image-alt", "label"} <= found  # so an empty list below means something
+
+
+@pytest.mark.parametrize("path", PUBLIC)
+def test_public_pages_have_no_serious_accessibility_violations(live: Live, axe_context: Any,
+                                                              path: str) -> None:
+    page = axe_context.new_page()
+    page.goto(live.url + path)
+    assert axe_serious(page) == []
+
+
+def test_the_web_version_of_an_issue_has_no_serious_accessibility_violations(
+        live: Live, axe_context: Any, web: Any) -> None:
+    from tests.issues import approved_issue, mark_sent
+
+    issue = approved_issue(live.rt, [web.url("/page/1"), web.url("/page/2")])
+    mark_sent(live.rt, issue.id, dt.datetime(2026, 11, 15, 9, tzinfo=dt.UTC))
+    page = axe_context.new_page()
+    page.goto(f"{live.url}/archive/{issue.number}")
+    assert "Sample" not in page.title()
+    assert axe_serious(page) == []
+    shot(page, "archive-issue")
