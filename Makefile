@@ -51,6 +51,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/feeds.py
 	$(BIN)/python benchmarks/newsletter.py
 	$(BIN)/python benchmarks/delivery.py
+	$(BIN)/python benchmarks/load.py
 
 # Needs Debian's chromium (apt-get install chromium); never downloads a browser.
 screenshots: $(STAMP)

@@ -37,8 +37,15 @@ def sent_issue(s: Session, number: int) -> Issue:
 
 
 def issue_page(rt: Runtime, number: int) -> str:
+    """The web version of a sent issue: its approved snapshot with the public links (one
+    row read; the items are only loaded for an issue sent before snapshots existed)."""
     with rt.db.session() as s:
-        return public_rendering(rt, sent_issue(s, number)).html
+        issue = s.scalar(select(Issue).where(Issue.number == number))
+        if issue is None or issue.status != "sent":
+            raise NotFound(f"Issue #{number} has not been published yet.")
+        if not issue.snapshot_sha256:
+            issue = sent_issue(s, number)
+        return public_rendering(rt, issue).html
 
 
 def atom(rt: Runtime) -> bytes:

@@ -75,6 +75,10 @@ class Settings:
     secret_key: str = field(default="", metadata=_s(
         "Signs sessions, CSRF tokens and mail links. In development it is generated once "
         "into var/secret_key (mode 0600); production requires it.", secret=True))
+    public_cache_seconds: float = field(default=10.0, metadata=_s(
+        "How long each web process keeps a copy of a public page (home, registry, archive, "
+        "feeds) for visitors who are not logged in; 0 turns it off. Editors always see "
+        "live pages.", min=0, max=3600))
     max_request_bytes: int = field(default=1_000_000, metadata=_s(
         "Largest request body accepted, in bytes.", min=1024, max=100_000_000))
     login_max_failures: int = field(default=5, metadata=_s(

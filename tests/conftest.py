@@ -76,6 +76,8 @@ def env(home: Path, database_url: str) -> dict[str, str]:
         "OSTOGETHER_DATABASE_URL": database_url,
         "OSTOGETHER_SECRET_KEY": "test-secret-key-" + "x" * 32,
         "OSTOGETHER_BASE_URL": "https://ostogether.test",
+        # Tests read public pages right after changing data; test_cache turns it on.
+        "OSTOGETHER_PUBLIC_CACHE_SECONDS": "0",
     }
 
 

@@ -55,6 +55,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     rt = Runtime(settings)
     app = Flask(__name__)
     app.extensions["ostogether"] = rt
+    if settings.public_cache_seconds > 0:
+        from ostogether.web.cache import PageCache
+
+        app.extensions["page_cache"] = PageCache(settings.public_cache_seconds)
     app.config.update(
         SECRET_KEY=secret_key(settings),
         MAX_CONTENT_LENGTH=settings.max_request_bytes,

@@ -32,12 +32,14 @@ from ostogether import archive as arch
 from ostogether import projects, registry
 from ostogether.sanitize import markdown_to_html
 from ostogether.web.app import mail_html_response, runtime
+from ostogether.web.cache import public_page
 from ostogether.web.forms import MultiCheckboxField
 
 bp = Blueprint("public", __name__)
 
 
 @bp.route("/")
+@public_page
 def home() -> Any:
     rt = runtime()
     with rt.db.session() as s:
@@ -61,6 +63,7 @@ def healthz() -> Any:
 
 
 @bp.route("/registry")
+@public_page
 def registry_list() -> Any:
     rt = runtime()
     criteria = rt.community.criteria()
@@ -77,6 +80,7 @@ def registry_list() -> Any:
 
 
 @bp.route("/registry/<slug>")
+@public_page
 def project_page(slug: str) -> Any:
     rt = runtime()
     with rt.db.session() as s:
@@ -85,6 +89,7 @@ def project_page(slug: str) -> Any:
 
 
 @bp.route("/registry.json")
+@public_page
 def registry_json() -> Any:
     rt = runtime()
     with rt.db.session() as s:
@@ -95,6 +100,7 @@ def registry_json() -> Any:
 
 
 @bp.route("/code-of-conduct")
+@public_page
 def code_of_conduct() -> Any:
     coc = runtime().community.code_of_conduct()
     return render_template("code_of_conduct.html", coc=coc,
@@ -220,6 +226,7 @@ def join_done() -> Any:
 # ------------------------------------------------------------------------ newsletter
 
 @bp.route("/archive")
+@public_page
 def archive() -> Any:
     rt = runtime()
     with rt.db.session() as s:
@@ -228,16 +235,19 @@ def archive() -> Any:
 
 
 @bp.route("/archive/<int:number>")
+@public_page
 def archive_issue(number: int) -> Any:
     return mail_html_response(arch.issue_page(runtime(), number), framable=False)
 
 
 @bp.route("/archive.atom")
+@public_page
 def archive_atom() -> Any:
     return Response(arch.atom(runtime()), mimetype="application/atom+xml")
 
 
 @bp.route("/events.ics")
+@public_page
 def events_ics() -> Any:
     return Response(arch.events_ics(runtime()), mimetype="text/calendar",
                     headers={"Content-Disposition": 'inline; filename="events.ics"'})

@@ -1,0 +1,234 @@
+"""`make bench`: the public pages under load, served by gunicorn on loopback.
+
+A throwaway SQLite site (the 18 projects, one sent issue in the archive) is served by
+gunicorn (gthread workers, one per core, 8 threads each), as in production. A load
+generator in its own process keeps 64 HTTP/1.1 keep-alive connections busy for a fixed
+time on each page and records every request's latency.
+
+Printed per page: requests per second, p50 and p99 latency, and errors, as served
+(anonymous visitors get a copy at most 10 s old: `public_cache_seconds`) and with that
+cache off, so the cost of rendering shows too. The peer,
+measured in the same run with the same load generator and gunicorn settings, is a WSGI
+app that answers a fixed 10 kB page without any work: the ceiling of this machine's
+gunicorn and load generator, so the ratio shows what the service's own work costs.
+Targets: >= 500 req/s and p99 <= 100 ms at 64 connections on this 2-core machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import multiprocessing
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+BIN = Path(sys.executable).parent
+
+CONNECTIONS = 64
+SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
+WORKERS = os.cpu_count() or 2
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# ----------------------------------------------------------------------- load tool
+
+async def _client(host: str, port: int, path: str, stop: float, latencies: list[float],
+                  errors: list[str]) -> None:
+    request = (f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+               f"User-Agent: ostogether-bench\r\n\r\n").encode()
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        while time.perf_counter() < stop:
+            started = time.perf_counter()
+            writer.write(request)
+            status = await reader.readline()
+            length, close = 0, False
+            while True:
+                line = await reader.readline()
+                if line in (b"\r\n", b""):
+                    break
+                name, _, value = line.decode("latin-1").partition(":")
+                if name.lower() == "content-length":
+                    length = int(value)
+                elif name.lower() == "connection" and "close" in value.lower():
+                    close = True
+            await reader.readexactly(length)
+            latencies.append(time.perf_counter() - started)
+            if not status.startswith(b"HTTP/1.1 200"):
+                errors.append(status.decode("latin-1").strip())
+            if close:
+                writer.close()
+                reader, writer = await asyncio.open_connection(host, port)
+    except (ConnectionError, asyncio.IncompleteReadError) as exc:
+        errors.append(exc.__class__.__name__)
+    finally:
+        writer.close()
+
+
+def _load(port: int, path: str, seconds: float, out: Any) -> None:
+    latencies: list[float] = []
+    errors: list[str] = []
+
+    async def main() -> None:
+        stop = time.perf_counter() + seconds
+        await asyncio.gather(*(_client("127.0.0.1", port, path, stop, latencies, errors)
+                               for _ in range(CONNECTIONS)))
+    started = time.perf_counter()
+    asyncio.run(main())
+    out.put({"latencies": latencies, "errors": errors,
+             "seconds": time.perf_counter() - started})
+
+
+def load(port: int, path: str, seconds: float) -> dict[str, float]:
+    queue: Any = multiprocessing.Queue()
+    proc = multiprocessing.Process(target=_load, args=(port, path, seconds, queue))
+    proc.start()
+    result = queue.get()
+    proc.join()
+    lat = sorted(result["latencies"])
+    n = len(lat)
+    return {"rps": n / result["seconds"], "p50": lat[n // 2] * 1000 if n else 0,
+            "p99": lat[min(n - 1, int(n * 0.99))] * 1000 if n else 0,
+            "errors": len(result["errors"]), "requests": n}
+
+
+# ------------------------------------------------------------------------- servers
+
+PEER_APP = '''
+BODY = b"<!doctype html><title>peer</title>" + b"x" * 10_000
+def app(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/html"),
+                              ("Content-Length", str(len(BODY)))])
+    return [BODY]
+'''
+
+
+def gunicorn(app: str, port: int, env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS),
+         "--worker-class", "gthread", "--threads", "8", "--keep-alive", "30",
+         "--log-level", "warning", app], env=env, cwd=cwd, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return proc
+        except OSError:
+            time.sleep(0.1)
+    said = proc.stderr.read().decode() if proc.stderr else ""
+    raise SystemExit(f"gunicorn did not start: {said}")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(timeout=30)
+
+
+def site(tmp: Path) -> tuple[dict[str, str], int]:
+    """A site with the 18 projects and one sent issue; returns its env and the issue."""
+    for folder in ("content", "templates", "schedules"):
+        shutil.copytree(REPO / folder, tmp / folder)
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("OSTOGETHER_")},
+           "OSTOGETHER_HOME": str(tmp), "OSTOGETHER_ENV": "production",
+           "OSTOGETHER_SECRET_KEY": "b" * 48, "OSTOGETHER_BASE_URL": "https://bench.test",
+           "OSTOGETHER_LOG_LEVEL": "WARNING"}
+    from ostogether import db, projects
+    from ostogether.audit import Actor
+    from ostogether.models import Issue, NewsItem
+    from ostogether.runtime import Runtime
+    from ostogether.settings import load_settings
+
+    rt = Runtime(load_settings(environ=env))
+    db.upgrade(rt.db)
+    projects.import_content(rt)
+    from ostogether import newsletter
+
+    actor = Actor("bench")
+    with rt.db.session() as s:
+        from sqlalchemy import select
+
+        from ostogether.models import Project
+
+        slugs = list(s.scalars(select(Project.slug).order_by(Project.slug)))
+    from tests.issues import add_item
+
+    for i, slug in enumerate(slugs[:12]):
+        add_item(rt, slug, "news", link=f"https://example.org/story/{i}",
+                 title=f"Story {i}: pupils and museums build something together",
+                 summary="Three schools and a science centre ran **workshops** for a term.")
+    issue = newsletter.compose_next(rt, actor, dt.datetime(2026, 11, 1, tzinfo=dt.UTC))
+    # Freeze it as the approval does, then mark it sent (no links are checked here).
+    with rt.db.session() as s:
+        rendered = newsletter.render_current(rt, newsletter.get_issue(s, issue.id))
+    with rt.db.session() as s:
+        row = s.get(Issue, issue.id)
+        assert row is not None
+        row.snapshot_html, row.snapshot_text = rendered.html, rendered.text
+        row.snapshot_subject, row.status = row.subject, "sent"
+        row.snapshot_sha256 = "0" * 64  # frozen, as the approval leaves it
+        row.sent_at = dt.datetime(2026, 11, 15, 9, tzinfo=dt.UTC)
+        number = row.number or 0
+        for item in s.scalars(select(NewsItem)):
+            item.status = "published"
+    rt.close()
+    return env, number
+
+
+def main() -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="ostogether-load-"))
+    try:
+        env, number = site(tmp)
+        (tmp / "peer.py").write_text(PEER_APP)
+        rows = []
+        peer_port = free_port()
+        peer = gunicorn("peer:app", peer_port, env, tmp)
+        try:
+            load(peer_port, "/", 2)  # warm up
+            peer_result = load(peer_port, "/", SECONDS)
+        finally:
+            stop(peer)
+        for label, seconds in (("", "10"), (" (no cache)", "0")):
+            port = free_port()
+            server = gunicorn("ostogether.web:create_app()", port,
+                              {**env, "OSTOGETHER_PUBLIC_CACHE_SECONDS": seconds}, REPO)
+            try:
+                for path in ("/", "/registry", f"/archive/{number}"):
+                    load(port, path, 2)  # warm up
+                    rows.append((path + label, load(port, path, SECONDS)))
+            finally:
+                stop(server)
+        print(f"Public pages under load: gunicorn gthread, {WORKERS} worker(s) x 8 threads, "
+              f"{CONNECTIONS} keep-alive connections, {SECONDS:g} s per page")
+        print(f"{'page':<29}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
+              f"{'x peer':>9}")
+        for path, r in [*rows, ("peer (10 kB)", peer_result)]:
+            print(f"{path:<29}{r['rps']:>9.0f}{r['p50']:>9.1f}{r['p99']:>9.1f}"
+                  f"{r['errors']:>8.0f}{r['rps'] / peer_result['rps']:>9.2f}")
+        ok = all(r["rps"] >= 500 and r["p99"] <= 100 and not r["errors"]
+                 for p, r in rows if "no cache" not in p)
+        print("target (>= 500 req/s, p99 <= 100 ms, no errors), as served (10 s page "
+              "cache): " + ("met" if ok else "NOT met"))
+        print(json.dumps({p: {k: round(v, 1) for k, v in r.items()} for p, r in rows}))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

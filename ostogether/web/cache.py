@@ -1,0 +1,71 @@
+"""A short-lived copy of the public pages for anonymous visitors, in each web process.
+
+The public pages (home, registry, archive, feeds) are the same for every visitor who is
+not logged in, and they are what crowds load. Each process keeps the rendered response
+of such a page for ``public_cache_seconds`` (10 by default; 0 turns it off) and sends
+``Cache-Control: public, max-age=…`` so that a proxy may keep it too. Logged-in users
+always get the live page, and so do requests that carry a session. Pages with forms are
+never cached (their CSRF token belongs to one visitor).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Response, current_app, make_response, request
+from flask_login import current_user
+
+MAX_ENTRIES = 512
+
+
+class PageCache:
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.lock = threading.Lock()
+        self.entries: OrderedDict[str, tuple[float, bytes, int, list[tuple[str, str]]]] = \
+            OrderedDict()
+
+    def get(self, key: str) -> Response | None:
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is None or entry[0] < time.monotonic():
+                return None
+            self.entries.move_to_end(key)
+        _, body, status, headers = entry
+        return Response(body, status=status, headers=headers)
+
+    def put(self, key: str, response: Response) -> None:
+        with self.lock:
+            self.entries[key] = (time.monotonic() + self.seconds, response.get_data(),
+                                 response.status_code, list(response.headers.items()))
+            self.entries.move_to_end(key)
+            while len(self.entries) > MAX_ENTRIES:
+                self.entries.popitem(last=False)
+
+
+def public_page(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Serve ``view`` from the cache for anonymous visitors."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        cache: PageCache | None = current_app.extensions.get("page_cache")
+        anonymous = not current_user.is_authenticated and not request.cookies.get(
+            current_app.config.get("SESSION_COOKIE_NAME", "session"))
+        if cache is None or not anonymous or request.method != "GET":
+            return view(*args, **kwargs)
+        key = request.full_path
+        hit = cache.get(key)
+        if hit is not None:
+            return hit
+        response = make_response(view(*args, **kwargs))
+        if response.status_code == 200 and "Set-Cookie" not in response.headers:
+            response.headers["Cache-Control"] = f"public, max-age={int(cache.seconds)}"
+            cache.put(key, response)
+        return response
+
+    return wrapper
