@@ -132,6 +132,8 @@ def main() -> None:
             shot(page, "social-week.png")
             page.click("ul.posts a >> nth=0")
             shot(page, "social-post.png", full=False)
+            page.goto(base + "/editors/")
+            shot(page, "dashboard.png")
             browser.close()
     finally:
         server.close()

@@ -220,3 +220,8 @@ def post(client: Any, url: str, page: str, **data: Any) -> Any:
     """POST a form to ``url`` with the CSRF token of ``page``, as a browser would."""
     token = csrf_from(client.get(page).get_data(as_text=True))
     return client.post(url, data={"csrf_token": token, **data})
+
+
+# The browser fixtures (Chromium, the app on loopback) live in tests/browser.py; they are
+# registered here once, so the session-wide browser is shared by every module.
+from tests.browser import browser, chromium, live  # noqa: E402, F401

@@ -12,11 +12,9 @@ import pytest
 from sqlalchemy import select
 
 from ostogether.models import Issue, NewsItem, Project, SocialPost, Subscriber
-from tests.browser import Live, axe_serious, browser, chromium, link_in, live, log_in, shot
+from tests.browser import Live, axe_serious, link_in, log_in, shot
 from tests.conftest import make_user
 from tests.issues import add_item
-
-__all__ = ["browser", "chromium", "live"]  # fixtures
 
 
 def wait_mail(sink: Any, to: str, count: int = 1, seconds: float = 10) -> list[Any]:

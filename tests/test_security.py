@@ -19,11 +19,10 @@ from ostogether import newsletter, subscribers
 from ostogether.models import AuditEntry, Issue, NewsItem, SocialPost
 from ostogether.runtime import Runtime
 from ostogether.social import posts as social
-from tests.browser import Live, browser, chromium, live, log_in
+from tests.browser import Live, log_in
 from tests.conftest import login, make_user, new_client
 from tests.issues import TEST, add_item, add_readers, approved_issue, mark_sent
 
-__all__ = ["browser", "chromium", "live"]  # fixtures
 ROLES = ("visitor", "other", "member", "editor")
 
 
