@@ -19,14 +19,15 @@ LEFT, RIGHT, TOP, BOTTOM = 48, 16, 16, 64
 
 
 def nice_max(value: float) -> int:
-    """A round axis maximum at or above ``value`` (1, 2, 5 × 10^n)."""
-    if value <= 0:
-        return 1
-    power = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 5, 10):
-        if value <= step * power:
-            return int(step * power)
-    return int(10 * power)
+    """A round axis maximum at or above ``value`` that splits into 4 whole-number steps
+    of 1, 2 or 5 (or 25) times a power of ten: 4, 8, 20, 40, 100, 200…"""
+    power = 1
+    while True:
+        steps = (1, 2, 5) if power == 1 else (1, 2, 2.5, 5)
+        for step in steps:
+            if 4 * step * power >= value:
+                return int(4 * step * power)
+        power *= 10
 
 
 def describe(categories: Sequence[str], series: Sequence[tuple[str, Sequence[int]]]) -> str:
@@ -67,7 +68,9 @@ def bar_chart(chart_id: str, title: str, categories: Sequence[str],
                    f'stroke="#d0d5db" stroke-width="1"/>')
         out.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="12" '
                    f'fill="#333">{value:g}</text>')
-    label_every = max(1, math.ceil(n / 12))
+    # Label as many categories as fit side by side (about 7 px per character).
+    widest = max((len(c) for c in categories), default=1) * 7 + 8
+    label_every = max(1, math.ceil(n * widest / plot_w))
     for i, category in enumerate(categories):
         x0 = LEFT + band * i + band * 0.1
         base: float = TOP + plot_h

@@ -216,7 +216,8 @@ def test_the_social_week_is_planned_edited_and_approved(live: Live, browser: Any
 # ------------------------------------------------------------------ accessibility
 
 PUBLIC = ["/", "/registry", "/registry/cosmos", "/join", "/code-of-conduct", "/subscribe",
-          "/privacy", "/archive", "/login", "/reset"]
+          "/subscribe/sent", "/privacy", "/archive", "/newsletter/manage", "/login",
+          "/account/reset"]
 
 
 @pytest.fixture
@@ -240,6 +241,22 @@ def test_public_pages_have_no_serious_accessibility_violations(live: Live, axe_c
     page = axe_context.new_page()
     page.goto(live.url + path)
     assert axe_serious(page) == []
+
+
+def test_a_readers_own_pages_have_no_serious_accessibility_violations(
+        live: Live, axe_context: Any) -> None:
+    from ostogether import subscribers
+    from tests.issues import add_readers
+
+    [reader] = add_readers(live.rt, 1)
+    with live.rt.db.session() as s:
+        sub = s.get(Subscriber, reader)
+        assert sub is not None
+        links = subscribers.link_maker(live.rt)(sub.id, sub.link_nonce)
+    page = axe_context.new_page()
+    for url in (links["preferences_url"], links["unsubscribe_url"]):
+        page.goto(url)
+        assert axe_serious(page) == [], url
 
 
 def test_the_web_version_of_an_issue_has_no_serious_accessibility_violations(

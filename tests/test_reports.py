@@ -26,8 +26,8 @@ NOW = dt.datetime(2026, 11, 21, 12, tzinfo=dt.UTC)
 
 
 def test_nice_axis_maximum_and_the_text_alternative() -> None:
-    assert [charts.nice_max(v) for v in (0, 1, 3, 7, 12, 99, 101, 480)] == [
-        1, 1, 5, 10, 20, 100, 200, 500]
+    assert [charts.nice_max(v) for v in (0, 1, 3, 7, 12, 99, 101, 480, 2000)] == [
+        4, 4, 4, 8, 20, 100, 200, 800, 2000]
     assert charts.describe(["2026-10", "2026-11"], [("Confirmed", [2, 5]), ("Bounced", [0, 0])]
                            ) == ("from 2026-10 to 2026-11. Confirmed: 7 in all, most in "
                                  "2026-11 (5); Bounced: none.")
@@ -44,6 +44,8 @@ def test_a_bar_chart_is_accessible_svg_with_bars_in_proportion() -> None:
     heights = {r.find(f"{SVG}title").text: float(r.get("height", 0))  # type: ignore[union-attr]
                for r in bars}
     assert len(bars) == 4  # zeros draw nothing
+    ticks = [t.text for t in root.iter(f"{SVG}text")][:5]
+    assert ticks == ["0", "1", "2", "3", "4"]  # whole numbers for counts
     assert heights["X, W3: 4"] == pytest.approx(4 * heights["X, W1: 1"])
     assert heights["Bluesky, W1: 2"] == pytest.approx(2 * heights["X, W1: 1"])
 
