@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from ostogether.errors import NotFound
-from ostogether.models import Issue, NewsItem, utcnow
+from ostogether.models import Issue, NewsItem, id_or_none, utcnow
 from ostogether.newsletter import by_number, public_rendering
 from ostogether.runtime import Runtime
 
@@ -40,7 +40,8 @@ def issue_page(rt: Runtime, number: int) -> str:
     """The web version of a sent issue: its approved snapshot with the public links (one
     row read; the items are only loaded for an issue sent before snapshots existed)."""
     with rt.db.session() as s:
-        issue = s.scalar(select(Issue).where(Issue.number == number))
+        issue = (s.scalar(select(Issue).where(Issue.number == number))
+                 if id_or_none(number) else None)
         if issue is None or issue.status != "sent":
             raise NotFound(f"Issue #{number} has not been published yet.")
         if not issue.snapshot_sha256:

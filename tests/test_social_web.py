@@ -136,3 +136,7 @@ def test_a_post_without_csrf_is_refused(editor: Any, rt: Runtime) -> None:
     one = all_posts(rt)[0]
     assert editor.post(f"/editors/social/{one.id}/approve").status_code == 400
     assert all_posts(rt)[0].status == "planned"
+
+
+def test_a_post_number_out_of_range_is_not_found(editor: Any) -> None:
+    assert editor.get("/editors/social/99999999999").status_code == 404

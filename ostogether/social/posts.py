@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, joinedload
 from ostogether import audit, news, render
 from ostogether.audit import Actor
 from ostogether.errors import Conflict, NotFound, ValidationError
-from ostogether.models import NewsItem, Project, SocialPost
+from ostogether.models import NewsItem, Project, SocialPost, id_or_none
 from ostogether.runtime import Runtime
 from ostogether.settings import Settings
 from ostogether.site import Evergreen
@@ -287,7 +287,7 @@ def texts_for_item(rt: Runtime, item: NewsItem) -> list[tuple[str, str, social_t
 # --------------------------------------------------------------------------- changes
 
 def get_post(s: Session, post_id: int) -> SocialPost:
-    post = s.get(SocialPost, post_id)
+    post = s.get(SocialPost, post_id) if id_or_none(post_id) else None
     if post is None:
         raise NotFound(f"There is no social post {post_id}.")
     return post
