@@ -242,3 +242,27 @@ def test_1000_publishes_with_injected_faults(live_rt: Runtime, fake: FakeNetwork
         and found[pid].text.split(" https:")[0] in made)
     assert final["published"] > 700 and final["unknown"] > 20 and final["failed"] > 20
     print(f"1000 publishes: {dict(final)}; live on the fake networks: {len(made)}")
+
+
+def test_two_runs_saving_their_first_bluesky_session_at_once_both_succeed(
+        live_rt: Runtime) -> None:
+    import threading
+
+    sessions = [publish.DbSessions(live_rt) for _ in range(8)]
+    start = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def save(i: int) -> None:
+        start.wait()
+        try:
+            sessions[i].save("bluesky", {"accessJwt": f"token-{i}"})
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=save, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert publish.DbSessions(live_rt).load("bluesky")["accessJwt"].startswith("token-")

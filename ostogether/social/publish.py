@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from ostogether import audit
 from ostogether.audit import SYSTEM
@@ -66,11 +67,17 @@ class DbSessions:
             return dict(row.data) if row else {}
 
     def save(self, network: str, data: dict[str, Any]) -> None:
-        with self.rt.db.session() as s:
-            row = s.get(SocialSession, network)
-            if row is None:
-                s.add(SocialSession(network=network, data=data))
-            else:
+        try:
+            with self.rt.db.session() as s:
+                row = s.get(SocialSession, network)
+                if row is None:
+                    s.add(SocialSession(network=network, data=data))
+                else:
+                    row.data = data
+        except IntegrityError:  # another run saved its first session at the same moment
+            with self.rt.db.session() as s:
+                row = s.get(SocialSession, network)
+                assert row is not None
                 row.data = data
 
 
