@@ -258,3 +258,23 @@ def test_linkedin_token_warning_seven_days_before_expiry(settings: object) -> No
     assert quiet["linkedin"] == ""
     gone = {c["network"]: c["warning"] for c in social.connections(s, dt.date(2026, 12, 1))}
     assert "expired on 28 November 2026" in gone["linkedin"]
+
+
+def test_a_planning_run_that_loses_a_race_changes_nothing(rt: Runtime,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from ostogether.social import planner
+
+    real = planner.plan
+
+    def another_run_plans_first(*args: object, **kwargs: object) -> planner.Plan:
+        result = real(*args, **kwargs)  # type: ignore[arg-type]
+        first = result.placed[0]
+        with rt.db.session() as s:  # a second process takes the same slot meanwhile
+            s.add(SocialPost(network=first.networks[0], slot_at=first.slot.at, kind="tool",
+                             evergreen_key="other-run", idempotency_key="race"))
+        return result
+
+    monkeypatch.setattr(planner, "plan", another_run_plans_first)
+    with pytest.raises(Conflict, match="Another planning run filled these slots"):
+        social.plan_week(rt, TEST, now=NOW)
+    assert [p.evergreen_key for p in rows(rt)] == ["other-run"]  # nothing half-written

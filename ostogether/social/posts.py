@@ -29,7 +29,7 @@ from ostogether.errors import Conflict, NotFound, ValidationError
 from ostogether.models import NewsItem, Project, SocialPost, id_or_none
 from ostogether.runtime import Runtime
 from ostogether.settings import Settings
-from ostogether.site import Evergreen
+from ostogether.site import Evergreen, Schedule
 from ostogether.social import planner
 from ostogether.social import text as social_text
 from ostogether.social.publishers import is_live
@@ -138,11 +138,12 @@ class Source:
                    evergreen_key=entry.key)
 
 
-def compose_text(rt: Runtime, source: Source, network: str) -> tuple[str, str]:
-    """(text, link) for ``network``: its template rendered, then fitted to its limit."""
+def compose_text(rt: Runtime, source: Source, network: str,
+                 community_tags: Sequence[str]) -> tuple[str, str]:
+    """(text, link) for ``network``: its template rendered, then fitted to its limit.
+    ``community_tags`` are the hashtags of content/site.toml, read once by the caller."""
     link = social_text.with_utm(source.link, network, rt.settings.social_utm_campaign)
-    site = rt.community.site()
-    hashtags = list(dict.fromkeys((*site.hashtags, *source.hashtags)))
+    hashtags = list(dict.fromkeys((*community_tags, *source.hashtags)))
     project = None if source.project is None else {
         "acronym": source.project.acronym, "mention": _mention(source.project, network)}
     rendered = render.render(rt.community, f"social/{network}.txt.j2", network=network,
@@ -217,55 +218,57 @@ def plan_week(rt: Runtime, actor: Actor, week: str | None = None,
     schedule = rt.community.schedule()
     auto = rt.settings.social_auto_approve
     report = PlanReport(week=week_label(year, number), approved=auto)
-    with rt.db.session() as s:
-        week_slots = [(at, slot) for at, slot in schedule.slots_in_week(year, number)
-                      if at > now]
-        times = [at for at, _ in week_slots]
-        taken = {(network, at) for network, at in s.execute(
-            select(SocialPost.network, SocialPost.slot_at).where(
-                SocialPost.status != "skipped", SocialPost.slot_at.in_(times)))}
-        report.kept = len(taken)
-        slots = [planner.Slot(at=at, kinds=slot.kinds, networks=tuple(
-            n for n in slot.networks if (n, at) not in taken)) for at, slot in week_slots]
-        items, item_of = _item_contents(s)
-        evergreen, entry_of, projects = _evergreen_contents(rt, s)
-        by_id = {p.id: p for p in projects.values()}
-        since = now - dt.timedelta(weeks=FAIR_SHARE_WEEKS)
-        recent: Counter[int] = Counter(
-            pid or 0 for pid, _ in s.execute(
-                select(SocialPost.project_id, SocialPost.slot_at).where(
-                    SocialPost.project_id.is_not(None), SocialPost.status != "skipped",
-                    SocialPost.slot_at >= since).distinct()).all())
-        result = planner.plan(slots, [*items, *evergreen],
-                              repeat_weeks=schedule.social.evergreen_repeat_weeks,
-                              recent=recent)
-        for placement in result.placed:
-            c = placement.content
-            if c.is_item:
-                source = Source.of_item(item_of[c.key])
-            else:
-                entry = entry_of[c.key]
-                source = Source.of_evergreen(entry, by_id.get(c.project_id or 0))
-            for network in placement.networks:
-                post = _new_post(rt, source, network, placement.slot.at)
-                if auto:
-                    post.status, post.approved_at = "approved", now
-                s.add(post)
-                s.flush()
-                audit.record(s, actor, "social_post.planned", post, network=network,
-                             slot=post.slot_at.isoformat(), auto_approved=auto)
-            report.placed.append((placement.slot.at, source.title, placement.networks))
-        report.unfilled = [(slot.at, why) for slot, why in result.unfilled]
-        try:
-            s.flush()
-        except IntegrityError:
-            raise Conflict("Another planning run filled these slots at the same time; "
-                           "nothing was changed. Open the week to see its posts.") from None
+    tags = rt.community.site().hashtags
+    try:
+        with rt.db.session() as s:
+            _plan_into(rt, s, actor, schedule, year, number, now, tags, report)
+    except IntegrityError:  # at any flush or at the commit: nothing is kept
+        raise Conflict("Another planning run filled these slots at the same time; "
+                       "nothing was changed. Open the week to see its posts.") from None
     return report
 
 
-def _new_post(rt: Runtime, source: Source, network: str, at: dt.datetime) -> SocialPost:
-    text, link = compose_text(rt, source, network)
+def _plan_into(rt: Runtime, s: Session, actor: Actor, schedule: Schedule, year: int,
+               number: int, now: dt.datetime, tags: Sequence[str], report: PlanReport) -> None:
+    week_slots = [(at, slot) for at, slot in schedule.slots_in_week(year, number)
+                  if at > now]
+    times = [at for at, _ in week_slots]
+    taken = {(network, at) for network, at in s.execute(
+        select(SocialPost.network, SocialPost.slot_at).where(
+            SocialPost.status != "skipped", SocialPost.slot_at.in_(times)))}
+    report.kept = len(taken)
+    slots = [planner.Slot(at=at, kinds=slot.kinds, networks=tuple(
+        n for n in slot.networks if (n, at) not in taken)) for at, slot in week_slots]
+    items, item_of = _item_contents(s)
+    evergreen, entry_of, projects = _evergreen_contents(rt, s)
+    by_id = {p.id: p for p in projects.values()}
+    since = now - dt.timedelta(weeks=FAIR_SHARE_WEEKS)
+    recent: Counter[int] = Counter(
+        pid or 0 for pid, _ in s.execute(
+            select(SocialPost.project_id, SocialPost.slot_at).where(
+                SocialPost.project_id.is_not(None), SocialPost.status != "skipped",
+                SocialPost.slot_at >= since).distinct()).all())
+    result = planner.plan(slots, [*items, *evergreen],
+                          repeat_weeks=schedule.social.evergreen_repeat_weeks, recent=recent)
+    for placement in result.placed:
+        c = placement.content
+        source = (Source.of_item(item_of[c.key]) if c.is_item else
+                  Source.of_evergreen(entry_of[c.key], by_id.get(c.project_id or 0)))
+        for network in placement.networks:
+            post = _new_post(rt, source, network, placement.slot.at, tags)
+            if report.approved:
+                post.status, post.approved_at = "approved", now
+            s.add(post)
+            s.flush()
+            audit.record(s, actor, "social_post.planned", post, network=network,
+                         slot=post.slot_at.isoformat(), auto_approved=report.approved)
+        report.placed.append((placement.slot.at, source.title, placement.networks))
+    report.unfilled = [(slot.at, why) for slot, why in result.unfilled]
+
+
+def _new_post(rt: Runtime, source: Source, network: str, at: dt.datetime,
+              community_tags: Sequence[str]) -> SocialPost:
+    text, link = compose_text(rt, source, network, community_tags)
     return SocialPost(
         network=network, status="planned", slot_at=at, kind=source.kind,
         item_id=source.item.id if source.item else None, evergreen_key=source.evergreen_key,
@@ -278,8 +281,9 @@ def _new_post(rt: Runtime, source: Source, network: str, at: dt.datetime) -> Soc
 def texts_for_item(rt: Runtime, item: NewsItem) -> list[tuple[str, str, social_text.Measure]]:
     """What each network's post of ``item`` would say, with its count (the review page)."""
     out = []
+    tags, source = rt.community.site().hashtags, Source.of_item(item)
     for network in social_text.NETWORKS:
-        text, _ = compose_text(rt, Source.of_item(item), network)
+        text, _ = compose_text(rt, source, network, tags)
         out.append((network, text, measure(rt.settings, text, network)))
     return out
 
