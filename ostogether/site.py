@@ -224,12 +224,28 @@ JOBS = {
     "check_registry": "Check the registry's websites and feeds",
     "derive_status": "Make projects past their end date alumni",
 }
-# What each job's table may hold, beyond `enabled`.
-JOB_KEYS: dict[str, Spec] = {
-    "compose_issue": {"days_before_send": "int", "time": "str"},
-    "remind_members": {"days_before_compose": "int", "time": "str"},
-    "remind_editors": {"hours_before_send": "int"},
-    "send_issue": {},
+@dataclass(frozen=True)
+class Offset:
+    """How a job is timed from the send dates: its key in the file, the default, the
+    unit and range of that amount, and whether a local time of day may be given."""
+
+    key: str = ""
+    default: int = 0
+    unit: str = "days"
+    most: int = 60
+    timed: bool = False
+
+    def spec(self) -> Spec:
+        return {**({self.key: "int"} if self.key else {}),
+                **({"time": "str"} if self.timed else {})}
+
+
+# Jobs timed from the newsletter's send dates; every other job takes a cron line.
+RELATIVE_JOBS: dict[str, Offset] = {
+    "compose_issue": Offset("days_before_send", 10, timed=True),
+    "remind_members": Offset("days_before_compose", 7, timed=True),
+    "remind_editors": Offset("hours_before_send", 48, unit="hours", most=720),
+    "send_issue": Offset(),
 }
 CRON_FIELDS = ("minute", "hour", "day of month", "month", "day of week")
 
@@ -267,23 +283,23 @@ class Schedule:
             when = self.next_send(when)
             yield when
 
-    def fire_times(self, job: JobSpec, after: dt.datetime) -> Iterator[dt.datetime]:
-        """The send-relative times of ``job`` strictly after ``after``, in order (UTC).
+    def fire_for(self, job: JobSpec, send: dt.datetime) -> dt.datetime:
+        """When ``job`` runs for the issue sent at ``send`` (UTC). A time of day in
+        ``job.at`` is local, so daylight saving never moves it. Members are reminded
+        relative to the composition day, not the send date."""
+        base = send
+        if job.name == "remind_members":
+            compose = self.job("compose_issue")
+            base = send - (compose.before if compose else dt.timedelta(0))
+        if job.at is None:
+            return base - job.before
+        day = (base - job.before).astimezone(self.zone).date()
+        return dt.datetime.combine(day, job.at, tzinfo=self.zone).astimezone(dt.UTC)
 
-        A time of day in ``job.at`` is local, so daylight saving never moves it.
-        """
-        compose = self.job("compose_issue")
+    def fire_times(self, job: JobSpec, after: dt.datetime) -> Iterator[dt.datetime]:
+        """The send-relative times of ``job`` strictly after ``after``, in order (UTC)."""
         for send in self.send_dates(after - dt.timedelta(days=400)):
-            if job.name == "remind_members" and compose is not None:
-                base = send - compose.before
-                when = base.astimezone(self.zone).date() - dt.timedelta(days=job.before.days)
-                fire = dt.datetime.combine(when, job.at or dt.time(9), tzinfo=self.zone)
-            elif job.at is not None:
-                day = (send - job.before).astimezone(self.zone).date()
-                fire = dt.datetime.combine(day, job.at, tzinfo=self.zone)
-            else:
-                fire = send - job.before
-            fire = fire.astimezone(dt.UTC)
+            fire = self.fire_for(job, send)
             if fire > after:
                 yield fire
 
@@ -660,14 +676,14 @@ def _jobs(raw: Any, tz: str, path: Path, text: str) -> tuple[JobSpec, ...]:
         if not isinstance(table, dict):
             problems.append(f"{where}: [jobs.{name}] must be a table.")
             continue
-        relative = name in JOB_KEYS
-        spec: Spec = {"enabled": "bool", **(JOB_KEYS[name] if relative else {"cron": "str"})}
+        offset = RELATIVE_JOBS.get(name)
+        spec: Spec = {"enabled": "bool", **(offset.spec() if offset else {"cron": "str"})}
         found = check_table(table, spec, path, text, prefix=f"jobs.{name}.")
         if found:
             problems += found
             continue
         enabled = table.get("enabled", True)
-        if not relative:
+        if offset is None:
             expr = table.get("cron", "")
             why = _cron_problem(expr, tz) if expr else "'cron' is required"
             if why:
@@ -683,17 +699,12 @@ def _jobs(raw: Any, tz: str, path: Path, text: str) -> tuple[JobSpec, ...]:
                 problems.append(f"{where}: jobs.{name}: time must be a local time like "
                                 f"\"09:00\"; got \"{table['time']}\".")
                 continue
-        amount = {"compose_issue": ("days_before_send", 10),
-                  "remind_members": ("days_before_compose", 7),
-                  "remind_editors": ("hours_before_send", 48),
-                  "send_issue": ("", 0)}[name]
-        value = table.get(amount[0], amount[1]) if amount[0] else 0
-        if amount[0] and not 1 <= value <= (60 if "days" in amount[0] else 720):
-            problems.append(f"{where}: jobs.{name}: {amount[0]} is out of range; got "
-                            f"{value}.")
+        value = table.get(offset.key, offset.default) if offset.key else 0
+        if offset.key and not 1 <= value <= offset.most:
+            problems.append(f"{where}: jobs.{name}: {offset.key} is out of range "
+                            f"(1-{offset.most}); got {value}.")
             continue
-        before = (dt.timedelta(hours=value) if "hours" in amount[0]
-                  else dt.timedelta(days=value))
+        before = dt.timedelta(**{offset.unit: value})
         specs.append(JobSpec(name, before=before, at=at, enabled=enabled))
     if problems:
         raise ContentError(f"{path} has {len(problems)} problem(s):", problems)
