@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from ostogether.errors import NotFound
-from ostogether.models import Issue, NewsItem, id_or_none, utcnow
+from ostogether.models import Issue, NewsItem, utcnow
 from ostogether.newsletter import by_number, public_rendering
 from ostogether.runtime import Runtime
 
@@ -30,23 +30,17 @@ def sent_issues(s: Session, limit: int | None = None) -> list[Issue]:
 
 
 def sent_issue(s: Session, number: int) -> Issue:
-    issue = by_number(s, number)
+    """A sent issue's row alone: its web version is the approved snapshot, so its items
+    are only loaded (lazily) for an issue without one."""
+    issue = by_number(s, number, with_items=False)
     if issue.status != "sent":
         raise NotFound(f"Issue #{number} has not been published yet.")
     return issue
 
 
 def issue_page(rt: Runtime, number: int) -> str:
-    """The web version of a sent issue: its approved snapshot with the public links (one
-    row read; the items are only loaded for an issue sent before snapshots existed)."""
     with rt.db.session() as s:
-        issue = (s.scalar(select(Issue).where(Issue.number == number))
-                 if id_or_none(number) else None)
-        if issue is None or issue.status != "sent":
-            raise NotFound(f"Issue #{number} has not been published yet.")
-        if not issue.snapshot_sha256:
-            issue = sent_issue(s, number)
-        return public_rendering(rt, issue).html
+        return public_rendering(rt, sent_issue(s, number)).html
 
 
 def atom(rt: Runtime) -> bytes:

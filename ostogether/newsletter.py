@@ -75,9 +75,10 @@ def get_issue(s: Session, issue_id: int) -> Issue:
     return issue
 
 
-def by_number(s: Session, number: int) -> Issue:
-    issue = s.scalar(select(Issue).where(Issue.number == number).options(
-        WITH_ITEMS)) if id_or_none(number) else None
+def by_number(s: Session, number: int, *, with_items: bool = True) -> Issue:
+    q = select(Issue).where(Issue.number == number)
+    issue = (s.scalar(q.options(WITH_ITEMS) if with_items else q)
+             if id_or_none(number) else None)
     if issue is None:
         raise NotFound(f"There is no issue #{number}; `ostogether issue list` shows them.")
     return issue

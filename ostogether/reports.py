@@ -171,11 +171,10 @@ class Visibility:
 
 
 def parse_period(start: str, end: str, today: dt.date) -> tuple[dt.date, dt.date]:
-    """Dates like 2026-01-01; the default is the last 12 months up to today."""
+    """Dates like 2026-01-01; the default is the 365 days up to ``end`` (or today)."""
     try:
         b = dt.date.fromisoformat(end) if end else today
-        a = dt.date.fromisoformat(start) if start else b.replace(year=b.year - 1) + \
-            dt.timedelta(days=1)
+        a = dt.date.fromisoformat(start) if start else b - dt.timedelta(days=364)
     except ValueError:
         raise ValidationError("Dates must look like 2026-01-31.",
                               {"period": "dates like 2026-01-31"}) from None

@@ -204,10 +204,9 @@ class Worker:
         self.scheduler = scheduler
         log.info("scheduling %d job(s)", len(names),
                  extra={"event": "worker.lead", "holder": self.holder, "jobs": len(names)})
-        if self.stopping.is_set():
-            return
         try:
-            scheduler.start()  # blocks until shutdown
+            if not self.stopping.is_set():  # stop() may have come while declaring
+                scheduler.start()  # blocks until shutdown
         finally:
             self.scheduler = None
             release(self.rt, self.holder)

@@ -146,6 +146,13 @@ def test_report_cli_json_csv_and_bad_input(rt: Runtime, env: dict[str, str],
     assert "steambrace" in unfeatured
 
 
+def test_the_default_period_is_the_last_365_days_even_from_a_leap_day() -> None:
+    assert reports.parse_period("", "2028-02-29", dt.date(2028, 3, 1)) == (
+        dt.date(2027, 3, 2), dt.date(2028, 2, 29))
+    assert reports.parse_period("", "", dt.date(2026, 11, 21)) == (
+        dt.date(2025, 11, 22), dt.date(2026, 11, 21))
+
+
 def test_fair_share_lists_members_not_featured_lately(rt: Runtime,
                                                       history: dict[str, Any]) -> None:
     with rt.db.session() as s:
