@@ -1349,7 +1349,7 @@ def report_fair_share(state: State, last: int | None, fmt: str) -> None:
     from ostogether import reports
 
     rt = state.rt
-    n = last or rt.community.newsletter().lookback_issues or 3
+    n = last or reports.lookback(rt)
     with rt.db.session() as s:
         rows = reports.fair_share(s, n)
     if fmt == "json":

@@ -28,6 +28,7 @@ from ostogether.models import (
     Project,
     SocialPost,
 )
+from ostogether.runtime import Runtime
 from ostogether.social.text import NETWORKS
 
 FOLLOWS = ("confirm", "import")  # consent-log actions that make a reader confirmed
@@ -274,3 +275,36 @@ def fair_share(s: Session, last_issues: int) -> list[FairShare]:
                                .order_by(Project.acronym)) if p.id not in featured_recently]
     far = dt.datetime.min.replace(tzinfo=dt.UTC)
     return sorted(rows, key=lambda r: (r.last_sent or far, r.acronym))
+
+
+# -------------------------------------------------------------------- dashboard
+
+def lookback(rt: Runtime) -> int:
+    """How many recent issues the fair share looks at (newsletter.toml)."""
+    return rt.community.newsletter().lookback_issues or 3
+
+
+@dataclass
+class Figures:
+    """Everything the dashboard's charts and tables show."""
+
+    months: list[SubscriberMonth]
+    sent: list[IssueFigures]
+    weeks: list[str]
+    per_network: dict[str, list[int]]
+    per_project: list[ProjectItems]
+    posts_to_check: int
+    lookback: int
+    unfeatured: list[FairShare]
+
+
+def figures(rt: Runtime, now: dt.datetime) -> Figures:
+    n = lookback(rt)
+    with rt.db.session() as s:
+        weeks, per_network = social_by_week(s, now)
+        return Figures(
+            months=subscribers_by_month(s, now), sent=issues_sent(s), weeks=weeks,
+            per_network=per_network, per_project=items_per_project(s),
+            posts_to_check=s.scalar(select(func.count()).select_from(SocialPost).where(
+                SocialPost.status.in_(("unknown", "failed")))) or 0,
+            lookback=n, unfeatured=fair_share(s, n))

@@ -8,7 +8,6 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
 from wtforms import EmailField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
@@ -42,52 +41,47 @@ def index() -> Any:
     from markupsafe import Markup
 
     from ostogether import charts, reports
-    from ostogether.models import SocialPost, utcnow
+    from ostogether.models import utcnow
 
     rt = runtime()
-    now = utcnow()
     with rt.db.session() as s:
         waiting = projects.list_all(s, "applicant")
         listed = projects.list_public(s)
         recent = audit.recent(s)
         counts = news.counts_by_status(s)
         open_issue = newsletter.open_issue(s)
-        unknown = s.scalar(select(func.count()).select_from(SocialPost).where(
-            SocialPost.status.in_(("unknown", "failed")))) or 0
-        months = reports.subscribers_by_month(s, now)
-        sent = reports.issues_sent(s)
-        weeks, per_network = reports.social_by_week(s, now)
-        per_project = reports.items_per_project(s)
-        lookback = rt.community.newsletter().lookback_issues or 3
-        unfeatured = reports.fair_share(s, lookback)
     paused = [f for f in feeds.list_feeds(rt) if f.paused_at is not None]
-    figures = {
-        "subscribers": Markup(charts.bar_chart(
-            "subscribers", "Subscribers each month", [m.month for m in months],
-            [("Confirmed", [m.confirmed for m in months]),
-             ("Unsubscribed", [m.unsubscribed for m in months]),
-             ("Bounced", [m.bounced for m in months])])),
-        "issues": Markup(charts.bar_chart(
+    f = reports.figures(rt, utcnow())
+    top = f.per_project[:15]
+    svg = {
+        "subscribers": charts.bar_chart(
+            "subscribers", "Subscribers each month", [m.month for m in f.months],
+            [("Confirmed", [m.confirmed for m in f.months]),
+             ("Unsubscribed", [m.unsubscribed for m in f.months]),
+             ("Bounced", [m.bounced for m in f.months])]),
+        "issues": charts.bar_chart(
             "issues", "Issues sent: recipients, delivered and bounced",
-            [f"#{i.number}" for i in sent],
-            [("Recipients", [i.recipients for i in sent]),
-             ("Delivered", [i.delivered for i in sent]),
-             ("Bounced", [i.bounced for i in sent])])),
-        "social": Markup(charts.bar_chart(
-            "social", "Social posts published per network and week", weeks,
-            [(NETWORK_NAMES[n], v) for n, v in per_network.items()], stacked=True)),
-        "items": Markup(charts.bar_chart(
+            [f"#{i.number}" for i in f.sent],
+            [("Recipients", [i.recipients for i in f.sent]),
+             ("Delivered", [i.delivered for i in f.sent]),
+             ("Bounced", [i.bounced for i in f.sent])]),
+        "social": charts.bar_chart(
+            "social", "Social posts published per network and week", f.weeks,
+            [(NETWORK_NAMES[n], v) for n, v in f.per_network.items()], stacked=True),
+        "items": charts.bar_chart(
             "items", "Items per project: submitted, approved and published",
-            [p.acronym for p in per_project[:15]],
-            [("Submitted", [p.submitted for p in per_project[:15]]),
-             ("Approved", [p.approved for p in per_project[:15]]),
-             ("Published", [p.published for p in per_project[:15]])])),
+            [p.acronym for p in top],
+            [("Submitted", [p.submitted for p in top]),
+             ("Approved", [p.approved for p in top]),
+             ("Published", [p.published for p in top])]),
     }
     return render_template("editors/index.html", waiting=waiting, listed=listed, recent=recent,
                            counts=counts, paused=paused, open_issue=open_issue,
-                           unknown=unknown, figures=figures, months=months, sent=sent,
-                           weeks=weeks, per_network=per_network, per_project=per_project,
-                           unfeatured=unfeatured, lookback=lookback)
+                           unknown=f.posts_to_check,
+                           figures={k: Markup(v) for k, v in svg.items()}, months=f.months,
+                           sent=f.sent, weeks=f.weeks, per_network=f.per_network,
+                           per_project=f.per_project, unfeatured=f.unfeatured,
+                           lookback=f.lookback)
 
 
 @bp.route("/applications")
