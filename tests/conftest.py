@@ -11,6 +11,7 @@ import re
 import shutil
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from email import message_from_bytes, policy
@@ -159,6 +160,21 @@ def web() -> Iterator[Any]:
 
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
                      r'name="csrf_token" value="([^"]+)"')
+
+
+def wait_for(check: Any, seconds: float = 30, interval: float = 0.1) -> Any:
+    """Call ``check`` until it returns something true (a server not up yet, OSError,
+    counts as not yet); its value, or AssertionError after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            value = check()
+        except OSError:  # includes requests' ConnectionError
+            value = None
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {seconds} s waiting for {check}")
 
 
 def csrf_from(html: str) -> str:

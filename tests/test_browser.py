@@ -5,7 +5,6 @@ under test-output/browser/."""
 from __future__ import annotations
 
 import datetime as dt
-import time
 from typing import Any
 
 import pytest
@@ -13,18 +12,15 @@ from sqlalchemy import select
 
 from ostogether.models import Issue, NewsItem, Project, SocialPost, Subscriber
 from tests.browser import Live, axe_serious, link_in, log_in, shot
-from tests.conftest import make_user
+from tests.conftest import make_user, wait_for
 from tests.issues import add_item
 
 
-def wait_mail(sink: Any, to: str, count: int = 1, seconds: float = 10) -> list[Any]:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+def wait_mail(sink: Any, to: str, count: int = 1) -> list[Any]:
+    def arrived() -> list[Any] | None:
         found = [m for m in sink.messages if to in m["To"]]
-        if len(found) >= count:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"no mail to {to}")
+        return found if len(found) >= count else None
+    return list(wait_for(arrived, seconds=10, interval=0.05))
 
 
 def test_a_project_applies_sees_its_checks_and_an_editor_accepts_it(

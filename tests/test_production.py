@@ -12,14 +12,13 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
 
 from ostogether import scheduler
 from ostogether.runtime import Runtime
-from tests.conftest import PG_URL, free_port
+from tests.conftest import PG_URL, free_port, wait_for
 
 pytestmark = [
     pytest.mark.postgres,
@@ -28,19 +27,6 @@ pytestmark = [
 ]
 
 BIN = Path(sys.executable).parent
-
-
-def wait_for(check: Any, seconds: float = 30) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            value = check()
-        except (requests.ConnectionError, OSError):
-            value = None
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("timed out")
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import requests
 
 from ostogether import jobs
 from ostogether.runtime import Runtime
-from tests.conftest import free_port, login, make_user, new_client, post
+from tests.conftest import free_port, login, make_user, new_client, post, wait_for
 
 
 def test_editors_see_every_job_and_can_run_one_now(editor: Any, app: Any) -> None:
@@ -57,17 +57,11 @@ def serve(env: dict[str, str], *extra: str) -> tuple[subprocess.Popen[str], str]
     return proc, f"http://127.0.0.1:{port}"
 
 
-def health(base: str, want: int, seconds: float = 30) -> dict[str, Any]:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            r = requests.get(base + "/healthz", timeout=2)
-            if r.status_code == want:
-                return dict(r.json())
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"/healthz never answered {want}")
+def health(base: str, want: int) -> dict[str, Any]:
+    def answered() -> dict[str, Any] | None:
+        r = requests.get(base + "/healthz", timeout=2)  # a 503 response is falsy itself
+        return dict(r.json()) if r.status_code == want else None
+    return dict(wait_for(answered))
 
 
 def test_serve_runs_the_worker_unless_told_not_to(rt: Runtime, env: dict[str, str]) -> None:

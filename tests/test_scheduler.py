@@ -24,6 +24,7 @@ from ostogether.errors import ConfigError, ContentError
 from ostogether.models import JobRun, SchedulerLease, utcnow
 from ostogether.runtime import EventFormatter, Runtime
 from ostogether.settings import load_settings
+from tests.conftest import wait_for
 from tests.test_cli import run
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -123,16 +124,6 @@ def test_one_holder_at_a_time_and_takeover_after_expiry(rt: Runtime) -> None:
     assert held is not None and held.holder == "b" and held.acquired_at == now + ttl * 2
     scheduler.release(rt, "b")
     assert scheduler.acquire(rt, "a", utcnow())  # a release hands over at once
-
-
-def wait_for(check: Any, seconds: float = 20) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out")
 
 
 @pytest.fixture
