@@ -1179,12 +1179,14 @@ def social_length(state: State, network: str, fmt: str, text: str) -> None:
 def social_preview(state: State, post_id: int) -> None:
     """Each network's text of a post's content, with its counted length."""
     from ostogether.social import posts
+    from ostogether.social.text import as_sent
 
     post, _, _ = posts.preview(state.rt, post_id)
     zone = state.rt.community.schedule().zone
     out.print(f"{post.title} — {post.slot_at.astimezone(zone):%a %d %b %Y %H:%M}")
     for one in sorted([post, *posts.siblings(state.rt, post)], key=lambda p: p.id):
-        one, m, extra = posts.preview(state.rt, one.id)
+        m, extra = posts.measure(state.settings, one.text, one.network), as_sent(
+            one.text, one.network)
         out.print(f"\n[bold]#{one.id} {one.network}[/] ({one.status}): {m.length} of "
                   f"{m.limit} {m.unit}" + ("" if m.fits else " — too long"), markup=True)
         out.print(one.text, markup=False)

@@ -560,12 +560,8 @@ def preview(rt: Runtime, post_id: int) -> tuple[SocialPost, social_text.Measure,
     with rt.db.session() as s:
         post = get_post(s, post_id)
         s.expunge(post)
-    extra: dict[str, Any] = {}
-    if post.network == "linkedin":
-        extra["commentary"] = social_text.linkedin_commentary(post.text)
-    elif post.network == "bluesky":
-        extra["text_posted"], extra["facets"] = social_text.bluesky_richtext(post.text)
-    return post, measure(rt.settings, post.text, post.network), extra
+    return (post, measure(rt.settings, post.text, post.network),
+            social_text.as_sent(post.text, post.network))
 
 
 def siblings(rt: Runtime, post: SocialPost) -> Sequence[SocialPost]:

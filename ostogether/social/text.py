@@ -298,3 +298,14 @@ def bluesky_richtext(text: str) -> tuple[str, list[dict[str, Any]]]:
     facets.sort(key=lambda f: f["index"]["byteStart"])
     return shown, facets
 
+
+
+def as_sent(text: str, network: str) -> dict[str, Any]:
+    """What the network receives where it differs from ``text``: LinkedIn's escaped
+    commentary, or Bluesky's posted text and facets."""
+    if network == "linkedin":
+        return {"commentary": linkedin_commentary(text)}
+    if network == "bluesky":
+        shown, facets = bluesky_richtext(text)
+        return {"text_posted": shown, "facets": facets}
+    return {}

@@ -27,11 +27,8 @@ class DryRun:
             "length": measured.length, "limit": measured.limit, "fits": measured.fits,
             "link": post.link, "title": post.title, "image_url": post.image_url,
             "image_alt": post.image_alt, "language": post.language,
-            "written_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
-        if self.network == "linkedin":
-            body["commentary"] = social_text.linkedin_commentary(post.text)
-        if self.network == "bluesky":
-            body["text_posted"], body["facets"] = social_text.bluesky_richtext(post.text)
+            "written_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            **social_text.as_sent(post.text, self.network)}
         self.folder.mkdir(parents=True, exist_ok=True)
         name = f"{post.post_id:06d}-{self.network}.json"
         tmp = self.folder / (name + ".tmp")
