@@ -76,12 +76,8 @@ def shift_week(year: int, week: int, by: int) -> tuple[int, int]:
 
 # ----------------------------------------------------------------------------- texts
 
-def limit_for(settings: Settings, network: str) -> int:
-    return settings.mastodon_max_chars if network == "mastodon" else social_text.LIMITS[network]
-
-
 def measure(settings: Settings, text: str, network: str) -> social_text.Measure:
-    return social_text.measure(text, network, limit_for(settings, network))
+    return social_text.measure(text, network, social_text.limit_for(settings, network))
 
 
 def plain(html_text: str) -> str:
@@ -151,7 +147,7 @@ def compose_text(rt: Runtime, source: Source, network: str,
                              description=source.description, link=link, start=source.start,
                              project=project, hashtags=hashtags)
     text = unicodedata.normalize("NFC", _tidy(rendered))
-    return social_text.fit(text, network, limit_for(rt.settings, network)), link
+    return social_text.fit(text, network, social_text.limit_for(rt.settings, network)), link
 
 
 # -------------------------------------------------------------------------- planning

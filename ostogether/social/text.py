@@ -29,6 +29,7 @@ import regex
 from twitter_text import parse_tweet
 
 from ostogether.errors import ValidationError
+from ostogether.settings import Settings
 
 NETWORKS = ("x", "facebook", "linkedin", "mastodon", "bluesky")
 NAMES = {"x": "X", "facebook": "Facebook", "linkedin": "LinkedIn", "mastodon": "Mastodon",
@@ -65,6 +66,11 @@ class Measure:
 
     def as_dict(self) -> dict[str, Any]:
         return {"length": self.length, "limit": self.limit, "fits": self.fits}
+
+
+def limit_for(settings: Settings, network: str) -> int:
+    """The network's limit: Mastodon's is the instance's setting, the others are fixed."""
+    return settings.mastodon_max_chars if network == "mastodon" else LIMITS[network]
 
 
 def urls(text: str) -> list[tuple[int, int]]:

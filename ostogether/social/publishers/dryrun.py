@@ -20,8 +20,8 @@ class DryRun:
         self.network, self.folder, self.settings = network, folder, settings
 
     def publish(self, post: Outgoing) -> Published:
-        limit = self.settings.mastodon_max_chars if self.network == "mastodon" else None
-        measured = social_text.measure(post.text, self.network, limit)
+        measured = social_text.measure(post.text, self.network,
+                                       social_text.limit_for(self.settings, self.network))
         body: dict[str, Any] = {
             "network": self.network, "post_id": post.post_id, "text": post.text,
             "length": measured.length, "limit": measured.limit, "fits": measured.fits,
