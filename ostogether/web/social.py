@@ -54,8 +54,8 @@ def plan() -> Any:
     flash(f"Week {report.week}: {len(report.placed)} slot(s) filled, "
           f"{len(report.unfilled)} left empty, {report.kept} post(s) were there already.",
           "success")
+    zone = rt.community.schedule().zone
     for at, why in report.unfilled:
-        zone = rt.community.schedule().zone
         flash(f"{at.astimezone(zone):%a %d %b %H:%M} is empty: {why}.", "info")
     return redirect(url_for("social.index", week=report.week))
 
