@@ -14,8 +14,9 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from ostogether import clock
 from ostogether.errors import NotFound
-from ostogether.models import Issue, NewsItem, utcnow
+from ostogether.models import Issue, NewsItem
 from ostogether.newsletter import by_number, public_rendering
 from ostogether.runtime import Runtime
 
@@ -94,7 +95,7 @@ def events_ics(rt: Runtime, now: dt.datetime | None = None) -> bytes:
     site = rt.community.site()
     base = rt.settings.public_url.rstrip("/")
     host = urlsplit(base).hostname or "localhost"
-    now = now or utcnow()
+    now = now or clock.now()
     cal = Calendar()
     cal.add("prodid", f"-//{site.short_name}//ostogether//EN")
     cal.add("version", "2.0")

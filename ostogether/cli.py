@@ -19,6 +19,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from ostogether import clock
 from ostogether.errors import ConfigError, ContentError, OstogetherError
 from ostogether.settings import Settings, effective, load_settings
 
@@ -52,6 +53,12 @@ class State:
         return self._runtime
 
 
+    def close(self) -> None:
+        if self._runtime is not None:
+            self._runtime.close()
+            self._runtime = None
+
+
 pass_state = click.make_pass_decorator(State)
 
 
@@ -65,6 +72,7 @@ pass_state = click.make_pass_decorator(State)
 def cli(ctx: click.Context, config: str | None, debug: bool) -> None:
     """Newsletter, social publishing and project registry of a community of projects."""
     ctx.obj = State(config)
+    ctx.call_on_close(ctx.obj.close)
 
 
 def main() -> None:
@@ -1381,6 +1389,7 @@ def serve(state: State, host: str | None, port: int | None, threads: int,
           worker: bool) -> None:
     """Serve the web application with waitress, and the scheduler beside it."""
     import dataclasses
+    import signal
 
     import waitress
 
@@ -1391,6 +1400,15 @@ def serve(state: State, host: str | None, port: int | None, threads: int,
     settings = dataclasses.replace(state.settings, host=host or state.settings.host,
                                    port=port or state.settings.port)
     configure_logging(settings)
+
+    # SIGTERM (systemd, a deploy) stops as Ctrl+C does: waitress winds down and the worker
+    # releases its lease. SIGINT is set too, because a parent that ignores it (a shell's
+    # background job, nohup) would otherwise leave Ctrl+C without effect.
+    def interrupt(*_: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGINT, interrupt)
     app = create_app(settings)
     running = scheduler.start_in_thread(app.extensions["ostogether"]) if worker else None
     out.print(f"Serving {settings.public_url} (listening on {settings.host}:{settings.port})"
@@ -1439,7 +1457,7 @@ def schedule_show(state: State, fmt: str, count: int) -> None:
 
     rt = state.rt
     schedule = rt.community.schedule()
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     last = jobs.last_runs(rt)
     rows = []
     for job in schedule.jobs:

@@ -31,10 +31,10 @@ import pycountry
 import requests
 from sqlalchemy import select
 
-from ostogether import __version__
+from ostogether import __version__, clock
 from ostogether.audit import Actor, record
 from ostogether.errors import Conflict, NotFound
-from ostogether.models import Feed, NewsItem, Project, utcnow
+from ostogether.models import Feed, NewsItem, Project
 from ostogether.news import (
     SUBMITTING_STATUSES,
     TITLE_MAX,
@@ -469,7 +469,7 @@ def poll(rt: Runtime, slug: str | None = None, *,
             active.append((fid, pslug, url, etag, modified))
     if not active:
         return results
-    not_before = utcnow() - dt.timedelta(days=rt.settings.feed_max_age_days)
+    not_before = clock.now() - dt.timedelta(days=rt.settings.feed_max_age_days)
     with ThreadPoolExecutor(max_workers=min(rt.settings.feed_concurrency, len(active)),
                             thread_name_prefix="feed") as pool:
         futures = {pool.submit(_work, url, etag, modified, rt.settings, not_before):
@@ -492,7 +492,7 @@ def poll(rt: Runtime, slug: str | None = None, *,
 def _store(rt: Runtime, fid: int, slug: str, url: str, got: Fetched, parsed: Parsed | None,
            error: str) -> FeedResult:
     """Write one feed's outcome and its new items in one transaction."""
-    now = utcnow()
+    now = clock.now()
     result = FeedResult(slug, url, "unchanged", seconds=got.seconds)
     with rt.db.session() as s:
         f = s.get(Feed, fid)

@@ -27,11 +27,11 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ostogether import feeds, newsletter, projects
+from ostogether import clock, feeds, newsletter, projects
 from ostogether.audit import SYSTEM
 from ostogether.errors import Conflict, OstogetherError
 from ostogether.mail import transactional
-from ostogether.models import Issue, JobMark, JobRun, NewsItem, Project, User, utcnow
+from ostogether.models import Issue, JobMark, JobRun, NewsItem, Project, User
 from ostogether.runtime import Runtime
 from ostogether.site import JOBS
 
@@ -285,7 +285,7 @@ assert set(RUNNERS) == set(JOBS)
 
 def running(rt: Runtime, name: str, now: dt.datetime | None = None) -> JobRun | None:
     """A run of ``name`` that is under way (not one left behind by a dead process)."""
-    now = now or utcnow()
+    now = now or clock.now()
     with rt.db.session() as s:
         run_row = s.scalar(select(JobRun).where(
             JobRun.job == name, JobRun.outcome == "running",
@@ -300,10 +300,10 @@ def run(rt: Runtime, name: str, now: dt.datetime | None = None,
     """Run one job now and record it. Errors are recorded, never raised."""
     if name not in RUNNERS:
         raise OstogetherError(f"Unknown job '{name}'; the jobs are {', '.join(JOBS)}.")
-    now = now or utcnow()
+    now = now or clock.now()
     started = time.monotonic()
     with rt.db.session() as s:
-        row = JobRun(job=name, trigger=trigger, started_at=utcnow(), host=socket.gethostname(),
+        row = JobRun(job=name, trigger=trigger, started_at=clock.now(), host=socket.gethostname(),
                      pid=os.getpid())
         s.add(row)
         s.flush()
@@ -320,7 +320,7 @@ def run(rt: Runtime, name: str, now: dt.datetime | None = None,
     with rt.db.session() as s:
         done = s.get(JobRun, run_id)
         assert done is not None
-        done.finished_at, done.outcome = utcnow(), result.outcome
+        done.finished_at, done.outcome = clock.now(), result.outcome
         done.summary, done.error = result.summary, error
         s.flush()
         s.expunge(done)

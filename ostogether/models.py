@@ -32,6 +32,8 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from ostogether import clock
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -48,10 +50,6 @@ MAX_ID = 2**31 - 1
 
 def id_or_none(value: int) -> int | None:
     return value if 0 < value <= MAX_ID else None
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -122,9 +120,9 @@ class Project(Base):
     # use_alter: users and projects point at each other; this one is added last.
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey(
         "users.id", ondelete="SET NULL", use_alter=True))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow,
-                                                    onupdate=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now,
+                                                    onupdate=clock.now)
 
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
 
@@ -145,7 +143,7 @@ class User(Base):
                                                               ondelete="CASCADE"))
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     project: Mapped[Project | None] = relationship(foreign_keys=[project_id])
@@ -173,7 +171,7 @@ class AuditEntry(Base):
     __table_args__ = (Index("ix_audit_object", "object_type", "object_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
     actor: Mapped[str] = mapped_column(String(200))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     action: Mapped[str] = mapped_column(String(80))
@@ -194,7 +192,7 @@ class RateLimitHit(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     bucket: Mapped[str] = mapped_column(String(40))
     key: Mapped[str] = mapped_column(String(320))
-    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 
 class NewsItem(Base):
@@ -248,9 +246,9 @@ class NewsItem(Base):
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id",
                                                                   ondelete="SET NULL"))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow,
-                                                    onupdate=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now,
+                                                    onupdate=clock.now)
 
     project: Mapped[Project] = relationship()
     submitted_by: Mapped[User | None] = relationship(foreign_keys=[submitted_by_id])
@@ -278,7 +276,7 @@ class ApiToken(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id",
                                                                  ondelete="SET NULL"))
     created_by_label: Mapped[str] = mapped_column(String(200), default="")
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
@@ -306,7 +304,7 @@ class Feed(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     paused_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     items_created: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     project: Mapped[Project] = relationship()
 
@@ -354,9 +352,9 @@ class Issue(Base):
     send_held: Mapped[int] = mapped_column(Integer, default=0)
 
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow,
-                                                    onupdate=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now,
+                                                    onupdate=clock.now)
 
     entries: Mapped[list[IssueItem]] = relationship(
         back_populates="issue", cascade="all, delete-orphan",
@@ -394,7 +392,7 @@ class LinkCheck(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     url_hash: Mapped[str] = mapped_column(String(64), unique=True)
     url: Mapped[str] = mapped_column(String(2000))
-    checked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    checked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     outcome: Mapped[str] = mapped_column(String(10))  # ok, warn, fail
     status_code: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[str] = mapped_column(Text, default="")
@@ -419,11 +417,11 @@ class Subscriber(Base):
     status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     link_nonce: Mapped[str] = mapped_column(String(32))
     hard_bounces: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     unsubscribed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow,
-                                                    onupdate=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now,
+                                                    onupdate=clock.now)
 
 
 class ConsentEvent(Base):
@@ -435,7 +433,7 @@ class ConsentEvent(Base):
     subscriber_id: Mapped[int | None] = mapped_column(
         ForeignKey("subscribers.id", ondelete="SET NULL"), index=True)
     email_hash: Mapped[str] = mapped_column(String(64), index=True)
-    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     # subscribe, confirm, import, preferences, unsubscribe, erase
     action: Mapped[str] = mapped_column(String(20))
     source: Mapped[str] = mapped_column(String(40))  # form, link, one-click, import, admin
@@ -453,7 +451,7 @@ class Suppression(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     email_hash: Mapped[str] = mapped_column(String(64), unique=True)
     reason: Mapped[str] = mapped_column(String(20))  # erased, bounced
-    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 
 class Delivery(Base):
@@ -495,8 +493,8 @@ class DeliveryWorker(Base):
                                           index=True)
     host: Mapped[str] = mapped_column(String(200))
     pid: Mapped[int] = mapped_column(Integer)
-    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    heartbeat_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+    heartbeat_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     stopped_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
@@ -554,9 +552,9 @@ class SocialPost(Base):
                                                                   ondelete="SET NULL"))
     approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow,
-                                                    onupdate=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now,
+                                                    onupdate=clock.now)
 
     item: Mapped[NewsItem | None] = relationship()
     project: Mapped[Project | None] = relationship()
@@ -573,8 +571,8 @@ class SocialSession(Base):
 
     network: Mapped[str] = mapped_column(String(20), primary_key=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow,
-                                                    onupdate=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now,
+                                                    onupdate=clock.now)
 
 
 class JobRun(Base):
@@ -586,7 +584,7 @@ class JobRun(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     job: Mapped[str] = mapped_column(String(40))
     trigger: Mapped[str] = mapped_column(String(20), default="schedule")  # or manual
-    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # running, ok, skipped (nothing to do), failed
     outcome: Mapped[str] = mapped_column(String(20), default="running")
@@ -604,8 +602,8 @@ class SchedulerLease(Base):
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     holder: Mapped[str] = mapped_column(String(200))
-    acquired_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    renewed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    acquired_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+    renewed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
@@ -616,4 +614,4 @@ class JobMark(Base):
     __tablename__ = "job_marks"
 
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from ostogether import clock
 from ostogether.audit import Actor, record, transition
 from ostogether.errors import (
     Duplicate,
@@ -31,7 +32,7 @@ from ostogether.errors import (
     ValidationError,
 )
 from ostogether.mail.transactional import send_after_commit
-from ostogether.models import ApiToken, NewsItem, Project, id_or_none, utcnow
+from ostogether.models import ApiToken, NewsItem, Project, id_or_none
 from ostogether.runtime import Runtime
 from ostogether.sanitize import markdown_to_html
 
@@ -403,7 +404,7 @@ def store(s: Session, actor: Actor, project_id: int, values: dict[str, Any], *,
     record(s, actor, "news_item.submitted", item, source=source, kind=item.kind)
     if auto_approve:
         transition(s, actor, item, "news_item", "approved", auto=True)
-        item.reviewed_at = utcnow()
+        item.reviewed_at = clock.now()
     return item
 
 
@@ -461,7 +462,7 @@ def list_items(s: Session, filters: ItemFilters = ItemFilters(), *, limit: int =
     if filters.source:
         conds.append(NewsItem.source == filters.source)
     if filters.max_age_days is not None:
-        conds.append(NewsItem.created_at >= utcnow() - dt.timedelta(days=filters.max_age_days))
+        conds.append(NewsItem.created_at >= clock.now() - dt.timedelta(days=filters.max_age_days))
     total = s.scalar(select(func.count()).select_from(NewsItem).where(*conds)) or 0
     if oldest_first is None:
         oldest_first = filters.status == "submitted"
@@ -500,7 +501,7 @@ def approve(rt: Runtime, actor: Actor, item_id: int) -> NewsItem:
     with rt.db.session() as s:
         item = get_item(s, item_id)
         transition(s, actor, item, "news_item", "approved")
-        item.reviewed_at, item.reviewed_by_id = utcnow(), actor.user_id
+        item.reviewed_at, item.reviewed_by_id = clock.now(), actor.user_id
         recipient = _submitter_address(s, item)
         s.refresh(item, ["project"])
     send_after_commit(rt, "item_approved", recipient, item=item, project=item.project)
@@ -520,7 +521,7 @@ def reject(rt: Runtime, actor: Actor, item_id: int, reason: str) -> NewsItem:
         transition(s, actor, item, "news_item", "rejected", reason=reason)
         _reopen_issues(s, actor, item.id, "an item in it was rejected")
         item.reject_reason = reason
-        item.reviewed_at, item.reviewed_by_id = utcnow(), actor.user_id
+        item.reviewed_at, item.reviewed_by_id = clock.now(), actor.user_id
         recipient = _submitter_address(s, item)
         s.refresh(item, ["project"])
     send_after_commit(rt, "item_rejected", recipient, item=item, project=item.project)

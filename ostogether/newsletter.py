@@ -18,7 +18,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from ostogether import compose, preflight
+from ostogether import clock, compose, preflight
 from ostogether.audit import Actor, record, transition
 from ostogether.errors import (
     Blocked,
@@ -38,7 +38,6 @@ from ostogether.models import (
     Project,
     User,
     id_or_none,
-    utcnow,
 )
 from ostogether.news import KINDS, local_start
 from ostogether.render import (
@@ -150,7 +149,7 @@ def compose_next(rt: Runtime, actor: Actor, now: dt.datetime | None = None) -> I
     """Create the next draft issue from the approved items, or say why not."""
     rules = rt.community.newsletter()
     schedule = rt.community.schedule()
-    now = now or utcnow()
+    now = now or clock.now()
     with rt.db.session() as s:
         busy = open_issue(s)
         if busy is not None:
@@ -442,7 +441,7 @@ def public_rendering(rt: Runtime, issue: Issue) -> RenderedIssue:
 def checked_links(rt: Runtime, urls: Sequence[str]) -> list[preflight.LinkResult]:
     """Links that answered within the cache time are not tried again; the rest are."""
     hours = rt.settings.link_check_cache_hours
-    since = utcnow() - dt.timedelta(hours=hours)
+    since = clock.now() - dt.timedelta(hours=hours)
     hashes = {u: hashlib.sha256(u.encode()).hexdigest() for u in urls}
     with rt.db.session() as s:
         cached = {c.url: preflight.LinkResult(c.url, c.outcome, c.status_code, c.detail)
@@ -459,7 +458,7 @@ def checked_links(rt: Runtime, urls: Sequence[str]) -> list[preflight.LinkResult
             for r in fresh:
                 row = rows.get(hashes[r.url]) or LinkCheck(url_hash=hashes[r.url], url=r.url)
                 row.outcome, row.status_code, row.detail = r.outcome, r.status_code, r.detail
-                row.checked_at = utcnow()
+                row.checked_at = clock.now()
                 s.add(row)
     by_url = {**cached, **{r.url: r for r in fresh}}
     return [by_url[u] for u in urls]
@@ -540,7 +539,7 @@ def approve(rt: Runtime, actor: Actor, issue_id: int, acknowledged: Iterable[str
                                  "\0" + out.text).encode()).hexdigest()
         transition(s, actor, issue, "issue", "approved", sha256=digest,
                    acknowledged=[w.key for w in report.warnings])
-        issue.approved_at, issue.approved_by_id = utcnow(), actor.user_id
+        issue.approved_at, issue.approved_by_id = clock.now(), actor.user_id
         issue.approved_by_label = actor.label
         issue.snapshot_subject, issue.snapshot_preheader = out.subject, out.preheader
         issue.snapshot_html, issue.snapshot_text = out.html, out.text

@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ostogether import ratelimit, registry
+from ostogether import clock, ratelimit, registry
 from ostogether.audit import SYSTEM, Actor, record, transition
 from ostogether.errors import ContentError, NotFound, ValidationError
 from ostogether.mail.transactional import send_after_commit
-from ostogether.models import Project, User, id_or_none, utcnow
+from ostogether.models import Project, User, id_or_none
 from ostogether.registry import CheckContext, CheckResult, ProjectRecord
 from ostogether.runtime import Runtime
 
@@ -250,7 +250,7 @@ def decide(rt: Runtime, project_id: int, actor: Actor, *, accept: bool,
         transition(s, actor, project, "project", "member" if accept else "rejected",
                    reason=reason)
         project.decision_reason = reason
-        project.decided_at = utcnow()
+        project.decided_at = clock.now()
         project.decided_by_id = actor.user_id
         if accept and registry.derived_status(
                 ProjectRecord.from_object(project), rt.today()) == "alumni":

@@ -7,13 +7,14 @@ import datetime as dt
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from ostogether import clock
 from ostogether.errors import RateLimited
-from ostogether.models import RateLimitHit, utcnow
+from ostogether.models import RateLimitHit
 
 
 def count(session: Session, bucket: str, key: str, window: int,
           now: dt.datetime | None = None) -> int:
-    since = (now or utcnow()) - dt.timedelta(seconds=window)
+    since = (now or clock.now()) - dt.timedelta(seconds=window)
     return session.scalar(select(func.count()).select_from(RateLimitHit).where(
         RateLimitHit.bucket == bucket, RateLimitHit.key == key, RateLimitHit.at > since)) or 0
 
@@ -21,7 +22,7 @@ def count(session: Session, bucket: str, key: str, window: int,
 def check(session: Session, bucket: str, keys: list[str], limit: int, window: int,
           message: str, now: dt.datetime | None = None) -> None:
     """Raise RateLimited if any key already has ``limit`` hits within the window."""
-    now = now or utcnow()
+    now = now or clock.now()
     for key in keys:
         if count(session, bucket, key, window, now) >= limit:
             oldest = session.scalar(select(func.min(RateLimitHit.at)).where(
@@ -34,7 +35,7 @@ def check(session: Session, bucket: str, keys: list[str], limit: int, window: in
 
 def hit(session: Session, bucket: str, keys: list[str], now: dt.datetime | None = None) -> None:
     for key in keys:
-        session.add(RateLimitHit(bucket=bucket, key=key, at=now or utcnow()))
+        session.add(RateLimitHit(bucket=bucket, key=key, at=now or clock.now()))
 
 
 def clear(session: Session, bucket: str, key: str) -> None:
@@ -43,6 +44,6 @@ def clear(session: Session, bucket: str, key: str) -> None:
 
 
 def prune(session: Session, older_than: int = 86400) -> int:
-    cutoff = utcnow() - dt.timedelta(seconds=older_than)
+    cutoff = clock.now() - dt.timedelta(seconds=older_than)
     result = session.execute(delete(RateLimitHit).where(RateLimitHit.at < cutoff))
     return int(getattr(result, "rowcount", 0) or 0)

@@ -10,7 +10,9 @@ import json
 import logging
 import os
 import secrets
+import sys
 from pathlib import Path
+from typing import Any
 
 from ostogether.errors import ConfigError
 from ostogether.settings import Settings
@@ -79,16 +81,31 @@ class EventFormatter(logging.Formatter):
         return line + ("\n" + error if error else "")
 
 
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a line is logged, so a command run
+    in-process (the CLI's tests) logs into the stream it was given."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
 def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(level=getattr(logging, settings.log_level))
-    logging.root.setLevel(getattr(logging, settings.log_level))
-    formatter = EventFormatter(settings.log_format == "json")
-    for handler in logging.root.handlers:
-        handler.setFormatter(formatter)
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if isinstance(h, StderrHandler)]:
+        root.removeHandler(handler)
+    handler = StderrHandler()
+    handler.setFormatter(EventFormatter(settings.log_format == "json"))
+    root.addHandler(handler)
+    root.setLevel(getattr(logging, settings.log_level))
     # Alembic narrates every migration step at INFO; the CLI reports the outcome itself.
-    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.root.level))
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
     # APScheduler logs every job twice at INFO; the job runs are logged as events instead.
-    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.root.level))
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, root.level))
 
 
 class Runtime:

@@ -26,6 +26,10 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import apscheduler.executors.base
+import apscheduler.schedulers.base
+import apscheduler.triggers.date
+import apscheduler.triggers.interval
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -37,7 +41,8 @@ from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import case, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from ostogether.models import Issue, SchedulerLease, utcnow
+from ostogether import clock
+from ostogether.models import Issue, SchedulerLease
 from ostogether.runtime import Runtime
 from ostogether.site import JobSpec, Schedule
 
@@ -95,7 +100,7 @@ def timetable(rt: Runtime) -> Iterator[JobSpec]:
 
 def acquire(rt: Runtime, holder: str, now: dt.datetime | None = None) -> bool:
     """Take or renew the lease; False while another live worker holds it."""
-    now = now or utcnow()
+    now = now or clock.now()
     expires = now + dt.timedelta(seconds=rt.settings.scheduler_lease_seconds)
     with rt.db.session() as s:
         taken = getattr(s.execute(update(SchedulerLease).where(
@@ -121,7 +126,7 @@ def release(rt: Runtime, holder: str) -> None:
     with rt.db.session() as s:
         s.execute(update(SchedulerLease).where(
             SchedulerLease.name == LEASE, SchedulerLease.holder == holder).values(
-            expires_at=utcnow()))
+            expires_at=clock.now()))
 
 
 def lease(rt: Runtime) -> SchedulerLease | None:
@@ -130,6 +135,29 @@ def lease(rt: Runtime) -> SchedulerLease | None:
         if row is not None:
             s.expunge(row)
         return row
+
+
+# ------------------------------------------------------------------------ the clock
+
+class ClockDatetime(dt.datetime):
+    """``datetime`` whose ``now()`` is the one clock.
+
+    APScheduler 3 calls ``datetime.now()`` in its loop, in its executors' misfire check and
+    in its interval and date triggers, and offers no hook for another clock. The worker
+    gives those modules this class, so that the scheduler and the jobs agree on the time,
+    also when a test sets the clock.
+    """
+
+    @classmethod
+    def now(cls, tz: dt.tzinfo | None = None) -> dt.datetime:  # type: ignore[override]
+        t = clock.now()
+        return t.astimezone(tz) if tz is not None else t.astimezone().replace(tzinfo=None)
+
+
+def _scheduler_reads_the_clock() -> None:
+    for module in (apscheduler.schedulers.base, apscheduler.executors.base,
+                   apscheduler.triggers.interval, apscheduler.triggers.date):
+        module.datetime = ClockDatetime  # type: ignore[attr-defined]
 
 
 # ------------------------------------------------------------------------ the worker
@@ -183,6 +211,7 @@ class Worker:
         log.info("worker stopped", extra={"event": "worker.stop", "holder": self.holder})
 
     def _lead(self) -> None:
+        _scheduler_reads_the_clock()
         settings, schedule = self.rt.settings, self.rt.community.schedule()
         scheduler = BlockingScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=self.rt.db.engine,
@@ -275,7 +304,7 @@ def start_in_thread(rt: Runtime) -> Worker:
 
 def health(rt: Runtime, now: dt.datetime | None = None) -> dict[str, Any]:
     """What /healthz reports: the database answers, and the lease is fresh."""
-    now = now or utcnow()
+    now = now or clock.now()
     out: dict[str, Any] = {"database": "ok", "worker": "ok"}
     try:
         held = lease(rt)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ostogether import clock
 from ostogether.errors import ContentError
 from ostogether.settings import Settings
 
@@ -343,7 +344,7 @@ class Schedule:
         return ZoneInfo(self.timezone)
 
     def today(self, now: dt.datetime | None = None) -> dt.date:
-        now = now or dt.datetime.now(dt.UTC)
+        now = now or clock.now()
         return now.astimezone(self.zone).date()
 
 

@@ -22,11 +22,11 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ostogether import ratelimit
+from ostogether import clock, ratelimit, signing
 from ostogether.audit import Actor, record, transition
 from ostogether.errors import NotFound, ValidationError
 from ostogether.mail.transactional import send_after_commit
-from ostogether.models import ConsentEvent, Subscriber, Suppression, utcnow
+from ostogether.models import ConsentEvent, Subscriber, Suppression
 from ostogether.runtime import Runtime
 
 CONFIRM_SALT = "subscriber-confirm"
@@ -79,11 +79,9 @@ def _log(s: Session, rt: Runtime, sub: Subscriber | None, hashed: str, action: s
 # ------------------------------------------------------------------------- links
 
 def _serializer(rt: Runtime, salt: str) -> Any:
-    from itsdangerous import URLSafeTimedSerializer
-
     from ostogether.runtime import secret_key
 
-    return URLSafeTimedSerializer(secret_key(rt.settings), salt=salt)
+    return signing.serializer(secret_key(rt.settings), salt)
 
 
 def confirm_url(rt: Runtime, sub: Subscriber) -> str:
@@ -189,7 +187,7 @@ def confirm(rt: Runtime, req: Request, token: str) -> Subscriber:
             return sub
         was = sub.status
         transition(s, Actor("subscriber"), sub, "subscriber", "confirmed")
-        sub.confirmed_at, sub.unsubscribed_at = utcnow(), None
+        sub.confirmed_at, sub.unsubscribed_at = clock.now(), None
         # A fresh, confirmed sign-up is the owner's own new consent: lift a suppression.
         suppressed = s.scalar(select(Suppression).where(
             Suppression.email_hash == sub.email_hash))
@@ -215,7 +213,7 @@ def unsubscribe_reader(s: Session, rt: Runtime, sub: Subscriber, req: Request) -
     List-Unsubscribe, or an editor."""
     if sub.status == "confirmed":
         transition(s, Actor(f"subscriber:{req.source}"), sub, "subscriber", "unsubscribed")
-        sub.unsubscribed_at = utcnow()
+        sub.unsubscribed_at = clock.now()
         _log(s, rt, sub, sub.email_hash or "", "unsubscribe", req)
     elif sub.status == "pending":  # never confirmed: nothing worth keeping
         _erase(s, rt, sub, req)
@@ -365,7 +363,7 @@ def _consent_date(raw: str) -> Any:
                          "2024-03-01T09:30:00+01:00") from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
-    if when > utcnow():
+    if when > clock.now():
         raise ValueError("is in the future")
     return when
 

@@ -13,9 +13,10 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from ostogether import clock
 from ostogether.audit import Actor, record
 from ostogether.errors import NotAuthenticated, NotFound, ValidationError
-from ostogether.models import ApiToken, id_or_none, utcnow
+from ostogether.models import ApiToken, id_or_none
 from ostogether.news import submitting_project
 
 PREFIX = "ost_"
@@ -57,7 +58,7 @@ def authenticate(s: Session, authorization: str | None) -> ApiToken:
         raise NotAuthenticated("This token is unknown or has been revoked; ask for a new "
                                "one on your project's tokens page.")
     submitting_project(s, token.project_id)
-    token.last_used_at = utcnow()
+    token.last_used_at = clock.now()
     return token
 
 
@@ -66,7 +67,7 @@ def revoke(s: Session, actor: Actor, token_id: int, *, project_id: int | None = 
     if token is None or (project_id is not None and token.project_id != project_id):
         raise NotFound(f"There is no token {token_id}.")
     if token.revoked_at is None:
-        token.revoked_at = utcnow()
+        token.revoked_at = clock.now()
         record(s, actor, "api_token.revoked", token, project=token.project.slug)
     return token
 

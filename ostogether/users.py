@@ -10,10 +10,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from ostogether import ratelimit
+from ostogether import clock, ratelimit, signing
 from ostogether.audit import Actor, record
 from ostogether.errors import Conflict, ValidationError
-from ostogether.models import Project, User, utcnow
+from ostogether.models import Project, User
 from ostogether.registry import email_problem
 from ostogether.runtime import Runtime
 
@@ -100,7 +100,7 @@ def authenticate(rt: Runtime, email: str, password: str, *, ip: str) -> User | N
         ratelimit.clear(s, "login", f"email:{email}")
         if _hasher.check_needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
-        user.last_login_at = utcnow()
+        user.last_login_at = clock.now()
         record(s, Actor.of(user), "user.login", user, ip=ip)
         return user
 
@@ -119,11 +119,9 @@ PASSWORD_LINK_SALT = "password-link"
 
 
 def _serializer(rt: Runtime) -> Any:
-    from itsdangerous import URLSafeTimedSerializer
-
     from ostogether.runtime import secret_key
 
-    return URLSafeTimedSerializer(secret_key(rt.settings), salt=PASSWORD_LINK_SALT)
+    return signing.serializer(secret_key(rt.settings), PASSWORD_LINK_SALT)
 
 
 def password_link(rt: Runtime, user: User) -> str:

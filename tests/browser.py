@@ -43,10 +43,9 @@ class Live:
 
 
 @pytest.fixture
-def live(env: dict[str, str], smtp_server: Any) -> Iterator[Live]:
+def live(env: dict[str, str], smtp_server: Any, fill_database: Any) -> Iterator[Live]:
     from waitress import create_server
 
-    from ostogether import db, projects
     from ostogether.runtime import Runtime
     from ostogether.settings import load_settings
     from ostogether.web import create_app
@@ -60,9 +59,8 @@ def live(env: dict[str, str], smtp_server: Any) -> Iterator[Live]:
         "OSTOGETHER_SMTP_HOST": "127.0.0.1", "OSTOGETHER_SMTP_PORT": str(controller.port),
         "OSTOGETHER_SMTP_SECURITY": "none", "OSTOGETHER_LINK_CHECK_TIMEOUT": "2",
         "OSTOGETHER_LOG_LEVEL": "WARNING"})
+    fill_database("imported")
     rt = Runtime(settings)
-    db.upgrade(rt.db)
-    projects.import_content(rt)
     app = create_app(settings)
     server = create_server(app, host="127.0.0.1", port=port, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)

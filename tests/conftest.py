@@ -1,19 +1,31 @@
-"""Real parts for every test: its own database, its own community folders, a real SMTP server.
+"""Real parts for every test: its own database, its own community folders, a real SMTP
+server, and the one clock set to a fixed day.
 
-The database is a fresh SQLite file per test, or, when OSTOGETHER_TEST_DATABASE_URL
-points at a PostgreSQL server, a fresh database created on that server per test.
+- **The clock.** Every test runs on a ``FakeClock`` that starts at ``TEST_NOW`` and runs
+  on from there, so the machine's date and zone never matter. ``OSTOGETHER_TEST_NOW``
+  moves the whole suite to another instant (a year end, 29 February, a daylight-saving
+  change): ``make test-dates`` does that. Subprocesses started by tests get the same
+  clock through ``tests/clockshim/sitecustomize.py``.
+- **The database.** One migrated database and one with the 18 projects imported are built
+  once per session (per xdist worker); each test gets its own copy: an SQLite backup, or
+  ``CREATE DATABASE … TEMPLATE`` when OSTOGETHER_TEST_DATABASE_URL points at PostgreSQL.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import os
 import re
 import shutil
 import socket
+import sqlite3
+import sys
 import threading
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -23,18 +35,25 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from ostogether import db as dbmod
+from ostogether import clock
 from ostogether.runtime import Runtime
 from ostogether.settings import Settings, load_settings
 
 REPO = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("OSTOGETHER_TEST_DATABASE_URL", "")
+# A Wednesday in the week the suite was written; any instant works (make test-dates).
+TEST_NOW = dt.datetime.fromisoformat(
+    os.environ.get("OSTOGETHER_TEST_NOW", "") or "2026-11-25T10:00:00+00:00")
+if TEST_NOW.tzinfo is None:
+    TEST_NOW = TEST_NOW.replace(tzinfo=dt.UTC)
+CLOCK_SHIM = Path(__file__).resolve().parent / "clockshim"
 
 
-def pytest_report_header(config: Any) -> str:
-    if PG_URL:
-        return f"database: PostgreSQL at {make_url(PG_URL).render_as_string(hide_password=True)}"
-    return "database: SQLite (set OSTOGETHER_TEST_DATABASE_URL to run on PostgreSQL)"
+def pytest_report_header(config: Any) -> list[str]:
+    db = (f"PostgreSQL at {make_url(PG_URL).render_as_string(hide_password=True)}" if PG_URL
+          else "SQLite (set OSTOGETHER_TEST_DATABASE_URL to run on PostgreSQL)")
+    return [f"database: {db}", f"test clock starts at {TEST_NOW.isoformat()} "
+            f"(OSTOGETHER_TEST_NOW), zone TZ={os.environ.get('TZ', '')!r}"]
 
 
 def free_port() -> int:
@@ -44,21 +63,132 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# --------------------------------------------------------------------------- clock
+
+@pytest.fixture(autouse=True)
+def test_clock() -> Iterator[clock.FakeClock]:
+    """The clock of this test: TEST_NOW, running. A test may ``set`` or ``advance`` it."""
+    fake = clock.FakeClock(TEST_NOW, running=True)
+    with clock.use(fake):
+        yield fake
+
+
+def frozen(at: dt.datetime) -> Any:
+    """``with frozen(t):`` the clock stands at ``t`` for the block."""
+    return clock.use(clock.FakeClock(at))
+
+
+def child_env(env: dict[str, str]) -> dict[str, str]:
+    """The environment of a subprocess of the service: the machine's, without its
+    OSTOGETHER_ settings, with ``env``, and with the test's clock running on."""
+    full = {k: v for k, v in os.environ.items() if not k.startswith("OSTOGETHER_")}
+    full.update(env)
+    full["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(CLOCK_SHIM), str(REPO), full.get("PYTHONPATH", "")) if p)
+    full["TEST_CLOCK_START"] = clock.now().isoformat()
+    return full
+
+
+# --------------------------------------------------------------------------- database
+
+class Templates:
+    """A migrated and an imported database, built once, copied into each test's own."""
+
+    LEVELS = ("migrated", "imported")
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.built: dict[str, str] = {}
+        self.tag = uuid.uuid4().hex[:10]
+
+    def _url(self, level: str) -> str:
+        if not PG_URL:
+            return f"sqlite:///{self.root / (level + '.db')}"
+        return make_url(PG_URL).set(database=f"tpl_{self.tag}_{level}").render_as_string(
+            hide_password=False)
+
+    def template(self, level: str) -> str:
+        if level in self.built:
+            return self.built[level]
+        from ostogether import db, projects
+
+        url = self._url(level)
+        if PG_URL:
+            _pg_admin(f'CREATE DATABASE "{make_url(url).database}"')
+        settings = load_settings(environ={
+            "OSTOGETHER_HOME": str(REPO), "OSTOGETHER_DATABASE_URL": url,
+            "OSTOGETHER_VAR_DIR": str(self.root / "var"),
+            "OSTOGETHER_SECRET_KEY": "template-" + "x" * 32})
+        with clock.use(clock.FakeClock(TEST_NOW)):
+            rt = Runtime(settings)
+            try:
+                db.upgrade(rt.db)
+                if level == "imported":
+                    projects.import_content(rt)
+            finally:
+                rt.close()
+        self.built[level] = url
+        return url
+
+    def copy_into(self, level: str, target: str) -> None:
+        source = self.template(level)
+        if not PG_URL:
+            path = make_url(target).database
+            assert path
+            with sqlite3.connect(make_url(source).database or "") as src, \
+                    sqlite3.connect(path) as dst:
+                src.backup(dst)
+            src.close()
+            dst.close()
+            return
+        name = make_url(target).database
+        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+                  f'CREATE DATABASE "{name}" TEMPLATE "{make_url(source).database}"')
+
+    def drop(self) -> None:
+        if PG_URL:
+            for url in self.built.values():
+                _pg_admin(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+
+
+def _pg_admin(*statements: str) -> None:
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            for statement in statements:
+                conn.execute(text(statement))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
+    t = Templates(tmp_path_factory.mktemp("templates"))
+    yield t
+    t.drop()
+
+
 @pytest.fixture
 def database_url(tmp_path: Path) -> Iterator[str]:
+    """This test's own database, empty. ``fill_database`` gives it the template's rows."""
     if not PG_URL:
         yield f"sqlite:///{tmp_path / 'test.db'}"
         return
     name = "t_" + uuid.uuid4().hex[:16]
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    _pg_admin(f'CREATE DATABASE "{name}"')
     try:
         yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def fill_database(templates: Templates, database_url: str) -> Any:
+    """``fill_database("migrated" | "imported")``: this test's database as a copy of the
+    session's template: migrated, or migrated with the projects of content/ imported."""
+    def fill(level: str = "imported") -> None:
+        templates.copy_into(level, database_url)
+    return fill
 
 
 @pytest.fixture
@@ -87,22 +217,23 @@ def settings(env: dict[str, str]) -> Settings:
     return load_settings(environ=env)
 
 
-@pytest.fixture
-def bare_rt(settings: Settings) -> Iterator[Runtime]:
-    """A runtime whose database is migrated but empty."""
+def _runtime(settings: Settings, fill: Any, level: str) -> Iterator[Runtime]:
+    fill(level)
     rt = Runtime(settings)
-    dbmod.upgrade(rt.db)
     yield rt
     rt.close()
 
 
 @pytest.fixture
-def rt(bare_rt: Runtime) -> Runtime:
-    """A runtime with the 18 projects of content/ imported."""
-    from ostogether import projects
+def bare_rt(settings: Settings, fill_database: Any) -> Iterator[Runtime]:
+    """A runtime whose database is migrated but empty."""
+    yield from _runtime(settings, fill_database, "migrated")
 
-    projects.import_content(bare_rt)
-    return bare_rt
+
+@pytest.fixture
+def rt(settings: Settings, fill_database: Any) -> Iterator[Runtime]:
+    """A runtime with the 18 projects of content/ imported."""
+    yield from _runtime(settings, fill_database, "imported")
 
 
 def outbox(settings: Settings) -> list[EmailMessage]:
@@ -175,6 +306,62 @@ def wait_for(check: Any, seconds: float = 30, interval: float = 0.1) -> Any:
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {seconds} s waiting for {check}")
+
+
+@dataclass
+class Ran:
+    """What a command printed and how it exited, as ``subprocess.CompletedProcess`` says."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run(env: dict[str, str], *args: str, stdin: str = "") -> Ran:
+    """``ostogether ARGS`` in this process, through its real entry point ``main()`` (so
+    errors become the same one-line messages), with ``env`` as its whole OSTOGETHER_
+    environment. Much faster than a subprocess; ``run_process`` is the real thing."""
+    from click.testing import CliRunner
+
+    from ostogether.cli import main
+
+    runner = CliRunner()
+    unset: dict[str, str | None] = {k: None for k in os.environ if k.startswith("OSTOGETHER_")}
+    handlers, level = logging.root.handlers[:], logging.root.level
+    argv = sys.argv
+    with runner.isolation(input=stdin, env={**unset, **env}) as streams:
+        sys.argv = ["ostogether", *args]
+        code = 0
+        try:
+            main()
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        finally:
+            sys.argv = argv
+            logging.root.handlers[:] = handlers
+            logging.root.setLevel(level)
+        out, err = streams[0], streams[1]
+        return Ran(code, out.getvalue().decode(), err.getvalue().decode())
+
+
+def run_process(env: dict[str, str], *args: str, stdin: str = "",
+                timeout: float = 120) -> Ran:
+    """``python -m ostogether ARGS`` in a subprocess, with the test's clock."""
+    import subprocess
+
+    r = subprocess.run([sys.executable, "-m", "ostogether", *args], input=stdin,
+                       capture_output=True, text=True, env=child_env(env), timeout=timeout)
+    return Ran(r.returncode, r.stdout, r.stderr)
+
+
+def renewed_since(rt: Runtime, seen: Any, seconds: float) -> Any:
+    """The scheduler's lease once renewed ``seconds`` after ``seen`` was, else None."""
+    from ostogether import scheduler
+
+    held = scheduler.lease(rt)
+    if held is not None and held.renewed_at >= seen.renewed_at + dt.timedelta(seconds=seconds):
+        return held
+    return None
 
 
 def csrf_from(html: str) -> str:

@@ -18,6 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from xml.sax.saxutils import escape
 
+from ostogether import clock
+
 
 @dataclass
 class Route:
@@ -117,7 +119,7 @@ class FeedServer:
 def rss(entries: list[dict[str, Any]], *, title: str = "Project news",
         language: str = "en") -> bytes:
     """An RSS 2.0 document. Each entry: title, link, and optionally guid, summary, date."""
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     items = []
     for i, e in enumerate(entries):
         date = e.get("date") or now - dt.timedelta(hours=i)
@@ -133,7 +135,7 @@ def rss(entries: list[dict[str, Any]], *, title: str = "Project news",
 
 
 def atom(entries: list[dict[str, Any]]) -> bytes:
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     parts = []
     for i, e in enumerate(entries):
         date = (e.get("date") or now - dt.timedelta(hours=i)).isoformat()

@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ostogether import news
+from ostogether import clock, news
 from ostogether.audit import Actor
-from ostogether.models import Issue, Project, utcnow
+from ostogether.models import Issue, Project
 from ostogether.runtime import Runtime
 
 TEST = Actor("test")
@@ -26,7 +26,7 @@ def project_id(rt: Runtime, slug: str) -> int:
 def add_item(rt: Runtime, slug: str = "connect", kind: str = "news", *, link: str,
              title: str = "", approve: bool = True, **fields: Any) -> int:
     if kind == "event" and "event_start" not in fields:
-        fields["event_start"] = utcnow() + dt.timedelta(days=120)
+        fields["event_start"] = clock.now() + dt.timedelta(days=120)
     if kind == "event":
         fields.setdefault("event_location", "Brussels")
     item = news.submit(rt, TEST, project_id(rt, slug), news.ItemInput(
@@ -72,7 +72,7 @@ def add_readers(rt: Runtime, n: int, *, status: str = "confirmed",
             email = f"reader{i}@{domain}"
             subs.append(Subscriber(email=email, email_hash=email_hash(email),
                                    name=f"Reader {i}" if i % 2 else "", status=status,
-                                   link_nonce=secrets.token_hex(8), confirmed_at=utcnow()))
+                                   link_nonce=secrets.token_hex(8), confirmed_at=clock.now()))
         s.add_all(subs)
         s.flush()
         return [sub.id for sub in subs]

@@ -29,6 +29,8 @@ from typing import Any
 import regex
 from oauthlib.oauth1.rfc5849 import signature
 
+from ostogether import clock
+
 X_KEY, X_SECRET, X_TOKEN, X_TOKEN_SECRET = "ck", "cs", "at", "ats"
 FB_PAGE, FB_TOKEN = "4242", "page-token"
 LI_ORG, LI_TOKEN, LI_VERSION = "777", "li-token", "202510"
@@ -58,7 +60,7 @@ def env_for(base: str) -> dict[str, str]:
 def jwt(kind: str, n: int, ttl: float) -> str:
     def part(obj: dict[str, Any]) -> str:
         return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
-    exp = int(time.time() + ttl)
+    exp = int(clock.timestamp() + ttl)
     return f"{part({'alg': 'ES256K'})}.{part({'scope': kind, 'exp': exp, 'n': n})}.sig"
 
 
@@ -174,7 +176,7 @@ class FakeNetworks:
             pass
 
     def _fail(self, h: BaseHTTPRequestHandler, network: str, fault: str) -> None:
-        reset = int(time.time()) + 90
+        reset = int(clock.timestamp()) + 90
         if fault == "429":
             headers = {"x": {"x-rate-limit-reset": str(reset)},
                        "mastodon": {"X-RateLimit-Reset": dt.datetime.fromtimestamp(
@@ -339,7 +341,7 @@ class FakeNetworks:
             known = self.tokens.get(token)
         if known is None or known[0] != kind:
             return False, "InvalidToken"
-        if known[1] < time.time():
+        if known[1] < clock.timestamp():
             return False, "ExpiredToken"
         return True, ""
 
@@ -347,8 +349,8 @@ class FakeNetworks:
         with self.lock:
             n = next(self.ids)
             access, refresh = jwt("access", n, self.access_ttl), jwt("refresh", n, 86400 * 60)
-            self.tokens[access] = ("access", time.time() + self.access_ttl)
-            self.tokens[refresh] = ("refresh", time.time() + 86400 * 60)
+            self.tokens[access] = ("access", clock.timestamp() + self.access_ttl)
+            self.tokens[refresh] = ("refresh", clock.timestamp() + 86400 * 60)
         return {"accessJwt": access, "refreshJwt": refresh, "did": BSKY_DID,
                 "handle": BSKY_HANDLE, "active": True}
 

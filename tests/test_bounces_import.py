@@ -16,9 +16,9 @@ from ostogether.mail import delivery
 from ostogether.mail.message import verp_address, verp_token
 from ostogether.models import ConsentEvent, Delivery, Subscriber, Suppression
 from ostogether.runtime import Runtime, secret_key
+from tests.conftest import run
 from tests.feedserver import FeedServer
 from tests.issues import TEST, add_readers, approved_issue
-from tests.test_cli import run
 
 DSN = Path(__file__).parent / "data" / "dsn"
 

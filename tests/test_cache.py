@@ -3,11 +3,11 @@ logged-in users always get the live page."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from sqlalchemy import select
 
+from ostogether import clock
 from ostogether.models import Project
 from ostogether.runtime import Runtime
 from ostogether.settings import load_settings
@@ -16,7 +16,7 @@ from tests.conftest import login, make_user, new_client
 
 
 def test_anonymous_copies_expire_and_logged_in_users_see_live_pages(
-        rt: Runtime, env: dict[str, str]) -> None:
+        rt: Runtime, env: dict[str, str], test_clock: clock.FakeClock) -> None:
     app = create_app(load_settings(environ={**env, "OSTOGETHER_PUBLIC_CACHE_SECONDS": "0.5"}))
     visitor = new_client(app)
     first = visitor.get("/registry")
@@ -33,7 +33,7 @@ def test_anonymous_copies_expire_and_logged_in_users_see_live_pages(
     live = editor.get("/registry")
     assert "COSMOS-RENAMED" in live.get_data(as_text=True)  # editors see it at once
     assert "Cache-Control" not in live.headers or "public" not in live.headers["Cache-Control"]
-    time.sleep(0.6)
+    test_clock.advance(seconds=0.6)
     assert "COSMOS-RENAMED" in visitor.get("/registry").get_data(as_text=True)  # expired
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from sqlalchemy import select
@@ -12,13 +9,7 @@ from sqlalchemy import select
 from ostogether.models import User
 from ostogether.runtime import Runtime
 from ostogether.users import authenticate
-
-
-def run(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    full = {k: v for k, v in os.environ.items() if not k.startswith("OSTOGETHER_")}
-    full.update(env)
-    return subprocess.run([sys.executable, "-m", "ostogether", *args], input=stdin,
-                          capture_output=True, text=True, env=full, timeout=120)
+from tests.conftest import run, run_process
 
 
 def test_users_add_from_stdin_then_login(rt: Runtime, env: dict[str, str]) -> None:
@@ -40,7 +31,8 @@ def test_users_add_generates_a_password_shown_once(rt: Runtime, env: dict[str, s
 
 
 def test_users_add_errors_are_sentences(rt: Runtime, env: dict[str, str]) -> None:
-    short = run(env, "users", "add", "--email", "a@example.org", "--role", "editor",
+    # Through the real entry point in a subprocess: never a traceback.
+    short = run_process(env, "users", "add", "--email", "a@example.org", "--role", "editor",
                 "--password-stdin", stdin="short\n")
     assert short.returncode == 1 and "at least 12 characters" in short.stderr
     member = run(env, "users", "add", "--email", "m@example.org", "--role", "member",

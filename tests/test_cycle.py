@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from ostogether import db, jobs, news, newsletter, projects
+from ostogether import jobs, news, newsletter
 from ostogether.audit import Actor
 from ostogether.models import Delivery, Issue, JobRun, NewsItem, Project, SocialPost
 from ostogether.runtime import Runtime
@@ -27,14 +27,13 @@ EDITOR = Actor("editor@ecsite.eu")
 
 
 @pytest.fixture
-def cycle_rt(env: dict[str, str], smtp_server: Any) -> Iterator[Runtime]:
+def cycle_rt(env: dict[str, str], smtp_server: Any, fill_database: Any) -> Iterator[Runtime]:
     controller, _ = smtp_server
+    fill_database("imported")
     rt = Runtime(load_settings(environ={
         **env, "OSTOGETHER_MAIL_TRANSPORT": "smtp", "OSTOGETHER_SMTP_HOST": "127.0.0.1",
         "OSTOGETHER_SMTP_PORT": str(controller.port), "OSTOGETHER_SMTP_SECURITY": "none",
         "OSTOGETHER_LINK_CHECK_TIMEOUT": "2"}))
-    db.upgrade(rt.db)
-    projects.import_content(rt)
     yield rt
     rt.close()
 

@@ -7,8 +7,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select, text
 
+from ostogether import clock, projects
 from ostogether import db as dbmod
-from ostogether import projects
 from ostogether.audit import Actor, transition
 from ostogether.errors import Conflict
 from ostogether.models import AuditEntry, Base, Project
@@ -83,10 +83,10 @@ def test_initialise_prunes_old_rate_limit_hits(rt: Runtime) -> None:
 
     from ostogether import ratelimit
     from ostogether.bootstrap import initialise
-    from ostogether.models import RateLimitHit, utcnow
+    from ostogether.models import RateLimitHit
 
     with rt.db.session() as s:
-        ratelimit.hit(s, "login", ["old"], now=utcnow() - dt.timedelta(days=2))
+        ratelimit.hit(s, "login", ["old"], now=clock.now() - dt.timedelta(days=2))
         ratelimit.hit(s, "login", ["new"])
     report = initialise(rt)
     assert not report.migrated and not report.imported.changed

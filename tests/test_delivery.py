@@ -6,14 +6,12 @@ import asyncio
 import collections
 import email
 import email.policy
-import os
 import random
 import re
 import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
@@ -30,7 +28,7 @@ from ostogether.models import Delivery, Issue, NewsItem, Subscriber, Suppression
 from ostogether.render import personalise
 from ostogether.runtime import Runtime, secret_key
 from ostogether.settings import load_settings
-from tests.conftest import free_port
+from tests.conftest import child_env, free_port, wait_for
 from tests.feedserver import FeedServer
 from tests.issues import TEST, add_readers, approved_issue
 
@@ -321,7 +319,7 @@ def test_status_as_json_counts_each_state(rt: Runtime, issue: Issue, sink: Flaky
                                           env: dict[str, str]) -> None:
     import json
 
-    from tests.test_cli import run
+    from tests.conftest import run
 
     add_readers(rt, 4)
     r = run(env, "issue", "send", str(issue.number))
@@ -348,19 +346,17 @@ def test_a_name_with_a_line_break_is_refused_not_sent(rt: Runtime, issue: Issue,
 # ------------------------------------------------------------------ crashes
 
 def _send_in_subprocess(env: dict[str, str], number: int) -> subprocess.Popen[str]:
-    full = {k: v for k, v in os.environ.items() if not k.startswith("OSTOGETHER_")}
-    full.update(env)
     return subprocess.Popen([sys.executable, "-m", "ostogether", "issue", "send", str(number)],
-                            env=full, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=child_env(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
 
 
 def _kill_after(proc: subprocess.Popen[str], sink: FlakySink, received: int) -> None:
-    deadline = time.monotonic() + 60
-    while len(sink.received) < received:
+    def far_enough() -> bool:
         assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "the send did not get going"
-        time.sleep(0.005)
+        return len(sink.received) >= received
+
+    wait_for(far_enough, seconds=60, interval=0.005)
     proc.send_signal(signal.SIGKILL)
     proc.wait()  # reaped: the next run must see this process as gone
 
@@ -390,7 +386,7 @@ def test_a_send_killed_at_several_points_resumes_within_the_in_flight_window(
 
 def test_rows_in_flight_at_a_crash_can_be_held_for_an_editor(
         rt: Runtime, issue: Issue, sink: FlakySink, env: dict[str, str]) -> None:
-    from tests.test_cli import run
+    from tests.conftest import run
 
     add_readers(rt, 120)
     sink.delay = 0.003

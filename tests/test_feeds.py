@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from ostogether import feeds, news
+from ostogether import clock, feeds, news
 from ostogether.audit import Actor
 from ostogether.models import AuditEntry, Feed, NewsItem, Project
 from ostogether.runtime import Runtime
@@ -208,7 +208,7 @@ def test_a_feed_failing_repeatedly_is_paused_until_resumed(
 
 
 def test_old_entries_are_not_taken(rt: Runtime, server: FeedServer) -> None:
-    old = dt.datetime.now(dt.UTC) - dt.timedelta(days=400)
+    old = clock.now() - dt.timedelta(days=400)
     server.routes["/rss"] = Route(rss([{**ENTRIES[0], "date": old}, ENTRIES[1]]))
     use_feed(rt, "cosmos", server.url("/rss"))
     [r] = feeds.poll(rt)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from ostogether import jobs
+from ostogether import clock, jobs
 from ostogether.mail import transactional
 from ostogether.models import Delivery, Issue, JobRun
 from ostogether.runtime import Runtime
@@ -105,7 +105,7 @@ def number(rt: Runtime) -> int:
 
 
 def utcnow_plus(**delta: float) -> dt.datetime:
-    return dt.datetime.now(UTC) + dt.timedelta(**delta)
+    return clock.now() + dt.timedelta(**delta)
 
 
 def test_editors_are_told_when_the_issue_is_not_approved_48h_before(rt: Runtime) -> None:

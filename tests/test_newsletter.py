@@ -12,7 +12,7 @@ import pytest
 from lxml import html as lxml_html
 from sqlalchemy import select
 
-from ostogether import audit, news, newsletter, preflight
+from ostogether import audit, clock, news, newsletter, preflight
 from ostogether.audit import Actor
 from ostogether.errors import (
     Blocked,
@@ -24,12 +24,17 @@ from ostogether.errors import (
 from ostogether.models import AuditEntry, Issue, User
 from ostogether.render import compile_mjml, personalise
 from ostogether.runtime import Runtime
-from tests.conftest import make_user, outbox
+from tests.conftest import make_user, outbox, run
 from tests.feedserver import FeedServer, Route
 from tests.issues import TEST, add_item, mark_sent, project_id
-from tests.test_cli import run
 
 NOW = dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def _at_now(test_clock: clock.FakeClock) -> None:
+    """These tests run on NOW, whatever the machine's date."""
+    test_clock.set(NOW)
 
 
 @pytest.fixture

@@ -14,8 +14,7 @@ import icalendar
 import pytest
 from lxml import etree
 
-from ostogether import newsletter
-from ostogether.models import utcnow
+from ostogether import clock, newsletter
 from ostogether.runtime import Runtime
 from tests.conftest import csrf_from, login, make_user, new_client, outbox, post
 from tests.feedserver import FeedServer
@@ -212,14 +211,14 @@ def test_archive_atom_is_valid_atom_1_0(client: Any, rt: Runtime, web: FeedServe
 
 
 def test_events_ics_lists_upcoming_approved_events(client: Any, rt: Runtime) -> None:
-    soon = utcnow() + dt.timedelta(days=10)
+    soon = clock.now() + dt.timedelta(days=10)
     coming = add_item(rt, "cosmos", "event", link="https://example.org/fair",
                       title="Open schooling fair", event_start=soon,
                       event_end=soon + dt.timedelta(hours=3), event_location="Ghent, BE",
                       summary="A long description; with commas, semicolons and a very long "
                               "line that must be folded at 75 octets by the iCalendar writer.")
     add_item(rt, "levers", "event", link="https://example.org/past", title="Past workshop",
-             event_start=utcnow() - dt.timedelta(days=3))
+             event_start=clock.now() - dt.timedelta(days=3))
     add_item(rt, "most", "event", link="https://example.org/waiting", title="Not approved",
              approve=False)
     r = client.get("/events.ics")

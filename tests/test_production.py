@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import requests
 
 from ostogether import scheduler
 from ostogether.runtime import Runtime
-from tests.conftest import PG_URL, free_port, wait_for
+from tests.conftest import PG_URL, child_env, free_port, renewed_since, wait_for
 
 pytestmark = [
     pytest.mark.postgres,
@@ -31,10 +30,8 @@ BIN = Path(sys.executable).parent
 
 @pytest.fixture
 def prod_env(env: dict[str, str]) -> dict[str, str]:
-    full = {k: v for k, v in os.environ.items() if not k.startswith("OSTOGETHER_")}
-    full.update(env, OSTOGETHER_ENV="production", OSTOGETHER_SCHEDULER_LEASE_SECONDS="6",
-                OSTOGETHER_LOG_FORMAT="json")
-    return full
+    return child_env({**env, "OSTOGETHER_ENV": "production",
+                      "OSTOGETHER_SCHEDULER_LEASE_SECONDS": "6", "OSTOGETHER_LOG_FORMAT": "json"})
 
 
 @pytest.fixture
@@ -67,9 +64,10 @@ def test_gunicorn_and_two_workers_on_postgresql(rt: Runtime, prod_env: dict[str,
                for _ in range(2)]
     processes.extend(workers)
     wait_for(lambda: requests.get(f"{base}/healthz", timeout=2).status_code == 200)
-    time.sleep(4)  # several renewals: the other worker must stay a standby
-    held = scheduler.lease(rt)
-    assert held is not None
+    # Two renewals later the same worker still leads: the other one stays a standby.
+    first = wait_for(lambda: scheduler.lease(rt))
+    held = wait_for(lambda: renewed_since(rt, first, seconds=3.9))
+    assert (held.holder, held.acquired_at) == (first.holder, first.acquired_at)
     leader_pid = int(held.holder.split(":")[1])
     assert leader_pid in {w.pid for w in workers}
     assert requests.get(f"{base}/healthz", timeout=5).json()["lease_holder"] == held.holder

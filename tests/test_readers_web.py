@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from typing import Any
 
 from sqlalchemy import select
@@ -13,7 +12,7 @@ from ostogether import subscribers
 from ostogether.mail import delivery
 from ostogether.models import Subscriber, Suppression
 from ostogether.runtime import Runtime
-from tests.conftest import login, make_user, new_client, outbox, post
+from tests.conftest import login, make_user, new_client, outbox, post, wait_for
 from tests.feedserver import FeedServer
 from tests.issues import TEST, add_readers, approved_issue
 
@@ -73,10 +72,7 @@ def test_an_editor_sends_an_issue_from_its_page(editor: Any, rt: Runtime, web: F
     assert "Send to 7 subscribers now" in html
     r = post(editor, f"{page}/send", page)
     assert r.status_code == 302
-    deadline = time.monotonic() + 30
-    while delivery.status(rt, issue.id).issue_status != "sent":
-        assert time.monotonic() < deadline, delivery.status(rt, issue.id)
-        time.sleep(0.05)
+    wait_for(lambda: delivery.status(rt, issue.id).issue_status == "sent")
     assert len([m for m in outbox(settings) if m["List-Unsubscribe"]]) == 7
     html = editor.get(page).get_data(as_text=True)
     assert "Send <strong>done</strong>" in html and "<td>7</td>" in html

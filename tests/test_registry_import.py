@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +12,7 @@ from ostogether import projects
 from ostogether.errors import ContentError
 from ostogether.models import AuditEntry, Project
 from ostogether.runtime import Runtime
+from tests.conftest import Ran, run
 
 
 def count(rt: Runtime, model: type) -> int:
@@ -79,11 +77,8 @@ def test_a_bad_file_is_reported_with_file_and_line_and_nothing_is_imported(
     assert count(bare_rt, Project) == 0  # the 18 good files were not imported either
 
 
-def _cli(home: Path, database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OSTOGETHER_")}
-    env.update(OSTOGETHER_HOME=str(home), OSTOGETHER_DATABASE_URL=database_url)
-    return subprocess.run([sys.executable, "-m", "ostogether", *args], capture_output=True,
-                          text=True, env=env, timeout=120)
+def _cli(home: Path, database_url: str, *args: str) -> Ran:
+    return run({"OSTOGETHER_HOME": str(home), "OSTOGETHER_DATABASE_URL": database_url}, *args)
 
 
 def test_registry_check_cli(home: Path, database_url: str) -> None:

@@ -13,16 +13,21 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from ostogether import charts, reports
+from ostogether import charts, clock, reports
 from ostogether.audit import Actor, record
 from ostogether.models import ConsentEvent, Delivery, Issue, NewsItem, SocialPost, Subscriber
 from ostogether.runtime import Runtime
-from tests.conftest import login, make_user, new_client
+from tests.conftest import login, make_user, new_client, run
 from tests.issues import add_item, add_readers, approved_issue, mark_sent
-from tests.test_cli import run
 
 SVG = "{http://www.w3.org/2000/svg}"
 NOW = dt.datetime(2026, 11, 21, 12, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def _at_now(test_clock: clock.FakeClock) -> None:
+    """These tests run on NOW, whatever the machine's date."""
+    test_clock.set(NOW)
 
 
 def test_nice_axis_maximum_and_the_text_alternative() -> None:

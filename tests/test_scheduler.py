@@ -11,7 +11,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,13 +18,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, text
 
-from ostogether import db, jobs, scheduler
+from ostogether import clock, db, jobs, scheduler
 from ostogether.errors import ConfigError, ContentError
-from ostogether.models import JobRun, SchedulerLease, utcnow
+from ostogether.models import JobRun, SchedulerLease
 from ostogether.runtime import EventFormatter, Runtime
 from ostogether.settings import load_settings
-from tests.conftest import wait_for
-from tests.test_cli import run
+from tests.conftest import child_env, renewed_since, run, wait_for
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 
@@ -123,16 +121,13 @@ def test_one_holder_at_a_time_and_takeover_after_expiry(rt: Runtime) -> None:
     held = scheduler.lease(rt)
     assert held is not None and held.holder == "b" and held.acquired_at == now + ttl * 2
     scheduler.release(rt, "b")
-    assert scheduler.acquire(rt, "a", utcnow())  # a release hands over at once
+    assert scheduler.acquire(rt, "a", clock.now())  # a release hands over at once
 
 
 @pytest.fixture
-def quick_rt(env: dict[str, str]) -> Any:
+def quick_rt(env: dict[str, str], fill_database: Any) -> Any:
+    fill_database("imported")
     rt = Runtime(load_settings(environ={**env, "OSTOGETHER_SCHEDULER_LEASE_SECONDS": "5"}))
-    db.upgrade(rt.db)
-    from ostogether import projects
-
-    projects.import_content(rt)
     yield rt
     rt.close()
 
@@ -144,9 +139,11 @@ def test_the_worker_declares_the_timetable_fires_jobs_and_a_standby_takes_over(
     first.start_thread()
     wait_for(lambda: first.scheduler is not None and first.scheduler.running)
     second.start_thread()
-    time.sleep(2.5)
-    held = scheduler.lease(rt)
-    assert held is not None and held.holder == "first" and second.scheduler is None
+    # Two renewals (every 5/3 s) later, the first still leads and the second waits.
+    start = wait_for(lambda: scheduler.lease(rt))
+    held = wait_for(lambda: renewed_since(rt, start, seconds=3.2))
+    assert held.holder == "first" and held.acquired_at == start.acquired_at
+    assert second.scheduler is None
     with rt.db.session() as s:
         stored = dict(s.execute(text("SELECT id, next_run_time FROM apscheduler_jobs")).all())
     assert set(stored) == {"poll_feeds", "compose_issue", "remind_members", "remind_editors",
@@ -155,7 +152,7 @@ def test_the_worker_declares_the_timetable_fires_jobs_and_a_standby_takes_over(
     assert all(v is not None for v in stored.values())
     # Fire one job through the job store now: it runs and is recorded.
     assert first.scheduler is not None
-    first.scheduler.modify_job("derive_status", next_run_time=dt.datetime.now(dt.UTC))
+    first.scheduler.modify_job("derive_status", next_run_time=clock.now())
     def finished() -> JobRun | None:
         last = jobs.last_runs(rt).get("derive_status")
         return last if last is not None and last.finished_at is not None else None
@@ -170,7 +167,7 @@ def test_the_worker_declares_the_timetable_fires_jobs_and_a_standby_takes_over(
     first.join()
     second.join()
     held = scheduler.lease(rt)
-    assert held is not None and held.expires_at <= utcnow()  # released on the way out
+    assert held is not None and held.expires_at <= clock.now()  # released on the way out
 
 
 def test_a_removed_job_leaves_the_store_at_the_next_start(quick_rt: Runtime) -> None:
@@ -197,16 +194,13 @@ def test_a_removed_job_leaves_the_store_at_the_next_start(quick_rt: Runtime) -> 
 
 def test_sigterm_stops_the_worker_cleanly_and_releases_the_lease(quick_rt: Runtime,
                                                                  env: dict[str, str]) -> None:
-    import os
-
-    full = {k: v for k, v in os.environ.items() if not k.startswith("OSTOGETHER_")}
-    full.update(env, OSTOGETHER_SCHEDULER_LEASE_SECONDS="5")
-    proc = subprocess.Popen([sys.executable, "-m", "ostogether", "worker"], env=full,
+    proc = subprocess.Popen([sys.executable, "-m", "ostogether", "worker"],
+                            env=child_env({**env, "OSTOGETHER_SCHEDULER_LEASE_SECONDS": "5"}),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         wait_for(lambda: scheduler.lease(quick_rt) is not None)
         held = scheduler.lease(quick_rt)
-        assert held is not None and held.expires_at > utcnow()
+        assert held is not None and held.expires_at > clock.now()
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=30)
     finally:
@@ -214,7 +208,7 @@ def test_sigterm_stops_the_worker_cleanly_and_releases_the_lease(quick_rt: Runti
     assert proc.returncode == 0, err
     assert "Worker stopped." in out
     held = scheduler.lease(quick_rt)
-    assert held is not None and held.expires_at <= utcnow()
+    assert held is not None and held.expires_at <= clock.now()
 
 
 # --------------------------------------------------------------------------- healthz
@@ -229,7 +223,7 @@ def test_healthz_reports_the_database_and_the_lease(client: Any, app: Any) -> No
     with rt.db.session() as s:
         row = s.get(SchedulerLease, scheduler.LEASE)
         assert row is not None
-        row.expires_at = utcnow() - dt.timedelta(seconds=30)
+        row.expires_at = clock.now() - dt.timedelta(seconds=30)
     r = client.get("/healthz")
     assert r.status_code == 503 and "expired" in r.json["worker"]
 

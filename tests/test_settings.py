@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +10,7 @@ import pytest
 from ostogether.errors import ConfigError
 from ostogether.runtime import secret_key
 from ostogether.settings import load_settings, table
+from tests.conftest import run, run_process
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -103,23 +101,16 @@ def test_every_setting_is_documented() -> None:
     assert not missing, f"add these to docs/configuration.md: {missing}"
 
 
-def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    full = {k: v for k, v in os.environ.items() if not k.startswith("OSTOGETHER_")}
-    full.update(env or {})
-    return subprocess.run([sys.executable, "-m", "ostogether", *args], capture_output=True,
-                          text=True, env=full, timeout=60)
-
-
 def test_config_command_masks_secrets(tmp_path: Path) -> None:
-    r = _cli("config", env={"OSTOGETHER_HOME": str(tmp_path),
-                            "OSTOGETHER_SMTP_PASSWORD": "hunter2-very-secret"})
+    r = run({"OSTOGETHER_HOME": str(tmp_path),
+             "OSTOGETHER_SMTP_PASSWORD": "hunter2-very-secret"}, "config")
     assert r.returncode == 0
     assert "hunter2" not in r.stdout
     assert "OSTOGETHER_SMTP_PASSWORD" in r.stdout and "********" in r.stdout
 
 
 def test_bad_setting_at_start_is_one_line_without_traceback(tmp_path: Path) -> None:
-    r = _cli("init", env={"OSTOGETHER_HOME": str(tmp_path), "OSTOGETHER_PORT": "abc"})
+    r = run_process({"OSTOGETHER_HOME": str(tmp_path), "OSTOGETHER_PORT": "abc"}, "init")
     assert r.returncode == 2
     assert "Traceback" not in r.stderr
     lines = [line for line in r.stderr.splitlines() if line.strip()]

@@ -7,11 +7,12 @@ import json
 
 from sqlalchemy import select
 
+from ostogether import clock
 from ostogether.models import SocialPost
 from ostogether.runtime import Runtime
 from ostogether.social import posts as social
+from tests.conftest import run
 from tests.issues import TEST, add_item
-from tests.test_cli import run
 
 
 def test_length_prints_the_count_as_json_and_exits_1_when_too_long(env: dict[str, str]) -> None:
@@ -58,7 +59,7 @@ def test_plan_preview_approve_status_and_publish(rt: Runtime, env: dict[str, str
     with rt.db.session() as s:
         post = s.get(SocialPost, first.id)
         assert post is not None
-        post.slot_at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+        post.slot_at = clock.now() - dt.timedelta(minutes=1)
     r = run(env, "social", "publish", "--format", "json")
     assert json.loads(r.stdout)["outcomes"] == {"published": 1}
     outbox = rt.settings.outbox_path / "social" / f"{first.id:06d}-{first.network}.json"

@@ -4,12 +4,14 @@ before their date, fair share, the evergreen rule, daylight saving, and editors'
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from ostogether import clock
 from ostogether.errors import Conflict, ContentError, ValidationError
 from ostogether.models import SocialPost
 from ostogether.runtime import Runtime
@@ -20,6 +22,12 @@ from tests.issues import TEST, add_item, project_id
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 NOW = dt.datetime(2026, 11, 21, 12, tzinfo=dt.UTC)  # a Saturday; next week is 2026-W48
+
+
+@pytest.fixture(autouse=True)
+def _at_now(test_clock: clock.FakeClock) -> None:
+    """These tests run on NOW, whatever the machine's date."""
+    test_clock.set(NOW)
 ALL = ("x", "facebook", "linkedin", "mastodon", "bluesky")
 
 
@@ -152,12 +160,9 @@ def test_slots_already_past_are_not_planned(rt: Runtime) -> None:
     assert set(by_slot(rows(rt))) == {"Fri 11:00"}
 
 
-def test_auto_approve_setting(env: dict[str, str]) -> None:
-    from ostogether import db, projects
-
+def test_auto_approve_setting(env: dict[str, str], fill_database: Any) -> None:
+    fill_database("imported")
     rt = Runtime(load_settings(environ={**env, "OSTOGETHER_SOCIAL_AUTO_APPROVE": "true"}))
-    db.upgrade(rt.db)
-    projects.import_content(rt)
     social.plan_week(rt, TEST, now=NOW)
     assert {p.status for p in rows(rt)} == {"approved"}
     rt.close()

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from ostogether import db, projects
+from ostogether import clock
 from ostogether.models import SocialPost
 from ostogether.runtime import Runtime
 from ostogether.settings import load_settings
@@ -26,6 +26,12 @@ from tests.issues import TEST
 from tests.social_fakes import FakeNetworks, env_for
 
 NOW = dt.datetime(2026, 11, 23, 9, 0, 5, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def _at_now(test_clock: clock.FakeClock) -> None:
+    """These tests run on NOW, whatever the machine's date."""
+    test_clock.set(NOW)
 NETWORKS = ("x", "facebook", "linkedin", "mastodon", "bluesky")
 
 
@@ -37,13 +43,12 @@ def fake() -> Iterator[FakeNetworks]:
 
 
 @pytest.fixture
-def live_rt(env: dict[str, str], fake: FakeNetworks) -> Iterator[Runtime]:
+def live_rt(env: dict[str, str], fake: FakeNetworks, fill_database: Any) -> Iterator[Runtime]:
     """A runtime whose five networks point at the fake, with short timeouts."""
+    fill_database("imported")
     rt = Runtime(load_settings(environ={
         **env, **env_for(fake.url), "OSTOGETHER_SOCIAL_READ_TIMEOUT": "0.3",
         "OSTOGETHER_SOCIAL_CONNECT_TIMEOUT": "0.5", "OSTOGETHER_SOCIAL_MAX_ATTEMPTS": "4"}))
-    db.upgrade(rt.db)
-    projects.import_content(rt)
     yield rt
     rt.close()
 
@@ -133,13 +138,12 @@ def test_clear_failures_are_retried_with_backoff_then_failed(live_rt: Runtime,
 
 
 def test_429_waits_for_the_reset_time(live_rt: Runtime, fake: FakeNetworks) -> None:
-    real_now = dt.datetime.now(dt.UTC)  # the fake's reset header is on the real clock
-    [pid] = add_posts(live_rt, 1, ("x",), at=real_now - dt.timedelta(seconds=1))
+    [pid] = add_posts(live_rt, 1, ("x",), at=NOW - dt.timedelta(seconds=1))
     fake.faults["x"] = ["429"]
-    publish.publish_due(live_rt, now=real_now)
+    publish.publish_due(live_rt, now=NOW)
     post = states(live_rt)[pid]
     assert post.status == "approved" and post.next_attempt_at is not None
-    wait = (post.next_attempt_at - dt.datetime.now(dt.UTC)).total_seconds()
+    wait = (post.next_attempt_at - clock.now()).total_seconds()
     assert 80 < wait < 95  # the fake's reset is 90 s away, not the 60 s backoff
 
 
@@ -196,7 +200,8 @@ FAULTS = [(None, 70), ("500", 8), ("429", 5), ("timeout", 3), ("drop", 4),
           ("drop-before", 3), ("duplicate", 3), ("expired", 4)]
 
 
-def test_1000_publishes_with_injected_faults(live_rt: Runtime, fake: FakeNetworks) -> None:
+def test_1000_publishes_with_injected_faults(live_rt: Runtime, fake: FakeNetworks,
+                                            test_clock: clock.FakeClock) -> None:
     """Zero double posts, and no post lost without a recorded state."""
     rng = random.Random(20261121)
     choices, weights = zip(*FAULTS, strict=True)
@@ -211,10 +216,9 @@ def test_1000_publishes_with_injected_faults(live_rt: Runtime, fake: FakeNetwork
 
     fake.chooser = chooser
     ids = add_posts(live_rt, 1000)
-    clock = NOW
     for _ in range(40):
-        report = publish.publish_due(live_rt, now=clock, limit=1000)
-        clock += dt.timedelta(hours=2)  # past every backoff and reset
+        report = publish.publish_due(live_rt, now=clock.now(), limit=1000)
+        test_clock.advance(hours=2)  # past every backoff and reset
         if report.total == 0:
             break
     found = states(live_rt)

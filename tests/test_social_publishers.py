@@ -4,13 +4,12 @@ connection, duplicate content, an expired token, and no server at all."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import time
 from typing import Any
 
 import pytest
 
+from ostogether import clock
 from ostogether.errors import PublishRejected, PublishRetry, PublishUnknown
 from ostogether.settings import Settings, load_settings
 from ostogether.social.publishers import dryrun, for_network
@@ -112,7 +111,7 @@ def test_429_is_retried_at_the_networks_reset_time(fake: FakeNetworks, env: dict
     assert fake.posted() == []
     if network != "facebook":  # Graph gives no reset time; the usual backoff applies
         assert caught.value.retry_at is not None
-        assert abs((caught.value.retry_at - dt.datetime.now(dt.UTC)).total_seconds() - 90) < 5
+        assert abs((caught.value.retry_at - clock.now()).total_seconds() - 90) < 5
 
 
 @pytest.mark.parametrize("network", NETWORKS)
@@ -162,7 +161,7 @@ def test_bluesky_session_is_reused_refreshed_and_renewed(fake: FakeNetworks,
     BlueskyPublisher(settings, sessions).publish(outgoing("bluesky", 3))  # a later run
     assert fake.logins == 1 and fake.refreshes == 0
     # The server expires the access token: the post is refused, refreshed, then made.
-    fake.tokens[sessions.data["bluesky"]["accessJwt"]] = ("access", time.time() - 1)
+    fake.tokens[sessions.data["bluesky"]["accessJwt"]] = ("access", clock.timestamp() - 1)
     publisher.publish(outgoing("bluesky", 4))
     assert fake.refreshes == 1 and fake.logins == 1
     # An access token about to expire is refreshed before posting.

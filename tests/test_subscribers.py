@@ -3,13 +3,12 @@ preferences page, and the GDPR rights to download and erase, through the web pag
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Any
 
 from sqlalchemy import select
 
-from ostogether import subscribers
+from ostogether import clock, subscribers
 from ostogether.models import ConsentEvent, Subscriber, Suppression
 from ostogether.runtime import Runtime
 from tests.conftest import csrf_from, new_client, outbox
@@ -105,20 +104,15 @@ def test_sign_ups_are_rate_limited_per_address(app: Any, rt: Runtime) -> None:
     assert r.status_code == 429 and "Too many sign-ups" in r.get_data(as_text=True)
 
 
-def test_expired_and_forged_links(client: Any, rt: Runtime, settings: Any) -> None:
+def test_expired_and_forged_links(client: Any, rt: Runtime, settings: Any,
+                                  test_clock: clock.FakeClock) -> None:
     sign_up(client)
     confirm = link_in(outbox(settings)[-1], "/subscribe/confirm/")
     forged = confirm[:-3] + ("aaa" if not confirm.endswith("aaa") else "bbb")
     assert client.get(forged).status_code == 404
     assert client.get("/u/nonsense").status_code == 404
-    later = dt.datetime.now() + dt.timedelta(hours=settings.subscribe_confirm_hours + 1)
-    import time as _time
-    real = _time.time
-    try:
-        _time.time = lambda: later.timestamp()  # itsdangerous reads time.time()
-        r = client.get(confirm)
-    finally:
-        _time.time = real
+    test_clock.advance(hours=settings.subscribe_confirm_hours + 1)
+    r = client.get(confirm)
     assert r.status_code == 400 and "This link has expired" in r.get_data(as_text=True)
     assert status(rt) == "pending"
 

@@ -49,12 +49,12 @@ from typing import Any
 from sqlalchemy import Table, bindparam, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
-from ostogether import subscribers
+from ostogether import clock, subscribers
 from ostogether.audit import Actor, record, transition
 from ostogether.errors import Conflict, MailDeferred, MailError, MailRejected, NotFound
 from ostogether.mail.message import DkimKey, IssueMessage, Recipient, address
 from ostogether.mail.transports import make_transport
-from ostogether.models import Delivery, DeliveryWorker, Issue, Subscriber, utcnow
+from ostogether.models import Delivery, DeliveryWorker, Issue, Subscriber
 from ostogether.runtime import Runtime, secret_key
 
 log = logging.getLogger(__name__)
@@ -148,7 +148,7 @@ def start(rt: Runtime, actor: Actor, issue_id: int) -> SendStatus:
             raise Conflict(f"Issue #{issue.number} is {issue.status.replace('_', ' ')}; only "
                            f"an approved issue can be sent.")
         transition(s, actor, issue, "issue", "sending")
-        now = utcnow()
+        now = clock.now()
         # One INSERT … SELECT: the recipients are whoever is confirmed at this instant.
         s.execute(T.insert().from_select(
             ["issue_id", "subscriber_id", "status", "attempts", "message_id", "last_error",
@@ -246,7 +246,7 @@ def _recover(s: Session, rt: Runtime, issue: Issue, me: str | None,
              cancelling: bool = False) -> int:
     """Rows left ``sending`` by processes that are gone: queue them again (or hold them,
     or, when cancelling, cancel them). Returns the number of rows recovered."""
-    now = utcnow()
+    now = clock.now()
     stale = now - dt.timedelta(seconds=rt.settings.delivery_worker_stale_seconds)
     host = socket.gethostname()
     alive = set()
@@ -301,7 +301,7 @@ def _finish_if_done(s: Session, issue: Issue) -> bool:
         issue.number = None
         return True
     transition(s, WORKER, issue, "issue", "sent", **counts)
-    issue.sent_at = utcnow()
+    issue.sent_at = clock.now()
     if issue.send_state != "cancelled":
         issue.send_state, issue.send_note = "done", ""
     for entry in issue.entries:
@@ -436,7 +436,7 @@ class _Run:
 
     def _claim(self, s: Session) -> None:
         want = self.st.delivery_batch_size - len(self.inflight)
-        now = utcnow()
+        now = clock.now()
         due = (select(T.c.id).where(T.c.issue_id == self.issue_id, T.c.status == "queued",
                                     or_(T.c.next_attempt_at.is_(None),
                                         T.c.next_attempt_at <= now))
@@ -475,7 +475,7 @@ class _Run:
 
     def _write(self, s: Session) -> Issue:
         """Outcomes to the ledger, the heartbeat, and a fresh look at the issue."""
-        now = utcnow()
+        now = clock.now()
         by_kind: dict[str, list[dict[str, Any]]] = {}
         retry = self.st.delivery_retry_seconds
         for o in self.buffer:
@@ -611,7 +611,7 @@ class _Run:
                 if self.buffer:
                     self._write(s)
                 s.execute(update(DeliveryWorker).where(DeliveryWorker.id == self.me)
-                          .values(stopped_at=utcnow()))
+                          .values(stopped_at=clock.now()))
                 if self.stop == "cancelled":
                     _finish_if_done(s, _issue(s, self.issue_id))
         return status(self.rt, self.issue_id)
@@ -624,7 +624,7 @@ class _Run:
                 issue.send_state = "waiting"
                 issue.send_note = (f"{note} The send goes on by itself after "
                                    f"{self.st.delivery_pause_seconds:g} s, or when resumed.")
-                issue.send_resume_at = utcnow() + dt.timedelta(
+                issue.send_resume_at = clock.now() + dt.timedelta(
                     seconds=self.st.delivery_pause_seconds)
                 record(s, WORKER, "issue.send_waiting", issue, reason=note)
         log.error("send of issue #%s waits: %s", self.number, note,
@@ -651,7 +651,7 @@ class _Run:
             time.sleep(0.2)
             return False
         nxt = nxt.replace(tzinfo=dt.UTC) if nxt.tzinfo is None else nxt
-        wait = (nxt - utcnow()).total_seconds()
+        wait = (nxt - clock.now()).total_seconds()
         if wait > 0:
             time.sleep(min(wait, 1.0))
         return False
@@ -680,7 +680,7 @@ def due_sends(rt: Runtime) -> list[int]:
     """Sends that should be running now: running with no live process, or waiting
     whose wait is over. For the scheduler."""
     with rt.db.session() as s:
-        now = utcnow()
+        now = clock.now()
         return list(s.scalars(select(Issue.id).where(
             Issue.status == "sending",
             or_(Issue.send_state == "running",

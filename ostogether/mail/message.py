@@ -33,8 +33,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from pathlib import Path
 
+from ostogether import clock
 from ostogether.errors import ConfigError, MailError
-from ostogether.models import utcnow
 from ostogether.render import PLACEHOLDER
 
 DKIM_HEADERS = (b"from", b"to", b"subject", b"date", b"message-id", b"reply-to",
@@ -65,7 +65,7 @@ def build(*, sender: str, to: str, subject: str, text: str, html: str | None = N
     msg["Subject"] = _clean(subject, "subject")
     if reply_to:
         msg["Reply-To"] = _clean(reply_to, "Reply-To")
-    msg["Date"] = format_datetime(utcnow())
+    msg["Date"] = format_datetime(clock.now())
     domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
     msg["Message-ID"] = make_msgid(domain=domain)
     for key, value in (headers or {}).items():
@@ -243,7 +243,7 @@ class IssueMessage:
         to = (formataddr((r.name, r.email), charset="utf-8").replace("\n", CRLF)
               if r.name else r.email)
         mailto = f"mailto:{envelope_from}?subject=unsubscribe"
-        head = (f"To: {to}\r\nDate: {format_datetime(utcnow())}\r\n"
+        head = (f"To: {to}\r\nDate: {format_datetime(clock.now())}\r\n"
                 f"Message-ID: {message_id}\r\n"
                 f"List-Unsubscribe: <{r.values['unsubscribe_url']}>,\r\n <{mailto}>\r\n")
         as_text = {k: _qp(v) for k, v in r.values.items()}

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from ostogether import audit, news, render
+from ostogether import audit, clock, news, render
 from ostogether.audit import Actor
 from ostogether.errors import Conflict, NotFound, ValidationError
 from ostogether.models import NewsItem, Project, SocialPost, id_or_none
@@ -209,7 +209,7 @@ def plan_week(rt: Runtime, actor: Actor, week: str | None = None,
 
     Planning twice changes nothing: a slot's network that has a post keeps it.
     """
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or clock.now()
     year, number = parse_week(week) if week else next_week(rt, now)
     schedule = rt.community.schedule()
     auto = rt.settings.social_auto_approve
@@ -344,7 +344,7 @@ def edit(rt: Runtime, actor: Actor, post_id: int, *, text: str, image_url: str =
 def approve(rt: Runtime, actor: Actor, post_ids: Iterable[int],
             now: dt.datetime | None = None) -> int:
     """Approve planned (or failed) posts; returns how many were approved."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or clock.now()
     done = 0
     with rt.db.session() as s:
         for post_id in post_ids:
@@ -375,7 +375,7 @@ def skip(rt: Runtime, actor: Actor, post_id: int) -> None:
 def move(rt: Runtime, actor: Actor, post_id: int, to: dt.datetime,
          now: dt.datetime | None = None) -> None:
     """Move a post to another time (UTC). The network must have no other post then."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or clock.now()
     with rt.db.session() as s:
         post = get_post(s, post_id)
         if post.status not in EDITABLE:
@@ -407,7 +407,7 @@ def resolve(rt: Runtime, actor: Actor, post_id: int, *, posted: bool, url: str =
                 raise ValidationError(f"The address is not valid: {news.url_problem(url)}.",
                                       {"url": news.url_problem(url) or ""})
             audit.transition(s, actor, post, "social_post", "published", url=url)
-            post.remote_url, post.published_at = url, dt.datetime.now(dt.UTC)
+            post.remote_url, post.published_at = url, clock.now()
             post.hint = ""
         else:
             audit.transition(s, actor, post, "social_post", "failed")
@@ -490,7 +490,7 @@ def free_slots(rt: Runtime, post: SocialPost,
                now: dt.datetime | None = None) -> list[dt.datetime]:
     """Future slots of the timetable, in the post's week and the next, that take its
     network and have no live post of that network yet (where a post may move)."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or clock.now()
     schedule = rt.community.schedule()
     year, week = week_of(post.slot_at.astimezone(schedule.zone).date())
     weeks = [(year, week), shift_week(year, week, 1)]

@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ostogether import audit
+from ostogether import audit, clock
 from ostogether.audit import SYSTEM
 from ostogether.errors import PublishRejected, PublishRetry, PublishUnknown
 from ostogether.models import SocialPost, SocialSession
@@ -165,7 +165,7 @@ def due(rt: Runtime, now: dt.datetime, limit: int) -> list[int]:
 def publish_due(rt: Runtime, now: dt.datetime | None = None, limit: int = 200,
                 publisher_for: Callable[[str], Publisher] | None = None) -> PublishReport:
     """Publish every approved post whose time has come (at most ``limit``)."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or clock.now()
     report = PublishReport()
     recovered = recover_stale(rt, now)
     if recovered:

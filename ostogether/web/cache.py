@@ -11,7 +11,6 @@ never cached (their CSRF token belongs to one visitor).
 from __future__ import annotations
 
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable
 from functools import wraps
@@ -19,6 +18,8 @@ from typing import Any
 
 from flask import Response, current_app, make_response, request
 from flask_login import current_user
+
+from ostogether import clock
 
 MAX_ENTRIES = 512
 
@@ -33,7 +34,7 @@ class PageCache:
     def get(self, key: str) -> Response | None:
         with self.lock:
             entry = self.entries.get(key)
-            if entry is None or entry[0] < time.monotonic():
+            if entry is None or entry[0] < clock.timestamp():
                 return None
             self.entries.move_to_end(key)
         _, body, status, headers = entry
@@ -41,7 +42,7 @@ class PageCache:
 
     def put(self, key: str, response: Response) -> None:
         with self.lock:
-            self.entries[key] = (time.monotonic() + self.seconds, response.get_data(),
+            self.entries[key] = (clock.timestamp() + self.seconds, response.get_data(),
                                  response.status_code, list(response.headers.items()))
             self.entries.move_to_end(key)
             while len(self.entries) > MAX_ENTRIES:

@@ -12,7 +12,7 @@ from wtforms import EmailField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from ostogether import audit, feeds, news, newsletter, projects, tokens, users
+from ostogether import audit, clock, feeds, news, newsletter, projects, tokens, users
 from ostogether.audit import Actor
 from ostogether.errors import Conflict, ContentError, Duplicate, PermissionDenied, ValidationError
 from ostogether.models import NewsItem, Project, id_or_none
@@ -41,7 +41,6 @@ def index() -> Any:
     from markupsafe import Markup
 
     from ostogether import charts, reports
-    from ostogether.models import utcnow
 
     rt = runtime()
     with rt.db.session() as s:
@@ -51,7 +50,7 @@ def index() -> Any:
         counts = news.counts_by_status(s)
         open_issue = newsletter.open_issue(s)
     paused = [f for f in feeds.list_feeds(rt) if f.paused_at is not None]
-    f = reports.figures(rt, utcnow())
+    f = reports.figures(rt, clock.now())
     top = f.per_project[:15]
     svg = {
         "subscribers": charts.bar_chart(

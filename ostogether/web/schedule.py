@@ -3,13 +3,12 @@ and "Run now". Running is ``ostogether.jobs.run``, the same call the worker make
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 
-from ostogether import jobs, scheduler
+from ostogether import clock, jobs, scheduler
 from ostogether.site import JOBS
 from ostogether.web.app import runtime
 from ostogether.web.auth import editors_only
@@ -24,7 +23,7 @@ editors_only(bp)
 def index() -> Any:
     rt = runtime()
     schedule = rt.community.schedule()
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     enabled = {j.name: j for j in schedule.jobs if j.enabled}
     rows = [{"name": name, "description": description, "job": enabled.get(name),
              "next": scheduler.next_runs(schedule, enabled[name], now, 3)

@@ -24,6 +24,7 @@ from urllib3.exceptions import (
     NewConnectionError,
 )
 
+from ostogether import clock
 from ostogether.errors import PublishRetry, PublishUnknown
 from ostogether.settings import Settings
 
@@ -119,7 +120,7 @@ def reset_time(response: requests.Response, now: dt.datetime | None = None
                ) -> dt.datetime | None:
     """When a 429 says to come back: Retry-After, or the network's reset header (epoch
     seconds on X and Bluesky, an ISO time on Mastodon)."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or clock.now()
     h = response.headers
     if h.get("Retry-After"):
         value = h["Retry-After"].strip()

@@ -16,6 +16,7 @@ import datetime as dt
 import json
 from typing import Any
 
+from ostogether import clock
 from ostogether.errors import PublishRejected, PublishUnknown
 from ostogether.settings import Settings
 from ostogether.social.publishers.base import (
@@ -86,14 +87,14 @@ class BlueskyPublisher:
         if not session.get("accessJwt") or handle != self.settings.bluesky_handle.casefold():
             return self._login(api)  # never logged in, or the account changed
         expires = _expires(str(session["accessJwt"]))
-        if expires is not None and expires - EARLY_REFRESH <= dt.datetime.now(dt.UTC):
+        if expires is not None and expires - EARLY_REFRESH <= clock.now():
             return self._refresh(api, session)
         return session
 
     # -- post
     def record(self, post: Outgoing, now: dt.datetime | None = None) -> dict[str, Any]:
         text, facets = bluesky_richtext(post.text)
-        when = (now or dt.datetime.now(dt.UTC)).isoformat(timespec="milliseconds")
+        when = (now or clock.now()).isoformat(timespec="milliseconds")
         record: dict[str, Any] = {
             "$type": "app.bsky.feed.post", "text": text,
             "createdAt": when.replace("+00:00", "Z"), "langs": [post.language or "en"]}

@@ -4,12 +4,12 @@ post."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 from pathlib import Path
 from typing import Any
 
+from ostogether import clock
 from ostogether.settings import Settings
 from ostogether.social import text as social_text
 from ostogether.social.publishers.base import Outgoing, Published
@@ -27,7 +27,7 @@ class DryRun:
             "length": measured.length, "limit": measured.limit, "fits": measured.fits,
             "link": post.link, "title": post.title, "image_url": post.image_url,
             "image_alt": post.image_alt, "language": post.language,
-            "written_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "written_at": clock.now().isoformat(timespec="seconds"),
             **social_text.as_sent(post.text, self.network)}
         self.folder.mkdir(parents=True, exist_ok=True)
         name = f"{post.post_id:06d}-{self.network}.json"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from ostogether import clock
 from ostogether.errors import PublishRejected, PublishRetry, PublishUnknown
 from ostogether.social.publishers.base import (
     CONTENT,
@@ -78,4 +79,4 @@ def _regain_at(response: object) -> dt.datetime | None:
                       for entries in usage.values() for entry in entries)
     except (ValueError, TypeError, AttributeError):
         return None
-    return dt.datetime.now(dt.UTC) + dt.timedelta(minutes=minutes) if minutes else None
+    return clock.now() + dt.timedelta(minutes=minutes) if minutes else None
