@@ -6,7 +6,7 @@ PORT   ?= 8000
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: run test lint bench screenshots clean browser
+.PHONY: run test test-postgres test-dates lint bench screenshots clean browser
 
 # The browser tests drive Debian's chromium (never a downloaded browser) and inject
 # axe-core from the npm registry; `make test` puts both in place when it can.
@@ -23,8 +23,33 @@ run: $(STAMP)
 	$(BIN)/ostogether init
 	$(BIN)/ostogether serve --port $(PORT)
 
+# Two workers (pytest-xdist) on this 2-core kind of machine; PYTEST_ARGS="-n 0" runs in
+# one process, PYTEST_ARGS="-n 4" on a bigger one.
 test: $(STAMP) browser $(AXE)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+
+TEST_WORKERS ?= 2
+
+# The whole suite on a throwaway PostgreSQL (installed from Debian's packages as root).
+test-postgres: $(STAMP) browser $(AXE)
+	.ci/with-postgres $(MAKE) --no-print-directory test
+
+# The clock-sensitive tests under libfaketime at dates and zones far apart (Debian's
+# faketime package): a year end in Kiribati, 29 February in Honolulu, a daylight-saving
+# night in Brussels.
+FAKETIME_LIB = /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
+test-dates: $(STAMP)
+	@test -f $(FAKETIME_LIB) || { echo "libfaketime is missing: apt-get install faketime"; exit 2; }
+	for at in "2027-12-31 23:59:30|Pacific/Kiritimati" "2028-02-29 08:00:00|Pacific/Honolulu" \
+	          "2027-03-28 00:59:00|Europe/Brussels" "2026-12-28 12:00:00|Asia/Kathmandu"; do \
+	  echo "== FAKETIME=@$${at%|*} TZ=$${at#*|}"; \
+	  FAKETIME="@$${at%|*}" FAKETIME_DONT_FAKE_MONOTONIC=1 LD_PRELOAD=$(FAKETIME_LIB) \
+	    TZ="$${at#*|}" $(BIN)/python -m pytest -q -n $(TEST_WORKERS) $(DATE_TESTS) || exit 1; \
+	done
+
+DATE_TESTS = tests/test_clock.py tests/test_timetable.py tests/test_reports.py \
+	tests/test_social_plan.py tests/test_scheduler.py tests/test_jobs.py tests/test_newsletter.py \
+	tests/test_subscribers.py tests/test_social_publish.py tests/test_cycle.py tests/test_security.py
 
 browser:
 	@if [ ! -x /usr/bin/chromium ]; then \

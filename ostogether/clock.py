@@ -86,6 +86,17 @@ def today(zone: str | dt.tzinfo) -> dt.date:
     return _current.now().astimezone(tz).date()
 
 
+def sleep(seconds: float) -> None:
+    """Wait ``seconds`` of real time.
+
+    Not ``time.sleep``: that sleeps with ``clock_nanosleep`` to an absolute deadline, which
+    fails with EINVAL under libfaketime (used to run the suite at other dates). A timed
+    wait on an event sleeps the same and works there too.
+    """
+    if seconds > 0:
+        threading.Event().wait(seconds)
+
+
 def current() -> Clock:
     return _current
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import socket
 import threading
-import time
 from dataclasses import dataclass, field
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -57,7 +56,7 @@ class FeedServer:
                     server.stopping.wait(60)
                     return
                 if route.delay:
-                    time.sleep(route.delay)
+                    clock.sleep(route.delay)
                 if route.etag and self.headers.get("If-None-Match") == route.etag or (
                         route.last_modified and
                         self.headers.get("If-Modified-Since") == route.last_modified):

@@ -19,7 +19,6 @@ import itertools
 import json
 import socket
 import threading
-import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -148,7 +147,7 @@ class FakeNetworks:
                 self.problems.append(f"{path}: {bad}")
             status, out_headers, body = 400, {}, {"error": "BadShape", "message": str(bad)}
         if fault == "timeout":
-            time.sleep(self.hang_seconds)
+            clock.sleep(self.hang_seconds)
         if fault == "drop":
             self._drop(h)
             return

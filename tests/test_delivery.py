@@ -28,7 +28,7 @@ from ostogether.models import Delivery, Issue, NewsItem, Subscriber, Suppression
 from ostogether.render import personalise
 from ostogether.runtime import Runtime, secret_key
 from ostogether.settings import load_settings
-from tests.conftest import child_env, free_port, wait_for
+from tests.conftest import child_env, finish, free_port, wait_for
 from tests.feedserver import FeedServer
 from tests.issues import TEST, add_readers, approved_issue
 
@@ -371,7 +371,7 @@ def test_a_send_killed_at_several_points_resumes_within_the_in_flight_window(
         st = delivery.status(rt, issue.id)
         assert st.issue_status == "sending" and st.counts["sending"] > 0  # orphaned rows
     proc = _send_in_subprocess(env, issue.number or 0)
-    stdout, stderr = proc.communicate(timeout=120)
+    stdout, stderr = finish(proc, 120)
     assert proc.returncode == 0, stderr
     st = delivery.status(rt, issue.id)
     assert st.issue_status == "sent" and st.counts["sent"] == 300
@@ -414,7 +414,7 @@ def test_two_processes_share_one_send_without_sending_twice(
     env = {**env, "OSTOGETHER_DELIVERY_BATCH_SIZE": "10"}
     procs = [_send_in_subprocess(env, issue.number or 0) for _ in range(2)]
     for proc in procs:
-        _, stderr = proc.communicate(timeout=120)
+        _, stderr = finish(proc, 120)
         assert proc.returncode == 0, stderr
     st = delivery.status(rt, issue.id)
     assert st.issue_status == "sent" and st.counts["sent"] == 400 and st.resent == 0

@@ -17,7 +17,7 @@ import requests
 
 from ostogether import scheduler
 from ostogether.runtime import Runtime
-from tests.conftest import PG_URL, child_env, free_port, renewed_since, wait_for
+from tests.conftest import PG_URL, child_env, finish, free_port, renewed_since, wait_for
 
 pytestmark = [
     pytest.mark.postgres,
@@ -41,7 +41,7 @@ def processes() -> Iterator[list[subprocess.Popen[str]]]:
     for p in started:
         if p.poll() is None:
             os.killpg(p.pid, signal.SIGKILL)  # gunicorn's own workers too
-        p.communicate(timeout=10)
+        finish(p, 10)
 
 
 def test_gunicorn_and_two_workers_on_postgresql(rt: Runtime, prod_env: dict[str, str],
@@ -80,7 +80,7 @@ def test_gunicorn_and_two_workers_on_postgresql(rt: Runtime, prod_env: dict[str,
     leader = next(w for w in workers if w.pid == leader_pid)
     standby = next(w for w in workers if w.pid != leader_pid)
     leader.send_signal(signal.SIGTERM)
-    out, err = leader.communicate(timeout=30)
+    out, err = finish(leader, 30)
     assert leader.returncode == 0, err
     assert "Worker stopped." in out
 
@@ -91,6 +91,6 @@ def test_gunicorn_and_two_workers_on_postgresql(rt: Runtime, prod_env: dict[str,
     assert requests.get(f"{base}/healthz", timeout=5).status_code == 200
     # Killed without warning, the lease expires and /healthz turns 503 within a lease time.
     standby.kill()
-    standby.communicate(timeout=10)
+    finish(standby, 10)
     wait_for(lambda: requests.get(f"{base}/healthz", timeout=2).status_code == 503,
              seconds=20)

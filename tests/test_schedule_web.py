@@ -12,7 +12,16 @@ import requests
 
 from ostogether import jobs
 from ostogether.runtime import Runtime
-from tests.conftest import child_env, free_port, login, make_user, new_client, post, wait_for
+from tests.conftest import (
+    child_env,
+    finish,
+    free_port,
+    login,
+    make_user,
+    new_client,
+    post,
+    wait_for,
+)
 
 
 def test_editors_see_every_job_and_can_run_one_now(editor: Any, app: Any) -> None:
@@ -68,7 +77,7 @@ def test_serve_runs_the_worker_unless_told_not_to(rt: Runtime, env: dict[str, st
         assert report["worker"] == "ok" and str(proc.pid) in report["lease_holder"]
     finally:
         proc.send_signal(signal.SIGINT)  # Ctrl+C
-        proc.communicate(timeout=30)
+        finish(proc, 30)
     assert proc.returncode == 0
     proc, base = serve(env, "--no-worker")
     try:
@@ -76,5 +85,5 @@ def test_serve_runs_the_worker_unless_told_not_to(rt: Runtime, env: dict[str, st
         assert "expired" in report["worker"]  # the first server released its lease
     finally:
         proc.send_signal(signal.SIGTERM)  # systemd, a deploy
-        proc.communicate(timeout=30)
+        finish(proc, 30)
     assert proc.returncode == 0

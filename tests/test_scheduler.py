@@ -23,7 +23,7 @@ from ostogether.errors import ConfigError, ContentError
 from ostogether.models import JobRun, SchedulerLease
 from ostogether.runtime import EventFormatter, Runtime
 from ostogether.settings import load_settings
-from tests.conftest import child_env, renewed_since, run, wait_for
+from tests.conftest import child_env, finish, renewed_since, run, wait_for
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 
@@ -202,7 +202,7 @@ def test_sigterm_stops_the_worker_cleanly_and_releases_the_lease(quick_rt: Runti
         held = scheduler.lease(quick_rt)
         assert held is not None and held.expires_at > clock.now()
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=30)
+        out, err = finish(proc, 30)
     finally:
         proc.kill()
     assert proc.returncode == 0, err

@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ostogether.errors import ValidationError
@@ -171,6 +171,11 @@ TOKEN = st.one_of(
 @settings(max_examples=300, deadline=None)
 @given(tokens=st.lists(TOKEN, min_size=1, max_size=140),
        network=st.sampled_from(T.NETWORKS), limit=st.sampled_from([None, 120]))
+# Found by a random search: the cut came right after a link ending in "-", and the
+# trailing-punctuation trim took the "-" off the link.
+@example(tokens=["https://example.org/", "🎉", "🎉", "🎉", "🎉", "https://example.org/",
+                 "https://example.org/-", "0000000ᄀᄀᅶ", "https://example.org/"],
+         network="x", limit=120)
 def test_fitted_text_always_fits_and_keeps_every_link(tokens: list[str], network: str,
                                                       limit: int | None) -> None:
     if network == "facebook" and limit is None:

@@ -648,12 +648,12 @@ class _Run:
             if held and not others:
                 self.stop = "held"
                 return True
-            time.sleep(0.2)
+            clock.sleep(0.2)
             return False
         nxt = nxt.replace(tzinfo=dt.UTC) if nxt.tzinfo is None else nxt
         wait = (nxt - clock.now()).total_seconds()
         if wait > 0:
-            time.sleep(min(wait, 1.0))
+            clock.sleep(min(wait, 1.0))
         return False
 
     def _report(self, state: str, note: str) -> None:

@@ -146,6 +146,20 @@ def _protected(word: str) -> bool:
     return len(bare) > 1 and bare[0] in "#@＃"
 
 
+def _trim_end(head: str) -> str:
+    """``head`` without the dangling punctuation before an ellipsis ("word -", "word,"),
+    but never a character of a link, hashtag or mention ("https://example.org/-")."""
+    while True:
+        head = head.rstrip()
+        m = regex.fullmatch(r"(?s)(.*\s)?(\S+)", head)
+        if m is None or _protected(m.group(2)):
+            return head
+        before, trimmed = m.group(1) or "", m.group(2).rstrip(",;:-–—(")
+        if trimmed:
+            return before + trimmed
+        head = before
+
+
 def fit(text: str, network: str, limit: int | None = None) -> str:
     """``text`` if it fits; otherwise shortened at a word boundary, with an ellipsis.
 
@@ -169,7 +183,7 @@ def fit(text: str, network: str, limit: int | None = None) -> str:
                 for i in range(k, n) if _protected(words[i])]
 
     def build(head: str, rest: list[tuple[str, str]]) -> str:
-        head = head.rstrip(" \t,;:-–—(")
+        head = _trim_end(head)
         last = head.split()[-1] if head.split() else ""
         # Never glue the ellipsis to a link, hashtag or mention: that would change it.
         out = (head + (" " if _protected(last) else "") + ELLIPSIS) if head else ""
