@@ -46,10 +46,11 @@ from ostogether.render import (
     RenderedIssue,
     personalise,
     placeholder,
+    placeholder_key,
     render_issue,
     render_line,
 )
-from ostogether.runtime import Runtime
+from ostogether.runtime import Runtime, secret_key
 from ostogether.sanitize import markdown_to_html
 
 OPEN = ("draft", "in_review", "approved", "sending")
@@ -362,6 +363,7 @@ def context(rt: Runtime, issue: Issue) -> dict[str, Any]:
     rules = rt.community.newsletter()
     site = rt.community.site()
     base = rt.settings.public_url.rstrip("/")
+    key = issue_key(rt, issue)
     sections: list[dict[str, Any]] = []
     projects: dict[int, Project] = {}
     for sec in rules.sections:
@@ -398,10 +400,15 @@ def context(rt: Runtime, issue: Issue) -> dict[str, Any]:
         "sections": sections, "credits": credits, "site": site,
         "emblem_url": f"{base}/static/eu-emblem.png",
         "archive_url": f"{base}/archive",
-        "web_url": placeholder("web_url"),
-        "preferences_url": placeholder("preferences_url"),
-        "unsubscribe_url": placeholder("unsubscribe_url"),
+        "web_url": placeholder("web_url", key),
+        "preferences_url": placeholder("preferences_url", key),
+        "unsubscribe_url": placeholder("unsubscribe_url", key),
     }
+
+
+def issue_key(rt: Runtime, issue: Issue) -> str:
+    """The secret of this issue's placeholders (``render.placeholder_key``)."""
+    return placeholder_key(secret_key(rt.settings), issue.id)
 
 
 def render_current(rt: Runtime, issue: Issue) -> RenderedIssue:
@@ -431,8 +438,8 @@ def public_rendering(rt: Runtime, issue: Issue) -> RenderedIssue:
     out = rendered(rt, issue)
     values = web_values(rt, issue)
     return RenderedIssue(out.subject, out.preheader,
-                         personalise(out.html, values, is_html=True),
-                         personalise(out.text, values, is_html=False))
+                         personalise(out.html, values, issue_key(rt, issue), is_html=True),
+                         personalise(out.text, values, issue_key(rt, issue), is_html=False))
 
 
 
@@ -492,7 +499,8 @@ def run_preflight(rt: Runtime, issue_id: int) -> tuple[preflight.Report,
         site = rt.community.site()
         urls, own = preflight.checkable_urls(out.html, rt.settings.public_url)
         checks += [preflight.check_blocks(out.html, out.text, site.funding_statement,
-                                          credits),
+                                          credits, placeholder("unsubscribe_url",
+                                                               issue_key(rt, issue))),
                    preflight.check_alt_text(out.html),
                    preflight.check_size(out.html),
                    preflight.check_links(checked_links(rt, urls), own)]

@@ -101,7 +101,7 @@ def checkable_urls(html: str, own_url: str = "") -> tuple[list[str], int]:
     own = 0
     for url in [*s.links, *(src for src, _ in s.images)]:
         if urlsplit(url).scheme not in ("http", "https"):
-            continue  # mailto:, and the %%placeholders%% the delivery fills in
+            continue  # mailto:, and the placeholders the delivery fills in
         if own_url and url.startswith(own_url.rstrip("/") + "/"):
             own += 1
             continue
@@ -166,13 +166,16 @@ def check_subject(subject: str, preheader: str) -> Check:
     return Check("subject", label, FAIL if problems else PASS, tuple(problems))
 
 
-def check_blocks(html: str, text: str, statement: str, credits: Sequence[str]) -> Check:
-    """The unsubscribe link in both parts, the EU funding statement, every credit line."""
+def check_blocks(html: str, text: str, statement: str, credits: Sequence[str],
+                 unsubscribe_mark: str) -> Check:
+    """The unsubscribe link in both parts, the EU funding statement, every credit line.
+    ``unsubscribe_mark`` is the issue's own placeholder for the reader's link."""
     label = "The unsubscribe and funding-credit blocks are present"
     problems = []
     for part, body in (("HTML", html), ("text", text)):
-        if "%%unsubscribe_url%%" not in body:
-            problems.append(f"the {part} part has no unsubscribe link (%%unsubscribe_url%%)")
+        if unsubscribe_mark not in body:
+            problems.append(f"the {part} part has no unsubscribe link (the template's "
+                            f"{{{{ unsubscribe_url }}}})")
     if statement not in html:
         problems.append(f"the HTML part lacks the funding statement '{statement}'")
     if "eu-emblem" not in html:

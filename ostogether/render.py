@@ -6,13 +6,20 @@ name and the line (for MJML: the line and column of the rendered MJML, with that
 text), never as a traceback, and always at preview rather than at send time.
 
 An issue is compiled once. What differs per reader (the unsubscribe link, say) is a
-``%%name%%`` placeholder that ``personalise`` replaces in the compiled HTML and text:
+``%%name:key%%`` placeholder that ``personalise`` replaces in the compiled HTML and text:
 compile once, substitute many times.
+
+The key is the issue's own secret (``newsletter.placeholder_key``). Only the service's
+templates receive it, so text from members, feeds or editors can never become a reader's
+personal link: ``%%unsubscribe_url%%`` typed into a title, a summary or an image URL stays
+those characters, in HTML and in plain text.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
 import html
 import re
 from dataclasses import dataclass
@@ -31,12 +38,27 @@ ISSUE_PREHEADER = "newsletter/preheader.txt.j2"
 
 # The per-reader values an issue may carry; the delivery fills them in.
 PLACEHOLDERS = ("web_url", "preferences_url", "unsubscribe_url")
-PLACEHOLDER = re.compile(r"%%(" + "|".join(PLACEHOLDERS) + r")%%")
 
 
-def placeholder(name: str) -> str:
+def placeholder(name: str, key: str) -> str:
+    """The mark a template puts where a reader's value goes."""
     assert name in PLACEHOLDERS, name
-    return f"%%{name}%%"
+    return f"%%{name}:{key}%%"
+
+
+def placeholder_key(secret: str, issue_id: int) -> str:
+    """The secret an issue's placeholders carry: derived from the service's secret key,
+    different for every issue, never shown."""
+    mac = hmac.new(secret.encode(), f"placeholders:{issue_id}".encode(), hashlib.sha256)
+    return mac.hexdigest()[:24]
+
+
+@functools.lru_cache(maxsize=64)
+def placeholder_pattern(key: str) -> re.Pattern[str]:
+    """Matches this key's placeholders only; group 1 is the name."""
+    if not re.fullmatch(r"[0-9a-f]{16,64}", key):
+        raise ValueError("a placeholder key is 16 to 64 hex digits")
+    return re.compile(r"%%(" + "|".join(PLACEHOLDERS) + r"):" + key + "%%")
 
 
 @functools.lru_cache(maxsize=8)
@@ -220,8 +242,8 @@ def render_issue(community: Community, context: dict[str, Any]) -> RenderedIssue
                                                                      **context))
 
 
-def personalise(compiled: str, values: dict[str, str], *, is_html: bool) -> str:
-    """Fill the ``%%name%%`` placeholders of a compiled issue in one pass."""
+def personalise(compiled: str, values: dict[str, str], key: str, *, is_html: bool) -> str:
+    """Fill the placeholders of a compiled issue that carry ``key``, in one pass."""
     if is_html:
         values = {k: html.escape(v, quote=True) for k, v in values.items()}
-    return PLACEHOLDER.sub(lambda m: values.get(m[1], m[0]), compiled)
+    return placeholder_pattern(key).sub(lambda m: values.get(m[1], m[0]), compiled)

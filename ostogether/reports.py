@@ -34,12 +34,16 @@ from ostogether.social.text import NETWORKS
 FOLLOWS = ("confirm", "import")  # consent-log actions that make a reader confirmed
 
 
-def _month(when: dt.datetime) -> str:
-    return when.strftime("%Y-%m")
+# Months and weeks are the community's (the zone of schedules/), not UTC's: a reader who
+# confirms at 00:30 on 1 January in Brussels counts in January.
+
+def _month(when: dt.datetime, zone: dt.tzinfo) -> str:
+    return when.astimezone(zone).strftime("%Y-%m")
 
 
-def last_months(now: dt.datetime, count: int) -> list[str]:
-    year, month = now.year, now.month
+def last_months(now: dt.datetime, count: int, zone: dt.tzinfo = dt.UTC) -> list[str]:
+    local = now.astimezone(zone)
+    year, month = local.year, local.month
     out = []
     for _ in range(count):
         out.append(f"{year:04d}-{month:02d}")
@@ -55,17 +59,17 @@ class SubscriberMonth:
     bounced: int
 
 
-def subscribers_by_month(s: Session, now: dt.datetime, months: int = 12
-                         ) -> list[SubscriberMonth]:
+def subscribers_by_month(s: Session, now: dt.datetime, months: int = 12,
+                         zone: dt.tzinfo = dt.UTC) -> list[SubscriberMonth]:
     """Per month: readers who confirmed (or were imported), unsubscribed, bounced."""
-    names = last_months(now, months)
-    start = dt.datetime.strptime(names[0] + "-01", "%Y-%m-%d").replace(tzinfo=dt.UTC)
+    names = last_months(now, months, zone)
+    start = dt.datetime.strptime(names[0] + "-01", "%Y-%m-%d").replace(tzinfo=zone)
     confirmed: Counter[str] = Counter()
     unsubscribed: Counter[str] = Counter()
     for action, at in s.execute(select(ConsentEvent.action, ConsentEvent.at).where(
             ConsentEvent.at >= start, ConsentEvent.action.in_((*FOLLOWS, "unsubscribe")))):
-        (confirmed if action in FOLLOWS else unsubscribed)[_month(at)] += 1
-    bounced = Counter(_month(at) for at in s.scalars(select(AuditEntry.at).where(
+        (confirmed if action in FOLLOWS else unsubscribed)[_month(at, zone)] += 1
+    bounced = Counter(_month(at, zone) for at in s.scalars(select(AuditEntry.at).where(
         AuditEntry.action == "subscriber.bounced", AuditEntry.at >= start)))
     return [SubscriberMonth(m, confirmed[m], unsubscribed[m], bounced[m]) for m in names]
 
@@ -95,21 +99,21 @@ def issues_sent(s: Session, limit: int = 12) -> list[IssueFigures]:
                          counts[i.id]["bounced"], counts[i.id]["failed"]) for i in issues]
 
 
-def iso_week(when: dt.datetime) -> str:
-    iso = when.isocalendar()
+def iso_week(when: dt.datetime, zone: dt.tzinfo = dt.UTC) -> str:
+    iso = when.astimezone(zone).isocalendar()
     return f"{iso.year}-W{iso.week:02d}"
 
 
-def social_by_week(s: Session, now: dt.datetime, weeks: int = 12
+def social_by_week(s: Session, now: dt.datetime, weeks: int = 12, zone: dt.tzinfo = dt.UTC
                    ) -> tuple[list[str], dict[str, list[int]]]:
     """Published posts per network and ISO week, for the last ``weeks`` weeks."""
-    names = [iso_week(now - dt.timedelta(weeks=k)) for k in range(weeks - 1, -1, -1)]
+    names = [iso_week(now - dt.timedelta(weeks=k), zone) for k in range(weeks - 1, -1, -1)]
     start = now - dt.timedelta(weeks=weeks)
     per: dict[str, Counter[str]] = {n: Counter() for n in NETWORKS}
     for network, at in s.execute(select(SocialPost.network, SocialPost.published_at).where(
             SocialPost.status == "published", SocialPost.published_at >= start)):
         if at is not None and network in per:
-            per[network][iso_week(at)] += 1
+            per[network][iso_week(at, zone)] += 1
     return names, {n: [per[n][w] for w in names] for n in NETWORKS}
 
 
@@ -299,11 +303,11 @@ class Figures:
 
 
 def figures(rt: Runtime, now: dt.datetime) -> Figures:
-    n = lookback(rt)
+    n, zone = lookback(rt), rt.community.schedule().zone
     with rt.db.session() as s:
-        weeks, per_network = social_by_week(s, now)
+        weeks, per_network = social_by_week(s, now, zone=zone)
         return Figures(
-            months=subscribers_by_month(s, now), sent=issues_sent(s), weeks=weeks,
+            months=subscribers_by_month(s, now, zone=zone), sent=issues_sent(s), weeks=weeks,
             per_network=per_network, per_project=items_per_project(s),
             posts_to_check=s.scalar(select(func.count()).select_from(SocialPost).where(
                 SocialPost.status.in_(("unknown", "failed")))) or 0,

@@ -48,7 +48,8 @@ class FeedServer:
 
             def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
                 server.requests.append((self.path, dict(self.headers.items())))
-                route = server.routes.get(self.path)
+                route = server.routes.get(self.path) or server.routes.get(
+                    self.path.partition("?")[0])  # a route answers whatever its query
                 if route is None:
                     self._send(404, b"not found", "text/plain")
                     return

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from ostogether import archive, subscribers
+from ostogether import archive, newsletter, subscribers
 from ostogether.errors import Conflict
 from ostogether.mail import delivery
 from ostogether.mail.message import delivery_from_token
@@ -30,7 +30,7 @@ from ostogether.runtime import Runtime, secret_key
 from ostogether.settings import load_settings
 from tests.conftest import child_env, finish, free_port, wait_for
 from tests.feedserver import FeedServer
-from tests.issues import TEST, add_readers, approved_issue
+from tests.issues import TEST, add_item, add_readers, approved_issue
 
 
 class FlakySink:
@@ -174,13 +174,48 @@ def test_a_full_send_reaches_each_reader_once_with_every_header(
                       "web_url": f"https://ostogether.test/archive/{snapshot.number}"}
             # Exactly what the pure personalisation gives for this reader (lines end in
             # CRLF on the wire, as RFC 5322 wants).
+            key = newsletter.issue_key(rt, snapshot)
             assert crlf(text.get_content()) == personalise(snapshot.snapshot_text, values,
-                                                           is_html=False)
+                                                           key, is_html=False)
             assert crlf(html.get_content()) == personalise(snapshot.snapshot_html, values,
-                                                           is_html=True)
+                                                           key, is_html=True)
         items = s.scalars(select(NewsItem.status)).all()
         assert set(items) == {"published"}
         assert archive.sent_issue(s, snapshot.number or 0).sent_at is not None  # archived
+
+
+TRAP = "%%unsubscribe_url%%"
+
+
+def test_a_member_cannot_make_the_issue_carry_readers_links(rt: Runtime, web: FeedServer,
+                                                            sink: FlakySink) -> None:
+    """A member writes the placeholders into every field of an item. Readers get those
+    characters as typed, and their own links only where the template puts them."""
+    add_item(rt, "cosmos", "news", link=web.url("/page/1") + "?u=" + TRAP,
+             title=f"Read {TRAP} and %%preferences_url%%",
+             summary=f"Click [here]({web.url('/page/2')}?t={TRAP}) or %%web_url%%.",
+             image_url=web.url("/page/3") + "?u=" + TRAP, image_alt=f"alt {TRAP}")
+    issue = newsletter.compose_next(rt, TEST)
+    newsletter.update_details(rt, TEST, issue.id, subject="Issue " + TRAP,
+                              preheader="Pre %%web_url%%",
+                              intro_md=f"Editors' note {TRAP} [x]({web.url('/page/4')}?{TRAP})")
+    # What editors preview is what readers get: the typed characters, not a link.
+    with rt.db.session() as s:
+        preview = newsletter.public_rendering(rt, newsletter.get_issue(s, issue.id))
+    assert preview.html.count(TRAP) >= 4 and preview.text.count(TRAP) >= 3
+    newsletter.approve(rt, TEST, issue.id)
+    add_readers(rt, 3)
+    assert delivery.send(rt, TEST, issue.id).counts["sent"] == 3
+    for _, _, msg in sink.received:
+        https = re.findall(r"<([^>]+)>", msg["List-Unsubscribe"])[0]
+        token = https.rsplit("/", 1)[1]
+        for part in (msg.get_body(("plain",)), msg.get_body(("html",))):
+            assert part is not None
+            body = part.get_content()
+            assert TRAP in body and "%%web_url%%" in body
+            # The reader's token appears only in the footer's own links.
+            assert body.count(token) == 2, part.get_content_type()  # unsubscribe, preferences
+            assert "/page/3?u=http" not in body  # the image URL kept its typed text
 
 
 def test_recipients_are_frozen_when_the_send_starts(rt: Runtime, issue: Issue,

@@ -154,13 +154,18 @@ def test_header_injection_is_rejected(field: str) -> None:
 
 # ------------------------------------------------------------------ issue messages
 
+KEY = "0123456789abcdef01234567"  # an issue's placeholder key
+U, W, P = (f"%%{n}:{KEY}%%" for n in ("unsubscribe_url", "web_url", "preferences_url"))
+
+
 def issue_message(**over: Any) -> Any:
     from ostogether.mail.message import IssueMessage
 
     kwargs: dict[str, Any] = dict(
         sender="OStogether <news@example.org>", reply_to="help@example.org",
-        subject="Numéro 12 · ça va", html="<p>é <a href=\"%%unsubscribe_url%%\">x</a></p>\n",
-        text="Unsubscribe: %%unsubscribe_url%%\n", list_id="OStogether <newsletter.example.org>",
+        subject="Numéro 12 · ça va", html=f"<p>é <a href=\"{U}\">x</a></p>\n",
+        text=f"Unsubscribe: {U}\n", placeholder_key=KEY,
+        list_id="OStogether <newsletter.example.org>",
         bounce_address="bounces@example.org", secret="s" * 40)
     kwargs.update(over)
     return IssueMessage(**kwargs)
@@ -191,8 +196,8 @@ def test_issue_message_decodes_to_exactly_the_personalised_parts(body: str, url:
 
     from ostogether.render import personalise
 
-    html = f"<p>{body}</p><a href=\"%%unsubscribe_url%%\">u</a>{body}%%web_url%%\n"
-    text = f"{body}\n%%unsubscribe_url%%\n{body} %%preferences_url%%"
+    html = f"<p>{body}</p><a href=\"{U}\">u</a>{body}{W}\n"
+    text = f"{body}\n{U}\n{body} {P}"
     values = {"unsubscribe_url": "https://example.org/" + url, "web_url": url,
               "preferences_url": url}
     out = issue_message(html=html, text=text).render(reader(values=values))
@@ -202,8 +207,8 @@ def test_issue_message_decodes_to_exactly_the_personalised_parts(body: str, url:
     msg = email.message_from_bytes(out.data, policy=email.policy.default)
     plain, rich = msg.get_body(("plain",)), msg.get_body(("html",))
     norm = lambda s: s.replace("\r\n", "\n").replace("\r", "\n")  # noqa: E731
-    assert norm(plain.get_content()) == norm(personalise(text, values, is_html=False))
-    assert norm(rich.get_content()) == norm(personalise(html, values, is_html=True))
+    assert norm(plain.get_content()) == norm(personalise(text, values, KEY, is_html=False))
+    assert norm(rich.get_content()) == norm(personalise(html, values, KEY, is_html=True))
 
 
 def test_dkim_signature_verifies_and_covers_list_unsubscribe(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from ostogether.errors import (
     ValidationError,
 )
 from ostogether.models import AuditEntry, Issue, User
-from ostogether.render import compile_mjml, personalise
+from ostogether.render import compile_mjml, personalise, placeholder
 from ostogether.runtime import Runtime
 from tests.conftest import make_user, outbox, run
 from tests.feedserver import FeedServer, Route
@@ -223,10 +223,11 @@ def test_a_full_issue_renders_accessibly_with_footer_credits(rt: Runtime) -> Non
     assert ("Road-STEAMer is funded by the European Union under the Horizon Europe programme, "
             "grant agreement No 101058405.") in out.text
     assert "SENSE. is funded by the European Union (Horizon Europe)." in out.text  # no grant
-    # The delivery's placeholders, in both parts.
+    # The delivery's placeholders, in both parts, with the issue's own key.
+    key = newsletter.issue_key(rt, issue)
     for part in (out.html, out.text):
         for name in ("web_url", "preferences_url", "unsubscribe_url"):
-            assert f"%%{name}%%" in part
+            assert placeholder(name, key) in part
     # The text part carries every item, with its link.
     with rt.db.session() as s:
         for e in newsletter.get_issue(s, issue.id).entries:
@@ -268,11 +269,15 @@ def test_a_full_issue_renders_accessibly_with_footer_credits(rt: Runtime) -> Non
 
 
 def test_personalise_fills_placeholders_and_escapes_for_html() -> None:
-    html = '<a href="%%unsubscribe_url%%">x</a> %%web_url%% %%other%%'
+    key = "00112233445566778899aabb"
+    html = (f'<a href="%%unsubscribe_url:{key}%%">x</a> %%web_url:{key}%% %%other:{key}%% '
+            f'%%web_url%% %%web_url:ffffffffffffffffffffffff%%')
     out = personalise(html, {"unsubscribe_url": "https://x.test/u/a?b=1&c=2",
-                             "web_url": "<w>"}, is_html=True)
-    assert out == '<a href="https://x.test/u/a?b=1&amp;c=2">x</a> &lt;w&gt; %%other%%'
-    assert personalise("%%web_url%%", {"web_url": "<w>"}, is_html=False) == "<w>"
+                             "web_url": "<w>"}, key, is_html=True)
+    # Only marks with the issue's key are filled: a bare or foreign one stays as typed.
+    assert out == ('<a href="https://x.test/u/a?b=1&amp;c=2">x</a> &lt;w&gt; '
+                   f'%%other:{key}%% %%web_url%% %%web_url:ffffffffffffffffffffffff%%')
+    assert personalise(f"%%web_url:{key}%%", {"web_url": "<w>"}, key, is_html=False) == "<w>"
 
 
 def test_a_template_syntax_error_names_the_template_and_line(rt: Runtime, home: Path) -> None:
@@ -406,7 +411,8 @@ def test_missing_unsubscribe_or_credit_block_fails(rt: Runtime, home: Path,
     report, _ = newsletter.run_preflight(rt, issue.id)
     blocks = next(c for c in report.checks if c.key == "blocks")
     assert blocks.status == "fail"
-    assert "the text part has no unsubscribe link (%%unsubscribe_url%%)" in blocks.details
+    assert ("the text part has no unsubscribe link (the template's {{ unsubscribe_url }})"
+            in blocks.details)
     assert any(d.startswith("missing credit line: COSMOS") for d in blocks.details)
 
 

@@ -55,6 +55,7 @@ from ostogether.errors import Conflict, MailDeferred, MailError, MailRejected, N
 from ostogether.mail.message import DkimKey, IssueMessage, Recipient, address
 from ostogether.mail.transports import make_transport
 from ostogether.models import Delivery, DeliveryWorker, Issue, Subscriber
+from ostogether.render import placeholder_key
 from ostogether.runtime import Runtime, secret_key
 
 log = logging.getLogger(__name__)
@@ -358,6 +359,7 @@ def issue_message(rt: Runtime, issue: Issue) -> IssueMessage:
     return IssueMessage(
         sender=sender, reply_to=st.mail_reply_to or site.contact_email,
         subject=issue.snapshot_subject, html=issue.snapshot_html, text=issue.snapshot_text,
+        placeholder_key=placeholder_key(secret_key(st), issue.id),
         list_id=st.list_id or f"{site.short_name} newsletter <newsletter.{domain}>",
         bounce_address=st.bounce_address or f"bounces@{domain}", secret=secret_key(st),
         dkim_key=DkimKey.load(st.dkim_selector, st.dkim_domain, st.dkim_key_file,
