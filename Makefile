@@ -47,7 +47,7 @@ test-dates: $(STAMP)
 	    TZ="$${at#*|}" $(BIN)/python -m pytest -q -n $(TEST_WORKERS) $(DATE_TESTS) || exit 1; \
 	done
 
-DATE_TESTS = tests/test_clock.py tests/test_timetable.py tests/test_reports.py \
+DATE_TESTS = tests/test_clock.py tests/test_reports.py tests/test_schedule_web.py \
 	tests/test_social_plan.py tests/test_scheduler.py tests/test_jobs.py tests/test_newsletter.py \
 	tests/test_subscribers.py tests/test_social_publish.py tests/test_cycle.py tests/test_security.py
 
