@@ -81,11 +81,11 @@ class EventFormatter(logging.Formatter):
         return line + ("\n" + error if error else "")
 
 
-class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class StderrHandler(logging.StreamHandler):
     """Writes to whatever ``sys.stderr`` is when a line is logged, so a command run
     in-process (the CLI's tests) logs into the stream it was given."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> Any:
         return sys.stderr
 

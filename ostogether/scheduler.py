@@ -157,7 +157,7 @@ class ClockDatetime(dt.datetime):
 def _scheduler_reads_the_clock() -> None:
     for module in (apscheduler.schedulers.base, apscheduler.executors.base,
                    apscheduler.triggers.interval, apscheduler.triggers.date):
-        module.datetime = ClockDatetime  # type: ignore[attr-defined]
+        module.datetime = ClockDatetime
 
 
 # ------------------------------------------------------------------------ the worker

@@ -136,7 +136,8 @@ class Settings:
 
     # -- mail
     mail_transport: str = field(default="outbox", metadata=_s(
-        "How mail leaves: `outbox` writes each message into the Maildir `outbox_dir` (new/), `smtp` sends.",
+        "How mail leaves: `outbox` writes each message into the Maildir `outbox_dir` "
+        "(new/), `smtp` sends.",
         choices=("outbox", "smtp")))
     mail_from: str = field(default="", metadata=_s(
         "From address of every mail (default: the sender in content/site.toml)."))
