@@ -1,7 +1,8 @@
 """Member projects' RSS and Atom feeds: discovery, polite fetching, parsing and ingestion.
 
-Fetching uses requests with a connect and read timeout, an overall deadline, a size cap,
-conditional GET (ETag and If-Modified-Since) and a User-Agent that names the service.
+Fetching goes through the outbound guard (``ostogether.fetch``): public addresses only,
+a connect and read timeout within one overall deadline, a size cap, conditional GET
+(ETag and If-Modified-Since) and a User-Agent that names the service.
 The bytes are parsed by feedparser, never a URL or path (feedparser would read local
 files). Several feeds are fetched at once by a bounded thread pool; only the calling
 thread writes to the database, one transaction per feed, so one bad feed never stops or
@@ -16,7 +17,6 @@ import hashlib
 import html
 import io
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -28,10 +28,10 @@ from urllib.parse import urljoin
 import feedparser
 import nh3
 import pycountry
-import requests
 from sqlalchemy import select
 
-from ostogether import __version__, clock
+from ostogether import clock
+from ostogether import fetch as guard
 from ostogether.audit import Actor, record
 from ostogether.errors import Conflict, NotFound
 from ostogether.models import Feed, NewsItem, Project
@@ -72,26 +72,25 @@ class Fetched:
 
 
 def user_agent(settings: Settings) -> str:
-    return f"ostogether/{__version__} (+{settings.public_url}; news from member projects)"
+    return guard.user_agent(settings.public_url, "news from member projects")
 
 
-_local = threading.local()
-
-
-def _session() -> requests.Session:
-    # requests.Session is not documented as thread-safe: one per worker thread.
-    s = getattr(_local, "session", None)
-    if s is None:
-        s = _local.session = requests.Session()
-    return s
+def limits(settings: Settings, max_bytes: int | None = None) -> guard.Limits:
+    """The feed timeouts as the guard's limits: the whole fetch, redirects included,
+    within the connect timeout plus twice the read timeout."""
+    return guard.Limits(
+        deadline=settings.feed_connect_timeout + 2 * settings.feed_read_timeout,
+        connect_timeout=settings.feed_connect_timeout, read_timeout=settings.feed_read_timeout,
+        max_bytes=max_bytes or settings.feed_max_bytes,
+        max_redirects=settings.fetch_max_redirects)
 
 
 def fetch(url: str, settings: Settings, *, etag: str = "", last_modified: str = "",
           accept: str = "application/rss+xml, application/atom+xml, application/xml;q=0.9, "
                         "text/xml;q=0.8, */*;q=0.1") -> Fetched:
-    """GET ``url`` within the timeouts and size cap. Never raises: failures are outcomes."""
+    """GET ``url`` through the outbound guard, within the timeouts and size cap. Never
+    raises: failures are outcomes, with a reason and never the server's answer."""
     started = time.monotonic()
-    deadline = started + settings.feed_connect_timeout + 2 * settings.feed_read_timeout
     headers = {"User-Agent": user_agent(settings), "Accept": accept}
     if etag:
         headers["If-None-Match"] = etag
@@ -104,49 +103,23 @@ def fetch(url: str, settings: Settings, *, etag: str = "", last_modified: str = 
     if why := url_problem(url):
         return failed(f"the feed address cannot be used: {why}")
     try:
-        with _session().get(url, headers=headers, stream=True, allow_redirects=True,
-                            timeout=(settings.feed_connect_timeout,
-                                     settings.feed_read_timeout)) as resp:
-            if resp.status_code == 304:
-                return Fetched(url, "not_modified", etag=etag, last_modified=last_modified,
-                               seconds=time.monotonic() - started)
-            if resp.status_code >= 400:
-                return failed(f"the server answered HTTP {resp.status_code} "
-                              f"{resp.reason or ''}".rstrip())
-            cap = settings.feed_max_bytes
-            declared = resp.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > cap:
-                return failed(f"the feed is too big: {int(declared):,} bytes, the limit is "
-                              f"{cap:,} (setting feed_max_bytes)")
-            chunks, size = [], 0
-            for chunk in resp.iter_content(65536):
-                size += len(chunk)
-                if size > cap:
-                    return failed(f"the feed is too big: more than {cap:,} bytes "
-                                  "(setting feed_max_bytes)")
-                if time.monotonic() > deadline:
-                    return failed(f"the server was too slow: the feed did not arrive within "
-                                  f"{deadline - started:.0f} s")
-                chunks.append(chunk)
-            return Fetched(url, "ok", body=b"".join(chunks),
-                           headers={k.lower(): v for k, v in resp.headers.items()},
-                           etag=resp.headers.get("ETag", ""),
-                           last_modified=resp.headers.get("Last-Modified", ""),
-                           seconds=time.monotonic() - started)
-    except requests.exceptions.ConnectTimeout:
-        return failed(f"no connection within {settings.feed_connect_timeout:g} s")
-    except (requests.exceptions.ReadTimeout, TimeoutError):
-        return failed(f"the server did not answer within {settings.feed_read_timeout:g} s")
-    except requests.exceptions.SSLError:
-        return failed("the server's TLS certificate could not be verified")
-    except requests.exceptions.TooManyRedirects:
-        return failed("the address redirects in a loop")
-    except requests.exceptions.ConnectionError as exc:
-        if "Read timed out" in str(exc):
-            return failed(f"the server did not answer within {settings.feed_read_timeout:g} s")
-        return failed("cannot connect to the server (refused, reset or unknown host)")
-    except requests.exceptions.RequestException as exc:
-        return failed(f"the request failed: {type(exc).__name__}")
+        resp = guard.get(url, guard.parse_allow(settings.fetch_allow), limits(settings),
+                         headers=headers)
+    except guard.FetchError as exc:
+        if exc.kind == "refused":
+            return failed(f"the feed address is not fetched: {exc}")
+        if exc.kind == "too_big":
+            return failed(f"the feed is {str(exc).removeprefix('the answer is ')} "
+                          f"(setting feed_max_bytes)")
+        return failed(str(exc))
+    if resp.status == 304:
+        return Fetched(url, "not_modified", etag=etag, last_modified=last_modified,
+                       seconds=resp.seconds)
+    if resp.status >= 400:
+        return failed(f"the server answered HTTP {resp.status} {resp.reason}".rstrip())
+    return Fetched(url, "ok", body=resp.body, headers=dict(resp.headers),
+                   etag=resp.header("etag"), last_modified=resp.header("last-modified"),
+                   seconds=resp.seconds)
 
 
 # -------------------------------------------------------------------------- parsing

@@ -18,7 +18,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from ostogether import clock, compose, preflight
+from ostogether import clock, compose, fetch, preflight
 from ostogether.audit import Actor, record, transition
 from ostogether.errors import (
     Blocked,
@@ -455,9 +455,14 @@ def checked_links(rt: Runtime, urls: Sequence[str]) -> list[preflight.LinkResult
                   for c in s.scalars(select(LinkCheck).where(
                       LinkCheck.url_hash.in_(hashes.values()), LinkCheck.checked_at >= since,
                       LinkCheck.outcome == preflight.PASS))} if hours else {}
+    st = rt.settings
+    limits = fetch.Limits(deadline=3 * st.link_check_timeout,
+                          connect_timeout=st.link_check_timeout,
+                          read_timeout=st.link_check_timeout, max_bytes=1,
+                          max_redirects=st.fetch_max_redirects)
     fresh = preflight.probe_links([u for u in urls if u not in cached],
-                                  rt.settings.link_check_timeout,
-                                  rt.settings.link_check_concurrency)
+                                  fetch.parse_allow(st.fetch_allow), limits,
+                                  st.link_check_concurrency)
     if fresh:
         with rt.db.session() as s:
             rows = {c.url_hash: c for c in s.scalars(select(LinkCheck).where(

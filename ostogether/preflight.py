@@ -9,14 +9,12 @@ day's cache of links that answered and calls these.
 from __future__ import annotations
 
 import concurrent.futures
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
-import requests
-
-from ostogether import __version__
+from ostogether import __version__, fetch
 
 PASS, WARN, FAIL = "pass", "warn", "fail"
 # Gmail clips a message whose HTML is over 102 KB and hides the rest, the footer with
@@ -217,25 +215,21 @@ def render_failed(message: str, problems: Sequence[str]) -> Check:
 
 # -------------------------------------------------------------------- the network
 
-def probe(url: str, timeout: float) -> LinkResult:
-    """Ask one URL whether it answers: HEAD, then GET for servers that refuse HEAD."""
+def probe(url: str, allow: fetch.Allow, limits: fetch.Limits) -> LinkResult:
+    """Ask one URL whether it answers, through the outbound guard: HEAD, then GET for
+    servers that refuse HEAD. Only the status is kept, never the body."""
     headers = {"User-Agent": f"ostogether/{__version__} (newsletter link check)"}
     try:
-        with requests.Session() as http:
-            r = http.head(url, timeout=timeout, allow_redirects=True, headers=headers)
-            if r.status_code in (400, 403, 404, 405, 501) or r.status_code >= 500:
-                r = http.get(url, timeout=timeout, allow_redirects=True, headers=headers,
-                             stream=True)
-                r.close()
-    except requests.Timeout:
-        return LinkResult(url, FAIL, None, f"no answer within {timeout:g} s")
-    except requests.TooManyRedirects:
-        return LinkResult(url, FAIL, None, "too many redirects")
-    except requests.ConnectionError:
-        return LinkResult(url, FAIL, None, "cannot connect (server down or name unknown)")
-    except requests.RequestException as exc:
-        return LinkResult(url, FAIL, None, f"not a usable link ({type(exc).__name__})")
-    code = r.status_code
+        r = fetch.get(url, allow, limits, method="HEAD", headers=headers)
+        if r.status in (400, 403, 404, 405, 501) or r.status >= 500:
+            r = fetch.get(url, allow, limits, headers=headers, read_body=False)
+    except fetch.FetchError as exc:
+        if exc.kind == "timeout":
+            return LinkResult(url, FAIL, None, f"no answer within {limits.read_timeout:g} s")
+        if exc.kind == "refused":
+            return LinkResult(url, FAIL, None, f"not checked: {exc}")
+        return LinkResult(url, FAIL, None, f"cannot connect ({exc})")
+    code = r.status
     if code < 400:
         return LinkResult(url, PASS, code, f"HTTP {code}")
     if code in REFUSES_ROBOTS:
@@ -244,10 +238,10 @@ def probe(url: str, timeout: float) -> LinkResult:
     return LinkResult(url, FAIL, code, f"HTTP {code}")
 
 
-def probe_links(urls: Sequence[str], timeout: float, concurrency: int,
-                prober: Callable[[str, float], LinkResult] = probe) -> list[LinkResult]:
+def probe_links(urls: Sequence[str], allow: fetch.Allow, limits: fetch.Limits,
+                concurrency: int) -> list[LinkResult]:
     """Every URL probed, ``concurrency`` at a time; results in the order of ``urls``."""
     if not urls:
         return []
     with concurrent.futures.ThreadPoolExecutor(max_workers=concurrency) as pool:
-        return list(pool.map(lambda u: prober(u, timeout), urls))
+        return list(pool.map(lambda u: probe(u, allow, limits), urls))

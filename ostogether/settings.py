@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from ostogether.errors import ConfigError
+from ostogether.fetch import parse_allow
 
 ENV_PREFIX = "OSTOGETHER_"
 # Environment names that start with the prefix but are not settings.
@@ -96,6 +97,14 @@ class Settings:
     invite_max_age_hours: int = field(default=168, metadata=_s(
         "How long an invitation or password link in a mail stays valid, in hours.",
         min=1, max=2160))
+    fetch_allow: str = field(default="", metadata=_s(
+        "Addresses that member-given URLs may reach although they are not public: a "
+        "comma-separated list of host, host:port or CIDR ranges (intranet.example:8080, "
+        "10.1.0.0/16). Empty: only public internet addresses are fetched. See "
+        "docs/operations.md#the-outbound-guard."))
+    fetch_max_redirects: int = field(default=5, metadata=_s(
+        "Redirects followed when fetching a member-given URL; each target is checked "
+        "again.", min=0, max=20))
     feed_connect_timeout: float = field(default=5.0, metadata=_s(
         "Seconds to wait for a feed's server to accept the connection.", min=0.1, max=120))
     feed_read_timeout: float = field(default=10.0, metadata=_s(
@@ -492,6 +501,7 @@ def load_settings(config_file: str | Path | None = None,
 
     settings = Settings(**values)
     _check_database_url(settings.database_url, where("database_url"))
+    parse_allow(settings.fetch_allow, where("fetch_allow"))
     for key in ("mail_from", "mail_reply_to", "bounce_address"):
         if getattr(settings, key):
             _check_address(getattr(settings, key), where(key))

@@ -219,6 +219,9 @@ def env(home: Path, database_url: str) -> dict[str, str]:
         "OSTOGETHER_BASE_URL": "https://ostogether.test",
         # Tests read public pages right after changing data; test_cache turns it on.
         "OSTOGETHER_PUBLIC_CACHE_SECONDS": "0",
+        # The loopback servers of the tests (feeds, pages, images) pass the outbound guard
+        # this way; test_fetch checks that nothing else private does.
+        "OSTOGETHER_FETCH_ALLOW": "127.0.0.1",
     }
 
 

@@ -24,11 +24,8 @@ DSN = Path(__file__).parent / "data" / "dsn"
 
 
 @pytest.fixture
-def env(home: Path, database_url: str) -> dict[str, str]:
-    return {"OSTOGETHER_HOME": str(home), "OSTOGETHER_DATABASE_URL": database_url,
-            "OSTOGETHER_SECRET_KEY": "test-secret-key-" + "x" * 32,
-            "OSTOGETHER_BASE_URL": "https://ostogether.test",
-            "OSTOGETHER_LINK_CHECK_TIMEOUT": "1",
+def env(env: dict[str, str], home: Path) -> dict[str, str]:
+    return {**env, "OSTOGETHER_LINK_CHECK_TIMEOUT": "1",
             "OSTOGETHER_OUTBOX_DIR": str(home / "var" / "outbox")}
 
 

@@ -14,7 +14,6 @@ import sys
 import threading
 from collections.abc import Iterator
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -97,11 +96,8 @@ def sink() -> Iterator[FlakySink]:
 
 
 @pytest.fixture
-def env(home: Path, database_url: str, sink: FlakySink) -> dict[str, str]:
-    return {"OSTOGETHER_HOME": str(home), "OSTOGETHER_DATABASE_URL": database_url,
-            "OSTOGETHER_SECRET_KEY": "test-secret-key-" + "x" * 32,
-            "OSTOGETHER_BASE_URL": "https://ostogether.test",
-            "OSTOGETHER_LINK_CHECK_TIMEOUT": "1",
+def env(env: dict[str, str], sink: FlakySink) -> dict[str, str]:
+    return {**env, "OSTOGETHER_LINK_CHECK_TIMEOUT": "1",
             "OSTOGETHER_MAIL_TRANSPORT": "smtp", "OSTOGETHER_SMTP_HOST": "127.0.0.1",
             "OSTOGETHER_SMTP_PORT": str(sink.port), "OSTOGETHER_SMTP_SECURITY": "none",
             "OSTOGETHER_SMTP_TIMEOUT": "5", "OSTOGETHER_DELIVERY_RETRY_SECONDS": "0.01",

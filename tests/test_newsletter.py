@@ -38,11 +38,8 @@ def _at_now(test_clock: clock.FakeClock) -> None:
 
 
 @pytest.fixture
-def env(home: Path, database_url: str) -> dict[str, str]:
-    return {"OSTOGETHER_HOME": str(home), "OSTOGETHER_DATABASE_URL": database_url,
-            "OSTOGETHER_SECRET_KEY": "test-secret-key-" + "x" * 32,
-            "OSTOGETHER_BASE_URL": "https://ostogether.test",
-            "OSTOGETHER_LINK_CHECK_TIMEOUT": "1"}
+def env(env: dict[str, str]) -> dict[str, str]:
+    return {**env, "OSTOGETHER_LINK_CHECK_TIMEOUT": "1"}
 
 
 

@@ -1,0 +1,385 @@
+"""The outbound guard: every fetch of a URL that came from outside the service.
+
+Feeds, feed discovery, the pre-flight link check, the registry's website check, the join
+form's feed check, images and link cards: a URL given by a member, an applicant, a feed
+or an editor is fetched only through ``get``. The operator's own endpoints (SMTP, the
+social networks' APIs) are settings, not user input, and do not come here.
+
+What the guard does, for every hop of every redirect:
+
+- **http and https only**, with no user name or password in the address;
+- **public addresses only.** The host name is resolved, and every address it gives must
+  be globally routable: loopback, private (RFC 1918, IPv6 ULA), link-local (the cloud
+  metadata address 169.254.169.254 included), CGNAT, multicast, unspecified, reserved and
+  IPv4-mapped or -translated addresses are refused. Numeric spellings such as
+  ``0x7f000001``, ``2130706433`` and ``127.1`` resolve to 127.0.0.1 and are refused too;
+- **the connection goes to the address that was checked**, so a DNS answer that changes
+  between the check and the connect (rebinding) cannot slip through. TLS still verifies
+  the certificate for the host name;
+- **redirects are followed by hand**, each target checked again, at most
+  ``fetch_max_redirects`` of them;
+- **one total deadline** covers connecting, the headers and the body: a server that
+  sends one byte a second is cut off when it runs out, whatever the per-read timeout;
+- **a size cap** on the body, also after gzip is undone.
+
+``fetch_allow`` lists what is allowed although private (``host[:port]`` or CIDR ranges):
+an intranet site, or the loopback servers of the tests. The guard is never switched off.
+
+Failures are ``FetchError`` with a reason fit to show (``"the address is on a private
+network"``); what an internal server answered never leaves this module.
+
+requests cannot connect to an address other than the one its own resolver picks, nor
+enforce a deadline across the headers and the body, so this uses ``http.client`` on a
+socket it opened itself, with a timer that closes the socket at the deadline.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.client
+import ipaddress
+import socket
+import ssl
+import threading
+import time
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+from ostogether import __version__
+from ostogether.errors import ConfigError, OstogetherError
+
+REDIRECTS = {301, 302, 303, 307, 308}
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class FetchError(OstogetherError):
+    """A fetch did not give a usable answer. ``kind``: refused (the guard said no),
+    failed (no connection, TLS, a broken answer), timeout, or too_big."""
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+# --------------------------------------------------------------------- what is allowed
+
+@dataclass(frozen=True)
+class Allow:
+    """Exceptions to the public-only rule: host names (with an optional port) and
+    address ranges."""
+
+    hosts: frozenset[tuple[str, int | None]] = frozenset()
+    networks: tuple[IPNetwork, ...] = ()
+    addresses: frozenset[tuple[IPAddress, int | None]] = frozenset()
+
+    def host(self, name: str, port: int) -> bool:
+        name = name.lower().rstrip(".")
+        return (name, None) in self.hosts or (name, port) in self.hosts
+
+    def address(self, ip: IPAddress, port: int) -> bool:
+        return ((ip, None) in self.addresses or (ip, port) in self.addresses
+                or any(ip.version == n.version and ip in n for n in self.networks))
+
+
+@functools.lru_cache(maxsize=16)
+def parse_allow(text: str, where: str = "fetch_allow") -> Allow:
+    """``"intranet.example:8080, 10.0.0.0/8, 127.0.0.1/32"`` → Allow; ConfigError with the
+    bad entry otherwise."""
+    hosts: set[tuple[str, int | None]] = set()
+    networks: list[IPNetwork] = []
+    addresses: set[tuple[IPAddress, int | None]] = set()
+    for raw in (t.strip() for t in text.split(",")):
+        if not raw:
+            continue
+        if "/" in raw:
+            try:
+                networks.append(ipaddress.ip_network(raw, strict=False))
+            except ValueError:
+                raise ConfigError(f"{where}: '{raw}' is not an address range such as "
+                                  f"10.0.0.0/8 or fd00::/8.") from None
+            continue
+        host, port = raw, None
+        if raw.startswith("["):  # [::1]:8080
+            host, _, rest = raw[1:].partition("]")
+            port_text = rest.removeprefix(":")
+            port = int(port_text) if port_text.isdigit() else None
+        elif raw.count(":") == 1:
+            host, _, port_text = raw.partition(":")
+            if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+                raise ConfigError(f"{where}: '{raw}' has a bad port; write host or host:port.")
+            port = int(port_text)
+        if not host or any(c.isspace() for c in host):
+            raise ConfigError(f"{where}: '{raw}' is not a host name, host:port or range.")
+        try:  # an address names what a name resolves to, as well as itself
+            addresses.add((ipaddress.ip_address(host), port))
+        except ValueError:
+            hosts.add((host.lower().rstrip("."), port))
+    return Allow(frozenset(hosts), tuple(networks), frozenset(addresses))
+
+
+# ------------------------------------------------------------------------ addresses
+
+def why_not_public(ip: IPAddress) -> str | None:
+    """Why the guard refuses ``ip``, in a user's words, or None when it is public."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is not None:
+            return why_not_public(embedded) or "the address is an IPv4 address in IPv6 form"
+        if ip in ipaddress.ip_network("64:ff9b::/96"):  # NAT64: the last 32 bits are IPv4
+            return why_not_public(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    if ip.is_loopback:
+        return "the address is this machine itself (loopback)"
+    if ip.is_unspecified:
+        return "the address is unspecified (0.0.0.0 or ::)"
+    if ip.is_link_local:
+        return ("the address is link-local (169.254.x.x or fe80::), where cloud metadata "
+                "services live")
+    if ip.is_multicast:
+        return "the address is a multicast address"
+    if isinstance(ip, ipaddress.IPv4Address) and ip in ipaddress.ip_network("100.64.0.0/10"):
+        return "the address is in a carrier-grade NAT range (100.64.0.0/10)"
+    if ip.is_reserved:
+        return "the address is reserved, not on the public internet"
+    if ip.is_private:
+        return "the address is on a private network"
+    if not ip.is_global:
+        return "the address is reserved, not on the public internet"
+    return None
+
+
+def resolve(host: str, port: int) -> list[IPAddress]:
+    """Every address ``host`` resolves to (a literal address is itself)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise FetchError(f"the host name {host} cannot be found", "failed") from None
+    out: list[IPAddress] = []
+    for info in infos:
+        address = info[4][0]
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        if ip not in out:
+            out.append(ip)
+    if not out:
+        raise FetchError(f"the host name {host} cannot be found", "failed")
+    return out
+
+
+def checked_target(url: str, allow: Allow) -> tuple[str, str, int, IPAddress, str]:
+    """(scheme, host, port, the address to connect to, path and query) for ``url``, or
+    FetchError(kind="refused") saying why the guard will not fetch it."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise FetchError("the address is not a valid URL", "refused") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise FetchError("only http:// and https:// addresses are fetched", "refused")
+    if parts.username or parts.password:
+        raise FetchError("addresses with a user name or password are not fetched", "refused")
+    host = parts.hostname or ""
+    if not host:
+        raise FetchError("the address has no host name", "refused")
+    port = port or (443 if scheme == "https" else 80)
+    addresses = resolve(host, port)
+    if not allow.host(host, port):
+        for ip in addresses:
+            if allow.address(ip, port):
+                continue
+            if why := why_not_public(ip):
+                raise FetchError(why, "refused")
+    target = parts.path or "/"
+    if parts.query:
+        target += "?" + parts.query
+    return scheme, host, port, addresses[0], target
+
+
+# ------------------------------------------------------------------------- fetching
+
+@dataclass(frozen=True)
+class Limits:
+    """How long and how much: ``deadline`` is the total for every hop, connect, headers
+    and body; ``read_timeout`` bounds each wait for data within it."""
+
+    deadline: float = 25.0
+    connect_timeout: float = 5.0
+    read_timeout: float = 10.0
+    max_bytes: int = 5_000_000
+    max_redirects: int = 5
+
+
+@dataclass(frozen=True)
+class Response:
+    url: str  # after redirects
+    status: int
+    reason: str
+    headers: Mapping[str, str]  # lower-case names
+    body: bytes
+    seconds: float
+    redirects: tuple[str, ...] = field(default=())
+
+    def header(self, name: str, default: str = "") -> str:
+        return self.headers.get(name.lower(), default)
+
+
+def user_agent(public_url: str, purpose: str) -> str:
+    return f"ostogether/{__version__} (+{public_url}; {purpose})"
+
+
+def get(url: str, allow: Allow, limits: Limits, *, method: str = "GET",
+        headers: Mapping[str, str] | None = None, read_body: bool = True) -> Response:
+    """Fetch ``url`` through the guard. Never follows a redirect the guard would refuse,
+    never waits past ``limits.deadline``. Raises FetchError."""
+    started = time.monotonic()
+    deadline = started + limits.deadline
+    hops: list[str] = []
+    current = url
+    while True:
+        scheme, host, port, ip, target = checked_target(current, allow)
+        status, reason, head, body = _exchange(scheme, host, port, ip, target, method,
+                                               headers or {}, limits, deadline,
+                                               read_body and method != "HEAD")
+        if status in REDIRECTS and head.get("location"):
+            if len(hops) >= limits.max_redirects:
+                raise FetchError(f"the address redirects more than {limits.max_redirects} "
+                                 f"times", "refused")
+            hops.append(current)
+            current = urljoin(current, head["location"].strip())
+            if status == 303:
+                method = "GET"
+            continue
+        return Response(current, status, reason, head, body, time.monotonic() - started,
+                        tuple(hops))
+
+
+def _exchange(scheme: str, host: str, port: int, ip: IPAddress, target: str, method: str,
+              headers: Mapping[str, str], limits: Limits, deadline: float,
+              read_body: bool) -> tuple[int, str, dict[str, str], bytes]:
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise _timeout(limits)
+    try:
+        sock = socket.create_connection((str(ip), port),
+                                        timeout=min(limits.connect_timeout, remaining))
+    except TimeoutError:
+        raise FetchError(f"no connection within {limits.connect_timeout:g} s",
+                         "timeout") from None
+    except OSError:
+        raise FetchError("cannot connect to the server (refused, reset or unreachable)",
+                         "failed") from None
+    # The deadline, whatever the server does: closing the socket ends any blocking read.
+    current = [sock]  # the TLS socket replaces the plain one once the handshake is done
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
+        _close(current[0])
+
+    watchdog = threading.Timer(max(0.0, deadline - time.monotonic()), expire)
+    watchdog.daemon = True
+    watchdog.start()
+    conn: http.client.HTTPConnection | None = None
+    try:
+        sock.settimeout(limits.read_timeout)
+        if scheme == "https":
+            context = ssl.create_default_context()
+            try:
+                sock = current[0] = context.wrap_socket(sock, server_hostname=host)
+            except ssl.SSLCertVerificationError:
+                raise FetchError("the server's TLS certificate could not be verified",
+                                 "failed") from None
+            conn = http.client.HTTPSConnection(host, port, timeout=limits.read_timeout,
+                                               context=context)
+        else:
+            conn = http.client.HTTPConnection(host, port, timeout=limits.read_timeout)
+        conn.sock = sock
+        conn.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
+        default_port = 443 if scheme == "https" else 80
+        host_header = host if ":" not in host else f"[{host}]"
+        conn.putheader("Host", host_header if port == default_port else f"{host_header}:{port}")
+        sent = {k.lower() for k in headers}
+        for key, value in headers.items():
+            conn.putheader(key, value)
+        if "user-agent" not in sent:
+            conn.putheader("User-Agent", f"ostogether/{__version__}")
+        if "accept-encoding" not in sent:
+            conn.putheader("Accept-Encoding", "gzip, identity")
+        conn.endheaders()
+        resp = conn.getresponse()
+        head = {k.lower(): v for k, v in resp.getheaders()}
+        body = _read_body(resp, head, limits, deadline) if read_body else b""
+        if expired.is_set():  # the socket was closed under a read: the answer is cut short
+            raise _timeout(limits)
+        return resp.status, resp.reason or "", head, body
+    except FetchError:
+        raise
+    except TimeoutError:
+        if expired.is_set():
+            raise _timeout(limits) from None
+        raise FetchError(f"the server did not answer within {limits.read_timeout:g} s",
+                         "timeout") from None
+    except ssl.SSLError:
+        raise FetchError("the TLS connection to the server failed", "failed") from None
+    except (http.client.HTTPException, OSError, ValueError):
+        if expired.is_set():
+            raise _timeout(limits) from None
+        raise FetchError("the server's answer broke off or was not HTTP", "failed") from None
+    finally:
+        watchdog.cancel()
+        if conn is not None:
+            conn.close()
+        _close(sock)
+
+
+def _read_body(resp: http.client.HTTPResponse, head: Mapping[str, str], limits: Limits,
+               deadline: float) -> bytes:
+    cap = limits.max_bytes
+    declared = head.get("content-length", "")
+    if declared.isdigit() and int(declared) > cap:
+        raise FetchError(f"the answer is too big: {int(declared):,} bytes, the limit is "
+                         f"{cap:,}", "too_big")
+    encoding = head.get("content-encoding", "identity").strip().lower()
+    decoder = (zlib.decompressobj(16 + zlib.MAX_WBITS) if encoding in ("gzip", "x-gzip")
+               else zlib.decompressobj() if encoding == "deflate" else None)
+    if encoding not in ("identity", "", "gzip", "x-gzip", "deflate"):
+        raise FetchError(f"the server sent the answer encoded as '{encoding}'", "failed")
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        if time.monotonic() >= deadline:
+            raise _timeout(limits)
+        chunk = resp.read1(65536)  # one read at most, so the deadline is checked often
+        if not chunk:
+            break
+        if decoder is not None:
+            chunk = decoder.decompress(chunk, cap + 1 - size)
+        size += len(chunk)
+        if size > cap:
+            raise FetchError(f"the answer is too big: more than {cap:,} bytes", "too_big")
+        chunks.append(chunk)
+    if decoder is not None:
+        tail = decoder.flush()
+        size += len(tail)
+        if size > cap:
+            raise FetchError(f"the answer is too big: more than {cap:,} bytes", "too_big")
+        chunks.append(tail)
+    return b"".join(chunks)
+
+
+def _timeout(limits: Limits) -> FetchError:
+    return FetchError(f"the server was too slow: no complete answer within "
+                      f"{limits.deadline:g} s", "timeout")
+
+
+def _close(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    try:
+        sock.close()
+    except OSError:
+        pass
