@@ -7,7 +7,6 @@ with ``--debug``.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import json
@@ -19,7 +18,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from ostogether import clock
+from ostogether import clock, csvout
 from ostogether.errors import ConfigError, ContentError, OstogetherError
 from ostogether.settings import Settings, effective, load_settings
 
@@ -254,13 +253,11 @@ def registry_list(state: State, fmt: str, status: str | None) -> None:
     if fmt == "json":
         _print_json(rows)
     elif fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=list(projects.PUBLIC_FIELDS))
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: ";".join(map(str, v)) if isinstance(v, list) else
-                             ("" if v is None else v) for k, v in row.items()})
-        click.echo(buf.getvalue(), nl=False)
+        fields = list(projects.PUBLIC_FIELDS)
+        click.echo(csvout.to_csv(
+            ([";".join(map(str, v)) if isinstance(v, list) else v
+              for v in (row[k] for k in fields)] for row in rows),
+            header=fields, lineterminator="\n"), nl=False)
     else:
         table = Table("slug", "acronym", "status", "programme", "grant", "ends", box=None)
         for r in rows:
@@ -1029,14 +1026,11 @@ def subscribers_import(state: State, file: str, apply: bool, fmt: str) -> None:
 @pass_state
 def subscribers_export(state: State, output: str | None, statuses: tuple[str, ...]) -> None:
     """Export readers as CSV, in the columns the import takes."""
-    import csv
-    import io
 
     from ostogether import subscribers
 
     rows = subscribers.export_rows(state.rt, statuses)
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerows(rows)
+    buf = io.StringIO(csvout.to_csv(rows, lineterminator="\n"))
     if output:
         with open(output, "w", encoding="utf-8", newline="") as fh:
             fh.write(buf.getvalue())

@@ -158,7 +158,7 @@ def resolve(host: str, port: int) -> list[IPAddress]:
         raise FetchError(f"the host name {host} cannot be found", "failed") from None
     out: list[IPAddress] = []
     for info in infos:
-        address = info[4][0]
+        address = str(info[4][0])
         ip = ipaddress.ip_address(address.split("%", 1)[0])
         if ip not in out:
             out.append(ip)

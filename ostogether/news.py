@@ -31,6 +31,7 @@ from ostogether.errors import (
     PermissionDenied,
     ValidationError,
 )
+from ostogether.inputs import one_line_problem
 from ostogether.mail.transactional import send_after_commit
 from ostogether.models import ApiToken, NewsItem, Project, id_or_none
 from ostogether.runtime import Runtime
@@ -151,6 +152,9 @@ def _plain(value: Any, name: str, label: str, limit: int, p: Problems, *,
     if not isinstance(value, str):
         p.add(name, "must be text")
         return ""
+    if why := one_line_problem(value.strip()):
+        p.add(name, f"{label} {why}")
+        return " ".join(value.split())
     text = " ".join(unicodedata.normalize("NFC", value).split())
     if required and not text:
         p.add(name, f"{label} is required")

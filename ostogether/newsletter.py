@@ -28,6 +28,7 @@ from ostogether.errors import (
     PermissionDenied,
     ValidationError,
 )
+from ostogether.inputs import one_line_problem
 from ostogether.mail.message import address, build
 from ostogether.mail.transports import make_transport
 from ostogether.models import (
@@ -210,8 +211,8 @@ def _drop_snapshot(issue: Issue) -> None:
 
 def _one_line(value: str, field: str, limit: int) -> str:
     value = value.strip()
-    if "\n" in value or "\r" in value:
-        raise ValidationError(f"The {field} must be one line.", {field: "one line only"})
+    if why := one_line_problem(value):
+        raise ValidationError(f"The {field} {why}.", {field: why})
     if len(value) > limit:
         raise ValidationError(f"The {field} has {len(value)} characters; the limit is "
                               f"{limit}.", {field: f"at most {limit} characters"})

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import pycountry
 from email_validator import EmailNotValidError, validate_email
 
+from ostogether.inputs import one_line_problem
 from ostogether.site import Criteria, check_table, line_of, read_toml
 
 Outcome = Literal["pass", "warn", "fail"]
@@ -399,10 +400,23 @@ def status(p: ProjectRecord, ctx: CheckContext) -> CheckResult:
     return CheckResult("status", "pass", f"{derived.capitalize()}.")
 
 
+ONE_LINE_FIELDS = ("acronym", "name", "coordinator", "contact_name", "contact_email",
+                   "programme", "call", "grant_number", "website", "feed_url")
+
+
+def plain_text(p: ProjectRecord, ctx: CheckContext) -> CheckResult:
+    bad = {f: why for f in ONE_LINE_FIELDS if (why := one_line_problem(getattr(p, f)))}
+    if bad:
+        return CheckResult("plain_text", "fail", "; ".join(
+            f"The {FIELD_LABELS.get(f, f)} {why}" for f, why in bad.items()) + ".",
+            tuple(bad))
+    return CheckResult("plain_text", "pass", "Names and addresses are plain one-line text.")
+
+
 Rule = Callable[[ProjectRecord, CheckContext], CheckResult]
-RULES: tuple[Rule, ...] = (required_fields, topical_fit, initiative_type, code_of_conduct,
-                           non_commercial, website_and_contact, codes, funding, dates,
-                           duplicates, status)
+RULES: tuple[Rule, ...] = (plain_text, required_fields, topical_fit, initiative_type,
+                           code_of_conduct, non_commercial, website_and_contact, codes,
+                           funding, dates, duplicates, status)
 
 
 def check(p: ProjectRecord, ctx: CheckContext) -> list[CheckResult]:

@@ -7,9 +7,7 @@ from ``ostogether.charts``, tables, CSV, JSON).
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ostogether import csvout
 from ostogether.errors import NotFound, ValidationError
 from ostogether.models import (
     AuditEntry,
@@ -180,7 +179,10 @@ def parse_period(start: str, end: str, today: dt.date) -> tuple[dt.date, dt.date
     try:
         b = dt.date.fromisoformat(end) if end else today
         a = dt.date.fromisoformat(start) if start else b - dt.timedelta(days=364)
-    except ValueError:
+        if not (dt.date(2000, 1, 1) <= a and b <= dt.date(2999, 12, 30)):
+            raise ValidationError("Give dates between 2000 and 2999.",
+                                  {"period": "dates between 2000 and 2999"})
+    except (ValueError, OverflowError):
         raise ValidationError("Dates must look like 2026-01-31.",
                               {"period": "dates like 2026-01-31"}) from None
     if a > b:
@@ -233,21 +235,19 @@ CSV_COLUMNS = ("type", "date", "title", "detail", "status", "url", "recipients")
 
 def visibility_csv(report: Visibility) -> str:
     """The report as one CSV table: one row per item, issue and post."""
-    out = io.StringIO()
-    w = csv.writer(out)
-    w.writerow(CSV_COLUMNS)
+    rows: list[list[Any]] = []
     for i in report.items:
         detail = "; ".join([*(f"issue #{n}" for n in i["issues"]), *i["networks"]])
-        w.writerow(["item", i["submitted"].isoformat(), i["title"], detail or "not featured",
-                    i["status"], i["link"], ""])
+        rows.append(["item", i["submitted"].isoformat(), i["title"],
+                     detail or "not featured", i["status"], i["link"], ""])
     for i in report.issues:
-        w.writerow(["newsletter", i["sent_at"].date().isoformat() if i["sent_at"] else "",
-                    i["subject"], f"issue #{i['number']}, {i['items']} item(s)", "sent", "",
-                    i["recipients"]])
+        rows.append(["newsletter", i["sent_at"].date().isoformat() if i["sent_at"] else "",
+                     i["subject"], f"issue #{i['number']}, {i['items']} item(s)", "sent", "",
+                     i["recipients"]])
     for p in report.posts:
-        w.writerow(["social", p["published"].date().isoformat() if p["published"] else "",
-                    p["title"], p["network"], "published", p["url"], ""])
-    return out.getvalue()
+        rows.append(["social", p["published"].date().isoformat() if p["published"] else "",
+                     p["title"], p["network"], "published", p["url"], ""])
+    return csvout.to_csv(rows, header=CSV_COLUMNS)
 
 
 @dataclass(frozen=True)

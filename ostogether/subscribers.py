@@ -22,9 +22,10 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ostogether import clock, ratelimit, signing
+from ostogether import clock, csvout, ratelimit, signing
 from ostogether.audit import Actor, record, transition
 from ostogether.errors import NotFound, ValidationError
+from ostogether.inputs import one_line_problem
 from ostogether.mail.transactional import send_after_commit
 from ostogether.models import ConsentEvent, Subscriber, Suppression
 from ostogether.runtime import Runtime
@@ -60,6 +61,8 @@ def normalise_email(raw: str) -> str:
 
 def _profile(name: str, language: str, fields: dict[str, str]) -> str:
     """The name as stored; a problem with the name or the language goes into ``fields``."""
+    if why := one_line_problem(name.strip()):
+        fields["name"] = why
     name = " ".join(name.split())
     if len(name) > NAME_MAX:
         fields["name"] = f"at most {NAME_MAX} characters"
@@ -166,9 +169,12 @@ def subscribe(rt: Runtime, req: Request, *, email: str, name: str = "", language
             s.flush()
         _log(s, rt, sub, hashed, "subscribe", req, status=sub.status)
         template = "subscriber_already" if sub.status == "confirmed" else "subscriber_confirm"
+        # Anyone can type anything into the form and send it to any address: the mail
+        # never repeats what was typed, only the name a confirmed reader chose.
+        known_name = sub.name if sub.status == "confirmed" else ""
         url = confirm_url(rt, sub)
         links = personal_links(rt, sub)
-    send_after_commit(rt, template, email, confirm_url=url, reader_name=name, **links,
+    send_after_commit(rt, template, email, confirm_url=url, reader_name=known_name, **links,
                       hours=st.subscribe_confirm_hours)
 
 
@@ -419,13 +425,13 @@ def import_csv(rt: Runtime, data: bytes, *, apply: bool, source_name: str = "") 
                 continue
             seen[address] = n
             fields: dict[str, str] = {}
-            name = _profile(row.get("name") or "", (row.get("language") or "en").strip()
-                            or "en", fields)
+            name = _profile(csvout.unquote(row.get("name") or ""),
+                            (row.get("language") or "en").strip() or "en", fields)
             try:
                 when = _consent_date(row.get("consent_date") or "")
             except ValueError as exc:
                 fields["consent_date"] = str(exc)
-            source = " ".join((row.get("consent_source") or "").split())[:40]
+            source = " ".join(csvout.unquote(row.get("consent_source") or "").split())[:40]
             if not source:
                 fields["consent_source"] = "say where the consent was given, e.g. mailchimp"
             if fields:

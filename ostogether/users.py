@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from ostogether import clock, ratelimit, signing
 from ostogether.audit import Actor, record
 from ostogether.errors import Conflict, ValidationError
+from ostogether.inputs import one_line_problem
 from ostogether.models import Project, User
 from ostogether.registry import email_problem
 from ostogether.runtime import Runtime
@@ -46,6 +48,9 @@ def create_user(s: Session, actor: Actor, *, email: str, role: str, password: st
     if role not in ROLES:
         raise ValidationError(f"Unknown role '{role}': use one of {', '.join(ROLES)}.",
                               {"role": "unknown role"})
+    name = name.strip()
+    if why := one_line_problem(name):
+        raise ValidationError(f"The name {why}.", {"name": why})
     if len(password) < MIN_PASSWORD:
         raise ValidationError(f"The password must have at least {MIN_PASSWORD} characters.",
                               {"password": "too short"})
@@ -181,20 +186,30 @@ def invite(rt: Runtime, actor: Actor, *, email: str, project_slug: str, name: st
     return user
 
 
+# A reset request answers after this long whatever the address, so that the time it
+# takes (sending a mail, or not) cannot tell whether an account exists.
+RESET_ANSWER_SECONDS = 0.5
+
+
 def request_password_reset(rt: Runtime, email: str, *, ip: str) -> None:
-    """Mail a password link if the address has an active account. Says nothing either way."""
+    """Mail a password link if the address has an active account. Says nothing either way,
+    and takes the same time either way (``RESET_ANSWER_SECONDS``)."""
     from ostogether.mail.transactional import send
 
-    email = normalise_email(email)
-    with rt.db.session() as s:
-        ratelimit.check(s, "reset", [f"ip:{ip}", f"email:{email}"], 5, 3600,
-                        "Too many requests for password links; try again in {minutes} "
-                        "minutes.")
-        ratelimit.hit(s, "reset", [f"ip:{ip}", f"email:{email}"])
-        user = s.scalar(select(User).where(User.email == email, User.active.is_(True)))
-    if user is not None:
-        send(rt, "password_reset", user.email, user=user, link=password_link(rt, user),
-             hours=rt.settings.invite_max_age_hours)
+    started = time.monotonic()
+    try:
+        email = normalise_email(email)
+        with rt.db.session() as s:
+            ratelimit.check(s, "reset", [f"ip:{ip}", f"email:{email}"], 5, 3600,
+                            "Too many requests for password links; try again in {minutes} "
+                            "minutes.")
+            ratelimit.hit(s, "reset", [f"ip:{ip}", f"email:{email}"])
+            user = s.scalar(select(User).where(User.email == email, User.active.is_(True)))
+        if user is not None:
+            send(rt, "password_reset", user.email, user=user, link=password_link(rt, user),
+                 hours=rt.settings.invite_max_age_hours)
+    finally:
+        clock.sleep(RESET_ANSWER_SECONDS - (time.monotonic() - started))
 
 
 def members_of(s: Session, project_id: int | None = None) -> list[User]:

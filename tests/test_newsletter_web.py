@@ -42,7 +42,7 @@ def test_an_editor_takes_one_issue_from_compose_to_approval(editor: Any, rt: Run
     assert r.status_code == 302
     # A bad subject is refused with the reason, and nothing changes.
     r = post(editor, issue_url, issue_url, subject="Two\nlines", preheader="x", intro_md="")
-    assert r.status_code == 400 and "one line only" in r.get_data(as_text=True)
+    assert r.status_code == 400 and "must be one line" in r.get_data(as_text=True)
 
     # Reorder: the tool moves up to the top of its section list (its own section here).
     r = post(editor, f"/editors/issues/{issue_id}/arrange", issue_url, item_id=str(b),

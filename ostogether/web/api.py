@@ -158,7 +158,7 @@ def list_items() -> Any:
     return jsonify({"items": data, "total": total, "limit": limit, "offset": offset})
 
 
-@bp.get("/v1/items/<int:item_id>")
+@bp.get("/v1/items/<id:item_id>")
 def get_item(item_id: int) -> Any:
     rt = runtime()
     _only_params()

@@ -16,6 +16,8 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import BaseConverter
+from werkzeug.routing import ValidationError as RoutingValidationError
 
 from ostogether.errors import NotFound, OstogetherError, PermissionDenied, RateLimited
 from ostogether.models import User, id_or_none
@@ -42,6 +44,23 @@ def mail_html_response(html: str, *, framable: bool) -> Response:
     return resp
 
 
+class IdConverter(BaseConverter):
+    """``<id:name>`` in every route that takes a row's id or an issue's number: digits
+    only, and a number no row can have (above 2**31 - 1) is "not found", not an error of
+    the database."""
+
+    regex = r"\d{1,19}"
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if id_or_none(number) is None:
+            raise RoutingValidationError()
+        return number
+
+    def to_url(self, value: Any) -> str:
+        return str(int(value))
+
+
 def runtime() -> Runtime:
     from flask import current_app
 
@@ -54,6 +73,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     ensure_var(settings)
     rt = Runtime(settings)
     app = Flask(__name__)
+    app.url_map.converters["id"] = IdConverter
     app.extensions["ostogether"] = rt
     if settings.public_cache_seconds > 0:
         from ostogether.web.cache import PageCache
@@ -190,6 +210,16 @@ def _register_errors(app: Flask) -> None:
                   413: ("Too large", "What you sent is too large. Shorten it and try again.")}
         title, message = titles.get(e.code or 500, (e.name, e.description or ""))
         return _error(e.code or 500, title, message)
+
+    @app.errorhandler(RecursionError)
+    def too_deep(e: RecursionError) -> Any:
+        # JSON nested thousands of levels deep: the parser gives up, and so do we.
+        if _is_api():
+            from ostogether.web.api import error
+
+            return error(400, "The JSON body is nested too deeply; send the item's fields "
+                              "as one flat object.")
+        return _error(400, "That did not work", "What you sent is nested too deeply.")
 
     @app.errorhandler(Exception)
     def crash(e: Exception) -> Any:

@@ -25,8 +25,8 @@ class LoginForm(FlaskForm):
 
 def _safe_next(target: str | None) -> str | None:
     """Only same-site paths, so the login page cannot redirect anywhere else."""
-    if not target:
-        return None
+    if not target or any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return None  # a line break would end up in the Location header
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None

@@ -93,7 +93,7 @@ def applications() -> Any:
     return render_template("editors/applications.html", waiting=waiting, decided=decided)
 
 
-@bp.route("/applications/<int:project_id>", methods=["GET", "POST"])
+@bp.route("/applications/<id:project_id>", methods=["GET", "POST"])
 def application(project_id: int) -> Any:
     rt = runtime()
     with rt.db.session() as s:
@@ -165,7 +165,7 @@ def _post_preview(item: NewsItem) -> tuple[list[Any], str]:
         return [], str(exc)
 
 
-@bp.route("/items/<int:item_id>", methods=["GET", "POST"])
+@bp.route("/items/<id:item_id>", methods=["GET", "POST"])
 def item(item_id: int) -> Any:
     rt = runtime()
     actor = Actor.of(current_user)
@@ -219,7 +219,7 @@ def _next_in_queue(after_id: int) -> str:
     return url_for("editors.item", item_id=rows[0].id) if rows else url_for("editors.items")
 
 
-@bp.route("/items/<int:item_id>/flags", methods=["POST"])
+@bp.route("/items/<id:item_id>/flags", methods=["POST"])
 def item_flags(item_id: int) -> Any:
     if FlaskForm().validate_on_submit():
         news.set_flags(runtime(), Actor.of(current_user), item_id,
@@ -280,7 +280,7 @@ def members() -> Any:
                            accounts=accounts, tokens=all_tokens, secret=secret), status
 
 
-@bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
+@bp.route("/tokens/<id:token_id>/revoke", methods=["POST"])
 def revoke_token(token_id: int) -> Any:
     if FlaskForm().validate_on_submit():
         with runtime().db.session() as s:

@@ -94,7 +94,7 @@ def _page(issue_id: int, form: DetailsForm | None = None, status: int = 200) -> 
                            zone=rt.community.schedule().zone), status
 
 
-@bp.route("/<int:issue_id>", methods=["GET", "POST"])
+@bp.route("/<id:issue_id>", methods=["GET", "POST"])
 def edit(issue_id: int) -> Any:
     form = DetailsForm()
     if request.method == "POST":
@@ -117,7 +117,7 @@ def edit(issue_id: int) -> Any:
     return _page(issue_id)
 
 
-@bp.post("/<int:issue_id>/arrange")
+@bp.post("/<id:issue_id>/arrange")
 def arrange(issue_id: int) -> Any:
     item_id = request.form.get("item_id", "")
     try:
@@ -129,7 +129,7 @@ def arrange(issue_id: int) -> Any:
     return redirect(url_for("issues.edit", issue_id=issue_id) + "#items")
 
 
-@bp.post("/<int:issue_id>/cancel")
+@bp.post("/<id:issue_id>/cancel")
 def cancel(issue_id: int) -> Any:
     try:
         newsletter.cancel(runtime(), Actor.of(current_user), issue_id)
@@ -139,7 +139,7 @@ def cancel(issue_id: int) -> Any:
     return redirect(url_for("issues.edit", issue_id=issue_id))
 
 
-@bp.route("/<int:issue_id>/preview")
+@bp.route("/<id:issue_id>/preview")
 def preview(issue_id: int) -> Any:
     rt = runtime()
     with rt.db.session() as s:
@@ -153,7 +153,7 @@ def preview(issue_id: int) -> Any:
                            problem=problem, size=size), 200 if out else 422
 
 
-@bp.route("/<int:issue_id>/preview.html")
+@bp.route("/<id:issue_id>/preview.html")
 def preview_html(issue_id: int) -> Any:
     rt = runtime()
     with rt.db.session() as s:
@@ -167,7 +167,7 @@ def preview_html(issue_id: int) -> Any:
     return mail_html_response(html, framable=True)
 
 
-@bp.route("/<int:issue_id>/preflight", methods=["GET", "POST"])
+@bp.route("/<id:issue_id>/preflight", methods=["GET", "POST"])
 def checks(issue_id: int) -> Any:
     rt = runtime()
     blocked: list[str] = []
@@ -193,7 +193,7 @@ def checks(issue_id: int) -> Any:
                            FAIL=preflight.FAIL), 409 if blocked else 200
 
 
-@bp.post("/<int:issue_id>/test")
+@bp.post("/<id:issue_id>/test")
 def test_send(issue_id: int) -> Any:
     rt = runtime()
     try:
@@ -224,7 +224,7 @@ def _send_in_background(issue_id: int) -> None:
     threading.Thread(target=work, name=f"send-{issue_id}", daemon=True).start()
 
 
-@bp.post("/<int:issue_id>/send")
+@bp.post("/<id:issue_id>/send")
 def send(issue_id: int) -> Any:
     rt = runtime()
     try:
@@ -237,7 +237,7 @@ def send(issue_id: int) -> Any:
     return redirect(url_for("issues.edit", issue_id=issue_id) + "#send")
 
 
-@bp.post("/<int:issue_id>/send/control")
+@bp.post("/<id:issue_id>/send/control")
 def send_control(issue_id: int) -> Any:
     rt = runtime()
     actor = Actor.of(current_user)

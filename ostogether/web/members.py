@@ -78,7 +78,7 @@ def new_item() -> Any:
                            project=_project()), status
 
 
-@bp.route("/items/<int:item_id>")
+@bp.route("/items/<id:item_id>")
 def item(item_id: int) -> Any:
     rt = runtime()
     with rt.db.session() as s:
@@ -89,7 +89,7 @@ def item(item_id: int) -> Any:
                            local_start=news.local_start(it))
 
 
-@bp.route("/items/<int:item_id>/withdraw", methods=["POST"])
+@bp.route("/items/<id:item_id>/withdraw", methods=["POST"])
 def withdraw(item_id: int) -> Any:
     form = FlaskForm()
     if form.validate_on_submit():
@@ -115,7 +115,7 @@ def tokens_page() -> Any:
                            project=_project(), revoke_form=FlaskForm())
 
 
-@bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
+@bp.route("/tokens/<id:token_id>/revoke", methods=["POST"])
 def revoke_token(token_id: int) -> Any:
     if FlaskForm().validate_on_submit():
         with runtime().db.session() as s:

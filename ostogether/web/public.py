@@ -234,7 +234,7 @@ def archive() -> Any:
     return render_template("archive.html", issues=issues, zone=rt.community.schedule().zone)
 
 
-@bp.route("/archive/<int:number>")
+@bp.route("/archive/<id:number>")
 @public_page
 def archive_issue(number: int) -> Any:
     return mail_html_response(arch.issue_page(runtime(), number), framable=False)

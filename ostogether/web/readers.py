@@ -5,15 +5,13 @@ consent log, the CSV export, and the GDPR actions on a reader's request by mail
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ostogether import subscribers
+from ostogether import csvout, subscribers
 from ostogether.audit import Actor, record
 from ostogether.errors import Conflict, NotFound
 from ostogether.models import Subscriber, id_or_none
@@ -49,7 +47,7 @@ def _reader(s: Any, sub_id: int) -> Subscriber:
     return sub
 
 
-@bp.route("/<int:sub_id>")
+@bp.route("/<id:sub_id>")
 def show(sub_id: int) -> Any:
     rt = runtime()
     with rt.db.session() as s:
@@ -58,7 +56,7 @@ def show(sub_id: int) -> Any:
     return render_template("editors/subscriber.html", sub=sub, log=log)
 
 
-@bp.route("/<int:sub_id>/data.json")
+@bp.route("/<id:sub_id>/data.json")
 def data(sub_id: int) -> Any:
     rt = runtime()
     payload = subscribers.export(rt, sub_id)
@@ -69,7 +67,7 @@ def data(sub_id: int) -> Any:
                         "Content-Disposition": f"attachment; filename=subscriber-{sub_id}.json"})
 
 
-@bp.post("/<int:sub_id>/erase")
+@bp.post("/<id:sub_id>/erase")
 def erase(sub_id: int) -> Any:
     if request.form.get("confirm") != "yes":
         flash("Tick the box to confirm the erasure; nothing was erased.", "error")
@@ -89,7 +87,6 @@ def export() -> Any:
     rt = runtime()
     status = request.args.get("status", "confirmed")
     statuses = (status,) if status in subscribers.STATUSES else ("confirmed",)
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\r\n").writerows(subscribers.export_rows(rt, statuses))
-    return Response(buf.getvalue(), mimetype="text/csv", headers={
+    body = csvout.to_csv(subscribers.export_rows(rt, statuses))
+    return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename=subscribers-{statuses[0]}.csv"})

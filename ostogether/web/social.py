@@ -68,7 +68,7 @@ def approve_week() -> Any:
     return redirect(url_for("social.index", week=week))
 
 
-@bp.route("/<int:post_id>", methods=["GET", "POST"])
+@bp.route("/<id:post_id>", methods=["GET", "POST"])
 def post(post_id: int) -> Any:
     rt = runtime()
     status = 200
@@ -102,7 +102,7 @@ def post(post_id: int) -> Any:
         week=social.week_label(*social.week_of(one.slot_at.astimezone(zone).date()))), status
 
 
-@bp.post("/<int:post_id>/<action>")
+@bp.post("/<id:post_id>/<action>")
 def act(post_id: int, action: str) -> Any:
     rt = runtime()
     actor = Actor.of(current_user)
