@@ -375,6 +375,20 @@ def users_list(state: State) -> None:
     out.print(table)
 
 
+@users.command("end-sessions")
+@click.option("--email", required=True)
+@pass_state
+def users_end_sessions(state: State, email: str) -> None:
+    """Log an account out of every browser (a lost laptop, a shared password)."""
+    from ostogether.audit import Actor
+    from ostogether.users import by_email, end_sessions
+
+    with state.rt.db.session() as s:
+        user_id = by_email(s, email).id
+    user = end_sessions(state.rt, Actor("cli"), user_id, why="admin")
+    out.print(f"Every session of {user.email} has ended.")
+
+
 @users.command("invite")
 @click.option("--email", required=True)
 @click.option("--project", "project_slug", required=True, help="The member's project slug.")

@@ -145,6 +145,9 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Part of what the session cookie names (``get_id``): a new key ends every session
+    # made before it (logout, password change or reset, an admin's "end sessions").
+    session_key: Mapped[str] = mapped_column(String(32), default="", server_default="")
 
     project: Mapped[Project | None] = relationship(foreign_keys=[project_id])
 
@@ -161,7 +164,7 @@ class User(Base):
         return self.active
 
     def get_id(self) -> str:
-        return str(self.id)
+        return f"{self.id}:{self.session_key}"
 
 
 class AuditEntry(Base):

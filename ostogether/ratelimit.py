@@ -1,15 +1,31 @@
-"""A sliding-window rate limit kept in the database, shared by all processes."""
+"""Rate limits kept in the database, shared by all processes.
+
+Two kinds:
+
+- **a sliding window** (``check`` then ``hit``): sign-ups, applications, reset requests;
+- **a throttle with growing delays** (``reserve``): failed logins. A key may fail
+  ``free`` times; after that each attempt waits ``base`` seconds after the last
+  failure, doubling with every further failure, up to ``cap``. The attempt is recorded
+  *before* the password is checked, under a lock, so twenty attempts at once count as
+  twenty; a success takes its record back.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from ostogether import clock
 from ostogether.errors import RateLimited
 from ostogether.models import RateLimitHit
+
+if TYPE_CHECKING:
+    from ostogether.db import Database
 
 
 def count(session: Session, bucket: str, key: str, window: int,
@@ -31,6 +47,49 @@ def check(session: Session, bucket: str, keys: list[str], limit: int, window: in
             wait = window if oldest is None else int(
                 (oldest + dt.timedelta(seconds=window) - now).total_seconds()) + 1
             raise RateLimited(message.format(minutes=max(1, (wait + 59) // 60)), wait)
+
+
+@dataclass(frozen=True)
+class Throttle:
+    key: str
+    free: int  # failures allowed before any wait
+    base: float  # the first wait, in seconds; it doubles with each further failure
+    cap: float  # the longest wait
+    lookback: float = 86400  # failures older than this are forgotten
+
+
+def reserve(db: Database, bucket: str, throttles: list[Throttle], message: str) -> list[int]:
+    """Record one attempt for every throttle's key, or raise RateLimited (recording
+    nothing) if one of them must still wait. Returns the records' ids for ``release``."""
+    now = clock.now()
+    with db.session() as s:
+        if s.get_bind().dialect.name == "postgresql":
+            for t in sorted(throttles, key=lambda t: t.key):  # one order: no deadlock
+                s.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
+                          {"k": f"{bucket}:{t.key}"})
+        # On SQLite the first write takes the database's write lock until the commit.
+        rows = [RateLimitHit(bucket=bucket, key=t.key, at=now) for t in throttles]
+        s.add_all(rows)
+        s.flush()
+        mine = [r.id for r in rows]
+        for t in throttles:
+            since = now - dt.timedelta(seconds=t.lookback)
+            failures, last = s.execute(select(func.count(), func.max(RateLimitHit.at)).where(
+                RateLimitHit.bucket == bucket, RateLimitHit.key == t.key,
+                RateLimitHit.at > since, RateLimitHit.id.not_in(mine))).one()
+            if failures >= t.free and last is not None:
+                delay = min(t.base * 2 ** (failures - t.free), t.cap)
+                wait = math.ceil((last + dt.timedelta(seconds=delay) - now).total_seconds())
+                if wait > 0:
+                    raise RateLimited(message.format(minutes=max(1, (wait + 59) // 60),
+                                                     seconds=wait), wait)
+        return mine
+
+
+def release(db: Database, ids: list[int]) -> None:
+    """Take back attempts that turned out well."""
+    with db.session() as s:
+        s.execute(delete(RateLimitHit).where(RateLimitHit.id.in_(ids)))
 
 
 def hit(session: Session, bucket: str, keys: list[str], now: dt.datetime | None = None) -> None:

@@ -83,9 +83,16 @@ class Settings:
     max_request_bytes: int = field(default=1_000_000, metadata=_s(
         "Largest request body accepted, in bytes.", min=1024, max=100_000_000))
     login_max_failures: int = field(default=5, metadata=_s(
-        "Failed logins allowed per address and per IP within the window.", min=1, max=1000))
+        "Failed logins allowed for one account from one IP address before each further "
+        "try must wait (30 s, doubling); ten times as many from one address across "
+        "accounts. An account is never locked from everywhere.", min=1, max=1000))
     login_window_seconds: int = field(default=900, metadata=_s(
-        "Length of the failed-login window, in seconds.", min=1, max=86400))
+        "The longest wait between failed logins, in seconds.", min=1, max=86400))
+    trusted_proxies: int = field(default=0, metadata=_s(
+        "Reverse proxies in front of the service (nginx: 1). Their X-Forwarded-For and "
+        "X-Forwarded-Proto headers then give each visitor's own address, which the rate "
+        "limits use; with 0 those headers are ignored, as anyone can send them.",
+        min=0, max=5))
     application_max_per_hour: int = field(default=10, metadata=_s(
         "Project applications accepted per IP address and hour.", min=1, max=10000))
 

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import hmac
 import secrets
 import time
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ostogether import clock, ratelimit, signing
 from ostogether.audit import Actor, record
-from ostogether.errors import Conflict, ValidationError
+from ostogether.errors import Conflict, NotFound, ValidationError
 from ostogether.inputs import one_line_problem
-from ostogether.models import Project, User
+from ostogether.models import Project, RateLimitHit, User, id_or_none
 from ostogether.registry import email_problem
 from ostogether.runtime import Runtime
 
@@ -66,10 +67,51 @@ def create_user(s: Session, actor: Actor, *, email: str, role: str, password: st
     if s.scalar(select(User).where(func.lower(User.email) == email)):
         raise Conflict(f"An account for {email} already exists.")
     user = User(email=email, role=role, name=name, password_hash=hash_password(password),
-                project_id=project.id if project else None)
+                project_id=project.id if project else None, session_key=new_session_key())
     s.add(user)
     s.flush()
     record(s, actor, "user.created", user, role=role, email=email)
+    return user
+
+
+# ------------------------------------------------------------------------ sessions
+
+def new_session_key() -> str:
+    return secrets.token_hex(16)
+
+
+def user_for_session(rt: Runtime, session_id: str) -> User | None:
+    """The active user a session cookie names (``"<id>:<session key>"``), or None when the
+    key has changed since: the session was ended."""
+    user_id, _, key = session_id.partition(":")
+    if not user_id.isdigit() or not key or id_or_none(int(user_id)) is None:
+        return None
+    with rt.db.session() as s:
+        user = s.get(User, int(user_id))
+        if user is None or not user.active or not hmac.compare_digest(user.session_key, key):
+            return None
+        _ = user.project
+        s.expunge(user)
+        return user
+
+
+def end_sessions(rt: Runtime, actor: Actor, user_id: int, *, why: str = "ended") -> User:
+    """End every session of the account, in every browser (logout, or an admin)."""
+    with rt.db.session() as s:
+        user = s.get(User, user_id) if id_or_none(user_id) else None
+        if user is None:
+            raise NotFound(f"There is no account {user_id}.")
+        user.session_key = new_session_key()
+        record(s, actor, "user.sessions_ended", user, why=why)
+        s.flush()
+        s.expunge(user)
+        return user
+
+
+def by_email(s: Session, email: str) -> User:
+    user = s.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        raise NotFound(f"There is no account for {email}.")
     return user
 
 
@@ -78,21 +120,29 @@ def count_editors(s: Session) -> int:
         User.role.in_(("editor", "admin")))) or 0
 
 
-LOGIN_MESSAGE = "Too many failed logins; wait {minutes} minutes and try again."
+LOGIN_MESSAGE = ("Too many failed logins from here; wait {seconds} seconds and try again, "
+                 "or ask for a password link.")
+# From one network, across accounts: an office or a school shares one address.
+LOGIN_FREE_PER_ADDRESS = 10
+
+
+def login_throttles(rt: Runtime, email: str, ip: str) -> list[ratelimit.Throttle]:
+    """Failed logins slow down per (account, address) and per address, never for an
+    account from everywhere: nobody can lock an editor out from their own network."""
+    st = rt.settings
+    cap = float(st.login_window_seconds)
+    return [ratelimit.Throttle(f"account:{email}|ip:{ip}", st.login_max_failures, 30, cap),
+            ratelimit.Throttle(f"ip:{ip}", st.login_max_failures * LOGIN_FREE_PER_ADDRESS,
+                               30, cap)]
 
 
 def authenticate(rt: Runtime, email: str, password: str, *, ip: str) -> User | None:
-    """The active user with these credentials, or None. Raises RateLimited when locked.
-
-    Failures count per address and per IP within the window; a success clears the
-    address's count.
-    """
+    """The active user with these credentials, or None. Raises RateLimited while this
+    account must wait from this address, or this address from any account."""
     email = normalise_email(email)
-    st = rt.settings
-    keys = [f"email:{email}", f"ip:{ip}"]
+    attempt = ratelimit.reserve(rt.db, "login", login_throttles(rt, email, ip),
+                                LOGIN_MESSAGE)
     with rt.db.session() as s:
-        ratelimit.check(s, "login", keys, st.login_max_failures, st.login_window_seconds,
-                        LOGIN_MESSAGE)
         user = s.scalar(select(User).where(User.email == email))
         ok = False
         try:
@@ -100,11 +150,13 @@ def authenticate(rt: Runtime, email: str, password: str, *, ip: str) -> User | N
         except (VerificationError, InvalidHashError):
             ok = False
         if not ok or user is None or not user.active:
-            ratelimit.hit(s, "login", keys)
-            return None
-        ratelimit.clear(s, "login", f"email:{email}")
+            return None  # the attempt stays recorded as a failure
+        ratelimit.clear(s, "login", f"account:{email}|ip:{ip}")
+        s.execute(delete(RateLimitHit).where(RateLimitHit.id.in_(attempt)))
         if _hasher.check_needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
+        if not user.session_key:
+            user.session_key = new_session_key()
         user.last_login_at = clock.now()
         record(s, Actor.of(user), "user.login", user, ip=ip)
         return user
@@ -165,8 +217,11 @@ def set_password(rt: Runtime, token: str, password: str) -> User:
         fresh = s.get(User, user.id)
         assert fresh is not None
         fresh.password_hash = hash_password(password)
+        fresh.session_key = new_session_key()  # every older session ends
         record(s, Actor.of(fresh), "user.password_set", fresh)
-        ratelimit.clear(s, "login", f"email:{fresh.email}")
+        s.execute(delete(RateLimitHit).where(RateLimitHit.bucket == "login",
+                                             RateLimitHit.key.startswith(
+                                                 f"account:{fresh.email}|")))
     return fresh
 
 

@@ -16,9 +16,11 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import BaseConverter
 from werkzeug.routing import ValidationError as RoutingValidationError
 
+from ostogether import users
 from ostogether.errors import NotFound, OstogetherError, PermissionDenied, RateLimited
 from ostogether.models import User, id_or_none
 from ostogether.runtime import Runtime, ensure_var, secret_key
@@ -73,6 +75,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     ensure_var(settings)
     rt = Runtime(settings)
     app = Flask(__name__)
+    if settings.trusted_proxies:
+        # Behind nginx every request comes from the proxy; the proxy's headers name the
+        # visitor. Only as many hops as are configured are believed.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
     app.url_map.converters["id"] = IdConverter
     app.extensions["ostogether"] = rt
     if settings.public_cache_seconds > 0:
@@ -98,11 +105,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     login.login_message_category = "info"
 
     @login.user_loader
-    def load_user(user_id: str) -> User | None:
-        with rt.db.session() as s:
-            user = s.get(User, int(user_id)) if user_id.isdigit() and id_or_none(
-                int(user_id)) else None
-            return user if user is not None and user.active else None
+    def load_user(session_id: str) -> User | None:
+        return users.user_for_session(rt, session_id)
 
     from ostogether.web import (
         api,

@@ -12,6 +12,7 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
 from ostogether import users
+from ostogether.audit import Actor
 from ostogether.errors import ValidationError
 from ostogether.web.app import runtime
 
@@ -53,8 +54,10 @@ def login() -> Any:
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout() -> Any:
+    # Every session of the account ends, also a copy of this cookie or another browser.
+    users.end_sessions(runtime(), Actor.of(current_user), current_user.id, why="logout")
     logout_user()
-    flash("You are logged out.", "success")
+    flash("You are logged out, in every browser.", "success")
     return redirect(url_for("public.home"))
 
 

@@ -280,6 +280,17 @@ def members() -> Any:
                            accounts=accounts, tokens=all_tokens, secret=secret), status
 
 
+@bp.post("/accounts/<id:user_id>/end-sessions")
+def end_sessions(user_id: int) -> Any:
+    """An admin logs an account out everywhere (a lost laptop, a shared password)."""
+    if current_user.role != "admin":
+        raise PermissionDenied("Only an admin can end another account's sessions.")
+    if FlaskForm().validate_on_submit():
+        user = users.end_sessions(runtime(), Actor.of(current_user), user_id, why="admin")
+        flash(f"Every session of {user.email} has ended; they must log in again.", "success")
+    return redirect(url_for("editors.members"))
+
+
 @bp.route("/tokens/<id:token_id>/revoke", methods=["POST"])
 def revoke_token(token_id: int) -> Any:
     if FlaskForm().validate_on_submit():
