@@ -38,7 +38,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
-from sqlalchemy import case, or_, select, update
+from sqlalchemy import case, or_, select, text, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from ostogether import clock
@@ -90,6 +90,24 @@ def next_runs(schedule: Schedule, job: JobSpec, now: dt.datetime,
         times.append(fire.astimezone(schedule.zone))
         previous, now = fire, fire + dt.timedelta(microseconds=1)
     return times
+
+
+def missed_runs(rt: Runtime, now: dt.datetime) -> dict[str, dt.datetime]:
+    """The stored jobs whose next run time has passed while no worker ran, within the
+    grace time: job name → the time it was due."""
+    grace = dt.timedelta(hours=rt.settings.scheduler_grace_hours)
+    try:
+        with rt.db.engine.connect() as conn:
+            rows = conn.execute(text(f"SELECT id, next_run_time FROM {JOBSTORE_TABLE} "
+                                     f"WHERE next_run_time IS NOT NULL")).all()
+    except SQLAlchemyError:  # no job store yet: the first start
+        return {}
+    out = {}
+    for name, stamp in rows:
+        due = dt.datetime.fromtimestamp(float(stamp), dt.UTC)
+        if due <= now and now - due <= grace:
+            out[str(name)] = due
+    return out
 
 
 def timetable(rt: Runtime) -> Iterator[JobSpec]:
@@ -222,11 +240,20 @@ class Worker:
                           "misfire_grace_time": int(settings.scheduler_grace_hours * 3600)},
             timezone=schedule.zone)
         names = []
+        missed = missed_runs(self.rt, clock.now())
         for job in timetable(self.rt):
+            # A run that fell due while no worker ran (a restart, a deploy, a failover)
+            # keeps its time, so that it runs once now; declaring the job afresh would
+            # move it to the next day without a trace.
+            extra = {"next_run_time": missed[job.name]} if job.name in missed else {}
             scheduler.add_job("ostogether.scheduler:fire", trigger_for(schedule, job),
                               args=[job.name], id=job.name, name=job.description,
-                              replace_existing=True)
+                              replace_existing=True, **extra)
             names.append(job.name)
+        if missed:
+            log.info("running %d missed job(s): %s", len(missed), ", ".join(sorted(missed)),
+                     extra={"event": "worker.missed", "holder": self.holder,
+                            "jobs": sorted(missed)})
         scheduler.add_job(self._renew, "interval", seconds=self.interval, id="lease",
                           jobstore="local")
         scheduler.add_job(self._prune, args=[set(names)], id="prune", jobstore="local")

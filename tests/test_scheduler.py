@@ -272,3 +272,79 @@ def test_log_lines_are_one_json_object_per_event() -> None:
     assert data["level"] == "INFO" and data["event"] == "job.run"
     text_line = EventFormatter(as_json=False).format(record)
     assert text_line.endswith("job poll_feeds ok job=poll_feeds outcome=ok event=job.run")
+
+
+# ------------------------------------------------------------------ missed runs
+
+def stored_next(rt: Runtime, job: str) -> dt.datetime:
+    with rt.db.session() as s:
+        stamp = s.scalar(text("SELECT next_run_time FROM apscheduler_jobs WHERE id = :j"),
+                         {"j": job})
+    assert stamp is not None
+    return dt.datetime.fromtimestamp(float(stamp), dt.UTC)
+
+
+def runs_of(rt: Runtime, job: str) -> list[JobRun]:
+    with rt.db.session() as s:
+        rows = list(s.scalars(select(JobRun).where(JobRun.job == job)))
+        s.expunge_all()
+    return rows
+
+
+def declared(rt: Runtime) -> None:
+    """A worker has run once and stopped: the job store holds every next run time."""
+    w = scheduler.Worker(rt, "earlier")
+    w.start_thread()
+    wait_for(lambda: w.scheduler is not None and w.scheduler.running)
+    w.stop()
+    w.join()
+
+
+def test_a_restart_across_compose_time_still_composes_once(
+        quick_rt: Runtime, test_clock: clock.FakeClock) -> None:
+    rt = quick_rt
+    declared(rt)
+    due = stored_next(rt, "compose_issue")
+    assert due > clock.now()
+    test_clock.set(due + dt.timedelta(hours=1))  # the worker was down across it
+    w = scheduler.Worker(rt, "after-restart")
+    w.start_thread()
+    try:
+        done = wait_for(lambda: [r for r in runs_of(rt, "compose_issue") if r.finished_at])
+        assert len(done) == 1 and done[0].trigger == "schedule"
+        wait_for(lambda: stored_next(rt, "compose_issue") > clock.now())  # moved on
+    finally:
+        w.stop()
+        w.join()
+    assert len(runs_of(rt, "compose_issue")) == 1  # once, not once per missed slot
+
+
+def test_a_failover_across_send_time_still_sends_once(
+        quick_rt: Runtime, test_clock: clock.FakeClock) -> None:
+    rt = quick_rt
+    declared(rt)
+    due = stored_next(rt, "send_issue")
+    # The leader died holding the lease just before the send time.
+    test_clock.set(due - dt.timedelta(minutes=1))
+    assert scheduler.acquire(rt, "dead-leader")
+    standby = scheduler.Worker(rt, "standby")
+    standby.start_thread()
+    try:
+        test_clock.set(due + dt.timedelta(hours=2))  # the lease expired meanwhile
+        wait_for(lambda: getattr(scheduler.lease(rt), "holder", None) == "standby")
+        done = wait_for(lambda: [r for r in runs_of(rt, "send_issue") if r.finished_at])
+        assert len(done) == 1 and done[0].trigger == "schedule"
+    finally:
+        standby.stop()
+        standby.join()
+    assert len(runs_of(rt, "send_issue")) == 1
+
+
+def test_a_run_missed_by_more_than_the_grace_time_is_left_out(
+        quick_rt: Runtime, test_clock: clock.FakeClock) -> None:
+    rt = quick_rt
+    declared(rt)
+    due = stored_next(rt, "compose_issue")
+    test_clock.set(due + dt.timedelta(hours=rt.settings.scheduler_grace_hours + 1))
+    assert "compose_issue" not in scheduler.missed_runs(rt, clock.now())
+    assert scheduler.missed_runs(rt, due + dt.timedelta(minutes=5)).get("compose_issue") == due
