@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ostogether.errors import ConfigError
+from ostogether.errors import Busy, ConfigError
 from ostogether.settings import Settings
 
 
@@ -83,6 +83,13 @@ class Database:
         try:
             yield session
             session.commit()
+        except OperationalError as exc:
+            session.rollback()
+            if _busy(exc):
+                raise Busy("The service is busy with a long task and could not save this "
+                           "within a few seconds. Nothing was saved; try again in a moment."
+                           ) from None
+            raise
         except BaseException:
             session.rollback()
             raise
@@ -91,6 +98,13 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _busy(exc: OperationalError) -> bool:
+    """SQLite's "database is locked" after busy_timeout, or PostgreSQL's lock timeout."""
+    text = str(exc.orig).lower()
+    return "database is locked" in text or "lock timeout" in text or \
+        getattr(exc.orig, "sqlstate", "") == "55P03"
 
 
 # ------------------------------------------------------------------ migrations

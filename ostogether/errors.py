@@ -15,6 +15,7 @@ this one base class and show the message; anything else is a bug and is logged.
     │   ├── Duplicate          the same thing exists already; carries its id
     │   └── Blocked            checks that must pass do not; carries each reason
     ├── RateLimited          too many attempts; carries the seconds to wait
+    ├── Busy                 the database is held by a long task; nothing was saved
     ├── MailError            the mail transport could not send
     │   ├── MailDeferred       the server said "try later" (4xx) or the connection broke
     │   ├── MailRejected       the server refused this message for good (5xx)
@@ -104,6 +105,15 @@ class RateLimited(OstogetherError):
     """Too many attempts in the window; ``retry_after`` is in seconds."""
 
     def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Busy(OstogetherError):
+    """The database is held by a long task for longer than ``database_timeout``: nothing
+    was saved; try again after ``retry_after`` seconds (HTTP 503)."""
+
+    def __init__(self, message: str, retry_after: int = 5) -> None:
         super().__init__(message)
         self.retry_after = retry_after
 

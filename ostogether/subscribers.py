@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ostogether import clock, csvout, ratelimit, signing
@@ -335,6 +335,7 @@ def hard_bounce(s: Session, rt: Runtime, sub_id: int, status: str, why: str) -> 
 
 COLUMNS = ("email", "name", "language", "consent_date", "consent_source")
 IMPORT_MAX_LINES = 500_000
+IMPORT_BATCH = 500  # readers written per transaction
 
 
 @dataclass(frozen=True)
@@ -468,20 +469,47 @@ def import_csv(rt: Runtime, data: bytes, *, apply: bool, source_name: str = "") 
             else:
                 fresh.append((address, hashed, name, language, when, source, n))
         report = ImportReport(lines)
-        if not apply:
-            s.rollback()
-            return report
-        req = Request("import")
-        for address, hashed, name, language, when, source, n in fresh:
-            sub = Subscriber(email=address, email_hash=hashed, name=name, language=language,
-                             status="confirmed", confirmed_at=when,
-                             link_nonce=secrets.token_hex(8))
-            s.add(sub)
-            s.flush()
-            _log(s, rt, sub, hashed, "import", req, consent_date=when.isoformat(),
-                 consent_source=source, file=source_name, line=n)
-        report.applied = True
+    if not apply:
         return report
+    # Written in batches, each its own short transaction, so that sign-ups, logins and
+    # API posts go on while a big file goes in (SQLite has one writer at a time). If a
+    # batch fails, the batches before it are taken out again: all or nothing.
+    req = Request("import")
+    created: list[int] = []
+    try:
+        for i in range(0, len(fresh), IMPORT_BATCH):
+            batch = fresh[i:i + IMPORT_BATCH]
+            with rt.db.session() as s:
+                taken = set(s.scalars(select(Subscriber.email_hash).where(
+                    Subscriber.email_hash.in_([b[1] for b in batch]))))
+                mine = []
+                for address, hashed, name, language, when, source, n in batch:
+                    if hashed in taken:  # signed up since the file was checked
+                        lines[by_line[n]] = ImportLine(n, address, "existing")
+                        continue
+                    sub = Subscriber(email=address, email_hash=hashed, name=name,
+                                     language=language, status="confirmed", confirmed_at=when,
+                                     link_nonce=secrets.token_hex(8))
+                    s.add(sub)
+                    s.flush()
+                    mine.append(sub.id)
+                    _log(s, rt, sub, hashed, "import", req, consent_date=when.isoformat(),
+                         consent_source=source, file=source_name, line=n)
+            created += mine
+    except BaseException:
+        _take_back(rt, created)
+        raise
+    report.applied = True
+    return report
+
+
+def _take_back(rt: Runtime, ids: list[int]) -> None:
+    """Remove the readers an import that failed had already written."""
+    for i in range(0, len(ids), IMPORT_BATCH):
+        chunk = ids[i:i + IMPORT_BATCH]
+        with rt.db.session() as s:
+            s.execute(delete(ConsentEvent).where(ConsentEvent.subscriber_id.in_(chunk)))
+            s.execute(delete(Subscriber).where(Subscriber.id.in_(chunk)))
 
 
 def export_rows(rt: Runtime, statuses: tuple[str, ...] = ("confirmed",)) -> list[list[str]]:

@@ -3,6 +3,8 @@ OpenAPI document in which no request may produce a 5xx."""
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from typing import Any
 
 import pytest
@@ -208,3 +210,62 @@ def test_the_api_matches_its_openapi_document(case: Any, app: Any, token: str) -
     #   reports requests that were in fact valid (seen on a clean-clone run).
     case.call_and_validate(app=app, base_url="https://ostogether.test", headers=auth(token),
                            excluded_checks=[positive_data_acceptance, negative_data_rejection])
+
+
+# ------------------------------------------------------------------ a busy database
+
+def test_a_held_database_gives_503_with_retry_after_and_saves_nothing(
+        rt: Runtime, env: dict[str, str], fill_database: Any) -> None:
+    if rt.db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's single writer; PostgreSQL writers do not block each other here")
+    from ostogether.settings import load_settings
+    from ostogether.web import create_app
+
+    app = create_app(load_settings(environ={**env, "OSTOGETHER_DATABASE_TIMEOUT": "0.2"}))
+    token = make_token(rt)
+    blocker = sqlite3.connect(rt.db.engine.url.database or "", timeout=5)
+    blocker.execute("BEGIN IMMEDIATE")  # a long job holding the write lock
+    try:
+        r = app.test_client().post("/api/v1/items", json=ITEM,
+                                   headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 503 and r.headers["Retry-After"] == "5"
+        assert "Nothing was saved; try again" in r.get_json()["error"]["message"]
+        page = app.test_client().get("/login")
+        assert page.status_code == 200  # reading goes on
+    finally:
+        blocker.rollback()
+        blocker.close()
+    with rt.db.session() as s:
+        assert s.scalars(select(NewsItem)).all() == []
+    r = app.test_client().post("/api/v1/items", json=ITEM,
+                               headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 201
+    app.extensions["ostogether"].close()
+
+
+def test_api_posts_during_a_big_import_are_stored_or_told_to_retry(
+        rt: Runtime, app: Any, token: str) -> None:
+    from ostogether import subscribers
+
+    lines = ["email,name,language,consent_date,consent_source"] + [
+        f"reader{n}@import.example.org,Reader {n},en,2024-01-0{1 + n % 9},mailchimp"
+        for n in range(6000)]
+    outcome: dict[str, Any] = {}
+
+    def big_import() -> None:
+        outcome["report"] = subscribers.import_csv(rt, "\n".join(lines).encode(), apply=True)
+
+    worker = threading.Thread(target=big_import)
+    worker.start()
+    answers = []
+    client = app.test_client()
+    for n in range(30):
+        r = client.post("/api/v1/items", headers={"Authorization": f"Bearer {token}"},
+                        json={**ITEM, "link": f"https://example.org/during/{n}"})
+        answers.append(r.status_code)
+    worker.join()
+    assert set(answers) <= {201, 503}, answers
+    with rt.db.session() as s:
+        stored = len(s.scalars(select(NewsItem)).all())
+    assert stored == answers.count(201) and stored > 0
+    assert outcome["report"].counts["new"] == 6000, outcome["report"].counts

@@ -197,7 +197,12 @@ def test_import_dry_run_then_apply(rt: Runtime, env: dict[str, str], tmp_path: P
     assert not any(row[0] == "known@example.org" for row in rows)  # confirmed only
 
 
-def test_import_is_all_or_nothing(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("batch", [500, 1], ids=["one-batch", "batch-per-reader"])
+def test_import_is_all_or_nothing(rt: Runtime, monkeypatch: pytest.MonkeyPatch,
+                                  batch: int) -> None:
+    """Written in short batches (the write lock is never held long), and still all or
+    nothing: a failure in a later batch takes the earlier ones out again."""
+    monkeypatch.setattr(subscribers, "IMPORT_BATCH", batch)
     calls = {"n": 0}
     real = subscribers._log
 
@@ -211,7 +216,8 @@ def test_import_is_all_or_nothing(rt: Runtime, monkeypatch: pytest.MonkeyPatch) 
     with pytest.raises(RuntimeError):
         subscribers.import_csv(rt, CSV.encode(), apply=True)
     with rt.db.session() as s:
-        assert s.scalars(select(Subscriber)).all() == []  # the first row is rolled back
+        assert s.scalars(select(Subscriber)).all() == []  # the first row is taken out
+        assert s.scalars(select(ConsentEvent)).all() == []
 
 
 @pytest.mark.parametrize("data, message", [

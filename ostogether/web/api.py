@@ -15,6 +15,7 @@ from werkzeug.exceptions import BadRequest, HTTPException
 from ostogether import news, ratelimit, tokens
 from ostogether.audit import Actor
 from ostogether.errors import (
+    Busy,
     Duplicate,
     NotAuthenticated,
     NotFound,
@@ -51,8 +52,8 @@ def error_response(e: Exception) -> Response:
         return error(403, str(e))
     if isinstance(e, NotFound):
         return error(404, str(e))
-    if isinstance(e, RateLimited):
-        resp = error(429, str(e))
+    if isinstance(e, RateLimited | Busy):
+        resp = error(429 if isinstance(e, RateLimited) else 503, str(e))
         resp.headers["Retry-After"] = str(e.retry_after)
         return resp
     if isinstance(e, OstogetherError):

@@ -21,7 +21,7 @@ from werkzeug.routing import BaseConverter
 from werkzeug.routing import ValidationError as RoutingValidationError
 
 from ostogether import users
-from ostogether.errors import NotFound, OstogetherError, PermissionDenied, RateLimited
+from ostogether.errors import Busy, NotFound, OstogetherError, PermissionDenied, RateLimited
 from ostogether.models import User, id_or_none
 from ostogether.runtime import Runtime, ensure_var, secret_key
 from ostogether.settings import Settings, load_settings
@@ -195,6 +195,13 @@ def _register_errors(app: Flask) -> None:
         if _is_api():
             return error_response(e)
         body, status = _error(429, "Too many attempts", str(e))
+        return body, status, {"Retry-After": str(e.retry_after)}
+
+    @app.errorhandler(Busy)
+    def busy(e: Busy) -> Any:
+        if _is_api():
+            return error_response(e)
+        body, status = _error(503, "Busy for a moment", str(e))
         return body, status, {"Retry-After": str(e.retry_after)}
 
     @app.errorhandler(OstogetherError)
