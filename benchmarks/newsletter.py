@@ -147,11 +147,12 @@ def main() -> None:
             t_jinja = median_ms(lambda: render(rt.community, ISSUE_MJML, **ctx))
             t_mjml = median_ms(lambda: compile_mjml(source))
             out = newsletter.render_current(rt, loaded)
+            key = newsletter.issue_key(rt, loaded)
         values = {"web_url": "https://ostogether.eu/archive/10",
                   "preferences_url": "https://ostogether.eu/p/" + "t" * 40,
                   "unsubscribe_url": "https://ostogether.eu/u/" + "t" * 40}
-        t_person = median_ms(lambda: (personalise(out.html, values, is_html=True),
-                                      personalise(out.text, values, is_html=False)), 200)
+        t_person = median_ms(lambda: (personalise(out.html, values, key, is_html=True),
+                                      personalise(out.text, values, key, is_html=False)), 200)
         t_node = npm_mjml(source, REPO / "var" / "bench-mjml")
     finally:
         rt.close()

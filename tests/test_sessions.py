@@ -174,3 +174,19 @@ def test_behind_a_trusted_proxy_each_visitor_has_an_address(rt: Runtime,
     # Without a trusted proxy the header is anyone's to send, so it is ignored: every
     # request comes from the same address, and that address waits.
     assert fail_five_then_try(direct) == 429
+
+
+def test_a_password_link_takes_the_same_time_for_known_and_unknown_addresses(
+        rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both answers wait until RESET_ANSWER_SECONDS have passed since the request came:
+    the time it takes cannot tell whether an account exists. (No stopwatch here: what
+    is checked is that each path pads itself to the same total.)"""
+    make_user(rt, "ed@ecsite.eu")
+    slept: list[float] = []
+    monkeypatch.setattr(users.clock, "sleep", slept.append)
+    users.request_password_reset(rt, "ed@ecsite.eu", ip="1.1.1.1")  # a mail goes out
+    users.request_password_reset(rt, "nobody@ecsite.eu", ip="1.1.1.1")  # nothing is sent
+    # Both padded themselves: what each did took less than the answer time, and each
+    # waited for the rest of it.
+    assert len(slept) == 2
+    assert all(0 < pause < users.RESET_ANSWER_SECONDS for pause in slept), slept
