@@ -76,6 +76,8 @@ def main() -> None:
         shutil.copytree(REPO / folder, tmp / folder)
     settings = load_settings(environ={"OSTOGETHER_HOME": str(tmp),
                                       "OSTOGETHER_SECRET_KEY": "b" * 40,
+                                      # the loopback feed server, through the guard
+                                      "OSTOGETHER_FETCH_ALLOW": "127.0.0.1",
                                       "OSTOGETHER_LOG_LEVEL": "ERROR"})
     rt = Runtime(settings)
     dbmod.upgrade(rt.db)
