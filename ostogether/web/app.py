@@ -136,6 +136,21 @@ def create_app(settings: Settings | None = None) -> Flask:
     csrf.exempt(api.bp)  # token in a header, never sent by a browser on its own
     csrf.exempt(subscribe.unsubscribe)  # RFC 8058: mail clients POST; the signed link is the key
 
+    @app.before_request
+    def refuse_nul() -> Any:
+        # A NUL character is never meaningful in an address or a form, and PostgreSQL
+        # cannot store it: refuse it at the door, with a sentence, whatever the page. (The
+        # API checks every parameter and field itself, with its documented 422.)
+        if _is_api():
+            return None
+        values = [request.path, *request.args.keys(), *request.args.values()]
+        if request.method == "POST" and request.mimetype != "application/json":
+            values += [*request.form.keys(), *request.form.values()]
+        if any("\x00" in v for v in values):
+            return _error(400, "That did not work", "The address or the form contains a NUL "
+                          "character (%00), which is never valid; remove it and try again.")
+        return None
+
     @app.context_processor
     def inject() -> dict[str, Any]:
         if "site" not in g:
