@@ -65,10 +65,10 @@ def setup(home: Path, n: int) -> tuple[Any, int]:
 
     from sqlalchemy import insert
 
+    from ostogether import clock, news, newsletter, projects
     from ostogether import db as dbmod
-    from ostogether import news, newsletter, projects
     from ostogether.audit import Actor
-    from ostogether.models import Issue, Project, Subscriber, utcnow
+    from ostogether.models import Issue, Project, Subscriber
     from ostogether.runtime import Runtime
 
     rt = Runtime(settings_for(home, 0))
@@ -96,7 +96,7 @@ def setup(home: Path, n: int) -> tuple[Any, int]:
                 {"email": f"reader{i}@readers.example", "email_hash": f"h{i}",
                  "name": f"Reader {i}" if i % 3 else "", "language": "en",
                  "status": "confirmed", "link_nonce": secrets.token_hex(8),
-                 "hard_bounces": 0, "created_at": utcnow(), "updated_at": utcnow()}
+                 "hard_bounces": 0, "created_at": clock.now(), "updated_at": clock.now()}
                 for i in range(start, min(n, start + 10_000))])
     with rt.db.session() as s:
         size = len(s.get(Issue, issue.id).snapshot_html.encode())  # type: ignore[union-attr]

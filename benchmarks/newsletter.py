@@ -31,10 +31,15 @@ sys.path.insert(0, str(REPO))
 
 from sqlalchemy import select  # noqa: E402
 
-from ostogether import compose, newsletter, projects  # noqa: E402
+from ostogether import (  # noqa: E402
+    clock,  # noqa: E402
+    compose,
+    newsletter,
+    projects,
+)
 from ostogether import db as dbmod  # noqa: E402
 from ostogether.audit import Actor  # noqa: E402
-from ostogether.models import NewsItem, Project, utcnow  # noqa: E402
+from ostogether.models import NewsItem, Project  # noqa: E402
 from ostogether.render import ISSUE_MJML, compile_mjml, personalise, render  # noqa: E402
 from ostogether.runtime import Runtime  # noqa: E402
 from ostogether.sanitize import markdown_to_html  # noqa: E402
@@ -73,7 +78,7 @@ def median_ms(fn: Callable[[], object], runs: int = RUNS) -> float:
 
 def seed(rt: Runtime) -> None:
     projects.import_content(rt)
-    now = utcnow()
+    now = clock.now()
     with rt.db.session() as s:
         ids = list(s.scalars(select(Project.id).order_by(Project.id)))
         for n in range(ITEMS):
