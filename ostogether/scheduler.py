@@ -160,7 +160,7 @@ def lease(rt: Runtime) -> SchedulerLease | None:
 class ClockDatetime(dt.datetime):
     """``datetime`` whose ``now()`` is the one clock.
 
-    APScheduler 3 calls ``datetime.now()`` in its loop, in its executors' misfire check and
+    APScheduler 3 asks ``datetime`` for the time in its loop, in its executors' misfire check and
     in its interval and date triggers, and offers no hook for another clock. The worker
     gives those modules this class, so that the scheduler and the jobs agree on the time,
     also when a test sets the clock.

@@ -1,6 +1,6 @@
 """Signed, timed tokens (itsdangerous) whose age is read from the one clock.
 
-itsdangerous reads ``time.time()`` itself; its signer's ``get_timestamp`` is the documented
+itsdangerous reads the machine's clock itself; its signer's ``get_timestamp`` is the documented
 hook to give it another clock, so a test that moves the clock ages the links too.
 """
 
