@@ -220,6 +220,7 @@ def test_a_held_database_gives_503_with_retry_after_and_saves_nothing(
         pytest.skip("SQLite's single writer; PostgreSQL writers do not block each other here")
     from ostogether.settings import load_settings
     from ostogether.web import create_app
+    from tests.conftest import csrf_from
 
     app = create_app(load_settings(environ={**env, "OSTOGETHER_DATABASE_TIMEOUT": "0.2"}))
     token = make_token(rt)
@@ -230,8 +231,15 @@ def test_a_held_database_gives_503_with_retry_after_and_saves_nothing(
                                    headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 503 and r.headers["Retry-After"] == "5"
         assert "Nothing was saved; try again" in r.get_json()["error"]["message"]
-        page = app.test_client().get("/login")
+        browser = app.test_client()
+        page = browser.get("/login")
         assert page.status_code == 200  # reading goes on
+        login = browser.post("/login", data={"email": "a@example.org", "password": "x",
+                                             "csrf_token": csrf_from(page.get_data(
+                                                 as_text=True))},
+                             headers={"Referer": "https://localhost/"})
+        assert login.status_code == 503 and login.headers["Retry-After"] == "5"
+        assert "Nothing was saved" in login.get_data(as_text=True)
     finally:
         blocker.rollback()
         blocker.close()

@@ -16,7 +16,7 @@ from ostogether.models import RateLimitHit
 from ostogether.runtime import Runtime
 from ostogether.settings import load_settings
 from ostogether.web import create_app
-from tests.conftest import csrf_from, login, make_user, new_client, post, run
+from tests.conftest import csrf_from, frozen, login, make_user, new_client, post, run
 
 PASSWORD = "correct horse battery"
 
@@ -87,9 +87,13 @@ def test_an_admin_ends_a_members_sessions_from_the_web_and_the_cli(
 
 
 def test_failed_logins_slow_down_per_address_and_never_lock_out_everywhere(
-        rt: Runtime, test_clock: clock.FakeClock) -> None:
+        rt: Runtime) -> None:
     make_user(rt, "ed@ecsite.eu")
-    clock.install(test_clock := clock.FakeClock(clock.now()))  # frozen: exact waits
+    with frozen(clock.now()) as test_clock:  # frozen: the waits are exact
+        _slow_down_then_forget(rt, test_clock)
+
+
+def _slow_down_then_forget(rt: Runtime, test_clock: clock.FakeClock) -> None:
     for _ in range(5):
         assert users.authenticate(rt, "ed@ecsite.eu", "wrong", ip="6.6.6.6") is None
     with pytest.raises(RateLimited, match="wait 30 seconds") as caught:

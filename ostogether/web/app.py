@@ -185,7 +185,7 @@ def _is_api() -> bool:
 
 
 def _register_errors(app: Flask) -> None:
-    from ostogether.web.api import error_response
+    from ostogether.web.api import error, error_response
 
     @app.errorhandler(CSRFError)
     def csrf(e: CSRFError) -> Any:
@@ -206,17 +206,15 @@ def _register_errors(app: Flask) -> None:
         return _error(403, "Not allowed", str(e))
 
     @app.errorhandler(RateLimited)
-    def limited(e: RateLimited) -> Any:
-        if _is_api():
-            return error_response(e)
-        body, status = _error(429, "Too many attempts", str(e))
-        return body, status, {"Retry-After": str(e.retry_after)}
-
     @app.errorhandler(Busy)
-    def busy(e: Busy) -> Any:
+    def try_later(e: RateLimited | Busy) -> Any:
+        """Too many attempts (429), or a database held by a long task (503): both say
+        when to try again."""
         if _is_api():
             return error_response(e)
-        body, status = _error(503, "Busy for a moment", str(e))
+        status, title = ((429, "Too many attempts") if isinstance(e, RateLimited)
+                         else (503, "Busy for a moment"))
+        body, status = _error(status, title, str(e))
         return body, status, {"Retry-After": str(e.retry_after)}
 
     @app.errorhandler(OstogetherError)
@@ -241,8 +239,6 @@ def _register_errors(app: Flask) -> None:
     def too_deep(e: RecursionError) -> Any:
         # JSON nested thousands of levels deep: the parser gives up, and so do we.
         if _is_api():
-            from ostogether.web.api import error
-
             return error(400, "The JSON body is nested too deeply; send the item's fields "
                               "as one flat object.")
         return _error(400, "That did not work", "What you sent is nested too deeply.")
