@@ -34,6 +34,7 @@ from ostogether import clock
 from ostogether import fetch as guard
 from ostogether.audit import Actor, record
 from ostogether.errors import Conflict, NotFound
+from ostogether.inputs import url_problem
 from ostogether.models import Feed, NewsItem, Project
 from ostogether.news import (
     SUBMITTING_STATUSES,
@@ -41,7 +42,6 @@ from ostogether.news import (
     content_hash,
     dedupe_key,
     store,
-    url_problem,
 )
 from ostogether.runtime import Runtime
 from ostogether.sanitize import clean_html, markdown_to_html

@@ -1,19 +1,27 @@
-"""The rules every door applies to what people type: one-line text, for now.
+"""The rules every door applies to what people type: one-line text, links and addresses.
 
 A one-line field (an acronym, a name, a title, a subject) must not carry line breaks or
 other control characters: a CR or LF cuts a mail subject short or starts a new header
 line, and invisible format characters (zero-width spaces, right-to-left overrides) make
 a name read differently from what it is. Such input is refused with a field message,
-never silently stored.
+never silently stored. A link must be an absolute http(s) address on a named host; an
+email address must be one that email-validator accepts (no DNS lookups). Every service
+uses these same rules, so a link or an address accepted at one door is accepted at all.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from urllib.parse import urlsplit
+
+from email_validator import EmailNotValidError, validate_email
 
 # Cc control, Cf format (zero-width, bidi overrides), Co private use, Cs surrogates,
 # Zl/Zp line and paragraph separators.
 _REFUSED = {"Cc", "Cf", "Co", "Cs", "Zl", "Zp"}
+# In a link, spaces of every kind are refused too.
+_INVISIBLE = _REFUSED | {"Zs"}
+URL_MAX = 2000
 
 
 def one_line_problem(value: str) -> str | None:
@@ -25,3 +33,53 @@ def one_line_problem(value: str) -> str | None:
         return (f"contains an invisible or control character (U+{ord(bad):04X}); type it "
                 f"again rather than pasting it")
     return None
+
+
+def url_problem(url: str, *, allow_mailto: bool = False) -> str | None:
+    """Why ``url`` may not be stored as a link, or None. Absolute http(s) only."""
+    if len(url) > URL_MAX:
+        return f"the address has {len(url)} characters; the limit is {URL_MAX}"
+    if any(unicodedata.category(ch) in _INVISIBLE or ch.isspace() for ch in url):
+        return ("the address contains spaces or invisible characters (such as zero-width "
+                "spaces); type it again or paste it from the browser's address bar")
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "this is not a valid address; copy it from the browser's address bar"
+    scheme = parts.scheme.lower()
+    if allow_mailto and scheme == "mailto":
+        return None if "@" in parts.path else "the mailto: address has no @"
+    if scheme not in ("http", "https"):
+        if scheme in ("javascript", "data", "vbscript", "file"):
+            return f"{scheme}: addresses are not allowed; give a https:// address"
+        return "give a full address that starts with https:// (or http://)"
+    host = parts.hostname or ""
+    if "." not in host or host.startswith(".") or host.endswith("."):
+        return "the address has no host name; give a full address such as https://example.org/"
+    if parts.username or parts.password:
+        return "addresses with a user name or password in them are not allowed"
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return "the port in the address is not a number from 1 to 65535"
+    return None
+
+
+def email_problem(address: str) -> str | None:
+    """Why ``address`` is not a usable email address, or None. No DNS lookups."""
+    try:
+        validate_email(address.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        return str(exc)
+    return None
+
+
+def normalise_email(address: str) -> str:
+    """The address as it is stored and looked up: email-validator's normal form, in lower
+    case. An address it refuses is only trimmed and lower-cased, so that looking up a
+    mistyped address finds nothing rather than failing; check ``email_problem`` first
+    wherever an address is stored."""
+    try:
+        return validate_email(address.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        return address.strip().lower()

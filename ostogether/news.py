@@ -31,26 +31,17 @@ from ostogether.errors import (
     PermissionDenied,
     ValidationError,
 )
-from ostogether.inputs import one_line_problem
+from ostogether.inputs import one_line_problem, url_problem
 from ostogether.mail.transactional import send_after_commit
 from ostogether.models import ApiToken, NewsItem, Project, id_or_none
 from ostogether.runtime import Runtime
 from ostogether.sanitize import markdown_to_html
+from ostogether.states import KINDS, SOURCES
 
-KINDS = {
-    "news": "News",
-    "event": "Event",
-    "reading": "Recommended reading",
-    "tool": "Practical tip or tool for educators",
-    "opportunity": "Opportunity (call, vacancy)",
-}
-SOURCES = ("web", "api", "feed")
-STATUSES = ("submitted", "approved", "rejected", "withdrawn", "published")
 TITLE_MAX = 200
 SUMMARY_MAX = 5000
 ALT_MAX = 300
 LOCATION_MAX = 200
-URL_MAX = 2000
 REASON_MAX = 2000
 # Projects that may submit news. Alumni keep theirs: most projects of the community have
 # ended, and their tools and results are exactly what the newsletter passes on.
@@ -97,37 +88,10 @@ class Problems:
                               f"{listed}", dict(self.fields))
 
 
-_INVISIBLE = {"Cc", "Cf", "Co", "Cs", "Zl", "Zp", "Zs"}
 _TAG = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>?")
 _MD_TARGET = re.compile(r"\]\(\s*<?([^)\s>]*)")
 _AUTOLINK = re.compile(r"<([a-zA-Z][a-zA-Z0-9+.\-]{1,31}:[^>\s]*)>")
 TRACKING_PARAMS = re.compile(r"^(utm_[a-z]+|fbclid|gclid|mc_cid|mc_eid)$")
-
-
-def url_problem(url: str, *, allow_mailto: bool = False) -> str | None:
-    """Why ``url`` may not be stored as a link, or None. Absolute http(s) only."""
-    if len(url) > URL_MAX:
-        return f"the address has {len(url)} characters; the limit is {URL_MAX}"
-    if any(unicodedata.category(ch) in _INVISIBLE or ch.isspace() for ch in url):
-        return ("the address contains spaces or invisible characters (such as zero-width "
-                "spaces); type it again or paste it from the browser's address bar")
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if allow_mailto and scheme == "mailto":
-        return None if "@" in parts.path else "the mailto: address has no @"
-    if scheme not in ("http", "https"):
-        if scheme in ("javascript", "data", "vbscript", "file"):
-            return f"{scheme}: addresses are not allowed; give a https:// address"
-        return "give a full address that starts with https:// (or http://)"
-    if not parts.hostname:
-        return "the address has no host name; give a full address such as https://example.org/"
-    if parts.username or parts.password:
-        return "addresses with a user name or password in them are not allowed"
-    try:
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        return "the port in the address is not a number from 1 to 65535"
-    return None
 
 
 def dedupe_key(url: str) -> str:

@@ -40,7 +40,7 @@ from ostogether.models import (
     User,
     id_or_none,
 )
-from ostogether.news import KINDS, local_start
+from ostogether.news import local_start
 from ostogether.render import (
     ISSUE_PREHEADER,
     ISSUE_SUBJECT,
@@ -53,6 +53,7 @@ from ostogether.render import (
 )
 from ostogether.runtime import Runtime, secret_key
 from ostogether.sanitize import markdown_to_html
+from ostogether.states import KINDS
 
 OPEN = ("draft", "in_review", "approved", "sending")
 EDITABLE = ("draft", "in_review", "approved")

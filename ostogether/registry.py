@@ -22,9 +22,8 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import pycountry
-from email_validator import EmailNotValidError, validate_email
 
-from ostogether.inputs import one_line_problem
+from ostogether.inputs import email_problem, one_line_problem, url_problem
 from ostogether.site import Criteria, check_table, line_of, read_toml
 
 Outcome = Literal["pass", "warn", "fail"]
@@ -231,33 +230,6 @@ def non_commercial(p: ProjectRecord, ctx: CheckContext) -> CheckResult:
                            "initiatives only.", ("non_commercial",))
     return CheckResult("non_commercial", "pass",
                        "Non-commercial, educational purpose declared.", ("non_commercial",))
-
-
-def url_problem(url: str) -> str | None:
-    """Why ``url`` is not a usable absolute http(s) address, or None if it is."""
-    if any(ch.isspace() for ch in url) or any(
-            ord(ch) < 32 or 0x200B <= ord(ch) <= 0x200F or ord(ch) == 0xFEFF for ch in url):
-        return "it contains spaces or invisible characters"
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-    except ValueError:
-        return "it is not a valid address"
-    if parts.scheme not in ("http", "https"):
-        return "it must start with https:// or http://"
-    if parts.username or parts.password:
-        return "it must not contain a user name or password"
-    if "." not in host or host.startswith(".") or host.endswith("."):
-        return "it has no valid host name"
-    return None
-
-
-def email_problem(address: str) -> str | None:
-    try:
-        validate_email(address, check_deliverability=False)
-    except EmailNotValidError as exc:
-        return str(exc)
-    return None
 
 
 def website_and_contact(p: ProjectRecord, ctx: CheckContext) -> CheckResult:

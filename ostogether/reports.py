@@ -28,7 +28,7 @@ from ostogether.models import (
     SocialPost,
 )
 from ostogether.runtime import Runtime
-from ostogether.social.text import NETWORKS
+from ostogether.states import NETWORKS
 
 FOLLOWS = ("confirm", "import")  # consent-log actions that make a reader confirmed
 

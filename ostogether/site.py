@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ostogether import clock
 from ostogether.errors import ContentError
 from ostogether.settings import Settings
+from ostogether.states import KINDS, NETWORKS
 
 if TYPE_CHECKING:
     from ostogether.compose import Rules
@@ -460,8 +461,6 @@ class Community:
     def newsletter(self) -> Rules:
         """content/newsletter.toml: the sections and the composer's rules."""
         from ostogether.compose import ORDERINGS, Rules, Section
-        from ostogether.news import KINDS
-
         path = self.content / "newsletter.toml"
         data, text = read_toml(path)
         problems = check_table({k: v for k, v in data.items() if k != "sections"}, {
@@ -545,8 +544,6 @@ class Community:
 
     def evergreen(self) -> list[Evergreen]:
         """content/social/*.toml: the evergreen library, one post per file."""
-        from ostogether.news import KINDS
-
         folder = self.content / "social"
         entries, problems = [], []
         spec: Spec = {"kind": "str", "title": "str", "text": "str", "link": "str",
@@ -713,15 +710,11 @@ def _jobs(raw: Any, tz: str, path: Path, text: str) -> tuple[JobSpec, ...]:
 
 
 def _networks_problems(networks: Any, path: Path, text: str) -> list[str]:
-    from ostogether.social.text import NETWORKS
-
     return [f"{path}:{line_of(text, 'networks')}: unknown network '{n}'; use "
             f"{', '.join(NETWORKS)}." for n in networks if n not in NETWORKS]
 
 
 def _social_rules(data: dict[str, Any], path: Path, text: str) -> SocialRules:
-    from ostogether.news import KINDS
-
     raw = data.get("social")
     if raw is None:
         return SocialRules()

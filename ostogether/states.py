@@ -1,7 +1,9 @@
-"""The state machines of section 3 of the design, as data.
+"""The state machines of section 3 of the design, and the words they are spoken in.
 
 Each machine maps a state to the states it may move to. The flow is one way; anything
-not listed here is refused by ``audit.transition``. Pure: no I/O.
+not listed here is refused by ``audit.transition``. The vocabularies (item kinds and
+sources, roles, networks) live here too, so that services, the content checker and the
+faces all name the same things without importing one another. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -58,6 +60,26 @@ SUBSCRIBER = {
     "bounced": {"erased"},
     "erased": set(),
 }
+
+# ------------------------------------------------------------------ vocabularies
+
+KINDS = {
+    "news": "News",
+    "event": "Event",
+    "reading": "Recommended reading",
+    "tool": "Practical tip or tool for educators",
+    "opportunity": "Opportunity (call, vacancy)",
+}
+SOURCES = ("web", "api", "feed")
+ITEM_STATUSES = tuple(NEWS_ITEM)
+ISSUE_STATUSES = tuple(ISSUE)
+POST_STATUSES = tuple(SOCIAL_POST)
+SUBSCRIBER_STATUSES = tuple(SUBSCRIBER)
+PROJECT_STATUSES = tuple(PROJECT)
+ROLES = ("admin", "editor", "member")
+NETWORKS = ("x", "facebook", "linkedin", "mastodon", "bluesky")
+NETWORK_NAMES = {"x": "X", "facebook": "Facebook", "linkedin": "LinkedIn",
+                 "mastodon": "Mastodon", "bluesky": "Bluesky"}
 
 MACHINES: dict[str, dict[str, set[str]]] = {
     "project": PROJECT,

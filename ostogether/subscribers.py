@@ -18,17 +18,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ostogether import clock, csvout, ratelimit, signing
 from ostogether.audit import Actor, record, transition
 from ostogether.errors import NotFound, ValidationError
-from ostogether.inputs import one_line_problem
+from ostogether.inputs import email_problem, normalise_email, one_line_problem
 from ostogether.mail.transactional import send_after_commit
 from ostogether.models import ConsentEvent, Subscriber, Suppression
 from ostogether.runtime import Runtime
+from ostogether.states import SUBSCRIBER_STATUSES
 
 CONFIRM_SALT = "subscriber-confirm"
 LINK_SALT = "subscriber-link"
@@ -50,13 +50,11 @@ def email_hash(email: str) -> str:
     return hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
-def normalise_email(raw: str) -> str:
-    """The address as it will be stored, or ValidationError. No DNS lookups."""
-    try:
-        return validate_email(raw.strip(), check_deliverability=False).normalized.lower()
-    except EmailNotValidError as exc:
-        raise ValidationError(f"That email address is not valid: {exc}",
-                              {"email": str(exc)}) from None
+def _stored_email(raw: str) -> str:
+    """The address as it will be stored, or ValidationError."""
+    if why := email_problem(raw):
+        raise ValidationError(f"That email address is not valid: {why}", {"email": why})
+    return normalise_email(raw)
 
 
 def _profile(name: str, language: str, fields: dict[str, str]) -> str:
@@ -144,7 +142,7 @@ def subscribe(rt: Runtime, req: Request, *, email: str, name: str = "", language
     """Start a double opt-in. The outcome looks the same whatever the address's state."""
     fields: dict[str, str] = {}
     try:
-        email = normalise_email(email)
+        email = _stored_email(email)
     except ValidationError as exc:
         fields.update(exc.fields)
     name = _profile(name, language, fields)
@@ -417,7 +415,7 @@ def import_csv(rt: Runtime, data: bytes, *, apply: bool, source_name: str = "") 
                 continue
             raw = (row.get("email") or "").strip()
             try:
-                address = normalise_email(raw)
+                address = _stored_email(raw)
             except ValidationError as exc:
                 lines.append(ImportLine(n, raw, "invalid", exc.fields.get("email", str(exc))))
                 continue
@@ -537,7 +535,6 @@ def export_rows(rt: Runtime, statuses: tuple[str, ...] = ("confirmed",)) -> list
 
 # ------------------------------------------------------------------------- editors' list
 
-STATUSES = ("pending", "confirmed", "unsubscribed", "bounced", "erased")
 
 
 def counts(s: Session) -> dict[str, int]:
@@ -545,7 +542,7 @@ def counts(s: Session) -> dict[str, int]:
 
     found = dict(s.execute(select(Subscriber.status, func.count()).group_by(
         Subscriber.status)).all())
-    return {k: int(found.get(k, 0)) for k in STATUSES}
+    return {k: int(found.get(k, 0)) for k in SUBSCRIBER_STATUSES}
 
 
 def search(s: Session, query: str = "", status: str = "", page: int = 1,
@@ -554,7 +551,7 @@ def search(s: Session, query: str = "", status: str = "", page: int = 1,
     from sqlalchemy import func, or_
 
     stmt = select(Subscriber)
-    if status in STATUSES:
+    if status in SUBSCRIBER_STATUSES:
         stmt = stmt.where(Subscriber.status == status)
     query = query.strip().lower()[:200]
     if query:

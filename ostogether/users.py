@@ -15,12 +15,11 @@ from sqlalchemy.orm import Session, selectinload
 from ostogether import clock, ratelimit, signing
 from ostogether.audit import Actor, record
 from ostogether.errors import Conflict, NotFound, ValidationError
-from ostogether.inputs import one_line_problem
+from ostogether.inputs import email_problem, normalise_email, one_line_problem
 from ostogether.models import Project, RateLimitHit, User, id_or_none
-from ostogether.registry import email_problem
 from ostogether.runtime import Runtime
+from ostogether.states import ROLES
 
-ROLES = ("admin", "editor", "member")
 MIN_PASSWORD = 12
 _hasher = PasswordHasher()
 # Verifying against this when the address is unknown keeps the timing the same,
@@ -34,10 +33,6 @@ def hash_password(password: str) -> str:
 
 def generate_password() -> str:
     return secrets.token_urlsafe(15)
-
-
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
 
 
 def create_user(s: Session, actor: Actor, *, email: str, role: str, password: str,

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, joinedload
 from ostogether import audit, clock, news, render
 from ostogether.audit import Actor
 from ostogether.errors import Conflict, NotFound, ValidationError
+from ostogether.inputs import url_problem
 from ostogether.models import NewsItem, Project, SocialPost, id_or_none
 from ostogether.runtime import Runtime
 from ostogether.settings import Settings
@@ -33,6 +34,7 @@ from ostogether.site import Evergreen, Schedule
 from ostogether.social import planner
 from ostogether.social import text as social_text
 from ostogether.social.publishers import is_live
+from ostogether.states import NETWORK_NAMES, NETWORKS
 
 WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
 FAIR_SHARE_WEEKS = 8
@@ -278,7 +280,7 @@ def texts_for_item(rt: Runtime, item: NewsItem) -> list[tuple[str, str, social_t
     """What each network's post of ``item`` would say, with its count (the review page)."""
     out = []
     tags, source = rt.community.site().hashtags, Source.of_item(item)
-    for network in social_text.NETWORKS:
+    for network in NETWORKS:
         text, _ = compose_text(rt, source, network, tags)
         out.append((network, text, measure(rt.settings, text, network)))
     return out
@@ -300,9 +302,9 @@ def _fitting(settings: Settings, text: str, network: str) -> str:
     m = measure(settings, text, network)
     if not m.fits:
         over = m.length - m.limit
-        why = (f"{social_text.NAMES[network]} counts {m.length} of {m.limit} {m.unit}; "
+        why = (f"{NETWORK_NAMES[network]} counts {m.length} of {m.limit} {m.unit}; "
                f"shorten it by {over}." if over > 0 else
-               f"{social_text.NAMES[network]} refuses this text (it has characters the "
+               f"{NETWORK_NAMES[network]} refuses this text (it has characters the "
                f"network does not accept).")
         raise ValidationError(why, {"text": why})
     return text
@@ -324,7 +326,7 @@ def edit(rt: Runtime, actor: Actor, post_id: int, *, text: str, image_url: str =
             new_text = ""
         image_url, image_alt = image_url.strip(), image_alt.strip()
         if image_url:
-            problem = news.url_problem(image_url)
+            problem = url_problem(image_url)
             if problem:
                 fields["image_url"] = problem
             elif not image_alt:
@@ -386,7 +388,7 @@ def move(rt: Runtime, actor: Actor, post_id: int, to: dt.datetime,
             SocialPost.network == post.network, SocialPost.slot_at == to,
             SocialPost.status != "skipped", SocialPost.id != post.id))
         if clash is not None:
-            raise Conflict(f"{social_text.NAMES[post.network]} already has post {clash} at "
+            raise Conflict(f"{NETWORK_NAMES[post.network]} already has post {clash} at "
                            f"that time; move or skip that one first.")
         before = post.slot_at
         post.slot_at = to
@@ -403,9 +405,9 @@ def resolve(rt: Runtime, actor: Actor, post_id: int, *, posted: bool, url: str =
                            f"outcome needs checking.")
         if posted:
             url = url.strip()
-            if url and news.url_problem(url):
-                raise ValidationError(f"The address is not valid: {news.url_problem(url)}.",
-                                      {"url": news.url_problem(url) or ""})
+            if url and url_problem(url):
+                raise ValidationError(f"The address is not valid: {url_problem(url)}.",
+                                      {"url": url_problem(url) or ""})
             audit.transition(s, actor, post, "social_post", "published", url=url)
             post.remote_url, post.published_at = url, clock.now()
             post.hint = ""
@@ -457,7 +459,7 @@ def week_view(rt: Runtime, week: str | None = None) -> WeekView:
                                .where(SocialPost.slot_at >= start, SocialPost.slot_at < end)
                                .order_by(SocialPost.slot_at, SocialPost.id)))
         s.expunge_all()
-    order = {n: i for i, n in enumerate(social_text.NETWORKS)}
+    order = {n: i for i, n in enumerate(NETWORKS)}
     slots: dict[dt.datetime, SlotView] = {
         at: SlotView(at.astimezone(zone), [], True)
         for at, _ in schedule.slots_in_week(year, number)}
@@ -534,7 +536,7 @@ def needing_attention(rt: Runtime) -> list[SocialPost]:
 def connections(settings: Settings, today: dt.date) -> list[dict[str, Any]]:
     """Per network: live or dry run, and any warning (a LinkedIn token near expiry)."""
     out = []
-    for network in social_text.NETWORKS:
+    for network in NETWORKS:
         warning = ""
         if network == "linkedin" and settings.linkedin_token_expires_on:
             expires = dt.date.fromisoformat(settings.linkedin_token_expires_on)
@@ -545,7 +547,7 @@ def connections(settings: Settings, today: dt.date) -> list[dict[str, Any]]:
             elif left <= LINKEDIN_WARN_DAYS:
                 warning = (f"The LinkedIn token expires on {expires:%-d %B %Y}, in {left} "
                            f"day(s); renew it before then (docs/social.md).")
-        out.append({"network": network, "name": social_text.NAMES[network],
+        out.append({"network": network, "name": NETWORK_NAMES[network],
                     "live": is_live(settings, network), "warning": warning})
     return out
 

@@ -30,10 +30,9 @@ from twitter_text import parse_tweet
 
 from ostogether.errors import ValidationError
 from ostogether.settings import Settings
+from ostogether.states import NETWORK_NAMES as NAMES
+from ostogether.states import NETWORKS
 
-NETWORKS = ("x", "facebook", "linkedin", "mastodon", "bluesky")
-NAMES = {"x": "X", "facebook": "Facebook", "linkedin": "LinkedIn", "mastodon": "Mastodon",
-         "bluesky": "Bluesky"}
 LIMITS = {"x": 280, "facebook": 63206, "linkedin": 3000, "mastodon": 500, "bluesky": 300}
 UNITS = {"x": "weighted characters", "facebook": "characters", "linkedin": "characters",
          "mastodon": "characters", "bluesky": "graphemes"}

@@ -24,6 +24,7 @@ from ostogether.errors import (
     RateLimited,
     ValidationError,
 )
+from ostogether.states import ITEM_STATUSES, KINDS
 from ostogether.web.app import runtime
 from ostogether.web.openapi import document
 
@@ -143,12 +144,12 @@ def list_items() -> Any:
     _only_params("status", "kind", "limit", "offset")
     status = request.args.get("status")
     kind = request.args.get("kind")
-    if status is not None and status not in news.STATUSES:
+    if status is not None and status not in ITEM_STATUSES:
         raise ValidationError(f"Unknown status '{status[:30]}'.",
-                              {"status": "one of " + ", ".join(news.STATUSES)})
-    if kind is not None and kind not in news.KINDS:
+                              {"status": "one of " + ", ".join(ITEM_STATUSES)})
+    if kind is not None and kind not in KINDS:
         raise ValidationError(f"Unknown kind '{kind[:30]}'.",
-                              {"kind": "one of " + ", ".join(news.KINDS)})
+                              {"kind": "one of " + ", ".join(KINDS)})
     limit = _int_arg("limit", 50, 1, 200)
     offset = _int_arg("offset", 0, 0, 10**9)
     filters = news.ItemFilters(status=status or "", kind=kind or "", project_id=g.project_id)

@@ -25,7 +25,7 @@ from ostogether.errors import Busy, NotFound, OstogetherError, PermissionDenied,
 from ostogether.models import User, id_or_none
 from ostogether.runtime import Runtime, ensure_var, secret_key
 from ostogether.settings import Settings, load_settings
-from ostogether.social.text import NAMES as NETWORK_NAMES
+from ostogether.states import NETWORK_NAMES
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from ostogether.audit import Actor
 from ostogether.errors import Conflict, ContentError, Duplicate, PermissionDenied, ValidationError
 from ostogether.models import NewsItem, Project, id_or_none
 from ostogether.registry import ProjectRecord
-from ostogether.social.text import NAMES as NETWORK_NAMES
+from ostogether.states import ITEM_STATUSES, KINDS, NETWORK_NAMES, SOURCES
 from ostogether.web.app import runtime
 from ostogether.web.auth import editors_only
 from ostogether.web.forms import ItemForm, show_problems
@@ -140,19 +140,19 @@ def items() -> Any:
     rt = runtime()
     args = request.args
     status = args.get("status", "submitted")
-    status = status if status in news.STATUSES or status == "all" else "submitted"
+    status = status if status in ITEM_STATUSES or status == "all" else "submitted"
     with rt.db.session() as s:
         filters = news.ItemFilters(
             status="" if status == "all" else status,
             project_slug=args.get("project", "")[:80],
-            kind=args.get("kind", "") if args.get("kind") in news.KINDS else "",
-            source=args.get("source", "") if args.get("source") in news.SOURCES else "",
+            kind=args.get("kind", "") if args.get("kind") in KINDS else "",
+            source=args.get("source", "") if args.get("source") in SOURCES else "",
             max_age_days=AGES.get(args.get("age", ""), None))
         rows, total = news.list_items(s, filters, limit=200)
         choices = _projects_for_select(s)
     return render_template("editors/items.html", items=rows, total=total, status=status,
-                           args=args, kinds=news.KINDS, sources=news.SOURCES,
-                           statuses=news.STATUSES, project_choices=choices, ages=AGES)
+                           args=args, kinds=KINDS, sources=SOURCES,
+                           statuses=ITEM_STATUSES, project_choices=choices, ages=AGES)
 
 
 def _post_preview(item: NewsItem) -> tuple[list[Any], str]:
@@ -208,7 +208,7 @@ def item(item_id: int) -> Any:
         form.fill_from(it)
     post_texts, post_problem = _post_preview(it)
     return render_template("editors/item.html", item=it, form=form, reason_form=reason_form,
-                           history=history, kinds=news.KINDS, post_texts=post_texts,
+                           history=history, kinds=KINDS, post_texts=post_texts,
                            post_problem=post_problem, local_start=news.local_start(it),
                            editable=it.status in news.EDITABLE_STATUSES), status
 

@@ -22,8 +22,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
 from ostogether.models import NewsItem
-from ostogether.news import KINDS, ItemInput, local_start
+from ostogether.news import ItemInput, local_start
 from ostogether.registry import SDG_NAMES
+from ostogether.states import KINDS
 
 
 class MultiCheckboxField(SelectMultipleField):

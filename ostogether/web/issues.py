@@ -27,7 +27,7 @@ from ostogether.errors import (
     ValidationError,
 )
 from ostogether.mail import delivery
-from ostogether.news import KINDS
+from ostogether.states import KINDS
 from ostogether.web.app import mail_html_response, runtime
 from ostogether.web.auth import editors_only
 

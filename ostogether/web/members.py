@@ -14,6 +14,7 @@ from ostogether import audit, news, tokens
 from ostogether.audit import Actor
 from ostogether.errors import Duplicate, PermissionDenied, ValidationError
 from ostogether.models import Project
+from ostogether.states import ITEM_STATUSES, KINDS
 from ostogether.web.app import runtime
 from ostogether.web.forms import ItemForm, show_problems
 
@@ -48,9 +49,9 @@ def index() -> Any:
     with rt.db.session() as s:
         rows, total = news.list_items(s, news.ItemFilters(
             project_id=current_user.project_id,
-            status=status if status in news.STATUSES else ""), limit=500)
+            status=status if status in ITEM_STATUSES else ""), limit=500)
     return render_template("members/index.html", items=rows, total=total, project=_project(),
-                           kinds=news.KINDS, status=status, statuses=news.STATUSES)
+                           kinds=KINDS, status=status, statuses=ITEM_STATUSES)
 
 
 @bp.route("/items/new", methods=["GET", "POST"])
@@ -85,7 +86,7 @@ def item(item_id: int) -> Any:
         it = news.get_item(s, item_id, project_id=current_user.project_id)
         _ = it.project
         history = audit.history(s, it)
-    return render_template("members/item.html", item=it, history=history, kinds=news.KINDS,
+    return render_template("members/item.html", item=it, history=history, kinds=KINDS,
                            local_start=news.local_start(it))
 
 

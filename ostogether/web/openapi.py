@@ -10,8 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from ostogether import __version__
+from ostogether.inputs import URL_MAX
 from ostogether.models import MAX_ID
-from ostogether.news import ALT_MAX, KINDS, LOCATION_MAX, STATUSES, SUMMARY_MAX, TITLE_MAX, URL_MAX
+from ostogether.news import ALT_MAX, LOCATION_MAX, SUMMARY_MAX, TITLE_MAX
+from ostogether.states import ITEM_STATUSES, KINDS
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -70,7 +72,7 @@ def document(public_url: str) -> dict[str, Any]:
                      "for_social", "created_at", "event", "url"],
         "properties": {
             "id": {"type": "integer"},
-            "status": {"type": "string", "enum": list(STATUSES)},
+            "status": {"type": "string", "enum": list(ITEM_STATUSES)},
             "source": {"type": "string", "enum": ["web", "api", "feed"]},
             "kind": {"type": "string", "enum": list(KINDS)},
             "project": {"type": "string", "description": "The project's slug."},
@@ -120,7 +122,7 @@ def document(public_url: str) -> dict[str, Any]:
                     "operationId": "listItems", "summary": "The project's items, newest first",
                     "parameters": [
                         {"name": "status", "in": "query", "schema": {
-                            "type": "string", "enum": list(STATUSES)}},
+                            "type": "string", "enum": list(ITEM_STATUSES)}},
                         {"name": "kind", "in": "query", "schema": {
                             "type": "string", "enum": list(KINDS)}},
                         {"name": "limit", "in": "query", "schema": {

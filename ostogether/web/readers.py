@@ -15,6 +15,7 @@ from ostogether import csvout, subscribers
 from ostogether.audit import Actor, record
 from ostogether.errors import Conflict, NotFound
 from ostogether.models import Subscriber, id_or_none
+from ostogether.states import SUBSCRIBER_STATUSES
 from ostogether.web.app import runtime
 from ostogether.web.auth import editors_only
 
@@ -37,7 +38,7 @@ def index() -> Any:
     return render_template("editors/subscribers.html", rows=rows, total=total, counts=counts,
                            q=query, status=status, page=page_n,
                            pages=max(1, -(-total // PER_PAGE)),
-                           statuses=subscribers.STATUSES)
+                           statuses=SUBSCRIBER_STATUSES)
 
 
 def _reader(s: Any, sub_id: int) -> Subscriber:
@@ -86,7 +87,7 @@ def erase(sub_id: int) -> Any:
 def export() -> Any:
     rt = runtime()
     status = request.args.get("status", "confirmed")
-    statuses = (status,) if status in subscribers.STATUSES else ("confirmed",)
+    statuses = (status,) if status in SUBSCRIBER_STATUSES else ("confirmed",)
     body = csvout.to_csv(subscribers.export_rows(rt, statuses))
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename=subscribers-{statuses[0]}.csv"})

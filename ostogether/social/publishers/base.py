@@ -27,6 +27,7 @@ from urllib3.exceptions import (
 from ostogether import clock
 from ostogether.errors import PublishRetry, PublishUnknown
 from ostogether.settings import Settings
+from ostogether.states import NETWORK_NAMES
 
 REAUTHORISE = "re-authorise: make a new token and set it in the settings"
 DUPLICATE = "the network already has this text; edit the text or skip the post"
@@ -111,9 +112,7 @@ def sorted_failure(network: str, exc: requests.RequestException) -> Exception:
 
 
 def network_name(network: str) -> str:
-    from ostogether.social.text import NAMES
-
-    return NAMES.get(network, network)
+    return NETWORK_NAMES.get(network, network)
 
 
 def reset_time(response: requests.Response, now: dt.datetime | None = None
