@@ -1461,7 +1461,7 @@ def schedule_group() -> None:
 @pass_state
 def schedule_show(state: State, fmt: str, count: int) -> None:
     """Every job with its next run times, in the timetable's local time."""
-    from ostogether import jobs, scheduler
+    from ostogether import jobs, timetable
 
     rt = state.rt
     schedule = rt.community.schedule()
@@ -1469,7 +1469,7 @@ def schedule_show(state: State, fmt: str, count: int) -> None:
     last = jobs.last_runs(rt)
     rows = []
     for job in schedule.jobs:
-        runs = scheduler.next_runs(schedule, job, now, count) if job.enabled else []
+        runs = timetable.next_runs(schedule, job, now, count) if job.enabled else []
         previous = last.get(job.name)
         rows.append({"job": job.name, "description": job.description,
                      "enabled": job.enabled, "trigger": job.cron or "timetable",

@@ -52,7 +52,8 @@ def url_problem(url: str, *, allow_mailto: bool = False) -> str | None:
     if scheme not in ("http", "https"):
         if scheme in ("javascript", "data", "vbscript", "file"):
             return f"{scheme}: addresses are not allowed; give a https:// address"
-        return "give a full address that starts with https:// (or http://)"
+        return ("the address must start with https:// (or http://): give a full address "
+                "such as https://example.org/news")
     host = parts.hostname or ""
     if "." not in host or host.startswith(".") or host.endswith("."):
         return "the address has no host name; give a full address such as https://example.org/"

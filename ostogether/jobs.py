@@ -23,17 +23,18 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ostogether import clock, feeds, newsletter, projects
 from ostogether.audit import SYSTEM
 from ostogether.errors import Conflict, OstogetherError
 from ostogether.mail import transactional
-from ostogether.models import Issue, JobMark, JobRun, NewsItem, Project, User
+from ostogether.models import Issue, JobMark, JobRun, NewsItem, Project, SchedulerLease, User
 from ostogether.runtime import Runtime
-from ostogether.site import JOBS
+from ostogether.timetable import JOBS
 
 log = logging.getLogger("ostogether.jobs")
 
@@ -341,3 +342,68 @@ def last_runs(rt: Runtime) -> dict[str, JobRun]:
         rows = list(s.scalars(select(JobRun).join(latest, JobRun.id == latest.c.id)))
         s.expunge_all()
     return {r.job: r for r in rows}
+
+
+# ---------------------------------------------------------------------------- lease
+
+# Only the worker holding this row schedules (see ``scheduler``).
+LEASE = "scheduler"
+
+def acquire(rt: Runtime, holder: str, now: dt.datetime | None = None) -> bool:
+    """Take or renew the lease; False while another live worker holds it."""
+    now = now or clock.now()
+    expires = now + dt.timedelta(seconds=rt.settings.scheduler_lease_seconds)
+    with rt.db.session() as s:
+        taken = getattr(s.execute(update(SchedulerLease).where(
+            SchedulerLease.name == LEASE,
+            or_(SchedulerLease.holder == holder, SchedulerLease.expires_at < now)).values(
+            acquired_at=case((SchedulerLease.holder == holder, SchedulerLease.acquired_at),
+                             else_=now),
+            holder=holder, renewed_at=now, expires_at=expires)), "rowcount", 0)
+        if taken == 1:
+            return True
+        if s.get(SchedulerLease, LEASE) is not None:
+            return False
+    try:
+        with rt.db.session() as s:
+            s.add(SchedulerLease(name=LEASE, holder=holder, acquired_at=now, renewed_at=now,
+                                 expires_at=expires))
+    except IntegrityError:
+        return False  # another worker created it first
+    return True
+
+
+def release(rt: Runtime, holder: str) -> None:
+    with rt.db.session() as s:
+        s.execute(update(SchedulerLease).where(
+            SchedulerLease.name == LEASE, SchedulerLease.holder == holder).values(
+            expires_at=clock.now()))
+
+
+def lease(rt: Runtime) -> SchedulerLease | None:
+    with rt.db.session() as s:
+        row = s.get(SchedulerLease, LEASE)
+        if row is not None:
+            s.expunge(row)
+        return row
+
+
+def health(rt: Runtime, now: dt.datetime | None = None) -> dict[str, Any]:
+    """What /healthz reports: the database answers, and the lease is fresh."""
+    now = now or clock.now()
+    out: dict[str, Any] = {"database": "ok", "worker": "ok"}
+    try:
+        held = lease(rt)
+    except Exception as exc:  # the database does not answer
+        return {"database": f"error: {exc.__class__.__name__}", "worker": "unknown",
+                "ok": False}
+    if held is None:
+        out["worker"] = "no worker has ever held the lease"
+    else:
+        age = (now - held.renewed_at).total_seconds()
+        out.update(lease_holder=held.holder, lease_age_seconds=round(age, 1))
+        if held.expires_at < now:
+            late = round((now - held.expires_at).total_seconds())
+            out["worker"] = f"the lease expired {late} s ago: no worker is scheduling"
+    out["ok"] = out["worker"] == "ok"
+    return out

@@ -24,7 +24,8 @@ from urllib.parse import urlsplit
 import pycountry
 
 from ostogether.inputs import email_problem, one_line_problem, url_problem
-from ostogether.site import Criteria, check_table, line_of, read_toml
+from ostogether.site import Criteria
+from ostogether.tomlcheck import check_table, line_of, read_toml
 
 Outcome = Literal["pass", "warn", "fail"]
 # The UN's names of the 17 Sustainable Development Goals (a universal tag set).

@@ -35,61 +35,19 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.schedulers.blocking import BlockingScheduler
-from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
-from sqlalchemy import case, or_, select, text, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy import select, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from ostogether import clock
-from ostogether.models import Issue, SchedulerLease
+from ostogether.jobs import acquire, lease, release
+from ostogether.models import Issue
 from ostogether.runtime import Runtime
-from ostogether.site import JobSpec, Schedule
+from ostogether.timetable import JobSpec, trigger_for
 
 log = logging.getLogger("ostogether.scheduler")
 
-LEASE = "scheduler"
 JOBSTORE_TABLE = "apscheduler_jobs"
-
-
-# ------------------------------------------------------------------------- triggers
-
-class TimetableTrigger(BaseTrigger):
-    """Fires at the times of a job relative to the newsletter's send dates, as
-    ``Schedule.fire_times`` computes them (local times stay local across daylight
-    saving)."""
-
-    def __init__(self, schedule: Schedule, job: JobSpec) -> None:
-        self.schedule, self.job = schedule, job
-
-    def get_next_fire_time(self, previous_fire_time: dt.datetime | None,
-                           now: dt.datetime) -> dt.datetime | None:
-        after = previous_fire_time or (now - dt.timedelta(microseconds=1))
-        return next(self.schedule.fire_times(self.job, after), None)
-
-    def __str__(self) -> str:
-        return f"timetable[{self.job.name}]"
-
-
-def trigger_for(schedule: Schedule, job: JobSpec) -> BaseTrigger:
-    if job.cron:
-        return CronTrigger.from_crontab(job.cron, timezone=schedule.zone)
-    return TimetableTrigger(schedule, job)
-
-
-def next_runs(schedule: Schedule, job: JobSpec, now: dt.datetime,
-              count: int = 5) -> list[dt.datetime]:
-    """The next ``count`` run times of ``job`` after ``now`` (aware, in the zone)."""
-    trigger = trigger_for(schedule, job)
-    times: list[dt.datetime] = []
-    previous = None
-    while len(times) < count:
-        fire = trigger.get_next_fire_time(previous, now)
-        if fire is None:
-            break
-        times.append(fire.astimezone(schedule.zone))
-        previous, now = fire, fire + dt.timedelta(microseconds=1)
-    return times
 
 
 def missed_runs(rt: Runtime, now: dt.datetime) -> dict[str, dt.datetime]:
@@ -112,47 +70,6 @@ def missed_runs(rt: Runtime, now: dt.datetime) -> dict[str, dt.datetime]:
 
 def timetable(rt: Runtime) -> Iterator[JobSpec]:
     yield from (j for j in rt.community.schedule().jobs if j.enabled)
-
-
-# ---------------------------------------------------------------------------- lease
-
-def acquire(rt: Runtime, holder: str, now: dt.datetime | None = None) -> bool:
-    """Take or renew the lease; False while another live worker holds it."""
-    now = now or clock.now()
-    expires = now + dt.timedelta(seconds=rt.settings.scheduler_lease_seconds)
-    with rt.db.session() as s:
-        taken = getattr(s.execute(update(SchedulerLease).where(
-            SchedulerLease.name == LEASE,
-            or_(SchedulerLease.holder == holder, SchedulerLease.expires_at < now)).values(
-            acquired_at=case((SchedulerLease.holder == holder, SchedulerLease.acquired_at),
-                             else_=now),
-            holder=holder, renewed_at=now, expires_at=expires)), "rowcount", 0)
-        if taken == 1:
-            return True
-        if s.get(SchedulerLease, LEASE) is not None:
-            return False
-    try:
-        with rt.db.session() as s:
-            s.add(SchedulerLease(name=LEASE, holder=holder, acquired_at=now, renewed_at=now,
-                                 expires_at=expires))
-    except IntegrityError:
-        return False  # another worker created it first
-    return True
-
-
-def release(rt: Runtime, holder: str) -> None:
-    with rt.db.session() as s:
-        s.execute(update(SchedulerLease).where(
-            SchedulerLease.name == LEASE, SchedulerLease.holder == holder).values(
-            expires_at=clock.now()))
-
-
-def lease(rt: Runtime) -> SchedulerLease | None:
-    with rt.db.session() as s:
-        row = s.get(SchedulerLease, LEASE)
-        if row is not None:
-            s.expunge(row)
-        return row
 
 
 # ------------------------------------------------------------------------ the clock
@@ -327,24 +244,3 @@ class Worker:
 def start_in_thread(rt: Runtime) -> Worker:
     """The embedded default: the worker beside the web server, in the same process."""
     return Worker(rt).start_thread()
-
-
-def health(rt: Runtime, now: dt.datetime | None = None) -> dict[str, Any]:
-    """What /healthz reports: the database answers, and the lease is fresh."""
-    now = now or clock.now()
-    out: dict[str, Any] = {"database": "ok", "worker": "ok"}
-    try:
-        held = lease(rt)
-    except Exception as exc:  # the database does not answer
-        return {"database": f"error: {exc.__class__.__name__}", "worker": "unknown",
-                "ok": False}
-    if held is None:
-        out["worker"] = "no worker has ever held the lease"
-    else:
-        age = (now - held.renewed_at).total_seconds()
-        out.update(lease_holder=held.holder, lease_age_seconds=round(age, 1))
-        if held.expires_at < now:
-            late = round((now - held.expires_at).total_seconds())
-            out["worker"] = f"the lease expired {late} s ago: no worker is scheduling"
-    out["ok"] = out["worker"] == "ok"
-    return out

@@ -36,7 +36,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from ostogether import clock
+from ostogether import clock, jobs
 from ostogether.runtime import Runtime
 from ostogether.settings import Settings, load_settings
 
@@ -386,9 +386,8 @@ def run_process(env: dict[str, str], *args: str, stdin: str = "",
 
 def renewed_since(rt: Runtime, seen: Any, seconds: float) -> Any:
     """The scheduler's lease once renewed ``seconds`` after ``seen`` was, else None."""
-    from ostogether import scheduler
 
-    held = scheduler.lease(rt)
+    held = jobs.lease(rt)
     if held is not None and held.renewed_at >= seen.renewed_at + dt.timedelta(seconds=seconds):
         return held
     return None

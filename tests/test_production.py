@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from ostogether import scheduler
+from ostogether import jobs
 from ostogether.runtime import Runtime
 from tests.conftest import PG_URL, child_env, finish, free_port, renewed_since, wait_for
 
@@ -65,7 +65,7 @@ def test_gunicorn_and_two_workers_on_postgresql(rt: Runtime, prod_env: dict[str,
     processes.extend(workers)
     wait_for(lambda: requests.get(f"{base}/healthz", timeout=2).status_code == 200)
     # Two renewals later the same worker still leads: the other one stays a standby.
-    first = wait_for(lambda: scheduler.lease(rt))
+    first = wait_for(lambda: jobs.lease(rt))
     held = wait_for(lambda: renewed_since(rt, first, seconds=3.9))
     assert (held.holder, held.acquired_at) == (first.holder, first.acquired_at)
     leader_pid = int(held.holder.split(":")[1])
@@ -85,7 +85,7 @@ def test_gunicorn_and_two_workers_on_postgresql(rt: Runtime, prod_env: dict[str,
     assert "Worker stopped." in out
 
     def taken_over() -> bool:
-        now = scheduler.lease(rt)
+        now = jobs.lease(rt)
         return now is not None and now.holder.split(":")[1] == str(standby.pid)
     wait_for(taken_over, seconds=20)
     assert requests.get(f"{base}/healthz", timeout=5).status_code == 200

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, text
 
-from ostogether import clock, db, jobs, scheduler
+from ostogether import clock, db, jobs, scheduler, timetable
 from ostogether.errors import ConfigError, ContentError
 from ostogether.models import JobRun, SchedulerLease
 from ostogether.runtime import EventFormatter, Runtime
@@ -38,23 +38,23 @@ def test_send_relative_jobs_follow_the_bi_monthly_rule_across_daylight_saving(
     now = dt.datetime(2026, 11, 21, 12, tzinfo=dt.UTC)
     send = schedule.job("send_issue")
     assert send is not None
-    runs = scheduler.next_runs(schedule, send, now, 5)
+    runs = timetable.next_runs(schedule, send, now, 5)
     assert local(runs) == ["2027-01-15 10:00 CET", "2027-03-15 10:00 CET",
                            "2027-05-15 10:00 CEST", "2027-07-15 10:00 CEST",
                            "2027-09-15 10:00 CEST"]
     assert [t.astimezone(dt.UTC).hour for t in runs] == [9, 9, 8, 8, 8]
     compose = schedule.job("compose_issue")
     assert compose is not None
-    assert local(scheduler.next_runs(schedule, compose, now, 3)) == [
+    assert local(timetable.next_runs(schedule, compose, now, 3)) == [
         "2027-01-05 09:00 CET", "2027-03-05 09:00 CET", "2027-05-05 09:00 CEST"]
     # 29 March 2027 is after the switch to summer time; 26 Feb is before it.
     members = schedule.job("remind_members")
     assert members is not None
-    assert local(scheduler.next_runs(schedule, members, now, 3)) == [
+    assert local(timetable.next_runs(schedule, members, now, 3)) == [
         "2026-12-29 09:30 CET", "2027-02-26 09:30 CET", "2027-04-28 09:30 CEST"]
     editors = schedule.job("remind_editors")
     assert editors is not None
-    assert local(scheduler.next_runs(schedule, editors, now, 3)) == [
+    assert local(timetable.next_runs(schedule, editors, now, 3)) == [
         "2027-01-13 10:00 CET", "2027-03-13 10:00 CET", "2027-05-13 10:00 CEST"]
 
 
@@ -62,7 +62,7 @@ def test_cron_jobs_keep_their_local_time_across_daylight_saving(rt: Runtime) -> 
     schedule = rt.community.schedule()
     plan = schedule.job("plan_social")
     assert plan is not None and plan.cron == "0 8 * * thu"
-    runs = scheduler.next_runs(schedule, plan, dt.datetime(2026, 10, 19, tzinfo=dt.UTC), 2)
+    runs = timetable.next_runs(schedule, plan, dt.datetime(2026, 10, 19, tzinfo=dt.UTC), 2)
     assert local(runs) == ["2026-10-22 08:00 CEST", "2026-10-29 08:00 CET"]
     assert [t.astimezone(dt.UTC).hour for t in runs] == [6, 7]
 
@@ -76,7 +76,7 @@ def test_a_different_bi_monthly_cadence_is_a_setting_of_the_file(rt: Runtime) ->
     schedule = rt.community.schedule()
     send = schedule.job("send_issue")
     assert send is not None
-    assert local(scheduler.next_runs(schedule, send, dt.datetime(2026, 11, 21, tzinfo=dt.UTC),
+    assert local(timetable.next_runs(schedule, send, dt.datetime(2026, 11, 21, tzinfo=dt.UTC),
                                      3)) == ["2026-12-01 10:00 CET", "2027-02-01 10:00 CET",
                                              "2027-04-01 10:00 CEST"]
 
@@ -112,16 +112,16 @@ def test_a_bad_timetable_is_refused_with_file_key_and_reason(rt: Runtime, env: d
 def test_one_holder_at_a_time_and_takeover_after_expiry(rt: Runtime) -> None:
     now = dt.datetime(2026, 11, 21, 12, tzinfo=dt.UTC)
     ttl = dt.timedelta(seconds=rt.settings.scheduler_lease_seconds)
-    assert scheduler.acquire(rt, "a", now)
-    assert not scheduler.acquire(rt, "b", now + ttl / 2)
-    assert scheduler.acquire(rt, "a", now + ttl / 2)  # renewal
-    assert not scheduler.acquire(rt, "b", now + ttl)  # renewed: not expired yet
-    assert scheduler.acquire(rt, "b", now + ttl * 2)  # a stopped renewing: b takes over
-    assert not scheduler.acquire(rt, "a", now + ttl * 2)  # and a cannot renew any more
-    held = scheduler.lease(rt)
+    assert jobs.acquire(rt, "a", now)
+    assert not jobs.acquire(rt, "b", now + ttl / 2)
+    assert jobs.acquire(rt, "a", now + ttl / 2)  # renewal
+    assert not jobs.acquire(rt, "b", now + ttl)  # renewed: not expired yet
+    assert jobs.acquire(rt, "b", now + ttl * 2)  # a stopped renewing: b takes over
+    assert not jobs.acquire(rt, "a", now + ttl * 2)  # and a cannot renew any more
+    held = jobs.lease(rt)
     assert held is not None and held.holder == "b" and held.acquired_at == now + ttl * 2
-    scheduler.release(rt, "b")
-    assert scheduler.acquire(rt, "a", clock.now())  # a release hands over at once
+    jobs.release(rt, "b")
+    assert jobs.acquire(rt, "a", clock.now())  # a release hands over at once
 
 
 @pytest.fixture
@@ -140,7 +140,7 @@ def test_the_worker_declares_the_timetable_fires_jobs_and_a_standby_takes_over(
     wait_for(lambda: first.scheduler is not None and first.scheduler.running)
     second.start_thread()
     # Two renewals (every 5/3 s) later, the first still leads and the second waits.
-    start = wait_for(lambda: scheduler.lease(rt))
+    start = wait_for(lambda: jobs.lease(rt))
     held = wait_for(lambda: renewed_since(rt, start, seconds=3.2))
     assert held.holder == "first" and held.acquired_at == start.acquired_at
     assert second.scheduler is None
@@ -161,12 +161,12 @@ def test_the_worker_declares_the_timetable_fires_jobs_and_a_standby_takes_over(
     # The leader stops (SIGTERM does this): the standby takes over.
     first.stop()
     wait_for(lambda: second.scheduler is not None and second.scheduler.running)
-    held = scheduler.lease(rt)
+    held = jobs.lease(rt)
     assert held is not None and held.holder == "second"
     second.stop()
     first.join()
     second.join()
-    held = scheduler.lease(rt)
+    held = jobs.lease(rt)
     assert held is not None and held.expires_at <= clock.now()  # released on the way out
 
 
@@ -198,8 +198,8 @@ def test_sigterm_stops_the_worker_cleanly_and_releases_the_lease(quick_rt: Runti
                             env=child_env({**env, "OSTOGETHER_SCHEDULER_LEASE_SECONDS": "5"}),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        wait_for(lambda: scheduler.lease(quick_rt) is not None)
-        held = scheduler.lease(quick_rt)
+        wait_for(lambda: jobs.lease(quick_rt) is not None)
+        held = jobs.lease(quick_rt)
         assert held is not None and held.expires_at > clock.now()
         proc.send_signal(signal.SIGTERM)
         out, err = finish(proc, 30)
@@ -207,7 +207,7 @@ def test_sigterm_stops_the_worker_cleanly_and_releases_the_lease(quick_rt: Runti
         proc.kill()
     assert proc.returncode == 0, err
     assert "Worker stopped." in out
-    held = scheduler.lease(quick_rt)
+    held = jobs.lease(quick_rt)
     assert held is not None and held.expires_at <= clock.now()
 
 
@@ -217,11 +217,11 @@ def test_healthz_reports_the_database_and_the_lease(client: Any, app: Any) -> No
     rt = app.extensions["ostogether"]
     r = client.get("/healthz")
     assert r.status_code == 503 and r.json["worker"] == "no worker has ever held the lease"
-    scheduler.acquire(rt, "web-test")
+    jobs.acquire(rt, "web-test")
     r = client.get("/healthz")
     assert r.status_code == 200 and r.json["ok"] and r.json["lease_holder"] == "web-test"
     with rt.db.session() as s:
-        row = s.get(SchedulerLease, scheduler.LEASE)
+        row = s.get(SchedulerLease, jobs.LEASE)
         assert row is not None
         row.expires_at = clock.now() - dt.timedelta(seconds=30)
     r = client.get("/healthz")
@@ -326,12 +326,12 @@ def test_a_failover_across_send_time_still_sends_once(
     due = stored_next(rt, "send_issue")
     # The leader died holding the lease just before the send time.
     test_clock.set(due - dt.timedelta(minutes=1))
-    assert scheduler.acquire(rt, "dead-leader")
+    assert jobs.acquire(rt, "dead-leader")
     standby = scheduler.Worker(rt, "standby")
     standby.start_thread()
     try:
         test_clock.set(due + dt.timedelta(hours=2))  # the lease expired meanwhile
-        wait_for(lambda: getattr(scheduler.lease(rt), "holder", None) == "standby")
+        wait_for(lambda: getattr(jobs.lease(rt), "holder", None) == "standby")
         done = wait_for(lambda: [r for r in runs_of(rt, "send_issue") if r.finished_at])
         assert len(done) == 1 and done[0].trigger == "schedule"
     finally:

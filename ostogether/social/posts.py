@@ -30,11 +30,12 @@ from ostogether.inputs import url_problem
 from ostogether.models import NewsItem, Project, SocialPost, id_or_none
 from ostogether.runtime import Runtime
 from ostogether.settings import Settings
-from ostogether.site import Evergreen, Schedule
+from ostogether.site import Evergreen
 from ostogether.social import planner
 from ostogether.social import text as social_text
 from ostogether.social.publishers import is_live
 from ostogether.states import NETWORK_NAMES, NETWORKS
+from ostogether.timetable import Schedule
 
 WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
 FAIR_SHARE_WEEKS = 8

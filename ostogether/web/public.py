@@ -56,9 +56,9 @@ def home() -> Any:
 def healthz() -> Any:
     """For a load balancer or monitor: 200 when the database answers and a worker holds a
     fresh lease, else 503, with the details as JSON."""
-    from ostogether import scheduler
+    from ostogether import jobs
 
-    report = scheduler.health(runtime())
+    report = jobs.health(runtime())
     return jsonify(report), 200 if report["ok"] else 503
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 
-from ostogether import clock, jobs, scheduler
-from ostogether.site import JOBS
+from ostogether import clock, jobs
+from ostogether.timetable import JOBS, next_runs
 from ostogether.web.app import runtime
 from ostogether.web.auth import editors_only
 
@@ -26,10 +26,10 @@ def index() -> Any:
     now = clock.now()
     enabled = {j.name: j for j in schedule.jobs if j.enabled}
     rows = [{"name": name, "description": description, "job": enabled.get(name),
-             "next": scheduler.next_runs(schedule, enabled[name], now, 3)
+             "next": next_runs(schedule, enabled[name], now, 3)
              if name in enabled else []} for name, description in JOBS.items()]
     return render_template("editors/schedule.html", rows=rows, last=jobs.last_runs(rt),
-                           health=scheduler.health(rt, now), zone=schedule.zone)
+                           health=jobs.health(rt, now), zone=schedule.zone)
 
 
 @bp.post("/<name>/run")
