@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     JSON,
@@ -256,6 +257,12 @@ class NewsItem(Base):
     project: Mapped[Project] = relationship()
     submitted_by: Mapped[User | None] = relationship(foreign_keys=[submitted_by_id])
     token: Mapped[ApiToken | None] = relationship()
+
+    def local_start(self) -> dt.datetime | None:
+        """An event's start in the event's own zone, as its readers will see it."""
+        if self.event_start is None:
+            return None
+        return self.event_start.astimezone(ZoneInfo(self.event_timezone or "UTC"))
 
     def __repr__(self) -> str:
         return f"<NewsItem {self.id} {self.kind} {self.status}>"

@@ -34,6 +34,7 @@ from ostogether.errors import (
 from ostogether.inputs import one_line_problem, url_problem
 from ostogether.mail.transactional import send_after_commit
 from ostogether.models import ApiToken, NewsItem, Project, id_or_none
+from ostogether.newsletter import reopen_for_item
 from ostogether.runtime import Runtime
 from ostogether.sanitize import markdown_to_html
 from ostogether.states import KINDS, SOURCES
@@ -311,7 +312,7 @@ def item_dict(item: NewsItem, base_url: str = "") -> dict[str, Any]:
         "reviewed_at": item.reviewed_at.isoformat() if item.reviewed_at else None,
         "event": None,
     }
-    start = local_start(item) if item.kind == "event" else None
+    start = item.local_start() if item.kind == "event" else None
     if start is not None:
         out["event"] = {
             "start": start.isoformat(),
@@ -322,12 +323,6 @@ def item_dict(item: NewsItem, base_url: str = "") -> dict[str, Any]:
     if base_url:
         out["url"] = f"{base_url}/api/v1/items/{item.id}"
     return out
-
-
-def local_start(item: NewsItem) -> dt.datetime | None:
-    if item.event_start is None:
-        return None
-    return item.event_start.astimezone(ZoneInfo(item.event_timezone or "UTC"))
 
 
 # ------------------------------------------------------------------------- services
@@ -538,8 +533,6 @@ def set_flags(rt: Runtime, actor: Actor, item_id: int, *, for_newsletter: bool,
 
 def _reopen_issues(s: Session, actor: Actor, item_id: int, why: str) -> None:
     # An approved issue must not go out with an item that changed after its approval.
-    from ostogether.newsletter import reopen_for_item
-
     reopen_for_item(s, actor, item_id, why)
 
 

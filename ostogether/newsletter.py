@@ -40,7 +40,6 @@ from ostogether.models import (
     User,
     id_or_none,
 )
-from ostogether.news import local_start
 from ostogether.render import (
     ISSUE_PREHEADER,
     ISSUE_SUBJECT,
@@ -349,7 +348,7 @@ def credit_line(rules: compose.Rules, project: Project) -> str | None:
 
 
 def _event_when(item: NewsItem) -> str:
-    start = local_start(item)
+    start = item.local_start()
     if start is None:
         return ""
     text = f"{start:%a} {start.day} {start:%B %Y, %H:%M} {start.tzname()}"

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from ostogether import audit, clock, news, render
+from ostogether import audit, clock, render
 from ostogether.audit import Actor
 from ostogether.errors import Conflict, NotFound, ValidationError
 from ostogether.inputs import url_problem
@@ -125,7 +125,7 @@ class Source:
         return cls(kind=item.kind, title=item.title, description=plain(item.summary_html),
                    link=item.link, project=item.project,
                    hashtags=tuple(f"SDG{n}" for n in item.sdgs or ()),
-                   start=news.local_start(item) if item.kind == "event" else None,
+                   start=item.local_start() if item.kind == "event" else None,
                    image_url=item.image_url, image_alt=item.image_alt,
                    language=item.language or "en", item=item)
 

@@ -10,70 +10,18 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
-from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.exceptions import BadRequest
 
 from ostogether import news, ratelimit, tokens
 from ostogether.audit import Actor
 from ostogether.errors import (
-    Busy,
-    Duplicate,
-    NotAuthenticated,
-    NotFound,
-    OstogetherError,
-    PermissionDenied,
-    RateLimited,
     ValidationError,
 )
 from ostogether.states import ITEM_STATUSES, KINDS
-from ostogether.web.app import runtime
+from ostogether.web.common import json_error, runtime
 from ostogether.web.openapi import document
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-
-
-def error(status: int, message: str, **extra: Any) -> Response:
-    resp = jsonify({"error": {"status": status, "message": message, **extra}})
-    resp.status_code = status
-    return resp
-
-
-def error_response(e: Exception) -> Response:
-    """The JSON answer for any error raised while serving the API."""
-    rt = runtime()
-    if isinstance(e, ValidationError):
-        return error(422, str(e), fields=e.fields)
-    if isinstance(e, Duplicate):
-        return error(409, str(e), existing={
-            "id": e.existing_id, "url": f"{rt.settings.public_url}/api/v1/items/{e.existing_id}"})
-    if isinstance(e, NotAuthenticated):
-        resp = error(401, str(e))
-        resp.headers["WWW-Authenticate"] = 'Bearer realm="news"'
-        return resp
-    if isinstance(e, PermissionDenied):
-        return error(403, str(e))
-    if isinstance(e, NotFound):
-        return error(404, str(e))
-    if isinstance(e, RateLimited | Busy):
-        resp = error(429 if isinstance(e, RateLimited) else 503, str(e))
-        resp.headers["Retry-After"] = str(e.retry_after)
-        return resp
-    if isinstance(e, OstogetherError):
-        return error(409, str(e))
-    if isinstance(e, HTTPException):
-        messages = {
-            400: "The request could not be read. Send a JSON object with "
-                 "Content-Type: application/json.",
-            404: "There is no API endpoint at this address; see /api/openapi.json.",
-            405: "This endpoint does not accept that method; see /api/openapi.json.",
-            413: f"The body is larger than {rt.settings.api_max_body_bytes:,} bytes.",
-        }
-        resp = error(e.code or 500, messages.get(e.code or 0, e.description or e.name))
-        for name, value in e.get_headers():
-            if name.lower() != "content-type":  # e.g. Allow on a 405, as RFC 9110 requires
-                resp.headers[name] = value
-        return resp
-    return error(500, "Something went wrong on our side; the error has been logged. "
-                      "Try again later.")
 
 
 @bp.get("/openapi.json")
@@ -105,7 +53,7 @@ def create_item() -> Any:
         raise BadRequest()
     body = request.get_json()  # unreadable JSON raises BadRequest → the JSON 400 answer
     if not isinstance(body, dict):
-        return error(400, "The body must be a JSON object with the item's fields.")
+        return json_error(400, "The body must be a JSON object with the item's fields.")
     data = news.input_from_json(body)
     item = news.submit(rt, g.actor, g.project_id, data, source="api", token_id=g.token_id)
     resp = jsonify(news.item_dict(item, rt.settings.public_url))

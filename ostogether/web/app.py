@@ -10,65 +10,42 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import pycountry
 from flask import Flask, Response, g, render_template, request
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.routing import BaseConverter
-from werkzeug.routing import ValidationError as RoutingValidationError
 
 from ostogether import users
 from ostogether.errors import Busy, NotFound, OstogetherError, PermissionDenied, RateLimited
-from ostogether.models import User, id_or_none
+from ostogether.models import User
 from ostogether.runtime import Runtime, ensure_var, secret_key
 from ostogether.settings import Settings, load_settings
 from ostogether.states import NETWORK_NAMES
+from ostogether.web import (
+    api,
+    auth,
+    editors,
+    issues,
+    members,
+    public,
+    readers,
+    reports,
+    schedule,
+    social,
+    subscribe,
+)
+from ostogether.web.cache import PageCache
+from ostogether.web.common import (
+    CSP,
+    IdConverter,
+    country_name,
+    json_error,
+    json_error_response,
+    outcome_badge,
+)
 
 log = logging.getLogger(__name__)
-
-CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-       "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
-
-# An issue's own HTML, in the editors' preview frame or as the public web version: no
-# scripts, no plugins; images and inline styles are what mail HTML is made of.
-MAIL_CSP = ("default-src 'none'; img-src https: http: data:; style-src 'unsafe-inline'; "
-            "base-uri 'none'; form-action 'none'; frame-ancestors {ancestors}")
-
-
-def mail_html_response(html: str, *, framable: bool) -> Response:
-    resp = Response(html, mimetype="text/html")
-    resp.headers["Content-Security-Policy"] = MAIL_CSP.format(
-        ancestors="'self'" if framable else "'none'")
-    resp.headers["X-Frame-Options"] = "SAMEORIGIN" if framable else "DENY"
-    return resp
-
-
-class IdConverter(BaseConverter):
-    """``<id:name>`` in every route that takes a row's id or an issue's number: digits
-    only, and a number no row can have (above 2**31 - 1) is "not found", not an error of
-    the database."""
-
-    regex = r"\d{1,19}"
-
-    def to_python(self, value: str) -> int:
-        number = int(value)
-        if id_or_none(number) is None:
-            raise RoutingValidationError()
-        return number
-
-    def to_url(self, value: Any) -> str:
-        return str(int(value))
-
-
-def runtime() -> Runtime:
-    from flask import current_app
-
-    rt: Runtime = current_app.extensions["ostogether"]
-    return rt
-
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
@@ -83,8 +60,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.url_map.converters["id"] = IdConverter
     app.extensions["ostogether"] = rt
     if settings.public_cache_seconds > 0:
-        from ostogether.web.cache import PageCache
-
         app.extensions["page_cache"] = PageCache(settings.public_cache_seconds)
     app.config.update(
         SECRET_KEY=secret_key(settings),
@@ -107,20 +82,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     @login.user_loader
     def load_user(session_id: str) -> User | None:
         return users.user_for_session(rt, session_id)
-
-    from ostogether.web import (
-        api,
-        auth,
-        editors,
-        issues,
-        members,
-        public,
-        readers,
-        reports,
-        schedule,
-        social,
-        subscribe,
-    )
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
@@ -185,8 +146,6 @@ def _is_api() -> bool:
 
 
 def _register_errors(app: Flask) -> None:
-    from ostogether.web.api import error, error_response
-
     @app.errorhandler(CSRFError)
     def csrf(e: CSRFError) -> Any:
         return _error(400, "The form has expired",
@@ -196,13 +155,13 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(NotFound)
     def not_found_error(e: NotFound) -> Any:
         if _is_api():
-            return error_response(e)
+            return json_error_response(e)
         return _error(404, "Page not found", str(e))
 
     @app.errorhandler(PermissionDenied)
     def denied(e: PermissionDenied) -> Any:
         if _is_api():
-            return error_response(e)
+            return json_error_response(e)
         return _error(403, "Not allowed", str(e))
 
     @app.errorhandler(RateLimited)
@@ -211,7 +170,7 @@ def _register_errors(app: Flask) -> None:
         """Too many attempts (429), or a database held by a long task (503): both say
         when to try again."""
         if _is_api():
-            return error_response(e)
+            return json_error_response(e)
         status, title = ((429, "Too many attempts") if isinstance(e, RateLimited)
                          else (503, "Busy for a moment"))
         body, status = _error(status, title, str(e))
@@ -220,14 +179,14 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(OstogetherError)
     def ostogether_error(e: OstogetherError) -> Any:
         if _is_api():
-            return error_response(e)
+            return json_error_response(e)
         log.warning("request failed: %s", e)
         return _error(400, "That did not work", str(e))
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException) -> Any:
         if _is_api():
-            return error_response(e)
+            return json_error_response(e)
         titles = {404: ("Page not found", "There is no page at this address. Check the link, "
                         "or start again from the home page."),
                   405: ("Not allowed", "This page cannot be used that way."),
@@ -239,7 +198,7 @@ def _register_errors(app: Flask) -> None:
     def too_deep(e: RecursionError) -> Any:
         # JSON nested thousands of levels deep: the parser gives up, and so do we.
         if _is_api():
-            return error(400, "The JSON body is nested too deeply; send the item's fields "
+            return json_error(400, "The JSON body is nested too deeply; send the item's fields "
                               "as one flat object.")
         return _error(400, "That did not work", "What you sent is nested too deeply.")
 
@@ -247,17 +206,7 @@ def _register_errors(app: Flask) -> None:
     def crash(e: Exception) -> Any:
         log.exception("unhandled error on %s %s", request.method, request.path)
         if _is_api():
-            return error_response(e)
+            return json_error_response(e)
         return _error(500, "Something went wrong on our side",
                       "The error has been logged. Please try again in a few minutes; if it "
                       "happens again, write to the editors.")
-
-
-def country_name(code: str) -> str:
-    c = pycountry.countries.get(alpha_2=code)
-    return getattr(c, "common_name", None) or (c.name if c else code)
-
-
-def outcome_badge(outcome: str) -> Markup:
-    label = {"pass": "Pass", "warn": "Check", "fail": "Fail"}.get(outcome, outcome)
-    return Markup('<span class="badge badge-{0}">{1}</span>').format(outcome, label)

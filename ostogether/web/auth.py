@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, Length
 from ostogether import users
 from ostogether.audit import Actor
 from ostogether.errors import ValidationError
-from ostogether.web.app import runtime
+from ostogether.web.common import runtime
 
 bp = Blueprint("auth", __name__)
 
@@ -109,20 +109,3 @@ def reset() -> Any:
               "success")
         return redirect(url_for("auth.login"))
     return render_template("reset.html", form=form), 400 if form.errors else 200
-
-
-def editor_required() -> None:
-    from ostogether.errors import PermissionDenied
-
-    if not current_user.is_authenticated or not current_user.is_editor:
-        raise PermissionDenied("This page is for editors. Log in with an editor account.")
-
-
-def editors_only(bp: Any) -> None:
-    """Every page of ``bp`` needs a logged-in editor (anonymous visitors go to the login
-    page; members get 403)."""
-
-    @bp.before_request
-    @login_required
-    def _guard() -> None:
-        editor_required()

@@ -18,8 +18,7 @@ from ostogether.errors import Conflict, ContentError, Duplicate, PermissionDenie
 from ostogether.models import NewsItem, Project, id_or_none
 from ostogether.registry import ProjectRecord
 from ostogether.states import ITEM_STATUSES, KINDS, NETWORK_NAMES, SOURCES
-from ostogether.web.app import runtime
-from ostogether.web.auth import editors_only
+from ostogether.web.common import editors_only, runtime
 from ostogether.web.forms import ItemForm, show_problems
 
 bp = Blueprint("editors", __name__, url_prefix="/editors")
@@ -209,7 +208,7 @@ def item(item_id: int) -> Any:
     post_texts, post_problem = _post_preview(it)
     return render_template("editors/item.html", item=it, form=form, reason_form=reason_form,
                            history=history, kinds=KINDS, post_texts=post_texts,
-                           post_problem=post_problem, local_start=news.local_start(it),
+                           post_problem=post_problem, local_start=it.local_start(),
                            editable=it.status in news.EDITABLE_STATUSES), status
 
 

@@ -22,7 +22,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
 from ostogether.models import NewsItem
-from ostogether.news import ItemInput, local_start
+from ostogether.news import ItemInput
 from ostogether.registry import SDG_NAMES
 from ostogether.states import KINDS
 
@@ -89,7 +89,7 @@ class ItemForm(FlaskForm):
         self.sdgs.data = list(item.sdgs)
         self.registration_url.data = item.registration_url if item.registration_url != \
             item.link else ""
-        start = local_start(item)
+        start = item.local_start()
         self.event_start.data = start.strftime("%Y-%m-%dT%H:%M") if start else ""
         if item.event_end is not None and start is not None:
             end = item.event_end.astimezone(start.tzinfo)

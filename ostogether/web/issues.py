@@ -28,8 +28,7 @@ from ostogether.errors import (
 )
 from ostogether.mail import delivery
 from ostogether.states import KINDS
-from ostogether.web.app import mail_html_response, runtime
-from ostogether.web.auth import editors_only
+from ostogether.web.common import editors_only, mail_html_response, runtime
 
 bp = Blueprint("issues", __name__, url_prefix="/editors/issues")
 log = logging.getLogger(__name__)

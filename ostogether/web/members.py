@@ -15,7 +15,7 @@ from ostogether.audit import Actor
 from ostogether.errors import Duplicate, PermissionDenied, ValidationError
 from ostogether.models import Project
 from ostogether.states import ITEM_STATUSES, KINDS
-from ostogether.web.app import runtime
+from ostogether.web.common import runtime
 from ostogether.web.forms import ItemForm, show_problems
 
 bp = Blueprint("members", __name__, url_prefix="/members")
@@ -87,7 +87,7 @@ def item(item_id: int) -> Any:
         _ = it.project
         history = audit.history(s, it)
     return render_template("members/item.html", item=it, history=history, kinds=KINDS,
-                           local_start=news.local_start(it))
+                           local_start=it.local_start())
 
 
 @bp.route("/items/<id:item_id>/withdraw", methods=["POST"])

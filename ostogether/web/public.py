@@ -31,8 +31,8 @@ from wtforms.validators import DataRequired, Length, Optional
 from ostogether import archive as arch
 from ostogether import projects, registry
 from ostogether.sanitize import markdown_to_html
-from ostogether.web.app import mail_html_response, runtime
 from ostogether.web.cache import public_page
+from ostogether.web.common import mail_html_response, runtime
 from ostogether.web.forms import MultiCheckboxField
 
 bp = Blueprint("public", __name__)

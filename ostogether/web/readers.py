@@ -16,8 +16,7 @@ from ostogether.audit import Actor, record
 from ostogether.errors import Conflict, NotFound
 from ostogether.models import Subscriber, id_or_none
 from ostogether.states import SUBSCRIBER_STATUSES
-from ostogether.web.app import runtime
-from ostogether.web.auth import editors_only
+from ostogether.web.common import editors_only, runtime
 
 bp = Blueprint("readers", __name__, url_prefix="/editors/subscribers")
 PER_PAGE = 50

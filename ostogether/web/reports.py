@@ -13,7 +13,7 @@ from sqlalchemy import select
 from ostogether import reports
 from ostogether.errors import PermissionDenied
 from ostogether.models import Project
-from ostogether.web.app import runtime
+from ostogether.web.common import runtime
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 

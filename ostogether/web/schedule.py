@@ -10,8 +10,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 
 from ostogether import clock, jobs
 from ostogether.timetable import JOBS, next_runs
-from ostogether.web.app import runtime
-from ostogether.web.auth import editors_only
+from ostogether.web.common import editors_only, runtime
 
 bp = Blueprint("schedule", __name__, url_prefix="/editors/schedule")
 

@@ -15,8 +15,7 @@ from ostogether.audit import Actor
 from ostogether.errors import Conflict, ValidationError
 from ostogether.social import posts as social
 from ostogether.social.publishers import is_live
-from ostogether.web.app import runtime
-from ostogether.web.auth import editors_only
+from ostogether.web.common import editors_only, runtime
 
 bp = Blueprint("social", __name__, url_prefix="/editors/social")
 

@@ -22,7 +22,7 @@ from ostogether import subscribers
 from ostogether.errors import ValidationError
 from ostogether.sanitize import markdown_to_html
 from ostogether.subscribers import LANGUAGES, Request
-from ostogether.web.app import runtime
+from ostogether.web.common import runtime
 
 bp = Blueprint("subscribe", __name__)
 

@@ -1,0 +1,147 @@
+"""What every blueprint of the web face shares: the runtime, the access guards, the
+error answers, the security headers and the template filters.
+
+Blueprints import from here and never from ``app.py``, which imports every blueprint
+(the rule of Flask's own tutorial): so the web face has no import cycle.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pycountry
+from flask import Response, current_app, jsonify
+from flask_login import current_user, login_required
+from markupsafe import Markup
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import BaseConverter
+from werkzeug.routing import ValidationError as RoutingValidationError
+
+from ostogether.errors import (
+    Busy,
+    Duplicate,
+    NotAuthenticated,
+    NotFound,
+    OstogetherError,
+    PermissionDenied,
+    RateLimited,
+    ValidationError,
+)
+from ostogether.models import id_or_none
+from ostogether.runtime import Runtime
+
+
+def runtime() -> Runtime:
+    rt: Runtime = current_app.extensions["ostogether"]
+    return rt
+
+
+# ------------------------------------------------------------------ access
+
+def editor_required() -> None:
+    if not current_user.is_authenticated or not current_user.is_editor:
+        raise PermissionDenied("This page is for editors. Log in with an editor account.")
+
+
+def editors_only(bp: Any) -> None:
+    """Every page of ``bp`` needs a logged-in editor (anonymous visitors go to the login
+    page; members get 403)."""
+
+    @bp.before_request
+    @login_required
+    def _guard() -> None:
+        editor_required()
+
+
+# ------------------------------------------------------------------ answers
+
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+       "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+
+# An issue's own HTML, in the editors' preview frame or as the public web version: no
+# scripts, no plugins; images and inline styles are what mail HTML is made of.
+MAIL_CSP = ("default-src 'none'; img-src https: http: data:; style-src 'unsafe-inline'; "
+            "base-uri 'none'; form-action 'none'; frame-ancestors {ancestors}")
+
+
+def mail_html_response(html: str, *, framable: bool) -> Response:
+    resp = Response(html, mimetype="text/html")
+    resp.headers["Content-Security-Policy"] = MAIL_CSP.format(
+        ancestors="'self'" if framable else "'none'")
+    resp.headers["X-Frame-Options"] = "SAMEORIGIN" if framable else "DENY"
+    return resp
+
+
+class IdConverter(BaseConverter):
+    """``<id:name>`` in every route that takes a row's id or an issue's number: digits
+    only, and a number no row can have (above 2**31 - 1) is "not found", not an error of
+    the database."""
+
+    regex = r"\d{1,19}"
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if id_or_none(number) is None:
+            raise RoutingValidationError()
+        return number
+
+    def to_url(self, value: Any) -> str:
+        return str(int(value))
+
+
+# The API's errors, also used by the app-wide handlers for paths under /api/.
+def json_error(status: int, message: str, **extra: Any) -> Response:
+    resp = jsonify({"error": {"status": status, "message": message, **extra}})
+    resp.status_code = status
+    return resp
+
+
+def json_error_response(e: Exception) -> Response:
+    """The JSON answer for any error raised while serving the API."""
+    rt = runtime()
+    if isinstance(e, ValidationError):
+        return json_error(422, str(e), fields=e.fields)
+    if isinstance(e, Duplicate):
+        return json_error(409, str(e), existing={
+            "id": e.existing_id, "url": f"{rt.settings.public_url}/api/v1/items/{e.existing_id}"})
+    if isinstance(e, NotAuthenticated):
+        resp = json_error(401, str(e))
+        resp.headers["WWW-Authenticate"] = 'Bearer realm="news"'
+        return resp
+    if isinstance(e, PermissionDenied):
+        return json_error(403, str(e))
+    if isinstance(e, NotFound):
+        return json_error(404, str(e))
+    if isinstance(e, RateLimited | Busy):
+        resp = json_error(429 if isinstance(e, RateLimited) else 503, str(e))
+        resp.headers["Retry-After"] = str(e.retry_after)
+        return resp
+    if isinstance(e, OstogetherError):
+        return json_error(409, str(e))
+    if isinstance(e, HTTPException):
+        messages = {
+            400: "The request could not be read. Send a JSON object with "
+                 "Content-Type: application/json.",
+            404: "There is no API endpoint at this address; see /api/openapi.json.",
+            405: "This endpoint does not accept that method; see /api/openapi.json.",
+            413: f"The body is larger than {rt.settings.api_max_body_bytes:,} bytes.",
+        }
+        resp = json_error(e.code or 500, messages.get(e.code or 0, e.description or e.name))
+        for name, value in e.get_headers():
+            if name.lower() != "content-type":  # e.g. Allow on a 405, as RFC 9110 requires
+                resp.headers[name] = value
+        return resp
+    return json_error(500, "Something went wrong on our side; the error has been logged. "
+                      "Try again later.")
+
+
+# ------------------------------------------------------------------ template filters
+
+def country_name(code: str) -> str:
+    c = pycountry.countries.get(alpha_2=code)
+    return getattr(c, "common_name", None) or (c.name if c else code)
+
+
+def outcome_badge(outcome: str) -> Markup:
+    label = {"pass": "Pass", "warn": "Check", "fail": "Fail"}.get(outcome, outcome)
+    return Markup('<span class="badge badge-{0}">{1}</span>').format(outcome, label)
