@@ -30,7 +30,8 @@ class Actor:
         return cls(label=f"{user.role}:{user.email}", user_id=user.id)
 
 
-SYSTEM = Actor("system")
+SYSTEM = Actor("system")  # the worker
+CLI = Actor("cli")  # whoever runs the ostogether command
 
 
 def record(session: Session, actor: Actor, action: str, obj: Any,

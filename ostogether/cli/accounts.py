@@ -1,0 +1,152 @@
+"""The CLI's accounts commands.
+
+Accounts and API tokens.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from rich.table import Table
+
+from ostogether import tokens as tokmod
+from ostogether.audit import CLI
+from ostogether.cli.base import (
+    State,
+    cli,
+    out,
+    pass_state,
+    project_id,
+)
+from ostogether.users import (
+    MIN_PASSWORD,
+    by_email,
+    create_user,
+    end_sessions,
+    generate_password,
+    invite,
+    list_users,
+)
+
+# -------------------------------------------------------------------------- users
+
+@cli.group("users")
+def users_group() -> None:
+    """Editor, admin and member accounts."""
+
+
+@users_group.command("add")
+@click.option("--email", required=True)
+@click.option("--role", type=click.Choice(["editor", "admin", "member"]), required=True)
+@click.option("--name", default="")
+@click.option("--project", "project_slug", default="", help="Project slug, for members.")
+@click.option("--generate", is_flag=True, help="Generate a password and print it once.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
+@pass_state
+def users_add(state: State, email: str, role: str, name: str, project_slug: str,
+              generate: bool, password_stdin: bool) -> None:
+    """Create an account. Prompts for a password unless told otherwise."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    elif generate or not sys.stdin.isatty():
+        password, generate = generate_password(), True
+    else:
+        password = click.prompt(f"Password (at least {MIN_PASSWORD} characters; "
+                                f"empty to generate one)", hide_input=True,
+                                confirmation_prompt=True, default="", show_default=False)
+        if not password:
+            password, generate = generate_password(), True
+    with state.rt.db.session() as s:
+        user = create_user(s, CLI, email=email, role=role, password=password,
+                           name=name, project_slug=project_slug)
+    out.print(f"Created {user.role} account {user.email}.")
+    if generate:
+        out.print(f"Password (shown once): {password}")
+
+
+@users_group.command("list")
+@pass_state
+def users_list(state: State) -> None:
+    """List the accounts."""
+    with state.rt.db.session() as s:
+        table = Table("email", "role", "project", "active", "last login", box=None)
+        for u in list_users(s):
+            table.add_row(u.email, u.role, u.project.slug if u.project else "",
+                          "yes" if u.active else "no",
+                          u.last_login_at.isoformat()[:16] if u.last_login_at else "never")
+    out.print(table)
+
+
+@users_group.command("end-sessions")
+@click.option("--email", required=True)
+@pass_state
+def users_end_sessions(state: State, email: str) -> None:
+    """Log an account out of every browser (a lost laptop, a shared password)."""
+    with state.rt.db.session() as s:
+        user_id = by_email(s, email).id
+    user = end_sessions(state.rt, CLI, user_id, why="admin")
+    out.print(f"Every session of {user.email} has ended.")
+
+
+@users_group.command("invite")
+@click.option("--email", required=True)
+@click.option("--project", "project_slug", required=True, help="The member's project slug.")
+@click.option("--name", default="")
+@pass_state
+def users_invite(state: State, email: str, project_slug: str, name: str) -> None:
+    """Create a member account and mail a link to choose the password."""
+    user = invite(state.rt, CLI, email=email, project_slug=project_slug, name=name)
+    out.print(f"Invited {user.email} to {project_slug}; the link is valid for "
+              f"{state.settings.invite_max_age_hours} hours.")
+
+
+# ------------------------------------------------------------------------- tokens
+
+@cli.group("tokens")
+def tokens_group() -> None:
+    """API tokens of member projects."""
+
+
+@tokens_group.command("create")
+@click.option("--project", "project_slug", required=True)
+@click.option("--name", default="", help="What the token is for, e.g. 'website plugin'.")
+@pass_state
+def tokens_create(state: State, project_slug: str, name: str) -> None:
+    """Create a token for a project and print it once."""
+    pid = project_id(state, project_slug)
+    assert pid is not None
+    with state.rt.db.session() as s:
+        token, secret = tokmod.create(s, CLI, pid, name)
+        tid = token.id
+    out.print(f"Token {tid} for {project_slug} (shown once, store it now):")
+    click.echo(secret)
+
+
+@tokens_group.command("list")
+@click.option("--project", "project_slug")
+@pass_state
+def tokens_list(state: State, project_slug: str | None) -> None:
+    """List tokens (never their secrets)."""
+    pid = project_id(state, project_slug)
+    with state.rt.db.session() as s:
+        table = Table("id", "project", "name", "starts", "created", "last used", "state",
+                      box=None)
+        for t in tokmod.list_tokens(s, pid):
+            table.add_row(str(t.id), t.project.slug, t.name, t.prefix + "…",
+                          t.created_at.isoformat()[:10],
+                          t.last_used_at.isoformat()[:16] if t.last_used_at else "never",
+                          "revoked" if t.revoked_at else "active")
+    out.print(table)
+
+
+@tokens_group.command("revoke")
+@click.argument("token_id", type=int)
+@pass_state
+def tokens_revoke(state: State, token_id: int) -> None:
+    """Revoke token TOKEN_ID at once."""
+    with state.rt.db.session() as s:
+        tokmod.revoke(s, CLI, token_id)
+    out.print(f"Token {token_id} is revoked.")
+
+

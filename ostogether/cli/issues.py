@@ -1,0 +1,326 @@
+"""The CLI's issues commands.
+
+Newsletter issues: compose, check, approve, send and follow.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from typing import Any
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from ostogether import newsletter
+from ostogether.audit import CLI
+from ostogether.cli.base import (
+    FORMATS,
+    State,
+    cli,
+    err,
+    out,
+    pass_state,
+    print_json,
+)
+from ostogether.mail import delivery
+
+# ------------------------------------------------------------------------ newsletter
+
+@cli.group("issue")
+def issue_group() -> None:
+    """Newsletter issues: compose, preview, pre-flight, approve, send."""
+
+
+def _issue_dict(issue: Any, zone: Any) -> dict[str, Any]:
+    return {"number": issue.number, "id": issue.id, "status": issue.status,
+            "subject": issue.subject, "preheader": issue.preheader,
+            "send_at": issue.send_at.astimezone(zone).isoformat(),
+            "items": len(issue.entries),
+            "approved_at": issue.approved_at.isoformat() if issue.approved_at else None,
+            "approved_by": issue.approved_by_label or None,
+            "snapshot_sha256": issue.snapshot_sha256 or None}
+
+
+def _issue_id(state: State, number: int) -> int:
+
+    with state.rt.db.session() as s:
+        return newsletter.by_number(s, number).id
+
+
+@issue_group.command("compose")
+@pass_state
+def issue_compose(state: State) -> None:
+    """Create the next draft issue from the approved items."""
+    rt = state.rt
+    issue = newsletter.compose_next(rt, CLI)
+    when = issue.send_at.astimezone(rt.community.schedule().zone)
+    out.print(f"Issue #{issue.number} is a draft with {len(issue.entries)} item(s), to be "
+              f"sent on {when:%Y-%m-%d %H:%M %Z}.")
+    out.print(f"Subject: {issue.subject}")
+    if issue.left_out:
+        out.print(f"{len(issue.left_out)} approved item(s) left out:")
+        for item_id, why in issue.left_out:
+            out.print(f"  item {item_id}: {why}")
+
+
+@issue_group.command("list")
+@click.option("--format", "fmt", type=FORMATS, default="table")
+@pass_state
+def issue_list(state: State, fmt: str) -> None:
+    """Every issue, the next to go out first."""
+    zone = state.rt.community.schedule().zone
+    with state.rt.db.session() as s:
+        data = [_issue_dict(i, zone) for i in newsletter.list_issues(s)]
+    if fmt == "json":
+        print_json(data)
+        return
+    table = Table("#", "status", "send at", "items", "subject", box=None)
+    for d in data:
+        table.add_row(str(d["number"] or "-"), d["status"], d["send_at"][:16].replace("T", " "),
+                      str(d["items"]), d["subject"][:70])
+    out.print(table)
+    out.print(f"{len(data)} issue(s).")
+
+
+@issue_group.command("show")
+@click.argument("number", type=int)
+@click.option("--format", "fmt", type=FORMATS, default="table")
+@pass_state
+def issue_show(state: State, number: int, fmt: str) -> None:
+    """An issue's details and its items, by section."""
+    rt = state.rt
+    zone = rt.community.schedule().zone
+    with rt.db.session() as s:
+        issue = newsletter.by_number(s, number)
+        data = _issue_dict(issue, zone)
+        data["entries"] = [{"section": e.section, "position": e.position,
+                            "item": e.item.id, "project": e.item.project.slug,
+                            "kind": e.item.kind, "title": e.item.title,
+                            "status": e.item.status, "added_by": e.added_by}
+                           for e in issue.entries]
+        data["left_out"] = issue.left_out
+    if fmt == "json":
+        print_json(data)
+        return
+    out.print(f"Issue #{data['number']} · {data['status']} · sends {data['send_at'][:16]}")
+    out.print(f"Subject:   {data['subject']}\nPreheader: {data['preheader']}")
+    table = Table("section", "item", "project", "kind", "status", "title", box=None)
+    for e in data["entries"]:
+        table.add_row(e["section"], str(e["item"]), e["project"], e["kind"], e["status"],
+                      e["title"][:60])
+    out.print(table)
+
+
+@issue_group.command("preview")
+@click.argument("number", type=int)
+@click.option("--format", "fmt", type=click.Choice(["html", "text", "eml"]), default="html")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
+              help="Write to this file instead of standard output.")
+@pass_state
+def issue_preview(state: State, number: int, fmt: str, output: str | None) -> None:
+    """The issue as readers will get it (the approved snapshot once approved)."""
+    rt = state.rt
+    with rt.db.session() as s:
+        issue = newsletter.by_number(s, number)
+        public = newsletter.public_rendering(rt, issue)
+    if fmt == "eml":
+        data = newsletter.web_message(rt, public, "").as_bytes()
+    else:
+        data = (public.html if fmt == "html" else public.text).encode("utf-8")
+    if output:
+        with open(output, "wb") as fh:
+            fh.write(data)
+        out.print(f"Wrote {len(data)} bytes to {output}.")
+    else:
+        sys.stdout.buffer.write(data)
+
+
+def _print_report(report: Any) -> None:
+    marks = {"pass": "[green]PASS[/]", "warn": "[yellow]WARN[/]", "fail": "[red]FAIL[/]"}
+    for c in report.checks:
+        out.print(f"{marks[c.status]} {c.label} [dim]({c.key})[/]", markup=True)
+        for d in c.details:
+            out.print(f"       {d}", markup=False)
+
+
+@issue_group.command("preflight")
+@click.argument("number", type=int)
+@click.option("--format", "fmt", type=FORMATS, default="table")
+@pass_state
+def issue_preflight(state: State, number: int, fmt: str) -> None:
+    """The pre-flight checklist; exits 1 when a check fails."""
+    rt = state.rt
+    issue_id = _issue_id(state, number)
+    report, _ = newsletter.run_preflight(rt, issue_id)
+    if fmt == "json":
+        print_json(report.as_dict())
+    else:
+        _print_report(report)
+        out.print(f"{len(report.failed)} failed, {len(report.warnings)} warning(s).")
+    if report.failed:
+        sys.exit(1)
+
+
+@issue_group.command("approve")
+@click.argument("number", type=int)
+@click.option("--acknowledge", "acks", multiple=True, metavar="CHECK",
+              help="Acknowledge a pre-flight warning by its key (repeatable).")
+@pass_state
+def issue_approve(state: State, number: int, acks: tuple[str, ...]) -> None:
+    """Run the pre-flight, then freeze and approve the issue."""
+    rt = state.rt
+    issue_id = _issue_id(state, number)
+    issue, report = newsletter.approve(rt, CLI, issue_id, acks)
+    out.print(f"Issue #{issue.number} is approved; snapshot {issue.snapshot_sha256[:12]}. "
+              f"{len(report.warnings)} warning(s) acknowledged.")
+
+
+@issue_group.command("cancel")
+@click.argument("number", type=int)
+@pass_state
+def issue_cancel(state: State, number: int) -> None:
+    """Cancel an issue that has not started sending (its number is freed), or stop a send:
+    readers not yet mailed are not mailed."""
+    rt = state.rt
+    with rt.db.session() as s:
+        issue = newsletter.by_number(s, number)
+    if issue.status == "sending":
+        st = delivery.cancel(rt, CLI, issue.id)
+        out.print(f"The send of issue #{number} is cancelled: {st.counts['sent']} sent, "
+                  f"{st.counts['cancelled']} not sent.")
+        return
+    newsletter.cancel(rt, CLI, issue.id)
+    out.print(f"Issue #{number} is cancelled.")
+
+
+def _run_send(state: State, number: int, start: bool) -> None:
+    """Send with a progress bar; Ctrl+C or SIGTERM stops cleanly (rows go back to the
+    queue) and the same command goes on later."""
+    rt = state.rt
+    issue_id = _issue_id(state, number)
+    stopping = {"now": False}
+
+    def stop(signum: int, frame: Any) -> None:
+        stopping["now"] = True
+
+    old = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        first = delivery.start(rt, CLI, issue_id) if start else delivery.status(
+            rt, issue_id)
+        with Progress(TextColumn(f"Issue #{number}"), BarColumn(), MofNCompleteColumn(),
+                      TextColumn("{task.fields[state]}"), TimeRemainingColumn(),
+                      console=err, transient=False) as bar:
+            task = bar.add_task("send", total=first.recipients, completed=first.finished,
+                                state="")
+
+            def progress(p: delivery.Progress) -> None:
+                bar.update(task, completed=p.finished, state=p.state)
+
+            st = delivery.run(rt, issue_id, progress=progress,
+                              should_stop=lambda: stopping["now"])
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+    c = st.counts
+    out.print(f"Issue #{number}: {c['sent']} sent, {c['bounced']} bounced, {c['failed']} "
+              f"failed, {c['cancelled']} not sent, {c['queued'] + c['sending']} still to "
+              f"send, {c['held']} held.")
+    if st.resent:
+        out.print(f"{st.resent} message(s) were in flight when a sending process stopped "
+                  f"and were sent again; those readers may have it twice.")
+    if st.issue_status == "sent":
+        out.print(f"Issue #{number} is sent; it is now in the archive.")
+    elif st.state == "waiting":
+        out.print(f"The send is waiting: {st.note}")
+        sys.exit(75)  # EX_TEMPFAIL: run the same command again later
+    elif stopping["now"]:
+        out.print(f"Stopped. Run `ostogether issue send {number}` to go on.")
+        sys.exit(130)
+    elif c["held"]:
+        out.print(f"{c['held']} message(s) are held after a crash. Decide with `ostogether "
+                  f"issue held {number} --resend` or `--cancel`.")
+    elif st.state == "paused":
+        out.print(f"{st.note} Run `ostogether issue resume {number}` to go on.")
+
+
+@issue_group.command("send")
+@click.argument("number", type=int)
+@pass_state
+def issue_send(state: State, number: int) -> None:
+    """Send an approved issue to every confirmed subscriber, or go on with a send that
+    stopped; a progress bar shows how far it is."""
+    _run_send(state, number, start=True)
+
+
+@issue_group.command("resume")
+@click.argument("number", type=int)
+@pass_state
+def issue_resume(state: State, number: int) -> None:
+    """Resume a paused or waiting send, and run it here."""
+    delivery.resume(state.rt, CLI, _issue_id(state, number))
+    _run_send(state, number, start=False)
+
+
+@issue_group.command("pause")
+@click.argument("number", type=int)
+@pass_state
+def issue_pause(state: State, number: int) -> None:
+    """Pause a send: messages in flight finish, the rest wait for `issue resume`."""
+    delivery.pause(state.rt, CLI, _issue_id(state, number))
+    out.print(f"The send of issue #{number} is paused.")
+
+
+@issue_group.command("held")
+@click.argument("number", type=int)
+@click.option("--resend", "action", flag_value="resend", help="Send the held messages.")
+@click.option("--cancel", "action", flag_value="cancel", help="Do not send them.")
+@pass_state
+def issue_held(state: State, number: int, action: str | None) -> None:
+    """Decide on messages held after a crash (when delivery_resend_interrupted is false):
+    they may or may not have reached their readers."""
+    if action is None:
+        raise click.UsageError("Say --resend or --cancel.")
+    n = delivery.release_held(state.rt, CLI, _issue_id(state, number),
+                              resend=action == "resend")
+    out.print(f"{n} held message(s) {'queued again' if action == 'resend' else 'cancelled'}."
+              + (f" Run `ostogether issue send {number}` to send them."
+                 if action == "resend" and n else ""))
+
+
+@issue_group.command("status")
+@click.argument("number", type=int)
+@click.option("--format", "fmt", type=FORMATS, default="table")
+@pass_state
+def issue_status(state: State, number: int, fmt: str) -> None:
+    """How far a send is: recipients per state, and the throughput."""
+    st = delivery.status(state.rt, _issue_id(state, number))
+    if fmt == "json":
+        print_json(st.as_dict())
+        return
+    out.print(f"Issue #{number} · {st.issue_status} · send {st.state or 'not started'}"
+              + (f" · {st.note}" if st.note else ""))
+    table = Table("state", "recipients", box=None)
+    for k, v in st.counts.items():
+        table.add_row(k, str(v))
+    out.print(table)
+    if st.messages_per_second:
+        out.print(f"{st.messages_per_second:g} messages per second since the start.")
+    if st.resent:
+        out.print(f"{st.resent} resent after a stop.")
+
+
+@issue_group.command("test-send")
+@click.argument("number", type=int)
+@click.option("--to", "recipients", multiple=True, required=True,
+              help="An editor's address (repeatable).")
+@pass_state
+def issue_test_send(state: State, number: int, recipients: tuple[str, ...]) -> None:
+    """Send the issue to editors, marked as a test."""
+    rt = state.rt
+    issue_id = _issue_id(state, number)
+    sent = newsletter.test_send(rt, CLI, issue_id, recipients)
+    out.print(f"Test of issue #{number} sent to {sent} editor(s).")
+
+

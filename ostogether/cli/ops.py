@@ -1,0 +1,223 @@
+"""The CLI's ops commands.
+
+Running the service: settings, the database, the web server, the worker, the timetable and backups.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import signal
+import sys
+from typing import Any
+
+import click
+import waitress
+from rich.table import Table
+
+from ostogether import clock, db, jobs, scheduler, timetable
+from ostogether.bootstrap import initialise
+from ostogether.cli.base import (
+    FORMATS,
+    State,
+    cli,
+    out,
+    pass_state,
+    print_json,
+)
+from ostogether.runtime import configure_logging
+from ostogether.settings import effective, markdown_table
+from ostogether.web import create_app
+
+# ----------------------------------------------------------------------- settings
+
+@cli.command("config")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]),
+              default="table", help="markdown prints the reference table of docs/.")
+@pass_state
+def config_cmd(state: State, fmt: str) -> None:
+    """Print the effective settings, secrets masked."""
+    if fmt == "markdown":
+
+        click.echo(markdown_table())
+        return
+    rows = effective(state.settings)
+    if fmt == "json":
+        print_json({info.name: shown for info, shown in rows})
+        return
+    table = Table("setting", "environment", "value", box=None)
+    for info, shown in rows:
+        table.add_row(info.name, info.env_name, shown)
+    out.print(table)
+
+
+# ----------------------------------------------------------------------- database
+
+@cli.command()
+@pass_state
+def init(state: State) -> None:
+    """Create or migrate the database and import content/. Safe to run again."""
+    r = initialise(state.rt)
+    if r.migrated:
+        out.print(f"Database {r.database}: migrated {r.revision_before or 'empty'} → "
+                  f"{r.revision_after}.")
+    else:
+        out.print(f"Database {r.database}: up to date ({r.revision_after}).")
+    report = r.imported
+    out.print(f"Projects: {len(report.created)} created, {len(report.updated)} updated, "
+              f"{len(report.unchanged)} unchanged"
+              + (f", {len(r.became_alumni)} became alumni" if r.became_alumni else "") + ".")
+    for slug, fields in report.updated.items():
+        out.print(f"  updated {slug}: {', '.join(fields)}")
+    if report.not_in_content:
+        out.print(f"  in the database but no longer in content/: "
+                  f"{', '.join(report.not_in_content)}")
+    if r.editors == 0:
+        out.print("\nNo editor account yet. Create the first one with:\n"
+                  "  .venv/bin/ostogether users add --email you@example.org --role admin")
+
+
+@cli.group("db")
+def db_group() -> None:
+    """Database migrations."""
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+@pass_state
+def db_upgrade(state: State, revision: str) -> None:
+    """Migrate the database up to REVISION (default: the newest)."""
+    db.upgrade(state.rt.db, revision)
+    out.print(f"Database at revision {db.current_revision(state.rt.db)}.")
+
+
+@db_group.command("downgrade")
+@click.argument("revision", default="-1")
+@click.confirmation_option(prompt="Downgrading drops tables and their data. Continue?")
+@pass_state
+def db_downgrade(state: State, revision: str) -> None:
+    """Migrate the database down to REVISION (default: one step; 'base' empties it)."""
+    db.downgrade(state.rt.db, revision)
+    out.print(f"Database at revision {db.current_revision(state.rt.db) or 'base (empty)'}.")
+
+
+@db_group.command("current")
+@pass_state
+def db_current(state: State) -> None:
+    """Print the database's revision and the newest one."""
+    out.print(f"current: {db.current_revision(state.rt.db) or 'base (empty)'}; "
+              f"newest: {db.head_revision()}")
+
+
+@cli.command()
+@click.option("--host", default=None, help="Listen address (default: the host setting).")
+@click.option("--port", type=click.IntRange(1, 65535), default=None,
+              help="Port (default: the port setting).")
+@click.option("--threads", type=click.IntRange(1, 64), default=8)
+@click.option("--worker/--no-worker", default=True,
+              help="Also run the scheduler in this process (the default; in production run "
+                   "`ostogether worker` apart and pass --no-worker).")
+@pass_state
+def serve(state: State, host: str | None, port: int | None, threads: int,
+          worker: bool) -> None:
+    """Serve the web application with waitress, and the scheduler beside it."""
+    settings = dataclasses.replace(state.settings, host=host or state.settings.host,
+                                   port=port or state.settings.port)
+    configure_logging(settings)
+
+    # SIGTERM (systemd, a deploy) stops as Ctrl+C does: waitress winds down and the worker
+    # releases its lease. SIGINT is set too, because a parent that ignores it (a shell's
+    # background job, nohup) would otherwise leave Ctrl+C without effect.
+    def interrupt(*_: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGINT, interrupt)
+    app = create_app(settings)
+    running = scheduler.start_in_thread(app.extensions["ostogether"]) if worker else None
+    out.print(f"Serving {settings.public_url} (listening on {settings.host}:{settings.port})"
+              + (", with the scheduler" if worker else "") + "; press Ctrl+C to stop.")
+    try:
+        waitress.serve(app, host=settings.host, port=settings.port, threads=threads,
+                       ident="ostogether")
+    finally:
+        if running is not None:
+            running.stop()
+            running.join(60)  # let running jobs finish and the lease be released
+
+
+@cli.command()
+@pass_state
+def worker(state: State) -> None:
+    """Run the scheduler: the jobs of schedules/ostogether.toml, until SIGTERM.
+
+    Several workers may run; one schedules and the others wait as standbys."""
+    rt = state.rt
+    rt.community.schedule()  # a bad timetable stops here, with file and key
+    one = scheduler.Worker(rt)
+    signal.signal(signal.SIGTERM, one.stop)
+    signal.signal(signal.SIGINT, one.stop)
+    out.print(f"Worker {one.holder} started; SIGTERM or Ctrl+C stops it.")
+    one.run()
+    out.print("Worker stopped.")
+
+
+@cli.group("schedule")
+def schedule_group() -> None:
+    """The scheduler's timetable and its jobs."""
+
+
+@schedule_group.command("show")
+@click.option("--format", "fmt", type=FORMATS, default="table")
+@click.option("--count", type=click.IntRange(1, 50), default=5, help="Run times per job.")
+@pass_state
+def schedule_show(state: State, fmt: str, count: int) -> None:
+    """Every job with its next run times, in the timetable's local time."""
+    rt = state.rt
+    schedule = rt.community.schedule()
+    now = clock.now()
+    last = jobs.last_runs(rt)
+    rows = []
+    for job in schedule.jobs:
+        runs = timetable.next_runs(schedule, job, now, count) if job.enabled else []
+        previous = last.get(job.name)
+        rows.append({"job": job.name, "description": job.description,
+                     "enabled": job.enabled, "trigger": job.cron or "timetable",
+                     "next": [t.isoformat(timespec="minutes") for t in runs],
+                     "last": None if previous is None else {
+                         "started": previous.started_at.astimezone(schedule.zone).isoformat(
+                             timespec="seconds"),
+                         "outcome": previous.outcome,
+                         "summary": previous.summary or previous.error}})
+    if fmt == "json":
+        print_json({"timezone": schedule.timezone, "jobs": rows})
+        return
+    table = Table("job", "trigger", "next runs", "last run", box=None)
+    for r in rows:
+        nxt = ", ".join(t[:16].replace("T", " ") for t in r["next"]) or "off"
+        lst = (f"{r['last']['started'][:16].replace('T', ' ')} {r['last']['outcome']}"
+               if r["last"] else "never")
+        table.add_row(r["job"], r["trigger"], nxt, lst)
+    out.print(table)
+    out.print(f"Times are in {schedule.timezone}.")
+
+
+@schedule_group.command("run")
+@click.argument("job")
+@pass_state
+def schedule_run(state: State, job: str) -> None:
+    """Run one job now, whatever its timetable says (each job checks before acting)."""
+    row = jobs.run(state.rt, job, trigger="manual")
+    out.print(f"{job}: {row.outcome}: {row.error or row.summary}", markup=False)
+    if row.outcome == "failed":
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+@pass_state
+def backup(state: State, path: str) -> None:
+    """Copy the SQLite database to PATH while the service runs (SQLite's backup API).
+
+    For PostgreSQL use pg_dump; docs/operations.md shows how."""
+    size = db.backup(state.rt.db, path)
+    out.print(f"Backed up to {path} ({size / 1e6:.1f} MB).")

@@ -1,0 +1,139 @@
+"""The CLI's registry commands.
+
+The project registry and the applications to join it.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from rich.table import Table
+
+from ostogether import csvout, projects
+from ostogether.audit import CLI
+from ostogether.cli.base import (
+    FORMATS,
+    State,
+    cli,
+    out,
+    pass_state,
+    print_json,
+)
+from ostogether.errors import ContentError
+from ostogether.registry import worst
+
+# ----------------------------------------------------------------------- registry
+
+@cli.group("registry")
+def registry_group() -> None:
+    """The project registry and its eligibility checks."""
+
+
+@registry_group.command("check")
+@click.option("--format", "fmt", type=FORMATS, default="table")
+@pass_state
+def registry_check(state: State, fmt: str) -> None:
+    """Check every project file in content/projects/. Exits 1 if any project fails."""
+    try:
+        checked = projects.check_content(state.rt)
+    except ContentError as exc:
+        if fmt == "json":
+            print_json({"ok": False, "problems": exc.problems or [str(exc)]})
+            sys.exit(1)
+        raise
+    failed = [f for f, results in checked if worst(results) == "fail"]
+    if fmt == "json":
+        print_json({"ok": not failed, "projects": [
+            {"slug": f.record.slug, "file": str(f.path), "outcome": worst(results),
+             "checks": [{"rule": r.rule, "outcome": r.outcome, "message": r.message}
+                        for r in results]} for f, results in checked]})
+    else:
+        marks = {"pass": "[green]pass[/]", "warn": "[yellow]warn[/]", "fail": "[red]FAIL[/]"}
+        for f, results in checked:
+            out.print(f"[bold]{f.record.acronym}[/] ({f.path.name}): "
+                      f"{marks[worst(results)]}", markup=True)
+            for r in results:
+                out.print(f"  {marks[r.outcome]} {r.rule}: {r.message}", markup=True)
+        counts = {o: sum(worst(r) == o for _, r in checked) for o in ("pass", "warn", "fail")}
+        out.print(f"\n{len(checked)} projects: {counts['pass']} pass, {counts['warn']} "
+                  f"with warnings, {counts['fail']} failing.")
+    if failed:
+        sys.exit(1)
+
+
+@registry_group.command("list")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
+@click.option("--status", type=click.Choice(["member", "alumni", "applicant", "rejected"]))
+@pass_state
+def registry_list(state: State, fmt: str, status: str | None) -> None:
+    """List the projects in the database."""
+    with state.rt.db.session() as s:
+        rows = [projects.public_dict(p) for p in projects.list_all(s, status or "")]
+    if fmt == "json":
+        print_json(rows)
+    elif fmt == "csv":
+        fields = list(projects.PUBLIC_FIELDS)
+        click.echo(csvout.to_csv(
+            ([";".join(map(str, v)) if isinstance(v, list) else v
+              for v in (row[k] for k in fields)] for row in rows),
+            header=fields, lineterminator="\n"), nl=False)
+    else:
+        table = Table("slug", "acronym", "status", "programme", "grant", "ends", box=None)
+        for r in rows:
+            table.add_row(r["slug"], r["acronym"], r["status"], r["programme"],
+                          r["grant_number"], r["end_date"] or "")
+        out.print(table)
+        out.print(f"{len(rows)} project(s).")
+
+
+# ------------------------------------------------------------------- applications
+
+@cli.group("applications")
+def applications_group() -> None:
+    """Applications to join: list, accept, reject."""
+
+
+@applications_group.command("list")
+@click.option("--format", "fmt", type=FORMATS, default="table")
+@pass_state
+def applications_list(state: State, fmt: str) -> None:
+    """List the applications waiting for a decision."""
+    with state.rt.db.session() as s:
+        rows = [{"id": p.id, **projects.public_dict(p), "contact_email": p.contact_email,
+                 "applied": p.created_at.isoformat()}
+                for p in projects.list_all(s, "applicant")]
+    if fmt == "json":
+        print_json(rows)
+        return
+    table = Table("id", "acronym", "contact", "applied", box=None)
+    for r in rows:
+        table.add_row(str(r["id"]), r["acronym"], r["contact_email"], r["applied"][:10])
+    out.print(table)
+    out.print(f"{len(rows)} application(s) waiting.")
+
+
+def _decide(state: State, project_id: int, accept: bool, reason: str) -> None:
+
+    p = projects.decide(state.rt, project_id, CLI, accept=accept, reason=reason)
+    out.print(f"{p.acronym} is now {p.status}.")
+
+
+@applications_group.command("accept")
+@click.argument("project_id", type=int)
+@click.option("--note", default="", help="A note for the applicant.")
+@pass_state
+def applications_accept(state: State, project_id: int, note: str) -> None:
+    """Accept application PROJECT_ID: the project becomes a member."""
+    _decide(state, project_id, True, note)
+
+
+@applications_group.command("reject")
+@click.argument("project_id", type=int)
+@click.option("--reason", required=True, help="Why; sent to the applicant.")
+@pass_state
+def applications_reject(state: State, project_id: int, reason: str) -> None:
+    """Reject application PROJECT_ID with a reason."""
+    _decide(state, project_id, False, reason)
+
+

@@ -1,0 +1,232 @@
+"""The CLI's social commands.
+
+The weekly social posts: plan, check, approve, publish.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from typing import Any
+
+import click
+from rich.table import Table
+
+from ostogether.audit import CLI
+from ostogether.cli.base import (
+    FORMATS,
+    State,
+    cli,
+    out,
+    pass_state,
+    print_json,
+)
+from ostogether.errors import ValidationError
+from ostogether.social import posts, publish
+from ostogether.social.text import as_sent
+
+# ------------------------------------------------------------------------- social
+
+NETWORK = click.Choice(["x", "facebook", "linkedin", "mastodon", "bluesky"])
+
+
+@cli.group("social")
+def social_group() -> None:
+    """Weekly social posts: plan, review, publish."""
+
+
+def _post_dict(post: Any, zone: Any) -> dict[str, Any]:
+    return {"id": post.id, "network": post.network, "status": post.status,
+            "slot": post.slot_at.astimezone(zone).isoformat(timespec="minutes"),
+            "kind": post.kind, "title": post.title, "text": post.text, "link": post.link,
+            "item_id": post.item_id, "evergreen": post.evergreen_key or None,
+            "remote_url": post.remote_url or None, "error": post.error or None,
+            "hint": post.hint or None}
+
+
+@social_group.command("plan")
+@click.option("--week", default=None, help="ISO week like 2026-W48 (default: next week).")
+@click.option("--format", "fmt", type=FORMATS, default="table")
+@pass_state
+def social_plan(state: State, week: str | None, fmt: str) -> None:
+    """Fill the week's slots: approved items first, then the evergreen library."""
+    report = posts.plan_week(state.rt, CLI, week)
+    zone = state.rt.community.schedule().zone
+    if fmt == "json":
+        print_json({"week": report.week, "kept": report.kept, "approved": report.approved,
+                     "placed": [{"slot": at.astimezone(zone).isoformat(timespec="minutes"),
+                                 "title": title, "networks": list(nets)}
+                                for at, title, nets in report.placed],
+                     "unfilled": [{"slot": at.astimezone(zone).isoformat(timespec="minutes"),
+                                   "why": why} for at, why in report.unfilled]})
+        return
+    for at, title, nets in report.placed:
+        out.print(f"{at.astimezone(zone):%a %d %b %H:%M}  {title[:60]}  ({', '.join(nets)})",
+                  markup=False)
+    for at, why in report.unfilled:
+        out.print(f"{at.astimezone(zone):%a %d %b %H:%M}  empty: {why}")
+    state_word = "approved" if report.approved else "planned, waiting for review"
+    out.print(f"Week {report.week}: {len(report.placed)} slot(s) filled ({state_word}), "
+              f"{len(report.unfilled)} empty, {report.kept} post(s) were there already.")
+
+
+@social_group.command("week")
+@click.option("--week", default=None, help="ISO week like 2026-W48 (default: this week).")
+@click.option("--format", "fmt", type=FORMATS, default="table")
+@pass_state
+def social_week(state: State, week: str | None, fmt: str) -> None:
+    """The week's calendar: every slot and its posts."""
+    view = posts.week_view(state.rt, week)
+    zone = state.rt.community.schedule().zone
+    if fmt == "json":
+        print_json({"week": view.label, "posts": [
+            _post_dict(p, zone) for _, slots in view.days for slot in slots
+            for entry in slot.entries for p in entry.posts]})
+        return
+    for day, slots in view.days:
+        for slot in slots:
+            if not slot.entries:
+                out.print(f"{day:%a %d %b} {slot.at:%H:%M}  (empty)")
+            for entry in slot.entries:
+                states = ", ".join(f"{p.network} #{p.id} {p.status}" for p in entry.posts)
+                out.print(f"{day:%a %d %b} {slot.at:%H:%M}  {entry.title[:50]}  [{states}]",
+                          markup=False)
+    out.print(f"Week {view.label}: " + (", ".join(f"{n} {k}" for k, n in view.counts.items())
+                                        or "no posts") + ".")
+
+
+@social_group.command("length")
+@click.option("--network", type=NETWORK, required=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.argument("text")
+@pass_state
+def social_length(state: State, network: str, fmt: str, text: str) -> None:
+    """Count TEXT the way NETWORK does ('-' reads it from stdin). Exit 1 if it does not
+    fit."""
+    if text == "-":
+        text = sys.stdin.read().rstrip("\n")
+    m = posts.measure(state.settings, text, network)
+    if fmt == "json":
+        print_json(m.as_dict())
+    else:
+        out.print(f"{m.length} of {m.limit} {m.unit}: "
+                  + ("fits." if m.fits else "does not fit."))
+    sys.exit(0 if m.fits else 1)
+
+
+@social_group.command("preview")
+@click.argument("post_id", type=int)
+@pass_state
+def social_preview(state: State, post_id: int) -> None:
+    """Each network's text of a post's content, with its counted length."""
+    post, _, _ = posts.preview(state.rt, post_id)
+    zone = state.rt.community.schedule().zone
+    out.print(f"{post.title} — {post.slot_at.astimezone(zone):%a %d %b %Y %H:%M}")
+    for one in sorted([post, *posts.siblings(state.rt, post)], key=lambda p: p.id):
+        m, extra = posts.measure(state.settings, one.text, one.network), as_sent(
+            one.text, one.network)
+        out.print(f"\n[bold]#{one.id} {one.network}[/] ({one.status}): {m.length} of "
+                  f"{m.limit} {m.unit}" + ("" if m.fits else " — too long"), markup=True)
+        out.print(one.text, markup=False)
+        if "commentary" in extra:
+            out.print(f"  sent to LinkedIn as: {extra['commentary']}", markup=False)
+
+
+@social_group.command("approve")
+@click.argument("post_ids", type=int, nargs=-1)
+@click.option("--week", default=None, help="Approve every planned post of this ISO week.")
+@pass_state
+def social_approve(state: State, post_ids: tuple[int, ...], week: str | None) -> None:
+    """Approve posts (by id, or a whole --week), so they go out at their time."""
+    if bool(post_ids) == bool(week):
+        raise click.UsageError("Give post ids, or --week, but not both.")
+    n = (posts.approve_week(state.rt, CLI, week) if week
+         else posts.approve(state.rt, CLI, post_ids))
+    out.print(f"{n} post(s) approved.")
+
+
+@social_group.command("skip")
+@click.argument("post_id", type=int)
+@pass_state
+def social_skip(state: State, post_id: int) -> None:
+    """Do not publish this post."""
+    posts.skip(state.rt, CLI, post_id)
+    out.print(f"Post {post_id} skipped.")
+
+
+@social_group.command("edit")
+@click.argument("post_id", type=int)
+@click.option("--text", required=True, help="The new text; '-' reads it from stdin.")
+@pass_state
+def social_edit(state: State, post_id: int, text: str) -> None:
+    """Replace a post's text; it must fit its network."""
+    if text == "-":
+        text = sys.stdin.read()
+    post = posts.edit(state.rt, CLI, post_id, text=text)
+    m = posts.measure(state.settings, post.text, post.network)
+    out.print(f"Post {post_id} changed: {m.length} of {m.limit} {m.unit}.")
+
+
+@social_group.command("move")
+@click.argument("post_id", type=int)
+@click.option("--to", "when", required=True, help="Local time like '2026-11-25 10:00'.")
+@pass_state
+def social_move(state: State, post_id: int, when: str) -> None:
+    """Move a post to another time (local, in the timetable's zone)."""
+    zone = state.rt.community.schedule().zone
+    try:
+        local = dt.datetime.fromisoformat(when).replace(tzinfo=zone)
+    except ValueError:
+        raise ValidationError(f"'{when}' is not a time; write it like 2026-11-25 10:00.",
+                              {"to": "bad time"}) from None
+    posts.move(state.rt, CLI, post_id, local.astimezone(dt.UTC))
+    out.print(f"Post {post_id} moved to {local:%a %d %b %Y %H:%M}.")
+
+
+@social_group.command("resolve")
+@click.argument("post_id", type=int)
+@click.option("--posted/--not-posted", required=True,
+              help="What you found on the network's account.")
+@click.option("--url", default="", help="The post's address, when it was posted.")
+@pass_state
+def social_resolve(state: State, post_id: int, posted: bool, url: str) -> None:
+    """Record what became of a post whose outcome was unknown."""
+    posts.resolve(state.rt, CLI, post_id, posted=posted, url=url)
+    out.print(f"Post {post_id} marked {'published' if posted else 'failed (not posted)'}.")
+
+
+@social_group.command("publish")
+@click.option("--format", "fmt", type=FORMATS, default="table")
+@pass_state
+def social_publish(state: State, fmt: str) -> None:
+    """Publish every approved post whose time has come."""
+    report = publish.publish_due(state.rt)
+    if fmt == "json":
+        print_json({"outcomes": dict(report.outcomes), "lines": report.lines})
+        return
+    for line in report.lines:
+        out.print(line, markup=False)
+    out.print(f"{report.total} post(s) handled: " + (", ".join(
+        f"{n} {k}" for k, n in sorted(report.outcomes.items())) or "nothing was due") + ".")
+
+
+@social_group.command("status")
+@click.option("--format", "fmt", type=FORMATS, default="table")
+@pass_state
+def social_status(state: State, fmt: str) -> None:
+    """Posts per state and network, each network's connection, and warnings."""
+    counts = posts.status_counts(state.rt)
+    connections = posts.connections(state.settings, state.rt.today())
+    if fmt == "json":
+        print_json({"counts": counts, "networks": connections})
+        return
+    networks = [c["network"] for c in connections]
+    table = Table("state", *networks, box=None)
+    for status in sorted(counts):
+        table.add_row(status, *(str(counts[status].get(n, 0)) for n in networks))
+    out.print(table)
+    for c in connections:
+        out.print(f"{c['name']}: {'live' if c['live'] else 'dry run (var/outbox/social/)'}"
+                  + (f" — {c['warning']}" if c["warning"] else ""))
+
+
