@@ -8,16 +8,20 @@ from __future__ import annotations
 import sys
 
 import click
-from rich.table import Table
 
 from ostogether import tokens as tokmod
 from ostogether.audit import CLI
 from ostogether.cli.base import (
+    FORMATS,
     State,
     cli,
+    emit,
     out,
     pass_state,
     project_id,
+)
+from ostogether.states import (
+    ROLES,
 )
 from ostogether.users import (
     MIN_PASSWORD,
@@ -38,7 +42,7 @@ def users_group() -> None:
 
 @users_group.command("add")
 @click.option("--email", required=True)
-@click.option("--role", type=click.Choice(["editor", "admin", "member"]), required=True)
+@click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--name", default="")
 @click.option("--project", "project_slug", default="", help="Project slug, for members.")
 @click.option("--generate", is_flag=True, help="Generate a password and print it once.")
@@ -66,16 +70,19 @@ def users_add(state: State, email: str, role: str, name: str, project_slug: str,
 
 
 @users_group.command("list")
+@click.option("--format", "fmt", type=FORMATS, default="table")
 @pass_state
-def users_list(state: State) -> None:
+def users_list(state: State, fmt: str) -> None:
     """List the accounts."""
     with state.rt.db.session() as s:
-        table = Table("email", "role", "project", "active", "last login", box=None)
-        for u in list_users(s):
-            table.add_row(u.email, u.role, u.project.slug if u.project else "",
-                          "yes" if u.active else "no",
-                          u.last_login_at.isoformat()[:16] if u.last_login_at else "never")
-    out.print(table)
+        rows = [{"id": u.id, "email": u.email, "role": u.role, "name": u.name,
+                 "project": u.project.slug if u.project else None, "active": u.active,
+                 "last_login": u.last_login_at.isoformat() if u.last_login_at else None}
+                for u in list_users(s)]
+    emit(fmt, rows, [("email", "email"), ("role", "role"), ("project", "project"),
+                     ("active", lambda r: "yes" if r["active"] else "no"),
+                     ("last login", lambda r: (r["last_login"] or "never")[:16])],
+         total=f"{len(rows)} account(s).")
 
 
 @users_group.command("end-sessions")
@@ -125,19 +132,22 @@ def tokens_create(state: State, project_slug: str, name: str) -> None:
 
 @tokens_group.command("list")
 @click.option("--project", "project_slug")
+@click.option("--format", "fmt", type=FORMATS, default="table")
 @pass_state
-def tokens_list(state: State, project_slug: str | None) -> None:
+def tokens_list(state: State, project_slug: str | None, fmt: str) -> None:
     """List tokens (never their secrets)."""
     pid = project_id(state, project_slug)
     with state.rt.db.session() as s:
-        table = Table("id", "project", "name", "starts", "created", "last used", "state",
-                      box=None)
-        for t in tokmod.list_tokens(s, pid):
-            table.add_row(str(t.id), t.project.slug, t.name, t.prefix + "…",
-                          t.created_at.isoformat()[:10],
-                          t.last_used_at.isoformat()[:16] if t.last_used_at else "never",
-                          "revoked" if t.revoked_at else "active")
-    out.print(table)
+        rows = [{"id": t.id, "project": t.project.slug, "name": t.name, "prefix": t.prefix,
+                 "created": t.created_at.isoformat(),
+                 "last_used": t.last_used_at.isoformat() if t.last_used_at else None,
+                 "state": "revoked" if t.revoked_at else "active"}
+                for t in tokmod.list_tokens(s, pid)]
+    emit(fmt, rows, [("id", "id"), ("project", "project"), ("name", "name"),
+                     ("starts", lambda r: r["prefix"] + "…"),
+                     ("created", lambda r: r["created"][:10]),
+                     ("last used", lambda r: (r["last_used"] or "never")[:16]),
+                     ("state", "state")])
 
 
 @tokens_group.command("revoke")

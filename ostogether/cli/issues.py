@@ -19,6 +19,7 @@ from ostogether.cli.base import (
     FORMATS,
     State,
     cli,
+    emit,
     err,
     out,
     pass_state,
@@ -73,15 +74,10 @@ def issue_list(state: State, fmt: str) -> None:
     zone = state.rt.community.schedule().zone
     with state.rt.db.session() as s:
         data = [_issue_dict(i, zone) for i in newsletter.list_issues(s)]
-    if fmt == "json":
-        print_json(data)
-        return
-    table = Table("#", "status", "send at", "items", "subject", box=None)
-    for d in data:
-        table.add_row(str(d["number"] or "-"), d["status"], d["send_at"][:16].replace("T", " "),
-                      str(d["items"]), d["subject"][:70])
-    out.print(table)
-    out.print(f"{len(data)} issue(s).")
+    emit(fmt, data, [("#", lambda d: d["number"] or "-"), ("status", "status"),
+                     ("send at", lambda d: d["send_at"][:16].replace("T", " ")),
+                     ("items", "items"), ("subject", lambda d: d["subject"][:70])],
+         total=f"{len(data)} issue(s).")
 
 
 @issue_group.command("show")

@@ -10,7 +10,6 @@ from typing import Any
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from rich.table import Table
 
 from ostogether import feeds as feedmod
 from ostogether import news
@@ -19,16 +18,21 @@ from ostogether.cli.base import (
     FORMATS,
     State,
     cli,
+    emit,
     err,
     out,
     pass_state,
     print_json,
     project_id,
 )
+from ostogether.states import (
+    ITEM_STATUSES,
+    KINDS,
+    SOURCES,
+)
 
 # -------------------------------------------------------------------------- items
 
-ITEM_STATUSES = click.Choice(["submitted", "approved", "rejected", "withdrawn", "published"])
 
 
 @cli.group("items")
@@ -37,10 +41,10 @@ def items_group() -> None:
 
 
 @items_group.command("list")
-@click.option("--status", type=ITEM_STATUSES)
+@click.option("--status", type=click.Choice(ITEM_STATUSES))
 @click.option("--project", "project_slug", help="Project slug.")
-@click.option("--kind", type=click.Choice(["news", "event", "reading", "tool", "opportunity"]))
-@click.option("--source", type=click.Choice(["web", "api", "feed"]))
+@click.option("--kind", type=click.Choice(list(KINDS)))
+@click.option("--source", type=click.Choice(SOURCES))
 @click.option("--format", "fmt", type=FORMATS, default="table")
 @pass_state
 def items_list(state: State, status: str | None, project_slug: str | None, kind: str | None,
@@ -51,15 +55,11 @@ def items_list(state: State, status: str | None, project_slug: str | None, kind:
     with state.rt.db.session() as s:
         rows, total = news.list_items(s, filters, limit=10_000)
         data = [news.item_dict(i) for i in rows]
-    if fmt == "json":
-        print_json(data)
-        return
-    table = Table("id", "status", "project", "kind", "source", "title", "submitted", box=None)
-    for d in data:
-        table.add_row(str(d["id"]), d["status"], d["project"], d["kind"], d["source"],
-                      d["title"][:60], d["created_at"][:16].replace("T", " "))
-    out.print(table)
-    out.print(f"{total} item(s).")
+    emit(fmt, data, [("id", "id"), ("status", "status"), ("project", "project"),
+                     ("kind", "kind"), ("source", "source"),
+                     ("title", lambda d: d["title"][:60]),
+                     ("submitted", lambda d: d["created_at"][:16].replace("T", " "))],
+         total=f"{total} item(s).")
 
 
 @items_group.command("approve")
@@ -98,17 +98,12 @@ def feeds_list(state: State, fmt: str) -> None:
              "last_outcome": f.last_outcome, "failures": f.failures,
              "paused": f.paused_at is not None, "last_error": f.last_error,
              "items_created": f.items_created} for f in feedmod.list_feeds(state.rt)]
-    if fmt == "json":
-        print_json(rows)
-        return
-    table = Table("project", "url", "last poll", "outcome", "fails", "state", box=None)
-    for r in rows:
-        table.add_row(r["project"], r["url"], str(r["last_polled"] or "never")[:16],
-                      r["last_outcome"] or "-", str(r["failures"]),
-                      "PAUSED: " + r["last_error"] if r["paused"] else
-                      ("auto-approve" if r["auto_approve"] else "review"))
-    out.print(table)
-    out.print(f"{len(rows)} feed(s).")
+    emit(fmt, rows, [
+        ("project", "project"), ("url", "url"),
+        ("last poll", lambda r: str(r["last_polled"] or "never")[:16]),
+        ("outcome", lambda r: r["last_outcome"] or "-"), ("fails", "failures"),
+        ("state", lambda r: "PAUSED: " + r["last_error"] if r["paused"] else
+         ("auto-approve" if r["auto_approve"] else "review"))], total=f"{len(rows)} feed(s).")
 
 
 @feeds_group.command("discover")

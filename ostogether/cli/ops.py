@@ -12,7 +12,6 @@ from typing import Any
 
 import click
 import waitress
-from rich.table import Table
 
 from ostogether import clock, db, jobs, scheduler, timetable
 from ostogether.bootstrap import initialise
@@ -20,9 +19,9 @@ from ostogether.cli.base import (
     FORMATS,
     State,
     cli,
+    emit,
     out,
     pass_state,
-    print_json,
 )
 from ostogether.runtime import configure_logging
 from ostogether.settings import effective, markdown_table
@@ -37,17 +36,12 @@ from ostogether.web import create_app
 def config_cmd(state: State, fmt: str) -> None:
     """Print the effective settings, secrets masked."""
     if fmt == "markdown":
-
         click.echo(markdown_table())
         return
-    rows = effective(state.settings)
-    if fmt == "json":
-        print_json({info.name: shown for info, shown in rows})
-        return
-    table = Table("setting", "environment", "value", box=None)
-    for info, shown in rows:
-        table.add_row(info.name, info.env_name, shown)
-    out.print(table)
+    rows = [{"setting": info.name, "environment": info.env_name, "value": shown}
+            for info, shown in effective(state.settings)]
+    emit(fmt, rows, [("setting", "setting"), ("environment", "environment"),
+                     ("value", "value")], data={r["setting"]: r["value"] for r in rows})
 
 
 # ----------------------------------------------------------------------- database
@@ -188,17 +182,13 @@ def schedule_show(state: State, fmt: str, count: int) -> None:
                              timespec="seconds"),
                          "outcome": previous.outcome,
                          "summary": previous.summary or previous.error}})
-    if fmt == "json":
-        print_json({"timezone": schedule.timezone, "jobs": rows})
-        return
-    table = Table("job", "trigger", "next runs", "last run", box=None)
-    for r in rows:
-        nxt = ", ".join(t[:16].replace("T", " ") for t in r["next"]) or "off"
-        lst = (f"{r['last']['started'][:16].replace('T', ' ')} {r['last']['outcome']}"
-               if r["last"] else "never")
-        table.add_row(r["job"], r["trigger"], nxt, lst)
-    out.print(table)
-    out.print(f"Times are in {schedule.timezone}.")
+    emit(fmt, rows, [
+        ("job", "job"), ("trigger", "trigger"),
+        ("next runs", lambda r: ", ".join(t[:16].replace("T", " ") for t in r["next"]) or "off"),
+        ("last run", lambda r: f"{r['last']['started'][:16].replace('T', ' ')} "
+                               f"{r['last']['outcome']}" if r["last"] else "never")],
+         total=f"Times are in {schedule.timezone}.",
+         data={"timezone": schedule.timezone, "jobs": rows})
 
 
 @schedule_group.command("run")

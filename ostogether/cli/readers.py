@@ -21,6 +21,9 @@ from ostogether.cli.base import (
     print_json,
 )
 from ostogether.mail import bounces
+from ostogether.states import (
+    SUBSCRIBER_STATUSES,
+)
 
 # ------------------------------------------------------------------------ subscribers
 
@@ -62,7 +65,7 @@ def subscribers_import(state: State, file: str, apply: bool, fmt: str) -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
               help="Write to this file instead of standard output.")
 @click.option("--status", "statuses", multiple=True, default=("confirmed",),
-              type=click.Choice(["pending", "confirmed", "unsubscribed", "bounced"]),
+              type=click.Choice([s for s in SUBSCRIBER_STATUSES if s != "erased"]),
               help="Which readers (repeatable; default: confirmed).")
 @pass_state
 def subscribers_export(state: State, output: str | None, statuses: tuple[str, ...]) -> None:

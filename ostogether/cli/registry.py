@@ -8,7 +8,6 @@ from __future__ import annotations
 import sys
 
 import click
-from rich.table import Table
 
 from ostogether import csvout, projects
 from ostogether.audit import CLI
@@ -16,12 +15,16 @@ from ostogether.cli.base import (
     FORMATS,
     State,
     cli,
+    emit,
     out,
     pass_state,
     print_json,
 )
 from ostogether.errors import ContentError
 from ostogether.registry import worst
+from ostogether.states import (
+    PROJECT_STATUSES,
+)
 
 # ----------------------------------------------------------------------- registry
 
@@ -64,27 +67,22 @@ def registry_check(state: State, fmt: str) -> None:
 
 @registry_group.command("list")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
-@click.option("--status", type=click.Choice(["member", "alumni", "applicant", "rejected"]))
+@click.option("--status", type=click.Choice(PROJECT_STATUSES))
 @pass_state
 def registry_list(state: State, fmt: str, status: str | None) -> None:
     """List the projects in the database."""
     with state.rt.db.session() as s:
         rows = [projects.public_dict(p) for p in projects.list_all(s, status or "")]
-    if fmt == "json":
-        print_json(rows)
-    elif fmt == "csv":
+    if fmt == "csv":
         fields = list(projects.PUBLIC_FIELDS)
         click.echo(csvout.to_csv(
             ([";".join(map(str, v)) if isinstance(v, list) else v
               for v in (row[k] for k in fields)] for row in rows),
             header=fields, lineterminator="\n"), nl=False)
-    else:
-        table = Table("slug", "acronym", "status", "programme", "grant", "ends", box=None)
-        for r in rows:
-            table.add_row(r["slug"], r["acronym"], r["status"], r["programme"],
-                          r["grant_number"], r["end_date"] or "")
-        out.print(table)
-        out.print(f"{len(rows)} project(s).")
+        return
+    emit(fmt, rows, [("slug", "slug"), ("acronym", "acronym"), ("status", "status"),
+                     ("programme", "programme"), ("grant", "grant_number"),
+                     ("ends", "end_date")], total=f"{len(rows)} project(s).")
 
 
 # ------------------------------------------------------------------- applications
@@ -103,14 +101,9 @@ def applications_list(state: State, fmt: str) -> None:
         rows = [{"id": p.id, **projects.public_dict(p), "contact_email": p.contact_email,
                  "applied": p.created_at.isoformat()}
                 for p in projects.list_all(s, "applicant")]
-    if fmt == "json":
-        print_json(rows)
-        return
-    table = Table("id", "acronym", "contact", "applied", box=None)
-    for r in rows:
-        table.add_row(str(r["id"]), r["acronym"], r["contact_email"], r["applied"][:10])
-    out.print(table)
-    out.print(f"{len(rows)} application(s) waiting.")
+    emit(fmt, rows, [("id", "id"), ("acronym", "acronym"), ("contact", "contact_email"),
+                     ("applied", lambda r: r["applied"][:10])],
+         total=f"{len(rows)} application(s) waiting.")
 
 
 def _decide(state: State, project_id: int, accept: bool, reason: str) -> None:

@@ -6,14 +6,13 @@ The reports for editors and member projects.
 from __future__ import annotations
 
 import click
-from rich.table import Table
 
 from ostogether import reports
 from ostogether.cli.base import (
     FORMATS,
     State,
     cli,
-    out,
+    emit,
     pass_state,
     print_json,
 )
@@ -56,17 +55,15 @@ def report_fair_share(state: State, last: int | None, fmt: str) -> None:
     n = last or reports.lookback(rt)
     with rt.db.session() as s:
         rows = reports.fair_share(s, n)
-    if fmt == "json":
-        print_json({"issues": n, "projects": [
-            {"slug": r.slug, "acronym": r.acronym, "last_issue": r.last_number,
+    data = [{"slug": r.slug, "acronym": r.acronym, "last_issue": r.last_number,
              "last_sent": r.last_sent.isoformat() if r.last_sent else None,
-             "approved_waiting": r.waiting} for r in rows]})
-        return
-    table = Table("project", "last featured", "approved waiting", box=None)
-    for r in rows:
-        table.add_row(r.acronym, f"#{r.last_number} {r.last_sent:%Y-%m-%d}" if r.last_sent
-                      else "never", str(r.waiting))
-    out.print(table)
-    out.print(f"{len(rows)} member project(s) not featured in the last {n} issue(s).")
+             "approved_waiting": r.waiting} for r in rows]
+    emit(fmt, data, [
+        ("project", "acronym"),
+        ("last featured", lambda r: f"#{r['last_issue']} {r['last_sent'][:10]}"
+         if r["last_sent"] else "never"),
+        ("approved waiting", "approved_waiting")],
+         total=f"{len(rows)} member project(s) not featured in the last {n} issue(s).",
+         data={"issues": n, "projects": data})
 
 

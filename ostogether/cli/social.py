@@ -24,10 +24,13 @@ from ostogether.cli.base import (
 from ostogether.errors import ValidationError
 from ostogether.social import posts, publish
 from ostogether.social.text import as_sent
+from ostogether.states import (
+    NETWORKS,
+)
 
 # ------------------------------------------------------------------------- social
 
-NETWORK = click.Choice(["x", "facebook", "linkedin", "mastodon", "bluesky"])
+NETWORK = click.Choice(NETWORKS)
 
 
 @cli.group("social")
