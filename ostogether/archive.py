@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import urlsplit
 
+from feedgen.feed import FeedGenerator
+from icalendar import Calendar, Event
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -46,8 +48,6 @@ def issue_page(rt: Runtime, number: int) -> str:
 
 def atom(rt: Runtime) -> bytes:
     """The sent issues, newest first, as an Atom 1.0 document."""
-    from feedgen.feed import FeedGenerator
-
     site = rt.community.site()
     base = rt.settings.public_url.rstrip("/")
     host = urlsplit(base).hostname or "localhost"
@@ -90,8 +90,6 @@ def upcoming_events(s: Session, now: dt.datetime) -> list[NewsItem]:
 
 def events_ics(rt: Runtime, now: dt.datetime | None = None) -> bytes:
     """Upcoming events as an iCalendar feed that calendar apps can subscribe to."""
-    from icalendar import Calendar, Event
-
     site = rt.community.site()
     base = rt.settings.public_url.rstrip("/")
     host = urlsplit(base).hostname or "localhost"

@@ -7,11 +7,17 @@ a busy timeout instead of an immediate "database is locked".
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -110,8 +116,6 @@ def _busy(exc: OperationalError) -> bool:
 # ------------------------------------------------------------------ migrations
 
 def _alembic_config(connection: Any) -> Any:
-    from alembic.config import Config
-
     cfg = Config()
     cfg.set_main_option("script_location", "ostogether:migrations")
     cfg.attributes["connection"] = connection
@@ -119,17 +123,12 @@ def _alembic_config(connection: Any) -> Any:
 
 
 def upgrade(db: Database, revision: str = "head") -> None:
-    from alembic import command
-
     check_connection(db.engine)
     with db.engine.begin() as conn:
         command.upgrade(_alembic_config(conn), revision)
 
 
 def downgrade(db: Database, revision: str = "-1") -> None:
-    from alembic import command
-    from alembic.util import CommandError
-
     with db.engine.begin() as conn:
         try:
             command.downgrade(_alembic_config(conn), revision)
@@ -138,15 +137,11 @@ def downgrade(db: Database, revision: str = "-1") -> None:
 
 
 def current_revision(db: Database) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
     with db.engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
 def head_revision() -> str | None:
-    from alembic.script import ScriptDirectory
-
     return ScriptDirectory.from_config(_alembic_config(None)).get_current_head()
 
 
@@ -156,10 +151,6 @@ def backup(db: Database, path: str | Path) -> int:
     """Copy a SQLite database to ``path`` with SQLite's online backup API (consistent
     while the service writes). Returns the copy's size in bytes. PostgreSQL is backed up
     with pg_dump instead."""
-    import sqlite3
-
-    from ostogether.errors import ConfigError
-
     if db.engine.dialect.name != "sqlite":
         raise ConfigError("`ostogether backup` copies SQLite databases; for PostgreSQL use "
                           "pg_dump (see docs/operations.md, Backups).")

@@ -37,7 +37,6 @@ from ostogether.errors import Conflict, NotFound
 from ostogether.inputs import url_problem
 from ostogether.models import Feed, NewsItem, Project
 from ostogether.news import (
-    SUBMITTING_STATUSES,
     TITLE_MAX,
     content_hash,
     dedupe_key,
@@ -46,6 +45,7 @@ from ostogether.news import (
 from ostogether.runtime import Runtime
 from ostogether.sanitize import clean_html, markdown_to_html
 from ostogether.settings import Settings
+from ostogether.states import SUBMITTING_STATUSES
 
 log = logging.getLogger(__name__)
 POLLER = Actor("feed-poller")
@@ -173,7 +173,8 @@ def parse(body: bytes, headers: dict[str, str], url: str, *, max_entries: int = 
         head = body[:512].lstrip().lower()
         if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head:
             raise NotAFeed("the address serves a web page (HTML), not an RSS or Atom feed; "
-                           "check the feed address or run `ostogether feeds discover`")
+                           "check the feed address, or look for the feed again from the "
+                           "project's website")
         reason = d.get("bozo_exception")
         raise NotAFeed("the body is not a valid RSS or Atom feed"
                        + (f" ({_short_reason(reason)})" if reason else ""))
@@ -341,7 +342,7 @@ def _feed_for(s: Any, slug: str) -> Feed:
     f = s.scalar(select(Feed).join(Project).where(Project.slug == slug))
     if f is None:
         raise NotFound(f"Project '{slug}' has no feed. Set feed_url in its file under "
-                       "content/projects/, or run `ostogether feeds discover`.")
+                       "content/projects/, or look for the feed from its website.")
     return f
 
 

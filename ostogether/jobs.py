@@ -29,11 +29,12 @@ from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ostogether import clock, feeds, newsletter, projects
-from ostogether.audit import SYSTEM
-from ostogether.errors import Conflict, OstogetherError
-from ostogether.mail import transactional
+from ostogether.audit import SYSTEM, Actor
+from ostogether.errors import Conflict, NotFound, OstogetherError
+from ostogether.mail import bounces, delivery, transactional
 from ostogether.models import Issue, JobMark, JobRun, NewsItem, Project, SchedulerLease, User
 from ostogether.runtime import Runtime
+from ostogether.social import posts, publish
 from ostogether.timetable import JOBS
 
 log = logging.getLogger("ostogether.jobs")
@@ -187,8 +188,6 @@ def remind_editors(rt: Runtime, now: dt.datetime) -> Result:
 
 
 def send_issue(rt: Runtime, now: dt.datetime) -> Result:
-    from ostogether.mail import delivery
-
     schedule = rt.community.schedule()
     lines: list[str] = []
     unsent = False
@@ -221,8 +220,6 @@ def send_issue(rt: Runtime, now: dt.datetime) -> Result:
 
 
 def plan_social(rt: Runtime, now: dt.datetime) -> Result:
-    from ostogether.social import posts
-
     report = posts.plan_week(rt, SYSTEM, None, now)
     return (_ok if report.placed else _skip)(
         f"week {report.week}: {len(report.placed)} slot(s) filled, {len(report.unfilled)} "
@@ -230,8 +227,6 @@ def plan_social(rt: Runtime, now: dt.datetime) -> Result:
 
 
 def publish_social(rt: Runtime, now: dt.datetime) -> Result:
-    from ostogether.social import publish
-
     report = publish.publish_due(rt, now)
     if not report.total:
         return _skip("nothing due")
@@ -239,8 +234,6 @@ def publish_social(rt: Runtime, now: dt.datetime) -> Result:
 
 
 def process_bounces(rt: Runtime, now: dt.datetime) -> Result:
-    from ostogether.mail import bounces
-
     if not rt.settings.bounce_maildir:
         return _skip("no bounce mailbox is configured (bounce_maildir)")
     summary = bounces.process(rt, "maildir", rt.settings.path(rt.settings.bounce_maildir))
@@ -303,14 +296,60 @@ def run(rt: Runtime, name: str, now: dt.datetime | None = None,
     """Run one job now and record it. Errors are recorded, never raised."""
     if name not in RUNNERS:
         raise OstogetherError(f"Unknown job '{name}'; the jobs are {', '.join(JOBS)}.")
-    now = now or clock.now()
-    started = time.monotonic()
     with rt.db.session() as s:
         row = JobRun(job=name, trigger=trigger, started_at=clock.now(), host=socket.gethostname(),
                      pid=os.getpid())
         s.add(row)
         s.flush()
         run_id = row.id
+    return _execute(rt, name, run_id, now or clock.now(), trigger)
+
+
+def request(rt: Runtime, name: str, actor: Actor) -> JobRun:
+    """Queue a run of ``name`` for the worker ("Run now" on the editors' page): the worker
+    takes it within ``worker_poll_seconds``. A job queued or running already is not
+    queued twice."""
+    if name not in RUNNERS:
+        raise NotFound(f"There is no job '{name}'.")
+    now = clock.now()
+    with rt.db.session() as s:
+        busy = s.scalar(select(JobRun).where(
+            JobRun.job == name, JobRun.outcome.in_(("queued", "running")),
+            JobRun.started_at > now - STALE_RUN).limit(1))
+        if busy is not None:
+            raise Conflict(f"{name} is {busy.outcome} already; wait for it to finish.")
+        row = JobRun(job=name, trigger="manual", started_at=now, outcome="queued",
+                     summary=f"queued by {actor.label}")
+        s.add(row)
+        s.flush()
+        s.expunge(row)
+    log.info("job %s queued", name, extra={"event": "job.queued", "job": name,
+                                           "actor": actor.label})
+    return row
+
+
+def pick_up(rt: Runtime) -> list[JobRun]:
+    """What the worker does every few seconds: run the queued runs (each taken by one
+    worker only), then carry on the sends that an editor started."""
+    done = []
+    with rt.db.session() as s:
+        queued = list(s.execute(select(JobRun.id, JobRun.job).where(
+            JobRun.outcome == "queued").order_by(JobRun.id)))
+    for run_id, name in queued:
+        with rt.db.session() as s:
+            taken = getattr(s.execute(update(JobRun).where(
+                JobRun.id == run_id, JobRun.outcome == "queued").values(
+                outcome="running", started_at=clock.now(), host=socket.gethostname(),
+                pid=os.getpid())), "rowcount", 0)
+        if taken == 1:
+            done.append(_execute(rt, name, run_id, clock.now(), "manual"))
+    for issue_id in delivery.due_sends(rt):
+        delivery.run(rt, issue_id)
+    return done
+
+
+def _execute(rt: Runtime, name: str, run_id: int, now: dt.datetime, trigger: str) -> JobRun:
+    started = time.monotonic()
     error = ""
     try:
         result = RUNNERS[name](rt, now)

@@ -12,7 +12,7 @@ Datetimes are stored as UTC and always come back timezone-aware, on SQLite too.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -34,6 +34,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from ostogether import clock
+from ostogether.errors import NotFound
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -47,10 +48,22 @@ NAMING = {
 # Primary keys are INTEGER: 32 bits on PostgreSQL. A larger number from a URL cannot be a
 # row, and asking the database for it would be an error rather than "not found".
 MAX_ID = 2**31 - 1
+_Row = TypeVar("_Row")
 
 
 def id_or_none(value: int) -> int | None:
     return value if 0 < value <= MAX_ID else None
+
+
+def lookup(s: Any, model: type[_Row], row_id: int, missing: str,
+           options: Any = None) -> _Row:
+    """The row of ``model`` with ``row_id``, or ``NotFound(missing)``. The one lookup by id
+    of every service: an id no row can have (zero, negative, too large) is "not found"
+    too, never an error of the database."""
+    row = s.get(model, row_id, options=options) if id_or_none(row_id) else None
+    if row is None:
+        raise NotFound(missing)
+    return row
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):

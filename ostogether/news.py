@@ -37,16 +37,13 @@ from ostogether.models import ApiToken, NewsItem, Project, id_or_none
 from ostogether.newsletter import reopen_for_item
 from ostogether.runtime import Runtime
 from ostogether.sanitize import markdown_to_html
-from ostogether.states import KINDS, SOURCES
+from ostogether.states import KINDS, SOURCES, SUBMITTING_STATUSES
 
 TITLE_MAX = 200
 SUMMARY_MAX = 5000
 ALT_MAX = 300
 LOCATION_MAX = 200
 REASON_MAX = 2000
-# Projects that may submit news. Alumni keep theirs: most projects of the community have
-# ended, and their tools and results are exactly what the newsletter passes on.
-SUBMITTING_STATUSES = ("member", "alumni")
 
 
 # ------------------------------------------------------------------------ pure part

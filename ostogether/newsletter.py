@@ -39,6 +39,7 @@ from ostogether.models import (
     Project,
     User,
     id_or_none,
+    lookup,
 )
 from ostogether.render import (
     ISSUE_PREHEADER,
@@ -70,10 +71,8 @@ WITH_ITEMS = selectinload(Issue.entries).selectinload(IssueItem.item).selectinlo
 
 
 def get_issue(s: Session, issue_id: int) -> Issue:
-    issue = s.get(Issue, issue_id, options=[WITH_ITEMS]) if id_or_none(issue_id) else None
-    if issue is None:
-        raise NotFound(f"There is no issue with id {issue_id}.")
-    return issue
+    return lookup(s, Issue, issue_id, f"There is no issue with id {issue_id}.",
+                  options=[WITH_ITEMS])
 
 
 def by_number(s: Session, number: int, *, with_items: bool = True) -> Issue:
@@ -81,7 +80,7 @@ def by_number(s: Session, number: int, *, with_items: bool = True) -> Issue:
     issue = (s.scalar(q.options(WITH_ITEMS) if with_items else q)
              if id_or_none(number) else None)
     if issue is None:
-        raise NotFound(f"There is no issue #{number}; `ostogether issue list` shows them.")
+        raise NotFound(f"There is no issue #{number}.")
     return issue
 
 

@@ -18,7 +18,7 @@ from ostogether import clock, ratelimit, registry
 from ostogether.audit import SYSTEM, Actor, record, transition
 from ostogether.errors import ContentError, NotFound, ValidationError
 from ostogether.mail.transactional import send_after_commit
-from ostogether.models import Project, User, id_or_none
+from ostogether.models import Project, User, lookup
 from ostogether.registry import CheckContext, CheckResult, ProjectRecord
 from ostogether.runtime import Runtime
 
@@ -148,10 +148,11 @@ def filter_projects(rows: list[Project], filters: Filters) -> list[Project]:
     return out
 
 
-def list_all(s: Session, status: str = "") -> list[Project]:
+def list_all(s: Session, status: str | tuple[str, ...] = "") -> list[Project]:
+    """The projects (of one status, or of any of several), by acronym."""
     stmt = select(Project)
     if status:
-        stmt = stmt.where(Project.status == status)
+        stmt = stmt.where(Project.status.in_((status,) if isinstance(status, str) else status))
     return sorted(s.scalars(stmt), key=lambda p: p.acronym.casefold())
 
 
@@ -165,6 +166,18 @@ def get(s: Session, slug: str, *, public: bool = True) -> Project:
 PUBLIC_FIELDS = ("slug", "acronym", "name", "description", "status", "initiative_type",
                  "themes", "sdgs", "countries", "programme", "call", "grant_number",
                  "start_date", "end_date", "coordinator", "website", "feed_url")
+
+
+def application(s: Session, project_id: int) -> Project:
+    """The project that applied through the form, by id (else NotFound)."""
+    project = lookup(s, Project, project_id, f"There is no application {project_id}.")
+    if project.source != "application":
+        raise NotFound(f"There is no application {project_id}.")
+    return project
+
+
+def by_id(s: Session, project_id: int) -> Project:
+    return lookup(s, Project, project_id, f"There is no project {project_id}.")
 
 
 def public_dict(p: Project) -> dict[str, Any]:
@@ -244,9 +257,7 @@ def decide(rt: Runtime, project_id: int, actor: Actor, *, accept: bool,
         raise ValidationError("Give the applicant a reason for the rejection.",
                               {"reason": "A reason is required to reject."})
     with rt.db.session() as s:
-        project = s.get(Project, project_id) if id_or_none(project_id) else None
-        if project is None:
-            raise NotFound(f"There is no application {project_id}.")
+        project = lookup(s, Project, project_id, f"There is no application {project_id}.")
         transition(s, actor, project, "project", "member" if accept else "rejected",
                    reason=reason)
         project.decision_reason = reason

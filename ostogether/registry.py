@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 import pycountry
 
+from ostogether.errors import ContentError
 from ostogether.inputs import email_problem, one_line_problem, url_problem
 from ostogether.site import Criteria
 from ostogether.tomlcheck import check_table, line_of, read_toml
@@ -425,8 +426,6 @@ class ProjectFile:
 
 def load_project_files(folder: Path) -> tuple[list[ProjectFile], list[str]]:
     """Read every content/projects/*.toml. Returns the records and every problem found."""
-    from ostogether.errors import ContentError
-
     files, problems = [], []
     paths = sorted(folder.glob("*.toml"))
     if not folder.is_dir():

@@ -27,6 +27,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 import jinja2
+from mjml import mjml2html
 
 from ostogether.errors import ContentError
 from ostogether.site import Community
@@ -205,8 +206,6 @@ def _mjml_error(template: str, source: str, line: int, column: int, what: str) -
 
 def compile_mjml(source: str, template: str = ISSUE_MJML) -> str:
     """MJML to HTML with mjml-python, with no web fonts; every problem is a ContentError."""
-    from mjml import mjml2html
-
     checker = _MjmlStructure()
     checker.feed(source)
     checker.close()

@@ -14,8 +14,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ostogether.db import Database
 from ostogether.errors import ConfigError
 from ostogether.settings import Settings
+from ostogether.site import community
 
 
 def ensure_var(settings: Settings) -> Path:
@@ -116,9 +118,6 @@ class Runtime:
     """
 
     def __init__(self, settings: Settings) -> None:
-        from ostogether.db import Database
-        from ostogether.site import community
-
         self.settings = settings
         self.db = Database(settings)
         self.community = community(settings)

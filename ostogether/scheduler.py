@@ -30,18 +30,18 @@ import apscheduler.executors.base
 import apscheduler.schedulers.base
 import apscheduler.triggers.date
 import apscheduler.triggers.interval
+from apscheduler.events import EVENT_SCHEDULER_STARTED
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.date import DateTrigger
-from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from ostogether import clock
+from ostogether import clock, jobs
 from ostogether.jobs import acquire, lease, release
-from ostogether.models import Issue
+from ostogether.mail import delivery
 from ostogether.runtime import Runtime
 from ostogether.timetable import JobSpec, trigger_for
 
@@ -54,18 +54,14 @@ def missed_runs(rt: Runtime, now: dt.datetime) -> dict[str, dt.datetime]:
     """The stored jobs whose next run time has passed while no worker ran, within the
     grace time: job name → the time it was due."""
     grace = dt.timedelta(hours=rt.settings.scheduler_grace_hours)
+    store = SQLAlchemyJobStore(engine=rt.db.engine, tablename=JOBSTORE_TABLE)
     try:
-        with rt.db.engine.connect() as conn:
-            rows = conn.execute(text(f"SELECT id, next_run_time FROM {JOBSTORE_TABLE} "
-                                     f"WHERE next_run_time IS NOT NULL")).all()
+        stored = store.get_all_jobs()
     except SQLAlchemyError:  # no job store yet: the first start
         return {}
-    out = {}
-    for name, stamp in rows:
-        due = dt.datetime.fromtimestamp(float(stamp), dt.UTC)
-        if due <= now and now - due <= grace:
-            out[str(name)] = due
-    return out
+    return {job.id: job.next_run_time for job in stored
+            if job.next_run_time is not None and job.next_run_time <= now
+            and now - job.next_run_time <= grace}
 
 
 def timetable(rt: Runtime) -> Iterator[JobSpec]:
@@ -102,8 +98,6 @@ _WORKER: Worker | None = None  # the process's worker, for jobs fired from the s
 
 def fire(name: str) -> None:
     """What the job store calls: run one job in this process's worker."""
-    from ostogether import jobs
-
     worker = _WORKER
     if worker is None:
         raise RuntimeError("no worker in this process")
@@ -142,6 +136,10 @@ class Worker:
             except SQLAlchemyError as exc:  # the database is away: keep trying, never die
                 log.error("database error, trying again in %.0f s: %s", self.interval, exc,
                           extra={"event": "worker.db_error", "holder": self.holder})
+            except Exception:  # a bug: log it, and lead again after a pause, never die
+                log.exception("the worker's loop failed; trying again in %.0f s",
+                              self.interval, extra={"event": "worker.crash",
+                                                    "holder": self.holder})
             self.stopping.wait(self.interval)
         log.info("worker stopped", extra={"event": "worker.stop", "holder": self.holder})
 
@@ -173,7 +171,22 @@ class Worker:
                             "jobs": sorted(missed)})
         scheduler.add_job(self._renew, "interval", seconds=self.interval, id="lease",
                           jobstore="local")
-        scheduler.add_job(self._prune, args=[set(names)], id="prune", jobstore="local")
+        # Work asked for on the web pages ("Send now", "Run now"): the web face only
+        # records it, and the worker does it.
+        scheduler.add_job(self._pick_up, "interval", seconds=settings.worker_poll_seconds,
+                          id="pick_up", jobstore="local", next_run_time=clock.now())
+        keep = set(names)
+
+        def started(_: Any) -> None:
+            # A SIGTERM while start() was still declaring the jobs found the scheduler not
+            # yet running, so shutting it down did nothing: stop now. Else the stored jobs
+            # are loaded, and those no longer in the timetable go.
+            if self.stopping.is_set():
+                self._shutdown()
+            else:
+                self._prune(keep)
+
+        scheduler.add_listener(started, EVENT_SCHEDULER_STARTED)
         self.scheduler = scheduler
         log.info("scheduling %d job(s)", len(names),
                  extra={"event": "worker.lead", "holder": self.holder, "jobs": len(names)})
@@ -183,6 +196,13 @@ class Worker:
         finally:
             self.scheduler = None
             release(self.rt, self.holder)
+
+    def _pick_up(self) -> None:
+        try:
+            jobs.pick_up(self.rt)
+        except Exception:  # logged; the next round tries again
+            log.exception("picking up queued work failed",
+                          extra={"event": "worker.pick_up_failed", "holder": self.holder})
 
     def _prune(self, keep: set[str]) -> None:
         assert self.scheduler is not None
@@ -211,14 +231,10 @@ class Worker:
         scheduler = self.scheduler
         if scheduler is None:
             return
-        with self.rt.db.session() as s:
-            waiting = s.execute(select(Issue.id, Issue.send_resume_at).where(
-                Issue.status == "sending", Issue.send_state == "waiting")).all()
-        for issue_id, resume_at in waiting:
-            if resume_at is not None:
-                scheduler.add_job("ostogether.scheduler:fire", DateTrigger(resume_at),
-                                  args=["send_issue"], id=f"resume:{issue_id}",
-                                  replace_existing=True)
+        for issue_id, resume_at in delivery.waiting_sends(self.rt):
+            scheduler.add_job("ostogether.scheduler:fire", DateTrigger(resume_at),
+                              args=["send_issue"], id=f"resume:{issue_id}",
+                              replace_existing=True)
 
     def _shutdown(self) -> None:
         scheduler = self.scheduler

@@ -23,8 +23,14 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, get_type_hints
+from urllib.parse import urlsplit
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from ostogether.errors import ConfigError
 from ostogether.fetch import parse_allow
@@ -225,6 +231,9 @@ class Settings:
     scheduler_lease_seconds: int = field(default=60, metadata=_s(
         "The scheduling worker renews its lease every third of this; a standby worker "
         "takes over once the lease is this old.", min=5, max=3600))
+    worker_poll_seconds: float = field(default=5.0, metadata=_s(
+        "How often the scheduling worker looks for work asked for on the web pages: a "
+        "\"Send now\" or a \"Run now\" starts within this many seconds.", min=0.2, max=3600))
     scheduler_grace_hours: float = field(default=6.0, metadata=_s(
         "A job missed while no worker ran still runs if the worker is back within this "
         "many hours (once, however many times it was missed).", min=0.01, max=168))
@@ -318,8 +327,6 @@ class Settings:
     @property
     def sqlalchemy_url(self) -> str:
         """The database URL with a relative SQLite path resolved against ``home``."""
-        from sqlalchemy.engine import make_url
-
         url = make_url(self.database_url)
         if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
             db = Path(url.database or "")
@@ -423,9 +430,6 @@ def _convert(info: SettingInfo, raw: Any, where: str) -> Any:
 
 
 def _check_database_url(url: str, where: str) -> None:
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -438,10 +442,6 @@ def _check_database_url(url: str, where: str) -> None:
 
 
 def _check_address(value: str, where: str) -> None:
-    from email.utils import parseaddr
-
-    from email_validator import EmailNotValidError, validate_email
-
     _, addr = parseaddr(value)
     try:
         validate_email(addr, check_deliverability=False)
@@ -452,8 +452,6 @@ def _check_address(value: str, where: str) -> None:
 
 
 def _check_base_url(value: str, where: str) -> None:
-    from urllib.parse import urlsplit
-
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigError(f"{where}: expected an absolute http(s) URL, got '{value}'.")

@@ -208,7 +208,6 @@ class Community:
 
     def newsletter(self) -> Rules:
         """content/newsletter.toml: the sections and the composer's rules."""
-        from ostogether.compose import Rules
         path = self.content / "newsletter.toml"
         data, text = read_toml(path)
         problems = check_table({k: v for k, v in data.items() if k != "sections"}, {

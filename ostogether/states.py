@@ -71,6 +71,9 @@ KINDS = {
     "opportunity": "Opportunity (call, vacancy)",
 }
 SOURCES = ("web", "api", "feed")
+# Projects that may submit news. Alumni keep theirs: most projects of the community have
+# ended, and their tools and results are exactly what the newsletter passes on.
+SUBMITTING_STATUSES = ("member", "alumni")
 ITEM_STATUSES = tuple(NEWS_ITEM)
 ISSUE_STATUSES = tuple(ISSUE)
 POST_STATUSES = tuple(SOCIAL_POST)

@@ -12,13 +12,17 @@ the page is always the same, and the mail says what applies.
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import hashlib
+import io
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select
+from itsdangerous import BadSignature, SignatureExpired
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from ostogether import clock, csvout, ratelimit, signing
@@ -26,8 +30,8 @@ from ostogether.audit import Actor, record, transition
 from ostogether.errors import NotFound, ValidationError
 from ostogether.inputs import email_problem, normalise_email, one_line_problem
 from ostogether.mail.transactional import send_after_commit
-from ostogether.models import ConsentEvent, Subscriber, Suppression
-from ostogether.runtime import Runtime
+from ostogether.models import ConsentEvent, Subscriber, Suppression, lookup
+from ostogether.runtime import Runtime, secret_key
 from ostogether.states import SUBSCRIBER_STATUSES
 
 CONFIRM_SALT = "subscriber-confirm"
@@ -80,8 +84,6 @@ def _log(s: Session, rt: Runtime, sub: Subscriber | None, hashed: str, action: s
 # ------------------------------------------------------------------------- links
 
 def _serializer(rt: Runtime, salt: str) -> Any:
-    from ostogether.runtime import secret_key
-
     return signing.serializer(secret_key(rt.settings), salt)
 
 
@@ -113,8 +115,6 @@ def personal_links(rt: Runtime, sub: Subscriber) -> dict[str, str]:
 
 def _from_token(rt: Runtime, s: Session, token: str, salt: str,
                 max_age: int | None = None) -> Subscriber:
-    from itsdangerous import BadSignature, SignatureExpired
-
     try:
         data = _serializer(rt, salt).loads(token, max_age=max_age)
     except SignatureExpired:
@@ -129,6 +129,10 @@ def _from_token(rt: Runtime, s: Session, token: str, salt: str,
         raise NotFound("This link is no longer valid: the subscription it belonged to was "
                        "erased.")
     return sub
+
+
+def get(s: Session, sub_id: int) -> Subscriber:
+    return lookup(s, Subscriber, sub_id, f"There is no subscriber {sub_id}.")
 
 
 def by_link(rt: Runtime, s: Session, token: str) -> Subscriber:
@@ -358,8 +362,6 @@ class ImportReport:
 
 
 def _consent_date(raw: str) -> Any:
-    import datetime as dt
-
     raw = raw.strip()
     try:
         when = dt.datetime.fromisoformat(raw)
@@ -381,9 +383,6 @@ def import_csv(rt: Runtime, data: bytes, *, apply: bool, source_name: str = "") 
     suppressed address (erased or bounced) is never imported; its owner can sign up again.
     Every line needs the date and source of the consent, which go to the consent log.
     """
-    import csv
-    import io
-
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -538,8 +537,6 @@ def export_rows(rt: Runtime, statuses: tuple[str, ...] = ("confirmed",)) -> list
 
 
 def counts(s: Session) -> dict[str, int]:
-    from sqlalchemy import func
-
     found = dict(s.execute(select(Subscriber.status, func.count()).group_by(
         Subscriber.status)).all())
     return {k: int(found.get(k, 0)) for k in SUBSCRIBER_STATUSES}
@@ -548,8 +545,6 @@ def counts(s: Session) -> dict[str, int]:
 def search(s: Session, query: str = "", status: str = "", page: int = 1,
            per_page: int = 50) -> tuple[list[Subscriber], int]:
     """Readers whose address or name contains ``query``, newest first, a page at a time."""
-    from sqlalchemy import func, or_
-
     stmt = select(Subscriber)
     if status in SUBSCRIBER_STATUSES:
         stmt = stmt.where(Subscriber.status == status)

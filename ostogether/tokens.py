@@ -18,6 +18,7 @@ from ostogether.audit import Actor, record
 from ostogether.errors import NotAuthenticated, NotFound, ValidationError
 from ostogether.models import ApiToken, id_or_none
 from ostogether.news import submitting_project
+from ostogether.runtime import Runtime
 
 PREFIX = "ost_"
 NAME_MAX = 100
@@ -27,20 +28,22 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create(s: Session, actor: Actor, project_id: int, name: str = "") -> tuple[ApiToken, str]:
+def create(rt: Runtime, actor: Actor, project_id: int,
+           name: str = "") -> tuple[ApiToken, str]:
     """A new token for the project, and its secret, which is never shown again."""
     name = " ".join(name.split()) or "API token"
     if len(name) > NAME_MAX:
         raise ValidationError(f"The token name has {len(name)} characters; the limit is "
                               f"{NAME_MAX}.", {"name": "too long"})
-    project = submitting_project(s, project_id)
-    secret = PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(project_id=project_id, name=name, prefix=secret[:12],
-                     secret_hash=_hash(secret), created_by_id=actor.user_id,
-                     created_by_label=actor.label)
-    s.add(token)
-    s.flush()
-    record(s, actor, "api_token.created", token, project=project.slug, name=name)
+    with rt.db.session() as s:
+        project = submitting_project(s, project_id)
+        secret = PREFIX + secrets.token_urlsafe(32)
+        token = ApiToken(project_id=project_id, name=name, prefix=secret[:12],
+                         secret_hash=_hash(secret), created_by_id=actor.user_id,
+                         created_by_label=actor.label, project=project)
+        s.add(token)
+        s.flush()
+        record(s, actor, "api_token.created", token, project=project.slug, name=name)
     return token, secret
 
 
@@ -62,14 +65,17 @@ def authenticate(s: Session, authorization: str | None) -> ApiToken:
     return token
 
 
-def revoke(s: Session, actor: Actor, token_id: int, *, project_id: int | None = None) -> ApiToken:
-    token = s.get(ApiToken, token_id) if id_or_none(token_id) else None
-    if token is None or (project_id is not None and token.project_id != project_id):
-        raise NotFound(f"There is no token {token_id}.")
-    if token.revoked_at is None:
-        token.revoked_at = clock.now()
-        record(s, actor, "api_token.revoked", token, project=token.project.slug)
-    return token
+def revoke(rt: Runtime, actor: Actor, token_id: int, *,
+           project_id: int | None = None) -> ApiToken:
+    """Revoke the token at once (with ``project_id``, only one of that project's)."""
+    with rt.db.session() as s:
+        token = s.get(ApiToken, token_id) if id_or_none(token_id) else None
+        if token is None or (project_id is not None and token.project_id != project_id):
+            raise NotFound(f"There is no token {token_id}.")
+        if token.revoked_at is None:
+            token.revoked_at = clock.now()
+            record(s, actor, "api_token.revoked", token, project=token.project.slug)
+        return token
 
 
 def list_tokens(s: Session, project_id: int | None = None) -> list[ApiToken]:

@@ -9,6 +9,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from itsdangerous import BadSignature, SignatureExpired
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -16,8 +17,9 @@ from ostogether import clock, ratelimit, signing
 from ostogether.audit import Actor, record
 from ostogether.errors import Conflict, NotFound, ValidationError
 from ostogether.inputs import email_problem, normalise_email, one_line_problem
-from ostogether.models import Project, RateLimitHit, User, id_or_none
-from ostogether.runtime import Runtime
+from ostogether.mail.transactional import send
+from ostogether.models import Project, RateLimitHit, User, id_or_none, lookup
+from ostogether.runtime import Runtime, secret_key
 from ostogether.states import ROLES
 
 MIN_PASSWORD = 12
@@ -35,8 +37,18 @@ def generate_password() -> str:
     return secrets.token_urlsafe(15)
 
 
-def create_user(s: Session, actor: Actor, *, email: str, role: str, password: str,
+def create_user(rt: Runtime, actor: Actor, *, email: str, role: str, password: str,
                 name: str = "", project_slug: str = "") -> User:
+    """A new account. A member account belongs to a project (``project_slug``)."""
+    with rt.db.session() as s:
+        user = _new_user(s, actor, email=email, role=role, password=password, name=name,
+                         project_slug=project_slug)
+        user.project  # noqa: B018 - loaded for the caller, after the session
+        return user
+
+
+def _new_user(s: Session, actor: Actor, *, email: str, role: str, password: str,
+              name: str = "", project_slug: str = "") -> User:
     email = normalise_email(email)
     if why := email_problem(email):
         raise ValidationError(f"'{email}' is not a valid email address: {why}",
@@ -53,7 +65,7 @@ def create_user(s: Session, actor: Actor, *, email: str, role: str, password: st
     project = None
     if role == "member":
         if not project_slug:
-            raise ValidationError("A member account belongs to a project: give --project.",
+            raise ValidationError("A member account must belong to a project.",
                                   {"project": "required"})
         project = s.scalar(select(Project).where(Project.slug == project_slug))
         if project is None:
@@ -93,9 +105,7 @@ def user_for_session(rt: Runtime, session_id: str) -> User | None:
 def end_sessions(rt: Runtime, actor: Actor, user_id: int, *, why: str = "ended") -> User:
     """End every session of the account, in every browser (logout, or an admin)."""
     with rt.db.session() as s:
-        user = s.get(User, user_id) if id_or_none(user_id) else None
-        if user is None:
-            raise NotFound(f"There is no account {user_id}.")
+        user = lookup(s, User, user_id, f"There is no account {user_id}.")
         user.session_key = new_session_key()
         record(s, actor, "user.sessions_ended", user, why=why)
         s.flush()
@@ -171,8 +181,6 @@ PASSWORD_LINK_SALT = "password-link"
 
 
 def _serializer(rt: Runtime) -> Any:
-    from ostogether.runtime import secret_key
-
     return signing.serializer(secret_key(rt.settings), PASSWORD_LINK_SALT)
 
 
@@ -183,8 +191,6 @@ def password_link(rt: Runtime, user: User) -> str:
 
 def user_for_link(rt: Runtime, token: str) -> User:
     """The user a password link is for, or ValidationError if expired, used or forged."""
-    from itsdangerous import BadSignature, SignatureExpired
-
     max_age = rt.settings.invite_max_age_hours * 3600
     try:
         data = _serializer(rt).loads(token, max_age=max_age)
@@ -223,10 +229,8 @@ def set_password(rt: Runtime, token: str, password: str) -> User:
 def invite(rt: Runtime, actor: Actor, *, email: str, project_slug: str, name: str = "",
            inviter: str = "The editors") -> User:
     """Create a member account with no usable password and mail a link to choose one."""
-    from ostogether.mail.transactional import send
-
     with rt.db.session() as s:
-        user = create_user(s, actor, email=email, role="member", name=name,
+        user = _new_user(s, actor, email=email, role="member", name=name,
                            password=generate_password() + generate_password(),
                            project_slug=project_slug)
         project = user.project
@@ -244,8 +248,6 @@ RESET_ANSWER_SECONDS = 0.5
 def request_password_reset(rt: Runtime, email: str, *, ip: str) -> None:
     """Mail a password link if the address has an active account. Says nothing either way,
     and takes the same time either way (``RESET_ANSWER_SECONDS``)."""
-    from ostogether.mail.transactional import send
-
     started = time.monotonic()
     try:
         email = normalise_email(email)

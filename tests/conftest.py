@@ -18,6 +18,7 @@ import logging
 import os
 import re
 import shutil
+import signal
 import socket
 import sqlite3
 import sys
@@ -39,6 +40,7 @@ from sqlalchemy.engine import make_url
 from ostogether import clock, jobs
 from ostogether.runtime import Runtime
 from ostogether.settings import Settings, load_settings
+from tests.factories import make_user
 
 REPO = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("OSTOGETHER_TEST_DATABASE_URL", "")
@@ -96,6 +98,7 @@ def child_env(env: dict[str, str]) -> dict[str, str]:
     full["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(CLOCK_SHIM), str(REPO), full.get("PYTHONPATH", "")) if p)
     full["TEST_CLOCK_START"] = clock.now().isoformat()
+    full["PYTHONFAULTHANDLER"] = "1"  # a hung child prints its threads' stacks (finish)
     return full
 
 
@@ -361,9 +364,16 @@ def finish(proc: Any, timeout: float = 60, stdin: str | None = None) -> tuple[st
     """``proc.communicate()``, killing the process if it is not done after ``timeout``.
 
     Not ``communicate(timeout=…)``: its wait polls with ``time.sleep``, which fails with
-    EINVAL under libfaketime. A timer that kills the process is the same deadline.
+    EINVAL under libfaketime. A timer that kills the process is the same deadline. A
+    process that hangs is first asked for the stack of every thread (SIGABRT, which
+    faulthandler answers on stderr; ``child_env`` turns it on), so a failure says where.
     """
-    timer = threading.Timer(timeout, proc.kill)
+    def stop() -> None:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGABRT)
+            threading.Timer(3, proc.kill).start()
+
+    timer = threading.Timer(timeout, stop)
     timer.start()
     try:
         out, err = proc.communicate(stdin)
@@ -420,16 +430,6 @@ def new_client(app: Any) -> Any:
 @pytest.fixture
 def client(app: Any) -> Any:
     return new_client(app)
-
-
-def make_user(rt: Runtime, email: str = "editor@example.org", role: str = "editor",
-              password: str = "correct horse battery", project: str = "") -> None:
-    from ostogether.audit import Actor
-    from ostogether.users import create_user
-
-    with rt.db.session() as s:
-        create_user(s, Actor("test"), email=email, role=role, password=password,
-                    project_slug=project)
 
 
 def login(client: Any, email: str = "editor@example.org",

@@ -33,7 +33,7 @@ def env(env: dict[str, str]) -> dict[str, str]:
 def make_token(rt: Runtime, slug: str = "cosmos") -> str:
     with rt.db.session() as s:
         pid = s.scalar(select(Project.id).where(Project.slug == slug))
-        _, secret = tokens.create(s, Actor("test"), pid, "test")
+    _, secret = tokens.create(rt, Actor("test"), pid, "test")
     return secret
 
 
@@ -127,7 +127,7 @@ def test_authentication_errors(client: Any, token: str, rt: Runtime) -> None:
     assert client.get("/api/v1/items", headers={"Authorization": "Basic abc"}).status_code == 401
     with rt.db.session() as s:
         t = s.scalars(select(ApiToken)).one()
-        tokens.revoke(s, Actor("test"), t.id)
+    tokens.revoke(rt, Actor("test"), t.id)
     assert client.get("/api/v1/items", headers=auth(token)).status_code == 401
 
 

@@ -17,8 +17,13 @@ from hypothesis import strategies as st
 from ostogether import csvout, inputs, newsletter, reports
 from ostogether.errors import ValidationError
 from ostogether.runtime import Runtime
-from tests.conftest import login, make_user, new_client, outbox, post
-from tests.issues import TEST, add_item
+from tests.conftest import (
+    login,
+    new_client,
+    outbox,
+    post,
+)
+from tests.factories import TEST, add_item, make_user
 
 PARAMS = ["q", "status", "next", "week", "project", "from", "to", "format", "page", "kind",
           "theme", "country", "programme", "network", "token", "section", "preset", "n"]
@@ -90,10 +95,9 @@ def test_every_get_route_with_every_nasty_value_in_each_parameter(
 
 def test_deeply_nested_json_is_a_400(app: Any, rt: Runtime) -> None:
     from ostogether import tokens
-    from tests.issues import project_id
+    from tests.factories import project_id
 
-    with rt.db.session() as s:
-        _, token = tokens.create(s, TEST, project_id(rt, "cosmos"), "fuzz")
+    _, token = tokens.create(rt, TEST, project_id(rt, "cosmos"), "fuzz")
     body = "[" * 20_000 + "]" * 20_000  # within the size limit, past the parser's depth
     r = app.test_client().post("/api/v1/items", data=body, content_type="application/json",
                                headers={"Authorization": f"Bearer {token}"})
@@ -165,7 +169,7 @@ def test_csv_cells_that_would_be_formulas_are_written_as_text(value: str) -> Non
 
 
 def test_the_subscribers_export_neutralises_formulas(editor: Any, rt: Runtime) -> None:
-    from tests.issues import add_readers
+    from tests.factories import add_readers
 
     [sid] = add_readers(rt, 1)
     with rt.db.session() as s:

@@ -17,8 +17,8 @@ from ostogether.mail.message import verp_address, verp_token
 from ostogether.models import ConsentEvent, Delivery, Subscriber, Suppression
 from ostogether.runtime import Runtime, secret_key
 from tests.conftest import run
+from tests.factories import TEST, add_readers, approved_issue
 from tests.feedserver import FeedServer
-from tests.issues import TEST, add_readers, approved_issue
 
 DSN = Path(__file__).parent / "data" / "dsn"
 

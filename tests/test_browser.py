@@ -12,8 +12,10 @@ from sqlalchemy import select
 
 from ostogether.models import Issue, NewsItem, Project, SocialPost, Subscriber
 from tests.browser import Live, axe_serious, link_in, log_in, shot
-from tests.conftest import make_user, wait_for
-from tests.issues import add_item
+from tests.conftest import (
+    wait_for,
+)
+from tests.factories import add_item, make_user
 
 
 def wait_mail(sink: Any, to: str, count: int = 1) -> list[Any]:
@@ -242,7 +244,7 @@ def test_public_pages_have_no_serious_accessibility_violations(live: Live, axe_c
 def test_a_readers_own_pages_have_no_serious_accessibility_violations(
         live: Live, axe_context: Any) -> None:
     from ostogether import subscribers
-    from tests.issues import add_readers
+    from tests.factories import add_readers
 
     [reader] = add_readers(live.rt, 1)
     with live.rt.db.session() as s:
@@ -257,7 +259,7 @@ def test_a_readers_own_pages_have_no_serious_accessibility_violations(
 
 def test_the_web_version_of_an_issue_has_no_serious_accessibility_violations(
         live: Live, axe_context: Any, web: Any) -> None:
-    from tests.issues import approved_issue, mark_sent
+    from tests.factories import approved_issue, mark_sent
 
     issue = approved_issue(live.rt, [web.url("/page/1"), web.url("/page/2")])
     mark_sent(live.rt, issue.id, dt.datetime(2026, 11, 15, 9, tzinfo=dt.UTC))

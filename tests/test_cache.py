@@ -12,7 +12,11 @@ from ostogether.models import Project
 from ostogether.runtime import Runtime
 from ostogether.settings import load_settings
 from ostogether.web import create_app
-from tests.conftest import login, make_user, new_client
+from tests.conftest import (
+    login,
+    new_client,
+)
+from tests.factories import make_user
 
 
 def test_anonymous_copies_expire_and_logged_in_users_see_live_pages(

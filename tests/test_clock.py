@@ -22,8 +22,10 @@ from ostogether import clock, reports, scheduler, signing, users
 from ostogether.models import SocialPost, User
 from ostogether.runtime import Runtime
 from ostogether.social import posts as social
-from tests.conftest import frozen, make_user
-from tests.issues import TEST
+from tests.conftest import (
+    frozen,
+)
+from tests.factories import TEST, make_user
 
 UTC = dt.UTC
 BRUSSELS = ZoneInfo("Europe/Brussels")

@@ -18,9 +18,8 @@ from ostogether.models import Delivery, Issue, JobRun, NewsItem, Project, Social
 from ostogether.runtime import Runtime
 from ostogether.settings import load_settings
 from ostogether.social import posts as social
-from tests.conftest import make_user
+from tests.factories import add_readers, make_user
 from tests.feedserver import Route, rss
-from tests.issues import add_readers
 
 UTC = dt.UTC
 EDITOR = Actor("editor@ecsite.eu")

@@ -28,8 +28,8 @@ from ostogether.render import personalise
 from ostogether.runtime import Runtime, secret_key
 from ostogether.settings import load_settings
 from tests.conftest import child_env, finish, free_port, wait_for
+from tests.factories import TEST, add_item, add_readers, approved_issue
 from tests.feedserver import FeedServer
-from tests.issues import TEST, add_item, add_readers, approved_issue
 
 
 class FlakySink:

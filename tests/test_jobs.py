@@ -14,8 +14,10 @@ from ostogether import clock, jobs
 from ostogether.mail import transactional
 from ostogether.models import Delivery, Issue, JobRun
 from ostogether.runtime import Runtime
-from tests.conftest import make_user, outbox
-from tests.issues import add_item
+from tests.conftest import (
+    outbox,
+)
+from tests.factories import add_item, make_user
 
 UTC = dt.UTC
 REMIND_MEMBERS = dt.datetime(2026, 12, 29, 8, 30, tzinfo=UTC)  # 09:30 in Brussels

@@ -16,7 +16,10 @@ from ostogether.errors import Conflict, Duplicate, NotFound, PermissionDenied, V
 from ostogether.models import AuditEntry, NewsItem, Project
 from ostogether.news import ItemInput, validate
 from ostogether.sanitize import markdown_to_html
-from tests.conftest import make_user, outbox
+from tests.conftest import (
+    outbox,
+)
+from tests.factories import make_user
 
 GOOD = ItemInput(kind="news", title="Open Schooling day", summary="We **opened** the doors.",
                  link="https://example.org/news/1")

@@ -8,7 +8,13 @@ from typing import Any
 from sqlalchemy import select
 
 from ostogether.models import AuditEntry, NewsItem
-from tests.conftest import csrf_from, login, make_user, new_client, outbox
+from tests.conftest import (
+    csrf_from,
+    login,
+    new_client,
+    outbox,
+)
+from tests.factories import make_user
 
 ITEM = {"kind": "news", "title": "Open day at the science centre",
         "summary": "Schools **welcome**.", "link": "https://example.org/open-day",

@@ -24,9 +24,12 @@ from ostogether.errors import (
 from ostogether.models import AuditEntry, Issue, User
 from ostogether.render import compile_mjml, personalise, placeholder
 from ostogether.runtime import Runtime
-from tests.conftest import make_user, outbox, run
+from tests.conftest import (
+    outbox,
+    run,
+)
+from tests.factories import TEST, add_item, make_user, mark_sent, project_id
 from tests.feedserver import FeedServer, Route
-from tests.issues import TEST, add_item, mark_sent, project_id
 
 NOW = dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.UTC)
 

@@ -16,9 +16,15 @@ from lxml import etree
 
 from ostogether import clock, newsletter
 from ostogether.runtime import Runtime
-from tests.conftest import csrf_from, login, make_user, new_client, outbox, post
+from tests.conftest import (
+    csrf_from,
+    login,
+    new_client,
+    outbox,
+    post,
+)
+from tests.factories import TEST, add_item, make_user, mark_sent
 from tests.feedserver import FeedServer
-from tests.issues import TEST, add_item, mark_sent
 
 
 def test_an_editor_takes_one_issue_from_compose_to_approval(editor: Any, rt: Runtime,

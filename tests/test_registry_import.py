@@ -12,7 +12,7 @@ from ostogether import projects
 from ostogether.errors import ContentError
 from ostogether.models import AuditEntry, Project
 from ostogether.runtime import Runtime
-from tests.conftest import Ran, run
+from tests.conftest import run
 
 
 def count(rt: Runtime, model: type) -> int:
@@ -77,12 +77,8 @@ def test_a_bad_file_is_reported_with_file_and_line_and_nothing_is_imported(
     assert count(bare_rt, Project) == 0  # the 18 good files were not imported either
 
 
-def _cli(home: Path, database_url: str, *args: str) -> Ran:
-    return run({"OSTOGETHER_HOME": str(home), "OSTOGETHER_DATABASE_URL": database_url}, *args)
-
-
-def test_registry_check_cli(home: Path, database_url: str) -> None:
-    ok = _cli(home, database_url, "registry", "check", "--format", "json")
+def test_registry_check_cli(home: Path, env: dict[str, str]) -> None:
+    ok = run(env, "registry", "check", "--format", "json")
     assert ok.returncode == 0, ok.stderr
     data = json.loads(ok.stdout)
     assert data["ok"] is True and len(data["projects"]) == 18
@@ -93,27 +89,27 @@ def test_registry_check_cli(home: Path, database_url: str) -> None:
     # a project whose end is before its start fails the run
     path = home / "content/projects/sall.toml"
     path.write_text(path.read_text().replace("end_date = 2023-08-31", "end_date = 2019-08-31"))
-    bad = _cli(home, database_url, "registry", "check")
+    bad = run(env, "registry", "check")
     assert bad.returncode == 1
     assert "FAIL dates: The end date 2019-08-31 is before the start date 2020-09-01." in bad.stdout
 
     # a syntax error is reported with file and line, without a traceback
     (home / "content/projects/zz.toml").write_text("acronym = \n")
-    broken = _cli(home, database_url, "registry", "check")
+    broken = run(env, "registry", "check")
     assert broken.returncode == 1
     assert "zz.toml: TOML syntax error" in broken.stderr and "line 1" in broken.stderr
     assert "Traceback" not in broken.stderr
 
 
-def test_init_twice_changes_nothing_and_list_formats(home: Path, database_url: str) -> None:
-    first = _cli(home, database_url, "init")
+def test_init_twice_changes_nothing_and_list_formats(env: dict[str, str]) -> None:
+    first = run(env, "init")
     assert first.returncode == 0, first.stderr
     assert "18 created" in first.stdout
-    second = _cli(home, database_url, "init")
+    second = run(env, "init")
     assert "0 created, 0 updated, 18 unchanged" in second.stdout
     assert "up to date" in second.stdout
-    listed = json.loads(_cli(home, database_url, "registry", "list", "--format", "json").stdout)
+    listed = json.loads(run(env, "registry", "list", "--format", "json").stdout)
     assert len(listed) == 18 and "contact_email" not in listed[0]
-    csv_out = _cli(home, database_url, "registry", "list", "--format", "csv").stdout
+    csv_out = run(env, "registry", "list", "--format", "csv").stdout
     assert csv_out.splitlines()[0].startswith("slug,acronym,name")
     assert len(csv_out.strip().splitlines()) == 19

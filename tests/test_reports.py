@@ -17,8 +17,12 @@ from ostogether import charts, clock, reports
 from ostogether.audit import Actor, record
 from ostogether.models import ConsentEvent, Delivery, Issue, NewsItem, SocialPost, Subscriber
 from ostogether.runtime import Runtime
-from tests.conftest import login, make_user, new_client, run
-from tests.issues import add_item, add_readers, approved_issue, mark_sent
+from tests.conftest import (
+    login,
+    new_client,
+    run,
+)
+from tests.factories import add_item, add_readers, approved_issue, make_user, mark_sent
 
 SVG = "{http://www.w3.org/2000/svg}"
 NOW = dt.datetime(2026, 11, 21, 12, tzinfo=dt.UTC)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import signal
 import sqlite3
 import subprocess
@@ -19,11 +20,14 @@ import pytest
 from sqlalchemy import select, text
 
 from ostogether import clock, db, jobs, scheduler, timetable
-from ostogether.errors import ConfigError, ContentError
+from ostogether.errors import ConfigError, Conflict, ContentError
+from ostogether.mail import delivery
 from ostogether.models import JobRun, SchedulerLease
 from ostogether.runtime import EventFormatter, Runtime
 from ostogether.settings import load_settings
 from tests.conftest import child_env, finish, renewed_since, run, wait_for
+from tests.factories import TEST, add_readers, approved_issue
+from tests.feedserver import FeedServer
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 
@@ -127,7 +131,8 @@ def test_one_holder_at_a_time_and_takeover_after_expiry(rt: Runtime) -> None:
 @pytest.fixture
 def quick_rt(env: dict[str, str], fill_database: Any) -> Any:
     fill_database("imported")
-    rt = Runtime(load_settings(environ={**env, "OSTOGETHER_SCHEDULER_LEASE_SECONDS": "5"}))
+    rt = Runtime(load_settings(environ={**env, "OSTOGETHER_SCHEDULER_LEASE_SECONDS": "5",
+                                        "OSTOGETHER_WORKER_POLL_SECONDS": "0.5"}))
     yield rt
     rt.close()
 
@@ -168,6 +173,31 @@ def test_the_worker_declares_the_timetable_fires_jobs_and_a_standby_takes_over(
     second.join()
     held = jobs.lease(rt)
     assert held is not None and held.expires_at <= clock.now()  # released on the way out
+
+
+def test_the_worker_takes_queued_runs_and_started_sends_within_seconds(
+        quick_rt: Runtime, web: FeedServer) -> None:
+    """What "Run now" and "Send now" record on the web pages, a running worker does."""
+    rt = quick_rt
+    add_readers(rt, 3)
+    issue = approved_issue(rt, [web.url("/page/0")])
+    delivery.start(rt, TEST, issue.id)
+    queued = jobs.request(rt, "derive_status", TEST)
+    with pytest.raises(Conflict, match="queued already"):
+        jobs.request(rt, "derive_status", TEST)
+    worker = scheduler.Worker(rt, "one").start_thread()
+    try:
+        def finished() -> JobRun | None:
+            with rt.db.session() as s:
+                row = s.get(JobRun, queued.id)
+                return row if row is not None and row.finished_at is not None else None
+        done = wait_for(finished)
+        assert (done.trigger, done.outcome, done.pid) == ("manual", "skipped", os.getpid())
+        wait_for(lambda: delivery.status(rt, issue.id).issue_status == "sent")
+        assert delivery.status(rt, issue.id).counts["sent"] == 3
+    finally:
+        worker.stop()
+        worker.join()
 
 
 def test_a_removed_job_leaves_the_store_at_the_next_start(quick_rt: Runtime) -> None:

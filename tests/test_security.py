@@ -20,8 +20,11 @@ from ostogether.models import AuditEntry, Issue, NewsItem, SocialPost
 from ostogether.runtime import Runtime
 from ostogether.social import posts as social
 from tests.browser import Live, log_in
-from tests.conftest import login, make_user, new_client
-from tests.issues import TEST, add_item, add_readers, approved_issue, mark_sent
+from tests.conftest import (
+    login,
+    new_client,
+)
+from tests.factories import TEST, add_item, add_readers, approved_issue, make_user, mark_sent
 
 ROLES = ("visitor", "other", "member", "editor")
 
@@ -52,7 +55,7 @@ def world(app: Any, rt: Runtime, web: Any) -> dict[str, Any]:
         clients[role] = new_client(app)
         assert login(clients[role], email).status_code == 302
     from ostogether.models import Project
-    from tests.issues import project_id
+    from tests.factories import project_id
 
     with rt.db.session() as s:  # one application waiting for a decision
         applicant = s.get(Project, project_id(rt, "sense"))

@@ -16,7 +16,15 @@ from ostogether.models import RateLimitHit
 from ostogether.runtime import Runtime
 from ostogether.settings import load_settings
 from ostogether.web import create_app
-from tests.conftest import csrf_from, frozen, login, make_user, new_client, post, run
+from tests.conftest import (
+    csrf_from,
+    frozen,
+    login,
+    new_client,
+    post,
+    run,
+)
+from tests.factories import make_user
 
 PASSWORD = "correct horse battery"
 

@@ -12,7 +12,7 @@ from ostogether.models import SocialPost
 from ostogether.runtime import Runtime
 from ostogether.social import posts as social
 from tests.conftest import run
-from tests.issues import TEST, add_item
+from tests.factories import TEST, add_item
 
 
 def test_length_prints_the_count_as_json_and_exits_1_when_too_long(env: dict[str, str]) -> None:

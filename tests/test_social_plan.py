@@ -18,7 +18,7 @@ from ostogether.runtime import Runtime
 from ostogether.settings import load_settings
 from ostogether.social import posts as social
 from ostogether.social import text as T
-from tests.issues import TEST, add_item, project_id
+from tests.factories import TEST, add_item, project_id
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 NOW = dt.datetime(2026, 11, 21, 12, tzinfo=dt.UTC)  # a Saturday; next week is 2026-W48

@@ -22,7 +22,7 @@ from ostogether.runtime import Runtime
 from ostogether.settings import load_settings
 from ostogether.social import posts as social
 from ostogether.social import publish
-from tests.issues import TEST
+from tests.factories import TEST
 from tests.social_fakes import FakeNetworks, env_for
 
 NOW = dt.datetime(2026, 11, 23, 9, 0, 5, tzinfo=dt.UTC)

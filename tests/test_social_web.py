@@ -12,8 +12,12 @@ from sqlalchemy import select
 from ostogether.models import SocialPost
 from ostogether.runtime import Runtime
 from ostogether.social import posts as social
-from tests.conftest import login, make_user, new_client, post
-from tests.issues import TEST, add_item
+from tests.conftest import (
+    login,
+    new_client,
+    post,
+)
+from tests.factories import TEST, add_item, make_user
 
 
 def next_week(rt: Runtime) -> str:

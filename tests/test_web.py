@@ -11,7 +11,12 @@ from sqlalchemy import select
 from ostogether.models import AuditEntry, Project
 from ostogether.runtime import Runtime
 from ostogether.settings import Settings
-from tests.conftest import csrf_from, login, make_user, outbox
+from tests.conftest import (
+    csrf_from,
+    login,
+    outbox,
+)
+from tests.factories import make_user
 
 
 def test_home_and_registry_list_the_eighteen_projects(client: Any) -> None:

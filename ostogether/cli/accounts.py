@@ -20,6 +20,7 @@ from ostogether.cli.base import (
     pass_state,
     project_id,
 )
+from ostogether.errors import ValidationError
 from ostogether.states import (
     ROLES,
 )
@@ -61,9 +62,14 @@ def users_add(state: State, email: str, role: str, name: str, project_slug: str,
                                 confirmation_prompt=True, default="", show_default=False)
         if not password:
             password, generate = generate_password(), True
-    with state.rt.db.session() as s:
-        user = create_user(s, CLI, email=email, role=role, password=password,
+    try:
+        user = create_user(state.rt, CLI, email=email, role=role, password=password,
                            name=name, project_slug=project_slug)
+    except ValidationError as exc:
+        if "project" not in exc.fields:
+            raise
+        raise ValidationError(f"{str(exc).rstrip('.')}: give --project with its slug "
+                              f"(`ostogether registry list` shows them).", exc.fields) from None
     out.print(f"Created {user.role} account {user.email}.")
     if generate:
         out.print(f"Password (shown once): {password}")
@@ -123,10 +129,8 @@ def tokens_create(state: State, project_slug: str, name: str) -> None:
     """Create a token for a project and print it once."""
     pid = project_id(state, project_slug)
     assert pid is not None
-    with state.rt.db.session() as s:
-        token, secret = tokmod.create(s, CLI, pid, name)
-        tid = token.id
-    out.print(f"Token {tid} for {project_slug} (shown once, store it now):")
+    token, secret = tokmod.create(state.rt, CLI, pid, name)
+    out.print(f"Token {token.id} for {project_slug} (shown once, store it now):")
     click.echo(secret)
 
 
@@ -155,8 +159,7 @@ def tokens_list(state: State, project_slug: str | None, fmt: str) -> None:
 @pass_state
 def tokens_revoke(state: State, token_id: int) -> None:
     """Revoke token TOKEN_ID at once."""
-    with state.rt.db.session() as s:
-        tokmod.revoke(s, CLI, token_id)
+    tokmod.revoke(state.rt, CLI, token_id)
     out.print(f"Token {token_id} is revoked.")
 
 

@@ -25,6 +25,7 @@ from ostogether.cli.base import (
     pass_state,
     print_json,
 )
+from ostogether.errors import NotFound
 from ostogether.mail import delivery
 
 # ------------------------------------------------------------------------ newsletter
@@ -44,10 +45,17 @@ def _issue_dict(issue: Any, zone: Any) -> dict[str, Any]:
             "snapshot_sha256": issue.snapshot_sha256 or None}
 
 
-def _issue_id(state: State, number: int) -> int:
+def _by_number(s: Any, number: int) -> Any:
+    """The issue numbered ``number``; the CLI's not-found says how to list them."""
+    try:
+        return newsletter.by_number(s, number)
+    except NotFound as exc:
+        raise NotFound(f"{exc} `ostogether issue list` shows them.") from None
 
+
+def _issue_id(state: State, number: int) -> int:
     with state.rt.db.session() as s:
-        return newsletter.by_number(s, number).id
+        return _by_number(s, number).id
 
 
 @issue_group.command("compose")
@@ -89,7 +97,7 @@ def issue_show(state: State, number: int, fmt: str) -> None:
     rt = state.rt
     zone = rt.community.schedule().zone
     with rt.db.session() as s:
-        issue = newsletter.by_number(s, number)
+        issue = _by_number(s, number)
         data = _issue_dict(issue, zone)
         data["entries"] = [{"section": e.section, "position": e.position,
                             "item": e.item.id, "project": e.item.project.slug,
@@ -119,7 +127,7 @@ def issue_preview(state: State, number: int, fmt: str, output: str | None) -> No
     """The issue as readers will get it (the approved snapshot once approved)."""
     rt = state.rt
     with rt.db.session() as s:
-        issue = newsletter.by_number(s, number)
+        issue = _by_number(s, number)
         public = newsletter.public_rendering(rt, issue)
     if fmt == "eml":
         data = newsletter.web_message(rt, public, "").as_bytes()
@@ -181,7 +189,7 @@ def issue_cancel(state: State, number: int) -> None:
     readers not yet mailed are not mailed."""
     rt = state.rt
     with rt.db.session() as s:
-        issue = newsletter.by_number(s, number)
+        issue = _by_number(s, number)
     if issue.status == "sending":
         st = delivery.cancel(rt, CLI, issue.id)
         out.print(f"The send of issue #{number} is cancelled: {st.counts['sent']} sent, "

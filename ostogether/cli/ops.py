@@ -6,14 +6,11 @@ Running the service: settings, the database, the web server, the worker, the tim
 from __future__ import annotations
 
 import dataclasses
-import signal
 import sys
-from typing import Any
 
 import click
-import waitress
 
-from ostogether import clock, db, jobs, scheduler, timetable
+from ostogether import clock, db, jobs, launch, timetable
 from ostogether.bootstrap import initialise
 from ostogether.cli.base import (
     FORMATS,
@@ -23,9 +20,7 @@ from ostogether.cli.base import (
     out,
     pass_state,
 )
-from ostogether.runtime import configure_logging
 from ostogether.settings import effective, markdown_table
-from ostogether.web import create_app
 
 # ----------------------------------------------------------------------- settings
 
@@ -116,27 +111,8 @@ def serve(state: State, host: str | None, port: int | None, threads: int,
     """Serve the web application with waitress, and the scheduler beside it."""
     settings = dataclasses.replace(state.settings, host=host or state.settings.host,
                                    port=port or state.settings.port)
-    configure_logging(settings)
-
-    # SIGTERM (systemd, a deploy) stops as Ctrl+C does: waitress winds down and the worker
-    # releases its lease. SIGINT is set too, because a parent that ignores it (a shell's
-    # background job, nohup) would otherwise leave Ctrl+C without effect.
-    def interrupt(*_: Any) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, interrupt)
-    signal.signal(signal.SIGINT, interrupt)
-    app = create_app(settings)
-    running = scheduler.start_in_thread(app.extensions["ostogether"]) if worker else None
-    out.print(f"Serving {settings.public_url} (listening on {settings.host}:{settings.port})"
-              + (", with the scheduler" if worker else "") + "; press Ctrl+C to stop.")
-    try:
-        waitress.serve(app, host=settings.host, port=settings.port, threads=threads,
-                       ident="ostogether")
-    finally:
-        if running is not None:
-            running.stop()
-            running.join(60)  # let running jobs finish and the lease be released
+    launch.serve(settings, threads=threads, with_worker=worker,
+                 say=lambda line: out.print(line, markup=False))
 
 
 @cli.command()
@@ -145,14 +121,7 @@ def worker(state: State) -> None:
     """Run the scheduler: the jobs of schedules/ostogether.toml, until SIGTERM.
 
     Several workers may run; one schedules and the others wait as standbys."""
-    rt = state.rt
-    rt.community.schedule()  # a bad timetable stops here, with file and key
-    one = scheduler.Worker(rt)
-    signal.signal(signal.SIGTERM, one.stop)
-    signal.signal(signal.SIGINT, one.stop)
-    out.print(f"Worker {one.holder} started; SIGTERM or Ctrl+C stops it.")
-    one.run()
-    out.print("Worker stopped.")
+    launch.work(state.rt, say=lambda line: out.print(line, markup=False))
 
 
 @cli.group("schedule")

@@ -36,6 +36,7 @@ import datetime as dt
 import logging
 import os
 import queue
+import re
 import socket
 import threading
 import time
@@ -55,6 +56,7 @@ from ostogether.errors import Conflict, MailDeferred, MailError, MailRejected, N
 from ostogether.mail.message import DkimKey, IssueMessage, Recipient, address
 from ostogether.mail.transports import make_transport
 from ostogether.models import Delivery, DeliveryWorker, Issue, Subscriber
+from ostogether.newsletter import get_issue
 from ostogether.render import placeholder_key
 from ostogether.runtime import Runtime, secret_key
 
@@ -291,8 +293,6 @@ def _finish_if_done(s: Session, issue: Issue) -> bool:
                                                T.c.status.in_(OPEN))) or 0
     if left:
         return False
-    from ostogether.newsletter import get_issue
-
     issue = get_issue(s, issue.id)
     counts = {k: v for k, v in _counts(s, issue.id).items() if v}
     if issue.send_state == "cancelled" and not counts.get("sent"):
@@ -344,8 +344,6 @@ class Progress:
 
 def _enhanced(text: str) -> str:
     """The RFC 3463 status (``5.1.1``) in an SMTP reply, if it has one."""
-    import re
-
     m = re.search(r"\b([245]\.\d{1,3}\.\d{1,3})\b", text)
     return m.group(1) if m else ""
 
@@ -420,7 +418,7 @@ class _Run:
             issue = _issue(s, self.issue_id, lock=True)
             if issue.status != "sending":
                 raise Conflict(f"Issue #{issue.number} is {issue.status}; start its send "
-                               f"first (`ostogether issue send {issue.number}`).")
+                               f"first.")
             if issue.send_state == "paused":
                 raise Conflict(f"The send of issue #{issue.number} is paused "
                                f"({issue.send_note}) Resume it first.")
@@ -687,3 +685,13 @@ def due_sends(rt: Runtime) -> list[int]:
             Issue.status == "sending",
             or_(Issue.send_state == "running",
                 (Issue.send_state == "waiting") & (Issue.send_resume_at <= now)))))
+
+
+def waiting_sends(rt: Runtime) -> list[tuple[int, dt.datetime]]:
+    """Sends that wait for the mail server, with the time each resumes. For the
+    scheduler, which wakes up then."""
+    with rt.db.session() as s:
+        return [(issue_id, at) for issue_id, at in s.execute(
+            select(Issue.id, Issue.send_resume_at).where(
+                Issue.status == "sending", Issue.send_state == "waiting"))
+            if at is not None]

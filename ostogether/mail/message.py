@@ -33,6 +33,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from pathlib import Path
 
+import dkim
+
 from ostogether import clock
 from ostogether.errors import ConfigError, MailError
 from ostogether.render import placeholder_pattern
@@ -134,8 +136,6 @@ class DkimKey:
         return cls(selector, domain, pem)
 
     def sign(self, data: bytes) -> bytes:
-        import dkim
-
         try:
             header = dkim.sign(data, self.selector.encode(), self.domain.encode(),
                                self.private_key, include_headers=list(DKIM_HEADERS))

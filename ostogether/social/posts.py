@@ -25,9 +25,9 @@ from sqlalchemy.orm import Session, joinedload
 
 from ostogether import audit, clock, render
 from ostogether.audit import Actor
-from ostogether.errors import Conflict, NotFound, ValidationError
+from ostogether.errors import Conflict, ContentError, ValidationError
 from ostogether.inputs import url_problem
-from ostogether.models import NewsItem, Project, SocialPost, id_or_none
+from ostogether.models import NewsItem, Project, SocialPost, lookup
 from ostogether.runtime import Runtime
 from ostogether.settings import Settings
 from ostogether.site import Evergreen
@@ -190,8 +190,6 @@ def _evergreen_contents(rt: Runtime, s: Session) -> tuple[list[planner.Content],
     projects = {p.slug: p for p in s.scalars(select(Project))}
     unknown = [e for e in entries if e.project and e.project not in projects]
     if unknown:
-        from ostogether.errors import ContentError
-
         raise ContentError("The evergreen library names projects that are not in the "
                            "registry:", [f"content/social/{e.key}.toml: project "
                                          f"'{e.project}'" for e in unknown])
@@ -290,10 +288,7 @@ def texts_for_item(rt: Runtime, item: NewsItem) -> list[tuple[str, str, social_t
 # --------------------------------------------------------------------------- changes
 
 def get_post(s: Session, post_id: int) -> SocialPost:
-    post = s.get(SocialPost, post_id) if id_or_none(post_id) else None
-    if post is None:
-        raise NotFound(f"There is no social post {post_id}.")
-    return post
+    return lookup(s, SocialPost, post_id, f"There is no social post {post_id}.")
 
 
 def _fitting(settings: Settings, text: str, network: str) -> str:

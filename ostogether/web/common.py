@@ -10,13 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 import pycountry
-from flask import Response, current_app, jsonify
+from flask import Response, current_app, flash, jsonify
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter
 from werkzeug.routing import ValidationError as RoutingValidationError
 
+from ostogether import jobs
 from ostogether.errors import (
     Busy,
     Duplicate,
@@ -34,6 +35,13 @@ from ostogether.runtime import Runtime
 def runtime() -> Runtime:
     rt: Runtime = current_app.extensions["ostogether"]
     return rt
+
+
+def warn_if_no_worker(rt: Runtime) -> None:
+    """Work queued on a page waits for the worker; say so when none is running."""
+    if not jobs.health(rt)["ok"]:
+        flash("No worker is running, so this waits until one starts: `ostogether serve` "
+              "runs one, or start `ostogether worker`.", "error")
 
 
 # ------------------------------------------------------------------ access

@@ -5,18 +5,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import EmailField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from ostogether import audit, clock, feeds, news, newsletter, projects, tokens, users
+from ostogether import (
+    audit,
+    charts,
+    clock,
+    feeds,
+    news,
+    newsletter,
+    projects,
+    reports,
+    tokens,
+    users,
+)
 from ostogether.audit import Actor
 from ostogether.errors import Conflict, ContentError, Duplicate, PermissionDenied, ValidationError
-from ostogether.models import NewsItem, Project, id_or_none
+from ostogether.models import NewsItem
 from ostogether.registry import ProjectRecord
+from ostogether.social import posts as social_posts
 from ostogether.states import ITEM_STATUSES, KINDS, NETWORK_NAMES, SOURCES
 from ostogether.web.common import editors_only, runtime
 from ostogether.web.forms import ItemForm, show_problems
@@ -37,10 +50,6 @@ class DecisionForm(FlaskForm):
 def index() -> Any:
     """The dashboard: open work, the community's figures as charts with their tables,
     and the projects not featured lately."""
-    from markupsafe import Markup
-
-    from ostogether import charts, reports
-
     rt = runtime()
     with rt.db.session() as s:
         waiting = projects.list_all(s, "applicant")
@@ -96,9 +105,7 @@ def applications() -> Any:
 def application(project_id: int) -> Any:
     rt = runtime()
     with rt.db.session() as s:
-        project = s.get(Project, project_id) if id_or_none(project_id) else None
-        if project is None or project.source != "application":
-            abort(404)
+        project = projects.application(s, project_id)
         history = audit.history(s, project)
     form = DecisionForm()
     status = 200
@@ -156,8 +163,6 @@ def items() -> Any:
 
 def _post_preview(item: NewsItem) -> tuple[list[Any], str]:
     """Each network's post text for the item, or ([], why) when a template is broken."""
-    from ostogether.social import posts as social_posts
-
     try:
         return social_posts.texts_for_item(runtime(), item), ""
     except ContentError as exc:
@@ -269,7 +274,7 @@ def members() -> Any:
     elif request.form.get("action") == "token" and token_form.validate_on_submit():
         with rt.db.session() as s:
             project = projects.get(s, token_form.project.data or "", public=False)
-            _, secret = tokens.create(s, actor, project.id, token_form.name.data or "")
+        _, secret = tokens.create(rt, actor, project.id, token_form.name.data or "")
     if invite.errors or token_form.errors:
         status = 400
     with rt.db.session() as s:
@@ -293,9 +298,8 @@ def end_sessions(user_id: int) -> Any:
 @bp.route("/tokens/<id:token_id>/revoke", methods=["POST"])
 def revoke_token(token_id: int) -> Any:
     if FlaskForm().validate_on_submit():
-        with runtime().db.session() as s:
-            t = tokens.revoke(s, Actor.of(current_user), token_id)
-            flash(f"The token {t.prefix}\u2026 of {t.project.acronym} is revoked.", "success")
+        t = tokens.revoke(runtime(), Actor.of(current_user), token_id)
+        flash(f"The token {t.prefix}\u2026 of {t.project.acronym} is revoked.", "success")
     return redirect(url_for("editors.members"))
 
 

@@ -28,7 +28,7 @@ from ostogether.errors import (
 )
 from ostogether.mail import delivery
 from ostogether.states import KINDS
-from ostogether.web.common import editors_only, mail_html_response, runtime
+from ostogether.web.common import editors_only, mail_html_response, runtime, warn_if_no_worker
 
 bp = Blueprint("issues", __name__, url_prefix="/editors/issues")
 log = logging.getLogger(__name__)
@@ -206,23 +206,6 @@ def test_send(issue_id: int) -> Any:
 
 # ------------------------------------------------------------------ sending
 
-def _send_in_background(issue_id: int) -> None:
-    """Run the send in this process, beside the web app: the embedded default has no
-    separate worker. A second click while it runs only adds a second worker to the same
-    ledger, which the claims make harmless."""
-    import threading
-
-    rt = runtime()
-
-    def work() -> None:
-        try:
-            delivery.run(rt, issue_id)
-        except Exception:  # logged; the send stays resumable from the page or the CLI
-            log.exception("background send of issue %d stopped", issue_id)
-
-    threading.Thread(target=work, name=f"send-{issue_id}", daemon=True).start()
-
-
 @bp.post("/<id:issue_id>/send")
 def send(issue_id: int) -> Any:
     rt = runtime()
@@ -231,8 +214,10 @@ def send(issue_id: int) -> Any:
     except (Conflict, ContentError, MailError, NotFound) as exc:
         flash(str(exc), "error")
         return redirect(url_for("issues.edit", issue_id=issue_id) + "#send")
-    _send_in_background(issue_id)
-    flash(f"Sending issue #{st.number} to {st.recipients} subscriber(s).", "success")
+    # The send is in the ledger now; the worker carries it out within seconds.
+    flash(f"Sending issue #{st.number} to {st.recipients} subscriber(s): the worker starts "
+          f"within {rt.settings.worker_poll_seconds:g} seconds.", "success")
+    warn_if_no_worker(rt)
     return redirect(url_for("issues.edit", issue_id=issue_id) + "#send")
 
 
@@ -249,8 +234,7 @@ def send_control(issue_id: int) -> Any:
             if action == "release":
                 n = delivery.release_held(rt, actor, issue_id, resend=True)
                 flash(f"{n} held message(s) will be sent.", "success")
-            delivery.resume(rt, actor, issue_id)
-            _send_in_background(issue_id)
+            delivery.resume(rt, actor, issue_id)  # the worker carries it on
             if action == "resume":
                 flash("The send goes on.", "success")
         elif action == "drop-held":

@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import Length
 
-from ostogether import audit, news, tokens
+from ostogether import audit, news, projects, tokens
 from ostogether.audit import Actor
 from ostogether.errors import Duplicate, PermissionDenied, ValidationError
 from ostogether.models import Project
@@ -31,9 +31,7 @@ def _guard() -> None:
 
 def _project() -> Project:
     with runtime().db.session() as s:
-        project = s.get(Project, current_user.project_id)
-        assert project is not None
-        return project
+        return projects.by_id(s, current_user.project_id)
 
 
 class TokenForm(FlaskForm):
@@ -107,9 +105,8 @@ def tokens_page() -> Any:
     form = TokenForm()
     secret = None
     if form.validate_on_submit():
-        with rt.db.session() as s:
-            _, secret = tokens.create(s, Actor.of(current_user), current_user.project_id,
-                                      form.name.data or "")
+        _, secret = tokens.create(rt, Actor.of(current_user), current_user.project_id,
+                                  form.name.data or "")
     with rt.db.session() as s:
         rows = tokens.list_tokens(s, current_user.project_id)
     return render_template("members/tokens.html", form=form, tokens=rows, secret=secret,
@@ -119,8 +116,7 @@ def tokens_page() -> Any:
 @bp.route("/tokens/<id:token_id>/revoke", methods=["POST"])
 def revoke_token(token_id: int) -> Any:
     if FlaskForm().validate_on_submit():
-        with runtime().db.session() as s:
-            t = tokens.revoke(s, Actor.of(current_user), token_id,
-                              project_id=current_user.project_id)
-            flash(f"The token \u201c{t.name}\u201d ({t.prefix}\u2026) is revoked.", "success")
+        t = tokens.revoke(runtime(), Actor.of(current_user), token_id,
+                          project_id=current_user.project_id)
+        flash(f"The token \u201c{t.name}\u201d ({t.prefix}\u2026) is revoked.", "success")
     return redirect(url_for("members.tokens_page"))

@@ -29,7 +29,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from ostogether import archive as arch
-from ostogether import projects, registry
+from ostogether import jobs, projects, registry
 from ostogether.sanitize import markdown_to_html
 from ostogether.web.cache import public_page
 from ostogether.web.common import mail_html_response, runtime
@@ -56,8 +56,6 @@ def home() -> Any:
 def healthz() -> Any:
     """For a load balancer or monitor: 200 when the database answers and a worker holds a
     fresh lease, else 503, with the details as JSON."""
-    from ostogether import jobs
-
     report = jobs.health(runtime())
     return jsonify(report), 200 if report["ok"] else 503
 

@@ -13,8 +13,8 @@ from flask_login import current_user
 
 from ostogether import csvout, subscribers
 from ostogether.audit import Actor, record
-from ostogether.errors import Conflict, NotFound
-from ostogether.models import Subscriber, id_or_none
+from ostogether.errors import Conflict
+from ostogether.models import Subscriber
 from ostogether.states import SUBSCRIBER_STATUSES
 from ostogether.web.common import editors_only, runtime
 
@@ -41,10 +41,7 @@ def index() -> Any:
 
 
 def _reader(s: Any, sub_id: int) -> Subscriber:
-    sub = s.get(Subscriber, id_or_none(sub_id))
-    if sub is None:
-        raise NotFound(f"There is no subscriber {sub_id}.")
-    return sub
+    return subscribers.get(s, sub_id)
 
 
 @bp.route("/<id:sub_id>")

@@ -8,11 +8,11 @@ from typing import Any
 
 from flask import Blueprint, Response, render_template, request
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from ostogether import reports
+from ostogether import projects, reports
 from ostogether.errors import PermissionDenied
 from ostogether.models import Project
+from ostogether.states import SUBMITTING_STATUSES
 from ostogether.web.common import runtime
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -24,9 +24,8 @@ def _project_slug() -> str:
     if current_user.is_editor:
         return asked
     with runtime().db.session() as s:
-        own = s.scalar(select(Project.slug).where(Project.id == current_user.project_id)) \
+        own = projects.by_id(s, current_user.project_id).slug \
             if current_user.project_id else ""
-        own = own or ""
     if asked and asked != own:
         raise PermissionDenied("You can see your own project's report only.")
     if not own:
@@ -40,9 +39,7 @@ def _report() -> tuple[reports.Visibility | None, list[Project], str, str]:
     start, end = reports.parse_period(request.args.get("from", ""),
                                       request.args.get("to", ""), rt.today())
     with rt.db.session() as s:
-        choices = list(s.scalars(select(Project).where(
-            Project.status.in_(("member", "alumni"))).order_by(Project.acronym))) \
-            if current_user.is_editor else []
+        choices = projects.list_all(s, SUBMITTING_STATUSES) if current_user.is_editor else []
         report = reports.visibility(s, slug, start, end) if slug else None
         s.expunge_all()
     return report, choices, start.isoformat(), end.isoformat()

@@ -1,16 +1,18 @@
 """Editors' view of the scheduler: every job's last and next runs, the worker's lease,
-and "Run now". Running is ``ostogether.jobs.run``, the same call the worker makes."""
+and "Run now", which queues a run that the worker takes within seconds."""
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import current_user
 
 from ostogether import clock, jobs
+from ostogether.audit import Actor
+from ostogether.errors import Conflict, NotFound
 from ostogether.timetable import JOBS, next_runs
-from ostogether.web.common import editors_only, runtime
+from ostogether.web.common import editors_only, runtime, warn_if_no_worker
 
 bp = Blueprint("schedule", __name__, url_prefix="/editors/schedule")
 
@@ -34,12 +36,13 @@ def index() -> Any:
 @bp.post("/<name>/run")
 def run_now(name: str) -> Any:
     rt = runtime()
-    if name not in JOBS:
-        flash(f"There is no job '{name}'.", "error")
-    elif jobs.running(rt, name) is not None:
-        flash(f"{name} is running already; wait for it to finish.", "error")
+    try:
+        jobs.request(rt, name, Actor.of(current_user))
+    except (Conflict, NotFound) as exc:
+        flash(str(exc), "error")
     else:
-        threading.Thread(target=jobs.run, args=(rt, name), kwargs={"trigger": "manual"},
-                         name=f"job-{name}", daemon=True).start()
-        flash(f"{name} started. Reload this page to see how it ended.", "success")
+        flash(f"{name} is queued: the worker runs it within "
+              f"{rt.settings.worker_poll_seconds:g} seconds. Reload this page to see how it "
+              f"ended.", "success")
+        warn_if_no_worker(rt)
     return redirect(url_for("schedule.index"))

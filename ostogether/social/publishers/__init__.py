@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ostogether.settings import Settings
+from ostogether.social.publishers import bluesky, dryrun, facebook, linkedin, mastodon, x
 from ostogether.social.publishers.base import Publisher, SessionStore
 
 CREDENTIALS = {
@@ -30,8 +31,6 @@ def for_network(settings: Settings, network: str, sessions: SessionStore,
                 outbox: Path | None = None) -> Publisher:
     """The publisher of ``network``: the real one when its credentials are set and dry
     run is off, else the dry run into var/outbox/social/."""
-    from ostogether.social.publishers import bluesky, dryrun, facebook, linkedin, mastodon, x
-
     if not is_live(settings, network):
         return dryrun.DryRun(network, outbox or settings.outbox_path / "social", settings)
     if network == "x":

@@ -1,5 +1,6 @@
-"""Helpers for the newsletter tests: approved items, and issues marked as sent (sending
-itself is the delivery's; these tests only need an issue to count as sent)."""
+"""The builders the tests share: accounts, approved items, readers, approved issues and
+issues marked as sent (sending itself is the delivery's; most tests only need an issue to
+count as sent). Each goes through the services, as a user's action would."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from ostogether import clock, news
 from ostogether.audit import Actor
 from ostogether.models import Issue, Project
 from ostogether.runtime import Runtime
+from ostogether.users import create_user
 
 TEST = Actor("test")
 
@@ -76,3 +78,8 @@ def add_readers(rt: Runtime, n: int, *, status: str = "confirmed",
         s.add_all(subs)
         s.flush()
         return [sub.id for sub in subs]
+
+
+def make_user(rt: Runtime, email: str = "editor@example.org", role: str = "editor",
+              password: str = "correct horse battery", project: str = "") -> None:
+    create_user(rt, TEST, email=email, role=role, password=password, project_slug=project)

@@ -1,0 +1,58 @@
+"""The composition root: the two long-running processes, built from the faces.
+
+``serve`` is the web face (waitress) with the worker face beside it, in one process: the
+embedded default of ``make run``. ``work`` is the worker alone, for production beside a
+web server started with ``--no-worker``. This is the one module that may import more
+than one face; the CLI's ``serve`` and ``worker`` commands call it.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Callable
+from typing import Any
+
+import waitress
+
+from ostogether import scheduler
+from ostogether.runtime import Runtime, configure_logging
+from ostogether.settings import Settings
+from ostogether.web import create_app
+
+
+def serve(settings: Settings, *, threads: int, with_worker: bool,
+          say: Callable[[str], None]) -> None:
+    """Serve the web application until SIGTERM or Ctrl+C, with the worker beside it."""
+    configure_logging(settings)
+
+    # SIGTERM (systemd, a deploy) stops as Ctrl+C does: waitress winds down and the worker
+    # releases its lease. SIGINT is set too, because a parent that ignores it (a shell's
+    # background job, nohup) would otherwise leave Ctrl+C without effect.
+    def interrupt(*_: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGINT, interrupt)
+    app = create_app(settings)
+    running = scheduler.start_in_thread(app.extensions["ostogether"]) if with_worker else None
+    say(f"Serving {settings.public_url} (listening on {settings.host}:{settings.port})"
+        + (", with the scheduler" if with_worker else "") + "; press Ctrl+C to stop.")
+    try:
+        waitress.serve(app, host=settings.host, port=settings.port, threads=threads,
+                       ident="ostogether")
+    finally:
+        if running is not None:
+            running.stop()
+            running.join(60)  # let running jobs finish and the lease be released
+
+
+def work(rt: Runtime, *, say: Callable[[str], None]) -> None:
+    """Run the worker until SIGTERM or Ctrl+C (several may run: one schedules, the
+    others wait as standbys)."""
+    rt.community.schedule()  # a bad timetable stops here, with file and key
+    one = scheduler.Worker(rt)
+    signal.signal(signal.SIGTERM, one.stop)
+    signal.signal(signal.SIGINT, one.stop)
+    say(f"Worker {one.holder} started; SIGTERM or Ctrl+C stops it.")
+    one.run()
+    say("Worker stopped.")
