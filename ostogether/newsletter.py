@@ -176,16 +176,37 @@ def compose_next(rt: Runtime, actor: Actor, now: dt.datetime | None = None) -> I
         s.flush()
         by_id = {i.id: i for i in items}
         chosen = [by_id[i] for i in composition.item_ids]
-        line_context = {"number": number, "items": chosen, "send_date": send_at.astimezone(
-            schedule.zone).date(), "site": rt.community.site(),
-            "projects": sorted({i.project.acronym for i in chosen})}
-        issue.subject = render_line(rt.community, ISSUE_SUBJECT, SUBJECT_LIMIT, **line_context)
-        issue.preheader = render_line(rt.community, ISSUE_PREHEADER, PREHEADER_LIMIT,
-                                      **line_context)
+        issue.subject, issue.preheader = _automatic_lines(rt, issue, chosen)
         record(s, actor, "issue.composed", issue, number=number, items=len(chosen),
                left_out=len(composition.left_out), send_at=send_at.isoformat())
         s.refresh(issue, ["entries"])
         return issue
+
+
+def _automatic_lines(rt: Runtime, issue: Issue, items: list[NewsItem]) -> tuple[str, str]:
+    """The subject and preheader the templates give an issue with ``items``."""
+    context = {"number": issue.number, "items": items, "site": rt.community.site(),
+               "send_date": issue.send_at.astimezone(rt.community.schedule().zone).date(),
+               "projects": sorted({i.project.acronym for i in items})}
+    return (render_line(rt.community, ISSUE_SUBJECT, SUBJECT_LIMIT, **context),
+            render_line(rt.community, ISSUE_PREHEADER, PREHEADER_LIMIT, **context))
+
+
+def _items_of(s: Session, issue: Issue) -> list[NewsItem]:
+    entries = sorted(issue.entries, key=lambda e: (e.section_order, e.position))
+    return [item for e in entries if (item := s.get(NewsItem, e.item_id)) is not None]
+
+
+def _follow_the_items(rt: Runtime, s: Session, issue: Issue,
+                      before: tuple[str, str]) -> None:
+    """After an item was added or dropped, a subject or preheader that is still the
+    automatic one follows the items (so it never says "2 stories" of 3); a line an
+    editor wrote stays as it is."""
+    after = _automatic_lines(rt, issue, _items_of(s, issue))
+    if issue.subject == before[0]:
+        issue.subject = after[0]
+    if issue.preheader == before[1]:
+        issue.preheader = after[1]
 
 
 # ------------------------------------------------------------------ editing
@@ -264,6 +285,7 @@ def arrange(rt: Runtime, actor: Actor, issue_id: int, item_id: int, action: str,
         issue = get_issue(s, issue_id)
         _editable(s, actor, issue)
         entry = next((e for e in issue.entries if e.item_id == item_id), None)
+        lines = _automatic_lines(rt, issue, _items_of(s, issue))
         if action == "add":
             if entry is not None:
                 raise Conflict(f"Item {item_id} is already in this issue.")
@@ -282,12 +304,14 @@ def arrange(rt: Runtime, actor: Actor, issue_id: int, item_id: int, action: str,
                                            section_order=order[section],
                                            position=last + 1, added_by="editor"))
             record(s, actor, "issue.item_added", issue, item=item_id, section=section)
+            _follow_the_items(rt, s, issue, lines)
             return
         if entry is None:
             raise NotFound(f"Item {item_id} is not in issue #{issue.number}.")
         if action == "drop":
             issue.entries.remove(entry)
             record(s, actor, "issue.item_dropped", issue, item=item_id)
+            _follow_the_items(rt, s, issue, lines)
         elif action == "move":
             if section not in order:
                 raise ValidationError(f"Unknown section '{section}'; use "

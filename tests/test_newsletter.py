@@ -184,6 +184,24 @@ def test_reorder_move_drop_and_add(rt: Runtime) -> None:
         newsletter.arrange(rt, TEST, issue.id, a, "move", "nowhere")
 
 
+def test_the_automatic_preheader_follows_the_items_and_an_edited_one_stays(
+        rt: Runtime) -> None:
+    add_item(rt, "connect", link="https://example.org/a")
+    b = add_item(rt, "cosmos", link="https://example.org/b")
+    issue = compose(rt)
+    assert issue.preheader.startswith("2 stories from 2 projects: CONNECT, COSMOS")
+    newsletter.arrange(rt, TEST, issue.id, b, "drop")
+    assert load(rt, issue.id).preheader.startswith("1 story from 1 project: CONNECT.")
+    late = add_item(rt, "levers", "reading", link="https://example.org/late")
+    newsletter.arrange(rt, TEST, issue.id, late, "add")
+    assert load(rt, issue.id).preheader.startswith("2 stories from 2 projects: CONNECT, LEVERS")
+    newsletter.update_details(rt, TEST, issue.id, subject="Our own subject",
+                              preheader="Spring, in two stories", intro_md="")
+    newsletter.arrange(rt, TEST, issue.id, b, "add")
+    after = load(rt, issue.id)
+    assert (after.subject, after.preheader) == ("Our own subject", "Spring, in two stories")
+
+
 # --------------------------------------------------------------------- rendering
 
 def contrast(fg: str, bg: str) -> float:

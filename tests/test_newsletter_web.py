@@ -179,6 +179,9 @@ def test_archive_lists_sent_issues_newest_first_without_personal_links(
     html = client.get("/archive").get_data(as_text=True)
     assert html.index(f"#{second}:") < html.index(f"#{first}:")
     assert f"#{draft.number}" not in html
+    # The subject names its number already: the list does not say it twice.
+    assert f">OStogether #{first}: Story number 1</a>" in html
+    assert f"#{first}: OStogether #{first}" not in html
 
     page = client.get(f"/archive/{second}")
     body = page.get_data(as_text=True)
