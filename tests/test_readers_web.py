@@ -75,7 +75,14 @@ def test_an_editor_sends_an_issue_from_its_page(editor: Any, rt: Runtime, web: F
     page = f"/editors/issues/{issue.id}"
     html = editor.get(page).get_data(as_text=True)
     assert "Send to 7 subscribers now" in html
-    r = post(editor, f"{page}/send", page)
+    assert "Yes, send issue #" in html and 'name="confirm" value="7" required' in html
+    # Without the box ticked (or with a count that is no longer true) nothing starts.
+    for confirm in ({}, {"confirm": "6"}):
+        post(editor, f"{page}/send", page, **confirm)
+        assert delivery.status(rt, issue.id).issue_status == "approved"
+    assert "Tick the box to confirm that the issue goes to 7 subscribers" in editor.get(
+        page).get_data(as_text=True)
+    r = post(editor, f"{page}/send", page, confirm="7")
     assert r.status_code == 302
     # The web face only records the send; the worker's next round carries it out.
     assert delivery.status(rt, issue.id).counts.get("queued") == 7
@@ -85,6 +92,8 @@ def test_an_editor_sends_an_issue_from_its_page(editor: Any, rt: Runtime, web: F
     assert len([m for m in outbox(settings) if m["List-Unsubscribe"]]) == 7
     html = editor.get(page).get_data(as_text=True)
     assert "Send <strong>done</strong>" in html and "<td>7</td>" in html
+    assert "· sent " in html and "to 7 subscribers: 7 delivered, 0 bounced, 0 failed" in html
+    assert "· sends " not in html
 
 
 def test_the_send_controls_pause_and_cancel(editor: Any, rt: Runtime, web: FeedServer) -> None:

@@ -209,6 +209,15 @@ def test_send(issue_id: int) -> Any:
 @bp.post("/<id:issue_id>/send")
 def send(issue_id: int) -> Any:
     rt = runtime()
+    # The editor confirms the count the page showed; if readers confirmed or left since,
+    # the page shows the new count and asks again.
+    with rt.db.session() as s:
+        confirmed = subscribers.counts(s)["confirmed"]
+    if request.form.get("confirm") != str(confirmed):
+        flash(f"Nothing was sent. Tick the box to confirm that the issue goes to "
+              f"{confirmed} subscriber{'' if confirmed == 1 else 's'}, then press Send.",
+              "error")
+        return redirect(url_for("issues.edit", issue_id=issue_id) + "#send")
     try:
         st = delivery.start(rt, Actor.of(current_user), issue_id)
     except (Conflict, ContentError, MailError, NotFound) as exc:
