@@ -249,6 +249,10 @@ def apply(rt: Runtime, rec: ProjectRecord, *, ip: str) -> ApplicationResult:
     return ApplicationResult(results, project)
 
 
+# How a decision reads after the acronym: "STAR is now a member".
+DECIDED = {"member": "is now a member", "rejected": "was not accepted"}
+
+
 def decide(rt: Runtime, project_id: int, actor: Actor, *, accept: bool,
            reason: str = "") -> Project:
     """Accept an applicant as a member, or reject it with a reason. Audited and mailed."""

@@ -62,11 +62,19 @@ def placeholder_pattern(key: str) -> re.Pattern[str]:
     return re.compile(r"%%(" + "|".join(PLACEHOLDERS) + r"):" + key + "%%")
 
 
+def duration(hours: int) -> str:
+    """A number of hours as a reader says it: "7 days", "1 day", "36 hours"."""
+    if hours >= 24 and hours % 24 == 0:
+        days = hours // 24
+        return "1 day" if days == 1 else f"{days} days"
+    return "1 hour" if hours == 1 else f"{hours} hours"
+
+
 @functools.lru_cache(maxsize=8)
 def _environment(folder: str) -> jinja2.Environment:
     # Cached per folder: Jinja2 compiles each template once and reloads it only when the
     # file changes on disk, so an edit to templates/ still shows without a restart.
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(folder),
         autoescape=jinja2.select_autoescape(["html", "mjml", "html.j2", "mjml.j2"]),
         undefined=jinja2.StrictUndefined,
@@ -75,6 +83,8 @@ def _environment(folder: str) -> jinja2.Environment:
         lstrip_blocks=True,
         auto_reload=True,
     )
+    env.filters["duration"] = duration
+    return env
 
 
 def environment(community: Community) -> jinja2.Environment:

@@ -151,7 +151,7 @@ def subscribe(rt: Runtime, req: Request, *, email: str, name: str = "", language
         fields.update(exc.fields)
     name = _profile(name, language, fields)
     if not consent:
-        fields["consent"] = "tick the box to agree to receive the newsletter"
+        fields["consent"] = "Please tick the box to agree to receive the newsletter"
     if fields:
         raise ValidationError("You are not subscribed yet: " + "; ".join(
             f"{k}: {v}" for k, v in fields.items()) + ".", fields)

@@ -163,6 +163,7 @@ def test_an_editor_invites_a_member_who_sets_a_password_once(client: Any, rt: An
     assert r.status_code == 302
     mail = outbox(settings)[-1]
     assert mail["To"] == "new@example.org"
+    assert "the link works for 7 days and only once" in mail.get_body().get_content()
     link = re.search(r"https://ostogether.test(/account/password/\S+)",
                      mail.get_body().get_content()).group(1)
     visitor = new_client(app)

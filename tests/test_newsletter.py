@@ -12,7 +12,7 @@ import pytest
 from lxml import html as lxml_html
 from sqlalchemy import select
 
-from ostogether import audit, clock, news, newsletter, preflight
+from ostogether import audit, clock, news, newsletter, preflight, render
 from ostogether.audit import Actor
 from ostogether.errors import (
     Blocked,
@@ -284,6 +284,12 @@ def test_a_full_issue_renders_accessibly_with_footer_credits(rt: Runtime) -> Non
                 break
             node = node.getparent()
         assert contrast(m.group(1), bg) >= 4.5, (m.group(1), bg, el.tag)
+
+
+@pytest.mark.parametrize("hours, said", [(168, "7 days"), (24, "1 day"), (48, "2 days"),
+                                         (36, "36 hours"), (1, "1 hour")])
+def test_durations_in_mails_read_as_people_say_them(hours: int, said: str) -> None:
+    assert render.duration(hours) == said
 
 
 def test_personalise_fills_placeholders_and_escapes_for_html() -> None:

@@ -205,6 +205,8 @@ def test_application_accepted_by_an_editor(client: Any, rt: Runtime,
     resp = client.post(f"/editors/applications/{pid}", data={
         "csrf_token": csrf_from(page), "decision": "accept", "reason": ""})
     assert resp.status_code == 302
+    assert "EDUCHAIN is now a member; the applicant has been told." in client.get(
+        resp.headers["Location"]).get_data(as_text=True)
     assert client.get("/registry/educhain").status_code == 200
     with rt.db.session() as s:
         p = s.get(Project, pid)

@@ -109,7 +109,7 @@ def applications_list(state: State, fmt: str) -> None:
 def _decide(state: State, project_id: int, accept: bool, reason: str) -> None:
 
     p = projects.decide(state.rt, project_id, CLI, accept=accept, reason=reason)
-    out.print(f"{p.acronym} is now {p.status}.")
+    out.print(f"{p.acronym} {projects.DECIDED[p.status]}.")
 
 
 @applications_group.command("accept")

@@ -119,7 +119,8 @@ def application(project_id: int) -> Any:
             form.reason.errors = [exc.fields.get("reason", str(exc))]
             status = 400
         else:
-            flash(f"{p.acronym} is now {p.status}; the applicant has been told.", "success")
+            flash(f"{p.acronym} {projects.DECIDED[p.status]}; the applicant has been told.",
+                  "success")
             return redirect(url_for("editors.applications"))
     results = projects.evaluate(rt, ProjectRecord.from_object(project))
     return render_template("editors/application.html", project=project, form=form,
