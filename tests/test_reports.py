@@ -176,6 +176,12 @@ def test_dashboard_page_shows_charts_tables_and_fair_share(editor: Any,
     assert html.count('role="img"') == 4
     for table in ("table-subscribers", "table-issues", "table-social", "table-items"):
         assert f'href="#{table}"' in html and f'id="{table}"' in html
+    # Each chart has a visible title, and its link to the table names it.
+    for title in ("Subscribers each month", "Issues sent", "Social posts published per week",
+                  "Items per project"):
+        assert f'class="chart-title">{title}</h3>' in html
+        assert f">{title}: the figures as a table</a>" in html
+    assert "The figures of this chart as a table" not in html
     assert "Not featured in the last" in html and "STEAMbrace" in html
     assert "<td>4</td><td>3</td><td>1</td>" in html  # issue: recipients, delivered, bounced
 
