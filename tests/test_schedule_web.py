@@ -3,6 +3,7 @@ server (the embedded default that `make run` uses)."""
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import sys
@@ -45,6 +46,15 @@ def test_editors_see_every_job_and_can_run_one_now(editor: Any, app: Any) -> Non
     [done] = jobs.pick_up(rt)  # what the worker does every few seconds
     assert (done.job, done.trigger, done.outcome) == ("publish_social", "manual", "skipped")
     assert done.finished_at is not None and "queued by editor:" not in done.summary
+
+
+def test_the_schedule_names_the_worker_in_plain_words(editor: Any, app: Any) -> None:
+    rt = app.extensions["ostogether"]
+    assert jobs.acquire(rt, "app1:4242:9f3a1c2e")
+    html = editor.get("/editors/schedule/").get_data(as_text=True)
+    assert re.search(r"the worker on <strong>app1</strong> \(process 4242\) last checked in "
+                     r"\d+ seconds ago", html)
+    assert "9f3a1c2e" not in html
 
 
 def test_members_cannot_see_or_run_jobs(app: Any, rt: Runtime) -> None:

@@ -77,6 +77,9 @@ def test_skip_move_and_the_bluesky_and_linkedin_previews(editor: Any, rt: Runtim
     li = next(p for p in rows if p.network == "linkedin")
     html = editor.get(f"/editors/social/{li.id}").get_data(as_text=True)
     assert "Sent to LinkedIn as" in html and "{hashtag|\\#|OpenSchooling}" in html
+    # Where it goes, in an editor's words: no folder, no setting name.
+    assert "the LinkedIn account is not connected yet" in html and "trial run" in html
+    assert "var/outbox" not in html and "social_dry_run" not in html
     bsky = next(p for p in rows if p.network == "bluesky")
     assert "Shown on Bluesky as" in editor.get(f"/editors/social/{bsky.id}").get_data(
         as_text=True)

@@ -97,7 +97,7 @@ def post(post_id: int) -> Any:
         local=one.slot_at.astimezone(zone),
         slots=[(at.isoformat(), f"{at.astimezone(zone):%a %d %b %H:%M}")
                for at in social.free_slots(rt, one)],
-        live=is_live(rt.settings, one.network),
+        live=is_live(rt.settings, one.network), dry_run_everywhere=rt.settings.social_dry_run,
         week=social.week_label(*social.week_of(one.slot_at.astimezone(zone).date()))), status
 
 
