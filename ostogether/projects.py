@@ -130,12 +130,34 @@ def list_public(s: Session) -> list[Project]:
     return sorted(rows, key=lambda p: p.acronym.casefold())
 
 
+# The registry's status filter, as its address and its label say it: running projects are
+# members. "member" stays accepted, for links made before.
+STATUS_FILTERS = {"running": "member", "member": "member", "alumni": "alumni"}
+
+
+def filter_problems(filters: Filters, themes: dict[str, str],
+                    countries: list[str]) -> dict[str, str]:
+    """Why a filter value cannot be used (field → sentence); empty when all can."""
+    problems = {}
+    if filters.status and filters.status not in STATUS_FILTERS:
+        problems["status"] = (f"There is no status '{filters.status[:40]}': choose running "
+                              f"or alumni.")
+    if filters.theme and filters.theme not in themes:
+        problems["theme"] = (f"There is no theme '{filters.theme[:40]}': choose one of the "
+                             f"list.")
+    if filters.country and filters.country.upper() not in countries:
+        problems["country"] = (f"No project works in '{filters.country[:2]}': choose a "
+                               f"country of the list.")
+    return problems
+
+
 def filter_projects(rows: list[Project], filters: Filters) -> list[Project]:
     """The rows that match every filter, in their order. Pure."""
     q = filters.q.strip().casefold()
+    status = STATUS_FILTERS.get(filters.status, "")
     out = []
     for p in rows:
-        if filters.status in PUBLIC_STATUSES and p.status != filters.status:
+        if status and p.status != status:
             continue
         if filters.theme and filters.theme not in p.themes:
             continue

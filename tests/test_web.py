@@ -32,6 +32,7 @@ def test_home_and_registry_list_the_eighteen_projects(client: Any) -> None:
     ("theme=educational-policy", {"Road-STEAMer", "SENSE.", "SLEs"}, "CONNECT"),
     ("country=HR", {"STEAMbrace", "ICSEfactory"}, "CONNECT"),
     ("status=member", {"STEAMbrace"}, "COSMOS"),
+    ("status=running", {"STEAMbrace"}, "COSMOS"),
     ("q=climate", {"LEVERS", "COSMOS"}, "PAFSE"),
 ])
 def test_registry_filters(client: Any, query: str, expected: set[str], absent: str) -> None:
@@ -40,6 +41,21 @@ def test_registry_filters(client: Any, query: str, expected: set[str], absent: s
         assert f">{acronym}</a>" in page
     assert f">{absent}</a>" not in page
     assert f"{len(expected)} project" in page
+
+
+@pytest.mark.parametrize("query, field, says", [
+    ("status=finished", "status",
+     "There is no status &#39;finished&#39;: choose running or alumni"),
+    ("theme=astrology", "theme", "There is no theme &#39;astrology&#39;"),
+    ("country=XX", "country", "No project works in &#39;XX&#39;"),
+])
+def test_an_unknown_registry_filter_is_refused_with_a_message(
+        client: Any, query: str, field: str, says: str) -> None:
+    r = client.get(f"/registry?{query}")
+    page = r.get_data(as_text=True)
+    assert r.status_code == 400 and says in page and f'href="#{field}"' in page
+    assert "18 projects shown" in page  # the unknown value filtered nothing out
+    assert 'value="running"' in page and 'value="member"' not in page
 
 
 def test_project_page_and_friendly_404(client: Any) -> None:

@@ -71,10 +71,16 @@ def registry_list() -> Any:
                          status=request.args.get("status", ""))
     with rt.db.session() as s:
         everyone = projects.list_public(s)
-    shown = projects.filter_projects(everyone, f)
     countries = sorted({c for p in everyone for c in p.countries})
+    problems = projects.filter_problems(f, criteria.themes, countries)
+    if problems:  # an unknown value filters nothing out: say so, and show every project
+        f = projects.Filters(q=f.q, **{k: v for k, v in (
+            ("theme", f.theme), ("country", f.country), ("status", f.status))
+            if k not in problems})
+    shown = projects.filter_projects(everyone, f)
     return render_template("registry.html", projects=shown, filters=f, criteria=criteria,
-                           countries=countries, total=len(everyone))
+                           countries=countries, total=len(everyone),
+                           problems=problems), 400 if problems else 200
 
 
 @bp.route("/registry/<slug>")
