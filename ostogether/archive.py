@@ -21,6 +21,7 @@ from ostogether.errors import NotFound
 from ostogether.models import Issue, NewsItem
 from ostogether.newsletter import by_number, public_rendering
 from ostogether.runtime import Runtime
+from ostogether.sanitize import markdown_to_text
 
 FEED_ISSUES = 50
 EVENTS_MAX = 500
@@ -109,7 +110,8 @@ def events_ics(rt: Runtime, now: dt.datetime | None = None) -> bytes:
             # Without an end, an event is taken to last an hour rather than no time at all.
             ev.add("dtend", item.event_end or (item.event_start or now) + dt.timedelta(hours=1))
             ev.add("summary", item.title)
-            ev.add("description", f"{item.summary_md}\n\n{item.project.acronym}: {item.link}")
+            ev.add("description", f"{markdown_to_text(item.summary_md)}\n\n"
+                                   f"{item.project.acronym}: {item.link}")
             ev.add("url", item.registration_url or item.link)
             location = item.event_location or ("Online" if item.event_online else "")
             if location:

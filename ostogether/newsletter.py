@@ -52,7 +52,7 @@ from ostogether.render import (
     render_line,
 )
 from ostogether.runtime import Runtime, secret_key
-from ostogether.sanitize import markdown_to_html
+from ostogether.sanitize import markdown_to_html, markdown_to_text
 from ostogether.states import KINDS
 
 OPEN = ("draft", "in_review", "approved", "sending")
@@ -405,7 +405,7 @@ def context(rt: Runtime, issue: Issue) -> dict[str, Any]:
             items.append({
                 "id": item.id, "kind": item.kind, "kind_label": KINDS.get(item.kind, ""),
                 "title": item.title, "summary_html": Markup(item.summary_html),
-                "summary_text": item.summary_md, "link": item.link,
+                "summary_text": markdown_to_text(item.summary_md), "link": item.link,
                 "image_url": item.image_url, "image_alt": item.image_alt,
                 "project": item.project.acronym, "project_name": item.project.name,
                 "when": _event_when(item), "location": item.event_location,

@@ -1,14 +1,17 @@
-"""Markdown to safe HTML, once, when text is stored or shown.
+"""Markdown to safe HTML, once, when text is stored or shown, and to plain text.
 
 markdown-it-py with raw HTML off turns Markdown into HTML; nh3 then keeps only an
 allow-list of tags and attributes, only http(s) and mailto links, and no relative URLs,
-because the same HTML goes into mails where a relative link means nothing. Pure.
+because the same HTML goes into mails where a relative link means nothing. For the
+plain-text part of a mail and calendar descriptions, the same parse becomes text as a
+person would type it: emphasis dropped, a link as "report <https://…>". Pure.
 """
 
 from __future__ import annotations
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 ALLOWED_TAGS = {"p", "br", "strong", "em", "a", "ul", "ol", "li", "blockquote", "code",
                 "pre", "h2", "h3", "h4", "hr"}
@@ -26,3 +29,65 @@ def clean_html(html: str) -> str:
 
 def markdown_to_html(markdown: str) -> str:
     return clean_html(_md.render(markdown))
+
+
+def markdown_to_text(markdown: str) -> str:
+    """Markdown as plain text: paragraphs apart, list items with "- " or "1. ", quotes
+    with "> ", links as "text <address>" (the address alone when it is the text)."""
+    blocks: list[tuple[str, int]] = []  # (text, the list it is an item of, or 0)
+    prefix: list[str] = []  # the open lists and quotes, innermost last
+    numbers: list[int] = []
+    lists: list[int] = []  # the open lists, by the position of their first token
+    for n, token in enumerate(_md.parse(markdown), 1):
+        if token.type in ("bullet_list_open", "ordered_list_open"):
+            lists.append(n)
+        elif token.type in ("bullet_list_close", "ordered_list_close"):
+            lists.pop()
+        if token.type == "bullet_list_open":
+            prefix.append("- ")
+        elif token.type == "ordered_list_open":
+            prefix.append("#")
+            numbers.append(int(token.attrGet("start") or 1))
+        elif token.type in ("bullet_list_close", "ordered_list_close"):
+            if prefix.pop() == "#":
+                numbers.pop()
+        elif token.type == "blockquote_open":
+            prefix.append("> ")
+        elif token.type == "blockquote_close":
+            prefix.pop()
+        elif token.type == "list_item_close" and prefix and prefix[-1] == "#":
+            numbers[-1] += 1
+        elif token.type == "inline" or token.type in ("fence", "code_block"):
+            text = _inline_text(token) if token.type == "inline" else token.content.rstrip()
+            lead = "".join(f"{numbers[-1]}. " if p == "#" else p for p in prefix[-1:])
+            quote = "> " if "> " in prefix[:-1] else ""
+            text = quote + lead + text.replace("\n", "\n" + quote + " " * len(lead))
+            if text.strip():
+                blocks.append((text, lists[-1] if lead and lists else 0))
+        elif token.type == "hr":
+            blocks.append(("----", 0))
+    out = ""
+    for n, (text, in_list) in enumerate(blocks):
+        if n:  # the items of one list stay together; other blocks stand apart
+            out += "\n" if in_list and in_list == blocks[n - 1][1] else "\n\n"
+        out += text
+    return out
+
+
+def _inline_text(token: Token) -> str:
+    out: list[str] = []
+    links: list[tuple[str, int]] = []  # (address, where its text starts)
+    for child in token.children or []:
+        if child.type in ("text", "code_inline"):
+            out.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            out.append("\n")
+        elif child.type == "link_open":
+            links.append((str(child.attrGet("href") or ""), len(out)))
+        elif child.type == "link_close" and links:
+            href, start = links.pop()
+            if "".join(out[start:]).strip() != href and href:
+                out.append(f" <{href}>")
+        elif child.type == "image":
+            out.append(child.content or "")
+    return "".join(out)

@@ -15,7 +15,7 @@ from ostogether.audit import Actor, history
 from ostogether.errors import Conflict, Duplicate, NotFound, PermissionDenied, ValidationError
 from ostogether.models import AuditEntry, NewsItem, Project
 from ostogether.news import ItemInput, validate
-from ostogether.sanitize import markdown_to_html
+from ostogether.sanitize import markdown_to_html, markdown_to_text
 from tests.conftest import (
     outbox,
 )
@@ -186,6 +186,19 @@ def assert_safe(html: str) -> None:
             assert not name.startswith("on"), html
             if name in ("href", "src"):
                 assert (value or "").startswith(("http://", "https://", "mailto:")), html
+
+
+@pytest.mark.parametrize("markdown, text", [
+    ("Our **water-quality experiments** are *open*.", "Our water-quality experiments are open."),
+    ("See the [report](https://ex.org/r).", "See the report <https://ex.org/r>."),
+    ("Mail <https://ex.org/x>", "Mail https://ex.org/x"),
+    ("- one\n- two\n\n1. first\n2. second", "- one\n- two\n\n1. first\n2. second"),
+    ("> a [quote](https://q.org)", "> a quote <https://q.org>"),
+    ("Use `print()`", "Use print()"),
+    ("one  \ntwo", "one\ntwo"),
+])
+def test_markdown_becomes_text_as_a_person_would_type_it(markdown: str, text: str) -> None:
+    assert markdown_to_text(markdown) == text
 
 
 @pytest.mark.parametrize("text", HOSTILE)

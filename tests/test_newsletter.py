@@ -241,6 +241,8 @@ def test_a_full_issue_renders_accessibly_with_footer_credits(rt: Runtime) -> Non
     assert ("Road-STEAMer is funded by the European Union under the Horizon Europe programme, "
             "grant agreement No 101058405.") in out.text
     assert "SENSE. is funded by the European Union (Horizon Europe)." in out.text  # no grant
+    # The plain-text part is text: Markdown marks become what a person would type.
+    assert "About connect: what happened" in out.text and "**" not in out.text
     # The delivery's placeholders, in both parts, with the issue's own key.
     key = newsletter.issue_key(rt, issue)
     for part in (out.html, out.text):

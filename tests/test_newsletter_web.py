@@ -224,8 +224,9 @@ def test_events_ics_lists_upcoming_approved_events(client: Any, rt: Runtime) -> 
     coming = add_item(rt, "cosmos", "event", link="https://example.org/fair",
                       title="Open schooling fair", event_start=soon,
                       event_end=soon + dt.timedelta(hours=3), event_location="Ghent, BE",
-                      summary="A long description; with commas, semicolons and a very long "
-                              "line that must be folded at 75 octets by the iCalendar writer.")
+                      summary="A **long** description; with commas, semicolons and a very "
+                              "long line that must be folded at 75 octets by the iCalendar "
+                              "writer. [Programme](https://example.org/programme).")
     add_item(rt, "levers", "event", link="https://example.org/past", title="Past workshop",
              event_start=clock.now() - dt.timedelta(days=3))
     add_item(rt, "most", "event", link="https://example.org/waiting", title="Not approved",
@@ -246,3 +247,6 @@ def test_events_ics_lists_upcoming_approved_events(client: Any, rt: Runtime) -> 
     assert ev.decoded("DTEND") - ev.decoded("DTSTART") == dt.timedelta(hours=3)
     assert str(ev["LOCATION"]) == "Ghent, BE"
     assert "semicolons" in str(ev["DESCRIPTION"]) and "DTSTAMP" in ev
+    # The description is text: no Markdown marks, the link as text <address>.
+    assert "A long description" in str(ev["DESCRIPTION"]) and "**" not in str(ev["DESCRIPTION"])
+    assert "Programme <https://example.org/programme>." in str(ev["DESCRIPTION"])
