@@ -404,13 +404,17 @@ def context(rt: Runtime, issue: Issue) -> dict[str, Any]:
             projects[item.project_id] = item.project
             items.append({
                 "id": item.id, "kind": item.kind, "kind_label": KINDS.get(item.kind, ""),
-                "title": item.title, "summary_html": Markup(item.summary_html),
+                "title": item.title, "summary_html": _in_language(item, site.language),
                 "summary_text": markdown_to_text(item.summary_md), "link": item.link,
                 "image_url": item.image_url, "image_alt": item.image_alt,
                 "project": item.project.acronym, "project_name": item.project.name,
                 "when": _event_when(item), "location": item.event_location,
                 "online": item.event_online,
                 "registration_url": item.registration_url or item.link,
+                "language": item.language,
+                # WCAG 3.1.2: an item in another language than the issue says so.
+                "lang_attr": Markup(' lang="{}"').format(item.language)
+                if item.language and item.language != site.language else "",
             })
         if items:
             sections.append({"key": sec.key, "title": sec.title, "editorial": False,
@@ -428,6 +432,15 @@ def context(rt: Runtime, issue: Issue) -> dict[str, Any]:
         "preferences_url": placeholder("preferences_url", key),
         "unsubscribe_url": placeholder("unsubscribe_url", key),
     }
+
+
+def _in_language(item: NewsItem, issue_language: str) -> Markup:
+    """The item's HTML, marked with its language when that is not the issue's (WCAG
+    3.1.2: a screen reader then reads it with the right voice)."""
+    html = Markup(item.summary_html)
+    if item.language and item.language != issue_language:
+        return Markup('<div lang="{}">{}</div>').format(item.language, html)
+    return html
 
 
 def issue_key(rt: Runtime, issue: Issue) -> str:

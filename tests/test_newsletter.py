@@ -288,6 +288,26 @@ def test_a_full_issue_renders_accessibly_with_footer_credits(rt: Runtime) -> Non
         assert contrast(m.group(1), bg) >= 4.5, (m.group(1), bg, el.tag)
 
 
+def test_an_item_in_another_language_says_so_and_the_preheader_is_hidden_without_tricks(
+        rt: Runtime) -> None:
+    add_item(rt, "connect", link="https://example.org/en")
+    add_item(rt, "cosmos", link="https://example.org/nl", title="Proeven met water",
+             language="nl")
+    out = rendered(rt, compose(rt).id)
+    doc = lxml_html.fromstring(out.html)
+    assert doc.get("lang") == "en"
+    dutch = [e for e in doc.iter() if e.get("lang") == "nl"]
+    assert {e.tag for e in dutch} == {"h3", "div"}
+    assert "Proeven met water" in dutch[0].text_content()
+    assert not [e for e in doc.iter() if e.get("lang") not in (None, "en", "nl", "und")]
+    # The preheader is in the mail, hidden by display:none, never by white text.
+    [pre] = [e for e in doc.iter("div") if e.get("aria-hidden") == "true"
+             and "display:none" in (e.get("style") or "")]
+    assert pre.text_content().strip().startswith("2 stories")
+    assert "color" not in (pre.get("style") or "")
+    assert "font-size:1px;color:#ffffff" not in out.html  # mj-preview's trick is gone
+
+
 @pytest.mark.parametrize("hours, said", [(168, "7 days"), (24, "1 day"), (48, "2 days"),
                                          (36, "36 hours"), (1, "1 hour")])
 def test_durations_in_mails_read_as_people_say_them(hours: int, said: str) -> None:
