@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -579,6 +581,20 @@ def test_test_send_goes_to_editors_only(rt: Runtime, settings: Any, web: FeedSer
     text = msg.get_body(("plain",)).get_content()
     assert "%%" not in html and "%%" not in text
     assert "https://ostogether.test/archive/10" in text
+
+
+@pytest.mark.skipif(shutil.which("spamassassin") is None,
+                    reason="SpamAssassin is not installed (apt-get install spamassassin)")
+def test_spamassassin_scores_an_issue_zero(rt: Runtime, settings: Any, web: FeedServer) -> None:
+    """Debian's SpamAssassin rules, run locally (-L: no network tests), find nothing."""
+    make_user(rt, "ed@example.org", "editor")
+    issue = ready_issue(rt, web, 3)
+    newsletter.test_send(rt, TEST, issue.id, ["ed@example.org"])
+    [msg] = outbox(settings)
+    report = subprocess.run(["spamassassin", "-t", "-L"], input=msg.as_bytes(),
+                            capture_output=True, check=True).stdout.decode(errors="replace")
+    found = re.search(r"Content analysis details:\s+\((-?[\d.]+) points", report)
+    assert found is not None and float(found.group(1)) <= 0.0, report[report.find("Content"):]
 
 
 def test_test_send_over_real_smtp(rt: Runtime, env: dict[str, str], smtp_server: Any,
