@@ -139,7 +139,7 @@ def _url(value: Any, name: str, label: str, p: Problems, *, required: bool) -> s
             p.add(name, f"{label} is required")
         return ""
     if why := url_problem(url):
-        p.add(name, f"{label}: {why}")
+        p.add(name, why)
     return url
 
 
@@ -242,7 +242,9 @@ def validate(data: ItemInput, *, default_timezone: str = "Europe/Brussels") -> d
         tz_name, tz = _timezone(data.event_timezone, default_timezone, p)
         start = _datetime(data.event_start, "event_start", tz, p)
         end = _datetime(data.event_end, "event_end", tz, p)
-        if start is None and "event_start" not in p.fields:
+        # A start given without a usable timezone is the timezone's problem alone.
+        given = data.event_start not in (None, "")
+        if start is None and "event_start" not in p.fields and not (given and tz is None):
             p.add("event_start", "an event needs a start date and time")
         if start and end and end < start:
             p.add("event_end", "the event ends before it starts")
@@ -261,8 +263,26 @@ def validate(data: ItemInput, *, default_timezone: str = "Europe/Brussels") -> d
     return values
 
 
+# The API nests an event's details under "event": its field errors are named by that path.
+API_PATHS = {"event_start": "event.start", "event_end": "event.end",
+             "event_timezone": "event.timezone", "event_location": "event.location",
+             "event_online": "event.online", "registration_url": "event.registration_url"}
+
+
+def for_api(exc: ValidationError) -> ValidationError:
+    """The same problems, named by their path in an API body (``event.end``)."""
+    p = Problems({API_PATHS.get(k, k): v for k, v in exc.fields.items()})
+    try:
+        p.raise_if_any()
+    except ValidationError as renamed:
+        return renamed
+    return exc
+
+
 def input_from_json(body: Any) -> ItemInput:
-    """An ItemInput from an API body; wrong shapes become field errors, not crashes."""
+    """An ItemInput from an API body; wrong shapes become field errors, not crashes.
+    Every problem comes at once: those of the body's shape (an unknown field) and those
+    of its values, named by their path in the body."""
     if not isinstance(body, dict):
         raise ValidationError("The body must be a JSON object with the item's fields.",
                               {"body": "expected a JSON object"})
@@ -284,7 +304,6 @@ def input_from_json(body: Any) -> ItemInput:
     if "event" in body and body.get("kind") != "event":
         p.add("event", 'only items of kind "event" have event details; set kind to "event" '
                        "or leave event out")
-    p.raise_if_any()
     values = {k: body[k] for k in known if k in body}
     if isinstance(values.get("sdgs"), list):
         values["sdgs"] = tuple(values["sdgs"])
@@ -292,7 +311,15 @@ def input_from_json(body: Any) -> ItemInput:
         if key in event:
             target = "registration_url" if key == "registration_url" else f"event_{key}"
             values[target] = event[key]
-    return ItemInput(**values)
+    data = ItemInput(**values)
+    if p.fields:  # report the values' problems too, in the same answer
+        try:
+            validate(data)
+        except ValidationError as exc:
+            for name, message in exc.fields.items():
+                p.add(API_PATHS.get(name, name), message)
+        p.raise_if_any()
+    return data
 
 
 def item_dict(item: NewsItem, base_url: str = "") -> dict[str, Any]:

@@ -78,9 +78,9 @@ def test_an_event_through_the_api(client: Any, token: str) -> None:
     ({**ITEM, "kind": "gossip"}, "kind"),
     ({**ITEM, "kind": "event", "event": {"start": "2027-05-04T10:00",
                                          "end": "2027-05-03T10:00", "online": True}},
-     "event_end"),
+     "event.end"),
     ({**ITEM, "kind": "event", "event": {"start": "not a date", "online": True}},
-     "event_start"),
+     "event.start"),
     ({**ITEM, "surprise": 1}, "surprise"),
 ])
 def test_invalid_input_is_422_with_field_errors(client: Any, token: str, body: dict,
@@ -90,6 +90,20 @@ def test_invalid_input_is_422_with_field_errors(client: Any, token: str, body: d
     assert field in r.json["error"]["fields"]
     with rt.db.session() as s:
         assert s.scalars(select(NewsItem)).first() is None
+
+
+def test_every_problem_comes_in_one_answer_named_by_its_path(client: Any,
+                                                             token: str) -> None:
+    r = client.post("/api/v1/items", headers=auth(token), json={
+        **ITEM, "surprise": 1, "link": "example.org/x", "kind": "event",
+        "event": {"start": "2027-05-04T10:00", "end": "2027-05-03T10:00", "online": True}})
+    assert r.status_code == 422
+    fields = r.json["error"]["fields"]
+    assert fields["surprise"] == "unknown field"
+    assert fields["event.end"] == "the event ends before it starts"
+    assert fields["link"].startswith("the address must start with https://")
+    assert "link: the link" not in r.json["error"]["message"]
+    assert "event.end: the event ends before it starts" in r.json["error"]["message"]
 
 
 @pytest.mark.parametrize("query, field", [

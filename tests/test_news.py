@@ -122,6 +122,11 @@ def test_bad_events_get_a_specific_message(kw: dict, field: str, expected: str) 
     assert expected in fields_of(event(**kw))[field]
 
 
+def test_a_wrong_timezone_is_the_only_message_when_the_start_was_given() -> None:
+    problems = fields_of(event(event_timezone="Mars/Olympus"))
+    assert list(problems) == ["event_timezone"]
+
+
 def test_an_online_event_needs_no_place() -> None:
     assert validate(event(event_location="", event_online=True))["event_online"] is True
 
@@ -129,7 +134,11 @@ def test_an_online_event_needs_no_place() -> None:
 def test_json_bodies_of_the_wrong_shape_become_field_errors() -> None:
     with pytest.raises(ValidationError) as e:
         news.input_from_json({"title": 5, "sdgs": "4", "bogus": 1})
-    assert e.value.fields == {"bogus": "unknown field"}
+    # Every problem at once: the unknown field does not hide the others.
+    assert e.value.fields == {"bogus": "unknown field", "title": "must be text",
+                              "sdgs": "give the goals as numbers from 1 to 17",
+                              "summary": "a short summary is required",
+                              "link": "the link is required"}
     data = news.input_from_json({"title": 5, "sdgs": ["4"], "for_social": "yes"})
     f = fields_of(data)
     assert f["title"] == "must be text" and "1 to 17" in f["sdgs"]

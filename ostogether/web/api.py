@@ -55,7 +55,11 @@ def create_item() -> Any:
     if not isinstance(body, dict):
         return json_error(400, "The body must be a JSON object with the item's fields.")
     data = news.input_from_json(body)
-    item = news.submit(rt, g.actor, g.project_id, data, source="api", token_id=g.token_id)
+    try:
+        item = news.submit(rt, g.actor, g.project_id, data, source="api",
+                           token_id=g.token_id)
+    except ValidationError as exc:
+        raise news.for_api(exc) from None
     resp = jsonify(news.item_dict(item, rt.settings.public_url))
     resp.status_code = 201
     resp.headers["Location"] = f"{rt.settings.public_url}/api/v1/items/{item.id}"

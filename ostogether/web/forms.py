@@ -6,6 +6,7 @@ per-field messages are put back next to the fields by ``show_problems``.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -101,4 +102,7 @@ def show_problems(form: FlaskForm, fields: dict[str, Any]) -> None:
     for name, message in fields.items():
         target = getattr(form, name, None)
         if target is not None and hasattr(target, "errors"):
-            target.errors = [*list(target.errors), str(message)[:1].upper() + str(message)[1:]]
+            text = str(message)
+            if not re.match(r"[a-z][a-z0-9+.-]*:", text):  # never "Javascript: …"
+                text = text[:1].upper() + text[1:]
+            target.errors = [*list(target.errors), text]
