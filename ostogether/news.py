@@ -33,7 +33,7 @@ from ostogether.errors import (
 )
 from ostogether.inputs import one_line_problem, url_problem
 from ostogether.mail.transactional import send_after_commit
-from ostogether.models import ApiToken, NewsItem, Project, id_or_none
+from ostogether.models import NewsItem, Project, User, id_or_none
 from ostogether.newsletter import reopen_for_item
 from ostogether.runtime import Runtime
 from ostogether.sanitize import markdown_to_html
@@ -489,9 +489,9 @@ def approve(rt: Runtime, actor: Actor, item_id: int) -> NewsItem:
         item = get_item(s, item_id)
         transition(s, actor, item, "news_item", "approved")
         item.reviewed_at, item.reviewed_by_id = clock.now(), actor.user_id
-        recipient = _submitter_address(s, item)
+        recipients = who_hears(s, item)
         s.refresh(item, ["project"])
-    send_after_commit(rt, "item_approved", recipient, item=item, project=item.project)
+    _tell(rt, "item_approved", recipients, item)
     return item
 
 
@@ -509,9 +509,9 @@ def reject(rt: Runtime, actor: Actor, item_id: int, reason: str) -> NewsItem:
         _reopen_issues(s, actor, item.id, "an item in it was rejected")
         item.reject_reason = reason
         item.reviewed_at, item.reviewed_by_id = clock.now(), actor.user_id
-        recipient = _submitter_address(s, item)
+        recipients = who_hears(s, item)
         s.refresh(item, ["project"])
-    send_after_commit(rt, "item_rejected", recipient, item=item, project=item.project)
+    _tell(rt, "item_rejected", recipients, item)
     return item
 
 
@@ -560,12 +560,23 @@ def _reopen_issues(s: Session, actor: Actor, item_id: int, why: str) -> None:
     reopen_for_item(s, actor, item_id, why)
 
 
-def _submitter_address(s: Session, item: NewsItem) -> str:
-    """Who hears about a decision: the account, the token's creator, or the project."""
-    if item.submitted_by is not None and item.submitted_by.active:
-        return item.submitted_by.email
-    if item.token_id is not None:
-        token = s.get(ApiToken, item.token_id)
-        if token is not None and token.created_by is not None and token.created_by.active:
-            return token.created_by.email
-    return item.project.contact_email
+def who_hears(s: Session, item: NewsItem) -> list[str]:
+    """Who is told of a decision on ``item``: the member who sent it through the form;
+    for an API or feed item (or a sender whose account is gone), the project's member
+    accounts; with none, the project's contact address. Never the editor who made an API
+    token: the news is the project's. Empty when nobody can be told."""
+    sender = item.submitted_by
+    if sender is not None and sender.active and sender.role == "member":
+        return [sender.email]
+    members = sorted(s.scalars(select(User.email).where(
+        User.project_id == item.project_id, User.role == "member", User.active.is_(True))))
+    if members:
+        return members
+    return [item.project.contact_email] if item.project.contact_email else []
+
+
+def _tell(rt: Runtime, template: str, recipients: list[str], item: NewsItem) -> None:
+    if not recipients:
+        send_after_commit(rt, template, "", item=item, project=item.project)
+    for to in recipients:
+        send_after_commit(rt, template, to, item=item, project=item.project)

@@ -189,3 +189,40 @@ def test_token_pages_show_the_secret_once_and_revoke(client: Any, rt: Any) -> No
     client.post(f"/members/tokens/{token_id}/revoke", data={"csrf_token": csrf_from(again)})
     assert client.get("/api/v1/items", headers={"Authorization": f"Bearer {secret}"}
                       ).status_code == 401
+
+
+# ------------------------------------------------------------- who hears of a decision
+
+def _decision_mails(settings: Any) -> dict[str, str]:
+    return {m["To"]: m["Subject"] for m in outbox(settings)}
+
+
+def test_decisions_on_api_items_go_to_the_projects_members_not_the_tokens_editor(
+        rt: Any, settings: Any, editor: Any) -> None:
+    from ostogether import news
+    from tests.factories import TEST, add_item
+
+    make_user(rt, "ana@cosmosproject.eu", "member", project="cosmos")
+    make_user(rt, "ben@cosmosproject.eu", "member", project="cosmos")
+    item = add_item(rt, "cosmos", link="https://example.org/api-item", approve=False)
+    page = editor.get(f"/editors/items/{item}").get_data(as_text=True)
+    assert "mailed to ana@cosmosproject.eu, ben@cosmosproject.eu" in page
+    news.approve(rt, TEST, item)
+    assert set(_decision_mails(settings)) == {"ana@cosmosproject.eu", "ben@cosmosproject.eu"}
+
+
+def test_with_no_member_account_the_contact_hears_and_with_neither_the_page_says_so(
+        rt: Any, settings: Any, editor: Any) -> None:
+    from ostogether import news
+    from ostogether.models import Project
+    from tests.factories import TEST, add_item
+
+    item = add_item(rt, "connect", link="https://example.org/l", approve=False)
+    contact = "team@connect.example.org"
+    with rt.db.session() as s:
+        s.scalars(select(Project).where(Project.slug == "connect")).one().contact_email = contact
+    news.reject(rt, TEST, item, "Out of scope for teachers")
+    assert list(_decision_mails(settings)) == [contact]
+    other = add_item(rt, "levers", link="https://example.org/l2", approve=False)  # no contact
+    page = editor.get(f"/editors/items/{other}").get_data(as_text=True)
+    assert "Nobody will be told of this decision: LEVERS has no member account" in page

@@ -178,6 +178,7 @@ def item(item_id: int) -> Any:
         it = news.get_item(s, item_id)
         _ = it.project, it.submitted_by
         history = audit.history(s, it)
+        told = news.who_hears(s, it)
     form = ItemForm(prefix="edit")
     reason_form = ReasonForm(prefix="review")
     status = 200
@@ -215,7 +216,7 @@ def item(item_id: int) -> Any:
     return render_template("editors/item.html", item=it, form=form, reason_form=reason_form,
                            history=history, kinds=KINDS, post_texts=post_texts,
                            post_problem=post_problem, local_start=it.local_start(),
-                           editable=it.status in news.EDITABLE_STATUSES), status
+                           editable=it.status in news.EDITABLE_STATUSES, told=told), status
 
 
 def _next_in_queue(after_id: int) -> str:
