@@ -257,6 +257,9 @@ class NewsItem(Base):
     token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id",
                                                             ondelete="SET NULL"))
     feed_entry_id: Mapped[str] = mapped_column(String(2000), default="")
+    # Sent again after a rejection: the rejected item it corrects (migration 0009).
+    resubmits_id: Mapped[int | None] = mapped_column(ForeignKey("news_items.id",
+                                                                ondelete="SET NULL"))
     content_hash: Mapped[str] = mapped_column(String(64), default="")
 
     reject_reason: Mapped[str] = mapped_column(Text, default="")

@@ -382,13 +382,18 @@ def store(s: Session, actor: Actor, project_id: int, values: dict[str, Any], *,
     """
     if source not in SOURCES:
         raise ValueError(source)
+    key = dedupe_key(values["link"])
+    rejected = [i for i in s.scalars(select(NewsItem).where(
+        NewsItem.project_id == project_id, NewsItem.status == "rejected").order_by(
+        NewsItem.id.desc())) if dedupe_key(i.link) == key]
     item = NewsItem(project_id=project_id, source=source, status="submitted",
-                    dedupe_key=dedupe_key(values["link"]),
+                    dedupe_key=key,
                     content_hash=content_hash(values["title"], values["summary_md"]),
-                    **origin, **values)
+                    resubmits_id=rejected[0].id if rejected else None, **origin, **values)
     s.add(item)
     s.flush()
-    record(s, actor, "news_item.submitted", item, source=source, kind=item.kind)
+    record(s, actor, "news_item.submitted", item, source=source, kind=item.kind,
+           **({"resubmits": item.resubmits_id} if item.resubmits_id else {}))
     if auto_approve:
         transition(s, actor, item, "news_item", "approved", auto=True)
         item.reviewed_at = clock.now()
@@ -508,6 +513,7 @@ def reject(rt: Runtime, actor: Actor, item_id: int, reason: str) -> NewsItem:
         transition(s, actor, item, "news_item", "rejected", reason=reason)
         _reopen_issues(s, actor, item.id, "an item in it was rejected")
         item.reject_reason = reason
+        item.dedupe_key = None  # corrected, the link may be sent again
         item.reviewed_at, item.reviewed_by_id = clock.now(), actor.user_id
         recipients = who_hears(s, item)
         s.refresh(item, ["project"])
@@ -558,6 +564,36 @@ def set_flags(rt: Runtime, actor: Actor, item_id: int, *, for_newsletter: bool,
 def _reopen_issues(s: Session, actor: Actor, item_id: int, why: str) -> None:
     # An approved issue must not go out with an item that changed after its approval.
     reopen_for_item(s, actor, item_id, why)
+
+
+# What a member can change before sending a rejected item again, as the editors see it.
+COMPARED = (("title", "Title"), ("summary_md", "Summary"), ("link", "Link"),
+            ("kind", "Kind"), ("image_url", "Image"), ("image_alt", "Image description"),
+            ("language", "Language"), ("event_start", "Start"), ("event_end", "End"),
+            ("event_timezone", "Timezone"), ("event_location", "Place"),
+            ("registration_url", "Registration link"))
+
+
+@dataclass(frozen=True)
+class Resubmission:
+    """An item sent again after a rejection: the rejected one, and what changed."""
+
+    previous: NewsItem
+    changes: list[tuple[str, str, str]]  # (label, before, after)
+
+
+def resubmission(s: Session, item: NewsItem) -> Resubmission | None:
+    """What an editor needs to review a corrected item: the earlier rejection and every
+    field the member changed."""
+    if item.resubmits_id is None:
+        return None
+    previous = s.get(NewsItem, item.resubmits_id)
+    if previous is None:
+        return None
+    changes = [(label, str(getattr(previous, name) or ""), str(getattr(item, name) or ""))
+               for name, label in COMPARED
+               if getattr(previous, name) != getattr(item, name)]
+    return Resubmission(previous, changes)
 
 
 def who_hears(s: Session, item: NewsItem) -> list[str]:

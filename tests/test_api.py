@@ -14,7 +14,7 @@ from hypothesis import settings as hsettings
 from schemathesis.checks import negative_data_rejection, positive_data_acceptance
 from sqlalchemy import select
 
-from ostogether import tokens
+from ostogether import news, tokens
 from ostogether.audit import Actor
 from ostogether.models import ApiToken, NewsItem, Project
 from ostogether.runtime import Runtime
@@ -170,6 +170,20 @@ def test_a_duplicate_is_409_and_points_at_the_existing_item(client: Any, token: 
                     headers=auth(token))
     assert r.status_code == 409
     assert r.json["error"]["existing"]["id"] == first["id"]
+
+
+def test_a_rejected_item_is_sent_again_by_posting_the_same_link(client: Any, token: str,
+                                                                 rt: Runtime) -> None:
+    first = client.post("/api/v1/items", json=ITEM, headers=auth(token)).json
+    news.reject(rt, Actor("test"), first["id"], "Add the date")
+    again = client.post("/api/v1/items", json={**ITEM, "title": "With the date"},
+                        headers=auth(token))
+    assert again.status_code == 201, again.json
+    with rt.db.session() as s:
+        stored = s.get(NewsItem, again.json["id"])
+        assert stored is not None and stored.resubmits_id == first["id"]
+    # Only submitted, approved or published items hold their link: the new one does.
+    assert client.post("/api/v1/items", json=ITEM, headers=auth(token)).status_code == 409
 
 
 def test_a_body_over_the_cap_is_413(client: Any, token: str) -> None:

@@ -226,3 +226,38 @@ def test_with_no_member_account_the_contact_hears_and_with_neither_the_page_says
     other = add_item(rt, "levers", link="https://example.org/l2", approve=False)  # no contact
     page = editor.get(f"/editors/items/{other}").get_data(as_text=True)
     assert "Nobody will be told of this decision: LEVERS has no member account" in page
+
+
+# --------------------------------------------------------- correcting a rejected item
+
+def test_a_member_corrects_a_rejected_item_and_the_editor_sees_what_changed(
+        app: Any, rt: Any, editor: Any, settings: Any) -> None:
+    from ostogether import news
+    from tests.factories import TEST
+
+    m, first = member_with_item(app, rt)
+    news.reject(rt, TEST, first, "Say which schools and when")
+    mail = next(x for x in outbox(settings) if "Not taken" in x["Subject"])
+    assert f"/members/items/new?from={first}" in mail.get_content()
+    page = m.get(f"/members/items/{first}").get_data(as_text=True)
+    assert f'/members/items/new?from={first}">Correct it and send it again' in page
+    form = m.get(f"/members/items/new?from={first}").get_data(as_text=True)
+    assert "Their reason: Say which schools and when" in form
+    assert 'value="Open day at the science centre"' in form  # the rejected values
+    r = m.post(f"/members/items/new?from={first}", data={
+        **ITEM, "title": "School open day in Ghent, 4 May",
+        "csrf_token": csrf_from(form)})
+    assert r.status_code == 302  # the same link: a rejected item is no duplicate
+    second = int(r.headers["Location"].rsplit("/", 1)[1])
+    with rt.db.session() as s:
+        assert s.get(NewsItem, second).resubmits_id == first
+    review = editor.get(f"/editors/items/{second}").get_data(as_text=True)
+    assert "Sent again after a rejection" in review
+    assert f'/editors/items/{first}">item {first}</a>, rejected with the reason: Say which' \
+        in review
+    assert re.search(r'<th scope="row">Title</th><td class="changed">Open day at the science '
+                     r'centre</td><td class="changed">School open day in Ghent, 4 May</td>',
+                     review)
+    assert '<th scope="row">Link</th>' not in review  # unchanged fields are not listed
+    # A second copy of an item still waiting for review stays a duplicate.
+    assert submit(m, title="Again").status_code == 400

@@ -179,6 +179,7 @@ def item(item_id: int) -> Any:
         _ = it.project, it.submitted_by
         history = audit.history(s, it)
         told = news.who_hears(s, it)
+        again = news.resubmission(s, it)
     form = ItemForm(prefix="edit")
     reason_form = ReasonForm(prefix="review")
     status = 200
@@ -216,7 +217,8 @@ def item(item_id: int) -> Any:
     return render_template("editors/item.html", item=it, form=form, reason_form=reason_form,
                            history=history, kinds=KINDS, post_texts=post_texts,
                            post_problem=post_problem, local_start=it.local_start(),
-                           editable=it.status in news.EDITABLE_STATUSES, told=told), status
+                           editable=it.status in news.EDITABLE_STATUSES, told=told,
+                           again=again), status
 
 
 def _next_in_queue(after_id: int) -> str:

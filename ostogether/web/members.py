@@ -56,8 +56,18 @@ def index() -> Any:
 def new_item() -> Any:
     rt = runtime()
     form = ItemForm()
+    correcting = None
     if request.method == "GET":
         form.event_timezone.data = rt.community.schedule().timezone
+        # "Correct and send again": the rejected item's values, to change and resubmit.
+        if request.args.get("from", "").isdigit():
+            with rt.db.session() as s:
+                correcting = news.get_item(s, int(request.args["from"]),
+                                           project_id=current_user.project_id)
+            if correcting.status != "rejected":
+                correcting = None
+            else:
+                form.fill_from(correcting)
     existing = None
     if form.validate_on_submit():
         try:
@@ -74,7 +84,7 @@ def new_item() -> Any:
             return redirect(url_for("members.item", item_id=item.id))
     status = 400 if form.errors or existing else 200
     return render_template("members/item_form.html", form=form, existing=existing,
-                           project=_project()), status
+                           project=_project(), correcting=correcting), status
 
 
 @bp.route("/items/<id:item_id>")
