@@ -16,7 +16,7 @@ import waitress
 
 from ostogether import scheduler
 from ostogether.runtime import Runtime, configure_logging
-from ostogether.settings import Settings
+from ostogether.settings import SERVED_URL_FILE, Settings
 from ostogether.web import create_app
 
 
@@ -33,6 +33,16 @@ def serve(settings: Settings, *, threads: int, with_worker: bool,
 
     signal.signal(signal.SIGTERM, interrupt)
     signal.signal(signal.SIGINT, interrupt)
+    if not settings.base_url:
+        # Links in mails must point where the site runs: record the address this server
+        # listens on, for the CLI and the worker, and say once that production needs more.
+        host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+        here = f"http://{host}:{settings.port}"
+        path = settings.var_path / SERVED_URL_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(here + "\n", encoding="utf-8")
+        say(f"Note: base_url is not set, so links in mails point to {here}. In production "
+            f"set OSTOGETHER_BASE_URL to the site's public address.")
     app = create_app(settings)
     running = scheduler.start_in_thread(app.extensions["ostogether"]) if with_worker else None
     say(f"Serving {settings.public_url} (listening on {settings.host}:{settings.port})"

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import os
 import re
 import tomllib
@@ -77,8 +78,9 @@ class Settings:
     port: int = field(default=8000, metadata=_s(
         "Port `ostogether serve` listens on.", min=1, max=65535))
     base_url: str = field(default="", metadata=_s(
-        "Public address of the site, used in links inside mails "
-        "(default: http://HOST:PORT)."))
+        "Public address of the site, used in links inside mails. Set it in production. "
+        "When it is not set, the address `serve` listens on (recorded in var/served_url, "
+        "so the CLI and the worker use it too), else http://HOST:PORT."))
     secret_key: str = field(default="", metadata=_s(
         "Signs sessions, CSRF tokens and mail links. In development it is generated once "
         "into var/secret_key (mode 0600); production requires it.", secret=True))
@@ -322,7 +324,13 @@ class Settings:
 
     @property
     def public_url(self) -> str:
-        return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
+        """Where links in mails and pages point: ``base_url`` when it is set; else the
+        address ``serve`` last listened on (recorded in var/, so that the CLI and the
+        worker build the same links); else http://HOST:PORT."""
+        if self.base_url:
+            return self.base_url.rstrip("/")
+        served = served_url(self.var_path / SERVED_URL_FILE)
+        return (served or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -449,6 +457,29 @@ def _check_address(value: str, where: str) -> None:
         raise ConfigError(
             f"{where}: expected an address like 'Name <name@example.org>', got '{value}'."
         ) from None
+
+
+SERVED_URL_FILE = "served_url"
+
+
+def served_url(path: Path) -> str:
+    """The address recorded by ``serve`` in ``path``, or "" (read again only when the
+    file changes)."""
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        return ""
+    return _read_served_url(str(path), stamp)
+
+
+@functools.lru_cache(maxsize=8)
+def _read_served_url(path: str, stamp: int) -> str:
+    try:
+        value = Path(path).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return ""
+    parts = urlsplit(value)
+    return value if parts.scheme in ("http", "https") and parts.netloc else ""
 
 
 def _check_base_url(value: str, where: str) -> None:

@@ -13,6 +13,7 @@ import requests
 
 from ostogether import jobs
 from ostogether.runtime import Runtime
+from ostogether.settings import load_settings
 from tests.conftest import (
     child_env,
     finish,
@@ -100,3 +101,18 @@ def test_serve_runs_the_worker_unless_told_not_to(rt: Runtime, env: dict[str, st
         proc.send_signal(signal.SIGTERM)  # systemd, a deploy
         finish(proc, 30)
     assert proc.returncode == 0
+
+
+def test_without_base_url_serve_records_where_it_listens_and_the_cli_links_there(
+        rt: Runtime, env: dict[str, str]) -> None:
+    bare = {k: v for k, v in env.items() if k != "OSTOGETHER_BASE_URL"}
+    proc, base = serve(bare, "--no-worker")
+    try:
+        health(base, 503)
+        # What the CLI and a separate worker read: the address serve listens on.
+        assert load_settings(environ=bare).public_url == base
+        assert load_settings(environ=env).public_url == "https://ostogether.test"  # set wins
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = finish(proc, 30)
+    assert out.count("base_url is not set, so links in mails point to " + base) == 1
