@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from email.message import EmailMessage
 from typing import Any
 
@@ -549,6 +549,19 @@ def run_preflight(rt: Runtime, issue_id: int) -> tuple[preflight.Report,
     return preflight.Report(tuple(checks)), out
 
 
+def item_addresses(rt: Runtime, issue_id: int) -> dict[str, int]:
+    """Each address an item of the issue brings (its link, registration link, image) →
+    the item, so that a failed check can lead to the item to fix."""
+    with rt.db.session() as s:
+        issue = get_issue(s, issue_id)
+        out: dict[str, int] = {}
+        for e in issue.entries:
+            for url in (e.item.link, e.item.registration_url, e.item.image_url):
+                if url:
+                    out.setdefault(url, e.item.id)
+        return out
+
+
 # ------------------------------------------------------------------ approval
 
 def _may_approve(s: Session, actor: Actor) -> None:
@@ -561,9 +574,12 @@ def _may_approve(s: Session, actor: Actor) -> None:
 
 
 def approve(rt: Runtime, actor: Actor, issue_id: int, acknowledged: Iterable[str] = (),
-            ) -> tuple[Issue, preflight.Report]:
-    """Run the pre-flight, and if nothing blocks, freeze the snapshot and approve."""
+            reasons: Mapping[str, str] | None = None) -> tuple[Issue, preflight.Report]:
+    """Run the pre-flight, and if nothing blocks, freeze the snapshot and approve.
+    ``reasons`` holds the editor's words for the warnings that need them (links that could
+    not be reached); they go into the audit log with the approval."""
     acknowledged = sorted(set(acknowledged))
+    reasons = {k: v.strip()[:500] for k, v in (reasons or {}).items() if v.strip()}
     with rt.db.session() as s:
         _may_approve(s, actor)
         issue = get_issue(s, issue_id)
@@ -571,7 +587,7 @@ def approve(rt: Runtime, actor: Actor, issue_id: int, acknowledged: Iterable[str
             raise Conflict(f"Issue #{issue.number} is {issue.status.replace('_', ' ')}; only "
                            f"a draft or an issue in review can be approved.")
     report, out = run_preflight(rt, issue_id)
-    blocking = report.blocking(acknowledged)
+    blocking = report.blocking(acknowledged, reasons)
     if blocking or out is None:
         raise Blocked(f"Issue #{issue.number} cannot be approved yet: fix the failed "
                       f"checks and acknowledge the warnings.", blocking, report)
@@ -588,7 +604,9 @@ def approve(rt: Runtime, actor: Actor, issue_id: int, acknowledged: Iterable[str
         digest = hashlib.sha256((out.subject + "\0" + out.preheader + "\0" + out.html +
                                  "\0" + out.text).encode()).hexdigest()
         transition(s, actor, issue, "issue", "approved", sha256=digest,
-                   acknowledged=[w.key for w in report.warnings])
+                   acknowledged=[w.key for w in report.warnings],
+                   **({"reasons": {w.key: reasons[w.key] for w in report.warnings
+                                   if w.key in reasons}} if reasons else {}))
         issue.approved_at, issue.approved_by_id = clock.now(), actor.user_id
         issue.approved_by_label = actor.label
         issue.snapshot_subject, issue.snapshot_preheader = out.subject, out.preheader

@@ -9,7 +9,7 @@ day's cache of links that answered and calls these.
 from __future__ import annotations
 
 import concurrent.futures
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
@@ -17,6 +17,9 @@ from urllib.parse import urlsplit
 from ostogether import __version__, fetch
 
 PASS, WARN, FAIL = "pass", "warn", "fail"
+# A link that could not be reached at all (no network, a DNS failure, a timeout): that
+# says nothing about the page, so it warns, and approving past it needs a reason.
+UNREACHED = "unreached"
 # Gmail clips a message whose HTML is over 102 KB and hides the rest, the footer with
 # the unsubscribe link included.
 GMAIL_CLIP_BYTES = 102 * 1024
@@ -32,6 +35,7 @@ class Check:
     label: str
     status: str
     details: tuple[str, ...] = ()
+    needs_reason: bool = False  # acknowledging this warning takes a written reason
 
 
 @dataclass(frozen=True)
@@ -46,17 +50,23 @@ class Report:
     def warnings(self) -> list[Check]:
         return [c for c in self.checks if c.status == WARN]
 
-    def blocking(self, acknowledged: Iterable[str] = ()) -> list[str]:
-        """Why approval is refused: every failure, and every warning not acknowledged."""
-        acked = set(acknowledged)
+    def blocking(self, acknowledged: Iterable[str] = (),
+                 reasons: Mapping[str, str] | None = None) -> list[str]:
+        """Why approval is refused: every failure, every warning not acknowledged, and
+        every acknowledgment that needs a reason and has none."""
+        acked, reasons = set(acknowledged), reasons or {}
         out = [f"{c.label}: {'; '.join(c.details) or 'failed'}" for c in self.failed]
         out += [f"{c.label} (warning, not acknowledged): {'; '.join(c.details)}"
                 for c in self.warnings if c.key not in acked]
+        out += [f"{c.label}: say why you approve although these could not be checked"
+                for c in self.warnings
+                if c.key in acked and c.needs_reason and not reasons.get(c.key, "").strip()]
         return out
 
     def as_dict(self) -> dict[str, object]:
         return {"ok": not self.failed, "checks": [
-            {"key": c.key, "label": c.label, "status": c.status, "details": list(c.details)}
+            {"key": c.key, "label": c.label, "status": c.status, "details": list(c.details),
+             "needs_reason": c.needs_reason}
             for c in self.checks]}
 
 
@@ -110,16 +120,20 @@ def checkable_urls(html: str, own_url: str = "") -> tuple[list[str], int]:
 # -------------------------------------------------------------------- the checks
 
 def check_links(results: Sequence[LinkResult], own: int = 0) -> Check:
+    """A page that is gone (404, 410, 5xx) fails. A site that refuses robots, or a link
+    that could not be reached at all (offline, DNS, timeout), warns: the second only with
+    a reason, which the approval records."""
     label = "Every link answers"
     bad = [r for r in results if r.outcome == FAIL]
+    unreached = [r for r in results if r.outcome == UNREACHED]
     shy = [r for r in results if r.outcome == WARN]
-    details = [f"{r.url}: {r.detail}" for r in bad + shy]
+    details = [f"{r.url}: {r.detail}" for r in bad + unreached + shy]
     if own:
         details.append(f"{own} link(s) to this service itself not tried")
     if bad:
         return Check("links", label, FAIL, tuple(details))
-    if shy:
-        return Check("links", label, WARN, tuple(details))
+    if unreached or shy:
+        return Check("links", label, WARN, tuple(details), needs_reason=bool(unreached))
     return Check("links", label, PASS, (f"{len(results)} link(s) answered", *details))
 
 
@@ -225,10 +239,11 @@ def probe(url: str, allow: fetch.Allow, limits: fetch.Limits) -> LinkResult:
             r = fetch.get(url, allow, limits, headers=headers, read_body=False)
     except fetch.FetchError as exc:
         if exc.kind == "timeout":
-            return LinkResult(url, FAIL, None, f"no answer within {limits.read_timeout:g} s")
+            return LinkResult(url, UNREACHED, None,
+                              f"no answer within {limits.read_timeout:g} s")
         if exc.kind == "refused":
             return LinkResult(url, FAIL, None, f"not checked: {exc}")
-        return LinkResult(url, FAIL, None, f"cannot connect ({exc})")
+        return LinkResult(url, UNREACHED, None, f"cannot connect ({exc})")
     code = r.status
     if code < 400:
         return LinkResult(url, PASS, code, f"HTTP {code}")

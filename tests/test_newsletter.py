@@ -419,6 +419,24 @@ def test_broken_links_fail_shy_sites_warn_and_answers_are_cached(rt: Runtime,
     assert len(web.hits("/gone")) > before[1]
 
 
+def test_an_unreachable_link_warns_and_approving_past_it_takes_a_recorded_reason(
+        rt: Runtime, web: FeedServer) -> None:
+    web.routes["/slow"] = Route(hang=True)  # as offline as a test gets: nothing answers
+    add_item(rt, "cosmos", link=web.url("/slow"))
+    issue = compose(rt)
+    report, _ = newsletter.run_preflight(rt, issue.id)
+    links = next(c for c in report.checks if c.key == "links")
+    assert (links.status, links.needs_reason) == ("warn", True)
+    with pytest.raises(Blocked, match="say why you approve although"):
+        newsletter.approve(rt, TEST, issue.id, ["links"])
+    approved, _ = newsletter.approve(rt, TEST, issue.id, ["links"],
+                                     {"links": "The network is down here; I opened it at home"})
+    assert approved.status == "approved"
+    with rt.db.session() as s:
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "issue.approved")).one()
+    assert entry.detail["reasons"] == {"links": "The network is down here; I opened it at home"}
+
+
 def test_shy_links_only_warn(rt: Runtime, web: FeedServer) -> None:
     web.routes["/rate"] = Route(status=429, body=b"later", content_type="text/html")
     add_item(rt, "connect", link=web.url("/rate"))

@@ -24,7 +24,7 @@ from tests.conftest import (
     post,
 )
 from tests.factories import TEST, add_item, make_user, mark_sent
-from tests.feedserver import FeedServer
+from tests.feedserver import FeedServer, Route
 
 
 def test_an_editor_takes_one_issue_from_compose_to_approval(editor: Any, rt: Runtime,
@@ -99,6 +99,29 @@ def test_a_warning_must_be_ticked_before_approval(editor: Any, rt: Runtime,
     assert r.status_code == 409
     assert "warning, not acknowledged" in r.get_data(as_text=True)
     r = post(editor, url, url, acknowledge="grants")
+    assert r.status_code == 302
+    with rt.db.session() as s:
+        assert newsletter.get_issue(s, issue.id).status == "approved"
+
+
+@pytest.fixture
+def quick_checks(env: dict[str, str]) -> dict[str, str]:
+    env["OSTOGETHER_LINK_CHECK_TIMEOUT"] = "1"  # a link that never answers, given up soon
+    return env
+
+
+def test_an_unreachable_link_is_approved_with_a_reason_and_each_problem_leads_to_its_item(
+        quick_checks: Any, editor: Any, rt: Runtime, web: FeedServer) -> None:
+    web.routes["/slow"] = Route(hang=True)
+    item = add_item(rt, "cosmos", link=web.url("/slow"))
+    issue = newsletter.compose_next(rt, TEST)
+    url = f"/editors/issues/{issue.id}/preflight"
+    html = editor.get(url).get_data(as_text=True)
+    assert f'<a href="/editors/items/{item}">fix item {item}</a>' in html
+    assert 'name="reason-links"' in html
+    r = post(editor, url, url, acknowledge="links")
+    assert r.status_code == 409 and "say why you approve" in r.get_data(as_text=True)
+    r = post(editor, url, url, acknowledge="links", **{"reason-links": "Offline; checked by hand"})
     assert r.status_code == 302
     with rt.db.session() as s:
         assert newsletter.get_issue(s, issue.id).status == "approved"

@@ -171,12 +171,16 @@ def issue_preflight(state: State, number: int, fmt: str) -> None:
 @click.argument("number", type=int)
 @click.option("--acknowledge", "acks", multiple=True, metavar="CHECK",
               help="Acknowledge a pre-flight warning by its key (repeatable).")
+@click.option("--reason", default="", metavar="TEXT",
+              help="Why you approve past a warning that needs a reason (links that could "
+                   "not be reached); recorded with the approval.")
 @pass_state
-def issue_approve(state: State, number: int, acks: tuple[str, ...]) -> None:
+def issue_approve(state: State, number: int, acks: tuple[str, ...], reason: str) -> None:
     """Run the pre-flight, then freeze and approve the issue."""
     rt = state.rt
     issue_id = _issue_id(state, number)
-    issue, report = newsletter.approve(rt, CLI, issue_id, acks)
+    issue, report = newsletter.approve(rt, CLI, issue_id, acks,
+                                       dict.fromkeys(acks, reason))
     out.print(f"Issue #{issue.number} is approved; snapshot {issue.snapshot_sha256[:12]}. "
               f"{len(report.warnings)} warning(s) acknowledged.")
 

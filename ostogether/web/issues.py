@@ -173,8 +173,9 @@ def checks(issue_id: int) -> Any:
     report = None
     if request.method == "POST":
         try:
-            issue, _ = newsletter.approve(rt, Actor.of(current_user), issue_id,
-                                          request.form.getlist("acknowledge"))
+            acks = request.form.getlist("acknowledge")
+            issue, _ = newsletter.approve(rt, Actor.of(current_user), issue_id, acks, {
+                key: request.form.get(f"reason-{key}", "") for key in acks})
         except Blocked as exc:
             blocked, report = exc.reasons, exc.detail
         except Conflict as exc:
@@ -189,7 +190,8 @@ def checks(issue_id: int) -> Any:
         issue = newsletter.get_issue(s, issue_id)
     return render_template("editors/issue_preflight.html", issue=issue, report=report,
                            blocked=blocked, PASS=preflight.PASS, WARN=preflight.WARN,
-                           FAIL=preflight.FAIL), 409 if blocked else 200
+                           FAIL=preflight.FAIL, items=newsletter.item_addresses(rt, issue_id),
+                           form=request.form), 409 if blocked else 200
 
 
 @bp.post("/<id:issue_id>/test")
