@@ -89,6 +89,11 @@ def test_a_member_submits_news_and_an_event_and_sees_their_states(
     page.fill("#summary", "Workshops for teachers and museum educators.")
     page.fill("#link", "https://cosmosproject.eu/day")
     page.fill("#event_start", "2027-03-10T10:00")
+    # The date and time fields look like every other field, and are big enough to use.
+    style = page.eval_on_selector("#event_start", "e => [getComputedStyle(e).borderTopWidth, "
+                                  "e.getBoundingClientRect().height, e.getBoundingClientRect()"
+                                  ".width]")
+    assert style[0] == "2px" and style[1] >= 36 and style[2] >= 200
     page.fill("#event_timezone", "Europe/Brussels")
     page.fill("#event_location", "Utrecht")
     page.click("main form button[type=submit]")
@@ -111,8 +116,12 @@ def test_an_editor_reviews_composes_fixes_preflight_previews_on_a_phone_and_appr
     add_item(rt, "levers", "news", link=web.url("/missing"), title="A story that moved")
     page = browser.new_page()
     log_in(page, live.url, "editor@ecsite.eu")
-    # Review: approve the submitted item.
+    # Review: the post previews wrap their long tracked links inside the page.
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(f"{live.url}/editors/items/{good}")
+    assert page.locator(".post-preview").count() >= 5
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    # Approve the submitted item.
     page.click("button[value=approve]")
     # Compose the next issue.
     page.goto(live.url + "/editors/issues/")
