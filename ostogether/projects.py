@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ostogether import clock, ratelimit, registry
+from ostogether import clock, feeds, ratelimit, registry
 from ostogether.audit import SYSTEM, Actor, record, transition
 from ostogether.errors import ContentError, NotFound, ValidationError
 from ostogether.mail.transactional import send_after_commit
@@ -239,12 +239,35 @@ def evaluate(rt: Runtime, rec: ProjectRecord) -> list[CheckResult]:
     return registry.check(rec.normalised(), ctx)
 
 
+def feed_check(rt: Runtime, url: str) -> CheckResult:
+    """Whether the feed address an applicant gave serves a feed, asked through the
+    outbound guard. A page that is not a feed fails; a feed that cannot be reached now
+    (offline, a timeout) only warns: the editors see it with the application."""
+    got = feeds.fetch(url, rt.settings)
+    if got.outcome == "failed":
+        gone = "HTTP 4" in got.error or "not fetched" in got.error or "cannot be used" in got.error
+        return CheckResult("feed", "fail" if gone else "warn",
+                           f"The feed address could not be read: {got.error}. Give the "
+                           f"address of the project's RSS or Atom feed, or leave it empty.",
+                           ("feed_url",))
+    try:
+        parsed = feeds.parse(got.body, got.headers, url)
+    except feeds.NotAFeed as exc:
+        return CheckResult("feed", "fail", f"The feed address does not serve an RSS or Atom "
+                           f"feed: {exc}. Give the feed's own address, or leave it empty.",
+                           ("feed_url",))
+    return CheckResult("feed", "pass", f"The feed answers, with {len(parsed.entries)} "
+                       f"entr{'y' if len(parsed.entries) == 1 else 'ies'}.", ("feed_url",))
+
+
 def apply(rt: Runtime, rec: ProjectRecord, *, ip: str) -> ApplicationResult:
     """Check an application; store it as ``applicant`` when nothing fails, and tell people."""
     rec = replace(rec.normalised(), status="applicant")
     if rec.coc_accepted_on is not None:
         rec = replace(rec, coc_version=rt.community.code_of_conduct().version)
     results = evaluate(rt, rec)
+    if rec.feed_url and registry.worst(results) != "fail":
+        results.append(feed_check(rt, rec.feed_url))
     if registry.worst(results) == "fail":
         return ApplicationResult(results, None)
     settings = rt.settings

@@ -103,6 +103,8 @@ class CheckResult:
     outcome: Outcome
     message: str
     fields: tuple[str, ...] = ()
+    # One message per field, where a rule judges several (a form shows each in its place).
+    notes: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -245,7 +247,8 @@ def website_and_contact(p: ProjectRecord, ctx: CheckContext) -> CheckResult:
         problems.append(f"The contact email is not valid: {why}")
         bad.append("contact_email")
     if problems:
-        return CheckResult("website_and_contact", "fail", " ".join(problems), tuple(bad))
+        return CheckResult("website_and_contact", "fail", " ".join(problems), tuple(bad),
+                           notes=tuple(zip(bad, problems, strict=True)))
     if not p.website:
         return CheckResult("website_and_contact", "fail", "A website is needed.", ("website",))
     if not p.contact_email:

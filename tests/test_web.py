@@ -17,6 +17,7 @@ from tests.conftest import (
     outbox,
 )
 from tests.factories import make_user
+from tests.feedserver import FeedServer, Route
 
 
 def test_home_and_registry_list_the_eighteen_projects(client: Any) -> None:
@@ -187,6 +188,53 @@ def test_failing_application_shows_results_next_to_fields_and_stores_nothing(
     with rt.db.session() as s:
         assert s.scalars(select(Project).where(Project.status == "applicant")).all() == []
     assert outbox(settings) == []
+
+
+def _field_block(html: str, field_id: str) -> str:
+    """The form field's own block: from its div to the next field's."""
+    at = html.index(f'id="{field_id}"')
+    start = html.rindex('<div class="field', 0, at)
+    end = html.find('<div class="field', at)
+    return html[start:end if end > 0 else None]
+
+
+def test_an_empty_application_gets_one_message_per_field_and_no_pass_lines(
+        client: Any) -> None:
+    token = csrf_from(client.get("/join").get_data(as_text=True))
+    html = client.post("/join", data={"csrf_token": token}).get_data(as_text=True)
+    assert "The application was not sent" in html and 'href="#website"' in html
+    assert "Pass" not in html and "the project is running" not in html
+    website = _field_block(html, "website")
+    assert "has-problem" in website
+    assert website.count('class="error') + website.count("check-fail") == 1  # said once
+
+
+def test_a_bad_contact_email_is_marked_on_the_email_field(client: Any) -> None:
+    token = csrf_from(client.get("/join").get_data(as_text=True))
+    html = client.post("/join", data=application(
+        token, website="educhain.example.org", contact_email="ana@@educhain")).get_data(
+        as_text=True)
+    email, website = _field_block(html, "contact_email"), _field_block(html, "website")
+    assert "has-problem" in email and "The contact email is not valid" in email
+    assert "The contact email is not valid" not in website and "must start with" in website
+
+
+def test_a_feed_address_that_is_not_a_feed_is_refused(client: Any, rt: Runtime,
+                                                      web: FeedServer) -> None:
+    token = csrf_from(client.get("/join").get_data(as_text=True))
+    r = client.post("/join", data=application(token, feed_url=web.url("/page/1")))
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400
+    assert "does not serve an RSS or Atom feed" in _field_block(html, "feed_url")
+    with rt.db.session() as s:
+        assert s.scalars(select(Project).where(Project.status == "applicant")).all() == []
+    web.routes["/feed"] = Route(body=(
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>EDUCHAIN</title>'
+        b"<link>https://educhain.example.org/</link><description>News</description>"
+        b"<item><title>Kick-off</title><link>https://educhain.example.org/k</link></item>"
+        b"</channel></rss>"), content_type="application/rss+xml")
+    good = client.post("/join", data=application(csrf_from(html), feed_url=web.url("/feed")))
+    assert good.status_code == 302
 
 
 def test_checkbox_for_code_of_conduct_is_unticked(client: Any) -> None:

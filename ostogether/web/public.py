@@ -196,6 +196,7 @@ def join() -> Any:
     coc = rt.community.code_of_conduct()
     results: list[registry.CheckResult] = []
     by_field: dict[str, list[registry.CheckResult]] = {}
+    summary: list[tuple[str, str, str]] = []
     status = 200
     if request.method == "POST":
         form_ok = form.validate_on_submit()
@@ -209,14 +210,29 @@ def join() -> Any:
                     "warnings": [r.message for r in results if r.outcome == "warn"]}
                 return redirect(url_for("public.join_done"))
         else:
-            results = projects.evaluate(rt, rec)
+            # The form's own errors come first; the rules speak only of the other fields,
+            # and the summary lists no "pass" before the form is complete.
+            results = [r for r in projects.evaluate(rt, rec) if r.outcome != "pass"]
         for r in results:
-            if r.outcome != "pass":
-                for name in r.fields[:1]:
-                    by_field.setdefault(FIELD_FOR.get(name, name), []).append(r)
+            if r.outcome == "pass":
+                continue
+            for name, message in r.notes or [(n, r.message) for n in r.fields[:1]]:
+                target = FIELD_FOR.get(name, name)
+                if not form_ok and getattr(form, target, None) is not None and \
+                        getattr(form, target).errors:
+                    continue  # already said by the form, in its place
+                by_field.setdefault(target, []).append(
+                    registry.CheckResult(r.rule, r.outcome, message, (name,)))
+        if not form_ok:  # one line per field that needs a change, leading to it
+            for f in form:
+                messages = list(f.errors) + [r.message for r in by_field.get(f.name, [])
+                                             if r.outcome == "fail"]
+                if messages:
+                    summary.append((f.id, f.label.text, messages[0]))
+            results = []
         status = 400
     return render_template("join.html", form=form, coc=coc, results=results,
-                           by_field=by_field), status
+                           by_field=by_field, summary=summary), status
 
 
 @bp.route("/join/submitted")
