@@ -60,6 +60,7 @@ def test_editing_shows_the_count_and_refuses_text_that_does_not_fit(editor: Any,
     body = r.get_data(as_text=True)
     assert r.status_code == 400
     assert "X counts 282 of 280 weighted characters; shorten it by 2." in body
+    assert "shorten it by 2.." not in body  # the sentence ends once
     assert "🎉" * 141 in body  # what was typed is kept
     assert next(p for p in all_posts(rt) if p.id == x_post.id).text == x_post.text
     r = post(editor, page, page, text="Short text https://example.org/x",

@@ -328,8 +328,8 @@ def edit(rt: Runtime, actor: Actor, post_id: int, *, text: str, image_url: str =
             elif not image_alt:
                 fields["image_alt"] = "describe the image for people who cannot see it"
         if fields:
-            raise ValidationError("The post was not changed: " + "; ".join(fields.values())
-                                  + ".", fields)
+            raise ValidationError("The post was not changed: " + "; ".join(
+                v.rstrip(".") for v in fields.values()) + ".", fields)
         before = post.text
         post.text, post.edited = new_text, True
         post.image_url, post.image_alt = image_url, image_alt if image_url else ""
