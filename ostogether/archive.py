@@ -9,6 +9,8 @@ filled with public links: nothing personal is ever in it.
 from __future__ import annotations
 
 import datetime as dt
+import re
+from html import escape as html_escape
 from urllib.parse import urlsplit
 
 from feedgen.feed import FeedGenerator
@@ -19,7 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 from ostogether import clock
 from ostogether.errors import NotFound
 from ostogether.models import Issue, NewsItem
-from ostogether.newsletter import by_number, public_rendering
+from ostogether.newsletter import by_number, public_rendering, web_values
 from ostogether.runtime import Runtime
 from ostogether.sanitize import markdown_to_text
 
@@ -43,8 +45,24 @@ def sent_issue(s: Session, number: int) -> Issue:
 
 
 def issue_page(rt: Runtime, number: int) -> str:
+    """The web version of a sent issue. A reader who is here is in the browser already:
+    the issue's "view in your browser" link becomes the way around the site."""
     with rt.db.session() as s:
-        return public_rendering(rt, sent_issue(s, number)).html
+        issue = sent_issue(s, number)
+        html = public_rendering(rt, issue).html
+        here = web_values(rt, issue)["web_url"]
+    site, base = rt.community.site(), rt.settings.public_url.rstrip("/")
+
+    def navigation(m: re.Match[str]) -> str:
+        style = m.group(1) or ""
+        links = [(f"{base}/archive", "All issues"), (f"{base}/subscribe", "Subscribe"),
+                 (f"{base}/", site.short_name)]
+        return '<nav aria-label="Site">' + " · ".join(
+            f'<a href="{html_escape(url)}"{style}>{html_escape(label)}</a>'
+            for url, label in links) + "</nav>"
+
+    return re.sub(r'<a href="' + re.escape(html_escape(here)) + r'"( style="[^"]*")?[^>]*>'
+                  r".*?</a>", navigation, html, count=1, flags=re.S)
 
 
 def atom(rt: Runtime) -> bytes:

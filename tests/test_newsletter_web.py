@@ -209,6 +209,10 @@ def test_archive_lists_sent_issues_newest_first_without_personal_links(
     page = client.get(f"/archive/{second}")
     body = page.get_data(as_text=True)
     assert page.status_code == 200 and "Story number 2" in body
+    # In the browser already: the site's navigation instead of "view in your browser".
+    assert "View this issue in your browser" not in body
+    assert '<nav aria-label="Site"><a href="https://ostogether.test/archive"' in body
+    assert ">Subscribe</a>" in body
     assert "%%" not in body
     assert "https://ostogether.test/archive/11" in body  # "view in browser" is itself
     assert "https://ostogether.test/newsletter/manage" in body  # no personal unsubscribe
