@@ -75,6 +75,27 @@ def get_issue(s: Session, issue_id: int) -> Issue:
                   options=[WITH_ITEMS])
 
 
+def issue_ref(rt: Runtime, issue_id: int) -> str:
+    """How editors' addresses name an issue: its number; a cancelled one, which gave its
+    number back, "c" and its id."""
+    with rt.db.session() as s:
+        issue = s.get(Issue, issue_id) if id_or_none(issue_id) else None
+        number = issue.number if issue is not None else None
+    return str(number) if number is not None else f"c{issue_id}"
+
+
+def issue_id_for(rt: Runtime, ref: str) -> int | None:
+    """The issue an address names (``issue_ref``), or None."""
+    if ref.startswith("c"):
+        value = int(ref[1:])
+        return value if id_or_none(value) else None
+    number = int(ref)
+    if not id_or_none(number):
+        return None
+    with rt.db.session() as s:
+        return s.scalar(select(Issue.id).where(Issue.number == number))
+
+
 def by_number(s: Session, number: int, *, with_items: bool = True) -> Issue:
     q = select(Issue).where(Issue.number == number)
     issue = (s.scalar(q.options(WITH_ITEMS) if with_items else q)

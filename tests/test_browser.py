@@ -142,7 +142,9 @@ def test_an_editor_reviews_composes_fixes_preflight_previews_on_a_phone_and_appr
     phone.set_viewport_size({"width": 390, "height": 844})
     with rt.db.session() as s:
         issue_id = s.scalars(select(Issue.id)).one()
-    phone.goto(f"{live.url}/editors/issues/{issue_id}/preview.html")
+    with rt.db.session() as s:
+        number = s.get(Issue, issue_id).number  # type: ignore[union-attr]
+    phone.goto(f"{live.url}/editors/issues/{number}/preview.html")
     assert "Sensors in the school garden" in phone.inner_text("body")
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 390  # nothing wider than the phone

@@ -125,8 +125,8 @@ def test_editors_are_told_when_the_issue_is_not_approved_48h_before(rt: Runtime)
     assert "due to go out on Friday 15 January 2027 at 10:00 (Europe/Brussels)" in text
     assert "it is still draft" in text
     with rt.db.session() as s:
-        issue_id = s.scalars(select(Issue.id)).one()
-    assert f"https://ostogether.test/editors/issues/{issue_id}" in text
+        issue_number = s.scalars(select(Issue.number)).one()
+    assert f"https://ostogether.test/editors/issues/{issue_number}" in text
     assert jobs.run(rt, "remind_editors", now=REMIND_EDITORS + dt.timedelta(hours=1)
                     ).outcome == "skipped"
     assert len(mails(rt, "editor@ecsite.eu")) == 1

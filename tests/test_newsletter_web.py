@@ -38,7 +38,10 @@ def test_an_editor_takes_one_issue_from_compose_to_approval(editor: Any, rt: Run
     r = post(editor, "/editors/issues/compose", "/editors/issues/")
     assert r.status_code == 302
     issue_url = r.headers["Location"]
-    issue_id = int(issue_url.rsplit("/", 1)[1])
+    number = int(issue_url.rsplit("/", 1)[1])  # editors' addresses name the issue's number
+    assert number == 10
+    with rt.db.session() as s:
+        issue_id = newsletter.by_number(s, number).id
     html = editor.get(issue_url).get_data(as_text=True)
     assert "Issue #10" in html and "Science café in Milan" in html and "Lesson plan kit" in html
 
@@ -51,10 +54,10 @@ def test_an_editor_takes_one_issue_from_compose_to_approval(editor: Any, rt: Run
     assert r.status_code == 400 and "must be one line" in r.get_data(as_text=True)
 
     # Reorder: the tool moves up to the top of its section list (its own section here).
-    r = post(editor, f"/editors/issues/{issue_id}/arrange", issue_url, item_id=str(b),
+    r = post(editor, f"/editors/issues/{number}/arrange", issue_url, item_id=str(b),
              action="move", section="community")
     assert r.status_code == 302
-    r = post(editor, f"/editors/issues/{issue_id}/arrange", issue_url, item_id=str(b),
+    r = post(editor, f"/editors/issues/{number}/arrange", issue_url, item_id=str(b),
              action="up")
     with rt.db.session() as s:
         issue = newsletter.get_issue(s, issue_id)
@@ -62,26 +65,26 @@ def test_an_editor_takes_one_issue_from_compose_to_approval(editor: Any, rt: Run
                                                                      ("community", a)]
 
     # Preview: desktop and phone frames, the text part, and the frame's own HTML.
-    html = editor.get(f"/editors/issues/{issue_id}/preview").get_data(as_text=True)
-    assert html.count(f'src="/editors/issues/{issue_id}/preview.html"') == 2
+    html = editor.get(f"/editors/issues/{number}/preview").get_data(as_text=True)
+    assert html.count(f'src="/editors/issues/{number}/preview.html"') == 2
     assert "Phone (375 px)" in html and "This issue brings **two** ideas." in html
-    frame = editor.get(f"/editors/issues/{issue_id}/preview.html")
+    frame = editor.get(f"/editors/issues/{number}/preview.html")
     assert frame.status_code == 200 and "<strong>two</strong>" in frame.get_data(as_text=True)
     assert "frame-ancestors 'self'" in frame.headers["Content-Security-Policy"]
     assert "script-src" not in frame.headers["Content-Security-Policy"]  # default-src 'none'
     assert frame.headers["X-Frame-Options"] == "SAMEORIGIN"
 
     # A test to themselves.
-    r = post(editor, f"/editors/issues/{issue_id}/test", issue_url, to="editor@example.org")
+    r = post(editor, f"/editors/issues/{number}/test", issue_url, to="editor@example.org")
     assert r.status_code == 302
     [msg] = outbox(settings)
     assert msg["Subject"] == "[Test #10] OStogether #10: cafés and kits"
 
     # Pre-flight, then approval.
-    html = editor.get(f"/editors/issues/{issue_id}/preflight").get_data(as_text=True)
+    html = editor.get(f"/editors/issues/{number}/preflight").get_data(as_text=True)
     assert "0 failed, 0 warnings" in html and "Every link answers" in html
-    r = post(editor, f"/editors/issues/{issue_id}/preflight",
-             f"/editors/issues/{issue_id}/preflight")
+    r = post(editor, f"/editors/issues/{number}/preflight",
+             f"/editors/issues/{number}/preflight")
     assert r.status_code == 302
     html = editor.get(issue_url).get_data(as_text=True)
     assert "approved by editor:editor@example.org" in html
@@ -92,7 +95,7 @@ def test_a_warning_must_be_ticked_before_approval(editor: Any, rt: Runtime,
                                                   web: FeedServer) -> None:
     add_item(rt, "sense", link=web.url("/page/1"))  # no grant number on record
     issue = newsletter.compose_next(rt, TEST)
-    url = f"/editors/issues/{issue.id}/preflight"
+    url = f"/editors/issues/{issue.number}/preflight"
     html = editor.get(url).get_data(as_text=True)
     assert 'name="acknowledge" value="grants"' in html
     r = post(editor, url, url)
@@ -115,7 +118,7 @@ def test_an_unreachable_link_is_approved_with_a_reason_and_each_problem_leads_to
     web.routes["/slow"] = Route(hang=True)
     item = add_item(rt, "cosmos", link=web.url("/slow"))
     issue = newsletter.compose_next(rt, TEST)
-    url = f"/editors/issues/{issue.id}/preflight"
+    url = f"/editors/issues/{issue.number}/preflight"
     html = editor.get(url).get_data(as_text=True)
     assert f'<a href="/editors/items/{item}">fix item {item}</a>' in html
     assert 'name="reason-links"' in html
@@ -129,7 +132,7 @@ def test_an_unreachable_link_is_approved_with_a_reason_and_each_problem_leads_to
 
 def test_a_failed_check_shows_no_approve_button(editor: Any, rt: Runtime) -> None:
     issue = newsletter.compose_next(rt, TEST)  # no items
-    html = editor.get(f"/editors/issues/{issue.id}/preflight").get_data(as_text=True)
+    html = editor.get(f"/editors/issues/{issue.number}/preflight").get_data(as_text=True)
     assert "Failed:</strong> The issue has at least one item" in html
     assert "Approve issue" not in html
 
@@ -141,7 +144,7 @@ def test_a_template_error_is_shown_at_preview_with_its_place(editor: Any, rt: Ru
     path = home / "templates/newsletter/issue.mjml.j2"
     path.write_text(path.read_text().replace("<mj-text>{{ item.summary_html }}</mj-text>",
                                              "<mj-txt>{{ item.summary_html }}</mj-txt>"))
-    r = editor.get(f"/editors/issues/{issue.id}/preview")
+    r = editor.get(f"/editors/issues/{issue.number}/preview")
     body = r.get_data(as_text=True)
     assert r.status_code == 422
     assert "The issue does not render" in body
@@ -158,15 +161,15 @@ def test_only_editors_reach_the_issue_pages(app: Any, rt: Runtime, role: str) ->
     if role == "member":
         make_user(rt, "member@example.org", "member", project="cosmos")
         login(c, "member@example.org")
-    for url in ("/editors/issues/", f"/editors/issues/{issue.id}",
-                f"/editors/issues/{issue.id}/preview.html",
-                f"/editors/issues/{issue.id}/preflight"):
+    for url in ("/editors/issues/", f"/editors/issues/{issue.number}",
+                f"/editors/issues/{issue.number}/preview.html",
+                f"/editors/issues/{issue.number}/preflight"):
         r = c.get(url)
         assert r.status_code == (302 if role == "anonymous" else 403), url
     # With a valid CSRF token, so that it is the permission that refuses, not the token.
     token = csrf_from(c.get("/login" if role == "anonymous" else "/members/").get_data(
         as_text=True))
-    r = c.post(f"/editors/issues/{issue.id}/preflight", data={"csrf_token": token})
+    r = c.post(f"/editors/issues/{issue.number}/preflight", data={"csrf_token": token})
     assert r.status_code in (302, 400, 403)
     assert r.status_code == (302 if role == "anonymous" else 403)
     with rt.db.session() as s:
@@ -176,7 +179,7 @@ def test_only_editors_reach_the_issue_pages(app: Any, rt: Runtime, role: str) ->
 def test_approval_without_csrf_is_refused(editor: Any, rt: Runtime, web: FeedServer) -> None:
     add_item(rt, "cosmos", link=web.url("/page/1"))
     issue = newsletter.compose_next(rt, TEST)
-    r = editor.post(f"/editors/issues/{issue.id}/preflight", data={})
+    r = editor.post(f"/editors/issues/{issue.number}/preflight", data={})
     assert r.status_code == 400
     with rt.db.session() as s:
         assert newsletter.get_issue(s, issue.id).status == "draft"
@@ -277,3 +280,18 @@ def test_events_ics_lists_upcoming_approved_events(client: Any, rt: Runtime) -> 
     # The description is text: no Markdown marks, the link as text <address>.
     assert "A long description" in str(ev["DESCRIPTION"]) and "**" not in str(ev["DESCRIPTION"])
     assert "Programme <https://example.org/programme>." in str(ev["DESCRIPTION"])
+
+
+def test_editors_addresses_name_the_issue_by_its_number(editor: Any, rt: Runtime) -> None:
+    add_item(rt, "cosmos", link="https://example.org/a")
+    issue = newsletter.compose_next(rt, TEST)
+    assert (issue.id, issue.number) == (1, 10)
+    page = editor.get("/editors/issues/10")
+    assert page.status_code == 200 and "Issue #10" in page.get_data(as_text=True)
+    assert editor.get("/editors/issues/1").status_code == 404  # there is no issue #1
+    listing = editor.get("/editors/issues/").get_data(as_text=True)
+    assert 'href="/editors/issues/10"' in listing
+    # A cancelled issue gave its number back; its page stays reachable by its id.
+    newsletter.cancel(rt, TEST, issue.id)
+    assert 'href="/editors/issues/c1"' in editor.get("/editors/issues/").get_data(as_text=True)
+    assert "(cancelled)" in editor.get("/editors/issues/c1").get_data(as_text=True)

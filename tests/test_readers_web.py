@@ -72,7 +72,7 @@ def test_an_editor_sends_an_issue_from_its_page(editor: Any, rt: Runtime, web: F
                                                 settings: Any) -> None:
     add_readers(rt, 7)
     issue = approved_issue(rt, [web.url("/page/0")])
-    page = f"/editors/issues/{issue.id}"
+    page = f"/editors/issues/{issue.number}"
     html = editor.get(page).get_data(as_text=True)
     assert "Send to 7 subscribers now" in html
     assert "Yes, send issue #" in html and 'name="confirm" value="7" required' in html
@@ -100,7 +100,7 @@ def test_the_send_controls_pause_and_cancel(editor: Any, rt: Runtime, web: FeedS
     add_readers(rt, 4)
     issue = approved_issue(rt, [web.url("/page/0")])
     delivery.start(rt, TEST, issue.id)  # started, but no process is sending it
-    page = f"/editors/issues/{issue.id}"
+    page = f"/editors/issues/{issue.number}"
     post(editor, f"{page}/send/control", page, action="pause")
     assert delivery.status(rt, issue.id).state == "paused"
     assert "Resume" in editor.get(page).get_data(as_text=True)

@@ -101,7 +101,7 @@ TABLE: list[tuple[str, tuple[int, int, int, int]]] = [
 
 
 def fill(path: str, world: dict[str, Any]) -> str:
-    return path.format(number=world["issue"].number, issue=world["issue"].id,
+    return path.format(number=world["issue"].number, issue=world["issue"].number,
                        project=world["project"],
                        item=world["item"], reader=world["reader"], post=world["post"],
                        preferences=world["links"]["preferences_url"].split("/p/")[1],
@@ -227,8 +227,8 @@ def test_an_xss_payload_stays_inert_everywhere_it_is_shown(live: Live, browser: 
     editor.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     log_in(editor, live.url, "editor@ecsite.eu")
     shown = ["/editors/", "/editors/items", f"/editors/items/{item_id}",
-             f"/editors/issues/{issue.id}", f"/editors/issues/{issue.id}/preview",
-             f"/editors/issues/{issue.id}/preview.html", "/editors/subscribers/",
+             f"/editors/issues/{issue.number}", f"/editors/issues/{issue.number}/preview",
+             f"/editors/issues/{issue.number}/preview.html", "/editors/subscribers/",
              f"/editors/subscribers/{sub_id}", "/editors/social/", f"/editors/social/{post_id}",
              "/reports/visibility?project=cosmos"]
     for path in shown:

@@ -39,6 +39,7 @@ from ostogether.web.cache import PageCache
 from ostogether.web.common import (
     CSP,
     IdConverter,
+    IssueConverter,
     country_name,
     json_error,
     json_error_response,
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
     app.url_map.converters["id"] = IdConverter
+    app.url_map.converters["issue"] = IssueConverter
     app.extensions["ostogether"] = rt
     if settings.public_cache_seconds > 0:
         app.extensions["page_cache"] = PageCache(settings.public_cache_seconds)

@@ -10,14 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 import pycountry
-from flask import Response, current_app, flash, jsonify
+from flask import Response, current_app, flash, has_app_context, jsonify
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter
 from werkzeug.routing import ValidationError as RoutingValidationError
 
-from ostogether import jobs
+from ostogether import jobs, newsletter
 from ostogether.errors import (
     Busy,
     Duplicate,
@@ -95,6 +95,25 @@ class IdConverter(BaseConverter):
 
     def to_url(self, value: Any) -> str:
         return str(int(value))
+
+
+class IssueConverter(BaseConverter):
+    """``<issue:issue_id>`` in the editors' issue pages: the address says the issue's
+    number (/editors/issues/10 is issue #10), the view gets its id. A cancelled issue,
+    which gave its number back, is "c" and its id."""
+
+    regex = r"c?\d{1,19}"
+
+    def to_python(self, value: str) -> int:
+        if not has_app_context():  # matching a path outside a request: the shape is enough
+            return 0
+        issue_id = newsletter.issue_id_for(runtime(), value)
+        if issue_id is None:
+            raise RoutingValidationError()
+        return issue_id
+
+    def to_url(self, value: Any) -> str:
+        return newsletter.issue_ref(runtime(), int(value))
 
 
 # The API's errors, also used by the app-wide handlers for paths under /api/.

@@ -93,7 +93,7 @@ def _page(issue_id: int, form: DetailsForm | None = None, status: int = 200) -> 
                            zone=rt.community.schedule().zone), status
 
 
-@bp.route("/<id:issue_id>", methods=["GET", "POST"])
+@bp.route("/<issue:issue_id>", methods=["GET", "POST"])
 def edit(issue_id: int) -> Any:
     form = DetailsForm()
     if request.method == "POST":
@@ -116,7 +116,7 @@ def edit(issue_id: int) -> Any:
     return _page(issue_id)
 
 
-@bp.post("/<id:issue_id>/arrange")
+@bp.post("/<issue:issue_id>/arrange")
 def arrange(issue_id: int) -> Any:
     item_id = request.form.get("item_id", "")
     try:
@@ -128,7 +128,7 @@ def arrange(issue_id: int) -> Any:
     return redirect(url_for("issues.edit", issue_id=issue_id) + "#items")
 
 
-@bp.post("/<id:issue_id>/cancel")
+@bp.post("/<issue:issue_id>/cancel")
 def cancel(issue_id: int) -> Any:
     try:
         newsletter.cancel(runtime(), Actor.of(current_user), issue_id)
@@ -138,7 +138,7 @@ def cancel(issue_id: int) -> Any:
     return redirect(url_for("issues.edit", issue_id=issue_id))
 
 
-@bp.route("/<id:issue_id>/preview")
+@bp.route("/<issue:issue_id>/preview")
 def preview(issue_id: int) -> Any:
     rt = runtime()
     with rt.db.session() as s:
@@ -152,7 +152,7 @@ def preview(issue_id: int) -> Any:
                            problem=problem, size=size), 200 if out else 422
 
 
-@bp.route("/<id:issue_id>/preview.html")
+@bp.route("/<issue:issue_id>/preview.html")
 def preview_html(issue_id: int) -> Any:
     rt = runtime()
     with rt.db.session() as s:
@@ -166,7 +166,7 @@ def preview_html(issue_id: int) -> Any:
     return mail_html_response(html, framable=True)
 
 
-@bp.route("/<id:issue_id>/preflight", methods=["GET", "POST"])
+@bp.route("/<issue:issue_id>/preflight", methods=["GET", "POST"])
 def checks(issue_id: int) -> Any:
     rt = runtime()
     blocked: list[str] = []
@@ -194,7 +194,7 @@ def checks(issue_id: int) -> Any:
                            form=request.form), 409 if blocked else 200
 
 
-@bp.post("/<id:issue_id>/test")
+@bp.post("/<issue:issue_id>/test")
 def test_send(issue_id: int) -> Any:
     rt = runtime()
     try:
@@ -208,7 +208,7 @@ def test_send(issue_id: int) -> Any:
 
 # ------------------------------------------------------------------ sending
 
-@bp.post("/<id:issue_id>/send")
+@bp.post("/<issue:issue_id>/send")
 def send(issue_id: int) -> Any:
     rt = runtime()
     # The editor confirms the count the page showed; if readers confirmed or left since,
@@ -232,7 +232,7 @@ def send(issue_id: int) -> Any:
     return redirect(url_for("issues.edit", issue_id=issue_id) + "#send")
 
 
-@bp.post("/<id:issue_id>/send/control")
+@bp.post("/<issue:issue_id>/send/control")
 def send_control(issue_id: int) -> Any:
     rt = runtime()
     actor = Actor.of(current_user)
