@@ -598,17 +598,20 @@ def resubmission(s: Session, item: NewsItem) -> Resubmission | None:
 
 def who_hears(s: Session, item: NewsItem) -> list[str]:
     """Who is told of a decision on ``item``: the member who sent it through the form;
-    for an API or feed item (or a sender whose account is gone), the project's member
-    accounts; with none, the project's contact address. Never the editor who made an API
-    token: the news is the project's. Empty when nobody can be told."""
+    for an API item (or a sender whose account is gone), the project's member accounts;
+    with none, the project's contact address. Never the editor who made an API token: the
+    news is the project's. A feed's entries were not sent by anyone: only the project's
+    contact address hears of them (members see them in their list). Empty when nobody
+    can be told."""
+    contact = [item.project.contact_email] if item.project.contact_email else []
+    if item.source == "feed":
+        return contact
     sender = item.submitted_by
     if sender is not None and sender.active and sender.role == "member":
         return [sender.email]
     members = sorted(s.scalars(select(User.email).where(
         User.project_id == item.project_id, User.role == "member", User.active.is_(True))))
-    if members:
-        return members
-    return [item.project.contact_email] if item.project.contact_email else []
+    return members or contact
 
 
 def _tell(rt: Runtime, template: str, recipients: list[str], item: NewsItem) -> None:
