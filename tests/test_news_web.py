@@ -261,3 +261,20 @@ def test_a_member_corrects_a_rejected_item_and_the_editor_sees_what_changed(
     assert '<th scope="row">Link</th>' not in review  # unchanged fields are not listed
     # A second copy of an item still waiting for review stays a duplicate.
     assert submit(m, title="Again").status_code == 400
+
+
+def test_the_review_page_shows_each_networks_post_as_it_will_appear(
+        rt: Any, editor: Any) -> None:
+    from tests.factories import add_item
+
+    item = add_item(rt, "cosmos", link="https://www.cosmosproject.eu/news/a-rather-long-"
+                    "address-for-a-story?ref=newsletter", approve=False, title="Air sensors")
+    html = editor.get(f"/editors/items/{item}").get_data(as_text=True)
+    for name in ("X", "Facebook", "LinkedIn", "Mastodon", "Bluesky"):
+        assert f'aria-label="The {name} post, as it will appear"' in html
+    assert html.count('class="post-link-card"') == 5
+    assert "cosmosproject.eu</span><br><strong>Air sensors</strong>" in html
+    assert '<span class="hashtag">#OpenSchooling</span>' in html
+    # A link shows shortened, as the networks show it, and still leads to the whole address.
+    assert re.search(r'<a href="https://www\.cosmosproject\.eu/news/a-rather-long-address'
+                     r'[^"]*utm_source=x[^"]*"[^>]*>www\.cosmosproject\.eu/news/a-r…</a>', html)

@@ -41,9 +41,11 @@ from ostogether.web.common import (
     IdConverter,
     IssueConverter,
     country_name,
+    host_of,
     json_error,
     json_error_response,
     outcome_badge,
+    post_html,
 )
 
 log = logging.getLogger(__name__)
@@ -122,6 +124,8 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app.add_template_filter(country_name, "country")
     app.add_template_filter(outcome_badge, "outcome")
+    app.add_template_filter(post_html, "post_html")
+    app.add_template_filter(host_of, "host")
 
     @app.after_request
     def headers(resp: Response) -> Response:

@@ -7,12 +7,14 @@ Blueprints import from here and never from ``app.py``, which imports every bluep
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 import pycountry
 from flask import Response, current_app, flash, has_app_context, jsonify
 from flask_login import current_user, login_required
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter
 from werkzeug.routing import ValidationError as RoutingValidationError
@@ -172,3 +174,29 @@ def country_name(code: str) -> str:
 def outcome_badge(outcome: str) -> Markup:
     label = {"pass": "Pass", "warn": "Check", "fail": "Fail"}.get(outcome, outcome)
     return Markup('<span class="badge badge-{0}">{1}</span>').format(outcome, label)
+
+
+_POST_TOKENS = re.compile(r"(https?://[^\s]+)|(#\w+)")
+
+
+def post_html(text: str) -> Markup:
+    """A post's text as the networks show it: links clickable and shortened (scheme
+    dropped, 30 characters at most), hashtags marked; everything else escaped."""
+    out, last = [], 0
+    for m in _POST_TOKENS.finditer(text):
+        out.append(escape(text[last:m.start()]))
+        if m.group(1):
+            url = m.group(1)
+            shown = url.split("://", 1)[1]
+            shown = shown if len(shown) <= 30 else shown[:29] + "…"
+            out.append(Markup('<a href="{}" rel="noopener noreferrer">{}</a>').format(url, shown))
+        else:
+            out.append(Markup('<span class="hashtag">{}</span>').format(m.group(2)))
+        last = m.end()
+    out.append(escape(text[last:]))
+    return Markup("").join(out)
+
+
+def host_of(url: str) -> str:
+    """The site a link card names: the host without www."""
+    return (urlsplit(url).hostname or "").removeprefix("www.")
