@@ -22,16 +22,15 @@ sys.path.insert(0, str(REPO))
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 from waitress import create_server  # noqa: E402
 
+from ostogether import clock, projects  # noqa: E402
 from ostogether import db as dbmod  # noqa: E402
-from ostogether import projects  # noqa: E402
-from ostogether.models import Issue, utcnow  # noqa: E402
+from ostogether.models import Issue  # noqa: E402
 from ostogether.runtime import Runtime  # noqa: E402
 from ostogether.settings import load_settings  # noqa: E402
 from ostogether.social import posts as social  # noqa: E402
 from ostogether.web import create_app  # noqa: E402
-from tests.conftest import make_user  # noqa: E402
+from tests.factories import add_item, make_user  # noqa: E402
 from tests.feedserver import FeedServer, Route  # noqa: E402
-from tests.issues import add_item  # noqa: E402
 
 OUT = REPO / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
@@ -72,7 +71,9 @@ def main() -> None:
     port = free_port()
     settings = load_settings(environ={
         "OSTOGETHER_HOME": str(tmp), "OSTOGETHER_SECRET_KEY": "s" * 40,
-        "OSTOGETHER_BASE_URL": f"http://127.0.0.1:{port}", "OSTOGETHER_LOG_LEVEL": "ERROR"})
+        "OSTOGETHER_BASE_URL": f"http://127.0.0.1:{port}", "OSTOGETHER_LOG_LEVEL": "ERROR",
+        # The loopback story server passes the outbound guard, as in the tests.
+        "OSTOGETHER_FETCH_ALLOW": "127.0.0.1"})
     rt = Runtime(settings)
     dbmod.upgrade(rt.db)
     projects.import_content(rt)
@@ -83,7 +84,7 @@ def main() -> None:
     for n, (slug, kind, title, summary) in enumerate(SAMPLES):
         extra = {}
         if kind == "event":
-            start = utcnow().replace(hour=13, minute=0, second=0, microsecond=0)
+            start = clock.now().replace(hour=13, minute=0, second=0, microsecond=0)
             extra = {"event_start": start + dt.timedelta(days=70),
                      "event_end": start + dt.timedelta(days=70, hours=3),
                      "event_timezone": "Europe/Brussels", "event_location": "Brussels"}
@@ -121,7 +122,7 @@ def main() -> None:
             shot(page, "issue-approved.png", full=False)
             with rt.db.session() as s:
                 issue = s.query(Issue).one()
-                issue.status, issue.sent_at = "sent", utcnow()
+                issue.status, issue.sent_at = "sent", clock.now()
                 number = issue.number
             phone = browser.new_page(viewport={"width": 390, "height": 844})
             phone.goto(f"{base}/archive/{number}")
