@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 from ostogether import timetable
 from ostogether.compose import ORDERINGS, Rules, Section
@@ -21,6 +24,8 @@ from ostogether.settings import Settings
 from ostogether.states import KINDS
 from ostogether.timetable import Schedule
 from ostogether.tomlcheck import Spec, check_table, line_of, networks_problems, read_toml
+
+_T = TypeVar("_T")
 
 # --------------------------------------------------------------------------- site.toml
 
@@ -119,7 +124,7 @@ class Community:
     def projects_dir(self) -> Path:
         return self.content / "projects"
 
-    def site(self) -> Site:
+    def _load_site(self) -> Site:
         path = self.content / "site.toml"
         data, text = read_toml(path)
         problems = check_table(data, SITE_SPEC, path, text)
@@ -146,7 +151,7 @@ class Community:
             hashtags=tuple(hashtags),
         )
 
-    def criteria(self) -> Criteria:
+    def _load_criteria(self) -> Criteria:
         path = self.content / "eligibility.toml"
         data, text = read_toml(path)
         problems = check_table(data, ELIGIBILITY_SPEC, path, text)
@@ -182,7 +187,7 @@ class Community:
         """content/privacy.md: what subscribers agree to; its version is in the consent log."""
         return self.document("privacy.md")
 
-    def document(self, name: str) -> Document:
+    def _load_document(self, name: str) -> Document:
         """A versioned text under content/: TOML front matter between +++ lines, then
         Markdown."""
         path = self.content / name
@@ -206,7 +211,7 @@ class Community:
         return Document(version=meta["version"], updated=meta.get("updated"),
                              markdown=text[m.end():])
 
-    def newsletter(self) -> Rules:
+    def _load_newsletter(self) -> Rules:
         """content/newsletter.toml: the sections and the composer's rules."""
         path = self.content / "newsletter.toml"
         data, text = read_toml(path)
@@ -269,11 +274,43 @@ class Community:
                      lookback_issues=data.get("lookback_issues", 3),
                      first_number=data.get("first_number", 1), credits=credits)
 
-    def schedule(self) -> Schedule:
-        """schedules/ostogether.toml: the timetable."""
+    def _load_schedule(self) -> Schedule:
         return timetable.load(self.schedules / "ostogether.toml")
 
+    # -- what callers use: each file is read and checked again only when it changed, so a
+    # page does not parse TOML on every request and an edit still shows at once.
+
+    def site(self) -> Site:
+        """content/site.toml: the community's identity."""
+        return _memo(("site", self.root), [self.content / "site.toml"], self._load_site)
+
+    def criteria(self) -> Criteria:
+        """content/eligibility.toml: the eligibility criteria."""
+        return _memo(("criteria", self.root), [self.content / "eligibility.toml"],
+                     self._load_criteria)
+
+    def newsletter(self) -> Rules:
+        """content/newsletter.toml: the sections and the composer's rules."""
+        return _memo(("newsletter", self.root), [self.content / "newsletter.toml"],
+                     self._load_newsletter)
+
+    def schedule(self) -> Schedule:
+        """schedules/ostogether.toml: the timetable."""
+        return _memo(("schedule", self.root), [self.schedules / "ostogether.toml"],
+                     self._load_schedule)
+
+    def document(self, name: str) -> Document:
+        """A versioned text under content/ (front matter, then Markdown)."""
+        return _memo(("document", self.root, name), [self.content / name],
+                     lambda: self._load_document(name))
+
     def evergreen(self) -> list[Evergreen]:
+        """content/social/*.toml: the evergreen library, one post per file."""
+        folder = self.content / "social"
+        files = [folder, *sorted(folder.glob("*.toml"))] if folder.is_dir() else [folder]
+        return list(_memo(("evergreen", self.root), files, self._load_evergreen))
+
+    def _load_evergreen(self) -> list[Evergreen]:
         """content/social/*.toml: the evergreen library, one post per file."""
         folder = self.content / "social"
         entries, problems = [], []
@@ -335,6 +372,35 @@ class Evergreen:
     networks: tuple[str, ...] = ()
     active: bool = True
     project: str = ""  # the slug of the member project it comes from, if any
+
+
+_MEMO: dict[tuple[Any, ...], tuple[tuple[Any, ...], Any]] = {}
+_MEMO_LOCK = threading.Lock()
+
+
+def _stamp(paths: list[Path]) -> tuple[Any, ...]:
+    out: list[Any] = []
+    for path in paths:
+        try:
+            st = path.stat()
+            out.append((str(path), st.st_mtime_ns, st.st_size, st.st_ino))
+        except OSError:
+            out.append((str(path), None))
+    return tuple(out)
+
+
+def _memo(key: tuple[Any, ...], paths: list[Path], load: Callable[[], _T]) -> _T:
+    """``load()``, kept while ``paths`` are unchanged (time, size and inode). A load that
+    fails is not kept: the error is raised again until the file is fixed."""
+    stamp = _stamp(paths)
+    with _MEMO_LOCK:
+        hit = _MEMO.get(key)
+    if hit is not None and hit[0] == stamp:
+        return cast(_T, hit[1])
+    value = load()
+    with _MEMO_LOCK:
+        _MEMO[key] = (stamp, value)
+    return value
 
 
 def community(settings: Settings) -> Community:

@@ -188,3 +188,25 @@ def test_normalised_trims_and_upper_cases_whatever_the_door() -> None:
     assert clean.website == "https://demo.example.org/"
     assert clean.normalised() == clean
     assert r.check(clean, ctx(strict=True)) == r.check(GOOD, ctx(strict=True))
+
+
+def test_community_files_are_read_again_only_when_they_change(tmp_path: Path) -> None:
+    import shutil
+
+    from ostogether.errors import ContentError
+
+    shutil.copytree(REPO / "content", tmp_path / "content")
+    community = Community(root=tmp_path)
+    first = community.site()
+    assert community.site() is first  # unchanged: not parsed again
+    path = tmp_path / "content" / "site.toml"
+    text = path.read_text()
+    path.write_text(text.replace('short_name = "OStogether"', 'short_name = "OStogether!"'))
+    assert community.site().short_name == "OStogether!"  # an edit shows at once
+    path.write_text(text + "\nnonsense = 1\n")
+    with pytest.raises(ContentError, match="unknown field 'social.nonsense'"):
+        community.site()
+    with pytest.raises(ContentError):  # a broken file is never served from memory
+        community.site()
+    path.write_text(text)
+    assert community.site().short_name == "OStogether"
