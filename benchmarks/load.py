@@ -167,7 +167,7 @@ def site(tmp: Path) -> tuple[dict[str, str], int]:
         from ostogether.models import Project
 
         slugs = list(s.scalars(select(Project.slug).order_by(Project.slug)))
-    from tests.issues import add_item
+    from tests.factories import add_item
 
     for i, slug in enumerate(slugs[:12]):
         add_item(rt, slug, "news", link=f"https://example.org/story/{i}",
