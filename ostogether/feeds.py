@@ -69,6 +69,10 @@ class Fetched:
     last_modified: str = ""
     error: str = ""
     seconds: float = 0.0
+    # Why it failed: "refused" (the address may not be used or fetched), "answer" (the
+    # page is not there, or too big), or "network" (no connection, DNS, a timeout, a
+    # server error: worth trying again later).
+    failure: str = ""
 
 
 def user_agent(settings: Settings) -> str:
@@ -97,26 +101,28 @@ def fetch(url: str, settings: Settings, *, etag: str = "", last_modified: str = 
     if last_modified:
         headers["If-Modified-Since"] = last_modified
 
-    def failed(reason: str) -> Fetched:
-        return Fetched(url, "failed", error=reason, seconds=time.monotonic() - started)
+    def failed(reason: str, failure: str) -> Fetched:
+        return Fetched(url, "failed", error=reason, seconds=time.monotonic() - started,
+                       failure=failure)
 
     if why := url_problem(url):
-        return failed(f"the feed address cannot be used: {why}")
+        return failed(f"the feed address cannot be used: {why}", "refused")
     try:
         resp = guard.get(url, guard.parse_allow(settings.fetch_allow), limits(settings),
                          headers=headers)
     except guard.FetchError as exc:
         if exc.kind == "refused":
-            return failed(f"the feed address is not fetched: {exc}")
+            return failed(f"the feed address is not fetched: {exc}", "refused")
         if exc.kind == "too_big":
             return failed(f"the feed is {str(exc).removeprefix('the answer is ')} "
-                          f"(setting feed_max_bytes)")
-        return failed(str(exc))
+                          f"(setting feed_max_bytes)", "answer")
+        return failed(str(exc), "network")
     if resp.status == 304:
         return Fetched(url, "not_modified", etag=etag, last_modified=last_modified,
                        seconds=resp.seconds)
     if resp.status >= 400:
-        return failed(f"the server answered HTTP {resp.status} {resp.reason}".rstrip())
+        return failed(f"the server answered HTTP {resp.status} {resp.reason}".rstrip(),
+                      "network" if resp.status >= 500 else "answer")
     return Fetched(url, "ok", body=resp.body, headers=dict(resp.headers),
                    etag=resp.header("etag"), last_modified=resp.header("last-modified"),
                    seconds=resp.seconds)

@@ -245,8 +245,7 @@ def feed_check(rt: Runtime, url: str) -> CheckResult:
     (offline, a timeout) only warns: the editors see it with the application."""
     got = feeds.fetch(url, rt.settings)
     if got.outcome == "failed":
-        gone = "HTTP 4" in got.error or "not fetched" in got.error or "cannot be used" in got.error
-        return CheckResult("feed", "fail" if gone else "warn",
+        return CheckResult("feed", "warn" if got.failure == "network" else "fail",
                            f"The feed address could not be read: {got.error}. Give the "
                            f"address of the project's RSS or Atom feed, or leave it empty.",
                            ("feed_url",))

@@ -237,6 +237,19 @@ def test_a_feed_address_that_is_not_a_feed_is_refused(client: Any, rt: Runtime,
     assert good.status_code == 302
 
 
+def test_a_missing_feed_is_refused_and_a_failing_server_only_warns(client: Any,
+                                                                  web: FeedServer) -> None:
+    web.routes["/busy"] = Route(status=503, body=b"later", content_type="text/html")
+    token = csrf_from(client.get("/join").get_data(as_text=True))
+    gone = client.post("/join", data=application(token, feed_url=web.url("/no-such-feed")))
+    assert gone.status_code == 400
+    assert "could not be read: the server answered HTTP 404" in _field_block(
+        gone.get_data(as_text=True), "feed_url")
+    busy = client.post("/join", data=application(csrf_from(gone.get_data(as_text=True)),
+                                                 feed_url=web.url("/busy")))
+    assert busy.status_code == 302  # a server error may pass: the editors see the warning
+
+
 def test_checkbox_for_code_of_conduct_is_unticked(client: Any) -> None:
     html = client.get("/join").get_data(as_text=True)
     tag = html[html.index('id="coc"') - 80: html.index('id="coc"') + 80]

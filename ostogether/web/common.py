@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pycountry
-from flask import Response, current_app, flash, has_app_context, jsonify
+from flask import Response, current_app, flash, g, has_app_context, jsonify
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
@@ -115,7 +115,12 @@ class IssueConverter(BaseConverter):
         return issue_id
 
     def to_url(self, value: Any) -> str:
-        return newsletter.issue_ref(runtime(), int(value))
+        # A page links the same issue many times: look its number up once per request.
+        refs: dict[int, str] = g.setdefault("issue_refs", {})
+        issue_id = int(value)
+        if issue_id not in refs:
+            refs[issue_id] = newsletter.issue_ref(runtime(), issue_id)
+        return refs[issue_id]
 
 
 # The API's errors, also used by the app-wide handlers for paths under /api/.
