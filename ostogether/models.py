@@ -378,6 +378,9 @@ class Issue(Base):
     send_held: Mapped[int] = mapped_column(Integer, default=0)
 
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Migration 0010: the file an issue of the old archive came from (``archive import``);
+    # empty for an issue composed here.
+    imported_from: Mapped[str] = mapped_column(String(300), default="", server_default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now,
                                                     onupdate=clock.now)
@@ -476,8 +479,12 @@ class Suppression(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    reason: Mapped[str] = mapped_column(String(20))  # erased, bounced
+    reason: Mapped[str] = mapped_column(String(20))  # erased, bounced, unsubscribed, cleaned
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # Migration 0010: where the entry came from ("mailchimp" for an imported unsubscribe
+    # or cleaned address; empty for the service's own) and the reason given there.
+    source: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    note: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
 
 class Delivery(Base):

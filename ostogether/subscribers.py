@@ -12,20 +12,18 @@ the page is always the same, and the mail says what applies.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from ostogether import clock, csvout, ratelimit, signing
+from ostogether import clock, ratelimit, signing
 from ostogether.audit import Actor, record, transition
 from ostogether.errors import NotFound, ValidationError
 from ostogether.inputs import email_problem, normalise_email, one_line_problem
@@ -54,14 +52,14 @@ def email_hash(email: str) -> str:
     return hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
-def _stored_email(raw: str) -> str:
+def stored_email(raw: str) -> str:
     """The address as it will be stored, or ValidationError."""
     if why := email_problem(raw):
         raise ValidationError(f"That email address is not valid: {why}", {"email": why})
     return normalise_email(raw)
 
 
-def _profile(name: str, language: str, fields: dict[str, str]) -> str:
+def profile(name: str, language: str, fields: dict[str, str]) -> str:
     """The name as stored; a problem with the name or the language goes into ``fields``."""
     if why := one_line_problem(name.strip()):
         fields["name"] = why
@@ -73,12 +71,16 @@ def _profile(name: str, language: str, fields: dict[str, str]) -> str:
     return name
 
 
-def _log(s: Session, rt: Runtime, sub: Subscriber | None, hashed: str, action: str,
-         req: Request, **detail: Any) -> None:
-    s.add(ConsentEvent(subscriber_id=sub.id if sub else None, email_hash=hashed,
-                       action=action, source=req.source, ip=req.ip[:64],
-                       user_agent=req.user_agent[:400],
-                       consent_version=rt.community.privacy_notice().version, detail=detail))
+def log_consent(s: Session, rt: Runtime, sub: Subscriber | None, hashed: str, action: str,
+                req: Request, *, at: dt.datetime | None = None, **detail: Any) -> ConsentEvent:
+    """One row of the consent log; ``at`` is now unless the event happened elsewhere
+    before (an unsubscribe in Mailchimp)."""
+    event = ConsentEvent(subscriber_id=sub.id if sub else None, email_hash=hashed,
+                         action=action, source=req.source, ip=req.ip[:64],
+                         user_agent=req.user_agent[:400], at=at or clock.now(),
+                         consent_version=rt.community.privacy_notice().version, detail=detail)
+    s.add(event)
+    return event
 
 
 # ------------------------------------------------------------------------- links
@@ -146,10 +148,10 @@ def subscribe(rt: Runtime, req: Request, *, email: str, name: str = "", language
     """Start a double opt-in. The outcome looks the same whatever the address's state."""
     fields: dict[str, str] = {}
     try:
-        email = _stored_email(email)
+        email = stored_email(email)
     except ValidationError as exc:
         fields.update(exc.fields)
-    name = _profile(name, language, fields)
+    name = profile(name, language, fields)
     if not consent:
         fields["consent"] = "Please tick the box to agree to receive the newsletter"
     if fields:
@@ -169,7 +171,7 @@ def subscribe(rt: Runtime, req: Request, *, email: str, name: str = "", language
                              language=language, link_nonce=secrets.token_hex(8))
             s.add(sub)
             s.flush()
-        _log(s, rt, sub, hashed, "subscribe", req, status=sub.status)
+        log_consent(s, rt, sub, hashed, "subscribe", req, status=sub.status)
         template = "subscriber_already" if sub.status == "confirmed" else "subscriber_confirm"
         # Anyone can type anything into the form and send it to any address: the mail
         # never repeats what was typed, only the name a confirmed reader chose.
@@ -201,7 +203,7 @@ def confirm(rt: Runtime, req: Request, token: str) -> Subscriber:
             Suppression.email_hash == sub.email_hash))
         if suppressed is not None:
             s.delete(suppressed)
-        _log(s, rt, sub, sub.email_hash or "", "confirm", req, previous=was)
+        log_consent(s, rt, sub, sub.email_hash or "", "confirm", req, previous=was)
         email, links = sub.email or "", personal_links(rt, sub)
         name = sub.name
     send_after_commit(rt, "subscriber_welcome", email, reader_name=name, **links)
@@ -222,7 +224,7 @@ def unsubscribe_reader(s: Session, rt: Runtime, sub: Subscriber, req: Request) -
     if sub.status == "confirmed":
         transition(s, Actor(f"subscriber:{req.source}"), sub, "subscriber", "unsubscribed")
         sub.unsubscribed_at = clock.now()
-        _log(s, rt, sub, sub.email_hash or "", "unsubscribe", req)
+        log_consent(s, rt, sub, sub.email_hash or "", "unsubscribe", req)
     elif sub.status == "pending":  # never confirmed: nothing worth keeping
         _erase(s, rt, sub, req)
 
@@ -230,7 +232,7 @@ def unsubscribe_reader(s: Session, rt: Runtime, sub: Subscriber, req: Request) -
 def update_preferences(rt: Runtime, req: Request, token: str, *, name: str,
                        language: str) -> Subscriber:
     fields: dict[str, str] = {}
-    name = _profile(name, language, fields)
+    name = profile(name, language, fields)
     if fields:
         raise ValidationError("Nothing was changed: " + "; ".join(
             f"{k}: {v}" for k, v in fields.items()) + ".", fields)
@@ -240,7 +242,7 @@ def update_preferences(rt: Runtime, req: Request, token: str, *, name: str,
                    if getattr(sub, k) != v}
         if changed:
             sub.name, sub.language = name, language
-            _log(s, rt, sub, sub.email_hash or "", "preferences", req,
+            log_consent(s, rt, sub, sub.email_hash or "", "preferences", req,
                  changed=sorted(changed))
         return sub
 
@@ -277,7 +279,7 @@ def _erase(s: Session, rt: Runtime, sub: Subscriber, req: Request) -> None:
     # The log keeps the hash and what happened, never the address, IP or browser.
     for event in s.scalars(select(ConsentEvent).where(ConsentEvent.email_hash == hashed)):
         event.ip, event.user_agent = "", ""
-    _log(s, rt, sub, hashed, "erase", Request(req.source))
+    log_consent(s, rt, sub, hashed, "erase", Request(req.source))
 
 
 def erase(rt: Runtime, req: Request, token: str) -> None:
@@ -333,180 +335,11 @@ def hard_bounce(s: Session, rt: Runtime, sub_id: int, status: str, why: str) -> 
     return True
 
 
-# ------------------------------------------------------------------------- import, export
+# ------------------------------------------------------------------------- export
 
+# The columns of the service's own CSV: ``export_rows`` writes them, and
+# ``ostogether.readers_import`` reads them back.
 COLUMNS = ("email", "name", "language", "consent_date", "consent_source")
-IMPORT_MAX_LINES = 500_000
-IMPORT_BATCH = 500  # readers written per transaction
-
-
-@dataclass(frozen=True)
-class ImportLine:
-    line: int
-    email: str
-    outcome: str  # new, existing, invalid, suppressed
-    reason: str = ""
-
-
-@dataclass
-class ImportReport:
-    lines: list[ImportLine]
-    applied: bool = False
-
-    def of(self, outcome: str) -> list[ImportLine]:
-        return [x for x in self.lines if x.outcome == outcome]
-
-    @property
-    def counts(self) -> dict[str, int]:
-        return {k: len(self.of(k)) for k in ("new", "existing", "invalid", "suppressed")}
-
-
-def _consent_date(raw: str) -> Any:
-    raw = raw.strip()
-    try:
-        when = dt.datetime.fromisoformat(raw)
-    except ValueError:
-        raise ValueError("must be a date like 2024-03-01 or "
-                         "2024-03-01T09:30:00+01:00") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    if when > clock.now():
-        raise ValueError("is in the future")
-    return when
-
-
-def import_csv(rt: Runtime, data: bytes, *, apply: bool, source_name: str = "") -> ImportReport:
-    """Check a CSV of readers who consented elsewhere (the old Mailchimp list) and, with
-    ``apply``, add the new ones as confirmed, all in one transaction.
-
-    Nobody already known is changed: an unsubscribed reader stays unsubscribed. A
-    suppressed address (erased or bounced) is never imported; its owner can sign up again.
-    Every line needs the date and source of the consent, which go to the consent log.
-    """
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValidationError(f"The file is not UTF-8 text (byte {exc.start} cannot be read). "
-                              f"Save it as CSV UTF-8 and try again.", {"file": "encoding"}
-                              ) from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    missing = [c for c in ("email", "consent_date", "consent_source") if c not in header]
-    unknown = [h for h in header if h not in COLUMNS]
-    if missing or unknown:
-        raise ValidationError(
-            "The first line must name the columns " + ", ".join(COLUMNS) + "; "
-            + "; ".join(filter(None, [f"missing: {', '.join(missing)}" if missing else "",
-                                      f"unknown: {', '.join(unknown)}" if unknown else ""]))
-            + ".", {"file": "columns"})
-    reader.fieldnames = header
-    lines: list[ImportLine] = []
-    rows: list[tuple[int, str, str, str, Any, str]] = []
-    seen: dict[str, int] = {}
-    try:
-        for row in reader:
-            n = reader.line_num
-            if len(lines) >= IMPORT_MAX_LINES:
-                raise ValidationError(f"The file has more than {IMPORT_MAX_LINES} lines; split "
-                                      f"it.", {"file": "too long"})
-            if None in row:
-                lines.append(ImportLine(n, "", "invalid", "more fields than columns"))
-                continue
-            raw = (row.get("email") or "").strip()
-            try:
-                address = _stored_email(raw)
-            except ValidationError as exc:
-                lines.append(ImportLine(n, raw, "invalid", exc.fields.get("email", str(exc))))
-                continue
-            if address in seen:
-                lines.append(ImportLine(n, address, "invalid", f"repeats line {seen[address]}"))
-                continue
-            seen[address] = n
-            fields: dict[str, str] = {}
-            name = _profile(csvout.unquote(row.get("name") or ""),
-                            (row.get("language") or "en").strip() or "en", fields)
-            try:
-                when = _consent_date(row.get("consent_date") or "")
-            except ValueError as exc:
-                fields["consent_date"] = str(exc)
-            source = " ".join(csvout.unquote(row.get("consent_source") or "").split())[:40]
-            if not source:
-                fields["consent_source"] = "say where the consent was given, e.g. mailchimp"
-            if fields:
-                lines.append(ImportLine(n, address, "invalid", "; ".join(
-                    f"{k}: {v}" for k, v in fields.items())))
-                continue
-            lines.append(ImportLine(n, address, "new"))
-            rows.append((n, address, name, (row.get("language") or "en").strip() or "en",
-                         when, source))
-    except csv.Error as exc:
-        raise ValidationError(f"Line {reader.line_num} is not valid CSV: {exc}. Nothing was "
-                              f"imported.", {"file": "csv"}) from None
-    with rt.db.session() as s:
-        hashes = {email_hash(a): a for _, a, *_ in rows}
-        known: set[str] = set()
-        suppressed: set[str] = set()
-        keys = list(hashes)
-        for i in range(0, len(keys), 1000):
-            chunk = keys[i:i + 1000]
-            known.update(h for h in s.scalars(select(Subscriber.email_hash).where(
-                Subscriber.email_hash.in_(chunk))) if h)
-            suppressed.update(s.scalars(select(Suppression.email_hash).where(
-                Suppression.email_hash.in_(chunk))))
-        by_line = {x.line: i for i, x in enumerate(lines)}
-        fresh = []
-        for n, address, name, language, when, source in rows:
-            hashed = email_hash(address)
-            if hashed in suppressed:
-                lines[by_line[n]] = ImportLine(n, address, "suppressed",
-                                               "erased or bounced before; the owner must "
-                                               "sign up again")
-            elif hashed in known:
-                lines[by_line[n]] = ImportLine(n, address, "existing")
-            else:
-                fresh.append((address, hashed, name, language, when, source, n))
-        report = ImportReport(lines)
-    if not apply:
-        return report
-    # Written in batches, each its own short transaction, so that sign-ups, logins and
-    # API posts go on while a big file goes in (SQLite has one writer at a time). If a
-    # batch fails, the batches before it are taken out again: all or nothing.
-    req = Request("import")
-    created: list[int] = []
-    try:
-        for i in range(0, len(fresh), IMPORT_BATCH):
-            batch = fresh[i:i + IMPORT_BATCH]
-            with rt.db.session() as s:
-                taken = set(s.scalars(select(Subscriber.email_hash).where(
-                    Subscriber.email_hash.in_([b[1] for b in batch]))))
-                mine = []
-                for address, hashed, name, language, when, source, n in batch:
-                    if hashed in taken:  # signed up since the file was checked
-                        lines[by_line[n]] = ImportLine(n, address, "existing")
-                        continue
-                    sub = Subscriber(email=address, email_hash=hashed, name=name,
-                                     language=language, status="confirmed", confirmed_at=when,
-                                     link_nonce=secrets.token_hex(8))
-                    s.add(sub)
-                    s.flush()
-                    mine.append(sub.id)
-                    _log(s, rt, sub, hashed, "import", req, consent_date=when.isoformat(),
-                         consent_source=source, file=source_name, line=n)
-            created += mine
-    except BaseException:
-        _take_back(rt, created)
-        raise
-    report.applied = True
-    return report
-
-
-def _take_back(rt: Runtime, ids: list[int]) -> None:
-    """Remove the readers an import that failed had already written."""
-    for i in range(0, len(ids), IMPORT_BATCH):
-        chunk = ids[i:i + IMPORT_BATCH]
-        with rt.db.session() as s:
-            s.execute(delete(ConsentEvent).where(ConsentEvent.subscriber_id.in_(chunk)))
-            s.execute(delete(Subscriber).where(Subscriber.id.in_(chunk)))
 
 
 def export_rows(rt: Runtime, statuses: tuple[str, ...] = ("confirmed",)) -> list[list[str]]:

@@ -281,7 +281,7 @@ def test_a_held_database_gives_503_with_retry_after_and_saves_nothing(
 
 def test_api_posts_during_a_big_import_are_stored_or_told_to_retry(
         rt: Runtime, app: Any, token: str) -> None:
-    from ostogether import subscribers
+    from ostogether import readers_import
 
     lines = ["email,name,language,consent_date,consent_source"] + [
         f"reader{n}@import.example.org,Reader {n},en,2024-01-0{1 + n % 9},mailchimp"
@@ -289,7 +289,8 @@ def test_api_posts_during_a_big_import_are_stored_or_told_to_retry(
     outcome: dict[str, Any] = {}
 
     def big_import() -> None:
-        outcome["report"] = subscribers.import_csv(rt, "\n".join(lines).encode(), apply=True)
+        outcome["report"] = readers_import.import_readers(
+            rt, [("big.csv", "\n".join(lines).encode())], apply=True)
 
     worker = threading.Thread(target=big_import)
     worker.start()

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import mailbox
+import re
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from ostogether import subscribers
+from ostogether import readers_import, subscribers
+from ostogether.errors import ValidationError
 from ostogether.mail import delivery
 from ostogether.mail.message import verp_address, verp_token
 from ostogether.models import ConsentEvent, Delivery, Subscriber, Suppression
@@ -157,7 +160,7 @@ def test_import_dry_run_then_apply(rt: Runtime, env: dict[str, str], tmp_path: P
         s.add(Subscriber(email="known@example.org", email_hash=subscribers.email_hash(
             "known@example.org"), status="unsubscribed", link_nonce="n"))
         s.add(Suppression(email_hash=subscribers.email_hash("gone@example.org"),
-                          reason="erased"))
+                          reason="erased", at=dt.datetime(2026, 3, 10, tzinfo=dt.UTC)))
     path = tmp_path / "readers.csv"
     path.write_text(CSV, encoding="utf-8")
     r = run(env, "subscribers", "import", str(path))
@@ -169,16 +172,17 @@ def test_import_dry_run_then_apply(rt: Runtime, env: dict[str, str], tmp_path: P
     assert "line 7: invalid: ana@example.org — repeats line 2" in lines
     assert any(x.startswith("line 9: invalid: dan@example.org — consent_date: must be a date")
                for x in lines)
-    assert any(x.startswith("line 5: suppressed: gone@example.org — erased or bounced")
-               for x in lines)
+    assert "line 5: suppressed: gone@example.org — on the suppression list: erased on " \
+           "2026-03-10 at the owner's request; only its owner can sign up again" in lines
     assert "line 3: existing: known@example.org" in lines
     assert "2 new (would be added), 1 already there (unchanged), 4 invalid, " \
            "1 suppressed (not imported)." in lines
+    assert "Nothing has been changed. Run again with --apply to write it." in lines
     with rt.db.session() as s:  # the dry run changed nothing
         assert s.scalar(select(Subscriber).where(Subscriber.email == "ana@example.org")) is None
     r = run(env, "subscribers", "import", str(path), "--apply", "--format", "json")
     assert json.loads(r.stdout)["counts"] == {"new": 2, "existing": 1, "invalid": 4,
-                                              "suppressed": 1}
+                                              "suppressed": 1, "suppress": 0}
     with rt.db.session() as s:
         ana = s.scalar(select(Subscriber).where(Subscriber.email == "ana@example.org"))
         assert ana is not None and ana.status == "confirmed" and ana.language == "pt"
@@ -202,19 +206,19 @@ def test_import_is_all_or_nothing(rt: Runtime, monkeypatch: pytest.MonkeyPatch,
                                   batch: int) -> None:
     """Written in short batches (the write lock is never held long), and still all or
     nothing: a failure in a later batch takes the earlier ones out again."""
-    monkeypatch.setattr(subscribers, "IMPORT_BATCH", batch)
+    monkeypatch.setattr(readers_import, "IMPORT_BATCH", batch)
     calls = {"n": 0}
-    real = subscribers._log
+    real = readers_import.log_consent
 
     def failing_log(*args: object, **kwargs: object) -> None:
         calls["n"] += 1
         if calls["n"] == 2:
             raise RuntimeError("disk full")
-        real(*args, **kwargs)  # type: ignore[arg-type]
+        return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(subscribers, "_log", failing_log)
+    monkeypatch.setattr(readers_import, "log_consent", failing_log)
     with pytest.raises(RuntimeError):
-        subscribers.import_csv(rt, CSV.encode(), apply=True)
+        readers_import.import_readers(rt, [("r.csv", CSV.encode())], apply=True)
     with rt.db.session() as s:
         assert s.scalars(select(Subscriber)).all() == []  # the first row is taken out
         assert s.scalars(select(ConsentEvent)).all() == []
@@ -222,15 +226,16 @@ def test_import_is_all_or_nothing(rt: Runtime, monkeypatch: pytest.MonkeyPatch,
 
 @pytest.mark.parametrize("data, message", [
     (b"\xff\xfe\x00bad", "not UTF-8 text"),
-    (b"mail,name\nx@example.org,X\n", "missing: email, consent_date, consent_source; "
-                                      "unknown: mail"),
-    (b"", "missing: email"),
+    (b"mail,name\nx@example.org,X\n", 'missing: email, consent_date, consent_source; '
+                                      'not used: mail. Name them with --map, e.g. '
+                                      '--map "mail=email"'),
+    (b"", "r.csv is empty: it has no header line and no readers"),
+    (b"\n \n", "r.csv is empty"),
+    (b"PK\x03\x04broken", "r.csv is a damaged zip"),
 ])
 def test_a_bad_file_says_what_is_wrong(rt: Runtime, data: bytes, message: str) -> None:
-    from ostogether.errors import ValidationError
-
-    with pytest.raises(ValidationError, match=message.replace("(", r"\(")):
-        subscribers.import_csv(rt, data, apply=False)
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        readers_import.import_readers(rt, [("r.csv", data)], apply=False)
 
 
 def test_erase_from_the_command_line(rt: Runtime, env: dict[str, str]) -> None:

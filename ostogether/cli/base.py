@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 import click
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from ostogether import projects
 from ostogether.errors import ConfigError, OstogetherError
@@ -92,6 +93,16 @@ def main() -> None:
         _fail(str(exc), 1)
     except KeyboardInterrupt:
         sys.exit(130)
+    except (OperationalError, ProgrammingError) as exc:
+        text = str(exc.orig)
+        if "no such table" in text or "does not exist" in text and "relation" in text:
+            _fail("The database has not been set up yet (" + text.split("\n")[0] + "). "
+                  "Run `ostogether init` first.", 2)
+        if "--debug" in sys.argv:
+            raise
+        log.exception("unexpected error")
+        _fail(f"The database failed ({type(exc).__name__}: {text.splitlines()[0]}). Run "
+              f"again with --debug for details, and report it.", 70)
     except Exception as exc:
         if "--debug" in sys.argv:
             raise

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from ostogether import csvout, subscribers
+from ostogether import csvout, readers_import, subscribers
 from ostogether.audit import CLI
 from ostogether.cli.base import (
     FORMATS,
@@ -33,32 +33,63 @@ def subscribers_group() -> None:
 
 
 @subscribers_group.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--apply", is_flag=True, help="Add the new readers (one transaction); "
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False))
+@click.option("--apply", is_flag=True, help="Write the changes (all or nothing); "
               "without it, only the report is printed.")
+@click.option("--map", "column_map", default="", metavar='"THEIRS=ours,…"',
+              help='Name the columns of another tool\'s CSV, e.g. '
+                   '--map "E-mail=email,Full name=name,Signed up=consent_date".')
 @click.option("--format", "fmt", type=FORMATS, default="table")
 @pass_state
-def subscribers_import(state: State, file: str, apply: bool, fmt: str) -> None:
-    """Import readers from CSV: email, name, language, consent_date, consent_source.
+def subscribers_import(state: State, files: tuple[str, ...], apply: bool, column_map: str,
+                       fmt: str) -> None:
+    """Import readers who consented elsewhere: Mailchimp's audience export (the zip, or
+    its subscribed, unsubscribed and cleaned CSVs), or a CSV with the columns email, name,
+    language, consent_date, consent_source.
 
-    First run it without --apply: it prints what each line would do, with its number.
+    First run it without --apply: it prints what each line would do, by file and line.
+    Mailchimp's unsubscribed and cleaned addresses go on the suppression list.
     """
-    report = subscribers.import_csv(state.rt, Path(file).read_bytes(), apply=apply,
-                                    source_name=Path(file).name)
+    report = readers_import.import_readers(
+        state.rt, [(Path(f).name, Path(f).read_bytes()) for f in files], apply=apply,
+        column_map=readers_import.parse_map(column_map))
     if fmt == "json":
         print_json({"applied": report.applied, "counts": report.counts,
+                     "files": [{**vars(f), "counts": report.counts_by_file()[f.name]}
+                               for f in report.files],
                      "lines": [vars(x) for x in report.lines if x.outcome != "new"]})
         return
-    for outcome in ("invalid", "suppressed", "existing"):
-        for x in report.of(outcome):
-            out.print(f"line {x.line}: {outcome}: {x.email or '(empty)'}"
-                      + (f" — {x.reason}" if x.reason else ""), markup=False)
+    several = len(report.files) > 1
+    for x in report.lines:
+        if x.outcome == "new":
+            continue
+        where = f"{x.file}, line {x.line}" if several else f"line {x.line}"
+        out.print(f"{where}: {x.outcome}: {x.email or '(empty)'}"
+                  + (f" — {x.reason}" if x.reason else ""), markup=False)
+    by_file = report.counts_by_file()
+    words = {"new": "new", "existing": "already there", "invalid": "invalid",
+             "suppressed": "suppressed", "suppress": "to the suppression list"}
+    if several or any(f.kind != "own" for f in report.files):
+        for f in report.files:
+            kind = {"own": "the service's columns", "mapped": "columns from --map"}.get(
+                f.kind, f.kind.replace("mailchimp ", "Mailchimp, "))
+            counts = ", ".join(f"{n} {words[k]}" for k, n in by_file[f.name].items() if n)
+            out.print(f"{f.name} ({kind}): {f.lines} line(s): {counts or 'nothing'}.",
+                      markup=False)
+    for f in report.files:
+        if f.ignored_columns:
+            out.print(f"{f.name}: columns not used: {', '.join(f.ignored_columns)}.",
+                      markup=False)
     c = report.counts
     verb = "added" if report.applied else "would be added"
+    listed = "put" if report.applied else "would go"
     out.print(f"{c['new']} new ({verb}), {c['existing']} already there (unchanged), "
-              f"{c['invalid']} invalid, {c['suppressed']} suppressed (not imported).")
-    if not report.applied and c["new"]:
-        out.print("Nothing has been changed. Run again with --apply to add the new readers.")
+              f"{c['invalid']} invalid, {c['suppressed']} suppressed (not imported)"
+              + (f", {c['suppress']} unsubscribed or cleaned ({listed} on the suppression "
+                 f"list)" if c["suppress"] else "") + ".")
+    if not report.applied and (c["new"] or c["suppress"]):
+        out.print("Nothing has been changed. Run again with --apply to write it.")
 
 
 @subscribers_group.command("export")

@@ -1,0 +1,519 @@
+"""Moving readers in: Mailchimp's audience export as it is downloaded, the service's own
+CSV, and any other CSV with a column map.
+
+A Mailchimp export is a zip of ``subscribed_…``, ``unsubscribed_…`` and ``cleaned_…``
+CSV files (``…_members_export_<id>.csv``, or ``…_email_audience_export_…`` in newer
+exports), or one of those files alone. The format is recognised by the header, never by
+the name: ``Email Address`` makes it Mailchimp's, and ``UNSUB_TIME`` or ``CLEAN_TIME``
+says which of the three lists it is.
+
+- Subscribed readers become confirmed readers. The consent log keeps Mailchimp's
+  confirmation time (or opt-in time) and IP, with the source "mailchimp", and the tags,
+  country and last change in its detail.
+- Unsubscribed and cleaned addresses go on the suppression list with their time and
+  reason (``UNSUB_REASON``, or "cleaned"); they never become readers, and a later import
+  of the same address, in any format, is refused with that reason. A reader who had been
+  brought in before and unsubscribed in Mailchimp since is unsubscribed here too.
+
+Nothing is written without ``apply``; the report says, by file and by line, what each line
+would do. Bad input of any kind is a ``ValidationError`` naming the file and what to do.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import secrets
+import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from ostogether import clock, csvout
+from ostogether.errors import ValidationError
+from ostogether.models import ConsentEvent, Subscriber, Suppression
+from ostogether.runtime import Runtime
+from ostogether.subscribers import (
+    COLUMNS,
+    LANGUAGES,
+    Request,
+    email_hash,
+    log_consent,
+    profile,
+    stored_email,
+)
+
+REQUIRED = ("email", "consent_date", "consent_source")
+IMPORT_MAX_LINES = 500_000
+IMPORT_BATCH = 500  # readers written per transaction
+ZIP_MAX_BYTES = 200 * 1024 * 1024  # the CSVs of a zip, unpacked
+OUTCOMES = ("new", "existing", "invalid", "suppressed", "suppress")
+MAILCHIMP = "mailchimp"
+
+
+@dataclass(frozen=True)
+class ImportLine:
+    line: int
+    email: str
+    outcome: str  # new, existing, invalid, suppressed (refused), suppress (listed)
+    reason: str = ""
+    file: str = ""
+
+
+@dataclass(frozen=True)
+class FileSummary:
+    name: str
+    kind: str  # own, mapped, mailchimp subscribed / unsubscribed / cleaned
+    lines: int
+    ignored_columns: tuple[str, ...] = ()
+
+
+@dataclass
+class ImportReport:
+    lines: list[ImportLine]
+    files: list[FileSummary] = field(default_factory=list)
+    applied: bool = False
+
+    def of(self, outcome: str) -> list[ImportLine]:
+        return [x for x in self.lines if x.outcome == outcome]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {k: len(self.of(k)) for k in OUTCOMES}
+
+    def counts_by_file(self) -> dict[str, dict[str, int]]:
+        out = {f.name: dict.fromkeys(OUTCOMES, 0) for f in self.files}
+        for x in self.lines:
+            out.setdefault(x.file, dict.fromkeys(OUTCOMES, 0))[x.outcome] += 1
+        return out
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One line that passed its checks, ready to be compared with the database."""
+
+    file: str
+    line: int
+    email: str
+    action: str  # subscribe, suppress
+    name: str = ""
+    language: str = "en"
+    when: dt.datetime | None = None  # consent, or the unsubscribe / cleaning
+    ip: str = ""
+    source: str = ""  # where the consent was given
+    log_as: str = "import"  # the consent log's source: import, or mailchimp for its export
+    reason: str = ""  # for suppress: unsubscribed, cleaned
+    note: str = ""
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------------- reading files
+
+def parse_map(text: str) -> dict[str, str]:
+    """``"E-mail=email,Full name=name"`` → {"e-mail": "email", "full name": "name"}."""
+    mapping: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        theirs, sep, ours = part.rpartition("=")
+        ours = ours.strip().lower()
+        if not sep or not theirs.strip():
+            raise ValidationError(f'--map: "{part}" is not COLUMN=FIELD, e.g. '
+                                  f'"E-mail=email,Full name=name".', {"map": part})
+        if ours not in COLUMNS:
+            raise ValidationError(f'--map: "{ours}" is not a field; map to one of '
+                                  f'{", ".join(COLUMNS)}.', {"map": part})
+        mapping[theirs.strip().lower()] = ours
+    return mapping
+
+
+def files_of(name: str, data: bytes) -> list[tuple[str, bytes]]:
+    """The CSV files in an upload: a zip's CSV members, or the file itself."""
+    if not data.startswith(b"PK\x03\x04") and not zipfile.is_zipfile(io.BytesIO(data)):
+        return [(name, data)]
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            members = [i for i in zf.infolist() if not i.is_dir()
+                       and i.filename.lower().endswith(".csv")
+                       and not i.filename.startswith("__MACOSX/")]
+            if not members:
+                raise ValidationError(f"{name} is a zip with no CSV file in it. Choose "
+                                      f"the export that Mailchimp sent, or one CSV.",
+                                      {"file": "zip"})
+            if sum(i.file_size for i in members) > ZIP_MAX_BYTES:
+                raise ValidationError(f"{name} unpacks to more than "
+                                      f"{ZIP_MAX_BYTES // 2**20} MB; split it.",
+                                      {"file": "too big"})
+            return [(i.filename.rsplit("/", 1)[-1], zf.read(i)) for i in
+                    sorted(members, key=lambda i: i.filename)]
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError) as exc:
+        raise ValidationError(f"{name} is a damaged zip ({exc}). Download the export "
+                              f"again.", {"file": "zip"}) from None
+
+
+def _text(name: str, data: bytes) -> str:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValidationError(f"{name} is not UTF-8 text (byte {exc.start} cannot be read). "
+                              f"Save it as CSV UTF-8 and try again.", {"file": "encoding"}
+                              ) from None
+    if not text.strip():
+        raise ValidationError(f"{name} is empty: it has no header line and no readers. "
+                              f"Export the list again, or choose another file.",
+                              {"file": "empty"})
+    return text
+
+
+def _delimiter(text: str) -> str:
+    """Comma, semicolon (spreadsheets in much of Europe) or tab, from the header line."""
+    header = text.split("\n", 1)[0]
+    try:
+        return csv.Sniffer().sniff(header, delimiters=",;\t").delimiter
+    except csv.Error:
+        return ","
+
+
+def _when(raw: str) -> dt.datetime:
+    """A time in Mailchimp's form (``2021-03-15 10:22:33``, UTC) or ISO 8601."""
+    raw = raw.strip()
+    try:
+        when = dt.datetime.fromisoformat(raw)
+    except ValueError:
+        raise ValueError("must be a date like 2024-03-01 or "
+                         "2024-03-01T09:30:00+01:00") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    if when > clock.now():
+        raise ValueError("is in the future")
+    return when
+
+
+def _language(raw: str) -> str:
+    code = raw.strip().lower().replace("-", "_").split("_", 1)[0]
+    return code if code in LANGUAGES else "en"
+
+
+def _tags(raw: str) -> list[str]:
+    """Mailchimp writes tags as ``"Teachers","Spain"`` inside one cell."""
+    if not raw.strip():
+        return []
+    return [t.strip() for t in next(csv.reader([raw]), []) if t.strip()]
+
+
+def _rows(name: str, text: str) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]],
+                                         csv.DictReader[str]]:
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    reader.fieldnames = [h.lower() for h in header]
+
+    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        count = 0
+        for row in reader:
+            count += 1
+            if count > IMPORT_MAX_LINES:
+                raise ValidationError(f"{name} has more than {IMPORT_MAX_LINES} lines; split "
+                                      f"it.", {"file": "too long"})
+            yield reader.line_num, row
+
+    return header, rows(), reader
+
+
+def _mailchimp_kind(header: Sequence[str]) -> str:
+    lowered = {h.lower() for h in header}
+    if "email address" not in lowered:
+        return ""
+    if "unsub_time" in lowered:
+        return "unsubscribed"
+    if "clean_time" in lowered:
+        return "cleaned"
+    return "subscribed"
+
+
+def _mailchimp_row(kind: str, file: str, n: int, address: str, row: dict[str, str],
+                   problems: dict[str, str]) -> _Row | None:
+    get = lambda key: csvout.unquote((row.get(key) or "").strip())  # noqa: E731
+    detail: dict[str, Any] = {k: v for k, v in (("optin_time", get("optin_time")),
+                                ("optin_ip", get("optin_ip")),
+                                ("confirm_time", get("confirm_time")),
+                                ("confirm_ip", get("confirm_ip")),
+                                ("country", get("cc")),
+                                ("last_changed", get("last_changed"))) if v}
+    if tags := _tags(row.get("tags") or ""):
+        detail["tags"] = tags
+    if kind != "subscribed":
+        field_name = "unsub_time" if kind == "unsubscribed" else "clean_time"
+        try:
+            when = _when(get(field_name) or get("last_changed"))
+        except ValueError as exc:
+            problems[field_name] = str(exc)
+            return None
+        note = (get("unsub_reason_other") or get("unsub_reason")) if kind == "unsubscribed" \
+            else "cleaned: the address bounced or was reported as not deliverable"
+        if campaign := get("unsub_campaign_title") or get("clean_campaign_title"):
+            detail["campaign"] = campaign
+        return _Row(file, n, address, "suppress", when=when, source=MAILCHIMP, log_as=MAILCHIMP,
+                    reason=kind,
+                    note=note[:300], detail=detail)
+    name = " ".join(filter(None, (get("first name") or get("fname"),
+                                  get("last name") or get("lname"))))
+    name = profile(name, "en", problems)
+    # The consent is the confirmation of the double opt-in, or the opt-in; a reader added
+    # to Mailchimp by hand has neither, and their last change is the best date known.
+    stamp, basis = next(((get(k), k) for k in ("confirm_time", "optin_time", "last_changed")
+                         if get(k)), ("", ""))
+    try:
+        when = _when(stamp)
+    except ValueError as exc:
+        problems["confirm_time"] = "no CONFIRM_TIME, OPTIN_TIME or LAST_CHANGED" \
+            if not stamp else str(exc)
+        return None
+    detail["consent_basis"] = basis
+    return _Row(file, n, address, "subscribe", name=name,
+                language=_language(get("language")), when=when,
+                ip=get("confirm_ip") or get("optin_ip"), source=MAILCHIMP, log_as=MAILCHIMP,
+                detail=detail)
+
+
+def _own_row(file: str, n: int, address: str, row: dict[str, str],
+             problems: dict[str, str]) -> _Row | None:
+    language = (row.get("language") or "en").strip() or "en"
+    name = profile(csvout.unquote(row.get("name") or ""), language, problems)
+    when = None
+    try:
+        when = _when(row.get("consent_date") or "")
+    except ValueError as exc:
+        problems["consent_date"] = str(exc)
+    source = " ".join(csvout.unquote(row.get("consent_source") or "").split())[:40]
+    if not source:
+        problems["consent_source"] = "say where the consent was given, e.g. mailchimp"
+    if problems or when is None:
+        return None
+    return _Row(file, n, address, "subscribe", name=name, language=language, when=when,
+                source=source, detail={"consent_source": source})
+
+
+def read(uploads: Sequence[tuple[str, bytes]], column_map: dict[str, str] | None = None
+         ) -> tuple[list[ImportLine], list[_Row], list[FileSummary]]:
+    """Every line of every file checked on its own: the lines that failed, the rows that
+    passed, and what each file was taken to be."""
+    lines: list[ImportLine] = []
+    rows: list[_Row] = []
+    summaries: list[FileSummary] = []
+    seen: dict[str, tuple[str, int]] = {}
+    column_map = column_map or {}
+    for upload_name, data in uploads:
+        for name, blob in files_of(upload_name, data):
+            text = _text(name, blob)
+            header, records, reader = _rows(name, text)
+            kind = _mailchimp_kind(header)
+            ignored: tuple[str, ...] = ()
+            if not kind:
+                mapped = [column_map.get(h.lower(), h.lower()) for h in header]
+                missing = [c for c in REQUIRED if c not in mapped]
+                unused = [h for h, m in zip(header, mapped, strict=True) if m not in COLUMNS]
+                if missing:
+                    hint = (f' Name them with --map, e.g. --map "{unused[0]}=email".'
+                            if unused else "")
+                    raise ValidationError(
+                        f"{name}: the first line must name the columns "
+                        + ", ".join(COLUMNS) + " (or be a Mailchimp export); "
+                        + "; ".join(filter(None, [f"missing: {', '.join(missing)}",
+                                                  f"not used: {', '.join(unused)}"
+                                                  if unused else ""])) + "." + hint,
+                        {"file": "columns"})
+                reader.fieldnames = mapped
+                ignored = tuple(unused)
+                kind = "mapped" if column_map else "own"
+            else:
+                kind = f"mailchimp {kind}"
+            count = 0
+            try:
+                for n, row in records:
+                    count += 1
+                    if None in row:
+                        lines.append(ImportLine(n, "", "invalid", "more fields than columns",
+                                                name))
+                        continue
+                    raw = ((row.get("email address") if kind.startswith(MAILCHIMP)
+                            else row.get("email")) or "").strip()
+                    try:
+                        address = stored_email(raw)
+                    except ValidationError as exc:
+                        lines.append(ImportLine(n, raw, "invalid",
+                                                exc.fields.get("email", str(exc)), name))
+                        continue
+                    if address in seen:
+                        first, at = seen[address]
+                        lines.append(ImportLine(n, address, "invalid", f"repeats line {at}"
+                                                + (f" of {first}" if first != name else ""),
+                                                name))
+                        continue
+                    seen[address] = (name, n)
+                    problems: dict[str, str] = {}
+                    parsed = (_mailchimp_row(kind.split()[1], name, n, address, row, problems)
+                              if kind.startswith(MAILCHIMP)
+                              else _own_row(name, n, address, row, problems))
+                    if parsed is None:
+                        lines.append(ImportLine(n, address, "invalid", "; ".join(
+                            f"{k}: {v}" for k, v in problems.items()), name))
+                        continue
+                    rows.append(parsed)
+            except csv.Error as exc:
+                raise ValidationError(f"{name}: line {reader.line_num} is not valid CSV: "
+                                      f"{exc}. Nothing was imported.", {"file": "csv"}
+                                      ) from None
+            summaries.append(FileSummary(name, kind, count, ignored))
+    return lines, rows, summaries
+
+
+# ------------------------------------------------------------------------- the database
+
+def _refusal(sup: Suppression) -> str:
+    when = f" on {sup.at:%Y-%m-%d}" if sup.at else ""
+    where = " in Mailchimp" if sup.source == MAILCHIMP else ""
+    why = {"erased": f"erased{when} at the owner's request",
+           "bounced": f"bounced{when} too often",
+           "unsubscribed": f"unsubscribed{where}{when}",
+           "cleaned": f"cleaned{where}{when} (not deliverable)"}.get(sup.reason, sup.reason)
+    note = f" ({sup.note})" if sup.note and sup.reason == "unsubscribed" else ""
+    return f"on the suppression list: {why}{note}; only its owner can sign up again"
+
+
+def import_readers(rt: Runtime, uploads: Sequence[tuple[str, bytes]], *, apply: bool,
+                   column_map: dict[str, str] | None = None) -> ImportReport:
+    """Check the files and, with ``apply``, write them: new readers as confirmed, and the
+    unsubscribed and cleaned addresses on the suppression list. All or nothing.
+
+    Nobody already known is changed, except a reader who unsubscribed in Mailchimp after
+    their consent here: they are unsubscribed.
+    """
+    lines, rows, summaries = read(uploads, column_map)
+    lines = list(lines)
+    with rt.db.session() as s:
+        hashes = [email_hash(r.email) for r in rows]
+        known: dict[str, tuple[int | None, str, dt.datetime | None]] = {}
+        suppressed: dict[str, Suppression] = {}
+        for i in range(0, len(hashes), 1000):
+            chunk = hashes[i:i + 1000]
+            for sid, h, status, confirmed in s.execute(select(
+                    Subscriber.id, Subscriber.email_hash, Subscriber.status,
+                    Subscriber.confirmed_at).where(Subscriber.email_hash.in_(chunk))):
+                known[h or ""] = (sid, status, confirmed)
+            for sup in s.scalars(select(Suppression).where(Suppression.email_hash.in_(chunk))):
+                s.expunge(sup)
+                suppressed[sup.email_hash] = sup
+    fresh: list[tuple[_Row, str]] = []
+    listed: list[tuple[_Row, str, int | None]] = []
+    for row, hashed in zip(rows, hashes, strict=True):
+        def say(outcome: str, reason: str = "", row: _Row = row) -> None:
+            lines.append(ImportLine(row.line, row.email, outcome, reason, row.file))
+
+        if row.action == "suppress":
+            assert row.when is not None
+            what = f"{row.reason} in Mailchimp on {row.when:%Y-%m-%d}" + (
+                f" ({row.note})" if row.note and row.reason == "unsubscribed" else "")
+            if hashed in suppressed:
+                say("existing", "already on the suppression list")
+                continue
+            reader_id, status, confirmed = known.get(hashed, (None, "", None))
+            if status == "confirmed" and confirmed and confirmed > row.when:
+                say("existing", f"{what}, but subscribed here since; kept")
+                continue
+            listed.append((row, hashed, reader_id if status == "confirmed" else None))
+            say("suppress", what + ("; the reader here is unsubscribed too"
+                                    if status == "confirmed" else ""))
+        elif hashed in suppressed:
+            say("suppressed", _refusal(suppressed[hashed]))
+        elif hashed in known:
+            say("existing")
+        else:
+            fresh.append((row, hashed))
+            say("new")
+    order = {(f.name): i for i, f in enumerate(summaries)}
+    lines.sort(key=lambda x: (order.get(x.file, 0), x.line))
+    report = ImportReport(lines, summaries)
+    if not apply:
+        return report
+    _write(rt, fresh, listed, lines)
+    report.applied = True
+    return report
+
+
+def _write(rt: Runtime, fresh: list[tuple[_Row, str]],
+           listed: list[tuple[_Row, str, int | None]], lines: list[ImportLine]) -> None:
+    # Written in batches, each its own short transaction, so that sign-ups, logins and
+    # API posts go on while a big file goes in (SQLite has one writer at a time). If a
+    # batch fails, the batches before it are taken out again: all or nothing.
+    created: list[int] = []
+    events: list[int] = []
+    suppressions: list[int] = []
+    left: list[int] = []  # readers unsubscribed here because they left in Mailchimp
+    where = {(x.file, x.line): i for i, x in enumerate(lines)}
+    try:
+        for i in range(0, len(fresh), IMPORT_BATCH):
+            batch = fresh[i:i + IMPORT_BATCH]
+            with rt.db.session() as s:
+                taken = set(s.scalars(select(Subscriber.email_hash).where(
+                    Subscriber.email_hash.in_([h for _, h in batch]))))
+                mine = []
+                for row, hashed in batch:
+                    if hashed in taken:  # signed up since the file was checked
+                        lines[where[row.file, row.line]] = ImportLine(
+                            row.line, row.email, "existing", "", row.file)
+                        continue
+                    sub = Subscriber(email=row.email, email_hash=hashed, name=row.name,
+                                     language=row.language, status="confirmed",
+                                     confirmed_at=row.when, link_nonce=secrets.token_hex(8))
+                    s.add(sub)
+                    s.flush()
+                    mine.append(sub.id)
+                    assert row.when is not None
+                    log_consent(s, rt, sub, hashed, "import",
+                                Request(row.log_as, row.ip),
+                                consent_date=row.when.isoformat(),
+                                consent_source=row.source, file=row.file, line=row.line,
+                                **{k: v for k, v in row.detail.items()
+                                   if k != "consent_source"})
+            created += mine
+        for i in range(0, len(listed), IMPORT_BATCH):
+            with rt.db.session() as s:
+                for row, hashed, sid in listed[i:i + IMPORT_BATCH]:
+                    sup = Suppression(email_hash=hashed, reason=row.reason, at=row.when,
+                                      source=row.source, note=row.note)
+                    s.add(sup)
+                    reader = s.get(Subscriber, sid) if sid else None
+                    if reader is not None and reader.status == "confirmed":
+                        reader.status, reader.unsubscribed_at = "unsubscribed", row.when
+                        left.append(reader.id)
+                    event = log_consent(s, rt, reader, hashed, "unsubscribe" if row.reason ==
+                                        "unsubscribed" else "cleaned", Request(row.log_as),
+                                        at=row.when, file=row.file, line=row.line,
+                                        reason=row.note, **row.detail)
+                    s.flush()
+                    suppressions.append(sup.id)
+                    events.append(event.id)
+    except BaseException:
+        _take_back(rt, created, events, suppressions, left)
+        raise
+
+
+def _take_back(rt: Runtime, created: list[int], events: list[int], suppressions: list[int],
+               left: list[int]) -> None:
+    """Undo what an import that failed had already written."""
+    def chunks(ids: list[int]) -> Iterator[list[int]]:
+        return (ids[i:i + IMPORT_BATCH] for i in range(0, len(ids), IMPORT_BATCH))
+
+    with rt.db.session() as s:
+        for chunk in chunks(events):
+            s.execute(delete(ConsentEvent).where(ConsentEvent.id.in_(chunk)))
+        for chunk in chunks(suppressions):
+            s.execute(delete(Suppression).where(Suppression.id.in_(chunk)))
+        for chunk in chunks(left):
+            for sub in s.scalars(select(Subscriber).where(Subscriber.id.in_(chunk))):
+                sub.status, sub.unsubscribed_at = "confirmed", None
+    for chunk in chunks(created):
+        with rt.db.session() as s:
+            s.execute(delete(ConsentEvent).where(ConsentEvent.subscriber_id.in_(chunk)))
+            s.execute(delete(Subscriber).where(Subscriber.id.in_(chunk)))
