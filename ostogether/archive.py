@@ -49,6 +49,8 @@ def issue_page(rt: Runtime, number: int) -> str:
     the issue's "view in your browser" link becomes the way around the site."""
     with rt.db.session() as s:
         issue = sent_issue(s, number)
+        if issue.imported_from:
+            return _imported_page(rt, issue)
         html = public_rendering(rt, issue).html
         here = web_values(rt, issue)["web_url"]
     site, base = rt.community.site(), rt.settings.public_url.rstrip("/")
@@ -63,6 +65,30 @@ def issue_page(rt: Runtime, number: int) -> str:
 
     return re.sub(r'<a href="' + re.escape(html_escape(here)) + r'"( style="[^"]*")?[^>]*>'
                   r".*?</a>", navigation, html, count=1, flags=re.S)
+
+
+IMPORTED_STYLE = ("body{margin:0;background:#f4f4f4;font-family:Arial,Helvetica,sans-serif;"
+                  "color:#222;line-height:1.5}header,main{max-width:680px;margin:0 auto;"
+                  "padding:1rem;background:#fff}header{border-bottom:1px solid #ddd}"
+                  "header h1{font-size:1.4rem;margin:.5rem 0}img{max-width:100%;height:auto}"
+                  "table{max-width:100%}a{color:#0b5cad}")
+
+
+def _imported_page(rt: Runtime, issue: Issue) -> str:
+    """A past issue from the old archive, in a plain page of its own: its cleaned HTML
+    under a header with the way around the site."""
+    site, base = rt.community.site(), rt.settings.public_url.rstrip("/")
+    subject = html_escape(issue.snapshot_subject or issue.subject)
+    sent = issue.sent_at or issue.send_at
+    nav = " · ".join(f'<a href="{html_escape(url)}">{html_escape(label)}</a>' for url, label in (
+        (f"{base}/archive", "All issues"), (f"{base}/subscribe", "Subscribe"),
+        (f"{base}/", site.short_name)))
+    return (f'<!doctype html><html lang="{html_escape(site.language)}"><head>'
+            f'<meta charset="utf-8"><meta name="viewport" content="width=device-width, '
+            f'initial-scale=1"><title>{subject}</title><style>{IMPORTED_STYLE}</style>'
+            f'</head><body><header><nav aria-label="Site">{nav}</nav><h1>{subject}</h1>'
+            f'<p>Sent on {sent:%d %B %Y}, before this service: this is the copy from the '
+            f'old archive.</p></header><main>{issue.snapshot_html}</main></body></html>')
 
 
 def atom(rt: Runtime) -> bytes:

@@ -9,6 +9,9 @@ person would type it: emphasis dropped, a link as "report <https://…>". Pure.
 
 from __future__ import annotations
 
+import re
+from html import unescape
+
 import nh3
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -91,3 +94,51 @@ def _inline_text(token: Token) -> str:
         elif child.type == "image":
             out.append(child.content or "")
     return "".join(out)
+
+
+# ------------------------------------------------------------------ past issues
+
+# A past issue's HTML (``ostogether.archive_import``) keeps the layout of an e-mail: its
+# tables, images and inline styles, through the same cleaner with a wider allow-list.
+# Scripts, forms, frames, event handlers, <style> blocks and every CSS property not listed
+# here are dropped; links and images must be absolute http(s).
+EMAIL_TAGS = ALLOWED_TAGS | {"h1", "h5", "h6", "b", "i", "u", "s", "small", "sub", "sup",
+                             "span", "div", "center", "img", "table", "thead", "tbody",
+                             "tfoot", "tr", "td", "th", "caption", "figure", "figcaption"}
+_CELL = {"align", "valign", "width", "height", "colspan", "rowspan", "bgcolor"}
+EMAIL_ATTRIBUTES = {"*": {"style"}, "a": {"href", "title"},
+                    "img": {"src", "alt", "width", "height", "title"},
+                    "table": {"width", "align", "cellpadding", "cellspacing", "border",
+                              "bgcolor"},
+                    "td": _CELL, "th": _CELL | {"scope"}, "tr": {"align", "valign"},
+                    "div": {"align"}, "p": {"align"}}
+EMAIL_STYLES = {"color", "background-color", "font-size", "font-weight", "font-style",
+                "font-family", "line-height", "text-align", "text-decoration",
+                "vertical-align", "padding", "padding-top", "padding-right",
+                "padding-bottom", "padding-left", "margin", "margin-top", "margin-right",
+                "margin-bottom", "margin-left", "width", "max-width", "height",
+                "border", "border-top", "border-right", "border-bottom", "border-left",
+                "border-collapse", "border-radius", "letter-spacing", "display"}
+
+
+_BLOCK_END = re.compile(r"<br\s*/?>|</(p|div|tr|h[1-6]|li|table|blockquote)>", re.I)
+
+
+def clean_email_html(html: str) -> str:
+    return nh3.clean(html, tags=EMAIL_TAGS, clean_content_tags={"script", "style", "title",
+                                                                "head", "noscript"},
+                     attributes=EMAIL_ATTRIBUTES, url_schemes=URL_SCHEMES,
+                     link_rel="noopener noreferrer", url_relative="deny",
+                     filter_style_properties=EMAIL_STYLES,
+                     set_tag_attribute_values={"table": {"role": "presentation"}})
+
+
+def html_to_text(html: str) -> str:
+    """Clean HTML as plain text: tags dropped, blocks on their own lines."""
+    text = unescape(nh3.clean(_BLOCK_END.sub("\n", html), tags=set()))
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out).strip() + "\n"

@@ -8,15 +8,20 @@ import csv
 import datetime as dt
 import io
 import json
+import shutil
 import zipfile
 from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from ostogether import subscribers
-from ostogether.models import ConsentEvent, Subscriber, Suppression
+from ostogether.models import ConsentEvent, Issue, Subscriber, Suppression
 from ostogether.runtime import Runtime
 from tests.conftest import run
+from tests.factories import approved_issue
+from tests.feedserver import FeedServer
 
 BASE = ["Email Address", "First Name", "Last Name", "MEMBER_RATING", "OPTIN_TIME",
         "OPTIN_IP", "CONFIRM_TIME", "CONFIRM_IP", "LATITUDE", "LONGITUDE", "GMTOFF",
@@ -204,3 +209,125 @@ def test_a_semicolon_csv_with_a_column_map(rt: Runtime, env: dict[str, str],
     r = run(env, "subscribers", "import", str(empty))
     assert r.returncode == 1 and "empty.csv is empty" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+# ------------------------------------------------------------------ the old archive
+
+ARCHIVE = Path(__file__).parent / "data" / "mailchimp-archive"
+
+
+def archive_copy(tmp_path: Path) -> Path:
+    folder = tmp_path / "old-archive"
+    shutil.copytree(ARCHIVE, folder)
+    return folder
+
+
+def test_past_issues_join_the_archive_cleaned(rt: Runtime, env: dict[str, str], client: Any,
+                                              tmp_path: Path, web: FeedServer) -> None:
+    folder = archive_copy(tmp_path)
+    r = run(env, "archive", "import", str(folder), "--dry-run")
+    assert r.returncode == 0, r.stderr
+    assert "would be imported" in r.stdout and "dry run: nothing was written" in r.stdout
+    assert client.get("/archive/1").status_code == 404
+    r = run(env, "archive", "import", str(folder))
+    assert r.returncode == 0, r.stderr
+    assert "2 imported, 0 replaced, 0 unchanged." in r.stdout
+
+    listing = client.get("/archive").get_data(as_text=True)
+    assert "OStogether newsletter #1" in listing and "15 March 2021" in listing
+    assert "17 May 2021" in listing
+    page = client.get("/archive/1")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Eighteen projects on <strong>open schooling</strong>" in html
+    assert '<a href="https://www.otter-project.eu/hub" rel="noopener noreferrer">OTTER hub</a>' \
+        in html
+    assert "Read about the SALL food labs and" in html  # the tracking link's text stays
+    assert "Hello, welcome to OStogether #1" in html  # *|FNAME|* gone, with its space
+    assert "Copyright © 2021 Open Schooling together" in html
+    for gone in ("*|", "|*", "list-manage.com", "eepurl", "View this email in your browser",
+                 "Forward to a friend", "address book", "<script", "<form", "<iframe",
+                 "javascript:", "onclick", "position:absolute", "mcnPreviewText",
+                 "monkey_rewards", "track/open"):
+        assert gone not in html, gone
+    assert html.count("/newsletter/manage") == 2  # preferences and unsubscribe
+    assert "Content-Security-Policy" in page.headers
+    two = client.get("/archive/2").get_data(as_text=True)
+    assert "https://www.sall-project.eu/summer" in two and "list-manage" not in two
+
+    feed = client.get("/archive.atom").get_data(as_text=True)
+    assert "/archive/1" in feed and "/archive/2" in feed
+    assert "Open schooling in 18 projects" in feed  # the preview text is the summary
+
+    # A re-import changes nothing; new issues go on after the highest number.
+    r = run(env, "archive", "import", str(folder))
+    assert "0 imported, 0 replaced, 2 unchanged." in r.stdout
+    issue = approved_issue(rt, [web.url("/page/0")])
+    assert issue.number == 10  # the community's first number (content/newsletter.toml)
+
+
+def test_a_clash_of_numbers_is_refused_and_nothing_is_written(
+        rt: Runtime, env: dict[str, str], tmp_path: Path, web: FeedServer) -> None:
+    issue = approved_issue(rt, [web.url("/page/0")])
+    folder = archive_copy(tmp_path)
+    (folder / "issues.toml").write_text((folder / "issues.toml").read_text().replace(
+        "number = 2", f"number = {issue.number}"))
+    r = run(env, "archive", "import", str(folder))
+    assert r.returncode == 1
+    assert f"#{issue.number} (issue2.html) is taken by an issue composed here (approved)" \
+        in " ".join(r.stderr.split())
+    with rt.db.session() as s:
+        assert s.scalar(select(Issue).where(Issue.number == 1)) is None
+
+    # Changed content under an imported number needs --replace.
+    folder = archive_copy(tmp_path / "again")
+    assert run(env, "archive", "import", str(folder)).returncode == 0
+    (folder / "issue2.html").write_text((folder / "issue2.html").read_text().replace(
+        "Three summer schools", "Four summer schools"))
+    r = run(env, "archive", "import", str(folder))
+    assert r.returncode == 1 and "run again with --replace" in " ".join(r.stderr.split())
+    r = run(env, "archive", "import", str(folder), "--replace")
+    assert "0 imported, 1 replaced, 1 unchanged." in r.stdout
+    with rt.db.session() as s:
+        two = s.scalar(select(Issue).where(Issue.number == 2))
+        assert two is not None and "Four summer schools" in two.snapshot_html
+
+
+@pytest.mark.parametrize("manifest, message", [
+    ('[[issue]]\nnumber = 1\nsent_on = 2021-03-15\nfile = "issue1.html"\n', "missing subject"),
+    ('[[issue]]\nnumber = "one"\nsent_on = 2021-03-15\nsubject = "x"\nfile = "issue1.html"\n',
+     "'issue.number' must be a whole number"),
+    ('[[issue]]\nnumber = 1\nsent_on = 2021-03-15\nsubject = "x"\nfile = "../secret.html"\n',
+     "file ../secret.html is outside the folder"),
+    ('[[issue]]\nnumber = 1\nsent_on = 2021-03-15\nsubject = "x"\nfile = "nope.html"\n',
+     "file nope.html not found"),
+    ('[[issue]]\nnumber = 1\nsent_on = 2099-03-15\nsubject = "x"\nfile = "issue1.html"\n',
+     "is in the future"),
+    ('[[issue]]\nnumber = 1\nsent_on = 2021-03-15\nsubject = "x"\nfile = "issue1.html"\n'
+     '[[issue]]\nnumber = 1\nsent_on = 2021-05-15\nsubject = "y"\nfile = "issue2.html"\n',
+     "number 1 is also issue 1's"),
+    ('[[issue]\nnumber = 1\n', "TOML syntax error"),
+    ('title = "x"\n', "no [[issue]] table"),
+])
+def test_a_bad_manifest_says_what_to_fix(rt: Runtime, env: dict[str, str], tmp_path: Path,
+                                         manifest: str, message: str) -> None:
+    folder = archive_copy(tmp_path)
+    (folder / "issues.toml").write_text(manifest)
+    r = run(env, "archive", "import", str(folder))
+    assert r.returncode == 1 and message in " ".join(r.stderr.split()), r.stderr
+    assert "Traceback" not in r.stderr
+    with rt.db.session() as s:
+        assert s.scalars(select(Issue)).all() == []
+
+
+def test_editors_pages_take_imported_issues(rt: Runtime, env: dict[str, str], editor: Any,
+                                            tmp_path: Path) -> None:
+    assert run(env, "archive", "import", str(archive_copy(tmp_path))).returncode == 0
+    for url in ("/editors/", "/editors/issues/", "/editors/issues/1", "/editors/issues/2/preview",
+                "/reports/visibility?project=otter", "/reports/visibility.csv?project=otter"):
+        r = editor.get(url)
+        assert r.status_code == 200, (url, r.status_code)
+    listing = editor.get("/editors/issues/").get_data(as_text=True)
+    assert "OStogether newsletter #2" in listing
+    r = run(env, "issue", "list", "--format", "json")
+    assert [i["number"] for i in json.loads(r.stdout)][:2] in ([2, 1], [1, 2])

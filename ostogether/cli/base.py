@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
@@ -112,7 +113,8 @@ def main() -> None:
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    err.print(f"[bold red]Error:[/] {message}", markup=True)
+    # The message is text, never markup: "[[issue]]" or "[jobs.send]" must print as is.
+    err.print(f"[bold red]Error:[/] {escape(message)}", markup=True)
     sys.exit(code)
 
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import signal
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from ostogether import newsletter
+from ostogether import archive_import, newsletter
 from ostogether.audit import CLI
 from ostogether.cli.base import (
     FORMATS,
@@ -332,3 +333,42 @@ def issue_test_send(state: State, number: int, recipients: tuple[str, ...]) -> N
     out.print(f"Test of issue #{number} sent to {sent} editor(s).")
 
 
+
+
+# ------------------------------------------------------------------------ the old archive
+
+@cli.group("archive")
+def archive_group() -> None:
+    """The public archive of sent issues, and the past issues sent before the service."""
+
+
+@archive_group.command("import")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@click.option("--dry-run", is_flag=True, help="Check and show what would happen; write "
+              "nothing.")
+@click.option("--replace", is_flag=True, help="Replace past issues imported before whose "
+              "file or subject has changed.")
+@click.option("--format", "fmt", type=FORMATS, default="table")
+@pass_state
+def archive_import_cmd(state: State, folder: str, dry_run: bool, replace: bool,
+                       fmt: str) -> None:
+    """Import past issues from FOLDER: the HTML of each issue (Mailchimp's "Export as
+    HTML") and an issues.toml with one [[issue]] table per issue: number, sent_on,
+    subject, file (and optionally preheader, recipients).
+
+    Importing the same folder again changes nothing; a number already taken is refused.
+    """
+    outcomes = archive_import.import_folder(state.rt, CLI, Path(folder), apply=not dry_run,
+                                            replace=replace)
+    done = {"imported": "would be imported", "replaced": "would be replaced"} \
+        if dry_run else {}
+    rows = [{"number": o.number, "file": o.file, "outcome": done.get(o.outcome, o.outcome),
+             "subject": o.subject} for o in outcomes]
+    counts = {k: sum(o.outcome == k for o in outcomes)
+              for k in ("imported", "replaced", "unchanged")}
+    emit(fmt, rows, [("#", "number"), ("file", "file"), ("outcome", "outcome"),
+                     ("subject", "subject")],
+         total=f"{counts['imported']} imported, {counts['replaced']} replaced, "
+               f"{counts['unchanged']} unchanged" + (" (dry run: nothing was written)."
+                                                     if dry_run else "."),
+         data={"dry_run": dry_run, "counts": counts, "issues": rows})

@@ -1,0 +1,293 @@
+"""The archive continues: past issues sent before the service, imported from a folder of
+HTML files (Mailchimp's "Export as HTML") and an ``issues.toml`` that lists them::
+
+    [[issue]]
+    number = 1
+    sent_on = 2021-03-15
+    subject = "OStogether newsletter #1"
+    file = "issue1.html"
+
+Each file's Mailchimp machinery is taken out before the project's cleaner
+(``sanitize.clean_email_html``) keeps the rest:
+
+- merge tags (``*|FNAME|*``, ``*|UNSUB|*``, ``*|LIST:…|*``, conditionals…) are removed, or
+  filled where the community has the value (its name, its address, the year, the subject);
+- "view in browser", "forward", "add us to your address book" and the Mailchimp badge go,
+  with their text; unsubscribe and preferences links point at the service's own page;
+- tracking links (``list-manage.com/track/click``) lose their link and keep their text, and
+  the open pixel is removed: nothing in the archive reports to Mailchimp.
+
+An imported issue is a sent issue like any other (``/archive``, ``/archive/N``,
+``/archive.atom``), marked by ``imported_from``; new issues are numbered after the
+highest. Importing the same files again changes nothing; a number that is taken by an
+issue composed here, or by an import with other content, is refused, and nothing is
+written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+
+from ostogether import clock
+from ostogether.audit import Actor, record
+from ostogether.errors import ContentError
+from ostogether.models import Issue
+from ostogether.runtime import Runtime
+from ostogether.sanitize import clean_email_html, html_to_text
+from ostogether.tomlcheck import check_table, line_of, read_toml
+
+MANIFEST = "issues.toml"
+SPEC = {"number": "int", "sent_on": "date", "subject": "str", "file": "str",
+        "preheader": "str", "recipients": "int"}
+FILE_MAX_BYTES = 5 * 1024 * 1024
+SUBJECT_MAX = 300
+
+_MERGE = re.compile(r"\*\|([^|*]{0,80})\|\*")
+_SPACED_MERGE = re.compile(r"(\s*)\*\|([^|*]{0,80})\|\*(?=([,.;:!?]?))")
+_ANCHOR = re.compile(r"<a\b([^>]*)>(.*?)</a\s*>", re.I | re.S)
+_HREF = re.compile(r"""\bhref\s*=\s*(["'])(.*?)\1""", re.I | re.S)
+_IMG = re.compile(r"<img\b[^>]*>", re.I)
+_SRC = re.compile(r"""\bsrc\s*=\s*(["'])(.*?)\1""", re.I | re.S)
+_PREVIEW = re.compile(r"""<span\b[^>]*class=["'][^"']*mcnPreviewText[^"']*["'][^>]*>(.*?)"""
+                      r"</span\s*>", re.I | re.S)
+_BODY = re.compile(r"<body\b[^>]*>(.*)</body\s*>", re.I | re.S)
+_GONE_TAGS = ("ARCHIVE", "FORWARD", "VCARD", "REWARDS", "MC:SHARE", "MC:TOC")
+_MANAGE_TAGS = ("UNSUB", "UPDATE_PROFILE", "EMAIL_PREFS")
+
+
+@dataclass(frozen=True)
+class Entry:
+    number: int
+    sent_on: dt.date
+    subject: str
+    file: str
+    preheader: str = ""
+    recipients: int = 0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    number: int
+    file: str
+    outcome: str  # imported, replaced, unchanged
+    subject: str
+
+
+def _link_kind(href: str) -> str:
+    """What a Mailchimp link is: gone (with its text), manage (our page), unwrap
+    (tracking: text only), or keep."""
+    tags = [m.upper() for m in _MERGE.findall(href)]
+    if any(t.startswith(_GONE_TAGS) for t in tags):
+        return "gone"
+    if any(t.startswith(_MANAGE_TAGS) for t in tags):
+        return "manage"
+    if tags:
+        return "unwrap"
+    parts = urlsplit(href.strip())
+    host, path = (parts.hostname or "").lower(), parts.path.lower()
+    if host.endswith("list-manage.com"):
+        if path.startswith(("/unsubscribe", "/profile")):
+            return "manage"
+        if path.startswith(("/track/", "/subscribe")):
+            return "unwrap"
+        return "gone"  # vcard, about, forward
+    if host.endswith(("forward-to-friend.com", "mailchi.mp", "campaign-archive.com",
+                      "eepurl.com")):
+        return "gone"
+    if host.endswith("mailchimp.com") and ("monkey-rewards" in path or "referral" in path
+                                           or parts.query.find("utm_source=freemium") >= 0):
+        return "gone"
+    return "keep"
+
+
+def strip_mailchimp(html: str, values: dict[str, str], manage_url: str) -> tuple[str, str]:
+    """The body of an exported issue without Mailchimp's links, pixels and merge tags, and
+    its preview text."""
+    preview = ""
+    if m := _PREVIEW.search(html):
+        preview = "" if _MERGE.search(m.group(1)) else html_to_text(m.group(1)).strip()
+    html = _PREVIEW.sub("", html)
+    if m := _BODY.search(html):
+        html = m.group(1)
+
+    def anchor(m: re.Match[str]) -> str:
+        attrs, inner = m.group(1), m.group(2)
+        href = _HREF.search(attrs)
+        kind = _link_kind(href.group(2)) if href else "keep"
+        if kind == "gone":
+            return ""
+        if kind == "manage":
+            return f'<a href="{manage_url}">{inner}</a>'
+        if kind == "unwrap":
+            return inner
+        return m.group(0)
+
+    def image(m: re.Match[str]) -> str:
+        src = _SRC.search(m.group(0))
+        url = src.group(2) if src else ""
+        host = (urlsplit(url).hostname or "").lower()
+        if _MERGE.search(url) or host.endswith("list-manage.com") or "/track/open" in url:
+            return ""
+        tag = m.group(0)
+        return tag if re.search(r"\balt\s*=", tag, re.I) else tag[:4] + ' alt=""' + tag[4:]
+
+    html = _ANCHOR.sub(anchor, html)
+    html = _IMG.sub(image, html)
+
+    def merge(m: re.Match[str]) -> str:
+        value = values.get(m.group(2).strip().upper(), "")
+        if not value and m.group(3):  # "Hello *|FNAME|*," → "Hello,"
+            return ""
+        return m.group(1) + value
+
+    return _SPACED_MERGE.sub(merge, html), _SPACED_MERGE.sub(merge, preview)
+
+
+# ------------------------------------------------------------------------- the manifest
+
+def read_manifest(folder: Path) -> list[Entry]:
+    path = folder / MANIFEST
+    if not folder.is_dir():
+        raise ContentError(f"{folder}: no such folder.")
+    if not path.is_file():
+        raise ContentError(f"{path}: file not found. Write one [[issue]] table per past "
+                           f"issue, with number, sent_on, subject and file.")
+    data, text = read_toml(path)
+    problems: list[str] = []
+    unknown = [k for k in data if k != "issue"]
+    if unknown:
+        problems.append(f"{path}: unknown key(s) {', '.join(unknown)}; write [[issue]] "
+                        f"tables.")
+    tables = data.get("issue", [])
+    if not isinstance(tables, list) or not tables:
+        raise ContentError(f"{path}: no [[issue]] table; write one per past issue.",
+                           problems)
+    entries: list[Entry] = []
+    seen: dict[int, int] = {}
+    files = folder.resolve()
+    for i, t in enumerate(tables, 1):
+        where = f"{path}, issue {i}"
+        if not isinstance(t, dict):
+            problems.append(f"{where}: must be a table.")
+            continue
+        bad = check_table(t, SPEC, path, text, prefix="issue.")
+        missing = [k for k in ("number", "sent_on", "subject", "file") if k not in t]
+        if missing:
+            bad.append(f"{where}: missing {', '.join(missing)}.")
+        if bad:
+            problems += bad
+            continue
+        number, subject = t["number"], " ".join(t["subject"].split())
+        if number < 1:
+            problems.append(f"{where}: number must be 1 or more.")
+        elif number in seen:
+            problems.append(f"{where}: number {number} is also issue {seen[number]}'s.")
+        seen.setdefault(number, i)
+        if not subject or len(subject) > SUBJECT_MAX:
+            problems.append(f"{where}: subject must be 1 to {SUBJECT_MAX} characters.")
+        if t["sent_on"] > clock.now().date():
+            problems.append(f"{where}: sent_on {t['sent_on']} is in the future.")
+        target = (folder / t["file"]).resolve()
+        if not target.is_relative_to(files):
+            problems.append(f"{where}: file {t['file']} is outside the folder.")
+        elif not target.is_file():
+            problems.append(f"{where}: file {t['file']} not found in {folder}.")
+        elif target.stat().st_size > FILE_MAX_BYTES:
+            problems.append(f"{where}: file {t['file']} is over "
+                            f"{FILE_MAX_BYTES // 2**20} MB.")
+        entries.append(Entry(number, t["sent_on"], subject, t["file"],
+                             " ".join(t.get("preheader", "").split())[:SUBJECT_MAX],
+                             t.get("recipients", 0)))
+    if problems:
+        line = line_of(text, "issue")
+        raise ContentError(f"Nothing was imported: {len(problems)} problem(s) in {path}"
+                           + (f" (from line {line})" if line else "") + ".", problems)
+    return entries
+
+
+def _read(folder: Path, entry: Entry) -> str:
+    raw = (folder / entry.file).read_bytes()
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ContentError(f"{folder / entry.file}: not UTF-8 text; save it as UTF-8.")
+
+
+# ------------------------------------------------------------------------- importing
+
+def import_folder(rt: Runtime, actor: Actor, folder: Path, *, apply: bool = True,
+                  replace: bool = False) -> list[Outcome]:
+    """Import the past issues the folder lists: all of them, or none."""
+    entries = read_manifest(folder)
+    site = rt.community.site()
+    manage = f"{rt.settings.public_url.rstrip('/')}/newsletter/manage"
+    prepared = []
+    for e in entries:
+        source = _read(folder, e)
+        digest = hashlib.sha256(source.encode()).hexdigest()
+        values = {"LIST:COMPANY": site.name, "LIST:NAME": f"{site.short_name} newsletter",
+                  "LIST:ADDRESSLINE": site.postal_address,
+                  "HTML:LIST_ADDRESS_HTML": site.postal_address,
+                  "LIST:ADDRESS": site.postal_address, "CURRENT_YEAR": str(e.sent_on.year),
+                  "DATE:Y": str(e.sent_on.year), "MC:SUBJECT": e.subject}
+        body, preview = strip_mailchimp(source, values, manage)
+        html = clean_email_html(body).strip()
+        if not html_to_text(html).strip():
+            raise ContentError(f"Nothing was imported: {folder / e.file} has no text once "
+                               f"cleaned. Is it the issue's HTML?")
+        prepared.append((e, digest, html, e.preheader or preview))
+    outcomes: list[Outcome] = []
+    with rt.db.session() as s:
+        taken = {i.number: i for i in s.scalars(select(Issue).where(
+            Issue.number.in_([e.number for e in entries])))}
+        clashes = []
+        for e, digest, *_ in prepared:
+            old = taken.get(e.number)
+            if old is None:
+                continue
+            if not old.imported_from:
+                clashes.append(f"#{e.number} ({e.file}) is taken by an issue composed here "
+                               f"({old.status}): give the past issue its own number.")
+            elif old.snapshot_sha256 != digest or old.snapshot_subject != e.subject:
+                if not replace:
+                    clashes.append(f"#{e.number} was imported before from "
+                                   f"{old.imported_from} with other content; run again "
+                                   f"with --replace to replace it.")
+        if clashes:
+            raise ContentError(f"Nothing was imported: {len(clashes)} number(s) clash.",
+                               clashes)
+        for e, digest, html, preheader in prepared:
+            old = taken.get(e.number)
+            if old is not None and old.snapshot_sha256 == digest and (
+                    old.snapshot_subject == e.subject):
+                outcomes.append(Outcome(e.number, e.file, "unchanged", e.subject))
+                continue
+            sent = dt.datetime.combine(e.sent_on, dt.time(12), tzinfo=dt.UTC)
+            issue = old or Issue(number=e.number)
+            issue.status, issue.send_state = "sent", "done"
+            issue.subject = issue.snapshot_subject = e.subject
+            issue.preheader = issue.snapshot_preheader = preheader
+            issue.snapshot_html, issue.snapshot_text = html, html_to_text(html)
+            issue.snapshot_sha256, issue.imported_from = digest, e.file
+            issue.send_at = issue.sent_at = issue.approved_at = sent
+            issue.approved_by_label = "imported from the old archive"
+            issue.send_recipients = e.recipients
+            if old is None:
+                s.add(issue)
+            s.flush()
+            outcomes.append(Outcome(e.number, e.file, "replaced" if old else "imported",
+                                    e.subject))
+            record(s, actor, "issue.imported", issue, number=e.number, file=e.file,
+                   sha256=digest, replaced=old is not None)
+        if not apply:
+            s.rollback()
+    return outcomes
