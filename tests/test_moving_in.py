@@ -17,10 +17,11 @@ import pytest
 from sqlalchemy import select
 
 from ostogether import subscribers
-from ostogether.models import ConsentEvent, Issue, Subscriber, Suppression
+from ostogether.models import ConsentEvent, Issue, Project, Subscriber, Suppression, User
 from ostogether.runtime import Runtime
-from tests.conftest import run
-from tests.factories import approved_issue
+from ostogether.settings import Settings
+from tests.conftest import outbox, run
+from tests.factories import approved_issue, make_user
 from tests.feedserver import FeedServer
 
 BASE = ["Email Address", "First Name", "Last Name", "MEMBER_RATING", "OPTIN_TIME",
@@ -331,3 +332,96 @@ def test_editors_pages_take_imported_issues(rt: Runtime, env: dict[str, str], ed
     assert "OStogether newsletter #2" in listing
     r = run(env, "issue", "list", "--format", "json")
     assert [i["number"] for i in json.loads(r.stdout)][:2] in ([2, 1], [1, 2])
+
+
+# ------------------------------------------------------------------ Wild Apricot
+
+WA_HEADER = ("User ID,First name,Last name,Organization,Email,Phone,Membership level,"
+             "Membership status,Member since,Renewal due,Archived,Profile last updated\n")
+WA_ROWS = [
+    "50001,Ana,Silva,OTTER,ana@otter.example,,Project,Active,2021-10-01,,no,2024-01-01",
+    "50002,Jo,Bauer,Outdoor Science Education for a Sustainable Future,jo@otter.example,,"
+    "Project,Active,2021-10-01,,no,2024-01-01",
+    "50003,Mia,Kos,SALL project consortium,mia@sall.example,,Project,Pending - Renewal,"
+    "2021-09-01,,no,2024-01-01",
+    "50004,Tom,Ray,OTTER and SALL partners,tom@both.example,,Project,Active,2022-01-01,,no,",
+    "50005,Eve,Ng,Acme Widgets,eve@acme.example,,Project,Active,2022-01-01,,no,",
+    "50006,Old,Timer,SALL,old@sall.example,,Project,Lapsed,2019-01-01,,no,",
+    "50007,Gone,Away,SALL,gone@sall.example,,Project,Active,2019-01-01,,yes,",
+    "50008,Ed,Itor,Ecsite,editor@example.org,,Staff,Active,2019-01-01,,no,",
+    "50009,No,Mail,SALL,,,Project,Active,2019-01-01,,no,",
+    "50010,New,Applicant,LEVERS,new@levers.example,,Project,Pending - New,2026-01-01,,no,",
+]
+
+
+def test_member_accounts_from_wild_apricot(rt: Runtime, env: dict[str, str], tmp_path: Path,
+                                           settings: Settings) -> None:
+    make_user(rt)  # editor@example.org has an account already
+    path = tmp_path / "contacts.csv"
+    path.write_text(WA_HEADER + "\n".join(WA_ROWS) + "\n", encoding="utf-8")
+    r = run(env, "users", "import", str(path), "--format", "json")
+    assert r.returncode == 0, r.stderr
+    plan = json.loads(r.stdout)
+    by_email = {x["email"]: x for x in plan["lines"]}
+    assert by_email["ana@otter.example"]["project"] == "otter"  # acronym
+    assert by_email["jo@otter.example"]["project"] == "otter"  # name
+    assert by_email["mia@sall.example"]["project"] == "sall"  # acronym as a word
+    assert by_email["tom@both.example"]["outcome"] == "ambiguous"
+    assert by_email["tom@both.example"]["reason"] == "could be otter, sall"
+    assert by_email["eve@acme.example"]["outcome"] == "unmatched"
+    assert by_email["old@sall.example"]["reason"] == "membership lapsed"
+    assert by_email["gone@sall.example"]["reason"] == "archived in Wild Apricot"
+    assert by_email["new@levers.example"]["reason"] == "membership application not approved yet"
+    assert by_email["editor@example.org"]["outcome"] == "existing"
+    assert by_email[""]["reason"] == "no email address"
+    assert plan["counts"] == {"matched": 3, "ambiguous": 1, "unmatched": 1, "skipped": 3,
+                              "existing": 1, "invalid": 1}
+    assert plan["contacts_missing"]["otter"] == "ana@otter.example"
+    assert not outbox(settings)
+
+    r = run(env, "users", "import", str(path))
+    assert "3 matched (to invite), 1 ambiguous, 1 unmatched, 3 skipped" in r.stdout
+    assert "--apply" in r.stdout and "--assign EMAIL=SLUG" in r.stdout
+
+    # Apply, with the ambiguous one assigned, and the editor confirming OTTER's contact
+    # and declining SALL's.
+    r = run(env, "users", "import", str(path), "--apply", "--assign", "tom@both.example=sall",
+            stdin="y\nn\n")
+    assert r.returncode == 0, r.stderr
+    assert "4 matched (invited)" in r.stdout
+    with rt.db.session() as s:
+        members = {u.email: u.project.slug for u in s.scalars(select(User).where(
+            User.role == "member"))}
+        assert members == {"ana@otter.example": "otter", "jo@otter.example": "otter",
+                           "mia@sall.example": "sall", "tom@both.example": "sall"}
+        otter = s.scalar(select(Project).where(Project.slug == "otter"))
+        sall = s.scalar(select(Project).where(Project.slug == "sall"))
+        assert otter is not None and otter.contact_email == "ana@otter.example"
+        assert sall is not None and sall.contact_email == ""
+    invited = sorted(str(m["To"]) for m in outbox(settings))
+    assert invited == ["ana@otter.example", "jo@otter.example", "mia@sall.example",
+                       "tom@both.example"]
+    # The registry's source keeps the address: a content re-import does not undo it.
+    assert 'contact_email = "ana@otter.example"' in (
+        Path(env["OSTOGETHER_HOME"]) / "content" / "projects" / "otter.toml").read_text()
+    assert run(env, "registry", "check").returncode == 0
+
+    # Again: everyone matched has an account now.
+    r = run(env, "users", "import", str(path), "--apply", "--contacts", "no")
+    assert "0 matched (invited)" in r.stdout and "5 with an account already" in r.stdout
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"", "contacts.csv is empty"),
+    (b"Name,Phone\nX,1\n", "not a Wild Apricot contacts export: no Email or Organization"),
+    (WA_HEADER.encode() + b'1,A,B,"OTTER,a@b.example\n', "not valid CSV"),
+])
+def test_a_bad_contacts_file_says_what_is_wrong(rt: Runtime, env: dict[str, str],
+                                                tmp_path: Path, data: bytes,
+                                                message: str) -> None:
+    path = tmp_path / "contacts.csv"
+    path.write_bytes(data)
+    r = run(env, "users", "import", str(path))
+    assert r.returncode == 1 and message in " ".join(r.stderr.split()), r.stderr
+    r = run(env, "users", "import", str(tmp_path / "contacts.csv"), "--assign", "x")
+    assert r.returncode == 2 and "is not EMAIL=SLUG" in r.stderr

@@ -6,9 +6,11 @@ Accounts and API tokens.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
+from ostogether import members_import
 from ostogether import tokens as tokmod
 from ostogether.audit import CLI
 from ostogether.cli.base import (
@@ -112,6 +114,74 @@ def users_invite(state: State, email: str, project_slug: str, name: str) -> None
     user = invite(state.rt, CLI, email=email, project_slug=project_slug, name=name)
     out.print(f"Invited {user.email} to {project_slug}; the link is valid for "
               f"{state.settings.invite_max_age_hours} hours.")
+
+
+@users_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--apply", is_flag=True, help="Create the matched member accounts and mail "
+              "their invitations; without it, only the plan is printed.")
+@click.option("--assign", "assigned", multiple=True, metavar="EMAIL=SLUG",
+              help="Put a contact in a project by hand (repeatable): for the ambiguous "
+                   "and unmatched lines.")
+@click.option("--contacts", type=click.Choice(["ask", "yes", "no"]), default="ask",
+              help="With --apply: give projects without a contact address their first "
+                   "matched contact's (ask for each, the default; yes for all; no).")
+@click.option("--format", "fmt", type=FORMATS, default="table")
+@pass_state
+def users_import(state: State, file: str, apply: bool, assigned: tuple[str, ...],
+                 contacts: str, fmt: str) -> None:
+    """Member accounts from Wild Apricot's contacts export (CSV, default columns).
+
+    Each contact is matched to a project by its organisation: acronym, name or
+    coordinator. Archived, lapsed, suspended and pending contacts are skipped.
+    """
+    assign = {}
+    for pair in assigned:
+        email, sep, slug = pair.partition("=")
+        if not sep or not email.strip() or not slug.strip():
+            raise click.BadParameter(f"'{pair}' is not EMAIL=SLUG.", param_hint="--assign")
+        assign[email.strip()] = slug.strip()
+    plan = members_import.plan(state.rt, Path(file).read_bytes(), name=Path(file).name,
+                               assign=assign)
+    if apply:
+        members_import.apply(state.rt, CLI, plan)
+    rows = [{"line": r.contact.line, "email": r.contact.email, "name": r.contact.name,
+             "organisation": r.contact.organisation, "outcome": r.outcome,
+             "project": r.project, "reason": r.reason, "result": r.result} for r in plan.rows]
+    counts = plan.counts()
+    verb = "invited" if apply else "to invite"
+    emit(fmt, rows, [("line", "line"), ("email", "email"), ("organisation", "organisation"),
+                     ("outcome", "outcome"),
+                     ("project / reason", lambda r: r["project"] or r["reason"]),
+                     *((("result", "result"),) if apply else ())],
+         total=f"{counts['matched']} matched ({verb}), {counts['ambiguous']} ambiguous, "
+               f"{counts['unmatched']} unmatched, {counts['skipped']} skipped, "
+               f"{counts['existing']} with an account already, {counts['invalid']} invalid.",
+         data={"applied": apply, "counts": counts, "lines": rows,
+               "contacts_missing": {k: c.email for k, c in plan.contacts.items()}})
+    if fmt == "json":
+        return
+    if not apply:
+        if counts["ambiguous"] or counts["unmatched"]:
+            out.print("Put the ambiguous and unmatched contacts in a project with "
+                      "--assign EMAIL=SLUG, or leave them out.")
+        if counts["matched"]:
+            out.print("Nothing has been changed. Run again with --apply to create the "
+                      "accounts and mail the invitations.")
+        for slug, c in plan.contacts.items():
+            out.print(f"{slug} has no contact address; with --apply you can take "
+                      f"{c.email} from here.", markup=False)
+        return
+    for slug, c in plan.contacts.items():
+        if contacts == "no":
+            break
+        take = contacts == "yes" or click.confirm(
+            f"{slug} has no contact address. Take {c.email} ({c.name or 'no name'}) from "
+            f"Wild Apricot?", default=False)
+        if take:
+            members_import.set_contact(state.rt, CLI, slug, c.email)
+            out.print(f"{slug}: contact address set to {c.email} in "
+                      f"content/projects/{slug}.toml; commit that file.", markup=False)
 
 
 # ------------------------------------------------------------------------- tokens

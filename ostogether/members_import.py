@@ -1,0 +1,267 @@
+"""Member accounts from Wild Apricot's contacts export.
+
+The export is a CSV with Wild Apricot's default columns ("User ID", "First name",
+"Last name", "Organization", "Email", "Membership level", "Membership status",
+"Member since", "Archived", …). Each contact is matched to a project of the registry by its
+organisation (or membership level): the project's acronym, its name, or (when nothing
+else matches) its coordinator. The plan says, per line, what would happen:
+
+- ``matched``: one project; ``--apply`` creates a member account and mails the invitation;
+- ``ambiguous``: several projects could be meant; ``--assign EMAIL=SLUG`` decides;
+- ``unmatched``: no project; ``--assign`` too, or the contact is left out;
+- ``skipped``: archived, lapsed, suspended or pending contacts, with the reason;
+- ``existing``: the address already has an account; ``invalid``: a bad line.
+
+A project without a contact address can take its first matched contact's address, once an
+editor confirms it (``set_contact``): the project's file in ``content/projects/`` is
+updated, so the registry keeps it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from ostogether.audit import Actor, record
+from ostogether.errors import ContentError, ValidationError
+from ostogether.inputs import email_problem, normalise_email
+from ostogether.models import Project, User
+from ostogether.registry import load_project_files
+from ostogether.runtime import Runtime
+from ostogether.users import invite
+
+MAX_LINES = 20_000
+# Wild Apricot's membership statuses, and what each means for an account here.
+SKIP = {"lapsed": "membership lapsed", "suspended": "membership suspended",
+        "pending - new": "membership application not approved yet",
+        "pendingnew": "membership application not approved yet"}
+ACTIVE = {"active", "pending - renewal", "pendingrenewal", "pending - upgrade",
+          "pendingupgrade", "pending - level change"}
+
+
+@dataclass(frozen=True)
+class Contact:
+    line: int
+    email: str
+    name: str
+    organisation: str
+    level: str = ""
+    status: str = ""
+    member_since: str = ""
+    user_id: str = ""
+
+
+@dataclass
+class Planned:
+    contact: Contact
+    outcome: str  # matched, ambiguous, unmatched, skipped, existing, invalid
+    project: str = ""  # the slug, when matched
+    candidates: list[str] = field(default_factory=list)
+    reason: str = ""
+    result: str = ""  # after apply: invited, or what failed
+
+
+@dataclass
+class Plan:
+    rows: list[Planned]
+    # Projects without a contact address, and the matched contact that could be it.
+    contacts: dict[str, Contact] = field(default_factory=dict)
+    applied: bool = False
+
+    def counts(self) -> dict[str, int]:
+        keys = ("matched", "ambiguous", "unmatched", "skipped", "existing", "invalid")
+        return {k: sum(r.outcome == k for r in self.rows) for k in keys}
+
+
+def _norm(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
+
+
+def _column(header: Sequence[str], *names: str) -> str | None:
+    lowered = {h.strip().lower(): h for h in header}
+    return next((lowered[n] for n in names if n in lowered), None)
+
+
+def read_contacts(data: bytes, name: str = "the file") -> tuple[list[Contact], list[Planned]]:
+    """The contacts of the export, and the lines that could not be read."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("cp1252")  # Excel's "CSV" on Windows
+        except UnicodeDecodeError:
+            raise ValidationError(f"{name} is not text. Export the contacts as CSV.",
+                                  {"file": "encoding"}) from None
+    if not text.strip():
+        raise ValidationError(f"{name} is empty: export the contacts from Wild Apricot "
+                              f"(Contacts → List → Export, CSV).", {"file": "empty"})
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = reader.fieldnames or []
+    email_col = _column(header, "email", "e-mail", "email address")
+    org_col = _column(header, "organization", "organisation", "company")
+    if email_col is None or org_col is None:
+        missing = [n for n, c in (("Email", email_col), ("Organization", org_col)) if not c]
+        raise ValidationError(f"{name} is not a Wild Apricot contacts export: no "
+                              f"{' or '.join(missing)} column. Export with the default "
+                              f"fields, which include them.", {"file": "columns"})
+    cols = {k: _column(header, *names) for k, names in {
+        "first": ("first name",), "last": ("last name",), "level": ("membership level",),
+        "status": ("membership status", "member status"), "since": ("member since",),
+        "archived": ("archived",), "id": ("user id", "member id")}.items()}
+    contacts: list[Contact] = []
+    bad: list[Planned] = []
+    seen: dict[str, int] = {}
+    try:
+        for row in reader:
+            n = reader.line_num
+            if len(contacts) + len(bad) >= MAX_LINES:
+                raise ValidationError(f"{name} has more than {MAX_LINES} lines; split it.",
+                                      {"file": "too long"})
+
+            def get(key: str, row: dict[str, str] = row) -> str:
+                col = cols.get(key)
+                return " ".join((row.get(col) or "").split()) if col else ""
+
+            raw = (row.get(email_col) or "").strip()
+            contact = Contact(n, normalise_email(raw) if raw else "",
+                              " ".join(filter(None, (get("first"), get("last")))),
+                              " ".join((row.get(org_col) or "").split()), get("level"),
+                              get("status"), get("since"), get("id"))
+            if not raw:
+                bad.append(Planned(contact, "invalid", reason="no email address"))
+            elif why := email_problem(raw):
+                bad.append(Planned(contact, "invalid", reason=why))
+            elif contact.email in seen:
+                bad.append(Planned(contact, "invalid", reason=f"repeats line "
+                                                             f"{seen[contact.email]}"))
+            elif get("archived").lower() in ("yes", "true", "1"):
+                bad.append(Planned(contact, "skipped", reason="archived in Wild Apricot"))
+            elif (status := get("status").lower()) in SKIP:
+                bad.append(Planned(contact, "skipped", reason=SKIP[status]))
+            elif status and status not in ACTIVE:
+                bad.append(Planned(contact, "skipped",
+                                   reason=f"membership status '{get('status')}'"))
+            elif not status and cols["status"]:
+                bad.append(Planned(contact, "skipped", reason="not a member (a contact only)"))
+            else:
+                seen[contact.email] = n
+                contacts.append(contact)
+    except csv.Error as exc:
+        raise ValidationError(f"{name}: line {reader.line_num} is not valid CSV: {exc}.",
+                              {"file": "csv"}) from None
+    return contacts, bad
+
+
+def _candidates(contact: Contact, projects: Sequence[Project]) -> list[str]:
+    """The projects a contact's organisation (or membership level) names."""
+    texts = [t for t in (_norm(contact.organisation), _norm(contact.level)) if t]
+    exact, word, coordinator = [], [], []
+    for p in projects:
+        acronym, name = _norm(p.acronym), _norm(p.name)
+        if any(t in (acronym, name, _norm(p.slug)) for t in texts):
+            exact.append(p.slug)
+        elif len(acronym) >= 3 and any(re.search(rf"\b{re.escape(acronym)}\b", t)
+                                       for t in texts):
+            word.append(p.slug)
+        elif p.coordinator and _norm(p.coordinator) in texts:
+            coordinator.append(p.slug)
+    return exact or word or coordinator
+
+
+def plan(rt: Runtime, data: bytes, *, name: str = "the file",
+         assign: dict[str, str] | None = None) -> Plan:
+    """What importing the export would do; nothing is written."""
+    assign = {normalise_email(k): v for k, v in (assign or {}).items()}
+    contacts, bad = read_contacts(data, name)
+    with rt.db.session() as s:
+        projects = list(s.scalars(select(Project).where(
+            Project.status.in_(("member", "alumni"))).order_by(Project.slug)))
+        accounts = set(s.scalars(select(User.email).where(
+            User.email.in_([c.email for c in contacts])))) if contacts else set()
+    slugs = {p.slug: p for p in projects}
+    unknown = sorted(set(assign.values()) - set(slugs))
+    if unknown:
+        raise ValidationError(f"--assign names no member project: {', '.join(unknown)}. "
+                              f"`ostogether registry list` shows the slugs.",
+                              {"assign": ", ".join(unknown)})
+    rows = list(bad)
+    result = Plan(rows)
+    for c in contacts:
+        if c.email in accounts:
+            rows.append(Planned(c, "existing", reason="already has an account"))
+            continue
+        found = [assign[c.email]] if c.email in assign else _candidates(c, projects)
+        if len(found) == 1:
+            rows.append(Planned(c, "matched", found[0],
+                                reason="assigned" if c.email in assign else ""))
+            project = slugs[found[0]]
+            if not project.contact_email and found[0] not in result.contacts:
+                result.contacts[found[0]] = c
+        elif found:
+            rows.append(Planned(c, "ambiguous", candidates=found,
+                                reason="could be " + ", ".join(found)))
+        else:
+            rows.append(Planned(c, "unmatched", reason=f"no project is called "
+                                                       f"'{c.organisation or c.level}'"))
+    rows.sort(key=lambda r: r.contact.line)
+    return result
+
+
+def apply(rt: Runtime, actor: Actor, planned: Plan) -> Plan:
+    """Create the matched accounts and mail their invitations, one by one: a failure is
+    reported on its line and the others go on."""
+    for row in planned.rows:
+        if row.outcome != "matched":
+            continue
+        try:
+            invite(rt, actor, email=row.contact.email, project_slug=row.project,
+                   name=row.contact.name)
+        except ValidationError as exc:
+            row.result = f"not invited: {exc}"
+        else:
+            row.result = "invited"
+    planned.applied = True
+    return planned
+
+
+_CONTACT_LINE = re.compile(r'^contact_email[ \t]*=.*$', re.M)
+
+
+def set_contact(rt: Runtime, actor: Actor, slug: str, email: str) -> None:
+    """Give a project without a contact address the one an editor confirmed: in its file
+    under content/projects/ (the registry's source) and in the database."""
+    email = normalise_email(email)
+    if why := email_problem(email):
+        raise ValidationError(f"'{email}' is not a valid address: {why}", {"email": why})
+    files, _ = load_project_files(rt.community.projects_dir)
+    path = next((f.path for f in files if f.record.slug == slug), None)
+    if path is None:
+        raise ContentError(f"{slug} has no file in {rt.community.projects_dir}; set its "
+                           f"contact there.")
+    text = path.read_text(encoding="utf-8")
+    line = f'contact_email = "{email}"'
+    text = _CONTACT_LINE.sub(line, text, count=1) if _CONTACT_LINE.search(text) else (
+        text.rstrip("\n") + "\n" + line + "\n")
+    with rt.db.session() as s:
+        project = s.scalar(select(Project).where(Project.slug == slug))
+        if project is None:
+            raise ContentError(f"{slug} is not in the database; run `ostogether registry "
+                               f"import` first.")
+        if project.contact_email:
+            raise ValidationError(f"{project.acronym} already has a contact address "
+                                  f"({project.contact_email}); change it in {path}.",
+                                  {"email": "taken"})
+        project.contact_email = email
+        record(s, actor, "project.contact_set", project, email=email, source="wild apricot")
+        tmp = path.with_suffix(".toml.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
