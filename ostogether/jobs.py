@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ostogether import clock, feeds, newsletter, projects
+from ostogether import clock, feeds, newsletter, projects, subscribers
 from ostogether.audit import SYSTEM, Actor
 from ostogether.errors import Conflict, NotFound, OstogetherError
 from ostogether.mail import bounces, delivery, transactional
@@ -267,12 +267,19 @@ def derive_status(rt: Runtime, now: dt.datetime) -> Result:
         "no member project has passed its end date")
 
 
+def purge_pending(rt: Runtime, now: dt.datetime) -> Result:
+    gone = subscribers.purge_pending(rt, now)
+    days = rt.settings.pending_days
+    return _ok(f"{gone} sign-up(s) not confirmed within {days} days deleted") if gone else (
+        _skip(f"no sign-up older than {days} days is unconfirmed"))
+
+
 RUNNERS: dict[str, Callable[[Runtime, dt.datetime], Result]] = {
     "poll_feeds": poll_feeds, "compose_issue": compose_issue,
     "remind_members": remind_members, "remind_editors": remind_editors,
     "send_issue": send_issue, "plan_social": plan_social, "publish_social": publish_social,
     "process_bounces": process_bounces, "check_registry": check_registry,
-    "derive_status": derive_status,
+    "derive_status": derive_status, "purge_pending": purge_pending,
 }
 assert set(RUNNERS) == set(JOBS)
 

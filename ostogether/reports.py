@@ -26,6 +26,7 @@ from ostogether.models import (
     NewsItem,
     Project,
     SocialPost,
+    Subscriber,
 )
 from ostogether.runtime import Runtime
 from ostogether.states import NETWORKS
@@ -152,6 +153,8 @@ class Visibility:
     items: list[dict[str, Any]] = field(default_factory=list)
     issues: list[dict[str, Any]] = field(default_factory=list)
     posts: list[dict[str, Any]] = field(default_factory=list)
+    # Confirmed readers who signed up through the project's own sign-up form.
+    readers_brought: int = 0
 
     @property
     def featured(self) -> int:
@@ -168,10 +171,27 @@ class Visibility:
                 "from": self.start.isoformat(), "to": self.end.isoformat(),
                 "items_submitted": len(self.items), "items_featured": self.featured,
                 "issues": len(self.issues), "readers_reached": self.readers_reached,
-                "social_posts": len(self.posts),
+                "social_posts": len(self.posts), "readers_brought": self.readers_brought,
                 "items": [{k: plain(v) for k, v in i.items()} for i in self.items],
                 "newsletter_issues": [{k: plain(v) for k, v in i.items()} for i in self.issues],
                 "posts": [{k: plain(v) for k, v in p.items()} for p in self.posts]}
+
+
+def readers_brought(s: Session, slug: str, since: dt.datetime | None = None,
+               until: dt.datetime | None = None) -> int:
+    """Confirmed readers whose sign-up came from the project's own site, in the period
+    (by the time of the sign-up)."""
+    events = s.execute(select(ConsentEvent.email_hash, ConsentEvent.at, ConsentEvent.detail)
+                       .where(ConsentEvent.action == "subscribe",
+                              ConsentEvent.source == "embed")).all()
+    hashes = {h for h, at, detail in events
+              if isinstance(detail, dict) and detail.get("project") == slug
+              and (since is None or at >= since) and (until is None or at < until)}
+    if not hashes:
+        return 0
+    return int(s.scalar(select(func.count()).select_from(Subscriber).where(
+        Subscriber.email_hash.in_(hashes), Subscriber.status == "confirmed")) or 0)
+
 
 
 def parse_period(start: str, end: str, today: dt.date) -> tuple[dt.date, dt.date]:
@@ -227,6 +247,7 @@ def visibility(s: Session, slug: str, start: dt.date, end: dt.date) -> Visibilit
     report.posts = [{"published": p.published_at, "network": p.network, "title": p.title,
                      "url": p.remote_url, "source": f"item {p.item_id}" if p.item_id
                      else f"evergreen {p.evergreen_key}"} for p in posts]
+    report.readers_brought = readers_brought(s, project.slug, lo, hi)
     return report
 
 
@@ -247,6 +268,9 @@ def visibility_csv(report: Visibility) -> str:
     for p in report.posts:
         rows.append(["social", p["published"].date().isoformat() if p["published"] else "",
                      p["title"], p["network"], "published", p["url"], ""])
+    rows.append(["readers", report.end.isoformat(), "Readers you brought",
+                 "confirmed sign-ups through the project's own form", "confirmed", "",
+                 report.readers_brought])
     return csvout.to_csv(rows, header=CSV_COLUMNS)
 
 

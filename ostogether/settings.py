@@ -147,6 +147,12 @@ class Settings:
     subscribe_max_per_hour: int = field(default=5, metadata=_s(
         "Sign-ups accepted per hour from one IP address, and for one email address.",
         min=1, max=10000))
+    pending_days: int = field(default=14, metadata=_s(
+        "Sign-ups not confirmed after this many days are deleted (the purge_pending job).",
+        min=1, max=365))
+    embed_min_seconds: int = field(default=3, metadata=_s(
+        "The least time, in seconds, between showing the sign-up step of a member site's "
+        "form and its submission; quicker is taken for a bot.", min=0, max=600))
 
     # -- newsletter pre-flight
     link_check_timeout: float = field(default=8.0, metadata=_s(

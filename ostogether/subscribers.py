@@ -34,6 +34,9 @@ from ostogether.states import SUBSCRIBER_STATUSES
 
 CONFIRM_SALT = "subscriber-confirm"
 LINK_SALT = "subscriber-link"
+EMBED_SALT = "subscribe-embed"  # the snippet a member project puts on its site
+STEP_SALT = "subscribe-step"  # the sign-up step it leads to: when it was shown
+STEP_MAX_SECONDS = 3600
 LANGUAGES = {"en": "English", "fr": "Français", "de": "Deutsch", "es": "Español",
              "it": "Italiano", "pt": "Português", "nl": "Nederlands", "el": "Ελληνικά"}
 NAME_MAX = 200
@@ -144,8 +147,10 @@ def by_link(rt: Runtime, s: Session, token: str) -> Subscriber:
 # ------------------------------------------------------------------------- services
 
 def subscribe(rt: Runtime, req: Request, *, email: str, name: str = "", language: str = "en",
-              consent: bool = False) -> None:
-    """Start a double opt-in. The outcome looks the same whatever the address's state."""
+              consent: bool = False, via_project: str = "") -> None:
+    """Start a double opt-in. The outcome looks the same whatever the address's state.
+    ``via_project`` is the slug of the member project whose site the sign-up came from:
+    the consent log keeps it, and the project's report counts the readers it brought."""
     fields: dict[str, str] = {}
     try:
         email = stored_email(email)
@@ -171,7 +176,10 @@ def subscribe(rt: Runtime, req: Request, *, email: str, name: str = "", language
                              language=language, link_nonce=secrets.token_hex(8))
             s.add(sub)
             s.flush()
-        log_consent(s, rt, sub, hashed, "subscribe", req, status=sub.status)
+        detail: dict[str, Any] = {"status": sub.status}
+        if via_project:
+            detail["project"] = via_project
+        log_consent(s, rt, sub, hashed, "subscribe", req, **detail)
         template = "subscriber_already" if sub.status == "confirmed" else "subscriber_confirm"
         # Anyone can type anything into the form and send it to any address: the mail
         # never repeats what was typed, only the name a confirmed reader chose.
@@ -180,6 +188,67 @@ def subscribe(rt: Runtime, req: Request, *, email: str, name: str = "", language
         links = personal_links(rt, sub)
     send_after_commit(rt, template, email, confirm_url=url, reader_name=known_name, **links,
                       hours=st.subscribe_confirm_hours)
+
+
+# ------------------------------------------------------------------ member sites' forms
+#
+# A member project's site carries a plain HTML form (no script, no captcha) that posts
+# here with a signed token naming the project. It lands on the service's own sign-up step,
+# which shows the privacy notice and the consent box and carries a signed timestamp: a
+# static form cannot hold a fresh one without a script. Submitting that step sooner than
+# ``embed_min_seconds`` after it was shown, or with the hidden honeypot field filled in, is
+# taken for a bot and quietly dropped.
+
+def embed_token(rt: Runtime, slug: str) -> str:
+    return str(_serializer(rt, EMBED_SALT).dumps({"p": slug}))
+
+
+def embed_project(rt: Runtime, token: str) -> str:
+    """The slug an embedded form's token names, or ValidationError."""
+    try:
+        data = _serializer(rt, EMBED_SALT).loads(token)
+    except BadSignature:
+        raise ValidationError("This sign-up form is not one of ours, or is out of date.",
+                              {"form": "bad token"}) from None
+    return str(data.get("p", "")) if isinstance(data, dict) else ""
+
+
+def step_token(rt: Runtime, slug: str) -> str:
+    return str(_serializer(rt, STEP_SALT).dumps({"p": slug, "t": clock.now().timestamp()}))
+
+
+def step_problem(rt: Runtime, token: str) -> tuple[str, str]:
+    """(slug, "") for a sign-up step submitted in time, or (slug, what is wrong)."""
+    try:
+        data = _serializer(rt, STEP_SALT).loads(token)
+        shown = float(data["t"])
+        slug = str(data["p"])
+    except (BadSignature, KeyError, TypeError, ValueError):
+        return "", "bad token"
+    waited = clock.now().timestamp() - shown
+    if waited < rt.settings.embed_min_seconds:
+        return slug, "too quick"
+    if waited > STEP_MAX_SECONDS:
+        return slug, "expired"
+    return slug, ""
+
+
+def purge_pending(rt: Runtime, now: dt.datetime | None = None) -> int:
+    """Delete sign-ups not confirmed within ``pending_days``. Their log keeps the hash and
+    what happened, never the address, IP or browser; no suppression is added: they never
+    consented, and may sign up again."""
+    cutoff = (now or clock.now()) - dt.timedelta(days=rt.settings.pending_days)
+    with rt.db.session() as s:
+        subs = list(s.scalars(select(Subscriber).where(Subscriber.status == "pending",
+                                                       Subscriber.created_at < cutoff)))
+        for sub in subs:
+            for event in s.scalars(select(ConsentEvent).where(
+                    ConsentEvent.subscriber_id == sub.id)):
+                event.subscriber_id, event.ip, event.user_agent = None, "", ""
+            log_consent(s, rt, None, sub.email_hash or "", "expired", Request("system"),
+                        days=rt.settings.pending_days)
+            s.delete(sub)
+        return len(subs)
 
 
 def pending_for_confirmation(rt: Runtime, token: str) -> Subscriber:

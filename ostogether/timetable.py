@@ -71,6 +71,7 @@ JOBS = {
     "process_bounces": "Process the bounce mailbox",
     "check_registry": "Check the registry's websites and feeds",
     "derive_status": "Make projects past their end date alumni",
+    "purge_pending": "Delete sign-ups never confirmed",
 }
 @dataclass(frozen=True)
 class Offset:

@@ -432,6 +432,14 @@ def client(app: Any) -> Any:
     return new_client(app)
 
 
+def link_in(message: Any, path: str) -> str:
+    """The path of the service's link under ``path`` in a mail's plain-text part."""
+    body = message.get_body(("plain",)).get_content()
+    m = re.search(r"https://ostogether\.test(" + path + r"[^\s]+)", body)
+    assert m, body
+    return m.group(1)
+
+
 def login(client: Any, email: str = "editor@example.org",
           password: str = "correct horse battery") -> Any:
     page = client.get("/login")

@@ -126,7 +126,8 @@ def test_visibility_report_and_its_csv(rt: Runtime, history: dict[str, Any]) -> 
     assert {p["url"] for p in report.posts} == {"https://bsky.app/profile/did:plc:x/post/1",
                                                 "https://x.com/i/web/status/1"}
     rows = list(csv.DictReader(io.StringIO(reports.visibility_csv(report))))
-    assert [r["type"] for r in rows] == ["item", "item", "newsletter", "social", "social"]
+    assert [r["type"] for r in rows] == ["item", "item", "newsletter", "social", "social",
+                                         "readers"]
     assert rows[2]["recipients"] == "4"
     assert "not featured" in {r["detail"] for r in rows}
     with rt.db.session() as s:

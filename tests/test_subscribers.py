@@ -3,7 +3,6 @@ preferences page, and the GDPR rights to download and erase, through the web pag
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from sqlalchemy import select
@@ -11,7 +10,7 @@ from sqlalchemy import select
 from ostogether import clock, subscribers
 from ostogether.models import ConsentEvent, Subscriber, Suppression
 from ostogether.runtime import Runtime
-from tests.conftest import csrf_from, new_client, outbox
+from tests.conftest import csrf_from, link_in, new_client, outbox
 
 UA = "Mozilla/5.0 (test)"
 
@@ -21,13 +20,6 @@ def sign_up(client: Any, email: str = "reader@example.org", **extra: Any) -> Any
     data = {"csrf_token": token, "email": email, "name": "Ana", "language": "en",
             "consent": "y", **extra}
     return client.post("/subscribe", data=data, headers={"User-Agent": UA})
-
-
-def link_in(message: Any, path: str) -> str:
-    body = message.get_body(("plain",)).get_content()
-    m = re.search(r"https://ostogether\.test(" + path + r"[^\s]+)", body)
-    assert m, body
-    return m.group(1)
 
 
 def subscribed(client: Any, settings: Any, email: str = "reader@example.org") -> str:

@@ -100,6 +100,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # token in a header, never sent by a browser on its own
     csrf.exempt(subscribe.unsubscribe)  # RFC 8058: mail clients POST; the signed link is the key
+    # Member sites' forms post here cross-site; it only shows the (CSRF-protected) step.
+    csrf.exempt(subscribe.from_site)
 
     @app.before_request
     def refuse_nul() -> Any:

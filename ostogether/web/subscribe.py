@@ -12,14 +12,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from wtforms import BooleanField, EmailField, SelectField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
-from ostogether import subscribers
-from ostogether.errors import ValidationError
+from ostogether import projects, reports, subscribers
+from ostogether.errors import PermissionDenied, ValidationError
 from ostogether.sanitize import markdown_to_html
 from ostogether.subscribers import LANGUAGES, Request
 from ostogether.web.common import runtime
@@ -41,6 +42,15 @@ class SubscribeForm(FlaskForm):
                                        "tell you about issues in your language.")
     consent = BooleanField("I agree to receive the newsletter by mail, as the privacy "
                            "notice explains. I can unsubscribe at any time.")
+
+
+class StepForm(SubscribeForm):
+    """The sign-up step a member site's form leads to: the same fields, the signed time it
+    was shown, and a field that only bots fill in."""
+
+    started = HiddenField()
+    website = StringField("Leave this field empty", render_kw={
+        "autocomplete": "off", "tabindex": "-1"})
 
 
 class PreferencesForm(FlaskForm):
@@ -67,6 +77,89 @@ def subscribe() -> Any:
     elif request.method == "POST":
         status = 400
     return render_template("subscribe/form.html", form=form), status
+
+
+# ------------------------------------------------------------------ member sites' forms
+
+HONEYPOT = "website"
+
+
+def _public_project(slug: str) -> Any:
+    with runtime().db.session() as s:
+        return projects.get(s, slug)
+
+
+def _step(slug: str, form: StepForm, status: int = 200, note: str = "") -> Any:
+    form.started.data = subscribers.step_token(runtime(), slug)
+    return render_template("subscribe/step.html", form=form, note=note,
+                           project=_public_project(slug)), status
+
+
+@bp.route("/subscribe/from/<slug>", methods=["GET", "POST"])
+def from_site(slug: str) -> Any:
+    """Where a member site's form posts (cross-site, so no CSRF token: nothing happens
+    here but showing the sign-up step, filled in)."""
+    project = _public_project(slug)
+    if request.method == "POST":
+        if request.form.get(HONEYPOT):
+            return render_template("subscribe/sent.html")
+        try:
+            named = subscribers.embed_project(runtime(), request.form.get("form", ""))
+        except ValidationError:
+            named = ""
+        if named != project.slug:
+            return render_template("subscribe/out_of_date.html", project=project), 400
+    form = StepForm(formdata=None, data={
+        "email": request.form.get("email", "")[:320],
+        "name": request.form.get("name", "")[:subscribers.NAME_MAX]})
+    return _step(project.slug, form)
+
+
+@bp.route("/subscribe/from/<slug>/confirm", methods=["POST"])
+def from_site_confirm(slug: str) -> Any:
+    project = _public_project(slug)
+    form = StepForm()
+    if form.website.data:
+        return redirect(url_for("subscribe.sent"))
+    if not form.validate_on_submit():
+        return _step(project.slug, form, 400)
+    named, problem = subscribers.step_problem(runtime(), form.started.data or "")
+    if problem or named != project.slug:
+        # Too quick (a bot, or a very fast hand), too late, or not our page: the person
+        # sees the form again, with a fresh time, and one more click does it.
+        return _step(project.slug, form, 400, note="Please check the details and press "
+                     "Subscribe again." if problem == "too quick" else "This page was open "
+                     "for a long time. Please check the details and press Subscribe again.")
+    try:
+        subscribers.subscribe(runtime(), _req("embed"), email=form.email.data or "",
+                              name=form.name.data or "", language=form.language.data,
+                              consent=bool(form.consent.data), via_project=project.slug)
+    except ValidationError as exc:
+        for name, message in exc.fields.items():
+            if name in form:
+                form[name].errors = [message]
+        return _step(project.slug, form, 400)
+    return redirect(url_for("subscribe.sent"))
+
+
+@bp.route("/registry/<slug>/subscribe-form")
+@login_required
+def snippet(slug: str) -> Any:
+    """The copy-paste HTML of a sign-up form for the project's own site: for its members
+    and the editors."""
+    rt = runtime()
+    with rt.db.session() as s:
+        project = projects.get(s, slug)
+        if current_user.role != "editor" and current_user.project_id != project.id:
+            raise PermissionDenied("Only this project's members and the editors can see its "
+                                   "sign-up form.")
+        brought = reports.readers_brought(s, project.slug)
+    base = rt.settings.public_url.rstrip("/")
+    html = render_template("subscribe/snippet.html.j2", project=project, base=base,
+                           token=subscribers.embed_token(rt, project.slug),
+                           honeypot=HONEYPOT).strip() + "\n"
+    return render_template("subscribe/snippet_page.html", project=project, snippet=html,
+                           snippet_markup=Markup(html), brought=brought)
 
 
 @bp.route("/subscribe/sent")

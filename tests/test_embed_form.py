@@ -1,0 +1,182 @@
+"""Readers from every member's site: the copy-paste sign-up form, its cross-site post, the
+bot checks (honeypot, signed time, least fill time), the project that brought the reader,
+and the purge of sign-ups never confirmed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html as htmllib
+import re
+from typing import Any
+
+from sqlalchemy import select
+
+from ostogether import clock, jobs, reports, subscribers
+from ostogether.models import ConsentEvent, Subscriber
+from ostogether.runtime import Runtime
+from tests.conftest import csrf_from, link_in, login, new_client, outbox
+from tests.factories import make_user
+
+
+def snippet_of(client: Any, slug: str = "otter") -> str:
+    page = client.get(f"/registry/{slug}/subscribe-form")
+    assert page.status_code == 200
+    m = re.search(r'<textarea[^>]*>(.*?)</textarea>', page.get_data(as_text=True), re.S)
+    assert m
+    return htmllib.unescape(m.group(1))
+
+
+def member(app: Any, rt: Runtime, slug: str = "otter") -> Any:
+    make_user(rt, f"m@{slug}.example", role="member", project=slug)
+    c = new_client(app)
+    assert login(c, f"m@{slug}.example").status_code == 302
+    return c
+
+
+def post_from_site(app: Any, snippet: str, **fields: str) -> Any:
+    """What a visitor's browser sends from the member's site: the form's fields, no
+    cookie of ours, no CSRF token."""
+    action = re.search(r'action="https://ostogether\.test([^"]+)"', snippet)
+    token = re.search(r'name="form" value="([^"]+)"', snippet)
+    assert action and token
+    data = {"form": token.group(1), "email": "teacher@school.example", "name": "Kim",
+            "website": "", **fields}
+    return new_client(app).post(action.group(1), data=data,
+                                headers={"Origin": "https://otter-project.eu"}), action.group(1)
+
+
+def step_form(page: Any) -> dict[str, str]:
+    html = page.get_data(as_text=True)
+    started = re.search(r'name="started" type="hidden" value="([^"]+)"', html) or re.search(
+        r'id="started" name="started" type="hidden" value="([^"]+)"', html)
+    assert started, html
+    return {"csrf_token": csrf_from(html), "started": started.group(1)}
+
+
+def test_the_snippet_is_for_the_projects_members_and_editors(app: Any, rt: Runtime,
+                                                            editor: Any) -> None:
+    snippet = snippet_of(member(app, rt))
+    assert '<form action="https://ostogether.test/subscribe/from/otter" method="post"' in snippet
+    assert "<script" not in snippet and "captcha" not in snippet.lower()
+    assert 'name="website"' in snippet and 'tabindex="-1"' in snippet  # the honeypot
+    assert "https://ostogether.test/privacy" in snippet
+    assert snippet_of(editor) == snippet  # the same form for the editors
+    # Another project's member, and a visitor, do not get it.
+    other = member(app, rt, "sall")
+    assert other.get("/registry/otter/subscribe-form").status_code == 403
+    assert new_client(app).get("/registry/otter/subscribe-form").status_code == 302
+    assert editor.get("/registry/nope/subscribe-form").status_code == 404
+    # Members find it from their page, and on their project's page.
+    c = member(app, rt, "levers")
+    assert "/registry/levers/subscribe-form" in c.get("/members/").get_data(as_text=True)
+    assert "/registry/levers/subscribe-form" in c.get("/registry/levers").get_data(as_text=True)
+
+
+def test_a_sign_up_from_a_members_site_is_double_opt_in_and_counted(
+        app: Any, rt: Runtime, editor: Any, settings: Any, test_clock: clock.FakeClock) -> None:
+    snippet = snippet_of(editor)
+    page, action = post_from_site(app, snippet)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'value="teacher@school.example"' in html and "website of" in html
+    assert "OTTER" in html and "privacy notice" in html
+    assert not outbox(settings)  # nothing happens before the reader consents here
+
+    # The step page's own client (it set the session cookie with the CSRF token).
+    client = new_client(app)
+    page = client.post(action, data={"form": re.search(r'name="form" value="([^"]+)"',
+                                                        snippet).group(1),  # type: ignore[union-attr]
+                                     "email": "teacher@school.example", "name": "Kim"})
+    fields = {**step_form(page), "email": "teacher@school.example", "name": "Kim",
+              "language": "en", "consent": "y", "website": ""}
+    # Submitted at once: too quick for a person; shown again, nothing sent.
+    quick = client.post(action + "/confirm", data=fields)
+    assert quick.status_code == 400 and "press Subscribe again" in quick.get_data(as_text=True)
+    assert not outbox(settings)
+    # A few seconds later, with the fresh time of the page shown again: done.
+    test_clock.advance(seconds=4)
+    fields.update(step_form(quick))
+    test_clock.advance(seconds=4)
+    done = client.post(action + "/confirm", data=fields)
+    assert done.status_code == 302 and done.headers["Location"].endswith("/subscribe/sent")
+    [mail] = outbox(settings)
+    assert str(mail["To"]) == "teacher@school.example"
+    with rt.db.session() as s:
+        event = s.scalar(select(ConsentEvent).where(ConsentEvent.action == "subscribe"))
+        assert event is not None and event.source == "embed"
+        assert event.detail["project"] == "otter"
+    with rt.db.session() as s:  # not confirmed yet: not counted
+        assert reports.readers_brought(s, "otter") == 0
+    confirm = link_in(mail, "/subscribe/confirm/")
+    c = new_client(app)
+    c.post(confirm, data={"csrf_token": csrf_from(c.get(confirm).get_data(as_text=True))})
+    with rt.db.session() as s:
+        assert reports.readers_brought(s, "otter") == 1
+        assert reports.readers_brought(s, "sall") == 0
+        report = reports.visibility(s, "otter", clock.now().date() - dt.timedelta(days=30),
+                                    clock.now().date())
+    assert report.readers_brought == 1 and report.as_dict()["readers_brought"] == 1
+    assert "Readers you brought so far: 1" in editor.get(
+        "/registry/otter/subscribe-form").get_data(as_text=True)
+
+
+def test_bots_and_forged_forms_are_turned_away(app: Any, rt: Runtime, editor: Any,
+                                               settings: Any,
+                                               test_clock: clock.FakeClock) -> None:
+    snippet = snippet_of(editor)
+    # The honeypot filled in on the member's site: the usual answer, and nothing else.
+    page, action = post_from_site(app, snippet, website="https://spam.example")
+    assert page.status_code == 200 and "Check your mail" in page.get_data(as_text=True)
+    # A token of another project's form, or none.
+    cosmos = snippet_of(editor, "cosmos")
+    token = re.search(r'name="form" value="([^"]+)"', cosmos).group(1)  # type: ignore[union-attr]
+    for data in ({"form": token, "email": "a@b.example"}, {"email": "a@b.example"}):
+        r = new_client(app).post(action, data=data)
+        assert r.status_code == 400 and "out of date" in r.get_data(as_text=True)
+    # The honeypot on the step page, even after a proper wait.
+    client = new_client(app)
+    step = client.post(action, data={"form": re.search(r'name="form" value="([^"]+)"',
+                                                        snippet).group(1),  # type: ignore[union-attr]
+                                     "email": "bot@spam.example"})
+    test_clock.advance(seconds=10)
+    r = client.post(action + "/confirm", data={**step_form(step), "email": "bot@spam.example",
+                                               "language": "en", "consent": "y",
+                                               "website": "x"})
+    assert r.status_code == 302
+    # A forged time, and one an hour old.
+    r = client.post(action + "/confirm", data={**step_form(step), "started": "forged",
+                                               "email": "bot@spam.example", "language": "en",
+                                               "consent": "y"})
+    assert r.status_code == 400
+    test_clock.advance(hours=2)
+    r = client.post(action + "/confirm", data={**step_form(step), "email": "bot@spam.example",
+                                               "language": "en", "consent": "y"})
+    assert r.status_code == 400 and "open for a long time" in r.get_data(as_text=True)
+    assert not outbox(settings)
+    with rt.db.session() as s:
+        assert s.scalars(select(Subscriber)).all() == []
+
+
+def test_unconfirmed_sign_ups_are_deleted_after_pending_days(rt: Runtime,
+                                                             test_clock: clock.FakeClock) -> None:
+    now = clock.now()
+    with rt.db.session() as s:
+        for email, age in (("old@example.org", 15), ("new@example.org", 13),
+                           ("reader@example.org", 40)):
+            sub = Subscriber(email=email, email_hash=subscribers.email_hash(email),
+                             status="confirmed" if email.startswith("reader") else "pending",
+                             link_nonce="n", created_at=now - dt.timedelta(days=age))
+            s.add(sub)
+            s.flush()
+            s.add(ConsentEvent(subscriber_id=sub.id, email_hash=sub.email_hash,
+                               action="subscribe", source="form", ip="192.0.2.1"))
+    run = jobs.run(rt, "purge_pending")
+    assert run.outcome == "ok" and "1 sign-up(s) not confirmed within 14 days" in run.summary
+    with rt.db.session() as s:
+        left = set(s.scalars(select(Subscriber.email)))
+        assert left == {"new@example.org", "reader@example.org"}
+        old = subscribers.email_hash("old@example.org")
+        events = list(s.scalars(select(ConsentEvent).where(ConsentEvent.email_hash == old)))
+        assert {e.action for e in events} == {"subscribe", "expired"}
+        assert all(e.ip == "" and e.subscriber_id is None for e in events)
+    assert jobs.run(rt, "purge_pending").outcome == "skipped"
