@@ -413,6 +413,19 @@ class IssueItem(Base):
     item: Mapped[NewsItem] = relationship()
 
 
+class DomainCheck(Base):
+    """The last check of the sending domain in DNS (``mail check-domain``, migration 0010):
+    its SPF, DKIM and DMARC findings, which the pre-flight shows."""
+
+    __tablename__ = "domain_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    domain: Mapped[str] = mapped_column(String(253), unique=True)
+    checked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+    status: Mapped[str] = mapped_column(String(10))  # pass, warn, fail
+    findings: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
 class LinkCheck(Base):
     """The last answer of one URL to the pre-flight link check (a day's cache)."""
 

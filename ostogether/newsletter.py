@@ -29,6 +29,7 @@ from ostogether.errors import (
     ValidationError,
 )
 from ostogether.inputs import one_line_problem
+from ostogether.mail import domain
 from ostogether.mail.message import address, build
 from ostogether.mail.transports import make_transport
 from ostogether.models import (
@@ -553,6 +554,7 @@ def run_preflight(rt: Runtime, issue_id: int) -> tuple[preflight.Report,
             render_check = preflight.Check("render", "The templates render", preflight.PASS)
         except ContentError as exc:
             out, render_check = None, preflight.render_failed(str(exc), exc.problems)
+    found = domain.last(rt)
     checks = [render_check,
               preflight.check_subject(subject, preheader),
               preflight.check_has_items(len(entry_list)),
@@ -567,6 +569,10 @@ def run_preflight(rt: Runtime, issue_id: int) -> tuple[preflight.Report,
                    preflight.check_alt_text(out.html),
                    preflight.check_size(out.html),
                    preflight.check_links(checked_links(rt, urls), own)]
+    checks.append(preflight.check_domain(
+        found.status if found else None,
+        (clock.now() - found.checked_at).days if found else 0,
+        [f.message for f in found.findings if f.status != preflight.PASS] if found else []))
     return preflight.Report(tuple(checks)), out
 
 

@@ -36,6 +36,9 @@ class Check:
     status: str
     details: tuple[str, ...] = ()
     needs_reason: bool = False  # acknowledging this warning takes a written reason
+    # Advice about the setup rather than the issue (the sending domain's DNS): shown as a
+    # warning, never holding up approval.
+    advisory: bool = False
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,11 @@ class Report:
 
     @property
     def warnings(self) -> list[Check]:
-        return [c for c in self.checks if c.status == WARN]
+        return [c for c in self.checks if c.status == WARN and not c.advisory]
+
+    @property
+    def advice(self) -> list[Check]:
+        return [c for c in self.checks if c.status == WARN and c.advisory]
 
     def blocking(self, acknowledged: Iterable[str] = (),
                  reasons: Mapping[str, str] | None = None) -> list[str]:
@@ -66,7 +73,7 @@ class Report:
     def as_dict(self) -> dict[str, object]:
         return {"ok": not self.failed, "checks": [
             {"key": c.key, "label": c.label, "status": c.status, "details": list(c.details),
-             "needs_reason": c.needs_reason}
+             "needs_reason": c.needs_reason, "advisory": c.advisory}
             for c in self.checks]}
 
 
@@ -205,6 +212,18 @@ def check_credit_facts(missing: Sequence[str]) -> Check:
             f"{a} has no grant number on record; its credit line names no grant"
             for a in missing))
     return Check("grants", label, PASS)
+
+
+def check_domain(status: str | None, age_days: int, findings: Sequence[str]) -> Check:
+    """The last DNS check of the sending domain (``mail check-domain``)."""
+    label = "The sending domain's SPF, DKIM and DMARC"
+    if status is None:
+        return Check("domain", label, WARN, ("not checked yet: run `ostogether mail "
+                                             "check-domain`",), advisory=True)
+    when = "today" if age_days == 0 else f"{age_days} day(s) ago"
+    if status != PASS:
+        return Check("domain", label, WARN, (f"checked {when}", *findings), advisory=True)
+    return Check("domain", label, PASS, (f"checked {when}: all in order",), advisory=True)
 
 
 def check_has_items(count: int) -> Check:

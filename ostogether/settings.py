@@ -197,6 +197,11 @@ class Settings:
     list_id: str = field(default="", metadata=_s(
         "List-Id header of the newsletter (default: the site name and "
         "newsletter.<sender's domain>)."))
+    dns_nameserver: str = field(default="", metadata=_s(
+        "Name server that `mail check-domain` asks, as host or host:port (default: the "
+        "system's resolver)."))
+    dns_timeout: float = field(default=5.0, metadata=_s(
+        "Seconds to wait for the name server's answer.", min=0.1, max=60))
     dkim_selector: str = field(default="", metadata=_s(
         "DKIM selector; with a domain and a key, newsletter mail is signed."))
     dkim_domain: str = field(default="", metadata=_s(

@@ -75,6 +75,8 @@ TABLE: list[tuple[str, tuple[int, int, int, int]]] = [
     ("/registry.json", PUBLIC), ("/join", PUBLIC), ("/code-of-conduct", PUBLIC),
     ("/archive", PUBLIC), ("/archive.atom", PUBLIC), ("/archive/{number}", PUBLIC),
     ("/events.ics", PUBLIC), ("/subscribe", PUBLIC), ("/subscribe/sent", PUBLIC),
+    ("/subscribe/from/cosmos", PUBLIC), ("/subscribe/from/nope", (404, 404, 404, 404)),
+    ("/registry/cosmos/subscribe-form", (302, 403, 200, 200)),
     ("/privacy", PUBLIC), ("/login", PUBLIC), ("/account/reset", PUBLIC),
     ("/newsletter/manage", PUBLIC), ("/api/openapi.json", PUBLIC),
     ("/healthz", (503, 503, 503, 503)),  # no worker in this test
@@ -145,7 +147,8 @@ def test_every_form_post_without_a_csrf_token_is_refused(app: Any, rt: Runtime,
                  "/editors/tokens/1/revoke", "/editors/applications/1", "/logout"],
         member: ["/members/items/new", "/members/items/{item}/withdraw", "/members/tokens",
                  "/members/tokens/1/revoke"],
-        world["clients"]["visitor"]: ["/join", "/subscribe", "/login", "/account/reset",
+        world["clients"]["visitor"]: ["/join", "/subscribe", "/subscribe/from/cosmos/confirm",
+                                      "/login", "/account/reset",
                                       "/p/{preferences}", "/p/{preferences}/erase"],
     }
     with rt.db.session() as s:

@@ -6,6 +6,7 @@ Readers: import, export, erase, and the bounces that remove them.
 from __future__ import annotations
 
 import io
+import sys
 from pathlib import Path
 
 import click
@@ -20,7 +21,7 @@ from ostogether.cli.base import (
     pass_state,
     print_json,
 )
-from ostogether.mail import bounces
+from ostogether.mail import bounces, domain
 from ostogether.states import (
     SUBSCRIBER_STATUSES,
 )
@@ -145,3 +146,33 @@ def bounces_process(state: State, maildir: str | None, mbox: str | None) -> None
               f"{summary.unmatched} not ours, {summary.other} other.")
 
 
+
+
+@cli.group("mail")
+def mail_group() -> None:
+    """The sending side of the newsletter: the domain's DNS records."""
+
+
+@mail_group.command("check-domain")
+@click.option("--format", "fmt", type=FORMATS, default="table")
+@pass_state
+def mail_check_domain(state: State, fmt: str) -> None:
+    """Check the sender domain in DNS: SPF covers the SMTP relay, the DKIM selector's
+    record matches the configured key, and a DMARC policy exists and aligns with the From
+    domain. The pre-flight of each issue shows the last result.
+
+    Exits with 1 when a check fails, so a deploy script can stop on it.
+    """
+    report = domain.check(state.rt)
+    if fmt == "json":
+        print_json({"domain": report.domain, "status": report.status,
+                    "checked_at": report.checked_at.isoformat(),
+                    "findings": [vars(f) for f in report.findings]})
+    else:
+        marks = {"pass": "[green]✓[/]", "warn": "[yellow]![/]", "fail": "[red]✗[/]"}
+        out.print(f"Sending domain {report.domain}:", markup=False)
+        for f in report.findings:
+            out.print(f"{marks[f.status]} {f.key.upper()}: ", end="", markup=True)
+            out.print(f.message, markup=False)
+    if report.status == "fail":
+        sys.exit(1)
