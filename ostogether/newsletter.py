@@ -18,7 +18,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from ostogether import clock, compose, fetch, preflight
+from ostogether import clicks, clock, compose, fetch, preflight
 from ostogether.audit import Actor, record, transition
 from ostogether.errors import (
     Blocked,
@@ -636,8 +636,15 @@ def approve(rt: Runtime, actor: Actor, issue_id: int, acknowledged: Iterable[str
                                    if w.key in reasons}} if reasons else {}))
         issue.approved_at, issue.approved_by_id = clock.now(), actor.user_id
         issue.approved_by_label = actor.label
+        html, text = out.html, out.text
+        if rt.settings.click_counting and issue.number:
+            # The same link for every reader, through the service (``clicks``).
+            html, text = clicks.track(rt, issue.number, {
+                e.item.id: e.item.link for e in issue.entries}, html, text)
+            digest = hashlib.sha256((out.subject + "\0" + out.preheader + "\0" + html +
+                                     "\0" + text).encode()).hexdigest()
         issue.snapshot_subject, issue.snapshot_preheader = out.subject, out.preheader
-        issue.snapshot_html, issue.snapshot_text = out.html, out.text
+        issue.snapshot_html, issue.snapshot_text = html, text
         issue.snapshot_sha256 = digest
         return issue, report
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ostogether import csvout
+from ostogether import clicks, csvout
 from ostogether.errors import NotFound, ValidationError
 from ostogether.models import (
     AuditEntry,
@@ -164,6 +164,14 @@ class Visibility:
     def readers_reached(self) -> int:
         return sum(i["recipients"] for i in self.issues)
 
+    @property
+    def clicks(self) -> int:
+        return sum(i.get("clicks", 0) for i in self.items)
+
+    @property
+    def views(self) -> int:
+        return sum(i.get("views", 0) for i in self.issues)
+
     def as_dict(self) -> dict[str, Any]:
         def plain(v: Any) -> Any:
             return v.isoformat() if isinstance(v, dt.date | dt.datetime) else v
@@ -172,6 +180,7 @@ class Visibility:
                 "items_submitted": len(self.items), "items_featured": self.featured,
                 "issues": len(self.issues), "readers_reached": self.readers_reached,
                 "social_posts": len(self.posts), "readers_brought": self.readers_brought,
+                "clicks": self.clicks, "archive_views": self.views,
                 "items": [{k: plain(v) for k, v in i.items()} for i in self.items],
                 "newsletter_issues": [{k: plain(v) for k, v in i.items()} for i in self.issues],
                 "posts": [{k: plain(v) for k, v in p.items()} for p in self.posts]}
@@ -248,33 +257,49 @@ def visibility(s: Session, slug: str, start: dt.date, end: dt.date) -> Visibilit
                      "url": p.remote_url, "source": f"item {p.item_id}" if p.item_id
                      else f"evergreen {p.evergreen_key}"} for p in posts]
     report.readers_brought = readers_brought(s, project.slug, lo, hi)
+    clicked = clicks.clicks_by_item(s, ids, start, end)
+    views = clicks.views_by_issue(s, issue_rows, start, end)
+    for i in report.items:
+        i["clicks"] = sum(n for (_, item), n in clicked.items() if item == i["id"])
+    for issue_id, row in issue_rows.items():
+        row["clicks"] = sum(n for (iss, _), n in clicked.items() if iss == issue_id)
+        row["views"] = views.get(issue_id, 0)
     return report
 
 
-CSV_COLUMNS = ("type", "date", "title", "detail", "status", "url", "recipients")
+CSV_COLUMNS = ("type", "date", "title", "detail", "status", "url", "recipients", "clicks",
+               "archive_views")
 
 
-def visibility_csv(report: Visibility) -> str:
-    """The report as one CSV table: one row per item, issue and post."""
+def visibility_rows(report: Visibility, base_url: str = "") -> list[list[Any]]:
+    """The report as rows of ``CSV_COLUMNS``: one per item, issue and post, and the
+    readers brought."""
     rows: list[list[Any]] = []
     for i in report.items:
         detail = "; ".join([*(f"issue #{n}" for n in i["issues"]), *i["networks"]])
         rows.append(["item", i["submitted"].isoformat(), i["title"],
-                     detail or "not featured", i["status"], i["link"], ""])
+                     detail or "not featured", i["status"], i["link"], "",
+                     i.get("clicks", 0), ""])
     for i in report.issues:
         rows.append(["newsletter", i["sent_at"].date().isoformat() if i["sent_at"] else "",
-                     i["subject"], f"issue #{i['number']}, {i['items']} item(s)", "sent", "",
-                     i["recipients"]])
+                     i["subject"], f"issue #{i['number']}, {i['items']} item(s)", "sent",
+                     f"{base_url}/archive/{i['number']}" if base_url else "",
+                     i["recipients"], i.get("clicks", 0), i.get("views", 0)])
     for p in report.posts:
         rows.append(["social", p["published"].date().isoformat() if p["published"] else "",
-                     p["title"], p["network"], "published", p["url"], ""])
+                     p["title"], p["network"], "published", p["url"], "", "", ""])
     rows.append(["readers", report.end.isoformat(), "Readers you brought",
                  "confirmed sign-ups through the project's own form", "confirmed", "",
-                 report.readers_brought])
-    return csvout.to_csv(rows, header=CSV_COLUMNS)
+                 report.readers_brought, "", ""])
+    return rows
 
 
-@dataclass(frozen=True)
+def visibility_csv(report: Visibility, base_url: str = "") -> str:
+    """The report as one CSV table."""
+    return csvout.to_csv(visibility_rows(report, base_url), header=CSV_COLUMNS)
+
+
+@dataclass
 class FairShare:
     slug: str
     acronym: str

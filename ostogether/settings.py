@@ -154,6 +154,11 @@ class Settings:
         "The least time, in seconds, between showing the sign-up step of a member site's "
         "form and its submission; quicker is taken for a bot.", min=0, max=600))
 
+    click_counting: bool = field(default=True, metadata=_s(
+        "Count clicks on each item's link in sent issues (per issue, item and day, never "
+        "per reader) and views of the archive's issues. false: links go straight to the "
+        "items, and nothing is counted."))
+
     # -- newsletter pre-flight
     link_check_timeout: float = field(default=8.0, metadata=_s(
         "Seconds the pre-flight link check waits for each link (to connect, and for each "

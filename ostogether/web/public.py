@@ -29,7 +29,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from ostogether import archive as arch
-from ostogether import jobs, projects, registry
+from ostogether import clicks, jobs, projects, registry
+from ostogether.errors import NotFound
 from ostogether.sanitize import markdown_to_html
 from ostogether.web.cache import public_page
 from ostogether.web.common import mail_html_response, runtime
@@ -255,9 +256,32 @@ def archive() -> Any:
 
 
 @bp.route("/archive/<id:number>")
-@public_page
 def archive_issue(number: int) -> Any:
+    # Counted here, before the page cache answers: a view per request, no cookie.
+    clicks.record_view(runtime(), number, method=request.method, headers=dict(request.headers))
+    return _archive_page(number)
+
+
+@public_page
+def _archive_page(number: int) -> Any:
     return mail_html_response(arch.issue_page(runtime(), number), framable=False)
+
+
+@bp.route("/r/<id:number>/<id:item_id>/<sig>", methods=["GET", "HEAD"])
+def click(number: int, item_id: int, sig: str) -> Any:
+    """An item's link in a sent issue: counted (unless a robot's) and redirected, with
+    the campaign's UTM parameters. A link the service did not sign is not found."""
+    rt = runtime()
+    found = clicks.destination(rt, number, item_id, sig[:40])
+    if found is None:
+        raise NotFound("This link is not one of the newsletter's.")
+    issue_id, target = found
+    clicks.record_click(rt, issue_id, item_id, method=request.method,
+                        headers=dict(request.headers), ip=request.remote_addr or "")
+    resp = redirect(target, code=302)
+    resp.headers["Cache-Control"] = "no-store"
+    resp.headers["Referrer-Policy"] = "no-referrer"
+    return resp
 
 
 @bp.route("/archive.atom")
