@@ -31,6 +31,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from ostogether import archive as arch
 from ostogether import clicks, jobs, projects, registry
 from ostogether.errors import NotFound
+from ostogether.models import id_or_none
 from ostogether.sanitize import markdown_to_html
 from ostogether.web.cache import public_page
 from ostogether.web.common import mail_html_response, runtime
@@ -267,12 +268,14 @@ def _archive_page(number: int) -> Any:
     return mail_html_response(arch.issue_page(runtime(), number), framable=False)
 
 
-@bp.route("/r/<id:number>/<id:item_id>/<sig>", methods=["GET", "HEAD"])
+@bp.route("/r/<id:number>/<int:item_id>/<sig>", methods=["GET", "HEAD"])
 def click(number: int, item_id: int, sig: str) -> Any:
     """An item's link in a sent issue: counted (unless a robot's) and redirected, with
     the campaign's UTM parameters. A link the service did not sign is not found."""
     rt = runtime()
-    found = clicks.destination(rt, number, item_id, sig[:40])
+    # Item 0 is the trap link, which only scanners follow.
+    found = clicks.destination(rt, number, item_id, sig[:40]) if (
+        item_id == clicks.TRAP or id_or_none(item_id)) else None
     if found is None:
         raise NotFound("This link is not one of the newsletter's.")
     issue_id, target = found

@@ -3,90 +3,38 @@
 Projects (members, alumni and applicants), user accounts, the audit log and the
 rate-limit ledger (migration 0001); news items, API tokens and feeds (0002); newsletter
 issues, their items and the link-check cache (0003); subscribers, the consent log and
-the suppression list (0004); the delivery ledger and its workers (0005). The states
+the suppression list (0004); the delivery ledger and its workers (0005). The reach
+figures and the domain check (0010, 0011) are in ``ostogether.models.reach``, the base
+and the UTC type in ``ostogether.models.base``; all are importable from here. The states
 every stateful model may take are fixed in ``ostogether.states``.
-
-Datetimes are stored as UTC and always come back timezone-aware, on SQLite too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Text,
-    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy import text as sql_text
-from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ostogether import clock
-from ostogether.errors import NotFound
+from ostogether.models.base import MAX_ID, NAMING, Base, UTCDateTime, id_or_none, lookup
+from ostogether.models.reach import ArchiveView, ClickCount, ClickEvent, DomainCheck, PostMetric
 
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-# Primary keys are INTEGER: 32 bits on PostgreSQL. A larger number from a URL cannot be a
-# row, and asking the database for it would be an error rather than "not found".
-MAX_ID = 2**31 - 1
-_Row = TypeVar("_Row")
-
-
-def id_or_none(value: int) -> int | None:
-    return value if 0 < value <= MAX_ID else None
-
-
-def lookup(s: Any, model: type[_Row], row_id: int, missing: str,
-           options: Any = None) -> _Row:
-    """The row of ``model`` with ``row_id``, or ``NotFound(missing)``. The one lookup by id
-    of every service: an id no row can have (zero, negative, too large) is "not found"
-    too, never an error of the database."""
-    row = s.get(model, row_id, options=options) if id_or_none(row_id) else None
-    if row is None:
-        raise NotFound(missing)
-    return row
-
-
-class UTCDateTime(TypeDecorator[dt.datetime]):
-    """Stores naive UTC, returns aware UTC; refuses naive input, which is always a bug."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTCDateTime column")
-        return value.astimezone(dt.UTC).replace(tzinfo=None)
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=dt.UTC)
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
+__all__ = ["MAX_ID", "NAMING", "ArchiveView", "Base", "ClickCount", "ClickEvent",
+           "DomainCheck", "PostMetric", "UTCDateTime", "id_or_none", "lookup"]
 
 
 class Project(Base):
@@ -413,19 +361,6 @@ class IssueItem(Base):
     item: Mapped[NewsItem] = relationship()
 
 
-class DomainCheck(Base):
-    """The last check of the sending domain in DNS (``mail check-domain``, migration 0010):
-    its SPF, DKIM and DMARC findings, which the pre-flight shows."""
-
-    __tablename__ = "domain_checks"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    domain: Mapped[str] = mapped_column(String(253), unique=True)
-    checked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
-    status: Mapped[str] = mapped_column(String(10))  # pass, warn, fail
-    findings: Mapped[list[Any]] = mapped_column(JSON, default=list)
-
-
 class LinkCheck(Base):
     """The last answer of one URL to the pre-flight link check (a day's cache)."""
 
@@ -661,63 +596,3 @@ class JobMark(Base):
 
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
-
-
-# ------------------------------------------------------------------ reach (migration 0011)
-
-class ClickCount(Base):
-    """Clicks on one item's link in one issue on one day: never who clicked."""
-
-    __tablename__ = "click_counts"
-    __table_args__ = (UniqueConstraint("issue_id", "item_id", "day",
-                                       name="uq_click_counts_issue_item_day"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"))
-    item_id: Mapped[int] = mapped_column(Integer, index=True)
-    day: Mapped[dt.date] = mapped_column(Date)
-    clicks: Mapped[int] = mapped_column(Integer, default=0)
-
-
-class ClickEvent(Base):
-    """A recent hit on a tracked link, kept for an hour to spot scanners: the network it
-    came from is a salted hash of its /24 (IPv4) or /48 (IPv6), renewed daily."""
-
-    __tablename__ = "click_events"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
-    issue_id: Mapped[int] = mapped_column(Integer)
-    item_id: Mapped[int] = mapped_column(Integer)  # 0: the trap link
-    network: Mapped[str] = mapped_column(String(32), index=True)
-    day: Mapped[dt.date] = mapped_column(Date)
-    counted: Mapped[bool] = mapped_column(Boolean, default=False)
-
-
-class ArchiveView(Base):
-    """Views of one issue's web version on one day, counted on the server, no cookie."""
-
-    __tablename__ = "archive_views"
-    __table_args__ = (UniqueConstraint("issue_id", "day", name="uq_archive_views_issue_day"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"))
-    day: Mapped[dt.date] = mapped_column(Date)
-    views: Mapped[int] = mapped_column(Integer, default=0)
-
-
-class PostMetric(Base):
-    """A published post's public counts at one age (48h, 7d, 28d), stored as taken, with
-    the API that answered: a figure in a report never changes afterwards."""
-
-    __tablename__ = "post_metrics"
-    __table_args__ = (UniqueConstraint("post_id", "age", name="uq_post_metrics_post_age"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    post_id: Mapped[int] = mapped_column(ForeignKey("social_posts.id", ondelete="CASCADE"))
-    age: Mapped[str] = mapped_column(String(4))  # 48h, 7d, 28d
-    taken_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
-    api_version: Mapped[str] = mapped_column(String(40), default="")
-    available: Mapped[bool] = mapped_column(Boolean, default=True)
-    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    note: Mapped[str] = mapped_column(String(300), default="")
