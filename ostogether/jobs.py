@@ -34,6 +34,7 @@ from ostogether.errors import Conflict, NotFound, OstogetherError
 from ostogether.mail import bounces, delivery, transactional
 from ostogether.models import Issue, JobMark, JobRun, NewsItem, Project, SchedulerLease, User
 from ostogether.runtime import Runtime
+from ostogether.social import metrics as post_metrics
 from ostogether.social import posts, publish
 from ostogether.timetable import JOBS
 
@@ -274,12 +275,23 @@ def purge_pending(rt: Runtime, now: dt.datetime) -> Result:
         _skip(f"no sign-up older than {days} days is unconfirmed"))
 
 
+def social_metrics(rt: Runtime, now: dt.datetime) -> Result:
+    report = post_metrics.collect(rt, now)
+    summary = (f"{report.taken} snapshot(s) taken, {report.unavailable} not available, "
+               f"{report.later} left for the next run")
+    if not (report.taken or report.unavailable or report.later):
+        return _skip("no post has reached 48 hours, 7 or 28 days since the last run")
+    return Result("failed" if report.later and not report.taken else "ok",
+                  summary + ("; " + "; ".join(report.lines[:5]) if report.later else ""))
+
+
 RUNNERS: dict[str, Callable[[Runtime, dt.datetime], Result]] = {
     "poll_feeds": poll_feeds, "compose_issue": compose_issue,
     "remind_members": remind_members, "remind_editors": remind_editors,
     "send_issue": send_issue, "plan_social": plan_social, "publish_social": publish_social,
     "process_bounces": process_bounces, "check_registry": check_registry,
     "derive_status": derive_status, "purge_pending": purge_pending,
+    "social_metrics": social_metrics,
 }
 assert set(RUNNERS) == set(JOBS)
 

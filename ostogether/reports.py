@@ -29,6 +29,7 @@ from ostogether.models import (
     Subscriber,
 )
 from ostogether.runtime import Runtime
+from ostogether.social import metrics as post_metrics
 from ostogether.states import NETWORKS
 
 FOLLOWS = ("confirm", "import")  # consent-log actions that make a reader confirmed
@@ -253,7 +254,16 @@ def visibility(s: Session, slug: str, start: dt.date, end: dt.date) -> Visibilit
                      "issues": carried.get(i.id, []), "networks": networks.get(i.id, [])}
                     for i in items]
     report.issues = list(issue_rows.values())
-    report.posts = [{"published": p.published_at, "network": p.network, "title": p.title,
+    snapshots = post_metrics.of_posts(s, [p.id for p in posts])
+
+    def taken(post_id: int) -> dict[str, Any]:
+        return {age: ({"available": m.available, "counts": dict(m.counts),
+                       "taken_at": m.taken_at, "api_version": m.api_version,
+                       "note": m.note} if (m := snapshots.get(post_id, {}).get(age))
+                      else None) for age in post_metrics.AGES}
+
+    report.posts = [{"id": p.id, "metrics": taken(p.id),
+                     "published": p.published_at, "network": p.network, "title": p.title,
                      "url": p.remote_url, "source": f"item {p.item_id}" if p.item_id
                      else f"evergreen {p.evergreen_key}"} for p in posts]
     report.readers_brought = readers_brought(s, project.slug, lo, hi)

@@ -72,6 +72,7 @@ JOBS = {
     "check_registry": "Check the registry's websites and feeds",
     "derive_status": "Make projects past their end date alumni",
     "purge_pending": "Delete sign-ups never confirmed",
+    "social_metrics": "Take published posts' counts at 48 h, 7 and 28 days",
 }
 @dataclass(frozen=True)
 class Offset:

@@ -56,10 +56,34 @@ class Published:
     url: str
 
 
+@dataclass(frozen=True)
+class Metrics:
+    """A post's public counts as the network gave them. ``available`` is False when the
+    account lacks the permission or the network keeps no such figure: "not available",
+    never 0."""
+
+    available: bool
+    counts: dict[str, int]
+    api_version: str
+    note: str = ""
+
+
+def unavailable(network: str, response: requests.Response, api_version: str,
+                why: str = "") -> Metrics:
+    """A refusal of the metrics (a missing permission): not available, with the reason;
+    a transient failure raises ``PublishRetry`` instead, to be tried at the next run."""
+    retry_if_transient(network, response)
+    said = why or str(json_of(response).get("message") or json_of(response).get("error")
+                      or response.reason or response.status_code)
+    return Metrics(False, {}, api_version, f"{response.status_code}: {said}"[:300])
+
+
 class Publisher(Protocol):
     network: str
 
     def publish(self, post: Outgoing) -> Published: ...
+
+    def metrics(self, remote_id: str) -> Metrics: ...
 
 
 class ApiPublisher:
@@ -162,6 +186,17 @@ class Api:
                                      allow_redirects=False, **kwargs)
         except requests.RequestException as exc:
             raise sorted_failure(self.network, exc) from exc
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        try:
+            return self.session.get(self.base + path, timeout=self.timeout,
+                                    allow_redirects=False, **kwargs)
+        except requests.RequestException as exc:
+            if _never_connected(exc) or isinstance(exc, requests.Timeout):
+                raise PublishRetry(f"Could not read from {network_name(self.network)}: "
+                                   f"{exc.__class__.__name__}.") from exc
+            raise PublishRetry(f"The connection to {network_name(self.network)} broke "
+                               f"({exc.__class__.__name__}).") from exc
 
     def close(self) -> None:
         self.session.close()

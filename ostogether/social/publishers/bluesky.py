@@ -23,11 +23,13 @@ from ostogether.social.publishers.base import (
     CONTENT,
     REAUTHORISE,
     Api,
+    Metrics,
     Outgoing,
     Published,
     SessionStore,
     json_of,
     retry_if_transient,
+    unavailable,
 )
 from ostogether.social.text import bluesky_richtext
 
@@ -129,6 +131,29 @@ class BlueskyPublisher:
             raise PublishRejected(f"Bluesky refused the session (401): {said}", REAUTHORISE)
         raise PublishRejected(f"Bluesky refused the post ({response.status_code}): {said}",
                               CONTENT)
+
+    def metrics(self, remote_id: str) -> Metrics:
+        """``app.bsky.feed.getPosts``: likes, reposts, replies and quotes."""
+        with Api(self.network, self.settings.bluesky_url, self.settings) as api:
+            session = self._session(api)
+
+            def read(session: dict[str, Any]) -> Any:
+                return api.get("/xrpc/app.bsky.feed.getPosts", params={"uris": remote_id},
+                               headers={"Authorization": f"Bearer {session['accessJwt']}"})
+
+            response = read(session)
+            if response.status_code in (400, 401) and json_of(response).get("error") in (
+                    "ExpiredToken", "InvalidToken"):
+                response = read(self._refresh(api, session))
+        if response.status_code != 200:
+            return unavailable(self.network, response, "app.bsky.feed.getPosts")
+        posts = json_of(response).get("posts") or []
+        if not posts:
+            return Metrics(False, {}, "app.bsky.feed.getPosts", "the post is gone")
+        p = posts[0]
+        return Metrics(True, {k: int(p.get(f"{k}Count") or 0)
+                              for k in ("like", "repost", "reply", "quote")},
+                       "app.bsky.feed.getPosts")
 
     def _create(self, api: Api, session: dict[str, Any], record: dict[str, Any]) -> Any:
         return api.post("/xrpc/com.atproto.repo.createRecord",

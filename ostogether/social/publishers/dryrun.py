@@ -12,7 +12,7 @@ from typing import Any
 from ostogether import clock
 from ostogether.settings import Settings
 from ostogether.social import text as social_text
-from ostogether.social.publishers.base import Outgoing, Published
+from ostogether.social.publishers.base import Metrics, Outgoing, Published
 
 
 class DryRun:
@@ -35,3 +35,6 @@ class DryRun:
         tmp.write_text(json.dumps(body, ensure_ascii=False, indent=2) + "\n", "utf-8")
         os.replace(tmp, self.folder / name)
         return Published(f"dryrun:{name}", "")
+
+    def metrics(self, remote_id: str) -> Metrics:
+        return Metrics(False, {}, "dry run", "a dry run: nothing was posted")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 from ostogether import clock
 from ostogether.errors import PublishRejected, PublishRetry, PublishUnknown
@@ -17,10 +18,12 @@ from ostogether.social.publishers.base import (
     REAUTHORISE,
     Api,
     ApiPublisher,
+    Metrics,
     Outgoing,
     Published,
     json_of,
     reset_time,
+    unavailable,
 )
 
 RATE_LIMIT_CODES = {4, 17, 32, 613, 80001}
@@ -68,6 +71,36 @@ class FacebookPublisher(ApiPublisher):
                                  "mark the post.")
         raise PublishRejected(f"Facebook refused the post ({response.status_code}, code "
                               f"{code}): {said}", CONTENT)
+
+
+    def metrics(self, remote_id: str) -> Metrics:
+        """``GET /{post-id}`` with the reactions' and comments' summaries and the shares
+        (needs pages_read_engagement)."""
+        s = self.settings
+        fields = ("reactions.summary(total_count).limit(0),"
+                  "comments.summary(total_count).limit(0),shares")
+        with Api(self.network, s.facebook_graph_url, s) as api:
+            response = api.get(f"/{s.facebook_api_version}/{remote_id}",
+                               params={"fields": fields, "access_token": s.facebook_page_token})
+        answer = json_of(response)
+        if response.status_code != 200:
+            raw = answer.get("error")
+            error: dict[str, Any] = raw if isinstance(raw, dict) else {}
+            if error.get("code") in RATE_LIMIT_CODES or error.get("code") in TRANSIENT_CODES:
+                raise PublishRetry(f"Facebook could not give the figures now: "
+                                   f"{error.get('message', '')}"[:300])
+            return unavailable(self.network, response, s.facebook_api_version,
+                               str(error.get("message", "")))
+
+        def total(key: str) -> int:
+            part = answer.get(key)
+            return int(part.get("summary", {}).get("total_count") or 0) if isinstance(
+                part, dict) else 0
+
+        shares = answer.get("shares")
+        return Metrics(True, {"reactions": total("reactions"), "comments": total("comments"),
+                              "shares": int(shares.get("count") or 0)
+                              if isinstance(shares, dict) else 0}, s.facebook_api_version)
 
 
 def _regain_at(response: object) -> dt.datetime | None:

@@ -15,10 +15,12 @@ from ostogether.social.publishers.base import (
     REAUTHORISE,
     Api,
     ApiPublisher,
+    Metrics,
     Outgoing,
     Published,
     json_of,
     retry_if_transient,
+    unavailable,
 )
 from ostogether.social.text import linkedin_commentary
 
@@ -65,3 +67,30 @@ class LinkedInPublisher(ApiPublisher):
             raise PublishRejected(f"LinkedIn refused a duplicate post: {said}", DUPLICATE)
         raise PublishRejected(f"LinkedIn refused the post ({response.status_code}): {said}",
                               CONTENT)
+
+    def metrics(self, remote_id: str) -> Metrics:
+        """``GET /rest/organizationalEntityShareStatistics`` for the post's URN: the
+        organisation's share statistics (needs rw_organization_admin)."""
+        s = self.settings
+        org = f"urn:li:organization:{s.linkedin_organization_id}"
+        kind = "ugcPosts" if ":ugcPost:" in remote_id else "shares"
+        query = (f"q=organizationalEntity&organizationalEntity={quote(org, safe='')}"
+                 f"&{kind}=List({quote(remote_id, safe='')})")
+        headers = {"Authorization": f"Bearer {s.linkedin_access_token}",
+                   "LinkedIn-Version": s.linkedin_version,
+                   "X-Restli-Protocol-Version": "2.0.0"}
+        with Api(self.network, s.linkedin_api_url, s) as api:
+            response = api.get(f"/rest/organizationalEntityShareStatistics?{query}",
+                               headers=headers)
+        if response.status_code != 200:
+            return unavailable(self.network, response, s.linkedin_version)
+        elements = json_of(response).get("elements") or []
+        if not elements:
+            return Metrics(False, {}, s.linkedin_version, "LinkedIn has no statistics for "
+                                                          "this post")
+        stats = elements[0].get("totalShareStatistics") or {}
+        keys = {"impressions": "impressionCount", "unique_impressions":
+                "uniqueImpressionsCount", "clicks": "clickCount", "likes": "likeCount",
+                "comments": "commentCount", "shares": "shareCount"}
+        return Metrics(True, {k: int(stats.get(v) or 0) for k, v in keys.items()},
+                       s.linkedin_version)

@@ -13,10 +13,12 @@ from ostogether.social.publishers.base import (
     REAUTHORISE,
     Api,
     ApiPublisher,
+    Metrics,
     Outgoing,
     Published,
     json_of,
     retry_if_transient,
+    unavailable,
 )
 
 
@@ -44,3 +46,15 @@ class MastodonPublisher(ApiPublisher):
                                   + REAUTHORISE)
         raise PublishRejected(f"Mastodon refused the post ({response.status_code}): {said}",
                               CONTENT)
+
+    def metrics(self, remote_id: str) -> Metrics:
+        """``GET /api/v1/statuses/:id``: favourites, reblogs and replies."""
+        s = self.settings
+        with Api(self.network, s.mastodon_url, s) as api:
+            response = api.get(f"/api/v1/statuses/{remote_id}",
+                               headers={"Authorization": f"Bearer {s.mastodon_access_token}"})
+        if response.status_code != 200:
+            return unavailable(self.network, response, "v1")
+        a = json_of(response)
+        return Metrics(True, {k: int(a.get(f"{k}_count") or 0)
+                              for k in ("favourites", "reblogs", "replies")}, "v1")

@@ -21,6 +21,7 @@ from ostogether.social.publishers.base import (
     DUPLICATE,
     REAUTHORISE,
     ApiPublisher,
+    Metrics,
     Outgoing,
     Published,
     sorted_failure,
@@ -59,6 +60,9 @@ class XPublisher(ApiPublisher):
         session.mount("http://", adapter)
         client.session = session
         return client
+
+    def metrics(self, remote_id: str) -> Metrics:
+        return _metrics(self._client(), remote_id)
 
     def publish(self, post: Outgoing) -> Published:
         client = self._client()
@@ -101,3 +105,25 @@ class XPublisher(ApiPublisher):
 def _said(exc: tweepy.HTTPException) -> str:
     parts = list(exc.api_messages) or [exc.response.reason or ""]
     return "; ".join(str(p) for p in parts)[:300]
+
+
+def _metrics(client: tweepy.Client, remote_id: str) -> Metrics:
+    """``GET /2/tweets/:id`` with ``tweet.fields=public_metrics`` (user context)."""
+    try:
+        response = client.get_tweet(remote_id, tweet_fields=["public_metrics"], user_auth=True)
+    except tweepy.TooManyRequests as exc:
+        raise PublishRetry("X limits the rate of reads (429); the figures are taken at the "
+                           "next run.") from exc
+    except tweepy.TwitterServerError as exc:
+        raise PublishRetry(f"X had a server error ({_said(exc)}).") from exc
+    except (tweepy.Forbidden, tweepy.Unauthorized, tweepy.NotFound) as exc:
+        return Metrics(False, {}, "2", f"{exc.response.status_code}: {_said(exc)}"[:300])
+    except requests.RequestException as exc:
+        raise PublishRetry(f"Could not read from X: {exc.__class__.__name__}.") from exc
+    data = response.data
+    found = (data.data if hasattr(data, "data") else data) or {}
+    public = found.get("public_metrics") if isinstance(found, dict) else None
+    if not isinstance(public, dict):
+        return Metrics(False, {}, "2", "X gave no public metrics for this post")
+    return Metrics(True, {k.removesuffix("_count"): int(v or 0) for k, v in public.items()},
+                   "2")
