@@ -84,6 +84,7 @@ class FakeNetworks:
     chooser: Callable[[str], str | None] | None = None
     logins: int = 0
     refreshes: int = 0
+    metric_asks: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
@@ -98,6 +99,9 @@ class FakeNetworks:
 
             def do_POST(self) -> None:  # noqa: N802
                 fake.handle(self)
+
+            def do_GET(self) -> None:  # noqa: N802
+                fake.handle_get(self)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
@@ -219,6 +223,115 @@ class FakeNetworks:
                     "bluesky": (401, {"error": "AuthenticationRequired",
                                       "message": "Invalid identifier or password"})}[network]
             self._send(h, body[0], {}, body[1])
+
+    # ------------------------------------------------------------------ metrics (GET)
+    def handle_get(self, h: BaseHTTPRequestHandler) -> None:
+        """The documented shapes of each network's public counts of one post. Counts
+        grow each time a post is asked about, as a post's do over days."""
+        split = urllib.parse.urlsplit(h.path)
+        path, query = split.path, dict(urllib.parse.parse_qsl(split.query))
+        headers = {k.lower(): v for k, v in h.headers.items()}
+        with self.lock:
+            self.requests.append((h.path, headers, b""))
+        network = ("x" if path.startswith("/2/tweets/") else
+                   "facebook" if path.startswith("/v21.0/") else
+                   "linkedin" if path == "/rest/organizationalEntityShareStatistics" else
+                   "mastodon" if path.startswith("/api/v1/statuses/") else
+                   "bluesky" if path == "/xrpc/app.bsky.feed.getPosts" else "")
+        with self.lock:
+            queue = self.faults.get("metrics:" + network)
+            fault = queue.pop(0) if queue else None
+        if fault in ("429", "500"):
+            self._fail(h, network, fault)
+            return
+        try:
+            status, body = self.metrics(network, path, query, headers, fault)
+        except _Bad as bad:
+            with self.lock:
+                self.problems.append(f"GET {path}: {bad}")
+            status, body = 400, {"error": "BadShape", "message": str(bad)}
+        self._send(h, status, {}, body)
+
+    def _asked(self, key: str) -> int:
+        with self.lock:
+            self.metric_asks[key] = self.metric_asks.get(key, 0) + 1
+            return self.metric_asks[key]
+
+    def metrics(self, network: str, path: str, query: dict[str, str],
+                headers: dict[str, str], fault: str | None) -> tuple[int, Any]:
+        if network == "x":
+            auth = headers.get("authorization", "")
+            if not auth.startswith("OAuth ") or f'oauth_consumer_key="{X_KEY}"' not in auth:
+                raise _Bad("X needs OAuth 1.0a user context")
+            if query.get("tweet.fields") != "public_metrics":
+                raise _Bad("tweet.fields=public_metrics is needed")
+            if fault == "403":
+                return 403, {"title": "Forbidden", "detail": "Forbidden", "status": 403,
+                             "type": "about:blank"}
+            rid, n = path.rsplit("/", 1)[1], self._asked(path)
+            return 200, {"data": {"id": rid, "text": "…", "edit_history_tweet_ids": [rid],
+                                  "public_metrics": {
+                                      "retweet_count": n, "reply_count": 0,
+                                      "like_count": 3 * n, "quote_count": 0,
+                                      "bookmark_count": 1, "impression_count": 100 * n}}}
+        if network == "facebook":
+            if query.get("access_token") != FB_TOKEN:
+                raise _Bad("a Page access token is needed")
+            if query.get("fields") != ("reactions.summary(total_count).limit(0),"
+                                       "comments.summary(total_count).limit(0),shares"):
+                raise _Bad(f"fields are {query.get('fields')!r}")
+            if fault == "403":
+                return 400, {"error": {"message": "(#10) This endpoint requires the "
+                                                  "'pages_read_engagement' permission",
+                                       "type": "OAuthException", "code": 10}}
+            n = self._asked(path)
+            return 200, {"id": path.rsplit("/", 1)[1],
+                         "reactions": {"data": [], "summary": {"total_count": 4 * n}},
+                         "comments": {"data": [], "summary": {"total_count": n,
+                                                              "order": "ranked"}},
+                         "shares": {"count": n}}
+        if network == "linkedin":
+            if headers.get("authorization") != f"Bearer {LI_TOKEN}" or headers.get(
+                    "linkedin-version") != LI_VERSION or headers.get(
+                    "x-restli-protocol-version") != "2.0.0":
+                raise _Bad("Authorization, LinkedIn-Version and X-Restli-Protocol-Version "
+                           "are needed")
+            if query.get("q") != "organizationalEntity" or query.get(
+                    "organizationalEntity") != f"urn:li:organization:{LI_ORG}":
+                raise _Bad(f"q/organizationalEntity are {query}")
+            shares = query.get("shares", "")
+            if not (shares.startswith("List(urn:li:share:") and shares.endswith(")")):
+                raise _Bad(f"shares must be List(urn), got {shares!r}")
+            if fault == "403":
+                return 403, {"message": "Not enough permissions to access: "
+                                        "organizationalEntityShareStatistics",
+                             "serviceErrorCode": 100, "status": 403}
+            n = self._asked(shares)
+            return 200, {"paging": {"count": 10, "start": 0}, "elements": [{
+                "share": shares[5:-1], "organizationalEntity": f"urn:li:organization:{LI_ORG}",
+                "totalShareStatistics": {
+                    "uniqueImpressionsCount": 50 * n, "shareCount": n, "engagement": 0.05,
+                    "clickCount": 5 * n, "likeCount": 2 * n, "impressionCount": 80 * n,
+                    "commentCount": n}}]}
+        if network == "mastodon":
+            if headers.get("authorization") != f"Bearer {MASTO_TOKEN}":
+                raise _Bad("Authorization: Bearer <token> is needed")
+            n = self._asked(path)
+            return 200, {"id": path.rsplit("/", 1)[1], "favourites_count": 2 * n,
+                         "reblogs_count": n, "replies_count": 0}
+        if network == "bluesky":
+            ok, why = self._token(headers, "access")
+            if not ok:
+                return 400, {"error": why, "message": "Token has expired"}
+            uri = query.get("uris", "")
+            if not uri.startswith(f"at://{BSKY_DID}/app.bsky.feed.post/"):
+                raise _Bad(f"uris is {uri!r}")
+            n = self._asked(uri)
+            return 200, {"posts": [{"uri": uri, "cid": "bafy", "author": {"did": BSKY_DID},
+                                    "record": {}, "likeCount": 5 * n, "repostCount": n,
+                                    "replyCount": 0, "quoteCount": 0,
+                                    "indexedAt": "2026-01-01T00:00:00Z"}]}
+        raise _Bad(f"no such endpoint {path}")
 
     # ------------------------------------------------------------------ the APIs
     def route(self, path: str, headers: dict[str, str], raw: bytes,
