@@ -225,13 +225,3 @@ def views_by_issue(s: Session, issue_ids: Iterable[int], since: dt.date | None =
     if until:
         q = q.where(ArchiveView.day <= until)
     return {i: int(n or 0) for i, n in s.execute(q.group_by(ArchiveView.issue_id))}
-
-
-def clicks_by_issue(s: Session, limit: int = 12) -> list[tuple[int, int]]:
-    """(issue number, clicks) of the last sent issues, oldest first."""
-    issues = list(s.scalars(select(Issue).where(Issue.status == "sent")
-                            .order_by(Issue.sent_at.desc()).limit(limit)))
-    totals = dict(s.execute(select(ClickCount.issue_id, func.sum(ClickCount.clicks))
-                            .where(ClickCount.issue_id.in_([i.id for i in issues]))
-                            .group_by(ClickCount.issue_id)).all())
-    return [(i.number or 0, int(totals.get(i.id) or 0)) for i in reversed(issues)]

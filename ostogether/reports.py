@@ -19,11 +19,13 @@ from ostogether import clicks, csvout
 from ostogether.errors import NotFound, ValidationError
 from ostogether.models import (
     AuditEntry,
+    ClickCount,
     ConsentEvent,
     Delivery,
     Issue,
     IssueItem,
     NewsItem,
+    PostMetric,
     Project,
     SocialPost,
     Subscriber,
@@ -348,6 +350,55 @@ def lookback(rt: Runtime) -> int:
 
 
 @dataclass
+class IssueClicks:
+    number: int
+    clicks: int
+    views: int
+
+
+def clicks_per_issue(s: Session, limit: int = 12) -> list[IssueClicks]:
+    """Clicks on items and archive views of the last sent issues, oldest first."""
+    issues = list(s.scalars(select(Issue).where(Issue.status == "sent")
+                            .order_by(Issue.sent_at.desc()).limit(limit)))
+    ids = [i.id for i in issues]
+    clicked = dict(s.execute(select(ClickCount.issue_id, func.sum(ClickCount.clicks)).where(
+        ClickCount.issue_id.in_(ids)).group_by(ClickCount.issue_id)).all())
+    views = clicks.views_by_issue(s, ids)
+    return [IssueClicks(i.number or 0, int(clicked.get(i.id) or 0), views.get(i.id, 0))
+            for i in reversed(issues)]
+
+
+@dataclass
+class NetworkReach:
+    network: str
+    posts: int  # published in the last year
+    measured: int  # with a snapshot that has figures
+    unavailable: int  # whose latest snapshot is "not available"
+    interactions: int  # likes, shares, replies… of the latest snapshot (not impressions)
+
+
+def reach_per_network(s: Session, now: dt.datetime) -> list[NetworkReach]:
+    since = now - dt.timedelta(days=365)
+    posts = dict(s.execute(select(SocialPost.id, SocialPost.network).where(
+        SocialPost.status == "published", SocialPost.published_at >= since)).all())
+    latest: dict[int, Any] = {}
+    order = {age: n for n, age in enumerate(post_metrics.AGES)}
+    for m in s.scalars(select(PostMetric).where(PostMetric.post_id.in_(list(posts)))):
+        if m.post_id not in latest or order[m.age] > order[latest[m.post_id].age]:
+            latest[m.post_id] = m
+    out = []
+    for network in NETWORKS:
+        mine = [pid for pid, n in posts.items() if n == network]
+        snaps = [latest[pid] for pid in mine if pid in latest]
+        out.append(NetworkReach(
+            network, len(mine), sum(m.available for m in snaps),
+            sum(not m.available for m in snaps),
+            sum(int(v) for m in snaps if m.available for k, v in m.counts.items()
+                if "impression" not in k and k not in ("clicks", "bookmark"))))
+    return out
+
+
+@dataclass
 class Figures:
     """Everything the dashboard's charts and tables show."""
 
@@ -359,6 +410,8 @@ class Figures:
     posts_to_check: int
     lookback: int
     unfeatured: list[FairShare]
+    clicks: list[IssueClicks] = field(default_factory=list)
+    reach: list[NetworkReach] = field(default_factory=list)
 
 
 def figures(rt: Runtime, now: dt.datetime) -> Figures:
@@ -370,4 +423,5 @@ def figures(rt: Runtime, now: dt.datetime) -> Figures:
             per_network=per_network, per_project=items_per_project(s),
             posts_to_check=s.scalar(select(func.count()).select_from(SocialPost).where(
                 SocialPost.status.in_(("unknown", "failed")))) or 0,
-            lookback=n, unfeatured=fair_share(s, n))
+            lookback=n, unfeatured=fair_share(s, n), clicks=clicks_per_issue(s),
+            reach=reach_per_network(s, now))

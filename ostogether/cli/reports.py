@@ -5,14 +5,18 @@ The reports for editors and member projects.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import click
 
-from ostogether import reports
+from ostogether import evidence, projects, reports
 from ostogether.cli.base import (
     FORMATS,
     State,
     cli,
     emit,
+    out,
     pass_state,
     print_json,
 )
@@ -24,24 +28,71 @@ def report_group() -> None:
     """What the community achieved, for editors and for projects' periodic reports."""
 
 
-@report_group.command("visibility")
-@click.option("--project", "slug", required=True, help="The project's slug.")
-@click.option("--from", "start", default="", help="First day, like 2026-01-01 "
-                                                  "(default: a year before --to).")
-@click.option("--to", "end", default="", help="Last day (default: today).")
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv")
-@pass_state
-def report_visibility(state: State, slug: str, start: str, end: str, fmt: str) -> None:
-    """A project's items, the issues that carried them, and its social posts."""
+def _period_options(f: Any) -> Any:
+    f = click.option("--period", default="", metavar="KEY",
+                     help="A preset of the project's grant: grant, rp1, rp2, … or "
+                          "last-12-months (instead of --from/--to).")(f)
+    f = click.option("--to", "end", default="", help="Last day (default: today).")(f)
+    f = click.option("--from", "start", default="", help="First day, like 2026-01-01 "
+                                                        "(default: a year before --to).")(f)
+    return click.option("--project", "slug", required=True, help="The project's slug.")(f)
+
+
+def _visibility(state: State, slug: str, start: str, end: str, period: str) -> Any:
     rt = state.rt
     first, last = reports.parse_period(start, end, rt.today())
     with rt.db.session() as s:
+        if period:
+            chosen = evidence.period(projects.get(s, slug, public=False), period, rt.today())
+            first, last = chosen.start, chosen.end
         report = reports.visibility(s, slug, first, last)
-        data = report.as_dict() if fmt == "json" else reports.visibility_csv(report)
+        s.expunge_all()
+    return report
+
+
+@report_group.command("visibility")
+@_period_options
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv")
+@pass_state
+def report_visibility(state: State, slug: str, start: str, end: str, period: str,
+                      fmt: str) -> None:
+    """A project's items with their clicks, the issues that carried them with their
+    archive views, its social posts with their counts at 48 hours, 7 and 28 days, and the
+    readers it brought."""
+    report = _visibility(state, slug, start, end, period)
     if fmt == "json":
-        print_json(data)
+        print_json(report.as_dict())
     else:
-        click.echo(data, nl=False)
+        click.echo(reports.visibility_csv(report, state.settings.public_url), nl=False)
+
+
+@report_group.command("periods")
+@click.option("--project", "slug", required=True, help="The project's slug.")
+@pass_state
+def report_periods(state: State, slug: str) -> None:
+    """The preset periods of a project's grant, for --period."""
+    with state.rt.db.session() as s:
+        found = evidence.reporting_periods(projects.get(s, slug, public=False),
+                                           state.rt.today())
+    emit("table", [{"key": p.key, "from": p.start, "to": p.end, "label": p.label}
+                   for p in found],
+         [("period", "key"), ("from", "from"), ("to", "to"), ("", "label")])
+
+
+@report_group.command("evidence")
+@_period_options
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="The zip file to write.")
+@pass_state
+def report_evidence(state: State, slug: str, start: str, end: str, period: str,
+                    output: str) -> None:
+    """The evidence pack: a zip of CSVs (items, issues, posts with their counts), a
+    printable HTML summary, and the archive URLs and post permalinks."""
+    report = _visibility(state, slug, start, end, period)
+    data = evidence.pack(report, state.settings.public_url, state.rt.community.site().name)
+    Path(output).write_bytes(data)
+    out.print(f"Wrote the evidence pack of {report.project.acronym}, {report.start} to "
+              f"{report.end}, to {output} ({len(data) // 1024 + 1} KB).", markup=False)
 
 
 @report_group.command("fair-share")

@@ -81,6 +81,15 @@ def index() -> Any:
             [("Submitted", [p.submitted for p in top]),
              ("Approved", [p.approved for p in top]),
              ("Published", [p.published for p in top])]),
+        "clicks": charts.bar_chart(
+            "clicks", "Clicks on items and archive views per issue",
+            [f"#{c.number}" for c in f.clicks],
+            [("Clicks", [c.clicks for c in f.clicks]),
+             ("Archive views", [c.views for c in f.clicks])]),
+        "reach": charts.bar_chart(
+            "reach", "Interactions with the last year's posts, per network",
+            [NETWORK_NAMES[r.network] for r in f.reach],
+            [("Interactions", [r.interactions for r in f.reach])]),
     }
     return render_template("editors/index.html", waiting=waiting, listed=listed, recent=recent,
                            counts=counts, paused=paused, open_issue=open_issue,
@@ -88,7 +97,7 @@ def index() -> Any:
                            figures={k: Markup(v) for k, v in svg.items()}, months=f.months,
                            sent=f.sent, weeks=f.weeks, per_network=f.per_network,
                            per_project=f.per_project, unfeatured=f.unfeatured,
-                           lookback=f.lookback)
+                           lookback=f.lookback, clicks=f.clicks, reach=f.reach)
 
 
 @bp.route("/applications")

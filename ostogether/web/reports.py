@@ -9,9 +9,10 @@ from typing import Any
 from flask import Blueprint, Response, render_template, request
 from flask_login import current_user, login_required
 
-from ostogether import projects, reports
+from ostogether import evidence, projects, reports
 from ostogether.errors import PermissionDenied
 from ostogether.models import Project
+from ostogether.social.metrics import AGES
 from ostogether.states import SUBMITTING_STATUSES
 from ostogether.web.common import runtime
 
@@ -33,32 +34,59 @@ def _project_slug() -> str:
     return own
 
 
-def _report() -> tuple[reports.Visibility | None, list[Project], str, str]:
+def _report() -> tuple[reports.Visibility | None, list[Project], str, str,
+                       list[evidence.Period], str]:
+    """The report asked for: a preset period of the project's grant (``period``), or
+    free dates (``from``, ``to``)."""
     rt = runtime()
     slug = _project_slug()
     start, end = reports.parse_period(request.args.get("from", ""),
                                       request.args.get("to", ""), rt.today())
+    key = request.args.get("period", "")
+    periods: list[evidence.Period] = []
     with rt.db.session() as s:
         choices = projects.list_all(s, SUBMITTING_STATUSES) if current_user.is_editor else []
+        if slug:
+            project = projects.get(s, slug, public=False)
+            periods = evidence.reporting_periods(project, rt.today())
+            if key:
+                chosen = evidence.period(project, key, rt.today())
+                start, end = chosen.start, chosen.end
         report = reports.visibility(s, slug, start, end) if slug else None
         s.expunge_all()
-    return report, choices, start.isoformat(), end.isoformat()
+    return report, choices, start.isoformat(), end.isoformat(), periods, key
 
 
 @bp.route("/visibility")
 @login_required
 def visibility() -> Any:
-    report, choices, start, end = _report()
+    report, choices, start, end, periods, key = _report()
     return render_template("reports/visibility.html", report=report, choices=choices,
-                           start=start, end=end)
+                           start=start, end=end, periods=periods, period=key,
+                           ages=AGES)
+
+
+@bp.route("/visibility.zip")
+@login_required
+def evidence_pack() -> Any:
+    """The evidence pack: CSVs, a printable summary and the links, in one zip."""
+    report, _, start, end, _, _ = _report()
+    if report is None:
+        raise PermissionDenied("Choose a project.")
+    rt = runtime()
+    data = evidence.pack(report, rt.settings.public_url, rt.community.site().name)
+    name = f"evidence-{report.project.slug}-{start}-{end}.zip"
+    return Response(data, mimetype="application/zip",
+                    headers={"Content-Disposition": f"attachment; filename={name}"})
 
 
 @bp.route("/visibility.csv")
 @login_required
 def visibility_csv() -> Any:
-    report, _, start, end = _report()
+    report, _, start, end, _, _ = _report()
     if report is None:
         raise PermissionDenied("Choose a project.")
     name = f"visibility-{report.project.slug}-{start}-{end}.csv"
-    return Response(reports.visibility_csv(report), mimetype="text/csv",
+    return Response(reports.visibility_csv(report, runtime().settings.public_url),
+                    mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename={name}"})
