@@ -3,18 +3,21 @@ service's signed links, archive views, and what is not counted."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import re
+import zipfile
 from typing import Any
 
 from sqlalchemy import select
 
-from ostogether import clicks, clock, reports
+from ostogether import clicks, clock, evidence, reports
 from ostogether.mail import delivery
-from ostogether.models import ClickCount, Issue
+from ostogether.models import ClickCount, Issue, Project
 from ostogether.runtime import Runtime
 from ostogether.settings import load_settings
-from tests.conftest import outbox
+from tests.conftest import outbox, run
 from tests.factories import TEST, add_readers, approved_issue, mark_sent
 from tests.feedserver import FeedServer
 
@@ -139,3 +142,48 @@ def test_click_counting_off_sends_links_straight_to_the_items(
             assert clicks.views_by_issue(s, [issue.id]) == {}
     finally:
         off.close()
+
+
+def test_grant_periods_and_the_evidence_pack(rt: Runtime, env: dict[str, str], editor: Any,
+                                             web: FeedServer, tmp_path: Any) -> None:
+    issue = sent_issue(rt, web)
+    path = [p for p in tracked_links(issue.snapshot_html) if "/0/" not in p][0]
+    editor.get(path, headers=BROWSER)
+    editor.get(f"/archive/{issue.number}", headers=BROWSER)
+    with rt.db.session() as s:
+        project = s.scalar(select(Project).where(Project.slug == "cosmos"))
+        assert project is not None
+        periods = evidence.reporting_periods(project, clock.now().date())
+    keys = [p.key for p in periods]
+    assert keys[:3] == ["last-12-months", "grant", "rp1"]
+    rp1 = periods[2]
+    assert rp1.start == project.start_date and "(M1–M18" in rp1.label
+    assert periods[-1].end == project.end_date  # the last period ends with the grant
+
+    page = editor.get("/reports/visibility?project=cosmos&period=last-12-months")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Reporting period 1" in html
+    assert "<strong>1</strong> click on your items" in html
+    r = editor.get("/reports/visibility.zip?project=cosmos&period=last-12-months")
+    assert r.status_code == 200 and r.mimetype == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(r.data)) as zf:
+        assert sorted(zf.namelist()) == ["all.csv", "issues.csv", "items.csv", "links.txt",
+                                         "posts.csv", "summary.html"]
+        links = zf.read("links.txt").decode()
+        issues_csv = zf.read("issues.csv").decode("utf-8-sig")
+        summary = zf.read("summary.html").decode()
+    assert f"https://ostogether.test/archive/{issue.number}" in links
+    row = next(csv.DictReader(io.StringIO(issues_csv)))
+    assert (row["clicks_on_project_items"], row["archive_views"]) == ("1", "1")
+    assert "1 click(s) on the project's items" in " ".join(summary.split())
+    assert editor.get("/reports/visibility?project=cosmos&period=rp99").status_code == 400
+
+    out = tmp_path / "pack.zip"
+    r = run(env, "report", "evidence", "--project", "cosmos", "--period", "last-12-months",
+            "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    assert zipfile.is_zipfile(out)
+    r = run(env, "report", "periods", "--project", "cosmos")
+    assert "rp1" in r.stdout and "grant" in r.stdout
+    r = run(env, "report", "visibility", "--project", "cosmos", "--period", "nope")
+    assert r.returncode == 1 and "has no period 'nope'" in r.stderr

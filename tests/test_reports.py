@@ -176,12 +176,14 @@ def test_fair_share_lists_members_not_featured_lately(rt: Runtime,
 def test_dashboard_page_shows_charts_tables_and_fair_share(editor: Any,
                                                            history: dict[str, Any]) -> None:
     html = editor.get("/editors/").get_data(as_text=True)
-    assert html.count('role="img"') == 4
-    for table in ("table-subscribers", "table-issues", "table-social", "table-items"):
+    assert html.count('role="img"') == 6
+    for table in ("table-subscribers", "table-issues", "table-social", "table-items",
+                  "table-clicks", "table-reach"):
         assert f'href="#{table}"' in html and f'id="{table}"' in html
     # Each chart has a visible title, and its link to the table names it.
     for title in ("Subscribers each month", "Issues sent", "Social posts published per week",
-                  "Items per project"):
+                  "Items per project", "Clicks and archive views per issue",
+                  "Reach per network"):
         assert f'class="chart-title">{title}</h3>' in html
         assert f">{title}: the figures as a table</a>" in html
     assert "The figures of this chart as a table" not in html
