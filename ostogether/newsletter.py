@@ -628,21 +628,19 @@ def approve(rt: Runtime, actor: Actor, issue_id: int, acknowledged: Iterable[str
                            "pre-flight again.")
         if issue.status == "draft":
             transition(s, actor, issue, "issue", "in_review")
-        digest = hashlib.sha256((out.subject + "\0" + out.preheader + "\0" + out.html +
-                                 "\0" + out.text).encode()).hexdigest()
+        html, text = out.html, out.text
+        if rt.settings.click_counting and issue.number:
+            # The same link for every reader, through the service (``clicks``).
+            html, text = clicks.track(rt, issue.number, {
+                e.item.id: e.item.link for e in issue.entries}, html, text)
+        digest = hashlib.sha256((out.subject + "\0" + out.preheader + "\0" + html +
+                                 "\0" + text).encode()).hexdigest()
         transition(s, actor, issue, "issue", "approved", sha256=digest,
                    acknowledged=[w.key for w in report.warnings],
                    **({"reasons": {w.key: reasons[w.key] for w in report.warnings
                                    if w.key in reasons}} if reasons else {}))
         issue.approved_at, issue.approved_by_id = clock.now(), actor.user_id
         issue.approved_by_label = actor.label
-        html, text = out.html, out.text
-        if rt.settings.click_counting and issue.number:
-            # The same link for every reader, through the service (``clicks``).
-            html, text = clicks.track(rt, issue.number, {
-                e.item.id: e.item.link for e in issue.entries}, html, text)
-            digest = hashlib.sha256((out.subject + "\0" + out.preheader + "\0" + html +
-                                     "\0" + text).encode()).hexdigest()
         issue.snapshot_subject, issue.snapshot_preheader = out.subject, out.preheader
         issue.snapshot_html, issue.snapshot_text = html, text
         issue.snapshot_sha256 = digest

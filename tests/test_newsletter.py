@@ -14,7 +14,7 @@ import pytest
 from lxml import html as lxml_html
 from sqlalchemy import select
 
-from ostogether import audit, clock, news, newsletter, preflight, render
+from ostogether import audit, clicks, clock, news, newsletter, preflight, render
 from ostogether.audit import Actor
 from ostogether.errors import (
     Blocked,
@@ -523,11 +523,15 @@ def test_approval_freezes_the_exact_snapshot_and_is_audited(rt: Runtime, web: Fe
     approved, _ = newsletter.approve(rt, actor, issue.id)
     assert approved.status == "approved"
     assert approved.approved_by_label == "editor:editor@example.org"
-    assert (approved.snapshot_html, approved.snapshot_text) == (before.html, before.text)
+    # What was checked, with each item's link through the service (click counting).
+    with rt.db.session() as s:
+        links = {e.item.id: e.item.link for e in newsletter.get_issue(s, issue.id).entries}
+    assert (approved.snapshot_html, approved.snapshot_text) == clicks.track(
+        rt, approved.number or 0, links, before.html, before.text)
     # A later template edit does not touch what was approved: sending never re-renders.
     path = home / "templates/newsletter/issue.txt.j2"
     path.write_text("changed\n" + path.read_text())
-    assert rendered(rt, issue.id).text == before.text
+    assert rendered(rt, issue.id).text == approved.snapshot_text
     with rt.db.session() as s:
         rows = list(s.scalars(select(AuditEntry).where(AuditEntry.object_type == "issues")))
     assert [r.action for r in rows] == ["issue.composed", "issue.in_review", "issue.approved"]

@@ -88,6 +88,7 @@ TABLE: list[tuple[str, tuple[int, int, int, int]]] = [
     ("/reports/visibility", (302, 200, 200, 200)),
     ("/reports/visibility?project=cosmos", (302, 403, 200, 200)),
     ("/reports/visibility.csv?project=cosmos", (302, 403, 200, 200)),
+    ("/reports/visibility.zip?project=cosmos", (302, 403, 200, 200)),
     ("/editors/", EDITORS), ("/editors/applications", EDITORS), ("/editors/feeds", EDITORS),
     ("/editors/applications/{project}", EDITORS),
     ("/editors/items", EDITORS), ("/editors/items/{item}", EDITORS),
@@ -127,7 +128,8 @@ def test_every_get_route_answers_each_role_as_the_table_says(app: Any,
     pages = {r.endpoint for r in app.url_map.iter_rules() if "GET" in r.methods}
     untested = pages - tested - {"static", "subscribe.confirm", "subscribe.data",
                                  "auth.choose_password", "public.join_done",
-                                 "api.get_item", "reports.visibility_csv"}
+                                 "api.get_item", "reports.visibility_csv",
+                                 "public.click"}
     assert untested == set()
 
 
