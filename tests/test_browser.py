@@ -5,6 +5,7 @@ under test-output/browser/."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -226,7 +227,7 @@ def test_the_social_week_is_planned_edited_and_approved(live: Live, browser: Any
 
 PUBLIC = ["/", "/registry", "/registry/cosmos", "/join", "/code-of-conduct", "/subscribe",
           "/subscribe/sent", "/privacy", "/archive", "/newsletter/manage", "/login",
-          "/account/reset"]
+          "/account/reset", "/subscribe/from/cosmos"]
 
 
 @pytest.fixture
@@ -266,6 +267,19 @@ def test_a_readers_own_pages_have_no_serious_accessibility_violations(
     for url in (links["preferences_url"], links["unsubscribe_url"]):
         page.goto(url)
         assert axe_serious(page) == [], url
+
+
+def test_an_imported_past_issue_has_no_serious_accessibility_violations(
+        live: Live, axe_context: Any) -> None:
+    from ostogether import archive_import
+    from tests.factories import TEST
+
+    folder = Path(__file__).parent / "data" / "mailchimp-archive"
+    archive_import.import_folder(live.rt, TEST, folder)
+    page = axe_context.new_page()
+    page.goto(f"{live.url}/archive/1")
+    assert "OStogether newsletter #1" in page.title()
+    assert axe_serious(page) == []
 
 
 def test_the_web_version_of_an_issue_has_no_serious_accessibility_violations(
