@@ -133,8 +133,19 @@ def main() -> None:
             shot(page, "social-week.png")
             page.click("ul.posts a >> nth=0")
             shot(page, "social-post.png", full=False)
+            # A reader clicks an item's link and reads the issue on the site.
+            reader = browser.new_page()
+            reader.goto(f"{base}/archive/{number}")
+            tracked = reader.locator("a[href*='/r/']:visible")
+            if tracked.count():
+                tracked.first.click()
+            reader.close()
             page.goto(base + "/editors/")
             shot(page, "dashboard.png")
+            page.goto(f"{base}/reports/visibility?project=cosmos&period=last-12-months")
+            shot(page, "visibility-report.png")
+            page.goto(f"{base}/registry/cosmos/subscribe-form")
+            shot(page, "subscribe-form-snippet.png")
             browser.close()
     finally:
         server.close()

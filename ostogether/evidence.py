@@ -98,7 +98,8 @@ def pack(report: Visibility, base_url: str, site_name: str) -> bytes:
               " ".join(i["networks"]), i.get("clicks", 0)] for i in report.items]
     issues = [[i["number"], i["sent_at"].date().isoformat() if i["sent_at"] else "",
                i["subject"], f"{base}/archive/{i['number']}", i["items"], i["recipients"],
-               i.get("clicks", 0), i.get("views", 0)] for i in report.issues]
+               i.get("delivered", 0), i.get("clicks", 0), i.get("views", 0)]
+              for i in report.issues]
     posts = []
     for post in report.posts:
         for age in AGES:
@@ -129,7 +130,8 @@ def pack(report: Visibility, base_url: str, site_name: str) -> bytes:
         put("items.csv", _csv(["id", "submitted", "kind", "title", "status", "link",
                                "issues", "networks", "newsletter_clicks"], items))
         put("issues.csv", _csv(["number", "sent", "subject", "archive_url", "items_of_project",
-                                "recipients", "clicks_on_project_items", "archive_views"],
+                                "recipients", "delivered", "clicks_on_project_items",
+                                "archive_views"],
                                issues))
         put("posts.csv", _csv(["published", "network", "title", "permalink", "age",
                                "available", "counts", "taken_at", "api_version"], posts))
@@ -155,7 +157,8 @@ def summary_html(report: Visibility, base: str, site_name: str) -> str:
               i.get("clicks", 0)] for i in report.items]
     issues = [[f'<a href="{e(base)}/archive/{i["number"]}">#{i["number"]}</a>',
                e(i["sent_at"].date().isoformat() if i["sent_at"] else ""), e(i["subject"]),
-               i["recipients"], i.get("clicks", 0), i.get("views", 0)] for i in report.issues]
+               i["recipients"], i.get("delivered", 0), i.get("clicks", 0), i.get("views", 0)]
+              for i in report.issues]
     posts = [[e(x["published"].date().isoformat() if x["published"] else ""),
               e(NETWORK_NAMES.get(x["network"], x["network"])),
               f'<a href="{e(x["url"])}">{e(x["title"])}</a>' if x["url"] else e(x["title"]),
@@ -181,8 +184,8 @@ web versions</li>
 are left out. Social figures are the networks' public counts, taken 48 hours, 7 days and
 28 days after posting and kept as taken.</p>
 <h2>Items</h2>{table(["Submitted", "Item", "Issues", "Networks", "Clicks"], items)}
-<h2>Newsletter issues</h2>{table(["Issue", "Sent", "Subject", "Recipients", "Clicks",
-                                  "Archive views"], issues)}
+<h2>Newsletter issues</h2>{table(["Issue", "Sent", "Subject", "Recipients", "Delivered",
+                                  "Clicks", "Archive views"], issues)}
 <h2>Social media posts</h2>{table(["Published", "Network", "Post", "After 48 hours",
                                    "After 7 days", "After 28 days"], posts)}
 </body></html>

@@ -273,7 +273,11 @@ def visibility(s: Session, slug: str, start: dt.date, end: dt.date) -> Visibilit
     views = clicks.views_by_issue(s, issue_rows, start, end)
     for i in report.items:
         i["clicks"] = sum(n for (_, item), n in clicked.items() if item == i["id"])
+    delivered = dict(s.execute(select(Delivery.issue_id, func.count()).where(
+        Delivery.issue_id.in_(list(issue_rows)), Delivery.status == "sent")
+        .group_by(Delivery.issue_id)).all()) if issue_rows else {}
     for issue_id, row in issue_rows.items():
+        row["delivered"] = int(delivered.get(issue_id, 0))
         row["clicks"] = sum(n for (iss, _), n in clicked.items() if iss == issue_id)
         row["views"] = views.get(issue_id, 0)
     return report

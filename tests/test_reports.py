@@ -123,7 +123,7 @@ def test_visibility_report_and_its_csv(rt: Runtime, history: dict[str, Any]) -> 
     assert sorted(featured["networks"]) == ["bluesky", "x"]
     assert report.issues == [{"number": issue.number, "sent_at": dt.datetime(
         2026, 9, 15, 8, tzinfo=dt.UTC), "subject": issue.subject, "recipients": 4, "items": 1,
-        "clicks": 0, "views": 0}]
+        "delivered": 3, "clicks": 0, "views": 0}]
     assert {p["url"] for p in report.posts} == {"https://bsky.app/profile/did:plc:x/post/1",
                                                 "https://x.com/i/web/status/1"}
     rows = list(csv.DictReader(io.StringIO(reports.visibility_csv(report))))
