@@ -134,7 +134,11 @@ def main() -> None:
             page.click("ul.posts a >> nth=0")
             shot(page, "social-post.png", full=False)
             # A reader clicks an item's link and reads the issue on the site.
-            reader = browser.new_page()
+            # (A headless browser says so in its user agent, and is not counted: this one
+            # poses as a reader's.)
+            reader = browser.new_page(user_agent="Mozilla/5.0 (X11; Linux x86_64) "
+                                                 "AppleWebKit/537.36 (KHTML, like Gecko) "
+                                                 "Chrome/131.0 Safari/537.36")
             reader.goto(f"{base}/archive/{number}")
             tracked = reader.locator("a[href*='/r/']:visible")
             if tracked.count():
