@@ -92,8 +92,8 @@ class Lookups:
         except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
             return []
         except (dns.exception.Timeout, dns.resolver.NoNameservers,
-                dns.resolver.LifetimeTimeout) as exc:
-            raise DnsUnreachable(f"{name} {rdtype}: {exc}") from None
+                dns.resolver.LifetimeTimeout, OSError) as exc:
+            raise DnsUnreachable(f"{name} {rdtype}: {exc or type(exc).__name__}") from None
         if answer.rrset is None:
             return []
         if rdtype == "TXT":
