@@ -23,8 +23,7 @@ from ostogether import clock
 from ostogether.errors import PublishRejected, PublishRetry, PublishUnknown
 from ostogether.models import PostMetric, SocialPost
 from ostogether.runtime import Runtime
-from ostogether.social.publish import DbSessions
-from ostogether.social.publishers import for_network
+from ostogether.social.publish import publishers
 from ostogether.social.publishers.base import Metrics, Publisher
 
 log = logging.getLogger(__name__)
@@ -69,15 +68,7 @@ def collect(rt: Runtime, now: dt.datetime | None = None,
             publisher_for: Callable[[str], Publisher] | None = None) -> MetricsReport:
     now = now or clock.now()
     report = MetricsReport()
-    sessions = DbSessions(rt)
-    cache: dict[str, Publisher] = {}
-
-    def publisher(network: str) -> Publisher:
-        if publisher_for is not None:
-            return publisher_for(network)
-        if network not in cache:
-            cache[network] = for_network(rt.settings, network, sessions)
-        return cache[network]
+    publisher = publishers(rt, publisher_for)
 
     for post_id, network, remote_id, age in due(rt, now):
         try:

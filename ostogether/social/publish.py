@@ -162,6 +162,22 @@ def due(rt: Runtime, now: dt.datetime, limit: int) -> list[int]:
             .order_by(SocialPost.slot_at, SocialPost.id).limit(limit)))
 
 
+def publishers(rt: Runtime, publisher_for: Callable[[str], Publisher] | None = None
+               ) -> Callable[[str], Publisher]:
+    """network → its publisher, made once per run (``publisher_for`` in tests)."""
+    if publisher_for is not None:
+        return publisher_for
+    sessions = DbSessions(rt)
+    cache: dict[str, Publisher] = {}
+
+    def publisher(network: str) -> Publisher:
+        if network not in cache:
+            cache[network] = for_network(rt.settings, network, sessions)
+        return cache[network]
+
+    return publisher
+
+
 def publish_due(rt: Runtime, now: dt.datetime | None = None, limit: int = 200,
                 publisher_for: Callable[[str], Publisher] | None = None) -> PublishReport:
     """Publish every approved post whose time has come (at most ``limit``)."""
@@ -172,16 +188,7 @@ def publish_due(rt: Runtime, now: dt.datetime | None = None, limit: int = 200,
         report.outcomes["unknown"] += recovered
         report.lines.append(f"{recovered} post(s) left publishing by a stopped process "
                             f"are now marked unknown; an editor must check them.")
-    sessions = DbSessions(rt)
-    cache: dict[str, Publisher] = {}
-
-    def publisher(network: str) -> Publisher:
-        if publisher_for is not None:
-            return publisher_for(network)
-        if network not in cache:
-            cache[network] = for_network(rt.settings, network, sessions)
-        return cache[network]
-
+    publisher = publishers(rt, publisher_for)
     for post_id in due(rt, now, limit):
         out = _claim(rt, post_id, now)
         if out is None:
