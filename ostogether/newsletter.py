@@ -18,7 +18,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from ostogether import clicks, clock, compose, fetch, preflight
+from ostogether import clicks, clock, compose, fetch, media, preflight
 from ostogether.audit import Actor, record, transition
 from ostogether.errors import (
     Blocked,
@@ -412,6 +412,9 @@ def context(rt: Runtime, issue: Issue) -> dict[str, Any]:
     key = issue_key(rt, issue)
     sections: list[dict[str, Any]] = []
     projects: dict[int, Project] = {}
+    # Pictures the service keeps are served from it (``media``); the pre-flight keeps them.
+    kept = media.known(rt, sorted({e.item.image_url for e in issue.entries
+                                   if e.item.image_url}))
     for sec in rules.sections:
         if sec.editorial:
             if issue.intro_md:
@@ -428,7 +431,8 @@ def context(rt: Runtime, issue: Issue) -> dict[str, Any]:
                 "id": item.id, "kind": item.kind, "kind_label": KINDS.get(item.kind, ""),
                 "title": item.title, "summary_html": _in_language(item, site.language),
                 "summary_text": markdown_to_text(item.summary_md), "link": item.link,
-                "image_url": item.image_url, "image_alt": item.image_alt,
+                "image_url": media.url_of(rt, kept[item.image_url]) if item.image_url in
+                kept else item.image_url, "image_alt": item.image_alt,
                 "project": item.project.acronym, "project_name": item.project.name,
                 "when": _event_when(item), "location": item.event_location,
                 "online": item.event_online,
@@ -501,7 +505,6 @@ def public_rendering(rt: Runtime, issue: Issue) -> RenderedIssue:
                          personalise(out.text, values, issue_key(rt, issue), is_html=False))
 
 
-
 # ------------------------------------------------------------------ pre-flight
 
 def checked_links(rt: Runtime, urls: Sequence[str]) -> list[preflight.LinkResult]:
@@ -539,6 +542,9 @@ def run_preflight(rt: Runtime, issue_id: int) -> tuple[preflight.Report,
                                                          RenderedIssue | None]:
     """The checklist for an issue as it stands, and its rendering when it rendered."""
     rules = rt.community.newsletter()
+    with rt.db.session() as s:  # pictures first: the rendering shows the kept copies
+        image_problems = media.keep_all(rt, [e.item.image_url for e in get_issue(
+            s, issue_id).entries])
     with rt.db.session() as s:
         issue = get_issue(s, issue_id)
         entry_list = list(issue.entries)
@@ -559,7 +565,8 @@ def run_preflight(rt: Runtime, issue_id: int) -> tuple[preflight.Report,
               preflight.check_subject(subject, preheader),
               preflight.check_has_items(len(entry_list)),
               preflight.check_not_rejected(unusable),
-              preflight.check_credit_facts(no_grant)]
+              preflight.check_credit_facts(no_grant),
+              preflight.check_images(image_problems)]
     if out is not None:
         site = rt.community.site()
         urls, own = preflight.checkable_urls(out.html, rt.settings.public_url)

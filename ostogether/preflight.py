@@ -226,6 +226,16 @@ def check_domain(status: str | None, age_days: int, findings: Sequence[str]) -> 
     return Check("domain", label, PASS, (f"checked {when}: all in order",), advisory=True)
 
 
+def check_images(problems: Sequence[str]) -> Check:
+    """Each item's picture, fetched once and kept by the service (``media``): readers never
+    load it from the member's site."""
+    label = "Every picture is kept by the service"
+    if problems:
+        return Check("images", label, FAIL, (*problems, "fix the picture's address or "
+                                             "remove the picture from the item"))
+    return Check("images", label, PASS)
+
+
 def check_has_items(count: int) -> Check:
     label = "The issue has at least one item"
     if count < 1:

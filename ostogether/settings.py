@@ -324,6 +324,16 @@ class Settings:
     bluesky_app_password: str = field(default="", metadata=_s(
         "A Bluesky app password of that account (never the main password).", secret=True))
 
+    # -- media
+    media_dir: Path = field(default=Path("var/media"), metadata=_s(
+        "Where the service keeps the images it fetched once (items' pictures for the "
+        "newsletter), each under its SHA-256, served at /media/<hash>.<ext>."))
+    media_max_bytes: int = field(default=10_000_000, metadata=_s(
+        "The largest image the service fetches, in bytes.", min=10_000, max=50_000_000))
+    media_max_pixels: int = field(default=40_000_000, metadata=_s(
+        "The most pixels (width × height) an image may have; a larger one is refused, "
+        "which also stops decompression bombs.", min=10_000, max=200_000_000))
+
     # -- derived helpers (not settings)
     def path(self, value: Path | str) -> Path:
         """Resolve a path setting against ``home``."""
@@ -337,6 +347,10 @@ class Settings:
     @property
     def outbox_path(self) -> Path:
         return self.path(self.outbox_dir)
+
+    @property
+    def media_path(self) -> Path:
+        return self.path(self.media_dir)
 
     @property
     def public_url(self) -> str:

@@ -9,6 +9,7 @@ headers are kept so that tests can check what the poller sent.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import socket
 import threading
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from xml.sax.saxutils import escape
+
+from PIL import Image
 
 from ostogether import clock
 
@@ -147,3 +150,17 @@ def atom(entries: list[dict[str, Any]]) -> bytes:
     return ('<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
             f"<title>Atom news</title><id>urn:x</id><updated>{now.isoformat()}</updated>"
             + "".join(parts) + "</feed>").encode()
+
+
+def picture(width: int = 64, height: int = 48, fmt: str = "PNG", exif_gps: bool = False) -> bytes:
+    """A real image of that size, as a member's site would serve it."""
+    img = Image.new("RGB", (width, height), (200, 60, 30))
+    out = io.BytesIO()
+    if exif_gps:
+        exif = Image.Exif()
+        exif[0x8825] = {1: "N", 2: (50.0, 50.0, 0.0)}  # GPSInfo: a camera's position
+        exif[0x010F] = "TestCam"  # Make
+        img.save(out, fmt, exif=exif)
+    else:
+        img.save(out, fmt)
+    return out.getvalue()

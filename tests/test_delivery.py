@@ -29,7 +29,7 @@ from ostogether.runtime import Runtime, secret_key
 from ostogether.settings import load_settings
 from tests.conftest import child_env, finish, free_port, wait_for
 from tests.factories import TEST, add_item, add_readers, approved_issue
-from tests.feedserver import FeedServer
+from tests.feedserver import FeedServer, Route, picture
 
 
 class FlakySink:
@@ -187,10 +187,11 @@ def test_a_member_cannot_make_the_issue_carry_readers_links(rt: Runtime, web: Fe
                                                             sink: FlakySink) -> None:
     """A member writes the placeholders into every field of an item. Readers get those
     characters as typed, and their own links only where the template puts them."""
+    web.routes["/pic.png"] = Route(picture(), content_type="image/png")
     add_item(rt, "cosmos", "news", link=web.url("/page/1") + "?u=" + TRAP,
              title=f"Read {TRAP} and %%preferences_url%%",
              summary=f"Click [here]({web.url('/page/2')}?t={TRAP}) or %%web_url%%.",
-             image_url=web.url("/page/3") + "?u=" + TRAP, image_alt=f"alt {TRAP}")
+             image_url=web.url("/pic.png") + "?u=" + TRAP, image_alt=f"alt {TRAP}")
     issue = newsletter.compose_next(rt, TEST)
     newsletter.update_details(rt, TEST, issue.id, subject="Issue " + TRAP,
                               preheader="Pre %%web_url%%",

@@ -388,7 +388,8 @@ def test_a_good_issue_passes_every_check(rt: Runtime, web: FeedServer) -> None:
     report, out = newsletter.run_preflight(rt, issue.id)
     assert out is not None
     assert statuses(report) == {**{k: "pass" for k in (
-        "render", "subject", "items", "rejected", "grants", "blocks", "alt", "size", "links")},
+        "render", "subject", "items", "rejected", "grants", "images", "blocks", "alt", "size",
+        "links")},
         "domain": "warn"}  # advice only: the domain has not been checked here
     links = next(c for c in report.checks if c.key == "links")
     # Three item links; the emblem and the archive link on this service are not fetched.

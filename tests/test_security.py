@@ -129,7 +129,7 @@ def test_every_get_route_answers_each_role_as_the_table_says(app: Any,
     untested = pages - tested - {"static", "subscribe.confirm", "subscribe.data",
                                  "auth.choose_password", "public.join_done",
                                  "api.get_item", "reports.visibility_csv",
-                                 "public.click"}
+                                 "public.click", "public.media_file"}
     assert untested == set()
 
 

@@ -31,10 +31,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ostogether import clock
 from ostogether.models.base import MAX_ID, NAMING, Base, UTCDateTime, id_or_none, lookup
+from ostogether.models.media import MediaFile
 from ostogether.models.reach import ArchiveView, ClickCount, ClickEvent, DomainCheck, PostMetric
 
 __all__ = ["MAX_ID", "NAMING", "ArchiveView", "Base", "ClickCount", "ClickEvent",
-           "DomainCheck", "PostMetric", "UTCDateTime", "id_or_none", "lookup"]
+           "DomainCheck", "MediaFile", "PostMetric", "UTCDateTime", "id_or_none", "lookup"]
 
 
 class Project(Base):

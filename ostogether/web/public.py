@@ -12,6 +12,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     session,
     url_for,
 )
@@ -29,7 +30,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from ostogether import archive as arch
-from ostogether import clicks, jobs, projects, registry
+from ostogether import clicks, jobs, media, projects, registry
 from ostogether.errors import NotFound
 from ostogether.models import id_or_none
 from ostogether.sanitize import markdown_to_html
@@ -266,6 +267,18 @@ def archive_issue(number: int) -> Any:
 @public_page
 def _archive_page(number: int) -> Any:
     return mail_html_response(arch.issue_page(runtime(), number), framable=False)
+
+
+@bp.route("/media/<name>")
+def media_file(name: str) -> Any:
+    """A picture the service keeps, named by its SHA-256: the same name is always the
+    same bytes, so it may be cached for ever."""
+    path, mimetype = media.file_for(runtime(), name)
+    resp = send_file(path, mimetype=mimetype, conditional=True, etag=name.split(".")[0],
+                     max_age=31_536_000)
+    resp.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp
 
 
 @bp.route("/r/<id:number>/<int:item_id>/<sig>", methods=["GET", "HEAD"])

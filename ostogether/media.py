@@ -1,0 +1,170 @@
+"""Images the service fetches once and keeps, so that readers never load anything from a
+member's site and a picture cannot change after the editors approved the issue.
+
+An item's image is fetched through the outbound guard (``fetch``), checked with Pillow
+(a real JPEG, PNG, GIF or WebP, within ``media_max_bytes`` and ``media_max_pixels``),
+re-encoded without its metadata (a camera's GPS position, say) and at most
+``MAIL_WIDTH`` wide (twice the newsletter's column, for sharp screens), and stored under
+``media_dir`` by the SHA-256 of the stored bytes. ``/media/<sha256>.<ext>`` serves it,
+cacheable for ever: the name changes when the content does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ostogether import fetch
+from ostogether.errors import NotFound, ValidationError
+from ostogether.models import MediaFile
+from ostogether.runtime import Runtime
+
+MAIL_WIDTH = 1200
+FORMATS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
+TYPES = {"jpg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp"}
+NAME = re.compile(r"^([0-9a-f]{64})\.(jpg|png|gif|webp)$")
+
+
+@dataclass(frozen=True)
+class Stored:
+    sha256: str
+    ext: str
+    width: int
+    height: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.sha256}.{self.ext}"
+
+
+def url_of(rt: Runtime, stored: Stored) -> str:
+    return f"{rt.settings.public_url.rstrip('/')}/media/{stored.name}"
+
+
+def _source_hash(url: str) -> str:
+    return hashlib.sha256(url.encode()).hexdigest()
+
+
+def known(rt: Runtime, urls: list[str]) -> dict[str, Stored]:
+    """The stored copies of the addresses fetched before."""
+    if not urls:
+        return {}
+    with rt.db.session() as s:
+        rows = list(s.scalars(select(MediaFile).where(
+            MediaFile.source_hash.in_([_source_hash(u) for u in urls]))))
+        return {r.source_url: Stored(r.sha256, r.ext, r.width, r.height) for r in rows}
+
+
+def checked(data: bytes, max_pixels: int) -> tuple[bytes, str, int, int]:
+    """The image re-encoded without metadata, at most ``MAIL_WIDTH`` wide; or
+    ValidationError saying what is wrong with it."""
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    with warnings.catch_warnings():
+        # Pillow warns between the limit and twice it; the check below refuses it instead.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        return _checked(data, max_pixels)
+
+
+def _checked(data: bytes, max_pixels: int) -> tuple[bytes, str, int, int]:
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            fmt = probe.format or ""
+            probe.verify()  # a truncated or forged file fails here
+        if fmt not in FORMATS:
+            raise ValidationError(f"it is a {fmt or 'unknown'} file, not a JPEG, PNG, GIF or "
+                                  f"WebP picture", {"image": "type"})
+        with Image.open(io.BytesIO(data)) as img:
+            width, height = img.size
+            if width * height > max_pixels:
+                raise ValidationError(f"it is {width}×{height} pixels, more than "
+                                      f"{max_pixels:,}", {"image": "too large"})
+            img.load()
+            frame = img.copy()
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError,
+            ValueError) as exc:
+        if isinstance(exc, ValidationError):
+            raise
+        raise ValidationError(f"it is not a picture that can be read ({exc})"[:300],
+                              {"image": "unreadable"}) from None
+    if frame.width > MAIL_WIDTH:
+        frame = frame.resize((MAIL_WIDTH, round(frame.height * MAIL_WIDTH / frame.width)),
+                             Image.Resampling.LANCZOS)
+    ext = FORMATS[fmt]
+    out = io.BytesIO()
+    if ext == "jpg":
+        frame.convert("RGB").save(out, "JPEG", quality=85, optimize=True, progressive=True)
+    elif ext == "gif":
+        frame.save(out, "GIF")  # the first frame: mail clients show little else anyway
+    elif ext == "png":
+        frame.save(out, "PNG", optimize=True)
+    else:
+        frame.save(out, "WEBP", quality=85)
+    return out.getvalue(), ext, frame.width, frame.height
+
+
+def store(rt: Runtime, url: str) -> Stored:
+    """The kept copy of the image at ``url``, fetching it the first time. Raises
+    ValidationError (what is wrong with the image) or fetch.FetchError (why it could not
+    be fetched)."""
+    found = known(rt, [url]).get(url)
+    if found is not None and (rt.settings.media_path / found.name).is_file():
+        return found
+    st = rt.settings
+    limits = fetch.Limits(deadline=3 * st.link_check_timeout,
+                          connect_timeout=st.link_check_timeout,
+                          read_timeout=st.link_check_timeout, max_bytes=st.media_max_bytes,
+                          max_redirects=st.fetch_max_redirects)
+    r = fetch.get(url, fetch.parse_allow(st.fetch_allow), limits, headers={
+        "User-Agent": fetch.user_agent(st.public_url, "newsletter image"),
+        "Accept": "image/*"})
+    if r.status != 200:
+        raise fetch.FetchError(f"the address answered {r.status} {r.reason}", "answer")
+    data, ext, width, height = checked(r.body, st.media_max_pixels)
+    digest = hashlib.sha256(data).hexdigest()
+    folder = st.media_path
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{digest}.{ext}"
+    if not path.exists():
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    stored = Stored(digest, ext, width, height)
+    try:
+        with rt.db.session() as s:
+            row = s.scalar(select(MediaFile).where(MediaFile.source_hash == _source_hash(url)))
+            if row is None:
+                s.add(MediaFile(source_hash=_source_hash(url), source_url=url[:2000],
+                                sha256=digest, ext=ext, width=width, height=height,
+                                size=len(data)))
+    except IntegrityError:  # stored by another process at the same moment
+        pass
+    return stored
+
+
+def keep_all(rt: Runtime, urls: list[str]) -> list[str]:
+    """Keep each picture; what could not be kept, as "address: why"."""
+    problems = []
+    for url in sorted({u for u in urls if u}):
+        try:
+            store(rt, url)
+        except (ValidationError, fetch.FetchError) as exc:
+            problems.append(f"{url}: {exc}")
+    return problems
+
+
+def file_for(rt: Runtime, name: str) -> tuple[Path, str]:
+    """The stored file called ``name`` and its type, or NotFound."""
+    m = NAME.match(name)
+    path = rt.settings.media_path / name if m else None
+    if path is None or not path.is_file():
+        raise NotFound("There is no such picture here.")
+    return path, TYPES[m.group(2)]  # type: ignore[union-attr]
