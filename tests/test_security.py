@@ -82,6 +82,7 @@ TABLE: list[tuple[str, tuple[int, int, int, int]]] = [
     ("/healthz", (503, 503, 503, 503)),  # no worker in this test
     ("/p/{preferences}", PUBLIC), ("/u/{unsubscribe}", PUBLIC),
     ("/p/not-a-token", (404, 404, 404, 404)),
+    ("/media/" + "a" * 64 + ".png", (404, 404, 404, 404)),  # a name no picture has
     ("/api/v1/items", (401, 401, 401, 401)),  # the API takes tokens, never sessions
     ("/members/", MEMBERS), ("/members/items/new", MEMBERS), ("/members/tokens", MEMBERS),
     ("/members/items/{item}", (302, 404, 200, 403)),
@@ -129,7 +130,7 @@ def test_every_get_route_answers_each_role_as_the_table_says(app: Any,
     untested = pages - tested - {"static", "subscribe.confirm", "subscribe.data",
                                  "auth.choose_password", "public.join_done",
                                  "api.get_item", "reports.visibility_csv",
-                                 "public.click", "public.media_file"}
+                                 "public.click"}
     assert untested == set()
 
 
