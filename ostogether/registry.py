@@ -280,6 +280,36 @@ def codes(p: ProjectRecord, ctx: CheckContext) -> CheckResult:
                        ("countries", "sdgs"))
 
 
+# Each network's handle as the project's file writes it; the posts' mentions are made
+# from these (``social.posts``).
+HANDLE_FORMS: dict[str, tuple[re.Pattern[str], str]] = {
+    "x": (re.compile(r"^@?[A-Za-z0-9_]{1,15}$"), "1 to 15 letters, digits or _, e.g. "
+                                                 "@ostogether"),
+    "mastodon": (re.compile(r"^@?[A-Za-z0-9_]{1,30}@[a-z0-9-]+(\.[a-z0-9-]+)+$"),
+                 "@user@instance, e.g. @ostogether@mastodon.social"),
+    "bluesky": (re.compile(r"^@?(?=.{3,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+"
+                           r"[a-z]{2,}$"), "a domain-like handle, e.g. ostogether.bsky.social"),
+    "linkedin": (re.compile(r"^(urn:li:organization:)?\d{1,20}$"),
+                 "the organisation's number, e.g. 12345678"),
+    "facebook": (re.compile(r"^[A-Za-z0-9.]{5,50}$"), "the Page's name in its address or "
+                                                     "its number, e.g. ostogether.eu"),
+}
+
+
+def handles(p: ProjectRecord, ctx: CheckContext) -> CheckResult:
+    bad = {n: why for n, value in p.handles.items() if value.strip()
+           and (form := HANDLE_FORMS.get(n)) and not form[0].match(value.strip())
+           for why in [form[1]]}
+    if bad:
+        return CheckResult("handles", "fail", "Social handles not in their network's form: "
+                           + "; ".join(f"{n} '{p.handles[n]}' should be {why}"
+                                       for n, why in bad.items()) + ".", ("handles",))
+    given = [n for n, v in p.handles.items() if v.strip()]
+    return CheckResult("handles", "pass", f"{len(given)} social handle(s) in their form."
+                       if given else "No social handles: posts name the project by its "
+                                     "acronym.", ("handles",))
+
+
 def funding(p: ProjectRecord, ctx: CheckContext) -> CheckResult:
     c = ctx.criteria
     is_eu = p.programme in c.eu_programmes
@@ -393,7 +423,7 @@ def plain_text(p: ProjectRecord, ctx: CheckContext) -> CheckResult:
 Rule = Callable[[ProjectRecord, CheckContext], CheckResult]
 RULES: tuple[Rule, ...] = (plain_text, required_fields, topical_fit, initiative_type,
                            code_of_conduct, non_commercial, website_and_contact, codes,
-                           funding, dates, duplicates, status)
+                           funding, dates, duplicates, handles, status)
 
 
 def check(p: ProjectRecord, ctx: CheckContext) -> list[CheckResult]:

@@ -210,3 +210,20 @@ def test_community_files_are_read_again_only_when_they_change(tmp_path: Path) ->
         community.site()
     path.write_text(text)
     assert community.site().short_name == "OStogether"
+
+
+def test_social_handles_are_checked_in_each_networks_form() -> None:
+    good = replace(GOOD, handles={"x": "@ostogether", "mastodon": "@ostogether@mastodon.social",
+                                  "bluesky": "ostogether.bsky.social", "linkedin": "12345678",
+                                  "facebook": "ostogether.eu"})
+    assert outcome(r.handles, good) == ("pass", "5 social handle(s) in their form.")
+    bad = replace(GOOD, handles={"x": "@far_too_long_for_x_handles", "mastodon": "@ostogether",
+                                 "bluesky": "not a handle", "linkedin": "OStogether",
+                                 "facebook": "ok.page"})
+    o, message = outcome(r.handles, bad)
+    assert o == "fail"
+    for network in ("x", "mastodon", "bluesky", "linkedin"):
+        assert f"{network} '" in message
+    assert "facebook" not in message
+    assert "@user@instance" in message
+    assert outcome(r.handles, GOOD)[1].startswith("No social handles")
