@@ -85,6 +85,7 @@ class FakeNetworks:
     logins: int = 0
     refreshes: int = 0
     metric_asks: dict[str, int] = field(default_factory=dict)
+    bluesky_dids: dict[str, str] = field(default_factory=dict)  # handle -> DID
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
@@ -237,7 +238,8 @@ class FakeNetworks:
                    "facebook" if path.startswith("/v21.0/") else
                    "linkedin" if path == "/rest/organizationalEntityShareStatistics" else
                    "mastodon" if path.startswith("/api/v1/statuses/") else
-                   "bluesky" if path == "/xrpc/app.bsky.feed.getPosts" else "")
+                   "bluesky" if path in ("/xrpc/app.bsky.feed.getPosts",
+                                         "/xrpc/com.atproto.identity.resolveHandle") else "")
         with self.lock:
             queue = self.faults.get("metrics:" + network)
             fault = queue.pop(0) if queue else None
@@ -319,6 +321,13 @@ class FakeNetworks:
             n = self._asked(path)
             return 200, {"id": path.rsplit("/", 1)[1], "favourites_count": 2 * n,
                          "reblogs_count": n, "replies_count": 0}
+        if network == "bluesky" and path.endswith("resolveHandle"):
+            handle = query.get("handle", "")
+            with self.lock:
+                did = self.bluesky_dids.get(handle)
+            if did is None:
+                return 400, {"error": "InvalidRequest", "message": "Unable to resolve handle"}
+            return 200, {"did": did}
         if network == "bluesky":
             ok, why = self._token(headers, "access")
             if not ok:
@@ -417,7 +426,8 @@ class FakeNetworks:
                 raise _Bad(f"{key} is {body.get(key)!r}")
         commentary = body.get("commentary", "")
         # Reserved characters must come escaped (outside URLs and hashtag templates).
-        bare = regex.sub(r"https?://\S+|\{hashtag\|\\#\|[^}]*\}|\\.", "", commentary)
+        bare = regex.sub(r"https?://\S+|\{hashtag\|\\#\|[^}]*\}|\\.|"
+                         r"@\[(?:[^\]\\]|\\.)*\]\(urn:li:organization:\d+\)", "", commentary)
         if any(c in bare for c in "|{}@[]()<>#*_~"):
             raise _Bad(f"unescaped reserved character in {commentary!r}")
         article = body.get("content", {}).get("article")
@@ -506,6 +516,10 @@ class FakeNetworks:
                 raise _Bad("a facet does not fall on character boundaries") from None
             if not 0 <= start < end <= len(data):
                 raise _Bad("a facet is outside the text")
+            for feature in facet.get("features", []):
+                if feature.get("$type") == "app.bsky.richtext.facet#mention" and not str(
+                        feature.get("did", "")).startswith("did:"):
+                    raise _Bad("a mention facet needs the account's DID")
         embed = record.get("embed")
         if embed is not None and (embed.get("$type") != "app.bsky.embed.external"
                                   or not embed["external"].get("uri")):

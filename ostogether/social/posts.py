@@ -93,8 +93,9 @@ def _mention(project: Project | None, network: str) -> str:
     if project is None:
         return ""
     handle = (project.handles or {}).get(network, "").strip()
-    if handle and network in ("x", "mastodon"):
+    if handle and network in ("x", "mastodon", "bluesky"):
         return "@" + handle.lstrip("@")
+    # LinkedIn: the acronym, made a mention of the organisation when published.
     return project.acronym
 
 

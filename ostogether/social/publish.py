@@ -35,6 +35,7 @@ from ostogether.audit import SYSTEM
 from ostogether.errors import PublishRejected, PublishRetry, PublishUnknown
 from ostogether.models import SocialPost, SocialSession
 from ostogether.runtime import Runtime
+from ostogether.social import text as social_text
 from ostogether.social.publishers import for_network
 from ostogether.social.publishers.base import Outgoing, Published, Publisher
 
@@ -85,7 +86,10 @@ def _outgoing(post: SocialPost) -> Outgoing:
     return Outgoing(post_id=post.id, network=post.network, text=post.text, link=post.link,
                     title=post.title, description=post.description,
                     image_url=post.image_url, image_alt=post.image_alt,
-                    language=post.language, idempotency_key=post.idempotency_key)
+                    language=post.language, idempotency_key=post.idempotency_key,
+                    mentions=social_text.mentions_for(
+                        post.network, post.project.acronym if post.project else "",
+                        post.project.handles if post.project else {}))
 
 
 def recover_stale(rt: Runtime, now: dt.datetime) -> int:

@@ -250,10 +250,37 @@ def with_utm(url: str, network: str, campaign: str) -> str:
 
 # ----------------------------------------------------------------- per-network encodings
 
-def linkedin_commentary(text: str) -> str:
+def mentions_for(network: str, acronym: str, handles: dict[str, str]
+                 ) -> tuple[tuple[str, str], ...]:
+    """What a post of this project mentions on ``network``: LinkedIn's organisation
+    (the acronym becomes a mention of its URN), or Bluesky's handle (``@handle``)."""
+    handle = (handles or {}).get(network, "").strip().lstrip("@")
+    if not handle:
+        return ()
+    if network == "linkedin" and acronym:
+        return ((acronym, handle if handle.startswith("urn:li:organization:")
+                 else f"urn:li:organization:{handle}"),)
+    if network == "bluesky":
+        return (("@" + handle, handle),)
+    return ()
+
+
+_SENTINEL = "\ue000{}\ue001"
+
+
+def linkedin_commentary(text: str, mentions: tuple[tuple[str, str], ...] = ()) -> str:
     """The text in LinkedIn's "little" format: reserved characters escaped with a
     backslash (unescaped, LinkedIn silently cuts the post at the first one), hashtags
-    written as hashtag templates, URLs left whole so they still link."""
+    written as hashtag templates, URLs left whole so they still link, and the first
+    occurrence of each mentioned name as a mention template ``@[Name](urn:li:…)``."""
+    templates = []
+    for i, (name, urn) in enumerate(mentions):
+        at = next((m.start() for m in regex.finditer(regex.escape(name), text)
+                   if not any(a <= m.start() < b for a, b in urls(text))), -1)
+        if at >= 0:
+            text = text[:at] + _SENTINEL.format(i) + text[at + len(name):]
+            safe = "".join("\\" + c if c in _LINKEDIN_RESERVED else c for c in name)
+            templates.append((_SENTINEL.format(i), f"@[{safe}]({urn})"))
     out: list[str] = []
     last = 0
 
@@ -273,7 +300,10 @@ def linkedin_commentary(text: str) -> str:
         out += [escape(text[last:a]), text[a:b]]
         last = b
     out.append(escape(text[last:]))
-    return "".join(out)
+    joined = "".join(out)
+    for sentinel, template in templates:
+        joined = joined.replace(sentinel, template)
+    return joined
 
 
 def _shown(url: str) -> str:
@@ -281,7 +311,8 @@ def _shown(url: str) -> str:
     return bare if len(bare) <= BLUESKY_LINK_SHOWN else bare[:BLUESKY_LINK_SHOWN - 3] + "..."
 
 
-def bluesky_richtext(text: str) -> tuple[str, list[dict[str, Any]]]:
+def bluesky_richtext(text: str, dids: dict[str, str] | None = None
+                     ) -> tuple[str, list[dict[str, Any]]]:
     """The text as posted to Bluesky and its facets.
 
     Each URL is shown without its scheme and shortened to 30 characters; a link facet
@@ -314,6 +345,15 @@ def bluesky_richtext(text: str) -> tuple[str, list[dict[str, Any]]]:
                                  "byteEnd": start + len(m.group(0).encode())},
                        "features": [{"$type": "app.bsky.richtext.facet#tag",
                                      "tag": m.group(1)}]})
+    for handle, did in (dids or {}).items():
+        for m in regex.finditer(regex.escape("@" + handle) + r"(?![\w.-])", shown):
+            start = len(shown[:m.start()].encode())
+            if any(f["index"]["byteStart"] <= start < f["index"]["byteEnd"] for f in facets):
+                continue
+            facets.append({"index": {"byteStart": start,
+                                     "byteEnd": start + len(m.group(0).encode())},
+                           "features": [{"$type": "app.bsky.richtext.facet#mention",
+                                         "did": did}]})
     facets.sort(key=lambda f: f["index"]["byteStart"])
     return shown, facets
 

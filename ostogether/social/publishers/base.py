@@ -48,6 +48,9 @@ class Outgoing:
     image_alt: str = ""
     language: str = "en"
     idempotency_key: str = ""
+    # (the text as written, the network's target): LinkedIn's organisation URN for the
+    # project's acronym, Bluesky's handle for "@handle" (its DID is looked up).
+    mentions: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import json
 from typing import Any
 
 from ostogether import clock
-from ostogether.errors import PublishRejected, PublishUnknown
+from ostogether.errors import PublishRejected, PublishRetry, PublishUnknown
 from ostogether.settings import Settings
 from ostogether.social.publishers.base import (
     CONTENT,
@@ -94,8 +94,29 @@ class BlueskyPublisher:
         return session
 
     # -- post
-    def record(self, post: Outgoing, now: dt.datetime | None = None) -> dict[str, Any]:
-        text, facets = bluesky_richtext(post.text)
+    def dids(self, api: Api | None, session: dict[str, Any],
+             handles: list[str]) -> dict[str, str]:
+        """handle → DID, from ``com.atproto.identity.resolveHandle``, kept between runs.
+        A handle that does not resolve is left as text (no mention facet)."""
+        known: dict[str, str] = dict(self.sessions.load("bluesky-dids"))
+        missing = [h for h in handles if h not in known]
+        if missing and api is not None:
+            for handle in missing:
+                try:
+                    r = api.get("/xrpc/com.atproto.identity.resolveHandle",
+                                params={"handle": handle},
+                                headers={"Authorization": f"Bearer {session['accessJwt']}"})
+                except PublishRetry:
+                    continue
+                did = str(json_of(r).get("did", "")) if r.status_code == 200 else ""
+                if did.startswith("did:"):
+                    known[handle] = did
+            self.sessions.save("bluesky-dids", known)
+        return {h: known[h] for h in handles if h in known}
+
+    def record(self, post: Outgoing, now: dt.datetime | None = None,
+               dids: dict[str, str] | None = None) -> dict[str, Any]:
+        text, facets = bluesky_richtext(post.text, dids)
         when = (now or clock.now()).isoformat(timespec="milliseconds")
         record: dict[str, Any] = {
             "$type": "app.bsky.feed.post", "text": text,
@@ -109,9 +130,10 @@ class BlueskyPublisher:
         return record
 
     def publish(self, post: Outgoing) -> Published:
-        record = self.record(post)
         with Api(self.network, self.settings.bluesky_url, self.settings) as api:
             session = self._session(api)
+            record = self.record(post, dids=self.dids(
+                api, session, [handle for _, handle in post.mentions]))
             response = self._create(api, session, record)
             if response.status_code in (400, 401) and json_of(response).get("error") in (
                     "ExpiredToken", "InvalidToken"):

@@ -32,7 +32,7 @@ class LinkedInPublisher(ApiPublisher):
         s = self.settings
         body: dict[str, object] = {
             "author": f"urn:li:organization:{s.linkedin_organization_id}",
-            "commentary": linkedin_commentary(post.text),
+            "commentary": linkedin_commentary(post.text, post.mentions),
             "visibility": "PUBLIC",
             "distribution": {"feedDistribution": "MAIN_FEED", "targetEntities": [],
                              "thirdPartyDistributionChannels": []},
