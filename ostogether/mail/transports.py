@@ -169,7 +169,7 @@ class SMTPTransport:
             self._sent_on_conn = 0
         conn = self._conn
         try:
-            refused = conn.sendmail(envelope_from, to, data)
+            refused = sendmail(conn, envelope_from, to, data)
         except smtplib.SMTPRecipientsRefused as exc:
             code, reply = next(iter(exc.recipients.values()), (550, b"refused"))
             self._refused(code, reply)
@@ -229,3 +229,58 @@ def make_transport(settings: Settings) -> OutboxTransport | SMTPTransport:
                              ca_file=settings.smtp_ca_file,
                              messages_per_connection=settings.smtp_messages_per_connection)
     return OutboxTransport(settings.outbox_path)
+
+
+def sendmail(conn: smtplib.SMTP, envelope_from: str, to: list[str],
+              data: bytes) -> dict[str, tuple[int, bytes]]:
+    """``conn.sendmail``, pipelined (RFC 2920) when the server offers it: MAIL, RCPT and
+    DATA go out in one write and their replies are read after, which saves two round
+    trips per message. It raises what ``sendmail`` raises, in the same cases."""
+    conn.ehlo_or_helo_if_needed()
+    if not conn.has_extn("pipelining") or not all(
+            a.isascii() for a in (envelope_from, *to)):
+        return conn.sendmail(envelope_from, to, data)
+    commands = [f"MAIL FROM:{smtplib.quoteaddr(envelope_from)}",
+                *(f"RCPT TO:{smtplib.quoteaddr(r)}" for r in to), "DATA"]
+    conn.send(("\r\n".join(commands) + "\r\n").encode("ascii"))
+    code, reply = conn.getreply()
+    if code != 250:
+        if code != 421:  # the rest of the replies keep the stream in step
+            for _ in range(len(to) + 1):
+                conn.getreply()
+            _rset(conn)
+        raise smtplib.SMTPSenderRefused(code, reply, envelope_from)
+    refused: dict[str, tuple[int, bytes]] = {}
+    for rcpt in to:
+        code, reply = conn.getreply()
+        if code not in (250, 251):
+            refused[rcpt] = (code, reply)
+    code, reply = conn.getreply()
+    if code != 354:
+        _rset(conn)
+        if len(refused) == len(to):
+            raise smtplib.SMTPRecipientsRefused(refused)
+        raise smtplib.SMTPDataError(code, reply)
+    if len(refused) == len(to):  # the server asked for data nobody will get: end it
+        conn.send(b".\r\n")
+        conn.getreply()
+        _rset(conn)
+        raise smtplib.SMTPRecipientsRefused(refused)
+    body = smtplib._quote_periods(data)  # type: ignore[attr-defined]
+    if body[-2:] != b"\r\n":
+        body += b"\r\n"
+    conn.send(body + b".\r\n")
+    code, reply = conn.getreply()
+    if code != 250:
+        _rset(conn)
+        raise smtplib.SMTPDataError(code, reply)
+    return refused
+
+
+def _rset(conn: smtplib.SMTP) -> None:
+    """RSET after a refused message, as ``sendmail`` does; a server that hung up is the
+    next message's problem."""
+    try:
+        conn.rset()
+    except (smtplib.SMTPException, OSError):
+        pass
