@@ -41,6 +41,7 @@ from ostogether import clock, jobs
 from ostogether.runtime import Runtime
 from ostogether.settings import Settings, load_settings
 from tests.factories import make_user
+from tests.social_fakes import FakeNetworks
 
 REPO = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("OSTOGETHER_TEST_DATABASE_URL", "")
@@ -430,6 +431,14 @@ def new_client(app: Any) -> Any:
 @pytest.fixture
 def client(app: Any) -> Any:
     return new_client(app)
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeNetworks]:
+    """The five networks' loopback fake; every request it got had the documented shape."""
+    with FakeNetworks(hang_seconds=2.0) as server:
+        yield server
+        assert server.problems == []
 
 
 def link_in(message: Any, path: str) -> str:

@@ -32,16 +32,9 @@ def _at_now(test_clock: clock.FakeClock) -> None:
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeNetworks]:
-    with FakeNetworks() as server:
-        server.bluesky_dids["cosmosproject.bsky.social"] = "did:plc:cosmos42"
-        yield server
-        assert server.problems == []
-
-
-@pytest.fixture
 def live_rt(env: dict[str, str], fake: FakeNetworks, fill_database: Any) -> Iterator[Runtime]:
     fill_database("imported")
+    fake.bluesky_dids["cosmosproject.bsky.social"] = "did:plc:cosmos42"
     rt = Runtime(load_settings(environ={**env, **env_for(fake.url)}))
     with rt.db.session() as s:
         project = s.scalar(select(Project).where(Project.slug == "cosmos"))

@@ -30,13 +30,6 @@ def _at_now(test_clock: clock.FakeClock) -> None:
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeNetworks]:
-    with FakeNetworks(hang_seconds=2.0) as server:
-        yield server
-        assert server.problems == []
-
-
-@pytest.fixture
 def live_rt(env: dict[str, str], fake: FakeNetworks, fill_database: Any) -> Iterator[Runtime]:
     fill_database("imported")
     rt = Runtime(load_settings(environ={**env, **env_for(fake.url),

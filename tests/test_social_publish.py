@@ -35,13 +35,6 @@ def _at_now(test_clock: clock.FakeClock) -> None:
 NETWORKS = ("x", "facebook", "linkedin", "mastodon", "bluesky")
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeNetworks]:
-    with FakeNetworks(hang_seconds=2.0) as server:
-        yield server
-        assert server.problems == []
-
-
 # A "timeout" fault holds its answer for 2 s. The runtime gives up after 1 s: long enough
 # that a loaded machine never turns a prompt answer into a timeout, where a test expects
 # an exact outcome. The 1,000-publish test accepts any outcome the ledger accounts for,

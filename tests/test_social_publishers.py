@@ -39,13 +39,6 @@ class Memory:
         self.data[network] = dict(data)
 
 
-@pytest.fixture
-def fake() -> Any:
-    with FakeNetworks(hang_seconds=2.0) as server:
-        yield server
-        assert server.problems == []
-
-
 def settings_for(env: dict[str, str], base: str, **extra: str) -> Settings:
     return load_settings(environ={**env, **env_for(base), "OSTOGETHER_SOCIAL_READ_TIMEOUT": "1",
                                   "OSTOGETHER_SOCIAL_CONNECT_TIMEOUT": "0.5", **extra})
