@@ -78,6 +78,9 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/feeds.py
 	$(BIN)/python benchmarks/newsletter.py
 	$(BIN)/python benchmarks/delivery.py
+	@if ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1; then \
+	  .ci/with-postgres $(BIN)/python benchmarks/delivery_pg.py; \
+	else echo "delivery on PostgreSQL: skipped (Debian's postgresql is not installed)"; fi
 	$(BIN)/python benchmarks/load.py
 
 # Needs Debian's chromium (apt-get install chromium); never downloads a browser.

@@ -119,7 +119,7 @@ def sink(port: int, count: Any, ready: Any) -> None:
         controller.stop()
 
 
-def setup(home: Path, n: int) -> tuple[Any, int]:
+def setup(home: Path, n: int, database_url: str = "") -> tuple[Any, int]:
     """A database with n confirmed readers and one approved issue of 20 items."""
     import secrets
 
@@ -131,7 +131,7 @@ def setup(home: Path, n: int) -> tuple[Any, int]:
     from ostogether.models import Issue, Project, Subscriber
     from ostogether.runtime import Runtime
 
-    rt = Runtime(settings_for(home, 0))
+    rt = Runtime(settings_for(home, 0, database_url))
     dbmod.upgrade(rt.db)
     projects.import_content(rt)
     actor = Actor("bench")
@@ -164,12 +164,12 @@ def setup(home: Path, n: int) -> tuple[Any, int]:
     return issue.id, size
 
 
-def settings_for(home: Path, port: int) -> Any:
+def settings_for(home: Path, port: int, database_url: str = "") -> Any:
     from ostogether.settings import load_settings
 
     return load_settings(environ={
         "OSTOGETHER_HOME": str(REPO), "OSTOGETHER_VAR_DIR": str(home),
-        "OSTOGETHER_DATABASE_URL": f"sqlite:///{home}/bench.db",
+        "OSTOGETHER_DATABASE_URL": database_url or f"sqlite:///{home}/bench.db",
         "OSTOGETHER_SECRET_KEY": "bench-" + "x" * 40, "OSTOGETHER_MAIL_TRANSPORT": "smtp",
         "OSTOGETHER_SMTP_HOST": "127.0.0.1", "OSTOGETHER_SMTP_PORT": str(port or 25),
         "OSTOGETHER_SMTP_SECURITY": "none", "OSTOGETHER_LOG_LEVEL": "WARNING"})

@@ -1,0 +1,90 @@
+"""`make bench`, on PostgreSQL: does a second sending process add speed?
+
+Run through `.ci/with-postgres` (a throwaway cluster; `make bench` does it when
+PostgreSQL is installed). For 1 and then 2 processes, a fresh database gets 20k readers
+and one approved issue; the send is started once, then that many processes run
+`delivery.run` at the same moment into Postfix's smtp-sink (aiosmtpd when it cannot be
+unpacked). Each process claims its own batches (FOR UPDATE SKIP LOCKED). Printed:
+messages per second for each, and the ratio. Target: 2 processes >= 1.6x one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import delivery as bench  # benchmarks/delivery.py: the same setup and sinks
+from sqlalchemy import create_engine, text
+
+N = int(os.environ.get("BENCH_PG_READERS", "20000"))
+
+
+def database(base: str, name: str) -> str:
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.rsplit("/", 1)[0] + "/" + name
+
+
+def child(url: str, issue_id: int, port: int) -> None:
+    from ostogether.mail import delivery
+    from ostogether.runtime import Runtime
+
+    with tempfile.TemporaryDirectory() as tmp:
+        rt = Runtime(bench.settings_for(Path(tmp), port, url))
+        st = delivery.run(rt, issue_id)
+        print(json.dumps({"sent": st.counts["sent"], "status": st.issue_status}))
+
+
+def main() -> None:
+    base = os.environ.get("OSTOGETHER_TEST_DATABASE_URL", "")
+    if not base.startswith("postgresql"):
+        print("delivery on PostgreSQL: skipped (run it through .ci/with-postgres)")
+        return
+    from ostogether.audit import Actor
+    from ostogether.mail import delivery
+    from ostogether.runtime import Runtime
+
+    port = bench.free_port()
+    sink = bench.postfix_sink(port)
+    if sink is None:
+        print("delivery on PostgreSQL: skipped (Postfix's smtp-sink could not be unpacked)")
+        return
+    rates: dict[int, float] = {}
+    try:
+        for procs in (1, 2):
+            url = database(base, f"ostogether_bench_{procs}")
+            with tempfile.TemporaryDirectory() as tmp:
+                issue_id, _ = bench.setup(Path(tmp), N, url)
+                rt = Runtime(bench.settings_for(Path(tmp), port, url))
+                delivery.start(rt, Actor("bench"), issue_id)
+                rt.close()
+            started = time.perf_counter()
+            runs = [subprocess.Popen([sys.executable, __file__, "--child", url,
+                                      str(issue_id), str(port)], stdout=subprocess.PIPE,
+                                     text=True) for _ in range(procs)]
+            outs = [json.loads(r.communicate()[0].strip().splitlines()[-1]) for r in runs]
+            elapsed = time.perf_counter() - started
+            sent = sum(o["sent"] for o in outs[-1:])  # the status counts the whole send
+            rates[procs] = sent / elapsed
+            print(f"  {procs} process(es): {sent} sent in {elapsed:.1f} s, "
+                  f"{rates[procs]:.0f} msg/s")
+    finally:
+        sink.terminate()
+    ratio = rates[2] / rates[1]
+    print(f"delivery on PostgreSQL into smtp-sink, {N} readers: 2 processes are "
+          f"{ratio:.2f}x one (target >= 1.6x: {'met' if ratio >= 1.6 else 'NOT met'})")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 5 and sys.argv[1] == "--child":
+        child(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    else:
+        main()
