@@ -135,7 +135,10 @@ def emit(fmt: str, rows: Sequence[dict[str, Any]], columns: Sequence[Column], *,
     if fmt == "json":
         print_json(rows if data is None else data)
         return
-    table = Table(*(heading for heading, _ in columns), box=None)
+    table = Table(box=None)
+    for heading, _ in columns:
+        # A narrow terminal wraps a long value (an address, a title) instead of cutting it.
+        table.add_column(heading, overflow="fold")
     for row in rows:
         cells = (key(row) if callable(key) else row[key] for _, key in columns)
         table.add_row(*("" if c is None else str(c) for c in cells))
