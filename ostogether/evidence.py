@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
-from ostogether import csvout
+from sqlalchemy.orm import Session
+
+from ostogether import csvout, projects
 from ostogether.errors import ValidationError
 from ostogether.models import Project
-from ostogether.reports import Visibility, visibility_rows
+from ostogether.reports import Visibility, parse_period, visibility, visibility_rows
 from ostogether.social.metrics import AGES
 from ostogether.states import NETWORK_NAMES
 
@@ -74,6 +76,19 @@ def period(project: Project, key: str, today: dt.date) -> Period:
         raise ValidationError(f"{project.acronym} has no period '{key}'; choose one of "
                               f"{', '.join(periods)}, or give dates.", {"period": key})
     return periods[key]
+
+
+def visibility_for(s: Session, slug: str, today: dt.date, *, start: str = "",
+                   end: str = "", period_key: str = "") -> tuple[Visibility, list[Period]]:
+    """One project's visibility report for a preset period of its grant (``period_key``)
+    or free dates, and the presets it offers: what the web page and the CLI show."""
+    first, last = parse_period(start, end, today)
+    project = projects.get(s, slug, public=False)
+    periods = reporting_periods(project, today)
+    if period_key:
+        chosen = period(project, period_key, today)
+        first, last = chosen.start, chosen.end
+    return visibility(s, slug, first, last), periods
 
 
 # ------------------------------------------------------------------------- the pack

@@ -39,13 +39,9 @@ def _period_options(f: Any) -> Any:
 
 
 def _visibility(state: State, slug: str, start: str, end: str, period: str) -> Any:
-    rt = state.rt
-    first, last = reports.parse_period(start, end, rt.today())
-    with rt.db.session() as s:
-        if period:
-            chosen = evidence.period(projects.get(s, slug, public=False), period, rt.today())
-            first, last = chosen.start, chosen.end
-        report = reports.visibility(s, slug, first, last)
+    with state.rt.db.session() as s:
+        report, _ = evidence.visibility_for(s, slug, state.rt.today(), start=start, end=end,
+                                            period_key=period)
         s.expunge_all()
     return report
 

@@ -40,19 +40,18 @@ def _report() -> tuple[reports.Visibility | None, list[Project], str, str,
     free dates (``from``, ``to``)."""
     rt = runtime()
     slug = _project_slug()
+    key = request.args.get("period", "")
     start, end = reports.parse_period(request.args.get("from", ""),
                                       request.args.get("to", ""), rt.today())
-    key = request.args.get("period", "")
+    report: reports.Visibility | None = None
     periods: list[evidence.Period] = []
     with rt.db.session() as s:
         choices = projects.list_all(s, SUBMITTING_STATUSES) if current_user.is_editor else []
         if slug:
-            project = projects.get(s, slug, public=False)
-            periods = evidence.reporting_periods(project, rt.today())
-            if key:
-                chosen = evidence.period(project, key, rt.today())
-                start, end = chosen.start, chosen.end
-        report = reports.visibility(s, slug, start, end) if slug else None
+            report, periods = evidence.visibility_for(
+                s, slug, rt.today(), start=request.args.get("from", ""),
+                end=request.args.get("to", ""), period_key=key)
+            start, end = report.start, report.end
         s.expunge_all()
     return report, choices, start.isoformat(), end.isoformat(), periods, key
 
