@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from ostogether import csvin
 from ostogether.audit import Actor, record
 from ostogether.errors import ContentError, ValidationError
 from ostogether.inputs import email_problem, normalise_email
@@ -91,20 +92,10 @@ def _column(header: Sequence[str], *names: str) -> str | None:
 
 def read_contacts(data: bytes, name: str = "the file") -> tuple[list[Contact], list[Planned]]:
     """The contacts of the export, and the lines that could not be read."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = data.decode("cp1252")  # Excel's "CSV" on Windows
-        except UnicodeDecodeError:
-            raise ValidationError(f"{name} is not text. Export the contacts as CSV.",
-                                  {"file": "encoding"}) from None
-    if not text.strip():
-        raise ValidationError(f"{name} is empty: export the contacts from Wild Apricot "
-                              f"(Contacts → List → Export, CSV).", {"file": "empty"})
-    first = text.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    text = csvin.text_of(name, data, windows=True, not_text_hint="Export the contacts as CSV.",
+                         empty_hint="export the contacts from Wild Apricot (Contacts → List → "
+                                    "Export, CSV).")
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=csvin.delimiter(text))
     header = reader.fieldnames or []
     email_col = _column(header, "email", "e-mail", "email address")
     org_col = _column(header, "organization", "organisation", "company")

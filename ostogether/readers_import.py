@@ -32,7 +32,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from ostogether import clock, csvout
+from ostogether import clock, csvin, csvout
 from ostogether.errors import ValidationError
 from ostogether.models import ConsentEvent, Subscriber, Suppression
 from ostogether.runtime import Runtime
@@ -152,29 +152,6 @@ def files_of(name: str, data: bytes) -> list[tuple[str, bytes]]:
                               f"again.", {"file": "zip"}) from None
 
 
-def _text(name: str, data: bytes) -> str:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValidationError(f"{name} is not UTF-8 text (byte {exc.start} cannot be read). "
-                              f"Save it as CSV UTF-8 and try again.", {"file": "encoding"}
-                              ) from None
-    if not text.strip():
-        raise ValidationError(f"{name} is empty: it has no header line and no readers. "
-                              f"Export the list again, or choose another file.",
-                              {"file": "empty"})
-    return text
-
-
-def _delimiter(text: str) -> str:
-    """Comma, semicolon (spreadsheets in much of Europe) or tab, from the header line."""
-    header = text.split("\n", 1)[0]
-    try:
-        return csv.Sniffer().sniff(header, delimiters=",;\t").delimiter
-    except csv.Error:
-        return ","
-
-
 def _when(raw: str) -> dt.datetime:
     """A time in Mailchimp's form (``2021-03-15 10:22:33``, UTC) or ISO 8601."""
     raw = raw.strip()
@@ -204,7 +181,7 @@ def _tags(raw: str) -> list[str]:
 
 def _rows(name: str, text: str) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]],
                                          csv.DictReader[str]]:
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=csvin.delimiter(text))
     header = [h.strip() for h in (reader.fieldnames or [])]
     reader.fieldnames = [h.lower() for h in header]
 
@@ -305,7 +282,9 @@ def read(uploads: Sequence[tuple[str, bytes]], column_map: dict[str, str] | None
     column_map = column_map or {}
     for upload_name, data in uploads:
         for name, blob in files_of(upload_name, data):
-            text = _text(name, blob)
+            text = csvin.text_of(name, blob, empty_hint="it has no header line and no "
+                                 "readers. Export the list again, or choose another file.",
+                                 not_text_hint="Save it as CSV UTF-8 and try again.")
             header, records, reader = _rows(name, text)
             kind = _mailchimp_kind(header)
             ignored: tuple[str, ...] = ()
