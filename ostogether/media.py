@@ -119,13 +119,10 @@ def store(rt: Runtime, url: str) -> Stored:
     if found is not None and (rt.settings.media_path / found.name).is_file():
         return found
     st = rt.settings
-    limits = fetch.Limits(deadline=3 * st.link_check_timeout,
-                          connect_timeout=st.link_check_timeout,
-                          read_timeout=st.link_check_timeout, max_bytes=st.media_max_bytes,
-                          max_redirects=st.fetch_max_redirects)
-    r = fetch.get(url, fetch.parse_allow(st.fetch_allow), limits, headers={
-        "User-Agent": fetch.user_agent(st.public_url, "newsletter image"),
-        "Accept": "image/*"})
+    headers = {"User-Agent": fetch.user_agent(st.public_url, "newsletter image"),
+               "Accept": "image/*"}
+    r = fetch.get(url, fetch.parse_allow(st.fetch_allow), st.link_limits(st.media_max_bytes),
+                  headers=headers)
     if r.status != 200:
         raise fetch.FetchError(f"the address answered {r.status} {r.reason}", "answer")
     data, ext, width, height = checked(r.body, st.media_max_pixels)

@@ -518,10 +518,7 @@ def checked_links(rt: Runtime, urls: Sequence[str]) -> list[preflight.LinkResult
                       LinkCheck.url_hash.in_(hashes.values()), LinkCheck.checked_at >= since,
                       LinkCheck.outcome == preflight.PASS))} if hours else {}
     st = rt.settings
-    limits = fetch.Limits(deadline=3 * st.link_check_timeout,
-                          connect_timeout=st.link_check_timeout,
-                          read_timeout=st.link_check_timeout, max_bytes=1,
-                          max_redirects=st.fetch_max_redirects)
+    limits = st.link_limits(max_bytes=1)
     fresh = preflight.probe_links([u for u in urls if u not in cached],
                                   fetch.parse_allow(st.fetch_allow), limits,
                                   st.link_check_concurrency)

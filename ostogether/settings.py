@@ -34,7 +34,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from ostogether.errors import ConfigError
-from ostogether.fetch import parse_allow
+from ostogether.fetch import Limits, parse_allow
 
 ENV_PREFIX = "OSTOGETHER_"
 # Environment names that start with the prefix but are not settings.
@@ -351,6 +351,13 @@ class Settings:
     @property
     def media_path(self) -> Path:
         return self.path(self.media_dir)
+
+    def link_limits(self, max_bytes: int) -> Limits:
+        """How long and how much when the service fetches a member's page or picture:
+        the link check's timeouts (``link_check_timeout``) and redirect limit."""
+        t = self.link_check_timeout
+        return Limits(deadline=3 * t, connect_timeout=t, read_timeout=t, max_bytes=max_bytes,
+                      max_redirects=self.fetch_max_redirects)
 
     @property
     def public_url(self) -> str:
