@@ -54,8 +54,6 @@ class Contact:
     organisation: str
     level: str = ""
     status: str = ""
-    member_since: str = ""
-    user_id: str = ""
 
 
 @dataclass
@@ -106,8 +104,8 @@ def read_contacts(data: bytes, name: str = "the file") -> tuple[list[Contact], l
                               f"fields, which include them.", {"file": "columns"})
     cols = {k: _column(header, *names) for k, names in {
         "first": ("first name",), "last": ("last name",), "level": ("membership level",),
-        "status": ("membership status", "member status"), "since": ("member since",),
-        "archived": ("archived",), "id": ("user id", "member id")}.items()}
+        "status": ("membership status", "member status"),
+        "archived": ("archived",)}.items()}
     contacts: list[Contact] = []
     bad: list[Planned] = []
     seen: dict[str, int] = {}
@@ -126,7 +124,7 @@ def read_contacts(data: bytes, name: str = "the file") -> tuple[list[Contact], l
             contact = Contact(n, normalise_email(raw) if raw else "",
                               " ".join(filter(None, (get("first"), get("last")))),
                               " ".join((row.get(org_col) or "").split()), get("level"),
-                              get("status"), get("since"), get("id"))
+                              get("status"))
             if not raw:
                 bad.append(Planned(contact, "invalid", reason="no email address"))
             elif why := email_problem(raw):

@@ -369,7 +369,6 @@ def import_readers(rt: Runtime, uploads: Sequence[tuple[str, bytes]], *, apply: 
     their consent here: they are unsubscribed.
     """
     lines, rows, summaries = read(uploads, column_map)
-    lines = list(lines)
     with rt.db.session() as s:
         hashes = [email_hash(r.email) for r in rows]
         known: dict[str, tuple[int | None, str, dt.datetime | None]] = {}
@@ -410,7 +409,7 @@ def import_readers(rt: Runtime, uploads: Sequence[tuple[str, bytes]], *, apply: 
         else:
             fresh.append((row, hashed))
             say("new")
-    order = {(f.name): i for i, f in enumerate(summaries)}
+    order = {f.name: i for i, f in enumerate(summaries)}
     lines.sort(key=lambda x: (order.get(x.file, 0), x.line))
     report = ImportReport(lines, summaries)
     if not apply:
