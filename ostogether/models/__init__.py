@@ -31,11 +31,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ostogether import clock
 from ostogether.models.base import MAX_ID, NAMING, Base, UTCDateTime, id_or_none, lookup
-from ostogether.models.media import MediaFile
+from ostogether.models.media import MediaFile, SocialUpload
 from ostogether.models.reach import ArchiveView, ClickCount, ClickEvent, DomainCheck, PostMetric
 
 __all__ = ["MAX_ID", "NAMING", "ArchiveView", "Base", "ClickCount", "ClickEvent",
-           "DomainCheck", "MediaFile", "PostMetric", "UTCDateTime", "id_or_none", "lookup"]
+           "DomainCheck", "MediaFile", "PostMetric", "SocialUpload", "UTCDateTime",
+           "id_or_none", "lookup"]
 
 
 class Project(Base):
@@ -72,6 +73,8 @@ class Project(Base):
     contact_name: Mapped[str] = mapped_column(String(200), default="")
     contact_email: Mapped[str] = mapped_column(String(320), default="")
     handles: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # Handles a member of the project asked for, waiting for an editor (migration 0013).
+    proposed_handles: Mapped[dict[str, str] | None] = mapped_column(JSON)
 
     non_commercial: Mapped[bool | None] = mapped_column(Boolean)
     coc_version: Mapped[str] = mapped_column(String(40), default="")
@@ -519,6 +522,11 @@ class SocialPost(Base):
     image_url: Mapped[str] = mapped_column(String(2000), default="")
     image_alt: Mapped[str] = mapped_column(String(1000), default="")
     language: Mapped[str] = mapped_column(String(8), default="en")
+    # Kept when the post is approved (migration 0013): the picture as stored under
+    # media_dir ("<sha256>.<ext>"), and the link's card read from the page's Open Graph
+    # tags ({"title", "description", "image", "warning"}).
+    media_name: Mapped[str] = mapped_column(String(80), default="")
+    card: Mapped[dict[str, str] | None] = mapped_column(JSON)
 
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

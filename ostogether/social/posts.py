@@ -31,6 +31,7 @@ from ostogether.models import NewsItem, Project, SocialPost, lookup
 from ostogether.runtime import Runtime
 from ostogether.settings import Settings
 from ostogether.site import Evergreen
+from ostogether.social import media as social_media
 from ostogether.social import planner
 from ostogether.social import text as social_text
 from ostogether.social.publishers import is_live
@@ -163,6 +164,7 @@ class PlanReport:
     unfilled: list[tuple[dt.datetime, str]] = field(default_factory=list)
     kept: int = 0  # posts that were in the week already
     approved: bool = False
+    post_ids: list[int] = field(default_factory=list)
 
 
 def _item_contents(s: Session) -> tuple[list[planner.Content], dict[str, NewsItem]]:
@@ -223,7 +225,37 @@ def plan_week(rt: Runtime, actor: Actor, week: str | None = None,
     except IntegrityError:  # at any flush or at the commit: nothing is kept
         raise Conflict("Another planning run filled these slots at the same time; "
                        "nothing was changed. Open the week to see its posts.") from None
+    if auto:
+        _keep_auto_approved(rt, actor, report.post_ids)
     return report
+
+
+def _keep_auto_approved(rt: Runtime, actor: Actor, post_ids: Sequence[int]) -> None:
+    """Keep the pictures and cards of posts approved by planning; a post whose picture
+    cannot be kept goes back to planned, with the reason, for an editor."""
+    with rt.db.session() as s:
+        posts = [get_post(s, i) for i in post_ids]
+        s.expunge_all()
+    kept: dict[int, social_media.Prepared] = {}
+    refused: dict[int, str] = {}
+    cards: dict[str, dict[str, str]] = {}
+    for post in posts:
+        try:
+            kept[post.id] = social_media.prepare(rt, image_url=post.image_url,
+                                                 image_alt=post.image_alt, link=post.link,
+                                                 cards=cards)
+        except ValidationError as exc:
+            refused[post.id] = str(exc)
+    with rt.db.session() as s:
+        for post_id, prepared in kept.items():
+            post = get_post(s, post_id)
+            post.media_name, post.card = prepared.media_name, prepared.card
+        for post_id, why in refused.items():
+            post = get_post(s, post_id)
+            if post.status == "approved":
+                audit.transition(s, actor, post, "social_post", "planned", reason=why)
+                post.error = f"Not approved: {why}."
+                post.hint = "edit the post's image, then approve it"
 
 
 def _plan_into(rt: Runtime, s: Session, actor: Actor, schedule: Schedule, year: int,
@@ -258,6 +290,7 @@ def _plan_into(rt: Runtime, s: Session, actor: Actor, schedule: Schedule, year: 
                 post.status, post.approved_at = "approved", now
             s.add(post)
             s.flush()
+            report.post_ids.append(post.id)
             audit.record(s, actor, "social_post.planned", post, network=network,
                          slot=post.slot_at.isoformat(), auto_approved=report.approved)
         report.placed.append((placement.slot.at, source.title, placement.networks))
@@ -333,6 +366,8 @@ def edit(rt: Runtime, actor: Actor, post_id: int, *, text: str, image_url: str =
                 v.rstrip(".") for v in fields.values()) + ".", fields)
         before = post.text
         post.text, post.edited = new_text, True
+        if image_url != post.image_url or not image_url:
+            post.media_name, post.card = "", None  # kept again when approved
         post.image_url, post.image_alt = image_url, image_alt if image_url else ""
         audit.record(s, actor, "social_post.edited", post, before=before, after=new_text)
         s.flush()
@@ -342,22 +377,57 @@ def edit(rt: Runtime, actor: Actor, post_id: int, *, text: str, image_url: str =
 
 def approve(rt: Runtime, actor: Actor, post_ids: Iterable[int],
             now: dt.datetime | None = None) -> int:
-    """Approve planned (or failed) posts; returns how many were approved."""
+    """Approve planned (or failed) posts; returns how many were approved.
+
+    Each post's picture is kept now (``social.media.prepare``), or its link's card read:
+    publishing never fetches from a member's site. A post whose picture has no
+    description or cannot be kept stops the whole approval, with the reason."""
     now = now or clock.now()
-    done = 0
-    with rt.db.session() as s:
+    with rt.db.session() as s:  # first what each post needs, without holding a write
+        wanted = []
         for post_id in post_ids:
             post = get_post(s, post_id)
+            if post.status != "approved":
+                _fitting(rt.settings, post.text, post.network)
+                wanted.append(post)
+        s.expunge_all()
+    kept = _keep_media(rt, wanted)
+    done = 0
+    with rt.db.session() as s:
+        for prepared_post in wanted:
+            post = get_post(s, prepared_post.id)
             if post.status == "approved":
                 continue
-            _fitting(rt.settings, post.text, post.network)
             if post.status == "failed":
                 post.attempts, post.next_attempt_at = 0, None
                 post.error, post.hint = "", ""
             audit.transition(s, actor, post, "social_post", "approved")
             post.approved_at, post.approved_by_id = now, actor.user_id
+            if post.id in kept:
+                post.media_name, post.card = kept[post.id].media_name, kept[post.id].card
             done += 1
     return done
+
+
+def _keep_media(rt: Runtime, posts: Sequence[SocialPost]) -> dict[int, social_media.Prepared]:
+    """Each post's kept picture or link card (posts prepared before keep theirs); or
+    ValidationError naming every post that cannot be approved, and why."""
+    cards: dict[str, dict[str, str]] = {}
+    kept, problems, fields = {}, [], {}
+    for post in posts:
+        if post.media_name or (post.card is not None and not post.image_url):
+            continue
+        try:
+            kept[post.id] = social_media.prepare(rt, image_url=post.image_url,
+                                                 image_alt=post.image_alt, link=post.link,
+                                                 cards=cards)
+        except ValidationError as exc:
+            problems.append(f"post {post.id} ({NETWORK_NAMES[post.network]}): {exc}")
+            fields.update(exc.fields)
+    if problems:
+        raise ValidationError("Nothing was approved: " + "; ".join(problems)
+                              + ". Edit the post, then approve it again.", fields)
+    return kept
 
 
 def unapprove(rt: Runtime, actor: Actor, post_id: int) -> None:

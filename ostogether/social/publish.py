@@ -33,11 +33,11 @@ from sqlalchemy.exc import IntegrityError
 from ostogether import audit, clock
 from ostogether.audit import SYSTEM
 from ostogether.errors import PublishRejected, PublishRetry, PublishUnknown
-from ostogether.models import SocialPost, SocialSession
+from ostogether.models import SocialPost, SocialSession, SocialUpload
 from ostogether.runtime import Runtime
 from ostogether.social import text as social_text
 from ostogether.social.publishers import for_network
-from ostogether.social.publishers.base import Outgoing, Published, Publisher
+from ostogether.social.publishers.base import Outgoing, Picture, Published, Publisher
 
 log = logging.getLogger("ostogether.social")
 
@@ -82,14 +82,48 @@ class DbSessions:
                 row.data = data
 
 
-def _outgoing(post: SocialPost) -> Outgoing:
+class DbUploads:
+    """Keeps what a network gave for a post's uploaded picture (``social_uploads``),
+    committed before the post itself is made."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+
+    def get(self, post_id: int, media_name: str) -> dict[str, Any] | None:
+        with self.rt.db.session() as s:
+            row = s.scalar(select(SocialUpload).where(SocialUpload.post_id == post_id,
+                                                      SocialUpload.media_name == media_name))
+            return dict(row.ref) if row and row.expires_at > clock.now() else None
+
+    def keep(self, post_id: int, media_name: str, ref: dict[str, Any],
+             expires_at: dt.datetime) -> None:
+        with self.rt.db.session() as s:
+            row = s.scalar(select(SocialUpload).where(SocialUpload.post_id == post_id,
+                                                      SocialUpload.media_name == media_name))
+            if row is None:
+                s.add(SocialUpload(post_id=post_id, media_name=media_name, ref=ref,
+                                   uploaded_at=clock.now(), expires_at=expires_at))
+            else:
+                row.ref, row.uploaded_at, row.expires_at = ref, clock.now(), expires_at
+
+
+def _outgoing(rt: Runtime, post: SocialPost) -> Outgoing:
+    folder = rt.settings.media_path
+    card = post.card or {}
+    image = card_image = None
+    if post.media_name:
+        image = Picture(post.media_name, folder / post.media_name, post.image_alt)
+    elif card.get("image"):
+        card_image = Picture(card["image"], folder / card["image"],
+                             card.get("image_alt", ""))
     return Outgoing(post_id=post.id, network=post.network, text=post.text, link=post.link,
-                    title=post.title, description=post.description,
-                    image_url=post.image_url, image_alt=post.image_alt,
+                    title=card.get("title") or post.title,
+                    description=card.get("description") or post.description,
                     language=post.language, idempotency_key=post.idempotency_key,
                     mentions=social_text.mentions_for(
                         post.network, post.project.acronym if post.project else "",
-                        post.project.handles if post.project else {}))
+                        post.project.handles if post.project else {}),
+                    image=image, card_image=card_image)
 
 
 def recover_stale(rt: Runtime, now: dt.datetime) -> int:
@@ -117,7 +151,7 @@ def _claim(rt: Runtime, post_id: int, now: dt.datetime) -> Outgoing | None:
         post = s.get(SocialPost, post_id)
         assert post is not None
         audit.record(s, SYSTEM, "social_post.publishing", post, attempt=post.attempts)
-        return _outgoing(post)
+        return _outgoing(rt, post)
 
 
 def _finish(rt: Runtime, post_id: int, now: dt.datetime, result: Published | None,
@@ -171,12 +205,12 @@ def publishers(rt: Runtime, publisher_for: Callable[[str], Publisher] | None = N
     """network → its publisher, made once per run (``publisher_for`` in tests)."""
     if publisher_for is not None:
         return publisher_for
-    sessions = DbSessions(rt)
+    sessions, uploads = DbSessions(rt), DbUploads(rt)
     cache: dict[str, Publisher] = {}
 
     def publisher(network: str) -> Publisher:
         if network not in cache:
-            cache[network] = for_network(rt.settings, network, sessions)
+            cache[network] = for_network(rt.settings, network, sessions, uploads)
         return cache[network]
 
     return publisher

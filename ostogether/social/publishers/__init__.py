@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ostogether.settings import Settings
 from ostogether.social.publishers import bluesky, dryrun, facebook, linkedin, mastodon, x
-from ostogether.social.publishers.base import Publisher, SessionStore
+from ostogether.social.publishers.base import Publisher, SessionStore, UploadStore
 
 CREDENTIALS = {
     "x": ("x_consumer_key", "x_consumer_secret", "x_access_token", "x_access_token_secret"),
@@ -28,17 +28,18 @@ def is_live(settings: Settings, network: str) -> bool:
 
 
 def for_network(settings: Settings, network: str, sessions: SessionStore,
-                outbox: Path | None = None) -> Publisher:
+                uploads: UploadStore | None = None, outbox: Path | None = None) -> Publisher:
     """The publisher of ``network``: the real one when its credentials are set and dry
-    run is off, else the dry run into var/outbox/social/."""
+    run is off, else the dry run into var/outbox/social/. ``uploads`` keeps what a
+    network gave for a picture, so a retry does not upload it again."""
     if not is_live(settings, network):
         return dryrun.DryRun(network, outbox or settings.outbox_path / "social", settings)
     if network == "x":
-        return x.XPublisher(settings)
+        return x.XPublisher(settings, uploads)
     if network == "facebook":
-        return facebook.FacebookPublisher(settings)
+        return facebook.FacebookPublisher(settings, uploads)
     if network == "linkedin":
-        return linkedin.LinkedInPublisher(settings)
+        return linkedin.LinkedInPublisher(settings, uploads)
     if network == "mastodon":
-        return mastodon.MastodonPublisher(settings)
-    return bluesky.BlueskyPublisher(settings, sessions)
+        return mastodon.MastodonPublisher(settings, uploads)
+    return bluesky.BlueskyPublisher(settings, sessions, uploads)

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import requests
@@ -25,13 +27,28 @@ from urllib3.exceptions import (
 )
 
 from ostogether import clock
-from ostogether.errors import PublishRetry, PublishUnknown
+from ostogether.errors import PublishRejected, PublishRetry, PublishUnknown
 from ostogether.settings import Settings
+from ostogether.social.media import Variant, variant
 from ostogether.states import NETWORK_NAMES
 
 REAUTHORISE = "re-authorise: make a new token and set it in the settings"
 DUPLICATE = "the network already has this text; edit the text or skip the post"
 CONTENT = "the network refused the content; edit the post and approve it again"
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A picture the service kept (``ostogether.media``), read from disk at publish
+    time: publishing never fetches from a member's site."""
+
+    name: str  # "<sha256>.<ext>", the key of its uploads
+    path: Path
+    alt: str = ""
+
+    def for_network(self, network: str) -> Variant:
+        """The picture re-encoded to ``network``'s limits."""
+        return variant(self.path.read_bytes(), network)
 
 
 @dataclass(frozen=True)
@@ -44,13 +61,13 @@ class Outgoing:
     link: str = ""
     title: str = ""
     description: str = ""
-    image_url: str = ""
-    image_alt: str = ""
     language: str = "en"
     idempotency_key: str = ""
     # (the text as written, the network's target): LinkedIn's organisation URN for the
     # project's acronym, Bluesky's handle for "@handle" (its DID is looked up).
     mentions: tuple[tuple[str, str], ...] = ()
+    image: Picture | None = None  # the post's own picture, with its description
+    card_image: Picture | None = None  # the link card's preview image (no own picture)
 
 
 @dataclass(frozen=True)
@@ -89,14 +106,52 @@ class Publisher(Protocol):
     def metrics(self, remote_id: str) -> Metrics: ...
 
 
+class UploadStore(Protocol):
+    """Where a publisher keeps what a network gave for an uploaded picture (a media id,
+    an image URN, a blob), so that a retried post does not upload it again. ``get``
+    gives nothing once the network may have forgotten an unused upload."""
+
+    def get(self, post_id: int, media_name: str) -> dict[str, Any] | None: ...
+
+    def keep(self, post_id: int, media_name: str, ref: dict[str, Any],
+             expires_at: dt.datetime) -> None: ...
+
+
+class MemoryUploads:
+    """An ``UploadStore`` for one process (tests, and a publisher made on its own)."""
+
+    def __init__(self) -> None:
+        self.kept: dict[tuple[int, str], tuple[dict[str, Any], dt.datetime]] = {}
+
+    def get(self, post_id: int, media_name: str) -> dict[str, Any] | None:
+        found = self.kept.get((post_id, media_name))
+        return found[0] if found and found[1] > clock.now() else None
+
+    def keep(self, post_id: int, media_name: str, ref: dict[str, Any],
+             expires_at: dt.datetime) -> None:
+        self.kept[(post_id, media_name)] = (ref, expires_at)
+
+
+def uploaded(store: UploadStore, post: Outgoing, picture: Picture,
+             upload: Callable[[], tuple[dict[str, Any], dt.timedelta]]) -> dict[str, Any]:
+    """The network's reference to ``picture`` for ``post``: the kept one while the
+    network still holds it, else a new upload (kept at once, before the post is made)."""
+    ref = store.get(post.post_id, picture.name)
+    if ref is None:
+        ref, lifetime = upload()
+        store.keep(post.post_id, picture.name, ref, clock.now() + lifetime)
+    return ref
+
+
 class ApiPublisher:
     """A publisher configured by the settings alone (every network but Bluesky, which
     also keeps a session)."""
 
     network = ""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, uploads: UploadStore | None = None) -> None:
         self.settings = settings
+        self.uploads: UploadStore = uploads or MemoryUploads()
 
 
 class SessionStore(Protocol):
@@ -190,6 +245,19 @@ class Api:
         except requests.RequestException as exc:
             raise sorted_failure(self.network, exc) from exc
 
+    def upload(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """A picture's upload (or a step of it): nothing is posted yet, so a failure of
+        any kind is a retry. ``path`` may be the absolute address the network gave
+        (LinkedIn's upload URL)."""
+        url = path if path.startswith(("http://", "https://")) else self.base + path
+        try:
+            return self.session.request(method, url, timeout=self.timeout,
+                                        allow_redirects=False, **kwargs)
+        except requests.RequestException as exc:
+            raise PublishRetry(f"The picture's upload to {network_name(self.network)} "
+                               f"failed ({exc.__class__.__name__}); trying again later."
+                               ) from exc
+
     def get(self, path: str, **kwargs: Any) -> requests.Response:
         try:
             return self.session.get(self.base + path, timeout=self.timeout,
@@ -209,6 +277,22 @@ class Api:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def upload_failed(network: str, response: requests.Response, what: str) -> Exception:
+    """The error of a refused upload. Nothing was posted, so anything unclear is a
+    retry; a 4xx (the picture or the permission) is for the editor."""
+    name = network_name(network)
+    if response.status_code == 429 or response.status_code >= 500:
+        return PublishRetry(f"{name} could not take the picture now "
+                            f"({response.status_code}); trying again later.",
+                            reset_time(response) if response.status_code == 429 else None)
+    body = json_of(response)
+    said = str(body.get("message") or body.get("error") or body.get("detail")
+               or response.reason or "")[:300]
+    return PublishRejected(f"{name} refused the picture ({what}, {response.status_code}): "
+                           f"{said}", "check the picture and the token's permissions, then "
+                           "approve the post again")
 
 
 def retry_if_transient(network: str, response: requests.Response) -> None:

@@ -1,7 +1,13 @@
 """Bluesky: ``com.atproto.server.createSession`` once, kept in the database and
 refreshed with ``refreshSession``; then ``com.atproto.repo.createRecord`` of an
-``app.bsky.feed.post`` with link and tag facets (UTF-8 byte offsets) and an external
-embed card built from the item.
+``app.bsky.feed.post`` with link, tag and mention facets (UTF-8 byte offsets).
+
+Bluesky's cards are built by the client from the record alone. A post with its own
+picture uploads it with ``com.atproto.repo.uploadBlob`` and embeds it as
+``app.bsky.embed.images`` with its ``alt`` and ``aspectRatio``; a link post embeds
+``app.bsky.embed.external`` with the page's title and description and, when the page
+has a preview image, its blob as ``thumb``. A blob that no record references is
+removed by the server after a while, so it is kept for less than an hour.
 
 Bluesky limits logins (createSession) per day, so the session is reused across runs.
 An access token about to expire is refreshed before posting; one that the server calls
@@ -23,17 +29,23 @@ from ostogether.social.publishers.base import (
     CONTENT,
     REAUTHORISE,
     Api,
+    MemoryUploads,
     Metrics,
     Outgoing,
+    Picture,
     Published,
     SessionStore,
+    UploadStore,
     json_of,
     retry_if_transient,
     unavailable,
+    upload_failed,
+    uploaded,
 )
 from ostogether.social.text import bluesky_richtext
 
 EARLY_REFRESH = dt.timedelta(seconds=60)
+BLOB_LIFETIME = dt.timedelta(minutes=45)
 
 
 def _expires(jwt: str) -> dt.datetime | None:
@@ -50,9 +62,11 @@ def _expires(jwt: str) -> dt.datetime | None:
 class BlueskyPublisher:
     network = "bluesky"
 
-    def __init__(self, settings: Settings, sessions: SessionStore) -> None:
+    def __init__(self, settings: Settings, sessions: SessionStore,
+                 uploads: UploadStore | None = None) -> None:
         self.settings = settings
         self.sessions = sessions
+        self.uploads: UploadStore = uploads or MemoryUploads()
 
     # -- session
     def _login(self, api: Api) -> dict[str, Any]:
@@ -115,7 +129,10 @@ class BlueskyPublisher:
         return {h: known[h] for h in handles if h in known}
 
     def record(self, post: Outgoing, now: dt.datetime | None = None,
-               dids: dict[str, str] | None = None) -> dict[str, Any]:
+               dids: dict[str, str] | None = None,
+               blobs: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+        """The post's record; ``blobs`` maps a picture's name to its uploaded blob
+        (with ``width`` and ``height``)."""
         text, facets = bluesky_richtext(post.text, dids)
         when = (now or clock.now()).isoformat(timespec="milliseconds")
         record: dict[str, Any] = {
@@ -123,16 +140,50 @@ class BlueskyPublisher:
             "createdAt": when.replace("+00:00", "Z"), "langs": [post.language or "en"]}
         if facets:
             record["facets"] = facets
-        if post.link:
-            record["embed"] = {"$type": "app.bsky.embed.external", "external": {
-                "uri": post.link, "title": post.title or post.link,
-                "description": post.description[:300]}}
+        blobs = blobs or {}
+        if post.image is not None and post.image.name in blobs:
+            ref = blobs[post.image.name]
+            record["embed"] = {"$type": "app.bsky.embed.images", "images": [{
+                "alt": post.image.alt[:2000], "image": ref["blob"],
+                "aspectRatio": {"width": ref["width"], "height": ref["height"]}}]}
+        elif post.link:
+            external: dict[str, Any] = {"uri": post.link, "title": post.title or post.link,
+                                        "description": post.description[:300]}
+            if post.card_image is not None and post.card_image.name in blobs:
+                external["thumb"] = blobs[post.card_image.name]["blob"]
+            record["embed"] = {"$type": "app.bsky.embed.external", "external": external}
         return record
+
+    def _upload(self, api: Api, session: dict[str, Any], picture: Picture
+                ) -> tuple[dict[str, Any], dt.timedelta]:
+        image = picture.for_network(self.network)
+
+        def send(session: dict[str, Any]) -> Any:
+            return api.upload("POST", "/xrpc/com.atproto.repo.uploadBlob", data=image.data,
+                              headers={"Authorization": f"Bearer {session['accessJwt']}",
+                                       "Content-Type": image.mime})
+
+        r = send(session)
+        if r.status_code in (400, 401) and json_of(r).get("error") in (
+                "ExpiredToken", "InvalidToken"):
+            r = send(self._refresh(api, session))
+        blob = json_of(r).get("blob")
+        if r.status_code != 200 or not isinstance(blob, dict):
+            raise upload_failed(self.network, r, "uploadBlob")
+        return ({"blob": blob, "width": image.width, "height": image.height},
+                BLOB_LIFETIME)
 
     def publish(self, post: Outgoing) -> Published:
         with Api(self.network, self.settings.bluesky_url, self.settings) as api:
             session = self._session(api)
-            record = self.record(post, dids=self.dids(
+            blobs = {}
+            for picture in (post.image, post.card_image if post.image is None else None):
+                if picture is not None:
+                    blobs[picture.name] = uploaded(
+                        self.uploads, post, picture,
+                        lambda p=picture: self._upload(api, session, p))  # type: ignore[misc]
+            session = self.sessions.load(self.network) or session  # refreshed by an upload
+            record = self.record(post, blobs=blobs, dids=self.dids(
                 api, session, [handle for _, handle in post.mentions]))
             response = self._create(api, session, record)
             if response.status_code in (400, 401) and json_of(response).get("error") in (

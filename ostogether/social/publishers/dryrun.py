@@ -12,7 +12,7 @@ from typing import Any
 from ostogether import clock
 from ostogether.settings import Settings
 from ostogether.social import text as social_text
-from ostogether.social.publishers.base import Metrics, Outgoing, Published
+from ostogether.social.publishers.base import Metrics, Outgoing, Picture, Published
 
 
 class DryRun:
@@ -25,8 +25,10 @@ class DryRun:
         body: dict[str, Any] = {
             "network": self.network, "post_id": post.post_id, "text": post.text,
             "length": measured.length, "limit": measured.limit, "fits": measured.fits,
-            "link": post.link, "title": post.title, "image_url": post.image_url,
-            "image_alt": post.image_alt, "language": post.language,
+            "link": post.link, "title": post.title, "description": post.description,
+            "image": _picture(post.image, self.network),
+            "card_image": _picture(post.card_image, self.network),
+            "language": post.language,
             "written_at": clock.now().isoformat(timespec="seconds"),
             **social_text.as_sent(post.text, self.network)}
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -38,3 +40,13 @@ class DryRun:
 
     def metrics(self, remote_id: str) -> Metrics:
         return Metrics(False, {}, "dry run", "a dry run: nothing was posted")
+
+
+def _picture(picture: Picture | None, network: str) -> dict[str, Any] | None:
+    """What the network would receive of a picture: the kept file, re-encoded to its
+    limits, and the description."""
+    if picture is None:
+        return None
+    image = picture.for_network(network)
+    return {"file": picture.name, "alt": picture.alt, "type": image.mime,
+            "bytes": len(image.data), "width": image.width, "height": image.height}

@@ -3,11 +3,22 @@
 The key is the post's own, kept in the database: if an editor approves a post again
 after an unknown outcome, Mastodon returns the status it already made (for an hour)
 instead of posting twice.
+
+A picture goes first to ``POST /api/v2/media`` (multipart ``file`` with its
+``description``). Mastodon answers 200 when it is ready, or 202 while it is still
+processing; then ``GET /api/v1/media/:id`` answers 206 until it is ready. The wait is
+short (``WAITS``); a picture still processing after it makes the post a retry at the
+next run, with the media id kept, so the picture is not uploaded again. An unattached
+upload is removed by Mastodon after a day; the id is kept for less.
 """
 
 from __future__ import annotations
 
-from ostogether.errors import PublishRejected, PublishUnknown
+import datetime as dt
+from typing import Any
+
+from ostogether import clock
+from ostogether.errors import PublishRejected, PublishRetry, PublishUnknown
 from ostogether.social.publishers.base import (
     CONTENT,
     REAUTHORISE,
@@ -15,11 +26,17 @@ from ostogether.social.publishers.base import (
     ApiPublisher,
     Metrics,
     Outgoing,
+    Picture,
     Published,
     json_of,
     retry_if_transient,
     unavailable,
+    upload_failed,
+    uploaded,
 )
+
+WAITS = (0.2, 0.5, 1.0, 2.0)  # seconds between asking whether the picture is ready
+MEDIA_LIFETIME = dt.timedelta(hours=20)
 
 
 class MastodonPublisher(ApiPublisher):
@@ -29,8 +46,15 @@ class MastodonPublisher(ApiPublisher):
         s = self.settings
         headers = {"Authorization": f"Bearer {s.mastodon_access_token}",
                    "Idempotency-Key": post.idempotency_key}
-        body = {"status": post.text, "visibility": "public", "language": post.language}
+        body: dict[str, Any] = {"status": post.text, "visibility": "public",
+                                "language": post.language}
         with Api(self.network, s.mastodon_url, s) as api:
+            image = post.image
+            if image is not None:
+                ref = uploaded(self.uploads, post, image, lambda: self._upload(api, image))
+                if not ref.get("ready"):
+                    self._wait_ready(api, ref["id"])
+                body["media_ids"] = [ref["id"]]
             response = api.post("/api/v1/statuses", json=body, headers=headers)
         answer = json_of(response)
         if response.status_code == 200:
@@ -46,6 +70,32 @@ class MastodonPublisher(ApiPublisher):
                                   + REAUTHORISE)
         raise PublishRejected(f"Mastodon refused the post ({response.status_code}): {said}",
                               CONTENT)
+
+    def _auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.settings.mastodon_access_token}"}
+
+    def _upload(self, api: Api, picture: Picture) -> tuple[dict[str, Any], dt.timedelta]:
+        image = picture.for_network(self.network)
+        r = api.upload("POST", "/api/v2/media", headers=self._auth(),
+                       data={"description": picture.alt[:1500]},
+                       files={"file": (picture.name, image.data, image.mime)})
+        answer = json_of(r)
+        if r.status_code not in (200, 202) or not answer.get("id"):
+            raise upload_failed(self.network, r, "media upload")
+        return {"id": str(answer["id"]), "ready": r.status_code == 200}, MEDIA_LIFETIME
+
+    def _wait_ready(self, api: Api, media_id: str) -> None:
+        """Until ``GET /api/v1/media/:id`` answers 200 (206: still processing)."""
+        for wait in (0.0, *WAITS):
+            if wait:
+                clock.sleep(wait)
+            r = api.get(f"/api/v1/media/{media_id}", headers=self._auth())
+            if r.status_code == 200:
+                return
+            if r.status_code != 206:
+                raise upload_failed(self.network, r, "media status")
+        raise PublishRetry("Mastodon is still processing the picture; the post goes out at "
+                           "the next run, with the same upload.")
 
     def metrics(self, remote_id: str) -> Metrics:
         """``GET /api/v1/statuses/:id``: favourites, reblogs and replies."""

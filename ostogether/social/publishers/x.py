@@ -4,6 +4,12 @@ tweepy always calls https://api.twitter.com; a transport adapter sends its reque
 ``x_api_url`` instead (the signature stays the one for the documented URL) and applies
 the settings' timeouts. ``wait_on_rate_limit`` stays off: a 429 becomes a retry at the
 reset time, and the worker never sleeps inside a request.
+
+A picture goes first to the v2 media endpoint, ``POST /2/media/upload`` (multipart
+``media`` with ``media_category=tweet_image``; tweepy 4 only has the v1.1 one, which X
+is retiring), signed with the same OAuth 1.0a keys through requests-oauthlib; its
+description goes to ``POST /2/media/metadata`` as ``alt_text``. The media id is kept
+for ``expires_after_secs`` (a day), so a retried post does not upload again.
 """
 
 from __future__ import annotations
@@ -14,17 +20,23 @@ from typing import Any
 import requests
 import tweepy
 from requests.adapters import HTTPAdapter
+from requests_oauthlib import OAuth1
 
 from ostogether.errors import PublishRejected, PublishRetry, PublishUnknown
 from ostogether.social.publishers.base import (
     CONTENT,
     DUPLICATE,
     REAUTHORISE,
+    Api,
     ApiPublisher,
     Metrics,
     Outgoing,
+    Picture,
     Published,
+    json_of,
     sorted_failure,
+    upload_failed,
+    uploaded,
 )
 
 TWEEPY_HOST = "https://api.twitter.com"
@@ -64,10 +76,37 @@ class XPublisher(ApiPublisher):
     def metrics(self, remote_id: str) -> Metrics:
         return _metrics(self._client(), remote_id)
 
+    def _upload(self, picture: Picture) -> tuple[dict[str, Any], dt.timedelta]:
+        s = self.settings
+        image = picture.for_network(self.network)
+        auth = OAuth1(s.x_consumer_key, s.x_consumer_secret, s.x_access_token,
+                      s.x_access_token_secret)
+        with Api(self.network, s.x_api_url, s) as api:
+            r = api.upload("POST", "/2/media/upload", auth=auth,
+                           data={"media_category": "tweet_image"},
+                           files={"media": (picture.name, image.data, image.mime)})
+            data = json_of(r).get("data") or {}
+            if r.status_code not in (200, 201) or not data.get("id"):
+                raise upload_failed(self.network, r, "media upload")
+            media_id = str(data["id"])
+            if picture.alt:
+                m = api.upload("POST", "/2/media/metadata", auth=auth, json={
+                    "id": media_id, "metadata": {"alt_text": {"text": picture.alt[:1000]}}})
+                if m.status_code not in (200, 201):
+                    raise upload_failed(self.network, m, "image description")
+        lifetime = int(data.get("expires_after_secs") or 86400)
+        return {"media_id": media_id}, dt.timedelta(seconds=max(60, lifetime - 600))
+
     def publish(self, post: Outgoing) -> Published:
+        media_ids = None
+        image = post.image
+        if image is not None:
+            ref = uploaded(self.uploads, post, image, lambda: self._upload(image))
+            media_ids = [ref["media_id"]]
         client = self._client()
         try:
-            response = client.create_tweet(text=post.text, user_auth=True)
+            response = client.create_tweet(text=post.text, media_ids=media_ids,
+                                           user_auth=True)
         except tweepy.TooManyRequests as exc:
             at = (dt.datetime.fromtimestamp(exc.reset_time, dt.UTC)
                   if exc.reset_time is not None else None)

@@ -1,0 +1,242 @@
+"""A post's picture and link card: kept when the post is approved, never fetched again.
+
+- **The post's own picture** (an item's or evergreen entry's image) goes through the one
+  media pipeline (``ostogether.media``): fetched once through the outbound guard,
+  checked, stripped of its metadata and stored by its hash. A picture that cannot be
+  kept, or one without a description, stops the approval with the reason.
+- **A link card**, for a post with a link and no picture: the page's Open Graph tags
+  (``og:title``, ``og:description``, ``og:image``, ``og:image:alt``; ``twitter:`` tags
+  and ``<title>`` as fallbacks), read through the guard; the preview image is kept the
+  same way. LinkedIn's article thumbnail and Bluesky's external embed are built from it,
+  and the calendar shows it. A page without a preview image, or one that cannot be read,
+  gives a warning, never a refusal: the post can still go out as text and link.
+- **Each network's copy** (``variant``, pure) is re-encoded from the kept file to that
+  network's documented limits (``LIMITS``), at publish time, from disk.
+"""
+
+from __future__ import annotations
+
+import html.parser
+import io
+import re
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+from PIL import Image
+
+from ostogether import fetch, media
+from ostogether.errors import ValidationError
+from ostogether.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class Limit:
+    """What a network takes for a post's image, as its documentation gives it."""
+
+    max_bytes: int
+    max_pixels: int
+    max_side: int
+    formats: tuple[str, ...]  # Pillow's names
+    source: str
+
+
+MB = 1024 * 1024
+LIMITS: dict[str, Limit] = {
+    # docs.x.com, "Media best practices": images up to 5 MB; JPG, PNG, GIF, WEBP.
+    "x": Limit(5 * MB, 8192 * 8192, 8192, ("JPEG", "PNG", "GIF", "WEBP"),
+               "X: 5 MB, JPEG/PNG/GIF/WebP"),
+    # Graph API, Page photos: JPEG, BMP, PNG, GIF, TIFF; under 4 MB is the safe size.
+    "facebook": Limit(4 * MB, 8192 * 8192, 8192, ("JPEG", "PNG", "GIF"),
+                      "Facebook: 4 MB, JPEG/PNG/GIF"),
+    # LinkedIn Images API: JPG, GIF, PNG; fewer than 36,152,320 pixels.
+    "linkedin": Limit(8 * MB, 36_152_320, 6012, ("JPEG", "PNG", "GIF"),
+                      "LinkedIn: 36,152,320 pixels, JPEG/PNG/GIF (8 MB kept here)"),
+    # Mastodon's defaults (instance configuration.media_attachments): 16 MB and
+    # 3840×2160 = 8,294,400 pixels; smaller instances may set less, so 8 MB is kept.
+    "mastodon": Limit(8 * MB, 8_294_400, 3840, ("JPEG", "PNG", "GIF", "WEBP"),
+                      "Mastodon: 8,294,400 pixels, 16 MB by default (8 MB kept here)"),
+    # app.bsky.embed.images / external thumb: blob maxSize 1,000,000 bytes; image/*.
+    "bluesky": Limit(1_000_000, 2000 * 2000, 2000, ("JPEG", "PNG", "WEBP"),
+                     "Bluesky: 1,000,000 bytes per blob, JPEG/PNG/WebP"),
+}
+MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
+
+
+@dataclass(frozen=True)
+class Variant:
+    data: bytes
+    mime: str
+    width: int
+    height: int
+
+
+def variant(data: bytes, network: str) -> Variant:
+    """The kept picture as ``network`` takes it: the same bytes when they are within its
+    limits, else re-encoded as JPEG (smaller, then lower quality) until they are."""
+    limit = LIMITS[network]
+    with Image.open(io.BytesIO(data)) as img:
+        fmt, (w, h) = img.format or "", img.size
+        if (fmt in limit.formats and len(data) <= limit.max_bytes
+                and w * h <= limit.max_pixels and max(w, h) <= limit.max_side):
+            return Variant(data, MIME[fmt], w, h)
+        img.load()
+        frame = img.convert("RGBA") if img.mode in ("RGBA", "LA", "P") else img.convert("RGB")
+    if frame.mode == "RGBA":  # JPEG has no transparency: flatten on white
+        white = Image.new("RGB", frame.size, (255, 255, 255))
+        white.paste(frame, mask=frame.getchannel("A"))
+        frame = white
+    scale = min(1.0, limit.max_side / max(w, h), (limit.max_pixels / (w * h)) ** 0.5)
+    for quality in (85, 75, 65, 55, 45):
+        size = (max(1, int(w * scale)), max(1, int(h * scale)))
+        resized = frame if size == frame.size else frame.resize(size, Image.Resampling.LANCZOS)
+        out = io.BytesIO()
+        resized.save(out, "JPEG", quality=quality, optimize=True, progressive=True)
+        if out.tell() <= limit.max_bytes:
+            return Variant(out.getvalue(), "image/jpeg", *size)
+        scale *= 0.8
+    return Variant(out.getvalue(), "image/jpeg", *size)  # as small as it goes
+
+
+# ------------------------------------------------------------------------ link cards
+
+CARD_MAX_BYTES = 1_000_000
+NO_IMAGE = ("The page has no preview image (og:image): LinkedIn and Bluesky show the card "
+            "without a picture, and X, Facebook and Mastodon may show none. Give the post "
+            "an image, or ask the project to add og:image to the page.")
+
+
+class _Head(html.parser.HTMLParser):
+    """The ``<meta>`` tags and ``<title>`` of a page's head."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.meta: dict[str, str] = {}
+        self.title = ""
+        self._in_title = False
+        self.done = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k.lower(): v or "" for k, v in attrs}
+        if tag == "meta":
+            key = (a.get("property") or a.get("name") or "").strip().lower()
+            if key and key not in self.meta and a.get("content", "").strip():
+                self.meta[key] = a["content"].strip()
+        elif tag == "title":
+            self._in_title = True
+        elif tag == "body":
+            self.done = True
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self._in_title = False
+        elif tag == "head":
+            self.done = True
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title and not self.title:
+            self.title = data.strip()
+
+
+def parse_card(page: str, base_url: str) -> dict[str, str]:
+    """The card a page asks for (pure): title, description, image address and its alt."""
+    head = _Head()
+    for chunk in re.split(r"(?=<body)", page, maxsplit=1, flags=re.I)[:1]:
+        head.feed(chunk)
+    m = head.meta
+    image = m.get("og:image:secure_url") or m.get("og:image") or m.get("og:image:url") \
+        or m.get("twitter:image") or m.get("twitter:image:src") or ""
+    image = urljoin(base_url, image) if image else ""
+    if image and not image.startswith(("http://", "https://")):
+        image = ""
+    return {"title": (m.get("og:title") or m.get("twitter:title") or head.title)[:300],
+            "description": (m.get("og:description") or m.get("twitter:description")
+                            or m.get("description") or "")[:1000],
+            "image_url": image[:2000],
+            "image_alt": (m.get("og:image:alt") or m.get("twitter:image:alt") or "")[:1000]}
+
+
+def page_address(link: str) -> str:
+    """The page a post links to, without the service's own campaign parameters."""
+    parts = urlsplit(link)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+             if not k.startswith("utm_")]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def read_card(rt: Runtime, link: str) -> dict[str, str]:
+    """The link's card, read through the guard, its image kept. Never raises: what went
+    wrong is the card's ``warning``."""
+    st = rt.settings
+    url = page_address(link)
+    card = {"url": url, "title": "", "description": "", "image": "", "image_alt": "",
+            "warning": ""}
+    headers = {"User-Agent": fetch.user_agent(st.public_url, "link preview"),
+               "Accept": "text/html,application/xhtml+xml"}
+    try:
+        r = fetch.get(url, fetch.parse_allow(st.fetch_allow), st.link_limits(CARD_MAX_BYTES),
+                      headers=headers)
+    except fetch.FetchError as exc:
+        card["warning"] = (f"The page could not be read for its card ({exc}); LinkedIn and "
+                           f"Bluesky show the post's title without a picture.")
+        return card
+    kind = r.headers.get("content-type", "").split(";")[0].strip().lower()
+    if r.status != 200 or kind not in ("text/html", "application/xhtml+xml"):
+        card["warning"] = (f"The page answered {r.status} {kind or 'without a type'}, not a "
+                           f"web page; the card shows the post's title without a picture.")
+        return card
+    found = parse_card(r.body.decode(_charset(r.headers.get("content-type", "")),
+                                     errors="replace"), url)
+    card.update(title=found["title"], description=found["description"],
+                image_alt=found["image_alt"])
+    if not found["image_url"]:
+        card["warning"] = NO_IMAGE
+        return card
+    try:
+        card["image"] = media.store(rt, found["image_url"]).name
+    except (ValidationError, fetch.FetchError) as exc:
+        card["warning"] = (f"The page's preview image {found['image_url']} cannot be used "
+                           f"({exc}); the card shows without a picture.")
+    return card
+
+
+def _charset(content_type: str) -> str:
+    m = re.search(r"charset=([\w.-]+)", content_type, re.I)
+    name = m.group(1) if m else "utf-8"
+    try:
+        "".encode(name)
+    except LookupError:
+        return "utf-8"
+    return name
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What approval keeps of a post: its picture's stored name, or its link's card."""
+
+    media_name: str = ""
+    card: dict[str, str] | None = None
+
+
+def prepare(rt: Runtime, *, image_url: str, image_alt: str, link: str,
+            cards: dict[str, dict[str, str]] | None = None) -> Prepared:
+    """Keep the post's picture (ValidationError when it has no description or cannot be
+    kept), or read its link's card (``cards`` shares them between a content's posts)."""
+    if image_url:
+        if not image_alt.strip():
+            raise ValidationError("it has an image without a description; describe the "
+                                  "image for people who cannot see it",
+                                  {"image_alt": "describe the image"})
+        try:
+            return Prepared(media_name=media.store(rt, image_url).name)
+        except (ValidationError, fetch.FetchError) as exc:
+            raise ValidationError(f"its image {image_url} cannot be used: {exc}",
+                                  {"image_url": str(exc)}) from None
+    if not link:
+        return Prepared()
+    key = page_address(link)
+    if cards is None or key not in cards:
+        card = read_card(rt, link)
+        if cards is None:
+            return Prepared(card=card)
+        cards[key] = card
+    return Prepared(card=cards[key])
