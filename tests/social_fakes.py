@@ -29,6 +29,7 @@ import regex
 from oauthlib.oauth1.rfc5849 import signature
 
 from ostogether import clock
+from tests.social_uploads import Bad, MediaFakes
 
 X_KEY, X_SECRET, X_TOKEN, X_TOKEN_SECRET = "ck", "cs", "at", "ats"
 FB_PAGE, FB_TOKEN = "4242", "page-token"
@@ -36,8 +37,12 @@ LI_ORG, LI_TOKEN, LI_VERSION = "777", "li-token", "202510"
 MASTO_TOKEN = "masto-token"
 BSKY_HANDLE, BSKY_PASSWORD, BSKY_DID = "ostogether.test", "app-pass-word", "did:plc:ostogether"
 
-POST_PATHS = {"/2/tweets": "x", f"/v21.0/{FB_PAGE}/feed": "facebook", "/rest/posts": "linkedin",
+POST_PATHS = {"/2/tweets": "x", f"/v21.0/{FB_PAGE}/feed": "facebook",
+              f"/v21.0/{FB_PAGE}/photos": "facebook", "/rest/posts": "linkedin",
               "/api/v1/statuses": "mastodon", "/xrpc/com.atproto.repo.createRecord": "bluesky"}
+# Faults for uploads are queued under "upload:<network>".
+UPLOAD_PATHS = {"/2/media/upload": "x", "/2/media/metadata": "x", "/rest/images": "linkedin",
+                "/api/v2/media": "mastodon", "/xrpc/com.atproto.repo.uploadBlob": "bluesky"}
 
 
 def env_for(base: str) -> dict[str, str]:
@@ -72,7 +77,7 @@ class Accepted:
 
 
 @dataclass
-class FakeNetworks:
+class FakeNetworks(MediaFakes):
     hang_seconds: float = 2.0
     access_ttl: float = 7200.0
     posts: list[Accepted] = field(default_factory=list)
@@ -92,6 +97,7 @@ class FakeNetworks:
         self.ids = itertools.count(1000)
         self.tokens: dict[str, tuple[str, float]] = {}  # token -> (kind, expires)
         self.idempotent: dict[str, dict[str, Any]] = {}
+        self._init_media()
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -103,6 +109,9 @@ class FakeNetworks:
 
             def do_GET(self) -> None:  # noqa: N802
                 fake.handle_get(self)
+
+            def do_PUT(self) -> None:  # noqa: N802
+                fake.handle_put(self)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
@@ -128,7 +137,8 @@ class FakeNetworks:
     def handle(self, h: BaseHTTPRequestHandler) -> None:
         length = int(h.headers.get("Content-Length") or 0)
         raw = h.rfile.read(length) if length else b""
-        path = urllib.parse.urlsplit(h.path).path
+        split = urllib.parse.urlsplit(h.path)
+        path, query = split.path, dict(urllib.parse.parse_qsl(split.query))
         headers = {k.lower(): v for k, v in h.headers.items()}
         with self.lock:
             self.requests.append((path, headers, raw))
@@ -139,15 +149,19 @@ class FakeNetworks:
                 queue = self.faults.get(network)
                 fault = queue.pop(0) if queue else (self.chooser(network) if self.chooser
                                                     else None)
+        elif path in UPLOAD_PATHS:
+            with self.lock:
+                queue = self.faults.get("upload:" + UPLOAD_PATHS[path])
+                fault = queue.pop(0) if queue else None
         if fault == "drop-before":
             self._drop(h)
             return
         if fault in ("429", "500", "duplicate", "expired"):
-            self._fail(h, network or "", fault)
+            self._fail(h, network or UPLOAD_PATHS.get(path, ""), fault)
             return
         try:
-            status, out_headers, body = self.route(path, headers, raw, network)
-        except _Bad as bad:
+            status, out_headers, body = self.route(path, headers, raw, network, query)
+        except (_Bad, Bad) as bad:
             with self.lock:
                 self.problems.append(f"{path}: {bad}")
             status, out_headers, body = 400, {}, {"error": "BadShape", "message": str(bad)}
@@ -225,6 +239,21 @@ class FakeNetworks:
                                       "message": "Invalid identifier or password"})}[network]
             self._send(h, body[0], {}, body[1])
 
+    def handle_put(self, h: BaseHTTPRequestHandler) -> None:
+        """LinkedIn's upload URL: the picture's bytes."""
+        length = int(h.headers.get("Content-Length") or 0)
+        raw = h.rfile.read(length) if length else b""
+        headers = {k.lower(): v for k, v in h.headers.items()}
+        with self.lock:
+            self.requests.append(("PUT " + h.path, headers, b""))
+        try:
+            status = self.linkedin_put(h.path, headers, raw, LI_TOKEN)
+        except Bad as bad:
+            with self.lock:
+                self.problems.append(f"PUT {h.path}: {bad}")
+            status = 400
+        self._send(h, status, {}, None)
+
     # ------------------------------------------------------------------ metrics (GET)
     def handle_get(self, h: BaseHTTPRequestHandler) -> None:
         """The documented shapes of each network's public counts of one post. Counts
@@ -247,8 +276,13 @@ class FakeNetworks:
             self._fail(h, network, fault)
             return
         try:
-            status, body = self.metrics(network, path, query, headers, fault)
-        except _Bad as bad:
+            if path.startswith("/api/v1/media/"):
+                if headers.get("authorization") != f"Bearer {MASTO_TOKEN}":
+                    raise _Bad("Authorization: Bearer <token> is needed")
+                status, body = self.mastodon_media_status(path.rsplit("/", 1)[1])
+            else:
+                status, body = self.metrics(network, path, query, headers, fault)
+        except (_Bad, Bad) as bad:
             with self.lock:
                 self.problems.append(f"GET {path}: {bad}")
             status, body = 400, {"error": "BadShape", "message": str(bad)}
@@ -343,10 +377,17 @@ class FakeNetworks:
         raise _Bad(f"no such endpoint {path}")
 
     # ------------------------------------------------------------------ the APIs
-    def route(self, path: str, headers: dict[str, str], raw: bytes,
-              network: str | None) -> tuple[int, dict[str, str], dict[str, Any] | None]:
+    def route(self, path: str, headers: dict[str, str], raw: bytes, network: str | None,
+              query: dict[str, str]) -> tuple[int, dict[str, str], dict[str, Any] | None]:
         if network == "x":
             return self.x(headers, raw)
+        if network == "facebook" and path.endswith("/photos"):
+            photo, form = self.facebook_photo(headers, raw, FB_TOKEN)
+            if not form.get("message"):
+                raise _Bad("message (the caption) is empty")
+            rid = self._accept("facebook", form["message"], {**form, "photo": photo},
+                               f"{FB_PAGE}_{next(self.ids)}")
+            return 200, {}, {"id": photo, "post_id": rid}
         if network == "facebook":
             return self.facebook(headers, raw)
         if network == "linkedin":
@@ -355,20 +396,39 @@ class FakeNetworks:
             return self.mastodon(headers, raw)
         if network == "bluesky":
             return self.bluesky_post(headers, raw)
+        if path in ("/2/media/upload", "/2/media/metadata"):
+            self._x_signed(headers, self.url + path)
+            if path == "/2/media/upload":
+                return (*self._pair(self.x_media_upload(headers, raw)),)
+            if not headers.get("content-type", "").startswith("application/json"):
+                raise _Bad("the metadata must be JSON")
+            return (*self._pair(self.x_media_metadata(json.loads(raw))),)
+        if path == "/rest/images":
+            self._linkedin_headers(headers)
+            if query.get("action") != "initializeUpload":
+                raise _Bad("POST /rest/images needs ?action=initializeUpload")
+            return (*self._pair(self.linkedin_init(json.loads(raw), LI_ORG)),)
+        if path == "/api/v2/media":
+            if headers.get("authorization") != f"Bearer {MASTO_TOKEN}":
+                raise _Bad("Authorization: Bearer <token> is needed")
+            return (*self._pair(self.mastodon_media(headers, raw)),)
+        if path == "/xrpc/com.atproto.repo.uploadBlob":
+            ok, why = self._token(headers, "access")
+            if not ok:
+                return 400, {}, {"error": why, "message": "Token has expired"}
+            return (*self._pair(self.bluesky_blob(headers, raw)),)
         if path == "/xrpc/com.atproto.server.createSession":
             return self.bluesky_login(raw)
         if path == "/xrpc/com.atproto.server.refreshSession":
             return self.bluesky_refresh(headers)
         raise _Bad(f"no such endpoint {path}")
 
-    def _accept(self, network: str, text: str, body: dict[str, Any],
-                remote_id: str | None = None) -> str:
-        with self.lock:
-            rid = remote_id or str(next(self.ids))
-            self.posts.append(Accepted(network, rid, text, body))
-        return rid
+    @staticmethod
+    def _pair(answer: tuple[int, Any]) -> tuple[int, dict[str, str], Any]:
+        return answer[0], {}, answer[1]
 
-    def x(self, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, str], Any]:
+    def _x_signed(self, headers: dict[str, str], url: str) -> None:
+        """OAuth 1.0a user context, signed for ``url`` with the app's and user's keys."""
         auth = headers.get("authorization", "")
         if not auth.startswith("OAuth "):
             raise _Bad("X needs OAuth 1.0a user context")
@@ -381,18 +441,37 @@ class FakeNetworks:
         signed = signature.collect_parameters(headers={"Authorization": auth},
                                               exclude_oauth_signature=True)
         base = signature.signature_base_string(
-            "POST", signature.base_string_uri("https://api.twitter.com/2/tweets"),
-            signature.normalize_parameters(signed))
+            "POST", signature.base_string_uri(url), signature.normalize_parameters(signed))
         quote = urllib.parse.quote
         key = f"{quote(X_SECRET, safe='')}&{quote(X_TOKEN_SECRET, safe='')}"
         expected = base64.b64encode(hmac.new(key.encode(), base.encode(), "sha1").digest())
         if expected.decode() != params.get("oauth_signature"):
             raise _Bad("the OAuth signature does not match")
+
+    @staticmethod
+    def _linkedin_headers(headers: dict[str, str]) -> None:
+        if headers.get("authorization") != f"Bearer {LI_TOKEN}":
+            raise _Bad("Authorization: Bearer <token> is needed")
+        if headers.get("linkedin-version") != LI_VERSION:
+            raise _Bad("LinkedIn-Version header is needed")
+        if headers.get("x-restli-protocol-version") != "2.0.0":
+            raise _Bad("X-Restli-Protocol-Version: 2.0.0 is needed")
+
+    def _accept(self, network: str, text: str, body: dict[str, Any],
+                remote_id: str | None = None) -> str:
+        with self.lock:
+            rid = remote_id or str(next(self.ids))
+            self.posts.append(Accepted(network, rid, text, body))
+        return rid
+
+    def x(self, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, str], Any]:
+        self._x_signed(headers, "https://api.twitter.com/2/tweets")  # tweepy's own URL
         if not headers.get("content-type", "").startswith("application/json"):
             raise _Bad("the body must be JSON")
         body = json.loads(raw)
-        if set(body) != {"text"} or not isinstance(body["text"], str):
+        if not set(body) <= {"text", "media"} or not isinstance(body.get("text"), str):
             raise _Bad(f"unexpected body {body}")
+        self.x_tweet_media(body)
         rid = self._accept("x", body["text"], body)
         return 201, {}, {"data": {"id": rid, "text": body["text"],
                                   "edit_history_tweet_ids": [rid]}}
@@ -410,13 +489,9 @@ class FakeNetworks:
         return 200, {}, {"id": rid}
 
     def linkedin(self, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, str], Any]:
-        if headers.get("authorization") != f"Bearer {LI_TOKEN}":
-            raise _Bad("Authorization: Bearer <token> is needed")
-        if headers.get("linkedin-version") != LI_VERSION:
-            raise _Bad("LinkedIn-Version header is needed")
-        if headers.get("x-restli-protocol-version") != "2.0.0":
-            raise _Bad("X-Restli-Protocol-Version: 2.0.0 is needed")
+        self._linkedin_headers(headers)
         body = json.loads(raw)
+        self.linkedin_content(body)
         want = {"author": f"urn:li:organization:{LI_ORG}", "visibility": "PUBLIC",
                 "lifecycleState": "PUBLISHED", "isReshareDisabledByAuthor": False,
                 "distribution": {"feedDistribution": "MAIN_FEED", "targetEntities": [],
@@ -446,6 +521,7 @@ class FakeNetworks:
         body = json.loads(raw)
         if not body.get("status") or body.get("visibility") != "public":
             raise _Bad(f"unexpected body {body}")
+        self.mastodon_status_media(body)
         with self.lock:
             if key in self.idempotent:  # Mastodon returns the status it made already
                 return 200, {}, self.idempotent[key]
@@ -520,10 +596,8 @@ class FakeNetworks:
                 if feature.get("$type") == "app.bsky.richtext.facet#mention" and not str(
                         feature.get("did", "")).startswith("did:"):
                     raise _Bad("a mention facet needs the account's DID")
-        embed = record.get("embed")
-        if embed is not None and (embed.get("$type") != "app.bsky.embed.external"
-                                  or not embed["external"].get("uri")):
-            raise _Bad("embed must be app.bsky.embed.external with a uri")
+        if record.get("embed") is not None:
+            self.bluesky_embed(record["embed"])
         rkey = f"3k{next(self.ids)}"
         uri = f"at://{BSKY_DID}/app.bsky.feed.post/{rkey}"
         self._accept("bluesky", text, body, uri)

@@ -5,6 +5,7 @@ injected faults against the loopback fake networks."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import random
 import re
@@ -17,12 +18,13 @@ import pytest
 from sqlalchemy import select
 
 from ostogether import clock
-from ostogether.models import SocialPost
+from ostogether.models import SocialPost, SocialUpload
 from ostogether.runtime import Runtime
 from ostogether.settings import load_settings
 from ostogether.social import posts as social
 from ostogether.social import publish
 from tests.factories import TEST
+from tests.feedserver import picture
 from tests.social_fakes import FakeNetworks, env_for
 
 NOW = dt.datetime(2026, 11, 23, 9, 0, 5, tzinfo=dt.UTC)
@@ -56,17 +58,32 @@ def live_rt(env: dict[str, str], fake: FakeNetworks, fill_database: Any,
     rt.close()
 
 
+def kept_picture(rt: Runtime) -> str:
+    """A picture as approval keeps it under media_dir; its stored name."""
+    data = picture(640, 480, "JPEG")
+    name = f"{hashlib.sha256(data).hexdigest()}.jpg"
+    rt.settings.media_path.mkdir(parents=True, exist_ok=True)
+    (rt.settings.media_path / name).write_bytes(data)
+    return name
+
+
 def add_posts(rt: Runtime, n: int, networks: tuple[str, ...] = NETWORKS,
-              at: dt.datetime = NOW - dt.timedelta(hours=1)) -> list[int]:
+              at: dt.datetime = NOW - dt.timedelta(hours=1), image_every: int = 0
+              ) -> list[int]:
+    """``n`` approved posts; every ``image_every``-th one with a kept picture."""
     ids = []
+    name = kept_picture(rt) if image_every else ""
     with rt.db.session() as s:
         for i in range(n):
             network = networks[i % len(networks)]
+            with_image = bool(image_every) and i % image_every < len(networks)
             post = SocialPost(
                 network=network, status="approved", kind="reading",
                 slot_at=at + dt.timedelta(seconds=i // len(networks)),
                 evergreen_key="test", title=f"Post {i}", link=f"https://example.org/{i}",
                 text=f"Post number {i} https://example.org/{i} #OpenSchooling",
+                media_name=name if with_image else "",
+                image_alt="A class outdoors" if with_image else "",
                 idempotency_key=uuid.uuid4().hex)
             s.add(post)
             s.flush()
@@ -219,7 +236,7 @@ def test_1000_publishes_with_injected_faults(live_rt: Runtime, fake: FakeNetwork
         return fault
 
     fake.chooser = chooser
-    ids = add_posts(live_rt, 1000)
+    ids = add_posts(live_rt, 1000, image_every=15)  # a third of the posts have a picture
     for _ in range(40):
         report = publish.publish_due(live_rt, now=clock.now(), limit=1000)
         test_clock.advance(hours=2)  # past every backoff and reset
@@ -249,7 +266,33 @@ def test_1000_publishes_with_injected_faults(live_rt: Runtime, fake: FakeNetwork
         1 for pid in ids if found[pid].status == "unknown"
         and found[pid].text.split(" https:")[0] in made)
     assert final["published"] > 700 and final["unknown"] > 20 and final["failed"] > 20
-    print(f"1000 publishes: {dict(final)}; live on the fake networks: {len(made)}")
+    # Media once only: every upload the networks took is in the ledger, kept for its post,
+    # and a post that went out carries the upload kept for it. X, LinkedIn and Mastodon
+    # keep an unused upload for longer than the retries take, so none was made twice;
+    # a Bluesky blob left unused past its life is uploaded again, as it must be.
+    with live_rt.db.session() as s:
+        kept = {u.post_id: u.ref for u in s.scalars(select(SocialUpload))}
+    with_image = [pid for pid in ids if found[pid].media_name]
+    assert len(with_image) == 335 and set(kept) <= set(with_image)
+    for network in ("x", "linkedin", "mastodon"):
+        assert len(fake.uploaded(network)) == sum(
+            1 for pid in kept if found[pid].network == network), network
+    for pid in with_image:
+        post = found[pid]
+        [live] = made.get(post.text.split(" https:")[0]) or [None]
+        if live is None or post.network == "facebook":
+            continue
+        ref = kept[pid]
+        used = {"x": lambda b: b["media"]["media_ids"][0],
+                "linkedin": lambda b: b["content"]["media"]["id"],
+                "mastodon": lambda b: b["media_ids"][0],
+                "bluesky": lambda b: b["record"]["embed"]["images"][0]["image"]["ref"][
+                    "$link"]}[post.network](live.body)
+        assert used == (ref.get("media_id") or ref.get("image") or ref.get("id")
+                        or ref["blob"]["ref"]["$link"]), pid
+    uploads = Counter(u.network for u in fake.uploaded())
+    print(f"1000 publishes: {dict(final)}; live on the fake networks: {len(made)}; "
+          f"uploads: {dict(uploads)}")
 
 
 def test_two_runs_saving_their_first_bluesky_session_at_once_both_succeed(
