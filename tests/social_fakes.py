@@ -385,6 +385,8 @@ class FakeNetworks(MediaFakes):
             photo, form = self.facebook_photo(headers, raw, FB_TOKEN)
             if not form.get("message"):
                 raise _Bad("message (the caption) is empty")
+            if not form.get("alt_text_custom"):
+                raise _Bad("alt_text_custom (the picture's description) is empty")
             rid = self._accept("facebook", form["message"], {**form, "photo": photo},
                                f"{FB_PAGE}_{next(self.ids)}")
             return 200, {}, {"id": photo, "post_id": rid}

@@ -24,6 +24,7 @@ from ostogether.settings import load_settings
 from ostogether.social import media as social_media
 from ostogether.social import posts as social
 from ostogether.social import publish
+from tests.conftest import post
 from tests.factories import TEST
 from tests.feedserver import FeedServer, Route, picture
 from tests.social_fakes import FakeNetworks, env_for
@@ -150,6 +151,7 @@ def test_an_image_post_keeps_its_picture_once_and_shows_on_all_five_networks(
     assert tweet.body["media"] == {"media_ids": [x_upload.ref]} and x_upload.alt == ALT
     [fb] = fake.posted("facebook")
     assert fb.body["photo"] and fb.text.startswith("Air quality week")  # a photo post
+    assert fb.body["alt_text_custom"] == ALT
     [li] = fake.posted("linkedin")
     [li_upload] = fake.uploaded("linkedin")
     assert li.body["content"] == {"media": {"id": li_upload.ref, "altText": ALT}}
@@ -304,3 +306,30 @@ def test_the_dry_run_shows_what_each_network_would_get(rt: Runtime, web: FeedSer
     assert sent["bluesky"]["image"]["type"] == "image/jpeg"
     assert sent["bluesky"]["image"]["bytes"] <= 1_000_000
     assert sent["bluesky"]["image"]["alt"] == ALT
+
+
+# --------------------------------------------------------------------- the calendar
+
+def test_the_post_page_shows_the_picture_or_card_as_it_will_appear(
+        editor: Any, rt: Runtime, web: FeedServer) -> None:
+    web.routes["/photo.jpg"] = Route(picture(900, 600, "JPEG"), content_type="image/jpeg")
+    web.routes["/plain"] = Route(page(title="Air quality week"), content_type="text/html")
+    [with_image] = planned(rt, ("x",), link=web.url("/page/1"),
+                           image_url=web.url("/photo.jpg"), image_alt=ALT)
+    [link_only] = planned(rt, ("linkedin",), link=web.url("/plain"))
+    before = editor.get(f"/editors/social/{with_image}").get_data(as_text=True)
+    assert "kept when the post is approved" in before and web.hits("/photo.jpg") == []
+    social.approve(rt, TEST, [with_image])
+    shown = editor.get(f"/editors/social/{with_image}").get_data(as_text=True)
+    name = rows(rt)[with_image].media_name
+    assert f'src="/media/{name}" alt="{ALT}"' in shown  # the kept copy, never the site
+    assert web.url("/photo.jpg") not in shown.split("Image address")[0]
+
+    card_page = editor.get(f"/editors/social/{link_only}").get_data(as_text=True)
+    assert "Read the card now" in card_page and web.hits("/plain") == []
+    r = post(editor, f"/editors/social/{link_only}/card", f"/editors/social/{link_only}")
+    assert r.status_code == 302
+    read = editor.get(f"/editors/social/{link_only}").get_data(as_text=True)
+    assert "No picture in the card." in read and "og:image" in read
+    assert "LinkedIn shows only what the post gives it" in read
+    assert rows(rt)[link_only].status == "planned"  # reading the card approves nothing

@@ -240,3 +240,50 @@ def prepare(rt: Runtime, *, image_url: str, image_alt: str, link: str,
             return Prepared(card=card)
         cards[key] = card
     return Prepared(card=cards[key])
+
+
+# ------------------------------------------------------------------------- preview
+
+CARD_BUILDERS = {
+    "x": "X builds the card from the page's own tags when it shows the post.",
+    "facebook": "Facebook builds the card from the page's own tags when it shows the post.",
+    "mastodon": "Mastodon builds the card from the page's own tags when it shows the post.",
+    "linkedin": "LinkedIn shows only what the post gives it: this card, with its picture "
+                "uploaded as the article's thumbnail.",
+    "bluesky": "Bluesky shows only what the post gives it: this card, with its picture "
+               "uploaded as the embed's thumbnail.",
+}
+
+
+@dataclass(frozen=True)
+class Appearance:
+    """How a post will show on its network (pure): its picture or its link's card."""
+
+    kind: str  # "picture", "card" or "text"
+    picture: str = ""  # the kept file's name, to show from /media/
+    alt: str = ""
+    pending: bool = False  # not kept or read yet: that happens at approval
+    card: dict[str, str] | None = None
+    note: str = ""
+    warning: str = ""
+
+
+def appearance(network: str, *, media_name: str, image_url: str, image_alt: str,
+               link: str, title: str, description: str,
+               card: dict[str, str] | None) -> Appearance:
+    if image_url or media_name:
+        how = ("posted as a photo with the text as its caption" if network == "facebook"
+               else "uploaded with the post")
+        return Appearance("picture", picture=media_name, alt=image_alt,
+                          pending=not media_name,
+                          note=f"The picture is {how}, with its description; the link stays "
+                               f"in the text.")
+    if not link:
+        return Appearance("text")
+    shown = dict(card or {})
+    shown["title"] = shown.get("title") or title
+    shown["description"] = shown.get("description") or description
+    shown["host"] = urlsplit(link).netloc
+    return Appearance("card", picture=shown.get("image", ""), alt=shown.get("image_alt", ""),
+                      pending=card is None, card=shown, note=CARD_BUILDERS[network],
+                      warning=shown.get("warning", ""))

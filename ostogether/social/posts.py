@@ -430,6 +430,27 @@ def _keep_media(rt: Runtime, posts: Sequence[SocialPost]) -> dict[int, social_me
     return kept
 
 
+def read_card(rt: Runtime, actor: Actor, post_id: int) -> dict[str, str]:
+    """Read the link's card now (before approval, or after the page changed), for this
+    post and the other networks' posts of the same content that have no picture."""
+    with rt.db.session() as s:
+        post = get_post(s, post_id)
+        if post.status not in EDITABLE:
+            raise Conflict(f"This post is {post.status}; its card can no longer change.")
+        if post.image_url or not post.link:
+            raise Conflict("This post has no link card: it shows its own picture, or has "
+                           "no link.")
+        link = post.link
+    card = social_media.read_card(rt, link)
+    with rt.db.session() as s:
+        post = get_post(s, post_id)
+        for one in [post, *_siblings_in(s, post)]:
+            if one.status in EDITABLE and not one.image_url and one.link:
+                one.card = card
+        audit.record(s, actor, "social_post.card_read", post, warning=card["warning"])
+    return card
+
+
 def unapprove(rt: Runtime, actor: Actor, post_id: int) -> None:
     with rt.db.session() as s:
         audit.transition(s, actor, get_post(s, post_id), "social_post", "planned")
@@ -632,10 +653,14 @@ def preview(rt: Runtime, post_id: int) -> tuple[SocialPost, social_text.Measure,
 def siblings(rt: Runtime, post: SocialPost) -> Sequence[SocialPost]:
     """The other networks' posts of the same content in the same slot."""
     with rt.db.session() as s:
-        q = select(SocialPost).where(SocialPost.slot_at == post.slot_at,
-                                     SocialPost.id != post.id)
-        q = (q.where(SocialPost.item_id == post.item_id) if post.item_id else
-             q.where(SocialPost.evergreen_key == post.evergreen_key))
-        rows = list(s.scalars(q))
+        rows = _siblings_in(s, post)
         s.expunge_all()
     return rows
+
+
+def _siblings_in(s: Session, post: SocialPost) -> list[SocialPost]:
+    q = select(SocialPost).where(SocialPost.slot_at == post.slot_at,
+                                 SocialPost.id != post.id)
+    q = (q.where(SocialPost.item_id == post.item_id) if post.item_id else
+         q.where(SocialPost.evergreen_key == post.evergreen_key))
+    return list(s.scalars(q))

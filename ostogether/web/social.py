@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from ostogether.audit import Actor
 from ostogether.errors import Conflict, ValidationError
+from ostogether.social import media as social_media
 from ostogether.social import posts as social
 from ostogether.social.publishers import is_live
 from ostogether.web.common import editors_only, runtime
@@ -88,9 +89,14 @@ def post(post_id: int) -> Any:
             return redirect(url_for("social.post", post_id=post_id))
     one, measured, extra = social.preview(rt, post_id)
     others = sorted(social.siblings(rt, one), key=lambda p: p.network)
+    shows = social_media.appearance(
+        one.network, media_name=one.media_name, image_url=one.image_url,
+        image_alt=one.image_alt, link=one.link, title=one.title,
+        description=one.description, card=one.card)
     zone = rt.community.schedule().zone
     return render_template(
         "editors/social_post.html", post=one, m=measured, extra=extra, others=others,
+        shows=shows,
         errors=errors, text=form.get("text", one.text) if errors else one.text,
         image_url=form.get("image_url", one.image_url) if errors else one.image_url,
         image_alt=form.get("image_alt", one.image_alt) if errors else one.image_alt,
@@ -112,6 +118,9 @@ def act(post_id: int, action: str) -> Any:
         elif action == "unapprove":
             social.unapprove(rt, actor, post_id)
             flash("Back to planned; it will not go out until approved.", "success")
+        elif action == "card":
+            social.read_card(rt, actor, post_id)
+            flash("The link's card was read again.", "success")
         elif action == "skip":
             social.skip(rt, actor, post_id)
             flash("Skipped: this post will not go out.", "success")

@@ -3,10 +3,9 @@
 A post without a picture is a message with a link (Facebook builds the card from the
 page's Open Graph tags). A post with a picture is a photo post, ``POST
 /{version}/{page-id}/photos`` with the picture as the multipart ``source`` and the text
-as its ``message``: one request, so there is no separate upload to keep. Facebook's
-Graph API takes no alt text for a Page photo (it writes its own); the description is
-kept for the other networks. Errors come as ``{"error": {"code", "error_subcode",
-"message"}}``.
+as its ``message`` and the picture's description as ``alt_text_custom`` (the Photo
+node's field for custom alt text): one request, so there is no separate upload to keep.
+Errors come as ``{"error": {"code", "error_subcode", "message"}}``.
 """
 
 from __future__ import annotations
@@ -50,6 +49,8 @@ class FacebookPublisher(ApiPublisher):
             image = post.image.for_network(self.network)
             files = {"source": (post.image.name, image.data, image.mime)}
             body["published"] = "true"
+            if post.image.alt:
+                body["alt_text_custom"] = post.image.alt[:1000]
         else:
             path = f"/{s.facebook_api_version}/{s.facebook_page_id}/feed"
             if post.link:
