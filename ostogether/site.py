@@ -36,7 +36,8 @@ SITE_SPEC: Spec = {
     "sender": {"name": "str", "email": "str"},
     "links": "table[str]",
     "funding": {"statement": "str", "credit": "str", "disclaimer": "str"},
-    "social": {"hashtags": "list[str]"},
+    "social": {"hashtags": "list[str]", "funding": {
+        "x": "str", "facebook": "str", "linkedin": "str", "mastodon": "str", "bluesky": "str"}},
 }
 
 
@@ -59,6 +60,8 @@ class Site:
     funding_credit: str = ""
     funding_disclaimer: str = ""
     hashtags: tuple[str, ...] = ()
+    # The EU funding line or tag of each network's posts ([social.funding]).
+    social_funding: dict[str, str] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------ eligibility.toml
@@ -149,6 +152,8 @@ class Community:
             funding_credit=funding.get("credit", ""),
             funding_disclaimer=funding.get("disclaimer", ""),
             hashtags=tuple(hashtags),
+            social_funding={k: v.strip() for k, v in data.get("social", {}).get(
+                "funding", {}).items() if v.strip()},
         )
 
     def _load_criteria(self) -> Criteria:

@@ -25,7 +25,7 @@ from ostogether.social import media as social_media
 from ostogether.social import posts as social
 from ostogether.social import publish
 from tests.conftest import post
-from tests.factories import TEST
+from tests.factories import TEST, add_item
 from tests.feedserver import FeedServer, Route, picture
 from tests.social_fakes import FakeNetworks, env_for
 
@@ -333,3 +333,35 @@ def test_the_post_page_shows_the_picture_or_card_as_it_will_appear(
     assert "No picture in the card." in read and "og:image" in read
     assert "LinkedIn shows only what the post gives it" in read
     assert rows(rt)[link_only].status == "planned"  # reading the card approves nothing
+
+
+# --------------------------------------------------------------------- funding credit
+
+def test_the_funding_line_is_always_on_linkedin_and_facebook_and_on_x_when_it_fits(
+        rt: Runtime) -> None:
+    site = rt.community.site()
+    assert site.social_funding["x"] == "#EUfunded"
+    short = "A short post https://example.org/a"
+    assert social.with_funding(rt.settings, short, "x", "#EUfunded").endswith("\n\n#EUfunded")
+    long_x = "word " * 60 + "https://example.org/a"
+    out = social.with_funding(rt.settings, long_x, "x", "#EUfunded")
+    assert "#EUfunded" not in out and social.measure(rt.settings, out, "x").fits
+    line = site.social_funding["linkedin"]
+    long_li = "word " * 700 + "https://example.org/a"
+    out = social.with_funding(rt.settings, long_li, "linkedin", line)
+    assert out.endswith(line) and social.measure(rt.settings, out, "linkedin").fits
+    assert "https://example.org/a" in out  # shortened, the link kept
+
+
+def test_planned_posts_carry_each_networks_funding_line(rt: Runtime) -> None:
+    add_item(rt, "cosmos", "news", link="https://example.org/n")
+    social.plan_week(rt, TEST, now=NOW)
+    site = rt.community.site()
+    posts = rows(rt).values()
+    for network in ("linkedin", "facebook"):
+        mine = [p.text for p in posts if p.network == network]
+        assert mine and all(t.endswith(site.social_funding[network]) for t in mine)
+    # X, Mastodon and Bluesky carry it where it fits, and never break their limit for it.
+    assert any(p.text.endswith(site.social_funding[p.network]) for p in posts
+               if p.network in ("x", "mastodon", "bluesky"))
+    assert all(social.measure(rt.settings, p.text, p.network).fits for p in posts)

@@ -141,7 +141,9 @@ class Source:
 
 def compose_text(rt: Runtime, source: Source, network: str,
                  community_tags: Sequence[str]) -> tuple[str, str]:
-    """(text, link) for ``network``: its template rendered, then fitted to its limit.
+    """(text, link) for ``network``: its template rendered, then fitted to its limit,
+    with the network's EU funding line (content/site.toml [social.funding]): always on
+    LinkedIn and Facebook, where room allows on X, Mastodon and Bluesky.
     ``community_tags`` are the hashtags of content/site.toml, read once by the caller."""
     link = social_text.with_utm(source.link, network, rt.settings.social_utm_campaign)
     hashtags = list(dict.fromkeys((*community_tags, *source.hashtags)))
@@ -152,7 +154,29 @@ def compose_text(rt: Runtime, source: Source, network: str,
                              description=source.description, link=link, start=source.start,
                              project=project, hashtags=hashtags)
     text = unicodedata.normalize("NFC", _tidy(rendered))
-    return social_text.fit(text, network, social_text.limit_for(rt.settings, network)), link
+    return with_funding(rt.settings, text, network,
+                        rt.community.site().social_funding.get(network, "")), link
+
+
+ALWAYS_CREDITED = ("linkedin", "facebook")
+
+
+def with_funding(settings: Settings, text: str, network: str, line: str) -> str:
+    """``text`` fitted to ``network`` with the funding ``line`` at its end: the text is
+    shortened for it on LinkedIn and Facebook, and the line left out elsewhere when it
+    does not fit."""
+    limit = social_text.limit_for(settings, network)
+    line = unicodedata.normalize("NFC", line.strip())
+    fitted = social_text.fit(text, network, limit)
+    if not line:
+        return fitted
+    joined = f"{fitted}\n\n{line}"
+    if social_text.measure(joined, network, limit).fits:
+        return joined
+    if network not in ALWAYS_CREDITED:
+        return fitted
+    room = limit - social_text.measure(f"\n\n{line}", network, limit).length
+    return f"{social_text.fit(text, network, room)}\n\n{line}"
 
 
 # -------------------------------------------------------------------------- planning
