@@ -34,8 +34,8 @@ from ostogether.errors import Conflict, NotFound, OstogetherError
 from ostogether.mail import bounces, delivery, transactional
 from ostogether.models import Issue, JobMark, JobRun, NewsItem, Project, SchedulerLease, User
 from ostogether.runtime import Runtime
+from ostogether.social import issue_out, posts, publish
 from ostogether.social import metrics as post_metrics
-from ostogether.social import posts, publish
 from ostogether.timetable import JOBS
 
 log = logging.getLogger("ostogether.jobs")
@@ -215,6 +215,9 @@ def send_issue(rt: Runtime, now: dt.datetime) -> Result:
         lines.append(f"issue #{issue.number} not sent: it is "
                      f"{issue.status.replace('_', ' ')}"
                      + (f"; {told} editor(s) told" if told else ""))
+    planned = issue_out.plan(rt, SYSTEM, now)
+    if planned:
+        lines.append(f"{len(planned)} \"issue out\" post(s) planned for approval")
     if not lines:
         return _skip("no issue is due")
     return Result("failed" if unsent else "ok", "; ".join(lines))
@@ -228,6 +231,7 @@ def plan_social(rt: Runtime, now: dt.datetime) -> Result:
 
 
 def publish_social(rt: Runtime, now: dt.datetime) -> Result:
+    issue_out.plan(rt, SYSTEM, now)  # an issue sent from the editors' page
     report = publish.publish_due(rt, now)
     if not report.total:
         return _skip("nothing due")

@@ -90,7 +90,8 @@ def plain(html_text: str) -> str:
     return re.sub(r"\s+", " ", bare).strip()
 
 
-def _mention(project: Project | None, network: str) -> str:
+def mention(project: Project | None, network: str) -> str:
+    """How a post on ``network`` names ``project``: its handle there, else its acronym."""
     if project is None:
         return ""
     handle = (project.handles or {}).get(network, "").strip()
@@ -148,7 +149,7 @@ def compose_text(rt: Runtime, source: Source, network: str,
     link = social_text.with_utm(source.link, network, rt.settings.social_utm_campaign)
     hashtags = list(dict.fromkeys((*community_tags, *source.hashtags)))
     project = None if source.project is None else {
-        "acronym": source.project.acronym, "mention": _mention(source.project, network)}
+        "acronym": source.project.acronym, "mention": mention(source.project, network)}
     rendered = render.render(rt.community, f"social/{network}.txt.j2", network=network,
                              kind=source.kind, title=source.title,
                              description=source.description, link=link, start=source.start,
@@ -579,6 +580,7 @@ def week_view(rt: Runtime, week: str | None = None) -> WeekView:
         view = slots.setdefault(post.slot_at, SlotView(post.slot_at.astimezone(zone), [],
                                                        False))
         source = (f"item {post.item_id}" if post.item_id else
+                  "the newsletter" if post.kind == "issue" else
                   f"evergreen {post.evergreen_key}" if post.evergreen_key else "")
         entry = next((e for e in view.entries if e.source == source and source), None)
         if entry is None:

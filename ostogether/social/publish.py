@@ -35,6 +35,7 @@ from ostogether.audit import SYSTEM
 from ostogether.errors import PublishRejected, PublishRetry, PublishUnknown
 from ostogether.models import SocialPost, SocialSession, SocialUpload
 from ostogether.runtime import Runtime
+from ostogether.social import issue_out
 from ostogether.social import text as social_text
 from ostogether.social.publishers import for_network
 from ostogether.social.publishers.base import Outgoing, Picture, Published, Publisher
@@ -120,7 +121,8 @@ def _outgoing(rt: Runtime, post: SocialPost) -> Outgoing:
                     title=card.get("title") or post.title,
                     description=card.get("description") or post.description,
                     language=post.language, idempotency_key=post.idempotency_key,
-                    mentions=social_text.mentions_for(
+                    mentions=issue_out.mentions(rt, post) if post.kind == "issue" else
+                    social_text.mentions_for(
                         post.network, post.project.acronym if post.project else "",
                         post.project.handles if post.project else {}),
                     image=image, card_image=card_image)

@@ -346,7 +346,7 @@ def bluesky_richtext(text: str, dids: dict[str, str] | None = None
                        "features": [{"$type": "app.bsky.richtext.facet#tag",
                                      "tag": m.group(1)}]})
     for handle, did in (dids or {}).items():
-        for m in regex.finditer(regex.escape("@" + handle) + r"(?![\w.-])", shown):
+        for m in regex.finditer(regex.escape("@" + handle) + r"(?![\w-]|\.[\w-])", shown):
             start = len(shown[:m.start()].encode())
             if any(f["index"]["byteStart"] <= start < f["index"]["byteEnd"] for f in facets):
                 continue
