@@ -4,6 +4,7 @@ archive link, the subject and the featured projects mentioned."""
 from __future__ import annotations
 
 import datetime as dt
+
 from sqlalchemy import select
 
 from ostogether import clock, jobs
