@@ -18,6 +18,7 @@ from ostogether import (
     charts,
     clock,
     feeds,
+    handles,
     news,
     newsletter,
     projects,
@@ -30,7 +31,7 @@ from ostogether.errors import Conflict, ContentError, Duplicate, PermissionDenie
 from ostogether.models import NewsItem
 from ostogether.registry import ProjectRecord
 from ostogether.social import posts as social_posts
-from ostogether.states import ITEM_STATUSES, KINDS, NETWORK_NAMES, SOURCES
+from ostogether.states import ITEM_STATUSES, KINDS, NETWORK_NAMES, NETWORKS, SOURCES
 from ostogether.web.common import editors_only, runtime
 from ostogether.web.forms import ItemForm, show_problems
 
@@ -58,6 +59,7 @@ def index() -> Any:
         counts = news.counts_by_status(s)
         open_issue = newsletter.open_issue(s)
     paused = [f for f in feeds.list_feeds(rt) if f.paused_at is not None]
+    proposed = handles.pending(rt)
     f = reports.figures(rt, clock.now())
     top = f.per_project[:15]
     svg = {
@@ -93,6 +95,7 @@ def index() -> Any:
     }
     return render_template("editors/index.html", waiting=waiting, listed=listed, recent=recent,
                            counts=counts, paused=paused, open_issue=open_issue,
+                           proposed=proposed,
                            unknown=f.posts_to_check,
                            figures={k: Markup(v) for k, v in svg.items()}, months=f.months,
                            sent=f.sent, weeks=f.weeks, per_network=f.per_network,
@@ -338,3 +341,30 @@ def feed_action(slug: str) -> Any:
             flash(f"Auto-approve is {'on' if action == 'auto_on' else 'off'} for {slug}.",
                   "success")
     return redirect(url_for("editors.feeds_page"))
+
+
+# ------------------------------------------------------------------------- handles
+
+@bp.route("/handles")
+def handles_page() -> Any:
+    """Handles proposed by member projects, waiting for an editor."""
+    return render_template("editors/handles.html", waiting=handles.pending(runtime()),
+                           networks=NETWORKS)
+
+
+@bp.post("/handles/<slug>")
+def handles_action(slug: str) -> Any:
+    rt = runtime()
+    actor = Actor.of(current_user)
+    if FlaskForm().validate_on_submit():
+        try:
+            if request.form.get("action") == "confirm":
+                handles.confirm(rt, actor, slug)
+                flash(f"The handles of {slug} are in use, and written to its file in "
+                      f"content/projects/.", "success")
+            else:
+                handles.decline(rt, actor, slug, request.form.get("reason", ""))
+                flash(f"Declined; the members of {slug} see the reason.", "success")
+        except (Conflict, ValidationError, ContentError) as exc:
+            flash(str(exc), "error")
+    return redirect(url_for("editors.handles_page"))

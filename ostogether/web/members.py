@@ -1,4 +1,5 @@
-"""Member projects' pages: their items and states, the submission form, and API tokens."""
+"""Member projects' pages: their items and states, the submission form, API tokens, and
+the project's social handles."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import Length
 
-from ostogether import audit, news, projects, tokens
+from ostogether import audit, handles, news, projects, tokens
 from ostogether.audit import Actor
-from ostogether.errors import Duplicate, PermissionDenied, ValidationError
+from ostogether.errors import Conflict, Duplicate, PermissionDenied, ValidationError
 from ostogether.models import Project
-from ostogether.states import ITEM_STATUSES, KINDS
+from ostogether.registry import HANDLE_FORMS
+from ostogether.states import ITEM_STATUSES, KINDS, NETWORKS
 from ostogether.web.common import runtime
 from ostogether.web.forms import ItemForm, show_problems
 
@@ -130,3 +132,30 @@ def revoke_token(token_id: int) -> Any:
                           project_id=current_user.project_id)
         flash(f"The token \u201c{t.name}\u201d ({t.prefix}\u2026) is revoked.", "success")
     return redirect(url_for("members.tokens_page"))
+
+
+@bp.route("/handles", methods=["GET", "POST"])
+def handles_page() -> Any:
+    """The project's social handles: the ones in use, and a proposal for an editor."""
+    rt = runtime()
+    errors: dict[str, str] = {}
+    status = 200
+    project = _project()
+    if request.method == "POST":
+        given = {n: request.form.get(n, "") for n in NETWORKS}
+        try:
+            handles.propose(rt, Actor.of(current_user), project.id, given)
+            flash("Sent: an editor checks the handles, and posts use them once confirmed.",
+                  "success")
+            return redirect(url_for("members.handles_page"))
+        except ValidationError as exc:
+            errors, status = exc.fields, 400
+            flash(str(exc), "error")
+        except Conflict as exc:
+            flash(str(exc), "error")
+    shown = (request.form if errors else
+             project.proposed_handles or project.handles or {})
+    return render_template("members/handles.html", project=project, errors=errors,
+                           values={n: shown.get(n, "") for n in NETWORKS},
+                           forms=HANDLE_FORMS, networks=NETWORKS,
+                           decision=handles.last_decision(rt, project.id)), status

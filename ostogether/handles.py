@@ -1,0 +1,132 @@
+"""A project's social handles: proposed by a member of the project, confirmed by an editor.
+
+Posts mention a project by its handle on each network (``Project.handles``), which the
+registry reads from ``content/projects/<slug>.toml``. A member proposes new handles on a
+page of theirs; they are checked in each network's form (``registry.HANDLE_FORMS``) and
+kept aside (``Project.proposed_handles``) until an editor confirms them, which writes
+them into the project's file (its ``[handles]`` table, so a later registry import keeps
+them) and into the database; or declines them, with a reason the member sees.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from ostogether.audit import Actor, record
+from ostogether.errors import Conflict, ContentError, ValidationError
+from ostogether.models import AuditEntry, Project
+from ostogether.registry import HANDLE_FORMS, load_project_files
+from ostogether.runtime import Runtime
+from ostogether.states import NETWORK_NAMES, NETWORKS
+
+_TABLE = re.compile(r"^\[handles\][ \t]*\n(?:(?!\[)[^\n]*\n?)*", re.M)
+
+
+def cleaned(given: dict[str, str]) -> dict[str, str]:
+    """The handles as they are kept: each network's, trimmed, without a leading "@" on
+    X and Bluesky, ``urn:li:organization:`` dropped on LinkedIn; or ValidationError
+    naming each one not in its network's form."""
+    out, problems = {}, {}
+    for network in NETWORKS:
+        value = str(given.get(network, "") or "").strip()
+        if not value:
+            continue
+        if network == "bluesky":  # handles are domain names: case does not matter
+            value = value.lower()
+        form, example = HANDLE_FORMS[network]
+        if not form.match(value):
+            problems[network] = f"{NETWORK_NAMES[network]}: should be {example}"
+            continue
+        if network in ("x", "bluesky"):
+            value = value.lstrip("@")
+        if network == "mastodon":
+            value = "@" + value.lstrip("@")
+        if network == "linkedin":
+            value = value.removeprefix("urn:li:organization:")
+        out[network] = value
+    if problems:
+        raise ValidationError("Nothing was sent: " + "; ".join(problems.values()) + ".",
+                              problems)
+    return out
+
+
+def propose(rt: Runtime, actor: Actor, project_id: int, given: dict[str, str]
+            ) -> dict[str, str]:
+    """A member's proposal, kept for an editor; returns the handles as proposed."""
+    handles = cleaned(given)
+    with rt.db.session() as s:
+        project = s.get(Project, project_id)
+        if project is None:
+            raise ContentError("Your project is not in the registry.")
+        if handles == (project.handles or {}):
+            raise Conflict("These are the handles the service already uses; nothing "
+                           "was sent.")
+        project.proposed_handles = handles
+        record(s, actor, "project.handles_proposed", project, handles=handles)
+    return handles
+
+
+def pending(rt: Runtime) -> list[Project]:
+    """Projects whose proposed handles wait for an editor."""
+    with rt.db.session() as s:
+        rows = [p for p in s.scalars(select(Project).order_by(Project.acronym))
+                if p.proposed_handles is not None]
+        s.expunge_all()
+    return rows
+
+
+def confirm(rt: Runtime, actor: Actor, slug: str) -> dict[str, str]:
+    """Use the proposed handles: in the project's file and in the database."""
+    files, _ = load_project_files(rt.community.projects_dir)
+    path = next((f.path for f in files if f.record.slug == slug), None)
+    if path is None:
+        raise ContentError(f"{slug} has no file in {rt.community.projects_dir}; add its "
+                           f"handles there.")
+    with rt.db.session() as s:
+        project = s.scalar(select(Project).where(Project.slug == slug))
+        if project is None or project.proposed_handles is None:
+            raise Conflict("There are no proposed handles to confirm for this project "
+                           "(someone dealt with them already?).")
+        handles = cleaned(project.proposed_handles)
+        before = dict(project.handles or {})
+        project.handles, project.proposed_handles = handles, None
+        record(s, actor, "project.handles_confirmed", project, before=before,
+               after=handles)
+        text = path.read_text(encoding="utf-8")
+        table = "[handles]\n" + "".join(f'{n} = "{handles[n]}"\n' for n in NETWORKS
+                                         if n in handles)
+        text = (_TABLE.sub(table, text, count=1) if _TABLE.search(text)
+                else text.rstrip("\n") + "\n\n" + table)
+        tmp = path.with_suffix(".toml.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    return handles
+
+
+def decline(rt: Runtime, actor: Actor, slug: str, reason: str) -> None:
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError("Say why, so the project can send them again corrected.",
+                              {"reason": "say why"})
+    with rt.db.session() as s:
+        project = s.scalar(select(Project).where(Project.slug == slug))
+        if project is None or project.proposed_handles is None:
+            raise Conflict("There are no proposed handles to decline for this project.")
+        record(s, actor, "project.handles_declined", project,
+               handles=project.proposed_handles, reason=reason[:500])
+        project.proposed_handles = None
+
+
+def last_decision(rt: Runtime, project_id: int) -> AuditEntry | None:
+    """The editors' latest answer to the project's handles (confirmed or declined, with
+    the reason), for the member's page."""
+    with rt.db.session() as s:
+        entry = s.scalar(select(AuditEntry).where(
+            AuditEntry.object_type == "projects", AuditEntry.object_id == str(project_id),
+            AuditEntry.action.in_(("project.handles_confirmed", "project.handles_declined")))
+            .order_by(AuditEntry.id.desc()).limit(1))
+        if entry is not None:
+            s.expunge(entry)
+    return entry

@@ -1,0 +1,92 @@
+"""A member project proposes its social handles; an editor confirms them (into the
+project's file and the database) or declines them with a reason the member sees."""
+
+from __future__ import annotations
+
+import tomllib
+from typing import Any
+
+from sqlalchemy import select
+
+from ostogether import projects, registry
+from ostogether.models import Project
+from ostogether.runtime import Runtime
+from ostogether.social import posts as social
+from tests.conftest import login, new_client, post
+from tests.factories import make_user
+
+
+def cosmos(rt: Runtime) -> Project:
+    with rt.db.session() as s:
+        p = s.scalar(select(Project).where(Project.slug == "cosmos"))
+        assert p is not None
+        s.expunge(p)
+    return p
+
+
+def member(app: Any, rt: Runtime) -> Any:
+    make_user(rt, "ana@cosmos.example", "member", project="cosmos")
+    c = new_client(app)
+    assert login(c, "ana@cosmos.example").status_code == 302
+    return c
+
+
+def test_a_member_proposes_and_an_editor_confirms_into_the_projects_file(
+        app: Any, rt: Runtime, editor: Any) -> None:
+    ana = member(app, rt)
+    page = ana.get("/members/handles").get_data(as_text=True)
+    assert "mentions your project by its account" in page
+    bad = post(ana, "/members/handles", "/members/handles", x="not a handle!",
+               mastodon="cosmos", bluesky="", linkedin="", facebook="")
+    text = bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "Nothing was sent" in text
+    assert "X: should be 1 to 15 letters" in text and "Mastodon: should be @user@instance" in text
+    assert 'value="not a handle!"' in text  # what was typed is kept
+    assert cosmos(rt).proposed_handles is None
+
+    ok = post(ana, "/members/handles", "/members/handles", x="@cosmos_eu",
+              mastodon="cosmos@mastodon.social", bluesky="@COSMOS.bsky.social",
+              linkedin="urn:li:organization:4242", facebook="cosmos.eu")
+    assert ok.status_code == 302
+    assert cosmos(rt).proposed_handles == {
+        "x": "cosmos_eu", "mastodon": "@cosmos@mastodon.social",
+        "bluesky": "cosmos.bsky.social", "linkedin": "4242", "facebook": "cosmos.eu"}
+    assert cosmos(rt).handles == {}  # not used before an editor confirms
+    assert "waiting for an editor" in ana.get("/members/handles").get_data(as_text=True)
+
+    assert "<strong>1</strong> project with social handles to confirm" in editor.get(
+        "/editors/").get_data(as_text=True)
+    queue = editor.get("/editors/handles").get_data(as_text=True)
+    assert "COSMOS" in queue and "cosmos.bsky.social" in queue
+    r = post(editor, "/editors/handles/cosmos", "/editors/handles", action="confirm")
+    assert r.status_code == 302
+    assert cosmos(rt).handles["bluesky"] == "cosmos.bsky.social"
+    assert cosmos(rt).proposed_handles is None
+    path = rt.community.projects_dir / "cosmos.toml"
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    assert data["handles"]["mastodon"] == "@cosmos@mastodon.social"
+    # The file is still valid for the registry, and a re-import keeps the handles.
+    files, problems = registry.load_project_files(rt.community.projects_dir)
+    assert problems == []
+    projects.import_content(rt)
+    assert cosmos(rt).handles["x"] == "cosmos_eu"
+    assert social.mention(cosmos(rt), "x") == "@cosmos_eu"
+
+
+def test_an_editor_declines_with_a_reason_the_member_sees(app: Any, rt: Runtime,
+                                                          editor: Any) -> None:
+    ana = member(app, rt)
+    post(ana, "/members/handles", "/members/handles", x="cosmos_fake", mastodon="",
+         bluesky="", linkedin="", facebook="")
+    no_reason = post(editor, "/editors/handles/cosmos", "/editors/handles", action="decline")
+    assert no_reason.status_code == 302 and cosmos(rt).proposed_handles is not None
+    post(editor, "/editors/handles/cosmos", "/editors/handles", action="decline",
+         reason="That X account belongs to another project.")
+    assert cosmos(rt).proposed_handles is None and cosmos(rt).handles == {}
+    page = ana.get("/members/handles").get_data(as_text=True)
+    assert "An editor declined your last proposal" in page
+    assert "That X account belongs to another project." in page
+    again = post(ana, "/members/handles", "/members/handles", x="", mastodon="",
+                 bluesky="", linkedin="", facebook="")
+    assert again.status_code == 200
+    assert "already uses; nothing was sent" in again.get_data(as_text=True)
