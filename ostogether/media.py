@@ -67,9 +67,10 @@ def known(rt: Runtime, urls: list[str]) -> dict[str, Stored]:
 def checked(data: bytes, max_pixels: int) -> tuple[bytes, str, int, int]:
     """The image re-encoded without metadata, at most ``MAIL_WIDTH`` wide; or
     ValidationError saying what is wrong with it."""
-    Image.MAX_IMAGE_PIXELS = max_pixels
     with warnings.catch_warnings():
-        # Pillow warns between the limit and twice it; the check below refuses it instead.
+        # Pillow's own guard (a process-wide limit, left at its default: it is shared by
+        # every thread) warns above 89 million pixels and refuses twice that; the check
+        # below refuses anything over ``max_pixels`` before decoding instead.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         return _checked(data, max_pixels)
 

@@ -293,3 +293,50 @@ def test_the_web_version_of_an_issue_has_no_serious_accessibility_violations(
     assert "Sample" not in page.title()
     assert axe_serious(page) == []
     shot(page, "archive-issue")
+
+
+def test_the_new_social_pages_have_no_serious_accessibility_violations(
+        live: Live, axe_context: Any, web: Any) -> None:
+    """A post with its kept picture, a link post with its card's warning, a member's
+    handles page with an error, and the editors' confirmation queue."""
+    import uuid
+
+    from ostogether import clock, handles
+    from ostogether.audit import Actor
+    from ostogether.social import posts as social
+    from tests.factories import TEST, project_id
+    from tests.feedserver import Route, picture
+
+    rt = live.rt
+    web.routes["/photo.jpg"] = Route(picture(900, 600, "JPEG"), content_type="image/jpeg")
+    web.routes["/bare"] = Route(b"<!doctype html><title>Bare</title>", content_type="text/html")
+    at = clock.now() + dt.timedelta(days=2)
+    with rt.db.session() as s:
+        posts = [SocialPost(network=n, status="planned", kind="reading", slot_at=at,
+                            evergreen_key=f"k{n}", title="Air quality week",
+                            link=web.url(path), text=f"Air quality week {web.url(path)}",
+                            image_url=img, image_alt="Pupils with sensors" if img else "",
+                            idempotency_key=uuid.uuid4().hex)
+                 for n, path, img in (("x", "/page/1", web.url("/photo.jpg")),
+                                      ("linkedin", "/bare", ""))]
+        s.add_all(posts)
+        s.flush()
+        ids = [p.id for p in posts]
+    social.approve(rt, TEST, ids)
+    make_user(rt, "editor@ecsite.eu", "editor")
+    make_user(rt, "ana@cosmos.example", "member", project="cosmos")
+    handles.propose(rt, Actor("ana@cosmos.example"), project_id(rt, "cosmos"),
+                    {"x": "cosmos_eu", "bluesky": "cosmos.bsky.social"})
+    page = axe_context.new_page()
+    log_in(page, live.url, "editor@ecsite.eu")
+    for url in (f"/editors/social/{ids[0]}", "/editors/handles", f"/editors/social/{ids[1]}"):
+        page.goto(live.url + url)
+        assert axe_serious(page) == [], url
+    assert "No picture in the card." in page.inner_text("main")  # the LinkedIn post's
+    member = axe_context.new_page()
+    log_in(member, live.url, "ana@cosmos.example")
+    member.goto(live.url + "/members/handles")
+    member.fill("#x", "not a handle!")
+    member.click("main form button[type=submit]")
+    assert "X: should be" in member.inner_text("main")
+    assert axe_serious(member) == []

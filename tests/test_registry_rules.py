@@ -204,7 +204,7 @@ def test_community_files_are_read_again_only_when_they_change(tmp_path: Path) ->
     path.write_text(text.replace('short_name = "OStogether"', 'short_name = "OStogether!"'))
     assert community.site().short_name == "OStogether!"  # an edit shows at once
     path.write_text(text + "\nnonsense = 1\n")
-    with pytest.raises(ContentError, match="unknown field 'social.nonsense'"):
+    with pytest.raises(ContentError, match="unknown field 'social.funding.nonsense'"):
         community.site()
     with pytest.raises(ContentError):  # a broken file is never served from memory
         community.site()

@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from ostogether import clock
+from ostogether import clock, media
 from ostogether.errors import ValidationError
 from ostogether.models import SocialPost, SocialUpload
 from ostogether.runtime import Runtime
@@ -365,3 +365,11 @@ def test_planned_posts_carry_each_networks_funding_line(rt: Runtime) -> None:
     assert any(p.text.endswith(site.social_funding[p.network]) for p in posts
                if p.network in ("x", "mastodon", "bluesky"))
     assert all(social.measure(rt.settings, p.text, p.network).fits for p in posts)
+
+
+def test_a_strict_check_elsewhere_does_not_change_what_a_network_gets() -> None:
+    """Pillow's pixel guard is process-wide: the media check must not lower it for the
+    publishers in other threads (it did, and a post became 'unknown')."""
+    with pytest.raises(ValidationError, match="more than 10,000"):
+        media.checked(picture(200, 100), 10_000)
+    assert social_media.variant(picture(640, 480, "JPEG"), "x").width == 640

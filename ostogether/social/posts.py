@@ -440,7 +440,8 @@ def _keep_media(rt: Runtime, posts: Sequence[SocialPost]) -> dict[int, social_me
     cards: dict[str, dict[str, str]] = {}
     kept, problems, fields = {}, [], {}
     for post in posts:
-        if post.media_name or (post.card is not None and not post.image_url):
+        on_disk = post.media_name and (rt.settings.media_path / post.media_name).is_file()
+        if on_disk or (post.card is not None and not post.image_url):
             continue
         try:
             kept[post.id] = social_media.prepare(rt, image_url=post.image_url,

@@ -47,8 +47,15 @@ class Picture:
     alt: str = ""
 
     def for_network(self, network: str) -> Variant:
-        """The picture re-encoded to ``network``'s limits."""
-        return variant(self.path.read_bytes(), network)
+        """The picture re-encoded to ``network``'s limits; PublishRejected (nothing was
+        sent) when the kept file is gone or damaged."""
+        try:
+            return variant(self.path.read_bytes(), network)
+        except (OSError, ValueError) as exc:
+            raise PublishRejected(
+                f"The kept picture {self.name} cannot be read ({exc.__class__.__name__}); "
+                f"nothing was posted.", "approve the post again: its picture is fetched "
+                "and kept anew") from exc
 
 
 @dataclass(frozen=True)

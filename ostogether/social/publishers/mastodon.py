@@ -66,8 +66,8 @@ class MastodonPublisher(ApiPublisher):
         said = str(answer.get("error", response.reason or ""))[:300]
         if response.status_code in (401, 403):
             raise PublishRejected(f"Mastodon refused the token ({response.status_code}): "
-                                  f"{said}", "the token needs the write:statuses scope; "
-                                  + REAUTHORISE)
+                                  f"{said}", "the token needs the write:statuses and "
+                                  "write:media scopes; " + REAUTHORISE)
         raise PublishRejected(f"Mastodon refused the post ({response.status_code}): {said}",
                               CONTENT)
 
