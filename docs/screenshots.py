@@ -9,6 +9,7 @@ one) and saves each page under docs/screenshots/.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import shutil
 import socket
 import sys
@@ -19,18 +20,32 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from PIL import Image, ImageDraw  # noqa: E402
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 from waitress import create_server  # noqa: E402
 
-from ostogether import clock, projects  # noqa: E402
+from ostogether import clock, handles, projects  # noqa: E402
 from ostogether import db as dbmod  # noqa: E402
-from ostogether.models import Issue  # noqa: E402
+from ostogether.audit import Actor  # noqa: E402
+from ostogether.models import Issue, SocialPost  # noqa: E402
 from ostogether.runtime import Runtime  # noqa: E402
 from ostogether.settings import load_settings  # noqa: E402
 from ostogether.social import posts as social  # noqa: E402
 from ostogether.web import create_app  # noqa: E402
-from tests.factories import add_item, make_user  # noqa: E402
+from tests.factories import add_item, make_user, project_id  # noqa: E402
 from tests.feedserver import FeedServer, Route  # noqa: E402
+
+
+def poster(width: int, height: int, label: str) -> bytes:
+    """A picture a member's page would carry: a sky, a field and a caption."""
+    img = Image.new("RGB", (width, height), (142, 197, 230))
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((0, height * 2 // 3, width, height), fill=(96, 160, 84))
+    draw.ellipse((width - 260, 60, width - 120, 200), fill=(250, 214, 90))
+    draw.text((40, height - 80), label, fill=(255, 255, 255))
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=88)
+    return out.getvalue()
 
 OUT = REPO / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
@@ -80,7 +95,19 @@ def main() -> None:
     make_user(rt, "editor@example.org", "editor")
     links = FeedServer().start()
     for n in range(len(SAMPLES)):
-        links.routes[f"/story/{n}"] = Route(b"<title>story</title>", content_type="text/html")
+        # Every other story page has a preview image (og:image); the others have none,
+        # which the calendar flags.
+        tags = (f'<meta property="og:image" content="/card/{n}.jpg">'
+                f'<meta property="og:image:alt" content="{SAMPLES[n][2]}">' if n % 2 else "")
+        links.routes[f"/story/{n}"] = Route(
+            f'<title>story</title><meta property="og:title" content="{SAMPLES[n][2]}">'
+            f'<meta property="og:description" content="{SAMPLES[n][3].replace("**", "")}">'
+            f'{tags}'.encode(),
+            content_type="text/html")
+        links.routes[f"/card/{n}.jpg"] = Route(poster(1200, 630, SAMPLES[n][2]),
+                                               content_type="image/jpeg")
+    links.routes["/photo.jpg"] = Route(poster(1600, 1000, "Pupils outdoors"),
+                                       content_type="image/jpeg")
     for n, (slug, kind, title, summary) in enumerate(SAMPLES):
         extra = {}
         if kind == "event":
@@ -88,6 +115,9 @@ def main() -> None:
             extra = {"event_start": start + dt.timedelta(days=70),
                      "event_end": start + dt.timedelta(days=70, hours=3),
                      "event_timezone": "Europe/Brussels", "event_location": "Brussels"}
+        if n == 2:  # a tool, which next week's slots take
+            extra = {"image_url": links.url("/photo.jpg"),
+                     "image_alt": "A teacher and pupils building a model outdoors"}
         add_item(rt, slug, kind, link=links.url(f"/story/{n}"), title=title,
                  summary=summary, **extra)
 
@@ -130,9 +160,16 @@ def main() -> None:
             week = social.week_label(*social.next_week(rt))
             page.goto(f"{base}/editors/social/?week={week}")
             page.click("text=/^Plan week/")
+            page.click("text=/^Approve the .* planned post/")  # keeps pictures, reads cards
             shot(page, "social-week.png")
-            page.click("ul.posts a >> nth=0")
-            shot(page, "social-post.png", full=False)
+            page.click("ul.posts a:has-text('LinkedIn') >> nth=0")
+            shot(page, "social-post.png")
+            with rt.db.session() as s:
+                with_picture = s.query(SocialPost).filter(
+                    SocialPost.image_url != "").order_by(SocialPost.network).first()
+            if with_picture is not None:
+                page.goto(f"{base}/editors/social/{with_picture.id}")
+                shot(page, "social-post-picture.png")
             # A reader clicks an item's link and reads the issue on the site.
             # (A headless browser says so in its user agent, and is not counted: this one
             # poses as a reader's.)
@@ -150,6 +187,11 @@ def main() -> None:
             shot(page, "visibility-report.png")
             page.goto(f"{base}/registry/cosmos/subscribe-form")
             shot(page, "subscribe-form-snippet.png")
+            handles.propose(rt, Actor("member:ana@cosmos.example"), project_id(rt, "cosmos"),
+                            {"x": "cosmos_eu", "bluesky": "cosmos.bsky.social",
+                             "linkedin": "4242"})
+            page.goto(f"{base}/editors/handles")
+            shot(page, "handles-to-confirm.png")
             browser.close()
     finally:
         server.close()
