@@ -24,7 +24,7 @@ from ostogether.settings import load_settings
 from ostogether.social import media as social_media
 from ostogether.social import posts as social
 from ostogether.social import publish
-from tests.conftest import post
+from tests.conftest import post, run
 from tests.factories import TEST, add_item
 from tests.feedserver import FeedServer, Route, picture
 from tests.social_fakes import FakeNetworks, env_for
@@ -373,3 +373,18 @@ def test_a_strict_check_elsewhere_does_not_change_what_a_network_gets() -> None:
     with pytest.raises(ValidationError, match="more than 10,000"):
         media.checked(picture(200, 100), 10_000)
     assert social_media.variant(picture(640, 480, "JPEG"), "x").width == 640
+
+
+def test_the_command_line_says_why_a_post_is_not_approved_and_shows_its_card(
+        env: dict[str, str], rt: Runtime, web: FeedServer) -> None:
+    web.routes["/photo.png"] = Route(picture(), content_type="image/png")
+    web.routes["/plain"] = Route(page(), content_type="text/html")
+    [no_alt] = planned(rt, ("x",), link=web.url("/page/1"), image_url=web.url("/photo.png"))
+    r = run(env, "social", "approve", str(no_alt))
+    assert r.returncode == 1 and "it has an image without a description" in r.stderr
+    assert "Traceback" not in r.stderr
+    [card] = planned(rt, ("bluesky",), link=web.url("/plain"))
+    assert run(env, "social", "approve", str(card)).returncode == 0
+    shown = run(env, "social", "preview", str(card)).stdout
+    assert "card: Air quality week (127.0.0.1:" in shown and "no picture" in shown
+    assert "warning: The page has no preview image" in shown

@@ -23,6 +23,7 @@ from ostogether.cli.base import (
 )
 from ostogether.errors import ValidationError
 from ostogether.social import posts, publish
+from ostogether.social.media import appearance
 from ostogether.social.text import as_sent
 from ostogether.states import (
     NETWORKS,
@@ -44,7 +45,9 @@ def _post_dict(post: Any, zone: Any) -> dict[str, Any]:
             "kind": post.kind, "title": post.title, "text": post.text, "link": post.link,
             "item_id": post.item_id, "evergreen": post.evergreen_key or None,
             "remote_url": post.remote_url or None, "error": post.error or None,
-            "hint": post.hint or None}
+            "hint": post.hint or None, "image_url": post.image_url or None,
+            "image_alt": post.image_alt or None, "media": post.media_name or None,
+            "card": post.card}
 
 
 @social_group.command("plan")
@@ -133,6 +136,19 @@ def social_preview(state: State, post_id: int) -> None:
         out.print(one.text, markup=False)
         if "commentary" in extra:
             out.print(f"  sent to LinkedIn as: {extra['commentary']}", markup=False)
+        shows = appearance(one.network, media_name=one.media_name, image_url=one.image_url,
+                           image_alt=one.image_alt, link=one.link, title=one.title,
+                           description=one.description, card=one.card)
+        if shows.kind == "picture":
+            out.print(f"  picture: {shows.picture or 'kept when approved'} — "
+                      f"“{shows.alt}”", markup=False)
+        elif shows.kind == "card" and shows.card is not None:
+            out.print(f"  card: {shows.card['title']} ({shows.card['host']}); "
+                      + (f"picture {shows.picture}" if shows.picture else
+                         "read when approved" if shows.pending else "no picture"),
+                      markup=False)
+            if shows.warning:
+                out.print(f"  warning: {shows.warning}", markup=False)
 
 
 @social_group.command("approve")
