@@ -41,7 +41,7 @@ from ostogether import clock, jobs
 from ostogether.runtime import Runtime
 from ostogether.settings import Settings, load_settings
 from tests.factories import make_user
-from tests.social_fakes import FakeNetworks
+from tests.social_fakes import FakeNetworks, env_for
 
 REPO = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("OSTOGETHER_TEST_DATABASE_URL", "")
@@ -439,6 +439,17 @@ def fake() -> Iterator[FakeNetworks]:
     with FakeNetworks(hang_seconds=2.0) as server:
         yield server
         assert server.problems == []
+
+
+@pytest.fixture
+def live_rt(env: dict[str, str], fake: FakeNetworks, fill_database: Any) -> Iterator[Runtime]:
+    """A runtime whose five networks are live, pointed at the fake, with short timeouts."""
+    fill_database("imported")
+    rt = Runtime(load_settings(environ={**env, **env_for(fake.url),
+                                        "OSTOGETHER_SOCIAL_READ_TIMEOUT": "2",
+                                        "OSTOGETHER_SOCIAL_CONNECT_TIMEOUT": "1"}))
+    yield rt
+    rt.close()
 
 
 def link_in(message: Any, path: str) -> str:

@@ -9,7 +9,6 @@ import datetime as dt
 import io
 import json
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,14 +19,13 @@ from ostogether import clock, media
 from ostogether.errors import ValidationError
 from ostogether.models import SocialPost, SocialUpload
 from ostogether.runtime import Runtime
-from ostogether.settings import load_settings
 from ostogether.social import media as social_media
 from ostogether.social import posts as social
 from ostogether.social import publish
 from tests.conftest import post, run
 from tests.factories import TEST, add_item
 from tests.feedserver import FeedServer, Route, picture
-from tests.social_fakes import FakeNetworks, env_for
+from tests.social_fakes import FakeNetworks
 
 NOW = dt.datetime(2026, 11, 23, 9, 0, 5, tzinfo=dt.UTC)
 NETWORKS = ("x", "facebook", "linkedin", "mastodon", "bluesky")
@@ -39,14 +37,6 @@ def _at_now(test_clock: clock.FakeClock) -> None:
     test_clock.set(NOW)
 
 
-@pytest.fixture
-def live_rt(env: dict[str, str], fake: FakeNetworks, fill_database: Any) -> Iterator[Runtime]:
-    fill_database("imported")
-    rt = Runtime(load_settings(environ={
-        **env, **env_for(fake.url), "OSTOGETHER_SOCIAL_READ_TIMEOUT": "2",
-        "OSTOGETHER_SOCIAL_CONNECT_TIMEOUT": "1"}))
-    yield rt
-    rt.close()
 
 
 def page(title: str = "Air quality week", image: str = "", alt: str = "") -> bytes:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -15,10 +13,9 @@ from sqlalchemy import select
 from ostogether import clock, jobs, reports
 from ostogether.models import PostMetric, SocialPost
 from ostogether.runtime import Runtime
-from ostogether.settings import load_settings
 from ostogether.social import metrics, publish
 from tests.factories import project_id
-from tests.social_fakes import FakeNetworks, env_for
+from tests.social_fakes import FakeNetworks
 
 NOW = dt.datetime(2026, 11, 23, 9, 0, 5, tzinfo=dt.UTC)
 NETWORKS = ("x", "facebook", "linkedin", "mastodon", "bluesky")
@@ -29,14 +26,6 @@ def _at_now(test_clock: clock.FakeClock) -> None:
     test_clock.set(NOW)
 
 
-@pytest.fixture
-def live_rt(env: dict[str, str], fake: FakeNetworks, fill_database: Any) -> Iterator[Runtime]:
-    fill_database("imported")
-    rt = Runtime(load_settings(environ={**env, **env_for(fake.url),
-                                        "OSTOGETHER_SOCIAL_READ_TIMEOUT": "2",
-                                        "OSTOGETHER_SOCIAL_CONNECT_TIMEOUT": "1"}))
-    yield rt
-    rt.close()
 
 
 def published(rt: Runtime) -> dict[str, int]:
