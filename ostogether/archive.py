@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
+from collections import OrderedDict
 from html import escape as html_escape
+from typing import Any
 from urllib.parse import urlsplit
 
 from feedgen.feed import FeedGenerator
 from icalendar import Calendar, Event
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
 from ostogether import clock
 from ostogether.errors import NotFound
-from ostogether.models import Issue, NewsItem
+from ostogether.models import Issue, NewsItem, id_or_none
 from ostogether.newsletter import by_number, public_rendering, web_values
 from ostogether.runtime import Runtime
 from ostogether.sanitize import markdown_to_text
@@ -44,7 +47,36 @@ def sent_issue(s: Session, number: int) -> Issue:
     return issue
 
 
+_PAGES: OrderedDict[tuple[Any, ...], tuple[Any, str]] = OrderedDict()
+_PAGES_LOCK = threading.Lock()
+_STAMP = select(Issue.id, Issue.status, Issue.snapshot_sha256, Issue.snapshot_subject,
+                Issue.imported_from).where(Issue.number == bindparam("number"))
+
+
 def issue_page(rt: Runtime, number: int) -> str:
+    """The web version of a sent issue, made once per process and issue: a sent issue's
+    snapshot is frozen (its SHA-256 is kept with it, and a re-imported past issue gets a
+    new one), so one small query tells whether the page made before is still the page.
+    """
+    with rt.db.engine.connect() as c:
+        row = c.execute(_STAMP, {"number": number}).first() if id_or_none(number) else None
+    if row is None or row.status != "sent" or not row.snapshot_sha256:
+        return _issue_page(rt, number)  # not found, not sent, or without a snapshot
+    key = (str(rt.db.engine.url), number, *row)
+    site = rt.community.site()
+    with _PAGES_LOCK:
+        found = _PAGES.get(key)
+    if found is not None and found[0] is site:
+        return found[1]
+    page = _issue_page(rt, number)
+    with _PAGES_LOCK:
+        _PAGES[key] = (site, page)
+        while len(_PAGES) > 64:
+            _PAGES.popitem(last=False)
+    return page
+
+
+def _issue_page(rt: Runtime, number: int) -> str:
     """The web version of a sent issue. A reader who is here is in the browser already:
     the issue's "view in your browser" link becomes the way around the site."""
     with rt.db.session() as s:

@@ -7,11 +7,12 @@ pure functions of ``ostogether.registry``.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ostogether import clock, feeds, ratelimit, registry
@@ -128,6 +129,49 @@ def list_public(s: Session) -> list[Project]:
     """Members and alumni, sorted by acronym."""
     rows = s.scalars(select(Project).where(Project.status.in_(PUBLIC_STATUSES)))
     return sorted(rows, key=lambda p: p.acronym.casefold())
+
+
+@dataclass(frozen=True)
+class Listing:
+    """The public registry as one web process keeps it: the projects (detached from any
+    session; read them, never change them), their countries, and the database's stamp
+    of the projects table when they were read."""
+
+    stamp: tuple[Any, ...]
+    projects: tuple[Project, ...]
+    countries: tuple[str, ...]
+
+    def count(self, status: str) -> int:
+        return sum(p.status == status for p in self.projects)
+
+
+_LISTINGS: dict[str, Listing] = {}
+_STAMP = select(func.count(Project.id), func.max(Project.id),
+                func.coalesce(func.sum(Project.revision), 0))
+_LISTINGS_LOCK = threading.Lock()
+
+
+def public_listing(rt: Runtime) -> Listing:
+    """Members and alumni, read again only when the projects table changed: its row
+    count, highest id and the sum of the rows' revisions (raised by every UPDATE) are
+    one aggregate query, where loading the projects is 18 rows of JSON columns on every
+    page. Every process sees every change at its next request, whoever made it."""
+    with rt.db.engine.connect() as c:
+        stamp = tuple(c.execute(_STAMP).one())
+    key = str(rt.db.engine.url)
+    found = _LISTINGS.get(key)
+    if found is not None and found.stamp == stamp:
+        return found
+    with rt.db.session() as s:
+        rows = list_public(s)
+        s.expunge_all()
+    # Read after the stamp: a change in between is newer than the stamp kept with it, so
+    # the next request reads again; never the other way round.
+    listing = Listing(stamp, tuple(rows), tuple(sorted({c for p in rows
+                                                         for c in p.countries})))
+    with _LISTINGS_LOCK:
+        _LISTINGS[key] = listing
+    return listing
 
 
 # The registry's status filter, as its address and its label say it: running projects are

@@ -9,6 +9,7 @@ person would type it: emphasis dropped, a link as "report <https://…>". Pure.
 
 from __future__ import annotations
 
+import functools
 import re
 from html import unescape
 
@@ -30,7 +31,11 @@ def clean_html(html: str) -> str:
                      url_relative="deny")
 
 
+@functools.lru_cache(maxsize=512)
 def markdown_to_html(markdown: str) -> str:
+    """Markdown as cleaned HTML. Pure, so the same text is rendered once per process:
+    the pages that show the community's own texts (home, privacy, code of conduct) do
+    not parse them on every request."""
     return clean_html(_md.render(markdown))
 
 

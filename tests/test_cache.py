@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ostogether import clock
-from ostogether.models import Project
+from ostogether.models import Issue, Project
 from ostogether.runtime import Runtime
 from ostogether.settings import load_settings
 from ostogether.web import create_app
@@ -16,7 +16,7 @@ from tests.conftest import (
     login,
     new_client,
 )
-from tests.factories import make_user
+from tests.factories import approved_issue, make_user, mark_sent
 
 
 def test_anonymous_copies_expire_and_logged_in_users_see_live_pages(
@@ -48,3 +48,43 @@ def test_pages_with_forms_are_never_cached(rt: Runtime, env: dict[str, str]) -> 
         r = visitor.get(path)
         assert "public" not in r.headers.get("Cache-Control", ""), path
     assert app.extensions["page_cache"].entries == {}
+
+
+def test_what_each_process_renders_once_follows_every_change_at_once(
+        rt: Runtime, client: Any, test_clock: clock.FakeClock) -> None:
+    """The registry's projects and cards, and a sent issue's web page, are kept by each
+    web process only while the database says they are the same: a change (made by any
+    process, at the same frozen instant) shows at the next request, with no TTL."""
+    test_clock.set(test_clock.now())  # every change below has the same timestamp
+    assert "COSMOS" in client.get("/registry").get_data(as_text=True)
+    assert client.get("/").status_code == 200
+    with rt.db.session() as s:
+        cosmos = s.scalars(select(Project).where(Project.slug == "cosmos")).one()
+        before = cosmos.revision
+        cosmos.description = "A brand new description of the project."
+    with rt.db.session() as s:
+        cosmos = s.scalars(select(Project).where(Project.slug == "cosmos")).one()
+        assert cosmos.revision == before + 1  # raised in the UPDATE itself
+    assert "A brand new description" in client.get("/registry").get_data(as_text=True)
+    assert "A brand new description" in client.get("/registry?q=cosmos").get_data(
+        as_text=True)
+    with rt.db.session() as s:
+        cosmos = s.scalars(select(Project).where(Project.slug == "cosmos")).one()
+        total_before = client.get("/").get_data(as_text=True)
+        cosmos.status = "applicant"  # leaves the public registry
+    assert "COSMOS" not in client.get("/registry").get_data(as_text=True)
+    assert client.get("/").get_data(as_text=True) != total_before  # the counts changed
+
+
+def test_a_sent_issues_page_is_made_again_when_its_snapshot_changes(
+        rt: Runtime, client: Any, web: Any) -> None:
+    issue = approved_issue(rt, [web.url("/page/0")])
+    mark_sent(rt, issue.id)
+    page = client.get(f"/archive/{issue.number}").get_data(as_text=True)
+    assert "All issues" in page
+    with rt.db.session() as s:
+        row = s.get(Issue, issue.id)
+        assert row is not None
+        row.snapshot_html = row.snapshot_html.replace("</body>", "<p>Corrected.</p></body>")
+        row.snapshot_sha256 = "f" * 64  # as a re-import with --replace leaves it
+    assert "Corrected." in client.get(f"/archive/{issue.number}").get_data(as_text=True)

@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    literal_column,
 )
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -89,6 +90,11 @@ class Project(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now,
                                                     onupdate=clock.now)
+    # One more at every change, in the UPDATE itself (migration 0014): with the count and
+    # the highest id, it tells a web process that its copy of the registry is out of
+    # date (``projects.public_listing``), even when two changes share a timestamp.
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0",
+                                          onupdate=literal_column("revision + 1"))
 
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
 

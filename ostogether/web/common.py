@@ -7,6 +7,7 @@ Blueprints import from here and never from ``app.py``, which imports every bluep
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 from urllib.parse import urlsplit
@@ -171,6 +172,7 @@ def json_error_response(e: Exception) -> Response:
 
 # ------------------------------------------------------------------ template filters
 
+@functools.lru_cache(maxsize=512)
 def country_name(code: str) -> str:
     c = pycountry.countries.get(alpha_2=code)
     return getattr(c, "common_name", None) or (c.name if c else code)

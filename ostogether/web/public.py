@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from typing import Any
 
 from flask import (
     Blueprint,
     Response,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -45,14 +48,13 @@ bp = Blueprint("public", __name__)
 @public_page
 def home() -> Any:
     rt = runtime()
-    with rt.db.session() as s:
-        listed = projects.list_public(s)
-    counts = {"member": sum(p.status == "member" for p in listed),
-              "alumni": sum(p.status == "alumni" for p in listed)}
-    countries = {c for p in listed for c in p.countries}
-    about = Markup(markdown_to_html(rt.community.site().about))
-    return render_template("home.html", about=about, counts=counts, total=len(listed),
-                           countries=len(countries))
+    listing = projects.public_listing(rt)
+    counts = {"member": listing.count("member"), "alumni": listing.count("alumni")}
+    site = g.site if "site" in g else rt.community.site()  # read once per request
+    g.site = site
+    about = Markup(markdown_to_html(site.about))
+    return render_template("home.html", about=about, counts=counts,
+                           total=len(listing.projects), countries=len(listing.countries))
 
 
 @bp.route("/healthz")
@@ -72,9 +74,8 @@ def registry_list() -> Any:
                          theme=request.args.get("theme", ""),
                          country=request.args.get("country", "")[:2],
                          status=request.args.get("status", ""))
-    with rt.db.session() as s:
-        everyone = projects.list_public(s)
-    countries = sorted({c for p in everyone for c in p.countries})
+    listing = projects.public_listing(rt)
+    everyone, countries = list(listing.projects), list(listing.countries)
     problems = projects.filter_problems(f, criteria.themes, countries)
     if problems:  # an unknown value filters nothing out: say so, and show every project
         f = projects.Filters(q=f.q, **{k: v for k, v in (
@@ -82,8 +83,31 @@ def registry_list() -> Any:
             if k not in problems})
     shown = projects.filter_projects(everyone, f)
     return render_template("registry.html", projects=shown, filters=f, criteria=criteria,
-                           countries=countries, total=len(everyone),
-                           problems=problems), 400 if problems else 200
+                           countries=countries, total=len(everyone), problems=problems,
+                           cards=_cards(listing.stamp, shown, criteria)
+                           ), 400 if problems else 200
+
+
+_CARDS: OrderedDict[tuple[Any, ...], tuple[Any, Markup]] = OrderedDict()
+_CARDS_LOCK = threading.Lock()
+
+
+def _cards(stamp: tuple[Any, ...], shown: list[Any], criteria: Any) -> Markup:
+    """The registry's project cards, rendered once for each set of projects shown while
+    the projects (``stamp``) and the criteria (the same object until its file changes)
+    stay the same: a filter asked a thousand times renders its cards once."""
+    key = (stamp, tuple(p.slug for p in shown))
+    with _CARDS_LOCK:
+        found = _CARDS.get(key)
+    if found is not None and found[0] is criteria:
+        return found[1]
+    html = Markup(render_template("_project_cards.html", projects=shown, criteria=criteria))
+    with _CARDS_LOCK:
+        _CARDS[key] = (criteria, html)
+        _CARDS.move_to_end(key)
+        while len(_CARDS) > 256:
+            _CARDS.popitem(last=False)
+    return html
 
 
 @bp.route("/registry/<slug>")
