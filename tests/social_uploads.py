@@ -43,6 +43,7 @@ class Upload:
     height: int
     alt: str = ""
     ready: bool = False
+    asked: int = 0
 
 
 def multipart(headers: dict[str, str], raw: bytes) -> dict[str, tuple[bytes, str]]:
@@ -80,6 +81,7 @@ class MediaFakes:
         self.uploads: dict[str, Upload] = {}
         self.upload_log: list[Upload] = []
         self.linkedin_pending: dict[str, str] = {}  # upload path -> image URN
+        self.mastodon_processing = 1  # how many times a new picture answers 206
 
     def _record(self, upload: Upload) -> None:
         with self.lock:  # type: ignore[attr-defined]
@@ -197,7 +199,8 @@ class MediaFakes:
 
     def mastodon_media_status(self, media_id: str) -> tuple[int, Any]:
         upload = self._known(media_id, "mastodon")
-        was_ready, upload.ready = upload.ready, True  # 206 the first time it is asked
+        upload.asked += 1  # 206 while it is processing: the first ``mastodon_processing``
+        was_ready = upload.ready = upload.ready or upload.asked > self.mastodon_processing
         return (200 if was_ready else 206), {
             "id": media_id, "type": "image", "description": upload.alt or None,
             "url": f"https://masto.test/media/{media_id}.jpg" if was_ready else None}

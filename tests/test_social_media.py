@@ -22,6 +22,7 @@ from ostogether.runtime import Runtime
 from ostogether.social import media as social_media
 from ostogether.social import posts as social
 from ostogether.social import publish
+from ostogether.social.publishers import mastodon
 from tests.conftest import post, run
 from tests.factories import TEST, add_item
 from tests.feedserver import FeedServer, Route, picture
@@ -378,3 +379,20 @@ def test_the_command_line_says_why_a_post_is_not_approved_and_shows_its_card(
     shown = run(env, "social", "preview", str(card)).stdout
     assert "card: Air quality week (127.0.0.1:" in shown and "no picture" in shown
     assert "warning: The page has no preview image" in shown
+
+
+def test_a_picture_mastodon_is_still_processing_waits_for_the_next_run(
+        live_rt: Runtime, fake: FakeNetworks, web: FeedServer,
+        monkeypatch: pytest.MonkeyPatch, test_clock: clock.FakeClock) -> None:
+    monkeypatch.setattr(mastodon, "WAITS", (0.01, 0.01))
+    fake.mastodon_processing = 5  # longer than this run asks
+    web.routes["/photo.jpg"] = Route(picture(800, 600, "JPEG"), content_type="image/jpeg")
+    [post_id] = planned(live_rt, ("mastodon",), link=web.url("/page/1"),
+                        image_url=web.url("/photo.jpg"), image_alt=ALT)
+    social.approve(live_rt, TEST, [post_id])
+    first = publish.publish_due(live_rt, now=NOW)
+    assert first.outcomes["retry"] == 1 and fake.posted() == []
+    assert "still processing the picture" in rows(live_rt)[post_id].error
+    test_clock.advance(minutes=5)
+    assert publish.publish_due(live_rt, now=clock.now()).outcomes["published"] == 1
+    assert len(fake.uploaded("mastodon")) == 1  # the same upload, not a second one
