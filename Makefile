@@ -51,7 +51,8 @@ DATE_TESTS = tests/test_clock.py tests/test_reports.py tests/test_schedule_web.p
 	tests/test_social_plan.py tests/test_scheduler.py tests/test_jobs.py tests/test_newsletter.py \
 	tests/test_subscribers.py tests/test_social_publish.py tests/test_cycle.py tests/test_security.py \
 	tests/test_reach.py tests/test_social_metrics.py tests/test_embed_form.py tests/test_moving_in.py \
-	tests/test_domain_check.py
+	tests/test_domain_check.py tests/test_social_media.py tests/test_issue_out.py \
+	tests/test_handles.py tests/test_cache.py
 
 browser:
 	@if [ ! -x /usr/bin/chromium ]; then \
