@@ -19,6 +19,7 @@ from ostogether import clock, media
 from ostogether.errors import ValidationError
 from ostogether.models import SocialPost, SocialUpload
 from ostogether.runtime import Runtime
+from ostogether.settings import load_settings
 from ostogether.social import media as social_media
 from ostogether.social import posts as social
 from ostogether.social import publish
@@ -396,3 +397,28 @@ def test_a_picture_mastodon_is_still_processing_waits_for_the_next_run(
     test_clock.advance(minutes=5)
     assert publish.publish_due(live_rt, now=clock.now()).outcomes["published"] == 1
     assert len(fake.uploaded("mastodon")) == 1  # the same upload, not a second one
+
+
+def test_planning_with_auto_approve_keeps_pictures_and_leaves_a_bad_one_for_an_editor(
+        env: dict[str, str], fill_database: Any, web: FeedServer) -> None:
+    fill_database("imported")
+    rt = Runtime(load_settings(environ={**env, "OSTOGETHER_SOCIAL_AUTO_APPROVE": "true"}))
+    try:
+        web.routes["/photo.jpg"] = Route(picture(640, 480, "JPEG"),
+                                         content_type="image/jpeg")
+        add_item(rt, "cosmos", "reading", link=web.url("/page/1"),
+                 image_url=web.url("/photo.jpg"), image_alt=ALT)
+        add_item(rt, "otter", "reading", link=web.url("/page/2"),
+                 image_url=web.url("/gone.jpg"), image_alt=ALT)
+        social.plan_week(rt, TEST, now=NOW)
+        by_item: dict[str, set[str]] = {}
+        for p in rows(rt).values():
+            if p.image_url:
+                by_item.setdefault(p.image_url.rsplit("/", 1)[1], set()).add(
+                    p.status + (":kept" if p.media_name else ""))
+        assert by_item["photo.jpg"] == {"approved:kept"}
+        assert by_item["gone.jpg"] == {"planned"}  # back to an editor, with the reason
+        assert all("Not approved: its image" in p.error for p in rows(rt).values()
+                   if p.image_url.endswith("gone.jpg"))
+    finally:
+        rt.close()

@@ -261,25 +261,16 @@ def _keep_auto_approved(rt: Runtime, actor: Actor, post_ids: Sequence[int]) -> N
     with rt.db.session() as s:
         posts = [get_post(s, i) for i in post_ids]
         s.expunge_all()
-    kept: dict[int, social_media.Prepared] = {}
-    refused: dict[int, str] = {}
-    cards: dict[str, dict[str, str]] = {}
-    for post in posts:
-        try:
-            kept[post.id] = social_media.prepare(rt, image_url=post.image_url,
-                                                 image_alt=post.image_alt, link=post.link,
-                                                 cards=cards)
-        except ValidationError as exc:
-            refused[post.id] = str(exc)
+    kept, refused = _keep_media(rt, posts)
     with rt.db.session() as s:
         for post_id, prepared in kept.items():
             post = get_post(s, post_id)
             post.media_name, post.card = prepared.media_name, prepared.card
-        for post_id, why in refused.items():
+        for post_id, exc in refused.items():
             post = get_post(s, post_id)
             if post.status == "approved":
-                audit.transition(s, actor, post, "social_post", "planned", reason=why)
-                post.error = f"Not approved: {why}."
+                audit.transition(s, actor, post, "social_post", "planned", reason=str(exc))
+                post.error = f"Not approved: {exc}."
                 post.hint = "edit the post's image, then approve it"
 
 
@@ -416,7 +407,13 @@ def approve(rt: Runtime, actor: Actor, post_ids: Iterable[int],
                 _fitting(rt.settings, post.text, post.network)
                 wanted.append(post)
         s.expunge_all()
-    kept = _keep_media(rt, wanted)
+    kept, refused = _keep_media(rt, wanted)
+    if refused:
+        networks = {p.id: NETWORK_NAMES[p.network] for p in wanted}
+        raise ValidationError("Nothing was approved: " + "; ".join(
+            f"post {i} ({networks[i]}): {exc}" for i, exc in refused.items())
+            + ". Edit the post, then approve it again.",
+            {k: v for exc in refused.values() for k, v in exc.fields.items()})
     done = 0
     with rt.db.session() as s:
         for prepared_post in wanted:
@@ -434,11 +431,12 @@ def approve(rt: Runtime, actor: Actor, post_ids: Iterable[int],
     return done
 
 
-def _keep_media(rt: Runtime, posts: Sequence[SocialPost]) -> dict[int, social_media.Prepared]:
-    """Each post's kept picture or link card (posts prepared before keep theirs); or
-    ValidationError naming every post that cannot be approved, and why."""
+def _keep_media(rt: Runtime, posts: Sequence[SocialPost]
+                ) -> tuple[dict[int, social_media.Prepared], dict[int, ValidationError]]:
+    """Each post's kept picture or link card (a post prepared before keeps its own), and
+    why each post that cannot be approved cannot (its id → the refusal)."""
     cards: dict[str, dict[str, str]] = {}
-    kept, problems, fields = {}, [], {}
+    kept, refused = {}, {}
     for post in posts:
         on_disk = post.media_name and (rt.settings.media_path / post.media_name).is_file()
         if on_disk or (post.card is not None and not post.image_url):
@@ -448,12 +446,8 @@ def _keep_media(rt: Runtime, posts: Sequence[SocialPost]) -> dict[int, social_me
                                                  image_alt=post.image_alt, link=post.link,
                                                  cards=cards)
         except ValidationError as exc:
-            problems.append(f"post {post.id} ({NETWORK_NAMES[post.network]}): {exc}")
-            fields.update(exc.fields)
-    if problems:
-        raise ValidationError("Nothing was approved: " + "; ".join(problems)
-                              + ". Edit the post, then approve it again.", fields)
-    return kept
+            refused[post.id] = exc
+    return kept, refused
 
 
 def read_card(rt: Runtime, actor: Actor, post_id: int) -> dict[str, str]:
