@@ -34,10 +34,11 @@ from typing import Any
 
 import hypothesis
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from ostogether import clock, jobs
+from ostogether.models import SocialPost
 from ostogether.runtime import Runtime
 from ostogether.settings import Settings, load_settings
 from tests.factories import make_user
@@ -450,6 +451,14 @@ def live_rt(env: dict[str, str], fake: FakeNetworks, fill_database: Any) -> Iter
                                         "OSTOGETHER_SOCIAL_CONNECT_TIMEOUT": "1"}))
     yield rt
     rt.close()
+
+
+def social_posts(rt: Runtime) -> dict[int, SocialPost]:
+    """Every social post by id, detached, as the database holds it now."""
+    with rt.db.session() as s:
+        found = {p.id: p for p in s.scalars(select(SocialPost))}
+        s.expunge_all()
+    return found
 
 
 def link_in(message: Any, path: str) -> str:

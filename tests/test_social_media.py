@@ -24,7 +24,7 @@ from ostogether.social import media as social_media
 from ostogether.social import posts as social
 from ostogether.social import publish
 from ostogether.social.publishers import mastodon
-from tests.conftest import post, run
+from tests.conftest import post, run, social_posts
 from tests.factories import TEST, add_item
 from tests.feedserver import FeedServer, Route, picture
 from tests.social_fakes import FakeNetworks
@@ -67,13 +67,6 @@ def planned(rt: Runtime, networks: tuple[str, ...] = NETWORKS, *, link: str,
             s.flush()
             ids.append(post.id)
     return ids
-
-
-def rows(rt: Runtime) -> dict[int, SocialPost]:
-    with rt.db.session() as s:
-        found = {p.id: p for p in s.scalars(select(SocialPost))}
-        s.expunge_all()
-    return found
 
 
 # --------------------------------------------------------------------- pure parts
@@ -131,7 +124,7 @@ def test_an_image_post_keeps_its_picture_once_and_shows_on_all_five_networks(
     ids = planned(live_rt, link=web.url("/page/1"), image_url=web.url("/photo.jpg"),
                   image_alt=ALT)
     assert social.approve(live_rt, TEST, ids) == 5
-    kept = {p.media_name for p in rows(live_rt).values()}
+    kept = {p.media_name for p in social_posts(live_rt).values()}
     assert len(kept) == 1 and "" not in kept  # one kept copy, for every network
     assert len(web.hits("/photo.jpg")) == 1
     report = publish.publish_due(live_rt, now=NOW)
@@ -167,7 +160,7 @@ def test_a_post_with_an_image_and_no_description_cannot_be_approved(
     with pytest.raises(ValidationError, match=r"post \d+ \(X\): it has an image without a "
                                               r"description; describe the image"):
         social.approve(live_rt, TEST, [post_id])
-    assert rows(live_rt)[post_id].status == "planned"
+    assert social_posts(live_rt)[post_id].status == "planned"
     assert web.hits("/photo.png") == []  # refused before anything was fetched
 
 
@@ -179,7 +172,7 @@ def test_an_image_that_cannot_be_kept_stops_the_approval_with_the_reason(
     with pytest.raises(ValidationError, match="Nothing was approved: .*its image .* cannot "
                                               "be used: it is not a picture"):
         social.approve(live_rt, TEST, ids)
-    assert {p.status for p in rows(live_rt).values()} == {"planned"}
+    assert {p.status for p in social_posts(live_rt).values()} == {"planned"}
 
 
 def test_a_link_post_gets_its_card_with_the_pages_picture_on_linkedin_and_bluesky(
@@ -190,7 +183,7 @@ def test_a_link_post_gets_its_card_with_the_pages_picture_on_linkedin_and_bluesk
     ids = planned(live_rt, link=web.url("/news"))
     social.approve(live_rt, TEST, ids)
     assert len(web.hits("/news")) == 1  # one read for the five networks' posts
-    card = rows(live_rt)[ids[0]].card
+    card = social_posts(live_rt)[ids[0]].card
     assert card is not None and card["title"] == "Air quality week"
     assert card["image"].endswith(".png") and card["warning"] == ""
     publish.publish_due(live_rt, now=NOW)
@@ -213,7 +206,7 @@ def test_a_page_without_a_preview_image_warns_and_still_posts(
     web.routes["/plain"] = Route(page(), content_type="text/html")
     ids = planned(live_rt, ("linkedin", "bluesky"), link=web.url("/plain"))
     social.approve(live_rt, TEST, ids)
-    card = rows(live_rt)[ids[0]].card
+    card = social_posts(live_rt)[ids[0]].card
     assert card is not None and card["warning"] == social_media.NO_IMAGE
     assert publish.publish_due(live_rt, now=NOW).outcomes["published"] == 2
     assert "thumbnail" not in fake.posted("linkedin")[0].body["content"]["article"]
@@ -225,7 +218,7 @@ def test_a_page_that_cannot_be_read_warns_with_the_reason(live_rt: Runtime,
     web.routes["/gone"] = Route(b"no", status=404, content_type="text/html")
     [post_id] = planned(live_rt, ("linkedin",), link=web.url("/gone"))
     social.approve(live_rt, TEST, [post_id])
-    card = rows(live_rt)[post_id].card
+    card = social_posts(live_rt)[post_id].card
     assert card is not None and "answered 404" in card["warning"]
 
 
@@ -279,7 +272,7 @@ def test_a_failed_upload_is_retried_and_nothing_is_posted(
     fake.faults["upload:mastodon"] = ["429"]
     report = publish.publish_due(live_rt, now=NOW)
     assert report.outcomes["retry"] == 2 and fake.posted() == []
-    assert all("could not take the picture" in p.error for p in rows(live_rt).values())
+    assert all("could not take the picture" in p.error for p in social_posts(live_rt).values())
 
 
 def test_the_dry_run_shows_what_each_network_would_get(rt: Runtime, web: FeedServer) -> None:
@@ -313,7 +306,7 @@ def test_the_post_page_shows_the_picture_or_card_as_it_will_appear(
     assert "kept when the post is approved" in before and web.hits("/photo.jpg") == []
     social.approve(rt, TEST, [with_image])
     shown = editor.get(f"/editors/social/{with_image}").get_data(as_text=True)
-    name = rows(rt)[with_image].media_name
+    name = social_posts(rt)[with_image].media_name
     assert f'src="/media/{name}" alt="{ALT}"' in shown  # the kept copy, never the site
     assert web.url("/photo.jpg") not in shown.split("Image address")[0]
 
@@ -324,7 +317,7 @@ def test_the_post_page_shows_the_picture_or_card_as_it_will_appear(
     read = editor.get(f"/editors/social/{link_only}").get_data(as_text=True)
     assert "No picture in the card." in read and "og:image" in read
     assert "LinkedIn shows only what the post gives it" in read
-    assert rows(rt)[link_only].status == "planned"  # reading the card approves nothing
+    assert social_posts(rt)[link_only].status == "planned"  # reading the card approves nothing
 
 
 # --------------------------------------------------------------------- funding credit
@@ -349,7 +342,7 @@ def test_planned_posts_carry_each_networks_funding_line(rt: Runtime) -> None:
     add_item(rt, "cosmos", "news", link="https://example.org/n")
     social.plan_week(rt, TEST, now=NOW)
     site = rt.community.site()
-    posts = rows(rt).values()
+    posts = social_posts(rt).values()
     for network in ("linkedin", "facebook"):
         mine = [p.text for p in posts if p.network == network]
         assert mine and all(t.endswith(site.social_funding[network]) for t in mine)
@@ -393,7 +386,7 @@ def test_a_picture_mastodon_is_still_processing_waits_for_the_next_run(
     social.approve(live_rt, TEST, [post_id])
     first = publish.publish_due(live_rt, now=NOW)
     assert first.outcomes["retry"] == 1 and fake.posted() == []
-    assert "still processing the picture" in rows(live_rt)[post_id].error
+    assert "still processing the picture" in social_posts(live_rt)[post_id].error
     test_clock.advance(minutes=5)
     assert publish.publish_due(live_rt, now=clock.now()).outcomes["published"] == 1
     assert len(fake.uploaded("mastodon")) == 1  # the same upload, not a second one
@@ -412,13 +405,13 @@ def test_planning_with_auto_approve_keeps_pictures_and_leaves_a_bad_one_for_an_e
                  image_url=web.url("/gone.jpg"), image_alt=ALT)
         social.plan_week(rt, TEST, now=NOW)
         by_item: dict[str, set[str]] = {}
-        for p in rows(rt).values():
+        for p in social_posts(rt).values():
             if p.image_url:
                 by_item.setdefault(p.image_url.rsplit("/", 1)[1], set()).add(
                     p.status + (":kept" if p.media_name else ""))
         assert by_item["photo.jpg"] == {"approved:kept"}
         assert by_item["gone.jpg"] == {"planned"}  # back to an editor, with the reason
-        assert all("Not approved: its image" in p.error for p in rows(rt).values()
+        assert all("Not approved: its image" in p.error for p in social_posts(rt).values()
                    if p.image_url.endswith("gone.jpg"))
     finally:
         rt.close()

@@ -23,6 +23,7 @@ from ostogether.runtime import Runtime
 from ostogether.settings import load_settings
 from ostogether.social import posts as social
 from ostogether.social import publish
+from tests.conftest import social_posts
 from tests.factories import TEST
 from tests.feedserver import picture
 from tests.social_fakes import FakeNetworks, env_for
@@ -91,20 +92,13 @@ def add_posts(rt: Runtime, n: int, networks: tuple[str, ...] = NETWORKS,
     return ids
 
 
-def states(rt: Runtime) -> dict[int, SocialPost]:
-    with rt.db.session() as s:
-        found = {p.id: p for p in s.scalars(select(SocialPost))}
-        s.expunge_all()
-    return found
-
-
 def test_due_posts_are_published_with_their_id_and_url(live_rt: Runtime,
                                                        fake: FakeNetworks) -> None:
     ids = add_posts(live_rt, 5)
     add_posts(live_rt, 1, ("x",), at=NOW + dt.timedelta(hours=1))  # not due yet
     report = publish.publish_due(live_rt, now=NOW)
     assert report.outcomes == Counter(published=5)
-    found = states(live_rt)
+    found = social_posts(live_rt)
     for pid in ids:
         assert found[pid].status == "published" and found[pid].remote_id
         assert found[pid].published_at == NOW
@@ -117,15 +111,15 @@ def test_a_timeout_after_sending_ends_unknown_and_is_never_posted_again(
     [pid] = add_posts(live_rt, 1, ("linkedin",))
     fake.faults["linkedin"] = ["timeout"]
     publish.publish_due(live_rt, now=NOW)
-    post = states(live_rt)[pid]
+    post = social_posts(live_rt)[pid]
     assert post.status == "unknown" and "may be live" in post.error
     assert "check the account" in post.hint
     for minutes in (1, 60, 60 * 24):
         publish.publish_due(live_rt, now=NOW + dt.timedelta(minutes=minutes))
-    assert len(fake.posted("linkedin")) == 1 and states(live_rt)[pid].status == "unknown"
+    assert len(fake.posted("linkedin")) == 1 and social_posts(live_rt)[pid].status == "unknown"
     # The editor checks the account and records what they found.
     social.resolve(live_rt, TEST, pid, posted=True, url="https://www.linkedin.com/feed/x")
-    assert states(live_rt)[pid].status == "published"
+    assert social_posts(live_rt)[pid].status == "published"
 
 
 def test_clear_failures_are_retried_with_backoff_then_failed(live_rt: Runtime,
@@ -133,14 +127,14 @@ def test_clear_failures_are_retried_with_backoff_then_failed(live_rt: Runtime,
     [pid] = add_posts(live_rt, 1, ("facebook",))
     fake.faults["facebook"] = ["500", "500"]
     publish.publish_due(live_rt, now=NOW)
-    post = states(live_rt)[pid]
+    post = social_posts(live_rt)[pid]
     assert (post.status, post.attempts) == ("approved", 1)
     assert post.next_attempt_at == NOW + dt.timedelta(seconds=60)
     assert publish.publish_due(live_rt, now=NOW + dt.timedelta(seconds=59)).total == 0
     publish.publish_due(live_rt, now=NOW + dt.timedelta(seconds=60))
-    assert states(live_rt)[pid].next_attempt_at == NOW + dt.timedelta(seconds=180)  # 60 + 120
+    assert social_posts(live_rt)[pid].next_attempt_at == NOW + dt.timedelta(seconds=180)  # 60 + 120
     publish.publish_due(live_rt, now=NOW + dt.timedelta(seconds=180))
-    post = states(live_rt)[pid]
+    post = social_posts(live_rt)[pid]
     assert (post.status, post.attempts) == ("published", 3)
     assert len(fake.posted("facebook")) == 1
 
@@ -148,20 +142,20 @@ def test_clear_failures_are_retried_with_backoff_then_failed(live_rt: Runtime,
     fake.faults["mastodon"] = ["500"] * 4
     for minutes in range(0, 60, 2):
         publish.publish_due(live_rt, now=NOW + dt.timedelta(minutes=minutes))
-    post = states(live_rt)[other]
+    post = social_posts(live_rt)[other]
     assert (post.status, post.attempts) == ("failed", 4)
     assert "Gave up after 4 tries" in post.error
     # An editor approves it again: it is tried afresh.
     social.approve(live_rt, TEST, [other])
     publish.publish_due(live_rt, now=NOW + dt.timedelta(hours=2))
-    assert states(live_rt)[other].status == "published"
+    assert social_posts(live_rt)[other].status == "published"
 
 
 def test_429_waits_for_the_reset_time(live_rt: Runtime, fake: FakeNetworks) -> None:
     [pid] = add_posts(live_rt, 1, ("x",), at=NOW - dt.timedelta(seconds=1))
     fake.faults["x"] = ["429"]
     publish.publish_due(live_rt, now=NOW)
-    post = states(live_rt)[pid]
+    post = social_posts(live_rt)[pid]
     assert post.status == "approved" and post.next_attempt_at is not None
     wait = (post.next_attempt_at - clock.now()).total_seconds()
     assert 80 < wait < 95  # the fake's reset is 90 s away, not the 60 s backoff
@@ -171,7 +165,7 @@ def test_rejections_fail_with_reason_and_hint(live_rt: Runtime, fake: FakeNetwor
     dup, expired = add_posts(live_rt, 2, ("x",))
     fake.faults["x"] = ["duplicate", "expired"]
     publish.publish_due(live_rt, now=NOW)
-    found = states(live_rt)
+    found = social_posts(live_rt)
     assert found[dup].status == "failed" and "duplicate" in found[dup].error
     assert "edit the text or skip" in found[dup].hint
     assert found[expired].status == "failed" and "re-authorise" in found[expired].hint
@@ -188,7 +182,7 @@ def test_a_post_left_publishing_by_a_dead_process_becomes_unknown(live_rt: Runti
     assert publish.publish_due(live_rt, now=NOW + dt.timedelta(minutes=5)).total == 0
     report = publish.publish_due(live_rt, now=NOW + dt.timedelta(minutes=16))
     assert report.outcomes["unknown"] == 1
-    assert states(live_rt)[pid].status == "unknown" and fake.posted() == []
+    assert social_posts(live_rt)[pid].status == "unknown" and fake.posted() == []
 
 
 def test_two_runs_never_claim_the_same_post(live_rt: Runtime, fake: FakeNetworks) -> None:
@@ -201,8 +195,8 @@ def test_two_runs_never_claim_the_same_post(live_rt: Runtime, fake: FakeNetworks
         t.start()
     for t in runs:
         t.join()
-    assert Counter(p.status for p in states(live_rt).values()) == Counter(published=40), \
-        [(p.status, p.network, p.error) for p in states(live_rt).values()][:5]
+    assert Counter(p.status for p in social_posts(live_rt).values()) == Counter(published=40), \
+        [(p.status, p.network, p.error) for p in social_posts(live_rt).values()][:5]
     assert len(fake.posted()) == 40
 
 
@@ -242,7 +236,7 @@ def test_1000_publishes_with_injected_faults(live_rt: Runtime, fake: FakeNetwork
         test_clock.advance(hours=2)  # past every backoff and reset
         if report.total == 0:
             break
-    found = states(live_rt)
+    found = social_posts(live_rt)
     final = Counter(found[i].status for i in ids)
     assert set(final) <= {"published", "failed", "unknown"}, final  # every post settled
 

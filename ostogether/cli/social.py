@@ -136,9 +136,7 @@ def social_preview(state: State, post_id: int) -> None:
         out.print(one.text, markup=False)
         if "commentary" in extra:
             out.print(f"  sent to LinkedIn as: {extra['commentary']}", markup=False)
-        shows = appearance(one.network, media_name=one.media_name, image_url=one.image_url,
-                           image_alt=one.image_alt, link=one.link, title=one.title,
-                           description=one.description, card=one.card)
+        shows = appearance(one)
         if shows.kind == "picture":
             out.print(f"  picture: {shows.picture or 'kept when approved'} — "
                       f"“{shows.alt}”", markup=False)

@@ -26,6 +26,7 @@ from PIL import Image
 
 from ostogether import fetch, media
 from ostogether.errors import ValidationError
+from ostogether.models import SocialPost
 from ostogether.runtime import Runtime
 
 
@@ -268,9 +269,11 @@ class Appearance:
     warning: str = ""
 
 
-def appearance(network: str, *, media_name: str, image_url: str, image_alt: str,
-               link: str, title: str, description: str,
-               card: dict[str, str] | None) -> Appearance:
+def appearance(post: SocialPost) -> Appearance:
+    """How ``post`` will show on its network, for the post page and ``social preview``."""
+    network, media_name, image_url = post.network, post.media_name, post.image_url
+    image_alt, link, card = post.image_alt, post.link, post.card
+    title, description = post.title, post.description
     if image_url or media_name:
         how = ("posted as a photo with the text as its caption" if network == "facebook"
                else "uploaded with the post")

@@ -89,10 +89,7 @@ def post(post_id: int) -> Any:
             return redirect(url_for("social.post", post_id=post_id))
     one, measured, extra = social.preview(rt, post_id)
     others = sorted(social.siblings(rt, one), key=lambda p: p.network)
-    shows = social_media.appearance(
-        one.network, media_name=one.media_name, image_url=one.image_url,
-        image_alt=one.image_alt, link=one.link, title=one.title,
-        description=one.description, card=one.card)
+    shows = social_media.appearance(one)
     zone = rt.community.schedule().zone
     return render_template(
         "editors/social_post.html", post=one, m=measured, extra=extra, others=others,
