@@ -58,11 +58,10 @@ def issue_page(rt: Runtime, number: int) -> str:
     snapshot is frozen (its SHA-256 is kept with it, and a re-imported past issue gets a
     new one), so one small query tells whether the page made before is still the page.
     """
-    with rt.db.engine.connect() as c:
-        row = c.execute(_STAMP, {"number": number}).first() if id_or_none(number) else None
+    row = _issue_stamp(rt, number)
     if row is None or row.status != "sent" or not row.snapshot_sha256:
         return _issue_page(rt, number)  # not found, not sent, or without a snapshot
-    key = (str(rt.db.engine.url), number, *row)
+    key = (rt.db.key, number, *row)
     site = rt.community.site()
     with _PAGES_LOCK:
         found = _PAGES.get(key)
@@ -74,6 +73,29 @@ def issue_page(rt: Runtime, number: int) -> str:
         while len(_PAGES) > 64:
             _PAGES.popitem(last=False)
     return page
+
+
+_STAMPS: OrderedDict[tuple[str, int], tuple[bytes, Any]] = OrderedDict()
+
+
+def _issue_stamp(rt: Runtime, number: int) -> Any:
+    """The issue's row of _STAMP, asked again only when the change signal says that
+    something was committed since it was last asked (always, without a signal)."""
+    token = rt.db.change_token()  # before the query: a commit after it shows next time
+    key = (rt.db.key, number)
+    with _PAGES_LOCK:
+        found = _STAMPS.get(key)
+    if token is not None and found is not None and found[0] == token:
+        return found[1]
+    with rt.db.engine.connect() as c:
+        row = c.execute(_STAMP, {"number": number}).first() if id_or_none(number) else None
+    if token is not None:
+        with _PAGES_LOCK:
+            _STAMPS[key] = (token, row)
+            _STAMPS.move_to_end(key)
+            while len(_STAMPS) > 256:
+                _STAMPS.popitem(last=False)
+    return row
 
 
 def _issue_page(rt: Runtime, number: int) -> str:

@@ -3,10 +3,18 @@
 SQLite is the embedded default and gets the pragmas that make it safe for a web app
 and a worker side by side: WAL (readers do not block the writer), foreign keys on, and
 a busy timeout instead of an immediate "database is locked".
+
+A SQLite database also has a change signal beside it (``<database>-changes``, 8 bytes
+that every commit which wrote anything replaces): a web process can tell that nothing
+was committed since it last read a table without asking the database, which on a busy
+page would otherwise be one query, and one hand-over of Python's lock, per request.
 """
 
 from __future__ import annotations
 
+import logging
+import mmap
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +34,60 @@ from sqlalchemy.orm import Session, sessionmaker
 from ostogether.errors import Busy, ConfigError
 from ostogether.settings import Settings
 
+log = logging.getLogger(__name__)
+
+
+class ChangeSignal:
+    """A small file shared by every process that opens the same SQLite database: each
+    commit that wrote something puts 8 new random bytes in it, after the commit. Read
+    through a shared memory map, it costs no system call: when the bytes are the ones
+    seen before a table was read, nothing has been committed since, by any process."""
+
+    SIZE = 8
+
+    def __init__(self, path: Path) -> None:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            if os.fstat(fd).st_size < self.SIZE:
+                os.ftruncate(fd, self.SIZE)
+            self._map = mmap.mmap(fd, self.SIZE)
+        finally:
+            os.close(fd)
+
+    def token(self) -> bytes:
+        return self._map[:self.SIZE]
+
+    def bump(self) -> None:
+        # Random rather than counted: writers need no lock, and a read that catches a
+        # write half done sees bytes never seen before, so it only checks once more.
+        self._map[:self.SIZE] = os.urandom(self.SIZE)
+
+    @classmethod
+    def beside(cls, database: str) -> ChangeSignal | None:
+        """The signal of a SQLite file, or None (the callers then ask the database) where
+        it cannot be kept: in memory, or on a folder this process may not write."""
+        if not database or database == ":memory:":
+            return None
+        try:
+            return cls(Path(database).resolve().with_name(Path(database).name + "-changes"))
+        except (OSError, ValueError) as exc:
+            log.warning("no change signal beside %s (%s): pages ask the database on "
+                        "every request", database, exc)
+            return None
+
+
+class _SignallingConnection(sqlite3.Connection):
+    """sqlite3's connection, which raises the change signal after each commit that ended
+    a transaction (reads alone open none, so they raise nothing)."""
+
+    signal: ChangeSignal | None = None
+
+    def commit(self) -> None:
+        wrote = self.in_transaction
+        super().commit()
+        if wrote and self.signal is not None:
+            self.signal.bump()
+
 
 def make_engine(settings: Settings) -> Engine:
     url = make_url(settings.sqlalchemy_url)
@@ -39,7 +101,8 @@ def make_engine(settings: Settings) -> Engine:
                 raise ConfigError(f"OSTOGETHER_DATABASE_URL: cannot create {folder}: "
                                   f"{exc.strerror}.") from None
         kwargs["connect_args"] = {"timeout": settings.database_timeout,
-                                  "check_same_thread": False}
+                                  "check_same_thread": False,
+                                  "factory": _SignallingConnection}
     else:
         kwargs["connect_args"] = {"connect_timeout": max(1, int(settings.database_timeout))}
         kwargs["pool_pre_ping"] = True
@@ -79,8 +142,22 @@ class Database:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.engine = make_engine(settings)
+        self.engine = make_engine(settings)  # creates the SQLite file's folder
+        url = self.engine.url
+        self.key = str(url)  # names this database in each process's memos
+        self.signal = ChangeSignal.beside(url.database or "") \
+            if url.get_backend_name() == "sqlite" else None
+        if self.signal is not None:
+            event.listen(self.engine, "connect", self._give_signal)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+
+    def _give_signal(self, dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.signal = self.signal
+
+    def change_token(self) -> bytes | None:
+        """What the change signal holds now; None where there is none (PostgreSQL, whose
+        web processes may run on several machines): then ask the database."""
+        return self.signal.token() if self.signal is not None else None
 
     @contextmanager
     def session(self) -> Iterator[Session]:

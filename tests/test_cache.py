@@ -3,6 +3,9 @@ logged-in users always get the live page."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -13,6 +16,7 @@ from ostogether.runtime import Runtime
 from ostogether.settings import load_settings
 from ostogether.web import create_app
 from tests.conftest import (
+    child_env,
     login,
     new_client,
 )
@@ -88,3 +92,58 @@ def test_a_sent_issues_page_is_made_again_when_its_snapshot_changes(
         row.snapshot_html = row.snapshot_html.replace("</body>", "<p>Corrected.</p></body>")
         row.snapshot_sha256 = "f" * 64  # as a re-import with --replace leaves it
     assert "Corrected." in client.get(f"/archive/{issue.number}").get_data(as_text=True)
+
+
+CHANGE_FROM_ANOTHER_PROCESS = """
+import sys
+from sqlalchemy import select
+from ostogether.models import Project
+from ostogether.runtime import Runtime
+from ostogether.settings import load_settings
+rt = Runtime(load_settings())
+with rt.db.session() as s:
+    s.scalars(select(Project).where(Project.slug == "cosmos")).one().acronym = sys.argv[1]
+rt.close()
+"""
+
+
+def test_a_change_made_by_another_process_shows_at_the_next_request(
+        rt: Runtime, client: Any, env: dict[str, str]) -> None:
+    """The worker, the CLI or another web process commits: this process's memos (which,
+    on SQLite, skip even their small query while the change signal stays the same) see
+    it at once."""
+    assert "COSMOS" in client.get("/registry").get_data(as_text=True)
+    home_before = client.get("/").get_data(as_text=True)
+    for name in ("COSMOS-ELSEWHERE", "COSMOS-AGAIN"):
+        subprocess.run([sys.executable, "-c", CHANGE_FROM_ANOTHER_PROCESS, name],
+                       env=child_env(env), check=True, timeout=120)
+        assert name in client.get("/registry").get_data(as_text=True)
+        assert name in client.get("/registry?q=cosmos").get_data(as_text=True)
+    assert client.get("/").get_data(as_text=True) == home_before  # the counts stay
+
+
+def test_an_edited_content_file_shows_at_the_next_request(
+        rt: Runtime, client: Any, env: dict[str, str]) -> None:
+    site_toml = Path(env["OSTOGETHER_HOME"]) / "content" / "site.toml"
+    assert "A community of practice, edited." not in client.get("/").get_data(as_text=True)
+    text = site_toml.read_text()
+    site_toml.write_text(text.replace('tagline = "', 'tagline = "A community of practice, '
+                                      'edited. ', 1))
+    assert 'tagline = "A community' in site_toml.read_text()
+    for path in ("/", "/registry"):  # the tagline on one, the short name in the other
+        assert client.get(path).status_code == 200
+    assert "A community of practice, edited." in client.get("/").get_data(as_text=True)
+
+
+def test_remembered_links_follow_the_prefix_the_site_is_mounted_under(
+        rt: Runtime, client: Any) -> None:
+    """Templates build each address once; a site mounted under a prefix (SCRIPT_NAME, as a
+    proxy may set it) gets its own, in its header and in the shared fragments alike."""
+    plain = client.get("/registry").get_data(as_text=True)
+    assert 'href="/registry"' in plain and 'href="/registry/cosmos"' in plain
+    mounted = client.get("/registry", base_url="https://ostogether.test/news").get_data(
+        as_text=True)
+    assert 'href="/news/registry"' in mounted and 'href="/news/registry/cosmos"' in mounted
+    assert 'href="/registry"' not in mounted
+    again = client.get("/registry").get_data(as_text=True)
+    assert 'href="/news/' not in again and again.count('href="/registry/') >= 18

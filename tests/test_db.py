@@ -43,6 +43,37 @@ def test_sqlite_pragmas(bare_rt: Runtime, settings: Settings) -> None:
             settings.database_timeout * 1000)
 
 
+def test_a_commit_that_wrote_changes_the_signal_and_a_read_does_not(
+        rt: Runtime, settings: Settings) -> None:
+    if rt.db.engine.dialect.name != "sqlite":
+        assert rt.db.change_token() is None  # PostgreSQL: the pages ask the database
+        return
+    other = dbmod.Database(settings)  # as another process: its own map of the same file
+    try:
+        before = other.change_token()
+        assert before == rt.db.change_token()
+        with rt.db.session() as s:
+            assert s.scalars(select(Project)).first() is not None
+        with rt.db.engine.connect() as c:
+            c.execute(text("SELECT count(*) FROM projects")).one()
+        assert other.change_token() == before  # reads raise nothing
+        with rt.db.session() as s:
+            s.scalars(select(Project)).first().description = "Changed."  # type: ignore[union-attr]
+        after_session = other.change_token()
+        assert after_session != before
+        with rt.db.engine.begin() as c:  # a Core transaction, as the delivery ledger's
+            c.execute(text("UPDATE projects SET revision = revision WHERE id = -1"))
+        after_core = other.change_token()
+        assert after_core not in (before, after_session)
+        with pytest.raises(RuntimeError), rt.db.session() as s:
+            s.scalars(select(Project)).first().description = "Rolled back."  # type: ignore[union-attr]
+            s.flush()
+            raise RuntimeError
+        assert other.change_token() == after_core  # a rollback changed nothing
+    finally:
+        other.dispose()
+
+
 def test_state_changes_are_guarded_and_audited(rt: Runtime) -> None:
     with rt.db.session() as s:
         p = projects.get(s, "steambrace")

@@ -46,6 +46,7 @@ from ostogether.web.common import (
     json_error_response,
     outcome_badge,
     post_html,
+    remembered_url_for,
 )
 
 log = logging.getLogger(__name__)
@@ -110,7 +111,10 @@ def create_app(settings: Settings | None = None) -> Flask:
         # API checks every parameter and field itself, with its documented 422.)
         if _is_api():
             return None
-        values = [request.path, *request.args.keys(), *request.args.values()]
+        values = [request.path]
+        query = request.query_string
+        if b"%00" in query or b"\x00" in query:  # else no value can hold one
+            values += [*request.args.keys(), *request.args.values()]
         if request.method == "POST" and request.mimetype != "application/json":
             values += [*request.form.keys(), *request.form.values()]
         if any("\x00" in v for v in values):
@@ -124,20 +128,28 @@ def create_app(settings: Settings | None = None) -> Flask:
             g.site = rt.community.site()
         return {"site": g.site, "network_names": NETWORK_NAMES}
 
+    app.jinja_env.globals["url_for"] = remembered_url_for(app)
     app.add_template_filter(country_name, "country")
     app.add_template_filter(outcome_badge, "outcome")
     app.add_template_filter(post_html, "post_html")
     app.add_template_filter(host_of, "host")
 
+    # The same on every response, so made once; a page may set its own CSP or framing.
+    always = [("X-Content-Type-Options", "nosniff"),
+              ("Referrer-Policy", "strict-origin-when-cross-origin"),
+              ("Permissions-Policy", "camera=(), microphone=(), geolocation=()")]
+    if settings.env == "production":
+        always.append(("Strict-Transport-Security", "max-age=31536000"))
+    unless_set = [("Content-Security-Policy", CSP), ("X-Frame-Options", "DENY")]
+    names = {name.lower() for name, _ in always}
+
     @app.after_request
     def headers(resp: Response) -> Response:
-        resp.headers.setdefault("Content-Security-Policy", CSP)
-        resp.headers["X-Content-Type-Options"] = "nosniff"
-        resp.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
-        resp.headers.setdefault("X-Frame-Options", "DENY")
-        resp.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
-        if settings.env == "production":
-            resp.headers["Strict-Transport-Security"] = "max-age=31536000"
+        have = {name.lower() for name in resp.headers.keys()}
+        if have & names:  # a page set one of them: the house value wins, as before
+            for name, _ in always:
+                resp.headers.pop(name, None)
+        resp.headers.extend(always + [h for h in unless_set if h[0].lower() not in have])
         return resp
 
     _register_errors(app)

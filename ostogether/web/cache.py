@@ -6,6 +6,13 @@ of such a page for ``public_cache_seconds`` (10 by default; 0 turns it off) and 
 ``Cache-Control: public, max-age=…`` so that a proxy may keep it too. Logged-in users
 always get the live page, and so do requests that carry a session. Pages with forms are
 never cached (their CSRF token belongs to one visitor).
+
+Apart from that copy, which may be seconds old, ``fragment`` keeps the part of a page that
+is the same for everyone (the registry's filters and cards, the home page's figures) for
+as long as what it shows is unchanged, with no clock: its key holds the database's stamp
+of what it shows, and the content files it shows are compared by identity (a file read
+again is a new object). Logged-in users get it too; only the page around it, with their
+menu, is rendered for each request.
 """
 
 from __future__ import annotations
@@ -18,10 +25,35 @@ from typing import Any
 
 from flask import Response, current_app, make_response, request
 from flask_login import current_user
+from markupsafe import Markup
 
 from ostogether import clock
 
 MAX_ENTRIES = 512
+MAX_FRAGMENTS = 512
+
+_FRAGMENTS: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], Markup]] = OrderedDict()
+_FRAGMENTS_LOCK = threading.Lock()
+
+
+def fragment(key: tuple[Any, ...], sources: tuple[Any, ...],
+             render: Callable[[], str]) -> Markup:
+    """``render()``, once per ``key`` (which must name everything the fragment shows that
+    may change, and the script root of its links) while ``sources`` are the same objects.
+    """
+    key = (*key, request.script_root)
+    with _FRAGMENTS_LOCK:
+        found = _FRAGMENTS.get(key)
+    if found is not None and len(found[0]) == len(sources) and all(
+            a is b for a, b in zip(found[0], sources, strict=True)):
+        return found[1]
+    html = Markup(render())
+    with _FRAGMENTS_LOCK:
+        _FRAGMENTS[key] = (sources, html)
+        _FRAGMENTS.move_to_end(key)
+        while len(_FRAGMENTS) > MAX_FRAGMENTS:
+            _FRAGMENTS.popitem(last=False)
+    return html
 
 
 class PageCache:

@@ -13,11 +13,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pycountry
-from flask import Response, current_app, flash, g, has_app_context, jsonify
+from flask import Flask, Response, current_app, flash, g, has_app_context, jsonify, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
-from werkzeug.routing import BaseConverter
+from werkzeug.routing import BaseConverter, Map
 from werkzeug.routing import ValidationError as RoutingValidationError
 
 from ostogether import jobs, newsletter
@@ -173,7 +173,42 @@ def json_error_response(e: Exception) -> Response:
 # ------------------------------------------------------------------ template filters
 
 @functools.lru_cache(maxsize=512)
+def remembered_url_for(app: Flask, limit: int = 4096) -> Any:
+    """Flask's ``url_for`` for the templates, which build the same dozen addresses on every
+    page: each address is built once per app, endpoint, values and script root (the
+    prefix a proxy may mount the site under). Blueprint-relative or special
+    (``_external``, ``_anchor``…) calls, unhashable values, and the addresses whose
+    converter reads the database (an issue's address says its current number) go to
+    ``url_for`` itself."""
+    built: dict[tuple[Any, ...], str] = {}
+    stateful: set[str] = set()  # endpoints with a converter of the app's own (issue, id)
+
+    def template_url_for(endpoint: str, **values: Any) -> str:
+        if not stateful:
+            stateful.update({r.endpoint for r in app.url_map.iter_rules()
+                             if set(re.findall(r"<(\w+):", r.rule)) - set(
+                                 Map.default_converters)} or {""})
+        if endpoint.startswith(".") or endpoint in stateful or any(
+                k.startswith("_") for k in values):
+            return url_for(endpoint, **values)
+        try:
+            key = (endpoint, request.script_root, *sorted(values.items()))
+            found = built.get(key)
+        except TypeError:
+            return url_for(endpoint, **values)
+        if found is None:
+            found = url_for(endpoint, **values)
+            if len(built) >= limit:
+                built.clear()
+            built[key] = found
+        return found
+
+    return template_url_for
+
+
+@functools.lru_cache(maxsize=512)
 def country_name(code: str) -> str:
+    """The country's common name (pycountry's lookup, once per code and process)."""
     c = pycountry.countries.get(alpha_2=code)
     return getattr(c, "common_name", None) or (c.name if c else code)
 

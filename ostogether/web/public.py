@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections import OrderedDict
 from typing import Any
 
 from flask import (
@@ -37,7 +35,7 @@ from ostogether import clicks, jobs, media, projects, registry
 from ostogether.errors import NotFound
 from ostogether.models import id_or_none
 from ostogether.sanitize import markdown_to_html
-from ostogether.web.cache import public_page
+from ostogether.web.cache import fragment, public_page
 from ostogether.web.common import mail_html_response, runtime
 from ostogether.web.forms import MultiCheckboxField
 
@@ -49,12 +47,13 @@ bp = Blueprint("public", __name__)
 def home() -> Any:
     rt = runtime()
     listing = projects.public_listing(rt)
-    counts = {"member": listing.count("member"), "alumni": listing.count("alumni")}
     site = g.site if "site" in g else rt.community.site()  # read once per request
     g.site = site
-    about = Markup(markdown_to_html(site.about))
-    return render_template("home.html", about=about, counts=counts,
-                           total=len(listing.projects), countries=len(listing.countries))
+    content = fragment(("home", rt.db.key, listing.stamp), (site,), lambda: render_template(
+        "_home.html", about=Markup(markdown_to_html(site.about)),
+        counts={"member": listing.count("member"), "alumni": listing.count("alumni")},
+        total=len(listing.projects), countries=len(listing.countries)))
+    return render_template("home.html", content=content)
 
 
 @bp.route("/healthz")
@@ -82,32 +81,13 @@ def registry_list() -> Any:
             ("theme", f.theme), ("country", f.country), ("status", f.status))
             if k not in problems})
     shown = projects.filter_projects(everyone, f)
-    return render_template("registry.html", projects=shown, filters=f, criteria=criteria,
-                           countries=countries, total=len(everyone), problems=problems,
-                           cards=_cards(listing.stamp, shown, criteria)
-                           ), 400 if problems else 200
-
-
-_CARDS: OrderedDict[tuple[Any, ...], tuple[Any, Markup]] = OrderedDict()
-_CARDS_LOCK = threading.Lock()
-
-
-def _cards(stamp: tuple[Any, ...], shown: list[Any], criteria: Any) -> Markup:
-    """The registry's project cards, rendered once for each set of projects shown while
-    the projects (``stamp``) and the criteria (the same object until its file changes)
-    stay the same: a filter asked a thousand times renders its cards once."""
-    key = (stamp, tuple(p.slug for p in shown))
-    with _CARDS_LOCK:
-        found = _CARDS.get(key)
-    if found is not None and found[0] is criteria:
-        return found[1]
-    html = Markup(render_template("_project_cards.html", projects=shown, criteria=criteria))
-    with _CARDS_LOCK:
-        _CARDS[key] = (criteria, html)
-        _CARDS.move_to_end(key)
-        while len(_CARDS) > 256:
-            _CARDS.popitem(last=False)
-    return html
+    site = g.site if "site" in g else rt.community.site()
+    g.site = site
+    content = fragment(("registry", rt.db.key, listing.stamp, f, tuple(problems.items())),
+                       (site, criteria), lambda: render_template(
+        "_registry.html", projects=shown, filters=f, criteria=criteria, countries=countries,
+        total=len(everyone), problems=problems))
+    return render_template("registry.html", content=content), 400 if problems else 200
 
 
 @bp.route("/registry/<slug>")
