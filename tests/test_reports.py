@@ -207,3 +207,21 @@ def test_members_see_their_own_report_only(app: Any, rt: Runtime, editor: Any,
                       ).get_data(as_text=True)
     assert "Visibility report: LEVERS" in html
     assert editor.get("/reports/visibility?from=2026-13-01").status_code == 400
+
+
+def test_the_dashboard_figures_are_made_again_for_a_change_or_a_new_minute(
+        rt: Runtime, test_clock: clock.FakeClock) -> None:
+    """Some thirty queries are not repeated for every look at the dashboard, yet a change
+    (committed by anyone) or the turn of the minute gives new figures at once."""
+    test_clock.set(dt.datetime(2026, 3, 4, 10, 15, 5, tzinfo=dt.UTC))
+    first = reports.figures(rt, clock.now())
+    assert not any(p.slug == "cosmos" and p.submitted for p in first.per_project)
+    again = reports.figures(rt, clock.now() + dt.timedelta(seconds=30))
+    if rt.db.change_token() is not None:  # SQLite: nothing changed within the minute
+        assert again is first
+    add_item(rt, "cosmos", link="https://example.org/new", approve=False)
+    changed = reports.figures(rt, clock.now() + dt.timedelta(seconds=31))
+    assert changed is not first
+    assert [p.submitted for p in changed.per_project if p.slug == "cosmos"] == [1]
+    later = reports.figures(rt, clock.now() + dt.timedelta(seconds=60))
+    assert later is not changed and later.per_project == changed.per_project

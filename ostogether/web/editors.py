@@ -61,6 +61,26 @@ def index() -> Any:
     paused = [f for f in feeds.list_feeds(rt) if f.paused_at is not None]
     proposed = handles.pending(rt)
     f = reports.figures(rt, clock.now())
+    svg = _charts(f)
+    return render_template("editors/index.html", waiting=waiting, listed=listed, recent=recent,
+                           counts=counts, paused=paused, open_issue=open_issue,
+                           proposed=proposed,
+                           unknown=f.posts_to_check,
+                           figures=svg, months=f.months,
+                           sent=f.sent, weeks=f.weeks, per_network=f.per_network,
+                           per_project=f.per_project, unfeatured=f.unfeatured,
+                           lookback=f.lookback, clicks=f.clicks, reach=f.reach)
+
+
+_CHARTS: list[tuple[reports.Figures, dict[str, Markup]]] = []
+
+
+def _charts(f: reports.Figures) -> dict[str, Markup]:
+    """The dashboard's six charts, drawn again only for new figures (``reports.figures``
+    gives the same object while nothing changed)."""
+    drawn = _CHARTS[0] if _CHARTS else None
+    if drawn is not None and drawn[0] is f:
+        return drawn[1]
     top = f.per_project[:15]
     svg = {
         "subscribers": charts.bar_chart(
@@ -93,14 +113,9 @@ def index() -> Any:
             [NETWORK_NAMES[r.network] for r in f.reach],
             [("Interactions", [r.interactions for r in f.reach])]),
     }
-    return render_template("editors/index.html", waiting=waiting, listed=listed, recent=recent,
-                           counts=counts, paused=paused, open_issue=open_issue,
-                           proposed=proposed,
-                           unknown=f.posts_to_check,
-                           figures={k: Markup(v) for k, v in svg.items()}, months=f.months,
-                           sent=f.sent, weeks=f.weeks, per_network=f.per_network,
-                           per_project=f.per_project, unfeatured=f.unfeatured,
-                           lookback=f.lookback, clicks=f.clicks, reach=f.reach)
+    drawn = (f, {k: Markup(v) for k, v in svg.items()})
+    _CHARTS[:] = [drawn]
+    return drawn[1]
 
 
 @bp.route("/applications")
