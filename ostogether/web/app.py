@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, g, render_template, request
+from flask import Flask, Response, g, render_template, request, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -51,11 +53,33 @@ from ostogether.web.common import (
 
 log = logging.getLogger(__name__)
 
+# The pages base.html links to (as links['…']), besides the style sheet.
+BASE_LINKS = ("public.home", "public.registry_list", "public.archive", "public.join",
+              "public.code_of_conduct", "public.registry_json", "auth.login", "auth.logout",
+              "editors.index", "editors.items", "issues.index", "readers.index",
+              "social.index", "schedule.index", "members.index")
+
+class SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed cookie sessions, with the signing serializer made once per set of
+    keys instead of on every request (building it is most of an anonymous request's
+    session work)."""
+
+    _made: tuple[tuple[Any, ...], URLSafeTimedSerializer | None] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        keys = (app.secret_key, *(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        made = self._made
+        if made is None or made[0] != keys:
+            made = self._made = (keys, super().get_signing_serializer(app))
+        return made[1]
+
+
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
     ensure_var(settings)
     rt = Runtime(settings)
     app = Flask(__name__)
+    app.session_interface = SessionCookies()
     if settings.trusted_proxies:
         # Behind nginx every request comes from the proxy; the proxy's headers name the
         # visitor. Only as many hops as are configured are believed.
@@ -122,11 +146,21 @@ def create_app(settings: Settings | None = None) -> Flask:
                           "character (%00), which is never valid; remove it and try again.")
         return None
 
+    links_by_root: dict[str, dict[str, str]] = {}
+
     @app.context_processor
     def inject() -> dict[str, Any]:
         if "site" not in g:
             g.site = rt.community.site()
-        return {"site": g.site, "network_names": NETWORK_NAMES}
+        # The addresses in every page's header and footer, built once per script root.
+        links = links_by_root.get(request.script_root)
+        if links is None:
+            links = {e: url_for(e) for e in BASE_LINKS}
+            links["style.css"] = url_for("static", filename="style.css")
+            if len(links_by_root) > 16:
+                links_by_root.clear()
+            links_by_root[request.script_root] = links
+        return {"site": g.site, "network_names": NETWORK_NAMES, "links": links}
 
     app.jinja_env.globals["url_for"] = remembered_url_for(app)
     app.add_template_filter(country_name, "country")

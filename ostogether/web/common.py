@@ -188,11 +188,11 @@ def remembered_url_for(app: Flask, limit: int = 4096) -> Any:
             stateful.update({r.endpoint for r in app.url_map.iter_rules()
                              if set(re.findall(r"<(\w+):", r.rule)) - set(
                                  Map.default_converters)} or {""})
-        if endpoint.startswith(".") or endpoint in stateful or any(
-                k.startswith("_") for k in values):
+        if endpoint in stateful or endpoint[0] == "." or values and any(
+                k[0] == "_" for k in values):
             return url_for(endpoint, **values)
-        try:
-            key = (endpoint, request.script_root, *sorted(values.items()))
+        try:  # a template passes its values in the same order each time
+            key = (endpoint, request.script_root, *values.items())
             found = built.get(key)
         except TypeError:
             return url_for(endpoint, **values)
