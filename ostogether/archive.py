@@ -75,27 +75,15 @@ def issue_page(rt: Runtime, number: int) -> str:
     return page
 
 
-_STAMPS: OrderedDict[tuple[str, int], tuple[bytes, Any]] = OrderedDict()
-
-
 def _issue_stamp(rt: Runtime, number: int) -> Any:
-    """The issue's row of _STAMP, asked again only when the change signal says that
-    something was committed since it was last asked (always, without a signal)."""
-    token = rt.db.change_token()  # before the query: a commit after it shows next time
-    key = (rt.db.key, number)
-    with _PAGES_LOCK:
-        found = _STAMPS.get(key)
-    if token is not None and found is not None and found[0] == token:
-        return found[1]
-    with rt.db.engine.connect() as c:
-        row = c.execute(_STAMP, {"number": number}).first() if id_or_none(number) else None
-    if token is not None:
-        with _PAGES_LOCK:
-            _STAMPS[key] = (token, row)
-            _STAMPS.move_to_end(key)
-            while len(_STAMPS) > 256:
-                _STAMPS.popitem(last=False)
-    return row
+    """The issue's row of _STAMP (asked again only after a commit, where there is a
+    change signal)."""
+    def read() -> Any:
+        if not id_or_none(number):
+            return None
+        with rt.db.engine.connect() as c:
+            return c.execute(_STAMP, {"number": number}).first()
+    return rt.db.until_commit(("issue stamp", number), read)
 
 
 def _issue_page(rt: Runtime, number: int) -> str:

@@ -16,10 +16,12 @@ import logging
 import mmap
 import os
 import sqlite3
-from collections.abc import Iterator
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from alembic import command
 from alembic.config import Config
@@ -35,6 +37,8 @@ from ostogether.errors import Busy, ConfigError
 from ostogether.settings import Settings
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
+KEPT_MAX = 512
 
 
 class ChangeSignal:
@@ -150,6 +154,8 @@ class Database:
         if self.signal is not None:
             event.listen(self.engine, "connect", self._give_signal)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self._kept: OrderedDict[tuple[Any, ...], tuple[bytes, Any]] = OrderedDict()
+        self._kept_lock = threading.Lock()
 
     def _give_signal(self, dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.signal = self.signal
@@ -158,6 +164,26 @@ class Database:
         """What the change signal holds now; None where there is none (PostgreSQL, whose
         web processes may run on several machines): then ask the database."""
         return self.signal.token() if self.signal is not None else None
+
+    def until_commit(self, key: tuple[Any, ...], read: Callable[[], _T]) -> _T:
+        """``read()``, kept by this process under ``key`` until any process commits a
+        write (the change signal); read again on every call where there is no signal.
+        The signal is read before ``read()``, so a commit during it shows next time.
+        What ``read()`` returns is shared: never change it."""
+        token = self.change_token()
+        if token is None:
+            return read()
+        with self._kept_lock:
+            found = self._kept.get(key)
+        if found is not None and found[0] == token:
+            return cast(_T, found[1])
+        value = read()
+        with self._kept_lock:
+            self._kept[key] = (token, value)
+            self._kept.move_to_end(key)
+            while len(self._kept) > KEPT_MAX:
+                self._kept.popitem(last=False)
+        return value
 
     @contextmanager
     def session(self) -> Iterator[Session]:

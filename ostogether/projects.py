@@ -134,14 +134,12 @@ def list_public(s: Session) -> list[Project]:
 @dataclass(frozen=True)
 class Listing:
     """The public registry as one web process keeps it: the projects (detached from any
-    session; read them, never change them), their countries, the database's stamp of
-    the projects table when they were read, and the change signal's token of the last
-    time that stamp was found the same."""
+    session; read them, never change them), their countries, and the database's stamp
+    of the projects table when they were read."""
 
     stamp: tuple[Any, ...]
     projects: tuple[Project, ...]
     countries: tuple[str, ...]
-    token: bytes | None = None
     counts: dict[str, int] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -158,24 +156,20 @@ _STAMP = select(func.count(Project.id), func.max(Project.id),
 _LISTINGS_LOCK = threading.Lock()
 
 
+def _projects_stamp(rt: Runtime) -> tuple[Any, ...]:
+    with rt.db.engine.connect() as c:
+        return tuple(c.execute(_STAMP).one())
+
+
 def public_listing(rt: Runtime) -> Listing:
     """Members and alumni, read again only when the projects table changed: its row
     count, highest id and the sum of the rows' revisions (raised by every UPDATE) are
     one aggregate query, where loading the projects is 18 rows of JSON columns on every
     page. Every process sees every change at its next request, whoever made it. Where
-    the database has a change signal (SQLite), even that query waits until something
-    was committed."""
-    token = rt.db.change_token()  # before anything is read: a commit after it shows next
-    key = rt.db.key
-    found = _LISTINGS.get(key)
-    if found is not None and token is not None and found.token == token:
-        return found
-    with rt.db.engine.connect() as c:
-        stamp = tuple(c.execute(_STAMP).one())
+    the database has a change signal (SQLite), even that query waits for a commit."""
+    stamp = rt.db.until_commit(("projects stamp",), lambda: _projects_stamp(rt))
+    found = _LISTINGS.get(rt.db.key)
     if found is not None and found.stamp == stamp:
-        if token is not None:
-            with _LISTINGS_LOCK:
-                _LISTINGS[key] = replace(found, token=token)
         return found
     with rt.db.session() as s:
         rows = list_public(s)
@@ -183,9 +177,9 @@ def public_listing(rt: Runtime) -> Listing:
     # Read after the stamp: a change in between is newer than the stamp kept with it, so
     # the next request reads again; never the other way round.
     listing = Listing(stamp, tuple(rows), tuple(sorted({c for p in rows
-                                                         for c in p.countries})), token)
+                                                         for c in p.countries})))
     with _LISTINGS_LOCK:
-        _LISTINGS[key] = listing
+        _LISTINGS[rt.db.key] = listing
     return listing
 
 

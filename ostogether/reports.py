@@ -8,7 +8,6 @@ from ``ostogether.charts``, tables, CSV, JSON).
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -419,28 +418,15 @@ class Figures:
     reach: list[NetworkReach] = field(default_factory=list)
 
 
-_FIGURES: dict[str, tuple[tuple[Any, ...], Figures]] = {}
-_FIGURES_LOCK = threading.Lock()
-
-
 def figures(rt: Runtime, now: dt.datetime) -> Figures:
     """The dashboard's figures as of the minute of ``now``. Some thirty queries: where the
     database has a change signal (SQLite), they are made again only when something was
     committed, the minute turned, or the timetable or the newsletter's rules changed;
-    editors who keep the dashboard open in several tabs do not repeat them."""
+    editors who keep the dashboard open in several tabs do not repeat them. Read them,
+    never change them."""
     n, zone = lookback(rt), rt.community.schedule().zone
     now = now.replace(second=0, microsecond=0)
-    token = rt.db.change_token()  # before the queries: a commit after it shows next time
-    key = (token, now, n, zone)
-    with _FIGURES_LOCK:
-        found = _FIGURES.get(rt.db.key)
-    if token is not None and found is not None and found[0] == key:
-        return found[1]
-    made = _figures(rt, now, n, zone)
-    if token is not None:
-        with _FIGURES_LOCK:
-            _FIGURES[rt.db.key] = (key, made)
-    return made
+    return rt.db.until_commit(("figures", now, n, zone), lambda: _figures(rt, now, n, zone))
 
 
 def _figures(rt: Runtime, now: dt.datetime, n: int, zone: Any) -> Figures:

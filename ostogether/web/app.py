@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, g, render_template, request, url_for
+from flask import Flask, Response, render_template, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -49,6 +49,7 @@ from ostogether.web.common import (
     outcome_badge,
     post_html,
     remembered_url_for,
+    request_site,
 )
 
 log = logging.getLogger(__name__)
@@ -150,8 +151,6 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     @app.context_processor
     def inject() -> dict[str, Any]:
-        if "site" not in g:
-            g.site = rt.community.site()
         # The addresses in every page's header and footer, built once per script root.
         links = links_by_root.get(request.script_root)
         if links is None:
@@ -160,7 +159,7 @@ def create_app(settings: Settings | None = None) -> Flask:
             if len(links_by_root) > 16:
                 links_by_root.clear()
             links_by_root[request.script_root] = links
-        return {"site": g.site, "network_names": NETWORK_NAMES, "links": links}
+        return {"site": request_site(), "network_names": NETWORK_NAMES, "links": links}
 
     app.jinja_env.globals["url_for"] = remembered_url_for(app)
     app.add_template_filter(country_name, "country")

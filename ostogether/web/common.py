@@ -40,6 +40,14 @@ def runtime() -> Runtime:
     return rt
 
 
+def request_site() -> Any:
+    """content/site.toml as this request sees it: checked on disk once per request, so a
+    page and its templates show the same version."""
+    if "site" not in g:
+        g.site = runtime().community.site()
+    return g.site
+
+
 def warn_if_no_worker(rt: Runtime) -> None:
     """Work queued on a page waits for the worker; say so when none is running."""
     if not jobs.health(rt)["ok"]:

@@ -8,7 +8,6 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
-    g,
     jsonify,
     redirect,
     render_template,
@@ -36,7 +35,7 @@ from ostogether.errors import NotFound
 from ostogether.models import id_or_none
 from ostogether.sanitize import markdown_to_html
 from ostogether.web.cache import fragment, public_page
-from ostogether.web.common import mail_html_response, runtime
+from ostogether.web.common import mail_html_response, request_site, runtime
 from ostogether.web.forms import MultiCheckboxField
 
 bp = Blueprint("public", __name__)
@@ -47,8 +46,7 @@ bp = Blueprint("public", __name__)
 def home() -> Any:
     rt = runtime()
     listing = projects.public_listing(rt)
-    site = g.site if "site" in g else rt.community.site()  # read once per request
-    g.site = site
+    site = request_site()
     content = fragment(("home", rt.db.key, listing.stamp), (site,), lambda: render_template(
         "_home.html", about=Markup(markdown_to_html(site.about)),
         counts={"member": listing.count("member"), "alumni": listing.count("alumni")},
@@ -81,8 +79,7 @@ def registry_list() -> Any:
             ("theme", f.theme), ("country", f.country), ("status", f.status))
             if k not in problems})
     shown = projects.filter_projects(everyone, f)
-    site = g.site if "site" in g else rt.community.site()
-    g.site = site
+    site = request_site()
     content = fragment(("registry", rt.db.key, listing.stamp, f, tuple(problems.items())),
                        (site, criteria), lambda: render_template(
         "_registry.html", projects=shown, filters=f, criteria=criteria, countries=countries,
