@@ -8,7 +8,9 @@ than one face; the CLI's ``serve`` and ``worker`` commands call it.
 
 from __future__ import annotations
 
+import os
 import signal
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -61,8 +63,22 @@ def work(rt: Runtime, *, say: Callable[[str], None]) -> None:
     others wait as standbys)."""
     rt.community.schedule()  # a bad timetable stops here, with file and key
     one = scheduler.Worker(rt)
-    signal.signal(signal.SIGTERM, one.stop)
-    signal.signal(signal.SIGINT, one.stop)
+    # The handler runs in the main thread between any two steps of the scheduler's loop,
+    # which may then hold one of its locks (submitting a job to its pool, say): stopping
+    # the scheduler there waited on that lock for ever. The handler only writes a byte,
+    # and a thread of its own stops the worker.
+    wake_r, wake_w = os.pipe()
+
+    def asked(*_: Any) -> None:
+        os.write(wake_w, b"x")
+
+    def stopper() -> None:
+        os.read(wake_r, 1)
+        one.stop()
+
+    threading.Thread(target=stopper, name="ostogether-stop", daemon=True).start()
+    signal.signal(signal.SIGTERM, asked)
+    signal.signal(signal.SIGINT, asked)
     say(f"Worker {one.holder} started; SIGTERM or Ctrl+C stops it.")
     one.run()
     say("Worker stopped.")
