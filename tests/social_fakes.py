@@ -78,7 +78,9 @@ class Accepted:
 
 @dataclass
 class FakeNetworks(MediaFakes):
-    hang_seconds: float = 2.0
+    # A "timeout" fault holds its answer until the fake closes, or this long at most: the
+    # client always gives up first, however slow the machine.
+    hang_seconds: float = 30.0
     access_ttl: float = 7200.0
     posts: list[Accepted] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -94,6 +96,7 @@ class FakeNetworks(MediaFakes):
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
+        self.released = threading.Event()
         self.ids = itertools.count(1000)
         self.tokens: dict[str, tuple[str, float]] = {}  # token -> (kind, expires)
         self.idempotent: dict[str, dict[str, Any]] = {}
@@ -126,6 +129,7 @@ class FakeNetworks(MediaFakes):
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.released.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -166,7 +170,7 @@ class FakeNetworks(MediaFakes):
                 self.problems.append(f"{path}: {bad}")
             status, out_headers, body = 400, {}, {"error": "BadShape", "message": str(bad)}
         if fault == "timeout":
-            clock.sleep(self.hang_seconds)
+            self.released.wait(self.hang_seconds)
         if fault == "drop":
             self._drop(h)
             return

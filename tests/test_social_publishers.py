@@ -39,9 +39,14 @@ class Memory:
         self.data[network] = dict(data)
 
 
-def settings_for(env: dict[str, str], base: str, **extra: str) -> Settings:
-    return load_settings(environ={**env, **env_for(base), "OSTOGETHER_SOCIAL_READ_TIMEOUT": "1",
-                                  "OSTOGETHER_SOCIAL_CONNECT_TIMEOUT": "0.5", **extra})
+# A prompt answer gets 10 s: a loaded CI machine once took over 1 s to answer a loopback
+# post, and the test saw a timeout. Only the tests of a fake "timeout" fault, whose answer
+# never comes, give up sooner.
+def settings_for(env: dict[str, str], base: str, read_timeout: float = 10.0,
+                 **extra: str) -> Settings:
+    return load_settings(environ={**env, **env_for(base),
+                                  "OSTOGETHER_SOCIAL_READ_TIMEOUT": str(read_timeout),
+                                  "OSTOGETHER_SOCIAL_CONNECT_TIMEOUT": "5", **extra})
 
 
 def outgoing(network: str, n: int = 1) -> Outgoing:
@@ -121,7 +126,8 @@ def test_no_answer_after_the_post_was_made_is_unknown(fake: FakeNetworks, env: d
                                                       network: str, fault: str) -> None:
     fake.faults[network] = [fault]
     with pytest.raises(PublishUnknown, match="may be live"):
-        for_network(settings_for(env, fake.url), network, Memory()).publish(outgoing(network))
+        for_network(settings_for(env, fake.url, read_timeout=1), network,
+                     Memory()).publish(outgoing(network))
     assert len(fake.posted(network)) == 1  # it was made: retrying would double it
 
 
