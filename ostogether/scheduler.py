@@ -150,7 +150,9 @@ class Worker:
             jobstores={"default": SQLAlchemyJobStore(engine=self.rt.db.engine,
                                                      tablename=JOBSTORE_TABLE),
                        "local": MemoryJobStore()},
-            executors={"default": ThreadPoolExecutor(4)},
+            # The lease has a thread of its own: four long jobs (a send, a feed poll)
+            # filling the pool must not hold back its renewal until it expires.
+            executors={"default": ThreadPoolExecutor(4), "lease": ThreadPoolExecutor(1)},
             job_defaults={"coalesce": True, "max_instances": 1,
                           "misfire_grace_time": int(settings.scheduler_grace_hours * 3600)},
             timezone=schedule.zone)
@@ -170,7 +172,7 @@ class Worker:
                      extra={"event": "worker.missed", "holder": self.holder,
                             "jobs": sorted(missed)})
         scheduler.add_job(self._renew, "interval", seconds=self.interval, id="lease",
-                          jobstore="local")
+                          jobstore="local", executor="lease")
         # Work asked for on the web pages ("Send now", "Run now"): the web face only
         # records it, and the worker does it.
         scheduler.add_job(self._pick_up, "interval", seconds=settings.worker_poll_seconds,

@@ -64,7 +64,12 @@ def test_gunicorn_and_two_workers_on_postgresql(rt: Runtime, prod_env: dict[str,
                                 start_new_session=True)
                for _ in range(2)]
     processes.extend(workers)
-    wait_for(lambda: requests.get(f"{base}/healthz", timeout=2).status_code == 200)
+    try:
+        wait_for(lambda: requests.get(f"{base}/healthz", timeout=2).status_code == 200,
+                 seconds=60)
+    except AssertionError as exc:  # this once timed out: say what the workers said, and
+        said = [finish(w, 0.1) for w in workers]  # where their threads were (SIGABRT)
+        raise AssertionError(f"no worker took the lease: {said}") from exc
     # Two renewals later the same worker still leads: the other one stays a standby.
     first = wait_for(lambda: jobs.lease(rt))
     held = wait_for(lambda: renewed_since(rt, first, seconds=3.9))

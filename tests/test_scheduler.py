@@ -12,6 +12,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -174,6 +175,34 @@ def test_the_worker_declares_the_timetable_fires_jobs_and_a_standby_takes_over(
     second.join()
     held = jobs.lease(rt)
     assert held is not None and held.expires_at <= clock.now()  # released on the way out
+
+
+def test_the_lease_is_renewed_while_long_jobs_fill_the_pool(quick_rt: Runtime) -> None:
+    """Four long jobs (a send, a slow feed poll) take every thread of the pool: the
+    renewal has a thread of its own, so the lease does not run out under them."""
+    rt = quick_rt
+    worker = scheduler.Worker(rt, "one").start_thread()
+    release = threading.Event()
+    busy = threading.Semaphore(0)
+
+    def long_job() -> None:
+        busy.release()
+        release.wait(60)
+    try:
+        wait_for(lambda: worker.scheduler is not None and worker.scheduler.running)
+        assert worker.scheduler is not None
+        for n in range(4):
+            worker.scheduler.add_job(long_job, id=f"long{n}", jobstore="local")
+        for _ in range(4):
+            assert busy.acquire(timeout=30)
+        start = wait_for(lambda: jobs.lease(rt))
+        held = wait_for(lambda: renewed_since(rt, start, seconds=3.2))
+        assert held.holder == "one" and held.expires_at > clock.now()
+        assert worker.scheduler is not None and worker.scheduler.running
+    finally:
+        release.set()
+        worker.stop()
+        worker.join()
 
 
 def test_the_worker_takes_queued_runs_and_started_sends_within_seconds(
