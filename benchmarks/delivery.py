@@ -270,9 +270,10 @@ def main() -> None:
             print(f"{'smtp-source':>12} {CEILING_MESSAGES:>8} {'':>9} {rate_:>8.0f}   "
                   f"(Postfix's C client, {sessions} connection(s); the engine at "
                   f"{SIZES[0]} is {best / rate_:.2f}x of it)")
-    small, big = results
-    print(f"linearity: {big['elapsed'] / big['n'] / (small['elapsed'] / small['n']):.2f}x "
-          f"the cost per message at 100k as at 10k (1.00 = linear)")
+    if len(results) == 2:
+        small, big = results
+        print(f"linearity: {big['elapsed'] / big['n'] / (small['elapsed'] / small['n']):.2f}x "
+              f"the cost per message at 100k as at 10k (1.00 = linear)")
     print("targets: >= 0.80x the ceiling, <= 150 MB peak RSS")
 
 
