@@ -9,6 +9,7 @@ posts) is loaded from here, checked by ``tomlcheck`` so that a typo is a
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import threading
 import tomllib
@@ -287,32 +288,34 @@ class Community:
 
     def site(self) -> Site:
         """content/site.toml: the community's identity."""
-        return _memo(("site", self.root), [self.content / "site.toml"], self._load_site)
+        return _memo(("site", self.root), lambda: [self.content / "site.toml"],
+                     self._load_site)
 
     def criteria(self) -> Criteria:
         """content/eligibility.toml: the eligibility criteria."""
-        return _memo(("criteria", self.root), [self.content / "eligibility.toml"],
+        return _memo(("criteria", self.root), lambda: [self.content / "eligibility.toml"],
                      self._load_criteria)
 
     def newsletter(self) -> Rules:
         """content/newsletter.toml: the sections and the composer's rules."""
-        return _memo(("newsletter", self.root), [self.content / "newsletter.toml"],
+        return _memo(("newsletter", self.root), lambda: [self.content / "newsletter.toml"],
                      self._load_newsletter)
 
     def schedule(self) -> Schedule:
         """schedules/ostogether.toml: the timetable."""
-        return _memo(("schedule", self.root), [self.schedules / "ostogether.toml"],
+        return _memo(("schedule", self.root), lambda: [self.schedules / "ostogether.toml"],
                      self._load_schedule)
 
     def document(self, name: str) -> Document:
         """A versioned text under content/ (front matter, then Markdown)."""
-        return _memo(("document", self.root, name), [self.content / name],
+        return _memo(("document", self.root, name), lambda: [self.content / name],
                      lambda: self._load_document(name))
 
     def evergreen(self) -> list[Evergreen]:
         """content/social/*.toml: the evergreen library, one post per file."""
-        folder = self.content / "social"
-        files = [folder, *sorted(folder.glob("*.toml"))] if folder.is_dir() else [folder]
+        def files() -> list[Path]:
+            folder = self.content / "social"
+            return [folder, *sorted(folder.glob("*.toml"))] if folder.is_dir() else [folder]
         return list(_memo(("evergreen", self.root), files, self._load_evergreen))
 
     def _load_evergreen(self) -> list[Evergreen]:
@@ -379,32 +382,35 @@ class Evergreen:
     project: str = ""  # the slug of the member project it comes from, if any
 
 
-_MEMO: dict[tuple[Any, ...], tuple[tuple[Any, ...], Any]] = {}
+# key -> (the files' paths, their stamp, the value)
+_MEMO: dict[tuple[Any, ...], tuple[tuple[str, ...], tuple[Any, ...], Any]] = {}
 _MEMO_LOCK = threading.Lock()
 
 
-def _stamp(paths: list[Path]) -> tuple[Any, ...]:
+def _stamp(paths: tuple[str, ...]) -> tuple[Any, ...]:
     out: list[Any] = []
     for path in paths:
         try:
-            st = path.stat()
-            out.append((str(path), st.st_mtime_ns, st.st_size, st.st_ino))
+            st = os.stat(path)
+            out.append((st.st_mtime_ns, st.st_size, st.st_ino))
         except OSError:
-            out.append((str(path), None))
+            out.append(None)
     return tuple(out)
 
 
-def _memo(key: tuple[Any, ...], paths: list[Path], load: Callable[[], _T]) -> _T:
-    """``load()``, kept while ``paths`` are unchanged (time, size and inode). A load that
-    fails is not kept: the error is raised again until the file is fixed."""
-    stamp = _stamp(paths)
+def _memo(key: tuple[Any, ...], paths: Callable[[], list[Path]], load: Callable[[], _T]) -> _T:
+    """``load()``, kept while the files ``paths()`` names are unchanged (time, size and
+    inode); one stat per file and call, with the paths found once. A load that fails is
+    not kept: the error is raised again until the file is fixed."""
     with _MEMO_LOCK:
         hit = _MEMO.get(key)
-    if hit is not None and hit[0] == stamp:
-        return cast(_T, hit[1])
+    if hit is not None and _stamp(hit[0]) == hit[1]:
+        return cast(_T, hit[2])
+    names = tuple(str(p) for p in paths())
+    stamp = _stamp(names)
     value = load()
     with _MEMO_LOCK:
-        _MEMO[key] = (stamp, value)
+        _MEMO[key] = (names, stamp, value)
     return value
 
 

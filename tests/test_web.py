@@ -84,6 +84,12 @@ def test_security_headers(client: Any) -> None:
     assert resp.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
     css = client.get("/static/style.css")
     assert css.status_code == 200 and b"--brand" in css.data
+    # Every response carries each house header once: error pages, files, a second look.
+    for resp in (client.get("/no/such/page"), css, client.get("/"), client.get("/registry")):
+        for name in ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options",
+                     "Referrer-Policy", "Permissions-Policy"):
+            assert len(resp.headers.getlist(name)) == 1, (resp.request.path, name)
+    assert client.get("/no/such/page").headers["X-Frame-Options"] == "DENY"
 
 
 def test_pages_have_landmarks_and_labels(client: Any) -> None:

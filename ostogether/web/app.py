@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, render_template, request, url_for
+from flask import Flask, render_template, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -59,6 +59,29 @@ BASE_LINKS = ("public.home", "public.registry_list", "public.archive", "public.j
               "public.code_of_conduct", "public.registry_json", "auth.login", "auth.logout",
               "editors.index", "editors.items", "issues.index", "readers.index",
               "social.index", "schedule.index", "members.index")
+
+class HouseHeaders:
+    """The headers every response carries, added where it leaves the application (error
+    pages too): ``always`` replace a page's own, ``unless_set`` only where a page set none
+    (its own CSP or framing). As plain WSGI tuples of constants: a Werkzeug header list
+    checks every value it is given, which cost an anonymous page more than its view."""
+
+    def __init__(self, app: Any, always: list[tuple[str, str]],
+                 unless_set: list[tuple[str, str]]) -> None:
+        self.app, self.always, self.unless_set = app, always, unless_set
+        self.names = {name.lower() for name, _ in always}
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            have = {name.lower() for name, _ in headers}
+            if have & self.names:
+                headers = [h for h in headers if h[0].lower() not in self.names]
+            headers = [*headers, *self.always,
+                       *(h for h in self.unless_set if h[0].lower() not in have)]
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, start)
+
 
 class SessionCookies(SecureCookieSessionInterface):
     """Flask's signed cookie sessions, with the signing serializer made once per set of
@@ -174,16 +197,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     if settings.env == "production":
         always.append(("Strict-Transport-Security", "max-age=31536000"))
     unless_set = [("Content-Security-Policy", CSP), ("X-Frame-Options", "DENY")]
-    names = {name.lower() for name, _ in always}
-
-    @app.after_request
-    def headers(resp: Response) -> Response:
-        have = {name.lower() for name in resp.headers.keys()}
-        if have & names:  # a page set one of them: the house value wins, as before
-            for name, _ in always:
-                resp.headers.pop(name, None)
-        resp.headers.extend(always + [h for h in unless_set if h[0].lower() not in have])
-        return resp
+    app.wsgi_app = HouseHeaders(app.wsgi_app, always, unless_set)  # type: ignore[method-assign]
 
     _register_errors(app)
     return app
