@@ -551,8 +551,7 @@ class _Run:
             t.start()
         interval = 1.0 / self.st.delivery_rate if self.st.delivery_rate else 0.0
         next_slot = time.monotonic()
-        last_write = time.monotonic()
-        write_at = max(1, self.st.delivery_batch_size // 4)
+        last_write, write_at = time.monotonic(), max(1, self.st.delivery_batch_size // 4)
         try:
             while True:
                 if not self.stop and self.should_stop():
@@ -581,9 +580,8 @@ class _Run:
                     self._wait_for_server(note)
                 if self.stop:
                     self._handback(jobs)
-                # 4. write, a few times a second: a quarter of a batch at once, or what
-                # came in the last 0.2 s (a commit per handful of outcomes cost as much
-                # CPU as the SMTP work), at once when nothing is in flight or stopping
+                # 4. write a quarter batch or 0.2 s at a time (a commit per handful of
+                # outcomes cost as much CPU as the SMTP), at once when idle or stopping
                 quiet = not self.inflight
                 since = time.monotonic() - last_write
                 if (quiet or self.stop or len(self.buffer) >= write_at
