@@ -87,8 +87,8 @@ def public_page(view: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         cache: PageCache | None = current_app.extensions.get("page_cache")
-        anonymous = not current_user.is_authenticated and not request.cookies.get(
-            current_app.config.get("SESSION_COOKIE_NAME", "session"))
+        anonymous = not current_user.is_authenticated and current_app.config.get(
+            "SESSION_COOKIE_NAME", "session") not in request.cookies
         if cache is None or not anonymous or request.method != "GET":
             return view(*args, **kwargs)
         key = request.full_path

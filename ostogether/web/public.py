@@ -67,10 +67,9 @@ def healthz() -> Any:
 def registry_list() -> Any:
     rt = runtime()
     criteria = rt.community.criteria()
-    f = projects.Filters(q=request.args.get("q", "")[:200],
-                         theme=request.args.get("theme", ""),
-                         country=request.args.get("country", "")[:2],
-                         status=request.args.get("status", ""))
+    args = request.args.to_dict()  # a dict's .get: Werkzeug's raises and catches on a miss
+    f = projects.Filters(q=args.get("q", "")[:200], theme=args.get("theme", ""),
+                         country=args.get("country", "")[:2], status=args.get("status", ""))
     listing = projects.public_listing(rt)
     everyone, countries = list(listing.projects), list(listing.countries)
     problems = projects.filter_problems(f, criteria.themes, countries)
