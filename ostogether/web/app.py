@@ -11,9 +11,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, render_template, request, session, url_for
+from flask import Flask, current_app, render_template, request, session, url_for
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
-from flask_login import LoginManager
+from flask_login import LoginManager, user_accessed
+from flask_login.config import COOKIE_NAME
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.exceptions import HTTPException
@@ -101,13 +102,17 @@ class App(Flask):
 
 
 class Logins(LoginManager):
-    """Flask-Login, without hashing the visitor's address and browser on requests whose
-    session is empty: its session protection skips those anyway, after the hash."""
+    """Flask-Login, with the plain anonymous visitor (an empty session, no remember
+    cookie) told apart before any lookup: its loader hashed the visitor's address and
+    browser for session protection and looked for a login header (we set no header
+    loader) on every page, to end at the anonymous user all the same."""
 
-    def _session_protection_failed(self) -> bool:
-        if not session:
-            return False
-        return bool(super()._session_protection_failed())
+    def _load_user(self) -> Any:
+        if not session and current_app.config.get(
+                "REMEMBER_COOKIE_NAME", COOKIE_NAME) not in request.cookies:
+            user_accessed.send(current_app._get_current_object())  # type: ignore[attr-defined]
+            return self._update_request_context_with_user()
+        return super()._load_user()
 
 
 class SessionCookies(SecureCookieSessionInterface):
