@@ -45,6 +45,7 @@ from ostogether.web.common import (
     IdConverter,
     IssueConverter,
     country_name,
+    has_cookie,
     host_of,
     json_error,
     json_error_response,
@@ -108,8 +109,8 @@ class Logins(LoginManager):
     loader) on every page, to end at the anonymous user all the same."""
 
     def _load_user(self) -> Any:
-        if not session and current_app.config.get(
-                "REMEMBER_COOKIE_NAME", COOKIE_NAME) not in request.cookies:
+        if not session and not has_cookie(current_app.config.get("REMEMBER_COOKIE_NAME",
+                                                                 COOKIE_NAME)):
             user_accessed.send(current_app._get_current_object())  # type: ignore[attr-defined]
             return self._update_request_context_with_user()
         return super()._load_user()
@@ -132,9 +133,21 @@ class SessionCookies(SecureCookieSessionInterface):
     def open_session(self, app: Flask, request: Any) -> SecureCookieSession | None:
         # No cookie, a new session: asked before Werkzeug's .get(), which raises and
         # catches an exception for a missing key.
-        if self.get_cookie_name(app) not in request.cookies:
+        if not has_cookie(self.get_cookie_name(app), request):
             return None if self.get_signing_serializer(app) is None else self.session_class()
         return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: Any, response: Any) -> None:
+        # An empty session that stayed empty sets no cookie: Flask's answer too, after
+        # reading seven cookie settings.
+        if not session and not session.modified:
+            if session.accessed:  # Vary: Cookie, without parsing a Vary that is not there
+                if "Vary" in response.headers:
+                    response.vary.add("Cookie")
+                else:
+                    response.headers["Vary"] = "Cookie"
+            return
+        super().save_session(app, session, response)
 
 
 def create_app(settings: Settings | None = None) -> Flask:

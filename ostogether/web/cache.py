@@ -28,6 +28,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from ostogether import clock
+from ostogether.web.common import has_cookie
 
 MAX_ENTRIES = 512
 MAX_FRAGMENTS = 512
@@ -87,8 +88,8 @@ def public_page(view: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         cache: PageCache | None = current_app.extensions.get("page_cache")
-        anonymous = not current_user.is_authenticated and current_app.config.get(
-            "SESSION_COOKIE_NAME", "session") not in request.cookies
+        anonymous = not current_user.is_authenticated and not has_cookie(
+            current_app.config.get("SESSION_COOKIE_NAME", "session"))
         if cache is None or not anonymous or request.method != "GET":
             return view(*args, **kwargs)
         key = request.full_path
