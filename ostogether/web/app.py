@@ -115,6 +115,13 @@ class Logins(LoginManager):
             return self._update_request_context_with_user()
         return super()._load_user()
 
+    def _update_remember_cookie(self, response: Any) -> Any:
+        # With an empty session there is nothing to set or clear, unless every request
+        # is to refresh the cookie (we do not ask that).
+        if not session and not current_app.config.get("REMEMBER_COOKIE_REFRESH_EACH_REQUEST"):
+            return response
+        return super()._update_remember_cookie(response)
+
 
 class SessionCookies(SecureCookieSessionInterface):
     """Flask's signed cookie sessions, with the signing serializer made once per set of
@@ -218,13 +225,15 @@ def create_app(settings: Settings | None = None) -> Flask:
         # A NUL character is never meaningful in an address or a form, and PostgreSQL
         # cannot store it: refuse it at the door, with a sentence, whatever the page. (The
         # API checks every parameter and field itself, with its documented 422.)
-        if _is_api():
+        environ = request.environ  # read as it came: the request's properties cost more
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/api/"):
             return None
-        values = [request.path]
-        query = request.query_string
-        if b"%00" in query or b"\x00" in query:  # else no value can hold one
+        values = [path]
+        query = environ.get("QUERY_STRING", "")
+        if "%00" in query or "\x00" in query:  # else no value can hold one
             values += [*request.args.keys(), *request.args.values()]
-        if request.method == "POST" and request.mimetype != "application/json":
+        if environ["REQUEST_METHOD"] == "POST" and request.mimetype != "application/json":
             values += [*request.form.keys(), *request.form.values()]
         if any("\x00" in v for v in values):
             return _error(400, "That did not work", "The address or the form contains a NUL "
