@@ -63,8 +63,7 @@ def issue_page(rt: Runtime, number: int) -> str:
         return _issue_page(rt, number)  # not found, not sent, or without a snapshot
     key = (rt.db.key, number, *row)
     site = rt.community.site()
-    with _PAGES_LOCK:
-        found = _PAGES.get(key)
+    found = _PAGES.get(key)  # one lookup needs no lock; the eviction below does
     if found is not None and found[0] is site:
         return found[1]
     page = _issue_page(rt, number)

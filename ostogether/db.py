@@ -173,8 +173,7 @@ class Database:
         token = self.change_token()
         if token is None:
             return read()
-        with self._kept_lock:
-            found = self._kept.get(key)
+        found = self._kept.get(key)  # one lookup needs no lock; the eviction below does
         if found is not None and found[0] == token:
             return cast(_T, found[1])
         value = read()

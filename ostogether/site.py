@@ -402,8 +402,7 @@ def _memo(key: tuple[Any, ...], paths: Callable[[], list[Path]], load: Callable[
     """``load()``, kept while the files ``paths()`` names are unchanged (time, size and
     inode); one stat per file and call, with the paths found once. A load that fails is
     not kept: the error is raised again until the file is fixed."""
-    with _MEMO_LOCK:
-        hit = _MEMO.get(key)
+    hit = _MEMO.get(key)  # one lookup needs no lock (and 8 threads queued on it)
     if hit is not None and _stamp(hit[0]) == hit[1]:
         return cast(_T, hit[2])
     names = tuple(str(p) for p in paths())

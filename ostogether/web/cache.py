@@ -17,6 +17,7 @@ menu, is rendered for each request.
 
 from __future__ import annotations
 
+import operator
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -43,10 +44,9 @@ def fragment(key: tuple[Any, ...], sources: tuple[Any, ...],
     may change, and the script root of its links) while ``sources`` are the same objects.
     """
     key = (*key, request.script_root)
-    with _FRAGMENTS_LOCK:
-        found = _FRAGMENTS.get(key)
+    found = _FRAGMENTS.get(key)  # one lookup needs no lock; a change of several steps does
     if found is not None and len(found[0]) == len(sources) and all(
-            a is b for a, b in zip(found[0], sources, strict=True)):
+            map(operator.is_, found[0], sources)):
         return found[1]
     html = Markup(render())
     with _FRAGMENTS_LOCK:
