@@ -4,8 +4,10 @@ Run through `.ci/with-postgres` (a throwaway cluster; `make bench` does it when
 PostgreSQL is installed). For 1 and then 2 processes, a fresh database gets 20k readers
 and one approved issue; the send is started once, then that many processes run
 `delivery.run` at the same moment into Postfix's smtp-sink (aiosmtpd when it cannot be
-unpacked). Each process claims its own batches (FOR UPDATE SKIP LOCKED). Printed:
-messages per second for each, and the ratio. Target: 2 processes >= 1.6x one.
+unpacked). Each process claims its own batches (FOR UPDATE SKIP LOCKED). The clock
+starts when every process has started Python and imported the service (~1.3 s each,
+which is not sending), and stops when the last one ends. Printed: messages per second
+for each, and the ratio. Target: 2 processes >= 1.6x one.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ def child(url: str, issue_id: int, port: int) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         rt = Runtime(bench.settings_for(Path(tmp), port, url))
+        print("ready", flush=True)  # started and imported: wait for the others
+        sys.stdin.readline()
         st = delivery.run(rt, issue_id)
         print(json.dumps({"sent": st.counts["sent"], "status": st.issue_status}))
 
@@ -66,10 +70,17 @@ def main() -> None:
                 rt = Runtime(bench.settings_for(Path(tmp), port, url))
                 delivery.start(rt, Actor("bench"), issue_id)
                 rt.close()
-            started = time.perf_counter()
             runs = [subprocess.Popen([sys.executable, __file__, "--child", url,
-                                      str(issue_id), str(port)], stdout=subprocess.PIPE,
-                                     text=True) for _ in range(procs)]
+                                      str(issue_id), str(port)], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+                    for _ in range(procs)]
+            for r in runs:  # each has started Python and imported the service
+                assert r.stdout is not None and r.stdout.readline().strip() == "ready"
+            started = time.perf_counter()
+            for r in runs:
+                assert r.stdin is not None
+                r.stdin.write("go\n")
+                r.stdin.flush()
             outs = [json.loads(r.communicate()[0].strip().splitlines()[-1]) for r in runs]
             elapsed = time.perf_counter() - started
             sent = sum(o["sent"] for o in outs[-1:])  # the status counts the whole send

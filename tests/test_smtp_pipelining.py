@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from ostogether.mail.transports import sendmail
+from ostogether.mail.transports import dot_stuff, sendmail
 from tests.conftest import free_port
 
 MESSAGE = b"Subject: hi\r\n\r\n.a line that starts with a dot\r\nbye\r\n"
@@ -83,4 +83,24 @@ def test_pipelined_messages_and_every_refusal(server: tuple[Handler, int]) -> No
     assert sendmail(conn, "news@example.org", ["e@example.org"], MESSAGE) == {}
     assert [r[1] for r in handler.received] == [["a@example.org"], ["b@example.org"],
                                                 ["e@example.org"]]
+    conn.quit()
+
+
+@pytest.mark.parametrize("data", [
+    b"", b".", b"..", b"no dot\r\n", b".first\r\n", b"a\r\n.\r\nb\r\n", b"a\r\n..\r\n",
+    b"a\r\n.\r\n.\r\n.x\r\n", b"\r\n.", b"a\n.b\n..c", b"x.y\r\n. \r\n"])
+def test_dot_stuffing_is_what_rfc_5321_asks(data: bytes) -> None:
+    # smtplib's own regular expression is the reference: every line that starts with a
+    # dot gets one more.
+    assert dot_stuff(data) == smtplib._quote_periods(data)  # type: ignore[attr-defined]
+
+
+def test_a_lone_dot_line_inside_a_message_does_not_end_it(
+        server: tuple[Handler, int]) -> None:
+    handler, port = server
+    message = b"Subject: dots\r\n\r\nabove\r\n.\r\n..two\r\n.\r\nbelow\r\n"
+    conn = smtplib.SMTP("127.0.0.1", port, timeout=10)
+    conn.ehlo()
+    assert sendmail(conn, "news@example.org", ["a@example.org"], message) == {}
+    assert handler.received[-1][2].endswith(b"above\r\n.\r\n..two\r\n.\r\nbelow\r\n")
     conn.quit()
