@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from ostogether.mail.transports import dot_stuff, sendmail
+from ostogether.mail.transports import dot_stuff, quote_address, sendmail
 from tests.conftest import free_port
 
 MESSAGE = b"Subject: hi\r\n\r\n.a line that starts with a dot\r\nbye\r\n"
@@ -104,3 +104,12 @@ def test_a_lone_dot_line_inside_a_message_does_not_end_it(
     assert sendmail(conn, "news@example.org", ["a@example.org"], message) == {}
     assert handler.received[-1][2].endswith(b"above\r\n.\r\n..two\r\n.\r\nbelow\r\n")
     conn.quit()
+
+
+@pytest.mark.parametrize("address", [
+    "a@example.org", "news+x1Y_-z@lists.example.org", "o'brien@example.ie",
+    "first.last@sub-domain.example.com", "a..b@example.org", ".a@example.org",
+    "Name <a@example.org>", '"quoted local"@example.org', "a@[192.0.2.1]", "",
+    "not an address", "<already@example.org>", "a@b@example.org", "ünï@example.org"])
+def test_addresses_are_quoted_as_smtplib_quotes_them(address: str) -> None:
+    assert quote_address(address) == smtplib.quoteaddr(address)
