@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import ipaddress
 import json
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from ostogether import newsletter
 from ostogether.mail import domain
 from ostogether.runtime import Runtime
 from ostogether.settings import load_settings
-from tests.conftest import free_port, run
+from tests.conftest import run
 from tests.dnsserver import DnsServer
 from tests.factories import approved_issue
 from tests.feedserver import FeedServer
@@ -162,10 +163,14 @@ def test_a_silent_name_server_and_a_private_relay_are_named(
         rt: Runtime, env: dict[str, str], keys: Any, dns_server: DnsServer,
         tmp_path: Path) -> None:
     (pem, _), _ = keys
-    dead = {**mail_env(env, dns_server, pem),
-            "OSTOGETHER_DNS_NAMESERVER": f"127.0.0.1:{free_port()}",
-            "OSTOGETHER_DNS_TIMEOUT": "0.3"}
-    r = run(dead, "mail", "check-domain")
+    # A UDP port held open that never answers. (A free TCP port from free_port() could be
+    # the live DNS server's UDP port, which then answered.)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        dead = {**mail_env(env, dns_server, pem),
+                "OSTOGETHER_DNS_NAMESERVER": f"127.0.0.1:{silent.getsockname()[1]}",
+                "OSTOGETHER_DNS_TIMEOUT": "0.3"}
+        r = run(dead, "mail", "check-domain")
     assert r.returncode == 0 and "The name servers did not answer" in r.stdout
     local = {**mail_env(env, dns_server, pem), "OSTOGETHER_SMTP_HOST": "127.0.0.1"}
     r = run(local, "mail", "check-domain")
