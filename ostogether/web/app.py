@@ -90,7 +90,9 @@ class App(Flask):
     """Flask, with the check whether a view or hook is a coroutine made once per function
     instead of on every call (Flask asks it nine times per page, ~5 % of a page)."""
 
-    _sync: dict[Any, Callable[..., Any]] = {}
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._sync: dict[Any, Callable[..., Any]] = {}
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
         try:
