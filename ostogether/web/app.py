@@ -227,11 +227,10 @@ def create_app(settings: Settings | None = None) -> Flask:
         # A NUL character is never meaningful in an address or a form, and PostgreSQL
         # cannot store it: refuse it at the door, with a sentence, whatever the page. (The
         # API checks every parameter and field itself, with its documented 422.)
-        environ = request.environ  # read as it came: the request's properties cost more
-        path = environ.get("PATH_INFO", "")
-        if path.startswith("/api/"):
+        if _is_api():
             return None
-        values = [path]
+        environ = request.environ  # read as it came: the request's properties cost more
+        values = [environ.get("PATH_INFO", "")]
         query = environ.get("QUERY_STRING", "")
         if "%00" in query or "\x00" in query:  # else no value can hold one
             values += [*request.args.keys(), *request.args.values()]
@@ -281,7 +280,8 @@ def _error(status: int, title: str, message: str) -> tuple[str, int]:
 
 
 def _is_api() -> bool:
-    return request.path.startswith("/api/")
+    # The path as it came (below the script root, like request.path), without decoding it.
+    return str(request.environ.get("PATH_INFO", "")).startswith("/api/")
 
 
 def _register_errors(app: Flask) -> None:
