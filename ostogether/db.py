@@ -217,6 +217,22 @@ def _busy(exc: OperationalError) -> bool:
 
 # ------------------------------------------------------------------ migrations
 
+# APScheduler creates and owns its job store table; migrations leave it alone.
+FOREIGN_TABLES = {"apscheduler_jobs"}
+
+
+def migration_filter(dialect: str) -> Callable[..., bool]:
+    """What autogenerate compares on ``dialect``: not APScheduler's table, and not what
+    the models keep for one database only (``info={"only": "postgresql"}``)."""
+    def include(obj: Any, name: str | None, type_: str, reflected: bool,
+                compare_to: Any) -> bool:
+        if type_ == "table" and name in FOREIGN_TABLES:
+            return False
+        only = getattr(obj, "info", {}).get("only")
+        return only is None or only == dialect
+    return include
+
+
 def _alembic_config(connection: Any) -> Any:
     cfg = Config()
     cfg.set_main_option("script_location", "ostogether:migrations")

@@ -17,7 +17,7 @@ from email.message import EmailMessage
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select, update
 
 from ostogether import archive, newsletter, subscribers
 from ostogether.errors import Conflict
@@ -459,3 +459,100 @@ def test_two_processes_share_one_send_without_sending_twice(
     # Both processes took part: on PostgreSQL through SKIP LOCKED; on SQLite the guarded
     # claim serialises them, and the second may find the work done.
     assert len(workers) == 2 or rt.db.engine.dialect.name == "sqlite"
+
+
+# ------------------------------------------------------------------ the claim
+
+def _claimer(rt: Runtime, issue: Issue, env: dict[str, str], batch: int) -> Any:
+    """A sending process's database side, without its threads: claim() returns the row
+    ids one claim took, and forgets them, as if they had been sent."""
+    rt.settings = load_settings(environ={**env, "OSTOGETHER_DELIVERY_BATCH_SIZE": str(batch)})
+    run = delivery._Run(rt, issue.id, None, None)
+    run._begin()
+
+    def claim() -> list[int]:
+        with rt.db.session() as s:
+            run._claim(s)
+        taken = [job.delivery_id for job in run.pending]
+        run.pending.clear()
+        run.inflight.clear()
+        return taken
+    return claim
+
+
+def _ledger_ids(rt: Runtime, issue: Issue) -> list[int]:
+    with rt.db.session() as s:
+        return sorted(s.scalars(select(Delivery.id).where(Delivery.issue_id == issue.id)))
+
+
+def test_a_claim_goes_on_from_the_last_batch_then_comes_back_for_rows_behind(
+        rt: Runtime, issue: Issue, env: dict[str, str]) -> None:
+    add_readers(rt, 6)
+    delivery.start(rt, TEST, issue.id)
+    ids = _ledger_ids(rt, issue)
+    claim = _claimer(rt, issue, env, batch=2)
+    assert claim() == ids[:2]
+    with rt.db.session() as s:  # the first row goes back to the queue, as a retry does
+        s.execute(update(Delivery).where(Delivery.id == ids[0])
+                  .values(status="queued", claimed_by=None))
+    assert claim() == ids[2:4]
+    assert claim() == ids[4:6]
+    assert claim() == [ids[0]]  # the forward pass is done: back for the row behind
+    assert claim() == []
+
+
+def _rows_read(rt: Runtime, statements: list[tuple[str, Any]]) -> list[tuple[int, str]]:
+    """For each statement, the rows its plan reads (PostgreSQL, EXPLAIN ANALYZE), or on
+    SQLite, 0 for a plan of index searches and 10**9 for one with a full scan or a sort."""
+    out = []
+    with rt.db.engine.connect() as conn:
+        for sql, params in statements:
+            if rt.db.engine.dialect.name == "postgresql":
+                plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + sql,
+                                            params).scalar_one()[0]["Plan"]
+                read, todo = 0, [plan]
+                while todo:
+                    node = todo.pop()
+                    todo.extend(node.get("Plans", ()))
+                    if "Scan" in node["Node Type"]:
+                        read += (node["Actual Rows"] + node.get("Rows Removed by Filter", 0)
+                                 ) * node["Actual Loops"]
+            else:
+                details = [r[-1] for r in conn.exec_driver_sql(
+                    "EXPLAIN QUERY PLAN " + sql, params)]
+                plan = "; ".join(details)
+                read = 10**9 if any(d.startswith("SCAN") or "TEMP B-TREE" in d
+                                    for d in details) else 0
+            out.append((read, f"{sql[:70]}…: {plan}"))
+        conn.rollback()
+    return out
+
+
+def test_a_claim_reads_the_batch_it_takes_not_the_ledger(
+        rt: Runtime, issue: Issue, env: dict[str, str]) -> None:
+    """On PostgreSQL a claim used to sort every queued row of the issue to take the first
+    few, or to walk every row sent so far: a send of N readers cost O(N²). (SQLite's plan
+    was an index range already; here it must stay free of scans and sorts.)"""
+    add_readers(rt, 3000)
+    delivery.start(rt, TEST, issue.id)
+    ids = _ledger_ids(rt, issue)
+    claim = _claimer(rt, issue, env, batch=100)
+    for n in range(20):  # 2,000 rows sent, 1,000 still queued
+        taken = claim()
+        assert taken == ids[n * 100:(n + 1) * 100]
+        with rt.db.session() as s:
+            s.execute(update(Delivery).where(Delivery.id.in_(taken)).values(status="sent"))
+    statements: list[tuple[str, Any]] = []
+
+    def seen(conn: Any, cursor: Any, sql: str, params: Any, context: Any,
+             many: bool) -> None:
+        if sql.lstrip().upper().startswith(("SELECT", "UPDATE")):
+            statements.append((sql, params))
+    event.listen(rt.db.engine, "before_cursor_execute", seen)
+    try:
+        assert claim() == ids[2000:2100]
+    finally:
+        event.remove(rt.db.engine, "before_cursor_execute", seen)
+    assert len(statements) >= 2  # the claim and the readers' rows
+    for read, plan in _rows_read(rt, statements):
+        assert read <= 300, f"{read} rows read for a batch of 100: {plan}"

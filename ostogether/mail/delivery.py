@@ -12,7 +12,9 @@ One sending process (``run``):
 * registers itself in ``delivery_workers`` and keeps a heartbeat there;
 * claims a batch of due ``queued`` rows by marking them ``sending`` (on PostgreSQL with
   ``FOR UPDATE SKIP LOCKED``, so several processes share one send; SQLite has one
-  writer, and the guarded UPDATE keeps a second process harmless);
+  writer, and the guarded UPDATE keeps a second process harmless). Each claim goes on
+  from the highest id it took before, and looks behind only when that runs dry, so it
+  reads about the rows it takes however far the send is;
 * hands them to ``delivery_concurrency`` threads, each with its own SMTP connection,
   at most ``delivery_rate`` messages per second;
 * writes the outcomes back a few times a second: ``sent`` with the Message-ID; a 4xx
@@ -27,7 +29,8 @@ row (same host and its pid is gone, or its heartbeat is stale) and sends them ag
 holds them for an editor when ``delivery_resend_interrupted`` is false. At most one
 batch per process can therefore arrive twice, and the status says how many were resent.
 
-Threads only do SMTP; every database write happens in the thread that called ``run``.
+Threads (``ostogether.mail.sender``) only do SMTP; every database write happens in the
+thread that called ``run``.
 """
 
 from __future__ import annotations
@@ -36,7 +39,6 @@ import datetime as dt
 import logging
 import os
 import queue
-import re
 import socket
 import threading
 import time
@@ -44,24 +46,23 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from email.utils import parseaddr
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, literal, or_, select, update
+from sqlalchemy import Table, bindparam, func, literal, literal_column, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from ostogether import clock, subscribers
 from ostogether.audit import Actor, record, transition
-from ostogether.errors import Conflict, MailDeferred, MailError, MailRejected, NotFound
-from ostogether.mail.message import DkimKey, IssueMessage, Recipient, address
-from ostogether.mail.transports import make_transport
+from ostogether.errors import Conflict, NotFound
+from ostogether.mail.message import IssueMessage, Recipient
+from ostogether.mail.sender import Job, Outcome, issue_message, sender_thread
 from ostogether.models import Delivery, DeliveryWorker, Issue, Subscriber
 from ostogether.newsletter import get_issue
-from ostogether.render import placeholder_key
-from ostogether.runtime import Runtime, secret_key
+from ostogether.runtime import Runtime
 
 log = logging.getLogger(__name__)
 T: Table = Delivery.__table__  # type: ignore[assignment]
+_QUEUED: Any = literal_column("'queued'")
 OPEN = ("queued", "sending", "held")
 FINAL = ("sent", "bounced", "failed", "cancelled")
 WORKER = Actor("delivery")
@@ -161,6 +162,8 @@ def start(rt: Runtime, actor: Actor, issue_id: int) -> SendStatus:
             .where(Subscriber.status == "confirmed").order_by(Subscriber.id)))
         issue.send_recipients = s.scalar(select(func.count()).where(
             T.c.issue_id == issue.id)) or 0
+        if s.get_bind().dialect.name == "postgresql":  # the planner learns the new rows
+            s.execute(text("ANALYZE deliveries, subscribers"))
         issue.send_state, issue.send_note, issue.send_started_at = "running", "", now
         record(s, actor, "issue.send_started", issue, recipients=issue.send_recipients)
         log.info("send started: issue #%s to %d readers", issue.number, issue.send_recipients,
@@ -316,23 +319,6 @@ def _finish_if_done(s: Session, issue: Issue) -> bool:
 # ------------------------------------------------------------------ the sending process
 
 @dataclass
-class _Job:
-    delivery_id: int
-    subscriber_id: int
-    attempts: int
-    recipient: Recipient
-
-
-@dataclass
-class _Outcome:
-    job: _Job
-    kind: str  # sent, deferred, rejected, invalid, unreachable, requeue
-    message_id: str = ""
-    error: str = ""
-    status: str = ""
-
-
-@dataclass
 class Progress:
     """What a progress bar needs, after each write of outcomes."""
 
@@ -340,58 +326,6 @@ class Progress:
     finished: int
     state: str = "running"
     note: str = ""
-
-
-def _enhanced(text: str) -> str:
-    """The RFC 3463 status (``5.1.1``) in an SMTP reply, if it has one."""
-    m = re.search(r"\b([245]\.\d{1,3}\.\d{1,3})\b", text)
-    return m.group(1) if m else ""
-
-
-def issue_message(rt: Runtime, issue: Issue) -> IssueMessage:
-    """The approved snapshot as a message to be addressed to each reader."""
-    site = rt.community.site()
-    st = rt.settings
-    sender = st.mail_from or address(site.sender_name, site.sender_email)
-    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
-    return IssueMessage(
-        sender=sender, reply_to=st.mail_reply_to or site.contact_email,
-        subject=issue.snapshot_subject, html=issue.snapshot_html, text=issue.snapshot_text,
-        placeholder_key=placeholder_key(secret_key(st), issue.id),
-        list_id=st.list_id or f"{site.short_name} newsletter <newsletter.{domain}>",
-        bounce_address=st.bounce_address or f"bounces@{domain}", secret=secret_key(st),
-        dkim_key=DkimKey.load(st.dkim_selector, st.dkim_domain, st.dkim_key_file,
-                              st.dkim_private_key))
-
-
-def _sender_thread(rt: Runtime, message: IssueMessage, jobs: queue.Queue[_Job | None],
-                   outcomes: queue.Queue[_Outcome]) -> None:
-    transport = make_transport(rt.settings)
-    try:
-        while (job := jobs.get()) is not None:
-            try:
-                out = message.render(job.recipient)
-            except MailError as exc:  # e.g. a line break in a name: never sendable
-                outcomes.put(_Outcome(job, "invalid", error=str(exc)))
-                continue
-            try:
-                transport.send_raw(out.envelope_from, out.to, out.data)
-                outcomes.put(_Outcome(job, "sent", message_id=out.message_id))
-            except MailDeferred as exc:
-                outcomes.put(_Outcome(job, "deferred", error=str(exc)))
-            except MailRejected as exc:
-                outcomes.put(_Outcome(job, "rejected", error=str(exc),
-                                      status=_enhanced(exc.reply)))
-            except MailError as exc:  # unreachable, refused login, bad TLS: nothing can go
-                outcomes.put(_Outcome(job, "unreachable", error=str(exc)))
-            except Exception as exc:  # a bug must not lose the row: it is tried again
-                log.exception("delivery %d: unexpected error", job.delivery_id)
-                outcomes.put(_Outcome(job, "deferred", error=f"internal error: {exc!r}"))
-    finally:
-        try:
-            transport.__exit__(None, None, None)
-        except MailError:
-            pass
 
 
 class _Run:
@@ -402,9 +336,10 @@ class _Run:
         self.rt, self.st, self.issue_id = rt, rt.settings, issue_id
         self.progress, self.should_stop = progress, should_stop or (lambda: False)
         self.me = uuid.uuid4().hex
-        self.inflight: dict[int, _Job] = {}
-        self.pending: deque[_Job] = deque()
-        self.buffer: list[_Outcome] = []
+        self.inflight: dict[int, Job] = {}
+        self.pending: deque[Job] = deque()
+        self.buffer: list[Outcome] = []
+        self.cursor = 0  # the highest row id claimed so far
         self.stop: str = ""  # why no more rows are claimed: paused, cancelled, waiting, …
         self.links = subscribers.link_maker(rt)
         self.postgres = rt.db.engine.dialect.name == "postgresql"
@@ -434,10 +369,13 @@ class _Run:
             self.finished = _status(s, issue).finished
         return message
 
-    def _claim(self, s: Session) -> None:
-        want = self.st.delivery_batch_size - len(self.inflight)
+    def _take(self, s: Session, after: int, want: int) -> list[tuple[int, int, int]]:
+        """Mark up to ``want`` due rows past id ``after`` as ours: (id, attempts, reader)."""
         now = clock.now()
-        due = (select(T.c.id).where(T.c.issue_id == self.issue_id, T.c.status == "queued",
+        # 'queued' is written into the SQL, not bound, so that the planner can prove the
+        # claim matches ix_deliveries_queued, which holds these rows in id order
+        due = (select(T.c.id).where(T.c.issue_id == self.issue_id, T.c.id > after,
+                                    T.c.status == _QUEUED,
                                     or_(T.c.next_attempt_at.is_(None),
                                         T.c.next_attempt_at <= now))
                .order_by(T.c.id).limit(want))
@@ -446,26 +384,39 @@ class _Run:
             # the UPDATE may be run again per row by the planner and claim far more.
             locked = list(s.scalars(due.with_for_update(skip_locked=True)))
             if not locked:
-                return
+                return []
             target = T.c.id.in_(locked)
         else:  # SQLite runs the subquery once; one statement never waits to upgrade a lock
             target = T.c.id.in_(due)
-        ids = list(s.scalars(update(T).where(target, T.c.status == "queued")
-                             .values(status="sending", claimed_by=self.me, claimed_at=now)
-                             .returning(T.c.id)))
-        if not ids:
+        return [(r[0], r[1], r[2]) for r in s.execute(
+            update(T).where(target, T.c.status == "queued")
+            .values(status="sending", claimed_by=self.me, claimed_at=now)
+            .returning(T.c.id, T.c.attempts, T.c.subscriber_id))]
+
+    def _claim(self, s: Session) -> None:
+        want = self.st.delivery_batch_size - len(self.inflight)
+        # On from where the last batch ended, so that a claim never walks the rows sent
+        # before it; then from the start for rows behind: retries come due, rows handed back.
+        claimed = self._take(s, self.cursor, want)
+        if len(claimed) < want and self.cursor:
+            claimed += self._take(s, 0, want - len(claimed))
+        if not claimed:
             return
+        claimed.sort()
+        self.cursor = max(self.cursor, claimed[-1][0])
+        # The readers by their own key: a join let the planner hash the whole table.
+        readers = {r[0]: r[1:] for r in s.execute(
+            select(Subscriber.id, Subscriber.email, Subscriber.name, Subscriber.status,
+                   Subscriber.link_nonce)
+            .where(Subscriber.id.in_([sid for _, _, sid in claimed])))}
         gone = []
-        rows = s.execute(select(T.c.id, T.c.attempts, Subscriber.id, Subscriber.email,
-                                Subscriber.name, Subscriber.status, Subscriber.link_nonce)
-                         .join(Subscriber, Subscriber.id == T.c.subscriber_id)
-                         .where(T.c.id.in_(ids)).order_by(T.c.id)).all()
-        for did, attempts, sid, email, name, sub_status, nonce in rows:
+        for did, attempts, sid in claimed:
+            email, name, sub_status, nonce = readers[sid]
             if sub_status != "confirmed" or not email:
                 gone.append({"b_id": did, "b_err": f"the reader is {sub_status} now"})
                 continue
             values = {**self.links(sid, nonce), "web_url": self.web_url}
-            job = _Job(did, sid, attempts, Recipient(did, email, name, values))
+            job = Job(did, sid, attempts, Recipient(did, email, name, values))
             self.inflight[did] = job
             self.pending.append(job)
         if gone:  # unsubscribed (or erased) after the send started: not mailed
@@ -524,7 +475,7 @@ class _Run:
                   .values(heartbeat_at=now))
         return _issue(s, self.issue_id)
 
-    def _handback(self, jobs: queue.Queue[_Job | None]) -> None:
+    def _handback(self, jobs: queue.Queue[Job | None]) -> None:
         """Claimed rows that no thread has taken go back to ``queued`` (or are cancelled
         with the send)."""
         while True:
@@ -536,15 +487,15 @@ class _Run:
                 self.pending.append(job)
         kind = "cancel" if self.stop == "cancelled" else "requeue"
         while self.pending:
-            self.buffer.append(_Outcome(self.pending.popleft(), kind))
+            self.buffer.append(Outcome(self.pending.popleft(), kind))
 
     # -- the loop
 
     def run(self) -> SendStatus:
         message = self._begin()
-        jobs: queue.Queue[_Job | None] = queue.Queue(maxsize=self.concurrency * 2)
-        outcomes: queue.Queue[_Outcome] = queue.Queue()
-        threads = [threading.Thread(target=_sender_thread, name=f"smtp-{i}", daemon=True,
+        jobs: queue.Queue[Job | None] = queue.Queue(maxsize=self.concurrency * 2)
+        outcomes: queue.Queue[Outcome] = queue.Queue()
+        threads = [threading.Thread(target=sender_thread, name=f"smtp-{i}", daemon=True,
                                     args=(self.rt, message, jobs, outcomes))
                    for i in range(self.concurrency)]
         for t in threads:

@@ -2,16 +2,8 @@
 
 from alembic import context
 
+from ostogether.db import migration_filter
 from ostogether.models import Base
-
-# APScheduler creates and owns its job store table; migrations leave it alone.
-FOREIGN_TABLES = {"apscheduler_jobs"}
-
-
-def include_object(obj: object, name: str | None, type_: str, reflected: bool,
-                   compare_to: object) -> bool:
-    return not (type_ == "table" and name in FOREIGN_TABLES)
-
 
 config = context.config
 connection = config.attributes["connection"]
@@ -20,7 +12,7 @@ context.configure(
     target_metadata=Base.metadata,
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
-    include_object=include_object,
+    include_object=migration_filter(connection.dialect.name),
 )
 with context.begin_transaction():
     context.run_migrations()

@@ -456,7 +456,14 @@ class Delivery(Base):
     __tablename__ = "deliveries"
     __table_args__ = (UniqueConstraint("issue_id", "subscriber_id",
                                        name="uq_deliveries_recipient"),
-                      Index("ix_deliveries_issue_status", "issue_id", "status"))
+                      Index("ix_deliveries_issue_status", "issue_id", "status"),
+                      # Migration 0015: the rows still to send, in the order they are
+                      # claimed (the claim's literal 'queued' lets the planner use it).
+                      # PostgreSQL only: SQLite keeps no dead entries in
+                      # ix_deliveries_issue_status, whose 'queued' range is this index.
+                      Index("ix_deliveries_queued", "issue_id", "id",
+                            postgresql_where=sql_text("status = 'queued'"),
+                            info={"only": "postgresql"}).ddl_if(dialect="postgresql"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"))

@@ -1,0 +1,92 @@
+"""The SMTP side of a send: the issue as a message, and the threads that mail it.
+
+``ostogether.mail.delivery`` claims ledger rows and hands each reader to a thread here as
+a ``Job``; the thread renders the reader's copy, sends it over its own connection and
+answers with an ``Outcome``. Nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import re
+from dataclasses import dataclass
+from email.utils import parseaddr
+
+from ostogether.errors import MailDeferred, MailError, MailRejected
+from ostogether.mail.message import DkimKey, IssueMessage, Recipient, address
+from ostogether.mail.transports import make_transport
+from ostogether.models import Issue
+from ostogether.render import placeholder_key
+from ostogether.runtime import Runtime, secret_key
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Job:
+    delivery_id: int
+    subscriber_id: int
+    attempts: int
+    recipient: Recipient
+
+
+@dataclass
+class Outcome:
+    job: Job
+    kind: str  # sent, deferred, rejected, invalid, unreachable, requeue
+    message_id: str = ""
+    error: str = ""
+    status: str = ""
+
+
+def enhanced(text: str) -> str:
+    """The RFC 3463 status (``5.1.1``) in an SMTP reply, if it has one."""
+    m = re.search(r"\b([245]\.\d{1,3}\.\d{1,3})\b", text)
+    return m.group(1) if m else ""
+
+
+def issue_message(rt: Runtime, issue: Issue) -> IssueMessage:
+    """The approved snapshot as a message to be addressed to each reader."""
+    site = rt.community.site()
+    st = rt.settings
+    sender = st.mail_from or address(site.sender_name, site.sender_email)
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+    return IssueMessage(
+        sender=sender, reply_to=st.mail_reply_to or site.contact_email,
+        subject=issue.snapshot_subject, html=issue.snapshot_html, text=issue.snapshot_text,
+        placeholder_key=placeholder_key(secret_key(st), issue.id),
+        list_id=st.list_id or f"{site.short_name} newsletter <newsletter.{domain}>",
+        bounce_address=st.bounce_address or f"bounces@{domain}", secret=secret_key(st),
+        dkim_key=DkimKey.load(st.dkim_selector, st.dkim_domain, st.dkim_key_file,
+                              st.dkim_private_key))
+
+
+def sender_thread(rt: Runtime, message: IssueMessage, jobs: queue.Queue[Job | None],
+                   outcomes: queue.Queue[Outcome]) -> None:
+    transport = make_transport(rt.settings)
+    try:
+        while (job := jobs.get()) is not None:
+            try:
+                out = message.render(job.recipient)
+            except MailError as exc:  # e.g. a line break in a name: never sendable
+                outcomes.put(Outcome(job, "invalid", error=str(exc)))
+                continue
+            try:
+                transport.send_raw(out.envelope_from, out.to, out.data)
+                outcomes.put(Outcome(job, "sent", message_id=out.message_id))
+            except MailDeferred as exc:
+                outcomes.put(Outcome(job, "deferred", error=str(exc)))
+            except MailRejected as exc:
+                outcomes.put(Outcome(job, "rejected", error=str(exc),
+                                      status=enhanced(exc.reply)))
+            except MailError as exc:  # unreachable, refused login, bad TLS: nothing can go
+                outcomes.put(Outcome(job, "unreachable", error=str(exc)))
+            except Exception as exc:  # a bug must not lose the row: it is tried again
+                log.exception("delivery %d: unexpected error", job.delivery_id)
+                outcomes.put(Outcome(job, "deferred", error=f"internal error: {exc!r}"))
+    finally:
+        try:
+            transport.__exit__(None, None, None)
+        except MailError:
+            pass
