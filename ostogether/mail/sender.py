@@ -63,7 +63,7 @@ def issue_message(rt: Runtime, issue: Issue) -> IssueMessage:
 
 
 def sender_thread(rt: Runtime, message: IssueMessage, jobs: queue.Queue[Job | None],
-                   outcomes: queue.Queue[Outcome]) -> None:
+                  outcomes: queue.Queue[Outcome]) -> None:
     transport = make_transport(rt.settings)
     try:
         while (job := jobs.get()) is not None:
@@ -79,7 +79,7 @@ def sender_thread(rt: Runtime, message: IssueMessage, jobs: queue.Queue[Job | No
                 outcomes.put(Outcome(job, "deferred", error=str(exc)))
             except MailRejected as exc:
                 outcomes.put(Outcome(job, "rejected", error=str(exc),
-                                      status=enhanced(exc.reply)))
+                                     status=enhanced(exc.reply)))
             except MailError as exc:  # unreachable, refused login, bad TLS: nothing can go
                 outcomes.put(Outcome(job, "unreachable", error=str(exc)))
             except Exception as exc:  # a bug must not lose the row: it is tried again
