@@ -23,6 +23,7 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import case, func, or_, select, update
@@ -241,7 +242,7 @@ def publish_social(rt: Runtime, now: dt.datetime) -> Result:
 def process_bounces(rt: Runtime, now: dt.datetime) -> Result:
     if not rt.settings.bounce_maildir:
         return _skip("no bounce mailbox is configured (bounce_maildir)")
-    summary = bounces.process(rt, "maildir", rt.settings.path(rt.settings.bounce_maildir))
+    summary = bounces.process(rt, "maildir", Path(rt.settings.bounce_maildir))
     return _ok(f"{summary.read} mail(s) read, {summary.hard} hard bounce(s), "
                f"{summary.suppressed} suppressed")
 

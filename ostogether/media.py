@@ -19,6 +19,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import requests
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -157,6 +158,37 @@ def keep_all(rt: Runtime, urls: list[str]) -> list[str]:
         except (ValidationError, fetch.FetchError) as exc:
             problems.append(f"{url}: {exc}")
     return problems
+
+
+def unserved(rt: Runtime, urls: list[str]) -> tuple[list[str], str]:
+    """Ask the service itself, at its public address, for the kept copy of each picture
+    of ``urls``, as a reader's mail client will: (each picture the service does not
+    serve, as "address: why"; why the service could not be asked at all, or "").
+
+    A picture on disk that the web process cannot serve (a path read against the wrong
+    folder, say) is as broken for readers as a picture never kept. The address is the
+    operator's own (``base_url``, or where ``serve`` listens), a setting rather than
+    outside input, so it is asked directly, not through the outbound guard (which
+    refuses loopback).
+    """
+    kept = known(rt, urls)
+    problems: list[str] = []
+    with requests.Session() as http:
+        for source in sorted(kept):
+            address = url_of(rt, kept[source])
+            try:
+                r = http.get(address, timeout=rt.settings.link_check_timeout,
+                             allow_redirects=False, stream=True)
+                r.close()
+            except requests.RequestException as exc:
+                return [], (f"the service did not answer at {rt.settings.public_url} "
+                            f"({type(exc).__name__}), so no picture was asked for as a "
+                            f"reader would; open {address} in a browser")
+            kind = r.headers.get("Content-Type", "")
+            if r.status_code != 200 or not kind.startswith("image/"):
+                problems.append(f"{source}: kept, but {address} answers {r.status_code} "
+                                f"{kind or 'with no type'} instead of the picture")
+    return problems, ""
 
 
 def file_for(rt: Runtime, name: str) -> tuple[Path, str]:

@@ -540,8 +540,10 @@ def run_preflight(rt: Runtime, issue_id: int) -> tuple[preflight.Report,
     """The checklist for an issue as it stands, and its rendering when it rendered."""
     rules = rt.community.newsletter()
     with rt.db.session() as s:  # pictures first: the rendering shows the kept copies
-        image_problems = media.keep_all(rt, [e.item.image_url for e in get_issue(
-            s, issue_id).entries])
+        image_urls = [e.item.image_url for e in get_issue(s, issue_id).entries
+                      if e.item.image_url]
+    image_problems = media.keep_all(rt, image_urls)
+    unserved, unasked = media.unserved(rt, image_urls)
     with rt.db.session() as s:
         issue = get_issue(s, issue_id)
         entry_list = list(issue.entries)
@@ -563,7 +565,7 @@ def run_preflight(rt: Runtime, issue_id: int) -> tuple[preflight.Report,
               preflight.check_has_items(len(entry_list)),
               preflight.check_not_rejected(unusable),
               preflight.check_credit_facts(no_grant),
-              preflight.check_images(image_problems)]
+              preflight.check_images(image_problems, unserved, unasked)]
     if out is not None:
         site = rt.community.site()
         urls, own = preflight.checkable_urls(out.html, rt.settings.public_url)

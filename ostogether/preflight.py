@@ -226,13 +226,22 @@ def check_domain(status: str | None, age_days: int, findings: Sequence[str]) -> 
     return Check("domain", label, PASS, (f"checked {when}: all in order",), advisory=True)
 
 
-def check_images(problems: Sequence[str]) -> Check:
-    """Each item's picture, fetched once and kept by the service (``media``): readers never
-    load it from the member's site."""
-    label = "Every picture is kept by the service"
+def check_images(problems: Sequence[str], unserved: Sequence[str] = (),
+                 unasked: str = "") -> Check:
+    """Each item's picture, fetched once and kept by the service (``media``), and served
+    by it at its public address: readers never load it from the member's site.
+    ``unasked`` says why the service could not be asked for the kept copies; that warns
+    without blocking, as the pictures may well be served to readers."""
+    label = "Every picture is kept and served by the service"
     if problems:
-        return Check("images", label, FAIL, (*problems, "fix the picture's address or "
-                                             "remove the picture from the item"))
+        return Check("images", label, FAIL, (*problems, *unserved, "fix the picture's "
+                                             "address or remove the picture from the item"))
+    if unserved:
+        return Check("images", label, FAIL, (*unserved, "the pictures are stored but the "
+                                             "web process cannot serve them: check the "
+                                             "media_dir setting and the server's log"))
+    if unasked:
+        return Check("images", label, WARN, (unasked,), advisory=True)
     return Check("images", label, PASS)
 
 

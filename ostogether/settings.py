@@ -334,23 +334,18 @@ class Settings:
         "The most pixels (width × height) an image may have; a larger one is refused, "
         "which also stops decompression bombs.", min=10_000, max=200_000_000))
 
-    # -- derived helpers (not settings)
-    def path(self, value: Path | str) -> Path:
-        """Resolve a path setting against ``home``."""
-        p = Path(value)
-        return p if p.is_absolute() else (self.home / p)
-
+    # -- derived helpers (not settings). ``load_settings`` made every path absolute.
     @property
     def var_path(self) -> Path:
-        return self.path(self.var_dir)
+        return self.var_dir
 
     @property
     def outbox_path(self) -> Path:
-        return self.path(self.outbox_dir)
+        return self.outbox_dir
 
     @property
     def media_path(self) -> Path:
-        return self.path(self.media_dir)
+        return self.media_dir
 
     def link_limits(self, max_bytes: int) -> Limits:
         """How long and how much when the service fetches a member's page or picture:
@@ -371,13 +366,8 @@ class Settings:
 
     @property
     def sqlalchemy_url(self) -> str:
-        """The database URL with a relative SQLite path resolved against ``home``."""
-        url = make_url(self.database_url)
-        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-            db = Path(url.database or "")
-            if not db.is_absolute():
-                url = url.set(database=str((self.home / db).resolve()))
-        return url.render_as_string(hide_password=False)
+        """The database URL (a SQLite path in it was made absolute when loading)."""
+        return self.database_url
 
 
 @dataclass(frozen=True)
@@ -572,8 +562,9 @@ def load_settings(config_file: str | Path | None = None,
         return rows[key].env_name if origin.get(key) == "environment" else (
             f"{origin[key]}: {key}" if key in origin else key)
 
-    settings = Settings(**values)
-    _check_database_url(settings.database_url, where("database_url"))
+    _check_database_url(values.get("database_url", Settings.database_url),
+                        where("database_url"))
+    settings = absolute(Settings(**values))
     parse_allow(settings.fetch_allow, where("fetch_allow"))
     for key in ("mail_from", "mail_reply_to", "bounce_address"):
         if getattr(settings, key):
@@ -606,6 +597,35 @@ def load_settings(config_file: str | Path | None = None,
     if settings.secret_key and len(settings.secret_key) < 32:
         raise ConfigError("OSTOGETHER_SECRET_KEY: expected at least 32 characters.")
     return settings
+
+
+# Path settings held as text, where empty means "not set".
+TEXT_PATHS = ("smtp_ca_file", "dkim_key_file", "bounce_maildir")
+
+
+def absolute(settings: Settings) -> Settings:
+    """``settings`` with ``home`` made absolute against the working directory, and every
+    other path setting (and a SQLite database's file) made absolute against ``home``.
+
+    This happens once, when settings load, so that no later step (``send_file`` resolving
+    against the web package, a worker started from another folder) can read a relative
+    path against the wrong folder.
+    """
+    home = settings.home.expanduser().resolve()
+    changes: dict[str, Any] = {"home": home}
+    hints = get_type_hints(Settings)
+    for f in dataclasses.fields(Settings):
+        value = getattr(settings, f.name)
+        if f.name != "home" and hints[f.name] is Path:
+            changes[f.name] = home / value.expanduser()
+        elif f.name in TEXT_PATHS and value:
+            changes[f.name] = str(home / Path(value).expanduser())
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        changes["database_url"] = url.set(
+            database=str(home / Path(url.database or "").expanduser())
+        ).render_as_string(hide_password=False)
+    return dataclasses.replace(settings, **changes)
 
 
 def effective(settings: Settings) -> list[tuple[SettingInfo, str]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,11 @@ def test_the_newsletter_shows_the_kept_copy_never_the_members_site(
              image_alt="Pupils measuring air quality")
     issue = newsletter.compose_next(rt, TEST)
     approved, report = newsletter.approve(rt, TEST, issue.id)
-    assert [c.status for c in report.checks if c.key == "images"] == ["pass"]
+    # Kept; nothing serves https://ostogether.test here, so whether readers get it is
+    # advice (test_served_defaults asks a served process and passes).
+    [images] = [c for c in report.checks if c.key == "images"]
+    assert images.status == "warn" and images.advisory
+    assert "did not answer at https://ostogether.test" in images.details[0]
     assert url not in approved.snapshot_html
     [name] = {n for n in approved.snapshot_html.split('"') if "/media/" in n}
     assert name.startswith("https://ostogether.test/media/") and name.endswith(".jpg")
@@ -80,3 +85,19 @@ def test_a_decompression_bomb_and_an_unreachable_picture_are_refused(
 def test_only_stored_names_are_served(client: Any, rt: Runtime, tmp_path: Path) -> None:
     for name in ("../secret.png", "abc.png", "a" * 64 + ".exe", "a" * 64 + ".png"):
         assert client.get(f"/media/{name}").status_code == 404
+
+
+def test_a_picture_kept_but_not_served_blocks_approval(
+        rt: Runtime, web: FeedServer, settings: Any) -> None:
+    """What readers' mail clients load is the service's own address: a web process that
+    cannot serve what the worker kept fails the pre-flight, not only a failed fetch."""
+    url = served(web, "/photo.jpg", picture(300, 200, "JPEG"))
+    add_item(rt, "cosmos", "news", link=web.url("/page/0"), image_url=url, image_alt="x")
+    issue = newsletter.compose_next(rt, TEST)
+    rt.settings = replace(settings, base_url=web.url("/service"))  # answers 404 to /media/
+    report, _ = newsletter.run_preflight(rt, issue.id)
+    [images] = [c for c in report.checks if c.key == "images"]
+    assert images.status == "fail" and not images.advisory
+    assert f"{url}: kept, but {web.url('/service/media/')}" in images.details[0]
+    assert "answers 404" in images.details[0]
+    assert "check the media_dir setting" in images.details[-1]

@@ -17,10 +17,34 @@ REPO = Path(__file__).resolve().parent.parent
 
 def test_defaults_are_the_embedded_setup() -> None:
     s = load_settings(environ={})
-    assert s.database_url == "sqlite:///var/ostogether.db"
+    assert s.database_url == f"sqlite:///{Path.cwd().resolve() / 'var/ostogether.db'}"
     assert s.mail_transport == "outbox"
     assert (s.host, s.port) == ("127.0.0.1", 8000)
     assert s.public_url == "http://127.0.0.1:8000"
+
+
+def test_every_path_setting_is_absolute_once_loaded(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Relative paths are read against ``home`` when the settings load, never later
+    against whatever folder a later step runs in (send_file once read var/media from
+    ostogether/web/)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "community").mkdir()
+    s = load_settings(environ={"OSTOGETHER_HOME": "community",
+                               "OSTOGETHER_DKIM_KEY_FILE": "keys/dkim.pem",
+                               "OSTOGETHER_BOUNCE_MAILDIR": "~/bounces"})
+    home = tmp_path.resolve() / "community"
+    assert s.home == home
+    assert s.media_dir == s.media_path == home / "var/media"
+    assert s.outbox_dir == home / "var/outbox"
+    assert s.var_dir == home / "var"
+    assert s.dkim_key_file == str(home / "keys/dkim.pem")
+    assert s.bounce_maildir == str(Path("~/bounces").expanduser())
+    assert s.smtp_ca_file == ""  # unset stays unset
+    assert s.database_url == f"sqlite:///{home / 'var/ostogether.db'}"
+    for info in table():
+        if info.type is Path:
+            assert getattr(s, info.name).is_absolute(), info.name
 
 
 def test_file_then_environment_override(tmp_path: Path) -> None:
