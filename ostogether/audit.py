@@ -7,8 +7,10 @@ state change without its audit row cannot be committed.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -64,3 +66,88 @@ def history(session: Session, obj: Any) -> list[AuditEntry]:
 def recent(session: Session, limit: int = 15) -> list[AuditEntry]:
     return list(session.scalars(select(AuditEntry).order_by(
         AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)))
+
+
+# What each audited action reads as in a history, for people rather than for logs.
+WORDS = {
+    "news_item.submitted": "Submitted", "news_item.approved": "Approved",
+    "news_item.rejected": "Rejected", "news_item.withdrawn": "Withdrawn by its sender",
+    "news_item.published": "Published", "news_item.edited": "Edited",
+    "news_item.flags": "Changed where it may go",
+    "issue.composed": "Composed", "issue.edited": "Edited", "issue.imported": "Imported",
+    "issue.item_added": "Added an item", "issue.item_dropped": "Dropped an item",
+    "issue.item_moved": "Moved an item", "issue.in_review": "Sent for review",
+    "issue.draft": "Back to draft", "issue.approved": "Approved",
+    "issue.cancelled": "Cancelled", "issue.sending": "Sending started",
+    "issue.sent": "Sent to every reader", "issue.send_started": "Sending started",
+    "issue.send_paused": "Sending paused", "issue.send_resumed": "Sending resumed",
+    "issue.send_cancelled": "Sending cancelled", "issue.send_recovered":
+    "Sending recovered after a stop", "issue.send_waiting": "Sending waits for the server",
+    "issue.held_released": "Held deliveries released", "issue.test_sent": "Test sent",
+    "project.applied": "Applied to join", "project.member": "Accepted as a member",
+    "project.rejected": "Application declined", "project.alumni": "Became alumni",
+    "project.imported": "Imported from its file", "project.updated": "Updated",
+    "project.contact_set": "Contact address set",
+    "project.handles_proposed": "Social handles proposed",
+    "project.handles_confirmed": "Social handles confirmed",
+    "project.handles_declined": "Social handles declined",
+    "social_post.planned": "Planned", "social_post.approved": "Approved",
+    "social_post.edited": "Edited", "social_post.moved": "Moved",
+    "social_post.publishing": "Publishing", "social_post.published": "Published",
+    "social_post.failed": "Failed", "social_post.unknown": "Outcome unknown",
+    "social_post.skipped": "Skipped", "social_post.card_read": "Link card read",
+}
+# A move back is worded by where it came from: (machine, from, to).
+BACK = {("news_item", "approved", "submitted"): "Back to review",
+        ("social_post", "approved", "planned"): "Back to planned",
+        ("issue", "approved", "in_review"): "Back to review (it changed after approval)"}
+SYSTEM_ACTORS = {"system": "the service", "cli": "the command line",
+                 "content-import": "the content import", "feed-poller": "the feed",
+                 "feed-discovery": "feed discovery", "delivery": "the sender",
+                 "bounces": "bounce handling"}
+FIELD_KEYS = ("changed", "fields")
+
+
+@dataclass(frozen=True)
+class Line:
+    """One event of a history as people read it: "Approved by Greta", when, and the
+    reason or the fields it changed."""
+
+    at: dt.datetime  # in the community's zone
+    text: str
+    detail: str = ""
+
+
+def who(entry: AuditEntry, names: dict[int, str]) -> str:
+    if entry.user_id is not None and entry.user_id in names:
+        return names[entry.user_id]
+    kind, _, rest = entry.actor.partition(":")
+    if kind == "token":
+        return f"the project's API token {rest.split('@')[0]}"
+    if kind == "subscriber":
+        return "the reader"
+    if kind == "applicant":
+        return "the applicant"
+    return SYSTEM_ACTORS.get(entry.actor, rest or entry.actor)
+
+
+def words(entry: AuditEntry, names: dict[int, str], zone: ZoneInfo) -> Line:
+    """``entry`` in words: pure, given the names of the users it mentions."""
+    machine, _, target = entry.action.partition(".")
+    detail = entry.detail if isinstance(entry.detail, dict) else {}
+    done = BACK.get((machine, str(detail.get("from", "")), target)) or WORDS.get(
+        entry.action, entry.action.replace("_", " ").replace(".", ": "))
+    extra = str(detail.get("reason") or "")
+    for key in FIELD_KEYS:
+        if isinstance(detail.get(key), list):
+            extra = ", ".join(str(f).replace("_", " ") for f in detail[key])
+    return Line(entry.at.astimezone(zone), f"{done} by {who(entry, names)}", extra)
+
+
+def story(session: Session, obj: Any, zone: ZoneInfo) -> list[Line]:
+    """The history of ``obj`` in words, oldest first, times in the community's zone."""
+    entries = history(session, obj)
+    ids = {e.user_id for e in entries if e.user_id is not None}
+    names = {u.id: u.name or u.email for u in session.scalars(
+        select(User).where(User.id.in_(ids)))} if ids else {}
+    return [words(e, names, zone) for e in entries]

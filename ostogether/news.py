@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pycountry
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -433,7 +433,15 @@ class ItemFilters:
     project_slug: str = ""  # an unknown slug matches nothing
     kind: str = ""
     source: str = ""
+    language: str = ""
     max_age_days: int | None = None
+    text: str = ""  # every word in the title, summary or link, in any case
+
+
+def _words(text: str) -> list[str]:
+    """The search words, with LIKE's wildcards taken literally."""
+    return [w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            for w in text.split()[:8]]
 
 
 def list_items(s: Session, filters: ItemFilters = ItemFilters(), *, limit: int = 500,
@@ -453,8 +461,14 @@ def list_items(s: Session, filters: ItemFilters = ItemFilters(), *, limit: int =
         conds.append(NewsItem.kind == filters.kind)
     if filters.source:
         conds.append(NewsItem.source == filters.source)
+    if filters.language:
+        conds.append(NewsItem.language == filters.language)
     if filters.max_age_days is not None:
         conds.append(NewsItem.created_at >= clock.now() - dt.timedelta(days=filters.max_age_days))
+    for word in _words(filters.text):
+        conds.append(or_(*(func.lower(column).like(f"%{word.lower()}%", escape="\\")
+                           for column in (NewsItem.title, NewsItem.summary_md,
+                                          NewsItem.link))))
     total = s.scalar(select(func.count()).select_from(NewsItem).where(*conds)) or 0
     if oldest_first is None:
         oldest_first = filters.status == "submitted"
@@ -465,6 +479,11 @@ def list_items(s: Session, filters: ItemFilters = ItemFilters(), *, limit: int =
                      .where(*conds).order_by(*order)
                      .limit(limit).offset(offset))
     return list(rows), total
+
+
+def languages_in_use(s: Session) -> list[str]:
+    """The languages items are written in, for the queue's filter."""
+    return sorted(s.scalars(select(NewsItem.language).distinct()))
 
 
 def get_item(s: Session, item_id: int, *, project_id: int | None = None) -> NewsItem:
@@ -489,18 +508,24 @@ def withdraw(rt: Runtime, actor: Actor, item_id: int, *, project_id: int) -> New
     return item
 
 
+@dataclass(frozen=True)
+class Decided:
+    """An editor's decision on an item, and who was really told of it (the addresses a
+    mail went out to: none when nobody could be told or the mail failed)."""
+
+    item: NewsItem
+    told: list[str]
+
+
 def approve(rt: Runtime, actor: Actor, item_id: int) -> NewsItem:
-    with rt.db.session() as s:
-        item = get_item(s, item_id)
-        transition(s, actor, item, "news_item", "approved")
-        item.reviewed_at, item.reviewed_by_id = clock.now(), actor.user_id
-        recipients = who_hears(s, item)
-        s.refresh(item, ["project"])
-    _tell(rt, "item_approved", recipients, item)
-    return item
+    return decide(rt, actor, item_id, "approve").item
 
 
 def reject(rt: Runtime, actor: Actor, item_id: int, reason: str) -> NewsItem:
+    return decide(rt, actor, item_id, "reject", reason).item
+
+
+def check_reason(reason: str) -> str:
     reason = reason.strip()
     if not reason:
         raise ValidationError("Give the submitter a reason for the rejection.",
@@ -508,17 +533,30 @@ def reject(rt: Runtime, actor: Actor, item_id: int, reason: str) -> NewsItem:
     if len(reason) > REASON_MAX:
         raise ValidationError(f"The reason has {len(reason)} characters; the limit is "
                               f"{REASON_MAX}.", {"reason": "too long"})
+    return reason
+
+
+def decide(rt: Runtime, actor: Actor, item_id: int, action: str,
+           reason: str = "") -> Decided:
+    """Approve or reject one item (``action``: approve | reject; a rejection needs a
+    reason), in its own transaction, then tell the submitter."""
+    if action not in ("approve", "reject"):
+        raise ValidationError(f"'{action}' is not a decision: approve or reject.")
+    reason = check_reason(reason) if action == "reject" else ""
     with rt.db.session() as s:
         item = get_item(s, item_id)
-        transition(s, actor, item, "news_item", "rejected", reason=reason)
-        _reopen_issues(s, actor, item.id, "an item in it was rejected")
-        item.reject_reason = reason
-        item.dedupe_key = None  # corrected, the link may be sent again
+        if action == "approve":
+            transition(s, actor, item, "news_item", "approved")
+        else:
+            transition(s, actor, item, "news_item", "rejected", reason=reason)
+            _reopen_issues(s, actor, item.id, "an item in it was rejected")
+            item.reject_reason = reason
+            item.dedupe_key = None  # corrected, the link may be sent again
         item.reviewed_at, item.reviewed_by_id = clock.now(), actor.user_id
         recipients = who_hears(s, item)
         s.refresh(item, ["project"])
-    _tell(rt, "item_rejected", recipients, item)
-    return item
+    template = "item_approved" if action == "approve" else "item_rejected"
+    return Decided(item, _tell(rt, template, recipients, item))
 
 
 EDITABLE_STATUSES = ("submitted", "approved")
@@ -566,36 +604,6 @@ def _reopen_issues(s: Session, actor: Actor, item_id: int, why: str) -> None:
     reopen_for_item(s, actor, item_id, why)
 
 
-# What a member can change before sending a rejected item again, as the editors see it.
-COMPARED = (("title", "Title"), ("summary_md", "Summary"), ("link", "Link"),
-            ("kind", "Kind"), ("image_url", "Image"), ("image_alt", "Image description"),
-            ("language", "Language"), ("event_start", "Start"), ("event_end", "End"),
-            ("event_timezone", "Timezone"), ("event_location", "Place"),
-            ("registration_url", "Registration link"))
-
-
-@dataclass(frozen=True)
-class Resubmission:
-    """An item sent again after a rejection: the rejected one, and what changed."""
-
-    previous: NewsItem
-    changes: list[tuple[str, str, str]]  # (label, before, after)
-
-
-def resubmission(s: Session, item: NewsItem) -> Resubmission | None:
-    """What an editor needs to review a corrected item: the earlier rejection and every
-    field the member changed."""
-    if item.resubmits_id is None:
-        return None
-    previous = s.get(NewsItem, item.resubmits_id)
-    if previous is None:
-        return None
-    changes = [(label, str(getattr(previous, name) or ""), str(getattr(item, name) or ""))
-               for name, label in COMPARED
-               if getattr(previous, name) != getattr(item, name)]
-    return Resubmission(previous, changes)
-
-
 def who_hears(s: Session, item: NewsItem) -> list[str]:
     """Who is told of a decision on ``item``: the member who sent it through the form;
     for an API item (or a sender whose account is gone), the project's member accounts;
@@ -614,8 +622,9 @@ def who_hears(s: Session, item: NewsItem) -> list[str]:
     return members or contact
 
 
-def _tell(rt: Runtime, template: str, recipients: list[str], item: NewsItem) -> None:
+def _tell(rt: Runtime, template: str, recipients: list[str], item: NewsItem) -> list[str]:
+    """Mail each recipient; the addresses the mail really went out to."""
     if not recipients:
         send_after_commit(rt, template, "", item=item, project=item.project)
-    for to in recipients:
-        send_after_commit(rt, template, to, item=item, project=item.project)
+    return [to for to in recipients
+            if send_after_commit(rt, template, to, item=item, project=item.project)]

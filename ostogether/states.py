@@ -17,7 +17,7 @@ PROJECT = {
 
 NEWS_ITEM = {
     "submitted": {"approved", "rejected", "withdrawn"},
-    "approved": {"published", "rejected"},
+    "approved": {"published", "rejected", "submitted"},  # submitted: back to review
     "rejected": set(),
     "withdrawn": set(),
     "published": set(),

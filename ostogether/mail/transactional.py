@@ -26,13 +26,16 @@ def send(rt: Runtime, template: str, to: str, **context: Any) -> None:
         transport.send(message)
 
 
-def send_after_commit(rt: Runtime, template: str, to: str, **context: Any) -> None:
+def send_after_commit(rt: Runtime, template: str, to: str, **context: Any) -> bool:
     """Tell someone about data that is already stored. A mail failure (or nobody to tell)
-    is logged and never undoes or hides the stored change."""
+    is logged and never undoes or hides the stored change. True when the mail went out,
+    so that a page says "told" only when someone was."""
     if not to:
         log.info("mail %s not sent: nobody to tell", template)
-        return
+        return False
     try:
         send(rt, template, to, **context)
     except (MailError, ContentError) as exc:
         log.error("mail %s to %s not sent: %s", template, to, exc)
+        return False
+    return True

@@ -19,15 +19,24 @@ from ostogether import (
     clock,
     feeds,
     handles,
+    media,
     news,
     newsletter,
     projects,
     reports,
+    review,
     tokens,
     users,
 )
 from ostogether.audit import Actor
-from ostogether.errors import Conflict, ContentError, Duplicate, PermissionDenied, ValidationError
+from ostogether.errors import (
+    Conflict,
+    ContentError,
+    Duplicate,
+    OstogetherError,
+    PermissionDenied,
+    ValidationError,
+)
 from ostogether.models import NewsItem
 from ostogether.registry import ProjectRecord
 from ostogether.social import posts as social_posts
@@ -133,7 +142,7 @@ def application(project_id: int) -> Any:
     rt = runtime()
     with rt.db.session() as s:
         project = projects.application(s, project_id)
-        history = audit.history(s, project)
+        history = audit.story(s, project, rt.community.schedule().zone)
     form = DecisionForm()
     status = 200
     # An application decided meanwhile is refused by the service (Conflict → error page).
@@ -152,6 +161,7 @@ def application(project_id: int) -> Any:
     results = projects.evaluate(rt, ProjectRecord.from_object(project))
     return render_template("editors/application.html", project=project, form=form,
                            results=results, history=history,
+                           zone=rt.community.schedule().zone,
                            criteria=rt.community.criteria()), status
 
 
@@ -176,17 +186,52 @@ def items() -> Any:
     status = args.get("status", "submitted")
     status = status if status in ITEM_STATUSES or status == "all" else "submitted"
     with rt.db.session() as s:
+        languages = news.languages_in_use(s)
         filters = news.ItemFilters(
             status="" if status == "all" else status,
             project_slug=args.get("project", "")[:80],
             kind=args.get("kind", "") if args.get("kind") in KINDS else "",
             source=args.get("source", "") if args.get("source") in SOURCES else "",
-            max_age_days=AGES.get(args.get("age", ""), None))
-        rows, total = news.list_items(s, filters, limit=200)
+            language=args.get("language", "") if args.get("language") in languages else "",
+            max_age_days=AGES.get(args.get("age", ""), None),
+            text=args.get("q", "")[:200])
+        rows, total = news.list_items(s, filters, limit=review.BULK_MAX)
         choices = _projects_for_select(s)
     return render_template("editors/items.html", items=rows, total=total, status=status,
-                           args=args, kinds=KINDS, sources=SOURCES,
-                           statuses=ITEM_STATUSES, project_choices=choices, ages=AGES)
+                           args=args, kinds=KINDS, sources=SOURCES, languages=languages,
+                           statuses=ITEM_STATUSES, project_choices=choices, ages=AGES,
+                           bulk_form=ReasonForm(prefix="bulk"))
+
+
+@bp.route("/items/decide", methods=["POST"])
+def items_decide() -> Any:
+    """Approve or reject the ticked items of the queue at once, with one reason."""
+    form = ReasonForm(prefix="bulk")
+    kept: dict[str, Any] = {k: v for k, v in request.args.items()
+                            if k in ("status", "project", "kind", "source", "language",
+                                     "age", "q")}
+    back = url_for("editors.items", **kept)
+    if not form.validate_on_submit():
+        flash("The form had expired; nothing was decided. Please try again.", "error")
+        return redirect(back)
+    action = request.form.get("action", "")
+    ids = [int(v) for v in request.form.getlist("item") if v.isdigit() and len(v) < 12]
+    try:
+        out = review.decide_many(runtime(), Actor.of(current_user), ids, action,
+                               form.reason.data or "")
+    except ValidationError as exc:
+        flash(str(exc), "error")
+        return redirect(back)
+    verb = "Approved" if action == "approve" else "Rejected"
+    told = sum(1 for d in out.decided if d.told)
+    if out.decided:
+        flash(f"{verb} {len(out.decided)} item(s); {told} submitter(s) told by mail"
+              + (f", {len(out.decided) - told} could not be told (no member account or "
+                 f"contact address, or the mail failed)" if told < len(out.decided) else "")
+              + ".", "success")
+    for item_id, why in out.refused:
+        flash(f"Item {item_id} was not {verb.lower()}: {why}", "error")
+    return redirect(back)
 
 
 def _post_preview(item: NewsItem) -> tuple[list[Any], str]:
@@ -204,9 +249,9 @@ def item(item_id: int) -> Any:
     with rt.db.session() as s:
         it = news.get_item(s, item_id)
         _ = it.project, it.submitted_by
-        history = audit.history(s, it)
+        history = audit.story(s, it, rt.community.schedule().zone)
         told = news.who_hears(s, it)
-        again = news.resubmission(s, it)
+        again = review.resubmission(s, it)
     form = ItemForm(prefix="edit")
     reason_form = ReasonForm(prefix="review")
     status = 200
@@ -218,15 +263,18 @@ def item(item_id: int) -> Any:
                 flash(f"Saved: {', '.join(changed) or 'nothing changed'}.", "success")
                 return redirect(url_for("editors.item", item_id=item_id))
             if action in ("approve", "reject") and reason_form.validate_on_submit():
-                if action == "approve":
-                    news.approve(rt, actor, item_id)
-                    flash(f"Approved \u201c{it.title}\u201d; the submitter has been told.",
-                          "success")
-                else:
-                    news.reject(rt, actor, item_id, reason_form.reason.data or "")
-                    flash(f"Rejected \u201c{it.title}\u201d; the submitter has the reason.",
-                          "success")
+                done = news.decide(rt, actor, item_id, action, reason_form.reason.data or "")
+                verb = "Approved" if action == "approve" else "Rejected"
+                flash(f"{verb} \u201c{it.title}\u201d; "
+                      + (f"{', '.join(done.told)} told by mail." if done.told else
+                         "nobody was told: the project has no member account or contact "
+                         "address, or the mail could not be sent."),
+                      "success" if done.told else "warning")
                 return redirect(_next_in_queue(item_id))
+            if action == "back" and reason_form.validate_on_submit():
+                review.back_to_review(rt, actor, item_id, reason_form.reason.data or "")
+                flash(f"\u201c{it.title}\u201d is back in the review queue.", "success")
+                return redirect(url_for("editors.item", item_id=item_id))
         except ValidationError as exc:
             show_problems(form if action == "save" else reason_form, exc.fields)
             status = 400
@@ -241,11 +289,26 @@ def item(item_id: int) -> Any:
     if action != "save":
         form.fill_from(it)
     post_texts, post_problem = _post_preview(it)
+    picture, picture_problem = _picture(it)
     return render_template("editors/item.html", item=it, form=form, reason_form=reason_form,
                            history=history, kinds=KINDS, post_texts=post_texts,
                            post_problem=post_problem, local_start=it.local_start(),
                            editable=it.status in news.EDITABLE_STATUSES, told=told,
-                           again=again), status
+                           again=again, picture=picture,
+                           zone=rt.community.schedule().zone,
+                           picture_problem=picture_problem), status
+
+
+def _picture(item: NewsItem) -> tuple[str, str]:
+    """The kept copy of the item's picture (fetched through the guard and kept now if it
+    was not yet, as approval would), or ("", why it cannot be shown)."""
+    if not item.image_url:
+        return "", ""
+    try:
+        kept = media.store(runtime(), item.image_url)
+    except OstogetherError as exc:
+        return "", f"The picture cannot be used: {exc}"
+    return url_for("public.media_file", name=kept.name), ""
 
 
 def _next_in_queue(after_id: int) -> str:

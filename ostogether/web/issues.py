@@ -76,7 +76,7 @@ def _page(issue_id: int, form: DetailsForm | None = None, status: int = 200) -> 
         issue = newsletter.get_issue(s, issue_id)
         entries = list(issue.entries)
         extra = newsletter.available(s, issue) if issue.status in newsletter.EDITABLE else []
-        history = audit.history(s, issue)
+        history = audit.story(s, issue, rt.community.schedule().zone)
         left_out = newsletter.left_out(s, issue)
         editors = newsletter.editor_addresses(s)
         confirmed = subscribers.counts(s)["confirmed"]

@@ -95,9 +95,9 @@ def item(item_id: int) -> Any:
     with rt.db.session() as s:
         it = news.get_item(s, item_id, project_id=current_user.project_id)
         _ = it.project
-        history = audit.history(s, it)
+        history = audit.story(s, it, rt.community.schedule().zone)
     return render_template("members/item.html", item=it, history=history, kinds=KINDS,
-                           local_start=it.local_start())
+                           local_start=it.local_start(), zone=rt.community.schedule().zone)
 
 
 @bp.route("/items/<id:item_id>/withdraw", methods=["POST"])
