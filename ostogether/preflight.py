@@ -218,8 +218,8 @@ def check_domain(status: str | None, age_days: int, findings: Sequence[str]) -> 
     """The last DNS check of the sending domain (``mail check-domain``)."""
     label = "The sending domain's SPF, DKIM and DMARC"
     if status is None:
-        return Check("domain", label, WARN, ("not checked yet: run `ostogether mail "
-                                             "check-domain`",), advisory=True)
+        return Check("domain", label, WARN, ("not checked yet: check it on the sending "
+                                             "domain page",), advisory=True)
     when = "today" if age_days == 0 else f"{age_days} day(s) ago"
     if status != PASS:
         return Check("domain", label, WARN, (f"checked {when}", *findings), advisory=True)

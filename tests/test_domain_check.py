@@ -186,5 +186,49 @@ def test_an_issue_never_checked_gets_the_advice_to_check(rt: Runtime, web: FeedS
     issue = approved_issue(rt, [web.url("/page/0")])
     report, _ = newsletter.run_preflight(rt, issue.id)
     [check] = [c for c in report.checks if c.key == "domain"]
-    assert check.status == "warn" and "run `ostogether mail check-domain`" in check.details[0]
+    assert check.status == "warn" and "check it on the sending domain page" in check.details[0]
     assert issue.status == "approved"  # approve() ran past the advice, unacknowledged
+
+
+def test_the_sending_domain_page_checks_and_says_what_to_publish_where(
+        rt: Runtime, env: dict[str, str], keys: Any, dns_server: DnsServer) -> None:
+    """An editor's way, without a shell: the records to hand to IT, the public half of
+    the configured key included, and **Check now**."""
+    from ostogether.web import create_app
+    from tests.conftest import csrf_from, login, new_client
+    from tests.factories import make_user
+
+    (pem, public), _ = keys
+    app = create_app(load_settings(environ={**mail_env(env, dns_server, pem),
+                                            "OSTOGETHER_MAIL_TRANSPORT": "smtp"}))
+    try:
+        make_user(rt)
+        c = new_client(app)
+        login(c)
+        page = c.get("/editors/sending-domain").get_data(as_text=True)
+        assert "Not checked yet." in page
+        text = " ".join(page.split())
+        assert ("<code>news2026._domainkey.ostogether.example</code>" in text
+                and f"v=DKIM1; k=rsa; p={public}" in text)  # the configured key's public half
+        assert "<code>mail.ostogether.example</code>" in text
+        assert "v=spf1 a:smtp.relay.example ~all" in text
+        assert "<code>_dmarc.ostogether.example</code>" in text and "v=DMARC1; p=none;" in text
+        r = c.post("/editors/sending-domain", data={"csrf_token": csrf_from(page)})
+        assert r.status_code == 302
+        page = " ".join(c.get("/editors/sending-domain").get_data(as_text=True).split())
+        assert "Checked ostogether.example: all in order." in page
+        assert "In order:</strong> DKIM: The DKIM record at news2026._domainkey" in page
+    finally:
+        app.extensions["ostogether"].close()
+
+
+def test_the_preflight_advice_links_to_the_sending_domain_page(
+        rt: Runtime, editor: Any, web: FeedServer) -> None:
+    issue = approved_issue(rt, [web.url("/page/0")])
+    page = editor.get(f"/editors/issues/{issue.number}/preflight").get_data(as_text=True)
+    assert 'href="/editors/sending-domain"' in page
+
+
+def test_public_key_txt_is_the_der_that_openssl_writes(keys: Any) -> None:
+    for pem, public in keys:
+        assert domain.public_key_txt(pem.encode()) == public

@@ -102,6 +102,7 @@ TABLE: list[tuple[str, tuple[int, int, int, int]]] = [
     ("/editors/subscribers/{reader}/data.json", EDITORS),
     ("/editors/subscribers/export.csv", EDITORS), ("/editors/social/", EDITORS),
     ("/editors/social/{post}", EDITORS), ("/editors/schedule/", EDITORS),
+    ("/editors/sending-domain", EDITORS),
 ]
 
 
@@ -145,6 +146,7 @@ def test_every_form_post_without_a_csrf_token_is_refused(app: Any, rt: Runtime,
                  "/editors/issues/{issue}/preflight", "/editors/issues/{issue}/send",
                  "/editors/issues/{issue}/send/control", "/editors/issues/{issue}/test",
                  "/editors/items/{item}", "/editors/items/{item}/flags", "/editors/members",
+                 "/editors/items/decide", "/editors/sending-domain",
                  "/editors/feeds/cosmos", "/editors/social/plan", "/editors/social/{post}",
                  "/editors/social/{post}/approve", "/editors/social/approve-week",
                  "/editors/subscribers/{reader}/erase", "/editors/schedule/poll_feeds/run",

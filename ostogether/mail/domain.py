@@ -39,6 +39,7 @@ from ostogether.settings import Settings
 
 PASS, WARN, FAIL = "pass", "warn", "fail"
 SPF_MAX_LOOKUPS = 10
+RSA_OID = bytes.fromhex("2a864886f70d010101")  # 1.2.840.113549.1.1.1, rsaEncryption
 IP = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
@@ -371,3 +372,84 @@ def last(rt: Runtime) -> DomainReport | None:
             return None
         return DomainReport(row.domain, row.checked_at,
                             tuple(Finding(*f) for f in row.findings))
+
+
+# ------------------------------------------------------------- what to publish where
+
+@dataclass(frozen=True)
+class Record:
+    """A DNS record the sending domain needs, as an editor hands it to whoever keeps the
+    domain's DNS: its purpose, name, type and value (empty when the value depends on a
+    choice only the operator can make, which ``note`` then explains)."""
+
+    key: str  # spf, dkim, dmarc
+    name: str
+    type: str
+    value: str
+    note: str
+
+
+def _der(tag: int, body: bytes) -> bytes:
+    """One DER element: the tag, the length (short or long form) and the body."""
+    n = len(body)
+    length = bytes([n]) if n < 0x80 else (
+        bytes([0x80 | (n.bit_length() + 7) // 8]) + n.to_bytes((n.bit_length() + 7) // 8,
+                                                              "big"))
+    return bytes([tag]) + length + body
+
+
+def public_key_txt(private_pem: bytes) -> str:
+    """The ``p=`` value of a DKIM record for ``private_pem``: the public half as a
+    SubjectPublicKeyInfo in DER, base64. Encoded here in a few lines (dkimpy's own
+    encoder breaks on long elements), so that publishing DKIM needs no extra library."""
+    key = dkim.crypto.parse_pem_private_key(private_pem)
+
+    def integer(n: int) -> bytes:  # a leading 0 byte keeps it positive
+        return _der(0x02, n.to_bytes(n.bit_length() // 8 + 1, "big"))
+
+    rsa = _der(0x30, integer(key["modulus"]) + integer(key["publicExponent"]))
+    algorithm = _der(0x30, _der(0x06, RSA_OID) + _der(0x05, b""))
+    info = _der(0x30, algorithm + _der(0x03, b"\x00" + rsa))
+    return base64.b64encode(info).decode()
+
+
+def to_publish(rt: Runtime) -> list[Record]:
+    """The SPF, DKIM and DMARC records that make the newsletter's mail trusted, for the
+    domains the service sends from (``domains``) and its configured relay and key."""
+    st = rt.settings
+    from_domain, envelope = domains(rt)
+    relay = st.smtp_host if st.mail_transport == "smtp" else ""
+    spf = (Record("spf", envelope, "TXT", f"v=spf1 a:{relay} ~all",
+                  f"Lets the relay {relay} send for {envelope}. If {envelope} already has "
+                  f"an SPF record, add a:{relay} to it instead: a domain may have only one.")
+           if relay else
+           Record("spf", envelope, "TXT", "", "Mail is not sent over SMTP yet (mail_transport "
+                  "is outbox): once a relay is set, its name goes here as a:<relay>, or "
+                  "your mail provider's include:."))
+    try:
+        key = DkimKey.load(st.dkim_selector, st.dkim_domain, st.dkim_key_file,
+                           st.dkim_private_key)
+    except ConfigError as exc:
+        key, problem = None, str(exc)
+    else:
+        problem = ""
+    if key is not None:
+        try:
+            value = f"v=DKIM1; k=rsa; p={public_key_txt(key.private_key)}"
+            note = "The public half of the key the service signs with."
+        except (dkim.crypto.UnparsableKeyError, ValueError) as exc:
+            value, note = "", f"The signing key cannot be read ({exc})."
+        dkim_record = Record("dkim", f"{key.selector}._domainkey.{key.domain}", "TXT",
+                             value, note)
+    else:
+        dkim_record = Record("dkim", f"<selector>._domainkey.{from_domain}", "TXT", "",
+                             problem or "Mail is not signed yet. The operator makes a key "
+                             "(openssl genrsa -out dkim.pem 2048) and sets dkim_selector, "
+                             "dkim_domain and dkim_key_file; this page then shows the record.")
+    contact = rt.community.site().contact_email or f"dmarc@{from_domain}"
+    dmarc = Record("dmarc", f"_dmarc.{from_domain}", "TXT",
+                   f"v=DMARC1; p=none; rua=mailto:{contact}",
+                   "Start with p=none, which only asks receivers for reports; move to "
+                   "p=quarantine once the reports show every mail passing. Gmail and Yahoo "
+                   "require a DMARC record of bulk senders.")
+    return [spf, dkim_record, dmarc]

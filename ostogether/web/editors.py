@@ -37,6 +37,7 @@ from ostogether.errors import (
     PermissionDenied,
     ValidationError,
 )
+from ostogether.mail import domain
 from ostogether.models import NewsItem
 from ostogether.registry import ProjectRecord
 from ostogether.social import posts as social_posts
@@ -446,3 +447,23 @@ def handles_action(slug: str) -> Any:
         except (Conflict, ValidationError, ContentError) as exc:
             flash(str(exc), "error")
     return redirect(url_for("editors.handles_page"))
+
+
+# ------------------------------------------------------------- the sending domain
+
+@bp.route("/sending-domain", methods=["GET", "POST"])
+def sending_domain() -> Any:
+    """SPF, DKIM and DMARC of the domain the newsletter is sent from: the last check,
+    **Check now**, and each record to publish where."""
+    rt = runtime()
+    if request.method == "POST" and FlaskForm().validate_on_submit():
+        found = domain.check(rt)
+        flash(f"Checked {found.domain}: " + {"pass": "all in order.",
+                                             "warn": "see the warnings below.",
+                                             "fail": "some records must be fixed."}[
+                                                 found.status], "success" if
+              found.status == "pass" else "warning")
+        return redirect(url_for("editors.sending_domain"))
+    return render_template("editors/domain.html", report=domain.last(rt),
+                           domains=domain.domains(rt), records=domain.to_publish(rt),
+                           zone=rt.community.schedule().zone)
