@@ -190,6 +190,36 @@ def subscribe(rt: Runtime, req: Request, *, email: str, name: str = "", language
                       hours=st.subscribe_confirm_hours)
 
 
+def send_link(rt: Runtime, req: Request, email: str) -> None:
+    """A reader who lost their mails asks for their personal link by address. A confirmed
+    reader gets it by mail; a pending one gets the confirmation again; any other address
+    gets nothing. The caller shows the same answer whatever happened, so the form cannot
+    tell who is subscribed; the same limit as sign-ups keeps it from mailing anyone
+    over and over."""
+    try:
+        email = stored_email(email)
+    except ValidationError as exc:
+        raise ValidationError("Enter the address you receive the newsletter at.",
+                              {"email": exc.fields.get("email", "not a valid address")}
+                              ) from None
+    hashed = email_hash(email)
+    st = rt.settings
+    with rt.db.session() as s:
+        keys = [f"ip:{req.ip}", f"email:{hashed}"]
+        ratelimit.check(s, "subscribe", keys, st.subscribe_max_per_hour, 3600,
+                        "Too many requests from here or for this address. Try again in "
+                        "{minutes} minutes.")
+        ratelimit.hit(s, "subscribe", keys)
+        sub = s.scalar(select(Subscriber).where(Subscriber.email_hash == hashed))
+        if sub is None or sub.status not in ("pending", "confirmed"):
+            return
+        template = "subscriber_link" if sub.status == "confirmed" else "subscriber_confirm"
+        name = sub.name if sub.status == "confirmed" else ""
+        url, links = confirm_url(rt, sub), personal_links(rt, sub)
+    send_after_commit(rt, template, email, confirm_url=url, reader_name=name, **links,
+                      hours=st.subscribe_confirm_hours)
+
+
 # ------------------------------------------------------------------ member sites' forms
 #
 # A member project's site carries a plain HTML form (no script, no captcha) that posts

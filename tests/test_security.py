@@ -155,6 +155,7 @@ def test_every_form_post_without_a_csrf_token_is_refused(app: Any, rt: Runtime,
         member: ["/members/items/new", "/members/items/{item}/withdraw", "/members/tokens",
                  "/members/tokens/1/revoke", "/members/handles"],
         world["clients"]["visitor"]: ["/join", "/subscribe", "/subscribe/from/cosmos/confirm",
+                                      "/newsletter/manage",
                                       "/login", "/account/reset",
                                       "/p/{preferences}", "/p/{preferences}/erase"],
     }

@@ -138,6 +138,11 @@ def test_preferences_download_and_erase(app: Any, rt: Runtime, settings: Any) ->
     token = csrf_from(c.get(p).get_data(as_text=True))
     refused = c.post(p + "/erase", data={"csrf_token": token})
     assert refused.status_code == 400 and status(rt) == "confirmed"
+    # The preferences page again, the message beside the box, not an error page.
+    html = refused.get_data(as_text=True)
+    assert 'id="confirm-erase-error">Nothing was erased. Tick the box' in html
+    assert 'aria-invalid="true" aria-describedby="confirm-erase-error"' in html
+    assert 'value="Ana María"' in html  # the stored name, shown as it is
     r = c.post(p + "/erase", data={"csrf_token": token, "confirm": "yes"})
     assert "Your data is erased" in r.get_data(as_text=True)
     with rt.db.session() as s:
@@ -152,3 +157,36 @@ def test_preferences_download_and_erase(app: Any, rt: Runtime, settings: Any) ->
     # The owner may come back: a new, explicit sign-up starts a new subscription.
     assert sign_up(new_client(app)).status_code == 302
     assert status(rt) == "pending"
+
+
+def test_a_reader_who_lost_their_mails_asks_for_their_link(app: Any, rt: Runtime,
+                                                           settings: Any) -> None:
+    """The same answer for a reader, a stranger and a pending sign-up: the form tells
+    nobody who is subscribed; only the reader's own mailbox gets the link."""
+    c = new_client(app)
+    u = subscribed(c, settings)
+    before = len(outbox(settings))
+
+    def ask(address: str) -> str:
+        page = c.get("/newsletter/manage").get_data(as_text=True)
+        r = c.post("/newsletter/manage", data={"csrf_token": csrf_from(page),
+                                               "email": address})
+        assert r.status_code == 200
+        return r.get_data(as_text=True).replace(address, "ADDRESS")
+
+    known = ask("Reader@Example.org")
+    stranger = ask("nobody@example.org")
+    assert known == stranger and "a mail with your personal link is on its way" in known
+    mails = outbox(settings)[before:]
+    assert [m["To"] for m in mails] == ["reader@example.org"]
+    body = mails[0].get_body(("plain",)).get_content()
+    assert "/p/" + u.removeprefix("/u/") in body and u in body
+    page = c.get("/newsletter/manage").get_data(as_text=True)
+    bad = c.post("/newsletter/manage", data={"csrf_token": csrf_from(page),
+                                             "email": "not an address"})
+    assert bad.status_code == 400
+    assert 'id="email-error"' in bad.get_data(as_text=True)
+    codes = [c.post("/newsletter/manage", data={"csrf_token": csrf_from(page),
+                                                "email": "reader@example.org"}).status_code
+             for _ in range(settings.subscribe_max_per_hour + 1)]
+    assert codes[-1] == 429  # rate-limited like sign-ups, per address and per client

@@ -30,8 +30,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from ostogether import archive as arch
-from ostogether import clicks, jobs, media, projects, registry
-from ostogether.errors import NotFound
+from ostogether import clicks, jobs, media, projects, registry, subscribers
+from ostogether.errors import NotFound, ValidationError
 from ostogether.models import id_or_none
 from ostogether.sanitize import markdown_to_html
 from ostogether.web.cache import fragment, public_page
@@ -313,7 +313,22 @@ def events_ics() -> Any:
                     headers={"Content-Disposition": 'inline; filename="events.ics"'})
 
 
-@bp.route("/newsletter/manage")
+class LinkForm(FlaskForm):
+    email = EmailField("Your email address", validators=[Length(max=320)])
+
+
+@bp.route("/newsletter/manage", methods=["GET", "POST"])
 def newsletter_manage() -> Any:
-    """Where the footer links of the public web version lead: no one is personal there."""
-    return render_template("newsletter_manage.html")
+    """Where the footer links of the public web version lead: no one is personal there,
+    so a reader asks for their personal link by address."""
+    form = LinkForm()
+    if form.validate_on_submit():
+        try:
+            subscribers.send_link(runtime(), subscribers.Request(
+                "link-request", request.remote_addr or "unknown",
+                request.headers.get("User-Agent", "")[:400]), form.email.data or "")
+        except ValidationError as exc:
+            form.email.errors = [exc.fields.get("email", str(exc))]
+            return render_template("newsletter_manage.html", form=form), 400
+        return render_template("newsletter_manage.html", form=form, asked=True)
+    return render_template("newsletter_manage.html", form=form), 400 if form.errors else 200

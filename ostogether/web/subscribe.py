@@ -203,16 +203,18 @@ def unsubscribe(token: str) -> Any:
 
 
 @bp.route("/p/<token>", methods=["GET", "POST"])
-def preferences(token: str) -> Any:
+def preferences(token: str, erase_problem: str = "") -> Any:
     rt = runtime()
     with rt.db.session() as s:
         sub = subscribers.by_link(rt, s, token)
         email, status, current = sub.email, sub.status, {"name": sub.name,
                                                          "language": sub.language}
-    form = PreferencesForm(data=current)
+    # Shown again after an erase without the tick: the form as stored, not the POST's.
+    form = (PreferencesForm(formdata=None, data=current) if erase_problem
+            else PreferencesForm(data=current))
     saved = False
-    code = 200
-    if form.validate_on_submit():
+    code = 400 if erase_problem else 200
+    if not erase_problem and form.validate_on_submit():
         try:
             subscribers.update_preferences(rt, _req("link"), token, name=form.name.data or "",
                                            language=form.language.data)
@@ -223,7 +225,8 @@ def preferences(token: str) -> Any:
                     form[name].errors = [message]
             code = 400
     return render_template("subscribe/preferences.html", form=form, email=email,
-                           status=status, token=token, saved=saved), code
+                           status=status, token=token, saved=saved,
+                           erase_problem=erase_problem), code
 
 
 @bp.route("/p/<token>/data.json")
@@ -238,8 +241,10 @@ def data(token: str) -> Any:
 
 @bp.post("/p/<token>/erase")
 def erase(token: str) -> Any:
-    if request.form.get("confirm") != "yes":
-        raise ValidationError("Tick the box to confirm that you want your data erased.")
+    if request.form.get("confirm") != "yes":  # the page again, the message by the box
+        return preferences(token, erase_problem="Nothing was erased. Tick the box to "
+                           "confirm that you want your data erased, then press the button "
+                           "again.")
     subscribers.erase(runtime(), _req("link"), token)
     return render_template("subscribe/done.html", title="Your data is erased",
                            message="We removed your address, name and the record of where "
