@@ -562,14 +562,18 @@ def decide(rt: Runtime, actor: Actor, item_id: int, action: str,
 EDITABLE_STATUSES = ("submitted", "approved")
 
 
-def update(rt: Runtime, actor: Actor, item_id: int, data: ItemInput) -> list[str]:
-    """An editor's edit. Returns the names of the fields that changed (audited)."""
+def update(rt: Runtime, actor: Actor, item_id: int, data: ItemInput, *,
+           project_id: int | None = None) -> list[str]:
+    """An edit by an editor, or by a member of ``project_id`` while the item still waits
+    for review. Returns the names of the fields that changed (audited)."""
     values = validate(data, default_timezone=rt.community.schedule().timezone)
     with rt.db.session() as s:
-        item = get_item(s, item_id)
-        if item.status not in EDITABLE_STATUSES:
+        item = get_item(s, item_id, project_id=project_id)
+        allowed = EDITABLE_STATUSES if project_id is None else ("submitted",)
+        if item.status not in allowed:
             raise PermissionDenied(f"Item {item_id} is {item.status} and can no longer be "
-                                   "edited.")
+                                   "edited." + (" Send a new item instead." if project_id
+                                                is not None else ""))
         if dedupe_key(values["link"]) != item.dedupe_key:
             other = find_duplicate(s, item.project_id, values["link"])
             if other is not None and other.id != item.id:

@@ -96,3 +96,17 @@ MACHINES: dict[str, dict[str, set[str]]] = {
 
 def allowed(machine: str, current: str, target: str) -> bool:
     return target in MACHINES[machine].get(current, set())
+
+# The languages a member picks for an item, each in its own name: the EU's 24 official
+# languages first, then others spoken across the community's 32 countries. The API and
+# feeds may use any ISO 639-1 code; this is the form's list.
+ITEM_LANGUAGES = {
+    "bg": "български", "cs": "čeština", "da": "dansk", "de": "Deutsch", "el": "Ελληνικά",
+    "en": "English", "es": "español", "et": "eesti", "fi": "suomi", "fr": "français",
+    "ga": "Gaeilge", "hr": "hrvatski", "hu": "magyar", "it": "italiano", "lt": "lietuvių",
+    "lv": "latviešu", "mt": "Malti", "nl": "Nederlands", "pl": "polski", "pt": "português",
+    "ro": "română", "sk": "slovenčina", "sl": "slovenščina", "sv": "svenska",
+    "ca": "català", "eu": "euskara", "gl": "galego", "is": "íslenska", "no": "norsk",
+    "sq": "shqip", "mk": "македонски", "sr": "српски", "bs": "bosanski", "tr": "Türkçe",
+    "uk": "українська", "he": "עברית", "ar": "العربية",
+}

@@ -95,7 +95,7 @@ def test_a_member_submits_news_and_an_event_and_sees_their_states(
                                   "e.getBoundingClientRect().height, e.getBoundingClientRect()"
                                   ".width]")
     assert style[0] == "2px" and style[1] >= 36 and style[2] >= 200
-    page.fill("#event_timezone", "Europe/Brussels")
+    page.select_option("#event_timezone", "Europe/Brussels")
     page.fill("#event_location", "Utrecht")
     page.click("main form button[type=submit]")
     page.goto(live.url + "/members/")

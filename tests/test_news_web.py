@@ -86,7 +86,15 @@ def test_members_see_only_their_project_and_can_withdraw(client: Any, rt: Any, a
     assert other.get(f"/members/items/{item_id}").status_code == 404
     assert "Open day" not in other.get("/members/").get_data(as_text=True)
     page = client.get("/members/").get_data(as_text=True)
+    # Withdrawing asks once: the first button only opens the question.
+    assert "<summary class=\"button danger small\">Withdraw" in page
     client.post(f"/members/items/{item_id}/withdraw", data={"csrf_token": csrf_from(page)})
+    with rt.db.session() as s:
+        assert s.get(NewsItem, item_id).status == "submitted"
+    assert "Nothing was done: confirm that you want to withdraw the item." in \
+        client.get("/members/").get_data(as_text=True)
+    client.post(f"/members/items/{item_id}/withdraw", data={"csrf_token": csrf_from(page),
+                                                            "confirm": "yes"})
     with rt.db.session() as s:
         assert s.get(NewsItem, item_id).status == "withdrawn"
 
@@ -188,6 +196,10 @@ def test_token_pages_show_the_secret_once_and_revoke(client: Any, rt: Any) -> No
     token_id = re.search(r"/members/tokens/(\d+)/revoke", again).group(1)
     client.post(f"/members/tokens/{token_id}/revoke", data={"csrf_token": csrf_from(again)})
     assert client.get("/api/v1/items", headers={"Authorization": f"Bearer {secret}"}
+                      ).status_code == 200  # not confirmed: still valid
+    client.post(f"/members/tokens/{token_id}/revoke", data={"csrf_token": csrf_from(again),
+                                                            "confirm": "yes"})
+    assert client.get("/api/v1/items", headers={"Authorization": f"Bearer {secret}"}
                       ).status_code == 401
 
 
@@ -278,3 +290,49 @@ def test_the_review_page_shows_each_networks_post_as_it_will_appear(
     # A link shows shortened, as the networks show it, and still leads to the whole address.
     assert re.search(r'<a href="https://www\.cosmosproject\.eu/news/a-rather-long-address'
                      r'[^"]*utm_source=x[^"]*"[^>]*>www\.cosmosproject\.eu/news/a-r…</a>', html)
+
+
+def test_a_member_changes_an_item_still_in_review(client: Any, rt: Any) -> None:
+    member(client, rt)
+    item_id = int(submit(client).headers["Location"].rsplit("/", 1)[1])
+    page = client.get(f"/members/items/{item_id}").get_data(as_text=True)
+    assert f'href="/members/items/{item_id}/edit"' in page
+    form = client.get(f"/members/items/{item_id}/edit").get_data(as_text=True)
+    assert 'value="Open day at the science centre"' in form
+    # Language and timezone are choices, not free text.
+    assert re.search(r'<select [^>]*id="language" name="language"', form)
+    assert '<option selected value="en">English</option>' in form
+    assert '<optgroup label="Europe">' in form and '<option value="Europe/Lisbon">' in form
+    r = client.post(f"/members/items/{item_id}/edit", data={
+        **ITEM, "title": "Open day, now on Saturday", "language": "nl",
+        "csrf_token": csrf_from(form)})
+    assert r.status_code == 302
+    assert "Saved: title, language." in client.get(r.headers["Location"]).get_data(
+        as_text=True)
+    with rt.db.session() as s:
+        item = s.get(NewsItem, item_id)
+        assert (item.title, item.language, item.status) == (
+            "Open day, now on Saturday", "nl", "submitted")
+        assert s.scalar(select(AuditEntry.detail).where(
+            AuditEntry.action == "news_item.edited")) == {"changed": ["title", "language"]}
+    bad = client.post(f"/members/items/{item_id}/edit", data={
+        **ITEM, "title": "", "csrf_token": csrf_from(form)})
+    assert bad.status_code == 400 and "The changes were not saved" in bad.get_data(
+        as_text=True)
+    from ostogether import news
+    from tests.factories import TEST
+    news.approve(rt, TEST, item_id)
+    r = client.get(f"/members/items/{item_id}/edit")
+    assert r.status_code == 302
+    assert "only an item waiting for review can be changed" in client.get(
+        r.headers["Location"]).get_data(as_text=True)
+
+
+def test_event_fields_show_for_events_only_without_a_script(client: Any, rt: Any) -> None:
+    from tests.conftest import REPO
+    css = (REPO / "ostogether/web/static/style.css").read_text()
+    assert 'form:has(select[name$="kind"]) .event-fields { display: none; }' in css
+    assert 'option[value="event"]:checked) .event-fields { display: block; }' in css
+    member(client, rt)
+    page = client.get("/members/items/new").get_data(as_text=True)
+    assert '<fieldset class="event-fields">' in page and 'name="kind"' in page

@@ -295,3 +295,20 @@ def test_editors_addresses_name_the_issue_by_its_number(editor: Any, rt: Runtime
     newsletter.cancel(rt, TEST, issue.id)
     assert 'href="/editors/issues/c1"' in editor.get("/editors/issues/").get_data(as_text=True)
     assert "(cancelled)" in editor.get("/editors/issues/c1").get_data(as_text=True)
+
+
+def test_cancelling_an_issue_asks_once(editor: Any, rt: Runtime, web: FeedServer) -> None:
+    add_item(rt, "cosmos", link=web.url("/page/0"))
+    issue = newsletter.compose_next(rt, TEST)
+    page = f"/editors/issues/{issue.number}"
+    html = editor.get(page).get_data(as_text=True)
+    assert '<summary class="button danger">Cancel this issue</summary>' in html
+    assert 'name="confirm" value="yes" class="danger">Yes, cancel this issue</button>' in html
+    post(editor, f"{page}/cancel", page)
+    assert "Nothing was done: confirm that you want to cancel the issue." in editor.get(
+        page).get_data(as_text=True)
+    with rt.db.session() as s:
+        assert newsletter.get_issue(s, issue.id).status == "draft"
+    post(editor, f"{page}/cancel", page, confirm="yes")
+    with rt.db.session() as s:
+        assert newsletter.get_issue(s, issue.id).status == "cancelled"

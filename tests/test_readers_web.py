@@ -105,6 +105,8 @@ def test_the_send_controls_pause_and_cancel(editor: Any, rt: Runtime, web: FeedS
     assert delivery.status(rt, issue.id).state == "paused"
     assert "Resume" in editor.get(page).get_data(as_text=True)
     post(editor, f"{page}/send/control", page, action="cancel")
+    assert delivery.status(rt, issue.id).state == "paused"  # asked first, not cancelled
+    post(editor, f"{page}/send/control", page, action="cancel", confirm="yes")
     st = delivery.status(rt, issue.id)
     assert st.issue_status == "cancelled" and st.counts["cancelled"] == 4
 

@@ -256,3 +256,12 @@ def post_html(text: str) -> Markup:
 def host_of(url: str) -> str:
     """The site a link card names: the host without www."""
     return (urlsplit(url).hostname or "").removeprefix("www.")
+
+
+def confirmed(what: str) -> bool:
+    """Whether a destructive form was confirmed (``confirm=yes``, sent by the button that
+    the ``confirm_form`` macro shows after asking); if not, say that nothing was done."""
+    if request.form.get("confirm") == "yes":
+        return True
+    flash(f"Nothing was done: confirm that you want to {what}.", "error")
+    return False

@@ -42,7 +42,7 @@ from ostogether.models import NewsItem
 from ostogether.registry import ProjectRecord
 from ostogether.social import posts as social_posts
 from ostogether.states import ITEM_STATUSES, KINDS, NETWORK_NAMES, NETWORKS, SOURCES
-from ostogether.web.common import editors_only, runtime
+from ostogether.web.common import confirmed, editors_only, runtime
 from ostogether.web.forms import ItemForm, show_problems
 
 bp = Blueprint("editors", __name__, url_prefix="/editors")
@@ -392,7 +392,7 @@ def end_sessions(user_id: int) -> Any:
 
 @bp.route("/tokens/<id:token_id>/revoke", methods=["POST"])
 def revoke_token(token_id: int) -> Any:
-    if FlaskForm().validate_on_submit():
+    if FlaskForm().validate_on_submit() and confirmed("revoke the token"):
         t = tokens.revoke(runtime(), Actor.of(current_user), token_id)
         flash(f"The token {t.prefix}\u2026 of {t.project.acronym} is revoked.", "success")
     return redirect(url_for("editors.members"))

@@ -6,7 +6,9 @@ per-field messages are put back next to the fields by ``show_problems``.
 
 from __future__ import annotations
 
+import functools
 import re
+import zoneinfo
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -25,7 +27,20 @@ from wtforms.validators import Length
 from ostogether.models import NewsItem
 from ostogether.news import ItemInput
 from ostogether.registry import SDG_NAMES
-from ostogether.states import KINDS
+from ostogether.states import ITEM_LANGUAGES, KINDS
+
+
+@functools.cache
+def zone_choices() -> dict[str, list[SelectChoice]]:
+    """Every IANA zone by region (Europe first), as a select's option groups."""
+    groups: dict[str, list[SelectChoice]] = {}
+    for name in sorted(zoneinfo.available_timezones()):
+        region, _, place = name.partition("/")
+        if not place or region in ("Etc", "SystemV", "US", "Brazil", "Canada", "Chile",
+                                   "Mexico"):
+            continue
+        groups.setdefault(region, []).append(SelectChoice(name, place.replace("_", " ")))
+    return {"Europe": groups.pop("Europe", []), **groups}
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -48,8 +63,10 @@ class ItemForm(FlaskForm):
     image_alt = StringField("Image description", description="What the image shows, for "
                             "people who cannot see it. Required with an image.",
                             validators=[Length(max=5000)])
-    language = StringField("Language", default="en", description="Two letters: en, fr, de…",
-                           validators=[Length(max=50)])
+    language = SelectField("Language", default="en",
+                           description="The language the item is written in.",
+                           choices=[SelectChoice(k, v) for k, v in ITEM_LANGUAGES.items()],
+                           validate_choice=False)  # the service says what is wrong
     sdgs = MultiCheckboxField("Sustainable Development Goals", coerce=int,
                               choices=[SelectChoice(n, f"{n}. {name}")
                                        for n, name in SDG_NAMES.items()])
@@ -60,8 +77,8 @@ class ItemForm(FlaskForm):
                               validators=[Length(max=100)])
     event_end = StringField("Ends (optional)", render_kw={"type": "datetime-local"},
                             validators=[Length(max=100)])
-    event_timezone = StringField("Timezone", description="Such as Europe/Brussels or "
-                                 "Europe/Lisbon.", validators=[Length(max=200)])
+    event_timezone = SelectField("Timezone", description="Where the times above are "
+                                 "local.", choices=zone_choices, validate_choice=False)
     event_location = StringField("Place", validators=[Length(max=5000)])
     event_online = BooleanField("Online event")
     registration_url = URLField("Registration link (optional)",
@@ -86,6 +103,9 @@ class ItemForm(FlaskForm):
                      "for_newsletter", "for_social", "event_timezone", "event_location",
                      "event_online"):
             getattr(self, name).data = getattr(item, name)
+        if item.language not in ITEM_LANGUAGES:  # an API or feed item in another language
+            self.language.choices = [*self.language.choices,
+                                     SelectChoice(item.language, item.language)]
         self.summary.data = item.summary_md
         self.sdgs.data = list(item.sdgs)
         self.registration_url.data = item.registration_url if item.registration_url != \

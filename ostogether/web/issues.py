@@ -28,7 +28,13 @@ from ostogether.errors import (
 )
 from ostogether.mail import delivery
 from ostogether.states import KINDS
-from ostogether.web.common import editors_only, mail_html_response, runtime, warn_if_no_worker
+from ostogether.web.common import (
+    confirmed,
+    editors_only,
+    mail_html_response,
+    runtime,
+    warn_if_no_worker,
+)
 
 bp = Blueprint("issues", __name__, url_prefix="/editors/issues")
 log = logging.getLogger(__name__)
@@ -130,6 +136,8 @@ def arrange(issue_id: int) -> Any:
 
 @bp.post("/<issue:issue_id>/cancel")
 def cancel(issue_id: int) -> Any:
+    if not confirmed("cancel the issue"):
+        return redirect(url_for("issues.edit", issue_id=issue_id))
     try:
         newsletter.cancel(runtime(), Actor.of(current_user), issue_id)
         flash("The issue is cancelled; its number is free again.", "success")
@@ -252,9 +260,10 @@ def send_control(issue_id: int) -> Any:
             n = delivery.release_held(rt, actor, issue_id, resend=False)
             flash(f"{n} held message(s) will not be sent.", "success")
         elif action == "cancel":
-            st = delivery.cancel(rt, actor, issue_id)
-            flash(f"The send is cancelled: {st.counts['sent']} sent, "
-                  f"{st.counts['cancelled']} not sent.", "success")
+            if confirmed("cancel the send"):
+                st = delivery.cancel(rt, actor, issue_id)
+                flash(f"The send is cancelled: {st.counts['sent']} sent, "
+                      f"{st.counts['cancelled']} not sent.", "success")
         else:
             flash("Unknown action.", "error")
     except (Conflict, NotFound, MailError, ContentError) as exc:

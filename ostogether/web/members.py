@@ -17,7 +17,7 @@ from ostogether.errors import Conflict, Duplicate, PermissionDenied, ValidationE
 from ostogether.models import Project
 from ostogether.registry import HANDLE_FORMS
 from ostogether.states import ITEM_STATUSES, KINDS, NETWORKS
-from ostogether.web.common import runtime
+from ostogether.web.common import confirmed, runtime
 from ostogether.web.forms import ItemForm, show_problems
 
 bp = Blueprint("members", __name__, url_prefix="/members")
@@ -100,10 +100,42 @@ def item(item_id: int) -> Any:
                            local_start=it.local_start(), zone=rt.community.schedule().zone)
 
 
+@bp.route("/items/<id:item_id>/edit", methods=["GET", "POST"])
+def edit_item(item_id: int) -> Any:
+    """A member changes an item that the editors have not reviewed yet."""
+    rt = runtime()
+    with rt.db.session() as s:
+        it = news.get_item(s, item_id, project_id=current_user.project_id)
+    if it.status != "submitted":
+        flash(f"\u201c{it.title}\u201d is {it.status}; only an item waiting for review can "
+              "be changed.", "error")
+        return redirect(url_for("members.item", item_id=item_id))
+    form = ItemForm()
+    existing = None
+    if request.method == "GET":
+        form.fill_from(it)
+    elif form.validate_on_submit():
+        try:
+            changed = news.update(rt, Actor.of(current_user), item_id, form.to_input(),
+                                  project_id=current_user.project_id)
+        except ValidationError as exc:
+            show_problems(form, exc.fields)
+        except Duplicate as exc:
+            existing = exc.existing_id
+            form.link.errors = [*form.link.errors, str(exc)]
+        else:
+            flash(f"Saved: {', '.join(c.replace('_', ' ') for c in changed)}." if changed
+                  else "Nothing changed.", "success")
+            return redirect(url_for("members.item", item_id=item_id))
+    status = 400 if form.errors or existing else 200
+    return render_template("members/item_form.html", form=form, existing=existing,
+                           project=_project(), correcting=None, editing=it), status
+
+
 @bp.route("/items/<id:item_id>/withdraw", methods=["POST"])
 def withdraw(item_id: int) -> Any:
     form = FlaskForm()
-    if form.validate_on_submit():
+    if form.validate_on_submit() and confirmed("withdraw the item"):
         it = news.withdraw(runtime(), Actor.of(current_user), item_id,
                            project_id=current_user.project_id)
         flash(f"\u201c{it.title}\u201d is withdrawn; the editors will not review it.",
@@ -127,7 +159,7 @@ def tokens_page() -> Any:
 
 @bp.route("/tokens/<id:token_id>/revoke", methods=["POST"])
 def revoke_token(token_id: int) -> Any:
-    if FlaskForm().validate_on_submit():
+    if FlaskForm().validate_on_submit() and confirmed("revoke the token"):
         t = tokens.revoke(runtime(), Actor.of(current_user), token_id,
                           project_id=current_user.project_id)
         flash(f"The token \u201c{t.name}\u201d ({t.prefix}\u2026) is revoked.", "success")
