@@ -250,6 +250,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         if links is None:
             links = {e: url_for(e) for e in BASE_LINKS}
             links["style.css"] = url_for("static", filename="style.css")
+            links["forms.js"] = url_for("static", filename="forms.js")
             if len(links_by_root) > 16:
                 links_by_root.clear()
             links_by_root[request.script_root] = links
