@@ -9,8 +9,9 @@ at most ``MAIL_WIDTH`` wide (twice the newsletter's column, for sharp screens), 
 stored under ``media_dir`` by the SHA-256 of the stored bytes. ``/media/<sha256>.<ext>``
 serves it, cacheable for ever: the name changes when the content does.
 
-Whatever the bytes are, a picture is kept or refused with a reason (ValidationError);
-nothing else leaves this module, so one bad picture never stops a page or another item.
+Whatever the bytes are, a picture is kept or refused with a reason: ValidationError for
+the picture, FetchError when it cannot be fetched, nothing else; so one bad picture
+never stops a page or another item.
 """
 
 from __future__ import annotations
