@@ -451,10 +451,12 @@ def _work(url: str, etag: str, modified: str, settings: Settings,
         got = fetch(url, settings, etag=etag, last_modified=modified)
         if got.outcome != "ok":
             return got, None, got.error
-        return got, parse(got.body, got.headers, url, max_entries=settings.feed_max_entries,
-                          not_before=not_before), ""
-    except OstogetherError as exc:  # NotAFeed, with its reason
-        return Fetched(url, "failed", error=str(exc)), None, str(exc)
+        try:
+            return got, parse(got.body, got.headers, url,
+                              max_entries=settings.feed_max_entries,
+                              not_before=not_before), ""
+        except OstogetherError as exc:  # NotAFeed, with its reason
+            return got, None, str(exc)
     except Exception as exc:
         return _broken(url, exc)
 
