@@ -167,3 +167,9 @@ def test_a_strip_one_pixel_high_goes_through_the_preflight_and_approval(
         newsletter.approve(rt, TEST, issue.id)
     assert any("Every picture is kept" in why for why in caught.value.reasons)
     assert media.known(rt, [strip])[strip].height == 1
+
+
+def test_a_16_bit_grey_picture_is_scaled_to_8_bits_not_clipped() -> None:
+    data, *_ = media.checked(ODD["16-bit grey png"].data, 50_000_000)
+    with Image.open(io.BytesIO(data)) as kept:
+        assert kept.mode == "L" and kept.getextrema() == (0, 250)  # 64,491 / 257
