@@ -33,7 +33,7 @@ from sqlalchemy import select
 from ostogether import clock
 from ostogether import fetch as guard
 from ostogether.audit import Actor, record
-from ostogether.errors import Conflict, NotFound
+from ostogether.errors import Conflict, NotFound, OstogetherError
 from ostogether.inputs import url_problem
 from ostogether.models import Feed, NewsItem, Project
 from ostogether.news import (
@@ -50,6 +50,7 @@ from ostogether.states import SUBMITTING_STATUSES
 log = logging.getLogger(__name__)
 POLLER = Actor("feed-poller")
 DISCOVERY = Actor("feed-discovery")
+SYNC = Actor("feed-sync")
 SUMMARY_TEXT_MAX = 1200
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json",
               "application/xml", "text/xml")
@@ -146,7 +147,7 @@ class Parsed:
     warning: str = ""
 
 
-class NotAFeed(Exception):
+class NotAFeed(OstogetherError):
     """The body is not a usable feed; ``str()`` says why, for people."""
 
 
@@ -169,12 +170,36 @@ def _language(feed_lang: str) -> str:
 
 def parse(body: bytes, headers: dict[str, str], url: str, *, max_entries: int = 50,
           not_before: dt.datetime | None = None) -> Parsed:
-    """The usable entries of a feed body, newest first. Raises NotAFeed with the reason."""
+    """The usable entries of a feed body, newest first. Raises NotAFeed with the reason,
+    and nothing else, whatever the body and headers are."""
+    try:
+        return _parse(body, headers, url, max_entries, not_before)
+    except NotAFeed:
+        raise
+    except Exception as exc:  # outside bytes never raise past their step
+        log.warning("feed %s: the parser failed (%s)", url[:200], exc.__class__.__name__,
+                    exc_info=True)
+        raise NotAFeed(f"the feed could not be read: its content is damaged "
+                       f"({exc.__class__.__name__})") from None
+
+
+def _feedparser(body: bytes, content_type: str, url: str) -> Any:
+    """feedparser's reading of ``body``. A Content-Type feedparser cannot use (a charset
+    such as punycode or idna, which Python knows but which cannot decode a document, or
+    a NUL byte) raises inside it: then the body is read again as the XML itself says."""
+    try:
+        return feedparser.parse(io.BytesIO(body), response_headers={
+            "content-type": content_type, "content-location": url})
+    except (LookupError, UnicodeError, ValueError):
+        return feedparser.parse(io.BytesIO(body), response_headers={
+            "content-type": "application/xml", "content-location": url})
+
+
+def _parse(body: bytes, headers: dict[str, str], url: str, max_entries: int,
+           not_before: dt.datetime | None) -> Parsed:
     if not body.strip():
         raise NotAFeed("the server sent an empty response instead of a feed")
-    d = feedparser.parse(io.BytesIO(body), response_headers={
-        "content-type": headers.get("content-type", "application/xml"),
-        "content-location": url})
+    d = _feedparser(body, headers.get("content-type", "application/xml"), url)
     if not d.get("version"):
         head = body[:512].lstrip().lower()
         if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head:
@@ -322,8 +347,18 @@ def sync(rt: Runtime) -> None:
     """One feed row per member project that has a feed URL in content/ (or a discovered one).
 
     A changed URL in content/ replaces the row's URL and forgets its caching and failures.
+    A URL cleared there removes the row that came from it: the row is only the polling
+    state of that URL, so nothing is lost (the items stay, and their entry ids and links
+    still keep the same entries out should the URL come back). A discovered feed, which
+    never came from content/, stays.
     """
     with rt.db.session() as s:
+        for gone in s.scalars(select(Feed).join(Project).where(Feed.origin == "content",
+                                                               Project.feed_url == "")):
+            record(s, SYNC, "feed.removed", gone, url=gone.url,
+                   reason="the project's feed_url was cleared")
+            s.delete(gone)
+        s.flush()
         feeds = {f.project_id: f for f in s.scalars(select(Feed))}
         for p in s.scalars(select(Project).where(Project.status.in_(SUBMITTING_STATUSES),
                                                  Project.feed_url != "")):
@@ -410,15 +445,29 @@ def resume(rt: Runtime, actor: Actor, slug: str) -> Feed:
 
 def _work(url: str, etag: str, modified: str, settings: Settings,
           not_before: dt.datetime) -> tuple[Fetched, Parsed | None, str]:
-    """Runs in a pool thread: fetch and parse, no database."""
-    got = fetch(url, settings, etag=etag, last_modified=modified)
-    if got.outcome != "ok":
-        return got, None, got.error
+    """Runs in a pool thread: fetch and parse, no database. Never raises: whatever goes
+    wrong is the feed's failure, counted like any other."""
     try:
-        return got, parse(got.body, got.headers, url, max_entries=settings.feed_max_entries,
-                          not_before=not_before), ""
-    except NotAFeed as exc:
-        return got, None, str(exc)
+        got = fetch(url, settings, etag=etag, last_modified=modified)
+        if got.outcome != "ok":
+            return got, None, got.error
+        try:
+            return got, parse(got.body, got.headers, url,
+                              max_entries=settings.feed_max_entries,
+                              not_before=not_before), ""
+        except OstogetherError as exc:  # NotAFeed, with its reason
+            return got, None, str(exc)
+    except Exception as exc:
+        return _broken(url, exc)
+
+
+def _broken(url: str, exc: Exception) -> tuple[Fetched, None, str]:
+    """A feed whose fetch or parse failed in a way nobody foresaw: logged, and a failure
+    of that feed alone."""
+    log.error("feed %s: %s", url[:200], exc.__class__.__name__, exc_info=exc)
+    error = (f"the feed could not be read ({exc.__class__.__name__}); the service's log "
+             f"has the details")
+    return Fetched(url, "failed", error=error), None, error
 
 
 def poll(rt: Runtime, slug: str | None = None, *,
@@ -456,7 +505,10 @@ def poll(rt: Runtime, slug: str | None = None, *,
                    (fid, pslug, url) for fid, pslug, url, etag, modified in active}
         for fut in as_completed(futures):
             fid, pslug, url = futures[fut]
-            got, parsed, error = fut.result()
+            try:
+                got, parsed, error = fut.result()
+            except Exception as exc:  # one feed's failure never stops another's
+                got, parsed, error = _broken(url, exc)
             try:
                 r = _store(rt, fid, pslug, url, got, parsed, error)
             except Exception:  # one feed's database trouble must not stop the others

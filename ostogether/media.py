@@ -3,16 +3,23 @@ member's site and a picture cannot change after the editors approved the issue.
 
 An item's image is fetched through the outbound guard (``fetch``), checked with Pillow
 (a real JPEG, PNG, GIF or WebP, within ``media_max_bytes`` and ``media_max_pixels``),
-re-encoded without its metadata (a camera's GPS position, say) and at most
-``MAIL_WIDTH`` wide (twice the newsletter's column, for sharp screens), and stored under
-``media_dir`` by the SHA-256 of the stored bytes. ``/media/<sha256>.<ext>`` serves it,
-cacheable for ever: the name changes when the content does.
+re-encoded with nothing but its pixels (no EXIF with a camera's GPS position, no XMP, no
+JPEG or GIF comment, no PNG text; colours moved to sRGB from any other ICC profile) and
+at most ``MAIL_WIDTH`` wide (twice the newsletter's column, for sharp screens), and
+stored under ``media_dir`` by the SHA-256 of the stored bytes. ``/media/<sha256>.<ext>``
+serves it, cacheable for ever: the name changes when the content does.
+
+Whatever the bytes are, a picture is kept or refused with a reason: ValidationError for
+the picture, FetchError when it cannot be fetched, nothing else; so one bad picture
+never stops a page or another item.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
+import logging
 import os
 import re
 import warnings
@@ -20,15 +27,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ostogether import fetch
-from ostogether.errors import NotFound, ValidationError
+from ostogether.errors import NotFound, OstogetherError, ValidationError
 from ostogether.models import MediaFile
 from ostogether.runtime import Runtime
 
+log = logging.getLogger(__name__)
 MAIL_WIDTH = 1200
 FORMATS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
 TYPES = {"jpg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp"}
@@ -66,8 +74,9 @@ def known(rt: Runtime, urls: list[str]) -> dict[str, Stored]:
 
 
 def checked(data: bytes, max_pixels: int) -> tuple[bytes, str, int, int]:
-    """The image re-encoded without metadata, at most ``MAIL_WIDTH`` wide; or
-    ValidationError saying what is wrong with it."""
+    """The image re-encoded with its pixels only, at most ``MAIL_WIDTH`` wide; or
+    ValidationError saying what is wrong with it. Whatever the bytes, nothing else is
+    raised: a picture is kept or refused with a reason."""
     with warnings.catch_warnings():
         # Pillow's own guard (a process-wide limit, left at its default: it is shared by
         # every thread) warns above 89 million pixels and refuses twice that; the check
@@ -89,18 +98,35 @@ def _checked(data: bytes, max_pixels: int) -> tuple[bytes, str, int, int]:
             if width * height > max_pixels:
                 raise ValidationError(f"it is {width}×{height} pixels, more than "
                                       f"{max_pixels:,}", {"image": "too large"})
-            img.load()
+            img.load()  # the first frame of an animation: mail clients show little else
             frame = img.copy()
+    except ValidationError:
+        raise
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError,
             ValueError) as exc:
-        if isinstance(exc, ValidationError):
-            raise
         raise ValidationError(f"it is not a picture that can be read ({exc})"[:300],
                               {"image": "unreadable"}) from None
-    if frame.width > MAIL_WIDTH:
-        frame = frame.resize((MAIL_WIDTH, round(frame.height * MAIL_WIDTH / frame.width)),
+    except Exception as exc:  # Pillow meets damaged data in many ways; none may escape
+        log.info("picture refused: %s: %s", exc.__class__.__name__, exc)
+        raise ValidationError(f"it is not a picture that can be read (its data is "
+                              f"damaged: {exc.__class__.__name__})", {"image": "unreadable"}
+                              ) from None
+    try:
+        return _encoded(frame, FORMATS[fmt])
+    except Exception as exc:
+        log.info("picture refused while re-encoding: %s: %s", exc.__class__.__name__, exc)
+        raise ValidationError(f"it cannot be re-encoded as a {fmt} picture "
+                              f"({exc.__class__.__name__}); save it again as an ordinary "
+                              f"JPEG or PNG", {"image": "unreadable"}) from None
+
+
+def _encoded(frame: Image.Image, ext: str) -> tuple[bytes, str, int, int]:
+    """``frame`` as the kept file: its pixels only, at most ``MAIL_WIDTH`` wide."""
+    frame = pixels_only(frame)
+    if frame.width > MAIL_WIDTH:  # a 2401×1 strip stays 1 pixel high, never 0
+        frame = frame.resize((MAIL_WIDTH, max(1, round(frame.height * MAIL_WIDTH
+                                                         / frame.width))),
                              Image.Resampling.LANCZOS)
-    ext = FORMATS[fmt]
     out = io.BytesIO()
     if ext == "jpg":
         frame.convert("RGB").save(out, "JPEG", quality=85, optimize=True, progressive=True)
@@ -111,6 +137,52 @@ def _checked(data: bytes, max_pixels: int) -> tuple[bytes, str, int, int]:
     else:
         frame.save(out, "WEBP", quality=85)
     return out.getvalue(), ext, frame.width, frame.height
+
+
+def pixels_only(frame: Image.Image) -> Image.Image:
+    """The picture's pixels and nothing else: turned upright as its EXIF says, in sRGB
+    when it came with another colour profile, 8 bits a channel, and without any metadata
+    (EXIF with a camera's GPS position, XMP, JPEG and GIF comments, PNG text chunks, the
+    ICC profile itself). Only what is part of the pixels stays: a palette's transparency.
+    """
+    frame = ImageOps.exif_transpose(frame) or frame
+    if frame.mode.startswith("I"):  # 16-bit grey (PNG): scaled to 8 bits, not clipped
+        frame = frame.convert("I").point(lambda v: v / 257).convert("L")
+    icc = frame.info.get("icc_profile")
+    if icc:
+        frame = _to_srgb(frame, icc)
+    frame.info = {k: v for k, v in frame.info.items() if k == "transparency"}
+    return frame
+
+
+@functools.cache
+def _srgb() -> ImageCms.ImageCmsProfile:
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+def _to_srgb(frame: Image.Image, icc: bytes) -> Image.Image:
+    """``frame``'s colours moved from its own profile to sRGB, which is what browsers and
+    mail clients assume of a picture without one. A profile that cannot be read or used
+    is dropped: the pixels are then taken as sRGB already."""
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        mode = {"RGB": "RGB", "CMYK": "CMYK", "GRAY": "L"}.get(
+            source.profile.xcolor_space.strip())
+        if mode is None:  # Lab, XYZ...: not worth the trouble for a newsletter picture
+            return frame
+        if frame.mode == "P":
+            frame = frame.convert("RGBA" if "transparency" in frame.info else "RGB")
+        alpha = frame.getchannel("A") if frame.mode in ("RGBA", "LA") else None
+        base = frame if frame.mode == mode else frame.convert(mode)
+        out = ImageCms.profileToProfile(base, source, _srgb(), outputMode="RGB")
+    except (ImageCms.PyCMSError, OSError, TypeError, ValueError):
+        return frame
+    assert out is not None  # inPlace=False always gives the new image
+    if mode == "L":
+        out = out.convert("L")
+    if alpha is not None:
+        out.putalpha(alpha)
+    return out
 
 
 def store(rt: Runtime, url: str) -> Stored:
@@ -150,12 +222,13 @@ def store(rt: Runtime, url: str) -> Stored:
 
 
 def keep_all(rt: Runtime, urls: list[str]) -> list[str]:
-    """Keep each picture; what could not be kept, as "address: why"."""
+    """Keep each picture; what could not be kept, as "address: why". One picture's
+    failure never stops the others."""
     problems = []
     for url in sorted({u for u in urls if u}):
         try:
             store(rt, url)
-        except (ValidationError, fetch.FetchError) as exc:
+        except OstogetherError as exc:  # ValidationError, FetchError
             problems.append(f"{url}: {exc}")
     return problems
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -12,6 +13,7 @@ from ostogether import clock, feeds, news
 from ostogether.audit import Actor
 from ostogether.models import AuditEntry, Feed, NewsItem, Project
 from ostogether.runtime import Runtime
+from tests.conftest import run
 from tests.feedserver import FeedServer, Route, atom, rss
 
 ENTRIES = [{"title": f"Story {i}", "link": f"https://example.org/story/{i}",
@@ -256,3 +258,100 @@ def test_discover_all_saves_what_it_finds(rt: Runtime, server: FeedServer) -> No
     assert feed_row(rt, "cosmos").origin == "discovered"
     [r] = feeds.poll(rt, "cosmos")
     assert r.created == 3
+
+
+# ------------------------------------------------------- one feed's bad bytes, alone
+
+def test_a_feed_that_lies_about_gzip_fails_alone_and_is_paused_like_any_other(
+        rt: Runtime, server: FeedServer, env: dict[str, str]) -> None:
+    """``Content-Encoding: gzip`` over a body that is not gzip: the poll goes on, the
+    other feed's entries are stored, the command says which feed failed and why, and
+    the bad feed counts its failures until it is paused."""
+    server.routes["/liar"] = Route(rss(ENTRIES), extra_headers={"Content-Encoding": "gzip"})
+    server.routes["/good"] = Route(rss(ENTRIES))
+    use_feed(rt, "cosmos", server.url("/liar"))
+    use_feed(rt, "otter", server.url("/good"))
+    ran = run(env, "feeds", "poll")
+    assert ran.returncode == 0, ran.stderr
+    assert ("failed cosmos: the server's answer is broken: it says it is compressed (gzip), "
+            "but it is not") in " ".join(ran.stdout.split())
+    assert "3 new otter" in ran.stdout
+    assert len(items_of(rt, "otter")) == 3 and items_of(rt, "cosmos") == []
+    assert feed_row(rt, "cosmos").failures == 1
+    feeds.poll(rt)
+    assert feed_row(rt, "cosmos").paused_at is not None  # feed_max_failures is 2 here
+    [r] = [r for r in feeds.poll(rt) if r.slug == "cosmos"]
+    assert r.outcome == "paused" and len(server.hits("/liar")) == 2
+
+
+def test_a_feed_served_as_punycode_still_gives_its_entries(rt: Runtime,
+                                                          server: FeedServer) -> None:
+    """A charset Python knows but no document uses: feedparser raised UnicodeError on
+    it, which stopped the whole poll. The feed is read as its XML says."""
+    server.routes["/odd"] = Route(rss(ENTRIES),
+                                  content_type="application/rss+xml; charset=punycode")
+    server.routes["/good"] = Route(rss(ENTRIES))
+    use_feed(rt, "cosmos", server.url("/odd"))
+    use_feed(rt, "otter", server.url("/good"))
+    results = {r.slug: r for r in feeds.poll(rt)}
+    assert (results["cosmos"].created, results["otter"].created) == (3, 3)
+
+
+def test_whatever_a_feed_makes_the_reader_raise_fails_that_feed_alone(
+        rt: Runtime, server: FeedServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failure nobody foresaw, inside the pool thread, is that feed's failure: counted,
+    and paused like any other; the other feeds are stored."""
+    real_fetch = feeds.fetch
+
+    def breaking(url: str, *args: object, **kwargs: object) -> feeds.Fetched:
+        if url.endswith("/cursed"):
+            raise RecursionError("maximum recursion depth exceeded")
+        return real_fetch(url, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(feeds, "fetch", breaking)
+    server.routes["/good"] = Route(rss(ENTRIES))
+    use_feed(rt, "cosmos", server.url("/cursed"))
+    use_feed(rt, "otter", server.url("/good"))
+    results = {r.slug: r for r in feeds.poll(rt)}
+    assert results["otter"].created == 3
+    assert results["cosmos"].outcome == "failed"
+    assert results["cosmos"].error == ("the feed could not be read (RecursionError); the "
+                                       "service's log has the details")
+    feeds.poll(rt)
+    assert feed_row(rt, "cosmos").paused_at is not None
+
+
+def test_clearing_feed_url_in_the_projects_file_stops_its_polling(
+        rt: Runtime, server: FeedServer, env: dict[str, str], home: Path) -> None:
+    server.routes["/rss"] = Route(rss(ENTRIES))
+    path = home / "content" / "projects" / "cosmos.toml"
+    original = path.read_text()
+    path.write_text(original.replace('feed_url = ""', f'feed_url = "{server.url("/rss")}"'))
+    assert run(env, "init").returncode == 0
+    [r] = feeds.poll(rt)
+    assert (r.slug, r.created) == ("cosmos", 3)
+    path.write_text(original)  # the project's editor cleared feed_url
+    assert run(env, "init").returncode == 0
+    assert feeds.poll(rt) == [] and len(server.hits("/rss")) == 1
+    assert feed_row(rt, "cosmos") is None
+    listed = run(env, "feeds", "list", "--format", "json")
+    assert "cosmos" not in listed.stdout
+    with rt.db.session() as s:
+        removed = s.scalar(select(AuditEntry).where(AuditEntry.action == "feed.removed"))
+        assert removed.detail["url"] == server.url("/rss")
+    assert len(items_of(rt, "cosmos")) == 3  # what it brought stays
+    # Set again, the feed is polled again and its entries are not taken twice.
+    path.write_text(original.replace('feed_url = ""', f'feed_url = "{server.url("/rss")}"'))
+    assert run(env, "init").returncode == 0
+    [r] = feeds.poll(rt)
+    assert (r.created, r.duplicates) == (0, 3)
+    # A discovered feed never came from content/: an empty feed_url leaves it alone.
+    path.write_text(original)
+    assert run(env, "init").returncode == 0
+    server.routes["/"] = Route(b'<link rel="alternate" type="application/rss+xml" '
+                               b'href="/rss">', content_type="text/html")
+    with rt.db.session() as s:
+        s.scalar(select(Project).where(Project.slug == "cosmos")).website = server.url("/")
+    feeds.discover_all(rt, "cosmos")
+    assert [r.slug for r in feeds.poll(rt)] == ["cosmos"]
+    assert feed_row(rt, "cosmos").origin == "discovered"

@@ -7,6 +7,8 @@ servers only through ``fetch_allow``.
 from __future__ import annotations
 
 import gzip
+import ipaddress
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -263,3 +265,144 @@ def test_the_registry_check_leaves_unreviewed_applicants_alone(
     result = jobs.check_registry(rt, clock.now())
     assert result.outcome == "ok" and "1 address(es) checked" in result.summary
     assert [path for path, _ in server.requests] == ["/member"]
+
+
+# ------------------------------------------------------- IANA's special-purpose blocks
+
+# IANA's IPv4 and IPv6 Special-Purpose Address Registries, written out again here rather
+# than read from fetch.py, so that an entry the guard's table loses fails: every entry
+# whose "Globally Reachable" is False, with what the refusal says. "" means the reason
+# is the one of the IPv4 address the block carries (any refusal will do).
+IANA_IPV4 = [
+    ("0.0.0.0/8", '"this network"'),
+    ("0.0.0.0/32", "unspecified"),
+    ("10.0.0.0/8", "private network"),
+    ("100.64.0.0/10", "carrier-grade NAT"),
+    ("127.0.0.0/8", "loopback"),
+    ("169.254.0.0/16", "link-local"),
+    ("172.16.0.0/12", "private network"),
+    ("192.0.0.0/24", "IETF protocol assignments"),
+    ("192.0.0.0/29", "IPv4 service continuity"),
+    ("192.0.0.8/32", "dummy address"),
+    ("192.0.0.170/32", "NAT64 discovery"),
+    ("192.0.0.171/32", "NAT64 discovery"),
+    ("192.0.2.0/24", "documentation"),
+    ("192.88.99.2/32", "6a44 relays"),
+    ("192.168.0.0/16", "private network"),
+    ("198.18.0.0/15", "network benchmarks"),
+    ("198.51.100.0/24", "documentation"),
+    ("203.0.113.0/24", "documentation"),
+    ("240.0.0.0/4", "future use"),
+    ("255.255.255.255/32", "broadcast"),
+]
+IANA_IPV6 = [
+    ("::/128", "unspecified"),
+    ("::1/128", "loopback"),
+    ("::ffff:0:0/96", ""),
+    ("64:ff9b:1::/48", "local IPv4/IPv6 translation"),
+    ("100::/64", "discarding traffic"),
+    ("100:0:0:1::/64", "dummy addresses"),
+    ("2001::/23", "IETF protocol assignments"),
+    ("2001:2::/48", "network benchmarks"),
+    ("2001:db8::/32", "documentation"),
+    ("3fff::/20", "documentation"),
+    ("5f00::/16", "segment routing"),
+    ("fc00::/7", "private network"),
+    ("fe80::/10", "link-local"),
+]
+# Deprecated blocks (N/A in the registries), and what they leave to other registries.
+DEPRECATED_AND_OTHERS = [
+    ("192.88.99.0/24", "6to4 relays, now deprecated"),
+    ("::/96", "IPv4 address in IPv6 form"),
+    ("2001::/32", ""),  # Teredo
+    ("2001:10::/28", "ORCHID, now deprecated"),
+    ("2002::/16", ""),  # 6to4
+    ("fec0::/10", "site-local"),
+    ("224.0.0.0/4", "multicast"),
+    ("ff00::/8", "multicast"),
+]
+SPECIAL = IANA_IPV4 + IANA_IPV6 + DEPRECATED_AND_OTHERS
+
+
+def _inside(block: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """The first, middle and last address of ``block`` that no smaller block of the list
+    holds (a smaller block gives its own reason)."""
+    net = ipaddress.ip_network(block)
+    smaller = [ipaddress.ip_network(b) for b, _ in SPECIAL
+               if ipaddress.ip_network(b).version == net.version
+               and ipaddress.ip_network(b).prefixlen > net.prefixlen]
+    candidates = dict.fromkeys([net[0], net[net.num_addresses // 2], net[-1]])
+    return [ip for ip in candidates if not any(ip in s for s in smaller)]
+
+
+def _url(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    return f"http://{ip}/" if ip.version == 4 else f"http://[{ip}]/"
+
+
+@pytest.mark.parametrize("block, reason", SPECIAL, ids=[b for b, _ in SPECIAL])
+def test_every_special_purpose_block_is_refused_with_its_reason(block: str,
+                                                                 reason: str) -> None:
+    inside = _inside(block)
+    assert inside, f"no address of {block} is left to test"
+    for ip in inside:
+        with pytest.raises(guard.FetchError, match=re.escape(reason) or None) as caught:
+            guard.get(_url(ip), NOTHING, QUICK)
+        assert caught.value.kind == "refused", ip
+        assert caught.value.message.startswith("the address is "), ip
+        if ip.version == 4:  # the same address written as IPv6 is refused the same way
+            with pytest.raises(guard.FetchError, match=re.escape(reason) or None):
+                guard.get(f"http://[::ffff:{ip}]/", NOTHING, QUICK)
+
+
+@pytest.mark.parametrize("address", ["192.0.0.9", "192.0.0.10", "2001:1::1", "2001:1::3",
+                                     "2001:3::1", "2001:4:112::1", "2001:20::1",
+                                     "2001:30::1"])
+def test_the_anycast_exceptions_inside_refused_blocks_are_refused_too(address: str) -> None:
+    """IANA calls these few globally reachable; they answer PCP, TURN, AMT, AS112 or
+    name drones, never web pages, so the guard refuses their whole block."""
+    assert guard.why_not_public(ipaddress.ip_address(address))
+
+
+@pytest.mark.parametrize("url", ["http://8.8.8.8/", "http://1.1.1.1/x", "http://192.31.196.1/",
+                                 "http://[2001:4860:4860::8888]/",
+                                 "http://[2606:4700:4700::1111]/", "http://[2620:4f:8000::1]/",
+                                 "http://[64:ff9b::808:808]/"])
+def test_public_addresses_pass_the_guard(url: str) -> None:
+    scheme, _, _, ip, _ = guard.checked_target(url, NOTHING)
+    assert scheme == "http" and guard.why_not_public(ip) is None
+
+
+def test_fetch_allow_still_opens_a_special_block_it_names() -> None:
+    allow = guard.parse_allow("192.0.0.0/24, [fec0::1]")
+    assert guard.checked_target("http://192.0.0.100/", allow)[3] == ipaddress.ip_address(
+        "192.0.0.100")
+    assert guard.checked_target("http://[fec0::1]/", allow)[2] == 80
+    with pytest.raises(guard.FetchError, match="site-local"):
+        guard.checked_target("http://[fec0::2]/", allow)
+
+
+# ------------------------------------------------------------------ broken answers
+
+@pytest.mark.parametrize("encoding, body", [
+    ("gzip", b"<rss>not compressed at all</rss>"),
+    ("x-gzip", b"\x1f\x8b\x08\x00garbage after a gzip header"),
+    ("deflate", b"plain text, not deflate"),
+])
+def test_a_body_that_is_not_what_its_encoding_says_is_a_fetch_error(
+        server: FeedServer, encoding: str, body: bytes) -> None:
+    server.routes["/x"] = Route(body, extra_headers={"Content-Encoding": encoding})
+    with pytest.raises(guard.FetchError, match=f"compressed \\({encoding}\\), but it is "
+                                               f"not") as caught:
+        guard.get(server.url("/x"), guard.parse_allow("127.0.0.1"), QUICK)
+    assert caught.value.kind == "failed"
+
+
+def test_a_compressed_body_cut_short_is_a_fetch_error_but_an_empty_one_is_not(
+        server: FeedServer) -> None:
+    whole = gzip.compress(b"<rss>" + b"x" * 5000 + b"</rss>")
+    server.routes["/cut"] = Route(whole[: len(whole) // 2],
+                                  extra_headers={"Content-Encoding": "gzip"})
+    server.routes["/none"] = Route(b"", status=204, extra_headers={"Content-Encoding": "gzip"})
+    with pytest.raises(guard.FetchError, match=r"compressed \(gzip\) but cut short"):
+        guard.get(server.url("/cut"), guard.parse_allow("127.0.0.1"), QUICK)
+    assert guard.get(server.url("/none"), guard.parse_allow("127.0.0.1"), QUICK).body == b""

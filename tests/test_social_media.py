@@ -415,3 +415,69 @@ def test_planning_with_auto_approve_keeps_pictures_and_leaves_a_bad_one_for_an_e
                    if p.image_url.endswith("gone.jpg"))
     finally:
         rt.close()
+
+
+# ------------------------------------------------------ outside bytes, one post alone
+
+def test_a_card_picture_of_3000_by_1_is_kept_one_pixel_high(rt: Runtime,
+                                                            web: FeedServer) -> None:
+    web.routes["/strip.png"] = Route(picture(3000, 1), content_type="image/png")
+    web.routes["/news"] = Route(page(image="/strip.png", alt="A ribbon"),
+                                content_type="text/html")
+    card = social_media.read_card(rt, web.url("/news"))
+    assert card["warning"] == "" and card["image"].endswith(".png")
+    kept = media.known(rt, [web.url("/strip.png")])[web.url("/strip.png")]
+    assert (kept.width, kept.height) == (media.MAIL_WIDTH, 1)
+
+
+@pytest.mark.parametrize("charset", ["idna", "punycode"])
+def test_a_page_in_a_charset_no_page_uses_still_gives_its_card(
+        rt: Runtime, web: FeedServer, editor: Any, charset: str) -> None:
+    """Python knows these names, but they decode host names, not pages: with a non-ASCII
+    byte they raised UnicodeError, and the card page answered 500. Read as UTF-8."""
+    web.routes["/odd"] = Route(page(title="Qualité de l’air"),
+                               content_type=f"text/html; charset={charset}")
+    card = social_media.read_card(rt, web.url("/odd"))
+    assert card["title"] == "Qualité de l’air"
+    assert card["description"] == "Schools measure the air."
+    [post_id] = planned(rt, ("linkedin",), link=web.url("/odd"))
+    here = f"/editors/social/{post_id}"
+    assert post(editor, f"{here}/card", here).status_code == 302
+    assert "Qualité de l’air" in editor.get(here).get_data(as_text=True)
+
+
+def test_a_post_whose_picture_is_2401_by_1_is_approved_from_its_page(
+        rt: Runtime, web: FeedServer, editor: Any) -> None:
+    web.routes["/strip.png"] = Route(picture(2401, 1), content_type="image/png")
+    [post_id] = planned(rt, ("x",), link=web.url("/page/1"),
+                        image_url=web.url("/strip.png"), image_alt=ALT)
+    here = f"/editors/social/{post_id}"
+    assert post(editor, f"{here}/approve", here).status_code == 302
+    assert social_posts(rt)[post_id].status == "approved"
+
+
+def test_approving_the_week_approves_what_it_can_and_says_why_beside_the_others(
+        rt: Runtime, web: FeedServer, editor: Any) -> None:
+    web.routes["/strip.png"] = Route(picture(2401, 1), content_type="image/png")
+    web.routes["/moved.jpg"] = Route(b"<html>moved</html>", content_type="text/html")
+    good = planned(rt, ("x", "mastodon"), link=web.url("/page/1"),
+                   image_url=web.url("/strip.png"), image_alt=ALT)
+    bad = planned(rt, ("linkedin", "bluesky"), link=web.url("/page/2"),
+                  image_url=web.url("/moved.jpg"), image_alt=ALT)
+    week = social.week_label(*social.week_of(NOW.date()))
+    r = post(editor, "/editors/social/approve-week", f"/editors/social/?week={week}",
+             week=week)
+    assert r.status_code == 302
+    posts = social_posts(rt)
+    assert [posts[i].status for i in good] == ["approved", "approved"]
+    assert [posts[i].status for i in bad] == ["planned", "planned"]
+    html = editor.get(r.headers["Location"]).get_data(as_text=True)
+    assert "2 post(s) approved" in html
+    assert "2 post(s) could not be approved: the reason is beside each one." in html
+    why = f"Not approved: its image {web.url('/moved.jpg')} cannot be used: it is not a picture"
+    assert html.count(f'<p class="error">{why}') == 2
+    # Once the picture is fixed, the same button approves them, and the reason goes.
+    web.routes["/moved.jpg"] = Route(picture(64, 48, "JPEG"), content_type="image/jpeg")
+    post(editor, "/editors/social/approve-week", f"/editors/social/?week={week}", week=week)
+    assert {p.status for p in social_posts(rt).values()} == {"approved"}
+    assert {p.error for p in social_posts(rt).values()} == {""}

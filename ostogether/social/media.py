@@ -18,16 +18,20 @@ from __future__ import annotations
 
 import html.parser
 import io
+import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from PIL import Image
 
 from ostogether import fetch, media
-from ostogether.errors import ValidationError
+from ostogether.errors import OstogetherError, ValidationError
 from ostogether.models import SocialPost
 from ostogether.runtime import Runtime
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,17 @@ class Variant:
 
 def variant(data: bytes, network: str) -> Variant:
     """The kept picture as ``network`` takes it: the same bytes when they are within its
-    limits, else re-encoded as JPEG (smaller, then lower quality) until they are."""
+    limits, else re-encoded as JPEG (smaller, then lower quality) until they are.
+    ValidationError when the bytes cannot be read or re-encoded."""
+    try:
+        return _variant(data, network)
+    except Exception as exc:  # picture bytes never raise past their step
+        raise ValidationError(f"the kept picture cannot be re-encoded for {network} "
+                              f"({exc.__class__.__name__})", {"image": "unreadable"}
+                              ) from None
+
+
+def _variant(data: bytes, network: str) -> Variant:
     limit = LIMITS[network]
     with Image.open(io.BytesIO(data)) as img:
         fmt, (w, h) = img.format or "", img.size
@@ -158,7 +172,10 @@ def parse_card(page: str, base_url: str) -> dict[str, str]:
 
 def page_address(link: str) -> str:
     """The page a post links to, without the service's own campaign parameters."""
-    parts = urlsplit(link)
+    try:
+        parts = urlsplit(link)
+    except ValueError:  # not a URL at all: the guard says why when it is fetched
+        return link
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
              if not k.startswith("utm_")]
     return urlunsplit(parts._replace(query=urlencode(query)))
@@ -185,8 +202,14 @@ def read_card(rt: Runtime, link: str) -> dict[str, str]:
         card["warning"] = (f"The page answered {r.status} {kind or 'without a type'}, not a "
                            f"web page; the card shows the post's title without a picture.")
         return card
-    found = parse_card(r.body.decode(_charset(r.headers.get("content-type", "")),
-                                     errors="replace"), url)
+    try:
+        found = parse_card(decoded(r.body, r.headers.get("content-type", "")), url)
+    except Exception as exc:  # outside bytes never raise past their step
+        log.info("card of %s: %s", url[:200], exc.__class__.__name__)
+        card["warning"] = (f"The page could not be read for its card (its HTML is damaged: "
+                           f"{exc.__class__.__name__}); the card shows the post's title "
+                           f"without a picture.")
+        return card
     card.update(title=found["title"], description=found["description"],
                 image_alt=found["image_alt"])
     if not found["image_url"]:
@@ -194,20 +217,30 @@ def read_card(rt: Runtime, link: str) -> dict[str, str]:
         return card
     try:
         card["image"] = media.store(rt, found["image_url"]).name
-    except (ValidationError, fetch.FetchError) as exc:
+    except OstogetherError as exc:  # ValidationError, FetchError
         card["warning"] = (f"The page's preview image {found['image_url']} cannot be used "
                            f"({exc}); the card shows without a picture.")
     return card
 
 
-def _charset(content_type: str) -> str:
-    m = re.search(r"charset=([\w.-]+)", content_type, re.I)
-    name = m.group(1) if m else "utf-8"
-    try:
-        "".encode(name)
-    except LookupError:
-        return "utf-8"
-    return name
+# Codecs Python finds by these names that decode something other than a web page.
+NOT_FOR_PAGES = frozenset({"idna", "punycode", "raw_unicode_escape", "raw-unicode-escape",
+                           "unicode_escape", "unicode-escape", "undefined"})
+
+
+def decoded(body: bytes, content_type: str) -> str:
+    """A page's text in the charset its Content-Type names, or UTF-8 (with replacement
+    characters) when that charset is unknown, bogus, or one of Python's codecs that is
+    not for documents: ``idna`` and ``punycode`` refuse "replace" and raise on any
+    non-ASCII byte, ``base64`` and ``rot13`` are not text encodings at all."""
+    m = re.search(r"charset=[\"']?([\w.:-]+)", content_type, re.I)
+    if m and m.group(1).lower() not in NOT_FOR_PAGES:
+        try:
+            return body.decode(m.group(1), errors="replace")
+        except (LookupError, UnicodeError, ValueError, TypeError):
+            pass
+    return body.decode("utf-8", errors="replace")
+
 
 
 @dataclass(frozen=True)
@@ -229,7 +262,7 @@ def prepare(rt: Runtime, *, image_url: str, image_alt: str, link: str,
                                   {"image_alt": "describe the image"})
         try:
             return Prepared(media_name=media.store(rt, image_url).name)
-        except (ValidationError, fetch.FetchError) as exc:
+        except OstogetherError as exc:  # ValidationError, FetchError
             raise ValidationError(f"its image {image_url} cannot be used: {exc}",
                                   {"image_url": str(exc)}) from None
     if not link:
@@ -241,6 +274,25 @@ def prepare(rt: Runtime, *, image_url: str, image_alt: str, link: str,
             return Prepared(card=card)
         cards[key] = card
     return Prepared(card=cards[key])
+
+
+def keep_for(rt: Runtime, posts: Sequence[SocialPost]
+             ) -> tuple[dict[int, Prepared], dict[int, ValidationError]]:
+    """Each post's kept picture or link card (a post prepared before keeps its own), and
+    why each post that cannot be approved cannot (its id → the refusal). One post's
+    picture never stops another's."""
+    cards: dict[str, dict[str, str]] = {}
+    kept, refused = {}, {}
+    for post in posts:
+        on_disk = post.media_name and (rt.settings.media_path / post.media_name).is_file()
+        if on_disk or (post.card is not None and not post.image_url):
+            continue
+        try:
+            kept[post.id] = prepare(rt, image_url=post.image_url, image_alt=post.image_alt,
+                                    link=post.link, cards=cards)
+        except ValidationError as exc:
+            refused[post.id] = exc
+    return kept, refused
 
 
 # ------------------------------------------------------------------------- preview

@@ -261,7 +261,7 @@ def _keep_auto_approved(rt: Runtime, actor: Actor, post_ids: Sequence[int]) -> N
     with rt.db.session() as s:
         posts = [get_post(s, i) for i in post_ids]
         s.expunge_all()
-    kept, refused = _keep_media(rt, posts)
+    kept, refused = social_media.keep_for(rt, posts)
     with rt.db.session() as s:
         for post_id, prepared in kept.items():
             post = get_post(s, post_id)
@@ -392,23 +392,33 @@ def edit(rt: Runtime, actor: Actor, post_id: int, *, text: str, image_url: str =
 
 
 def approve(rt: Runtime, actor: Actor, post_ids: Iterable[int],
-            now: dt.datetime | None = None) -> int:
+            now: dt.datetime | None = None, *, each: bool = False) -> int:
     """Approve planned (or failed) posts; returns how many were approved.
 
-    Each post's picture is kept now (``social.media.prepare``), or its link's card read:
-    publishing never fetches from a member's site. A post whose picture has no
-    description or cannot be kept stops the whole approval, with the reason."""
+    Each post's picture is kept now (``social.media.keep_for``), or its link's card read:
+    publishing never fetches from a member's site. A post whose text does not fit, or
+    whose picture has no description or cannot be kept, stops the whole approval with the
+    reason; with ``each`` (a week's approval), it stays planned with the reason beside it,
+    and the others are approved."""
     now = now or clock.now()
+    refused: dict[int, ValidationError] = {}
     with rt.db.session() as s:  # first what each post needs, without holding a write
         wanted = []
         for post_id in post_ids:
             post = get_post(s, post_id)
-            if post.status != "approved":
+            if post.status == "approved":
+                continue
+            try:
                 _fitting(rt.settings, post.text, post.network)
                 wanted.append(post)
+            except ValidationError as exc:
+                if not each:
+                    raise
+                refused[post.id] = exc
         s.expunge_all()
-    kept, refused = _keep_media(rt, wanted)
-    if refused:
+    kept, not_kept = social_media.keep_for(rt, wanted)
+    refused.update(not_kept)
+    if refused and not each:
         networks = {p.id: NETWORK_NAMES[p.network] for p in wanted}
         raise ValidationError("Nothing was approved: " + "; ".join(
             f"post {i} ({networks[i]}): {exc}" for i, exc in refused.items())
@@ -416,38 +426,23 @@ def approve(rt: Runtime, actor: Actor, post_ids: Iterable[int],
             {k: v for exc in refused.values() for k, v in exc.fields.items()})
     done = 0
     with rt.db.session() as s:
-        for prepared_post in wanted:
-            post = get_post(s, prepared_post.id)
+        for post_id in [*(p.id for p in wanted if p.id not in refused), *refused]:
+            post = get_post(s, post_id)
             if post.status == "approved":
+                continue
+            if post_id in refused:
+                post.error = f"Not approved: {str(refused[post_id]).rstrip('.')}."
+                post.hint = "edit the post, then approve it"
                 continue
             if post.status == "failed":
                 post.attempts, post.next_attempt_at = 0, None
-                post.error, post.hint = "", ""
             audit.transition(s, actor, post, "social_post", "approved")
             post.approved_at, post.approved_by_id = now, actor.user_id
+            post.error, post.hint = "", ""
             if post.id in kept:
                 post.media_name, post.card = kept[post.id].media_name, kept[post.id].card
             done += 1
     return done
-
-
-def _keep_media(rt: Runtime, posts: Sequence[SocialPost]
-                ) -> tuple[dict[int, social_media.Prepared], dict[int, ValidationError]]:
-    """Each post's kept picture or link card (a post prepared before keeps its own), and
-    why each post that cannot be approved cannot (its id → the refusal)."""
-    cards: dict[str, dict[str, str]] = {}
-    kept, refused = {}, {}
-    for post in posts:
-        on_disk = post.media_name and (rt.settings.media_path / post.media_name).is_file()
-        if on_disk or (post.card is not None and not post.image_url):
-            continue
-        try:
-            kept[post.id] = social_media.prepare(rt, image_url=post.image_url,
-                                                 image_alt=post.image_alt, link=post.link,
-                                                 cards=cards)
-        except ValidationError as exc:
-            refused[post.id] = exc
-    return kept, refused
 
 
 def read_card(rt: Runtime, actor: Actor, post_id: int) -> dict[str, str]:
@@ -615,11 +610,12 @@ def free_slots(rt: Runtime, post: SocialPost,
 
 
 def approve_week(rt: Runtime, actor: Actor, week: str | None) -> int:
-    """Approve every planned post of ``week``."""
+    """Approve every planned post of ``week`` that can be; one that cannot (a picture
+    that cannot be kept, say) stays planned, with the reason in its ``error``."""
     view = week_view(rt, week)
     return approve(rt, actor, [p.id for _, slots in view.days for slot in slots
                                for entry in slot.entries for p in entry.posts
-                               if p.status == "planned"])
+                               if p.status == "planned"], each=True)
 
 
 def status_counts(rt: Runtime) -> dict[str, dict[str, int]]:

@@ -62,9 +62,12 @@ def plan() -> Any:
 
 @bp.post("/approve-week")
 def approve_week() -> Any:
-    week = _week_arg()
-    n = social.approve_week(runtime(), Actor.of(current_user), week)
+    rt, week = runtime(), _week_arg()
+    n = social.approve_week(rt, Actor.of(current_user), week)
     flash(f"{n} post(s) approved; they go out at their times.", "success")
+    if left := social.week_view(rt, week).counts["planned"]:
+        flash(f"{left} post(s) could not be approved: the reason is beside each one.",
+              "error")
     return redirect(url_for("social.index", week=week))
 
 

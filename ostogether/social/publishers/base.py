@@ -27,7 +27,7 @@ from urllib3.exceptions import (
 )
 
 from ostogether import clock
-from ostogether.errors import PublishRejected, PublishRetry, PublishUnknown
+from ostogether.errors import PublishRejected, PublishRetry, PublishUnknown, ValidationError
 from ostogether.settings import Settings
 from ostogether.social.media import Variant, variant
 from ostogether.states import NETWORK_NAMES
@@ -51,7 +51,7 @@ class Picture:
         sent) when the kept file is gone or damaged."""
         try:
             return variant(self.path.read_bytes(), network)
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, ValidationError) as exc:
             raise PublishRejected(
                 f"The kept picture {self.name} cannot be read ({exc.__class__.__name__}); "
                 f"nothing was posted.", "approve the post again: its picture is fetched "
