@@ -189,7 +189,7 @@ def store(rt: Runtime, url: str) -> Stored:
     """The kept copy of the image at ``url``, fetching it the first time. Raises
     ValidationError (what is wrong with the image) or fetch.FetchError (why it could not
     be fetched)."""
-    found = known(rt, [url]).get(url)
+    found = known(rt, [url]).get(url) or _own(rt, url)
     if found is not None and (rt.settings.media_path / found.name).is_file():
         return found
     st = rt.settings
@@ -199,9 +199,40 @@ def store(rt: Runtime, url: str) -> Stored:
                   headers=headers)
     if r.status != 200:
         raise fetch.FetchError(f"the address answered {r.status} {r.reason}", "answer")
-    data, ext, width, height = checked(r.body, st.media_max_pixels)
+    return _keep(rt, checked(r.body, st.media_max_pixels), url)
+
+
+def _own(rt: Runtime, url: str) -> Stored | None:
+    """A copy this service keeps, named in ``url`` (``…/media/<sha256>.<ext>``): the
+    name is the hash of the bytes, so whatever host the address names, the file here is
+    that picture (an upload, or an address from before ``base_url`` changed)."""
+    m = NAME.match(url.rsplit("/", 1)[-1])
+    if m is None:
+        return None
+    with rt.db.session() as s:
+        row = s.scalars(select(MediaFile).where(MediaFile.sha256 == m.group(1),
+                                                MediaFile.ext == m.group(2))).first()
+        return Stored(row.sha256, row.ext, row.width, row.height) if row else None
+
+
+def keep_upload(rt: Runtime, data: bytes) -> str:
+    """Keep a picture a member sent from their computer, checked and re-encoded as a
+    fetched one is; its address at this service (which ``store`` knows without fetching)."""
+    if len(data) > rt.settings.media_max_bytes:
+        raise ValidationError(f"the picture has {len(data):,} bytes; the limit is "
+                              f"{rt.settings.media_max_bytes:,}", {"image": "too large"})
+    data, ext, width, height = checked(data, rt.settings.media_max_pixels)
+    stored = Stored(hashlib.sha256(data).hexdigest(), ext, width, height)
+    url = url_of(rt, stored)
+    _keep(rt, (data, ext, width, height), url)
+    return url
+
+
+def _keep(rt: Runtime, picture: tuple[bytes, str, int, int], source: str) -> Stored:
+    """Write the checked picture under its hash and record where it came from."""
+    data, ext, width, height = picture
     digest = hashlib.sha256(data).hexdigest()
-    folder = st.media_path
+    folder = rt.settings.media_path
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{digest}.{ext}"
     if not path.exists():
@@ -211,9 +242,10 @@ def store(rt: Runtime, url: str) -> Stored:
     stored = Stored(digest, ext, width, height)
     try:
         with rt.db.session() as s:
-            row = s.scalar(select(MediaFile).where(MediaFile.source_hash == _source_hash(url)))
+            row = s.scalar(select(MediaFile).where(
+                MediaFile.source_hash == _source_hash(source)))
             if row is None:
-                s.add(MediaFile(source_hash=_source_hash(url), source_url=url[:2000],
+                s.add(MediaFile(source_hash=_source_hash(source), source_url=source[:2000],
                                 sha256=digest, ext=ext, width=width, height=height,
                                 size=len(data)))
     except IntegrityError:  # stored by another process at the same moment

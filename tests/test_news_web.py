@@ -336,3 +336,44 @@ def test_event_fields_show_for_events_only_without_a_script(client: Any, rt: Any
     member(client, rt)
     page = client.get("/members/items/new").get_data(as_text=True)
     assert '<fieldset class="event-fields">' in page and 'name="kind"' in page
+
+
+def test_a_member_uploads_a_picture_from_their_computer(client: Any, rt: Any,
+                                                       settings: Any) -> None:
+    """Kept as a fetched picture is (checked, nothing but pixels), and the item points
+    at the kept copy, which the newsletter uses without fetching anything."""
+    import io
+
+    from PIL import Image
+
+    from ostogether import media
+    from tests.feedserver import picture
+
+    member(client, rt)
+    page = client.get("/members/items/new").get_data(as_text=True)
+    assert 'enctype="multipart/form-data"' in page and 'type="file"' in page
+    photo = picture(2400, 1600, "JPEG", exif_gps=True)  # 2400 px, more than the 1 MB form
+    photo += b"\0" * (1_100_000 - len(photo)) if len(photo) < 1_100_000 else b""
+    r = client.post("/members/items/new", content_type="multipart/form-data", data={
+        **ITEM, "image_alt": "Pupils measuring the air", "csrf_token": csrf_from(page),
+        "image_file": (io.BytesIO(photo), "IMG_0042.JPG")})
+    assert r.status_code == 302, r.get_data(as_text=True)[:2000]
+    with rt.db.session() as s:
+        item = s.scalars(select(NewsItem)).one()
+        url = item.image_url
+    assert url.startswith("https://ostogether.test/media/") and url.endswith(".jpg")
+    kept = client.get(url.removeprefix("https://ostogether.test"))
+    assert kept.status_code == 200
+    with Image.open(io.BytesIO(kept.data)) as img:
+        assert img.size == (media.MAIL_WIDTH, 800) and not img.getexif()
+    assert media.store(rt, url).name in url  # known: never fetched from the service itself
+    # Not a picture: the form comes back with the reason beside the field, text kept.
+    page = client.get("/members/items/new").get_data(as_text=True)
+    bad = client.post("/members/items/new", content_type="multipart/form-data", data={
+        **ITEM, "link": "https://example.org/other", "title": "Kept title",
+        "csrf_token": csrf_from(page),
+        "image_file": (io.BytesIO(b"%PDF-1.7 not a picture"), "flyer.jpg")})
+    html = bad.get_data(as_text=True)
+    assert bad.status_code == 400
+    assert 'id="image_file-error">This picture cannot be used: it is not a picture' in html
+    assert 'value="Kept title"' in html

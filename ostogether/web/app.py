@@ -190,11 +190,17 @@ def create_app(settings: Settings | None = None) -> Flask:
     csrf = CSRFProtect(app)
     unsafe = frozenset(app.config["WTF_CSRF_METHODS"])
 
+    upload_limit = settings.media_max_bytes + settings.max_request_bytes
+
     @app.before_request
     def csrf_protect() -> None:
         # Flask-WTF's own hook looks up the view's exemptions before it looks at the
         # method; a GET, which it never checks, paid for that on every page.
         if request.method in unsafe:
+            # A form that takes a picture may be as large as a picture; set before the
+            # CSRF check reads the body.
+            if getattr(app.view_functions.get(request.endpoint or ""), "takes_uploads", False):
+                request.max_content_length = upload_limit
             csrf.protect(apply_exemptions=True)
 
     login = Logins(app)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import pycountry
@@ -265,3 +266,13 @@ def confirmed(what: str) -> bool:
         return True
     flash(f"Nothing was done: confirm that you want to {what}.", "error")
     return False
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def takes_uploads(view: F) -> F:
+    """Mark a view whose form may carry a picture: its requests may be as large as
+    ``media_max_bytes`` beyond the usual ``max_request_bytes`` (app.py applies it)."""
+    view.takes_uploads = True  # type: ignore[attr-defined]
+    return view

@@ -42,8 +42,8 @@ from ostogether.models import NewsItem
 from ostogether.registry import ProjectRecord
 from ostogether.social import posts as social_posts
 from ostogether.states import ITEM_STATUSES, KINDS, NETWORK_NAMES, NETWORKS, SOURCES
-from ostogether.web.common import confirmed, editors_only, runtime
-from ostogether.web.forms import ItemForm, show_problems
+from ostogether.web.common import confirmed, editors_only, runtime, takes_uploads
+from ostogether.web.forms import ItemForm, show_problems, take_upload
 
 bp = Blueprint("editors", __name__, url_prefix="/editors")
 
@@ -244,6 +244,7 @@ def _post_preview(item: NewsItem) -> tuple[list[Any], str]:
 
 
 @bp.route("/items/<id:item_id>", methods=["GET", "POST"])
+@takes_uploads
 def item(item_id: int) -> Any:
     rt = runtime()
     actor = Actor.of(current_user)
@@ -259,7 +260,7 @@ def item(item_id: int) -> Any:
     action = request.form.get("action", "")
     if request.method == "POST":
         try:
-            if action == "save" and form.validate_on_submit():
+            if action == "save" and form.validate_on_submit() and take_upload(form, rt):
                 changed = news.update(rt, actor, item_id, form.to_input())
                 flash(f"Saved: {', '.join(changed) or 'nothing changed'}.", "success")
                 return redirect(url_for("editors.item", item_id=item_id))

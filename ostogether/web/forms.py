@@ -12,6 +12,7 @@ import zoneinfo
 from typing import Any
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     SelectField,
@@ -24,9 +25,12 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
+from ostogether import media
+from ostogether.errors import ValidationError
 from ostogether.models import NewsItem
 from ostogether.news import ItemInput
 from ostogether.registry import SDG_NAMES
+from ostogether.runtime import Runtime
 from ostogether.states import ITEM_LANGUAGES, KINDS
 
 
@@ -59,7 +63,13 @@ class ItemForm(FlaskForm):
         "[a link](https://example.org). No HTML.", validators=[Length(max=50000)])
     link = URLField("Link to the full story", description="The full address, starting with "
                     "https://", validators=[Length(max=5000)])
-    image_url = URLField("Image address (optional)", validators=[Length(max=5000)])
+    image_file = FileField("Upload a picture from your computer",
+                           description="A JPEG, PNG, GIF or WebP picture. It is checked, "
+                                       "its hidden details (such as where a photo was "
+                                       "taken) are removed, and the service keeps it.",
+                           render_kw={"accept": "image/jpeg,image/png,image/gif,image/webp"})
+    image_url = URLField("Or the address of a picture on the web",
+                         validators=[Length(max=5000)])
     image_alt = StringField("Image description", description="What the image shows, for "
                             "people who cannot see it. Required with an image.",
                             validators=[Length(max=5000)])
@@ -115,6 +125,22 @@ class ItemForm(FlaskForm):
         if item.event_end is not None and start is not None:
             end = item.event_end.astimezone(start.tzinfo)
             self.event_end.data = end.strftime("%Y-%m-%dT%H:%M")
+
+
+def take_upload(form: ItemForm, rt: Runtime) -> bool:
+    """Keep a picture sent with the item form, and put its address in the form, so that
+    the item (and a form shown again after a problem) uses the kept copy. False, with the
+    reason beside the field, when the picture cannot be used."""
+    upload = form.image_file.data
+    if not upload or not getattr(upload, "filename", ""):
+        return True
+    try:
+        form.image_url.data = media.keep_upload(
+            rt, upload.read(rt.settings.media_max_bytes + 1))
+    except ValidationError as exc:
+        form.image_file.errors = [f"This picture cannot be used: {exc}."]
+        return False
+    return True
 
 
 def show_problems(form: FlaskForm, fields: dict[str, Any]) -> None:

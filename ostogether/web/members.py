@@ -17,8 +17,8 @@ from ostogether.errors import Conflict, Duplicate, PermissionDenied, ValidationE
 from ostogether.models import Project
 from ostogether.registry import HANDLE_FORMS
 from ostogether.states import ITEM_STATUSES, KINDS, NETWORKS
-from ostogether.web.common import confirmed, runtime
-from ostogether.web.forms import ItemForm, show_problems
+from ostogether.web.common import confirmed, runtime, takes_uploads
+from ostogether.web.forms import ItemForm, show_problems, take_upload
 
 bp = Blueprint("members", __name__, url_prefix="/members")
 
@@ -55,6 +55,7 @@ def index() -> Any:
 
 
 @bp.route("/items/new", methods=["GET", "POST"])
+@takes_uploads
 def new_item() -> Any:
     rt = runtime()
     form = ItemForm()
@@ -71,7 +72,7 @@ def new_item() -> Any:
             else:
                 form.fill_from(correcting)
     existing = None
-    if form.validate_on_submit():
+    if form.validate_on_submit() and take_upload(form, rt):
         try:
             item = news.submit(rt, Actor.of(current_user), current_user.project_id,
                                form.to_input(), source="web", user_id=current_user.id)
@@ -101,6 +102,7 @@ def item(item_id: int) -> Any:
 
 
 @bp.route("/items/<id:item_id>/edit", methods=["GET", "POST"])
+@takes_uploads
 def edit_item(item_id: int) -> Any:
     """A member changes an item that the editors have not reviewed yet."""
     rt = runtime()
@@ -114,7 +116,7 @@ def edit_item(item_id: int) -> Any:
     existing = None
     if request.method == "GET":
         form.fill_from(it)
-    elif form.validate_on_submit():
+    elif form.validate_on_submit() and take_upload(form, rt):
         try:
             changed = news.update(rt, Actor.of(current_user), item_id, form.to_input(),
                                   project_id=current_user.project_id)
