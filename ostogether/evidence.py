@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from ostogether import csvout, projects
 from ostogether.errors import ValidationError
 from ostogether.models import Project
-from ostogether.reports import Visibility, parse_period, visibility, visibility_rows
+from ostogether.reports import Visibility, parse_period, visibility, visibility_csv
 from ostogether.social.metrics import AGES
 from ostogether.states import NETWORK_NAMES
 
@@ -150,7 +150,7 @@ def pack(report: Visibility, base_url: str, site_name: str) -> bytes:
                                issues))
         put("posts.csv", _csv(["published", "network", "title", "permalink", "age",
                                "available", "counts", "taken_at", "api_version"], posts))
-        put("all.csv", csvout.to_csv(visibility_rows(report, base)).encode("utf-8-sig"))
+        put("all.csv", visibility_csv(report, base).encode("utf-8-sig"))
     return buf.getvalue()
 
 

@@ -172,6 +172,9 @@ def test_grant_periods_and_the_evidence_pack(rt: Runtime, env: dict[str, str], e
         links = zf.read("links.txt").decode()
         issues_csv = zf.read("issues.csv").decode("utf-8-sig")
         summary = zf.read("summary.html").decode()
+        every = zf.read("all.csv").decode("utf-8-sig")
+    assert every.splitlines()[0] == ("type,date,title,detail,status,url,recipients,clicks,"
+                                     "archive_views")  # the header row, as in the page's CSV
     assert f"https://ostogether.test/archive/{issue.number}" in links
     row = next(csv.DictReader(io.StringIO(issues_csv)))
     assert (row["clicks_on_project_items"], row["archive_views"]) == ("1", "1")
