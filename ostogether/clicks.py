@@ -34,7 +34,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from ostogether import clock
+from ostogether import clock, signing
 from ostogether.models import ArchiveView, ClickCount, ClickEvent, Issue, NewsItem
 from ostogether.runtime import Runtime, secret_key
 
@@ -141,8 +141,9 @@ def _take_back(s: Session, events: Iterable[ClickEvent]) -> None:
 
 
 def destination(rt: Runtime, number: int, item_id: int, sig: str) -> tuple[int, str] | None:
-    """(issue id, where to go) for a genuine tracked link, or None."""
-    if not hmac.compare_digest(sig, signature(secret_key(rt.settings), number, item_id)):
+    """(issue id, where to go) for a genuine tracked link, or None. ``sig`` may be any
+    text a visitor typed."""
+    if not signing.same(sig, signature(secret_key(rt.settings), number, item_id)):
         return None
     with rt.db.session() as s:
         issue_id = s.scalar(select(Issue.id).where(Issue.number == number))

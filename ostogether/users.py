@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import secrets
 import time
 from typing import Any
@@ -95,7 +94,7 @@ def user_for_session(rt: Runtime, session_id: str) -> User | None:
         return None
     with rt.db.session() as s:
         user = s.get(User, int(user_id))
-        if user is None or not user.active or not hmac.compare_digest(user.session_key, key):
+        if user is None or not user.active or not signing.same(key, user.session_key):
             return None
         _ = user.project
         s.expunge(user)
