@@ -165,7 +165,9 @@ def subscribe(rt: Runtime, req: Request, *, email: str, name: str = "", language
     hashed = email_hash(email)
     st = rt.settings
     with rt.db.session() as s:
-        keys = [f"ip:{req.ip}", f"email:{hashed}"]
+        # The confirmation mails one mailbox gets count without the address's +tag.
+        keys = [f"ip:{ratelimit.address_key(req.ip, st.ratelimit_ipv6_prefix)}",
+                f"mailbox:{ratelimit.mailbox_key(email)}"]
         ratelimit.check(s, "subscribe", keys, st.subscribe_max_per_hour, 3600,
                         "Too many sign-ups from here or for this address. Try again in "
                         "{minutes} minutes.")
