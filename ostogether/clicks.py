@@ -150,12 +150,21 @@ def is_robot(method: str, headers: Mapping[str, str]) -> bool:
 VISIT_KEY = ("day", "visitor", "kind", "issue_id", "item_id")
 
 
+def _seen(s: Session, day: dt.date, who: str, kind: str, issue_id: int,
+          item_id: int) -> bool:
+    """Whether this visitor's click, view or trap hit was noted today already: a repeat
+    is read, never written, so it commits nothing (nor raises SQLite's change signal)."""
+    return s.scalar(select(ReachVisit.id).where(
+        ReachVisit.day == day, ReachVisit.visitor == who, ReachVisit.kind == kind,
+        ReachVisit.issue_id == issue_id, ReachVisit.item_id == item_id)) is not None
+
+
 def _visit(s: Session, day: dt.date, who: str, kind: str, issue_id: int, item_id: int,
            counted: bool) -> bool:
     """Note this visitor's click, view or trap hit of the day; False when it was noted
-    already (the unique key says so: no read before the write)."""
+    meanwhile (the unique key decides between two hits at once)."""
     stmt = db.insert(s, ReachVisit, day=day, visitor=who, kind=kind, issue_id=issue_id,
-                   item_id=item_id, at=clock.now(), counted=counted)
+                     item_id=item_id, at=clock.now(), counted=counted)
     return s.execute(stmt.on_conflict_do_nothing(index_elements=list(VISIT_KEY))
                      .returning(ReachVisit.id)).first() is not None
 
@@ -199,8 +208,11 @@ def _trapped(s: Session, day: dt.date, who: str) -> bool:
 
 
 def _purge(s: Session, day: dt.date, most: int | None = PURGE_BATCH) -> int:
-    """Delete visits of days before ``day``: ``most`` at a time on a hit."""
+    """Delete visits of days before ``day``: ``most`` at a time on a hit (which first
+    looks whether there is any, so that a hit on a day already purged writes nothing)."""
     old = select(ReachVisit.id).where(ReachVisit.day < day)
+    if s.scalar(old.limit(1)) is None:
+        return 0
     found = s.execute(delete(ReachVisit).where(ReachVisit.id.in_(
         old.limit(most) if most else old)), execution_options={"synchronize_session": False})
     return int(getattr(found, "rowcount", 0) or 0)
@@ -238,18 +250,19 @@ def record_click(rt: Runtime, issue_id: int, item_id: int, *, method: str,
     with rt.db.session() as s:
         _purge(s, day)
         if item_id == TRAP:  # a scanner: nothing of this visitor's counts today
-            if _visit(s, day, who, "trap", issue_id, TRAP, False):
+            if not _seen(s, day, who, "trap", issue_id, TRAP) and _visit(
+                    s, day, who, "trap", issue_id, TRAP, False):
                 _take_back(s, day, who)
             return False
-        if _trapped(s, day, who):
-            return False
+        if _seen(s, day, who, "click", issue_id, item_id) or _trapped(s, day, who):
+            return False  # a repeat (counted already, or not at all), or a scanner
         since = clock.now() - dt.timedelta(seconds=BURST_SECONDS)
         recent = set(s.scalars(select(ReachVisit.item_id).where(
             ReachVisit.day == day, ReachVisit.visitor == who, ReachVisit.kind == "click",
             ReachVisit.issue_id == issue_id, ReachVisit.at >= since))) - {item_id}
         burst = len(recent) + 1 >= BURST_ITEMS
         if not _visit(s, day, who, "click", issue_id, item_id, not burst):
-            return False  # this visitor's click on this link is counted already today
+            return False  # noted by another hit of this visitor's at the same moment
         if burst:
             _take_back(s, day, who, issue_id, recent)
             return False
@@ -271,7 +284,8 @@ def record_view(rt: Runtime, number: int, *, method: str, headers: Mapping[str, 
         if issue_id is None:
             return False
         _purge(s, day)
-        if _trapped(s, day, who) or not _visit(s, day, who, "view", issue_id, 0, True):
+        if _seen(s, day, who, "view", issue_id, 0) or _trapped(s, day, who) or not _visit(
+                s, day, who, "view", issue_id, 0, True):
             return False
         _count(s, "view", issue_id, 0, day, 1)
         return True
