@@ -1,7 +1,7 @@
 """Signatures and signed tokens take any text. A click signature, a reader's link, a
-password link, a member site's form token or a sign-up step's time that a visitor made up
-(any Unicode, lone surrogates, bytes that are not UTF-8) is simply not one of ours: a 4xx
-or a redirect, never a 500. ``GET /r/10/1/é`` used to raise TypeError in
+password link, an API token, a member site's form token or a sign-up step's time that a
+visitor made up (any Unicode, lone surrogates, bytes that are not UTF-8) is simply not
+one of ours: a 4xx or a redirect, never a 500. ``GET /r/10/1/é`` used to raise TypeError in
 ``hmac.compare_digest``."""
 
 from __future__ import annotations
@@ -68,6 +68,11 @@ def test_any_signature_or_token_a_visitor_sends_is_a_4xx_never_a_500(
         r = client.open(path, method=method, headers=BROWSER)
         assert fine(r.status_code), (method, path, r.status_code)
     raw = value if isinstance(value, bytes) else value.encode("utf-8", "surrogatepass")
+    # An API token: whatever follows "Bearer " is unknown, 401. (A header holds no line.)
+    bearer = (value.decode("latin-1") if isinstance(value, bytes) else value)
+    bearer = bearer.replace("\r", "").replace("\n", "")
+    r = client.get("/api/v1/items", headers={"Authorization": f"Bearer x{bearer}"})
+    assert r.status_code == 401, r.status_code
     # The form a member site posts (its signed token), sent as the browser would encode it.
     r = client.post("/subscribe/from/cosmos", data=b"email=a%40b.example&form=" +
                     quote(raw, safe="").encode(),
