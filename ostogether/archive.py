@@ -3,7 +3,8 @@
 icalendar).
 
 The web version of an issue is its approved snapshot, with the per-reader placeholders
-filled with public links: nothing personal is ever in it.
+filled with public links and without the scanners' trap link: nothing personal is ever
+in it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from icalendar import Calendar, Event
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
-from ostogether import clock
+from ostogether import clicks, clock
 from ostogether.errors import NotFound
 from ostogether.models import Issue, NewsItem, id_or_none
 from ostogether.newsletter import by_number, public_rendering, web_values
@@ -92,7 +93,8 @@ def _issue_page(rt: Runtime, number: int) -> str:
         issue = sent_issue(s, number)
         if issue.imported_from:
             return _imported_page(rt, issue)
-        html = public_rendering(rt, issue).html
+        # The trap link is for scanners of the mail; a public page leaves it out.
+        html = clicks.without_trap(number, public_rendering(rt, issue).html)
         here = web_values(rt, issue)["web_url"]
     site, base = rt.community.site(), rt.settings.public_url.rstrip("/")
 

@@ -6,18 +6,27 @@ for every reader, signed with the secret key so that it cannot be made to lead a
 else (the destination is the item's own link, read from the database), and redirected
 with ``utm_source=ostogether&utm_medium=newsletter&utm_campaign=issue-N`` added.
 
+One visitor counts at most one click per link and one view per issue a day. A visitor is
+a keyed hash of the client's address (an IPv6 client by its network, as the rate limits
+count it) and its user agent; the key is made from the secret key and the day (in the
+community's zone) and never stored, so the hashes of one day cannot be matched with
+another's. ``reach_visits`` keeps one row per visitor and thing counted for that day
+only: rows of a past day are deleted at the next hits (a few at a time) and by the
+``purge_visitors`` job. Every hit is a few lookups in its unique index, whatever the
+number of hits before it.
+
 What is not counted (``docs/reach.md`` says why, and what this misses):
 
 - HEAD requests and prefetches (``Purpose``/``Sec-Purpose: prefetch``, ``X-Moz``);
 - known link scanners and security gateways, and clients without a browser's user agent;
-- a burst: one network opening links of ``BURST_ITEMS`` different items of an issue
-  within ``BURST_SECONDS`` (a gateway checking every link of a delivered mail); the hits
-  of the burst already counted are taken back;
-- any hit from a network that followed the hidden trap link (``item 0``), which a person
-  never sees, in the hour around it.
-
-A network is a salted hash of the /24 (IPv4) or /48 (IPv6) the request came from, with a
-salt that changes every day, kept for an hour (``EVENT_HOURS``) and then deleted.
+- a repeat: the same visitor's second click on a link, or second view of an issue, that day;
+- a burst: one visitor opening links of ``BURST_ITEMS`` different items of an issue
+  within ``BURST_SECONDS`` (a gateway checking every link of a delivered mail); that
+  visitor's hits of the burst already counted are taken back;
+- anything from a visitor who followed the hidden trap link (``item 0``), which a person
+  never sees, that day; that visitor's earlier clicks and views of the day are taken back.
+  Nobody else's: a trap hit never touches another visitor's counts. The public web
+  version of an issue leaves the trap out (``without_trap``).
 """
 
 from __future__ import annotations
@@ -25,22 +34,24 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import ipaddress
 import re
 from collections.abc import Iterable, Mapping
 from html import escape
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from ostogether import clock
-from ostogether.models import ArchiveView, ClickCount, ClickEvent, Issue, NewsItem
+from ostogether import clock, db, ratelimit, signing
+from ostogether.errors import OstogetherError
+from ostogether.models import ArchiveView, ClickCount, Issue, NewsItem, ReachVisit
 from ostogether.runtime import Runtime, secret_key
 
 BURST_SECONDS = 10
 BURST_ITEMS = 3
-EVENT_HOURS = 1
+# Rows of past days deleted by one hit at most: the cost of a hit stays bounded.
+PURGE_BATCH = 500
 TRAP = 0
 SCANNERS = re.compile(
     r"bot\b|bot/|crawl|spider|slurp|preview|scan|check|monitor|validator|fetch|"
@@ -98,16 +109,31 @@ def track(rt: Runtime, number: int, links: Mapping[int, str], html: str, text: s
 
 # ------------------------------------------------------------------------- counting
 
-def _network(rt: Runtime, ip: str, day: dt.date) -> str:
+def without_trap(number: int, html: str) -> str:
+    """The issue's HTML without its trap link: what a public page may show. Anyone could
+    follow the trap from there, and take back their own clicks; nobody needs to."""
+    return re.sub(r'<a\b[^>]*\bhref="[^"]*/r/' + str(number) + r'/0/[^"]*"[^>]*>.*?</a>', "",
+                  html, flags=re.S | re.I)
+
+
+def _today(rt: Runtime) -> dt.date:
+    """The community's day, which the visitor key and the counts go by. A schedules/
+    folder being edited never stands between a reader and an item: then it is UTC's."""
     try:
-        addr = ipaddress.ip_address(ip)
-    except ValueError:
-        prefix = "unknown"
-    else:
-        prefix = str(ipaddress.ip_network(f"{addr}/{24 if addr.version == 4 else 48}",
-                                          strict=False))
-    salt = f"{secret_key(rt.settings)}:{day.isoformat()}"
-    return hmac.new(salt.encode(), prefix.encode(), hashlib.sha256).hexdigest()[:32]
+        return rt.today()
+    except OstogetherError:
+        return clock.now().date()
+
+
+def visitor(rt: Runtime, ip: str, user_agent: str, day: dt.date) -> str:
+    """The visitor of one day: an HMAC of the client (its IPv4 address, or its IPv6
+    network as the rate limits count it) and its user agent, under a key made from the
+    secret key and the day. The key is never stored; neither is the address."""
+    key = hmac.new(secret_key(rt.settings).encode(), f"reach-visitor:{day.isoformat()}"
+                   .encode(), hashlib.sha256).digest()
+    client = ratelimit.address_key(ip, rt.settings.ratelimit_ipv6_prefix)
+    return hmac.new(key, f"{client}\n{user_agent}".encode("utf-8", "surrogatepass"),
+                    hashlib.sha256).hexdigest()[:32]
 
 
 def is_robot(method: str, headers: Mapping[str, str]) -> bool:
@@ -121,28 +147,87 @@ def is_robot(method: str, headers: Mapping[str, str]) -> bool:
     return not agent.startswith("Mozilla/") or bool(SCANNERS.search(agent))
 
 
-def _add(s: Session, issue_id: int, item_id: int, day: dt.date, n: int) -> None:
-    row = s.scalar(select(ClickCount).where(ClickCount.issue_id == issue_id,
-                                            ClickCount.item_id == item_id,
-                                            ClickCount.day == day))
-    if row is None:
-        if n <= 0:
-            return
-        s.add(ClickCount(issue_id=issue_id, item_id=item_id, day=day, clicks=n))
+VISIT_KEY = ("day", "visitor", "kind", "issue_id", "item_id")
+
+
+def _seen(s: Session, day: dt.date, who: str, kind: str, issue_id: int,
+          item_id: int) -> bool:
+    """Whether this visitor's click, view or trap hit was noted today already: a repeat
+    is read, never written, so it commits nothing (nor raises SQLite's change signal)."""
+    return s.scalar(select(ReachVisit.id).where(
+        ReachVisit.day == day, ReachVisit.visitor == who, ReachVisit.kind == kind,
+        ReachVisit.issue_id == issue_id, ReachVisit.item_id == item_id)) is not None
+
+
+def _visit(s: Session, day: dt.date, who: str, kind: str, issue_id: int, item_id: int,
+           counted: bool) -> bool:
+    """Note this visitor's click, view or trap hit of the day; False when it was noted
+    meanwhile (the unique key decides between two hits at once)."""
+    stmt = db.insert(s, ReachVisit, day=day, visitor=who, kind=kind, issue_id=issue_id,
+                     item_id=item_id, at=clock.now(), counted=counted)
+    return s.execute(stmt.on_conflict_do_nothing(index_elements=list(VISIT_KEY))
+                     .returning(ReachVisit.id)).first() is not None
+
+
+def _count(s: Session, kind: str, issue_id: int, item_id: int, day: dt.date, n: int) -> None:
+    """Add ``n`` (1 or -1) to the click or view count of (issue, item, day), in place."""
+    model: Any = ClickCount if kind == "click" else ArchiveView
+    column = model.clicks if kind == "click" else model.views
+    keys = ({"issue_id": issue_id, "item_id": item_id, "day": day} if kind == "click"
+            else {"issue_id": issue_id, "day": day})
+    if n > 0:
+        s.execute(db.insert(s, model, **keys, **{column.key: n}).on_conflict_do_update(
+            index_elements=list(keys), set_={column.key: column + n}))
     else:
-        row.clicks = max(0, row.clicks + n)
+        s.execute(update(model).where(*(getattr(model, k) == v for k, v in keys.items()))
+                  .values({column.key: case((column > -n, column + n), else_=0)}),
+                  execution_options={"synchronize_session": False})
 
 
-def _take_back(s: Session, events: Iterable[ClickEvent]) -> None:
-    for e in events:
-        if e.counted:
-            e.counted = False
-            _add(s, e.issue_id, e.item_id, e.day, -1)
+def _take_back(s: Session, day: dt.date, who: str, issue_id: int | None = None,
+               items: Iterable[int] = ()) -> None:
+    """Take back what this visitor counted today (of one issue's ``items`` only, for a
+    burst): their own rows, never anybody else's."""
+    q = update(ReachVisit).where(ReachVisit.day == day, ReachVisit.visitor == who,
+                                 ReachVisit.counted.is_(True))
+    if issue_id is None:
+        q = q.where(ReachVisit.kind.in_(("click", "view")))
+    else:
+        q = q.where(ReachVisit.kind == "click", ReachVisit.issue_id == issue_id,
+                    ReachVisit.item_id.in_(list(items)))
+    for kind, issue, item in s.execute(q.values(counted=False).returning(
+            ReachVisit.kind, ReachVisit.issue_id, ReachVisit.item_id),
+            execution_options={"synchronize_session": False}).all():
+        _count(s, kind, issue, item, day, -1)
+
+
+def _trapped(s: Session, day: dt.date, who: str) -> bool:
+    return s.scalar(select(ReachVisit.id).where(
+        ReachVisit.day == day, ReachVisit.visitor == who, ReachVisit.kind == "trap")
+        .limit(1)) is not None
+
+
+def _purge(s: Session, day: dt.date, most: int | None = PURGE_BATCH) -> int:
+    """Delete visits of days before ``day``: ``most`` at a time on a hit (which first
+    looks whether there is any, so that a hit on a day already purged writes nothing)."""
+    old = select(ReachVisit.id).where(ReachVisit.day < day)
+    if s.scalar(old.limit(1)) is None:
+        return 0
+    found = s.execute(delete(ReachVisit).where(ReachVisit.id.in_(
+        old.limit(most) if most else old)), execution_options={"synchronize_session": False})
+    return int(getattr(found, "rowcount", 0) or 0)
+
+
+def purge_visits(rt: Runtime) -> int:
+    """Delete every visit of a day before today: the ``purge_visitors`` job."""
+    with rt.db.session() as s:
+        return _purge(s, _today(rt), None)
 
 
 def destination(rt: Runtime, number: int, item_id: int, sig: str) -> tuple[int, str] | None:
-    """(issue id, where to go) for a genuine tracked link, or None."""
-    if not hmac.compare_digest(sig, signature(secret_key(rt.settings), number, item_id)):
+    """(issue id, where to go) for a genuine tracked link, or None. ``sig`` may be any
+    text a visitor typed."""
+    if not signing.same(sig, signature(secret_key(rt.settings), number, item_id)):
         return None
     with rt.db.session() as s:
         issue_id = s.scalar(select(Issue.id).where(Issue.number == number))
@@ -156,49 +241,54 @@ def destination(rt: Runtime, number: int, item_id: int, sig: str) -> tuple[int, 
 
 def record_click(rt: Runtime, issue_id: int, item_id: int, *, method: str,
                  headers: Mapping[str, str], ip: str) -> bool:
-    """Count one hit on a tracked link, unless it is a robot's; True when counted."""
+    """Count one hit on a tracked link, unless it is a robot's, a repeat, part of a burst,
+    or from a visitor who followed the trap today; True when counted."""
     if not rt.settings.click_counting or is_robot(method, headers):
         return False
-    now = clock.now()
-    day = now.date()
-    net = _network(rt, ip, day)
+    day = _today(rt)
+    who = visitor(rt, ip, headers.get("User-Agent", ""), day)
     with rt.db.session() as s:
-        s.execute(delete(ClickEvent).where(
-            ClickEvent.at < now - dt.timedelta(hours=EVENT_HOURS)))
-        recent = list(s.scalars(select(ClickEvent).where(
-            ClickEvent.network == net, ClickEvent.at >= now - dt.timedelta(hours=EVENT_HOURS))))
-        event = ClickEvent(at=now, issue_id=issue_id, item_id=item_id, network=net, day=day)
-        s.add(event)
-        if item_id == TRAP:  # a scanner: nothing from its network counts this hour
-            _take_back(s, recent)
+        _purge(s, day)
+        if item_id == TRAP:  # a scanner: nothing of this visitor's counts today
+            if not _seen(s, day, who, "trap", issue_id, TRAP) and _visit(
+                    s, day, who, "trap", issue_id, TRAP, False):
+                _take_back(s, day, who)
             return False
-        if any(e.item_id == TRAP for e in recent):
+        if _seen(s, day, who, "click", issue_id, item_id) or _trapped(s, day, who):
+            return False  # a repeat (counted already, or not at all), or a scanner
+        since = clock.now() - dt.timedelta(seconds=BURST_SECONDS)
+        recent = set(s.scalars(select(ReachVisit.item_id).where(
+            ReachVisit.day == day, ReachVisit.visitor == who, ReachVisit.kind == "click",
+            ReachVisit.issue_id == issue_id, ReachVisit.at >= since))) - {item_id}
+        burst = len(recent) + 1 >= BURST_ITEMS
+        if not _visit(s, day, who, "click", issue_id, item_id, not burst):
+            return False  # noted by another hit of this visitor's at the same moment
+        if burst:
+            _take_back(s, day, who, issue_id, recent)
             return False
-        burst = [e for e in recent if e.issue_id == issue_id
-                 and e.at >= now - dt.timedelta(seconds=BURST_SECONDS)]
-        if len({e.item_id for e in burst} | {item_id}) >= BURST_ITEMS:
-            _take_back(s, burst)
-            return False
-        event.counted = True
-        _add(s, issue_id, item_id, day, 1)
+        _count(s, "click", issue_id, item_id, day, 1)
         return True
 
 
-def record_view(rt: Runtime, number: int, *, method: str, headers: Mapping[str, str]) -> None:
-    """Count a view of a sent issue's web version (no cookie, no address kept)."""
+def record_view(rt: Runtime, number: int, *, method: str, headers: Mapping[str, str],
+                ip: str) -> bool:
+    """Count a view of a sent issue's web version (no cookie, no address kept), once per
+    visitor and day; True when counted."""
     if not rt.settings.click_counting or is_robot(method, headers):
-        return
-    day = clock.now().date()
+        return False
+    day = _today(rt)
+    who = visitor(rt, ip, headers.get("User-Agent", ""), day)
     with rt.db.session() as s:
         issue_id = s.scalar(select(Issue.id).where(Issue.number == number,
                                                    Issue.status == "sent"))
         if issue_id is None:
-            return
-        updated = s.execute(update(ArchiveView).where(
-            ArchiveView.issue_id == issue_id, ArchiveView.day == day).values(
-            views=ArchiveView.views + 1))
-        if not updated.rowcount:  # type: ignore[attr-defined]
-            s.add(ArchiveView(issue_id=issue_id, day=day, views=1))
+            return False
+        _purge(s, day)
+        if _seen(s, day, who, "view", issue_id, 0) or _trapped(s, day, who) or not _visit(
+                s, day, who, "view", issue_id, 0, True):
+            return False
+        _count(s, "view", issue_id, 0, day, 1)
+        return True
 
 
 # ------------------------------------------------------------------------- figures

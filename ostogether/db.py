@@ -29,6 +29,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -206,6 +207,14 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def insert(session: Session, model: Any, **values: Any) -> Any:
+    """An INSERT of one row that can take ``on_conflict_do_nothing`` or
+    ``on_conflict_do_update``: the database's own, which SQLite and PostgreSQL spell
+    alike, so that a unique key decides without a read before the write."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(model).values(**values)
 
 
 def _busy(exc: OperationalError) -> bool:

@@ -195,8 +195,10 @@ web versions</li>
 <li>{len(report.posts)} social media post(s)</li>
 <li>{report.readers_brought} reader(s) brought through the project's own sign-up form</li>
 </ul>
-<p>Clicks are counted per issue, item and day, never per reader; robots and link scanners
-are left out. Social figures are the networks' public counts, taken 48 hours, 7 days and
+<p>Clicks are counted per issue, item and day, never per reader: at most one click per
+link and one view per issue for each visitor a day; robots and link scanners are left
+out. Readers brought are new readers who signed up through the project's form and
+confirmed, each once. Social figures are the networks' public counts, taken 48 hours, 7 days and
 28 days after posting and kept as taken.</p>
 <h2>Items</h2>{table(["Submitted", "Item", "Issues", "Networks", "Clicks"], items)}
 <h2>Newsletter issues</h2>{table(["Issue", "Sent", "Subject", "Recipients", "Delivered",

@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ostogether import clock, feeds, newsletter, projects, subscribers
+from ostogether import clicks, clock, feeds, newsletter, projects, subscribers
 from ostogether.audit import SYSTEM, Actor
 from ostogether.errors import Conflict, NotFound, OstogetherError
 from ostogether.mail import bounces, delivery, transactional
@@ -290,13 +290,19 @@ def social_metrics(rt: Runtime, now: dt.datetime) -> Result:
                   summary + ("; " + "; ".join(report.lines[:5]) if report.later else ""))
 
 
+def purge_visitors(rt: Runtime, now: dt.datetime) -> Result:
+    gone = clicks.purge_visits(rt)
+    return _ok(f"{gone} visit(s) of past days deleted") if gone else _skip(
+        "no visit of a past day is left")
+
+
 RUNNERS: dict[str, Callable[[Runtime, dt.datetime], Result]] = {
     "poll_feeds": poll_feeds, "compose_issue": compose_issue,
     "remind_members": remind_members, "remind_editors": remind_editors,
     "send_issue": send_issue, "plan_social": plan_social, "publish_social": publish_social,
     "process_bounces": process_bounces, "check_registry": check_registry,
     "derive_status": derive_status, "purge_pending": purge_pending,
-    "social_metrics": social_metrics,
+    "social_metrics": social_metrics, "purge_visitors": purge_visitors,
 }
 assert set(RUNNERS) == set(JOBS)
 

@@ -323,11 +323,12 @@ def apply(rt: Runtime, rec: ProjectRecord, *, ip: str) -> ApplicationResult:
     if registry.worst(results) == "fail":
         return ApplicationResult(results, None)
     settings = rt.settings
+    keys = [ratelimit.address_key(ip, settings.ratelimit_ipv6_prefix)]
     with rt.db.session() as s:
-        ratelimit.check(s, "apply", [ip], settings.application_max_per_hour, 3600,
+        ratelimit.check(s, "apply", keys, settings.application_max_per_hour, 3600,
                         "Too many applications from this network; try again in "
                         "{minutes} minutes.")
-        ratelimit.hit(s, "apply", [ip])
+        ratelimit.hit(s, "apply", keys)
         values = registry.record_values(rec)
         values.update(slug=_unique_slug(s, slugify(rec.acronym)), status="applicant",
                       source="application")

@@ -8,11 +8,19 @@ Two kinds:
   failure, doubling with every further failure, up to ``cap``. The attempt is recorded
   *before* the password is checked, under a lock, so twenty attempts at once count as
   twenty; a success takes its record back.
+
+Every limit counts a client by ``address_key``: an IPv4 address as it is, an IPv6 address
+by its network of ``ratelimit_ipv6_prefix`` bits (a /64 is one household's or one
+machine's: its owner may use any of its 2**64 addresses). A limit per mailbox counts the
+address by ``mailbox_key``: without its ``+tag`` and whatever its case, since
+``victim+1@`` and ``Victim+2@`` reach the same person.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import ipaddress
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -26,6 +34,32 @@ from ostogether.models import RateLimitHit
 
 if TYPE_CHECKING:
     from ostogether.db import Database
+
+
+def address_key(ip: str, ipv6_prefix: int = 64) -> str:
+    """The client a limit counts for a request from ``ip``: the IPv4 address, or the
+    IPv6 network of ``ipv6_prefix`` bits around it (an IPv4-mapped address is its IPv4
+    address). Text that is not an address is kept as it is, shortened."""
+    try:
+        addr = ipaddress.ip_address(ip.strip().split("%", 1)[0])  # without a zone id
+    except ValueError:
+        return ip.strip()[:64] or "unknown"
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        addr = addr.ipv4_mapped
+    if isinstance(addr, ipaddress.IPv4Address):
+        return str(addr)
+    prefix = min(max(int(ipv6_prefix), 0), 128)
+    return str(ipaddress.IPv6Network(f"{addr}/{prefix}", strict=False))
+
+
+def mailbox_key(email: str) -> str:
+    """The mailbox an address reaches, as a hash: lower-cased, without the ``+tag`` of
+    its local part (``Kim+news@School.example`` is ``kim@school.example``)."""
+    local, at, domain = email.strip().lower().rpartition("@")
+    if not at:
+        local, domain = domain, ""
+    base = local.split("+", 1)[0] or local
+    return hashlib.sha256(f"{base}@{domain}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def count(session: Session, bucket: str, key: str, window: int,

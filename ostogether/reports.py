@@ -27,6 +27,7 @@ from ostogether.models import (
     NewsItem,
     PostMetric,
     Project,
+    ReaderCredit,
     SocialPost,
     Subscriber,
 )
@@ -190,19 +191,18 @@ class Visibility:
 
 
 def readers_brought(s: Session, slug: str, since: dt.datetime | None = None,
-               until: dt.datetime | None = None) -> int:
-    """Confirmed readers whose sign-up came from the project's own site, in the period
-    (by the time of the sign-up)."""
-    events = s.execute(select(ConsentEvent.email_hash, ConsentEvent.at, ConsentEvent.detail)
-                       .where(ConsentEvent.action == "subscribe",
-                              ConsentEvent.source == "embed")).all()
-    hashes = {h for h, at, detail in events
-              if isinstance(detail, dict) and detail.get("project") == slug
-              and (since is None or at >= since) and (until is None or at < until)}
-    if not hashes:
-        return 0
-    return int(s.scalar(select(func.count()).select_from(Subscriber).where(
-        Subscriber.email_hash.in_(hashes), Subscriber.status == "confirmed")) or 0)
+                    until: dt.datetime | None = None) -> int:
+    """New readers the project brought through its own site's form, still confirmed, by
+    the time they confirmed: each address at most once, ever (``reader_credits``)."""
+    q = (select(func.count()).select_from(ReaderCredit)
+         .join(Project, Project.id == ReaderCredit.project_id)
+         .join(Subscriber, Subscriber.email_hash == ReaderCredit.email_hash)
+         .where(Project.slug == slug, Subscriber.status == "confirmed"))
+    if since is not None:
+        q = q.where(ReaderCredit.at >= since)
+    if until is not None:
+        q = q.where(ReaderCredit.at < until)
+    return int(s.scalar(q) or 0)
 
 
 

@@ -101,8 +101,13 @@ class Settings:
         "X-Forwarded-Proto headers then give each visitor's own address, which the rate "
         "limits use; with 0 those headers are ignored, as anyone can send them.",
         min=0, max=5))
+    ratelimit_ipv6_prefix: int = field(default=64, metadata=_s(
+        "Every rate limit counts an IPv6 client by its network of this many bits (a /64 "
+        "is one household's or one machine's, which may use any address in it); an IPv4 "
+        "client by its address.", min=32, max=128))
     application_max_per_hour: int = field(default=10, metadata=_s(
-        "Project applications accepted per IP address and hour.", min=1, max=10000))
+        "Project applications accepted per client (an IPv4 address, an IPv6 network: "
+        "ratelimit_ipv6_prefix) and hour.", min=1, max=10000))
 
     # -- news, API and feeds
     api_max_per_minute: int = field(default=60, metadata=_s(
@@ -145,7 +150,8 @@ class Settings:
         "How long the link in a sign-up confirmation mail stays valid, in hours.",
         min=1, max=720))
     subscribe_max_per_hour: int = field(default=5, metadata=_s(
-        "Sign-ups accepted per hour from one IP address, and for one email address.",
+        "Sign-ups accepted per hour from one client (an IPv4 address, an IPv6 network: "
+        "ratelimit_ipv6_prefix), and for one mailbox (the address without its +tag).",
         min=1, max=10000))
     pending_days: int = field(default=14, metadata=_s(
         "Sign-ups not confirmed after this many days are deleted (the purge_pending job).",

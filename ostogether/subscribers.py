@@ -23,12 +23,19 @@ from itsdangerous import BadSignature, SignatureExpired
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from ostogether import clock, ratelimit, signing
+from ostogether import clock, db, ratelimit, signing
 from ostogether.audit import Actor, record, transition
 from ostogether.errors import NotFound, ValidationError
 from ostogether.inputs import email_problem, normalise_email, one_line_problem
 from ostogether.mail.transactional import send_after_commit
-from ostogether.models import ConsentEvent, Subscriber, Suppression, lookup
+from ostogether.models import (
+    ConsentEvent,
+    Project,
+    ReaderCredit,
+    Subscriber,
+    Suppression,
+    lookup,
+)
 from ostogether.runtime import Runtime, secret_key
 from ostogether.states import SUBSCRIBER_STATUSES
 
@@ -92,8 +99,13 @@ def _serializer(rt: Runtime, salt: str) -> Any:
     return signing.serializer(secret_key(rt.settings), salt)
 
 
-def confirm_url(rt: Runtime, sub: Subscriber) -> str:
-    token = _serializer(rt, CONFIRM_SALT).dumps({"s": sub.id, "n": sub.link_nonce})
+def confirm_url(rt: Runtime, sub: Subscriber, via_project: str = "") -> str:
+    """The confirmation link; ``via_project`` (a sign-up through that project's own form)
+    is signed into it, so that only this sign-up's confirmation credits the project."""
+    data: dict[str, Any] = {"s": sub.id, "n": sub.link_nonce}
+    if via_project:
+        data["p"] = via_project
+    token = _serializer(rt, CONFIRM_SALT).dumps(data)
     return f"{rt.settings.public_url}/subscribe/confirm/{token}"
 
 
@@ -120,6 +132,13 @@ def personal_links(rt: Runtime, sub: Subscriber) -> dict[str, str]:
 
 def _from_token(rt: Runtime, s: Session, token: str, salt: str,
                 max_age: int | None = None) -> Subscriber:
+    return _token_data(rt, s, token, salt, max_age)[0]
+
+
+def _token_data(rt: Runtime, s: Session, token: str, salt: str,
+                max_age: int | None = None) -> tuple[Subscriber, dict[str, Any]]:
+    """The reader a signed link is for, and what else it says; ``token`` may be any text
+    (``signing.Serializer`` turns every unreadable one into BadSignature)."""
     try:
         data = _serializer(rt, salt).loads(token, max_age=max_age)
     except SignatureExpired:
@@ -133,7 +152,7 @@ def _from_token(rt: Runtime, s: Session, token: str, salt: str,
     if sub is None or sub.link_nonce != data.get("n") or sub.status == "erased":
         raise NotFound("This link is no longer valid: the subscription it belonged to was "
                        "erased.")
-    return sub
+    return sub, data
 
 
 def get(s: Session, sub_id: int) -> Subscriber:
@@ -149,8 +168,9 @@ def by_link(rt: Runtime, s: Session, token: str) -> Subscriber:
 def subscribe(rt: Runtime, req: Request, *, email: str, name: str = "", language: str = "en",
               consent: bool = False, via_project: str = "") -> None:
     """Start a double opt-in. The outcome looks the same whatever the address's state.
-    ``via_project`` is the slug of the member project whose site the sign-up came from:
-    the consent log keeps it, and the project's report counts the readers it brought."""
+    ``via_project`` is the slug of the member project whose site's form (its signed token)
+    the sign-up came through: the consent log keeps it, and the confirmation link carries
+    it, so that confirming credits the project with a new reader (``confirm``)."""
     fields: dict[str, str] = {}
     try:
         email = stored_email(email)
@@ -165,7 +185,9 @@ def subscribe(rt: Runtime, req: Request, *, email: str, name: str = "", language
     hashed = email_hash(email)
     st = rt.settings
     with rt.db.session() as s:
-        keys = [f"ip:{req.ip}", f"email:{hashed}"]
+        # The confirmation mails one mailbox gets count without the address's +tag.
+        keys = [f"ip:{ratelimit.address_key(req.ip, st.ratelimit_ipv6_prefix)}",
+                f"mailbox:{ratelimit.mailbox_key(email)}"]
         ratelimit.check(s, "subscribe", keys, st.subscribe_max_per_hour, 3600,
                         "Too many sign-ups from here or for this address. Try again in "
                         "{minutes} minutes.")
@@ -184,7 +206,7 @@ def subscribe(rt: Runtime, req: Request, *, email: str, name: str = "", language
         # Anyone can type anything into the form and send it to any address: the mail
         # never repeats what was typed, only the name a confirmed reader chose.
         known_name = sub.name if sub.status == "confirmed" else ""
-        url = confirm_url(rt, sub)
+        url = confirm_url(rt, sub, via_project)
         links = personal_links(rt, sub)
     send_after_commit(rt, template, email, confirm_url=url, reader_name=known_name, **links,
                       hours=st.subscribe_confirm_hours)
@@ -243,24 +265,41 @@ def embed_project(rt: Runtime, token: str) -> str:
     return str(data.get("p", "")) if isinstance(data, dict) else ""
 
 
-def step_token(rt: Runtime, slug: str) -> str:
-    return str(_serializer(rt, STEP_SALT).dumps({"p": slug, "t": clock.now().timestamp()}))
+def step_token(rt: Runtime, slug: str, credit: bool = False) -> str:
+    """The signed time the sign-up step was shown, for the project ``slug``; ``credit``
+    when the step came from the project's own form with a valid token (``embed_project``),
+    the one way a sign-up is counted as the project's."""
+    data: dict[str, Any] = {"p": slug, "t": clock.now().timestamp()}
+    if credit:
+        data["c"] = 1
+    return str(_serializer(rt, STEP_SALT).dumps(data))
 
 
-def step_problem(rt: Runtime, token: str) -> tuple[str, str]:
-    """(slug, "") for a sign-up step submitted in time, or (slug, what is wrong)."""
+@dataclass(frozen=True)
+class Step:
+    """What a sign-up step's token says: its project, what is wrong with it ("" when it
+    was submitted in time; "bad token", "too quick", "expired"), and whether the
+    sign-up may credit the project."""
+
+    slug: str
+    problem: str
+    credit: bool
+
+
+def read_step(rt: Runtime, token: str) -> Step:
     try:
         data = _serializer(rt, STEP_SALT).loads(token)
         shown = float(data["t"])
         slug = str(data["p"])
-    except (BadSignature, KeyError, TypeError, ValueError):
-        return "", "bad token"
+        credit = data.get("c") == 1
+    except (BadSignature, KeyError, TypeError, ValueError, AttributeError):
+        return Step("", "bad token", False)
     waited = clock.now().timestamp() - shown
     if waited < rt.settings.embed_min_seconds:
-        return slug, "too quick"
+        return Step(slug, "too quick", credit)
     if waited > STEP_MAX_SECONDS:
-        return slug, "expired"
-    return slug, ""
+        return Step(slug, "expired", credit)
+    return Step(slug, "", credit)
 
 
 def purge_pending(rt: Runtime, now: dt.datetime | None = None) -> int:
@@ -288,12 +327,14 @@ def pending_for_confirmation(rt: Runtime, token: str) -> Subscriber:
 
 
 def confirm(rt: Runtime, req: Request, token: str) -> Subscriber:
-    """The second step of the double opt-in; confirming twice is harmless."""
+    """The second step of the double opt-in; confirming twice is harmless. A link from a
+    sign-up through a project's own form credits that project with a new reader."""
     with rt.db.session() as s:
-        sub = _from_token(rt, s, token, CONFIRM_SALT,
-                          rt.settings.subscribe_confirm_hours * 3600)
+        sub, data = _token_data(rt, s, token, CONFIRM_SALT,
+                                rt.settings.subscribe_confirm_hours * 3600)
         if sub.status == "confirmed":
             return sub
+        credited = _credit(s, sub, data.get("p"))
         was = sub.status
         transition(s, Actor("subscriber"), sub, "subscriber", "confirmed")
         sub.confirmed_at, sub.unsubscribed_at = clock.now(), None
@@ -302,11 +343,33 @@ def confirm(rt: Runtime, req: Request, token: str) -> Subscriber:
             Suppression.email_hash == sub.email_hash))
         if suppressed is not None:
             s.delete(suppressed)
-        log_consent(s, rt, sub, sub.email_hash or "", "confirm", req, previous=was)
+        detail: dict[str, Any] = {"previous": was}
+        if credited:
+            detail["project"] = credited
+        log_consent(s, rt, sub, sub.email_hash or "", "confirm", req, **detail)
         email, links = sub.email or "", personal_links(rt, sub)
         name = sub.name
     send_after_commit(rt, "subscriber_welcome", email, reader_name=name, **links)
     return sub
+
+
+def _credit(s: Session, sub: Subscriber, slug: object) -> str:
+    """Credit ``slug`` with this reader, once: only an address that was never a reader
+    (no confirmation or import in the consent log) counts as a new one, and the unique
+    key on the address's hash makes the credit once for good. The slug credited, or ""."""
+    hashed = sub.email_hash
+    if not isinstance(slug, str) or not slug or not hashed:
+        return ""
+    project_id = s.scalar(select(Project.id).where(Project.slug == slug))
+    was_reader = s.scalar(select(ConsentEvent.id).where(
+        ConsentEvent.email_hash == hashed, ConsentEvent.action.in_(("confirm", "import")))
+        .limit(1)) is not None
+    if project_id is None or was_reader:
+        return ""
+    made = s.execute(db.insert(s, ReaderCredit, email_hash=hashed, project_id=project_id,
+                               at=clock.now()).on_conflict_do_nothing(
+        index_elements=["email_hash"]).returning(ReaderCredit.id)).first()
+    return slug if made is not None else ""
 
 
 def unsubscribe(rt: Runtime, req: Request, token: str) -> Subscriber:

@@ -73,6 +73,7 @@ JOBS = {
     "derive_status": "Make projects past their end date alumni",
     "purge_pending": "Delete sign-ups never confirmed",
     "social_metrics": "Take published posts' counts at 48 h, 7 and 28 days",
+    "purge_visitors": "Delete the visitor keys of past days (reach counting)",
 }
 @dataclass(frozen=True)
 class Offset:

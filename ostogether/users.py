@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import secrets
 import time
 from typing import Any
@@ -95,7 +94,7 @@ def user_for_session(rt: Runtime, session_id: str) -> User | None:
         return None
     with rt.db.session() as s:
         user = s.get(User, int(user_id))
-        if user is None or not user.active or not hmac.compare_digest(user.session_key, key):
+        if user is None or not user.active or not signing.same(key, user.session_key):
             return None
         _ = user.project
         s.expunge(user)
@@ -136,8 +135,9 @@ def login_throttles(rt: Runtime, email: str, ip: str) -> list[ratelimit.Throttle
     account from everywhere: nobody can lock an editor out from their own network."""
     st = rt.settings
     cap = float(st.login_window_seconds)
-    return [ratelimit.Throttle(f"account:{email}|ip:{ip}", st.login_max_failures, 30, cap),
-            ratelimit.Throttle(f"ip:{ip}", st.login_max_failures * LOGIN_FREE_PER_ADDRESS,
+    client = ratelimit.address_key(ip, st.ratelimit_ipv6_prefix)
+    return [ratelimit.Throttle(f"account:{email}|ip:{client}", st.login_max_failures, 30, cap),
+            ratelimit.Throttle(f"ip:{client}", st.login_max_failures * LOGIN_FREE_PER_ADDRESS,
                                30, cap)]
 
 
@@ -145,8 +145,8 @@ def authenticate(rt: Runtime, email: str, password: str, *, ip: str) -> User | N
     """The active user with these credentials, or None. Raises RateLimited while this
     account must wait from this address, or this address from any account."""
     email = normalise_email(email)
-    attempt = ratelimit.reserve(rt.db, "login", login_throttles(rt, email, ip),
-                                LOGIN_MESSAGE)
+    throttles = login_throttles(rt, email, ip)
+    attempt = ratelimit.reserve(rt.db, "login", throttles, LOGIN_MESSAGE)
     with rt.db.session() as s:
         user = s.scalar(select(User).where(User.email == email))
         ok = False
@@ -156,7 +156,7 @@ def authenticate(rt: Runtime, email: str, password: str, *, ip: str) -> User | N
             ok = False
         if not ok or user is None or not user.active:
             return None  # the attempt stays recorded as a failure
-        ratelimit.clear(s, "login", f"account:{email}|ip:{ip}")
+        ratelimit.clear(s, "login", throttles[0].key)  # this account from this client
         s.execute(delete(RateLimitHit).where(RateLimitHit.id.in_(attempt)))
         if _hasher.check_needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
@@ -251,11 +251,13 @@ def request_password_reset(rt: Runtime, email: str, *, ip: str) -> None:
     started = time.monotonic()
     try:
         email = normalise_email(email)
+        keys = [f"ip:{ratelimit.address_key(ip, rt.settings.ratelimit_ipv6_prefix)}",
+                f"mailbox:{ratelimit.mailbox_key(email)}"]
         with rt.db.session() as s:
-            ratelimit.check(s, "reset", [f"ip:{ip}", f"email:{email}"], 5, 3600,
+            ratelimit.check(s, "reset", keys, 5, 3600,
                             "Too many requests for password links; try again in {minutes} "
                             "minutes.")
-            ratelimit.hit(s, "reset", [f"ip:{ip}", f"email:{email}"])
+            ratelimit.hit(s, "reset", keys)
             user = s.scalar(select(User).where(User.email == email, User.active.is_(True)))
         if user is not None:
             send(rt, "password_reset", user.email, user=user, link=password_link(rt, user),

@@ -83,3 +83,18 @@ def add_readers(rt: Runtime, n: int, *, status: str = "confirmed",
 def make_user(rt: Runtime, email: str = "editor@example.org", role: str = "editor",
               password: str = "correct horse battery", project: str = "") -> None:
     create_user(rt, TEST, email=email, role=role, password=password, project_slug=project)
+
+
+def pg_rows_read(conn: Any, sql: str, params: Any) -> tuple[int, str]:
+    """The rows a statement's scans read on PostgreSQL (EXPLAIN ANALYZE, which runs it:
+    roll back after), and the plan."""
+    plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + sql,
+                                params).scalar_one()[0]["Plan"]
+    read, todo = 0, [plan]
+    while todo:
+        node = todo.pop()
+        todo.extend(node.get("Plans", ()))
+        if "Scan" in node["Node Type"]:
+            read += (node["Actual Rows"] + node.get("Rows Removed by Filter", 0)
+                     ) * node["Actual Loops"]
+    return read, str(plan)

@@ -28,7 +28,7 @@ from ostogether.render import personalise
 from ostogether.runtime import Runtime, secret_key
 from ostogether.settings import load_settings
 from tests.conftest import child_env, finish, free_port, wait_for
-from tests.factories import TEST, add_item, add_readers, approved_issue
+from tests.factories import TEST, add_item, add_readers, approved_issue, pg_rows_read
 from tests.feedserver import FeedServer, Route, picture
 
 
@@ -501,20 +501,6 @@ def test_a_claim_goes_on_from_the_last_batch_then_comes_back_for_rows_behind(
     assert claim() == []
 
 
-def _pg_rows_read(conn: Any, sql: str, params: Any) -> tuple[int, str]:
-    """The rows a statement's scans read on PostgreSQL (EXPLAIN ANALYZE), and the plan."""
-    plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + sql,
-                                params).scalar_one()[0]["Plan"]
-    read, todo = 0, [plan]
-    while todo:
-        node = todo.pop()
-        todo.extend(node.get("Plans", ()))
-        if "Scan" in node["Node Type"]:
-            read += (node["Actual Rows"] + node.get("Rows Removed by Filter", 0)
-                     ) * node["Actual Loops"]
-    return read, str(plan)
-
-
 def test_a_claim_reads_the_batch_it_takes_not_the_ledger(
         rt: Runtime, issue: Issue, env: dict[str, str]) -> None:
     """On PostgreSQL a claim used to sort every queued row of the issue to take the first
@@ -544,7 +530,7 @@ def test_a_claim_reads_the_batch_it_takes_not_the_ledger(
     with rt.db.engine.connect() as conn:
         for sql, params in statements:
             if rt.db.engine.dialect.name == "postgresql":
-                read, plan = _pg_rows_read(conn, sql, params)
+                read, plan = pg_rows_read(conn, sql, params)
                 assert read <= 300, f"{read} rows read for a batch of 100: {sql}: {plan}"
             else:  # SQLite: index searches only, no full scan, no sort
                 plan = "; ".join(r[-1] for r in conn.exec_driver_sql(

@@ -182,3 +182,134 @@ def test_unconfirmed_sign_ups_are_deleted_after_pending_days(rt: Runtime,
         assert {e.action for e in events} == {"subscribe", "expired"}
         assert all(e.ip == "" and e.subscriber_id is None for e in events)
     assert jobs.run(rt, "purge_pending").outcome == "skipped"
+
+
+def sign_up_through(app: Any, path: str, email: str, test_clock: clock.FakeClock,
+                    form_token: str | None = None) -> int:
+    """A visitor at the project's sign-up step (reached by a post of the member site's
+    form with ``form_token``, or by a plain visit without one), submitting it a few
+    seconds later: the step's status."""
+    client = new_client(app)
+    if form_token is None:
+        step = client.get(path)
+    else:
+        step = client.post(path, data={"form": form_token, "email": email, "name": "Kim"})
+    assert step.status_code == 200
+    test_clock.advance(seconds=5)
+    done = client.post(path + "/confirm", data={**step_form(step), "email": email,
+                                                "name": "Kim", "language": "en",
+                                                "consent": "y", "website": ""})
+    return int(done.status_code)
+
+
+def confirm_from(app: Any, mail: Any) -> None:
+    confirm = link_in(mail, "/subscribe/confirm/")
+    c = new_client(app)
+    assert c.post(confirm, data={"csrf_token": csrf_from(
+        c.get(confirm).get_data(as_text=True))}).status_code == 200
+
+
+def token_of(snippet: str) -> str:
+    found = re.search(r'name="form" value="([^"]+)"', snippet)
+    assert found
+    return found.group(1)
+
+
+def test_only_a_sign_up_through_the_forms_token_credits_the_project(
+        app: Any, rt: Runtime, editor: Any, settings: Any,
+        test_clock: clock.FakeClock) -> None:
+    """``GET /subscribe/from/<slug>`` credited the project without the form's token."""
+    assert sign_up_through(app, "/subscribe/from/otter", "walk-in@school.example",
+                           test_clock) == 302
+    [mail] = outbox(settings)
+    confirm_from(app, mail)
+    with rt.db.session() as s:
+        assert s.scalar(select(Subscriber.status).where(
+            Subscriber.email == "walk-in@school.example")) == "confirmed"
+        assert reports.readers_brought(s, "otter") == 0
+    # Through the member site's form, with its signed token: credited, once confirmed.
+    token = token_of(snippet_of(editor))
+    assert sign_up_through(app, "/subscribe/from/otter", "teacher@school.example",
+                           test_clock, token) == 302
+    confirm_from(app, outbox(settings)[-1])
+    with rt.db.session() as s:
+        assert reports.readers_brought(s, "otter") == 1
+        event = s.scalar(select(ConsentEvent).where(
+            ConsentEvent.action == "confirm", ConsentEvent.detail["project"].as_string()
+            == "otter"))
+        assert event is not None  # the consent log says which project was credited
+    # Another project's token on otter's form does not reach the step at all.
+    other = token_of(snippet_of(editor, "cosmos"))
+    r = new_client(app).post("/subscribe/from/otter", data={"form": other, "email": "x@y.z"})
+    assert r.status_code == 400
+
+
+def test_a_reader_is_credited_once_and_never_for_signing_up_again(
+        app: Any, rt: Runtime, editor: Any, settings: Any,
+        test_clock: clock.FakeClock) -> None:
+    """An already confirmed reader who signed up again was credited again, to any
+    period; a reader who left and came back is not a new reader either."""
+    otter, sall = token_of(snippet_of(editor)), token_of(snippet_of(editor, "sall"))
+    first = rt.today()
+    sign_up_through(app, "/subscribe/from/otter", "teacher@school.example", test_clock, otter)
+    confirm_from(app, outbox(settings)[-1])
+    test_clock.advance(days=400)  # another reporting period
+    for slug, token in (("otter", otter), ("sall", sall)):
+        assert sign_up_through(app, f"/subscribe/from/{slug}", "teacher@school.example",
+                               test_clock, token) == 302
+    assert all("already receive" in str(m["Subject"]) for m in outbox(settings)[-2:])
+    # The reader unsubscribes, then signs up again through sall's form and confirms.
+    with rt.db.session() as s:
+        sub = s.scalar(select(Subscriber).where(Subscriber.email == "teacher@school.example"))
+        assert sub is not None
+        token = subscribers.link_token(rt, sub)
+    subscribers.unsubscribe(rt, subscribers.Request("link"), token)
+    test_clock.advance(hours=2)  # past the sign-up limit's hour
+    assert sign_up_through(app, "/subscribe/from/sall", "teacher@school.example",
+                           test_clock, sall) == 302
+    confirm_from(app, outbox(settings)[-1])
+    with rt.db.session() as s:
+        assert s.scalar(select(Subscriber.status).where(
+            Subscriber.email == "teacher@school.example")) == "confirmed"
+        everything = (dt.datetime(2000, 1, 1, tzinfo=dt.UTC), clock.now() + dt.timedelta(1))
+        assert reports.readers_brought(s, "otter", *everything) == 1
+        assert reports.readers_brought(s, "sall", *everything) == 0
+        lately = dt.datetime.combine(first + dt.timedelta(days=30), dt.time(), dt.UTC)
+        assert reports.readers_brought(s, "otter", lately, everything[1]) == 0
+
+
+def test_the_credits_so_far_are_read_from_the_consent_log(rt: Runtime) -> None:
+    """Migration 0016 fills ``reader_credits`` from the consent log: an address whose first
+    confirmation followed a sign-up through a project's form, at that confirmation."""
+    from ostogether import db as dbmod
+    from ostogether.models import ReaderCredit
+
+    dbmod.downgrade(rt.db, "0015")
+    t0 = clock.now() - dt.timedelta(days=100)
+
+    def at(days: int) -> dt.datetime:
+        return t0 + dt.timedelta(days=days)
+
+    log = [  # (address, action, source, project, day)
+        ("new@x.example", "subscribe", "embed", "otter", 0),
+        ("new@x.example", "confirm", "link", "", 1),
+        ("again@x.example", "subscribe", "form", "", 0),  # a reader from the site's form
+        ("again@x.example", "confirm", "link", "", 1),
+        ("again@x.example", "subscribe", "embed", "otter", 5),  # signed up again: no credit
+        ("again@x.example", "confirm", "link", "", 6),
+        ("imported@x.example", "import", "import", "", 0),
+        ("imported@x.example", "subscribe", "embed", "sall", 3),
+        ("pending@x.example", "subscribe", "embed", "sall", 3),  # never confirmed
+        ("gone@x.example", "subscribe", "embed", "no-such-project", 3),
+        ("gone@x.example", "confirm", "link", "", 4),
+    ]
+    with rt.db.engine.begin() as conn:
+        for email, action, source, project, day in log:
+            conn.execute(ConsentEvent.__table__.insert().values(
+                email_hash=subscribers.email_hash(email), action=action, source=source,
+                at=at(day), ip="", user_agent="", consent_version="1",
+                detail={"project": project, "status": "pending"} if project else {}))
+    dbmod.upgrade(rt.db)
+    with rt.db.session() as s:
+        credits = [(c.email_hash, c.at) for c in s.scalars(select(ReaderCredit))]
+    assert credits == [(subscribers.email_hash("new@x.example"), at(1))]

@@ -60,7 +60,7 @@ def test_double_opt_in_with_a_consent_log(client: Any, rt: Runtime, settings: An
     with rt.db.session() as s:
         log = list(s.scalars(select(ConsentEvent).order_by(ConsentEvent.id)))
     assert [(e.action, e.source) for e in log] == [("subscribe", "form"), ("confirm", "link")]
-    assert all(e.ip and e.user_agent == UA and e.consent_version == "1.1" for e in log)
+    assert all(e.ip and e.user_agent == UA and e.consent_version == "1.2" for e in log)
 
 
 def test_signing_up_again_never_reveals_the_address(app: Any, rt: Runtime,

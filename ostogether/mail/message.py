@@ -35,7 +35,7 @@ from pathlib import Path
 
 import dkim
 
-from ostogether import clock
+from ostogether import clock, signing
 from ostogether.errors import ConfigError, MailError
 from ostogether.render import placeholder_pattern
 
@@ -94,7 +94,7 @@ def delivery_from_token(secret: str, text: str) -> int | None:
     """The delivery id in a VERP address or token, if its signature is right."""
     for match in _TOKEN.finditer(text.lower()):
         delivery_id = int(match.group(1))
-        if hmac.compare_digest(verp_token(secret, delivery_id), match.group(0)):
+        if signing.same(match.group(0), verp_token(secret, delivery_id)):
             return delivery_id
     return None
 

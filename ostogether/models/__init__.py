@@ -33,11 +33,18 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ostogether import clock
 from ostogether.models.base import MAX_ID, NAMING, Base, UTCDateTime, id_or_none, lookup
 from ostogether.models.media import MediaFile, SocialUpload
-from ostogether.models.reach import ArchiveView, ClickCount, ClickEvent, DomainCheck, PostMetric
+from ostogether.models.reach import (
+    ArchiveView,
+    ClickCount,
+    DomainCheck,
+    PostMetric,
+    ReachVisit,
+    ReaderCredit,
+)
 
-__all__ = ["MAX_ID", "NAMING", "ArchiveView", "Base", "ClickCount", "ClickEvent",
-           "DomainCheck", "MediaFile", "PostMetric", "SocialUpload", "UTCDateTime",
-           "id_or_none", "lookup"]
+__all__ = ["MAX_ID", "NAMING", "ArchiveView", "Base", "ClickCount", "DomainCheck",
+           "MediaFile", "PostMetric", "ReachVisit", "ReaderCredit", "SocialUpload",
+           "UTCDateTime", "id_or_none", "lookup"]
 
 
 class Project(Base):

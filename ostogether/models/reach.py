@@ -1,5 +1,6 @@
-"""The reach figures (migration 0011): clicks per (issue, item, day), the hour of recent
-hits that spots scanners, archive views per (issue, day), social metrics at fixed ages;
+"""The reach figures (migration 0011): clicks per (issue, item, day), the day's visits
+that count each visitor once (0016), archive views per (issue, day), the readers each
+project brought (0016), social metrics at fixed ages;
 and the last DNS check of the sending domain (0010). Tables point at the core ones by
 name only, so this module needs nothing but the base."""
 
@@ -44,19 +45,40 @@ class ClickCount(Base):
     clicks: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class ClickEvent(Base):
-    """A recent hit on a tracked link, kept for an hour to spot scanners: the network it
-    came from is a salted hash of its /24 (IPv4) or /48 (IPv6), renewed daily."""
+class ReachVisit(Base):
+    """One visitor's click on one link, view of one issue or hit on the trap, on one day
+    (migration 0016): there to count each at most once a day, and to let a trap hit or a
+    burst take back that visitor's own. ``visitor`` is a keyed hash of the address and
+    user agent whose key is made from the secret key and the day and never stored
+    (``ostogether.clicks.visitor``); rows of a past day are deleted. The unique key, day
+    and visitor first, is the index every hit's lookups use."""
 
-    __tablename__ = "click_events"
+    __tablename__ = "reach_visits"
+    __table_args__ = (UniqueConstraint("day", "visitor", "kind", "issue_id", "item_id",
+                                       name="uq_reach_visits_day_visitor"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
-    issue_id: Mapped[int] = mapped_column(Integer)
-    item_id: Mapped[int] = mapped_column(Integer)  # 0: the trap link
-    network: Mapped[str] = mapped_column(String(32), index=True)
     day: Mapped[dt.date] = mapped_column(Date)
+    visitor: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(5))  # click, view, trap
+    issue_id: Mapped[int] = mapped_column(Integer)
+    item_id: Mapped[int] = mapped_column(Integer, default=0)  # 0: a view, or the trap
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     counted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ReaderCredit(Base):
+    """The member project that brought a new reader (migration 0016): written once per
+    address, when a sign-up through the project's own form (its signed token) is
+    confirmed by an address that was never a reader before."""
+
+    __tablename__ = "reader_credits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"),
+                                            index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 
 class ArchiveView(Base):

@@ -259,8 +259,9 @@ def archive() -> Any:
 
 @bp.route("/archive/<id:number>")
 def archive_issue(number: int) -> Any:
-    # Counted here, before the page cache answers: a view per request, no cookie.
-    clicks.record_view(runtime(), number, method=request.method, headers=dict(request.headers))
+    # Counted here, before the page cache answers: once per visitor and day, no cookie.
+    clicks.record_view(runtime(), number, method=request.method, headers=dict(request.headers),
+                       ip=request.remote_addr or "")
     return _archive_page(number)
 
 

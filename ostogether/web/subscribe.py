@@ -89,8 +89,9 @@ def _public_project(slug: str) -> Any:
         return projects.get(s, slug)
 
 
-def _step(slug: str, form: StepForm, status: int = 200, note: str = "") -> Any:
-    form.started.data = subscribers.step_token(runtime(), slug)
+def _step(slug: str, form: StepForm, status: int = 200, note: str = "",
+          credit: bool = False) -> Any:
+    form.started.data = subscribers.step_token(runtime(), slug, credit)
     return render_template("subscribe/step.html", form=form, note=note,
                            project=_public_project(slug)), status
 
@@ -98,8 +99,10 @@ def _step(slug: str, form: StepForm, status: int = 200, note: str = "") -> Any:
 @bp.route("/subscribe/from/<slug>", methods=["GET", "POST"])
 def from_site(slug: str) -> Any:
     """Where a member site's form posts (cross-site, so no CSRF token: nothing happens
-    here but showing the sign-up step, filled in)."""
+    here but showing the sign-up step, filled in). Only a post with the form's signed
+    token makes a sign-up that credits the project; a plain visit shows the step too."""
     project = _public_project(slug)
+    credit = False
     if request.method == "POST":
         if request.form.get(HONEYPOT):
             return render_template("subscribe/sent.html")
@@ -109,10 +112,11 @@ def from_site(slug: str) -> Any:
             named = ""
         if named != project.slug:
             return render_template("subscribe/out_of_date.html", project=project), 400
+        credit = True
     form = StepForm(formdata=None, data={
         "email": request.form.get("email", "")[:320],
         "name": request.form.get("name", "")[:subscribers.NAME_MAX]})
-    return _step(project.slug, form)
+    return _step(project.slug, form, credit=credit)
 
 
 @bp.route("/subscribe/from/<slug>/confirm", methods=["POST"])
@@ -121,24 +125,27 @@ def from_site_confirm(slug: str) -> Any:
     form = StepForm()
     if form.website.data:
         return redirect(url_for("subscribe.sent"))
+    step = subscribers.read_step(runtime(), form.started.data or "")
+    credit = step.credit and step.slug == project.slug  # kept when the step is shown again
     if not form.validate_on_submit():
-        return _step(project.slug, form, 400)
-    named, problem = subscribers.step_problem(runtime(), form.started.data or "")
-    if problem or named != project.slug:
+        return _step(project.slug, form, 400, credit=credit)
+    if step.problem or step.slug != project.slug:
         # Too quick (a bot, or a very fast hand), too late, or not our page: the person
         # sees the form again, with a fresh time, and one more click does it.
         return _step(project.slug, form, 400, note="Please check the details and press "
-                     "Subscribe again." if problem == "too quick" else "This page was open "
-                     "for a long time. Please check the details and press Subscribe again.")
+                     "Subscribe again." if step.problem == "too quick" else "This page was "
+                     "open for a long time. Please check the details and press Subscribe "
+                     "again.", credit=credit)
     try:
         subscribers.subscribe(runtime(), _req("embed"), email=form.email.data or "",
                               name=form.name.data or "", language=form.language.data,
-                              consent=bool(form.consent.data), via_project=project.slug)
+                              consent=bool(form.consent.data),
+                              via_project=project.slug if credit else "")
     except ValidationError as exc:
         for name, message in exc.fields.items():
             if name in form:
                 form[name].errors = [message]
-        return _step(project.slug, form, 400)
+        return _step(project.slug, form, 400, credit=credit)
     return redirect(url_for("subscribe.sent"))
 
 
