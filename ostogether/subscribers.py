@@ -165,6 +165,19 @@ def by_link(rt: Runtime, s: Session, token: str) -> Subscriber:
 
 # ------------------------------------------------------------------------- services
 
+def _mails_limited(s: Session, rt: Runtime, req: Request, email: str, what: str) -> None:
+    """Count a request that mails ``email``, against one hourly limit shared by sign-ups
+    and link requests: per client (an IPv6 client by its network) and per mailbox (the
+    address without its +tag), so that nobody can fill a mailbox through either door."""
+    st = rt.settings
+    keys = [f"ip:{ratelimit.address_key(req.ip, st.ratelimit_ipv6_prefix)}",
+            f"mailbox:{ratelimit.mailbox_key(email)}"]
+    ratelimit.check(s, "subscribe", keys, st.subscribe_max_per_hour, 3600,
+                    f"Too many {what} from here or for this address. Try again in "
+                    "{minutes} minutes.")
+    ratelimit.hit(s, "subscribe", keys)
+
+
 def subscribe(rt: Runtime, req: Request, *, email: str, name: str = "", language: str = "en",
               consent: bool = False, via_project: str = "") -> None:
     """Start a double opt-in. The outcome looks the same whatever the address's state.
@@ -185,13 +198,7 @@ def subscribe(rt: Runtime, req: Request, *, email: str, name: str = "", language
     hashed = email_hash(email)
     st = rt.settings
     with rt.db.session() as s:
-        # The confirmation mails one mailbox gets count without the address's +tag.
-        keys = [f"ip:{ratelimit.address_key(req.ip, st.ratelimit_ipv6_prefix)}",
-                f"mailbox:{ratelimit.mailbox_key(email)}"]
-        ratelimit.check(s, "subscribe", keys, st.subscribe_max_per_hour, 3600,
-                        "Too many sign-ups from here or for this address. Try again in "
-                        "{minutes} minutes.")
-        ratelimit.hit(s, "subscribe", keys)
+        _mails_limited(s, rt, req, email, "sign-ups")
         sub = s.scalar(select(Subscriber).where(Subscriber.email_hash == hashed))
         if sub is None:
             sub = Subscriber(email=email, email_hash=hashed, status="pending", name=name,
@@ -227,11 +234,7 @@ def send_link(rt: Runtime, req: Request, email: str) -> None:
     hashed = email_hash(email)
     st = rt.settings
     with rt.db.session() as s:
-        keys = [f"ip:{req.ip}", f"email:{hashed}"]
-        ratelimit.check(s, "subscribe", keys, st.subscribe_max_per_hour, 3600,
-                        "Too many requests from here or for this address. Try again in "
-                        "{minutes} minutes.")
-        ratelimit.hit(s, "subscribe", keys)
+        _mails_limited(s, rt, req, email, "requests")
         sub = s.scalar(select(Subscriber).where(Subscriber.email_hash == hashed))
         if sub is None or sub.status not in ("pending", "confirmed"):
             return
