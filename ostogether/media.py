@@ -6,7 +6,8 @@ An item's image is fetched through the outbound guard (``fetch``), checked with 
 re-encoded without its metadata (a camera's GPS position, say) and at most
 ``MAIL_WIDTH`` wide (twice the newsletter's column, for sharp screens), and stored under
 ``media_dir`` by the SHA-256 of the stored bytes. ``/media/<sha256>.<ext>`` serves it,
-cacheable for ever: the name changes when the content does.
+cacheable for ever: the name changes when the content does. A picture sent from
+someone's computer (a project's logo) is checked and kept the same way (``store_upload``).
 """
 
 from __future__ import annotations
@@ -127,7 +128,23 @@ def store(rt: Runtime, url: str) -> Stored:
                   headers=headers)
     if r.status != 200:
         raise fetch.FetchError(f"the address answered {r.status} {r.reason}", "answer")
-    data, ext, width, height = checked(r.body, st.media_max_pixels)
+    return _keep(rt, r.body, url)
+
+
+def store_upload(rt: Runtime, data: bytes) -> Stored:
+    """The kept copy of a picture sent from someone's computer: checked, re-encoded and
+    stored as a fetched one is. Raises ValidationError saying what is wrong with it."""
+    cap = rt.settings.media_max_bytes
+    if len(data) > cap:
+        raise ValidationError(f"it is {len(data):,} bytes, more than {cap:,}",
+                              {"image": "too large"})
+    return _keep(rt, data, "upload:" + hashlib.sha256(data).hexdigest())
+
+
+def _keep(rt: Runtime, raw: bytes, source: str) -> Stored:
+    """Check, re-encode and store ``raw``; remember it under ``source`` (its address)."""
+    st = rt.settings
+    data, ext, width, height = checked(raw, st.media_max_pixels)
     digest = hashlib.sha256(data).hexdigest()
     folder = st.media_path
     folder.mkdir(parents=True, exist_ok=True)
@@ -139,9 +156,10 @@ def store(rt: Runtime, url: str) -> Stored:
     stored = Stored(digest, ext, width, height)
     try:
         with rt.db.session() as s:
-            row = s.scalar(select(MediaFile).where(MediaFile.source_hash == _source_hash(url)))
+            row = s.scalar(select(MediaFile).where(
+                MediaFile.source_hash == _source_hash(source)))
             if row is None:
-                s.add(MediaFile(source_hash=_source_hash(url), source_url=url[:2000],
+                s.add(MediaFile(source_hash=_source_hash(source), source_url=source[:2000],
                                 sha256=digest, ext=ext, width=width, height=height,
                                 size=len(data)))
     except IntegrityError:  # stored by another process at the same moment

@@ -64,6 +64,9 @@ class ProjectRecord:
     contact_name: str = ""
     contact_email: str = ""
     handles: dict[str, str] = field(default_factory=dict)
+    # A kept picture's name (``<sha256>.<ext>``, as the export writes it), or in a file
+    # the http(s) address of one, which the import fetches and keeps.
+    logo: str = ""
     status: str = "member"
     non_commercial: bool | None = None
     coc_version: str = ""
@@ -142,6 +145,7 @@ FIELD_LABELS = {
     "feed_url": "feed URL", "contact_email": "contact email",
     "non_commercial": "non-commercial declaration",
     "coc_accepted_on": "code of conduct acceptance", "contact_name": "contact name",
+    "handles": "social handles", "logo": "logo", "notes": "notes",
 }
 
 
@@ -420,10 +424,26 @@ def plain_text(p: ProjectRecord, ctx: CheckContext) -> CheckResult:
     return CheckResult("plain_text", "pass", "Names and addresses are plain one-line text.")
 
 
+# How media.py names a kept picture.
+KEPT_PICTURE = re.compile(r"^[0-9a-f]{64}\.(jpg|png|gif|webp)$")
+
+
+def logo(p: ProjectRecord, ctx: CheckContext) -> CheckResult:
+    if not p.logo:
+        return CheckResult("logo", "pass", "No logo: the pages show the acronym.", ("logo",))
+    if KEPT_PICTURE.match(p.logo):
+        return CheckResult("logo", "pass", "The logo is a kept picture.", ("logo",))
+    if why := url_problem(p.logo):
+        return CheckResult("logo", "fail", f"The logo '{p.logo[:80]}' is neither the name "
+                           f"of a kept picture nor a picture's address: {why}.", ("logo",))
+    return CheckResult("logo", "pass", "The logo is fetched and kept at the import.",
+                       ("logo",))
+
+
 Rule = Callable[[ProjectRecord, CheckContext], CheckResult]
 RULES: tuple[Rule, ...] = (plain_text, required_fields, topical_fit, initiative_type,
                            code_of_conduct, non_commercial, website_and_contact, codes,
-                           funding, dates, duplicates, handles, status)
+                           funding, dates, duplicates, handles, logo, status)
 
 
 def check(p: ProjectRecord, ctx: CheckContext) -> list[CheckResult]:
@@ -445,7 +465,7 @@ PROJECT_SPEC: dict[str, Any] = {
     "website": "str", "feed_url": "str", "contact_name": "str", "contact_email": "str",
     "handles": {"x": "str", "facebook": "str", "linkedin": "str", "mastodon": "str",
                 "bluesky": "str"},
-    "status": "str", "non_commercial": "bool", "coc_version": "str",
+    "logo": "str", "status": "str", "non_commercial": "bool", "coc_version": "str",
     "coc_accepted_on": "date", "notes": "str",
 }
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,78}$")
