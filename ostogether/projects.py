@@ -176,8 +176,9 @@ def public_listing(rt: Runtime) -> Listing:
         s.expunge_all()
     # Read after the stamp: a change in between is newer than the stamp kept with it, so
     # the next request reads again; never the other way round.
-    listing = Listing(stamp, tuple(rows), tuple(sorted({c for p in rows
-                                                         for c in p.countries})))
+    # The country filter lists names, so it is in the order of the names, not the codes.
+    listing = Listing(stamp, tuple(rows), tuple(registry.by_country_name(
+        c for p in rows for c in p.countries)))
     with _LISTINGS_LOCK:
         _LISTINGS[rt.db.key] = listing
     return listing

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
@@ -360,6 +361,21 @@ def dates(p: ProjectRecord, ctx: CheckContext) -> CheckResult:
         return CheckResult("dates", "pass", f"Started {p.start_date}; no end date.",
                            ("start_date",))
     return CheckResult("dates", _missing_ok(ctx), "No start date.", ("start_date",))
+
+
+def country_name(code: str) -> str:
+    """The country's common name (pycountry), or the code when it is not one."""
+    c = pycountry.countries.get(alpha_2=code)
+    return getattr(c, "common_name", None) or (c.name if c else code)
+
+
+def by_country_name(codes: Iterable[str]) -> list[str]:
+    """Country codes in the order of their names, as a reader looks for them in a list:
+    accents and case aside (Åland Islands with the A's), Türkiye under T."""
+    def key(code: str) -> tuple[str, str]:
+        name = unicodedata.normalize("NFKD", country_name(code))
+        return "".join(c for c in name if not unicodedata.combining(c)).casefold(), code
+    return sorted(set(codes), key=key)
 
 
 def normalise_acronym(acronym: str) -> str:
