@@ -15,9 +15,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ostogether import clock, feeds, ratelimit, registry
+from ostogether import clock, feeds, ratelimit, registry, users
 from ostogether.audit import SYSTEM, Actor, record, transition
 from ostogether.errors import ContentError, NotFound, ValidationError
+from ostogether.inputs import email_problem
 from ostogether.mail.transactional import send_after_commit
 from ostogether.models import Project, User, lookup
 from ostogether.registry import CheckContext, CheckResult, ProjectRecord
@@ -351,13 +352,28 @@ def apply(rt: Runtime, rec: ProjectRecord, *, ip: str) -> ApplicationResult:
 DECIDED = {"member": "is now a member", "rejected": "was not accepted"}
 
 
+@dataclass(frozen=True)
+class Decision:
+    project: Project
+    # The applicant's contact after an acceptance: "invited" (a new member account, whose
+    # password link the welcome mail carries), "existing" (the address had an account
+    # already: the mail says so), or "" (no contact address, or a rejection).
+    account: str = ""
+    account_project: str = ""  # for "existing": the acronym of the account's project
+
+
 def decide(rt: Runtime, project_id: int, actor: Actor, *, accept: bool,
-           reason: str = "") -> Project:
-    """Accept an applicant as a member, or reject it with a reason. Audited and mailed."""
+           reason: str = "") -> Decision:
+    """Accept an applicant as a member, or reject it with a reason. Audited and mailed.
+
+    Accepting invites the applicant's contact as the project's first member, in the same
+    transaction: the welcome mail carries the link to choose a password. An address that
+    has an account already keeps it, and the mail says so."""
     reason = reason.strip()
     if not accept and not reason:
         raise ValidationError("Give the applicant a reason for the rejection.",
                               {"reason": "A reason is required to reject."})
+    user, account, account_project = None, "", ""
     with rt.db.session() as s:
         project = lookup(s, Project, project_id, f"There is no application {project_id}.")
         transition(s, actor, project, "project", "member" if accept else "rejected",
@@ -368,9 +384,25 @@ def decide(rt: Runtime, project_id: int, actor: Actor, *, accept: bool,
         if accept and registry.derived_status(
                 ProjectRecord.from_object(project), rt.today()) == "alumni":
             transition(s, actor, project, "project", "alumni", end_date=str(project.end_date))
+        if accept and project.contact_email and not email_problem(project.contact_email):
+            user = users.account_for(s, project.contact_email)
+            if user is None:
+                user = users.add_invited(s, actor, email=project.contact_email,
+                                         project_slug=project.slug,
+                                         name=project.contact_name)
+                account = "invited"
+            else:
+                account = "existing"
+                account_project = user.project.acronym if user.project else ""
+    context: dict[str, Any] = {"project": project, "reason": reason, "account": account,
+                               "account_project": account_project}
+    if user is not None:
+        context.update(user=user, hours=rt.settings.invite_max_age_hours)
+        if account == "invited":
+            context["link"] = users.password_link(rt, user)
     send_after_commit(rt, "application_accepted" if accept else "application_rejected",
-                      project.contact_email, project=project, reason=reason)
-    return project
+                      project.contact_email, **context)
+    return Decision(project, account, account_project)
 
 
 def record_from_form(data: dict[str, Any]) -> ProjectRecord:

@@ -83,3 +83,24 @@ def add_readers(rt: Runtime, n: int, *, status: str = "confirmed",
 def make_user(rt: Runtime, email: str = "editor@example.org", role: str = "editor",
               password: str = "correct horse battery", project: str = "") -> None:
     create_user(rt, TEST, email=email, role=role, password=password, project_slug=project)
+
+
+def applicant(rt: Runtime, acronym: str = "SCI-LAB", *, accept: bool = False,
+              contact_email: str = "ana@sci-lab.example.org") -> int:
+    """A project that applied through the Join form (no file in content/projects/),
+    accepted as a member when ``accept``; its id."""
+    from ostogether import projects
+    from ostogether.registry import ProjectRecord
+
+    rec = ProjectRecord(
+        slug="", acronym=acronym, name=f"{acronym} science lab",
+        description="Schools and a science centre run a lab together.",
+        initiative_type="school-led-action", themes=("steam",), countries=("BE", "PT"),
+        start_date=dt.date(2025, 1, 1), end_date=dt.date(2030, 12, 31),
+        website=f"https://{acronym.lower()}.example.org/", contact_name="Ana",
+        contact_email=contact_email, non_commercial=True, coc_accepted_on=rt.today())
+    result = projects.apply(rt, rec, ip="192.0.2.77")
+    assert result.project is not None, result.results
+    if accept:
+        projects.decide(rt, result.project.id, TEST, accept=True)
+    return result.project.id

@@ -1,15 +1,88 @@
-"""The registry on the web: the public registry's country filter is in the order of the
-names; a project's page shows its recent news."""
+"""The registry on the web: accepting an application invites its contact as the project's
+first member; the public registry's country filter is in the order of the names; a
+project's page shows its recent news."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
+from sqlalchemy import func, select
+
 from ostogether import news
 from ostogether.audit import Actor
+from ostogether.models import User
 from ostogether.runtime import Runtime
-from tests.factories import add_item
+from ostogether.settings import Settings
+from tests.conftest import csrf_from, link_in, login, new_client, outbox, post, run
+from tests.factories import add_item, applicant, make_user
+
+
+def welcome(settings: Settings, to: str) -> Any:
+    found = [m for m in outbox(settings) if m["Subject"].startswith("Welcome")
+             and m["To"] == to]
+    assert len(found) == 1, [m["Subject"] for m in outbox(settings)]
+    return found[0]
+
+
+def test_accepting_invites_the_contact_who_chooses_a_password_and_logs_in(
+        app: Any, rt: Runtime, editor: Any, settings: Settings) -> None:
+    pid = applicant(rt)
+    page = f"/editors/applications/{pid}"
+    r = post(editor, page, page, decision="accept", reason="Welcome aboard!")
+    assert r.status_code == 302
+    said = editor.get(r.headers["Location"]).get_data(as_text=True)
+    assert ("SCI-LAB is now a member; the applicant has been told. ana@sci-lab.example.org is "
+            "invited as its first member") in said
+
+    mail = welcome(settings, "ana@sci-lab.example.org")
+    body = mail.get_body(("plain",)).get_content()
+    assert "will send you a login" not in body
+    assert "Welcome aboard!" in body and "Your login is ana@sci-lab.example.org" in body
+    link = link_in(mail, "/account/password/")
+
+    ana = new_client(app)
+    form = ana.get(link).get_data(as_text=True)
+    assert "member of SCI-LAB" in form
+    chosen = ana.post(link, data={"csrf_token": csrf_from(form),
+                                  "password": "a lab of our own", "confirm": "a lab of our own"})
+    assert chosen.status_code == 302
+    # Logged in from another browser with the password she chose.
+    again = new_client(app)
+    assert login(again, "ana@sci-lab.example.org", "a lab of our own").status_code == 302
+    members_page = again.get("/members/")
+    assert members_page.status_code == 200 and "SCI-LAB" in members_page.get_data(as_text=True)
+    with rt.db.session() as s:
+        user = s.scalar(select(User).where(User.email == "ana@sci-lab.example.org"))
+        assert user is not None and user.role == "member" and user.project.slug == "sci-lab"
+
+
+def test_an_address_with_an_account_is_told_to_log_in_with_it(
+        app: Any, rt: Runtime, editor: Any, settings: Settings) -> None:
+    make_user(rt, "ana@sci-lab.example.org", "member", project="cosmos")
+    pid = applicant(rt)
+    page = f"/editors/applications/{pid}"
+    said = editor.get(post(editor, page, page, decision="accept").headers["Location"])
+    assert ("ana@sci-lab.example.org already has an account, for COSMOS: invite another "
+            "address for SCI-LAB") in said.get_data(as_text=True)
+    body = welcome(settings, "ana@sci-lab.example.org").get_body(("plain",)).get_content()
+    assert "You already have an account with this address (ana@sci-lab.example.org), for " \
+           "COSMOS" in body
+    assert "https://ostogether.test/login" in body and "/account/password/" not in body
+    with rt.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(User).where(
+            User.email == "ana@sci-lab.example.org")) == 1
+
+
+def test_accepting_on_the_command_line_invites_too(rt: Runtime, env: dict[str, str],
+                                                   settings: Settings) -> None:
+    pid = applicant(rt, "MARS")
+    done = run(env, "applications", "accept", str(pid))
+    assert done.returncode == 0, done.stderr
+    assert "MARS is now a member." in done.stdout
+    assert "ana@sci-lab.example.org is invited as its first member" in done.stdout
+    assert "/account/password/" in welcome(settings, "ana@sci-lab.example.org").get_body(
+        ("plain",)).get_content()
 
 
 def test_the_country_filter_is_in_the_order_of_the_names(client: Any) -> None:

@@ -108,8 +108,19 @@ def applications_list(state: State, fmt: str) -> None:
 
 def _decide(state: State, project_id: int, accept: bool, reason: str) -> None:
 
-    p = projects.decide(state.rt, project_id, CLI, accept=accept, reason=reason)
-    out.print(f"{p.acronym} {projects.DECIDED[p.status]}.")
+    decision = projects.decide(state.rt, project_id, CLI, accept=accept, reason=reason)
+    p = decision.project
+    out.print(f"{p.acronym} {projects.DECIDED[p.status]}.", markup=False)
+    if decision.account == "invited":
+        out.print(f"{p.contact_email} is invited as its first member; the welcome mail has "
+                  f"the link to choose a password.", markup=False)
+    elif decision.account == "existing":
+        out.print(f"{p.contact_email} already has an account "
+                  f"({decision.account_project or 'an editor'}); the mail says so.",
+                  markup=False)
+    elif accept:
+        out.print("No contact address: invite its first member with `ostogether users "
+                  f"invite --project {p.slug}`.", markup=False)
 
 
 @applications_group.command("accept")
