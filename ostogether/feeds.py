@@ -319,9 +319,10 @@ class FeedResult:
 
 
 def sync(rt: Runtime) -> None:
-    """One feed row per member project that has a feed URL in content/ (or a discovered one).
+    """One feed row per member project that has a feed URL (set on its page or in its
+    file), or a discovered one.
 
-    A changed URL in content/ replaces the row's URL and forgets its caching and failures.
+    A changed feed URL replaces the row's URL and forgets its caching and failures.
     """
     with rt.db.session() as s:
         feeds = {f.project_id: f for f in s.scalars(select(Feed))}
@@ -347,8 +348,9 @@ def list_feeds(rt: Runtime) -> list[Feed]:
 def _feed_for(s: Any, slug: str) -> Feed:
     f = s.scalar(select(Feed).join(Project).where(Project.slug == slug))
     if f is None:
-        raise NotFound(f"Project '{slug}' has no feed. Set feed_url in its file under "
-                       "content/projects/, or look for the feed from its website.")
+        raise NotFound(f"Project '{slug}' has no feed. Set its feed address on the "
+                       f"project's page (Editors → Projects), or look for the feed from "
+                       f"its website.")
     return f
 
 

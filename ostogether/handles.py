@@ -1,11 +1,15 @@
 """A project's social handles: proposed by a member of the project, confirmed by an editor.
 
-Posts mention a project by its handle on each network (``Project.handles``), which the
-registry reads from ``content/projects/<slug>.toml``. A member proposes new handles on a
-page of theirs; they are checked in each network's form (``registry.HANDLE_FORMS``) and
-kept aside (``Project.proposed_handles``) until an editor confirms them, which writes
-them into the project's file (its ``[handles]`` table, so a later registry import keeps
-them) and into the database; or declines them, with a reason the member sees.
+Posts mention a project by its handle on each network (``Project.handles``), kept in the
+database like every fact of the registry. A member proposes new handles on a page of
+theirs; they are checked in each network's form (``registry.HANDLE_FORMS``) and kept aside
+(``Project.proposed_handles``) until an editor confirms them, which puts them in use and
+marks them as a browser edit (so a registry import reports a file that says otherwise,
+instead of overwriting them); or declines them, with a reason the member sees. Editors
+also set handles directly on the project's page (``project_edit``).
+
+People paste what they have: a profile's address (https://x.com/ecsite) or the handle
+with a leading ``@``. ``pasted`` turns either into the handle form of its network.
 """
 
 from __future__ import annotations
@@ -18,11 +22,10 @@ from sqlalchemy import select
 from ostogether.audit import Actor, record
 from ostogether.errors import Conflict, ContentError, ValidationError
 from ostogether.models import AuditEntry, Project
-from ostogether.registry import HANDLE_FORMS, load_project_files
+from ostogether.projects import mark_edited
+from ostogether.registry import HANDLE_FORMS
 from ostogether.runtime import Runtime
 from ostogether.states import NETWORK_NAMES, NETWORKS
-
-_TABLE = re.compile(r"^\[handles\][ \t]*\n(?:(?!\[)[^\n]*\n?)*", re.M)
 
 
 def cleaned(given: dict[str, str]) -> dict[str, str]:
@@ -151,12 +154,8 @@ def pending(rt: Runtime) -> list[Project]:
 
 
 def confirm(rt: Runtime, actor: Actor, slug: str) -> dict[str, str]:
-    """Use the proposed handles: in the project's file and in the database."""
-    files, _ = load_project_files(rt.community.projects_dir)
-    path = next((f.path for f in files if f.record.slug == slug), None)
-    if path is None:
-        raise ContentError(f"{slug} has no file in {rt.community.projects_dir}; add its "
-                           f"handles there.")
+    """Use the proposed handles. The database holds them (a project that came through
+    the Join form has no file); a registry import keeps them unless told otherwise."""
     with rt.db.session() as s:
         project = s.scalar(select(Project).where(Project.slug == slug))
         if project is None or project.proposed_handles is None:
@@ -165,16 +164,10 @@ def confirm(rt: Runtime, actor: Actor, slug: str) -> dict[str, str]:
         handles = cleaned(project.proposed_handles)
         before = dict(project.handles or {})
         project.handles, project.proposed_handles = handles, None
+        if handles != before:
+            mark_edited(project, ["handles"], actor)
         record(s, actor, "project.handles_confirmed", project, before=before,
                after=handles)
-        text = path.read_text(encoding="utf-8")
-        table = "[handles]\n" + "".join(f'{n} = "{handles[n]}"\n' for n in NETWORKS
-                                         if n in handles)
-        text = (_TABLE.sub(table, text, count=1) if _TABLE.search(text)
-                else text.rstrip("\n") + "\n\n" + table)
-        tmp = path.with_suffix(".toml.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
     return handles
 
 

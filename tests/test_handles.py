@@ -1,5 +1,5 @@
 """A member project proposes its social handles; an editor confirms them (into the
-project's file and the database) or declines them with a reason the member sees."""
+database, which holds the registry) or declines them with a reason the member sees."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from ostogether import handles, projects, registry
+from ostogether import handles, projects
 from ostogether.errors import ValidationError
 from ostogether.models import Project
 from ostogether.runtime import Runtime
@@ -35,7 +35,7 @@ def member(app: Any, rt: Runtime) -> Any:
     return c
 
 
-def test_a_member_proposes_and_an_editor_confirms_into_the_projects_file(
+def test_a_member_proposes_and_an_editor_confirms_into_the_database(
         app: Any, rt: Runtime, editor: Any) -> None:
     ana = member(app, rt)
     page = ana.get("/members/handles").get_data(as_text=True)
@@ -66,13 +66,12 @@ def test_a_member_proposes_and_an_editor_confirms_into_the_projects_file(
     assert r.status_code == 302
     assert cosmos(rt).handles["bluesky"] == "cosmos.bsky.social"
     assert cosmos(rt).proposed_handles is None
+    # The database holds them; the project's file on the server is not touched, and a
+    # re-import of the file (which has no handles) reports the conflict and keeps them.
     path = rt.community.projects_dir / "cosmos.toml"
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    assert data["handles"]["mastodon"] == "@cosmos@mastodon.social"
-    # The file is still valid for the registry, and a re-import keeps the handles.
-    files, problems = registry.load_project_files(rt.community.projects_dir)
-    assert problems == []
-    projects.import_content(rt)
+    assert "handles" not in tomllib.loads(path.read_text(encoding="utf-8"))
+    report = projects.import_content(rt)
+    assert [c.field for c in report.conflicts["cosmos"]] == ["handles"]
     assert cosmos(rt).handles["x"] == "cosmos_eu"
     assert social.mention(cosmos(rt), "x") == "@cosmos_eu"
 

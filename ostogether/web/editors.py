@@ -393,8 +393,7 @@ def handles_action(slug: str) -> Any:
         try:
             if request.form.get("action") == "confirm":
                 handles.confirm(rt, actor, slug)
-                flash(f"The handles of {slug} are in use, and written to its file in "
-                      f"content/projects/.", "success")
+                flash(f"The handles of {slug} are in use from the next post.", "success")
             else:
                 handles.decline(rt, actor, slug, request.form.get("reason", ""))
                 flash(f"Declined; the members of {slug} see the reason.", "success")
