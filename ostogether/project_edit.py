@@ -26,6 +26,7 @@ from ostogether.errors import Conflict, NotFound, ValidationError
 from ostogether.models import Feed, Project
 from ostogether.registry import CheckContext, CheckResult, ProjectRecord
 from ostogether.runtime import Runtime
+from ostogether.states import NETWORK_NAMES
 
 # What an editor may change; the status follows the end date, and the applicant's own
 # declarations (code of conduct, non-commercial purpose) stay theirs.
@@ -130,7 +131,9 @@ def save(rt: Runtime, actor: Actor, slug: str, edit: Edit) -> Outcome:
         try:
             values["handles"] = handles.cleaned(values["handles"] or {})
         except ValidationError as exc:
-            out.problems.update({f"handles.{n}": why for n, why in exc.fields.items()})
+            # Beside its field, the network's name is its label already.
+            out.problems.update({f"handles.{n}": why.removeprefix(f"{NETWORK_NAMES[n]}: ")
+                                 for n, why in exc.fields.items()})
             values.pop("handles")
     for name in ("themes", "sdgs", "countries"):
         if name in values:

@@ -136,8 +136,8 @@ def test_a_failing_check_saves_nothing_and_keeps_what_was_typed(
     # Each sentence beside its field.
     assert re.search(r'id="grant_number-error">Grant agreement number &#39;GA-1&#39; is not '
                      r'valid', html)
-    assert re.search(r'id="handles_x-error">X: should be 1 to 15 letters', html)
-    assert re.search(r'id="handles_linkedin-error">LinkedIn: mentions need the '
+    assert re.search(r'id="handles_x-error">Should be 1 to 15 letters', html)
+    assert re.search(r'id="handles_linkedin-error">Mentions need the '
                      r"organisation&#39;s number", html)
     assert re.search(r'id="logo_file-error">The logo was not kept: it is not a picture', html)
     # What was typed is still there.
