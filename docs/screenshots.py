@@ -192,6 +192,14 @@ def main() -> None:
                              "linkedin": "4242"})
             page.goto(f"{base}/editors/handles")
             shot(page, "handles-to-confirm.png")
+            # A project's page after a save the checks refused: each sentence beside its
+            # field, and everything typed kept.
+            page.goto(f"{base}/editors/projects/cosmos")
+            page.fill("#handles_x", "https://x.com/cosmos_eu")
+            page.fill("#handles_linkedin", "https://www.linkedin.com/company/cosmos-eu/")
+            page.fill("#grant_number", "GA-1")
+            page.click("main form button[type=submit]")
+            shot(page, "project-edit.png", full=False)
             browser.close()
     finally:
         server.close()

@@ -344,13 +344,14 @@ class FeedResult:
 
 
 def sync(rt: Runtime) -> None:
-    """One feed row per member project that has a feed URL in content/ (or a discovered one).
+    """One feed row per member project that has a feed URL (set on its page or in its
+    file), or a discovered one.
 
-    A changed URL in content/ replaces the row's URL and forgets its caching and failures.
-    A URL cleared there removes the row that came from it: the row is only the polling
-    state of that URL, so nothing is lost (the items stay, and their entry ids and links
-    still keep the same entries out should the URL come back). A discovered feed, which
-    never came from content/, stays.
+    A changed feed URL (on the project's page or in content/) replaces the row's URL and
+    forgets its caching and failures. A URL cleared removes the row that came from it:
+    the row is only the polling state of that URL, so nothing is lost (the items stay,
+    and their entry ids and links still keep the same entries out should the URL come
+    back). A discovered feed, which never came from content/, stays.
     """
     with rt.db.session() as s:
         for gone in s.scalars(select(Feed).join(Project).where(Feed.origin == "content",
@@ -382,8 +383,9 @@ def list_feeds(rt: Runtime) -> list[Feed]:
 def _feed_for(s: Any, slug: str) -> Feed:
     f = s.scalar(select(Feed).join(Project).where(Project.slug == slug))
     if f is None:
-        raise NotFound(f"Project '{slug}' has no feed. Set feed_url in its file under "
-                       "content/projects/, or look for the feed from its website.")
+        raise NotFound(f"Project '{slug}' has no feed. Set its feed address on the "
+                       f"project's page (Editors → Projects), or look for the feed from "
+                       f"its website.")
     return f
 
 

@@ -11,7 +11,8 @@ serves it, cacheable for ever: the name changes when the content does.
 
 Whatever the bytes are, a picture is kept or refused with a reason: ValidationError for
 the picture, FetchError when it cannot be fetched, nothing else; so one bad picture
-never stops a page or another item.
+never stops a page or another item. A picture sent from someone's computer (an item's
+picture, a project's logo) is checked and kept the same way (``store_upload``).
 """
 
 from __future__ import annotations
@@ -199,7 +200,7 @@ def store(rt: Runtime, url: str) -> Stored:
                   headers=headers)
     if r.status != 200:
         raise fetch.FetchError(f"the address answered {r.status} {r.reason}", "answer")
-    return _keep(rt, checked(r.body, st.media_max_pixels), url)
+    return _keep(rt, r.body, url)
 
 
 def _own(rt: Runtime, url: str) -> Stored | None:
@@ -215,22 +216,25 @@ def _own(rt: Runtime, url: str) -> Stored | None:
         return Stored(row.sha256, row.ext, row.width, row.height) if row else None
 
 
+def store_upload(rt: Runtime, data: bytes) -> Stored:
+    """The kept copy of a picture sent from someone's computer: checked, re-encoded and
+    stored as a fetched one is. Raises ValidationError saying what is wrong with it."""
+    cap = rt.settings.media_max_bytes
+    if len(data) > cap:
+        raise ValidationError(f"it is {len(data):,} bytes, more than {cap:,}",
+                              {"image": "too large"})
+    return _keep(rt, data, "upload:" + hashlib.sha256(data).hexdigest())
+
+
 def keep_upload(rt: Runtime, data: bytes) -> str:
-    """Keep a picture a member sent from their computer, checked and re-encoded as a
-    fetched one is; its address at this service (which ``store`` knows without fetching)."""
-    if len(data) > rt.settings.media_max_bytes:
-        raise ValidationError(f"the picture has {len(data):,} bytes; the limit is "
-                              f"{rt.settings.media_max_bytes:,}", {"image": "too large"})
-    data, ext, width, height = checked(data, rt.settings.media_max_pixels)
-    stored = Stored(hashlib.sha256(data).hexdigest(), ext, width, height)
-    url = url_of(rt, stored)
-    _keep(rt, (data, ext, width, height), url)
-    return url
+    """``store_upload``, as the address of the kept copy at this service, which an item
+    can carry as its picture (``store`` knows it without fetching)."""
+    return url_of(rt, store_upload(rt, data))
 
 
-def _keep(rt: Runtime, picture: tuple[bytes, str, int, int], source: str) -> Stored:
-    """Write the checked picture under its hash and record where it came from."""
-    data, ext, width, height = picture
+def _keep(rt: Runtime, raw: bytes, source: str) -> Stored:
+    """Check, re-encode and store ``raw``; remember it under ``source`` (its address)."""
+    data, ext, width, height = checked(raw, rt.settings.media_max_pixels)
     digest = hashlib.sha256(data).hexdigest()
     folder = rt.settings.media_path
     folder.mkdir(parents=True, exist_ok=True)

@@ -486,6 +486,15 @@ def languages_in_use(s: Session) -> list[str]:
     return sorted(s.scalars(select(NewsItem.language).distinct()))
 
 
+def recent_for_project(s: Session, project_id: int, limit: int = 5) -> list[NewsItem]:
+    """The project's latest news the editors let out (approved or published), newest
+    first: what its public page shows."""
+    return list(s.scalars(select(NewsItem).where(
+        NewsItem.project_id == project_id,
+        NewsItem.status.in_(("approved", "published")))
+        .order_by(NewsItem.created_at.desc(), NewsItem.id.desc()).limit(limit)))
+
+
 def get_item(s: Session, item_id: int, *, project_id: int | None = None) -> NewsItem:
     """The item; with ``project_id``, only if it belongs to that project (else NotFound)."""
     item = s.get(NewsItem, item_id) if id_or_none(item_id) else None

@@ -10,14 +10,16 @@ import re
 import threading
 import unicodedata
 from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ostogether import clock, feeds, ratelimit, registry
+from ostogether import clock, feeds, fetch, media, ratelimit, registry, users
 from ostogether.audit import SYSTEM, Actor, record, transition
 from ostogether.errors import ContentError, NotFound, ValidationError
+from ostogether.inputs import email_problem
 from ostogether.mail.transactional import send_after_commit
 from ostogether.models import Project, User, lookup
 from ostogether.registry import CheckContext, CheckResult, ProjectRecord
@@ -29,12 +31,28 @@ CONTENT_IMPORT = Actor("content-import")
 
 # ------------------------------------------------------------------- import and check
 
+@dataclass(frozen=True)
+class FieldConflict:
+    """A field an editor changed in the browser whose file says something else."""
+
+    field: str
+    database: Any
+    file: Any
+    by: str
+    at: str
+    file_changed: bool  # the file's value changed since the last import too
+
+
 @dataclass
 class ImportReport:
     created: list[str] = field(default_factory=list)
     updated: dict[str, list[str]] = field(default_factory=dict)
     unchanged: list[str] = field(default_factory=list)
     not_in_content: list[str] = field(default_factory=list)
+    # Browser edits the files disagree with: kept, unless the file was preferred.
+    conflicts: dict[str, list[FieldConflict]] = field(default_factory=dict)
+    # What one project's file could not give (its logo, say); the rest was imported.
+    problems: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -45,48 +63,125 @@ def _comparable(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
-def import_content(rt: Runtime, actor: Actor = CONTENT_IMPORT) -> ImportReport:
-    """Create or update projects from content/projects/. All files or none.
+def mark_edited(project: Project, names: list[str], actor: Actor) -> None:
+    """Remember that ``names`` were changed in the browser, by whom and when, so that an
+    import of a file that says otherwise reports it instead of overwriting them."""
+    edits = dict(project.web_edits or {})
+    for name in names:
+        edits[name] = {"by": actor.label, "at": clock.now().isoformat(timespec="seconds")}
+    project.web_edits = edits
+
+
+def _file_logos(rt: Runtime, files: list[registry.ProjectFile], report: ImportReport,
+                ) -> dict[str, str]:
+    """Each file's logo as the name of the kept picture: an address is fetched (once:
+    media.py knows what it fetched) through the outbound guard. A logo that cannot be
+    kept is reported on its project, whose other facts are still imported."""
+    out = {}
+    for f in files:
+        logo = f.record.logo
+        if not logo:
+            out[f.record.slug] = ""
+            continue
+        try:
+            if registry.KEPT_PICTURE.match(logo):
+                media.file_for(rt, logo)
+                out[f.record.slug] = logo
+            else:
+                out[f.record.slug] = media.store(rt, logo).name
+        except NotFound:
+            report.problems.append(f"{f.path.name}: the logo {logo} is not a picture this "
+                                   f"service keeps; give the picture's address instead.")
+        except (ValidationError, fetch.FetchError) as exc:
+            report.problems.append(f"{f.path.name}: the logo {logo[:200]} was not kept: "
+                                   f"{exc}.")
+    return out
+
+
+def import_content(rt: Runtime, actor: Actor = CONTENT_IMPORT, *,
+                   folder: Path | None = None, prefer_file: bool = False) -> ImportReport:
+    """Create or update projects from content/projects/ (or ``folder``). All files or none.
 
     Idempotent: a second run with the same files changes nothing and writes no audit rows.
+    A field an editor changed in the browser since its file last agreed is not
+    overwritten: it is reported as a conflict, and the browser's value stays, unless
+    ``prefer_file`` (then the file's value is used, and the audit row says so).
     """
-    files, problems = registry.load_project_files(rt.community.projects_dir)
+    folder = folder or rt.community.projects_dir
+    files, problems = registry.load_project_files(folder)
     if problems:
         raise ContentError(f"Nothing was imported: {len(problems)} problem(s) in "
-                           f"{rt.community.projects_dir}.", problems)
+                           f"{folder}.", problems)
     today = rt.today()
     report = ImportReport()
+    logos = _file_logos(rt, files, report)
     with rt.db.session() as s:
         existing = {p.slug: p for p in s.scalars(select(Project))}
         for f in files:
             rec = registry.with_status(f.record, today)
             values = registry.record_values(rec)
             values["source"] = "content"
+            if rec.slug in logos:
+                values["logo"] = logos[rec.slug]
+            else:  # not kept: the database's logo stays
+                values.pop("logo")
+            as_filed = {k: _json(v) for k, v in values.items()}
             project = existing.get(rec.slug)
             if project is None:
-                project = Project(**values)
+                project = Project(**values, file_values=as_filed)
                 s.add(project)
                 s.flush()
                 record(s, actor, "project.imported", project, file=str(f.path.name),
                        status=project.status)
                 report.created.append(rec.slug)
                 continue
-            changed = [k for k, v in values.items()
-                       if _comparable(getattr(project, k)) != _comparable(v)]
-            if not changed:
-                report.unchanged.append(rec.slug)
-                continue
-            before = {k: _json(getattr(project, k)) for k in changed}
-            for k in changed:
-                setattr(project, k, values[k])
-            s.flush()
-            record(s, actor, "project.updated", project, file=str(f.path.name),
-                   changed=changed, before=before)
-            report.updated[rec.slug] = changed
+            # Where a project came from (its file, or the Join form) stays as it was.
+            values.pop("source")
+            _update_from_file(s, actor, project, values, as_filed, f.path.name,
+                              prefer_file, report)
         slugs = {f.record.slug for f in files}
         report.not_in_content = sorted(p.slug for p in existing.values()
                                        if p.source == "content" and p.slug not in slugs)
     return report
+
+
+def _update_from_file(s: Session, actor: Actor, project: Project, values: dict[str, Any],
+                      as_filed: dict[str, Any], file: str, prefer_file: bool,
+                      report: ImportReport) -> None:
+    edits = dict(project.web_edits or {})
+    before_file = project.file_values
+    changed, overrode, conflicts = [], [], []
+    for k, v in values.items():
+        if _comparable(getattr(project, k)) == _comparable(v):
+            edits.pop(k, None)  # the file and the browser agree now
+            continue
+        if k in edits and not prefer_file:
+            conflicts.append(FieldConflict(
+                k, _json(getattr(project, k)), _json(v), str(edits[k].get("by", "")),
+                str(edits[k].get("at", "")),
+                before_file is None or before_file.get(k) != as_filed[k]))
+            continue
+        if edits.pop(k, None) is not None:
+            overrode.append(k)
+        changed.append(k)
+    if conflicts:
+        report.conflicts[project.slug] = conflicts
+    if (project.web_edits or {}) != edits:
+        project.web_edits = edits
+    if project.file_values != as_filed:
+        project.file_values = as_filed
+    if not changed:
+        report.unchanged.append(project.slug)
+        return
+    before = {k: _json(getattr(project, k)) for k in changed}
+    for k in changed:
+        setattr(project, k, values[k])
+    s.flush()
+    detail: dict[str, Any] = {"file": file, "changed": changed, "before": before}
+    if overrode:
+        detail["overrode_web_edits"] = overrode
+    record(s, actor, "project.updated", project, **detail)
+    report.updated[project.slug] = changed
 
 
 def _json(value: Any) -> Any:
@@ -176,8 +271,9 @@ def public_listing(rt: Runtime) -> Listing:
         s.expunge_all()
     # Read after the stamp: a change in between is newer than the stamp kept with it, so
     # the next request reads again; never the other way round.
-    listing = Listing(stamp, tuple(rows), tuple(sorted({c for p in rows
-                                                         for c in p.countries})))
+    # The country filter lists names, so it is in the order of the names, not the codes.
+    listing = Listing(stamp, tuple(rows), tuple(registry.by_country_name(
+        c for p in rows for c in p.countries)))
     with _LISTINGS_LOCK:
         _LISTINGS[rt.db.key] = listing
     return listing
@@ -351,13 +447,28 @@ def apply(rt: Runtime, rec: ProjectRecord, *, ip: str) -> ApplicationResult:
 DECIDED = {"member": "is now a member", "rejected": "was not accepted"}
 
 
+@dataclass(frozen=True)
+class Decision:
+    project: Project
+    # The applicant's contact after an acceptance: "invited" (a new member account, whose
+    # password link the welcome mail carries), "existing" (the address had an account
+    # already: the mail says so), or "" (no contact address, or a rejection).
+    account: str = ""
+    account_project: str = ""  # for "existing": the acronym of the account's project
+
+
 def decide(rt: Runtime, project_id: int, actor: Actor, *, accept: bool,
-           reason: str = "") -> Project:
-    """Accept an applicant as a member, or reject it with a reason. Audited and mailed."""
+           reason: str = "") -> Decision:
+    """Accept an applicant as a member, or reject it with a reason. Audited and mailed.
+
+    Accepting invites the applicant's contact as the project's first member, in the same
+    transaction: the welcome mail carries the link to choose a password. An address that
+    has an account already keeps it, and the mail says so."""
     reason = reason.strip()
     if not accept and not reason:
         raise ValidationError("Give the applicant a reason for the rejection.",
                               {"reason": "A reason is required to reject."})
+    user, account, account_project = None, "", ""
     with rt.db.session() as s:
         project = lookup(s, Project, project_id, f"There is no application {project_id}.")
         transition(s, actor, project, "project", "member" if accept else "rejected",
@@ -368,9 +479,25 @@ def decide(rt: Runtime, project_id: int, actor: Actor, *, accept: bool,
         if accept and registry.derived_status(
                 ProjectRecord.from_object(project), rt.today()) == "alumni":
             transition(s, actor, project, "project", "alumni", end_date=str(project.end_date))
+        if accept and project.contact_email and not email_problem(project.contact_email):
+            user = users.account_for(s, project.contact_email)
+            if user is None:
+                user = users.add_invited(s, actor, email=project.contact_email,
+                                         project_slug=project.slug,
+                                         name=project.contact_name)
+                account = "invited"
+            else:
+                account = "existing"
+                account_project = user.project.acronym if user.project else ""
+    context: dict[str, Any] = {"project": project, "reason": reason, "account": account,
+                               "account_project": account_project}
+    if user is not None:
+        context.update(user=user, hours=rt.settings.invite_max_age_hours)
+        if account == "invited":
+            context["link"] = users.password_link(rt, user)
     send_after_commit(rt, "application_accepted" if accept else "application_rejected",
-                      project.contact_email, project=project, reason=reason)
-    return project
+                      project.contact_email, **context)
+    return Decision(project, account, account_project)
 
 
 def record_from_form(data: dict[str, Any]) -> ProjectRecord:

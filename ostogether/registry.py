@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
@@ -64,6 +65,9 @@ class ProjectRecord:
     contact_name: str = ""
     contact_email: str = ""
     handles: dict[str, str] = field(default_factory=dict)
+    # A kept picture's name (``<sha256>.<ext>``, as the export writes it), or in a file
+    # the http(s) address of one, which the import fetches and keeps.
+    logo: str = ""
     status: str = "member"
     non_commercial: bool | None = None
     coc_version: str = ""
@@ -142,6 +146,7 @@ FIELD_LABELS = {
     "feed_url": "feed URL", "contact_email": "contact email",
     "non_commercial": "non-commercial declaration",
     "coc_accepted_on": "code of conduct acceptance", "contact_name": "contact name",
+    "handles": "social handles", "logo": "logo", "notes": "notes",
 }
 
 
@@ -358,6 +363,21 @@ def dates(p: ProjectRecord, ctx: CheckContext) -> CheckResult:
     return CheckResult("dates", _missing_ok(ctx), "No start date.", ("start_date",))
 
 
+def country_name(code: str) -> str:
+    """The country's common name (pycountry), or the code when it is not one."""
+    c = pycountry.countries.get(alpha_2=code)
+    return getattr(c, "common_name", None) or (c.name if c else code)
+
+
+def by_country_name(codes: Iterable[str]) -> list[str]:
+    """Country codes in the order of their names, as a reader looks for them in a list:
+    accents and case aside (Åland Islands with the A's), Türkiye under T."""
+    def key(code: str) -> tuple[str, str]:
+        name = unicodedata.normalize("NFKD", country_name(code))
+        return "".join(c for c in name if not unicodedata.combining(c)).casefold(), code
+    return sorted(set(codes), key=key)
+
+
 def normalise_acronym(acronym: str) -> str:
     return re.sub(r"[^0-9a-z]", "", acronym.casefold())
 
@@ -420,10 +440,26 @@ def plain_text(p: ProjectRecord, ctx: CheckContext) -> CheckResult:
     return CheckResult("plain_text", "pass", "Names and addresses are plain one-line text.")
 
 
+# How media.py names a kept picture.
+KEPT_PICTURE = re.compile(r"^[0-9a-f]{64}\.(jpg|png|gif|webp)$")
+
+
+def logo(p: ProjectRecord, ctx: CheckContext) -> CheckResult:
+    if not p.logo:
+        return CheckResult("logo", "pass", "No logo: the pages show the acronym.", ("logo",))
+    if KEPT_PICTURE.match(p.logo):
+        return CheckResult("logo", "pass", "The logo is a kept picture.", ("logo",))
+    if why := url_problem(p.logo):
+        return CheckResult("logo", "fail", f"The logo '{p.logo[:80]}' is neither the name "
+                           f"of a kept picture nor a picture's address: {why}.", ("logo",))
+    return CheckResult("logo", "pass", "The logo is fetched and kept at the import.",
+                       ("logo",))
+
+
 Rule = Callable[[ProjectRecord, CheckContext], CheckResult]
 RULES: tuple[Rule, ...] = (plain_text, required_fields, topical_fit, initiative_type,
                            code_of_conduct, non_commercial, website_and_contact, codes,
-                           funding, dates, duplicates, handles, status)
+                           funding, dates, duplicates, handles, logo, status)
 
 
 def check(p: ProjectRecord, ctx: CheckContext) -> list[CheckResult]:
@@ -445,7 +481,7 @@ PROJECT_SPEC: dict[str, Any] = {
     "website": "str", "feed_url": "str", "contact_name": "str", "contact_email": "str",
     "handles": {"x": "str", "facebook": "str", "linkedin": "str", "mastodon": "str",
                 "bluesky": "str"},
-    "status": "str", "non_commercial": "bool", "coc_version": "str",
+    "logo": "str", "status": "str", "non_commercial": "bool", "coc_version": "str",
     "coc_accepted_on": "date", "notes": "str",
 }
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,78}$")

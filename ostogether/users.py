@@ -226,15 +226,29 @@ def set_password(rt: Runtime, token: str, password: str) -> User:
     return fresh
 
 
+def add_invited(s: Session, actor: Actor, *, email: str, project_slug: str,
+                name: str = "") -> User:
+    """A member account with no usable password, in the caller's transaction, for a
+    mail that carries ``password_link`` to choose one."""
+    user = _new_user(s, actor, email=email, role="member", name=name,
+                     password=generate_password() + generate_password(),
+                     project_slug=project_slug)
+    record(s, actor, "user.invited", user, project=project_slug)
+    return user
+
+
+def account_for(s: Session, email: str) -> User | None:
+    """The account of this address, whatever its role, or None."""
+    return s.scalar(select(User).options(selectinload(User.project)).where(
+        func.lower(User.email) == normalise_email(email)))
+
+
 def invite(rt: Runtime, actor: Actor, *, email: str, project_slug: str, name: str = "",
            inviter: str = "The editors") -> User:
     """Create a member account with no usable password and mail a link to choose one."""
     with rt.db.session() as s:
-        user = _new_user(s, actor, email=email, role="member", name=name,
-                           password=generate_password() + generate_password(),
-                           project_slug=project_slug)
+        user = add_invited(s, actor, email=email, project_slug=project_slug, name=name)
         project = user.project
-        record(s, actor, "user.invited", user, project=project_slug)
     send(rt, "member_invite", user.email, user=user, project=project, inviter=inviter,
          link=password_link(rt, user), hours=rt.settings.invite_max_age_hours)
     return user

@@ -98,3 +98,24 @@ def pg_rows_read(conn: Any, sql: str, params: Any) -> tuple[int, str]:
             read += (node["Actual Rows"] + node.get("Rows Removed by Filter", 0)
                      ) * node["Actual Loops"]
     return read, str(plan)
+
+
+def applicant(rt: Runtime, acronym: str = "SCI-LAB", *, accept: bool = False,
+              contact_email: str = "ana@sci-lab.example.org") -> int:
+    """A project that applied through the Join form (no file in content/projects/),
+    accepted as a member when ``accept``; its id."""
+    from ostogether import projects
+    from ostogether.registry import ProjectRecord
+
+    rec = ProjectRecord(
+        slug="", acronym=acronym, name=f"{acronym} science lab",
+        description="Schools and a science centre run a lab together.",
+        initiative_type="school-led-action", themes=("steam",), countries=("BE", "PT"),
+        start_date=dt.date(2025, 1, 1), end_date=dt.date(2030, 12, 31),
+        website=f"https://{acronym.lower()}.example.org/", contact_name="Ana",
+        contact_email=contact_email, non_commercial=True, coc_accepted_on=rt.today())
+    result = projects.apply(rt, rec, ip="192.0.2.77")
+    assert result.project is not None, result.results
+    if accept:
+        projects.decide(rt, result.project.id, TEST, accept=True)
+    return result.project.id

@@ -340,3 +340,75 @@ def test_the_new_social_pages_have_no_serious_accessibility_violations(
     member.click("main form button[type=submit]")
     assert "X: should be" in member.inner_text("main")
     assert axe_serious(member) == []
+
+
+def test_an_editor_gives_a_join_form_project_its_feed_handles_and_logo(
+        live: Live, browser: Any, tmp_path: Path) -> None:
+    from tests.factories import applicant
+    from tests.feedserver import FeedServer, Route, picture, rss
+
+    applicant(live.rt, accept=True)  # SCI-LAB: came through the Join form, has no file
+    make_user(live.rt, "editor@ecsite.eu", "editor")
+    server = FeedServer().start()
+    try:
+        server.routes["/feed.xml"] = Route(body=rss([{"title": "Lab day",
+                                                      "link": "https://x.test/1"}]))
+        server.routes["/news.html"] = Route(body=b"<!doctype html><title>news</title>",
+                                            content_type="text/html")
+        logo = tmp_path / "sci-lab-logo.png"
+        logo.write_bytes(picture(480, 240))
+        page = browser.new_page()
+        log_in(page, live.url, "editor@ecsite.eu")
+        page.goto(live.url + "/editors/projects/")
+        page.click("text=SCI-LAB")
+        assert page.inner_text("h1").startswith("SCI-LAB")
+        page.fill("#feed_url", server.url("/news.html"))  # a page, not its feed
+        page.fill("#handles_x", "https://x.com/scilab_eu")
+        page.fill("#handles_mastodon", "https://mastodon.social/@scilab")
+        page.fill("#handles_linkedin", "https://www.linkedin.com/company/scilab/")
+        page.set_input_files("#logo_file", str(logo))
+        page.click("main form button[type=submit]")
+        # Nothing saved; each problem beside its field; what was typed is still there.
+        assert "Nothing was saved" in page.inner_text("main")
+        assert "does not serve an RSS or Atom feed" in page.inner_text("#feed_url-error")
+        assert "organisation's number" in page.inner_text("#handles_linkedin-error")
+        assert page.input_value("#handles_x") == "https://x.com/scilab_eu"
+        assert "The logo you sent is kept" in page.inner_text("main")
+        page.fill("#feed_url", server.url("/feed.xml"))
+        page.fill("#handles_linkedin", "https://www.linkedin.com/company/4242/")
+        page.click("main form button[type=submit]")
+        assert "Saved SCI-LAB: feed URL, social handles, logo." in page.inner_text("main")
+        assert page.input_value("#handles_x") == "scilab_eu"
+        assert page.input_value("#handles_mastodon") == "@scilab@mastodon.social"
+        # The history says what changed, old → new.
+        assert "feed URL (empty → " + server.url("/feed.xml") in page.inner_text("main")
+        shot(page, "editor-project-edited")
+        # The public page shows the kept logo, served by the service.
+        page.goto(live.url + "/registry/sci-lab")
+        width = page.eval_on_selector("h1 img.logo", "i => i.complete && i.naturalWidth")
+        assert width == 480
+    finally:
+        server.stop()
+    with live.rt.db.session() as s:
+        p = s.scalars(select(Project).where(Project.slug == "sci-lab")).one()
+        assert (p.feed_url, p.handles["linkedin"]) == (server.url("/feed.xml"), "4242")
+        assert p.logo.endswith(".png")
+
+
+def test_the_editors_project_pages_have_no_serious_accessibility_violations(
+        live: Live, axe_context: Any) -> None:
+    """The list, a project's page, and the page after a failed save (errors beside
+    fields), and the public project page with its recent news."""
+    make_user(live.rt, "editor@ecsite.eu", "editor")
+    add_item(live.rt, "cosmos", link="https://cosmosproject.eu/air", title="Air week")
+    page = axe_context.new_page()
+    log_in(page, live.url, "editor@ecsite.eu")
+    for url in ("/editors/projects/", "/editors/projects/cosmos", "/registry/cosmos"):
+        page.goto(live.url + url)
+        assert axe_serious(page) == [], url
+    page.goto(live.url + "/editors/projects/cosmos")
+    page.fill("#grant_number", "GA-1")
+    page.fill("#handles_x", "not a handle!")
+    page.click("main form button[type=submit]")
+    assert "Nothing was saved" in page.inner_text("main")
+    assert axe_serious(page) == []

@@ -348,7 +348,7 @@ def test_accepting_an_ended_project_makes_it_alumni(rt: Runtime) -> None:
     result = projects.apply(rt, rec, ip="192.0.2.1")
     assert result.project is not None
     decided = projects.decide(rt, result.project.id, Actor("test"), accept=True)
-    assert decided.status == "alumni"
+    assert decided.project.status == "alumni"
 
 
 def test_application_rate_limit_per_ip(rt: Runtime, settings: Settings) -> None:

@@ -20,6 +20,7 @@ from ostogether.cli.base import (
     out,
     pass_state,
 )
+from ostogether.cli.registry import print_import
 from ostogether.settings import effective, markdown_table
 
 # ----------------------------------------------------------------------- settings
@@ -51,15 +52,9 @@ def init(state: State) -> None:
                   f"{r.revision_after}.")
     else:
         out.print(f"Database {r.database}: up to date ({r.revision_after}).")
-    report = r.imported
-    out.print(f"Projects: {len(report.created)} created, {len(report.updated)} updated, "
-              f"{len(report.unchanged)} unchanged"
-              + (f", {len(r.became_alumni)} became alumni" if r.became_alumni else "") + ".")
-    for slug, fields in report.updated.items():
-        out.print(f"  updated {slug}: {', '.join(fields)}")
-    if report.not_in_content:
-        out.print(f"  in the database but no longer in content/: "
-                  f"{', '.join(report.not_in_content)}")
+    print_import(r.imported)
+    if r.became_alumni:
+        out.print(f"{len(r.became_alumni)} became alumni: {', '.join(r.became_alumni)}.")
     if r.editors == 0:
         out.print("\nNo editor account yet. Create the first one with:\n"
                   "  .venv/bin/ostogether users add --email you@example.org --role admin")

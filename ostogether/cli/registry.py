@@ -6,10 +6,12 @@ The project registry and the applications to join it.
 from __future__ import annotations
 
 import sys
+from dataclasses import asdict
+from pathlib import Path
 
 import click
 
-from ostogether import csvout, projects
+from ostogether import csvout, projects, registry_files
 from ostogether.audit import CLI
 from ostogether.cli.base import (
     FORMATS,
@@ -65,6 +67,70 @@ def registry_check(state: State, fmt: str) -> None:
         sys.exit(1)
 
 
+def _shown(value: object) -> str:
+    text = "empty" if value in ("", [], {}, None) else str(value)
+    return text if len(text) <= 120 else text[:119] + "…"
+
+
+def print_import(report: projects.ImportReport, prefer_file: bool = False) -> None:
+    """The import's report: what changed, and every browser edit a file disagrees with."""
+    out.print(f"Projects: {len(report.created)} created, {len(report.updated)} updated, "
+              f"{len(report.unchanged)} unchanged, {len(report.conflicts)} with conflicts.",
+              markup=False)
+    for slug, names in report.updated.items():
+        out.print(f"  updated {slug}: {', '.join(names)}", markup=False)
+    for slug, conflicts in report.conflicts.items():
+        for c in conflicts:
+            how = "the file changed too" if c.file_changed else "the file is older"
+            out.print(f"  conflict {slug}.{c.field}: kept the browser's "
+                      f"{_shown(c.database)} ({c.by}, {c.at[:16].replace('T', ' ')}); "
+                      f"the file says {_shown(c.file)} ({how})", markup=False)
+    if report.conflicts:
+        out.print("Browser edits were kept. To use the files' values instead, run `ostogether "
+                  "registry import --prefer-file`; to write the browser's into the files, "
+                  "`ostogether registry export content/projects`.", markup=False)
+    for problem in report.problems:
+        out.print(f"  problem: {problem}", markup=False)
+    if report.not_in_content:
+        out.print(f"  in the database but not in the files: "
+                  f"{', '.join(report.not_in_content)}", markup=False)
+
+
+@registry_group.command("import")
+@click.option("--from", "folder", type=click.Path(file_okay=False, path_type=Path),
+              help="Read the files of this folder instead of content/projects/.")
+@click.option("--prefer-file", "--overwrite", "prefer_file", is_flag=True,
+              help="Where an editor changed a field in the browser and the file says "
+                   "otherwise, take the file's value (the default keeps the browser's).")
+@click.option("--format", "fmt", type=FORMATS, default="table")
+@pass_state
+def registry_import(state: State, folder: Path | None, prefer_file: bool, fmt: str) -> None:
+    """Load the project files (all or none) into the database, reporting conflicts with
+    edits made in the browser instead of overwriting them."""
+    report = projects.import_content(state.rt, CLI, folder=folder, prefer_file=prefer_file)
+    if fmt == "json":
+        print_json({"created": report.created, "updated": report.updated,
+                    "unchanged": report.unchanged, "not_in_files": report.not_in_content,
+                    "problems": report.problems,
+                    "conflicts": {slug: [asdict(c) for c in cs]
+                                  for slug, cs in report.conflicts.items()}})
+        return
+    print_import(report, prefer_file)
+
+
+@registry_group.command("export")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@pass_state
+def registry_export(state: State, folder: Path) -> None:
+    """Write every member and alumni project to FOLDER/<slug>.toml, in the format that
+    `registry import` reads (FOLDER may be content/projects)."""
+    report = registry_files.export(state.rt, folder)
+    out.print(f"{len(report.written)} file(s) written, {len(report.unchanged)} unchanged, "
+              f"in {report.folder}.", markup=False)
+    for slug in report.written:
+        out.print(f"  wrote {slug}.toml", markup=False)
+
+
 @registry_group.command("list")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
 @click.option("--status", type=click.Choice(PROJECT_STATUSES))
@@ -108,8 +174,19 @@ def applications_list(state: State, fmt: str) -> None:
 
 def _decide(state: State, project_id: int, accept: bool, reason: str) -> None:
 
-    p = projects.decide(state.rt, project_id, CLI, accept=accept, reason=reason)
-    out.print(f"{p.acronym} {projects.DECIDED[p.status]}.")
+    decision = projects.decide(state.rt, project_id, CLI, accept=accept, reason=reason)
+    p = decision.project
+    out.print(f"{p.acronym} {projects.DECIDED[p.status]}.", markup=False)
+    if decision.account == "invited":
+        out.print(f"{p.contact_email} is invited as its first member; the welcome mail has "
+                  f"the link to choose a password.", markup=False)
+    elif decision.account == "existing":
+        out.print(f"{p.contact_email} already has an account "
+                  f"({decision.account_project or 'an editor'}); the mail says so.",
+                  markup=False)
+    elif accept:
+        out.print("No contact address: invite its first member with `ostogether users "
+                  f"invite --project {p.slug}`.", markup=False)
 
 
 @applications_group.command("accept")

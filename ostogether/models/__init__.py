@@ -84,6 +84,9 @@ class Project(Base):
     # Handles a member of the project asked for, waiting for an editor (migration 0013).
     proposed_handles: Mapped[dict[str, str] | None] = mapped_column(JSON)
 
+    # The kept picture (``media.py``): ``<sha256>.<ext>``, served at /media/<name>.
+    logo: Mapped[str] = mapped_column(String(80), default="", server_default="")
+
     non_commercial: Mapped[bool | None] = mapped_column(Boolean)
     coc_version: Mapped[str] = mapped_column(String(40), default="")
     coc_accepted_on: Mapped[dt.date | None] = mapped_column(Date)
@@ -102,6 +105,12 @@ class Project(Base):
     # date (``projects.public_listing``), even when two changes share a timestamp.
     revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0",
                                           onupdate=literal_column("revision + 1"))
+
+    # What editors changed in the browser since the project's file last agreed (field →
+    # who and when), and the file's values as last imported (migration 0016): the import
+    # reports a conflict instead of overwriting a browser edit (``projects.import_content``).
+    web_edits: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    file_values: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
 

@@ -30,6 +30,7 @@ from ostogether.web import (
     api,
     auth,
     editors,
+    editors_projects,
     issues,
     members,
     public,
@@ -215,6 +216,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(editors.bp)
+    app.register_blueprint(editors_projects.bp)
     app.register_blueprint(issues.bp)
     app.register_blueprint(readers.bp)
     app.register_blueprint(social.bp)

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-import pycountry
 from flask import Flask, Response, current_app, flash, g, has_app_context, jsonify, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
@@ -21,7 +20,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter, Map
 from werkzeug.routing import ValidationError as RoutingValidationError
 
-from ostogether import jobs, newsletter
+from ostogether import jobs, newsletter, registry
 from ostogether.errors import (
     Busy,
     Duplicate,
@@ -224,8 +223,7 @@ def remembered_url_for(app: Flask, limit: int = 4096) -> Any:
 @functools.lru_cache(maxsize=512)
 def country_name(code: str) -> str:
     """The country's common name (pycountry's lookup, once per code and process)."""
-    c = pycountry.countries.get(alpha_2=code)
-    return getattr(c, "common_name", None) or (c.name if c else code)
+    return registry.country_name(code)
 
 
 def outcome_badge(outcome: str) -> Markup:

@@ -138,6 +138,23 @@ def applications() -> Any:
     return render_template("editors/applications.html", waiting=waiting, decided=decided)
 
 
+def _account_note(d: projects.Decision) -> str:
+    """What an acceptance did about the applicant's contact, after the confirmation."""
+    p = d.project
+    if d.account == "invited":
+        return (f" {p.contact_email} is invited as its first member: the welcome mail has "
+                f"the link to choose a password.")
+    if d.account == "existing" and d.account_project in ("", p.acronym):
+        return f" {p.contact_email} already had an account; the mail says to log in with it."
+    if d.account == "existing":
+        return (f" {p.contact_email} already has an account, for {d.account_project}: invite "
+                f"another address for {p.acronym} on Member accounts.")
+    if p.status == "rejected":
+        return ""
+    return (" It has no contact address, so nobody was invited: invite its first member "
+            "on Member accounts.")
+
+
 @bp.route("/applications/<id:project_id>", methods=["GET", "POST"])
 def application(project_id: int) -> Any:
     rt = runtime()
@@ -150,14 +167,15 @@ def application(project_id: int) -> Any:
     if form.validate_on_submit():
         accept = request.form.get("decision") == "accept"
         try:
-            p = projects.decide(rt, project_id, Actor.of(current_user), accept=accept,
-                                reason=form.reason.data or "")
+            decision = projects.decide(rt, project_id, Actor.of(current_user),
+                                       accept=accept, reason=form.reason.data or "")
         except ValidationError as exc:
             form.reason.errors = [exc.fields.get("reason", str(exc))]
             status = 400
         else:
-            flash(f"{p.acronym} {projects.DECIDED[p.status]}; the applicant has been told.",
-                  "success")
+            p = decision.project
+            flash(f"{p.acronym} {projects.DECIDED[p.status]}; the applicant has been told."
+                  f"{_account_note(decision)}", "success")
             return redirect(url_for("editors.applications"))
     results = projects.evaluate(rt, ProjectRecord.from_object(project))
     return render_template("editors/application.html", project=project, form=form,
@@ -440,8 +458,7 @@ def handles_action(slug: str) -> Any:
         try:
             if request.form.get("action") == "confirm":
                 handles.confirm(rt, actor, slug)
-                flash(f"The handles of {slug} are in use, and written to its file in "
-                      f"content/projects/.", "success")
+                flash(f"The handles of {slug} are in use from the next post.", "success")
             else:
                 handles.decline(rt, actor, slug, request.form.get("reason", ""))
                 flash(f"Declined; the members of {slug} see the reason.", "success")

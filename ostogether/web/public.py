@@ -30,10 +30,11 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from ostogether import archive as arch
-from ostogether import clicks, jobs, media, projects, registry, subscribers
+from ostogether import clicks, jobs, media, news, projects, registry, subscribers
 from ostogether.errors import NotFound, ValidationError
 from ostogether.models import id_or_none
 from ostogether.sanitize import markdown_to_html
+from ostogether.states import KINDS
 from ostogether.web.cache import fragment, public_page
 from ostogether.web.common import mail_html_response, request_site, runtime
 from ostogether.web.forms import MultiCheckboxField
@@ -92,7 +93,9 @@ def project_page(slug: str) -> Any:
     rt = runtime()
     with rt.db.session() as s:
         project = projects.get(s, slug)
-    return render_template("project.html", project=project, criteria=rt.community.criteria())
+        recent = news.recent_for_project(s, project.id)
+    return render_template("project.html", project=project, criteria=rt.community.criteria(),
+                           recent=recent, kinds=KINDS)
 
 
 @bp.route("/registry.json")
