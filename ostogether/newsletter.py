@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from email.message import EmailMessage
+from email.utils import parseaddr
 from typing import Any
 
 from markupsafe import Markup
@@ -30,7 +30,8 @@ from ostogether.errors import (
 )
 from ostogether.inputs import one_line_problem
 from ostogether.mail import domain
-from ostogether.mail.message import address, build
+from ostogether.mail.message import Recipient, Rendered
+from ostogether.mail.sender import issue_message, sender_of
 from ostogether.mail.transports import make_transport
 from ostogether.models import (
     Issue,
@@ -658,22 +659,19 @@ def editor_addresses(s: Session) -> list[str]:
         User.active.is_(True), User.role.in_(("editor", "admin"))).order_by(User.email)))
 
 
-def web_message(rt: Runtime, public: RenderedIssue, to: str, subject_prefix: str = "",
-                ) -> EmailMessage:
-    """One multipart message of an issue's ``public_rendering``: for test sends and
-    `issue preview --format eml`, never for subscribers."""
-    site = rt.community.site()
-    sender = rt.settings.mail_from or address(site.sender_name, site.sender_email)
-    return build(sender=sender, to=to or sender, subject=subject_prefix + public.subject,
-                 text=public.text, html=public.html,
-                 reply_to=rt.settings.mail_reply_to or site.contact_email)
+def test_message(rt: Runtime, issue: Issue, to: str = "") -> Rendered:
+    """The message readers get, byte for byte but for the reader's own address and links,
+    which are an editor's (or the sender's) and the public ones: for test sends and
+    `issue preview --format eml`. Signed by the transport, like every message."""
+    to = to or parseaddr(sender_of(rt))[1]
+    values = web_values(rt, issue)
+    return issue_message(rt, issue, rendered(rt, issue)).render(Recipient(0, to, "", values))
 
 
 def test_send(rt: Runtime, actor: Actor, issue_id: int, recipients: Sequence[str]) -> int:
-    """Send the issue as it stands (or its snapshot) to editors, marked as a test.
-
-    Only editors' own addresses are accepted, so this cannot mail anybody else.
-    """
+    """Send the issue as it stands (or its snapshot) to editors, as readers will get it
+    (``test_message``). Only editors' own addresses are accepted, so this cannot mail
+    anybody else."""
     wanted = sorted({r.strip().lower() for r in recipients if r.strip()})
     if not wanted:
         raise ValidationError("Choose at least one editor to send the test to.",
@@ -686,12 +684,10 @@ def test_send(rt: Runtime, actor: Actor, issue_id: int, recipients: Sequence[str
                 f"Test sends go to editors only; not an editor: {', '.join(strangers)}.",
                 {"recipients": "editors only"})
         issue = get_issue(s, issue_id)
-        public = public_rendering(rt, issue)
-        messages = [web_message(rt, public, editors[to], f"[Test #{issue.number}] ")
-                    for to in wanted]
+        messages = [test_message(rt, issue, editors[to]) for to in wanted]
     with make_transport(rt.settings) as transport:
-        for message in messages:
-            transport.send(message)
+        for m in messages:
+            transport.send_raw(m.envelope_from, m.to, m.data)
     with rt.db.session() as s:  # recorded once the transport took them all
         record(s, actor, "issue.test_sent", get_issue(s, issue_id), to=wanted)
     return len(wanted)

@@ -129,11 +129,11 @@ def issue_preview(state: State, number: int, fmt: str, output: str | None) -> No
     rt = state.rt
     with rt.db.session() as s:
         issue = _by_number(s, number)
-        public = newsletter.public_rendering(rt, issue)
-    if fmt == "eml":
-        data = newsletter.web_message(rt, public, "").as_bytes()
-    else:
-        data = (public.html if fmt == "html" else public.text).encode("utf-8")
+        if fmt == "eml":  # the message of a test send, to the sender itself, unsigned
+            data = newsletter.test_message(rt, issue).data
+        else:
+            public = newsletter.public_rendering(rt, issue)
+            data = (public.html if fmt == "html" else public.text).encode("utf-8")
     if output:
         with open(output, "wb") as fh:
             fh.write(data)
