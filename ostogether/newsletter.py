@@ -18,7 +18,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from ostogether import clicks, clock, compose, fetch, media, preflight
+from ostogether import clicks, clock, compose, fetch, media, preflight, subscribers
 from ostogether.audit import Actor, record, transition
 from ostogether.errors import (
     Blocked,
@@ -572,7 +572,10 @@ def run_preflight(rt: Runtime, issue_id: int) -> tuple[preflight.Report,
                                           credits, placeholder("unsubscribe_url",
                                                                issue_key(rt, issue))),
                    preflight.check_alt_text(out.html),
-                   preflight.check_size(out.html),
+                   preflight.check_size(issue_message(rt, issue, out).html_part(
+                       {**web_values(rt, issue),  # a reader's copy, with long links
+                        **subscribers.link_maker(rt)(2**31 - 1, "f" * 16)}),
+                       len(out.html.encode())),
                    preflight.check_links(checked_links(rt, urls), own)]
     checks.append(preflight.check_domain(
         found.status if found else None,

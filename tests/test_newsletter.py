@@ -463,9 +463,9 @@ def test_alt_text_check() -> None:
 
 
 def test_size_check_at_gmail_clipping_limit() -> None:
-    assert preflight.check_size("x" * 50_000).status == "pass"
-    assert preflight.check_size("x" * 95_000).status == "warn"
-    big = preflight.check_size("é" * 53_000)  # 106,000 bytes in UTF-8
+    assert preflight.check_size(b"x" * 50_000).status == "pass"
+    assert preflight.check_size(b"x" * 95_000).status == "warn"
+    big = preflight.check_size(b"=C3=A9" * 18_000)  # 106 KB as sent
     assert big.status == "fail" and "Gmail will clip it" in big.details[0]
 
 

@@ -297,6 +297,13 @@ class IssueMessage:
         return (f"--{self.boundary}\r\nContent-Type: {content_type}; charset=\"utf-8\"\r\n"
                 f"Content-Transfer-Encoding: quoted-printable\r\n\r\n").encode() + body + b"\r\n"
 
+    def html_part(self, values: dict[str, str]) -> bytes:
+        """The HTML part of the message for a reader with these link ``values``, as it
+        goes on the wire (quoted-printable): what Gmail's 102 KB clip counts, 6-8 % more
+        than the HTML itself."""
+        as_html = {k: _qp(htmllib.escape(v, quote=True)) for k, v in values.items()}
+        return self._part("text/html", self.html.encode(as_html))
+
     def render(self, r: Recipient) -> Rendered:
         _clean(r.name, "reader's name")
         _clean(r.email, "reader's address")
@@ -314,9 +321,8 @@ class IssueMessage:
                 f"Message-ID: {message_id}\r\n"
                 f"List-Unsubscribe: <{r.values['unsubscribe_url']}>,\r\n <{mailto}>\r\n")
         as_text = {k: _qp(v) for k, v in r.values.items()}
-        as_html = {k: _qp(htmllib.escape(v, quote=True)) for k, v in r.values.items()}
         data = (head.encode() + self.common + b"\r\n"
                 + self._part("text/plain", self.text.encode(as_text))
-                + self._part("text/html", self.html.encode(as_html))
+                + self.html_part(r.values)
                 + f"--{self.boundary}--\r\n".encode())
         return Rendered(envelope_from, r.email, message_id, data)
