@@ -360,15 +360,21 @@ def archive_import_cmd(state: State, folder: str, dry_run: bool, replace: bool,
     """
     outcomes = archive_import.import_folder(state.rt, CLI, Path(folder), apply=not dry_run,
                                             replace=replace)
-    done = {"imported": "would be imported", "replaced": "would be replaced"} \
-        if dry_run else {}
+    done = {"imported": "would be imported", "replaced": "would be replaced",
+            "refreshed": "would be refreshed"} if dry_run else {}
     rows = [{"number": o.number, "file": o.file, "outcome": done.get(o.outcome, o.outcome),
-             "subject": o.subject} for o in outcomes]
+             "subject": o.subject, "dropped": list(o.dropped)} for o in outcomes]
     counts = {k: sum(o.outcome == k for o in outcomes)
-              for k in ("imported", "replaced", "unchanged")}
+              for k in ("imported", "replaced", "refreshed", "unchanged")}
     emit(fmt, rows, [("#", "number"), ("file", "file"), ("outcome", "outcome"),
                      ("subject", "subject")],
          total=f"{counts['imported']} imported, {counts['replaced']} replaced, "
-               f"{counts['unchanged']} unchanged" + (" (dry run: nothing was written)."
-                                                     if dry_run else "."),
+               + (f"{counts['refreshed']} refreshed (the same file, cleaned again), "
+                  if counts["refreshed"] else "")
+               + f"{counts['unchanged']} unchanged" + (" (dry run: nothing was written)."
+                                                       if dry_run else "."),
          data={"dry_run": dry_run, "counts": counts, "issues": rows})
+    if fmt != "json":
+        for o in outcomes:
+            for line in o.dropped:
+                out.print(f"#{o.number} ({o.file}): {line}", markup=False)
