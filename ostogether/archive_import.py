@@ -346,12 +346,12 @@ def import_folder(rt: Runtime, actor: Actor, folder: Path, *, apply: bool = True
         if clashes:
             raise ContentError(f"Nothing was imported: {len(clashes)} number(s) clash.",
                                clashes)
-        for e, digest, html, preheader, dropped in prepared:
+        for e, digest, html, preheader, removed in prepared:
             old = taken.get(e.number)
             same = old is not None and old.snapshot_sha256 == digest and (
                 old.snapshot_subject == e.subject)
             if same and old is not None and old.snapshot_html == html:
-                outcomes.append(Outcome(e.number, e.file, "unchanged", e.subject, dropped))
+                outcomes.append(Outcome(e.number, e.file, "unchanged", e.subject, removed))
                 continue
             sent = dt.datetime.combine(e.sent_on, dt.time(12), tzinfo=dt.UTC)
             issue = old or Issue(number=e.number)
@@ -370,7 +370,7 @@ def import_folder(rt: Runtime, actor: Actor, folder: Path, *, apply: bool = True
             # stored as SERVICE, say) is refreshed without --replace: nothing of the
             # editor's changed.
             outcomes.append(Outcome(e.number, e.file, "refreshed" if same else
-                                    "replaced" if old else "imported", e.subject, dropped))
+                                    "replaced" if old else "imported", e.subject, removed))
             record(s, actor, "issue.imported", issue, number=e.number, file=e.file,
                    sha256=digest, replaced=old is not None)
         if not apply:
