@@ -208,7 +208,7 @@ class Settings:
     dns_timeout: float = field(default=5.0, metadata=_s(
         "Seconds to wait for the name server's answer.", min=0.1, max=60))
     dkim_selector: str = field(default="", metadata=_s(
-        "DKIM selector; with a domain and a key, newsletter mail is signed."))
+        "DKIM selector; with a domain and a key, every mail the service sends is signed."))
     dkim_domain: str = field(default="", metadata=_s(
         "DKIM signing domain (d=), normally the From address's domain."))
     dkim_key_file: str = field(default="", metadata=_s(

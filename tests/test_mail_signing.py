@@ -240,3 +240,18 @@ def test_any_subject_reads_back_exactly(subject: str) -> None:
         assert len(line) <= 998
         if b" " in line.strip() and line.isascii() and b"=?" in line:
             assert len(line) <= 78
+
+
+def test_a_broken_dkim_key_never_hides_a_stored_sign_up(
+        env: dict[str, str], fill_database: Any, caplog: Any) -> None:
+    """Half a DKIM configuration: the sign-up is kept, the mail is not sent, and the log
+    says which settings to fix."""
+    fill_database("imported")
+    rt = Runtime(load_settings(environ={**env, "OSTOGETHER_DKIM_SELECTOR": SELECTOR}))
+    try:
+        _sign_up(rt)
+        with rt.db.session() as s:
+            assert subscribers.counts(s).get("pending") == 1
+    finally:
+        rt.close()
+    assert "DKIM needs OSTOGETHER_DKIM_SELECTOR" in caplog.text
