@@ -326,7 +326,7 @@ def issue_status(state: State, number: int, fmt: str) -> None:
               help="An editor's address (repeatable).")
 @pass_state
 def issue_test_send(state: State, number: int, recipients: tuple[str, ...]) -> None:
-    """Send the issue to editors, marked as a test."""
+    """Send the issue to editors as readers will get it (only their links differ)."""
     rt = state.rt
     issue_id = _issue_id(state, number)
     sent = newsletter.test_send(rt, CLI, issue_id, recipients)
