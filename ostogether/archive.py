@@ -22,7 +22,8 @@ from icalendar import Calendar, Event
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
-from ostogether import clicks, clock
+from ostogether import clicks, clock, contrast
+from ostogether.archive_import import served
 from ostogether.errors import NotFound
 from ostogether.models import Issue, NewsItem, id_or_none
 from ostogether.newsletter import by_number, public_rendering, web_values
@@ -110,17 +111,25 @@ def _issue_page(rt: Runtime, number: int) -> str:
                   r".*?</a>", navigation, html, count=1, flags=re.S)
 
 
+# The page around a past issue; ``_imported_page`` reads its colours against these.
+TEXT, BACKGROUND, LINK = (0x22, 0x22, 0x22), (0xff, 0xff, 0xff), (0x0b, 0x5c, 0xad)
 IMPORTED_STYLE = ("body{margin:0;background:#f4f4f4;font-family:Arial,Helvetica,sans-serif;"
-                  "color:#222;line-height:1.5}header,main{max-width:680px;margin:0 auto;"
-                  "padding:1rem;background:#fff}header{border-bottom:1px solid #ddd}"
+                  f"color:{contrast.hexa(TEXT)};line-height:1.5}}header,main{{max-width:680px;"
+                  f"margin:0 auto;padding:1rem;background:{contrast.hexa(BACKGROUND)}}}"
+                  "header{border-bottom:1px solid #ddd}"
                   "header h1{font-size:1.4rem;margin:.5rem 0}img{max-width:100%;height:auto}"
-                  "table{max-width:100%}a{color:#0b5cad}")
+                  f"table{{max-width:100%}}a{{color:{contrast.hexa(LINK)}}}")
 
 
 def _imported_page(rt: Runtime, issue: Issue) -> str:
     """A past issue from the old archive, in a plain page of its own: its cleaned HTML
-    under a header with the way around the site."""
+    under a header with the way around the site. Its links to the service are resolved
+    here (``archive_import.served``), and its colours made legible on this page: the
+    backgrounds that Mailchimp's <head> styles gave were lost in the cleaning, the inline
+    text colours chosen for them were not."""
     site, base = rt.community.site(), rt.settings.public_url.rstrip("/")
+    body, _ = contrast.legible(served(issue.snapshot_html, base), text=TEXT,
+                               background=BACKGROUND, link=LINK)
     subject = html_escape(issue.snapshot_subject or issue.subject)
     sent = issue.sent_at or issue.send_at
     nav = " · ".join(f'<a href="{html_escape(url)}">{html_escape(label)}</a>' for url, label in (
@@ -131,7 +140,7 @@ def _imported_page(rt: Runtime, issue: Issue) -> str:
             f'initial-scale=1"><title>{subject}</title><style>{IMPORTED_STYLE}</style>'
             f'</head><body><header><nav aria-label="Site">{nav}</nav><h1>{subject}</h1>'
             f'<p>Sent on {sent:%d %B %Y}, before this service: this is the copy from the '
-            f'old archive.</p></header><main>{issue.snapshot_html}</main></body></html>')
+            f'old archive.</p></header><main>{body}</main></body></html>')
 
 
 def atom(rt: Runtime) -> bytes:

@@ -17,6 +17,12 @@ Each file's Mailchimp machinery is taken out before the project's cleaner
 - tracking links (``list-manage.com/track/click``) lose their link and keep their text, and
   the open pixel is removed: nothing in the archive reports to Mailchimp.
 
+Links to the service itself (unsubscribe, preferences, the issue's own page) are stored
+under ``SERVICE``, an address that can never be reached (``.invalid``, RFC 2606), and
+``served`` turns them into the service's address when the page is shown: the copy kept
+does not depend on the address the service had on the day of the import. Every link or
+picture the import takes out is listed in its outcome, with the reason.
+
 An imported issue is a sent issue like any other (``/archive``, ``/archive/N``,
 ``/archive.atom``), marked by ``imported_from``; new issues are numbered after the
 highest. Importing the same files again changes nothing; a number that is taken by an
@@ -29,7 +35,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections import Counter
 from dataclasses import dataclass
+from html import escape, unescape
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -58,8 +66,11 @@ _SRC = re.compile(r"""\bsrc\s*=\s*(["'])(.*?)\1""", re.I | re.S)
 _PREVIEW = re.compile(r"""<span\b[^>]*class=["'][^"']*mcnPreviewText[^"']*["'][^>]*>(.*?)"""
                       r"</span\s*>", re.I | re.S)
 _BODY = re.compile(r"<body\b[^>]*>(.*)</body\s*>", re.I | re.S)
-_GONE_TAGS = ("ARCHIVE", "FORWARD", "VCARD", "REWARDS", "MC:SHARE", "MC:TOC")
+_GONE_TAGS = ("FORWARD", "VCARD", "REWARDS", "MC:SHARE", "MC:TOC")
 _MANAGE_TAGS = ("UNSUB", "UPDATE_PROFILE", "EMAIL_PREFS")
+_BROWSER = re.compile(r"\b(browser|web version|online version)\b", re.I)
+# Where links to the service itself point in the stored copy: resolved by ``served``.
+SERVICE = "https://service.invalid"
 
 
 @dataclass(frozen=True)
@@ -76,8 +87,14 @@ class Entry:
 class Outcome:
     number: int
     file: str
-    outcome: str  # imported, replaced, unchanged
+    outcome: str  # imported, replaced, refreshed (cleaned again, same file), unchanged
     subject: str
+    dropped: tuple[str, ...] = ()  # each link or picture taken out, and why
+
+
+def served(html: str, base: str) -> str:
+    """A stored past issue with its links to the service pointing at ``base``."""
+    return html.replace(f'href="{SERVICE}/', f'href="{escape(base.rstrip("/"))}/')
 
 
 def _link_kind(href: str) -> str:
@@ -88,6 +105,8 @@ def _link_kind(href: str) -> str:
         return "gone"
     if any(t.startswith(_MANAGE_TAGS) for t in tags):
         return "manage"
+    if any(t.startswith("ARCHIVE") for t in tags):
+        return "archive"
     if tags:
         return "unwrap"
     parts = urlsplit(href.strip())
@@ -107,9 +126,17 @@ def _link_kind(href: str) -> str:
     return "keep"
 
 
-def strip_mailchimp(html: str, values: dict[str, str], manage_url: str) -> tuple[str, str]:
+def _label(inner: str) -> str:
+    text = " ".join(html_to_text(inner).split())
+    return f"'{text[:60]}'" if text else "(no text)"
+
+
+def strip_mailchimp(html: str, values: dict[str, str], manage_url: str,
+                    archive_url: str = "", dropped: list[str] | None = None
+                    ) -> tuple[str, str]:
     """The body of an exported issue without Mailchimp's links, pixels and merge tags, and
-    its preview text."""
+    its preview text. What is taken out is added to ``dropped``."""
+    dropped = [] if dropped is None else dropped
     preview = ""
     if m := _PREVIEW.search(html):
         preview = "" if _MERGE.search(m.group(1)) else html_to_text(m.group(1)).strip()
@@ -121,11 +148,21 @@ def strip_mailchimp(html: str, values: dict[str, str], manage_url: str) -> tuple
         attrs, inner = m.group(1), m.group(2)
         href = _HREF.search(attrs)
         kind = _link_kind(href.group(2)) if href else "keep"
+        if kind == "archive":  # "view in browser" means nothing in the archive itself
+            kind = "gone" if _BROWSER.search(html_to_text(inner)) or not archive_url else kind
+            if kind == "archive":
+                return f'<a href="{archive_url}">{inner}</a>'
         if kind == "gone":
+            dropped.append(f"link {_label(inner)} ({unescape(href.group(2))[:80] if href else ''}) "
+                           f"taken out with its text: Mailchimp's own (view in browser, "
+                           f"forward, address book, badge)")
             return ""
         if kind == "manage":
             return f'<a href="{manage_url}">{inner}</a>'
         if kind == "unwrap":
+            dropped.append(f"link {_label(inner)}: a Mailchimp tracking link or merge tag "
+                           f"({unescape(href.group(2))[:80] if href else ''}); the text is "
+                           f"kept without the link, whose target the export does not hold")
             return inner
         return m.group(0)
 
@@ -134,6 +171,8 @@ def strip_mailchimp(html: str, values: dict[str, str], manage_url: str) -> tuple
         url = src.group(2) if src else ""
         host = (urlsplit(url).hostname or "").lower()
         if _MERGE.search(url) or host.endswith("list-manage.com") or "/track/open" in url:
+            dropped.append(f"picture {unescape(url)[:80]}: Mailchimp's open-tracking pixel "
+                           f"or a merge tag")
             return ""
         tag = m.group(0)
         return tag if re.search(r"\balt\s*=", tag, re.I) else tag[:4] + ' alt=""' + tag[4:]
@@ -148,6 +187,46 @@ def strip_mailchimp(html: str, values: dict[str, str], manage_url: str) -> tuple
         return m.group(1) + value
 
     return _SPACED_MERGE.sub(merge, html), _SPACED_MERGE.sub(merge, preview)
+
+
+_TAG_ATTR = {"a": _HREF, "img": _SRC}
+
+
+def _targets(html: str, tag: str) -> list[tuple[str, str]]:
+    """(address, label) of each <a> (or <img>) in ``html`` that has one."""
+    found = []
+    pattern = _ANCHOR if tag == "a" else _IMG
+    for m in pattern.finditer(html):
+        attr = _TAG_ATTR[tag].search(m.group(1) if tag == "a" else m.group(0))
+        if attr and attr.group(2).strip():
+            found.append((unescape(attr.group(2)).strip(), _label(m.group(2))
+                          if tag == "a" else ""))
+    return found
+
+
+def _why_refused(url: str) -> str:
+    scheme = urlsplit(url).scheme.lower() if ":" in url else ""
+    if url.startswith("#"):
+        return "a jump within the page, which the cleaned copy does not keep"
+    if not scheme:
+        return "not a full address (no https://), so it leads nowhere outside Mailchimp"
+    if scheme not in ("http", "https", "mailto"):
+        return f"a {scheme}: address; only http, https and mailto are kept"
+    return "not a valid address"
+
+
+def refused_by_cleaner(before: str, after: str) -> list[str]:
+    """The links and pictures of ``before`` that the cleaner took out of ``after``."""
+    out = []
+    for tag, what in (("a", "link"), ("img", "picture")):
+        kept = Counter(url for url, _ in _targets(after, tag))
+        for url, label in _targets(before, tag):
+            if kept[url] > 0:
+                kept[url] -= 1
+                continue
+            out.append(f"{what} {label + ' ' if label else ''}({url[:80]}) dropped: "
+                       f"{_why_refused(url)}" + (" (the text is kept)" if tag == "a" else ""))
+    return out
 
 
 # ------------------------------------------------------------------------- the manifest
@@ -229,7 +308,6 @@ def import_folder(rt: Runtime, actor: Actor, folder: Path, *, apply: bool = True
     """Import the past issues the folder lists: all of them, or none."""
     entries = read_manifest(folder)
     site = rt.community.site()
-    manage = f"{rt.settings.public_url.rstrip('/')}/newsletter/manage"
     prepared = []
     for e in entries:
         source = _read(folder, e)
@@ -239,12 +317,15 @@ def import_folder(rt: Runtime, actor: Actor, folder: Path, *, apply: bool = True
                   "HTML:LIST_ADDRESS_HTML": site.postal_address,
                   "LIST:ADDRESS": site.postal_address, "CURRENT_YEAR": str(e.sent_on.year),
                   "DATE:Y": str(e.sent_on.year), "MC:SUBJECT": e.subject}
-        body, preview = strip_mailchimp(source, values, manage)
+        dropped: list[str] = []
+        body, preview = strip_mailchimp(source, values, f"{SERVICE}/newsletter/manage",
+                                        f"{SERVICE}/archive/{e.number}", dropped)
         html = clean_email_html(body).strip()
+        dropped += refused_by_cleaner(body, html)
         if not html_to_text(html).strip():
             raise ContentError(f"Nothing was imported: {folder / e.file} has no text once "
                                f"cleaned. Is it the issue's HTML?")
-        prepared.append((e, digest, html, e.preheader or preview))
+        prepared.append((e, digest, html, e.preheader or preview, tuple(dropped)))
     outcomes: list[Outcome] = []
     with rt.db.session() as s:
         taken = {i.number: i for i in s.scalars(select(Issue).where(
@@ -265,11 +346,12 @@ def import_folder(rt: Runtime, actor: Actor, folder: Path, *, apply: bool = True
         if clashes:
             raise ContentError(f"Nothing was imported: {len(clashes)} number(s) clash.",
                                clashes)
-        for e, digest, html, preheader in prepared:
+        for e, digest, html, preheader, removed in prepared:
             old = taken.get(e.number)
-            if old is not None and old.snapshot_sha256 == digest and (
-                    old.snapshot_subject == e.subject):
-                outcomes.append(Outcome(e.number, e.file, "unchanged", e.subject))
+            same = old is not None and old.snapshot_sha256 == digest and (
+                old.snapshot_subject == e.subject)
+            if same and old is not None and old.snapshot_html == html:
+                outcomes.append(Outcome(e.number, e.file, "unchanged", e.subject, removed))
                 continue
             sent = dt.datetime.combine(e.sent_on, dt.time(12), tzinfo=dt.UTC)
             issue = old or Issue(number=e.number)
@@ -284,8 +366,11 @@ def import_folder(rt: Runtime, actor: Actor, folder: Path, *, apply: bool = True
             if old is None:
                 s.add(issue)
             s.flush()
-            outcomes.append(Outcome(e.number, e.file, "replaced" if old else "imported",
-                                    e.subject))
+            # The same file cleaned again by a newer service (its links to the service
+            # stored as SERVICE, say) is refreshed without --replace: nothing of the
+            # editor's changed.
+            outcomes.append(Outcome(e.number, e.file, "refreshed" if same else
+                                    "replaced" if old else "imported", e.subject, removed))
             record(s, actor, "issue.imported", issue, number=e.number, file=e.file,
                    sha256=digest, replaced=old is not None)
         if not apply:

@@ -11,14 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from email.message import EmailMessage
+from email.utils import parseaddr
 from typing import Any
 
 from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from ostogether import clicks, clock, compose, fetch, media, preflight
+from ostogether import clicks, clock, compose, fetch, media, preflight, subscribers
 from ostogether.audit import Actor, record, transition
 from ostogether.errors import (
     Blocked,
@@ -30,7 +30,8 @@ from ostogether.errors import (
 )
 from ostogether.inputs import one_line_problem
 from ostogether.mail import domain
-from ostogether.mail.message import address, build
+from ostogether.mail.message import Recipient, Rendered
+from ostogether.mail.sender import issue_message, sender_of
 from ostogether.mail.transports import make_transport
 from ostogether.models import (
     Issue,
@@ -573,7 +574,10 @@ def run_preflight(rt: Runtime, issue_id: int) -> tuple[preflight.Report,
                                           credits, placeholder("unsubscribe_url",
                                                                issue_key(rt, issue))),
                    preflight.check_alt_text(out.html),
-                   preflight.check_size(out.html),
+                   preflight.check_size(issue_message(rt, issue, out).html_part(
+                       {**web_values(rt, issue),  # a reader's copy, with long links
+                        **subscribers.link_maker(rt)(2**31 - 1, "f" * 16)}),
+                       len(out.html.encode())),
                    preflight.check_links(checked_links(rt, urls), own)]
     checks.append(preflight.check_domain(
         found.status if found else None,
@@ -660,22 +664,19 @@ def editor_addresses(s: Session) -> list[str]:
         User.active.is_(True), User.role.in_(("editor", "admin"))).order_by(User.email)))
 
 
-def web_message(rt: Runtime, public: RenderedIssue, to: str, subject_prefix: str = "",
-                ) -> EmailMessage:
-    """One multipart message of an issue's ``public_rendering``: for test sends and
-    `issue preview --format eml`, never for subscribers."""
-    site = rt.community.site()
-    sender = rt.settings.mail_from or address(site.sender_name, site.sender_email)
-    return build(sender=sender, to=to or sender, subject=subject_prefix + public.subject,
-                 text=public.text, html=public.html,
-                 reply_to=rt.settings.mail_reply_to or site.contact_email)
+def test_message(rt: Runtime, issue: Issue, to: str = "") -> Rendered:
+    """The message readers get, byte for byte but for the reader's own address and links,
+    which are an editor's (or the sender's) and the public ones: for test sends and
+    `issue preview --format eml`. Signed by the transport, like every message."""
+    to = to or parseaddr(sender_of(rt))[1]
+    values = web_values(rt, issue)
+    return issue_message(rt, issue, rendered(rt, issue)).render(Recipient(0, to, "", values))
 
 
 def test_send(rt: Runtime, actor: Actor, issue_id: int, recipients: Sequence[str]) -> int:
-    """Send the issue as it stands (or its snapshot) to editors, marked as a test.
-
-    Only editors' own addresses are accepted, so this cannot mail anybody else.
-    """
+    """Send the issue as it stands (or its snapshot) to editors, as readers will get it
+    (``test_message``). Only editors' own addresses are accepted, so this cannot mail
+    anybody else."""
     wanted = sorted({r.strip().lower() for r in recipients if r.strip()})
     if not wanted:
         raise ValidationError("Choose at least one editor to send the test to.",
@@ -688,12 +689,10 @@ def test_send(rt: Runtime, actor: Actor, issue_id: int, recipients: Sequence[str
                 f"Test sends go to editors only; not an editor: {', '.join(strangers)}.",
                 {"recipients": "editors only"})
         issue = get_issue(s, issue_id)
-        public = public_rendering(rt, issue)
-        messages = [web_message(rt, public, editors[to], f"[Test #{issue.number}] ")
-                    for to in wanted]
+        messages = [test_message(rt, issue, editors[to]) for to in wanted]
     with make_transport(rt.settings) as transport:
-        for message in messages:
-            transport.send(message)
+        for m in messages:
+            transport.send_raw(m.envelope_from, m.to, m.data)
     with rt.db.session() as s:  # recorded once the transport took them all
         record(s, actor, "issue.test_sent", get_issue(s, issue_id), to=wanted)
     return len(wanted)

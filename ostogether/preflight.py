@@ -21,7 +21,7 @@ PASS, WARN, FAIL = "pass", "warn", "fail"
 # says nothing about the page, so it warns, and approving past it needs a reason.
 UNREACHED = "unreached"
 # Gmail clips a message whose HTML is over 102 KB and hides the rest, the footer with
-# the unsubscribe link included.
+# the unsubscribe link included. It counts the part as sent, encoded.
 GMAIL_CLIP_BYTES = 102 * 1024
 SUBJECT_MAX = 90
 # Answers that mean "this site refuses robots", not "this page is gone": an editor checks
@@ -160,15 +160,21 @@ def check_alt_text(html: str) -> Check:
     return Check("alt", label, PASS)
 
 
-def check_size(html: str) -> Check:
-    size = len(html.encode("utf-8"))
-    label = "The HTML is under 102 KB, so Gmail shows it whole"
-    detail = (f"{size / 1024:.1f} KB",)
+def check_size(html_part: bytes, decoded: int = 0) -> Check:
+    """The HTML part of a reader's copy as it goes on the wire (``IssueMessage.html_part``:
+    quoted-printable, with the part's own lines), not the decoded HTML (``decoded`` bytes,
+    shown beside it)."""
+    size = len(html_part)
+    label = "The HTML is under 102 KB as sent, so Gmail shows it whole"
+    detail = (f"{size / 1024:.1f} KB as sent" + (f" ({decoded / 1024:.1f} KB decoded)"
+                                                 if decoded else ""),)
     if size >= GMAIL_CLIP_BYTES:
-        return Check("size", label, FAIL, (f"{size / 1024:.1f} KB: Gmail will clip it and "
-                                           f"hide the footer; drop items or shorten them",))
+        return Check("size", label, FAIL, (f"{size / 1024:.1f} KB as sent: Gmail will clip "
+                                           f"it and hide the footer; drop items or shorten "
+                                           f"them",))
     if size >= GMAIL_CLIP_BYTES * 0.9:
-        return Check("size", label, WARN, (f"{size / 1024:.1f} KB: close to the limit",))
+        return Check("size", label, WARN, (f"{size / 1024:.1f} KB as sent: close to the "
+                                           f"limit",))
     return Check("size", label, PASS, detail)
 
 

@@ -3,17 +3,23 @@ CSV, and any other CSV with a column map.
 
 A Mailchimp export is a zip of ``subscribed_…``, ``unsubscribed_…`` and ``cleaned_…``
 CSV files (``…_members_export_<id>.csv``, or ``…_email_audience_export_…`` in newer
-exports), or one of those files alone. The format is recognised by the header, never by
-the name: ``Email Address`` makes it Mailchimp's, and ``UNSUB_TIME`` or ``CLEAN_TIME``
-says which of the three lists it is.
+exports, which add ``nonsubscribed_…``), or one of those files alone. The format is
+recognised by the header: ``Email Address`` makes it Mailchimp's, and ``UNSUB_TIME`` or
+``CLEAN_TIME`` says which list it is. The non-subscribed file has the subscribed file's
+header, so there, and only there, the name decides: a file whose name starts with
+``nonsubscribed`` is never read as readers.
 
 - Subscribed readers become confirmed readers. The consent log keeps Mailchimp's
   confirmation time (or opt-in time) and IP, with the source "mailchimp", and the tags,
-  country and last change in its detail.
+  country and last change in its detail. A row with neither time is left out: Mailchimp
+  has no record of a consent, and none is made up (not from ``LAST_CHANGED`` either).
+- Non-subscribed contacts (people Mailchimp knows from a purchase, a form or an
+  integration, who never agreed to the newsletter) are left out, counted, with the reason.
 - Unsubscribed and cleaned addresses go on the suppression list with their time and
   reason (``UNSUB_REASON``, or "cleaned"); they never become readers, and a later import
   of the same address, in any format, is refused with that reason. A reader who had been
-  brought in before and unsubscribed in Mailchimp since is unsubscribed here too.
+  brought in before and unsubscribed in Mailchimp since is unsubscribed here too. When
+  the time is missing, the report warns and says which date was used instead.
 
 Nothing is written without ``apply``; the report says, by file and by line, what each line
 would do. Bad input of any kind is a ``ValidationError`` naming the file and what to do.
@@ -24,6 +30,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import secrets
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -50,23 +57,31 @@ REQUIRED = ("email", "consent_date", "consent_source")
 IMPORT_MAX_LINES = 500_000
 IMPORT_BATCH = 500  # readers written per transaction
 ZIP_MAX_BYTES = 200 * 1024 * 1024  # the CSVs of a zip, unpacked
-OUTCOMES = ("new", "existing", "invalid", "suppressed", "suppress")
+OUTCOMES = ("new", "existing", "invalid", "suppressed", "suppress", "left_out")
 MAILCHIMP = "mailchimp"
+NONSUBSCRIBED = re.compile(r"non[-_ ]?subscribed", re.I)
+NOT_SUBSCRIBED = ("a non-subscribed contact in Mailchimp: they never agreed to the "
+                  "newsletter, so they do not become a reader")
+NO_CONSENT = ("no CONFIRM_TIME or OPTIN_TIME: Mailchimp has no record of a consent, so they "
+              "do not become a reader; if they agreed elsewhere, import them with that date "
+              "and source in the service's own columns")
 
 
 @dataclass(frozen=True)
 class ImportLine:
     line: int
     email: str
-    outcome: str  # new, existing, invalid, suppressed (refused), suppress (listed)
+    outcome: str  # new, existing, invalid, suppressed (refused), suppress (listed),
+    # left_out (never a reader: no consent on record)
     reason: str = ""
     file: str = ""
+    warning: str = ""  # what was assumed, e.g. which date stands in for a missing one
 
 
 @dataclass(frozen=True)
 class FileSummary:
     name: str
-    kind: str  # own, mapped, mailchimp subscribed / unsubscribed / cleaned
+    kind: str  # own, mapped, mailchimp subscribed / unsubscribed / cleaned / nonsubscribed
     lines: int
     ignored_columns: tuple[str, ...] = ()
 
@@ -108,6 +123,11 @@ class _Row:
     reason: str = ""  # for suppress: unsubscribed, cleaned
     note: str = ""
     detail: dict[str, Any] = field(default_factory=dict)
+    warning: str = ""
+
+
+class _LeftOut(Exception):
+    """A Mailchimp row that is not a reader and was never asked to be one."""
 
 
 # ------------------------------------------------------------------------- reading files
@@ -197,7 +217,7 @@ def _rows(name: str, text: str) -> tuple[list[str], Iterator[tuple[int, dict[str
     return header, rows(), reader
 
 
-def _mailchimp_kind(header: Sequence[str]) -> str:
+def _mailchimp_kind(header: Sequence[str], name: str = "") -> str:
     lowered = {h.lower() for h in header}
     if "email address" not in lowered:
         return ""
@@ -205,7 +225,26 @@ def _mailchimp_kind(header: Sequence[str]) -> str:
         return "unsubscribed"
     if "clean_time" in lowered:
         return "cleaned"
+    # Same header as the subscribed file: only the name tells them apart.
+    if NONSUBSCRIBED.match(name.rsplit("/", 1)[-1]):
+        return "nonsubscribed"
     return "subscribed"
+
+
+def _left_when(what: str, given: str, last_changed: str) -> tuple[dt.datetime, str, str]:
+    """The time an address left Mailchimp, when its own column is empty or not a date:
+    LAST_CHANGED, else the import's own time. Never a reason to keep an address that
+    left off the suppression list. (time, basis, the warning that says so)"""
+    column = what.upper()
+    why = f"{column} is empty" if not given else f"{column} {given!r} is not a date"
+    try:
+        when = _when(last_changed)
+    except ValueError:
+        now = clock.now()
+        return now, "import", (f"{why} and so is LAST_CHANGED: dated with this import's "
+                               f"time, {now:%Y-%m-%d %H:%M} UTC")
+    return when, "last_changed", (f"{why}: dated from LAST_CHANGED, "
+                                  f"{when:%Y-%m-%d %H:%M} UTC")
 
 
 def _mailchimp_row(kind: str, file: str, n: int, address: str, row: dict[str, str],
@@ -219,32 +258,36 @@ def _mailchimp_row(kind: str, file: str, n: int, address: str, row: dict[str, st
                                 ("last_changed", get("last_changed"))) if v}
     if tags := _tags(row.get("tags") or ""):
         detail["tags"] = tags
+    if kind == "nonsubscribed":
+        raise _LeftOut(NOT_SUBSCRIBED)
     if kind != "subscribed":
         field_name = "unsub_time" if kind == "unsubscribed" else "clean_time"
+        warning = ""
         try:
-            when = _when(get(field_name) or get("last_changed"))
-        except ValueError as exc:
-            problems[field_name] = str(exc)
-            return None
+            when = _when(get(field_name))
+        except ValueError:
+            when, detail["date_basis"], warning = _left_when(field_name, get(field_name),
+                                                             get("last_changed"))
         note = (get("unsub_reason_other") or get("unsub_reason")) if kind == "unsubscribed" \
             else "cleaned: the address bounced or was reported as not deliverable"
         if campaign := get("unsub_campaign_title") or get("clean_campaign_title"):
             detail["campaign"] = campaign
         return _Row(file, n, address, "suppress", when=when, source=MAILCHIMP, log_as=MAILCHIMP,
-                    reason=kind,
-                    note=note[:300], detail=detail)
+                    reason=kind, note=note[:300], detail=detail, warning=warning)
     name = " ".join(filter(None, (get("first name") or get("fname"),
                                   get("last name") or get("lname"))))
     name = profile(name, "en", problems)
-    # The consent is the confirmation of the double opt-in, or the opt-in; a reader added
-    # to Mailchimp by hand has neither, and their last change is the best date known.
-    stamp, basis = next(((get(k), k) for k in ("confirm_time", "optin_time", "last_changed")
-                         if get(k)), ("", ""))
+    # The consent is the confirmation of the double opt-in, or the opt-in. A row with
+    # neither holds no consent, and LAST_CHANGED is not one (GDPR Art. 7(1): the
+    # controller must be able to show it).
+    stamp, basis = next(((get(k), k) for k in ("confirm_time", "optin_time") if get(k)),
+                        ("", ""))
+    if not stamp:
+        raise _LeftOut(NO_CONSENT)
     try:
         when = _when(stamp)
     except ValueError as exc:
-        problems["confirm_time"] = "no CONFIRM_TIME, OPTIN_TIME or LAST_CHANGED" \
-            if not stamp else str(exc)
+        problems[basis] = str(exc)
         return None
     detail["consent_basis"] = basis
     return _Row(file, n, address, "subscribe", name=name,
@@ -286,7 +329,7 @@ def read(uploads: Sequence[tuple[str, bytes]], column_map: dict[str, str] | None
                                  "readers. Export the list again, or choose another file.",
                                  not_text_hint="Save it as CSV UTF-8 and try again.")
             header, records, reader = _rows(name, text)
-            kind = _mailchimp_kind(header)
+            kind = _mailchimp_kind(header, name)
             ignored: tuple[str, ...] = ()
             if not kind:
                 mapped = [column_map.get(h.lower(), h.lower()) for h in header]
@@ -317,6 +360,9 @@ def read(uploads: Sequence[tuple[str, bytes]], column_map: dict[str, str] | None
                         continue
                     raw = ((row.get("email address") if kind.startswith(MAILCHIMP)
                             else row.get("email")) or "").strip()
+                    if kind == "mailchimp nonsubscribed":  # never read further
+                        lines.append(ImportLine(n, raw, "left_out", NOT_SUBSCRIBED, name))
+                        continue
                     try:
                         address = stored_email(raw)
                     except ValidationError as exc:
@@ -331,9 +377,14 @@ def read(uploads: Sequence[tuple[str, bytes]], column_map: dict[str, str] | None
                         continue
                     seen[address] = (name, n)
                     problems: dict[str, str] = {}
-                    parsed = (_mailchimp_row(kind.split()[1], name, n, address, row, problems)
-                              if kind.startswith(MAILCHIMP)
-                              else _own_row(name, n, address, row, problems))
+                    try:
+                        parsed = (_mailchimp_row(kind.split()[1], name, n, address, row,
+                                                 problems)
+                                  if kind.startswith(MAILCHIMP)
+                                  else _own_row(name, n, address, row, problems))
+                    except _LeftOut as why:
+                        lines.append(ImportLine(n, address, "left_out", str(why), name))
+                        continue
                     if parsed is None:
                         lines.append(ImportLine(n, address, "invalid", "; ".join(
                             f"{k}: {v}" for k, v in problems.items()), name))
@@ -386,7 +437,8 @@ def import_readers(rt: Runtime, uploads: Sequence[tuple[str, bytes]], *, apply: 
     listed: list[tuple[_Row, str, int | None]] = []
     for row, hashed in zip(rows, hashes, strict=True):
         def say(outcome: str, reason: str = "", row: _Row = row) -> None:
-            lines.append(ImportLine(row.line, row.email, outcome, reason, row.file))
+            lines.append(ImportLine(row.line, row.email, outcome, reason, row.file,
+                                    row.warning))
 
         if row.action == "suppress":
             assert row.when is not None

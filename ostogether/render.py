@@ -27,8 +27,10 @@ from html.parser import HTMLParser
 from typing import Any
 
 import jinja2
+import markupsafe
 from mjml import mjml2html
 
+from ostogether import contrast
 from ostogether.errors import ContentError
 from ostogether.site import Community
 
@@ -70,6 +72,20 @@ def duration(hours: int) -> str:
     return "1 hour" if hours == 1 else f"{hours} hours"
 
 
+_BARE_LINK = re.compile(r"<a(?![^>]*\sstyle=)(?=[\s>])")
+
+
+def link_colour(value: Any, colour: str) -> markupsafe.Markup:
+    """HTML (stored, cleaned HTML such as an item's summary) with ``colour`` written on
+    each link that has no style of its own: mail clients that drop <style>, or repaint it
+    in dark mode, then still have the pair the template chose."""
+    if not isinstance(contrast.colour(colour), tuple):
+        raise ValueError(f"link_colour: {colour!r} is not a colour like #00506b")
+    html = str(markupsafe.escape(value))  # Markup stays as it is; text is escaped
+    return markupsafe.Markup(_BARE_LINK.sub(
+        f'<a style="color: {markupsafe.escape(colour)};"', html))
+
+
 @functools.lru_cache(maxsize=8)
 def _environment(folder: str) -> jinja2.Environment:
     # Cached per folder: Jinja2 compiles each template once and reloads it only when the
@@ -84,6 +100,7 @@ def _environment(folder: str) -> jinja2.Environment:
         auto_reload=True,
     )
     env.filters["duration"] = duration
+    env.filters["link_colour"] = link_colour
     return env
 
 
@@ -226,13 +243,22 @@ def compile_mjml(source: str, template: str = ISSUE_MJML) -> str:
     if problems:
         raise ContentError(problems[0], problems[1:])
     try:
-        return mjml2html(source, fonts={}, disable_comments=True)
+        return _valid_html(mjml2html(source, fonts={}, disable_comments=True))
     except ValueError as exc:
         m = re.search(r"at position (\d+):(\d+)", str(exc))
         if m:
             raise ContentError(_mjml_error(template, source, int(m[1]) + 1, int(m[2]) + 1,
                                            str(exc))) from None
         raise ContentError(f"{template}: MJML error: {exc}.") from None
+
+
+_AUTO_HEIGHT = re.compile(r'(<img\b[^>]*?)\s+height="auto"', re.I)
+
+
+def _valid_html(html: str) -> str:
+    """What MJML writes that HTML does not allow: ``<img height="auto">`` (the height
+    attribute takes a number of pixels). The image's style says ``height:auto`` already."""
+    return _AUTO_HEIGHT.sub(r"\1", html)
 
 
 @dataclass(frozen=True)

@@ -214,7 +214,7 @@ class Settings:
     dns_timeout: float = field(default=5.0, metadata=_s(
         "Seconds to wait for the name server's answer.", min=0.1, max=60))
     dkim_selector: str = field(default="", metadata=_s(
-        "DKIM selector; with a domain and a key, newsletter mail is signed."))
+        "DKIM selector; with a domain and a key, every mail the service sends is signed."))
     dkim_domain: str = field(default="", metadata=_s(
         "DKIM signing domain (d=), normally the From address's domain."))
     dkim_key_file: str = field(default="", metadata=_s(
@@ -301,15 +301,22 @@ class Settings:
         "X access token secret of the posting account.", secret=True))
     facebook_graph_url: str = field(default="https://graph.facebook.com", metadata=_s(
         "Base URL of the Facebook Graph API."))
-    facebook_api_version: str = field(default="v21.0", metadata=_s(
-        "Graph API version in the path, e.g. v21.0."))
+    facebook_api_version: str = field(default="v25.0", metadata=_s(
+        "Graph API version in the path, e.g. v25.0. Meta keeps a version about two years."))
+    facebook_api_version_end: str = field(default="2028-07-29", metadata=_s(
+        "Date (YYYY-MM-DD) Meta retires facebook_api_version (\"Available until\" in the "
+        "Graph API changelog); editors are warned 60 days before. Empty: not known."))
     facebook_page_id: str = field(default="", metadata=_s("Id of the Facebook Page."))
     facebook_page_token: str = field(default="", metadata=_s(
         "Page access token with pages_manage_posts.", secret=True))
     linkedin_api_url: str = field(default="https://api.linkedin.com", metadata=_s(
         "Base URL of the LinkedIn REST API."))
-    linkedin_version: str = field(default="202510", metadata=_s(
-        "LinkedIn-Version header (YYYYMM) of the Posts API."))
+    linkedin_version: str = field(default="202607", metadata=_s(
+        "LinkedIn-Version header (YYYYMM) of the Posts API. LinkedIn keeps a version at "
+        "least a year."))
+    linkedin_version_end: str = field(default="2027-07-01", metadata=_s(
+        "Date (YYYY-MM-DD) LinkedIn sunsets linkedin_version (its Marketing API migrations "
+        "page); editors are warned 60 days before. Empty: not known."))
     linkedin_organization_id: str = field(default="", metadata=_s(
         "Numeric id of the LinkedIn Page (organization) that posts."))
     linkedin_access_token: str = field(default="", metadata=_s(
@@ -579,19 +586,20 @@ def load_settings(config_file: str | Path | None = None,
                 "mastodon_url", "bluesky_url"):
         if getattr(settings, key):
             _check_base_url(getattr(settings, key), where(key))
-    if settings.linkedin_token_expires_on:
-        try:
-            dt.date.fromisoformat(settings.linkedin_token_expires_on)
-        except ValueError:
-            raise ConfigError(f"{where('linkedin_token_expires_on')}: expected a date like "
-                              f"2026-12-31, got '{settings.linkedin_token_expires_on}'."
-                              ) from None
+    for key in ("linkedin_token_expires_on", "linkedin_version_end",
+                "facebook_api_version_end"):
+        if getattr(settings, key):
+            try:
+                dt.date.fromisoformat(getattr(settings, key))
+            except ValueError:
+                raise ConfigError(f"{where(key)}: expected a date like 2026-12-31, got "
+                                  f"'{getattr(settings, key)}'.") from None
     if not re.fullmatch(r"v\d+\.\d+", settings.facebook_api_version):
         raise ConfigError(f"{where('facebook_api_version')}: expected a Graph API version "
-                          f"like v21.0, got '{settings.facebook_api_version}'.")
+                          f"like v25.0, got '{settings.facebook_api_version}'.")
     if not re.fullmatch(r"20\d{4}", settings.linkedin_version):
         raise ConfigError(f"{where('linkedin_version')}: expected a LinkedIn-Version like "
-                          f"202510 (YYYYMM), got '{settings.linkedin_version}'.")
+                          f"202607 (YYYYMM), got '{settings.linkedin_version}'.")
     if settings.bounce_address and ("<" in settings.bounce_address
                                     or "+" in settings.bounce_address):
         raise ConfigError(f"{where('bounce_address')}: expected a bare address without '+' "

@@ -8,6 +8,11 @@ made, a connection dropped mid-response, duplicate content, and an expired token
 
 Requests that break the documented shape are answered 400 and listed in ``problems``,
 which every test asserts is empty.
+
+The API versions it serves are the service's own defaults, read from the settings table,
+and it refuses a version that is retired on the test clock's day (the version's end from
+the settings, or the networks' published end-of-life tables) as the networks do:
+LinkedIn with 426 ``NONEXISTENT_VERSION``, Graph with an OAuthException (#2635).
 """
 
 from __future__ import annotations
@@ -29,17 +34,48 @@ import regex
 from oauthlib.oauth1.rfc5849 import signature
 
 from ostogether import clock
+from ostogether.settings import table
 from tests.social_uploads import Bad, MediaFakes
 
+DEFAULTS = {info.name: info.default for info in table()}
 X_KEY, X_SECRET, X_TOKEN, X_TOKEN_SECRET = "ck", "cs", "at", "ats"
 FB_PAGE, FB_TOKEN = "4242", "page-token"
-LI_ORG, LI_TOKEN, LI_VERSION = "777", "li-token", "202510"
+FB_VERSION = str(DEFAULTS["facebook_api_version"])
+LI_ORG, LI_TOKEN = "777", "li-token"
+LI_VERSION = str(DEFAULTS["linkedin_version"])
 MASTO_TOKEN = "masto-token"
 BSKY_HANDLE, BSKY_PASSWORD, BSKY_DID = "ostogether.test", "app-pass-word", "did:plc:ostogether"
+# When each version stops being served: the networks' published tables (LinkedIn's
+# Marketing API migrations page; the Graph API changelog's "Available until"), and the
+# end the settings give the default version.
+LI_SUNSETS = {"202510": dt.date(2026, 10, 15), "202511": dt.date(2026, 11, 16),
+              "202601": dt.date(2027, 1, 15), "202602": dt.date(2027, 2, 15),
+              "202603": dt.date(2027, 3, 16),
+              LI_VERSION: dt.date.fromisoformat(str(DEFAULTS["linkedin_version_end"]))}
+FB_EXPIRIES = {"v19.0": dt.date(2026, 5, 21), "v20.0": dt.date(2026, 9, 24),
+               "v21.0": dt.date(2027, 1, 21), "v22.0": dt.date(2027, 5, 20),
+               "v23.0": dt.date(2027, 10, 8), "v24.0": dt.date(2028, 2, 18),
+               FB_VERSION: dt.date.fromisoformat(str(DEFAULTS["facebook_api_version_end"]))}
+_FB_PATH = regex.compile(r"/(v\d+\.\d+)/" + FB_PAGE + r"/(feed|photos)")
 
-POST_PATHS = {"/2/tweets": "x", f"/v21.0/{FB_PAGE}/feed": "facebook",
-              f"/v21.0/{FB_PAGE}/photos": "facebook", "/rest/posts": "linkedin",
+POST_PATHS = {"/2/tweets": "x", f"/{FB_VERSION}/{FB_PAGE}/feed": "facebook",
+              f"/{FB_VERSION}/{FB_PAGE}/photos": "facebook", "/rest/posts": "linkedin",
               "/api/v1/statuses": "mastodon", "/xrpc/com.atproto.repo.createRecord": "bluesky"}
+
+
+def retired(network: str, version: str) -> tuple[int, dict[str, Any]] | None:
+    """The network's answer to a version it no longer serves on the test clock's day."""
+    today = clock.now().date()
+    if network == "linkedin" and version in LI_SUNSETS and today >= LI_SUNSETS[version]:
+        return 426, {"status": 426, "code": "NONEXISTENT_VERSION",
+                     "message": f"Requested version {version}01 is not active"}
+    if network == "facebook" and version in FB_EXPIRIES and today >= FB_EXPIRIES[version]:
+        return 400, {"error": {"message": f"(#2635) You are calling a deprecated version of "
+                                          f"the Graph API. Please update to the latest "
+                                          f"version: {FB_VERSION}.",
+                               "type": "OAuthException", "code": 2635,
+                               "fbtrace_id": "AbCdEf"}}
+    return None
 # Faults for uploads are queued under "upload:<network>".
 UPLOAD_PATHS = {"/2/media/upload": "x", "/2/media/metadata": "x", "/rest/images": "linkedin",
                 "/api/v2/media": "mastodon", "/xrpc/com.atproto.repo.uploadBlob": "bluesky"}
@@ -146,7 +182,17 @@ class FakeNetworks(MediaFakes):
         headers = {k.lower(): v for k, v in h.headers.items()}
         with self.lock:
             self.requests.append((path, headers, raw))
-        network = POST_PATHS.get(path)
+        network = POST_PATHS.get(path) or ("facebook" if _FB_PATH.fullmatch(path) else None)
+        asked = (headers.get("linkedin-version", "") if network == "linkedin" or
+                 path == "/rest/images" else m.group(1) if (m := _FB_PATH.fullmatch(path))
+                 else "")
+        if (refusal := retired("facebook" if network == "facebook" else "linkedin", asked)
+                if asked else None):
+            self._send(h, refusal[0], {}, refusal[1])
+            return
+        if network == "facebook" and asked != FB_VERSION:
+            with self.lock:
+                self.problems.append(f"{path}: Graph API version {asked}, not {FB_VERSION}")
         fault = None
         if network:
             with self.lock:
@@ -268,11 +314,19 @@ class FakeNetworks(MediaFakes):
         with self.lock:
             self.requests.append((h.path, headers, b""))
         network = ("x" if path.startswith("/2/tweets/") else
-                   "facebook" if path.startswith("/v21.0/") else
+                   "facebook" if regex.match(r"/v\d+\.\d+/", path) else
                    "linkedin" if path == "/rest/organizationalEntityShareStatistics" else
                    "mastodon" if path.startswith("/api/v1/statuses/") else
                    "bluesky" if path in ("/xrpc/app.bsky.feed.getPosts",
                                          "/xrpc/com.atproto.identity.resolveHandle") else "")
+        asked = (headers.get("linkedin-version", "") if network == "linkedin" else
+                 path.split("/")[1] if network == "facebook" else "")
+        if asked and (refusal := retired(network, asked)):
+            self._send(h, refusal[0], {}, refusal[1])
+            return
+        if network == "facebook" and asked != FB_VERSION:
+            with self.lock:
+                self.problems.append(f"GET {path}: Graph API version {asked}, not {FB_VERSION}")
         with self.lock:
             queue = self.faults.get("metrics:" + network)
             fault = queue.pop(0) if queue else None

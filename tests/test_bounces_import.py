@@ -182,7 +182,7 @@ def test_import_dry_run_then_apply(rt: Runtime, env: dict[str, str], tmp_path: P
         assert s.scalar(select(Subscriber).where(Subscriber.email == "ana@example.org")) is None
     r = run(env, "subscribers", "import", str(path), "--apply", "--format", "json")
     assert json.loads(r.stdout)["counts"] == {"new": 2, "existing": 1, "invalid": 4,
-                                              "suppressed": 1, "suppress": 0}
+                                              "suppressed": 1, "suppress": 0, "left_out": 0}
     with rt.db.session() as s:
         ana = s.scalar(select(Subscriber).where(Subscriber.email == "ana@example.org"))
         assert ana is not None and ana.status == "confirmed" and ana.language == "pt"

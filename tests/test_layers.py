@@ -22,7 +22,8 @@ PACKAGE = ROOT / "ostogether"
 
 CORE = ("ostogether.compose", "ostogether.states", "ostogether.sanitize", "ostogether.charts",
         "ostogether.social.text", "ostogether.settings", "ostogether.errors",
-        "ostogether.inputs", "ostogether.clock", "ostogether.csvout", "ostogether.csvin")
+        "ostogether.inputs", "ostogether.clock", "ostogether.csvout", "ostogether.csvin",
+        "ostogether.contrast")
 NOT_IN_CORE = ("ostogether.db", "ostogether.models", "ostogether.web", "ostogether.cli",
                "ostogether.scheduler", "requests", "apscheduler", "flask", "httpx")
 FACES = {"web": "ostogether.web", "cli": "ostogether.cli", "worker": "ostogether.scheduler"}

@@ -227,7 +227,14 @@ def test_dkim_signature_verifies_and_covers_list_unsubscribe(tmp_path: Path) -> 
     public = base64.b64encode(key.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo))
     dkim_key = DkimKey.load("news2026", "example.org", str(tmp_path / "dkim.pem"), "")
-    out = issue_message(dkim_key=dkim_key).render(reader())
+    rendered = issue_message().render(reader())
+    OutboxTransport(tmp_path / "box", dkim_key).send_raw(rendered.envelope_from, rendered.to,
+                                                         rendered.data)
+    [path] = (tmp_path / "box" / "new").iterdir()
+    data = path.read_bytes()
+    assert data.startswith(b"Return-Path: <bounces+d41-")
+    out = rendered.__class__(rendered.envelope_from, rendered.to, rendered.message_id,
+                             data.split(b"\r\n", 1)[1])
     assert out.data.startswith(b"DKIM-Signature: ")
 
     def dns(name: bytes, timeout: int = 5) -> bytes:

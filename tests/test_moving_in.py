@@ -92,13 +92,17 @@ def test_a_mailchimp_export_zip_goes_in_as_it_is_downloaded(
             "emails)") in out
     assert ("cleaned_members_export_7f3e2a.csv, line 2: suppress: gone@old-school.example — "
             "cleaned in Mailchimp on 2023-09-09") in out
-    assert ("subscribed_members_export_7f3e2a.csv (Mailchimp, subscribed): 4 line(s): 3 new, "
-            "1 invalid.") in out
+    assert ("subscribed_members_export_7f3e2a.csv (Mailchimp, subscribed): 4 line(s): 2 new, "
+            "1 invalid, 1 left out.") in out
+    # No opt-in on record: left out, with no consent date made up from LAST_CHANGED.
+    assert ("subscribed_members_export_7f3e2a.csv, line 4: left out: added-by-hand@example.org"
+            " — no CONFIRM_TIME or OPTIN_TIME") in out
     assert ("cleaned_members_export_7f3e2a.csv (Mailchimp, cleaned): 1 line(s): 1 to the "
             "suppression list.") in out
-    assert "3 new (would be added), 0 already there (unchanged), 1 invalid, 0 suppressed " \
-           "(not imported), 2 unsubscribed or cleaned (would go on the suppression list)." \
-           in " ".join(out.split())
+    assert "2 new (would be added), 0 already there (unchanged), 1 invalid, 0 suppressed " \
+           "(not imported), 2 unsubscribed or cleaned (would go on the suppression list), " \
+           "1 left out (no consent to the newsletter on record in Mailchimp: never " \
+           "readers)." in " ".join(out.split())
     assert reader(rt, "maria@school.example.es") is None  # a dry run writes nothing
     with rt.db.session() as s:
         assert s.scalars(select(Suppression)).all() == []
@@ -107,9 +111,9 @@ def test_a_mailchimp_export_zip_goes_in_as_it_is_downloaded(
     assert r.returncode == 0, r.stderr
     report = json.loads(r.stdout)
     assert report["applied"] and report["counts"] == {
-        "new": 3, "existing": 0, "invalid": 1, "suppressed": 0, "suppress": 2}
+        "new": 2, "existing": 0, "invalid": 1, "suppressed": 0, "suppress": 2, "left_out": 1}
     assert {f["name"]: f["counts"]["new"] for f in report["files"]} == {
-        "cleaned_members_export_7f3e2a.csv": 0, "subscribed_members_export_7f3e2a.csv": 3,
+        "cleaned_members_export_7f3e2a.csv": 0, "subscribed_members_export_7f3e2a.csv": 2,
         "unsubscribed_members_export_7f3e2a.csv": 0}
 
     maria = reader(rt, "maria@school.example.es")
@@ -139,7 +143,8 @@ def test_a_mailchimp_export_zip_goes_in_as_it_is_downloaded(
     # The same export again changes nothing.
     r = run(env, "subscribers", "import", str(path), "--apply", "--format", "json")
     assert json.loads(r.stdout)["counts"] == {
-        "new": 0, "existing": 5, "invalid": 1, "suppressed": 0, "suppress": 0}
+        "new": 0, "existing": 4, "invalid": 1, "suppressed": 0, "suppress": 0, "left_out": 1}
+    assert reader(rt, "added-by-hand@example.org") is None
 
     # A later import of a suppressed address, in the service's own format, is refused
     # with the reason.
@@ -168,6 +173,124 @@ def test_newer_file_names_and_one_csv_alone(rt: Runtime, env: dict[str, str],
         [sup] = s.scalars(select(Suppression)).all()
         assert sup.reason == "cleaned" and sup.email_hash == subscribers.email_hash(
             "gone@old-school.example")
+
+
+# A newer export's non-subscribed contacts: the subscribed file's very header, rows with a
+# last change and no opt-in (a shop order, an event sign-in, a CRM sync).
+NONSUBSCRIBED = [
+    {"Email Address": "customer@shop.example", "First Name": "Olga", "CC": "PL",
+     "LAST_CHANGED": "2024-10-01 08:00:00", "TAGS": '"Shop"'},
+    {"Email Address": "visitor@fair.example", "LAST_CHANGED": "2023-04-04 16:20:00"},
+    # Even one that once opted in somewhere: the file says they are not subscribed now.
+    {"Email Address": "lapsed@example.org", "OPTIN_TIME": "2020-01-01 10:00:00",
+     "LAST_CHANGED": "2022-02-02 10:00:00"},
+]
+
+
+def test_non_subscribed_contacts_never_become_readers(rt: Runtime, env: dict[str, str],
+                                                      tmp_path: Path) -> None:
+    path = tmp_path / "newer.zip"
+    name = "{}_email_audience_export_7f3e2a.csv"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr(name.format("subscribed"), mc_csv(BASE, SUBSCRIBED[:2]))
+        zf.writestr(name.format("nonsubscribed"), mc_csv(BASE, NONSUBSCRIBED))
+        zf.writestr(name.format("unsubscribed"), mc_csv(BASE + UNSUB, UNSUBSCRIBED))
+        zf.writestr(name.format("cleaned"), mc_csv(BASE + CLEAN, CLEANED))
+    r = run(env, "subscribers", "import", str(path))
+    assert r.returncode == 0, r.stderr
+    out = " ".join(r.stdout.split())
+    assert ("nonsubscribed_email_audience_export_7f3e2a.csv (Mailchimp, non-subscribed): "
+            "3 line(s): 3 left out.") in out
+    assert ("nonsubscribed_email_audience_export_7f3e2a.csv, line 2: left out: "
+            "customer@shop.example — a non-subscribed contact in Mailchimp: they never "
+            "agreed to the newsletter, so they do not become a reader") in out
+    assert "2 new (would be added)" in out and "3 left out (no consent to the newsletter " \
+        "on record in Mailchimp: never readers)" in out
+
+    r = run(env, "subscribers", "import", str(path), "--apply", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["counts"] == {"new": 2, "existing": 0, "invalid": 0, "suppressed": 0,
+                                "suppress": 2, "left_out": 3}
+    assert {f["name"]: f["kind"] for f in report["files"]}[
+        "nonsubscribed_email_audience_export_7f3e2a.csv"] == "mailchimp nonsubscribed"
+    hashes = [subscribers.email_hash(row["Email Address"]) for row in NONSUBSCRIBED]
+    with rt.db.session() as s:
+        assert s.scalars(select(Subscriber).where(Subscriber.email_hash.in_(hashes))).all() \
+            == []
+        # No consent recorded for them, and not suppressed either: they may still sign up.
+        assert s.scalars(select(ConsentEvent).where(ConsentEvent.email_hash.in_(hashes))
+                         ).all() == []
+        assert s.scalars(select(Suppression).where(Suppression.email_hash.in_(hashes))
+                         ).all() == []
+        assert {x.email for x in s.scalars(select(Subscriber))} == {
+            "maria@school.example.es", "jan@example.nl"}
+
+    # The non-subscribed file alone, whatever else it is called after its prefix.
+    alone = tmp_path / "nonsubscribed_members_export_0001.csv"
+    alone.write_bytes(mc_csv(BASE, NONSUBSCRIBED))
+    r = run(env, "subscribers", "import", str(alone), "--apply", "--format", "json")
+    assert json.loads(r.stdout)["counts"]["left_out"] == 3
+    with rt.db.session() as s:
+        assert s.scalar(select(Subscriber).where(Subscriber.email_hash.in_(hashes))) is None
+
+
+def test_a_subscribed_row_without_an_opt_in_gets_no_made_up_consent(
+        rt: Runtime, env: dict[str, str], tmp_path: Path) -> None:
+    path = tmp_path / "subscribed_members_export_1.csv"
+    path.write_bytes(mc_csv(BASE, [
+        {"Email Address": "hand@example.org", "LAST_CHANGED": "2020-05-05 10:00:00"},
+        {"Email Address": "confirmed@example.org", "CONFIRM_TIME": "2021-01-01 09:00:00",
+         "LAST_CHANGED": "2024-05-05 10:00:00"}]))
+    r = run(env, "subscribers", "import", str(path), "--apply")
+    assert r.returncode == 0, r.stderr
+    assert "line 2: left out: hand@example.org — no CONFIRM_TIME or OPTIN_TIME" in r.stdout
+    assert reader(rt, "hand@example.org") is None
+    confirmed = reader(rt, "confirmed@example.org")
+    assert confirmed is not None
+    assert confirmed.confirmed_at == dt.datetime(2021, 1, 1, 9, tzinfo=dt.UTC)
+    with rt.db.session() as s:
+        [event] = s.scalars(select(ConsentEvent).where(
+            ConsentEvent.subscriber_id == confirmed.id)).all()
+        assert event.detail["consent_date"] == "2021-01-01T09:00:00+00:00"
+        assert event.detail["consent_basis"] == "confirm_time"
+
+
+def test_an_unsubscribe_without_its_time_says_which_date_was_used(
+        rt: Runtime, env: dict[str, str], tmp_path: Path) -> None:
+    path = tmp_path / "unsubscribed_members_export_1.csv"
+    path.write_bytes(mc_csv(BASE + UNSUB, [
+        {**UNSUBSCRIBED[0], "UNSUB_TIME": ""},
+        {**UNSUBSCRIBED[0], "Email Address": "nodate@example.org", "UNSUB_TIME": "",
+         "LAST_CHANGED": ""},
+        {**UNSUBSCRIBED[0], "Email Address": "odd@example.org", "UNSUB_TIME": "last week"}]))
+    r = run(env, "subscribers", "import", str(path))
+    out = " ".join(r.stdout.split())
+    assert ("line 2: suppress: left@example.fr — unsubscribed in Mailchimp on 2024-02-03 (I "
+            "no longer want to receive these emails) (warning: UNSUB_TIME is empty: dated "
+            "from LAST_CHANGED, 2024-02-03 18:30 UTC)") in out
+    assert "line 3: suppress: nodate@example.org — unsubscribed in Mailchimp on" in out
+    assert "(warning: UNSUB_TIME is empty and so is LAST_CHANGED: dated with this import's " \
+        "time" in out
+    assert "line 4: suppress: odd@example.org" in out
+    assert "(warning: UNSUB_TIME 'last week' is not a date: dated from LAST_CHANGED" in out
+    assert "3 line(s) with a warning" in out
+    r = run(env, "subscribers", "import", str(path), "--apply", "--format", "json")
+    report = json.loads(r.stdout)
+    assert report["counts"]["suppress"] == 3
+    assert [x["warning"][:20] for x in report["lines"]] == ["UNSUB_TIME is empty:",
+                                                            "UNSUB_TIME is empty ",
+                                                            "UNSUB_TIME 'last wee"]
+    with rt.db.session() as s:
+        sups = {x.email_hash: x for x in s.scalars(select(Suppression))}
+        left = sups[subscribers.email_hash("left@example.fr")]
+        assert left.at == dt.datetime(2024, 2, 3, 18, 30, tzinfo=dt.UTC)
+        nodate = sups[subscribers.email_hash("nodate@example.org")].at
+        assert nodate is not None and f"this import's time, {nodate:%Y-%m-%d %H:%M} UTC" \
+            in report["lines"][1]["warning"]
+        event = s.scalar(select(ConsentEvent).where(
+            ConsentEvent.email_hash == subscribers.email_hash("left@example.fr")))
+        assert event is not None and event.detail["date_basis"] == "last_changed"
 
 
 def test_a_reader_who_left_in_mailchimp_since_is_unsubscribed_here(

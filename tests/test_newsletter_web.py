@@ -78,7 +78,7 @@ def test_an_editor_takes_one_issue_from_compose_to_approval(editor: Any, rt: Run
     r = post(editor, f"/editors/issues/{number}/test", issue_url, to="editor@example.org")
     assert r.status_code == 302
     [msg] = outbox(settings)
-    assert msg["Subject"] == "[Test #10] OStogether #10: cafés and kits"
+    assert msg["Subject"] == "OStogether #10: cafés and kits"  # as readers will see it
 
     # Pre-flight, then approval.
     html = editor.get(f"/editors/issues/{number}/preflight").get_data(as_text=True)
@@ -142,8 +142,11 @@ def test_a_template_error_is_shown_at_preview_with_its_place(editor: Any, rt: Ru
     add_item(rt, "cosmos", link="https://example.org/a")
     issue = newsletter.compose_next(rt, TEST)
     path = home / "templates/newsletter/issue.mjml.j2"
-    path.write_text(path.read_text().replace("<mj-text>{{ item.summary_html }}</mj-text>",
-                                             "<mj-txt>{{ item.summary_html }}</mj-txt>"))
+    source = path.read_text()
+    broken = source.replace("<mj-text>{{ item.summary_html|link_colour(brand) }}</mj-text>",
+                            "<mj-txt>{{ item.summary_html }}</mj-txt>")
+    assert broken != source
+    path.write_text(broken)
     r = editor.get(f"/editors/issues/{issue.number}/preview")
     body = r.get_data(as_text=True)
     assert r.status_code == 422

@@ -15,7 +15,7 @@ from ostogether.models import PostMetric, SocialPost
 from ostogether.runtime import Runtime
 from ostogether.social import metrics, publish
 from tests.factories import project_id
-from tests.social_fakes import FakeNetworks
+from tests.social_fakes import FB_VERSION, LI_VERSION, FakeNetworks
 
 NOW = dt.datetime(2026, 11, 23, 9, 0, 5, tzinfo=dt.UTC)
 NETWORKS = ("x", "facebook", "linkedin", "mastodon", "bluesky")
@@ -69,7 +69,7 @@ def test_each_network_at_48_hours_7_and_28_days(live_rt: Runtime, fake: FakeNetw
     assert got["mastodon", "48h"].counts == {"favourites": 2, "reblogs": 1, "replies": 0}
     assert got["bluesky", "48h"].counts == {"like": 5, "repost": 1, "reply": 0, "quote": 0}
     assert {m.api_version for m in got.values()} == {
-        "2", "v21.0", "202510", "v1", "app.bsky.feed.getPosts"}
+        "2", FB_VERSION, LI_VERSION, "v1", "app.bsky.feed.getPosts"}
     taken = NOW + dt.timedelta(hours=48, minutes=20)
     assert all(taken <= m.taken_at < taken + dt.timedelta(minutes=1) for m in got.values())
     # Nothing again before the next age.

@@ -129,11 +129,11 @@ def issue_preview(state: State, number: int, fmt: str, output: str | None) -> No
     rt = state.rt
     with rt.db.session() as s:
         issue = _by_number(s, number)
-        public = newsletter.public_rendering(rt, issue)
-    if fmt == "eml":
-        data = newsletter.web_message(rt, public, "").as_bytes()
-    else:
-        data = (public.html if fmt == "html" else public.text).encode("utf-8")
+        if fmt == "eml":  # the message of a test send, to the sender itself, unsigned
+            data = newsletter.test_message(rt, issue).data
+        else:
+            public = newsletter.public_rendering(rt, issue)
+            data = (public.html if fmt == "html" else public.text).encode("utf-8")
     if output:
         with open(output, "wb") as fh:
             fh.write(data)
@@ -326,7 +326,7 @@ def issue_status(state: State, number: int, fmt: str) -> None:
               help="An editor's address (repeatable).")
 @pass_state
 def issue_test_send(state: State, number: int, recipients: tuple[str, ...]) -> None:
-    """Send the issue to editors, marked as a test."""
+    """Send the issue to editors as readers will get it (only their links differ)."""
     rt = state.rt
     issue_id = _issue_id(state, number)
     sent = newsletter.test_send(rt, CLI, issue_id, recipients)
@@ -360,15 +360,21 @@ def archive_import_cmd(state: State, folder: str, dry_run: bool, replace: bool,
     """
     outcomes = archive_import.import_folder(state.rt, CLI, Path(folder), apply=not dry_run,
                                             replace=replace)
-    done = {"imported": "would be imported", "replaced": "would be replaced"} \
-        if dry_run else {}
+    done = {"imported": "would be imported", "replaced": "would be replaced",
+            "refreshed": "would be refreshed"} if dry_run else {}
     rows = [{"number": o.number, "file": o.file, "outcome": done.get(o.outcome, o.outcome),
-             "subject": o.subject} for o in outcomes]
+             "subject": o.subject, "dropped": list(o.dropped)} for o in outcomes]
     counts = {k: sum(o.outcome == k for o in outcomes)
-              for k in ("imported", "replaced", "unchanged")}
+              for k in ("imported", "replaced", "refreshed", "unchanged")}
     emit(fmt, rows, [("#", "number"), ("file", "file"), ("outcome", "outcome"),
                      ("subject", "subject")],
          total=f"{counts['imported']} imported, {counts['replaced']} replaced, "
-               f"{counts['unchanged']} unchanged" + (" (dry run: nothing was written)."
-                                                     if dry_run else "."),
+               + (f"{counts['refreshed']} refreshed (the same file, cleaned again), "
+                  if counts["refreshed"] else "")
+               + f"{counts['unchanged']} unchanged" + (" (dry run: nothing was written)."
+                                                       if dry_run else "."),
          data={"dry_run": dry_run, "counts": counts, "issues": rows})
+    if fmt != "json":
+        for o in outcomes:
+            for line in o.dropped:
+                out.print(f"#{o.number} ({o.file}): {line}", markup=False)

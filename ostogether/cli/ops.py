@@ -17,11 +17,13 @@ from ostogether.cli.base import (
     State,
     cli,
     emit,
+    err,
     out,
     pass_state,
 )
 from ostogether.cli.registry import print_import
 from ostogether.settings import effective, markdown_table
+from ostogether.social import versions
 
 # ----------------------------------------------------------------------- settings
 
@@ -38,6 +40,9 @@ def config_cmd(state: State, fmt: str) -> None:
             for info, shown in effective(state.settings)]
     emit(fmt, rows, [("setting", "setting"), ("environment", "environment"),
                      ("value", "value")], data={r["setting"]: r["value"] for r in rows})
+    # The networks' API versions near their end of life (on stderr beside JSON).
+    for warning in versions.warnings(state.settings, clock.now().date()):
+        (err if fmt == "json" else out).print(f"Warning: {warning}", markup=False)
 
 
 # ----------------------------------------------------------------------- database

@@ -46,11 +46,12 @@ def subscribers_group() -> None:
 def subscribers_import(state: State, files: tuple[str, ...], apply: bool, column_map: str,
                        fmt: str) -> None:
     """Import readers who consented elsewhere: Mailchimp's audience export (the zip, or
-    its subscribed, unsubscribed and cleaned CSVs), or a CSV with the columns email, name,
-    language, consent_date, consent_source.
+    its subscribed, unsubscribed, cleaned and nonsubscribed CSVs), or a CSV with the
+    columns email, name, language, consent_date, consent_source.
 
     First run it without --apply: it prints what each line would do, by file and line.
-    Mailchimp's unsubscribed and cleaned addresses go on the suppression list.
+    Mailchimp's unsubscribed and cleaned addresses go on the suppression list; its
+    non-subscribed contacts, and rows with no opt-in on record, are left out.
     """
     report = readers_import.import_readers(
         state.rt, [(Path(f).name, Path(f).read_bytes()) for f in files], apply=apply,
@@ -66,15 +67,18 @@ def subscribers_import(state: State, files: tuple[str, ...], apply: bool, column
         if x.outcome == "new":
             continue
         where = f"{x.file}, line {x.line}" if several else f"line {x.line}"
-        out.print(f"{where}: {x.outcome}: {x.email or '(empty)'}"
-                  + (f" — {x.reason}" if x.reason else ""), markup=False)
+        out.print(f"{where}: {x.outcome.replace('_', ' ')}: {x.email or '(empty)'}"
+                  + (f" — {x.reason}" if x.reason else "")
+                  + (f" (warning: {x.warning})" if x.warning else ""), markup=False)
     by_file = report.counts_by_file()
     words = {"new": "new", "existing": "already there", "invalid": "invalid",
-             "suppressed": "suppressed", "suppress": "to the suppression list"}
+             "suppressed": "suppressed", "suppress": "to the suppression list",
+             "left_out": "left out"}
     if several or any(f.kind != "own" for f in report.files):
         for f in report.files:
             kind = {"own": "the service's columns", "mapped": "columns from --map"}.get(
-                f.kind, f.kind.replace("mailchimp ", "Mailchimp, "))
+                f.kind, f.kind.replace("mailchimp ", "Mailchimp, ").replace(
+                    "nonsubscribed", "non-subscribed"))
             counts = ", ".join(f"{n} {words[k]}" for k, n in by_file[f.name].items() if n)
             out.print(f"{f.name} ({kind}): {f.lines} line(s): {counts or 'nothing'}.",
                       markup=False)
@@ -88,7 +92,12 @@ def subscribers_import(state: State, files: tuple[str, ...], apply: bool, column
     out.print(f"{c['new']} new ({verb}), {c['existing']} already there (unchanged), "
               f"{c['invalid']} invalid, {c['suppressed']} suppressed (not imported)"
               + (f", {c['suppress']} unsubscribed or cleaned ({listed} on the suppression "
-                 f"list)" if c["suppress"] else "") + ".")
+                 f"list)" if c["suppress"] else "")
+              + (f", {c['left_out']} left out (no consent to the newsletter on record in "
+                 f"Mailchimp: never readers)" if c["left_out"] else "") + ".")
+    warned = sum(1 for x in report.lines if x.warning)
+    if warned:
+        out.print(f"{warned} line(s) with a warning: check the dates used above.")
     if not report.applied and (c["new"] or c["suppress"]):
         out.print("Nothing has been changed. Run again with --apply to write it.")
 

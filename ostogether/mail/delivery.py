@@ -56,6 +56,7 @@ from ostogether.audit import Actor, record, transition
 from ostogether.errors import Conflict, NotFound
 from ostogether.mail.message import IssueMessage, Recipient
 from ostogether.mail.sender import Job, Outcome, issue_message, sender_thread
+from ostogether.mail.transports import dkim_key
 from ostogether.models import Delivery, DeliveryWorker, Issue, Subscriber
 from ostogether.newsletter import get_issue
 from ostogether.runtime import Runtime
@@ -492,11 +493,12 @@ class _Run:
     # -- the loop
 
     def run(self) -> SendStatus:
+        key = dkim_key(self.st)  # a half-set or unreadable key stops the send here
         message = self._begin()
         jobs: queue.Queue[Job | None] = queue.Queue(maxsize=self.concurrency * 2)
         outcomes: queue.Queue[Outcome] = queue.Queue()
         threads = [threading.Thread(target=sender_thread, name=f"smtp-{i}", daemon=True,
-                                    args=(self.rt, message, jobs, outcomes))
+                                    args=(self.rt, message, jobs, outcomes, key))
                    for i in range(self.concurrency)]
         for t in threads:
             t.start()

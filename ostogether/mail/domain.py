@@ -259,7 +259,7 @@ def _tags(record: str) -> dict[str, str]:
 
 def check_dkim(dns_: Lookups, key: DkimKey | None) -> Finding:
     if key is None:
-        return Finding("dkim", WARN, "Newsletter mail is not signed: set dkim_selector, "
+        return Finding("dkim", WARN, "The service's mail is not signed: set dkim_selector, "
                                      "dkim_domain and a key. Without DKIM, DMARC rests on "
                                      "SPF alone, which forwarding breaks.")
     name = f"{key.selector}._domainkey.{key.domain}"

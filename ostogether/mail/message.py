@@ -15,8 +15,14 @@ Two builders:
 Every issue message carries List-Id, List-Unsubscribe (the reader's one-click URL and a
 mailto), ``List-Unsubscribe-Post: List-Unsubscribe=One-Click`` (RFC 8058) and is sent
 from a VERP bounce address ``bounces+<token>@domain``, so a bounce names its delivery.
-With a DKIM key configured, each message is signed with dkimpy, List-Unsubscribe
-included, as Gmail and Yahoo require for one-click unsubscribe.
+A test send is the same message, addressed to an editor with the public links.
+
+``DkimKey`` signs with dkimpy, List-Unsubscribe included, as Gmail and Yahoo require for
+one-click unsubscribe. It is applied where every message leaves, in the transports, so
+nothing the service sends goes out unsigned when DKIM is configured.
+
+Both builders write the subject with ``subject_header``: the standard library's folder
+(3.11) drops or doubles the space next to an RFC 2047 encoded word ("river —“Science").
 """
 
 from __future__ import annotations
@@ -28,10 +34,13 @@ import html as htmllib
 import re
 import secrets
 from dataclasses import dataclass
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.policy import EmailPolicy
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from pathlib import Path
+from typing import Any
 
 import dkim
 
@@ -52,6 +61,64 @@ def _clean(value: str, what: str) -> str:
     return value
 
 
+SUBJECT_LINE = 78  # RFC 5322 2.1.1: lines SHOULD be no longer than 78 characters
+
+
+def subject_header(subject: str, linesep: str = CRLF) -> str:
+    """``Subject: …`` with its line end, folded and, where it holds more than ASCII,
+    encoded (RFC 2047) so that a strict parser reads back exactly ``subject``.
+
+    ASCII is folded by hand before a space, never right after the name (3.11's folder
+    leaves a lone "Subject:" there, which reads back with a leading space). Anything else
+    becomes encoded words from ``email.header.Header``, the spaces inside them: the
+    space between two encoded words is not part of the text (RFC 2047 6.2), which is
+    where the policy's folder loses one."""
+    _clean(subject, "subject")
+    if subject.isascii() and "=?" not in subject:
+        lines, line = [], "Subject:"
+        for piece in re.split(r"(?=[ \t])", " " + subject)[1:]:
+            if (len(line) + len(piece) > SUBJECT_LINE and piece.strip()
+                    and line != "Subject:"):
+                lines.append(line)
+                line = piece
+            else:
+                line += piece
+        return linesep.join([*lines, line]) + linesep
+    encoded = Header(subject, "utf-8", header_name="Subject").encode(linesep=linesep)
+    return f"Subject: {encoded}{linesep}"
+
+
+class _Subject(str):
+    """A subject as given, for ``subject_header`` to fold when the message is written."""
+
+
+class MailPolicy(EmailPolicy):
+    """The standard policy, with the subject written by ``subject_header``."""
+
+    def header_store_parse(self, name: str, value: Any) -> tuple[str, Any]:
+        if name.lower() == "subject" and isinstance(value, str):
+            return name, _Subject(_clean(value, "subject"))
+        return super().header_store_parse(name, value)
+
+    def header_fetch_parse(self, name: str, value: str) -> Any:
+        if isinstance(value, _Subject):  # read back as given, folded only when written
+            return value
+        return super().header_fetch_parse(name, value)
+
+    def fold(self, name: str, value: str) -> str:
+        if isinstance(value, _Subject):
+            return subject_header(value, self.linesep)
+        return super().fold(name, value)
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        if isinstance(value, _Subject):
+            return subject_header(value, self.linesep).encode("ascii")
+        return super().fold_binary(name, value)
+
+
+POLICY = MailPolicy()
+
+
 def address(name: str, email: str) -> str:
     _clean(name, "name")
     _clean(email, "address")
@@ -61,7 +128,7 @@ def address(name: str, email: str) -> str:
 
 def build(*, sender: str, to: str, subject: str, text: str, html: str | None = None,
           reply_to: str = "", headers: dict[str, str] | None = None) -> EmailMessage:
-    msg = EmailMessage()
+    msg = EmailMessage(policy=POLICY)
     msg["From"] = _clean(sender, "sender")
     msg["To"] = _clean(to, "recipient")
     msg["Subject"] = _clean(subject, "subject")
@@ -202,15 +269,15 @@ class IssueMessage:
     """An approved issue, ready to be addressed to each reader in turn."""
 
     def __init__(self, *, sender: str, reply_to: str, subject: str, html: str, text: str,
-                 placeholder_key: str, list_id: str, bounce_address: str, secret: str,
-                 dkim_key: DkimKey | None = None) -> None:
+                 placeholder_key: str, list_id: str, bounce_address: str,
+                 secret: str) -> None:
         for value, what in ((sender, "sender"), (reply_to, "Reply-To"), (subject, "subject"),
                             (list_id, "List-Id"), (bounce_address, "bounce address")):
             _clean(value, what)
-        self.bounce_address, self.secret, self.dkim_key = bounce_address, secret, dkim_key
+        self.bounce_address, self.secret = bounce_address, secret
         self.domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
         self.boundary = "=_ostogether_" + secrets.token_hex(12)
-        common = EmailMessage()
+        common = EmailMessage(policy=POLICY)
         common["From"] = sender
         if reply_to:
             common["Reply-To"] = reply_to
@@ -230,6 +297,13 @@ class IssueMessage:
         return (f"--{self.boundary}\r\nContent-Type: {content_type}; charset=\"utf-8\"\r\n"
                 f"Content-Transfer-Encoding: quoted-printable\r\n\r\n").encode() + body + b"\r\n"
 
+    def html_part(self, values: dict[str, str]) -> bytes:
+        """The HTML part of the message for a reader with these link ``values``, as it
+        goes on the wire (quoted-printable): what Gmail's 102 KB clip counts, 6-8 % more
+        than the HTML itself."""
+        as_html = {k: _qp(htmllib.escape(v, quote=True)) for k, v in values.items()}
+        return self._part("text/html", self.html.encode(as_html))
+
     def render(self, r: Recipient) -> Rendered:
         _clean(r.name, "reader's name")
         _clean(r.email, "reader's address")
@@ -247,11 +321,8 @@ class IssueMessage:
                 f"Message-ID: {message_id}\r\n"
                 f"List-Unsubscribe: <{r.values['unsubscribe_url']}>,\r\n <{mailto}>\r\n")
         as_text = {k: _qp(v) for k, v in r.values.items()}
-        as_html = {k: _qp(htmllib.escape(v, quote=True)) for k, v in r.values.items()}
         data = (head.encode() + self.common + b"\r\n"
                 + self._part("text/plain", self.text.encode(as_text))
-                + self._part("text/html", self.html.encode(as_html))
+                + self.html_part(r.values)
                 + f"--{self.boundary}--\r\n".encode())
-        if self.dkim_key is not None:
-            data = self.dkim_key.sign(data)
         return Rendered(envelope_from, r.email, message_id, data)

@@ -17,7 +17,7 @@ from ostogether.errors import MailDeferred, MailError, MailRejected
 from ostogether.mail.message import DkimKey, IssueMessage, Recipient, address
 from ostogether.mail.transports import make_transport
 from ostogether.models import Issue
-from ostogether.render import placeholder_key
+from ostogether.render import RenderedIssue, placeholder_key
 from ostogether.runtime import Runtime, secret_key
 
 log = logging.getLogger(__name__)
@@ -46,25 +46,35 @@ def enhanced(text: str) -> str:
     return m.group(1) if m else ""
 
 
-def issue_message(rt: Runtime, issue: Issue) -> IssueMessage:
-    """The approved snapshot as a message to be addressed to each reader."""
+def sender_of(rt: Runtime) -> str:
+    """The From of every mail: ``mail_from``, else the community's sender."""
+    site = rt.community.site()
+    return rt.settings.mail_from or address(site.sender_name, site.sender_email)
+
+
+def issue_message(rt: Runtime, issue: Issue, rendered: RenderedIssue | None = None
+                  ) -> IssueMessage:
+    """The approved snapshot (or ``rendered``, for a test send of an issue not approved
+    yet) as a message to be addressed to each reader."""
     site = rt.community.site()
     st = rt.settings
-    sender = st.mail_from or address(site.sender_name, site.sender_email)
+    sender = sender_of(rt)
     domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+    out = rendered or RenderedIssue(issue.snapshot_subject, issue.snapshot_preheader,
+                                    issue.snapshot_html, issue.snapshot_text)
     return IssueMessage(
         sender=sender, reply_to=st.mail_reply_to or site.contact_email,
-        subject=issue.snapshot_subject, html=issue.snapshot_html, text=issue.snapshot_text,
+        subject=out.subject, html=out.html, text=out.text,
         placeholder_key=placeholder_key(secret_key(st), issue.id),
         list_id=st.list_id or f"{site.short_name} newsletter <newsletter.{domain}>",
-        bounce_address=st.bounce_address or f"bounces@{domain}", secret=secret_key(st),
-        dkim_key=DkimKey.load(st.dkim_selector, st.dkim_domain, st.dkim_key_file,
-                              st.dkim_private_key))
+        bounce_address=st.bounce_address or f"bounces@{domain}", secret=secret_key(st))
 
 
 def sender_thread(rt: Runtime, message: IssueMessage, jobs: queue.Queue[Job | None],
-                  outcomes: queue.Queue[Outcome]) -> None:
-    transport = make_transport(rt.settings)
+                  outcomes: queue.Queue[Outcome], key: DkimKey | None = None) -> None:
+    """``key``: the DKIM key, read once when the send began (a broken key stops the send
+    there, not in every thread)."""
+    transport = make_transport(rt.settings, key)
     try:
         while (job := jobs.get()) is not None:
             try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ostogether.errors import ContentError, MailError
+from ostogether.errors import ConfigError, ContentError, MailError
 from ostogether.mail.message import address, build
 from ostogether.mail.transports import make_transport
 from ostogether.render import render_mail
@@ -35,7 +35,7 @@ def send_after_commit(rt: Runtime, template: str, to: str, **context: Any) -> bo
         return False
     try:
         send(rt, template, to, **context)
-    except (MailError, ContentError) as exc:
+    except (MailError, ContentError, ConfigError) as exc:  # ConfigError: a broken DKIM key
         log.error("mail %s to %s not sent: %s", template, to, exc)
         return False
     return True

@@ -7,6 +7,9 @@
   connection open across messages; for bulk sending (``send_raw``) it reconnects after
   an error and after ``messages_per_connection`` messages, which many servers limit.
 
+Every message is DKIM-signed here, where all mail leaves (transactional mail, test sends,
+issues), when a key is configured: ``make_transport`` gives both transports the key.
+
 Every failure becomes a ``MailError`` whose message says what went wrong and what to check.
 ``send`` and ``send_raw`` share one SMTP transaction, which sorts them for the delivery
 engine: ``MailDeferred`` (4xx, or the connection broke: try again), ``MailRejected``
@@ -27,6 +30,7 @@ from types import TracebackType
 from typing import Protocol
 
 from ostogether.errors import MailDeferred, MailError, MailRejected, MailUnreachable
+from ostogether.mail.message import DkimKey
 from ostogether.settings import Settings
 
 
@@ -43,20 +47,33 @@ class Transport(Protocol):
                  tb: TracebackType | None) -> None: ...
 
 
-class OutboxTransport:
-    """Writes each message into a maildir (new/ holds one .eml file per message)."""
+def as_bytes(message: EmailMessage) -> bytes:
+    """A message as it goes on the wire: its own policy (the subject as ``message``
+    writes it), with CRLF line ends."""
+    return message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
+
+def _signed(key: DkimKey | None, data: bytes) -> bytes:
+    return key.sign(data) if key is not None else data
+
+
+class OutboxTransport:
+    """Writes each message into a maildir (new/ holds one .eml file per message), signed
+    as it would be sent."""
+
+    def __init__(self, folder: Path, dkim_key: DkimKey | None = None) -> None:
+        self.folder, self.dkim_key = folder, dkim_key
 
     def send(self, message: EmailMessage) -> None:
-        self._add(message)
+        sender = parseaddr(str(message["From"]))[1]
+        self.send_raw(sender, "", as_bytes(message))
 
     def send_raw(self, envelope_from: str, to: str, data: bytes) -> None:
         # What a delivering mail server would add, so the outbox shows the bounce address.
-        self._add(f"Return-Path: <{envelope_from}>\r\n".encode() + data)
+        self._add(f"Return-Path: <{envelope_from}>\r\n".encode()
+                  + _signed(self.dkim_key, data))
 
-    def _add(self, message: bytes | EmailMessage) -> None:
+    def _add(self, message: bytes) -> None:
         try:
             self.folder.parent.mkdir(parents=True, exist_ok=True)
             box = mailbox.Maildir(self.folder, create=True)
@@ -90,9 +107,11 @@ class SMTPTransport:
 
     def __init__(self, host: str, port: int, *, security: str = "starttls",
                  username: str = "", password: str = "", timeout: float = 30.0,
-                 ca_file: str = "", messages_per_connection: int = 100) -> None:
+                 ca_file: str = "", messages_per_connection: int = 100,
+                 dkim_key: DkimKey | None = None) -> None:
         if security not in ("none", "starttls", "tls"):
             raise MailError(f"Unknown SMTP security '{security}': use none, starttls or tls.")
+        self.dkim_key = dkim_key
         self.host, self.port, self.security = host, port, security
         self.username, self.password, self.timeout = username, password, timeout
         self.ca_file = ca_file
@@ -153,7 +172,7 @@ class SMTPTransport:
         sender = parseaddr(str(message["From"]))[1]
         to = [a for _, a in getaddresses([str(v) for v in message.get_all("To", [])]) if a]
         try:
-            self._transaction(sender, to, message.as_bytes(policy=email.policy.SMTP))
+            self._transaction(sender, to, _signed(self.dkim_key, as_bytes(message)))
         finally:
             if own:
                 self._drop(polite=True)
@@ -162,7 +181,7 @@ class SMTPTransport:
         """One message of a bulk send over the kept connection, sorted by outcome."""
         if self._conn is not None and self._sent_on_conn >= self.messages_per_connection:
             self._drop(polite=True)
-        self._transaction(envelope_from, [to], data)
+        self._transaction(envelope_from, [to], _signed(self.dkim_key, data))
 
     def _transaction(self, envelope_from: str, to: list[str], data: bytes) -> None:
         if self._conn is None:
@@ -222,14 +241,29 @@ def _quit(conn: smtplib.SMTP) -> None:
         conn.close()
 
 
-def make_transport(settings: Settings) -> OutboxTransport | SMTPTransport:
+def dkim_key(settings: Settings) -> DkimKey | None:
+    """The configured signing key, None without DKIM; ConfigError when half set."""
+    return DkimKey.load(settings.dkim_selector, settings.dkim_domain, settings.dkim_key_file,
+                        settings.dkim_private_key)
+
+
+_LOAD = object()
+
+
+def make_transport(settings: Settings, key: DkimKey | None | object = _LOAD
+                   ) -> OutboxTransport | SMTPTransport:
+    """The configured transport, signing with the configured DKIM key. ``key`` passes a
+    key loaded before (a send's threads share one, read once when the send begins)."""
+    signing = dkim_key(settings) if key is _LOAD else key
+    assert signing is None or isinstance(signing, DkimKey)
     if settings.mail_transport == "smtp":
         return SMTPTransport(settings.smtp_host, settings.smtp_port,
                              security=settings.smtp_security, username=settings.smtp_username,
                              password=settings.smtp_password, timeout=settings.smtp_timeout,
                              ca_file=settings.smtp_ca_file,
-                             messages_per_connection=settings.smtp_messages_per_connection)
-    return OutboxTransport(settings.outbox_path)
+                             messages_per_connection=settings.smtp_messages_per_connection,
+                             dkim_key=signing)
+    return OutboxTransport(settings.outbox_path, signing)
 
 
 def sendmail(conn: smtplib.SMTP, envelope_from: str, to: list[str],

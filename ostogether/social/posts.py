@@ -32,7 +32,7 @@ from ostogether.runtime import Runtime
 from ostogether.settings import Settings
 from ostogether.site import Evergreen
 from ostogether.social import media as social_media
-from ostogether.social import planner
+from ostogether.social import planner, versions
 from ostogether.social import text as social_text
 from ostogether.social.publishers import is_live
 from ostogether.states import NETWORK_NAMES, NETWORKS
@@ -639,7 +639,8 @@ def needing_attention(rt: Runtime) -> list[SocialPost]:
 
 
 def connections(settings: Settings, today: dt.date) -> list[dict[str, Any]]:
-    """Per network: live or dry run, and any warning (a LinkedIn token near expiry)."""
+    """Per network: live or dry run, and any warning (an API version near its end of life,
+    a LinkedIn token near expiry)."""
     out = []
     for network in NETWORKS:
         warning = ""
@@ -653,7 +654,8 @@ def connections(settings: Settings, today: dt.date) -> list[dict[str, Any]]:
                 warning = (f"The LinkedIn token expires on {expires:%-d %B %Y}, in {left} "
                            f"day(s); renew it before then (docs/social.md).")
         out.append({"network": network, "name": NETWORK_NAMES[network],
-                    "live": is_live(settings, network), "warning": warning})
+                    "live": is_live(settings, network), "warning": " ".join(filter(None, (
+                        versions.warning(settings, network, today), warning)))})
     return out
 
 

@@ -35,6 +35,7 @@ TRANSIENT_CODES = {1, 2}
 AUTH_CODES = {102, 190}
 PERMISSION_CODES = {10, 200}
 DUPLICATE_CODE = 506
+RETIRED_CODE = 2635  # "(#2635) You are calling a deprecated version of the … API"
 
 
 class FacebookPublisher(ApiPublisher):
@@ -80,6 +81,12 @@ class FacebookPublisher(ApiPublisher):
                                   + REAUTHORISE)
         if code == DUPLICATE_CODE:
             raise PublishRejected(f"Facebook refused a duplicate post: {said}", DUPLICATE)
+        if code == RETIRED_CODE or "deprecated version" in said.lower():
+            raise PublishRejected(f"Facebook no longer serves Graph API "
+                                  f"{s.facebook_api_version}: {said}",
+                                  "set OSTOGETHER_FACEBOOK_API_VERSION to a current version "
+                                  "and OSTOGETHER_FACEBOOK_API_VERSION_END to its end "
+                                  "(docs/social.md), then approve the post again")
         if response.status_code == 200:
             raise PublishUnknown("Facebook answered without a post id; check the Page, then "
                                  "mark the post.")

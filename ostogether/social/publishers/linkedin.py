@@ -38,6 +38,11 @@ from ostogether.social.publishers.base import (
 from ostogether.social.text import linkedin_commentary
 
 IMAGE_LIFETIME = dt.timedelta(hours=24)
+# What LinkedIn answers (426) to a LinkedIn-Version it has sunset.
+RETIRED = "NONEXISTENT_VERSION"
+VERSION_GONE = ("set OSTOGETHER_LINKEDIN_VERSION to a current version and "
+                "OSTOGETHER_LINKEDIN_VERSION_END to its end (docs/social.md), then approve the "
+                "post again")
 
 
 class LinkedInPublisher(ApiPublisher):
@@ -80,6 +85,9 @@ class LinkedInPublisher(ApiPublisher):
             return Published(urn, f"https://www.linkedin.com/feed/update/{quote(urn)}/")
         retry_if_transient(self.network, response)
         said = str(json_of(response).get("message", response.reason or ""))[:300]
+        if response.status_code == 426 or json_of(response).get("code") == RETIRED:
+            raise PublishRejected(f"LinkedIn no longer serves API version {s.linkedin_version} "
+                                  f"(426 {RETIRED}): {said}", VERSION_GONE)
         if response.status_code == 401:
             raise PublishRejected(f"LinkedIn refused the token (401): {said}", REAUTHORISE)
         if response.status_code == 403:
