@@ -53,7 +53,7 @@ from ostogether.render import (
     render_line,
 )
 from ostogether.runtime import Runtime, secret_key
-from ostogether.sanitize import markdown_to_html, markdown_to_text
+from ostogether.sanitize import markdown_to_html, markdown_to_text, stored_markup
 from ostogether.states import KINDS
 
 OPEN = ("draft", "in_review", "approved", "sending")
@@ -419,7 +419,7 @@ def context(rt: Runtime, issue: Issue) -> dict[str, Any]:
         if sec.editorial:
             if issue.intro_md:
                 sections.append({"key": sec.key, "title": sec.title, "editorial": True,
-                                 "intro_html": Markup(issue.intro_html),
+                                 "intro_html": stored_markup(issue.intro_html),
                                  "intro_text": issue.intro_md, "items": []})
             continue
         rows = [e for e in issue.entries if e.section == sec.key]
@@ -463,7 +463,7 @@ def context(rt: Runtime, issue: Issue) -> dict[str, Any]:
 def _in_language(item: NewsItem, issue_language: str) -> Markup:
     """The item's HTML, marked with its language when that is not the issue's (WCAG
     3.1.2: a screen reader then reads it with the right voice)."""
-    html = Markup(item.summary_html)
+    html = stored_markup(item.summary_html)
     if item.language and item.language != issue_language:
         return Markup('<div lang="{}">{}</div>').format(item.language, html)
     return html

@@ -24,6 +24,7 @@ from ostogether import users
 from ostogether.errors import Busy, NotFound, OstogetherError, PermissionDenied, RateLimited
 from ostogether.models import User
 from ostogether.runtime import Runtime, ensure_var, secret_key
+from ostogether.sanitize import autoescape, stored_markup
 from ostogether.settings import Settings, load_settings
 from ostogether.states import NETWORK_NAMES
 from ostogether.web import (
@@ -88,7 +89,8 @@ class HouseHeaders:
 
 class App(Flask):
     """Flask, with the check whether a view or hook is a coroutine made once per function
-    instead of on every call (Flask asks it nine times per page, ~5 % of a page)."""
+    instead of on every call (Flask asks it nine times per page, ~5 % of a page), and
+    every template escaped whatever its name (``sanitize.autoescape``)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -102,6 +104,11 @@ class App(Flask):
             return made
         except TypeError:  # not hashable
             return super().ensure_sync(func)
+
+    def select_jinja_autoescape(self, filename: str) -> bool:
+        # Flask escapes only names ending in .html, .htm, .xml, .xhtml or .svg: the
+        # members' copy-paste form, snippet.html.j2, was not escaped. Every page escapes.
+        return autoescape(filename)
 
 
 class Logins(LoginManager):
@@ -260,6 +267,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.add_template_filter(outcome_badge, "outcome")
     app.add_template_filter(post_html, "post_html")
     app.add_template_filter(host_of, "host")
+    app.add_template_filter(stored_markup, "stored_html")  # never |safe on stored HTML
 
     # The same on every response, so made once; a page may set its own CSP or framing.
     always = [("X-Content-Type-Options", "nosniff"),

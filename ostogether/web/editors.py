@@ -113,7 +113,7 @@ def _charts(f: reports.Figures) -> dict[str, Markup]:
             [NETWORK_NAMES[r.network] for r in f.reach],
             [("Interactions", [r.interactions for r in f.reach])]),
     }
-    drawn = (f, {k: Markup(v) for k, v in svg.items()})
+    drawn = (f, svg)
     _CHARTS[:] = [drawn]
     return drawn[1]
 
