@@ -54,7 +54,7 @@ from ostogether.render import (
 )
 from ostogether.runtime import Runtime, secret_key
 from ostogether.sanitize import markdown_to_html, markdown_to_text, stored_markup
-from ostogether.states import KINDS
+from ostogether.states import EDITOR_ROLES, KINDS
 
 OPEN = ("draft", "in_review", "approved", "sending")
 EDITABLE = ("draft", "in_review", "approved")
@@ -655,7 +655,7 @@ def approve(rt: Runtime, actor: Actor, issue_id: int, acknowledged: Iterable[str
 
 def editor_addresses(s: Session) -> list[str]:
     return list(s.scalars(select(User.email).where(
-        User.active.is_(True), User.role.in_(("editor", "admin"))).order_by(User.email)))
+        User.active.is_(True), User.role.in_(EDITOR_ROLES)).order_by(User.email)))
 
 
 def web_message(rt: Runtime, public: RenderedIssue, to: str, subject_prefix: str = "",

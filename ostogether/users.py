@@ -20,7 +20,7 @@ from ostogether.inputs import email_problem, normalise_email, one_line_problem
 from ostogether.mail.transactional import send
 from ostogether.models import Project, RateLimitHit, User, id_or_none, lookup
 from ostogether.runtime import Runtime, secret_key
-from ostogether.states import ROLES
+from ostogether.states import EDITOR_ROLES, ROLES
 
 MIN_PASSWORD = 12
 _hasher = PasswordHasher()
@@ -122,7 +122,7 @@ def by_email(s: Session, email: str) -> User:
 
 def count_editors(s: Session) -> int:
     return s.scalar(select(func.count()).select_from(User).where(
-        User.role.in_(("editor", "admin")))) or 0
+        User.role.in_(EDITOR_ROLES))) or 0
 
 
 LOGIN_MESSAGE = ("Too many failed logins from here; wait {seconds} seconds and try again, "

@@ -34,6 +34,7 @@ from ostogether import clock
 from ostogether.models.base import MAX_ID, NAMING, Base, UTCDateTime, id_or_none, lookup
 from ostogether.models.media import MediaFile, SocialUpload
 from ostogether.models.reach import ArchiveView, ClickCount, ClickEvent, DomainCheck, PostMetric
+from ostogether.states import EDITOR_ROLES
 
 __all__ = ["MAX_ID", "NAMING", "ArchiveView", "Base", "ClickCount", "ClickEvent",
            "DomainCheck", "MediaFile", "PostMetric", "SocialUpload", "UTCDateTime",
@@ -125,7 +126,12 @@ class User(Base):
 
     @property
     def is_editor(self) -> bool:
-        return self.role in ("editor", "admin")
+        """An editor, or an admin: every editor's right is an admin's too."""
+        return self.role in EDITOR_ROLES
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
 
     # The four members Flask-Login expects of a user object (no Flask import needed).
     is_authenticated = True

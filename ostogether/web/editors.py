@@ -318,7 +318,7 @@ def members() -> Any:
 @bp.post("/accounts/<id:user_id>/end-sessions")
 def end_sessions(user_id: int) -> Any:
     """An admin logs an account out everywhere (a lost laptop, a shared password)."""
-    if current_user.role != "admin":
+    if not current_user.is_admin:
         raise PermissionDenied("Only an admin can end another account's sessions.")
     if FlaskForm().validate_on_submit():
         user = users.end_sessions(runtime(), Actor.of(current_user), user_id, why="admin")
