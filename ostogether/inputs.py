@@ -11,6 +11,7 @@ uses these same rules, so a link or an address accepted at one door is accepted 
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from urllib.parse import urlsplit
 
@@ -33,6 +34,19 @@ def one_line_problem(value: str) -> str | None:
         return (f"contains an invisible or control character (U+{ord(bad):04X}); type it "
                 f"again rather than pasting it")
     return None
+
+
+# Identifiers (ids, numbers in addresses, LinkedIn organisation ids, grant numbers, page
+# numbers) are ASCII digits. Python's \d, str.isdigit() and int() also take other
+# scripts' digits ("٤٢٤٢", "４２", even "²"), so an id could be spelt two ways, or reach
+# a network's API as urn:li:organization:٤٢٤٢. Use [0-9] (or re.ASCII) and this.
+_DIGITS = re.compile(r"[0-9]{1,18}")
+
+
+def ascii_int(value: str) -> int | None:
+    """``value`` as a whole number when it is 1 to 18 ASCII digits and nothing else (no
+    sign, space or underscore), else None."""
+    return int(value) if _DIGITS.fullmatch(value) else None
 
 
 def url_problem(url: str, *, allow_mailto: bool = False) -> str | None:

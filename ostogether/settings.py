@@ -589,10 +589,10 @@ def load_settings(config_file: str | Path | None = None,
             raise ConfigError(f"{where('linkedin_token_expires_on')}: expected a date like "
                               f"2026-12-31, got '{settings.linkedin_token_expires_on}'."
                               ) from None
-    if not re.fullmatch(r"v\d+\.\d+", settings.facebook_api_version):
+    if not re.fullmatch(r"v[0-9]+\.[0-9]+", settings.facebook_api_version):
         raise ConfigError(f"{where('facebook_api_version')}: expected a Graph API version "
                           f"like v21.0, got '{settings.facebook_api_version}'.")
-    if not re.fullmatch(r"20\d{4}", settings.linkedin_version):
+    if not re.fullmatch(r"20[0-9]{4}", settings.linkedin_version):
         raise ConfigError(f"{where('linkedin_version')}: expected a LinkedIn-Version like "
                           f"202510 (YYYYMM), got '{settings.linkedin_version}'.")
     if settings.bounce_address and ("<" in settings.bounce_address

@@ -38,7 +38,7 @@ from ostogether.social.publishers import is_live
 from ostogether.states import NETWORK_NAMES, NETWORKS
 from ostogether.timetable import Schedule
 
-WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
+WEEK_RE = re.compile(r"^([0-9]{4})-W([0-9]{2})$")
 FAIR_SHARE_WEEKS = 8
 EDITABLE = ("planned", "approved", "failed")
 LINKEDIN_WARN_DAYS = 7

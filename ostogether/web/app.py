@@ -43,6 +43,7 @@ from ostogether.web import (
 from ostogether.web.cache import PageCache
 from ostogether.web.common import (
     CSP,
+    AsciiIntConverter,
     IdConverter,
     IssueConverter,
     country_name,
@@ -105,7 +106,7 @@ class App(Flask):
         except TypeError:  # not hashable
             return super().ensure_sync(func)
 
-    def select_jinja_autoescape(self, filename: str) -> bool:
+    def select_jinja_autoescape(self, filename: str | None) -> bool:
         # Flask escapes only names ending in .html, .htm, .xml, .xhtml or .svg: the
         # members' copy-paste form, snippet.html.j2, was not escaped. Every page escapes.
         return autoescape(filename)
@@ -177,6 +178,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         # visitor. Only as many hops as are configured are believed.
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
+    app.url_map.converters["int"] = AsciiIntConverter
     app.url_map.converters["id"] = IdConverter
     app.url_map.converters["issue"] = IssueConverter
     app.extensions["ostogether"] = rt
