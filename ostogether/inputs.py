@@ -42,7 +42,7 @@ DANGEROUS_FORMAT = frozenset(
 _TAGS = range(0xE0000, 0xE0080)
 # An emoji tag sequence as Unicode's RGI flags write it: 🏴, a region and subdivision in
 # tag letters and digits (gbsct, gbwls…), CANCEL TAG.
-_FLAG = re.compile("\U0001F3F4[\U000E0061-\U000E007A]{2}[\U000E0030-\U000E0039"
+FLAG_SEQUENCE = re.compile("\U0001F3F4[\U000E0061-\U000E007A]{2}[\U000E0030-\U000E0039"
                    "\U000E0061-\U000E007A]{1,4}\U000E007F")
 # In a link, every format character and spaces of every kind are refused too.
 _INVISIBLE = _REFUSED | {"Cf", "Zs"}
@@ -62,7 +62,7 @@ def hidden_character(text: str, *, multiline: bool = False) -> str | None:
     ``multiline``, line feeds and tabs are text (a summary); CR, U+2028 and U+2029 never
     are."""
     if any(ord(ch) in _TAGS for ch in text):
-        text = _FLAG.sub("", text)
+        text = FLAG_SEQUENCE.sub("", text)
     for ch in text:
         if multiline and ch in "\n\t":
             continue

@@ -58,7 +58,7 @@ OUTCOMES = ("new", "existing", "invalid", "suppressed", "suppress")
 MAILCHIMP = "mailchimp"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ImportLine:
     line: int
     email: str
@@ -95,7 +95,7 @@ class ImportReport:
         return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Row:
     """One line that passed its checks, ready to be compared with the database."""
 

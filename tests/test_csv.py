@@ -1,9 +1,6 @@
-"""CSV out and in.
-
-Out: every CSV the service writes quotes its text cells and neutralises a formula in
-each piece a spreadsheet could split a cell into, in every locale: Excel set to ``;``
-(German, French, Dutch, Spanish, Italian) splits ``Anna;=1+1;x`` at the semicolons.
-"""
+"""Every CSV the service writes quotes its text cells and neutralises a formula in each
+piece a spreadsheet could split a cell into, in every locale: Excel set to ``;``
+(German, French, Dutch, Spanish, Italian) splits ``Anna;=1+1;x`` at the semicolons."""
 
 from __future__ import annotations
 
