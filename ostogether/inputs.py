@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
@@ -89,6 +90,68 @@ def text_problem(value: str) -> str | None:
         return (f"contains an invisible or control character (U+{ord(bad):04X}); type it "
                 f"again rather than pasting it")
     return None
+
+
+# ------------------------------------------------------------------ shown, not obeyed
+
+# Where data is printed (the CLI, log lines) these are shown as escapes: C0 and C1
+# controls and DEL (Cc), surrogates that cannot be written (Cs), line and paragraph
+# separators (Zl, Zp), the format characters that reorder or hide text, and tag
+# characters outside a flag. What people may type (the joiners, the marks) is shown as
+# it is.
+_SHOWN_AS_ESCAPE = {"Cc", "Cs", "Zl", "Zp"}
+
+
+def _escaped(ch: str) -> bool:
+    code = ord(ch)
+    return (unicodedata.category(ch) in _SHOWN_AS_ESCAPE or code in DANGEROUS_FORMAT
+            or code in _TAGS)
+
+
+def _escape_hidden(text: str, escape: Callable[[str], str], keep: str) -> str:
+    if text.isprintable():  # the usual case: nothing to escape
+        return text
+    flags = {m.start(): m.end() for m in FLAG_SEQUENCE.finditer(text)}
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        if i in flags:  # a flag's tag characters are the flag: kept
+            out.append(text[i:flags[i]])
+            i = flags[i]
+            continue
+        ch = text[i]
+        out.append(escape(ch) if ch not in keep and _escaped(ch) else ch)
+        i += 1
+    return "".join(out)
+
+
+def _python_escape(ch: str) -> str:
+    code = ord(ch)
+    return f"\\x{code:02x}" if code <= 0xFF else (
+        f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
+
+
+def visible(text: str, *, lines: bool = True) -> str:
+    """``text`` as a terminal or a log should show data: every control, hiding or
+    reordering character as its Python escape (ESC as ``\\x1b``, RLO as ``\\u202e``);
+    with ``lines``, line feeds stay line feeds (a message made of lines)."""
+    return _escape_hidden(text, _python_escape, "\n" if lines else "")
+
+
+def _json_escape(ch: str) -> str:
+    code = ord(ch)
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # as JSON writes a character outside the BMP: two surrogates
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+def json_visible(text: str) -> str:
+    """JSON text with what JSON leaves raw but a terminal would obey (C1 controls, bidi
+    overrides, line separators…) as ``\\u`` escapes: the same data to a JSON reader.
+    Only the line feeds that JSON's indentation writes stay (inside strings JSON has
+    escaped them already)."""
+    return _escape_hidden(text, _json_escape, "\n")
 
 
 # Identifiers (ids, numbers in addresses, LinkedIn organisation ids, grant numbers, page

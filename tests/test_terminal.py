@@ -156,3 +156,21 @@ def test_visible_is_the_one_rule() -> None:
     assert base.visible("\ud800") == "\\ud800"  # cannot be written: shown
     assert json.loads(base.json_text({"k": "\x9b\u202e\U000E0041"})) == {
         "k": "\x9b\u202e\U000E0041"}
+
+
+def test_a_log_line_stays_one_line_and_shows_what_it_carries() -> None:
+    import logging
+
+    from ostogether.runtime import EventFormatter
+
+    record = logging.LogRecord("ostogether.feeds", logging.WARNING, __file__, 1,
+                               "feed %s failed", ("Evil\n2026-01-01 INFO all fine\x1b[2K",),
+                               None)
+    record.title = "bidi \u202egnp.exe"
+    text = EventFormatter(as_json=False).format(record)
+    assert "\n" not in text and "\x1b" not in text and "\u202e" not in text
+    assert "Evil\\x0a2026-01-01 INFO all fine\\x1b[2K" in text
+    assert "title=bidi \\u202egnp.exe" in text
+    as_json = EventFormatter(as_json=True).format(record)
+    assert "\u202e" not in as_json and "\x1b" not in as_json
+    assert json.loads(as_json)["title"] == "bidi \u202egnp.exe"

@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
@@ -34,62 +33,12 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from ostogether import projects
 from ostogether.errors import ConfigError, OstogetherError
-from ostogether.inputs import DANGEROUS_FORMAT, FLAG_SEQUENCE
+from ostogether.inputs import json_visible, visible
 from ostogether.runtime import Runtime, configure_logging
 from ostogether.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 FORMATS = click.Choice(["table", "json"])
-# Shown as escapes: C0 and C1 controls and DEL (Cc), surrogates that cannot be written
-# (Cs), line and paragraph separators (Zl, Zp), the format characters that reorder or
-# hide text, and tag characters outside a flag.
-_SHOWN_AS_ESCAPE = {"Cc", "Cs", "Zl", "Zp"}
-
-
-def _escaped(ch: str) -> bool:
-    code = ord(ch)
-    return (unicodedata.category(ch) in _SHOWN_AS_ESCAPE or code in DANGEROUS_FORMAT
-            or 0xE0000 <= code <= 0xE007F)
-
-
-def _escape_hidden(text: str, escape: Callable[[str], str], keep: str) -> str:
-    if text.isprintable():  # the usual case: nothing to escape
-        return text
-    flags = {m.start(): m.end() for m in FLAG_SEQUENCE.finditer(text)}
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        if i in flags:  # a flag's tag characters are the flag: kept
-            out.append(text[i:flags[i]])
-            i = flags[i]
-            continue
-        ch = text[i]
-        out.append(escape(ch) if ch not in keep and _escaped(ch) else ch)
-        i += 1
-    return "".join(out)
-
-
-def _python_escape(ch: str) -> str:
-    code = ord(ch)
-    return f"\\x{code:02x}" if code <= 0xFF else (
-        f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
-
-
-def visible(text: str, *, lines: bool = True) -> str:
-    """``text`` as the terminal should show data: every control, hiding or reordering
-    character as its Python escape (ESC as ``\\x1b``, RLO as ``\\u202e``); with
-    ``lines``, line feeds stay line feeds (a message made of lines)."""
-    return _escape_hidden(text, _python_escape, "\n" if lines else "")
-
-
-def _json_escape(ch: str) -> str:
-    code = ord(ch)
-    if code <= 0xFFFF:
-        return f"\\u{code:04x}"
-    code -= 0x10000  # as JSON writes a character outside the BMP: two surrogates
-    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
-
-
 class Terminal(Console):
     """rich's console for data: every string it is given, printed or in a table, is
     plain text (no markup, no emoji codes, no highlighting) with its hidden characters
@@ -229,8 +178,7 @@ def json_text(data: Any) -> str:
     """``data`` as indented JSON, with what JSON leaves raw but a terminal would obey
     (C1 controls, bidi overrides, line separators…) written as ``\\u`` escapes: the
     same data to any JSON reader."""
-    return _escape_hidden(json.dumps(data, indent=2, ensure_ascii=False, default=str),
-                          _json_escape, "\n")
+    return json_visible(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
 def print_json(data: Any) -> None:
