@@ -19,7 +19,17 @@ from ostogether.runtime import Runtime
 from ostogether.settings import Settings
 from tests.conftest import outbox, run, run_process
 
-WIDE = {"COLUMNS": "250"}
+WIDE = {"COLUMNS": "250"}  # for a process of its own
+
+
+@pytest.fixture
+def wide() -> Any:
+    """A wide terminal for the commands run in this process, so that no table folds a
+    value over two lines (``out`` was made when the CLI was imported)."""
+    before = base.out._width
+    base.out.width = 250
+    yield
+    base.out._width = before
 ESCAPES = "\x1b[2K\x1b[1A\x1b]8;;https://evil.example\x1b\\"  # wipe a line, go up, link
 NASTY = ["[/] Bad", "[bold red]LOUD[/]", "[link=https://evil.example]Innocent[/link]",
          ":red_heart: ok", "Esc" + ESCAPES + "aped", "C1\x9b2Jx", "bidi \u202egnp.exe",
@@ -40,7 +50,7 @@ def applicants(rt: Runtime, acronyms: list[str]) -> None:
 
 
 def test_markup_and_control_characters_in_data_are_shown_as_they_are(
-        rt: Runtime, env: dict[str, str]) -> None:
+        rt: Runtime, env: dict[str, str], wide: None) -> None:
     applicants(rt, NASTY)
     r = run({**env, **WIDE}, "applications", "list")
     assert r.returncode == 0, r.stderr
@@ -64,8 +74,8 @@ def test_a_real_terminal_process_shows_escapes_not_effects(rt: Runtime,
     assert "Traceback" not in r.stderr
 
 
-def test_styled_output_keeps_its_colour_and_data_its_text(rt: Runtime,
-                                                          env: dict[str, str]) -> None:
+def test_styled_output_keeps_its_colour_and_data_its_text(rt: Runtime, env: dict[str, str],
+                                                          wide: None) -> None:
     """``registry check`` colours its marks, and prints the acronym from the file as
     it is."""
     toml = Path(env["OSTOGETHER_HOME"]) / "content" / "projects" / "otter.toml"
@@ -95,7 +105,8 @@ WA_ROWS = ("1,Ana,[/bold],OTTER,ana@otter.example,Project,Active,no\n"
 
 
 def test_a_wild_apricot_export_with_markup_imports_and_prints(
-        rt: Runtime, env: dict[str, str], tmp_path: Path, settings: Settings) -> None:
+        rt: Runtime, env: dict[str, str], tmp_path: Path, settings: Settings,
+        wide: None) -> None:
     path = tmp_path / "contacts.csv"
     path.write_text(WA_HEADER + WA_ROWS, encoding="utf-8")
     r = run({**env, **WIDE}, "users", "import", str(path))
