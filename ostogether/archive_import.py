@@ -55,6 +55,11 @@ MANIFEST = "issues.toml"
 SPEC = {"number": "int", "sent_on": "date", "subject": "str", "file": "str",
         "preheader": "str", "recipients": "int"}
 FILE_MAX_BYTES = 5 * 1024 * 1024
+# All the files of one import are cleaned before anything is written (all or nothing), so
+# together they are bounded too, as is the manifest: memory stays bounded whatever the
+# folder holds. An archive of 50 MB is hundreds of issues; a bigger one goes in parts.
+TOTAL_MAX_BYTES = 50 * 1024 * 1024
+MANIFEST_MAX_BYTES = 1024 * 1024
 SUBJECT_MAX = 300
 
 _MERGE = re.compile(r"\*\|([^|*]{0,80})\|\*")
@@ -238,8 +243,12 @@ def read_manifest(folder: Path) -> list[Entry]:
     if not path.is_file():
         raise ContentError(f"{path}: file not found. Write one [[issue]] table per past "
                            f"issue, with number, sent_on, subject and file.")
+    if path.stat().st_size > MANIFEST_MAX_BYTES:
+        raise ContentError(f"{path} is over {MANIFEST_MAX_BYTES // 2**20} MB; is it the "
+                           f"list of issues? Split the import into parts.")
     data, text = read_toml(path)
     problems: list[str] = []
+    total = 0
     unknown = [k for k in data if k != "issue"]
     if unknown:
         problems.append(f"{path}: unknown key(s) {', '.join(unknown)}; write [[issue]] "
@@ -281,9 +290,15 @@ def read_manifest(folder: Path) -> list[Entry]:
         elif target.stat().st_size > FILE_MAX_BYTES:
             problems.append(f"{where}: file {t['file']} is over "
                             f"{FILE_MAX_BYTES // 2**20} MB.")
+        else:
+            total += target.stat().st_size
         entries.append(Entry(number, t["sent_on"], subject, t["file"],
                              " ".join(t.get("preheader", "").split())[:SUBJECT_MAX],
                              t.get("recipients", 0)))
+    if total > TOTAL_MAX_BYTES:
+        problems.append(f"{path}: the files it lists add up to {total / 2**20:.0f} MB; "
+                        f"import them in parts of at most {TOTAL_MAX_BYTES // 2**20} MB "
+                        f"(one manifest per part).")
     if problems:
         line = line_of(text, "issue")
         raise ContentError(f"Nothing was imported: {len(problems)} problem(s) in {path}"

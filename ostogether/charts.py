@@ -12,6 +12,8 @@ import math
 from collections.abc import Sequence
 from html import escape
 
+from markupsafe import Markup
+
 # Brand-compatible colours, each ≥ 3:1 against white.
 PALETTE = ("#00506b", "#b3541e", "#5b6b00", "#7a3b8f", "#a4133c", "#3b5bdb")
 WIDTH, HEIGHT = 720, 300
@@ -45,8 +47,10 @@ def describe(categories: Sequence[str], series: Sequence[tuple[str, Sequence[int
 
 
 def bar_chart(chart_id: str, title: str, categories: Sequence[str],
-              series: Sequence[tuple[str, Sequence[int]]], *, stacked: bool = False) -> str:
-    """A grouped (or stacked) bar chart as an SVG string, safe to embed in HTML."""
+              series: Sequence[tuple[str, Sequence[int]]], *, stacked: bool = False
+              ) -> Markup:
+    """A grouped (or stacked) bar chart as SVG, safe to embed in HTML: every text in it
+    (title, categories, series names) is escaped here, so it is marked safe here."""
     n = max(1, len(categories))
     totals = ([sum(vals[i] for _, vals in series) for i in range(len(categories))]
               if stacked else [max((vals[i] for _, vals in series), default=0)
@@ -101,4 +105,4 @@ def bar_chart(chart_id: str, title: str, categories: Sequence[str],
                    f'{escape(name)}</text>')
         x += 24 + 8 * len(name)
     out.append("</svg>")
-    return "".join(out)
+    return Markup("".join(out))

@@ -19,12 +19,11 @@ updated, so the registry keeps it.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -38,6 +37,7 @@ from ostogether.runtime import Runtime
 from ostogether.users import invite
 
 MAX_LINES = 20_000
+KEPT = 320  # characters kept of each value of a line (an address has at most 320)
 # Wild Apricot's membership statuses, and what each means for an account here.
 SKIP = {"lapsed": "membership lapsed", "suspended": "membership suspended",
         "pending - new": "membership application not approved yet",
@@ -88,13 +88,20 @@ def _column(header: Sequence[str], *names: str) -> str | None:
     return next((lowered[n] for n in names if n in lowered), None)
 
 
-def read_contacts(data: bytes, name: str = "the file") -> tuple[list[Contact], list[Planned]]:
-    """The contacts of the export, and the lines that could not be read."""
-    text = csvin.text_of(name, data, windows=True, not_text_hint="Export the contacts as CSV.",
-                         empty_hint="export the contacts from Wild Apricot (Contacts → List → "
-                                    "Export, CSV).")
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=csvin.delimiter(text))
-    header = reader.fieldnames or []
+def read_contacts(data: bytes | Path, name: str = "the file",
+                  limits: csvin.Limits | None = None
+                  ) -> tuple[list[Contact], list[Planned]]:
+    """The contacts of the export, and the lines that could not be read. The file is
+    read a record at a time, each line within ``limits``."""
+    with csvin.Records(csvin.Source.of(name, data), limits=limits or csvin.Limits(),
+                       windows=True, not_text_hint="Export the contacts as CSV.",
+                       empty_hint="export the contacts from Wild Apricot (Contacts → List → "
+                                  "Export, CSV).") as records:
+        return _contacts(name, records)
+
+
+def _contacts(name: str, records: csvin.Records) -> tuple[list[Contact], list[Planned]]:
+    header = records.header
     email_col = _column(header, "email", "e-mail", "email address")
     org_col = _column(header, "organization", "organisation", "company")
     if email_col is None or org_col is None:
@@ -109,44 +116,42 @@ def read_contacts(data: bytes, name: str = "the file") -> tuple[list[Contact], l
     contacts: list[Contact] = []
     bad: list[Planned] = []
     seen: dict[str, int] = {}
-    try:
-        for row in reader:
-            n = reader.line_num
-            if len(contacts) + len(bad) >= MAX_LINES:
-                raise ValidationError(f"{name} has more than {MAX_LINES} lines; split it.",
-                                      {"file": "too long"})
+    for n, fields in records:
+        # Each value as much as a contact can use: a line may be 64 KB, and 20,000 of
+        # them are kept until the plan is printed.
+        row = {h: v[:KEPT] for h, v in zip(header, fields, strict=False)}
+        if len(contacts) + len(bad) >= MAX_LINES:
+            raise ValidationError(f"{name} has more than {MAX_LINES} lines; split it.",
+                                  {"file": "too long"})
 
-            def get(key: str, row: dict[str, str] = row) -> str:
-                col = cols.get(key)
-                return " ".join((row.get(col) or "").split()) if col else ""
+        def get(key: str, row: dict[str, str] = row) -> str:
+            col = cols.get(key)
+            return " ".join((row.get(col) or "").split()) if col else ""
 
-            raw = (row.get(email_col) or "").strip()
-            contact = Contact(n, normalise_email(raw) if raw else "",
-                              " ".join(filter(None, (get("first"), get("last")))),
-                              " ".join((row.get(org_col) or "").split()), get("level"),
-                              get("status"))
-            if not raw:
-                bad.append(Planned(contact, "invalid", reason="no email address"))
-            elif why := email_problem(raw):
-                bad.append(Planned(contact, "invalid", reason=why))
-            elif contact.email in seen:
-                bad.append(Planned(contact, "invalid", reason=f"repeats line "
-                                                             f"{seen[contact.email]}"))
-            elif get("archived").lower() in ("yes", "true", "1"):
-                bad.append(Planned(contact, "skipped", reason="archived in Wild Apricot"))
-            elif (status := get("status").lower()) in SKIP:
-                bad.append(Planned(contact, "skipped", reason=SKIP[status]))
-            elif status and status not in ACTIVE:
-                bad.append(Planned(contact, "skipped",
-                                   reason=f"membership status '{get('status')}'"))
-            elif not status and cols["status"]:
-                bad.append(Planned(contact, "skipped", reason="not a member (a contact only)"))
-            else:
-                seen[contact.email] = n
-                contacts.append(contact)
-    except csv.Error as exc:
-        raise ValidationError(f"{name}: line {reader.line_num} is not valid CSV: {exc}.",
-                              {"file": "csv"}) from None
+        raw = (row.get(email_col) or "").strip()
+        contact = Contact(n, normalise_email(raw) if raw else "",
+                          " ".join(filter(None, (get("first"), get("last")))),
+                          " ".join((row.get(org_col) or "").split()), get("level"),
+                          get("status"))
+        if not raw:
+            bad.append(Planned(contact, "invalid", reason="no email address"))
+        elif why := email_problem(raw):
+            bad.append(Planned(contact, "invalid", reason=why))
+        elif contact.email in seen:
+            bad.append(Planned(contact, "invalid", reason=f"repeats line "
+                                                         f"{seen[contact.email]}"))
+        elif get("archived").lower() in ("yes", "true", "1"):
+            bad.append(Planned(contact, "skipped", reason="archived in Wild Apricot"))
+        elif (status := get("status").lower()) in SKIP:
+            bad.append(Planned(contact, "skipped", reason=SKIP[status]))
+        elif status and status not in ACTIVE:
+            bad.append(Planned(contact, "skipped",
+                               reason=f"membership status '{get('status')}'"))
+        elif not status and cols["status"]:
+            bad.append(Planned(contact, "skipped", reason="not a member (a contact only)"))
+        else:
+            seen[contact.email] = n
+            contacts.append(contact)
     return contacts, bad
 
 
@@ -166,11 +171,12 @@ def _candidates(contact: Contact, projects: Sequence[Project]) -> list[str]:
     return exact or word or coordinator
 
 
-def plan(rt: Runtime, data: bytes, *, name: str = "the file",
+def plan(rt: Runtime, data: bytes | Path, *, name: str = "the file",
          assign: dict[str, str] | None = None) -> Plan:
     """What importing the export would do; nothing is written."""
     assign = {normalise_email(k): v for k, v in (assign or {}).items()}
-    contacts, bad = read_contacts(data, name)
+    contacts, bad = read_contacts(data, name, csvin.Limits(
+        rt.settings.import_max_line_chars, rt.settings.import_max_fields))
     with rt.db.session() as s:
         projects = list(s.scalars(select(Project).where(
             Project.status.in_(("member", "alumni"))).order_by(Project.slug)))

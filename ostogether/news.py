@@ -31,7 +31,7 @@ from ostogether.errors import (
     PermissionDenied,
     ValidationError,
 )
-from ostogether.inputs import one_line_problem, url_problem
+from ostogether.inputs import hidden_character, one_line_problem, text_problem, url_problem
 from ostogether.mail.transactional import send_after_commit
 from ostogether.models import NewsItem, Project, User, id_or_none
 from ostogether.newsletter import reopen_for_item
@@ -122,7 +122,7 @@ def _plain(value: Any, name: str, label: str, limit: int, p: Problems, *,
         p.add(name, f"{label} is required")
     elif len(text) > limit:
         p.add(name, f"{label} has {len(text)} characters; the limit is {limit}")
-    elif any(unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs") for ch in text):
+    elif hidden_character(text) is not None:  # what NFC made of it, checked again
         p.add(name, f"{label} contains control or invisible characters; type it again")
     elif m := _TAG.search(text):
         p.add(name, f"{label} is plain text; remove the HTML tag {m.group(0)[:20]!r}")
@@ -152,9 +152,8 @@ def _summary(value: Any, p: Problems) -> str:
         p.add("summary", "a short summary is required")
     elif len(text) > SUMMARY_MAX:
         p.add("summary", f"the summary has {len(text)} characters; the limit is {SUMMARY_MAX}")
-    elif any(unicodedata.category(ch) in ("Cf", "Co", "Cs") or
-             (unicodedata.category(ch) == "Cc" and ch not in "\n\t") for ch in text):
-        p.add("summary", "the summary contains control or invisible characters; type it again")
+    elif (why := text_problem(text)) is not None:
+        p.add("summary", f"the summary {why}")
     elif m := _TAG.search(text):
         p.add("summary", f"HTML such as {m.group(0)[:20]!r} is not allowed; write Markdown "
                          "instead: **bold**, *italic*, [text](https://example.org)")

@@ -54,8 +54,8 @@ from ostogether.render import (
     render_line,
 )
 from ostogether.runtime import Runtime, secret_key
-from ostogether.sanitize import markdown_to_html, markdown_to_text
-from ostogether.states import KINDS
+from ostogether.sanitize import markdown_to_html, markdown_to_text, stored_markup
+from ostogether.states import EDITOR_ROLES, KINDS
 
 OPEN = ("draft", "in_review", "approved", "sending")
 EDITABLE = ("draft", "in_review", "approved")
@@ -420,7 +420,7 @@ def context(rt: Runtime, issue: Issue) -> dict[str, Any]:
         if sec.editorial:
             if issue.intro_md:
                 sections.append({"key": sec.key, "title": sec.title, "editorial": True,
-                                 "intro_html": Markup(issue.intro_html),
+                                 "intro_html": stored_markup(issue.intro_html),
                                  "intro_text": issue.intro_md, "items": []})
             continue
         rows = [e for e in issue.entries if e.section == sec.key]
@@ -464,7 +464,7 @@ def context(rt: Runtime, issue: Issue) -> dict[str, Any]:
 def _in_language(item: NewsItem, issue_language: str) -> Markup:
     """The item's HTML, marked with its language when that is not the issue's (WCAG
     3.1.2: a screen reader then reads it with the right voice)."""
-    html = Markup(item.summary_html)
+    html = stored_markup(item.summary_html)
     if item.language and item.language != issue_language:
         return Markup('<div lang="{}">{}</div>').format(item.language, html)
     return html
@@ -661,7 +661,7 @@ def approve(rt: Runtime, actor: Actor, issue_id: int, acknowledged: Iterable[str
 
 def editor_addresses(s: Session) -> list[str]:
     return list(s.scalars(select(User.email).where(
-        User.active.is_(True), User.role.in_(("editor", "admin"))).order_by(User.email)))
+        User.active.is_(True), User.role.in_(EDITOR_ROLES)).order_by(User.email)))
 
 
 def test_message(rt: Runtime, issue: Issue, to: str = "") -> Rendered:

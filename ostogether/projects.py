@@ -24,6 +24,7 @@ from ostogether.mail.transactional import send_after_commit
 from ostogether.models import Project, User, lookup
 from ostogether.registry import CheckContext, CheckResult, ProjectRecord
 from ostogether.runtime import Runtime
+from ostogether.states import EDITOR_ROLES
 
 PUBLIC_STATUSES = ("member", "alumni")
 CONTENT_IMPORT = Actor("content-import")
@@ -435,7 +436,7 @@ def apply(rt: Runtime, rec: ProjectRecord, *, ip: str) -> ApplicationResult:
                outcome=registry.worst(results), ip=ip,
                warnings=[r.rule for r in results if r.outcome == "warn"])
         editors = [u.email for u in s.scalars(select(User).where(
-            User.role.in_(("editor", "admin")), User.active.is_(True)))]
+            User.role.in_(EDITOR_ROLES), User.active.is_(True)))]
     send_after_commit(rt, "application_received", rec.contact_email, project=project,
                       results=results)
     for editor in editors:

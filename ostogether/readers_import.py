@@ -33,9 +33,11 @@ import io
 import re
 import secrets
 import zipfile
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import IO, Any
 
 from sqlalchemy import delete, select
 
@@ -55,6 +57,8 @@ from ostogether.subscribers import (
 
 REQUIRED = ("email", "consent_date", "consent_source")
 IMPORT_MAX_LINES = 500_000
+EMAIL_SHOWN = 320  # characters of a bad address kept for the report
+DETAIL_KEPT = 500  # characters kept of each value the consent log takes from a line
 IMPORT_BATCH = 500  # readers written per transaction
 ZIP_MAX_BYTES = 200 * 1024 * 1024  # the CSVs of a zip, unpacked
 OUTCOMES = ("new", "existing", "invalid", "suppressed", "suppress", "left_out")
@@ -67,7 +71,7 @@ NO_CONSENT = ("no CONFIRM_TIME or OPTIN_TIME: Mailchimp has no record of a conse
               "and source in the service's own columns")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ImportLine:
     line: int
     email: str
@@ -106,7 +110,7 @@ class ImportReport:
         return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Row:
     """One line that passed its checks, ready to be compared with the database."""
 
@@ -148,28 +152,49 @@ def parse_map(text: str) -> dict[str, str]:
     return mapping
 
 
-def files_of(name: str, data: bytes) -> list[tuple[str, bytes]]:
-    """The CSV files in an upload: a zip's CSV members, or the file itself."""
-    if not data.startswith(b"PK\x03\x04") and not zipfile.is_zipfile(io.BytesIO(data)):
-        return [(name, data)]
+Upload = tuple[str, bytes | Path]  # a file's name, and its bytes or where it is
+
+
+def _opened(name: str, data: bytes | Path) -> IO[bytes]:
+    return data.open("rb") if isinstance(data, Path) else io.BytesIO(data)
+
+
+def files_of(name: str, data: bytes | Path, stack: ExitStack) -> list[csvin.Source]:
+    """The CSV files in an upload: a zip's CSV members (the zip stays open in ``stack``
+    while they are read, each unpacked as it is read, never whole), or the file itself."""
+    with _opened(name, data) as f:
+        zipped = f.read(4) == b"PK\x03\x04" or zipfile.is_zipfile(f)
+    if not zipped:
+        return [csvin.Source.of(name, data)]
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            members = [i for i in zf.infolist() if not i.is_dir()
-                       and i.filename.lower().endswith(".csv")
-                       and not i.filename.startswith("__MACOSX/")]
-            if not members:
-                raise ValidationError(f"{name} is a zip with no CSV file in it. Choose "
-                                      f"the export that Mailchimp sent, or one CSV.",
-                                      {"file": "zip"})
-            if sum(i.file_size for i in members) > ZIP_MAX_BYTES:
-                raise ValidationError(f"{name} unpacks to more than "
-                                      f"{ZIP_MAX_BYTES // 2**20} MB; split it.",
-                                      {"file": "too big"})
-            return [(i.filename.rsplit("/", 1)[-1], zf.read(i)) for i in
-                    sorted(members, key=lambda i: i.filename)]
+        zf = stack.enter_context(zipfile.ZipFile(_opened(name, data)))
+        members = [i for i in zf.infolist() if not i.is_dir()
+                   and i.filename.lower().endswith(".csv")
+                   and not i.filename.startswith("__MACOSX/")]
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError) as exc:
         raise ValidationError(f"{name} is a damaged zip ({exc}). Download the export "
                               f"again.", {"file": "zip"}) from None
+    if not members:
+        raise ValidationError(f"{name} is a zip with no CSV file in it. Choose "
+                              f"the export that Mailchimp sent, or one CSV.",
+                              {"file": "zip"})
+    if sum(i.file_size for i in members) > ZIP_MAX_BYTES:
+        raise ValidationError(f"{name} unpacks to more than "
+                              f"{ZIP_MAX_BYTES // 2**20} MB; split it.",
+                              {"file": "too big"})
+    return [csvin.Source(i.filename.rsplit("/", 1)[-1], _member(name, zf, i))
+            for i in sorted(members, key=lambda i: i.filename)]
+
+
+def _member(name: str, zf: zipfile.ZipFile, info: zipfile.ZipInfo
+            ) -> Callable[[], IO[bytes]]:
+    def open_member() -> IO[bytes]:
+        try:
+            return zf.open(info)
+        except (zipfile.BadZipFile, NotImplementedError, OSError) as exc:
+            raise ValidationError(f"{name} is a damaged zip ({exc}). Download the export "
+                                  f"again.", {"file": "zip"}) from None
+    return open_member
 
 
 def _when(raw: str) -> dt.datetime:
@@ -199,22 +224,17 @@ def _tags(raw: str) -> list[str]:
     return [t.strip() for t in next(csv.reader([raw]), []) if t.strip()]
 
 
-def _rows(name: str, text: str) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]],
-                                         csv.DictReader[str]]:
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=csvin.delimiter(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    reader.fieldnames = [h.lower() for h in header]
-
-    def rows() -> Iterator[tuple[int, dict[str, str]]]:
-        count = 0
-        for row in reader:
-            count += 1
-            if count > IMPORT_MAX_LINES:
-                raise ValidationError(f"{name} has more than {IMPORT_MAX_LINES} lines; split "
-                                      f"it.", {"file": "too long"})
-            yield reader.line_num, row
-
-    return header, rows(), reader
+def _rows(name: str, records: csvin.Records, columns: list[str]
+          ) -> Iterator[tuple[int, dict[str, str], bool]]:
+    """Each record as a row by ``columns`` (which the caller may change as it goes, as
+    with --map), and whether it has more fields than there are columns."""
+    count = 0
+    for line, fields in records:
+        count += 1
+        if count > IMPORT_MAX_LINES:
+            raise ValidationError(f"{name} has more than {IMPORT_MAX_LINES} lines; split "
+                                  f"it.", {"file": "too long"})
+        yield line, dict(zip(columns, fields, strict=False)), len(fields) > len(columns)
 
 
 def _mailchimp_kind(header: Sequence[str], name: str = "") -> str:
@@ -314,88 +334,109 @@ def _own_row(file: str, n: int, address: str, row: dict[str, str],
                 source=source, detail={"consent_source": source})
 
 
-def read(uploads: Sequence[tuple[str, bytes]], column_map: dict[str, str] | None = None
+def read(uploads: Sequence[Upload], column_map: dict[str, str] | None = None,
+         limits: csvin.Limits | None = None
          ) -> tuple[list[ImportLine], list[_Row], list[FileSummary]]:
     """Every line of every file checked on its own: the lines that failed, the rows that
-    passed, and what each file was taken to be."""
+    passed, and what each file was taken to be. Files are read a record at a time, each
+    line within ``limits``."""
     lines: list[ImportLine] = []
     rows: list[_Row] = []
     summaries: list[FileSummary] = []
     seen: dict[str, tuple[str, int]] = {}
     column_map = column_map or {}
-    for upload_name, data in uploads:
-        for name, blob in files_of(upload_name, data):
-            text = csvin.text_of(name, blob, empty_hint="it has no header line and no "
-                                 "readers. Export the list again, or choose another file.",
-                                 not_text_hint="Save it as CSV UTF-8 and try again.")
-            header, records, reader = _rows(name, text)
-            kind = _mailchimp_kind(header, name)
-            ignored: tuple[str, ...] = ()
-            if not kind:
-                mapped = [column_map.get(h.lower(), h.lower()) for h in header]
-                missing = [c for c in REQUIRED if c not in mapped]
-                unused = [h for h, m in zip(header, mapped, strict=True) if m not in COLUMNS]
-                if missing:
-                    hint = (f' Name them with --map, e.g. --map "{unused[0]}=email".'
-                            if unused else "")
-                    raise ValidationError(
-                        f"{name}: the first line must name the columns "
-                        + ", ".join(COLUMNS) + " (or be a Mailchimp export); "
-                        + "; ".join(filter(None, [f"missing: {', '.join(missing)}",
-                                                  f"not used: {', '.join(unused)}"
-                                                  if unused else ""])) + "." + hint,
-                        {"file": "columns"})
-                reader.fieldnames = mapped
-                ignored = tuple(unused)
-                kind = "mapped" if column_map else "own"
-            else:
-                kind = f"mailchimp {kind}"
-            count = 0
-            try:
-                for n, row in records:
-                    count += 1
-                    if None in row:
-                        lines.append(ImportLine(n, "", "invalid", "more fields than columns",
-                                                name))
-                        continue
-                    raw = ((row.get("email address") if kind.startswith(MAILCHIMP)
-                            else row.get("email")) or "").strip()
-                    if kind == "mailchimp nonsubscribed":  # never read further
-                        lines.append(ImportLine(n, raw, "left_out", NOT_SUBSCRIBED, name))
-                        continue
-                    try:
-                        address = stored_email(raw)
-                    except ValidationError as exc:
-                        lines.append(ImportLine(n, raw, "invalid",
-                                                exc.fields.get("email", str(exc)), name))
-                        continue
-                    if address in seen:
-                        first, at = seen[address]
-                        lines.append(ImportLine(n, address, "invalid", f"repeats line {at}"
-                                                + (f" of {first}" if first != name else ""),
-                                                name))
-                        continue
-                    seen[address] = (name, n)
-                    problems: dict[str, str] = {}
-                    try:
-                        parsed = (_mailchimp_row(kind.split()[1], name, n, address, row,
-                                                 problems)
-                                  if kind.startswith(MAILCHIMP)
-                                  else _own_row(name, n, address, row, problems))
-                    except _LeftOut as why:
-                        lines.append(ImportLine(n, address, "left_out", str(why), name))
-                        continue
-                    if parsed is None:
-                        lines.append(ImportLine(n, address, "invalid", "; ".join(
-                            f"{k}: {v}" for k, v in problems.items()), name))
-                        continue
-                    rows.append(parsed)
-            except csv.Error as exc:
-                raise ValidationError(f"{name}: line {reader.line_num} is not valid CSV: "
-                                      f"{exc}. Nothing was imported.", {"file": "csv"}
-                                      ) from None
-            summaries.append(FileSummary(name, kind, count, ignored))
+    limits = limits or csvin.Limits()
+    with ExitStack() as stack:
+        for upload_name, data in uploads:
+            for source in files_of(upload_name, data, stack):
+                with csvin.Records(source, limits=limits, empty_hint="it has no header line "
+                                   "and no readers. Export the list again, or choose another "
+                                   "file.", not_text_hint="Save it as CSV UTF-8 and try again."
+                                   ) as records:
+                    summaries.append(_read_file(source.name, records, column_map, seen,
+                                                lines, rows))
     return lines, rows, summaries
+
+
+def _read_file(name: str, records: csvin.Records, column_map: dict[str, str],
+               seen: dict[str, tuple[str, int]], lines: list[ImportLine], rows: list[_Row]
+               ) -> FileSummary:
+    header = [h.strip() for h in records.header]
+    columns = [h.lower() for h in header]
+    kind = _mailchimp_kind(header, name)
+    ignored: tuple[str, ...] = ()
+    if not kind:
+        mapped = [column_map.get(h.lower(), h.lower()) for h in header]
+        missing = [c for c in REQUIRED if c not in mapped]
+        unused = [h for h, m in zip(header, mapped, strict=True) if m not in COLUMNS]
+        if missing:
+            hint = (f' Name them with --map, e.g. --map "{unused[0]}=email".'
+                    if unused else "")
+            raise ValidationError(
+                f"{name}: the first line must name the columns "
+                + ", ".join(COLUMNS) + " (or be a Mailchimp export); "
+                + "; ".join(filter(None, [f"missing: {', '.join(missing)}",
+                                          f"not used: {', '.join(unused)}"
+                                          if unused else ""])) + "." + hint,
+                {"file": "columns"})
+        columns = mapped
+        ignored = tuple(unused)
+        kind = "mapped" if column_map else "own"
+    else:
+        kind = f"mailchimp {kind}"
+    count = 0
+    for n, row, extra in _rows(name, records, columns):
+        count += 1
+        if extra:
+            lines.append(ImportLine(n, "", "invalid", "more fields than columns", name))
+            continue
+        raw = ((row.get("email address") if kind.startswith(MAILCHIMP)
+                else row.get("email")) or "").strip()
+        if kind == "mailchimp nonsubscribed":  # never read further
+            lines.append(ImportLine(n, raw[:EMAIL_SHOWN], "left_out", NOT_SUBSCRIBED, name))
+            continue
+        try:
+            address = stored_email(raw)
+        except ValidationError as exc:
+            # What was there, as much of it as an address can be: a line may be long.
+            lines.append(ImportLine(n, raw[:EMAIL_SHOWN], "invalid",
+                                    exc.fields.get("email", str(exc)), name))
+            continue
+        if address in seen:
+            first, at = seen[address]
+            lines.append(ImportLine(n, address, "invalid", f"repeats line {at}"
+                                    + (f" of {first}" if first != name else ""), name))
+            continue
+        seen[address] = (name, n)
+        problems: dict[str, str] = {}
+        try:
+            parsed = (_mailchimp_row(kind.split()[1], name, n, address, row, problems)
+                      if kind.startswith(MAILCHIMP)
+                      else _own_row(name, n, address, row, problems))
+        except _LeftOut as why:
+            lines.append(ImportLine(n, address, "left_out", str(why), name))
+            continue
+        if parsed is None:
+            lines.append(ImportLine(n, address, "invalid", "; ".join(
+                f"{k}: {v}" for k, v in problems.items()), name))
+            continue
+        rows.append(_kept(parsed))
+    return FileSummary(name, kind, count, ignored)
+
+
+def _kept(row: _Row) -> _Row:
+    """The row as it is kept until it is written: what the consent log takes from the
+    file (an IP, times, tags…) at most ``DETAIL_KEPT`` characters a value, so that the
+    memory of an import does not grow with the length of its lines."""
+    def cut(value: Any) -> Any:
+        if isinstance(value, str):
+            return value[:DETAIL_KEPT]
+        if isinstance(value, list):
+            return [cut(v) for v in value[:DETAIL_KEPT // 10]]
+        return value
+
+    return replace(row, ip=row.ip[:64], source=row.source[:DETAIL_KEPT],
+                   detail={k: cut(v) for k, v in row.detail.items()})
 
 
 # ------------------------------------------------------------------------- the database
@@ -411,7 +452,16 @@ def _refusal(sup: Suppression) -> str:
     return f"on the suppression list: {why}{note}; only its owner can sign up again"
 
 
-def import_readers(rt: Runtime, uploads: Sequence[tuple[str, bytes]], *, apply: bool,
+@dataclass
+class Checked:
+    """What the files would do (``report``), and what ``write`` then writes."""
+
+    report: ImportReport
+    fresh: list[tuple[_Row, str]]
+    listed: list[tuple[_Row, str, int | None]]
+
+
+def import_readers(rt: Runtime, uploads: Sequence[Upload], *, apply: bool,
                    column_map: dict[str, str] | None = None) -> ImportReport:
     """Check the files and, with ``apply``, write them: new readers as confirmed, and the
     unsubscribed and cleaned addresses on the suppression list. All or nothing.
@@ -419,7 +469,16 @@ def import_readers(rt: Runtime, uploads: Sequence[tuple[str, bytes]], *, apply: 
     Nobody already known is changed, except a reader who unsubscribed in Mailchimp after
     their consent here: they are unsubscribed.
     """
-    lines, rows, summaries = read(uploads, column_map)
+    checked = check(rt, uploads, column_map)
+    return write(rt, checked) if apply else checked.report
+
+
+def check(rt: Runtime, uploads: Sequence[Upload], column_map: dict[str, str] | None = None
+          ) -> Checked:
+    """What importing the files would do, line by line; nothing is written. A face shows
+    this report before it calls ``write``, so nothing is written that was not shown."""
+    lines, rows, summaries = read(uploads, column_map, csvin.Limits(
+        rt.settings.import_max_line_chars, rt.settings.import_max_fields))
     with rt.db.session() as s:
         hashes = [email_hash(r.email) for r in rows]
         known: dict[str, tuple[int | None, str, dt.datetime | None]] = {}
@@ -463,12 +522,15 @@ def import_readers(rt: Runtime, uploads: Sequence[tuple[str, bytes]], *, apply: 
             say("new")
     order = {f.name: i for i, f in enumerate(summaries)}
     lines.sort(key=lambda x: (order.get(x.file, 0), x.line))
-    report = ImportReport(lines, summaries)
-    if not apply:
-        return report
-    _write(rt, fresh, listed, lines)
-    report.applied = True
-    return report
+    return Checked(ImportReport(lines, summaries), fresh, listed)
+
+
+def write(rt: Runtime, checked: Checked) -> ImportReport:
+    """Write what ``check`` found, all or nothing; the report as it turned out (a reader
+    who signed up meanwhile is "existing")."""
+    _write(rt, checked.fresh, checked.listed, checked.report.lines)
+    checked.report.applied = True
+    return checked.report
 
 
 def _write(rt: Runtime, fresh: list[tuple[_Row, str]],

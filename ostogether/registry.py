@@ -294,7 +294,7 @@ HANDLE_FORMS: dict[str, tuple[re.Pattern[str], str]] = {
                  "@user@instance, e.g. @ostogether@mastodon.social"),
     "bluesky": (re.compile(r"^@?(?=.{3,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+"
                            r"[a-z]{2,}$"), "a domain-like handle, e.g. ostogether.bsky.social"),
-    "linkedin": (re.compile(r"^(urn:li:organization:)?\d{1,20}$"),
+    "linkedin": (re.compile(r"^(urn:li:organization:)?[0-9]{1,20}$"),
                  "the organisation's number, e.g. 12345678"),
     "facebook": (re.compile(r"^[A-Za-z0-9.]{5,50}$"), "the Page's name in its address or "
                                                      "its number, e.g. ostogether.eu"),
@@ -331,7 +331,8 @@ def funding(p: ProjectRecord, ctx: CheckContext) -> CheckResult:
             return CheckResult("funding", _missing_ok(ctx),
                                f"{p.programme} projects need a grant agreement number "
                                f"(the CORDIS project id).", ("grant_number",))
-        if not re.fullmatch(c.grant_number_pattern, p.grant_number):
+        # ASCII: the community's \d means 0-9, not any script's digits.
+        if not re.fullmatch(c.grant_number_pattern, p.grant_number, re.ASCII):
             return CheckResult("funding", "fail",
                                f"Grant agreement number '{p.grant_number}' is not valid: it "
                                f"is a number such as 101058405.", ("grant_number",))

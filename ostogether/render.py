@@ -32,6 +32,7 @@ from mjml import mjml2html
 
 from ostogether import contrast
 from ostogether.errors import ContentError
+from ostogether.sanitize import autoescape
 from ostogether.site import Community
 
 ISSUE_MJML = "newsletter/issue.mjml.j2"
@@ -92,7 +93,7 @@ def _environment(folder: str) -> jinja2.Environment:
     # file changes on disk, so an edit to templates/ still shows without a restart.
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(folder),
-        autoescape=jinja2.select_autoescape(["html", "mjml", "html.j2", "mjml.j2"]),
+        autoescape=autoescape,  # whatever the name, but for .txt.j2 (mails, posts)
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,

@@ -16,6 +16,7 @@ from typing import Any
 
 from ostogether.db import Database
 from ostogether.errors import ConfigError
+from ostogether.inputs import json_visible, visible
 from ostogether.settings import Settings
 from ostogether.site import community
 
@@ -76,11 +77,15 @@ class EventFormatter(logging.Formatter):
                     "message": record.getMessage(), **fields}
             if error:
                 data["exception"] = error
-            return json.dumps(data, default=str, ensure_ascii=False)
-        line = f"{when} {record.levelname} {record.name} {record.getMessage()}"
+            return json_visible(json.dumps(data, default=str, ensure_ascii=False))
+        # One line per event: a value from outside (a feed's title, a file's name) shows
+        # its line breaks and terminal controls as escapes, never obeys them.
+        message = visible(record.getMessage(), lines=False)
+        line = f"{when} {record.levelname} {record.name} {message}"
         if fields:
-            line += " " + " ".join(f"{k}={v}" for k, v in fields.items())
-        return line + ("\n" + error if error else "")
+            line += " " + " ".join(f"{k}={visible(str(v), lines=False)}"
+                                   for k, v in fields.items())
+        return line + ("\n" + visible(error) if error else "")
 
 
 class StderrHandler(logging.StreamHandler):

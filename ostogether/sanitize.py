@@ -16,6 +16,7 @@ from html import unescape
 import nh3
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+from markupsafe import Markup
 
 ALLOWED_TAGS = {"p", "br", "strong", "em", "a", "ul", "ol", "li", "blockquote", "code",
                 "pre", "h2", "h3", "h4", "hr"}
@@ -37,6 +38,32 @@ def markdown_to_html(markdown: str) -> str:
     the pages that show the community's own texts (home, privacy, code of conduct) do
     not parse them on every request."""
     return clean_html(_md.render(markdown))
+
+
+def markdown_markup(markdown: str) -> Markup:
+    """Markdown as cleaned HTML that a template shows as it is. The one way a page or the
+    newsletter is given HTML made from text: nothing but nh3's output is marked safe."""
+    return Markup(markdown_to_html(markdown))
+
+
+def stored_markup(html: str) -> Markup:
+    """HTML kept in the database (an item's summary, an issue's introduction), cleaned
+    again before a template shows it as it is: what was stored by another version, or
+    written into the table by hand, is held to today's allow-list."""
+    return Markup(clean_html(html))
+
+
+# Every Jinja2 environment of the service (the web pages, templates/: the newsletter,
+# mails, posts) escapes by default, whatever a template's file name: Flask and
+# ``select_autoescape`` go by the ending, and ``snippet.html.j2`` or an ``_footer.j2``
+# included from the newsletter would not be escaped. Only a template whose name says it
+# makes plain text (``.txt``, ``.txt.j2``: mails, subject lines, posts) is not.
+TEXT_TEMPLATE_ENDINGS = (".txt", ".txt.j2", ".text", ".text.j2")
+
+
+def autoescape(template_name: str | None) -> bool:
+    """Whether a template escapes what it is given: always, except plain-text ones."""
+    return not (template_name or "").lower().endswith(TEXT_TEMPLATE_ENDINGS)
 
 
 def markdown_to_text(markdown: str) -> str:

@@ -145,6 +145,15 @@ class Settings:
         "Entries published longer ago than this are not taken, so that adding a feed does "
         "not flood the review queue with old news.", min=1, max=3650))
 
+    # -- imports (readers, member contacts)
+    import_max_line_chars: int = field(default=65536, metadata=_s(
+        "Longest line (one record) an imported CSV may have, in characters; a longer one "
+        "is refused with the file and line, so that memory does not grow with the file.",
+        min=1024, max=10_000_000))
+    import_max_fields: int = field(default=200, metadata=_s(
+        "Most fields (columns) a line of an imported CSV may have; more is refused with "
+        "the file and line.", min=10, max=100_000))
+
     # -- subscribers
     subscribe_confirm_hours: int = field(default=48, metadata=_s(
         "How long the link in a sign-up confirmation mail stays valid, in hours.",
@@ -594,10 +603,10 @@ def load_settings(config_file: str | Path | None = None,
             except ValueError:
                 raise ConfigError(f"{where(key)}: expected a date like 2026-12-31, got "
                                   f"'{getattr(settings, key)}'.") from None
-    if not re.fullmatch(r"v\d+\.\d+", settings.facebook_api_version):
+    if not re.fullmatch(r"v[0-9]+\.[0-9]+", settings.facebook_api_version):
         raise ConfigError(f"{where('facebook_api_version')}: expected a Graph API version "
                           f"like v25.0, got '{settings.facebook_api_version}'.")
-    if not re.fullmatch(r"20\d{4}", settings.linkedin_version):
+    if not re.fullmatch(r"20[0-9]{4}", settings.linkedin_version):
         raise ConfigError(f"{where('linkedin_version')}: expected a LinkedIn-Version like "
                           f"202607 (YYYYMM), got '{settings.linkedin_version}'.")
     if settings.bounce_address and ("<" in settings.bounce_address

@@ -169,7 +169,7 @@ class Community:
         fields, funding = data["fields"], data["funding"]
         pattern = funding.get("grant_number_pattern", r"^[0-9]+$")
         try:
-            re.compile(pattern)
+            re.compile(pattern, re.ASCII)  # as registry.funding matches it
         except re.error as exc:
             raise ContentError(f"{path}:{line_of(text, 'grant_number_pattern')}: "
                                f"grant_number_pattern is not a valid pattern: {exc}.") from None

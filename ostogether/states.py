@@ -80,6 +80,9 @@ POST_STATUSES = tuple(SOCIAL_POST)
 SUBSCRIBER_STATUSES = tuple(SUBSCRIBER)
 PROJECT_STATUSES = tuple(PROJECT)
 ROLES = ("admin", "editor", "member")
+# The roles that may do what an editor does: an admin can do everything an editor can,
+# on every route and in every query. ``User.is_editor`` is the one check.
+EDITOR_ROLES = ("editor", "admin")
 NETWORKS = ("x", "facebook", "linkedin", "mastodon", "bluesky")
 NETWORK_NAMES = {"x": "X", "facebook": "Facebook", "linkedin": "LinkedIn",
                  "mastodon": "Mastodon", "bluesky": "Bluesky"}

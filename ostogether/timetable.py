@@ -259,7 +259,7 @@ def _cron_problem(expr: str, tz: str) -> str:
     if len(fields) != 5:
         return (f"cron needs 5 fields ({', '.join(CRON_FIELDS)}); got {len(fields)} in "
                 f"'{expr}'")
-    if re.search(r"\d", fields[4]):
+    if re.search(r"[0-9]", fields[4]):
         return (f"write the day of the week as names (mon … sun), not numbers: got "
                 f"'{fields[4]}'. Cron counts 0 as Sunday and APScheduler as Monday, so a "
                 f"number is ambiguous")

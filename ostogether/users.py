@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session, selectinload
 from ostogether import clock, ratelimit, signing
 from ostogether.audit import Actor, record
 from ostogether.errors import Conflict, NotFound, ValidationError
-from ostogether.inputs import email_problem, normalise_email, one_line_problem
+from ostogether.inputs import ascii_int, email_problem, normalise_email, one_line_problem
 from ostogether.mail.transactional import send
 from ostogether.models import Project, RateLimitHit, User, id_or_none, lookup
 from ostogether.runtime import Runtime, secret_key
-from ostogether.states import ROLES
+from ostogether.states import EDITOR_ROLES, ROLES
 
 MIN_PASSWORD = 12
 _hasher = PasswordHasher()
@@ -90,10 +90,11 @@ def user_for_session(rt: Runtime, session_id: str) -> User | None:
     """The active user a session cookie names (``"<id>:<session key>"``), or None when the
     key has changed since: the session was ended."""
     user_id, _, key = session_id.partition(":")
-    if not user_id.isdigit() or not key or id_or_none(int(user_id)) is None:
+    number = ascii_int(user_id)
+    if number is None or not key or id_or_none(number) is None:
         return None
     with rt.db.session() as s:
-        user = s.get(User, int(user_id))
+        user = s.get(User, number)
         if user is None or not user.active or not signing.same(key, user.session_key):
             return None
         _ = user.project
@@ -121,7 +122,7 @@ def by_email(s: Session, email: str) -> User:
 
 def count_editors(s: Session) -> int:
     return s.scalar(select(func.count()).select_from(User).where(
-        User.role.in_(("editor", "admin")))) or 0
+        User.role.in_(EDITOR_ROLES))) or 0
 
 
 LOGIN_MESSAGE = ("Too many failed logins from here; wait {seconds} seconds and try again, "

@@ -116,7 +116,7 @@ def test_init_twice_changes_nothing_and_list_formats(env: dict[str, str]) -> Non
     listed = json.loads(run(env, "registry", "list", "--format", "json").stdout)
     assert len(listed) == 18 and "contact_email" not in listed[0]
     csv_out = run(env, "registry", "list", "--format", "csv").stdout
-    assert csv_out.splitlines()[0].startswith("slug,acronym,name")
+    assert csv_out.splitlines()[0].startswith('"slug","acronym","name"')
     assert len(csv_out.strip().splitlines()) == 19
 
 

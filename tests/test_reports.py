@@ -145,8 +145,8 @@ def test_report_cli_json_csv_and_bad_input(rt: Runtime, env: dict[str, str],
     assert (data["items_submitted"], data["items_featured"], data["readers_reached"],
             data["social_posts"]) == (2, 1, 4, 2)
     r = run(env, "report", "visibility", "--project", "cosmos")
-    assert r.stdout.splitlines()[0] == ("type,date,title,detail,status,url,recipients,clicks,"
-                                        "archive_views")
+    assert r.stdout.splitlines()[0] == ('"type","date","title","detail","status","url",'
+                                        '"recipients","clicks","archive_views"')
     r = run(env, "report", "visibility", "--project", "nope")
     assert r.returncode == 1 and "no project 'nope'" in r.stderr
     r = run(env, "report", "visibility", "--project", "cosmos", "--from", "2026-12-01",

@@ -76,3 +76,38 @@ def test_edit_refuses_too_long_text_with_the_count(rt: Runtime, env: dict[str, s
     assert "X counts 290 of 280 weighted characters; shorten it by 10." in r.stderr
     r = run(env, "social", "move", str(x_post.id), "--to", "tomorrow")
     assert r.returncode == 1 and "write it like 2026-11-25 10:00" in r.stderr
+
+
+def test_editing_the_text_keeps_the_picture_and_the_card(rt: Runtime, env: dict[str, str]
+                                                         ) -> None:
+    """`social edit ID --text` names no picture: the post keeps its own, the picture kept
+    for it, and the card read for its link. Only the text changes."""
+    social.plan_week(rt, TEST)
+    card = {"title": "Inquiry", "host": "cosmosproject.eu", "warning": ""}
+    with rt.db.session() as s:
+        x_post, bsky = (s.scalars(select(SocialPost).where(SocialPost.network == n)).first()
+                        for n in ("x", "bluesky"))
+        assert x_post is not None and bsky is not None
+        x_post.image_url, x_post.image_alt = "https://cosmosproject.eu/p.png", "Pupils"
+        x_post.media_name = "a" * 64 + ".png"
+        bsky.card = card
+        ids = (x_post.id, bsky.id)
+    for post_id in ids:
+        r = run(env, "social", "edit", str(post_id), "--text", "Shorter, and still true.")
+        assert r.returncode == 0, r.stderr
+    with rt.db.session() as s:
+        x_post, bsky = (s.get(SocialPost, i) for i in ids)
+        assert x_post is not None and bsky is not None
+        assert x_post.text == bsky.text == "Shorter, and still true."
+        assert (x_post.image_url, x_post.image_alt, x_post.media_name) == (
+            "https://cosmosproject.eu/p.png", "Pupils", "a" * 64 + ".png")
+        assert bsky.card == card and bsky.image_url == ""
+    # The service's own rule, whichever face calls it: a new address drops what was kept.
+    social.edit(rt, TEST, ids[0], text="New picture.", image_url="https://cosmosproject.eu/q.png")
+    with rt.db.session() as s:
+        x_post = s.get(SocialPost, ids[0])
+        assert x_post is not None and x_post.media_name == "" and x_post.image_alt == "Pupils"
+    social.edit(rt, TEST, ids[0], text="No picture.", image_url="")
+    with rt.db.session() as s:
+        x_post = s.get(SocialPost, ids[0])
+        assert x_post is not None and (x_post.image_url, x_post.image_alt) == ("", "")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -15,12 +16,15 @@ from ostogether import tokens as tokmod
 from ostogether.audit import CLI
 from ostogether.cli.base import (
     FORMATS,
+    Column,
     State,
     cli,
     emit,
     out,
     pass_state,
+    print_json,
     project_id,
+    visible,
 )
 from ostogether.errors import ValidationError
 from ostogether.states import (
@@ -141,26 +145,32 @@ def users_import(state: State, file: str, apply: bool, assigned: tuple[str, ...]
         if not sep or not email.strip() or not slug.strip():
             raise click.BadParameter(f"'{pair}' is not EMAIL=SLUG.", param_hint="--assign")
         assign[email.strip()] = slug.strip()
-    plan = members_import.plan(state.rt, Path(file).read_bytes(), name=Path(file).name,
-                               assign=assign)
-    if apply:
-        members_import.apply(state.rt, CLI, plan)
-    rows = [{"line": r.contact.line, "email": r.contact.email, "name": r.contact.name,
-             "organisation": r.contact.organisation, "outcome": r.outcome,
-             "project": r.project, "reason": r.reason, "result": r.result} for r in plan.rows]
+    plan = members_import.plan(state.rt, Path(file), name=Path(file).name, assign=assign)
     counts = plan.counts()
-    verb = "invited" if apply else "to invite"
-    emit(fmt, rows, [("line", "line"), ("email", "email"), ("organisation", "organisation"),
-                     ("outcome", "outcome"),
-                     ("project / reason", lambda r: r["project"] or r["reason"]),
-                     *((("result", "result"),) if apply else ())],
-         total=f"{counts['matched']} matched ({verb}), {counts['ambiguous']} ambiguous, "
-               f"{counts['unmatched']} unmatched, {counts['skipped']} skipped, "
-               f"{counts['existing']} with an account already, {counts['invalid']} invalid.",
-         data={"applied": apply, "counts": counts, "lines": rows,
-               "contacts_missing": {k: c.email for k, c in plan.contacts.items()}})
+    columns: list[Column] = [
+        ("line", "line"), ("email", "email"), ("organisation", "organisation"),
+        ("outcome", "outcome"), ("project / reason", lambda r: r["project"] or r["reason"])]
+
+    def rows() -> list[dict[str, Any]]:
+        return [{"line": r.contact.line, "email": r.contact.email, "name": r.contact.name,
+                 "organisation": r.contact.organisation, "outcome": r.outcome,
+                 "project": r.project, "reason": r.reason, "result": r.result}
+                for r in plan.rows]
+
+    def total(verb: str) -> str:
+        return (f"{counts['matched']} matched ({verb}), {counts['ambiguous']} ambiguous, "
+                f"{counts['unmatched']} unmatched, {counts['skipped']} skipped, "
+                f"{counts['existing']} with an account already, {counts['invalid']} "
+                f"invalid.")
+
     if fmt == "json":
+        if apply:
+            members_import.apply(state.rt, CLI, plan)
+        print_json({"applied": apply, "counts": counts, "lines": rows(),
+                    "contacts_missing": {k: c.email for k, c in plan.contacts.items()}})
         return
+    # The plan is printed before any invitation goes out.
+    emit(fmt, rows(), columns, total=total("to invite"))
     if not apply:
         if counts["ambiguous"] or counts["unmatched"]:
             out.print("Put the ambiguous and unmatched contacts in a project with "
@@ -170,18 +180,23 @@ def users_import(state: State, file: str, apply: bool, assigned: tuple[str, ...]
                       "accounts and mail the invitations.")
         for slug, c in plan.contacts.items():
             out.print(f"{slug} has no contact address; with --apply you can take "
-                      f"{c.email} from here.", markup=False)
+                      f"{c.email} from here.")
         return
+    members_import.apply(state.rt, CLI, plan)
+    for r in plan.rows:
+        if r.outcome == "matched" and r.result != "invited":
+            out.print(f"line {r.contact.line}: {r.contact.email}: {r.result}")
+    out.print(total("invited"))
     for slug, c in plan.contacts.items():
         if contacts == "no":
             break
-        take = contacts == "yes" or click.confirm(
+        take = contacts == "yes" or click.confirm(visible(
             f"{slug} has no contact address. Take {c.email} ({c.name or 'no name'}) from "
-            f"Wild Apricot?", default=False)
+            f"Wild Apricot?", lines=False), default=False)
         if take:
             members_import.set_contact(state.rt, CLI, slug, c.email)
             out.print(f"{slug}: contact address set to {c.email} in "
-                      f"content/projects/{slug}.toml; commit that file.", markup=False)
+                      f"content/projects/{slug}.toml; commit that file.")
 
 
 # ------------------------------------------------------------------------- tokens

@@ -3,6 +3,14 @@ one invocation, the entry point and ``emit``, which prints rows as a table or as
 
 Each command is thin: it parses, calls a service, prints.
 
+Everything the CLI prints goes through ``out`` and ``err`` (``Terminal``), ``emit`` or
+``print_json``, and none of them can be made to misbehave by data: text is never read as
+rich markup (``[/]`` in an acronym, ``[link=…]`` in a name) nor as emoji codes, and every
+character that controls a terminal or hides or reorders text (ESC, C0 and C1 controls,
+bidi overrides and isolates, line separators, stray tags) is shown as its escape
+(``\x1b``, ``\u202e``), so a dry run shows what is there. Colour is asked for with
+``styled``, never with markup in a string.
+
 Errors from the service layer (``OstogetherError``) are printed as one sentence on
 stderr with exit status 1 (2 for configuration errors); a traceback is only shown
 with ``--debug``.
@@ -18,19 +26,54 @@ from typing import Any, NoReturn
 
 import click
 from rich.console import Console
-from rich.markup import escape
+from rich.style import Style
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from ostogether import projects
 from ostogether.errors import ConfigError, OstogetherError
+from ostogether.inputs import json_visible, visible
 from ostogether.runtime import Runtime, configure_logging
 from ostogether.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 FORMATS = click.Choice(["table", "json"])
+class Terminal(Console):
+    """rich's console for data: every string it is given, printed or in a table, is
+    plain text (no markup, no emoji codes, no highlighting) with its hidden characters
+    shown (``visible``). Style comes only from ``styled`` pieces."""
+
+    def __init__(self, *, stderr: bool = False) -> None:
+        super().__init__(stderr=stderr, highlight=False, soft_wrap=True, markup=False,
+                         emoji=False)
+
+    def render_str(self, text: str, *, style: str | Style = "", justify: Any = None,
+                   overflow: Any = None, emoji: bool | None = None,
+                   markup: bool | None = None, highlight: bool | None = None,
+                   highlighter: Any = None) -> Text:
+        return super().render_str(visible(text), style=style, justify=justify,
+                                  overflow=overflow, emoji=False, markup=False,
+                                  highlight=False, highlighter=highlighter)
+
+
+def styled(text: str, style: str) -> Text:
+    """A piece of output in a style (``styled("FAIL", "red")``), its text shown as
+    ``visible`` does."""
+    return Text(visible(text), style=style)
+
+
+def line(*parts: str | Text) -> Text:
+    """One line of output made of plain text (shown as ``visible`` does) and ``styled``
+    pieces, joined as they are."""
+    joined = Text()
+    for part in parts:
+        joined.append(part if isinstance(part, Text) else visible(part))
+    return joined
+
+
+out = Terminal()
+err = Terminal(stderr=True)
 
 
 class State:
@@ -76,8 +119,21 @@ def cli(ctx: click.Context, config: str | None, debug: bool) -> None:
     ctx.call_on_close(ctx.obj.close)
 
 
+def _never_fail_to_write() -> None:
+    # A terminal or pipe that cannot encode a character (LANG=C, a Windows code page)
+    # shows it as an escape rather than stopping the command halfway through its report.
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # a stream that cannot change: left as it is
+                pass
+
+
 def main() -> None:
     """Console entry point: turns every error into one readable line."""
+    _never_fail_to_write()
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
@@ -114,12 +170,19 @@ def main() -> None:
 
 def _fail(message: str, code: int) -> NoReturn:
     # The message is text, never markup: "[[issue]]" or "[jobs.send]" must print as is.
-    err.print(f"[bold red]Error:[/] {escape(message)}", markup=True)
+    err.print(styled("Error:", "bold red"), message)
     sys.exit(code)
 
 
+def json_text(data: Any) -> str:
+    """``data`` as indented JSON, with what JSON leaves raw but a terminal would obey
+    (C1 controls, bidi overrides, line separators…) written as ``\\u`` escapes: the
+    same data to any JSON reader."""
+    return json_visible(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
 def print_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    click.echo(json_text(data))
 
 
 
@@ -141,10 +204,13 @@ def emit(fmt: str, rows: Sequence[dict[str, Any]], columns: Sequence[Column], *,
         table.add_column(heading, overflow="fold")
     for row in rows:
         cells = (key(row) if callable(key) else row[key] for _, key in columns)
-        table.add_row(*("" if c is None else str(c) for c in cells))
+        # A cell is one line of data: a line break in it is shown, not obeyed, so no
+        # value can make a row look like two.
+        table.add_row(*(Text(visible("" if c is None else str(c), lines=False))
+                        for c in cells))
     out.print(table)
     if total:
-        out.print(total, markup=False)
+        out.print(total)
 
 
 def project_id(state: State, slug: str | None) -> int | None:

@@ -22,9 +22,11 @@ from ostogether.cli.base import (
     cli,
     emit,
     err,
+    line,
     out,
     pass_state,
     print_json,
+    styled,
 )
 from ostogether.errors import NotFound
 from ostogether.mail import delivery
@@ -143,11 +145,12 @@ def issue_preview(state: State, number: int, fmt: str, output: str | None) -> No
 
 
 def _print_report(report: Any) -> None:
-    marks = {"pass": "[green]PASS[/]", "warn": "[yellow]WARN[/]", "fail": "[red]FAIL[/]"}
+    marks = {"pass": styled("PASS", "green"), "warn": styled("WARN", "yellow"),
+             "fail": styled("FAIL", "red")}
     for c in report.checks:
-        out.print(f"{marks[c.status]} {c.label} [dim]({c.key})[/]", markup=True)
+        out.print(line(marks[c.status], f" {c.label} ", styled(f"({c.key})", "dim")))
         for d in c.details:
-            out.print(f"       {d}", markup=False)
+            out.print(f"       {d}")
 
 
 @issue_group.command("preflight")
@@ -219,7 +222,7 @@ def _run_send(state: State, number: int, start: bool) -> None:
         first = delivery.start(rt, CLI, issue_id) if start else delivery.status(
             rt, issue_id)
         with Progress(TextColumn(f"Issue #{number}"), BarColumn(), MofNCompleteColumn(),
-                      TextColumn("{task.fields[state]}"), TimeRemainingColumn(),
+                      TextColumn("{task.fields[state]}", markup=False), TimeRemainingColumn(),
                       console=err, transient=False) as bar:
             task = bar.add_task("send", total=first.recipients, completed=first.finished,
                                 state="")

@@ -20,10 +20,12 @@ from ostogether.cli.base import (
     cli,
     emit,
     err,
+    line,
     out,
     pass_state,
     print_json,
     project_id,
+    styled,
 )
 from ostogether.states import (
     ITEM_STATUSES,
@@ -115,9 +117,9 @@ def feeds_discover(state: State, project_slug: str | None, dry_run: bool) -> Non
     found = feedmod.discover_all(state.rt, project_slug, save=not dry_run)
     for slug, url, how in found:
         if url:
-            out.print(f"[green]found[/]  {slug}: {url} (from {how})", markup=True)
+            out.print(line(styled("found", "green"), f"  {slug}: {url} (from {how})"))
         else:
-            out.print(f"[yellow]none[/]   {slug}: {how}", markup=True)
+            out.print(line(styled("none", "yellow"), f"   {slug}: {how}"))
     hits = sum(1 for _, url, _ in found if url)
     out.print(f"{hits} of {len(found)} project(s) have a feed now"
               f"{' (not saved: --dry-run)' if dry_run else ''}.")
@@ -130,7 +132,7 @@ def feeds_discover(state: State, project_slug: str | None, dry_run: bool) -> Non
 def feeds_poll(state: State, project_slug: str | None, fmt: str) -> None:
     """Fetch the feeds now and store new entries as submitted items."""
     with Progress(TextColumn("Polling feeds"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.description}"), console=err,
+                  TextColumn("{task.description}", markup=False), console=err,
                   disable=fmt == "json" or not err.is_terminal) as bar:
         task = bar.add_task("", total=None)
         results = feedmod.poll(state.rt, project_slug, progress=lambda r, total: bar.update(
@@ -141,9 +143,9 @@ def feeds_poll(state: State, project_slug: str | None, fmt: str) -> None:
     else:
         for r in sorted(results, key=lambda r: r.slug):
             if r.outcome in ("failed", "paused"):
-                out.print(f"[red]{r.outcome}[/] {r.slug}: {r.error}", markup=True)
+                out.print(line(styled(r.outcome, "red"), f" {r.slug}: {r.error}"))
             elif r.created:
-                out.print(f"[green]{r.created} new[/] {r.slug}", markup=True)
+                out.print(line(styled(f"{r.created} new", "green"), f" {r.slug}"))
             for why in r.skipped:
                 out.print(f"  skipped in {r.slug}: {why}")
             if r.warning:

@@ -112,7 +112,7 @@ def serve(state: State, host: str | None, port: int | None, threads: int,
     settings = dataclasses.replace(state.settings, host=host or state.settings.host,
                                    port=port or state.settings.port)
     launch.serve(settings, threads=threads, with_worker=worker,
-                 say=lambda line: out.print(line, markup=False))
+                 say=lambda line: out.print(line))
 
 
 @cli.command()
@@ -121,7 +121,7 @@ def worker(state: State) -> None:
     """Run the scheduler: the jobs of schedules/ostogether.toml, until SIGTERM.
 
     Several workers may run; one schedules and the others wait as standbys."""
-    launch.work(state.rt, say=lambda line: out.print(line, markup=False))
+    launch.work(state.rt, say=lambda line: out.print(line))
 
 
 @cli.group("schedule")
@@ -166,7 +166,7 @@ def schedule_show(state: State, fmt: str, count: int) -> None:
 def schedule_run(state: State, job: str) -> None:
     """Run one job now, whatever its timetable says (each job checks before acting)."""
     row = jobs.run(state.rt, job, trigger="manual")
-    out.print(f"{job}: {row.outcome}: {row.error or row.summary}", markup=False)
+    out.print(f"{job}: {row.outcome}: {row.error or row.summary}")
     if row.outcome == "failed":
         sys.exit(1)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -17,9 +18,11 @@ from ostogether.cli.base import (
     FORMATS,
     State,
     cli,
+    line,
     out,
     pass_state,
     print_json,
+    styled,
 )
 from ostogether.mail import bounces, domain
 from ostogether.states import (
@@ -53,15 +56,18 @@ def subscribers_import(state: State, files: tuple[str, ...], apply: bool, column
     Mailchimp's unsubscribed and cleaned addresses go on the suppression list; its
     non-subscribed contacts, and rows with no opt-in on record, are left out.
     """
-    report = readers_import.import_readers(
-        state.rt, [(Path(f).name, Path(f).read_bytes()) for f in files], apply=apply,
-        column_map=readers_import.parse_map(column_map))
+    # Read from the files as they are, a record at a time (never whole in memory).
+    checked = readers_import.check(state.rt, [(Path(f).name, Path(f)) for f in files],
+                                   readers_import.parse_map(column_map))
     if fmt == "json":
+        report = readers_import.write(state.rt, checked) if apply else checked.report
         print_json({"applied": report.applied, "counts": report.counts,
                      "files": [{**vars(f), "counts": report.counts_by_file()[f.name]}
                                for f in report.files],
-                     "lines": [vars(x) for x in report.lines if x.outcome != "new"]})
+                     "lines": [asdict(x) for x in report.lines if x.outcome != "new"]})
         return
+    # The report, line by line, is printed before anything is written.
+    report = checked.report
     several = len(report.files) > 1
     for x in report.lines:
         if x.outcome == "new":
@@ -69,7 +75,7 @@ def subscribers_import(state: State, files: tuple[str, ...], apply: bool, column
         where = f"{x.file}, line {x.line}" if several else f"line {x.line}"
         out.print(f"{where}: {x.outcome.replace('_', ' ')}: {x.email or '(empty)'}"
                   + (f" — {x.reason}" if x.reason else "")
-                  + (f" (warning: {x.warning})" if x.warning else ""), markup=False)
+                  + (f" (warning: {x.warning})" if x.warning else ""))
     by_file = report.counts_by_file()
     words = {"new": "new", "existing": "already there", "invalid": "invalid",
              "suppressed": "suppressed", "suppress": "to the suppression list",
@@ -80,12 +86,12 @@ def subscribers_import(state: State, files: tuple[str, ...], apply: bool, column
                 f.kind, f.kind.replace("mailchimp ", "Mailchimp, ").replace(
                     "nonsubscribed", "non-subscribed"))
             counts = ", ".join(f"{n} {words[k]}" for k, n in by_file[f.name].items() if n)
-            out.print(f"{f.name} ({kind}): {f.lines} line(s): {counts or 'nothing'}.",
-                      markup=False)
+            out.print(f"{f.name} ({kind}): {f.lines} line(s): {counts or 'nothing'}.")
     for f in report.files:
         if f.ignored_columns:
-            out.print(f"{f.name}: columns not used: {', '.join(f.ignored_columns)}.",
-                      markup=False)
+            out.print(f"{f.name}: columns not used: {', '.join(f.ignored_columns)}.")
+    if apply:
+        report = readers_import.write(state.rt, checked)
     c = report.counts
     verb = "added" if report.applied else "would be added"
     listed = "put" if report.applied else "would go"
@@ -147,8 +153,8 @@ def bounces_process(state: State, maildir: str | None, mbox: str | None) -> None
         raise click.UsageError("Give one of --maildir PATH or --mbox PATH.")
     summary = bounces.process(state.rt, "maildir" if maildir else "mbox",
                               Path(maildir or mbox or ""))
-    for line in summary.details:
-        out.print(line, markup=False)
+    for detail in summary.details:
+        out.print(detail)
     out.print(f"{summary.read} mail(s) read: {summary.hard} hard bounce(s), {summary.soft} "
               f"soft, {summary.suppressed} reader(s) suppressed, {summary.unsubscribed} "
               f"unsubscribed by mail, {summary.repeated} already counted, "
@@ -178,10 +184,10 @@ def mail_check_domain(state: State, fmt: str) -> None:
                     "checked_at": report.checked_at.isoformat(),
                     "findings": [vars(f) for f in report.findings]})
     else:
-        marks = {"pass": "[green]✓[/]", "warn": "[yellow]![/]", "fail": "[red]✗[/]"}
-        out.print(f"Sending domain {report.domain}:", markup=False)
+        marks = {"pass": styled("✓", "green"), "warn": styled("!", "yellow"),
+                 "fail": styled("✗", "red")}
+        out.print(f"Sending domain {report.domain}:")
         for f in report.findings:
-            out.print(f"{marks[f.status]} {f.key.upper()}: ", end="", markup=True)
-            out.print(f.message, markup=False)
+            out.print(line(marks[f.status], f" {f.key.upper()}: {f.message}"))
     if report.status == "fail":
         sys.exit(1)

@@ -18,9 +18,11 @@ from ostogether.cli.base import (
     State,
     cli,
     emit,
+    line,
     out,
     pass_state,
     print_json,
+    styled,
 )
 from ostogether.errors import ContentError
 from ostogether.registry import worst
@@ -54,12 +56,13 @@ def registry_check(state: State, fmt: str) -> None:
              "checks": [{"rule": r.rule, "outcome": r.outcome, "message": r.message}
                         for r in results]} for f, results in checked]})
     else:
-        marks = {"pass": "[green]pass[/]", "warn": "[yellow]warn[/]", "fail": "[red]FAIL[/]"}
+        marks = {"pass": styled("pass", "green"), "warn": styled("warn", "yellow"),
+                 "fail": styled("FAIL", "red")}
         for f, results in checked:
-            out.print(f"[bold]{f.record.acronym}[/] ({f.path.name}): "
-                      f"{marks[worst(results)]}", markup=True)
+            out.print(line(styled(f.record.acronym, "bold"), f" ({f.path.name}): ",
+                           marks[worst(results)]))
             for r in results:
-                out.print(f"  {marks[r.outcome]} {r.rule}: {r.message}", markup=True)
+                out.print(line("  ", marks[r.outcome], f" {r.rule}: {r.message}"))
         counts = {o: sum(worst(r) == o for _, r in checked) for o in ("pass", "warn", "fail")}
         out.print(f"\n{len(checked)} projects: {counts['pass']} pass, {counts['warn']} "
                   f"with warnings, {counts['fail']} failing.")

@@ -88,7 +88,7 @@ def report_evidence(state: State, slug: str, start: str, end: str, period: str,
     data = evidence.pack(report, state.settings.public_url, state.rt.community.site().name)
     Path(output).write_bytes(data)
     out.print(f"Wrote the evidence pack of {report.project.acronym}, {report.start} to "
-              f"{report.end}, to {output} ({len(data) // 1024 + 1} KB).", markup=False)
+              f"{report.end}, to {output} ({len(data) // 1024 + 1} KB).")
 
 
 @report_group.command("fair-share")

@@ -17,9 +17,11 @@ from ostogether.cli.base import (
     FORMATS,
     State,
     cli,
+    line,
     out,
     pass_state,
     print_json,
+    styled,
 )
 from ostogether.errors import ValidationError
 from ostogether.social import posts, publish
@@ -67,8 +69,7 @@ def social_plan(state: State, week: str | None, fmt: str) -> None:
                                    "why": why} for at, why in report.unfilled]})
         return
     for at, title, nets in report.placed:
-        out.print(f"{at.astimezone(zone):%a %d %b %H:%M}  {title[:60]}  ({', '.join(nets)})",
-                  markup=False)
+        out.print(f"{at.astimezone(zone):%a %d %b %H:%M}  {title[:60]}  ({', '.join(nets)})")
     for at, why in report.unfilled:
         out.print(f"{at.astimezone(zone):%a %d %b %H:%M}  empty: {why}")
     state_word = "approved" if report.approved else "planned, waiting for review"
@@ -95,8 +96,7 @@ def social_week(state: State, week: str | None, fmt: str) -> None:
                 out.print(f"{day:%a %d %b} {slot.at:%H:%M}  (empty)")
             for entry in slot.entries:
                 states = ", ".join(f"{p.network} #{p.id} {p.status}" for p in entry.posts)
-                out.print(f"{day:%a %d %b} {slot.at:%H:%M}  {entry.title[:50]}  [{states}]",
-                          markup=False)
+                out.print(f"{day:%a %d %b} {slot.at:%H:%M}  {entry.title[:50]}  [{states}]")
     out.print(f"Week {view.label}: " + (", ".join(f"{n} {k}" for k, n in view.counts.items())
                                         or "no posts") + ".")
 
@@ -131,22 +131,22 @@ def social_preview(state: State, post_id: int) -> None:
     for one in sorted([post, *posts.siblings(state.rt, post)], key=lambda p: p.id):
         m, extra = posts.measure(state.settings, one.text, one.network), as_sent(
             one.text, one.network)
-        out.print(f"\n[bold]#{one.id} {one.network}[/] ({one.status}): {m.length} of "
-                  f"{m.limit} {m.unit}" + ("" if m.fits else " — too long"), markup=True)
-        out.print(one.text, markup=False)
+        out.print(line("\n", styled(f"#{one.id} {one.network}", "bold"),
+                       f" ({one.status}): {m.length} of {m.limit} {m.unit}"
+                       + ("" if m.fits else " — too long")))
+        out.print(one.text)
         if "commentary" in extra:
-            out.print(f"  sent to LinkedIn as: {extra['commentary']}", markup=False)
+            out.print(f"  sent to LinkedIn as: {extra['commentary']}")
         shows = appearance(one)
         if shows.kind == "picture":
             out.print(f"  picture: {shows.picture or 'kept when approved'} — "
-                      f"“{shows.alt}”", markup=False)
+                      f"“{shows.alt}”")
         elif shows.kind == "card" and shows.card is not None:
             out.print(f"  card: {shows.card['title']} ({shows.card['host']}); "
                       + (f"picture {shows.picture}" if shows.picture else
-                         "read when approved" if shows.pending else "no picture"),
-                      markup=False)
+                         "read when approved" if shows.pending else "no picture"))
             if shows.warning:
-                out.print(f"  warning: {shows.warning}", markup=False)
+                out.print(f"  warning: {shows.warning}")
 
 
 @social_group.command("approve")
@@ -221,8 +221,8 @@ def social_publish(state: State, fmt: str) -> None:
     if fmt == "json":
         print_json({"outcomes": dict(report.outcomes), "lines": report.lines})
         return
-    for line in report.lines:
-        out.print(line, markup=False)
+    for entry in report.lines:
+        out.print(entry)
     out.print(f"{report.total} post(s) handled: " + (", ".join(
         f"{n} {k}" for k, n in sorted(report.outcomes.items())) or "nothing was due") + ".")
 

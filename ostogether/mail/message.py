@@ -154,7 +154,7 @@ def verp_token(secret: str, delivery_id: int) -> str:
     return f"d{delivery_id}-{mac.hexdigest()[:12]}"
 
 
-_TOKEN = re.compile(r"\bd(\d{1,10})-([0-9a-f]{12})\b")
+_TOKEN = re.compile(r"\bd([0-9]{1,10})-([0-9a-f]{12})\b", re.ASCII)
 
 
 def delivery_from_token(secret: str, text: str) -> int | None:

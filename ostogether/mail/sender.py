@@ -42,7 +42,7 @@ class Outcome:
 
 def enhanced(text: str) -> str:
     """The RFC 3463 status (``5.1.1``) in an SMTP reply, if it has one."""
-    m = re.search(r"\b([245]\.\d{1,3}\.\d{1,3})\b", text)
+    m = re.search(r"\b([245]\.[0-9]{1,3}\.[0-9]{1,3})\b", text, re.ASCII)
     return m.group(1) if m else ""
 
 

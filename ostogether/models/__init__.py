@@ -41,6 +41,7 @@ from ostogether.models.reach import (
     ReachVisit,
     ReaderCredit,
 )
+from ostogether.states import EDITOR_ROLES
 
 __all__ = ["MAX_ID", "NAMING", "ArchiveView", "Base", "ClickCount", "DomainCheck",
            "MediaFile", "PostMetric", "ReachVisit", "ReaderCredit", "SocialUpload",
@@ -141,7 +142,12 @@ class User(Base):
 
     @property
     def is_editor(self) -> bool:
-        return self.role in ("editor", "admin")
+        """An editor, or an admin: every editor's right is an admin's too."""
+        return self.role in EDITOR_ROLES
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
 
     # The four members Flask-Login expects of a user object (no Flask import needed).
     is_authenticated = True

@@ -38,7 +38,7 @@ from ostogether.social.publishers import is_live
 from ostogether.states import NETWORK_NAMES, NETWORKS
 from ostogether.timetable import Schedule
 
-WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
+WEEK_RE = re.compile(r"^([0-9]{4})-W([0-9]{2})$")
 FAIR_SHARE_WEEKS = 8
 EDITABLE = ("planned", "approved", "failed")
 LINKEDIN_WARN_DAYS = 7
@@ -356,9 +356,14 @@ def _fitting(settings: Settings, text: str, network: str) -> str:
     return text
 
 
-def edit(rt: Runtime, actor: Actor, post_id: int, *, text: str, image_url: str = "",
-         image_alt: str = "") -> SocialPost:
-    """Change a post's text (and image). The text must fit its network."""
+def edit(rt: Runtime, actor: Actor, post_id: int, *, text: str,
+         image_url: str | None = None, image_alt: str | None = None) -> SocialPost:
+    """Change a post's text, and its picture when ``image_url`` or ``image_alt`` is given.
+    The text must fit its network.
+
+    ``None`` keeps the picture as it is: the picture kept on approval, or the link's card
+    read for it, is dropped only when its address changes. An empty ``image_url`` takes
+    the picture off (the post shows its link's card)."""
     with rt.db.session() as s:
         post = get_post(s, post_id)
         if post.status not in EDITABLE:
@@ -370,21 +375,23 @@ def edit(rt: Runtime, actor: Actor, post_id: int, *, text: str, image_url: str =
         except ValidationError as exc:
             fields.update(exc.fields)
             new_text = ""
-        image_url, image_alt = image_url.strip(), image_alt.strip()
-        if image_url:
-            problem = url_problem(image_url)
+        picture_given = image_url is not None or image_alt is not None
+        url = post.image_url if image_url is None else image_url.strip()
+        alt = post.image_alt if image_alt is None else image_alt.strip()
+        if picture_given and url:
+            problem = url_problem(url)
             if problem:
                 fields["image_url"] = problem
-            elif not image_alt:
+            elif not alt:
                 fields["image_alt"] = "describe the image for people who cannot see it"
         if fields:
             raise ValidationError("The post was not changed: " + "; ".join(
                 v.rstrip(".") for v in fields.values()) + ".", fields)
         before = post.text
         post.text, post.edited = new_text, True
-        if image_url != post.image_url or not image_url:
-            post.media_name, post.card = "", None  # kept again when approved
-        post.image_url, post.image_alt = image_url, image_alt if image_url else ""
+        if url != post.image_url:
+            post.media_name, post.card = "", None  # kept (or read) again when approved
+        post.image_url, post.image_alt = url, alt if url else ""
         audit.record(s, actor, "social_post.edited", post, before=before, after=new_text)
         s.flush()
         s.expunge(post)

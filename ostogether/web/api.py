@@ -17,6 +17,7 @@ from ostogether.audit import Actor
 from ostogether.errors import (
     ValidationError,
 )
+from ostogether.inputs import ascii_int
 from ostogether.states import ITEM_STATUSES, KINDS
 from ostogether.web.common import json_error, runtime
 from ostogether.web.openapi import document
@@ -79,11 +80,9 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationError(f"{name} must be a whole number.", {name: "not a number"}) \
-            from None
+    value = ascii_int(raw)  # 0-9 only: int() would take "٤٢" or " 4_2 "
+    if value is None:
+        raise ValidationError(f"{name} must be a whole number.", {name: "not a number"})
     if not low <= value <= high:
         raise ValidationError(f"{name} must be from {low} to {high}.",
                               {name: f"from {low} to {high}"})

@@ -24,6 +24,7 @@ from ostogether import users
 from ostogether.errors import Busy, NotFound, OstogetherError, PermissionDenied, RateLimited
 from ostogether.models import User
 from ostogether.runtime import Runtime, ensure_var, secret_key
+from ostogether.sanitize import autoescape, stored_markup
 from ostogether.settings import Settings, load_settings
 from ostogether.states import NETWORK_NAMES
 from ostogether.web import (
@@ -43,6 +44,7 @@ from ostogether.web import (
 from ostogether.web.cache import PageCache
 from ostogether.web.common import (
     CSP,
+    AsciiIntConverter,
     IdConverter,
     IssueConverter,
     country_name,
@@ -89,7 +91,8 @@ class HouseHeaders:
 
 class App(Flask):
     """Flask, with the check whether a view or hook is a coroutine made once per function
-    instead of on every call (Flask asks it nine times per page, ~5 % of a page)."""
+    instead of on every call (Flask asks it nine times per page, ~5 % of a page), and
+    every template escaped whatever its name (``sanitize.autoescape``)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -103,6 +106,11 @@ class App(Flask):
             return made
         except TypeError:  # not hashable
             return super().ensure_sync(func)
+
+    def select_jinja_autoescape(self, filename: str | None) -> bool:
+        # Flask escapes only names ending in .html, .htm, .xml, .xhtml or .svg: the
+        # members' copy-paste form, snippet.html.j2, was not escaped. Every page escapes.
+        return autoescape(filename)
 
 
 class Logins(LoginManager):
@@ -171,6 +179,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         # visitor. Only as many hops as are configured are believed.
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
+    app.url_map.converters["int"] = AsciiIntConverter
     app.url_map.converters["id"] = IdConverter
     app.url_map.converters["issue"] = IssueConverter
     app.extensions["ostogether"] = rt
@@ -269,6 +278,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.add_template_filter(outcome_badge, "outcome")
     app.add_template_filter(post_html, "post_html")
     app.add_template_filter(host_of, "host")
+    app.add_template_filter(stored_markup, "stored_html")  # never |safe on stored HTML
 
     # The same on every response, so made once; a page may set its own CSP or framing.
     always = [("X-Content-Type-Options", "nosniff"),

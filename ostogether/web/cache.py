@@ -48,6 +48,8 @@ def fragment(key: tuple[Any, ...], sources: tuple[Any, ...],
     if found is not None and len(found[0]) == len(sources) and all(
             map(operator.is_, found[0], sources)):
         return found[1]
+    # What ``render`` returns is a template's output, escaped as it was made (every
+    # template escapes), so it is shown as it is, not escaped a second time.
     html = Markup(render())
     with _FRAGMENTS_LOCK:
         _FRAGMENTS[key] = (sources, html)

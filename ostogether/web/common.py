@@ -17,7 +17,7 @@ from flask import Flask, Response, current_app, flash, g, has_app_context, jsoni
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
-from werkzeug.routing import BaseConverter, Map
+from werkzeug.routing import BaseConverter, IntegerConverter, Map
 from werkzeug.routing import ValidationError as RoutingValidationError
 
 from ostogether import jobs, newsletter, registry
@@ -102,7 +102,7 @@ class IdConverter(BaseConverter):
     only, and a number no row can have (above 2**31 - 1) is "not found", not an error of
     the database."""
 
-    regex = r"\d{1,19}"
+    regex = r"[0-9]{1,19}"  # ASCII: \d would take "٤٢" as 42
 
     def to_python(self, value: str) -> int:
         number = int(value)
@@ -114,12 +114,18 @@ class IdConverter(BaseConverter):
         return str(int(value))
 
 
+class AsciiIntConverter(IntegerConverter):
+    """Werkzeug's ``<int:…>``, with ASCII digits: its ``\\d+`` took "٤٢" for 42."""
+
+    regex = r"[0-9]+"
+
+
 class IssueConverter(BaseConverter):
     """``<issue:issue_id>`` in the editors' issue pages: the address says the issue's
     number (/editors/issues/10 is issue #10), the view gets its id. A cancelled issue,
     which gave its number back, is "c" and its id."""
 
-    regex = r"c?\d{1,19}"
+    regex = r"c?[0-9]{1,19}"
 
     def to_python(self, value: str) -> int:
         if not has_app_context():  # matching a path outside a request: the shape is enough

@@ -123,7 +123,7 @@ def _charts(f: reports.Figures) -> dict[str, Markup]:
             [NETWORK_NAMES[r.network] for r in f.reach],
             [("Interactions", [r.interactions for r in f.reach])]),
     }
-    drawn = (f, {k: Markup(v) for k, v in svg.items()})
+    drawn = (f, svg)
     _CHARTS[:] = [drawn]
     return drawn[1]
 
@@ -401,7 +401,7 @@ def members() -> Any:
 @bp.post("/accounts/<id:user_id>/end-sessions")
 def end_sessions(user_id: int) -> Any:
     """An admin logs an account out everywhere (a lost laptop, a shared password)."""
-    if current_user.role != "admin":
+    if not current_user.is_admin:
         raise PermissionDenied("Only an admin can end another account's sessions.")
     if FlaskForm().validate_on_submit():
         user = users.end_sessions(runtime(), Actor.of(current_user), user_id, why="admin")

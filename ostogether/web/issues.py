@@ -26,6 +26,7 @@ from ostogether.errors import (
     NotFound,
     ValidationError,
 )
+from ostogether.inputs import ascii_int
 from ostogether.mail import delivery
 from ostogether.states import KINDS
 from ostogether.web.common import (
@@ -127,7 +128,7 @@ def arrange(issue_id: int) -> Any:
     item_id = request.form.get("item_id", "")
     try:
         newsletter.arrange(runtime(), Actor.of(current_user), issue_id,
-                           int(item_id) if item_id.isdigit() else 0,
+                           ascii_int(item_id) or 0,
                            request.form.get("action", ""), request.form.get("section", ""))
     except (ValidationError, Conflict, NotFound) as exc:
         flash(str(exc), "error")

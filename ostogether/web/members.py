@@ -14,6 +14,7 @@ from wtforms.validators import Length
 from ostogether import audit, handles, news, projects, tokens
 from ostogether.audit import Actor
 from ostogether.errors import Conflict, Duplicate, PermissionDenied, ValidationError
+from ostogether.inputs import ascii_int
 from ostogether.models import Project
 from ostogether.registry import HANDLE_FORMS
 from ostogether.states import ITEM_STATUSES, KINDS, NETWORKS
@@ -63,9 +64,9 @@ def new_item() -> Any:
     if request.method == "GET":
         form.event_timezone.data = rt.community.schedule().timezone
         # "Correct and send again": the rejected item's values, to change and resubmit.
-        if request.args.get("from", "").isdigit():
+        if (from_id := ascii_int(request.args.get("from", ""))) is not None:
             with rt.db.session() as s:
-                correcting = news.get_item(s, int(request.args["from"]),
+                correcting = news.get_item(s, from_id,
                                            project_id=current_user.project_id)
             if correcting.status != "rejected":
                 correcting = None

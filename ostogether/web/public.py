@@ -17,7 +17,6 @@ from flask import (
     url_for,
 )
 from flask_wtf import FlaskForm
-from markupsafe import Markup
 from wtforms import (
     BooleanField,
     DateField,
@@ -33,7 +32,7 @@ from ostogether import archive as arch
 from ostogether import clicks, jobs, media, news, projects, registry, subscribers
 from ostogether.errors import NotFound, ValidationError
 from ostogether.models import id_or_none
-from ostogether.sanitize import markdown_to_html
+from ostogether.sanitize import markdown_markup
 from ostogether.states import KINDS
 from ostogether.web.cache import fragment, public_page
 from ostogether.web.common import mail_html_response, request_site, runtime
@@ -49,7 +48,7 @@ def home() -> Any:
     listing = projects.public_listing(rt)
     site = request_site()
     content = fragment(("home", rt.db.key, listing.stamp), (site,), lambda: render_template(
-        "_home.html", about=Markup(markdown_to_html(site.about)),
+        "_home.html", about=markdown_markup(site.about),
         counts={"member": listing.count("member"), "alumni": listing.count("alumni")},
         total=len(listing.projects), countries=len(listing.countries)))
     return render_template("home.html", content=content)
@@ -114,7 +113,7 @@ def registry_json() -> Any:
 def code_of_conduct() -> Any:
     coc = runtime().community.code_of_conduct()
     return render_template("code_of_conduct.html", coc=coc,
-                           body=Markup(markdown_to_html(coc.markdown)))
+                           body=markdown_markup(coc.markdown))
 
 
 # ------------------------------------------------------------------------ joining

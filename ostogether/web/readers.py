@@ -14,6 +14,7 @@ from flask_login import current_user
 from ostogether import csvout, subscribers
 from ostogether.audit import Actor, record
 from ostogether.errors import Conflict
+from ostogether.inputs import ascii_int
 from ostogether.models import Subscriber
 from ostogether.states import SUBSCRIBER_STATUSES
 from ostogether.web.common import editors_only, runtime
@@ -30,7 +31,7 @@ def index() -> Any:
     rt = runtime()
     query, status = request.args.get("q", ""), request.args.get("status", "")
     page = request.args.get("page", "1")
-    page_n = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    page_n = n if (n := ascii_int(page)) is not None and 0 < n < 100_000 else 1
     with rt.db.session() as s:
         rows, total = subscribers.search(s, query, status, page_n, PER_PAGE)
         counts = subscribers.counts(s)

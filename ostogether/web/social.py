@@ -79,9 +79,9 @@ def post(post_id: int) -> Any:
     form = request.form
     if request.method == "POST":
         try:
+            # A field the form did not send keeps the picture as it is (None).
             social.edit(rt, Actor.of(current_user), post_id, text=form.get("text", ""),
-                        image_url=form.get("image_url", ""),
-                        image_alt=form.get("image_alt", ""))
+                        image_url=form.get("image_url"), image_alt=form.get("image_alt"))
             flash("The post was saved.", "success")
             return redirect(url_for("social.post", post_id=post_id))
         except ValidationError as exc:

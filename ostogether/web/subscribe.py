@@ -14,14 +14,13 @@ from typing import Any
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from markupsafe import Markup
 from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
 from ostogether import projects, reports, subscribers
 from ostogether.errors import PermissionDenied, ValidationError
-from ostogether.sanitize import markdown_to_html
+from ostogether.sanitize import markdown_markup
 from ostogether.subscribers import LANGUAGES, Request
 from ostogether.web.common import runtime
 
@@ -157,16 +156,18 @@ def snippet(slug: str) -> Any:
     rt = runtime()
     with rt.db.session() as s:
         project = projects.get(s, slug)
-        if current_user.role != "editor" and current_user.project_id != project.id:
+        if not current_user.is_editor and current_user.project_id != project.id:
             raise PermissionDenied("Only this project's members and the editors can see its "
                                    "sign-up form.")
         brought = reports.readers_brought(s, project.slug)
-    base = rt.settings.public_url.rstrip("/")
-    html = render_template("subscribe/snippet.html.j2", project=project, base=base,
-                           token=subscribers.embed_token(rt, project.slug),
-                           honeypot=HONEYPOT).strip() + "\n"
-    return render_template("subscribe/snippet_page.html", project=project, snippet=html,
-                           snippet_markup=Markup(html), brought=brought)
+    # The snippet escapes what it shows (every template does, whatever its name); the
+    # page shows its text in the box, escaped again, and the form itself by including
+    # the same template: no HTML is marked safe here.
+    form = {"project": project, "base": rt.settings.public_url.rstrip("/"),
+            "token": subscribers.embed_token(rt, project.slug), "honeypot": HONEYPOT}
+    html = render_template("subscribe/snippet.html.j2", **form).strip() + "\n"
+    return render_template("subscribe/snippet_page.html", snippet=html, brought=brought,
+                           **form)
 
 
 @bp.route("/subscribe/sent")
@@ -178,7 +179,7 @@ def sent() -> Any:
 def privacy() -> Any:
     notice = runtime().community.privacy_notice()
     return render_template("subscribe/privacy.html", notice=notice,
-                           body=Markup(markdown_to_html(notice.markdown)))
+                           body=markdown_markup(notice.markdown))
 
 
 @bp.route("/subscribe/confirm/<token>", methods=["GET", "POST"])

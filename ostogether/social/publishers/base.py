@@ -28,6 +28,7 @@ from urllib3.exceptions import (
 
 from ostogether import clock
 from ostogether.errors import PublishRejected, PublishRetry, PublishUnknown, ValidationError
+from ostogether.inputs import ascii_int
 from ostogether.settings import Settings
 from ostogether.social.media import Variant, variant
 from ostogether.states import NETWORK_NAMES
@@ -212,8 +213,8 @@ def reset_time(response: requests.Response, now: dt.datetime | None = None
     h = response.headers
     if h.get("Retry-After"):
         value = h["Retry-After"].strip()
-        if value.isdigit():
-            return now + dt.timedelta(seconds=int(value))
+        if (seconds := ascii_int(value)) is not None:
+            return now + dt.timedelta(seconds=seconds)
         try:
             return email.utils.parsedate_to_datetime(value).astimezone(dt.UTC)
         except (TypeError, ValueError):
@@ -222,8 +223,8 @@ def reset_time(response: requests.Response, now: dt.datetime | None = None
         value = h.get(name, "").strip()
         if not value:
             continue
-        if value.isdigit():
-            return dt.datetime.fromtimestamp(int(value), dt.UTC)
+        if (stamp := ascii_int(value)) is not None:
+            return dt.datetime.fromtimestamp(stamp, dt.UTC)
         try:
             return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(dt.UTC)
         except ValueError:
