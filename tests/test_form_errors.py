@@ -11,9 +11,8 @@ from typing import Any
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.browser import Live, log_in
+from tests.browser import PHONE, Live, axe_all, log_in
 from tests.factories import make_user
-from tests.test_phone import PHONE, axe_all
 
 # What is wrong with a page's fields, as a list of sentences (empty: nothing).
 CHECK_FIELDS = """() => {

@@ -1,5 +1,5 @@
-"""Every page on a phone, in Debian's Chromium: each page of the permission table of
-tests/test_security.py (so a new route is covered as soon as it is authorised there),
+"""Every page on a phone, in Debian's Chromium: each page of the permission table
+(tests/permissions.py, so a new route is covered as soon as it is authorised there),
 opened at 390 px wide by the role that may see it, over a database with real content
 (long words, long links, long addresses). The document is never wider than the phone,
 every box that scrolls sideways is a labelled region a keyboard can reach, and axe-core
@@ -18,7 +18,7 @@ from ostogether import clock, handles, newsletter, subscribers, tokens, users
 from ostogether.models import Feed, Project, SocialPost, Subscriber, User
 from ostogether.runtime import Runtime
 from ostogether.social import posts as social
-from tests.browser import OUTPUT, Live, axe_source, log_in
+from tests.browser import DESKTOP, OUTPUT, PHONE, Live, axe_all, log_in
 from tests.factories import (
     TEST,
     add_item,
@@ -28,10 +28,8 @@ from tests.factories import (
     mark_sent,
     project_id,
 )
-from tests.test_security import ROLES, TABLE, fill
+from tests.permissions import ROLES, TABLE, fill
 
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
 EMAILS = {"editor": "communication.officer.for.open.schooling@ecsite.example.eu",
           "member": "news-and-press-office@cosmosproject.example.eu",
           "other": "team@leversforclimate.eu"}
@@ -129,15 +127,6 @@ CULPRITS = """(width) => [...document.querySelectorAll('body *')].filter(e => {
     return r.right > width + 1 && r.width > 0 && !e.closest('.scroll-box');
 }).slice(-4).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect()
     .right) + 'px: ' + (e.textContent || '').trim().slice(0, 40))"""
-
-
-def axe_all(page: Any) -> list[str]:
-    """Every axe-core violation of the WCAG 2.0/2.1 A and AA rules, whatever its impact."""
-    page.add_script_tag(content=axe_source())
-    result = page.evaluate("""async () => await axe.run(document, {
-        runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})""")
-    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
-            for v in result["violations"]]
 
 
 def walk(live: Live, chromium: Any, web: Any, viewport: dict[str, int]) -> list[str]:
