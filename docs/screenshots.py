@@ -108,6 +108,11 @@ def main() -> None:
                                                content_type="image/jpeg")
     links.routes["/photo.jpg"] = Route(poster(1600, 1000, "Pupils outdoors"),
                                        content_type="image/jpeg")
+    # One story still waiting for review, for the queue on a phone.
+    links.routes["/story/garden"] = links.routes["/story/0"]
+    add_item(rt, "otter", "news", link=links.url("/story/garden"), approve=False,
+             title="Sample: a school garden becomes a science lab",
+             summary="Pupils measure soil, water and weather, and publish their data.")
     for n, (slug, kind, title, summary) in enumerate(SAMPLES):
         extra = {}
         if kind == "event":
@@ -183,6 +188,15 @@ def main() -> None:
             reader.close()
             page.goto(base + "/editors/")
             shot(page, "dashboard.png")
+            # The editors' pages on a phone: the queue as cards, and the folded menu open.
+            phone.goto(base + "/login")
+            phone.fill("#email", "editor@example.org")
+            phone.fill("#password", "correct horse battery")
+            phone.click("main button[type=submit]")
+            phone.goto(base + "/editors/items")
+            shot(phone, "review-phone.png", full=False)
+            phone.click("header summary")
+            shot(phone, "menu-phone.png", full=False)
             page.goto(f"{base}/reports/visibility?project=cosmos&period=last-12-months")
             shot(page, "visibility-report.png")
             page.goto(f"{base}/registry/cosmos/subscribe-form")

@@ -24,6 +24,8 @@ REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = REPO / ".venv" / "axe" / "axe.min.js"
 OUTPUT = REPO / "test-output" / "browser"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
         "--no-first-run"]
@@ -134,3 +136,13 @@ def axe_serious(page: Any) -> list[dict[str, Any]]:
     return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
              "nodes": [n["target"] for n in v["nodes"]][:5]}
             for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def axe_all(page: Any) -> list[str]:
+    """Every axe-core violation of the WCAG 2.0/2.1 A and AA rules, whatever its impact,
+    one line each."""
+    page.add_script_tag(content=axe_source())
+    result = page.evaluate("""async () => await axe.run(document, {
+        runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})""")
+    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+            for v in result["violations"]]

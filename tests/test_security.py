@@ -26,8 +26,7 @@ from tests.conftest import (
     new_client,
 )
 from tests.factories import TEST, add_item, add_readers, approved_issue, make_user, mark_sent
-
-ROLES = ("visitor", "other", "member", "editor")
+from tests.permissions import ROLES, TABLE, fill
 
 
 @pytest.fixture
@@ -67,57 +66,6 @@ def world(app: Any, rt: Runtime, web: Any) -> dict[str, Any]:
     return {"issue": issue, "item": item, "reader": reader, "links": personal,
             "project": project_id(rt, "sense"),
             "post": post_id, "clients": clients}
-
-
-# visitor, member of another project, member (of COSMOS), editor
-PUBLIC = (200, 200, 200, 200)
-EDITORS = (302, 403, 403, 200)
-MEMBERS = (302, 200, 200, 403)
-TABLE: list[tuple[str, tuple[int, int, int, int]]] = [
-    ("/", PUBLIC), ("/registry", PUBLIC), ("/registry/cosmos", PUBLIC),
-    ("/registry.json", PUBLIC), ("/join", PUBLIC), ("/code-of-conduct", PUBLIC),
-    ("/archive", PUBLIC), ("/archive.atom", PUBLIC), ("/archive/{number}", PUBLIC),
-    ("/events.ics", PUBLIC), ("/subscribe", PUBLIC), ("/subscribe/sent", PUBLIC),
-    ("/subscribe/from/cosmos", PUBLIC), ("/subscribe/from/nope", (404, 404, 404, 404)),
-    ("/registry/cosmos/subscribe-form", (302, 403, 200, 200)),
-    ("/privacy", PUBLIC), ("/login", PUBLIC), ("/account/reset", PUBLIC),
-    ("/newsletter/manage", PUBLIC), ("/api/openapi.json", PUBLIC),
-    ("/healthz", (503, 503, 503, 503)),  # no worker in this test
-    ("/p/{preferences}", PUBLIC), ("/u/{unsubscribe}", PUBLIC),
-    ("/p/not-a-token", (404, 404, 404, 404)),
-    ("/media/" + "a" * 64 + ".png", (404, 404, 404, 404)),  # a name no picture has
-    ("/api/v1/items", (401, 401, 401, 401)),  # the API takes tokens, never sessions
-    ("/members/", MEMBERS), ("/members/items/new", MEMBERS), ("/members/tokens", MEMBERS),
-    ("/members/handles", MEMBERS), ("/editors/handles", EDITORS),
-    ("/members/items/{item}", (302, 404, 200, 403)),
-    ("/members/items/{item}/edit", (302, 404, 200, 403)),
-    ("/reports/visibility", (302, 200, 200, 200)),
-    ("/reports/visibility?project=cosmos", (302, 403, 200, 200)),
-    ("/reports/visibility.csv?project=cosmos", (302, 403, 200, 200)),
-    ("/reports/visibility.zip?project=cosmos", (302, 403, 200, 200)),
-    ("/editors/", EDITORS), ("/editors/applications", EDITORS), ("/editors/feeds", EDITORS),
-    ("/editors/projects/", EDITORS), ("/editors/projects/cosmos", EDITORS),
-    ("/editors/projects/nope", (302, 403, 403, 404)),
-    ("/editors/applications/{project}", EDITORS),
-    ("/editors/items", EDITORS), ("/editors/items/{item}", EDITORS),
-    ("/editors/members", EDITORS), ("/editors/issues/", EDITORS),
-    ("/editors/issues/{issue}", EDITORS), ("/editors/issues/{issue}/preview", EDITORS),
-    ("/editors/issues/{issue}/preview.html", EDITORS),
-    ("/editors/issues/{issue}/preflight", EDITORS),
-    ("/editors/subscribers/", EDITORS), ("/editors/subscribers/{reader}", EDITORS),
-    ("/editors/subscribers/{reader}/data.json", EDITORS),
-    ("/editors/subscribers/export.csv", EDITORS), ("/editors/social/", EDITORS),
-    ("/editors/social/{post}", EDITORS), ("/editors/schedule/", EDITORS),
-    ("/editors/sending-domain", EDITORS),
-]
-
-
-def fill(path: str, world: dict[str, Any]) -> str:
-    return path.format(number=world["issue"].number, issue=world["issue"].number,
-                       project=world["project"],
-                       item=world["item"], reader=world["reader"], post=world["post"],
-                       preferences=world["links"]["preferences_url"].split("/p/")[1],
-                       unsubscribe=world["links"]["unsubscribe_url"].split("/u/")[1])
 
 
 def test_every_get_route_answers_each_role_as_the_table_says(app: Any,
