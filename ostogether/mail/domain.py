@@ -330,17 +330,21 @@ def domains(rt: Runtime) -> tuple[str, str]:
     return from_domain, envelope
 
 
+def configured_key(st: Settings) -> tuple[DkimKey | None, str]:
+    """The DKIM key the settings name (None when DKIM is not set up), and why it cannot be
+    used when it is set up wrongly."""
+    try:
+        return DkimKey.load(st.dkim_selector, st.dkim_domain, st.dkim_key_file,
+                            st.dkim_private_key), ""
+    except ConfigError as exc:
+        return None, str(exc)
+
+
 def check(rt: Runtime) -> DomainReport:
     """Read the records and store the findings (the pre-flight shows the last ones)."""
     st = rt.settings
     from_domain, envelope = domains(rt)
-    try:
-        key = DkimKey.load(st.dkim_selector, st.dkim_domain, st.dkim_key_file,
-                           st.dkim_private_key)
-    except ConfigError as exc:
-        key, key_problem = None, str(exc)
-    else:
-        key_problem = ""
+    key, key_problem = configured_key(st)
     dns_ = Lookups(resolver(st))
     try:
         spf = check_spf(dns_, envelope, st.smtp_host)
@@ -426,13 +430,7 @@ def to_publish(rt: Runtime) -> list[Record]:
            Record("spf", envelope, "TXT", "", "Mail is not sent over SMTP yet (mail_transport "
                   "is outbox): once a relay is set, its name goes here as a:<relay>, or "
                   "your mail provider's include:."))
-    try:
-        key = DkimKey.load(st.dkim_selector, st.dkim_domain, st.dkim_key_file,
-                           st.dkim_private_key)
-    except ConfigError as exc:
-        key, problem = None, str(exc)
-    else:
-        problem = ""
+    key, problem = configured_key(st)
     if key is not None:
         try:
             value = f"v=DKIM1; k=rsa; p={public_key_txt(key.private_key)}"
