@@ -161,8 +161,7 @@ def month(served: Served, people: list[Any], site: FeedServer, tmp_path: Path) -
     visitor.check("#non_commercial")
     visitor.check("#coc")
     visitor.click("main button[type=submit]")
-    shot(visitor, "month-join")
-    assert "the application of SCILAB is sent" in visitor.inner_text("h1"), visitor.inner_text("main")
+    assert "the application of SCILAB is sent" in visitor.inner_text("h1")
 
     log_in(editor, base, ADMIN, PASSWORD)
     editor.goto(base + "/editors/applications")
