@@ -38,13 +38,17 @@ class FakeClock:
     """A clock a test sets and moves. Frozen by default; ``running=True`` lets it advance
     with the machine's monotonic clock from its start, so waits with deadlines still end."""
 
-    def __init__(self, start: dt.datetime, *, running: bool = False) -> None:
+    def __init__(self, start: dt.datetime, *, running: bool = False,
+                 since: float | None = None) -> None:
+        """``since``: the monotonic time at which it was ``start`` (default: now). The
+        monotonic clock is the machine's, so processes given the same pair share one
+        timeline, however late each of them starts."""
         if start.tzinfo is None:
             raise ValueError("FakeClock needs an aware datetime")
         self._lock = threading.Lock()
         self._at = start.astimezone(UTC)
         self._running = running
-        self._base = time.monotonic()
+        self._base = time.monotonic() if since is None else since
 
     def now(self) -> dt.datetime:
         with self._lock:

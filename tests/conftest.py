@@ -99,6 +99,7 @@ def child_env(env: dict[str, str]) -> dict[str, str]:
     full.update(env)
     full["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(CLOCK_SHIM), str(REPO), full.get("PYTHONPATH", "")) if p)
+    full["TEST_CLOCK_MONOTONIC"] = repr(time.monotonic())
     full["TEST_CLOCK_START"] = clock.now().isoformat()
     full["PYTHONFAULTHANDLER"] = "1"  # a hung child prints its threads' stacks (finish)
     return full

@@ -11,4 +11,8 @@ _start = _os.environ.get("TEST_CLOCK_START")
 if _start:
     from ostogether import clock as _clock
 
-    _clock.install(_clock.FakeClock(_dt.datetime.fromisoformat(_start), running=True))
+    # Every process of one test runs on one timeline: a web server started seconds before
+    # a worker (on a loaded machine) must not see the worker's fresh lease as expired.
+    _since = _os.environ.get("TEST_CLOCK_MONOTONIC")
+    _clock.install(_clock.FakeClock(_dt.datetime.fromisoformat(_start), running=True,
+                                    since=float(_since) if _since else None))
