@@ -162,6 +162,10 @@ def main() -> None:
             phone = browser.new_page(viewport={"width": 390, "height": 844})
             phone.goto(f"{base}/archive/{number}")
             shot(phone, "archive-issue-phone.png", full=False)
+            # The home page as a teacher finds it on a phone: the sign-up at the top, then
+            # the latest issue, the news and the events to come.
+            phone.goto(base + "/")
+            shot(phone, "home-phone.png")
             week = social.week_label(*social.next_week(rt))
             page.goto(f"{base}/editors/social/?week={week}")
             page.click("text=/^Plan week/")

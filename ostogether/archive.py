@@ -174,15 +174,15 @@ def atom(rt: Runtime) -> bytes:
         return fg.atom_str(pretty=True)
 
 
-def upcoming_events(s: Session, now: dt.datetime) -> list[NewsItem]:
-    """Approved events that have not ended, soonest first."""
+def upcoming_events(s: Session, now: dt.datetime, limit: int = EVENTS_MAX) -> list[NewsItem]:
+    """Approved events that have not ended, soonest first (at most ``limit``)."""
     ongoing = (NewsItem.event_end >= now) | (NewsItem.event_end.is_(None) &
                                               (NewsItem.event_start >= now))
     return list(s.scalars(
         select(NewsItem).options(selectinload(NewsItem.project))
         .where(NewsItem.kind == "event", NewsItem.status.in_(("approved", "published")),
                NewsItem.event_start.is_not(None), ongoing)
-        .order_by(NewsItem.event_start, NewsItem.id).limit(EVENTS_MAX)))
+        .order_by(NewsItem.event_start, NewsItem.id).limit(limit)))
 
 
 def events_ics(rt: Runtime, now: dt.datetime | None = None) -> bytes:

@@ -167,7 +167,14 @@ class Settings:
         min=1, max=365))
     embed_min_seconds: int = field(default=3, metadata=_s(
         "The least time, in seconds, between showing the sign-up step of a member site's "
-        "form and its submission; quicker is taken for a bot.", min=0, max=600))
+        "form and a submission of it that lacks the hidden honeypot field (which a browser "
+        "always sends, empty); quicker is asked again. A browser's quick press goes "
+        "through.", min=0, max=600))
+    embed_form_days: int = field(default=365, metadata=_s(
+        "How long, in days, a copy of a member site's sign-up form sends a filled-in, "
+        "consented sign-up straight through (the confirmation mail follows); an older "
+        "copy leads to the sign-up step first, and still credits the project.",
+        min=1, max=3650))
 
     click_counting: bool = field(default=True, metadata=_s(
         "Count clicks on each item's link in sent issues (per issue, item and day, never "

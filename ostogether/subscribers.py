@@ -248,29 +248,77 @@ def send_link(rt: Runtime, req: Request, email: str) -> None:
 # ------------------------------------------------------------------ member sites' forms
 #
 # A member project's site carries a plain HTML form (no script, no captcha) that posts
-# here with a signed token naming the project. It lands on the service's own sign-up step,
-# which shows the privacy notice and the consent box and carries a signed timestamp: a
-# static form cannot hold a fresh one without a script. Submitting that step sooner than
-# ``embed_min_seconds`` after it was shown, or with the hidden honeypot field filled in, is
-# taken for a bot and quietly dropped.
+# here with a signed token naming the project, the address, the consent box and a hidden
+# honeypot field. When all are there (the box ticked, the honeypot sent back empty, the
+# token fresh), the sign-up goes straight through: the confirmation mail is the person's
+# real check (double opt-in), and the hourly limits keep anyone from filling a mailbox.
+# Otherwise the post lands on the service's own sign-up step, filled in, with the privacy
+# notice, the consent box and a signed time. The honeypot filled in anywhere is taken for
+# a bot and quietly dropped. A post of the step without the honeypot field at all (a
+# browser always sends it, empty) and sooner than ``embed_min_seconds`` after it was
+# shown is asked again; the delay alone never turns a person away.
+#
+# The community's own home page carries the same kind of form, with no token: it names
+# no project and credits none, and an incomplete post of it gets the service's own
+# sign-up page.
+
+# The hidden field of every sign-up form on another page: people leave it empty.
+HONEYPOT = "website"
+# What a person agrees to by ticking the box, on every sign-up form of the service.
+CONSENT_TEXT = ("I agree to receive the newsletter by mail, as the privacy notice "
+                "explains. I can unsubscribe at any time.")
+
 
 def embed_token(rt: Runtime, slug: str) -> str:
     return str(_serializer(rt, EMBED_SALT).dumps({"p": slug}))
 
 
-def embed_project(rt: Runtime, token: str) -> str:
-    """The slug an embedded form's token names, or ValidationError."""
+@dataclass(frozen=True)
+class Embed:
+    """What a member site's form token says: the project it names, and whether the copy
+    (made when it was taken from the project's page) is still fresh enough
+    (``embed_form_days``) for a sign-up through it to go straight through."""
+
+    slug: str
+    fresh: bool
+
+
+def read_embed(rt: Runtime, token: str) -> Embed:
+    """The project an embedded form's token names, or ValidationError."""
     try:
-        data = _serializer(rt, EMBED_SALT).loads(token)
+        data, made = _serializer(rt, EMBED_SALT).loads(token, return_timestamp=True)
     except BadSignature:
         raise ValidationError("This sign-up form is not one of ours, or is out of date.",
                               {"form": "bad token"}) from None
-    return str(data.get("p", "")) if isinstance(data, dict) else ""
+    slug = str(data.get("p", "")) if isinstance(data, dict) else ""
+    if not slug:
+        raise ValidationError("This sign-up form names no project.", {"form": "bad token"})
+    return Embed(slug, clock.now() - made <= dt.timedelta(days=rt.settings.embed_form_days))
+
+
+def embed_fresh_until(rt: Runtime) -> dt.date:
+    """The last day a copy of a member site's form made today sends sign-ups straight
+    through (``read_embed``)."""
+    return rt.today() + dt.timedelta(days=rt.settings.embed_form_days)
+
+
+def straight_through(*, email: str, consent: bool, honeypot: str | None,
+                     fresh: bool) -> bool:
+    """Whether a post of a member site's form is a sign-up at once rather than the
+    sign-up step, filled in: an address typed, the box ticked, the honeypot field sent
+    back empty (a bot that posts without it is not let through), and the form's token
+    fresh."""
+    return bool(email.strip()) and consent and honeypot == "" and fresh
+
+
+def ticked(value: str | None) -> bool:
+    """A checkbox as a plain HTML form sends it: any value but none, "" or "false"."""
+    return value is not None and value.strip().lower() not in ("", "false", "off")
 
 
 def step_token(rt: Runtime, slug: str, credit: bool = False) -> str:
     """The signed time the sign-up step was shown, for the project ``slug``; ``credit``
-    when the step came from the project's own form with a valid token (``embed_project``),
+    when the step came from the project's own form with a valid token (``read_embed``),
     the one way a sign-up is counted as the project's."""
     data: dict[str, Any] = {"p": slug, "t": clock.now().timestamp()}
     if credit:
@@ -281,15 +329,19 @@ def step_token(rt: Runtime, slug: str, credit: bool = False) -> str:
 @dataclass(frozen=True)
 class Step:
     """What a sign-up step's token says: its project, what is wrong with it ("" when it
-    was submitted in time; "bad token", "too quick", "expired"), and whether the
-    sign-up may credit the project."""
+    may go through; "bad token", "too quick", "expired"), and whether the sign-up may
+    credit the project."""
 
     slug: str
     problem: str
     credit: bool
 
 
-def read_step(rt: Runtime, token: str) -> Step:
+def read_step(rt: Runtime, token: str, honeypot: str | None = "") -> Step:
+    """The step's token, read when the step is submitted with ``honeypot`` (the hidden
+    field's value as sent, None when the post did not carry it). A fresh token goes
+    through however quick the person was, unless the post also left out the honeypot
+    field, which a browser always sends."""
     try:
         data = _serializer(rt, STEP_SALT).loads(token)
         shown = float(data["t"])
@@ -298,10 +350,10 @@ def read_step(rt: Runtime, token: str) -> Step:
     except (BadSignature, KeyError, TypeError, ValueError, AttributeError):
         return Step("", "bad token", False)
     waited = clock.now().timestamp() - shown
-    if waited < rt.settings.embed_min_seconds:
-        return Step(slug, "too quick", credit)
     if waited > STEP_MAX_SECONDS:
         return Step(slug, "expired", credit)
+    if waited < rt.settings.embed_min_seconds and honeypot is None:
+        return Step(slug, "too quick", credit)
     return Step(slug, "", credit)
 
 

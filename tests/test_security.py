@@ -24,6 +24,7 @@ from tests.conftest import (
     csrf_from,
     login,
     new_client,
+    outbox,
 )
 from tests.factories import TEST, add_item, add_readers, approved_issue, make_user, mark_sent
 from tests.permissions import ROLES, TABLE, fill
@@ -170,6 +171,16 @@ def test_every_form_post_without_a_csrf_token_is_refused(app: Any, rt: Runtime,
     # One-click unsubscribe is the one exception (RFC 8058): mail clients POST it bare.
     r = world["clients"]["visitor"].post(fill("/u/{unsubscribe}", world))
     assert r.status_code == 200
+    # Sign-ups from the cached home page and from members' sites carry no session's token
+    # by design (test_home, test_embed_form); a bare post gets the sign-up page with its
+    # own token, or "out of date" without the member form's signed token, and no mail.
+    mails = len(outbox(rt.settings))
+    r = world["clients"]["visitor"].post("/subscribe/quick", data={"email": "a@example.org"})
+    assert r.status_code == 200 and "csrf_token" in r.get_data(as_text=True)
+    r = world["clients"]["visitor"].post("/subscribe/from/cosmos",
+                                         data={"email": "a@example.org", "consent": "y"})
+    assert r.status_code == 400 and "out of date" in r.get_data(as_text=True)
+    assert len(outbox(rt.settings)) == mails
 
 
 PAYLOAD = ('<script>window.__xss=1</script><img src=x onerror="window.__xss=1">'

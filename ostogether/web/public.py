@@ -29,7 +29,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from ostogether import archive as arch
-from ostogether import clicks, jobs, media, news, projects, registry, subscribers
+from ostogether import clicks, front, jobs, media, news, projects, registry, subscribers
 from ostogether.errors import NotFound, ValidationError
 from ostogether.models import id_or_none
 from ostogether.sanitize import markdown_markup
@@ -46,11 +46,14 @@ bp = Blueprint("public", __name__)
 def home() -> Any:
     rt = runtime()
     listing = projects.public_listing(rt)
+    shown = front.front(rt)  # the key names what it shows: a change shows at once
     site = request_site()
-    content = fragment(("home", rt.db.key, listing.stamp), (site,), lambda: render_template(
-        "_home.html", about=markdown_markup(site.about),
-        counts={"member": listing.count("member"), "alumni": listing.count("alumni")},
-        total=len(listing.projects), countries=len(listing.countries)))
+    content = fragment(("home", rt.db.key, listing.stamp, shown), (site,), lambda: (
+        render_template(
+            "_home.html", about=markdown_markup(site.about),
+            counts={"member": listing.count("member"), "alumni": listing.count("alumni")},
+            total=len(listing.projects), countries=len(listing.countries), front=shown,
+            kinds=KINDS, consent=subscribers.CONSENT_TEXT, honeypot=subscribers.HONEYPOT)))
     return render_template("home.html", content=content)
 
 

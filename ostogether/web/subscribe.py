@@ -39,8 +39,7 @@ class SubscribeForm(FlaskForm):
                                                 LANGUAGES.items()], default="en",
                            description="The newsletter is in English; we use this to "
                                        "tell you about issues in your language.")
-    consent = BooleanField("I agree to receive the newsletter by mail, as the privacy "
-                           "notice explains. I can unsubscribe at any time.")
+    consent = BooleanField(subscribers.CONSENT_TEXT)
 
 
 class StepForm(SubscribeForm):
@@ -78,9 +77,62 @@ def subscribe() -> Any:
     return render_template("subscribe/form.html", form=form), status
 
 
-# ------------------------------------------------------------------ member sites' forms
+# ------------------------------------------------------------------ forms on other pages
 
-HONEYPOT = "website"
+HONEYPOT = subscribers.HONEYPOT
+
+
+def _language() -> str:
+    """The language a form on another page asked for, else the browser's first that the
+    newsletter knows, else English: the person can change it in their preferences."""
+    asked = request.form.get("language", "")
+    if asked in LANGUAGES:
+        return asked
+    return request.accept_languages.best_match(list(LANGUAGES), default="en") or "en"
+
+
+def _typed() -> dict[str, str]:
+    """What a form on another page brought, cut to the fields' sizes."""
+    return {"email": request.form.get("email", "")[:320].strip(),
+            "name": request.form.get("name", "")[:subscribers.NAME_MAX],
+            "language": _language()}
+
+
+def _straight(source: str, typed: dict[str, str], form: SubscribeForm, *,
+              consent: bool = True, via_project: str = "") -> bool:
+    """Sign up what a form on another page brought, at once; False with the problems on
+    ``form``'s fields when the service refused it (the page is shown again)."""
+    try:
+        subscribers.subscribe(runtime(), _req(source), consent=consent,
+                              via_project=via_project, **typed)
+    except ValidationError as exc:
+        for name, message in exc.fields.items():
+            if name in form:
+                form[name].errors = [message]
+        return False
+    return True
+
+
+@bp.post("/subscribe/quick")
+def quick() -> Any:
+    """Where the home page's form posts. The home page is the same for every visitor and
+    kept in the page cache, so its form carries no CSRF token (one would belong to a
+    single visitor's session); none is needed, because a sign-up acts for nobody's
+    session: anyone may type any address into any sign-up form, and what protects the
+    address's owner is the confirmation mail (double opt-in) and the hourly limits per
+    client and mailbox, as for every other sign-up. A browser's post (it sends the hidden
+    honeypot field, empty) is a sign-up at once, or the sign-up page with what is
+    missing; a post without that field gets the sign-up page, filled in."""
+    honeypot = request.form.get(HONEYPOT)
+    if honeypot:
+        return render_template("subscribe/sent.html")
+    typed = _typed()
+    form = SubscribeForm(formdata=None, data=typed)
+    if honeypot is None:
+        return render_template("subscribe/form.html", form=form)
+    if _straight("home", typed, form, consent=subscribers.ticked(request.form.get("consent"))):
+        return redirect(url_for("subscribe.sent"), code=303)
+    return render_template("subscribe/form.html", form=form), 400
 
 
 def _public_project(slug: str) -> Any:
@@ -97,24 +149,33 @@ def _step(slug: str, form: StepForm, status: int = 200, note: str = "",
 
 @bp.route("/subscribe/from/<slug>", methods=["GET", "POST"])
 def from_site(slug: str) -> Any:
-    """Where a member site's form posts (cross-site, so no CSRF token: nothing happens
-    here but showing the sign-up step, filled in). Only a post with the form's signed
-    token makes a sign-up that credits the project; a plain visit shows the step too."""
+    """Where a member site's form posts (cross-site, so no CSRF token: see ``quick``).
+    A post with the address, the box ticked, the honeypot empty and the form's fresh
+    signed token is a sign-up at once; any other shows the sign-up step, filled in. Only
+    a post with the form's signed token makes a sign-up that credits the project; a plain
+    visit shows the step too."""
     project = _public_project(slug)
     credit = False
+    typed = {"email": "", "name": "", "language": _language()}
     if request.method == "POST":
         if request.form.get(HONEYPOT):
             return render_template("subscribe/sent.html")
         try:
-            named = subscribers.embed_project(runtime(), request.form.get("form", ""))
+            embed = subscribers.read_embed(runtime(), request.form.get("form", ""))
         except ValidationError:
-            named = ""
-        if named != project.slug:
+            embed = None
+        if embed is None or embed.slug != project.slug:
             return render_template("subscribe/out_of_date.html", project=project), 400
         credit = True
-    form = StepForm(formdata=None, data={
-        "email": request.form.get("email", "")[:320],
-        "name": request.form.get("name", "")[:subscribers.NAME_MAX]})
+        typed = _typed()
+        form = StepForm(formdata=None, data=typed)
+        if subscribers.straight_through(
+                email=typed["email"], consent=subscribers.ticked(request.form.get("consent")),
+                honeypot=request.form.get(HONEYPOT), fresh=embed.fresh):
+            if _straight("embed", typed, form, via_project=project.slug):
+                return redirect(url_for("subscribe.sent"), code=303)
+            return _step(project.slug, form, 400, credit=credit)
+    form = StepForm(formdata=None, data=typed)
     return _step(project.slug, form, credit=credit)
 
 
@@ -124,13 +185,14 @@ def from_site_confirm(slug: str) -> Any:
     form = StepForm()
     if form.website.data:
         return redirect(url_for("subscribe.sent"))
-    step = subscribers.read_step(runtime(), form.started.data or "")
+    step = subscribers.read_step(runtime(), form.started.data or "",
+                                 request.form.get(HONEYPOT))
     credit = step.credit and step.slug == project.slug  # kept when the step is shown again
     if not form.validate_on_submit():
         return _step(project.slug, form, 400, credit=credit)
     if step.problem or step.slug != project.slug:
-        # Too quick (a bot, or a very fast hand), too late, or not our page: the person
-        # sees the form again, with a fresh time, and one more click does it.
+        # Sent without the hidden field and at once (a bot), too late, or not our page:
+        # the person sees the form again, with a fresh time, and one more click does it.
         return _step(project.slug, form, 400, note="Please check the details and press "
                      "Subscribe again." if step.problem == "too quick" else "This page was "
                      "open for a long time. Please check the details and press Subscribe "
@@ -167,7 +229,7 @@ def snippet(slug: str) -> Any:
             "token": subscribers.embed_token(rt, project.slug), "honeypot": HONEYPOT}
     html = render_template("subscribe/snippet.html.j2", **form).strip() + "\n"
     return render_template("subscribe/snippet_page.html", snippet=html, brought=brought,
-                           **form)
+                           fresh_until=subscribers.embed_fresh_until(rt), **form)
 
 
 @bp.route("/subscribe/sent")
