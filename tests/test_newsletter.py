@@ -14,7 +14,7 @@ import pytest
 from lxml import html as lxml_html
 from sqlalchemy import select
 
-from ostogether import audit, clicks, clock, news, newsletter, preflight, render
+from ostogether import audit, clicks, clock, news, newsletter, preflight, render, test_sends
 from ostogether.audit import Actor
 from ostogether.errors import (
     Blocked,
@@ -603,9 +603,9 @@ def test_test_send_goes_to_editors_only(rt: Runtime, settings: Any, web: FeedSer
     make_user(rt, "member@example.org", "member", project="connect")
     issue = ready_issue(rt, web, 1)
     with pytest.raises(ValidationError, match="not an editor: member@example.org"):
-        newsletter.test_send(rt, TEST, issue.id, ["ed@example.org", "member@example.org"])
+        test_sends.test_send(rt, TEST, issue.id, ["ed@example.org", "member@example.org"])
     assert outbox(settings) == []
-    assert newsletter.test_send(rt, TEST, issue.id, ["ED@example.org"]) == 1
+    assert test_sends.test_send(rt, TEST, issue.id, ["ED@example.org"]) == 1
     [msg] = outbox(settings)
     assert msg["To"] == "ed@example.org"
     assert msg["Subject"].startswith("OStogether #10")  # the real subject, as readers see it
@@ -622,7 +622,7 @@ def test_spamassassin_scores_an_issue_zero(rt: Runtime, settings: Any, web: Feed
     """Debian's SpamAssassin rules, run locally (-L: no network tests), find nothing."""
     make_user(rt, "ed@example.org", "editor")
     issue = ready_issue(rt, web, 3)
-    newsletter.test_send(rt, TEST, issue.id, ["ed@example.org"])
+    test_sends.test_send(rt, TEST, issue.id, ["ed@example.org"])
     [msg] = outbox(settings)
     report = subprocess.run(["spamassassin", "-t", "-L"], input=msg.as_bytes(),
                             capture_output=True, check=True).stdout.decode(errors="replace")
@@ -641,7 +641,7 @@ def test_test_send_over_real_smtp(rt: Runtime, env: dict[str, str], smtp_server:
     try:
         make_user(smtp_rt, "ed@example.org", "editor")
         issue = ready_issue(smtp_rt, web, 1)
-        newsletter.test_send(smtp_rt, TEST, issue.id, ["ed@example.org"])
+        test_sends.test_send(smtp_rt, TEST, issue.id, ["ed@example.org"])
     finally:
         smtp_rt.close()
     [envelope] = sink.envelopes

@@ -14,7 +14,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from ostogether import archive_import, newsletter
+from ostogether import archive_import, newsletter, test_sends
 from ostogether.audit import CLI
 from ostogether.cli.base import (
     FORMATS,
@@ -132,7 +132,7 @@ def issue_preview(state: State, number: int, fmt: str, output: str | None) -> No
     with rt.db.session() as s:
         issue = _by_number(s, number)
         if fmt == "eml":  # the message of a test send, to the sender itself, unsigned
-            data = newsletter.test_message(rt, issue).data
+            data = test_sends.test_message(rt, issue).data
         else:
             public = newsletter.public_rendering(rt, issue)
             data = (public.html if fmt == "html" else public.text).encode("utf-8")
@@ -332,7 +332,7 @@ def issue_test_send(state: State, number: int, recipients: tuple[str, ...]) -> N
     """Send the issue to editors as readers will get it (only their links differ)."""
     rt = state.rt
     issue_id = _issue_id(state, number)
-    sent = newsletter.test_send(rt, CLI, issue_id, recipients)
+    sent = test_sends.test_send(rt, CLI, issue_id, recipients)
     out.print(f"Test of issue #{number} sent to {sent} editor(s).")
 
 

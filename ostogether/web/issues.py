@@ -16,7 +16,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length
 
-from ostogether import audit, newsletter, preflight, subscribers
+from ostogether import audit, newsletter, preflight, subscribers, test_sends
 from ostogether.audit import Actor
 from ostogether.errors import (
     Blocked,
@@ -207,7 +207,7 @@ def checks(issue_id: int) -> Any:
 def test_send(issue_id: int) -> Any:
     rt = runtime()
     try:
-        n = newsletter.test_send(rt, Actor.of(current_user), issue_id,
+        n = test_sends.test_send(rt, Actor.of(current_user), issue_id,
                                  request.form.getlist("to"))
         flash(f"Test sent to {n} editor(s).", "success")
     except (ValidationError, ContentError, MailError) as exc:
