@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from lxml import html as lxml_html
 from sqlalchemy import select
 
@@ -453,6 +455,28 @@ def test_shy_links_only_warn(rt: Runtime, web: FeedServer) -> None:
     add_item(rt, "connect", link=web.url("/rate"))
     report, _ = newsletter.run_preflight(rt, compose(rt).id)
     assert statuses(report)["links"] == "warn"
+
+
+@given(st.lists(st.tuples(st.sampled_from([preflight.PASS, preflight.WARN, preflight.FAIL]),
+                          st.booleans()), max_size=14))
+def test_the_summary_counts_exactly_the_checks_it_groups(kinds: list[tuple[str, bool]]) -> None:
+    """Every check is in one group, and the summary names each group's count: the line
+    "1 failed, 2 warnings to tick, 1 piece of advice" never disagrees with the list."""
+    report = preflight.Report(tuple(preflight.Check(f"c{n}", f"check {n}", status,
+                                                    advisory=advisory)
+                                    for n, (status, advisory) in enumerate(kinds)))
+    groups = report.groups()
+    assert sorted(c.key for _, checks in groups for c in checks) == sorted(
+        c.key for c in report.checks)
+    counted = {m.group(2): int(m.group(1)) for m in re.finditer(
+        r"(\d+) (failed|warnings? to tick|pieces? of advice|piece of advice|passed)",
+        report.summary())}
+    assert sum(counted.values()) == len(kinds)
+    for group, checks in report.groups(empty=True):
+        assert counted[group.counted(len(checks))] == len(checks)
+        assert (group, checks) in groups or not checks  # an empty group is not listed
+    advice = [c for c in report.checks if c.status == preflight.WARN and c.advisory]
+    assert f"{len(advice)} piece{'' if len(advice) == 1 else 's'} of advice" in report.summary()
 
 
 def test_alt_text_check() -> None:

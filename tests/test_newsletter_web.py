@@ -13,6 +13,7 @@ import feedparser
 import icalendar
 import pytest
 from lxml import etree
+from lxml import html as lxml_html
 
 from ostogether import clock, newsletter
 from ostogether.runtime import Runtime
@@ -22,6 +23,7 @@ from tests.conftest import (
     new_client,
     outbox,
     post,
+    run,
 )
 from tests.factories import TEST, add_item, make_user, mark_sent
 from tests.feedserver import FeedServer, Route
@@ -82,7 +84,8 @@ def test_an_editor_takes_one_issue_from_compose_to_approval(editor: Any, rt: Run
 
     # Pre-flight, then approval.
     html = editor.get(f"/editors/issues/{number}/preflight").get_data(as_text=True)
-    assert "0 failed, 0 warnings" in html and "Every link answers" in html
+    # Nothing failed, nothing to tick; the domain, never checked here, is advice.
+    assert "0 failed, 0 warnings to tick, 1 piece of advice, 10 passed." in html and "Every link answers" in html
     r = post(editor, f"/editors/issues/{number}/preflight",
              f"/editors/issues/{number}/preflight")
     assert r.status_code == 302
@@ -128,6 +131,37 @@ def test_an_unreachable_link_is_approved_with_a_reason_and_each_problem_leads_to
     assert r.status_code == 302
     with rt.db.session() as s:
         assert newsletter.get_issue(s, issue.id).status == "approved"
+
+
+def test_the_preflight_summary_counts_what_the_page_lists(editor: Any, rt: Runtime,
+                                                           web: FeedServer,
+                                                           env: dict[str, str]) -> None:
+    """A failure, a warning to tick and a piece of advice: the line above the list counts
+    each group as the list shows it, and the advice is labelled advice, not a warning."""
+    web.routes["/gone"] = Route(status=404, body=b"gone", content_type="text/html")
+    add_item(rt, "sense", link=web.url("/gone"))  # no grant on record: a warning
+    issue = newsletter.compose_next(rt, TEST)
+    html = editor.get(f"/editors/issues/{issue.number}/preflight").get_data(as_text=True)
+    page = lxml_html.fromstring(html)
+    summary = page.get_element_by_id("preflight-summary").text_content()
+    assert summary.startswith("1 failed, 1 warning to tick, 1 piece of advice, 8 passed.")
+    listed = {ul.get("aria-labelledby"): [li.text_content().split(":", 1)[0].strip()
+                                          for li in ul.xpath("./li")]
+              for ul in page.xpath('//ul[contains(@class, "checklist")]')}
+    assert listed == {"group-fail": ["Failed"], "group-warn": ["Warning"],
+                      "group-advice": ["Advice"], "group-pass": ["Passed"] * 8}
+    headings = [h.text_content() for h in page.xpath("//main//h2")]
+    assert headings == ["Failed (1)", "Warnings to tick (1)", "Advice (1)", "Passed (8)"]
+    assert "SPF, DKIM and DMARC" in page.xpath('//ul[@aria-labelledby="group-advice"]')[0
+                                                  ].text_content()
+    # Only the warning has a box to tick.
+    assert [i.get("value") for i in page.xpath('//input[@name="acknowledge"]')] == ["grants"]
+    # The CLI says the same, in the same groups.
+    r = run(env, "issue", "preflight", str(issue.number))
+    assert "1 failed, 1 warning to tick, 1 piece of advice, 8 passed." in r.stdout
+    marks = [ln.split()[0] for ln in r.stdout.splitlines() if ln[:1].isupper()
+             and ln.split()[0] in ("FAIL", "WARN", "ADVICE", "PASS")]
+    assert marks == ["FAIL", "WARN", "ADVICE"] + ["PASS"] * 8
 
 
 def test_a_failed_check_shows_no_approve_button(editor: Any, rt: Runtime) -> None:

@@ -145,12 +145,14 @@ def issue_preview(state: State, number: int, fmt: str, output: str | None) -> No
 
 
 def _print_report(report: Any) -> None:
+    """In the groups the summary counts (``Report.groups``), as the web page lists them."""
     marks = {"pass": styled("PASS", "green"), "warn": styled("WARN", "yellow"),
-             "fail": styled("FAIL", "red")}
-    for c in report.checks:
-        out.print(line(marks[c.status], f" {c.label} ", styled(f"({c.key})", "dim")))
-        for d in c.details:
-            out.print(f"       {d}")
+             "advice": styled("ADVICE", "cyan"), "fail": styled("FAIL", "red")}
+    for group, checks in report.groups():
+        for c in checks:
+            out.print(line(marks[group.key], f" {c.label} ", styled(f"({c.key})", "dim")))
+            for d in c.details:
+                out.print(f"       {d}")
 
 
 @issue_group.command("preflight")
@@ -166,7 +168,8 @@ def issue_preflight(state: State, number: int, fmt: str) -> None:
         print_json(report.as_dict())
     else:
         _print_report(report)
-        out.print(f"{len(report.failed)} failed, {len(report.warnings)} warning(s).")
+        out.print(f"{report.summary()}. A warning needs --acknowledge KEY to approve; "
+                  f"advice is about the setup and holds nothing up.")
     if report.failed:
         sys.exit(1)
 
