@@ -153,7 +153,7 @@ def test_a_test_send_is_the_real_message_but_for_the_readers_links(
     make_user(rt, "ed@example.org", "editor")
     issue_id = issue_with_subject(rt, web, approve=True)
     [reader] = add_readers(rt, 1)
-    assert test_sends.test_send(rt, TEST, issue_id, ["ed@example.org"]) == 1
+    assert test_sends.test_send(rt, TEST, issue_id, ["ed@example.org"]).to == ["ed@example.org"]
     assert delivery.send(rt, TEST, issue_id).counts["sent"] == 1
     test, real = (e.original_content for e in sink.envelopes)
     assert sink.envelopes[0].rcpt_tos == ["ed@example.org"]

@@ -328,17 +328,21 @@ def issue_status(state: State, number: int, fmt: str) -> None:
 
 @issue_group.command("test-send")
 @click.argument("number", type=int)
-@click.option("--to", "recipients", multiple=True, required=True,
-              help="An editor's address (repeatable).")
+@click.option("--to", "recipients", multiple=True, required=True, metavar="ADDRESS",
+              help="An editor's address, or any other (up to five others); repeatable.")
 @pass_state
 def issue_test_send(state: State, number: int, recipients: tuple[str, ...]) -> None:
-    """Send the issue to editors as readers will get it (only their links differ)."""
+    """Send the issue as readers will get it (only their links differ) to editors and up
+    to five other addresses; exits 1 when the mail server refused one of them."""
     rt = state.rt
     issue_id = _issue_id(state, number)
-    sent = test_sends.test_send(rt, CLI, issue_id, recipients)
-    out.print(f"Test of issue #{number} sent to {sent} editor(s).")
-
-
+    sent = test_sends.test_send(rt, CLI, issue_id, typed=recipients)
+    if sent.to:
+        out.print(f"Test of issue #{number} sent to {', '.join(sent.to)}.")
+    for address, why in sent.refused:
+        out.print(f"Not sent to {address}: {why}")
+    if sent.refused:
+        sys.exit(1)
 
 
 # ------------------------------------------------------------------------ the old archive

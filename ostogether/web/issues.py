@@ -24,6 +24,7 @@ from ostogether.errors import (
     ContentError,
     MailError,
     NotFound,
+    RateLimited,
     ValidationError,
 )
 from ostogether.inputs import ascii_int
@@ -76,7 +77,16 @@ def compose() -> Any:
     return redirect(url_for("issues.edit", issue_id=issue.id))
 
 
-def _page(issue_id: int, form: DetailsForm | None = None, status: int = 200) -> Any:
+class TestForm(FlaskForm):
+    others = TextAreaField(
+        "Other addresses", render_kw={"rows": 3, "autocomplete": "off", "spellcheck": "false"},
+        description=f"Up to {test_sends.MAX_TYPED} addresses besides the editors' (your "
+                    f"Gmail or Outlook, a colleague), separated by commas or one a line.")
+
+
+def _page(issue_id: int, form: DetailsForm | None = None, status: int = 200, *,
+          test: TestForm | None = None, ticked: list[str] | None = None,
+          to_problem: str = "", test_problem: str = "") -> Any:
     rt = runtime()
     rules = rt.community.newsletter()
     with rt.db.session() as s:
@@ -90,13 +100,19 @@ def _page(issue_id: int, form: DetailsForm | None = None, status: int = 200) -> 
     send = (delivery.status(rt, issue_id)
             if issue.status in ("approved", "sending", "sent") else None)
     if form is None:
-        form = DetailsForm(data={"subject": issue.subject, "preheader": issue.preheader,
-                                 "intro_md": issue.intro_md})
+        form = DetailsForm(formdata=None, data={
+            "subject": issue.subject, "preheader": issue.preheader,
+            "intro_md": issue.intro_md})
     sections = [sec for sec in rules.sections if not sec.editorial]
     return render_template("editors/issue.html", issue=issue, entries=entries, extra=extra,
                            sections=sections, form=form, history=history, kinds=KINDS,
                            left_out=left_out, send=send, confirmed=confirmed,
                            editors=editors, editable=issue.status in newsletter.EDITABLE,
+                           test=test or TestForm(formdata=None),
+                           ticked={t.strip().lower() for t in (
+                               [current_user.email] if ticked is None else ticked)},
+                           to_problem=to_problem, test_problem=test_problem,
+                           test_limit=rt.settings.test_send_max_per_hour,
                            zone=rt.community.schedule().zone), status
 
 
@@ -205,13 +221,29 @@ def checks(issue_id: int) -> Any:
 
 @bp.post("/<issue:issue_id>/test")
 def test_send(issue_id: int) -> Any:
+    """A test to the editors ticked and the addresses typed. A problem shows beside its
+    field, with what was ticked and typed kept; the test then goes nowhere."""
     rt = runtime()
+    form = TestForm()
+    ticked = request.form.getlist("to")
+    if not form.validate_on_submit():
+        return _page(issue_id, test=form, ticked=ticked, status=400)
     try:
-        n = test_sends.test_send(rt, Actor.of(current_user), issue_id,
-                                 request.form.getlist("to"))
-        flash(f"Test sent to {n} editor(s).", "success")
-    except (ValidationError, ContentError, MailError) as exc:
-        flash(str(exc), "error")
+        sent = test_sends.test_send(rt, Actor.of(current_user), issue_id, ticked,
+                                    form.others.data or "")
+    except ValidationError as exc:
+        form.others.errors = [exc.fields["others"]] if "others" in exc.fields else []
+        return _page(issue_id, test=form, ticked=ticked, status=400,
+                     to_problem=exc.fields.get("to", ""))
+    except RateLimited as exc:
+        return _page(issue_id, test=form, ticked=ticked, status=429,
+                     test_problem=str(exc))
+    except (ContentError, MailError) as exc:
+        return _page(issue_id, test=form, ticked=ticked, status=503, test_problem=str(exc))
+    if sent.to:
+        flash(f"Test sent to {', '.join(sent.to)}.", "success")
+    for address, why in sent.refused:
+        flash(f"Not sent to {address}: {why}", "error")
     return redirect(url_for("issues.edit", issue_id=issue_id) + "#test")
 
 
