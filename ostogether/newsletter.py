@@ -362,6 +362,29 @@ def reopen_for_item(s: Session, actor: Actor, item_id: int, why: str) -> None:
         _drop_snapshot(issue)
 
 
+def move_send_at(rt: Runtime, s: Session, actor: Actor, issue: Issue, when: dt.datetime,
+                 why: str, *, may_keep: bool) -> bool:
+    """Give ``issue`` (editable, its items loaded) the send time ``when``, in the caller's
+    transaction; a subject or preheader still automatic follows the new date. An approved
+    issue goes back to review (``why``) unless ``may_keep`` and what readers get stays the
+    same to the byte; True when it went."""
+    approved = issue.status == "approved"
+    before = None
+    if approved and may_keep:
+        try:
+            before = render_current(rt, issue)
+        except ContentError:  # cannot tell whether it changes: check it again
+            pass
+    lines = _automatic_lines(rt, issue, _items_of(s, issue))
+    issue.send_at = when
+    _follow_the_items(rt, s, issue, lines)
+    if not approved or (before is not None and render_current(rt, issue) == before):
+        return False
+    transition(s, actor, issue, "issue", "in_review", reason=why)
+    _drop_snapshot(issue)
+    return True
+
+
 def cancel(rt: Runtime, actor: Actor, issue_id: int) -> Issue:
     with rt.db.session() as s:
         issue = get_issue(s, issue_id)

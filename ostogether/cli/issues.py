@@ -14,7 +14,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from ostogether import archive_import, newsletter, test_sends
+from ostogether import archive_import, clock, newsletter, send_dates, test_sends
 from ostogether.audit import CLI
 from ostogether.cli.base import (
     FORMATS,
@@ -190,6 +190,25 @@ def issue_approve(state: State, number: int, acks: tuple[str, ...], reason: str)
                                        dict.fromkeys(acks, reason))
     out.print(f"Issue #{issue.number} is approved; snapshot {issue.snapshot_sha256[:12]}. "
               f"{len(report.warnings)} warning(s) acknowledged.")
+
+
+@issue_group.command("schedule")
+@click.argument("number", type=int)
+@click.option("--at", "at", required=True, metavar="'YYYY-MM-DD HH:MM'",
+              help="The new send date and time, in the community's zone (schedules/).")
+@pass_state
+def issue_schedule(state: State, number: int, at: str) -> None:
+    """Set when an issue goes out. Another day sends an approved issue back to review (the
+    newsletter shows the date); another time of the same day keeps the approval."""
+    rt = state.rt
+    day, _, time = at.strip().replace("T", " ", 1).partition(" ")
+    moved = send_dates.reschedule(rt, CLI, _issue_id(state, number), day, time.strip())
+    zone = rt.community.schedule().zone
+    local = moved.after.astimezone(zone)
+    out.print(f"Issue #{number} goes out on {local:%A %-d %B %Y at %H:%M}, "
+              f"{clock.zone_label(zone, moved.after)}."
+              + (" It went back to review: approve it again." if moved.back_to_review
+                 else ""))
 
 
 @issue_group.command("cancel")

@@ -16,7 +16,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length
 
-from ostogether import audit, newsletter, preflight, subscribers, test_sends
+from ostogether import audit, clock, newsletter, preflight, send_dates, subscribers, test_sends
 from ostogether.audit import Actor
 from ostogether.errors import (
     Blocked,
@@ -84,9 +84,15 @@ class TestForm(FlaskForm):
                     f"Gmail or Outlook, a colleague), separated by commas or one a line.")
 
 
+class ScheduleForm(FlaskForm):
+    send_date = StringField("Date", render_kw={"type": "date"})
+    send_time = StringField("Time", render_kw={"type": "time"})
+
+
 def _page(issue_id: int, form: DetailsForm | None = None, status: int = 200, *,
           test: TestForm | None = None, ticked: list[str] | None = None,
-          to_problem: str = "", test_problem: str = "") -> Any:
+          to_problem: str = "", test_problem: str = "",
+          schedule: ScheduleForm | None = None) -> Any:
     rt = runtime()
     rules = rt.community.newsletter()
     with rt.db.session() as s:
@@ -103,6 +109,15 @@ def _page(issue_id: int, form: DetailsForm | None = None, status: int = 200, *,
         form = DetailsForm(formdata=None, data={
             "subject": issue.subject, "preheader": issue.preheader,
             "intro_md": issue.intro_md})
+    zone = rt.community.schedule().zone
+    local = issue.send_at.astimezone(zone)
+    if schedule is None:
+        schedule = ScheduleForm(formdata=None, data={"send_date": f"{local:%Y-%m-%d}",
+                                                     "send_time": f"{local:%H:%M}"})
+    now = clock.now()
+    schedule.send_time.description = f"In {clock.zone_label(zone, issue.send_at)}."
+    schedule.send_date.render_kw = {"type": "date", "min": f"{now.astimezone(zone):%Y-%m-%d}",
+                                    "max": f"{(now + send_dates.AHEAD).astimezone(zone):%Y-%m-%d}"}
     sections = [sec for sec in rules.sections if not sec.editorial]
     return render_template("editors/issue.html", issue=issue, entries=entries, extra=extra,
                            sections=sections, form=form, history=history, kinds=KINDS,
@@ -113,7 +128,11 @@ def _page(issue_id: int, form: DetailsForm | None = None, status: int = 200, *,
                                [current_user.email] if ticked is None else ticked)},
                            to_problem=to_problem, test_problem=test_problem,
                            test_limit=rt.settings.test_send_max_per_hour,
-                           zone=rt.community.schedule().zone), status
+                           schedule=schedule, zone=zone,
+                           zone_label=clock.zone_label(zone, issue.send_at),
+                           by_itself=send_dates.goes_by_itself(issue),
+                           due_now=issue.send_at <= now,
+                           poll=rt.settings.worker_poll_seconds), status
 
 
 @bp.route("/<issue:issue_id>", methods=["GET", "POST"])
@@ -137,6 +156,37 @@ def edit(issue_id: int) -> Any:
               else "Nothing changed.", "success")
         return redirect(url_for("issues.edit", issue_id=issue_id))
     return _page(issue_id)
+
+
+@bp.post("/<issue:issue_id>/schedule")
+def schedule(issue_id: int) -> Any:
+    """A new send date and time, in the community's zone."""
+    rt = runtime()
+    form = ScheduleForm()
+    if not form.validate_on_submit():
+        return _page(issue_id, schedule=form, status=400)
+    try:
+        moved = send_dates.reschedule(rt, Actor.of(current_user), issue_id,
+                                      form.send_date.data or "", form.send_time.data or "")
+    except ValidationError as exc:
+        for name, message in exc.fields.items():
+            if name in form:
+                form[name].errors = [message]
+        return _page(issue_id, schedule=form, status=400)
+    except Conflict as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("issues.edit", issue_id=issue_id) + "#when")
+    zone = rt.community.schedule().zone
+    if moved.before == moved.after:
+        flash("The send date and time were already those: nothing changed.", "success")
+    else:
+        flash(f"Issue #{moved.number} now goes out on "
+              f"{moved.after.astimezone(zone):%A %-d %B %Y at %H:%M}, "
+              f"{clock.zone_label(zone, moved.after)}.", "success")
+    if moved.back_to_review:
+        flash("It went back to review, as it was approved for another day: run the "
+              "pre-flight and approve it again.", "error")
+    return redirect(url_for("issues.edit", issue_id=issue_id) + "#when")
 
 
 @bp.post("/<issue:issue_id>/arrange")
