@@ -79,14 +79,15 @@ def compose() -> Any:
 
 class TestForm(FlaskForm):
     others = TextAreaField(
-        "Other addresses", render_kw={"rows": 3, "autocomplete": "off", "spellcheck": "false"},
+        "Other addresses", validators=[Length(max=2000)],
+        render_kw={"rows": 3, "autocomplete": "off", "spellcheck": "false"},
         description=f"Up to {test_sends.MAX_TYPED} addresses besides the editors' (your "
                     f"Gmail or Outlook, a colleague), separated by commas or one a line.")
 
 
 class ScheduleForm(FlaskForm):
-    send_date = StringField("Date", render_kw={"type": "date"})
-    send_time = StringField("Time", render_kw={"type": "time"})
+    send_date = StringField("Date", validators=[Length(max=20)], render_kw={"type": "date"})
+    send_time = StringField("Time", validators=[Length(max=20)], render_kw={"type": "time"})
 
 
 def _page(issue_id: int, form: DetailsForm | None = None, status: int = 200, *,
