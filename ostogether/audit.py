@@ -84,6 +84,7 @@ WORDS = {
     "issue.send_cancelled": "Sending cancelled", "issue.send_recovered":
     "Sending recovered after a stop", "issue.send_waiting": "Sending waits for the server",
     "issue.held_released": "Held deliveries released", "issue.test_sent": "Test sent",
+    "issue.rescheduled": "Send date changed",
     "project.applied": "Applied to join", "project.member": "Accepted as a member",
     "project.rejected": "Application declined", "project.alumni": "Became alumni",
     "project.imported": "Imported from its file", "project.updated": "Updated",
@@ -141,7 +142,20 @@ def words(entry: AuditEntry, names: dict[int, str], zone: ZoneInfo) -> Line:
     for key in FIELD_KEYS:
         if isinstance(detail.get(key), list):
             extra = ", ".join(str(f).replace("_", " ") for f in detail[key])
+    if entry.action == "issue.test_sent" and isinstance(detail.get("to"), list):
+        extra = "to " + ", ".join(str(a) for a in detail["to"])
+    elif entry.action == "issue.rescheduled":
+        extra = " → ".join(_local(str(detail.get(k, "")), zone) for k in ("from", "to"))
     return Line(entry.at.astimezone(zone), f"{done} by {who(entry, names)}", extra)
+
+
+def _local(iso: str, zone: ZoneInfo) -> str:
+    """A stored UTC time as the history shows times: "15 Jan 2027 10:00 CET"."""
+    try:
+        when = dt.datetime.fromisoformat(iso).astimezone(zone)
+    except ValueError:
+        return iso
+    return f"{when:%-d %b %Y %H:%M} {when.tzname()}"
 
 
 def story(session: Session, obj: Any, zone: ZoneInfo) -> list[Line]:

@@ -90,6 +90,27 @@ def today(zone: str | dt.tzinfo) -> dt.date:
     return _current.now().astimezone(tz).date()
 
 
+def local_instant(day: dt.date, at: dt.time, zone: dt.tzinfo) -> dt.datetime | None:
+    """The instant (UTC) a clock on the wall in ``zone`` shows ``day`` at ``at``; None when
+    it never does (the hour skipped when the clocks go forward). In the hour that comes
+    twice (clocks back), the first."""
+    wall = dt.datetime.combine(day, at.replace(tzinfo=None, fold=0), tzinfo=zone)
+    instant = wall.astimezone(UTC)
+    if instant.astimezone(zone).replace(tzinfo=None) != wall.replace(tzinfo=None):
+        return None
+    return instant
+
+
+def zone_label(zone: dt.tzinfo, at: dt.datetime) -> str:
+    """The zone as people read it at instant ``at``: "Europe/Brussels (CET, UTC+01:00)"."""
+    local = at.astimezone(zone)
+    offset = local.utcoffset() or dt.timedelta(0)
+    minutes = int(offset.total_seconds()) // 60
+    sign = "+" if minutes >= 0 else "-"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"{getattr(zone, 'key', str(zone))} ({local.tzname()}, UTC{sign}{hours:02d}:{rest:02d})"
+
+
 def sleep(seconds: float) -> None:
     """Wait ``seconds`` of real time.
 

@@ -29,9 +29,9 @@ from typing import Any
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ostogether import clicks, clock, feeds, newsletter, projects, subscribers
+from ostogether import clicks, clock, feeds, newsletter, projects, send_dates, subscribers
 from ostogether.audit import SYSTEM, Actor
-from ostogether.errors import Conflict, NotFound, OstogetherError
+from ostogether.errors import Busy, Conflict, NotFound, OstogetherError
 from ostogether.mail import bounces, delivery, transactional
 from ostogether.models import Issue, JobMark, JobRun, NewsItem, Project, SchedulerLease, User
 from ostogether.runtime import Runtime
@@ -182,8 +182,11 @@ def remind_editors(rt: Runtime, now: dt.datetime) -> Result:
             return _skip(f"issue #{issue.number} is {issue.status}")
         if issue is not None:
             s.expunge(issue)
+    # An issue an editor moved to another time is reminded of with its own (the reminder
+    # itself keeps the timetable's time).
+    when = issue.send_at if issue is not None else send
     told = _editors_told(rt, f"remind_editors:{send.isoformat()}", "reminder_editors",
-                         issue=issue, send_at=send.astimezone(schedule.zone))
+                         issue=issue, send_at=when.astimezone(schedule.zone))
     what = f"issue #{issue.number} is {issue.status}" if issue else "no issue is composed"
     return _ok(f"{what}; {told} editor(s) told") if told else _skip(
         f"{what}; the editors were told already")
@@ -205,10 +208,14 @@ def send_issue(rt: Runtime, now: dt.datetime) -> Result:
         s.expunge_all()
     for issue in due:
         when = issue.send_at.astimezone(schedule.zone)
-        if issue.status == "approved":
+        if send_dates.goes_by_itself(issue):
             status = delivery.send(rt, SYSTEM, issue.id)
             lines.append(f"issue #{issue.number}: {status.state}, "
                          f"{status.counts.get('sent', 0)} of {status.recipients} sent")
+            continue
+        if issue.status == "approved":  # after its time: an editor sends it, or moves it
+            lines.append(f"issue #{issue.number} was approved after its send time; it goes "
+                         f"out when an editor presses Send now or gives it a new time")
             continue
         unsent = True
         told = _editors_told(rt, f"not_sent:{issue.id}", "issue_not_sent", issue=issue,
@@ -360,7 +367,8 @@ def request(rt: Runtime, name: str, actor: Actor) -> JobRun:
 
 def pick_up(rt: Runtime) -> list[JobRun]:
     """What the worker does every few seconds: run the queued runs (each taken by one
-    worker only), then carry on the sends that an editor started."""
+    worker only), start the sends of approved issues whose time has come (an editor may
+    have set any time, not only the timetable's), then carry on the sends under way."""
     done = []
     with rt.db.session() as s:
         queued = list(s.execute(select(JobRun.id, JobRun.job).where(
@@ -373,6 +381,11 @@ def pick_up(rt: Runtime) -> list[JobRun]:
                 pid=os.getpid())), "rowcount", 0)
         if taken == 1:
             done.append(_execute(rt, name, run_id, clock.now(), "manual"))
+    for issue_id in send_dates.due(rt, clock.now()):
+        try:  # starting is once only: the send_issue job may have started it a moment ago
+            delivery.start(rt, SYSTEM, issue_id)
+        except (Conflict, Busy) as exc:
+            log.info("issue %s was not started here: %s", issue_id, exc)
     for issue_id in delivery.due_sends(rt):
         delivery.run(rt, issue_id)
     return done

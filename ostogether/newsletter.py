@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from email.utils import parseaddr
 from typing import Any
 
 from markupsafe import Markup
@@ -30,9 +29,7 @@ from ostogether.errors import (
 )
 from ostogether.inputs import one_line_problem
 from ostogether.mail import domain
-from ostogether.mail.message import Recipient, Rendered
-from ostogether.mail.sender import issue_message, sender_of
-from ostogether.mail.transports import make_transport
+from ostogether.mail.sender import issue_message
 from ostogether.models import (
     Issue,
     IssueItem,
@@ -365,6 +362,29 @@ def reopen_for_item(s: Session, actor: Actor, item_id: int, why: str) -> None:
         _drop_snapshot(issue)
 
 
+def move_send_at(rt: Runtime, s: Session, actor: Actor, issue: Issue, when: dt.datetime,
+                 why: str, *, may_keep: bool) -> bool:
+    """Give ``issue`` (editable, its items loaded) the send time ``when``, in the caller's
+    transaction; a subject or preheader still automatic follows the new date. An approved
+    issue goes back to review (``why``) unless ``may_keep`` and what readers get stays the
+    same to the byte; True when it went."""
+    approved = issue.status == "approved"
+    before = None
+    if approved and may_keep:
+        try:
+            before = render_current(rt, issue)
+        except ContentError:  # cannot tell whether it changes: check it again
+            pass
+    lines = _automatic_lines(rt, issue, _items_of(s, issue))
+    issue.send_at = when
+    _follow_the_items(rt, s, issue, lines)
+    if not approved or (before is not None and render_current(rt, issue) == before):
+        return False
+    transition(s, actor, issue, "issue", "in_review", reason=why)
+    _drop_snapshot(issue)
+    return True
+
+
 def cancel(rt: Runtime, actor: Actor, issue_id: int) -> Issue:
     with rt.db.session() as s:
         issue = get_issue(s, issue_id)
@@ -657,42 +677,10 @@ def approve(rt: Runtime, actor: Actor, issue_id: int, acknowledged: Iterable[str
         return issue, report
 
 
-# ------------------------------------------------------------------ test sends
+# ------------------------------------------------------------------ editors
 
 def editor_addresses(s: Session) -> list[str]:
+    """The addresses of active editors and admins: told about issues, offered test
+    sends."""
     return list(s.scalars(select(User.email).where(
         User.active.is_(True), User.role.in_(EDITOR_ROLES)).order_by(User.email)))
-
-
-def test_message(rt: Runtime, issue: Issue, to: str = "") -> Rendered:
-    """The message readers get, byte for byte but for the reader's own address and links,
-    which are an editor's (or the sender's) and the public ones: for test sends and
-    `issue preview --format eml`. Signed by the transport, like every message."""
-    to = to or parseaddr(sender_of(rt))[1]
-    values = web_values(rt, issue)
-    return issue_message(rt, issue, rendered(rt, issue)).render(Recipient(0, to, "", values))
-
-
-def test_send(rt: Runtime, actor: Actor, issue_id: int, recipients: Sequence[str]) -> int:
-    """Send the issue as it stands (or its snapshot) to editors, as readers will get it
-    (``test_message``). Only editors' own addresses are accepted, so this cannot mail
-    anybody else."""
-    wanted = sorted({r.strip().lower() for r in recipients if r.strip()})
-    if not wanted:
-        raise ValidationError("Choose at least one editor to send the test to.",
-                              {"recipients": "required"})
-    with rt.db.session() as s:
-        editors = {e.lower(): e for e in editor_addresses(s)}
-        strangers = [r for r in wanted if r not in editors]
-        if strangers:
-            raise ValidationError(
-                f"Test sends go to editors only; not an editor: {', '.join(strangers)}.",
-                {"recipients": "editors only"})
-        issue = get_issue(s, issue_id)
-        messages = [test_message(rt, issue, editors[to]) for to in wanted]
-    with make_transport(rt.settings) as transport:
-        for m in messages:
-            transport.send_raw(m.envelope_from, m.to, m.data)
-    with rt.db.session() as s:  # recorded once the transport took them all
-        record(s, actor, "issue.test_sent", get_issue(s, issue_id), to=wanted)
-    return len(wanted)

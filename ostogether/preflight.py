@@ -42,6 +42,27 @@ class Check:
 
 
 @dataclass(frozen=True)
+class Group:
+    """How one group of checks is named: its heading, the word before each check of it,
+    and the count's words for one and for more."""
+
+    key: str
+    heading: str
+    mark: str
+    one: str
+    many: str
+
+    def counted(self, n: int) -> str:
+        return self.one if n == 1 else self.many
+
+
+GROUPS = (Group("fail", "Failed", "Failed", "failed", "failed"),
+          Group("warn", "Warnings to tick", "Warning", "warning to tick", "warnings to tick"),
+          Group("advice", "Advice", "Advice", "piece of advice", "pieces of advice"),
+          Group("pass", "Passed", "Passed", "passed", "passed"))
+
+
+@dataclass(frozen=True)
 class Report:
     checks: tuple[Check, ...]
 
@@ -56,6 +77,24 @@ class Report:
     @property
     def advice(self) -> list[Check]:
         return [c for c in self.checks if c.status == WARN and c.advisory]
+
+    @property
+    def passed(self) -> list[Check]:
+        return [c for c in self.checks if c.status == PASS]
+
+    def groups(self, *, empty: bool = False) -> list[tuple[Group, list[Check]]]:
+        """The checks as the page and the CLI list them, in the groups the summary
+        counts: failed, warnings to tick, advice, passed (the empty ones with ``empty``)."""
+        found = ((GROUPS[0], self.failed), (GROUPS[1], self.warnings),
+                 (GROUPS[2], self.advice), (GROUPS[3], self.passed))
+        return [(g, checks) for g, checks in found if checks or empty]
+
+    def summary(self) -> str:
+        """"1 failed, 2 warnings to tick, 1 piece of advice, 9 passed": the count of each
+        group as it is listed (an empty group is not listed, and counts 0), so the line
+        and the list always agree."""
+        return ", ".join(f"{len(checks)} {g.counted(len(checks))}"
+                         for g, checks in self.groups(empty=True))
 
     def blocking(self, acknowledged: Iterable[str] = (),
                  reasons: Mapping[str, str] | None = None) -> list[str]:

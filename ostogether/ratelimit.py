@@ -3,6 +3,7 @@
 Two kinds:
 
 - **a sliding window** (``check`` then ``hit``): sign-ups, applications, reset requests;
+  ``check_room`` asks whether several hits still fit (test messages, counted one by one);
 - **a throttle with growing delays** (``reserve``): failed logins. A key may fail
   ``free`` times; after that each attempt waits ``base`` seconds after the last
   failure, doubling with every further failure, up to ``cap``. The attempt is recorded
@@ -81,6 +82,28 @@ def check(session: Session, bucket: str, keys: list[str], limit: int, window: in
             wait = window if oldest is None else int(
                 (oldest + dt.timedelta(seconds=window) - now).total_seconds()) + 1
             raise RateLimited(message.format(minutes=max(1, (wait + 59) // 60)), wait)
+
+
+def check_room(session: Session, bucket: str, key: str, wanted: int, limit: int,
+               window: int, message: str, now: dt.datetime | None = None) -> int:
+    """Raise RateLimited unless ``wanted`` more hits fit under ``limit`` within the
+    window (a limit that counts things, such as messages, rather than requests). The
+    message may use {used}, {limit}, {left} and {minutes}: how long until enough hits
+    have left the window. Returns the hits within the window."""
+    now = now or clock.now()
+    since = now - dt.timedelta(seconds=window)
+    times = list(session.scalars(select(RateLimitHit.at).where(
+        RateLimitHit.bucket == bucket, RateLimitHit.key == key, RateLimitHit.at > since)
+        .order_by(RateLimitHit.at)))
+    used = len(times)
+    if used + wanted <= limit:
+        return used
+    # The hits that must leave the window first: the oldest, until ``wanted`` fit.
+    must_go = min(used, used + wanted - limit)
+    freed_at = (times[must_go - 1] if must_go else now) + dt.timedelta(seconds=window)
+    wait = max(1, math.ceil((freed_at - now).total_seconds()))
+    raise RateLimited(message.format(used=used, limit=limit, left=max(0, limit - used),
+                                     minutes=max(1, (wait + 59) // 60)), wait)
 
 
 @dataclass(frozen=True)

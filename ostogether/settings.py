@@ -190,6 +190,9 @@ class Settings:
     link_check_cache_hours: int = field(default=24, metadata=_s(
         "How long a link that answered stays checked; failed links are tried again on "
         "every run, so a fix shows at once.", min=0, max=720))
+    test_send_max_per_hour: int = field(default=20, metadata=_s(
+        "Test messages of an issue one editor may send in an hour, counting each address "
+        "(an editor's or one typed in) as one message.", min=1, max=1000))
 
     # -- mail
     mail_transport: str = field(default="outbox", metadata=_s(

@@ -11,12 +11,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from ostogether import clock, newsletter
 from ostogether.models import Issue, NewsItem, Project, SocialPost, Subscriber
 from tests.browser import Live, axe_serious, link_in, log_in, shot
 from tests.conftest import (
     wait_for,
 )
-from tests.factories import add_item, make_user
+from tests.factories import TEST, add_item, make_user
 
 
 def wait_mail(sink: Any, to: str, count: int = 1) -> list[Any]:
@@ -158,6 +159,60 @@ def test_an_editor_reviews_composes_fixes_preflight_previews_on_a_phone_and_appr
     shot(page, "issue-approved")
     with rt.db.session() as s:
         assert s.get(Issue, issue_id).status == "approved"  # type: ignore[union-attr]
+
+
+def test_an_editor_chooses_the_send_time_and_tests_the_issue_on_two_outside_addresses(
+        live: Live, browser: Any, axe_context: Any, web: Any, smtp_server: Any) -> None:
+    _, sink = smtp_server
+    rt = live.rt
+    make_user(rt, "editor@ecsite.eu", "editor")
+    add_item(rt, "cosmos", "news", link=web.url("/page/1"), title="Sensors in the garden")
+    issue = newsletter.compose_next(rt, TEST)
+    zone = rt.community.schedule().zone
+    # Ten days from now at 14:30 on Brussels' clocks (never a skipped hour there).
+    day = (clock.now() + dt.timedelta(days=10)).astimezone(zone).date()
+    page = browser.new_page()
+    log_in(page, live.url, "editor@ecsite.eu")
+    page.goto(f"{live.url}/editors/issues/{issue.number}")
+    assert "Europe/Brussels (" in page.inner_text("#when")
+    page.fill("#send_date", day.isoformat())
+    page.fill("#send_time", "14:30")
+    page.click("text=Change the send date")
+    assert f"now goes out on {day:%A %-d %B %Y} at 14:30, Europe/Brussels (" in page.inner_text(
+        "main")
+    with rt.db.session() as s:
+        send_at = s.get(Issue, issue.id).send_at  # type: ignore[union-attr]
+    assert send_at == dt.datetime.combine(day, dt.time(14, 30), tzinfo=zone).astimezone(dt.UTC)
+    # A test to the editor and to two addresses typed in, one a line.
+    page.fill("#others", "kim.teacher@gmail.example\nanna@outlook.example")
+    page.click("text=Send the test")
+    assert "Test sent to editor@ecsite.eu, kim.teacher@gmail.example, anna@outlook.example." \
+        in page.inner_text("main")
+    for to in ("kim.teacher@gmail.example", "anna@outlook.example", "editor@ecsite.eu"):
+        [mail] = wait_mail(sink, to)
+        assert mail["Subject"].startswith("OStogether #") and mail["List-Unsubscribe"]
+    # A mistyped address: named beside the box, and what was typed stays to correct.
+    page.fill("#others", "kim.teacher@gmail")
+    page.click("text=Send the test")
+    assert "kim.teacher@gmail: The part after the @-sign is not valid" in page.inner_text(
+        "#others-error")
+    assert page.input_value("#others") == "kim.teacher@gmail"
+    assert len(sink.messages) == 3
+    shot(page, "issue-send-date-and-test")
+    # The page with its problems is as usable on a phone, and for a screen reader (axe
+    # needs a context that lets it in past the pages' CSP).
+    checked = axe_context.new_page()
+    checked.set_viewport_size({"width": 390, "height": 844})
+    log_in(checked, live.url, "editor@ecsite.eu")
+    checked.goto(f"{live.url}/editors/issues/{issue.number}")
+    checked.fill("#send_time", "")
+    checked.click("text=Change the send date")
+    assert "choose a time" in checked.inner_text("#send_time-error")
+    assert axe_serious(checked) == []
+    checked.fill("#others", "kim.teacher@gmail")
+    checked.click("text=Send the test")
+    assert checked.evaluate("document.documentElement.scrollWidth") <= 390
+    assert axe_serious(checked) == []
 
 
 def test_a_visitor_subscribes_confirms_changes_preferences_and_unsubscribes(

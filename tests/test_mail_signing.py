@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from ostogether import newsletter, projects, subscribers, users
+from ostogether import newsletter, projects, subscribers, test_sends, users
 from ostogether.audit import Actor
 from ostogether.mail import delivery
 from ostogether.mail.message import build, subject_header
@@ -153,7 +153,7 @@ def test_a_test_send_is_the_real_message_but_for_the_readers_links(
     make_user(rt, "ed@example.org", "editor")
     issue_id = issue_with_subject(rt, web, approve=True)
     [reader] = add_readers(rt, 1)
-    assert newsletter.test_send(rt, TEST, issue_id, ["ed@example.org"]) == 1
+    assert test_sends.test_send(rt, TEST, issue_id, ["ed@example.org"]).to == ["ed@example.org"]
     assert delivery.send(rt, TEST, issue_id).counts["sent"] == 1
     test, real = (e.original_content for e in sink.envelopes)
     assert sink.envelopes[0].rcpt_tos == ["ed@example.org"]
@@ -200,7 +200,7 @@ def test_a_test_send_of_a_draft_is_signed_too(signing_rt: Runtime,
     _, sink = smtp_server
     make_user(signing_rt, "ed@example.org", "editor")
     issue_id = issue_with_subject(signing_rt, web, approve=False)
-    newsletter.test_send(signing_rt, TEST, issue_id, ["ed@example.org"])
+    test_sends.test_send(signing_rt, TEST, issue_id, ["ed@example.org"])
     [envelope] = sink.envelopes
     assert verifies(envelope.original_content)
     msg = strict(envelope.original_content)

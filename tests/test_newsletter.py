@@ -11,26 +11,41 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from lxml import html as lxml_html
 from sqlalchemy import select
 
-from ostogether import audit, clicks, clock, news, newsletter, preflight, render
+from ostogether import (
+    audit,
+    clicks,
+    clock,
+    news,
+    newsletter,
+    preflight,
+    render,
+    subscribers,
+    test_sends,
+)
 from ostogether.audit import Actor
 from ostogether.errors import (
     Blocked,
     Conflict,
     ContentError,
     PermissionDenied,
+    RateLimited,
     ValidationError,
 )
-from ostogether.models import AuditEntry, Issue, User
+from ostogether.models import AuditEntry, Issue, Subscriber, User
 from ostogether.render import compile_mjml, personalise, placeholder
 from ostogether.runtime import Runtime
 from tests.conftest import (
+    Sink,
+    free_port,
     outbox,
     run,
 )
-from tests.factories import TEST, add_item, make_user, mark_sent, project_id
+from tests.factories import TEST, add_item, add_readers, make_user, mark_sent, project_id
 from tests.feedserver import FeedServer, Route
 
 NOW = dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.UTC)
@@ -455,6 +470,28 @@ def test_shy_links_only_warn(rt: Runtime, web: FeedServer) -> None:
     assert statuses(report)["links"] == "warn"
 
 
+@given(st.lists(st.tuples(st.sampled_from([preflight.PASS, preflight.WARN, preflight.FAIL]),
+                          st.booleans()), max_size=14))
+def test_the_summary_counts_exactly_the_checks_it_groups(kinds: list[tuple[str, bool]]) -> None:
+    """Every check is in one group, and the summary names each group's count: the line
+    "1 failed, 2 warnings to tick, 1 piece of advice" never disagrees with the list."""
+    report = preflight.Report(tuple(preflight.Check(f"c{n}", f"check {n}", status,
+                                                    advisory=advisory)
+                                    for n, (status, advisory) in enumerate(kinds)))
+    groups = report.groups()
+    assert sorted(c.key for _, checks in groups for c in checks) == sorted(
+        c.key for c in report.checks)
+    counted = {m.group(2): int(m.group(1)) for m in re.finditer(
+        r"(\d+) (failed|warnings? to tick|pieces? of advice|piece of advice|passed)",
+        report.summary())}
+    assert sum(counted.values()) == len(kinds)
+    for group, checks in report.groups(empty=True):
+        assert counted[group.counted(len(checks))] == len(checks)
+        assert (group, checks) in groups or not checks  # an empty group is not listed
+    advice = [c for c in report.checks if c.status == preflight.WARN and c.advisory]
+    assert f"{len(advice)} piece{'' if len(advice) == 1 else 's'} of advice" in report.summary()
+
+
 def test_alt_text_check() -> None:
     assert preflight.check_alt_text('<img src="a" alt="A">').status == "pass"
     assert preflight.check_alt_text('<img src="a" alt="">').status == "warn"
@@ -598,22 +635,93 @@ def test_cancel_before_sending_but_not_after(rt: Runtime, web: FeedServer) -> No
 
 # --------------------------------------------------------------------- test sends
 
-def test_test_send_goes_to_editors_only(rt: Runtime, settings: Any, web: FeedServer) -> None:
+def test_a_test_goes_to_editors_and_to_typed_addresses(rt: Runtime, settings: Any,
+                                                        web: FeedServer) -> None:
     make_user(rt, "ed@example.org", "editor")
     make_user(rt, "member@example.org", "member", project="connect")
     issue = ready_issue(rt, web, 1)
-    with pytest.raises(ValidationError, match="not an editor: member@example.org"):
-        newsletter.test_send(rt, TEST, issue.id, ["ed@example.org", "member@example.org"])
+    sent = test_sends.test_send(rt, TEST, issue.id, ["ED@example.org"],
+                                "Kim.Teacher@Gmail.example\nmember@example.org, "
+                                "kim.teacher@gmail.example")
+    # The editor ticked, then each typed address once (whatever its case), as typed.
+    assert sent.to == ["ed@example.org", "kim.teacher@gmail.example", "member@example.org"]
+    messages = outbox(settings)
+    assert sorted(m["To"] for m in messages) == sorted(sent.to)
+    for msg in messages:
+        assert msg["Subject"].startswith("OStogether #10")  # the real subject
+        assert msg.is_multipart() and msg["List-Unsubscribe-Post"]
+        html = msg.get_body(("html",)).get_content()
+        text = msg.get_body(("plain",)).get_content()
+        assert "%%" not in html and "%%" not in text
+        assert "https://ostogether.test/archive/10" in text
+    with rt.db.session() as s:
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "issue.test_sent")).one()
+    assert entry.detail == {"to": sent.to}
+    with pytest.raises(ValidationError, match="Choose at least one editor, or type"):
+        test_sends.test_send(rt, TEST, issue.id, [], " , ")
+
+
+def test_typed_addresses_are_checked_all_at_once_and_then_nothing_goes(
+        rt: Runtime, settings: Any, web: FeedServer) -> None:
+    make_user(rt, "ed@example.org", "editor")
+    issue = ready_issue(rt, web, 1)
+    readers = add_readers(rt, 3, domain="school.example")
+    subscribers.erase_by_id(rt, TEST, readers[0])  # reader0: erased, on the suppression list
+    with rt.db.session() as s:  # reader1 left
+        s.get(Subscriber, readers[1]).status = "unsubscribed"  # type: ignore[union-attr]
+    with pytest.raises(ValidationError) as exc:
+        test_sends.test_send(rt, TEST, issue.id, ["ed@example.org", "stranger@example.org"],
+                             "reader0@school.example, not-an-address, reader1@school.example,"
+                             " reader2@school.example, a@b.example, c@d.example, e@f.example")
+    fields = exc.value.fields
+    assert fields["to"] == "not an editor: stranger@example.org"
+    assert "at most 5 addresses besides the editors'; there are 7" in fields["others"]
+    assert "not-an-address: An email address must have an @-sign." in fields["others"]
+    assert ("reader0@school.example is on the suppression list (its owner had it erased on "
+            in fields["others"])
+    assert "reader1@school.example belongs to a reader who unsubscribed" in fields["others"]
+    assert "reader2@school.example" not in fields["others"]  # a confirmed reader may have it
     assert outbox(settings) == []
-    assert newsletter.test_send(rt, TEST, issue.id, ["ED@example.org"]) == 1
-    [msg] = outbox(settings)
-    assert msg["To"] == "ed@example.org"
-    assert msg["Subject"].startswith("OStogether #10")  # the real subject, as readers see it
-    assert msg.is_multipart()
-    html = msg.get_body(("html",)).get_content()
-    text = msg.get_body(("plain",)).get_content()
-    assert "%%" not in html and "%%" not in text
-    assert "https://ostogether.test/archive/10" in text
+    # An editor's own address is theirs, even when it was erased as a reader's.
+    make_user(rt, "reader0@school.example", "editor")
+    sent = test_sends.test_send(rt, TEST, issue.id, [], "Reader0@school.example")
+    assert sent.to == ["reader0@school.example"]
+
+
+@pytest.fixture
+def env_limit(env: dict[str, str]) -> dict[str, str]:
+    env["OSTOGETHER_TEST_SEND_MAX_PER_HOUR"] = "4"
+    return env
+
+
+def test_test_messages_are_counted_per_editor_and_hour(env_limit: Any, rt: Runtime,
+                                                       settings: Any, web: FeedServer,
+                                                       test_clock: clock.FakeClock) -> None:
+    make_user(rt, "greta@example.org", "editor")
+    make_user(rt, "hans@example.org", "editor")
+    with rt.db.session() as s:
+        greta, hans = (Actor.of(s.scalars(select(User).where(User.email == e)).one())
+                       for e in ("greta@example.org", "hans@example.org"))
+    issue = ready_issue(rt, web, 1)
+    assert len(test_sends.test_send(rt, greta, issue.id, [], "a@x.example b@x.example "
+                                                               "c@x.example").to) == 3
+    test_clock.advance(minutes=20)
+    with pytest.raises(RateLimited, match=r"it takes 2 messages, and you may send 1 more "
+                                          r"within the hour \(4 an hour\)\. Try again in "
+                                          r"40 minute"):
+        test_sends.test_send(rt, greta, issue.id, [], "a@x.example, d@x.example")
+    assert len(test_sends.test_send(rt, greta, issue.id, [], "a@x.example").to) == 1
+    # Another editor has an hour of their own.
+    assert len(test_sends.test_send(rt, hans, issue.id, [], "a@x.example, b@x.example, "
+                                                            "c@x.example, d@x.example").to) == 4
+    # More than the hour allows is refused whatever was sent before.
+    with pytest.raises(ValidationError, match="5 addresses, and at most 4 test messages"):
+        test_sends.test_send(rt, greta, issue.id, ["greta@example.org"],
+                             "a@x.example b@x.example c@x.example d@x.example")
+    test_clock.advance(minutes=41)  # Greta's first three left the hour
+    assert len(test_sends.test_send(rt, greta, issue.id, [], "a@x.example b@x.example "
+                                                               "c@x.example").to) == 3
+    assert len(outbox(settings)) == 11
 
 
 @pytest.mark.skipif(shutil.which("spamassassin") is None,
@@ -622,7 +730,7 @@ def test_spamassassin_scores_an_issue_zero(rt: Runtime, settings: Any, web: Feed
     """Debian's SpamAssassin rules, run locally (-L: no network tests), find nothing."""
     make_user(rt, "ed@example.org", "editor")
     issue = ready_issue(rt, web, 3)
-    newsletter.test_send(rt, TEST, issue.id, ["ed@example.org"])
+    test_sends.test_send(rt, TEST, issue.id, ["ed@example.org"])
     [msg] = outbox(settings)
     report = subprocess.run(["spamassassin", "-t", "-L"], input=msg.as_bytes(),
                             capture_output=True, check=True).stdout.decode(errors="replace")
@@ -630,27 +738,64 @@ def test_spamassassin_scores_an_issue_zero(rt: Runtime, settings: Any, web: Feed
     assert found is not None and float(found.group(1)) <= 0.0, report[report.find("Content"):]
 
 
-def test_test_send_over_real_smtp(rt: Runtime, env: dict[str, str], smtp_server: Any,
-                                  web: FeedServer) -> None:
+class RefusingSink(Sink):
+    """The sink, but a mailbox of refused.example does not exist (550 at RCPT)."""
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                          rcpt_options: list[str]) -> str:
+        if address.endswith("@refused.example"):
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def test_a_test_over_real_smtp_goes_on_past_an_address_the_server_refuses(
+        rt: Runtime, env: dict[str, str], web: FeedServer) -> None:
+    from aiosmtpd.controller import Controller
+
     from ostogether.settings import load_settings
 
-    controller, sink = smtp_server
+    sink = RefusingSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
     smtp_rt = Runtime(load_settings(environ={
         **env, "OSTOGETHER_MAIL_TRANSPORT": "smtp", "OSTOGETHER_SMTP_HOST": "127.0.0.1",
         "OSTOGETHER_SMTP_PORT": str(controller.port), "OSTOGETHER_SMTP_SECURITY": "none"}))
     try:
         make_user(smtp_rt, "ed@example.org", "editor")
         issue = ready_issue(smtp_rt, web, 1)
-        newsletter.test_send(smtp_rt, TEST, issue.id, ["ed@example.org"])
+        sent = test_sends.test_send(smtp_rt, TEST, issue.id, ["ed@example.org"],
+                                    "nobody@refused.example, kim@gmail.example")
     finally:
         smtp_rt.close()
-    [envelope] = sink.envelopes
-    assert envelope.rcpt_tos == ["ed@example.org"]
-    assert sink.messages[0]["Subject"].startswith("OStogether #10")
-    assert envelope.mail_from.startswith("bounces+d0-")  # as an issue is sent: VERP
+        controller.stop()
+    assert sent.to == ["ed@example.org", "kim@gmail.example"]
+    [(address, why)] = sent.refused
+    assert address == "nobody@refused.example"
+    assert why == "The SMTP server refused it: 550 5.1.1 No such user here"
+    assert [e.rcpt_tos for e in sink.envelopes] == [["ed@example.org"], ["kim@gmail.example"]]
+    assert all(m["Subject"].startswith("OStogether #10") for m in sink.messages)
+    assert all(e.mail_from.startswith("bounces+d0-") for e in sink.envelopes)  # VERP
+    with smtp_rt.db.session() as s:
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "issue.test_sent")).one()
+    assert entry.detail == {"to": sent.to, "refused": ["nobody@refused.example"]}
 
 
 # --------------------------------------------------------------------- CLI
+
+def test_cli_test_send_takes_any_address(rt: Runtime, env: dict[str, str], settings: Any,
+                                         web: FeedServer) -> None:
+    make_user(rt, "ed@example.org", "editor")
+    ready_issue(rt, web, 1)
+    r = run(env, "issue", "test-send", "10", "--to", "ed@example.org", "--to",
+            "kim@gmail.example")
+    assert r.returncode == 0, r.stderr
+    assert "Test of issue #10 sent to ed@example.org, kim@gmail.example." in r.stdout
+    assert sorted(m["To"] for m in outbox(settings)) == ["ed@example.org", "kim@gmail.example"]
+    r = run(env, "issue", "test-send", "10", "--to", "kim@gmail")
+    assert r.returncode == 1
+    assert "kim@gmail: The part after the @-sign is not valid" in r.stderr
+
 
 def test_cli_compose_show_preflight_approve_preview(rt: Runtime, env: dict[str, str],
                                                     web: FeedServer, tmp_path: Path) -> None:

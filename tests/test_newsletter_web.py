@@ -13,8 +13,9 @@ import feedparser
 import icalendar
 import pytest
 from lxml import etree
+from lxml import html as lxml_html
 
-from ostogether import clock, newsletter
+from ostogether import clock, newsletter, subscribers
 from ostogether.runtime import Runtime
 from tests.conftest import (
     csrf_from,
@@ -22,8 +23,9 @@ from tests.conftest import (
     new_client,
     outbox,
     post,
+    run,
 )
-from tests.factories import TEST, add_item, make_user, mark_sent
+from tests.factories import TEST, add_item, add_readers, make_user, mark_sent
 from tests.feedserver import FeedServer, Route
 
 
@@ -82,7 +84,9 @@ def test_an_editor_takes_one_issue_from_compose_to_approval(editor: Any, rt: Run
 
     # Pre-flight, then approval.
     html = editor.get(f"/editors/issues/{number}/preflight").get_data(as_text=True)
-    assert "0 failed, 0 warnings" in html and "Every link answers" in html
+    # Nothing failed, nothing to tick; the domain, never checked here, is advice.
+    assert "0 failed, 0 warnings to tick, 1 piece of advice, 10 passed." in html
+    assert "Every link answers" in html
     r = post(editor, f"/editors/issues/{number}/preflight",
              f"/editors/issues/{number}/preflight")
     assert r.status_code == 302
@@ -128,6 +132,105 @@ def test_an_unreachable_link_is_approved_with_a_reason_and_each_problem_leads_to
     assert r.status_code == 302
     with rt.db.session() as s:
         assert newsletter.get_issue(s, issue.id).status == "approved"
+
+
+def test_the_preflight_summary_counts_what_the_page_lists(editor: Any, rt: Runtime,
+                                                           web: FeedServer,
+                                                           env: dict[str, str]) -> None:
+    """A failure, a warning to tick and a piece of advice: the line above the list counts
+    each group as the list shows it, and the advice is labelled advice, not a warning."""
+    web.routes["/gone"] = Route(status=404, body=b"gone", content_type="text/html")
+    add_item(rt, "sense", link=web.url("/gone"))  # no grant on record: a warning
+    issue = newsletter.compose_next(rt, TEST)
+    html = editor.get(f"/editors/issues/{issue.number}/preflight").get_data(as_text=True)
+    page = lxml_html.fromstring(html)
+    summary = page.get_element_by_id("preflight-summary").text_content()
+    assert summary.startswith("1 failed, 1 warning to tick, 1 piece of advice, 8 passed.")
+    listed = {ul.get("aria-labelledby"): [li.text_content().split(":", 1)[0].strip()
+                                          for li in ul.xpath("./li")]
+              for ul in page.xpath('//ul[contains(@class, "checklist")]')}
+    assert listed == {"group-fail": ["Failed"], "group-warn": ["Warning"],
+                      "group-advice": ["Advice"], "group-pass": ["Passed"] * 8}
+    headings = [h.text_content() for h in page.xpath("//main//h2")]
+    assert headings == ["Failed (1)", "Warnings to tick (1)", "Advice (1)", "Passed (8)"]
+    assert "SPF, DKIM and DMARC" in page.xpath('//ul[@aria-labelledby="group-advice"]')[0
+                                                  ].text_content()
+    # Only the warning has a box to tick.
+    assert [i.get("value") for i in page.xpath('//input[@name="acknowledge"]')] == ["grants"]
+    # The CLI says the same, in the same groups.
+    r = run(env, "issue", "preflight", str(issue.number))
+    assert "1 failed, 1 warning to tick, 1 piece of advice, 8 passed." in r.stdout
+    marks = [ln.split()[0] for ln in r.stdout.splitlines() if ln[:1].isupper()
+             and ln.split()[0] in ("FAIL", "WARN", "ADVICE", "PASS")]
+    assert marks == ["FAIL", "WARN", "ADVICE"] + ["PASS"] * 8
+
+
+def test_an_editor_sends_a_test_to_typed_addresses_from_the_issue_page(
+        editor: Any, rt: Runtime, web: FeedServer, settings: Any) -> None:
+    add_item(rt, "cosmos", link=web.url("/page/1"))
+    issue = newsletter.compose_next(rt, TEST)
+    url = f"/editors/issues/{issue.number}"
+    page = lxml_html.fromstring(editor.get(url).get_data(as_text=True))
+    [others] = page.xpath('//textarea[@name="others"]')
+    assert others.get("aria-describedby") == "others-help"
+    r = post(editor, f"{url}/test", url, to="editor@example.org",
+             others="kim@gmail.example\nanna@outlook.example")
+    assert r.status_code == 302 and r.headers["Location"].endswith("#test")
+    html = editor.get(r.headers["Location"]).get_data(as_text=True)
+    assert ("Test sent to editor@example.org, kim@gmail.example, anna@outlook.example."
+            in html)
+    assert sorted(m["To"] for m in outbox(settings)) == [
+        "anna@outlook.example", "editor@example.org", "kim@gmail.example"]
+    assert ("Test sent by editor@example.org" in html  # the history, with the addresses
+            and "to editor@example.org, kim@gmail.example, anna@outlook.example</li>" in html)
+
+
+def test_a_bad_address_is_named_beside_the_box_and_what_was_typed_stays(
+        editor: Any, rt: Runtime, web: FeedServer, settings: Any) -> None:
+    add_item(rt, "cosmos", link=web.url("/page/1"))
+    issue = newsletter.compose_next(rt, TEST)
+    [gone] = add_readers(rt, 1, domain="school.example")
+    subscribers.erase_by_id(rt, TEST, gone)
+    url = f"/editors/issues/{issue.number}"
+    typed = "kim@gmail.example, kim@gmail, reader0@school.example"
+    r = post(editor, f"{url}/test", url, others=typed)
+    assert r.status_code == 400
+    page = lxml_html.fromstring(r.get_data(as_text=True))
+    [box] = page.xpath('//textarea[@name="others"]')
+    assert box.text_content().strip() == typed  # kept as typed
+    assert box.get("aria-invalid") == "true"
+    assert box.get("aria-describedby") == "others-help others-error"
+    error = page.get_element_by_id("others-error").text_content()
+    assert "kim@gmail: The part after the @-sign is not valid." in error
+    assert "reader0@school.example is on the suppression list (its owner had it erased" in error
+    summary = page.get_element_by_id("error-summary").text_content()
+    assert "The test was not sent" in summary and "Other addresses:" in summary
+    # Nobody ticked stays unticked: the editor's own box was cleared on purpose.
+    assert not page.xpath('//input[@name="to" and @checked]')
+    assert outbox(settings) == []
+
+
+@pytest.fixture
+def two_an_hour(env: dict[str, str]) -> dict[str, str]:
+    env["OSTOGETHER_TEST_SEND_MAX_PER_HOUR"] = "2"
+    return env
+
+
+def test_past_the_hours_test_messages_the_page_says_when_and_keeps_the_addresses(
+        two_an_hour: Any, editor: Any, rt: Runtime, web: FeedServer) -> None:
+    add_item(rt, "cosmos", link=web.url("/page/1"))
+    issue = newsletter.compose_next(rt, TEST)
+    url = f"/editors/issues/{issue.number}"
+    assert post(editor, f"{url}/test", url, to="editor@example.org").status_code == 302
+    r = post(editor, f"{url}/test", url, to="editor@example.org", others="kim@gmail.example")
+    assert r.status_code == 429
+    html = r.get_data(as_text=True)
+    assert ("it takes 2 messages, and you may send 1 more within the hour (2 an hour). Try "
+            "again in 60 minute(s)" in html)
+    page = lxml_html.fromstring(html)
+    assert page.xpath('//textarea[@name="others"]')[0].text_content().strip() == (
+        "kim@gmail.example")
+    assert page.xpath('//input[@name="to" and @checked]/@value') == ["editor@example.org"]
 
 
 def test_a_failed_check_shows_no_approve_button(editor: Any, rt: Runtime) -> None:

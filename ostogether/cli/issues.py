@@ -14,7 +14,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from ostogether import archive_import, newsletter
+from ostogether import archive_import, clock, newsletter, send_dates, test_sends
 from ostogether.audit import CLI
 from ostogether.cli.base import (
     FORMATS,
@@ -132,7 +132,7 @@ def issue_preview(state: State, number: int, fmt: str, output: str | None) -> No
     with rt.db.session() as s:
         issue = _by_number(s, number)
         if fmt == "eml":  # the message of a test send, to the sender itself, unsigned
-            data = newsletter.test_message(rt, issue).data
+            data = test_sends.test_message(rt, issue).data
         else:
             public = newsletter.public_rendering(rt, issue)
             data = (public.html if fmt == "html" else public.text).encode("utf-8")
@@ -145,12 +145,14 @@ def issue_preview(state: State, number: int, fmt: str, output: str | None) -> No
 
 
 def _print_report(report: Any) -> None:
+    """In the groups the summary counts (``Report.groups``), as the web page lists them."""
     marks = {"pass": styled("PASS", "green"), "warn": styled("WARN", "yellow"),
-             "fail": styled("FAIL", "red")}
-    for c in report.checks:
-        out.print(line(marks[c.status], f" {c.label} ", styled(f"({c.key})", "dim")))
-        for d in c.details:
-            out.print(f"       {d}")
+             "advice": styled("ADVICE", "cyan"), "fail": styled("FAIL", "red")}
+    for group, checks in report.groups():
+        for c in checks:
+            out.print(line(marks[group.key], f" {c.label} ", styled(f"({c.key})", "dim")))
+            for d in c.details:
+                out.print(f"       {d}")
 
 
 @issue_group.command("preflight")
@@ -166,7 +168,8 @@ def issue_preflight(state: State, number: int, fmt: str) -> None:
         print_json(report.as_dict())
     else:
         _print_report(report)
-        out.print(f"{len(report.failed)} failed, {len(report.warnings)} warning(s).")
+        out.print(f"{report.summary()}. A warning needs --acknowledge KEY to approve; "
+                  f"advice is about the setup and holds nothing up.")
     if report.failed:
         sys.exit(1)
 
@@ -187,6 +190,25 @@ def issue_approve(state: State, number: int, acks: tuple[str, ...], reason: str)
                                        dict.fromkeys(acks, reason))
     out.print(f"Issue #{issue.number} is approved; snapshot {issue.snapshot_sha256[:12]}. "
               f"{len(report.warnings)} warning(s) acknowledged.")
+
+
+@issue_group.command("schedule")
+@click.argument("number", type=int)
+@click.option("--at", "at", required=True, metavar="'YYYY-MM-DD HH:MM'",
+              help="The new send date and time, in the community's zone (schedules/).")
+@pass_state
+def issue_schedule(state: State, number: int, at: str) -> None:
+    """Set when an issue goes out. Another day sends an approved issue back to review (the
+    newsletter shows the date); another time of the same day keeps the approval."""
+    rt = state.rt
+    day, _, time = at.strip().replace("T", " ", 1).partition(" ")
+    moved = send_dates.reschedule(rt, CLI, _issue_id(state, number), day, time.strip())
+    zone = rt.community.schedule().zone
+    local = moved.after.astimezone(zone)
+    out.print(f"Issue #{number} goes out on {local:%A %-d %B %Y at %H:%M}, "
+              f"{clock.zone_label(zone, moved.after)}."
+              + (" It went back to review: approve it again." if moved.back_to_review
+                 else ""))
 
 
 @issue_group.command("cancel")
@@ -325,17 +347,21 @@ def issue_status(state: State, number: int, fmt: str) -> None:
 
 @issue_group.command("test-send")
 @click.argument("number", type=int)
-@click.option("--to", "recipients", multiple=True, required=True,
-              help="An editor's address (repeatable).")
+@click.option("--to", "recipients", multiple=True, required=True, metavar="ADDRESS",
+              help="An editor's address, or any other (up to five others); repeatable.")
 @pass_state
 def issue_test_send(state: State, number: int, recipients: tuple[str, ...]) -> None:
-    """Send the issue to editors as readers will get it (only their links differ)."""
+    """Send the issue as readers will get it (only their links differ) to editors and up
+    to five other addresses; exits 1 when the mail server refused one of them."""
     rt = state.rt
     issue_id = _issue_id(state, number)
-    sent = newsletter.test_send(rt, CLI, issue_id, recipients)
-    out.print(f"Test of issue #{number} sent to {sent} editor(s).")
-
-
+    sent = test_sends.test_send(rt, CLI, issue_id, typed=recipients)
+    if sent.to:
+        out.print(f"Test of issue #{number} sent to {', '.join(sent.to)}.")
+    for address, why in sent.refused:
+        out.print(f"Not sent to {address}: {why}")
+    if sent.refused:
+        sys.exit(1)
 
 
 # ------------------------------------------------------------------------ the old archive

@@ -16,7 +16,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length
 
-from ostogether import audit, newsletter, preflight, subscribers
+from ostogether import audit, clock, newsletter, preflight, send_dates, subscribers, test_sends
 from ostogether.audit import Actor
 from ostogether.errors import (
     Blocked,
@@ -24,6 +24,7 @@ from ostogether.errors import (
     ContentError,
     MailError,
     NotFound,
+    RateLimited,
     ValidationError,
 )
 from ostogether.inputs import ascii_int
@@ -76,7 +77,23 @@ def compose() -> Any:
     return redirect(url_for("issues.edit", issue_id=issue.id))
 
 
-def _page(issue_id: int, form: DetailsForm | None = None, status: int = 200) -> Any:
+class TestForm(FlaskForm):
+    others = TextAreaField(
+        "Other addresses", validators=[Length(max=2000)],
+        render_kw={"rows": 3, "autocomplete": "off", "spellcheck": "false"},
+        description=f"Up to {test_sends.MAX_TYPED} addresses besides the editors' (your "
+                    f"Gmail or Outlook, a colleague), separated by commas or one a line.")
+
+
+class ScheduleForm(FlaskForm):
+    send_date = StringField("Date", validators=[Length(max=20)], render_kw={"type": "date"})
+    send_time = StringField("Time", validators=[Length(max=20)], render_kw={"type": "time"})
+
+
+def _page(issue_id: int, form: DetailsForm | None = None, status: int = 200, *,
+          test: TestForm | None = None, ticked: list[str] | None = None,
+          to_problem: str = "", test_problem: str = "",
+          schedule: ScheduleForm | None = None) -> Any:
     rt = runtime()
     rules = rt.community.newsletter()
     with rt.db.session() as s:
@@ -90,14 +107,33 @@ def _page(issue_id: int, form: DetailsForm | None = None, status: int = 200) -> 
     send = (delivery.status(rt, issue_id)
             if issue.status in ("approved", "sending", "sent") else None)
     if form is None:
-        form = DetailsForm(data={"subject": issue.subject, "preheader": issue.preheader,
-                                 "intro_md": issue.intro_md})
+        form = DetailsForm(formdata=None, data={
+            "subject": issue.subject, "preheader": issue.preheader,
+            "intro_md": issue.intro_md})
+    zone = rt.community.schedule().zone
+    local = issue.send_at.astimezone(zone)
+    if schedule is None:
+        schedule = ScheduleForm(formdata=None, data={"send_date": f"{local:%Y-%m-%d}",
+                                                     "send_time": f"{local:%H:%M}"})
+    now = clock.now()
+    schedule.send_time.description = f"In {clock.zone_label(zone, issue.send_at)}."
+    schedule.send_date.render_kw = {"type": "date", "min": f"{now.astimezone(zone):%Y-%m-%d}",
+                                    "max": f"{(now + send_dates.AHEAD).astimezone(zone):%Y-%m-%d}"}
     sections = [sec for sec in rules.sections if not sec.editorial]
     return render_template("editors/issue.html", issue=issue, entries=entries, extra=extra,
                            sections=sections, form=form, history=history, kinds=KINDS,
                            left_out=left_out, send=send, confirmed=confirmed,
                            editors=editors, editable=issue.status in newsletter.EDITABLE,
-                           zone=rt.community.schedule().zone), status
+                           test=test or TestForm(formdata=None),
+                           ticked={t.strip().lower() for t in (
+                               [current_user.email] if ticked is None else ticked)},
+                           to_problem=to_problem, test_problem=test_problem,
+                           test_limit=rt.settings.test_send_max_per_hour,
+                           schedule=schedule, zone=zone,
+                           zone_label=clock.zone_label(zone, issue.send_at),
+                           by_itself=send_dates.goes_by_itself(issue),
+                           due_now=issue.send_at <= now,
+                           poll=rt.settings.worker_poll_seconds), status
 
 
 @bp.route("/<issue:issue_id>", methods=["GET", "POST"])
@@ -121,6 +157,37 @@ def edit(issue_id: int) -> Any:
               else "Nothing changed.", "success")
         return redirect(url_for("issues.edit", issue_id=issue_id))
     return _page(issue_id)
+
+
+@bp.post("/<issue:issue_id>/schedule")
+def schedule(issue_id: int) -> Any:
+    """A new send date and time, in the community's zone."""
+    rt = runtime()
+    form = ScheduleForm()
+    if not form.validate_on_submit():
+        return _page(issue_id, schedule=form, status=400)
+    try:
+        moved = send_dates.reschedule(rt, Actor.of(current_user), issue_id,
+                                      form.send_date.data or "", form.send_time.data or "")
+    except ValidationError as exc:
+        for name, message in exc.fields.items():
+            if name in form:
+                form[name].errors = [message]
+        return _page(issue_id, schedule=form, status=400)
+    except Conflict as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("issues.edit", issue_id=issue_id) + "#when")
+    zone = rt.community.schedule().zone
+    if moved.before == moved.after:
+        flash("The send date and time were already those: nothing changed.", "success")
+    else:
+        flash(f"Issue #{moved.number} now goes out on "
+              f"{moved.after.astimezone(zone):%A %-d %B %Y at %H:%M}, "
+              f"{clock.zone_label(zone, moved.after)}.", "success")
+    if moved.back_to_review:
+        flash("It went back to review, as it was approved for another day: run the "
+              "pre-flight and approve it again.", "error")
+    return redirect(url_for("issues.edit", issue_id=issue_id) + "#when")
 
 
 @bp.post("/<issue:issue_id>/arrange")
@@ -205,13 +272,29 @@ def checks(issue_id: int) -> Any:
 
 @bp.post("/<issue:issue_id>/test")
 def test_send(issue_id: int) -> Any:
+    """A test to the editors ticked and the addresses typed. A problem shows beside its
+    field, with what was ticked and typed kept; the test then goes nowhere."""
     rt = runtime()
+    form = TestForm()
+    ticked = request.form.getlist("to")
+    if not form.validate_on_submit():
+        return _page(issue_id, test=form, ticked=ticked, status=400)
     try:
-        n = newsletter.test_send(rt, Actor.of(current_user), issue_id,
-                                 request.form.getlist("to"))
-        flash(f"Test sent to {n} editor(s).", "success")
-    except (ValidationError, ContentError, MailError) as exc:
-        flash(str(exc), "error")
+        sent = test_sends.test_send(rt, Actor.of(current_user), issue_id, ticked,
+                                    form.others.data or "")
+    except ValidationError as exc:
+        form.others.errors = [exc.fields["others"]] if "others" in exc.fields else []
+        return _page(issue_id, test=form, ticked=ticked, status=400,
+                     to_problem=exc.fields.get("to", ""))
+    except RateLimited as exc:
+        return _page(issue_id, test=form, ticked=ticked, status=429,
+                     test_problem=str(exc))
+    except (ContentError, MailError) as exc:
+        return _page(issue_id, test=form, ticked=ticked, status=503, test_problem=str(exc))
+    if sent.to:
+        flash(f"Test sent to {', '.join(sent.to)}.", "success")
+    for address, why in sent.refused:
+        flash(f"Not sent to {address}: {why}", "error")
     return redirect(url_for("issues.edit", issue_id=issue_id) + "#test")
 
 
