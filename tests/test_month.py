@@ -10,6 +10,7 @@ pages say and what the mails in var/outbox/ carry, never the database.
 
 from __future__ import annotations
 
+import datetime as dt
 import email
 import email.policy
 import io
@@ -22,15 +23,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
 
+from ostogether import clock
 from tests.browser import log_in, need_browser, shot
 from tests.conftest import REPO, child_env, finish, free_port, wait_for
 from tests.feedserver import FeedServer, Route, picture
 
 ADMIN = "greta@ecsite.example"
+ZONE = ZoneInfo("Europe/Brussels")  # schedules/ostogether.toml
 RSS = """<?xml version="1.0"?><rss version="2.0"><channel><title>SCILAB</title>
 <link>https://scilab.example/</link><description>News</description>
 <item><title>Open lab day</title><link>https://scilab.example/open-day</link>
@@ -201,6 +205,27 @@ def month(served: Served, people: list[Any], site: FeedServer, tmp_path: Path) -
         box.check()
     editor.click("button[value=approve]")
     assert "Approved 3 item(s); 3 submitter(s) told by mail." in editor.inner_text("main")
+
+    # -- Compose the issue, choose its send time, test it on an outside address, approve.
+    editor.goto(base + "/editors/issues/")
+    editor.click("text=Compose the next issue")
+    # The community's fair share keeps one project to two items an issue.
+    assert "is a draft with 2 item(s)" in editor.inner_text("main")
+    number = re.search(r"/editors/issues/(\d+)", editor.url).group(1)  # type: ignore[union-attr]
+    day = (clock.now() + dt.timedelta(days=10)).astimezone(ZONE).date()
+    editor.fill("#send_date", day.isoformat())
+    editor.fill("#send_time", "10:30")
+    editor.click("text=Change the send date")
+    assert f"now goes out on {day:%A %-d %B %Y} at 10:30" in editor.inner_text("main")
+    editor.fill("#others", "kim.teacher@gmail.example")
+    editor.click("text=Send the test")
+    assert "kim.teacher@gmail.example" in editor.inner_text("main")
+    [test] = served.mails("kim.teacher@gmail.example")
+    assert test["List-Unsubscribe"] and test["DKIM-Signature"] is None  # no key set up
+    editor.goto(f"{base}/editors/issues/{number}/preflight")
+    editor.click(f"text=Approve issue #{number}")
+    assert f"Issue #{number} is approved." in editor.inner_text("main")
+    shot(editor, "month-issue-approved")
 
     # -- The sending domain, one click from the dashboard.
     editor.goto(base + "/editors/")
