@@ -12,6 +12,7 @@ from sqlalchemy import select
 from ostogether.models import SocialPost
 from ostogether.runtime import Runtime
 from ostogether.social import posts as social
+from ostogether.social import wording
 from tests.conftest import (
     login,
     new_client,
@@ -54,7 +55,7 @@ def test_editing_shows_the_count_and_refuses_text_that_does_not_fit(editor: Any,
     x_post = next(p for p in all_posts(rt) if p.network == "x")
     page = f"/editors/social/{x_post.id}"
     html = editor.get(page).get_data(as_text=True)
-    m = social.measure(rt.settings, x_post.text, "x")
+    m = wording.measure(rt.settings, x_post.text, "x")
     assert f"X counts {m.length} of 280 weighted characters" in html
     r = post(editor, page, page, text="🎉" * 141)
     body = r.get_data(as_text=True)

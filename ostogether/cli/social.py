@@ -24,7 +24,7 @@ from ostogether.cli.base import (
     styled,
 )
 from ostogether.errors import ValidationError
-from ostogether.social import posts, publish
+from ostogether.social import posts, publish, wording
 from ostogether.social.media import appearance
 from ostogether.social.text import as_sent
 from ostogether.states import (
@@ -111,7 +111,7 @@ def social_length(state: State, network: str, fmt: str, text: str) -> None:
     fit."""
     if text == "-":
         text = sys.stdin.read().rstrip("\n")
-    m = posts.measure(state.settings, text, network)
+    m = wording.measure(state.settings, text, network)
     if fmt == "json":
         print_json(m.as_dict())
     else:
@@ -129,7 +129,7 @@ def social_preview(state: State, post_id: int) -> None:
     zone = state.rt.community.schedule().zone
     out.print(f"{post.title} — {post.slot_at.astimezone(zone):%a %d %b %Y %H:%M}")
     for one in sorted([post, *posts.siblings(state.rt, post)], key=lambda p: p.id):
-        m, extra = posts.measure(state.settings, one.text, one.network), as_sent(
+        m, extra = wording.measure(state.settings, one.text, one.network), as_sent(
             one.text, one.network)
         out.print(line("\n", styled(f"#{one.id} {one.network}", "bold"),
                        f" ({one.status}): {m.length} of {m.limit} {m.unit}"
@@ -180,7 +180,7 @@ def social_edit(state: State, post_id: int, text: str) -> None:
     if text == "-":
         text = sys.stdin.read()
     post = posts.edit(state.rt, CLI, post_id, text=text)
-    m = posts.measure(state.settings, post.text, post.network)
+    m = wording.measure(state.settings, post.text, post.network)
     out.print(f"Post {post_id} changed: {m.length} of {m.limit} {m.unit}.")
 
 

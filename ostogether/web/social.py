@@ -15,6 +15,7 @@ from ostogether.audit import Actor
 from ostogether.errors import Conflict, ValidationError
 from ostogether.social import media as social_media
 from ostogether.social import posts as social
+from ostogether.social import wording
 from ostogether.social.publishers import is_live
 from ostogether.web.common import editors_only, runtime
 
@@ -37,7 +38,7 @@ def index() -> Any:
     except ValidationError as exc:
         flash(str(exc), "error")
         return redirect(url_for("social.index"))
-    measures = {p.id: social.measure(rt.settings, p.text, p.network)
+    measures = {p.id: wording.measure(rt.settings, p.text, p.network)
                 for _, slots in view.days for slot in slots for entry in slot.entries
                 for p in entry.posts}
     return render_template("editors/social.html", view=view, measures=measures,
