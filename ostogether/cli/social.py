@@ -5,7 +5,6 @@ The weekly social posts: plan, check, approve, publish.
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from typing import Any
 
@@ -23,7 +22,6 @@ from ostogether.cli.base import (
     print_json,
     styled,
 )
-from ostogether.errors import ValidationError
 from ostogether.social import posts, publish, wording
 from ostogether.social.media import appearance
 from ostogether.social.text import as_sent
@@ -191,13 +189,10 @@ def social_edit(state: State, post_id: int, text: str) -> None:
 def social_move(state: State, post_id: int, when: str) -> None:
     """Move a post to another time (local, in the timetable's zone)."""
     zone = state.rt.community.schedule().zone
-    try:
-        local = dt.datetime.fromisoformat(when).replace(tzinfo=zone)
-    except ValueError:
-        raise ValidationError(f"'{when}' is not a time; write it like 2026-11-25 10:00.",
-                              {"to": "bad time"}) from None
-    posts.move(state.rt, CLI, post_id, local.astimezone(dt.UTC))
-    out.print(f"Post {post_id} moved to {local:%a %d %b %Y %H:%M}.")
+    to = posts.parse_local(zone, when)  # refuses an hour the clocks skip, as the page does
+    posts.move(state.rt, CLI, post_id, to)
+    local = to.astimezone(zone)
+    out.print(f"Post {post_id} moved to {local:%a %d %b %Y %H:%M} ({local.tzname()}).")
 
 
 @social_group.command("resolve")

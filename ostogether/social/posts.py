@@ -15,8 +15,9 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -29,7 +30,7 @@ from ostogether.runtime import Runtime
 from ostogether.settings import Settings
 from ostogether.site import Evergreen
 from ostogether.social import media as social_media
-from ostogether.social import planner, versions
+from ostogether.social import planner, publish, versions
 from ostogether.social import text as social_text
 from ostogether.social.publishers import is_live
 from ostogether.social.wording import Source, compose_text, measure
@@ -370,16 +371,56 @@ def skip(rt: Runtime, actor: Actor, post_id: int) -> None:
         audit.transition(s, actor, get_post(s, post_id), "social_post", "skipped")
 
 
+def parse_local(zone: ZoneInfo, value: str) -> dt.datetime:
+    """A date and time typed in the community's zone (``2026-11-25T10:00``, as a date and
+    time field sends it) as UTC. A time the clocks skip when summer time starts is
+    refused with what happens that night; a time that comes twice when it ends is the
+    first (the flash after moving names the zone's abbreviation, CEST or CET)."""
+    value = value.strip()
+    if not value:
+        raise ValidationError("Choose a date and a time.", {"at": "choose a date and a time"})
+    try:
+        typed = dt.datetime.fromisoformat(value)
+        if typed.tzinfo is not None:
+            return typed.astimezone(dt.UTC)
+        typed = typed.replace(second=0, microsecond=0)
+        at = typed.replace(tzinfo=zone).astimezone(dt.UTC)
+    except (ValueError, OverflowError):
+        why = "write it like 2026-11-25 10:00"
+        raise ValidationError(f"'{value}' is not a date and time; {why}.", {"at": why}) from None
+
+    def exists(t: dt.datetime) -> bool:
+        return t.replace(tzinfo=zone).astimezone(dt.UTC).astimezone(zone).replace(
+            tzinfo=None) == t
+
+    if not exists(typed):
+        minute = dt.timedelta(minutes=1)
+        start, end = typed, typed
+        while not exists(start - minute):
+            start -= minute
+        while not exists(end):
+            end += minute
+        why = (f"there is no {typed:%H:%M} on {typed:%A %-d %B %Y} in {zone.key}: the clocks "
+               f"go forward from {start:%H:%M} to {end:%H:%M} that night. Pick another time")
+        raise ValidationError(why[0].upper() + why[1:] + ".", {"at": why})
+    return at
+
+
 def move(rt: Runtime, actor: Actor, post_id: int, to: dt.datetime,
          now: dt.datetime | None = None) -> None:
-    """Move a post to another time (UTC). The network must have no other post then."""
+    """Move a post to any time in the future (UTC): the timetable's free slots are only
+    suggestions. The network must have no other post at that very time."""
     now = now or clock.now()
+    zone = rt.community.schedule().zone
     with rt.db.session() as s:
         post = get_post(s, post_id)
         if post.status not in EDITABLE:
             raise Conflict(f"This post is {post.status}; it can no longer be moved.")
         if to <= now:
-            raise ValidationError("Pick a time in the future.", {"slot": "in the past"})
+            local = to.astimezone(zone)
+            why = (f"{local:%a %-d %b %Y, %H:%M} ({local.tzname()}) has passed; pick a time "
+                   f"in the future, or publish it now")
+            raise ValidationError(why + ".", {"at": why})
         clash = s.scalar(select(SocialPost.id).where(
             SocialPost.network == post.network, SocialPost.slot_at == to,
             SocialPost.status != "skipped", SocialPost.id != post.id))
@@ -390,6 +431,53 @@ def move(rt: Runtime, actor: Actor, post_id: int, to: dt.datetime,
         post.slot_at = to
         audit.record(s, actor, "social_post.moved", post, before=before.isoformat(),
                      after=to.isoformat())
+
+
+def publish_now(rt: Runtime, actor: Actor, post_id: int,
+                now: dt.datetime | None = None) -> bool:
+    """Make a post due now, so that the worker publishes it within
+    ``worker_poll_seconds`` (``jobs.pick_up``); the web only records this. A planned or
+    failed post is approved first, with approval's checks. Publishing stays once only:
+    a post publishing, published, with an unknown outcome or skipped is refused, and
+    asking again for a post that is due changes nothing. False when it was due already."""
+    now = now or clock.now()
+    if rt.community.schedule().job("publish_social") is None:
+        raise Conflict("Publishing is switched off in the timetable (schedules/, "
+                       "[jobs.publish_social]); nothing was changed. Ask an administrator.")
+    with rt.db.session() as s:
+        status = get_post(s, post_id).status
+    if status in ("planned", "failed"):
+        approve(rt, actor, [post_id], now)  # raises with the reason when it cannot be
+    try:
+        return _make_due(rt, actor, post_id, now)
+    except IntegrityError:  # another post of the network took this very instant
+        raise Conflict("Another post of this network became due at the same instant; "
+                       "press Publish now again.") from None
+
+
+def _make_due(rt: Runtime, actor: Actor, post_id: int, now: dt.datetime) -> bool:
+    with rt.db.session() as s:
+        post = get_post(s, post_id)
+        name = NETWORK_NAMES[post.network]
+        if post.status != "approved":
+            raise Conflict(f"This post is {post.status}; it is never published twice."
+                           if post.status in ("publishing", "published", "unknown") else
+                           f"This post is {post.status}; it cannot be published.")
+        if post.next_attempt_at is not None and post.next_attempt_at > now:
+            local = post.next_attempt_at.astimezone(rt.community.schedule().zone)
+            raise Conflict(f"{name} asked the service to wait: the next try is at "
+                           f"{local:%H:%M} ({local.tzname()}), on its own. Nothing changed.")
+        if post.slot_at <= now:
+            return False
+        before = post.slot_at
+        moved = getattr(s.execute(update(SocialPost).where(
+            SocialPost.id == post_id, SocialPost.status == "approved").values(
+            slot_at=now, updated_at=now)), "rowcount", 0)
+        if moved != 1:
+            raise Conflict("The post changed meanwhile; open it again.")
+        audit.record(s, actor, "social_post.publish_now", post, before=before.isoformat(),
+                     after=now.isoformat())
+    return True
 
 
 def resolve(rt: Runtime, actor: Actor, post_id: int, *, posted: bool, url: str = "") -> None:
@@ -553,13 +641,15 @@ def connections(settings: Settings, today: dt.date) -> list[dict[str, Any]]:
 
 
 def preview(rt: Runtime, post_id: int) -> tuple[SocialPost, social_text.Measure,
-                                                 dict[str, Any]]:
-    """A post, its count, and what its network receives (escaped or with facets)."""
+                                                 list[social_text.Piece]]:
+    """A post, its count, and its text as the network's reader sees it (with the
+    mentions its publisher makes)."""
     with rt.db.session() as s:
         post = get_post(s, post_id)
+        made = publish.mentions(rt, post)
         s.expunge(post)
     return (post, measure(rt.settings, post.text, post.network),
-            social_text.as_sent(post.text, post.network))
+            social_text.as_read(post.text, post.network, made))
 
 
 def siblings(rt: Runtime, post: SocialPost) -> Sequence[SocialPost]:
