@@ -262,3 +262,17 @@ def test_each_network_shows_links_and_mentions_its_own_way() -> None:
     mentioned = social_text.as_read("News @cosmosproject.bsky.social", "bluesky",
                                     (("@cosmosproject.bsky.social", "cosmosproject.bsky.social"),))
     assert ("mention", "@cosmosproject.bsky.social") in [(p.kind, p.text) for p in mentioned]
+
+
+def test_without_a_script_the_page_shows_the_servers_count(editor: Any, rt: Runtime) -> None:
+    one = planned(rt, "bluesky")
+    page = f"/editors/social/{one.id}"
+    text = "Ünïcödé 👩‍👩‍👧 and e\u0301 https://example.org/" + "x" * 60
+    r = post(editor, page, page, text=text)
+    assert r.status_code == 302
+    m = social_text.measure(social_posts(rt)[one.id].text, "bluesky")
+    shown = words(editor.get(page).get_data(as_text=True))
+    assert f"Bluesky counts {m.length} of 300 graphemes (counted when saved)." in shown
+    html = editor.get(page).get_data(as_text=True)
+    assert re.search(r'<script src="/static/post_count\.js[^"]*" defer>', html)
+    assert 'data-network="bluesky"' in html and 'data-limit="300"' in html

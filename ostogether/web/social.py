@@ -17,6 +17,7 @@ from ostogether.errors import Conflict, ValidationError
 from ostogether.runtime import Runtime
 from ostogether.social import media as social_media
 from ostogether.social import posts as social
+from ostogether.social import text as social_text
 from ostogether.social import wording
 from ostogether.social.publishers import is_live
 from ostogether.web.common import editors_only, runtime, warn_if_no_worker
@@ -113,6 +114,7 @@ def _page(rt: Runtime, post_id: int, errors: dict[str, str] | None = None,
         earliest=f"{now.astimezone(zone):%Y-%m-%dT%H:%M}",
         due=one.status == "approved" and one.slot_at <= now and (
             one.next_attempt_at is None or one.next_attempt_at <= now),
+        limit=social_text.limit_for(rt.settings, one.network),
         slots=[(at.isoformat(), f"{at.astimezone(zone):%a %d %b %H:%M}")
                for at in social.free_slots(rt, one)],
         live=is_live(rt.settings, one.network), dry_run_everywhere=rt.settings.social_dry_run,
