@@ -368,7 +368,9 @@ def request(rt: Runtime, name: str, actor: Actor) -> JobRun:
 def pick_up(rt: Runtime) -> list[JobRun]:
     """What the worker does every few seconds: run the queued runs (each taken by one
     worker only), start the sends of approved issues whose time has come (an editor may
-    have set any time, not only the timetable's), then carry on the sends under way."""
+    have set any time, not only the timetable's), carry on the sends under way, and
+    publish the social posts that are due (an editor's "Publish now" makes a post due at
+    once; each post is claimed once, whoever runs ``publish_social``)."""
     done = []
     with rt.db.session() as s:
         queued = list(s.execute(select(JobRun.id, JobRun.job).where(
@@ -388,6 +390,8 @@ def pick_up(rt: Runtime) -> list[JobRun]:
             log.info("issue %s was not started here: %s", issue_id, exc)
     for issue_id in delivery.due_sends(rt):
         delivery.run(rt, issue_id)
+    if rt.community.schedule().job("publish_social") and publish.due(rt, clock.now(), 1):
+        done.append(run(rt, "publish_social", trigger="due"))
     return done
 
 

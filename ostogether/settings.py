@@ -276,7 +276,8 @@ class Settings:
         "takes over once the lease is this old.", min=5, max=3600))
     worker_poll_seconds: float = field(default=5.0, metadata=_s(
         "How often the scheduling worker looks for work asked for on the web pages: a "
-        "\"Send now\" or a \"Run now\" starts within this many seconds.", min=0.2, max=3600))
+        "\"Send now\", a \"Run now\" or a post's \"Publish now\" starts within this many "
+        "seconds.", min=0.2, max=3600))
     scheduler_grace_hours: float = field(default=6.0, metadata=_s(
         "A job missed while no worker ran still runs if the worker is back within this "
         "many hours (once, however many times it was missed).", min=0.01, max=168))

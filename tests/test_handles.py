@@ -15,7 +15,7 @@ from ostogether import handles, projects
 from ostogether.errors import ValidationError
 from ostogether.models import Project
 from ostogether.runtime import Runtime
-from ostogether.social import posts as social
+from ostogether.social import wording
 from tests.conftest import login, new_client, post
 from tests.factories import make_user
 
@@ -73,7 +73,7 @@ def test_a_member_proposes_and_an_editor_confirms_into_the_database(
     report = projects.import_content(rt)
     assert [c.field for c in report.conflicts["cosmos"]] == ["handles"]
     assert cosmos(rt).handles["x"] == "cosmos_eu"
-    assert social.mention(cosmos(rt), "x") == "@cosmos_eu"
+    assert wording.mention(cosmos(rt), "x") == "@cosmos_eu"
 
 
 def test_an_editor_declines_with_a_reason_the_member_sees(app: Any, rt: Runtime,

@@ -12,8 +12,7 @@ from ostogether.mail import delivery
 from ostogether.models import Project, SocialPost
 from ostogether.runtime import Runtime
 from ostogether.settings import load_settings
-from ostogether.social import issue_out, publish
-from ostogether.social import posts as social
+from ostogether.social import issue_out, publish, wording
 from tests.factories import TEST, add_readers, approved_issue
 from tests.feedserver import FeedServer
 from tests.social_fakes import FakeNetworks, env_for
@@ -47,7 +46,7 @@ def test_a_sent_issue_plans_one_post_per_network_for_approval(
         assert post.status == "planned"  # an editor approves it
         assert post.link.startswith(archive) and archive in post.text
         assert f"Newsletter #{issue.number}: {issue.snapshot_subject}" in post.text
-        assert social.measure(rt.settings, post.text, network).fits
+        assert wording.measure(rt.settings, post.text, network).fits
     assert "@cosmos_eu" in made["x"].text and "LEVERS" in made["x"].text
     assert "@cosmos.bsky.social" in made["bluesky"].text
     assert "COSMOS" in made["linkedin"].text  # the acronym, made a mention when sent

@@ -142,6 +142,7 @@ EDITOR_POSTS = ["/editors/issues/compose", "/editors/issues/{issue}",
                 "/editors/subscribers/{reader}/erase", "/editors/schedule/poll_feeds/run",
                 "/editors/tokens/1/revoke", "/editors/applications/1",
                 "/editors/handles/cosmos", "/editors/social/{post}/card",
+                "/editors/social/{post}/move", "/editors/social/{post}/publish",
                 "/editors/items/decide", "/editors/sending-domain",
                 "/editors/projects/cosmos", "/logout"]
 

@@ -22,7 +22,7 @@ from ostogether.runtime import Runtime
 from ostogether.settings import load_settings
 from ostogether.social import media as social_media
 from ostogether.social import posts as social
-from ostogether.social import publish
+from ostogether.social import publish, wording
 from ostogether.social.publishers import mastodon
 from tests.conftest import post, run, social_posts
 from tests.factories import TEST, add_item
@@ -327,14 +327,14 @@ def test_the_funding_line_is_always_on_linkedin_and_facebook_and_on_x_when_it_fi
     site = rt.community.site()
     assert site.social_funding["x"] == "#EUfunded"
     short = "A short post https://example.org/a"
-    assert social.with_funding(rt.settings, short, "x", "#EUfunded").endswith("\n\n#EUfunded")
+    assert wording.with_funding(rt.settings, short, "x", "#EUfunded").endswith("\n\n#EUfunded")
     long_x = "word " * 60 + "https://example.org/a"
-    out = social.with_funding(rt.settings, long_x, "x", "#EUfunded")
-    assert "#EUfunded" not in out and social.measure(rt.settings, out, "x").fits
+    out = wording.with_funding(rt.settings, long_x, "x", "#EUfunded")
+    assert "#EUfunded" not in out and wording.measure(rt.settings, out, "x").fits
     line = site.social_funding["linkedin"]
     long_li = "word " * 700 + "https://example.org/a"
-    out = social.with_funding(rt.settings, long_li, "linkedin", line)
-    assert out.endswith(line) and social.measure(rt.settings, out, "linkedin").fits
+    out = wording.with_funding(rt.settings, long_li, "linkedin", line)
+    assert out.endswith(line) and wording.measure(rt.settings, out, "linkedin").fits
     assert "https://example.org/a" in out  # shortened, the link kept
 
 
@@ -349,7 +349,7 @@ def test_planned_posts_carry_each_networks_funding_line(rt: Runtime) -> None:
     # X, Mastodon and Bluesky carry it where it fits, and never break their limit for it.
     assert any(p.text.endswith(site.social_funding[p.network]) for p in posts
                if p.network in ("x", "mastodon", "bluesky"))
-    assert all(social.measure(rt.settings, p.text, p.network).fits for p in posts)
+    assert all(wording.measure(rt.settings, p.text, p.network).fits for p in posts)
 
 
 def test_a_strict_check_elsewhere_does_not_change_what_a_network_gets() -> None:

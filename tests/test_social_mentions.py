@@ -16,7 +16,7 @@ from ostogether import clock
 from ostogether.models import Project, SocialPost
 from ostogether.runtime import Runtime
 from ostogether.settings import load_settings
-from ostogether.social import posts, publish
+from ostogether.social import publish, wording
 from ostogether.social import text as social_text
 from tests.factories import project_id
 from tests.social_fakes import FakeNetworks, env_for
@@ -47,7 +47,7 @@ def live_rt(env: dict[str, str], fake: FakeNetworks, fill_database: Any) -> Iter
 def test_the_mention_each_network_shows(live_rt: Runtime) -> None:
     with live_rt.db.session() as s:
         project = s.scalar(select(Project).where(Project.slug == "cosmos"))
-        got = {n: posts.mention(project, n) for n in ("x", "mastodon", "bluesky",
+        got = {n: wording.mention(project, n) for n in ("x", "mastodon", "bluesky",
                                                       "linkedin", "facebook")}
     assert got == {"x": "@COSMOSproj", "mastodon": "@cosmos@scholar.social",
                    "bluesky": "@cosmosproject.bsky.social", "linkedin": "COSMOS",
@@ -55,7 +55,7 @@ def test_the_mention_each_network_shows(live_rt: Runtime) -> None:
     # A project without handles is named by its acronym everywhere.
     with live_rt.db.session() as s:
         other = s.scalar(select(Project).where(Project.slug == "levers"))
-        assert {posts.mention(other, n) for n in ("x", "bluesky")} == {"LEVERS"}
+        assert {wording.mention(other, n) for n in ("x", "bluesky")} == {"LEVERS"}
     assert social_text.linkedin_commentary(
         "New from COSMOS (and COSMOS again): https://ex.org/a_b #OpenSchooling",
         (("COSMOS", "urn:li:organization:555"),)) == (

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from html import unescape
 from typing import Any
 
 from sqlalchemy import select
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from ostogether.models import SocialPost
 from ostogether.runtime import Runtime
 from ostogether.social import posts as social
+from ostogether.social import wording
 from tests.conftest import (
     login,
     new_client,
@@ -22,6 +24,11 @@ from tests.factories import TEST, add_item, make_user
 
 def next_week(rt: Runtime) -> str:
     return social.week_label(*social.next_week(rt))
+
+
+def words(html: str) -> str:
+    """A page's text as a reader reads it: without tags, with entities read."""
+    return unescape(re.sub(r"<[^>]+>", "", html))
 
 
 def all_posts(rt: Runtime) -> list[SocialPost]:
@@ -54,8 +61,8 @@ def test_editing_shows_the_count_and_refuses_text_that_does_not_fit(editor: Any,
     x_post = next(p for p in all_posts(rt) if p.network == "x")
     page = f"/editors/social/{x_post.id}"
     html = editor.get(page).get_data(as_text=True)
-    m = social.measure(rt.settings, x_post.text, "x")
-    assert f"X counts {m.length} of 280 weighted characters" in html
+    m = wording.measure(rt.settings, x_post.text, "x")
+    assert f"X counts {m.length} of 280 weighted characters" in words(html)
     r = post(editor, page, page, text="🎉" * 141)
     body = r.get_data(as_text=True)
     assert r.status_code == 400
@@ -77,13 +84,14 @@ def test_skip_move_and_the_bluesky_and_linkedin_previews(editor: Any, rt: Runtim
     rows = all_posts(rt)
     li = next(p for p in rows if p.network == "linkedin")
     html = editor.get(f"/editors/social/{li.id}").get_data(as_text=True)
-    assert "Sent to LinkedIn as" in html and "{hashtag|\\#|OpenSchooling}" in html
+    assert '<span class="hashtag">#OpenSchooling</span>' in html  # as LinkedIn shows it
+    assert "{hashtag|" not in html and "Sent to LinkedIn as" not in html
     # Where it goes, in an editor's words: no folder, no setting name.
     assert "the LinkedIn account is not connected yet" in html and "trial run" in html
     assert "var/outbox" not in html and "social_dry_run" not in html
     bsky = next(p for p in rows if p.network == "bluesky")
-    assert "Shown on Bluesky as" in editor.get(f"/editors/social/{bsky.id}").get_data(
-        as_text=True)
+    assert "Bluesky shows each link shortened" in editor.get(
+        f"/editors/social/{bsky.id}").get_data(as_text=True)
     x_mon, x_wed = sorted((p for p in rows if p.network == "x"), key=lambda p: p.slot_at)
     page = f"/editors/social/{x_wed.id}"
     post(editor, f"/editors/social/{x_wed.id}/skip", page)

@@ -5,7 +5,6 @@ The weekly social posts: plan, check, approve, publish.
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from typing import Any
 
@@ -23,8 +22,7 @@ from ostogether.cli.base import (
     print_json,
     styled,
 )
-from ostogether.errors import ValidationError
-from ostogether.social import posts, publish
+from ostogether.social import posts, publish, wording
 from ostogether.social.media import appearance
 from ostogether.social.text import as_sent
 from ostogether.states import (
@@ -111,7 +109,7 @@ def social_length(state: State, network: str, fmt: str, text: str) -> None:
     fit."""
     if text == "-":
         text = sys.stdin.read().rstrip("\n")
-    m = posts.measure(state.settings, text, network)
+    m = wording.measure(state.settings, text, network)
     if fmt == "json":
         print_json(m.as_dict())
     else:
@@ -129,7 +127,7 @@ def social_preview(state: State, post_id: int) -> None:
     zone = state.rt.community.schedule().zone
     out.print(f"{post.title} — {post.slot_at.astimezone(zone):%a %d %b %Y %H:%M}")
     for one in sorted([post, *posts.siblings(state.rt, post)], key=lambda p: p.id):
-        m, extra = posts.measure(state.settings, one.text, one.network), as_sent(
+        m, extra = wording.measure(state.settings, one.text, one.network), as_sent(
             one.text, one.network)
         out.print(line("\n", styled(f"#{one.id} {one.network}", "bold"),
                        f" ({one.status}): {m.length} of {m.limit} {m.unit}"
@@ -180,7 +178,7 @@ def social_edit(state: State, post_id: int, text: str) -> None:
     if text == "-":
         text = sys.stdin.read()
     post = posts.edit(state.rt, CLI, post_id, text=text)
-    m = posts.measure(state.settings, post.text, post.network)
+    m = wording.measure(state.settings, post.text, post.network)
     out.print(f"Post {post_id} changed: {m.length} of {m.limit} {m.unit}.")
 
 
@@ -191,13 +189,10 @@ def social_edit(state: State, post_id: int, text: str) -> None:
 def social_move(state: State, post_id: int, when: str) -> None:
     """Move a post to another time (local, in the timetable's zone)."""
     zone = state.rt.community.schedule().zone
-    try:
-        local = dt.datetime.fromisoformat(when).replace(tzinfo=zone)
-    except ValueError:
-        raise ValidationError(f"'{when}' is not a time; write it like 2026-11-25 10:00.",
-                              {"to": "bad time"}) from None
-    posts.move(state.rt, CLI, post_id, local.astimezone(dt.UTC))
-    out.print(f"Post {post_id} moved to {local:%a %d %b %Y %H:%M}.")
+    to = posts.parse_local(zone, when)  # refuses an hour the clocks skip, as the page does
+    posts.move(state.rt, CLI, post_id, to)
+    local = to.astimezone(zone)
+    out.print(f"Post {post_id} moved to {local:%a %d %b %Y %H:%M} ({local.tzname()}).")
 
 
 @social_group.command("resolve")

@@ -19,8 +19,8 @@ from ostogether import audit, clock
 from ostogether.audit import Actor
 from ostogether.models import Issue, IssueItem, NewsItem, Project, SocialPost
 from ostogether.runtime import Runtime
-from ostogether.social.posts import Source, compose_text, mention
 from ostogether.social.text import mentions_for
+from ostogether.social.wording import Source, compose_text, mention
 from ostogether.states import NETWORKS
 
 ISSUE_OUT_DELAY = dt.timedelta(hours=1)

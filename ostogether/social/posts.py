@@ -1,15 +1,13 @@
 """The social calendar's services: plan a week, review and change its posts, and see it.
 
-Every face (web, CLI, scheduler) calls these. Texts come from the community's templates
-``templates/social/<network>.txt.j2`` and are fitted to each network by
-``ostogether.social.text``; a post's text is stored, so what an editor approved is what
-goes out.
+Every face (web, CLI, scheduler) calls these. Texts are written by
+``ostogether.social.wording``; a post's text is stored, so what an editor approved is
+what goes out.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import html
 import re
 import unicodedata
 import uuid
@@ -17,13 +15,13 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
-import nh3
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from ostogether import audit, clock, render
+from ostogether import audit, clock
 from ostogether.audit import Actor
 from ostogether.errors import Conflict, ContentError, ValidationError
 from ostogether.inputs import url_problem
@@ -32,9 +30,10 @@ from ostogether.runtime import Runtime
 from ostogether.settings import Settings
 from ostogether.site import Evergreen
 from ostogether.social import media as social_media
-from ostogether.social import planner, versions
+from ostogether.social import planner, publish, versions
 from ostogether.social import text as social_text
 from ostogether.social.publishers import is_live
+from ostogether.social.wording import Source, compose_text, measure
 from ostogether.states import NETWORK_NAMES, NETWORKS
 from ostogether.timetable import Schedule
 
@@ -76,108 +75,6 @@ def next_week(rt: Runtime, now: dt.datetime | None = None) -> tuple[int, int]:
 
 def shift_week(year: int, week: int, by: int) -> tuple[int, int]:
     return week_of(dt.date.fromisocalendar(year, week, 1) + dt.timedelta(weeks=by))
-
-
-# ----------------------------------------------------------------------------- texts
-
-def measure(settings: Settings, text: str, network: str) -> social_text.Measure:
-    return social_text.measure(text, network, social_text.limit_for(settings, network))
-
-
-def plain(html_text: str) -> str:
-    """An item's summary as one paragraph of plain text."""
-    bare = html.unescape(nh3.clean(html_text, tags=set()))
-    return re.sub(r"\s+", " ", bare).strip()
-
-
-def mention(project: Project | None, network: str) -> str:
-    """How a post on ``network`` names ``project``: its handle there, else its acronym."""
-    if project is None:
-        return ""
-    handle = (project.handles or {}).get(network, "").strip()
-    if handle and network in ("x", "mastodon", "bluesky"):
-        return "@" + handle.lstrip("@")
-    # LinkedIn: the acronym, made a mention of the organisation when published.
-    return project.acronym
-
-
-def _tidy(rendered: str) -> str:
-    lines = [line.rstrip() for line in rendered.strip().splitlines()]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-
-
-@dataclass(frozen=True)
-class Source:
-    """What a post is about: a news item or an evergreen entry, ready for a template."""
-
-    kind: str
-    title: str
-    description: str
-    link: str
-    project: Project | None
-    hashtags: tuple[str, ...]
-    start: dt.datetime | None = None
-    image_url: str = ""
-    image_alt: str = ""
-    language: str = "en"
-    item: NewsItem | None = None
-    evergreen_key: str = ""
-
-    @classmethod
-    def of_item(cls, item: NewsItem) -> Source:
-        return cls(kind=item.kind, title=item.title, description=plain(item.summary_html),
-                   link=item.link, project=item.project,
-                   hashtags=tuple(f"SDG{n}" for n in item.sdgs or ()),
-                   start=item.local_start() if item.kind == "event" else None,
-                   image_url=item.image_url, image_alt=item.image_alt,
-                   language=item.language or "en", item=item)
-
-    @classmethod
-    def of_evergreen(cls, entry: Evergreen, project: Project | None) -> Source:
-        return cls(kind=entry.kind, title=entry.title, description=entry.text,
-                   link=entry.link, project=project, hashtags=entry.hashtags,
-                   image_url=entry.image_url, image_alt=entry.image_alt,
-                   evergreen_key=entry.key)
-
-
-def compose_text(rt: Runtime, source: Source, network: str,
-                 community_tags: Sequence[str]) -> tuple[str, str]:
-    """(text, link) for ``network``: its template rendered, then fitted to its limit,
-    with the network's EU funding line (content/site.toml [social.funding]): always on
-    LinkedIn and Facebook, where room allows on X, Mastodon and Bluesky.
-    ``community_tags`` are the hashtags of content/site.toml, read once by the caller."""
-    link = social_text.with_utm(source.link, network, rt.settings.social_utm_campaign)
-    hashtags = list(dict.fromkeys((*community_tags, *source.hashtags)))
-    project = None if source.project is None else {
-        "acronym": source.project.acronym, "mention": mention(source.project, network)}
-    rendered = render.render(rt.community, f"social/{network}.txt.j2", network=network,
-                             kind=source.kind, title=source.title,
-                             description=source.description, link=link, start=source.start,
-                             project=project, hashtags=hashtags)
-    text = unicodedata.normalize("NFC", _tidy(rendered))
-    return with_funding(rt.settings, text, network,
-                        rt.community.site().social_funding.get(network, "")), link
-
-
-ALWAYS_CREDITED = ("linkedin", "facebook")
-
-
-def with_funding(settings: Settings, text: str, network: str, line: str) -> str:
-    """``text`` fitted to ``network`` with the funding ``line`` at its end: the text is
-    shortened for it on LinkedIn and Facebook, and the line left out elsewhere when it
-    does not fit."""
-    limit = social_text.limit_for(settings, network)
-    line = unicodedata.normalize("NFC", line.strip())
-    fitted = social_text.fit(text, network, limit)
-    if not line:
-        return fitted
-    joined = f"{fitted}\n\n{line}"
-    if social_text.measure(joined, network, limit).fits:
-        return joined
-    if network not in ALWAYS_CREDITED:
-        return fitted
-    room = limit - social_text.measure(f"\n\n{line}", network, limit).length
-    return f"{social_text.fit(text, network, room)}\n\n{line}"
 
 
 # -------------------------------------------------------------------------- planning
@@ -323,16 +220,6 @@ def _new_post(rt: Runtime, source: Source, network: str, at: dt.datetime,
         description=source.description, link=link, text=text,
         image_url=source.image_url, image_alt=source.image_alt, language=source.language,
         idempotency_key=uuid.uuid4().hex)
-
-
-def texts_for_item(rt: Runtime, item: NewsItem) -> list[tuple[str, str, social_text.Measure]]:
-    """What each network's post of ``item`` would say, with its count (the review page)."""
-    out = []
-    tags, source = rt.community.site().hashtags, Source.of_item(item)
-    for network in NETWORKS:
-        text, _ = compose_text(rt, source, network, tags)
-        out.append((network, text, measure(rt.settings, text, network)))
-    return out
 
 
 # --------------------------------------------------------------------------- changes
@@ -484,16 +371,55 @@ def skip(rt: Runtime, actor: Actor, post_id: int) -> None:
         audit.transition(s, actor, get_post(s, post_id), "social_post", "skipped")
 
 
+def parse_local(zone: ZoneInfo, value: str) -> dt.datetime:
+    """A date and time typed in the community's zone (``2026-11-25T10:00``, as a date and
+    time field sends it) as UTC. A time the clocks skip when summer time starts is
+    refused with what happens that night; a time that comes twice when it ends is the
+    first (the flash after moving names the zone's abbreviation, CEST or CET)."""
+    value = value.strip()
+    if not value:
+        raise ValidationError("Choose a date and a time.", {"at": "choose a date and a time"})
+    try:
+        typed = dt.datetime.fromisoformat(value)
+        if typed.tzinfo is not None:
+            return typed.astimezone(dt.UTC)
+        typed = typed.replace(second=0, microsecond=0)
+    except (ValueError, OverflowError):
+        why = "write it like 2026-11-25 10:00"
+        raise ValidationError(f"'{value}' is not a date and time; {why}.", {"at": why}) from None
+    at = clock.local_instant(typed.date(), typed.time(), zone)
+    if at is None:  # say which hour the clocks skip that night
+
+        def exists(t: dt.datetime) -> bool:
+            return clock.local_instant(t.date(), t.time(), zone) is not None
+
+        minute = dt.timedelta(minutes=1)
+        start, end = typed, typed
+        while not exists(start - minute):
+            start -= minute
+        while not exists(end):
+            end += minute
+        why = (f"there is no {typed:%H:%M} on {typed:%A %-d %B %Y} in {zone.key}: the clocks "
+               f"go forward from {start:%H:%M} to {end:%H:%M} that night. Pick another time")
+        raise ValidationError(why[0].upper() + why[1:] + ".", {"at": why})
+    return at
+
+
 def move(rt: Runtime, actor: Actor, post_id: int, to: dt.datetime,
          now: dt.datetime | None = None) -> None:
-    """Move a post to another time (UTC). The network must have no other post then."""
+    """Move a post to any time in the future (UTC): the timetable's free slots are only
+    suggestions. The network must have no other post at that very time."""
     now = now or clock.now()
+    zone = rt.community.schedule().zone
     with rt.db.session() as s:
         post = get_post(s, post_id)
         if post.status not in EDITABLE:
             raise Conflict(f"This post is {post.status}; it can no longer be moved.")
         if to <= now:
-            raise ValidationError("Pick a time in the future.", {"slot": "in the past"})
+            local = to.astimezone(zone)
+            why = (f"{local:%a %-d %b %Y, %H:%M} ({local.tzname()}) has passed; pick a time "
+                   f"in the future, or publish it now")
+            raise ValidationError(why + ".", {"at": why})
         clash = s.scalar(select(SocialPost.id).where(
             SocialPost.network == post.network, SocialPost.slot_at == to,
             SocialPost.status != "skipped", SocialPost.id != post.id))
@@ -504,6 +430,53 @@ def move(rt: Runtime, actor: Actor, post_id: int, to: dt.datetime,
         post.slot_at = to
         audit.record(s, actor, "social_post.moved", post, before=before.isoformat(),
                      after=to.isoformat())
+
+
+def publish_now(rt: Runtime, actor: Actor, post_id: int,
+                now: dt.datetime | None = None) -> bool:
+    """Make a post due now, so that the worker publishes it within
+    ``worker_poll_seconds`` (``jobs.pick_up``); the web only records this. A planned or
+    failed post is approved first, with approval's checks. Publishing stays once only:
+    a post publishing, published, with an unknown outcome or skipped is refused, and
+    asking again for a post that is due changes nothing. False when it was due already."""
+    now = now or clock.now()
+    if rt.community.schedule().job("publish_social") is None:
+        raise Conflict("Publishing is switched off in the timetable (schedules/, "
+                       "[jobs.publish_social]); nothing was changed. Ask an administrator.")
+    with rt.db.session() as s:
+        status = get_post(s, post_id).status
+    if status in ("planned", "failed"):
+        approve(rt, actor, [post_id], now)  # raises with the reason when it cannot be
+    try:
+        return _make_due(rt, actor, post_id, now)
+    except IntegrityError:  # another post of the network took this very instant
+        raise Conflict("Another post of this network became due at the same instant; "
+                       "press Publish now again.") from None
+
+
+def _make_due(rt: Runtime, actor: Actor, post_id: int, now: dt.datetime) -> bool:
+    with rt.db.session() as s:
+        post = get_post(s, post_id)
+        name = NETWORK_NAMES[post.network]
+        if post.status != "approved":
+            raise Conflict(f"This post is {post.status}; it is never published twice."
+                           if post.status in ("publishing", "published", "unknown") else
+                           f"This post is {post.status}; it cannot be published.")
+        if post.next_attempt_at is not None and post.next_attempt_at > now:
+            local = post.next_attempt_at.astimezone(rt.community.schedule().zone)
+            raise Conflict(f"{name} asked the service to wait: the next try is at "
+                           f"{local:%H:%M} ({local.tzname()}), on its own. Nothing changed.")
+        if post.slot_at <= now:
+            return False
+        before = post.slot_at
+        moved = getattr(s.execute(update(SocialPost).where(
+            SocialPost.id == post_id, SocialPost.status == "approved").values(
+            slot_at=now, updated_at=now)), "rowcount", 0)
+        if moved != 1:
+            raise Conflict("The post changed meanwhile; open it again.")
+        audit.record(s, actor, "social_post.publish_now", post, before=before.isoformat(),
+                     after=now.isoformat())
+    return True
 
 
 def resolve(rt: Runtime, actor: Actor, post_id: int, *, posted: bool, url: str = "") -> None:
@@ -667,13 +640,15 @@ def connections(settings: Settings, today: dt.date) -> list[dict[str, Any]]:
 
 
 def preview(rt: Runtime, post_id: int) -> tuple[SocialPost, social_text.Measure,
-                                                 dict[str, Any]]:
-    """A post, its count, and what its network receives (escaped or with facets)."""
+                                                 list[social_text.Piece]]:
+    """A post, its count, and its text as the network's reader sees it (with the
+    mentions its publisher makes)."""
     with rt.db.session() as s:
         post = get_post(s, post_id)
+        made = publish.mentions(rt, post)
         s.expunge(post)
     return (post, measure(rt.settings, post.text, post.network),
-            social_text.as_sent(post.text, post.network))
+            social_text.as_read(post.text, post.network, made))
 
 
 def siblings(rt: Runtime, post: SocialPost) -> Sequence[SocialPost]:

@@ -121,11 +121,16 @@ def _outgoing(rt: Runtime, post: SocialPost) -> Outgoing:
                     title=card.get("title") or post.title,
                     description=card.get("description") or post.description,
                     language=post.language, idempotency_key=post.idempotency_key,
-                    mentions=issue_out.mentions(rt, post) if post.kind == "issue" else
-                    social_text.mentions_for(
-                        post.network, post.project.acronym if post.project else "",
-                        post.project.handles if post.project else {}),
-                    image=image, card_image=card_image)
+                    mentions=mentions(rt, post), image=image, card_image=card_image)
+
+
+def mentions(rt: Runtime, post: SocialPost) -> tuple[tuple[str, str], ...]:
+    """What the publisher makes a mention of in ``post`` (its project's, or for an
+    "issue out" post each featured project's); ``post.project`` must be loaded."""
+    if post.kind == "issue":
+        return issue_out.mentions(rt, post)
+    return social_text.mentions_for(post.network, post.project.acronym if post.project else "",
+                                    post.project.handles if post.project else {})
 
 
 def recover_stale(rt: Runtime, now: dt.datetime) -> int:

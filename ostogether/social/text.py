@@ -27,6 +27,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import regex
 from twitter_text import parse_tweet
+from twitter_text.extract_urls import extract_urls_with_indices
 
 from ostogether.errors import ValidationError
 from ostogether.settings import Settings
@@ -368,3 +369,100 @@ def as_sent(text: str, network: str) -> dict[str, Any]:
         shown, facets = bluesky_richtext(text)
         return {"text_posted": shown, "facets": facets}
     return {}
+
+
+# ------------------------------------------------------------------- as its reader sees it
+
+@dataclass(frozen=True)
+class Piece:
+    """A run of a post as its reader sees it on the network: plain ``text``, or a link
+    (``href`` is where it goes), a hashtag or a mention, shown the network's way."""
+
+    kind: str  # text, link, tag, mention
+    text: str
+    href: str = ""
+
+
+LINK_SHOWN = 30  # X and Mastodon show a link's start, without its scheme, then "…"
+_SCHEME_WWW = regex.compile(r"^https?://(?:www\.)?", regex.IGNORECASE)
+# @user, or Mastodon's @user@instance.example (shown as @user)
+_AT = regex.compile(r"(?<![\w@/.])@(\w[\w.-]*\w|\w)(?:@((?:[\w-]+\.)+[\w-]+))?")
+_X_AT = regex.compile(r"(?<![\w@])@(\w{1,15})(?![\w@])")
+
+
+def _cut(url: str) -> str:
+    bare = _SCHEME_WWW.sub("", url)
+    return bare if len(bare) <= LINK_SHOWN else bare[:LINK_SHOWN] + ELLIPSIS
+
+
+def _pieces(text: str, spans: list[tuple[int, int, Piece]]) -> list[Piece]:
+    """``text`` cut into pieces: ``spans`` (kept when they do not overlap an earlier
+    one, in the order given) and plain text between them."""
+    taken: list[tuple[int, int, Piece]] = []
+    for a, b, piece in spans:
+        if b > a and not any(a < y and x < b for x, y, _ in taken):
+            taken.append((a, b, piece))
+    out, last = [], 0
+    for a, b, piece in sorted(taken, key=lambda t: t[0]):
+        if a > last:
+            out.append(Piece("text", text[last:a]))
+        out.append(piece)
+        last = b
+    if last < len(text):
+        out.append(Piece("text", text[last:]))
+    return out
+
+
+def _tags(text: str) -> list[tuple[int, int, Piece]]:
+    return [(m.start(), m.end(), Piece("tag", m.group(0))) for m in _HASHTAG.finditer(text)]
+
+
+def as_read(text: str, network: str, mentions: tuple[tuple[str, str], ...] = ()
+            ) -> list[Piece]:
+    """``text`` as a reader sees it on ``network``, never in the form the API is sent
+    (LinkedIn's escapes and templates, Bluesky's facets). ``mentions`` are those the
+    publisher makes (``mentions_for``): LinkedIn's organisation names, Bluesky's handles.
+
+    - **x**: every address X finds (also one written without https://) is shortened
+      through t.co and shown as its start, without the scheme, then "…"; @names are
+      mentions.
+    - **mastodon**: links shown the same way; ``@user@instance`` shows as ``@user``.
+    - **bluesky**: the text as posted, each link shortened (the app's way); only the
+      handles the publisher mentions are mentions.
+    - **linkedin**: links whole; the first use of each mentioned name is a mention.
+    - **facebook**: links whole.
+
+    Hashtags are marked on every network."""
+    _check_network(network)
+    if network == "bluesky":
+        shown, facets = bluesky_richtext(text, {handle: handle for _, handle in mentions})
+        raw = shown.encode()
+        spans: list[tuple[int, int, Piece]] = []
+        for facet in facets:
+            a, b = facet["index"]["byteStart"], facet["index"]["byteEnd"]
+            start, end = len(raw[:a].decode()), len(raw[:b].decode())
+            feature = facet["features"][0]
+            kind = feature["$type"].rpartition("#")[2]  # link, tag or mention
+            spans.append((start, end, Piece(kind, shown[start:end], feature.get("uri", ""))))
+        return _pieces(shown, spans)
+    spans = []
+    if network == "x":
+        from_x = [(e["indices"][0], e["indices"][1], e["url"])
+                  for e in extract_urls_with_indices(text)]
+        spans += [(a, b, Piece("link", _cut(url), url if "://" in url else "https://" + url))
+                  for a, b, url in from_x]
+        spans += [(m.start(), m.end(), Piece("mention", m.group(0)))
+                  for m in _X_AT.finditer(text)]
+    else:
+        cut = _cut if network == "mastodon" else (lambda url: url)
+        spans += [(a, b, Piece("link", cut(text[a:b]), text[a:b])) for a, b in urls(text)]
+    if network == "mastodon":
+        spans += [(m.start(), m.end(), Piece("mention", "@" + m.group(1)))
+                  for m in _AT.finditer(text)]
+    if network == "linkedin":
+        for name, _urn in mentions:
+            found = next((m for m in regex.finditer(regex.escape(name), text)
+                          if not any(a <= m.start() < b for a, b in urls(text))), None)
+            if found is not None:
+                spans.append((found.start(), found.end(), Piece("mention", name)))
+    return _pieces(text, spans + _tags(text))

@@ -40,7 +40,7 @@ from ostogether.errors import (
 from ostogether.mail import domain
 from ostogether.models import NewsItem
 from ostogether.registry import ProjectRecord
-from ostogether.social import posts as social_posts
+from ostogether.social import wording as social_wording
 from ostogether.states import ITEM_STATUSES, KINDS, NETWORK_NAMES, NETWORKS, SOURCES
 from ostogether.web.common import confirmed, editors_only, runtime, takes_uploads
 from ostogether.web.forms import ItemForm, show_problems, take_upload
@@ -256,7 +256,7 @@ def items_decide() -> Any:
 def _post_preview(item: NewsItem) -> tuple[list[Any], str]:
     """Each network's post text for the item, or ([], why) when a template is broken."""
     try:
-        return social_posts.texts_for_item(runtime(), item), ""
+        return social_wording.texts_for_item(runtime(), item), ""
     except ContentError as exc:
         return [], str(exc)
 

@@ -11,12 +11,16 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from ostogether import clock
 from ostogether.audit import Actor
 from ostogether.errors import Conflict, ValidationError
+from ostogether.runtime import Runtime
 from ostogether.social import media as social_media
 from ostogether.social import posts as social
+from ostogether.social import text as social_text
+from ostogether.social import wording
 from ostogether.social.publishers import is_live
-from ostogether.web.common import editors_only, runtime
+from ostogether.web.common import editors_only, runtime, warn_if_no_worker
 
 bp = Blueprint("social", __name__, url_prefix="/editors/social")
 
@@ -37,7 +41,7 @@ def index() -> Any:
     except ValidationError as exc:
         flash(str(exc), "error")
         return redirect(url_for("social.index"))
-    measures = {p.id: social.measure(rt.settings, p.text, p.network)
+    measures = {p.id: wording.measure(rt.settings, p.text, p.network)
                 for _, slots in view.days for slot in slots for entry in slot.entries
                 for p in entry.posts}
     return render_template("editors/social.html", view=view, measures=measures,
@@ -74,10 +78,8 @@ def approve_week() -> Any:
 @bp.route("/<id:post_id>", methods=["GET", "POST"])
 def post(post_id: int) -> Any:
     rt = runtime()
-    status = 200
-    errors: dict[str, str] = {}
-    form = request.form
     if request.method == "POST":
+        form = request.form
         try:
             # A field the form did not send keeps the picture as it is (None).
             social.edit(rt, Actor.of(current_user), post_id, text=form.get("text", ""),
@@ -85,26 +87,38 @@ def post(post_id: int) -> Any:
             flash("The post was saved.", "success")
             return redirect(url_for("social.post", post_id=post_id))
         except ValidationError as exc:
-            errors, status = exc.fields, 400
             flash(str(exc), "error")
+            return _page(rt, post_id, exc.fields, 400)
         except Conflict as exc:
             flash(str(exc), "error")
             return redirect(url_for("social.post", post_id=post_id))
-    one, measured, extra = social.preview(rt, post_id)
+    return _page(rt, post_id)
+
+
+def _page(rt: Runtime, post_id: int, errors: dict[str, str] | None = None,
+          status: int = 200) -> Any:
+    """The post page; after a refused form, with what was typed and the errors."""
+    errors = errors or {}
+    form = request.form if errors else {}
+    one, measured, pieces = social.preview(rt, post_id)
     others = sorted(social.siblings(rt, one), key=lambda p: p.network)
-    shows = social_media.appearance(one)
     zone = rt.community.schedule().zone
+    local = one.slot_at.astimezone(zone)
+    now = clock.now()
     return render_template(
-        "editors/social_post.html", post=one, m=measured, extra=extra, others=others,
-        shows=shows,
-        errors=errors, text=form.get("text", one.text) if errors else one.text,
-        image_url=form.get("image_url", one.image_url) if errors else one.image_url,
-        image_alt=form.get("image_alt", one.image_alt) if errors else one.image_alt,
-        local=one.slot_at.astimezone(zone),
+        "editors/social_post.html", post=one, m=measured, pieces=pieces, others=others,
+        shows=social_media.appearance(one), errors=errors,
+        text=form.get("text", one.text), image_url=form.get("image_url", one.image_url),
+        image_alt=form.get("image_alt", one.image_alt), local=local, zone=zone.key,
+        at=form.get("at", f"{local:%Y-%m-%dT%H:%M}"),
+        earliest=f"{now.astimezone(zone):%Y-%m-%dT%H:%M}",
+        due=one.status == "approved" and one.slot_at <= now and (
+            one.next_attempt_at is None or one.next_attempt_at <= now),
+        limit=social_text.limit_for(rt.settings, one.network),
         slots=[(at.isoformat(), f"{at.astimezone(zone):%a %d %b %H:%M}")
                for at in social.free_slots(rt, one)],
         live=is_live(rt.settings, one.network), dry_run_everywhere=rt.settings.social_dry_run,
-        week=social.week_label(*social.week_of(one.slot_at.astimezone(zone).date()))), status
+        week=social.week_label(*social.week_of(local.date()))), status
 
 
 @bp.post("/<id:post_id>/<action>")
@@ -125,12 +139,25 @@ def act(post_id: int, action: str) -> Any:
             social.skip(rt, actor, post_id)
             flash("Skipped: this post will not go out.", "success")
         elif action == "move":
-            try:
-                to = dt.datetime.fromisoformat(request.form.get("slot", ""))
-            except ValueError:
-                raise ValidationError("Pick one of the offered times.", {"slot": "bad"}) from None
+            zone = rt.community.schedule().zone
+            if "at" in request.form:  # the date and time picker
+                to = social.parse_local(zone, request.form["at"])
+            else:  # one of the free slots offered
+                try:
+                    to = dt.datetime.fromisoformat(request.form.get("slot", ""))
+                except ValueError:
+                    raise ValidationError("Pick one of the offered times.",
+                                          {"slot": "pick one of the offered times"}) from None
             social.move(rt, actor, post_id, to.astimezone(dt.UTC))
-            flash("Moved.", "success")
+            local = to.astimezone(zone)
+            flash(f"Moved to {local:%A %-d %B %Y, %H:%M} ({zone.key}, {local.tzname()}).",
+                  "success")
+        elif action == "publish":
+            asked = social.publish_now(rt, actor, post_id)
+            flash(("Publishing within a few seconds" if asked else
+                   "It is due already: publishing within a few seconds")
+                  + "; refresh this page to see the outcome.", "success")
+            warn_if_no_worker(rt)
         elif action == "resolve":
             posted = request.form.get("posted") == "yes"
             social.resolve(rt, actor, post_id, posted=posted, url=request.form.get("url", ""))
@@ -138,6 +165,10 @@ def act(post_id: int, action: str) -> Any:
                   "to post it.", "success")
         else:
             flash("Unknown action.", "error")
-    except (Conflict, ValidationError) as exc:
+    except ValidationError as exc:
+        flash(str(exc), "error")
+        if action == "move" and "at" in exc.fields:
+            return _page(rt, post_id, exc.fields, 400)  # the typed time stays in its field
+    except Conflict as exc:
         flash(str(exc), "error")
     return redirect(url_for("social.post", post_id=post_id))
