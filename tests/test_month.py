@@ -227,6 +227,20 @@ def month(served: Served, people: list[Any], site: FeedServer, tmp_path: Path) -
     assert f"Issue #{number} is approved." in editor.inner_text("main")
     shot(editor, "month-issue-approved")
 
+    # -- Plan the week's posts and publish one now (dry run until credentials are set:
+    # the post is written to var/outbox/social/).
+    editor.goto(base + "/editors/social/")
+    editor.click("button:has-text('Plan week')")
+    editor.locator("main li a[href*='/editors/social/']", has_text="Mastodon").first.click()
+    editor.click("button:has-text('publish now')")
+    assert "Publishing within a few seconds" in editor.inner_text("main")
+    social = served.home / "var" / "outbox" / "social"
+    [posted] = wait_for(lambda: list(social.glob("*.json")) if social.exists() else None, 60)
+    assert posted.name.endswith("-mastodon.json")
+    editor.reload()
+    assert "Publish now" not in editor.inner_text("main")
+    shot(editor, "month-post-published")
+
     # -- The sending domain, one click from the dashboard.
     editor.goto(base + "/editors/")
     editor.click("text=Sending domain")
