@@ -13,8 +13,10 @@ else matches) its coordinator. The plan says, per line, what would happen:
 - ``existing``: the address already has an account; ``invalid``: a bad line.
 
 A project without a contact address can take its first matched contact's address, once an
-editor confirms it (``set_contact``): the project's file in ``content/projects/`` is
-updated, so the registry keeps it.
+editor confirms it (``set_contact``). The registry lives in the database: the address is
+saved there, audited, and marked as an editor's change, so that a later ``registry import``
+of a file without it reports the difference instead of undoing it (``registry export``
+writes it into the file, for those who keep the registry in git).
 """
 
 from __future__ import annotations
@@ -29,10 +31,10 @@ from sqlalchemy import select
 
 from ostogether import csvin
 from ostogether.audit import Actor, record
-from ostogether.errors import ContentError, ValidationError
+from ostogether.errors import NotFound, ValidationError
 from ostogether.inputs import email_problem, normalise_email
 from ostogether.models import Project, User
-from ostogether.registry import load_project_files
+from ostogether.projects import mark_edited
 from ostogether.runtime import Runtime
 from ostogether.users import invite
 
@@ -228,35 +230,21 @@ def apply(rt: Runtime, actor: Actor, planned: Plan) -> Plan:
     return planned
 
 
-_CONTACT_LINE = re.compile(r'^contact_email[ \t]*=.*$', re.M)
-
-
 def set_contact(rt: Runtime, actor: Actor, slug: str, email: str) -> None:
-    """Give a project without a contact address the one an editor confirmed: in its file
-    under content/projects/ (the registry's source) and in the database."""
+    """Give a project without a contact address the one an editor confirmed, in the
+    registry (the database), audited and marked as an editor's change."""
     email = normalise_email(email)
     if why := email_problem(email):
         raise ValidationError(f"'{email}' is not a valid address: {why}", {"email": why})
-    files, _ = load_project_files(rt.community.projects_dir)
-    path = next((f.path for f in files if f.record.slug == slug), None)
-    if path is None:
-        raise ContentError(f"{slug} has no file in {rt.community.projects_dir}; set its "
-                           f"contact there.")
-    text = path.read_text(encoding="utf-8")
-    line = f'contact_email = "{email}"'
-    text = _CONTACT_LINE.sub(line, text, count=1) if _CONTACT_LINE.search(text) else (
-        text.rstrip("\n") + "\n" + line + "\n")
     with rt.db.session() as s:
         project = s.scalar(select(Project).where(Project.slug == slug))
         if project is None:
-            raise ContentError(f"{slug} is not in the database; run `ostogether registry "
-                               f"import` first.")
+            raise NotFound(f"There is no project '{slug[:80]}' in the registry.")
         if project.contact_email:
             raise ValidationError(f"{project.acronym} already has a contact address "
-                                  f"({project.contact_email}); change it in {path}.",
-                                  {"email": "taken"})
+                                  f"({project.contact_email}); change it on the project's "
+                                  f"page under Editors → Projects.", {"email": "taken"})
         project.contact_email = email
+        mark_edited(project, ["contact_email"], actor)
+        s.flush()
         record(s, actor, "project.contact_set", project, email=email, source="wild apricot")
-        tmp = path.with_suffix(".toml.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
