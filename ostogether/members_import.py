@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,7 +31,7 @@ from sqlalchemy import select
 
 from ostogether import csvin
 from ostogether.audit import Actor, record
-from ostogether.errors import NotFound, ValidationError
+from ostogether.errors import NotFound, OstogetherError, ValidationError
 from ostogether.inputs import email_problem, normalise_email
 from ostogether.models import Project, User
 from ostogether.projects import mark_edited
@@ -173,9 +173,23 @@ def _candidates(contact: Contact, projects: Sequence[Project]) -> list[str]:
     return exact or word or coordinator
 
 
+def parse_assign(text: str, name: str = "--assign") -> dict[str, str]:
+    """``ADDRESS = SLUG`` on each line (or separated by commas) → {address: slug}: the
+    contacts an editor puts in a project by hand. ``name`` is what the face calls it."""
+    out: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in text.replace(",", "\n").splitlines())):
+        email, sep, slug = part.partition("=")
+        if not sep or not email.strip() or not slug.strip():
+            raise ValidationError(f'{name}: "{part[:200]}" is not ADDRESS = PROJECT, e.g. '
+                                  f'"tom@both.example = sall".', {"assign": part[:200]})
+        out[email.strip()] = slug.strip().lower()
+    return out
+
+
 def plan(rt: Runtime, data: bytes | Path, *, name: str = "the file",
-         assign: dict[str, str] | None = None) -> Plan:
-    """What importing the export would do; nothing is written."""
+         assign: dict[str, str] | None = None, assign_name: str = "--assign") -> Plan:
+    """What importing the export would do; nothing is written. ``assign_name`` is what
+    the face calls the contacts put in projects by hand."""
     assign = {normalise_email(k): v for k, v in (assign or {}).items()}
     contacts, bad = read_contacts(data, name, csvin.Limits(
         rt.settings.import_max_line_chars, rt.settings.import_max_fields))
@@ -187,9 +201,11 @@ def plan(rt: Runtime, data: bytes | Path, *, name: str = "the file",
     slugs = {p.slug: p for p in projects}
     unknown = sorted(set(assign.values()) - set(slugs))
     if unknown:
-        raise ValidationError(f"--assign names no member project: {', '.join(unknown)}. "
-                              f"`ostogether registry list` shows the slugs.",
-                              {"assign": ", ".join(unknown)})
+        where = ("`ostogether registry list` shows the slugs." if assign_name.startswith(
+            "--") else "Use the short names (slugs) the list of projects gives.")
+        raise ValidationError(f"{assign_name} names no member project: "
+                              f"{', '.join(unknown)[:500]}. {where}",
+                              {"assign": ", ".join(unknown)[:500]})
     rows = list(bad)
     result = Plan(rows)
     for c in contacts:
@@ -213,19 +229,26 @@ def plan(rt: Runtime, data: bytes | Path, *, name: str = "the file",
     return result
 
 
-def apply(rt: Runtime, actor: Actor, planned: Plan) -> Plan:
-    """Create the matched accounts and mail their invitations, one by one: a failure is
-    reported on its line and the others go on."""
+def apply(rt: Runtime, actor: Actor, planned: Plan,
+          progress: Callable[[int, int], None] | None = None) -> Plan:
+    """Create the matched accounts and mail their invitations, one by one: a failure (an
+    account made meanwhile, a mail the server refused) is reported on its line and the
+    others go on. ``progress`` is told after each matched contact."""
+    total = sum(r.outcome == "matched" for r in planned.rows)
+    done = 0
     for row in planned.rows:
         if row.outcome != "matched":
             continue
         try:
             invite(rt, actor, email=row.contact.email, project_slug=row.project,
                    name=row.contact.name)
-        except ValidationError as exc:
+        except OstogetherError as exc:
             row.result = f"not invited: {exc}"
         else:
             row.result = "invited"
+        done += 1
+        if progress:
+            progress(done, total)
     planned.applied = True
     return planned
 
