@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ostogether import clicks, clock, feeds, newsletter, projects, subscribers
+from ostogether import clicks, clock, feeds, imports, newsletter, projects, subscribers
 from ostogether.audit import SYSTEM, Actor
 from ostogether.errors import Conflict, NotFound, OstogetherError
 from ostogether.mail import bounces, delivery, transactional
@@ -360,7 +360,8 @@ def request(rt: Runtime, name: str, actor: Actor) -> JobRun:
 
 def pick_up(rt: Runtime) -> list[JobRun]:
     """What the worker does every few seconds: run the queued runs (each taken by one
-    worker only), then carry on the sends that an editor started."""
+    worker only), carry on the sends that an editor started, then apply the imports
+    that an editor queued on the imports page."""
     done = []
     with rt.db.session() as s:
         queued = list(s.execute(select(JobRun.id, JobRun.job).where(
@@ -375,6 +376,7 @@ def pick_up(rt: Runtime) -> list[JobRun]:
             done.append(_execute(rt, name, run_id, clock.now(), "manual"))
     for issue_id in delivery.due_sends(rt):
         delivery.run(rt, issue_id)
+    imports.pick_up(rt)
     return done
 
 

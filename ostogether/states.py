@@ -61,6 +61,18 @@ SUBSCRIBER = {
     "erased": set(),
 }
 
+# An import uploaded on the editors' page: checked at upload (the dry run), queued by
+# "Apply", run by the worker. A failed one may be applied again (the imports are
+# idempotent); one never applied is discarded, by an editor or after a while.
+IMPORT = {
+    "checked": {"queued", "discarded"},
+    "queued": {"running"},
+    "running": {"done", "failed"},
+    "failed": {"queued", "discarded"},
+    "done": set(),
+    "discarded": set(),
+}
+
 # ------------------------------------------------------------------ vocabularies
 
 KINDS = {
@@ -94,6 +106,7 @@ MACHINES: dict[str, dict[str, set[str]]] = {
     "delivery": DELIVERY,
     "social_post": SOCIAL_POST,
     "subscriber": SUBSCRIBER,
+    "import": IMPORT,
 }
 
 
