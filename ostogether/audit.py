@@ -96,7 +96,8 @@ WORDS = {
     "social_post.publishing": "Publishing", "social_post.published": "Published",
     "social_post.failed": "Failed", "social_post.unknown": "Outcome unknown",
     "social_post.skipped": "Skipped", "social_post.card_read": "Link card read",
-    "import.checked": "Uploaded and checked", "import.queued": "Queued to apply",
+    "import.uploaded": "Uploaded", "import.checking": "Asked to check again",
+    "import.checked": "Checked", "import.refused": "Refused", "import.queued": "Queued to apply",
     "import.done": "Applied", "import.failed": "Failed", "import.discarded": "Discarded",
 }
 # A move back is worded by where it came from: (machine, from, to).

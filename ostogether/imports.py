@@ -6,15 +6,19 @@ issues (a zip of the folder ``archive import`` reads) and Wild Apricot's contact
 progress between the steps; every rule is the import's own.
 
 - **Upload** keeps the file under ``var_dir/imports/`` (within
-  ``import_max_upload_bytes``) and runs the dry run at once: its report (counts, every
-  line left out and why, warnings) is stored with the row, its lines in
-  ``import_lines``, so that a report of thousands of lines is read a page at a time.
-  Nothing else is written; a bad file is the import's own error, and nothing is kept.
-- **Apply** records that the editor wants it written (checked → queued). The worker's
-  ``jobs.pick_up`` takes it (queued → running: a guarded UPDATE, so that one worker only
-  runs it), checks the file again against the database as it is now, and writes it,
-  storing its progress (rows written of how many) as it goes and then the result
-  (running → done | failed), audited with who applied it, which file and the counts.
+  ``import_max_upload_bytes``) and records it (checking). The options are checked at
+  once (a column map that does not parse, a contact put in a project that is not one).
+- **The dry run** is the worker's (``jobs.pick_up``), like everything that may take
+  long: reading a 20 MB export takes longer than a web request may last, and as much
+  memory as its lines. Its report (counts, every line left out and why, warnings) is
+  stored with the row (checked), its lines in ``import_lines``, so that a report of
+  thousands of lines is read a page at a time. A file the import cannot read is refused
+  with the import's own sentence (refused), and deleted. Nothing else is written.
+- **Apply** records that the editor wants it written (checked → queued). The worker
+  takes it (queued → running: a guarded UPDATE, so that one worker only runs it),
+  checks the file again against the database as it is now, and writes it, storing its
+  progress (rows written of how many) as it goes and then the result (running → done |
+  failed), audited with who applied it, which file and the counts.
 - The imports are idempotent (a reader, an account or an issue there already is left as
   it is), so applying a file twice, or again after a failure, doubles nothing.
 - The file holds people's addresses: it is deleted once applied, discarded, or left
@@ -111,11 +115,13 @@ def folder(rt: Runtime) -> Path:
 
 def upload(rt: Runtime, actor: Actor, kind: str, name: str, stream: IO[bytes],
            options: Options) -> int:
-    """Keep the uploaded file and run its dry run; the import's id. A file the import
-    refuses raises its error, and nothing is kept."""
+    """Keep the uploaded file for the worker's dry run; the import's id. Options that
+    cannot be used, or a file over the limit, raise the import's error, and nothing is
+    kept."""
     if kind not in KINDS:
         raise NotFound(f"There is no import of {kind[:40]!r}; the imports are "
                        f"{', '.join(KINDS)}.")
+    _check_options(rt, kind, options)
     name = shown_name(name)
     where = folder(rt)
     where.mkdir(parents=True, exist_ok=True)
@@ -123,20 +129,27 @@ def upload(rt: Runtime, actor: Actor, kind: str, name: str, stream: IO[bytes],
     path = where / f"{secrets.token_hex(12)}{suffix if suffix in SUFFIXES else ''}"
     try:
         size, digest = _save(stream, path, rt.settings.import_max_upload_bytes, name)
-        checked = _check(rt, actor, kind, name, path, options)
+        with rt.db.session() as s:
+            run = ImportRun(kind=kind, status="checking", file_name=name, stored=path.name,
+                            size=size, sha256=digest, options=options.stored(),
+                            uploaded_by=actor.label, uploaded_by_id=actor.user_id)
+            s.add(run)
+            s.flush()
+            record(s, actor, "import.uploaded", run, kind=kind, file=name, size=size,
+                   sha256=digest)
+            return run.id
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    with rt.db.session() as s:
-        run = ImportRun(kind=kind, file_name=name, stored=path.name, size=size,
-                        sha256=digest, options=options.stored(), report=checked.summary,
-                        uploaded_by=actor.label, uploaded_by_id=actor.user_id)
-        s.add(run)
-        s.flush()
-        _store_lines(s, run.id, "check", checked.lines)
-        record(s, actor, "import.checked", run, kind=kind, file=name, size=size,
-               sha256=digest, counts=checked.summary.get("counts", {}))
-        return run.id
+
+
+def _check_options(rt: Runtime, kind: str, options: Options) -> None:
+    """What can be said about the options before the file is read."""
+    if kind == "readers":
+        readers_import.parse_map(options.column_map, MAP_NAME)
+    elif kind == "members":
+        members_import.check_assign(
+            rt, members_import.parse_assign(options.assign, ASSIGN_NAME), ASSIGN_NAME)
 
 
 def shown_name(name: str) -> str:
@@ -245,21 +258,17 @@ def _store_lines(s: Any, import_id: int, phase: str, lines: list[dict[str, Any]]
 
 
 def recheck(rt: Runtime, actor: Actor, import_id: int, options: Options) -> None:
-    """Run the dry run of a kept upload again, with other options (contacts put in
-    projects, a column map, replacing); the report is replaced. A refusal leaves the
-    report as it was."""
-    run = get(rt, import_id)
-    path = _kept(rt, run)
-    checked = _check(rt, actor, run.kind, run.file_name, path, options)
+    """Ask the worker for the dry run of a kept upload again, with other options
+    (contacts put in projects, a column map, replacing); its report replaces this one."""
     with rt.db.session() as s:
         run = lookup(s, ImportRun, import_id, MISSING)
+        _check_options(rt, run.kind, options)
+        _kept(rt, run)
         if run.status not in ("checked", "failed"):
-            raise Conflict(f"This import is {run.status} already; it cannot be checked "
-                           f"again.")
-        run.options, run.report = options.stored(), checked.summary
-        _store_lines(s, run.id, "check", checked.lines)
-        record(s, actor, "import.checked", run, kind=run.kind, file=run.file_name,
-               again=True, counts=checked.summary.get("counts", {}))
+            raise Conflict(f"{run.file_name} is {run.status}; it cannot be checked again.")
+        run.options, run.heard_at, run.error = options.stored(), None, ""
+        transition(s, actor, run, "import", "checking", kind=run.kind, file=run.file_name,
+                   options=options.stored())
 
 
 def _kept(rt: Runtime, run: ImportRun) -> Path:
@@ -282,6 +291,9 @@ def apply(rt: Runtime, actor: Actor, import_id: int, contacts: Iterable[str] = (
         if run.status in ("queued", "running", "done"):
             raise Conflict(f"{run.file_name} is {run.status} already; it is not applied "
                            f"twice.")
+        if run.status == "checking":
+            raise Conflict(f"{run.file_name} is still being checked; apply it once its "
+                           f"report is shown.")
         _kept(rt, run)
         offered = run.report.get("contacts", {})
         options = Options.of(run.options)
@@ -314,38 +326,90 @@ def _forget(rt: Runtime, s: Any, run: ImportRun) -> None:
 # ------------------------------------------------------------------ the worker
 
 def pick_up(rt: Runtime, now: dt.datetime | None = None) -> list[int]:
-    """What the worker does every few seconds: run the queued imports (each taken by one
-    worker only), fail those whose worker stopped, and delete uploads never applied.
-    The ids of the imports it ran."""
+    """What the worker does every few seconds: check the uploaded files and run the
+    queued imports (each taken by one worker only), fail the imports whose worker
+    stopped, and delete uploads never applied. The ids of the imports it checked or
+    ran."""
     now = now or clock.now()
     with rt.db.session() as s:
         due = s.execute(select(ImportRun.id, ImportRun.status, ImportRun.heard_at).where(or_(
-            ImportRun.status.in_(("queued", "running")),
+            ImportRun.status.in_(("checking", "queued", "running")),
             and_(ImportRun.status.in_(("checked", "failed")),
                  ImportRun.created_at < now - KEPT_FOR))).order_by(ImportRun.id)).all()
-    ran = []
+    worked = []
     for import_id, status, heard in due:
+        stale = heard is not None and heard < now - STALE
         if status == "running":
-            if heard is None or heard < now - STALE:
+            if heard is None or stale:
                 _finish(rt, import_id, SYSTEM, error=(
                     "The worker stopped during this import. Apply it again: what was "
                     "written already is not written twice."))
-        elif status != "queued":
+        elif status in ("checked", "failed"):
             _expire(rt, import_id)
-        elif _claim(rt, import_id):
+        elif status == "checking" and (heard is None or stale):
+            if _claim(rt, import_id, "checking", heard):
+                _check_run(rt, import_id)
+                worked.append(import_id)
+        elif status == "queued" and _claim(rt, import_id, "queued", heard):
             _run(rt, import_id)
-            ran.append(import_id)
-    return ran
+            worked.append(import_id)
+    return worked
 
 
-def _claim(rt: Runtime, import_id: int) -> bool:
+def _claim(rt: Runtime, import_id: int, status: str, heard: dt.datetime | None) -> bool:
+    """Take the import for this worker: a check waiting (or left by a worker that
+    stopped), or an import queued (queued → running)."""
     now = clock.now()
     with rt.db.session() as s:
-        taken = getattr(s.execute(update(ImportRun).where(
-            ImportRun.id == import_id, ImportRun.status == "queued").values(
-            status="running", started_at=now, heard_at=now, done=0, total=0)),
-            "rowcount", 0)
-    return taken == 1
+        if status == "checking":
+            taken = s.execute(update(ImportRun).where(
+                ImportRun.id == import_id, ImportRun.status == "checking",
+                ImportRun.heard_at.is_(None) if heard is None else
+                ImportRun.heard_at == heard).values(heard_at=now))
+        else:
+            taken = s.execute(update(ImportRun).where(
+                ImportRun.id == import_id, ImportRun.status == "queued").values(
+                status="running", started_at=now, heard_at=now, done=0, total=0))
+    return getattr(taken, "rowcount", 0) == 1
+
+
+def _check_run(rt: Runtime, import_id: int) -> None:
+    """The dry run, stored as the import's report (checked); or the import's refusal
+    (refused), and the file is deleted."""
+    run = get(rt, import_id)
+    actor = Actor(run.uploaded_by or SYSTEM.label, run.uploaded_by_id)
+    try:
+        checked = _check(rt, actor, run.kind, run.file_name, _kept(rt, run),
+                         Options.of(run.options))
+    except OstogetherError as exc:
+        _refuse(rt, import_id, actor, str(exc))
+        return
+    except Exception as exc:  # a bug: recorded on the import, the worker goes on
+        log.exception("checking import %s crashed", import_id,
+                      extra={"event": "import.crash", "import_id": import_id})
+        _refuse(rt, import_id, actor, f"Something went wrong on our side "
+                f"({exc.__class__.__name__}); the error has been logged. Upload the file "
+                f"again later.")
+        return
+    with rt.db.session() as s:
+        run = lookup(s, ImportRun, import_id, MISSING)
+        if run.status != "checking":  # discarded meanwhile
+            return
+        run.report, run.heard_at = checked.summary, None
+        _store_lines(s, run.id, "check", checked.lines)
+        transition(s, actor, run, "import", "checked", kind=run.kind, file=run.file_name,
+                   counts=checked.summary.get("counts", {}))
+
+
+def _refuse(rt: Runtime, import_id: int, actor: Actor, error: str) -> None:
+    with rt.db.session() as s:
+        run = lookup(s, ImportRun, import_id, MISSING)
+        if run.status != "checking":
+            return
+        run.error, run.report, run.heard_at = error[:20000], {}, None
+        transition(s, actor, run, "import", "refused", kind=run.kind, file=run.file_name,
+                   reason=error[:2000])
+        _forget(rt, s, run)
 
 
 class _Progress:

@@ -186,6 +186,27 @@ def parse_assign(text: str, name: str = "--assign") -> dict[str, str]:
     return out
 
 
+def check_assign(rt: Runtime, assign: dict[str, str], assign_name: str = "--assign") -> None:
+    """Refuse contacts put in a project that is not a member (or alumnus) of the
+    registry, before the file is read."""
+    wanted = set(assign.values())
+    if not wanted:
+        return
+    with rt.db.session() as s:
+        known = set(s.scalars(select(Project.slug).where(
+            Project.status.in_(("member", "alumni")), Project.slug.in_(wanted))))
+    _refuse_unknown(wanted - known, assign_name)
+
+
+def _refuse_unknown(unknown: set[str], assign_name: str) -> None:
+    if unknown:
+        where = ("`ostogether registry list` shows the slugs." if assign_name.startswith(
+            "--") else "Use the short names (slugs) the list of projects gives.")
+        listed = ", ".join(sorted(unknown))[:500]
+        raise ValidationError(f"{assign_name} names no member project: {listed}. {where}",
+                              {"assign": listed})
+
+
 def plan(rt: Runtime, data: bytes | Path, *, name: str = "the file",
          assign: dict[str, str] | None = None, assign_name: str = "--assign") -> Plan:
     """What importing the export would do; nothing is written. ``assign_name`` is what
@@ -199,13 +220,7 @@ def plan(rt: Runtime, data: bytes | Path, *, name: str = "the file",
         accounts = set(s.scalars(select(User.email).where(
             User.email.in_([c.email for c in contacts])))) if contacts else set()
     slugs = {p.slug: p for p in projects}
-    unknown = sorted(set(assign.values()) - set(slugs))
-    if unknown:
-        where = ("`ostogether registry list` shows the slugs." if assign_name.startswith(
-            "--") else "Use the short names (slugs) the list of projects gives.")
-        raise ValidationError(f"{assign_name} names no member project: "
-                              f"{', '.join(unknown)[:500]}. {where}",
-                              {"assign": ", ".join(unknown)[:500]})
+    _refuse_unknown(set(assign.values()) - set(slugs), assign_name)
     rows = list(bad)
     result = Plan(rows)
     for c in contacts:

@@ -61,14 +61,17 @@ SUBSCRIBER = {
     "erased": set(),
 }
 
-# An import uploaded on the editors' page: checked at upload (the dry run), queued by
-# "Apply", run by the worker. A failed one may be applied again (the imports are
-# idempotent); one never applied is discarded, by an editor or after a while.
+# An import uploaded on the editors' page: the worker checks it (the dry run: checked,
+# or refused when the file cannot be imported), "Apply" queues it, the worker runs it. A
+# failed one may be applied again (the imports are idempotent); one never applied is
+# discarded, by an editor or after a while.
 IMPORT = {
-    "checked": {"queued", "discarded"},
+    "checking": {"checked", "refused", "discarded"},
+    "checked": {"checking", "queued", "discarded"},
+    "refused": set(),
     "queued": {"running"},
     "running": {"done", "failed"},
-    "failed": {"queued", "discarded"},
+    "failed": {"checking", "queued", "discarded"},
     "done": set(),
     "discarded": set(),
 }

@@ -110,12 +110,25 @@ def upload(client: Any, kind: str, data: bytes, name: str, **options: str) -> An
         **{f"{kind}-{k}": v for k, v in options.items()}})
 
 
-def uploaded(client: Any, kind: str, data: bytes, name: str, **options: str) -> int:
+def uploaded(client: Any, rt: Runtime, kind: str, data: bytes, name: str,
+             **options: str) -> int:
+    """Upload, see the page wait for the worker, and play the worker: the dry run."""
     r = upload(client, kind, data, name, **options)
     assert r.status_code == 302, text(r)
-    m = re.search(r"/editors/imports/(\d+)$", r.headers["Location"])
+    m = re.search(r"/editors/imports/(\d+)\?watch=1$", r.headers["Location"])
     assert m, r.headers["Location"]
+    waiting = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "Checking the file" in waiting and 'http-equiv="refresh"' in waiting
+    jobs.pick_up(rt)
     return int(m.group(1))
+
+
+def refused(client: Any, rt: Runtime, kind: str, data: bytes, name: str,
+            **options: str) -> str:
+    """Upload a file the import cannot read: the page says why, once the worker read it."""
+    import_id = uploaded(client, rt, kind, data, name, **options)
+    assert imports.get(rt, import_id).status == "refused"
+    return page(client, import_id)
 
 
 def text(r: Any) -> str:
@@ -157,7 +170,7 @@ def audited(rt: Runtime, action: str) -> list[AuditEntry]:
 def test_a_mailchimp_zip_is_checked_on_the_page_and_written_by_the_worker(
         rt: Runtime, editor: Any, env: dict[str, str], tmp_path: Path) -> None:
     data = mailchimp_zip()
-    import_id = uploaded(editor, "readers", data, "members_export_7f3e2a.zip")
+    import_id = uploaded(editor, rt, "readers", data, "members_export_7f3e2a.zip")
     shown = page(editor, import_id)
     assert "Nothing has been changed yet." in shown
     # The counts, each file as it was taken, and every line left out with its reason.
@@ -214,7 +227,7 @@ def test_a_mailchimp_zip_is_checked_on_the_page_and_written_by_the_worker(
 
 def test_a_readers_import_applied_twice_doubles_nothing(rt: Runtime, editor: Any) -> None:
     data = mailchimp_zip()
-    first = uploaded(editor, "readers", data, "export.zip")
+    first = uploaded(editor, rt, "readers", data, "export.zip")
     press(editor, first, "apply")
     # Pressing Apply again (a double click, another tab) queues nothing more.
     r = press(editor, first, "apply")
@@ -225,7 +238,7 @@ def test_a_readers_import_applied_twice_doubles_nothing(rt: Runtime, editor: Any
     readers, listed = count(rt, Subscriber), count(rt, Suppression)
     assert (readers, listed) == (2, 2)
 
-    second = uploaded(editor, "readers", data, "export.zip")
+    second = uploaded(editor, rt, "readers", data, "export.zip")
     assert "0 new: would be added" in page(editor, second)
     press(editor, second, "apply")
     jobs.pick_up(rt)
@@ -239,7 +252,7 @@ def test_a_readers_import_applied_twice_doubles_nothing(rt: Runtime, editor: Any
 
 def test_the_progress_is_stored_as_the_import_runs(rt: Runtime, editor: Any,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    import_id = uploaded(editor, "readers", mailchimp_zip(readers=7), "export.zip")
+    import_id = uploaded(editor, rt, "readers", mailchimp_zip(readers=7), "export.zip")
     press(editor, import_id, "apply")
     monkeypatch.setattr(readers_import, "IMPORT_BATCH", 3)
     seen: list[str] = []
@@ -273,23 +286,25 @@ def test_the_progress_is_stored_as_the_import_runs(rt: Runtime, editor: Any,
 def test_a_bad_readers_file_says_why_and_writes_nothing(rt: Runtime, editor: Any,
                                                        data: bytes, name: str,
                                                        message: str) -> None:
-    r = upload(editor, "readers", data, name)
-    assert r.status_code == 400
-    shown = text(r)
-    assert "Nothing was imported" in shown and message in shown, shown
+    shown = refused(editor, rt, "readers", data, name)
+    assert "Nothing was imported: the file cannot be imported as it is" in shown
+    assert message in shown, shown
     assert str(rt.settings.var_path) not in shown  # no server path
-    assert count(rt, ImportRun) == 0 and kept(rt) == [] and count(rt, Subscriber) == 0
+    assert kept(rt) == [] and count(rt, Subscriber) == 0 and count(rt, ImportLine) == 0
+    assert "Apply" not in shown  # nothing to apply
 
 
 def test_another_tools_csv_goes_in_with_a_column_map(rt: Runtime, editor: Any) -> None:
     data = (b"E-mail;Full name;Signed up;Where\n"
             b"ana@fair.example;Ana;2024-05-01;science fair\n")
-    r = upload(editor, "readers", data, "fair.csv", column_map="E-mail=email\nFull name=name")
-    assert r.status_code == 400 and "missing: consent_date, consent_source" in text(r)
+    assert "missing: consent_date, consent_source" in refused(
+        editor, rt, "readers", data, "fair.csv", column_map="E-mail=email\nFull name=name")
+    # A map that cannot be read is said at once, beside its field, and nothing is kept.
     r = upload(editor, "readers", data, "fair.csv", column_map="E-mail=mail")
     assert r.status_code == 400
     assert 'Column map: "mail" is not a field; map to one of email' in text(r)
-    import_id = uploaded(editor, "readers", data, "fair.csv", column_map=(
+    assert kept(rt) == []
+    import_id = uploaded(editor, rt, "readers", data, "fair.csv", column_map=(
         "E-mail=email\nFull name=name\nSigned up=consent_date\nWhere=consent_source"))
     assert "1 new: would be added" in page(editor, import_id)
     press(editor, import_id, "apply")
@@ -301,7 +316,7 @@ def test_another_tools_csv_goes_in_with_a_column_map(rt: Runtime, editor: Any) -
 
 def test_a_large_report_is_read_a_page_at_a_time(rt: Runtime, editor: Any) -> None:
     rows = "".join(f"bad{n}-at-example.org,2024-01-01,fair\n" for n in range(250))
-    import_id = uploaded(editor, "readers", ("email,consent_date,consent_source\n" + rows)
+    import_id = uploaded(editor, rt, "readers", ("email,consent_date,consent_source\n" + rows)
                          .encode(), "list.csv")
     first = page(editor, import_id)
     assert "250 invalid" in first and "Page 1 of 3" in first
@@ -340,7 +355,7 @@ def test_an_upload_larger_than_the_limit_is_refused(settings: Settings, rt: Runt
 
 def test_wild_apricot_contacts_are_matched_on_the_page_and_invited_by_the_worker(
         rt: Runtime, editor: Any, settings: Settings, env: dict[str, str]) -> None:
-    import_id = uploaded(editor, "members", WA, "contacts.csv")
+    import_id = uploaded(editor, rt, "members", WA, "contacts.csv")
     shown = page(editor, import_id)
     for said in ("2 matched: to invite", "1 ambiguous", "1 unmatched", "1 skipped",
                  "ana@otter.example 2 Ana Silva OTTER matched: to invite otter",
@@ -352,7 +367,9 @@ def test_wild_apricot_contacts_are_matched_on_the_page_and_invited_by_the_worker
     r = press(editor, import_id, "check", **{"again-assign": "tom@nobody.example = nope"})
     assert "Contacts put in projects names no member project: nope" in text(
         editor.get(r.headers["Location"]))
-    press(editor, import_id, "check", **{"again-assign": "tom@both.example = sall"})
+    r = press(editor, import_id, "check", **{"again-assign": "tom@both.example = sall"})
+    assert "Checking the file" in text(editor.get(r.headers["Location"]))
+    jobs.pick_up(rt)
     assert "3 matched: to invite" in page(editor, import_id)
     assert not outbox(settings)
 
@@ -375,7 +392,7 @@ def test_wild_apricot_contacts_are_matched_on_the_page_and_invited_by_the_worker
     assert entry.detail["contacts_set"] == {"otter": "ana@otter.example"}
 
     # Again: everyone matched has an account now; nothing is doubled.
-    again = uploaded(editor, "members", WA, "contacts.csv")
+    again = uploaded(editor, rt, "members", WA, "contacts.csv")
     assert "3 has an account already" in page(editor, again)
     press(editor, again, "apply")
     jobs.pick_up(rt)
@@ -392,9 +409,9 @@ def test_wild_apricot_contacts_are_matched_on_the_page_and_invited_by_the_worker
 ])
 def test_a_bad_contacts_file_says_why_and_writes_nothing(rt: Runtime, editor: Any,
                                                         data: bytes, message: str) -> None:
-    r = upload(editor, "members", data, "contacts.csv")
-    assert r.status_code == 400 and message in text(r), text(r)
-    assert count(rt, ImportRun) == 0 and kept(rt) == []
+    shown = refused(editor, rt, "members", data, "contacts.csv")
+    assert message in shown, shown
+    assert kept(rt) == [] and count(rt, User) == 1
 
 
 def test_a_project_accepted_through_the_join_form_takes_its_contact(
@@ -437,11 +454,16 @@ def test_a_project_accepted_through_the_join_form_takes_its_contact(
 # ------------------------------------------------------------------ past issues
 
 def test_past_issues_are_checked_on_the_page_and_imported_by_the_worker(
-        rt: Runtime, editor: Any, client: Any, tmp_path: Path) -> None:
+        rt: Runtime, editor: Any, client: Any, tmp_path: Path, env: dict[str, str]) -> None:
     data = archive_zip(tmp_path)
-    import_id = uploaded(editor, "archive", data, "old-issues.zip")
+    import_id = uploaded(editor, rt, "archive", data, "old-issues.zip")
     shown = page(editor, import_id)
     assert "2 would be imported" in shown
+    # The CLI takes the same zip, through the same service.
+    (tmp_path / "old-issues.zip").write_bytes(data)
+    r = run(env, "archive", "import", str(tmp_path / "old-issues.zip"), "--dry-run")
+    assert r.returncode == 0 and "2 imported, 0 replaced, 0 unchanged (dry run" in " ".join(
+        r.stdout.split()), r.stderr
     assert "#1 issue1.html would be imported OStogether newsletter #1" in shown
     assert "Forward to a friend" in shown and "taken out with its text" in shown
     assert client.get("/archive/1").status_code == 404
@@ -455,17 +477,16 @@ def test_past_issues_are_checked_on_the_page_and_imported_by_the_worker(
     assert kept(rt) == []  # and nothing unpacked is left behind
 
     # Twice: unchanged. Changed content under a number taken needs "Replace".
-    again = uploaded(editor, "archive", data, "old-issues.zip")
+    again = uploaded(editor, rt, "archive", data, "old-issues.zip")
     assert "2 unchanged" in page(editor, again)
     press(editor, again, "apply")
     jobs.pick_up(rt)
     assert "2 unchanged" in page(editor, again)
     changed = archive_zip(tmp_path, change=("Three summer schools", "Four summer schools"))
-    r = upload(editor, "archive", changed, "old-issues.zip")
-    assert r.status_code == 400
     assert ('#2 was imported before from issue2.html with other content; tick "Replace past '
-            'issues imported before" and upload the zip again to replace it.') in text(r)
-    import_id = uploaded(editor, "archive", changed, "old-issues.zip", replace="y")
+            'issues imported before" and upload the zip again to replace it.') in refused(
+        editor, rt, "archive", changed, "old-issues.zip")
+    import_id = uploaded(editor, rt, "archive", changed, "old-issues.zip", replace="y")
     assert "1 would be replaced" in page(editor, import_id)
     press(editor, import_id, "apply")
     jobs.pick_up(rt)
@@ -490,12 +511,10 @@ def test_past_issues_are_checked_on_the_page_and_imported_by_the_worker(
 ])
 def test_a_bad_archive_says_why_and_writes_nothing(rt: Runtime, editor: Any, tmp_path: Path,
                                                    make: Any, message: str) -> None:
-    r = upload(editor, "archive", make(tmp_path), "old.zip")
-    assert r.status_code == 400
-    shown = text(r)
+    shown = refused(editor, rt, "archive", make(tmp_path), "old.zip")
     assert message in shown, shown
     assert str(rt.settings.var_path) not in shown and "/tmp" not in shown
-    assert count(rt, ImportRun) == 0 and kept(rt) == [] and count(rt, Issue) == 0
+    assert kept(rt) == [] and count(rt, Issue) == 0
     assert not (tmp_path.parent / "evil.html").exists()
 
 
@@ -511,29 +530,35 @@ def _zip(files: dict[str, bytes]) -> bytes:
 
 def test_an_upload_never_applied_is_deleted_and_a_stopped_import_fails(
         rt: Runtime, editor: Any, test_clock: clock.FakeClock) -> None:
-    waiting = uploaded(editor, "members", WA, "contacts.csv")
-    stopped = uploaded(editor, "readers", mailchimp_zip(), "export.zip")
-    assert len(kept(rt)) == 2
-    with rt.db.session() as s:  # a worker took it, and stopped
-        run_row = s.get(ImportRun, stopped)
-        assert run_row is not None
-        run_row.status, run_row.heard_at = "running", clock.now()
+    waiting = uploaded(editor, rt, "members", WA, "contacts.csv")
+    stopped = uploaded(editor, rt, "readers", mailchimp_zip(), "export.zip")
+    halted = uploaded(editor, rt, "members", WA, "again.csv")
+    assert len(kept(rt)) == 3
+    with rt.db.session() as s:  # workers took them, and stopped
+        for import_id, status in ((stopped, "running"), (halted, "checking")):
+            run_row = s.get(ImportRun, import_id)
+            assert run_row is not None
+            run_row.status, run_row.heard_at = status, clock.now()
+    jobs.pick_up(rt)  # not yet given up: another worker may still be at them
+    assert [imports.get(rt, i).status for i in (stopped, halted)] == ["running", "checking"]
     test_clock.advance(imports.STALE + imports.STALE / 10)
     jobs.pick_up(rt)
     shown = page(editor, stopped)
     assert "The import failed" in shown and "The worker stopped during this import" in shown
+    assert imports.get(rt, halted).status == "checked"  # a check is simply done again
+    assert "2 matched: to invite" in page(editor, halted)
     assert "checked, not applied" in text(editor.get("/editors/imports/"))
     test_clock.advance(imports.KEPT_FOR)
     jobs.pick_up(rt)
     assert kept(rt) == []
-    for import_id in (waiting, stopped):
+    for import_id in (waiting, stopped, halted):
         assert imports.get(rt, import_id).status == "discarded"
         assert "This upload was discarded" in page(editor, import_id)
     assert count(rt, ImportLine) == 0
 
 
 def test_an_editor_discards_an_upload(rt: Runtime, editor: Any) -> None:
-    import_id = uploaded(editor, "members", WA, "contacts.csv")
+    import_id = uploaded(editor, rt, "members", WA, "contacts.csv")
     r = press(editor, import_id, "discard")  # not confirmed: nothing happens
     assert imports.get(rt, import_id).status == "checked" and len(kept(rt)) == 1
     r = press(editor, import_id, "discard", confirm="yes")

@@ -95,6 +95,7 @@ def build_world(rt: Runtime, web: Any) -> dict[str, Any]:
         f"{WORD} consortium,someone@{WORD.lower()}.example.org,{WORD},Active\n"
         "COSMOS and LEVERS partners,both@example.org,Tom,Active\n").encode()),
         imports.Options())
+    imports.pick_up(rt)  # the worker's dry run: the page shows its report
     return {"issue": issue, "item": item, "reader": readers[-1], "links": links,
             "project": project_id(rt, "sense"), "post": post, "upload": upload,
             # Pages outside the table: a draft issue, and the pages a mail's link opens.

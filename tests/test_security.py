@@ -67,6 +67,7 @@ def world(app: Any, rt: Runtime, web: Any) -> dict[str, Any]:
     upload = imports.upload(rt, TEST, "members", "contacts.csv", io.BytesIO(
         b"Organization,Email,First name\nCOSMOS,new@cosmosproject.eu,Ana\n"),
         imports.Options())
+    imports.pick_up(rt)  # the worker's dry run: the page shows its report
     return {"issue": issue, "item": item, "reader": reader, "links": personal,
             "project": project_id(rt, "sense"), "upload": upload,
             "post": post_id, "clients": clients}

@@ -19,13 +19,14 @@ from ostogether.models.base import Base, UTCDateTime
 class ImportRun(Base):
     """One uploaded file: readers (Mailchimp's export or a CSV), past issues (a zip with
     issues.toml) or members (Wild Apricot's contacts). Its status follows
-    ``states.IMPORT``: checked → queued → running → done | failed."""
+    ``states.IMPORT``: checking → checked (or refused) → queued → running → done |
+    failed."""
 
     __tablename__ = "imports"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(20), default="checked", index=True)
+    status: Mapped[str] = mapped_column(String(20), default="checking", index=True)
     file_name: Mapped[str] = mapped_column(String(255))  # as it was on the editor's computer
     stored: Mapped[str] = mapped_column(String(80), default="")  # under var_dir/imports/
     size: Mapped[int] = mapped_column(Integer, default=0)
@@ -46,8 +47,8 @@ class ImportRun(Base):
     queued_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    # Renewed with each step of progress: a running import not heard of for long belongs
-    # to a worker that stopped.
+    # Set when a worker takes the check or the import, renewed with each step of
+    # progress: one not heard of for long belongs to a worker that stopped.
     heard_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 

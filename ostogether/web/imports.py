@@ -1,7 +1,7 @@
 """Editors' imports page: Mailchimp's audience export, past issues and Wild Apricot's
-contacts are uploaded here, checked at once (the dry run the CLI prints, as a page) and
-applied by the worker, with a progress bar and a result page. Every step is one call
-into ``ostogether.imports``, which calls the imports the CLI calls."""
+contacts are uploaded here, checked by the worker (the dry run the CLI prints, as a
+page) and applied by the worker, with a progress bar and a result page. Every step is
+one call into ``ostogether.imports``, which calls the imports the CLI calls."""
 
 from __future__ import annotations
 
@@ -59,6 +59,7 @@ class MembersForm(FlaskForm):
 
 FORMS: dict[str, type[FlaskForm]] = {"readers": ReadersForm, "archive": ArchiveForm,
                                      "members": MembersForm}
+BUSY = ("checking", "queued", "running")  # the worker has it: the page may refresh itself
 # Where a refusal's per-field key is shown; anything else is about the file.
 FIELD_OF = {"map": "column_map", "assign": "assign"}
 
@@ -100,7 +101,7 @@ def index() -> Any:
 @bp.post("/<kind>")
 @takes_uploads(limit="import_max_upload_bytes")
 def upload(kind: str) -> Any:
-    """Keep the file and show its dry run; nothing else is written."""
+    """Keep the file for the worker's dry run; nothing else is written."""
     if kind not in FORMS:
         abort(404)
     forms = {k: cls(prefix=k) for k, cls in FORMS.items()}
@@ -117,7 +118,8 @@ def upload(kind: str) -> Any:
             except OstogetherError as exc:
                 problems = _refused(form, exc)
             else:
-                return redirect(url_for("imports.show", import_id=import_id))
+                warn_if_no_worker(runtime())
+                return redirect(url_for("imports.show", import_id=import_id, watch=1))
     return _index(forms, kind, problems, 400)
 
 
@@ -147,7 +149,7 @@ def show(import_id: int) -> Any:
         "editors/import.html", run=run, phase=phase, lines=lines, outcome=outcome,
         again=again, zone=zone, history=imports.history(rt, import_id, zone),
         options=imports.Options.of(run.options), stale_hours=imports.STALE,
-        watch=request.args.get("watch") == "1" and run.status in ("queued", "running"))
+        watch=request.args.get("watch") == "1" and run.status in BUSY)
 
 
 @bp.post("/<id:import_id>/apply")
@@ -167,7 +169,7 @@ def apply(import_id: int) -> Any:
 
 @bp.post("/<id:import_id>/check")
 def recheck(import_id: int) -> Any:
-    """The dry run again, with other options."""
+    """The dry run again, with other options: the worker's, as the first."""
     rt = runtime()
     run = imports.get(rt, import_id)
     form = FORMS[run.kind](prefix="again")
@@ -177,8 +179,8 @@ def recheck(import_id: int) -> Any:
         except OstogetherError as exc:
             flash(f"Nothing changed: {exc}", "error")
         else:
-            flash("Checked again with these options; the report below is the new one.",
-                  "success")
+            warn_if_no_worker(rt)
+            return redirect(url_for("imports.show", import_id=import_id, watch=1))
     return redirect(url_for("imports.show", import_id=import_id))
 
 
