@@ -15,6 +15,7 @@ import socket
 import sys
 import tempfile
 import threading
+import zipfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -24,7 +25,7 @@ from PIL import Image, ImageDraw  # noqa: E402
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 from waitress import create_server  # noqa: E402
 
-from ostogether import clock, handles, projects  # noqa: E402
+from ostogether import clock, handles, jobs, projects  # noqa: E402
 from ostogether import db as dbmod  # noqa: E402
 from ostogether.audit import Actor  # noqa: E402
 from ostogether.models import Issue, SocialPost  # noqa: E402
@@ -66,6 +67,25 @@ SAMPLES = [
      "Secondary schools can apply until the end of the month to run a community science "
      "project with local partners."),
 ]
+
+
+def audience_export() -> bytes:
+    """A small Mailchimp audience export, as it is downloaded: a zip of CSVs."""
+    head = ('"Email Address","First Name","Last Name","OPTIN_TIME","CONFIRM_TIME",'
+            '"CONFIRM_IP","LAST_CHANGED"')
+    subscribed = [head] + [
+        f'"teacher{n}@school{n}.example","Teacher","{n}","2021-03-01 09:00:00",'
+        f'"2021-03-01 09:05:00","192.0.2.{n}","2023-06-01 12:00:00"' for n in range(1, 41)] + [
+        '"not an address","","","","","","2020-05-05 10:00:00"',
+        '"added-by-hand@example.org","","","","","","2020-05-05 10:00:00"']
+    left = [head + ',"UNSUB_TIME","UNSUB_REASON"',
+            '"left@example.fr","","","2021-02-01 10:00:00","2021-02-01 10:01:00","",'
+            '"2024-02-03 18:30:00","2024-02-03 18:30:00","Too many mails"']
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("subscribed_email_audience_export_7f3e2a.csv", "\r\n".join(subscribed))
+        zf.writestr("unsubscribed_email_audience_export_7f3e2a.csv", "\r\n".join(left))
+    return buf.getvalue()
 
 
 def free_port() -> int:
@@ -218,6 +238,16 @@ def main() -> None:
             page.fill("#grant_number", "GA-1")
             page.click("main form button[type=submit]")
             shot(page, "project-edit.png", full=False)
+            # Mailchimp's export on the imports page: the cards, then the dry run.
+            page.goto(f"{base}/editors/imports/")
+            shot(page, "imports.png", full=False)
+            page.set_input_files("#readers-file", files=[{
+                "name": "audience_export_7f3e2a.zip", "mimeType": "application/zip",
+                "buffer": audience_export()}])
+            page.click("#readers button[type=submit]")
+            jobs.pick_up(rt)  # the worker's dry run (the page refreshes itself to it)
+            page.goto(page.url.split("?")[0])
+            shot(page, "import-report.png")
             browser.close()
     finally:
         server.close()

@@ -35,10 +35,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import shutil
+import tempfile
+import zipfile
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape, unescape
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -319,12 +323,15 @@ def _read(folder: Path, entry: Entry) -> str:
 # ------------------------------------------------------------------------- importing
 
 def import_folder(rt: Runtime, actor: Actor, folder: Path, *, apply: bool = True,
-                  replace: bool = False) -> list[Outcome]:
-    """Import the past issues the folder lists: all of them, or none."""
+                  replace: bool = False, replace_hint: str = "run again with --replace",
+                  progress: Callable[[int, int], None] | None = None) -> list[Outcome]:
+    """Import the past issues the folder lists: all of them, or none. ``replace_hint``
+    says how the face asks for ``replace``; ``progress`` is told after each issue is
+    cleaned (they are all written at the end, in one transaction)."""
     entries = read_manifest(folder)
     site = rt.community.site()
     prepared = []
-    for e in entries:
+    for n, e in enumerate(entries, 1):
         source = _read(folder, e)
         digest = hashlib.sha256(source.encode()).hexdigest()
         values = {"LIST:COMPANY": site.name, "LIST:NAME": f"{site.short_name} newsletter",
@@ -341,6 +348,8 @@ def import_folder(rt: Runtime, actor: Actor, folder: Path, *, apply: bool = True
             raise ContentError(f"Nothing was imported: {folder / e.file} has no text once "
                                f"cleaned. Is it the issue's HTML?")
         prepared.append((e, digest, html, e.preheader or preview, tuple(dropped)))
+        if progress:
+            progress(n, len(entries))
     outcomes: list[Outcome] = []
     with rt.db.session() as s:
         taken = {i.number: i for i in s.scalars(select(Issue).where(
@@ -356,8 +365,8 @@ def import_folder(rt: Runtime, actor: Actor, folder: Path, *, apply: bool = True
             elif old.snapshot_sha256 != digest or old.snapshot_subject != e.subject:
                 if not replace:
                     clashes.append(f"#{e.number} was imported before from "
-                                   f"{old.imported_from} with other content; run again "
-                                   f"with --replace to replace it.")
+                                   f"{old.imported_from} with other content; "
+                                   f"{replace_hint} to replace it.")
         if clashes:
             raise ContentError(f"Nothing was imported: {len(clashes)} number(s) clash.",
                                clashes)
@@ -391,3 +400,82 @@ def import_folder(rt: Runtime, actor: Actor, folder: Path, *, apply: bool = True
         if not apply:
             s.rollback()
     return outcomes
+
+
+# ------------------------------------------------------------------------- a zip of it
+
+def import_zip(rt: Runtime, actor: Actor, upload: Path, *, name: str, workdir: Path,
+               apply: bool = True, replace: bool = False,
+               replace_hint: str = "run again with --replace",
+               progress: Callable[[int, int], None] | None = None) -> list[Outcome]:
+    """``import_folder`` on a zip of the folder (``issues.toml`` and the HTML files, at the
+    zip's top or in one folder of it), unpacked under ``workdir`` for the time of the
+    import. Messages name the zip (``name``) and the file in it, never where it was
+    unpacked."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=workdir, prefix="archive-") as tmp:
+        folder = _unpack(upload, Path(tmp), name)
+        try:
+            return import_folder(rt, actor, folder, apply=apply, replace=replace,
+                                 replace_hint=replace_hint, progress=progress)
+        except ContentError as exc:
+            raise _relabelled(exc, folder, name) from None
+
+
+def _damaged(name: str, why: object) -> ContentError:
+    return ContentError(f"{name} is a damaged zip ({why}). Zip the folder again and "
+                        f"upload that.")
+
+
+def _unpack(upload: Path, into: Path, name: str) -> Path:
+    """The HTML files and the manifest of the zip, written under ``into``, each within
+    the import's limits; anything else in the zip (pictures, a Mac's __MACOSX) is left."""
+    if not zipfile.is_zipfile(upload):
+        raise ContentError(f"{name} is not a zip. Put {MANIFEST} and the issues' HTML "
+                           f"files in one folder, zip it, and upload the zip.")
+    try:
+        with zipfile.ZipFile(upload) as zf:
+            members = [i for i in zf.infolist() if not i.is_dir()
+                       and not i.filename.startswith("__MACOSX/")]
+            manifests = [i for i in members if PurePosixPath(i.filename).name == MANIFEST]
+            if not manifests:
+                raise ContentError(f"{name} has no {MANIFEST}. Write the list of past issues "
+                                   f"(one [[issue]] table each: number, sent_on, subject, "
+                                   f"file) beside the HTML files, and zip them together.")
+            if len(manifests) > 1:
+                raise ContentError(f"{name} holds {len(manifests)} files called {MANIFEST}; "
+                                   f"import one folder at a time.")
+            root = PurePosixPath(manifests[0].filename).parent
+            total = 0
+            for info in members:
+                path = PurePosixPath(info.filename.replace("\\", "/"))
+                if not path.is_relative_to(root) or ".." in path.parts or path.is_absolute():
+                    continue
+                rel = path.relative_to(root)
+                if rel.suffix.lower() not in (".html", ".htm", ".toml"):
+                    continue
+                limit = MANIFEST_MAX_BYTES if rel.name == MANIFEST else FILE_MAX_BYTES
+                total += info.file_size
+                if info.file_size > limit or total > TOTAL_MAX_BYTES + MANIFEST_MAX_BYTES:
+                    raise ContentError(
+                        f"{name}: {rel} is over {limit // 2**20} MB" if info.file_size > limit
+                        else f"{name} unpacks to more than {TOTAL_MAX_BYTES // 2**20} MB; "
+                             f"import the archive in parts (one zip and manifest each).")
+                target = into.joinpath(*rel.parts)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(info) as src, target.open("wb") as dst:
+                    shutil.copyfileobj(src, dst)  # zipfile stops at the declared size
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError,
+            EOFError, OSError) as exc:
+        raise _damaged(name, exc) from None
+    return into
+
+
+def _relabelled(exc: ContentError, folder: Path, name: str) -> ContentError:
+    """``exc`` with the unpacked folder's path replaced by the zip's name."""
+    def said(text: str) -> str:
+        return text.replace(f"{folder}/", f"{name}: ").replace(str(folder), name)
+
+    tail = "".join(f"\n  - {p}" for p in exc.problems)
+    head = exc.message[:len(exc.message) - len(tail)] if tail else exc.message
+    return ContentError(said(head), [said(p) for p in exc.problems])

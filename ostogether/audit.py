@@ -97,6 +97,9 @@ WORDS = {
     "social_post.publishing": "Publishing", "social_post.published": "Published",
     "social_post.failed": "Failed", "social_post.unknown": "Outcome unknown",
     "social_post.skipped": "Skipped", "social_post.card_read": "Link card read",
+    "import.uploaded": "Uploaded", "import.checking": "Asked to check again",
+    "import.checked": "Checked", "import.refused": "Refused", "import.queued": "Queued to apply",
+    "import.done": "Applied", "import.failed": "Failed", "import.discarded": "Discarded",
 }
 # A move back is worded by where it came from: (machine, from, to).
 BACK = {("news_item", "approved", "submitted"): "Back to review",

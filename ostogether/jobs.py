@@ -29,7 +29,16 @@ from typing import Any
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ostogether import clicks, clock, feeds, newsletter, projects, send_dates, subscribers
+from ostogether import (
+    clicks,
+    clock,
+    feeds,
+    imports,
+    newsletter,
+    projects,
+    send_dates,
+    subscribers,
+)
 from ostogether.audit import SYSTEM, Actor
 from ostogether.errors import Busy, Conflict, NotFound, OstogetherError
 from ostogether.mail import bounces, delivery, transactional
@@ -370,7 +379,8 @@ def pick_up(rt: Runtime) -> list[JobRun]:
     worker only), start the sends of approved issues whose time has come (an editor may
     have set any time, not only the timetable's), carry on the sends under way, and
     publish the social posts that are due (an editor's "Publish now" makes a post due at
-    once; each post is claimed once, whoever runs ``publish_social``)."""
+    once; each post is claimed once, whoever runs ``publish_social``), then apply the
+    imports that an editor queued on the imports page."""
     done = []
     with rt.db.session() as s:
         queued = list(s.execute(select(JobRun.id, JobRun.job).where(
@@ -392,6 +402,7 @@ def pick_up(rt: Runtime) -> list[JobRun]:
         delivery.run(rt, issue_id)
     if rt.community.schedule().job("publish_social") and publish.due(rt, clock.now(), 1):
         done.append(run(rt, "publish_social", trigger="due"))
+    imports.pick_up(rt)
     return done
 
 

@@ -13,15 +13,17 @@ else matches) its coordinator. The plan says, per line, what would happen:
 - ``existing``: the address already has an account; ``invalid``: a bad line.
 
 A project without a contact address can take its first matched contact's address, once an
-editor confirms it (``set_contact``): the project's file in ``content/projects/`` is
-updated, so the registry keeps it.
+editor confirms it (``set_contact``). The registry lives in the database: the address is
+saved there, audited, and marked as an editor's change, so that a later ``registry import``
+of a file without it reports the difference instead of undoing it (``registry export``
+writes it into the file, for those who keep the registry in git).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,10 +31,10 @@ from sqlalchemy import select
 
 from ostogether import csvin
 from ostogether.audit import Actor, record
-from ostogether.errors import ContentError, ValidationError
+from ostogether.errors import NotFound, OstogetherError, ValidationError
 from ostogether.inputs import email_problem, normalise_email
 from ostogether.models import Project, User
-from ostogether.registry import load_project_files
+from ostogether.projects import mark_edited
 from ostogether.runtime import Runtime
 from ostogether.users import invite
 
@@ -171,9 +173,44 @@ def _candidates(contact: Contact, projects: Sequence[Project]) -> list[str]:
     return exact or word or coordinator
 
 
+def parse_assign(text: str, name: str = "--assign") -> dict[str, str]:
+    """``ADDRESS = SLUG`` on each line (or separated by commas) → {address: slug}: the
+    contacts an editor puts in a project by hand. ``name`` is what the face calls it."""
+    out: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in text.replace(",", "\n").splitlines())):
+        email, sep, slug = part.partition("=")
+        if not sep or not email.strip() or not slug.strip():
+            raise ValidationError(f'{name}: "{part[:200]}" is not ADDRESS = PROJECT, e.g. '
+                                  f'"tom@both.example = sall".', {"assign": part[:200]})
+        out[email.strip()] = slug.strip().lower()
+    return out
+
+
+def check_assign(rt: Runtime, assign: dict[str, str], assign_name: str = "--assign") -> None:
+    """Refuse contacts put in a project that is not a member (or alumnus) of the
+    registry, before the file is read."""
+    wanted = set(assign.values())
+    if not wanted:
+        return
+    with rt.db.session() as s:
+        known = set(s.scalars(select(Project.slug).where(
+            Project.status.in_(("member", "alumni")), Project.slug.in_(wanted))))
+    _refuse_unknown(wanted - known, assign_name)
+
+
+def _refuse_unknown(unknown: set[str], assign_name: str) -> None:
+    if unknown:
+        where = ("`ostogether registry list` shows the slugs." if assign_name.startswith(
+            "--") else "Use the short names (slugs) the list of projects gives.")
+        listed = ", ".join(sorted(unknown))[:500]
+        raise ValidationError(f"{assign_name} names no member project: {listed}. {where}",
+                              {"assign": listed})
+
+
 def plan(rt: Runtime, data: bytes | Path, *, name: str = "the file",
-         assign: dict[str, str] | None = None) -> Plan:
-    """What importing the export would do; nothing is written."""
+         assign: dict[str, str] | None = None, assign_name: str = "--assign") -> Plan:
+    """What importing the export would do; nothing is written. ``assign_name`` is what
+    the face calls the contacts put in projects by hand."""
     assign = {normalise_email(k): v for k, v in (assign or {}).items()}
     contacts, bad = read_contacts(data, name, csvin.Limits(
         rt.settings.import_max_line_chars, rt.settings.import_max_fields))
@@ -183,11 +220,7 @@ def plan(rt: Runtime, data: bytes | Path, *, name: str = "the file",
         accounts = set(s.scalars(select(User.email).where(
             User.email.in_([c.email for c in contacts])))) if contacts else set()
     slugs = {p.slug: p for p in projects}
-    unknown = sorted(set(assign.values()) - set(slugs))
-    if unknown:
-        raise ValidationError(f"--assign names no member project: {', '.join(unknown)}. "
-                              f"`ostogether registry list` shows the slugs.",
-                              {"assign": ", ".join(unknown)})
+    _refuse_unknown(set(assign.values()) - set(slugs), assign_name)
     rows = list(bad)
     result = Plan(rows)
     for c in contacts:
@@ -211,52 +244,45 @@ def plan(rt: Runtime, data: bytes | Path, *, name: str = "the file",
     return result
 
 
-def apply(rt: Runtime, actor: Actor, planned: Plan) -> Plan:
-    """Create the matched accounts and mail their invitations, one by one: a failure is
-    reported on its line and the others go on."""
+def apply(rt: Runtime, actor: Actor, planned: Plan,
+          progress: Callable[[int, int], None] | None = None) -> Plan:
+    """Create the matched accounts and mail their invitations, one by one: a failure (an
+    account made meanwhile, a mail the server refused) is reported on its line and the
+    others go on. ``progress`` is told after each matched contact."""
+    total = sum(r.outcome == "matched" for r in planned.rows)
+    done = 0
     for row in planned.rows:
         if row.outcome != "matched":
             continue
         try:
             invite(rt, actor, email=row.contact.email, project_slug=row.project,
                    name=row.contact.name)
-        except ValidationError as exc:
+        except OstogetherError as exc:
             row.result = f"not invited: {exc}"
         else:
             row.result = "invited"
+        done += 1
+        if progress:
+            progress(done, total)
     planned.applied = True
     return planned
 
 
-_CONTACT_LINE = re.compile(r'^contact_email[ \t]*=.*$', re.M)
-
-
 def set_contact(rt: Runtime, actor: Actor, slug: str, email: str) -> None:
-    """Give a project without a contact address the one an editor confirmed: in its file
-    under content/projects/ (the registry's source) and in the database."""
+    """Give a project without a contact address the one an editor confirmed, in the
+    registry (the database), audited and marked as an editor's change."""
     email = normalise_email(email)
     if why := email_problem(email):
         raise ValidationError(f"'{email}' is not a valid address: {why}", {"email": why})
-    files, _ = load_project_files(rt.community.projects_dir)
-    path = next((f.path for f in files if f.record.slug == slug), None)
-    if path is None:
-        raise ContentError(f"{slug} has no file in {rt.community.projects_dir}; set its "
-                           f"contact there.")
-    text = path.read_text(encoding="utf-8")
-    line = f'contact_email = "{email}"'
-    text = _CONTACT_LINE.sub(line, text, count=1) if _CONTACT_LINE.search(text) else (
-        text.rstrip("\n") + "\n" + line + "\n")
     with rt.db.session() as s:
         project = s.scalar(select(Project).where(Project.slug == slug))
         if project is None:
-            raise ContentError(f"{slug} is not in the database; run `ostogether registry "
-                               f"import` first.")
+            raise NotFound(f"There is no project '{slug[:80]}' in the registry.")
         if project.contact_email:
             raise ValidationError(f"{project.acronym} already has a contact address "
-                                  f"({project.contact_email}); change it in {path}.",
-                                  {"email": "taken"})
+                                  f"({project.contact_email}); change it on the project's "
+                                  f"page under Editors → Projects.", {"email": "taken"})
         project.contact_email = email
+        mark_edited(project, ["contact_email"], actor)
+        s.flush()
         record(s, actor, "project.contact_set", project, email=email, source="wild apricot")
-        tmp = path.with_suffix(".toml.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)

@@ -136,17 +136,18 @@ class _LeftOut(Exception):
 
 # ------------------------------------------------------------------------- reading files
 
-def parse_map(text: str) -> dict[str, str]:
-    """``"E-mail=email,Full name=name"`` → {"e-mail": "email", "full name": "name"}."""
+def parse_map(text: str, name: str = "--map") -> dict[str, str]:
+    """``"E-mail=email,Full name=name"`` → {"e-mail": "email", "full name": "name"}.
+    ``name`` is what the face calls the map: the CLI's option, the page's field."""
     mapping: dict[str, str] = {}
-    for part in filter(None, (p.strip() for p in text.split(","))):
+    for part in filter(None, (p.strip() for p in text.replace("\n", ",").split(","))):
         theirs, sep, ours = part.rpartition("=")
         ours = ours.strip().lower()
         if not sep or not theirs.strip():
-            raise ValidationError(f'--map: "{part}" is not COLUMN=FIELD, e.g. '
+            raise ValidationError(f'{name}: "{part}" is not COLUMN=FIELD, e.g. '
                                   f'"E-mail=email,Full name=name".', {"map": part})
         if ours not in COLUMNS:
-            raise ValidationError(f'--map: "{ours}" is not a field; map to one of '
+            raise ValidationError(f'{name}: "{ours}" is not a field; map to one of '
                                   f'{", ".join(COLUMNS)}.', {"map": part})
         mapping[theirs.strip().lower()] = ours
     return mapping
@@ -335,11 +336,11 @@ def _own_row(file: str, n: int, address: str, row: dict[str, str],
 
 
 def read(uploads: Sequence[Upload], column_map: dict[str, str] | None = None,
-         limits: csvin.Limits | None = None
+         limits: csvin.Limits | None = None, map_name: str = "--map"
          ) -> tuple[list[ImportLine], list[_Row], list[FileSummary]]:
     """Every line of every file checked on its own: the lines that failed, the rows that
     passed, and what each file was taken to be. Files are read a record at a time, each
-    line within ``limits``."""
+    line within ``limits``. ``map_name`` is what the face calls the column map."""
     lines: list[ImportLine] = []
     rows: list[_Row] = []
     summaries: list[FileSummary] = []
@@ -354,13 +355,13 @@ def read(uploads: Sequence[Upload], column_map: dict[str, str] | None = None,
                                    "file.", not_text_hint="Save it as CSV UTF-8 and try again."
                                    ) as records:
                     summaries.append(_read_file(source.name, records, column_map, seen,
-                                                lines, rows))
+                                                lines, rows, map_name))
     return lines, rows, summaries
 
 
 def _read_file(name: str, records: csvin.Records, column_map: dict[str, str],
-               seen: dict[str, tuple[str, int]], lines: list[ImportLine], rows: list[_Row]
-               ) -> FileSummary:
+               seen: dict[str, tuple[str, int]], lines: list[ImportLine], rows: list[_Row],
+               map_name: str = "--map") -> FileSummary:
     header = [h.strip() for h in records.header]
     columns = [h.lower() for h in header]
     kind = _mailchimp_kind(header, name)
@@ -370,8 +371,10 @@ def _read_file(name: str, records: csvin.Records, column_map: dict[str, str],
         missing = [c for c in REQUIRED if c not in mapped]
         unused = [h for h, m in zip(header, mapped, strict=True) if m not in COLUMNS]
         if missing:
-            hint = (f' Name them with --map, e.g. --map "{unused[0]}=email".'
-                    if unused else "")
+            hint = "" if not unused else (
+                f' Name them with {map_name}, e.g. {map_name} "{unused[0]}=email".'
+                if map_name.startswith("--") else
+                f' Name them in the {map_name.lower()}, e.g. "{unused[0]}=email".')
             raise ValidationError(
                 f"{name}: the first line must name the columns "
                 + ", ".join(COLUMNS) + " (or be a Mailchimp export); "
@@ -473,12 +476,12 @@ def import_readers(rt: Runtime, uploads: Sequence[Upload], *, apply: bool,
     return write(rt, checked) if apply else checked.report
 
 
-def check(rt: Runtime, uploads: Sequence[Upload], column_map: dict[str, str] | None = None
-          ) -> Checked:
+def check(rt: Runtime, uploads: Sequence[Upload], column_map: dict[str, str] | None = None,
+          map_name: str = "--map") -> Checked:
     """What importing the files would do, line by line; nothing is written. A face shows
     this report before it calls ``write``, so nothing is written that was not shown."""
     lines, rows, summaries = read(uploads, column_map, csvin.Limits(
-        rt.settings.import_max_line_chars, rt.settings.import_max_fields))
+        rt.settings.import_max_line_chars, rt.settings.import_max_fields), map_name)
     with rt.db.session() as s:
         hashes = [email_hash(r.email) for r in rows]
         known: dict[str, tuple[int | None, str, dt.datetime | None]] = {}
@@ -525,16 +528,20 @@ def check(rt: Runtime, uploads: Sequence[Upload], column_map: dict[str, str] | N
     return Checked(ImportReport(lines, summaries), fresh, listed)
 
 
-def write(rt: Runtime, checked: Checked) -> ImportReport:
+Progress = Callable[[int, int], None]  # rows written so far, of how many
+
+
+def write(rt: Runtime, checked: Checked, progress: Progress | None = None) -> ImportReport:
     """Write what ``check`` found, all or nothing; the report as it turned out (a reader
-    who signed up meanwhile is "existing")."""
-    _write(rt, checked.fresh, checked.listed, checked.report.lines)
+    who signed up meanwhile is "existing"). ``progress`` is told after each batch."""
+    _write(rt, checked.fresh, checked.listed, checked.report.lines, progress)
     checked.report.applied = True
     return checked.report
 
 
 def _write(rt: Runtime, fresh: list[tuple[_Row, str]],
-           listed: list[tuple[_Row, str, int | None]], lines: list[ImportLine]) -> None:
+           listed: list[tuple[_Row, str, int | None]], lines: list[ImportLine],
+           progress: Progress | None = None) -> None:
     # Written in batches, each its own short transaction, so that sign-ups, logins and
     # API posts go on while a big file goes in (SQLite has one writer at a time). If a
     # batch fails, the batches before it are taken out again: all or nothing.
@@ -569,6 +576,8 @@ def _write(rt: Runtime, fresh: list[tuple[_Row, str]],
                                 **{k: v for k, v in row.detail.items()
                                    if k != "consent_source"})
             created += mine
+            if progress:
+                progress(i + len(batch), len(fresh) + len(listed))
         for i in range(0, len(listed), IMPORT_BATCH):
             with rt.db.session() as s:
                 for row, hashed, sid in listed[i:i + IMPORT_BATCH]:
@@ -586,6 +595,9 @@ def _write(rt: Runtime, fresh: list[tuple[_Row, str]],
                     s.flush()
                     suppressions.append(sup.id)
                     events.append(event.id)
+            if progress:
+                progress(len(fresh) + min(i + IMPORT_BATCH, len(listed)),
+                         len(fresh) + len(listed))
     except BaseException:
         _take_back(rt, created, events, suppressions, left)
         raise

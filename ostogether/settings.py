@@ -153,6 +153,11 @@ class Settings:
     import_max_fields: int = field(default=200, metadata=_s(
         "Most fields (columns) a line of an imported CSV may have; more is refused with "
         "the file and line.", min=10, max=100_000))
+    import_max_upload_bytes: int = field(default=20_000_000, metadata=_s(
+        "Largest file an editor may upload on the imports page (Editors → Imports), in "
+        "bytes: Mailchimp's export zip, a zip of past issues, Wild Apricot's contacts. A "
+        "bigger one is refused before it is read; split it, or import it with the CLI.",
+        min=10_000, max=2_000_000_000))
 
     # -- subscribers
     subscribe_confirm_hours: int = field(default=48, metadata=_s(

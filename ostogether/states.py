@@ -61,6 +61,21 @@ SUBSCRIBER = {
     "erased": set(),
 }
 
+# An import uploaded on the editors' page: the worker checks it (the dry run: checked,
+# or refused when the file cannot be imported), "Apply" queues it, the worker runs it. A
+# failed one may be applied again (the imports are idempotent); one never applied is
+# discarded, by an editor or after a while.
+IMPORT = {
+    "checking": {"checked", "refused", "discarded"},
+    "checked": {"checking", "queued", "discarded"},
+    "refused": set(),
+    "queued": {"running"},
+    "running": {"done", "failed"},
+    "failed": {"checking", "queued", "discarded"},
+    "done": set(),
+    "discarded": set(),
+}
+
 # ------------------------------------------------------------------ vocabularies
 
 KINDS = {
@@ -94,6 +109,7 @@ MACHINES: dict[str, dict[str, set[str]]] = {
     "delivery": DELIVERY,
     "social_post": SOCIAL_POST,
     "subscriber": SUBSCRIBER,
+    "import": IMPORT,
 }
 
 

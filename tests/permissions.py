@@ -50,6 +50,8 @@ TABLE: list[tuple[str, tuple[int, int, int, int]]] = [
     ("/editors/subscribers/export.csv", EDITORS), ("/editors/social/", EDITORS),
     ("/editors/social/{post}", EDITORS), ("/editors/schedule/", EDITORS),
     ("/editors/sending-domain", EDITORS),
+    ("/editors/imports/", EDITORS), ("/editors/imports/{upload}", EDITORS),
+    ("/editors/imports/{upload}?show=matched&page=1", EDITORS),
 ]
 
 
@@ -57,5 +59,6 @@ def fill(path: str, world: dict[str, Any]) -> str:
     return path.format(number=world["issue"].number, issue=world["issue"].number,
                        project=world["project"],
                        item=world["item"], reader=world["reader"], post=world["post"],
+                       upload=world["upload"],
                        preferences=world["links"]["preferences_url"].split("/p/")[1],
                        unsubscribe=world["links"]["unsubscribe_url"].split("/u/")[1])

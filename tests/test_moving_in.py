@@ -524,10 +524,17 @@ def test_member_accounts_from_wild_apricot(rt: Runtime, env: dict[str, str], tmp
     invited = sorted(str(m["To"]) for m in outbox(settings))
     assert invited == ["ana@otter.example", "jo@otter.example", "mia@sall.example",
                        "tom@both.example"]
-    # The registry's source keeps the address: a content re-import does not undo it.
-    assert 'contact_email = "ana@otter.example"' in (
+    # The registry (the database) keeps the address, as an editor's change: the file is
+    # left alone, and a re-import of the files does not undo it.
+    assert "otter: contact address set to ana@otter.example in the registry" in " ".join(
+        r.stdout.split())
+    assert "ana@otter.example" not in (
         Path(env["OSTOGETHER_HOME"]) / "content" / "projects" / "otter.toml").read_text()
-    assert run(env, "registry", "check").returncode == 0
+    assert run(env, "registry", "import").returncode == 0
+    with rt.db.session() as s:
+        otter = s.scalar(select(Project).where(Project.slug == "otter"))
+        assert otter is not None and otter.contact_email == "ana@otter.example"
+        assert "contact_email" in (otter.web_edits or {})
 
     # Again: everyone matched has an account now.
     r = run(env, "users", "import", str(path), "--apply", "--contacts", "no")

@@ -9,12 +9,13 @@ finds nothing at that width, nor at a desktop's. The menu works without JavaScri
 from __future__ import annotations
 
 import datetime as dt
+import io
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from ostogether import clock, handles, newsletter, subscribers, tokens, users
+from ostogether import clock, handles, imports, newsletter, subscribers, tokens, users
 from ostogether.models import Feed, Project, SocialPost, Subscriber, User
 from ostogether.runtime import Runtime
 from ostogether.social import posts as social
@@ -87,8 +88,16 @@ def build_world(rt: Runtime, web: Any) -> dict[str, Any]:
     add_item(rt, "most", "event", link=web.url("/page/5"), title=f"{WORD} meet-up",
              event_location=WORD)
     draft = newsletter.compose_next(rt, TEST)
+    # Wild Apricot's contacts, checked and waiting: long names, a long organisation.
+    upload = imports.upload(rt, TEST, "members", f"{WORD}-contacts-export.csv", io.BytesIO((
+        "Organization,Email,First name,Membership status\n"
+        f"COSMOS,{EMAILS['member'].replace('@', '2@')},{WORD},Active\n"
+        f"{WORD} consortium,someone@{WORD.lower()}.example.org,{WORD},Active\n"
+        "COSMOS and LEVERS partners,both@example.org,Tom,Active\n").encode()),
+        imports.Options())
+    imports.pick_up(rt)  # the worker's dry run: the page shows its report
     return {"issue": issue, "item": item, "reader": readers[-1], "links": links,
-            "project": project_id(rt, "sense"), "post": post,
+            "project": project_id(rt, "sense"), "post": post, "upload": upload,
             # Pages outside the table: a draft issue, and the pages a mail's link opens.
             "extra": [(f"/editors/issues/{draft.number}", "editor"),
                       (f"/editors/issues/{draft.number}/preview", "editor"),

@@ -10,12 +10,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from ostogether import newsletter, subscribers
+from ostogether import imports, newsletter, subscribers
 from ostogether.models import AuditEntry, Issue, NewsItem, SocialPost
 from ostogether.runtime import Runtime
 from ostogether.social import posts as social
@@ -64,8 +65,12 @@ def world(app: Any, rt: Runtime, web: Any) -> dict[str, Any]:
         applicant = s.get(Project, project_id(rt, "sense"))
         assert applicant is not None
         applicant.status, applicant.source = "applicant", "application"
+    upload = imports.upload(rt, TEST, "members", "contacts.csv", io.BytesIO(
+        b"Organization,Email,First name\nCOSMOS,new@cosmosproject.eu,Ana\n"),
+        imports.Options())
+    imports.pick_up(rt)  # the worker's dry run: the page shows its report
     return {"issue": issue, "item": item, "reader": reader, "links": personal,
-            "project": project_id(rt, "sense"),
+            "project": project_id(rt, "sense"), "upload": upload,
             "post": post_id, "clients": clients}
 
 
@@ -144,7 +149,9 @@ EDITOR_POSTS = ["/editors/issues/compose", "/editors/issues/{issue}",
                 "/editors/handles/cosmos", "/editors/social/{post}/card",
                 "/editors/social/{post}/move", "/editors/social/{post}/publish",
                 "/editors/items/decide", "/editors/sending-domain",
-                "/editors/projects/cosmos", "/logout"]
+                "/editors/projects/cosmos", "/editors/imports/readers",
+                "/editors/imports/{upload}/check", "/editors/imports/{upload}/apply",
+                "/editors/imports/{upload}/discard", "/logout"]
 
 
 def test_every_form_post_without_a_csrf_token_is_refused(app: Any, rt: Runtime,

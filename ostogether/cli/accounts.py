@@ -195,8 +195,8 @@ def users_import(state: State, file: str, apply: bool, assigned: tuple[str, ...]
             f"Wild Apricot?", lines=False), default=False)
         if take:
             members_import.set_contact(state.rt, CLI, slug, c.email)
-            out.print(f"{slug}: contact address set to {c.email} in "
-                      f"content/projects/{slug}.toml; commit that file.")
+            out.print(f"{slug}: contact address set to {c.email} in the registry; "
+                      f"`ostogether registry export` writes it into the project's file.")
 
 
 # ------------------------------------------------------------------------- tokens

@@ -14,7 +14,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from ostogether import archive_import, clock, newsletter, send_dates, test_sends
+from ostogether import archive_import, clock, imports, newsletter, send_dates, test_sends
 from ostogether.audit import CLI
 from ostogether.cli.base import (
     FORMATS,
@@ -372,7 +372,7 @@ def archive_group() -> None:
 
 
 @archive_group.command("import")
-@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@click.argument("folder", type=click.Path(exists=True))
 @click.option("--dry-run", is_flag=True, help="Check and show what would happen; write "
               "nothing.")
 @click.option("--replace", is_flag=True, help="Replace past issues imported before whose "
@@ -383,12 +383,17 @@ def archive_import_cmd(state: State, folder: str, dry_run: bool, replace: bool,
                        fmt: str) -> None:
     """Import past issues from FOLDER: the HTML of each issue (Mailchimp's "Export as
     HTML") and an issues.toml with one [[issue]] table per issue: number, sent_on,
-    subject, file (and optionally preheader, recipients).
+    subject, file (and optionally preheader, recipients). FOLDER may be a zip of it, as
+    the editors' imports page takes it.
 
     Importing the same folder again changes nothing; a number already taken is refused.
     """
-    outcomes = archive_import.import_folder(state.rt, CLI, Path(folder), apply=not dry_run,
-                                            replace=replace)
+    path = Path(folder)
+    outcomes = archive_import.import_folder(
+        state.rt, CLI, path, apply=not dry_run, replace=replace) if path.is_dir() else (
+        archive_import.import_zip(state.rt, CLI, path, name=path.name,
+                                  workdir=imports.folder(state.rt),
+                                  apply=not dry_run, replace=replace))
     done = {"imported": "would be imported", "replaced": "would be replaced",
             "refreshed": "would be refreshed"} if dry_run else {}
     rows = [{"number": o.number, "file": o.file, "outcome": done.get(o.outcome, o.outcome),

@@ -4,7 +4,8 @@ Projects (members, alumni and applicants), user accounts, the audit log and the
 rate-limit ledger (migration 0001); news items, API tokens and feeds (0002); newsletter
 issues, their items and the link-check cache (0003); subscribers, the consent log and
 the suppression list (0004); the delivery ledger and its workers (0005). The reach
-figures and the domain check (0010, 0011) are in ``ostogether.models.reach``, the base
+figures and the domain check (0010, 0011) are in ``ostogether.models.reach``, the imports
+uploaded on the editors' page (0018) in ``ostogether.models.imports``, the base
 and the UTC type in ``ostogether.models.base``; all are importable from here. The states
 every stateful model may take are fixed in ``ostogether.states``.
 """
@@ -32,6 +33,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ostogether import clock
 from ostogether.models.base import MAX_ID, NAMING, Base, UTCDateTime, id_or_none, lookup
+from ostogether.models.imports import ImportLine, ImportRun
 from ostogether.models.media import MediaFile, SocialUpload
 from ostogether.models.reach import (
     ArchiveView,
@@ -44,8 +46,8 @@ from ostogether.models.reach import (
 from ostogether.states import EDITOR_ROLES
 
 __all__ = ["MAX_ID", "NAMING", "ArchiveView", "Base", "ClickCount", "DomainCheck",
-           "MediaFile", "PostMetric", "ReachVisit", "ReaderCredit", "SocialUpload",
-           "UTCDateTime", "id_or_none", "lookup"]
+           "ImportLine", "ImportRun", "MediaFile", "PostMetric", "ReachVisit",
+           "ReaderCredit", "SocialUpload", "UTCDateTime", "id_or_none", "lookup"]
 
 
 class Project(Base):

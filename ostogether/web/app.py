@@ -32,6 +32,7 @@ from ostogether.web import (
     auth,
     editors,
     editors_projects,
+    imports,
     issues,
     members,
     public,
@@ -200,17 +201,18 @@ def create_app(settings: Settings | None = None) -> Flask:
     csrf = CSRFProtect(app)
     unsafe = frozenset(app.config["WTF_CSRF_METHODS"])
 
-    upload_limit = settings.media_max_bytes + settings.max_request_bytes
-
     @app.before_request
     def csrf_protect() -> None:
         # Flask-WTF's own hook looks up the view's exemptions before it looks at the
         # method; a GET, which it never checks, paid for that on every page.
         if request.method in unsafe:
-            # A form that takes a picture may be as large as a picture; set before the
-            # CSRF check reads the body.
-            if getattr(app.view_functions.get(request.endpoint or ""), "takes_uploads", False):
-                request.max_content_length = upload_limit
+            # A form that takes a file may be as large as its setting says (a picture's,
+            # an import's); set before the CSRF check reads the body.
+            limit = getattr(app.view_functions.get(request.endpoint or ""), "takes_uploads",
+                            None)
+            if limit:
+                request.max_content_length = getattr(settings, limit) + \
+                    settings.max_request_bytes
             csrf.protect(apply_exemptions=True)
 
     login = Logins(app)
@@ -226,6 +228,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(editors.bp)
     app.register_blueprint(editors_projects.bp)
+    app.register_blueprint(imports.bp)
     app.register_blueprint(issues.bp)
     app.register_blueprint(readers.bp)
     app.register_blueprint(social.bp)

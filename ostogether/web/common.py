@@ -275,8 +275,13 @@ def confirmed(what: str) -> bool:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def takes_uploads(view: F) -> F:
-    """Mark a view whose form may carry a picture: its requests may be as large as
-    ``media_max_bytes`` beyond the usual ``max_request_bytes`` (app.py applies it)."""
-    view.takes_uploads = True  # type: ignore[attr-defined]
-    return view
+def takes_uploads(view: F | None = None, *, limit: str = "media_max_bytes") -> Any:
+    """Mark a view whose form may carry a file: its requests may be as large as the
+    setting ``limit`` (a picture's ``media_max_bytes`` unless said) beyond the usual
+    ``max_request_bytes`` (app.py applies it). ``@takes_uploads`` or
+    ``@takes_uploads(limit="import_max_upload_bytes")``."""
+    def mark(v: F) -> F:
+        v.takes_uploads = limit  # type: ignore[attr-defined]
+        return v
+
+    return mark(view) if view is not None else mark
