@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
+from playwright.sync_api import expect
 
 from ostogether import clock
 from tests.browser import log_in, need_browser, shot
@@ -101,6 +102,11 @@ def served(tmp_path: Path) -> Iterator[Served]:
     finally:
         proc.terminate()
         finish(proc, 30)
+
+
+CONTACTS = (b"User ID,First name,Last name,Organization,Email,Membership level,"
+            b"Membership status,Archived\n"
+            b"1,Mia,Kos,OTTER,mia@otter.example,Project,Active,no\n")
 
 
 def mailchimp_zip() -> bytes:
@@ -192,6 +198,26 @@ def month(served: Served, people: list[Any], site: FeedServer, tmp_path: Path) -
     assert editor.input_value("#handles_mastodon") == "@scilab@mastodon.social"
     shot(editor, "month-project")
 
+    # -- Moving in: Mailchimp's audience export and Wild Apricot's contacts, uploaded,
+    # checked and applied by the worker inside `serve`.
+    def imported(kind: str, name: str, data: bytes, mime: str, report: str) -> None:
+        editor.goto(base + "/editors/imports/")
+        editor.set_input_files(f"#{kind}-file", files=[{"name": name, "mimeType": mime,
+                                                        "buffer": data}])
+        editor.click(f"#{kind} button[type=submit]")
+        expect(editor.locator("#report-h")).to_have_text("What it would do", timeout=60000)
+        expect(editor.locator("main")).to_contain_text(report)
+        editor.click("section[aria-labelledby=apply-h] form button:has-text('Apply')")
+        expect(editor.locator("#report-h")).to_have_text("What was written", timeout=60000)
+
+    imported("readers", "audience_export_7f3e2a.zip", mailchimp_zip(), "application/zip",
+             "3 new: would be added")
+    expect(editor.locator("main")).to_contain_text("3 added")
+    imported("members", "contacts.csv", CONTACTS, "text/csv", "1 matched: to invite")
+    expect(editor.locator("main")).to_contain_text("1 invited")
+    assert served.mails("mia@otter.example")  # the member's invitation went out
+    shot(editor, "month-imports")
+
     # -- The member sends news; the editor reviews in bulk.
     for n in range(1, 4):
         member.goto(base + "/members/items/new")
@@ -240,6 +266,15 @@ def month(served: Served, people: list[Any], site: FeedServer, tmp_path: Path) -
     editor.reload()
     assert "Publish now" not in editor.inner_text("main")
     shot(editor, "month-post-published")
+
+    # -- Send the approved issue now, to the readers that came from Mailchimp.
+    editor.goto(f"{base}/editors/issues/{number}")
+    editor.check("#send-confirm")
+    editor.click("button:has-text('subscriber')")
+    assert "Sending issue #" in editor.inner_text("main")
+    wait_for(lambda: all(served.mails(f"teacher{n}@school.example") for n in range(3)), 60)
+    assert not served.mails("never@school.example")  # non-subscribed in Mailchimp
+    assert not served.mails("left@school.example")  # unsubscribed there
 
     # -- The sending domain, one click from the dashboard.
     editor.goto(base + "/editors/")
