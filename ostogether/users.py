@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ostogether import clock, ratelimit, signing
 from ostogether.audit import Actor, record
-from ostogether.errors import Conflict, NotFound, ValidationError
+from ostogether.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ostogether.inputs import ascii_int, email_problem, normalise_email, one_line_problem
 from ostogether.mail.transactional import send
 from ostogether.models import Project, RateLimitHit, User, id_or_none, lookup
@@ -108,6 +108,27 @@ def end_sessions(rt: Runtime, actor: Actor, user_id: int, *, why: str = "ended")
         user = lookup(s, User, user_id, f"There is no account {user_id}.")
         user.session_key = new_session_key()
         record(s, actor, "user.sessions_ended", user, why=why)
+        s.flush()
+        s.expunge(user)
+        return user
+
+
+def remove(rt: Runtime, actor: Actor, user_id: int) -> User:
+    """Close a member's account: it can no longer log in, every session ends, and its
+    tokens stop working with it; what it sent stays, with its name. Audited. An editor's
+    or admin's account is closed by an admin, never by itself."""
+    with rt.db.session() as s:
+        user = lookup(s, User, user_id, f"There is no account {user_id}.")
+        if not user.active:
+            raise Conflict(f"The account of {user.email} is closed already.")
+        if actor.user_id == user.id:
+            raise Conflict("You cannot close your own account; ask another admin.")
+        if user.role != "member" and (acting := s.get(User, actor.user_id or 0)) is not None \
+                and not acting.is_admin:
+            raise PermissionDenied("Only an admin can close an editor's account.")
+        user.active = False
+        user.session_key = new_session_key()
+        record(s, actor, "user.removed", user, email=user.email, role=user.role)
         s.flush()
         s.expunge(user)
         return user

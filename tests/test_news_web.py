@@ -377,3 +377,35 @@ def test_a_member_uploads_a_picture_from_their_computer(client: Any, rt: Any,
     assert bad.status_code == 400
     assert 'id="image_file-error">This picture cannot be used: it is not a picture' in html
     assert 'value="Kept title"' in html
+
+
+def test_closing_a_member_account_asks_once_and_ends_its_logins(client: Any, rt: Any,
+                                                                 app: Any) -> None:
+    from tests.conftest import login as log_in
+
+    make_user(rt, "editor@example.org", "editor")
+    member(client, rt)
+    assert client.get("/members/").status_code == 200
+    editor = new_client(app)
+    log_in(editor)
+    page = editor.get("/editors/members").get_data(as_text=True)
+    assert "<summary class=\"button danger small\">Close the account" in page
+    with rt.db.session() as s:
+        from ostogether.models import User
+        uid = s.scalar(select(User.id).where(User.email == "m@example.org"))
+    editor.post(f"/editors/accounts/{uid}/remove", data={"csrf_token": csrf_from(page)})
+    assert client.get("/members/").status_code == 200  # not confirmed: nothing happened
+    editor.post(f"/editors/accounts/{uid}/remove", data={"csrf_token": csrf_from(page),
+                                                         "confirm": "yes"})
+    after = editor.get("/editors/members").get_data(as_text=True)
+    assert "The account of m@example.org is closed" in after
+    assert client.get("/members/").status_code == 302  # logged out, and cannot log in
+    assert member_login_fails(client)
+    with rt.db.session() as s:
+        assert s.scalar(select(AuditEntry.action).where(
+            AuditEntry.action == "user.removed")) == "user.removed"
+
+
+def member_login_fails(client: Any) -> bool:
+    from tests.conftest import login as log_in
+    return log_in(client, "m@example.org").status_code != 302

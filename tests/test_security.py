@@ -149,7 +149,8 @@ EDITOR_POSTS = ["/editors/issues/compose", "/editors/issues/{issue}",
                 "/editors/handles/cosmos", "/editors/social/{post}/card",
                 "/editors/social/{post}/move", "/editors/social/{post}/publish",
                 "/editors/items/decide", "/editors/sending-domain",
-                "/editors/projects/cosmos", "/editors/imports/readers",
+                "/editors/projects/cosmos", "/editors/accounts/1/remove",
+                "/editors/imports/readers",
                 "/editors/imports/{upload}/check", "/editors/imports/{upload}/apply",
                 "/editors/imports/{upload}/discard", "/logout"]
 

@@ -38,6 +38,7 @@ from ostogether.users import (
     generate_password,
     invite,
     list_users,
+    remove,
 )
 
 # -------------------------------------------------------------------------- users
@@ -106,6 +107,20 @@ def users_end_sessions(state: State, email: str) -> None:
         user_id = by_email(s, email).id
     user = end_sessions(state.rt, CLI, user_id, why="admin")
     out.print(f"Every session of {user.email} has ended.")
+
+
+@users_group.command("remove")
+@click.option("--email", required=True)
+@click.option("--yes", is_flag=True, help="Do not ask first.")
+@pass_state
+def users_remove(state: State, email: str, yes: bool) -> None:
+    """Close a member's account: no more logins, every session ended, what it sent kept."""
+    with state.rt.db.session() as s:
+        user_id = by_email(s, email).id
+    if not yes:
+        click.confirm(f"Close the account of {email}?", abort=True)
+    user = remove(state.rt, CLI, user_id)
+    out.print(f"The account of {user.email} is closed.")
 
 
 @users_group.command("invite")

@@ -409,6 +409,20 @@ def end_sessions(user_id: int) -> Any:
     return redirect(url_for("editors.members"))
 
 
+@bp.post("/accounts/<id:user_id>/remove")
+def remove_account(user_id: int) -> Any:
+    """Close a member's account (asked once: the page's confirm form)."""
+    if FlaskForm().validate_on_submit() and confirmed("close the account"):
+        try:
+            user = users.remove(runtime(), Actor.of(current_user), user_id)
+        except (Conflict, PermissionDenied) as exc:
+            flash(str(exc), "error")
+        else:
+            flash(f"The account of {user.email} is closed: it can no longer log in. What "
+                  f"it sent stays.", "success")
+    return redirect(url_for("editors.members"))
+
+
 @bp.route("/tokens/<id:token_id>/revoke", methods=["POST"])
 def revoke_token(token_id: int) -> Any:
     if FlaskForm().validate_on_submit() and confirmed("revoke the token"):
