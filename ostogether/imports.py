@@ -34,8 +34,9 @@ import datetime as dt
 import hashlib
 import logging
 import secrets
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
@@ -92,7 +93,8 @@ class Checked:
     says (``summary``), and its lines."""
 
     summary: dict[str, Any]
-    lines: list[dict[str, Any]] = field(default_factory=list)
+    lines: Iterable[dict[str, Any]] = ()  # read once, as they are stored
+    close: Callable[[], None] = lambda: None  # what holds the lines (a readers' spool)
 
 
 @dataclass(frozen=True)
@@ -196,15 +198,17 @@ def _plan(rt: Runtime, name: str, path: Path, options: Options) -> members_impor
 
 
 def _readers(report: readers_import.ImportReport) -> Checked:
+    """The report of a readers' import; its lines are read from its spool as they are
+    stored (a file of 500,000 lines is never a list here), and ``close`` deletes it."""
     by_file = report.counts_by_file()
     return Checked(
-        {"counts": report.counts, "warnings": sum(1 for x in report.lines if x.warning),
+        {"counts": report.counts, "warnings": report.warnings(),
          "files": [{"name": f.name, "kind": f.kind, "lines": f.lines,
                     "ignored": list(f.ignored_columns), "counts": by_file[f.name]}
                    for f in report.files]},
-        [{"file": x.file, "line": x.line, "subject": x.email, "outcome": x.outcome,
-          "reason": x.reason, "warning": x.warning}
-         for x in report.lines if x.outcome != "new" or x.warning])
+        ({"file": x.file, "line": x.line, "subject": x.email, "outcome": x.outcome,
+          "reason": x.reason, "warning": x.warning} for x in report.noted()),
+        report.spool.close)
 
 
 def _members(plan: members_import.Plan) -> Checked:
@@ -245,16 +249,18 @@ CUT = {"file": 255, "subject": 400, "detail": 600, "context": 400, "target": 400
        "outcome": 20}
 
 
-def _store_lines(s: Any, import_id: int, phase: str, lines: list[dict[str, Any]]) -> None:
+def _store_lines(s: Any, import_id: int, phase: str,
+                 lines: Iterable[dict[str, Any]]) -> None:
+    """The report's lines into ``import_lines``, a thousand at a time as they come."""
     s.execute(delete(ImportLine).where(ImportLine.import_id == import_id,
                                        ImportLine.phase == phase))
-    rows = [{"file": "", "line": 0, "subject": "", "detail": "", "context": "", "target": "",
-             "reason": "", "warning": "",
+    rows = ({"file": "", "line": 0, "subject": "", "detail": "", "context": "",
+             "target": "", "reason": "", "warning": "",
              **{k: (str(v)[:CUT[k]] if k in CUT else v) for k, v in x.items()},
              "import_id": import_id, "phase": phase, "position": n}
-            for n, x in enumerate(lines)]
-    for i in range(0, len(rows), 1000):
-        s.execute(insert(ImportLine), rows[i:i + 1000])
+            for n, x in enumerate(lines))
+    while chunk := list(islice(rows, 1000)):
+        s.execute(insert(ImportLine), chunk)
 
 
 def recheck(rt: Runtime, actor: Actor, import_id: int, options: Options) -> None:
@@ -391,14 +397,17 @@ def _check_run(rt: Runtime, import_id: int) -> None:
                 f"({exc.__class__.__name__}); the error has been logged. Upload the file "
                 f"again later.")
         return
-    with rt.db.session() as s:
-        run = lookup(s, ImportRun, import_id, MISSING)
-        if run.status != "checking":  # discarded meanwhile
-            return
-        run.report, run.heard_at = checked.summary, None
-        _store_lines(s, run.id, "check", checked.lines)
-        transition(s, actor, run, "import", "checked", kind=run.kind, file=run.file_name,
-                   counts=checked.summary.get("counts", {}))
+    try:
+        with rt.db.session() as s:
+            run = lookup(s, ImportRun, import_id, MISSING)
+            if run.status != "checking":  # discarded meanwhile
+                return
+            run.report, run.heard_at = checked.summary, None
+            _store_lines(s, run.id, "check", checked.lines)
+            transition(s, actor, run, "import", "checked", kind=run.kind,
+                       file=run.file_name, counts=checked.summary.get("counts", {}))
+    finally:
+        checked.close()
 
 
 def _refuse(rt: Runtime, import_id: int, actor: Actor, error: str) -> None:
@@ -438,11 +447,15 @@ def _run(rt: Runtime, import_id: int) -> None:
     try:
         path = _kept(rt, run)
         if run.kind == "readers":
-            checked = readers_import.check(
-                rt, [(run.file_name, path)],
-                readers_import.parse_map(options.column_map, MAP_NAME), MAP_NAME)
-            progress(0, len(checked.fresh) + len(checked.listed))
-            result = _readers(readers_import.write(rt, checked, progress))
+            with readers_import.check(
+                    rt, [(run.file_name, path)],
+                    readers_import.parse_map(options.column_map, MAP_NAME),
+                    MAP_NAME) as checked:
+                progress(0, checked.to_write)
+                # The report is stored before the spool that holds its lines goes.
+                _finish(rt, import_id, actor,
+                        result=_readers(readers_import.write(rt, checked, progress)))
+                return
         elif run.kind == "members":
             plan = _plan(rt, run.file_name, path, options)
             progress(0, plan.counts()["matched"])

@@ -207,6 +207,16 @@ def email_problem(address: str) -> str | None:
     return None
 
 
+def valid_email(address: str) -> str:
+    """The address as it is stored (``normalise_email``'s form), or ValueError saying why
+    it is not usable: one validation where ``email_problem`` and ``normalise_email``
+    would make two."""
+    try:
+        return validate_email(address.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise ValueError(str(exc)) from None
+
+
 def normalise_email(address: str) -> str:
     """The address as it is stored and looked up: email-validator's normal form, in lower
     case. An address it refuses is only trimmed and lower-cased, so that looking up a

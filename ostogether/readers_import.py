@@ -33,6 +33,7 @@ import io
 import re
 import secrets
 import zipfile
+from array import array
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
@@ -45,6 +46,7 @@ from ostogether import clock, csvin, csvout
 from ostogether.errors import ValidationError
 from ostogether.models import ConsentEvent, Subscriber, Suppression
 from ostogether.runtime import Runtime
+from ostogether.spool import Entry, Spool
 from ostogether.subscribers import (
     COLUMNS,
     LANGUAGES,
@@ -61,6 +63,7 @@ EMAIL_SHOWN = 320  # characters of a bad address kept for the report
 DETAIL_KEPT = 500  # characters kept of each value the consent log takes from a line
 IMPORT_BATCH = 500  # readers written per transaction
 ZIP_MAX_BYTES = 200 * 1024 * 1024  # the CSVs of a zip, unpacked
+PENDING = "pending"  # read and checked on its own; not yet compared with the database
 OUTCOMES = ("new", "existing", "invalid", "suppressed", "suppress", "left_out")
 MAILCHIMP = "mailchimp"
 NONSUBSCRIBED = re.compile(r"non[-_ ]?subscribed", re.I)
@@ -92,22 +95,47 @@ class FileSummary:
 
 @dataclass
 class ImportReport:
-    lines: list[ImportLine]
+    """What an import did or would do, line by line. The lines stay on disk (a
+    ``Spool``) and are read a page at a time, so a report of 500,000 lines costs the
+    memory of one page; ``close`` deletes them."""
+
+    spool: Spool
     files: list[FileSummary] = field(default_factory=list)
     applied: bool = False
 
+    @property
+    def lines(self) -> Iterator[ImportLine]:
+        """Every line, in the order of the files and their lines."""
+        return self._lines()
+
     def of(self, outcome: str) -> list[ImportLine]:
-        return [x for x in self.lines if x.outcome == outcome]
+        return list(self._lines((outcome,)))
+
+    def noted(self) -> Iterator[ImportLine]:
+        """The lines a report shows: all but the plain new ones (a warning shows)."""
+        return self._lines(tuple(o for o in OUTCOMES if o != "new"), with_warning=True)
 
     @property
     def counts(self) -> dict[str, int]:
-        return {k: len(self.of(k)) for k in OUTCOMES}
+        out = dict.fromkeys(OUTCOMES, 0)
+        for (_, outcome), n in self.spool.counts().items():
+            out[outcome] = out.get(outcome, 0) + n
+        return out
 
     def counts_by_file(self) -> dict[str, dict[str, int]]:
         out = {f.name: dict.fromkeys(OUTCOMES, 0) for f in self.files}
-        for x in self.lines:
-            out.setdefault(x.file, dict.fromkeys(OUTCOMES, 0))[x.outcome] += 1
+        for (number, outcome), n in self.spool.counts().items():
+            out[self.files[number].name][outcome] += n
         return out
+
+    def warnings(self) -> int:
+        return self.spool.warnings()
+
+    def _lines(self, outcomes: tuple[str, ...] = (), with_warning: bool = False
+               ) -> Iterator[ImportLine]:
+        for e in self.spool.entries(outcomes, with_warning):
+            yield ImportLine(e.line, e.subject, e.outcome, e.reason,
+                             self.files[e.file].name, e.warning)
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,16 +363,13 @@ def _own_row(file: str, n: int, address: str, row: dict[str, str],
                 source=source, detail={"consent_source": source})
 
 
-def read(uploads: Sequence[Upload], column_map: dict[str, str] | None = None,
-         limits: csvin.Limits | None = None, map_name: str = "--map"
-         ) -> tuple[list[ImportLine], list[_Row], list[FileSummary]]:
-    """Every line of every file checked on its own: the lines that failed, the rows that
-    passed, and what each file was taken to be. Files are read a record at a time, each
-    line within ``limits``. ``map_name`` is what the face calls the column map."""
-    lines: list[ImportLine] = []
-    rows: list[_Row] = []
+def read(uploads: Sequence[Upload], spool: Spool, column_map: dict[str, str] | None = None,
+         limits: csvin.Limits | None = None, map_name: str = "--map") -> list[FileSummary]:
+    """Every line of every file checked on its own, into ``spool``: the lines that
+    failed with their outcome, the rows that passed as "pending". Returns what each file
+    was taken to be. Files are read a record at a time, each line within ``limits``.
+    ``map_name`` is what the face calls the column map."""
     summaries: list[FileSummary] = []
-    seen: dict[str, tuple[str, int]] = {}
     column_map = column_map or {}
     limits = limits or csvin.Limits()
     with ExitStack() as stack:
@@ -354,14 +379,15 @@ def read(uploads: Sequence[Upload], column_map: dict[str, str] | None = None,
                                    "and no readers. Export the list again, or choose another "
                                    "file.", not_text_hint="Save it as CSV UTF-8 and try again."
                                    ) as records:
-                    summaries.append(_read_file(source.name, records, column_map, seen,
-                                                lines, rows, map_name))
-    return lines, rows, summaries
+                    summaries.append(_read_file(source.name, records, column_map, spool,
+                                                [f.name for f in summaries], map_name))
+    return summaries
 
 
-def _read_file(name: str, records: csvin.Records, column_map: dict[str, str],
-               seen: dict[str, tuple[str, int]], lines: list[ImportLine], rows: list[_Row],
-               map_name: str = "--map") -> FileSummary:
+def _read_file(name: str, records: csvin.Records, column_map: dict[str, str], spool: Spool,
+               before: list[str], map_name: str = "--map") -> FileSummary:
+    """One file's lines into ``spool``; ``before`` names the files read before it."""
+    number = len(before)
     header = [h.strip() for h in records.header]
     columns = [h.lower() for h in header]
     kind = _mailchimp_kind(header, name)
@@ -391,39 +417,39 @@ def _read_file(name: str, records: csvin.Records, column_map: dict[str, str],
     for n, row, extra in _rows(name, records, columns):
         count += 1
         if extra:
-            lines.append(ImportLine(n, "", "invalid", "more fields than columns", name))
+            spool.add(number, n, "", "invalid", "more fields than columns")
             continue
         raw = ((row.get("email address") if kind.startswith(MAILCHIMP)
                 else row.get("email")) or "").strip()
         if kind == "mailchimp nonsubscribed":  # never read further
-            lines.append(ImportLine(n, raw[:EMAIL_SHOWN], "left_out", NOT_SUBSCRIBED, name))
+            spool.add(number, n, raw[:EMAIL_SHOWN], "left_out", NOT_SUBSCRIBED)
             continue
         try:
             address = stored_email(raw)
         except ValidationError as exc:
             # What was there, as much of it as an address can be: a line may be long.
-            lines.append(ImportLine(n, raw[:EMAIL_SHOWN], "invalid",
-                                    exc.fields.get("email", str(exc)), name))
+            spool.add(number, n, raw[:EMAIL_SHOWN], "invalid",
+                      exc.fields.get("email", str(exc)))
             continue
-        if address in seen:
-            first, at = seen[address]
-            lines.append(ImportLine(n, address, "invalid", f"repeats line {at}"
-                                    + (f" of {first}" if first != name else ""), name))
+        if seen := spool.first_seen(address, number, n):
+            first, at = seen
+            spool.add(number, n, address, "invalid", f"repeats line {at}"
+                      + (f" of {before[first]}" if first != number else ""))
             continue
-        seen[address] = (name, n)
         problems: dict[str, str] = {}
         try:
             parsed = (_mailchimp_row(kind.split()[1], name, n, address, row, problems)
                       if kind.startswith(MAILCHIMP)
                       else _own_row(name, n, address, row, problems))
         except _LeftOut as why:
-            lines.append(ImportLine(n, address, "left_out", str(why), name))
+            spool.add(number, n, address, "left_out", str(why))
             continue
         if parsed is None:
-            lines.append(ImportLine(n, address, "invalid", "; ".join(
-                f"{k}: {v}" for k, v in problems.items()), name))
+            spool.add(number, n, address, "invalid", "; ".join(
+                f"{k}: {v}" for k, v in problems.items()))
             continue
-        rows.append(_kept(parsed))
+        spool.add(number, n, address, PENDING, warning=parsed.warning,
+                  payload=_kept(parsed))
     return FileSummary(name, kind, count, ignored)
 
 
@@ -457,11 +483,23 @@ def _refusal(sup: Suppression) -> str:
 
 @dataclass
 class Checked:
-    """What the files would do (``report``), and what ``write`` then writes."""
+    """What the files would do (``report``), which ``write`` then writes: the lines
+    "new" and "suppress" of its spool. Close it (or use ``with``) to delete the spool."""
 
     report: ImportReport
-    fresh: list[tuple[_Row, str]]
-    listed: list[tuple[_Row, str, int | None]]
+
+    @property
+    def to_write(self) -> int:
+        return self.report.spool.count("new") + self.report.spool.count("suppress")
+
+    def close(self) -> None:
+        self.report.spool.close()
+
+    def __enter__(self) -> Checked:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def import_readers(rt: Runtime, uploads: Sequence[Upload], *, apply: bool,
@@ -470,37 +508,57 @@ def import_readers(rt: Runtime, uploads: Sequence[Upload], *, apply: bool,
     unsubscribed and cleaned addresses on the suppression list. All or nothing.
 
     Nobody already known is changed, except a reader who unsubscribed in Mailchimp after
-    their consent here: they are unsubscribed.
+    their consent here: they are unsubscribed. The caller closes the report's spool.
     """
     checked = check(rt, uploads, column_map)
-    return write(rt, checked) if apply else checked.report
+    try:
+        return write(rt, checked) if apply else checked.report
+    except BaseException:
+        checked.close()
+        raise
+
+
+def spool_of(rt: Runtime) -> Spool:
+    """Where an import's lines wait: a file of its own in the service's var folder."""
+    return Spool(rt.settings.var_dir / "imports")
 
 
 def check(rt: Runtime, uploads: Sequence[Upload], column_map: dict[str, str] | None = None,
           map_name: str = "--map") -> Checked:
     """What importing the files would do, line by line; nothing is written. A face shows
     this report before it calls ``write``, so nothing is written that was not shown."""
-    lines, rows, summaries = read(uploads, column_map, csvin.Limits(
-        rt.settings.import_max_line_chars, rt.settings.import_max_fields), map_name)
+    spool = spool_of(rt)
+    try:
+        summaries = read(uploads, spool, column_map, csvin.Limits(
+            rt.settings.import_max_line_chars, rt.settings.import_max_fields), map_name)
+        for page in spool.pages(PENDING, 1000):
+            _compare(rt, spool, page)
+    except BaseException:
+        spool.close()
+        raise
+    return Checked(ImportReport(spool, summaries))
+
+
+def _compare(rt: Runtime, spool: Spool, page: list[Entry]) -> None:
+    """A page of rows that passed their checks, compared with the readers and the
+    suppression list: each gets its outcome."""
+    hashes = [email_hash(e.subject) for e in page]
+    known: dict[str, tuple[int | None, str, dt.datetime | None]] = {}
+    suppressed: dict[str, Suppression] = {}
     with rt.db.session() as s:
-        hashes = [email_hash(r.email) for r in rows]
-        known: dict[str, tuple[int | None, str, dt.datetime | None]] = {}
-        suppressed: dict[str, Suppression] = {}
-        for i in range(0, len(hashes), 1000):
-            chunk = hashes[i:i + 1000]
-            for sid, h, status, confirmed in s.execute(select(
-                    Subscriber.id, Subscriber.email_hash, Subscriber.status,
-                    Subscriber.confirmed_at).where(Subscriber.email_hash.in_(chunk))):
-                known[h or ""] = (sid, status, confirmed)
-            for sup in s.scalars(select(Suppression).where(Suppression.email_hash.in_(chunk))):
-                s.expunge(sup)
-                suppressed[sup.email_hash] = sup
-    fresh: list[tuple[_Row, str]] = []
-    listed: list[tuple[_Row, str, int | None]] = []
-    for row, hashed in zip(rows, hashes, strict=True):
-        def say(outcome: str, reason: str = "", row: _Row = row) -> None:
-            lines.append(ImportLine(row.line, row.email, outcome, reason, row.file,
-                                    row.warning))
+        for sid, h, status, confirmed in s.execute(select(
+                Subscriber.id, Subscriber.email_hash, Subscriber.status,
+                Subscriber.confirmed_at).where(Subscriber.email_hash.in_(hashes))):
+            known[h or ""] = (sid, status, confirmed)
+        for sup in s.scalars(select(Suppression).where(Suppression.email_hash.in_(hashes))):
+            s.expunge(sup)
+            suppressed[sup.email_hash] = sup
+    for entry, hashed in zip(page, hashes, strict=True):
+        row: _Row = entry.payload
+
+        def say(outcome: str, reason: str = "", target: int | None = None,
+                seq: int = entry.seq, key: str = hashed) -> None:
+            spool.settle(seq, outcome, reason, key=key, target=target)
 
         if row.action == "suppress":
             assert row.when is not None
@@ -513,19 +571,15 @@ def check(rt: Runtime, uploads: Sequence[Upload], column_map: dict[str, str] | N
             if status == "confirmed" and confirmed and confirmed > row.when:
                 say("existing", f"{what}, but subscribed here since; kept")
                 continue
-            listed.append((row, hashed, reader_id if status == "confirmed" else None))
             say("suppress", what + ("; the reader here is unsubscribed too"
-                                    if status == "confirmed" else ""))
+                                    if status == "confirmed" else ""),
+                reader_id if status == "confirmed" else None)
         elif hashed in suppressed:
             say("suppressed", _refusal(suppressed[hashed]))
         elif hashed in known:
             say("existing")
         else:
-            fresh.append((row, hashed))
             say("new")
-    order = {f.name: i for i, f in enumerate(summaries)}
-    lines.sort(key=lambda x: (order.get(x.file, 0), x.line))
-    return Checked(ImportReport(lines, summaries), fresh, listed)
 
 
 Progress = Callable[[int, int], None]  # rows written so far, of how many
@@ -534,80 +588,78 @@ Progress = Callable[[int, int], None]  # rows written so far, of how many
 def write(rt: Runtime, checked: Checked, progress: Progress | None = None) -> ImportReport:
     """Write what ``check`` found, all or nothing; the report as it turned out (a reader
     who signed up meanwhile is "existing"). ``progress`` is told after each batch."""
-    _write(rt, checked.fresh, checked.listed, checked.report.lines, progress)
+    _write(rt, checked.report.spool, progress)
     checked.report.applied = True
     return checked.report
 
 
-def _write(rt: Runtime, fresh: list[tuple[_Row, str]],
-           listed: list[tuple[_Row, str, int | None]], lines: list[ImportLine],
-           progress: Progress | None = None) -> None:
+def _write(rt: Runtime, spool: Spool, progress: Progress | None = None) -> None:
     # Written in batches, each its own short transaction, so that sign-ups, logins and
     # API posts go on while a big file goes in (SQLite has one writer at a time). If a
-    # batch fails, the batches before it are taken out again: all or nothing.
-    created: list[int] = []
-    events: list[int] = []
-    suppressions: list[int] = []
-    left: list[int] = []  # readers unsubscribed here because they left in Mailchimp
-    where = {(x.file, x.line): i for i, x in enumerate(lines)}
+    # batch fails, the batches before it are taken out again: all or nothing. What was
+    # written is remembered as ids in arrays (8 bytes each), not as objects.
+    created, events, suppressions, left = (array("q") for _ in range(4))
+    total, done = spool.count("new") + spool.count("suppress"), 0
     try:
-        for i in range(0, len(fresh), IMPORT_BATCH):
-            batch = fresh[i:i + IMPORT_BATCH]
+        # Settling a line "existing" takes it out of "new" as the pages go on.
+        for batch in spool.pages("new", IMPORT_BATCH):
             with rt.db.session() as s:
                 taken = set(s.scalars(select(Subscriber.email_hash).where(
-                    Subscriber.email_hash.in_([h for _, h in batch]))))
+                    Subscriber.email_hash.in_([e.key for e in batch]))))
                 mine = []
-                for row, hashed in batch:
-                    if hashed in taken:  # signed up since the file was checked
-                        lines[where[row.file, row.line]] = ImportLine(
-                            row.line, row.email, "existing", "", row.file)
+                for entry in batch:
+                    row: _Row = entry.payload
+                    if entry.key in taken:  # signed up since the file was checked
+                        spool.settle(entry.seq, "existing")
                         continue
-                    sub = Subscriber(email=row.email, email_hash=hashed, name=row.name,
+                    sub = Subscriber(email=row.email, email_hash=entry.key, name=row.name,
                                      language=row.language, status="confirmed",
                                      confirmed_at=row.when, link_nonce=secrets.token_hex(8))
                     s.add(sub)
                     s.flush()
                     mine.append(sub.id)
                     assert row.when is not None
-                    log_consent(s, rt, sub, hashed, "import",
+                    log_consent(s, rt, sub, entry.key or "", "import",
                                 Request(row.log_as, row.ip),
                                 consent_date=row.when.isoformat(),
                                 consent_source=row.source, file=row.file, line=row.line,
                                 **{k: v for k, v in row.detail.items()
                                    if k != "consent_source"})
-            created += mine
+            created.extend(mine)
+            done += len(batch)
             if progress:
-                progress(i + len(batch), len(fresh) + len(listed))
-        for i in range(0, len(listed), IMPORT_BATCH):
+                progress(done, total)
+        for batch in spool.pages("suppress", IMPORT_BATCH):
             with rt.db.session() as s:
-                for row, hashed, sid in listed[i:i + IMPORT_BATCH]:
-                    sup = Suppression(email_hash=hashed, reason=row.reason, at=row.when,
+                for entry in batch:
+                    row = entry.payload
+                    sup = Suppression(email_hash=entry.key, reason=row.reason, at=row.when,
                                       source=row.source, note=row.note)
                     s.add(sup)
-                    reader = s.get(Subscriber, sid) if sid else None
+                    reader = s.get(Subscriber, entry.target) if entry.target else None
                     if reader is not None and reader.status == "confirmed":
                         reader.status, reader.unsubscribed_at = "unsubscribed", row.when
                         left.append(reader.id)
-                    event = log_consent(s, rt, reader, hashed, "unsubscribe" if row.reason ==
-                                        "unsubscribed" else "cleaned", Request(row.log_as),
-                                        at=row.when, file=row.file, line=row.line,
-                                        reason=row.note, **row.detail)
+                    event = log_consent(s, rt, reader, entry.key or "", "unsubscribe"
+                                        if row.reason == "unsubscribed" else "cleaned",
+                                        Request(row.log_as), at=row.when, file=row.file,
+                                        line=row.line, reason=row.note, **row.detail)
                     s.flush()
                     suppressions.append(sup.id)
                     events.append(event.id)
+            done += len(batch)
             if progress:
-                progress(len(fresh) + min(i + IMPORT_BATCH, len(listed)),
-                         len(fresh) + len(listed))
+                progress(done, total)
     except BaseException:
         _take_back(rt, created, events, suppressions, left)
         raise
 
 
-def _take_back(rt: Runtime, created: list[int], events: list[int], suppressions: list[int],
-               left: list[int]) -> None:
+def _take_back(rt: Runtime, created: array[int], events: array[int],
+               suppressions: array[int], left: array[int]) -> None:
     """Undo what an import that failed had already written."""
-    def chunks(ids: list[int]) -> Iterator[list[int]]:
-        return (ids[i:i + IMPORT_BATCH] for i in range(0, len(ids), IMPORT_BATCH))
+    def chunks(ids: array[int]) -> Iterator[list[int]]:
+        return (ids[i:i + IMPORT_BATCH].tolist() for i in range(0, len(ids), IMPORT_BATCH))
 
     with rt.db.session() as s:
         for chunk in chunks(events):

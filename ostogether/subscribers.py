@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from ostogether import clock, db, ratelimit, signing
 from ostogether.audit import Actor, record, transition
 from ostogether.errors import NotFound, ValidationError
-from ostogether.inputs import email_problem, normalise_email, one_line_problem
+from ostogether.inputs import one_line_problem, valid_email
 from ostogether.mail.transactional import send_after_commit
 from ostogether.models import (
     ConsentEvent,
@@ -64,9 +64,12 @@ def email_hash(email: str) -> str:
 
 def stored_email(raw: str) -> str:
     """The address as it will be stored, or ValidationError."""
-    if why := email_problem(raw):
-        raise ValidationError(f"That email address is not valid: {why}", {"email": why})
-    return normalise_email(raw)
+    try:
+        return valid_email(raw)
+    except ValueError as exc:
+        why = str(exc)
+        raise ValidationError(f"That email address is not valid: {why}", {"email": why}) \
+            from None
 
 
 def profile(name: str, language: str, fields: dict[str, str]) -> str:

@@ -248,6 +248,8 @@ def test_a_readers_import_applied_twice_doubles_nothing(rt: Runtime, editor: Any
     r = press(editor, second, "apply")
     assert "is done already" in text(editor.get(r.headers["Location"]))
     assert len(audited(rt, "import.done")) == 2
+    # The lines each check and each write kept on disk went with them.
+    assert list((rt.settings.var_dir / "imports").glob("*.spool")) == []
 
 
 def test_the_progress_is_stored_as_the_import_runs(rt: Runtime, editor: Any,

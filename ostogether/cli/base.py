@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NoReturn
 
 import click
@@ -183,6 +183,19 @@ def json_text(data: Any) -> str:
 
 def print_json(data: Any) -> None:
     click.echo(json_text(data))
+
+
+def print_json_stream(data: dict[str, Any], key: str, items: Iterable[Any]) -> None:
+    """``data`` with ``key`` (its last key) holding ``items``, as ``print_json`` would
+    print it, written an item at a time: a report of 500,000 lines is never held whole."""
+    opening, _, closing = json_text({**data, key: []}).rpartition("[]")
+    click.echo(opening + "[", nl=False)
+    first = True
+    for item in items:
+        click.echo(("" if first else ",") + "\n    "
+                   + json_text(item).replace("\n", "\n    "), nl=False)
+        first = False
+    click.echo(("" if first else "\n  ") + "]" + closing)
 
 
 

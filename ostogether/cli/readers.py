@@ -22,6 +22,7 @@ from ostogether.cli.base import (
     out,
     pass_state,
     print_json,
+    print_json_stream,
     styled,
 )
 from ostogether.mail import bounces, domain
@@ -56,22 +57,25 @@ def subscribers_import(state: State, files: tuple[str, ...], apply: bool, column
     Mailchimp's unsubscribed and cleaned addresses go on the suppression list; its
     non-subscribed contacts, and rows with no opt-in on record, are left out.
     """
-    # Read from the files as they are, a record at a time (never whole in memory).
-    checked = readers_import.check(state.rt, [(Path(f).name, Path(f)) for f in files],
-                                   readers_import.parse_map(column_map))
+    # Read from the files as they are, a record at a time (never whole in memory), and
+    # the report's lines kept on disk until they are printed.
+    with readers_import.check(state.rt, [(Path(f).name, Path(f)) for f in files],
+                              readers_import.parse_map(column_map)) as checked:
+        _report(state, checked, apply, fmt)
+
+
+def _report(state: State, checked: readers_import.Checked, apply: bool, fmt: str) -> None:
     if fmt == "json":
         report = readers_import.write(state.rt, checked) if apply else checked.report
-        print_json({"applied": report.applied, "counts": report.counts,
-                     "files": [{**vars(f), "counts": report.counts_by_file()[f.name]}
-                               for f in report.files],
-                     "lines": [asdict(x) for x in report.lines if x.outcome != "new"]})
+        print_json_stream({"applied": report.applied, "counts": report.counts,
+                           "files": [{**vars(f), "counts": report.counts_by_file()[f.name]}
+                                     for f in report.files]},
+                          "lines", (asdict(x) for x in report.noted()))
         return
     # The report, line by line, is printed before anything is written.
     report = checked.report
     several = len(report.files) > 1
-    for x in report.lines:
-        if x.outcome == "new":
-            continue
+    for x in report.noted():
         where = f"{x.file}, line {x.line}" if several else f"line {x.line}"
         out.print(f"{where}: {x.outcome.replace('_', ' ')}: {x.email or '(empty)'}"
                   + (f" — {x.reason}" if x.reason else "")
@@ -101,7 +105,7 @@ def subscribers_import(state: State, files: tuple[str, ...], apply: bool, column
                  f"list)" if c["suppress"] else "")
               + (f", {c['left_out']} left out (no consent to the newsletter on record in "
                  f"Mailchimp: never readers)" if c["left_out"] else "") + ".")
-    warned = sum(1 for x in report.lines if x.warning)
+    warned = report.warnings()
     if warned:
         out.print(f"{warned} line(s) with a warning: check the dates used above.")
     if not report.applied and (c["new"] or c["suppress"]):
