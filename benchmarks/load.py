@@ -225,7 +225,9 @@ def site(tmp: Path) -> tuple[dict[str, str], int]:
         row.snapshot_sha256 = "0" * 64  # frozen, as the approval leaves it
         row.sent_at = dt.datetime(2026, 11, 15, 9, tzinfo=dt.UTC)
         number = row.number or 0
-        for item in s.scalars(select(NewsItem)):
+        # The stories went out with the issue; the 200 in the queue still wait (they
+        # were published here too until 2026-12-06, which left the queue bench empty).
+        for item in s.scalars(select(NewsItem).where(NewsItem.status == "approved")):
             item.status = "published"
     rt.close()
     return env, number

@@ -227,6 +227,15 @@ def list_public(s: Session) -> list[Project]:
     return sorted(rows, key=lambda p: p.acronym.casefold())
 
 
+def public_choices(s: Session) -> list[tuple[str, str]]:
+    """(slug, acronym) of the members and alumni, sorted by acronym: what a filter's
+    menu needs, without loading whole projects (their JSON columns) on every page."""
+    rows = s.execute(select(Project.slug, Project.acronym)
+                     .where(Project.status.in_(PUBLIC_STATUSES))).all()
+    return sorted(((slug, acronym) for slug, acronym in rows),
+                  key=lambda r: r[1].casefold())
+
+
 @dataclass(frozen=True)
 class Listing:
     """The public registry as one web process keeps it: the projects (detached from any

@@ -44,6 +44,26 @@ def test_the_queue_searches_words_and_filters_by_language(rt: Runtime, editor: A
     assert '<option value="nl" selected>' in page
 
 
+def test_a_long_queue_is_read_a_page_at_a_time_keeping_the_filters(
+        rt: Runtime, editor: Any) -> None:
+    """Every waiting item can be reached (no "first 200 shown" dead end), fifty a page,
+    oldest first, and the page links keep the search and filters."""
+    ids = [add_item(rt, "cosmos", link=f"https://example.org/q/{n}", approve=False,
+                    title=f"Workshop {n:03}") for n in range(120)]
+    add_item(rt, "otter", link="https://example.org/other", title="Other", approve=False)
+    page = editor.get("/editors/items?project=cosmos").get_data(as_text=True)
+    assert "120 items waiting for review, oldest first: 1 to 50 shown" in page
+    assert "Page 1 of 3" in page and "previous" not in page
+    assert f"/editors/items/{ids[49]}\"" in page and f"/editors/items/{ids[50]}\"" not in page
+    assert "/editors/items?page=2&amp;project=cosmos" in page
+    last = editor.get("/editors/items?project=cosmos&page=3").get_data(as_text=True)
+    assert "101 to 120 shown" in last and "Page 3 of 3" in last and "next</a>" not in last
+    assert f"/editors/items/{ids[119]}\"" in last and f"/editors/items/{ids[99]}\"" not in last
+    # A page number that is not one shows the first page.
+    assert "1 to 50 shown" in editor.get("/editors/items?project=cosmos&page=%C2%B2"
+                                         ).get_data(as_text=True)
+
+
 def test_bulk_approve_and_reject_with_one_reason(rt: Runtime, editor: Any,
                                                  settings: Any) -> None:
     make_user(rt, "m@example.org", "member", project="cosmos")

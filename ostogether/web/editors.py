@@ -37,6 +37,7 @@ from ostogether.errors import (
     PermissionDenied,
     ValidationError,
 )
+from ostogether.inputs import ascii_int
 from ostogether.mail import domain
 from ostogether.models import NewsItem
 from ostogether.registry import ProjectRecord
@@ -194,8 +195,11 @@ class ReasonForm(FlaskForm):
                            description="Required to reject; sent to the submitter.")
 
 
+QUEUE_PAGE = 50  # items a page of the queue shows (and ticks at once)
+
+
 def _projects_for_select(s: Any) -> list[tuple[str, str]]:
-    return [("", "All projects")] + [(p.slug, p.acronym) for p in projects.list_public(s)]
+    return [("", "All projects"), *projects.public_choices(s)]
 
 
 @bp.route("/items")
@@ -214,9 +218,15 @@ def items() -> Any:
             language=args.get("language", "") if args.get("language") in languages else "",
             max_age_days=AGES.get(args.get("age", ""), None),
             text=args.get("q", "")[:200])
-        rows, total = news.list_items(s, filters, limit=review.BULK_MAX)
+        page = n if (n := ascii_int(args.get("page", "1"))) is not None and 0 < n < 100_000 \
+            else 1
+        rows, total = news.list_items(s, filters, limit=QUEUE_PAGE,
+                                      offset=(page - 1) * QUEUE_PAGE)
         choices = _projects_for_select(s)
     return render_template("editors/items.html", items=rows, total=total, status=status,
+                           page=page, pages=max(1, -(-total // QUEUE_PAGE)),
+                           first=(page - 1) * QUEUE_PAGE + 1,
+                           kept={k: v for k, v in args.items() if k != "page"},
                            args=args, kinds=KINDS, sources=SOURCES, languages=languages,
                            statuses=ITEM_STATUSES, project_choices=choices, ages=AGES,
                            bulk_form=ReasonForm(prefix="bulk"))
