@@ -14,10 +14,11 @@ from hypothesis import settings as hsettings
 from schemathesis.checks import negative_data_rejection, positive_data_acceptance
 from sqlalchemy import select
 
-from ostogether import news, tokens
-from ostogether.audit import Actor
+from ostogether.accounts import tokens
+from ostogether.edges.audit import Actor
+from ostogether.edges.runtime import Runtime
 from ostogether.models import ApiToken, NewsItem, Project
-from ostogether.runtime import Runtime
+from ostogether.news import items as news
 from ostogether.web.openapi import document
 
 ITEM = {"kind": "news", "title": "Teachers' summer school", "summary": "Apply **now**.",
@@ -246,7 +247,7 @@ def test_a_held_database_gives_503_with_retry_after_and_saves_nothing(
         rt: Runtime, env: dict[str, str], fill_database: Any) -> None:
     if rt.db.engine.dialect.name != "sqlite":
         pytest.skip("SQLite's single writer; PostgreSQL writers do not block each other here")
-    from ostogether.settings import load_settings
+    from ostogether.core.settings import load_settings
     from ostogether.web import create_app
     from tests.conftest import csrf_from
 
@@ -281,7 +282,7 @@ def test_a_held_database_gives_503_with_retry_after_and_saves_nothing(
 
 def test_api_posts_during_a_big_import_are_stored_or_told_to_retry(
         rt: Runtime, app: Any, token: str) -> None:
-    from ostogether import readers_import
+    from ostogether.readers import readers_import
 
     lines = ["email,name,language,consent_date,consent_source"] + [
         f"reader{n}@import.example.org,Reader {n},en,2024-01-0{1 + n % 9},mailchimp"

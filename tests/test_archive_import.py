@@ -16,10 +16,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from ostogether import archive, archive_import, contrast
+from ostogether.core import contrast
+from ostogether.core.settings import load_settings
+from ostogether.edges.runtime import Runtime
 from ostogether.models import Issue
-from ostogether.runtime import Runtime
-from ostogether.settings import load_settings
+from ostogether.newsletter import archive, archive_import
 from tests.browser import Live, axe_serious
 from tests.conftest import run
 from tests.factories import TEST

@@ -14,9 +14,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ostogether import csvout, inputs, newsletter, reports
-from ostogether.errors import ValidationError
-from ostogether.runtime import Runtime
+from ostogether.core import csvout, inputs
+from ostogether.core.errors import ValidationError
+from ostogether.edges.runtime import Runtime
+from ostogether.newsletter import issues as newsletter
+from ostogether.reach import reports
 from tests.conftest import (
     login,
     new_client,
@@ -94,7 +96,7 @@ def test_every_get_route_with_every_nasty_value_in_each_parameter(
 
 
 def test_deeply_nested_json_is_a_400(app: Any, rt: Runtime) -> None:
-    from ostogether import tokens
+    from ostogether.accounts import tokens
     from tests.factories import project_id
 
     _, token = tokens.create(rt, TEST, project_id(rt, "cosmos"), "fuzz")

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from ostogether import readers_import, subscribers
-from ostogether.errors import ValidationError
-from ostogether.mail import delivery
+from ostogether.core.errors import ValidationError
+from ostogether.edges.runtime import Runtime, secret_key
 from ostogether.mail.message import verp_address, verp_token
 from ostogether.models import ConsentEvent, Delivery, Subscriber, Suppression
-from ostogether.runtime import Runtime, secret_key
+from ostogether.newsletter import delivery
+from ostogether.readers import readers_import, subscribers
 from tests.conftest import run
 from tests.factories import TEST, add_readers, approved_issue
 from tests.feedserver import FeedServer
@@ -106,7 +106,7 @@ def test_bounces_from_a_maildir(rt: Runtime, env: dict[str, str], sent: dict[str
 
 def test_hard_bounces_add_up_to_the_limit_and_repeat_harmlessly(
         rt: Runtime, sent: dict[str, Delivery], tmp_path: Path, web: FeedServer) -> None:
-    from ostogether.mail import bounces
+    from ostogether.readers import bounces
 
     reader = sorted(sent)[0]
     mbox = mailbox.mbox(tmp_path / "bounces.mbox")

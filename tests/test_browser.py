@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from ostogether import clock, newsletter
+from ostogether.core import clock
 from ostogether.models import Issue, NewsItem, Project, SocialPost, Subscriber
+from ostogether.newsletter import issues as newsletter
 from tests.browser import Live, axe_serious, link_in, log_in, shot
 from tests.conftest import (
     wait_for,
@@ -310,7 +311,7 @@ def test_public_pages_have_no_serious_accessibility_violations(live: Live, axe_c
 
 def test_a_readers_own_pages_have_no_serious_accessibility_violations(
         live: Live, axe_context: Any) -> None:
-    from ostogether import subscribers
+    from ostogether.readers import subscribers
     from tests.factories import add_readers
 
     [reader] = add_readers(live.rt, 1)
@@ -326,7 +327,7 @@ def test_a_readers_own_pages_have_no_serious_accessibility_violations(
 
 def test_an_imported_past_issue_has_no_serious_accessibility_violations(
         live: Live, axe_context: Any) -> None:
-    from ostogether import archive_import
+    from ostogether.newsletter import archive_import
     from tests.factories import TEST
 
     folder = Path(__file__).parent / "data" / "mailchimp-archive"
@@ -356,8 +357,9 @@ def test_the_new_social_pages_have_no_serious_accessibility_violations(
     handles page with an error, and the editors' confirmation queue."""
     import uuid
 
-    from ostogether import clock, handles
-    from ostogether.audit import Actor
+    from ostogether.core import clock
+    from ostogether.edges.audit import Actor
+    from ostogether.registry import handles
     from ostogether.social import posts as social
     from tests.factories import TEST, project_id
     from tests.feedserver import Route, picture

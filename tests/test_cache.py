@@ -10,10 +10,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ostogether import clock
+from ostogether.core import clock
+from ostogether.core.settings import load_settings
+from ostogether.edges.runtime import Runtime
 from ostogether.models import Issue, Project
-from ostogether.runtime import Runtime
-from ostogether.settings import load_settings
 from ostogether.web import create_app
 from tests.conftest import (
     child_env,
@@ -99,8 +99,8 @@ CHANGE_FROM_ANOTHER_PROCESS = """
 import sys
 from sqlalchemy import select
 from ostogether.models import Project
-from ostogether.runtime import Runtime
-from ostogether.settings import load_settings
+from ostogether.edges.runtime import Runtime
+from ostogether.core.settings import load_settings
 rt = Runtime(load_settings())
 with rt.db.session() as s:
     s.scalars(select(Project).where(Project.slug == "cosmos")).one().acronym = sys.argv[1]

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from ostogether.accounts.users import authenticate
+from ostogether.edges.runtime import Runtime
 from ostogether.models import User
-from ostogether.runtime import Runtime
-from ostogether.users import authenticate
 from tests.conftest import run, run_process
 
 
@@ -47,7 +47,7 @@ def test_users_add_errors_are_sentences(rt: Runtime, env: dict[str, str]) -> Non
 
 
 def test_db_commands(env: dict[str, str], tmp_path: Path) -> None:
-    from ostogether.db import head_revision
+    from ostogether.edges.db import head_revision
 
     assert f"current: base (empty); newest: {head_revision()}" in run(env, "db", "current").stdout
     assert run(env, "db", "upgrade").returncode == 0

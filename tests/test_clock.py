@@ -18,9 +18,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from ostogether import clock, reports, scheduler, signing, users
+from ostogether import scheduler
+from ostogether.accounts import users
+from ostogether.core import clock, signing
+from ostogether.edges.runtime import Runtime
 from ostogether.models import SocialPost, User
-from ostogether.runtime import Runtime
+from ostogether.reach import reports
 from ostogether.social import posts as social
 from tests.conftest import (
     frozen,

@@ -8,7 +8,7 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ostogether.compose import Candidate, Rules, Section, compose, fairness
+from ostogether.core.compose import Candidate, Rules, Section, compose, fairness
 
 SEND = dt.datetime(2027, 1, 15, 9, 0, tzinfo=dt.UTC)
 DAY = dt.date(2026, 12, 1)

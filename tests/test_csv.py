@@ -12,8 +12,8 @@ from typing import Any
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from ostogether import csvout
-from ostogether.runtime import Runtime
+from ostogether.core import csvout
+from ostogether.edges.runtime import Runtime
 from tests.conftest import run
 from tests.factories import add_readers
 

@@ -12,11 +12,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from ostogether import jobs, news, newsletter
-from ostogether.audit import Actor
+from ostogether import jobs
+from ostogether.core.settings import load_settings
+from ostogether.edges.audit import Actor
+from ostogether.edges.runtime import Runtime
 from ostogether.models import Delivery, Issue, JobRun, NewsItem, Project, SocialPost
-from ostogether.runtime import Runtime
-from ostogether.settings import load_settings
+from ostogether.news import items as news
+from ostogether.newsletter import issues as newsletter
 from ostogether.social import posts as social
 from tests.factories import add_readers, make_user
 from tests.feedserver import Route, rss

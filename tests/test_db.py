@@ -7,13 +7,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select, text
 
-from ostogether import clock, projects
-from ostogether import db as dbmod
-from ostogether.audit import Actor, transition
-from ostogether.errors import Conflict
+from ostogether.core import clock
+from ostogether.core.errors import Conflict
+from ostogether.core.settings import Settings
+from ostogether.edges import db as dbmod
+from ostogether.edges.audit import Actor, transition
+from ostogether.edges.runtime import Runtime
 from ostogether.models import AuditEntry, Base, Project
-from ostogether.runtime import Runtime
-from ostogether.settings import Settings
+from ostogether.registry import projects
 
 
 def test_migrations_go_down_and_up_again(bare_rt: Runtime) -> None:
@@ -102,7 +103,7 @@ def test_refresh_statuses_turns_ended_members_into_alumni(rt: Runtime) -> None:
 def test_unreachable_database_is_one_clear_error(settings: Settings) -> None:
     import dataclasses
 
-    from ostogether.errors import ConfigError
+    from ostogether.core.errors import ConfigError
 
     bad = dataclasses.replace(settings, database_url="postgresql+psycopg://u@127.0.0.1:1/x",
                               database_timeout=1)
@@ -113,8 +114,8 @@ def test_unreachable_database_is_one_clear_error(settings: Settings) -> None:
 def test_initialise_prunes_old_rate_limit_hits(rt: Runtime) -> None:
     import datetime as dt
 
-    from ostogether import ratelimit
     from ostogether.bootstrap import initialise
+    from ostogether.edges import ratelimit
     from ostogether.models import RateLimitHit
 
     with rt.db.session() as s:

@@ -19,14 +19,15 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select, update
 
-from ostogether import archive, newsletter, subscribers
-from ostogether.errors import Conflict
-from ostogether.mail import delivery
+from ostogether.core.errors import Conflict
+from ostogether.core.settings import load_settings
+from ostogether.edges.render import personalise
+from ostogether.edges.runtime import Runtime, secret_key
 from ostogether.mail.message import delivery_from_token
 from ostogether.models import Delivery, Issue, NewsItem, Subscriber, Suppression
-from ostogether.render import personalise
-from ostogether.runtime import Runtime, secret_key
-from ostogether.settings import load_settings
+from ostogether.newsletter import archive, delivery
+from ostogether.newsletter import issues as newsletter
+from ostogether.readers import subscribers
 from tests.conftest import child_env, finish, free_port, wait_for
 from tests.factories import TEST, add_item, add_readers, approved_issue, pg_rows_read
 from tests.feedserver import FeedServer, Route, picture

@@ -15,10 +15,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from ostogether import newsletter
+from ostogether.core.settings import load_settings
+from ostogether.edges.runtime import Runtime
 from ostogether.mail import domain
-from ostogether.runtime import Runtime
-from ostogether.settings import load_settings
+from ostogether.newsletter import issues as newsletter
 from tests.conftest import run
 from tests.dnsserver import DnsServer
 from tests.factories import approved_issue

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ostogether import newsletter
+from ostogether.newsletter import issues as newsletter
 from tests.browser import Live, log_in, shot
 from tests.factories import TEST, add_item, make_user
 

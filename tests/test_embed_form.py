@@ -12,9 +12,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from ostogether import clock, jobs, reports, subscribers
+from ostogether import jobs
+from ostogether.core import clock
+from ostogether.edges.runtime import Runtime
 from ostogether.models import ConsentEvent, Subscriber
-from ostogether.runtime import Runtime
+from ostogether.reach import reports
+from ostogether.readers import subscribers
 from tests.browser import PHONE, Live, log_in
 from tests.conftest import csrf_from, frozen, link_in, login, new_client, outbox, wait_for
 from tests.factories import make_user
@@ -405,7 +408,7 @@ def test_a_reader_is_credited_once_and_never_for_signing_up_again(
 def test_the_credits_so_far_are_read_from_the_consent_log(rt: Runtime) -> None:
     """Migration 0016 fills ``reader_credits`` from the consent log: an address whose first
     confirmation followed a sign-up through a project's form, at that confirmation."""
-    from ostogether import db as dbmod
+    from ostogether.edges import db as dbmod
     from ostogether.models import ReaderCredit
 
     dbmod.downgrade(rt.db, "0015")

@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from ostogether import clock, feeds, news
-from ostogether.audit import Actor
+from ostogether.core import clock
+from ostogether.edges.audit import Actor
+from ostogether.edges.runtime import Runtime
 from ostogether.models import AuditEntry, Feed, NewsItem, Project
-from ostogether.runtime import Runtime
+from ostogether.news import feeds
+from ostogether.news import items as news
 from tests.conftest import run
 from tests.feedserver import FeedServer, Route, atom, rss
 

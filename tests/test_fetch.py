@@ -17,12 +17,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from ostogether import clock, feeds, jobs, newsletter
-from ostogether import fetch as guard
-from ostogether.errors import ConfigError
+from ostogether import jobs
+from ostogether.core import clock
+from ostogether.core.errors import ConfigError
+from ostogether.core.settings import load_settings
+from ostogether.edges import fetch as guard
+from ostogether.edges.runtime import Runtime
 from ostogether.models import NewsItem, Project
-from ostogether.runtime import Runtime
-from ostogether.settings import load_settings
+from ostogether.news import feeds
+from ostogether.newsletter import issues as newsletter
 from tests.conftest import free_port
 from tests.feedserver import FeedServer, Route, rss
 

@@ -11,10 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from ostogether import handles, projects
-from ostogether.errors import ValidationError
+from ostogether.core.errors import ValidationError
+from ostogether.edges.runtime import Runtime
 from ostogether.models import Project
-from ostogether.runtime import Runtime
+from ostogether.registry import handles, projects
 from ostogether.social import wording
 from tests.conftest import login, new_client, post
 from tests.factories import make_user

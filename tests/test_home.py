@@ -10,10 +10,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from ostogether import clock, front, news, reports
+from ostogether import front
+from ostogether.core import clock
+from ostogether.core.settings import load_settings
+from ostogether.edges.runtime import Runtime
 from ostogether.models import ConsentEvent, Subscriber
-from ostogether.runtime import Runtime
-from ostogether.settings import load_settings
+from ostogether.news import items as news
+from ostogether.reach import reports
 from ostogether.web import create_app
 from tests.browser import DESKTOP, PHONE, Live, axe_all, shot
 from tests.conftest import csrf_from, link_in, new_client, outbox, wait_for

@@ -15,12 +15,14 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from ostogether import handles, registry, tokens
-from ostogether.errors import ValidationError
-from ostogether.inputs import ascii_int
-from ostogether.registry import HANDLE_FORMS, CheckContext, ProjectRecord
-from ostogether.runtime import Runtime
-from ostogether.site import Community
+from ostogether.accounts import tokens
+from ostogether.core.errors import ValidationError
+from ostogether.core.inputs import ascii_int
+from ostogether.edges.runtime import Runtime
+from ostogether.edges.site import Community
+from ostogether.registry import handles
+from ostogether.registry import rules as registry
+from ostogether.registry.rules import HANDLE_FORMS, CheckContext, ProjectRecord
 from ostogether.web.common import IdConverter, IssueConverter
 from tests.conftest import new_client
 from tests.factories import TEST, project_id

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from ostogether import archive_import
-from ostogether.runtime import Runtime
+from ostogether.edges.runtime import Runtime
+from ostogether.newsletter import archive_import
 from tests.conftest import run
 
 MEASURED = """

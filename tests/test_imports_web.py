@@ -19,7 +19,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from ostogether import clock, imports, jobs, members_import, projects, readers_import
+from ostogether import imports, jobs
+from ostogether.core import clock
+from ostogether.core.settings import Settings
+from ostogether.edges.runtime import Runtime
 from ostogether.models import (
     AuditEntry,
     ImportLine,
@@ -30,8 +33,8 @@ from ostogether.models import (
     Suppression,
     User,
 )
-from ostogether.runtime import Runtime
-from ostogether.settings import Settings
+from ostogether.readers import readers_import
+from ostogether.registry import members_import, projects
 from tests.conftest import csrf_from, outbox, run
 from tests.factories import TEST, applicant, make_user
 

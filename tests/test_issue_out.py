@@ -7,11 +7,12 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from ostogether import clock, jobs
-from ostogether.mail import delivery
+from ostogether import jobs
+from ostogether.core import clock
+from ostogether.core.settings import load_settings
+from ostogether.edges.runtime import Runtime
 from ostogether.models import Project, SocialPost
-from ostogether.runtime import Runtime
-from ostogether.settings import load_settings
+from ostogether.newsletter import delivery
 from ostogether.social import issue_out, publish, wording
 from tests.factories import TEST, add_readers, approved_issue
 from tests.feedserver import FeedServer

@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from ostogether import clock, jobs
+from ostogether import jobs
+from ostogether.core import clock
+from ostogether.edges.runtime import Runtime
 from ostogether.mail import transactional
 from ostogether.models import Delivery, Issue, JobRun
-from ostogether.runtime import Runtime
 from tests.conftest import (
     outbox,
 )

@@ -20,11 +20,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "ostogether"
 
-CORE = ("ostogether.compose", "ostogether.states", "ostogether.sanitize", "ostogether.charts",
-        "ostogether.social.text", "ostogether.settings", "ostogether.errors",
-        "ostogether.inputs", "ostogether.clock", "ostogether.csvout", "ostogether.csvin",
-        "ostogether.contrast")
-NOT_IN_CORE = ("ostogether.db", "ostogether.models", "ostogether.web", "ostogether.cli",
+CORE = ("ostogether.core.compose", "ostogether.core.states", "ostogether.core.sanitize",
+        "ostogether.core.charts", "ostogether.social.text", "ostogether.core.settings",
+        "ostogether.core.errors", "ostogether.core.inputs", "ostogether.core.clock",
+        "ostogether.core.csvout", "ostogether.core.csvin", "ostogether.core.contrast")
+NOT_IN_CORE = ("ostogether.edges.db", "ostogether.models", "ostogether.web", "ostogether.cli",
                "ostogether.scheduler", "requests", "apscheduler", "flask", "httpx")
 FACES = {"web": "ostogether.web", "cli": "ostogether.cli", "worker": "ostogether.scheduler"}
 # The composition root and ``python -m ostogether``: the only modules that may bring

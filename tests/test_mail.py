@@ -15,7 +15,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ostogether.errors import MailError
+from ostogether.core.errors import MailError
 from ostogether.mail.message import address, build
 from ostogether.mail.transports import OutboxTransport, SMTPTransport
 from tests.conftest import Sink, free_port
@@ -194,7 +194,7 @@ def test_issue_message_decodes_to_exactly_the_personalised_parts(body: str, url:
     import email
     import email.policy
 
-    from ostogether.render import personalise
+    from ostogether.edges.render import personalise
 
     html = f"<p>{body}</p><a href=\"{U}\">u</a>{body}{W}\n"
     text = f"{body}\n{U}\n{body} {P}"
@@ -251,7 +251,7 @@ def test_dkim_signature_verifies_and_covers_list_unsubscribe(tmp_path: Path) -> 
 
 
 def test_half_a_dkim_configuration_is_refused() -> None:
-    from ostogether.errors import ConfigError
+    from ostogether.core.errors import ConfigError
     from ostogether.mail.message import DkimKey
 
     assert DkimKey.load("", "", "", "") is None

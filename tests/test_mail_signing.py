@@ -21,14 +21,17 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from ostogether import newsletter, projects, subscribers, test_sends, users
-from ostogether.audit import Actor
-from ostogether.mail import delivery
+from ostogether.accounts import users
+from ostogether.core.settings import load_settings
+from ostogether.edges.audit import Actor
+from ostogether.edges.runtime import Runtime
 from ostogether.mail.message import build, subject_header
 from ostogether.mail.transports import OutboxTransport
-from ostogether.registry import ProjectRecord
-from ostogether.runtime import Runtime
-from ostogether.settings import load_settings
+from ostogether.newsletter import delivery, test_sends
+from ostogether.newsletter import issues as newsletter
+from ostogether.readers import subscribers
+from ostogether.registry import projects
+from ostogether.registry.rules import ProjectRecord
 from tests.conftest import Sink
 from tests.factories import TEST, add_item, add_readers, make_user
 

@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from ostogether import media, newsletter
-from ostogether.errors import Blocked, ValidationError
-from ostogether.runtime import Runtime
+from ostogether.core.errors import Blocked, ValidationError
+from ostogether.edges import media
+from ostogether.edges.runtime import Runtime
+from ostogether.newsletter import issues as newsletter
 from tests.conftest import post
 from tests.factories import TEST, add_item
 from tests.feedserver import FeedServer, Route, picture

@@ -29,7 +29,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from ostogether import clock
+from ostogether.core import clock
 from tests.browser import log_in, need_browser, shot
 from tests.conftest import REPO, child_env, finish, free_port, wait_for
 from tests.feedserver import FeedServer, Route, picture

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from ostogether import subscribers
+from ostogether.core.settings import Settings
+from ostogether.edges.runtime import Runtime
 from ostogether.models import ConsentEvent, Issue, Project, Subscriber, Suppression, User
-from ostogether.runtime import Runtime
-from ostogether.settings import Settings
+from ostogether.readers import subscribers
 from tests.conftest import outbox, run
 from tests.factories import approved_issue, make_user
 from tests.feedserver import FeedServer

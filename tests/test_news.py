@@ -10,12 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from ostogether import news
-from ostogether.audit import Actor, history
-from ostogether.errors import Conflict, Duplicate, NotFound, PermissionDenied, ValidationError
+from ostogether.core.errors import Conflict, Duplicate, NotFound, PermissionDenied, ValidationError
+from ostogether.core.sanitize import markdown_to_html, markdown_to_text
+from ostogether.edges.audit import Actor, history
 from ostogether.models import AuditEntry, NewsItem, Project
-from ostogether.news import ItemInput, validate
-from ostogether.sanitize import markdown_to_html, markdown_to_text
+from ostogether.news import items as news
+from ostogether.news.items import ItemInput, validate
 from tests.conftest import (
     outbox,
 )

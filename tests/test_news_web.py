@@ -211,7 +211,7 @@ def _decision_mails(settings: Any) -> dict[str, str]:
 
 def test_decisions_on_api_items_go_to_the_projects_members_not_the_tokens_editor(
         rt: Any, settings: Any, editor: Any) -> None:
-    from ostogether import news
+    from ostogether.news import items as news
     from tests.factories import TEST, add_item
 
     make_user(rt, "ana@cosmosproject.eu", "member", project="cosmos")
@@ -225,8 +225,8 @@ def test_decisions_on_api_items_go_to_the_projects_members_not_the_tokens_editor
 
 def test_with_no_member_account_the_contact_hears_and_with_neither_the_page_says_so(
         rt: Any, settings: Any, editor: Any) -> None:
-    from ostogether import news
     from ostogether.models import Project
+    from ostogether.news import items as news
     from tests.factories import TEST, add_item
 
     item = add_item(rt, "connect", link="https://example.org/l", approve=False)
@@ -244,7 +244,7 @@ def test_with_no_member_account_the_contact_hears_and_with_neither_the_page_says
 
 def test_a_member_corrects_a_rejected_item_and_the_editor_sees_what_changed(
         app: Any, rt: Any, editor: Any, settings: Any) -> None:
-    from ostogether import news
+    from ostogether.news import items as news
     from tests.factories import TEST
 
     m, first = member_with_item(app, rt)
@@ -319,7 +319,7 @@ def test_a_member_changes_an_item_still_in_review(client: Any, rt: Any) -> None:
         **ITEM, "title": "", "csrf_token": csrf_from(form)})
     assert bad.status_code == 400 and "The changes were not saved" in bad.get_data(
         as_text=True)
-    from ostogether import news
+    from ostogether.news import items as news
     from tests.factories import TEST
     news.approve(rt, TEST, item_id)
     r = client.get(f"/members/items/{item_id}/edit")
@@ -346,7 +346,7 @@ def test_a_member_uploads_a_picture_from_their_computer(client: Any, rt: Any,
 
     from PIL import Image
 
-    from ostogether import media
+    from ostogether.edges import media
     from tests.feedserver import picture
 
     member(client, rt)

@@ -16,19 +16,8 @@ from hypothesis import strategies as st
 from lxml import html as lxml_html
 from sqlalchemy import select
 
-from ostogether import (
-    audit,
-    clicks,
-    clock,
-    news,
-    newsletter,
-    preflight,
-    render,
-    subscribers,
-    test_sends,
-)
-from ostogether.audit import Actor
-from ostogether.errors import (
+from ostogether.core import clock
+from ostogether.core.errors import (
     Blocked,
     Conflict,
     ContentError,
@@ -36,9 +25,15 @@ from ostogether.errors import (
     RateLimited,
     ValidationError,
 )
+from ostogether.edges import audit, render
+from ostogether.edges.audit import Actor
+from ostogether.edges.render import compile_mjml, personalise, placeholder
+from ostogether.edges.runtime import Runtime
 from ostogether.models import AuditEntry, Issue, Subscriber, User
-from ostogether.render import compile_mjml, personalise, placeholder
-from ostogether.runtime import Runtime
+from ostogether.news import items as news
+from ostogether.newsletter import clicks, preflight, test_sends
+from ostogether.newsletter import issues as newsletter
+from ostogether.readers import subscribers
 from tests.conftest import (
     Sink,
     free_port,
@@ -753,7 +748,7 @@ def test_a_test_over_real_smtp_goes_on_past_an_address_the_server_refuses(
         rt: Runtime, env: dict[str, str], web: FeedServer) -> None:
     from aiosmtpd.controller import Controller
 
-    from ostogether.settings import load_settings
+    from ostogether.core.settings import load_settings
 
     sink = RefusingSink()
     controller = Controller(sink, hostname="127.0.0.1", port=free_port())

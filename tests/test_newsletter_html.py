@@ -11,10 +11,12 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ostogether import contrast, newsletter, preflight
+from ostogether.core import contrast
+from ostogether.edges.render import placeholder
+from ostogether.edges.runtime import Runtime
 from ostogether.mail.message import IssueMessage, Recipient
-from ostogether.render import placeholder
-from ostogether.runtime import Runtime
+from ostogether.newsletter import issues as newsletter
+from ostogether.newsletter import preflight
 from tests.factories import TEST, add_item
 from tests.feedserver import FeedServer, Route, picture
 

@@ -15,8 +15,10 @@ import pytest
 from lxml import etree
 from lxml import html as lxml_html
 
-from ostogether import clock, newsletter, subscribers
-from ostogether.runtime import Runtime
+from ostogether.core import clock
+from ostogether.edges.runtime import Runtime
+from ostogether.newsletter import issues as newsletter
+from ostogether.readers import subscribers
 from tests.conftest import (
     csrf_from,
     login,

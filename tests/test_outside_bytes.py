@@ -22,10 +22,11 @@ from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from ostogether import feeds, media
-from ostogether import fetch as guard
-from ostogether.errors import OstogetherError
-from ostogether.runtime import Runtime
+from ostogether.core.errors import OstogetherError
+from ostogether.edges import fetch as guard
+from ostogether.edges import media
+from ostogether.edges.runtime import Runtime
+from ostogether.news import feeds
 from ostogether.social import media as social_media
 from tests.feedserver import atom, rss
 from tests.pictures import COMMENT, SWAPPED, camera_exif, corpus, encoded, metadata_in

@@ -15,9 +15,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from ostogether import clock, handles, imports, newsletter, subscribers, tokens, users
+from ostogether import imports
+from ostogether.accounts import tokens, users
+from ostogether.core import clock
+from ostogether.edges.runtime import Runtime
 from ostogether.models import Feed, Project, SocialPost, Subscriber, User
-from ostogether.runtime import Runtime
+from ostogether.newsletter import issues as newsletter
+from ostogether.readers import subscribers
+from ostogether.registry import handles
 from ostogether.social import posts as social
 from tests.browser import DESKTOP, OUTPUT, PHONE, Live, axe_all, log_in
 from tests.factories import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import inspect
 
-from ostogether.runtime import Runtime
+from ostogether.edges.runtime import Runtime
 from tests.conftest import PG_URL
 
 pytestmark = [

@@ -16,8 +16,8 @@ import pytest
 import requests
 
 from ostogether import jobs
-from ostogether.runtime import Runtime
-from ostogether.timetable import JOBS
+from ostogether.edges.runtime import Runtime
+from ostogether.edges.timetable import JOBS
 from tests.conftest import PG_URL, child_env, finish, free_port, renewed_since, wait_for
 
 pytestmark = [

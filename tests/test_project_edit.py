@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from ostogether import feeds, handles
-from ostogether.audit import Actor
+from ostogether.core.settings import Settings
+from ostogether.edges.audit import Actor
+from ostogether.edges.runtime import Runtime
 from ostogether.models import AuditEntry, Feed, Project
-from ostogether.runtime import Runtime
-from ostogether.settings import Settings
+from ostogether.news import feeds
+from ostogether.registry import handles
 from tests.conftest import csrf_from, login, new_client, post
 from tests.factories import applicant, make_user
 from tests.feedserver import FeedServer, Route, picture, rss

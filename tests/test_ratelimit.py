@@ -16,11 +16,13 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from ostogether import clock, projects, ratelimit
-from ostogether.errors import RateLimited
-from ostogether.registry import ProjectRecord
-from ostogether.runtime import Runtime
-from ostogether.settings import Settings, load_settings
+from ostogether.core import clock
+from ostogether.core.errors import RateLimited
+from ostogether.core.settings import Settings, load_settings
+from ostogether.edges import ratelimit
+from ostogether.edges.runtime import Runtime
+from ostogether.registry import projects
+from ostogether.registry.rules import ProjectRecord
 from ostogether.web import create_app
 from tests.conftest import csrf_from, frozen, new_client, outbox
 from tests.factories import make_user
@@ -99,7 +101,7 @@ def test_confirmation_mails_to_one_mailbox_count_without_the_tag(app: Any, rt: R
 
 
 def test_password_links_to_one_mailbox_count_without_the_tag(rt: Runtime) -> None:
-    from ostogether import users
+    from ostogether.accounts import users
 
     with frozen(clock.now()):  # the answer's fixed delay passes at once
         for n in range(5):

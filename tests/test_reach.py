@@ -13,12 +13,14 @@ from typing import Any
 
 from sqlalchemy import event, select, text
 
-from ostogether import clicks, clock, evidence, jobs, reports
-from ostogether.mail import delivery
+from ostogether import jobs
+from ostogether.core import clock
+from ostogether.core.settings import load_settings
+from ostogether.edges.runtime import Runtime
 from ostogether.models import ClickCount, Issue, Project, ReachVisit
-from ostogether.reports import CSV_COLUMNS
-from ostogether.runtime import Runtime
-from ostogether.settings import load_settings
+from ostogether.newsletter import clicks, delivery
+from ostogether.reach import evidence, reports
+from ostogether.reach.reports import CSV_COLUMNS
 from tests.conftest import outbox, run
 from tests.factories import TEST, add_readers, approved_issue, mark_sent, pg_rows_read
 from tests.feedserver import FeedServer

@@ -8,10 +8,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ostogether import jobs, subscribers
-from ostogether.mail import delivery
+from ostogether import jobs
+from ostogether.edges.runtime import Runtime
 from ostogether.models import Subscriber, Suppression
-from ostogether.runtime import Runtime
+from ostogether.newsletter import delivery
+from ostogether.readers import subscribers
 from tests.conftest import (
     login,
     new_client,

@@ -13,10 +13,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from ostogether import projects, registry, registry_files
-from ostogether.errors import ContentError
+from ostogether.core.errors import ContentError
+from ostogether.edges.runtime import Runtime
 from ostogether.models import AuditEntry, Project
-from ostogether.runtime import Runtime
+from ostogether.registry import files as registry_files
+from ostogether.registry import projects
+from ostogether.registry import rules as registry
 from tests.conftest import run
 
 
@@ -123,8 +125,8 @@ def test_init_twice_changes_nothing_and_list_formats(env: dict[str, str]) -> Non
 # ------------------------------------------------- browser edits, conflicts, export
 
 def edit_in_browser(rt: Runtime, slug: str, **values: Any) -> list[str]:
-    from ostogether import project_edit
-    from ostogether.audit import Actor
+    from ostogether.edges.audit import Actor
+    from ostogether.registry import project_edit
 
     project = project_edit.get(rt, slug)
     outcome = project_edit.save(rt, Actor("editor:greta@example.org"), slug, project_edit.Edit(

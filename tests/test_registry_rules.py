@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from ostogether import registry as r
-from ostogether.registry import CheckContext, ProjectRecord
-from ostogether.site import Community
+from ostogether.edges.site import Community
+from ostogether.registry import rules as r
+from ostogether.registry.rules import CheckContext, ProjectRecord
 
 REPO = Path(__file__).resolve().parent.parent
 TODAY = dt.date(2026, 11, 21)
@@ -193,7 +193,7 @@ def test_normalised_trims_and_upper_cases_whatever_the_door() -> None:
 def test_community_files_are_read_again_only_when_they_change(tmp_path: Path) -> None:
     import shutil
 
-    from ostogether.errors import ContentError
+    from ostogether.core.errors import ContentError
 
     shutil.copytree(REPO / "content", tmp_path / "content")
     community = Community(root=tmp_path)

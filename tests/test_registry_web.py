@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from ostogether import news
-from ostogether.audit import Actor
+from ostogether.core.settings import Settings
+from ostogether.edges.audit import Actor
+from ostogether.edges.runtime import Runtime
 from ostogether.models import User
-from ostogether.runtime import Runtime
-from ostogether.settings import Settings
+from ostogether.news import items as news
 from tests.conftest import csrf_from, link_in, login, new_client, outbox, post, run
 from tests.factories import add_item, applicant, make_user
 

@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from ostogether import charts, clock, reports
-from ostogether.audit import Actor, record
+from ostogether.core import charts, clock
+from ostogether.edges.audit import Actor, record
+from ostogether.edges.runtime import Runtime
 from ostogether.models import ConsentEvent, Delivery, Issue, NewsItem, SocialPost, Subscriber
-from ostogether.runtime import Runtime
+from ostogether.reach import reports
 from tests.conftest import (
     login,
     new_client,

@@ -9,10 +9,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ostogether import news, newsletter
-from ostogether.audit import Actor
+from ostogether.edges.audit import Actor
+from ostogether.edges.runtime import Runtime
 from ostogether.models import Issue, NewsItem, User
-from ostogether.runtime import Runtime
+from ostogether.news import items as news
+from ostogether.newsletter import issues as newsletter
 from tests.conftest import outbox, post
 from tests.factories import TEST, add_item, make_user, mark_sent
 from tests.feedserver import FeedServer, Route, picture

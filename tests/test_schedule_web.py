@@ -12,8 +12,8 @@ from typing import Any
 import requests
 
 from ostogether import jobs
-from ostogether.runtime import Runtime
-from ostogether.settings import load_settings
+from ostogether.core.settings import load_settings
+from ostogether.edges.runtime import Runtime
 from tests.conftest import (
     child_env,
     finish,

@@ -20,12 +20,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, text
 
-from ostogether import clock, db, jobs, scheduler, timetable
-from ostogether.errors import ConfigError, Conflict, ContentError
-from ostogether.mail import delivery
+from ostogether import jobs, scheduler
+from ostogether.core import clock
+from ostogether.core.errors import ConfigError, Conflict, ContentError
+from ostogether.core.settings import load_settings
+from ostogether.edges import db, timetable
+from ostogether.edges.runtime import EventFormatter, Runtime
 from ostogether.models import JobRun, SchedulerLease
-from ostogether.runtime import EventFormatter, Runtime
-from ostogether.settings import load_settings
+from ostogether.newsletter import delivery
 from tests.conftest import child_env, finish, renewed_since, run, wait_for
 from tests.factories import TEST, add_readers, approved_issue
 from tests.feedserver import FeedServer

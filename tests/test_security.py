@@ -16,9 +16,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from ostogether import imports, newsletter, subscribers
+from ostogether import imports
+from ostogether.edges.runtime import Runtime
 from ostogether.models import AuditEntry, Issue, NewsItem, SocialPost
-from ostogether.runtime import Runtime
+from ostogether.newsletter import issues as newsletter
+from ostogether.readers import subscribers
 from ostogether.social import posts as social
 from tests.browser import Live, log_in
 from tests.conftest import (
@@ -238,7 +240,7 @@ def test_an_xss_payload_stays_inert_everywhere_it_is_shown(live: Live, browser: 
         item_id = s.scalars(select(NewsItem.id)).first()
     assert item_id is not None, page.inner_text("main")[:2000]
     # And into the issue, the social post and the reject reason, through the services.
-    from ostogether import news
+    from ostogether.news import items as news
 
     news.approve(rt, TEST, item_id)
     issue = newsletter.compose_next(rt, TEST)

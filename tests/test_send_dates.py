@@ -17,11 +17,13 @@ from hypothesis import strategies as st
 from lxml import html as lxml_html
 from sqlalchemy import select
 
-from ostogether import clock, jobs, newsletter, send_dates
-from ostogether.errors import Conflict, ValidationError
-from ostogether.mail import delivery
+from ostogether import jobs
+from ostogether.core import clock
+from ostogether.core.errors import Conflict, ValidationError
+from ostogether.edges.runtime import Runtime
 from ostogether.models import AuditEntry, Delivery, Issue
-from ostogether.runtime import Runtime
+from ostogether.newsletter import delivery, send_dates
+from ostogether.newsletter import issues as newsletter
 from tests.conftest import outbox, post, run
 from tests.factories import TEST, add_item, add_readers, make_user, mark_sent
 from tests.feedserver import FeedServer

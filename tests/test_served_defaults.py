@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from ostogether import newsletter
-from ostogether.runtime import Runtime
-from ostogether.settings import load_settings
+from ostogether.core.settings import load_settings
+from ostogether.edges.runtime import Runtime
+from ostogether.newsletter import issues as newsletter
 from tests.conftest import REPO, child_env, finish, free_port, wait_for
 from tests.factories import TEST, add_item, mark_sent
 from tests.feedserver import FeedServer, Route, picture

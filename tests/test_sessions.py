@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from ostogether import clock, users
-from ostogether.errors import RateLimited
+from ostogether.accounts import users
+from ostogether.core import clock
+from ostogether.core.errors import RateLimited
+from ostogether.core.settings import load_settings
+from ostogether.edges.runtime import Runtime
 from ostogether.models import RateLimitHit
-from ostogether.runtime import Runtime
-from ostogether.settings import load_settings
 from ostogether.web import create_app
 from tests.conftest import (
     csrf_from,

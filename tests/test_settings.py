@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ostogether.errors import ConfigError
-from ostogether.runtime import secret_key
-from ostogether.settings import load_settings, table
+from ostogether.core.errors import ConfigError
+from ostogether.core.settings import load_settings, table
+from ostogether.edges.runtime import secret_key
 from tests.conftest import run, run_process
 
 REPO = Path(__file__).resolve().parent.parent

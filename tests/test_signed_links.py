@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from itsdangerous import BadSignature
 
-from ostogether import signing
+from ostogether.core import signing
+from ostogether.edges.runtime import Runtime
 from ostogether.mail.message import delivery_from_token, verp_token
-from ostogether.runtime import Runtime
 from tests.conftest import csrf_from, new_client
 from tests.factories import approved_issue, mark_sent
 from tests.feedserver import FeedServer

@@ -7,9 +7,9 @@ import json
 
 from sqlalchemy import select
 
-from ostogether import clock
+from ostogether.core import clock
+from ostogether.edges.runtime import Runtime
 from ostogether.models import SocialPost
-from ostogether.runtime import Runtime
 from ostogether.social import posts as social
 from tests.conftest import run
 from tests.factories import TEST, add_item

@@ -15,11 +15,12 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from ostogether import clock, media
-from ostogether.errors import ValidationError
+from ostogether.core import clock
+from ostogether.core.errors import ValidationError
+from ostogether.core.settings import load_settings
+from ostogether.edges import media
+from ostogether.edges.runtime import Runtime
 from ostogether.models import SocialPost, SocialUpload
-from ostogether.runtime import Runtime
-from ostogether.settings import load_settings
 from ostogether.social import media as social_media
 from ostogether.social import posts as social
 from ostogether.social import publish, wording

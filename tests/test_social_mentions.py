@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from ostogether import clock
+from ostogether.core import clock
+from ostogether.core.settings import load_settings
+from ostogether.edges.runtime import Runtime
 from ostogether.models import Project, SocialPost
-from ostogether.runtime import Runtime
-from ostogether.settings import load_settings
 from ostogether.social import publish, wording
 from ostogether.social import text as social_text
 from tests.factories import project_id

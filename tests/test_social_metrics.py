@@ -10,9 +10,11 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from ostogether import clock, jobs, reports
+from ostogether import jobs
+from ostogether.core import clock
+from ostogether.edges.runtime import Runtime
 from ostogether.models import PostMetric, SocialPost
-from ostogether.runtime import Runtime
+from ostogether.reach import reports
 from ostogether.social import metrics, publish
 from tests.factories import project_id
 from tests.social_fakes import FB_VERSION, LI_VERSION, FakeNetworks

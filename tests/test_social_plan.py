@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ostogether import clock
-from ostogether.errors import Conflict, ContentError, ValidationError
+from ostogether.core import clock
+from ostogether.core.errors import Conflict, ContentError, ValidationError
+from ostogether.core.settings import load_settings
+from ostogether.edges.runtime import Runtime
 from ostogether.models import SocialPost
-from ostogether.runtime import Runtime
-from ostogether.settings import load_settings
 from ostogether.social import posts as social
 from ostogether.social import text as T
 from tests.factories import TEST, add_item, project_id

@@ -18,10 +18,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from ostogether import clock, jobs
-from ostogether.errors import ValidationError
+from ostogether import jobs
+from ostogether.core import clock
+from ostogether.core.errors import ValidationError
+from ostogether.edges.runtime import Runtime
 from ostogether.models import AuditEntry, JobRun, Project, SocialPost
-from ostogether.runtime import Runtime
 from ostogether.social import posts as social
 from ostogether.social import text as social_text
 from tests.conftest import csrf_from, login, new_client, post, social_posts

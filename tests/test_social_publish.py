@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from ostogether import clock
+from ostogether.core import clock
+from ostogether.core.settings import load_settings
+from ostogether.edges.runtime import Runtime
 from ostogether.models import SocialPost, SocialUpload
-from ostogether.runtime import Runtime
-from ostogether.settings import load_settings
 from ostogether.social import posts as social
 from ostogether.social import publish
 from tests.conftest import social_posts

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from ostogether import clock
-from ostogether.errors import PublishRejected, PublishRetry, PublishUnknown
-from ostogether.settings import Settings, load_settings
+from ostogether.core import clock
+from ostogether.core.errors import PublishRejected, PublishRetry, PublishUnknown
+from ostogether.core.settings import Settings, load_settings
 from ostogether.social.publishers import dryrun, for_network
 from ostogether.social.publishers.base import DUPLICATE, REAUTHORISE, Outgoing
 from ostogether.social.publishers.bluesky import BlueskyPublisher

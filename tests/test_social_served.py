@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from ostogether.runtime import Runtime
-from ostogether.settings import load_settings
+from ostogether.core.settings import load_settings
+from ostogether.edges.runtime import Runtime
 from ostogether.social import posts as social
 from tests.conftest import REPO, child_env, csrf_from, finish, free_port, social_posts, wait_for
 from tests.factories import TEST, make_user

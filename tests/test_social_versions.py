@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from ostogether.errors import PublishRejected
-from ostogether.settings import Settings, load_settings
+from ostogether.core.errors import PublishRejected
+from ostogether.core.settings import Settings, load_settings
 from ostogether.social import versions
 from ostogether.social.publishers import for_network
 from ostogether.social.publishers.base import Outgoing

@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ostogether.edges.runtime import Runtime
 from ostogether.models import SocialPost
-from ostogether.runtime import Runtime
 from ostogether.social import posts as social
 from ostogether.social import wording
 from tests.conftest import (

@@ -7,9 +7,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ostogether import clock, subscribers
+from ostogether.core import clock
+from ostogether.edges.runtime import Runtime
 from ostogether.models import ConsentEvent, Subscriber, Suppression
-from ostogether.runtime import Runtime
+from ostogether.readers import subscribers
 from tests.conftest import csrf_from, link_in, new_client, outbox
 
 UA = "Mozilla/5.0 (test)"

@@ -17,9 +17,9 @@ from typing import Any
 import jinja2
 from sqlalchemy import select
 
-from ostogether import render
+from ostogether.edges import render
+from ostogether.edges.runtime import Runtime
 from ostogether.models import Project
-from ostogether.runtime import Runtime
 from tests.conftest import csrf_from, login, new_client
 from tests.factories import make_user
 

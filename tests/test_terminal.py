@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import select
 
 from ostogether.cli import base
+from ostogether.core.settings import Settings
+from ostogether.edges.runtime import Runtime
 from ostogether.models import Project, Subscriber, User
-from ostogether.runtime import Runtime
-from ostogether.settings import Settings
 from tests.conftest import outbox, run, run_process
 
 WIDE = {"COLUMNS": "250"}  # for a process of its own
@@ -172,9 +172,9 @@ def test_visible_is_the_one_rule() -> None:
 def test_a_log_line_stays_one_line_and_shows_what_it_carries() -> None:
     import logging
 
-    from ostogether.runtime import EventFormatter
+    from ostogether.edges.runtime import EventFormatter
 
-    record = logging.LogRecord("ostogether.feeds", logging.WARNING, __file__, 1,
+    record = logging.LogRecord("ostogether.news.feeds", logging.WARNING, __file__, 1,
                                "feed %s failed", ("Evil\n2026-01-01 INFO all fine\x1b[2K",),
                                None)
     record.title = "bidi \u202egnp.exe"

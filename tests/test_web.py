@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from ostogether.core.settings import Settings
+from ostogether.edges.runtime import Runtime
 from ostogether.models import AuditEntry, Project
-from ostogether.runtime import Runtime
-from ostogether.settings import Settings
 from tests.conftest import (
     csrf_from,
     login,
@@ -335,9 +335,9 @@ def test_rejection_needs_a_reason_and_tells_the_applicant(client: Any, rt: Runti
 
 
 def test_accepting_an_ended_project_makes_it_alumni(rt: Runtime) -> None:
-    from ostogether import projects
-    from ostogether.audit import Actor
-    from ostogether.registry import ProjectRecord
+    from ostogether.edges.audit import Actor
+    from ostogether.registry import projects
+    from ostogether.registry.rules import ProjectRecord
 
     rec = ProjectRecord(slug="", acronym="OLD", name="Old project", description="Ended.",
                         initiative_type="school-led-action", themes=("steam",),
@@ -354,9 +354,9 @@ def test_accepting_an_ended_project_makes_it_alumni(rt: Runtime) -> None:
 def test_application_rate_limit_per_ip(rt: Runtime, settings: Settings) -> None:
     import dataclasses
 
-    from ostogether import projects
-    from ostogether.errors import RateLimited
-    from ostogether.registry import ProjectRecord
+    from ostogether.core.errors import RateLimited
+    from ostogether.registry import projects
+    from ostogether.registry.rules import ProjectRecord
 
     rt.settings = dataclasses.replace(settings, application_max_per_hour=2)
     for i in range(3):

@@ -14,12 +14,19 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from ostogether import news, registry, tokens
-from ostogether.errors import ValidationError
-from ostogether.inputs import DANGEROUS_FORMAT, hidden_character, one_line_problem, text_problem
+from ostogether.accounts import tokens
+from ostogether.core.errors import ValidationError
+from ostogether.core.inputs import (
+    DANGEROUS_FORMAT,
+    hidden_character,
+    one_line_problem,
+    text_problem,
+)
+from ostogether.edges.runtime import Runtime
 from ostogether.models import NewsItem, Project
-from ostogether.registry import ProjectRecord
-from ostogether.runtime import Runtime
+from ostogether.news import items as news
+from ostogether.registry import rules as registry
+from ostogether.registry.rules import ProjectRecord
 from tests.conftest import csrf_from, login, new_client
 from tests.factories import TEST, make_user, project_id
 

@@ -13,12 +13,12 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from ostogether import clock
-from ostogether.audit import Actor, record
-from ostogether.errors import NotAuthenticated, NotFound, ValidationError
+from ostogether.core import clock
+from ostogether.core.errors import NotAuthenticated, NotFound, ValidationError
+from ostogether.edges.audit import Actor, record
+from ostogether.edges.runtime import Runtime
 from ostogether.models import ApiToken, id_or_none
-from ostogether.news import submitting_project
-from ostogether.runtime import Runtime
+from ostogether.news.items import submitting_project
 
 PREFIX = "ost_"
 NAME_MAX = 100

@@ -12,14 +12,15 @@ from itsdangerous import BadSignature, SignatureExpired
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from ostogether import clock, ratelimit, signing
-from ostogether.audit import Actor, record
-from ostogether.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from ostogether.inputs import ascii_int, email_problem, normalise_email, one_line_problem
+from ostogether.core import clock, signing
+from ostogether.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from ostogether.core.inputs import ascii_int, email_problem, normalise_email, one_line_problem
+from ostogether.core.states import EDITOR_ROLES, ROLES
+from ostogether.edges import ratelimit
+from ostogether.edges.audit import Actor, record
+from ostogether.edges.runtime import Runtime, secret_key
 from ostogether.mail.transactional import send
 from ostogether.models import Project, RateLimitHit, User, id_or_none, lookup
-from ostogether.runtime import Runtime, secret_key
-from ostogether.states import EDITOR_ROLES, ROLES
 
 MIN_PASSWORD = 12
 _hasher = PasswordHasher()

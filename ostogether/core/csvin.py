@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from ostogether.errors import ValidationError
+from ostogether.core.errors import ValidationError
 
 CHUNK = 1 << 20  # bytes read at a time
 _BREAK = re.compile("\r\n|\r|\n")

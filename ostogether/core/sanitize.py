@@ -130,7 +130,7 @@ def _inline_text(token: Token) -> str:
 
 # ------------------------------------------------------------------ past issues
 
-# A past issue's HTML (``ostogether.archive_import``) keeps the layout of an e-mail: its
+# A past issue's HTML (``ostogether.newsletter.archive_import``) keeps the layout of an e-mail: its
 # tables, images and inline styles, through the same cleaner with a wider allow-list.
 # Scripts, forms, frames, event handlers, <style> blocks and every CSS property not listed
 # here are dropped; links and images must be absolute http(s).

@@ -33,8 +33,8 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from ostogether.errors import ConfigError
-from ostogether.fetch import Limits, parse_allow
+from ostogether.core.errors import ConfigError
+from ostogether.edges.fetch import Limits, parse_allow
 
 ENV_PREFIX = "OSTOGETHER_"
 # Environment names that start with the prefix but are not settings.

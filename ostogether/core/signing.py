@@ -18,7 +18,7 @@ from typing import Any
 
 from itsdangerous import BadData, BadSignature, TimestampSigner, URLSafeTimedSerializer
 
-from ostogether import clock
+from ostogether.core import clock
 
 
 def same(given: object, expected: str) -> bool:

@@ -1,7 +1,7 @@
 """The audit log and guarded state changes.
 
 ``transition`` is the only way a stateful object changes state: it checks the move
-against ``ostogether.states`` and writes the audit row in the same transaction, so a
+against ``ostogether.core.states`` and writes the audit row in the same transaction, so a
 state change without its audit row cannot be committed.
 """
 
@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ostogether import states
-from ostogether.errors import Conflict
+from ostogether.core import states
+from ostogether.core.errors import Conflict
 from ostogether.models import AuditEntry, User
 
 

@@ -34,8 +34,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ostogether.errors import Busy, ConfigError
-from ostogether.settings import Settings
+from ostogether.core.errors import Busy, ConfigError
+from ostogether.core.settings import Settings
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")

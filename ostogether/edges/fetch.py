@@ -54,7 +54,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from ostogether import __version__
-from ostogether.errors import ConfigError, OstogetherError
+from ostogether.core.errors import ConfigError, OstogetherError
 
 log = logging.getLogger(__name__)
 REDIRECTS = {301, 302, 303, 307, 308}

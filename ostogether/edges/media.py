@@ -32,10 +32,10 @@ from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ostogether import fetch
-from ostogether.errors import NotFound, OstogetherError, ValidationError
+from ostogether.core.errors import NotFound, OstogetherError, ValidationError
+from ostogether.edges import fetch
+from ostogether.edges.runtime import Runtime
 from ostogether.models import MediaFile
-from ostogether.runtime import Runtime
 
 log = logging.getLogger(__name__)
 MAIL_WIDTH = 1200

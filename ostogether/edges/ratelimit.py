@@ -29,12 +29,12 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
-from ostogether import clock
-from ostogether.errors import RateLimited
+from ostogether.core import clock
+from ostogether.core.errors import RateLimited
 from ostogether.models import RateLimitHit
 
 if TYPE_CHECKING:
-    from ostogether.db import Database
+    from ostogether.edges.db import Database
 
 
 def address_key(ip: str, ipv6_prefix: int = 64) -> str:

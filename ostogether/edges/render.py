@@ -30,10 +30,10 @@ import jinja2
 import markupsafe
 from mjml import mjml2html
 
-from ostogether import contrast
-from ostogether.errors import ContentError
-from ostogether.sanitize import autoescape
-from ostogether.site import Community
+from ostogether.core import contrast
+from ostogether.core.errors import ContentError
+from ostogether.core.sanitize import autoescape
+from ostogether.edges.site import Community
 
 ISSUE_MJML = "newsletter/issue.mjml.j2"
 ISSUE_TEXT = "newsletter/issue.txt.j2"

@@ -14,11 +14,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ostogether.db import Database
-from ostogether.errors import ConfigError
-from ostogether.inputs import json_visible, visible
-from ostogether.settings import Settings
-from ostogether.site import community
+from ostogether.core.errors import ConfigError
+from ostogether.core.inputs import json_visible, visible
+from ostogether.core.settings import Settings
+from ostogether.edges.db import Database
+from ostogether.edges.site import community
 
 
 def ensure_var(settings: Settings) -> Path:

@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from ostogether import timetable
-from ostogether.compose import ORDERINGS, Rules, Section
-from ostogether.errors import ContentError
-from ostogether.settings import Settings
-from ostogether.states import KINDS
-from ostogether.timetable import Schedule
-from ostogether.tomlcheck import Spec, check_table, line_of, networks_problems, read_toml
+from ostogether.core.compose import ORDERINGS, Rules, Section
+from ostogether.core.errors import ContentError
+from ostogether.core.settings import Settings
+from ostogether.core.states import KINDS
+from ostogether.edges import timetable
+from ostogether.edges.timetable import Schedule
+from ostogether.edges.tomlcheck import Spec, check_table, line_of, networks_problems, read_toml
 
 _T = TypeVar("_T")
 

@@ -22,10 +22,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 
-from ostogether import clock
-from ostogether.errors import ContentError
-from ostogether.states import KINDS
-from ostogether.tomlcheck import Spec, check_table, line_of, networks_problems, read_toml
+from ostogether.core import clock
+from ostogether.core.errors import ContentError
+from ostogether.core.states import KINDS
+from ostogether.edges.tomlcheck import Spec, check_table, line_of, networks_problems, read_toml
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")

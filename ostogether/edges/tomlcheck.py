@@ -14,8 +14,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from ostogether.errors import ContentError
-from ostogether.states import NETWORKS
+from ostogether.core.errors import ContentError
+from ostogether.core.states import NETWORKS
 
 # A field spec is a type name: str, int, bool, date, list[str], list[int], table[str],
 # or a nested dict of specs for a sub-table.

@@ -7,7 +7,7 @@ the suppression list (0004); the delivery ledger and its workers (0005). The rea
 figures and the domain check (0010, 0011) are in ``ostogether.models.reach``, the imports
 uploaded on the editors' page (0018) in ``ostogether.models.imports``, the base
 and the UTC type in ``ostogether.models.base``; all are importable from here. The states
-every stateful model may take are fixed in ``ostogether.states``.
+every stateful model may take are fixed in ``ostogether.core.states``.
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ from sqlalchemy import (
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ostogether import clock
+from ostogether.core import clock
+from ostogether.core.states import EDITOR_ROLES
 from ostogether.models.base import MAX_ID, NAMING, Base, UTCDateTime, id_or_none, lookup
 from ostogether.models.imports import ImportLine, ImportRun
 from ostogether.models.media import MediaFile, SocialUpload
@@ -43,7 +44,6 @@ from ostogether.models.reach import (
     ReachVisit,
     ReaderCredit,
 )
-from ostogether.states import EDITOR_ROLES
 
 __all__ = ["MAX_ID", "NAMING", "ArchiveView", "Base", "ClickCount", "DomainCheck",
            "ImportLine", "ImportRun", "MediaFile", "PostMetric", "ReachVisit",
@@ -348,7 +348,7 @@ class Issue(Base):
     snapshot_text: Mapped[str] = mapped_column(Text, default="")
     snapshot_sha256: Mapped[str] = mapped_column(String(64), default="")
 
-    # The send (``ostogether.mail.delivery``): running, paused or cancelled while the
+    # The send (``ostogether.newsletter.delivery``): running, paused or cancelled while the
     # issue is ``sending``; "done" after. ``send_note`` says why it paused.
     send_state: Mapped[str] = mapped_column(String(20), default="")
     send_note: Mapped[str] = mapped_column(String(500), default="")
@@ -410,7 +410,7 @@ class LinkCheck(Base):
 
 
 class Subscriber(Base):
-    """A newsletter reader (migration 0004). States: ``ostogether.states.SUBSCRIBER``.
+    """A newsletter reader (migration 0004). States: ``ostogether.core.states.SUBSCRIBER``.
 
     ``email_hash`` is the SHA-256 of the lower-cased address. Erasing clears the address
     and the hash from this row (which stays, so delivery counts keep their subscriber);
@@ -471,7 +471,7 @@ class Suppression(Base):
 
 class Delivery(Base):
     """One issue to one reader: a row of the ledger, frozen when the send starts
-    (migration 0005). States: ``ostogether.states.DELIVERY``.
+    (migration 0005). States: ``ostogether.core.states.DELIVERY``.
 
     The row points at the subscriber, never at the address: an erased reader's rows
     stay, so an issue's counts stay true without keeping anyone's address.
@@ -522,7 +522,7 @@ class DeliveryWorker(Base):
 
 class SocialPost(Base):
     """One post to one network in one slot (migration 0006). States:
-    ``ostogether.states.SOCIAL_POST``.
+    ``ostogether.core.states.SOCIAL_POST``.
 
     A post carries either a news item or an entry of the evergreen library
     (``evergreen_key``, the file's name under content/social/). The database refuses a

@@ -1,6 +1,6 @@
 """Member projects' RSS and Atom feeds: discovery, polite fetching, parsing and ingestion.
 
-Fetching goes through the outbound guard (``ostogether.fetch``): public addresses only,
+Fetching goes through the outbound guard (``ostogether.edges.fetch``): public addresses only,
 a connect and read timeout within one overall deadline, a size cap, conditional GET
 (ETag and If-Modified-Since) and a User-Agent that names the service.
 The bytes are parsed by feedparser, never a URL or path (feedparser would read local
@@ -30,22 +30,17 @@ import nh3
 import pycountry
 from sqlalchemy import select
 
-from ostogether import clock
-from ostogether import fetch as guard
-from ostogether.audit import Actor, record
-from ostogether.errors import Conflict, NotFound, OstogetherError
-from ostogether.inputs import url_problem
+from ostogether.core import clock
+from ostogether.core.errors import Conflict, NotFound, OstogetherError
+from ostogether.core.inputs import url_problem
+from ostogether.core.sanitize import clean_html, markdown_to_html
+from ostogether.core.settings import Settings
+from ostogether.core.states import SUBMITTING_STATUSES
+from ostogether.edges import fetch as guard
+from ostogether.edges.audit import Actor, record
+from ostogether.edges.runtime import Runtime
 from ostogether.models import Feed, NewsItem, Project
-from ostogether.news import (
-    TITLE_MAX,
-    content_hash,
-    dedupe_key,
-    store,
-)
-from ostogether.runtime import Runtime
-from ostogether.sanitize import clean_html, markdown_to_html
-from ostogether.settings import Settings
-from ostogether.states import SUBMITTING_STATUSES
+from ostogether.news.items import TITLE_MAX, content_hash, dedupe_key, store
 
 log = logging.getLogger(__name__)
 POLLER = Actor("feed-poller")

@@ -23,21 +23,16 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from ostogether import clock
-from ostogether.audit import Actor, record, transition
-from ostogether.errors import (
-    Duplicate,
-    NotFound,
-    PermissionDenied,
-    ValidationError,
-)
-from ostogether.inputs import hidden_character, one_line_problem, text_problem, url_problem
+from ostogether.core import clock
+from ostogether.core.errors import Duplicate, NotFound, PermissionDenied, ValidationError
+from ostogether.core.inputs import hidden_character, one_line_problem, text_problem, url_problem
+from ostogether.core.sanitize import markdown_to_html
+from ostogether.core.states import KINDS, SOURCES, SUBMITTING_STATUSES
+from ostogether.edges.audit import Actor, record, transition
+from ostogether.edges.runtime import Runtime
 from ostogether.mail.transactional import send_after_commit
 from ostogether.models import NewsItem, Project, User, id_or_none
-from ostogether.newsletter import reopen_for_item
-from ostogether.runtime import Runtime
-from ostogether.sanitize import markdown_to_html
-from ostogether.states import KINDS, SOURCES, SUBMITTING_STATUSES
+from ostogether.newsletter.issues import reopen_for_item
 
 TITLE_MAX = 200
 SUMMARY_MAX = 5000

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ostogether import news
-from ostogether.audit import Actor, transition
-from ostogether.errors import Conflict, NotFound, ValidationError
+from ostogether.core.errors import Conflict, NotFound, ValidationError
+from ostogether.core.states import NETWORK_NAMES
+from ostogether.edges.audit import Actor, transition
+from ostogether.edges.runtime import Runtime
 from ostogether.models import Issue, IssueItem, NewsItem, SocialPost
-from ostogether.newsletter import reopen_for_item
-from ostogether.runtime import Runtime
-from ostogether.states import NETWORK_NAMES
+from ostogether.news import items as news
+from ostogether.newsletter.issues import reopen_for_item
 
 
 @dataclass(frozen=True)

@@ -22,13 +22,14 @@ from icalendar import Calendar, Event
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
-from ostogether import clicks, clock, contrast
-from ostogether.archive_import import served
-from ostogether.errors import NotFound
+from ostogether.core import clock, contrast
+from ostogether.core.errors import NotFound
+from ostogether.core.sanitize import markdown_to_text
+from ostogether.edges.runtime import Runtime
 from ostogether.models import Issue, NewsItem, id_or_none
-from ostogether.newsletter import by_number, public_rendering, web_values
-from ostogether.runtime import Runtime
-from ostogether.sanitize import markdown_to_text
+from ostogether.newsletter import clicks
+from ostogether.newsletter.archive_import import served
+from ostogether.newsletter.issues import by_number, public_rendering, web_values
 
 FEED_ISSUES = 50
 EVENTS_MAX = 500

@@ -47,13 +47,13 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
-from ostogether import clock
-from ostogether.audit import Actor, record
-from ostogether.errors import ContentError
+from ostogether.core import clock
+from ostogether.core.errors import ContentError
+from ostogether.core.sanitize import clean_email_html, html_to_text
+from ostogether.edges.audit import Actor, record
+from ostogether.edges.runtime import Runtime
+from ostogether.edges.tomlcheck import check_table, line_of, read_toml
 from ostogether.models import Issue
-from ostogether.runtime import Runtime
-from ostogether.sanitize import clean_email_html, html_to_text
-from ostogether.tomlcheck import check_table, line_of, read_toml
 
 MANIFEST = "issues.toml"
 SPEC = {"number": "int", "sent_on": "date", "subject": "str", "file": "str",

@@ -43,10 +43,11 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from ostogether import clock, db, ratelimit, signing
-from ostogether.errors import OstogetherError
+from ostogether.core import clock, signing
+from ostogether.core.errors import OstogetherError
+from ostogether.edges import db, ratelimit
+from ostogether.edges.runtime import Runtime, secret_key
 from ostogether.models import ArchiveView, ClickCount, Issue, NewsItem, ReachVisit
-from ostogether.runtime import Runtime, secret_key
 
 BURST_SECONDS = 10
 BURST_ITEMS = 3

@@ -2,7 +2,7 @@
 
 The ledger (``deliveries``) has one row per issue and reader, written in one transaction
 when the send starts; readers who confirm later are not added. A row moves
-queued → sending → sent | bounced | failed (``ostogether.states.DELIVERY``); every move
+queued → sending → sent | bounced | failed (``ostogether.core.states.DELIVERY``); every move
 is an UPDATE guarded by the row's current state and claimant, so two processes can
 never both own a row. The ledger is the audit trail of its rows; the issue's own moves
 (approved → sending → sent, pause, resume, cancel) go to the audit log.
@@ -51,15 +51,16 @@ from typing import Any
 from sqlalchemy import Table, bindparam, func, literal, literal_column, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from ostogether import clock, subscribers
-from ostogether.audit import Actor, record, transition
-from ostogether.errors import Conflict, NotFound
+from ostogether.core import clock
+from ostogether.core.errors import Conflict, NotFound
+from ostogether.edges.audit import Actor, record, transition
+from ostogether.edges.runtime import Runtime
 from ostogether.mail.message import IssueMessage, Recipient
 from ostogether.mail.sender import Job, Outcome, issue_message, sender_thread
 from ostogether.mail.transports import dkim_key
 from ostogether.models import Delivery, DeliveryWorker, Issue, Subscriber
-from ostogether.newsletter import get_issue
-from ostogether.runtime import Runtime
+from ostogether.newsletter.issues import get_issue
+from ostogether.readers import subscribers
 
 log = logging.getLogger(__name__)
 T: Table = Delivery.__table__  # type: ignore[assignment]

@@ -1,7 +1,7 @@
 """The life of a newsletter issue: composed as a draft, edited, previewed, checked,
 approved with a frozen snapshot, or cancelled. Sending belongs to the delivery.
 
-States (``ostogether.states.ISSUE``): draft → in_review → approved → sending → sent;
+States (``ostogether.core.states.ISSUE``): draft → in_review → approved → sending → sent;
 cancelled from any state before sending. Any edit of an approved issue sends it back to
 in_review and drops its snapshot, so what is sent is always what was approved.
 """
@@ -17,9 +17,8 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from ostogether import clicks, clock, compose, fetch, media, preflight, subscribers
-from ostogether.audit import Actor, record, transition
-from ostogether.errors import (
+from ostogether.core import clock, compose
+from ostogether.core.errors import (
     Blocked,
     Conflict,
     ContentError,
@@ -27,7 +26,22 @@ from ostogether.errors import (
     PermissionDenied,
     ValidationError,
 )
-from ostogether.inputs import one_line_problem
+from ostogether.core.inputs import one_line_problem
+from ostogether.core.sanitize import markdown_to_html, markdown_to_text, stored_markup
+from ostogether.core.states import EDITOR_ROLES, KINDS
+from ostogether.edges import fetch, media
+from ostogether.edges.audit import Actor, record, transition
+from ostogether.edges.render import (
+    ISSUE_PREHEADER,
+    ISSUE_SUBJECT,
+    RenderedIssue,
+    personalise,
+    placeholder,
+    placeholder_key,
+    render_issue,
+    render_line,
+)
+from ostogether.edges.runtime import Runtime, secret_key
 from ostogether.mail import domain
 from ostogether.mail.sender import issue_message
 from ostogether.models import (
@@ -40,19 +54,8 @@ from ostogether.models import (
     id_or_none,
     lookup,
 )
-from ostogether.render import (
-    ISSUE_PREHEADER,
-    ISSUE_SUBJECT,
-    RenderedIssue,
-    personalise,
-    placeholder,
-    placeholder_key,
-    render_issue,
-    render_line,
-)
-from ostogether.runtime import Runtime, secret_key
-from ostogether.sanitize import markdown_to_html, markdown_to_text, stored_markup
-from ostogether.states import EDITOR_ROLES, KINDS
+from ostogether.newsletter import clicks, preflight
+from ostogether.readers import subscribers
 
 OPEN = ("draft", "in_review", "approved", "sending")
 EDITABLE = ("draft", "in_review", "approved")

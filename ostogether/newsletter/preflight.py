@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
-from ostogether import __version__, fetch
+from ostogether import __version__
+from ostogether.edges import fetch
 
 PASS, WARN, FAIL = "pass", "warn", "fail"
 # A link that could not be reached at all (no network, a DNS failure, a timeout): that

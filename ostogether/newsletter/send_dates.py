@@ -28,12 +28,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from ostogether import clock
-from ostogether.audit import Actor, record
-from ostogether.errors import Conflict, ValidationError
+from ostogether.core import clock
+from ostogether.core.errors import Conflict, ValidationError
+from ostogether.edges.audit import Actor, record
+from ostogether.edges.runtime import Runtime
 from ostogether.models import Issue
-from ostogether.newsletter import EDITABLE, get_issue, move_send_at
-from ostogether.runtime import Runtime
+from ostogether.newsletter.issues import EDITABLE, get_issue, move_send_at
 
 # How late the worker still sends an approved issue by itself.
 LATE = dt.timedelta(days=3)

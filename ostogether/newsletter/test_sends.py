@@ -8,7 +8,7 @@ send never mails someone who asked not to be mailed. Editors' own account addres
 theirs to use. Each message counts against the sending editor's
 ``test_send_max_per_hour``, and every test send is audited with its addresses.
 
-Note for tests: import the module (``from ostogether import test_sends``), never its
+Note for tests: import the module (``from ostogether.newsletter import test_sends``), never its
 functions by name, or pytest would take ``test_send`` for a test.
 """
 
@@ -22,17 +22,17 @@ from email.utils import parseaddr
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ostogether import ratelimit
-from ostogether.audit import Actor, record
-from ostogether.errors import MailDeferred, MailError, MailRejected, ValidationError
-from ostogether.inputs import email_problem, normalise_email
+from ostogether.core.errors import MailDeferred, MailError, MailRejected, ValidationError
+from ostogether.core.inputs import email_problem, normalise_email
+from ostogether.edges import ratelimit
+from ostogether.edges.audit import Actor, record
+from ostogether.edges.runtime import Runtime
 from ostogether.mail.message import Recipient, Rendered
 from ostogether.mail.sender import issue_message, sender_of
 from ostogether.mail.transports import make_transport
 from ostogether.models import Issue, Subscriber, Suppression
-from ostogether.newsletter import editor_addresses, get_issue, rendered, web_values
-from ostogether.runtime import Runtime
-from ostogether.subscribers import email_hash
+from ostogether.newsletter.issues import editor_addresses, get_issue, rendered, web_values
+from ostogether.readers.subscribers import email_hash
 
 MAX_TYPED = 5
 BUCKET = "test_send"

@@ -18,12 +18,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ostogether import csvout, projects
-from ostogether.errors import ValidationError
+from ostogether.core import csvout
+from ostogether.core.errors import ValidationError
+from ostogether.core.states import NETWORK_NAMES
 from ostogether.models import Project
-from ostogether.reports import Visibility, parse_period, visibility, visibility_csv
+from ostogether.reach.reports import Visibility, parse_period, visibility, visibility_csv
+from ostogether.registry import projects
 from ostogether.social.metrics import AGES
-from ostogether.states import NETWORK_NAMES
 
 PERIOD_MONTHS = 18
 

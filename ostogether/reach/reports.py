@@ -2,7 +2,7 @@
 visibility report (for its EU periodic reports).
 
 Every function reads the database and returns plain data; the faces draw it (SVG charts
-from ``ostogether.charts``, tables, CSV, JSON).
+from ``ostogether.core.charts``, tables, CSV, JSON).
 """
 
 from __future__ import annotations
@@ -15,8 +15,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ostogether import clicks, csvout
-from ostogether.errors import NotFound, ValidationError
+from ostogether.core import csvout
+from ostogether.core.errors import NotFound, ValidationError
+from ostogether.core.states import NETWORKS
+from ostogether.edges.runtime import Runtime
 from ostogether.models import (
     AuditEntry,
     ClickCount,
@@ -31,9 +33,8 @@ from ostogether.models import (
     SocialPost,
     Subscriber,
 )
-from ostogether.runtime import Runtime
+from ostogether.newsletter import clicks
 from ostogether.social import metrics as post_metrics
-from ostogether.states import NETWORKS
 
 FOLLOWS = ("confirm", "import")  # consent-log actions that make a reader confirmed
 

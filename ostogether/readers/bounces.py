@@ -27,11 +27,11 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from ostogether import subscribers
-from ostogether.errors import ValidationError
+from ostogether.core.errors import ValidationError
+from ostogether.edges.runtime import Runtime, secret_key
 from ostogether.mail.message import delivery_from_token
 from ostogether.models import Delivery, Subscriber
-from ostogether.runtime import Runtime, secret_key
+from ostogether.readers import subscribers
 
 log = logging.getLogger(__name__)
 ADDRESS_HEADERS = ("Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To", "To",

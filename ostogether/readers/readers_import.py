@@ -41,11 +41,11 @@ from typing import IO, Any
 
 from sqlalchemy import delete, select
 
-from ostogether import clock, csvin, csvout
-from ostogether.errors import ValidationError
+from ostogether.core import clock, csvin, csvout
+from ostogether.core.errors import ValidationError
+from ostogether.edges.runtime import Runtime
 from ostogether.models import ConsentEvent, Subscriber, Suppression
-from ostogether.runtime import Runtime
-from ostogether.subscribers import (
+from ostogether.readers.subscribers import (
     COLUMNS,
     LANGUAGES,
     Request,

@@ -23,10 +23,13 @@ from itsdangerous import BadSignature, SignatureExpired
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from ostogether import clock, db, ratelimit, signing
-from ostogether.audit import Actor, record, transition
-from ostogether.errors import NotFound, ValidationError
-from ostogether.inputs import email_problem, normalise_email, one_line_problem
+from ostogether.core import clock, signing
+from ostogether.core.errors import NotFound, ValidationError
+from ostogether.core.inputs import email_problem, normalise_email, one_line_problem
+from ostogether.core.states import SUBSCRIBER_STATUSES
+from ostogether.edges import db, ratelimit
+from ostogether.edges.audit import Actor, record, transition
+from ostogether.edges.runtime import Runtime, secret_key
 from ostogether.mail.transactional import send_after_commit
 from ostogether.models import (
     ConsentEvent,
@@ -36,8 +39,6 @@ from ostogether.models import (
     Suppression,
     lookup,
 )
-from ostogether.runtime import Runtime, secret_key
-from ostogether.states import SUBSCRIBER_STATUSES
 
 CONFIRM_SALT = "subscriber-confirm"
 LINK_SALT = "subscriber-link"
@@ -555,7 +556,7 @@ def hard_bounce(s: Session, rt: Runtime, sub_id: int, status: str, why: str) -> 
 # ------------------------------------------------------------------------- export
 
 # The columns of the service's own CSV: ``export_rows`` writes them, and
-# ``ostogether.readers_import`` reads them back.
+# ``ostogether.readers.readers_import`` reads them back.
 COLUMNS = ("email", "name", "language", "consent_date", "consent_source")
 
 

@@ -20,11 +20,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from ostogether.errors import ContentError
+from ostogether.core.errors import ContentError
+from ostogether.core.states import NETWORKS
+from ostogether.edges.runtime import Runtime
 from ostogether.models import Project
-from ostogether.registry import ProjectRecord
-from ostogether.runtime import Runtime
-from ostogether.states import NETWORKS
+from ostogether.registry.rules import ProjectRecord
 
 # The groups of a project's file, separated by a blank line, as docs/registry.md has them.
 GROUPS = (

@@ -19,13 +19,13 @@ from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import select
 
-from ostogether.audit import Actor, record
-from ostogether.errors import Conflict, ContentError, ValidationError
+from ostogether.core.errors import Conflict, ContentError, ValidationError
+from ostogether.core.states import NETWORK_NAMES, NETWORKS
+from ostogether.edges.audit import Actor, record
+from ostogether.edges.runtime import Runtime
 from ostogether.models import AuditEntry, Project
-from ostogether.projects import mark_edited
-from ostogether.registry import HANDLE_FORMS
-from ostogether.runtime import Runtime
-from ostogether.states import NETWORK_NAMES, NETWORKS
+from ostogether.registry.projects import mark_edited
+from ostogether.registry.rules import HANDLE_FORMS
 
 
 def cleaned(given: dict[str, str]) -> dict[str, str]:

@@ -29,14 +29,14 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from ostogether import csvin
-from ostogether.audit import Actor, record
-from ostogether.errors import NotFound, OstogetherError, ValidationError
-from ostogether.inputs import email_problem, normalise_email
+from ostogether.accounts.users import invite
+from ostogether.core import csvin
+from ostogether.core.errors import NotFound, OstogetherError, ValidationError
+from ostogether.core.inputs import email_problem, normalise_email
+from ostogether.edges.audit import Actor, record
+from ostogether.edges.runtime import Runtime
 from ostogether.models import Project, User
-from ostogether.projects import mark_edited
-from ostogether.runtime import Runtime
-from ostogether.users import invite
+from ostogether.registry.projects import mark_edited
 
 MAX_LINES = 20_000
 KEPT = 320  # characters kept of each value of a line (an address has at most 320)

@@ -20,13 +20,16 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from ostogether import feeds, fetch, handles, media, projects, registry
-from ostogether.audit import Actor, record
-from ostogether.errors import Conflict, NotFound, ValidationError
+from ostogether.core.errors import Conflict, NotFound, ValidationError
+from ostogether.core.states import NETWORK_NAMES
+from ostogether.edges import fetch, media
+from ostogether.edges.audit import Actor, record
+from ostogether.edges.runtime import Runtime
 from ostogether.models import Feed, Project
-from ostogether.registry import CheckContext, CheckResult, ProjectRecord
-from ostogether.runtime import Runtime
-from ostogether.states import NETWORK_NAMES
+from ostogether.news import feeds
+from ostogether.registry import handles, projects
+from ostogether.registry import rules as registry
+from ostogether.registry.rules import CheckContext, CheckResult, ProjectRecord
 
 # What an editor may change; the status follows the end date, and the applicant's own
 # declarations (code of conduct, non-commercial purpose) stay theirs.

@@ -1,7 +1,7 @@
 """The registry in the database: import from content/, listing, applications and decisions.
 
 These are the service functions the CLI and the web call. The rules themselves are the
-pure functions of ``ostogether.registry``.
+pure functions of ``ostogether.registry.rules``.
 """
 
 from __future__ import annotations
@@ -16,15 +16,19 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ostogether import clock, feeds, fetch, media, ratelimit, registry, users
-from ostogether.audit import SYSTEM, Actor, record, transition
-from ostogether.errors import ContentError, NotFound, ValidationError
-from ostogether.inputs import email_problem
+from ostogether.accounts import users
+from ostogether.core import clock
+from ostogether.core.errors import ContentError, NotFound, ValidationError
+from ostogether.core.inputs import email_problem
+from ostogether.core.states import EDITOR_ROLES
+from ostogether.edges import fetch, media, ratelimit
+from ostogether.edges.audit import SYSTEM, Actor, record, transition
+from ostogether.edges.runtime import Runtime
 from ostogether.mail.transactional import send_after_commit
 from ostogether.models import Project, User, lookup
-from ostogether.registry import CheckContext, CheckResult, ProjectRecord
-from ostogether.runtime import Runtime
-from ostogether.states import EDITOR_ROLES
+from ostogether.news import feeds
+from ostogether.registry import rules as registry
+from ostogether.registry.rules import CheckContext, CheckResult, ProjectRecord
 
 PUBLIC_STATUSES = ("member", "alumni")
 CONTENT_IMPORT = Actor("content-import")

@@ -24,10 +24,10 @@ from urllib.parse import urlsplit
 
 import pycountry
 
-from ostogether.errors import ContentError
-from ostogether.inputs import email_problem, one_line_problem, url_problem
-from ostogether.site import Criteria
-from ostogether.tomlcheck import check_table, line_of, read_toml
+from ostogether.core.errors import ContentError
+from ostogether.core.inputs import email_problem, one_line_problem, url_problem
+from ostogether.edges.site import Criteria
+from ostogether.edges.tomlcheck import check_table, line_of, read_toml
 
 Outcome = Literal["pass", "warn", "fail"]
 # The UN's names of the 17 Sustainable Development Goals (a universal tag set).
