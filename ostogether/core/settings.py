@@ -34,7 +34,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from ostogether.core.errors import ConfigError
-from ostogether.edges.fetch import Limits, parse_allow
+from ostogether.core.fetch_rules import Limits, parse_allow
 
 ENV_PREFIX = "OSTOGETHER_"
 # Environment names that start with the prefix but are not settings.
