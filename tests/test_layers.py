@@ -191,8 +191,9 @@ def test_no_module_outgrows_its_room() -> None:
 
 def test_no_test_module_imports_another() -> None:
     found = []
-    for path in sorted((ROOT / "tests").glob("*.py")):
+    for path in sorted((ROOT / "tests").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tests.test_"):
-                found.append(f"{path.name}:{node.lineno} imports {node.module}")
+            module = (node.module or "") if isinstance(node, ast.ImportFrom) else ""
+            if module.startswith("tests.") and module.rpartition(".")[2].startswith("test_"):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {module}")
     assert found == []

@@ -27,7 +27,7 @@ from ostogether.web.common import IdConverter, IssueConverter
 from tests.conftest import new_client
 from tests.factories import TEST, project_id
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 # Decimal digits of any script but ASCII's: Arabic-Indic, full-width, Devanagari…
 OTHER_DIGITS = st.characters(categories=["Nd"]).filter(lambda c: not c.isascii())
 # Numbers written with at least one such digit, the rest ASCII or not.

@@ -12,7 +12,7 @@ from ostogether.core.settings import load_settings, table
 from ostogether.edges.runtime import secret_key
 from tests.conftest import run, run_process
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_defaults_are_the_embedded_setup() -> None:

@@ -85,7 +85,7 @@ WA = (b"User ID,First name,Last name,Organization,Email,Membership level,Members
       b"4,Eve,Ng,Acme Widgets,eve@acme.example,Project,Active,no\n"
       b"5,Old,Timer,SALL,old@sall.example,Project,Lapsed,no\n")
 
-ARCHIVE = Path(__file__).parent / "data" / "mailchimp-archive"
+ARCHIVE = Path(__file__).parents[1] / "data" / "mailchimp-archive"
 
 
 def archive_zip(tmp_path: Path, manifest: str | None = None, *, inside: str = "old-issues",

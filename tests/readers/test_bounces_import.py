@@ -23,7 +23,7 @@ from tests.conftest import run
 from tests.factories import TEST, add_readers, approved_issue
 from tests.feedserver import FeedServer
 
-DSN = Path(__file__).parent / "data" / "dsn"
+DSN = Path(__file__).parents[1] / "data" / "dsn"
 
 
 @pytest.fixture

@@ -337,7 +337,7 @@ def test_a_semicolon_csv_with_a_column_map(rt: Runtime, env: dict[str, str],
 
 # ------------------------------------------------------------------ the old archive
 
-ARCHIVE = Path(__file__).parent / "data" / "mailchimp-archive"
+ARCHIVE = Path(__file__).parents[1] / "data" / "mailchimp-archive"
 
 
 def archive_copy(tmp_path: Path) -> Path:

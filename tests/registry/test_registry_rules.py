@@ -12,7 +12,7 @@ from ostogether.edges.site import Community
 from ostogether.registry import rules as r
 from ostogether.registry.rules import CheckContext, ProjectRecord
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 TODAY = dt.date(2026, 11, 21)
 CRITERIA = Community(REPO).criteria()
 

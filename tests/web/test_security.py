@@ -116,7 +116,7 @@ def test_no_check_names_the_editor_role_alone() -> None:
     import re
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1] / "ostogether"
+    root = Path(__file__).resolve().parents[2] / "ostogether"
     alone = re.compile(r"""role\s*[!=]=\s*["']editor["']|["']editor["']\s*[!=]=\s*\w*role""")
     found = [f"{p.relative_to(root)}:{n}" for p in sorted(root.rglob("*"))
              if p.suffix in (".py", ".html", ".j2") and "migrations" not in p.parts

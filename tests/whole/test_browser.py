@@ -330,7 +330,7 @@ def test_an_imported_past_issue_has_no_serious_accessibility_violations(
     from ostogether.newsletter import archive_import
     from tests.factories import TEST
 
-    folder = Path(__file__).parent / "data" / "mailchimp-archive"
+    folder = Path(__file__).parents[1] / "data" / "mailchimp-archive"
     archive_import.import_folder(live.rt, TEST, folder)
     page = axe_context.new_page()
     page.goto(f"{live.url}/archive/1")
