@@ -47,12 +47,15 @@ test-dates: $(STAMP)
 	    TZ="$${at#*|}" $(BIN)/python -m pytest -q -n $(TEST_WORKERS) $(DATE_TESTS) || exit 1; \
 	done
 
-DATE_TESTS = tests/test_clock.py tests/test_reports.py tests/test_schedule_web.py \
-	tests/test_social_plan.py tests/test_scheduler.py tests/test_jobs.py tests/test_newsletter.py \
-	tests/test_subscribers.py tests/test_social_publish.py tests/test_cycle.py tests/test_security.py \
-	tests/test_reach.py tests/test_social_metrics.py tests/test_embed_form.py tests/test_moving_in.py \
-	tests/test_domain_check.py tests/test_social_media.py tests/test_issue_out.py \
-	tests/test_handles.py tests/test_cache.py
+DATE_TESTS = tests/core/test_clock.py tests/reach/test_reports.py \
+	tests/worker/test_schedule_web.py tests/social/test_social_plan.py \
+	tests/worker/test_scheduler.py tests/worker/test_jobs.py \
+	tests/newsletter/test_newsletter.py tests/readers/test_subscribers.py \
+	tests/social/test_social_publish.py tests/whole/test_cycle.py tests/web/test_security.py \
+	tests/reach/test_reach.py tests/social/test_social_metrics.py \
+	tests/readers/test_embed_form.py tests/readers/test_moving_in.py \
+	tests/mail/test_domain_check.py tests/social/test_social_media.py \
+	tests/social/test_issue_out.py tests/registry/test_handles.py tests/web/test_cache.py
 
 browser:
 	@if [ ! -x /usr/bin/chromium ]; then \

@@ -6,7 +6,7 @@ not the limit; where it cannot be unpacked, an aiosmtpd sink in its own process,
 note. Each
 send runs in a fresh process (SQLite in a temporary folder, the real issue templates,
 the default settings: 4 SMTP connections, batches of 200, a reconnect every 100
-messages), from `ostogether.mail.delivery.send` to the issue marked sent.
+messages), from `ostogether.newsletter.delivery.send` to the issue marked sent.
 
 Printed: messages per second, seconds per 10k messages at 10k and at 100k subscribers
 (linear cost means the two are close), peak RSS of the sending process, and the ceiling:
@@ -125,11 +125,14 @@ def setup(home: Path, n: int, database_url: str = "") -> tuple[Any, int]:
 
     from sqlalchemy import insert
 
-    from ostogether import clock, news, newsletter, projects
-    from ostogether import db as dbmod
-    from ostogether.audit import Actor
+    from ostogether.core import clock
+    from ostogether.edges import db as dbmod
+    from ostogether.edges.audit import Actor
+    from ostogether.edges.runtime import Runtime
     from ostogether.models import Issue, Project, Subscriber
-    from ostogether.runtime import Runtime
+    from ostogether.news import items as news
+    from ostogether.newsletter import issues as newsletter
+    from ostogether.registry import projects
 
     rt = Runtime(settings_for(home, 0, database_url))
     dbmod.upgrade(rt.db)
@@ -165,7 +168,7 @@ def setup(home: Path, n: int, database_url: str = "") -> tuple[Any, int]:
 
 
 def settings_for(home: Path, port: int, database_url: str = "") -> Any:
-    from ostogether.settings import load_settings
+    from ostogether.core.settings import load_settings
 
     return load_settings(environ={
         "OSTOGETHER_HOME": str(REPO), "OSTOGETHER_VAR_DIR": str(home),
@@ -177,9 +180,9 @@ def settings_for(home: Path, port: int, database_url: str = "") -> Any:
 
 def child(n: int, port: int) -> None:
     """One send in this process; prints JSON."""
-    from ostogether.audit import Actor
-    from ostogether.mail import delivery
-    from ostogether.runtime import Runtime
+    from ostogether.edges.audit import Actor
+    from ostogether.edges.runtime import Runtime
+    from ostogether.newsletter import delivery
 
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)

@@ -56,8 +56,8 @@ def cpu_seconds(names: tuple[str, ...]) -> float:
 
 
 def child(url: str, issue_id: int, port: int) -> None:
-    from ostogether.mail import delivery
-    from ostogether.runtime import Runtime
+    from ostogether.edges.runtime import Runtime
+    from ostogether.newsletter import delivery
 
     with tempfile.TemporaryDirectory() as tmp:
         rt = Runtime(bench.settings_for(Path(tmp), port, url))
@@ -72,9 +72,9 @@ def main() -> None:
     if not base.startswith("postgresql"):
         print("delivery on PostgreSQL: skipped (run it through .ci/with-postgres)")
         return
-    from ostogether.audit import Actor
-    from ostogether.mail import delivery
-    from ostogether.runtime import Runtime
+    from ostogether.edges.audit import Actor
+    from ostogether.edges.runtime import Runtime
+    from ostogether.newsletter import delivery
 
     port = bench.free_port()
     sink = bench.postfix_sink(port)

@@ -23,11 +23,11 @@ sys.path.insert(0, str(REPO))
 import requests  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from ostogether import db as dbmod  # noqa: E402
-from ostogether import feeds  # noqa: E402
+from ostogether.core.settings import load_settings  # noqa: E402
+from ostogether.edges import db as dbmod  # noqa: E402
+from ostogether.edges.runtime import Runtime  # noqa: E402
 from ostogether.models import NewsItem, Project  # noqa: E402
-from ostogether.runtime import Runtime  # noqa: E402
-from ostogether.settings import load_settings  # noqa: E402
+from ostogether.news import feeds  # noqa: E402
 from tests.feedserver import FeedServer, Route, rss  # noqa: E402
 
 N, SLOW, BROKEN, ENTRIES = 200, 10, 10, 10

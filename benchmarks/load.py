@@ -183,16 +183,17 @@ def site(tmp: Path) -> tuple[dict[str, str], int]:
            "OSTOGETHER_HOME": str(tmp), "OSTOGETHER_ENV": "production",
            "OSTOGETHER_SECRET_KEY": "b" * 48, "OSTOGETHER_BASE_URL": "https://bench.test",
            "OSTOGETHER_LOG_LEVEL": "WARNING"}
-    from ostogether import db, projects
-    from ostogether.audit import Actor
+    from ostogether.core.settings import load_settings
+    from ostogether.edges import db
+    from ostogether.edges.audit import Actor
+    from ostogether.edges.runtime import Runtime
     from ostogether.models import Issue, NewsItem
-    from ostogether.runtime import Runtime
-    from ostogether.settings import load_settings
+    from ostogether.registry import projects
 
     rt = Runtime(load_settings(environ=env))
     db.upgrade(rt.db)
     projects.import_content(rt)
-    from ostogether import newsletter
+    from ostogether.newsletter import issues as newsletter
 
     actor = Actor("bench")
     with rt.db.session() as s:

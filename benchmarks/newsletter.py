@@ -31,19 +31,16 @@ sys.path.insert(0, str(REPO))
 
 from sqlalchemy import select  # noqa: E402
 
-from ostogether import (  # noqa: E402
-    clock,  # noqa: E402
-    compose,
-    newsletter,
-    projects,
-)
-from ostogether import db as dbmod  # noqa: E402
-from ostogether.audit import Actor  # noqa: E402
+from ostogether.core import clock, compose  # noqa: E402
+from ostogether.core.sanitize import markdown_to_html  # noqa: E402
+from ostogether.core.settings import load_settings  # noqa: E402
+from ostogether.edges import db as dbmod  # noqa: E402
+from ostogether.edges.audit import Actor  # noqa: E402
+from ostogether.edges.render import ISSUE_MJML, compile_mjml, personalise, render  # noqa: E402
+from ostogether.edges.runtime import Runtime  # noqa: E402
 from ostogether.models import NewsItem, Project  # noqa: E402
-from ostogether.render import ISSUE_MJML, compile_mjml, personalise, render  # noqa: E402
-from ostogether.runtime import Runtime  # noqa: E402
-from ostogether.sanitize import markdown_to_html  # noqa: E402
-from ostogether.settings import load_settings  # noqa: E402
+from ostogether.newsletter import issues as newsletter  # noqa: E402
+from ostogether.registry import projects  # noqa: E402
 
 ITEMS, RUNS = 200, 40
 KINDS = ["news", "event", "tool", "reading", "opportunity"]

@@ -20,8 +20,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from ostogether import registry  # noqa: E402
-from ostogether.site import Community  # noqa: E402
+from ostogether.edges.site import Community  # noqa: E402
+from ostogether.registry import rules as registry  # noqa: E402
 
 
 def make_folder(n: int, into: Path) -> Path:

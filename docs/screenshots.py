@@ -25,12 +25,14 @@ from PIL import Image, ImageDraw  # noqa: E402
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 from waitress import create_server  # noqa: E402
 
-from ostogether import clock, handles, jobs, projects  # noqa: E402
-from ostogether import db as dbmod  # noqa: E402
-from ostogether.audit import Actor  # noqa: E402
+from ostogether import jobs  # noqa: E402
+from ostogether.core import clock  # noqa: E402
+from ostogether.core.settings import load_settings  # noqa: E402
+from ostogether.edges import db as dbmod  # noqa: E402
+from ostogether.edges.audit import Actor  # noqa: E402
+from ostogether.edges.runtime import Runtime  # noqa: E402
 from ostogether.models import Issue, SocialPost  # noqa: E402
-from ostogether.runtime import Runtime  # noqa: E402
-from ostogether.settings import load_settings  # noqa: E402
+from ostogether.registry import handles, projects  # noqa: E402
 from ostogether.social import posts as social  # noqa: E402
 from ostogether.web import create_app  # noqa: E402
 from tests.factories import add_item, make_user, project_id  # noqa: E402

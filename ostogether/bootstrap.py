@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ostogether import db, projects, ratelimit, render
-from ostogether.runtime import Runtime, ensure_var, secret_key
-from ostogether.users import count_editors
+from ostogether.accounts.users import count_editors
+from ostogether.edges import db, ratelimit, render
+from ostogether.edges.runtime import Runtime, ensure_var, secret_key
+from ostogether.registry import projects
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ostogether import archive, clock
+from ostogether.core import clock
+from ostogether.edges.runtime import Runtime
 from ostogether.models import NewsItem, Project
-from ostogether.projects import PUBLIC_STATUSES
-from ostogether.runtime import Runtime
+from ostogether.newsletter import archive
+from ostogether.registry.projects import PUBLIC_STATUSES
 
 NEWS_SHOWN = 4
 EVENTS_SHOWN = 4

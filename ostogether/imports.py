@@ -43,11 +43,15 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 
-from ostogether import archive_import, audit, clock, members_import, readers_import
-from ostogether.audit import SYSTEM, Actor, record, transition
-from ostogether.errors import Conflict, NotFound, OstogetherError, ValidationError
+from ostogether.core import clock
+from ostogether.core.errors import Conflict, NotFound, OstogetherError, ValidationError
+from ostogether.edges import audit
+from ostogether.edges.audit import SYSTEM, Actor, record, transition
+from ostogether.edges.runtime import Runtime
 from ostogether.models import ImportLine, ImportRun, lookup
-from ostogether.runtime import Runtime
+from ostogether.newsletter import archive_import
+from ostogether.readers import readers_import
+from ostogether.registry import members_import
 
 log = logging.getLogger("ostogether.imports")
 

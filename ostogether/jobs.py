@@ -29,24 +29,21 @@ from typing import Any
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ostogether import (
-    clicks,
-    clock,
-    feeds,
-    imports,
-    newsletter,
-    projects,
-    send_dates,
-    subscribers,
-)
-from ostogether.audit import SYSTEM, Actor
-from ostogether.errors import Busy, Conflict, NotFound, OstogetherError
-from ostogether.mail import bounces, delivery, transactional
+from ostogether import imports
+from ostogether.core import clock
+from ostogether.core.errors import Busy, Conflict, NotFound, OstogetherError
+from ostogether.edges.audit import SYSTEM, Actor
+from ostogether.edges.runtime import Runtime
+from ostogether.edges.timetable import JOBS
+from ostogether.mail import transactional
 from ostogether.models import Issue, JobMark, JobRun, NewsItem, Project, SchedulerLease, User
-from ostogether.runtime import Runtime
+from ostogether.news import feeds
+from ostogether.newsletter import clicks, delivery, send_dates
+from ostogether.newsletter import issues as newsletter
+from ostogether.readers import bounces, subscribers
+from ostogether.registry import projects
 from ostogether.social import issue_out, posts, publish
 from ostogether.social import metrics as post_metrics
-from ostogether.timetable import JOBS
 
 log = logging.getLogger("ostogether.jobs")
 

@@ -17,8 +17,8 @@ from typing import Any
 import waitress
 
 from ostogether import scheduler
-from ostogether.runtime import Runtime, configure_logging
-from ostogether.settings import SERVED_URL_FILE, Settings
+from ostogether.core.settings import SERVED_URL_FILE, Settings
+from ostogether.edges.runtime import Runtime, configure_logging
 from ostogether.web import create_app
 
 

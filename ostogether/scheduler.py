@@ -39,11 +39,12 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.date import DateTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
-from ostogether import clock, jobs
+from ostogether import jobs
+from ostogether.core import clock
+from ostogether.edges.runtime import Runtime
+from ostogether.edges.timetable import JobSpec, trigger_for
 from ostogether.jobs import acquire, lease, release
-from ostogether.mail import delivery
-from ostogether.runtime import Runtime
-from ostogether.timetable import JobSpec, trigger_for
+from ostogether.newsletter import delivery
 
 log = logging.getLogger("ostogether.scheduler")
 

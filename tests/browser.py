@@ -49,8 +49,8 @@ class Live:
 def live(env: dict[str, str], smtp_server: Any, fill_database: Any) -> Iterator[Live]:
     from waitress import create_server
 
-    from ostogether.runtime import Runtime
-    from ostogether.settings import load_settings
+    from ostogether.core.settings import load_settings
+    from ostogether.edges.runtime import Runtime
     from ostogether.web import create_app
     from tests.conftest import free_port
 

@@ -37,10 +37,11 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
-from ostogether import clock, jobs
+from ostogether import jobs
+from ostogether.core import clock
+from ostogether.core.settings import Settings, load_settings
+from ostogether.edges.runtime import Runtime
 from ostogether.models import SocialPost
-from ostogether.runtime import Runtime
-from ostogether.settings import Settings, load_settings
 from tests.factories import make_user
 from tests.social_fakes import FakeNetworks, env_for
 
@@ -126,7 +127,8 @@ class Templates:
     def template(self, level: str) -> str:
         if level in self.built:
             return self.built[level]
-        from ostogether import db, projects
+        from ostogether.edges import db
+        from ostogether.registry import projects
 
         url = self._url(level)
         if PG_URL:

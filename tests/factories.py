@@ -9,11 +9,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ostogether import clock, news
-from ostogether.audit import Actor
+from ostogether.accounts.users import create_user
+from ostogether.core import clock
+from ostogether.edges.audit import Actor
+from ostogether.edges.runtime import Runtime
 from ostogether.models import Issue, Project
-from ostogether.runtime import Runtime
-from ostogether.users import create_user
+from ostogether.news import items as news
 
 TEST = Actor("test")
 
@@ -50,7 +51,7 @@ def mark_sent(rt: Runtime, issue_id: int, when: dt.datetime | None = None) -> No
 
 def approved_issue(rt: Runtime, links: list[str]) -> Issue:
     """An issue with one item per link (projects whose grants are known), approved."""
-    from ostogether import newsletter
+    from ostogether.newsletter import issues as newsletter
 
     slugs = ["cosmos", "levers", "most", "otter", "pafse", "phereclos"]
     for i, link in enumerate(links):
@@ -66,7 +67,7 @@ def add_readers(rt: Runtime, n: int, *, status: str = "confirmed",
     import secrets
 
     from ostogether.models import Subscriber
-    from ostogether.subscribers import email_hash
+    from ostogether.readers.subscribers import email_hash
 
     with rt.db.session() as s:
         subs = []
@@ -104,8 +105,8 @@ def applicant(rt: Runtime, acronym: str = "SCI-LAB", *, accept: bool = False,
               contact_email: str = "ana@sci-lab.example.org") -> int:
     """A project that applied through the Join form (no file in content/projects/),
     accepted as a member when ``accept``; its id."""
-    from ostogether import projects
-    from ostogether.registry import ProjectRecord
+    from ostogether.registry import projects
+    from ostogether.registry.rules import ProjectRecord
 
     rec = ProjectRecord(
         slug="", acronym=acronym, name=f"{acronym} science lab",

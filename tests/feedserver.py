@@ -20,7 +20,7 @@ from xml.sax.saxutils import escape
 
 from PIL import Image
 
-from ostogether import clock
+from ostogether.core import clock
 
 
 @dataclass

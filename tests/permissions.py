@@ -1,7 +1,7 @@
 """The permission table: every GET page of the app, and what each role gets when it asks
-for it. tests/test_security.py checks that the app answers so (and that no page is missing
-from the table); tests/test_phone.py opens each page, as the role that may see it, at a
-phone's width. A new route goes here, once, and both cover it.
+for it. tests/web/test_security.py checks that the app answers so (and that no page is
+missing from the table); tests/web/test_phone.py opens each page, as the role that may see
+it, at a phone's width. A new route goes here, once, and both cover it.
 """
 
 from __future__ import annotations

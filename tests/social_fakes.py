@@ -33,8 +33,8 @@ from typing import Any
 import regex
 from oauthlib.oauth1.rfc5849 import signature
 
-from ostogether import clock
-from ostogether.settings import table
+from ostogether.core import clock
+from ostogether.core.settings import table
 from tests.social_uploads import Bad, MediaFakes
 
 DEFAULTS = {info.name: info.default for info in table()}

@@ -1,6 +1,8 @@
 """The house rules of docs/architecture.md, checked on the source (AST, no imports run).
 
 - Imports run one way, with no cycle, counting the imports inside functions.
+- Every module belongs to a domain, and the domains come in one declared order: a module
+  imports its own domain and those before it, never one after it.
 - The pure core imports no database, no web, no network client and no scheduler.
 - A face (web, CLI, worker) never imports another face; only ``launch`` composes them.
 - Faces hold no queries (no SQLAlchemy but its error classes), and the web face starts no
@@ -20,11 +22,30 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "ostogether"
 
-CORE = ("ostogether.compose", "ostogether.states", "ostogether.sanitize", "ostogether.charts",
-        "ostogether.social.text", "ostogether.settings", "ostogether.errors",
-        "ostogether.inputs", "ostogether.clock", "ostogether.csvout", "ostogether.csvin",
-        "ostogether.contrast")
-NOT_IN_CORE = ("ostogether.db", "ostogether.models", "ostogether.web", "ostogether.cli",
+# The domains, first to last. A module belongs to the domain of its longest prefix here
+# (the root package, which holds only ``__version__``, is core), and imports only its own
+# domain and those before it. The faces and the entry points come last, together: among
+# them the face rules below hold (a face never imports another; only the CLI launches).
+DOMAINS = (
+    ("core", ("ostogether.core",)),
+    ("edges", ("ostogether.edges", "ostogether.models")),
+    ("mail", ("ostogether.mail",)),
+    ("readers", ("ostogether.readers",)),
+    ("newsletter", ("ostogether.newsletter",)),
+    ("news", ("ostogether.news",)),
+    ("accounts", ("ostogether.accounts",)),
+    ("registry", ("ostogether.registry",)),
+    ("social", ("ostogether.social",)),
+    ("reach", ("ostogether.reach",)),
+    ("across", ("ostogether.jobs", "ostogether.imports", "ostogether.front",
+                "ostogether.bootstrap")),
+    ("faces", ("ostogether.web", "ostogether.cli", "ostogether.scheduler",
+               "ostogether.launch", "ostogether.__main__")),
+)
+RANK = {domain: rank for rank, (domain, _) in enumerate(DOMAINS)}
+# Pure, besides the core: the one function that counts a post's text.
+ALSO_PURE = ("ostogether.social.text",)
+NOT_IN_CORE = ("ostogether.edges", "ostogether.models", "ostogether.web", "ostogether.cli",
                "ostogether.scheduler", "requests", "apscheduler", "flask", "httpx")
 FACES = {"web": "ostogether.web", "cli": "ostogether.cli", "worker": "ostogether.scheduler"}
 # The composition root and ``python -m ostogether``: the only modules that may bring
@@ -46,6 +67,17 @@ def _modules() -> dict[str, Path]:
 
 
 MODULES = _modules()
+
+
+def _domain(name: str) -> str | None:
+    if name == "ostogether":
+        return "core"
+    matches = [(len(prefix), domain) for domain, prefixes in DOMAINS for prefix in prefixes
+               if name == prefix or name.startswith(prefix + ".")]
+    return max(matches)[1] if matches else None
+
+
+CORE = tuple(sorted(n for n in MODULES if _domain(n) == "core")) + ALSO_PURE
 
 
 def _imports(name: str) -> Iterator[tuple[str, int]]:
@@ -128,6 +160,39 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
+def _upward(graph: dict[str, set[str]]) -> list[str]:
+    """Every import of a domain that comes later in ``DOMAINS``."""
+    found = []
+    for name in sorted(graph):
+        mine = _domain(name)
+        for target in sorted(graph[name]):
+            theirs = _domain(target)
+            if mine and theirs and RANK[theirs] > RANK[mine]:
+                found.append(f"{name} ({mine}) imports {target} ({theirs})")
+    return found
+
+
+def test_every_module_belongs_to_a_domain() -> None:
+    assert [name for name in MODULES if _domain(name) is None] == []
+
+
+def test_no_domain_imports_one_after_it() -> None:
+    assert _upward(_graph()) == []
+
+
+def test_the_order_checker_finds_an_import_of_a_later_domain() -> None:
+    graph = {"ostogether.core.clock": {"ostogether.news.items"},
+             "ostogether.news.items": {"ostogether.core.clock", "ostogether.models"},
+             "ostogether.models": {"ostogether.core.clock"},
+             "ostogether.web.app": {"ostogether.news.items", "ostogether.jobs"},
+             "ostogether.jobs": {"ostogether.cli.base"}}
+    assert _upward(graph) == [
+        "ostogether.core.clock (core) imports ostogether.news.items (news)",
+        "ostogether.jobs (across) imports ostogether.cli.base (faces)"]
+    assert _domain("ostogether") == "core" and _domain("ostogether.newsletter.issues") == \
+        "newsletter" and _domain("ostogether.news") == "news"
+
+
 @pytest.mark.parametrize("core", CORE)
 def test_the_pure_core_imports_no_io_layer(core: str) -> None:
     bad = [(imported, line) for imported, line in _imports(core)
@@ -191,8 +256,9 @@ def test_no_module_outgrows_its_room() -> None:
 
 def test_no_test_module_imports_another() -> None:
     found = []
-    for path in sorted((ROOT / "tests").glob("*.py")):
+    for path in sorted((ROOT / "tests").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tests.test_"):
-                found.append(f"{path.name}:{node.lineno} imports {node.module}")
+            module = (node.module or "") if isinstance(node, ast.ImportFrom) else ""
+            if module.startswith("tests.") and module.rpartition(".")[2].startswith("test_"):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {module}")
     assert found == []

@@ -7,7 +7,7 @@ its URL extraction (the regular expressions, with the lists of top-level domains
 address written without https:// counts 23 too) and its emoji list (Emoji 12.0: a
 sequence joined with ZWJ counts as one emoji). Taking them from the library, instead of
 copying them by hand, keeps the page and the server counting alike; when the library
-changes, tests/test_social_counter.py fails until the file is made again:
+changes, tests/social/test_social_counter.py fails until the file is made again:
 
     .venv/bin/python -m tests.x_text_js
 """
@@ -118,7 +118,7 @@ def source() -> str:
     body = json.dumps(data, ensure_ascii=False, indent=0, separators=(",", ":"))
     return ("// Made by `python -m tests.x_text_js` from twitter-text-parser (config v3, its\n"
             "// URL rules and its emoji list): X's counting rules for post_count.js. Do not\n"
-            "// edit by hand; tests/test_social_counter.py checks that it is up to date.\n"
+            "// edit by hand; tests/social/test_social_counter.py checks that it is up to date.\n"
             f"window.OSTOGETHER_X = {body};\n")
 
 

@@ -11,9 +11,17 @@ from typing import Any
 
 import click
 
-from ostogether import members_import
-from ostogether import tokens as tokmod
-from ostogether.audit import CLI
+from ostogether.accounts import tokens as tokmod
+from ostogether.accounts.users import (
+    MIN_PASSWORD,
+    by_email,
+    create_user,
+    end_sessions,
+    generate_password,
+    invite,
+    list_users,
+    remove,
+)
 from ostogether.cli.base import (
     FORMATS,
     Column,
@@ -26,20 +34,10 @@ from ostogether.cli.base import (
     project_id,
     visible,
 )
-from ostogether.errors import ValidationError
-from ostogether.states import (
-    ROLES,
-)
-from ostogether.users import (
-    MIN_PASSWORD,
-    by_email,
-    create_user,
-    end_sessions,
-    generate_password,
-    invite,
-    list_users,
-    remove,
-)
+from ostogether.core.errors import ValidationError
+from ostogether.core.states import ROLES
+from ostogether.edges.audit import CLI
+from ostogether.registry import members_import
 
 # -------------------------------------------------------------------------- users
 

@@ -31,11 +31,11 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from ostogether import projects
-from ostogether.errors import ConfigError, OstogetherError
-from ostogether.inputs import json_visible, visible
-from ostogether.runtime import Runtime, configure_logging
-from ostogether.settings import Settings, load_settings
+from ostogether.core.errors import ConfigError, OstogetherError
+from ostogether.core.inputs import json_visible, visible
+from ostogether.core.settings import Settings, load_settings
+from ostogether.edges.runtime import Runtime, configure_logging
+from ostogether.registry import projects
 
 log = logging.getLogger(__name__)
 FORMATS = click.Choice(["table", "json"])

@@ -14,8 +14,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from ostogether import archive_import, clock, imports, newsletter, send_dates, test_sends
-from ostogether.audit import CLI
+from ostogether import imports
 from ostogether.cli.base import (
     FORMATS,
     State,
@@ -28,8 +27,11 @@ from ostogether.cli.base import (
     print_json,
     styled,
 )
-from ostogether.errors import NotFound
-from ostogether.mail import delivery
+from ostogether.core import clock
+from ostogether.core.errors import NotFound
+from ostogether.edges.audit import CLI
+from ostogether.newsletter import archive_import, delivery, send_dates, test_sends
+from ostogether.newsletter import issues as newsletter
 
 # ------------------------------------------------------------------------ newsletter
 

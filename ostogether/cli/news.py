@@ -11,9 +11,6 @@ from typing import Any
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from ostogether import feeds as feedmod
-from ostogether import news
-from ostogether.audit import CLI
 from ostogether.cli.base import (
     FORMATS,
     State,
@@ -27,11 +24,10 @@ from ostogether.cli.base import (
     project_id,
     styled,
 )
-from ostogether.states import (
-    ITEM_STATUSES,
-    KINDS,
-    SOURCES,
-)
+from ostogether.core.states import ITEM_STATUSES, KINDS, SOURCES
+from ostogether.edges.audit import CLI
+from ostogether.news import feeds as feedmod
+from ostogether.news import items as news
 
 # -------------------------------------------------------------------------- items
 

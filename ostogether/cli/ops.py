@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from ostogether import clock, db, jobs, launch, timetable
+from ostogether import jobs, launch
 from ostogether.bootstrap import initialise
 from ostogether.cli.base import (
     FORMATS,
@@ -22,7 +22,9 @@ from ostogether.cli.base import (
     pass_state,
 )
 from ostogether.cli.registry import print_import
-from ostogether.settings import effective, markdown_table
+from ostogether.core import clock
+from ostogether.core.settings import effective, markdown_table
+from ostogether.edges import db, timetable
 from ostogether.social import versions
 
 # ----------------------------------------------------------------------- settings

@@ -12,8 +12,6 @@ from pathlib import Path
 
 import click
 
-from ostogether import csvout, readers_import, subscribers
-from ostogether.audit import CLI
 from ostogether.cli.base import (
     FORMATS,
     State,
@@ -25,10 +23,11 @@ from ostogether.cli.base import (
     print_json_stream,
     styled,
 )
-from ostogether.mail import bounces, domain
-from ostogether.states import (
-    SUBSCRIBER_STATUSES,
-)
+from ostogether.core import csvout
+from ostogether.core.states import SUBSCRIBER_STATUSES
+from ostogether.edges.audit import CLI
+from ostogether.mail import domain
+from ostogether.readers import bounces, readers_import, subscribers
 
 # ------------------------------------------------------------------------ subscribers
 

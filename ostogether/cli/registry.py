@@ -11,8 +11,6 @@ from pathlib import Path
 
 import click
 
-from ostogether import csvout, projects, registry_files
-from ostogether.audit import CLI
 from ostogether.cli.base import (
     FORMATS,
     State,
@@ -24,11 +22,13 @@ from ostogether.cli.base import (
     print_json,
     styled,
 )
-from ostogether.errors import ContentError
-from ostogether.registry import worst
-from ostogether.states import (
-    PROJECT_STATUSES,
-)
+from ostogether.core import csvout
+from ostogether.core.errors import ContentError
+from ostogether.core.states import PROJECT_STATUSES
+from ostogether.edges.audit import CLI
+from ostogether.registry import files as registry_files
+from ostogether.registry import projects
+from ostogether.registry.rules import worst
 
 # ----------------------------------------------------------------------- registry
 

@@ -10,7 +10,6 @@ from typing import Any
 
 import click
 
-from ostogether import evidence, projects, reports
 from ostogether.cli.base import (
     FORMATS,
     State,
@@ -20,6 +19,8 @@ from ostogether.cli.base import (
     pass_state,
     print_json,
 )
+from ostogether.reach import evidence, reports
+from ostogether.registry import projects
 
 # ------------------------------------------------------------------------ reports
 

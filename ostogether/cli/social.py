@@ -11,7 +11,6 @@ from typing import Any
 import click
 from rich.table import Table
 
-from ostogether.audit import CLI
 from ostogether.cli.base import (
     FORMATS,
     State,
@@ -22,12 +21,11 @@ from ostogether.cli.base import (
     print_json,
     styled,
 )
+from ostogether.core.states import NETWORKS
+from ostogether.edges.audit import CLI
 from ostogether.social import posts, publish, wording
 from ostogether.social.media import appearance
 from ostogether.social.text import as_sent
-from ostogether.states import (
-    NETWORKS,
-)
 
 # ------------------------------------------------------------------------- social
 

@@ -30,12 +30,12 @@ import dns.exception
 import dns.resolver
 from sqlalchemy import select
 
-from ostogether import clock
-from ostogether.errors import ConfigError
+from ostogether.core import clock
+from ostogether.core.errors import ConfigError
+from ostogether.core.settings import Settings
+from ostogether.edges.runtime import Runtime
 from ostogether.mail.message import DkimKey
 from ostogether.models import DomainCheck
-from ostogether.runtime import Runtime
-from ostogether.settings import Settings
 
 PASS, WARN, FAIL = "pass", "warn", "fail"
 SPF_MAX_LOOKUPS = 10

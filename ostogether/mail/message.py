@@ -44,9 +44,9 @@ from typing import Any
 
 import dkim
 
-from ostogether import clock, signing
-from ostogether.errors import ConfigError, MailError
-from ostogether.render import placeholder_pattern
+from ostogether.core import clock, signing
+from ostogether.core.errors import ConfigError, MailError
+from ostogether.edges.render import placeholder_pattern
 
 DKIM_HEADERS = (b"from", b"to", b"subject", b"date", b"message-id", b"reply-to",
                 b"list-id", b"list-unsubscribe", b"list-unsubscribe-post", b"mime-version",

@@ -1,6 +1,6 @@
 """The SMTP side of a send: the issue as a message, and the threads that mail it.
 
-``ostogether.mail.delivery`` claims ledger rows and hands each reader to a thread here as
+``ostogether.newsletter.delivery`` claims ledger rows and hands each reader to a thread here as
 a ``Job``; the thread renders the reader's copy, sends it over its own connection and
 answers with an ``Outcome``. Nothing here touches the database.
 """
@@ -13,12 +13,12 @@ import re
 from dataclasses import dataclass
 from email.utils import parseaddr
 
-from ostogether.errors import MailDeferred, MailError, MailRejected
+from ostogether.core.errors import MailDeferred, MailError, MailRejected
+from ostogether.edges.render import RenderedIssue, placeholder_key
+from ostogether.edges.runtime import Runtime, secret_key
 from ostogether.mail.message import DkimKey, IssueMessage, Recipient, address
 from ostogether.mail.transports import make_transport
 from ostogether.models import Issue
-from ostogether.render import RenderedIssue, placeholder_key
-from ostogether.runtime import Runtime, secret_key
 
 log = logging.getLogger(__name__)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ostogether.errors import ConfigError, ContentError, MailError
+from ostogether.core.errors import ConfigError, ContentError, MailError
+from ostogether.edges.render import render_mail
+from ostogether.edges.runtime import Runtime
 from ostogether.mail.message import address, build
 from ostogether.mail.transports import make_transport
-from ostogether.render import render_mail
-from ostogether.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -29,9 +29,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Protocol
 
-from ostogether.errors import MailDeferred, MailError, MailRejected, MailUnreachable
+from ostogether.core.errors import MailDeferred, MailError, MailRejected, MailUnreachable
+from ostogether.core.settings import Settings
 from ostogether.mail.message import DkimKey
-from ostogether.settings import Settings
 
 
 class Transport(Protocol):

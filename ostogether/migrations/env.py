@@ -1,8 +1,8 @@
-"""Alembic environment: always handed an open connection by ``ostogether.db.migrate``."""
+"""Alembic environment: always handed an open connection by ``ostogether.edges.db.migrate``."""
 
 from alembic import context
 
-from ostogether.db import migration_filter
+from ostogether.edges.db import migration_filter
 from ostogether.models import Base
 
 config = context.config

@@ -11,7 +11,7 @@ from sqlalchemy import DateTime, MetaData, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 
-from ostogether.errors import NotFound
+from ostogether.core.errors import NotFound
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",

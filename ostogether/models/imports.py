@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ostogether import clock
+from ostogether.core import clock
 from ostogether.models.base import Base, UTCDateTime
 
 

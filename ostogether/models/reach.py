@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ostogether import clock
+from ostogether.core import clock
 from ostogether.models.base import Base, UTCDateTime
 
 
@@ -50,7 +50,7 @@ class ReachVisit(Base):
     (migration 0016): there to count each at most once a day, and to let a trap hit or a
     burst take back that visitor's own. ``visitor`` is a keyed hash of the address and
     user agent whose key is made from the secret key and the day and never stored
-    (``ostogether.clicks.visitor``); rows of a past day are deleted. The unique key, day
+    (``ostogether.newsletter.clicks.visitor``); rows of a past day are deleted. The unique key, day
     and visitor first, is the index every hit's lookups use."""
 
     __tablename__ = "reach_visits"

@@ -15,13 +15,14 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ostogether import audit, clock
-from ostogether.audit import Actor
+from ostogether.core import clock
+from ostogether.core.states import NETWORKS
+from ostogether.edges import audit
+from ostogether.edges.audit import Actor
+from ostogether.edges.runtime import Runtime
 from ostogether.models import Issue, IssueItem, NewsItem, Project, SocialPost
-from ostogether.runtime import Runtime
 from ostogether.social.text import mentions_for
 from ostogether.social.wording import Source, compose_text, mention
-from ostogether.states import NETWORKS
 
 ISSUE_OUT_DELAY = dt.timedelta(hours=1)
 RECENT = dt.timedelta(days=7)  # an issue sent longer ago gets no post any more

@@ -1,7 +1,7 @@
 """A post's picture and link card: kept when the post is approved, never fetched again.
 
 - **The post's own picture** (an item's or evergreen entry's image) goes through the one
-  media pipeline (``ostogether.media``): fetched once through the outbound guard,
+  media pipeline (``ostogether.edges.media``): fetched once through the outbound guard,
   checked, stripped of its metadata and stored by its hash. A picture that cannot be
   kept, or one without a description, stops the approval with the reason.
 - **A link card**, for a post with a link and no picture: the page's Open Graph tags
@@ -26,10 +26,10 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from PIL import Image
 
-from ostogether import fetch, media
-from ostogether.errors import OstogetherError, ValidationError
+from ostogether.core.errors import OstogetherError, ValidationError
+from ostogether.edges import fetch, media
+from ostogether.edges.runtime import Runtime
 from ostogether.models import SocialPost
-from ostogether.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

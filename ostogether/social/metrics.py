@@ -19,10 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ostogether import clock
-from ostogether.errors import PublishRejected, PublishRetry, PublishUnknown
+from ostogether.core import clock
+from ostogether.core.errors import PublishRejected, PublishRetry, PublishUnknown
+from ostogether.edges.runtime import Runtime
 from ostogether.models import PostMetric, SocialPost
-from ostogether.runtime import Runtime
 from ostogether.social.publish import publishers
 from ostogether.social.publishers.base import Metrics, Publisher
 

@@ -21,21 +21,22 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from ostogether import audit, clock
-from ostogether.audit import Actor
-from ostogether.errors import Conflict, ContentError, ValidationError
-from ostogether.inputs import url_problem
+from ostogether.core import clock
+from ostogether.core.errors import Conflict, ContentError, ValidationError
+from ostogether.core.inputs import url_problem
+from ostogether.core.settings import Settings
+from ostogether.core.states import NETWORK_NAMES, NETWORKS
+from ostogether.edges import audit
+from ostogether.edges.audit import Actor
+from ostogether.edges.runtime import Runtime
+from ostogether.edges.site import Evergreen
+from ostogether.edges.timetable import Schedule
 from ostogether.models import NewsItem, Project, SocialPost, lookup
-from ostogether.runtime import Runtime
-from ostogether.settings import Settings
-from ostogether.site import Evergreen
 from ostogether.social import media as social_media
 from ostogether.social import planner, publish, versions
 from ostogether.social import text as social_text
 from ostogether.social.publishers import is_live
 from ostogether.social.wording import Source, compose_text, measure
-from ostogether.states import NETWORK_NAMES, NETWORKS
-from ostogether.timetable import Schedule
 
 WEEK_RE = re.compile(r"^([0-9]{4})-W([0-9]{2})$")
 FAIR_SHARE_WEEKS = 8

@@ -30,11 +30,12 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ostogether import audit, clock
-from ostogether.audit import SYSTEM
-from ostogether.errors import PublishRejected, PublishRetry, PublishUnknown
+from ostogether.core import clock
+from ostogether.core.errors import PublishRejected, PublishRetry, PublishUnknown
+from ostogether.edges import audit
+from ostogether.edges.audit import SYSTEM
+from ostogether.edges.runtime import Runtime
 from ostogether.models import SocialPost, SocialSession, SocialUpload
-from ostogether.runtime import Runtime
 from ostogether.social import issue_out
 from ostogether.social import text as social_text
 from ostogether.social.publishers import for_network

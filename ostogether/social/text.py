@@ -29,10 +29,10 @@ import regex
 from twitter_text import parse_tweet
 from twitter_text.extract_urls import extract_urls_with_indices
 
-from ostogether.errors import ValidationError
-from ostogether.settings import Settings
-from ostogether.states import NETWORK_NAMES as NAMES
-from ostogether.states import NETWORKS
+from ostogether.core.errors import ValidationError
+from ostogether.core.settings import Settings
+from ostogether.core.states import NETWORK_NAMES as NAMES
+from ostogether.core.states import NETWORKS
 
 LIMITS = {"x": 280, "facebook": 63206, "linkedin": 3000, "mastodon": 500, "bluesky": 300}
 UNITS = {"x": "weighted characters", "facebook": "characters", "linkedin": "characters",

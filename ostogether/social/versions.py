@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ostogether.settings import Settings
+from ostogether.core.settings import Settings
 
 WARN_DAYS = 60
 

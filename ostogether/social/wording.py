@@ -18,13 +18,13 @@ from dataclasses import dataclass
 
 import nh3
 
-from ostogether import render
+from ostogether.core.settings import Settings
+from ostogether.core.states import NETWORKS
+from ostogether.edges import render
+from ostogether.edges.runtime import Runtime
+from ostogether.edges.site import Evergreen
 from ostogether.models import NewsItem, Project
-from ostogether.runtime import Runtime
-from ostogether.settings import Settings
-from ostogether.site import Evergreen
 from ostogether.social import text as social_text
-from ostogether.states import NETWORKS
 
 
 def measure(settings: Settings, text: str, network: str) -> social_text.Measure:

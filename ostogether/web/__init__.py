@@ -1,4 +1,8 @@
-"""The web face. ``create_app(settings)`` builds the Flask application."""
+"""The web face. ``create_app(settings)`` builds the Flask application.
+
+May import: every domain and the services across them (``jobs``, ``imports``, ``front``);
+never another face (cli, the worker).
+"""
 
 from ostogether.web.app import create_app
 

@@ -12,13 +12,13 @@ from typing import Any
 from flask import Blueprint, Response, g, jsonify, request
 from werkzeug.exceptions import BadRequest
 
-from ostogether import news, ratelimit, tokens
-from ostogether.audit import Actor
-from ostogether.errors import (
-    ValidationError,
-)
-from ostogether.inputs import ascii_int
-from ostogether.states import ITEM_STATUSES, KINDS
+from ostogether.accounts import tokens
+from ostogether.core.errors import ValidationError
+from ostogether.core.inputs import ascii_int
+from ostogether.core.states import ITEM_STATUSES, KINDS
+from ostogether.edges import ratelimit
+from ostogether.edges.audit import Actor
+from ostogether.news import items as news
 from ostogether.web.common import json_error, runtime
 from ostogether.web.openapi import document
 

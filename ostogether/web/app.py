@@ -20,13 +20,13 @@ from itsdangerous import URLSafeTimedSerializer
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from ostogether import users
-from ostogether.errors import Busy, NotFound, OstogetherError, PermissionDenied, RateLimited
+from ostogether.accounts import users
+from ostogether.core.errors import Busy, NotFound, OstogetherError, PermissionDenied, RateLimited
+from ostogether.core.sanitize import autoescape, stored_markup
+from ostogether.core.settings import Settings, load_settings
+from ostogether.core.states import NETWORK_NAMES
+from ostogether.edges.runtime import Runtime, ensure_var, secret_key
 from ostogether.models import User
-from ostogether.runtime import Runtime, ensure_var, secret_key
-from ostogether.sanitize import autoescape, stored_markup
-from ostogether.settings import Settings, load_settings
-from ostogether.states import NETWORK_NAMES
 from ostogether.web import (
     api,
     auth,

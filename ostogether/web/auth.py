@@ -11,9 +11,9 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from ostogether import users
-from ostogether.audit import Actor
-from ostogether.errors import ValidationError
+from ostogether.accounts import users
+from ostogether.core.errors import ValidationError
+from ostogether.edges.audit import Actor
 from ostogether.web.common import runtime
 
 bp = Blueprint("auth", __name__)

@@ -28,7 +28,7 @@ from flask import Response, current_app, make_response, request
 from flask_login import current_user
 from markupsafe import Markup
 
-from ostogether import clock
+from ostogether.core import clock
 from ostogether.web.common import has_cookie
 
 MAX_ENTRIES = 512

@@ -20,8 +20,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter, IntegerConverter, Map
 from werkzeug.routing import ValidationError as RoutingValidationError
 
-from ostogether import jobs, newsletter, registry
-from ostogether.errors import (
+from ostogether import jobs
+from ostogether.core.errors import (
     Busy,
     Duplicate,
     NotAuthenticated,
@@ -31,8 +31,10 @@ from ostogether.errors import (
     RateLimited,
     ValidationError,
 )
+from ostogether.edges.runtime import Runtime
 from ostogether.models import id_or_none
-from ostogether.runtime import Runtime
+from ostogether.newsletter import issues as newsletter
+from ostogether.registry import rules as registry
 
 
 def runtime() -> Runtime:

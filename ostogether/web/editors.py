@@ -13,23 +13,9 @@ from wtforms import EmailField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from ostogether import (
-    audit,
-    charts,
-    clock,
-    feeds,
-    handles,
-    media,
-    news,
-    newsletter,
-    projects,
-    reports,
-    review,
-    tokens,
-    users,
-)
-from ostogether.audit import Actor
-from ostogether.errors import (
+from ostogether.accounts import tokens, users
+from ostogether.core import charts, clock
+from ostogether.core.errors import (
     Conflict,
     ContentError,
     Duplicate,
@@ -37,12 +23,19 @@ from ostogether.errors import (
     PermissionDenied,
     ValidationError,
 )
-from ostogether.inputs import ascii_int
+from ostogether.core.inputs import ascii_int
+from ostogether.core.states import ITEM_STATUSES, KINDS, NETWORK_NAMES, NETWORKS, SOURCES
+from ostogether.edges import audit, media
+from ostogether.edges.audit import Actor
 from ostogether.mail import domain
 from ostogether.models import NewsItem
-from ostogether.registry import ProjectRecord
+from ostogether.news import feeds, review
+from ostogether.news import items as news
+from ostogether.newsletter import issues as newsletter
+from ostogether.reach import reports
+from ostogether.registry import handles, projects
+from ostogether.registry.rules import ProjectRecord
 from ostogether.social import wording as social_wording
-from ostogether.states import ITEM_STATUSES, KINDS, NETWORK_NAMES, NETWORKS, SOURCES
 from ostogether.web.common import confirmed, editors_only, runtime, takes_uploads
 from ostogether.web.forms import ItemForm, show_problems, take_upload
 

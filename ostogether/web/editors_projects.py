@@ -28,12 +28,14 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from ostogether import audit, project_edit, projects, registry
-from ostogether.audit import Actor
-from ostogether.errors import Conflict
+from ostogether.core.errors import Conflict
+from ostogether.core.states import NETWORK_NAMES, NETWORKS
+from ostogether.edges import audit
+from ostogether.edges.audit import Actor
 from ostogether.models import Project
-from ostogether.registry import HANDLE_FORMS
-from ostogether.states import NETWORK_NAMES, NETWORKS
+from ostogether.registry import project_edit, projects
+from ostogether.registry import rules as registry
+from ostogether.registry.rules import HANDLE_FORMS
 from ostogether.web.common import editors_only, runtime
 from ostogether.web.forms import MultiCheckboxField, show_problems
 

@@ -25,13 +25,13 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
-from ostogether import media
-from ostogether.errors import ValidationError
+from ostogether.core.errors import ValidationError
+from ostogether.core.states import ITEM_LANGUAGES, KINDS
+from ostogether.edges import media
+from ostogether.edges.runtime import Runtime
 from ostogether.models import NewsItem
-from ostogether.news import ItemInput
-from ostogether.registry import SDG_NAMES
-from ostogether.runtime import Runtime
-from ostogether.states import ITEM_LANGUAGES, KINDS
+from ostogether.news.items import ItemInput
+from ostogether.registry.rules import SDG_NAMES
 
 
 @functools.cache

@@ -16,8 +16,8 @@ from wtforms import BooleanField, TextAreaField
 from wtforms.validators import Length
 
 from ostogether import imports
-from ostogether.audit import Actor
-from ostogether.errors import Conflict, ContentError, OstogetherError, ValidationError
+from ostogether.core.errors import Conflict, ContentError, OstogetherError, ValidationError
+from ostogether.edges.audit import Actor
 from ostogether.web.common import (
     confirmed,
     editors_only,

@@ -1,7 +1,7 @@
 """Editors' newsletter pages: the issues, one issue's editor, its preview at desktop and
 phone widths, the pre-flight checklist with approval, and test sends.
 
-Every action is one call into ``ostogether.newsletter``; this module only turns forms into
+Every action is one call into ``ostogether.newsletter.issues``; this module only turns forms into
 calls and errors into messages on the page.
 """
 
@@ -16,9 +16,8 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length
 
-from ostogether import audit, clock, newsletter, preflight, send_dates, subscribers, test_sends
-from ostogether.audit import Actor
-from ostogether.errors import (
+from ostogether.core import clock
+from ostogether.core.errors import (
     Blocked,
     Conflict,
     ContentError,
@@ -27,9 +26,13 @@ from ostogether.errors import (
     RateLimited,
     ValidationError,
 )
-from ostogether.inputs import ascii_int
-from ostogether.mail import delivery
-from ostogether.states import KINDS
+from ostogether.core.inputs import ascii_int
+from ostogether.core.states import KINDS
+from ostogether.edges import audit
+from ostogether.edges.audit import Actor
+from ostogether.newsletter import delivery, preflight, send_dates, test_sends
+from ostogether.newsletter import issues as newsletter
+from ostogether.readers import subscribers
 from ostogether.web.common import (
     confirmed,
     editors_only,

@@ -11,13 +11,16 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import Length
 
-from ostogether import audit, handles, news, projects, tokens
-from ostogether.audit import Actor
-from ostogether.errors import Conflict, Duplicate, PermissionDenied, ValidationError
-from ostogether.inputs import ascii_int
+from ostogether.accounts import tokens
+from ostogether.core.errors import Conflict, Duplicate, PermissionDenied, ValidationError
+from ostogether.core.inputs import ascii_int
+from ostogether.core.states import ITEM_STATUSES, KINDS, NETWORKS
+from ostogether.edges import audit
+from ostogether.edges.audit import Actor
 from ostogether.models import Project
-from ostogether.registry import HANDLE_FORMS
-from ostogether.states import ITEM_STATUSES, KINDS, NETWORKS
+from ostogether.news import items as news
+from ostogether.registry import handles, projects
+from ostogether.registry.rules import HANDLE_FORMS
 from ostogether.web.common import confirmed, runtime, takes_uploads
 from ostogether.web.forms import ItemForm, show_problems, take_upload
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from ostogether import __version__
-from ostogether.inputs import URL_MAX
+from ostogether.core.inputs import URL_MAX
+from ostogether.core.states import ITEM_STATUSES, KINDS
 from ostogether.models import MAX_ID
-from ostogether.news import ALT_MAX, LOCATION_MAX, SUMMARY_MAX, TITLE_MAX
-from ostogether.states import ITEM_STATUSES, KINDS
+from ostogether.news.items import ALT_MAX, LOCATION_MAX, SUMMARY_MAX, TITLE_MAX
 
 
 def _error(description: str) -> dict[str, Any]:

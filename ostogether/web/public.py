@@ -28,12 +28,18 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from ostogether import archive as arch
-from ostogether import clicks, front, jobs, media, news, projects, registry, subscribers
-from ostogether.errors import NotFound, ValidationError
+from ostogether import front, jobs
+from ostogether.core.errors import NotFound, ValidationError
+from ostogether.core.sanitize import markdown_markup
+from ostogether.core.states import KINDS
+from ostogether.edges import media
 from ostogether.models import id_or_none
-from ostogether.sanitize import markdown_markup
-from ostogether.states import KINDS
+from ostogether.news import items as news
+from ostogether.newsletter import archive as arch
+from ostogether.newsletter import clicks
+from ostogether.readers import subscribers
+from ostogether.registry import projects
+from ostogether.registry import rules as registry
 from ostogether.web.cache import fragment, public_page
 from ostogether.web.common import mail_html_response, request_site, runtime
 from ostogether.web.forms import MultiCheckboxField

@@ -1,6 +1,6 @@
 """Editors' subscriber pages: the list with search and counts, one reader's record and
 consent log, the CSV export, and the GDPR actions on a reader's request by mail
-(download their data, erase it). Each action is one call into ``ostogether.subscribers``.
+(download their data, erase it). Each action is one call into ``ostogether.readers.subscribers``.
 """
 
 from __future__ import annotations
@@ -11,12 +11,13 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ostogether import csvout, subscribers
-from ostogether.audit import Actor, record
-from ostogether.errors import Conflict
-from ostogether.inputs import ascii_int
+from ostogether.core import csvout
+from ostogether.core.errors import Conflict
+from ostogether.core.inputs import ascii_int
+from ostogether.core.states import SUBSCRIBER_STATUSES
+from ostogether.edges.audit import Actor, record
 from ostogether.models import Subscriber
-from ostogether.states import SUBSCRIBER_STATUSES
+from ostogether.readers import subscribers
 from ostogether.web.common import editors_only, runtime
 
 bp = Blueprint("readers", __name__, url_prefix="/editors/subscribers")

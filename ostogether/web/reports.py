@@ -9,11 +9,12 @@ from typing import Any
 from flask import Blueprint, Response, render_template, request
 from flask_login import current_user, login_required
 
-from ostogether import evidence, projects, reports
-from ostogether.errors import PermissionDenied
+from ostogether.core.errors import PermissionDenied
+from ostogether.core.states import SUBMITTING_STATUSES
 from ostogether.models import Project
+from ostogether.reach import evidence, reports
+from ostogether.registry import projects
 from ostogether.social.metrics import AGES
-from ostogether.states import SUBMITTING_STATUSES
 from ostogether.web.common import runtime
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")

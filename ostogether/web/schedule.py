@@ -8,10 +8,11 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from ostogether import clock, jobs
-from ostogether.audit import Actor
-from ostogether.errors import Conflict, NotFound
-from ostogether.timetable import JOBS, next_runs
+from ostogether import jobs
+from ostogether.core import clock
+from ostogether.core.errors import Conflict, NotFound
+from ostogether.edges.audit import Actor
+from ostogether.edges.timetable import JOBS, next_runs
 from ostogether.web.common import editors_only, runtime, warn_if_no_worker
 
 bp = Blueprint("schedule", __name__, url_prefix="/editors/schedule")

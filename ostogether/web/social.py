@@ -11,10 +11,10 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ostogether import clock
-from ostogether.audit import Actor
-from ostogether.errors import Conflict, ValidationError
-from ostogether.runtime import Runtime
+from ostogether.core import clock
+from ostogether.core.errors import Conflict, ValidationError
+from ostogether.edges.audit import Actor
+from ostogether.edges.runtime import Runtime
 from ostogether.social import media as social_media
 from ostogether.social import posts as social
 from ostogether.social import text as social_text

@@ -1,5 +1,5 @@
 """The readers' pages: sign up, confirm, one-click unsubscribe, preferences, download
-and erase one's data. Each is one call into ``ostogether.subscribers``.
+and erase one's data. Each is one call into ``ostogether.readers.subscribers``.
 
 Links from mails are confirmed by a button, never by the GET alone, so that a mail
 scanner that follows every link neither subscribes nor unsubscribes anybody. The one-click
@@ -18,10 +18,12 @@ from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringFi
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
-from ostogether import projects, reports, subscribers
-from ostogether.errors import PermissionDenied, ValidationError
-from ostogether.sanitize import markdown_markup
-from ostogether.subscribers import LANGUAGES, Request
+from ostogether.core.errors import PermissionDenied, ValidationError
+from ostogether.core.sanitize import markdown_markup
+from ostogether.reach import reports
+from ostogether.readers import subscribers
+from ostogether.readers.subscribers import LANGUAGES, Request
+from ostogether.registry import projects
 from ostogether.web.common import runtime
 
 bp = Blueprint("subscribe", __name__)

@@ -9,7 +9,7 @@ import os as _os
 
 _start = _os.environ.get("TEST_CLOCK_START")
 if _start:
-    from ostogether import clock as _clock
+    from ostogether.core import clock as _clock
 
     # Every process of one test runs on one timeline: a web server started seconds before
     # a worker (on a loaded machine) must not see the worker's fresh lease as expired.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ostogether.settings import Settings
+from ostogether.core.settings import Settings
 from ostogether.social.publishers import bluesky, dryrun, facebook, linkedin, mastodon, x
 from ostogether.social.publishers.base import Publisher, SessionStore, UploadStore
 

@@ -26,12 +26,12 @@ from urllib3.exceptions import (
     NewConnectionError,
 )
 
-from ostogether import clock
-from ostogether.errors import PublishRejected, PublishRetry, PublishUnknown, ValidationError
-from ostogether.inputs import ascii_int
-from ostogether.settings import Settings
+from ostogether.core import clock
+from ostogether.core.errors import PublishRejected, PublishRetry, PublishUnknown, ValidationError
+from ostogether.core.inputs import ascii_int
+from ostogether.core.settings import Settings
+from ostogether.core.states import NETWORK_NAMES
 from ostogether.social.media import Variant, variant
-from ostogether.states import NETWORK_NAMES
 
 REAUTHORISE = "re-authorise: make a new token and set it in the settings"
 DUPLICATE = "the network already has this text; edit the text or skip the post"
@@ -40,7 +40,7 @@ CONTENT = "the network refused the content; edit the post and approve it again"
 
 @dataclass(frozen=True)
 class Picture:
-    """A picture the service kept (``ostogether.media``), read from disk at publish
+    """A picture the service kept (``ostogether.edges.media``), read from disk at publish
     time: publishing never fetches from a member's site."""
 
     name: str  # "<sha256>.<ext>", the key of its uploads

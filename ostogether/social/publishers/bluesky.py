@@ -22,9 +22,9 @@ import datetime as dt
 import json
 from typing import Any
 
-from ostogether import clock
-from ostogether.errors import PublishRejected, PublishRetry, PublishUnknown
-from ostogether.settings import Settings
+from ostogether.core import clock
+from ostogether.core.errors import PublishRejected, PublishRetry, PublishUnknown
+from ostogether.core.settings import Settings
 from ostogether.social.publishers.base import (
     CONTENT,
     REAUTHORISE,

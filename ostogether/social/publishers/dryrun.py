@@ -9,8 +9,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ostogether import clock
-from ostogether.settings import Settings
+from ostogether.core import clock
+from ostogether.core.settings import Settings
 from ostogether.social import text as social_text
 from ostogether.social.publishers.base import Metrics, Outgoing, Picture, Published
 

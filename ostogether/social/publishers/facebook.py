@@ -14,8 +14,8 @@ import datetime as dt
 import json
 from typing import Any
 
-from ostogether import clock
-from ostogether.errors import PublishRejected, PublishRetry, PublishUnknown
+from ostogether.core import clock
+from ostogether.core.errors import PublishRejected, PublishRetry, PublishUnknown
 from ostogether.social.publishers.base import (
     CONTENT,
     DUPLICATE,

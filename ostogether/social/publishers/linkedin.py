@@ -18,7 +18,7 @@ import datetime as dt
 from typing import Any
 from urllib.parse import quote
 
-from ostogether.errors import PublishRejected, PublishUnknown
+from ostogether.core.errors import PublishRejected, PublishUnknown
 from ostogether.social.publishers.base import (
     CONTENT,
     DUPLICATE,

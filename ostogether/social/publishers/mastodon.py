@@ -17,8 +17,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ostogether import clock
-from ostogether.errors import PublishRejected, PublishRetry, PublishUnknown
+from ostogether.core import clock
+from ostogether.core.errors import PublishRejected, PublishRetry, PublishUnknown
 from ostogether.social.publishers.base import (
     CONTENT,
     REAUTHORISE,

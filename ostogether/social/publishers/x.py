@@ -22,7 +22,7 @@ import tweepy
 from requests.adapters import HTTPAdapter
 from requests_oauthlib import OAuth1
 
-from ostogether.errors import PublishRejected, PublishRetry, PublishUnknown
+from ostogether.core.errors import PublishRejected, PublishRetry, PublishUnknown
 from ostogether.social.publishers.base import (
     CONTENT,
     DUPLICATE,

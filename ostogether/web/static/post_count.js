@@ -1,7 +1,7 @@
 // Counts a social post's text as its network does, while it is typed. The server counts
 // again when the post is saved, and its count decides (ostogether/social/text.py); this
-// file follows the same rules, so that both agree (tests/test_social_counter.py types
-// strings in Chromium and compares the two). Without a script the page shows the
+// file follows the same rules, so that both agree (tests/social/test_social_counter.py
+// types strings in Chromium and compares the two). Without a script the page shows the
 // server's count after saving.
 //
 // - X: twitter-text v3, ported from its parseTweet: NFC, every address 23 (also one

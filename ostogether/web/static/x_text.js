@@ -1,6 +1,6 @@
 // Made by `python -m tests.x_text_js` from twitter-text-parser (config v3, its
 // URL rules and its emoji list): X's counting rules for post_count.js. Do not
-// edit by hand; tests/test_social_counter.py checks that it is up to date.
+// edit by hand; tests/social/test_social_counter.py checks that it is up to date.
 window.OSTOGETHER_X = {
 "config":{
 "scale":100,

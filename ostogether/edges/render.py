@@ -1,0 +1,285 @@
+"""Rendering the community's templates/: transactional mails, and the newsletter issue
+through Jinja2 then MJML.
+
+Templates are the community's own, so an error in one is reported with the template
+name and the line (for MJML: the line and column of the rendered MJML, with that line's
+text), never as a traceback, and always at preview rather than at send time.
+
+An issue is compiled once. What differs per reader (the unsubscribe link, say) is a
+``%%name:key%%`` placeholder that ``personalise`` replaces in the compiled HTML and text:
+compile once, substitute many times.
+
+The key is the issue's own secret (``newsletter.placeholder_key``). Only the service's
+templates receive it, so text from members, feeds or editors can never become a reader's
+personal link: ``%%unsubscribe_url%%`` typed into a title, a summary or an image URL stays
+those characters, in HTML and in plain text.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import html
+import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from typing import Any
+
+import jinja2
+import markupsafe
+from mjml import mjml2html
+
+from ostogether.core import contrast
+from ostogether.core.errors import ContentError
+from ostogether.core.sanitize import autoescape
+from ostogether.edges.site import Community
+
+ISSUE_MJML = "newsletter/issue.mjml.j2"
+ISSUE_TEXT = "newsletter/issue.txt.j2"
+ISSUE_SUBJECT = "newsletter/subject.txt.j2"
+ISSUE_PREHEADER = "newsletter/preheader.txt.j2"
+
+# The per-reader values an issue may carry; the delivery fills them in.
+PLACEHOLDERS = ("web_url", "preferences_url", "unsubscribe_url")
+
+
+def placeholder(name: str, key: str) -> str:
+    """The mark a template puts where a reader's value goes."""
+    assert name in PLACEHOLDERS, name
+    return f"%%{name}:{key}%%"
+
+
+def placeholder_key(secret: str, issue_id: int) -> str:
+    """The secret an issue's placeholders carry: derived from the service's secret key,
+    different for every issue, never shown."""
+    mac = hmac.new(secret.encode(), f"placeholders:{issue_id}".encode(), hashlib.sha256)
+    return mac.hexdigest()[:24]
+
+
+@functools.lru_cache(maxsize=64)
+def placeholder_pattern(key: str) -> re.Pattern[str]:
+    """Matches this key's placeholders only; group 1 is the name."""
+    if not re.fullmatch(r"[0-9a-f]{16,64}", key):
+        raise ValueError("a placeholder key is 16 to 64 hex digits")
+    return re.compile(r"%%(" + "|".join(PLACEHOLDERS) + r"):" + key + "%%")
+
+
+def duration(hours: int) -> str:
+    """A number of hours as a reader says it: "7 days", "1 day", "36 hours"."""
+    if hours >= 24 and hours % 24 == 0:
+        days = hours // 24
+        return "1 day" if days == 1 else f"{days} days"
+    return "1 hour" if hours == 1 else f"{hours} hours"
+
+
+_BARE_LINK = re.compile(r"<a(?![^>]*\sstyle=)(?=[\s>])")
+
+
+def link_colour(value: Any, colour: str) -> markupsafe.Markup:
+    """HTML (stored, cleaned HTML such as an item's summary) with ``colour`` written on
+    each link that has no style of its own: mail clients that drop <style>, or repaint it
+    in dark mode, then still have the pair the template chose."""
+    if not isinstance(contrast.colour(colour), tuple):
+        raise ValueError(f"link_colour: {colour!r} is not a colour like #00506b")
+    html = str(markupsafe.escape(value))  # Markup stays as it is; text is escaped
+    return markupsafe.Markup(_BARE_LINK.sub(
+        f'<a style="color: {markupsafe.escape(colour)};"', html))
+
+
+@functools.lru_cache(maxsize=8)
+def _environment(folder: str) -> jinja2.Environment:
+    # Cached per folder: Jinja2 compiles each template once and reloads it only when the
+    # file changes on disk, so an edit to templates/ still shows without a restart.
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folder),
+        autoescape=autoescape,  # whatever the name, but for .txt.j2 (mails, posts)
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=True,
+    )
+    env.filters["duration"] = duration
+    env.filters["link_colour"] = link_colour
+    return env
+
+
+def environment(community: Community) -> jinja2.Environment:
+    return _environment(str(community.templates))
+
+
+def _line_in(exc: BaseException, path: str) -> int | None:
+    """The template line an error was raised from: Jinja2 rewrites the traceback so that
+    template frames carry the template's file name and line."""
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == path:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def render(community: Community, name: str, **context: Any) -> str:
+    env = environment(community)
+    path = community.templates / name
+    try:
+        return env.get_template(name).render(**context)
+    except jinja2.TemplateNotFound as exc:
+        missing = exc.name if isinstance(exc.name, str) else name
+        raise ContentError(f"Template {community.templates / missing} not found.") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise ContentError(f"{community.templates / (exc.name or name)}:{exc.lineno}: "
+                           f"template syntax error: {exc.message}.") from None
+    except jinja2.UndefinedError as exc:
+        line = _line_in(exc, str(path))
+        where = f"{path}:{line}" if line else str(path)
+        raise ContentError(f"{where}: {exc.message}; the template uses a name that is not "
+                           f"available.") from None
+    except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
+        line = _line_in(exc, str(path))
+        where = f"{path}:{line}" if line else str(path)
+        raise ContentError(f"{where}: the template failed: {exc}.") from None
+
+
+def check_templates(community: Community) -> None:
+    """Compile every template under templates/, so a syntax error is reported at start
+    (with file and line) rather than when the template is first used."""
+    env = environment(community)
+    problems = []
+    for name in env.list_templates(extensions=["j2"]):
+        try:
+            env.get_template(name)
+        except jinja2.TemplateSyntaxError as exc:
+            problems.append(f"{community.templates / (exc.name or name)}:{exc.lineno}: "
+                            f"template syntax error: {exc.message}.")
+    if problems:
+        raise ContentError(f"{len(problems)} template(s) under {community.templates} have "
+                           f"errors:", problems)
+
+
+def render_mail(community: Community, name: str, **context: Any) -> tuple[str, str]:
+    """Render a transactional mail template whose first line is ``Subject: ...``."""
+    text = render(community, name, **context)
+    first, _, body = text.partition("\n")
+    if not first.startswith("Subject:"):
+        raise ContentError(f"{community.templates / name}:1: a mail template must start "
+                           f"with a 'Subject: ...' line.")
+    return first.removeprefix("Subject:").strip(), body.lstrip("\n")
+
+
+def render_line(community: Community, name: str, limit: int, **context: Any) -> str:
+    """A one-line template (the subject, the preheader): whitespace folded to spaces."""
+    text = " ".join(render(community, name, **context).split())
+    return text[:limit]
+
+
+# ------------------------------------------------------------------------------ MJML
+
+MJML_TAGS = frozenset("""
+mjml mj-head mj-body mj-attributes mj-all mj-class mj-breakpoint mj-font
+mj-html-attributes mj-html-attribute mj-selector mj-preview mj-style mj-title mj-include
+mj-accordion mj-accordion-element mj-accordion-title mj-accordion-text mj-button
+mj-carousel mj-carousel-image mj-column mj-divider mj-group mj-hero mj-image mj-navbar
+mj-navbar-link mj-raw mj-section mj-social mj-social-element mj-spacer mj-table mj-text
+mj-wrapper
+""".split())
+
+
+class _MjmlStructure(HTMLParser):
+    """Finds what mjml-python lets pass silently: unknown mj- tags and tags that are not
+    closed or closed out of order. Tags other than mj-* (HTML inside mj-text) are left
+    to MJML."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[tuple[str, tuple[int, int]]] = []
+        self.problems: list[tuple[tuple[int, int], str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "mjml" or tag.startswith("mj-"):
+            if tag not in MJML_TAGS:
+                self.problems.append((self.getpos(), f"unknown tag <{tag}>"))
+            self.stack.append((tag, self.getpos()))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag.startswith("mj-") and tag not in MJML_TAGS:
+            self.problems.append((self.getpos(), f"unknown tag <{tag}>"))
+
+    def handle_endtag(self, tag: str) -> None:
+        if not (tag == "mjml" or tag.startswith("mj-")):
+            return
+        if not self.stack:
+            self.problems.append((self.getpos(), f"</{tag}> closes a tag that was never "
+                                                 f"opened"))
+        elif self.stack[-1][0] != tag:
+            open_tag, at = self.stack[-1]
+            self.problems.append((self.getpos(), f"</{tag}> found, but <{open_tag}> opened "
+                                                 f"at line {at[0]} is still open"))
+            if any(t == tag for t, _ in self.stack):
+                while self.stack and self.stack[-1][0] != tag:
+                    self.stack.pop()
+                self.stack.pop()
+        else:
+            self.stack.pop()
+
+
+def _mjml_error(template: str, source: str, line: int, column: int, what: str) -> str:
+    lines = source.splitlines()
+    text = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+    return (f"{template}: MJML error at line {line}, column {column} of the rendered MJML: "
+            f"{what}. That line reads: {text[:160]!r}")
+
+
+def compile_mjml(source: str, template: str = ISSUE_MJML) -> str:
+    """MJML to HTML with mjml-python, with no web fonts; every problem is a ContentError."""
+    checker = _MjmlStructure()
+    checker.feed(source)
+    checker.close()
+    problems = [_mjml_error(template, source, ln, col + 1, what)
+                for (ln, col), what in checker.problems]
+    problems += [_mjml_error(template, source, at[0], at[1] + 1, f"<{tag}> is never closed")
+                 for tag, at in checker.stack]
+    if problems:
+        raise ContentError(problems[0], problems[1:])
+    try:
+        return _valid_html(mjml2html(source, fonts={}, disable_comments=True))
+    except ValueError as exc:
+        m = re.search(r"at position (\d+):(\d+)", str(exc))
+        if m:
+            raise ContentError(_mjml_error(template, source, int(m[1]) + 1, int(m[2]) + 1,
+                                           str(exc))) from None
+        raise ContentError(f"{template}: MJML error: {exc}.") from None
+
+
+_AUTO_HEIGHT = re.compile(r'(<img\b[^>]*?)\s+height="auto"', re.I)
+
+
+def _valid_html(html: str) -> str:
+    """What MJML writes that HTML does not allow: ``<img height="auto">`` (the height
+    attribute takes a number of pixels). The image's style says ``height:auto`` already."""
+    return _AUTO_HEIGHT.sub(r"\1", html)
+
+
+@dataclass(frozen=True)
+class RenderedIssue:
+    subject: str
+    preheader: str
+    html: str
+    text: str
+
+
+def render_issue(community: Community, context: dict[str, Any]) -> RenderedIssue:
+    """Jinja2 → MJML → HTML, and the plain-text part, from one context."""
+    mjml_source = render(community, ISSUE_MJML, **context)
+    return RenderedIssue(subject=context["subject"], preheader=context["preheader"],
+                         html=compile_mjml(mjml_source), text=render(community, ISSUE_TEXT,
+                                                                     **context))
+
+
+def personalise(compiled: str, values: dict[str, str], key: str, *, is_html: bool) -> str:
+    """Fill the placeholders of a compiled issue that carry ``key``, in one pass."""
+    if is_html:
+        values = {k: html.escape(v, quote=True) for k, v in values.items()}
+    return placeholder_pattern(key).sub(lambda m: values.get(m[1], m[0]), compiled)

@@ -1,0 +1,417 @@
+"""Finds and loads the community's own folders: content/, templates/ and schedules/.
+
+The engine holds no community text. Everything a community says about itself (its
+name, sender, eligibility criteria, code of conduct, newsletter sections, evergreen
+posts) is loaded from here, checked by ``tomlcheck`` so that a typo is a
+``ContentError`` naming the file and the line. The timetable is read by ``timetable``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import threading
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+from ostogether.core.compose import ORDERINGS, Rules, Section
+from ostogether.core.errors import ContentError
+from ostogether.core.settings import Settings
+from ostogether.core.states import KINDS
+from ostogether.edges import timetable
+from ostogether.edges.timetable import Schedule
+from ostogether.edges.tomlcheck import Spec, check_table, line_of, networks_problems, read_toml
+
+_T = TypeVar("_T")
+
+# --------------------------------------------------------------------------- site.toml
+
+SITE_SPEC: Spec = {
+    "name": "str", "short_name": "str", "tagline": "str", "about": "str",
+    "facilitator": "str", "contact_email": "str", "postal_address": "str",
+    "language": "str",
+    "sender": {"name": "str", "email": "str"},
+    "links": "table[str]",
+    "funding": {"statement": "str", "credit": "str", "disclaimer": "str"},
+    "social": {"hashtags": "list[str]", "funding": {
+        "x": "str", "facebook": "str", "linkedin": "str", "mastodon": "str", "bluesky": "str"}},
+}
+
+
+@dataclass(frozen=True)
+class Site:
+    """The community's identity, from content/site.toml."""
+
+    name: str
+    short_name: str
+    tagline: str
+    about: str
+    facilitator: str
+    contact_email: str
+    postal_address: str
+    language: str
+    sender_name: str
+    sender_email: str
+    links: dict[str, str] = field(default_factory=dict)
+    funding_statement: str = "Funded by the European Union"
+    funding_credit: str = ""
+    funding_disclaimer: str = ""
+    hashtags: tuple[str, ...] = ()
+    # The EU funding line or tag of each network's posts ([social.funding]).
+    social_funding: dict[str, str] = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------ eligibility.toml
+
+ELIGIBILITY_SPEC: Spec = {
+    "themes": "table[str]",
+    "initiative_types": "table[str]",
+    "editor_review_types": "list[str]",
+    "fields": {"required": "list[str]", "required_for_applications": "list[str]",
+               "recommended": "list[str]"},
+    "funding": {"eu_programmes": "list[str]", "other_programmes": "list[str]",
+                "eu_initiative_types": "list[str]", "grant_number_pattern": "str"},
+}
+
+
+@dataclass(frozen=True)
+class Criteria:
+    """The eligibility criteria, from content/eligibility.toml."""
+
+    themes: dict[str, str]
+    initiative_types: dict[str, str]
+    editor_review_types: list[str]
+    required: list[str]
+    required_for_applications: list[str]
+    recommended: list[str]
+    eu_programmes: list[str]
+    other_programmes: list[str]
+    eu_initiative_types: list[str]
+    grant_number_pattern: str
+
+
+@dataclass(frozen=True)
+class Document:
+    """A versioned text under content/: the code of conduct, the privacy notice."""
+
+    version: str
+    updated: dt.date | None
+    markdown: str
+
+
+HASHTAG = re.compile(r"(?!\d+$)\w{1,64}")
+
+
+@dataclass(frozen=True)
+class Community:
+    """Paths to the community folders, with loaders for what is in them."""
+
+    root: Path
+
+    @property
+    def content(self) -> Path:
+        return self.root / "content"
+
+    @property
+    def templates(self) -> Path:
+        return self.root / "templates"
+
+    @property
+    def schedules(self) -> Path:
+        return self.root / "schedules"
+
+    @property
+    def projects_dir(self) -> Path:
+        return self.content / "projects"
+
+    def _load_site(self) -> Site:
+        path = self.content / "site.toml"
+        data, text = read_toml(path)
+        problems = check_table(data, SITE_SPEC, path, text)
+        required = ["name", "short_name", "contact_email", "postal_address", "sender"]
+        problems += [f"{path}: '{k}' is required." for k in required if k not in data]
+        hashtags = data.get("social", {}).get("hashtags", [])
+        problems += [f"{path}:{line_of(text, 'hashtags')}: hashtag '{tag}' must be letters "
+                     f"and digits without '#' or spaces, in CamelCase (e.g. OpenSchooling)."
+                     for tag in hashtags if not HASHTAG.fullmatch(tag)]
+        if problems:
+            raise ContentError(f"{path} has {len(problems)} problem(s):", problems)
+        sender, funding = data["sender"], data.get("funding", {})
+        return Site(
+            name=data["name"], short_name=data["short_name"],
+            tagline=data.get("tagline", ""), about=data.get("about", ""),
+            facilitator=data.get("facilitator", ""), contact_email=data["contact_email"],
+            postal_address=data["postal_address"], language=data.get("language", "en"),
+            sender_name=sender.get("name", data["short_name"]),
+            sender_email=sender.get("email", data["contact_email"]),
+            links=dict(data.get("links", {})),
+            funding_statement=funding.get("statement", "Funded by the European Union"),
+            funding_credit=funding.get("credit", ""),
+            funding_disclaimer=funding.get("disclaimer", ""),
+            hashtags=tuple(hashtags),
+            social_funding={k: v.strip() for k, v in data.get("social", {}).get(
+                "funding", {}).items() if v.strip()},
+        )
+
+    def _load_criteria(self) -> Criteria:
+        path = self.content / "eligibility.toml"
+        data, text = read_toml(path)
+        problems = check_table(data, ELIGIBILITY_SPEC, path, text)
+        for key in ("themes", "initiative_types", "fields", "funding"):
+            if key not in data:
+                problems.append(f"{path}: '{key}' is required.")
+        if problems:
+            raise ContentError(f"{path} has {len(problems)} problem(s):", problems)
+        fields, funding = data["fields"], data["funding"]
+        pattern = funding.get("grant_number_pattern", r"^[0-9]+$")
+        try:
+            re.compile(pattern, re.ASCII)  # as registry.funding matches it
+        except re.error as exc:
+            raise ContentError(f"{path}:{line_of(text, 'grant_number_pattern')}: "
+                               f"grant_number_pattern is not a valid pattern: {exc}.") from None
+        return Criteria(
+            themes=dict(data["themes"]), initiative_types=dict(data["initiative_types"]),
+            editor_review_types=list(data.get("editor_review_types", [])),
+            required=list(fields.get("required", [])),
+            required_for_applications=list(fields.get("required_for_applications", [])),
+            recommended=list(fields.get("recommended", [])),
+            eu_programmes=list(funding.get("eu_programmes", [])),
+            other_programmes=list(funding.get("other_programmes", [])),
+            eu_initiative_types=list(funding.get("eu_initiative_types", [])),
+            grant_number_pattern=pattern,
+        )
+
+    def code_of_conduct(self) -> Document:
+        """content/code-of-conduct.md: the rules every member project accepts."""
+        return self.document("code-of-conduct.md")
+
+    def privacy_notice(self) -> Document:
+        """content/privacy.md: what subscribers agree to; its version is in the consent log."""
+        return self.document("privacy.md")
+
+    def _load_document(self, name: str) -> Document:
+        """A versioned text under content/: TOML front matter between +++ lines, then
+        Markdown."""
+        path = self.content / name
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ContentError(f"{path}: file not found.") from None
+        m = re.match(r"\A\+\+\+\n(.*?)\n\+\+\+\n", text, re.DOTALL)
+        if not m:
+            raise ContentError(f"{path}:1: the file must start with front matter between "
+                               f"'+++' lines that gives version = \"...\".")
+        try:
+            meta = tomllib.loads(m.group(1))
+        except tomllib.TOMLDecodeError as exc:
+            raise ContentError(f"{path}: front matter is not valid TOML: {exc}.") from None
+        problems = check_table(meta, {"version": "str", "updated": "date"}, path, text)
+        if not meta.get("version"):
+            problems.append(f"{path}:2: 'version' is required in the front matter.")
+        if problems:
+            raise ContentError(f"{path} has {len(problems)} problem(s):", problems)
+        return Document(version=meta["version"], updated=meta.get("updated"),
+                             markdown=text[m.end():])
+
+    def _load_newsletter(self) -> Rules:
+        """content/newsletter.toml: the sections and the composer's rules."""
+        path = self.content / "newsletter.toml"
+        data, text = read_toml(path)
+        problems = check_table({k: v for k, v in data.items() if k != "sections"}, {
+            "first_number": "int", "max_items_per_project": "int", "lookback_issues": "int",
+            "credits": "table[str]"}, path, text)
+        raw_sections = data.get("sections")
+        if not isinstance(raw_sections, list) or not raw_sections:
+            problems.append(f"{path}: at least one [[sections]] table is required.")
+            raw_sections = []
+        spec: Spec = {"key": "str", "title": "str", "kinds": "list[str]", "ordering": "str",
+                      "max_items": "int", "editorial": "bool"}
+        sections, seen_kinds = [], set()
+        for n, raw in enumerate(raw_sections, 1):
+            where = f"{path}: section {n}"
+            found = check_table(raw, spec, path, text, prefix=f"sections[{n}].")
+            if found:
+                problems += found
+                continue
+            if not raw.get("key") or not raw.get("title"):
+                problems.append(f"{where}: 'key' and 'title' are required.")
+                continue
+            kinds = tuple(raw.get("kinds", []))
+            for kind in kinds:
+                if kind not in KINDS:
+                    problems.append(f"{where} ({raw['key']}): unknown kind '{kind}'; use "
+                                    f"{', '.join(KINDS)}.")
+                elif kind in seen_kinds:
+                    problems.append(f"{where} ({raw['key']}): kind '{kind}' is already "
+                                    f"taken by an earlier section.")
+                seen_kinds.add(kind)
+            ordering = raw.get("ordering", "newest")
+            if ordering not in ORDERINGS:
+                problems.append(f"{where} ({raw['key']}): ordering must be one of "
+                                f"{', '.join(ORDERINGS)}; got '{ordering}'.")
+            if raw.get("max_items", 5) < 1:
+                problems.append(f"{where} ({raw['key']}): max_items must be at least 1.")
+            sections.append(Section(key=raw["key"], title=raw["title"], kinds=kinds,
+                                    ordering=ordering, max_items=raw.get("max_items", 5),
+                                    editorial=raw.get("editorial", False)))
+        keys = [s.key for s in sections]
+        if len(set(keys)) != len(keys):
+            problems.append(f"{path}: section keys must be unique; got {', '.join(keys)}.")
+        for key in ("max_items_per_project", "lookback_issues", "first_number"):
+            if key in data and data[key] < (0 if key == "lookback_issues" else 1):
+                problems.append(f"{path}:{line_of(text, key)}: {key} is too small "
+                                f"({data[key]}).")
+        credits = dict(data.get("credits", {}))
+        for programme, line in credits.items():
+            try:
+                line.format(acronym="", name="", programme="", grant_number="")
+            except (KeyError, IndexError, ValueError) as exc:
+                problems.append(f"{path}:{line_of(text, programme)}: credit line for "
+                                f"'{programme}' uses an unknown field {exc}; use {{acronym}}, "
+                                f"{{name}}, {{programme}} or {{grant_number}}.")
+        if problems:
+            raise ContentError(f"{path} has {len(problems)} problem(s):", problems)
+        return Rules(sections=tuple(sections),
+                     max_items_per_project=data.get("max_items_per_project", 2),
+                     lookback_issues=data.get("lookback_issues", 3),
+                     first_number=data.get("first_number", 1), credits=credits)
+
+    def _load_schedule(self) -> Schedule:
+        return timetable.load(self.schedules / "ostogether.toml")
+
+    # -- what callers use: each file is read and checked again only when it changed, so a
+    # page does not parse TOML on every request and an edit still shows at once.
+
+    def site(self) -> Site:
+        """content/site.toml: the community's identity."""
+        return _memo(("site", self.root), lambda: [self.content / "site.toml"],
+                     self._load_site)
+
+    def criteria(self) -> Criteria:
+        """content/eligibility.toml: the eligibility criteria."""
+        return _memo(("criteria", self.root), lambda: [self.content / "eligibility.toml"],
+                     self._load_criteria)
+
+    def newsletter(self) -> Rules:
+        """content/newsletter.toml: the sections and the composer's rules."""
+        return _memo(("newsletter", self.root), lambda: [self.content / "newsletter.toml"],
+                     self._load_newsletter)
+
+    def schedule(self) -> Schedule:
+        """schedules/ostogether.toml: the timetable."""
+        return _memo(("schedule", self.root), lambda: [self.schedules / "ostogether.toml"],
+                     self._load_schedule)
+
+    def document(self, name: str) -> Document:
+        """A versioned text under content/ (front matter, then Markdown)."""
+        return _memo(("document", self.root, name), lambda: [self.content / name],
+                     lambda: self._load_document(name))
+
+    def evergreen(self) -> list[Evergreen]:
+        """content/social/*.toml: the evergreen library, one post per file."""
+        def files() -> list[Path]:
+            folder = self.content / "social"
+            return [folder, *sorted(folder.glob("*.toml"))] if folder.is_dir() else [folder]
+        return list(_memo(("evergreen", self.root), files, self._load_evergreen))
+
+    def _load_evergreen(self) -> list[Evergreen]:
+        """content/social/*.toml: the evergreen library, one post per file."""
+        folder = self.content / "social"
+        entries, problems = [], []
+        spec: Spec = {"kind": "str", "title": "str", "text": "str", "link": "str",
+                      "hashtags": "list[str]", "image": "str", "image_alt": "str",
+                      "networks": "list[str]", "active": "bool", "project": "str"}
+        for path in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
+            try:
+                data, text = read_toml(path)
+            except ContentError as exc:
+                problems.append(str(exc))
+                continue
+            found = check_table(data, spec, path, text)
+            for key in ("kind", "title", "link"):
+                if not data.get(key):
+                    found.append(f"{path}: '{key}' is required.")
+            if data.get("kind") and data["kind"] not in KINDS:
+                found.append(f"{path}:{line_of(text, 'kind')}: unknown kind "
+                             f"'{data['kind']}'; use {', '.join(KINDS)}.")
+            link = data.get("link", "")
+            if isinstance(link, str) and link and not re.match(r"https?://[^\s/]+", link):
+                found.append(f"{path}:{line_of(text, 'link')}: link must be an http(s) "
+                             f"address, got '{link}'.")
+            if data.get("image") and not str(data.get("image_alt", "")).strip():
+                found.append(f"{path}:{line_of(text, 'image')}: an image needs image_alt, "
+                             f"a description for people who cannot see it.")
+            found += networks_problems(data.get("networks", []), path, text)
+            found += [f"{path}:{line_of(text, 'hashtags')}: hashtag '{tag}' must be letters "
+                      f"and digits without '#' or spaces." for tag in data.get("hashtags", [])
+                      if isinstance(tag, str) and not HASHTAG.fullmatch(tag)]
+            if found:
+                problems += found
+                continue
+            entries.append(Evergreen(
+                key=path.stem, kind=data["kind"], title=data["title"].strip(),
+                text=data.get("text", "").strip(), link=link,
+                hashtags=tuple(data.get("hashtags", [])), image_url=data.get("image", ""),
+                image_alt=data.get("image_alt", "").strip(),
+                networks=tuple(data.get("networks", [])), active=data.get("active", True),
+                project=data.get("project", "")))
+        if problems:
+            raise ContentError(f"{folder}: {len(problems)} problem(s) in the evergreen "
+                               f"library:", problems)
+        return entries
+
+
+@dataclass(frozen=True)
+class Evergreen:
+    """A post the community keeps and reuses, from content/social/<key>.toml."""
+
+    key: str
+    kind: str
+    title: str
+    text: str
+    link: str
+    hashtags: tuple[str, ...] = ()
+    image_url: str = ""
+    image_alt: str = ""
+    networks: tuple[str, ...] = ()
+    active: bool = True
+    project: str = ""  # the slug of the member project it comes from, if any
+
+
+# key -> (the files' paths, their stamp, the value)
+_MEMO: dict[tuple[Any, ...], tuple[tuple[str, ...], tuple[Any, ...], Any]] = {}
+_MEMO_LOCK = threading.Lock()
+
+
+def _stamp(paths: tuple[str, ...]) -> tuple[Any, ...]:
+    out: list[Any] = []
+    for path in paths:
+        try:
+            st = os.stat(path)
+            out.append((st.st_mtime_ns, st.st_size, st.st_ino))
+        except OSError:
+            out.append(None)
+    return tuple(out)
+
+
+def _memo(key: tuple[Any, ...], paths: Callable[[], list[Path]], load: Callable[[], _T]) -> _T:
+    """``load()``, kept while the files ``paths()`` names are unchanged (time, size and
+    inode); one stat per file and call, with the paths found once. A load that fails is
+    not kept: the error is raised again until the file is fixed."""
+    hit = _MEMO.get(key)  # one lookup needs no lock (and 8 threads queued on it)
+    if hit is not None and _stamp(hit[0]) == hit[1]:
+        return cast(_T, hit[2])
+    names = tuple(str(p) for p in paths())
+    stamp = _stamp(names)
+    value = load()
+    with _MEMO_LOCK:
+        _MEMO[key] = (names, stamp, value)
+    return value
+
+
+def community(settings: Settings) -> Community:
+    return Community(root=settings.home.resolve())

@@ -1,0 +1,675 @@
+"""Moving readers in: Mailchimp's audience export as it is downloaded, the service's own
+CSV, and any other CSV with a column map.
+
+A Mailchimp export is a zip of ``subscribed_…``, ``unsubscribed_…`` and ``cleaned_…``
+CSV files (``…_members_export_<id>.csv``, or ``…_email_audience_export_…`` in newer
+exports, which add ``nonsubscribed_…``), or one of those files alone. The format is
+recognised by the header: ``Email Address`` makes it Mailchimp's, and ``UNSUB_TIME`` or
+``CLEAN_TIME`` says which list it is. The non-subscribed file has the subscribed file's
+header, so there, and only there, the name decides: a file whose name starts with
+``nonsubscribed`` is never read as readers.
+
+- Subscribed readers become confirmed readers. The consent log keeps Mailchimp's
+  confirmation time (or opt-in time) and IP, with the source "mailchimp", and the tags,
+  country and last change in its detail. A row with neither time is left out: Mailchimp
+  has no record of a consent, and none is made up (not from ``LAST_CHANGED`` either).
+- Non-subscribed contacts (people Mailchimp knows from a purchase, a form or an
+  integration, who never agreed to the newsletter) are left out, counted, with the reason.
+- Unsubscribed and cleaned addresses go on the suppression list with their time and
+  reason (``UNSUB_REASON``, or "cleaned"); they never become readers, and a later import
+  of the same address, in any format, is refused with that reason. A reader who had been
+  brought in before and unsubscribed in Mailchimp since is unsubscribed here too. When
+  the time is missing, the report warns and says which date was used instead.
+
+Nothing is written without ``apply``; the report says, by file and by line, what each line
+would do. Bad input of any kind is a ``ValidationError`` naming the file and what to do.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import secrets
+import zipfile
+from array import array
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import delete, select
+
+from ostogether.core import clock, csvin, csvout
+from ostogether.core.errors import ValidationError
+from ostogether.edges.runtime import Runtime
+from ostogether.edges.spool import Entry, Spool
+from ostogether.models import ConsentEvent, Subscriber, Suppression
+from ostogether.readers.subscribers import (
+    COLUMNS,
+    LANGUAGES,
+    Request,
+    email_hash,
+    log_consent,
+    profile,
+    stored_email,
+)
+
+REQUIRED = ("email", "consent_date", "consent_source")
+IMPORT_MAX_LINES = 500_000
+EMAIL_SHOWN = 320  # characters of a bad address kept for the report
+DETAIL_KEPT = 500  # characters kept of each value the consent log takes from a line
+IMPORT_BATCH = 500  # readers written per transaction
+ZIP_MAX_BYTES = 200 * 1024 * 1024  # the CSVs of a zip, unpacked
+PENDING = "pending"  # read and checked on its own; not yet compared with the database
+OUTCOMES = ("new", "existing", "invalid", "suppressed", "suppress", "left_out")
+MAILCHIMP = "mailchimp"
+NONSUBSCRIBED = re.compile(r"non[-_ ]?subscribed", re.I)
+NOT_SUBSCRIBED = ("a non-subscribed contact in Mailchimp: they never agreed to the "
+                  "newsletter, so they do not become a reader")
+NO_CONSENT = ("no CONFIRM_TIME or OPTIN_TIME: Mailchimp has no record of a consent, so they "
+              "do not become a reader; if they agreed elsewhere, import them with that date "
+              "and source in the service's own columns")
+
+
+@dataclass(frozen=True, slots=True)
+class ImportLine:
+    line: int
+    email: str
+    outcome: str  # new, existing, invalid, suppressed (refused), suppress (listed),
+    # left_out (never a reader: no consent on record)
+    reason: str = ""
+    file: str = ""
+    warning: str = ""  # what was assumed, e.g. which date stands in for a missing one
+
+
+@dataclass(frozen=True)
+class FileSummary:
+    name: str
+    kind: str  # own, mapped, mailchimp subscribed / unsubscribed / cleaned / nonsubscribed
+    lines: int
+    ignored_columns: tuple[str, ...] = ()
+
+
+@dataclass
+class ImportReport:
+    """What an import did or would do, line by line. The lines stay on disk (a
+    ``Spool``) and are read a page at a time, so a report of 500,000 lines costs the
+    memory of one page; ``close`` deletes them."""
+
+    spool: Spool
+    files: list[FileSummary] = field(default_factory=list)
+    applied: bool = False
+
+    @property
+    def lines(self) -> Iterator[ImportLine]:
+        """Every line, in the order of the files and their lines."""
+        return self._lines()
+
+    def of(self, outcome: str) -> list[ImportLine]:
+        return list(self._lines((outcome,)))
+
+    def noted(self) -> Iterator[ImportLine]:
+        """The lines a report shows: all but the plain new ones (a warning shows)."""
+        return self._lines(tuple(o for o in OUTCOMES if o != "new"), with_warning=True)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        out = dict.fromkeys(OUTCOMES, 0)
+        for (_, outcome), n in self.spool.counts().items():
+            out[outcome] = out.get(outcome, 0) + n
+        return out
+
+    def counts_by_file(self) -> dict[str, dict[str, int]]:
+        out = {f.name: dict.fromkeys(OUTCOMES, 0) for f in self.files}
+        for (number, outcome), n in self.spool.counts().items():
+            out[self.files[number].name][outcome] += n
+        return out
+
+    def warnings(self) -> int:
+        return self.spool.warnings()
+
+    def _lines(self, outcomes: tuple[str, ...] = (), with_warning: bool = False
+               ) -> Iterator[ImportLine]:
+        for e in self.spool.entries(outcomes, with_warning):
+            yield ImportLine(e.line, e.subject, e.outcome, e.reason,
+                             self.files[e.file].name, e.warning)
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """One line that passed its checks, ready to be compared with the database."""
+
+    file: str
+    line: int
+    email: str
+    action: str  # subscribe, suppress
+    name: str = ""
+    language: str = "en"
+    when: dt.datetime | None = None  # consent, or the unsubscribe / cleaning
+    ip: str = ""
+    source: str = ""  # where the consent was given
+    log_as: str = "import"  # the consent log's source: import, or mailchimp for its export
+    reason: str = ""  # for suppress: unsubscribed, cleaned
+    note: str = ""
+    detail: dict[str, Any] = field(default_factory=dict)
+    warning: str = ""
+
+
+class _LeftOut(Exception):
+    """A Mailchimp row that is not a reader and was never asked to be one."""
+
+
+# ------------------------------------------------------------------------- reading files
+
+def parse_map(text: str, name: str = "--map") -> dict[str, str]:
+    """``"E-mail=email,Full name=name"`` → {"e-mail": "email", "full name": "name"}.
+    ``name`` is what the face calls the map: the CLI's option, the page's field."""
+    mapping: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in text.replace("\n", ",").split(","))):
+        theirs, sep, ours = part.rpartition("=")
+        ours = ours.strip().lower()
+        if not sep or not theirs.strip():
+            raise ValidationError(f'{name}: "{part}" is not COLUMN=FIELD, e.g. '
+                                  f'"E-mail=email,Full name=name".', {"map": part})
+        if ours not in COLUMNS:
+            raise ValidationError(f'{name}: "{ours}" is not a field; map to one of '
+                                  f'{", ".join(COLUMNS)}.', {"map": part})
+        mapping[theirs.strip().lower()] = ours
+    return mapping
+
+
+Upload = tuple[str, bytes | Path]  # a file's name, and its bytes or where it is
+
+
+def _opened(name: str, data: bytes | Path) -> IO[bytes]:
+    return data.open("rb") if isinstance(data, Path) else io.BytesIO(data)
+
+
+def files_of(name: str, data: bytes | Path, stack: ExitStack) -> list[csvin.Source]:
+    """The CSV files in an upload: a zip's CSV members (the zip stays open in ``stack``
+    while they are read, each unpacked as it is read, never whole), or the file itself."""
+    with _opened(name, data) as f:
+        zipped = f.read(4) == b"PK\x03\x04" or zipfile.is_zipfile(f)
+    if not zipped:
+        return [csvin.Source.of(name, data)]
+    try:
+        zf = stack.enter_context(zipfile.ZipFile(_opened(name, data)))
+        members = [i for i in zf.infolist() if not i.is_dir()
+                   and i.filename.lower().endswith(".csv")
+                   and not i.filename.startswith("__MACOSX/")]
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError) as exc:
+        raise ValidationError(f"{name} is a damaged zip ({exc}). Download the export "
+                              f"again.", {"file": "zip"}) from None
+    if not members:
+        raise ValidationError(f"{name} is a zip with no CSV file in it. Choose "
+                              f"the export that Mailchimp sent, or one CSV.",
+                              {"file": "zip"})
+    if sum(i.file_size for i in members) > ZIP_MAX_BYTES:
+        raise ValidationError(f"{name} unpacks to more than "
+                              f"{ZIP_MAX_BYTES // 2**20} MB; split it.",
+                              {"file": "too big"})
+    return [csvin.Source(i.filename.rsplit("/", 1)[-1], _member(name, zf, i))
+            for i in sorted(members, key=lambda i: i.filename)]
+
+
+def _member(name: str, zf: zipfile.ZipFile, info: zipfile.ZipInfo
+            ) -> Callable[[], IO[bytes]]:
+    def open_member() -> IO[bytes]:
+        try:
+            return zf.open(info)
+        except (zipfile.BadZipFile, NotImplementedError, OSError) as exc:
+            raise ValidationError(f"{name} is a damaged zip ({exc}). Download the export "
+                                  f"again.", {"file": "zip"}) from None
+    return open_member
+
+
+def _when(raw: str) -> dt.datetime:
+    """A time in Mailchimp's form (``2021-03-15 10:22:33``, UTC) or ISO 8601."""
+    raw = raw.strip()
+    try:
+        when = dt.datetime.fromisoformat(raw)
+    except ValueError:
+        raise ValueError("must be a date like 2024-03-01 or "
+                         "2024-03-01T09:30:00+01:00") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    if when > clock.now():
+        raise ValueError("is in the future")
+    return when
+
+
+def _language(raw: str) -> str:
+    code = raw.strip().lower().replace("-", "_").split("_", 1)[0]
+    return code if code in LANGUAGES else "en"
+
+
+def _tags(raw: str) -> list[str]:
+    """Mailchimp writes tags as ``"Teachers","Spain"`` inside one cell."""
+    if not raw.strip():
+        return []
+    return [t.strip() for t in next(csv.reader([raw]), []) if t.strip()]
+
+
+def _rows(name: str, records: csvin.Records, columns: list[str]
+          ) -> Iterator[tuple[int, dict[str, str], bool]]:
+    """Each record as a row by ``columns`` (which the caller may change as it goes, as
+    with --map), and whether it has more fields than there are columns."""
+    count = 0
+    for line, fields in records:
+        count += 1
+        if count > IMPORT_MAX_LINES:
+            raise ValidationError(f"{name} has more than {IMPORT_MAX_LINES} lines; split "
+                                  f"it.", {"file": "too long"})
+        yield line, dict(zip(columns, fields, strict=False)), len(fields) > len(columns)
+
+
+def _mailchimp_kind(header: Sequence[str], name: str = "") -> str:
+    lowered = {h.lower() for h in header}
+    if "email address" not in lowered:
+        return ""
+    if "unsub_time" in lowered:
+        return "unsubscribed"
+    if "clean_time" in lowered:
+        return "cleaned"
+    # Same header as the subscribed file: only the name tells them apart.
+    if NONSUBSCRIBED.match(name.rsplit("/", 1)[-1]):
+        return "nonsubscribed"
+    return "subscribed"
+
+
+def _left_when(what: str, given: str, last_changed: str) -> tuple[dt.datetime, str, str]:
+    """The time an address left Mailchimp, when its own column is empty or not a date:
+    LAST_CHANGED, else the import's own time. Never a reason to keep an address that
+    left off the suppression list. (time, basis, the warning that says so)"""
+    column = what.upper()
+    why = f"{column} is empty" if not given else f"{column} {given!r} is not a date"
+    try:
+        when = _when(last_changed)
+    except ValueError:
+        now = clock.now()
+        return now, "import", (f"{why} and so is LAST_CHANGED: dated with this import's "
+                               f"time, {now:%Y-%m-%d %H:%M} UTC")
+    return when, "last_changed", (f"{why}: dated from LAST_CHANGED, "
+                                  f"{when:%Y-%m-%d %H:%M} UTC")
+
+
+def _mailchimp_row(kind: str, file: str, n: int, address: str, row: dict[str, str],
+                   problems: dict[str, str]) -> _Row | None:
+    get = lambda key: csvout.unquote((row.get(key) or "").strip())  # noqa: E731
+    detail: dict[str, Any] = {k: v for k, v in (("optin_time", get("optin_time")),
+                                ("optin_ip", get("optin_ip")),
+                                ("confirm_time", get("confirm_time")),
+                                ("confirm_ip", get("confirm_ip")),
+                                ("country", get("cc")),
+                                ("last_changed", get("last_changed"))) if v}
+    if tags := _tags(row.get("tags") or ""):
+        detail["tags"] = tags
+    if kind == "nonsubscribed":
+        raise _LeftOut(NOT_SUBSCRIBED)
+    if kind != "subscribed":
+        field_name = "unsub_time" if kind == "unsubscribed" else "clean_time"
+        warning = ""
+        try:
+            when = _when(get(field_name))
+        except ValueError:
+            when, detail["date_basis"], warning = _left_when(field_name, get(field_name),
+                                                             get("last_changed"))
+        note = (get("unsub_reason_other") or get("unsub_reason")) if kind == "unsubscribed" \
+            else "cleaned: the address bounced or was reported as not deliverable"
+        if campaign := get("unsub_campaign_title") or get("clean_campaign_title"):
+            detail["campaign"] = campaign
+        return _Row(file, n, address, "suppress", when=when, source=MAILCHIMP, log_as=MAILCHIMP,
+                    reason=kind, note=note[:300], detail=detail, warning=warning)
+    name = " ".join(filter(None, (get("first name") or get("fname"),
+                                  get("last name") or get("lname"))))
+    name = profile(name, "en", problems)
+    # The consent is the confirmation of the double opt-in, or the opt-in. A row with
+    # neither holds no consent, and LAST_CHANGED is not one (GDPR Art. 7(1): the
+    # controller must be able to show it).
+    stamp, basis = next(((get(k), k) for k in ("confirm_time", "optin_time") if get(k)),
+                        ("", ""))
+    if not stamp:
+        raise _LeftOut(NO_CONSENT)
+    try:
+        when = _when(stamp)
+    except ValueError as exc:
+        problems[basis] = str(exc)
+        return None
+    detail["consent_basis"] = basis
+    return _Row(file, n, address, "subscribe", name=name,
+                language=_language(get("language")), when=when,
+                ip=get("confirm_ip") or get("optin_ip"), source=MAILCHIMP, log_as=MAILCHIMP,
+                detail=detail)
+
+
+def _own_row(file: str, n: int, address: str, row: dict[str, str],
+             problems: dict[str, str]) -> _Row | None:
+    language = (row.get("language") or "en").strip() or "en"
+    name = profile(csvout.unquote(row.get("name") or ""), language, problems)
+    when = None
+    try:
+        when = _when(row.get("consent_date") or "")
+    except ValueError as exc:
+        problems["consent_date"] = str(exc)
+    source = " ".join(csvout.unquote(row.get("consent_source") or "").split())[:40]
+    if not source:
+        problems["consent_source"] = "say where the consent was given, e.g. mailchimp"
+    if problems or when is None:
+        return None
+    return _Row(file, n, address, "subscribe", name=name, language=language, when=when,
+                source=source, detail={"consent_source": source})
+
+
+def read(uploads: Sequence[Upload], spool: Spool, column_map: dict[str, str] | None = None,
+         limits: csvin.Limits | None = None, map_name: str = "--map") -> list[FileSummary]:
+    """Every line of every file checked on its own, into ``spool``: the lines that
+    failed with their outcome, the rows that passed as "pending". Returns what each file
+    was taken to be. Files are read a record at a time, each line within ``limits``.
+    ``map_name`` is what the face calls the column map."""
+    summaries: list[FileSummary] = []
+    column_map = column_map or {}
+    limits = limits or csvin.Limits()
+    with ExitStack() as stack:
+        for upload_name, data in uploads:
+            for source in files_of(upload_name, data, stack):
+                with csvin.Records(source, limits=limits, empty_hint="it has no header line "
+                                   "and no readers. Export the list again, or choose another "
+                                   "file.", not_text_hint="Save it as CSV UTF-8 and try again."
+                                   ) as records:
+                    summaries.append(_read_file(source.name, records, column_map, spool,
+                                                [f.name for f in summaries], map_name))
+    return summaries
+
+
+def _read_file(name: str, records: csvin.Records, column_map: dict[str, str], spool: Spool,
+               before: list[str], map_name: str = "--map") -> FileSummary:
+    """One file's lines into ``spool``; ``before`` names the files read before it."""
+    number = len(before)
+    header = [h.strip() for h in records.header]
+    columns = [h.lower() for h in header]
+    kind = _mailchimp_kind(header, name)
+    ignored: tuple[str, ...] = ()
+    if not kind:
+        mapped = [column_map.get(h.lower(), h.lower()) for h in header]
+        missing = [c for c in REQUIRED if c not in mapped]
+        unused = [h for h, m in zip(header, mapped, strict=True) if m not in COLUMNS]
+        if missing:
+            hint = "" if not unused else (
+                f' Name them with {map_name}, e.g. {map_name} "{unused[0]}=email".'
+                if map_name.startswith("--") else
+                f' Name them in the {map_name.lower()}, e.g. "{unused[0]}=email".')
+            raise ValidationError(
+                f"{name}: the first line must name the columns "
+                + ", ".join(COLUMNS) + " (or be a Mailchimp export); "
+                + "; ".join(filter(None, [f"missing: {', '.join(missing)}",
+                                          f"not used: {', '.join(unused)}"
+                                          if unused else ""])) + "." + hint,
+                {"file": "columns"})
+        columns = mapped
+        ignored = tuple(unused)
+        kind = "mapped" if column_map else "own"
+    else:
+        kind = f"mailchimp {kind}"
+    count = 0
+    for n, row, extra in _rows(name, records, columns):
+        count += 1
+        if extra:
+            spool.add(number, n, "", "invalid", "more fields than columns")
+            continue
+        raw = ((row.get("email address") if kind.startswith(MAILCHIMP)
+                else row.get("email")) or "").strip()
+        if kind == "mailchimp nonsubscribed":  # never read further
+            spool.add(number, n, raw[:EMAIL_SHOWN], "left_out", NOT_SUBSCRIBED)
+            continue
+        try:
+            address = stored_email(raw)
+        except ValidationError as exc:
+            # What was there, as much of it as an address can be: a line may be long.
+            spool.add(number, n, raw[:EMAIL_SHOWN], "invalid",
+                      exc.fields.get("email", str(exc)))
+            continue
+        if seen := spool.first_seen(address, number, n):
+            first, at = seen
+            spool.add(number, n, address, "invalid", f"repeats line {at}"
+                      + (f" of {before[first]}" if first != number else ""))
+            continue
+        problems: dict[str, str] = {}
+        try:
+            parsed = (_mailchimp_row(kind.split()[1], name, n, address, row, problems)
+                      if kind.startswith(MAILCHIMP)
+                      else _own_row(name, n, address, row, problems))
+        except _LeftOut as why:
+            spool.add(number, n, address, "left_out", str(why))
+            continue
+        if parsed is None:
+            spool.add(number, n, address, "invalid", "; ".join(
+                f"{k}: {v}" for k, v in problems.items()))
+            continue
+        spool.add(number, n, address, PENDING, warning=parsed.warning,
+                  payload=_kept(parsed))
+    return FileSummary(name, kind, count, ignored)
+
+
+def _kept(row: _Row) -> _Row:
+    """The row as it is kept until it is written: what the consent log takes from the
+    file (an IP, times, tags…) at most ``DETAIL_KEPT`` characters a value, so that the
+    memory of an import does not grow with the length of its lines."""
+    def cut(value: Any) -> Any:
+        if isinstance(value, str):
+            return value[:DETAIL_KEPT]
+        if isinstance(value, list):
+            return [cut(v) for v in value[:DETAIL_KEPT // 10]]
+        return value
+
+    return replace(row, ip=row.ip[:64], source=row.source[:DETAIL_KEPT],
+                   detail={k: cut(v) for k, v in row.detail.items()})
+
+
+# ------------------------------------------------------------------------- the database
+
+def _refusal(sup: Suppression) -> str:
+    when = f" on {sup.at:%Y-%m-%d}" if sup.at else ""
+    where = " in Mailchimp" if sup.source == MAILCHIMP else ""
+    why = {"erased": f"erased{when} at the owner's request",
+           "bounced": f"bounced{when} too often",
+           "unsubscribed": f"unsubscribed{where}{when}",
+           "cleaned": f"cleaned{where}{when} (not deliverable)"}.get(sup.reason, sup.reason)
+    note = f" ({sup.note})" if sup.note and sup.reason == "unsubscribed" else ""
+    return f"on the suppression list: {why}{note}; only its owner can sign up again"
+
+
+@dataclass
+class Checked:
+    """What the files would do (``report``), which ``write`` then writes: the lines
+    "new" and "suppress" of its spool. Close it (or use ``with``) to delete the spool."""
+
+    report: ImportReport
+
+    @property
+    def to_write(self) -> int:
+        return self.report.spool.count("new") + self.report.spool.count("suppress")
+
+    def close(self) -> None:
+        self.report.spool.close()
+
+    def __enter__(self) -> Checked:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def import_readers(rt: Runtime, uploads: Sequence[Upload], *, apply: bool,
+                   column_map: dict[str, str] | None = None) -> ImportReport:
+    """Check the files and, with ``apply``, write them: new readers as confirmed, and the
+    unsubscribed and cleaned addresses on the suppression list. All or nothing.
+
+    Nobody already known is changed, except a reader who unsubscribed in Mailchimp after
+    their consent here: they are unsubscribed. The caller closes the report's spool.
+    """
+    checked = check(rt, uploads, column_map)
+    try:
+        return write(rt, checked) if apply else checked.report
+    except BaseException:
+        checked.close()
+        raise
+
+
+def spool_of(rt: Runtime) -> Spool:
+    """Where an import's lines wait: a file of its own in the service's var folder."""
+    return Spool(rt.settings.var_dir / "imports")
+
+
+def check(rt: Runtime, uploads: Sequence[Upload], column_map: dict[str, str] | None = None,
+          map_name: str = "--map") -> Checked:
+    """What importing the files would do, line by line; nothing is written. A face shows
+    this report before it calls ``write``, so nothing is written that was not shown."""
+    spool = spool_of(rt)
+    try:
+        summaries = read(uploads, spool, column_map, csvin.Limits(
+            rt.settings.import_max_line_chars, rt.settings.import_max_fields), map_name)
+        for page in spool.pages(PENDING, 1000):
+            _compare(rt, spool, page)
+    except BaseException:
+        spool.close()
+        raise
+    return Checked(ImportReport(spool, summaries))
+
+
+def _compare(rt: Runtime, spool: Spool, page: list[Entry]) -> None:
+    """A page of rows that passed their checks, compared with the readers and the
+    suppression list: each gets its outcome."""
+    hashes = [email_hash(e.subject) for e in page]
+    known: dict[str, tuple[int | None, str, dt.datetime | None]] = {}
+    suppressed: dict[str, Suppression] = {}
+    with rt.db.session() as s:
+        for sid, h, status, confirmed in s.execute(select(
+                Subscriber.id, Subscriber.email_hash, Subscriber.status,
+                Subscriber.confirmed_at).where(Subscriber.email_hash.in_(hashes))):
+            known[h or ""] = (sid, status, confirmed)
+        for sup in s.scalars(select(Suppression).where(Suppression.email_hash.in_(hashes))):
+            s.expunge(sup)
+            suppressed[sup.email_hash] = sup
+    for entry, hashed in zip(page, hashes, strict=True):
+        row: _Row = entry.payload
+
+        def say(outcome: str, reason: str = "", target: int | None = None,
+                seq: int = entry.seq, key: str = hashed) -> None:
+            spool.settle(seq, outcome, reason, key=key, target=target)
+
+        if row.action == "suppress":
+            assert row.when is not None
+            what = f"{row.reason} in Mailchimp on {row.when:%Y-%m-%d}" + (
+                f" ({row.note})" if row.note and row.reason == "unsubscribed" else "")
+            if hashed in suppressed:
+                say("existing", "already on the suppression list")
+                continue
+            reader_id, status, confirmed = known.get(hashed, (None, "", None))
+            if status == "confirmed" and confirmed and confirmed > row.when:
+                say("existing", f"{what}, but subscribed here since; kept")
+                continue
+            say("suppress", what + ("; the reader here is unsubscribed too"
+                                    if status == "confirmed" else ""),
+                reader_id if status == "confirmed" else None)
+        elif hashed in suppressed:
+            say("suppressed", _refusal(suppressed[hashed]))
+        elif hashed in known:
+            say("existing")
+        else:
+            say("new")
+
+
+Progress = Callable[[int, int], None]  # rows written so far, of how many
+
+
+def write(rt: Runtime, checked: Checked, progress: Progress | None = None) -> ImportReport:
+    """Write what ``check`` found, all or nothing; the report as it turned out (a reader
+    who signed up meanwhile is "existing"). ``progress`` is told after each batch."""
+    _write(rt, checked.report.spool, progress)
+    checked.report.applied = True
+    return checked.report
+
+
+def _write(rt: Runtime, spool: Spool, progress: Progress | None = None) -> None:
+    # Written in batches, each its own short transaction, so that sign-ups, logins and
+    # API posts go on while a big file goes in (SQLite has one writer at a time). If a
+    # batch fails, the batches before it are taken out again: all or nothing. What was
+    # written is remembered as ids in arrays (8 bytes each), not as objects.
+    created, events, suppressions, left = (array("q") for _ in range(4))
+    total, done = spool.count("new") + spool.count("suppress"), 0
+    try:
+        # Settling a line "existing" takes it out of "new" as the pages go on.
+        for batch in spool.pages("new", IMPORT_BATCH):
+            with rt.db.session() as s:
+                taken = set(s.scalars(select(Subscriber.email_hash).where(
+                    Subscriber.email_hash.in_([e.key for e in batch]))))
+                mine = []
+                for entry in batch:
+                    row: _Row = entry.payload
+                    if entry.key in taken:  # signed up since the file was checked
+                        spool.settle(entry.seq, "existing")
+                        continue
+                    sub = Subscriber(email=row.email, email_hash=entry.key, name=row.name,
+                                     language=row.language, status="confirmed",
+                                     confirmed_at=row.when, link_nonce=secrets.token_hex(8))
+                    s.add(sub)
+                    s.flush()
+                    mine.append(sub.id)
+                    assert row.when is not None
+                    log_consent(s, rt, sub, entry.key or "", "import",
+                                Request(row.log_as, row.ip),
+                                consent_date=row.when.isoformat(),
+                                consent_source=row.source, file=row.file, line=row.line,
+                                **{k: v for k, v in row.detail.items()
+                                   if k != "consent_source"})
+            created.extend(mine)
+            done += len(batch)
+            if progress:
+                progress(done, total)
+        for batch in spool.pages("suppress", IMPORT_BATCH):
+            with rt.db.session() as s:
+                for entry in batch:
+                    row = entry.payload
+                    sup = Suppression(email_hash=entry.key, reason=row.reason, at=row.when,
+                                      source=row.source, note=row.note)
+                    s.add(sup)
+                    reader = s.get(Subscriber, entry.target) if entry.target else None
+                    if reader is not None and reader.status == "confirmed":
+                        reader.status, reader.unsubscribed_at = "unsubscribed", row.when
+                        left.append(reader.id)
+                    event = log_consent(s, rt, reader, entry.key or "", "unsubscribe"
+                                        if row.reason == "unsubscribed" else "cleaned",
+                                        Request(row.log_as), at=row.when, file=row.file,
+                                        line=row.line, reason=row.note, **row.detail)
+                    s.flush()
+                    suppressions.append(sup.id)
+                    events.append(event.id)
+            done += len(batch)
+            if progress:
+                progress(done, total)
+    except BaseException:
+        _take_back(rt, created, events, suppressions, left)
+        raise
+
+
+def _take_back(rt: Runtime, created: array[int], events: array[int],
+               suppressions: array[int], left: array[int]) -> None:
+    """Undo what an import that failed had already written."""
+    def chunks(ids: array[int]) -> Iterator[list[int]]:
+        return (ids[i:i + IMPORT_BATCH].tolist() for i in range(0, len(ids), IMPORT_BATCH))
+
+    with rt.db.session() as s:
+        for chunk in chunks(events):
+            s.execute(delete(ConsentEvent).where(ConsentEvent.id.in_(chunk)))
+        for chunk in chunks(suppressions):
+            s.execute(delete(Suppression).where(Suppression.id.in_(chunk)))
+        for chunk in chunks(left):
+            for sub in s.scalars(select(Subscriber).where(Subscriber.id.in_(chunk))):
+                sub.status, sub.unsubscribed_at = "confirmed", None
+    for chunk in chunks(created):
+        with rt.db.session() as s:
+            s.execute(delete(ConsentEvent).where(ConsentEvent.subscriber_id.in_(chunk)))
+            s.execute(delete(Subscriber).where(Subscriber.id.in_(chunk)))
