@@ -44,7 +44,8 @@ from ostogether.models.social import SocialPost, SocialSession
 __all__ = ["MAX_ID", "NAMING", "ApiToken", "ArchiveView", "AuditEntry", "Base", "ClickCount",
            "ConsentEvent", "Delivery", "DeliveryWorker", "DomainCheck", "Feed", "ImportLine",
            "ImportRun", "Issue", "IssueItem", "JobMark", "JobRun", "LinkCheck", "MediaFile",
-           "NewsItem", "Output", "PostMetric", "Project", "RateLimitHit", "ReachVisit", "ReaderCredit",
+           "NewsItem", "Output", "PostMetric", "Project", "RateLimitHit", "ReachVisit",
+           "ReaderCredit",
            "SchedulerLease", "SocialPost", "SocialSession", "SocialUpload", "Subscriber",
            "Suppression", "UTCDateTime", "User", "id_or_none", "lookup",
            "output_projects"]
