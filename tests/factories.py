@@ -120,3 +120,17 @@ def applicant(rt: Runtime, acronym: str = "SCI-LAB", *, accept: bool = False,
     if accept:
         projects.decide(rt, result.project.id, TEST, accept=True)
     return result.project.id
+
+
+def add_output(rt: Runtime, slug: str = "connect", *, title: str = "A toolkit",
+               approve: bool = True, **fields: Any) -> int:
+    """An output of the results library, submitted by ``slug``'s project (and approved)."""
+    from ostogether.library import outputs
+
+    fields.setdefault("type", "toolkit")
+    fields.setdefault("url", "https://example.org/" + title.lower().replace(" ", "-"))
+    output = outputs.submit(rt, TEST, outputs.OutputInput(title=title, **fields),
+                            source="web", project_id=project_id(rt, slug))
+    if approve:
+        outputs.approve(rt, TEST, output.id)
+    return output.id
