@@ -13,6 +13,7 @@ from ostogether.accounts.users import create_user
 from ostogether.core import clock
 from ostogether.edges.audit import Actor
 from ostogether.edges.runtime import Runtime
+from ostogether.library import outputs
 from ostogether.models import Issue, Project
 from ostogether.news import items as news
 
@@ -125,8 +126,6 @@ def applicant(rt: Runtime, acronym: str = "SCI-LAB", *, accept: bool = False,
 def add_output(rt: Runtime, slug: str = "connect", *, title: str = "A toolkit",
                approve: bool = True, **fields: Any) -> int:
     """An output of the results library, submitted by ``slug``'s project (and approved)."""
-    from ostogether.library import outputs
-
     fields.setdefault("type", "toolkit")
     fields.setdefault("url", "https://example.org/" + title.lower().replace(" ", "-"))
     output = outputs.submit(rt, TEST, outputs.OutputInput(title=title, **fields),
