@@ -20,7 +20,7 @@ from ostogether.core.errors import PermissionDenied, ValidationError
 from ostogether.core.states import ITEM_LANGUAGES
 from ostogether.edges import audit, media
 from ostogether.edges.audit import Actor
-from ostogether.library import finding, outputs
+from ostogether.library import finding, legacy, outputs
 from ostogether.library.content import vocabulary
 from ostogether.registry import projects
 from ostogether.registry.rules import SDG_NAMES
@@ -271,3 +271,35 @@ def withdraw(output_id: int) -> Any:
         output = outputs.withdraw(runtime(), Actor.of(current_user), output_id)
         flash(f"\u201c{output.title}\u201d is withdrawn from the library.", "success")
     return redirect(url_for("library.review"))
+
+
+# ------------------------------------------------------------------- legacy
+
+def _archive(project_id: int | None, output_id: int) -> None:
+    try:
+        output = legacy.record_archive(runtime(), Actor.of(current_user), output_id,
+                                       request.form.get("archived_url", ""),
+                                       project_id=project_id)
+    except ValidationError as exc:
+        flash(f"Not saved: {exc}", "error")
+    else:
+        flash(f"Archived copy of \u201c{output.title}\u201d "
+              f"{'recorded' if output.archived_url else 'removed'}.", "success")
+
+
+@bp.route("/members/library/<id:output_id>/archive", methods=["POST"])
+@login_required
+def member_archive(output_id: int) -> Any:
+    project_id = _member()
+    if FlaskForm().validate_on_submit():
+        _archive(project_id, output_id)
+    return redirect(url_for("library.member_outputs"))
+
+
+@bp.route("/editors/library/<id:output_id>/archive", methods=["POST"])
+@login_required
+def archive(output_id: int) -> Any:
+    editor_required()
+    if FlaskForm().validate_on_submit():
+        _archive(None, output_id)
+    return redirect(url_for("library.review") + "#dead")

@@ -168,7 +168,8 @@ EDITOR_POSTS = ["/editors/issues/compose", "/editors/issues/{issue}",
                 "/editors/imports/readers",
                 "/editors/imports/{upload}/check", "/editors/imports/{upload}/apply",
                 "/editors/imports/{upload}/discard", "/editors/library/1/approve",
-                "/editors/library/1/reject", "/editors/library/1/withdraw", "/logout"]
+                "/editors/library/1/reject", "/editors/library/1/withdraw",
+                "/editors/library/1/archive", "/logout"]
 
 
 def test_every_form_post_without_a_csrf_token_is_refused(app: Any, rt: Runtime,
@@ -179,7 +180,7 @@ def test_every_form_post_without_a_csrf_token_is_refused(app: Any, rt: Runtime,
         editor: EDITOR_POSTS,
         member: ["/members/items/new", "/members/items/{item}/withdraw", "/members/tokens",
                  "/members/tokens/1/revoke", "/members/handles", "/members/library/new",
-                 "/members/library/1/withdraw"],
+                 "/members/library/1/withdraw", "/members/library/1/archive"],
         world["clients"]["visitor"]: ["/join", "/subscribe", "/subscribe/from/cosmos/confirm",
                                       "/newsletter/manage",
                                       "/login", "/account/reset",
