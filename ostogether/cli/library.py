@@ -5,10 +5,20 @@ from __future__ import annotations
 
 import click
 
-from ostogether.cli.base import FORMATS, State, cli, emit, out, pass_state, project_id
+from ostogether.cli.base import (
+    FORMATS,
+    State,
+    cli,
+    emit,
+    err,
+    out,
+    pass_state,
+    print_json,
+    project_id,
+)
 from ostogether.core.states import OUTPUT_STATUSES
 from ostogether.edges.audit import CLI
-from ostogether.library import outputs
+from ostogether.library import outputs, zenodo
 
 
 @cli.group("library")
@@ -63,3 +73,30 @@ def library_withdraw(state: State, output_id: int) -> None:
     """Withdraw output OUTPUT_ID: it leaves the library; harvesters see it as deleted."""
     output = outputs.withdraw(state.rt, CLI, output_id)
     out.print(f"Output {output.id} (\"{output.title}\") is withdrawn.")
+
+
+@library_group.command("zenodo")
+@click.argument("output_id", type=int)
+@click.option("--dry-run", is_flag=True, help="Only print the metadata, even with a token.")
+@click.option("--release", is_flag=True,
+              help="Clear the claim of a run that stopped before Zenodo answered.")
+@pass_state
+def library_zenodo(state: State, output_id: int, dry_run: bool, release: bool) -> None:
+    """Print output OUTPUT_ID's Zenodo deposit metadata (JSON); with zenodo_token set,
+    deposit it once and keep the DOI. Running it again never deposits twice."""
+    rt = state.rt
+    if release:
+        done = zenodo.release(rt, CLI, output_id)
+        out.print("Claim cleared." if done else "There was no claim to clear.")
+        return
+    with rt.db.session() as s:
+        data = zenodo.metadata(rt, outputs.get(s, output_id))
+    print_json(data)
+    if dry_run or not rt.settings.zenodo_token:
+        return
+    result = zenodo.deposit(rt, CLI, output_id)
+    if result.new:
+        err.print(f"Deposited on Zenodo as {result.deposition_id}: DOI {result.doi}.")
+    else:
+        err.print(f"Already deposited on Zenodo ({result.deposition_id}, DOI {result.doi}); "
+                  "nothing was sent.")
