@@ -253,6 +253,8 @@ def input_from_json(body: Any) -> OutputInput:
 def _slug(s: Session, title: str, taken_by: int | None = None) -> str:
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
     base = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:80] or "output"
+    if base.isdigit():  # /library/<digits> is an output's id
+        base = f"output-{base}"
     slug, n = base, 1
     while True:
         row = s.scalar(select(Output.id).where(Output.slug == slug))

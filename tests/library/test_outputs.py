@@ -147,3 +147,11 @@ def test_learning_resource_json_ld(rt: Runtime) -> None:
     assert data["license"] == "https://spdx.org/licenses/CC-BY-4.0.html"
     assert "Biology" in data["about"] and data["educationalLevel"]
     assert data["name"] == "Pond life lesson"
+
+
+def test_a_slug_is_never_an_id(rt: Runtime) -> None:
+    first = _submit(rt, title="2024")
+    second = _submit(rt, title="2024")
+    assert (first.slug, second.slug) == ("output-2024", "output-2024-2")
+    third = _submit(rt, title="Ünïcode — ça marche")
+    assert third.slug == "unicode-ca-marche"
