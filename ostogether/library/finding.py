@@ -2,10 +2,11 @@
 (LRMI) JSON-LD, and the library's Atom feed. Only approved outputs are ever read here.
 
 Search is the database's own full-text search: SQLite's FTS5 index ``outputs_fts`` (kept
-by triggers, migration 0019), PostgreSQL's ``to_tsvector``/``plainto_tsquery``; only a
-SQLite built without FTS5 falls back to LIKE on every word. The facets (type, age range,
-subject, SDG, language, licence, project) are counted in Python over the matching
-outputs: the library holds hundreds of records, and the counts need every list column.
+by triggers, migration 0019), PostgreSQL's ``to_tsvector``/``to_tsquery`` (every word a
+prefix); only a SQLite built without FTS5 falls back to LIKE on every word. The facets
+(type, age range, subject, SDG, language, licence, project) are counted in Python over the
+matching outputs: the library holds hundreds of records, and the counts need every list
+column.
 """
 
 from __future__ import annotations
@@ -112,7 +113,10 @@ def _matching_ids(s: Session, words: str) -> tuple[Any, str]:
         document = func.to_tsvector("simple", func.concat_ws(
             " ", Output.title, Output.description, cast(Output.keywords, String),
             cast(Output.organisations, String)))
-        return document.op("@@")(func.plainto_tsquery("simple", " ".join(found))), "postgresql"
+        # Each word a prefix, as on SQLite ("toolk" finds "toolkit"); the words are \w+
+        # only, so no tsquery syntax comes from visitors (plainto_tsquery has no prefixes).
+        terms = " & ".join(f"{w}:*" for w in found)
+        return document.op("@@")(func.to_tsquery("simple", terms)), "postgresql"
     if _fts5(s):
         # Each word quoted (no FTS5 syntax from visitors), and a prefix: "toolk" finds
         # "toolkit".
