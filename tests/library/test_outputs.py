@@ -155,3 +155,17 @@ def test_a_slug_is_never_an_id(rt: Runtime) -> None:
     assert (first.slug, second.slug) == ("output-2024", "output-2024-2")
     third = _submit(rt, title="Ünïcode — ça marche")
     assert third.slug == "unicode-ca-marche"
+
+
+def test_without_fts5_search_falls_back_to_like(rt: Runtime) -> None:
+    if rt.db.engine.dialect.name != "sqlite":
+        return
+    add_output(rt, "otter", title="Pond life lesson", description="Dragonflies.")
+    with rt.db.engine.begin() as conn:  # as a SQLite built without FTS5 leaves the schema
+        for trigger in ("outputs_fts_ai", "outputs_fts_ad", "outputs_fts_au"):
+            conn.exec_driver_sql(f"DROP TRIGGER {trigger}")
+        conn.exec_driver_sql("DROP TABLE outputs_fts")
+    with rt.db.session() as s:
+        found = finding.search(rt, s, finding.Query(text="dragonfl pond"))
+    assert found.full_text == "like" and [o.title for o in found.outputs] == [
+        "Pond life lesson"]
