@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from ostogether.accounts.users import count_editors
 from ostogether.edges import db, ratelimit, render
 from ostogether.edges.runtime import Runtime, ensure_var, secret_key
+from ostogether.library import content as library_content
+from ostogether.library import outputs as library
 from ostogether.registry import projects
 
 
@@ -22,6 +24,7 @@ class InitReport:
     imported: projects.ImportReport
     became_alumni: list[str]
     editors: int
+    library: library.SeedReport
 
     @property
     def migrated(self) -> bool:
@@ -39,14 +42,16 @@ def initialise(rt: Runtime) -> InitReport:
     rt.community.schedule()
     rt.community.newsletter()
     rt.community.evergreen()
+    library_content.seeds(rt.community)
     render.check_templates(rt.community)
     before = db.current_revision(rt.db)
     db.upgrade(rt.db)
     imported = projects.import_content(rt)
     became_alumni = projects.refresh_statuses(rt)
+    seeded = library.seed(rt)
     with rt.db.session() as s:
         ratelimit.prune(s)
         editors = count_editors(s)
     return InitReport(database=db.describe(rt.db.engine), revision_before=before,
                       revision_after=db.current_revision(rt.db), imported=imported,
-                      became_alumni=became_alumni, editors=editors)
+                      became_alumni=became_alumni, editors=editors, library=seeded)

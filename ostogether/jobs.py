@@ -35,6 +35,7 @@ from ostogether.core.errors import Busy, Conflict, NotFound, OstogetherError
 from ostogether.edges.audit import SYSTEM, Actor
 from ostogether.edges.runtime import Runtime
 from ostogether.edges.timetable import JOBS
+from ostogether.library import legacy
 from ostogether.mail import transactional
 from ostogether.models import Issue, JobMark, JobRun, NewsItem, Project, SchedulerLease, User
 from ostogether.news import feeds
@@ -309,6 +310,19 @@ def purge_visitors(rt: Runtime, now: dt.datetime) -> Result:
         "no visit of a past day is left")
 
 
+def check_library(rt: Runtime, now: dt.datetime) -> Result:
+    report = legacy.check_links(rt, now)
+    if not report.checked:
+        return _skip("the library has no public output yet")
+    summary = (f"{report.checked} output(s) checked, {len(report.dead)} dead, "
+               f"{report.revived} answering again")
+    if report.dead:
+        log.warning("library check: %s", "; ".join(report.dead),
+                    extra={"event": "library.check", "dead": len(report.dead)})
+        return Result("failed", summary + ": " + "; ".join(report.dead[:10]))
+    return _ok(summary)
+
+
 RUNNERS: dict[str, Callable[[Runtime, dt.datetime], Result]] = {
     "poll_feeds": poll_feeds, "compose_issue": compose_issue,
     "remind_members": remind_members, "remind_editors": remind_editors,
@@ -316,6 +330,7 @@ RUNNERS: dict[str, Callable[[Runtime, dt.datetime], Result]] = {
     "process_bounces": process_bounces, "check_registry": check_registry,
     "derive_status": derive_status, "purge_pending": purge_pending,
     "social_metrics": social_metrics, "purge_visitors": purge_visitors,
+    "check_library": check_library,
 }
 assert set(RUNNERS) == set(JOBS)
 

@@ -13,6 +13,7 @@ from ostogether.accounts.users import create_user
 from ostogether.core import clock
 from ostogether.edges.audit import Actor
 from ostogether.edges.runtime import Runtime
+from ostogether.library import outputs
 from ostogether.models import Issue, Project
 from ostogether.news import items as news
 
@@ -120,3 +121,15 @@ def applicant(rt: Runtime, acronym: str = "SCI-LAB", *, accept: bool = False,
     if accept:
         projects.decide(rt, result.project.id, TEST, accept=True)
     return result.project.id
+
+
+def add_output(rt: Runtime, slug: str = "connect", *, title: str = "A toolkit",
+               approve: bool = True, **fields: Any) -> int:
+    """An output of the results library, submitted by ``slug``'s project (and approved)."""
+    fields.setdefault("type", "toolkit")
+    fields.setdefault("url", "https://example.org/" + title.lower().replace(" ", "-"))
+    output = outputs.submit(rt, TEST, outputs.OutputInput(title=title, **fields),
+                            source="web", project_id=project_id(rt, slug))
+    if approve:
+        outputs.approve(rt, TEST, output.id)
+    return output.id

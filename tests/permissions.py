@@ -52,6 +52,14 @@ TABLE: list[tuple[str, tuple[int, int, int, int]]] = [
     ("/editors/sending-domain", EDITORS),
     ("/editors/imports/", EDITORS), ("/editors/imports/{upload}", EDITORS),
     ("/editors/imports/{upload}?show=matched&page=1", EDITORS),
+    # The results library (issue 38): public pages, the harvest, members' and editors' pages.
+    ("/library", PUBLIC), ("/library?q=air&type=toolkit&project=cosmos", PUBLIC),
+    ("/library?page=x", (400, 400, 400, 400)), ("/library/{output}", PUBLIC),
+    ("/library/nope", (404, 404, 404, 404)), ("/library.atom", PUBLIC),
+    ("/library.json", PUBLIC), ("/library.json?type=toolkit", PUBLIC),
+    ("/oai?verb=Identify", PUBLIC),
+    ("/members/library", MEMBERS), ("/members/library/new", MEMBERS),
+    ("/editors/library", EDITORS),
 ]
 
 
@@ -59,6 +67,6 @@ def fill(path: str, world: dict[str, Any]) -> str:
     return path.format(number=world["issue"].number, issue=world["issue"].number,
                        project=world["project"],
                        item=world["item"], reader=world["reader"], post=world["post"],
-                       upload=world["upload"],
+                       upload=world["upload"], output=world.get("output", ""),
                        preferences=world["links"]["preferences_url"].split("/p/")[1],
                        unsubscribe=world["links"]["unsubscribe_url"].split("/u/")[1])

@@ -35,6 +35,7 @@ DOMAINS = (
     ("news", ("ostogether.news",)),
     ("accounts", ("ostogether.accounts",)),
     ("registry", ("ostogether.registry",)),
+    ("library", ("ostogether.library",)),
     ("social", ("ostogether.social",)),
     ("reach", ("ostogether.reach",)),
     ("across", ("ostogether.jobs", "ostogether.imports", "ostogether.front",

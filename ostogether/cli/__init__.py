@@ -8,6 +8,7 @@ May import: every domain and the services across them (``jobs``, ``imports``,
 from ostogether.cli import (  # noqa: F401 - each module registers its commands
     accounts,
     issues,
+    library,
     news,
     ops,
     readers,

@@ -62,6 +62,8 @@ def init(state: State) -> None:
     print_import(r.imported)
     if r.became_alumni:
         out.print(f"{len(r.became_alumni)} became alumni: {', '.join(r.became_alumni)}.")
+    if r.library.created:
+        out.print(f"Library: {len(r.library.created)} output(s) added from content/library/.")
     if r.editors == 0:
         out.print("\nNo editor account yet. Create the first one with:\n"
                   "  .venv/bin/ostogether users add --email you@example.org --role admin")

@@ -361,6 +361,12 @@ class Settings:
         "Bluesky handle of the posting account, e.g. ostogether.bsky.social."))
     bluesky_app_password: str = field(default="", metadata=_s(
         "A Bluesky app password of that account (never the main password).", secret=True))
+    zenodo_base_url: str = field(default="https://zenodo.org", metadata=_s(
+        "Zenodo, for `library zenodo` (timeouts: social_connect/read_timeout)."))
+    zenodo_token: str = field(default="", metadata=_s(
+        "Zenodo token (deposit:write, deposit:actions); empty: print only.", secret=True))
+    zenodo_community: str = field(default="", metadata=_s(
+        "The Zenodo community's identifier that deposits are submitted to."))
 
     # -- media
     media_dir: Path = field(default=Path("var/media"), metadata=_s(

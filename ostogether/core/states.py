@@ -76,6 +76,16 @@ IMPORT = {
     "discarded": set(),
 }
 
+# An output of the results library: reviewed like a news item. Withdrawn is kept (not
+# deleted), so that a harvester that saw it public learns it is gone (OAI-PMH "deleted").
+OUTPUT = {
+    "submitted": {"approved", "rejected", "withdrawn"},
+    "approved": {"withdrawn"},
+    "rejected": set(),
+    "withdrawn": set(),
+}
+OUTPUT_STATUSES = tuple(OUTPUT)
+
 # ------------------------------------------------------------------ vocabularies
 
 KINDS = {
@@ -110,6 +120,7 @@ MACHINES: dict[str, dict[str, set[str]]] = {
     "social_post": SOCIAL_POST,
     "subscriber": SUBSCRIBER,
     "import": IMPORT,
+    "output": OUTPUT,
 }
 
 

@@ -228,6 +228,8 @@ def _busy(exc: OperationalError) -> bool:
 
 # APScheduler creates and owns its job store table; migrations leave it alone.
 FOREIGN_TABLES = {"apscheduler_jobs"}
+# The library's full-text index on SQLite (FTS5 and its shadow tables, migration 0019).
+FOREIGN_PREFIXES = ("outputs_fts",)
 
 
 def migration_filter(dialect: str) -> Callable[..., bool]:
@@ -235,7 +237,8 @@ def migration_filter(dialect: str) -> Callable[..., bool]:
     the models keep for one database only (``info={"only": "postgresql"}``)."""
     def include(obj: Any, name: str | None, type_: str, reflected: bool,
                 compare_to: Any) -> bool:
-        if type_ == "table" and name in FOREIGN_TABLES:
+        if type_ == "table" and (name in FOREIGN_TABLES
+                                 or (name or "").startswith(FOREIGN_PREFIXES)):
             return False
         only = getattr(obj, "info", {}).get("only")
         return only is None or only == dialect

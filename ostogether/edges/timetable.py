@@ -74,6 +74,7 @@ JOBS = {
     "purge_pending": "Delete sign-ups never confirmed",
     "social_metrics": "Take published posts' counts at 48 h, 7 and 28 days",
     "purge_visitors": "Delete the visitor keys of past days (reach counting)",
+    "check_library": "Check every library output's address; record dead links",
 }
 @dataclass(frozen=True)
 class Offset:

@@ -14,6 +14,7 @@ that the migrations are compared with.
 - ``reach``: the reach figures and the domain check (0010, 0011, 0016);
 - ``media``: kept pictures and their uploads (0012, 0013);
 - ``imports``: the imports uploaded on the editors' page (0018);
+- ``library``: the results library's outputs and the projects that made them (0019);
 - ``base``: the declarative base, the UTC type and the one lookup by id.
 
 The states every stateful model may take are fixed in ``ostogether.core.states``.
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 from ostogether.models.base import MAX_ID, NAMING, Base, UTCDateTime, id_or_none, lookup
 from ostogether.models.imports import ImportLine, ImportRun
+from ostogether.models.library import Output, output_projects
 from ostogether.models.media import MediaFile, SocialUpload
 from ostogether.models.news import Feed, NewsItem
 from ostogether.models.newsletter import Delivery, DeliveryWorker, Issue, IssueItem, LinkCheck
@@ -42,6 +44,8 @@ from ostogether.models.social import SocialPost, SocialSession
 __all__ = ["MAX_ID", "NAMING", "ApiToken", "ArchiveView", "AuditEntry", "Base", "ClickCount",
            "ConsentEvent", "Delivery", "DeliveryWorker", "DomainCheck", "Feed", "ImportLine",
            "ImportRun", "Issue", "IssueItem", "JobMark", "JobRun", "LinkCheck", "MediaFile",
-           "NewsItem", "PostMetric", "Project", "RateLimitHit", "ReachVisit", "ReaderCredit",
+           "NewsItem", "Output", "PostMetric", "Project", "RateLimitHit", "ReachVisit",
+           "ReaderCredit",
            "SchedulerLease", "SocialPost", "SocialSession", "SocialUpload", "Subscriber",
-           "Suppression", "UTCDateTime", "User", "id_or_none", "lookup"]
+           "Suppression", "UTCDateTime", "User", "id_or_none", "lookup",
+           "output_projects"]

@@ -18,6 +18,7 @@ from ostogether.core.inputs import ascii_int
 from ostogether.core.states import ITEM_STATUSES, KINDS
 from ostogether.edges import ratelimit
 from ostogether.edges.audit import Actor
+from ostogether.library import outputs
 from ostogether.news import items as news
 from ostogether.web.common import json_error, runtime
 from ostogether.web.openapi import document
@@ -64,6 +65,22 @@ def create_item() -> Any:
     resp = jsonify(news.item_dict(item, rt.settings.public_url))
     resp.status_code = 201
     resp.headers["Location"] = f"{rt.settings.public_url}/api/v1/items/{item.id}"
+    return resp
+
+
+@bp.post("/v1/outputs")
+def create_output() -> Any:
+    """An output of the results library, waiting for an editor (issue 38)."""
+    rt = runtime()
+    if not request.is_json:
+        raise BadRequest()
+    body = request.get_json()
+    if not isinstance(body, dict):
+        return json_error(400, "The body must be a JSON object with the output's fields.")
+    output = outputs.submit(rt, g.actor, outputs.input_from_json(body), source="api",
+                            project_id=g.project_id, token_id=g.token_id)
+    resp = jsonify(outputs.output_dict(output, rt.settings.public_url))
+    resp.status_code = 201
     return resp
 
 

@@ -34,7 +34,9 @@ from ostogether.web import (
     editors_projects,
     imports,
     issues,
+    library,
     members,
+    oai,
     public,
     readers,
     reports,
@@ -237,7 +239,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(subscribe.bp)
     app.register_blueprint(members.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(library.bp)
+    app.register_blueprint(oai.bp)
     csrf.exempt(api.bp)  # token in a header, never sent by a browser on its own
+    csrf.exempt(oai.bp)  # harvesters POST; it only reads the public library
     csrf.exempt(subscribe.unsubscribe)  # RFC 8058: mail clients POST; the signed link is the key
     # Member sites' forms post here cross-site, and the home page (kept in the page cache
     # for every visitor) holds no session's token: a sign-up acts for no session, and the

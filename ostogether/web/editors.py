@@ -27,6 +27,8 @@ from ostogether.core.inputs import ascii_int
 from ostogether.core.states import ITEM_STATUSES, KINDS, NETWORK_NAMES, NETWORKS, SOURCES
 from ostogether.edges import audit, media
 from ostogether.edges.audit import Actor
+from ostogether.library import legacy
+from ostogether.library import outputs as library
 from ostogether.mail import domain
 from ostogether.models import NewsItem
 from ostogether.news import feeds, review
@@ -62,14 +64,16 @@ def index() -> Any:
         recent = audit.recent(s)
         counts = news.counts_by_status(s)
         open_issue = newsletter.open_issue(s)
+        library_waiting = len(library.list_by_status(s, "submitted"))
+        dead_outputs = legacy.dead(s)
     paused = [f for f in feeds.list_feeds(rt) if f.paused_at is not None]
     proposed = handles.pending(rt)
     f = reports.figures(rt, clock.now())
     svg = _charts(f)
     return render_template("editors/index.html", waiting=waiting, listed=listed, recent=recent,
                            counts=counts, paused=paused, open_issue=open_issue,
-                           proposed=proposed,
-                           unknown=f.posts_to_check,
+                           proposed=proposed, library_waiting=library_waiting,
+                           dead_outputs=dead_outputs, unknown=f.posts_to_check,
                            figures=svg, months=f.months,
                            sent=f.sent, weeks=f.weeks, per_network=f.per_network,
                            per_project=f.per_project, unfeatured=f.unfeatured,

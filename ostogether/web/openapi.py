@@ -12,6 +12,7 @@ from typing import Any
 from ostogether import __version__
 from ostogether.core.inputs import URL_MAX
 from ostogether.core.states import ITEM_STATUSES, KINDS
+from ostogether.library import outputs as library
 from ostogether.models import MAX_ID
 from ostogether.news.items import ALT_MAX, LOCATION_MAX, SUMMARY_MAX, TITLE_MAX
 
@@ -19,6 +20,58 @@ from ostogether.news.items import ALT_MAX, LOCATION_MAX, SUMMARY_MAX, TITLE_MAX
 def _error(description: str) -> dict[str, Any]:
     return {"description": description,
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def _library() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The results library's output, as sent (OutputInput) and as answered (Output)."""
+    words = {"type": "array", "items": {"type": "string"}, "maxItems": library.LIST_MAX}
+    output_in = {
+        "type": "object", "additionalProperties": False, "required": ["title", "type", "url"],
+        "properties": {
+            "title": {"type": "string", "minLength": 1, "maxLength": library.TITLE_MAX},
+            "description": {"type": "string", "maxLength": library.DESCRIPTION_MAX},
+            "type": {"type": "string", "example": "toolkit", "description": "A key of "
+                     "[types] in the community's content/library.toml: toolkit, lesson-plan, "
+                     "best-practice-collection, guide, video, online-course, platform, map, "
+                     "dataset, policy-brief."},
+            "projects": {**words, "description": "Other projects that made it (slugs); the "
+                         "token's own project is always one."},
+            "organisations": {**words, "description": "Names of the organisations."},
+            "languages": {**words, "description": "ISO 639-1 codes; default [\"en\"]."},
+            "licence": {"type": "string", "example": "CC-BY-4.0",
+                        "description": "An SPDX identifier listed in content/library.toml."},
+            "age_ranges": {**words, "description": "Keys of [age_ranges]."},
+            "subjects": {**words, "description": "Keys of [subjects]."},
+            "sdgs": {"type": "array", "items": {"type": "integer", "minimum": 1,
+                                                "maximum": 17}},
+            "keywords": words,
+            "url": {"type": "string", "format": "uri", "pattern": "^https?://",
+                    "maxLength": URL_MAX},
+            "doi": {"type": "string", "example": "10.5281/zenodo.1234567"},
+            "date": {"type": ["string", "null"], "format": "date"},
+            "image_url": {"type": "string", "pattern": "^$|^https?://", "maxLength": URL_MAX},
+            "image_alt": {"type": "string", "maxLength": library.ALT_MAX},
+            "archived_url": {"type": "string", "pattern": "^$|^https?://",
+                             "maxLength": URL_MAX},
+        }}
+    text_or_null = {"type": ["string", "null"]}
+    output_out = {
+        "type": "object",
+        "required": ["id", "slug", "status", "title", "type", "projects", "url"],
+        "properties": {
+            "id": {"type": "integer"}, "slug": {"type": "string"},
+            "status": {"type": "string", "enum": ["submitted", "approved", "rejected",
+                                                  "withdrawn"]},
+            "title": {"type": "string"}, "description": {"type": "string"},
+            "type": {"type": "string"}, "projects": words, "organisations": words,
+            "languages": words, "licence": text_or_null, "age_ranges": words,
+            "subjects": words, "sdgs": {"type": "array", "items": {"type": "integer"}},
+            "keywords": words, "url": {"type": "string"}, "doi": text_or_null,
+            "date": text_or_null, "image_url": text_or_null, "image_alt": text_or_null,
+            "archived_url": text_or_null, "reject_reason": text_or_null,
+            "page": {**text_or_null, "description": "The library's page, once approved."},
+            "created_at": {"type": "string", "format": "date-time"}}}
+    return output_in, output_out
 
 
 def document(public_url: str) -> dict[str, Any]:
@@ -89,6 +142,7 @@ def document(public_url: str) -> dict[str, Any]:
             "event": event_out,
             "url": {"type": "string", "format": "uri"},
         }}
+    output_in, output_out = _library()
     common = {"401": _error("No token, or an unknown or revoked token."),
               "403": _error("The token's project may not submit news."),
               "429": {**_error("Over the per-token rate limit."), "headers": {
@@ -134,6 +188,20 @@ def document(public_url: str) -> dict[str, Any]:
                             "application/json": {"schema": {
                                 "$ref": "#/components/schemas/ItemList"}}}},
                         "422": _error("A query parameter is invalid."), **common}}},
+            "/api/v1/outputs": {
+                "post": {
+                    "operationId": "createOutput",
+                    "summary": "Add an output to the results library, for review",
+                    "requestBody": {"required": True, "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/OutputInput"}}}},
+                    "responses": {
+                        "201": {"description": "Stored, waiting for an editor.",
+                                "content": {"application/json": {"schema": {
+                                    "$ref": "#/components/schemas/Output"}}}},
+                        "400": _error("The body is not a JSON object."),
+                        "413": _error("The body is over the size cap."),
+                        "422": _error("One or more fields are invalid; see `fields`."),
+                        **common}}},
             "/api/v1/items/{id}": {
                 "get": {
                     "operationId": "getItem", "summary": "One of the project's items",
@@ -152,6 +220,8 @@ def document(public_url: str) -> dict[str, Any]:
                                                          "created."}},
             "schemas": {
                 "ItemInput": item_in,
+                "OutputInput": output_in,
+                "Output": output_out,
                 "Item": item_out,
                 "ItemList": {"type": "object", "required": ["items", "total", "limit", "offset"],
                              "properties": {"items": {"type": "array", "items": {

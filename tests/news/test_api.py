@@ -215,7 +215,7 @@ def test_unknown_api_paths_answer_in_json(client: Any, token: str) -> None:
 def test_the_openapi_document_is_served(client: Any) -> None:
     doc = client.get("/api/openapi.json").json
     assert doc["openapi"].startswith("3.")
-    assert set(doc["paths"]) == {"/api/v1/items", "/api/v1/items/{id}"}
+    assert set(doc["paths"]) == {"/api/v1/items", "/api/v1/items/{id}", "/api/v1/outputs"}
 
 
 # ----------------------------------------------------------------------- schemathesis

@@ -19,6 +19,7 @@ from ostogether import imports
 from ostogether.accounts import tokens, users
 from ostogether.core import clock
 from ostogether.edges.runtime import Runtime
+from ostogether.library import outputs
 from ostogether.models import Feed, Project, SocialPost, Subscriber, User
 from ostogether.newsletter import issues as newsletter
 from ostogether.readers import subscribers
@@ -28,6 +29,7 @@ from tests.browser import DESKTOP, OUTPUT, PHONE, Live, axe_all, log_in
 from tests.factories import (
     TEST,
     add_item,
+    add_output,
     add_readers,
     approved_issue,
     make_user,
@@ -101,8 +103,20 @@ def build_world(rt: Runtime, web: Any) -> dict[str, Any]:
         "COSMOS and LEVERS partners,both@example.org,Tom,Active\n").encode()),
         imports.Options())
     imports.pick_up(rt)  # the worker's dry run: the page shows its report
+    # The library: a public output with every list filled, and one waiting for review.
+    output = add_output(rt, "cosmos", title=f"{WORD}: air quality toolkit",
+                        description=f"{WORD} for teachers. " * 5, url=LINK,
+                        subjects=["environment", "health"], keywords=[WORD, "air"],
+                        age_ranges=["lower-secondary", "upper-secondary"],
+                        organisations=[f"{WORD} e.V."], licence="CC-BY-NC-SA-4.0",
+                        sdgs=[3, 11, 13], languages=["de", "en"], doi="10.5281/zenodo.1")
+    add_output(rt, "cosmos", title=f"{WORD}: a lesson waiting", type="lesson-plan",
+               url=LINK, approve=False)
+    with rt.db.session() as s:
+        slug = outputs.get(s, output).slug
     return {"issue": issue, "item": item, "reader": readers[-1], "links": links,
             "project": project_id(rt, "sense"), "post": post, "upload": upload,
+            "output": slug,
             # Pages outside the table: a draft issue, and the pages a mail's link opens.
             "extra": [(f"/editors/issues/{draft.number}", "editor"),
                       (f"/editors/issues/{draft.number}/preview", "editor"),

@@ -29,7 +29,15 @@ from tests.conftest import (
     new_client,
     outbox,
 )
-from tests.factories import TEST, add_item, add_readers, approved_issue, make_user, mark_sent
+from tests.factories import (
+    TEST,
+    add_item,
+    add_output,
+    add_readers,
+    approved_issue,
+    make_user,
+    mark_sent,
+)
 from tests.permissions import ROLES, TABLE, fill
 
 
@@ -71,8 +79,13 @@ def world(app: Any, rt: Runtime, web: Any) -> dict[str, Any]:
         b"Organization,Email,First name\nCOSMOS,new@cosmosproject.eu,Ana\n"),
         imports.Options())
     imports.pick_up(rt)  # the worker's dry run: the page shows its report
+    add_output(rt, "cosmos", title="Air quality toolkit", subjects=["environment"],
+                        age_ranges=["lower-secondary"], licence="CC-BY-4.0", sdgs=[3, 11])
+    add_output(rt, "cosmos", title="A lesson waiting for review", type="lesson-plan",
+               approve=False)
     return {"issue": issue, "item": item, "reader": reader, "links": personal,
             "project": project_id(rt, "sense"), "upload": upload,
+            "output": "air-quality-toolkit",
             "post": post_id, "clients": clients}
 
 
@@ -154,7 +167,9 @@ EDITOR_POSTS = ["/editors/issues/compose", "/editors/issues/{issue}",
                 "/editors/projects/cosmos", "/editors/accounts/1/remove",
                 "/editors/imports/readers",
                 "/editors/imports/{upload}/check", "/editors/imports/{upload}/apply",
-                "/editors/imports/{upload}/discard", "/logout"]
+                "/editors/imports/{upload}/discard", "/editors/library/1/approve",
+                "/editors/library/1/reject", "/editors/library/1/withdraw",
+                "/editors/library/1/archive", "/logout"]
 
 
 def test_every_form_post_without_a_csrf_token_is_refused(app: Any, rt: Runtime,
@@ -164,7 +179,8 @@ def test_every_form_post_without_a_csrf_token_is_refused(app: Any, rt: Runtime,
     urls = {
         editor: EDITOR_POSTS,
         member: ["/members/items/new", "/members/items/{item}/withdraw", "/members/tokens",
-                 "/members/tokens/1/revoke", "/members/handles"],
+                 "/members/tokens/1/revoke", "/members/handles", "/members/library/new",
+                 "/members/library/1/withdraw", "/members/library/1/archive"],
         world["clients"]["visitor"]: ["/join", "/subscribe", "/subscribe/from/cosmos/confirm",
                                       "/newsletter/manage",
                                       "/login", "/account/reset",

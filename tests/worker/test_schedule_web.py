@@ -34,7 +34,7 @@ def test_editors_see_every_job_and_can_run_one_now(editor: Any, app: Any) -> Non
     for name in ("poll_feeds", "compose_issue", "remind_members", "remind_editors",
                  "send_issue", "plan_social", "publish_social", "process_bounces",
                  "check_registry", "derive_status", "purge_pending",
-                 "social_metrics", "purge_visitors"):
+                 "social_metrics", "purge_visitors", "check_library"):
         assert f"<code>{name}</code>" in html
     assert "Fri 15 Jan 10:00" in html  # send_issue's next run, in local time
     assert "status-job-skipped" in html and "no member project has passed its end date" in html

@@ -157,7 +157,7 @@ def test_the_worker_declares_the_timetable_fires_jobs_and_a_standby_takes_over(
     assert set(stored) == {"poll_feeds", "compose_issue", "remind_members", "remind_editors",
                            "send_issue", "plan_social", "publish_social", "process_bounces",
                            "check_registry", "derive_status", "purge_pending",
-                           "social_metrics", "purge_visitors"}
+                           "social_metrics", "purge_visitors", "check_library"}
     assert all(v is not None for v in stored.values())
     # Fire one job through the job store now: it runs and is recorded.
     assert first.scheduler is not None
