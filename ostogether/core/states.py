@@ -76,6 +76,15 @@ IMPORT = {
     "discarded": set(),
 }
 
+# An organisation or a person of the community (issue 37): one who applied on the Join
+# page waits for an editor; an import (an editor's act) makes members at once. A member
+# may be rejected later (it leaves the directory); a rejected one may be accepted after all.
+MEMBER_RECORD = {
+    "applied": {"member", "rejected"},
+    "member": {"rejected"},
+    "rejected": {"member"},
+}
+
 # ------------------------------------------------------------------ vocabularies
 
 KINDS = {
@@ -110,6 +119,8 @@ MACHINES: dict[str, dict[str, set[str]]] = {
     "social_post": SOCIAL_POST,
     "subscriber": SUBSCRIBER,
     "import": IMPORT,
+    "organisation": MEMBER_RECORD,
+    "person": MEMBER_RECORD,
 }
 
 
