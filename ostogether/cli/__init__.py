@@ -10,6 +10,7 @@ from ostogether.cli import (  # noqa: F401 - each module registers its commands
     issues,
     news,
     ops,
+    organisations,
     readers,
     registry,
     reports,
