@@ -31,10 +31,12 @@ from ostogether.web import (
     api,
     auth,
     editors,
+    editors_orgs,
     editors_projects,
     imports,
     issues,
     members,
+    organisations,
     public,
     readers,
     reports,
@@ -237,6 +239,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(subscribe.bp)
     app.register_blueprint(members.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(organisations.bp)
+    app.register_blueprint(editors_orgs.bp)
     csrf.exempt(api.bp)  # token in a header, never sent by a browser on its own
     csrf.exempt(subscribe.unsubscribe)  # RFC 8058: mail clients POST; the signed link is the key
     # Member sites' forms post here cross-site, and the home page (kept in the page cache
