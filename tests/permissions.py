@@ -52,6 +52,14 @@ TABLE: list[tuple[str, tuple[int, int, int, int]]] = [
     ("/editors/sending-domain", EDITORS),
     ("/editors/imports/", EDITORS), ("/editors/imports/{upload}", EDITORS),
     ("/editors/imports/{upload}?show=matched&page=1", EDITORS),
+    ("/organisations", PUBLIC), ("/organisations?type=museum&country=NL&page=2", PUBLIC),
+    ("/organisations.json", PUBLIC), ("/organisations/{organisation}", PUBLIC),
+    ("/organisations/nope", (404, 404, 404, 404)),
+    ("/join/organisation", PUBLIC), ("/join/person", PUBLIC),
+    ("/join/thanks", (302, 302, 302, 302)),
+    ("/account/record", (302, 404, 200, 404)), ("/account/record.json", (302, 404, 200, 404)),
+    ("/editors/organisations", EDITORS), ("/editors/organisations/{organisation}", EDITORS),
+    ("/editors/people", EDITORS),
 ]
 
 
@@ -59,6 +67,7 @@ def fill(path: str, world: dict[str, Any]) -> str:
     return path.format(number=world["issue"].number, issue=world["issue"].number,
                        project=world["project"],
                        item=world["item"], reader=world["reader"], post=world["post"],
-                       upload=world["upload"],
+                       upload=world["upload"], organisation=world.get(
+                           "organisation", "nemo-science-museum"),
                        preferences=world["links"]["preferences_url"].split("/p/")[1],
                        unsubscribe=world["links"]["unsubscribe_url"].split("/u/")[1])

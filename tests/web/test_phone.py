@@ -28,6 +28,7 @@ from tests.browser import DESKTOP, OUTPUT, PHONE, Live, axe_all, log_in
 from tests.factories import (
     TEST,
     add_item,
+    add_organisation,
     add_readers,
     approved_issue,
     make_user,
@@ -101,8 +102,11 @@ def build_world(rt: Runtime, web: Any) -> dict[str, Any]:
         "COSMOS and LEVERS partners,both@example.org,Tom,Active\n").encode()),
         imports.Options())
     imports.pick_up(rt)  # the worker's dry run: the page shows its report
+    organisation = add_organisation(rt, f"{WORD} Museum", project="cosmos", person=EMAILS["member"],
+                     city=WORD, website=LINK, description=f"{WORD} for schools.")
     return {"issue": issue, "item": item, "reader": readers[-1], "links": links,
             "project": project_id(rt, "sense"), "post": post, "upload": upload,
+            "organisation": organisation,
             # Pages outside the table: a draft issue, and the pages a mail's link opens.
             "extra": [(f"/editors/issues/{draft.number}", "editor"),
                       (f"/editors/issues/{draft.number}/preview", "editor"),

@@ -29,7 +29,15 @@ from tests.conftest import (
     new_client,
     outbox,
 )
-from tests.factories import TEST, add_item, add_readers, approved_issue, make_user, mark_sent
+from tests.factories import (
+    TEST,
+    add_item,
+    add_organisation,
+    add_readers,
+    approved_issue,
+    make_user,
+    mark_sent,
+)
 from tests.permissions import ROLES, TABLE, fill
 
 
@@ -71,6 +79,7 @@ def world(app: Any, rt: Runtime, web: Any) -> dict[str, Any]:
         b"Organization,Email,First name\nCOSMOS,new@cosmosproject.eu,Ana\n"),
         imports.Options())
     imports.pick_up(rt)  # the worker's dry run: the page shows its report
+    add_organisation(rt, project="cosmos", person="news@cosmosproject.eu")
     return {"issue": issue, "item": item, "reader": reader, "links": personal,
             "project": project_id(rt, "sense"), "upload": upload,
             "post": post_id, "clients": clients}
@@ -154,7 +163,10 @@ EDITOR_POSTS = ["/editors/issues/compose", "/editors/issues/{issue}",
                 "/editors/projects/cosmos", "/editors/accounts/1/remove",
                 "/editors/imports/readers",
                 "/editors/imports/{upload}/check", "/editors/imports/{upload}/apply",
-                "/editors/imports/{upload}/discard", "/logout"]
+                "/editors/imports/{upload}/discard", "/editors/organisations/merge",
+                "/editors/organisations/nemo-science-museum",
+                "/editors/organisations/nemo-science-museum/decide",
+                "/editors/people/1/decide", "/logout"]
 
 
 def test_every_form_post_without_a_csrf_token_is_refused(app: Any, rt: Runtime,
@@ -164,8 +176,10 @@ def test_every_form_post_without_a_csrf_token_is_refused(app: Any, rt: Runtime,
     urls = {
         editor: EDITOR_POSTS,
         member: ["/members/items/new", "/members/items/{item}/withdraw", "/members/tokens",
-                 "/members/tokens/1/revoke", "/members/handles"],
-        world["clients"]["visitor"]: ["/join", "/subscribe", "/subscribe/from/cosmos/confirm",
+                 "/members/tokens/1/revoke", "/members/handles", "/account/record",
+                 "/account/record/erase"],
+        world["clients"]["visitor"]: ["/join", "/join/organisation", "/join/person",
+                                      "/subscribe", "/subscribe/from/cosmos/confirm",
                                       "/newsletter/manage",
                                       "/login", "/account/reset",
                                       "/p/{preferences}", "/p/{preferences}/erase"],
