@@ -107,6 +107,8 @@ def country_code(text: str) -> str:
 
 
 def country_label(code: str) -> str:
+    if code == "XK":  # not in ISO 3166-1, but a code the EU uses
+        return "Kosovo"
     found = pycountry.countries.get(alpha_2=code) if code else None
     return str(getattr(found, "common_name", None) or found.name) if found else code
 
