@@ -263,6 +263,7 @@ class Page:
     filters: Filters
     countries: list[str] = field(default_factory=list)
     projects: list[tuple[str, str]] = field(default_factory=list)
+    everyone: list[dict[str, Any]] = field(default_factory=list)  # every member, as seen
 
 
 def members(s: Session) -> list[Organisation]:
@@ -291,22 +292,39 @@ def directory(s: Session, f: Filters, viewer: Viewer, *,
     projects = sorted({(p["slug"], p["acronym"]) for v in everyone
                        for p in v.get("projects", [])}, key=lambda p: p[1].casefold())
     return Page(shown[(page - 1) * page_size:page * page_size], len(shown), page, pages, f,
-                countries, projects)
+                countries, projects, everyone)
 
 
-def counts_by_country(s: Session, viewer: Viewer) -> tuple[dict[str, int],
-                                                            list[tuple[float, float, str]]]:
-    """Members per country, and the positions (latitude, longitude, name) that ``viewer``
-    may see: what the map draws."""
+def map_data(views: list[dict[str, Any]]) -> tuple[dict[str, int],
+                                                  list[tuple[float, float, str]]]:
+    """Members per country, and the positions (latitude, longitude, name), of what a
+    viewer sees (``view``'s answers): what the map draws."""
     counts: dict[str, int] = {}
     points = []
-    for o in members(s):
-        v = view(o, viewer)
+    for v in views:
         if v.get("country"):
             counts[v["country"]] = counts.get(v["country"], 0) + 1
         if v.get("latitude") is not None and v.get("longitude") is not None:
             points.append((float(v["latitude"]), float(v["longitude"]), v["name"]))
     return counts, points
+
+
+def figures(s: Session) -> dict[str, Any]:
+    """The dashboard's counts: members by type and by country, and who waits."""
+    by_type: dict[str, int] = {}
+    by_country: dict[str, int] = {}
+    for kind, country in s.execute(select(Organisation.type, Organisation.country)
+                                   .where(Organisation.status == "member")):
+        by_type[kind or ""] = by_type.get(kind or "", 0) + 1
+        by_country[country or ""] = by_country.get(country or "", 0) + 1
+    waiting = s.scalar(select(func.count(Organisation.id)).where(
+        Organisation.status == "applied")) or 0
+    people_waiting = s.scalar(select(func.count(Person.id)).where(
+        Person.status == "applied")) or 0
+    return {"by_type": sorted(by_type.items(), key=lambda c: (-c[1], c[0])),
+            "by_country": sorted(by_country.items(), key=lambda c: (-c[1], c[0])),
+            "total": sum(by_type.values()), "waiting": waiting,
+            "people_waiting": people_waiting}
 
 
 def stamp(s: Session) -> tuple[Any, ...]:

@@ -33,7 +33,8 @@ from ostogether.news import feeds, review
 from ostogether.news import items as news
 from ostogether.newsletter import issues as newsletter
 from ostogether.reach import reports
-from ostogether.registry import handles, projects
+from ostogether.registry import handles, organisations, projects
+from ostogether.registry.org_rules import country_label
 from ostogether.registry.rules import ProjectRecord
 from ostogether.social import wording as social_wording
 from ostogether.web.common import confirmed, editors_only, runtime, takes_uploads
@@ -62,6 +63,7 @@ def index() -> Any:
         recent = audit.recent(s)
         counts = news.counts_by_status(s)
         open_issue = newsletter.open_issue(s)
+        community = organisations.figures(s)
     paused = [f for f in feeds.list_feeds(rt) if f.paused_at is not None]
     proposed = handles.pending(rt)
     f = reports.figures(rt, clock.now())
@@ -73,7 +75,9 @@ def index() -> Any:
                            figures=svg, months=f.months,
                            sent=f.sent, weeks=f.weeks, per_network=f.per_network,
                            per_project=f.per_project, unfeatured=f.unfeatured,
-                           lookback=f.lookback, clicks=f.clicks, reach=f.reach)
+                           lookback=f.lookback, clicks=f.clicks, reach=f.reach,
+                           community=community, types=rt.community.criteria().organisation_types,
+                           country_label=country_label)
 
 
 _CHARTS: list[tuple[reports.Figures, dict[str, Markup]]] = []

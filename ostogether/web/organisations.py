@@ -73,7 +73,7 @@ def directory() -> Any:
     viewer = _viewer()
     with rt.db.session() as s:
         found = organisations.directory(s, f, viewer)
-        counts, points = organisations.counts_by_country(s, viewer)
+    counts, points = organisations.map_data(found.everyone)
     svg = europe_map.draw(tuple(sorted(counts.items())), tuple(points),
                           f"Members by country: {sum(counts.values())} organisations in "
                           f"{len(counts)} countries")

@@ -240,3 +240,20 @@ def test_country_names_become_codes() -> None:
     assert org_rules.country_code("Czech Republic") == "CZ"
     assert org_rules.country_code("UK") == "GB"
     assert org_rules.country_code("Narnia") == ""
+
+
+def test_the_dashboard_counts_organisations_by_type_and_country(rt: Runtime,
+                                                                editor: Any) -> None:
+    add_organisation(rt, "NEMO", type="museum")
+    add_organisation(rt, "Naturalis", type="museum")
+    add_organisation(rt, "Ciência Viva", country="PT", type="science-centre")
+    add_organisation(rt, "Waiting School", country="BE", type="school", status="applied")
+    page = editor.get("/editors/").get_data(as_text=True)
+    assert "Organisations: 3 members" in page
+    types = page[page.index('id="table-org-types"'):]
+    assert "<th scope=\"row\">Museum</th><td>2</td>" in types
+    assert "<th scope=\"row\">Science centre</th><td>1</td>" in types
+    countries = page[page.index('id="table-org-countries"'):]
+    assert "<th scope=\"row\">Netherlands</th><td>2</td>" in countries
+    assert "Belgium" not in countries[:countries.index("</table>")]
+    assert "<strong>1</strong> organisation and <strong>0</strong> people waiting" in page
