@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -99,3 +100,29 @@ def test_bad_lines_are_named_and_a_bad_file_writes_nothing(
     refused = run(env, "organisations", "import", str(path), "--apply")
     assert refused.returncode != 0 and "contacts.csv: line" in refused.stderr
     assert count(rt, Organisation) == 0 and count(rt, Person) == 0
+
+
+def test_the_same_import_on_the_editors_imports_page(rt: Runtime, editor: Any) -> None:
+    from ostogether import jobs
+    from tests.imports.test_imports_web import page, press, uploaded
+
+    with rt.db.session() as s:
+        organisations.add(s, CLI, OrgRecord(name="Ciencia Viva", country="ES"),
+                          status="member", source="import")
+    import_id = uploaded(editor, rt, "organisations", EXPORT.encode(), "contacts.csv")
+    shown = page(editor, import_id)
+    for said in ("3 new organisations", "5 new people", "possible duplicate: would be "
+                 "created", "possible duplicate: Ciencia Viva (ciencia-viva), same name, ES",
+                 "membership lapsed"):
+        assert said in shown, shown
+    assert count(rt, Person) == 0
+    press(editor, import_id, "apply")
+    jobs.pick_up(rt)
+    shown = page(editor, import_id)
+    assert "3 organisations created" in shown and "5 people created" in shown
+    assert count(rt, Organisation) == 4 and count(rt, Person) == 5
+    again = uploaded(editor, rt, "organisations", EXPORT.encode(), "contacts.csv")
+    press(editor, again, "apply")
+    jobs.pick_up(rt)
+    assert "0 organisations created" in page(editor, again)
+    assert count(rt, Organisation) == 4 and count(rt, Person) == 5
