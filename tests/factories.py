@@ -140,5 +140,5 @@ def add_organisation(rt: Runtime, name: str = "NEMO Science Museum", *, country:
         with rt.db.session() as s:
             people.add(s, TEST, people.PersonRecord(name="Ana Member", email=person,
                                                     organisation=slug, country=country),
-                       status="member", source="import")
+                       status="member", source="import", link_by_email=True)
     return slug

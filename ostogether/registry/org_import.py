@@ -216,7 +216,7 @@ def apply(rt: Runtime, actor: Actor, planned: Plan) -> dict[str, int]:
                 Organisation.slug == slug)) else ""
             people.add(s, actor, people.PersonRecord(
                 name=rec.name, email=rec.email, organisation=org_slug,
-                country=rec.country), status="member", source="import")
+                country=rec.country), status="member", source="import", link_by_email=True)
             emails.add(rec.email)
             created["people"] += 1
     planned.applied, planned.created = True, created

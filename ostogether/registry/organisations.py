@@ -327,13 +327,6 @@ def figures(s: Session) -> dict[str, Any]:
             "people_waiting": people_waiting}
 
 
-def stamp(s: Session) -> tuple[Any, ...]:
-    """What the directory's drawn map depends on: the organisations' count and latest
-    change."""
-    return tuple(s.execute(select(func.count(Organisation.id),
-                                  func.max(Organisation.updated_at))).one())
-
-
 def partners_of(s: Session, project_id: int) -> list[tuple[str, str, str]]:
     """(slug, name, role) of the member organisations in a project: its page lists them."""
     rows = s.execute(select(Organisation.slug, Organisation.name, OrganisationProject.role)

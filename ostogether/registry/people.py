@@ -76,9 +76,14 @@ def _organisation_id(s: Session, slug: str) -> int | None:
 
 
 def add(s: Session, actor: Actor, rec: PersonRecord, *, status: str, source: str,
-        coc_version: str = "", user_id: int | None = None) -> Person:
+        coc_version: str = "", user_id: int | None = None,
+        link_by_email: bool = False) -> Person:
+    """A new person, audited (the caller checked it). Linked to ``user_id``'s account, or
+    with ``link_by_email`` (an editor's import) to the account of the same address; a
+    stranger's form never links itself to someone else's login."""
     email = normalise_email(rec.email)
-    account = user_id or s.scalar(select(User.id).where(User.email == email))
+    account = user_id or (s.scalar(select(User.id).where(User.email == email))
+                          if link_by_email else None)
     if account is not None and s.scalar(select(Person.id).where(
             Person.user_id == account)) is not None:
         account = None  # the account already has its person

@@ -184,8 +184,9 @@ def join_organisation() -> Any:
 class PersonForm(FlaskForm):
     name = StringField("Your name", validators=[DataRequired(), Length(max=200)])
     email = EmailField("Your email address", validators=[DataRequired(), Length(max=320)])
-    organisation = SelectField("Your organisation (optional)")
-    country = SelectField("Country")
+    # The service checks both (an unknown organisation or country is its sentence).
+    organisation = SelectField("Your organisation (optional)", validate_choice=False)
+    country = SelectField("Country", validate_choice=False)
     role = StringField("Your role (optional)", validators=[Length(max=200)],
                        description="e.g. teacher, researcher, museum educator.")
     interests = TextAreaField("Interests (optional)", validators=[Length(max=2000)])

@@ -17,6 +17,7 @@ from ostogether.models import Organisation, Person
 from ostogether.registry import organisations
 from ostogether.registry.org_rules import OrgRecord
 from tests.conftest import run
+from tests.factories import make_user
 
 EXPORT = (
     "User ID,First name,Last name,Organization,Email,Membership level,Membership status,"
@@ -46,6 +47,7 @@ def test_a_wild_apricot_export_is_planned_then_applied_once(
         organisations.add(s, CLI, OrgRecord(name="Ciencia Viva", country="ES",
                                             website="https://cv.example.es"),
                           status="member", source="import")
+    make_user(rt, "jan@nemo.example.nl", "member", project="cosmos")  # an account already
     path = tmp_path / "contacts.csv"
     path.write_text(EXPORT, encoding="utf-8")
 
@@ -71,6 +73,9 @@ def test_a_wild_apricot_export_is_planned_then_applied_once(
         staff = s.scalars(select(Person).where(Person.organisation_id == nemo.id)).all()
         assert sorted(p.email for p in staff) == ["eva@nemo.example.nl", "jan@nemo.example.nl"]
         assert all(p.status == "member" and p.visibility == {} for p in staff)
+        # The account of the same address is the person's now: they see their record.
+        assert {p.email: p.user.email if p.user else None for p in staff} == {
+            "jan@nemo.example.nl": "jan@nemo.example.nl", "eva@nemo.example.nl": None}
         tom = s.scalar(select(Person).where(Person.email == "tom@example.org"))
         assert tom is not None and tom.organisation_id is None and tom.country == "IE"
 

@@ -257,3 +257,20 @@ def test_the_dashboard_counts_organisations_by_type_and_country(rt: Runtime,
     assert "<th scope=\"row\">Netherlands</th><td>2</td>" in countries
     assert "Belgium" not in countries[:countries.index("</table>")]
     assert "<strong>1</strong> organisation and <strong>0</strong> people waiting" in page
+
+
+def test_only_an_import_or_the_login_itself_links_a_person_to_an_account(
+        app: Any, rt: Runtime, client: Any) -> None:
+    make_user(rt, "carla@school.example.it", "member", project="cosmos")
+    make_user(rt, "dan@school.example.it", "member", project="cosmos")
+    form = {"name": "Carla?", "email": "carla@school.example.it", "country": "IT", "coc": "y"}
+    assert post(client, "/join/person", "/join/person", **form).status_code == 302
+    dan = new_client(app)
+    assert login(dan, "dan@school.example.it").status_code == 302
+    assert post(dan, "/join/person", "/join/person", name="Dan", email="dan@school.example.it",
+                coc="y").status_code == 302
+    with rt.db.session() as s:
+        linked = {p.name: (p.user.email if p.user else None) for p in s.scalars(select(Person))}
+    # A stranger typing Carla's address does not become Carla's record.
+    assert linked == {"Carla?": None, "Dan": "dan@school.example.it"}
+    assert dan.get("/account/record").status_code == 200
