@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ostogether.core.errors import NotFound, ValidationError
-from ostogether.edges import ratelimit
+from ostogether.edges import media, ratelimit
 from ostogether.edges.audit import Actor, record, transition
 from ostogether.edges.runtime import Runtime
 from ostogether.models import Organisation, OrganisationProject, Person, Project, lookup
@@ -152,6 +152,16 @@ def edit(rt: Runtime, slug: str, actor: Actor, rec: OrgRecord,
         if changed:
             record(s, actor, "organisation.edited", org, fields=sorted(changed))
     return results
+
+
+def set_logo(rt: Runtime, slug: str, actor: Actor, data: bytes | None) -> None:
+    """An organisation's logo from a picture sent by an editor, kept as projects' logos
+    are (checked, re-encoded without metadata, named by its hash); ``None`` removes it."""
+    name = media.store_upload(rt, data).name if data is not None else ""
+    with rt.db.session() as s:
+        org = get(s, slug, public=False)
+        org.logo = name
+        record(s, actor, "organisation.logo", org, logo=name)
 
 
 def link_project(rt: Runtime, slug: str, project_slug: str, actor: Actor, *,

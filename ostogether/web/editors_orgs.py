@@ -20,7 +20,7 @@ from ostogether.registry.org_rules import (
     OrgRecord,
     country_label,
 )
-from ostogether.web.common import editors_only, runtime
+from ostogether.web.common import confirmed, editors_only, runtime, takes_uploads
 
 bp = Blueprint("editors_orgs", __name__, url_prefix="/editors")
 
@@ -111,6 +111,27 @@ def organisation_edit(slug: str) -> Any:
                            levels=LEVELS, level_names=LEVEL_NAMES, fields=ORG_FIELDS,
                            roles=ROLES, results=results, linked=choices,
                            types=rt.community.criteria().organisation_types), status
+
+
+@bp.route("/organisations/<slug>/logo", methods=["POST"])
+@takes_uploads
+def organisation_logo(slug: str) -> Any:
+    sent = request.files.get("logo_file")
+    remove = request.form.get("remove") == "yes"
+    if remove and not confirmed("remove the logo"):
+        return redirect(url_for("editors_orgs.organisation_edit", slug=slug))
+    if not remove and (sent is None or not sent.filename):
+        flash("Choose the picture to upload.", "error")
+        return redirect(url_for("editors_orgs.organisation_edit", slug=slug))
+    try:
+        organisations.set_logo(runtime(), slug[:80], _actor(),
+                               None if remove else sent.read() if sent else None)
+    except ValidationError as exc:
+        flash(f"The logo was not kept: {exc}. Send a JPEG, PNG, GIF or WebP picture.",
+              "error")
+    else:
+        flash("The logo is removed." if remove else "The logo is saved.", "success")
+    return redirect(url_for("editors_orgs.organisation_edit", slug=slug))
 
 
 @bp.route("/people")

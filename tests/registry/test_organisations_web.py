@@ -274,3 +274,55 @@ def test_only_an_import_or_the_login_itself_links_a_person_to_an_account(
     # A stranger typing Carla's address does not become Carla's record.
     assert linked == {"Carla?": None, "Dan": "dan@school.example.it"}
     assert dan.get("/account/record").status_code == 200
+
+
+def test_an_editor_gives_an_organisation_a_logo_kept_like_pictures(
+        rt: Runtime, editor: Any, client: Any) -> None:
+    import io
+
+    from tests.feedserver import picture
+
+    slug = add_organisation(rt)
+    page = f"/editors/organisations/{slug}"
+    token = csrf_from(editor.get(page).get_data(as_text=True))
+    r = editor.post(f"{page}/logo", data={"csrf_token": token, "logo_file": (
+        io.BytesIO(picture(200, 100, exif_gps=True)), "logo.png")})
+    assert r.status_code == 302
+    with rt.db.session() as s:
+        org = s.scalar(select(Organisation).where(Organisation.slug == slug))
+        assert org is not None and re.fullmatch(r"[0-9a-f]{64}\.png", org.logo)
+        logo = org.logo
+    public = client.get(f"/organisations/{slug}").get_data(as_text=True)
+    assert f'src="/media/{logo}"' in public and ld_of(public)["logo"].endswith(logo)
+    assert client.get(f"/media/{logo}").status_code == 200
+    bad = editor.post(f"{page}/logo", data={"csrf_token": token, "logo_file": (
+        io.BytesIO(b"not a picture"), "logo.png")})
+    assert "The logo was not kept" in editor.get(bad.headers["Location"]).get_data(
+        as_text=True)
+    post(editor, f"{page}/logo", page, remove="yes", confirm="yes")
+    assert "/media/" not in client.get(f"/organisations/{slug}").get_data(as_text=True)
+
+
+def test_an_editor_changes_an_organisation_and_who_sees_each_field(
+        rt: Runtime, editor: Any, client: Any) -> None:
+    slug = add_organisation(rt, city="Amsterdam", website="https://nemo.example.nl")
+    page = f"/editors/organisations/{slug}"
+    fields = {"name": "NEMO", "type": "museum", "country": "NL", "city": "Amsterdam",
+              "website": "https://nemo.example.nl", "latitude": "", "longitude": "",
+              "description": "Science museum.", "show_city": "members",
+              "show_website": "everyone"}
+    bad = post(editor, page, page, **{**fields, "website": "nemo dot nl"})
+    assert bad.status_code == 400 and "The website" in bad.get_data(as_text=True)
+    assert "Amsterdam" in client.get(f"/organisations/{slug}").get_data(as_text=True)
+    assert post(editor, page, page, **fields).status_code == 302
+    shown = client.get(f"/organisations/{slug}").get_data(as_text=True)
+    assert "Amsterdam" not in shown and "Science museum." in shown
+    assert post(editor, page, page, project="levers", role="associated",
+                years="2024").status_code == 302
+    assert "(associated)" in client.get("/registry/levers").get_data(as_text=True)
+    with rt.db.session() as s:
+        org = s.scalar(select(Organisation).where(Organisation.slug == slug))
+        assert org is not None and org.visibility == {"city": "members",
+                                                      "website": "everyone"}
+        assert [e.action for e in history(s, org)][-2:] == ["organisation.edited",
+                                                            "organisation.project"]

@@ -166,6 +166,7 @@ EDITOR_POSTS = ["/editors/issues/compose", "/editors/issues/{issue}",
                 "/editors/imports/{upload}/discard", "/editors/organisations/merge",
                 "/editors/organisations/nemo-science-museum",
                 "/editors/organisations/nemo-science-museum/decide",
+                "/editors/organisations/nemo-science-museum/logo",
                 "/editors/people/1/decide", "/logout"]
 
 
