@@ -51,11 +51,11 @@ from ostogether.edges.runtime import Runtime
 from ostogether.models import ImportLine, ImportRun, lookup
 from ostogether.newsletter import archive_import
 from ostogether.readers import readers_import
-from ostogether.registry import members_import
+from ostogether.registry import members_import, org_import
 
 log = logging.getLogger("ostogether.imports")
 
-KINDS = ("readers", "archive", "members")
+KINDS = ("readers", "archive", "members", "organisations")
 FOLDER = "imports"  # under var_dir
 KEPT_FOR = dt.timedelta(days=2)  # an upload never applied is deleted after this
 STALE = dt.timedelta(hours=1)  # a running import not heard of for this long has stopped
@@ -191,6 +191,8 @@ def _check(rt: Runtime, actor: Actor, kind: str, name: str, path: Path,
         return _readers(checked.report)
     if kind == "members":
         return _members(_plan(rt, name, path, options))
+    if kind == "organisations":
+        return _organisations(org_import.plan(rt, path, name=name))
     return _archive(archive_import.import_zip(
         rt, actor, path, name=name, workdir=folder(rt), apply=False,
         replace=options.replace, replace_hint=REPLACE_HINT))
@@ -234,6 +236,15 @@ def _members(plan: members_import.Plan) -> Checked:
                     "contacts": {slug: {"email": c.email, "name": c.name,
                                         "organisation": c.organisation}
                                  for slug, c in plan.contacts.items()}}, lines)
+
+
+def _organisations(plan: org_import.Plan) -> Checked:
+    """The report of an import of organisations and people (``org_import``)."""
+    counts: dict[str, int] = {**plan.counts(), **{f"created_{k}": v
+                                                  for k, v in plan.created.items()}}
+    return Checked({"counts": counts}, ({
+        "line": ln.line, "subject": ln.person, "context": ln.organisation,
+        "detail": ln.detail, "outcome": ln.outcome} for ln in plan.lines))
 
 
 def _archive(outcomes: list[archive_import.Outcome]) -> Checked:
@@ -466,6 +477,10 @@ def _run(rt: Runtime, import_id: int) -> None:
             result = _members(members_import.apply(rt, actor, plan, progress))
             result.summary["contacts_set"], result.summary["contacts_not_set"] = \
                 _contacts(rt, actor, plan, options.contacts)
+        elif run.kind == "organisations":
+            planned = org_import.plan(rt, path, name=run.file_name)
+            org_import.apply(rt, actor, planned)  # one transaction: all or nothing
+            result = _organisations(planned)
         else:
             result = _archive(archive_import.import_zip(
                 rt, actor, path, name=run.file_name, workdir=folder(rt),

@@ -133,3 +133,25 @@ def add_output(rt: Runtime, slug: str = "connect", *, title: str = "A toolkit",
     if approve:
         outputs.approve(rt, TEST, output.id)
     return output.id
+
+
+def add_organisation(rt: Runtime, name: str = "NEMO Science Museum", *, country: str = "NL",
+                     project: str = "", role: str = "partner", person: str = "",
+                     status: str = "member", **fields: Any) -> str:
+    """An organisation (a member unless said), perhaps in a project and with a person
+    whose account (``person``, an existing login's address) is linked. Its slug back."""
+    from ostogether.registry import organisations, people
+    from ostogether.registry.org_rules import OrgRecord
+
+    with rt.db.session() as s:
+        org = organisations.add(s, TEST, OrgRecord(name=name, country=country, **fields),
+                                status=status, source="import")
+        slug = org.slug
+    if project:
+        organisations.link_project(rt, slug, project, TEST, role=role, years="2023–2026")
+    if person:
+        with rt.db.session() as s:
+            people.add(s, TEST, people.PersonRecord(name="Ana Member", email=person,
+                                                    organisation=slug, country=country),
+                       status="member", source="import", link_by_email=True)
+    return slug

@@ -60,6 +60,14 @@ TABLE: list[tuple[str, tuple[int, int, int, int]]] = [
     ("/oai?verb=Identify", PUBLIC),
     ("/members/library", MEMBERS), ("/members/library/new", MEMBERS),
     ("/editors/library", EDITORS),
+    ("/organisations", PUBLIC), ("/organisations?type=museum&country=NL&page=2", PUBLIC),
+    ("/organisations.json", PUBLIC), ("/organisations/{organisation}", PUBLIC),
+    ("/organisations/nope", (404, 404, 404, 404)),
+    ("/join/organisation", PUBLIC), ("/join/person", PUBLIC),
+    ("/join/thanks", (302, 302, 302, 302)),
+    ("/account/record", (302, 404, 200, 404)), ("/account/record.json", (302, 404, 200, 404)),
+    ("/editors/organisations", EDITORS), ("/editors/organisations/{organisation}", EDITORS),
+    ("/editors/people", EDITORS),
 ]
 
 
@@ -68,5 +76,7 @@ def fill(path: str, world: dict[str, Any]) -> str:
                        project=world["project"],
                        item=world["item"], reader=world["reader"], post=world["post"],
                        upload=world["upload"], output=world.get("output", ""),
+                       organisation=world.get(
+                           "organisation", "nemo-science-museum"),
                        preferences=world["links"]["preferences_url"].split("/p/")[1],
                        unsubscribe=world["links"]["unsubscribe_url"].split("/u/")[1])

@@ -11,6 +11,7 @@ from ostogether.cli import (  # noqa: F401 - each module registers its commands
     library,
     news,
     ops,
+    organisations,
     readers,
     registry,
     reports,

@@ -85,6 +85,14 @@ OUTPUT = {
     "withdrawn": set(),
 }
 OUTPUT_STATUSES = tuple(OUTPUT)
+# An organisation or a person of the community (issue 37): one who applied on the Join
+# page waits for an editor; an import (an editor's act) makes members at once. A member
+# may be rejected later (it leaves the directory); a rejected one may be accepted after all.
+MEMBER_RECORD = {
+    "applied": {"member", "rejected"},
+    "member": {"rejected"},
+    "rejected": {"member"},
+}
 
 # ------------------------------------------------------------------ vocabularies
 
@@ -121,6 +129,8 @@ MACHINES: dict[str, dict[str, set[str]]] = {
     "subscriber": SUBSCRIBER,
     "import": IMPORT,
     "output": OUTPUT,
+    "organisation": MEMBER_RECORD,
+    "person": MEMBER_RECORD,
 }
 
 

@@ -75,6 +75,8 @@ ELIGIBILITY_SPEC: Spec = {
                "recommended": "list[str]"},
     "funding": {"eu_programmes": "list[str]", "other_programmes": "list[str]",
                 "eu_initiative_types": "list[str]", "grant_number_pattern": "str"},
+    "organisations": {"required": "list[str]", "countries": "list[str]",
+                      "types": "table[str]"},
 }
 
 
@@ -92,6 +94,10 @@ class Criteria:
     other_programmes: list[str]
     eu_initiative_types: list[str]
     grant_number_pattern: str
+    # [organisations]: what the rules ask of an organisation that joins (issue 37).
+    organisation_types: dict[str, str] = field(default_factory=dict)
+    organisation_countries: list[str] = field(default_factory=list)
+    organisation_required: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -166,6 +172,12 @@ class Community:
                 problems.append(f"{path}: '{key}' is required.")
         if problems:
             raise ContentError(f"{path} has {len(problems)} problem(s):", problems)
+        orgs = data.get("organisations", {})
+        problems += [f"{path}:{line_of(text, 'countries')}: '{c}' in [organisations] "
+                     f"countries is not a two-letter country code." for c in
+                     orgs.get("countries", []) if not re.fullmatch("[A-Z]{2}", c)]
+        if problems:
+            raise ContentError(f"{path} has {len(problems)} problem(s):", problems)
         fields, funding = data["fields"], data["funding"]
         pattern = funding.get("grant_number_pattern", r"^[0-9]+$")
         try:
@@ -183,6 +195,9 @@ class Community:
             other_programmes=list(funding.get("other_programmes", [])),
             eu_initiative_types=list(funding.get("eu_initiative_types", [])),
             grant_number_pattern=pattern,
+            organisation_types=dict(orgs.get("types", {})),
+            organisation_countries=list(orgs.get("countries", [])),
+            organisation_required=list(orgs.get("required", ["name", "country"])),
         )
 
     def code_of_conduct(self) -> Document:

@@ -15,6 +15,7 @@ that the migrations are compared with.
 - ``media``: kept pictures and their uploads (0012, 0013);
 - ``imports``: the imports uploaded on the editors' page (0018);
 - ``library``: the results library's outputs and the projects that made them (0019);
+- ``organisations``: the community's organisations, their projects, and people (0020);
 - ``base``: the declarative base, the UTC type and the one lookup by id.
 
 The states every stateful model may take are fixed in ``ostogether.core.states``.
@@ -29,6 +30,7 @@ from ostogether.models.media import MediaFile, SocialUpload
 from ostogether.models.news import Feed, NewsItem
 from ostogether.models.newsletter import Delivery, DeliveryWorker, Issue, IssueItem, LinkCheck
 from ostogether.models.ops import AuditEntry, JobMark, JobRun, RateLimitHit, SchedulerLease
+from ostogether.models.organisations import Organisation, OrganisationProject, Person
 from ostogether.models.reach import (
     ArchiveView,
     ClickCount,
@@ -44,8 +46,8 @@ from ostogether.models.social import SocialPost, SocialSession
 __all__ = ["MAX_ID", "NAMING", "ApiToken", "ArchiveView", "AuditEntry", "Base", "ClickCount",
            "ConsentEvent", "Delivery", "DeliveryWorker", "DomainCheck", "Feed", "ImportLine",
            "ImportRun", "Issue", "IssueItem", "JobMark", "JobRun", "LinkCheck", "MediaFile",
-           "NewsItem", "Output", "PostMetric", "Project", "RateLimitHit", "ReachVisit",
-           "ReaderCredit",
+           "NewsItem", "Organisation", "OrganisationProject", "Output", "Person",
+           "PostMetric", "Project", "RateLimitHit", "ReachVisit", "ReaderCredit",
            "SchedulerLease", "SocialPost", "SocialSession", "SocialUpload", "Subscriber",
            "Suppression", "UTCDateTime", "User", "id_or_none", "lookup",
            "output_projects"]

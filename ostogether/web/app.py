@@ -31,12 +31,14 @@ from ostogether.web import (
     api,
     auth,
     editors,
+    editors_orgs,
     editors_projects,
     imports,
     issues,
     library,
     members,
     oai,
+    organisations,
     public,
     readers,
     reports,
@@ -241,6 +243,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(library.bp)
     app.register_blueprint(oai.bp)
+    app.register_blueprint(organisations.bp)
+    app.register_blueprint(editors_orgs.bp)
     csrf.exempt(api.bp)  # token in a header, never sent by a browser on its own
     csrf.exempt(oai.bp)  # harvesters POST; it only reads the public library
     csrf.exempt(subscribe.unsubscribe)  # RFC 8058: mail clients POST; the signed link is the key

@@ -35,7 +35,8 @@ from ostogether.news import feeds, review
 from ostogether.news import items as news
 from ostogether.newsletter import issues as newsletter
 from ostogether.reach import reports
-from ostogether.registry import handles, projects
+from ostogether.registry import handles, organisations, projects
+from ostogether.registry.org_rules import country_label
 from ostogether.registry.rules import ProjectRecord
 from ostogether.social import wording as social_wording
 from ostogether.web.common import confirmed, editors_only, runtime, takes_uploads
@@ -66,6 +67,7 @@ def index() -> Any:
         open_issue = newsletter.open_issue(s)
         library_waiting = len(library.list_by_status(s, "submitted"))
         dead_outputs = legacy.dead(s)
+        community = organisations.figures(s)
     paused = [f for f in feeds.list_feeds(rt) if f.paused_at is not None]
     proposed = handles.pending(rt)
     f = reports.figures(rt, clock.now())
@@ -77,7 +79,9 @@ def index() -> Any:
                            figures=svg, months=f.months,
                            sent=f.sent, weeks=f.weeks, per_network=f.per_network,
                            per_project=f.per_project, unfeatured=f.unfeatured,
-                           lookback=f.lookback, clicks=f.clicks, reach=f.reach)
+                           lookback=f.lookback, clicks=f.clicks, reach=f.reach,
+                           community=community, types=rt.community.criteria().organisation_types,
+                           country_label=country_label)
 
 
 _CHARTS: list[tuple[reports.Figures, dict[str, Markup]]] = []

@@ -57,8 +57,14 @@ class MembersForm(FlaskForm):
         validators=[Length(max=20000)], render_kw={"rows": 3})
 
 
+class OrganisationsForm(FlaskForm):
+    file = FileField("Wild Apricot's contacts, or a CSV with its column names",
+                     render_kw={"accept": ".csv,text/csv"})
+
+
 FORMS: dict[str, type[FlaskForm]] = {"readers": ReadersForm, "archive": ArchiveForm,
-                                     "members": MembersForm}
+                                     "members": MembersForm,
+                                     "organisations": OrganisationsForm}
 BUSY = ("checking", "queued", "running")  # the worker has it: the page may refresh itself
 # Where a refusal's per-field key is shown; anything else is about the file.
 FIELD_OF = {"map": "column_map", "assign": "assign"}

@@ -38,7 +38,7 @@ from ostogether.news import items as news
 from ostogether.newsletter import archive as arch
 from ostogether.newsletter import clicks
 from ostogether.readers import subscribers
-from ostogether.registry import projects
+from ostogether.registry import organisations, projects
 from ostogether.registry import rules as registry
 from ostogether.web.cache import fragment, public_page
 from ostogether.web.common import mail_html_response, request_site, runtime
@@ -102,8 +102,9 @@ def project_page(slug: str) -> Any:
     with rt.db.session() as s:
         project = projects.get(s, slug)
         recent = news.recent_for_project(s, project.id)
+        partners = organisations.partners_of(s, project.id)
     return render_template("project.html", project=project, criteria=rt.community.criteria(),
-                           recent=recent, kinds=KINDS)
+                           recent=recent, kinds=KINDS, partners=partners)
 
 
 @bp.route("/registry.json")

@@ -29,6 +29,7 @@ from tests.browser import DESKTOP, OUTPUT, PHONE, Live, axe_all, log_in
 from tests.factories import (
     TEST,
     add_item,
+    add_organisation,
     add_output,
     add_readers,
     approved_issue,
@@ -114,9 +115,11 @@ def build_world(rt: Runtime, web: Any) -> dict[str, Any]:
                url=LINK, approve=False)
     with rt.db.session() as s:
         slug = outputs.get(s, output).slug
+    organisation = add_organisation(rt, f"{WORD} Museum", project="cosmos", person=EMAILS["member"],
+                     city=WORD, website=LINK, description=f"{WORD} for schools.")
     return {"issue": issue, "item": item, "reader": readers[-1], "links": links,
             "project": project_id(rt, "sense"), "post": post, "upload": upload,
-            "output": slug,
+            "output": slug, "organisation": organisation,
             # Pages outside the table: a draft issue, and the pages a mail's link opens.
             "extra": [(f"/editors/issues/{draft.number}", "editor"),
                       (f"/editors/issues/{draft.number}/preview", "editor"),

@@ -32,6 +32,7 @@ from tests.conftest import (
 from tests.factories import (
     TEST,
     add_item,
+    add_organisation,
     add_output,
     add_readers,
     approved_issue,
@@ -83,6 +84,7 @@ def world(app: Any, rt: Runtime, web: Any) -> dict[str, Any]:
                         age_ranges=["lower-secondary"], licence="CC-BY-4.0", sdgs=[3, 11])
     add_output(rt, "cosmos", title="A lesson waiting for review", type="lesson-plan",
                approve=False)
+    add_organisation(rt, project="cosmos", person="news@cosmosproject.eu")
     return {"issue": issue, "item": item, "reader": reader, "links": personal,
             "project": project_id(rt, "sense"), "upload": upload,
             "output": "air-quality-toolkit",
@@ -169,7 +171,11 @@ EDITOR_POSTS = ["/editors/issues/compose", "/editors/issues/{issue}",
                 "/editors/imports/{upload}/check", "/editors/imports/{upload}/apply",
                 "/editors/imports/{upload}/discard", "/editors/library/1/approve",
                 "/editors/library/1/reject", "/editors/library/1/withdraw",
-                "/editors/library/1/archive", "/logout"]
+                "/editors/library/1/archive", "/editors/organisations/merge",
+                "/editors/organisations/nemo-science-museum",
+                "/editors/organisations/nemo-science-museum/decide",
+                "/editors/organisations/nemo-science-museum/logo",
+                "/editors/people/1/decide", "/logout"]
 
 
 def test_every_form_post_without_a_csrf_token_is_refused(app: Any, rt: Runtime,
@@ -180,8 +186,10 @@ def test_every_form_post_without_a_csrf_token_is_refused(app: Any, rt: Runtime,
         editor: EDITOR_POSTS,
         member: ["/members/items/new", "/members/items/{item}/withdraw", "/members/tokens",
                  "/members/tokens/1/revoke", "/members/handles", "/members/library/new",
-                 "/members/library/1/withdraw", "/members/library/1/archive"],
-        world["clients"]["visitor"]: ["/join", "/subscribe", "/subscribe/from/cosmos/confirm",
+                 "/members/library/1/withdraw", "/members/library/1/archive",
+                 "/account/record", "/account/record/erase"],
+        world["clients"]["visitor"]: ["/join", "/join/organisation", "/join/person",
+                                      "/subscribe", "/subscribe/from/cosmos/confirm",
                                       "/newsletter/manage",
                                       "/login", "/account/reset",
                                       "/p/{preferences}", "/p/{preferences}/erase"],

@@ -1,0 +1,223 @@
+"""Organisations and people from Wild Apricot's contacts export, or any CSV with the
+same column names (``Organization``, ``Email``, ``First name``, ``Last name``,
+``Membership status``, ``Country`` as a name such as "Netherlands", ``City``,
+``Website``; optionally ``Type``).
+
+An import is an editor's act: what it creates is a member at once. ``plan`` reads the
+file (bounded, ``core/csvin``) and says per line what would happen; ``apply`` does it in
+one transaction, so nothing is half-written. An organisation of the file is the one
+already in the registry when the name (case, accents and spaces aside) and the country
+agree; a doubtful match (the same name in another country, or the same website domain
+under another name) is named ("possible duplicate: …") and the organisation is created
+anew, for an editor to merge if they are one. A person is known by their address. Run
+twice, an import creates nothing twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+
+from ostogether.core import csvin
+from ostogether.core.errors import ValidationError
+from ostogether.core.inputs import email_problem, normalise_email, url_problem
+from ostogether.edges.audit import Actor
+from ostogether.edges.runtime import Runtime
+from ostogether.models import Organisation, Person
+from ostogether.registry import organisations, people
+from ostogether.registry.members_import import ACTIVE, SKIP
+from ostogether.registry.org_rules import (
+    Known,
+    OrgRecord,
+    country_code,
+    domain_of,
+    normalise_name,
+    possible_duplicates,
+)
+
+MAX_LINES = 20_000
+KEPT = 400
+OUTCOMES = ("new", "existing", "doubtful", "skipped", "invalid")
+
+
+@dataclass
+class Line:
+    line: int
+    organisation: str = ""
+    person: str = ""  # the address
+    outcome: str = ""  # new, existing, doubtful, skipped, invalid
+    detail: str = ""
+    org_key: str = ""  # which organisation of the plan the line belongs to
+
+
+@dataclass
+class PlannedOrg:
+    record: OrgRecord
+    line: int
+    existing: str = ""  # the slug of the registry's organisation it is
+    doubts: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Plan:
+    lines: list[Line]
+    orgs: dict[str, PlannedOrg]  # key -> the organisation
+    people: list[tuple[str, people.PersonRecord, int]]  # org key, record, line
+    applied: bool = False
+    created: dict[str, int] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        new_orgs = sum(1 for o in self.orgs.values() if not o.existing)
+        return {"organisations_new": new_orgs,
+                "organisations_existing": len(self.orgs) - new_orgs,
+                "doubtful": sum(1 for o in self.orgs.values() if o.doubts),
+                "people_new": len(self.people),
+                **{k: sum(ln.outcome == k for ln in self.lines)
+                   for k in ("skipped", "invalid")}}
+
+
+def _column(header: list[str], *names: str) -> str | None:
+    lowered = {h.strip().lower(): h for h in header}
+    return next((lowered[n] for n in names if n in lowered), None)
+
+
+def _key(name: str, country: str) -> str:
+    return f"{normalise_name(name)}|{country}"
+
+
+def plan(rt: Runtime, data: bytes | Path, *, name: str = "the file") -> Plan:
+    """What the import would do, line by line; nothing is written."""
+    limits = csvin.Limits(rt.settings.import_max_line_chars, rt.settings.import_max_fields)
+    with csvin.Records(csvin.Source.of(name, data), limits=limits, windows=True,
+                       not_text_hint="Export the contacts as CSV.",
+                       empty_hint="export the contacts from Wild Apricot (Contacts → List → "
+                                  "Export, CSV).") as records:
+        header = records.header
+        cols = {k: _column(header, *names) for k, names in {
+            "org": ("organization", "organisation", "company"),
+            "email": ("email", "e-mail", "email address"), "first": ("first name",),
+            "last": ("last name",), "status": ("membership status", "member status"),
+            "country": ("country",), "city": ("city",), "website": ("website", "web site"),
+            "type": ("type", "organisation type", "organization type")}.items()}
+        if cols["org"] is None and cols["email"] is None:
+            raise ValidationError(f"{name} has neither an Organization nor an Email column: "
+                                  f"export the contacts from Wild Apricot with the default "
+                                  f"fields, or name the columns so. Nothing was imported.",
+                                  {"file": "columns"})
+        rows: list[tuple[int, dict[str, str]]] = []
+        for n, values in records:
+            if len(rows) >= MAX_LINES:
+                raise ValidationError(f"{name} has more than {MAX_LINES} lines; split it. "
+                                      f"Nothing was imported.", {"file": "too long"})
+            row = {h: v[:KEPT] for h, v in zip(header, values, strict=False)}
+            rows.append((n, {k: " ".join((row.get(c) or "").split()) if c else ""
+                             for k, c in cols.items()}))
+    with rt.db.session() as s:
+        known = organisations.known(s)
+        emails = set(s.scalars(select(Person.email)))
+        by_key = {_key(k.name, k.country): k for k in known}
+        by_name_only = {normalise_name(k.name): k for k in known if not k.country}
+    types = rt.community.criteria().organisation_types
+    result = Plan([], {}, [])
+    seen_people: dict[str, int] = {}
+    for n, row in rows:
+        ln = Line(n, row["org"], normalise_email(row["email"]) if row["email"] else "")
+        result.lines.append(ln)
+        status = row["status"].lower()
+        if status in SKIP or (status and status not in ACTIVE):
+            ln.outcome, ln.detail = "skipped", SKIP.get(status, f"membership status "
+                                                                f"'{row['status']}'")
+            continue
+        country = country_code(row["country"])
+        why = ""
+        if row["country"] and not country:
+            why = f"Country '{row['country']}' is not a country's name or code"
+        elif row["website"] and (p := url_problem(_with_scheme(row["website"]))):
+            why = f"Website: {p}"
+        elif row["type"] and row["type"] not in types:
+            why = f"Type '{row['type']}' is not one of {', '.join(types)}"
+        elif row["email"] and (p := email_problem(row["email"])):
+            why = f"Email: {p}"
+        elif not row["org"] and not row["email"]:
+            why = "no organisation and no email address"
+        elif ln.person in seen_people:
+            why = f"the address repeats line {seen_people[ln.person]}"
+        if why:
+            ln.outcome, ln.detail = "invalid", f"{name}: line {n}: {why}."
+            continue
+        if row["org"]:
+            key = _key(row["org"], country)
+            ln.org_key = key
+            if key not in result.orgs:
+                rec = OrgRecord(name=row["org"], type=row["type"], country=country,
+                                city=row["city"],
+                                website=_with_scheme(row["website"]) if row["website"]
+                                else "")
+                planned = PlannedOrg(rec, n)
+                match = by_key.get(key) or (by_name_only.get(normalise_name(row["org"]))
+                                            if country else None)
+                if match is not None:
+                    planned.existing = match.slug
+                else:
+                    planned.doubts = [f"possible duplicate: {k.name} ({k.slug}), {why_}"
+                                      for k, why_ in possible_duplicates(rec, known)]
+                    planned.doubts += [
+                        f"possible duplicate: {o.record.name} (line {o.line}), same website "
+                        f"domain" for o in result.orgs.values()
+                        if rec.website and domain_of(o.record.website) == domain_of(
+                            rec.website)]
+                result.orgs[key] = planned
+            planned = result.orgs[key]
+            ln.outcome = "existing" if planned.existing else (
+                "doubtful" if planned.doubts else "new")
+            ln.detail = (f"organisation {planned.existing}" if planned.existing
+                         else "; ".join(planned.doubts) or "new organisation")
+        if ln.person:
+            seen_people[ln.person] = n
+            if ln.person in emails:
+                ln.detail = (ln.detail + "; " if ln.detail else "") + "person known already"
+                ln.outcome = ln.outcome or "existing"
+            else:
+                result.people.append((ln.org_key, people.PersonRecord(
+                    name=" ".join(filter(None, (row["first"], row["last"]))),
+                    email=ln.person, country=country), n))
+                ln.detail = (ln.detail + "; " if ln.detail else "") + "new person"
+                ln.outcome = ln.outcome if ln.outcome in ("doubtful", "new") else "new"
+    return result
+
+
+def _with_scheme(url: str) -> str:
+    return url if "://" in url else f"https://{url}"
+
+
+def apply(rt: Runtime, actor: Actor, planned: Plan) -> dict[str, int]:
+    """Create the plan's new organisations and people, as members, in one transaction;
+    again, what exists by then is left alone."""
+    created = {"organisations": 0, "people": 0}
+    with rt.db.session() as s:
+        slugs: dict[str, str] = {}
+        current = {_key(k.name, k.country): k for k in organisations.known(s)}
+        for key, o in planned.orgs.items():
+            found: Known | None = current.get(key)
+            if o.existing or found is not None:
+                slugs[key] = o.existing or (found.slug if found else "")
+                continue
+            org = organisations.add(s, actor, o.record, status="member", source="import")
+            slugs[key] = org.slug
+            created["organisations"] += 1
+        emails = set(s.scalars(select(Person.email)))
+        for key, rec, _n in planned.people:
+            if rec.email in emails:
+                continue
+            slug = slugs.get(key, "")
+            org_slug = slug if slug and s.scalar(select(Organisation.id).where(
+                Organisation.slug == slug)) else ""
+            people.add(s, actor, people.PersonRecord(
+                name=rec.name, email=rec.email, organisation=org_slug,
+                country=rec.country), status="member", source="import", link_by_email=True)
+            emails.add(rec.email)
+            created["people"] += 1
+    planned.applied, planned.created = True, created
+    return created
