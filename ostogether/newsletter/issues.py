@@ -31,11 +31,8 @@ from ostogether.core.states import EDITOR_ROLES
 from ostogether.edges import fetch, media
 from ostogether.edges.audit import Actor, record, transition
 from ostogether.edges.render import (
-    ISSUE_PREHEADER,
-    ISSUE_SUBJECT,
     RenderedIssue,
     placeholder,
-    render_line,
 )
 from ostogether.edges.runtime import Runtime
 from ostogether.mail import domain
@@ -43,6 +40,7 @@ from ostogether.mail.sender import issue_message
 from ostogether.models import (
     Issue,
     IssueItem,
+    IssueSnapshot,
     LinkCheck,
     NewsItem,
     User,
@@ -50,6 +48,7 @@ from ostogether.models import (
     lookup,
 )
 from ostogether.newsletter import clicks, preflight
+from ostogether.newsletter.rendering import automatic_lines, base_language, issue_languages
 from ostogether.newsletter.rendering import context as context
 from ostogether.newsletter.rendering import credit_line as credit_line
 from ostogether.newsletter.rendering import issue_key as issue_key
@@ -70,13 +69,15 @@ ACTIONS = ("up", "down", "drop", "add", "move")
 # ---------------------------------------------------------------------- queries
 
 # An issue is always wanted with its items and their projects: every face shows them.
-WITH_ITEMS = selectinload(Issue.entries).selectinload(IssueItem.item).selectinload(
-    NewsItem.project)
+WITH_ITEMS = (selectinload(Issue.entries).selectinload(IssueItem.item).selectinload(
+    NewsItem.project), selectinload(Issue.entries).selectinload(IssueItem.item)
+    .selectinload(NewsItem.translations), selectinload(Issue.texts),
+    selectinload(Issue.snapshots))
 
 
 def get_issue(s: Session, issue_id: int) -> Issue:
     return lookup(s, Issue, issue_id, f"There is no issue with id {issue_id}.",
-                  options=[WITH_ITEMS])
+                  options=list(WITH_ITEMS))
 
 
 def issue_ref(rt: Runtime, issue_id: int) -> str:
@@ -102,7 +103,7 @@ def issue_id_for(rt: Runtime, ref: str) -> int | None:
 
 def by_number(s: Session, number: int, *, with_items: bool = True) -> Issue:
     q = select(Issue).where(Issue.number == number)
-    issue = (s.scalar(q.options(WITH_ITEMS) if with_items else q)
+    issue = (s.scalar(q.options(*WITH_ITEMS) if with_items else q)
              if id_or_none(number) else None)
     if issue is None:
         raise NotFound(f"There is no issue #{number}.")
@@ -210,11 +211,7 @@ def compose_next(rt: Runtime, actor: Actor, now: dt.datetime | None = None) -> I
 
 def _automatic_lines(rt: Runtime, issue: Issue, items: list[NewsItem]) -> tuple[str, str]:
     """The subject and preheader the templates give an issue with ``items``."""
-    context = {"number": issue.number, "items": items, "site": rt.community.site(),
-               "send_date": issue.send_at.astimezone(rt.community.schedule().zone).date(),
-               "projects": sorted({i.project.acronym for i in items})}
-    return (render_line(rt.community, ISSUE_SUBJECT, SUBJECT_LIMIT, **context),
-            render_line(rt.community, ISSUE_PREHEADER, PREHEADER_LIMIT, **context))
+    return automatic_lines(rt, issue, items)
 
 
 def _items_of(s: Session, issue: Issue) -> list[NewsItem]:
@@ -252,6 +249,7 @@ def _drop_snapshot(issue: Issue) -> None:
     issue.approved_by_label = ""
     issue.snapshot_subject = issue.snapshot_preheader = ""
     issue.snapshot_html = issue.snapshot_text = issue.snapshot_sha256 = ""
+    issue.snapshots.clear()
 
 
 def _one_line(value: str, field: str, limit: int) -> str:
@@ -533,13 +531,14 @@ def approve(rt: Runtime, actor: Actor, issue_id: int, acknowledged: Iterable[str
                            "pre-flight again.")
         if issue.status == "draft":
             transition(s, actor, issue, "issue", "in_review")
-        html, text = out.html, out.text
-        if rt.settings.click_counting and issue.number:
-            # The same link for every reader, through the service (``clicks``).
-            html, text = clicks.track(rt, issue.number, {
-                e.item.id: e.item.link for e in issue.entries}, html, text)
-        digest = hashlib.sha256((out.subject + "\0" + out.preheader + "\0" + html +
-                                 "\0" + text).encode()).hexdigest()
+        html, text, digest = _frozen(rt, issue, out, base_language(rt))
+        # Every other language's version, compiled once each (never per reader).
+        for lang in issue_languages(rt, s)[1:]:
+            version = render_current(rt, issue, lang)
+            v_html, v_text, v_digest = _frozen(rt, issue, version, lang)
+            issue.snapshots.append(IssueSnapshot(
+                language=lang, subject=version.subject, preheader=version.preheader,
+                html=v_html, text=v_text, sha256=v_digest))
         transition(s, actor, issue, "issue", "approved", sha256=digest,
                    acknowledged=[w.key for w in report.warnings],
                    **({"reasons": {w.key: reasons[w.key] for w in report.warnings
@@ -550,6 +549,24 @@ def approve(rt: Runtime, actor: Actor, issue_id: int, acknowledged: Iterable[str
         issue.snapshot_html, issue.snapshot_text = html, text
         issue.snapshot_sha256 = digest
         return issue, report
+
+
+def _frozen(rt: Runtime, issue: Issue, out: RenderedIssue, language: str
+            ) -> tuple[str, str, str]:
+    """One version's HTML and text as they are frozen (links through the service when
+    clicks are counted), and their SHA-256 with the subject and preheader."""
+    html, text = out.html, out.text
+    if rt.settings.click_counting and issue.number:
+        # The same link for every reader of a language, through the service (``clicks``).
+        links = {}
+        for e in issue.entries:
+            tr = e.item.in_language(language) if e.item.language != language else None
+            links[e.item.id] = (tr.link or e.item.link) if tr else e.item.link
+        html, text = clicks.track(rt, issue.number, links, html, text,
+                                  "" if language == base_language(rt) else language)
+    digest = hashlib.sha256((out.subject + "\0" + out.preheader + "\0" + html +
+                             "\0" + text).encode()).hexdigest()
+    return html, text, digest
 
 
 # ------------------------------------------------------------------ editors

@@ -299,7 +299,8 @@ def click(number: int, item_id: int, sig: str) -> Any:
     the campaign's UTM parameters. A link the service did not sign is not found."""
     rt = runtime()
     # Item 0 is the trap link, which only scanners follow.
-    found = clicks.destination(rt, number, item_id, sig[:40]) if (
+    found = clicks.destination(rt, number, item_id, sig[:40],
+                               request.args.get("lang", "")[:8]) if (
         item_id == clicks.TRAP or id_or_none(item_id)) else None
     if found is None:
         raise NotFound("This link is not one of the newsletter's.")
