@@ -44,6 +44,8 @@ TABLE: list[tuple[str, tuple[int, int, int, int]]] = [
     ("/editors/members", EDITORS), ("/editors/issues/", EDITORS),
     ("/editors/issues/{issue}", EDITORS), ("/editors/issues/{issue}/preview", EDITORS),
     ("/editors/issues/{issue}/preview.html", EDITORS),
+    ("/editors/issues/{issue}/preview?lang=nl", EDITORS),
+    ("/editors/issues/{issue}?lang=fr", EDITORS),
     ("/editors/issues/{issue}/preflight", EDITORS),
     ("/editors/subscribers/", EDITORS), ("/editors/subscribers/{reader}", EDITORS),
     ("/editors/subscribers/{reader}/data.json", EDITORS),

@@ -26,6 +26,7 @@ from ostogether.core.errors import (
     ValidationError,
 )
 from ostogether.core.inputs import one_line_problem
+from ostogether.core.languages import NAMES
 from ostogether.core.sanitize import markdown_to_html
 from ostogether.core.states import EDITOR_ROLES
 from ostogether.edges import fetch, media
@@ -453,6 +454,15 @@ def run_preflight(rt: Runtime, issue_id: int) -> tuple[preflight.Report,
             render_check = preflight.Check("render", "The templates render", preflight.PASS)
         except ContentError as exc:
             out, render_check = None, preflight.render_failed(str(exc), exc.problems)
+        failed = []  # every other language its readers read renders too
+        for lang in issue_languages(rt, s)[1:] if out is not None else []:
+            try:
+                render_current(rt, issue, lang)
+            except ContentError as exc:
+                failed.append(f"{NAMES.get(lang, lang)} ({lang}): {exc}")
+        if failed:
+            render_check = preflight.Check("render", "The templates render in every "
+                                           "language", preflight.FAIL, tuple(failed))
     found = domain.last(rt)
     checks = [render_check,
               preflight.check_subject(subject, preheader),

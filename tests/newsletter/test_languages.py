@@ -22,7 +22,7 @@ from ostogether.models import Delivery, IssueSnapshot, Subscriber
 from ostogether.news import translations
 from ostogether.newsletter import delivery, rendering, versions
 from ostogether.newsletter import issues as newsletter
-from tests.conftest import Sink
+from tests.conftest import Sink, post
 from tests.factories import TEST, add_item, add_readers
 from tests.feedserver import FeedServer
 
@@ -91,9 +91,9 @@ def test_a_dutch_and_an_english_reader_each_get_the_issue_in_their_language(
     nl = readers(rt, "nl", 3)
     issue = composed(rt, web)
     newsletter.approve(rt, TEST, issue.id)
-    # Compiled once per language (the community's twice: the pre-flight, then the check
-    # that what is frozen is what was checked), however many readers each has.
-    assert compiles == {"en": 2, "nl": 1}
+    # Compiled per language, however many readers each has: twice (the pre-flight, then
+    # the check that what is frozen is what was checked), never once per reader.
+    assert compiles == {"en": 2, "nl": 2}
     compiles.clear()
     st = delivery.send(rt, TEST, issue.id)
     assert st.counts["sent"] == 6 and compiles == {}  # sending never renders
@@ -223,3 +223,57 @@ def test_the_newsletters_language_tables_are_checked_with_file_and_line(
     line = int(problem.split(":")[1])
     assert line >= 1 and (not new or new.split("\n")[0].split(" = ")[0].strip("[]") in
                           changed.splitlines()[line - 1] or "missing" in says)
+
+
+def test_a_language_that_does_not_render_blocks_the_approval(rt: Runtime, web: FeedServer,
+                                                             home: Path) -> None:
+    readers(rt, "nl", 1)
+    issue = composed(rt, web)
+    path = home / "templates/newsletter/issue.txt.j2"
+    path.write_text(path.read_text() + '{% if language == "nl" %}{{ nowhere }}{% endif %}\n')
+    report, _ = newsletter.run_preflight(rt, issue.id)
+    render = next(c for c in report.checks if c.key == "render")
+    assert render.status == "fail"
+    assert render.details[0].startswith("Nederlands (nl): ") and "nowhere" in render.details[0]
+
+
+# ------------------------------------------------------------------ the editors' pages
+
+def test_editors_write_a_languages_texts_and_preview_and_check_each_language(
+        rt: Runtime, web: FeedServer, editor: Any) -> None:
+    readers(rt, "en", 2)
+    readers(rt, "nl", 3)
+    issue = composed(rt, web)
+    page = f"/editors/issues/{issue.number}?lang=nl"
+    html = editor.get(page).get_data(as_text=True)
+    assert 'id="languages-h"' in html and "The texts in" in html
+    r = post(editor, f"/editors/issues/{issue.number}/texts", page, language="nl",
+             subject="Lente bij OStogether", preheader="", intro_md="Beste lezer.")
+    assert r.status_code == 302 and "lang=nl" in r.headers["Location"]
+    r = post(editor, f"/editors/issues/{issue.number}/texts", page, language="nl",
+             subject="x" * 201, preheader="", intro_md="")
+    assert r.status_code == 400 and "200 characters" in r.get_data(as_text=True)
+    r = post(editor, f"/editors/issues/{issue.number}/same", page, same=["preheader"])
+    assert r.status_code == 302
+    with rt.db.session() as s:
+        again = newsletter.get_issue(s, issue.id)
+        assert [(t.language, t.subject, t.intro_md) for t in again.texts] == [
+            ("nl", "Lente bij OStogether", "Beste lezer.")]
+        assert again.same_texts == ["preheader"]
+    preview = editor.get(f"/editors/issues/{issue.number}/preview?lang=nl")
+    text = preview.get_data(as_text=True)
+    assert preview.status_code == 200 and "Lente bij OStogether" in text
+    assert "preview.html?lang=nl" in text
+    frame = editor.get(f"/editors/issues/{issue.number}/preview.html?lang=nl")
+    assert "Nieuws uit de gemeenschap" in frame.get_data(as_text=True)
+    checks = editor.get(f"/editors/issues/{issue.number}/preflight").get_data(as_text=True)
+    row = re.search(r'<th scope="row" data-label="Language"><span lang="nl">Nederlands'
+                    r'</span> \(nl\)</th>\s*<td data-label="Readers">(\d+)</td>\s*'
+                    r'<td data-label="Items in their language">(\d+) of (\d+)', checks)
+    assert row is not None and row.groups() == ("3", "1", "2")
+    row = re.search(r'<span lang="en">English</span> \(en\)</th>\s*<td data-label='
+                    r'"Readers">(\d+)</td>\s*<td data-label="Items in their language">'
+                    r'(\d+) of (\d+)', checks)
+    assert row is not None and row.groups() == ("2", "2", "2")
+    assert "Lente bij OStogether" in checks
+    assert f"/editors/issues/{issue.number}/preview?lang=nl" in checks
