@@ -18,6 +18,7 @@ TABLE: list[tuple[str, tuple[int, int, int, int]]] = [
     ("/", PUBLIC), ("/registry", PUBLIC), ("/registry/cosmos", PUBLIC),
     ("/registry.json", PUBLIC), ("/join", PUBLIC), ("/code-of-conduct", PUBLIC),
     ("/archive", PUBLIC), ("/archive.atom", PUBLIC), ("/archive/{number}", PUBLIC),
+    ("/archive/{number}?lang=nl", PUBLIC), ("/archive.atom?lang=nl", PUBLIC),
     ("/events.ics", PUBLIC), ("/subscribe", PUBLIC), ("/subscribe/sent", PUBLIC),
     ("/subscribe/from/cosmos", PUBLIC), ("/subscribe/from/nope", (404, 404, 404, 404)),
     ("/registry/cosmos/subscribe-form", (302, 403, 200, 200)),

@@ -278,7 +278,9 @@ def archive_issue(number: int) -> Any:
 
 @public_page
 def _archive_page(number: int) -> Any:
-    return mail_html_response(arch.issue_page(runtime(), number), framable=False)
+    return mail_html_response(arch.issue_page(runtime(), number,
+                                              request.args.get("lang", "")[:8]),
+                              framable=False)
 
 
 @bp.route("/media/<name>")
@@ -316,7 +318,8 @@ def click(number: int, item_id: int, sig: str) -> Any:
 @bp.route("/archive.atom")
 @public_page
 def archive_atom() -> Any:
-    return Response(arch.atom(runtime()), mimetype="application/atom+xml")
+    return Response(arch.atom(runtime(), request.args.get("lang", "")[:8]),
+                    mimetype="application/atom+xml")
 
 
 @bp.route("/events.ics")

@@ -277,3 +277,39 @@ def test_editors_write_a_languages_texts_and_preview_and_check_each_language(
     assert row is not None and row.groups() == ("2", "2", "2")
     assert "Lente bij OStogether" in checks
     assert f"/editors/issues/{issue.number}/preview?lang=nl" in checks
+
+
+# ------------------------------------------------------------------ the archive
+
+def test_the_archive_keeps_every_languages_web_version_and_feed(
+        rt: Runtime, web: FeedServer, client: Any, smtp_server: tuple[Any, Sink]) -> None:
+    readers(rt, "en", 1)
+    readers(rt, "nl", 1)
+    issue = composed(rt, web)
+    newsletter.approve(rt, TEST, issue.id)
+    delivery.send(rt, TEST, issue.id)
+    dutch = client.get(f"/archive/{issue.number}?lang=nl")
+    html = dutch.get_data(as_text=True)
+    assert dutch.status_code == 200 and '<html lang="nl"' in html
+    assert NL_TITLE in html and "Nieuws uit de gemeenschap" in html
+    assert "in het Engels" in html
+    # The way to the other languages, each named in itself; and the alternates.
+    assert re.search(r'<nav aria-label="Deze editie in andere talen"><a href="[^"]*/archive/'
+                     rf'{issue.number}" hreflang="en" lang="en"[^>]*>English</a></nav>', html)
+    assert re.search(rf'<link rel="alternate" hreflang="en" href="[^"]*/archive/'
+                     rf'{issue.number}"></head>', html)
+    english = client.get(f"/archive/{issue.number}").get_data(as_text=True)
+    assert '<html lang="en"' in english and "News from the community" in english
+    assert f'/archive/{issue.number}?lang=nl" hreflang="nl" lang="nl"' in english
+    assert "Nederlands</a>" in english
+    # A language it was not sent in: the community's version.
+    french = client.get(f"/archive/{issue.number}?lang=fr").get_data(as_text=True)
+    assert '<html lang="en"' in french
+    feed = client.get("/archive.atom?lang=nl").get_data(as_text=True)
+    assert "<title>Nieuwsbrief OStogether</title>" in feed
+    assert f"<title>OStogether #10: {NL_TITLE}</title>" in feed
+    assert f'/archive/{issue.number}?lang=nl"' in feed and 'xml:lang="nl"' in feed
+    assert 'hreflang="en"' in feed
+    plain = client.get("/archive.atom").get_data(as_text=True)
+    assert "OStogether #10: Parents as scientists in the classroom" in plain
+    assert NL_TITLE not in plain
