@@ -138,9 +138,11 @@ def edit_item(item_id: int) -> Any:
             form.fill_translations(news.get_item(s, item_id))
     elif form.validate_on_submit() and take_upload(form, rt):
         try:
+            given, emptied = form.translation_inputs()
+            # The translations are checked first: nothing is saved unless all is right.
+            translations.validate(given, form.language.data or "")
             changed = news.update(rt, Actor.of(current_user), item_id, form.to_input(),
                                   project_id=current_user.project_id)
-            given, emptied = form.translation_inputs()
             actor = Actor.of(current_user)
             changed += [f"translation {lang}" for lang in translations.save(
                 rt, actor, item_id, given, project_id=current_user.project_id, source="web")]

@@ -222,3 +222,27 @@ def test_a_projects_feed_in_another_language_with_the_same_links_adds_translatio
     with rt.db.session() as s:
         fr = s.get(NewsItem, item.id).in_language("fr")
         assert fr is not None and fr.title == "Journée portes ouvertes" and fr.link == ""
+
+
+def test_a_member_changes_and_removes_a_translation_while_the_item_waits(
+        client: Any, rt: Runtime) -> None:
+    member(client, rt)
+    r = submit(client, **{"translations-0-language": "nl", "translations-0-title": NL["title"],
+                          "translations-0-summary": NL["summary"]})
+    item_id = int(r.headers["Location"].rsplit("/", 1)[1])
+    page = client.get(f"/members/items/{item_id}/edit").get_data(as_text=True)
+    assert f'value="{NL["title"]}"' in page  # the row comes filled in
+    edit = {**FORM, "csrf_token": csrf_from(page),
+            "translations-0-language": "nl", "translations-0-title": "",
+            "translations-0-summary": "",
+            "translations-1-language": "de", "translations-1-title": "Sommerschule",
+            "translations-1-summary": "Melden Sie sich an."}
+    r = client.post(f"/members/items/{item_id}/edit", data=edit)
+    assert r.status_code == 302, r.get_data(as_text=True)
+    with rt.db.session() as s:
+        assert [t.language for t in s.get(NewsItem, item_id).translations] == ["de"]
+    bad = {**edit, "translations-1-language": "en"}  # the item's own language
+    r = client.post(f"/members/items/{item_id}/edit", data={**bad, "title": "Changed"})
+    assert r.status_code == 400 and "The item itself is in English" in r.get_data(as_text=True)
+    with rt.db.session() as s:
+        assert s.get(NewsItem, item_id).title == FORM["title"]  # nothing saved
