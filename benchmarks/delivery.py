@@ -12,6 +12,12 @@ Printed: messages per second, seconds per 10k messages at 10k and at 100k subscr
 (linear cost means the two are close), peak RSS of the sending process, and the ceiling:
 a minimal smtplib loop (one connection, one pre-built message of the same size, no
 database) into the same sink, in the same run. Targets: >= 0.8x the ceiling, <= 150 MB.
+
+Then the same issue (some items translated) to readers spread over six languages, each
+getting its language's version, against the same readers all in one language, into the
+same sink: the ratio of the two sends' times (target <= 1.1x). ``BENCH_LANGUAGE_READERS``
+sets how many readers (default 100000); ``python benchmarks/delivery.py --languages N``
+runs only this comparison.
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 SIZES = tuple(int(x) for x in os.environ.get("BENCH_SIZES", "10000,100000").split(","))
+LANGUAGE_READERS = int(os.environ.get("BENCH_LANGUAGE_READERS", "100000"))
+LANGUAGES = ("en", "nl", "fr", "de", "es", "it")
 CEILING_MESSAGES = 20_000
 POSTFIX = REPO / "var" / "bench" / "postfix"
 
@@ -119,8 +127,12 @@ def sink(port: int, count: Any, ready: Any) -> None:
         controller.stop()
 
 
-def setup(home: Path, n: int, database_url: str = "") -> tuple[Any, int]:
-    """A database with n confirmed readers and one approved issue of 20 items."""
+def setup(home: Path, n: int, database_url: str = "", languages: int = 0
+          ) -> tuple[Any, int]:
+    """A database with n confirmed readers and one approved issue of 20 items. With
+    ``languages`` (1 to 6), every other item is translated into each language, the readers
+    are spread over the first ``languages`` of LANGUAGES, and the issue is frozen in each
+    language its readers read, as approval does."""
     import secrets
 
     from sqlalchemy import insert
@@ -129,7 +141,7 @@ def setup(home: Path, n: int, database_url: str = "") -> tuple[Any, int]:
     from ostogether.edges import db as dbmod
     from ostogether.edges.audit import Actor
     from ostogether.edges.runtime import Runtime
-    from ostogether.models import Issue, Project, Subscriber
+    from ostogether.models import Issue, IssueSnapshot, Project, Subscriber
     from ostogether.news import items as news
     from ostogether.newsletter import issues as newsletter
     from ostogether.registry import projects
@@ -141,10 +153,14 @@ def setup(home: Path, n: int, database_url: str = "") -> tuple[Any, int]:
     with rt.db.session() as s:
         ids = [p.id for p in s.query(Project).order_by(Project.id)]
     for i in range(20):
+        translated = [{"language": lang, "title": f"Workshop {i} ({lang})",
+                       "summary_md": "Lessen en **ervaringen**.",
+                       "summary_html": "<p>Lessen en <strong>ervaringen</strong>.</p>\n",
+                       "link": ""} for lang in LANGUAGES[1:]] if languages and i % 2 else []
         item = news.submit(rt, actor, ids[i % len(ids)], news.ItemInput(
             kind="news", title=f"Workshop series {i} on open schooling",
             summary="Teachers and science centres shared **lesson plans** and what worked.",
-            link=f"https://example.org/news/{i}"), source="web")
+            link=f"https://example.org/news/{i}"), source="web", translations=translated)
         news.approve(rt, actor, item.id)
     issue = newsletter.compose_next(rt, actor)
     with rt.db.session() as s:  # approved without the link check: example.org is offline
@@ -153,11 +169,17 @@ def setup(home: Path, n: int, database_url: str = "") -> tuple[Any, int]:
         row.snapshot_subject, row.snapshot_preheader = out.subject, out.preheader
         row.snapshot_html, row.snapshot_text, row.snapshot_sha256 = out.html, out.text, "b"
         row.status = "approved"
+        for lang in LANGUAGES[1:languages]:  # one compile per language, as approval does
+            version = newsletter.render_current(rt, row, lang)
+            row.snapshots.append(IssueSnapshot(
+                language=lang, subject=version.subject, preheader=version.preheader,
+                html=version.html, text=version.text, sha256="b"))
+    spread = LANGUAGES[:max(languages, 1)]
     with rt.db.engine.begin() as conn:
         for start in range(0, n, 10_000):
             conn.execute(insert(Subscriber), [
                 {"email": f"reader{i}@readers.example", "email_hash": f"h{i}",
-                 "name": f"Reader {i}" if i % 3 else "", "language": "en",
+                 "name": f"Reader {i}" if i % 3 else "", "language": spread[i % len(spread)],
                  "status": "confirmed", "link_nonce": secrets.token_hex(8),
                  "hard_bounces": 0, "created_at": clock.now(), "updated_at": clock.now()}
                 for i in range(start, min(n, start + 10_000))])
@@ -178,7 +200,7 @@ def settings_for(home: Path, port: int, database_url: str = "") -> Any:
         "OSTOGETHER_SMTP_SECURITY": "none", "OSTOGETHER_LOG_LEVEL": "WARNING"})
 
 
-def child(n: int, port: int) -> None:
+def child(n: int, port: int, languages: int = 0) -> None:
     """One send in this process; prints JSON."""
     from ostogether.edges.audit import Actor
     from ostogether.edges.runtime import Runtime
@@ -186,7 +208,7 @@ def child(n: int, port: int) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
-        issue_id, size = setup(home, n)
+        issue_id, size = setup(home, n, languages=languages)
         rt = Runtime(settings_for(home, port))
         started = time.perf_counter()
         st = delivery.send(rt, Actor("bench"), issue_id)
@@ -199,9 +221,20 @@ def child(n: int, port: int) -> None:
             "unsubscribe_url": "https://x/u/" + "t" * 90, "preferences_url": "p",
             "web_url": "w"}))
         (home.parent / f"sample-{os.getpid()}.eml").write_bytes(sample.data)
+        with rt.db.session() as s:  # each version's size: the bytes each reader costs
+            from sqlalchemy import func, select
+
+            from ostogether.models import Delivery, Issue, IssueSnapshot
+            html = {v.language: len(v.html.encode()) for v in s.scalars(
+                select(IssueSnapshot).where(IssueSnapshot.issue_id == issue_id))}
+            html["en"] = len(s.get(Issue, issue_id).snapshot_html.encode())  # type: ignore[union-attr]
+            readers = dict(s.execute(select(Delivery.language, func.count()).where(
+                Delivery.issue_id == issue_id).group_by(Delivery.language)).all())
+        mean_html = sum(html[lang] * k for lang, k in readers.items()) / max(1, n)
         print(json.dumps({"n": n, "sent": st.counts["sent"], "status": st.issue_status,
                           "elapsed": elapsed, "html_bytes": size,
-                          "message_bytes": len(sample.data),
+                          "message_bytes": len(sample.data), "mean_html_bytes": mean_html,
+                          "versions": sorted(readers),
                           "sample": str(home.parent / f"sample-{os.getpid()}.eml"),
                           "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
@@ -221,6 +254,52 @@ def ceiling(port: int, data: bytes, n: int) -> float:
     elapsed = time.perf_counter() - started
     conn.quit()
     return n / elapsed
+
+
+def languages_compared(port: int, n: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The same issue to ``n`` readers in one language, then spread over six: each send's
+    figures, in fresh processes, into the sink on ``port``."""
+    runs = []
+    for languages in (1, len(LANGUAGES)):
+        out = subprocess.run([sys.executable, __file__, "--child", str(n), str(port),
+                              str(languages)], capture_output=True, text=True, check=True)
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        assert r["sent"] == n and r["status"] == "sent", r
+        runs.append(r)
+    return runs[0], runs[1]
+
+
+def print_languages(n: int, one: dict[str, Any], six: dict[str, Any]) -> None:
+    a, b = float(one["elapsed"]), float(six["elapsed"])
+    print(f"languages: {n} readers, one issue: all in one language {a:.1f} s "
+          f"({n / a:.0f} msg/s); spread over {len(six['versions'])} languages, each getting "
+          f"its own version, {b:.1f} s ({n / b:.0f} msg/s): {b / a:.2f}x (target <= 1.10x); "
+          f"mean HTML per reader {one['mean_html_bytes'] / 1024:.1f} KB vs "
+          f"{six['mean_html_bytes'] / 1024:.1f} KB")
+
+
+def only_languages(n: int) -> None:
+    """``--languages N``: the language comparison alone."""
+    port = free_port()
+    postfix = postfix_sink(port)
+    proc = None
+    if postfix is None:
+        count = multiprocessing.Value("l", 0)
+        ready = multiprocessing.Event()
+        proc = multiprocessing.Process(target=sink, args=(port, count, ready), daemon=True)
+        proc.start()
+        ready.wait(10)
+    try:
+        one, six = languages_compared(port, n)
+    finally:
+        if proc is not None:
+            proc.terminate()
+        if postfix is not None:
+            postfix.terminate()
+            postfix.wait(10)
+    print("into " + ("Postfix's smtp-sink" if postfix is not None else
+                     "a local aiosmtpd sink (Postfix's smtp-sink could not be unpacked)"))
+    print_languages(n, one, six)
 
 
 def main() -> None:
@@ -247,6 +326,7 @@ def main() -> None:
         limit = ceiling(port, data, CEILING_MESSAGES)
         if postfix is not None:
             sources = {s: smtp_source(port, len(data), CEILING_MESSAGES, s) for s in (1, 4)}
+        one, six = languages_compared(port, LANGUAGE_READERS)
     finally:
         if proc is not None:
             proc.terminate()
@@ -278,10 +358,14 @@ def main() -> None:
         print(f"linearity: {big['elapsed'] / big['n'] / (small['elapsed'] / small['n']):.2f}x "
               f"the cost per message at 100k as at 10k (1.00 = linear)")
     print("targets: >= 0.80x the ceiling, <= 150 MB peak RSS")
+    print_languages(LANGUAGE_READERS, one, six)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "--child":
-        child(int(sys.argv[2]), int(sys.argv[3]))
+    if len(sys.argv) in (4, 5) and sys.argv[1] == "--child":
+        child(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]) if len(sys.argv) == 5
+              else 0)
+    elif len(sys.argv) == 3 and sys.argv[1] == "--languages":
+        only_languages(int(sys.argv[2]))
     else:
         main()

@@ -145,7 +145,8 @@ def atom(entries: list[dict[str, Any]]) -> bytes:
     parts = []
     for i, e in enumerate(entries):
         date = (e.get("date") or now - dt.timedelta(hours=i)).isoformat()
-        parts.append(f"<entry><title>{escape(e['title'])}</title>"
+        lang = f' xml:lang="{escape(e["lang"])}"' if e.get("lang") else ""
+        parts.append(f"<entry{lang}><title>{escape(e['title'])}</title>"
                      f'<link href="{escape(e["link"])}"/><id>{escape(e.get("guid", e["link"]))}'
                      f"</id><updated>{date}</updated>"
                      f'<summary type="html">{escape(e.get("summary", "A summary."))}</summary>'

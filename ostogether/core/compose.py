@@ -22,6 +22,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 ORDERINGS = ("date", "newest", "oldest")
 
@@ -45,6 +46,23 @@ class Rules:
     lookback_issues: int = 3
     first_number: int = 1
     credits: dict[str, str] = field(default_factory=dict)
+
+    # content/newsletter.toml's [languages.<code>]: the fixed texts per language (English
+    # complete, the others falling back to it key by key), section titles and credits.
+    texts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    titles: dict[str, dict[str, str]] = field(default_factory=dict)
+    credits_in: dict[str, dict[str, str]] = field(default_factory=dict)
+    base_language: str = "en"
+
+    def text(self, language: str) -> dict[str, Any]:
+        """The fixed texts in ``language``, each missing one in the base language."""
+        return {**self.texts.get(self.base_language, {}), **self.texts.get(language, {})}
+
+    def title(self, section: Section, language: str) -> str:
+        return self.titles.get(language, {}).get(section.key, section.title)
+
+    def credits_for(self, language: str) -> dict[str, str]:
+        return {**self.credits, **self.credits_in.get(language, {})}
 
     def section_for(self, kind: str) -> Section | None:
         return next((s for s in self.sections if kind in s.kinds), None)

@@ -20,6 +20,7 @@ from typing import Any, TypeVar, cast
 
 from ostogether.core.compose import ORDERINGS, Rules, Section
 from ostogether.core.errors import ContentError
+from ostogether.core.languages import NEWSLETTER as NEWSLETTER_LANGUAGES
 from ostogether.core.settings import Settings
 from ostogether.core.states import KINDS
 from ostogether.edges import timetable
@@ -110,6 +111,121 @@ class Document:
 
 
 HASHTAG = re.compile(r"(?!\d+$)\w{1,64}")
+
+# content/newsletter.toml's [languages.<code>] tables: the newsletter's fixed texts, each
+# with the {fields} it may use. English (the base language) gives every one but the
+# funding lines (site.toml's by default); another language falls back to it key by key.
+NEWSLETTER_TEXTS: dict[str, tuple[str, ...]] = {
+    "view_in_browser": (), "heading": ("short_name", "number"), "dateline": ("month", "year"),
+    "archive_before": (), "archive_link": (), "archive_after": (),
+    "you_receive": ("short_name",), "sent_by": ("sender_name", "name", "facilitator"),
+    "postal": ("postal_address",), "view_short": (), "preferences": (), "unsubscribe": (),
+    "earlier_issues": (), "unsubscribe_short": (), "register_for": ("title",),
+    "register": (), "read_more": (), "online": (), "emblem_alt": (),
+    "event_date": ("weekday", "day", "month", "year", "time"),
+    "story": (), "stories": (), "project": (), "projects": (), "from": (), "and_more": (),
+    "preheader_empty": (), "subject_empty": (), "other_languages": (),
+    "feed_title": ("short_name",),
+    **{f"in_{code}": () for code in NEWSLETTER_LANGUAGES}, "in_other": (),
+    "funding_statement": (), "funding_credit": (), "funding_disclaimer": (),
+}
+NEWSLETTER_LISTS = {"months": 12, "weekdays": 7}
+OPTIONAL_TEXTS = ("funding_statement", "funding_credit", "funding_disclaimer")
+
+
+def _line_in_table(text: str, header: str, key: str) -> int | None:
+    """The line of ``key`` inside the table that ``[header]`` opens (else the header's)."""
+    m = re.search(rf"^[ \t]*\[[ \t]*{re.escape(header)}[ \t]*\]", text, re.MULTILINE)
+    if m is None:
+        return line_of(text, key)
+    rest = text[m.end():]
+    end = re.search(r"^[ \t]*\[", rest, re.MULTILINE)
+    block = rest[:end.start()] if end else rest
+    k = re.search(rf"""^[ \t]*["']?{re.escape(key)}["']?[ \t]*=""", block, re.MULTILINE)
+    at = m.end() + k.start() if k else m.start()
+    return text.count("\n", 0, at) + 1
+
+
+def _fields_problem(value: str, allowed: tuple[str, ...]) -> str:
+    """Why ``value`` cannot be filled with ``allowed`` fields, or ""."""
+    try:
+        value.format(**{f: "" for f in allowed})
+    except (KeyError, IndexError, ValueError) as exc:
+        return (f"uses an unknown field {exc}; use " + (", ".join(f"{{{f}}}" for f in allowed)
+                if allowed else "no {fields} (write {{ and }} for braces)"))
+    return ""
+
+
+def newsletter_languages(data: Any, sections: list[Section], credits: dict[str, str],
+                         base: str, path: Path, text: str
+                         ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, str]],
+                                    dict[str, dict[str, str]], list[str]]:
+    """content/newsletter.toml's [languages.<code>] tables, checked: (texts, section
+    titles, credits) per language and the problems, each with file and line."""
+    problems: list[str] = []
+    texts: dict[str, dict[str, Any]] = {}
+    titles: dict[str, dict[str, str]] = {}
+    credits_in: dict[str, dict[str, str]] = {}
+    if not isinstance(data, dict):
+        return texts, titles, credits_in, [f"{path}:{line_of(text, 'languages')}: "
+                                           f"'languages' must be a table of languages."]
+    keys = {s.key for s in sections}
+    for code, table in data.items():
+        header = f"languages.{code}"
+        where = f"{path}:{_line_in_table(text, header, code)}"
+        if code not in NEWSLETTER_LANGUAGES:
+            problems.append(f"{where}: unknown language '{code}'; use "
+                            f"{', '.join(NEWSLETTER_LANGUAGES)}.")
+            continue
+        if not isinstance(table, dict):
+            problems.append(f"{where}: '{header}' must be a table.")
+            continue
+        own: dict[str, Any] = {}
+        for key, value in table.items():
+            at = f"{path}:{_line_in_table(text, header, key)}"
+            if key in ("sections", "credits") and isinstance(value, dict):
+                sub = f"{header}.{key}"
+                for name, line in value.items():
+                    sat = f"{path}:{_line_in_table(text, sub, name)}"
+                    if not isinstance(line, str):
+                        problems.append(f"{sat}: '{sub}.{name}' must be text in quotes.")
+                    elif key == "sections" and name not in keys:
+                        problems.append(f"{sat}: unknown section '{name}'; the sections are "
+                                        f"{', '.join(sorted(keys))}.")
+                    elif key == "credits" and (why := _fields_problem(
+                            line, ("acronym", "name", "programme", "grant_number"))):
+                        problems.append(f"{sat}: the credit line for '{name}' {why}.")
+                    else:
+                        (titles if key == "sections" else credits_in).setdefault(
+                            code, {})[name] = line
+            elif key in NEWSLETTER_LISTS:
+                n = NEWSLETTER_LISTS[key]
+                if not (isinstance(value, list) and len(value) == n
+                        and all(isinstance(v, str) and v for v in value)):
+                    problems.append(f"{at}: '{header}.{key}' must be a list of {n} texts.")
+                else:
+                    own[key] = list(value)
+            elif key in NEWSLETTER_TEXTS:
+                if not isinstance(value, str):
+                    problems.append(f"{at}: '{header}.{key}' must be text in quotes.")
+                elif why := _fields_problem(value, NEWSLETTER_TEXTS[key]):
+                    problems.append(f"{at}: '{header}.{key}' {why}.")
+                else:
+                    own[key] = value
+            else:
+                problems.append(f"{at}: unknown text '{header}.{key}' (known: "
+                                f"{', '.join(sorted([*NEWSLETTER_TEXTS, *NEWSLETTER_LISTS]))}"
+                                f", sections, credits).")
+        texts[code] = own
+    given = texts.get(base, {})
+    missing = [k for k in [*NEWSLETTER_TEXTS, *NEWSLETTER_LISTS]
+               if k not in given and k not in OPTIONAL_TEXTS]
+    if missing and not any(p.startswith(f"{path}:") and f"languages.{base}" in p
+                           for p in problems):
+        problems.append(f"{path}:{line_of(text, 'languages.' + base) or line_of(text, 'languages')}"
+                        f": [languages.{base}] must give every text of the newsletter "
+                        f"(the fallback of the others); missing: {', '.join(missing)}.")
+    return texts, titles, credits_in, problems
 
 
 @dataclass(frozen=True)
@@ -236,7 +352,8 @@ class Community:
         """content/newsletter.toml: the sections and the composer's rules."""
         path = self.content / "newsletter.toml"
         data, text = read_toml(path)
-        problems = check_table({k: v for k, v in data.items() if k != "sections"}, {
+        problems = check_table({k: v for k, v in data.items()
+                                if k not in ("sections", "languages")}, {
             "first_number": "int", "max_items_per_project": "int", "lookback_issues": "int",
             "credits": "table[str]"}, path, text)
         raw_sections = data.get("sections")
@@ -288,12 +405,17 @@ class Community:
                 problems.append(f"{path}:{line_of(text, programme)}: credit line for "
                                 f"'{programme}' uses an unknown field {exc}; use {{acronym}}, "
                                 f"{{name}}, {{programme}} or {{grant_number}}.")
+        base = self.site().language
+        texts, titles, credits_in, found = newsletter_languages(
+            data.get("languages", {}), sections, credits, base, path, text)
+        problems += found
         if problems:
             raise ContentError(f"{path} has {len(problems)} problem(s):", problems)
         return Rules(sections=tuple(sections),
                      max_items_per_project=data.get("max_items_per_project", 2),
                      lookback_issues=data.get("lookback_issues", 3),
-                     first_number=data.get("first_number", 1), credits=credits)
+                     first_number=data.get("first_number", 1), credits=credits,
+                     texts=texts, titles=titles, credits_in=credits_in, base_language=base)
 
     def _load_schedule(self) -> Schedule:
         return timetable.load(self.schedules / "ostogether.toml")
@@ -313,7 +435,8 @@ class Community:
 
     def newsletter(self) -> Rules:
         """content/newsletter.toml: the sections and the composer's rules."""
-        return _memo(("newsletter", self.root), lambda: [self.content / "newsletter.toml"],
+        return _memo(("newsletter", self.root), lambda: [self.content / "newsletter.toml",
+                                                         self.content / "site.toml"],
                      self._load_newsletter)
 
     def schedule(self) -> Schedule:

@@ -29,6 +29,8 @@ class Job:
     subscriber_id: int
     attempts: int
     recipient: Recipient
+    # The version this reader gets (their language's); None: the send's one message.
+    message: IssueMessage | None = None
 
 
 @dataclass
@@ -78,7 +80,7 @@ def sender_thread(rt: Runtime, message: IssueMessage, jobs: queue.Queue[Job | No
     try:
         while (job := jobs.get()) is not None:
             try:
-                out = message.render(job.recipient)
+                out = (job.message or message).render(job.recipient)
             except MailError as exc:  # e.g. a line break in a name: never sendable
                 outcomes.put(Outcome(job, "invalid", error=str(exc)))
                 continue

@@ -4,9 +4,9 @@ that the migrations are compared with.
 
 - ``registry``: projects (members, alumni and applicants), user accounts and API tokens
   (migrations 0001, 0002);
-- ``news``: news items and feeds (0002);
+- ``news``: news items and feeds (0002), items' translations (0021);
 - ``newsletter``: issues, their items, the link-check cache (0003), the delivery ledger
-  and its workers (0005);
+  and its workers (0005), the per-language texts and snapshots (0021);
 - ``readers``: subscribers, the consent log and the suppression list (0004);
 - ``social``: social posts and the networks' sessions (0006);
 - ``ops``: the audit log, the rate-limit ledger (0001), the worker's runs, lease and
@@ -27,8 +27,16 @@ from ostogether.models.base import MAX_ID, NAMING, Base, UTCDateTime, id_or_none
 from ostogether.models.imports import ImportLine, ImportRun
 from ostogether.models.library import Output, output_projects
 from ostogether.models.media import MediaFile, SocialUpload
-from ostogether.models.news import Feed, NewsItem
-from ostogether.models.newsletter import Delivery, DeliveryWorker, Issue, IssueItem, LinkCheck
+from ostogether.models.news import Feed, NewsItem, NewsItemTranslation
+from ostogether.models.newsletter import (
+    Delivery,
+    DeliveryWorker,
+    Issue,
+    IssueItem,
+    IssueSnapshot,
+    IssueText,
+    LinkCheck,
+)
 from ostogether.models.ops import AuditEntry, JobMark, JobRun, RateLimitHit, SchedulerLease
 from ostogether.models.organisations import Organisation, OrganisationProject, Person
 from ostogether.models.reach import (
@@ -45,8 +53,9 @@ from ostogether.models.social import SocialPost, SocialSession
 
 __all__ = ["MAX_ID", "NAMING", "ApiToken", "ArchiveView", "AuditEntry", "Base", "ClickCount",
            "ConsentEvent", "Delivery", "DeliveryWorker", "DomainCheck", "Feed", "ImportLine",
-           "ImportRun", "Issue", "IssueItem", "JobMark", "JobRun", "LinkCheck", "MediaFile",
-           "NewsItem", "Organisation", "OrganisationProject", "Output", "Person",
+           "ImportRun", "Issue", "IssueItem", "IssueSnapshot", "IssueText", "JobMark",
+           "JobRun", "LinkCheck", "MediaFile", "NewsItem", "NewsItemTranslation",
+           "Organisation", "OrganisationProject", "Output", "Person",
            "PostMetric", "Project", "RateLimitHit", "ReachVisit", "ReaderCredit",
            "SchedulerLease", "SocialPost", "SocialSession", "SocialUpload", "Subscriber",
            "Suppression", "UTCDateTime", "User", "id_or_none", "lookup",

@@ -75,6 +75,14 @@ class NewsItem(Base):
     project: Mapped[Project] = relationship()
     submitted_by: Mapped[User | None] = relationship(foreign_keys=[submitted_by_id])
     token: Mapped[ApiToken | None] = relationship()
+    # Migration 0019: the item in other languages; reviewed and approved with it.
+    translations: Mapped[list[NewsItemTranslation]] = relationship(
+        back_populates="item", cascade="all, delete-orphan",
+        order_by="NewsItemTranslation.language")
+
+    def in_language(self, language: str) -> NewsItemTranslation | None:
+        """The translation into ``language``, if the item has one."""
+        return next((t for t in self.translations if t.language == language), None)
 
     def local_start(self) -> dt.datetime | None:
         """An event's start in the event's own zone, as its readers will see it."""
@@ -84,6 +92,29 @@ class NewsItem(Base):
 
     def __repr__(self) -> str:
         return f"<NewsItem {self.id} {self.kind} {self.status}>"
+
+
+class NewsItemTranslation(Base):
+    """An item's title and summary (and link, when the page exists in that language) in
+    another language than its own (migration 0019). Validated and cleaned as the item's own
+    fields are; one per item and language."""
+
+    __tablename__ = "news_item_translations"
+    __table_args__ = (UniqueConstraint("item_id", "language",
+                                       name="uq_news_item_translations_language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("news_items.id", ondelete="CASCADE"),
+                                         index=True)
+    language: Mapped[str] = mapped_column(String(8))
+    title: Mapped[str] = mapped_column(String(300))
+    summary_md: Mapped[str] = mapped_column(Text, default="")
+    summary_html: Mapped[str] = mapped_column(Text, default="")
+    link: Mapped[str] = mapped_column(String(2000), default="")  # empty: the item's own
+    source: Mapped[str] = mapped_column(String(10), default="web")  # web, api, feed, editor
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    item: Mapped[NewsItem] = relationship(back_populates="translations")
 
 
 class Feed(Base):

@@ -66,12 +66,63 @@ class Issue(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now,
                                                     onupdate=clock.now)
 
+    # Migration 0019: which of subject, preheader and intro are "the same for every
+    # language" (the issue's own text goes to every reader).
+    same_texts: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+
     entries: Mapped[list[IssueItem]] = relationship(
         back_populates="issue", cascade="all, delete-orphan",
         order_by="(IssueItem.section_order, IssueItem.position)")
+    texts: Mapped[list[IssueText]] = relationship(
+        back_populates="issue", cascade="all, delete-orphan", order_by="IssueText.language")
+    snapshots: Mapped[list[IssueSnapshot]] = relationship(
+        back_populates="issue", cascade="all, delete-orphan",
+        order_by="IssueSnapshot.language")
 
     def __repr__(self) -> str:
         return f"<Issue #{self.number} {self.status}>"
+
+
+class IssueText(Base):
+    """An issue's subject, preheader and editorial in one language other than the
+    community's (migration 0019). An empty field is not written: the reader gets the
+    default of that language (the templates' automatic line; the issue's own editorial,
+    marked with its language)."""
+
+    __tablename__ = "issue_texts"
+    __table_args__ = (UniqueConstraint("issue_id", "language",
+                                       name="uq_issue_texts_language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(8))
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    preheader: Mapped[str] = mapped_column(String(300), default="")
+    intro_md: Mapped[str] = mapped_column(Text, default="")
+    intro_html: Mapped[str] = mapped_column(Text, default="")
+
+    issue: Mapped[Issue] = relationship(back_populates="texts")
+
+
+class IssueSnapshot(Base):
+    """One language's version of an approved issue, frozen with the approval as the
+    ``snapshot_*`` columns of the issue hold the community's own language (migration
+    0019). Sending uses it and never renders again."""
+
+    __tablename__ = "issue_snapshots"
+    __table_args__ = (UniqueConstraint("issue_id", "language",
+                                       name="uq_issue_snapshots_language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(8))
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    preheader: Mapped[str] = mapped_column(String(300), default="")
+    html: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    sha256: Mapped[str] = mapped_column(String(64), default="")
+
+    issue: Mapped[Issue] = relationship(back_populates="snapshots")
 
 
 class IssueItem(Base):
@@ -141,6 +192,8 @@ class Delivery(Base):
     # The last SMTP reply or DSN status that mattered, e.g. "550 5.1.1 user unknown".
     last_error: Mapped[str] = mapped_column(String(500), default="")
     resent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Migration 0019: the language of the version this reader gets (frozen at send start).
+    language: Mapped[str] = mapped_column(String(8), default="", server_default="")
 
 
 class DeliveryWorker(Base):

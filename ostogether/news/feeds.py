@@ -28,7 +28,7 @@ from urllib.parse import urljoin
 import feedparser
 import nh3
 import pycountry
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from ostogether.core import clock
 from ostogether.core.errors import Conflict, NotFound, OstogetherError
@@ -40,6 +40,7 @@ from ostogether.edges import fetch as guard
 from ostogether.edges.audit import Actor, record
 from ostogether.edges.runtime import Runtime
 from ostogether.models import Feed, NewsItem, Project
+from ostogether.news import translations
 from ostogether.news.items import TITLE_MAX, content_hash, dedupe_key, store
 
 log = logging.getLogger(__name__)
@@ -233,9 +234,12 @@ def _parse(body: bytes, headers: dict[str, str], url: str, max_entries: int,
                 summary_html = markdown_to_html(_escape_markdown(text))
         entry_id = (raw.get("id") or "").strip() or link or hashlib.sha256(
             (title + text).encode()).hexdigest()
+        # An entry's own xml:lang (Atom) wins over the feed's <language> or xml:lang.
+        own = (raw.get("title_detail") or {}).get("language") or ""
         values: dict[str, Any] = {"kind": "news", "title": title, "summary_md": text,
                   "summary_html": summary_html, "link": link, "image_url": "",
-                  "image_alt": "", "language": language, "sdgs": [],
+                  "image_alt": "", "language": _language(own) if own else language,
+                  "sdgs": [],
                   "for_newsletter": True, "for_social": True}
         entries.append(Entry(entry_id[:2000], values, published))
     if not entries and skipped:
@@ -332,6 +336,7 @@ class FeedResult:
     outcome: str  # new, unchanged, failed, paused
     created: int = 0
     duplicates: int = 0
+    translations: int = 0  # entries taken as translations of an item already stored
     skipped: list[str] = field(default_factory=list)
     error: str = ""
     warning: str = ""
@@ -545,7 +550,20 @@ def _store(rt: Runtime, fid: int, slug: str, url: str, got: Fetched, parsed: Par
         for entry in parsed.entries:
             v = entry.values
             key, chash = dedupe_key(v["link"]), content_hash(v["title"], v["summary_md"])
-            if entry.entry_id in seen_ids or key in seen_links or chash in seen_hashes:
+            if entry.entry_id in seen_ids or key in seen_links:
+                # The same link or guid in another language: a translation, not a copy.
+                first = s.scalar(select(NewsItem).where(
+                    NewsItem.project_id == f.project_id,
+                    or_(NewsItem.feed_entry_id == entry.entry_id,
+                        NewsItem.dedupe_key == key)).order_by(NewsItem.id))
+                if first is not None and translations.merge_feed_entry(s, first, v):
+                    record(s, POLLER, "news_item.translated", first,
+                           languages=[v["language"]], feed_entry=entry.entry_id[:200])
+                    result.translations += 1
+                else:
+                    result.duplicates += 1
+                continue
+            if chash in seen_hashes:
                 result.duplicates += 1
                 continue
             store(s, POLLER, f.project_id, v, source="feed", auto_approve=f.auto_approve,

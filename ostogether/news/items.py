@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -31,7 +32,7 @@ from ostogether.core.states import KINDS, SOURCES, SUBMITTING_STATUSES
 from ostogether.edges.audit import Actor, record, transition
 from ostogether.edges.runtime import Runtime
 from ostogether.mail.transactional import send_after_commit
-from ostogether.models import NewsItem, Project, User, id_or_none
+from ostogether.models import NewsItem, NewsItemTranslation, Project, User, id_or_none
 from ostogether.newsletter.issues import reopen_for_item
 
 TITLE_MAX = 200
@@ -285,7 +286,7 @@ def input_from_json(body: Any) -> ItemInput:
         "event_start", "event_end", "event_timezone", "event_location", "event_online",
         "registration_url"}
     for key in body:
-        if key not in known and key != "event":
+        if key not in known and key not in ("event", "translations"):
             p.add(key, "unknown field")
     event = body.get("event") or {}
     if not isinstance(event, dict):
@@ -329,6 +330,9 @@ def item_dict(item: NewsItem, base_url: str = "") -> dict[str, Any]:
         "created_at": item.created_at.isoformat(),
         "reviewed_at": item.reviewed_at.isoformat() if item.reviewed_at else None,
         "event": None,
+        "translations": {t.language: {"title": t.title, "summary": t.summary_md,
+                                      "summary_html": t.summary_html, "link": t.link or None}
+                         for t in item.translations},
     }
     start = item.local_start() if item.kind == "event" else None
     if start is not None:
@@ -395,8 +399,10 @@ def store(s: Session, actor: Actor, project_id: int, values: dict[str, Any], *,
 
 
 def submit(rt: Runtime, actor: Actor, project_id: int, data: ItemInput, *, source: str,
-           user_id: int | None = None, token_id: int | None = None) -> NewsItem:
-    """Validate and store a new item from the form or the API.
+           user_id: int | None = None, token_id: int | None = None,
+           translations: Sequence[dict[str, Any]] = ()) -> NewsItem:
+    """Validate and store a new item from the form or the API, with its ``translations``
+    (validated by ``news.translations``).
 
     Raises ValidationError, Duplicate or PermissionDenied; nothing is stored then.
     """
@@ -409,6 +415,9 @@ def submit(rt: Runtime, actor: Actor, project_id: int, data: ItemInput, *, sourc
         try:
             item = store(s, actor, project_id, values, source=source,
                          submitted_by_id=user_id, token_id=token_id)
+            item.translations.extend(NewsItemTranslation(source=source, **t)
+                                     for t in translations)
+            s.flush()
         except IntegrityError:
             # Another request stored the same link between our check and our insert.
             s.rollback()
@@ -416,7 +425,7 @@ def submit(rt: Runtime, actor: Actor, project_id: int, data: ItemInput, *, sourc
             if winner is None:
                 raise
             raise _duplicate(winner) from None
-        s.refresh(item, ["project"])
+        s.refresh(item, ["project", "translations"])
     return item
 
 
@@ -469,7 +478,8 @@ def list_items(s: Session, filters: ItemFilters = ItemFilters(), *, limit: int =
     order = ((NewsItem.created_at.asc(), NewsItem.id.asc()) if oldest_first
              else (NewsItem.created_at.desc(), NewsItem.id.desc()))
     # The project is loaded with the page: every face shows its acronym.
-    rows = s.scalars(select(NewsItem).options(selectinload(NewsItem.project))
+    rows = s.scalars(select(NewsItem).options(selectinload(NewsItem.project),
+                                                   selectinload(NewsItem.translations))
                      .where(*conds).order_by(*order)
                      .limit(limit).offset(offset))
     return list(rows), total

@@ -24,12 +24,14 @@ from sqlalchemy.orm import Session, selectinload
 
 from ostogether.core import clock, contrast
 from ostogether.core.errors import NotFound
+from ostogether.core.languages import NAMES, NEWSLETTER
 from ostogether.core.sanitize import markdown_to_text
 from ostogether.edges.runtime import Runtime
-from ostogether.models import Issue, NewsItem, id_or_none
+from ostogether.models import Issue, IssueSnapshot, NewsItem, id_or_none
 from ostogether.newsletter import clicks
 from ostogether.newsletter.archive_import import served
 from ostogether.newsletter.issues import by_number, public_rendering, web_values
+from ostogether.newsletter.rendering import base_language, web_url
 
 FEED_ISSUES = 50
 EVENTS_MAX = 500
@@ -56,20 +58,23 @@ _STAMP = select(Issue.id, Issue.status, Issue.snapshot_sha256, Issue.snapshot_su
                 Issue.imported_from).where(Issue.number == bindparam("number"))
 
 
-def issue_page(rt: Runtime, number: int) -> str:
-    """The web version of a sent issue, made once per process and issue: a sent issue's
-    snapshot is frozen (its SHA-256 is kept with it, and a re-imported past issue gets a
-    new one), so one small query tells whether the page made before is still the page.
+def issue_page(rt: Runtime, number: int, language: str = "") -> str:
+    """The web version of a sent issue in ``language`` (the community's by default, and
+    for a language it was not sent in), made once per process, issue and language: a sent
+    issue's snapshots are frozen (their SHA-256 is kept with them, and a re-imported past
+    issue gets a new one), so one small query tells whether the page made before is still
+    the page.
     """
+    language = language if language in NEWSLETTER else ""
     row = _issue_stamp(rt, number)
     if row is None or row.status != "sent" or not row.snapshot_sha256:
-        return _issue_page(rt, number)  # not found, not sent, or without a snapshot
-    key = (rt.db.key, number, *row)
+        return _issue_page(rt, number, language)  # not found, not sent, or no snapshot
+    key = (rt.db.key, number, language, *row)
     site = rt.community.site()
     found = _PAGES.get(key)  # one lookup needs no lock; the eviction below does
     if found is not None and found[0] is site:
         return found[1]
-    page = _issue_page(rt, number)
+    page = _issue_page(rt, number, language)
     with _PAGES_LOCK:
         _PAGES[key] = (site, page)
         while len(_PAGES) > 64:
@@ -88,26 +93,47 @@ def _issue_stamp(rt: Runtime, number: int) -> Any:
     return rt.db.until_commit(("issue stamp", number), read)
 
 
-def _issue_page(rt: Runtime, number: int) -> str:
+def versions_of(rt: Runtime, s: Session, issue: Issue) -> list[str]:
+    """The languages a sent issue has a version in, the community's first."""
+    return [base_language(rt), *s.scalars(select(IssueSnapshot.language).where(
+        IssueSnapshot.issue_id == issue.id).order_by(IssueSnapshot.language))]
+
+
+def _issue_page(rt: Runtime, number: int, language: str = "") -> str:
     """The web version of a sent issue. A reader who is here is in the browser already:
-    the issue's "view in your browser" link becomes the way around the site."""
+    the issue's "view in your browser" link becomes the way around the site, with the
+    issue in its other languages."""
     with rt.db.session() as s:
         issue = sent_issue(s, number)
         if issue.imported_from:
             return _imported_page(rt, issue)
+        langs = versions_of(rt, s, issue)
+        lang = language if language in langs else langs[0]
         # The trap link is for scanners of the mail; a public page leaves it out.
-        html = clicks.without_trap(number, public_rendering(rt, issue).html)
-        here = web_values(rt, issue)["web_url"]
+        html = clicks.without_trap(number, public_rendering(rt, issue, lang).html)
+        here = web_values(rt, issue, lang)["web_url"]
+        others = [(code, web_url(rt, number, code)) for code in langs if code != lang]
     site, base = rt.community.site(), rt.settings.public_url.rstrip("/")
 
     def navigation(m: re.Match[str]) -> str:
         style = m.group(1) or ""
         links = [(f"{base}/archive", "All issues"), (f"{base}/subscribe", "Subscribe"),
                  (f"{base}/", site.short_name)]
-        return '<nav aria-label="Site">' + " · ".join(
+        marked = "" if lang == langs[0] else f' lang="{langs[0]}"'  # its words are English
+        nav = f'<nav aria-label="Site"{marked}>' + " · ".join(
             f'<a href="{html_escape(url)}"{style}>{html_escape(label)}</a>'
             for url, label in links) + "</nav>"
+        if others:  # each language named in itself
+            nav += ('<nav aria-label="' + html_escape(str(rt.community.newsletter().text(
+                lang).get("other_languages", "Other languages"))) + '">' + " · ".join(
+                f'<a href="{html_escape(url)}" hreflang="{code}" lang="{code}"{style}>'
+                f'{html_escape(NAMES.get(code, code))}</a>' for code, url in others)
+                + "</nav>")
+        return nav
 
+    alternates = "".join(f'<link rel="alternate" hreflang="{code}" href="{html_escape(url)}">'
+                         for code, url in others)
+    html = html.replace("</head>", alternates + "</head>", 1)
     return re.sub(r'<a href="' + re.escape(html_escape(here)) + r'"( style="[^"]*")?[^>]*>'
                   r".*?</a>", navigation, html, count=1, flags=re.S)
 
@@ -144,34 +170,50 @@ def _imported_page(rt: Runtime, issue: Issue) -> str:
             f'old archive.</p></header><main>{body}</main></body></html>')
 
 
-def atom(rt: Runtime) -> bytes:
-    """The sent issues, newest first, as an Atom 1.0 document."""
+def atom(rt: Runtime, language: str = "") -> bytes:
+    """The sent issues, newest first, as an Atom 1.0 document: in ``language`` (one feed
+    per language, ``/archive.atom?lang=nl``), each issue's version in it where it has one,
+    else the community's."""
     site = rt.community.site()
     base = rt.settings.public_url.rstrip("/")
     host = urlsplit(base).hostname or "localhost"
+    own = base_language(rt)
+    lang = language if language in NEWSLETTER else own
+    query = "" if lang == own else f"?lang={lang}"
     with rt.db.session() as s:
         issues = sent_issues(s, FEED_ISSUES)
+        versions = {v.issue_id: v for v in s.scalars(select(IssueSnapshot).where(
+            IssueSnapshot.language == lang,
+            IssueSnapshot.issue_id.in_([i.id for i in issues])))} if query else {}
         fg = FeedGenerator()
-        fg.id(f"{base}/archive")
-        fg.title(f"{site.short_name} newsletter")
+        fg.id(f"{base}/archive{query}")
+        fg.title(str(rt.community.newsletter().text(lang).get(
+            "feed_title", "{short_name} newsletter")).format(short_name=site.short_name))
         fg.subtitle(site.tagline or f"The newsletter of {site.name}")
         fg.author({"name": site.name, "email": site.contact_email})
-        fg.link(href=f"{base}/archive.atom", rel="self", type="application/atom+xml")
+        fg.link(href=f"{base}/archive.atom{query}", rel="self", type="application/atom+xml")
         fg.link(href=f"{base}/archive", rel="alternate", type="text/html")
-        fg.language(site.language)
+        for code in NEWSLETTER:  # the same feed in the other languages
+            if code != lang:
+                fg.link(href=f"{base}/archive.atom" + ("" if code == own else f"?lang={code}"),
+                        rel="alternate", type="application/atom+xml", hreflang=code)
+        fg.language(lang)
         fg.updated(max((i.sent_at or i.updated_at for i in issues),
                        default=dt.datetime(2020, 12, 1, tzinfo=dt.UTC)))
         for issue in reversed(issues):  # feedgen puts the last added first
             fe = fg.add_entry()
-            url = f"{base}/archive/{issue.number}"
+            version = versions.get(issue.id)
+            url = web_url(rt, issue.number, lang if version else "")
             sent = issue.sent_at or issue.updated_at
             # A tag URI (RFC 4151): stable even if the site moves.
-            fe.id(f"tag:{host},{sent:%Y-%m-%d}:newsletter:{issue.number}")
-            fe.title(issue.snapshot_subject or issue.subject)
+            fe.id(f"tag:{host},{sent:%Y-%m-%d}:newsletter:{issue.number}"
+                  + (f":{lang}" if version else ""))
+            fe.title(version.subject if version else issue.snapshot_subject or issue.subject)
             fe.link(href=url, rel="alternate", type="text/html")
             fe.published(sent)
             fe.updated(sent)
-            fe.summary(issue.snapshot_preheader or issue.preheader)
+            fe.summary(version.preheader if version else
+                       issue.snapshot_preheader or issue.preheader)
         return fg.atom_str(pretty=True)
 
 

@@ -47,7 +47,14 @@ from ostogether.core import clock, signing
 from ostogether.core.errors import OstogetherError
 from ostogether.edges import db, ratelimit
 from ostogether.edges.runtime import Runtime, secret_key
-from ostogether.models import ArchiveView, ClickCount, Issue, NewsItem, ReachVisit
+from ostogether.models import (
+    ArchiveView,
+    ClickCount,
+    Issue,
+    NewsItem,
+    NewsItemTranslation,
+    ReachVisit,
+)
 
 BURST_SECONDS = 10
 BURST_ITEMS = 3
@@ -71,9 +78,13 @@ def signature(secret: str, number: int, item_id: int) -> str:
                     hashlib.sha256).hexdigest()[:20]
 
 
-def link(rt: Runtime, number: int, item_id: int) -> str:
+def link(rt: Runtime, number: int, item_id: int, language: str = "") -> str:
+    """The tracked link of an item; with ``language``, it leads to the item's page in that
+    language when its translation has one (the language is not signed: it only chooses
+    among the item's own links)."""
     base = rt.settings.public_url.rstrip("/")
-    return f"{base}/r/{number}/{item_id}/{signature(secret_key(rt.settings), number, item_id)}"
+    return (f"{base}/r/{number}/{item_id}/{signature(secret_key(rt.settings), number, item_id)}"
+            + (f"?lang={language}" if language else ""))
 
 
 def with_utm(url: str, number: int) -> str:
@@ -88,13 +99,14 @@ def with_utm(url: str, number: int) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-def track(rt: Runtime, number: int, links: Mapping[int, str], html: str, text: str
-          ) -> tuple[str, str]:
-    """The snapshot with each item's link through the service, and the trap link."""
+def track(rt: Runtime, number: int, links: Mapping[int, str], html: str, text: str,
+          language: str = "") -> tuple[str, str]:
+    """The snapshot with each item's link through the service, and the trap link.
+    ``language``: the version's, when it is not the community's own."""
     for item_id, url in links.items():
         if not url:
             continue
-        tracked = link(rt, number, item_id)
+        tracked = link(rt, number, item_id, language)
         html = html.replace(f'href="{escape(url)}"', f'href="{escape(tracked)}"')
         if escape(url) != url:
             html = html.replace(f'href="{url}"', f'href="{escape(tracked)}"')
@@ -225,9 +237,10 @@ def purge_visits(rt: Runtime) -> int:
         return _purge(s, _today(rt), None)
 
 
-def destination(rt: Runtime, number: int, item_id: int, sig: str) -> tuple[int, str] | None:
-    """(issue id, where to go) for a genuine tracked link, or None. ``sig`` may be any
-    text a visitor typed."""
+def destination(rt: Runtime, number: int, item_id: int, sig: str, language: str = ""
+                ) -> tuple[int, str] | None:
+    """(issue id, where to go) for a genuine tracked link, or None. ``sig`` and
+    ``language`` may be any text a visitor typed."""
     if not signing.same(sig, signature(secret_key(rt.settings), number, item_id)):
         return None
     with rt.db.session() as s:
@@ -237,6 +250,10 @@ def destination(rt: Runtime, number: int, item_id: int, sig: str) -> tuple[int, 
         if item_id == TRAP:
             return issue_id, f"{rt.settings.public_url.rstrip('/')}/archive/{number}"
         url = s.scalar(select(NewsItem.link).where(NewsItem.id == item_id))
+        if url and language:  # the page in the reader's language, when there is one
+            url = s.scalar(select(NewsItemTranslation.link).where(
+                NewsItemTranslation.item_id == item_id,
+                NewsItemTranslation.language == language[:8])) or url
     return (issue_id, with_utm(url, number)) if url else None
 
 

@@ -48,18 +48,31 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, literal, literal_column, or_, select, text, update
+from sqlalchemy import (
+    Table,
+    bindparam,
+    case,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from ostogether.core import clock
 from ostogether.core.errors import Conflict, NotFound
 from ostogether.edges.audit import Actor, record, transition
+from ostogether.edges.render import RenderedIssue
 from ostogether.edges.runtime import Runtime
 from ostogether.mail.message import IssueMessage, Recipient
 from ostogether.mail.sender import Job, Outcome, issue_message, sender_thread
 from ostogether.mail.transports import dkim_key
 from ostogether.models import Delivery, DeliveryWorker, Issue, Subscriber
 from ostogether.newsletter.issues import get_issue
+from ostogether.newsletter.rendering import base_language, web_url
 from ostogether.readers import subscribers
 
 log = logging.getLogger(__name__)
@@ -155,12 +168,17 @@ def start(rt: Runtime, actor: Actor, issue_id: int) -> SendStatus:
                            f"an approved issue can be sent.")
         transition(s, actor, issue, "issue", "sending")
         now = clock.now()
+        # Each reader gets the version in their language, else the community's.
+        base = base_language(rt)
+        others = [v.language for v in issue.snapshots]
+        language = (case((Subscriber.language.in_(others), Subscriber.language),
+                         else_=literal(base)) if others else literal(base))
         # One INSERT … SELECT: the recipients are whoever is confirmed at this instant.
         s.execute(T.insert().from_select(
             ["issue_id", "subscriber_id", "status", "attempts", "message_id", "last_error",
-             "resent"],
+             "resent", "language"],
             select(literal(issue.id), Subscriber.id, literal("queued"), literal(0),
-                   literal(""), literal(""), literal(False))
+                   literal(""), literal(""), literal(False), language)
             .where(Subscriber.status == "confirmed").order_by(Subscriber.id)))
         issue.send_recipients = s.scalar(select(func.count()).where(
             T.c.issue_id == issue.id)) or 0
@@ -362,7 +380,12 @@ class _Run:
             if issue.send_state == "waiting":
                 issue.send_state, issue.send_note, issue.send_resume_at = "running", "", None
             self.number, self.total = issue.number, issue.send_recipients
-            self.web_url = f"{self.st.public_url}/archive/{issue.number}"
+            # One message per language version, addressed to each reader in turn.
+            self.messages = {v.language: issue_message(self.rt, issue, RenderedIssue(
+                v.subject, v.preheader, v.html, v.text)) for v in issue.snapshots}
+            self.web_urls = {lang: web_url(self.rt, issue.number, lang)
+                             for lang in self.messages}
+            self.web_url = web_url(self.rt, issue.number)
             s.add(DeliveryWorker(id=self.me, issue_id=issue.id, host=socket.gethostname(),
                                  pid=os.getpid()))
             s.flush()
@@ -371,8 +394,9 @@ class _Run:
             self.finished = _status(s, issue).finished
         return message
 
-    def _take(self, s: Session, after: int, want: int) -> list[tuple[int, int, int]]:
-        """Mark up to ``want`` due rows past id ``after`` as ours: (id, attempts, reader)."""
+    def _take(self, s: Session, after: int, want: int) -> list[tuple[int, int, int, str]]:
+        """Mark up to ``want`` due rows past id ``after`` as ours: (id, attempts, reader,
+        language)."""
         now = clock.now()
         # 'queued' is written into the SQL, not bound, so that the planner can prove the
         # claim matches ix_deliveries_queued, which holds these rows in id order
@@ -390,10 +414,10 @@ class _Run:
             target = T.c.id.in_(locked)
         else:  # SQLite runs the subquery once; one statement never waits to upgrade a lock
             target = T.c.id.in_(due)
-        return [(r[0], r[1], r[2]) for r in s.execute(
+        return [(r[0], r[1], r[2], r[3]) for r in s.execute(
             update(T).where(target, T.c.status == "queued")
             .values(status="sending", claimed_by=self.me, claimed_at=now)
-            .returning(T.c.id, T.c.attempts, T.c.subscriber_id))]
+            .returning(T.c.id, T.c.attempts, T.c.subscriber_id, T.c.language))]
 
     def _claim(self, s: Session) -> None:
         want = self.st.delivery_batch_size - len(self.inflight)
@@ -410,15 +434,17 @@ class _Run:
         readers = {r[0]: r[1:] for r in s.execute(
             select(Subscriber.id, Subscriber.email, Subscriber.name, Subscriber.status,
                    Subscriber.link_nonce)
-            .where(Subscriber.id.in_([sid for _, _, sid in claimed])))}
+            .where(Subscriber.id.in_([sid for _, _, sid, _ in claimed])))}
         gone = []
-        for did, attempts, sid in claimed:
+        for did, attempts, sid, lang in claimed:
             email, name, sub_status, nonce = readers[sid]
             if sub_status != "confirmed" or not email:
                 gone.append({"b_id": did, "b_err": f"the reader is {sub_status} now"})
                 continue
-            values = {**self.links(sid, nonce), "web_url": self.web_url}
-            job = Job(did, sid, attempts, Recipient(did, email, name, values))
+            values = {**self.links(sid, nonce),
+                      "web_url": self.web_urls.get(lang, self.web_url)}
+            job = Job(did, sid, attempts, Recipient(did, email, name, values),
+                      self.messages.get(lang))
             self.inflight[did] = job
             self.pending.append(job)
         if gone:  # unsubscribed (or erased) after the send started: not mailed

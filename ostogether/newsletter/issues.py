@@ -13,7 +13,6 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -27,34 +26,37 @@ from ostogether.core.errors import (
     ValidationError,
 )
 from ostogether.core.inputs import one_line_problem
-from ostogether.core.sanitize import markdown_to_html, markdown_to_text, stored_markup
-from ostogether.core.states import EDITOR_ROLES, KINDS
+from ostogether.core.languages import NAMES
+from ostogether.core.sanitize import markdown_to_html
+from ostogether.core.states import EDITOR_ROLES
 from ostogether.edges import fetch, media
 from ostogether.edges.audit import Actor, record, transition
 from ostogether.edges.render import (
-    ISSUE_PREHEADER,
-    ISSUE_SUBJECT,
     RenderedIssue,
-    personalise,
     placeholder,
-    placeholder_key,
-    render_issue,
-    render_line,
 )
-from ostogether.edges.runtime import Runtime, secret_key
+from ostogether.edges.runtime import Runtime
 from ostogether.mail import domain
 from ostogether.mail.sender import issue_message
 from ostogether.models import (
     Issue,
     IssueItem,
+    IssueSnapshot,
     LinkCheck,
     NewsItem,
-    Project,
     User,
     id_or_none,
     lookup,
 )
 from ostogether.newsletter import clicks, preflight
+from ostogether.newsletter.rendering import automatic_lines, base_language, issue_languages
+from ostogether.newsletter.rendering import context as context
+from ostogether.newsletter.rendering import credit_line as credit_line
+from ostogether.newsletter.rendering import issue_key as issue_key
+from ostogether.newsletter.rendering import public_rendering as public_rendering
+from ostogether.newsletter.rendering import render_current as render_current
+from ostogether.newsletter.rendering import rendered as rendered
+from ostogether.newsletter.rendering import web_values as web_values
 from ostogether.readers import subscribers
 
 OPEN = ("draft", "in_review", "approved", "sending")
@@ -68,13 +70,15 @@ ACTIONS = ("up", "down", "drop", "add", "move")
 # ---------------------------------------------------------------------- queries
 
 # An issue is always wanted with its items and their projects: every face shows them.
-WITH_ITEMS = selectinload(Issue.entries).selectinload(IssueItem.item).selectinload(
-    NewsItem.project)
+WITH_ITEMS = (selectinload(Issue.entries).selectinload(IssueItem.item).selectinload(
+    NewsItem.project), selectinload(Issue.entries).selectinload(IssueItem.item)
+    .selectinload(NewsItem.translations), selectinload(Issue.texts),
+    selectinload(Issue.snapshots))
 
 
 def get_issue(s: Session, issue_id: int) -> Issue:
     return lookup(s, Issue, issue_id, f"There is no issue with id {issue_id}.",
-                  options=[WITH_ITEMS])
+                  options=list(WITH_ITEMS))
 
 
 def issue_ref(rt: Runtime, issue_id: int) -> str:
@@ -100,7 +104,7 @@ def issue_id_for(rt: Runtime, ref: str) -> int | None:
 
 def by_number(s: Session, number: int, *, with_items: bool = True) -> Issue:
     q = select(Issue).where(Issue.number == number)
-    issue = (s.scalar(q.options(WITH_ITEMS) if with_items else q)
+    issue = (s.scalar(q.options(*WITH_ITEMS) if with_items else q)
              if id_or_none(number) else None)
     if issue is None:
         raise NotFound(f"There is no issue #{number}.")
@@ -208,11 +212,7 @@ def compose_next(rt: Runtime, actor: Actor, now: dt.datetime | None = None) -> I
 
 def _automatic_lines(rt: Runtime, issue: Issue, items: list[NewsItem]) -> tuple[str, str]:
     """The subject and preheader the templates give an issue with ``items``."""
-    context = {"number": issue.number, "items": items, "site": rt.community.site(),
-               "send_date": issue.send_at.astimezone(rt.community.schedule().zone).date(),
-               "projects": sorted({i.project.acronym for i in items})}
-    return (render_line(rt.community, ISSUE_SUBJECT, SUBJECT_LIMIT, **context),
-            render_line(rt.community, ISSUE_PREHEADER, PREHEADER_LIMIT, **context))
+    return automatic_lines(rt, issue, items)
 
 
 def _items_of(s: Session, issue: Issue) -> list[NewsItem]:
@@ -250,6 +250,7 @@ def _drop_snapshot(issue: Issue) -> None:
     issue.approved_by_label = ""
     issue.snapshot_subject = issue.snapshot_preheader = ""
     issue.snapshot_html = issue.snapshot_text = issue.snapshot_sha256 = ""
+    issue.snapshots.clear()
 
 
 def _one_line(value: str, field: str, limit: int) -> str:
@@ -399,136 +400,6 @@ def cancel(rt: Runtime, actor: Actor, issue_id: int) -> Issue:
         return issue
 
 
-# ------------------------------------------------------------------ rendering
-
-def credit_line(rules: compose.Rules, project: Project) -> str | None:
-    """The funding credit for a project, or None for a project with no programme."""
-    if not project.programme:
-        return None
-    if not project.grant_number:
-        template = rules.credits.get(
-            "no_grant", "{acronym} is funded by the European Union ({programme}).")
-    else:
-        template = rules.credits.get(project.programme, rules.credits.get(
-            "default", "{acronym} is funded under {programme}, grant agreement No "
-                       "{grant_number}."))
-    return template.format(acronym=project.acronym, name=project.name,
-                           programme=project.programme, grant_number=project.grant_number)
-
-
-def _event_when(item: NewsItem) -> str:
-    start = item.local_start()
-    if start is None:
-        return ""
-    text = f"{start:%a} {start.day} {start:%B %Y, %H:%M} {start.tzname()}"
-    if item.event_end is not None:
-        end = item.event_end.astimezone(start.tzinfo)
-        text += (f" – {end:%H:%M}" if end.date() == start.date()
-                 else f" – {end:%a} {end.day} {end:%B %Y, %H:%M}")
-    return text
-
-
-def context(rt: Runtime, issue: Issue) -> dict[str, Any]:
-    """Everything the issue templates get. ``issue.entries`` must be loaded."""
-    rules = rt.community.newsletter()
-    site = rt.community.site()
-    base = rt.settings.public_url.rstrip("/")
-    key = issue_key(rt, issue)
-    sections: list[dict[str, Any]] = []
-    projects: dict[int, Project] = {}
-    # Pictures the service keeps are served from it (``media``); the pre-flight keeps them.
-    kept = media.known(rt, sorted({e.item.image_url for e in issue.entries
-                                   if e.item.image_url}))
-    for sec in rules.sections:
-        if sec.editorial:
-            if issue.intro_md:
-                sections.append({"key": sec.key, "title": sec.title, "editorial": True,
-                                 "intro_html": stored_markup(issue.intro_html),
-                                 "intro_text": issue.intro_md, "items": []})
-            continue
-        rows = [e for e in issue.entries if e.section == sec.key]
-        items = []
-        for e in sorted(rows, key=lambda e: e.position):
-            item = e.item
-            projects[item.project_id] = item.project
-            items.append({
-                "id": item.id, "kind": item.kind, "kind_label": KINDS.get(item.kind, ""),
-                "title": item.title, "summary_html": _in_language(item, site.language),
-                "summary_text": markdown_to_text(item.summary_md), "link": item.link,
-                "image_url": media.url_of(rt, kept[item.image_url]) if item.image_url in
-                kept else item.image_url, "image_alt": item.image_alt,
-                "project": item.project.acronym, "project_name": item.project.name,
-                "when": _event_when(item), "location": item.event_location,
-                "online": item.event_online,
-                "registration_url": item.registration_url or item.link,
-                "language": item.language,
-                # WCAG 3.1.2: an item in another language than the issue says so.
-                "lang_attr": Markup(' lang="{}"').format(item.language)
-                if item.language and item.language != site.language else "",
-            })
-        if items:
-            sections.append({"key": sec.key, "title": sec.title, "editorial": False,
-                             "items": items})
-    featured = sorted(projects.values(), key=lambda p: p.acronym.lower())
-    credits = [c for c in (credit_line(rules, p) for p in featured) if c]
-    return {
-        "issue": {"number": issue.number, "send_date": issue.send_at.astimezone(
-            rt.community.schedule().zone).date()},
-        "subject": issue.subject, "preheader": issue.preheader,
-        "sections": sections, "credits": credits, "site": site,
-        "emblem_url": f"{base}/static/eu-emblem.png",
-        "archive_url": f"{base}/archive",
-        "web_url": placeholder("web_url", key),
-        "preferences_url": placeholder("preferences_url", key),
-        "unsubscribe_url": placeholder("unsubscribe_url", key),
-    }
-
-
-def _in_language(item: NewsItem, issue_language: str) -> Markup:
-    """The item's HTML, marked with its language when that is not the issue's (WCAG
-    3.1.2: a screen reader then reads it with the right voice)."""
-    html = stored_markup(item.summary_html)
-    if item.language and item.language != issue_language:
-        return Markup('<div lang="{}">{}</div>').format(item.language, html)
-    return html
-
-
-def issue_key(rt: Runtime, issue: Issue) -> str:
-    """The secret of this issue's placeholders (``render.placeholder_key``)."""
-    return placeholder_key(secret_key(rt.settings), issue.id)
-
-
-def render_current(rt: Runtime, issue: Issue) -> RenderedIssue:
-    """The issue as it stands now (raises ContentError for a template or MJML error)."""
-    return render_issue(rt.community, context(rt, issue))
-
-
-def rendered(rt: Runtime, issue: Issue) -> RenderedIssue:
-    """The approved snapshot if there is one, else the issue as it stands."""
-    if issue.snapshot_sha256:
-        return RenderedIssue(issue.snapshot_subject, issue.snapshot_preheader,
-                             issue.snapshot_html, issue.snapshot_text)
-    return render_current(rt, issue)
-
-
-def web_values(rt: Runtime, issue: Issue) -> dict[str, str]:
-    """What the placeholders become where nobody is personal: the web version and tests."""
-    base = rt.settings.public_url.rstrip("/")
-    return {"web_url": f"{base}/archive/{issue.number}",
-            "preferences_url": f"{base}/newsletter/manage",
-            "unsubscribe_url": f"{base}/newsletter/manage"}
-
-
-def public_rendering(rt: Runtime, issue: Issue) -> RenderedIssue:
-    """``rendered`` with the placeholders filled with public links: what editors preview
-    and test, and (once sent) the web version in the archive."""
-    out = rendered(rt, issue)
-    values = web_values(rt, issue)
-    return RenderedIssue(out.subject, out.preheader,
-                         personalise(out.html, values, issue_key(rt, issue), is_html=True),
-                         personalise(out.text, values, issue_key(rt, issue), is_html=False))
-
-
 # ------------------------------------------------------------------ pre-flight
 
 def checked_links(rt: Runtime, urls: Sequence[str]) -> list[preflight.LinkResult]:
@@ -583,6 +454,15 @@ def run_preflight(rt: Runtime, issue_id: int) -> tuple[preflight.Report,
             render_check = preflight.Check("render", "The templates render", preflight.PASS)
         except ContentError as exc:
             out, render_check = None, preflight.render_failed(str(exc), exc.problems)
+        failed = []  # every other language its readers read renders too
+        for lang in issue_languages(rt, s)[1:] if out is not None else []:
+            try:
+                render_current(rt, issue, lang)
+            except ContentError as exc:
+                failed.append(f"{NAMES.get(lang, lang)} ({lang}): {exc}")
+        if failed:
+            render_check = preflight.Check("render", "The templates render in every "
+                                           "language", preflight.FAIL, tuple(failed))
     found = domain.last(rt)
     checks = [render_check,
               preflight.check_subject(subject, preheader),
@@ -661,13 +541,14 @@ def approve(rt: Runtime, actor: Actor, issue_id: int, acknowledged: Iterable[str
                            "pre-flight again.")
         if issue.status == "draft":
             transition(s, actor, issue, "issue", "in_review")
-        html, text = out.html, out.text
-        if rt.settings.click_counting and issue.number:
-            # The same link for every reader, through the service (``clicks``).
-            html, text = clicks.track(rt, issue.number, {
-                e.item.id: e.item.link for e in issue.entries}, html, text)
-        digest = hashlib.sha256((out.subject + "\0" + out.preheader + "\0" + html +
-                                 "\0" + text).encode()).hexdigest()
+        html, text, digest = _frozen(rt, issue, out, base_language(rt))
+        # Every other language's version, compiled once each (never per reader).
+        for lang in issue_languages(rt, s)[1:]:
+            version = render_current(rt, issue, lang)
+            v_html, v_text, v_digest = _frozen(rt, issue, version, lang)
+            issue.snapshots.append(IssueSnapshot(
+                language=lang, subject=version.subject, preheader=version.preheader,
+                html=v_html, text=v_text, sha256=v_digest))
         transition(s, actor, issue, "issue", "approved", sha256=digest,
                    acknowledged=[w.key for w in report.warnings],
                    **({"reasons": {w.key: reasons[w.key] for w in report.warnings
@@ -678,6 +559,24 @@ def approve(rt: Runtime, actor: Actor, issue_id: int, acknowledged: Iterable[str
         issue.snapshot_html, issue.snapshot_text = html, text
         issue.snapshot_sha256 = digest
         return issue, report
+
+
+def _frozen(rt: Runtime, issue: Issue, out: RenderedIssue, language: str
+            ) -> tuple[str, str, str]:
+    """One version's HTML and text as they are frozen (links through the service when
+    clicks are counted), and their SHA-256 with the subject and preheader."""
+    html, text = out.html, out.text
+    if rt.settings.click_counting and issue.number:
+        # The same link for every reader of a language, through the service (``clicks``).
+        links = {}
+        for e in issue.entries:
+            tr = e.item.in_language(language) if e.item.language != language else None
+            links[e.item.id] = (tr.link or e.item.link) if tr else e.item.link
+        html, text = clicks.track(rt, issue.number, links, html, text,
+                                  "" if language == base_language(rt) else language)
+    digest = hashlib.sha256((out.subject + "\0" + out.preheader + "\0" + html +
+                             "\0" + text).encode()).hexdigest()
+    return html, text, digest
 
 
 # ------------------------------------------------------------------ editors

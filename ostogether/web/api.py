@@ -20,6 +20,7 @@ from ostogether.edges import ratelimit
 from ostogether.edges.audit import Actor
 from ostogether.library import outputs
 from ostogether.news import items as news
+from ostogether.news import translations
 from ostogether.web.common import json_error, runtime
 from ostogether.web.openapi import document
 
@@ -57,9 +58,10 @@ def create_item() -> Any:
     if not isinstance(body, dict):
         return json_error(400, "The body must be a JSON object with the item's fields.")
     data = news.input_from_json(body)
+    given = translations.from_json(body.get("translations"), data.language)
     try:
         item = news.submit(rt, g.actor, g.project_id, data, source="api",
-                           token_id=g.token_id)
+                           token_id=g.token_id, translations=given)
     except ValidationError as exc:
         raise news.for_api(exc) from None
     resp = jsonify(news.item_dict(item, rt.settings.public_url))

@@ -24,6 +24,7 @@ from ostogether.core.errors import (
     ValidationError,
 )
 from ostogether.core.inputs import ascii_int
+from ostogether.core.languages import NAMES as LANGUAGE_NAMES
 from ostogether.core.states import ITEM_STATUSES, KINDS, NETWORK_NAMES, NETWORKS, SOURCES
 from ostogether.edges import audit, media
 from ostogether.edges.audit import Actor
@@ -31,7 +32,7 @@ from ostogether.library import legacy
 from ostogether.library import outputs as library
 from ostogether.mail import domain
 from ostogether.models import NewsItem
-from ostogether.news import feeds, review
+from ostogether.news import feeds, review, translations
 from ostogether.news import items as news
 from ostogether.newsletter import issues as newsletter
 from ostogether.reach import reports
@@ -279,7 +280,7 @@ def item(item_id: int) -> Any:
     actor = Actor.of(current_user)
     with rt.db.session() as s:
         it = news.get_item(s, item_id)
-        _ = it.project, it.submitted_by
+        _ = it.project, it.submitted_by, it.translations
         history = audit.story(s, it, rt.community.schedule().zone)
         told = news.who_hears(s, it)
         again = review.resubmission(s, it)
@@ -327,7 +328,41 @@ def item(item_id: int) -> Any:
                            editable=it.status in news.EDITABLE_STATUSES, told=told,
                            again=again, picture=picture,
                            zone=rt.community.schedule().zone,
-                           picture_problem=picture_problem), status
+                           picture_problem=picture_problem,
+                           language_names=LANGUAGE_NAMES), status
+
+
+@bp.route("/items/<id:item_id>/translations", methods=["POST"])
+def item_translation(item_id: int) -> Any:
+    """Add or change one translation of an item under review (or approved)."""
+    form = FlaskForm()
+    if form.validate_on_submit():
+        f = request.form
+        given = translations.TranslationInput(f.get("language", ""), f.get("title", ""),
+                                              f.get("summary", ""), f.get("link", ""))
+        try:
+            done = translations.save(runtime(), Actor.of(current_user), item_id, [given])
+        except ValidationError as exc:
+            flash(f"The translation was not saved: {exc}", "error")
+        else:
+            flash(f"Translation {', '.join(done)} saved." if done else "Nothing changed.",
+                  "success")
+    return redirect(url_for("editors.item", item_id=item_id) + "#translations-h")
+
+
+@bp.route("/items/<id:item_id>/translations/remove", methods=["POST"])
+def item_translation_remove(item_id: int) -> Any:
+    form = FlaskForm()
+    language = request.form.get("language", "")[:8]
+    if form.validate_on_submit() and confirmed(f"remove the {language} translation"):
+        try:
+            gone = translations.remove(runtime(), Actor.of(current_user), item_id, language)
+        except ValidationError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(f"The {language} translation is removed." if gone else
+                  f"There was no {language} translation.", "success" if gone else "error")
+    return redirect(url_for("editors.item", item_id=item_id) + "#translations-h")
 
 
 def _picture(item: NewsItem) -> tuple[str, str]:

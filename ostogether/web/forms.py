@@ -15,6 +15,9 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
+    FieldList,
+    Form,
+    FormField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -26,11 +29,13 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
 from ostogether.core.errors import ValidationError
+from ostogether.core.languages import NAMES as LANGUAGE_NAMES
 from ostogether.core.states import ITEM_LANGUAGES, KINDS
 from ostogether.edges import media
 from ostogether.edges.runtime import Runtime
 from ostogether.models import NewsItem
 from ostogether.news.items import ItemInput
+from ostogether.news.translations import TranslationInput
 from ostogether.registry.rules import SDG_NAMES
 
 
@@ -152,3 +157,70 @@ def show_problems(form: FlaskForm, fields: dict[str, Any]) -> None:
             if not re.match(r"[a-z][a-z0-9+.-]*:", text):  # never "Javascript: …"
                 text = text[:1].upper() + text[1:]
             target.errors = [*list(target.errors), text]
+
+
+# -------------------------------------------------------- an item in other languages
+
+TRANSLATION_ROWS = 3  # the form's fixed "add a translation" rows (no JavaScript needed)
+
+
+class TranslationRow(Form):
+    """One "add a translation" row of the item form: a language, a title, a summary and
+    (if the page exists in that language) a link."""
+
+    language = SelectField("Language of this translation", default="",
+                           choices=[SelectChoice("", "(none)"),
+                                    *(SelectChoice(k, v) for k, v in LANGUAGE_NAMES.items())],
+                           validate_choice=False)
+    title = StringField("Title in this language", validators=[Length(max=5000)])
+    summary = TextAreaField("Summary in this language",
+                            description="Markdown, as the summary above.",
+                            validators=[Length(max=50000)])
+    link = URLField("Link to the page in this language (optional)",
+                    description="Empty: the link above.", validators=[Length(max=5000)])
+
+
+class ItemWithTranslationsForm(ItemForm):
+    """The members' item form with its "add a translation" rows."""
+
+    translations = FieldList(FormField(TranslationRow), min_entries=TRANSLATION_ROWS,
+                             max_entries=TRANSLATION_ROWS)
+
+    def translation_inputs(self) -> tuple[list[TranslationInput], list[str]]:
+        """The rows that give a translation, and the languages of rows emptied (to
+        remove when editing)."""
+        given, emptied = [], []
+        for row in self.translations:
+            d = row.data
+            lang = (d["language"] or "").strip()
+            if not lang:
+                continue
+            if not ((d["title"] or "").strip() or (d["summary"] or "").strip()):
+                emptied.append(lang)
+                continue
+            given.append(TranslationInput(lang, d["title"] or "", d["summary"] or "",
+                                          d["link"] or ""))
+        return given, emptied
+
+    def fill_translations(self, item: NewsItem) -> None:
+        for row, t in zip(self.translations, item.translations, strict=False):
+            row.form.language.data, row.form.title.data = t.language, t.title
+            row.form.summary.data, row.form.link.data = t.summary_md, t.link
+
+    def show_translation_problems(self, fields: dict[str, Any]) -> None:
+        """A service's ``translations.<language>.<field>`` messages beside the row."""
+        for name, message in fields.items():
+            parts = name.split(".")
+            if parts[0] != "translations" or len(parts) < 2:
+                continue
+            for row in self.translations:
+                if (row.form.language.data or "") == parts[1]:
+                    target = getattr(row.form, parts[2], None) if len(parts) > 2 else None
+                    target = target if target is not None else row.form.language
+                    text = str(message)
+                    target.errors = [*list(target.errors), text[:1].upper() + text[1:]]
+
+    def translation_problems(self) -> list[tuple[str, str]]:
+        """(field id, message) of each translation row's problem, for the error summary."""
+        return [(f.id, f"{f.label.text}: {' '.join(f.errors)}")
+                for row in self.translations for f in row.form if f.errors]

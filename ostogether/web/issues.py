@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import StringField, TextAreaField
+from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import Length
 
 from ostogether.core import clock
@@ -27,10 +27,11 @@ from ostogether.core.errors import (
     ValidationError,
 )
 from ostogether.core.inputs import ascii_int
+from ostogether.core.languages import NAMES as LANGUAGE_NAMES
 from ostogether.core.states import KINDS
 from ostogether.edges import audit
 from ostogether.edges.audit import Actor
-from ostogether.newsletter import delivery, preflight, send_dates, test_sends
+from ostogether.newsletter import delivery, preflight, rendering, send_dates, test_sends, versions
 from ostogether.newsletter import issues as newsletter
 from ostogether.readers import subscribers
 from ostogether.web.common import (
@@ -88,6 +89,22 @@ class TestForm(FlaskForm):
                     f"Gmail or Outlook, a colleague), separated by commas or one a line.")
 
 
+class LanguageTextsForm(FlaskForm):
+    """One language's subject, preheader and editorial; empty ones take its defaults."""
+
+    language = HiddenField()
+    subject = StringField("Subject in this language",
+                          validators=[Length(max=newsletter.SUBJECT_LIMIT)],
+                          description="Empty: the automatic subject in this language.")
+    preheader = StringField("Preheader in this language",
+                            validators=[Length(max=newsletter.PREHEADER_LIMIT)],
+                            description="Empty: the automatic preheader in this language.")
+    intro_md = TextAreaField("Editorial in this language",
+                             validators=[Length(max=newsletter.INTRO_MAX)],
+                             description="Markdown. Empty: the editorial above, marked with "
+                                         "its language.")
+
+
 class ScheduleForm(FlaskForm):
     send_date = StringField("Date", validators=[Length(max=20)], render_kw={"type": "date"})
     send_time = StringField("Time", validators=[Length(max=20)], render_kw={"type": "time"})
@@ -96,7 +113,8 @@ class ScheduleForm(FlaskForm):
 def _page(issue_id: int, form: DetailsForm | None = None, status: int = 200, *,
           test: TestForm | None = None, ticked: list[str] | None = None,
           to_problem: str = "", test_problem: str = "",
-          schedule: ScheduleForm | None = None) -> Any:
+          schedule: ScheduleForm | None = None,
+          texts_form: LanguageTextsForm | None = None) -> Any:
     rt = runtime()
     rules = rt.community.newsletter()
     with rt.db.session() as s:
@@ -123,7 +141,17 @@ def _page(issue_id: int, form: DetailsForm | None = None, status: int = 200, *,
     schedule.send_date.render_kw = {"type": "date", "min": f"{now.astimezone(zone):%Y-%m-%d}",
                                     "max": f"{(now + send_dates.AHEAD).astimezone(zone):%Y-%m-%d}"}
     sections = [sec for sec in rules.sections if not sec.editorial]
+    langs = versions.versions(rt, issue_id, render=False)
+    chosen = request.args.get("lang", "") if texts_form is None else texts_form.language.data
+    chosen = chosen if chosen in [v.language for v in langs[1:]] else langs[1].language
+    if texts_form is None:
+        own = next((t for t in issue.texts if t.language == chosen), None)
+        texts_form = LanguageTextsForm(formdata=None, data={
+            "language": chosen, "subject": own.subject if own else "",
+            "preheader": own.preheader if own else "", "intro_md": own.intro_md if own else ""})
     return render_template("editors/issue.html", issue=issue, entries=entries, extra=extra,
+                           versions=langs, chosen=chosen, texts_form=texts_form,
+                           same_texts=set(issue.same_texts or ()),
                            sections=sections, form=form, history=history, kinds=KINDS,
                            left_out=left_out, send=send, confirmed=confirmed,
                            editors=editors, editable=issue.status in newsletter.EDITABLE,
@@ -160,6 +188,51 @@ def edit(issue_id: int) -> Any:
               else "Nothing changed.", "success")
         return redirect(url_for("issues.edit", issue_id=issue_id))
     return _page(issue_id)
+
+
+@bp.post("/<issue:issue_id>/texts")
+def language_texts(issue_id: int) -> Any:
+    """One language's subject, preheader and editorial."""
+    form = LanguageTextsForm()
+    back = url_for("issues.edit", issue_id=issue_id, lang=form.language.data or None)
+    if not form.validate_on_submit():
+        return _page(issue_id, texts_form=form, status=400)
+    try:
+        changed = versions.set_texts(
+            runtime(), Actor.of(current_user), issue_id, form.language.data or "",
+            subject=form.subject.data or "", preheader=form.preheader.data or "",
+            intro_md=form.intro_md.data or "")
+    except ValidationError as exc:
+        for name, message in exc.fields.items():
+            if name in form:
+                form[name].errors = [message]
+        if "language" in exc.fields:
+            flash(str(exc), "error")
+            return redirect(back + "#languages")
+        return _page(issue_id, texts_form=form, status=400)
+    except Conflict as exc:
+        flash(str(exc), "error")
+        return redirect(back + "#languages")
+    labels = {"subject": "the subject", "preheader": "the preheader",
+              "intro_md": "the editorial"}
+    name = LANGUAGE_NAMES.get(form.language.data or "", "")
+    flash(f"Saved {' and '.join(labels[c] for c in changed)} in {name}." if changed
+          else "Nothing changed.", "success")
+    return redirect(back + "#languages")
+
+
+@bp.post("/<issue:issue_id>/same")
+def same_texts(issue_id: int) -> Any:
+    """Which texts are the same for every language."""
+    if FlaskForm().validate_on_submit():
+        try:
+            changed = versions.set_same(runtime(), Actor.of(current_user), issue_id,
+                                        request.form.getlist("same"))
+        except (ValidationError, Conflict) as exc:
+            flash(str(exc), "error")
+        else:
+            flash("Saved." if changed else "Nothing changed.", "success")
+    return redirect(url_for("issues.edit", issue_id=issue_id) + "#languages")
 
 
 @bp.post("/<issue:issue_id>/schedule")
@@ -217,27 +290,37 @@ def cancel(issue_id: int) -> Any:
     return redirect(url_for("issues.edit", issue_id=issue_id))
 
 
+def _language_arg() -> str:
+    """The ``lang`` asked for (a newsletter language), or "" for the community's."""
+    asked = request.args.get("lang", "")
+    return asked if asked in LANGUAGE_NAMES else ""
+
+
 @bp.route("/<issue:issue_id>/preview")
 def preview(issue_id: int) -> Any:
     rt = runtime()
+    lang = _language_arg()
     with rt.db.session() as s:
         issue = newsletter.get_issue(s, issue_id)
         try:
-            out, problem = newsletter.public_rendering(rt, issue), None
+            out, problem = newsletter.public_rendering(rt, issue, lang or None), None
         except ContentError as exc:
             out, problem = None, exc
     size = len(out.html.encode()) if out else 0
     return render_template("editors/issue_preview.html", issue=issue, out=out,
-                           problem=problem, size=size), 200 if out else 422
+                           problem=problem, size=size, lang=lang,
+                           base=rendering.base_language(rt),
+                           language_names=LANGUAGE_NAMES), 200 if out else 422
 
 
 @bp.route("/<issue:issue_id>/preview.html")
 def preview_html(issue_id: int) -> Any:
     rt = runtime()
+    lang = _language_arg()
     with rt.db.session() as s:
         issue = newsletter.get_issue(s, issue_id)
         try:
-            html = newsletter.public_rendering(rt, issue).html
+            html = newsletter.public_rendering(rt, issue, lang or None).html
         except ContentError as exc:
             return render_template("errors/error.html", status=422,
                                    title="The issue does not render",
@@ -268,6 +351,7 @@ def checks(issue_id: int) -> Any:
     with rt.db.session() as s:
         issue = newsletter.get_issue(s, issue_id)
     return render_template("editors/issue_preflight.html", issue=issue, report=report,
+                           versions=versions.versions(rt, issue_id),
                            blocked=blocked, PASS=preflight.PASS, WARN=preflight.WARN,
                            FAIL=preflight.FAIL, items=newsletter.item_addresses(rt, issue_id),
                            form=request.form), 409 if blocked else 200

@@ -19,10 +19,11 @@ from ostogether.edges import audit
 from ostogether.edges.audit import Actor
 from ostogether.models import Project
 from ostogether.news import items as news
+from ostogether.news import translations
 from ostogether.registry import handles, projects
 from ostogether.registry.rules import HANDLE_FORMS
 from ostogether.web.common import confirmed, runtime, takes_uploads
-from ostogether.web.forms import ItemForm, show_problems, take_upload
+from ostogether.web.forms import ItemWithTranslationsForm, show_problems, take_upload
 
 bp = Blueprint("members", __name__, url_prefix="/members")
 
@@ -62,7 +63,7 @@ def index() -> Any:
 @takes_uploads
 def new_item() -> Any:
     rt = runtime()
-    form = ItemForm()
+    form = ItemWithTranslationsForm()
     correcting = None
     if request.method == "GET":
         form.event_timezone.data = rt.community.schedule().timezone
@@ -71,15 +72,28 @@ def new_item() -> Any:
             with rt.db.session() as s:
                 correcting = news.get_item(s, from_id,
                                            project_id=current_user.project_id)
+                if correcting.status == "rejected":
+                    form.fill_translations(correcting)
             if correcting.status != "rejected":
                 correcting = None
             else:
                 form.fill_from(correcting)
     existing = None
     if form.validate_on_submit() and take_upload(form, rt):
+        given, problems = [], False
         try:
+            given = translations.validate(form.translation_inputs()[0],
+                                          form.language.data or "")
+        except ValidationError as exc:
+            form.show_translation_problems(exc.fields)
+            problems = True
+        try:
+            if problems:  # the item's own problems too, in the same answer
+                news.validate(form.to_input())
+                raise ValidationError("The translations have problems.")
             item = news.submit(rt, Actor.of(current_user), current_user.project_id,
-                               form.to_input(), source="web", user_id=current_user.id)
+                               form.to_input(), source="web", user_id=current_user.id,
+                               translations=given)
         except ValidationError as exc:
             show_problems(form, exc.fields)
         except Duplicate as exc:
@@ -89,7 +103,7 @@ def new_item() -> Any:
             flash(f"Thank you: \u201c{item.title}\u201d is submitted. The editors will "
                   "review it, and you will get an email when they decide.", "success")
             return redirect(url_for("members.item", item_id=item.id))
-    status = 400 if form.errors or existing else 200
+    status = 400 if form.errors or form.translation_problems() or existing else 200
     return render_template("members/item_form.html", form=form, existing=existing,
                            project=_project(), correcting=correcting), status
 
@@ -116,15 +130,27 @@ def edit_item(item_id: int) -> Any:
         flash(f"\u201c{it.title}\u201d is {it.status}; only an item waiting for review can "
               "be changed.", "error")
         return redirect(url_for("members.item", item_id=item_id))
-    form = ItemForm()
+    form = ItemWithTranslationsForm()
     existing = None
     if request.method == "GET":
-        form.fill_from(it)
+        with rt.db.session() as s:
+            form.fill_from(it)
+            form.fill_translations(news.get_item(s, item_id))
     elif form.validate_on_submit() and take_upload(form, rt):
         try:
+            given, emptied = form.translation_inputs()
+            # The translations are checked first: nothing is saved unless all is right.
+            translations.validate(given, form.language.data or "")
             changed = news.update(rt, Actor.of(current_user), item_id, form.to_input(),
                                   project_id=current_user.project_id)
+            actor = Actor.of(current_user)
+            changed += [f"translation {lang}" for lang in translations.save(
+                rt, actor, item_id, given, project_id=current_user.project_id, source="web")]
+            changed += [f"translation {lang} removed" for lang in emptied
+                        if translations.remove(rt, actor, item_id, lang,
+                                               project_id=current_user.project_id)]
         except ValidationError as exc:
+            form.show_translation_problems(exc.fields)
             show_problems(form, exc.fields)
         except Duplicate as exc:
             existing = exc.existing_id
@@ -133,7 +159,7 @@ def edit_item(item_id: int) -> Any:
             flash(f"Saved: {', '.join(c.replace('_', ' ') for c in changed)}." if changed
                   else "Nothing changed.", "success")
             return redirect(url_for("members.item", item_id=item_id))
-    status = 400 if form.errors or existing else 200
+    status = 400 if form.errors or form.translation_problems() or existing else 200
     return render_template("members/item_form.html", form=form, existing=existing,
                            project=_project(), correcting=None, editing=it), status
 

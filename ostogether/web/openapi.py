@@ -11,6 +11,7 @@ from typing import Any
 
 from ostogether import __version__
 from ostogether.core.inputs import URL_MAX
+from ostogether.core.languages import NEWSLETTER
 from ostogether.core.states import ITEM_STATUSES, KINDS
 from ostogether.library import outputs as library
 from ostogether.models import MAX_ID
@@ -91,6 +92,35 @@ def document(public_url: str) -> dict[str, Any]:
             "online": {"type": "boolean", "default": False},
             "registration_url": {**optional_url, "description": "Default: the item's link."},
         }}
+    translation_in = {
+        "type": "object", "additionalProperties": False, "required": ["title", "summary"],
+        "properties": {
+            "title": {"type": "string", "minLength": 1, "maxLength": TITLE_MAX,
+                      "description": "Plain text, no HTML."},
+            "summary": {"type": "string", "minLength": 1, "maxLength": SUMMARY_MAX,
+                        "description": "Markdown; no raw HTML; absolute links only."},
+            "link": {**optional_url, "description": "The page in this language, if it "
+                     "exists; empty or left out means the item's own link."},
+        }}
+    translations_in = {
+        "type": "object", "propertyNames": {"enum": list(NEWSLETTER)},
+        "additionalProperties": translation_in,
+        "description": "The item in other languages readers receive the newsletter in, "
+                       "keyed by language code (" + ", ".join(NEWSLETTER) + "), such as "
+                       '{"nl": {"title": "…", "summary": "…", "link": "…"}}. Each is checked '
+                       "as the item's own title, summary and link are. The item's own "
+                       "language, or another code, is refused (422). Reviewed and approved "
+                       "with the item; a reader gets the item in their language when it "
+                       "has it.",
+        "example": {"nl": {"title": "Ouders als wetenschappers",
+                           "summary": "Een nieuwe gids voor scholen.",
+                           "link": "https://example.org/nl/gids"}}}
+    translation_out = {
+        "type": "object", "required": ["title", "summary", "summary_html", "link"],
+        "properties": {"title": {"type": "string"}, "summary": {"type": "string"},
+                       "summary_html": {"type": "string"},
+                       "link": {"type": ["string", "null"], "description": "Null: the "
+                                "item's own link."}}}
     item_in = {
         "type": "object", "additionalProperties": False,
         "required": ["title", "summary", "link"],
@@ -110,6 +140,7 @@ def document(public_url: str) -> dict[str, Any]:
             "for_newsletter": {"type": "boolean", "default": True},
             "for_social": {"type": "boolean", "default": True},
             "event": {**event_in, "description": "Required when kind is event."},
+            "translations": translations_in,
         }}
     event_out = {
         "type": ["object", "null"],
@@ -122,7 +153,7 @@ def document(public_url: str) -> dict[str, Any]:
         "type": "object",
         "required": ["id", "status", "source", "kind", "project", "title", "summary",
                      "summary_html", "link", "language", "sdgs", "for_newsletter",
-                     "for_social", "created_at", "event", "url"],
+                     "for_social", "created_at", "event", "translations", "url"],
         "properties": {
             "id": {"type": "integer"},
             "status": {"type": "string", "enum": list(ITEM_STATUSES)},
@@ -140,6 +171,8 @@ def document(public_url: str) -> dict[str, Any]:
             "created_at": {"type": "string", "format": "date-time"},
             "reviewed_at": {"type": ["string", "null"], "format": "date-time"},
             "event": event_out,
+            "translations": {"type": "object", "additionalProperties": translation_out,
+                             "description": "The item in other languages, by code."},
             "url": {"type": "string", "format": "uri"},
         }}
     output_in, output_out = _library()

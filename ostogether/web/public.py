@@ -279,7 +279,9 @@ def archive_issue(number: int) -> Any:
 
 @public_page
 def _archive_page(number: int) -> Any:
-    return mail_html_response(arch.issue_page(runtime(), number), framable=False)
+    return mail_html_response(arch.issue_page(runtime(), number,
+                                              request.args.get("lang", "")[:8]),
+                              framable=False)
 
 
 @bp.route("/media/<name>")
@@ -300,7 +302,8 @@ def click(number: int, item_id: int, sig: str) -> Any:
     the campaign's UTM parameters. A link the service did not sign is not found."""
     rt = runtime()
     # Item 0 is the trap link, which only scanners follow.
-    found = clicks.destination(rt, number, item_id, sig[:40]) if (
+    found = clicks.destination(rt, number, item_id, sig[:40],
+                               request.args.get("lang", "")[:8]) if (
         item_id == clicks.TRAP or id_or_none(item_id)) else None
     if found is None:
         raise NotFound("This link is not one of the newsletter's.")
@@ -316,7 +319,8 @@ def click(number: int, item_id: int, sig: str) -> Any:
 @bp.route("/archive.atom")
 @public_page
 def archive_atom() -> Any:
-    return Response(arch.atom(runtime()), mimetype="application/atom+xml")
+    return Response(arch.atom(runtime(), request.args.get("lang", "")[:8]),
+                    mimetype="application/atom+xml")
 
 
 @bp.route("/events.ics")

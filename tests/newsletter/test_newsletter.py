@@ -515,7 +515,7 @@ def test_missing_unsubscribe_or_credit_block_fails(rt: Runtime, home: Path,
     issue = ready_issue(rt, web, 1)
     path = home / "templates/newsletter/issue.txt.j2"
     text = path.read_text()
-    path.write_text(text.replace("Unsubscribe: {{ unsubscribe_url }}", "").replace(
+    path.write_text(text.replace("{{ t.unsubscribe_short }}: {{ unsubscribe_url }}", "").replace(
         "{% for credit in credits %}\n{{ credit }}\n{% endfor %}", ""))
     report, _ = newsletter.run_preflight(rt, issue.id)
     blocks = next(c for c in report.checks if c.key == "blocks")

@@ -154,7 +154,8 @@ def test_the_preflight_summary_counts_what_the_page_lists(editor: Any, rt: Runti
     assert listed == {"group-fail": ["Failed"], "group-warn": ["Warning"],
                       "group-advice": ["Advice"], "group-pass": ["Passed"] * 8}
     headings = [h.text_content() for h in page.xpath("//main//h2")]
-    assert headings == ["Failed (1)", "Warnings to tick (1)", "Advice (1)", "Passed (8)"]
+    assert headings == ["Failed (1)", "Warnings to tick (1)", "Advice (1)", "Passed (8)",
+                        "Every reader's language"]
     assert "SPF, DKIM and DMARC" in page.xpath('//ul[@aria-labelledby="group-advice"]')[0
                                                   ].text_content()
     # Only the warning has a box to tick.

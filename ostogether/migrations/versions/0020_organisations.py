@@ -3,8 +3,8 @@ position, logo, status, per-field visibility), ``organisation_projects`` (an
 organisation's role and years in a project) and ``people`` (individual members, private
 by default, perhaps linked to an account).
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0020
+Revises: 0019
 """
 from collections.abc import Sequence
 
