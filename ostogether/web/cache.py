@@ -42,7 +42,8 @@ _FRAGMENTS_LOCK = threading.Lock()
 def fragment(key: tuple[Any, ...], sources: tuple[Any, ...],
              render: Callable[[], str]) -> Markup:
     """``render()``, once per ``key`` (which must name everything the fragment shows that
-    may change; the script root of its links and the page's language are added) while ``sources`` are the same objects.
+    may change; the script root of its links and the page's language are added) while
+    ``sources`` are the same objects.
     """
     key = (*key, request.script_root, page_language())
     found = _FRAGMENTS.get(key)  # one lookup needs no lock; a change of several steps does
