@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from babel.dates import format_date
 from flask import Flask, Response, request
 from flask_babel import Babel, get_locale
+from flask_babel import lazy_gettext as _l
 
 from ostogether.core import languages
 from ostogether.core.languages import LANGUAGES, shipped
@@ -67,6 +68,30 @@ def long_date(value: dt.date | dt.datetime) -> str:
     return format_date(day, "d MMMM y" if code == "en" else "long", locale=code)
 
 
+# What a person agrees to by ticking the box, on every sign-up form of the service: the
+# same sentence as readers.subscribers.CONSENT_TEXT, in the page's language.
+CONSENT = _l("I agree to receive the newsletter by mail, as the privacy notice explains. "
+             "I can unsubscribe at any time.")
+
+# The words for the codes the public pages show (core/states.py keeps the codes).
+STATUS_LABELS = {"applicant": _l("applicant"), "member": _l("member"),
+                 "alumni": _l("alumni"), "rejected": _l("rejected")}
+KIND_LABELS = {"news": _l("News"), "event": _l("Event"), "reading": _l("Recommended reading"),
+               "tool": _l("Practical tip or tool for educators"),
+               "opportunity": _l("Opportunity (call, vacancy)")}
+
+
+def status_label(status: str) -> str:
+    """A project's status as the page's language says it."""
+    label = STATUS_LABELS.get(status)
+    return str(label) if label is not None else status
+
+
+def kind_labels() -> dict[str, str]:
+    """The kinds of news item, in the page's language."""
+    return {kind: str(label) for kind, label in KIND_LABELS.items()}
+
+
 def init_app(app: Flask, translations: str, public_url: str) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = translations
     app.config["BABEL_DEFAULT_LOCALE"] = languages.DEFAULT
@@ -79,6 +104,7 @@ def init_app(app: Flask, translations: str, public_url: str) -> None:
                 "public_base": base}
 
     app.add_template_filter(long_date, "long_date")
+    app.jinja_env.globals["status_label"] = status_label  # macros see globals only
 
     @app.after_request
     def remember_language(response: Response) -> Response:
