@@ -79,14 +79,14 @@ $(AXE):
 LANGS = nl fr de es it
 CATALOGUES = ostogether/translations
 translations: $(STAMP)
-	$(BIN)/pybabel extract --quiet -F babel.cfg -k _l -k lazy_gettext --no-location \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location \
 	  --sort-output --project=ostogether --copyright-holder="the OStogether authors" \
 	  -o $(CATALOGUES)/messages.pot .
 	for l in $(LANGS); do \
 	  if [ -f $(CATALOGUES)/$$l/LC_MESSAGES/messages.po ]; then \
-	    $(BIN)/pybabel update --quiet --no-fuzzy-matching --ignore-obsolete -N \
+	    $(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -N \
 	      -i $(CATALOGUES)/messages.pot -d $(CATALOGUES) -l $$l; \
-	  else $(BIN)/pybabel init --quiet -i $(CATALOGUES)/messages.pot -d $(CATALOGUES) -l $$l; fi; \
+	  else $(BIN)/pybabel init -i $(CATALOGUES)/messages.pot -d $(CATALOGUES) -l $$l; fi; \
 	done
 	$(BIN)/pybabel compile --statistics -d $(CATALOGUES)
 
