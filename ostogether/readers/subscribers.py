@@ -464,9 +464,10 @@ def update_preferences(rt: Runtime, req: Request, token: str, *, name: str,
                    if getattr(sub, k) != v}
         if changed:
             sub.name, sub.language = name, language
-            log_consent(s, rt, sub, sub.email_hash or "", "preferences", req,
-                        changed=sorted(changed), **(
-                            {"language": language} if "language" in changed else {}))
+            detail: dict[str, Any] = {"changed": sorted(changed)}
+            if "language" in changed:
+                detail["language"] = language
+            log_consent(s, rt, sub, sub.email_hash or "", "preferences", req, **detail)
         return sub
 
 

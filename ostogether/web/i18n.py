@@ -100,7 +100,7 @@ def init_app(app: Flask, translations: str, public_url: str) -> None:
 
     @app.context_processor
     def language_context() -> dict[str, Any]:
-        return {"page_lang": page_language(), "languages": LANGUAGES, "lang_url": lang_url,
+        return {"page_lang": page_language(), "site_languages": LANGUAGES, "lang_url": lang_url,
                 "public_base": base}
 
     app.add_template_filter(long_date, "long_date")
