@@ -6,7 +6,7 @@ PORT   ?= 8000
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: run test test-postgres test-dates lint bench screenshots clean browser
+.PHONY: run test test-postgres test-dates lint bench screenshots clean browser translations
 
 # The browser tests drive Debian's chromium (never a downloaded browser) and inject
 # axe-core from the npm registry; `make test` puts both in place when it can.
@@ -72,6 +72,23 @@ $(AXE):
 	cd $(VENV)/axe && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null && \
 	  tar -xzf axe-core-$(AXE_VERSION).tgz --strip-components=1 package/axe.min.js || \
 	  echo "npm could not fetch axe-core: the accessibility tests will be skipped"
+
+# The service's words in every shipped language (docs/translations.md): extract what the
+# code and the templates say, merge it into each catalogue, compile them (the application
+# also compiles a changed catalogue into var/translations/ when it starts).
+LANGS = nl fr de es it
+CATALOGUES = ostogether/translations
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location \
+	  --sort-output --project=ostogether --copyright-holder="the OStogether authors" \
+	  -o $(CATALOGUES)/messages.pot .
+	for l in $(LANGS); do \
+	  if [ -f $(CATALOGUES)/$$l/LC_MESSAGES/messages.po ]; then \
+	    $(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -N \
+	      -i $(CATALOGUES)/messages.pot -d $(CATALOGUES) -l $$l; \
+	  else $(BIN)/pybabel init -i $(CATALOGUES)/messages.pot -d $(CATALOGUES) -l $$l; fi; \
+	done
+	$(BIN)/pybabel compile --statistics -d $(CATALOGUES)
 
 lint: $(STAMP)
 	$(BIN)/ruff check ostogether tests benchmarks docs/screenshots.py

@@ -30,7 +30,7 @@ import jinja2
 import markupsafe
 from mjml import mjml2html
 
-from ostogether.core import contrast
+from ostogether.core import contrast, languages
 from ostogether.core.errors import ContentError
 from ostogether.core.sanitize import autoescape
 from ostogether.edges.site import Community
@@ -65,12 +65,10 @@ def placeholder_pattern(key: str) -> re.Pattern[str]:
     return re.compile(r"%%(" + "|".join(PLACEHOLDERS) + r"):" + key + "%%")
 
 
-def duration(hours: int) -> str:
-    """A number of hours as a reader says it: "7 days", "1 day", "36 hours"."""
-    if hours >= 24 and hours % 24 == 0:
-        days = hours // 24
-        return "1 day" if days == 1 else f"{days} days"
-    return "1 hour" if hours == 1 else f"{hours} hours"
+def duration(hours: int, language: str = languages.DEFAULT) -> str:
+    """A number of hours as a reader says it: "7 days", "1 day", "36 hours" (in
+    ``language``: ``{{ hours|duration('nl') }}`` is "7 dagen")."""
+    return languages.duration(hours, language)
 
 
 _BARE_LINK = re.compile(r"<a(?![^>]*\sstyle=)(?=[\s>])")
@@ -157,6 +155,15 @@ def check_templates(community: Community) -> None:
     if problems:
         raise ContentError(f"{len(problems)} template(s) under {community.templates} have "
                            f"errors:", problems)
+
+
+def mail_template(community: Community, name: str, language: str = "") -> str:
+    """``mail/<language>/<name>`` when the community gives that mail in ``language``,
+    else ``mail/<name>`` (English, the fallback)."""
+    if language and language != languages.DEFAULT and languages.shipped(language) == language \
+            and (community.templates / "mail" / language / name).is_file():
+        return f"mail/{language}/{name}"
+    return f"mail/{name}"
 
 
 def render_mail(community: Community, name: str, **context: Any) -> tuple[str, str]:

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from ostogether.core.errors import ConfigError, ContentError, MailError
-from ostogether.edges.render import render_mail
+from ostogether.edges.render import mail_template, render_mail
 from ostogether.edges.runtime import Runtime
 from ostogether.mail.message import address, build
 from ostogether.mail.transports import make_transport
@@ -14,10 +14,14 @@ from ostogether.mail.transports import make_transport
 log = logging.getLogger(__name__)
 
 
-def send(rt: Runtime, template: str, to: str, **context: Any) -> None:
-    """Render ``templates/mail/<template>.txt.j2`` and hand it to the configured transport."""
+def send(rt: Runtime, template: str, to: str, *, language: str = "", **context: Any) -> None:
+    """Render ``templates/mail/<template>.txt.j2`` (``templates/mail/<language>/…`` when
+    the community gives it in the person's language) and hand it to the configured
+    transport. The template sees ``lang``, the language it is written in."""
     site = rt.community.site()
-    subject, body = render_mail(rt.community, f"mail/{template}.txt.j2", site=site,
+    name = mail_template(rt.community, f"{template}.txt.j2", language)
+    lang = name.split("/")[1] if name.count("/") == 2 else "en"
+    subject, body = render_mail(rt.community, name, site=site, lang=lang,
                                 base_url=rt.settings.public_url, **context)
     sender = rt.settings.mail_from or address(site.sender_name, site.sender_email)
     reply_to = rt.settings.mail_reply_to or site.contact_email

@@ -209,7 +209,7 @@ def subscribe(rt: Runtime, req: Request, *, email: str, name: str = "", language
                              language=language, link_nonce=secrets.token_hex(8))
             s.add(sub)
             s.flush()
-        detail: dict[str, Any] = {"status": sub.status}
+        detail: dict[str, Any] = {"status": sub.status, "language": sub.language}
         if via_project:
             detail["project"] = via_project
         log_consent(s, rt, sub, hashed, "subscribe", req, **detail)
@@ -218,9 +218,9 @@ def subscribe(rt: Runtime, req: Request, *, email: str, name: str = "", language
         # never repeats what was typed, only the name a confirmed reader chose.
         known_name = sub.name if sub.status == "confirmed" else ""
         url = confirm_url(rt, sub, via_project)
-        links = personal_links(rt, sub)
+        links, language = personal_links(rt, sub), sub.language
     send_after_commit(rt, template, email, confirm_url=url, reader_name=known_name, **links,
-                      hours=st.subscribe_confirm_hours)
+                      hours=st.subscribe_confirm_hours, language=language)
 
 
 def send_link(rt: Runtime, req: Request, email: str) -> None:
@@ -244,9 +244,9 @@ def send_link(rt: Runtime, req: Request, email: str) -> None:
             return
         template = "subscriber_link" if sub.status == "confirmed" else "subscriber_confirm"
         name = sub.name if sub.status == "confirmed" else ""
-        url, links = confirm_url(rt, sub), personal_links(rt, sub)
+        url, links, language = confirm_url(rt, sub), personal_links(rt, sub), sub.language
     send_after_commit(rt, template, email, confirm_url=url, reader_name=name, **links,
-                      hours=st.subscribe_confirm_hours)
+                      hours=st.subscribe_confirm_hours, language=language)
 
 
 # ------------------------------------------------------------------ member sites' forms
@@ -407,8 +407,9 @@ def confirm(rt: Runtime, req: Request, token: str) -> Subscriber:
             detail["project"] = credited
         log_consent(s, rt, sub, sub.email_hash or "", "confirm", req, **detail)
         email, links = sub.email or "", personal_links(rt, sub)
-        name = sub.name
-    send_after_commit(rt, "subscriber_welcome", email, reader_name=name, **links)
+        name, language = sub.name, sub.language
+    send_after_commit(rt, "subscriber_welcome", email, reader_name=name, **links,
+                      language=language)
     return sub
 
 
@@ -463,8 +464,10 @@ def update_preferences(rt: Runtime, req: Request, token: str, *, name: str,
                    if getattr(sub, k) != v}
         if changed:
             sub.name, sub.language = name, language
-            log_consent(s, rt, sub, sub.email_hash or "", "preferences", req,
-                 changed=sorted(changed))
+            detail: dict[str, Any] = {"changed": sorted(changed)}
+            if "language" in changed:
+                detail["language"] = language
+            log_consent(s, rt, sub, sub.email_hash or "", "preferences", req, **detail)
         return sub
 
 

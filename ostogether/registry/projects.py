@@ -422,8 +422,9 @@ def feed_check(rt: Runtime, url: str) -> CheckResult:
                        f"entr{'y' if len(parsed.entries) == 1 else 'ies'}.", ("feed_url",))
 
 
-def apply(rt: Runtime, rec: ProjectRecord, *, ip: str) -> ApplicationResult:
-    """Check an application; store it as ``applicant`` when nothing fails, and tell people."""
+def apply(rt: Runtime, rec: ProjectRecord, *, ip: str, language: str = "") -> ApplicationResult:
+    """Check an application; store it as ``applicant`` when nothing fails, and tell people
+    (the applicant in ``language``, the page's, where the community gives that mail in it)."""
     rec = replace(rec.normalised(), status="applicant")
     if rec.coc_accepted_on is not None:
         rec = replace(rec, coc_version=rt.community.code_of_conduct().version)
@@ -451,7 +452,7 @@ def apply(rt: Runtime, rec: ProjectRecord, *, ip: str) -> ApplicationResult:
         editors = [u.email for u in s.scalars(select(User).where(
             User.role.in_(EDITOR_ROLES), User.active.is_(True)))]
     send_after_commit(rt, "application_received", rec.contact_email, project=project,
-                      results=results)
+                      results=results, language=language)
     for editor in editors:
         send_after_commit(rt, "application_new", editor, project=project, results=results)
     return ApplicationResult(results, project)

@@ -13,6 +13,8 @@ from typing import Any
 
 from flask import Flask, current_app, render_template, request, session, url_for
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, user_accessed
 from flask_login.config import COOKIE_NAME
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -26,6 +28,7 @@ from ostogether.core.sanitize import autoescape, stored_markup
 from ostogether.core.settings import Settings, load_settings
 from ostogether.core.states import NETWORK_NAMES
 from ostogether.edges.runtime import Runtime, ensure_var, secret_key
+from ostogether.edges.translations import compile_catalogues
 from ostogether.models import User
 from ostogether.web import (
     api,
@@ -33,6 +36,7 @@ from ostogether.web import (
     editors,
     editors_orgs,
     editors_projects,
+    i18n,
     imports,
     issues,
     library,
@@ -175,7 +179,7 @@ class SessionCookies(SecureCookieSessionInterface):
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
-    ensure_var(settings)
+    var = ensure_var(settings)
     rt = Runtime(settings)
     app = App(__name__)
     app.session_interface = SessionCookies()
@@ -202,6 +206,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         WTF_CSRF_CHECK_DEFAULT=False,  # checked below, on the methods that change things
         PREFERRED_URL_SCHEME="https" if settings.public_url.startswith("https") else "http",
     )
+    i18n.init_app(app, str(compile_catalogues(var)), settings.public_url)
     csrf = CSRFProtect(app)
     unsafe = frozenset(app.config["WTF_CSRF_METHODS"])
 
@@ -221,7 +226,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     login = Logins(app)
     login.login_view = "auth.login"
-    login.login_message = "Please log in to see that page."
+    login.login_message = _l("Please log in to see that page.")
     login.login_message_category = "info"
 
     @login.user_loader
@@ -269,8 +274,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         if environ["REQUEST_METHOD"] == "POST" and request.mimetype != "application/json":
             values += [*request.form.keys(), *request.form.values()]
         if any("\x00" in v for v in values):
-            return _error(400, "That did not work", "The address or the form contains a NUL "
-                          "character (%00), which is never valid; remove it and try again.")
+            return _error(400, _("That did not work"), _(
+                "The address or the form contains a NUL character (%00), which is never "
+                "valid; remove it and try again."))
         return None
 
     links_by_root: dict[str, dict[str, str]] = {}
@@ -321,21 +327,21 @@ def _is_api() -> bool:
 def _register_errors(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf(e: CSRFError) -> Any:
-        return _error(400, "The form has expired",
-                      "For your safety, forms are only valid for a while. Go back, reload "
-                      "the page and send the form again.")
+        return _error(400, _("The form has expired"),
+                      _("For your safety, forms are only valid for a while. Go back, reload "
+                        "the page and send the form again."))
 
     @app.errorhandler(NotFound)
     def not_found_error(e: NotFound) -> Any:
         if _is_api():
             return json_error_response(e)
-        return _error(404, "Page not found", str(e))
+        return _error(404, _("Page not found"), str(e))
 
     @app.errorhandler(PermissionDenied)
     def denied(e: PermissionDenied) -> Any:
         if _is_api():
             return json_error_response(e)
-        return _error(403, "Not allowed", str(e))
+        return _error(403, _("Not allowed"), str(e))
 
     @app.errorhandler(RateLimited)
     @app.errorhandler(Busy)
@@ -344,8 +350,8 @@ def _register_errors(app: Flask) -> None:
         when to try again."""
         if _is_api():
             return json_error_response(e)
-        status, title = ((429, "Too many attempts") if isinstance(e, RateLimited)
-                         else (503, "Busy for a moment"))
+        status, title = ((429, _("Too many attempts")) if isinstance(e, RateLimited)
+                         else (503, _("Busy for a moment")))
         body, status = _error(status, title, str(e))
         return body, status, {"Retry-After": str(e.retry_after)}
 
@@ -354,16 +360,17 @@ def _register_errors(app: Flask) -> None:
         if _is_api():
             return json_error_response(e)
         log.warning("request failed: %s", e)
-        return _error(400, "That did not work", str(e))
+        return _error(400, _("That did not work"), str(e))
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException) -> Any:
         if _is_api():
             return json_error_response(e)
-        titles = {404: ("Page not found", "There is no page at this address. Check the link, "
-                        "or start again from the home page."),
-                  405: ("Not allowed", "This page cannot be used that way."),
-                  413: ("Too large", "What you sent is too large. Shorten it and try again.")}
+        titles = {404: (_("Page not found"), _("There is no page at this address. Check the "
+                                                 "link, or start again from the home page.")),
+                  405: (_("Not allowed"), _("This page cannot be used that way.")),
+                  413: (_("Too large"), _("What you sent is too large. Shorten it and try "
+                                          "again."))}
         title, message = titles.get(e.code or 500, (e.name, e.description or ""))
         return _error(e.code or 500, title, message)
 
@@ -373,13 +380,13 @@ def _register_errors(app: Flask) -> None:
         if _is_api():
             return json_error(400, "The JSON body is nested too deeply; send the item's fields "
                               "as one flat object.")
-        return _error(400, "That did not work", "What you sent is nested too deeply.")
+        return _error(400, _("That did not work"), _("What you sent is nested too deeply."))
 
     @app.errorhandler(Exception)
     def crash(e: Exception) -> Any:
         log.exception("unhandled error on %s %s", request.method, request.path)
         if _is_api():
             return json_error_response(e)
-        return _error(500, "Something went wrong on our side",
-                      "The error has been logged. Please try again in a few minutes; if it "
-                      "happens again, write to the editors.")
+        return _error(500, _("Something went wrong on our side"),
+                      _("The error has been logged. Please try again in a few minutes; if it "
+                        "happens again, write to the editors."))

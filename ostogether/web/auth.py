@@ -6,6 +6,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
@@ -20,8 +22,8 @@ bp = Blueprint("auth", __name__)
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email address", validators=[DataRequired(), Length(max=320)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1000)])
+    email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=320)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1000)])
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -41,10 +43,10 @@ def login() -> Any:
         user = users.authenticate(runtime(), form.email.data or "", form.password.data or "",
                                   ip=request.remote_addr or "unknown")
         if user is None:
-            form.password.errors = ["The email address or password is not right."]
+            form.password.errors = [_("The email address or password is not right.")]
         else:
             login_user(user)
-            flash(f"Welcome, {user.name or user.email}.", "success")
+            flash(_("Welcome, %(name)s.", name=user.name or user.email), "success")
             default = url_for("editors.index") if user.is_editor else (
                 url_for("members.index") if user.role == "member" else url_for("public.home"))
             return redirect(_safe_next(request.args.get("next")) or default)
@@ -57,20 +59,20 @@ def logout() -> Any:
     # Every session of the account ends, also a copy of this cookie or another browser.
     users.end_sessions(runtime(), Actor.of(current_user), current_user.id, why="logout")
     logout_user()
-    flash("You are logged out, in every browser.", "success")
+    flash(_("You are logged out, in every browser."), "success")
     return redirect(url_for("public.home"))
 
 
 class PasswordForm(FlaskForm):
-    password = PasswordField("New password", description="At least 12 characters. A "
-                             "sentence of a few words is easy to remember and hard to guess.",
-                             validators=[DataRequired(), Length(max=1000)])
-    confirm = PasswordField("The same password again", validators=[DataRequired(),
-                                                                   Length(max=1000)])
+    password = PasswordField(_l("New password"), description=_l(
+        "At least 12 characters. A sentence of a few words is easy to remember and hard "
+        "to guess."), validators=[DataRequired(), Length(max=1000)])
+    confirm = PasswordField(_l("The same password again"), validators=[DataRequired(),
+                                                                       Length(max=1000)])
 
 
 class ResetForm(FlaskForm):
-    email = EmailField("Email address", validators=[DataRequired(), Length(max=320)])
+    email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=320)])
 
 
 @bp.route("/account/password/<token>", methods=["GET", "POST"])
@@ -84,7 +86,7 @@ def choose_password(token: str) -> Any:
     form = PasswordForm()
     if form.validate_on_submit():
         if form.password.data != form.confirm.data:
-            form.confirm.errors = ["The two passwords are not the same."]
+            form.confirm.errors = [_("The two passwords are not the same.")]
         else:
             try:
                 user = users.set_password(rt, token, form.password.data or "")
@@ -92,7 +94,7 @@ def choose_password(token: str) -> Any:
                 form.password.errors = [exc.fields.get("password", str(exc))]
             else:
                 login_user(user)
-                flash("Your password is set, and you are logged in.", "success")
+                flash(_("Your password is set, and you are logged in."), "success")
                 return redirect(url_for("editors.index") if user.is_editor
                                 else url_for("members.index"))
     return render_template("password.html", form=form, user=user, problem=None), \
@@ -105,7 +107,7 @@ def reset() -> Any:
     if form.validate_on_submit():
         users.request_password_reset(runtime(), form.email.data or "",
                                      ip=request.remote_addr or "unknown")
-        flash("If there is an account for that address, a mail with a link is on its way.",
-              "success")
+        flash(_("If there is an account for that address, a mail with a link is on its "
+                "way."), "success")
         return redirect(url_for("auth.login"))
     return render_template("reset.html", form=form), 400 if form.errors else 200

@@ -30,6 +30,7 @@ from markupsafe import Markup
 
 from ostogether.core import clock
 from ostogether.web.common import has_cookie
+from ostogether.web.i18n import page_language
 
 MAX_ENTRIES = 512
 MAX_FRAGMENTS = 512
@@ -41,9 +42,10 @@ _FRAGMENTS_LOCK = threading.Lock()
 def fragment(key: tuple[Any, ...], sources: tuple[Any, ...],
              render: Callable[[], str]) -> Markup:
     """``render()``, once per ``key`` (which must name everything the fragment shows that
-    may change, and the script root of its links) while ``sources`` are the same objects.
+    may change; the script root of its links and the page's language are added) while
+    ``sources`` are the same objects.
     """
-    key = (*key, request.script_root)
+    key = (*key, request.script_root, page_language())
     found = _FRAGMENTS.get(key)  # one lookup needs no lock; a change of several steps does
     if found is not None and len(found[0]) == len(sources) and all(
             map(operator.is_, found[0], sources)):
@@ -94,7 +96,8 @@ def public_page(view: Callable[..., Any]) -> Callable[..., Any]:
             current_app.config.get("SESSION_COOKIE_NAME", "session"))
         if cache is None or not anonymous or request.method != "GET":
             return view(*args, **kwargs)
-        key = request.full_path
+        # Per language: a Dutch page is never the copy an English visitor gets.
+        key = f"{page_language()} {request.full_path}"
         hit = cache.get(key)
         if hit is not None:
             return hit

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, flash, g, has_app_context, jsonify, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
@@ -235,7 +236,7 @@ def country_name(code: str) -> str:
 
 
 def outcome_badge(outcome: str) -> Markup:
-    label = {"pass": "Pass", "warn": "Check", "fail": "Fail"}.get(outcome, outcome)
+    label = {"pass": _("Pass"), "warn": _("Check"), "fail": _("Fail")}.get(outcome, outcome)
     return Markup('<span class="badge badge-{0}">{1}</span>').format(outcome, label)
 
 

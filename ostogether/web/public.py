@@ -16,6 +16,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -31,7 +32,6 @@ from wtforms.validators import DataRequired, Length, Optional
 from ostogether import front, jobs
 from ostogether.core.errors import NotFound, ValidationError
 from ostogether.core.sanitize import markdown_markup
-from ostogether.core.states import KINDS
 from ostogether.edges import media
 from ostogether.models import id_or_none
 from ostogether.news import items as news
@@ -43,6 +43,7 @@ from ostogether.registry import rules as registry
 from ostogether.web.cache import fragment, public_page
 from ostogether.web.common import mail_html_response, request_site, runtime
 from ostogether.web.forms import MultiCheckboxField
+from ostogether.web.i18n import CONSENT, kind_labels, page_language, role_labels
 
 bp = Blueprint("public", __name__)
 
@@ -59,7 +60,8 @@ def home() -> Any:
             "_home.html", about=markdown_markup(site.about),
             counts={"member": listing.count("member"), "alumni": listing.count("alumni")},
             total=len(listing.projects), countries=len(listing.countries), front=shown,
-            kinds=KINDS, consent=subscribers.CONSENT_TEXT, honeypot=subscribers.HONEYPOT)))
+            kinds=kind_labels(), consent=str(CONSENT),
+            honeypot=subscribers.HONEYPOT)))
     return render_template("home.html", content=content)
 
 
@@ -104,7 +106,8 @@ def project_page(slug: str) -> Any:
         recent = news.recent_for_project(s, project.id)
         partners = organisations.partners_of(s, project.id)
     return render_template("project.html", project=project, criteria=rt.community.criteria(),
-                           recent=recent, kinds=KINDS, partners=partners)
+                           recent=recent, kinds=kind_labels(), partners=partners,
+                           role_labels=role_labels())
 
 
 @bp.route("/registry.json")
@@ -129,35 +132,38 @@ def code_of_conduct() -> Any:
 # ------------------------------------------------------------------------ joining
 
 class ApplicationForm(FlaskForm):
-    acronym = StringField("Acronym or short name", validators=[DataRequired(), Length(max=80)])
-    name = StringField("Full name", validators=[DataRequired(), Length(max=400)])
-    description = TextAreaField("Short description",
-                                description="Two or three sentences: what the initiative "
-                                            "does and for whom.",
+    acronym = StringField(_l("Acronym or short name"),
+                          validators=[DataRequired(), Length(max=80)])
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=400)])
+    description = TextAreaField(_l("Short description"),
+                                description=_l("Two or three sentences: what the "
+                                               "initiative does and for whom."),
                                 validators=[DataRequired(), Length(max=2000)])
-    initiative_type = SelectField("Type of initiative", validators=[DataRequired()])
-    themes = MultiCheckboxField("Themes", description="Choose every theme you work on.")
-    sdgs = MultiCheckboxField("Sustainable Development Goals (optional)", coerce=int,
+    initiative_type = SelectField(_l("Type of initiative"), validators=[DataRequired()])
+    themes = MultiCheckboxField(_l("Themes"), description=_l("Choose every theme you work on."))
+    sdgs = MultiCheckboxField(_l("Sustainable Development Goals (optional)"), coerce=int,
                               validators=[Optional()])
-    countries = StringField("Countries", validators=[Length(max=400)],
-                            description="Two-letter ISO codes, separated by commas, "
-                                        "e.g. BE, GR, PT.")
-    programme = SelectField("Funding programme")
-    call = StringField("Call or topic (optional)", validators=[Length(max=200)])
-    grant_number = StringField("Grant agreement number",
-                               description="For EU-funded projects: the number on CORDIS, "
-                                           "e.g. 101058405.", validators=[Length(max=40)])
-    start_date = DateField("Start date", validators=[Optional()])
-    end_date = DateField("End date (optional)", validators=[Optional()])
-    coordinator = StringField("Coordinating organisation", validators=[Length(max=400)])
-    website = URLField("Website", validators=[DataRequired(), Length(max=500)])
-    feed_url = URLField("News feed (RSS or Atom, optional)", validators=[Length(max=500)])
-    contact_name = StringField("Contact person", validators=[Length(max=200)])
-    contact_email = EmailField("Contact email", validators=[Length(max=320)],
-                               description="We write to this address about the application. "
-                                           "It is not published.")
-    non_commercial = BooleanField("The initiative has a non-commercial, educational purpose.")
-    coc = BooleanField("I have read and accept the code of conduct.")
+    countries = StringField(_l("Countries"), validators=[Length(max=400)],
+                            description=_l("Two-letter ISO codes, separated by commas, "
+                                           "e.g. BE, GR, PT."))
+    programme = SelectField(_l("Funding programme"))
+    call = StringField(_l("Call or topic (optional)"), validators=[Length(max=200)])
+    grant_number = StringField(_l("Grant agreement number"),
+                               description=_l("For EU-funded projects: the number on "
+                                              "CORDIS, e.g. 101058405."),
+                               validators=[Length(max=40)])
+    start_date = DateField(_l("Start date"), validators=[Optional()])
+    end_date = DateField(_l("End date (optional)"), validators=[Optional()])
+    coordinator = StringField(_l("Coordinating organisation"), validators=[Length(max=400)])
+    website = URLField(_l("Website"), validators=[DataRequired(), Length(max=500)])
+    feed_url = URLField(_l("News feed (RSS or Atom, optional)"), validators=[Length(max=500)])
+    contact_name = StringField(_l("Contact person"), validators=[Length(max=200)])
+    contact_email = EmailField(_l("Contact email"), validators=[Length(max=320)],
+                               description=_l("We write to this address about the "
+                                              "application. It is not published."))
+    non_commercial = BooleanField(
+        _l("The initiative has a non-commercial, educational purpose."))
+    coc = BooleanField(_l("I have read and accept the code of conduct."))
 
 
 PROGRAMME_NONE = ""
@@ -166,10 +172,11 @@ PROGRAMME_NONE = ""
 def _application_form(rt: Any) -> ApplicationForm:
     criteria = rt.community.criteria()
     form = ApplicationForm()
-    form.initiative_type.choices = [("", "Choose one")] + list(criteria.initiative_types.items())
+    form.initiative_type.choices = [("", _l("Choose one"))] + list(
+        criteria.initiative_types.items())
     form.themes.choices = list(criteria.themes.items())
     form.sdgs.choices = [(n, f"{n}. {name}") for n, name in registry.SDG_NAMES.items()]
-    form.programme.choices = ([(PROGRAMME_NONE, "Not funded by a programme")]
+    form.programme.choices = ([(PROGRAMME_NONE, _l("Not funded by a programme"))]
                               + [(p, p) for p in criteria.eu_programmes]
                               + [(p, p) for p in criteria.other_programmes])
     return form
@@ -217,7 +224,8 @@ def join() -> Any:
         form_ok = form.validate_on_submit()
         rec = _record(form, rt.today())
         if form_ok:
-            outcome = projects.apply(rt, rec, ip=request.remote_addr or "unknown")
+            outcome = projects.apply(rt, rec, ip=request.remote_addr or "unknown",
+                                     language=page_language())
             results = outcome.results
             if outcome.project is not None:
                 session["applied"] = {
@@ -331,7 +339,7 @@ def events_ics() -> Any:
 
 
 class LinkForm(FlaskForm):
-    email = EmailField("Your email address", validators=[Length(max=320)])
+    email = EmailField(_l("Your email address"), validators=[Length(max=320)])
 
 
 @bp.route("/newsletter/manage", methods=["GET", "POST"])

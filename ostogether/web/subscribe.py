@@ -12,12 +12,17 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
+from ostogether.core import languages
 from ostogether.core.errors import PermissionDenied, ValidationError
 from ostogether.core.sanitize import markdown_markup
 from ostogether.reach import reports
@@ -25,6 +30,7 @@ from ostogether.readers import subscribers
 from ostogether.readers.subscribers import LANGUAGES, Request
 from ostogether.registry import projects
 from ostogether.web.common import runtime
+from ostogether.web.i18n import CONSENT, page_language
 
 bp = Blueprint("subscribe", __name__)
 
@@ -34,14 +40,31 @@ def _req(source: str) -> Request:
                    request.headers.get("User-Agent", "")[:400])
 
 
+# The choices of a reader's language: the shipped ones, each named in its own language.
+SHIPPED_CHOICES = [SelectChoice(k, v, render_kw={"lang": k})
+                   for k, v in languages.LANGUAGES.items()]
+
+
+def _choices(current: str = "") -> list[SelectChoice]:
+    """The shipped languages, and a reader's stored one when it is another (imported)."""
+    if current and current not in languages.LANGUAGES:
+        return [*SHIPPED_CHOICES, SelectChoice(current, LANGUAGES.get(current, current))]
+    return SHIPPED_CHOICES
+
+
 class SubscribeForm(FlaskForm):
-    email = EmailField("Email address", validators=[Length(max=320)])
-    name = StringField("Name (optional)", validators=[Length(max=subscribers.NAME_MAX)])
-    language = SelectField("Language", choices=[SelectChoice(k, v) for k, v in
-                                                LANGUAGES.items()], default="en",
-                           description="The newsletter is in English; we use this to "
-                                       "tell you about issues in your language.")
-    consent = BooleanField(subscribers.CONSENT_TEXT)
+    email = EmailField(_l("Email address"), validators=[Length(max=320)])
+    name = StringField(_l("Name (optional)"), validators=[Length(max=subscribers.NAME_MAX)])
+    language = SelectField(_l("Language"), choices=SHIPPED_CHOICES,
+                           description=_l("The language of the newsletter and of our mails "
+                                          "to you."))
+    consent = BooleanField(CONSENT)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.language.data or self.language.data not in languages.LANGUAGES:
+            # Pre-selected from the page's language (the browser's, or the one chosen).
+            self.language.data = page_language()
 
 
 class StepForm(SubscribeForm):
@@ -49,13 +72,15 @@ class StepForm(SubscribeForm):
     was shown, and a field that only bots fill in."""
 
     started = HiddenField()
-    website = StringField("Leave this field empty", render_kw={
+    website = StringField(_l("Leave this field empty"), render_kw={
         "autocomplete": "off", "tabindex": "-1"})
 
 
 class PreferencesForm(FlaskForm):
-    name = StringField("Name", validators=[Length(max=subscribers.NAME_MAX)])
-    language = SelectField("Language", choices=[SelectChoice(k, v) for k, v in LANGUAGES.items()])
+    name = StringField(_l("Name"), validators=[Length(max=subscribers.NAME_MAX)])
+    language = SelectField(_l("Language"), choices=SHIPPED_CHOICES,
+                           description=_l("The language of the newsletter and of our mails "
+                                          "to you."))
 
 
 @bp.route("/subscribe", methods=["GET", "POST"])
@@ -85,12 +110,12 @@ HONEYPOT = subscribers.HONEYPOT
 
 
 def _language() -> str:
-    """The language a form on another page asked for, else the browser's first that the
-    newsletter knows, else English: the person can change it in their preferences."""
+    """The language a form on another page asked for, else the page's (the one chosen,
+    else the browser's), else English: the person can change it in their preferences."""
     asked = request.form.get("language", "")
     if asked in LANGUAGES:
         return asked
-    return request.accept_languages.best_match(list(LANGUAGES), default="en") or "en"
+    return page_language()
 
 
 def _typed() -> dict[str, str]:
@@ -195,10 +220,11 @@ def from_site_confirm(slug: str) -> Any:
     if step.problem or step.slug != project.slug:
         # Sent without the hidden field and at once (a bot), too late, or not our page:
         # the person sees the form again, with a fresh time, and one more click does it.
-        return _step(project.slug, form, 400, note="Please check the details and press "
-                     "Subscribe again." if step.problem == "too quick" else "This page was "
-                     "open for a long time. Please check the details and press Subscribe "
-                     "again.", credit=credit)
+        return _step(project.slug, form, 400, note=_(
+            "Please check the details and press Subscribe again.")
+            if step.problem == "too quick" else _(
+            "This page was open for a long time. Please check the details and press "
+            "Subscribe again."), credit=credit)
     try:
         subscribers.subscribe(runtime(), _req("embed"), email=form.email.data or "",
                               name=form.name.data or "", language=form.language.data,
@@ -225,13 +251,19 @@ def snippet(slug: str) -> Any:
                                    "sign-up form.")
         brought = reports.readers_brought(s, project.slug)
     # The snippet escapes what it shows (every template does, whatever its name); the
-    # page shows its text in the box, escaped again, and the form itself by including
-    # the same template: no HTML is marked safe here.
+    # page shows its text in the box, escaped again, and the form itself as that same
+    # template's output (escaped as it was made, like a cached fragment).
+    # The member chooses the form's language (?snippet_lang=nl; the page's by default):
+    # its words, and the pages and mails it leads visitors to.
+    lang = languages.shipped(request.args.get("snippet_lang")) or page_language()
     form = {"project": project, "base": rt.settings.public_url.rstrip("/"),
-            "token": subscribers.embed_token(rt, project.slug), "honeypot": HONEYPOT}
-    html = render_template("subscribe/snippet.html.j2", **form).strip() + "\n"
-    return render_template("subscribe/snippet_page.html", snippet=html, brought=brought,
-                           fresh_until=subscribers.embed_fresh_until(rt), **form)
+            "token": subscribers.embed_token(rt, project.slug), "honeypot": HONEYPOT,
+            "snippet_lang": lang}
+    with force_locale(lang):
+        html = render_template("subscribe/snippet.html.j2", **form).strip() + "\n"
+    return render_template("subscribe/snippet_page.html", snippet=html, preview=Markup(html),
+                           brought=brought, fresh_until=subscribers.embed_fresh_until(rt),
+                           **form)
 
 
 @bp.route("/subscribe/sent")
@@ -251,9 +283,9 @@ def confirm(token: str) -> Any:
     rt = runtime()
     if request.method == "POST":
         subscribers.confirm(rt, _req("link"), token)
-        return render_template("subscribe/done.html", title="You are subscribed",
-                               message="Thank you. The next issue will reach you; a welcome "
-                                       "mail with your personal links is on its way.")
+        return render_template("subscribe/done.html", title=_("You are subscribed"),
+                               message=_("Thank you. The next issue will reach you; a welcome "
+                                         "mail with your personal links is on its way."))
     subscribers.pending_for_confirmation(rt, token)
     return render_template("subscribe/confirm.html")
 
@@ -264,9 +296,9 @@ def unsubscribe(token: str) -> Any:
     if request.method == "POST":
         source = "one-click" if request.form.get("List-Unsubscribe") == "One-Click" else "link"
         subscribers.unsubscribe(rt, _req(source), token)
-        return render_template("subscribe/done.html", title="You are unsubscribed",
-                               message="You will receive no more newsletters. If this was a "
-                                       "mistake, you can subscribe again at any time.")
+        return render_template("subscribe/done.html", title=_("You are unsubscribed"),
+                               message=_("You will receive no more newsletters. If this was a "
+                                         "mistake, you can subscribe again at any time."))
     with rt.db.session() as s:
         sub = subscribers.by_link(rt, s, token)
         email, status = sub.email, sub.status
@@ -284,6 +316,7 @@ def preferences(token: str, erase_problem: str = "") -> Any:
     # Shown again after an erase without the tick: the form as stored, not the POST's.
     form = (PreferencesForm(formdata=None, data=current) if erase_problem
             else PreferencesForm(data=current))
+    form.language.choices = _choices(current["language"])
     saved = False
     code = 400 if erase_problem else 200
     if not erase_problem and form.validate_on_submit():
@@ -314,13 +347,13 @@ def data(token: str) -> Any:
 @bp.post("/p/<token>/erase")
 def erase(token: str) -> Any:
     if request.form.get("confirm") != "yes":  # the page again, the message by the box
-        return preferences(token, erase_problem="Nothing was erased. Tick the box to "
-                           "confirm that you want your data erased, then press the button "
-                           "again.")
+        return preferences(token, erase_problem=_(
+            "Nothing was erased. Tick the box to confirm that you want your data erased, "
+            "then press the button again."))
     subscribers.erase(runtime(), _req("link"), token)
-    return render_template("subscribe/done.html", title="Your data is erased",
-                           message="We removed your address, name and the record of where "
-                                   "you signed up from. Only a one-way fingerprint of the "
-                                   "address remains, so that it is never added back by "
-                                   "mistake.")
+    return render_template("subscribe/done.html", title=_("Your data is erased"),
+                           message=_("We removed your address, name and the record of where "
+                                     "you signed up from. Only a one-way fingerprint of the "
+                                     "address remains, so that it is never added back by "
+                                     "mistake."))
 

@@ -155,21 +155,21 @@ def test_remembered_links_follow_the_prefix_the_site_is_mounted_under(
 
 def test_a_first_visit_gets_no_cookie_and_every_page_varies_on_the_cookie(
         rt: Runtime, env: dict[str, str]) -> None:
-    """Pages differ by who is logged in, so every page that read the session says
-    ``Vary: Cookie`` once, whether a session cookie came or not; a visitor who brought
+    """Pages differ by who is logged in and by language, so every page says ``Vary:
+    Accept-Language, Cookie`` once, whether a session cookie came or not; a visitor who brought
     no cookie and filled in nothing is given none."""
     app = create_app(load_settings(environ={**env, "OSTOGETHER_PUBLIC_CACHE_SECONDS": "0"}))
     visitor = new_client(app)
     for path in ("/", "/registry"):
         r = visitor.get(path)
         assert r.status_code == 200
-        assert r.headers.get_all("Vary") == ["Cookie"], path
+        assert r.headers.get_all("Vary") == ["Accept-Language, Cookie"], path
         assert "Set-Cookie" not in r.headers, path
     make_user(rt, "editor@ecsite.eu", "editor")
     editor = new_client(app)
     login(editor, "editor@ecsite.eu")
     r = editor.get("/registry")
-    assert r.headers.get_all("Vary") == ["Cookie"]
+    assert r.headers.get_all("Vary") == ["Accept-Language, Cookie"]
     assert "Log out" in r.get_data(as_text=True)
     r = editor.get("/login")  # a form: its CSRF token lives in the session
-    assert r.headers.get_all("Vary") == ["Cookie"]
+    assert r.headers.get_all("Vary") == ["Accept-Language, Cookie"]

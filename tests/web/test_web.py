@@ -95,7 +95,7 @@ def test_security_headers(client: Any) -> None:
 def test_pages_have_landmarks_and_labels(client: Any) -> None:
     for path in ("/", "/registry", "/join", "/login", "/code-of-conduct"):
         html = client.get(path).get_data(as_text=True)
-        assert '<html lang="en">' in html
+        assert '<html lang="en" dir="ltr">' in html
         for landmark in ("<header", "<nav", '<main id="main"', "<footer"):
             assert landmark in html, (path, landmark)
         assert html.count("<h1") == 1, path

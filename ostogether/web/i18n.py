@@ -1,0 +1,127 @@
+"""The page's language: Flask-Babel, which language a page is in, and what every page
+needs to offer the others (the switcher, ``<html lang>``, the ``hreflang`` alternates).
+
+A page is in the language asked for with ``?lang=xx`` (then kept in the ``lang`` cookie
+for a year), else the cookie's, else the best of the browser's ``Accept-Language`` among
+the shipped languages, else English. The switcher is a list of plain links (no script).
+Pages that depend on it say ``Vary: Accept-Language, Cookie``; the page cache and the
+fragments are kept per language (web/cache.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import urlencode
+
+from babel.dates import format_date
+from flask import Flask, Response, request
+from flask_babel import Babel, get_locale
+from flask_babel import lazy_gettext as _l
+
+from ostogether.core import languages
+from ostogether.core.languages import LANGUAGES, shipped
+from ostogether.web.common import has_cookie
+
+COOKIE = "lang"
+COOKIE_SECONDS = 365 * 24 * 3600
+PARAMETER = "lang"
+
+
+def select_language() -> str:
+    """The page's language code (see the module's docstring)."""
+    asked = shipped(request.args.get(PARAMETER))
+    if asked:
+        return asked
+    if has_cookie(COOKIE):
+        kept = shipped(request.cookies.get(COOKIE))
+        if kept:
+            return kept
+    if "HTTP_ACCEPT_LANGUAGE" in request.environ:
+        best = request.accept_languages.best_match(list(LANGUAGES))
+        if best:
+            return shipped(best) or languages.DEFAULT
+    return languages.DEFAULT
+
+
+def page_language() -> str:
+    """The language this request's page is in."""
+    locale = get_locale()
+    return locale.language if locale is not None else languages.DEFAULT
+
+
+def lang_url(code: str | None) -> str:
+    """This page's address (path and query, below the script root) in language ``code``;
+    None: the address with no language, which follows the visitor's browser."""
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != PARAMETER]
+    if code:
+        args.append((PARAMETER, code))
+    query = urlencode(args)
+    return request.script_root + request.path + (f"?{query}" if query else "")
+
+
+def long_date(value: dt.date | dt.datetime) -> str:
+    """A date as the page's language writes it: "6 December 2026", "6 december 2026",
+    "6. Dezember 2026"."""
+    day = value.date() if isinstance(value, dt.datetime) else value
+    code = page_language()
+    return format_date(day, "d MMMM y" if code == "en" else "long", locale=code)
+
+
+# What a person agrees to by ticking the box, on every sign-up form of the service: the
+# same sentence as readers.subscribers.CONSENT_TEXT, in the page's language.
+CONSENT = _l("I agree to receive the newsletter by mail, as the privacy notice explains. "
+             "I can unsubscribe at any time.")
+
+# The words for the codes the public pages show (core/states.py keeps the codes).
+STATUS_LABELS = {"applicant": _l("applicant"), "member": _l("member"),
+                 "alumni": _l("alumni"), "rejected": _l("rejected")}
+KIND_LABELS = {"news": _l("News"), "event": _l("Event"), "reading": _l("Recommended reading"),
+               "tool": _l("Practical tip or tool for educators"),
+               "opportunity": _l("Opportunity (call, vacancy)")}
+
+
+def status_label(status: str) -> str:
+    """A project's status as the page's language says it."""
+    label = STATUS_LABELS.get(status)
+    return str(label) if label is not None else status
+
+
+def kind_labels() -> dict[str, str]:
+    """The kinds of news item, in the page's language."""
+    return {kind: str(label) for kind, label in KIND_LABELS.items()}
+
+
+# An organisation's part in a project, as a project page lists it.
+ROLE_LABELS = {"coordinator": _l("coordinator"), "partner": _l("partner"),
+               "associated": _l("associated partner")}
+
+
+def role_labels() -> dict[str, str]:
+    """An organisation's roles in a project, in the page's language."""
+    return {role: str(label) for role, label in ROLE_LABELS.items()}
+
+
+def init_app(app: Flask, translations: str, public_url: str) -> None:
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = translations
+    app.config["BABEL_DEFAULT_LOCALE"] = languages.DEFAULT
+    Babel(app, locale_selector=select_language)
+    base = public_url.rstrip("/")
+
+    @app.context_processor
+    def language_context() -> dict[str, Any]:
+        return {"page_lang": page_language(), "site_languages": LANGUAGES, "lang_url": lang_url,
+                "public_base": base}
+
+    app.add_template_filter(long_date, "long_date")
+    app.jinja_env.globals["status_label"] = status_label  # macros see globals only
+
+    @app.after_request
+    def remember_language(response: Response) -> Response:
+        asked = shipped(request.args.get(PARAMETER))
+        if asked and request.cookies.get(COOKIE) != asked:
+            response.set_cookie(COOKIE, asked, max_age=COOKIE_SECONDS, samesite="Lax",
+                                httponly=True, secure=public_url.startswith("https"))
+        if response.mimetype == "text/html":
+            response.vary.update(("Accept-Language", "Cookie"))
+        return response
