@@ -319,7 +319,7 @@ def test_an_editor_changes_an_organisation_and_who_sees_each_field(
     assert "Amsterdam" not in shown and "Science museum." in shown
     assert post(editor, page, page, project="levers", role="associated",
                 years="2024").status_code == 302
-    assert "(associated)" in client.get("/registry/levers").get_data(as_text=True)
+    assert "(associated partner)" in client.get("/registry/levers").get_data(as_text=True)
     with rt.db.session() as s:
         org = s.scalar(select(Organisation).where(Organisation.slug == slug))
         assert org is not None and org.visibility == {"city": "members",
