@@ -31,11 +31,12 @@ from ostogether.core.settings import load_settings  # noqa: E402
 from ostogether.edges import db as dbmod  # noqa: E402
 from ostogether.edges.audit import Actor  # noqa: E402
 from ostogether.edges.runtime import Runtime  # noqa: E402
+from ostogether.library import outputs as library  # noqa: E402
 from ostogether.models import Issue, SocialPost  # noqa: E402
 from ostogether.registry import handles, projects  # noqa: E402
 from ostogether.social import posts as social  # noqa: E402
 from ostogether.web import create_app  # noqa: E402
-from tests.factories import add_item, make_user, project_id  # noqa: E402
+from tests.factories import add_item, add_organisation, make_user, project_id  # noqa: E402,E501
 from tests.feedserver import FeedServer, Route  # noqa: E402
 
 
@@ -50,6 +51,14 @@ def poster(width: int, height: int, label: str) -> bytes:
     img.save(out, "JPEG", quality=88)
     return out.getvalue()
 
+# Sample organisations for the directory and its map (names made up for the pictures).
+ORGANISATIONS = [
+    ("Sample Science Centre Amsterdam", "NL", "Amsterdam", "cosmos", "partner"),
+    ("Sample Museum of Natural History", "ES", "Madrid", "connect", "coordinator"),
+    ("Sample Lyceum Athens", "GR", "Athens", "otter", "partner"),
+    ("Sample University of Ljubljana", "SI", "Ljubljana", "levers", "associated"),
+    ("Sample Community Makerspace", "IT", "Bologna", "cosmos", "partner"),
+]
 OUT = REPO / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 SAMPLES = [
@@ -114,6 +123,9 @@ def main() -> None:
     rt = Runtime(settings)
     dbmod.upgrade(rt.db)
     projects.import_content(rt)
+    library.seed(rt)  # the outputs the community's pages name, as `ostogether init` does
+    for name, country, city, slug, role in ORGANISATIONS:
+        add_organisation(rt, name, country=country, city=city, project=slug, role=role)
     make_user(rt, "editor@example.org", "editor")
     links = FeedServer().start()
     for n in range(len(SAMPLES)):
@@ -250,6 +262,18 @@ def main() -> None:
             jobs.pick_up(rt)  # the worker's dry run (the page refreshes itself to it)
             page.goto(page.url.split("?")[0])
             shot(page, "import-report.png")
+            # A Dutch teacher's phone (a browser that asks for Dutch): the home page and
+            # the sign-up, in Dutch with nothing chosen.
+            dutch = browser.new_page(viewport={"width": 390, "height": 844}, locale="nl-NL")
+            dutch.goto(base + "/")
+            shot(dutch, "home-phone-nl.png", full=False)
+            dutch.goto(base + "/subscribe")
+            shot(dutch, "subscribe-phone-nl.png")
+            # The results library and the organisations' directory with its map.
+            page.goto(base + "/library")
+            shot(page, "library.png", full=False)
+            page.goto(base + "/organisations")
+            shot(page, "organisations.png", full=False)
             browser.close()
     finally:
         server.close()

@@ -142,7 +142,7 @@ def _page(issue_id: int, form: DetailsForm | None = None, status: int = 200, *,
                                     "max": f"{(now + send_dates.AHEAD).astimezone(zone):%Y-%m-%d}"}
     sections = [sec for sec in rules.sections if not sec.editorial]
     langs = versions.versions(rt, issue_id, render=False)
-    chosen = request.args.get("lang", "") if texts_form is None else texts_form.language.data
+    chosen = request.args.get("version", "") if texts_form is None else texts_form.language.data
     chosen = chosen if chosen in [v.language for v in langs[1:]] else langs[1].language
     if texts_form is None:
         own = next((t for t in issue.texts if t.language == chosen), None)
@@ -194,7 +194,7 @@ def edit(issue_id: int) -> Any:
 def language_texts(issue_id: int) -> Any:
     """One language's subject, preheader and editorial."""
     form = LanguageTextsForm()
-    back = url_for("issues.edit", issue_id=issue_id, lang=form.language.data or None)
+    back = url_for("issues.edit", issue_id=issue_id, version=form.language.data or None)
     if not form.validate_on_submit():
         return _page(issue_id, texts_form=form, status=400)
     try:
@@ -291,8 +291,8 @@ def cancel(issue_id: int) -> Any:
 
 
 def _language_arg() -> str:
-    """The ``lang`` asked for (a newsletter language), or "" for the community's."""
-    asked = request.args.get("lang", "")
+    """The ``version`` asked for (a newsletter language), or "" for the community's."""
+    asked = request.args.get("version", "")
     return asked if asked in LANGUAGE_NAMES else ""
 
 

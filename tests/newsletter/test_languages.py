@@ -244,12 +244,15 @@ def test_editors_write_a_languages_texts_and_preview_and_check_each_language(
     readers(rt, "en", 2)
     readers(rt, "nl", 3)
     issue = composed(rt, web)
-    page = f"/editors/issues/{issue.number}?lang=nl"
+    page = f"/editors/issues/{issue.number}?version=nl"
     html = editor.get(page).get_data(as_text=True)
     assert 'id="languages-h"' in html and "The texts in" in html
+    # Choosing the Dutch texts to edit never turns the editor's own pages Dutch (the
+    # page's language is ?lang=, kept in a cookie; a version is ?version=).
+    assert '<html lang="en"' in html and editor.get_cookie("lang") is None
     r = post(editor, f"/editors/issues/{issue.number}/texts", page, language="nl",
              subject="Lente bij OStogether", preheader="", intro_md="Beste lezer.")
-    assert r.status_code == 302 and "lang=nl" in r.headers["Location"]
+    assert r.status_code == 302 and "version=nl" in r.headers["Location"]
     r = post(editor, f"/editors/issues/{issue.number}/texts", page, language="nl",
              subject="x" * 201, preheader="", intro_md="")
     assert r.status_code == 400 and "200 characters" in r.get_data(as_text=True)
@@ -260,11 +263,11 @@ def test_editors_write_a_languages_texts_and_preview_and_check_each_language(
         assert [(t.language, t.subject, t.intro_md) for t in again.texts] == [
             ("nl", "Lente bij OStogether", "Beste lezer.")]
         assert again.same_texts == ["preheader"]
-    preview = editor.get(f"/editors/issues/{issue.number}/preview?lang=nl")
+    preview = editor.get(f"/editors/issues/{issue.number}/preview?version=nl")
     text = preview.get_data(as_text=True)
     assert preview.status_code == 200 and "Lente bij OStogether" in text
-    assert "preview.html?lang=nl" in text
-    frame = editor.get(f"/editors/issues/{issue.number}/preview.html?lang=nl")
+    assert "preview.html?version=nl" in text
+    frame = editor.get(f"/editors/issues/{issue.number}/preview.html?version=nl")
     assert "Nieuws uit de gemeenschap" in frame.get_data(as_text=True)
     checks = editor.get(f"/editors/issues/{issue.number}/preflight").get_data(as_text=True)
     row = re.search(r'<th scope="row" data-label="Language"><span lang="nl">Nederlands'
@@ -276,7 +279,7 @@ def test_editors_write_a_languages_texts_and_preview_and_check_each_language(
                     r'(\d+) of (\d+)', checks)
     assert row is not None and row.groups() == ("2", "2", "2")
     assert "Lente bij OStogether" in checks
-    assert f"/editors/issues/{issue.number}/preview?lang=nl" in checks
+    assert f"/editors/issues/{issue.number}/preview?version=nl" in checks
 
 
 # ------------------------------------------------------------------ the archive
