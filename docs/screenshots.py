@@ -53,11 +53,14 @@ def poster(width: int, height: int, label: str) -> bytes:
 
 # Sample organisations for the directory and its map (names made up for the pictures).
 ORGANISATIONS = [
-    ("Sample Science Centre Amsterdam", "NL", "Amsterdam", "cosmos", "partner"),
-    ("Sample Museum of Natural History", "ES", "Madrid", "connect", "coordinator"),
-    ("Sample Lyceum Athens", "GR", "Athens", "otter", "partner"),
-    ("Sample University of Ljubljana", "SI", "Ljubljana", "levers", "associated"),
-    ("Sample Community Makerspace", "IT", "Bologna", "cosmos", "partner"),
+    ("Sample Science Centre Amsterdam", "science-centre", "NL", "Amsterdam", "cosmos",
+     "partner"),
+    ("Sample Museum of Natural History", "museum", "ES", "Madrid", "connect", "coordinator"),
+    ("Sample Lyceum Athens", "school", "GR", "Athens", "otter", "partner"),
+    ("Sample University of Ljubljana", "university", "SI", "Ljubljana", "levers",
+     "associated"),
+    ("Sample Community Makerspace", "community-group", "IT", "Bologna", "cosmos",
+     "partner"),
 ]
 OUT = REPO / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
@@ -124,8 +127,9 @@ def main() -> None:
     dbmod.upgrade(rt.db)
     projects.import_content(rt)
     library.seed(rt)  # the outputs the community's pages name, as `ostogether init` does
-    for name, country, city, slug, role in ORGANISATIONS:
-        add_organisation(rt, name, country=country, city=city, project=slug, role=role)
+    for name, kind, country, city, slug, role in ORGANISATIONS:
+        add_organisation(rt, name, type=kind, country=country, city=city, project=slug,
+                         role=role)
     make_user(rt, "editor@example.org", "editor")
     links = FeedServer().start()
     for n in range(len(SAMPLES)):
@@ -273,7 +277,7 @@ def main() -> None:
             page.goto(base + "/library")
             shot(page, "library.png", full=False)
             page.goto(base + "/organisations")
-            shot(page, "organisations.png", full=False)
+            shot(page, "organisations.png")
             browser.close()
     finally:
         server.close()
