@@ -108,7 +108,7 @@ def test_a_withdrawn_output_leaves_the_section(rt: Runtime) -> None:
 
 
 def test_clicks_on_an_output_are_counted_and_reported_per_output(
-        rt: Runtime, client: Any, web: FeedServer) -> None:
+        rt: Runtime, client: Any, editor: Any, web: FeedServer) -> None:
     withdraw_seeds(rt)
     oid = add_output(rt, "otter", title="Map of places")
     add_item(rt, "cosmos", "news", link=web.url("/page/0"))
@@ -137,6 +137,11 @@ def test_clicks_on_an_output_are_counted_and_reported_per_output(
     assert ["output", "", "Map of places", f"issue #{issue.number}", "approved",
             f"https://ostogether.test/library/{slug}", "", 2, ""] in \
         reports.visibility_rows(report, "https://ostogether.test")
+    page = editor.get("/reports/visibility?project=otter").get_data(as_text=True)
+    assert "Outputs in the library" in page
+    assert re.search(rf'href="/library/{slug}">Map of places</a></td><td data-label="Featured '
+                     rf'in">issue #{issue.number}</td><td data-label="Clicks in the newsletter">'
+                     r"2</td>", page)
     # A withdrawn output's tracked link leads nowhere any more.
     outputs.withdraw(rt, TEST, oid)
     assert client.get(path[0], headers=BROWSER).status_code == 404
