@@ -9,6 +9,9 @@ The rules, all read from content/newsletter.toml:
   soonest first.
 * A section holds at most ``max_items``, and one project at most
   ``max_items_per_project`` in the whole issue.
+* A section with ``library = true`` takes no items but outputs of the results library:
+  at most ``max_items`` approved outputs that no sent issue featured, a fair share across
+  projects (``pick_outputs``: round-robin by project, the oldest approved first within one).
 * Weight: an item's place in its section's ordering, at the granularity of a day (the
   event date, or the approval date). Among items of equal weight, the projects featured
   least in the last ``lookback_issues`` sent issues come first, then those featured
@@ -35,6 +38,7 @@ class Section:
     ordering: str = "newest"
     max_items: int = 5
     editorial: bool = False
+    library: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,9 @@ class Rules:
 
     def section(self, key: str) -> Section | None:
         return next((s for s in self.sections if s.key == key), None)
+
+    def library_section(self) -> Section | None:
+        return next((s for s in self.sections if s.library), None)
 
 
 @dataclass(frozen=True)
@@ -161,3 +168,28 @@ def compose(candidates: Sequence[Candidate], rules: Rules, send_at: dt.datetime,
         if chosen:
             placed.append(Placed(section.key, tuple(chosen)))
     return Composition(tuple(placed), tuple(sorted(left_out)))
+
+
+@dataclass(frozen=True)
+class OutputCandidate:
+    """What choosing needs to know about an approved output of the results library: its
+    first project (the lowest id of those that made it) stands for it in the fair share."""
+
+    id: int
+    project_id: int
+    approved_on: dt.date
+
+
+def pick_outputs(candidates: Sequence[OutputCandidate], count: int) -> tuple[int, ...]:
+    """At most ``count`` outputs, a fair share across projects: one per project in turn
+    (projects in the order of their oldest output), the oldest approved first within a
+    project. Total keys: the same input always gives the same choice."""
+    queues: dict[int, list[OutputCandidate]] = {}
+    for c in sorted(set(candidates), key=lambda c: (c.approved_on, c.id)):
+        queues.setdefault(c.project_id, []).append(c)
+    chosen: list[int] = []
+    while len(chosen) < count and any(queues.values()):
+        for queue in queues.values():
+            if queue and len(chosen) < count:
+                chosen.append(queue.pop(0).id)
+    return tuple(chosen)

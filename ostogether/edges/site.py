@@ -361,7 +361,7 @@ class Community:
             problems.append(f"{path}: at least one [[sections]] table is required.")
             raw_sections = []
         spec: Spec = {"key": "str", "title": "str", "kinds": "list[str]", "ordering": "str",
-                      "max_items": "int", "editorial": "bool"}
+                      "max_items": "int", "editorial": "bool", "library": "bool"}
         sections, seen_kinds = [], set()
         for n, raw in enumerate(raw_sections, 1):
             where = f"{path}: section {n}"
@@ -389,7 +389,8 @@ class Community:
                 problems.append(f"{where} ({raw['key']}): max_items must be at least 1.")
             sections.append(Section(key=raw["key"], title=raw["title"], kinds=kinds,
                                     ordering=ordering, max_items=raw.get("max_items", 5),
-                                    editorial=raw.get("editorial", False)))
+                                    editorial=raw.get("editorial", False),
+                                    library=raw.get("library", False)))
         keys = [s.key for s in sections]
         if len(set(keys)) != len(keys):
             problems.append(f"{path}: section keys must be unique; got {', '.join(keys)}.")

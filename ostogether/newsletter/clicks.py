@@ -2,9 +2,11 @@
 never per reader, and no open pixel.
 
 Each item's link in an approved issue becomes ``/r/<issue>/<item>/<signature>``: the same
-for every reader, signed with the secret key so that it cannot be made to lead anywhere
-else (the destination is the item's own link, read from the database), and redirected
-with ``utm_source=ostogether&utm_medium=newsletter&utm_campaign=issue-N`` added.
+for every reader (an output of the results library in its "From the library" section is
+counted as the item ``-<output id>`` and leads to its page in the library), signed with
+the secret key so that it cannot be made to lead anywhere else (the destination is the
+item's own link, read from the database), and redirected with
+``utm_source=ostogether&utm_medium=newsletter&utm_campaign=issue-N`` added.
 
 One visitor counts at most one click per link and one view per issue a day. A visitor is
 a keyed hash of the client's address (an IPv6 client by its network, as the rate limits
@@ -53,6 +55,7 @@ from ostogether.models import (
     Issue,
     NewsItem,
     NewsItemTranslation,
+    Output,
     ReachVisit,
 )
 
@@ -249,6 +252,11 @@ def destination(rt: Runtime, number: int, item_id: int, sig: str, language: str 
             return None
         if item_id == TRAP:
             return issue_id, f"{rt.settings.public_url.rstrip('/')}/archive/{number}"
+        if item_id < 0:  # an output of the results library: its page, while it is public
+            slug = s.scalar(select(Output.slug).where(Output.id == -item_id,
+                                                      Output.status == "approved"))
+            page = f"{rt.settings.public_url.rstrip('/')}/library/{slug}" if slug else ""
+            return (issue_id, with_utm(page, number)) if page else None
         url = s.scalar(select(NewsItem.link).where(NewsItem.id == item_id))
         if url and language:  # the page in the reader's language, when there is one
             url = s.scalar(select(NewsItemTranslation.link).where(
@@ -310,6 +318,17 @@ def record_view(rt: Runtime, number: int, *, method: str, headers: Mapping[str, 
 
 
 # ------------------------------------------------------------------------- figures
+
+def clicks_by_output(s: Session, since: dt.date | None = None,
+                     until: dt.date | None = None) -> dict[int, int]:
+    """Output id → clicks on it in every issue's "From the library", in the period."""
+    q = select(ClickCount.item_id, func.sum(ClickCount.clicks)).where(ClickCount.item_id < 0)
+    if since:
+        q = q.where(ClickCount.day >= since)
+    if until:
+        q = q.where(ClickCount.day <= until)
+    return {-i: int(n or 0) for i, n in s.execute(q.group_by(ClickCount.item_id))}
+
 
 def clicks_by_item(s: Session, item_ids: Iterable[int], since: dt.date | None = None,
                    until: dt.date | None = None) -> dict[tuple[int, int], int]:

@@ -44,12 +44,19 @@ from ostogether.models import (
     IssueSnapshot,
     LinkCheck,
     NewsItem,
+    Output,
     User,
     id_or_none,
     lookup,
 )
 from ostogether.newsletter import clicks, preflight
-from ostogether.newsletter.rendering import automatic_lines, base_language, issue_languages
+from ostogether.newsletter.rendering import (
+    automatic_lines,
+    base_language,
+    issue_languages,
+    issue_outputs,
+    output_page,
+)
 from ostogether.newsletter.rendering import context as context
 from ostogether.newsletter.rendering import credit_line as credit_line
 from ostogether.newsletter.rendering import issue_key as issue_key
@@ -133,6 +140,28 @@ def candidates(s: Session) -> list[NewsItem]:
         .order_by(NewsItem.id)))
 
 
+def featured_outputs(s: Session) -> set[int]:
+    """The outputs of the results library that a sent issue featured."""
+    return {int(i) for ids in s.scalars(select(Issue.library_outputs).where(
+        Issue.status == "sent")) for i in ids or ()}
+
+
+def output_candidates(s: Session) -> list[compose.OutputCandidate]:
+    """Approved outputs of the results library that no sent issue featured. (The
+    newsletter comes before the library among the domains: it reads the table itself.)"""
+    done = featured_outputs(s)
+    out = []
+    for o in s.scalars(select(Output).options(selectinload(Output.projects))
+                       .where(Output.status == "approved").order_by(Output.id)):
+        if o.id in done:
+            continue
+        approved = o.published_at or o.reviewed_at or o.created_at
+        out.append(compose.OutputCandidate(
+            id=o.id, project_id=min((p.id for p in o.projects), default=0),
+            approved_on=approved.date()))
+    return out
+
+
 def available(s: Session, issue: Issue) -> list[NewsItem]:
     """What an editor may add to ``issue``: candidates it does not hold yet."""
     held = {e.item_id for e in issue.entries}
@@ -191,8 +220,11 @@ def compose_next(rt: Runtime, actor: Actor, now: dt.datetime | None = None) -> I
         composition = compose.compose(
             [as_candidate(i) for i in items], rules, send_at,
             recent_projects(s, rules.lookback_issues))
+        shelf = rules.library_section()
         issue = Issue(number=number, status="draft", send_at=send_at,
-                      left_out=[list(x) for x in composition.left_out])
+                      left_out=[list(x) for x in composition.left_out],
+                      library_outputs=list(compose.pick_outputs(
+                          output_candidates(s), shelf.max_items)) if shelf else [])
         order = {sec.key: n for n, sec in enumerate(rules.sections)}
         for placed in composition.sections:
             for pos, item_id in enumerate(placed.item_ids):
@@ -572,6 +604,8 @@ def _frozen(rt: Runtime, issue: Issue, out: RenderedIssue, language: str
         for e in issue.entries:
             tr = e.item.in_language(language) if e.item.language != language else None
             links[e.item.id] = (tr.link or e.item.link) if tr else e.item.link
+        for output in issue_outputs(issue):  # "From the library": as -(output id)
+            links[-output.id] = output_page(rt, output)
         html, text = clicks.track(rt, issue.number, links, html, text,
                                   "" if language == base_language(rt) else language)
     digest = hashlib.sha256((out.subject + "\0" + out.preheader + "\0" + html +

@@ -18,7 +18,7 @@ from typing import Any
 
 from markupsafe import Markup
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from ostogether.core import compose
 from ostogether.core.languages import NEWSLETTER
@@ -36,7 +36,7 @@ from ostogether.edges.render import (
     render_line,
 )
 from ostogether.edges.runtime import Runtime, secret_key
-from ostogether.models import Issue, IssueText, NewsItem, Project, Subscriber
+from ostogether.models import Issue, IssueText, NewsItem, Output, Project, Subscriber
 
 SUBJECT_LIMIT = 200  # stored; pre-flight asks for 90 or fewer
 PREHEADER_LIMIT = 200
@@ -207,6 +207,40 @@ def _item(rt: Runtime, item: NewsItem, lang: str, t: dict[str, Any],
     }
 
 
+def output_page(rt: Runtime, output: Output) -> str:
+    """An output's page in the results library: where the newsletter leads."""
+    return f"{rt.settings.public_url.rstrip('/')}/library/{output.slug}"
+
+
+def issue_outputs(issue: Issue) -> list[Output]:
+    """The approved outputs of the issue's "From the library" section, in order (one
+    withdrawn since is left out)."""
+    s = object_session(issue)
+    ids = [int(i) for i in issue.library_outputs or ()]
+    if s is None or not ids:
+        return []
+    found = {o.id: o for o in s.scalars(select(Output).options(
+        selectinload(Output.projects)).where(Output.id.in_(ids),
+                                             Output.status == "approved"))}
+    return [found[i] for i in ids if i in found]
+
+
+def _output(rt: Runtime, output: Output) -> dict[str, Any]:
+    """An output as the templates show an item: its title to its page in the library."""
+    summary = output.description.strip()
+    summary = summary if len(summary) <= 400 else summary[:399].rsplit(" ", 1)[0] + "…"
+    return {
+        "id": -output.id, "kind": "output", "kind_label": "", "title": output.title,
+        "summary_html": Markup("<p>{}</p>").format(summary) if summary else Markup(""),
+        "summary_text": summary, "link": output_page(rt, output),
+        "image_url": "", "image_alt": "",
+        "project": ", ".join(p.acronym for p in output.projects),
+        "project_name": "", "when": "", "location": "", "online": False,
+        "registration_url": "", "register_label": "", "language": "", "lang_attr": "",
+        "language_label": "", "translated": False,
+    }
+
+
 def context(rt: Runtime, issue: Issue, language: str | None = None) -> dict[str, Any]:
     """Everything the issue templates get, for the version in ``language`` (the
     community's own by default). ``issue.entries`` must be loaded."""
@@ -234,6 +268,12 @@ def context(rt: Runtime, issue: Issue, language: str | None = None) -> dict[str,
                     "intro_html": Markup('<div lang="{}">{}</div>').format(intro_lang, html)
                     if other else html, "intro_text": intro_md, "items": [],
                     "language_label": language_label(t, intro_lang) if other else ""})
+            continue
+        if sec.library:
+            shelf = [_output(rt, o) for o in issue_outputs(issue)]
+            if shelf:
+                sections.append({"key": sec.key, "title": rules.title(sec, lang),
+                                 "editorial": False, "items": shelf})
             continue
         rows = [e for e in issue.entries if e.section == sec.key]
         items = []

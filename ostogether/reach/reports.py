@@ -27,11 +27,13 @@ from ostogether.models import (
     Issue,
     IssueItem,
     NewsItem,
+    Output,
     PostMetric,
     Project,
     ReaderCredit,
     SocialPost,
     Subscriber,
+    output_projects,
 )
 from ostogether.newsletter import clicks
 from ostogether.social import metrics as post_metrics
@@ -158,6 +160,9 @@ class Visibility:
     items: list[dict[str, Any]] = field(default_factory=list)
     issues: list[dict[str, Any]] = field(default_factory=list)
     posts: list[dict[str, Any]] = field(default_factory=list)
+    # The project's public outputs of the results library, each with the issues whose
+    # "From the library" featured it and the clicks on it there in the period.
+    outputs: list[dict[str, Any]] = field(default_factory=list)
     # Confirmed readers who signed up through the project's own sign-up form.
     readers_brought: int = 0
 
@@ -188,7 +193,9 @@ class Visibility:
                 "clicks": self.clicks, "archive_views": self.views,
                 "items": [{k: plain(v) for k, v in i.items()} for i in self.items],
                 "newsletter_issues": [{k: plain(v) for k, v in i.items()} for i in self.issues],
-                "posts": [{k: plain(v) for k, v in p.items()} for p in self.posts]}
+                "posts": [{k: plain(v) for k, v in p.items()} for p in self.posts],
+                "outputs": [{k: plain(v) for k, v in o.items()} for o in self.outputs],
+                "output_clicks": sum(o["clicks"] for o in self.outputs)}
 
 
 def readers_brought(s: Session, slug: str, since: dt.datetime | None = None,
@@ -281,7 +288,26 @@ def visibility(s: Session, slug: str, start: dt.date, end: dt.date) -> Visibilit
         row["delivered"] = int(delivered.get(issue_id, 0))
         row["clicks"] = sum(n for (iss, _), n in clicked.items() if iss == issue_id)
         row["views"] = views.get(issue_id, 0)
+    report.outputs = output_clicks(s, project.id, start, end)
     return report
+
+
+def output_clicks(s: Session, project_id: int, start: dt.date, end: dt.date
+                  ) -> list[dict[str, Any]]:
+    """The project's public outputs: the sent issues that featured each in "From the
+    library", and the newsletter's clicks on it in the period."""
+    found = list(s.scalars(select(Output).join(output_projects).where(
+        output_projects.c.project_id == project_id, Output.status == "approved")
+        .order_by(Output.title, Output.id)))
+    clicked = clicks.clicks_by_output(s, start, end)
+    featured: dict[int, list[int]] = {}
+    for number, ids in s.execute(select(Issue.number, Issue.library_outputs).where(
+            Issue.status == "sent").order_by(Issue.send_at)):
+        for i in ids or ():
+            featured.setdefault(int(i), []).append(number or 0)
+    return [{"id": o.id, "title": o.title, "slug": o.slug, "url": o.url,
+             "issues": featured.get(o.id, []), "clicks": clicked.get(o.id, 0)}
+            for o in found]
 
 
 CSV_COLUMNS = ("type", "date", "title", "detail", "status", "url", "recipients", "clicks",
@@ -305,6 +331,11 @@ def visibility_rows(report: Visibility, base_url: str = "") -> list[list[Any]]:
     for p in report.posts:
         rows.append(["social", p["published"].date().isoformat() if p["published"] else "",
                      p["title"], p["network"], "published", p["url"], "", "", ""])
+    for o in report.outputs:
+        detail = "; ".join(f"issue #{n}" for n in o["issues"])
+        rows.append(["output", "", o["title"], detail or "not featured", "approved",
+                     f"{base_url}/library/{o['slug']}" if base_url else o["url"], "",
+                     o["clicks"], ""])
     rows.append(["readers", report.end.isoformat(), "Readers you brought",
                  "confirmed sign-ups through the project's own form", "confirmed", "",
                  report.readers_brought, "", ""])

@@ -8,7 +8,8 @@
    newsletter's fair share), then the slot's preferred kind, then the nearest event,
    then the longest waiting;
 2. otherwise an entry of the evergreen library of one of the slot's kinds that was not
-   posted within ``repeat_weeks``, the longest unposted first.
+   posted within ``repeat_weeks``, the longest unposted first; the community's own
+   entries before the ``fallback`` ones (the results library's outputs).
 
 A slot whose networks are all taken already is left as it is, so planning a week twice
 changes nothing.
@@ -45,6 +46,7 @@ class Content:
     event_start: dt.datetime | None = None
     waiting_since: dt.datetime | None = None  # approval time of an item
     last_posted: dt.datetime | None = None  # an evergreen entry's latest slot
+    fallback: bool = False  # an output of the results library: after the others
 
     @property
     def is_item(self) -> bool:
@@ -100,7 +102,7 @@ def plan(slots: Sequence[Slot], contents: Iterable[Content], *, repeat_weeks: in
                       and (last[c.key] is None or last[c.key] <= slot.at - gap)]  # type: ignore[operator]
             if rested:
                 chosen = min(rested, key=lambda c: (
-                    last[c.key] is not None, last[c.key] or FAR,
+                    c.fallback, last[c.key] is not None, last[c.key] or FAR,
                     counts[c.project_id] if c.project_id is not None else 0,
                     slot.kinds.index(c.kind), c.key))
         if chosen is None:

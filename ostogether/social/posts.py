@@ -32,8 +32,8 @@ from ostogether.edges.runtime import Runtime
 from ostogether.edges.site import Evergreen
 from ostogether.edges.timetable import Schedule
 from ostogether.models import NewsItem, Project, SocialPost, lookup
+from ostogether.social import library_posts, planner, publish, versions
 from ostogether.social import media as social_media
-from ostogether.social import planner, publish, versions
 from ostogether.social import text as social_text
 from ostogether.social.publishers import is_live
 from ostogether.social.wording import Source, compose_text, measure
@@ -112,7 +112,11 @@ def _item_contents(s: Session) -> tuple[list[planner.Content], dict[str, NewsIte
 def _evergreen_contents(rt: Runtime, s: Session) -> tuple[list[planner.Content],
                                                            dict[str, Evergreen],
                                                            dict[str, Project]]:
-    entries = [e for e in rt.community.evergreen() if e.active]
+    own = [e for e in rt.community.evergreen() if e.active]
+    taken = {e.key for e in own}  # a file of content/social/ wins over an output
+    outputs = [e for e in library_posts.evergreen(rt, s) if e.key not in taken]
+    library = {e.key for e in outputs}
+    entries = [*own, *outputs]
     projects = {p.slug: p for p in s.scalars(select(Project))}
     unknown = [e for e in entries if e.project and e.project not in projects]
     if unknown:
@@ -126,7 +130,8 @@ def _evergreen_contents(rt: Runtime, s: Session) -> tuple[list[planner.Content],
     contents = [planner.Content(
         key=f"evergreen:{e.key}", kind=e.kind,
         project_id=projects[e.project].id if e.project else None,
-        only=frozenset(e.networks), last_posted=last.get(e.key)) for e in entries]
+        only=frozenset(e.networks), last_posted=last.get(e.key),
+        fallback=e.key in library) for e in entries]
     return contents, {f"evergreen:{e.key}": e for e in entries}, projects
 
 

@@ -304,15 +304,15 @@ def media_file(name: str) -> Any:
     return resp
 
 
-@bp.route("/r/<id:number>/<int:item_id>/<sig>", methods=["GET", "HEAD"])
+@bp.route("/r/<id:number>/<int(signed=True):item_id>/<sig>", methods=["GET", "HEAD"])
 def click(number: int, item_id: int, sig: str) -> Any:
     """An item's link in a sent issue: counted (unless a robot's) and redirected, with
     the campaign's UTM parameters. A link the service did not sign is not found."""
     rt = runtime()
-    # Item 0 is the trap link, which only scanners follow.
+    # Item 0 is the trap link, which only scanners follow; -N is the library's output N.
     found = clicks.destination(rt, number, item_id, sig[:40],
                                request.args.get("lang", "")[:8]) if (
-        item_id == clicks.TRAP or id_or_none(item_id)) else None
+        item_id == clicks.TRAP or id_or_none(abs(item_id))) else None
     if found is None:
         raise NotFound("This link is not one of the newsletter's.")
     issue_id, target = found

@@ -127,3 +127,46 @@ def test_composing_is_deterministic_and_never_places_an_item_twice(
             assert by_id[i].kind in section.kinds
             per_project[by_id[i].project_id] = per_project.get(by_id[i].project_id, 0) + 1
     assert all(n <= RULES.max_items_per_project for n in per_project.values())
+
+
+# ------------------------------------------------------------ "From the library"
+
+def test_outputs_take_turns_by_project_the_oldest_first_within_one() -> None:
+    from ostogether.core.compose import OutputCandidate, pick_outputs
+
+    day = dt.date(2026, 1, 1)
+    a_old, a_new = OutputCandidate(1, 10, day), OutputCandidate(2, 10, day.replace(month=3))
+    a_mid = OutputCandidate(3, 10, day.replace(month=2))
+    b = OutputCandidate(4, 20, day.replace(month=6))
+    c = OutputCandidate(5, 30, day.replace(month=9))
+    # One project with many outputs never fills the section while another waits.
+    assert pick_outputs([a_new, a_mid, a_old, b, c], 3) == (1, 4, 5)
+    assert pick_outputs([a_new, a_mid, a_old, b], 3) == (1, 4, 3)
+    assert pick_outputs([a_new, a_mid, a_old], 2) == (1, 3)
+    assert pick_outputs([], 3) == ()
+
+
+@given(st.lists(st.tuples(st.integers(1, 40), st.integers(1, 5), st.integers(0, 400)),
+                unique_by=lambda t: t[0]), st.integers(1, 6))
+def test_outputs_are_a_fair_share_whatever_the_input(rows: list[tuple[int, int, int]],
+                                                     count: int) -> None:
+    from ostogether.core.compose import OutputCandidate, pick_outputs
+
+    cands = [OutputCandidate(i, p, dt.date(2026, 1, 1) + dt.timedelta(days=d))
+             for i, p, d in rows]
+    chosen = pick_outputs(cands, count)
+    assert len(chosen) == min(count, len(cands)) and len(set(chosen)) == len(chosen)
+    assert chosen == pick_outputs(list(reversed(cands)), count)
+    # Fair: a project has more than one output over another's only when that other one
+    # has no output left; within a project the oldest approved go first.
+    chosen_of = {p: [c for c in cands if c.project_id == p and c.id in chosen]
+                 for p in {c.project_id for c in cands}}
+    left = {p: [c for c in cands if c.project_id == p and c.id not in chosen]
+            for p in chosen_of}
+    for p in chosen_of:
+        for q in chosen_of:
+            if len(chosen_of[p]) > len(chosen_of[q]) + 1:
+                assert not left[q]
+        if chosen_of[p] and left[p]:
+            assert max((c.approved_on, c.id) for c in chosen_of[p]) < min(
+                (c.approved_on, c.id) for c in left[p])

@@ -283,3 +283,41 @@ def test_a_planning_run_that_loses_a_race_changes_nothing(rt: Runtime,
     with pytest.raises(Conflict, match="Another planning run filled these slots"):
         social.plan_week(rt, TEST, now=NOW)
     assert [p.evergreen_key for p in rows(rt)] == ["other-run"]  # nothing half-written
+
+
+def test_a_tool_slot_with_nothing_else_draws_an_output_of_the_library(rt: Runtime) -> None:
+    from ostogether.library import outputs
+    from ostogether.models import Output
+    from tests.factories import add_output
+
+    for path in (rt.community.content / "social").glob("*.toml"):
+        if path.stem != "otter-outdoors":  # one evergreen tool of the community's own
+            path.unlink()
+    with rt.db.session() as s:  # only this test's outputs are public
+        for o in s.scalars(select(Output).where(Output.status == "approved")):
+            o.status = "withdrawn"
+    long = "Places to learn outside the classroom, mapped by teachers. " * 40
+    oid = add_output(rt, "otter", title="OTTER map of outdoor learning places",
+                     description=long)
+    with rt.db.session() as s:
+        slug = s.scalar(select(Output.slug).where(Output.id == oid))
+    social.plan_week(rt, TEST, week="2026-W48", now=NOW)
+    social.plan_week(rt, TEST, week="2026-W49", now=NOW)
+    wednesdays = [p for p in rows(rt) if p.slot_at.astimezone(BRUSSELS).weekday() == 2]
+    # The community's own entry first; the week after, the library's output.
+    assert [p.evergreen_key for p in wednesdays if p.network == "x"] == [
+        "otter-outdoors", f"library-{slug}"]
+    drawn = [p for p in wednesdays if p.evergreen_key == f"library-{slug}"]
+    assert sorted(p.network for p in drawn) == sorted(ALL)
+    for p in drawn:
+        assert T.measure(p.text, p.network).fits, (p.network, len(p.text))
+        assert p.link.startswith(f"https://ostogether.test/library/{slug}?")
+        assert p.link in p.text and "OTTER map of outdoor learning places" in p.text
+        assert p.project_id == project_id(rt, "otter") and p.kind == "tool"
+    # Readings and news slots never draw outputs; a withdrawn output is not drawn.
+    assert not any(p.evergreen_key.startswith("library-") for p in rows(rt)
+                   if p.slot_at.astimezone(BRUSSELS).weekday() != 2)
+    outputs.withdraw(rt, TEST, oid)
+    social.plan_week(rt, TEST, week="2026-W50", now=NOW)
+    assert not [p for p in rows(rt) if p.slot_at.astimezone(BRUSSELS).weekday() == 2
+                and p.slot_at > drawn[0].slot_at]
