@@ -69,7 +69,7 @@ class Issue(Base):
     # Migration 0019: which of subject, preheader and intro are "the same for every
     # language" (the issue's own text goes to every reader).
     same_texts: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
-    # Migration 00NN_libreach: the ids of the library's outputs in its "From the library"
+    # Migration 0022: the ids of the library's outputs in its "From the library"
     # section, in order (a sent issue's are never featured again).
     library_outputs: Mapped[list[int]] = mapped_column(JSON, default=list,
                                                        server_default="[]")

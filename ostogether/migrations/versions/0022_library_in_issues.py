@@ -1,7 +1,7 @@
 """The newsletter's "From the library" section: ``issues.library_outputs``, the ids of
 the results library's outputs an issue features, in order.
 
-Revision ID: 00NN_libreach
+Revision ID: 0022
 Revises: 0021
 """
 from collections.abc import Sequence
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '00NN_libreach'
+revision: str = '0022'
 down_revision: str | None = '0021'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
