@@ -274,6 +274,7 @@ class Page:
     countries: list[str] = field(default_factory=list)
     projects: list[tuple[str, str]] = field(default_factory=list)
     everyone: list[dict[str, Any]] = field(default_factory=list)  # every member, as seen
+    problems: dict[str, str] = field(default_factory=dict)  # filters that were not used
 
 
 def members(s: Session) -> list[Organisation]:
@@ -283,11 +284,36 @@ def members(s: Session) -> list[Organisation]:
                           .order_by(Organisation.name)))
 
 
-def directory(s: Session, f: Filters, viewer: Viewer, *,
+def filter_problems(f: Filters, types: dict[str, str], countries: list[str],
+                    projects: list[tuple[str, str]]) -> dict[str, str]:
+    """Why a filter value cannot be used (field → sentence); empty when all can. An
+    unknown value is not "no results": the directory says so and leaves it out."""
+    problems = {}
+    if f.type and f.type not in types:
+        problems["type"] = (f"There is no type of organisation '{f.type[:40]}': choose one "
+                            f"of the list.")
+    if f.country and f.country not in countries:
+        problems["country"] = (f"No member organisation is in '{f.country[:2]}': choose a "
+                               f"country of the list.")
+    if f.project and f.project not in {slug for slug, _ in projects}:
+        problems["project"] = (f"No member organisation took part in a project "
+                               f"'{f.project[:80]}': choose a project of the list.")
+    return problems
+
+
+def directory(s: Session, f: Filters, viewer: Viewer, *, types: dict[str, str] | None = None,
               page_size: int = PAGE_SIZE) -> Page:
     """The directory's page: members matching the filters, each as ``viewer`` sees it.
-    A filter only matches on what the viewer may see (a hidden country does not find)."""
+    A filter only matches on what the viewer may see (a hidden country does not find).
+    With ``types`` (the community's list), an unknown filter value is left out and named
+    in ``problems``."""
     everyone = [view(o, viewer) for o in members(s)]
+    countries = sorted({v["country"] for v in everyone if v.get("country")})
+    projects = sorted({(p["slug"], p["acronym"]) for v in everyone
+                       for p in v.get("projects", [])}, key=lambda p: p[1].casefold())
+    problems = filter_problems(f, types, countries, projects) if types is not None else {}
+    if problems:
+        f = Filters(**{**f.__dict__, **dict.fromkeys(problems, "")})
     q = normalise_name(f.q)
     shown = [v for v in everyone
              if (not q or q in normalise_name(" ".join(
@@ -298,11 +324,8 @@ def directory(s: Session, f: Filters, viewer: Viewer, *,
                                        for p in v.get("projects", [])))]
     pages = max(1, math.ceil(len(shown) / page_size))
     page = min(max(1, f.page), pages)
-    countries = sorted({v["country"] for v in everyone if v.get("country")})
-    projects = sorted({(p["slug"], p["acronym"]) for v in everyone
-                       for p in v.get("projects", [])}, key=lambda p: p[1].casefold())
     return Page(shown[(page - 1) * page_size:page * page_size], len(shown), page, pages, f,
-                countries, projects, everyone)
+                countries, projects, everyone, problems)
 
 
 def map_data(views: list[dict[str, Any]]) -> tuple[dict[str, int],

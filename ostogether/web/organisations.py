@@ -71,16 +71,18 @@ def directory() -> Any:
                               project=args.get("project", "")[:80],
                               page=int(page) if page.isdigit() and len(page) < 6 else 1)
     viewer = _viewer()
+    types = rt.community.criteria().organisation_types
     with rt.db.session() as s:
-        found = organisations.directory(s, f, viewer)
+        found = organisations.directory(s, f, viewer, types=types)
+    f = found.filters  # without the values that were not used
     counts, points = organisations.map_data(found.everyone)
     svg = europe_map.draw(tuple(sorted(counts.items())), tuple(points),
                           f"Members by country: {sum(counts.values())} organisations in "
                           f"{len(counts)} countries")
     return render_template("organisations.html", found=found, f=f,
-                           types=rt.community.criteria().organisation_types,
-                           country_label=country_label, map=Markup(svg),
-                           counts=sorted(counts.items(), key=lambda c: (-c[1], c[0])))
+                           types=types, country_label=country_label, map=Markup(svg),
+                           counts=sorted(counts.items(), key=lambda c: (-c[1], c[0]))
+                           ), 400 if found.problems else 200
 
 
 @bp.route("/organisations.json")
