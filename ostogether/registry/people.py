@@ -135,6 +135,12 @@ def waiting(s: Session, status: str = "applied") -> list[Person]:
                           .order_by(Person.created_at, Person.id)))
 
 
+def decided(s: Session) -> list[Person]:
+    """Everyone an editor has decided on (members, and those not accepted), by name."""
+    return list(s.scalars(select(Person).where(Person.status != "applied")
+                          .order_by(Person.name, Person.id)))
+
+
 def view(person: Person, viewer: Viewer) -> dict[str, Any]:
     """What ``viewer`` may see of ``person`` (nothing but what they chose to show)."""
     values = {"name": person.name, "email": person.email,
@@ -200,8 +206,12 @@ def erase_own(rt: Runtime, user: User) -> None:
         s.delete(person)
 
 
-def erase(rt: Runtime, person_id: int, actor: Actor) -> None:
+def erase(rt: Runtime, person_id: int, actor: Actor) -> str:
+    """An editor erases someone's record (at their request, or an import's mistake): it
+    is deleted, and the audit keeps only who erased which record. Its name back."""
     with rt.db.session() as s:
         person = lookup(s, Person, person_id, f"There is no person {person_id}.")
+        name = person.name
         record(s, actor, "person.erased", person)
         s.delete(person)
+        return name
