@@ -18,6 +18,7 @@ from ostogether.core.errors import NotFound, ValidationError
 from ostogether.edges import media, ratelimit
 from ostogether.edges.audit import Actor, record, transition
 from ostogether.edges.runtime import Runtime
+from ostogether.mail.transactional import send_after_commit
 from ostogether.models import Organisation, OrganisationProject, Person, Project, lookup
 from ostogether.registry.org_rules import (
     ORG_DEFAULTS,
@@ -91,8 +92,9 @@ class Applied:
     slug: str = ""  # "" when nothing was stored
 
 
-def apply(rt: Runtime, rec: OrgRecord, *, ip: str) -> Applied:
-    """The Join page's door: checked strictly; stored as ``applied`` when nothing fails."""
+def apply(rt: Runtime, rec: OrgRecord, *, ip: str, language: str = "") -> Applied:
+    """The Join page's door: checked strictly; stored as ``applied`` when nothing fails,
+    and the applicant told so (in ``language`` where the community gives that mail)."""
     results = evaluate(rt, rec)
     if worst(results) == "fail":
         return Applied(results)
@@ -104,11 +106,14 @@ def apply(rt: Runtime, rec: OrgRecord, *, ip: str) -> Applied:
         ratelimit.hit(s, "apply", keys)
         org = add(s, Actor(f"applicant:{rec.contact_email or ip}"), rec, status="applied",
                   source="application", coc_version=rt.community.code_of_conduct().version)
-        return Applied(results, org.slug)
+    send_after_commit(rt, "organisation_received", org.contact_email, organisation=org,
+                      results=results, language=language)
+    return Applied(results, org.slug)
 
 
 def decide(rt: Runtime, slug: str, actor: Actor, *, accept: bool, reason: str = "") -> str:
-    """An editor accepts (a member at once) or rejects (with a reason). Its name back."""
+    """An editor accepts (a member at once) or rejects (with a reason); the contact
+    address is told either way. Its name back."""
     reason = reason.strip()
     if not accept and not reason:
         raise ValidationError("Give a reason for the rejection.",
@@ -118,7 +123,9 @@ def decide(rt: Runtime, slug: str, actor: Actor, *, accept: bool, reason: str = 
         transition(s, actor, org, "organisation", "member" if accept else "rejected",
                    reason=reason)
         org.decision_reason = reason
-        return org.name
+    send_after_commit(rt, "organisation_accepted" if accept else "organisation_rejected",
+                      org.contact_email, organisation=org, reason=reason)
+    return org.name
 
 
 def get(s: Session, slug: str, *, public: bool = True) -> Organisation:

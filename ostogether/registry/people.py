@@ -19,6 +19,7 @@ from ostogether.core.inputs import email_problem, normalise_email, one_line_prob
 from ostogether.edges import ratelimit
 from ostogether.edges.audit import Actor, record, transition
 from ostogether.edges.runtime import Runtime
+from ostogether.mail.transactional import send_after_commit
 from ostogether.models import Organisation, Person, User, lookup
 from ostogether.registry.org_rules import (
     PERSON_DEFAULTS,
@@ -99,8 +100,10 @@ def add(s: Session, actor: Actor, rec: PersonRecord, *, status: str, source: str
     return person
 
 
-def join(rt: Runtime, rec: PersonRecord, *, ip: str, user: User | None = None) -> int:
-    """The Join page's door: checked, stored as ``applied`` for an editor. Its id back."""
+def join(rt: Runtime, rec: PersonRecord, *, ip: str, user: User | None = None,
+         language: str = "") -> int:
+    """The Join page's door: checked, stored as ``applied`` for an editor, and the person
+    told so (in ``language`` where the community gives that mail). Its id back."""
     found = problems(rec)
     if found:
         raise ValidationError("Correct the fields marked and send it again.", found)
@@ -118,16 +121,28 @@ def join(rt: Runtime, rec: PersonRecord, *, ip: str, user: User | None = None) -
                      status="applied", source="application",
                      coc_version=rt.community.code_of_conduct().version,
                      user_id=user.id if user is not None else None)
-        return person.id
+        organisation = person.organisation.name if person.organisation else ""
+    send_after_commit(rt, "person_received", person.email, person=person,
+                      organisation=organisation, language=language)
+    return person.id
 
 
 def decide(rt: Runtime, person_id: int, actor: Actor, *, accept: bool,
            reason: str = "") -> str:
+    """An editor accepts (a member) or rejects (with a reason); the person is told
+    either way. Their name back."""
+    reason = reason.strip()
+    if not accept and not reason:
+        raise ValidationError("Give a reason for the rejection.",
+                              {"reason": "A reason is required to reject."})
     with rt.db.session() as s:
         person = lookup(s, Person, person_id, f"There is no person {person_id}.")
         transition(s, actor, person, "person", "member" if accept else "rejected",
-                   reason=reason.strip())
-        return person.name
+                   reason=reason)
+        name, email = person.name, person.email
+    send_after_commit(rt, "person_accepted" if accept else "person_rejected", email,
+                      person=person, person_name=name, reason=reason)
+    return name
 
 
 def waiting(s: Session, status: str = "applied") -> list[Person]:

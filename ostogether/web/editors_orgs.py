@@ -153,7 +153,12 @@ def person_erase(person_id: int) -> Any:
 @bp.route("/people/<id:person_id>/decide", methods=["POST"])
 def person_decide(person_id: int) -> Any:
     accept = request.form.get("decision") == "accept"
-    name = people.decide(runtime(), person_id, _actor(), accept=accept,
-                         reason=request.form.get("reason", "")[:2000])
-    flash(f"{name} is now a member." if accept else f"{name} was not accepted.", "success")
+    try:
+        name = people.decide(runtime(), person_id, _actor(), accept=accept,
+                             reason=request.form.get("reason", "")[:2000])
+    except ValidationError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"{name} is now a member." if accept else f"{name} was not accepted.",
+              "success")
     return redirect(url_for("editors_orgs.people_page"))

@@ -52,6 +52,7 @@ from ostogether.registry.rules import CheckResult, worst
 from ostogether.web.cache import public_page
 from ostogether.web.common import confirmed, runtime
 from ostogether.web.forms import show_problems
+from ostogether.web.i18n import page_language
 
 bp = Blueprint("organisations", __name__)
 
@@ -164,7 +165,8 @@ def join_organisation() -> Any:
                         coc=bool(form.coc.data))
         form_ok = form.validate_on_submit()
         if form_ok:
-            done = organisations.apply(rt, rec, ip=request.remote_addr or "unknown")
+            done = organisations.apply(rt, rec, ip=request.remote_addr or "unknown",
+                                       language=page_language())
             results = done.results
             if done.slug:
                 session["joined"] = {"name": rec.name, "what": "organisation", "warnings": [
@@ -220,7 +222,8 @@ def join_person() -> Any:
             try:
                 people.join(rt, _person_record(form, bool(form.coc.data)),
                             ip=request.remote_addr or "unknown",
-                            user=current_user if current_user.is_authenticated else None)
+                            user=current_user if current_user.is_authenticated else None,
+                            language=page_language())
             except ValidationError as exc:
                 show_problems(form, exc.fields)
             else:

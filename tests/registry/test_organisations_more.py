@@ -8,9 +8,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ostogether.core.settings import Settings
 from ostogether.edges.runtime import Runtime
 from ostogether.models import AuditEntry, Person
-from tests.conftest import post
+from tests.conftest import outbox, post
 from tests.factories import add_organisation
 
 
@@ -60,3 +61,64 @@ def test_an_editor_erases_a_persons_record_after_confirming(rt: Runtime,
         assert entry.user_id is not None
     assert post(editor, f"/editors/people/{pid}/erase", "/editors/people",
                 confirm="yes").status_code == 404
+
+
+def mails(settings: Settings, to: str) -> list[tuple[str, str]]:
+    return [(str(m["Subject"]), m.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+            for m in outbox(settings) if to in str(m["To"])]
+
+
+def test_an_organisation_is_told_of_its_application_and_the_decisions(
+        app: Any, rt: Runtime, settings: Settings, client: Any, editor: Any) -> None:
+    for name, address in (("Science Hub Gent", "hub@example.be"),
+                          ("Dubious Club", "club@example.org")):
+        sent = post(client, "/join/organisation", "/join/organisation", name=name,
+                    type="science-centre", country="BE", city="Gent", coc="y",
+                    website=f"https://{address.split('@')[1]}", contact_email=address)
+        assert sent.status_code == 302, sent.get_data(as_text=True)
+    [(subject, body)] = mails(settings, "hub@example.be")
+    assert subject == "We received the application of Science Hub Gent to join OStogether"
+    assert "version" in body and "/code-of-conduct" in body
+    post(editor, "/editors/organisations/science-hub-gent/decide", "/editors/organisations",
+         decision="accept")
+    subject, body = mails(settings, "hub@example.be")[-1]
+    assert subject == "Welcome to OStogether, Science Hub Gent"
+    assert "/organisations/science-hub-gent" in body
+    post(editor, "/editors/organisations/dubious-club/decide", "/editors/organisations",
+         decision="reject")  # no reason: refused, nobody told
+    assert len(mails(settings, "club@example.org")) == 1
+    post(editor, "/editors/organisations/dubious-club/decide", "/editors/organisations",
+         decision="reject", reason="Not about open schooling.")
+    subject, body = mails(settings, "club@example.org")[-1]
+    assert subject == "Your application to OStogether"
+    assert "Not about open schooling." in body and "Dubious Club" in body
+
+
+def test_a_person_is_told_of_their_application_and_the_decisions(
+        app: Any, rt: Runtime, settings: Settings, client: Any, editor: Any) -> None:
+    slug = add_organisation(rt)
+    for name, address in (("Carla Teacher", "carla@school.example.it"),
+                          ("Dan Spam", "dan@example.org")):
+        assert post(client, "/join/person", "/join/person", name=name, email=address,
+                    organisation=slug, country="IT", coc="y").status_code == 302
+    [(subject, body)] = mails(settings, "carla@school.example.it")
+    assert subject == "We received your application to join OStogether"
+    assert "Hello Carla Teacher" in body and "NEMO Science Museum" in body
+    assert "/account/record" in body
+    with rt.db.session() as s:
+        ids = {p.email: p.id for p in s.scalars(select(Person))}
+    post(editor, f"/editors/people/{ids['carla@school.example.it']}/decide",
+         "/editors/people", decision="accept")
+    subject, _ = mails(settings, "carla@school.example.it")[-1]
+    assert subject == "Welcome to OStogether, Carla Teacher"
+    refused = post(editor, f"/editors/people/{ids['dan@example.org']}/decide",
+                   "/editors/people", decision="reject")
+    assert "Give a reason" in editor.get(refused.headers["Location"]).get_data(as_text=True)
+    with rt.db.session() as s:
+        dan = s.get(Person, ids["dan@example.org"])
+        assert dan is not None and dan.status == "applied"
+    post(editor, f"/editors/people/{ids['dan@example.org']}/decide", "/editors/people",
+         decision="reject", reason="Only people in education.")
+    subject, body = mails(settings, "dan@example.org")[-1]
+    assert subject == "Your application to OStogether"
+    assert "Only people in education." in body
