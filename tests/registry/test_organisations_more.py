@@ -11,7 +11,7 @@ from sqlalchemy import select
 from ostogether.core.settings import Settings
 from ostogether.edges.runtime import Runtime
 from ostogether.models import AuditEntry, Person
-from tests.conftest import outbox, post
+from tests.conftest import new_client, outbox, post
 from tests.factories import add_organisation
 
 
@@ -122,3 +122,36 @@ def test_a_person_is_told_of_their_application_and_the_decisions(
     subject, body = mails(settings, "dan@example.org")[-1]
     assert subject == "Your application to OStogether"
     assert "Only people in education." in body
+
+
+RECEIVED = {
+    "nl": ("Wij hebben de aanvraag van Hub {n} om zich aan te sluiten bij OStogether "
+           "ontvangen", "Wij hebben uw aanvraag om lid te worden van OStogether ontvangen"),
+    "fr": ("Nous avons reçu la candidature de Hub {n} pour rejoindre OStogether",
+           "Nous avons reçu votre demande d’adhésion à OStogether"),
+    "de": ("Wir haben die Bewerbung von Hub {n} bei OStogether erhalten",
+           "Wir haben Ihre Anmeldung bei OStogether erhalten"),
+    "es": ("Hemos recibido la solicitud de Hub {n} para unirse a OStogether",
+           "Hemos recibido su solicitud para unirse a OStogether"),
+    "it": ("Abbiamo ricevuto la candidatura di Hub {n} per aderire a OStogether",
+           "Abbiamo ricevuto la Sua richiesta di adesione a OStogether"),
+}
+
+
+def test_the_acknowledgements_come_in_the_language_of_the_page(
+        app: Any, rt: Runtime, settings: Settings) -> None:
+    slug = add_organisation(rt)
+    for n, (lang, (org_subject, person_subject)) in enumerate(RECEIVED.items()):
+        client = new_client(app)
+        client.get(f"/organisations?lang={lang}")  # the cookie keeps the language
+        assert post(client, "/join/organisation", "/join/organisation", name=f"Hub {n}",
+                    type="science-centre", country="BE", city="Gent", coc="y",
+                    website=f"https://hub{n}.example.be",
+                    contact_email=f"hub{n}@example.be").status_code == 302
+        assert post(client, "/join/person", "/join/person", name=f"Person {n}",
+                    email=f"p{n}@example.be", organisation=slug, coc="y").status_code == 302
+        [(subject, body)] = mails(settings, f"hub{n}@example.be")
+        assert subject == org_subject.format(n=n), lang
+        assert f"/code-of-conduct?lang={lang}" in body
+        [(subject, body)] = mails(settings, f"p{n}@example.be")
+        assert subject == person_subject and f"Person {n}" in body, lang
