@@ -100,6 +100,40 @@ def add(s: Session, actor: Actor, rec: PersonRecord, *, status: str, source: str
     return person
 
 
+def link_accounts(s: Session, actor: Actor, organisation_of: dict[str, str]) -> int:
+    """An editor's import ties what is known of the same address together: each person
+    of these addresses (``organisation_of``: address → an organisation's slug, or "") gets
+    the account of their address when neither has its link yet, and the organisation when
+    the person has none. Run twice, it changes nothing more. How many it linked."""
+    emails = [normalise_email(e) for e in organisation_of if e]
+    if not emails:
+        return 0
+    slugs = {normalise_email(e): slug for e, slug in organisation_of.items()}
+    accounts = {u.email: u.id for u in s.scalars(select(User).where(User.email.in_(emails)))}
+    taken = set(s.scalars(select(Person.user_id).where(Person.user_id.is_not(None))))
+    orgs = {slug: org_id for slug, org_id in s.execute(
+        select(Organisation.slug, Organisation.id).where(
+            Organisation.slug.in_([v for v in slugs.values() if v]),
+            Organisation.status != "rejected"))}
+    linked = 0
+    for person in s.scalars(select(Person).where(Person.email.in_(emails))
+                            .order_by(Person.id)):
+        changed = []
+        account = accounts.get(person.email)
+        if person.user_id is None and account is not None and account not in taken:
+            person.user_id = account
+            taken.add(account)
+            changed.append("account")
+        org_id = orgs.get(slugs.get(person.email, ""))
+        if person.organisation_id is None and org_id is not None:
+            person.organisation_id = org_id
+            changed.append("organisation")
+        if changed:
+            record(s, actor, "person.linked", person, to=changed)
+            linked += 1
+    return linked
+
+
 def join(rt: Runtime, rec: PersonRecord, *, ip: str, user: User | None = None,
          language: str = "") -> int:
     """The Join page's door: checked, stored as ``applied`` for an editor, and the person
