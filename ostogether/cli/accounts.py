@@ -37,7 +37,7 @@ from ostogether.cli.base import (
 from ostogether.core.errors import ValidationError
 from ostogether.core.states import ROLES
 from ostogether.edges.audit import CLI
-from ostogether.registry import members_import
+from ostogether.registry import members_import, org_import
 
 # -------------------------------------------------------------------------- users
 
@@ -159,6 +159,9 @@ def users_import(state: State, file: str, apply: bool, assigned: tuple[str, ...]
             raise click.BadParameter(f"'{pair}' is not EMAIL=SLUG.", param_hint="--assign")
         assign[email.strip()] = slug.strip()
     plan = members_import.plan(state.rt, Path(file), name=Path(file).name, assign=assign)
+    # The same contacts as people of their organisations (``organisations import``'s
+    # matching), each linked to their account: planned now, done after the accounts.
+    people_plan = org_import.plan(state.rt, Path(file), name=Path(file).name)
     counts = plan.counts()
     columns: list[Column] = [
         ("line", "line"), ("email", "email"), ("organisation", "organisation"),
@@ -177,10 +180,13 @@ def users_import(state: State, file: str, apply: bool, assigned: tuple[str, ...]
                 f"invalid.")
 
     if fmt == "json":
+        created = {}
         if apply:
             members_import.apply(state.rt, CLI, plan)
+            created = org_import.apply(state.rt, CLI, people_plan)
         print_json({"applied": apply, "counts": counts, "lines": rows(),
-                    "contacts_missing": {k: c.email for k, c in plan.contacts.items()}})
+                    "contacts_missing": {k: c.email for k, c in plan.contacts.items()},
+                    "people": {"counts": people_plan.counts(), "created": created}})
         return
     # The plan is printed before any invitation goes out.
     emit(fmt, rows(), columns, total=total("to invite"))
@@ -194,12 +200,17 @@ def users_import(state: State, file: str, apply: bool, assigned: tuple[str, ...]
         for slug, c in plan.contacts.items():
             out.print(f"{slug} has no contact address; with --apply you can take "
                       f"{c.email} from here.")
+        out.print(_people_summary(people_plan, "would be"))
         return
     members_import.apply(state.rt, CLI, plan)
     for r in plan.rows:
         if r.outcome == "matched" and r.result != "invited":
             out.print(f"line {r.contact.line}: {r.contact.email}: {r.result}")
     out.print(total("invited"))
+    created = org_import.apply(state.rt, CLI, people_plan)
+    out.print(_people_summary(people_plan, "were") + f" {created['organisations']} "
+              f"organisation(s) and {created['people']} person(s) created, "
+              f"{created['linked']} person(s) linked to their account or organisation.")
     for slug, c in plan.contacts.items():
         if contacts == "no":
             break
@@ -210,6 +221,19 @@ def users_import(state: State, file: str, apply: bool, assigned: tuple[str, ...]
             members_import.set_contact(state.rt, CLI, slug, c.email)
             out.print(f"{slug}: contact address set to {c.email} in the registry; "
                       f"`ostogether registry export` writes it into the project's file.")
+
+
+def _people_summary(people_plan: org_import.Plan, verb: str) -> str:
+    """What the contacts become as people of their organisations (and which match is
+    doubtful), for the accounts' import."""
+    c = people_plan.counts()
+    doubts = [f"line {o.line}: {o.record.name}: {'; '.join(o.doubts)}"
+              for o in people_plan.orgs.values() if o.doubts]
+    return "\n".join([f"As people: {c['organisations_new']} new organisation(s) and "
+                      f"{c['people_new']} new person(s) {verb} made as members, "
+                      f"{c['organisations_existing']} organisation(s) known already; each "
+                      f"person {verb} linked to the account of their address and to their "
+                      f"organisation.", *doubts])
 
 
 # ------------------------------------------------------------------------- tokens

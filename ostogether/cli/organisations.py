@@ -46,7 +46,8 @@ def organisations_import(state: State, file: str, apply: bool, fmt: str) -> None
         f"skipped, {counts['invalid']} invalid."))
     if apply:
         out.print(f"Created {created['organisations']} organisation(s) and "
-                  f"{created['people']} person(s), as members.")
+                  f"{created['people']} person(s), as members; linked "
+                  f"{created['linked']} person(s) to their account or organisation.")
     else:
         out.print("Nothing has been changed. Run again with --apply to create them; "
                   "editors merge possible duplicates on /editors/organisations.")

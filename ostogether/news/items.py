@@ -33,6 +33,7 @@ from ostogether.edges.audit import Actor, record, transition
 from ostogether.edges.runtime import Runtime
 from ostogether.mail.transactional import send_after_commit
 from ostogether.models import NewsItem, NewsItemTranslation, Project, User, id_or_none
+from ostogether.models.organisations import Organisation, OrganisationProject, Person
 from ostogether.newsletter.issues import reopen_for_item
 
 TITLE_MAX = 200
@@ -360,6 +361,46 @@ def submitting_project(s: Session, project_id: int) -> Project:
     return project
 
 
+def submitting_projects(s: Session, user_id: int) -> list[Project]:
+    """The projects an account may send news for: its own project (``users.project_id``)
+    and, when the account is linked to a member person (``Person.user_id``) of a member
+    organisation, every member or alumni project that organisation took part in. The one
+    place that decides who may submit for which project; own project first."""
+    user = s.get(User, user_id)
+    if user is None or not user.active or user.role != "member":
+        return []
+    found: list[Project] = []
+    if user.project_id is not None and (own := s.get(Project, user.project_id)):
+        found.append(own)
+    rows = s.scalars(select(Project).join(
+        OrganisationProject, OrganisationProject.project_id == Project.id).join(
+        Organisation, Organisation.id == OrganisationProject.organisation_id).join(
+        Person, Person.organisation_id == Organisation.id).where(
+        Person.user_id == user.id, Person.status == "member",
+        Organisation.status == "member", Project.status.in_(SUBMITTING_STATUSES))
+        .order_by(Project.acronym))
+    found += [p for p in rows if p not in found]
+    return found
+
+
+def may_submit(s: Session, user_id: int, project_id: int) -> Project:
+    """The project, if this account may send news for it (``submitting_projects``) and
+    the project may send news at all; PermissionDenied otherwise."""
+    if project_id not in {p.id for p in submitting_projects(s, user_id)}:
+        raise PermissionDenied("Your account cannot send news for this project: only its "
+                               "members, and people of its member organisations, can.")
+    return submitting_project(s, project_id)
+
+
+def project_of_item(s: Session, item_id: int, user_id: int) -> int:
+    """The project of an item this account may see and change (one of its
+    ``submitting_projects``); NotFound otherwise, as for an item that does not exist."""
+    item = get_item(s, item_id)
+    if item.project_id not in {p.id for p in submitting_projects(s, user_id)}:
+        raise NotFound(f"There is no item {item_id}.")
+    return item.project_id
+
+
 def find_duplicate(s: Session, project_id: int, link: str) -> NewsItem | None:
     return s.scalar(select(NewsItem).where(NewsItem.project_id == project_id,
                                            NewsItem.dedupe_key == dedupe_key(link)))
@@ -408,7 +449,10 @@ def submit(rt: Runtime, actor: Actor, project_id: int, data: ItemInput, *, sourc
     """
     values = validate(data, default_timezone=rt.community.schedule().timezone)
     with rt.db.session() as s:
-        submitting_project(s, project_id)
+        if user_id is not None and token_id is None:
+            may_submit(s, user_id, project_id)  # a person at the form
+        else:
+            submitting_project(s, project_id)
         existing = find_duplicate(s, project_id, values["link"])
         if existing is not None:
             raise _duplicate(existing)
@@ -433,6 +477,7 @@ def submit(rt: Runtime, actor: Actor, project_id: int, data: ItemInput, *, sourc
 class ItemFilters:
     status: str = ""
     project_id: int | None = None
+    project_ids: tuple[int, ...] | None = None  # any of these (a person's projects)
     project_slug: str = ""  # an unknown slug matches nothing
     kind: str = ""
     source: str = ""
@@ -457,6 +502,8 @@ def list_items(s: Session, filters: ItemFilters = ItemFilters(), *, limit: int =
         conds.append(NewsItem.status == filters.status)
     if filters.project_id is not None:
         conds.append(NewsItem.project_id == filters.project_id)
+    if filters.project_ids is not None:
+        conds.append(NewsItem.project_id.in_(filters.project_ids))
     if filters.project_slug:
         conds.append(NewsItem.project_id.in_(
             select(Project.id).where(Project.slug == filters.project_slug)))

@@ -9,8 +9,10 @@ one transaction, so nothing is half-written. An organisation of the file is the 
 already in the registry when the name (case, accents and spaces aside) and the country
 agree; a doubtful match (the same name in another country, or the same website domain
 under another name) is named ("possible duplicate: …") and the organisation is created
-anew, for an editor to merge if they are one. A person is known by their address. Run
-twice, an import creates nothing twice.
+anew, for an editor to merge if they are one. A person is known by their address, and
+linked to the account of that address (made by ``users import``, before or after) and to
+the organisation of their line when they have none. Run twice, an import creates nothing
+twice.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from ostogether.core.errors import ValidationError
 from ostogether.core.inputs import email_problem, normalise_email, url_problem
 from ostogether.edges.audit import Actor
 from ostogether.edges.runtime import Runtime
-from ostogether.models import Organisation, Person
+from ostogether.models import Organisation, Person, User
 from ostogether.registry import organisations, people
 from ostogether.registry.members_import import ACTIVE, SKIP
 from ostogether.registry.org_rules import (
@@ -67,6 +69,8 @@ class Plan:
     people: list[tuple[str, people.PersonRecord, int]]  # org key, record, line
     applied: bool = False
     created: dict[str, int] = field(default_factory=dict)
+    # address -> organisation key: every person of the file, for ``people.link_accounts``
+    addresses: dict[str, str] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         new_orgs = sum(1 for o in self.orgs.values() if not o.existing)
@@ -117,6 +121,8 @@ def plan(rt: Runtime, data: bytes | Path, *, name: str = "the file") -> Plan:
     with rt.db.session() as s:
         known = organisations.known(s)
         emails = set(s.scalars(select(Person.email)))
+        unlinked = set(s.scalars(select(User.email).where(User.id.not_in(select(
+            Person.user_id).where(Person.user_id.is_not(None))))))
         by_key = {_key(k.name, k.country): k for k in known}
         by_name_only = {normalise_name(k.name): k for k in known if not k.country}
     types = rt.community.criteria().organisation_types
@@ -176,6 +182,7 @@ def plan(rt: Runtime, data: bytes | Path, *, name: str = "the file") -> Plan:
                          else "; ".join(planned.doubts) or "new organisation")
         if ln.person:
             seen_people[ln.person] = n
+            result.addresses[ln.person] = ln.org_key
             if ln.person in emails:
                 ln.detail = (ln.detail + "; " if ln.detail else "") + "person known already"
                 ln.outcome = ln.outcome or "existing"
@@ -185,6 +192,8 @@ def plan(rt: Runtime, data: bytes | Path, *, name: str = "the file") -> Plan:
                     email=ln.person, country=country), n))
                 ln.detail = (ln.detail + "; " if ln.detail else "") + "new person"
                 ln.outcome = ln.outcome if ln.outcome in ("doubtful", "new") else "new"
+            if ln.person in unlinked:
+                ln.detail += "; linked to the account of this address"
     return result
 
 
@@ -219,5 +228,10 @@ def apply(rt: Runtime, actor: Actor, planned: Plan) -> dict[str, int]:
                 country=rec.country), status="member", source="import", link_by_email=True)
             emails.add(rec.email)
             created["people"] += 1
+        # People and accounts of the same address, whichever came first (an account from
+        # `users import`, a person from an earlier import): tied together, with the
+        # organisation of the line when the person has none.
+        created["linked"] = people.link_accounts(s, actor, {
+            email: slugs.get(key, "") for email, key in planned.addresses.items()})
     planned.applied, planned.created = True, created
     return created

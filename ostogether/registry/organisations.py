@@ -18,6 +18,7 @@ from ostogether.core.errors import NotFound, ValidationError
 from ostogether.edges import media, ratelimit
 from ostogether.edges.audit import Actor, record, transition
 from ostogether.edges.runtime import Runtime
+from ostogether.mail.transactional import send_after_commit
 from ostogether.models import Organisation, OrganisationProject, Person, Project, lookup
 from ostogether.registry.org_rules import (
     ORG_DEFAULTS,
@@ -91,8 +92,9 @@ class Applied:
     slug: str = ""  # "" when nothing was stored
 
 
-def apply(rt: Runtime, rec: OrgRecord, *, ip: str) -> Applied:
-    """The Join page's door: checked strictly; stored as ``applied`` when nothing fails."""
+def apply(rt: Runtime, rec: OrgRecord, *, ip: str, language: str = "") -> Applied:
+    """The Join page's door: checked strictly; stored as ``applied`` when nothing fails,
+    and the applicant told so (in ``language`` where the community gives that mail)."""
     results = evaluate(rt, rec)
     if worst(results) == "fail":
         return Applied(results)
@@ -104,11 +106,14 @@ def apply(rt: Runtime, rec: OrgRecord, *, ip: str) -> Applied:
         ratelimit.hit(s, "apply", keys)
         org = add(s, Actor(f"applicant:{rec.contact_email or ip}"), rec, status="applied",
                   source="application", coc_version=rt.community.code_of_conduct().version)
-        return Applied(results, org.slug)
+    send_after_commit(rt, "organisation_received", org.contact_email, organisation=org,
+                      results=results, language=language)
+    return Applied(results, org.slug)
 
 
 def decide(rt: Runtime, slug: str, actor: Actor, *, accept: bool, reason: str = "") -> str:
-    """An editor accepts (a member at once) or rejects (with a reason). Its name back."""
+    """An editor accepts (a member at once) or rejects (with a reason); the contact
+    address is told either way. Its name back."""
     reason = reason.strip()
     if not accept and not reason:
         raise ValidationError("Give a reason for the rejection.",
@@ -118,7 +123,9 @@ def decide(rt: Runtime, slug: str, actor: Actor, *, accept: bool, reason: str = 
         transition(s, actor, org, "organisation", "member" if accept else "rejected",
                    reason=reason)
         org.decision_reason = reason
-        return org.name
+    send_after_commit(rt, "organisation_accepted" if accept else "organisation_rejected",
+                      org.contact_email, organisation=org, reason=reason)
+    return org.name
 
 
 def get(s: Session, slug: str, *, public: bool = True) -> Organisation:
@@ -274,6 +281,7 @@ class Page:
     countries: list[str] = field(default_factory=list)
     projects: list[tuple[str, str]] = field(default_factory=list)
     everyone: list[dict[str, Any]] = field(default_factory=list)  # every member, as seen
+    problems: dict[str, str] = field(default_factory=dict)  # filters that were not used
 
 
 def members(s: Session) -> list[Organisation]:
@@ -283,11 +291,36 @@ def members(s: Session) -> list[Organisation]:
                           .order_by(Organisation.name)))
 
 
-def directory(s: Session, f: Filters, viewer: Viewer, *,
+def filter_problems(f: Filters, types: dict[str, str], countries: list[str],
+                    projects: list[tuple[str, str]]) -> dict[str, str]:
+    """Why a filter value cannot be used (field → sentence); empty when all can. An
+    unknown value is not "no results": the directory says so and leaves it out."""
+    problems = {}
+    if f.type and f.type not in types:
+        problems["type"] = (f"There is no type of organisation '{f.type[:40]}': choose one "
+                            f"of the list.")
+    if f.country and f.country not in countries:
+        problems["country"] = (f"No member organisation is in '{f.country[:2]}': choose a "
+                               f"country of the list.")
+    if f.project and f.project not in {slug for slug, _ in projects}:
+        problems["project"] = (f"No member organisation took part in a project "
+                               f"'{f.project[:80]}': choose a project of the list.")
+    return problems
+
+
+def directory(s: Session, f: Filters, viewer: Viewer, *, types: dict[str, str] | None = None,
               page_size: int = PAGE_SIZE) -> Page:
     """The directory's page: members matching the filters, each as ``viewer`` sees it.
-    A filter only matches on what the viewer may see (a hidden country does not find)."""
+    A filter only matches on what the viewer may see (a hidden country does not find).
+    With ``types`` (the community's list), an unknown filter value is left out and named
+    in ``problems``."""
     everyone = [view(o, viewer) for o in members(s)]
+    countries = sorted({v["country"] for v in everyone if v.get("country")})
+    projects = sorted({(p["slug"], p["acronym"]) for v in everyone
+                       for p in v.get("projects", [])}, key=lambda p: p[1].casefold())
+    problems = filter_problems(f, types, countries, projects) if types is not None else {}
+    if problems:
+        f = Filters(**{**f.__dict__, **dict.fromkeys(problems, "")})
     q = normalise_name(f.q)
     shown = [v for v in everyone
              if (not q or q in normalise_name(" ".join(
@@ -298,11 +331,8 @@ def directory(s: Session, f: Filters, viewer: Viewer, *,
                                        for p in v.get("projects", [])))]
     pages = max(1, math.ceil(len(shown) / page_size))
     page = min(max(1, f.page), pages)
-    countries = sorted({v["country"] for v in everyone if v.get("country")})
-    projects = sorted({(p["slug"], p["acronym"]) for v in everyone
-                       for p in v.get("projects", [])}, key=lambda p: p[1].casefold())
     return Page(shown[(page - 1) * page_size:page * page_size], len(shown), page, pages, f,
-                countries, projects, everyone)
+                countries, projects, everyone, problems)
 
 
 def map_data(views: list[dict[str, Any]]) -> tuple[dict[str, int],

@@ -19,6 +19,7 @@ from ostogether.core.inputs import email_problem, normalise_email, one_line_prob
 from ostogether.edges import ratelimit
 from ostogether.edges.audit import Actor, record, transition
 from ostogether.edges.runtime import Runtime
+from ostogether.mail.transactional import send_after_commit
 from ostogether.models import Organisation, Person, User, lookup
 from ostogether.registry.org_rules import (
     PERSON_DEFAULTS,
@@ -99,8 +100,44 @@ def add(s: Session, actor: Actor, rec: PersonRecord, *, status: str, source: str
     return person
 
 
-def join(rt: Runtime, rec: PersonRecord, *, ip: str, user: User | None = None) -> int:
-    """The Join page's door: checked, stored as ``applied`` for an editor. Its id back."""
+def link_accounts(s: Session, actor: Actor, organisation_of: dict[str, str]) -> int:
+    """An editor's import ties what is known of the same address together: each person
+    of these addresses (``organisation_of``: address → an organisation's slug, or "") gets
+    the account of their address when neither has its link yet, and the organisation when
+    the person has none. Run twice, it changes nothing more. How many it linked."""
+    emails = [normalise_email(e) for e in organisation_of if e]
+    if not emails:
+        return 0
+    slugs = {normalise_email(e): slug for e, slug in organisation_of.items()}
+    accounts = {u.email: u.id for u in s.scalars(select(User).where(User.email.in_(emails)))}
+    taken = set(s.scalars(select(Person.user_id).where(Person.user_id.is_not(None))))
+    orgs = {slug: org_id for slug, org_id in s.execute(
+        select(Organisation.slug, Organisation.id).where(
+            Organisation.slug.in_([v for v in slugs.values() if v]),
+            Organisation.status != "rejected"))}
+    linked = 0
+    for person in s.scalars(select(Person).where(Person.email.in_(emails))
+                            .order_by(Person.id)):
+        changed = []
+        account = accounts.get(person.email)
+        if person.user_id is None and account is not None and account not in taken:
+            person.user_id = account
+            taken.add(account)
+            changed.append("account")
+        org_id = orgs.get(slugs.get(person.email, ""))
+        if person.organisation_id is None and org_id is not None:
+            person.organisation_id = org_id
+            changed.append("organisation")
+        if changed:
+            record(s, actor, "person.linked", person, to=changed)
+            linked += 1
+    return linked
+
+
+def join(rt: Runtime, rec: PersonRecord, *, ip: str, user: User | None = None,
+         language: str = "") -> int:
+    """The Join page's door: checked, stored as ``applied`` for an editor, and the person
+    told so (in ``language`` where the community gives that mail). Its id back."""
     found = problems(rec)
     if found:
         raise ValidationError("Correct the fields marked and send it again.", found)
@@ -118,21 +155,39 @@ def join(rt: Runtime, rec: PersonRecord, *, ip: str, user: User | None = None) -
                      status="applied", source="application",
                      coc_version=rt.community.code_of_conduct().version,
                      user_id=user.id if user is not None else None)
-        return person.id
+        organisation = person.organisation.name if person.organisation else ""
+    send_after_commit(rt, "person_received", person.email, person=person,
+                      organisation=organisation, language=language)
+    return person.id
 
 
 def decide(rt: Runtime, person_id: int, actor: Actor, *, accept: bool,
            reason: str = "") -> str:
+    """An editor accepts (a member) or rejects (with a reason); the person is told
+    either way. Their name back."""
+    reason = reason.strip()
+    if not accept and not reason:
+        raise ValidationError("Give a reason for the rejection.",
+                              {"reason": "A reason is required to reject."})
     with rt.db.session() as s:
         person = lookup(s, Person, person_id, f"There is no person {person_id}.")
         transition(s, actor, person, "person", "member" if accept else "rejected",
-                   reason=reason.strip())
-        return person.name
+                   reason=reason)
+        name, email = person.name, person.email
+    send_after_commit(rt, "person_accepted" if accept else "person_rejected", email,
+                      person=person, person_name=name, reason=reason)
+    return name
 
 
 def waiting(s: Session, status: str = "applied") -> list[Person]:
     return list(s.scalars(select(Person).where(Person.status == status)
                           .order_by(Person.created_at, Person.id)))
+
+
+def decided(s: Session) -> list[Person]:
+    """Everyone an editor has decided on (members, and those not accepted), by name."""
+    return list(s.scalars(select(Person).where(Person.status != "applied")
+                          .order_by(Person.name, Person.id)))
 
 
 def view(person: Person, viewer: Viewer) -> dict[str, Any]:
@@ -200,8 +255,12 @@ def erase_own(rt: Runtime, user: User) -> None:
         s.delete(person)
 
 
-def erase(rt: Runtime, person_id: int, actor: Actor) -> None:
+def erase(rt: Runtime, person_id: int, actor: Actor) -> str:
+    """An editor erases someone's record (at their request, or an import's mistake): it
+    is deleted, and the audit keeps only who erased which record. Its name back."""
     with rt.db.session() as s:
         person = lookup(s, Person, person_id, f"There is no person {person_id}.")
+        name = person.name
         record(s, actor, "person.erased", person)
         s.delete(person)
+        return name

@@ -138,13 +138,27 @@ def organisation_logo(slug: str) -> Any:
 def people_page() -> Any:
     with runtime().db.session() as s:
         waiting = [(p.id, people.view(p, "editors")) for p in people.waiting(s)]
-    return render_template("editors/people.html", waiting=waiting)
+        others = [(p.id, p.status, people.view(p, "editors")) for p in people.decided(s)]
+    return render_template("editors/people.html", waiting=waiting, others=others)
+
+
+@bp.route("/people/<id:person_id>/erase", methods=["POST"])
+def person_erase(person_id: int) -> Any:
+    if confirmed("erase the record"):
+        name = people.erase(runtime(), person_id, _actor())
+        flash(f"The record of {name or 'that person'} is erased.", "success")
+    return redirect(url_for("editors_orgs.people_page"))
 
 
 @bp.route("/people/<id:person_id>/decide", methods=["POST"])
 def person_decide(person_id: int) -> Any:
     accept = request.form.get("decision") == "accept"
-    name = people.decide(runtime(), person_id, _actor(), accept=accept,
-                         reason=request.form.get("reason", "")[:2000])
-    flash(f"{name} is now a member." if accept else f"{name} was not accepted.", "success")
+    try:
+        name = people.decide(runtime(), person_id, _actor(), accept=accept,
+                             reason=request.form.get("reason", "")[:2000])
+    except ValidationError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"{name} is now a member." if accept else f"{name} was not accepted.",
+              "success")
     return redirect(url_for("editors_orgs.people_page"))

@@ -31,14 +31,39 @@ bp = Blueprint("members", __name__, url_prefix="/members")
 @bp.before_request
 @login_required
 def _guard() -> None:
-    if current_user.role != "member" or current_user.project_id is None:
+    if current_user.role != "member" or not _projects():
         raise PermissionDenied("These pages are for member projects' accounts. Editors "
                                "review items on the editors' pages.")
 
 
-def _project() -> Project:
+def _projects() -> list[Project]:
+    """The projects this account sends news for (``news.submitting_projects`` decides)."""
     with runtime().db.session() as s:
-        return projects.by_id(s, current_user.project_id)
+        return news.submitting_projects(s, current_user.id)
+
+
+def _project() -> Project:
+    """The account's own project, or (a person of a member organisation without one)
+    the first of its organisation's projects."""
+    with runtime().db.session() as s:
+        if current_user.project_id is not None:
+            return projects.by_id(s, current_user.project_id)
+    return _projects()[0]
+
+
+def _chosen(choices: list[Project]) -> int:
+    """The project the form names (``project``, a slug), else the account's own."""
+    slug = request.form.get("project", "")
+    found = next((p.id for p in choices if p.slug == slug), None)
+    if slug and found is None:
+        raise PermissionDenied(f"Your account cannot send news for '{slug[:80]}': only "
+                               "its members, and people of its member organisations, can.")
+    return found if found is not None else choices[0].id
+
+
+def _item_project(item_id: int) -> int:
+    with runtime().db.session() as s:
+        return news.project_of_item(s, item_id, current_user.id)
 
 
 class TokenForm(FlaskForm):
@@ -53,7 +78,7 @@ def index() -> Any:
     status = request.args.get("status", "")
     with rt.db.session() as s:
         rows, total = news.list_items(s, news.ItemFilters(
-            project_id=current_user.project_id,
+            project_ids=tuple(p.id for p in news.submitting_projects(s, current_user.id)),
             status=status if status in ITEM_STATUSES else ""), limit=500)
     return render_template("members/index.html", items=rows, total=total, project=_project(),
                            kinds=KINDS, status=status, statuses=ITEM_STATUSES)
@@ -64,14 +89,16 @@ def index() -> Any:
 def new_item() -> Any:
     rt = runtime()
     form = ItemWithTranslationsForm()
+    choices = _projects()
     correcting = None
     if request.method == "GET":
         form.event_timezone.data = rt.community.schedule().timezone
         # "Correct and send again": the rejected item's values, to change and resubmit.
         if (from_id := ascii_int(request.args.get("from", ""))) is not None:
             with rt.db.session() as s:
-                correcting = news.get_item(s, from_id,
-                                           project_id=current_user.project_id)
+                correcting = news.get_item(
+                    s, from_id, project_id=news.project_of_item(s, from_id,
+                                                                current_user.id))
                 if correcting.status == "rejected":
                     form.fill_translations(correcting)
             if correcting.status != "rejected":
@@ -91,7 +118,7 @@ def new_item() -> Any:
             if problems:  # the item's own problems too, in the same answer
                 news.validate(form.to_input())
                 raise ValidationError("The translations have problems.")
-            item = news.submit(rt, Actor.of(current_user), current_user.project_id,
+            item = news.submit(rt, Actor.of(current_user), _chosen(choices),
                                form.to_input(), source="web", user_id=current_user.id,
                                translations=given)
         except ValidationError as exc:
@@ -105,14 +132,16 @@ def new_item() -> Any:
             return redirect(url_for("members.item", item_id=item.id))
     status = 400 if form.errors or form.translation_problems() or existing else 200
     return render_template("members/item_form.html", form=form, existing=existing,
-                           project=_project(), correcting=correcting), status
+                           project=_project(), correcting=correcting, choices=choices,
+                           chosen=request.form.get("project", "")), status
 
 
 @bp.route("/items/<id:item_id>")
 def item(item_id: int) -> Any:
     rt = runtime()
     with rt.db.session() as s:
-        it = news.get_item(s, item_id, project_id=current_user.project_id)
+        it = news.get_item(s, item_id,
+                           project_id=news.project_of_item(s, item_id, current_user.id))
         _ = it.project
         history = audit.story(s, it, rt.community.schedule().zone)
     return render_template("members/item.html", item=it, history=history, kinds=KINDS,
@@ -124,8 +153,9 @@ def item(item_id: int) -> Any:
 def edit_item(item_id: int) -> Any:
     """A member changes an item that the editors have not reviewed yet."""
     rt = runtime()
+    project_id = _item_project(item_id)
     with rt.db.session() as s:
-        it = news.get_item(s, item_id, project_id=current_user.project_id)
+        it = news.get_item(s, item_id, project_id=project_id)
     if it.status != "submitted":
         flash(f"\u201c{it.title}\u201d is {it.status}; only an item waiting for review can "
               "be changed.", "error")
@@ -142,13 +172,13 @@ def edit_item(item_id: int) -> Any:
             # The translations are checked first: nothing is saved unless all is right.
             translations.validate(given, form.language.data or "")
             changed = news.update(rt, Actor.of(current_user), item_id, form.to_input(),
-                                  project_id=current_user.project_id)
+                                  project_id=project_id)
             actor = Actor.of(current_user)
             changed += [f"translation {lang}" for lang in translations.save(
-                rt, actor, item_id, given, project_id=current_user.project_id, source="web")]
+                rt, actor, item_id, given, project_id=project_id, source="web")]
             changed += [f"translation {lang} removed" for lang in emptied
                         if translations.remove(rt, actor, item_id, lang,
-                                               project_id=current_user.project_id)]
+                                               project_id=project_id)]
         except ValidationError as exc:
             form.show_translation_problems(exc.fields)
             show_problems(form, exc.fields)
@@ -169,7 +199,7 @@ def withdraw(item_id: int) -> Any:
     form = FlaskForm()
     if form.validate_on_submit() and confirmed("withdraw the item"):
         it = news.withdraw(runtime(), Actor.of(current_user), item_id,
-                           project_id=current_user.project_id)
+                           project_id=_item_project(item_id))
         flash(f"\u201c{it.title}\u201d is withdrawn; the editors will not review it.",
               "success")
     return redirect(url_for("members.index"))

@@ -52,6 +52,7 @@ from ostogether.registry.rules import CheckResult, worst
 from ostogether.web.cache import public_page
 from ostogether.web.common import confirmed, runtime
 from ostogether.web.forms import show_problems
+from ostogether.web.i18n import page_language
 
 bp = Blueprint("organisations", __name__)
 
@@ -71,16 +72,18 @@ def directory() -> Any:
                               project=args.get("project", "")[:80],
                               page=int(page) if page.isdigit() and len(page) < 6 else 1)
     viewer = _viewer()
+    types = rt.community.criteria().organisation_types
     with rt.db.session() as s:
-        found = organisations.directory(s, f, viewer)
+        found = organisations.directory(s, f, viewer, types=types)
+    f = found.filters  # without the values that were not used
     counts, points = organisations.map_data(found.everyone)
     svg = europe_map.draw(tuple(sorted(counts.items())), tuple(points),
                           f"Members by country: {sum(counts.values())} organisations in "
                           f"{len(counts)} countries")
     return render_template("organisations.html", found=found, f=f,
-                           types=rt.community.criteria().organisation_types,
-                           country_label=country_label, map=Markup(svg),
-                           counts=sorted(counts.items(), key=lambda c: (-c[1], c[0])))
+                           types=types, country_label=country_label, map=Markup(svg),
+                           counts=sorted(counts.items(), key=lambda c: (-c[1], c[0]))
+                           ), 400 if found.problems else 200
 
 
 @bp.route("/organisations.json")
@@ -162,7 +165,8 @@ def join_organisation() -> Any:
                         coc=bool(form.coc.data))
         form_ok = form.validate_on_submit()
         if form_ok:
-            done = organisations.apply(rt, rec, ip=request.remote_addr or "unknown")
+            done = organisations.apply(rt, rec, ip=request.remote_addr or "unknown",
+                                       language=page_language())
             results = done.results
             if done.slug:
                 session["joined"] = {"name": rec.name, "what": "organisation", "warnings": [
@@ -218,7 +222,8 @@ def join_person() -> Any:
             try:
                 people.join(rt, _person_record(form, bool(form.coc.data)),
                             ip=request.remote_addr or "unknown",
-                            user=current_user if current_user.is_authenticated else None)
+                            user=current_user if current_user.is_authenticated else None,
+                            language=page_language())
             except ValidationError as exc:
                 show_problems(form, exc.fields)
             else:

@@ -178,7 +178,7 @@ EDITOR_POSTS = ["/editors/issues/compose", "/editors/issues/{issue}",
                 "/editors/organisations/nemo-science-museum",
                 "/editors/organisations/nemo-science-museum/decide",
                 "/editors/organisations/nemo-science-museum/logo",
-                "/editors/people/1/decide", "/logout"]
+                "/editors/people/1/decide", "/editors/people/1/erase", "/logout"]
 
 
 def test_every_form_post_without_a_csrf_token_is_refused(app: Any, rt: Runtime,
