@@ -11,13 +11,16 @@ fragments are kept per language (web/cache.py).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
 from babel.dates import format_date
 from flask import Flask, Response, request
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, get_translations
 from flask_babel import lazy_gettext as _l
+from jinja2 import pass_context
+from markupsafe import Markup
 
 from ostogether.core import languages
 from ostogether.core.languages import LANGUAGES, shipped
@@ -53,11 +56,36 @@ def page_language() -> str:
 def lang_url(code: str | None) -> str:
     """This page's address (path and query, below the script root) in language ``code``;
     None: the address with no language, which follows the visitor's browser."""
+    return _lang_urls()(code)
+
+
+def _lang_urls() -> Callable[[str | None], str]:
+    """``lang_url`` for this request: its path and other arguments read once, so that a
+    page's switcher and alternates (thirteen addresses) cost one parse."""
     args = [(k, v) for k, v in request.args.items(multi=True) if k != PARAMETER]
-    if code:
-        args.append((PARAMETER, code))
-    query = urlencode(args)
-    return request.script_root + request.path + (f"?{query}" if query else "")
+    here = request.script_root + request.path
+    rest = urlencode(args)
+
+    def url(code: str | None) -> str:
+        query = "&".join(filter(None, (rest, urlencode([(PARAMETER, code)]) if code else "")))
+        return here + (f"?{query}" if query else "")
+    return url
+
+
+def _page_gettext() -> Callable[..., str]:
+    """Jinja's ``gettext`` (and so ``_`` and ``{% trans %}``) for one page, bound to its
+    language's catalogue once, with the same meaning as Flask-Babel's: the translation,
+    marked safe where the template autoescapes, then its named placeholders filled.
+    Flask-Babel's looks the catalogue up again at every call (14 on the home page)."""
+    ugettext = get_translations().ugettext
+
+    @pass_context
+    def gettext(context: Any, message: str, **variables: Any) -> str:
+        text = ugettext(message)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables
+    return gettext
 
 
 def long_date(value: dt.date | dt.datetime) -> str:
@@ -110,8 +138,8 @@ def init_app(app: Flask, translations: str, public_url: str) -> None:
 
     @app.context_processor
     def language_context() -> dict[str, Any]:
-        return {"page_lang": page_language(), "site_languages": LANGUAGES, "lang_url": lang_url,
-                "public_base": base}
+        return {"page_lang": page_language(), "site_languages": LANGUAGES,
+                "lang_url": _lang_urls(), "public_base": base, "gettext": _page_gettext()}
 
     app.add_template_filter(long_date, "long_date")
     app.jinja_env.globals["status_label"] = status_label  # macros see globals only
