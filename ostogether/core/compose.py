@@ -39,6 +39,8 @@ class Section:
     max_items: int = 5
     editorial: bool = False
     library: bool = False
+    # Takes no items but the organisations and projects accepted since the last issue.
+    newcomers: bool = False
 
 
 @dataclass(frozen=True)

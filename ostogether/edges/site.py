@@ -361,7 +361,8 @@ class Community:
             problems.append(f"{path}: at least one [[sections]] table is required.")
             raw_sections = []
         spec: Spec = {"key": "str", "title": "str", "kinds": "list[str]", "ordering": "str",
-                      "max_items": "int", "editorial": "bool", "library": "bool"}
+                      "max_items": "int", "editorial": "bool", "library": "bool",
+                      "newcomers": "bool"}
         sections, seen_kinds = [], set()
         for n, raw in enumerate(raw_sections, 1):
             where = f"{path}: section {n}"
@@ -390,7 +391,8 @@ class Community:
             sections.append(Section(key=raw["key"], title=raw["title"], kinds=kinds,
                                     ordering=ordering, max_items=raw.get("max_items", 5),
                                     editorial=raw.get("editorial", False),
-                                    library=raw.get("library", False)))
+                                    library=raw.get("library", False),
+                                    newcomers=raw.get("newcomers", False)))
         keys = [s.key for s in sections]
         if len(set(keys)) != len(keys):
             problems.append(f"{path}: section keys must be unique; got {', '.join(keys)}.")

@@ -41,6 +41,9 @@ class Organisation(Base):
     # field -> everyone | members | editors; a field not named has its default.
     visibility: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     decision_reason: Mapped[str] = mapped_column(Text, default="")
+    # When an editor (or an import) made it a member, or rejected it: the newsletter's
+    # "New in the community" lists the members since the last issue (migration 0023).
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now,
                                                     onupdate=clock.now)

@@ -36,7 +36,15 @@ from ostogether.edges.render import (
     render_line,
 )
 from ostogether.edges.runtime import Runtime, secret_key
-from ostogether.models import Issue, IssueText, NewsItem, Output, Project, Subscriber
+from ostogether.models import (
+    Issue,
+    IssueText,
+    NewsItem,
+    Organisation,
+    Output,
+    Project,
+    Subscriber,
+)
 
 SUBJECT_LIMIT = 200  # stored; pre-flight asks for 90 or fewer
 PREHEADER_LIMIT = 200
@@ -241,6 +249,51 @@ def _output(rt: Runtime, output: Output) -> dict[str, Any]:
     }
 
 
+# A first issue has no last one: its "New in the community" looks this far back.
+NEWCOMERS_FIRST_DAYS = 61
+
+
+def newcomers(rt: Runtime, issue: Issue, most: int) -> list[dict[str, Any]]:
+    """The organisations and projects accepted since the last issue went out (for a
+    first issue, in the last ``NEWCOMERS_FIRST_DAYS`` days), oldest first, at most
+    ``most``: as the templates show an item, each to its page in the registry."""
+    s = object_session(issue)
+    if s is None:
+        return []
+    since = s.scalar(select(func.max(Issue.sent_at)).where(
+        Issue.status == "sent", Issue.id != issue.id, Issue.sent_at.is_not(None)))
+    if since is None:
+        since = issue.send_at - dt.timedelta(days=NEWCOMERS_FIRST_DAYS)
+    public = rt.settings.public_url.rstrip("/")
+    types = rt.community.criteria().organisation_types
+    found: list[tuple[dt.datetime, dict[str, Any]]] = []
+    for org in s.scalars(select(Organisation).where(
+            Organisation.status == "member", Organisation.decided_at > since)):
+        place = ", ".join(filter(None, (org.city, org.country)))
+        found.append((org.decided_at or since, _newcomer(
+            org.name, f"{public}/organisations/{org.slug}",
+            " · ".join(filter(None, (types.get(org.type, ""), place))))))
+    for project in s.scalars(select(Project).where(
+            Project.status == "member", Project.decided_at > since)):
+        found.append((project.decided_at or since, _newcomer(
+            f"{project.acronym}: {project.name}" if project.name != project.acronym
+            else project.acronym, f"{public}/registry/{project.slug}", project.description)))
+    return [entry for _, entry in sorted(found, key=lambda f: f[0])[:most]]
+
+
+def _newcomer(title: str, link: str, about: str) -> dict[str, Any]:
+    about = about.strip()
+    about = about if len(about) <= 300 else about[:299].rsplit(" ", 1)[0] + "…"
+    return {
+        "id": 0, "kind": "newcomer", "kind_label": "", "title": title,
+        "summary_html": Markup("<p>{}</p>").format(about) if about else Markup(""),
+        "summary_text": about, "link": link, "image_url": "", "image_alt": "",
+        "project": "", "project_name": "", "when": "", "location": "", "online": False,
+        "registration_url": "", "register_label": "", "language": "", "lang_attr": "",
+        "language_label": "", "translated": False,
+    }
+
+
 def context(rt: Runtime, issue: Issue, language: str | None = None) -> dict[str, Any]:
     """Everything the issue templates get, for the version in ``language`` (the
     community's own by default). ``issue.entries`` must be loaded."""
@@ -268,6 +321,12 @@ def context(rt: Runtime, issue: Issue, language: str | None = None) -> dict[str,
                     "intro_html": Markup('<div lang="{}">{}</div>').format(intro_lang, html)
                     if other else html, "intro_text": intro_md, "items": [],
                     "language_label": language_label(t, intro_lang) if other else ""})
+            continue
+        if sec.newcomers:
+            joined = newcomers(rt, issue, sec.max_items)
+            if joined:
+                sections.append({"key": sec.key, "title": rules.title(sec, lang),
+                                 "editorial": False, "items": joined})
             continue
         if sec.library:
             shelf = [_output(rt, o) for o in issue_outputs(issue)]

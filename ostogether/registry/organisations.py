@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from ostogether.core import clock
 from ostogether.core.errors import NotFound, ValidationError
 from ostogether.edges import media, ratelimit
 from ostogether.edges.audit import Actor, record, transition
@@ -78,7 +79,8 @@ def add(s: Session, actor: Actor, rec: OrgRecord, *, status: str, source: str,
                        latitude=rec.latitude, longitude=rec.longitude,
                        description=rec.description, contact_email=rec.contact_email,
                        status=status, source=source, coc_version=coc_version,
-                       visibility={}, logo="", decision_reason="")
+                       visibility={}, logo="", decision_reason="",
+                       decided_at=clock.now() if status == "member" else None)
     s.add(org)
     s.flush()
     record(s, actor, f"organisation.{'applied' if status == 'applied' else 'added'}", org,
@@ -122,7 +124,7 @@ def decide(rt: Runtime, slug: str, actor: Actor, *, accept: bool, reason: str = 
         org = get(s, slug, public=False)
         transition(s, actor, org, "organisation", "member" if accept else "rejected",
                    reason=reason)
-        org.decision_reason = reason
+        org.decision_reason, org.decided_at = reason, clock.now()
     send_after_commit(rt, "organisation_accepted" if accept else "organisation_rejected",
                       org.contact_email, organisation=org, reason=reason)
     return org.name
