@@ -103,6 +103,16 @@ KINDS = {
     "tool": "Practical tip or tool for educators",
     "opportunity": "Opportunity (call, vacancy)",
 }
+# The Sustainable Development Goals' English names, as the UN writes them.
+SDG_NAMES = {
+    1: "No Poverty", 2: "Zero Hunger", 3: "Good Health and Well-being",
+    4: "Quality Education", 5: "Gender Equality", 6: "Clean Water and Sanitation",
+    7: "Affordable and Clean Energy", 8: "Decent Work and Economic Growth",
+    9: "Industry, Innovation and Infrastructure", 10: "Reduced Inequalities",
+    11: "Sustainable Cities and Communities", 12: "Responsible Consumption and Production",
+    13: "Climate Action", 14: "Life Below Water", 15: "Life on Land",
+    16: "Peace, Justice and Strong Institutions", 17: "Partnerships for the Goals",
+}
 SOURCES = ("web", "api", "feed")
 # Projects that may submit news. Alumni keep theirs: most projects of the community have
 # ended, and their tools and results are exactly what the newsletter passes on.

@@ -3,7 +3,7 @@ and the outputs the community lists itself in content/library/*.toml (seeded by 
 
 Both are read strictly, like the rest of content/: an unknown key, a wrong type or a word
 that is not in the vocabulary is a ``ContentError`` naming the file and the line. The SDGs
-are the registry's (``registry.rules.SDG_NAMES``), the languages ISO 639-1 codes.
+are the UN's (``core.states.SDG_NAMES``), the languages ISO 639-1 codes.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from ostogether.core.errors import ContentError
 from ostogether.core.inputs import url_problem
 from ostogether.edges.site import Community, _memo
 from ostogether.edges.tomlcheck import Spec, check_table, line_of, read_toml
-from ostogether.registry.rules import SDG_NAMES
+from ostogether.core.states import SDG_NAMES
 
 VOCABULARY_SPEC: Spec = {"types": "table[str]", "age_ranges": "table[str]",
                          "subjects": "table[str]", "licences": "table[str]"}

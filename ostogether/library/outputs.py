@@ -27,7 +27,7 @@ from ostogether.edges.audit import Actor, record, transition
 from ostogether.edges.runtime import Runtime
 from ostogether.library.content import DOI, Vocabulary, seeds, vocabulary
 from ostogether.models import Output, Project, id_or_none, lookup
-from ostogether.registry.rules import SDG_NAMES
+from ostogether.core.states import SDG_NAMES
 
 TITLE_MAX = 250
 DESCRIPTION_MAX = 5000

@@ -43,6 +43,10 @@ class NewsItem(Base):
     image_alt: Mapped[str] = mapped_column(String(400), default="")
     language: Mapped[str] = mapped_column(String(8), default="en")
     sdgs: Mapped[list[int]] = mapped_column(JSON, default=list)
+    # Migration 0024: vocabulary keys (content/topics.toml) that readers' choices match;
+    # topics default to the project's themes, audiences to none (an item for everyone).
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    audiences: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     for_newsletter: Mapped[bool] = mapped_column(Boolean, default=True)
     for_social: Mapped[bool] = mapped_column(Boolean, default=True)
 

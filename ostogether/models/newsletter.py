@@ -8,6 +8,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import false as sql_false
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -73,6 +74,10 @@ class Issue(Base):
     # section, in order (a sent issue's are never featured again).
     library_outputs: Mapped[list[int]] = mapped_column(JSON, default=list,
                                                        server_default="[]")
+    # Migration 0024: "issue", or "announcement": a one-off mail to a segment of the
+    # readers (``segment``: topics, audiences, languages, countries; empty is everyone).
+    kind: Mapped[str] = mapped_column(String(20), default="issue", server_default="issue")
+    segment: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
 
     entries: Mapped[list[IssueItem]] = relationship(
         back_populates="issue", cascade="all, delete-orphan",
@@ -144,6 +149,9 @@ class IssueItem(Base):
     section_order: Mapped[int] = mapped_column(Integer, default=0)
     position: Mapped[int] = mapped_column(Integer, default=0)
     added_by: Mapped[str] = mapped_column(String(20), default="compose")  # compose, editor
+    # Migration 0024: every reader gets this item, whatever they chose (none by default).
+    for_everyone: Mapped[bool] = mapped_column(Boolean, default=False,
+                                               server_default=sql_false())
 
     issue: Mapped[Issue] = relationship(back_populates="entries")
     item: Mapped[NewsItem] = relationship()
@@ -198,6 +206,10 @@ class Delivery(Base):
     resent: Mapped[bool] = mapped_column(Boolean, default=False)
     # Migration 0019: the language of the version this reader gets (frozen at send start).
     language: Mapped[str] = mapped_column(String(8), default="", server_default="")
+    # Migration 0024: the ids of the items this reader's mail held, comma-separated and in
+    # the issue's order ("" none, only the editorial), written when sent; NULL for the
+    # sends before readers chose (every item).
+    items: Mapped[str | None] = mapped_column(String(2000))
 
 
 class DeliveryWorker(Base):

@@ -32,6 +32,15 @@ class Subscriber(Base):
     status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     link_nonce: Mapped[str] = mapped_column(String(32))
     hard_bounces: Mapped[int] = mapped_column(Integer, default=0)
+    # Migration 0024: what the reader chose to receive (``core.choices``): vocabulary keys
+    # of content/topics.toml and projects by slug; all empty means everything.
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    kinds: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    audiences: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    projects: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    # The country (ISO 3166 alpha-2) of the reader's organisation, where known: imported,
+    # or given at sign-up. Announcements may go to the readers of some countries.
+    country: Mapped[str] = mapped_column(String(2), default="", server_default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     unsubscribed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -26,21 +26,11 @@ import pycountry
 
 from ostogether.core.errors import ContentError
 from ostogether.core.inputs import email_problem, one_line_problem, url_problem
+from ostogether.core.states import SDG_NAMES
 from ostogether.edges.site import Criteria
 from ostogether.edges.tomlcheck import check_table, line_of, read_toml
 
 Outcome = Literal["pass", "warn", "fail"]
-# The UN's names of the 17 Sustainable Development Goals (a universal tag set).
-SDG_NAMES = {
-    1: "No Poverty", 2: "Zero Hunger", 3: "Good Health and Well-being",
-    4: "Quality Education", 5: "Gender Equality", 6: "Clean Water and Sanitation",
-    7: "Affordable and Clean Energy", 8: "Decent Work and Economic Growth",
-    9: "Industry, Innovation and Infrastructure", 10: "Reduced Inequalities",
-    11: "Sustainable Cities and Communities", 12: "Responsible Consumption and Production",
-    13: "Climate Action", 14: "Life Below Water", 15: "Life on Land",
-    16: "Peace, Justice and Strong Institutions", 17: "Partnerships for the Goals",
-}
-
 
 @dataclass(frozen=True)
 class ProjectRecord:

@@ -36,7 +36,7 @@ from ostogether.edges.runtime import Runtime
 from ostogether.models import NewsItem
 from ostogether.news.items import ItemInput
 from ostogether.news.translations import TranslationInput
-from ostogether.registry.rules import SDG_NAMES
+from ostogether.core.states import SDG_NAMES
 
 
 @functools.cache

@@ -23,7 +23,7 @@ from ostogether.edges.audit import Actor
 from ostogether.library import finding, legacy, outputs
 from ostogether.library.content import vocabulary
 from ostogether.registry import projects
-from ostogether.registry.rules import SDG_NAMES
+from ostogether.core.states import SDG_NAMES
 from ostogether.web.common import (
     confirmed,
     editor_required,
