@@ -15,9 +15,9 @@ from pathlib import Path
 
 from ostogether.core.errors import ContentError
 from ostogether.core.inputs import url_problem
+from ostogether.core.states import SDG_NAMES
 from ostogether.edges.site import Community, _memo
 from ostogether.edges.tomlcheck import Spec, check_table, line_of, read_toml
-from ostogether.core.states import SDG_NAMES
 
 VOCABULARY_SPEC: Spec = {"types": "table[str]", "age_ranges": "table[str]",
                          "subjects": "table[str]", "licences": "table[str]"}

@@ -22,12 +22,11 @@ from sqlalchemy.orm import Session, selectinload
 from ostogether.core import clock
 from ostogether.core.errors import NotFound, PermissionDenied, ValidationError
 from ostogether.core.inputs import hidden_character, one_line_problem, text_problem, url_problem
-from ostogether.core.states import SUBMITTING_STATUSES
+from ostogether.core.states import SDG_NAMES, SUBMITTING_STATUSES
 from ostogether.edges.audit import Actor, record, transition
 from ostogether.edges.runtime import Runtime
 from ostogether.library.content import DOI, Vocabulary, seeds, vocabulary
 from ostogether.models import Output, Project, id_or_none, lookup
-from ostogether.core.states import SDG_NAMES
 
 TITLE_MAX = 250
 DESCRIPTION_MAX = 5000

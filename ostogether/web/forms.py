@@ -30,13 +30,12 @@ from wtforms.validators import Length
 
 from ostogether.core.errors import ValidationError
 from ostogether.core.languages import NAMES as LANGUAGE_NAMES
-from ostogether.core.states import ITEM_LANGUAGES, KINDS
+from ostogether.core.states import ITEM_LANGUAGES, KINDS, SDG_NAMES
 from ostogether.edges import media
 from ostogether.edges.runtime import Runtime
 from ostogether.models import NewsItem
 from ostogether.news.items import ItemInput
 from ostogether.news.translations import TranslationInput
-from ostogether.core.states import SDG_NAMES
 
 
 @functools.cache

@@ -17,13 +17,12 @@ from wtforms import SelectField, StringField, TextAreaField, URLField
 from wtforms.validators import Length
 
 from ostogether.core.errors import PermissionDenied, ValidationError
-from ostogether.core.states import ITEM_LANGUAGES
+from ostogether.core.states import ITEM_LANGUAGES, SDG_NAMES
 from ostogether.edges import audit, media
 from ostogether.edges.audit import Actor
 from ostogether.library import finding, legacy, outputs
 from ostogether.library.content import vocabulary
 from ostogether.registry import projects
-from ostogether.core.states import SDG_NAMES
 from ostogether.web.common import (
     confirmed,
     editor_required,
