@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from ostogether.accounts import users
 from ostogether.core import clock
 from ostogether.core.errors import NotFound, ValidationError
 from ostogether.edges import media, ratelimit
@@ -108,8 +109,11 @@ def apply(rt: Runtime, rec: OrgRecord, *, ip: str, language: str = "") -> Applie
         ratelimit.hit(s, "apply", keys)
         org = add(s, Actor(f"applicant:{rec.contact_email or ip}"), rec, status="applied",
                   source="application", coc_version=rt.community.code_of_conduct().version)
+        editors = users.editor_addresses(s)
     send_after_commit(rt, "organisation_received", org.contact_email, organisation=org,
                       results=results, language=language)
+    for editor in editors:  # each told in a mail of their own
+        send_after_commit(rt, "organisation_new", editor, organisation=org, results=results)
     return Applied(results, org.slug)
 
 

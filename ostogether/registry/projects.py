@@ -20,12 +20,11 @@ from ostogether.accounts import users
 from ostogether.core import clock
 from ostogether.core.errors import ContentError, NotFound, ValidationError
 from ostogether.core.inputs import email_problem
-from ostogether.core.states import EDITOR_ROLES
 from ostogether.edges import fetch, media, ratelimit
 from ostogether.edges.audit import SYSTEM, Actor, record, transition
 from ostogether.edges.runtime import Runtime
 from ostogether.mail.transactional import send_after_commit
-from ostogether.models import Project, User, lookup
+from ostogether.models import Project, lookup
 from ostogether.news import feeds
 from ostogether.registry import rules as registry
 from ostogether.registry.rules import CheckContext, CheckResult, ProjectRecord
@@ -449,8 +448,7 @@ def apply(rt: Runtime, rec: ProjectRecord, *, ip: str, language: str = "") -> Ap
         record(s, Actor(f"applicant:{rec.contact_email}"), "project.applied", project,
                outcome=registry.worst(results), ip=ip,
                warnings=[r.rule for r in results if r.outcome == "warn"])
-        editors = [u.email for u in s.scalars(select(User).where(
-            User.role.in_(EDITOR_ROLES), User.active.is_(True)))]
+        editors = users.editor_addresses(s)
     send_after_commit(rt, "application_received", rec.contact_email, project=project,
                       results=results, language=language)
     for editor in editors:

@@ -155,3 +155,23 @@ def test_the_acknowledgements_come_in_the_language_of_the_page(
         assert f"/code-of-conduct?lang={lang}" in body
         [(subject, body)] = mails(settings, f"p{n}@example.be")
         assert subject == person_subject and f"Person {n}" in body, lang
+
+
+def test_the_editors_are_told_of_each_organisation_and_person_applying(
+        app: Any, rt: Runtime, settings: Settings, client: Any, editor: Any) -> None:
+    slug = add_organisation(rt)
+    assert post(client, "/join/organisation", "/join/organisation", name="Science Hub Gent",
+                type="science-centre", country="BE", city="Gent", coc="y",
+                website="https://hub.example.be",
+                contact_email="hub@example.be").status_code == 302
+    assert post(client, "/join/person", "/join/person", name="Carla Teacher",
+                email="carla@school.example.it", organisation=slug, country="IT",
+                coc="y").status_code == 302
+    told = mails(settings, "editor@example.org")
+    assert [subject for subject, _ in told] == [
+        "New organisation applying to OStogether: Science Hub Gent",
+        "New person joining OStogether: Carla Teacher"]
+    assert "Science Hub Gent (BE)" in told[0][1] and "/editors/organisations" in told[0][1]
+    assert "carla@school.example.it" in told[1][1] and "/editors/people" in told[1][1]
+    # the applicants' own mails are not sent to the editors
+    assert len(mails(settings, "hub@example.be")) == 1
