@@ -36,7 +36,7 @@ from ostogether.models import Project
 from ostogether.registry import project_edit, projects
 from ostogether.registry import rules as registry
 from ostogether.registry.rules import HANDLE_FORMS
-from ostogether.web.common import editors_only, runtime
+from ostogether.web.common import editors_only, runtime, takes_uploads
 from ostogether.web.forms import MultiCheckboxField, show_problems
 
 bp = Blueprint("editors_projects", __name__, url_prefix="/editors/projects")
@@ -164,6 +164,7 @@ def index() -> Any:
 
 
 @bp.route("/<slug>", methods=["GET", "POST"])
+@takes_uploads
 def edit(slug: str) -> Any:
     rt = runtime()
     project = project_edit.get(rt, slug[:80])

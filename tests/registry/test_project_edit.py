@@ -260,3 +260,16 @@ def test_clearing_the_feed_stops_polling_it(app: Any, rt: Runtime, editor: Any,
     assert editor.post(PAGE, data=form_of(editor, feed_url="")).status_code == 302
     with rt.db.session() as s:
         assert s.scalar(select(Feed.url).join(Project).where(Project.slug == "sci-lab")) is None
+
+
+def test_a_logo_larger_than_a_form_is_taken_not_refused(
+        app: Any, rt: Runtime, editor: Any) -> None:
+    """A phone's photo is a few MB: more than a form without a file may send (1 MB), less
+    than a picture may be. It was refused with "too large" and the form was lost."""
+    applicant(rt, accept=True)
+    data = form_of(editor, description="With a big logo.")
+    big = picture(400, 300) + b"\0" * 2_500_000  # a valid PNG with a long tail
+    data["logo_file"] = (BytesIO(big), "logo.png")
+    r = editor.post(PAGE, data=data, content_type="multipart/form-data")
+    assert r.status_code == 302, r.get_data(as_text=True)[:400]
+    assert sci_lab(rt).logo.endswith(".png")
