@@ -33,6 +33,7 @@ from ostogether.models import User
 from ostogether.web import (
     api,
     auth,
+    chrome,
     editors,
     editors_orgs,
     editors_projects,
@@ -73,7 +74,8 @@ log = logging.getLogger(__name__)
 BASE_LINKS = ("public.home", "public.registry_list", "public.archive", "public.join",
               "public.code_of_conduct", "public.registry_json", "auth.login", "auth.logout",
               "editors.index", "editors.items", "issues.index", "readers.index",
-              "social.index", "schedule.index", "members.index")
+              "social.index", "schedule.index", "members.index", "library.index",
+              "organisations.directory")
 
 class HouseHeaders:
     """The headers every response carries, added where it leaves the application (error
@@ -295,6 +297,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         return {"site": request_site(), "network_names": NETWORK_NAMES, "links": links}
 
     app.jinja_env.globals["url_for"] = remembered_url_for(app)
+    app.jinja_env.globals["page_part"] = chrome.page_part
     app.add_template_filter(country_name, "country")
     app.add_template_filter(outcome_badge, "outcome")
     app.add_template_filter(post_html, "post_html")

@@ -62,13 +62,17 @@ def lang_url(code: str | None) -> str:
 def _lang_urls() -> Callable[[str | None], str]:
     """``lang_url`` for this request: its path and other arguments read once, so that a
     page's switcher and alternates (thirteen addresses) cost one parse."""
-    args = [(k, v) for k, v in request.args.items(multi=True) if k != PARAMETER]
-    here = request.script_root + request.path
-    rest = urlencode(args)
+    urls: dict[str | None, str] = {}
 
     def url(code: str | None) -> str:
-        query = "&".join(filter(None, (rest, urlencode([(PARAMETER, code)]) if code else "")))
-        return here + (f"?{query}" if query else "")
+        if not urls:  # at the first call: a visitor's header is mostly kept (web/chrome.py)
+            here = request.script_root + request.path
+            args = [(k, v) for k, v in request.args.items(multi=True) if k != PARAMETER]
+            rest = urlencode(args) + "&" if args else ""
+            # The codes are a few ASCII letters: nothing in them to quote.
+            urls.update({c: f"{here}?{rest}{PARAMETER}={c}" for c in LANGUAGES})
+            urls[None] = f"{here}?{rest[:-1]}" if rest else here
+        return urls.get(code) or urls[None]
     return url
 
 
