@@ -51,8 +51,9 @@ def input_from_json(body: Any) -> ItemInput:
         p.add("event", 'only items of kind "event" have event details; set kind to "event" '
                        "or leave event out")
     values = {k: body[k] for k in known if k in body}
-    if isinstance(values.get("sdgs"), list):
-        values["sdgs"] = tuple(values["sdgs"])
+    for name in ("sdgs", "topics", "audiences"):
+        if isinstance(values.get(name), list):
+            values[name] = tuple(values[name])
     for key in ("start", "end", "timezone", "location", "online", "registration_url"):
         if key in event:
             target = "registration_url" if key == "registration_url" else f"event_{key}"
@@ -76,6 +77,7 @@ def item_dict(item: NewsItem, base_url: str = "") -> dict[str, Any]:
         "summary_html": item.summary_html, "link": item.link,
         "image_url": item.image_url or None, "image_alt": item.image_alt or None,
         "language": item.language, "sdgs": list(item.sdgs),
+        "topics": list(item.topics or []), "audiences": list(item.audiences or []),
         "for_newsletter": item.for_newsletter, "for_social": item.for_social,
         "reject_reason": item.reject_reason or None,
         "created_at": item.created_at.isoformat(),

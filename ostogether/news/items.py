@@ -31,9 +31,11 @@ from ostogether.core.sanitize import markdown_to_html
 from ostogether.core.states import KINDS, SOURCES, SUBMITTING_STATUSES
 from ostogether.edges.audit import Actor, record, transition
 from ostogether.edges.runtime import Runtime
+from ostogether.edges.topics import Vocabulary, vocabulary
 from ostogether.mail.transactional import send_after_commit
 from ostogether.models import NewsItem, NewsItemTranslation, Project, User, id_or_none
 from ostogether.models.organisations import Organisation, OrganisationProject, Person
+from ostogether.news import item_topics
 from ostogether.newsletter.issues import reopen_for_item
 
 TITLE_MAX = 200
@@ -65,6 +67,10 @@ class ItemInput:
     event_location: str = ""
     event_online: bool = False
     registration_url: str = ""
+    # Keys of the vocabulary (content/topics.toml); None: not given. An item given no
+    # topic takes its project's themes; one given no audience is for every audience.
+    topics: tuple[str, ...] | None = None
+    audiences: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -197,8 +203,26 @@ def _timezone(value: Any, default: str, p: Problems) -> tuple[str, ZoneInfo | No
         return name, None
 
 
-def validate(data: ItemInput, *, default_timezone: str = "Europe/Brussels") -> dict[str, Any]:
-    """The column values of a valid item, or ValidationError naming every bad field."""
+def _chosen_words(data: ItemInput, vocab: Vocabulary | None, p: Problems) -> dict[str, list[str]]:
+    """The topics and audiences given (the groups not given are left out), checked
+    against ``vocab`` when there is one."""
+    out = {}
+    for name in item_topics.GROUPS:
+        given, why = item_topics.keys(getattr(data, name), name)
+        if why:
+            p.add(name, why)
+        elif given is not None and vocab is not None and (
+                why := item_topics.problem(vocab, name, given)):
+            p.add(name, why)
+        elif given is not None:
+            out[name] = item_topics.ordered(vocab, name, given) if vocab else given
+    return out
+
+
+def validate(data: ItemInput, *, default_timezone: str = "Europe/Brussels",
+             vocab: Vocabulary | None = None) -> dict[str, Any]:
+    """The column values of a valid item, or ValidationError naming every bad field.
+    Topics and audiences are checked against ``vocab`` when one is given."""
     p = Problems()
     kind = data.kind.strip().lower() if isinstance(data.kind, str) else ""
     if kind not in KINDS:
@@ -231,6 +255,7 @@ def validate(data: ItemInput, *, default_timezone: str = "Europe/Brussels") -> d
         if not isinstance(v, bool):
             p.add(flag, "must be true or false")
         values[flag] = bool(v) if isinstance(v, bool) else False
+    values.update(_chosen_words(data, vocab, p))
 
     values.update(event_start=None, event_end=None, event_timezone="", event_location="",
                   event_online=False, registration_url="")
@@ -323,15 +348,21 @@ def _duplicate(existing: NewsItem) -> Duplicate:
 
 
 def store(s: Session, actor: Actor, project_id: int, values: dict[str, Any], *,
-          source: str, auto_approve: bool = False, **origin: Any) -> NewsItem:
+          source: str, vocab: Vocabulary, auto_approve: bool = False,
+          **origin: Any) -> NewsItem:
     """Insert an already validated item with its audit row; every door ends here.
 
     ``origin`` names where it came from (submitted_by_id, token_id or feed_entry_id).
+    An item given no topic takes its project's themes that are topics of ``vocab``.
     A trusted feed's item is approved at once. The unique index on the link raises
     IntegrityError for a duplicate that a caller did not catch first.
     """
     if source not in SOURCES:
         raise ValueError(source)
+    values = {"audiences": [], **values}
+    if not values.get("topics"):
+        project = s.get(Project, project_id)
+        values["topics"] = item_topics.defaults(vocab, project.themes if project else [])
     key = dedupe_key(values["link"])
     rejected = [i for i in s.scalars(select(NewsItem).where(
         NewsItem.project_id == project_id, NewsItem.status == "rejected").order_by(
@@ -358,7 +389,8 @@ def submit(rt: Runtime, actor: Actor, project_id: int, data: ItemInput, *, sourc
 
     Raises ValidationError, Duplicate or PermissionDenied; nothing is stored then.
     """
-    values = validate(data, default_timezone=rt.community.schedule().timezone)
+    vocab = vocabulary(rt.community)
+    values = validate(data, default_timezone=rt.community.schedule().timezone, vocab=vocab)
     with rt.db.session() as s:
         if user_id is not None and token_id is None:
             may_submit(s, user_id, project_id)  # a person at the form
@@ -368,7 +400,7 @@ def submit(rt: Runtime, actor: Actor, project_id: int, data: ItemInput, *, sourc
         if existing is not None:
             raise _duplicate(existing)
         try:
-            item = store(s, actor, project_id, values, source=source,
+            item = store(s, actor, project_id, values, source=source, vocab=vocab,
                          submitted_by_id=user_id, token_id=token_id)
             item.translations.extend(NewsItemTranslation(source=source, **t)
                                      for t in translations)
@@ -537,9 +569,12 @@ def update(rt: Runtime, actor: Actor, item_id: int, data: ItemInput, *,
            project_id: int | None = None) -> list[str]:
     """An edit by an editor, or by a member of ``project_id`` while the item still waits
     for review. Returns the names of the fields that changed (audited)."""
-    values = validate(data, default_timezone=rt.community.schedule().timezone)
+    vocab = vocabulary(rt.community)
+    values = validate(data, default_timezone=rt.community.schedule().timezone, vocab=vocab)
     with rt.db.session() as s:
         item = get_item(s, item_id, project_id=project_id)
+        if "topics" in values and not values["topics"]:  # none ticked: the project's themes
+            values["topics"] = item_topics.defaults(vocab, item.project.themes)
         allowed = EDITABLE_STATUSES if project_id is None else ("submitted",)
         if item.status not in allowed:
             raise PermissionDenied(f"Item {item_id} is {item.status} and can no longer be "
