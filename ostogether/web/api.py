@@ -18,6 +18,7 @@ from ostogether.core.inputs import ascii_int
 from ostogether.core.states import ITEM_STATUSES, KINDS
 from ostogether.edges import ratelimit
 from ostogether.edges.audit import Actor
+from ostogether.edges.topics import vocabulary
 from ostogether.library import outputs
 from ostogether.news import item_api, translations
 from ostogether.news import items as news
@@ -29,7 +30,8 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 @bp.get("/openapi.json")
 def openapi() -> Response:
-    return jsonify(document(runtime().settings.public_url))
+    rt = runtime()
+    return jsonify(document(rt.settings.public_url, vocabulary(rt.community)))
 
 
 @bp.before_request
