@@ -13,20 +13,52 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from ostogether.accounts import tokens
+from ostogether.edges.audit import Actor
 from ostogether.edges.runtime import Runtime
 from ostogether.edges.site import Community
 from ostogether.edges.topics import vocabulary
 from ostogether.models import AuditEntry, NewsItem, Project
 from ostogether.news import feeds, item_topics
 from tests.browser import PHONE, Live, log_in
-from tests.conftest import csrf_from, login, run
+from tests.conftest import csrf_from, login, new_client, run
 from tests.factories import make_user
 from tests.feedserver import FeedServer, Route, atom, rss
-from tests.news.test_api import auth, make_token
-from tests.news.test_news_web import ITEM, member, member_with_item, submit
 
 REPO = Path(__file__).resolve().parents[2]
 COSMOS_THEMES = ["open-schooling", "science-education", "school-innovation"]
+ITEM = {"kind": "news", "title": "Open day at the science centre",
+        "summary": "Schools **welcome**.", "link": "https://example.org/open-day",
+        "language": "en", "for_newsletter": "y", "for_social": "y", "event_timezone": ""}
+
+
+def member(client: Any, rt: Runtime) -> None:
+    """The client logged in as a member of COSMOS."""
+    make_user(rt, "m@example.org", "member", project="cosmos")
+    login(client, "m@example.org")
+
+
+def submit(client: Any, **changes: Any) -> Any:
+    page = client.get("/members/items/new")
+    data = {**ITEM, **changes, "csrf_token": csrf_from(page.get_data(as_text=True))}
+    return client.post("/members/items/new", data=data)
+
+
+def member_with_item(app: Any, rt: Runtime) -> tuple[Any, int]:
+    """A member of COSMOS, logged in its own client, who has submitted ITEM."""
+    m = new_client(app)
+    member(m, rt)
+    return m, int(submit(m).headers["Location"].rsplit("/", 1)[1])
+
+
+def make_token(rt: Runtime) -> str:
+    with rt.db.session() as s:
+        pid = s.scalar(select(Project.id).where(Project.slug == "cosmos"))
+    return tokens.create(rt, Actor("test"), pid, "test")[1]
+
+
+def auth(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}
 
 
 def items(rt: Runtime) -> list[NewsItem]:
