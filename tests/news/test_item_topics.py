@@ -20,7 +20,7 @@ from ostogether.edges.site import Community
 from ostogether.edges.topics import vocabulary
 from ostogether.models import AuditEntry, NewsItem, Project
 from ostogether.news import feeds, item_topics
-from tests.browser import PHONE, Live, log_in
+from tests.browser import PHONE, Live, log_in, shot
 from tests.conftest import csrf_from, login, new_client, run
 from tests.factories import make_user
 from tests.feedserver import FeedServer, Route, atom, rss
@@ -309,6 +309,8 @@ def test_on_a_phone_a_member_ticks_topics_and_an_audience(live: Live, chromium: 
     page.get_by_label("SDG 13: Climate Action").check()
     page.get_by_label("Teachers", exact=True).check()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.locator("fieldset:has(legend:text-is('Topics'))").scroll_into_view_if_needed()
+    shot(page, "item-topics-phone", full=False)
     page.click("main form button[type=submit]")
     page.wait_for_load_state()
     context.close()
