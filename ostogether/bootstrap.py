@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from ostogether.accounts.users import count_editors
 from ostogether.edges import db, ratelimit, render
 from ostogether.edges.runtime import Runtime, ensure_var, secret_key
+from ostogether.edges.topics import vocabulary
 from ostogether.library import content as library_content
 from ostogether.library import outputs as library
 from ostogether.registry import projects
@@ -42,6 +43,7 @@ def initialise(rt: Runtime) -> InitReport:
     rt.community.schedule()
     rt.community.newsletter()
     rt.community.evergreen()
+    vocabulary(rt.community)  # content/topics.toml: the words items carry, readers choose
     library_content.seeds(rt.community)
     render.check_templates(rt.community)
     before = db.current_revision(rt.db)

@@ -19,6 +19,7 @@ import waitress
 from ostogether import scheduler
 from ostogether.core.settings import SERVED_URL_FILE, Settings
 from ostogether.edges.runtime import Runtime, configure_logging
+from ostogether.edges.topics import vocabulary
 from ostogether.web import create_app
 
 
@@ -46,6 +47,7 @@ def serve(settings: Settings, *, threads: int, with_worker: bool,
         say(f"Note: base_url is not set, so links in mails point to {here}. In production "
             f"set OSTOGETHER_BASE_URL to the site's public address.")
     app = create_app(settings)
+    vocabulary(app.extensions["ostogether"].community)  # content/topics.toml, file and line
     running = scheduler.start_in_thread(app.extensions["ostogether"]) if with_worker else None
     say(f"Serving {settings.public_url} (listening on {settings.host}:{settings.port})"
         + (", with the scheduler" if with_worker else "") + "; press Ctrl+C to stop.")
@@ -62,6 +64,7 @@ def work(rt: Runtime, *, say: Callable[[str], None]) -> None:
     """Run the worker until SIGTERM or Ctrl+C (several may run: one schedules, the
     others wait as standbys)."""
     rt.community.schedule()  # a bad timetable stops here, with file and key
+    vocabulary(rt.community)  # and so does a bad content/topics.toml, with file and line
     one = scheduler.Worker(rt)
     # The handler runs in the main thread between any two steps of the scheduler's loop,
     # which may then hold one of its locks (submitting a job to its pool, say): stopping

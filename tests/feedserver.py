@@ -124,7 +124,8 @@ class FeedServer:
 
 def rss(entries: list[dict[str, Any]], *, title: str = "Project news",
         language: str = "en") -> bytes:
-    """An RSS 2.0 document. Each entry: title, link, and optionally guid, summary, date."""
+    """An RSS 2.0 document. Each entry: title, link, and optionally guid, summary, date and
+    categories (a list of words, one <category> each)."""
     now = clock.now()
     items = []
     for i, e in enumerate(entries):
@@ -133,7 +134,8 @@ def rss(entries: list[dict[str, Any]], *, title: str = "Project news",
         items.append(
             f"<item><title>{escape(e['title'])}</title><link>{escape(e['link'])}</link>{guid}"
             f"<description>{escape(e.get('summary', 'A summary.'))}</description>"
-            f"<pubDate>{format_datetime(date)}</pubDate></item>")
+            + "".join(f"<category>{escape(c)}</category>" for c in e.get("categories", ()))
+            + f"<pubDate>{format_datetime(date)}</pubDate></item>")
     return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
             f"<title>{escape(title)}</title><link>https://example.org/</link>"
             f"<description>News</description><language>{language}</language>"
@@ -141,6 +143,8 @@ def rss(entries: list[dict[str, Any]], *, title: str = "Project news",
 
 
 def atom(entries: list[dict[str, Any]]) -> bytes:
+    """An Atom document; an entry's categories are (term, label) pairs, label None for
+    none."""
     now = clock.now()
     parts = []
     for i, e in enumerate(entries):
@@ -150,7 +154,10 @@ def atom(entries: list[dict[str, Any]]) -> bytes:
                      f'<link href="{escape(e["link"])}"/><id>{escape(e.get("guid", e["link"]))}'
                      f"</id><updated>{date}</updated>"
                      f'<summary type="html">{escape(e.get("summary", "A summary."))}</summary>'
-                     f"</entry>")
+                     + "".join(f'<category term="{escape(t)}"'
+                               + (f' label="{escape(lb)}"' if lb else "") + "/>"
+                               for t, lb in e.get("categories", ()))
+                     + "</entry>")
     return ('<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
             f"<title>Atom news</title><id>urn:x</id><updated>{now.isoformat()}</updated>"
             + "".join(parts) + "</feed>").encode()

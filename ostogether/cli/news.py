@@ -27,6 +27,7 @@ from ostogether.cli.base import (
 from ostogether.core.states import ITEM_STATUSES, KINDS, SOURCES
 from ostogether.edges.audit import CLI
 from ostogether.news import feeds as feedmod
+from ostogether.news import item_api
 from ostogether.news import items as news
 
 # -------------------------------------------------------------------------- items
@@ -52,7 +53,7 @@ def items_list(state: State, status: str | None, project_slug: str | None, kind:
                                kind=kind or "", source=source or "")
     with state.rt.db.session() as s:
         rows, total = news.list_items(s, filters, limit=10_000)
-        data = [news.item_dict(i) for i in rows]
+        data = [item_api.item_dict(i) for i in rows]
     emit(fmt, data, [("id", "id"), ("status", "status"), ("project", "project"),
                      ("kind", "kind"), ("source", "source"),
                      ("title", lambda d: d["title"][:60]),

@@ -39,8 +39,9 @@ from ostogether.core.states import SUBMITTING_STATUSES
 from ostogether.edges import fetch as guard
 from ostogether.edges.audit import Actor, record
 from ostogether.edges.runtime import Runtime
+from ostogether.edges.topics import Vocabulary, vocabulary
 from ostogether.models import Feed, NewsItem, Project
-from ostogether.news import translations
+from ostogether.news import item_topics, translations
 from ostogether.news.items import TITLE_MAX, content_hash, dedupe_key, store
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ POLLER = Actor("feed-poller")
 DISCOVERY = Actor("feed-discovery")
 SYNC = Actor("feed-sync")
 SUMMARY_TEXT_MAX = 1200
+CATEGORIES_MAX = 50  # an entry's categories looked at
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json",
               "application/xml", "text/xml")
 
@@ -134,6 +136,9 @@ class Entry:
     entry_id: str
     values: dict[str, Any]
     published: dt.datetime | None
+    # Its categories (RSS <category>, Atom term and label), as written: those that name a
+    # topic or an audience of the vocabulary become the item's (``item_topics``).
+    categories: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -241,13 +246,25 @@ def _parse(body: bytes, headers: dict[str, str], url: str, max_entries: int,
                   "image_alt": "", "language": _language(own) if own else language,
                   "sdgs": [],
                   "for_newsletter": True, "for_social": True}
-        entries.append(Entry(entry_id[:2000], values, published))
+        entries.append(Entry(entry_id[:2000], values, published, _categories(raw)))
     if not entries and skipped:
         raise NotAFeed(f"none of the feed's entries can be used; the first: {skipped[0]}")
     entries.sort(key=lambda e: e.published or dt.datetime.min.replace(tzinfo=dt.UTC),
                  reverse=True)
     warning = f"the feed has errors ({_short_reason(d.bozo_exception)})" if d.get("bozo") else ""
     return Parsed(entries[:max_entries], skipped, warning)
+
+
+def _categories(entry: Any) -> tuple[str, ...]:
+    """The words of an entry's categories: each one's term and label (feedparser's
+    ``tags``), at most CATEGORIES_MAX, each cut to a sane length."""
+    words: list[str] = []
+    for tag in (entry.get("tags") or [])[:CATEGORIES_MAX]:
+        for part in ("term", "label"):
+            word = tag.get(part) if isinstance(tag, dict) else None
+            if isinstance(word, str) and word.strip() and word.strip() not in words:
+                words.append(word.strip()[:200])
+    return tuple(words)
 
 
 def _escape_markdown(text: str) -> str:
@@ -479,6 +496,7 @@ def poll(rt: Runtime, slug: str | None = None, *,
     ``progress`` is called once per feed with its result and the number of feeds.
     """
     sync(rt)
+    vocab = vocabulary(rt.community)  # a broken content/topics.toml stops here, named
     with rt.db.session() as s:
         if slug:
             feeds = [_feed_for(s, slug)]
@@ -512,7 +530,7 @@ def poll(rt: Runtime, slug: str | None = None, *,
             except Exception as exc:  # one feed's failure never stops another's
                 got, parsed, error = _broken(url, exc)
             try:
-                r = _store(rt, fid, pslug, url, got, parsed, error)
+                r = _store(rt, fid, pslug, url, got, parsed, error, vocab)
             except Exception:  # one feed's database trouble must not stop the others
                 log.exception("feed %s: could not store the poll result", pslug)
                 r = FeedResult(pslug, url, "failed", error="internal error while storing; "
@@ -524,8 +542,10 @@ def poll(rt: Runtime, slug: str | None = None, *,
 
 
 def _store(rt: Runtime, fid: int, slug: str, url: str, got: Fetched, parsed: Parsed | None,
-           error: str) -> FeedResult:
-    """Write one feed's outcome and its new items in one transaction."""
+           error: str, vocab: Vocabulary) -> FeedResult:
+    """Write one feed's outcome and its new items in one transaction. An entry's
+    categories that name topics or audiences become the item's; an entry with no topic
+    takes the project's themes."""
     now = clock.now()
     result = FeedResult(slug, url, "unchanged", seconds=got.seconds)
     with rt.db.session() as s:
@@ -566,7 +586,9 @@ def _store(rt: Runtime, fid: int, slug: str, url: str, got: Fetched, parsed: Par
             if chash in seen_hashes:
                 result.duplicates += 1
                 continue
-            store(s, POLLER, f.project_id, v, source="feed", auto_approve=f.auto_approve,
+            topics, audiences = item_topics.from_categories(vocab, entry.categories)
+            store(s, POLLER, f.project_id, {**v, "topics": topics, "audiences": audiences},
+                  source="feed", vocab=vocab, auto_approve=f.auto_approve,
                   feed_entry_id=entry.entry_id)
             seen_ids.add(entry.entry_id)
             seen_links.add(key)

@@ -31,9 +31,11 @@ from ostogether.core.sanitize import markdown_to_html
 from ostogether.core.states import KINDS, SOURCES, SUBMITTING_STATUSES
 from ostogether.edges.audit import Actor, record, transition
 from ostogether.edges.runtime import Runtime
+from ostogether.edges.topics import Vocabulary, vocabulary
 from ostogether.mail.transactional import send_after_commit
 from ostogether.models import NewsItem, NewsItemTranslation, Project, User, id_or_none
 from ostogether.models.organisations import Organisation, OrganisationProject, Person
+from ostogether.news import item_topics
 from ostogether.newsletter.issues import reopen_for_item
 
 TITLE_MAX = 200
@@ -65,6 +67,10 @@ class ItemInput:
     event_location: str = ""
     event_online: bool = False
     registration_url: str = ""
+    # Keys of the vocabulary (content/topics.toml); None: not given. An item given no
+    # topic takes its project's themes; one given no audience is for every audience.
+    topics: tuple[str, ...] | None = None
+    audiences: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -197,8 +203,26 @@ def _timezone(value: Any, default: str, p: Problems) -> tuple[str, ZoneInfo | No
         return name, None
 
 
-def validate(data: ItemInput, *, default_timezone: str = "Europe/Brussels") -> dict[str, Any]:
-    """The column values of a valid item, or ValidationError naming every bad field."""
+def _chosen_words(data: ItemInput, vocab: Vocabulary | None, p: Problems) -> dict[str, list[str]]:
+    """The topics and audiences given (the groups not given are left out), checked
+    against ``vocab`` when there is one."""
+    out = {}
+    for name in item_topics.GROUPS:
+        given, why = item_topics.keys(getattr(data, name), name)
+        if why:
+            p.add(name, why)
+        elif given is not None and vocab is not None and (
+                why := item_topics.problem(vocab, name, given)):
+            p.add(name, why)
+        elif given is not None:
+            out[name] = item_topics.ordered(vocab, name, given) if vocab else given
+    return out
+
+
+def validate(data: ItemInput, *, default_timezone: str = "Europe/Brussels",
+             vocab: Vocabulary | None = None) -> dict[str, Any]:
+    """The column values of a valid item, or ValidationError naming every bad field.
+    Topics and audiences are checked against ``vocab`` when one is given."""
     p = Problems()
     kind = data.kind.strip().lower() if isinstance(data.kind, str) else ""
     if kind not in KINDS:
@@ -231,6 +255,7 @@ def validate(data: ItemInput, *, default_timezone: str = "Europe/Brussels") -> d
         if not isinstance(v, bool):
             p.add(flag, "must be true or false")
         values[flag] = bool(v) if isinstance(v, bool) else False
+    values.update(_chosen_words(data, vocab, p))
 
     values.update(event_start=None, event_end=None, event_timezone="", event_location="",
                   event_online=False, registration_url="")
@@ -257,95 +282,6 @@ def validate(data: ItemInput, *, default_timezone: str = "Europe/Brussels") -> d
     p.raise_if_any()
     values["summary_html"] = markdown_to_html(values["summary_md"])
     return values
-
-
-# The API nests an event's details under "event": its field errors are named by that path.
-API_PATHS = {"event_start": "event.start", "event_end": "event.end",
-             "event_timezone": "event.timezone", "event_location": "event.location",
-             "event_online": "event.online", "registration_url": "event.registration_url"}
-
-
-def for_api(exc: ValidationError) -> ValidationError:
-    """The same problems, named by their path in an API body (``event.end``)."""
-    p = Problems({API_PATHS.get(k, k): v for k, v in exc.fields.items()})
-    try:
-        p.raise_if_any()
-    except ValidationError as renamed:
-        return renamed
-    return exc
-
-
-def input_from_json(body: Any) -> ItemInput:
-    """An ItemInput from an API body; wrong shapes become field errors, not crashes.
-    Every problem comes at once: those of the body's shape (an unknown field) and those
-    of its values, named by their path in the body."""
-    if not isinstance(body, dict):
-        raise ValidationError("The body must be a JSON object with the item's fields.",
-                              {"body": "expected a JSON object"})
-    p = Problems()
-    known = set(ItemInput.__dataclass_fields__) - {
-        "event_start", "event_end", "event_timezone", "event_location", "event_online",
-        "registration_url"}
-    for key in body:
-        if key not in known and key not in ("event", "translations"):
-            p.add(key, "unknown field")
-    event = body.get("event") or {}
-    if not isinstance(event, dict):
-        p.add("event", "must be an object with start, end, timezone, location, online and "
-                       "registration_url")
-        event = {}
-    for key in event:
-        if key not in ("start", "end", "timezone", "location", "online", "registration_url"):
-            p.add(f"event.{key}", "unknown field")
-    if "event" in body and body.get("kind") != "event":
-        p.add("event", 'only items of kind "event" have event details; set kind to "event" '
-                       "or leave event out")
-    values = {k: body[k] for k in known if k in body}
-    if isinstance(values.get("sdgs"), list):
-        values["sdgs"] = tuple(values["sdgs"])
-    for key in ("start", "end", "timezone", "location", "online", "registration_url"):
-        if key in event:
-            target = "registration_url" if key == "registration_url" else f"event_{key}"
-            values[target] = event[key]
-    data = ItemInput(**values)
-    if p.fields:  # report the values' problems too, in the same answer
-        try:
-            validate(data)
-        except ValidationError as exc:
-            for name, message in exc.fields.items():
-                p.add(API_PATHS.get(name, name), message)
-        p.raise_if_any()
-    return data
-
-
-def item_dict(item: NewsItem, base_url: str = "") -> dict[str, Any]:
-    """The API's view of an item."""
-    out: dict[str, Any] = {
-        "id": item.id, "status": item.status, "source": item.source, "kind": item.kind,
-        "project": item.project.slug, "title": item.title, "summary": item.summary_md,
-        "summary_html": item.summary_html, "link": item.link,
-        "image_url": item.image_url or None, "image_alt": item.image_alt or None,
-        "language": item.language, "sdgs": list(item.sdgs),
-        "for_newsletter": item.for_newsletter, "for_social": item.for_social,
-        "reject_reason": item.reject_reason or None,
-        "created_at": item.created_at.isoformat(),
-        "reviewed_at": item.reviewed_at.isoformat() if item.reviewed_at else None,
-        "event": None,
-        "translations": {t.language: {"title": t.title, "summary": t.summary_md,
-                                      "summary_html": t.summary_html, "link": t.link or None}
-                         for t in item.translations},
-    }
-    start = item.local_start() if item.kind == "event" else None
-    if start is not None:
-        out["event"] = {
-            "start": start.isoformat(),
-            "end": item.event_end.astimezone(start.tzinfo).isoformat() if item.event_end
-            else None,
-            "timezone": item.event_timezone, "location": item.event_location or None,
-            "online": item.event_online, "registration_url": item.registration_url}
-    if base_url:
-        out["url"] = f"{base_url}/api/v1/items/{item.id}"
-    return out
 
 
 # ------------------------------------------------------------------------- services
@@ -412,15 +348,21 @@ def _duplicate(existing: NewsItem) -> Duplicate:
 
 
 def store(s: Session, actor: Actor, project_id: int, values: dict[str, Any], *,
-          source: str, auto_approve: bool = False, **origin: Any) -> NewsItem:
+          source: str, vocab: Vocabulary, auto_approve: bool = False,
+          **origin: Any) -> NewsItem:
     """Insert an already validated item with its audit row; every door ends here.
 
     ``origin`` names where it came from (submitted_by_id, token_id or feed_entry_id).
+    An item given no topic takes its project's themes that are topics of ``vocab``.
     A trusted feed's item is approved at once. The unique index on the link raises
     IntegrityError for a duplicate that a caller did not catch first.
     """
     if source not in SOURCES:
         raise ValueError(source)
+    values = {"audiences": [], **values}
+    if not values.get("topics"):
+        project = s.get(Project, project_id)
+        values["topics"] = item_topics.defaults(vocab, project.themes if project else [])
     key = dedupe_key(values["link"])
     rejected = [i for i in s.scalars(select(NewsItem).where(
         NewsItem.project_id == project_id, NewsItem.status == "rejected").order_by(
@@ -447,7 +389,8 @@ def submit(rt: Runtime, actor: Actor, project_id: int, data: ItemInput, *, sourc
 
     Raises ValidationError, Duplicate or PermissionDenied; nothing is stored then.
     """
-    values = validate(data, default_timezone=rt.community.schedule().timezone)
+    vocab = vocabulary(rt.community)
+    values = validate(data, default_timezone=rt.community.schedule().timezone, vocab=vocab)
     with rt.db.session() as s:
         if user_id is not None and token_id is None:
             may_submit(s, user_id, project_id)  # a person at the form
@@ -457,7 +400,7 @@ def submit(rt: Runtime, actor: Actor, project_id: int, data: ItemInput, *, sourc
         if existing is not None:
             raise _duplicate(existing)
         try:
-            item = store(s, actor, project_id, values, source=source,
+            item = store(s, actor, project_id, values, source=source, vocab=vocab,
                          submitted_by_id=user_id, token_id=token_id)
             item.translations.extend(NewsItemTranslation(source=source, **t)
                                      for t in translations)
@@ -626,9 +569,12 @@ def update(rt: Runtime, actor: Actor, item_id: int, data: ItemInput, *,
            project_id: int | None = None) -> list[str]:
     """An edit by an editor, or by a member of ``project_id`` while the item still waits
     for review. Returns the names of the fields that changed (audited)."""
-    values = validate(data, default_timezone=rt.community.schedule().timezone)
+    vocab = vocabulary(rt.community)
+    values = validate(data, default_timezone=rt.community.schedule().timezone, vocab=vocab)
     with rt.db.session() as s:
         item = get_item(s, item_id, project_id=project_id)
+        if "topics" in values and not values["topics"]:  # none ticked: the project's themes
+            values["topics"] = item_topics.defaults(vocab, item.project.themes)
         allowed = EDITABLE_STATUSES if project_id is None else ("submitted",)
         if item.status not in allowed:
             raise PermissionDenied(f"Item {item_id} is {item.status} and can no longer be "

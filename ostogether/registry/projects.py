@@ -23,6 +23,7 @@ from ostogether.core.inputs import email_problem
 from ostogether.edges import fetch, media, ratelimit
 from ostogether.edges.audit import SYSTEM, Actor, record, transition
 from ostogether.edges.runtime import Runtime
+from ostogether.edges.topics import vocabulary
 from ostogether.mail.transactional import send_after_commit
 from ostogether.models import Project, lookup
 from ostogether.news import feeds
@@ -193,7 +194,10 @@ def _json(value: Any) -> Any:
 
 
 def check_content(rt: Runtime) -> list[tuple[registry.ProjectFile, list[CheckResult]]]:
-    """Run every rule on every file of content/projects/, for `ostogether registry check`."""
+    """Run every rule on every file of content/projects/, for `ostogether registry check`,
+    after reading content/topics.toml, whose topics are the registry's themes and more (a
+    mistake in it is a ContentError naming the file and the line)."""
+    vocabulary(rt.community)
     files, problems = registry.load_project_files(rt.community.projects_dir)
     if problems:
         raise ContentError(f"{len(problems)} problem(s) in {rt.community.projects_dir}; "

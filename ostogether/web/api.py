@@ -18,9 +18,10 @@ from ostogether.core.inputs import ascii_int
 from ostogether.core.states import ITEM_STATUSES, KINDS
 from ostogether.edges import ratelimit
 from ostogether.edges.audit import Actor
+from ostogether.edges.topics import vocabulary
 from ostogether.library import outputs
+from ostogether.news import item_api, translations
 from ostogether.news import items as news
-from ostogether.news import translations
 from ostogether.web.common import json_error, runtime
 from ostogether.web.openapi import document
 
@@ -29,7 +30,8 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 @bp.get("/openapi.json")
 def openapi() -> Response:
-    return jsonify(document(runtime().settings.public_url))
+    rt = runtime()
+    return jsonify(document(rt.settings.public_url, vocabulary(rt.community)))
 
 
 @bp.before_request
@@ -57,14 +59,14 @@ def create_item() -> Any:
     body = request.get_json()  # unreadable JSON raises BadRequest → the JSON 400 answer
     if not isinstance(body, dict):
         return json_error(400, "The body must be a JSON object with the item's fields.")
-    data = news.input_from_json(body)
+    data = item_api.input_from_json(body)
     given = translations.from_json(body.get("translations"), data.language)
     try:
         item = news.submit(rt, g.actor, g.project_id, data, source="api",
                            token_id=g.token_id, translations=given)
     except ValidationError as exc:
-        raise news.for_api(exc) from None
-    resp = jsonify(news.item_dict(item, rt.settings.public_url))
+        raise item_api.for_api(exc) from None
+    resp = jsonify(item_api.item_dict(item, rt.settings.public_url))
     resp.status_code = 201
     resp.headers["Location"] = f"{rt.settings.public_url}/api/v1/items/{item.id}"
     return resp
@@ -126,7 +128,7 @@ def list_items() -> Any:
     with rt.db.session() as s:
         rows, total = news.list_items(s, filters, limit=limit, offset=offset,
                                       oldest_first=False)
-        data = [news.item_dict(i, rt.settings.public_url) for i in rows]
+        data = [item_api.item_dict(i, rt.settings.public_url) for i in rows]
     return jsonify({"items": data, "total": total, "limit": limit, "offset": offset})
 
 
@@ -136,4 +138,4 @@ def get_item(item_id: int) -> Any:
     _only_params()
     with rt.db.session() as s:
         item = news.get_item(s, item_id, project_id=g.project_id)
-        return jsonify(news.item_dict(item, rt.settings.public_url))
+        return jsonify(item_api.item_dict(item, rt.settings.public_url))

@@ -11,6 +11,7 @@ import re
 import zoneinfo
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
@@ -33,9 +34,12 @@ from ostogether.core.languages import NAMES as LANGUAGE_NAMES
 from ostogether.core.states import ITEM_LANGUAGES, KINDS, SDG_NAMES
 from ostogether.edges import media
 from ostogether.edges.runtime import Runtime
+from ostogether.edges.topics import vocabulary
 from ostogether.models import NewsItem
 from ostogether.news.items import ItemInput
 from ostogether.news.translations import TranslationInput
+from ostogether.web.common import runtime
+from ostogether.web.i18n import page_language
 
 
 @functools.cache
@@ -84,6 +88,15 @@ class ItemForm(FlaskForm):
     sdgs = MultiCheckboxField("Sustainable Development Goals", coerce=int,
                               choices=[SelectChoice(n, f"{n}. {name}")
                                        for n, name in SDG_NAMES.items()])
+    # Issue 36: the words readers choose by; the choices (keys, with labels in the page's
+    # language) come from the community's vocabulary when the form is made.
+    topics = MultiCheckboxField(
+        _l("Topics"), validate_choice=False,  # the service names an unknown word
+        description=_l("What the item is about; readers who chose a topic get the items "
+                       "that carry it. None ticked: the project's themes."))
+    audiences = MultiCheckboxField(
+        _l("For whom"), validate_choice=False,
+        description=_l("None ticked: for everyone."))
     for_newsletter = BooleanField("Suggest for the newsletter", default=True)
     for_social = BooleanField("Suggest for social media", default=True)
     event_start = StringField("Starts", render_kw={"type": "datetime-local"},
@@ -99,6 +112,14 @@ class ItemForm(FlaskForm):
                                 description="Default: the link above.",
                                 validators=[Length(max=5000)])
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        vocab = vocabulary(runtime().community)
+        language = page_language()
+        for name in ("topics", "audiences"):
+            getattr(self, name).choices = [SelectChoice(k, v) for k, v in
+                                           vocab.labels(name, language).items()]
+
     def to_input(self) -> ItemInput:
         d = self.data
         return ItemInput(
@@ -109,7 +130,8 @@ class ItemForm(FlaskForm):
             for_social=bool(d["for_social"]), event_start=d["event_start"] or None,
             event_end=d["event_end"] or None, event_timezone=d["event_timezone"] or "",
             event_location=d["event_location"] or "", event_online=bool(d["event_online"]),
-            registration_url=d["registration_url"] or "")
+            registration_url=d["registration_url"] or "",
+            topics=tuple(d["topics"] or ()), audiences=tuple(d["audiences"] or ()))
 
     def fill_from(self, item: NewsItem) -> None:
         """Pre-fill the form with a stored item, for editing."""
@@ -122,6 +144,7 @@ class ItemForm(FlaskForm):
                                      SelectChoice(item.language, item.language)]
         self.summary.data = item.summary_md
         self.sdgs.data = list(item.sdgs)
+        self.topics.data, self.audiences.data = list(item.topics), list(item.audiences)
         self.registration_url.data = item.registration_url if item.registration_url != \
             item.link else ""
         start = item.local_start()

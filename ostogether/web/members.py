@@ -17,6 +17,7 @@ from ostogether.core.inputs import ascii_int
 from ostogether.core.states import ITEM_STATUSES, KINDS, NETWORKS
 from ostogether.edges import audit
 from ostogether.edges.audit import Actor
+from ostogether.edges.topics import vocabulary
 from ostogether.models import Project
 from ostogether.news import items as news
 from ostogether.news import translations
@@ -116,7 +117,7 @@ def new_item() -> Any:
             problems = True
         try:
             if problems:  # the item's own problems too, in the same answer
-                news.validate(form.to_input())
+                news.validate(form.to_input(), vocab=vocabulary(rt.community))
                 raise ValidationError("The translations have problems.")
             item = news.submit(rt, Actor.of(current_user), _chosen(choices),
                                form.to_input(), source="web", user_id=current_user.id,

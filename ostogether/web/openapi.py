@@ -13,8 +13,10 @@ from ostogether import __version__
 from ostogether.core.inputs import URL_MAX
 from ostogether.core.languages import NEWSLETTER
 from ostogether.core.states import ITEM_STATUSES, KINDS
+from ostogether.edges.topics import Vocabulary
 from ostogether.library import outputs as library
 from ostogether.models import MAX_ID
+from ostogether.news import item_topics
 from ostogether.news.items import ALT_MAX, LOCATION_MAX, SUMMARY_MAX, TITLE_MAX
 
 
@@ -75,7 +77,27 @@ def _library() -> tuple[dict[str, Any], dict[str, Any]]:
     return output_in, output_out
 
 
-def document(public_url: str) -> dict[str, Any]:
+def _words(vocab: Vocabulary | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An item's topics and audiences as sent: lists of the vocabulary's keys (enums when
+    the community's vocabulary is known)."""
+    def words(name: str, what: str) -> dict[str, Any]:
+        keys = list(vocab.group(name)) if vocab is not None else []
+        return {"type": "array", "uniqueItems": True, "maxItems": item_topics.KEYS_MAX,
+                "items": {"type": "string", **({"enum": keys} if keys else {})},
+                "description": what + (f" The words: {', '.join(keys)}." if keys else ""),
+                **({"example": keys[:1]} if keys else {})}
+    return (words("topics", "Keys of the community's topics (content/topics.toml: the "
+                  "registry's themes and the goals it names, such as sdg-13). None given: "
+                  "the project's themes. An unknown key is refused (422) with the words to "
+                  "use."),
+            words("audiences", "Keys of the audiences the item is for (content/topics.toml "
+                  "[audiences]). None given: for every audience. An unknown key is refused "
+                  "(422) with the words to use."))
+
+
+def document(public_url: str, vocab: Vocabulary | None = None) -> dict[str, Any]:
+    """The document; ``vocab`` (the community's vocabulary) gives the enums of topics and
+    audiences."""
     url = {"type": "string", "format": "uri", "pattern": "^https?://", "maxLength": URL_MAX}
     optional_url = {"type": "string", "pattern": "^$|^https?://", "maxLength": URL_MAX,
                     "description": "Empty means none."}
@@ -121,6 +143,7 @@ def document(public_url: str) -> dict[str, Any]:
                        "summary_html": {"type": "string"},
                        "link": {"type": ["string", "null"], "description": "Null: the "
                                 "item's own link."}}}
+    topics_in, audiences_in = _words(vocab)
     item_in = {
         "type": "object", "additionalProperties": False,
         "required": ["title", "summary", "link"],
@@ -139,6 +162,7 @@ def document(public_url: str) -> dict[str, Any]:
                                                 "maximum": 17}, "uniqueItems": True},
             "for_newsletter": {"type": "boolean", "default": True},
             "for_social": {"type": "boolean", "default": True},
+            "topics": topics_in, "audiences": audiences_in,
             "event": {**event_in, "description": "Required when kind is event."},
             "translations": translations_in,
         }}
@@ -152,8 +176,8 @@ def document(public_url: str) -> dict[str, Any]:
     item_out = {
         "type": "object",
         "required": ["id", "status", "source", "kind", "project", "title", "summary",
-                     "summary_html", "link", "language", "sdgs", "for_newsletter",
-                     "for_social", "created_at", "event", "translations", "url"],
+                     "summary_html", "link", "language", "sdgs", "topics", "audiences",
+                     "for_newsletter", "for_social", "created_at", "event", "translations", "url"],
         "properties": {
             "id": {"type": "integer"},
             "status": {"type": "string", "enum": list(ITEM_STATUSES)},
@@ -166,6 +190,11 @@ def document(public_url: str) -> dict[str, Any]:
             "image_alt": {"type": ["string", "null"]},
             "language": {"type": "string"},
             "sdgs": {"type": "array", "items": {"type": "integer"}},
+            "topics": {"type": "array", "items": {"type": "string"},
+                       "description": "The topics' keys (the project's themes when none "
+                                      "were given)."},
+            "audiences": {"type": "array", "items": {"type": "string"},
+                          "description": "The audiences' keys; empty: for every audience."},
             "for_newsletter": {"type": "boolean"}, "for_social": {"type": "boolean"},
             "reject_reason": {"type": ["string", "null"]},
             "created_at": {"type": "string", "format": "date-time"},

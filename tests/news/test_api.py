@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,8 @@ from sqlalchemy import select
 from ostogether.accounts import tokens
 from ostogether.edges.audit import Actor
 from ostogether.edges.runtime import Runtime
+from ostogether.edges.site import Community
+from ostogether.edges.topics import vocabulary
 from ostogether.models import ApiToken, NewsItem, Project
 from ostogether.news import items as news
 from ostogether.web.openapi import document
@@ -220,9 +223,11 @@ def test_the_openapi_document_is_served(client: Any) -> None:
 
 # ----------------------------------------------------------------------- schemathesis
 
-# The document is a pure function of the public URL, so the schema is built at import
-# time and every generated case is sent to the test's own app through WSGI.
-schema = schemathesis.openapi.from_dict(document("https://ostogether.test"))
+# The document is a pure function of the public URL and the community's vocabulary (the
+# topics and audiences an item may carry), so the schema is built at import time and every
+# generated case is sent to the test's own app through WSGI.
+schema = schemathesis.openapi.from_dict(document(
+    "https://ostogether.test", vocabulary(Community(root=Path(__file__).resolve().parents[2]))))
 
 
 @schema.parametrize()

@@ -14,6 +14,7 @@ from ostogether.core.errors import Conflict, Duplicate, NotFound, PermissionDeni
 from ostogether.core.sanitize import markdown_to_html, markdown_to_text
 from ostogether.edges.audit import Actor, history
 from ostogether.models import AuditEntry, NewsItem, Project
+from ostogether.news import item_api
 from ostogether.news import items as news
 from ostogether.news.items import ItemInput, validate
 from tests.conftest import (
@@ -133,18 +134,18 @@ def test_an_online_event_needs_no_place() -> None:
 
 def test_json_bodies_of_the_wrong_shape_become_field_errors() -> None:
     with pytest.raises(ValidationError) as e:
-        news.input_from_json({"title": 5, "sdgs": "4", "bogus": 1})
+        item_api.input_from_json({"title": 5, "sdgs": "4", "bogus": 1})
     # Every problem at once: the unknown field does not hide the others.
     assert e.value.fields == {"bogus": "unknown field", "title": "must be text",
                               "sdgs": "give the goals as numbers from 1 to 17",
                               "summary": "a short summary is required",
                               "link": "the link is required"}
-    data = news.input_from_json({"title": 5, "sdgs": ["4"], "for_social": "yes"})
+    data = item_api.input_from_json({"title": 5, "sdgs": ["4"], "for_social": "yes"})
     f = fields_of(data)
     assert f["title"] == "must be text" and "1 to 17" in f["sdgs"]
     assert f["for_social"] == "must be true or false"
     with pytest.raises(ValidationError):
-        news.input_from_json([1, 2])
+        item_api.input_from_json([1, 2])
 
 
 def test_links_that_differ_only_in_form_are_the_same_link() -> None:
