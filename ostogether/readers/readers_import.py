@@ -27,10 +27,8 @@ would do. Bad input of any kind is a ``ValidationError`` naming the file and wha
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
-import re
 import secrets
 import zipfile
 from array import array
@@ -42,18 +40,25 @@ from typing import IO, Any
 
 from sqlalchemy import delete, select
 
-from ostogether.core import clock, csvin, csvout
+from ostogether.core import csvin
 from ostogether.core.errors import ValidationError
 from ostogether.edges.runtime import Runtime
 from ostogether.edges.spool import Entry, Spool
 from ostogether.models import ConsentEvent, Subscriber, Suppression
+from ostogether.readers.import_rows import (
+    MAILCHIMP,
+    NOT_SUBSCRIBED,
+    _LeftOut,
+    _mailchimp_kind,
+    _mailchimp_row,
+    _own_row,
+    _Row,
+)
 from ostogether.readers.subscribers import (
     COLUMNS,
-    LANGUAGES,
     Request,
     email_hash,
     log_consent,
-    profile,
     stored_email,
 )
 
@@ -65,13 +70,6 @@ IMPORT_BATCH = 500  # readers written per transaction
 ZIP_MAX_BYTES = 200 * 1024 * 1024  # the CSVs of a zip, unpacked
 PENDING = "pending"  # read and checked on its own; not yet compared with the database
 OUTCOMES = ("new", "existing", "invalid", "suppressed", "suppress", "left_out")
-MAILCHIMP = "mailchimp"
-NONSUBSCRIBED = re.compile(r"non[-_ ]?subscribed", re.I)
-NOT_SUBSCRIBED = ("a non-subscribed contact in Mailchimp: they never agreed to the "
-                  "newsletter, so they do not become a reader")
-NO_CONSENT = ("no CONFIRM_TIME or OPTIN_TIME: Mailchimp has no record of a consent, so they "
-              "do not become a reader; if they agreed elsewhere, import them with that date "
-              "and source in the service's own columns")
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,30 +136,6 @@ class ImportReport:
                              self.files[e.file].name, e.warning)
 
 
-@dataclass(frozen=True, slots=True)
-class _Row:
-    """One line that passed its checks, ready to be compared with the database."""
-
-    file: str
-    line: int
-    email: str
-    action: str  # subscribe, suppress
-    name: str = ""
-    language: str = "en"
-    when: dt.datetime | None = None  # consent, or the unsubscribe / cleaning
-    ip: str = ""
-    source: str = ""  # where the consent was given
-    log_as: str = "import"  # the consent log's source: import, or mailchimp for its export
-    reason: str = ""  # for suppress: unsubscribed, cleaned
-    note: str = ""
-    detail: dict[str, Any] = field(default_factory=dict)
-    warning: str = ""
-
-
-class _LeftOut(Exception):
-    """A Mailchimp row that is not a reader and was never asked to be one."""
-
-
 # ------------------------------------------------------------------------- reading files
 
 def parse_map(text: str, name: str = "--map") -> dict[str, str]:
@@ -226,33 +200,6 @@ def _member(name: str, zf: zipfile.ZipFile, info: zipfile.ZipInfo
     return open_member
 
 
-def _when(raw: str) -> dt.datetime:
-    """A time in Mailchimp's form (``2021-03-15 10:22:33``, UTC) or ISO 8601."""
-    raw = raw.strip()
-    try:
-        when = dt.datetime.fromisoformat(raw)
-    except ValueError:
-        raise ValueError("must be a date like 2024-03-01 or "
-                         "2024-03-01T09:30:00+01:00") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    if when > clock.now():
-        raise ValueError("is in the future")
-    return when
-
-
-def _language(raw: str) -> str:
-    code = raw.strip().lower().replace("-", "_").split("_", 1)[0]
-    return code if code in LANGUAGES else "en"
-
-
-def _tags(raw: str) -> list[str]:
-    """Mailchimp writes tags as ``"Teachers","Spain"`` inside one cell."""
-    if not raw.strip():
-        return []
-    return [t.strip() for t in next(csv.reader([raw]), []) if t.strip()]
-
-
 def _rows(name: str, records: csvin.Records, columns: list[str]
           ) -> Iterator[tuple[int, dict[str, str], bool]]:
     """Each record as a row by ``columns`` (which the caller may change as it goes, as
@@ -264,103 +211,6 @@ def _rows(name: str, records: csvin.Records, columns: list[str]
             raise ValidationError(f"{name} has more than {IMPORT_MAX_LINES} lines; split "
                                   f"it.", {"file": "too long"})
         yield line, dict(zip(columns, fields, strict=False)), len(fields) > len(columns)
-
-
-def _mailchimp_kind(header: Sequence[str], name: str = "") -> str:
-    lowered = {h.lower() for h in header}
-    if "email address" not in lowered:
-        return ""
-    if "unsub_time" in lowered:
-        return "unsubscribed"
-    if "clean_time" in lowered:
-        return "cleaned"
-    # Same header as the subscribed file: only the name tells them apart.
-    if NONSUBSCRIBED.match(name.rsplit("/", 1)[-1]):
-        return "nonsubscribed"
-    return "subscribed"
-
-
-def _left_when(what: str, given: str, last_changed: str) -> tuple[dt.datetime, str, str]:
-    """The time an address left Mailchimp, when its own column is empty or not a date:
-    LAST_CHANGED, else the import's own time. Never a reason to keep an address that
-    left off the suppression list. (time, basis, the warning that says so)"""
-    column = what.upper()
-    why = f"{column} is empty" if not given else f"{column} {given!r} is not a date"
-    try:
-        when = _when(last_changed)
-    except ValueError:
-        now = clock.now()
-        return now, "import", (f"{why} and so is LAST_CHANGED: dated with this import's "
-                               f"time, {now:%Y-%m-%d %H:%M} UTC")
-    return when, "last_changed", (f"{why}: dated from LAST_CHANGED, "
-                                  f"{when:%Y-%m-%d %H:%M} UTC")
-
-
-def _mailchimp_row(kind: str, file: str, n: int, address: str, row: dict[str, str],
-                   problems: dict[str, str]) -> _Row | None:
-    get = lambda key: csvout.unquote((row.get(key) or "").strip())  # noqa: E731
-    detail: dict[str, Any] = {k: v for k, v in (("optin_time", get("optin_time")),
-                                ("optin_ip", get("optin_ip")),
-                                ("confirm_time", get("confirm_time")),
-                                ("confirm_ip", get("confirm_ip")),
-                                ("country", get("cc")),
-                                ("last_changed", get("last_changed"))) if v}
-    if tags := _tags(row.get("tags") or ""):
-        detail["tags"] = tags
-    if kind == "nonsubscribed":
-        raise _LeftOut(NOT_SUBSCRIBED)
-    if kind != "subscribed":
-        field_name = "unsub_time" if kind == "unsubscribed" else "clean_time"
-        warning = ""
-        try:
-            when = _when(get(field_name))
-        except ValueError:
-            when, detail["date_basis"], warning = _left_when(field_name, get(field_name),
-                                                             get("last_changed"))
-        note = (get("unsub_reason_other") or get("unsub_reason")) if kind == "unsubscribed" \
-            else "cleaned: the address bounced or was reported as not deliverable"
-        if campaign := get("unsub_campaign_title") or get("clean_campaign_title"):
-            detail["campaign"] = campaign
-        return _Row(file, n, address, "suppress", when=when, source=MAILCHIMP, log_as=MAILCHIMP,
-                    reason=kind, note=note[:300], detail=detail, warning=warning)
-    name = " ".join(filter(None, (get("first name") or get("fname"),
-                                  get("last name") or get("lname"))))
-    name = profile(name, "en", problems)
-    # The consent is the confirmation of the double opt-in, or the opt-in. A row with
-    # neither holds no consent, and LAST_CHANGED is not one (GDPR Art. 7(1): the
-    # controller must be able to show it).
-    stamp, basis = next(((get(k), k) for k in ("confirm_time", "optin_time") if get(k)),
-                        ("", ""))
-    if not stamp:
-        raise _LeftOut(NO_CONSENT)
-    try:
-        when = _when(stamp)
-    except ValueError as exc:
-        problems[basis] = str(exc)
-        return None
-    detail["consent_basis"] = basis
-    return _Row(file, n, address, "subscribe", name=name,
-                language=_language(get("language")), when=when,
-                ip=get("confirm_ip") or get("optin_ip"), source=MAILCHIMP, log_as=MAILCHIMP,
-                detail=detail)
-
-
-def _own_row(file: str, n: int, address: str, row: dict[str, str],
-             problems: dict[str, str]) -> _Row | None:
-    language = (row.get("language") or "en").strip() or "en"
-    name = profile(csvout.unquote(row.get("name") or ""), language, problems)
-    when = None
-    try:
-        when = _when(row.get("consent_date") or "")
-    except ValueError as exc:
-        problems["consent_date"] = str(exc)
-    source = " ".join(csvout.unquote(row.get("consent_source") or "").split())[:40]
-    if not source:
-        problems["consent_source"] = "say where the consent was given, e.g. mailchimp"
-    if problems or when is None:
-        return None
-    return _Row(file, n, address, "subscribe", name=name, language=language, when=when,
-                source=source, detail={"consent_source": source})
 
 
 def read(uploads: Sequence[Upload], spool: Spool, column_map: dict[str, str] | None = None,
