@@ -9,12 +9,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ostogether.core import clock, csvout
-from ostogether.readers.subscribers import LANGUAGES, profile
+from ostogether.core.choices import split
+from ostogether.readers import preferences
+from ostogether.readers.subscribers import CHOICE_COLUMNS, LANGUAGES, profile
 
 MAILCHIMP = "mailchimp"
 NONSUBSCRIBED = re.compile(r"non[-_ ]?subscribed", re.I)
@@ -43,6 +45,42 @@ class _Row:
     note: str = ""
     detail: dict[str, Any] = field(default_factory=dict)
     warning: str = ""
+    # What the reader chose (topics, kinds, audiences, projects: checked keys) and the
+    # country of their organisation; the Mailchimp tags and group values of the line.
+    chosen: dict[str, list[str]] = field(default_factory=dict)
+    country: str = ""
+    labels: tuple[str, ...] = ()
+
+
+# Mailchimp's own columns: any other column of a subscribed export is a merge field or an
+# interest group, whose values (separated by commas) may be mapped to topics.
+MAILCHIMP_COLUMNS = frozenset((
+    "email address", "first name", "last name", "fname", "lname", "member_rating",
+    "optin_time", "optin_ip", "confirm_time", "confirm_ip", "latitude", "longitude",
+    "gmtoff", "dstoff", "timezone", "cc", "region", "last_changed", "leid", "euid",
+    "notes", "tags", "language", "address", "phone number", "birthday", "unsub_time",
+    "unsub_campaign_title", "unsub_campaign_id", "unsub_reason", "unsub_reason_other",
+    "clean_time", "clean_campaign_title", "clean_campaign_id"))
+
+
+@dataclass
+class Reading:
+    """What reading lines needs besides the lines: the choices a reader may have (to
+    check the choice columns; ``load`` reads them from the database the first time a line
+    has any, None checks nothing) and ``--map-tags`` (a Mailchimp tag or group value,
+    lower-cased → a topic key)."""
+
+    load: Callable[[], preferences.Offer] | None = None
+    tag_map: dict[str, str] = field(default_factory=dict)
+    _offered: list[preferences.Offer] = field(default_factory=list)
+
+    def offered(self) -> preferences.Offer | None:
+        if self.load is not None and not self._offered:
+            self._offered.append(self.load())
+        return self._offered[0] if self._offered else None
+
+
+PLAIN = Reading()  # no choices checked, no tags mapped
 
 
 class _LeftOut(Exception):
@@ -106,8 +144,20 @@ def _left_when(what: str, given: str, last_changed: str) -> tuple[dt.datetime, s
                                   f"{when:%Y-%m-%d %H:%M} UTC")
 
 
+def _labels(row: dict[str, str], tags: list[str], tag_map: dict[str, str]) -> tuple[str, ...]:
+    """The line's tags, and the values of its interest groups that ``tag_map`` names
+    (any other column's values are merge fields, never counted)."""
+    found = list(tags)
+    for column, value in row.items():
+        if column in MAILCHIMP_COLUMNS or not value:
+            continue
+        found += [v for v in (p.strip() for p in value.split(","))
+                  if v and v.lower() in tag_map and v not in found]
+    return tuple(found)
+
+
 def _mailchimp_row(kind: str, file: str, n: int, address: str, row: dict[str, str],
-                   problems: dict[str, str]) -> _Row | None:
+                   problems: dict[str, str], reading: Reading = PLAIN) -> _Row | None:
     get = lambda key: csvout.unquote((row.get(key) or "").strip())  # noqa: E731
     detail: dict[str, Any] = {k: v for k, v in (("optin_time", get("optin_time")),
                                 ("optin_ip", get("optin_ip")),
@@ -149,14 +199,19 @@ def _mailchimp_row(kind: str, file: str, n: int, address: str, row: dict[str, st
         problems[basis] = str(exc)
         return None
     detail["consent_basis"] = basis
+    labels = _labels(row, tags, reading.tag_map)
+    topics = list(dict.fromkeys(reading.tag_map[t.lower()] for t in labels
+                                if t.lower() in reading.tag_map))
+    if topics:
+        detail["topics_from_tags"] = topics
     return _Row(file, n, address, "subscribe", name=name,
                 language=_language(get("language")), when=when,
                 ip=get("confirm_ip") or get("optin_ip"), source=MAILCHIMP, log_as=MAILCHIMP,
-                detail=detail)
+                detail=detail, chosen={"topics": topics} if topics else {}, labels=labels)
 
 
 def _own_row(file: str, n: int, address: str, row: dict[str, str],
-             problems: dict[str, str]) -> _Row | None:
+             problems: dict[str, str], reading: Reading = PLAIN) -> _Row | None:
     language = (row.get("language") or "en").strip() or "en"
     name = profile(csvout.unquote(row.get("name") or ""), language, problems)
     when = None
@@ -167,7 +222,15 @@ def _own_row(file: str, n: int, address: str, row: dict[str, str],
     source = " ".join(csvout.unquote(row.get("consent_source") or "").split())[:40]
     if not source:
         problems["consent_source"] = "say where the consent was given, e.g. mailchimp"
+    chosen = {k: split(csvout.unquote(row.get(k) or "")) for k in CHOICE_COLUMNS}
+    chosen = {k: v for k, v in chosen.items() if v}
+    country = csvout.unquote(row.get("country") or "").strip().upper()
+    if chosen and (offered := reading.offered()) is not None:
+        problems.update(preferences.problems(offered, chosen))
+    if why := preferences.country_problem(country):
+        problems["country"] = why
     if problems or when is None:
         return None
     return _Row(file, n, address, "subscribe", name=name, language=language, when=when,
-                source=source, detail={"consent_source": source})
+                source=source, detail={"consent_source": source}, chosen=chosen,
+                country=country)

@@ -27,11 +27,14 @@ would do. Bad input of any kind is a ``ValidationError`` naming the file and wha
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import secrets
+import tomllib
 import zipfile
 from array import array
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
@@ -45,9 +48,12 @@ from ostogether.core.errors import ValidationError
 from ostogether.edges.runtime import Runtime
 from ostogether.edges.spool import Entry, Spool
 from ostogether.models import ConsentEvent, Subscriber, Suppression
+from ostogether.readers import preferences
 from ostogether.readers.import_rows import (
     MAILCHIMP,
     NOT_SUBSCRIBED,
+    PLAIN,
+    Reading,
     _LeftOut,
     _mailchimp_kind,
     _mailchimp_row,
@@ -100,6 +106,14 @@ class ImportReport:
     spool: Spool
     files: list[FileSummary] = field(default_factory=list)
     applied: bool = False
+    # Mailchimp's tags and mapped group values → how many new readers carry them, most
+    # first; and the --map-tags it was read with (lower-cased label → topic key).
+    tags: dict[str, int] = field(default_factory=dict)
+    tag_map: dict[str, str] = field(default_factory=dict)
+
+    def tag_topics(self) -> list[tuple[str, str, int]]:
+        """(tag, the topic it maps to or "", new readers), most readers first."""
+        return [(tag, self.tag_map.get(tag.lower(), ""), n) for tag, n in self.tags.items()]
 
     @property
     def lines(self) -> Iterator[ImportLine]:
@@ -137,6 +151,49 @@ class ImportReport:
 
 
 # ------------------------------------------------------------------------- reading files
+
+def tag_map_text(value: str) -> str:
+    """``--map-tags`` as typed, or the text of the mapping file it names: a TOML file of
+    ``"Mailchimp tag" = "topic"`` lines (top level or under ``[tags]``), or a CSV of two
+    columns, tag and topic (a header line ``tag,topic`` is skipped)."""
+    path = Path(value.strip())
+    if not value.strip() or "=" in value or not path.is_file():
+        return value
+    text = path.read_text(encoding="utf-8-sig", errors="replace")
+    if path.suffix.lower() == ".toml":
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ValidationError(f"{path.name} is not valid TOML ({exc}).",
+                                  {"map_tags": "toml"}) from None
+        table = data.get("tags", data)
+        return "\n".join(f"{k}={v}" for k, v in table.items() if isinstance(v, str))
+    lines = [r for r in csv.reader(io.StringIO(text)) if len(r) >= 2]
+    if lines and [c.strip().lower() for c in lines[0][:2]] == ["tag", "topic"]:
+        lines = lines[1:]
+    return "\n".join(f"{r[0]}={r[1]}" for r in lines)
+
+
+def parse_tags(rt: Runtime, text: str, name: str = "--map-tags") -> dict[str, str]:
+    """``"STEM teachers=steam,Climate=sdg-13"`` (or, by line, the text of a mapping file)
+    → {"stem teachers": "steam", "climate": "sdg-13"}: Mailchimp tags and group values to
+    topic keys. A topic that is not one of content/topics.toml is a ValidationError before
+    anything is read or written."""
+    mapping: dict[str, str] = {}
+    topics = preferences.offer_words(rt, "topics")
+    for part in filter(None, (p.strip() for p in text.replace("\n", ",").split(","))):
+        theirs, sep, ours = part.rpartition("=")
+        ours = ours.strip()
+        if not sep or not theirs.strip() or not ours:
+            raise ValidationError(f'{name}: "{part[:80]}" is not TAG=TOPIC, e.g. '
+                                  f'"STEM teachers=steam,Climate=sdg-13".', {"map_tags": part})
+        if ours not in topics:
+            raise ValidationError(f'{name}: "{ours[:40]}" (for "{theirs.strip()[:80]}") is '
+                                  f'not a topic; use one of {", ".join(topics)}.',
+                                  {"map_tags": part})
+        mapping[theirs.strip().lower()] = ours
+    return mapping
+
 
 def parse_map(text: str, name: str = "--map") -> dict[str, str]:
     """``"E-mail=email,Full name=name"`` → {"e-mail": "email", "full name": "name"}.
@@ -214,7 +271,8 @@ def _rows(name: str, records: csvin.Records, columns: list[str]
 
 
 def read(uploads: Sequence[Upload], spool: Spool, column_map: dict[str, str] | None = None,
-         limits: csvin.Limits | None = None, map_name: str = "--map") -> list[FileSummary]:
+         limits: csvin.Limits | None = None, map_name: str = "--map",
+         reading: Reading = PLAIN) -> list[FileSummary]:
     """Every line of every file checked on its own, into ``spool``: the lines that
     failed with their outcome, the rows that passed as "pending". Returns what each file
     was taken to be. Files are read a record at a time, each line within ``limits``.
@@ -230,12 +288,14 @@ def read(uploads: Sequence[Upload], spool: Spool, column_map: dict[str, str] | N
                                    "file.", not_text_hint="Save it as CSV UTF-8 and try again."
                                    ) as records:
                     summaries.append(_read_file(source.name, records, column_map, spool,
-                                                [f.name for f in summaries], map_name))
+                                                [f.name for f in summaries], map_name,
+                                                reading))
     return summaries
 
 
 def _read_file(name: str, records: csvin.Records, column_map: dict[str, str], spool: Spool,
-               before: list[str], map_name: str = "--map") -> FileSummary:
+               before: list[str], map_name: str = "--map",
+               reading: Reading = PLAIN) -> FileSummary:
     """One file's lines into ``spool``; ``before`` names the files read before it."""
     number = len(before)
     header = [h.strip() for h in records.header]
@@ -288,9 +348,9 @@ def _read_file(name: str, records: csvin.Records, column_map: dict[str, str], sp
             continue
         problems: dict[str, str] = {}
         try:
-            parsed = (_mailchimp_row(kind.split()[1], name, n, address, row, problems)
-                      if kind.startswith(MAILCHIMP)
-                      else _own_row(name, n, address, row, problems))
+            parsed = (_mailchimp_row(kind.split()[1], name, n, address, row, problems,
+                                     reading) if kind.startswith(MAILCHIMP)
+                      else _own_row(name, n, address, row, problems, reading))
         except _LeftOut as why:
             spool.add(number, n, address, "left_out", str(why))
             continue
@@ -374,19 +434,31 @@ def spool_of(rt: Runtime) -> Spool:
 
 
 def check(rt: Runtime, uploads: Sequence[Upload], column_map: dict[str, str] | None = None,
-          map_name: str = "--map") -> Checked:
+          map_name: str = "--map", tag_map: dict[str, str] | None = None) -> Checked:
     """What importing the files would do, line by line; nothing is written. A face shows
-    this report before it calls ``write``, so nothing is written that was not shown."""
+    this report before it calls ``write``, so nothing is written that was not shown.
+    ``tag_map`` (``parse_tags``) gives Mailchimp's readers topics from their tags and
+    groups; the report counts the new readers of each tag."""
+    def load() -> preferences.Offer:
+        with rt.db.session() as s:
+            return preferences.offer(rt, s)
+
+    reading = Reading(load, tag_map or {})
     spool = spool_of(rt)
     try:
         summaries = read(uploads, spool, column_map, csvin.Limits(
-            rt.settings.import_max_line_chars, rt.settings.import_max_fields), map_name)
+            rt.settings.import_max_line_chars, rt.settings.import_max_fields), map_name,
+            reading)
         for page in spool.pages(PENDING, 1000):
             _compare(rt, spool, page)
+        tags: Counter[str] = Counter()
+        for page in spool.pages("new", 1000):
+            tags.update(e.payload.labels for e in page)
     except BaseException:
         spool.close()
         raise
-    return Checked(ImportReport(spool, summaries))
+    return Checked(ImportReport(spool, summaries, tags=dict(tags.most_common()),
+                                tag_map=dict(reading.tag_map)))
 
 
 def _compare(rt: Runtime, spool: Spool, page: list[Entry]) -> None:
@@ -464,7 +536,9 @@ def _write(rt: Runtime, spool: Spool, progress: Progress | None = None) -> None:
                         continue
                     sub = Subscriber(email=row.email, email_hash=entry.key, name=row.name,
                                      language=row.language, status="confirmed",
-                                     confirmed_at=row.when, link_nonce=secrets.token_hex(8))
+                                     confirmed_at=row.when, link_nonce=secrets.token_hex(8),
+                                     country=row.country,
+                                     **{k: sorted(v) for k, v in row.chosen.items()})
                     s.add(sub)
                     s.flush()
                     mine.append(sub.id)
@@ -474,7 +548,8 @@ def _write(rt: Runtime, spool: Spool, progress: Progress | None = None) -> None:
                                 consent_date=row.when.isoformat(),
                                 consent_source=row.source, file=row.file, line=row.line,
                                 **{k: v for k, v in row.detail.items()
-                                   if k != "consent_source"})
+                                   if k != "consent_source"},
+                                **_chosen_detail(sub, row))
             created.extend(mine)
             done += len(batch)
             if progress:
@@ -503,6 +578,11 @@ def _write(rt: Runtime, spool: Spool, progress: Progress | None = None) -> None:
     except BaseException:
         _take_back(rt, created, events, suppressions, left)
         raise
+
+
+def _chosen_detail(sub: Subscriber, row: _Row) -> dict[str, Any]:
+    """What the consent log keeps of the choices a line brought (nothing when none)."""
+    return {"choices": preferences.state(sub)} if row.chosen or row.country else {}
 
 
 def _take_back(rt: Runtime, created: array[int], events: array[int],

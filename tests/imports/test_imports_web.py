@@ -281,7 +281,8 @@ def test_the_progress_is_stored_as_the_import_runs(rt: Runtime, editor: Any,
      "read). Save it as CSV UTF-8 and try again."),
     (b"PK\x03\x04 not really a zip", "export.zip", "export.zip is a damaged zip"),
     (b"E-mail,Who\nana@example.org,Ana\n", "fair.csv", "fair.csv: the first line must name "
-     "the columns email, name, language, consent_date, consent_source (or be a Mailchimp "
+     "the columns email, name, language, consent_date, consent_source, topics, kinds, audiences, "
+     "projects, country (or be a Mailchimp "
      "export); missing: email, consent_date, consent_source; not used: E-mail, Who. Name "
      'them in the column map, e.g. "E-mail=email".'),
     (b"email,consent_date,consent_source\n" + b"a" * 70000 + b"\n", "long.csv",
