@@ -453,7 +453,8 @@ def check(rt: Runtime, uploads: Sequence[Upload], column_map: dict[str, str] | N
             _compare(rt, spool, page)
         tags: Counter[str] = Counter()
         for page in spool.pages("new", 1000):
-            tags.update(e.payload.labels for e in page)
+            for e in page:
+                tags.update(e.payload.labels)
     except BaseException:
         spool.close()
         raise
