@@ -573,3 +573,24 @@ def test_an_editor_discards_an_upload(rt: Runtime, editor: Any) -> None:
     assert "contacts.csv is discarded" in text(editor.get(r.headers["Location"]))
     r = press(editor, import_id, "apply")
     assert "no longer kept" in text(editor.get(r.headers["Location"]))
+
+
+def test_mailchimp_tags_map_to_topics_on_the_page(rt: Runtime, editor: Any) -> None:
+    rows = [{"Email Address": "tagged@school.example", "OPTIN_TIME": "2021-03-01 09:00:00",
+             "TAGS": '"STEM teachers","Spain"'}]
+    data = mc_csv(MC, rows)
+    # A topic that is not one is said at once, beside its field, and nothing is kept.
+    r = upload(editor, "readers", data, "subscribed.csv", tag_map="STEM teachers=stem")
+    assert r.status_code == 400
+    assert 'Tags to topics: "stem" (for "STEM teachers") is not a topic' in text(r)
+    assert kept(rt) == []
+    import_id = uploaded(editor, rt, "readers", data, "subscribed.csv",
+                         tag_map="STEM teachers=steam")
+    shown = page(editor, import_id)
+    assert "STEM teachers steam 1" in shown
+    assert "Spain unmapped" in shown
+    press(editor, import_id, "apply")
+    jobs.pick_up(rt)
+    with rt.db.session() as s:
+        tagged = s.scalar(select(Subscriber).where(Subscriber.email == "tagged@school.example"))
+        assert tagged is not None and tagged.topics == ["steam"]
