@@ -18,8 +18,27 @@ from ostogether.edges.runtime import Runtime
 from ostogether.models import ConsentEvent, Subscriber
 from ostogether.readers import readers_import, subscribers
 from tests.conftest import csrf_from, link_in, outbox, run
-from tests.readers.test_moving_in import BASE, mc_csv
-from tests.readers.test_subscribers import UA, sign_up
+
+UA = "Mozilla/5.0 (test)"
+BASE = ["Email Address", "First Name", "Last Name", "OPTIN_TIME", "CONFIRM_TIME", "CC",
+        "LAST_CHANGED", "TAGS"]
+
+
+def sign_up(client: Any, email: str = "reader@example.org", **extra: Any) -> Any:
+    token = csrf_from(client.get("/subscribe").get_data(as_text=True))
+    data = {"csrf_token": token, "email": email, "name": "Ana", "language": "en",
+            "consent": "y", **extra}
+    return client.post("/subscribe", data=data, headers={"User-Agent": UA})
+
+
+def mc_csv(header: list[str], rows: list[dict[str, str]]) -> bytes:
+    """A Mailchimp export's CSV, quoted as Mailchimp quotes it."""
+    out = io.StringIO()
+    w = csv.DictWriter(out, header, lineterminator="\r\n", quoting=csv.QUOTE_ALL,
+                       extrasaction="ignore")
+    w.writeheader()
+    w.writerows(rows)
+    return out.getvalue().encode()
 
 CHOSEN = {"topics": ["steam", "sdg-13"], "kinds": ["event"], "audiences": ["teachers"],
           "projects": ["connect"], "country": "BE"}

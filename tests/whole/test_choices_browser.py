@@ -10,7 +10,14 @@ from sqlalchemy import select
 
 from ostogether.models import ConsentEvent, Subscriber
 from tests.browser import PHONE, Live, link_in, shot
-from tests.whole.test_browser import wait_mail
+from tests.conftest import wait_for
+
+
+def wait_mail(sink: Any, to: str, count: int = 1) -> list[Any]:
+    def arrived() -> list[Any] | None:
+        found = [m for m in sink.messages if to in m["To"]]
+        return found if len(found) >= count else None
+    return list(wait_for(arrived, seconds=10, interval=0.05))
 
 
 def preferences_log(live: Live) -> list[dict[str, Any]]:
