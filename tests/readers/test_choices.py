@@ -88,13 +88,12 @@ def test_the_sign_up_offers_the_choices_folded_and_keeps_them_with_its_consent(
     assert event.detail["choices"] == {"topics": ["sdg-13", "steam"], "kinds": ["event"],
                                        "audiences": ["teachers"], "projects": ["connect"],
                                        "country": "BE"}
-
-
-def test_a_sign_up_without_choices_gets_everything(client: Any, rt: Runtime) -> None:
-    assert sign_up(client).status_code == 302
-    sub = reader(rt)
-    assert (sub.topics, sub.kinds, sub.audiences, sub.projects, sub.country) == (
+    # Nothing chosen is everything, and the consent record says so.
+    assert sign_up(client, "other@example.org").status_code == 302
+    other = reader(rt, "other@example.org")
+    assert (other.topics, other.kinds, other.audiences, other.projects, other.country) == (
         [], [], [], [], "")
+    assert consent(rt, "subscribe")[-1].detail["choices"]["topics"] == []
 
 
 def test_an_unknown_choice_at_sign_up_subscribes_nobody(client: Any, rt: Runtime) -> None:
@@ -142,6 +141,13 @@ def test_the_preferences_page_saves_choices_with_the_consent_log_before_and_afte
                              "country": "PT"})
     assert reader(rt).topics == [] and reader(rt).audiences == []
     assert consent(rt, "preferences")[-1].detail["after"]["topics"] == []
+    # One-click unsubscribe still stops everything, whatever was chosen.
+    page = client.get(prefs).get_data(as_text=True)
+    client.post(prefs, data={"csrf_token": csrf_from(page), "name": "Ana", "language": "en",
+                             "topics": "steam", "projects": "connect"})
+    assert reader(rt).projects == ["connect"]
+    r = client.post(prefs.replace("/p/", "/u/"), data={"List-Unsubscribe": "One-Click"})
+    assert r.status_code == 200 and reader(rt).status == "unsubscribed"
 
 
 def test_an_unknown_key_on_the_preferences_page_writes_nothing(
@@ -164,15 +170,6 @@ def test_an_unknown_key_on_the_preferences_page_writes_nothing(
     assert r.status_code == 400 and "Choose a country from the list" in r.get_data(
         as_text=True)
     assert reader(rt).country == "" and consent(rt, "preferences") == []
-
-
-def test_one_click_unsubscribe_stops_a_reader_with_choices(
-        client: Any, rt: Runtime, settings: Any) -> None:
-    confirmed_reader(client, settings, topics=["steam"], projects="connect")
-    unsubscribe = link_in(outbox(settings)[-1], "/u/")
-    r = client.post(unsubscribe, data={"List-Unsubscribe": "One-Click"})
-    assert r.status_code == 200
-    assert reader(rt).status == "unsubscribed"  # whatever they chose: nothing more
 
 
 def _csv(rows: list[list[str]]) -> bytes:
