@@ -70,11 +70,11 @@ class Reading:
     has any, None checks nothing) and ``--map-tags`` (a Mailchimp tag or group value,
     lower-cased → a topic key)."""
 
-    load: Callable[[], preferences.Offer] | None = None
+    load: Callable[[], preferences.Offered] | None = None
     tag_map: dict[str, str] = field(default_factory=dict)
-    _offered: list[preferences.Offer] = field(default_factory=list)
+    _offered: list[preferences.Offered] = field(default_factory=list)
 
-    def offered(self) -> preferences.Offer | None:
+    def offered(self) -> preferences.Offered | None:
         if self.load is not None and not self._offered:
             self._offered.append(self.load())
         return self._offered[0] if self._offered else None

@@ -31,7 +31,7 @@ MAX_PER_GROUP = 200  # more values than any vocabulary has: a cell or a post gon
 
 
 @dataclass(frozen=True)
-class Offer:
+class Offered:
     """Everything a reader can choose, key → label in one language."""
 
     topics: dict[str, str]
@@ -50,10 +50,10 @@ def followable(s: Session) -> dict[str, str]:
     return {slug: acronym for slug, acronym in rows}
 
 
-def offer(rt: Runtime, s: Session, language: str = "en") -> Offer:
+def offer(rt: Runtime, s: Session, language: str = "en") -> Offered:
     """What the sign-up and the preferences page show, labelled in ``language``."""
     words = vocabulary(rt.community)
-    return Offer(topics=words.labels("topics", language),
+    return Offered(topics=words.labels("topics", language),
                  kinds=words.labels("kinds", language),
                  audiences=words.labels("audiences", language),
                  projects=followable(s))
@@ -64,7 +64,7 @@ def offer_words(rt: Runtime, group: str) -> dict[str, str]:
     return vocabulary(rt.community).group(group)
 
 
-def problems(offered: Offer, chosen: Mapping[str, Iterable[str]]) -> dict[str, str]:
+def problems(offered: Offered, chosen: Mapping[str, Iterable[str]]) -> dict[str, str]:
     """A sentence per group with a value that is not on offer, naming the values and the
     ones to use (empty when all is well)."""
     out: dict[str, str] = {}
@@ -89,7 +89,7 @@ def country_problem(code: str) -> str:
     return f"{code[:20]!r} is not a country code; use two letters (ISO 3166), e.g. BE or PT"
 
 
-def checked(offered: Offer, chosen: Mapping[str, Iterable[str]], country: str = ""
+def checked(offered: Offered, chosen: Mapping[str, Iterable[str]], country: str = ""
             ) -> tuple[Choices, str]:
     """The choices and the country as stored, or ValidationError whose fields name each
     group with an unknown value; nothing is written by the caller then."""

@@ -439,7 +439,7 @@ def check(rt: Runtime, uploads: Sequence[Upload], column_map: dict[str, str] | N
     this report before it calls ``write``, so nothing is written that was not shown.
     ``tag_map`` (``parse_tags``) gives Mailchimp's readers topics from their tags and
     groups; the report counts the new readers of each tag."""
-    def load() -> preferences.Offer:
+    def load() -> preferences.Offered:
         with rt.db.session() as s:
             return preferences.offer(rt, s)
 
