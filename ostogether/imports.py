@@ -64,6 +64,7 @@ CHUNK = 1 << 20
 SUFFIXES = (".zip", ".csv", ".txt")
 # What the page calls the options (the CLI's --map, --assign and --replace).
 MAP_NAME = "Column map"
+TAGS_NAME = "Tags to topics"  # the CLI's --map-tags
 ASSIGN_NAME = "Contacts put in projects"
 REPLACE_HINT = ('tick "Replace past issues imported before" and upload the zip again')
 MISSING = "There is no such import; it may have been discarded."
@@ -74,6 +75,7 @@ class Options:
     """What the editor chose besides the file."""
 
     column_map: str = ""  # readers: THEIRS=ours, by line or comma (the CLI's --map)
+    tag_map: str = ""  # readers: Mailchimp TAG=topic, by line or comma (--map-tags)
     assign: str = ""  # members: ADDRESS = SLUG, by line (--assign)
     replace: bool = False  # archive: replace issues imported before (--replace)
     # members, when applying: the projects that take their first matched contact's
@@ -86,6 +88,7 @@ class Options:
     @classmethod
     def of(cls, stored: dict[str, Any]) -> Options:
         return cls(column_map=str(stored.get("column_map", "")),
+                   tag_map=str(stored.get("tag_map", "")),
                    assign=str(stored.get("assign", "")),
                    replace=bool(stored.get("replace", False)),
                    contacts=tuple(str(c) for c in stored.get("contacts", ())))
@@ -153,6 +156,7 @@ def _check_options(rt: Runtime, kind: str, options: Options) -> None:
     """What can be said about the options before the file is read."""
     if kind == "readers":
         readers_import.parse_map(options.column_map, MAP_NAME)
+        readers_import.parse_tags(rt, options.tag_map, TAGS_NAME)
     elif kind == "members":
         members_import.check_assign(
             rt, members_import.parse_assign(options.assign, ASSIGN_NAME), ASSIGN_NAME)
@@ -187,7 +191,7 @@ def _check(rt: Runtime, actor: Actor, kind: str, name: str, path: Path,
     if kind == "readers":
         checked = readers_import.check(
             rt, [(name, path)], readers_import.parse_map(options.column_map, MAP_NAME),
-            MAP_NAME)
+            MAP_NAME, readers_import.parse_tags(rt, options.tag_map, TAGS_NAME))
         return _readers(checked.report)
     if kind == "members":
         return _members(_plan(rt, name, path, options))
@@ -211,7 +215,9 @@ def _readers(report: readers_import.ImportReport) -> Checked:
         {"counts": report.counts, "warnings": report.warnings(),
          "files": [{"name": f.name, "kind": f.kind, "lines": f.lines,
                     "ignored": list(f.ignored_columns), "counts": by_file[f.name]}
-                   for f in report.files]},
+                   for f in report.files],
+         "tags": [{"tag": t, "topic": topic, "readers": n}
+                  for t, topic, n in report.tag_topics()]},
         ({"file": x.file, "line": x.line, "subject": x.email, "outcome": x.outcome,
           "reason": x.reason, "warning": x.warning} for x in report.noted()),
         report.spool.close)
@@ -318,7 +324,8 @@ def apply(rt: Runtime, actor: Actor, import_id: int, contacts: Iterable[str] = (
         _kept(rt, run)
         offered = run.report.get("contacts", {})
         options = Options.of(run.options)
-        run.options = Options(options.column_map, options.assign, options.replace,
+        run.options = Options(options.column_map, options.tag_map, options.assign,
+                              options.replace,
                               tuple(c for c in dict.fromkeys(contacts) if c in offered)
                               ).stored()
         run.applied_by, run.applied_by_id = actor.label, actor.user_id
@@ -465,7 +472,8 @@ def _run(rt: Runtime, import_id: int) -> None:
             with readers_import.check(
                     rt, [(run.file_name, path)],
                     readers_import.parse_map(options.column_map, MAP_NAME),
-                    MAP_NAME) as checked:
+                    MAP_NAME, readers_import.parse_tags(rt, options.tag_map, TAGS_NAME)
+            ) as checked:
                 progress(0, checked.to_write)
                 # The report is stored before the spool that holds its lines goes.
                 _finish(rt, import_id, actor,

@@ -44,22 +44,30 @@ def subscribers_group() -> None:
 @click.option("--map", "column_map", default="", metavar='"THEIRS=ours,…"',
               help='Name the columns of another tool\'s CSV, e.g. '
                    '--map "E-mail=email,Full name=name,Signed up=consent_date".')
+@click.option("--map-tags", "tag_map", default="", metavar='"TAG=topic,…" or FILE',
+              help='Give Mailchimp\'s readers topics from their tags and group values, e.g. '
+                   '--map-tags "STEM teachers=steam,Climate=sdg-13", or a .toml file of '
+                   '"TAG" = "topic" lines or a .csv of tag,topic.')
 @click.option("--format", "fmt", type=FORMATS, default="table")
 @pass_state
 def subscribers_import(state: State, files: tuple[str, ...], apply: bool, column_map: str,
-                       fmt: str) -> None:
+                       tag_map: str, fmt: str) -> None:
     """Import readers who consented elsewhere: Mailchimp's audience export (the zip, or
     its subscribed, unsubscribed, cleaned and nonsubscribed CSVs), or a CSV with the
     columns email, name, language, consent_date, consent_source.
 
     First run it without --apply: it prints what each line would do, by file and line.
     Mailchimp's unsubscribed and cleaned addresses go on the suppression list; its
-    non-subscribed contacts, and rows with no opt-in on record, are left out.
+    non-subscribed contacts, and rows with no opt-in on record, are left out. The
+    service's CSV may also carry the readers' choices: topics, kinds, audiences and
+    projects (keys separated by ";") and country. With --map-tags the report shows each
+    Mailchimp tag with the topic it maps to and its readers, and the tags left unmapped.
     """
     # Read from the files as they are, a record at a time (never whole in memory), and
     # the report's lines kept on disk until they are printed.
+    tags = readers_import.parse_tags(state.rt, readers_import.tag_map_text(tag_map))
     with readers_import.check(state.rt, [(Path(f).name, Path(f)) for f in files],
-                              readers_import.parse_map(column_map)) as checked:
+                              readers_import.parse_map(column_map), tag_map=tags) as checked:
         _report(state, checked, apply, fmt)
 
 
@@ -67,6 +75,8 @@ def _report(state: State, checked: readers_import.Checked, apply: bool, fmt: str
     if fmt == "json":
         report = readers_import.write(state.rt, checked) if apply else checked.report
         print_json_stream({"applied": report.applied, "counts": report.counts,
+                           "tags": [{"tag": t, "topic": topic, "readers": n}
+                                    for t, topic, n in report.tag_topics()],
                            "files": [{**vars(f), "counts": report.counts_by_file()[f.name]}
                                      for f in report.files]},
                           "lines", (asdict(x) for x in report.noted()))
@@ -93,6 +103,7 @@ def _report(state: State, checked: readers_import.Checked, apply: bool, fmt: str
     for f in report.files:
         if f.ignored_columns:
             out.print(f"{f.name}: columns not used: {', '.join(f.ignored_columns)}.")
+    _tags(report)
     if apply:
         report = readers_import.write(state.rt, checked)
     c = report.counts
@@ -109,6 +120,19 @@ def _report(state: State, checked: readers_import.Checked, apply: bool, fmt: str
         out.print(f"{warned} line(s) with a warning: check the dates used above.")
     if not report.applied and (c["new"] or c["suppress"]):
         out.print("Nothing has been changed. Run again with --apply to write it.")
+
+
+def _tags(report: readers_import.ImportReport) -> None:
+    """Per Mailchimp tag: the topic it maps to and its new readers; the tags unmapped."""
+    pairs = report.tag_topics()
+    for tag, topic, n in pairs:
+        if topic:
+            out.print(f"Tag {tag!r} → topic {topic}: {n} new reader(s).")
+    unmapped = [f"{tag!r} ({n})" for tag, topic, n in pairs if not topic]
+    if unmapped:
+        out.print(f"Tags left unmapped (new readers): {', '.join(unmapped)}"
+                  + ("." if report.tag_map else
+                     '. Map them to topics with --map-tags "TAG=topic,…".'))
 
 
 @subscribers_group.command("export")

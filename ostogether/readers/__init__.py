@@ -1,5 +1,6 @@
 """Readers: subscribers with their double opt-in, consent log, preferences and suppression
-list (``subscribers``), readers moved in from Mailchimp or a CSV (``readers_import``), and
+list (``subscribers``), what readers choose to receive (``preferences``), readers moved in
+from Mailchimp or a CSV (``readers_import``, one line at a time in ``import_rows``), and
 bounce reports that end a reader's address (``bounces``).
 
 May import: core, edges, mail.

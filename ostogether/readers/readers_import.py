@@ -30,10 +30,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import re
 import secrets
+import tomllib
 import zipfile
 from array import array
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
@@ -42,18 +43,28 @@ from typing import IO, Any
 
 from sqlalchemy import delete, select
 
-from ostogether.core import clock, csvin, csvout
+from ostogether.core import csvin
 from ostogether.core.errors import ValidationError
 from ostogether.edges.runtime import Runtime
 from ostogether.edges.spool import Entry, Spool
 from ostogether.models import ConsentEvent, Subscriber, Suppression
+from ostogether.readers import preferences
+from ostogether.readers.import_rows import (
+    MAILCHIMP,
+    NOT_SUBSCRIBED,
+    PLAIN,
+    Reading,
+    _LeftOut,
+    _mailchimp_kind,
+    _mailchimp_row,
+    _own_row,
+    _Row,
+)
 from ostogether.readers.subscribers import (
     COLUMNS,
-    LANGUAGES,
     Request,
     email_hash,
     log_consent,
-    profile,
     stored_email,
 )
 
@@ -65,13 +76,6 @@ IMPORT_BATCH = 500  # readers written per transaction
 ZIP_MAX_BYTES = 200 * 1024 * 1024  # the CSVs of a zip, unpacked
 PENDING = "pending"  # read and checked on its own; not yet compared with the database
 OUTCOMES = ("new", "existing", "invalid", "suppressed", "suppress", "left_out")
-MAILCHIMP = "mailchimp"
-NONSUBSCRIBED = re.compile(r"non[-_ ]?subscribed", re.I)
-NOT_SUBSCRIBED = ("a non-subscribed contact in Mailchimp: they never agreed to the "
-                  "newsletter, so they do not become a reader")
-NO_CONSENT = ("no CONFIRM_TIME or OPTIN_TIME: Mailchimp has no record of a consent, so they "
-              "do not become a reader; if they agreed elsewhere, import them with that date "
-              "and source in the service's own columns")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +106,14 @@ class ImportReport:
     spool: Spool
     files: list[FileSummary] = field(default_factory=list)
     applied: bool = False
+    # Mailchimp's tags and mapped group values → how many new readers carry them, most
+    # first; and the --map-tags it was read with (lower-cased label → topic key).
+    tags: dict[str, int] = field(default_factory=dict)
+    tag_map: dict[str, str] = field(default_factory=dict)
+
+    def tag_topics(self) -> list[tuple[str, str, int]]:
+        """(tag, the topic it maps to or "", new readers), most readers first."""
+        return [(tag, self.tag_map.get(tag.lower(), ""), n) for tag, n in self.tags.items()]
 
     @property
     def lines(self) -> Iterator[ImportLine]:
@@ -138,31 +150,50 @@ class ImportReport:
                              self.files[e.file].name, e.warning)
 
 
-@dataclass(frozen=True, slots=True)
-class _Row:
-    """One line that passed its checks, ready to be compared with the database."""
-
-    file: str
-    line: int
-    email: str
-    action: str  # subscribe, suppress
-    name: str = ""
-    language: str = "en"
-    when: dt.datetime | None = None  # consent, or the unsubscribe / cleaning
-    ip: str = ""
-    source: str = ""  # where the consent was given
-    log_as: str = "import"  # the consent log's source: import, or mailchimp for its export
-    reason: str = ""  # for suppress: unsubscribed, cleaned
-    note: str = ""
-    detail: dict[str, Any] = field(default_factory=dict)
-    warning: str = ""
-
-
-class _LeftOut(Exception):
-    """A Mailchimp row that is not a reader and was never asked to be one."""
-
-
 # ------------------------------------------------------------------------- reading files
+
+def tag_map_text(value: str) -> str:
+    """``--map-tags`` as typed, or the text of the mapping file it names: a TOML file of
+    ``"Mailchimp tag" = "topic"`` lines (top level or under ``[tags]``), or a CSV of two
+    columns, tag and topic (a header line ``tag,topic`` is skipped)."""
+    path = Path(value.strip())
+    if not value.strip() or "=" in value or not path.is_file():
+        return value
+    text = path.read_text(encoding="utf-8-sig", errors="replace")
+    if path.suffix.lower() == ".toml":
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ValidationError(f"{path.name} is not valid TOML ({exc}).",
+                                  {"map_tags": "toml"}) from None
+        table = data.get("tags", data)
+        return "\n".join(f"{k}={v}" for k, v in table.items() if isinstance(v, str))
+    lines = [r for r in csv.reader(io.StringIO(text)) if len(r) >= 2]
+    if lines and [c.strip().lower() for c in lines[0][:2]] == ["tag", "topic"]:
+        lines = lines[1:]
+    return "\n".join(f"{r[0]}={r[1]}" for r in lines)
+
+
+def parse_tags(rt: Runtime, text: str, name: str = "--map-tags") -> dict[str, str]:
+    """``"STEM teachers=steam,Climate=sdg-13"`` (or, by line, the text of a mapping file)
+    → {"stem teachers": "steam", "climate": "sdg-13"}: Mailchimp tags and group values to
+    topic keys. A topic that is not one of content/topics.toml is a ValidationError before
+    anything is read or written."""
+    mapping: dict[str, str] = {}
+    topics = preferences.offer_words(rt, "topics")
+    for part in filter(None, (p.strip() for p in text.replace("\n", ",").split(","))):
+        theirs, sep, ours = part.rpartition("=")
+        ours = ours.strip()
+        if not sep or not theirs.strip() or not ours:
+            raise ValidationError(f'{name}: "{part[:80]}" is not TAG=TOPIC, e.g. '
+                                  f'"STEM teachers=steam,Climate=sdg-13".', {"map_tags": part})
+        if ours not in topics:
+            raise ValidationError(f'{name}: "{ours[:40]}" (for "{theirs.strip()[:80]}") is '
+                                  f'not a topic; use one of {", ".join(topics)}.',
+                                  {"map_tags": part})
+        mapping[theirs.strip().lower()] = ours
+    return mapping
+
 
 def parse_map(text: str, name: str = "--map") -> dict[str, str]:
     """``"E-mail=email,Full name=name"`` → {"e-mail": "email", "full name": "name"}.
@@ -226,33 +257,6 @@ def _member(name: str, zf: zipfile.ZipFile, info: zipfile.ZipInfo
     return open_member
 
 
-def _when(raw: str) -> dt.datetime:
-    """A time in Mailchimp's form (``2021-03-15 10:22:33``, UTC) or ISO 8601."""
-    raw = raw.strip()
-    try:
-        when = dt.datetime.fromisoformat(raw)
-    except ValueError:
-        raise ValueError("must be a date like 2024-03-01 or "
-                         "2024-03-01T09:30:00+01:00") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    if when > clock.now():
-        raise ValueError("is in the future")
-    return when
-
-
-def _language(raw: str) -> str:
-    code = raw.strip().lower().replace("-", "_").split("_", 1)[0]
-    return code if code in LANGUAGES else "en"
-
-
-def _tags(raw: str) -> list[str]:
-    """Mailchimp writes tags as ``"Teachers","Spain"`` inside one cell."""
-    if not raw.strip():
-        return []
-    return [t.strip() for t in next(csv.reader([raw]), []) if t.strip()]
-
-
 def _rows(name: str, records: csvin.Records, columns: list[str]
           ) -> Iterator[tuple[int, dict[str, str], bool]]:
     """Each record as a row by ``columns`` (which the caller may change as it goes, as
@@ -266,105 +270,9 @@ def _rows(name: str, records: csvin.Records, columns: list[str]
         yield line, dict(zip(columns, fields, strict=False)), len(fields) > len(columns)
 
 
-def _mailchimp_kind(header: Sequence[str], name: str = "") -> str:
-    lowered = {h.lower() for h in header}
-    if "email address" not in lowered:
-        return ""
-    if "unsub_time" in lowered:
-        return "unsubscribed"
-    if "clean_time" in lowered:
-        return "cleaned"
-    # Same header as the subscribed file: only the name tells them apart.
-    if NONSUBSCRIBED.match(name.rsplit("/", 1)[-1]):
-        return "nonsubscribed"
-    return "subscribed"
-
-
-def _left_when(what: str, given: str, last_changed: str) -> tuple[dt.datetime, str, str]:
-    """The time an address left Mailchimp, when its own column is empty or not a date:
-    LAST_CHANGED, else the import's own time. Never a reason to keep an address that
-    left off the suppression list. (time, basis, the warning that says so)"""
-    column = what.upper()
-    why = f"{column} is empty" if not given else f"{column} {given!r} is not a date"
-    try:
-        when = _when(last_changed)
-    except ValueError:
-        now = clock.now()
-        return now, "import", (f"{why} and so is LAST_CHANGED: dated with this import's "
-                               f"time, {now:%Y-%m-%d %H:%M} UTC")
-    return when, "last_changed", (f"{why}: dated from LAST_CHANGED, "
-                                  f"{when:%Y-%m-%d %H:%M} UTC")
-
-
-def _mailchimp_row(kind: str, file: str, n: int, address: str, row: dict[str, str],
-                   problems: dict[str, str]) -> _Row | None:
-    get = lambda key: csvout.unquote((row.get(key) or "").strip())  # noqa: E731
-    detail: dict[str, Any] = {k: v for k, v in (("optin_time", get("optin_time")),
-                                ("optin_ip", get("optin_ip")),
-                                ("confirm_time", get("confirm_time")),
-                                ("confirm_ip", get("confirm_ip")),
-                                ("country", get("cc")),
-                                ("last_changed", get("last_changed"))) if v}
-    if tags := _tags(row.get("tags") or ""):
-        detail["tags"] = tags
-    if kind == "nonsubscribed":
-        raise _LeftOut(NOT_SUBSCRIBED)
-    if kind != "subscribed":
-        field_name = "unsub_time" if kind == "unsubscribed" else "clean_time"
-        warning = ""
-        try:
-            when = _when(get(field_name))
-        except ValueError:
-            when, detail["date_basis"], warning = _left_when(field_name, get(field_name),
-                                                             get("last_changed"))
-        note = (get("unsub_reason_other") or get("unsub_reason")) if kind == "unsubscribed" \
-            else "cleaned: the address bounced or was reported as not deliverable"
-        if campaign := get("unsub_campaign_title") or get("clean_campaign_title"):
-            detail["campaign"] = campaign
-        return _Row(file, n, address, "suppress", when=when, source=MAILCHIMP, log_as=MAILCHIMP,
-                    reason=kind, note=note[:300], detail=detail, warning=warning)
-    name = " ".join(filter(None, (get("first name") or get("fname"),
-                                  get("last name") or get("lname"))))
-    name = profile(name, "en", problems)
-    # The consent is the confirmation of the double opt-in, or the opt-in. A row with
-    # neither holds no consent, and LAST_CHANGED is not one (GDPR Art. 7(1): the
-    # controller must be able to show it).
-    stamp, basis = next(((get(k), k) for k in ("confirm_time", "optin_time") if get(k)),
-                        ("", ""))
-    if not stamp:
-        raise _LeftOut(NO_CONSENT)
-    try:
-        when = _when(stamp)
-    except ValueError as exc:
-        problems[basis] = str(exc)
-        return None
-    detail["consent_basis"] = basis
-    return _Row(file, n, address, "subscribe", name=name,
-                language=_language(get("language")), when=when,
-                ip=get("confirm_ip") or get("optin_ip"), source=MAILCHIMP, log_as=MAILCHIMP,
-                detail=detail)
-
-
-def _own_row(file: str, n: int, address: str, row: dict[str, str],
-             problems: dict[str, str]) -> _Row | None:
-    language = (row.get("language") or "en").strip() or "en"
-    name = profile(csvout.unquote(row.get("name") or ""), language, problems)
-    when = None
-    try:
-        when = _when(row.get("consent_date") or "")
-    except ValueError as exc:
-        problems["consent_date"] = str(exc)
-    source = " ".join(csvout.unquote(row.get("consent_source") or "").split())[:40]
-    if not source:
-        problems["consent_source"] = "say where the consent was given, e.g. mailchimp"
-    if problems or when is None:
-        return None
-    return _Row(file, n, address, "subscribe", name=name, language=language, when=when,
-                source=source, detail={"consent_source": source})
-
-
 def read(uploads: Sequence[Upload], spool: Spool, column_map: dict[str, str] | None = None,
-         limits: csvin.Limits | None = None, map_name: str = "--map") -> list[FileSummary]:
+         limits: csvin.Limits | None = None, map_name: str = "--map",
+         reading: Reading = PLAIN) -> list[FileSummary]:
     """Every line of every file checked on its own, into ``spool``: the lines that
     failed with their outcome, the rows that passed as "pending". Returns what each file
     was taken to be. Files are read a record at a time, each line within ``limits``.
@@ -380,12 +288,14 @@ def read(uploads: Sequence[Upload], spool: Spool, column_map: dict[str, str] | N
                                    "file.", not_text_hint="Save it as CSV UTF-8 and try again."
                                    ) as records:
                     summaries.append(_read_file(source.name, records, column_map, spool,
-                                                [f.name for f in summaries], map_name))
+                                                [f.name for f in summaries], map_name,
+                                                reading))
     return summaries
 
 
 def _read_file(name: str, records: csvin.Records, column_map: dict[str, str], spool: Spool,
-               before: list[str], map_name: str = "--map") -> FileSummary:
+               before: list[str], map_name: str = "--map",
+               reading: Reading = PLAIN) -> FileSummary:
     """One file's lines into ``spool``; ``before`` names the files read before it."""
     number = len(before)
     header = [h.strip() for h in records.header]
@@ -438,9 +348,9 @@ def _read_file(name: str, records: csvin.Records, column_map: dict[str, str], sp
             continue
         problems: dict[str, str] = {}
         try:
-            parsed = (_mailchimp_row(kind.split()[1], name, n, address, row, problems)
-                      if kind.startswith(MAILCHIMP)
-                      else _own_row(name, n, address, row, problems))
+            parsed = (_mailchimp_row(kind.split()[1], name, n, address, row, problems,
+                                     reading) if kind.startswith(MAILCHIMP)
+                      else _own_row(name, n, address, row, problems, reading))
         except _LeftOut as why:
             spool.add(number, n, address, "left_out", str(why))
             continue
@@ -524,19 +434,32 @@ def spool_of(rt: Runtime) -> Spool:
 
 
 def check(rt: Runtime, uploads: Sequence[Upload], column_map: dict[str, str] | None = None,
-          map_name: str = "--map") -> Checked:
+          map_name: str = "--map", tag_map: dict[str, str] | None = None) -> Checked:
     """What importing the files would do, line by line; nothing is written. A face shows
-    this report before it calls ``write``, so nothing is written that was not shown."""
+    this report before it calls ``write``, so nothing is written that was not shown.
+    ``tag_map`` (``parse_tags``) gives Mailchimp's readers topics from their tags and
+    groups; the report counts the new readers of each tag."""
+    def load() -> preferences.Offered:
+        with rt.db.session() as s:
+            return preferences.offer(rt, s)
+
+    reading = Reading(load, tag_map or {})
     spool = spool_of(rt)
     try:
         summaries = read(uploads, spool, column_map, csvin.Limits(
-            rt.settings.import_max_line_chars, rt.settings.import_max_fields), map_name)
+            rt.settings.import_max_line_chars, rt.settings.import_max_fields), map_name,
+            reading)
         for page in spool.pages(PENDING, 1000):
             _compare(rt, spool, page)
+        tags: Counter[str] = Counter()
+        for page in spool.pages("new", 1000):
+            for e in page:
+                tags.update(e.payload.labels)
     except BaseException:
         spool.close()
         raise
-    return Checked(ImportReport(spool, summaries))
+    return Checked(ImportReport(spool, summaries, tags=dict(tags.most_common()),
+                                tag_map=dict(reading.tag_map)))
 
 
 def _compare(rt: Runtime, spool: Spool, page: list[Entry]) -> None:
@@ -614,7 +537,9 @@ def _write(rt: Runtime, spool: Spool, progress: Progress | None = None) -> None:
                         continue
                     sub = Subscriber(email=row.email, email_hash=entry.key, name=row.name,
                                      language=row.language, status="confirmed",
-                                     confirmed_at=row.when, link_nonce=secrets.token_hex(8))
+                                     confirmed_at=row.when, link_nonce=secrets.token_hex(8),
+                                     country=row.country,
+                                     **{k: sorted(v) for k, v in row.chosen.items()})
                     s.add(sub)
                     s.flush()
                     mine.append(sub.id)
@@ -624,7 +549,8 @@ def _write(rt: Runtime, spool: Spool, progress: Progress | None = None) -> None:
                                 consent_date=row.when.isoformat(),
                                 consent_source=row.source, file=row.file, line=row.line,
                                 **{k: v for k, v in row.detail.items()
-                                   if k != "consent_source"})
+                                   if k != "consent_source"},
+                                **_chosen_detail(sub, row))
             created.extend(mine)
             done += len(batch)
             if progress:
@@ -653,6 +579,11 @@ def _write(rt: Runtime, spool: Spool, progress: Progress | None = None) -> None:
     except BaseException:
         _take_back(rt, created, events, suppressions, left)
         raise
+
+
+def _chosen_detail(sub: Subscriber, row: _Row) -> dict[str, Any]:
+    """What the consent log keeps of the choices a line brought (nothing when none)."""
+    return {"choices": preferences.state(sub)} if row.chosen or row.country else {}
 
 
 def _take_back(rt: Runtime, created: array[int], events: array[int],

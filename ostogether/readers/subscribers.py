@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +24,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ostogether.core import clock, signing
+from ostogether.core.choices import Choices, join
 from ostogether.core.errors import NotFound, ValidationError
 from ostogether.core.inputs import one_line_problem, valid_email
 from ostogether.core.states import SUBSCRIBER_STATUSES
@@ -39,6 +40,7 @@ from ostogether.models import (
     Suppression,
     lookup,
 )
+from ostogether.readers import preferences
 
 CONFIRM_SALT = "subscriber-confirm"
 LINK_SALT = "subscriber-link"
@@ -183,11 +185,18 @@ def _mails_limited(s: Session, rt: Runtime, req: Request, email: str, what: str)
 
 
 def subscribe(rt: Runtime, req: Request, *, email: str, name: str = "", language: str = "en",
-              consent: bool = False, via_project: str = "") -> None:
+              consent: bool = False, via_project: str = "",
+              chosen: Mapping[str, Iterable[str]] | None = None, country: str = "") -> None:
     """Start a double opt-in. The outcome looks the same whatever the address's state.
     ``via_project`` is the slug of the member project whose site's form (its signed token)
     the sign-up came through: the consent log keeps it, and the confirmation link carries
-    it, so that confirming credits the project with a new reader (``confirm``)."""
+    it, so that confirming credits the project with a new reader (``confirm``).
+
+    ``chosen`` (topics, kinds, audiences, projects; nothing means everything) and
+    ``country`` are checked (``preferences.checked``) and kept with the sign-up's consent
+    record. They are stored on a reader who is not confirmed (new, pending, or gone), whose
+    confirmation is then their owner's check; a confirmed reader's choices change only on
+    their preferences page, never from a form anyone can fill in with their address."""
     fields: dict[str, str] = {}
     try:
         email = stored_email(email)
@@ -202,6 +211,12 @@ def subscribe(rt: Runtime, req: Request, *, email: str, name: str = "", language
     hashed = email_hash(email)
     st = rt.settings
     with rt.db.session() as s:
+        try:
+            choices, country = preferences.checked(preferences.offer(rt, s), chosen or {},
+                                                   country)
+        except ValidationError as exc:
+            raise ValidationError("You are not subscribed yet: " + str(exc).removeprefix(
+                "Nothing was changed: "), exc.fields) from None
         _mails_limited(s, rt, req, email, "sign-ups")
         sub = s.scalar(select(Subscriber).where(Subscriber.email_hash == hashed))
         if sub is None:
@@ -212,6 +227,9 @@ def subscribe(rt: Runtime, req: Request, *, email: str, name: str = "", language
         detail: dict[str, Any] = {"status": sub.status, "language": sub.language}
         if via_project:
             detail["project"] = via_project
+        if sub.status != "confirmed":
+            preferences.put(sub, choices, country)
+            detail["choices"] = preferences.state(sub)
         log_consent(s, rt, sub, hashed, "subscribe", req, **detail)
         template = "subscriber_already" if sub.status == "confirmed" else "subscriber_confirm"
         # Anyone can type anything into the form and send it to any address: the mail
@@ -452,21 +470,39 @@ def unsubscribe_reader(s: Session, rt: Runtime, sub: Subscriber, req: Request) -
 
 
 def update_preferences(rt: Runtime, req: Request, token: str, *, name: str,
-                       language: str) -> Subscriber:
+                       language: str, chosen: Mapping[str, Iterable[str]] | None = None,
+                       country: str | None = None) -> Subscriber:
+    """Save the preferences page. ``chosen`` (topics, kinds, audiences, projects) and
+    ``country`` replace the stored ones when given; an unknown key or country is a
+    ValidationError and nothing is written. A change writes one row of the consent log
+    whose detail holds the choices before and after."""
     fields: dict[str, str] = {}
     name = profile(name, language, fields)
-    if fields:
-        raise ValidationError("Nothing was changed: " + "; ".join(
-            f"{k}: {v}" for k, v in fields.items()) + ".", fields)
     with rt.db.session() as s:
         sub = by_link(rt, s, token)
+        before = preferences.state(sub)
+        choices, where = Choices(), ""
+        try:
+            choices, where = preferences.checked(
+                preferences.offer(rt, s), before if chosen is None else chosen,
+                before["country"] if country is None else country)
+        except ValidationError as exc:
+            fields.update(exc.fields)
+        if fields:
+            raise ValidationError("Nothing was changed: " + "; ".join(
+                f"{k}: {v}" for k, v in fields.items()) + ".", fields)
         changed = {k: v for k, v in (("name", name), ("language", language))
                    if getattr(sub, k) != v}
+        preferences.put(sub, choices, where)
+        after = preferences.state(sub)
+        changed.update({k: v for k, v in after.items() if before[k] != v})
         if changed:
             sub.name, sub.language = name, language
             detail: dict[str, Any] = {"changed": sorted(changed)}
             if "language" in changed:
                 detail["language"] = language
+            if after != before:
+                detail["before"], detail["after"] = before, after
             log_consent(s, rt, sub, sub.email_hash or "", "preferences", req, **detail)
         return sub
 
@@ -486,6 +522,9 @@ def export(rt: Runtime, sub_id: int) -> dict[str, Any]:
             "unsubscribed_at": (sub.unsubscribed_at.isoformat()
                                 if sub.unsubscribed_at else None),
             "hard_bounces": sub.hard_bounces,
+            # What the reader chose to receive (nothing chosen: everything), and the
+            # country of their organisation ("" when not known).
+            "choices": preferences.of(sub).as_dict(), "country": sub.country or "",
             "consent_log": [{"at": e.at.isoformat(), "action": e.action, "source": e.source,
                              "ip": e.ip, "user_agent": e.user_agent,
                              "privacy_notice_version": e.consent_version}
@@ -497,6 +536,7 @@ def _erase(s: Session, rt: Runtime, sub: Subscriber, req: Request) -> None:
     hashed = sub.email_hash or ""
     transition(s, Actor(f"subscriber:{req.source}"), sub, "subscriber", "erased")
     sub.email, sub.email_hash, sub.name, sub.language = None, None, "", "en"
+    preferences.put(sub, Choices(), "")
     sub.link_nonce = secrets.token_hex(8)
     if s.scalar(select(Suppression).where(Suppression.email_hash == hashed)) is None:
         s.add(Suppression(email_hash=hashed, reason="erased"))
@@ -563,7 +603,11 @@ def hard_bounce(s: Session, rt: Runtime, sub_id: int, status: str, why: str) -> 
 
 # The columns of the service's own CSV: ``export_rows`` writes them, and
 # ``ostogether.readers.readers_import`` reads them back.
-COLUMNS = ("email", "name", "language", "consent_date", "consent_source")
+# The choices (``CHOICE_COLUMNS``) hold keys as in content/ and projects by slug,
+# separated by ";" (``core.choices.split``/``join``); ``country`` an ISO code or nothing.
+CHOICE_COLUMNS = preferences.GROUPS
+COLUMNS = ("email", "name", "language", "consent_date", "consent_source", *CHOICE_COLUMNS,
+           "country")
 
 
 def export_rows(rt: Runtime, statuses: tuple[str, ...] = ("confirmed",)) -> list[list[str]]:
@@ -585,7 +629,9 @@ def export_rows(rt: Runtime, statuses: tuple[str, ...] = ("confirmed",)) -> list
         for sub in subs:
             when, src = consent.get(sub.email_hash or "", (
                 sub.confirmed_at.isoformat() if sub.confirmed_at else "", ""))
-            out.append([sub.email or "", sub.name, sub.language, when, src])
+            out.append([sub.email or "", sub.name, sub.language, when, src,
+                        *(join(getattr(sub, name) or ()) for name in CHOICE_COLUMNS),
+                        sub.country or ""])
         return out
 
 

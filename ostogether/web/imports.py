@@ -40,6 +40,12 @@ class ReadersForm(FlaskForm):
                     "e.g. E-mail=email. Ours are email, name, language, consent_date and "
                     "consent_source. Leave it empty for Mailchimp's export.",
         validators=[Length(max=4000)], render_kw={"rows": 3})
+    tag_map = TextAreaField(
+        imports.TAGS_NAME + " (optional)",
+        description="Give Mailchimp's readers topics from their tags and group values, one "
+                    "per line: TAG=topic, e.g. STEM teachers=steam. The report shows each "
+                    "tag with its topic and readers, and the tags left unmapped.",
+        validators=[Length(max=4000)], render_kw={"rows": 3})
 
 
 class ArchiveForm(FlaskForm):
@@ -67,12 +73,13 @@ FORMS: dict[str, type[FlaskForm]] = {"readers": ReadersForm, "archive": ArchiveF
                                      "organisations": OrganisationsForm}
 BUSY = ("checking", "queued", "running")  # the worker has it: the page may refresh itself
 # Where a refusal's per-field key is shown; anything else is about the file.
-FIELD_OF = {"map": "column_map", "assign": "assign"}
+FIELD_OF = {"map": "column_map", "map_tags": "tag_map", "assign": "assign"}
 
 
 def _options(form: FlaskForm) -> imports.Options:
     data = form.data
     return imports.Options(column_map=data.get("column_map") or "",
+                           tag_map=data.get("tag_map") or "",
                            assign=data.get("assign") or "",
                            replace=bool(data.get("replace")))
 

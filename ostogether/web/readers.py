@@ -17,7 +17,7 @@ from ostogether.core.inputs import ascii_int
 from ostogether.core.states import SUBSCRIBER_STATUSES
 from ostogether.edges.audit import Actor, record
 from ostogether.models import Subscriber
-from ostogether.readers import subscribers
+from ostogether.readers import preferences, subscribers
 from ostogether.web.common import editors_only, runtime
 
 bp = Blueprint("readers", __name__, url_prefix="/editors/subscribers")
@@ -52,7 +52,11 @@ def show(sub_id: int) -> Any:
     with rt.db.session() as s:
         sub = _reader(s, sub_id)
         log = subscribers.consent_log(s, sub)
-    return render_template("editors/subscriber.html", sub=sub, log=log)
+        offered = preferences.offer(rt, s)
+    chosen = {name: [offered.group(name).get(k, k) for k in getattr(sub, name) or ()]
+              for name in preferences.GROUPS}
+    return render_template("editors/subscriber.html", sub=sub, log=log, chosen=chosen,
+                           country=sub.country)
 
 
 @bp.route("/<id:sub_id>/data.json")

@@ -26,11 +26,13 @@ from ostogether.core import languages
 from ostogether.core.errors import PermissionDenied, ValidationError
 from ostogether.core.sanitize import markdown_markup
 from ostogether.reach import reports
+from ostogether.readers import preferences as reader_choices
 from ostogether.readers import subscribers
 from ostogether.readers.subscribers import LANGUAGES, Request
 from ostogether.registry import projects
 from ostogether.web.common import runtime
-from ostogether.web.i18n import CONSENT, page_language
+from ostogether.web.forms import MultiCheckboxField
+from ostogether.web.i18n import CONSENT, kind_labels, page_language
 
 bp = Blueprint("subscribe", __name__)
 
@@ -52,7 +54,50 @@ def _choices(current: str = "") -> list[SelectChoice]:
     return SHIPPED_CHOICES
 
 
-class SubscribeForm(FlaskForm):
+class ChoicesForm(FlaskForm):
+    """What a reader chooses to receive (``readers.preferences``): the boxes' values are
+    the vocabulary's keys and the projects' slugs; the service checks them, so that an
+    unknown one gets its sentence (``_choice_problems``) rather than WTForms' own."""
+
+    topics = MultiCheckboxField(_l("Topics"), validate_choice=False)
+    kinds = MultiCheckboxField(_l("Kinds of item"), validate_choice=False)
+    audiences = MultiCheckboxField(_l("For whom"), validate_choice=False)
+    projects = MultiCheckboxField(_l("Projects you follow"), validate_choice=False)
+    country = SelectField(_l("Country of your organisation (optional)"),
+                          validate_choice=False, default="")
+
+    def offer(self) -> None:
+        """The boxes and countries, labelled in the page's language."""
+        rt, language = runtime(), page_language()
+        with rt.db.session() as s:
+            offered = reader_choices.offer(rt, s, language)
+        kinds = kind_labels()
+        self.topics.choices = list(offered.topics.items())
+        self.kinds.choices = [(k, kinds.get(k, v)) for k, v in offered.kinds.items()]
+        self.audiences.choices = list(offered.audiences.items())
+        self.projects.choices = list(offered.projects.items())
+        self.country.choices = [("", _("Not given")),
+                                *reader_choices.countries(language).items()]
+
+    def chosen(self) -> dict[str, list[str]]:
+        return {name: list(self[name].data or []) for name in reader_choices.GROUPS}
+
+    def choice_problems(self, fields: dict[str, str]) -> None:
+        """The service's problems with the choices, said in the page's language by the
+        fields they concern."""
+        offered = {name: {str(c[0]) for c in self[name].choices or []}
+                   for name in reader_choices.GROUPS}
+        for name in reader_choices.GROUPS:
+            if name in fields:
+                bad = [v for v in self[name].data or [] if v not in offered[name]]
+                self[name].errors = [_("%(values)s is not one of the choices; tick only "
+                                       "the boxes shown.",
+                                       values=", ".join(v[:40] for v in bad[:5]) or "?")]
+        if "country" in fields:
+            self.country.errors = [_("Choose a country from the list, or none.")]
+
+
+class SubscribeForm(ChoicesForm):
     email = EmailField(_l("Email address"), validators=[Length(max=320)])
     name = StringField(_l("Name (optional)"), validators=[Length(max=subscribers.NAME_MAX)])
     language = SelectField(_l("Language"), choices=SHIPPED_CHOICES,
@@ -65,6 +110,7 @@ class SubscribeForm(FlaskForm):
         if not self.language.data or self.language.data not in languages.LANGUAGES:
             # Pre-selected from the page's language (the browser's, or the one chosen).
             self.language.data = page_language()
+        self.offer()
 
 
 class StepForm(SubscribeForm):
@@ -76,11 +122,23 @@ class StepForm(SubscribeForm):
         "autocomplete": "off", "tabindex": "-1"})
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(ChoicesForm):
     name = StringField(_l("Name"), validators=[Length(max=subscribers.NAME_MAX)])
     language = SelectField(_l("Language"), choices=SHIPPED_CHOICES,
                            description=_l("The language of the newsletter and of our mails "
                                           "to you."))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.offer()
+
+
+def _show(form: ChoicesForm, exc: ValidationError) -> None:
+    """A refused form's problems by its fields."""
+    for name, message in exc.fields.items():
+        if name in form and name not in reader_choices.GROUPS and name != "country":
+            form[name].errors = [message]
+    form.choice_problems(exc.fields)
 
 
 @bp.route("/subscribe", methods=["GET", "POST"])
@@ -91,11 +149,10 @@ def subscribe() -> Any:
         try:
             subscribers.subscribe(runtime(), _req("form"), email=form.email.data or "",
                                   name=form.name.data or "", language=form.language.data,
-                                  consent=bool(form.consent.data))
+                                  consent=bool(form.consent.data), chosen=form.chosen(),
+                                  country=form.country.data or "")
         except ValidationError as exc:
-            for name, message in exc.fields.items():
-                if name in form:
-                    form[name].errors = [message]
+            _show(form, exc)
             status = 400
         else:
             return redirect(url_for("subscribe.sent"))
@@ -118,14 +175,14 @@ def _language() -> str:
     return page_language()
 
 
-def _typed() -> dict[str, str]:
+def _typed() -> dict[str, Any]:
     """What a form on another page brought, cut to the fields' sizes."""
     return {"email": request.form.get("email", "")[:320].strip(),
             "name": request.form.get("name", "")[:subscribers.NAME_MAX],
             "language": _language()}
 
 
-def _straight(source: str, typed: dict[str, str], form: SubscribeForm, *,
+def _straight(source: str, typed: dict[str, Any], form: SubscribeForm, *,
               consent: bool = True, via_project: str = "") -> bool:
     """Sign up what a form on another page brought, at once; False with the problems on
     ``form``'s fields when the service refused it (the page is shown again)."""
@@ -229,11 +286,10 @@ def from_site_confirm(slug: str) -> Any:
         subscribers.subscribe(runtime(), _req("embed"), email=form.email.data or "",
                               name=form.name.data or "", language=form.language.data,
                               consent=bool(form.consent.data),
-                              via_project=project.slug if credit else "")
+                              via_project=project.slug if credit else "",
+                              chosen=form.chosen(), country=form.country.data or "")
     except ValidationError as exc:
-        for name, message in exc.fields.items():
-            if name in form:
-                form[name].errors = [message]
+        _show(form, exc)
         return _step(project.slug, form, 400, credit=credit)
     return redirect(url_for("subscribe.sent"))
 
@@ -312,7 +368,8 @@ def preferences(token: str, erase_problem: str = "") -> Any:
     with rt.db.session() as s:
         sub = subscribers.by_link(rt, s, token)
         email, status, current = sub.email, sub.status, {"name": sub.name,
-                                                         "language": sub.language}
+                                                         "language": sub.language,
+                                                         **reader_choices.state(sub)}
     # Shown again after an erase without the tick: the form as stored, not the POST's.
     form = (PreferencesForm(formdata=None, data=current) if erase_problem
             else PreferencesForm(data=current))
@@ -322,12 +379,12 @@ def preferences(token: str, erase_problem: str = "") -> Any:
     if not erase_problem and form.validate_on_submit():
         try:
             subscribers.update_preferences(rt, _req("link"), token, name=form.name.data or "",
-                                           language=form.language.data)
+                                           language=form.language.data,
+                                           chosen=form.chosen(),
+                                           country=form.country.data or "")
             saved = True
         except ValidationError as exc:
-            for name, message in exc.fields.items():
-                if name in form:
-                    form[name].errors = [message]
+            _show(form, exc)
             code = 400
     return render_template("subscribe/preferences.html", form=form, email=email,
                            status=status, token=token, saved=saved,

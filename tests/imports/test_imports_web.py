@@ -281,7 +281,8 @@ def test_the_progress_is_stored_as_the_import_runs(rt: Runtime, editor: Any,
      "read). Save it as CSV UTF-8 and try again."),
     (b"PK\x03\x04 not really a zip", "export.zip", "export.zip is a damaged zip"),
     (b"E-mail,Who\nana@example.org,Ana\n", "fair.csv", "fair.csv: the first line must name "
-     "the columns email, name, language, consent_date, consent_source (or be a Mailchimp "
+     "the columns email, name, language, consent_date, consent_source, topics, kinds, audiences, "
+     "projects, country (or be a Mailchimp "
      "export); missing: email, consent_date, consent_source; not used: E-mail, Who. Name "
      'them in the column map, e.g. "E-mail=email".'),
     (b"email,consent_date,consent_source\n" + b"a" * 70000 + b"\n", "long.csv",
@@ -572,3 +573,24 @@ def test_an_editor_discards_an_upload(rt: Runtime, editor: Any) -> None:
     assert "contacts.csv is discarded" in text(editor.get(r.headers["Location"]))
     r = press(editor, import_id, "apply")
     assert "no longer kept" in text(editor.get(r.headers["Location"]))
+
+
+def test_mailchimp_tags_map_to_topics_on_the_page(rt: Runtime, editor: Any) -> None:
+    rows = [{"Email Address": "tagged@school.example", "OPTIN_TIME": "2021-03-01 09:00:00",
+             "TAGS": '"STEM teachers","Spain"'}]
+    data = mc_csv(MC, rows)
+    # A topic that is not one is said at once, beside its field, and nothing is kept.
+    r = upload(editor, "readers", data, "subscribed.csv", tag_map="STEM teachers=stem")
+    assert r.status_code == 400
+    assert 'Tags to topics: "stem" (for "STEM teachers") is not a topic' in text(r)
+    assert kept(rt) == []
+    import_id = uploaded(editor, rt, "readers", data, "subscribed.csv",
+                         tag_map="STEM teachers=steam")
+    shown = page(editor, import_id)
+    assert "STEM teachers steam 1" in shown
+    assert "Spain unmapped" in shown
+    press(editor, import_id, "apply")
+    jobs.pick_up(rt)
+    with rt.db.session() as s:
+        tagged = s.scalar(select(Subscriber).where(Subscriber.email == "tagged@school.example"))
+        assert tagged is not None and tagged.topics == ["steam"]

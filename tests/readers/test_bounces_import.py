@@ -195,9 +195,10 @@ def test_import_dry_run_then_apply(rt: Runtime, env: dict[str, str], tmp_path: P
     # Export writes the same columns, so the file could be imported again.
     r = run(env, "subscribers", "export")
     rows = list(csv.reader(io.StringIO(r.stdout)))
-    assert rows[0] == ["email", "name", "language", "consent_date", "consent_source"]
+    assert rows[0] == ["email", "name", "language", "consent_date", "consent_source",
+                       "topics", "kinds", "audiences", "projects", "country"]
     assert ["cleo@example.org", "Cléo", "fr", "2024-01-09T10:00:00+01:00",
-            "event sign-up sheet"] in rows
+            "event sign-up sheet", "", "", "", "", ""] in rows
     assert not any(row[0] == "known@example.org" for row in rows)  # confirmed only
 
 
