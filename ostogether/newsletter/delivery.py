@@ -72,6 +72,7 @@ from ostogether.mail.sender import Job, Outcome, issue_message, sender_thread
 from ostogether.mail.transports import dkim_key
 from ostogether.models import Delivery, DeliveryWorker, Issue, Subscriber
 from ostogether.newsletter.issues import get_issue
+from ostogether.newsletter.recovery import WORKER, _changed, _recover
 from ostogether.newsletter.rendering import base_language, web_url
 from ostogether.readers import subscribers
 
@@ -80,7 +81,6 @@ T: Table = Delivery.__table__  # type: ignore[assignment]
 _QUEUED: Any = literal_column("'queued'")
 OPEN = ("queued", "sending", "held")
 FINAL = ("sent", "bounced", "failed", "cancelled")
-WORKER = Actor("delivery")
 
 
 # ------------------------------------------------------------------ status
@@ -251,63 +251,7 @@ def release_held(rt: Runtime, actor: Actor, issue_id: int, *, resend: bool) -> i
         return n
 
 
-# ------------------------------------------------------------------ recovery and finish
-
-def _changed(s: Session, stmt: Any) -> int:
-    """Run an UPDATE; the number of rows it changed."""
-    return int(getattr(s.execute(stmt), "rowcount", 0))
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _recover(s: Session, rt: Runtime, issue: Issue, me: str | None,
-             cancelling: bool = False) -> int:
-    """Rows left ``sending`` by processes that are gone: queue them again (or hold them,
-    or, when cancelling, cancel them). Returns the number of rows recovered."""
-    now = clock.now()
-    stale = now - dt.timedelta(seconds=rt.settings.delivery_worker_stale_seconds)
-    host = socket.gethostname()
-    alive = set()
-    for w in s.scalars(select(DeliveryWorker).where(DeliveryWorker.issue_id == issue.id,
-                                                    DeliveryWorker.stopped_at.is_(None))):
-        dead = w.heartbeat_at < stale or (w.host == host and w.pid != os.getpid()
-                                          and not _pid_alive(w.pid))
-        if dead and w.id != me:
-            w.stopped_at = now
-            log.warning("send of issue #%s: process %s on %s (pid %d) is gone",
-                        issue.number, w.id, w.host, w.pid)
-        else:
-            alive.add(w.id)
-    orphaned = (T.c.issue_id == issue.id, T.c.status == "sending",
-                or_(T.c.claimed_by.is_(None), T.c.claimed_by.not_in(alive or {""})))
-    if cancelling:
-        return _changed(s, update(T).where(*orphaned).values(
-            status="cancelled", last_error="outcome unknown: its sending process stopped"
-        ))
-    if rt.settings.delivery_resend_interrupted:
-        n = _changed(s, update(T).where(*orphaned).values(
-            status="queued", resent=True, claimed_by=None, next_attempt_at=None))
-        issue.send_resent += n
-    else:
-        n = _changed(s, update(T).where(*orphaned).values(status="held",
-                                                        claimed_by=None))
-        issue.send_held += n
-    if n:
-        record(s, WORKER, "issue.send_recovered", issue, rows=n,
-               resent=rt.settings.delivery_resend_interrupted)
-        log.warning("send of issue #%s: %d rows were in flight when a process stopped; %s",
-                    issue.number, n, "queued again" if rt.settings.delivery_resend_interrupted
-                    else "held for an editor")
-    return n
-
+# ------------------------------------------------------------------ finish
 
 def _finish_if_done(s: Session, issue: Issue) -> bool:
     if issue.status != "sending":
