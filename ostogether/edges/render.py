@@ -251,7 +251,9 @@ def compile_mjml(source: str, template: str = ISSUE_MJML) -> str:
     if problems:
         raise ContentError(problems[0], problems[1:])
     try:
-        return _valid_html(mjml2html(source, fonts={}, disable_comments=True))
+        # Comments kept for the blocks' marks (``block``); every other one goes, as before.
+        return _valid_html(_PLAIN_COMMENT.sub("", mjml2html(source, fonts={},
+                                                            disable_comments=False)))
     except ValueError as exc:
         m = re.search(r"at position (\d+):(\d+)", str(exc))
         if m:
@@ -260,6 +262,9 @@ def compile_mjml(source: str, template: str = ISSUE_MJML) -> str:
         raise ContentError(f"{template}: MJML error: {exc}.") from None
 
 
+# A comment that is neither Outlook's conditional (``<!--[if mso]>``, ``<!--<![endif]-->``)
+# nor its downlevel-revealed ``<!-->``, nor a block's mark.
+_PLAIN_COMMENT = re.compile(r"<!--(?!\[if |<!\[endif\]|>|%%/?block:)[\s\S]*?-->")
 _AUTO_HEIGHT = re.compile(r'(<img\b[^>]*?)\s+height="auto"', re.I)
 
 
@@ -290,3 +295,77 @@ def personalise(compiled: str, values: dict[str, str], key: str, *, is_html: boo
     if is_html:
         values = {k: html.escape(v, quote=True) for k, v in values.items()}
     return placeholder_pattern(key).sub(lambda m: values.get(m[1], m[0]), compiled)
+
+
+# ------------------------------------------------------------------------------ blocks
+# Readers choose what they receive (issue 36), yet an issue is still compiled once per
+# language. The templates mark each item's block, each section and the line for a reader
+# whose choices match nothing with ``%%block:<kind>-<name>:key%%`` and
+# ``%%/block:<kind>-<name>:key%%`` (an HTML comment in an <mj-raw> in the MJML, a line of
+# its own in the text), and the delivery cuts each reader's mail out of the compiled
+# version: the blocks of the items they do not get go, then the sections left without
+# items. The marks carry the issue's placeholder key, so text from members cannot fake or
+# end a block. Kinds: ``item-<id>``, ``section-<key>``, ``nothing-0`` (shown only to a
+# reader whose choices match nothing; ``%%slot:choices:key%%`` in it names their choices)
+# and ``line-preheader`` (the hidden preheader, which an automatic line fits to the reader).
+
+BLOCK_KINDS = ("item", "section", "nothing", "line")
+
+
+def block(kind: str, name: str | int, key: str, *, end: bool = False) -> str:
+    """The mark that opens (or ends) a block, as the templates write it."""
+    assert kind in BLOCK_KINDS, kind
+    return f"%%{'/' if end else ''}block:{kind}-{name}:{key}%%"
+
+
+def slot(name: str, key: str) -> str:
+    """Where a value of the assembly goes (``choices``: what a reader follows)."""
+    return f"%%slot:{name}:{key}%%"
+
+
+@functools.lru_cache(maxsize=64)
+def _block_patterns(key: str) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    if not re.fullmatch(r"[0-9a-f]{16,64}", key):
+        raise ValueError("a placeholder key is 16 to 64 hex digits")
+    mark = r"(?:<!--)?%%{end}block:{kind}:" + key + r"%%(?:-->)?\n?"
+    whole = re.compile(mark.format(end="", kind=r"([a-z]+)-([A-Za-z0-9_-]+)")
+                       + r"([\s\S]*?)" + mark.format(end="/", kind=r"\1-\2"))
+    any_mark = re.compile(mark.format(end="/?", kind=r"[a-z]+-[A-Za-z0-9_-]+")
+                          + "|%%slot:[a-z]+:" + key + "%%")
+    items = re.compile(mark.format(end="", kind=r"item-([0-9]+)"))
+    return whole, any_mark, items
+
+
+def block_items(compiled: str, key: str) -> set[int]:
+    """The ids of the items whose blocks ``compiled`` marks."""
+    return {int(i) for i in _block_patterns(key)[2].findall(compiled)}
+
+
+def assemble(compiled: str, key: str, keep: frozenset[int] | None = None, *,
+             choices: str | None = None, preheader: str | None = None,
+             is_html: bool = True) -> str:
+    """A compiled issue with its marks gone. ``keep`` None: the whole issue, as the
+    archive, previews and test sends show it (the "nothing for you" line left out).
+    Otherwise one reader's: the items in ``keep``, the sections that still hold one (or
+    never held any), and, when ``choices`` is given, the "nothing for you" line naming
+    them. ``preheader`` replaces the hidden preheader's text."""
+    whole, any_mark, items = _block_patterns(key)
+    esc = (lambda v: html.escape(v, quote=True)) if is_html else (lambda v: v)
+
+    def one(m: re.Match[str]) -> str:
+        kind, name, inner = m[1], m[2], m[3]
+        if kind == "item":
+            return inner if keep is None or int(name) in keep else ""
+        if kind == "nothing":
+            if choices is None:
+                return ""
+            return inner.replace(slot("choices", key), esc(choices))
+        if kind == "line":
+            return esc(preheader) if preheader is not None and name == "preheader" \
+                else inner
+        held = {int(i) for i in items.findall(inner)}
+        if keep is not None and held and not held & keep:
+            return ""
+        return whole.sub(one, inner)
+
+    return any_mark.sub("", whole.sub(one, compiled))

@@ -56,10 +56,12 @@ from ostogether.newsletter.rendering import (
     issue_languages,
     issue_outputs,
     output_page,
+    whole,
 )
 from ostogether.newsletter.rendering import context as context
 from ostogether.newsletter.rendering import credit_line as credit_line
 from ostogether.newsletter.rendering import issue_key as issue_key
+from ostogether.newsletter.rendering import marked as marked
 from ostogether.newsletter.rendering import public_rendering as public_rendering
 from ostogether.newsletter.rendering import render_current as render_current
 from ostogether.newsletter.rendering import rendered as rendered
@@ -503,16 +505,17 @@ def run_preflight(rt: Runtime, issue_id: int) -> tuple[preflight.Report,
               preflight.check_credit_facts(no_grant),
               preflight.check_images(image_problems, unserved, unasked)]
     if out is not None:
+        shown = whole(rt, issue, out)  # as a reader who chose nothing gets it
         site = rt.community.site()
-        urls, own = preflight.checkable_urls(out.html, rt.settings.public_url)
-        checks += [preflight.check_blocks(out.html, out.text, site.funding_statement,
+        urls, own = preflight.checkable_urls(shown.html, rt.settings.public_url)
+        checks += [preflight.check_blocks(shown.html, shown.text, site.funding_statement,
                                           credits, placeholder("unsubscribe_url",
                                                                issue_key(rt, issue))),
-                   preflight.check_alt_text(out.html),
-                   preflight.check_size(issue_message(rt, issue, out).html_part(
+                   preflight.check_alt_text(shown.html),
+                   preflight.check_size(issue_message(rt, issue, shown).html_part(
                        {**web_values(rt, issue),  # a reader's copy, with long links
                         **subscribers.link_maker(rt)(2**31 - 1, "f" * 16)}),
-                       len(out.html.encode())),
+                       len(shown.html.encode())),
                    preflight.check_links(checked_links(rt, urls), own)]
     checks.append(preflight.check_domain(
         found.status if found else None,
