@@ -63,14 +63,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from ostogether.core import clock
+from ostogether.core.choices import Choices
 from ostogether.core.errors import Conflict, NotFound
 from ostogether.edges.audit import Actor, record, transition
-from ostogether.edges.render import RenderedIssue
 from ostogether.edges.runtime import Runtime
 from ostogether.mail.message import IssueMessage, Recipient
 from ostogether.mail.sender import Job, Outcome, issue_message, sender_thread
 from ostogether.mail.transports import dkim_key
 from ostogether.models import Delivery, DeliveryWorker, Issue, Subscriber
+from ostogether.newsletter.assembly import Assembler
 from ostogether.newsletter.issues import get_issue
 from ostogether.newsletter.recovery import WORKER, _changed, _recover
 from ostogether.newsletter.rendering import base_language, web_url
@@ -324,11 +325,11 @@ class _Run:
             if issue.send_state == "waiting":
                 issue.send_state, issue.send_note, issue.send_resume_at = "running", "", None
             self.number, self.total = issue.number, issue.send_recipients
-            # One message per language version, addressed to each reader in turn.
-            self.messages = {v.language: issue_message(self.rt, issue, RenderedIssue(
-                v.subject, v.preheader, v.html, v.text)) for v in issue.snapshots}
-            self.web_urls = {lang: web_url(self.rt, issue.number, lang)
-                             for lang in self.messages}
+            # Each reader's message is cut from their language's version, once per
+            # selection of items (``assembly``), and addressed to each reader in turn.
+            self.assembler = Assembler.from_issue(self.rt, s, issue)
+            self.web_urls = {v.language: web_url(self.rt, issue.number, v.language)
+                             for v in issue.snapshots}
             self.web_url = web_url(self.rt, issue.number)
             s.add(DeliveryWorker(id=self.me, issue_id=issue.id, host=socket.gethostname(),
                                  pid=os.getpid()))
@@ -377,18 +378,19 @@ class _Run:
         # The readers by their own key: a join let the planner hash the whole table.
         readers = {r[0]: r[1:] for r in s.execute(
             select(Subscriber.id, Subscriber.email, Subscriber.name, Subscriber.status,
-                   Subscriber.link_nonce)
+                   Subscriber.link_nonce, Subscriber.topics, Subscriber.kinds,
+                   Subscriber.audiences, Subscriber.projects)
             .where(Subscriber.id.in_([sid for _, _, sid, _ in claimed])))}
         gone = []
         for did, attempts, sid, lang in claimed:
-            email, name, sub_status, nonce = readers[sid]
+            email, name, sub_status, nonce, *choices = readers[sid]
             if sub_status != "confirmed" or not email:
                 gone.append({"b_id": did, "b_err": f"the reader is {sub_status} now"})
                 continue
             values = {**self.links(sid, nonce),
                       "web_url": self.web_urls.get(lang, self.web_url)}
-            job = Job(did, sid, attempts, Recipient(did, email, name, values),
-                      self.messages.get(lang))
+            message, items = self.assembler.message(lang, Choices.of(*choices))
+            job = Job(did, sid, attempts, Recipient(did, email, name, values), message, items)
             self.inflight[did] = job
             self.pending.append(job)
         if gone:  # unsubscribed (or erased) after the send started: not mailed
@@ -405,7 +407,7 @@ class _Run:
             self.inflight.pop(o.job.delivery_id, None)
             row: dict[str, Any] = {"b_id": o.job.delivery_id}
             if o.kind == "sent":
-                row.update(b_mid=o.message_id[:250])
+                row.update(b_mid=o.message_id[:250], b_items=o.job.items)
                 kind = "sent"
             elif o.kind == "rejected":
                 row.update(b_err=o.error[:500])
@@ -428,7 +430,7 @@ class _Run:
                  T.c.status == "sending")
         values: dict[str, dict[str, Any]] = {
             "sent": {"status": "sent", "sent_at": now, "message_id": bindparam("b_mid"),
-                     "attempts": T.c.attempts + 1},
+                     "items": bindparam("b_items"), "attempts": T.c.attempts + 1},
             "bounced": {"status": "bounced", "last_error": bindparam("b_err"),
                         "attempts": T.c.attempts + 1},
             "failed": {"status": "failed", "last_error": bindparam("b_err"),

@@ -56,7 +56,6 @@ from ostogether.newsletter.rendering import (
     issue_languages,
     issue_outputs,
     output_page,
-    whole,
 )
 from ostogether.newsletter.rendering import context as context
 from ostogether.newsletter.rendering import credit_line as credit_line
@@ -66,6 +65,7 @@ from ostogether.newsletter.rendering import public_rendering as public_rendering
 from ostogether.newsletter.rendering import render_current as render_current
 from ostogether.newsletter.rendering import rendered as rendered
 from ostogether.newsletter.rendering import web_values as web_values
+from ostogether.newsletter.rendering import whole as whole
 from ostogether.readers import subscribers
 
 OPEN = ("draft", "in_review", "approved", "sending")

@@ -171,10 +171,12 @@ def test_a_full_send_reaches_each_reader_once_with_every_header(
                       "web_url": f"https://ostogether.test/archive/{snapshot.number}"}
             # Exactly what the pure personalisation gives for this reader (lines end in
             # CRLF on the wire, as RFC 5322 wants).
+            # A reader who chose nothing gets the whole issue, its marks gone.
             key = newsletter.issue_key(rt, snapshot)
-            assert crlf(text.get_content()) == personalise(snapshot.snapshot_text, values,
+            whole = newsletter.whole(rt, snapshot, newsletter.marked(rt, snapshot))
+            assert crlf(text.get_content()) == personalise(whole.text, values,
                                                            key, is_html=False)
-            assert crlf(html.get_content()) == personalise(snapshot.snapshot_html, values,
+            assert crlf(html.get_content()) == personalise(whole.html, values,
                                                            key, is_html=True)
         items = s.scalars(select(NewsItem.status)).all()
         assert set(items) == {"published"}
