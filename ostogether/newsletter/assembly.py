@@ -48,7 +48,6 @@ from ostogether.newsletter.rendering import (
     SUBJECT_LIMIT,
     base_language,
     issue_key,
-    lines_written,
     texts,
 )
 
@@ -126,12 +125,12 @@ class Assembler:
     @classmethod
     def from_issue(cls, rt: Runtime, s: Session, issue: Issue) -> Assembler:
         base = base_language(rt)
-        versions = {base: _Version(base, RenderedIssue(
-            issue.snapshot_subject, issue.snapshot_preheader, issue.snapshot_html,
-            issue.snapshot_text), _lines(rt, issue, base))}
-        for v in issue.snapshots:
-            versions[v.language] = _Version(v.language, RenderedIssue(
-                v.subject, v.preheader, v.html, v.text), _lines(rt, issue, v.language))
+        outs = {base: RenderedIssue(issue.snapshot_subject, issue.snapshot_preheader,
+                                    issue.snapshot_html, issue.snapshot_text)}
+        outs.update({v.language: RenderedIssue(v.subject, v.preheader, v.html, v.text)
+                     for v in issue.snapshots})
+        versions = {lang: _Version(lang, out, _lines(rt, issue, lang, out))
+                    for lang, out in outs.items()}
         vocab = vocabulary(rt.community)
         acronyms = {slug: acronym for slug, acronym in s.execute(
             select(Project.slug, Project.acronym))}
@@ -200,13 +199,10 @@ _TITLE = re.compile(r"<title>[^<]*</title>")
 _LABEL = re.compile(r'(<div aria-label=")[^"]*(" aria-roledescription="email")')
 
 
-def _lines(rt: Runtime, issue: Issue, language: str) -> _Lines | None:
-    """The automatic subject and preheader of ``language`` for a choice of items, when
-    the editors wrote neither line themselves (None when they wrote both)."""
-    base = base_language(rt)
-    written = lines_written(issue, language, base)
-    if all(written):
-        return None
+def _lines(rt: Runtime, issue: Issue, language: str, out: RenderedIssue) -> _Lines | None:
+    """The automatic subject and preheader of ``language`` for a choice of items, where
+    the version's lines are the automatic ones (what the templates give the whole issue);
+    None when the editors wrote both."""
     rules, site = rt.community.newsletter(), rt.community.site()
     send_date = issue.send_at.astimezone(rt.community.schedule().zone).date()
     t = texts(rules, language, site, issue.number, send_date)
@@ -226,5 +222,6 @@ def _lines(rt: Runtime, issue: Issue, language: str) -> _Lines | None:
         return (render_line(rt.community, ISSUE_SUBJECT, SUBJECT_LIMIT, **context),
                 render_line(rt.community, ISSUE_PREHEADER, PREHEADER_LIMIT, **context))
 
-    return _Lines(lines, not written[0], not written[1])
-
+    subject, preheader = lines(list(shown))
+    made = _Lines(lines, out.subject == subject, out.preheader == preheader)
+    return made if made.subject or made.preheader else None

@@ -330,6 +330,26 @@ def update_details(rt: Runtime, actor: Actor, issue_id: int, *, subject: str,
         return changed
 
 
+def set_for_everyone(rt: Runtime, actor: Actor, issue_id: int, item_id: int,
+                     on: bool) -> bool:
+    """Send one item of the issue to every reader whatever they chose (``on``), or only
+    to those whose choices match it. Only before approval: the approved snapshot decides
+    who gets what. Returns whether anything changed."""
+    with rt.db.session() as s:
+        issue = get_issue(s, issue_id)
+        if issue.status not in ("draft", "in_review"):
+            raise Conflict(f"Issue #{issue.number} is {issue.status.replace('_', ' ')}; "
+                           f"which items go to every reader is decided before approval.")
+        entry = next((e for e in issue.entries if e.item_id == item_id), None)
+        if entry is None:
+            raise NotFound(f"Item {item_id} is not in issue #{issue.number}.")
+        if entry.for_everyone == on:
+            return False
+        entry.for_everyone = on
+        record(s, actor, "issue.for_everyone", issue, item=item_id, on=on)
+        return True
+
+
 def arrange(rt: Runtime, actor: Actor, issue_id: int, item_id: int, action: str,
             section: str = "") -> None:
     """Move an item up or down in its section, move it to another section, drop it, or add

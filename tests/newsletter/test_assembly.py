@@ -1,0 +1,202 @@
+"""One issue, assembled per reader (issue 36): sent over real SMTP (aiosmtpd) to readers
+with different choices, each mail checked item by item."""
+
+from __future__ import annotations
+
+import datetime as dt
+from email.message import EmailMessage
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lxml import html as lxml_html
+from sqlalchemy import select, update
+
+from ostogether.edges import render
+from ostogether.edges.runtime import Runtime
+from ostogether.models import Delivery, Issue, NewsItem, Subscriber
+from ostogether.newsletter import delivery
+from ostogether.newsletter import issues as newsletter
+from tests.factories import TEST, add_item, add_readers
+from tests.feedserver import FeedServer
+from tests.newsletter.test_delivery import FlakySink, env, sink  # noqa: F401
+
+# title: (project, kind, topics, audiences)
+ITEMS = {  # in the issue's order: its sections, then the items in each
+    "Alpha climate lab": ("cosmos", "news", ["sdg-13"], ["teachers"]),
+    "Charlie bird count": ("most", "news", ["citizen-science"], []),
+    "Bravo robotics fair": ("levers", "event", ["steam"], ["parents"]),
+    "Delta planner kit": ("otter", "tool", ["sdg-13"], ["school-heads"]),
+}
+EDITORIAL = "Dear readers, this editorial goes to every one of you."
+
+
+def issue_with_topics(rt: Runtime, web: FeedServer, for_everyone: str = "") -> tuple[
+        Issue, dict[str, int]]:
+    ids = {}
+    for n, (title, (slug, kind, topics, audiences)) in enumerate(ITEMS.items()):
+        ids[title] = add_item(rt, slug, kind, link=web.url(f"/page/{n}"), title=title)
+        with rt.db.session() as s:
+            s.execute(update(NewsItem).where(NewsItem.id == ids[title]).values(
+                topics=topics, audiences=audiences))
+    issue = newsletter.compose_next(rt, TEST, now=dt.datetime(2026, 11, 21, 12, tzinfo=dt.UTC))
+    newsletter.update_details(rt, TEST, issue.id, subject=issue.subject,
+                              preheader=issue.preheader, intro_md=EDITORIAL)
+    if for_everyone:
+        newsletter.set_for_everyone(rt, TEST, issue.id, ids[for_everyone], True)
+    approved, _ = newsletter.approve(rt, TEST, issue.id)
+    return approved, ids
+
+
+def choose(rt: Runtime, sid: int, **choices: list[str]) -> None:
+    with rt.db.session() as s:
+        s.execute(update(Subscriber).where(Subscriber.id == sid).values(**choices))
+
+
+def parts(msg: EmailMessage) -> tuple[str, str, str]:
+    text, html = msg.get_body(("plain",)), msg.get_body(("html",))
+    assert text is not None and html is not None
+    return str(msg["Subject"]), text.get_content(), html.get_content()
+
+
+READERS: dict[str, tuple[dict[str, list[str]], list[str]]] = {
+    # who: (their choices, the titles they get)
+    "everything": ({}, list(ITEMS)),
+    "a topic": ({"topics": ["sdg-13"]}, ["Alpha climate lab", "Delta planner kit"]),
+    "a project": ({"projects": ["most"]}, ["Charlie bird count"]),
+    "kinds narrow": ({"topics": ["sdg-13"], "kinds": ["tool"]}, ["Delta planner kit"]),
+    "an audience": ({"audiences": ["teachers"]}, ["Alpha climate lab", "Charlie bird count"]),
+    "nothing matches": ({"topics": ["sdg-5"], "audiences": ["parents"]}, []),
+}
+
+
+def test_each_reader_gets_the_items_they_chose_and_nothing_else(
+        rt: Runtime, web: FeedServer, sink: FlakySink) -> None:  # noqa: F811
+    issue, ids = issue_with_topics(rt, web)
+    sids = dict(zip(READERS, add_readers(rt, len(READERS)), strict=True))
+    for who, (choices, _) in READERS.items():
+        choose(rt, sids[who], **choices)
+    status = delivery.send(rt, TEST, issue.id)
+    assert status.counts["sent"] == len(READERS)
+    mails = {rcpt: msg for _, rcpt, msg in sink.received}
+    with rt.db.session() as s:
+        emails = dict(s.execute(select(Subscriber.id, Subscriber.email)).all())
+        recorded = {d.subscriber_id: d.items for d in s.scalars(select(Delivery))}
+    for who, (_, titles) in READERS.items():
+        subject, text, html = parts(mails[emails[sids[who]]])
+        page = lxml_html.fromstring(html.encode())
+        shown = [h.text_content().strip() for h in page.iter("h3")]
+        assert shown == titles, who  # in the issue's order, each once
+        for title in ITEMS:
+            if title in titles:
+                assert title in text, (who, title)
+            else:  # not as a teaser either: subject, preheader, text, HTML, headings
+                assert title not in text and title not in html and title not in subject, \
+                    (who, title)
+        assert EDITORIAL in text and EDITORIAL in " ".join(page.text_content().split()), who
+        assert "%%" not in text and "%%" not in html, who  # every mark gone
+        nothing = "Nothing in this issue matches what you follow"
+        assert (nothing in text) == (nothing in html) == (who == "nothing matches"), who
+        # The ids on the ledger, in the issue's order.
+        assert recorded[sids[who]] == ",".join(str(ids[t]) for t in ITEMS if t in titles)
+    # A section whose items all went goes with its heading; the others stay.
+    _, text, html = parts(mails[emails[sids["a project"]]])
+    assert "Events" not in text and "Tools for educators" not in html
+    assert "News from the community" in text and "News from the community" in html
+    # The reader whose choices match nothing: the line names them (in their language's
+    # labels) and leads to their own preferences; no item, and still the editorial.
+    subject, text, html = parts(mails[emails[sids["nothing matches"]]])
+    assert "(SDG 5: Gender Equality, Parents)" in text
+    page = lxml_html.fromstring(html.encode())
+    [link] = [a for a in page.iter("a") if a.text_content() == "Change what you receive"]
+    assert link.get("href", "").startswith("https://ostogether.test/p/")
+    assert subject.endswith("news from the community")
+    # The reader who chose nothing has the automatic subject of the whole issue.
+    subject, _, _ = parts(mails[emails[sids["everything"]]])
+    assert subject == issue.snapshot_subject
+
+
+def test_the_nothing_line_is_in_the_readers_language(rt: Runtime, web: FeedServer,
+                                                      sink: FlakySink) -> None:  # noqa: F811
+    [sid] = add_readers(rt, 1)
+    choose(rt, sid, topics=["sdg-5"])
+    with rt.db.session() as s:
+        s.execute(update(Subscriber).where(Subscriber.id == sid).values(language="nl"))
+    issue, _ = issue_with_topics(rt, web)
+    delivery.send(rt, TEST, issue.id)
+    [(_, _, msg)] = sink.received
+    _, text, html = parts(msg)
+    assert "Niets in dit nummer past bij wat u volgt" in " ".join(text.split())
+    assert "Wijzigen wat u ontvangt" in html
+    assert not any(title in text or title in html for title in ITEMS)
+
+
+def test_an_item_for_everyone_reaches_every_reader(rt: Runtime, web: FeedServer,
+                                                   sink: FlakySink) -> None:  # noqa: F811
+    issue, ids = issue_with_topics(rt, web, for_everyone="Bravo robotics fair")
+    [follows, unmatched] = add_readers(rt, 2)
+    choose(rt, follows, projects=["most"])
+    choose(rt, unmatched, topics=["sdg-5"])
+    delivery.send(rt, TEST, issue.id)
+    with rt.db.session() as s:
+        emails = dict(s.execute(select(Subscriber.id, Subscriber.email)).all())
+    mails = {rcpt: parts(msg) for _, rcpt, msg in sink.received}
+    _, text, _ = mails[emails[follows]]
+    assert "Charlie bird count" in text and "Bravo robotics fair" in text
+    assert "Alpha climate lab" not in text
+    _, text, _ = mails[emails[unmatched]]
+    # Their own choices still match nothing: the line says so, beside the item for all.
+    assert "Bravo robotics fair" in text and "Nothing in this issue matches" in text
+    assert "Charlie bird count" not in text
+
+
+def test_the_archive_and_previews_show_the_whole_issue_without_marks(
+        rt: Runtime, web: FeedServer) -> None:
+    issue, _ = issue_with_topics(rt, web)
+    key = newsletter.issue_key(rt, issue)
+    assert render.block("item", min(render.block_items(issue.snapshot_html, key)), key) \
+        in issue.snapshot_html  # the snapshot keeps them, for the delivery
+    with rt.db.session() as s:
+        shown = newsletter.public_rendering(rt, newsletter.get_issue(s, issue.id))
+    for part in (shown.html, shown.text):
+        assert "%%block" not in part and "%%/block" not in part and "%%slot" not in part
+        assert all(title in part for title in ITEMS)
+        assert "Nothing in this issue matches" not in part
+
+
+KEY = "0123456789abcdef01234567"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["news", "events"]), st.integers(1, 40)),
+                min_size=1, max_size=8, unique_by=lambda t: t[1]),
+       st.sets(st.integers(1, 40)))
+def test_cutting_leaves_balanced_html_and_only_the_kept_items(
+        items: list[tuple[str, int]], keep: set[int]) -> None:
+    """Whatever is kept, the Outlook conditionals stay balanced and the tables whole."""
+    sections: dict[str, list[int]] = {}
+    for sec, i in items:
+        sections.setdefault(sec, []).append(i)
+    body = "".join(
+        f'<mj-raw><!--{render.block("section", sec, KEY)}--></mj-raw><mj-section>'
+        f"<mj-column><mj-text><h2>{sec}</h2></mj-text>"
+        + "".join(f'<mj-raw><!--{render.block("item", i, KEY)}--></mj-raw>'
+                  f"<mj-text><h3>item {i}</h3></mj-text>"
+                  f'<mj-button href="https://x.test/{i}">go {i}</mj-button>'
+                  f'<mj-raw><!--{render.block("item", i, KEY, end=True)}--></mj-raw>'
+                  for i in ids)
+        + f'</mj-column></mj-section><mj-raw><!--{render.block("section", sec, KEY, end=True)}'
+          f"--></mj-raw>" for sec, ids in sections.items())
+    compiled = render.compile_mjml(f'<mjml lang="en"><mj-body>{body}<mj-section><mj-column>'
+                                   f"<mj-text>footer</mj-text></mj-column></mj-section>"
+                                   f"</mj-body></mjml>")
+    assert render.block_items(compiled, KEY) == {i for _, i in items}
+    out = render.assemble(compiled, KEY, frozenset(keep))
+    assert out.count("<!--[if") == out.count("<![endif]-->")
+    assert out.count("<table") == out.count("</table>")
+    assert out.count("<tr") == out.count("</tr>") and out.count("<td") == out.count("</td>")
+    page = lxml_html.fromstring(out)
+    assert [h.text_content() for h in page.iter("h3")] == [
+        f"item {i}" for sec, ids in sections.items() for i in ids if i in keep]
+    assert [h.text_content() for h in page.iter("h2")] == [
+        sec for sec, ids in sections.items() if set(ids) & keep]
+    assert "%%" not in out and "footer" in out
