@@ -20,6 +20,7 @@ reader gets, so no reader sees the title of an item they did not choose, not eve
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -36,19 +37,24 @@ from ostogether.edges.render import (
     ISSUE_SUBJECT,
     RenderedIssue,
     assemble,
+    personalise,
     render_line,
 )
 from ostogether.edges.runtime import Runtime
 from ostogether.edges.topics import vocabulary
 from ostogether.mail.message import IssueMessage
 from ostogether.mail.sender import issue_message
-from ostogether.models import Issue, Project
+from ostogether.models import Issue, Project, Subscriber
+from ostogether.newsletter import preflight
+from ostogether.newsletter.issues import get_issue
 from ostogether.newsletter.rendering import (
     PREHEADER_LIMIT,
     SUBJECT_LIMIT,
     base_language,
     issue_key,
+    marked,
     texts,
+    web_values,
 )
 
 KEEP_AT_MOST = 4096  # bodies kept per send; past that the cache starts again
@@ -123,12 +129,18 @@ class Assembler:
     assembled: int = 0  # bodies built, for the bench and the log
 
     @classmethod
-    def from_issue(cls, rt: Runtime, s: Session, issue: Issue) -> Assembler:
+    def from_issue(cls, rt: Runtime, s: Session, issue: Issue,
+                   outs: dict[str, RenderedIssue] | None = None) -> Assembler:
+        """From the approved snapshot's versions (or ``outs``: language → marked
+        version; the first is the fallback)."""
         base = base_language(rt)
-        outs = {base: RenderedIssue(issue.snapshot_subject, issue.snapshot_preheader,
-                                    issue.snapshot_html, issue.snapshot_text)}
-        outs.update({v.language: RenderedIssue(v.subject, v.preheader, v.html, v.text)
-                     for v in issue.snapshots})
+        if outs is None:
+            outs = {base: RenderedIssue(issue.snapshot_subject, issue.snapshot_preheader,
+                                        issue.snapshot_html, issue.snapshot_text)}
+            outs.update({v.language: RenderedIssue(v.subject, v.preheader, v.html, v.text)
+                         for v in issue.snapshots})
+        else:
+            base = next(iter(outs))
         versions = {lang: _Version(lang, out, _lines(rt, issue, lang, out))
                     for lang, out in outs.items()}
         vocab = vocabulary(rt.community)
@@ -225,3 +237,61 @@ def _lines(rt: Runtime, issue: Issue, language: str, out: RenderedIssue) -> _Lin
     subject, preheader = lines(list(shown))
     made = _Lines(lines, out.subject == subject, out.preheader == preheader)
     return made if made.subject or made.preheader else None
+
+
+def readers_choices(s: Session) -> Counter[Choices]:
+    """Every confirmed reader's choices, counted: a send's readers, as the pre-flight
+    sees them."""
+    return Counter(Choices.of(*row) for row in s.execute(
+        select(Subscriber.topics, Subscriber.kinds, Subscriber.audiences,
+               Subscriber.projects).where(Subscriber.status == "confirmed")))
+
+
+def effect(rt: Runtime, issue_id: int) -> tuple[preflight.Effect, list[tuple[Offer, str]]]:
+    """The pre-flight's view of readers' choices: the effect on the issue, and its items
+    (the offer and its title) in order."""
+    with rt.db.session() as s:
+        issue = get_issue(s, issue_id)
+        titles = {e.item.id: e.item.title for e in issue.entries}
+        found = offers(issue)
+        return (preflight.effect(found, readers_choices(s)),
+                [(o, titles[o.id]) for o in found])
+
+
+def preview(rt: Runtime, s: Session, issue: Issue, choices: Choices,
+            language: str = "") -> tuple[RenderedIssue, Selection]:
+    """The mail a reader with ``choices`` would get in ``language`` (the community's by
+    default), with the public links: the approved snapshot cut for them, or the issue as
+    it stands. Raises ContentError when the templates fail."""
+    lang = language or base_language(rt)
+    asm = Assembler.from_issue(rt, s, issue, {lang: marked(rt, issue, lang)})
+    sel = asm.select(choices, lang)
+    out = asm.body(lang, sel)
+    values, key = web_values(rt, issue, language), asm.key
+    return RenderedIssue(out.subject, out.preheader,
+                         personalise(out.html, values, key, is_html=True),
+                         personalise(out.text, values, key, is_html=False)), sel
+
+
+def known_choices(rt: Runtime, s: Session, topics: Iterable[str], kinds: Iterable[str],
+                  audiences: Iterable[str], projects: Iterable[str]) -> Choices:
+    """Choices from a form, keeping only the words of the vocabulary and the projects
+    that exist."""
+    vocab = vocabulary(rt.community)
+    slugs = set(s.scalars(select(Project.slug)))
+    return Choices.of([t for t in topics if t in vocab.topics],
+                      [k for k in kinds if k in vocab.kinds],
+                      [a for a in audiences if a in vocab.audiences],
+                      [p for p in projects if p in slugs])
+
+
+def choice_words(rt: Runtime) -> dict[str, dict[str, str]]:
+    """What a reader can choose, key → label, per group (projects: slug → acronym), for
+    the editors' "preview as a reader" form."""
+    vocab = vocabulary(rt.community)
+    with rt.db.session() as s:
+        projects = {slug: acronym for slug, acronym in s.execute(
+            select(Project.slug, Project.acronym).where(Project.status == "member")
+            .order_by(Project.acronym))}
+    return {"topics": vocab.labels("topics"), "kinds": vocab.labels("kinds"),
+            "audiences": vocab.labels("audiences"), "projects": projects}

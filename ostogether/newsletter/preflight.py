@@ -15,6 +15,8 @@ from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 from ostogether import __version__
+from ostogether.core.choices import Choices, Offer
+from ostogether.core.choices import select as choose
 from ostogether.edges import fetch
 
 PASS, WARN, FAIL = "pass", "warn", "fail"
@@ -309,6 +311,39 @@ def check_not_rejected(unusable: Sequence[tuple[int, str, str]]) -> Check:
 
 def render_failed(message: str, problems: Sequence[str]) -> Check:
     return Check("render", "The templates render", FAIL, (message, *problems))
+
+
+# -------------------------------------------------------------------- readers' choices
+
+FEW_ITEMS = 3  # a reader who gets fewer is counted for the editor
+
+
+@dataclass(frozen=True)
+class Effect:
+    """What readers' choices do to an issue: how many readers get each item, how many
+    get fewer than ``FEW_ITEMS`` items, how many get none of their own choosing."""
+
+    readers: int
+    per_item: dict[int, int]
+    few: int
+    nothing: int
+
+
+def effect(offers: Sequence[Offer], readers: Mapping[Choices, int]) -> Effect:
+    """The effect of ``readers`` (each distinct set of choices and how many readers made
+    it) on an issue's ``offers``."""
+    per_item = {o.id: 0 for o in offers}
+    few = nothing = 0
+    for choices, n in readers.items():
+        got = set(choose(offers, choices))
+        for i in got:
+            per_item[i] += n
+        if len(got) < FEW_ITEMS:
+            few += n
+        if not choices.everything and not any(o.id in got and not o.for_everyone
+                                               for o in offers):
+            nothing += n
+    return Effect(sum(readers.values()), per_item, few, nothing)
 
 
 # -------------------------------------------------------------------- the network

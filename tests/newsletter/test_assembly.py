@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from email.message import EmailMessage
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -13,9 +14,10 @@ from sqlalchemy import select, update
 
 from ostogether.edges import render
 from ostogether.edges.runtime import Runtime
-from ostogether.models import Delivery, Issue, NewsItem, Subscriber
+from ostogether.models import AuditEntry, Delivery, Issue, NewsItem, Subscriber
 from ostogether.newsletter import delivery
 from ostogether.newsletter import issues as newsletter
+from tests.conftest import post
 from tests.factories import TEST, add_item, add_readers
 from tests.feedserver import FeedServer
 from tests.newsletter.test_delivery import FlakySink, env, sink  # noqa: F401
@@ -30,8 +32,8 @@ ITEMS = {  # in the issue's order: its sections, then the items in each
 EDITORIAL = "Dear readers, this editorial goes to every one of you."
 
 
-def issue_with_topics(rt: Runtime, web: FeedServer, for_everyone: str = "") -> tuple[
-        Issue, dict[str, int]]:
+def composed(rt: Runtime, web: FeedServer) -> tuple[Issue, dict[str, int]]:
+    """An issue of the four ITEMS with their topics and audiences, and an editorial."""
     ids = {}
     for n, (title, (slug, kind, topics, audiences)) in enumerate(ITEMS.items()):
         ids[title] = add_item(rt, slug, kind, link=web.url(f"/page/{n}"), title=title)
@@ -41,6 +43,12 @@ def issue_with_topics(rt: Runtime, web: FeedServer, for_everyone: str = "") -> t
     issue = newsletter.compose_next(rt, TEST, now=dt.datetime(2026, 11, 21, 12, tzinfo=dt.UTC))
     newsletter.update_details(rt, TEST, issue.id, subject=issue.subject,
                               preheader=issue.preheader, intro_md=EDITORIAL)
+    return issue, ids
+
+
+def issue_with_topics(rt: Runtime, web: FeedServer, for_everyone: str = "") -> tuple[
+        Issue, dict[str, int]]:
+    issue, ids = composed(rt, web)
     if for_everyone:
         newsletter.set_for_everyone(rt, TEST, issue.id, ids[for_everyone], True)
     approved, _ = newsletter.approve(rt, TEST, issue.id)
@@ -200,3 +208,72 @@ def test_cutting_leaves_balanced_html_and_only_the_kept_items(
     assert [h.text_content() for h in page.iter("h2")] == [
         sec for sec, ids in sections.items() if set(ids) & keep]
     assert "%%" not in out and "footer" in out
+
+
+# ------------------------------------------------------------------ the editors' pages
+
+def test_an_editor_sends_an_item_to_every_reader_before_approval_only(
+        editor: Any, rt: Runtime, web: FeedServer) -> None:
+    issue, ids = composed(rt, web)
+    page = f"/editors/issues/{issue.number}"
+    html = editor.get(page).get_data(as_text=True)
+    assert "Send to every reader" in html and "For every reader" not in html  # none yet
+    r = post(editor, f"{page}/everyone", page, item_id=ids["Delta planner kit"], on="1")
+    assert r.status_code == 302
+    with rt.db.session() as s:
+        entries = {e.item_id: e.for_everyone for e in newsletter.get_issue(s, issue.id).entries}
+        [row] = s.scalars(select(AuditEntry).where(AuditEntry.action == "issue.for_everyone"))
+    assert entries == {i: i == ids["Delta planner kit"] for i in ids.values()}
+    assert row.detail == {"item": ids["Delta planner kit"], "on": True}
+    assert "For every reader" in editor.get(page).get_data(as_text=True)
+    newsletter.approve(rt, TEST, issue.id)
+    r = post(editor, f"{page}/everyone", page, item_id=ids["Alpha climate lab"], on="1")
+    assert "decided before approval" in editor.get(page).get_data(as_text=True)
+    with rt.db.session() as s:
+        assert sum(e.for_everyone for e in newsletter.get_issue(s, issue.id).entries) == 1
+
+
+def test_the_preflight_counts_the_readers_of_each_item(editor: Any, rt: Runtime,
+                                                        web: FeedServer) -> None:
+    issue, ids = composed(rt, web)
+    sids = add_readers(rt, 5)
+    add_readers(rt, 2, status="pending", domain="pending.test")  # not counted
+    choose(rt, sids[0], topics=["sdg-13"])  # Alpha, Delta
+    choose(rt, sids[1], projects=["most"])  # Charlie
+    choose(rt, sids[2], topics=["sdg-5"])  # nothing
+    choose(rt, sids[3], audiences=["parents"])  # Charlie, Bravo (Charlie names nobody)
+    # sids[4] chose nothing: every item
+    html = editor.get(f"/editors/issues/{issue.number}/preflight").get_data(as_text=True)
+    page = lxml_html.fromstring(html)
+    rows = {r.xpath("th")[0].text_content().strip(): r.xpath("td")[-1].text_content()
+            for r in page.xpath('//table[@aria-labelledby="choices-h"]/tbody/tr')}
+    assert rows == {"Alpha climate lab": "2", "Charlie bird count": "3",
+                    "Bravo robotics fair": "2", "Delta planner kit": "2"}
+    summary = " ".join(page.get_element_by_id("choices-summary").text_content().split())
+    assert summary.startswith("Of 5 confirmed readers, 4 get fewer than 3 items and 1 get "
+                              "none of their choosing")
+
+
+def test_the_preview_as_a_reader_shows_their_mail(editor: Any, rt: Runtime,
+                                                  web: FeedServer) -> None:
+    issue, _ = composed(rt, web)
+    base = f"/editors/issues/{issue.number}"
+    html = editor.get(f"{base}/preview?topics=sdg-13").get_data(as_text=True)
+    page = lxml_html.fromstring(html)
+    assert "gets 2 of 4 items" in page.get_element_by_id("as-reader-result").text_content()
+    [box] = page.xpath('//input[@name="topics"][@value="sdg-13"]')
+    assert box.get("checked") is not None  # the form shows the choice
+    [frame] = page.xpath("//iframe")[:1]
+    assert "topics=sdg-13" in frame.get("src")
+    mail = editor.get(f"{base}/preview.html?topics=sdg-13").get_data(as_text=True)
+    assert "Alpha climate lab" in mail and "Delta planner kit" in mail
+    assert "Charlie bird count" not in mail and "Bravo robotics fair" not in mail
+    assert "%%" not in mail
+    # In another language, and for choices that match nothing: the line, in Dutch.
+    mail = editor.get(f"{base}/preview.html?version=nl&audiences=parents&kinds=tool"
+                      ).get_data(as_text=True)
+    assert "Niets in dit nummer past bij wat u volgt" in mail
+    assert not any(title in mail for title in ITEMS)
+    # Unknown words are left out, not an error: the whole issue.
+    whole_mail = editor.get(f"{base}/preview.html?topics=nonsense").get_data(as_text=True)
+    assert all(title in whole_mail for title in ITEMS)
