@@ -40,8 +40,9 @@ ISSUE_TEXT = "newsletter/issue.txt.j2"
 ISSUE_SUBJECT = "newsletter/subject.txt.j2"
 ISSUE_PREHEADER = "newsletter/preheader.txt.j2"
 
-# The per-reader values an issue may carry; the delivery fills them in.
-PLACEHOLDERS = ("web_url", "preferences_url", "unsubscribe_url")
+# The per-reader values an issue may carry; the delivery fills them in. ``choices`` (the
+# words a reader chose) is only in the line for a reader whose choices match nothing.
+PLACEHOLDERS = ("web_url", "preferences_url", "unsubscribe_url", "choices")
 
 
 def placeholder(name: str, key: str) -> str:
@@ -306,8 +307,8 @@ def personalise(compiled: str, values: dict[str, str], key: str, *, is_html: boo
 # version: the blocks of the items they do not get go, then the sections left without
 # items. The marks carry the issue's placeholder key, so text from members cannot fake or
 # end a block. Kinds: ``item-<id>``, ``section-<key>``, ``nothing-0`` (shown only to a
-# reader whose choices match nothing; ``%%slot:choices:key%%`` in it names their choices)
-# and ``line-preheader`` (the hidden preheader, which an automatic line fits to the reader).
+# reader whose choices match nothing; the ``choices`` placeholder in it names them) and
+# ``line-preheader`` (the hidden preheader, which an automatic line fits to the reader).
 
 BLOCK_KINDS = ("item", "section", "nothing", "line")
 
@@ -318,54 +319,85 @@ def block(kind: str, name: str | int, key: str, *, end: bool = False) -> str:
     return f"%%{'/' if end else ''}block:{kind}-{name}:{key}%%"
 
 
-def slot(name: str, key: str) -> str:
-    """Where a value of the assembly goes (``choices``: what a reader follows)."""
-    return f"%%slot:{name}:{key}%%"
-
-
 @functools.lru_cache(maxsize=64)
-def _block_patterns(key: str) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+def _mark_pattern(key: str) -> re.Pattern[str]:
     if not re.fullmatch(r"[0-9a-f]{16,64}", key):
         raise ValueError("a placeholder key is 16 to 64 hex digits")
-    mark = r"(?:<!--)?%%{end}block:{kind}:" + key + r"%%(?:-->)?\n?"
-    whole = re.compile(mark.format(end="", kind=r"([a-z]+)-([A-Za-z0-9_-]+)")
-                       + r"([\s\S]*?)" + mark.format(end="/", kind=r"\1-\2"))
-    any_mark = re.compile(mark.format(end="/?", kind=r"[a-z]+-[A-Za-z0-9_-]+")
-                          + "|%%slot:[a-z]+:" + key + "%%")
-    items = re.compile(mark.format(end="", kind=r"item-([0-9]+)"))
-    return whole, any_mark, items
+    return re.compile(r"(?:<!--)?%%(/?)block:([a-z]+)-([A-Za-z0-9_-]+):" + key
+                      + r"%%(?:-->)?\n?")
+
+
+@dataclass(frozen=True)
+class _Block:
+    kind: str
+    name: str
+    children: tuple[str | _Block, ...]
+    items: frozenset[int]  # the ids of the item blocks inside
+
+
+@functools.lru_cache(maxsize=32)
+def _blocks(compiled: str, key: str) -> tuple[str | _Block, ...]:
+    """``compiled`` split at its marks into a tree of blocks, once per version (a send
+    assembles many bodies from the same one). An end without its start is dropped; a
+    start without its end only loses its mark."""
+    stack: list[list[str | _Block]] = [[]]
+    opened: list[tuple[str, str]] = []
+    pos = 0
+    for m in _mark_pattern(key).finditer(compiled):
+        stack[-1].append(compiled[pos:m.start()])
+        pos = m.end()
+        if not m[1]:
+            opened.append((m[2], m[3]))
+            stack.append([])
+        elif opened and opened[-1] == (m[2], m[3]):
+            children = tuple(stack.pop())
+            kind, name = opened.pop()
+            items = frozenset().union(*(c.items for c in children if isinstance(c, _Block)))
+            if kind == "item" and name.isdigit():
+                items |= {int(name)}
+            stack[-1].append(_Block(kind, name, children, items))
+    stack[-1].append(compiled[pos:])
+    while opened:
+        opened.pop()
+        unclosed = stack.pop()
+        stack[-1].extend(unclosed)
+    return tuple(stack[0])
 
 
 def block_items(compiled: str, key: str) -> set[int]:
     """The ids of the items whose blocks ``compiled`` marks."""
-    return {int(i) for i in _block_patterns(key)[2].findall(compiled)}
+    found: set[int] = set()
+    for node in _blocks(compiled, key):
+        if isinstance(node, _Block):
+            found |= node.items
+    return found
 
 
 def assemble(compiled: str, key: str, keep: frozenset[int] | None = None, *,
-             choices: str | None = None, preheader: str | None = None,
+             nothing: bool = False, preheader: str | None = None,
              is_html: bool = True) -> str:
     """A compiled issue with its marks gone. ``keep`` None: the whole issue, as the
     archive, previews and test sends show it (the "nothing for you" line left out).
     Otherwise one reader's: the items in ``keep``, the sections that still hold one (or
-    never held any), and, when ``choices`` is given, the "nothing for you" line naming
-    them. ``preheader`` replaces the hidden preheader's text."""
-    whole, any_mark, items = _block_patterns(key)
-    esc = (lambda v: html.escape(v, quote=True)) if is_html else (lambda v: v)
+    never held any), and with ``nothing`` the line for a reader whose choices match
+    nothing (its ``choices`` placeholder is filled per reader). ``preheader`` replaces
+    the hidden preheader's text."""
+    out: list[str] = []
 
-    def one(m: re.Match[str]) -> str:
-        kind, name, inner = m[1], m[2], m[3]
-        if kind == "item":
-            return inner if keep is None or int(name) in keep else ""
-        if kind == "nothing":
-            if choices is None:
-                return ""
-            return inner.replace(slot("choices", key), esc(choices))
-        if kind == "line":
-            return esc(preheader) if preheader is not None and name == "preheader" \
-                else inner
-        held = {int(i) for i in items.findall(inner)}
-        if keep is not None and held and not held & keep:
-            return ""
-        return whole.sub(one, inner)
+    def walk(nodes: tuple[str | _Block, ...]) -> None:
+        for node in nodes:
+            if isinstance(node, str):
+                out.append(node)
+            elif node.kind == "item":
+                if keep is None or int(node.name) in keep:
+                    walk(node.children)
+            elif node.kind == "nothing":
+                if nothing:
+                    walk(node.children)
+            elif node.kind == "line" and node.name == "preheader" and preheader is not None:
+                out.append(html.escape(preheader, quote=True) if is_html else preheader)
+            elif not (keep is not None and node.items and not node.items & keep):
+                walk(node.children)
 
-    return any_mark.sub("", whole.sub(one, compiled))
+    walk(_blocks(compiled, key))
+    return "".join(out)

@@ -126,6 +126,7 @@ class Assembler:
     label: Callable[[str, str, str], str]
     acronyms: dict[str, str]
     kept: dict[tuple[Any, ...], IssueMessage] = field(default_factory=dict)
+    chosen: dict[tuple[str, Choices], Selection] = field(default_factory=dict)
     assembled: int = 0  # bodies built, for the bench and the log
 
     @classmethod
@@ -176,19 +177,26 @@ class Assembler:
             auto_subject, auto_preheader = v.lines.make(sel.ids)
             subject = auto_subject if v.lines.subject else subject
             preheader = auto_preheader if v.lines.preheader else preheader
-        html = assemble(v.out.html, self.key, keep, choices=sel.nothing,
+        html = assemble(v.out.html, self.key, keep, nothing=sel.nothing is not None,
                         preheader=preheader if preheader != v.out.preheader else None)
         if subject != v.out.subject:
             html = _retitled(html, subject)
-        text = assemble(v.out.text, self.key, keep, choices=sel.nothing, is_html=False)
+        text = assemble(v.out.text, self.key, keep, nothing=sel.nothing is not None,
+                        is_html=False)
         return RenderedIssue(subject, preheader, html, text)
 
-    def message(self, language: str, choices: Choices) -> tuple[IssueMessage, str]:
-        """The message for a reader of ``language`` with ``choices``, and what
-        ``deliveries.items`` records for them."""
+    def message(self, language: str, choices: Choices
+                ) -> tuple[IssueMessage, str, dict[str, str]]:
+        """The message for a reader of ``language`` with ``choices``, what
+        ``deliveries.items`` records for them, and their own values for it (the words
+        of the "nothing for you" line)."""
         lang = language if language in self.versions else self.base
-        sel = self.select(choices, lang)
-        cache = (lang, None if sel.whole else sel.ids, sel.nothing)
+        sel = self.chosen.get((lang, choices))
+        if sel is None:
+            if len(self.chosen) >= KEEP_AT_MOST * 4:
+                self.chosen.clear()
+            sel = self.chosen[(lang, choices)] = self.select(choices, lang)
+        cache = (lang, None if sel.whole else sel.ids, sel.nothing is not None)
         message = self.kept.get(cache)
         if message is None:
             if len(self.kept) >= KEEP_AT_MOST:
@@ -196,7 +204,8 @@ class Assembler:
             message = issue_message(self.rt, self.issue, self.body(lang, sel))
             self.kept[cache] = message
             self.assembled += 1
-        return message, items_cell(sel.ids)
+        return message, items_cell(sel.ids), \
+            {} if sel.nothing is None else {"choices": sel.nothing}
 
 
 def _retitled(html: str, new: str) -> str:
@@ -268,6 +277,8 @@ def preview(rt: Runtime, s: Session, issue: Issue, choices: Choices,
     sel = asm.select(choices, lang)
     out = asm.body(lang, sel)
     values, key = web_values(rt, issue, language), asm.key
+    if sel.nothing is not None:
+        values["choices"] = sel.nothing
     return RenderedIssue(out.subject, out.preheader,
                          personalise(out.html, values, key, is_html=True),
                          personalise(out.text, values, key, is_html=False)), sel

@@ -68,7 +68,7 @@ from ostogether.core.errors import Conflict, NotFound
 from ostogether.edges.audit import Actor, record, transition
 from ostogether.edges.runtime import Runtime
 from ostogether.mail.message import IssueMessage, Recipient
-from ostogether.mail.sender import Job, Outcome, issue_message, sender_thread
+from ostogether.mail.sender import Job, Outcome, sender_thread
 from ostogether.mail.transports import dkim_key
 from ostogether.models import Delivery, DeliveryWorker, Issue, Subscriber
 from ostogether.newsletter.assembly import Assembler
@@ -335,7 +335,7 @@ class _Run:
                                  pid=os.getpid()))
             s.flush()
             _recover(s, self.rt, issue, self.me)
-            message = issue_message(self.rt, issue)
+            message = self.assembler.message("", Choices())[0]  # the whole issue
             self.finished = _status(s, issue).finished
         return message
 
@@ -389,8 +389,9 @@ class _Run:
                 continue
             values = {**self.links(sid, nonce),
                       "web_url": self.web_urls.get(lang, self.web_url)}
-            message, items = self.assembler.message(lang, Choices.of(*choices))
-            job = Job(did, sid, attempts, Recipient(did, email, name, values), message, items)
+            message, items, own = self.assembler.message(lang, Choices.of(*choices))
+            job = Job(did, sid, attempts, Recipient(did, email, name, {**values, **own}),
+                      message, items)
             self.inflight[did] = job
             self.pending.append(job)
         if gone:  # unsubscribed (or erased) after the send started: not mailed

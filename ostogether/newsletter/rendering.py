@@ -36,7 +36,6 @@ from ostogether.edges.render import (
     placeholder_key,
     render_issue,
     render_line,
-    slot,
 )
 from ostogether.edges.runtime import Runtime, secret_key
 from ostogether.models import (
@@ -355,7 +354,7 @@ def context(rt: Runtime, issue: Issue, language: str | None = None) -> dict[str,
                 item["begin"] = block("line", f"{sec_['key']}-{n}", key)
                 item["end"] = block("line", f"{sec_['key']}-{n}", key, end=True)
     t["nothing_for_you"] = str(t.get("nothing_for_you", "")).replace(
-        "{choices}", slot("choices", key))
+        "{choices}", placeholder("choices", key))
     featured = sorted(projects.values(), key=lambda p: p.acronym.lower())
     credits = [c for c in (credit_line(rules, p, lang) for p in featured) if c]
     subject, preheader = lines_written(issue, lang, own_language)
