@@ -37,6 +37,7 @@ from ostogether.edges.render import (
     ISSUE_SUBJECT,
     RenderedIssue,
     assemble,
+    block_items,
     personalise,
     render_line,
 )
@@ -127,6 +128,7 @@ class Assembler:
     acronyms: dict[str, str]
     kept: dict[tuple[Any, ...], IssueMessage] = field(default_factory=dict)
     chosen: dict[tuple[str, Choices], Selection] = field(default_factory=dict)
+    cuttable: bool = True
     assembled: int = 0  # bodies built, for the bench and the log
 
     @classmethod
@@ -147,12 +149,19 @@ class Assembler:
         vocab = vocabulary(rt.community)
         acronyms = {slug: acronym for slug, acronym in s.execute(
             select(Project.slug, Project.acronym))}
-        return cls(rt, issue, base, issue_key(rt, issue), offers(issue), versions,
-                   vocab.label, acronyms)
+        key = issue_key(rt, issue)
+        found = offers(issue)
+        # A version whose templates mark no item blocks (approved before readers chose,
+        # or a community's own templates without the marks) goes whole to everyone.
+        cuttable = all({o.id for o in found} <= block_items(v.out.html, key)
+                       and {o.id for o in found} <= block_items(v.out.text, key)
+                       for v in versions.values())
+        return cls(rt, issue, base, key, found, versions, vocab.label, acronyms,
+                   cuttable=cuttable)
 
     def select(self, choices: Choices, language: str) -> Selection:
         every = tuple(o.id for o in self.offers)
-        if choices.everything:
+        if choices.everything or not self.cuttable:
             return Selection(every, True)
         ids = choose(self.offers, choices)
         own = [o for o in self.offers if o.id in ids and not o.for_everyone]

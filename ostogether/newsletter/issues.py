@@ -33,6 +33,7 @@ from ostogether.edges import fetch, media
 from ostogether.edges.audit import Actor, record, transition
 from ostogether.edges.render import (
     RenderedIssue,
+    block_items,
     placeholder,
 )
 from ostogether.edges.runtime import Runtime
@@ -532,6 +533,9 @@ def run_preflight(rt: Runtime, issue_id: int) -> tuple[preflight.Report,
                                           credits, placeholder("unsubscribe_url",
                                                                issue_key(rt, issue))),
                    preflight.check_alt_text(shown.html),
+                   preflight.check_marks([e.item.id for e in entry_list],
+                                         block_items(out.html, issue_key(rt, issue)),
+                                         block_items(out.text, issue_key(rt, issue))),
                    preflight.check_size(issue_message(rt, issue, shown).html_part(
                        {**web_values(rt, issue),  # a reader's copy, with long links
                         **subscribers.link_maker(rt)(2**31 - 1, "f" * 16)}),

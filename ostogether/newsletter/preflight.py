@@ -309,6 +309,20 @@ def check_not_rejected(unusable: Sequence[tuple[int, str, str]]) -> Check:
     return Check("rejected", label, PASS)
 
 
+def check_marks(items: Iterable[int], in_html: Iterable[int], in_text: Iterable[int]
+                ) -> Check:
+    """Every item's block is marked in both parts, so each reader's mail can be cut for
+    their choices (the templates' ``item.begin`` and ``item.end``)."""
+    label = "Each item's block is marked, so readers get only the items they chose"
+    missing = sorted(set(items) - (set(in_html) & set(in_text)))
+    if missing:
+        return Check("marks", label, WARN, (
+            f"item {', '.join(map(str, missing))}: the templates do not mark its block "
+            f"(item.begin and item.end in issue.mjml.j2 and issue.txt.j2), so every reader "
+            f"will get every item, whatever they chose",))
+    return Check("marks", label, PASS)
+
+
 def render_failed(message: str, problems: Sequence[str]) -> Check:
     return Check("render", "The templates render", FAIL, (message, *problems))
 

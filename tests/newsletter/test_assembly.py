@@ -4,9 +4,12 @@ with different choices, each mail checked item by item."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import html as lxml_html
@@ -20,7 +23,18 @@ from ostogether.newsletter import issues as newsletter
 from tests.conftest import post
 from tests.factories import TEST, add_item, add_readers
 from tests.feedserver import FeedServer
-from tests.newsletter.test_delivery import FlakySink, env, sink  # noqa: F401
+from tests.smtpsink import FlakySink, smtp_env, started_sink
+
+
+@pytest.fixture
+def sink() -> Iterator[FlakySink]:
+    yield from started_sink()
+
+
+@pytest.fixture
+def env(env: dict[str, str], sink: FlakySink) -> dict[str, str]:
+    return smtp_env(env, sink)
+
 
 # title: (project, kind, topics, audiences)
 ITEMS = {  # in the issue's order: its sections, then the items in each
@@ -78,7 +92,7 @@ READERS: dict[str, tuple[dict[str, list[str]], list[str]]] = {
 
 
 def test_each_reader_gets_the_items_they_chose_and_nothing_else(
-        rt: Runtime, web: FeedServer, sink: FlakySink) -> None:  # noqa: F811
+        rt: Runtime, web: FeedServer, sink: FlakySink) -> None:
     issue, ids = issue_with_topics(rt, web)
     sids = dict(zip(READERS, add_readers(rt, len(READERS)), strict=True))
     for who, (choices, _) in READERS.items():
@@ -124,7 +138,7 @@ def test_each_reader_gets_the_items_they_chose_and_nothing_else(
 
 
 def test_the_nothing_line_is_in_the_readers_language(rt: Runtime, web: FeedServer,
-                                                      sink: FlakySink) -> None:  # noqa: F811
+                                                      sink: FlakySink) -> None:
     [sid] = add_readers(rt, 1)
     choose(rt, sid, topics=["sdg-5"])
     with rt.db.session() as s:
@@ -139,7 +153,7 @@ def test_the_nothing_line_is_in_the_readers_language(rt: Runtime, web: FeedServe
 
 
 def test_an_item_for_everyone_reaches_every_reader(rt: Runtime, web: FeedServer,
-                                                   sink: FlakySink) -> None:  # noqa: F811
+                                                   sink: FlakySink) -> None:
     issue, ids = issue_with_topics(rt, web, for_everyone="Bravo robotics fair")
     [follows, unmatched] = add_readers(rt, 2)
     choose(rt, follows, projects=["most"])
@@ -277,3 +291,26 @@ def test_the_preview_as_a_reader_shows_their_mail(editor: Any, rt: Runtime,
     # Unknown words are left out, not an error: the whole issue.
     whole_mail = editor.get(f"{base}/preview.html?topics=nonsense").get_data(as_text=True)
     assert all(title in whole_mail for title in ITEMS)
+
+
+def test_templates_without_marks_warn_and_every_reader_gets_every_item(
+        rt: Runtime, web: FeedServer, home: Path, sink: FlakySink) -> None:
+    for name in ("issue.mjml.j2", "issue.txt.j2"):
+        path = home / "templates/newsletter" / name
+        path.write_text(path.read_text().replace("{{ item.begin }}", "")
+                        .replace("{{ item.end }}", ""))
+    issue, ids = composed(rt, web)
+    report, _ = newsletter.run_preflight(rt, issue.id)
+    [check] = [c for c in report.checks if c.key == "marks"]
+    assert check.status == "warn" and "every reader will get every item" in check.details[0]
+    newsletter.approve(rt, TEST, issue.id, ["marks"])
+    [sid] = add_readers(rt, 1)
+    choose(rt, sid, topics=["sdg-5"])
+    delivery.send(rt, TEST, issue.id)
+    [(_, _, msg)] = sink.received
+    _, text, _ = parts(msg)
+    assert all(title in text for title in ITEMS)  # not cut: nothing is lost either
+    assert "Nothing in this issue matches" not in text
+    with rt.db.session() as s:
+        [row] = s.scalars(select(Delivery))
+    assert row.items == ",".join(str(ids[t]) for t in ITEMS)
