@@ -405,7 +405,8 @@ def test_a_good_issue_passes_every_check(rt: Runtime, web: FeedServer) -> None:
     report, out = newsletter.run_preflight(rt, issue.id)
     assert out is not None
     assert statuses(report) == {**{k: "pass" for k in (
-        "render", "subject", "items", "rejected", "grants", "images", "blocks", "alt", "marks", "size",
+        "render", "subject", "items", "rejected", "grants", "images", "blocks", "alt", "marks",
+        "size",
         "links")},
         "domain": "warn"}  # advice only: the domain has not been checked here
     links = next(c for c in report.checks if c.key == "links")
