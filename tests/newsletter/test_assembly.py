@@ -18,10 +18,10 @@ from sqlalchemy import select, update
 from ostogether.edges import render
 from ostogether.edges.runtime import Runtime
 from ostogether.models import AuditEntry, Delivery, Issue, NewsItem, Subscriber
-from ostogether.newsletter import delivery
+from ostogether.newsletter import delivery, test_sends
 from ostogether.newsletter import issues as newsletter
 from tests.conftest import post
-from tests.factories import TEST, add_item, add_readers
+from tests.factories import TEST, add_item, add_readers, mark_sent
 from tests.feedserver import FeedServer
 from tests.smtpsink import FlakySink, smtp_env, started_sink
 
@@ -172,8 +172,18 @@ def test_an_item_for_everyone_reaches_every_reader(rt: Runtime, web: FeedServer,
 
 
 def test_the_archive_and_previews_show_the_whole_issue_without_marks(
-        rt: Runtime, web: FeedServer) -> None:
+        rt: Runtime, web: FeedServer, client: Any, editor: Any) -> None:
     issue, _ = issue_with_topics(rt, web)
+    eml = test_sends.test_message(rt, issue, "editor@example.org").data.decode()
+    assert "block:" not in eml and "Nothing in this issue" not in eml
+    for url in (f"/editors/issues/{issue.number}/preview",
+                f"/editors/issues/{issue.number}/preview.html"):
+        page = editor.get(url).get_data(as_text=True)
+        assert "%%" not in page and all(title in page for title in ITEMS), url
+    mark_sent(rt, issue.id)
+    page = client.get(f"/archive/{issue.number}").get_data(as_text=True)
+    assert "%%" not in page and all(title in page for title in ITEMS)
+    assert "Nothing in this issue matches" not in page
     key = newsletter.issue_key(rt, issue)
     assert render.block("item", min(render.block_items(issue.snapshot_html, key)), key) \
         in issue.snapshot_html  # the snapshot keeps them, for the delivery
