@@ -18,6 +18,12 @@ getting its language's version, against the same readers all in one language, in
 same sink: the ratio of the two sends' times (target <= 1.1x). ``BENCH_LANGUAGE_READERS``
 sets how many readers (default 100000); ``python benchmarks/delivery.py --languages N``
 runs only this comparison.
+
+Last, readers' choices (issue 36): the same issue (its 20 items tagged with random topics
+of the 12 and audiences of the 4) to readers who chose nothing, then to readers with random
+choices over the 12 topics and 4 audiences, each getting only their items (their mail cut
+from the compiled issue, once per selection): the rate of the second over the first
+(target >= 0.80x). ``BENCH_CHOICE_READERS`` (default 100000); ``--choices N`` runs only it.
 """
 
 from __future__ import annotations
@@ -40,6 +46,8 @@ sys.path.insert(0, str(REPO))
 
 SIZES = tuple(int(x) for x in os.environ.get("BENCH_SIZES", "10000,100000").split(","))
 LANGUAGE_READERS = int(os.environ.get("BENCH_LANGUAGE_READERS", "100000"))
+CHOICE_READERS = int(os.environ.get("BENCH_CHOICE_READERS", "100000"))
+AUDIENCES = ("teachers", "school-heads", "parents", "policy-makers")
 LANGUAGES = ("en", "nl", "fr", "de", "es", "it")
 CEILING_MESSAGES = 20_000
 POSTFIX = REPO / "var" / "bench" / "postfix"
@@ -127,12 +135,14 @@ def sink(port: int, count: Any, ready: Any) -> None:
         controller.stop()
 
 
-def setup(home: Path, n: int, database_url: str = "", languages: int = 0
-          ) -> tuple[Any, int]:
+def setup(home: Path, n: int, database_url: str = "", languages: int = 0,
+          choices: int = 0) -> tuple[Any, int]:
     """A database with n confirmed readers and one approved issue of 20 items. With
     ``languages`` (1 to 6), every other item is translated into each language, the readers
     are spread over the first ``languages`` of LANGUAGES, and the issue is frozen in each
-    language its readers read, as approval does."""
+    language its readers read, as approval does. With ``choices``, the items carry random
+    topics and audiences, and (2) the readers random choices of them."""
+    import random
     import secrets
 
     from sqlalchemy import insert
@@ -141,7 +151,8 @@ def setup(home: Path, n: int, database_url: str = "", languages: int = 0
     from ostogether.edges import db as dbmod
     from ostogether.edges.audit import Actor
     from ostogether.edges.runtime import Runtime
-    from ostogether.models import Issue, IssueSnapshot, Project, Subscriber
+    from ostogether.edges.topics import vocabulary
+    from ostogether.models import Issue, IssueSnapshot, NewsItem, Project, Subscriber
     from ostogether.news import items as news
     from ostogether.newsletter import issues as newsletter
     from ostogether.registry import projects
@@ -149,6 +160,8 @@ def setup(home: Path, n: int, database_url: str = "", languages: int = 0
     rt = Runtime(settings_for(home, 0, database_url))
     dbmod.upgrade(rt.db)
     projects.import_content(rt)
+    rng = random.Random(36)
+    topics = sorted(vocabulary(rt.community).topics)  # the 12 topics
     actor = Actor("bench")
     with rt.db.session() as s:
         ids = [p.id for p in s.query(Project).order_by(Project.id)]
@@ -157,11 +170,19 @@ def setup(home: Path, n: int, database_url: str = "", languages: int = 0
                        "summary_md": "Lessen en **ervaringen**.",
                        "summary_html": "<p>Lessen en <strong>ervaringen</strong>.</p>\n",
                        "link": ""} for lang in LANGUAGES[1:]] if languages and i % 2 else []
+        # With choices, kinds spread over the sections, so that the issue holds more items.
+        kind = ("news", "tool", "reading", "opportunity")[i % 4] if choices else "news"
         item = news.submit(rt, actor, ids[i % len(ids)], news.ItemInput(
-            kind="news", title=f"Workshop series {i} on open schooling",
+            kind=kind, title=f"Workshop series {i} on open schooling",
             summary="Teachers and science centres shared **lesson plans** and what worked.",
             link=f"https://example.org/news/{i}"), source="web", translations=translated)
         news.approve(rt, actor, item.id)
+        if choices:
+            with rt.db.session() as s:
+                row = s.get(NewsItem, item.id)
+                assert row is not None
+                row.topics = rng.sample(topics, rng.randint(1, 2))
+                row.audiences = rng.sample(AUDIENCES, rng.randint(0, 1))
     issue = newsletter.compose_next(rt, actor)
     with rt.db.session() as s:  # approved without the link check: example.org is offline
         row = newsletter.get_issue(s, issue.id)
@@ -181,7 +202,10 @@ def setup(home: Path, n: int, database_url: str = "", languages: int = 0
                 {"email": f"reader{i}@readers.example", "email_hash": f"h{i}",
                  "name": f"Reader {i}" if i % 3 else "", "language": spread[i % len(spread)],
                  "status": "confirmed", "link_nonce": secrets.token_hex(8),
-                 "hard_bounces": 0, "created_at": clock.now(), "updated_at": clock.now()}
+                 "hard_bounces": 0, "created_at": clock.now(), "updated_at": clock.now(),
+                 **({"topics": rng.sample(topics, rng.randint(1, 3)),
+                     "audiences": rng.sample(AUDIENCES, rng.randint(0, 2))}
+                    if choices == 2 else {})}
                 for i in range(start, min(n, start + 10_000))])
     with rt.db.session() as s:
         size = len(s.get(Issue, issue.id).snapshot_html.encode())  # type: ignore[union-attr]
@@ -200,7 +224,7 @@ def settings_for(home: Path, port: int, database_url: str = "") -> Any:
         "OSTOGETHER_SMTP_SECURITY": "none", "OSTOGETHER_LOG_LEVEL": "WARNING"})
 
 
-def child(n: int, port: int, languages: int = 0) -> None:
+def child(n: int, port: int, languages: int = 0, choices: int = 0) -> None:
     """One send in this process; prints JSON."""
     from ostogether.edges.audit import Actor
     from ostogether.edges.runtime import Runtime
@@ -208,33 +232,42 @@ def child(n: int, port: int, languages: int = 0) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
-        issue_id, size = setup(home, n, languages=languages)
+        issue_id, size = setup(home, n, languages=languages, choices=choices)
         rt = Runtime(settings_for(home, port))
         started = time.perf_counter()
         st = delivery.send(rt, Actor("bench"), issue_id)
         elapsed = time.perf_counter() - started
         # The sample message, for the ceiling loop to send the same bytes.
-        message = delivery.issue_message(rt, _issue(rt, issue_id))
+        from ostogether.mail.sender import issue_message
+
+        message = issue_message(rt, _issue(rt, issue_id))
         from ostogether.mail.message import Recipient
 
         sample = message.render(Recipient(1, "reader1@readers.example", "Reader 1", {
             "unsubscribe_url": "https://x/u/" + "t" * 90, "preferences_url": "p",
-            "web_url": "w"}))
+            "web_url": "w", "choices": ""}))
         (home.parent / f"sample-{os.getpid()}.eml").write_bytes(sample.data)
         with rt.db.session() as s:  # each version's size: the bytes each reader costs
             from sqlalchemy import func, select
 
-            from ostogether.models import Delivery, Issue, IssueSnapshot
+            from ostogether.models import Delivery, Issue, IssueItem, IssueSnapshot
             html = {v.language: len(v.html.encode()) for v in s.scalars(
                 select(IssueSnapshot).where(IssueSnapshot.issue_id == issue_id))}
             html["en"] = len(s.get(Issue, issue_id).snapshot_html.encode())  # type: ignore[union-attr]
             readers = dict(s.execute(select(Delivery.language, func.count()).where(
                 Delivery.issue_id == issue_id).group_by(Delivery.language)).all())
+            got = list(s.scalars(select(Delivery.items).where(Delivery.issue_id == issue_id)))
+            selections = len(set(got))
+            items_per_reader = sum(len([i for i in (g or "").split(",") if i])
+                                   for g in got) / max(1, len(got))
+            in_issue = s.scalar(select(func.count()).select_from(IssueItem).where(
+                IssueItem.issue_id == issue_id))
         mean_html = sum(html[lang] * k for lang, k in readers.items()) / max(1, n)
         print(json.dumps({"n": n, "sent": st.counts["sent"], "status": st.issue_status,
                           "elapsed": elapsed, "html_bytes": size,
                           "message_bytes": len(sample.data), "mean_html_bytes": mean_html,
-                          "versions": sorted(readers),
+                          "versions": sorted(readers), "selections": selections,
+                          "items_per_reader": items_per_reader, "items": in_issue,
                           "sample": str(home.parent / f"sample-{os.getpid()}.eml"),
                           "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
@@ -267,6 +300,53 @@ def languages_compared(port: int, n: int) -> tuple[dict[str, Any], dict[str, Any
         assert r["sent"] == n and r["status"] == "sent", r
         runs.append(r)
     return runs[0], runs[1]
+
+
+def choices_compared(port: int, n: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The same issue to ``n`` readers who chose nothing, then to ``n`` readers with random
+    choices: each send's figures, in fresh processes, into the sink on ``port``."""
+    runs = []
+    for choices in (1, 2):
+        out = subprocess.run([sys.executable, __file__, "--child", str(n), str(port), "0",
+                              str(choices)], capture_output=True, text=True, check=True)
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        assert r["sent"] == n and r["status"] == "sent", r
+        runs.append(r)
+    return runs[0], runs[1]
+
+
+def print_choices(n: int, everyone: dict[str, Any], chosen: dict[str, Any]) -> None:
+    a, b = float(everyone["elapsed"]), float(chosen["elapsed"])
+    print(f"choices: {n} readers, one issue of {chosen['items']} items: everyone gets every "
+          f"item "
+          f"{a:.1f} s ({n / a:.0f} msg/s); random choices over 12 topics and 4 audiences, "
+          f"{chosen['items_per_reader']:.1f} items per reader on average, "
+          f"{chosen['selections']} different mails cut from the compiled issue, {b:.1f} s "
+          f"({n / b:.0f} msg/s): {a / b:.2f}x the rate (target >= 0.80x)")
+
+
+def only_choices(n: int) -> None:
+    """``--choices N``: the choices comparison alone."""
+    port = free_port()
+    postfix = postfix_sink(port)
+    proc = None
+    if postfix is None:
+        count = multiprocessing.Value("l", 0)
+        ready = multiprocessing.Event()
+        proc = multiprocessing.Process(target=sink, args=(port, count, ready), daemon=True)
+        proc.start()
+        ready.wait(10)
+    try:
+        everyone, chosen = choices_compared(port, n)
+    finally:
+        if proc is not None:
+            proc.terminate()
+        if postfix is not None:
+            postfix.terminate()
+            postfix.wait(10)
+    print("into " + ("Postfix's smtp-sink" if postfix is not None else
+                     "a local aiosmtpd sink (Postfix's smtp-sink could not be unpacked)"))
+    print_choices(n, everyone, chosen)
 
 
 def print_languages(n: int, one: dict[str, Any], six: dict[str, Any]) -> None:
@@ -327,6 +407,7 @@ def main() -> None:
         if postfix is not None:
             sources = {s: smtp_source(port, len(data), CEILING_MESSAGES, s) for s in (1, 4)}
         one, six = languages_compared(port, LANGUAGE_READERS)
+        everyone, chosen = choices_compared(port, CHOICE_READERS)
     finally:
         if proc is not None:
             proc.terminate()
@@ -359,13 +440,15 @@ def main() -> None:
               f"the cost per message at 100k as at 10k (1.00 = linear)")
     print("targets: >= 0.80x the ceiling, <= 150 MB peak RSS")
     print_languages(LANGUAGE_READERS, one, six)
+    print_choices(CHOICE_READERS, everyone, chosen)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) in (4, 5) and sys.argv[1] == "--child":
-        child(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]) if len(sys.argv) == 5
-              else 0)
+    if len(sys.argv) in (4, 5, 6) and sys.argv[1] == "--child":
+        child(int(sys.argv[2]), int(sys.argv[3]), *(int(a) for a in sys.argv[4:]))
     elif len(sys.argv) == 3 and sys.argv[1] == "--languages":
         only_languages(int(sys.argv[2]))
+    elif len(sys.argv) == 3 and sys.argv[1] == "--choices":
+        only_choices(int(sys.argv[2]))
     else:
         main()

@@ -46,6 +46,8 @@ TABLE: list[tuple[str, tuple[int, int, int, int]]] = [
     ("/editors/issues/{issue}", EDITORS), ("/editors/issues/{issue}/preview", EDITORS),
     ("/editors/issues/{issue}/preview.html", EDITORS),
     ("/editors/issues/{issue}/preview?version=nl", EDITORS),
+    ("/editors/issues/{issue}/preview?topics=steam&audiences=teachers", EDITORS),
+    ("/editors/issues/{issue}/preview.html?projects=cosmos", EDITORS),
     ("/editors/issues/{issue}?version=fr", EDITORS),
     ("/editors/issues/{issue}/preflight", EDITORS),
     ("/editors/subscribers/", EDITORS), ("/editors/subscribers/{reader}", EDITORS),

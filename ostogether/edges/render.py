@@ -40,8 +40,9 @@ ISSUE_TEXT = "newsletter/issue.txt.j2"
 ISSUE_SUBJECT = "newsletter/subject.txt.j2"
 ISSUE_PREHEADER = "newsletter/preheader.txt.j2"
 
-# The per-reader values an issue may carry; the delivery fills them in.
-PLACEHOLDERS = ("web_url", "preferences_url", "unsubscribe_url")
+# The per-reader values an issue may carry; the delivery fills them in. ``choices`` (the
+# words a reader chose) is only in the line for a reader whose choices match nothing.
+PLACEHOLDERS = ("web_url", "preferences_url", "unsubscribe_url", "choices")
 
 
 def placeholder(name: str, key: str) -> str:
@@ -251,7 +252,9 @@ def compile_mjml(source: str, template: str = ISSUE_MJML) -> str:
     if problems:
         raise ContentError(problems[0], problems[1:])
     try:
-        return _valid_html(mjml2html(source, fonts={}, disable_comments=True))
+        # Comments kept for the blocks' marks (``block``); every other one goes, as before.
+        return _valid_html(_PLAIN_COMMENT.sub("", mjml2html(source, fonts={},
+                                                            disable_comments=False)))
     except ValueError as exc:
         m = re.search(r"at position (\d+):(\d+)", str(exc))
         if m:
@@ -260,6 +263,9 @@ def compile_mjml(source: str, template: str = ISSUE_MJML) -> str:
         raise ContentError(f"{template}: MJML error: {exc}.") from None
 
 
+# A comment that is neither Outlook's conditional (``<!--[if mso]>``, ``<!--<![endif]-->``)
+# nor its downlevel-revealed ``<!-->``, nor a block's mark.
+_PLAIN_COMMENT = re.compile(r"<!--(?!\[if |<!\[endif\]|>|%%/?block:)[\s\S]*?-->")
 _AUTO_HEIGHT = re.compile(r'(<img\b[^>]*?)\s+height="auto"', re.I)
 
 
@@ -290,3 +296,108 @@ def personalise(compiled: str, values: dict[str, str], key: str, *, is_html: boo
     if is_html:
         values = {k: html.escape(v, quote=True) for k, v in values.items()}
     return placeholder_pattern(key).sub(lambda m: values.get(m[1], m[0]), compiled)
+
+
+# ------------------------------------------------------------------------------ blocks
+# Readers choose what they receive (issue 36), yet an issue is still compiled once per
+# language. The templates mark each item's block, each section and the line for a reader
+# whose choices match nothing with ``%%block:<kind>-<name>:key%%`` and
+# ``%%/block:<kind>-<name>:key%%`` (an HTML comment in an <mj-raw> in the MJML, a line of
+# its own in the text), and the delivery cuts each reader's mail out of the compiled
+# version: the blocks of the items they do not get go, then the sections left without
+# items. The marks carry the issue's placeholder key, so text from members cannot fake or
+# end a block. Kinds: ``item-<id>``, ``section-<key>``, ``nothing-0`` (shown only to a
+# reader whose choices match nothing; the ``choices`` placeholder in it names them) and
+# ``line-preheader`` (the hidden preheader, which an automatic line fits to the reader).
+
+BLOCK_KINDS = ("item", "section", "nothing", "line")
+
+
+def block(kind: str, name: str | int, key: str, *, end: bool = False) -> str:
+    """The mark that opens (or ends) a block, as the templates write it."""
+    assert kind in BLOCK_KINDS, kind
+    return f"%%{'/' if end else ''}block:{kind}-{name}:{key}%%"
+
+
+@functools.lru_cache(maxsize=64)
+def _mark_pattern(key: str) -> re.Pattern[str]:
+    if not re.fullmatch(r"[0-9a-f]{16,64}", key):
+        raise ValueError("a placeholder key is 16 to 64 hex digits")
+    return re.compile(r"(?:<!--)?%%(/?)block:([a-z]+)-([A-Za-z0-9_-]+):" + key
+                      + r"%%(?:-->)?\n?")
+
+
+@dataclass(frozen=True)
+class _Block:
+    kind: str
+    name: str
+    children: tuple[str | _Block, ...]
+    items: frozenset[int]  # the ids of the item blocks inside
+
+
+@functools.lru_cache(maxsize=32)
+def _blocks(compiled: str, key: str) -> tuple[str | _Block, ...]:
+    """``compiled`` split at its marks into a tree of blocks, once per version (a send
+    assembles many bodies from the same one). An end without its start is dropped; a
+    start without its end only loses its mark."""
+    stack: list[list[str | _Block]] = [[]]
+    opened: list[tuple[str, str]] = []
+    pos = 0
+    for m in _mark_pattern(key).finditer(compiled):
+        stack[-1].append(compiled[pos:m.start()])
+        pos = m.end()
+        if not m[1]:
+            opened.append((m[2], m[3]))
+            stack.append([])
+        elif opened and opened[-1] == (m[2], m[3]):
+            children = tuple(stack.pop())
+            kind, name = opened.pop()
+            items = frozenset().union(*(c.items for c in children if isinstance(c, _Block)))
+            if kind == "item" and name.isdigit():
+                items |= {int(name)}
+            stack[-1].append(_Block(kind, name, children, items))
+    stack[-1].append(compiled[pos:])
+    while opened:
+        opened.pop()
+        unclosed = stack.pop()
+        stack[-1].extend(unclosed)
+    return tuple(stack[0])
+
+
+def block_items(compiled: str, key: str) -> set[int]:
+    """The ids of the items whose blocks ``compiled`` marks."""
+    found: set[int] = set()
+    for node in _blocks(compiled, key):
+        if isinstance(node, _Block):
+            found |= node.items
+    return found
+
+
+def assemble(compiled: str, key: str, keep: frozenset[int] | None = None, *,
+             nothing: bool = False, preheader: str | None = None,
+             is_html: bool = True) -> str:
+    """A compiled issue with its marks gone. ``keep`` None: the whole issue, as the
+    archive, previews and test sends show it (the "nothing for you" line left out).
+    Otherwise one reader's: the items in ``keep``, the sections that still hold one (or
+    never held any), and with ``nothing`` the line for a reader whose choices match
+    nothing (its ``choices`` placeholder is filled per reader). ``preheader`` replaces
+    the hidden preheader's text."""
+    out: list[str] = []
+
+    def walk(nodes: tuple[str | _Block, ...]) -> None:
+        for node in nodes:
+            if isinstance(node, str):
+                out.append(node)
+            elif node.kind == "item":
+                if keep is None or int(node.name) in keep:
+                    walk(node.children)
+            elif node.kind == "nothing":
+                if nothing:
+                    walk(node.children)
+            elif node.kind == "line" and node.name == "preheader" and preheader is not None:
+                out.append(html.escape(preheader, quote=True) if is_html else preheader)
+            elif not (keep is not None and node.items and not node.items & keep):
+                walk(node.children)
+
+    walk(_blocks(compiled, key))
+    return "".join(out)

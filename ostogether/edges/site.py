@@ -125,7 +125,7 @@ NEWSLETTER_TEXTS: dict[str, tuple[str, ...]] = {
     "event_date": ("weekday", "day", "month", "year", "time"),
     "story": (), "stories": (), "project": (), "projects": (), "from": (), "and_more": (),
     "preheader_empty": (), "subject_empty": (), "other_languages": (),
-    "feed_title": ("short_name",),
+    "feed_title": ("short_name",), "nothing_for_you": ("choices",), "change_choices": (),
     **{f"in_{code}": () for code in NEWSLETTER_LANGUAGES}, "in_other": (),
     "funding_statement": (), "funding_credit": (), "funding_disclaimer": (),
 }

@@ -28,6 +28,7 @@ Both builders write the subject with ``subject_header``: the standard library's 
 from __future__ import annotations
 
 import binascii
+import functools
 import hashlib
 import hmac
 import html as htmllib
@@ -247,6 +248,14 @@ class _Body:
         return _soft_join(pieces)
 
 
+@functools.lru_cache(maxsize=512)
+def _folded(name: str, value: str) -> bytes:
+    """One header as ``IssueMessage`` writes it: folded and encoded, CRLF line ends."""
+    msg = EmailMessage(policy=POLICY)
+    msg[name] = value
+    return b"".join(msg.policy.clone(linesep=CRLF).fold_binary(k, v) for k, v in msg.items())
+
+
 @dataclass(frozen=True)
 class Recipient:
     """One reader of one send: the delivery's id, the address and the link values."""
@@ -277,18 +286,14 @@ class IssueMessage:
         self.bounce_address, self.secret = bounce_address, secret
         self.domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
         self.boundary = "=_ostogether_" + secrets.token_hex(12)
-        common = EmailMessage(policy=POLICY)
-        common["From"] = sender
-        if reply_to:
-            common["Reply-To"] = reply_to
-        common["Subject"] = subject
-        common["List-Id"] = list_id
-        common["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        common["MIME-Version"] = "1.0"
-        common["Content-Type"] = f'multipart/alternative; boundary="{self.boundary}"'
-        # The standard library folds and encodes these once (non-ASCII subjects too).
-        self.common = b"".join(
-            common.policy.clone(linesep=CRLF).fold_binary(k, v) for k, v in common.items())
+        # The standard library folds and encodes these (non-ASCII subjects too), each
+        # once per process: a send builds a message per selection of items (issue 36).
+        self.common = b"".join([
+            _folded("From", sender), _folded("Reply-To", reply_to) if reply_to else b"",
+            _folded("Subject", subject), _folded("List-Id", list_id),
+            _folded("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+            _folded("MIME-Version", "1.0"), _folded.__wrapped__(
+                "Content-Type", f'multipart/alternative; boundary="{self.boundary}"')])
         self.html = _Body.of(html, placeholder_key)
         self.text = _Body.of(text, placeholder_key)
         self.names = set(self.html.names) | set(self.text.names)

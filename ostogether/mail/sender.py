@@ -31,6 +31,7 @@ class Job:
     recipient: Recipient
     # The version this reader gets (their language's); None: the send's one message.
     message: IssueMessage | None = None
+    items: str | None = None  # the items of the issue in it, for ``deliveries.items``
 
 
 @dataclass

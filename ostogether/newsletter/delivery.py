@@ -63,15 +63,17 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from ostogether.core import clock
+from ostogether.core.choices import Choices
 from ostogether.core.errors import Conflict, NotFound
 from ostogether.edges.audit import Actor, record, transition
-from ostogether.edges.render import RenderedIssue
 from ostogether.edges.runtime import Runtime
 from ostogether.mail.message import IssueMessage, Recipient
-from ostogether.mail.sender import Job, Outcome, issue_message, sender_thread
+from ostogether.mail.sender import Job, Outcome, sender_thread
 from ostogether.mail.transports import dkim_key
 from ostogether.models import Delivery, DeliveryWorker, Issue, Subscriber
+from ostogether.newsletter.assembly import Assembler
 from ostogether.newsletter.issues import get_issue
+from ostogether.newsletter.recovery import WORKER, _changed, _recover
 from ostogether.newsletter.rendering import base_language, web_url
 from ostogether.readers import subscribers
 
@@ -80,7 +82,6 @@ T: Table = Delivery.__table__  # type: ignore[assignment]
 _QUEUED: Any = literal_column("'queued'")
 OPEN = ("queued", "sending", "held")
 FINAL = ("sent", "bounced", "failed", "cancelled")
-WORKER = Actor("delivery")
 
 
 # ------------------------------------------------------------------ status
@@ -251,63 +252,7 @@ def release_held(rt: Runtime, actor: Actor, issue_id: int, *, resend: bool) -> i
         return n
 
 
-# ------------------------------------------------------------------ recovery and finish
-
-def _changed(s: Session, stmt: Any) -> int:
-    """Run an UPDATE; the number of rows it changed."""
-    return int(getattr(s.execute(stmt), "rowcount", 0))
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _recover(s: Session, rt: Runtime, issue: Issue, me: str | None,
-             cancelling: bool = False) -> int:
-    """Rows left ``sending`` by processes that are gone: queue them again (or hold them,
-    or, when cancelling, cancel them). Returns the number of rows recovered."""
-    now = clock.now()
-    stale = now - dt.timedelta(seconds=rt.settings.delivery_worker_stale_seconds)
-    host = socket.gethostname()
-    alive = set()
-    for w in s.scalars(select(DeliveryWorker).where(DeliveryWorker.issue_id == issue.id,
-                                                    DeliveryWorker.stopped_at.is_(None))):
-        dead = w.heartbeat_at < stale or (w.host == host and w.pid != os.getpid()
-                                          and not _pid_alive(w.pid))
-        if dead and w.id != me:
-            w.stopped_at = now
-            log.warning("send of issue #%s: process %s on %s (pid %d) is gone",
-                        issue.number, w.id, w.host, w.pid)
-        else:
-            alive.add(w.id)
-    orphaned = (T.c.issue_id == issue.id, T.c.status == "sending",
-                or_(T.c.claimed_by.is_(None), T.c.claimed_by.not_in(alive or {""})))
-    if cancelling:
-        return _changed(s, update(T).where(*orphaned).values(
-            status="cancelled", last_error="outcome unknown: its sending process stopped"
-        ))
-    if rt.settings.delivery_resend_interrupted:
-        n = _changed(s, update(T).where(*orphaned).values(
-            status="queued", resent=True, claimed_by=None, next_attempt_at=None))
-        issue.send_resent += n
-    else:
-        n = _changed(s, update(T).where(*orphaned).values(status="held",
-                                                        claimed_by=None))
-        issue.send_held += n
-    if n:
-        record(s, WORKER, "issue.send_recovered", issue, rows=n,
-               resent=rt.settings.delivery_resend_interrupted)
-        log.warning("send of issue #%s: %d rows were in flight when a process stopped; %s",
-                    issue.number, n, "queued again" if rt.settings.delivery_resend_interrupted
-                    else "held for an editor")
-    return n
-
+# ------------------------------------------------------------------ finish
 
 def _finish_if_done(s: Session, issue: Issue) -> bool:
     if issue.status != "sending":
@@ -380,17 +325,17 @@ class _Run:
             if issue.send_state == "waiting":
                 issue.send_state, issue.send_note, issue.send_resume_at = "running", "", None
             self.number, self.total = issue.number, issue.send_recipients
-            # One message per language version, addressed to each reader in turn.
-            self.messages = {v.language: issue_message(self.rt, issue, RenderedIssue(
-                v.subject, v.preheader, v.html, v.text)) for v in issue.snapshots}
-            self.web_urls = {lang: web_url(self.rt, issue.number, lang)
-                             for lang in self.messages}
+            # Each reader's message is cut from their language's version, once per
+            # selection of items (``assembly``), and addressed to each reader in turn.
+            self.assembler = Assembler.from_issue(self.rt, s, issue)
+            self.web_urls = {v.language: web_url(self.rt, issue.number, v.language)
+                             for v in issue.snapshots}
             self.web_url = web_url(self.rt, issue.number)
             s.add(DeliveryWorker(id=self.me, issue_id=issue.id, host=socket.gethostname(),
                                  pid=os.getpid()))
             s.flush()
             _recover(s, self.rt, issue, self.me)
-            message = issue_message(self.rt, issue)
+            message = self.assembler.message("", Choices())[0]  # the whole issue
             self.finished = _status(s, issue).finished
         return message
 
@@ -433,18 +378,20 @@ class _Run:
         # The readers by their own key: a join let the planner hash the whole table.
         readers = {r[0]: r[1:] for r in s.execute(
             select(Subscriber.id, Subscriber.email, Subscriber.name, Subscriber.status,
-                   Subscriber.link_nonce)
+                   Subscriber.link_nonce, Subscriber.topics, Subscriber.kinds,
+                   Subscriber.audiences, Subscriber.projects)
             .where(Subscriber.id.in_([sid for _, _, sid, _ in claimed])))}
         gone = []
         for did, attempts, sid, lang in claimed:
-            email, name, sub_status, nonce = readers[sid]
+            email, name, sub_status, nonce, *choices = readers[sid]
             if sub_status != "confirmed" or not email:
                 gone.append({"b_id": did, "b_err": f"the reader is {sub_status} now"})
                 continue
             values = {**self.links(sid, nonce),
                       "web_url": self.web_urls.get(lang, self.web_url)}
-            job = Job(did, sid, attempts, Recipient(did, email, name, values),
-                      self.messages.get(lang))
+            message, items, own = self.assembler.message(lang, Choices.of(*choices))
+            job = Job(did, sid, attempts, Recipient(did, email, name, {**values, **own}),
+                      message, items)
             self.inflight[did] = job
             self.pending.append(job)
         if gone:  # unsubscribed (or erased) after the send started: not mailed
@@ -461,7 +408,7 @@ class _Run:
             self.inflight.pop(o.job.delivery_id, None)
             row: dict[str, Any] = {"b_id": o.job.delivery_id}
             if o.kind == "sent":
-                row.update(b_mid=o.message_id[:250])
+                row.update(b_mid=o.message_id[:250], b_items=o.job.items)
                 kind = "sent"
             elif o.kind == "rejected":
                 row.update(b_err=o.error[:500])
@@ -484,7 +431,7 @@ class _Run:
                  T.c.status == "sending")
         values: dict[str, dict[str, Any]] = {
             "sent": {"status": "sent", "sent_at": now, "message_id": bindparam("b_mid"),
-                     "attempts": T.c.attempts + 1},
+                     "items": bindparam("b_items"), "attempts": T.c.attempts + 1},
             "bounced": {"status": "bounced", "last_error": bindparam("b_err"),
                         "attempts": T.c.attempts + 1},
             "failed": {"status": "failed", "last_error": bindparam("b_err"),

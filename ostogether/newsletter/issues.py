@@ -33,6 +33,7 @@ from ostogether.edges import fetch, media
 from ostogether.edges.audit import Actor, record, transition
 from ostogether.edges.render import (
     RenderedIssue,
+    block_items,
     placeholder,
 )
 from ostogether.edges.runtime import Runtime
@@ -60,10 +61,12 @@ from ostogether.newsletter.rendering import (
 from ostogether.newsletter.rendering import context as context
 from ostogether.newsletter.rendering import credit_line as credit_line
 from ostogether.newsletter.rendering import issue_key as issue_key
+from ostogether.newsletter.rendering import marked as marked
 from ostogether.newsletter.rendering import public_rendering as public_rendering
 from ostogether.newsletter.rendering import render_current as render_current
 from ostogether.newsletter.rendering import rendered as rendered
 from ostogether.newsletter.rendering import web_values as web_values
+from ostogether.newsletter.rendering import whole as whole
 from ostogether.readers import subscribers
 
 OPEN = ("draft", "in_review", "approved", "sending")
@@ -328,6 +331,26 @@ def update_details(rt: Runtime, actor: Actor, issue_id: int, *, subject: str,
         return changed
 
 
+def set_for_everyone(rt: Runtime, actor: Actor, issue_id: int, item_id: int,
+                     on: bool) -> bool:
+    """Send one item of the issue to every reader whatever they chose (``on``), or only
+    to those whose choices match it. Only before approval: the approved snapshot decides
+    who gets what. Returns whether anything changed."""
+    with rt.db.session() as s:
+        issue = get_issue(s, issue_id)
+        if issue.status not in ("draft", "in_review"):
+            raise Conflict(f"Issue #{issue.number} is {issue.status.replace('_', ' ')}; "
+                           f"which items go to every reader is decided before approval.")
+        entry = next((e for e in issue.entries if e.item_id == item_id), None)
+        if entry is None:
+            raise NotFound(f"Item {item_id} is not in issue #{issue.number}.")
+        if entry.for_everyone == on:
+            return False
+        entry.for_everyone = on
+        record(s, actor, "issue.for_everyone", issue, item=item_id, on=on)
+        return True
+
+
 def arrange(rt: Runtime, actor: Actor, issue_id: int, item_id: int, action: str,
             section: str = "") -> None:
     """Move an item up or down in its section, move it to another section, drop it, or add
@@ -503,16 +526,20 @@ def run_preflight(rt: Runtime, issue_id: int) -> tuple[preflight.Report,
               preflight.check_credit_facts(no_grant),
               preflight.check_images(image_problems, unserved, unasked)]
     if out is not None:
+        shown = whole(rt, issue, out)  # as a reader who chose nothing gets it
         site = rt.community.site()
-        urls, own = preflight.checkable_urls(out.html, rt.settings.public_url)
-        checks += [preflight.check_blocks(out.html, out.text, site.funding_statement,
+        urls, own = preflight.checkable_urls(shown.html, rt.settings.public_url)
+        checks += [preflight.check_blocks(shown.html, shown.text, site.funding_statement,
                                           credits, placeholder("unsubscribe_url",
                                                                issue_key(rt, issue))),
-                   preflight.check_alt_text(out.html),
-                   preflight.check_size(issue_message(rt, issue, out).html_part(
+                   preflight.check_alt_text(shown.html),
+                   preflight.check_marks([e.item.id for e in entry_list],
+                                         block_items(out.html, issue_key(rt, issue)),
+                                         block_items(out.text, issue_key(rt, issue))),
+                   preflight.check_size(issue_message(rt, issue, shown).html_part(
                        {**web_values(rt, issue),  # a reader's copy, with long links
                         **subscribers.link_maker(rt)(2**31 - 1, "f" * 16)}),
-                       len(out.html.encode())),
+                       len(shown.html.encode())),
                    preflight.check_links(checked_links(rt, urls), own)]
     checks.append(preflight.check_domain(
         found.status if found else None,

@@ -15,6 +15,8 @@ from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 from ostogether import __version__
+from ostogether.core.choices import Choices, Offer
+from ostogether.core.choices import select as choose
 from ostogether.edges import fetch
 
 PASS, WARN, FAIL = "pass", "warn", "fail"
@@ -307,8 +309,55 @@ def check_not_rejected(unusable: Sequence[tuple[int, str, str]]) -> Check:
     return Check("rejected", label, PASS)
 
 
+def check_marks(items: Iterable[int], in_html: Iterable[int], in_text: Iterable[int]
+                ) -> Check:
+    """Every item's block is marked in both parts, so each reader's mail can be cut for
+    their choices (the templates' ``item.begin`` and ``item.end``)."""
+    label = "Each item's block is marked, so readers get only the items they chose"
+    missing = sorted(set(items) - (set(in_html) & set(in_text)))
+    if missing:
+        return Check("marks", label, WARN, (
+            f"item {', '.join(map(str, missing))}: the templates do not mark its block "
+            f"(item.begin and item.end in issue.mjml.j2 and issue.txt.j2), so every reader "
+            f"will get every item, whatever they chose",))
+    return Check("marks", label, PASS)
+
+
 def render_failed(message: str, problems: Sequence[str]) -> Check:
     return Check("render", "The templates render", FAIL, (message, *problems))
+
+
+# -------------------------------------------------------------------- readers' choices
+
+FEW_ITEMS = 3  # a reader who gets fewer is counted for the editor
+
+
+@dataclass(frozen=True)
+class Effect:
+    """What readers' choices do to an issue: how many readers get each item, how many
+    get fewer than ``FEW_ITEMS`` items, how many get none of their own choosing."""
+
+    readers: int
+    per_item: dict[int, int]
+    few: int
+    nothing: int
+
+
+def effect(offers: Sequence[Offer], readers: Mapping[Choices, int]) -> Effect:
+    """The effect of ``readers`` (each distinct set of choices and how many readers made
+    it) on an issue's ``offers``."""
+    per_item = {o.id: 0 for o in offers}
+    few = nothing = 0
+    for choices, n in readers.items():
+        got = set(choose(offers, choices))
+        for i in got:
+            per_item[i] += n
+        if len(got) < FEW_ITEMS:
+            few += n
+        if not choices.everything and not any(o.id in got and not o.for_everyone
+                                               for o in offers):
+            nothing += n
+    return Effect(sum(readers.values()), per_item, few, nothing)
 
 
 # -------------------------------------------------------------------- the network

@@ -29,6 +29,8 @@ from ostogether.edges.render import (
     ISSUE_PREHEADER,
     ISSUE_SUBJECT,
     RenderedIssue,
+    assemble,
+    block,
     personalise,
     placeholder,
     placeholder_key,
@@ -338,10 +340,21 @@ def context(rt: Runtime, issue: Issue, language: str | None = None) -> dict[str,
         items = []
         for e in sorted(rows, key=lambda e: e.position):
             projects[e.item.project_id] = e.item.project
-            items.append(_item(rt, e.item, lang, t, kept))
+            items.append({**_item(rt, e.item, lang, t, kept),
+                          "begin": block("item", e.item.id, key),
+                          "end": block("item", e.item.id, key, end=True)})
         if items:
             sections.append({"key": sec.key, "title": rules.title(sec, lang),
                              "editorial": False, "items": items})
+    for sec_ in sections:  # the marks the delivery cuts each reader's mail along
+        sec_["begin"] = block("section", sec_["key"], key)
+        sec_["end"] = block("section", sec_["key"], key, end=True)
+        for n, item in enumerate(sec_["items"]):
+            if "begin" not in item:  # newcomers, outputs: for everyone
+                item["begin"] = block("line", f"{sec_['key']}-{n}", key)
+                item["end"] = block("line", f"{sec_['key']}-{n}", key, end=True)
+    t["nothing_for_you"] = str(t.get("nothing_for_you", "")).replace(
+        "{choices}", placeholder("choices", key))
     featured = sorted(projects.values(), key=lambda p: p.acronym.lower())
     credits = [c for c in (credit_line(rules, p, lang) for p in featured) if c]
     subject, preheader = lines_written(issue, lang, own_language)
@@ -358,6 +371,10 @@ def context(rt: Runtime, issue: Issue, language: str | None = None) -> dict[str,
         "web_url": placeholder("web_url", key),
         "preferences_url": placeholder("preferences_url", key),
         "unsubscribe_url": placeholder("unsubscribe_url", key),
+        "marks": {"preheader_begin": block("line", "preheader", key),
+                  "preheader_end": block("line", "preheader", key, end=True),
+                  "nothing_begin": block("nothing", 0, key),
+                  "nothing_end": block("nothing", 0, key, end=True)},
     }
 
 
@@ -372,9 +389,9 @@ def render_current(rt: Runtime, issue: Issue, language: str | None = None) -> Re
     return render_issue(rt.community, context(rt, issue, language))
 
 
-def rendered(rt: Runtime, issue: Issue, language: str | None = None) -> RenderedIssue:
+def marked(rt: Runtime, issue: Issue, language: str | None = None) -> RenderedIssue:
     """The approved snapshot (of ``language``, else the community's) if there is one,
-    else the issue as it stands."""
+    else the issue as it stands, with the marks of its blocks (what the delivery cuts)."""
     if issue.snapshot_sha256:
         own = next((v for v in issue.snapshots if v.language == language), None) \
             if language and language != base_language(rt) else None
@@ -383,6 +400,20 @@ def rendered(rt: Runtime, issue: Issue, language: str | None = None) -> Rendered
         return RenderedIssue(issue.snapshot_subject, issue.snapshot_preheader,
                              issue.snapshot_html, issue.snapshot_text)
     return render_current(rt, issue, language)
+
+
+def whole(rt: Runtime, issue: Issue, out: RenderedIssue) -> RenderedIssue:
+    """``out`` as a reader who chose nothing gets it: every item, no marks."""
+    key = issue_key(rt, issue)
+    return RenderedIssue(out.subject, out.preheader, assemble(out.html, key),
+                         assemble(out.text, key, is_html=False))
+
+
+def rendered(rt: Runtime, issue: Issue, language: str | None = None) -> RenderedIssue:
+    """The approved snapshot (of ``language``, else the community's) if there is one,
+    else the issue as it stands: the whole issue, as the archive, the previews, the test
+    sends and the feed show it."""
+    return whole(rt, issue, marked(rt, issue, language))
 
 
 def web_url(rt: Runtime, number: int | None, language: str = "") -> str:

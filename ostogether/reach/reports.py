@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from ostogether.core import csvout
@@ -243,10 +243,12 @@ def visibility(s: Session, slug: str, start: dt.date, end: dt.date) -> Visibilit
         NewsItem.created_at < hi).order_by(NewsItem.created_at)))
     ids = [i.id for i in items]
     carried: dict[int, list[int]] = {}
+    carried_by: dict[int, list[int]] = {}  # item → the ids of the sent issues with it
     issue_rows: dict[int, dict[str, Any]] = {}
     for item_id, issue in s.execute(select(IssueItem.item_id, Issue).join(Issue).where(
             IssueItem.item_id.in_(ids), Issue.status == "sent").order_by(Issue.send_at)):
         carried.setdefault(item_id, []).append(issue.number or 0)
+        carried_by.setdefault(item_id, []).append(issue.id)
         row = issue_rows.setdefault(issue.id, {
             "number": issue.number, "sent_at": issue.sent_at, "subject": issue.subject,
             "recipients": issue.send_recipients, "items": 0})
@@ -281,6 +283,7 @@ def visibility(s: Session, slug: str, start: dt.date, end: dt.date) -> Visibilit
     views = clicks.views_by_issue(s, issue_rows, start, end)
     for i in report.items:
         i["clicks"] = sum(n for (_, item), n in clicked.items() if item == i["id"])
+        i["sent_to"] = sent_to(s, i["id"], carried_by.get(i["id"], []))
     delivered = dict(s.execute(select(Delivery.issue_id, func.count()).where(
         Delivery.issue_id.in_(list(issue_rows)), Delivery.status == "sent")
         .group_by(Delivery.issue_id)).all()) if issue_rows else {}
@@ -290,6 +293,18 @@ def visibility(s: Session, slug: str, start: dt.date, end: dt.date) -> Visibilit
         row["views"] = views.get(issue_id, 0)
     report.outputs = output_clicks(s, project.id, start, end)
     return report
+
+
+def sent_to(s: Session, item_id: int, issue_ids: list[int]) -> int:
+    """The readers an item was sent to in ``issue_ids``: each delivery sent records the
+    items its reader got (``deliveries.items``, "1,5,7"; NULL, from before readers chose,
+    is every item)."""
+    if not issue_ids:
+        return 0
+    held = (literal(",") + Delivery.items + literal(",")).like(f"%,{int(item_id)},%")
+    return int(s.scalar(select(func.count()).where(
+        Delivery.issue_id.in_(issue_ids), Delivery.status == "sent",
+        or_(Delivery.items.is_(None), held))) or 0)
 
 
 def output_clicks(s: Session, project_id: int, start: dt.date, end: dt.date
@@ -321,7 +336,7 @@ def visibility_rows(report: Visibility, base_url: str = "") -> list[list[Any]]:
     for i in report.items:
         detail = "; ".join([*(f"issue #{n}" for n in i["issues"]), *i["networks"]])
         rows.append(["item", i["submitted"].isoformat(), i["title"],
-                     detail or "not featured", i["status"], i["link"], "",
+                     detail or "not featured", i["status"], i["link"], i.get("sent_to", 0),
                      i.get("clicks", 0), ""])
     for i in report.issues:
         rows.append(["newsletter", i["sent_at"].date().isoformat() if i["sent_at"] else "",

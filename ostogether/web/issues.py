@@ -31,7 +31,15 @@ from ostogether.core.languages import NAMES as LANGUAGE_NAMES
 from ostogether.core.states import KINDS
 from ostogether.edges import audit
 from ostogether.edges.audit import Actor
-from ostogether.newsletter import delivery, preflight, rendering, send_dates, test_sends, versions
+from ostogether.newsletter import (
+    assembly,
+    delivery,
+    preflight,
+    rendering,
+    send_dates,
+    test_sends,
+    versions,
+)
 from ostogether.newsletter import issues as newsletter
 from ostogether.readers import subscribers
 from ostogether.web.common import (
@@ -278,6 +286,21 @@ def arrange(issue_id: int) -> Any:
     return redirect(url_for("issues.edit", issue_id=issue_id) + "#items")
 
 
+@bp.post("/<issue:issue_id>/everyone")
+def for_everyone(issue_id: int) -> Any:
+    item_id = ascii_int(request.form.get("item_id", "")) or 0
+    on = request.form.get("on", "") == "1"
+    try:
+        if newsletter.set_for_everyone(runtime(), Actor.of(current_user), issue_id, item_id,
+                                       on):
+            flash("The item now goes to every reader, whatever they chose." if on else
+                  "The item now goes only to the readers whose choices match it.",
+                  "success")
+    except (Conflict, NotFound) as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("issues.edit", issue_id=issue_id) + "#items")
+
+
 @bp.post("/<issue:issue_id>/cancel")
 def cancel(issue_id: int) -> Any:
     if not confirmed("cancel the issue"):
@@ -296,36 +319,52 @@ def _language_arg() -> str:
     return asked if asked in LANGUAGE_NAMES else ""
 
 
+GROUPS = ("topics", "kinds", "audiences", "projects")
+
+
+def _as_reader() -> dict[str, list[str]]:
+    """The choices of "preview as a reader who follows …" (GET parameters)."""
+    return {g: request.args.getlist(g)[:50] for g in GROUPS if request.args.getlist(g)}
+
+
+def _preview(issue_id: int) -> tuple[Any, Any, Any, Any]:
+    """(issue, rendering, problem, what the reader gets or None) for the preview pages:
+    the whole issue, or the mail of the reader whose choices the parameters give."""
+    rt = runtime()
+    lang, asked = _language_arg(), _as_reader()
+    with rt.db.session() as s:
+        issue = newsletter.get_issue(s, issue_id)
+        try:
+            if asked:
+                choices = assembly.known_choices(rt, s, *(asked.get(g, ()) for g in GROUPS))
+                out, sel = assembly.preview(rt, s, issue, choices, lang)
+                return issue, out, None, sel
+            return issue, newsletter.public_rendering(rt, issue, lang or None), None, None
+        except ContentError as exc:
+            return issue, None, exc, None
+
+
 @bp.route("/<issue:issue_id>/preview")
 def preview(issue_id: int) -> Any:
     rt = runtime()
     lang = _language_arg()
-    with rt.db.session() as s:
-        issue = newsletter.get_issue(s, issue_id)
-        try:
-            out, problem = newsletter.public_rendering(rt, issue, lang or None), None
-        except ContentError as exc:
-            out, problem = None, exc
+    issue, out, problem, sel = _preview(issue_id)
     size = len(out.html.encode()) if out else 0
     return render_template("editors/issue_preview.html", issue=issue, out=out,
                            problem=problem, size=size, lang=lang,
-                           base=rendering.base_language(rt),
+                           base=rendering.base_language(rt), asked=_as_reader(), sel=sel,
+                           words=assembly.choice_words(rt), items=len(issue.entries),
                            language_names=LANGUAGE_NAMES), 200 if out else 422
 
 
 @bp.route("/<issue:issue_id>/preview.html")
 def preview_html(issue_id: int) -> Any:
-    rt = runtime()
-    lang = _language_arg()
-    with rt.db.session() as s:
-        issue = newsletter.get_issue(s, issue_id)
-        try:
-            html = newsletter.public_rendering(rt, issue, lang or None).html
-        except ContentError as exc:
-            return render_template("errors/error.html", status=422,
-                                   title="The issue does not render",
-                                   message=str(exc)), 422
-    return mail_html_response(html, framable=True)
+    _, out, problem, _ = _preview(issue_id)
+    if out is None:
+        return render_template("errors/error.html", status=422,
+                               title="The issue does not render",
+                               message=str(problem)), 422
+    return mail_html_response(out.html, framable=True)
 
 
 @bp.route("/<issue:issue_id>/preflight", methods=["GET", "POST"])
@@ -350,7 +389,10 @@ def checks(issue_id: int) -> Any:
         report, _ = newsletter.run_preflight(rt, issue_id)
     with rt.db.session() as s:
         issue = newsletter.get_issue(s, issue_id)
+    effect, offered = assembly.effect(rt, issue_id)
     return render_template("editors/issue_preflight.html", issue=issue, report=report,
+                           effect=effect, offered=offered, few=preflight.FEW_ITEMS,
+                           words=assembly.choice_words(rt),
                            versions=versions.versions(rt, issue_id),
                            blocked=blocked, PASS=preflight.PASS, WARN=preflight.WARN,
                            FAIL=preflight.FAIL, items=newsletter.item_addresses(rt, issue_id),

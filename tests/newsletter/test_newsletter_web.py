@@ -87,7 +87,7 @@ def test_an_editor_takes_one_issue_from_compose_to_approval(editor: Any, rt: Run
     # Pre-flight, then approval.
     html = editor.get(f"/editors/issues/{number}/preflight").get_data(as_text=True)
     # Nothing failed, nothing to tick; the domain, never checked here, is advice.
-    assert "0 failed, 0 warnings to tick, 1 piece of advice, 10 passed." in html
+    assert "0 failed, 0 warnings to tick, 1 piece of advice, 11 passed." in html
     assert "Every link answers" in html
     r = post(editor, f"/editors/issues/{number}/preflight",
              f"/editors/issues/{number}/preflight")
@@ -147,25 +147,25 @@ def test_the_preflight_summary_counts_what_the_page_lists(editor: Any, rt: Runti
     html = editor.get(f"/editors/issues/{issue.number}/preflight").get_data(as_text=True)
     page = lxml_html.fromstring(html)
     summary = page.get_element_by_id("preflight-summary").text_content()
-    assert summary.startswith("1 failed, 1 warning to tick, 1 piece of advice, 8 passed.")
+    assert summary.startswith("1 failed, 1 warning to tick, 1 piece of advice, 9 passed.")
     listed = {ul.get("aria-labelledby"): [li.text_content().split(":", 1)[0].strip()
                                           for li in ul.xpath("./li")]
               for ul in page.xpath('//ul[contains(@class, "checklist")]')}
     assert listed == {"group-fail": ["Failed"], "group-warn": ["Warning"],
-                      "group-advice": ["Advice"], "group-pass": ["Passed"] * 8}
+                      "group-advice": ["Advice"], "group-pass": ["Passed"] * 9}
     headings = [h.text_content() for h in page.xpath("//main//h2")]
-    assert headings == ["Failed (1)", "Warnings to tick (1)", "Advice (1)", "Passed (8)",
-                        "Every reader's language"]
+    assert headings == ["Failed (1)", "Warnings to tick (1)", "Advice (1)", "Passed (9)",
+                        "What readers' choices do to this issue", "Every reader's language"]
     assert "SPF, DKIM and DMARC" in page.xpath('//ul[@aria-labelledby="group-advice"]')[0
                                                   ].text_content()
     # Only the warning has a box to tick.
     assert [i.get("value") for i in page.xpath('//input[@name="acknowledge"]')] == ["grants"]
     # The CLI says the same, in the same groups.
     r = run(env, "issue", "preflight", str(issue.number))
-    assert "1 failed, 1 warning to tick, 1 piece of advice, 8 passed." in r.stdout
+    assert "1 failed, 1 warning to tick, 1 piece of advice, 9 passed." in r.stdout
     marks = [ln.split()[0] for ln in r.stdout.splitlines() if ln[:1].isupper()
              and ln.split()[0] in ("FAIL", "WARN", "ADVICE", "PASS")]
-    assert marks == ["FAIL", "WARN", "ADVICE"] + ["PASS"] * 8
+    assert marks == ["FAIL", "WARN", "ADVICE"] + ["PASS"] * 9
 
 
 def test_an_editor_sends_a_test_to_typed_addresses_from_the_issue_page(

@@ -137,6 +137,28 @@ def test_visibility_report_and_its_csv(rt: Runtime, history: dict[str, Any]) -> 
     assert empty.items == [] and empty.issues == [] and empty.posts == []
 
 
+def test_the_report_says_how_many_readers_each_item_was_sent_to(
+        rt: Runtime, history: dict[str, Any]) -> None:
+    item = history["item"]
+    with rt.db.session() as s:
+        sent = list(s.scalars(select(Delivery).where(Delivery.status == "sent")
+                              .order_by(Delivery.id)))
+        # Readers chose: one got none of the items, one got this one (and another), one
+        # was sent before readers chose (NULL: every item). The bounce got nothing.
+        sent[0].items, sent[1].items, sent[2].items = "", f"{item.id + 1000},{item.id}", None
+        report = reports.visibility(s, "cosmos", dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+    by_id = {i["id"]: i for i in report.items}
+    assert by_id[item.id]["sent_to"] == 2
+    assert [i["sent_to"] for i in report.items if i["id"] != item.id] == [0]  # not sent
+    rows = list(csv.DictReader(io.StringIO(reports.visibility_csv(report))))
+    assert [r["recipients"] for r in rows if r["type"] == "item"] == ["2", "0"]
+    with rt.db.session() as s:  # an id that merely contains this one's digits is not it
+        s.scalars(select(Delivery).where(Delivery.status == "sent")).first().items = \
+            f"1{item.id},{item.id}1"
+        again = reports.visibility(s, "cosmos", dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+    assert {i["id"]: i["sent_to"] for i in again.items}[item.id] == 2
+
+
 def test_report_cli_json_csv_and_bad_input(rt: Runtime, env: dict[str, str],
                                            history: dict[str, Any]) -> None:
     r = run(env, "report", "visibility", "--project", "cosmos", "--from", "2026-01-01",
