@@ -97,7 +97,11 @@ def build_world(rt: Runtime, web: Any) -> dict[str, Any]:
     add_item(rt, "most", "event", link=web.url("/page/5"), title=f"{WORD} meet-up",
              event_location=WORD)
     draft = newsletter.compose_next(rt, TEST)
-    # An announcement to a segment, beside it: every checkbox group, and the count.
+    # An announcement sent (A1, in the archive), and one to a segment in the works (A2):
+    # every checkbox group, and the count.
+    sent = announcements.create(rt, TEST, subject=f"{WORD} fair", preheader=f"{WORD}",
+                                intro_md=f"{WORD} for everyone.", segment={})
+    mark_sent(rt, sent.id)
     announcements.create(rt, TEST, subject=f"{WORD} webinar", preheader=f"{WORD} online",
                          intro_md=f"{WORD} for teachers.",
                          segment={"topics": ["steam", "sdg-4"], "audiences": ["teachers"],

@@ -86,9 +86,12 @@ def world(app: Any, rt: Runtime, web: Any) -> dict[str, Any]:
     add_output(rt, "cosmos", title="A lesson waiting for review", type="lesson-plan",
                approve=False)
     add_organisation(rt, project="cosmos", person="news@cosmosproject.eu")
+    sent = announcements.create(rt, TEST, subject="Fair", preheader="Online",
+                                intro_md="Come.", segment={})  # A1, in the archive
+    mark_sent(rt, sent.id, dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC))
     announcements.create(rt, TEST, subject="Webinar", preheader="Thursday, online",
                          intro_md="Register.", segment={"topics": ["steam"],
-                                                        "countries": ["BE"]})
+                                                        "countries": ["BE"]})  # A2
     return {"issue": issue, "item": item, "reader": reader, "links": personal,
             "project": project_id(rt, "sense"), "upload": upload,
             "output": "air-quality-toolkit",
