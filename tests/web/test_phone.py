@@ -99,10 +99,10 @@ def build_world(rt: Runtime, web: Any) -> dict[str, Any]:
     draft = newsletter.compose_next(rt, TEST)
     # An announcement sent (A1, in the archive), and one to a segment in the works (A2):
     # every checkbox group, and the count.
-    sent = announcements.create(rt, TEST, subject=f"{WORD} fair", preheader=f"{WORD}",
+    sent = announcements.create(rt, TEST, subject="The fair", preheader="For everyone",
                                 intro_md=f"{WORD} for everyone.", segment={})
     mark_sent(rt, sent.id)
-    announcements.create(rt, TEST, subject=f"{WORD} webinar", preheader=f"{WORD} online",
+    announcements.create(rt, TEST, subject="Webinar for teachers", preheader="Online on Thursday",
                          intro_md=f"{WORD} for teachers.",
                          segment={"topics": ["steam", "sdg-4"], "audiences": ["teachers"],
                                   "languages": ["de"], "countries": ["DE", "BE"]})
