@@ -5,6 +5,7 @@ its mark in the archive."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import secrets
 from typing import Any
@@ -21,6 +22,7 @@ from ostogether.newsletter import announcements, archive, delivery
 from ostogether.newsletter import issues as newsletter
 from ostogether.readers import segments
 from ostogether.readers.subscribers import email_hash
+from tests.conftest import run
 from tests.factories import TEST, add_item
 
 TOPICS = ("steam", "citizen-science", "open-schooling")
@@ -157,3 +159,18 @@ def test_a_sent_announcement_is_in_the_archive_marked_as_such(
     assert ":announcement:1" in feed
     with rt.db.session() as s:  # the home page's "latest issue" is an issue
         assert archive.sent_issues(s, announcements=False) == []
+
+
+def test_the_cli_lists_announcements_by_their_own_number(rt: Runtime,
+                                                         env: dict[str, str]) -> None:
+    add_item(rt, "cosmos", "news", link="https://cosmosproject.eu/n1")
+    _announcement(rt, topics=["steam"])
+    newsletter.compose_next(rt, TEST, now=dt.datetime(2026, 11, 21, 12, tzinfo=dt.UTC))
+    listed = json.loads(run(env, "issue", "list", "--format", "json").stdout)
+    assert [(i["ref"], i["kind"]) for i in sorted(listed, key=lambda i: i["id"])] == [
+        ("A1", "announcement"), (str(rt.community.newsletter().first_number), "issue")]
+    assert next(i for i in listed if i["ref"] == "A1")["segment"] == {"topics": ["steam"]}
+    table = run(env, "issue", "list").stdout
+    assert "A1" in table and "announcement" in table
+    shown = run(env, "issue", "show", "A1")
+    assert shown.returncode == 0 and shown.stdout.startswith("Issue A1 · draft"), shown.stdout
