@@ -60,7 +60,13 @@ ISSUE_NUMBER = IssueNumber()
 
 
 def _ref(number: int | None) -> str:
+    """How a command names it: 12, or A3."""
     return "-" if number is None else f"A{-number}" if number < 0 else str(number)
+
+
+def _named(number: int | None) -> str:
+    """How a sentence names it: #12, or A3."""
+    return _ref(number) if number is None or number < 0 else f"#{number}"
 
 
 def _issue_dict(issue: Any, zone: Any) -> dict[str, Any]:
@@ -137,7 +143,7 @@ def issue_show(state: State, number: int, fmt: str) -> None:
     if fmt == "json":
         print_json(data)
         return
-    out.print(f"Issue {data['ref']} · {data['status']} · sends {data['send_at'][:16]}")
+    out.print(f"Issue {_named(data['number'])} · {data['status']} · sends {data['send_at'][:16]}")
     out.print(f"Subject:   {data['subject']}\nPreheader: {data['preheader']}")
     table = Table("section", "item", "project", "kind", "status", "title", box=None)
     for e in data["entries"]:
@@ -231,7 +237,7 @@ def issue_schedule(state: State, number: int, at: str) -> None:
     moved = send_dates.reschedule(rt, CLI, _issue_id(state, number), day, time.strip())
     zone = rt.community.schedule().zone
     local = moved.after.astimezone(zone)
-    out.print(f"Issue {_ref(number)} goes out on {local:%A %-d %B %Y at %H:%M}, "
+    out.print(f"Issue {_named(number)} goes out on {local:%A %-d %B %Y at %H:%M}, "
               f"{clock.zone_label(zone, moved.after)}."
               + (" It went back to review: approve it again." if moved.back_to_review
                  else ""))
@@ -248,11 +254,11 @@ def issue_cancel(state: State, number: int) -> None:
         issue = _by_number(s, number)
     if issue.status == "sending":
         st = delivery.cancel(rt, CLI, issue.id)
-        out.print(f"The send of issue {_ref(number)} is cancelled: {st.counts['sent']} sent, "
+        out.print(f"The send of issue {_named(number)} is cancelled: {st.counts['sent']} sent, "
                   f"{st.counts['cancelled']} not sent.")
         return
     newsletter.cancel(rt, CLI, issue.id)
-    out.print(f"Issue {_ref(number)} is cancelled.")
+    out.print(f"Issue {_named(number)} is cancelled.")
 
 
 def _run_send(state: State, number: int, start: bool) -> None:
@@ -269,7 +275,7 @@ def _run_send(state: State, number: int, start: bool) -> None:
     try:
         first = delivery.start(rt, CLI, issue_id) if start else delivery.status(
             rt, issue_id)
-        with Progress(TextColumn(f"Issue {_ref(number)}"), BarColumn(), MofNCompleteColumn(),
+        with Progress(TextColumn(f"Issue {_named(number)}"), BarColumn(), MofNCompleteColumn(),
                       TextColumn("{task.fields[state]}", markup=False), TimeRemainingColumn(),
                       console=err, transient=False) as bar:
             task = bar.add_task("send", total=first.recipients, completed=first.finished,
@@ -284,14 +290,14 @@ def _run_send(state: State, number: int, start: bool) -> None:
         for sig, handler in old.items():
             signal.signal(sig, handler)
     c = st.counts
-    out.print(f"Issue {_ref(number)}: {c['sent']} sent, {c['bounced']} bounced, {c['failed']} "
+    out.print(f"Issue {_named(number)}: {c['sent']} sent, {c['bounced']} bounced, {c['failed']} "
               f"failed, {c['cancelled']} not sent, {c['queued'] + c['sending']} still to "
               f"send, {c['held']} held.")
     if st.resent:
         out.print(f"{st.resent} message(s) were in flight when a sending process stopped "
                   f"and were sent again; those readers may have it twice.")
     if st.issue_status == "sent":
-        out.print(f"Issue {_ref(number)} is sent; it is now in the archive.")
+        out.print(f"Issue {_named(number)} is sent; it is now in the archive.")
     elif st.state == "waiting":
         out.print(f"The send is waiting: {st.note}")
         sys.exit(75)  # EX_TEMPFAIL: run the same command again later
@@ -329,7 +335,7 @@ def issue_resume(state: State, number: int) -> None:
 def issue_pause(state: State, number: int) -> None:
     """Pause a send: messages in flight finish, the rest wait for `issue resume`."""
     delivery.pause(state.rt, CLI, _issue_id(state, number))
-    out.print(f"The send of issue {_ref(number)} is paused.")
+    out.print(f"The send of issue {_named(number)} is paused.")
 
 
 @issue_group.command("held")
@@ -359,7 +365,7 @@ def issue_status(state: State, number: int, fmt: str) -> None:
     if fmt == "json":
         print_json(st.as_dict())
         return
-    out.print(f"Issue {_ref(number)} · {st.issue_status} · send {st.state or 'not started'}"
+    out.print(f"Issue {_named(number)} · {st.issue_status} · send {st.state or 'not started'}"
               + (f" · {st.note}" if st.note else ""))
     table = Table("state", "recipients", box=None)
     for k, v in st.counts.items():
@@ -383,7 +389,7 @@ def issue_test_send(state: State, number: int, recipients: tuple[str, ...]) -> N
     issue_id = _issue_id(state, number)
     sent = test_sends.test_send(rt, CLI, issue_id, typed=recipients)
     if sent.to:
-        out.print(f"Test of issue {_ref(number)} sent to {', '.join(sent.to)}.")
+        out.print(f"Test of issue {_named(number)} sent to {', '.join(sent.to)}.")
     for address, why in sent.refused:
         out.print(f"Not sent to {address}: {why}")
     if sent.refused:

@@ -99,7 +99,7 @@ class Issue(Base):
         own numbering, stored negated in ``number`` so that it never takes an issue's
         (announcement A3 is -3); a cancelled one gave its number back."""
         if self.number is None:
-            return f"cancelled {'announcement' if self.announcement else 'issue'}"
+            return f"{'announcement' if self.announcement else 'issue'} (cancelled)"
         if self.number < 0:
             return f"announcement A{-self.number}"
         return f"issue #{self.number}"

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import random
-import secrets
 from typing import Any
 
 import pytest
@@ -21,14 +19,15 @@ from ostogether.models import Delivery, Issue, Subscriber
 from ostogether.newsletter import announcements, archive, delivery
 from ostogether.newsletter import issues as newsletter
 from ostogether.readers import segments
-from ostogether.readers.subscribers import email_hash
 from tests.conftest import run
-from tests.factories import TEST, add_item
-
-TOPICS = ("steam", "citizen-science", "open-schooling")
-AUDIENCES = ("teachers", "parents")
-LANGS = ("en", "nl", "fr")
-COUNTRIES = ("BE", "NL", "")
+from tests.factories import (
+    AUDIENCES,
+    LANGS,
+    TEST,
+    TOPICS,
+    add_item,
+    add_population,
+)
 
 
 @pytest.fixture
@@ -37,27 +36,6 @@ def env(env: dict[str, str], smtp_server: Any) -> dict[str, str]:
     return {**env, "OSTOGETHER_MAIL_TRANSPORT": "smtp", "OSTOGETHER_SMTP_HOST": "127.0.0.1",
             "OSTOGETHER_SMTP_PORT": str(controller.port), "OSTOGETHER_SMTP_SECURITY": "none",
             "OSTOGETHER_LINK_CHECK_TIMEOUT": "1"}
-
-
-def add_population(rt: Runtime, n: int, seed: int = 36) -> dict[str, Reader]:
-    """``n`` confirmed readers with random choices, languages and countries (and a few
-    who are not confirmed, who are never in any segment): address → Reader."""
-    rng = random.Random(seed)
-    out: dict[str, Reader] = {}
-    with rt.db.session() as s:
-        for i in range(n + 4):
-            reader = Reader(rng.choice(LANGS), rng.choice(COUNTRIES),
-                            frozenset(rng.sample(TOPICS, rng.choice((0, 0, 1, 2)))),
-                            frozenset(rng.sample(AUDIENCES, rng.choice((0, 1)))))
-            email = f"r{i}@segment.test"
-            s.add(Subscriber(email=email, email_hash=email_hash(email),
-                             status="confirmed" if i < n else "pending",
-                             link_nonce=secrets.token_hex(8), language=reader.language,
-                             country=reader.country, topics=sorted(reader.topics),
-                             audiences=sorted(reader.audiences)))
-            if i < n:
-                out[email] = reader
-    return out
 
 
 keys = lambda pool: st.frozensets(st.sampled_from(pool), max_size=2)  # noqa: E731

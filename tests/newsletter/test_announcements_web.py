@@ -13,8 +13,7 @@ from ostogether.edges.runtime import Runtime
 from ostogether.models import Issue
 from tests.browser import DESKTOP, PHONE, Live, log_in
 from tests.conftest import csrf_from
-from tests.factories import make_user
-from tests.newsletter.test_announcements import add_population
+from tests.factories import add_population, make_user
 
 
 def _count_line(html: str) -> str:
