@@ -160,6 +160,9 @@ def _page(issue_id: int, form: DetailsForm | None = None, status: int = 200, *,
         texts_form = LanguageTextsForm(formdata=None, data={
             "language": chosen, "subject": own.subject if own else "",
             "preheader": own.preheader if own else "", "intro_md": own.intro_md if own else ""})
+    if issue.announcement:  # no automatic lines: the announcement's own
+        texts_form.subject.description = "Empty: the announcement's own subject."
+        texts_form.preheader.description = "Empty: the announcement's own preheader."
     return render_template("editors/issue.html", issue=issue, entries=entries, extra=extra,
                            versions=langs, chosen=chosen, texts_form=texts_form,
                            same_texts=set(issue.same_texts or ()),
