@@ -1,6 +1,7 @@
 """Readers: subscribers with their double opt-in, consent log, preferences and suppression
-list (``subscribers``), readers moved in from Mailchimp or a CSV (``readers_import``), and
-bounce reports that end a reader's address (``bounces``).
+list (``subscribers``), readers moved in from Mailchimp or a CSV (``readers_import``),
+bounce reports that end a reader's address (``bounces``), and the readers a segment of an
+announcement reaches (``segments``).
 
 May import: core, edges, mail.
 """

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from ostogether.core.segments import Reader, Segment, reaches
 from ostogether.edges.runtime import Runtime
 from ostogether.models import Delivery, Issue, Subscriber
-from ostogether.newsletter import announcements, archive, delivery
+from ostogether.newsletter import announcements, archive, delivery, versions
 from ostogether.newsletter import issues as newsletter
 from ostogether.readers import segments
 from tests.conftest import run
@@ -118,8 +118,11 @@ def test_announcements_keep_the_issues_numbering(rt: Runtime) -> None:
 
 def test_a_sent_announcement_is_in_the_archive_marked_as_such(
         rt: Runtime, smtp_server: Any, client: Any) -> None:
-    add_population(rt, 6)
+    population = add_population(rt, 12)
+    assert any(r.language == "nl" for r in population.values())
     issue = _announcement(rt)
+    versions.set_texts(rt, TEST, issue.id, "nl", subject="Doe mee aan het webinar",
+                       preheader="Donderdag, online", intro_md="")
     report, _ = newsletter.run_preflight(rt, issue.id)
     newsletter.approve(rt, TEST, issue.id, [w.key for w in report.warnings])
     delivery.send(rt, TEST, issue.id)
@@ -130,6 +133,8 @@ def test_a_sent_announcement_is_in_the_archive_marked_as_such(
     web = client.get("/archive/announcements/1")
     assert web.status_code == 200 and "Join the Open Schooling webinar" in web.get_data(
         as_text=True)
+    dutch_web = client.get("/archive/announcements/1?lang=nl").get_data(as_text=True)
+    assert "Doe mee aan het webinar" in dutch_web and "Aankondiging van OStogether" in dutch_web
     dutch = client.get("/archive?lang=nl", headers={"Accept-Language": "nl"})
     assert '<span class="mark">Aankondiging</span>' in dutch.get_data(as_text=True)
     feed = archive.atom(rt).decode()
