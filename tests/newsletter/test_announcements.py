@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from ostogether import jobs
 from ostogether.core.segments import Reader, Segment, reaches
 from ostogether.edges.runtime import Runtime
 from ostogether.models import Delivery, Issue, Subscriber
@@ -27,6 +28,7 @@ from tests.factories import (
     TOPICS,
     add_item,
     add_population,
+    make_user,
 )
 
 
@@ -157,3 +159,20 @@ def test_the_cli_lists_announcements_by_their_own_number(rt: Runtime,
     assert "A1" in table and "announcement" in table
     shown = run(env, "issue", "show", "A1")
     assert shown.returncode == 0 and shown.stdout.startswith("Issue A1 · draft"), shown.stdout
+
+
+def test_the_scheduler_tells_editors_of_an_announcement_not_sent(
+        rt: Runtime, smtp_server: Any) -> None:
+    make_user(rt, "editor@ecsite.eu", "editor")
+    issue = _announcement(rt)
+    late = issue.send_at + dt.timedelta(minutes=5)
+    row = jobs.run(rt, "send_issue", now=late)
+    assert "announcement A1 not sent: it is draft; 1 editor(s) told" in row.summary
+    _, sink = smtp_server
+    [mail] = [m for m in sink.messages if "not sent" in m["Subject"]]
+    assert mail["Subject"] == "Announcement A1 was not sent: it is draft"
+    body = mail.get_body(("plain",)).get_content()
+    assert "/editors/issues/a1" in body and "ostogether issue send A1" in body
+    with rt.db.session() as s:  # the scheduler made nothing of it
+        assert [(i.kind, i.number) for i in s.scalars(select(Issue))] == [
+            ("announcement", -1)]
