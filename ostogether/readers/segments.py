@@ -46,7 +46,7 @@ def where(segment: Segment, *, countries: bool = True) -> list[Any]:
     if segment.languages:
         out.append(Subscriber.language.in_(sorted(segment.languages)))
     if countries and segment.countries:
-        out.append(Subscriber.country.in_(sorted(segment.countries)))
+        out.append(func.upper(Subscriber.country).in_(sorted(segment.countries)))
     for name in ("topics", "audiences"):
         keys: frozenset[str] = getattr(segment, name)
         if keys:
