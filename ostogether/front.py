@@ -102,7 +102,7 @@ def front(rt: Runtime, now: dt.datetime | None = None) -> Front:
 
 def _read(rt: Runtime, zone: dt.tzinfo, now: dt.datetime) -> _Read:
     with rt.db.session() as s:
-        latest = archive.sent_issues(s, 1)
+        latest = archive.sent_issues(s, 1, announcements=False)
         issue = None
         if latest and (number := latest[0].number) is not None:  # a sent one keeps it
             i = latest[0]

@@ -217,17 +217,17 @@ def send_issue(rt: Runtime, now: dt.datetime) -> Result:
         when = issue.send_at.astimezone(schedule.zone)
         if send_dates.goes_by_itself(issue):
             status = delivery.send(rt, SYSTEM, issue.id)
-            lines.append(f"issue #{issue.number}: {status.state}, "
+            lines.append(f"{issue.label}: {status.state}, "
                          f"{status.counts.get('sent', 0)} of {status.recipients} sent")
             continue
         if issue.status == "approved":  # after its time: an editor sends it, or moves it
-            lines.append(f"issue #{issue.number} was approved after its send time; it goes "
+            lines.append(f"{issue.label} was approved after its send time; it goes "
                          f"out when an editor presses Send now or gives it a new time")
             continue
         unsent = True
         told = _editors_told(rt, f"not_sent:{issue.id}", "issue_not_sent", issue=issue,
                              send_at=when)
-        lines.append(f"issue #{issue.number} not sent: it is "
+        lines.append(f"{issue.label} not sent: it is "
                      f"{issue.status.replace('_', ' ')}"
                      + (f"; {told} editor(s) told" if told else ""))
     planned = issue_out.plan(rt, SYSTEM, now)

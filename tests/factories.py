@@ -5,17 +5,21 @@ count as sent). Each goes through the services, as a user's action would."""
 from __future__ import annotations
 
 import datetime as dt
+import random
+import secrets
 from typing import Any
 
 from sqlalchemy import select
 
 from ostogether.accounts.users import create_user
 from ostogether.core import clock
+from ostogether.core.segments import Reader
 from ostogether.edges.audit import Actor
 from ostogether.edges.runtime import Runtime
 from ostogether.library import outputs
-from ostogether.models import Issue, Project
+from ostogether.models import Issue, Project, Subscriber
 from ostogether.news import items as news
+from ostogether.readers.subscribers import email_hash
 
 TEST = Actor("test")
 
@@ -155,3 +159,31 @@ def add_organisation(rt: Runtime, name: str = "NEMO Science Museum", *, country:
                                                     organisation=slug, country=country),
                        status="member", source="import", link_by_email=True)
     return slug
+
+
+# Readers with choices (issue 36): the words of content/topics.toml they pick from.
+TOPICS = ("steam", "citizen-science", "open-schooling")
+AUDIENCES = ("teachers", "parents")
+LANGS = ("en", "nl", "fr")
+COUNTRIES = ("BE", "NL", "")
+
+
+def add_population(rt: Runtime, n: int, seed: int = 36) -> dict[str, Reader]:
+    """``n`` confirmed readers with random choices, languages and countries (and a few
+    who are not confirmed, who are never in any segment): address → Reader."""
+    rng = random.Random(seed)
+    out: dict[str, Reader] = {}
+    with rt.db.session() as s:
+        for i in range(n + 4):
+            reader = Reader(rng.choice(LANGS), rng.choice(COUNTRIES),
+                            frozenset(rng.sample(TOPICS, rng.choice((0, 0, 1, 2)))),
+                            frozenset(rng.sample(AUDIENCES, rng.choice((0, 1)))))
+            email = f"r{i}@segment.test"
+            s.add(Subscriber(email=email, email_hash=email_hash(email),
+                             status="confirmed" if i < n else "pending",
+                             link_nonce=secrets.token_hex(8), language=reader.language,
+                             country=reader.country, topics=sorted(reader.topics),
+                             audiences=sorted(reader.audiences)))
+            if i < n:
+                out[email] = reader
+    return out

@@ -50,6 +50,10 @@ TABLE: list[tuple[str, tuple[int, int, int, int]]] = [
     ("/editors/issues/{issue}/preview.html?projects=cosmos", EDITORS),
     ("/editors/issues/{issue}?version=fr", EDITORS),
     ("/editors/issues/{issue}/preflight", EDITORS),
+    # Announcements to a segment (issue 36): the new one's page, and one's own.
+    ("/editors/announcements/new", EDITORS), ("/editors/issues/{announcement}", EDITORS),
+    ("/archive/announcements/1", PUBLIC), ("/archive/announcements/1?lang=nl", PUBLIC),
+    ("/editors/issues/{announcement}/preflight", EDITORS),
     ("/editors/subscribers/", EDITORS), ("/editors/subscribers/{reader}", EDITORS),
     ("/editors/subscribers/{reader}/data.json", EDITORS),
     ("/editors/subscribers/export.csv", EDITORS), ("/editors/social/", EDITORS),
@@ -81,6 +85,7 @@ def fill(path: str, world: dict[str, Any]) -> str:
                        project=world["project"],
                        item=world["item"], reader=world["reader"], post=world["post"],
                        upload=world["upload"], output=world.get("output", ""),
+                       announcement=world.get("announcement", "a2"),
                        organisation=world.get(
                            "organisation", "nemo-science-museum"),
                        preferences=world["links"]["preferences_url"].split("/p/")[1],

@@ -40,8 +40,38 @@ def issue_group() -> None:
     """Newsletter issues: compose, preview, pre-flight, approve, send."""
 
 
+class IssueNumber(click.ParamType):
+    """An issue's number (12), or an announcement's (A3: announcements are numbered on
+    their own)."""
+
+    name = "number"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> int:
+        text = str(value).strip()
+        sign = -1 if text[:1] in ("A", "a") else 1
+        digits = text[1:] if sign < 0 else text
+        if not digits.isascii() or not digits.isdigit():
+            self.fail(f"'{text[:20]}' is not an issue number (12) or an announcement's "
+                      f"(A3).", param, ctx)
+        return sign * int(digits)
+
+
+ISSUE_NUMBER = IssueNumber()
+
+
+def _ref(number: int | None) -> str:
+    """How a command names it: 12, or A3."""
+    return "-" if number is None else f"A{-number}" if number < 0 else str(number)
+
+
+def _named(number: int | None) -> str:
+    """How a sentence names it: #12, or A3."""
+    return _ref(number) if number is None or number < 0 else f"#{number}"
+
+
 def _issue_dict(issue: Any, zone: Any) -> dict[str, Any]:
-    return {"number": issue.number, "id": issue.id, "status": issue.status,
+    return {"number": issue.number, "ref": _ref(issue.number), "kind": issue.kind,
+            "segment": issue.segment or {}, "id": issue.id, "status": issue.status,
             "subject": issue.subject, "preheader": issue.preheader,
             "send_at": issue.send_at.astimezone(zone).isoformat(),
             "items": len(issue.entries),
@@ -83,18 +113,18 @@ def issue_compose(state: State) -> None:
 @click.option("--format", "fmt", type=FORMATS, default="table")
 @pass_state
 def issue_list(state: State, fmt: str) -> None:
-    """Every issue, the next to go out first."""
+    """Every issue and announcement (A1, A2, …), the next to go out first."""
     zone = state.rt.community.schedule().zone
     with state.rt.db.session() as s:
         data = [_issue_dict(i, zone) for i in newsletter.list_issues(s)]
-    emit(fmt, data, [("#", lambda d: d["number"] or "-"), ("status", "status"),
+    emit(fmt, data, [("#", "ref"), ("kind", "kind"), ("status", "status"),
                      ("send at", lambda d: d["send_at"][:16].replace("T", " ")),
                      ("items", "items"), ("subject", lambda d: d["subject"][:70])],
          total=f"{len(data)} issue(s).")
 
 
 @issue_group.command("show")
-@click.argument("number", type=int)
+@click.argument("number", type=ISSUE_NUMBER)
 @click.option("--format", "fmt", type=FORMATS, default="table")
 @pass_state
 def issue_show(state: State, number: int, fmt: str) -> None:
@@ -113,7 +143,7 @@ def issue_show(state: State, number: int, fmt: str) -> None:
     if fmt == "json":
         print_json(data)
         return
-    out.print(f"Issue #{data['number']} · {data['status']} · sends {data['send_at'][:16]}")
+    out.print(f"Issue {_named(data['number'])} · {data['status']} · sends {data['send_at'][:16]}")
     out.print(f"Subject:   {data['subject']}\nPreheader: {data['preheader']}")
     table = Table("section", "item", "project", "kind", "status", "title", box=None)
     for e in data["entries"]:
@@ -123,7 +153,7 @@ def issue_show(state: State, number: int, fmt: str) -> None:
 
 
 @issue_group.command("preview")
-@click.argument("number", type=int)
+@click.argument("number", type=ISSUE_NUMBER)
 @click.option("--format", "fmt", type=click.Choice(["html", "text", "eml"]), default="html")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
               help="Write to this file instead of standard output.")
@@ -158,7 +188,7 @@ def _print_report(report: Any) -> None:
 
 
 @issue_group.command("preflight")
-@click.argument("number", type=int)
+@click.argument("number", type=ISSUE_NUMBER)
 @click.option("--format", "fmt", type=FORMATS, default="table")
 @pass_state
 def issue_preflight(state: State, number: int, fmt: str) -> None:
@@ -177,7 +207,7 @@ def issue_preflight(state: State, number: int, fmt: str) -> None:
 
 
 @issue_group.command("approve")
-@click.argument("number", type=int)
+@click.argument("number", type=ISSUE_NUMBER)
 @click.option("--acknowledge", "acks", multiple=True, metavar="CHECK",
               help="Acknowledge a pre-flight warning by its key (repeatable).")
 @click.option("--reason", default="", metavar="TEXT",
@@ -195,7 +225,7 @@ def issue_approve(state: State, number: int, acks: tuple[str, ...], reason: str)
 
 
 @issue_group.command("schedule")
-@click.argument("number", type=int)
+@click.argument("number", type=ISSUE_NUMBER)
 @click.option("--at", "at", required=True, metavar="'YYYY-MM-DD HH:MM'",
               help="The new send date and time, in the community's zone (schedules/).")
 @pass_state
@@ -207,14 +237,14 @@ def issue_schedule(state: State, number: int, at: str) -> None:
     moved = send_dates.reschedule(rt, CLI, _issue_id(state, number), day, time.strip())
     zone = rt.community.schedule().zone
     local = moved.after.astimezone(zone)
-    out.print(f"Issue #{number} goes out on {local:%A %-d %B %Y at %H:%M}, "
+    out.print(f"Issue {_named(number)} goes out on {local:%A %-d %B %Y at %H:%M}, "
               f"{clock.zone_label(zone, moved.after)}."
               + (" It went back to review: approve it again." if moved.back_to_review
                  else ""))
 
 
 @issue_group.command("cancel")
-@click.argument("number", type=int)
+@click.argument("number", type=ISSUE_NUMBER)
 @pass_state
 def issue_cancel(state: State, number: int) -> None:
     """Cancel an issue that has not started sending (its number is freed), or stop a send:
@@ -224,11 +254,11 @@ def issue_cancel(state: State, number: int) -> None:
         issue = _by_number(s, number)
     if issue.status == "sending":
         st = delivery.cancel(rt, CLI, issue.id)
-        out.print(f"The send of issue #{number} is cancelled: {st.counts['sent']} sent, "
+        out.print(f"The send of issue {_named(number)} is cancelled: {st.counts['sent']} sent, "
                   f"{st.counts['cancelled']} not sent.")
         return
     newsletter.cancel(rt, CLI, issue.id)
-    out.print(f"Issue #{number} is cancelled.")
+    out.print(f"Issue {_named(number)} is cancelled.")
 
 
 def _run_send(state: State, number: int, start: bool) -> None:
@@ -245,7 +275,7 @@ def _run_send(state: State, number: int, start: bool) -> None:
     try:
         first = delivery.start(rt, CLI, issue_id) if start else delivery.status(
             rt, issue_id)
-        with Progress(TextColumn(f"Issue #{number}"), BarColumn(), MofNCompleteColumn(),
+        with Progress(TextColumn(f"Issue {_named(number)}"), BarColumn(), MofNCompleteColumn(),
                       TextColumn("{task.fields[state]}", markup=False), TimeRemainingColumn(),
                       console=err, transient=False) as bar:
             task = bar.add_task("send", total=first.recipients, completed=first.finished,
@@ -260,29 +290,29 @@ def _run_send(state: State, number: int, start: bool) -> None:
         for sig, handler in old.items():
             signal.signal(sig, handler)
     c = st.counts
-    out.print(f"Issue #{number}: {c['sent']} sent, {c['bounced']} bounced, {c['failed']} "
+    out.print(f"Issue {_named(number)}: {c['sent']} sent, {c['bounced']} bounced, {c['failed']} "
               f"failed, {c['cancelled']} not sent, {c['queued'] + c['sending']} still to "
               f"send, {c['held']} held.")
     if st.resent:
         out.print(f"{st.resent} message(s) were in flight when a sending process stopped "
                   f"and were sent again; those readers may have it twice.")
     if st.issue_status == "sent":
-        out.print(f"Issue #{number} is sent; it is now in the archive.")
+        out.print(f"Issue {_named(number)} is sent; it is now in the archive.")
     elif st.state == "waiting":
         out.print(f"The send is waiting: {st.note}")
         sys.exit(75)  # EX_TEMPFAIL: run the same command again later
     elif stopping["now"]:
-        out.print(f"Stopped. Run `ostogether issue send {number}` to go on.")
+        out.print(f"Stopped. Run `ostogether issue send {_ref(number)}` to go on.")
         sys.exit(130)
     elif c["held"]:
         out.print(f"{c['held']} message(s) are held after a crash. Decide with `ostogether "
-                  f"issue held {number} --resend` or `--cancel`.")
+                  f"issue held {_ref(number)} --resend` or `--cancel`.")
     elif st.state == "paused":
-        out.print(f"{st.note} Run `ostogether issue resume {number}` to go on.")
+        out.print(f"{st.note} Run `ostogether issue resume {_ref(number)}` to go on.")
 
 
 @issue_group.command("send")
-@click.argument("number", type=int)
+@click.argument("number", type=ISSUE_NUMBER)
 @pass_state
 def issue_send(state: State, number: int) -> None:
     """Send an approved issue to every confirmed subscriber, or go on with a send that
@@ -291,7 +321,7 @@ def issue_send(state: State, number: int) -> None:
 
 
 @issue_group.command("resume")
-@click.argument("number", type=int)
+@click.argument("number", type=ISSUE_NUMBER)
 @pass_state
 def issue_resume(state: State, number: int) -> None:
     """Resume a paused or waiting send, and run it here."""
@@ -300,16 +330,16 @@ def issue_resume(state: State, number: int) -> None:
 
 
 @issue_group.command("pause")
-@click.argument("number", type=int)
+@click.argument("number", type=ISSUE_NUMBER)
 @pass_state
 def issue_pause(state: State, number: int) -> None:
     """Pause a send: messages in flight finish, the rest wait for `issue resume`."""
     delivery.pause(state.rt, CLI, _issue_id(state, number))
-    out.print(f"The send of issue #{number} is paused.")
+    out.print(f"The send of issue {_named(number)} is paused.")
 
 
 @issue_group.command("held")
-@click.argument("number", type=int)
+@click.argument("number", type=ISSUE_NUMBER)
 @click.option("--resend", "action", flag_value="resend", help="Send the held messages.")
 @click.option("--cancel", "action", flag_value="cancel", help="Do not send them.")
 @pass_state
@@ -321,12 +351,12 @@ def issue_held(state: State, number: int, action: str | None) -> None:
     n = delivery.release_held(state.rt, CLI, _issue_id(state, number),
                               resend=action == "resend")
     out.print(f"{n} held message(s) {'queued again' if action == 'resend' else 'cancelled'}."
-              + (f" Run `ostogether issue send {number}` to send them."
+              + (f" Run `ostogether issue send {_ref(number)}` to send them."
                  if action == "resend" and n else ""))
 
 
 @issue_group.command("status")
-@click.argument("number", type=int)
+@click.argument("number", type=ISSUE_NUMBER)
 @click.option("--format", "fmt", type=FORMATS, default="table")
 @pass_state
 def issue_status(state: State, number: int, fmt: str) -> None:
@@ -335,7 +365,7 @@ def issue_status(state: State, number: int, fmt: str) -> None:
     if fmt == "json":
         print_json(st.as_dict())
         return
-    out.print(f"Issue #{number} · {st.issue_status} · send {st.state or 'not started'}"
+    out.print(f"Issue {_named(number)} · {st.issue_status} · send {st.state or 'not started'}"
               + (f" · {st.note}" if st.note else ""))
     table = Table("state", "recipients", box=None)
     for k, v in st.counts.items():
@@ -348,7 +378,7 @@ def issue_status(state: State, number: int, fmt: str) -> None:
 
 
 @issue_group.command("test-send")
-@click.argument("number", type=int)
+@click.argument("number", type=ISSUE_NUMBER)
 @click.option("--to", "recipients", multiple=True, required=True, metavar="ADDRESS",
               help="An editor's address, or any other (up to five others); repeatable.")
 @pass_state
@@ -359,7 +389,7 @@ def issue_test_send(state: State, number: int, recipients: tuple[str, ...]) -> N
     issue_id = _issue_id(state, number)
     sent = test_sends.test_send(rt, CLI, issue_id, typed=recipients)
     if sent.to:
-        out.print(f"Test of issue #{number} sent to {', '.join(sent.to)}.")
+        out.print(f"Test of issue {_named(number)} sent to {', '.join(sent.to)}.")
     for address, why in sent.refused:
         out.print(f"Not sent to {address}: {why}")
     if sent.refused:

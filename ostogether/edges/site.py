@@ -116,7 +116,8 @@ HASHTAG = re.compile(r"(?!\d+$)\w{1,64}")
 # with the {fields} it may use. English (the base language) gives every one but the
 # funding lines (site.toml's by default); another language falls back to it key by key.
 NEWSLETTER_TEXTS: dict[str, tuple[str, ...]] = {
-    "view_in_browser": (), "heading": ("short_name", "number"), "dateline": ("month", "year"),
+    "view_in_browser": (), "heading": ("short_name", "number"),
+    "announcement_heading": ("short_name",), "announcement": (), "dateline": ("month", "year"),
     "archive_before": (), "archive_link": (), "archive_after": (),
     "you_receive": ("short_name",), "sent_by": ("sender_name", "name", "facilitator"),
     "postal": ("postal_address",), "view_short": (), "preferences": (), "unsubscribe": (),
@@ -130,7 +131,8 @@ NEWSLETTER_TEXTS: dict[str, tuple[str, ...]] = {
     "funding_statement": (), "funding_credit": (), "funding_disclaimer": (),
 }
 NEWSLETTER_LISTS = {"months": 12, "weekdays": 7}
-OPTIONAL_TEXTS = ("funding_statement", "funding_credit", "funding_disclaimer")
+OPTIONAL_TEXTS = ("funding_statement", "funding_credit", "funding_disclaimer",
+                  "announcement_heading", "announcement")  # (issue 36) English in code
 
 
 def _line_in_table(text: str, header: str, key: str) -> int | None:

@@ -88,6 +88,22 @@ class Issue(Base):
         back_populates="issue", cascade="all, delete-orphan",
         order_by="IssueSnapshot.language")
 
+    @property
+    def announcement(self) -> bool:
+        """A one-off mail to a segment, not an issue of the newsletter."""
+        return self.kind == "announcement"
+
+    @property
+    def label(self) -> str:
+        """How editors' pages and the CLI name it: "issue #12"; an announcement has its
+        own numbering, stored negated in ``number`` so that it never takes an issue's
+        (announcement A3 is -3); a cancelled one gave its number back."""
+        if self.number is None:
+            return f"{'announcement' if self.announcement else 'issue'} (cancelled)"
+        if self.number < 0:
+            return f"announcement A{-self.number}"
+        return f"issue #{self.number}"
+
     def __repr__(self) -> str:
         return f"<Issue #{self.number} {self.status}>"
 

@@ -37,9 +37,14 @@ FEED_ISSUES = 50
 EVENTS_MAX = 500
 
 
-def sent_issues(s: Session, limit: int | None = None) -> list[Issue]:
+def sent_issues(s: Session, limit: int | None = None, *, announcements: bool = True
+                ) -> list[Issue]:
+    """The sent issues, latest first; with ``announcements``, the sent announcements
+    among them (public like an issue, and marked as announcements)."""
     q = select(Issue).where(Issue.status == "sent").order_by(Issue.sent_at.desc(),
                                                               Issue.number.desc())
+    if not announcements:
+        q = q.where(Issue.kind == "issue")
     return list(s.scalars(q.limit(limit) if limit else q))
 
 
@@ -48,7 +53,7 @@ def sent_issue(s: Session, number: int) -> Issue:
     are only loaded (lazily) for an issue without one."""
     issue = by_number(s, number, with_items=False)
     if issue.status != "sent":
-        raise NotFound(f"Issue #{number} has not been published yet.")
+        raise NotFound(f"The {issue.label} has not been published yet.")
     return issue
 
 
@@ -86,7 +91,7 @@ def _issue_stamp(rt: Runtime, number: int) -> Any:
     """The issue's row of _STAMP (asked again only after a commit, where there is a
     change signal)."""
     def read() -> Any:
-        if not id_or_none(number):
+        if not id_or_none(abs(number)):  # an announcement's is negative
             return None
         with rt.db.engine.connect() as c:
             return c.execute(_STAMP, {"number": number}).first()
@@ -200,15 +205,18 @@ def atom(rt: Runtime, language: str = "") -> bytes:
         fg.language(lang)
         fg.updated(max((i.sent_at or i.updated_at for i in issues),
                        default=dt.datetime(2020, 12, 1, tzinfo=dt.UTC)))
+        mark = str(rt.community.newsletter().text(lang).get("announcement") or "Announcement")
         for issue in reversed(issues):  # feedgen puts the last added first
             fe = fg.add_entry()
             version = versions.get(issue.id)
             url = web_url(rt, issue.number, lang if version else "")
             sent = issue.sent_at or issue.updated_at
             # A tag URI (RFC 4151): stable even if the site moves.
-            fe.id(f"tag:{host},{sent:%Y-%m-%d}:newsletter:{issue.number}"
-                  + (f":{lang}" if version else ""))
-            fe.title(version.subject if version else issue.snapshot_subject or issue.subject)
+            what = (f"announcement:{-(issue.number or 0)}" if issue.announcement
+                    else f"newsletter:{issue.number}")
+            fe.id(f"tag:{host},{sent:%Y-%m-%d}:{what}" + (f":{lang}" if version else ""))
+            title = version.subject if version else issue.snapshot_subject or issue.subject
+            fe.title(f"{mark}: {title}" if issue.announcement else title)
             fe.link(href=url, rel="alternate", type="text/html")
             fe.published(sent)
             fe.updated(sent)

@@ -75,7 +75,7 @@ from ostogether.newsletter.assembly import Assembler
 from ostogether.newsletter.issues import get_issue
 from ostogether.newsletter.recovery import WORKER, _changed, _recover
 from ostogether.newsletter.rendering import base_language, web_url
-from ostogether.readers import subscribers
+from ostogether.readers import segments, subscribers
 
 log = logging.getLogger(__name__)
 T: Table = Delivery.__table__  # type: ignore[assignment]
@@ -174,13 +174,16 @@ def start(rt: Runtime, actor: Actor, issue_id: int) -> SendStatus:
         others = [v.language for v in issue.snapshots]
         language = (case((Subscriber.language.in_(others), Subscriber.language),
                          else_=literal(base)) if others else literal(base))
-        # One INSERT … SELECT: the recipients are whoever is confirmed at this instant.
+        # One INSERT … SELECT: the recipients are whoever is confirmed at this instant (and,
+        # for an announcement, in its segment).
         s.execute(T.insert().from_select(
             ["issue_id", "subscriber_id", "status", "attempts", "message_id", "last_error",
              "resent", "language"],
             select(literal(issue.id), Subscriber.id, literal("queued"), literal(0),
                    literal(""), literal(""), literal(False), language)
-            .where(Subscriber.status == "confirmed").order_by(Subscriber.id)))
+            .where(Subscriber.status == "confirmed",
+                   *segments.recipients_where(issue.kind, issue.segment))
+            .order_by(Subscriber.id)))
         issue.send_recipients = s.scalar(select(func.count()).where(
             T.c.issue_id == issue.id)) or 0
         if s.get_bind().dialect.name == "postgresql":  # the planner learns the new rows

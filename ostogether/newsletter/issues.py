@@ -28,6 +28,7 @@ from ostogether.core.errors import (
 from ostogether.core.inputs import one_line_problem
 from ostogether.core.languages import NAMES
 from ostogether.core.sanitize import markdown_to_html
+from ostogether.core.segments import Segment
 from ostogether.core.states import EDITOR_ROLES
 from ostogether.edges import fetch, media
 from ostogether.edges.audit import Actor, record, transition
@@ -37,6 +38,7 @@ from ostogether.edges.render import (
     placeholder,
 )
 from ostogether.edges.runtime import Runtime
+from ostogether.edges.topics import vocabulary
 from ostogether.mail import domain
 from ostogether.mail.sender import issue_message
 from ostogether.models import (
@@ -67,7 +69,7 @@ from ostogether.newsletter.rendering import render_current as render_current
 from ostogether.newsletter.rendering import rendered as rendered
 from ostogether.newsletter.rendering import web_values as web_values
 from ostogether.newsletter.rendering import whole as whole
-from ostogether.readers import subscribers
+from ostogether.readers import segments, subscribers
 
 OPEN = ("draft", "in_review", "approved", "sending")
 EDITABLE = ("draft", "in_review", "approved")
@@ -92,11 +94,13 @@ def get_issue(s: Session, issue_id: int) -> Issue:
 
 
 def issue_ref(rt: Runtime, issue_id: int) -> str:
-    """How editors' addresses name an issue: its number; a cancelled one, which gave its
-    number back, "c" and its id."""
+    """How editors' addresses name an issue: its number; an announcement "a" and its own
+    number; a cancelled one, which gave its number back, "c" and its id."""
     with rt.db.session() as s:
         issue = s.get(Issue, issue_id) if id_or_none(issue_id) else None
         number = issue.number if issue is not None else None
+    if number is not None and number < 0:
+        return f"a{-number}"
     return str(number) if number is not None else f"c{issue_id}"
 
 
@@ -105,17 +109,19 @@ def issue_id_for(rt: Runtime, ref: str) -> int | None:
     if ref.startswith("c"):
         value = int(ref[1:])
         return value if id_or_none(value) else None
-    number = int(ref)
+    sign = -1 if ref.startswith("a") else 1
+    number = int(ref.removeprefix("a"))
     if not id_or_none(number):
         return None
     with rt.db.session() as s:
-        return s.scalar(select(Issue.id).where(Issue.number == number))
+        return s.scalar(select(Issue.id).where(Issue.number == sign * number))
 
 
 def by_number(s: Session, number: int, *, with_items: bool = True) -> Issue:
+    """The issue numbered ``number`` (an announcement's negated: -3 is A3)."""
     q = select(Issue).where(Issue.number == number)
     issue = (s.scalar(q.options(*WITH_ITEMS) if with_items else q)
-             if id_or_none(number) else None)
+             if id_or_none(abs(number)) else None)
     if issue is None:
         raise NotFound(f"There is no issue #{number}.")
     return issue
@@ -126,8 +132,10 @@ def list_issues(s: Session) -> list[Issue]:
 
 
 def open_issue(s: Session) -> Issue | None:
-    """The issue in the works (composed, not yet sent or cancelled), if any."""
-    return s.scalar(select(Issue).where(Issue.status.in_(OPEN)).order_by(Issue.id))
+    """The issue in the works (composed, not yet sent or cancelled), if any; an
+    announcement in the works is not one (it never holds up the next issue)."""
+    return s.scalar(select(Issue).where(Issue.status.in_(OPEN), Issue.kind == "issue")
+                    .order_by(Issue.id))
 
 
 def _carried_by_sent(s: Session) -> Any:
@@ -215,7 +223,7 @@ def compose_next(rt: Runtime, actor: Actor, now: dt.datetime | None = None) -> I
         if busy is not None:
             raise Conflict(f"Issue #{busy.number} is {busy.status.replace('_', ' ')} and not "
                            f"sent yet; finish or cancel it before composing the next one.")
-        last_number = s.scalar(select(func.max(Issue.number)))
+        last_number = s.scalar(select(func.max(Issue.number)))  # announcements: < 0
         number = max(rules.first_number, (last_number or 0) + 1)
         last_send = s.scalar(select(func.max(Issue.send_at)).where(Issue.status == "sent"))
         send_at = schedule.next_send(max(now, last_send) if last_send else now)
@@ -301,6 +309,23 @@ def _one_line(value: str, field: str, limit: int) -> str:
 def update_details(rt: Runtime, actor: Actor, issue_id: int, *, subject: str,
                    preheader: str, intro_md: str) -> list[str]:
     """Edit the subject, preheader and editorial. Returns the names of changed fields."""
+    subject, preheader, intro_md = checked_details(subject, preheader, intro_md)
+    with rt.db.session() as s:
+        issue = get_issue(s, issue_id)
+        new = {"subject": subject, "preheader": preheader, "intro_md": intro_md}
+        changed = [k for k, v in new.items() if getattr(issue, k) != v]
+        if not changed:
+            return []
+        _editable(s, actor, issue)
+        issue.subject, issue.preheader, issue.intro_md = subject, preheader, intro_md
+        issue.intro_html = markdown_to_html(intro_md)
+        record(s, actor, "issue.edited", issue, fields=changed)
+        return changed
+
+
+def checked_details(subject: str, preheader: str, intro_md: str) -> tuple[str, str, str]:
+    """The subject, preheader and editorial as they are stored, or a ValidationError
+    naming each field that is wrong."""
     fields: dict[str, str] = {}
     try:
         subject = _one_line(subject, "subject", SUBJECT_LIMIT)
@@ -317,18 +342,7 @@ def update_details(rt: Runtime, actor: Actor, issue_id: int, *, subject: str,
     if fields:
         raise ValidationError("The issue was not saved: " + "; ".join(
             f"{k}: {v}" for k, v in fields.items()) + ".", fields)
-    intro_md = intro_md.replace("\r\n", "\n").strip()
-    with rt.db.session() as s:
-        issue = get_issue(s, issue_id)
-        new = {"subject": subject, "preheader": preheader, "intro_md": intro_md}
-        changed = [k for k, v in new.items() if getattr(issue, k) != v]
-        if not changed:
-            return []
-        _editable(s, actor, issue)
-        issue.subject, issue.preheader, issue.intro_md = subject, preheader, intro_md
-        issue.intro_html = markdown_to_html(intro_md)
-        record(s, actor, "issue.edited", issue, fields=changed)
-        return changed
+    return subject, preheader, intro_md.replace("\r\n", "\n").strip()
 
 
 def set_for_everyone(rt: Runtime, actor: Actor, issue_id: int, item_id: int,
@@ -504,6 +518,7 @@ def run_preflight(rt: Runtime, issue_id: int) -> tuple[preflight.Report,
                           if p.programme and not p.grant_number)
         credits = [c for c in (credit_line(rules, p) for p in featured.values()) if c]
         subject, preheader = issue.subject, issue.preheader
+        segment_check = _segment_check(rt, s, issue) if issue.announcement else None
         try:
             out: RenderedIssue | None = render_current(rt, issue)
             render_check = preflight.Check("render", "The templates render", preflight.PASS)
@@ -521,7 +536,7 @@ def run_preflight(rt: Runtime, issue_id: int) -> tuple[preflight.Report,
     found = domain.last(rt)
     checks = [render_check,
               preflight.check_subject(subject, preheader),
-              preflight.check_has_items(len(entry_list)),
+              segment_check or preflight.check_has_items(len(entry_list)),
               preflight.check_not_rejected(unusable),
               preflight.check_credit_facts(no_grant),
               preflight.check_images(image_problems, unserved, unasked)]
@@ -546,6 +561,14 @@ def run_preflight(rt: Runtime, issue_id: int) -> tuple[preflight.Report,
         (clock.now() - found.checked_at).days if found else 0,
         [f.message for f in found.findings if f.status != preflight.PASS] if found else []))
     return preflight.Report(tuple(checks)), out
+
+
+def _segment_check(rt: Runtime, s: Session, issue: Issue) -> preflight.Check:
+    """Whom an announcement reaches (its items are optional: no check of them)."""
+    segment = Segment.from_dict(issue.segment)
+    found = segments.reach(s, segment)
+    return preflight.check_segment(found.total, found.by_language, segments.describe(
+        segment, vocabulary(rt.community)), found.unknown_country)
 
 
 def item_addresses(rt: Runtime, issue_id: int) -> dict[str, int]:
@@ -625,7 +648,7 @@ def _frozen(rt: Runtime, issue: Issue, out: RenderedIssue, language: str
     """One version's HTML and text as they are frozen (links through the service when
     clicks are counted), and their SHA-256 with the subject and preheader."""
     html, text = out.html, out.text
-    if rt.settings.click_counting and issue.number:
+    if rt.settings.click_counting and issue.number and not issue.announcement:
         # The same link for every reader of a language, through the service (``clicks``).
         links = {}
         for e in issue.entries:

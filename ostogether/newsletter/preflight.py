@@ -293,6 +293,21 @@ def check_images(problems: Sequence[str], unserved: Sequence[str] = (),
     return Check("images", label, PASS)
 
 
+def check_segment(total: int, by_language: dict[str, int], described: str,
+                  unknown_country: int = 0) -> Check:
+    """An announcement's segment: whom it reaches, by language; reaching nobody fails."""
+    label = "The announcement's segment reaches readers"
+    langs = ", ".join(f"{n} in {code or '?'}" for code, n in by_language.items())
+    details = [f"{total} confirmed reader{'' if total == 1 else 's'}"
+               + (f" ({langs})" if langs else "") + f": {described}"]
+    if unknown_country:
+        details.append(f"{unknown_country} reader(s) with no known country are left out")
+    if total < 1:
+        return Check("segment", label, FAIL, ("no confirmed reader is in the segment; widen "
+                                              "it, or cancel the announcement", *details))
+    return Check("segment", label, PASS, tuple(details))
+
+
 def check_has_items(count: int) -> Check:
     label = "The issue has at least one item"
     if count < 1:

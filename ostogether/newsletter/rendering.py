@@ -92,6 +92,10 @@ def lines_written(issue: Issue, language: str, base: str) -> tuple[str, str]:
         return issue.subject, issue.preheader
     own = issue_text(issue, language)
     same = set(issue.same_texts or ())
+    if issue.announcement:  # no automatic lines: the editor's own, else the community's
+        return ((own.subject if own and "subject" not in same else "") or issue.subject,
+                (own.preheader if own and "preheader" not in same else "")
+                or issue.preheader)
     return (issue.subject if "subject" in same else (own.subject if own else ""),
             issue.preheader if "preheader" in same else (own.preheader if own else ""))
 
@@ -114,7 +118,11 @@ def texts(rules: compose.Rules, language: str, site: Any, number: int | None,
     def fill(key: str, **values: Any) -> None:
         if key in t:
             t[key] = t[key].format(**values)
-    fill("heading", short_name=site.short_name, number=number)
+    if number is not None and number < 0:  # an announcement (A3 is -3): not "#-3"
+        t["heading"] = t.get("announcement_heading") or "{short_name} announcement"
+        fill("heading", short_name=site.short_name)
+    else:
+        fill("heading", short_name=site.short_name, number=number)
     fill("dateline", month=months[send_date.month - 1], year=send_date.year)
     fill("you_receive", short_name=site.short_name)
     fill("sent_by", sender_name=site.sender_name, name=site.name,
@@ -417,10 +425,13 @@ def rendered(rt: Runtime, issue: Issue, language: str | None = None) -> Rendered
 
 
 def web_url(rt: Runtime, number: int | None, language: str = "") -> str:
-    """The web version of an issue in ``language`` (the community's: no parameter)."""
+    """The web version of an issue in ``language`` (the community's: no parameter); an
+    announcement's (its number negated) is under /archive/announcements/."""
     public = rt.settings.public_url.rstrip("/")
     own = not language or language == base_language(rt)
-    return f"{public}/archive/{number}" + ("" if own else f"?lang={language}")
+    path = (f"announcements/{-number}" if number is not None and number < 0
+            else str(number))
+    return f"{public}/archive/{path}" + ("" if own else f"?lang={language}")
 
 
 def web_values(rt: Runtime, issue: Issue, language: str = "") -> dict[str, str]:

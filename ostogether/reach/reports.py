@@ -94,7 +94,8 @@ class IssueFigures:
 def issues_sent(s: Session, limit: int = 12) -> list[IssueFigures]:
     """The last sent issues, oldest first: recipients, delivered, bounced, failed."""
     issues = list(s.execute(select(Issue.id, Issue.number, Issue.sent_at, Issue.send_recipients)
-                            .where(Issue.status == "sent").order_by(Issue.send_at.desc())
+                            .where(Issue.status == "sent", Issue.kind == "issue")
+                            .order_by(Issue.send_at.desc())
                             .limit(limit)))[::-1]
     counts: dict[int, Counter[str]] = {i.id: Counter() for i in issues}
     for issue_id, status, n in s.execute(
@@ -246,7 +247,8 @@ def visibility(s: Session, slug: str, start: dt.date, end: dt.date) -> Visibilit
     carried_by: dict[int, list[int]] = {}  # item → the ids of the sent issues with it
     issue_rows: dict[int, dict[str, Any]] = {}
     for item_id, issue in s.execute(select(IssueItem.item_id, Issue).join(Issue).where(
-            IssueItem.item_id.in_(ids), Issue.status == "sent").order_by(Issue.send_at)):
+            IssueItem.item_id.in_(ids), Issue.status == "sent", Issue.kind == "issue")
+            .order_by(Issue.send_at)):
         carried.setdefault(item_id, []).append(issue.number or 0)
         carried_by.setdefault(item_id, []).append(issue.id)
         row = issue_rows.setdefault(issue.id, {
@@ -409,7 +411,7 @@ class IssueClicks:
 
 def clicks_per_issue(s: Session, limit: int = 12) -> list[IssueClicks]:
     """Clicks on items and archive views of the last sent issues, oldest first."""
-    issues = list(s.scalars(select(Issue).where(Issue.status == "sent")
+    issues = list(s.scalars(select(Issue).where(Issue.status == "sent", Issue.kind == "issue")
                             .order_by(Issue.sent_at.desc()).limit(limit)))
     ids = [i.id for i in issues]
     clicked = dict(s.execute(select(ClickCount.issue_id, func.sum(ClickCount.clicks)).where(

@@ -54,7 +54,7 @@ def plan(rt: Runtime, actor: Actor, now: dt.datetime | None = None) -> list[int]
             selectinload(Issue.entries).selectinload(IssueItem.item)
             .selectinload(NewsItem.project)).where(
             Issue.status == "sent", Issue.sent_at >= now - RECENT,
-            Issue.imported_from == "", Issue.number.is_not(None))))
+            Issue.imported_from == "", Issue.number.is_not(None), Issue.kind == "issue")))
         for issue in issues:
             assert issue.number is not None
             key = key_of(issue.number)

@@ -31,6 +31,7 @@ from ostogether.edges.runtime import Runtime, ensure_var, secret_key
 from ostogether.edges.translations import compile_catalogues
 from ostogether.models import User
 from ostogether.web import (
+    announcements,
     api,
     auth,
     chrome,
@@ -241,6 +242,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(editors_projects.bp)
     app.register_blueprint(imports.bp)
     app.register_blueprint(issues.bp)
+    app.register_blueprint(announcements.bp)
     app.register_blueprint(readers.bp)
     app.register_blueprint(social.bp)
     app.register_blueprint(schedule.bp)

@@ -126,9 +126,10 @@ class AsciiIntConverter(IntegerConverter):
 class IssueConverter(BaseConverter):
     """``<issue:issue_id>`` in the editors' issue pages: the address says the issue's
     number (/editors/issues/10 is issue #10), the view gets its id. A cancelled issue,
-    which gave its number back, is "c" and its id."""
+    which gave its number back, is "c" and its id; an announcement "a" and its own number
+    (/editors/issues/a3 is announcement A3)."""
 
-    regex = r"c?[0-9]{1,19}"
+    regex = r"[ac]?[0-9]{1,19}"
 
     def to_python(self, value: str) -> int:
         if not has_app_context():  # matching a path outside a request: the shape is enough

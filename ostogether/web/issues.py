@@ -32,6 +32,7 @@ from ostogether.core.states import KINDS
 from ostogether.edges import audit
 from ostogether.edges.audit import Actor
 from ostogether.newsletter import (
+    announcements,
     assembly,
     delivery,
     preflight,
@@ -41,7 +42,7 @@ from ostogether.newsletter import (
     versions,
 )
 from ostogether.newsletter import issues as newsletter
-from ostogether.readers import subscribers
+from ostogether.web.announcements import posted_segment, segment_context, unchecked
 from ostogether.web.common import (
     confirmed,
     editors_only,
@@ -122,7 +123,8 @@ def _page(issue_id: int, form: DetailsForm | None = None, status: int = 200, *,
           test: TestForm | None = None, ticked: list[str] | None = None,
           to_problem: str = "", test_problem: str = "",
           schedule: ScheduleForm | None = None,
-          texts_form: LanguageTextsForm | None = None) -> Any:
+          texts_form: LanguageTextsForm | None = None,
+          segment: dict[str, Any] | None = None) -> Any:
     rt = runtime()
     rules = rt.community.newsletter()
     with rt.db.session() as s:
@@ -132,7 +134,9 @@ def _page(issue_id: int, form: DetailsForm | None = None, status: int = 200, *,
         history = audit.story(s, issue, rt.community.schedule().zone)
         left_out = newsletter.left_out(s, issue)
         editors = newsletter.editor_addresses(s)
-        confirmed = subscribers.counts(s)["confirmed"]
+    confirmed = announcements.recipients(rt, issue)  # an announcement's: its segment's
+    if issue.announcement and segment is None:
+        segment = segment_context(rt, announcements.segment_of(issue))
     send = (delivery.status(rt, issue_id)
             if issue.status in ("approved", "sending", "sent") else None)
     if form is None:
@@ -157,6 +161,9 @@ def _page(issue_id: int, form: DetailsForm | None = None, status: int = 200, *,
         texts_form = LanguageTextsForm(formdata=None, data={
             "language": chosen, "subject": own.subject if own else "",
             "preheader": own.preheader if own else "", "intro_md": own.intro_md if own else ""})
+    if issue.announcement:  # no automatic lines: the announcement's own
+        texts_form.subject.description = "Empty: the announcement's own subject."
+        texts_form.preheader.description = "Empty: the announcement's own preheader."
     return render_template("editors/issue.html", issue=issue, entries=entries, extra=extra,
                            versions=langs, chosen=chosen, texts_form=texts_form,
                            same_texts=set(issue.same_texts or ()),
@@ -172,7 +179,7 @@ def _page(issue_id: int, form: DetailsForm | None = None, status: int = 200, *,
                            zone_label=clock.zone_label(zone, issue.send_at),
                            by_itself=send_dates.goes_by_itself(issue),
                            due_now=issue.send_at <= now,
-                           poll=rt.settings.worker_poll_seconds), status
+                           poll=rt.settings.worker_poll_seconds, **(segment or {})), status
 
 
 @bp.route("/<issue:issue_id>", methods=["GET", "POST"])
@@ -272,6 +279,31 @@ def schedule(issue_id: int) -> Any:
         flash("It went back to review, as it was approved for another day: run the "
               "pre-flight and approve it again.", "error")
     return redirect(url_for("issues.edit", issue_id=issue_id) + "#when")
+
+
+@bp.post("/<issue:issue_id>/segment")
+def segment(issue_id: int) -> Any:
+    """An announcement's segment: "Count readers" shows what the ticked segment reaches
+    (nothing is saved); "Save" keeps it, and the page shows its count."""
+    rt = runtime()
+    values = posted_segment()
+    if not FlaskForm().validate_on_submit():
+        flash("The form expired; nothing was saved. Try again.", "error")
+        return redirect(url_for("issues.edit", issue_id=issue_id) + "#segment")
+    try:
+        if request.form.get("action") == "count":
+            chosen = announcements.checked_segment(rt, values)
+            return _page(issue_id, segment={**segment_context(rt, chosen),
+                                            "segment_counted": True})
+        changed = announcements.set_segment(rt, Actor.of(current_user), issue_id, values)
+    except ValidationError as exc:
+        return _page(issue_id, status=400, segment=segment_context(rt, unchecked(values),
+                                                                   exc.fields))
+    except Conflict as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("issues.edit", issue_id=issue_id) + "#segment")
+    flash("Saved the segment." if changed else "Nothing changed.", "success")
+    return redirect(url_for("issues.edit", issue_id=issue_id) + "#segment")
 
 
 @bp.post("/<issue:issue_id>/arrange")
@@ -382,7 +414,8 @@ def checks(issue_id: int) -> Any:
         except Conflict as exc:
             flash(str(exc), "error")
         else:
-            flash(f"Issue #{issue.number} is approved. The approved version is frozen: "
+            flash(f"{issue.label[:1].upper()}{issue.label[1:]} is approved. The approved "
+                  f"version is frozen: "
                   f"sending will use exactly this.", "success")
             return redirect(url_for("issues.edit", issue_id=issue_id))
     if report is None:  # a refused approval already ran the checks: show those
@@ -435,7 +468,7 @@ def send(issue_id: int) -> Any:
     # The editor confirms the count the page showed; if readers confirmed or left since,
     # the page shows the new count and asks again.
     with rt.db.session() as s:
-        confirmed = subscribers.counts(s)["confirmed"]
+        confirmed = announcements.recipients(rt, newsletter.get_issue(s, issue_id))
     if request.form.get("confirm") != str(confirmed):
         flash(f"Nothing was sent. Tick the box to confirm that the issue goes to "
               f"{confirmed} subscriber{'' if confirmed == 1 else 's'}, then press Send.",

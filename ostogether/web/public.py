@@ -285,6 +285,13 @@ def archive_issue(number: int) -> Any:
     return _archive_page(number)
 
 
+@bp.route("/archive/announcements/<id:number>")
+def archive_announcement(number: int) -> Any:
+    """An announcement's web version (A3 is stored as -3: ``newsletter.announcements``);
+    its views are not counted."""
+    return _archive_page(-number)
+
+
 @public_page
 def _archive_page(number: int) -> Any:
     return mail_html_response(arch.issue_page(runtime(), number,

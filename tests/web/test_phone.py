@@ -21,6 +21,7 @@ from ostogether.core import clock
 from ostogether.edges.runtime import Runtime
 from ostogether.library import outputs
 from ostogether.models import Feed, Project, SocialPost, Subscriber, User
+from ostogether.newsletter import announcements
 from ostogether.newsletter import issues as newsletter
 from ostogether.readers import subscribers
 from ostogether.registry import handles
@@ -96,6 +97,15 @@ def build_world(rt: Runtime, web: Any) -> dict[str, Any]:
     add_item(rt, "most", "event", link=web.url("/page/5"), title=f"{WORD} meet-up",
              event_location=WORD)
     draft = newsletter.compose_next(rt, TEST)
+    # An announcement sent (A1, in the archive), and one to a segment in the works (A2):
+    # every checkbox group, and the count.
+    sent = announcements.create(rt, TEST, subject="The fair", preheader="For everyone",
+                                intro_md=f"{WORD} for everyone.", segment={})
+    mark_sent(rt, sent.id)
+    announcements.create(rt, TEST, subject="Webinar for teachers", preheader="Online on Thursday",
+                         intro_md=f"{WORD} for teachers.",
+                         segment={"topics": ["steam", "sdg-4"], "audiences": ["teachers"],
+                                  "languages": ["de"], "countries": ["DE", "BE"]})
     # Wild Apricot's contacts, checked and waiting: long names, a long organisation.
     upload = imports.upload(rt, TEST, "members", f"{WORD}-contacts-export.csv", io.BytesIO((
         "Organization,Email,First name,Membership status\n"

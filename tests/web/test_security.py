@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from ostogether import imports
 from ostogether.edges.runtime import Runtime
 from ostogether.models import AuditEntry, Issue, NewsItem, SocialPost
+from ostogether.newsletter import announcements
 from ostogether.newsletter import issues as newsletter
 from ostogether.readers import subscribers
 from ostogether.social import posts as social
@@ -85,6 +86,12 @@ def world(app: Any, rt: Runtime, web: Any) -> dict[str, Any]:
     add_output(rt, "cosmos", title="A lesson waiting for review", type="lesson-plan",
                approve=False)
     add_organisation(rt, project="cosmos", person="news@cosmosproject.eu")
+    sent = announcements.create(rt, TEST, subject="Fair", preheader="Online",
+                                intro_md="Come.", segment={})  # A1, in the archive
+    mark_sent(rt, sent.id, dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC))
+    announcements.create(rt, TEST, subject="Webinar", preheader="Thursday, online",
+                         intro_md="Register.", segment={"topics": ["steam"],
+                                                        "countries": ["BE"]})  # A2
     return {"issue": issue, "item": item, "reader": reader, "links": personal,
             "project": project_id(rt, "sense"), "upload": upload,
             "output": "air-quality-toolkit",
@@ -159,6 +166,7 @@ EDITOR_POSTS = ["/editors/issues/compose", "/editors/issues/{issue}",
                 "/editors/issues/{issue}/send/control", "/editors/issues/{issue}/test",
                 "/editors/issues/{issue}/schedule", "/editors/issues/{issue}/texts",
                 "/editors/issues/{issue}/same", "/editors/issues/{issue}/everyone",
+                "/editors/announcements/new", "/editors/issues/{issue}/segment",
                 "/editors/items/{item}", "/editors/items/{item}/flags",
                 "/editors/items/{item}/translations",
                 "/editors/items/{item}/translations/remove", "/editors/members",
