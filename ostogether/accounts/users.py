@@ -142,12 +142,6 @@ def by_email(s: Session, email: str) -> User:
     return user
 
 
-def editor_addresses(s: Session) -> list[str]:
-    """The addresses of the active editors and admins: who is told of a new application."""
-    return list(s.scalars(select(User.email).where(User.role.in_(EDITOR_ROLES),
-                                                   User.active.is_(True)).order_by(User.id)))
-
-
 def count_editors(s: Session) -> int:
     return s.scalar(select(func.count()).select_from(User).where(
         User.role.in_(EDITOR_ROLES))) or 0

@@ -5,13 +5,25 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from ostogether.core.errors import ConfigError, ContentError, MailError
+from ostogether.core.states import EDITOR_ROLES
 from ostogether.edges.render import mail_template, render_mail
 from ostogether.edges.runtime import Runtime
 from ostogether.mail.message import address, build
 from ostogether.mail.transports import make_transport
+from ostogether.models import User
 
 log = logging.getLogger(__name__)
+
+
+def editor_addresses(s: Session) -> list[str]:
+    """The addresses of the active editors and admins: told about applications and issues,
+    offered test sends."""
+    return list(s.scalars(select(User.email).where(
+        User.active.is_(True), User.role.in_(EDITOR_ROLES)).order_by(User.email)))
 
 
 def send(rt: Runtime, template: str, to: str, *, language: str = "", **context: Any) -> None:

@@ -63,14 +63,15 @@ KEEP_AT_MOST = 4096  # bodies kept per send; past that the cache starts again
 
 def offers(issue: Issue) -> list[Offer]:
     """The issue's items as the choices see them, in the issue's order
-    (``issue.entries`` with their items and projects loaded)."""
+    (``issue.entries`` with their items and projects loaded). An announcement's items go
+    to everyone it reaches: its segment chose the readers already."""
     out = []
     for e in sorted(issue.entries, key=lambda e: (e.section_order, e.position)):
         item = e.item
         out.append(Offer(id=item.id, project=item.project.slug, kind=item.kind,
                          topics=frozenset(item.topics or item.project.themes or ()),
                          audiences=frozenset(item.audiences or ()),
-                         for_everyone=bool(e.for_everyone)))
+                         for_everyone=bool(e.for_everyone) or issue.kind == "announcement"))
     return out
 
 

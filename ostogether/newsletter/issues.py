@@ -29,7 +29,6 @@ from ostogether.core.inputs import one_line_problem
 from ostogether.core.languages import NAMES
 from ostogether.core.sanitize import markdown_to_html
 from ostogether.core.segments import Segment
-from ostogether.core.states import EDITOR_ROLES
 from ostogether.edges import fetch, media
 from ostogether.edges.audit import Actor, record, transition
 from ostogether.edges.render import (
@@ -661,12 +660,3 @@ def _frozen(rt: Runtime, issue: Issue, out: RenderedIssue, language: str
     digest = hashlib.sha256((out.subject + "\0" + out.preheader + "\0" + html +
                              "\0" + text).encode()).hexdigest()
     return html, text, digest
-
-
-# ------------------------------------------------------------------ editors
-
-def editor_addresses(s: Session) -> list[str]:
-    """The addresses of active editors and admins: told about issues, offered test
-    sends."""
-    return list(s.scalars(select(User.email).where(
-        User.active.is_(True), User.role.in_(EDITOR_ROLES)).order_by(User.email)))

@@ -29,9 +29,10 @@ from ostogether.edges.audit import Actor, record
 from ostogether.edges.runtime import Runtime
 from ostogether.mail.message import Recipient, Rendered
 from ostogether.mail.sender import issue_message, sender_of
+from ostogether.mail.transactional import editor_addresses
 from ostogether.mail.transports import make_transport
 from ostogether.models import Issue, Subscriber, Suppression
-from ostogether.newsletter.issues import editor_addresses, get_issue, rendered, web_values
+from ostogether.newsletter.issues import get_issue, rendered, web_values
 from ostogether.readers.subscribers import email_hash
 
 MAX_TYPED = 5

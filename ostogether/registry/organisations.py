@@ -14,13 +14,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from ostogether.accounts import users
 from ostogether.core import clock
 from ostogether.core.errors import NotFound, ValidationError
 from ostogether.edges import media, ratelimit
 from ostogether.edges.audit import Actor, record, transition
 from ostogether.edges.runtime import Runtime
-from ostogether.mail.transactional import send_after_commit
+from ostogether.mail.transactional import editor_addresses, send_after_commit
 from ostogether.models import Organisation, OrganisationProject, Person, Project, lookup
 from ostogether.registry.org_rules import (
     ORG_DEFAULTS,
@@ -109,7 +108,7 @@ def apply(rt: Runtime, rec: OrgRecord, *, ip: str, language: str = "") -> Applie
         ratelimit.hit(s, "apply", keys)
         org = add(s, Actor(f"applicant:{rec.contact_email or ip}"), rec, status="applied",
                   source="application", coc_version=rt.community.code_of_conduct().version)
-        editors = users.editor_addresses(s)
+        editors = editor_addresses(s)
     send_after_commit(rt, "organisation_received", org.contact_email, organisation=org,
                       results=results, language=language)
     for editor in editors:  # each told in a mail of their own

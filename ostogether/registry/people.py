@@ -14,13 +14,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ostogether.accounts import users
 from ostogether.core.errors import NotFound, ValidationError
 from ostogether.core.inputs import email_problem, normalise_email, one_line_problem
 from ostogether.edges import ratelimit
 from ostogether.edges.audit import Actor, record, transition
 from ostogether.edges.runtime import Runtime
-from ostogether.mail.transactional import send_after_commit
+from ostogether.mail.transactional import editor_addresses, send_after_commit
 from ostogether.models import Organisation, Person, User, lookup
 from ostogether.registry.org_rules import (
     PERSON_DEFAULTS,
@@ -157,7 +156,7 @@ def join(rt: Runtime, rec: PersonRecord, *, ip: str, user: User | None = None,
                      coc_version=rt.community.code_of_conduct().version,
                      user_id=user.id if user is not None else None)
         organisation = person.organisation.name if person.organisation else ""
-        editors = users.editor_addresses(s)
+        editors = editor_addresses(s)
     send_after_commit(rt, "person_received", person.email, person=person,
                       organisation=organisation, language=language)
     for editor in editors:  # each told in a mail of their own

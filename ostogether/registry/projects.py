@@ -24,7 +24,7 @@ from ostogether.edges import fetch, media, ratelimit
 from ostogether.edges.audit import SYSTEM, Actor, record, transition
 from ostogether.edges.runtime import Runtime
 from ostogether.edges.topics import vocabulary
-from ostogether.mail.transactional import send_after_commit
+from ostogether.mail.transactional import editor_addresses, send_after_commit
 from ostogether.models import Project, lookup
 from ostogether.news import feeds
 from ostogether.registry import rules as registry
@@ -452,7 +452,7 @@ def apply(rt: Runtime, rec: ProjectRecord, *, ip: str, language: str = "") -> Ap
         record(s, Actor(f"applicant:{rec.contact_email}"), "project.applied", project,
                outcome=registry.worst(results), ip=ip,
                warnings=[r.rule for r in results if r.outcome == "warn"])
-        editors = users.editor_addresses(s)
+        editors = editor_addresses(s)
     send_after_commit(rt, "application_received", rec.contact_email, project=project,
                       results=results, language=language)
     for editor in editors:

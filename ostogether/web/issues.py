@@ -31,6 +31,7 @@ from ostogether.core.languages import NAMES as LANGUAGE_NAMES
 from ostogether.core.states import KINDS
 from ostogether.edges import audit
 from ostogether.edges.audit import Actor
+from ostogether.mail import transactional
 from ostogether.newsletter import (
     announcements,
     assembly,
@@ -133,7 +134,7 @@ def _page(issue_id: int, form: DetailsForm | None = None, status: int = 200, *,
         extra = newsletter.available(s, issue) if issue.status in newsletter.EDITABLE else []
         history = audit.story(s, issue, rt.community.schedule().zone)
         left_out = newsletter.left_out(s, issue)
-        editors = newsletter.editor_addresses(s)
+        editors = transactional.editor_addresses(s)
     confirmed = announcements.recipients(rt, issue)  # an announcement's: its segment's
     if issue.announcement and segment is None:
         segment = segment_context(rt, announcements.segment_of(issue))

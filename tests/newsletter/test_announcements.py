@@ -176,3 +176,22 @@ def test_the_scheduler_tells_editors_of_an_announcement_not_sent(
     with rt.db.session() as s:  # the scheduler made nothing of it
         assert [(i.kind, i.number) for i in s.scalars(select(Issue))] == [
             ("announcement", -1)]
+
+
+def test_an_announcements_items_go_to_everyone_it_reaches(rt: Runtime, smtp_server: Any,
+                                                          web: Any) -> None:
+    """Its segment chose the readers: a reader's own choices drop none of its items."""
+    population = add_population(rt, 12)
+    picky = {e for e, r in population.items() if r.topics and "steam" not in r.topics}
+    assert picky
+    item = add_item(rt, "cosmos", link=web.url("/page/1"),
+                    title="The webinar programme", topics=["steam"])
+    issue = _announcement(rt)
+    newsletter.arrange(rt, TEST, issue.id, item, "add")
+    report, _ = newsletter.run_preflight(rt, issue.id)
+    newsletter.approve(rt, TEST, issue.id, [w.key for w in report.warnings])
+    assert delivery.send(rt, TEST, issue.id).recipients == 12
+    _, sink = smtp_server
+    for msg in sink.messages:
+        assert "The webinar programme" in msg.get_body(("html",)).get_content(), msg["To"]
+    assert {m["To"] for m in sink.messages} >= picky
