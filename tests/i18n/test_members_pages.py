@@ -11,15 +11,19 @@ from typing import Any
 
 from ostogether.edges.runtime import Runtime
 from tests.conftest import csrf_from, login, new_client, post
-from tests.factories import make_user
-from tests.i18n.test_pages import html_lang
-from tests.registry.test_organisations_web import private_world
+from tests.factories import add_organisation, make_user
 
 ITEM = {"kind": "news", "title": "Open dag in het wetenschapscentrum",
         "summary": "Scholen zijn **welkom**.", "link": "https://example.org/open-dag",
         "language": "nl", "for_newsletter": "y", "for_social": "y", "event_timezone": ""}
 DUTCH_DATE = r"\d{1,2} (januari|februari|maart|april|mei|juni|juli|augustus|september|" \
     r"oktober|november|december) 20\d\d"
+
+
+def html_lang(r: Any) -> str:
+    m = re.search(r'<html lang="([a-z]+)"', text(r))
+    assert m, text(r)[:200]
+    return m.group(1)
 
 
 def dutch_member(app: Any, rt: Runtime, email: str = "juf@cosmos.example",
@@ -189,7 +193,8 @@ def test_library_outputs_and_their_form_in_dutch(app: Any, rt: Runtime) -> None:
 
 
 def test_the_own_record_in_dutch(app: Any, rt: Runtime) -> None:
-    slug = private_world(rt)
+    make_user(rt, "ana@cosmos.example.eu", "member", project="cosmos")
+    slug = add_organisation(rt, project="cosmos", person="ana@cosmos.example.eu")
     ana = new_client(app)
     ana.environ_base["HTTP_ACCEPT_LANGUAGE"] = "nl"
     assert login(ana, "ana@cosmos.example.eu").status_code == 302
