@@ -16,13 +16,14 @@ from wtforms.validators import Length
 from ostogether.accounts import tokens
 from ostogether.core.errors import Conflict, Duplicate, PermissionDenied, ValidationError
 from ostogether.core.inputs import ascii_int
-from ostogether.core.states import ITEM_STATUSES, NETWORKS
+from ostogether.core.states import ITEM_STATUSES, NETWORK_NAMES, NETWORKS
 from ostogether.edges import audit
 from ostogether.edges.audit import Actor
 from ostogether.models import Project
 from ostogether.news import items as news
 from ostogether.news import translations
 from ostogether.registry import handles, projects
+from ostogether.registry.rules import HANDLE_FORMS
 from ostogether.web.common import confirmed, runtime, takes_uploads
 from ostogether.web.forms import ItemWithTranslationsForm, show_problems, take_upload
 from ostogether.web.i18n import kind_labels, state_label
@@ -268,6 +269,21 @@ def revoke_token(token_id: int) -> Any:
     return redirect(url_for("members.tokens_page"))
 
 
+def _handle_problems(fields: dict[str, str]) -> dict[str, str]:
+    """The service's problem with each handle; the commonest, a handle not in its
+    network's form, in the page's language."""
+    found = {}
+    for network, problem in fields.items():
+        name = NETWORK_NAMES.get(network, network)
+        form = HANDLE_FORMS.get(network)
+        if form is not None and problem == f"{name}: should be {form[1]}":
+            hint = str(HANDLE_HINTS[network])
+            problem = _("%(network)s: should be %(form)s", network=name,
+                        form=hint[:1].lower() + hint[1:])
+        found[network] = problem
+    return found
+
+
 @bp.route("/handles", methods=["GET", "POST"])
 def handles_page() -> Any:
     """The project's social handles: the ones in use, and a proposal for an editor."""
@@ -283,8 +299,9 @@ def handles_page() -> Any:
                     "confirmed."), "success")
             return redirect(url_for("members.handles_page"))
         except ValidationError as exc:
-            errors, status = exc.fields, 400
-            flash(str(exc), "error")
+            errors, status = _handle_problems(exc.fields), 400
+            flash(_("Nothing was sent: %(problems)s.", problems="; ".join(errors.values())),
+                  "error")
         except Conflict as exc:
             flash(str(exc), "error")
     shown = (request.form if errors else

@@ -148,6 +148,12 @@ def test_social_handles_in_dutch(app: Any, rt: Runtime) -> None:
                   "Ter bevestiging naar de redactie sturen", "<h2>Nu in gebruik</h2>",
                   "Nog geen: berichten op sociale media noemen COSMOS bij naam."):
         assert words in html, words
+    bad = post(juf, "/members/handles", "/members/handles", x="not a handle!",
+               mastodon="cosmos", bluesky="", linkedin="", facebook="")
+    refused = unescape(text(bad))
+    assert bad.status_code == 400
+    assert "Er is niets verstuurd: X: verwacht wordt 1 tot 15 letters, cijfers of _" in refused
+    assert "Mastodon: verwacht wordt @gebruiker@server, bijvoorbeeld" in refused
     sent = post(juf, "/members/handles", "/members/handles", x="@cosmos_eu", mastodon="",
                 bluesky="", linkedin="", facebook="")
     page = flashed(juf, sent)
