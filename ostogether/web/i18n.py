@@ -108,8 +108,11 @@ def long_when(value: dt.datetime) -> str:
 
 
 def short_when(value: dt.datetime) -> str:
-    """A moment in a list or a history: "6 Dec 2026 14:05", "6 dec. 2026 14:05"."""
-    return format_datetime(value, "d MMM y HH:mm", locale=page_language())
+    """A moment in a list or a history: "6 Dec 2026 14:05", "6 déc. 2026 14:05",
+    "6. Dez. 2026 14:05"."""
+    code = page_language()
+    return format_datetime(value, "d. MMM y HH:mm" if code == "de" else "d MMM y HH:mm",
+                           locale=code)
 
 
 # What a person agrees to by ticking the box, on every sign-up form of the service: the
