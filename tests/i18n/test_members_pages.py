@@ -78,6 +78,7 @@ def test_the_members_news_their_item_and_its_flashes_in_dutch(app: Any, rt: Runt
     assert ngettext_caption(listing) == "1 bericht"
     assert '<th scope="col">Soort</th>' in listing and 'data-label="Status"' in listing
     assert '<option value="rejected">afgewezen</option>' in listing
+    assert ">Intrekken<" in listing and ">Ja, het bericht intrekken</button>" in listing
     item_id = int(re.findall(r"/members/items/(\d+)/edit", listing)[0])
 
     # An edit's flash names the changed fields in Dutch.
