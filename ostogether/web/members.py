@@ -17,7 +17,6 @@ from ostogether.accounts import tokens
 from ostogether.core.errors import Conflict, Duplicate, PermissionDenied, ValidationError
 from ostogether.core.inputs import ascii_int
 from ostogether.core.states import ITEM_STATUSES, NETWORK_NAMES, NETWORKS
-from ostogether.edges import audit
 from ostogether.edges.audit import Actor
 from ostogether.models import Project
 from ostogether.news import items as news
@@ -26,6 +25,7 @@ from ostogether.registry import handles, projects
 from ostogether.registry.rules import HANDLE_FORMS
 from ostogether.web.common import confirmed, runtime, takes_uploads
 from ostogether.web.forms import ItemWithTranslationsForm, show_problems, take_upload
+from ostogether.web.history_words import field_names, item_story
 from ostogether.web.i18n import kind_labels, state_label
 
 bp = Blueprint("members", __name__, url_prefix="/members")
@@ -158,7 +158,7 @@ def item(item_id: int) -> Any:
         it = news.get_item(s, item_id,
                            project_id=news.project_of_item(s, item_id, current_user.id))
         _ = it.project
-        history = audit.story(s, it, rt.community.schedule().zone)
+        history = item_story(s, it, rt.community.schedule().zone)
     return render_template("members/item.html", item=it, history=history, kinds=kind_labels(),
                            local_start=it.local_start(), zone=rt.community.schedule().zone)
 
@@ -189,7 +189,7 @@ def edit_item(item_id: int) -> Any:
             changed = news.update(rt, Actor.of(current_user), item_id, form.to_input(),
                                   project_id=project_id)
             actor = Actor.of(current_user)
-            names = _field_names(changed)
+            names = field_names(changed)
             names += [_("translation %(language)s", language=lang)
                       for lang in translations.save(rt, actor, item_id, given,
                                                     project_id=project_id, source="web")]
@@ -209,25 +209,6 @@ def edit_item(item_id: int) -> Any:
     status = 400 if form.errors or form.translation_problems() or existing else 200
     return render_template("members/item_form.html", form=form, existing=existing,
                            project=_project(), correcting=None, editing=it), status
-
-
-# The fields of an item, as "Saved: title, language." lists what an edit changed.
-FIELD_NAMES = {
-    "kind": _l("kind"), "title": _l("title"), "summary_md": _l("summary"),
-    "summary_html": _l("summary"), "link": _l("link"), "image_url": _l("picture"),
-    "image_alt": _l("image description"), "language": _l("language"), "sdgs": _l("goals"),
-    "for_newsletter": _l("suggestion for the newsletter"),
-    "for_social": _l("suggestion for social media"), "event_start": _l("start"),
-    "event_end": _l("end"), "event_timezone": _l("timezone"), "event_location": _l("place"),
-    "event_online": _l("online"), "registration_url": _l("registration link"),
-}
-
-
-def _field_names(changed: list[str]) -> list[str]:
-    """The changed fields by their names in the page's language, each once."""
-    names = [str(FIELD_NAMES[c]) if c in FIELD_NAMES else c.replace("_", " ")
-             for c in changed]
-    return list(dict.fromkeys(names))
 
 
 @bp.route("/items/<id:item_id>/withdraw", methods=["POST"])

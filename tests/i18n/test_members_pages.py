@@ -85,6 +85,10 @@ def test_the_members_news_their_item_and_its_flashes_in_dutch(app: Any, rt: Runt
     edited = post(juf, f"/members/items/{item_id}/edit", f"/members/items/{item_id}/edit",
                   **{**ITEM, "title": "Open dag, nu op zaterdag", "language": "en"})
     assert "Opgeslagen: titel, taal." in flashed(juf, edited)
+    history = text(juf.get(f"/members/items/{item_id}"))
+    assert "Ingestuurd door juf@cosmos.example" in history
+    assert "Gewijzigd door juf@cosmos.example" in history and ": titel, taal</li>" in history
+    assert re.search(r"<time [^>]*>\d{1,2} [a-z]{3} 20\d\d \d\d:\d\d</time>", history)
     unchanged = post(juf, f"/members/items/{item_id}/edit", f"/members/items/{item_id}/edit",
                      **{**ITEM, "title": "Open dag, nu op zaterdag", "language": "en"})
     assert "Er is niets gewijzigd." in flashed(juf, unchanged)
