@@ -235,3 +235,23 @@ def test_an_editor_on_the_members_pages_is_told_so_in_dutch(app: Any, rt: Runtim
         assert r.status_code == 403
         assert "Deze pagina's zijn voor de accounts van lidprojecten." in \
             unescape(text(r)), path
+
+
+def test_the_visibility_report_in_dutch(app: Any, rt: Runtime) -> None:
+    juf = dutch_member(app, rt)
+    assert submit(juf).status_code == 302
+    html = unescape(text(juf.get("/reports/visibility")))
+    for words in ("<h1>Zichtbaarheidsrapport: COSMOS</h1>", ">Periode</label>",
+                  ">Van</label>", ">Tonen</button>", "Het bewijspakket downloaden",
+                  "<strong>1</strong> bericht ingestuurd",
+                  "<strong>0</strong> nummers van de nieuwsbrief, met een bereik van",
+                  "<h2>Berichten</h2>", 'data-label="Status">ingestuurd</td>',
+                  "<span class=\"meta\">Nieuws</span>", ">nog niet</td>",
+                  "In deze periode bevatte geen enkel nummer berichten van dit project.",
+                  "Geen berichten op sociale media in deze periode."):
+        assert words in html, words
+    assert re.search(rf"Periode: {DUTCH_DATE} tot en met {DUTCH_DATE}, in de nieuwsbrief",
+                     html), html
+    other = juf.get("/reports/visibility?project=levers")
+    assert other.status_code == 403
+    assert "U kunt alleen het rapport van uw eigen project zien." in unescape(text(other))
