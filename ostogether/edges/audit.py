@@ -8,6 +8,7 @@ state change without its audit row cannot be committed.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -163,10 +164,13 @@ def _local(iso: str, zone: ZoneInfo) -> str:
     return f"{when:%-d %b %Y %H:%M} {when.tzname()}"
 
 
-def story(session: Session, obj: Any, zone: ZoneInfo) -> list[Line]:
-    """The history of ``obj`` in words, oldest first, times in the community's zone."""
+def story(session: Session, obj: Any, zone: ZoneInfo,
+          wording: Callable[[AuditEntry, dict[int, str], ZoneInfo], Line] | None = None
+          ) -> list[Line]:
+    """The history of ``obj`` in words, oldest first, times in the community's zone;
+    ``wording`` words each entry instead of ``words`` (a page in another language)."""
     entries = history(session, obj)
     ids = {e.user_id for e in entries if e.user_id is not None}
     names = {u.id: u.name or u.email for u in session.scalars(
         select(User).where(User.id.in_(ids)))} if ids else {}
-    return [words(e, names, zone) for e in entries]
+    return [(wording or words)(e, names, zone) for e in entries]

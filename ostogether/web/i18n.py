@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
-from babel.dates import format_date
+from babel.dates import format_date, format_datetime, format_time
 from flask import Flask, Response, request
 from flask_babel import Babel, get_locale, get_translations
 from flask_babel import lazy_gettext as _l
@@ -24,6 +24,7 @@ from markupsafe import Markup
 
 from ostogether.core import languages
 from ostogether.core.languages import LANGUAGES, shipped
+from ostogether.core.states import ITEM_LANGUAGES
 from ostogether.web.common import has_cookie
 
 COOKIE = "lang"
@@ -100,6 +101,24 @@ def long_date(value: dt.date | dt.datetime) -> str:
     return format_date(day, "d MMMM y" if code == "en" else "long", locale=code)
 
 
+def long_when(value: dt.datetime) -> str:
+    """A day and a time as the page's language writes them: "Thursday 1 April 2027,
+    09:30", "donderdag 1 april 2027 09:30", "Donnerstag, 1. April 2027, 09:30"."""
+    code = page_language()
+    if code == "en":
+        return format_datetime(value, "EEEE d MMMM y, HH:mm", locale=code)
+    return f"{format_date(value.date(), 'full', locale=code)}, " \
+        f"{format_time(value.time(), 'HH:mm', locale=code)}"
+
+
+def short_when(value: dt.datetime) -> str:
+    """A moment in a list or a history: "6 Dec 2026 14:05", "6 déc. 2026 14:05",
+    "6. Dez. 2026 14:05"."""
+    code = page_language()
+    return format_datetime(value, "d. MMM y HH:mm" if code == "de" else "d MMM y HH:mm",
+                           locale=code)
+
+
 # What a person agrees to by ticking the box, on every sign-up form of the service: the
 # same sentence as readers.subscribers.CONSENT_TEXT, in the page's language.
 CONSENT = _l("I agree to receive the newsletter by mail, as the privacy notice explains. "
@@ -134,6 +153,24 @@ def role_labels() -> dict[str, str]:
     return {role: str(label) for role, label in ROLE_LABELS.items()}
 
 
+# The states of a news item or a library output, as a member reads them (core/states.py
+# keeps the codes). A status stands alone in a list, so it needs no agreement.
+STATE_LABELS = {"submitted": _l("submitted"), "approved": _l("approved"),
+                "rejected": _l("rejected"), "withdrawn": _l("withdrawn"),
+                "published": _l("published")}
+
+
+def state_label(state: str) -> str:
+    """An item's or an output's state in the page's language."""
+    label = STATE_LABELS.get(state)
+    return str(label) if label is not None else state
+
+
+def item_language_name(code: str) -> str:
+    """An item's language by its own name ("Nederlands"), readable in every language."""
+    return ITEM_LANGUAGES.get(code, code)
+
+
 def init_app(app: Flask, translations: str, public_url: str) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = translations
     app.config["BABEL_DEFAULT_LOCALE"] = languages.DEFAULT
@@ -146,6 +183,10 @@ def init_app(app: Flask, translations: str, public_url: str) -> None:
                 "lang_url": _lang_urls(), "public_base": base, "gettext": _page_gettext()}
 
     app.add_template_filter(long_date, "long_date")
+    app.add_template_filter(long_when, "long_when")
+    app.add_template_filter(short_when, "short_when")
+    app.jinja_env.globals["state_label"] = state_label
+    app.jinja_env.globals["item_language_name"] = item_language_name
     app.jinja_env.globals["status_label"] = status_label  # macros see globals only
 
     @app.after_request

@@ -9,6 +9,8 @@ import json
 from typing import Any
 
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -41,39 +43,46 @@ def _split(text: str | None) -> list[str]:
 
 # Generous caps only stop absurd bodies; the rules and their messages are the service's.
 class OutputForm(FlaskForm):
-    title = StringField("Title", validators=[Length(max=20000)])
-    type = SelectField("Type", validate_choice=False)
-    description = TextAreaField("Description", description="What it is and who it is for.",
+    title = StringField(_l("Title"), validators=[Length(max=20000)])
+    type = SelectField(_l("Type"), validate_choice=False)
+    description = TextAreaField(_l("Description"),
+                                description=_l("What it is and who it is for."),
                                 validators=[Length(max=50000)])
-    url = URLField("Address (URL)", description="Where people find it, starting https://.",
+    url = URLField(_l("Address (URL)"),
+                   description=_l("Where people find it, starting https://."),
                    validators=[Length(max=20000)])
-    languages = MultiCheckboxField("Languages", default=["en"])
-    licence = SelectField("Licence", validate_choice=False,
-                          description="As the output states it; leave empty if it states none.")
-    age_ranges = MultiCheckboxField("For whom")
-    subjects = MultiCheckboxField("School subjects")
-    sdgs = MultiCheckboxField("Sustainable Development Goals", coerce=int)
-    keywords = StringField("Keywords", description="Separated by commas.",
+    languages = MultiCheckboxField(_l("Languages"), default=["en"])
+    licence = SelectField(_l("Licence"), validate_choice=False,
+                          description=_l("As the output states it; leave empty if it "
+                                         "states none."))
+    age_ranges = MultiCheckboxField(_l("For whom"))
+    subjects = MultiCheckboxField(_l("School subjects"))
+    sdgs = MultiCheckboxField(_l("Sustainable Development Goals"), coerce=int)
+    keywords = StringField(_l("Keywords"), description=_l("Separated by commas."),
                            validators=[Length(max=20000)])
-    organisations = StringField("Organisations that made it",
-                                description="Names, separated by commas.",
+    organisations = StringField(_l("Organisations that made it"),
+                                description=_l("Names, separated by commas."),
                                 validators=[Length(max=20000)])
-    doi = StringField("DOI (optional)", description="Like 10.5281/zenodo.1234567.",
+    doi = StringField(_l("DOI (optional)"), description=_l("Like 10.5281/zenodo.1234567."),
                       validators=[Length(max=20000)])
-    date = StringField("Date (optional)", description="When it was published, like "
-                       "2023-06-30.", validators=[Length(max=100)])
-    image_file = FileField("Picture (optional)", description="A JPEG or PNG; it is kept here.")
-    image_url = URLField("or the picture's address", validators=[Length(max=20000)])
-    image_alt = StringField("Picture description", description="For people who cannot see "
-                            "it.", validators=[Length(max=20000)])
-    archived_url = URLField("Archived copy (optional)", description="Zenodo, Software "
-                            "Heritage or a web archive: shown if the site goes away.",
+    date = StringField(_l("Date (optional)"), description=_l("When it was published, like "
+                                                             "2023-06-30."),
+                       validators=[Length(max=100)])
+    image_file = FileField(_l("Picture (optional)"),
+                           description=_l("A JPEG or PNG; it is kept here."))
+    image_url = URLField(_l("or the picture's address"), validators=[Length(max=20000)])
+    image_alt = StringField(_l("Picture description"),
+                            description=_l("For people who cannot see it."),
+                            validators=[Length(max=20000)])
+    archived_url = URLField(_l("Archived copy (optional)"),
+                            description=_l("Zenodo, Software Heritage or a web archive: "
+                                           "shown if the site goes away."),
                             validators=[Length(max=20000)])
 
     def fill_choices(self) -> None:
         vocab = vocabulary(runtime().community)
         self.type.choices = list(vocab.types.items())
-        self.licence.choices = [("", "Not stated"), *vocab.licences.items()]
+        self.licence.choices = [("", _("Not stated")), *vocab.licences.items()]
         self.age_ranges.choices = list(vocab.age_ranges.items())
         self.subjects.choices = list(vocab.subjects.items())
         self.sdgs.choices = [(n, f"{n}. {name}") for n, name in SDG_NAMES.items()]
@@ -101,7 +110,8 @@ def _keep_picture(form: OutputForm) -> bool:
     try:
         form.image_url.data = media.keep_upload(rt, upload.read(rt.settings.media_max_bytes + 1))
     except ValidationError as exc:
-        form.image_file.errors = [f"This picture cannot be used: {exc}."]
+        form.image_file.errors = [_("This picture cannot be used: %(problem)s.",
+                                    problem=exc)]
         return False
     return True
 
@@ -161,8 +171,8 @@ def output_page(key: str) -> Any:
 
 def _member() -> int:
     if current_user.role != "member" or current_user.project_id is None:
-        raise PermissionDenied("These pages are for member projects' accounts. Editors "
-                               "review outputs on the editors' library page.")
+        raise PermissionDenied(_("These pages are for member projects' accounts. Editors "
+                                 "review outputs on the editors' library page."))
     return int(current_user.project_id)
 
 
@@ -194,8 +204,8 @@ def new_output() -> Any:
         except ValidationError as exc:
             show_problems(form, exc.fields)
         else:
-            flash(f"Thank you: \u201c{output.title}\u201d is sent. The editors will review "
-                  "it before it appears in the library.", "success")
+            flash(_("Thank you: \u201c%(title)s\u201d is sent. The editors will review "
+                    "it before it appears in the library.", title=output.title), "success")
             return redirect(url_for("library.member_outputs"))
     with rt.db.session() as s:
         project = projects.by_id(s, project_id)
@@ -207,10 +217,13 @@ def new_output() -> Any:
 @login_required
 def member_withdraw(output_id: int) -> Any:
     project_id = _member()
-    if FlaskForm().validate_on_submit() and confirmed("withdraw the output"):
+    if FlaskForm().validate_on_submit() and confirmed(
+            "withdraw the output", _("Nothing was done: confirm that you want to withdraw "
+                                     "the output.")):
         output = outputs.withdraw(runtime(), Actor.of(current_user), output_id,
                                   project_id=project_id)
-        flash(f"\u201c{output.title}\u201d is withdrawn from the library.", "success")
+        flash(_("\u201c%(title)s\u201d is withdrawn from the library.", title=output.title),
+              "success")
     return redirect(url_for("library.member_outputs"))
 
 
@@ -280,10 +293,12 @@ def _archive(project_id: int | None, output_id: int) -> None:
                                        request.form.get("archived_url", ""),
                                        project_id=project_id)
     except ValidationError as exc:
-        flash(f"Not saved: {exc}", "error")
+        flash(_("Not saved: %(problem)s", problem=exc), "error")
     else:
-        flash(f"Archived copy of \u201c{output.title}\u201d "
-              f"{'recorded' if output.archived_url else 'removed'}.", "success")
+        flash(_("Archived copy of \u201c%(title)s\u201d recorded.", title=output.title)
+              if output.archived_url else
+              _("Archived copy of \u201c%(title)s\u201d removed.", title=output.title),
+              "success")
 
 
 @bp.route("/members/library/<id:output_id>/archive", methods=["POST"])

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import StringField
@@ -14,8 +16,7 @@ from wtforms.validators import Length
 from ostogether.accounts import tokens
 from ostogether.core.errors import Conflict, Duplicate, PermissionDenied, ValidationError
 from ostogether.core.inputs import ascii_int
-from ostogether.core.states import ITEM_STATUSES, KINDS, NETWORKS
-from ostogether.edges import audit
+from ostogether.core.states import ITEM_STATUSES, NETWORK_NAMES, NETWORKS
 from ostogether.edges.audit import Actor
 from ostogether.edges.topics import vocabulary
 from ostogether.models import Project
@@ -25,6 +26,8 @@ from ostogether.registry import handles, projects
 from ostogether.registry.rules import HANDLE_FORMS
 from ostogether.web.common import confirmed, runtime, takes_uploads
 from ostogether.web.forms import ItemWithTranslationsForm, show_problems, take_upload
+from ostogether.web.history_words import field_names, item_story
+from ostogether.web.i18n import kind_labels, state_label
 
 bp = Blueprint("members", __name__, url_prefix="/members")
 
@@ -33,8 +36,8 @@ bp = Blueprint("members", __name__, url_prefix="/members")
 @login_required
 def _guard() -> None:
     if current_user.role != "member" or not _projects():
-        raise PermissionDenied("These pages are for member projects' accounts. Editors "
-                               "review items on the editors' pages.")
+        raise PermissionDenied(_("These pages are for member projects' accounts. Editors "
+                                 "review items on the editors' pages."))
 
 
 def _projects() -> list[Project]:
@@ -57,8 +60,9 @@ def _chosen(choices: list[Project]) -> int:
     slug = request.form.get("project", "")
     found = next((p.id for p in choices if p.slug == slug), None)
     if slug and found is None:
-        raise PermissionDenied(f"Your account cannot send news for '{slug[:80]}': only "
-                               "its members, and people of its member organisations, can.")
+        raise PermissionDenied(_("Your account cannot send news for '%(project)s': only "
+                                 "its members, and people of its member organisations, can.",
+                                 project=slug[:80]))
     return found if found is not None else choices[0].id
 
 
@@ -68,9 +72,19 @@ def _item_project(item_id: int) -> int:
 
 
 class TokenForm(FlaskForm):
-    name = StringField("What is the token for?", default="API token",
-                       description="For example: website plugin, newsroom script.",
+    name = StringField(_l("What is the token for?"), default=_l("API token"),
+                       description=_l("For example: website plugin, newsroom script."),
                        validators=[Length(max=100)])
+
+
+# How a handle is written on each network (registry/rules.py checks it), for the help.
+HANDLE_HINTS = {
+    "x": _l("1 to 15 letters, digits or _, e.g. @ostogether"),
+    "mastodon": _l("@user@instance, e.g. @ostogether@mastodon.social"),
+    "bluesky": _l("A domain-like handle, e.g. ostogether.bsky.social"),
+    "linkedin": _l("The organisation's number, e.g. 12345678"),
+    "facebook": _l("The Page's name in its address or its number, e.g. ostogether.eu"),
+}
 
 
 @bp.route("/")
@@ -82,7 +96,7 @@ def index() -> Any:
             project_ids=tuple(p.id for p in news.submitting_projects(s, current_user.id)),
             status=status if status in ITEM_STATUSES else ""), limit=500)
     return render_template("members/index.html", items=rows, total=total, project=_project(),
-                           kinds=KINDS, status=status, statuses=ITEM_STATUSES)
+                           kinds=kind_labels(), status=status, statuses=ITEM_STATUSES)
 
 
 @bp.route("/items/new", methods=["GET", "POST"])
@@ -128,8 +142,9 @@ def new_item() -> Any:
             existing = exc.existing_id
             form.link.errors = [*form.link.errors, str(exc)]
         else:
-            flash(f"Thank you: \u201c{item.title}\u201d is submitted. The editors will "
-                  "review it, and you will get an email when they decide.", "success")
+            flash(_("Thank you: \u201c%(title)s\u201d is submitted. The editors will "
+                    "review it, and you will get an email when they decide.",
+                    title=item.title), "success")
             return redirect(url_for("members.item", item_id=item.id))
     status = 400 if form.errors or form.translation_problems() or existing else 200
     return render_template("members/item_form.html", form=form, existing=existing,
@@ -144,8 +159,8 @@ def item(item_id: int) -> Any:
         it = news.get_item(s, item_id,
                            project_id=news.project_of_item(s, item_id, current_user.id))
         _ = it.project
-        history = audit.story(s, it, rt.community.schedule().zone)
-    return render_template("members/item.html", item=it, history=history, kinds=KINDS,
+        history = item_story(s, it, rt.community.schedule().zone)
+    return render_template("members/item.html", item=it, history=history, kinds=kind_labels(),
                            local_start=it.local_start(), zone=rt.community.schedule().zone)
 
 
@@ -158,8 +173,8 @@ def edit_item(item_id: int) -> Any:
     with rt.db.session() as s:
         it = news.get_item(s, item_id, project_id=project_id)
     if it.status != "submitted":
-        flash(f"\u201c{it.title}\u201d is {it.status}; only an item waiting for review can "
-              "be changed.", "error")
+        flash(_("\u201c%(title)s\u201d is %(state)s; only an item waiting for review can "
+                "be changed.", title=it.title, state=state_label(it.status)), "error")
         return redirect(url_for("members.item", item_id=item_id))
     form = ItemWithTranslationsForm()
     existing = None
@@ -175,11 +190,13 @@ def edit_item(item_id: int) -> Any:
             changed = news.update(rt, Actor.of(current_user), item_id, form.to_input(),
                                   project_id=project_id)
             actor = Actor.of(current_user)
-            changed += [f"translation {lang}" for lang in translations.save(
-                rt, actor, item_id, given, project_id=project_id, source="web")]
-            changed += [f"translation {lang} removed" for lang in emptied
-                        if translations.remove(rt, actor, item_id, lang,
-                                               project_id=project_id)]
+            names = field_names(changed)
+            names += [_("translation %(language)s", language=lang)
+                      for lang in translations.save(rt, actor, item_id, given,
+                                                    project_id=project_id, source="web")]
+            names += [_("translation %(language)s removed", language=lang) for lang in emptied
+                      if translations.remove(rt, actor, item_id, lang,
+                                             project_id=project_id)]
         except ValidationError as exc:
             form.show_translation_problems(exc.fields)
             show_problems(form, exc.fields)
@@ -187,8 +204,8 @@ def edit_item(item_id: int) -> Any:
             existing = exc.existing_id
             form.link.errors = [*form.link.errors, str(exc)]
         else:
-            flash(f"Saved: {', '.join(c.replace('_', ' ') for c in changed)}." if changed
-                  else "Nothing changed.", "success")
+            flash(_("Saved: %(fields)s.", fields=", ".join(names)) if names
+                  else _("Nothing changed."), "success")
             return redirect(url_for("members.item", item_id=item_id))
     status = 400 if form.errors or form.translation_problems() or existing else 200
     return render_template("members/item_form.html", form=form, existing=existing,
@@ -198,11 +215,13 @@ def edit_item(item_id: int) -> Any:
 @bp.route("/items/<id:item_id>/withdraw", methods=["POST"])
 def withdraw(item_id: int) -> Any:
     form = FlaskForm()
-    if form.validate_on_submit() and confirmed("withdraw the item"):
+    if form.validate_on_submit() and confirmed(
+            "withdraw the item", _("Nothing was done: confirm that you want to withdraw "
+                                   "the item.")):
         it = news.withdraw(runtime(), Actor.of(current_user), item_id,
                            project_id=_item_project(item_id))
-        flash(f"\u201c{it.title}\u201d is withdrawn; the editors will not review it.",
-              "success")
+        flash(_("\u201c%(title)s\u201d is withdrawn; the editors will not review it.",
+                title=it.title), "success")
     return redirect(url_for("members.index"))
 
 
@@ -222,11 +241,29 @@ def tokens_page() -> Any:
 
 @bp.route("/tokens/<id:token_id>/revoke", methods=["POST"])
 def revoke_token(token_id: int) -> Any:
-    if FlaskForm().validate_on_submit() and confirmed("revoke the token"):
+    if FlaskForm().validate_on_submit() and confirmed(
+            "revoke the token", _("Nothing was done: confirm that you want to revoke the "
+                                  "token.")):
         t = tokens.revoke(runtime(), Actor.of(current_user), token_id,
                           project_id=current_user.project_id)
-        flash(f"The token \u201c{t.name}\u201d ({t.prefix}\u2026) is revoked.", "success")
+        flash(_("The token \u201c%(name)s\u201d (%(prefix)s\u2026) is revoked.",
+                name=t.name, prefix=t.prefix), "success")
     return redirect(url_for("members.tokens_page"))
+
+
+def _handle_problems(fields: dict[str, str]) -> dict[str, str]:
+    """The service's problem with each handle; the commonest, a handle not in its
+    network's form, in the page's language."""
+    found = {}
+    for network, problem in fields.items():
+        name = NETWORK_NAMES.get(network, network)
+        form = HANDLE_FORMS.get(network)
+        if form is not None and problem == f"{name}: should be {form[1]}":
+            hint = str(HANDLE_HINTS[network])
+            problem = _("%(network)s: should be %(form)s", network=name,
+                        form=hint[:1].lower() + hint[1:])
+        found[network] = problem
+    return found
 
 
 @bp.route("/handles", methods=["GET", "POST"])
@@ -240,17 +277,18 @@ def handles_page() -> Any:
         given = {n: request.form.get(n, "") for n in NETWORKS}
         try:
             handles.propose(rt, Actor.of(current_user), project.id, given)
-            flash("Sent: an editor checks the handles, and posts use them once confirmed.",
-                  "success")
+            flash(_("Sent: an editor checks the handles, and posts use them once "
+                    "confirmed."), "success")
             return redirect(url_for("members.handles_page"))
         except ValidationError as exc:
-            errors, status = exc.fields, 400
-            flash(str(exc), "error")
+            errors, status = _handle_problems(exc.fields), 400
+            flash(_("Nothing was sent: %(problems)s.", problems="; ".join(errors.values())),
+                  "error")
         except Conflict as exc:
             flash(str(exc), "error")
     shown = (request.form if errors else
              project.proposed_handles or project.handles or {})
     return render_template("members/handles.html", project=project, errors=errors,
                            values={n: shown.get(n, "") for n in NETWORKS},
-                           forms=HANDLE_FORMS, networks=NETWORKS,
+                           hints=HANDLE_HINTS, networks=NETWORKS,
                            decision=handles.last_decision(rt, project.id)), status

@@ -22,6 +22,8 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -40,7 +42,6 @@ from ostogether.core.errors import ValidationError
 from ostogether.news import items as news
 from ostogether.registry import europe_map, organisations, people
 from ostogether.registry.org_rules import (
-    LEVEL_NAMES,
     LEVELS,
     PERSON_DEFAULTS,
     PERSON_FIELDS,
@@ -246,6 +247,10 @@ def joined() -> Any:
 
 
 # ------------------------------------------------------------------ one's own record
+# Who may see a field of one's own record, in the page's language (org_rules.LEVEL_NAMES).
+OWN_LEVEL_NAMES = {"everyone": _l("Everyone"), "members": _l("Members (logged in)"),
+                   "editors": _l("Editors only")}
+
 
 @bp.route("/account/record", methods=["GET", "POST"])
 @login_required
@@ -267,11 +272,13 @@ def own_record() -> Any:
             except ValidationError as exc:
                 show_problems(form, exc.fields)
             else:
-                flash("Your record is saved.", "success")
+                flash(_("Your record is saved."), "success")
                 return redirect(url_for("organisations.own_record"))
         visibility, status = chosen, 400
     return render_template("own_record.html", form=form, visibility=visibility,
-                           levels=LEVELS, level_names=LEVEL_NAMES), status
+                           levels=LEVELS, level_names={
+                               k: str(v) for k, v in OWN_LEVEL_NAMES.items()}), status
+
 
 
 @bp.route("/account/record.json")
@@ -286,9 +293,10 @@ def own_record_json() -> Any:
 @bp.route("/account/record/erase", methods=["POST"])
 @login_required
 def own_record_erase() -> Any:
-    if confirmed("erase your record"):
+    if confirmed("erase your record", _("Nothing was done: confirm that you want to erase "
+                                        "your record.")):
         people.erase_own(runtime(), current_user)
-        flash("Your member record is erased. Your login stays until you remove it.",
+        flash(_("Your member record is erased. Your login stays until you remove it."),
               "success")
         return redirect(url_for("public.home"))
     return redirect(url_for("organisations.own_record"))

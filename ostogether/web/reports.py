@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ostogether.core.errors import PermissionDenied
@@ -16,6 +17,7 @@ from ostogether.reach import evidence, reports
 from ostogether.registry import projects
 from ostogether.social.metrics import AGES
 from ostogether.web.common import runtime
+from ostogether.web.i18n import kind_labels
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -29,9 +31,9 @@ def _project_slug() -> str:
         own = projects.by_id(s, current_user.project_id).slug \
             if current_user.project_id else ""
     if asked and asked != own:
-        raise PermissionDenied("You can see your own project's report only.")
+        raise PermissionDenied(_("You can see your own project's report only."))
     if not own:
-        raise PermissionDenied("Your account belongs to no project.")
+        raise PermissionDenied(_("Your account belongs to no project."))
     return own
 
 
@@ -63,7 +65,7 @@ def visibility() -> Any:
     report, choices, start, end, periods, key = _report()
     return render_template("reports/visibility.html", report=report, choices=choices,
                            start=start, end=end, periods=periods, period=key,
-                           ages=AGES)
+                           ages=AGES, kinds=kind_labels())
 
 
 @bp.route("/visibility.zip")
