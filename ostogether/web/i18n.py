@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
+from babel import Locale
 from babel.dates import format_date
 from flask import Flask, Response, request
 from flask_babel import Babel, get_locale, get_translations
@@ -24,6 +25,7 @@ from markupsafe import Markup
 
 from ostogether.core import languages
 from ostogether.core.languages import LANGUAGES, shipped
+from ostogether.registry.org_rules import country_label
 from ostogether.web.common import has_cookie
 
 COOKIE = "lang"
@@ -128,6 +130,18 @@ ROLE_LABELS = {"coordinator": _l("coordinator"), "partner": _l("partner"),
 def role_labels() -> dict[str, str]:
     """An organisation's roles in a project, in the page's language."""
     return {role: str(label) for role, label in ROLE_LABELS.items()}
+
+
+def country_name(code: str) -> str:
+    """A country (ISO code) as the page's language names it ("Nederland", "Pays-Bas")."""
+    if not code:
+        return ""
+    language = page_language()
+    if language != languages.DEFAULT:
+        name = Locale.parse(language).territories.get(code.upper())
+        if name:
+            return str(name)
+    return country_label(code)
 
 
 def init_app(app: Flask, translations: str, public_url: str) -> None:
