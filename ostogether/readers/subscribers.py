@@ -89,10 +89,15 @@ def log_consent(s: Session, rt: Runtime, sub: Subscriber | None, hashed: str, ac
                 req: Request, *, at: dt.datetime | None = None, **detail: Any) -> ConsentEvent:
     """One row of the consent log; ``at`` is now unless the event happened elsewhere
     before (an unsubscribe in Mailchimp)."""
+    # The notice in the reader's language, as the pages show it (a translation carries
+    # its English version's number); which text was shown is kept with it.
+    notice = rt.community.privacy_notice(sub.language if sub else detail.get("language"))
+    if notice.language != rt.community.site().language:
+        detail = {**detail, "notice_language": notice.language}
     event = ConsentEvent(subscriber_id=sub.id if sub else None, email_hash=hashed,
                          action=action, source=req.source, ip=req.ip[:64],
                          user_agent=req.user_agent[:400], at=at or clock.now(),
-                         consent_version=rt.community.privacy_notice().version, detail=detail)
+                         consent_version=notice.version, detail=detail)
     s.add(event)
     return event
 

@@ -132,6 +132,14 @@ def role_labels() -> dict[str, str]:
     return {role: str(label) for role, label in ROLE_LABELS.items()}
 
 
+def lang_attr(code: str) -> Markup:
+    """`` lang="xx"`` for a block whose text is in language ``code`` when that is not the
+    page's (a text that falls back to English inside a Dutch page); else nothing."""
+    if not code or code == page_language():
+        return Markup("")
+    return Markup(' lang="{0}"').format(code)
+
+
 def country_name(code: str) -> str:
     """A country (ISO code) as the page's language names it ("Nederland", "Pays-Bas")."""
     if not code:
@@ -157,6 +165,7 @@ def init_app(app: Flask, translations: str, public_url: str) -> None:
 
     app.add_template_filter(long_date, "long_date")
     app.jinja_env.globals["status_label"] = status_label  # macros see globals only
+    app.jinja_env.globals["lang_attr"] = lang_attr
 
     @app.after_request
     def remember_language(response: Response) -> Response:
