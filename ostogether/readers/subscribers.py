@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -69,8 +70,8 @@ def stored_email(raw: str) -> str:
         return valid_email(raw)
     except ValueError as exc:
         why = str(exc)
-        raise ValidationError(f"That email address is not valid: {why}", {"email": why}) \
-            from None
+        raise ValidationError(_("That email address is not valid: %(why)s", why=why),
+                              {"email": why}) from None
 
 
 def profile(name: str, language: str, fields: dict[str, str]) -> str:
@@ -79,9 +80,9 @@ def profile(name: str, language: str, fields: dict[str, str]) -> str:
         fields["name"] = why
     name = " ".join(name.split())
     if len(name) > NAME_MAX:
-        fields["name"] = f"at most {NAME_MAX} characters"
+        fields["name"] = _("at most %(num)d characters", num=NAME_MAX)
     if language not in LANGUAGES:
-        fields["language"] = f"choose one of {', '.join(LANGUAGES)}"
+        fields["language"] = _("choose one of %(codes)s", codes=", ".join(LANGUAGES))
     return name
 
 
@@ -151,11 +152,11 @@ def _token_data(rt: Runtime, s: Session, token: str, salt: str,
     try:
         data = _serializer(rt, salt).loads(token, max_age=max_age)
     except SignatureExpired:
-        raise ValidationError("This link has expired. Sign up again to get a new one.",
+        raise ValidationError(_("This link has expired. Sign up again to get a new one."),
                               {"token": "expired"}) from None
     except BadSignature:
-        raise NotFound("This link is not valid. Use the link from the mail as it is, or "
-                       "sign up again.") from None
+        raise NotFound(_("This link is not valid. Use the link from the mail as it is, or "
+                         "sign up again.")) from None
     sub = s.get(Subscriber, data.get("s")) if isinstance(data, dict) and isinstance(
         data.get("s"), int) else None
     if sub is None or sub.link_nonce != data.get("n") or sub.status == "erased":
@@ -237,7 +238,7 @@ def send_link(rt: Runtime, req: Request, email: str) -> None:
     try:
         email = stored_email(email)
     except ValidationError as exc:
-        raise ValidationError("Enter the address you receive the newsletter at.",
+        raise ValidationError(_("Enter the address you receive the newsletter at."),
                               {"email": exc.fields.get("email", "not a valid address")}
                               ) from None
     hashed = email_hash(email)
@@ -297,11 +298,11 @@ def read_embed(rt: Runtime, token: str) -> Embed:
     try:
         data, made = _serializer(rt, EMBED_SALT).loads(token, return_timestamp=True)
     except BadSignature:
-        raise ValidationError("This sign-up form is not one of ours, or is out of date.",
+        raise ValidationError(_("This sign-up form is not one of ours, or is out of date."),
                               {"form": "bad token"}) from None
     slug = str(data.get("p", "")) if isinstance(data, dict) else ""
     if not slug:
-        raise ValidationError("This sign-up form names no project.", {"form": "bad token"})
+        raise ValidationError(_("This sign-up form names no project."), {"form": "bad token"})
     return Embed(slug, clock.now() - made <= dt.timedelta(days=rt.settings.embed_form_days))
 
 

@@ -220,4 +220,4 @@ def _target(name: str) -> str:
 
 
 def _label(name: str) -> str:
-    return registry.FIELD_LABELS.get(name, name.replace("_", " "))
+    return str(registry.FIELD_LABELS.get(name, name.replace("_", " ")))

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 from babel import Locale
 from babel.dates import format_date
-from flask import Flask, Response, request
+from flask import Flask, Response, has_request_context, request
 from flask_babel import Babel, get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 from jinja2 import pass_context
@@ -34,7 +34,10 @@ PARAMETER = "lang"
 
 
 def select_language() -> str:
-    """The page's language code (see the module's docstring)."""
+    """The page's language code (see the module's docstring); English outside a request
+    (a job in the application's context)."""
+    if not has_request_context():
+        return languages.DEFAULT
     asked = shipped(request.args.get(PARAMETER))
     if asked:
         return asked
