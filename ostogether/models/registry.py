@@ -53,6 +53,9 @@ class Project(Base):
     feed_url: Mapped[str] = mapped_column(String(500), default="")
     contact_name: Mapped[str] = mapped_column(String(200), default="")
     contact_email: Mapped[str] = mapped_column(String(320), default="")
+    # The language its contact is written to in: the page's when it applied; "" the
+    # site's (migration 00NN_langs).
+    language: Mapped[str] = mapped_column(String(8), default="", server_default="")
     handles: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     # Handles a member of the project asked for, waiting for an editor (migration 0013).
     proposed_handles: Mapped[dict[str, str] | None] = mapped_column(JSON)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ostogether.core import clock
 from ostogether.core.errors import NotFound, ValidationError
+from ostogether.core.languages import shipped
 from ostogether.edges import media, ratelimit
 from ostogether.edges.audit import Actor, record, transition
 from ostogether.edges.runtime import Runtime
@@ -109,6 +110,7 @@ def apply(rt: Runtime, rec: OrgRecord, *, ip: str, language: str = "") -> Applie
         ratelimit.hit(s, "apply", keys)
         org = add(s, Actor(f"applicant:{rec.contact_email or ip}"), rec, status="applied",
                   source="application", coc_version=rt.community.code_of_conduct().version)
+        org.language = shipped(language) or ""
     send_after_commit(rt, "organisation_received", org.contact_email, organisation=org,
                       results=results, language=language)
     return Applied(results, org.slug)
@@ -127,7 +129,8 @@ def decide(rt: Runtime, slug: str, actor: Actor, *, accept: bool, reason: str = 
                    reason=reason)
         org.decision_reason, org.decided_at = reason, clock.now()
     send_after_commit(rt, "organisation_accepted" if accept else "organisation_rejected",
-                      org.contact_email, organisation=org, reason=reason)
+                      org.contact_email, organisation=org, reason=reason,
+                      language=org.language)
     return org.name
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ostogether.core.errors import NotFound, ValidationError
 from ostogether.core.inputs import email_problem, normalise_email, one_line_problem
+from ostogether.core.languages import shipped
 from ostogether.edges import ratelimit
 from ostogether.edges.audit import Actor, record, transition
 from ostogether.edges.runtime import Runtime
@@ -158,6 +159,7 @@ def join(rt: Runtime, rec: PersonRecord, *, ip: str, user: User | None = None,
                      status="applied", source="application",
                      coc_version=rt.community.code_of_conduct().version,
                      user_id=user.id if user is not None else None)
+        person.language = shipped(language) or ""
         organisation = person.organisation.name if person.organisation else ""
     send_after_commit(rt, "person_received", person.email, person=person,
                       organisation=organisation, language=language)
@@ -176,9 +178,9 @@ def decide(rt: Runtime, person_id: int, actor: Actor, *, accept: bool,
         person = lookup(s, Person, person_id, f"There is no person {person_id}.")
         transition(s, actor, person, "person", "member" if accept else "rejected",
                    reason=reason)
-        name, email = person.name, person.email
+        name, email, language = person.name, person.email, person.language
     send_after_commit(rt, "person_accepted" if accept else "person_rejected", email,
-                      person=person, person_name=name, reason=reason)
+                      person=person, person_name=name, reason=reason, language=language)
     return name
 
 

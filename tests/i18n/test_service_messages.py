@@ -9,7 +9,19 @@ from typing import Any
 from ostogether.edges.runtime import Runtime
 from ostogether.registry import rules
 from tests.conftest import csrf_from, post
-from tests.web.test_web import application
+
+
+def application(token: str, **changes: Any) -> dict[str, Any]:
+    form = {
+        "csrf_token": token, "acronym": "EDUCHAIN", "name": "Education chain reaction",
+        "description": "Schools and science centres co-design STEAM activities.",
+        "initiative_type": "eu-funded-project", "themes": ["open-schooling", "steam"],
+        "sdgs": ["4"], "countries": "be, gr", "programme": "Horizon Europe",
+        "grant_number": "101099999", "start_date": "2025-01-01", "end_date": "2027-12-31",
+        "coordinator": "Ecsite", "website": "https://educhain.example.org/",
+        "contact_name": "Ana", "contact_email": "ana@educhain.example.org",
+        "non_commercial": "y", "coc": "y", **changes}
+    return {k: v for k, v in form.items() if v is not None}
 
 
 def test_a_failing_application_in_dutch(client: Any, rt: Runtime) -> None:
