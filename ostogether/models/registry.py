@@ -51,6 +51,8 @@ class Project(Base):
 
     website: Mapped[str] = mapped_column(String(500), default="")
     feed_url: Mapped[str] = mapped_column(String(500), default="")
+    # Its feeds in other languages: language code -> address (migration 00NN_langs).
+    feeds: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
     contact_name: Mapped[str] = mapped_column(String(200), default="")
     contact_email: Mapped[str] = mapped_column(String(320), default="")
     # The language its contact is written to in: the page's when it applied; "" the

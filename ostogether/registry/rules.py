@@ -28,6 +28,7 @@ from flask_babel import lazy_gettext as _l
 
 from ostogether.core.errors import ContentError
 from ostogether.core.inputs import email_problem, one_line_problem, url_problem
+from ostogether.core.languages import LANGUAGES
 from ostogether.core.states import SDG_NAMES
 from ostogether.edges.site import Criteria
 from ostogether.edges.tomlcheck import check_table, line_of, read_toml
@@ -54,6 +55,8 @@ class ProjectRecord:
     coordinator: str = ""
     website: str = ""
     feed_url: str = ""
+    # Its feeds in other languages: language code -> address ([feeds] in its file).
+    feeds: dict[str, str] = field(default_factory=dict)
     contact_name: str = ""
     contact_email: str = ""
     handles: dict[str, str] = field(default_factory=dict)
@@ -138,7 +141,8 @@ FIELD_LABELS: dict[str, Any] = {
     "programme": _l("funding programme"), "call": _l("call"),
     "grant_number": _l("grant agreement number"), "start_date": _l("start date"),
     "end_date": _l("end date"), "coordinator": _l("coordinator"), "website": _l("website"),
-    "feed_url": _l("feed URL"), "contact_email": _l("contact email"),
+    "feed_url": _l("feed URL"), "feeds": _l("feed in another language"),
+    "contact_email": _l("contact email"),
     "non_commercial": _l("non-commercial declaration"),
     "coc_accepted_on": _l("code of conduct acceptance"), "contact_name": _l("contact name"),
     "handles": _l("social handles"), "logo": _l("logo"), "notes": _l("notes"),
@@ -255,6 +259,14 @@ def website_and_contact(p: ProjectRecord, ctx: CheckContext) -> CheckResult:
             problems.append(_("The %(field)s '%(value)s' is not valid: %(why)s.",
                               field=FIELD_LABELS[name], value=value, why=why))
             bad.append(name)
+    for code, value in sorted(p.feeds.items()):
+        why = (url_problem(value) if code in LANGUAGES else
+               _("%(code)s is not a language; use %(codes)s", code=code,
+                 codes=", ".join(LANGUAGES)))
+        if why:
+            problems.append(_("The %(field)s '%(value)s' is not valid: %(why)s.",
+                              field=FIELD_LABELS["feeds"], value=value, why=why))
+            bad.append("feeds")
     if p.contact_email and (why := email_problem(p.contact_email)):
         problems.append(_("The contact email is not valid: %(why)s", why=why))
         bad.append("contact_email")
@@ -515,6 +527,7 @@ PROJECT_SPEC: dict[str, Any] = {
     "website": "str", "feed_url": "str", "contact_name": "str", "contact_email": "str",
     "handles": {"x": "str", "facebook": "str", "linkedin": "str", "mastodon": "str",
                 "bluesky": "str"},
+    "feeds": {code: "str" for code in LANGUAGES},
     "logo": "str", "status": "str", "non_commercial": "bool", "coc_version": "str",
     "coc_accepted_on": "date", "notes": "str",
 }
