@@ -434,23 +434,34 @@ def discover_all(rt: Runtime, slug: str | None = None, *, save: bool = True,
     return out
 
 
+def _project_feeds(s: Any, slug: str) -> list[Feed]:
+    """A project's feeds, its main one first (NotFound when it has none)."""
+    main = _feed_for(s, slug)
+    return [main, *s.scalars(select(Feed).join(Project).where(
+        Project.slug == slug, Feed.id != main.id).order_by(Feed.language))]
+
+
 def set_auto_approve(rt: Runtime, actor: Actor, slug: str, on: bool) -> Feed:
+    """For every feed of the project (its languages' too)."""
     with rt.db.session() as s:
-        f = _feed_for(s, slug)
-        if f.auto_approve != on:
-            f.auto_approve = on
-            record(s, actor, "feed.auto_approve", f, on=on)
-    return f
+        found = _project_feeds(s, slug)
+        for f in found:
+            if f.auto_approve != on:
+                f.auto_approve = on
+                record(s, actor, "feed.auto_approve", f, on=on)
+    return found[0]
 
 
 def resume(rt: Runtime, actor: Actor, slug: str) -> Feed:
+    """Every paused feed of the project (its languages' too)."""
     with rt.db.session() as s:
-        f = _feed_for(s, slug)
-        if f.paused_at is None:
+        paused = [f for f in _project_feeds(s, slug) if f.paused_at is not None]
+        if not paused:
             raise Conflict(f"The feed of {slug} is not paused; it is polled as usual.")
-        f.paused_at, f.failures = None, 0
-        record(s, actor, "feed.resumed", f)
-    return f
+        for f in paused:
+            f.paused_at, f.failures = None, 0
+            record(s, actor, "feed.resumed", f)
+    return paused[0]
 
 
 def _work(url: str, etag: str, modified: str, settings: Settings,
@@ -489,9 +500,7 @@ def poll(rt: Runtime, slug: str | None = None, *,
     sync(rt)
     with rt.db.session() as s:
         if slug:
-            feeds = [_feed_for(s, slug)] + list(s.scalars(select(Feed).join(Project).where(
-                Project.slug == slug, Feed.language != "").order_by(Feed.language)))
-            feeds = list(dict.fromkeys(feeds))
+            feeds = _project_feeds(s, slug)
         else:
             feeds = list(s.scalars(select(Feed).join(Project).where(
                 Project.status.in_(SUBMITTING_STATUSES))))
