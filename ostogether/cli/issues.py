@@ -381,13 +381,16 @@ def issue_status(state: State, number: int, fmt: str) -> None:
 @click.argument("number", type=ISSUE_NUMBER)
 @click.option("--to", "recipients", multiple=True, required=True, metavar="ADDRESS",
               help="An editor's address, or any other (up to five others); repeatable.")
+@click.option("--language", default="", metavar="CODE",
+              help="The language version to send (nl, fr…); the community's by default.")
 @pass_state
-def issue_test_send(state: State, number: int, recipients: tuple[str, ...]) -> None:
+def issue_test_send(state: State, number: int, recipients: tuple[str, ...],
+                    language: str) -> None:
     """Send the issue as readers will get it (only their links differ) to editors and up
     to five other addresses; exits 1 when the mail server refused one of them."""
     rt = state.rt
     issue_id = _issue_id(state, number)
-    sent = test_sends.test_send(rt, CLI, issue_id, typed=recipients)
+    sent = test_sends.test_send(rt, CLI, issue_id, typed=recipients, language=language)
     if sent.to:
         out.print(f"Test of issue {_named(number)} sent to {', '.join(sent.to)}.")
     for address, why in sent.refused:

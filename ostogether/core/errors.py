@@ -41,7 +41,8 @@ class OstogetherError(Exception):
         self.message = message
 
     def __str__(self) -> str:
-        return self.message
+        # A message may be a lazy gettext string: it becomes the reader's language here.
+        return str(self.message)
 
 
 class ConfigError(OstogetherError):

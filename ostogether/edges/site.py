@@ -14,7 +14,7 @@ import re
 import threading
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -64,6 +64,34 @@ class Site:
     hashtags: tuple[str, ...] = ()
     # The EU funding line or tag of each network's posts ([social.funding]).
     social_funding: dict[str, str] = field(default_factory=dict)
+    # [languages.<code>]: the texts a visitor or reader sees, per language (SITE_TEXTS).
+    translations: dict[str, dict[str, str]] = field(default_factory=dict)
+    # The language this copy is shown in (``in_language``) and the texts it gives in it.
+    shown: str = ""
+    translated: frozenset[str] = frozenset()
+    # Each language's copy, made once: the same object while site.toml is unchanged, so
+    # the page fragments kept for it stay valid (web/cache.py compares by identity).
+    _copies: dict[str, Site] = field(default_factory=dict, init=False, compare=False,
+                                     repr=False)
+
+    def in_language(self, code: str) -> Site:
+        """This site as a page or mail in language ``code`` shows it: each text of
+        [languages.<code>], the base language's where it gives none (see ``lang_of``).
+        Called on the site as loaded (its base language)."""
+        found = self._copies.get(code)
+        if found is None:
+            own: dict[str, Any] = ({} if code == self.language
+                                   else dict(self.translations.get(code, {})))
+            found = self._copies[code] = replace(self, **own, shown=code,
+                                                 translated=frozenset(own))
+        return found
+
+    def lang_of(self, name: str) -> str:
+        """The language text ``name`` is in: the shown language when [languages] gives
+        it there, else the base language (a page marks such a block with ``lang``)."""
+        if not self.shown or self.shown == self.language or name in self.translated:
+            return self.shown or self.language
+        return self.language
 
 
 # ------------------------------------------------------------------ eligibility.toml
@@ -108,6 +136,7 @@ class Document:
     version: str
     updated: dt.date | None
     markdown: str
+    language: str = "en"  # the language its text is in
 
 
 HASHTAG = re.compile(r"(?!\d+$)\w{1,64}")
@@ -230,6 +259,45 @@ def newsletter_languages(data: Any, sections: list[Section], credits: dict[str, 
     return texts, titles, credits_in, problems
 
 
+# The texts of site.toml a visitor or reader sees, which [languages.<code>] may give in
+# another language (key in the table: the Site field it replaces).
+SITE_TEXTS = ("name", "tagline", "about", "facilitator", "postal_address",
+              "funding_statement", "funding_credit", "funding_disclaimer")
+
+
+def site_languages(data: Any, base: str, path: Path, text: str
+                   ) -> tuple[dict[str, dict[str, str]], list[str]]:
+    """site.toml's [languages.<code>] tables, checked: the texts per language, and the
+    problems (an unknown language or text, a value that is not text), each with file
+    and line."""
+    found: dict[str, dict[str, str]] = {}
+    if not isinstance(data, dict):
+        return found, [f"{path}:{line_of(text, 'languages')}: 'languages' must be a table "
+                       f"of languages, like [languages.nl]."]
+    problems: list[str] = []
+    for code, table in data.items():
+        header = f"languages.{code}"
+        where = f"{path}:{_line_in_table(text, header, code)}"
+        if code not in NEWSLETTER_LANGUAGES or code == base:
+            problems.append(f"{where}: unknown language '{code}'; use one of "
+                            f"{', '.join(c for c in NEWSLETTER_LANGUAGES if c != base)} "
+                            f"(the texts outside [languages] are the {base} ones).")
+            continue
+        if not isinstance(table, dict):
+            problems.append(f"{where}: '{header}' must be a table.")
+            continue
+        for key, value in table.items():
+            at = f"{path}:{_line_in_table(text, header, key)}"
+            if key not in SITE_TEXTS:
+                problems.append(f"{at}: unknown text '{header}.{key}' (known: "
+                                f"{', '.join(SITE_TEXTS)}).")
+            elif not isinstance(value, str) or not value.strip():
+                problems.append(f"{at}: '{header}.{key}' must be text in quotes.")
+            else:
+                found.setdefault(code, {})[key] = value
+    return found, problems
+
+
 @dataclass(frozen=True)
 class Community:
     """Paths to the community folders, with loaders for what is in them."""
@@ -255,7 +323,11 @@ class Community:
     def _load_site(self) -> Site:
         path = self.content / "site.toml"
         data, text = read_toml(path)
-        problems = check_table(data, SITE_SPEC, path, text)
+        problems = check_table({k: v for k, v in data.items() if k != "languages"},
+                               SITE_SPEC, path, text)
+        translations, more = site_languages(data.get("languages", {}),
+                                            data.get("language", "en"), path, text)
+        problems += more
         required = ["name", "short_name", "contact_email", "postal_address", "sender"]
         problems += [f"{path}: '{k}' is required." for k in required if k not in data]
         hashtags = data.get("social", {}).get("hashtags", [])
@@ -279,6 +351,7 @@ class Community:
             hashtags=tuple(hashtags),
             social_funding={k: v.strip() for k, v in data.get("social", {}).get(
                 "funding", {}).items() if v.strip()},
+            translations=translations,
         )
 
     def _load_criteria(self) -> Criteria:
@@ -318,15 +391,17 @@ class Community:
             organisation_required=list(orgs.get("required", ["name", "country"])),
         )
 
-    def code_of_conduct(self) -> Document:
-        """content/code-of-conduct.md: the rules every member project accepts."""
-        return self.document("code-of-conduct.md")
+    def code_of_conduct(self, language: str | None = None) -> Document:
+        """content/code-of-conduct.md: the rules every member project accepts (in
+        ``language`` where content/code-of-conduct.<language>.md gives them)."""
+        return self.document("code-of-conduct.md", language)
 
-    def privacy_notice(self) -> Document:
-        """content/privacy.md: what subscribers agree to; its version is in the consent log."""
-        return self.document("privacy.md")
+    def privacy_notice(self, language: str | None = None) -> Document:
+        """content/privacy.md: what subscribers agree to; its version is in the consent log
+        (in ``language`` where content/privacy.<language>.md gives it)."""
+        return self.document("privacy.md", language)
 
-    def _load_document(self, name: str) -> Document:
+    def _load_document(self, name: str, language: str = "") -> Document:
         """A versioned text under content/: TOML front matter between +++ lines, then
         Markdown."""
         path = self.content / name
@@ -348,7 +423,7 @@ class Community:
         if problems:
             raise ContentError(f"{path} has {len(problems)} problem(s):", problems)
         return Document(version=meta["version"], updated=meta.get("updated"),
-                             markdown=text[m.end():])
+                        markdown=text[m.end():], language=language or self.site().language)
 
     def _load_newsletter(self) -> Rules:
         """content/newsletter.toml: the sections and the composer's rules."""
@@ -449,10 +524,21 @@ class Community:
         return _memo(("schedule", self.root), lambda: [self.schedules / "ostogether.toml"],
                      self._load_schedule)
 
-    def document(self, name: str) -> Document:
-        """A versioned text under content/ (front matter, then Markdown)."""
-        return _memo(("document", self.root, name), lambda: [self.content / name],
+    def document(self, name: str, language: str | None = None) -> Document:
+        """A versioned text under content/ (front matter, then Markdown), in ``language``
+        where the file beside it, ``<name>.<language>.md``, gives it with the same
+        version; else the base language's (an out-of-date translation is never shown)."""
+        base = _memo(("document", self.root, name), lambda: [self.content / name],
                      lambda: self._load_document(name))
+        if not language or language == base.language or language not in NEWSLETTER_LANGUAGES:
+            return base
+        stem, _, ext = name.rpartition(".")
+        own = f"{stem}.{language}.{ext}"
+        if not (self.content / own).is_file():
+            return base
+        found = _memo(("document", self.root, own), lambda: [self.content / own],
+                      lambda: self._load_document(own, language))
+        return found if found.version == base.version else base
 
     def evergreen(self) -> list[Evergreen]:
         """content/social/*.toml: the evergreen library, one post per file."""

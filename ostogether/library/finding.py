@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from feedgen.feed import FeedGenerator
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, String, cast, column, func, or_, select, text
 from sqlalchemy.orm import Session, selectinload
 
@@ -55,12 +56,12 @@ class Query:
         ValidationError naming it (an API answers 422, a page shows it)."""
         unknown = [k for k in args if k not in allowed]
         if unknown:
-            raise ValidationError(f"Unknown parameter '{unknown[0][:40]}'; use "
-                                  f"{', '.join(allowed)}.",
+            raise ValidationError(_l("Unknown parameter '%(name)s'; use %(known)s.",
+                                     name=unknown[0][:40], known=", ".join(allowed)),
                                   {k[:40]: "unknown parameter" for k in unknown})
         raw_page = args.get("page", "1")
         if not (raw_page.isascii() and raw_page.isdigit()) or not 1 <= int(raw_page) <= 10**6:
-            raise ValidationError("page must be a whole number from 1.",
+            raise ValidationError(_l("page must be a whole number from 1."),
                                   {"page": "a whole number from 1"})
         values = {f: str(args.get(f, "")).strip()[:100] for f in FACETS}
         return cls(text=str(args.get("q", "")).strip()[:QUERY_MAX], page=int(raw_page),

@@ -33,7 +33,7 @@ def send(rt: Runtime, template: str, to: str, *, language: str = "", **context: 
     site = rt.community.site()
     name = mail_template(rt.community, f"{template}.txt.j2", language)
     lang = name.split("/")[1] if name.count("/") == 2 else "en"
-    subject, body = render_mail(rt.community, name, site=site, lang=lang,
+    subject, body = render_mail(rt.community, name, site=site.in_language(lang), lang=lang,
                                 base_url=rt.settings.public_url, **context)
     sender = rt.settings.mail_from or address(site.sender_name, site.sender_email)
     reply_to = rt.settings.mail_reply_to or site.contact_email

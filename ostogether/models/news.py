@@ -127,8 +127,13 @@ class Feed(Base):
     __tablename__ = "feeds"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"),
-                                            unique=True)
+    # One row per feed of a project: its main one (language "") and one per language it
+    # gives a feed in (``Project.feeds``; migration 0025).
+    __table_args__ = (UniqueConstraint("project_id", "language",
+                                       name="uq_feeds_project_id_language"),)
+
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(8), default="", server_default="")
     url: Mapped[str] = mapped_column(String(2000))
     origin: Mapped[str] = mapped_column(String(20), default="content")  # content, discovered
     auto_approve: Mapped[bool] = mapped_column(Boolean, default=False)

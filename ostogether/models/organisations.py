@@ -37,6 +37,9 @@ class Organisation(Base):
     status: Mapped[str] = mapped_column(String(20), index=True)
     source: Mapped[str] = mapped_column(String(20), default="application")
     contact_email: Mapped[str] = mapped_column(String(320), default="")
+    # The language its contact is written to in: the page's when it applied; "" the
+    # site's (migration 0025).
+    language: Mapped[str] = mapped_column(String(8), default="", server_default="")
     coc_version: Mapped[str] = mapped_column(String(40), default="")
     # field -> everyone | members | editors; a field not named has its default.
     visibility: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
@@ -89,6 +92,9 @@ class Person(Base):
     interests: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(20), index=True)
     source: Mapped[str] = mapped_column(String(20), default="application")
+    # The language the person is written to in: the page's when they joined; "" the
+    # site's (migration 0025).
+    language: Mapped[str] = mapped_column(String(8), default="", server_default="")
     coc_version: Mapped[str] = mapped_column(String(40), default="")
     visibility: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"),

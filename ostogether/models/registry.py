@@ -51,8 +51,13 @@ class Project(Base):
 
     website: Mapped[str] = mapped_column(String(500), default="")
     feed_url: Mapped[str] = mapped_column(String(500), default="")
+    # Its feeds in other languages: language code -> address (migration 0025).
+    feeds: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
     contact_name: Mapped[str] = mapped_column(String(200), default="")
     contact_email: Mapped[str] = mapped_column(String(320), default="")
+    # The language its contact is written to in: the page's when it applied; "" the
+    # site's (migration 0025).
+    language: Mapped[str] = mapped_column(String(8), default="", server_default="")
     handles: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     # Handles a member of the project asked for, waiting for an editor (migration 0013).
     proposed_handles: Mapped[dict[str, str] | None] = mapped_column(JSON)

@@ -19,7 +19,7 @@ import io
 import logging
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
@@ -371,21 +371,27 @@ def sync(rt: Runtime) -> None:
     back). A discovered feed, which never came from content/, stays.
     """
     with rt.db.session() as s:
-        for gone in s.scalars(select(Feed).join(Project).where(Feed.origin == "content",
-                                                               Project.feed_url == "")):
-            record(s, SYNC, "feed.removed", gone, url=gone.url,
-                   reason="the project's feed_url was cleared")
-            s.delete(gone)
+        for gone in s.scalars(select(Feed).join(Project).where(Feed.origin == "content")):
+            if not _wanted(gone.project).get(gone.language):
+                record(s, SYNC, "feed.removed", gone, url=gone.url, language=gone.language,
+                       reason="the project's feed address was cleared")
+                s.delete(gone)
         s.flush()
-        feeds = {f.project_id: f for f in s.scalars(select(Feed))}
-        for p in s.scalars(select(Project).where(Project.status.in_(SUBMITTING_STATUSES),
-                                                 Project.feed_url != "")):
-            f = feeds.get(p.id)
-            if f is None:
-                s.add(Feed(project_id=p.id, url=p.feed_url, origin="content"))
-            elif f.url != p.feed_url:
-                f.url, f.origin, f.etag, f.last_modified = p.feed_url, "content", "", ""
-                f.failures, f.paused_at, f.last_error = 0, None, ""
+        feeds = {(f.project_id, f.language): f for f in s.scalars(select(Feed))}
+        for p in s.scalars(select(Project).where(Project.status.in_(SUBMITTING_STATUSES))):
+            for language, url in _wanted(p).items():
+                f = feeds.get((p.id, language))
+                if f is None:
+                    s.add(Feed(project_id=p.id, language=language, url=url,
+                               origin="content"))
+                elif f.url != url:
+                    f.url, f.origin, f.etag, f.last_modified = url, "content", "", ""
+                    f.failures, f.paused_at, f.last_error = 0, None, ""
+
+
+def _wanted(p: Project) -> dict[str, str]:
+    """A project's feeds: its main one (language "") and one per language it gives."""
+    return {k: v for k, v in {"": p.feed_url, **(p.feeds or {})}.items() if v}
 
 
 def list_feeds(rt: Runtime) -> list[Feed]:
@@ -398,7 +404,9 @@ def list_feeds(rt: Runtime) -> list[Feed]:
 
 
 def _feed_for(s: Any, slug: str) -> Feed:
-    f = s.scalar(select(Feed).join(Project).where(Project.slug == slug))
+    """A project's main feed (or its first per-language one)."""
+    f = s.scalar(select(Feed).join(Project).where(Project.slug == slug)
+                 .order_by(Feed.language))
     if f is None:
         raise NotFound(f"Project '{slug}' has no feed. Set its feed address on the "
                        f"project's page (Editors → Projects), or look for the feed from "
@@ -443,23 +451,34 @@ def discover_all(rt: Runtime, slug: str | None = None, *, save: bool = True,
     return out
 
 
+def _project_feeds(s: Any, slug: str) -> list[Feed]:
+    """A project's feeds, its main one first (NotFound when it has none)."""
+    main = _feed_for(s, slug)
+    return [main, *s.scalars(select(Feed).join(Project).where(
+        Project.slug == slug, Feed.id != main.id).order_by(Feed.language))]
+
+
 def set_auto_approve(rt: Runtime, actor: Actor, slug: str, on: bool) -> Feed:
+    """For every feed of the project (its languages' too)."""
     with rt.db.session() as s:
-        f = _feed_for(s, slug)
-        if f.auto_approve != on:
-            f.auto_approve = on
-            record(s, actor, "feed.auto_approve", f, on=on)
-    return f
+        found = _project_feeds(s, slug)
+        for f in found:
+            if f.auto_approve != on:
+                f.auto_approve = on
+                record(s, actor, "feed.auto_approve", f, on=on)
+    return found[0]
 
 
 def resume(rt: Runtime, actor: Actor, slug: str) -> Feed:
+    """Every paused feed of the project (its languages' too)."""
     with rt.db.session() as s:
-        f = _feed_for(s, slug)
-        if f.paused_at is None:
+        paused = [f for f in _project_feeds(s, slug) if f.paused_at is not None]
+        if not paused:
             raise Conflict(f"The feed of {slug} is not paused; it is polled as usual.")
-        f.paused_at, f.failures = None, 0
-        record(s, actor, "feed.resumed", f)
-    return f
+        for f in paused:
+            f.paused_at, f.failures = None, 0
+            record(s, actor, "feed.resumed", f)
+    return paused[0]
 
 
 def _work(url: str, etag: str, modified: str, settings: Settings,
@@ -499,12 +518,14 @@ def poll(rt: Runtime, slug: str | None = None, *,
     vocab = vocabulary(rt.community)  # a broken content/topics.toml stops here, named
     with rt.db.session() as s:
         if slug:
-            feeds = [_feed_for(s, slug)]
+            feeds = _project_feeds(s, slug)
         else:
             feeds = list(s.scalars(select(Feed).join(Project).where(
                 Project.status.in_(SUBMITTING_STATUSES))))
+        # A project's main feed first: its entries are the items, and the same entries
+        # in its other languages' feeds their translations (stored in this order below).
         jobs = [(f.id, f.project.slug, f.url, f.etag, f.last_modified, f.paused_at)
-                for f in feeds]
+                for f in sorted(feeds, key=lambda f: f.language != "")]
     results: list[FeedResult] = []
     active = []
     for fid, pslug, url, etag, modified, paused in jobs:
@@ -523,7 +544,7 @@ def poll(rt: Runtime, slug: str | None = None, *,
                             thread_name_prefix="feed") as pool:
         futures = {pool.submit(_work, url, etag, modified, rt.settings, not_before):
                    (fid, pslug, url) for fid, pslug, url, etag, modified in active}
-        for fut in as_completed(futures):
+        for fut in futures:  # fetched at once, stored in order (main feeds first)
             fid, pslug, url = futures[fut]
             try:
                 got, parsed, error = fut.result()
@@ -569,6 +590,8 @@ def _store(rt: Runtime, fid: int, slug: str, url: str, got: Fetched, parsed: Par
         seen_ids, seen_links, seen_hashes = _seen(s, f.project_id)
         for entry in parsed.entries:
             v = entry.values
+            if f.language:  # a project's feed in one language: its entries are in it
+                v = {**v, "language": f.language}
             key, chash = dedupe_key(v["link"]), content_hash(v["title"], v["summary_md"])
             if entry.entry_id in seen_ids or key in seen_links:
                 # The same link or guid in another language: a translation, not a copy.

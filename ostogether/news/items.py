@@ -636,5 +636,5 @@ def _tell(rt: Runtime, template: str, recipients: list[str], item: NewsItem) -> 
     """Mail each recipient; the addresses the mail really went out to."""
     if not recipients:
         send_after_commit(rt, template, "", item=item, project=item.project)
-    return [to for to in recipients
-            if send_after_commit(rt, template, to, item=item, project=item.project)]
+    return [to for to in recipients if send_after_commit(  # in the project's language
+        rt, template, to, item=item, project=item.project, language=item.project.language)]

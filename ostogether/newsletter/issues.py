@@ -524,9 +524,10 @@ def run_preflight(rt: Runtime, issue_id: int) -> tuple[preflight.Report,
         except ContentError as exc:
             out, render_check = None, preflight.render_failed(str(exc), exc.problems)
         failed = []  # every other language its readers read renders too
+        others: list[tuple[str, RenderedIssue]] = []
         for lang in issue_languages(rt, s)[1:] if out is not None else []:
             try:
-                render_current(rt, issue, lang)
+                others.append((lang, render_current(rt, issue, lang)))
             except ContentError as exc:
                 failed.append(f"{NAMES.get(lang, lang)} ({lang}): {exc}")
         if failed:
@@ -550,10 +551,16 @@ def run_preflight(rt: Runtime, issue_id: int) -> tuple[preflight.Report,
                    preflight.check_marks([e.item.id for e in entry_list],
                                          block_items(out.html, issue_key(rt, issue)),
                                          block_items(out.text, issue_key(rt, issue))),
-                   preflight.check_size(issue_message(rt, issue, shown).html_part(
-                       {**web_values(rt, issue),  # a reader's copy, with long links
-                        **subscribers.link_maker(rt)(2**31 - 1, "f" * 16)}),
-                       len(shown.html.encode())),
+                   # Every language's version, as a reader's copy with long links.
+                   preflight.check_sizes([(
+                       f"{NAMES.get(lang, lang)} ({lang})",
+                       issue_message(rt, issue, version).html_part(
+                           {**web_values(rt, issue),
+                            **subscribers.link_maker(rt)(2**31 - 1, "f" * 16)}),
+                       len(version.html.encode()))
+                       for lang, version in [(base_language(rt), shown),
+                                             *((lang, whole(rt, issue, other))
+                                               for lang, other in others)]]),
                    preflight.check_links(checked_links(rt, urls), own)]
     checks.append(preflight.check_domain(
         found.status if found else None,

@@ -220,6 +220,18 @@ def check_size(html_part: bytes, decoded: int = 0) -> Check:
     return Check("size", label, PASS, detail)
 
 
+def check_sizes(parts: Sequence[tuple[str, bytes, int]]) -> Check:
+    """``check_size`` for every language version of the issue (name, its reader's HTML
+    part as sent, its decoded size): the worst of them, each version named."""
+    if len(parts) == 1:
+        return check_size(parts[0][1], parts[0][2])
+    checks = [(name, check_size(part, decoded)) for name, part, decoded in parts]
+    worst = next((o for o in (FAIL, WARN) if any(c.status == o for _, c in checks)), PASS)
+    return Check("size", "The HTML of every language is under 102 KB as sent, so Gmail "
+                 "shows it whole", worst, tuple(f"{name}: {c.details[0]}" for name, c in checks
+                                                if worst == PASS or c.status != PASS))
+
+
 def check_subject(subject: str, preheader: str) -> Check:
     label = f"The subject has 1-{SUBJECT_MAX} characters and there is a preheader"
     problems = []

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from ostogether.core.errors import MailDeferred, MailError, MailRejected, ValidationError
 from ostogether.core.inputs import email_problem, normalise_email
+from ostogether.core.languages import NEWSLETTER
 from ostogether.edges import ratelimit
 from ostogether.edges.audit import Actor, record
 from ostogether.edges.runtime import Runtime
@@ -43,13 +44,16 @@ WINDOW = 3600
 _SEPARATORS = re.compile(r"[,;\s]+")
 
 
-def test_message(rt: Runtime, issue: Issue, to: str = "") -> Rendered:
-    """The message readers get, byte for byte but for the reader's own address and links,
-    which are an editor's (or the sender's) and the public ones: for test sends and
-    `issue preview --format eml`. Signed by the transport, like every message."""
+def test_message(rt: Runtime, issue: Issue, to: str = "", language: str | None = None
+                 ) -> Rendered:
+    """The message readers get (those of ``language``, else the community's language),
+    byte for byte but for the reader's own address and links, which are an editor's (or
+    the sender's) and the public ones: for test sends and `issue preview --format eml`.
+    Signed by the transport, like every message."""
     to = to or parseaddr(sender_of(rt))[1]
     values = web_values(rt, issue)
-    return issue_message(rt, issue, rendered(rt, issue)).render(Recipient(0, to, "", values))
+    return issue_message(rt, issue, rendered(rt, issue, language or None)).render(
+        Recipient(0, to, "", values))
 
 
 @dataclass
@@ -95,10 +99,11 @@ def _key(actor: Actor) -> str:
 
 
 def test_send(rt: Runtime, actor: Actor, issue_id: int, editors: Sequence[str] = (),
-              typed: str | Sequence[str] = ()) -> Sent:
+              typed: str | Sequence[str] = (), language: str = "") -> Sent:
     """Send the issue as it stands (or its snapshot) as readers will get it
-    (``test_message``) to the ``editors`` ticked and to the addresses ``typed`` (at most
-    ``MAX_TYPED``; a string is split as an editor types a list). Every problem with the
+    (``test_message``; the version of ``language``, else the community's language) to the
+    ``editors`` ticked and to the addresses ``typed`` (at most ``MAX_TYPED``; a string is
+    split as an editor types a list). Every problem with the
     addresses is found at once: ValidationError, with ``to`` (the editors) and ``others``
     (the typed ones) as its fields. RateLimited when the messages would pass the actor's
     ``test_send_max_per_hour``."""
@@ -135,6 +140,10 @@ def test_send(rt: Runtime, actor: Actor, issue_id: int, editors: Sequence[str] =
         if bad:
             fields["others"] = "; ".join(bad)
             problems += bad
+        if language and language not in NEWSLETTER:
+            fields["language"] = f"choose one of {', '.join(NEWSLETTER)}"
+            problems.append(f"There is no {language[:20]} version of an issue; choose one "
+                            f"of {', '.join(NEWSLETTER)}.")
         if not wanted and not fields:
             fields["to"] = "choose at least one editor or type an address"
             problems.append("Choose at least one editor, or type an address.")
@@ -153,7 +162,7 @@ def test_send(rt: Runtime, actor: Actor, issue_id: int, editors: Sequence[str] =
             "may send {left} more within the hour ({limit} an hour). Try again in "
             "{minutes} minute(s), or send it to fewer addresses.")
         issue = get_issue(s, issue_id)
-        messages = [test_message(rt, issue, to) for to in wanted]
+        messages = [test_message(rt, issue, to, language) for to in wanted]
     done = Sent()
     try:
         with make_transport(rt.settings) as transport:
@@ -174,5 +183,6 @@ def test_send(rt: Runtime, actor: Actor, issue_id: int, editors: Sequence[str] =
             with rt.db.session() as s:
                 ratelimit.hit(s, BUCKET, [_key(actor)] * len(done.to))
                 record(s, actor, "issue.test_sent", get_issue(s, issue_id), to=done.to,
-                       **({"refused": [a for a, _ in done.refused]} if done.refused else {}))
+                       **({"refused": [a for a, _ in done.refused]} if done.refused else {}),
+                       **({"language": language} if language else {}))
     return done

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -71,8 +72,8 @@ def stored_email(raw: str) -> str:
         return valid_email(raw)
     except ValueError as exc:
         why = str(exc)
-        raise ValidationError(f"That email address is not valid: {why}", {"email": why}) \
-            from None
+        raise ValidationError(_("That email address is not valid: %(why)s", why=why),
+                              {"email": why}) from None
 
 
 def profile(name: str, language: str, fields: dict[str, str]) -> str:
@@ -81,9 +82,9 @@ def profile(name: str, language: str, fields: dict[str, str]) -> str:
         fields["name"] = why
     name = " ".join(name.split())
     if len(name) > NAME_MAX:
-        fields["name"] = f"at most {NAME_MAX} characters"
+        fields["name"] = _("at most %(num)d characters", num=NAME_MAX)
     if language not in LANGUAGES:
-        fields["language"] = f"choose one of {', '.join(LANGUAGES)}"
+        fields["language"] = _("choose one of %(codes)s", codes=", ".join(LANGUAGES))
     return name
 
 
@@ -91,10 +92,15 @@ def log_consent(s: Session, rt: Runtime, sub: Subscriber | None, hashed: str, ac
                 req: Request, *, at: dt.datetime | None = None, **detail: Any) -> ConsentEvent:
     """One row of the consent log; ``at`` is now unless the event happened elsewhere
     before (an unsubscribe in Mailchimp)."""
+    # The notice in the reader's language, as the pages show it (a translation carries
+    # its English version's number); which text was shown is kept with it.
+    notice = rt.community.privacy_notice(sub.language if sub else detail.get("language"))
+    if notice.language != rt.community.site().language:
+        detail = {**detail, "notice_language": notice.language}
     event = ConsentEvent(subscriber_id=sub.id if sub else None, email_hash=hashed,
                          action=action, source=req.source, ip=req.ip[:64],
                          user_agent=req.user_agent[:400], at=at or clock.now(),
-                         consent_version=rt.community.privacy_notice().version, detail=detail)
+                         consent_version=notice.version, detail=detail)
     s.add(event)
     return event
 
@@ -148,11 +154,11 @@ def _token_data(rt: Runtime, s: Session, token: str, salt: str,
     try:
         data = _serializer(rt, salt).loads(token, max_age=max_age)
     except SignatureExpired:
-        raise ValidationError("This link has expired. Sign up again to get a new one.",
+        raise ValidationError(_("This link has expired. Sign up again to get a new one."),
                               {"token": "expired"}) from None
     except BadSignature:
-        raise NotFound("This link is not valid. Use the link from the mail as it is, or "
-                       "sign up again.") from None
+        raise NotFound(_("This link is not valid. Use the link from the mail as it is, or "
+                         "sign up again.")) from None
     sub = s.get(Subscriber, data.get("s")) if isinstance(data, dict) and isinstance(
         data.get("s"), int) else None
     if sub is None or sub.link_nonce != data.get("n") or sub.status == "erased":
@@ -250,7 +256,7 @@ def send_link(rt: Runtime, req: Request, email: str) -> None:
     try:
         email = stored_email(email)
     except ValidationError as exc:
-        raise ValidationError("Enter the address you receive the newsletter at.",
+        raise ValidationError(_("Enter the address you receive the newsletter at."),
                               {"email": exc.fields.get("email", "not a valid address")}
                               ) from None
     hashed = email_hash(email)
@@ -310,11 +316,11 @@ def read_embed(rt: Runtime, token: str) -> Embed:
     try:
         data, made = _serializer(rt, EMBED_SALT).loads(token, return_timestamp=True)
     except BadSignature:
-        raise ValidationError("This sign-up form is not one of ours, or is out of date.",
+        raise ValidationError(_("This sign-up form is not one of ours, or is out of date."),
                               {"form": "bad token"}) from None
     slug = str(data.get("p", "")) if isinstance(data, dict) else ""
     if not slug:
-        raise ValidationError("This sign-up form names no project.", {"form": "bad token"})
+        raise ValidationError(_("This sign-up form names no project."), {"form": "bad token"})
     return Embed(slug, clock.now() - made <= dt.timedelta(days=rt.settings.embed_form_days))
 
 

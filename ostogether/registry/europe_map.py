@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pycountry
+from babel import Locale
 
 DATA = Path(__file__).resolve().parent / "data" / "countries-110m.json"
 # Europe and its neighbours: west, south, east, north (degrees).
@@ -117,17 +118,21 @@ def countries() -> tuple[tuple[str, str, str], ...]:
 
 @lru_cache(maxsize=32)
 def draw(counts: tuple[tuple[str, int], ...],
-         points: tuple[tuple[float, float, str], ...], title: str = "Members by country") -> str:
+         points: tuple[tuple[float, float, str], ...], title: str = "Members by country",
+         language: str = "en", words: tuple[str, str] = ("%(name)s: 1 member",
+                                                         "%(name)s: %(num)d members")) -> str:
     """The map as SVG markup. Kept per data (the counts and points are its stamp): the
-    same directory draws it once per process."""
+    same directory draws it once per process and language. ``words`` says "a country: 1
+    member" and "…: n members" in the page's language; countries are named in it too."""
     by_code = dict(counts)
+    territories = Locale.parse(language).territories if language != "en" else {}
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH:g} {HEIGHT:g}" '
            f'class="europe-map" role="img" aria-labelledby="map-title">'
            f'<title id="map-title">{escape(title)}</title>'
            f'<rect width="{WIDTH:g}" height="{HEIGHT:g}" fill="#f7fbff"/>']
     for code, name, path in countries():
         n = by_code.get(code, 0)
-        label = f"{name}: {n} member{'' if n == 1 else 's'}"
+        label = words[n != 1] % {"name": territories.get(code, name), "num": n}
         out.append(f'<path d="{path}" fill="{shade(n)}" stroke="#ffffff" '
                    f'stroke-width="0.6" data-country="{escape(code)}" data-count="{n}">'
                    f'<title>{escape(label)}</title></path>')

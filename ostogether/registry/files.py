@@ -77,6 +77,9 @@ def project_toml(rec: ProjectRecord) -> str:
     given = [(n, rec.handles[n]) for n in NETWORKS if rec.handles.get(n)]
     if given:
         lines += ["", "[handles]"] + [f"{n} = {toml_string(v)}" for n, v in given]
+    feeds = [(code, url) for code, url in sorted(rec.feeds.items()) if url]
+    if feeds:
+        lines += ["", "[feeds]"] + [f"{code} = {toml_string(url)}" for code, url in feeds]
     return "\n".join(lines) + "\n"
 
 

@@ -21,6 +21,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import pycountry
+from flask_babel import gettext as _
 
 from ostogether.core.inputs import url_problem
 from ostogether.edges.site import Criteria
@@ -159,59 +160,66 @@ class OrgContext:
 def org_required(o: OrgRecord, ctx: OrgContext) -> CheckResult:
     missing = [f for f in ctx.criteria.organisation_required if not getattr(o, f, "")]
     if missing:
-        return CheckResult("org_required", "fail", f"Missing: {', '.join(missing)}.",
-                           tuple(missing), tuple((f, "Fill this in.") for f in missing))
-    return CheckResult("org_required", "pass", "All required fields are present.")
+        return CheckResult("org_required", "fail", _("Missing: %(fields)s.",
+                                                     fields=", ".join(missing)),
+                           tuple(missing), tuple((f, _("Fill this in.")) for f in missing))
+    return CheckResult("org_required", "pass", _("All required fields are present."))
 
 
 def org_type(o: OrgRecord, ctx: OrgContext) -> CheckResult:
     types = ctx.criteria.organisation_types
     if o.type and o.type not in types:
-        return CheckResult("org_type", "fail", f"Unknown type '{o.type}'; choose from "
-                           f"{', '.join(types.values())}.", ("type",))
-    return CheckResult("org_type", "pass", "The type is one of the list.", ("type",))
+        return CheckResult("org_type", "fail", _("Unknown type '%(type)s'; choose from "
+                                                 "%(known)s.", type=o.type,
+                                                 known=", ".join(types.values())), ("type",))
+    return CheckResult("org_type", "pass", _("The type is one of the list."), ("type",))
 
 
 def org_country(o: OrgRecord, ctx: OrgContext) -> CheckResult:
     if not o.country:
-        return CheckResult("org_country", "pass", "No country given.", ("country",))
+        return CheckResult("org_country", "pass", _("No country given."), ("country",))
     if not pycountry.countries.get(alpha_2=o.country) and o.country != "XK":
-        return CheckResult("org_country", "fail", f"'{o.country}' is not a country code; "
-                           f"give the two-letter ISO code, e.g. NL.", ("country",))
+        return CheckResult("org_country", "fail", _("'%(country)s' is not a country code; "
+                                                    "give the two-letter ISO code, e.g. NL.",
+                                                    country=o.country), ("country",))
     listed = ctx.criteria.organisation_countries
     if listed and o.country not in listed:
-        return CheckResult("org_country", "warn", f"{country_label(o.country)} is not an EU "
-                           f"or associated country: an editor decides.", ("country",))
-    return CheckResult("org_country", "pass", f"Based in {country_label(o.country)}.",
+        return CheckResult("org_country", "warn", _(
+            "%(country)s is not an EU or associated country: an editor decides.",
+            country=country_label(o.country)), ("country",))
+    return CheckResult("org_country", "pass", _("Based in %(country)s.",
+                                                country=country_label(o.country)),
                        ("country",))
 
 
 def org_website(o: OrgRecord, ctx: OrgContext) -> CheckResult:
     if o.website and (why := url_problem(o.website)):
-        return CheckResult("org_website", "fail", f"The website: {why}.",
+        return CheckResult("org_website", "fail", _("The website: %(why)s.", why=why),
                            ("website",))
-    return CheckResult("org_website", "pass", "The website address is well formed.",
+    return CheckResult("org_website", "pass", _("The website address is well formed."),
                        ("website",))
 
 
 def org_position(o: OrgRecord, ctx: OrgContext) -> CheckResult:
     if (o.latitude is None) != (o.longitude is None):
-        return CheckResult("org_position", "fail", "Give both latitude and longitude, or "
-                           "neither.", ("latitude",))
+        return CheckResult("org_position", "fail", _("Give both latitude and longitude, or "
+                                                     "neither."), ("latitude",))
     if o.latitude is not None and o.longitude is not None and not (
             -90 <= o.latitude <= 90 and -180 <= o.longitude <= 180):
-        return CheckResult("org_position", "fail", "Latitude is between -90 and 90, "
-                           "longitude between -180 and 180.", ("latitude",))
-    return CheckResult("org_position", "pass", "The position is valid.", ("latitude",))
+        return CheckResult("org_position", "fail", _("Latitude is between -90 and 90, "
+                                                     "longitude between -180 and 180."),
+                           ("latitude",))
+    return CheckResult("org_position", "pass", _("The position is valid."), ("latitude",))
 
 
 def org_duplicate(o: OrgRecord, ctx: OrgContext) -> CheckResult:
     doubts = possible_duplicates(o, ctx.others, skip=ctx.skip_slug)
     if doubts:
-        names = ", ".join(f"{k.name} ({k.slug})" for k, _ in doubts)
-        return CheckResult("org_duplicate", "warn", f"Possible duplicate of {names}: an "
-                           f"editor merges them if they are one.", ("name",))
-    return CheckResult("org_duplicate", "pass", "No other organisation looks the same.")
+        names = ", ".join(f"{k.name} ({k.slug})" for k, _why in doubts)
+        return CheckResult("org_duplicate", "warn", _(
+            "Possible duplicate of %(names)s: an editor merges them if they are one.",
+            names=names), ("name",))
+    return CheckResult("org_duplicate", "pass", _("No other organisation looks the same."))
 
 
 def possible_duplicates(o: OrgRecord, others: tuple[Known, ...], *,
@@ -238,6 +246,6 @@ RULES: tuple[Callable[[OrgRecord, OrgContext], CheckResult], ...] = (
 def check(o: OrgRecord, ctx: OrgContext) -> list[CheckResult]:
     results = [rule(o, ctx) for rule in RULES]
     if ctx.strict and not o.coc:
-        results.append(CheckResult("coc", "fail", "Accept the code of conduct to join.",
+        results.append(CheckResult("coc", "fail", _("Accept the code of conduct to join."),
                                    ("coc",)))
     return results

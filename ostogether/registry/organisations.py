@@ -11,11 +11,13 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ostogether.core import clock
 from ostogether.core.errors import NotFound, ValidationError
+from ostogether.core.languages import shipped
 from ostogether.edges import media, ratelimit
 from ostogether.edges.audit import Actor, record, transition
 from ostogether.edges.runtime import Runtime
@@ -109,6 +111,7 @@ def apply(rt: Runtime, rec: OrgRecord, *, ip: str, language: str = "") -> Applie
         org = add(s, Actor(f"applicant:{rec.contact_email or ip}"), rec, status="applied",
                   source="application", coc_version=rt.community.code_of_conduct().version)
         editors = editor_addresses(s)
+        org.language = shipped(language) or ""
     send_after_commit(rt, "organisation_received", org.contact_email, organisation=org,
                       results=results, language=language)
     for editor in editors:  # each told in a mail of their own
@@ -129,7 +132,8 @@ def decide(rt: Runtime, slug: str, actor: Actor, *, accept: bool, reason: str = 
                    reason=reason)
         org.decision_reason, org.decided_at = reason, clock.now()
     send_after_commit(rt, "organisation_accepted" if accept else "organisation_rejected",
-                      org.contact_email, organisation=org, reason=reason)
+                      org.contact_email, organisation=org, reason=reason,
+                      language=org.language)
     return org.name
 
 
@@ -297,19 +301,20 @@ def members(s: Session) -> list[Organisation]:
 
 
 def filter_problems(f: Filters, types: dict[str, str], countries: list[str],
-                    projects: list[tuple[str, str]]) -> dict[str, str]:
+                    projects: list[tuple[str, str]]) -> dict[str, Any]:
     """Why a filter value cannot be used (field → sentence); empty when all can. An
     unknown value is not "no results": the directory says so and leaves it out."""
     problems = {}
     if f.type and f.type not in types:
-        problems["type"] = (f"There is no type of organisation '{f.type[:40]}': choose one "
-                            f"of the list.")
+        problems["type"] = _l("There is no type of organisation '%(type)s': choose one "
+                              "of the list.", type=f.type[:40])
     if f.country and f.country not in countries:
-        problems["country"] = (f"No member organisation is in '{f.country[:2]}': choose a "
-                               f"country of the list.")
+        problems["country"] = _l("No member organisation is in '%(country)s': choose a "
+                                 "country of the list.", country=f.country[:2])
     if f.project and f.project not in {slug for slug, _ in projects}:
-        problems["project"] = (f"No member organisation took part in a project "
-                               f"'{f.project[:80]}': choose a project of the list.")
+        problems["project"] = _l("No member organisation took part in a project "
+                                 "'%(project)s': choose a project of the list.",
+                                 project=f.project[:80])
     return problems
 
 

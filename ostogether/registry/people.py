@@ -11,11 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ostogether.core.errors import NotFound, ValidationError
 from ostogether.core.inputs import email_problem, normalise_email, one_line_problem
+from ostogether.core.languages import shipped
 from ostogether.edges import ratelimit
 from ostogether.edges.audit import Actor, record, transition
 from ostogether.edges.runtime import Runtime
@@ -43,25 +45,27 @@ class PersonRecord:
     coc: bool = True
 
 
-def problems(rec: PersonRecord, *, strict: bool = True) -> dict[str, str]:
-    """Field → what is wrong; empty when the record may be stored."""
-    found: dict[str, str] = {}
+def problems(rec: PersonRecord, *, strict: bool = True) -> dict[str, Any]:
+    """Field → what is wrong (a lazy gettext string: the reader's language where it is
+    shown); empty when the record may be stored."""
+    found: dict[str, Any] = {}
     if not rec.name.strip():
-        found["name"] = "Give your name."
+        found["name"] = _l("Give your name.")
     if not rec.email.strip():
-        found["email"] = "Give your email address."
+        found["email"] = _l("Give your email address.")
     elif why := email_problem(rec.email):
         found["email"] = why
     if rec.country.strip() and not country_code(rec.country):
-        found["country"] = f"'{rec.country}' is not a country: give its name or ISO code."
+        found["country"] = _l("'%(country)s' is not a country: give its name or ISO code.",
+                                country=rec.country)
     for name, limit in TEXT_LIMITS.items():
         value = getattr(rec, name)
         if len(value) > limit:
-            found[name] = f"At most {limit} characters."
+            found[name] = _l("At most %(num)d characters.", num=limit)
         elif name != "interests" and (why := one_line_problem(value)):
             found[name] = why
     if strict and not rec.coc:
-        found["coc"] = "Accept the code of conduct to join."
+        found["coc"] = _l("Accept the code of conduct to join.")
     return found
 
 
@@ -140,7 +144,7 @@ def join(rt: Runtime, rec: PersonRecord, *, ip: str, user: User | None = None,
     told so (in ``language`` where the community gives that mail). Its id back."""
     found = problems(rec)
     if found:
-        raise ValidationError("Correct the fields marked and send it again.", found)
+        raise ValidationError(_l("Correct the fields marked and send it again."), found)
     keys = [ratelimit.address_key(ip, rt.settings.ratelimit_ipv6_prefix)]
     with rt.db.session() as s:
         ratelimit.check(s, "apply", keys, rt.settings.application_max_per_hour, 3600,
@@ -155,6 +159,7 @@ def join(rt: Runtime, rec: PersonRecord, *, ip: str, user: User | None = None,
                      status="applied", source="application",
                      coc_version=rt.community.code_of_conduct().version,
                      user_id=user.id if user is not None else None)
+        person.language = shipped(language) or ""
         organisation = person.organisation.name if person.organisation else ""
         editors = editor_addresses(s)
     send_after_commit(rt, "person_received", person.email, person=person,
@@ -176,9 +181,9 @@ def decide(rt: Runtime, person_id: int, actor: Actor, *, accept: bool,
         person = lookup(s, Person, person_id, f"There is no person {person_id}.")
         transition(s, actor, person, "person", "member" if accept else "rejected",
                    reason=reason)
-        name, email = person.name, person.email
+        name, email, language = person.name, person.email, person.language
     send_after_commit(rt, "person_accepted" if accept else "person_rejected", email,
-                      person=person, person_name=name, reason=reason)
+                      person=person, person_name=name, reason=reason, language=language)
     return name
 
 
@@ -224,7 +229,7 @@ def update_own(rt: Runtime, user: User, rec: PersonRecord,
                visibility: dict[str, str]) -> None:
     found = problems(rec, strict=False)
     if found:
-        raise ValidationError("Correct the fields marked and save again.", found)
+        raise ValidationError(_l("Correct the fields marked and save again."), found)
     with rt.db.session() as s:
         person = own(s, user)
         person.name = " ".join(rec.name.split())

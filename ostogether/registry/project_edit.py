@@ -35,8 +35,8 @@ from ostogether.registry.rules import CheckContext, CheckResult, ProjectRecord
 # declarations (code of conduct, non-commercial purpose) stay theirs.
 EDITABLE = ("acronym", "name", "description", "initiative_type", "themes", "sdgs",
             "countries", "programme", "call", "grant_number", "start_date", "end_date",
-            "coordinator", "website", "feed_url", "contact_name", "contact_email",
-            "handles", "notes")
+            "coordinator", "website", "feed_url", "feeds", "contact_name",
+            "contact_email", "handles", "notes")
 
 
 @dataclass(frozen=True)
@@ -130,6 +130,9 @@ def save(rt: Runtime, actor: Actor, slug: str, edit: Edit) -> Outcome:
     project = get(rt, slug)
     out = Outcome(current=project)
     values = {k: v for k, v in edit.values.items() if k in EDITABLE}
+    if "feeds" in values:  # a language left empty has no feed of its own
+        values["feeds"] = {k: v.strip() for k, v in (values["feeds"] or {}).items()
+                           if v and v.strip()}
     if "handles" in values:
         try:
             values["handles"] = handles.cleaned(values["handles"] or {})
@@ -160,7 +163,7 @@ def save(rt: Runtime, actor: Actor, slug: str, edit: Edit) -> Outcome:
     new["logo"] = logo
     out.changed = _store(rt, actor, project.id, project.revision, new)
     out.saved = True
-    if "feed_url" in out.changed:
+    if "feed_url" in out.changed or "feeds" in out.changed:
         feeds.sync(rt)
     return out
 

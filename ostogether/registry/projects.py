@@ -20,6 +20,7 @@ from ostogether.accounts import users
 from ostogether.core import clock
 from ostogether.core.errors import ContentError, NotFound, ValidationError
 from ostogether.core.inputs import email_problem
+from ostogether.core.languages import shipped
 from ostogether.edges import fetch, media, ratelimit
 from ostogether.edges.audit import SYSTEM, Actor, record, transition
 from ostogether.edges.runtime import Runtime
@@ -445,7 +446,7 @@ def apply(rt: Runtime, rec: ProjectRecord, *, ip: str, language: str = "") -> Ap
         ratelimit.hit(s, "apply", keys)
         values = registry.record_values(rec)
         values.update(slug=_unique_slug(s, slugify(rec.acronym)), status="applicant",
-                      source="application")
+                      source="application", language=shipped(language) or "")
         project = Project(**values)
         s.add(project)
         s.flush()
@@ -513,7 +514,7 @@ def decide(rt: Runtime, project_id: int, actor: Actor, *, accept: bool,
         if account == "invited":
             context["link"] = users.password_link(rt, user)
     send_after_commit(rt, "application_accepted" if accept else "application_rejected",
-                      project.contact_email, **context)
+                      project.contact_email, language=project.language, **context)
     return Decision(project, account, account_project)
 
 

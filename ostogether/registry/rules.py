@@ -23,9 +23,12 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import pycountry
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ostogether.core.errors import ContentError
 from ostogether.core.inputs import email_problem, one_line_problem, url_problem
+from ostogether.core.languages import LANGUAGES
 from ostogether.core.states import SDG_NAMES
 from ostogether.edges.site import Criteria
 from ostogether.edges.tomlcheck import check_table, line_of, read_toml
@@ -52,6 +55,8 @@ class ProjectRecord:
     coordinator: str = ""
     website: str = ""
     feed_url: str = ""
+    # Its feeds in other languages: language code -> address ([feeds] in its file).
+    feeds: dict[str, str] = field(default_factory=dict)
     contact_name: str = ""
     contact_email: str = ""
     handles: dict[str, str] = field(default_factory=dict)
@@ -127,21 +132,25 @@ class CheckContext:
         return index
 
 
-FIELD_LABELS = {
-    "acronym": "acronym", "name": "full name", "description": "short description",
-    "initiative_type": "initiative type", "themes": "themes", "sdgs": "SDGs",
-    "countries": "countries", "programme": "funding programme", "call": "call",
-    "grant_number": "grant agreement number", "start_date": "start date",
-    "end_date": "end date", "coordinator": "coordinator", "website": "website",
-    "feed_url": "feed URL", "contact_email": "contact email",
-    "non_commercial": "non-commercial declaration",
-    "coc_accepted_on": "code of conduct acceptance", "contact_name": "contact name",
-    "handles": "social handles", "logo": "logo", "notes": "notes",
+# The messages are in the language of the page that shows them (flask_babel's gettext;
+# English outside a request: the CLI, the import).
+FIELD_LABELS: dict[str, Any] = {
+    "acronym": _l("acronym"), "name": _l("full name"),
+    "description": _l("short description"), "initiative_type": _l("initiative type"),
+    "themes": _l("themes"), "sdgs": _l("SDGs"), "countries": _l("countries"),
+    "programme": _l("funding programme"), "call": _l("call"),
+    "grant_number": _l("grant agreement number"), "start_date": _l("start date"),
+    "end_date": _l("end date"), "coordinator": _l("coordinator"), "website": _l("website"),
+    "feed_url": _l("feed URL"), "feeds": _l("feed in another language"),
+    "contact_email": _l("contact email"),
+    "non_commercial": _l("non-commercial declaration"),
+    "coc_accepted_on": _l("code of conduct acceptance"), "contact_name": _l("contact name"),
+    "handles": _l("social handles"), "logo": _l("logo"), "notes": _l("notes"),
 }
 
 
 def _label(names: Iterable[str]) -> str:
-    return ", ".join(FIELD_LABELS.get(n, n) for n in names)
+    return ", ".join(str(FIELD_LABELS.get(n, n)) for n in names)
 
 
 def _missing_ok(ctx: CheckContext) -> Outcome:
@@ -156,16 +165,18 @@ def required_fields(p: ProjectRecord, ctx: CheckContext) -> CheckResult:
     missing = [f for f in c.required if p.is_missing(f)]
     if missing:
         return CheckResult("required_fields", "fail",
-                           f"Missing: {_label(missing)}.", tuple(missing))
+                           _("Missing: %(fields)s.", fields=_label(missing)), tuple(missing))
     app_missing = [f for f in c.required_for_applications if p.is_missing(f)]
     if app_missing:
         return CheckResult("required_fields", _missing_ok(ctx),
-                           f"Not given: {_label(app_missing)}.", tuple(app_missing))
+                           _("Not given: %(fields)s.", fields=_label(app_missing)),
+                           tuple(app_missing))
     rec_missing = [f for f in c.recommended if p.is_missing(f)]
     if rec_missing:
         return CheckResult("required_fields", "warn",
-                           f"Not known yet: {_label(rec_missing)}.", tuple(rec_missing))
-    return CheckResult("required_fields", "pass", "All required fields are present.")
+                           _("Not known yet: %(fields)s.", fields=_label(rec_missing)),
+                           tuple(rec_missing))
+    return CheckResult("required_fields", "pass", _("All required fields are present."))
 
 
 def topical_fit(p: ProjectRecord, ctx: CheckContext) -> CheckResult:
@@ -173,28 +184,32 @@ def topical_fit(p: ProjectRecord, ctx: CheckContext) -> CheckResult:
     unknown = [t for t in p.themes if t not in themes]
     if unknown:
         return CheckResult("topical_fit", "fail",
-                           f"Unknown theme(s): {', '.join(unknown)}. Choose from: "
-                           f"{', '.join(themes)}.", ("themes",))
+                           _("Unknown theme(s): %(unknown)s. Choose from: %(known)s.",
+                             unknown=", ".join(unknown), known=", ".join(themes)),
+                           ("themes",))
     if not p.themes:
         return CheckResult("topical_fit", "fail",
-                           "Choose at least one theme the initiative works on.", ("themes",))
+                           _("Choose at least one theme the initiative works on."),
+                           ("themes",))
     shown = ", ".join(themes[t] for t in p.themes)
-    return CheckResult("topical_fit", "pass", f"Works on {shown}.", ("themes",))
+    return CheckResult("topical_fit", "pass", _("Works on %(themes)s.", themes=shown),
+                       ("themes",))
 
 
 def initiative_type(p: ProjectRecord, ctx: CheckContext) -> CheckResult:
     types = ctx.criteria.initiative_types
     if not p.initiative_type:
-        return CheckResult("initiative_type", "fail", "Say what kind of initiative this is.",
-                           ("initiative_type",))
+        return CheckResult("initiative_type", "fail",
+                           _("Say what kind of initiative this is."), ("initiative_type",))
     if p.initiative_type not in types:
         return CheckResult("initiative_type", "fail",
-                           f"Unknown initiative type '{p.initiative_type}'. Choose from: "
-                           f"{', '.join(types)}.", ("initiative_type",))
+                           _("Unknown initiative type '%(type)s'. Choose from: %(known)s.",
+                             type=p.initiative_type, known=", ".join(types)),
+                           ("initiative_type",))
     if p.initiative_type in ctx.criteria.editor_review_types:
         return CheckResult("initiative_type", "warn",
-                           f"'{types[p.initiative_type]}': an editor will decide whether it "
-                           f"fits.", ("initiative_type",))
+                           _("'%(type)s': an editor will decide whether it fits.",
+                             type=types[p.initiative_type]), ("initiative_type",))
     return CheckResult("initiative_type", "pass", f"{types[p.initiative_type]}.",
                        ("initiative_type",))
 
@@ -202,33 +217,38 @@ def initiative_type(p: ProjectRecord, ctx: CheckContext) -> CheckResult:
 def code_of_conduct(p: ProjectRecord, ctx: CheckContext) -> CheckResult:
     if p.coc_accepted_on is None:
         return CheckResult("code_of_conduct", _missing_ok(ctx),
-                           "The code of conduct has not been accepted.",
+                           _("The code of conduct has not been accepted."),
                            ("coc_accepted_on",))
     if p.coc_accepted_on > ctx.today:
         return CheckResult("code_of_conduct", "fail",
-                           f"Acceptance date {p.coc_accepted_on} is in the future.",
+                           _("Acceptance date %(date)s is in the future.",
+                             date=p.coc_accepted_on),
                            ("coc_accepted_on",))
     if p.coc_version and p.coc_version != ctx.coc_version:
         return CheckResult("code_of_conduct", "warn",
-                           f"Accepted version {p.coc_version} on {p.coc_accepted_on}; the "
-                           f"current version is {ctx.coc_version}.", ("coc_accepted_on",))
+                           _("Accepted version %(version)s on %(date)s; the current version "
+                             "is %(current)s.", version=p.coc_version,
+                             date=p.coc_accepted_on, current=ctx.coc_version),
+                           ("coc_accepted_on",))
     version = p.coc_version or ctx.coc_version
     return CheckResult("code_of_conduct", "pass",
-                       f"Version {version} accepted on {p.coc_accepted_on}.",
+                       _("Version %(version)s accepted on %(date)s.", version=version,
+                         date=p.coc_accepted_on),
                        ("coc_accepted_on",))
 
 
 def non_commercial(p: ProjectRecord, ctx: CheckContext) -> CheckResult:
     if p.non_commercial is None:
         return CheckResult("non_commercial", _missing_ok(ctx),
-                           "A non-commercial, educational purpose has not been declared.",
+                           _("A non-commercial, educational purpose has not been declared."),
                            ("non_commercial",))
     if not p.non_commercial:
         return CheckResult("non_commercial", "fail",
-                           "The community is open to non-commercial, educational "
-                           "initiatives only.", ("non_commercial",))
+                           _("The community is open to non-commercial, educational "
+                             "initiatives only."), ("non_commercial",))
     return CheckResult("non_commercial", "pass",
-                       "Non-commercial, educational purpose declared.", ("non_commercial",))
+                       _("Non-commercial, educational purpose declared."),
+                       ("non_commercial",))
 
 
 def website_and_contact(p: ProjectRecord, ctx: CheckContext) -> CheckResult:
@@ -236,21 +256,33 @@ def website_and_contact(p: ProjectRecord, ctx: CheckContext) -> CheckResult:
     for name in ("website", "feed_url"):
         value = getattr(p, name)
         if value and (why := url_problem(value)):
-            problems.append(f"The {FIELD_LABELS[name]} '{value}' is not valid: {why}.")
+            problems.append(_("The %(field)s '%(value)s' is not valid: %(why)s.",
+                              field=FIELD_LABELS[name], value=value, why=why))
             bad.append(name)
+    for code, value in sorted(p.feeds.items()):
+        why = (url_problem(value) if code in LANGUAGES else
+               _("%(code)s is not a language; use %(codes)s", code=code,
+                 codes=", ".join(LANGUAGES)))
+        if why:
+            problems.append(_("The %(field)s '%(value)s' is not valid: %(why)s.",
+                              field=FIELD_LABELS["feeds"], value=value, why=why))
+            bad.append("feeds")
     if p.contact_email and (why := email_problem(p.contact_email)):
-        problems.append(f"The contact email is not valid: {why}")
+        problems.append(_("The contact email is not valid: %(why)s", why=why))
         bad.append("contact_email")
     if problems:
         return CheckResult("website_and_contact", "fail", " ".join(problems), tuple(bad),
                            notes=tuple(zip(bad, problems, strict=True)))
     if not p.website:
-        return CheckResult("website_and_contact", "fail", "A website is needed.", ("website",))
+        return CheckResult("website_and_contact", "fail", _("A website is needed."),
+                           ("website",))
     if not p.contact_email:
         return CheckResult("website_and_contact", _missing_ok(ctx),
-                           f"Website {p.website}; no contact email.", ("contact_email",))
+                           _("Website %(website)s; no contact email.", website=p.website),
+                           ("contact_email",))
     return CheckResult("website_and_contact", "pass",
-                       f"Website {p.website} and contact email are valid.",
+                       _("Website %(website)s and contact email are valid.",
+                         website=p.website),
                        ("website", "contact_email"))
 
 
@@ -262,16 +294,19 @@ def codes(p: ProjectRecord, ctx: CheckContext) -> CheckResult:
         if bad_countries:
             # EU documents write UK and EL; ISO 3166 says GB and GR.
             hints = {"UK": "GB", "EL": "GR"}
-            hint = "; ".join(f"{c} is {hints[c]}" for c in bad_countries if c in hints)
-            parts.append(f"not ISO 3166 country codes: {', '.join(bad_countries)} "
-                         f"({hint or 'use two capital letters, e.g. BE, GB, GR'})")
+            hint = "; ".join(_("%(code)s is %(iso)s", code=c, iso=hints[c])
+                             for c in bad_countries if c in hints)
+            parts.append(_("Not ISO 3166 country codes: %(codes)s (%(hint)s).",
+                           codes=", ".join(bad_countries),
+                           hint=hint or _("use two capital letters, e.g. BE, GB, GR")))
         if bad_sdgs:
-            parts.append(f"not SDG numbers 1-17: {', '.join(map(str, bad_sdgs))}")
+            parts.append(_("Not SDG numbers 1-17: %(numbers)s.",
+                           numbers=", ".join(map(str, bad_sdgs))))
         flds = (("countries",) if bad_countries else ()) + (("sdgs",) if bad_sdgs else ())
-        text = "; ".join(parts)
-        return CheckResult("codes", "fail", text[0].upper() + text[1:] + ".", flds)
+        return CheckResult("codes", "fail", " ".join(parts), flds)
     return CheckResult("codes", "pass",
-                       f"{len(p.countries)} country code(s) and {len(p.sdgs)} SDG(s) valid.",
+                       _("%(countries)d country code(s) and %(sdgs)d SDG(s) valid.",
+                         countries=len(p.countries), sdgs=len(p.sdgs)),
                        ("countries", "sdgs"))
 
 
@@ -296,13 +331,16 @@ def handles(p: ProjectRecord, ctx: CheckContext) -> CheckResult:
            and (form := HANDLE_FORMS.get(n)) and not form[0].match(value.strip())
            for why in [form[1]]}
     if bad:
-        return CheckResult("handles", "fail", "Social handles not in their network's form: "
-                           + "; ".join(f"{n} '{p.handles[n]}' should be {why}"
-                                       for n, why in bad.items()) + ".", ("handles",))
+        return CheckResult("handles", "fail", _(
+            "Social handles not in their network's form: %(handles)s.",
+            handles="; ".join(_("%(network)s '%(handle)s' should be %(form)s", network=n,
+                                handle=p.handles[n], form=why) for n, why in bad.items())),
+            ("handles",))
     given = [n for n, v in p.handles.items() if v.strip()]
-    return CheckResult("handles", "pass", f"{len(given)} social handle(s) in their form."
-                       if given else "No social handles: posts name the project by its "
-                                     "acronym.", ("handles",))
+    return CheckResult("handles", "pass", _("%(num)d social handle(s) in their form.",
+                                            num=len(given))
+                       if given else _("No social handles: posts name the project by its "
+                                       "acronym."), ("handles",))
 
 
 def funding(p: ProjectRecord, ctx: CheckContext) -> CheckResult:
@@ -310,48 +348,55 @@ def funding(p: ProjectRecord, ctx: CheckContext) -> CheckResult:
     is_eu = p.programme in c.eu_programmes
     if p.initiative_type in c.eu_initiative_types and p.programme and not is_eu:
         return CheckResult("funding", "fail",
-                           f"An EU-funded project needs an EU programme "
-                           f"({', '.join(c.eu_programmes)}), not '{p.programme}'.",
+                           _("An EU-funded project needs an EU programme (%(known)s), not "
+                             "'%(programme)s'.", known=", ".join(c.eu_programmes),
+                             programme=p.programme),
                            ("programme",))
     if p.initiative_type in c.eu_initiative_types and not p.programme:
         return CheckResult("funding", _missing_ok(ctx),
-                           "An EU-funded project should name its programme.", ("programme",))
+                           _("An EU-funded project should name its programme."),
+                           ("programme",))
     if is_eu:
         if not p.grant_number:
             return CheckResult("funding", _missing_ok(ctx),
-                               f"{p.programme} projects need a grant agreement number "
-                               f"(the CORDIS project id).", ("grant_number",))
+                               _("%(programme)s projects need a grant agreement number (the "
+                                 "CORDIS project id).", programme=p.programme),
+                               ("grant_number",))
         # ASCII: the community's \d means 0-9, not any script's digits.
         if not re.fullmatch(c.grant_number_pattern, p.grant_number, re.ASCII):
             return CheckResult("funding", "fail",
-                               f"Grant agreement number '{p.grant_number}' is not valid: it "
-                               f"is a number such as 101058405.", ("grant_number",))
+                               _("Grant agreement number '%(number)s' is not valid: it is a "
+                                 "number such as 101058405.", number=p.grant_number),
+                               ("grant_number",))
         return CheckResult("funding", "pass",
-                           f"{p.programme}, grant agreement {p.grant_number}.",
+                           _("%(programme)s, grant agreement %(number)s.",
+                             programme=p.programme, number=p.grant_number),
                            ("programme", "grant_number"))
     if p.programme and p.programme not in c.other_programmes:
         return CheckResult("funding", "warn",
-                           f"Programme '{p.programme}' is not a known one; an editor will "
-                           f"check it.", ("programme",))
+                           _("Programme '%(programme)s' is not a known one; an editor will "
+                             "check it.", programme=p.programme), ("programme",))
     if p.grant_number and not p.programme:
-        return CheckResult("funding", "warn", "A grant number is given without a programme.",
-                           ("programme",))
-    return CheckResult("funding", "pass",
-                       f"Funding: {p.programme or 'not EU-funded'}.", ("programme",))
+        return CheckResult("funding", "warn",
+                           _("A grant number is given without a programme."), ("programme",))
+    return CheckResult("funding", "pass", _("Funding: %(programme)s.", programme=(
+        p.programme or _("not EU-funded"))), ("programme",))
 
 
 def dates(p: ProjectRecord, ctx: CheckContext) -> CheckResult:
     if p.start_date and p.end_date and p.end_date < p.start_date:
         return CheckResult("dates", "fail",
-                           f"The end date {p.end_date} is before the start date "
-                           f"{p.start_date}.", ("end_date",))
+                           _("The end date %(end)s is before the start date %(start)s.",
+                             end=p.end_date, start=p.start_date), ("end_date",))
     if p.start_date and p.end_date:
-        return CheckResult("dates", "pass", f"Runs {p.start_date} to {p.end_date}.",
+        return CheckResult("dates", "pass", _("Runs %(start)s to %(end)s.",
+                                              start=p.start_date, end=p.end_date),
                            ("start_date", "end_date"))
     if p.start_date:
-        return CheckResult("dates", "pass", f"Started {p.start_date}; no end date.",
+        return CheckResult("dates", "pass", _("Started %(start)s; no end date.",
+                                              start=p.start_date),
                            ("start_date",))
-    return CheckResult("dates", _missing_ok(ctx), "No start date.", ("start_date",))
+    return CheckResult("dates", _missing_ok(ctx), _("No start date."), ("start_date",))
 
 
 def country_name(code: str) -> str:
@@ -387,16 +432,19 @@ def duplicates(p: ProjectRecord, ctx: CheckContext) -> CheckResult:
     mine_acr, mine_web = normalise_acronym(p.acronym), normalise_website(p.website)
     for other in ctx.by_acronym.get(mine_acr, []) if mine_acr else []:
         if other.slug != p.slug:
-            clashes.append(f"acronym {p.acronym} is already used by {other.slug}")
+            clashes.append(_("acronym %(acronym)s is already used by %(other)s",
+                             acronym=p.acronym, other=other.slug))
             flds.append("acronym")
     for other in ctx.by_website.get(mine_web, []) if p.website and mine_web else []:
         if other.slug != p.slug:
-            clashes.append(f"website is the same as {other.slug}'s")
+            clashes.append(_("website is the same as %(other)s's", other=other.slug))
             flds.append("website")
     if clashes:
         return CheckResult("duplicates", "fail",
-                           "Looks like a duplicate: " + "; ".join(clashes) + ".", tuple(flds))
-    return CheckResult("duplicates", "pass", "No other project has this acronym or website.")
+                           _("Looks like a duplicate: %(clashes)s.", clashes="; ".join(clashes)),
+                           tuple(flds))
+    return CheckResult("duplicates", "pass",
+                       _("No other project has this acronym or website."))
 
 
 def derived_status(p: ProjectRecord, today: dt.date) -> str:
@@ -409,12 +457,14 @@ def derived_status(p: ProjectRecord, today: dt.date) -> str:
 def status(p: ProjectRecord, ctx: CheckContext) -> CheckResult:
     if p.status not in ("member", "alumni", "applicant", "rejected"):
         return CheckResult("status", "fail",
-                           f"Unknown status '{p.status}': use member or alumni.", ("status",))
+                           _("Unknown status '%(status)s': use member or alumni.",
+                             status=p.status), ("status",))
     derived = derived_status(p, ctx.today)
     if derived == "alumni":
-        return CheckResult("status", "pass", f"Alumni: the project ended on {p.end_date}.")
+        return CheckResult("status", "pass", _("Alumni: the project ended on %(date)s.",
+                                               date=p.end_date))
     if derived == "member":
-        return CheckResult("status", "pass", "Member: the project is running.")
+        return CheckResult("status", "pass", _("Member: the project is running."))
     return CheckResult("status", "pass", f"{derived.capitalize()}.")
 
 
@@ -426,9 +476,11 @@ def plain_text(p: ProjectRecord, ctx: CheckContext) -> CheckResult:
     bad = {f: why for f in ONE_LINE_FIELDS if (why := one_line_problem(getattr(p, f)))}
     if bad:
         return CheckResult("plain_text", "fail", "; ".join(
-            f"The {FIELD_LABELS.get(f, f)} {why}" for f, why in bad.items()) + ".",
+            _("The %(field)s %(why)s", field=FIELD_LABELS.get(f, f), why=why)
+            for f, why in bad.items()) + ".",
             tuple(bad))
-    return CheckResult("plain_text", "pass", "Names and addresses are plain one-line text.")
+    return CheckResult("plain_text", "pass",
+                       _("Names and addresses are plain one-line text."))
 
 
 # How media.py names a kept picture.
@@ -437,13 +489,16 @@ KEPT_PICTURE = re.compile(r"^[0-9a-f]{64}\.(jpg|png|gif|webp)$")
 
 def logo(p: ProjectRecord, ctx: CheckContext) -> CheckResult:
     if not p.logo:
-        return CheckResult("logo", "pass", "No logo: the pages show the acronym.", ("logo",))
+        return CheckResult("logo", "pass", _("No logo: the pages show the acronym."),
+                           ("logo",))
     if KEPT_PICTURE.match(p.logo):
-        return CheckResult("logo", "pass", "The logo is a kept picture.", ("logo",))
+        return CheckResult("logo", "pass", _("The logo is a kept picture."), ("logo",))
     if why := url_problem(p.logo):
-        return CheckResult("logo", "fail", f"The logo '{p.logo[:80]}' is neither the name "
-                           f"of a kept picture nor a picture's address: {why}.", ("logo",))
-    return CheckResult("logo", "pass", "The logo is fetched and kept at the import.",
+        return CheckResult("logo", "fail", _("The logo '%(logo)s' is neither the name of a "
+                                             "kept picture nor a picture's address: "
+                                             "%(why)s.", logo=p.logo[:80], why=why),
+                           ("logo",))
+    return CheckResult("logo", "pass", _("The logo is fetched and kept at the import."),
                        ("logo",))
 
 
@@ -472,6 +527,7 @@ PROJECT_SPEC: dict[str, Any] = {
     "website": "str", "feed_url": "str", "contact_name": "str", "contact_email": "str",
     "handles": {"x": "str", "facebook": "str", "linkedin": "str", "mastodon": "str",
                 "bluesky": "str"},
+    "feeds": {code: "str" for code in LANGUAGES},
     "logo": "str", "status": "str", "non_commercial": "bool", "coc_version": "str",
     "coc_accepted_on": "date", "notes": "str",
 }

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, flash, g, has_app_context, jsonify, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
@@ -44,10 +45,13 @@ def runtime() -> Runtime:
 
 
 def request_site() -> Any:
-    """content/site.toml as this request sees it: checked on disk once per request, so a
-    page and its templates show the same version."""
+    """content/site.toml as this request sees it, in the page's language (its
+    [languages.<code>] texts, the base language's where it gives none): checked on disk
+    once per request, so a page and its templates show the same version."""
     if "site" not in g:
-        g.site = runtime().community.site()
+        locale = get_locale()
+        site = runtime().community.site()
+        g.site = site.in_language(locale.language if locale is not None else site.language)
     return g.site
 
 

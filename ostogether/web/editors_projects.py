@@ -29,6 +29,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from ostogether.core.errors import Conflict
+from ostogether.core.languages import LANGUAGES
 from ostogether.core.states import NETWORK_NAMES, NETWORKS
 from ostogether.edges import audit
 from ostogether.edges.audit import Actor
@@ -93,8 +94,18 @@ for _network in NETWORKS:
         description=f"{HANDLE_FORMS[_network][1][:1].upper()}{HANDLE_FORMS[_network][1][1:]}"
                     f"; or paste the profile's address."))
 
+# The project's feed in each language, beside its main one: feeds_nl, feeds_fr…
+for _code, _name in LANGUAGES.items():
+    setattr(ProjectForm, f"feeds_{_code}", URLField(
+        f"News feed in {_name}", validators=[Length(max=500)],
+        description=f"Optional: the project's feed of its news in "
+                                              f"this language ({_code}). An entry with the "
+                                              f"same link or guid as one of another of its "
+                                              f"feeds becomes that item's translation."))
+
 # Where a check about a record field is shown on the form.
-FIELD_FOR = {"logo": "logo_file", "status": "end_date", "handles": "handles_x"}
+FIELD_FOR = {"logo": "logo_file", "status": "end_date", "handles": "handles_x",
+             "feeds": "feeds_en"}
 
 
 def _form(project: Project) -> ProjectForm:
@@ -119,6 +130,9 @@ def _fill(form: ProjectForm, p: Project, only: list[str] | None = None) -> None:
         elif name == "handles":
             for n in NETWORKS:
                 getattr(form, f"handles_{n}").data = (p.handles or {}).get(n, "")
+        elif name == "feeds":
+            for code in LANGUAGES:
+                getattr(form, f"feeds_{code}").data = (p.feeds or {}).get(code, "")
         elif name in ("themes", "sdgs"):
             getattr(form, name).data = list(getattr(p, name))
         else:
@@ -138,7 +152,8 @@ def _edit(form: ProjectForm) -> project_edit.Edit:
         themes=list(d["themes"] or []), sdgs=list(d["sdgs"] or []),
         countries=(d["countries"] or "").replace(";", ",").split(","),
         start_date=d["start_date"], end_date=d["end_date"],
-        handles={n: d[f"handles_{n}"] or "" for n in NETWORKS})
+        handles={n: d[f"handles_{n}"] or "" for n in NETWORKS},
+        feeds={code: d[f"feeds_{code}"] or "" for code in LANGUAGES})
     upload = request.files.get(form.logo_file.name)
     return project_edit.Edit(
         values=values, logo_upload=upload.read() if upload and upload.filename else None,
@@ -221,4 +236,4 @@ def _target(name: str) -> str:
 
 
 def _label(name: str) -> str:
-    return registry.FIELD_LABELS.get(name, name.replace("_", " "))
+    return str(registry.FIELD_LABELS.get(name, name.replace("_", " ")))

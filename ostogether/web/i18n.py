@@ -15,8 +15,9 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
+from babel import Locale
 from babel.dates import format_date, format_datetime, format_time
-from flask import Flask, Response, request
+from flask import Flask, Response, has_request_context, request
 from flask_babel import Babel, get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 from jinja2 import pass_context
@@ -25,6 +26,7 @@ from markupsafe import Markup
 from ostogether.core import languages
 from ostogether.core.languages import LANGUAGES, shipped
 from ostogether.core.states import ITEM_LANGUAGES
+from ostogether.registry.org_rules import country_label
 from ostogether.web.common import has_cookie
 
 COOKIE = "lang"
@@ -33,7 +35,10 @@ PARAMETER = "lang"
 
 
 def select_language() -> str:
-    """The page's language code (see the module's docstring)."""
+    """The page's language code (see the module's docstring); English outside a request
+    (a job in the application's context)."""
+    if not has_request_context():
+        return languages.DEFAULT
     asked = shipped(request.args.get(PARAMETER))
     if asked:
         return asked
@@ -171,6 +176,26 @@ def item_language_name(code: str) -> str:
     return ITEM_LANGUAGES.get(code, code)
 
 
+def lang_attr(code: str) -> Markup:
+    """`` lang="xx"`` for a block whose text is in language ``code`` when that is not the
+    page's (a text that falls back to English inside a Dutch page); else nothing."""
+    if not code or code == page_language():
+        return Markup("")
+    return Markup(' lang="{0}"').format(code)
+
+
+def country_name(code: str) -> str:
+    """A country (ISO code) as the page's language names it ("Nederland", "Pays-Bas")."""
+    if not code:
+        return ""
+    language = page_language()
+    if language != languages.DEFAULT:
+        name = Locale.parse(language).territories.get(code.upper())
+        if name:
+            return str(name)
+    return country_label(code)
+
+
 def init_app(app: Flask, translations: str, public_url: str) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = translations
     app.config["BABEL_DEFAULT_LOCALE"] = languages.DEFAULT
@@ -188,6 +213,7 @@ def init_app(app: Flask, translations: str, public_url: str) -> None:
     app.jinja_env.globals["state_label"] = state_label
     app.jinja_env.globals["item_language_name"] = item_language_name
     app.jinja_env.globals["status_label"] = status_label  # macros see globals only
+    app.jinja_env.globals["lang_attr"] = lang_attr
 
     @app.after_request
     def remember_language(response: Response) -> Response:

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length
 
 from ostogether.core import clock
@@ -97,6 +97,10 @@ class TestForm(FlaskForm):
         render_kw={"rows": 3, "autocomplete": "off", "spellcheck": "false"},
         description=f"Up to {test_sends.MAX_TYPED} addresses besides the editors' (your "
                     f"Gmail or Outlook, a colleague), separated by commas or one a line.")
+    language = SelectField(
+        "Language version", choices=[("", "The community's language"),
+                                     *((c, f"{n} ({c})") for c, n in LANGUAGE_NAMES.items())],
+        validate_choice=False, description="The version its readers in that language get.")
 
 
 class LanguageTextsForm(FlaskForm):
@@ -444,9 +448,10 @@ def test_send(issue_id: int) -> Any:
         return _page(issue_id, test=form, ticked=ticked, status=400)
     try:
         sent = test_sends.test_send(rt, Actor.of(current_user), issue_id, ticked,
-                                    form.others.data or "")
+                                    form.others.data or "", form.language.data or "")
     except ValidationError as exc:
         form.others.errors = [exc.fields["others"]] if "others" in exc.fields else []
+        form.language.errors = [exc.fields["language"]] if "language" in exc.fields else []
         return _page(issue_id, test=form, ticked=ticked, status=400,
                      to_problem=exc.fields.get("to", ""))
     except RateLimited as exc:

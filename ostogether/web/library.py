@@ -33,6 +33,7 @@ from ostogether.web.common import (
     takes_uploads,
 )
 from ostogether.web.forms import MultiCheckboxField, show_problems
+from ostogether.web.i18n import PARAMETER
 
 bp = Blueprint("library", __name__)
 
@@ -118,12 +119,17 @@ def _keep_picture(form: OutputForm) -> bool:
 
 # ------------------------------------------------------------------- public pages
 
+def _query_args() -> dict[str, str]:
+    """The search's parameters: the page's own, without the language (web/i18n.py)."""
+    return {k: v for k, v in request.args.items() if k != PARAMETER}
+
+
 @bp.route("/library")
 def index() -> Any:
     rt = runtime()
     problem = ""
     try:
-        query = finding.Query.from_args(request.args)
+        query = finding.Query.from_args(_query_args())
     except ValidationError as exc:
         query, problem = finding.Query(), str(exc)
     with rt.db.session() as s:
@@ -133,16 +139,16 @@ def index() -> Any:
                            facets=FACET_NAMES, vocab=vocabulary(rt.community)), status
 
 
-FACET_NAMES = {"type": "Type", "age": "For whom", "subject": "Subject",
-               "sdg": "Sustainable Development Goal", "language": "Language",
-               "licence": "Licence", "project": "Project"}
+FACET_NAMES = {"type": _l("Type"), "age": _l("For whom"), "subject": _l("Subject"),
+               "sdg": _l("Sustainable Development Goal"), "language": _l("Language"),
+               "licence": _l("Licence"), "project": _l("Project")}
 
 
 @bp.route("/library.json")
 def listing() -> Any:
     rt = runtime()
     try:
-        query = finding.Query.from_args(request.args, allowed=("q", *finding.FACETS))
+        query = finding.Query.from_args(_query_args(), allowed=("q", *finding.FACETS))
     except ValidationError as exc:
         return json_error(422, str(exc), fields=exc.fields)
     with rt.db.session() as s:

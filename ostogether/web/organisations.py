@@ -45,15 +45,13 @@ from ostogether.registry.org_rules import (
     LEVELS,
     PERSON_DEFAULTS,
     PERSON_FIELDS,
-    ROLES,
     OrgRecord,
-    country_label,
 )
 from ostogether.registry.rules import CheckResult, worst
 from ostogether.web.cache import public_page
 from ostogether.web.common import confirmed, runtime
 from ostogether.web.forms import show_problems
-from ostogether.web.i18n import page_language
+from ostogether.web.i18n import country_name, page_language, role_labels
 
 bp = Blueprint("organisations", __name__)
 
@@ -79,10 +77,12 @@ def directory() -> Any:
     f = found.filters  # without the values that were not used
     counts, points = organisations.map_data(found.everyone)
     svg = europe_map.draw(tuple(sorted(counts.items())), tuple(points),
-                          f"Members by country: {sum(counts.values())} organisations in "
-                          f"{len(counts)} countries")
+                          _("Members by country: %(orgs)d organisations in %(countries)d "
+                            "countries", orgs=sum(counts.values()), countries=len(counts)),
+                          page_language(), (_("%(name)s: 1 member"),
+                                            _("%(name)s: %(num)d members")))
     return render_template("organisations.html", found=found, f=f,
-                           types=types, country_label=country_label, map=Markup(svg),
+                           types=types, country_label=country_name, map=Markup(svg),
                            counts=sorted(counts.items(), key=lambda c: (-c[1], c[0]))
                            ), 400 if found.problems else 200
 
@@ -117,42 +117,45 @@ def page(slug: str) -> Any:
         if shown.get("logo") else ""
     ld = json.dumps(organisations.json_ld(shown, url, logo), ensure_ascii=False)
     return render_template("organisation.html", org=shown, recent=recent, members=members,
-                           types=rt.community.criteria().organisation_types, roles=ROLES,
-                           country_label=country_label,
+                           types=rt.community.criteria().organisation_types,
+                           roles=role_labels(), country_label=country_name,
                            json_ld=Markup(ld.replace("<", "\\u003c")))
 
 
 # ------------------------------------------------------------------------ joining
 
 class OrganisationForm(FlaskForm):
-    name = StringField("Name of the organisation", validators=[DataRequired(),
+    name = StringField(_l("Name of the organisation"), validators=[DataRequired(),
                                                                Length(max=400)])
-    type = SelectField("Type", validators=[DataRequired()])
-    country = SelectField("Country", validators=[DataRequired()])
-    city = StringField("City", validators=[Length(max=200)])
-    website = URLField("Website", validators=[DataRequired(), Length(max=500)])
-    description = TextAreaField("Short description", validators=[Length(max=2000)],
-                                description="What the organisation does in open schooling.")
-    latitude = FloatField("Latitude (optional)", validators=[Optional()],
-                          description="Decimal degrees, e.g. 52.374; puts a point on the map.")
-    longitude = FloatField("Longitude (optional)", validators=[Optional()])
-    contact_email = EmailField("Contact email", validators=[DataRequired(), Length(max=320)],
-                               description="We write to this address about the "
-                                           "application. It is not published.")
-    coc = BooleanField("I have read and accept the code of conduct.")
+    type = SelectField(_l("Type"), validators=[DataRequired()])
+    country = SelectField(_l("Country"), validators=[DataRequired()])
+    city = StringField(_l("City"), validators=[Length(max=200)])
+    website = URLField(_l("Website"), validators=[DataRequired(), Length(max=500)])
+    description = TextAreaField(_l("Short description"), validators=[Length(max=2000)],
+                                description=_l("What the organisation does in open "
+                                               "schooling."))
+    latitude = FloatField(_l("Latitude (optional)"), validators=[Optional()],
+                          description=_l("Decimal degrees, e.g. 52.374; puts a point on "
+                                         "the map."))
+    longitude = FloatField(_l("Longitude (optional)"), validators=[Optional()])
+    contact_email = EmailField(_l("Contact email"), validators=[DataRequired(),
+                                                                Length(max=320)],
+                               description=_l("We write to this address about the "
+                                              "application. It is not published."))
+    coc = BooleanField(_l("I have read and accept the code of conduct."))
 
 
 def _countries() -> list[tuple[str, str]]:
     codes = runtime().community.criteria().organisation_countries
-    return [("", "Choose one")] + sorted(((c, country_label(c)) for c in codes),
-                                         key=lambda c: c[1])
+    return [("", _("Choose one"))] + sorted(((c, country_name(c)) for c in codes),
+                                            key=lambda c: c[1])
 
 
 @bp.route("/join/organisation", methods=["GET", "POST"])
 def join_organisation() -> Any:
     rt = runtime()
     form = OrganisationForm()
-    form.type.choices = [("", "Choose one")] + list(
+    form.type.choices = [("", _("Choose one"))] + list(
         rt.community.criteria().organisation_types.items())
     form.country.choices = _countries()
     results: list[CheckResult] = []
@@ -171,7 +174,7 @@ def join_organisation() -> Any:
             results = done.results
             if done.slug:
                 session["joined"] = {"name": rec.name, "what": "organisation", "warnings": [
-                    r.message for r in results if r.outcome == "warn"]}
+                    str(r.message) for r in results if r.outcome == "warn"]}
                 return redirect(url_for("organisations.joined"))
         else:
             results = organisations.evaluate(rt, rec)
@@ -187,23 +190,24 @@ def join_organisation() -> Any:
 
 
 class PersonForm(FlaskForm):
-    name = StringField("Your name", validators=[DataRequired(), Length(max=200)])
-    email = EmailField("Your email address", validators=[DataRequired(), Length(max=320)])
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("Your email address"), validators=[DataRequired(),
+                                                             Length(max=320)])
     # The service checks both (an unknown organisation or country is its sentence).
-    organisation = SelectField("Your organisation (optional)", validate_choice=False)
-    country = SelectField("Country", validate_choice=False)
-    role = StringField("Your role (optional)", validators=[Length(max=200)],
-                       description="e.g. teacher, researcher, museum educator.")
-    interests = TextAreaField("Interests (optional)", validators=[Length(max=2000)])
-    coc = BooleanField("I have read and accept the code of conduct.")
+    organisation = SelectField(_l("Your organisation (optional)"), validate_choice=False)
+    country = SelectField(_l("Country"), validate_choice=False)
+    role = StringField(_l("Your role (optional)"), validators=[Length(max=200)],
+                       description=_l("e.g. teacher, researcher, museum educator."))
+    interests = TextAreaField(_l("Interests (optional)"), validators=[Length(max=2000)])
+    coc = BooleanField(_l("I have read and accept the code of conduct."))
 
 
 def _person_form(rt: Any, **kwargs: Any) -> PersonForm:
     form = PersonForm(**kwargs)
     with rt.db.session() as s:
-        form.organisation.choices = [("", "None, or not listed")] + [
+        form.organisation.choices = [("", _("None, or not listed"))] + [
             (o.slug, o.name) for o in organisations.members(s)]
-    form.country.choices = [("", "Choose one (optional)")] + _countries()[1:]
+    form.country.choices = [("", _("Choose one (optional)"))] + _countries()[1:]
     return form
 
 
@@ -232,7 +236,7 @@ def join_person() -> Any:
                                      "warnings": []}
                 return redirect(url_for("organisations.joined"))
         elif not form.coc.data:
-            show_problems(form, {"coc": "Accept the code of conduct to join."})
+            show_problems(form, {"coc": _("Accept the code of conduct to join.")})
         return render_template("join_person.html", form=form,
                                coc=rt.community.code_of_conduct()), 400
     return render_template("join_person.html", form=form, coc=rt.community.code_of_conduct())

@@ -124,7 +124,7 @@ def registry_json() -> Any:
 @bp.route("/code-of-conduct")
 @public_page
 def code_of_conduct() -> Any:
-    coc = runtime().community.code_of_conduct()
+    coc = runtime().community.code_of_conduct(page_language())
     return render_template("code_of_conduct.html", coc=coc,
                            body=markdown_markup(coc.markdown))
 

@@ -329,7 +329,7 @@ def sent() -> Any:
 
 @bp.route("/privacy")
 def privacy() -> Any:
-    notice = runtime().community.privacy_notice()
+    notice = runtime().community.privacy_notice(page_language())
     return render_template("subscribe/privacy.html", notice=notice,
                            body=markdown_markup(notice.markdown))
 

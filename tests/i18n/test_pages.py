@@ -177,4 +177,5 @@ def test_the_preferences_page_shows_and_changes_the_language_into_the_consent_lo
         event = s.scalars(select(ConsentEvent).where(ConsentEvent.subscriber_id == reader)
                           .order_by(ConsentEvent.id.desc())).first()
         assert event is not None and event.action == "preferences"
-        assert event.detail == {"changed": ["language"], "language": "de"}
+        assert event.detail == {"changed": ["language"], "language": "de",
+                                "notice_language": "de"}

@@ -1,0 +1,88 @@
+"""Mails to members in their language: the language the project, organisation or person
+applied in is kept (migration 0025), and the editors' decisions, and the mails about
+a project's news items, are written in it; the site's language where none was kept."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+
+from ostogether.edges.audit import Actor
+from ostogether.edges.runtime import Runtime
+from ostogether.models import Organisation, Person, Project
+from ostogether.news import items
+from ostogether.registry import organisations, people, projects
+from ostogether.registry.org_rules import OrgRecord
+from ostogether.registry.rules import ProjectRecord
+from tests.conftest import outbox
+from tests.factories import add_item
+
+EDITOR = Actor("editor", user_id=None)
+
+
+def _body(mail: Any) -> str:
+    return str(mail.get_content()).replace("\r\n", "\n")
+
+
+def test_a_project_that_applied_in_dutch_is_accepted_and_told_in_dutch(
+        rt: Runtime, settings: Any) -> None:
+    rec = ProjectRecord(slug="", acronym="WIS", name="Wiskunde buiten",
+                        description="Wiskunde in de stad.",
+                        initiative_type="school-led-action", themes=("steam",),
+                        countries=("NL",), start_date=dt.date(2026, 1, 1),
+                        end_date=dt.date(2028, 1, 1), website="https://wis.example.nl/",
+                        contact_name="Joke", contact_email="joke@wis.example.nl",
+                        non_commercial=True, coc_accepted_on=rt.today())
+    applied = projects.apply(rt, rec, ip="192.0.2.1", language="nl-BE")
+    assert applied.project is not None
+    with rt.db.session() as s:
+        assert s.scalar(select(Project.language).where(Project.acronym == "WIS")) == "nl"
+    projects.decide(rt, applied.project.id, EDITOR, accept=True)
+    mail = outbox(settings)[-1]
+    assert mail["To"] == "joke@wis.example.nl"
+    assert mail["Subject"] == "Welkom bij OStogether, WIS"
+    body = _body(mail)
+    assert "Beste Joke," in body and "Goed nieuws: WIS is nu lid van" in body
+    assert "/registry/wis?lang=nl" in body
+    # The footer's community texts in Dutch too, where site.toml gives them.
+    assert "gefaciliteerd door Ecsite" in body
+    # Its news items: the decision mails in Dutch.
+    item = add_item(rt, "wis", link="https://wis.example.nl/nieuws/1", title="Meten in het park",
+                    approve=False)
+    items.decide(rt, EDITOR, item, "reject", reason="De link werkt niet.")
+    rejected = outbox(settings)[-1]
+    assert rejected["Subject"] == "Deze keer niet opgenomen: Meten in het park"
+    assert "De reden: De link werkt niet." in _body(rejected)
+
+
+def test_organisations_and_people_hear_the_decision_in_their_language(
+        rt: Runtime, settings: Any) -> None:
+    done = organisations.apply(rt, OrgRecord(
+        name="Museo della Scienza", type="museum", country="IT",
+        website="https://museo.example.it", contact_email="info@museo.example.it"),
+        ip="192.0.2.2", language="it")
+    assert done.slug
+    organisations.decide(rt, done.slug, EDITOR, accept=False, reason="Non è un museo.")
+    mail = outbox(settings)[-1]
+    assert mail["Subject"] == "La Sua candidatura a OStogether"
+    assert "Non è un museo." in _body(mail) and "grazie per la candidatura" in _body(mail)
+    pid = people.join(rt, people.PersonRecord(name="Ana", email="ana@escuela.example.es"),
+                      ip="192.0.2.3", language="es")
+    people.decide(rt, pid, EDITOR, accept=True)
+    mail = outbox(settings)[-1]
+    assert mail["Subject"] == "Bienvenido/a a OStogether, Ana"
+    assert "Buenas noticias: ya es miembro de" in _body(mail)
+    with rt.db.session() as s:
+        assert s.scalar(select(Organisation.language).where(
+            Organisation.slug == done.slug)) == "it"
+        assert s.scalar(select(Person.language).where(Person.id == pid)) == "es"
+
+
+def test_without_a_kept_language_the_mail_is_in_english(rt: Runtime, settings: Any) -> None:
+    pid = people.join(rt, people.PersonRecord(name="Kim", email="kim@example.org"),
+                      ip="192.0.2.4", language="sv")
+    people.decide(rt, pid, EDITOR, accept=True)
+    mail = outbox(settings)[-1]
+    assert mail["Subject"] == "Welcome to OStogether, Kim"
