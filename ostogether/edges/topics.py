@@ -5,8 +5,8 @@
 - **kinds**: the engine's item kinds (``core.states.KINDS``);
 - **audiences**: the ``[audiences]`` table.
 
-Labels in other languages come from ``[languages.<code>.topics]`` and
-``[languages.<code>.audiences]``, with English as the fallback. The file is read strictly,
+Labels in other languages come from ``[languages.<code>.topics]``, ``.kinds`` and
+``.audiences``, with English as the fallback. The file is read strictly,
 like the rest of content/: an unknown key, an SDG outside 1–17, a label for a word that is
 not in the vocabulary or for a language that is not shipped is a ``ContentError`` naming
 the file and the line. Read again only when the file (or eligibility.toml) changed.
@@ -25,7 +25,8 @@ from ostogether.edges.site import Community, _memo
 from ostogether.edges.tomlcheck import Spec, check_table, line_of, read_toml
 
 SPEC: Spec = {"sdgs": "list[int]", "audiences": "table[str]", "languages": {
-    code: {"topics": "table[str]", "audiences": "table[str]"} for code in LANGUAGES}}
+    code: {"topics": "table[str]", "kinds": "table[str]", "audiences": "table[str]"}
+    for code in LANGUAGES}}
 KEY = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 GROUPS = ("topics", "kinds", "audiences")
 
@@ -91,7 +92,7 @@ def _load(community: Community) -> Vocabulary:
                  for key, label in audiences.items() if not label.strip()]
     topics = dict(community.criteria().themes)
     topics.update({sdg_topic(n): f"SDG {n}: {SDG_NAMES[n]}" for n in sdgs if n in SDG_NAMES})
-    words = {"topics": topics, "audiences": audiences}
+    words = {"topics": topics, "kinds": dict(KINDS), "audiences": audiences}
     translated: dict[str, dict[str, dict[str, str]]] = {}
     for code, groups in data.get("languages", {}).items():
         for name, labels in groups.items():

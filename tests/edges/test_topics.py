@@ -48,3 +48,11 @@ def test_a_mistake_names_the_file_and_the_line(community, text, problem):
     with pytest.raises(ContentError) as err:
         vocabulary(community)
     assert problem in str(err.value)
+
+
+def test_the_kinds_have_labels_in_every_shipped_language(community):
+    v = vocabulary(community)
+    assert v.label("kinds", "event", "nl") == "Evenement"
+    assert v.label("kinds", "reading", "de") == "Lesetipp"
+    for code in ("nl", "fr", "de", "es", "it"):
+        assert set(v.translated[code]["kinds"]) == set(v.kinds), code
