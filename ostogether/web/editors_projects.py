@@ -125,6 +125,20 @@ FIELD_LABELS = {
     "handles": _l("social handles"), "logo": _l("logo"), "notes": _l("notes"),
 }
 
+# The Sustainable Development Goals by the names the UN gives them in each language
+# (core.states.SDG_NAMES keeps the English ones).
+SDG_LABELS = {
+    1: _l("No Poverty"), 2: _l("Zero Hunger"), 3: _l("Good Health and Well-being"),
+    4: _l("Quality Education"), 5: _l("Gender Equality"),
+    6: _l("Clean Water and Sanitation"), 7: _l("Affordable and Clean Energy"),
+    8: _l("Decent Work and Economic Growth"),
+    9: _l("Industry, Innovation and Infrastructure"), 10: _l("Reduced Inequalities"),
+    11: _l("Sustainable Cities and Communities"),
+    12: _l("Responsible Consumption and Production"), 13: _l("Climate Action"),
+    14: _l("Life Below Water"), 15: _l("Life on Land"),
+    16: _l("Peace, Justice and Strong Institutions"), 17: _l("Partnerships for the Goals"),
+}
+
 # What happened to a project, as its history says it.
 ACTIONS = {
     "project.alumni": _l("became alumni"), "project.applied": _l("applied"),
@@ -145,7 +159,8 @@ def _form(project: Project) -> ProjectForm:
     form = ProjectForm()
     form.initiative_type.choices = [("", _("Choose one"))] + list(criteria.initiative_types.items())
     form.themes.choices = list(criteria.themes.items())
-    form.sdgs.choices = [(n, f"{n}. {name}") for n, name in registry.SDG_NAMES.items()]
+    form.sdgs.choices = [(n, f"{n}. {SDG_LABELS.get(n, name)}")
+                         for n, name in registry.SDG_NAMES.items()]
     known = [*criteria.eu_programmes, *criteria.other_programmes]
     form.programme.choices = ([("", _("Not funded by a programme"))] + [(p, p) for p in known]
                               + ([(project.programme, project.programme)]

@@ -99,7 +99,8 @@ def test_the_projects_and_a_projects_page_in_dutch(app: Any, rt: Runtime) -> Non
         "Nieuwsfeed (RSS of Atom)", "Privé: nooit getoond op de openbare pagina's.",
         "1 tot 15 letters, cijfers of _, bijv. @ostogether; of plak het adres",
         "Niet gefinancierd door een programma</option>",
-        ">SCI-LAB opslaan</button>", "<h2>Geschiedenis</h2>")
+        ">SCI-LAB opslaan</button>", "<h2>Geschiedenis</h2>",
+        '<label for="sdgs-3">4. Kwaliteitsonderwijs</label>')
     assert "Funding and dates" not in page and "Save SCI-LAB" not in page
     said = flashed(ed, ed.post("/editors/projects/sci-lab", data=form_of(
         ed, description="Een lab dat scholen samen runnen.")))
