@@ -6,6 +6,7 @@ tokens, social handles, feeds and the sending domain in it (docs/translations.md
 from __future__ import annotations
 
 import re
+from html import unescape
 from typing import Any
 
 from sqlalchemy import select
@@ -13,20 +14,42 @@ from sqlalchemy import select
 from ostogether.core import clock
 from ostogether.core.settings import load_settings
 from ostogether.edges.runtime import Runtime
-from ostogether.models import Feed, Person, Project
+from ostogether.models import Feed, Organisation, Person, Project
 from ostogether.news import feeds
 from ostogether.registry import handles
 from ostogether.web import create_app
 from tests.conftest import login, new_client, post
 from tests.dnsserver import DnsServer
 from tests.factories import TEST, add_organisation, applicant, make_user
-from tests.i18n.test_pages import html_lang
-from tests.mail.test_domain_check import dns_server, keys, mail_env  # noqa: F401 (fixtures)
-from tests.registry.test_organisations_web import private_world
-from tests.registry.test_project_edit import form_of
 
 DUTCH_DATE = r"\d{1,2} (januari|februari|maart|april|mei|juni|juli|augustus|september|" \
     r"oktober|november|december) 20\d\d"
+
+
+def html_lang(r: Any) -> str:
+    m = re.search(r'<html lang="([a-z]+)"', r.get_data(as_text=True))
+    assert m
+    return m.group(1)
+
+
+def form_of(client: Any, page: str, **changes: Any) -> dict[str, Any]:
+    """The fields of a project's page as a browser sends them unchanged, with ``changes``."""
+    html = client.get(page).get_data(as_text=True)
+    data: dict[str, Any] = {}
+    for m in re.finditer(r"<input ([^>]*)>", html):
+        attrs = dict(re.findall(r'(\w[\w-]*)="([^"]*)"', m.group(1)))
+        name, kind = attrs.get("name"), attrs.get("type", "text")
+        if not name or kind == "file" or (kind == "checkbox" and " checked" not in m.group(0)):
+            continue
+        value = unescape(attrs.get("value", "y" if kind == "checkbox" else ""))
+        data.setdefault(name, []).append(value) if kind == "checkbox" else \
+            data.__setitem__(name, value)
+    for m in re.finditer(r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', html, re.S):
+        data[m.group(1)] = unescape(m.group(2)).lstrip("\n")
+    for m in re.finditer(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', html, re.S):
+        chosen = re.search(r'<option selected value="([^"]*)"', m.group(2))
+        data[m.group(1)] = unescape(chosen.group(1)) if chosen else ""
+    return {**data, **changes}
 
 
 def dutch_editor(app: Any, rt: Runtime) -> Any:
@@ -102,17 +125,22 @@ def test_the_projects_and_a_projects_page_in_dutch(app: Any, rt: Runtime) -> Non
         ">SCI-LAB opslaan</button>", "<h2>Geschiedenis</h2>",
         '<label for="sdgs-3">4. Kwaliteitsonderwijs</label>')
     assert "Funding and dates" not in page and "Save SCI-LAB" not in page
-    said = flashed(ed, ed.post("/editors/projects/sci-lab", data=form_of(
-        ed, description="Een lab dat scholen samen runnen.")))
+    here = "/editors/projects/sci-lab"
+    said = flashed(ed, ed.post(here, data=form_of(
+        ed, here, description="Een lab dat scholen samen runnen.")))
     has(said, "SCI-LAB opgeslagen: korte beschrijving.")
     assert re.search(rf"<li>{DUTCH_DATE}, \d\d:\d\d UTC, .+?: bewerkt: korte beschrijving",
                      said), said
-    said = flashed(ed, ed.post("/editors/projects/sci-lab", data=form_of(ed)))
+    said = flashed(ed, ed.post(here, data=form_of(ed, here)))
     has(said, "SCI-LAB opgeslagen: er is niets gewijzigd.")
 
 
 def test_organisations_an_organisation_and_people_in_dutch(app: Any, rt: Runtime) -> None:
-    slug = private_world(rt)
+    slug = add_organisation(rt, project="cosmos", city="Amsterdam", type="museum")
+    with rt.db.session() as s:
+        org = s.scalar(select(Organisation).where(Organisation.slug == slug))
+        assert org is not None
+        org.visibility = {"city": "members", "website": "editors"}
     waiting = add_organisation(rt, "Wetenschapsknooppunt", country="BE", status="applied",
                                website="https://knoop.example.be")
     with rt.db.session() as s:
@@ -122,7 +150,8 @@ def test_organisations_an_organisation_and_people_in_dutch(app: Any, rt: Runtime
     page = text(ed.get("/editors/organisations"))
     has(page, "<h1>Organisaties</h1>", "Personen die zich hebben aangemeld",
         "<h2>Wacht op een besluit</h2>", "Reden (nodig om af te wijzen)", ">Toelaten</button>",
-        "<h2>Dubbele samenvoegen</h2>", "<h2>Leden (1)</h2>", '<th scope="col">Plaats</th>')
+        "<h2>Dubbele organisaties samenvoegen</h2>", "<h2>Leden (1)</h2>",
+        '<th scope="col">Plaats</th>')
     said = flashed(ed, post(ed, f"/editors/organisations/{waiting}/decide",
                             "/editors/organisations", decision="accept"))
     has(said, "Wetenschapsknooppunt is nu lid.", "<h2>Leden (2)</h2>",
@@ -235,28 +264,32 @@ def test_the_feeds_in_dutch(app: Any, rt: Runtime) -> None:
 
 
 def test_the_sending_domain_in_german_chosen_with_the_parameter(
-        rt: Runtime, env: dict[str, str], keys: Any,  # noqa: F811
-        dns_server: DnsServer) -> None:  # noqa: F811
-    (pem, _public), _ = keys
-    app = create_app(load_settings(environ={**mail_env(env, dns_server, pem),
-                                            "OSTOGETHER_MAIL_TRANSPORT": "smtp"}))
-    try:
-        make_user(rt)
-        c = new_client(app)
-        login(c)
-        r = c.get("/editors/sending-domain?lang=de")
-        page = text(r)
-        assert html_lang(r) == "de"
-        has(page, "<h1>Die Absenderdomain</h1>", "Der Newsletter wird von <strong>",
-            "<h2 id=\"last-h\">Die letzte Prüfung</h2>", "<p>Noch nicht geprüft.</p>",
-            ">Jetzt prüfen</button>", "Was wo zu veröffentlichen ist", "<dt>Wert</dt>")
-        said = flashed(c, post(c, "/editors/sending-domain", "/editors/sending-domain"))
-        has(said, "ostogether.example geprüft: alles in Ordnung.",
-            "In Ordnung:</strong> DKIM:")
-        assert re.search(r"Geprüft am \d{1,2}\. [A-Z][a-zä]+ 20\d\d, \d\d:\d\d \(", said), said
-        assert "Check now" not in said
-    finally:
-        app.extensions["ostogether"].close()
+        rt: Runtime, env: dict[str, str]) -> None:
+    with DnsServer({}).running() as dns:  # a domain that publishes nothing yet
+        app = create_app(load_settings(environ={
+            **env, "OSTOGETHER_DNS_NAMESERVER": dns.address, "OSTOGETHER_DNS_TIMEOUT": "2",
+            "OSTOGETHER_MAIL_FROM": "OStogether <newsletter@ostogether.example>",
+            "OSTOGETHER_BOUNCE_ADDRESS": "bounces@mail.ostogether.example",
+            "OSTOGETHER_SMTP_HOST": "smtp.relay.example",
+            "OSTOGETHER_MAIL_TRANSPORT": "smtp"}))
+        try:
+            make_user(rt)
+            c = new_client(app)
+            login(c)
+            r = c.get("/editors/sending-domain?lang=de")
+            page = text(r)
+            assert html_lang(r) == "de"
+            has(page, "<h1>Die Absenderdomain</h1>", "Der Newsletter wird von <strong>",
+                "<h2 id=\"last-h\">Die letzte Prüfung</h2>", "<p>Noch nicht geprüft.</p>",
+                ">Jetzt prüfen</button>", "Was wo zu veröffentlichen ist", "<dt>Wert</dt>")
+            said = flashed(c, post(c, "/editors/sending-domain", "/editors/sending-domain"))
+            has(said, "ostogether.example geprüft: einige Einträge müssen korrigiert werden.",
+                "Zu korrigieren:</strong> DMARC:", "Warnung:</strong> SPF:")
+            assert re.search(r"Geprüft am \d{1,2}\. [A-Z][a-zä]+ 20\d\d, \d\d:\d\d \(",
+                             said), said
+            assert "Check now" not in said
+        finally:
+            app.extensions["ostogether"].close()
 
 
 def test_english_stays_the_default(app: Any, rt: Runtime, editor: Any) -> None:
