@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -50,8 +52,8 @@ editors_only(bp)
 
 
 class DecisionForm(FlaskForm):
-    reason = TextAreaField("Note or reason for the applicant",
-                           description="Required to reject; sent to the applicant.",
+    reason = TextAreaField(_l("Note or reason for the applicant"),
+                           description=_l("Required to reject; sent to the applicant."),
                            validators=[Length(max=4000)])
 
 
@@ -145,17 +147,19 @@ def _account_note(d: projects.Decision) -> str:
     """What an acceptance did about the applicant's contact, after the confirmation."""
     p = d.project
     if d.account == "invited":
-        return (f" {p.contact_email} is invited as its first member: the welcome mail has "
-                f"the link to choose a password.")
+        return " " + _("%(email)s is invited as its first member: the welcome mail has the "
+                       "link to choose a password.", email=p.contact_email)
     if d.account == "existing" and d.account_project in ("", p.acronym):
-        return f" {p.contact_email} already had an account; the mail says to log in with it."
+        return " " + _("%(email)s already had an account; the mail says to log in with it.",
+                       email=p.contact_email)
     if d.account == "existing":
-        return (f" {p.contact_email} already has an account, for {d.account_project}: invite "
-                f"another address for {p.acronym} on Member accounts.")
+        return " " + _("%(email)s already has an account, for %(other)s: invite another "
+                       "address for %(project)s on Member accounts.", email=p.contact_email,
+                       other=d.account_project, project=p.acronym)
     if p.status == "rejected":
         return ""
-    return (" It has no contact address, so nobody was invited: invite its first member "
-            "on Member accounts.")
+    return " " + _("It has no contact address, so nobody was invited: invite its first "
+                   "member on Member accounts.")
 
 
 @bp.route("/applications/<id:project_id>", methods=["GET", "POST"])
@@ -177,8 +181,11 @@ def application(project_id: int) -> Any:
             status = 400
         else:
             p = decision.project
-            flash(f"{p.acronym} {projects.DECIDED[p.status]}; the applicant has been told."
-                  f"{_account_note(decision)}", "success")
+            told = (_("%(project)s is now a member; the applicant has been told.",
+                      project=p.acronym) if p.status == "member" else
+                    _("%(project)s was not accepted; the applicant has been told.",
+                      project=p.acronym))
+            flash(told + _account_note(decision), "success")
             return redirect(url_for("editors.applications"))
     results = projects.evaluate(rt, ProjectRecord.from_object(project))
     return render_template("editors/application.html", project=project, form=form,
@@ -396,14 +403,14 @@ def item_flags(item_id: int) -> Any:
 # ------------------------------------------------------------- accounts and tokens
 
 class InviteForm(FlaskForm):
-    email = EmailField("Email address", validators=[DataRequired(), Length(max=320)])
-    name = StringField("Name (optional)", validators=[Length(max=200)])
-    project = SelectField("Project", validators=[DataRequired()])
+    email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=320)])
+    name = StringField(_l("Name (optional)"), validators=[Length(max=200)])
+    project = SelectField(_l("Project"), validators=[DataRequired()])
 
 
 class EditorTokenForm(FlaskForm):
-    project = SelectField("Project", validators=[DataRequired()])
-    name = StringField("What is the token for?", default="API token",
+    project = SelectField(_l("Project"), validators=[DataRequired()])
+    name = StringField(_l("What is the token for?"), default=_l("API token"),
                        validators=[Length(max=100)])
 
 
@@ -429,12 +436,13 @@ def members() -> Any:
         except Conflict as exc:
             invite.email.errors = [str(exc)]
         else:
-            flash(f"Invited {user.email}; the mail has a link to choose a password.", "success")
+            flash(_("Invited %(email)s; the mail has a link to choose a password.",
+                    email=user.email), "success")
             return redirect(url_for("editors.members"))
     elif request.form.get("action") == "token" and token_form.validate_on_submit():
         with rt.db.session() as s:
             project = projects.get(s, token_form.project.data or "", public=False)
-        _, secret = tokens.create(rt, actor, project.id, token_form.name.data or "")
+        _token, secret = tokens.create(rt, actor, project.id, token_form.name.data or "")
     if invite.errors or token_form.errors:
         status = 400
     with rt.db.session() as s:
@@ -448,32 +456,36 @@ def members() -> Any:
 def end_sessions(user_id: int) -> Any:
     """An admin logs an account out everywhere (a lost laptop, a shared password)."""
     if not current_user.is_admin:
-        raise PermissionDenied("Only an admin can end another account's sessions.")
+        raise PermissionDenied(_("Only an admin can end another account's sessions."))
     if FlaskForm().validate_on_submit():
         user = users.end_sessions(runtime(), Actor.of(current_user), user_id, why="admin")
-        flash(f"Every session of {user.email} has ended; they must log in again.", "success")
+        flash(_("Every session of %(email)s has ended; they must log in again.",
+                email=user.email), "success")
     return redirect(url_for("editors.members"))
 
 
 @bp.post("/accounts/<id:user_id>/remove")
 def remove_account(user_id: int) -> Any:
     """Close a member's account (asked once: the page's confirm form)."""
-    if FlaskForm().validate_on_submit() and confirmed("close the account"):
+    if FlaskForm().validate_on_submit() and confirmed("close the account", _(
+            "Nothing was done: confirm that you want to close the account.")):
         try:
             user = users.remove(runtime(), Actor.of(current_user), user_id)
         except (Conflict, PermissionDenied) as exc:
             flash(str(exc), "error")
         else:
-            flash(f"The account of {user.email} is closed: it can no longer log in. What "
-                  f"it sent stays.", "success")
+            flash(_("The account of %(email)s is closed: it can no longer log in. What it "
+                    "sent stays.", email=user.email), "success")
     return redirect(url_for("editors.members"))
 
 
 @bp.route("/tokens/<id:token_id>/revoke", methods=["POST"])
 def revoke_token(token_id: int) -> Any:
-    if FlaskForm().validate_on_submit() and confirmed("revoke the token"):
+    if FlaskForm().validate_on_submit() and confirmed("revoke the token", _(
+            "Nothing was done: confirm that you want to revoke the token.")):
         t = tokens.revoke(runtime(), Actor.of(current_user), token_id)
-        flash(f"The token {t.prefix}\u2026 of {t.project.acronym} is revoked.", "success")
+        flash(_("The token %(prefix)s\u2026 of %(project)s is revoked.", prefix=t.prefix,
+                project=t.project.acronym), "success")
     return redirect(url_for("editors.members"))
 
 
@@ -493,11 +505,13 @@ def feed_action(slug: str) -> Any:
         action = request.form.get("action")
         if action == "resume":
             feeds.resume(rt, actor, slug)
-            flash(f"The feed of {slug} will be polled again.", "success")
+            flash(_("The feed of %(project)s will be polled again.", project=slug),
+                  "success")
         elif action in ("auto_on", "auto_off"):
             feeds.set_auto_approve(rt, actor, slug, action == "auto_on")
-            flash(f"Auto-approve is {'on' if action == 'auto_on' else 'off'} for {slug}.",
-                  "success")
+            flash(_("Auto-approve is on for %(project)s.", project=slug)
+                  if action == "auto_on" else
+                  _("Auto-approve is off for %(project)s.", project=slug), "success")
     return redirect(url_for("editors.feeds_page"))
 
 
@@ -518,10 +532,12 @@ def handles_action(slug: str) -> Any:
         try:
             if request.form.get("action") == "confirm":
                 handles.confirm(rt, actor, slug)
-                flash(f"The handles of {slug} are in use from the next post.", "success")
+                flash(_("The handles of %(project)s are in use from the next post.",
+                        project=slug), "success")
             else:
                 handles.decline(rt, actor, slug, request.form.get("reason", ""))
-                flash(f"Declined; the members of {slug} see the reason.", "success")
+                flash(_("Declined; the members of %(project)s see the reason.",
+                        project=slug), "success")
         except (Conflict, ValidationError, ContentError) as exc:
             flash(str(exc), "error")
     return redirect(url_for("editors.handles_page"))
@@ -536,11 +552,11 @@ def sending_domain() -> Any:
     rt = runtime()
     if request.method == "POST" and FlaskForm().validate_on_submit():
         found = domain.check(rt)
-        flash(f"Checked {found.domain}: " + {"pass": "all in order.",
-                                             "warn": "see the warnings below.",
-                                             "fail": "some records must be fixed."}[
-                                                 found.status], "success" if
-              found.status == "pass" else "warning")
+        said = {"pass": _("Checked %(domain)s: all in order.", domain=found.domain),
+                "warn": _("Checked %(domain)s: see the warnings below.", domain=found.domain),
+                "fail": _("Checked %(domain)s: some records must be fixed.",
+                          domain=found.domain)}
+        flash(said[found.status], "success" if found.status == "pass" else "warning")
         return redirect(url_for("editors.sending_domain"))
     return render_template("editors/domain.html", report=domain.last(rt),
                            domains=domain.domains(rt), records=domain.to_publish(rt),

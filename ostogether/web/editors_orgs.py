@@ -6,25 +6,41 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ostogether.core.errors import ValidationError
 from ostogether.edges.audit import Actor
 from ostogether.registry import organisations, people
 from ostogether.registry.org_rules import (
-    LEVEL_NAMES,
     LEVELS,
     ORG_DEFAULTS,
     ORG_FIELDS,
-    ROLES,
     OrgRecord,
     country_label,
 )
 from ostogether.web.common import confirmed, editors_only, runtime, takes_uploads
+from ostogether.web.i18n import role_labels
 
 bp = Blueprint("editors_orgs", __name__, url_prefix="/editors")
 
 editors_only(bp)
+
+
+# An organisation's fields and who may see each, as the editors' page names them
+# (registry.org_rules keeps the codes).
+FIELD_LABELS = {"name": _l("Name"), "type": _l("Type"), "country": _l("Country"),
+                "city": _l("City"), "website": _l("Website"), "latitude": _l("Latitude"),
+                "longitude": _l("Longitude"), "description": _l("Description"),
+                "logo": _l("Logo"), "projects": _l("Projects")}
+LEVEL_LABELS = {"everyone": _l("Everyone"), "members": _l("Members (logged in)"),
+                "editors": _l("Editors only")}
+
+
+def _decided(name: str, accept: bool) -> str:
+    return (_("%(name)s is now a member.", name=name) if accept else
+            _("%(name)s was not accepted.", name=name))
 
 
 def _actor() -> Actor:
@@ -51,8 +67,7 @@ def organisation_decide(slug: str) -> Any:
     except ValidationError as exc:
         flash(str(exc), "error")
     else:
-        flash(f"{name} is now a member." if accept else f"{name} was not accepted.",
-              "success")
+        flash(_decided(name, accept), "success")
     return redirect(url_for("editors_orgs.organisations_page"))
 
 
@@ -60,14 +75,15 @@ def organisation_decide(slug: str) -> Any:
 def organisations_merge() -> Any:
     keep, drop = request.form.get("keep", "")[:80], request.form.get("drop", "")[:80]
     if request.form.get("confirm") != "yes":
-        flash("Nothing was done: confirm that you want to merge them.", "error")
+        flash(_("Nothing was done: confirm that you want to merge them."), "error")
     else:
         try:
             name = organisations.merge(runtime(), keep, drop, _actor())
         except ValidationError as exc:
             flash(str(exc), "error")
         else:
-            flash(f"Merged into {name}: its projects and people moved over.", "success")
+            flash(_("Merged into %(name)s: its projects and people moved over.", name=name),
+                  "success")
     return redirect(url_for("editors_orgs.organisations_page"))
 
 
@@ -98,7 +114,7 @@ def organisation_edit(slug: str) -> Any:
         chosen = {k: form.get(f"show_{k}", "") for k in ORG_FIELDS}
         results = organisations.edit(rt, slug[:80], _actor(), rec, chosen)
         if not any(r.outcome == "fail" for r in results):
-            flash("Saved.", "success")
+            flash(_("Saved."), "success")
             return redirect(url_for("editors_orgs.organisation_edit", slug=slug))
         status = 400
     with rt.db.session() as s:
@@ -108,8 +124,10 @@ def organisation_edit(slug: str) -> Any:
         choices = [(p.slug, p.acronym) for p in
                    sorted((lp.project for lp in org.projects), key=lambda p: p.acronym)]
     return render_template("editors/organisation.html", org=shown, visibility=visibility,
-                           levels=LEVELS, level_names=LEVEL_NAMES, fields=ORG_FIELDS,
-                           roles=ROLES, results=results, linked=choices,
+                           levels=LEVELS, fields=ORG_FIELDS, results=results,
+                           level_names={k: str(v) for k, v in LEVEL_LABELS.items()},
+                           field_labels={k: str(v) for k, v in FIELD_LABELS.items()},
+                           roles=role_labels(), linked=choices,
                            types=rt.community.criteria().organisation_types), status
 
 
@@ -118,19 +136,20 @@ def organisation_edit(slug: str) -> Any:
 def organisation_logo(slug: str) -> Any:
     sent = request.files.get("logo_file")
     remove = request.form.get("remove") == "yes"
-    if remove and not confirmed("remove the logo"):
+    if remove and not confirmed("remove the logo", _(
+            "Nothing was done: confirm that you want to remove the logo.")):
         return redirect(url_for("editors_orgs.organisation_edit", slug=slug))
     if not remove and (sent is None or not sent.filename):
-        flash("Choose the picture to upload.", "error")
+        flash(_("Choose the picture to upload."), "error")
         return redirect(url_for("editors_orgs.organisation_edit", slug=slug))
     try:
         organisations.set_logo(runtime(), slug[:80], _actor(),
                                None if remove else sent.read() if sent else None)
     except ValidationError as exc:
-        flash(f"The logo was not kept: {exc}. Send a JPEG, PNG, GIF or WebP picture.",
-              "error")
+        flash(_("The logo was not kept: %(why)s. Send a JPEG, PNG, GIF or WebP picture.",
+                why=str(exc)), "error")
     else:
-        flash("The logo is removed." if remove else "The logo is saved.", "success")
+        flash(_("The logo is removed.") if remove else _("The logo is saved."), "success")
     return redirect(url_for("editors_orgs.organisation_edit", slug=slug))
 
 
@@ -144,9 +163,11 @@ def people_page() -> Any:
 
 @bp.route("/people/<id:person_id>/erase", methods=["POST"])
 def person_erase(person_id: int) -> Any:
-    if confirmed("erase the record"):
+    if confirmed("erase the record", _(
+            "Nothing was done: confirm that you want to erase the record.")):
         name = people.erase(runtime(), person_id, _actor())
-        flash(f"The record of {name or 'that person'} is erased.", "success")
+        flash(_("The record of %(name)s is erased.", name=name) if name else
+              _("The record of that person is erased."), "success")
     return redirect(url_for("editors_orgs.people_page"))
 
 
@@ -159,6 +180,5 @@ def person_decide(person_id: int) -> Any:
     except ValidationError as exc:
         flash(str(exc), "error")
     else:
-        flash(f"{name} is now a member." if accept else f"{name} was not accepted.",
-              "success")
+        flash(_decided(name, accept), "success")
     return redirect(url_for("editors_orgs.people_page"))

@@ -13,6 +13,8 @@ import json
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -46,53 +48,108 @@ editors_only(bp)
 
 
 class ProjectForm(FlaskForm):
-    acronym = StringField("Acronym or short name", validators=[DataRequired(), Length(max=80)])
-    name = StringField("Full name", validators=[DataRequired(), Length(max=400)])
-    description = TextAreaField("Short description", validators=[Length(max=4000)],
-                                description="Two or three sentences: what the initiative "
-                                            "does and for whom.")
-    initiative_type = SelectField("Type of initiative")
-    themes = MultiCheckboxField("Themes")
-    sdgs = MultiCheckboxField("Sustainable Development Goals", coerce=int,
+    acronym = StringField(_l("Acronym or short name"),
+                          validators=[DataRequired(), Length(max=80)])
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=400)])
+    description = TextAreaField(_l("Short description"), validators=[Length(max=4000)],
+                                description=_l("Two or three sentences: what the initiative "
+                                               "does and for whom."))
+    initiative_type = SelectField(_l("Type of initiative"))
+    themes = MultiCheckboxField(_l("Themes"))
+    sdgs = MultiCheckboxField(_l("Sustainable Development Goals"), coerce=int,
                               validators=[Optional()])
-    countries = StringField("Countries", validators=[Length(max=1000)],
-                            description="Two-letter ISO codes, separated by commas, "
-                                        "e.g. BE, GR, PT.")
-    programme = SelectField("Funding programme")
-    call = StringField("Call or topic", validators=[Length(max=200)])
-    grant_number = StringField("Grant agreement number", validators=[Length(max=40)],
-                               description="For EU-funded projects: the number on CORDIS, "
-                                           "e.g. 101058405.")
-    start_date = DateField("Start date", validators=[Optional()])
-    end_date = DateField("End date", validators=[Optional()],
-                         description="The project shows as alumni once it has passed.")
-    coordinator = StringField("Coordinating organisation", validators=[Length(max=400)])
-    website = URLField("Website", validators=[Length(max=500)])
-    feed_url = URLField("News feed (RSS or Atom)", validators=[Length(max=500)],
-                        description="New entries come to the review queue. Checked when "
-                                    "you save; leave empty for none.")
-    contact_name = StringField("Contact person", validators=[Length(max=200)])
-    contact_email = EmailField("Contact email", validators=[Length(max=320)],
-                               description="Private: never shown on the public pages.")
-    logo_file = FileField("Logo from your computer",
-                          description="A JPEG, PNG, GIF or WebP picture. It is checked, "
-                                      "re-encoded without its metadata and kept by the "
-                                      "service.")
-    logo_url = URLField("Or the logo's address", validators=[Length(max=2000)],
-                        description="The service fetches the picture once and keeps it.")
-    remove_logo = BooleanField("Remove the logo")
+    countries = StringField(_l("Countries"), validators=[Length(max=1000)],
+                            description=_l("Two-letter ISO codes, separated by commas, "
+                                           "e.g. BE, GR, PT."))
+    programme = SelectField(_l("Funding programme"))
+    call = StringField(_l("Call or topic"), validators=[Length(max=200)])
+    grant_number = StringField(_l("Grant agreement number"), validators=[Length(max=40)],
+                               description=_l("For EU-funded projects: the number on "
+                                              "CORDIS, e.g. 101058405."))
+    start_date = DateField(_l("Start date"), validators=[Optional()])
+    end_date = DateField(_l("End date"), validators=[Optional()],
+                         description=_l("The project shows as alumni once it has passed."))
+    coordinator = StringField(_l("Coordinating organisation"), validators=[Length(max=400)])
+    website = URLField(_l("Website"), validators=[Length(max=500)])
+    feed_url = URLField(_l("News feed (RSS or Atom)"), validators=[Length(max=500)],
+                        description=_l("New entries come to the review queue. Checked when "
+                                       "you save; leave empty for none."))
+    contact_name = StringField(_l("Contact person"), validators=[Length(max=200)])
+    contact_email = EmailField(_l("Contact email"), validators=[Length(max=320)],
+                               description=_l("Private: never shown on the public pages."))
+    logo_file = FileField(_l("Logo from your computer"),
+                          description=_l("A JPEG, PNG, GIF or WebP picture. It is checked, "
+                                         "re-encoded without its metadata and kept by the "
+                                         "service."))
+    logo_url = URLField(_l("Or the logo's address"), validators=[Length(max=2000)],
+                        description=_l("The service fetches the picture once and keeps it."))
+    remove_logo = BooleanField(_l("Remove the logo"))
     logo_kept = HiddenField()
-    notes = TextAreaField("Editors' notes", validators=[Length(max=4000)],
-                          description="Where facts came from; not shown to the public.")
+    notes = TextAreaField(_l("Editors' notes"), validators=[Length(max=4000)],
+                          description=_l("Where facts came from; not shown to the public."))
     original = HiddenField()  # the facts as the form showed them (project_edit.snapshot)
 
+
+# What each network's handle looks like (registry.rules.HANDLE_FORMS says it in English
+# for the checks), as the form's help says it in the page's language.
+HANDLE_HELP = {
+    "x": _l("1 to 15 letters, digits or _, e.g. @ostogether; or paste the profile's "
+            "address."),
+    "mastodon": _l("@user@instance, e.g. @ostogether@mastodon.social; or paste the "
+                   "profile's address."),
+    "bluesky": _l("A domain-like handle, e.g. ostogether.bsky.social; or paste the "
+                  "profile's address."),
+    "linkedin": _l("The organisation's number, e.g. 12345678; or paste the profile's "
+                   "address."),
+    "facebook": _l("The Page's name in its address or its number, e.g. ostogether.eu; or "
+                   "paste the profile's address."),
+}
 
 # Each network's field on the form: handles_x, handles_mastodon…
 for _network in NETWORKS:
     setattr(ProjectForm, f"handles_{_network}", StringField(
         NETWORK_NAMES[_network], validators=[Length(max=300)],
-        description=f"{HANDLE_FORMS[_network][1][:1].upper()}{HANDLE_FORMS[_network][1][1:]}"
-                    f"; or paste the profile's address."))
+        description=HANDLE_HELP.get(_network, HANDLE_FORMS[_network][1])))
+
+# A project's facts as a saved change and its history name them (registry.rules keeps
+# the same words in English for the checks), in the page's language.
+FIELD_LABELS = {
+    "acronym": _l("acronym"), "name": _l("full name"),
+    "description": _l("short description"), "initiative_type": _l("initiative type"),
+    "themes": _l("themes"), "sdgs": _l("SDGs"), "countries": _l("countries"),
+    "programme": _l("funding programme"), "call": _l("call"),
+    "grant_number": _l("grant agreement number"), "start_date": _l("start date"),
+    "end_date": _l("end date"), "coordinator": _l("coordinator"), "website": _l("website"),
+    "feed_url": _l("feed URL"), "contact_email": _l("contact email"),
+    "non_commercial": _l("non-commercial declaration"),
+    "coc_accepted_on": _l("code of conduct acceptance"), "contact_name": _l("contact name"),
+    "handles": _l("social handles"), "logo": _l("logo"), "notes": _l("notes"),
+}
+
+# The Sustainable Development Goals by the names the UN gives them in each language
+# (core.states.SDG_NAMES keeps the English ones).
+SDG_LABELS = {
+    1: _l("No Poverty"), 2: _l("Zero Hunger"), 3: _l("Good Health and Well-being"),
+    4: _l("Quality Education"), 5: _l("Gender Equality"),
+    6: _l("Clean Water and Sanitation"), 7: _l("Affordable and Clean Energy"),
+    8: _l("Decent Work and Economic Growth"),
+    9: _l("Industry, Innovation and Infrastructure"), 10: _l("Reduced Inequalities"),
+    11: _l("Sustainable Cities and Communities"),
+    12: _l("Responsible Consumption and Production"), 13: _l("Climate Action"),
+    14: _l("Life Below Water"), 15: _l("Life on Land"),
+    16: _l("Peace, Justice and Strong Institutions"), 17: _l("Partnerships for the Goals"),
+}
+
+# What happened to a project, as its history says it.
+ACTIONS = {
+    "project.alumni": _l("became alumni"), "project.applied": _l("applied"),
+    "project.contact_set": _l("contact set"), "project.edited": _l("edited"),
+    "project.handles_confirmed": _l("handles confirmed"),
+    "project.handles_declined": _l("handles declined"),
+    "project.handles_proposed": _l("handles proposed"), "project.imported": _l("imported"),
+    "project.member": _l("accepted as a member"), "project.rejected": _l("not accepted"),
+    "project.updated": _l("updated"),
+}
 
 # The project's feed in each language, beside its main one: feeds_nl, feeds_fr…
 for _code, _name in LANGUAGES.items():
@@ -111,11 +168,12 @@ FIELD_FOR = {"logo": "logo_file", "status": "end_date", "handles": "handles_x",
 def _form(project: Project) -> ProjectForm:
     criteria = runtime().community.criteria()
     form = ProjectForm()
-    form.initiative_type.choices = [("", "Choose one")] + list(criteria.initiative_types.items())
+    form.initiative_type.choices = [("", _("Choose one"))] + list(criteria.initiative_types.items())
     form.themes.choices = list(criteria.themes.items())
-    form.sdgs.choices = [(n, f"{n}. {name}") for n, name in registry.SDG_NAMES.items()]
+    form.sdgs.choices = [(n, f"{n}. {SDG_LABELS.get(n, name)}")
+                         for n, name in registry.SDG_NAMES.items()]
     known = [*criteria.eu_programmes, *criteria.other_programmes]
-    form.programme.choices = ([("", "Not funded by a programme")] + [(p, p) for p in known]
+    form.programme.choices = ([("", _("Not funded by a programme"))] + [(p, p) for p in known]
                               + ([(project.programme, project.programme)]
                                  if project.programme and project.programme not in known
                                  else []))
@@ -195,8 +253,10 @@ def edit(slug: str) -> Any:
             except Conflict as exc:
                 outcome.problems[""] = str(exc)
             if outcome.saved:
-                flash(f"Saved {project.acronym}: "
-                      f"{', '.join(_label(c) for c in outcome.changed) or 'nothing changed'}.",
+                changed = ", ".join(_label(c) for c in outcome.changed)
+                flash(_("Saved %(project)s: %(fields)s.", project=project.acronym,
+                        fields=changed) if changed else
+                      _("Saved %(project)s: nothing changed.", project=project.acronym),
                       "success")
                 return redirect(url_for("editors_projects.edit", slug=project.slug))
             show_problems(form, {_target(k): v for k, v in outcome.problems.items()})
@@ -226,7 +286,8 @@ def edit(slug: str) -> Any:
     return render_template("editors/project.html", project=project, form=form,
                            by_field=by_field, summary=summary, history=history,
                            networks=NETWORKS, kept_logo=kept,
-                           labels=registry.FIELD_LABELS), status
+                           labels={k: str(v) for k, v in FIELD_LABELS.items()},
+                           actions={k: str(v) for k, v in ACTIONS.items()}), status
 
 
 def _target(name: str) -> str:
@@ -236,4 +297,5 @@ def _target(name: str) -> str:
 
 
 def _label(name: str) -> str:
-    return str(registry.FIELD_LABELS.get(name, name.replace("_", " ")))
+    label = FIELD_LABELS.get(name)
+    return str(label) if label is not None else name.replace("_", " ")
