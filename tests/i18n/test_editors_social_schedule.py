@@ -14,7 +14,12 @@ from ostogether.social import posts as social
 from tests.browser import PHONE, Live, log_in, shot
 from tests.conftest import post, social_posts
 from tests.factories import TEST, add_item, make_user
-from tests.i18n.test_pages import html_lang
+
+
+def html_lang(r: Any) -> str:
+    m = re.search(r'<html lang="([a-z]+)"', r.get_data(as_text=True))
+    assert m
+    return m.group(1)
 
 
 def words(html: str) -> str:
