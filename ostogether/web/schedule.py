@@ -45,6 +45,6 @@ def run_now(name: str) -> Any:
     else:
         flash(_("%(job)s is queued: the worker runs it within %(seconds)s seconds. Reload "
                 "this page to see how it ended.", job=name,
-                seconds=f"{rt.settings.worker_poll_seconds:g}"), "success")
+                seconds=format(rt.settings.worker_poll_seconds, "g")), "success")
         warn_if_no_worker(rt)
     return redirect(url_for("schedule.index"))

@@ -93,7 +93,7 @@ def test_the_social_calendar_and_its_flash_messages_in_dutch(editor: Any,
     assert re.search(r"(ma|di|wo|do|vr|za|zo) \d+ [a-z]+, \d\d:\d\d blijft leeg: ", words(html))
     assert re.search(r"X</a> <span class=\"status status-planned\">gepland</span>", html)
     assert ">De 10 geplande berichten goedkeuren</button>" in html
-    assert "Leestip" in html  # the item's kind, in Dutch
+    assert re.search(r"Leestip · nieuwsbericht \d+<", html)  # its kind and source, in Dutch
     post(editor, "/editors/social/approve-week", page, week=week)
     html = editor.get(page).get_data(as_text=True)
     assert "10 berichten goedgekeurd; ze gaan elk op hun tijd de deur uit." in words(html)
