@@ -9,7 +9,7 @@ asks of graphical objects, and every series is also named in the legend.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 
 from markupsafe import Markup
@@ -32,23 +32,33 @@ def nice_max(value: float) -> int:
         power *= 10
 
 
-def describe(categories: Sequence[str], series: Sequence[tuple[str, Sequence[int]]]) -> str:
+# The sentences of a chart's description; a caller gives them in the page's language, with
+# the same named placeholders.
+WORDS = {"none": "%(series)s: none",
+         "total": "%(series)s: %(total)s in all, most in %(top)s (%(value)s)",
+         "span": "from %(first)s to %(last)s", "empty": "no data"}
+
+
+def describe(categories: Sequence[str], series: Sequence[tuple[str, Sequence[int]]],
+             words: Mapping[str, str] = WORDS) -> str:
     """The chart in words: totals per series, and the largest category of each."""
     parts = []
     for name, values in series:
         total = sum(values)
         if not values or total == 0:
-            parts.append(f"{name}: none")
+            parts.append(words["none"] % {"series": name})
             continue
         top = max(range(len(values)), key=lambda i: values[i])
-        parts.append(f"{name}: {total} in all, most in {categories[top]} ({values[top]})")
-    span = f"from {categories[0]} to {categories[-1]}" if categories else "no data"
+        parts.append(words["total"] % {"series": name, "total": total,
+                                       "top": categories[top], "value": values[top]})
+    span = (words["span"] % {"first": categories[0], "last": categories[-1]} if categories
+            else words["empty"])
     return f"{span}. " + "; ".join(parts) + "."
 
 
 def bar_chart(chart_id: str, title: str, categories: Sequence[str],
-              series: Sequence[tuple[str, Sequence[int]]], *, stacked: bool = False
-              ) -> Markup:
+              series: Sequence[tuple[str, Sequence[int]]], *, stacked: bool = False,
+              words: Mapping[str, str] = WORDS) -> Markup:
     """A grouped (or stacked) bar chart as SVG, safe to embed in HTML: every text in it
     (title, categories, series names) is escaped here, so it is marked safe here."""
     n = max(1, len(categories))
@@ -63,7 +73,7 @@ def bar_chart(chart_id: str, title: str, categories: Sequence[str],
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
            f'role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" class="chart">',
            f'<title id="{chart_id}-title">{escape(title)}</title>',
-           f'<desc id="{chart_id}-desc">{escape(describe(categories, series))}</desc>']
+           f'<desc id="{chart_id}-desc">{escape(describe(categories, series, words))}</desc>']
     # Grid and axis labels.
     for k in range(5):
         value = top * k / 4

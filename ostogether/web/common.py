@@ -64,8 +64,8 @@ def has_cookie(name: str, req: Any = request) -> bool:
 def warn_if_no_worker(rt: Runtime) -> None:
     """Work queued on a page waits for the worker; say so when none is running."""
     if not jobs.health(rt)["ok"]:
-        flash("No worker is running, so this waits until one starts: `ostogether serve` "
-              "runs one, or start `ostogether worker`.", "error")
+        flash(_("No worker is running, so this waits until one starts: `ostogether serve` "
+                "runs one, or start `ostogether worker`."), "error")
 
 
 # ------------------------------------------------------------------ access

@@ -44,6 +44,7 @@ from ostogether.registry.rules import ProjectRecord
 from ostogether.social import wording as social_wording
 from ostogether.web.common import confirmed, editors_only, runtime, takes_uploads
 from ostogether.web.forms import ItemForm, show_problems, take_upload
+from ostogether.web.i18n import page_language
 
 bp = Blueprint("editors", __name__, url_prefix="/editors")
 
@@ -87,50 +88,55 @@ def index() -> Any:
                            country_label=country_label)
 
 
-_CHARTS: list[tuple[reports.Figures, dict[str, Markup]]] = []
+# The charts drawn last, per language: (figures, charts).
+_CHARTS: dict[str, tuple[reports.Figures, dict[str, Markup]]] = {}
 
 
 def _charts(f: reports.Figures) -> dict[str, Markup]:
-    """The dashboard's six charts, drawn again only for new figures (``reports.figures``
-    gives the same object while nothing changed)."""
-    drawn = _CHARTS[0] if _CHARTS else None
+    """The dashboard's six charts in the page's language, drawn again only for new figures
+    (``reports.figures`` gives the same object while nothing changed)."""
+    lang = page_language()
+    drawn = _CHARTS.get(lang)
     if drawn is not None and drawn[0] is f:
         return drawn[1]
     top = f.per_project[:15]
+    words = {"none": _("%(series)s: none"),
+             "total": _("%(series)s: %(total)s in all, most in %(top)s (%(value)s)"),
+             "span": _("from %(first)s to %(last)s"), "empty": _("no data")}
     svg = {
         "subscribers": charts.bar_chart(
-            "subscribers", "Subscribers each month", [m.month for m in f.months],
-            [("Confirmed", [m.confirmed for m in f.months]),
-             ("Unsubscribed", [m.unsubscribed for m in f.months]),
-             ("Bounced", [m.bounced for m in f.months])]),
+            "subscribers", _("Subscribers each month"), [m.month for m in f.months],
+            [(_("Confirmed"), [m.confirmed for m in f.months]),
+             (_("Unsubscribed"), [m.unsubscribed for m in f.months]),
+             (_("Bounced"), [m.bounced for m in f.months])], words=words),
         "issues": charts.bar_chart(
-            "issues", "Issues sent: recipients, delivered and bounced",
+            "issues", _("Issues sent: recipients, delivered and bounced"),
             [f"#{i.number}" for i in f.sent],
-            [("Recipients", [i.recipients for i in f.sent]),
-             ("Delivered", [i.delivered for i in f.sent]),
-             ("Bounced", [i.bounced for i in f.sent])]),
+            [(_("Recipients"), [i.recipients for i in f.sent]),
+             (_("Delivered"), [i.delivered for i in f.sent]),
+             (_("Bounced"), [i.bounced for i in f.sent])], words=words),
         "social": charts.bar_chart(
-            "social", "Social posts published per network and week", f.weeks,
-            [(NETWORK_NAMES[n], v) for n, v in f.per_network.items()], stacked=True),
+            "social", _("Social posts published per network and week"), f.weeks,
+            [(NETWORK_NAMES[n], v) for n, v in f.per_network.items()], stacked=True,
+            words=words),
         "items": charts.bar_chart(
-            "items", "Items per project: submitted, approved and published",
+            "items", _("Items per project: submitted, approved and published"),
             [p.acronym for p in top],
-            [("Submitted", [p.submitted for p in top]),
-             ("Approved", [p.approved for p in top]),
-             ("Published", [p.published for p in top])]),
+            [(_("Submitted"), [p.submitted for p in top]),
+             (_("Approved"), [p.approved for p in top]),
+             (_("Published"), [p.published for p in top])], words=words),
         "clicks": charts.bar_chart(
-            "clicks", "Clicks on items and archive views per issue",
+            "clicks", _("Clicks on items and archive views per issue"),
             [f"#{c.number}" for c in f.clicks],
-            [("Clicks", [c.clicks for c in f.clicks]),
-             ("Archive views", [c.views for c in f.clicks])]),
+            [(_("Clicks"), [c.clicks for c in f.clicks]),
+             (_("Archive views"), [c.views for c in f.clicks])], words=words),
         "reach": charts.bar_chart(
-            "reach", "Interactions with the last year's posts, per network",
+            "reach", _("Interactions with the last year's posts, per network"),
             [NETWORK_NAMES[r.network] for r in f.reach],
-            [("Interactions", [r.interactions for r in f.reach])]),
+            [(_("Interactions"), [r.interactions for r in f.reach])], words=words),
     }
-    drawn = (f, svg)
-    _CHARTS[:] = [drawn]
-    return drawn[1]
+    _CHARTS[lang] = (f, svg)
+    return svg
 
 
 @bp.route("/applications")

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from babel import Locale
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_date, format_datetime, format_skeleton, format_time
 from flask import Flask, Response, has_request_context, request
 from flask_babel import Babel, get_locale, get_translations
 from flask_babel import lazy_gettext as _l
@@ -124,6 +124,19 @@ def short_when(value: dt.datetime) -> str:
                            locale=code)
 
 
+def local_date(value: dt.date | dt.datetime, skeleton: str = "MMMEd") -> str:
+    """A date with its weekday, as the page's language writes it, from a CLDR skeleton:
+    "MMMEd" gives "Sun 6 Dec" / "zo 6 dec" / "So., 6. Dez."; "MMMMEEEEd" the month in
+    full; "yMMMMEEEEd" with the year. A time is added by the template (``%H:%M``)."""
+    code = page_language()
+    if code == "en":  # as the service always wrote it: "Sunday 6 December 2026"
+        return format_date(value, _ENGLISH[skeleton], locale="en")
+    return format_skeleton(skeleton, value, locale=code)
+
+
+_ENGLISH = {"MMMEd": "EEE d MMM", "MMMMEEEEd": "EEEE d MMMM", "yMMMMEEEEd": "EEEE d MMMM y"}
+
+
 # What a person agrees to by ticking the box, on every sign-up form of the service: the
 # same sentence as readers.subscribers.CONSENT_TEXT, in the page's language.
 CONSENT = _l("I agree to receive the newsletter by mail, as the privacy notice explains. "
@@ -212,6 +225,7 @@ def init_app(app: Flask, translations: str, public_url: str) -> None:
     app.add_template_filter(short_when, "short_when")
     app.jinja_env.globals["state_label"] = state_label
     app.jinja_env.globals["item_language_name"] = item_language_name
+    app.add_template_filter(local_date, "local_date")
     app.jinja_env.globals["status_label"] = status_label  # macros see globals only
     app.jinja_env.globals["lang_attr"] = lang_attr
 

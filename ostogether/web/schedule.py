@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ostogether import jobs
@@ -42,8 +43,8 @@ def run_now(name: str) -> Any:
     except (Conflict, NotFound) as exc:
         flash(str(exc), "error")
     else:
-        flash(f"{name} is queued: the worker runs it within "
-              f"{rt.settings.worker_poll_seconds:g} seconds. Reload this page to see how it "
-              f"ended.", "success")
+        flash(_("%(job)s is queued: the worker runs it within %(seconds)s seconds. Reload "
+                "this page to see how it ended.", job=name,
+                seconds=format(rt.settings.worker_poll_seconds, "g")), "success")
         warn_if_no_worker(rt)
     return redirect(url_for("schedule.index"))

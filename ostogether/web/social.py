@@ -9,6 +9,8 @@ import datetime as dt
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext, pgettext
 from flask_login import current_user
 
 from ostogether.core import clock
@@ -21,11 +23,33 @@ from ostogether.social import text as social_text
 from ostogether.social import wording
 from ostogether.social.publishers import is_live
 from ostogether.web.common import editors_only, runtime, warn_if_no_worker
+from ostogether.web.i18n import kind_labels, local_date
 
 bp = Blueprint("social", __name__, url_prefix="/editors/social")
 
 
 editors_only(bp)
+
+
+def _statuses() -> dict[str, str]:
+    """A post's status as the page's language says it (core/states.py keeps the codes)."""
+    return {"planned": pgettext("social post", "planned"),
+            "approved": pgettext("social post", "approved"),
+            "publishing": pgettext("social post", "publishing"),
+            "published": pgettext("social post", "published"),
+            "failed": pgettext("social post", "failed"),
+            "unknown": pgettext("social post", "unknown"),
+            "skipped": pgettext("social post", "skipped")}
+
+
+def _kinds() -> dict[str, str]:
+    """What a post is about, in the page's language."""
+    return {**kind_labels(), "issue": _("Newsletter issue")}
+
+
+def _when(at: dt.datetime, skeleton: str = "MMMEd") -> str:
+    """A post's date (with its weekday) and time, as the page's language writes them."""
+    return f"{local_date(at, skeleton)}, {at:%H:%M}"
 
 
 def _week_arg() -> str | None:
@@ -47,6 +71,7 @@ def index() -> Any:
     return render_template("editors/social.html", view=view, measures=measures,
                            attention=social.needing_attention(rt),
                            connections=social.connections(rt.settings, rt.today()),
+                           statuses=_statuses(), kinds=_kinds(),
                            auto_approve=rt.settings.social_auto_approve,
                            next_week=social.week_label(*social.next_week(rt)))
 
@@ -55,12 +80,13 @@ def index() -> Any:
 def plan() -> Any:
     rt = runtime()
     report = social.plan_week(rt, Actor.of(current_user), _week_arg())
-    flash(f"Week {report.week}: {len(report.placed)} slot(s) filled, "
-          f"{len(report.unfilled)} left empty, {report.kept} post(s) were there already.",
-          "success")
+    flash(_("Week %(week)s: %(filled)d slot(s) filled, %(empty)d left empty, %(kept)d "
+            "post(s) were there already.", week=report.week, filled=len(report.placed),
+            empty=len(report.unfilled), kept=report.kept), "success")
     zone = rt.community.schedule().zone
     for at, why in report.unfilled:
-        flash(f"{at.astimezone(zone):%a %d %b %H:%M} is empty: {why}.", "info")
+        flash(_("%(when)s is empty: %(why)s.", when=_when(at.astimezone(zone)), why=why),
+              "info")
     return redirect(url_for("social.index", week=report.week))
 
 
@@ -68,10 +94,12 @@ def plan() -> Any:
 def approve_week() -> Any:
     rt, week = runtime(), _week_arg()
     n = social.approve_week(rt, Actor.of(current_user), week)
-    flash(f"{n} post(s) approved; they go out at their times.", "success")
+    flash(ngettext("%(num)d post(s) approved; they go out at their times.",
+                   "%(num)d post(s) approved; they go out at their times.", n), "success")
     if left := social.week_view(rt, week).counts["planned"]:
-        flash(f"{left} post(s) could not be approved: the reason is beside each one.",
-              "error")
+        flash(ngettext("%(num)d post(s) could not be approved: the reason is beside each one.",
+                       "%(num)d post(s) could not be approved: the reason is beside each one.",
+                       left), "error")
     return redirect(url_for("social.index", week=week))
 
 
@@ -84,7 +112,7 @@ def post(post_id: int) -> Any:
             # A field the form did not send keeps the picture as it is (None).
             social.edit(rt, Actor.of(current_user), post_id, text=form.get("text", ""),
                         image_url=form.get("image_url"), image_alt=form.get("image_alt"))
-            flash("The post was saved.", "success")
+            flash(_("The post was saved."), "success")
             return redirect(url_for("social.post", post_id=post_id))
         except ValidationError as exc:
             flash(str(exc), "error")
@@ -115,10 +143,11 @@ def _page(rt: Runtime, post_id: int, errors: dict[str, str] | None = None,
         due=one.status == "approved" and one.slot_at <= now and (
             one.next_attempt_at is None or one.next_attempt_at <= now),
         limit=social_text.limit_for(rt.settings, one.network),
-        slots=[(at.isoformat(), f"{at.astimezone(zone):%a %d %b %H:%M}")
+        slots=[(at.isoformat(), _when(at.astimezone(zone)))
                for at in social.free_slots(rt, one)],
         live=is_live(rt.settings, one.network), dry_run_everywhere=rt.settings.social_dry_run,
-        week=social.week_label(*social.week_of(local.date()))), status
+        week=social.week_label(*social.week_of(local.date())), statuses=_statuses(),
+        kinds=_kinds()), status
 
 
 @bp.post("/<id:post_id>/<action>")
@@ -128,16 +157,16 @@ def act(post_id: int, action: str) -> Any:
     try:
         if action == "approve":
             social.approve(rt, actor, [post_id])
-            flash("Approved: it goes out at its time.", "success")
+            flash(_("Approved: it goes out at its time."), "success")
         elif action == "unapprove":
             social.unapprove(rt, actor, post_id)
-            flash("Back to planned; it will not go out until approved.", "success")
+            flash(_("Back to planned; it will not go out until approved."), "success")
         elif action == "card":
             social.read_card(rt, actor, post_id)
-            flash("The link's card was read again.", "success")
+            flash(_("The link's card was read again."), "success")
         elif action == "skip":
             social.skip(rt, actor, post_id)
-            flash("Skipped: this post will not go out.", "success")
+            flash(_("Skipped: this post will not go out."), "success")
         elif action == "move":
             zone = rt.community.schedule().zone
             if "at" in request.form:  # the date and time picker
@@ -146,25 +175,26 @@ def act(post_id: int, action: str) -> Any:
                 try:
                     to = dt.datetime.fromisoformat(request.form.get("slot", ""))
                 except ValueError:
-                    raise ValidationError("Pick one of the offered times.",
-                                          {"slot": "pick one of the offered times"}) from None
+                    raise ValidationError(_("Pick one of the offered times."), {
+                        "slot": _("pick one of the offered times")}) from None
             social.move(rt, actor, post_id, to.astimezone(dt.UTC))
             local = to.astimezone(zone)
-            flash(f"Moved to {local:%A %-d %B %Y, %H:%M} ({zone.key}, {local.tzname()}).",
-                  "success")
+            flash(_("Moved to %(when)s (%(zone)s, %(abbreviation)s).",
+                    when=_when(local, "yMMMMEEEEd"), zone=zone.key,
+                    abbreviation=local.tzname()), "success")
         elif action == "publish":
             asked = social.publish_now(rt, actor, post_id)
-            flash(("Publishing within a few seconds" if asked else
-                   "It is due already: publishing within a few seconds")
-                  + "; refresh this page to see the outcome.", "success")
+            flash(_("Publishing within a few seconds; refresh this page to see the outcome.")
+                  if asked else _("It is due already: publishing within a few seconds; "
+                                  "refresh this page to see the outcome."), "success")
             warn_if_no_worker(rt)
         elif action == "resolve":
             posted = request.form.get("posted") == "yes"
             social.resolve(rt, actor, post_id, posted=posted, url=request.form.get("url", ""))
-            flash("Marked published." if posted else "Marked not posted; approve it again "
-                  "to post it.", "success")
+            flash(_("Marked published.") if posted else _("Marked not posted; approve it "
+                                                          "again to post it."), "success")
         else:
-            flash("Unknown action.", "error")
+            flash(_("Unknown action."), "error")
     except ValidationError as exc:
         flash(str(exc), "error")
         if action == "move" and "at" in exc.fields:

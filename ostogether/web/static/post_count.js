@@ -280,6 +280,12 @@
   var when = out.querySelector(".count-when");
   var name = out.getAttribute("data-name");
   var unit = out.getAttribute("data-unit");
+  // The words, in the page's language (templates/editors/social_post.html).
+  function said(attribute, english) { return out.getAttribute(attribute) || english; }
+  var tooLong = said("data-too-long", "too long");
+  var refused = said("data-refused", name + " refuses a character in it");
+  var counting = said("data-counting", "(counted as you type; the server counts again when you save)");
+  var counts = said("data-counts", name + " counts {count} of " + limit + " " + unit);
   // A screen reader hears the count once typing pauses, not at every key.
   var spoken = document.createElement("span");
   spoken.className = "visually-hidden";
@@ -290,13 +296,13 @@
   function show() {
     var m = measure(box.value);
     number.textContent = String(m.length);
-    over.textContent = m.refused ? " — " + name + " refuses a character in it" :
-      (m.fits ? "" : (m.length > 0 ? " — too long" : ""));
+    over.textContent = m.refused ? " — " + refused :
+      (m.fits ? "" : (m.length > 0 ? " — " + tooLong : ""));
     out.classList.toggle("error", !m.fits && m.length > 0);
-    when.textContent = "(counted as you type; the server counts again when you save)";
+    when.textContent = counting;
     window.clearTimeout(pause);
     pause = window.setTimeout(function () {
-      spoken.textContent = name + " counts " + m.length + " of " + limit + " " + unit + (m.fits ? "" : ", too long");
+      spoken.textContent = counts.replace("{count}", String(m.length)) + (m.fits ? "" : ", " + tooLong);
     }, 1000);
   }
   box.addEventListener("input", show);
