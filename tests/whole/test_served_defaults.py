@@ -18,8 +18,9 @@ import requests
 
 from ostogether.core.settings import load_settings
 from ostogether.edges.runtime import Runtime
+from ostogether.newsletter import delivery
 from ostogether.newsletter import issues as newsletter
-from tests.conftest import REPO, child_env, finish, free_port, wait_for
+from tests.conftest import REPO, child_env, csrf_from, finish, free_port, outbox, wait_for
 from tests.factories import TEST, add_item, mark_sent
 from tests.feedserver import FeedServer, Route, picture
 
@@ -87,3 +88,47 @@ def test_a_kept_picture_is_served_from_the_archive_under_make_runs_defaults(
     assert r.status_code == 200 and r.headers["Content-Type"] == "image/jpeg"
     assert r.content[:3] == b"\xff\xd8\xff"
     assert (community / "var" / "media" / src.rsplit("/", 1)[1]).is_file()
+
+
+def test_a_readers_choices_under_make_runs_defaults(community: Path, served: str,
+                                                    web: FeedServer) -> None:
+    """Issue 36 as `make run` serves it: a reader signs up for one topic on the served
+    form, confirms from the mail in var/outbox, gets only the matching item of the next
+    issue, and finds the topic ticked on the preferences page linked from that mail."""
+    session = requests.Session()
+    form = session.get(f"{served}/subscribe", timeout=10).text
+    sent = session.post(f"{served}/subscribe", timeout=10, data={
+        "csrf_token": csrf_from(form), "email": "ines@school.example.es", "language": "en",
+        "consent": "y", "topics": "citizen-science"})
+    assert sent.status_code == 200 and "<title>Check your mail" in sent.text, sent.text[:300]
+    settings = load_settings(environ={"OSTOGETHER_HOME": str(community),
+                                      "OSTOGETHER_FETCH_ALLOW": "127.0.0.1"})
+    [confirm] = outbox(settings)
+    link = re.search(r"http://127\.0\.0\.1:\d+/subscribe/confirm/\S+",
+                     confirm.get_body(("plain",)).get_content())
+    assert link is not None
+    page = session.get(link.group(0), timeout=10).text
+    assert session.post(link.group(0), timeout=10,
+                        data={"csrf_token": csrf_from(page)}).status_code == 200
+    rt = Runtime(settings)
+    try:
+        add_item(rt, "cosmos", link=web.url("/page/1"), title="Counting birds with pupils",
+                 topics=["citizen-science"])
+        add_item(rt, "levers", link=web.url("/page/2"), title="A policy brief on STEAM",
+                 topics=["educational-policy"])
+        issue = newsletter.compose_next(rt, TEST)
+        approved, _ = newsletter.approve(rt, TEST, issue.id)
+        assert delivery.send(rt, TEST, approved.id).counts["sent"] == 1
+    finally:
+        rt.close()
+    mail = [m for m in outbox(settings) if "ines@" in m["To"]][-1]
+    html = mail.get_body(("html",)).get_content()
+    text = mail.get_body(("plain",)).get_content()
+    assert "Counting birds with pupils" in html and "Counting birds with pupils" in text
+    assert "STEAM" not in html and "policy brief" not in text
+    prefs = re.search(r"http://127\.0\.0\.1:\d+/p/\S+", text)
+    assert prefs is not None
+    choices = requests.get(prefs.group(0), timeout=10).text
+    ticked = {m.group(1) for tag in re.findall(r"<input [^>]*>", choices) if "checked" in tag
+              and (m := re.search(r'name="topics"[^>]*value="([^"]+)"', tag))}
+    assert ticked == {"citizen-science"}, ticked
