@@ -276,7 +276,8 @@ def _finish_if_done(s: Session, issue: Issue) -> bool:
     issue.sent_at = clock.now()
     if issue.send_state != "cancelled":
         issue.send_state, issue.send_note = "done", ""
-    for entry in issue.entries:
+    # An announcement reached a segment only: its items still go into the next issue.
+    for entry in issue.entries if issue.kind == "issue" else ():
         if entry.item.status == "approved":
             transition(s, WORKER, entry.item, "news_item", "published", issue=issue.number)
     log.info("send finished: issue #%s %s", issue.number, counts,

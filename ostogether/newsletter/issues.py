@@ -138,7 +138,9 @@ def open_issue(s: Session) -> Issue | None:
 
 
 def _carried_by_sent(s: Session) -> Any:
-    return select(IssueItem.item_id).join(Issue).where(Issue.status == "sent")
+    """The items a sent issue carried (an announcement's reached a segment only)."""
+    return select(IssueItem.item_id).join(Issue).where(Issue.status == "sent",
+                                                       Issue.kind == "issue")
 
 
 def candidates(s: Session) -> list[NewsItem]:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from ostogether import jobs
 from ostogether.core.segments import Reader, Segment, reaches
 from ostogether.edges.runtime import Runtime
-from ostogether.models import Delivery, Issue, Subscriber
+from ostogether.models import Delivery, Issue, NewsItem, Subscriber
 from ostogether.newsletter import announcements, archive, delivery, versions
 from ostogether.newsletter import issues as newsletter
 from ostogether.readers import segments
@@ -195,3 +195,18 @@ def test_an_announcements_items_go_to_everyone_it_reaches(rt: Runtime, smtp_serv
     for msg in sink.messages:
         assert "The webinar programme" in msg.get_body(("html",)).get_content(), msg["To"]
     assert {m["To"] for m in sink.messages} >= picky
+
+
+def test_an_item_sent_in_an_announcement_still_goes_into_the_next_issue(
+        rt: Runtime, smtp_server: Any, web: Any) -> None:
+    add_population(rt, 6)
+    item = add_item(rt, "cosmos", link=web.url("/page/2"), title="Open lab day in Porto")
+    issue = _announcement(rt, languages=["nl"])
+    newsletter.arrange(rt, TEST, issue.id, item, "add")
+    report, _ = newsletter.run_preflight(rt, issue.id)
+    newsletter.approve(rt, TEST, issue.id, [w.key for w in report.warnings])
+    assert delivery.send(rt, TEST, issue.id).issue_status == "sent"
+    with rt.db.session() as s:
+        assert s.get(NewsItem, item).status == "approved"  # not published to everyone
+    nxt = newsletter.compose_next(rt, TEST)
+    assert item in [e.item_id for e in nxt.entries]
