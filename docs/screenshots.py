@@ -32,11 +32,18 @@ from ostogether.edges import db as dbmod  # noqa: E402
 from ostogether.edges.audit import Actor  # noqa: E402
 from ostogether.edges.runtime import Runtime  # noqa: E402
 from ostogether.library import outputs as library  # noqa: E402
-from ostogether.models import Issue, SocialPost  # noqa: E402
+from ostogether.models import Issue, SocialPost, Subscriber  # noqa: E402
+from ostogether.readers import subscribers  # noqa: E402
 from ostogether.registry import handles, projects  # noqa: E402
 from ostogether.social import posts as social  # noqa: E402
 from ostogether.web import create_app  # noqa: E402
-from tests.factories import add_item, add_organisation, make_user, project_id  # noqa: E402,E501
+from tests.factories import (  # noqa: E402
+    add_item,
+    add_organisation,
+    add_readers,
+    make_user,
+    project_id,
+)
 from tests.feedserver import FeedServer, Route  # noqa: E402
 
 
@@ -278,6 +285,21 @@ def main() -> None:
             shot(page, "library.png", full=False)
             page.goto(base + "/organisations")
             shot(page, "organisations.png")
+            # A reader's choices (issue 36): the preferences page from a mail's link, on
+            # a phone, with two topics and a project followed; an announcement's segment.
+            [sid] = add_readers(rt, 1, domain="teacher.example")
+            with rt.db.session() as s:
+                reader = s.get(Subscriber, sid)
+                assert reader is not None
+                reader.topics, reader.projects = ["citizen-science", "steam"], ["cosmos"]
+                url = subscribers.personal_links(rt, reader)["preferences_url"]
+            phone.goto(url.replace(rt.settings.public_url, base))
+            shot(phone, "preferences-phone.png")
+            page.goto(base + "/editors/announcements/new")
+            page.check("input[name=topics][value=steam]")
+            page.check("input[name=languages][value=nl]")
+            page.click("button[name=action][value=count]")
+            shot(page, "announcement-segment.png", full=False)
             browser.close()
     finally:
         server.close()

@@ -147,6 +147,7 @@ HASHTAG = re.compile(r"(?!\d+$)\w{1,64}")
 NEWSLETTER_TEXTS: dict[str, tuple[str, ...]] = {
     "view_in_browser": (), "heading": ("short_name", "number"),
     "announcement_heading": ("short_name",), "announcement": (), "dateline": ("month", "year"),
+    "announcement_view_in_browser": (), "announcement_archive_before": (),
     "archive_before": (), "archive_link": (), "archive_after": (),
     "you_receive": ("short_name",), "sent_by": ("sender_name", "name", "facilitator"),
     "postal": ("postal_address",), "view_short": (), "preferences": (), "unsubscribe": (),
@@ -161,7 +162,8 @@ NEWSLETTER_TEXTS: dict[str, tuple[str, ...]] = {
 }
 NEWSLETTER_LISTS = {"months": 12, "weekdays": 7}
 OPTIONAL_TEXTS = ("funding_statement", "funding_credit", "funding_disclaimer",
-                  "announcement_heading", "announcement")  # (issue 36) English in code
+                  "announcement_heading", "announcement", "announcement_view_in_browser",
+                  "announcement_archive_before")  # (issue 36) else the issue's words
 
 
 def _line_in_table(text: str, header: str, key: str) -> int | None:

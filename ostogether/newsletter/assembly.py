@@ -162,7 +162,8 @@ class Assembler:
 
     def select(self, choices: Choices, language: str) -> Selection:
         every = tuple(o.id for o in self.offers)
-        if choices.everything or not self.cuttable:
+        # An announcement's segment chose its readers: every one of them gets it whole.
+        if choices.everything or not self.cuttable or self.issue.kind == "announcement":
             return Selection(every, True)
         ids = choose(self.offers, choices)
         own = [o for o in self.offers if o.id in ids and not o.for_everyone]

@@ -121,6 +121,8 @@ def texts(rules: compose.Rules, language: str, site: Any, number: int | None,
     if number is not None and number < 0:  # an announcement (A3 is -3): not "#-3"
         t["heading"] = t.get("announcement_heading") or "{short_name} announcement"
         fill("heading", short_name=site.short_name)
+        for key in ("view_in_browser", "archive_before"):  # "this announcement"
+            t[key] = t.get(f"announcement_{key}") or t.get(key, "")
     else:
         fill("heading", short_name=site.short_name, number=number)
     fill("dateline", month=months[send_date.month - 1], year=send_date.year)
