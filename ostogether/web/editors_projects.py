@@ -111,20 +111,9 @@ for _network in NETWORKS:
         NETWORK_NAMES[_network], validators=[Length(max=300)],
         description=HANDLE_HELP.get(_network, HANDLE_FORMS[_network][1])))
 
-# A project's facts as a saved change and its history name them (registry.rules keeps
-# the same words in English for the checks), in the page's language.
-FIELD_LABELS = {
-    "acronym": _l("acronym"), "name": _l("full name"),
-    "description": _l("short description"), "initiative_type": _l("initiative type"),
-    "themes": _l("themes"), "sdgs": _l("SDGs"), "countries": _l("countries"),
-    "programme": _l("funding programme"), "call": _l("call"),
-    "grant_number": _l("grant agreement number"), "start_date": _l("start date"),
-    "end_date": _l("end date"), "coordinator": _l("coordinator"), "website": _l("website"),
-    "feed_url": _l("feed URL"), "contact_email": _l("contact email"),
-    "non_commercial": _l("non-commercial declaration"),
-    "coc_accepted_on": _l("code of conduct acceptance"), "contact_name": _l("contact name"),
-    "handles": _l("social handles"), "logo": _l("logo"), "notes": _l("notes"),
-}
+# A project's facts as a saved change and its history name them: registry.rules's words,
+# in the page's language.
+FIELD_LABELS = registry.FIELD_LABELS
 
 # The Sustainable Development Goals by the names the UN gives them in each language
 # (core.states.SDG_NAMES keeps the English ones).
