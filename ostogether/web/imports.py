@@ -146,7 +146,7 @@ def too_large(e: RequestEntityTooLarge) -> Any:
         "errors/error.html", status=413, title=_("The file is too large"),
         message=_("An import takes files of up to %(mb)s MB here (import_max_upload_bytes). "
                   "Split the file into parts, or import it with the command line.",
-                  mb=f"{limit:g}")), 413
+                  mb=format(limit, "g"))), 413
 
 
 @bp.get("/<id:import_id>")
