@@ -7,14 +7,79 @@ English."""
 
 from __future__ import annotations
 
+import csv
+import io
+import re
+import zipfile
+from html import unescape
 from typing import Any
 
 from ostogether import jobs
 from ostogether.edges.runtime import Runtime
-from tests.conftest import post
+from tests.conftest import csrf_from, post
 from tests.factories import add_readers
-from tests.i18n.test_editors_social_schedule import dutch, html_lang
-from tests.imports.test_imports_web import mailchimp_zip, page, press, text, upload
+
+
+def dutch(client: Any) -> Any:
+    """The client's every request says Accept-Language: nl, as a Dutch browser does."""
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "nl-NL,nl;q=0.9,en;q=0.5"
+    return client
+
+
+def html_lang(r: Any) -> str:
+    m = re.search(r'<html lang="([a-z]+)"', r.get_data(as_text=True))
+    assert m
+    return m.group(1)
+
+
+def text(r: Any) -> str:
+    """The page's text as a reader sees it: tags out, entities read, spaces collapsed."""
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", r.get_data(as_text=True))).split())
+
+
+def mailchimp_zip() -> bytes:
+    """A small Mailchimp audience export: two subscribed readers, one line without an
+    address, one unsubscribed and one cleaned address."""
+    def sheet(rows: list[dict[str, str]], *more: str) -> str:
+        out = io.StringIO()
+        w = csv.DictWriter(out, ["Email Address", "First Name", "OPTIN_TIME", "CONFIRM_TIME",
+                                 "LAST_CHANGED", *more],
+                           lineterminator="\r\n", quoting=csv.QUOTE_ALL)
+        w.writeheader()
+        w.writerows(rows)
+        return out.getvalue()
+    subscribed = [{"Email Address": f"teacher{n}@school.example", "First Name": f"T{n}",
+                   "OPTIN_TIME": "2021-03-01 09:00:00", "CONFIRM_TIME": "2021-03-01 09:05:00",
+                   "LAST_CHANGED": "2023-06-01 12:00:00"} for n in range(2)]
+    subscribed.append({"Email Address": "not an address", "LAST_CHANGED": "2020-05-05 10:00:00"})
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("subscribed_members_export_7f3e2a.csv", sheet(subscribed))
+        zf.writestr("unsubscribed_members_export_7f3e2a.csv", sheet([{
+            "Email Address": "left@example.fr", "UNSUB_TIME": "2024-02-03 18:30:00",
+            "LAST_CHANGED": "2024-02-03 18:30:00"}], "UNSUB_TIME"))
+        zf.writestr("cleaned_members_export_7f3e2a.csv", sheet([{
+            "Email Address": "gone@old-school.example", "CLEAN_TIME": "2023-09-09 07:00:00",
+            "LAST_CHANGED": "2023-09-09 07:00:00"}], "CLEAN_TIME"))
+    return buf.getvalue()
+
+
+def upload(client: Any, data: bytes, name: str) -> Any:
+    token = csrf_from(client.get("/editors/imports/").get_data(as_text=True))
+    return client.post("/editors/imports/readers", content_type="multipart/form-data", data={
+        "readers-csrf_token": token, "readers-file": (io.BytesIO(data), name)})
+
+
+def page(client: Any, import_id: int) -> str:
+    r = client.get(f"/editors/imports/{import_id}")
+    assert r.status_code == 200
+    return text(r)
+
+
+def press(client: Any, import_id: int, action: str, **form: Any) -> Any:
+    token = csrf_from(client.get(f"/editors/imports/{import_id}").get_data(as_text=True))
+    return client.post(f"/editors/imports/{import_id}/{action}",
+                       data={"csrf_token": token, **form})
 
 
 def test_the_subscribers_list_and_a_subscribers_page_in_dutch(editor: Any,
@@ -60,7 +125,7 @@ def test_the_imports_page_and_an_import_report_in_dutch(editor: Any, rt: Runtime
         assert said in shown, said
     assert "Check the file" not in shown
 
-    r = upload(editor, "readers", mailchimp_zip(), "members_export_7f3e2a.zip")
+    r = upload(editor, mailchimp_zip(), "members_export_7f3e2a.zip")
     assert r.status_code == 302, text(r)
     waiting = text(editor.get(r.headers["Location"]))
     assert "Het bestand wordt gecontroleerd" in waiting and "Stoppen met vernieuwen" in waiting
