@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -32,39 +34,40 @@ editors_only(bp)
 
 
 class ReadersForm(FlaskForm):
-    file = FileField("Mailchimp's export (the zip) or a CSV",
+    file = FileField(_l("Mailchimp's export (the zip) or a CSV"),
                      render_kw={"accept": ".zip,.csv,application/zip,text/csv"})
     column_map = TextAreaField(
-        imports.MAP_NAME + " (only for another tool's CSV)",
-        description="Which of the file's columns is which, one per line: THEIRS=ours, "
-                    "e.g. E-mail=email. Ours are email, name, language, consent_date and "
-                    "consent_source. Leave it empty for Mailchimp's export.",
+        # The label begins with imports.MAP_NAME, which the service's messages name.
+        _l("Column map (only for another tool's CSV)"),
+        description=_l("Which of the file's columns is which, one per line: THEIRS=ours, "
+                       "e.g. E-mail=email. Ours are email, name, language, consent_date and "
+                       "consent_source. Leave it empty for Mailchimp's export."),
         validators=[Length(max=4000)], render_kw={"rows": 3})
     tag_map = TextAreaField(
-        imports.TAGS_NAME + " (optional)",
-        description="Give Mailchimp's readers topics from their tags and group values, one "
-                    "per line: TAG=topic, e.g. STEM teachers=steam. The report shows each "
-                    "tag with its topic and readers, and the tags left unmapped.",
+        _l("Tags to topics (optional)"),  # imports.TAGS_NAME
+        description=_l("Give Mailchimp's readers topics from their tags and group values, "
+                       "one per line: TAG=topic, e.g. STEM teachers=steam. The report shows "
+                       "each tag with its topic and readers, and the tags left unmapped."),
         validators=[Length(max=4000)], render_kw={"rows": 3})
 
 
 class ArchiveForm(FlaskForm):
-    file = FileField("The zip of past issues", render_kw={"accept": ".zip,application/zip"})
-    replace = BooleanField("Replace past issues imported before whose file or subject has "
-                           "changed")
+    file = FileField(_l("The zip of past issues"), render_kw={"accept": ".zip,application/zip"})
+    replace = BooleanField(_l("Replace past issues imported before whose file or subject "
+                              "has changed"))
 
 
 class MembersForm(FlaskForm):
-    file = FileField("Wild Apricot's contacts (CSV)", render_kw={"accept": ".csv,text/csv"})
+    file = FileField(_l("Wild Apricot's contacts (CSV)"), render_kw={"accept": ".csv,text/csv"})
     assign = TextAreaField(
-        imports.ASSIGN_NAME + " (optional)",
-        description="For contacts the report calls ambiguous or unmatched, one per line: "
-                    "address = project's short name, e.g. tom@both.example = sall.",
+        _l("Contacts put in projects (optional)"),  # imports.ASSIGN_NAME
+        description=_l("For contacts the report calls ambiguous or unmatched, one per line: "
+                       "address = project's short name, e.g. tom@both.example = sall."),
         validators=[Length(max=20000)], render_kw={"rows": 3})
 
 
 class OrganisationsForm(FlaskForm):
-    file = FileField("Wild Apricot's contacts, or a CSV with its column names",
+    file = FileField(_l("Wild Apricot's contacts, or a CSV with its column names"),
                      render_kw={"accept": ".csv,text/csv"})
 
 
@@ -123,7 +126,7 @@ def upload(kind: str) -> Any:
     if form.validate_on_submit():
         sent = form.file.data
         if not sent or not getattr(sent, "filename", ""):
-            form.file.errors = ["Choose the file to upload."]
+            form.file.errors = [_("Choose the file to upload.")]
         else:
             try:
                 import_id = imports.upload(runtime(), Actor.of(current_user), kind,
@@ -140,10 +143,10 @@ def upload(kind: str) -> Any:
 def too_large(e: RequestEntityTooLarge) -> Any:
     limit = runtime().settings.import_max_upload_bytes / 1e6
     return render_template(
-        "errors/error.html", status=413, title="The file is too large",
-        message=f"An import takes files of up to {limit:g} MB here "
-                f"(import_max_upload_bytes). Split the file into parts, or import it with "
-                f"the command line."), 413
+        "errors/error.html", status=413, title=_("The file is too large"),
+        message=_("An import takes files of up to %(mb)s MB here (import_max_upload_bytes). "
+                  "Split the file into parts, or import it with the command line.",
+                  mb=format(limit, "g"))), 413
 
 
 @bp.get("/<id:import_id>")
@@ -190,7 +193,7 @@ def recheck(import_id: int) -> Any:
         try:
             imports.recheck(rt, Actor.of(current_user), import_id, _options(form))
         except OstogetherError as exc:
-            flash(f"Nothing changed: {exc}", "error")
+            flash(_("Nothing changed: %(reason)s", reason=exc), "error")
         else:
             warn_if_no_worker(rt)
             return redirect(url_for("imports.show", import_id=import_id, watch=1))
@@ -199,13 +202,15 @@ def recheck(import_id: int) -> Any:
 
 @bp.post("/<id:import_id>/discard")
 def discard(import_id: int) -> Any:
-    if FlaskForm().validate_on_submit() and confirmed("discard the upload"):
+    if FlaskForm().validate_on_submit() and confirmed(
+            "discard the upload",
+            _("Nothing was done: confirm that you want to discard the upload.")):
         try:
             run = imports.discard(runtime(), Actor.of(current_user), import_id)
         except Conflict as exc:
             flash(str(exc), "error")
         else:
-            flash(f"{run.file_name} is discarded: the file and its report are deleted.",
-                  "success")
+            flash(_("%(file)s is discarded: the file and its report are deleted.",
+                    file=run.file_name), "success")
             return redirect(url_for("imports.index"))
     return redirect(url_for("imports.show", import_id=import_id))

@@ -9,6 +9,8 @@ import json
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ostogether.core import csvout
@@ -22,6 +24,10 @@ from ostogether.web.common import editors_only, runtime
 
 bp = Blueprint("readers", __name__, url_prefix="/editors/subscribers")
 PER_PAGE = 50
+# The words for a subscriber's state (core/states.py keeps the codes).
+STATE_NAMES = {"pending": _l("pending"), "confirmed": _l("confirmed"),
+               "unsubscribed": _l("unsubscribed"), "bounced": _l("bounced"),
+               "erased": _l("erased")}
 
 
 editors_only(bp)
@@ -39,7 +45,7 @@ def index() -> Any:
     return render_template("editors/subscribers.html", rows=rows, total=total, counts=counts,
                            q=query, status=status, page=page_n,
                            pages=max(1, -(-total // PER_PAGE)),
-                           statuses=SUBSCRIBER_STATUSES)
+                           statuses=SUBSCRIBER_STATUSES, STATE_NAMES=STATE_NAMES)
 
 
 def _reader(s: Any, sub_id: int) -> Subscriber:
@@ -56,7 +62,7 @@ def show(sub_id: int) -> Any:
     chosen = {name: [offered.group(name).get(k, k) for k in getattr(sub, name) or ()]
               for name in preferences.GROUPS}
     return render_template("editors/subscriber.html", sub=sub, log=log, chosen=chosen,
-                           country=sub.country)
+                           country=sub.country, STATE_NAMES=STATE_NAMES)
 
 
 @bp.route("/<id:sub_id>/data.json")
@@ -73,15 +79,15 @@ def data(sub_id: int) -> Any:
 @bp.post("/<id:sub_id>/erase")
 def erase(sub_id: int) -> Any:
     if request.form.get("confirm") != "yes":
-        flash("Tick the box to confirm the erasure; nothing was erased.", "error")
+        flash(_("Tick the box to confirm the erasure; nothing was erased."), "error")
         return redirect(url_for("readers.show", sub_id=sub_id))
     try:
         subscribers.erase_by_id(runtime(), Actor.of(current_user), sub_id)
     except Conflict as exc:
         flash(str(exc), "error")
         return redirect(url_for("readers.show", sub_id=sub_id))
-    flash(f"Subscriber {sub_id} is erased: the address, name and network details are gone, "
-          f"and a hash of the address is on the suppression list.", "success")
+    flash(_("Subscriber %(id)s is erased: the address, name and network details are gone, "
+            "and a hash of the address is on the suppression list.", id=sub_id), "success")
     return redirect(url_for("readers.show", sub_id=sub_id))
 
 
