@@ -103,7 +103,7 @@ def new() -> Any:
             return _new_page(rt, form, unchecked(values), problems, status=400)
         flash(_("The announcement A%(number)s is a draft. Add texts in other languages or "
                 "items if you wish, then preview, test, run the pre-flight and approve it.",
-                number=-issue.number), "success")
+                number=-(issue.number or 0)), "success")
         return redirect(url_for("issues.edit", issue_id=issue.id))
     status = 400 if request.method == "POST" else 200
     return _new_page(rt, form, unchecked(values) if request.method == "POST" else Segment(),

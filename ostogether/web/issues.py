@@ -462,7 +462,7 @@ def checks(issue_id: int) -> Any:
                     "use exactly this.", issue=issue_name(issue, start=True)), "success")
             return redirect(url_for("issues.edit", issue_id=issue_id))
     if report is None:  # a refused approval already ran the checks: show those
-        report, _detail = newsletter.run_preflight(rt, issue_id)
+        report, _rendered = newsletter.run_preflight(rt, issue_id)
     with rt.db.session() as s:
         issue = newsletter.get_issue(s, issue_id)
     effect, offered = assembly.effect(rt, issue_id)
