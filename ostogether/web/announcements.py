@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
@@ -24,6 +26,7 @@ from ostogether.edges.runtime import Runtime
 from ostogether.newsletter import announcements
 from ostogether.newsletter import issues as newsletter
 from ostogether.web.common import country_name, editors_only, runtime
+from ostogether.web.i18n import page_language
 
 bp = Blueprint("announcements", __name__, url_prefix="/editors/announcements")
 
@@ -31,14 +34,15 @@ editors_only(bp)
 
 
 class AnnouncementForm(FlaskForm):
-    subject = StringField("Subject", validators=[Length(max=newsletter.SUBJECT_LIMIT)],
-                          description="1-90 characters; inboxes cut longer ones.")
-    preheader = StringField("Preheader", validators=[Length(max=newsletter.PREHEADER_LIMIT)],
-                            description="The line inboxes show after the subject.")
-    intro_md = TextAreaField("Text", validators=[Length(max=newsletter.INTRO_MAX)],
-                             description="Markdown: the event or the call, for everyone in "
-                                         "the segment. Texts in the other languages, and "
-                                         "items, are added on the next page.")
+    subject = StringField(_l("Subject"), validators=[Length(max=newsletter.SUBJECT_LIMIT)],
+                          description=_l("1-90 characters; inboxes cut longer ones."))
+    preheader = StringField(_l("Preheader"),
+                            validators=[Length(max=newsletter.PREHEADER_LIMIT)],
+                            description=_l("The line inboxes show after the subject."))
+    intro_md = TextAreaField(_l("Text"), validators=[Length(max=newsletter.INTRO_MAX)],
+                             description=_l("Markdown: the event or the call, for everyone in "
+                                            "the segment. Texts in the other languages, and "
+                                            "items, are added on the next page."))
 
 
 def posted_segment() -> dict[str, list[str]]:
@@ -51,15 +55,16 @@ def segment_context(rt: Runtime, chosen: Segment, problems: dict[str, str] | Non
     """What the segment's part of a page needs: the choices with their labels, what is
     ticked, and the readers it reaches now."""
     vocab, countries = announcements.choices(rt)
+    language = page_language()
     problems = problems or {}
     return {"segment": chosen, "segment_problems": problems,
             "segment_links": [(f"segment-{k}", v) for k, v in problems.items()],
             "language_names": LANGUAGE_NAMES,
             "segment_groups": [
-                ("topics", "Topics", vocab.labels("topics")),
-                ("audiences", "Audiences", vocab.labels("audiences")),
-                ("languages", "Languages", dict(LANGUAGE_NAMES)),
-                ("countries", "Countries (of the reader's organisation)",
+                ("topics", _("Topics"), vocab.labels("topics", language)),
+                ("audiences", _("Audiences"), vocab.labels("audiences", language)),
+                ("languages", _("Languages"), dict(LANGUAGE_NAMES)),
+                ("countries", _("Countries (of the reader's organisation)"),
                  {c: f"{country_name(c) or c} ({c})" for c in countries})],
             "reach": announcements.reach(rt, chosen)}
 
@@ -96,8 +101,9 @@ def new() -> Any:
             if not fields:
                 flash(str(exc), "error")
             return _new_page(rt, form, unchecked(values), problems, status=400)
-        flash(f"The {issue.label} is a draft. Add texts in other languages or items if you "
-              f"wish, then preview, test, run the pre-flight and approve it.", "success")
+        flash(_("The announcement A%(number)s is a draft. Add texts in other languages or "
+                "items if you wish, then preview, test, run the pre-flight and approve it.",
+                number=-(issue.number or 0)), "success")
         return redirect(url_for("issues.edit", issue_id=issue.id))
     status = 400 if request.method == "POST" else 200
     return _new_page(rt, form, unchecked(values) if request.method == "POST" else Segment(),

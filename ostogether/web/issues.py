@@ -10,7 +10,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from babel.lists import format_list
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
@@ -51,6 +55,7 @@ from ostogether.web.common import (
     runtime,
     warn_if_no_worker,
 )
+from ostogether.web.i18n import local_date
 
 bp = Blueprint("issues", __name__, url_prefix="/editors/issues")
 log = logging.getLogger(__name__)
@@ -58,14 +63,48 @@ log = logging.getLogger(__name__)
 editors_only(bp)
 
 
+# What an issue's state is called on the editors' pages.
+STATES = {"draft": _l("draft"), "in_review": _l("in review"), "approved": _l("approved"),
+          "sending": _l("sending"), "sent": _l("sent"), "cancelled": _l("cancelled")}
+_TEXTS = {"subject": _l("the subject"), "preheader": _l("the preheader"),
+          "intro_md": _l("the editorial")}
+
+
+@bp.app_template_global()
+def issue_state(status: str) -> str:
+    """An issue's state in the page's language ("in review")."""
+    return str(STATES.get(status, status.replace("_", " ")))
+
+
+@bp.app_template_global()
+def issue_name(issue: Any, start: bool = False) -> str:
+    """How the editors' pages name an issue in the page's language: "issue #12",
+    "announcement A3", or with a capital at the start of a line: "Issue #12"."""
+    if issue.number is None:
+        if issue.announcement:
+            return _("Announcement (cancelled)") if start else _("announcement (cancelled)")
+        return _("Issue (cancelled)") if start else _("issue (cancelled)")
+    if issue.number < 0:
+        return (_("Announcement A%(number)s", number=-issue.number) if start
+                else _("announcement A%(number)s", number=-issue.number))
+    return (_("Issue #%(number)s", number=issue.number) if start
+            else _("issue #%(number)s", number=issue.number))
+
+
+def _texts(changed: Any) -> str:
+    """"the subject and the editorial", as the page's language lists them."""
+    return format_list([str(_TEXTS[c]) for c in changed], locale=str(get_locale()))
+
+
 class DetailsForm(FlaskForm):
-    subject = StringField("Subject", validators=[Length(max=newsletter.SUBJECT_LIMIT)],
-                          description="1-90 characters; inboxes cut longer ones.")
-    preheader = StringField("Preheader", validators=[Length(max=newsletter.PREHEADER_LIMIT)],
-                            description="The line inboxes show after the subject.")
-    intro_md = TextAreaField("Editorial", validators=[Length(max=newsletter.INTRO_MAX)],
-                             description="Markdown. \"Dear reader…\", with the highlights "
-                                         "of this issue. Leave empty for no editorial.")
+    subject = StringField(_l("Subject"), validators=[Length(max=newsletter.SUBJECT_LIMIT)],
+                          description=_l("1-90 characters; inboxes cut longer ones."))
+    preheader = StringField(_l("Preheader"),
+                            validators=[Length(max=newsletter.PREHEADER_LIMIT)],
+                            description=_l("The line inboxes show after the subject."))
+    intro_md = TextAreaField(_l("Editorial"), validators=[Length(max=newsletter.INTRO_MAX)],
+                             description=_l("Markdown. \"Dear reader…\", with the highlights "
+                                            "of this issue. Leave empty for no editorial."))
 
 
 @bp.route("/")
@@ -87,41 +126,44 @@ def compose() -> Any:
     except (Conflict, ContentError) as exc:
         flash(str(exc), "error")
         return redirect(url_for("issues.index"))
-    flash(f"Issue #{issue.number} is a draft with {len(issue.entries)} item(s).", "success")
+    flash(ngettext("Issue #%(number)s is a draft with %(num)d item(s).",
+                   "Issue #%(number)s is a draft with %(num)d item(s).",
+                   len(issue.entries), number=issue.number), "success")
     return redirect(url_for("issues.edit", issue_id=issue.id))
 
 
 class TestForm(FlaskForm):
     others = TextAreaField(
-        "Other addresses", validators=[Length(max=2000)],
+        _l("Other addresses"), validators=[Length(max=2000)],
         render_kw={"rows": 3, "autocomplete": "off", "spellcheck": "false"},
-        description=f"Up to {test_sends.MAX_TYPED} addresses besides the editors' (your "
-                    f"Gmail or Outlook, a colleague), separated by commas or one a line.")
+        description=_l("Up to %(num)s addresses besides the editors' (your Gmail or Outlook, "
+                       "a colleague), separated by commas or one a line.",
+                       num=test_sends.MAX_TYPED))
     language = SelectField(
-        "Language version", choices=[("", "The community's language"),
-                                     *((c, f"{n} ({c})") for c, n in LANGUAGE_NAMES.items())],
-        validate_choice=False, description="The version its readers in that language get.")
+        _l("Language version"), choices=[("", _l("The community's language")),
+                                         *((c, f"{n} ({c})") for c, n in LANGUAGE_NAMES.items())],
+        validate_choice=False, description=_l("The version its readers in that language get."))
 
 
 class LanguageTextsForm(FlaskForm):
     """One language's subject, preheader and editorial; empty ones take its defaults."""
 
     language = HiddenField()
-    subject = StringField("Subject in this language",
+    subject = StringField(_l("Subject in this language"),
                           validators=[Length(max=newsletter.SUBJECT_LIMIT)],
-                          description="Empty: the automatic subject in this language.")
-    preheader = StringField("Preheader in this language",
+                          description=_l("Empty: the automatic subject in this language."))
+    preheader = StringField(_l("Preheader in this language"),
                             validators=[Length(max=newsletter.PREHEADER_LIMIT)],
-                            description="Empty: the automatic preheader in this language.")
-    intro_md = TextAreaField("Editorial in this language",
+                            description=_l("Empty: the automatic preheader in this language."))
+    intro_md = TextAreaField(_l("Editorial in this language"),
                              validators=[Length(max=newsletter.INTRO_MAX)],
-                             description="Markdown. Empty: the editorial above, marked with "
-                                         "its language.")
+                             description=_l("Markdown. Empty: the editorial above, marked with "
+                                            "its language."))
 
 
 class ScheduleForm(FlaskForm):
-    send_date = StringField("Date", validators=[Length(max=20)], render_kw={"type": "date"})
-    send_time = StringField("Time", validators=[Length(max=20)], render_kw={"type": "time"})
+    send_date = StringField(_l("Date"), validators=[Length(max=20)], render_kw={"type": "date"})
+    send_time = StringField(_l("Time"), validators=[Length(max=20)], render_kw={"type": "time"})
 
 
 def _page(issue_id: int, form: DetailsForm | None = None, status: int = 200, *,
@@ -154,7 +196,7 @@ def _page(issue_id: int, form: DetailsForm | None = None, status: int = 200, *,
         schedule = ScheduleForm(formdata=None, data={"send_date": f"{local:%Y-%m-%d}",
                                                      "send_time": f"{local:%H:%M}"})
     now = clock.now()
-    schedule.send_time.description = f"In {clock.zone_label(zone, issue.send_at)}."
+    schedule.send_time.description = _("In %(zone)s.", zone=clock.zone_label(zone, issue.send_at))
     schedule.send_date.render_kw = {"type": "date", "min": f"{now.astimezone(zone):%Y-%m-%d}",
                                     "max": f"{(now + send_dates.AHEAD).astimezone(zone):%Y-%m-%d}"}
     sections = [sec for sec in rules.sections if not sec.editorial]
@@ -167,8 +209,8 @@ def _page(issue_id: int, form: DetailsForm | None = None, status: int = 200, *,
             "language": chosen, "subject": own.subject if own else "",
             "preheader": own.preheader if own else "", "intro_md": own.intro_md if own else ""})
     if issue.announcement:  # no automatic lines: the announcement's own
-        texts_form.subject.description = "Empty: the announcement's own subject."
-        texts_form.preheader.description = "Empty: the announcement's own preheader."
+        texts_form.subject.description = _("Empty: the announcement's own subject.")
+        texts_form.preheader.description = _("Empty: the announcement's own preheader.")
     return render_template("editors/issue.html", issue=issue, entries=entries, extra=extra,
                            versions=langs, chosen=chosen, texts_form=texts_form,
                            same_texts=set(issue.same_texts or ()),
@@ -202,10 +244,8 @@ def edit(issue_id: int) -> Any:
                 if name in form:
                     form[name].errors = [message]
             return _page(issue_id, form, 400)
-        labels = {"subject": "the subject", "preheader": "the preheader",
-                  "intro_md": "the editorial"}
-        flash(f"Saved {' and '.join(labels[c] for c in changed)}." if changed
-              else "Nothing changed.", "success")
+        flash(_("Saved %(texts)s.", texts=_texts(changed)) if changed
+              else _("Nothing changed."), "success")
         return redirect(url_for("issues.edit", issue_id=issue_id))
     return _page(issue_id)
 
@@ -233,11 +273,9 @@ def language_texts(issue_id: int) -> Any:
     except Conflict as exc:
         flash(str(exc), "error")
         return redirect(back + "#languages")
-    labels = {"subject": "the subject", "preheader": "the preheader",
-              "intro_md": "the editorial"}
     name = LANGUAGE_NAMES.get(form.language.data or "", "")
-    flash(f"Saved {' and '.join(labels[c] for c in changed)} in {name}." if changed
-          else "Nothing changed.", "success")
+    flash(_("Saved %(texts)s in %(language)s.", texts=_texts(changed), language=name)
+          if changed else _("Nothing changed."), "success")
     return redirect(back + "#languages")
 
 
@@ -251,7 +289,7 @@ def same_texts(issue_id: int) -> Any:
         except (ValidationError, Conflict) as exc:
             flash(str(exc), "error")
         else:
-            flash("Saved." if changed else "Nothing changed.", "success")
+            flash(_("Saved.") if changed else _("Nothing changed."), "success")
     return redirect(url_for("issues.edit", issue_id=issue_id) + "#languages")
 
 
@@ -275,14 +313,15 @@ def schedule(issue_id: int) -> Any:
         return redirect(url_for("issues.edit", issue_id=issue_id) + "#when")
     zone = rt.community.schedule().zone
     if moved.before == moved.after:
-        flash("The send date and time were already those: nothing changed.", "success")
+        flash(_("The send date and time were already those: nothing changed."), "success")
     else:
-        flash(f"Issue #{moved.number} now goes out on "
-              f"{moved.after.astimezone(zone):%A %-d %B %Y at %H:%M}, "
-              f"{clock.zone_label(zone, moved.after)}.", "success")
+        local = moved.after.astimezone(zone)
+        flash(_("Issue #%(number)s now goes out on %(day)s at %(time)s, %(zone)s.",
+                number=moved.number, day=local_date(local, "yMMMMEEEEd"),
+                time=f"{local:%H:%M}", zone=clock.zone_label(zone, moved.after)), "success")
     if moved.back_to_review:
-        flash("It went back to review, as it was approved for another day: run the "
-              "pre-flight and approve it again.", "error")
+        flash(_("It went back to review, as it was approved for another day: run the "
+                "pre-flight and approve it again."), "error")
     return redirect(url_for("issues.edit", issue_id=issue_id) + "#when")
 
 
@@ -293,7 +332,7 @@ def segment(issue_id: int) -> Any:
     rt = runtime()
     values = posted_segment()
     if not FlaskForm().validate_on_submit():
-        flash("The form expired; nothing was saved. Try again.", "error")
+        flash(_("The form expired; nothing was saved. Try again."), "error")
         return redirect(url_for("issues.edit", issue_id=issue_id) + "#segment")
     try:
         if request.form.get("action") == "count":
@@ -307,7 +346,7 @@ def segment(issue_id: int) -> Any:
     except Conflict as exc:
         flash(str(exc), "error")
         return redirect(url_for("issues.edit", issue_id=issue_id) + "#segment")
-    flash("Saved the segment." if changed else "Nothing changed.", "success")
+    flash(_("Saved the segment.") if changed else _("Nothing changed."), "success")
     return redirect(url_for("issues.edit", issue_id=issue_id) + "#segment")
 
 
@@ -330,8 +369,8 @@ def for_everyone(issue_id: int) -> Any:
     try:
         if newsletter.set_for_everyone(runtime(), Actor.of(current_user), issue_id, item_id,
                                        on):
-            flash("The item now goes to every reader, whatever they chose." if on else
-                  "The item now goes only to the readers whose choices match it.",
+            flash(_("The item now goes to every reader, whatever they chose.") if on else
+                  _("The item now goes only to the readers whose choices match it."),
                   "success")
     except (Conflict, NotFound) as exc:
         flash(str(exc), "error")
@@ -344,7 +383,7 @@ def cancel(issue_id: int) -> Any:
         return redirect(url_for("issues.edit", issue_id=issue_id))
     try:
         newsletter.cancel(runtime(), Actor.of(current_user), issue_id)
-        flash("The issue is cancelled; its number is free again.", "success")
+        flash(_("The issue is cancelled; its number is free again."), "success")
     except Conflict as exc:
         flash(str(exc), "error")
     return redirect(url_for("issues.edit", issue_id=issue_id))
@@ -396,10 +435,10 @@ def preview(issue_id: int) -> Any:
 
 @bp.route("/<issue:issue_id>/preview.html")
 def preview_html(issue_id: int) -> Any:
-    _, out, problem, _ = _preview(issue_id)
+    _issue, out, problem, _sel = _preview(issue_id)
     if out is None:
         return render_template("errors/error.html", status=422,
-                               title="The issue does not render",
+                               title=_("The issue does not render"),
                                message=str(problem)), 422
     return mail_html_response(out.html, framable=True)
 
@@ -412,19 +451,18 @@ def checks(issue_id: int) -> Any:
     if request.method == "POST":
         try:
             acks = request.form.getlist("acknowledge")
-            issue, _ = newsletter.approve(rt, Actor.of(current_user), issue_id, acks, {
+            issue, _detail = newsletter.approve(rt, Actor.of(current_user), issue_id, acks, {
                 key: request.form.get(f"reason-{key}", "") for key in acks})
         except Blocked as exc:
             blocked, report = exc.reasons, exc.detail
         except Conflict as exc:
             flash(str(exc), "error")
         else:
-            flash(f"{issue.label[:1].upper()}{issue.label[1:]} is approved. The approved "
-                  f"version is frozen: "
-                  f"sending will use exactly this.", "success")
+            flash(_("%(issue)s is approved. The approved version is frozen: sending will "
+                    "use exactly this.", issue=issue_name(issue, start=True)), "success")
             return redirect(url_for("issues.edit", issue_id=issue_id))
     if report is None:  # a refused approval already ran the checks: show those
-        report, _ = newsletter.run_preflight(rt, issue_id)
+        report, _rendered = newsletter.run_preflight(rt, issue_id)
     with rt.db.session() as s:
         issue = newsletter.get_issue(s, issue_id)
     effect, offered = assembly.effect(rt, issue_id)
@@ -460,9 +498,9 @@ def test_send(issue_id: int) -> Any:
     except (ContentError, MailError) as exc:
         return _page(issue_id, test=form, ticked=ticked, status=503, test_problem=str(exc))
     if sent.to:
-        flash(f"Test sent to {', '.join(sent.to)}.", "success")
+        flash(_("Test sent to %(addresses)s.", addresses=", ".join(sent.to)), "success")
     for address, why in sent.refused:
-        flash(f"Not sent to {address}: {why}", "error")
+        flash(_("Not sent to %(address)s: %(why)s", address=address, why=why), "error")
     return redirect(url_for("issues.edit", issue_id=issue_id) + "#test")
 
 
@@ -476,9 +514,10 @@ def send(issue_id: int) -> Any:
     with rt.db.session() as s:
         confirmed = announcements.recipients(rt, newsletter.get_issue(s, issue_id))
     if request.form.get("confirm") != str(confirmed):
-        flash(f"Nothing was sent. Tick the box to confirm that the issue goes to "
-              f"{confirmed} subscriber{'' if confirmed == 1 else 's'}, then press Send.",
-              "error")
+        flash(ngettext("Nothing was sent. Tick the box to confirm that the issue goes to "
+                       "%(num)d subscriber, then press Send.",
+                       "Nothing was sent. Tick the box to confirm that the issue goes to "
+                       "%(num)d subscribers, then press Send.", confirmed), "error")
         return redirect(url_for("issues.edit", issue_id=issue_id) + "#send")
     try:
         st = delivery.start(rt, Actor.of(current_user), issue_id)
@@ -486,8 +525,11 @@ def send(issue_id: int) -> Any:
         flash(str(exc), "error")
         return redirect(url_for("issues.edit", issue_id=issue_id) + "#send")
     # The send is in the ledger now; the worker carries it out within seconds.
-    flash(f"Sending issue #{st.number} to {st.recipients} subscriber(s): the worker starts "
-          f"within {rt.settings.worker_poll_seconds:g} seconds.", "success")
+    flash(ngettext("Sending issue #%(number)s to %(num)d subscriber(s): the worker starts "
+                   "within %(seconds)s seconds.",
+                   "Sending issue #%(number)s to %(num)d subscriber(s): the worker starts "
+                   "within %(seconds)s seconds.", st.recipients, number=st.number,
+                   seconds=f"{rt.settings.worker_poll_seconds:g}"), "success")
     warn_if_no_worker(rt)
     return redirect(url_for("issues.edit", issue_id=issue_id) + "#send")
 
@@ -500,24 +542,26 @@ def send_control(issue_id: int) -> Any:
     try:
         if action == "pause":
             delivery.pause(rt, actor, issue_id)
-            flash("The send is paused; messages in flight finish.", "success")
+            flash(_("The send is paused; messages in flight finish."), "success")
         elif action in ("resume", "release"):
             if action == "release":
                 n = delivery.release_held(rt, actor, issue_id, resend=True)
-                flash(f"{n} held message(s) will be sent.", "success")
+                flash(ngettext("%(num)d held message(s) will be sent.",
+                               "%(num)d held message(s) will be sent.", n), "success")
             delivery.resume(rt, actor, issue_id)  # the worker carries it on
             if action == "resume":
-                flash("The send goes on.", "success")
+                flash(_("The send goes on."), "success")
         elif action == "drop-held":
             n = delivery.release_held(rt, actor, issue_id, resend=False)
-            flash(f"{n} held message(s) will not be sent.", "success")
+            flash(ngettext("%(num)d held message(s) will not be sent.",
+                           "%(num)d held message(s) will not be sent.", n), "success")
         elif action == "cancel":
             if confirmed("cancel the send"):
                 st = delivery.cancel(rt, actor, issue_id)
-                flash(f"The send is cancelled: {st.counts['sent']} sent, "
-                      f"{st.counts['cancelled']} not sent.", "success")
+                flash(_("The send is cancelled: %(sent)s sent, %(cancelled)s not sent.",
+                        sent=st.counts["sent"], cancelled=st.counts["cancelled"]), "success")
         else:
-            flash("Unknown action.", "error")
+            flash(_("Unknown action."), "error")
     except (Conflict, NotFound, MailError, ContentError) as exc:
         flash(str(exc), "error")
     return redirect(url_for("issues.edit", issue_id=issue_id) + "#send")
