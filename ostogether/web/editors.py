@@ -44,7 +44,7 @@ from ostogether.registry.rules import ProjectRecord
 from ostogether.social import wording as social_wording
 from ostogether.web.common import confirmed, editors_only, runtime, takes_uploads
 from ostogether.web.forms import ItemForm, show_problems, take_upload
-from ostogether.web.i18n import page_language
+from ostogether.web.i18n import kind_labels, page_language
 
 bp = Blueprint("editors", __name__, url_prefix="/editors")
 
@@ -242,7 +242,7 @@ def items() -> Any:
                            page=page, pages=max(1, -(-total // QUEUE_PAGE)),
                            first=(page - 1) * QUEUE_PAGE + 1,
                            kept={k: v for k, v in args.items() if k != "page"},
-                           args=args, kinds=KINDS, sources=SOURCES, languages=languages,
+                           args=args, kinds=kind_labels(), sources=SOURCES, languages=languages,
                            statuses=ITEM_STATUSES, project_choices=choices, ages=AGES,
                            bulk_form=ReasonForm(prefix="bulk"))
 
@@ -359,7 +359,7 @@ def item(item_id: int) -> Any:
     post_texts, post_problem = _post_preview(it)
     picture, picture_problem = _picture(it)
     return render_template("editors/item.html", item=it, form=form, reason_form=reason_form,
-                           history=history, kinds=KINDS, post_texts=post_texts,
+                           history=history, kinds=kind_labels(), post_texts=post_texts,
                            post_problem=post_problem, local_start=it.local_start(),
                            editable=it.status in news.EDITABLE_STATUSES, told=told,
                            again=again, picture=picture,
