@@ -32,7 +32,7 @@ def test_the_review_queue_in_dutch(rt: Runtime, editor: Any) -> None:
     text = words(html)
     assert '<html lang="nl"' in html
     assert "<h1>Nieuwsberichten</h1>" in html
-    assert "1 bericht wacht op beoordeling, oudste eerst" in text
+    assert "1 nieuwsbericht wacht op beoordeling, oudste eerst" in text
     assert ">Aangevinkte goedkeuren</button>" in html
     assert ">Aangevinkte afwijzen met deze reden</button>" in html
     assert "In één keer beslissen over de aangevinkte berichten" in text
@@ -77,7 +77,7 @@ def test_a_bulk_approval_flash_in_dutch(rt: Runtime, editor: Any) -> None:
     r = post(editor, "/editors/items/decide", "/editors/items",
              **{"item": [str(i) for i in ids], "action": "approve", "bulk-reason": ""})
     page = words(editor.get(r.headers["Location"]).get_data(as_text=True))
-    assert "2 bericht(en) goedgekeurd; " in page
+    assert "2 nieuwsbericht(en) goedgekeurd; 0 inzender(s) per mail ingelicht" in page
 
 
 def test_the_library_review_in_dutch(rt: Runtime, editor: Any) -> None:
@@ -104,4 +104,4 @@ def test_the_queue_in_german_by_the_parameter_and_english_by_default(
     html = editor.get("/editors/items?lang=de").get_data(as_text=True)
     assert "<h1>Neuigkeiten</h1>" in html
     assert ">Markierte freigeben</button>" in html
-    assert "1 Beitrag wartet auf Prüfung, der älteste zuerst" in words(html)
+    assert "1 Neuigkeit wartet auf Prüfung, die älteste zuerst" in words(html)
