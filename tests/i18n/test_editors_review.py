@@ -59,6 +59,8 @@ def test_an_items_review_and_its_decision_in_dutch(rt: Runtime, editor: Any) -> 
     assert ">Reden voor de inzender</label>" in html
     assert "<summary>Het bericht bewerken</summary>" in html
     assert ">Wijzigingen opslaan</button>" in html
+    assert "Link naar het volledige verhaal" in text and "Voorstellen voor de nieuwsbrief" in text
+    assert "Link to the full story" not in html
     for english in ("Decide</h2>", "Reject with this reason", "In the newsletter",
                     "Save changes", "Where it may go"):
         assert english not in html, english
