@@ -44,7 +44,7 @@ from ostogether.registry.rules import ProjectRecord
 from ostogether.social import wording as social_wording
 from ostogether.web.common import confirmed, editors_only, runtime, takes_uploads
 from ostogether.web.forms import ItemForm, show_problems, take_upload
-from ostogether.web.i18n import page_language
+from ostogether.web.i18n import kind_labels, page_language
 
 bp = Blueprint("editors", __name__, url_prefix="/editors")
 
@@ -206,15 +206,15 @@ AGES = {"": None, "1": 1, "7": 7, "30": 30}
 
 
 class ReasonForm(FlaskForm):
-    reason = TextAreaField("Reason for the submitter", validators=[Length(max=4000)],
-                           description="Required to reject; sent to the submitter.")
+    reason = TextAreaField(_l("Reason for the submitter"), validators=[Length(max=4000)],
+                           description=_l("Required to reject; sent to the submitter."))
 
 
 QUEUE_PAGE = 50  # items a page of the queue shows (and ticks at once)
 
 
 def _projects_for_select(s: Any) -> list[tuple[str, str]]:
-    return [("", "All projects"), *projects.public_choices(s)]
+    return [("", _("All projects")), *projects.public_choices(s)]
 
 
 @bp.route("/items")
@@ -242,7 +242,7 @@ def items() -> Any:
                            page=page, pages=max(1, -(-total // QUEUE_PAGE)),
                            first=(page - 1) * QUEUE_PAGE + 1,
                            kept={k: v for k, v in args.items() if k != "page"},
-                           args=args, kinds=KINDS, sources=SOURCES, languages=languages,
+                           args=args, kinds=kind_labels(), sources=SOURCES, languages=languages,
                            statuses=ITEM_STATUSES, project_choices=choices, ages=AGES,
                            bulk_form=ReasonForm(prefix="bulk"))
 
@@ -256,7 +256,7 @@ def items_decide() -> Any:
                                      "age", "q")}
     back = url_for("editors.items", **kept)
     if not form.validate_on_submit():
-        flash("The form had expired; nothing was decided. Please try again.", "error")
+        flash(_("The form had expired; nothing was decided. Please try again."), "error")
         return redirect(back)
     action = request.form.get("action", "")
     ids = [int(v) for v in request.form.getlist("item") if v.isdigit() and len(v) < 12]
@@ -266,16 +266,41 @@ def items_decide() -> Any:
     except ValidationError as exc:
         flash(str(exc), "error")
         return redirect(back)
-    verb = "Approved" if action == "approve" else "Rejected"
+    approve = action == "approve"
     told = sum(1 for d in out.decided if d.told)
-    if out.decided:
-        flash(f"{verb} {len(out.decided)} item(s); {told} submitter(s) told by mail"
-              + (f", {len(out.decided) - told} could not be told (no member account or "
-                 f"contact address, or the mail failed)" if told < len(out.decided) else "")
-              + ".", "success")
+    n, untold = len(out.decided), len(out.decided) - told
+    if out.decided and told < n:
+        flash((_("Approved %(num)s item(s); %(told)s submitter(s) told by mail, %(untold)s "
+                 "could not be told (no member account or contact address, or the mail "
+                 "failed).", num=n, told=told, untold=untold) if approve else
+               _("Rejected %(num)s item(s); %(told)s submitter(s) told by mail, %(untold)s "
+                 "could not be told (no member account or contact address, or the mail "
+                 "failed).", num=n, told=told, untold=untold)), "success")
+    elif out.decided:
+        flash((_("Approved %(num)s item(s); %(told)s submitter(s) told by mail.", num=n,
+                 told=told) if approve else
+               _("Rejected %(num)s item(s); %(told)s submitter(s) told by mail.", num=n,
+                 told=told)), "success")
     for item_id, why in out.refused:
-        flash(f"Item {item_id} was not {verb.lower()}: {why}", "error")
+        flash((_("Item %(id)s was not approved: %(why)s", id=item_id, why=why) if approve
+               else _("Item %(id)s was not rejected: %(why)s", id=item_id, why=why)),
+              "error")
     return redirect(back)
+
+
+def _decided_sentence(approved: bool, title: str, told: list[str]) -> str:
+    """The flash after one item's decision: whom the mail told, or that nobody heard."""
+    if told and approved:
+        return _("Approved \u201c%(title)s\u201d; %(told)s told by mail.", title=title,
+                 told=", ".join(told))
+    if told:
+        return _("Rejected \u201c%(title)s\u201d; %(told)s told by mail.", title=title,
+                 told=", ".join(told))
+    if approved:
+        return _("Approved \u201c%(title)s\u201d; nobody was told: the project has no member "
+                 "account or contact address, or the mail could not be sent.", title=title)
+    return _("Rejected \u201c%(title)s\u201d; nobody was told: the project has no member "
+             "account or contact address, or the mail could not be sent.", title=title)
 
 
 def _post_preview(item: NewsItem) -> tuple[list[Any], str]:
@@ -293,7 +318,7 @@ def item(item_id: int) -> Any:
     actor = Actor.of(current_user)
     with rt.db.session() as s:
         it = news.get_item(s, item_id)
-        _ = it.project, it.submitted_by, it.translations
+        _loaded = it.project, it.submitted_by, it.translations  # while the session is open
         history = audit.story(s, it, rt.community.schedule().zone)
         told = news.who_hears(s, it)
         again = review.resubmission(s, it)
@@ -305,20 +330,18 @@ def item(item_id: int) -> Any:
         try:
             if action == "save" and form.validate_on_submit() and take_upload(form, rt):
                 changed = news.update(rt, actor, item_id, form.to_input())
-                flash(f"Saved: {', '.join(changed) or 'nothing changed'}.", "success")
+                flash(_("Saved: %(fields)s.", fields=", ".join(changed)) if changed
+                      else _("Saved: nothing changed."), "success")
                 return redirect(url_for("editors.item", item_id=item_id))
             if action in ("approve", "reject") and reason_form.validate_on_submit():
                 done = news.decide(rt, actor, item_id, action, reason_form.reason.data or "")
-                verb = "Approved" if action == "approve" else "Rejected"
-                flash(f"{verb} \u201c{it.title}\u201d; "
-                      + (f"{', '.join(done.told)} told by mail." if done.told else
-                         "nobody was told: the project has no member account or contact "
-                         "address, or the mail could not be sent."),
+                flash(_decided_sentence(action == "approve", it.title, done.told),
                       "success" if done.told else "warning")
                 return redirect(_next_in_queue(item_id))
             if action == "back" and reason_form.validate_on_submit():
                 review.back_to_review(rt, actor, item_id, reason_form.reason.data or "")
-                flash(f"\u201c{it.title}\u201d is back in the review queue.", "success")
+                flash(_("\u201c%(title)s\u201d is back in the review queue.",
+                        title=it.title), "success")
                 return redirect(url_for("editors.item", item_id=item_id))
         except ValidationError as exc:
             show_problems(form if action == "save" else reason_form, exc.fields)
@@ -336,7 +359,7 @@ def item(item_id: int) -> Any:
     post_texts, post_problem = _post_preview(it)
     picture, picture_problem = _picture(it)
     return render_template("editors/item.html", item=it, form=form, reason_form=reason_form,
-                           history=history, kinds=KINDS, post_texts=post_texts,
+                           history=history, kinds=kind_labels(), post_texts=post_texts,
                            post_problem=post_problem, local_start=it.local_start(),
                            editable=it.status in news.EDITABLE_STATUSES, told=told,
                            again=again, picture=picture,
@@ -356,10 +379,10 @@ def item_translation(item_id: int) -> Any:
         try:
             done = translations.save(runtime(), Actor.of(current_user), item_id, [given])
         except ValidationError as exc:
-            flash(f"The translation was not saved: {exc}", "error")
+            flash(_("The translation was not saved: %(problem)s", problem=exc), "error")
         else:
-            flash(f"Translation {', '.join(done)} saved." if done else "Nothing changed.",
-                  "success")
+            flash(_("Translation %(languages)s saved.", languages=", ".join(done)) if done
+                  else _("Nothing changed."), "success")
     return redirect(url_for("editors.item", item_id=item_id) + "#translations-h")
 
 
@@ -367,14 +390,18 @@ def item_translation(item_id: int) -> Any:
 def item_translation_remove(item_id: int) -> Any:
     form = FlaskForm()
     language = request.form.get("language", "")[:8]
-    if form.validate_on_submit() and confirmed(f"remove the {language} translation"):
+    if form.validate_on_submit() and confirmed(
+            f"remove the {language} translation",
+            _("Nothing was done: confirm that you want to remove the %(language)s "
+              "translation.", language=language)):
         try:
             gone = translations.remove(runtime(), Actor.of(current_user), item_id, language)
         except ValidationError as exc:
             flash(str(exc), "error")
         else:
-            flash(f"The {language} translation is removed." if gone else
-                  f"There was no {language} translation.", "success" if gone else "error")
+            flash(_("The %(language)s translation is removed.", language=language) if gone
+                  else _("There was no %(language)s translation.", language=language),
+                  "success" if gone else "error")
     return redirect(url_for("editors.item", item_id=item_id) + "#translations-h")
 
 
@@ -386,7 +413,7 @@ def _picture(item: NewsItem) -> tuple[str, str]:
     try:
         kept = media.store(runtime(), item.image_url)
     except OstogetherError as exc:
-        return "", f"The picture cannot be used: {exc}"
+        return "", _("The picture cannot be used: %(problem)s", problem=exc)
     return url_for("public.media_file", name=kept.name), ""
 
 
@@ -402,7 +429,7 @@ def item_flags(item_id: int) -> Any:
         news.set_flags(runtime(), Actor.of(current_user), item_id,
                        for_newsletter=request.form.get("for_newsletter") == "y",
                        for_social=request.form.get("for_social") == "y")
-        flash("Flags saved.", "success")
+        flash(_("Flags saved."), "success")
     return redirect(url_for("editors.item", item_id=item_id))
 
 

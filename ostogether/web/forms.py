@@ -39,7 +39,7 @@ from ostogether.models import NewsItem
 from ostogether.news.items import ItemInput
 from ostogether.news.translations import TranslationInput
 from ostogether.web.common import runtime
-from ostogether.web.i18n import page_language
+from ostogether.web.i18n import kind_labels, page_language
 
 
 @functools.cache
@@ -62,30 +62,34 @@ class MultiCheckboxField(SelectMultipleField):
 
 # Generous caps here only stop absurd bodies; the real limits and messages are the service's.
 class ItemForm(FlaskForm):
-    kind = SelectField("Kind", choices=[SelectChoice(k, v) for k, v in KINDS.items()],
+    kind = SelectField(_l("Kind"), choices=[SelectChoice(k, v) for k, v in KINDS.items()],
                        default="news")
-    title = StringField("Title", description="Plain text, up to 200 characters.",
+    title = StringField(_l("Title"), description=_l("Plain text, up to 200 characters."),
                         validators=[Length(max=20000)])
     summary = TextAreaField(
-        "Summary", description="Two or three sentences in Markdown: **bold**, *italic*, "
-        "[a link](https://example.org). No HTML.", validators=[Length(max=50000)])
-    link = URLField("Link to the full story", description="The full address, starting with "
-                    "https://", validators=[Length(max=5000)])
-    image_file = FileField("Upload a picture from your computer",
-                           description="A JPEG, PNG, GIF or WebP picture. It is checked, "
-                                       "its hidden details (such as where a photo was "
-                                       "taken) are removed, and the service keeps it.",
+        _l("Summary"),
+        description=_l("Two or three sentences in Markdown: **bold**, *italic*, "
+                       "[a link](https://example.org). No HTML."),
+        validators=[Length(max=50000)])
+    link = URLField(_l("Link to the full story"),
+                    description=_l("The full address, starting with https://"),
+                    validators=[Length(max=5000)])
+    image_file = FileField(_l("Upload a picture from your computer"),
+                           description=_l("A JPEG, PNG, GIF or WebP picture. It is checked, "
+                                          "its hidden details (such as where a photo was "
+                                          "taken) are removed, and the service keeps it."),
                            render_kw={"accept": "image/jpeg,image/png,image/gif,image/webp"})
-    image_url = URLField("Or the address of a picture on the web",
+    image_url = URLField(_l("Or the address of a picture on the web"),
                          validators=[Length(max=5000)])
-    image_alt = StringField("Image description", description="What the image shows, for "
-                            "people who cannot see it. Required with an image.",
+    image_alt = StringField(_l("Image description"), description=_l(
+                            "What the image shows, for people who cannot see it. Required "
+                            "with an image."),
                             validators=[Length(max=5000)])
-    language = SelectField("Language", default="en",
-                           description="The language the item is written in.",
+    language = SelectField(_l("Language"), default="en",
+                           description=_l("The language the item is written in."),
                            choices=[SelectChoice(k, v) for k, v in ITEM_LANGUAGES.items()],
                            validate_choice=False)  # the service says what is wrong
-    sdgs = MultiCheckboxField("Sustainable Development Goals", coerce=int,
+    sdgs = MultiCheckboxField(_l("Sustainable Development Goals"), coerce=int,
                               choices=[SelectChoice(n, f"{n}. {name}")
                                        for n, name in SDG_NAMES.items()])
     # Issue 36: the words readers choose by; the choices (keys, with labels in the page's
@@ -97,25 +101,27 @@ class ItemForm(FlaskForm):
     audiences = MultiCheckboxField(
         _l("For whom"), validate_choice=False,
         description=_l("None ticked: for everyone."))
-    for_newsletter = BooleanField("Suggest for the newsletter", default=True)
-    for_social = BooleanField("Suggest for social media", default=True)
-    event_start = StringField("Starts", render_kw={"type": "datetime-local"},
-                              description="Local time of the event.",
+    for_newsletter = BooleanField(_l("Suggest for the newsletter"), default=True)
+    for_social = BooleanField(_l("Suggest for social media"), default=True)
+    event_start = StringField(_l("Starts"), render_kw={"type": "datetime-local"},
+                              description=_l("Local time of the event."),
                               validators=[Length(max=100)])
-    event_end = StringField("Ends (optional)", render_kw={"type": "datetime-local"},
+    event_end = StringField(_l("Ends (optional)"), render_kw={"type": "datetime-local"},
                             validators=[Length(max=100)])
-    event_timezone = SelectField("Timezone", description="Where the times above are "
-                                 "local.", choices=zone_choices, validate_choice=False)
-    event_location = StringField("Place", validators=[Length(max=5000)])
-    event_online = BooleanField("Online event")
-    registration_url = URLField("Registration link (optional)",
-                                description="Default: the link above.",
+    event_timezone = SelectField(_l("Timezone"),
+                                 description=_l("Where the times above are local."),
+                                 choices=zone_choices, validate_choice=False)
+    event_location = StringField(_l("Place"), validators=[Length(max=5000)])
+    event_online = BooleanField(_l("Online event"))
+    registration_url = URLField(_l("Registration link (optional)"),
+                                description=_l("Default: the link above."),
                                 validators=[Length(max=5000)])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         vocab = vocabulary(runtime().community)
         language = page_language()
+        self.kind.choices = [SelectChoice(k, v) for k, v in kind_labels().items()]
         for name in ("topics", "audiences"):
             getattr(self, name).choices = [SelectChoice(k, v) for k, v in
                                            vocab.labels(name, language).items()]

@@ -236,7 +236,7 @@ def member_withdraw(output_id: int) -> Any:
 # ------------------------------------------------------------------- editors
 
 class RejectForm(FlaskForm):
-    reason = TextAreaField("Reason", description="The project reads it.",
+    reason = TextAreaField(_l("Reason"), description=_l("The project reads it."),
                            validators=[Length(max=4000)])
 
 
@@ -260,7 +260,8 @@ def approve(output_id: int) -> Any:
     editor_required()
     if FlaskForm().validate_on_submit():
         output = outputs.approve(runtime(), Actor.of(current_user), output_id)
-        flash(f"\u201c{output.title}\u201d is in the library now.", "success")
+        flash(_("\u201c%(title)s\u201d is in the library now.", title=output.title),
+              "success")
     return redirect(url_for("library.review"))
 
 
@@ -274,10 +275,10 @@ def reject(output_id: int) -> Any:
             output = outputs.reject(runtime(), Actor.of(current_user), output_id,
                                     form.reason.data or "")
         except ValidationError as exc:
-            flash(f"Not rejected: {exc}", "error")
+            flash(_("Not rejected: %(problem)s", problem=exc), "error")
         else:
-            flash(f"\u201c{output.title}\u201d is rejected; the project sees your reason.",
-                  "success")
+            flash(_("\u201c%(title)s\u201d is rejected; the project sees your reason.",
+                    title=output.title), "success")
     return redirect(url_for("library.review"))
 
 
@@ -285,9 +286,12 @@ def reject(output_id: int) -> Any:
 @login_required
 def withdraw(output_id: int) -> Any:
     editor_required()
-    if FlaskForm().validate_on_submit() and confirmed("withdraw the output"):
+    if FlaskForm().validate_on_submit() and confirmed(
+            "withdraw the output",
+            _("Nothing was done: confirm that you want to withdraw the output.")):
         output = outputs.withdraw(runtime(), Actor.of(current_user), output_id)
-        flash(f"\u201c{output.title}\u201d is withdrawn from the library.", "success")
+        flash(_("\u201c%(title)s\u201d is withdrawn from the library.", title=output.title),
+              "success")
     return redirect(url_for("library.review"))
 
 
