@@ -196,16 +196,16 @@ class TranslationRow(Form):
     """One "add a translation" row of the item form: a language, a title, a summary and
     (if the page exists in that language) a link."""
 
-    language = SelectField("Language of this translation", default="",
-                           choices=[SelectChoice("", "(none)"),
+    language = SelectField(_l("Language of this translation"), default="",
+                           choices=[SelectChoice("", _l("(none)")),
                                     *(SelectChoice(k, v) for k, v in LANGUAGE_NAMES.items())],
                            validate_choice=False)
-    title = StringField("Title in this language", validators=[Length(max=5000)])
-    summary = TextAreaField("Summary in this language",
-                            description="Markdown, as the summary above.",
+    title = StringField(_l("Title in this language"), validators=[Length(max=5000)])
+    summary = TextAreaField(_l("Summary in this language"),
+                            description=_l("Markdown, as the summary above."),
                             validators=[Length(max=50000)])
-    link = URLField("Link to the page in this language (optional)",
-                    description="Empty: the link above.", validators=[Length(max=5000)])
+    link = URLField(_l("Link to the page in this language (optional)"),
+                    description=_l("Empty: the link above."), validators=[Length(max=5000)])
 
 
 class ItemWithTranslationsForm(ItemForm):

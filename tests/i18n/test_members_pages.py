@@ -255,3 +255,17 @@ def test_the_visibility_report_in_dutch(app: Any, rt: Runtime) -> None:
     other = juf.get("/reports/visibility?project=levers")
     assert other.status_code == 403
     assert "U kunt alleen het rapport van uw eigen project zien." in unescape(text(other))
+
+
+def test_the_item_form_in_dutch(app: Any, rt: Runtime) -> None:
+    juf = dutch_member(app, rt)
+    page = text(juf.get("/members/items/new"))
+    for words in ("<h1>Nieuws van COSMOS insturen</h1>", "Voor evenementen",
+                  "Vertaling 1", "Taal van deze vertaling", "Ter beoordeling insturen",
+                  "De redactie beoordeelt elk bericht"):
+        assert words in page, words
+    for english in ("Submit for review", "For events", "Language of this translation"):
+        assert english not in page, english
+    refused = text(juf.post("/members/items/new", data={
+        "csrf_token": csrf_from(page), "kind": "news", "title": "", "link": "nope"}))
+    assert "Het bericht is niet ingestuurd" in refused
