@@ -79,7 +79,7 @@ $(AXE):
 LANGS = nl fr de es it
 CATALOGUES = ostogether/translations
 translations: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k _nl:1,2 -k lazy_ngettext:1,2 --no-location \
 	  --sort-output --project=ostogether --copyright-holder="the OStogether authors" \
 	  -o $(CATALOGUES)/messages.pot .
 	for l in $(LANGS); do \

@@ -17,13 +17,13 @@ from urllib.parse import urlencode
 
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_skeleton, format_time
-from flask import Flask, Response, has_request_context, request
-from flask_babel import Babel, get_locale, get_translations
+from flask import Flask, Response, has_app_context, has_request_context, request
+from flask_babel import Babel, get_locale, get_translations, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from jinja2 import pass_context
 from markupsafe import Markup
 
-from ostogether.core import languages
+from ostogether.core import languages, words
 from ostogether.core.languages import LANGUAGES, shipped
 from ostogether.core.states import ITEM_LANGUAGES
 from ostogether.registry.org_rules import country_label
@@ -209,10 +209,25 @@ def country_name(code: str) -> str:
     return country_label(code)
 
 
+def _core_gettext(msgid: str, **params: Any) -> str:
+    # The core's sentences (core/words.py): in the page's language within the
+    # application, English outside it.
+    if has_app_context():
+        return gettext(msgid, **params)
+    return msgid % params if params else msgid
+
+
+def _core_ngettext(singular: str, plural: str, num: int, **params: Any) -> str:
+    if has_app_context():
+        return ngettext(singular, plural, num, **params)
+    return (singular if num == 1 else plural) % {"num": num, **params}
+
+
 def init_app(app: Flask, translations: str, public_url: str) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = translations
     app.config["BABEL_DEFAULT_LOCALE"] = languages.DEFAULT
     Babel(app, locale_selector=select_language)
+    words.translate_with(_core_gettext, _core_ngettext)
     base = public_url.rstrip("/")
 
     @app.context_processor

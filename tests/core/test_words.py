@@ -1,0 +1,30 @@
+"""The core's sentences (core/words.py) are English alone and the page's language in the
+application."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ostogether.core.words import _l, _nl
+
+
+def test_a_core_sentence_is_english_outside_the_application() -> None:
+    assert str(_l("'%(country)s' is not a country: give its name or ISO code.",
+                  country="Atlantis")) == \
+        "'Atlantis' is not a country: give its name or ISO code."
+    assert str(_nl("%(num)d line", "%(num)d lines", 1)) == "1 line"
+    assert str(_nl("%(num)d line", "%(num)d lines", 3)) == "3 lines"
+
+
+def test_a_core_sentence_takes_the_pages_language(app: Any) -> None:
+    message = _l("'%(country)s' is not a country: give its name or ISO code.",
+                 country="Atlantis")
+    with app.test_request_context("/?lang=nl"):
+        dutch = str(message)
+    with app.test_request_context("/?lang=fr"):
+        french = str(message)
+    assert "Atlantis" in dutch and "Atlantis" in french
+    assert dutch != french
+    assert "is not a country" not in dutch and "is not a country" not in french
+    # The same lazy sentence, shown again outside a request, is English again.
+    assert str(message) == "'Atlantis' is not a country: give its name or ISO code."
