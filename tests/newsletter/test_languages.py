@@ -109,7 +109,7 @@ def test_a_dutch_and_an_english_reader_each_get_the_issue_in_their_language(
     assert '<html lang="nl"' in html
     for phrase in ("Nieuwsbrief OStogether #10", "Nieuws uit de gemeenschap", NL_TITLE,
                    "Gefinancierd door de Europese Unie", "Uitschrijven voor deze nieuwsbrief",
-                   "Bekijk deze editie in uw browser"):
+                   "Bekijk dit nummer in uw browser"):
         assert phrase in html, phrase
     assert re.search(r"· (januari|februari|maart|april|mei|juni|juli|augustus|september|"
                      r"oktober|november|december) 20\d\d<", html)  # the date in Dutch
@@ -297,7 +297,7 @@ def test_the_archive_keeps_every_languages_web_version_and_feed(
     assert NL_TITLE in html and "Nieuws uit de gemeenschap" in html
     assert "in het Engels" in html
     # The way to the other languages, each named in itself; and the alternates.
-    assert re.search(r'<nav aria-label="Deze editie in andere talen"><a href="[^"]*/archive/'
+    assert re.search(r'<nav aria-label="Dit nummer in andere talen"><a href="[^"]*/archive/'
                      rf'{issue.number}" hreflang="en" lang="en"[^>]*>English</a></nav>', html)
     assert re.search(rf'<link rel="alternate" hreflang="en" href="[^"]*/archive/'
                      rf'{issue.number}"></head>', html)
