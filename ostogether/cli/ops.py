@@ -23,7 +23,7 @@ from ostogether.cli.base import (
 )
 from ostogether.cli.registry import print_import
 from ostogether.core import clock
-from ostogether.core.settings import effective, markdown_table
+from ostogether.core.settings_shown import effective, markdown_table
 from ostogether.edges import db, timetable
 from ostogether.social import versions
 
