@@ -50,3 +50,17 @@ def test_the_editorial_survives_the_item_buttons_and_leaving_asks_first(
     page.click("main a[href$='/editors/issues/']")
     page.wait_for_url("**/editors/issues/")
     assert asked == ["beforeunload"]  # not asked again
+
+
+def test_the_kept_draft_is_announced_in_the_pages_language(live: Live, browser: Any) -> None:
+    page = browser.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())  # "Leave the page?": yes, reload
+    page.goto(f"{live.url}/join/person?lang=nl")
+    page.fill("#name", "Anna de Vries")
+    page.reload()
+    page.wait_for_load_state()
+    assert page.input_value("#name") == "Anna de Vries"
+    main = page.inner_text("main")
+    assert "Wat u hier had getypt en nog niet had bewaard, is terug." in main
+    assert page.inner_text(".draft-note button") == "Weggooien"
+    assert "What you typed" not in main

@@ -9,6 +9,11 @@
   if (!forms.length) { return; }
   var store;
   try { store = window.sessionStorage; } catch (e) { return; }
+  // The two sentences come from the page, in its language (base.html).
+  var script = document.getElementById("forms-script");
+  var said = function (name, english) {
+    return (script && script.getAttribute("data-draft-" + name)) || english;
+  };
   var TEXT = /^(text|email|url|search|date|time|datetime-local|number|tel)$/;
   var submitting = false;
 
@@ -38,11 +43,11 @@
       var note = document.createElement("p");
       note.className = "notice draft-note";
       note.setAttribute("role", "status");
-      note.textContent = "What you typed here and had not saved is back. ";
+      note.textContent = said("back", "What you typed here and had not saved is back.") + " ";
       var discard = document.createElement("button");
       discard.type = "button";
       discard.className = "secondary small";
-      discard.textContent = "Discard it";
+      discard.textContent = said("discard", "Discard it");
       discard.addEventListener("click", function () {
         store.removeItem(key(form));
         put(form, initial);
