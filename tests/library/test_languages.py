@@ -67,13 +67,18 @@ def test_a_label_for_an_unknown_word_names_its_file_and_line(home: Path) -> None
             f"types (toolkit, lesson-plan") in str(exc.value)
 
 
-def test_a_language_that_is_not_shipped_is_an_error(home: Path) -> None:
+def test_an_unknown_language_or_group_names_its_file_and_line(home: Path) -> None:
     path = home / "content" / "library.toml"
-    path.write_text(path.read_text() + '\n[languages.sv.types]\nvideo = "Video"\n')
+    path.write_text(path.read_text() + '\n[languages.sv.types]\nvideo = "Video"\n'
+                    '\n[languages.nl.colours]\nred = "Rood"\n')
     with pytest.raises(ContentError) as exc:
         content.vocabulary(Community(home))
-    assert "library.toml" in str(exc.value)
-    assert "unknown field 'languages.sv' (known: de, en, es, fr, it, nl)" in str(exc.value)
+    lines = path.read_text().splitlines()
+    sv, colours = lines.index("[languages.sv.types]") + 1, lines.index("[languages.nl.colours]") + 1
+    assert (f"library.toml:{sv}: unknown field 'languages.sv' (known: de, en, es, fr, it, "
+            f"nl)") in str(exc.value)
+    assert (f"library.toml:{colours}: unknown field 'languages.nl.colours' (known: "
+            f"age_ranges, licences, subjects, types)") in str(exc.value)
 
 
 def test_the_public_library_in_dutch(app: Any, client: Any, rt: Runtime) -> None:
