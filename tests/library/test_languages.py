@@ -195,3 +195,12 @@ def test_the_api_answers_a_bad_output_in_json(client: Any, rt: Runtime) -> None:
     assert set(body["fields"]) == {"title", "type", "date"}
     assert all(isinstance(v, str) for v in body["fields"].values())
     assert "3" in body["message"]
+
+
+def test_the_members_list_and_the_editors_review_name_the_type(app: Any, editor: Any,
+                                                               rt: Runtime) -> None:
+    add_output(rt, "otter", approve=False, **POND)
+    review = editor.get("/editors/library?lang=de").get_data(as_text=True)
+    assert '<span class="tag">Unterrichtsentwurf</span>' in review
+    mine = _member(app, rt).get("/members/library?lang=es").get_data(as_text=True)
+    assert '<td data-label="Tipo">Plan de clase</td>' in mine
