@@ -30,6 +30,12 @@ def line_of(text: str, key: str) -> int | None:
     return text.count("\n", 0, m.start()) + 1 if m else None
 
 
+def table_line(text: str, name: str) -> int | None:
+    """The first line (1-based) of a table header that is ``name`` or inside it."""
+    m = re.search(rf"^[ \t]*\[[ \t]*{re.escape(name)}[ \t]*[\].]", text, re.MULTILINE)
+    return text.count("\n", 0, m.start()) + 1 if m else None
+
+
 def read_toml(path: Path) -> tuple[dict[str, Any], str]:
     """Parse a TOML file, turning every failure into a ContentError with file and line."""
     try:
@@ -51,7 +57,9 @@ def check_table(data: dict[str, Any], spec: Spec, path: Path, text: str,
     problems: list[str] = []
 
     def where(key: str) -> str:
-        line = line_of(text, key)
+        # A nested key is found by its table's header first ([languages.sv.types] for
+        # languages.sv), then as a key.
+        line = (prefix and table_line(text, prefix + key)) or line_of(text, key)
         return f"{path}:{line}" if line else str(path)
 
     for key, value in data.items():

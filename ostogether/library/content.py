@@ -2,7 +2,10 @@
 and the outputs the community lists itself in content/library/*.toml (seeded by ``init``).
 
 Both are read strictly, like the rest of content/: an unknown key, a wrong type or a word
-that is not in the vocabulary is a ``ContentError`` naming the file and the line. The SDGs
+that is not in the vocabulary is a ``ContentError`` naming the file and the line. The
+vocabularies' labels in other languages come from ``[languages.<code>.types]``,
+``.age_ranges``, ``.subjects`` and ``.licences`` (English is the fallback), as in
+content/topics.toml; a label for a word that is not in the vocabulary is an error too. The SDGs
 are the UN's (``core.states.SDG_NAMES``), the languages ISO 639-1 codes.
 """
 
@@ -10,17 +13,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ostogether.core.errors import ContentError
 from ostogether.core.inputs import url_problem
+from ostogether.core.languages import LANGUAGES
 from ostogether.core.states import SDG_NAMES
 from ostogether.edges.site import Community, _memo
 from ostogether.edges.tomlcheck import Spec, check_table, line_of, read_toml
 
-VOCABULARY_SPEC: Spec = {"types": "table[str]", "age_ranges": "table[str]",
-                         "subjects": "table[str]", "licences": "table[str]"}
+GROUPS = ("types", "age_ranges", "subjects", "licences")
+VOCABULARY_SPEC: Spec = {**{group: "table[str]" for group in GROUPS}, "languages": {
+    code: {group: "table[str]" for group in GROUPS} for code in LANGUAGES}}
 KEY = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 # An SPDX licence identifier (or a LicenseRef-), as https://spdx.org/licenses/ writes them.
 SPDX = re.compile(r"(LicenseRef-)?[A-Za-z0-9][A-Za-z0-9.+-]{0,63}")
@@ -38,16 +43,34 @@ SEED_SPEC: Spec = {
 
 @dataclass(frozen=True)
 class Vocabulary:
-    """The words an output is described in; keys are stored, labels shown."""
+    """The words an output is described in; keys are stored, labels shown. The four
+    tables hold the English labels (the harvest, the JSON-LD and the API keep them);
+    ``translated`` the labels in other languages, which ``in_language`` shows."""
 
     types: dict[str, str]
     age_ranges: dict[str, str]
     subjects: dict[str, str]
     licences: dict[str, str]
+    translated: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
 
     @property
     def sdgs(self) -> dict[int, str]:
         return dict(SDG_NAMES)
+
+    def label(self, group: str, key: str, language: str = "en") -> str:
+        """A word's label in ``language``, else in English, else the key itself."""
+        own = self.translated.get(language, {}).get(group, {}).get(key)
+        return own or getattr(self, group).get(key, key)
+
+    def in_language(self, language: str) -> Vocabulary:
+        """The same words with their labels in ``language`` (English where a label is
+        missing), for a page in that language."""
+        if language not in self.translated:
+            return self
+        shown = {group: {key: self.label(group, key, language) for key in getattr(self, group)}
+                 for group in GROUPS}
+        return replace(self, types=shown["types"], age_ranges=shown["age_ranges"],
+                       subjects=shown["subjects"], licences=shown["licences"])
 
 
 @dataclass(frozen=True)
@@ -74,10 +97,37 @@ class SeedOutput:
     archived_url: str = ""
 
 
+def _line_in(text: str, table: str, key: str) -> int | None:
+    """The line of ``key`` inside the table ``[table]`` (the same key may be elsewhere)."""
+    start = line_of(text, table)
+    if start is None:
+        return line_of(text, key)
+    rest = "\n".join(text.splitlines()[start:])
+    found = line_of(rest, key)
+    return start + found if found is not None else start
+
+
+def _translations(data: dict, path: Path, text: str
+                  ) -> tuple[dict[str, dict[str, dict[str, str]]], list[str]]:
+    """The labels of ``[languages.<code>.<group>]``; a label for a word that is not in
+    ``[<group>]`` is a problem naming its line."""
+    translated: dict[str, dict[str, dict[str, str]]] = {}
+    problems: list[str] = []
+    for code, groups in data.get("languages", {}).items():
+        for group, labels in groups.items():
+            table = f"languages.{code}.{group}"
+            problems += [f"{path}:{_line_in(text, table, key)}: '{key}' in [{table}] is not "
+                         f"one of the {group} ({', '.join(data[group])})."
+                         for key in labels if key not in data[group]]
+            translated.setdefault(code, {})[group] = {k: v.strip() for k, v in labels.items()
+                                                     if v.strip()}
+    return translated, problems
+
+
 def _load_vocabulary(path: Path) -> Vocabulary:
     data, text = read_toml(path)
     problems = check_table(data, VOCABULARY_SPEC, path, text)
-    for table in VOCABULARY_SPEC:
+    for table in GROUPS:
         if not data.get(table):
             problems.append(f"{path}: [{table}] is required and may not be empty.")
     if problems:
@@ -89,13 +139,16 @@ def _load_vocabulary(path: Path) -> Vocabulary:
     problems += [f"{path}:{line_of(text, key)}: '{key}' in [licences] is not an SPDX "
                  f"identifier (e.g. CC-BY-4.0); see https://spdx.org/licenses/."
                  for key in data["licences"] if not SPDX.fullmatch(key)]
-    for table in VOCABULARY_SPEC:
+    for table in GROUPS:
         problems += [f"{path}:{line_of(text, key)}: '{key}' in [{table}] needs a label."
                      for key, label in data[table].items() if not label.strip()]
+    translated, found = _translations(data, path, text)
+    problems += found
     if problems:
         raise ContentError(f"{path} has {len(problems)} problem(s):", problems)
     return Vocabulary(types=dict(data["types"]), age_ranges=dict(data["age_ranges"]),
-                      subjects=dict(data["subjects"]), licences=dict(data["licences"]))
+                      subjects=dict(data["subjects"]), licences=dict(data["licences"]),
+                      translated=translated)
 
 
 def vocabulary(community: Community) -> Vocabulary:

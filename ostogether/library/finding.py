@@ -15,6 +15,7 @@ import datetime as dt
 import math
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -153,17 +154,23 @@ def _values(output: Output, facet: str) -> list[str]:
     return [p.slug for p in output.projects]
 
 
-def labels(vocab: Vocabulary, outputs: list[Output]) -> dict[str, dict[str, str]]:
-    """What each facet's keys are called on the page."""
+def labels(vocab: Vocabulary, outputs: list[Output],
+           sdg_names: Mapping[int, str] | None = None) -> dict[str, dict[str, str]]:
+    """What each facet's keys are called on the page (``vocab`` and ``sdg_names`` in the
+    page's language; the goals' English names when none are given)."""
     projects = {p.slug: p.acronym for o in outputs for p in o.projects}
+    sdgs = dict(sdg_names) if sdg_names is not None else vocab.sdgs
     return {"type": vocab.types, "age": vocab.age_ranges, "subject": vocab.subjects,
-            "sdg": {str(n): f"{n}. {name}" for n, name in vocab.sdgs.items()},
+            "sdg": {str(n): f"{n}. {name}" for n, name in sdgs.items()},
             "language": {}, "licence": vocab.licences, "project": projects}
 
 
-def search(rt: Runtime, s: Session, query: Query, *, page_size: int = PAGE_SIZE) -> Results:
+def search(rt: Runtime, s: Session, query: Query, *, page_size: int = PAGE_SIZE,
+           words: Vocabulary | None = None,
+           sdg_names: Mapping[int, str] | None = None) -> Results:
     """The approved outputs matching ``query``, newest first, one page of them, with each
-    facet's values counted over every match."""
+    facet's values counted over every match. The facets' labels are those of ``words``
+    (the vocabulary in the page's language; English when None) and ``sdg_names``."""
     statement = select(Output).options(selectinload(Output.projects)).where(
         Output.status == "approved").order_by(Output.published_at.desc(), Output.id.desc())
     how = "fts5" if _fts5(s) else ("postgresql" if s.get_bind().dialect.name == "postgresql"
@@ -174,8 +181,7 @@ def search(rt: Runtime, s: Session, query: Query, *, page_size: int = PAGE_SIZE)
     matches = [o for o in s.scalars(statement)
                if all(not getattr(query, f) or getattr(query, f) in _values(o, f)
                       for f in FACETS)]
-    vocab = vocabulary(rt.community)
-    names = labels(vocab, matches)
+    names = labels(words or vocabulary(rt.community), matches, sdg_names)
     facets: dict[str, list[FacetValue]] = {}
     for facet in FACETS:
         counts = Counter(v for o in matches for v in _values(o, facet))

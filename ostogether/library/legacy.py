@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -70,8 +71,8 @@ def record_archive(rt: Runtime, actor: Actor, output_id: int, url: str, *,
     """Record (or clear, with "") where an archived copy of the output is kept."""
     url = url.strip() if isinstance(url, str) else ""
     if url and (why := url_problem(url)):
-        raise ValidationError(f"The archived copy's address cannot be used: {why}.",
-                              {"archived_url": why})
+        raise ValidationError(_l("The archived copy's address cannot be used: %(why)s.",
+                                 why=why), {"archived_url": why})
     with rt.db.session() as s:
         output = outputs.get(s, output_id, project_id=project_id)
         before = output.archived_url

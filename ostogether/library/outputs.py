@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pycountry
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext as _nl
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -60,60 +63,91 @@ class OutputInput:
     archived_url: Any = ""
 
 
+# The sentences a field's problem is told in, one whole sentence per field (word order
+# and the noun's gender differ between languages). ``why`` is the core's reason.
+def _too_long(name: str, num: int, limit: int) -> Any:
+    if name == "title":
+        return _l("the title has %(num)d characters; the limit is %(limit)d",
+                  num=num, limit=limit)
+    if name == "description":
+        return _l("the description has %(num)d characters; the limit is %(limit)d",
+                  num=num, limit=limit)
+    return _l("the image description has %(num)d characters; the limit is %(limit)d",
+              num=num, limit=limit)
+
+
+def _invisible(name: str) -> Any:
+    if name == "title":
+        return _l("the title contains an invisible character; type it again")
+    return _l("the image description contains an invisible character; type it again")
+
+
+def _unusable(name: str, why: Any) -> Any:
+    if name == "title":
+        return _l("the title %(why)s", why=why)
+    if name == "description":
+        return _l("the description %(why)s", why=why)
+    return _l("the image description %(why)s", why=why)
+
+
+MUST_BE_TEXT = _l("must be text")
+
+
 @dataclass
 class Problems:
-    fields: dict[str, str] = field(default_factory=dict)
+    fields: dict[str, Any] = field(default_factory=dict)
 
-    def add(self, name: str, message: str) -> None:
+    def add(self, name: str, message: Any) -> None:
         self.fields.setdefault(name, message)
 
     def raise_if_any(self) -> None:
         if not self.fields:
             return
-        n = len(self.fields)
-        listed = "; ".join(f"{k}: {v}" for k, v in self.fields.items())
-        raise ValidationError(f"The output was not saved: {n} problem{'s' * (n != 1)}. "
-                              f"{listed}", dict(self.fields))
+        found = dict(self.fields)
+        listed = LazyString(lambda: "; ".join(f"{k}: {v}" for k, v in found.items()))
+        raise ValidationError(_nl("The output was not saved: %(num)d problem. %(listed)s",
+                                  "The output was not saved: %(num)d problems. %(listed)s",
+                                  len(found), listed=listed), found)
 
 
-def _text(value: Any, name: str, label: str, limit: int, p: Problems, *,
+def _text(value: Any, name: str, limit: int, p: Problems, *,
           required: bool = False) -> str:
     if not isinstance(value, str):
-        p.add(name, "must be text")
+        p.add(name, MUST_BE_TEXT)
         return ""
     if why := one_line_problem(value.strip()):
-        p.add(name, f"{label} {why}")
+        p.add(name, _unusable(name, why))
         return ""
     text = " ".join(unicodedata.normalize("NFC", value).split())
     if required and not text:
-        p.add(name, f"{label} is required")
+        p.add(name, _l("the title is required"))  # only the title is required
     elif len(text) > limit:
-        p.add(name, f"{label} has {len(text)} characters; the limit is {limit}")
+        p.add(name, _too_long(name, len(text), limit))
     elif hidden_character(text) is not None:
-        p.add(name, f"{label} contains an invisible character; type it again")
+        p.add(name, _invisible(name))
     return text
 
 
-def _long_text(value: Any, name: str, label: str, limit: int, p: Problems) -> str:
+def _long_text(value: Any, name: str, limit: int, p: Problems) -> str:
     if not isinstance(value, str):
-        p.add(name, "must be text")
+        p.add(name, MUST_BE_TEXT)
         return ""
     text = unicodedata.normalize("NFC", value.replace("\r\n", "\n")).strip()
     if len(text) > limit:
-        p.add(name, f"{label} has {len(text)} characters; the limit is {limit}")
+        p.add(name, _too_long(name, len(text), limit))
     elif text and (why := text_problem(text)) is not None:
-        p.add(name, f"{label} {why}")
+        p.add(name, _unusable(name, why))
     return text
 
 
 def _url(value: Any, name: str, p: Problems, *, required: bool = False) -> str:
     if not isinstance(value, str):
-        p.add(name, "must be text")
+        p.add(name, MUST_BE_TEXT)
         return ""
     url = value.strip()
     if not url:
         if required:
-            p.add(name, "the address is required")
+            p.add(name, _l("the address is required"))
         return ""
     if why := url_problem(url):
         p.add(name, why)
@@ -125,10 +159,10 @@ def _words(value: Any, name: str, p: Problems, known: dict[str, str] | None = No
     if isinstance(value, str):
         value = [value] if value.strip() else []
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-        p.add(name, "must be a list of texts")
+        p.add(name, _l("must be a list of texts"))
         return []
     if len(value) > LIST_MAX:
-        p.add(name, f"at most {LIST_MAX} values")
+        p.add(name, _nl("at most %(num)d value", "at most %(num)d values", LIST_MAX))
         return []
     out: list[str] = []
     for raw in value:
@@ -136,10 +170,11 @@ def _words(value: Any, name: str, p: Problems, known: dict[str, str] | None = No
         if not word:
             continue
         if known is not None and word not in known:
-            p.add(name, f"unknown value '{word[:40]}'; use {', '.join(known)}")
+            p.add(name, _l("unknown value '%(value)s'; use %(known)s", value=word[:40],
+                           known=", ".join(known)))
             return []
         if len(word) > limit or one_line_problem(word) or hidden_character(word) is not None:
-            p.add(name, f"'{word[:40]}' is not a usable value")
+            p.add(name, _l("'%(value)s' is not a usable value", value=word[:40]))
             return []
         if word not in out:
             out.append(word)
@@ -155,21 +190,22 @@ def _date(value: Any, p: Problems) -> dt.date | None:
         try:
             when = dt.date.fromisoformat(value.strip())
         except ValueError:
-            p.add("date", f"'{value[:30]}' is not a date; write it like 2023-06-30")
+            p.add("date", _l("'%(value)s' is not a date; write it like 2023-06-30",
+                             value=value[:30]))
             return None
     else:
-        p.add("date", "must be a date as text, like 2023-06-30")
+        p.add("date", _l("must be a date as text, like 2023-06-30"))
         return None
     if not 1990 <= when.year <= 2100:
-        p.add("date", f"the year {when.year} is not plausible for an output")
+        p.add("date", _l("the year %(year)d is not plausible for an output", year=when.year))
         return None
     return when
 
 
-def doi_problem(doi: str) -> str | None:
+def doi_problem(doi: str) -> Any:
     """Why ``doi`` is not a DOI as the library stores it (10.NNNN/suffix), or None."""
     if not DOI.fullmatch(doi):
-        return "a DOI looks like 10.5281/zenodo.1234567 (without https://doi.org/)"
+        return _l("a DOI looks like 10.5281/zenodo.1234567 (without https://doi.org/)")
     return None
 
 
@@ -177,31 +213,30 @@ def validate(data: OutputInput, vocab: Vocabulary) -> dict[str, Any]:
     """The column values of a valid output, or ValidationError naming every bad field."""
     p = Problems()
     values: dict[str, Any] = {}
-    values["title"] = _text(data.title, "title", "the title", TITLE_MAX, p, required=True)
-    values["description"] = _long_text(data.description, "description", "the description",
-                                       DESCRIPTION_MAX, p)
+    values["title"] = _text(data.title, "title", TITLE_MAX, p, required=True)
+    values["description"] = _long_text(data.description, "description", DESCRIPTION_MAX, p)
     kind = data.type.strip() if isinstance(data.type, str) else ""
     if kind not in vocab.types:
-        p.add("type", f"unknown type '{str(data.type)[:30]}'; use one of "
-                      f"{', '.join(vocab.types)}")
+        p.add("type", _l("unknown type '%(type)s'; use one of %(known)s",
+                         type=str(data.type)[:30], known=", ".join(vocab.types)))
     values["type"] = kind
     values["url"] = _url(data.url, "url", p, required=True)
     values["image_url"] = _url(data.image_url, "image_url", p)
     values["archived_url"] = _url(data.archived_url, "archived_url", p)
-    values["image_alt"] = _text(data.image_alt, "image_alt", "the image description",
-                                ALT_MAX, p)
+    values["image_alt"] = _text(data.image_alt, "image_alt", ALT_MAX, p)
     if values["image_url"] and not values["image_alt"] and "image_alt" not in p.fields:
-        p.add("image_alt", "describe the picture for people who cannot see it")
+        p.add("image_alt", _l("describe the picture for people who cannot see it"))
     licence = data.licence.strip() if isinstance(data.licence, str) else None
     if licence is None:
-        p.add("licence", "must be text")
+        p.add("licence", MUST_BE_TEXT)
     elif licence and licence not in vocab.licences:
-        p.add("licence", f"unknown licence '{licence[:40]}'; use an SPDX identifier such as "
-                         f"{', '.join(list(vocab.licences)[:4])}")
+        p.add("licence", _l("unknown licence '%(licence)s'; use an SPDX identifier such as "
+                            "%(known)s", licence=licence[:40],
+                            known=", ".join(list(vocab.licences)[:4])))
     values["licence"] = licence or ""
     doi = data.doi.strip() if isinstance(data.doi, str) else None
     if doi is None:
-        p.add("doi", "must be text")
+        p.add("doi", MUST_BE_TEXT)
     elif doi:
         doi = re.sub(r"^(https?://(dx\.)?doi\.org/|doi:)", "", doi, flags=re.I)
         if why := doi_problem(doi):
@@ -215,13 +250,13 @@ def validate(data: OutputInput, vocab: Vocabulary) -> dict[str, Any]:
     languages = _words(data.languages, "languages", p)
     for code in languages:
         if len(code) != 2 or pycountry.languages.get(alpha_2=code.lower()) is None:
-            p.add("languages", f"'{code[:20]}' is not a two-letter language code such as "
-                               "en, fr or de")
+            p.add("languages", _l("'%(code)s' is not a two-letter language code such as "
+                                  "en, fr or de", code=code[:20]))
     values["languages"] = [c.lower() for c in languages] or ["en"]
     sdgs = data.sdgs
     if not isinstance(sdgs, list | tuple) or not all(
             isinstance(n, int) and not isinstance(n, bool) and n in SDG_NAMES for n in sdgs):
-        p.add("sdgs", "give the goals as numbers from 1 to 17")
+        p.add("sdgs", _l("give the goals as numbers from 1 to 17"))
         sdgs = ()
     values["sdgs"] = sorted(set(sdgs))
     values["projects"] = _words(data.projects, "projects", p, limit=100)
@@ -267,11 +302,13 @@ def _projects(s: Session, slugs: list[str], p: Problems) -> list[Project]:
     found = {pr.slug: pr for pr in s.scalars(select(Project).where(Project.slug.in_(slugs)))}
     for slug in slugs:
         if slug not in found:
-            p.add("projects", f"there is no project '{slug[:40]}'; use the project's short "
-                              "name as in its registry address (e.g. otter)")
+            p.add("projects", _l("there is no project '%(slug)s'; use the project's short "
+                                 "name as in its registry address (e.g. otter)",
+                                 slug=slug[:40]))
         elif found[slug].status not in SUBMITTING_STATUSES:
-            p.add("projects", f"{found[slug].acronym} is {found[slug].status}; only member "
-                              "and alumni projects have outputs")
+            p.add("projects", _l("%(project)s is %(status)s; only member and alumni "
+                                 "projects have outputs", project=found[slug].acronym,
+                                 status=found[slug].status))
     return [found[slug] for slug in slugs if slug in found]
 
 
@@ -292,11 +329,12 @@ def submit(rt: Runtime, actor: Actor, data: OutputInput, *, source: str,
         if project_id is not None:
             own = s.get(Project, project_id)
             if own is None or own.status not in SUBMITTING_STATUSES:
-                raise PermissionDenied("Only member and alumni projects can add outputs.")
+                raise PermissionDenied(_l("Only member and alumni projects can add "
+                                          "outputs."))
             if own not in chosen:
                 chosen.insert(0, own)
         if not chosen and "projects" not in p.fields:
-            p.add("projects", "name at least one project that made it")
+            p.add("projects", _l("name at least one project that made it"))
         p.raise_if_any()
         output = Output(**values, slug=_slug(s, values["title"]), source=source,
                         status="submitted", projects=chosen, submitted_by_id=user_id,
@@ -311,7 +349,7 @@ def submit(rt: Runtime, actor: Actor, data: OutputInput, *, source: str,
 
 def _decide(rt: Runtime, actor: Actor, output_id: int, target: str, **detail: Any) -> Output:
     with rt.db.session() as s:
-        output = lookup(s, Output, output_id, f"There is no output {output_id}.")
+        output = lookup(s, Output, output_id, _l("There is no output %(id)s.", id=output_id))
         transition(s, actor, output, "output", target, **detail)
         now = clock.now()
         if target in ("approved", "rejected"):
@@ -336,11 +374,12 @@ def approve(rt: Runtime, actor: Actor, output_id: int) -> Output:
 def reject(rt: Runtime, actor: Actor, output_id: int, reason: str) -> Output:
     text = " ".join(reason.split()) if isinstance(reason, str) else ""
     if not text:
-        raise ValidationError("Give a reason: the project reads it.",
-                              {"reason": "a reason is required"})
+        raise ValidationError(_l("Give a reason: the project reads it."),
+                              {"reason": _l("a reason is required")})
     if len(text) > REASON_MAX:
-        raise ValidationError(f"The reason is longer than {REASON_MAX} characters.",
-                              {"reason": f"at most {REASON_MAX} characters"})
+        raise ValidationError(_l("The reason is longer than %(limit)d characters.",
+                                 limit=REASON_MAX),
+                              {"reason": _l("at most %(limit)d characters", limit=REASON_MAX)})
     return _decide(rt, actor, output_id, "rejected", reason=text)
 
 
@@ -362,7 +401,7 @@ def _loaded() -> Any:
 
 def get(s: Session, output_id: int, *, project_id: int | None = None) -> Output:
     """Any output by id (a member's: only one of their project's)."""
-    missing = f"There is no output {output_id}."
+    missing = _l("There is no output %(id)s.", id=output_id)
     if id_or_none(output_id) is None:
         raise NotFound(missing)
     output = s.scalar(_loaded().where(Output.id == output_id))
@@ -374,7 +413,7 @@ def get(s: Session, output_id: int, *, project_id: int | None = None) -> Output:
 
 def public(s: Session, key: str) -> Output:
     """An approved output by its id or slug; anything else is not found."""
-    missing = f"There is no output '{key[:60]}' in the library."
+    missing = _l("There is no output '%(key)s' in the library.", key=key[:60])
     query = _loaded().where(Output.status == "approved")
     if key.isascii() and key.isdigit():
         number = int(key)
@@ -451,7 +490,8 @@ def seed(rt: Runtime, actor: Actor = CONTENT_IMPORT) -> SeedReport:
             chosen = _projects(s, values.pop("projects"), p)
             if p.fields:
                 raise ValidationError(f"content/library/{entry.key}.toml: "
-                                      f"{'; '.join(p.fields.values())}.", p.fields)
+                                      f"{'; '.join(map(str, p.fields.values()))}.",
+                                      p.fields)
             now = clock.now()
             output = Output(**values, slug=_slug(s, values["title"]), source="content",
                             seed_key=entry.key, status="submitted", projects=chosen)

@@ -19,11 +19,11 @@ from wtforms import SelectField, StringField, TextAreaField, URLField
 from wtforms.validators import Length
 
 from ostogether.core.errors import PermissionDenied, ValidationError
-from ostogether.core.states import ITEM_LANGUAGES, SDG_NAMES
+from ostogether.core.states import ITEM_LANGUAGES
 from ostogether.edges import audit, media
 from ostogether.edges.audit import Actor
 from ostogether.library import finding, legacy, outputs
-from ostogether.library.content import vocabulary
+from ostogether.library.content import Vocabulary, vocabulary
 from ostogether.registry import projects
 from ostogether.web.common import (
     confirmed,
@@ -32,10 +32,21 @@ from ostogether.web.common import (
     runtime,
     takes_uploads,
 )
+from ostogether.web.editors_projects import SDG_LABELS
 from ostogether.web.forms import MultiCheckboxField, show_problems
-from ostogether.web.i18n import PARAMETER
+from ostogether.web.i18n import PARAMETER, page_language
 
 bp = Blueprint("library", __name__)
+
+
+def _words() -> Vocabulary:
+    """The library's vocabularies with their labels in the page's language."""
+    return vocabulary(runtime().community).in_language(page_language())
+
+
+def _sdg_names() -> dict[int, str]:
+    """The Sustainable Development Goals by the UN's names in the page's language."""
+    return {n: str(name) for n, name in SDG_LABELS.items()}
 
 
 def _split(text: str | None) -> list[str]:
@@ -81,12 +92,12 @@ class OutputForm(FlaskForm):
                             validators=[Length(max=20000)])
 
     def fill_choices(self) -> None:
-        vocab = vocabulary(runtime().community)
+        vocab = _words()
         self.type.choices = list(vocab.types.items())
         self.licence.choices = [("", _("Not stated")), *vocab.licences.items()]
         self.age_ranges.choices = list(vocab.age_ranges.items())
         self.subjects.choices = list(vocab.subjects.items())
-        self.sdgs.choices = [(n, f"{n}. {name}") for n, name in SDG_NAMES.items()]
+        self.sdgs.choices = [(n, f"{n}. {name}") for n, name in _sdg_names().items()]
         self.languages.choices = list(ITEM_LANGUAGES.items())
 
     def to_input(self) -> outputs.OutputInput:
@@ -133,10 +144,10 @@ def index() -> Any:
     except ValidationError as exc:
         query, problem = finding.Query(), str(exc)
     with rt.db.session() as s:
-        found = finding.search(rt, s, query)
+        found = finding.search(rt, s, query, words=_words(), sdg_names=_sdg_names())
     status = 400 if problem else 200
     return render_template("library/index.html", found=found, query=query, problem=problem,
-                           facets=FACET_NAMES, vocab=vocabulary(rt.community)), status
+                           facets=FACET_NAMES, vocab=_words()), status
 
 
 FACET_NAMES = {"type": _l("Type"), "age": _l("For whom"), "subject": _l("Subject"),
@@ -169,8 +180,7 @@ def output_page(key: str) -> Any:
     # JSON inside <script>: "</" and "<!--" may not appear as such.
     json_ld = Markup(json.dumps(data, ensure_ascii=False, indent=1).replace("<", "\\u003c"))
     return render_template("library/output.html", output=output, json_ld=json_ld,
-                           vocab=vocabulary(rt.community),
-                           languages=ITEM_LANGUAGES, sdgs=SDG_NAMES)
+                           vocab=_words(), languages=ITEM_LANGUAGES, sdgs=_sdg_names())
 
 
 # ------------------------------------------------------------------- members
@@ -191,7 +201,7 @@ def member_outputs() -> Any:
         rows = outputs.list_by_status(s, project_id=project_id)
         project = projects.by_id(s, project_id)
     return render_template("library/member_outputs.html", outputs=rows, project=project,
-                           vocab=vocabulary(rt.community))
+                           vocab=_words())
 
 
 @bp.route("/members/library/new", methods=["GET", "POST"])
@@ -250,7 +260,7 @@ def review() -> Any:
         public = outputs.list_by_status(s, "approved")
         histories = {o.id: audit.story(s, o, rt.community.schedule().zone) for o in waiting}
     return render_template("library/review.html", waiting=waiting, public=public,
-                           histories=histories, vocab=vocabulary(rt.community),
+                           histories=histories, vocab=_words(),
                            form=RejectForm(), zone=rt.community.schedule().zone)
 
 
