@@ -26,6 +26,7 @@ from sqlalchemy import Integer, String, cast, column, func, or_, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from ostogether.core.errors import ValidationError
+from ostogether.core.states import ITEM_LANGUAGES
 from ostogether.edges.runtime import Runtime
 from ostogether.library.content import Vocabulary, vocabulary
 from ostogether.models import Output
@@ -162,7 +163,8 @@ def labels(vocab: Vocabulary, outputs: list[Output],
     sdgs = dict(sdg_names) if sdg_names is not None else vocab.sdgs
     return {"type": vocab.types, "age": vocab.age_ranges, "subject": vocab.subjects,
             "sdg": {str(n): f"{n}. {name}" for n, name in sdgs.items()},
-            "language": {}, "licence": vocab.licences, "project": projects}
+            # A language by its own name (as language pickers do), the same on every page.
+            "language": dict(ITEM_LANGUAGES), "licence": vocab.licences, "project": projects}
 
 
 def search(rt: Runtime, s: Session, query: Query, *, page_size: int = PAGE_SIZE,

@@ -90,6 +90,8 @@ def test_the_public_library_in_dutch(app: Any, client: Any, rt: Runtime) -> None
     assert _facet(page, "licence")["CC-BY-SA-4.0"] == (
         "Creative Commons Naamsvermelding-GelijkDelen 4.0 (1)")
     assert _facet(page, "sdg")["14"] == "14. Leven in het water (1)"
+    # A language by its own name, not its code.
+    assert _facet(page, "language")["en"] == "English (1)"
     assert '<span class="tag">Lesplan</span>' in page
     # A chosen filter keeps its Dutch label, and the query keeps its words.
     chosen = client.get("/library?subject=biology&lang=nl").get_data(as_text=True)
