@@ -1,7 +1,7 @@
 """A news item's history as its member project reads it: ``edges.audit.story`` in the
 page's language. Each event is one whole sentence ("Approved by %(who)s"), so that every
-language can put the words in its own order; an event this list does not know keeps the
-English words of ``audit.words``."""
+language can put the words in its own order; an event this list does not know is worded
+as every history words it (``audit.words``, in the page's language too)."""
 
 from __future__ import annotations
 
@@ -31,15 +31,7 @@ SYSTEM = {"system": _l("the service"), "cli": _l("the command line"),
           "content-import": _l("the content import"), "feed-poller": _l("the project's feed"),
           "feed-discovery": _l("feed discovery")}
 # The fields an edit names, as "Saved: title, language." does (web/members.py).
-FIELDS = {
-    "kind": _l("kind"), "title": _l("title"), "summary_md": _l("summary"),
-    "summary_html": _l("summary"), "link": _l("link"), "image_url": _l("picture"),
-    "image_alt": _l("image description"), "language": _l("language"), "sdgs": _l("goals"),
-    "for_newsletter": _l("suggestion for the newsletter"),
-    "for_social": _l("suggestion for social media"), "event_start": _l("start"),
-    "event_end": _l("end"), "event_timezone": _l("timezone"), "event_location": _l("place"),
-    "event_online": _l("online"), "registration_url": _l("registration link"),
-}
+FIELDS = audit.FIELD_WORDS["news_items"]
 
 
 def field_names(changed: list[str]) -> list[str]:
