@@ -18,6 +18,7 @@ from babel.dates import format_datetime
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as pgettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -78,120 +79,137 @@ def recent(session: Session, limit: int = 15) -> list[AuditEntry]:
 # whole sentence per action, in the page's language when it is shown (flask_babel's
 # lazy strings; English outside a request). The stored rows keep their codes.
 WORDS: dict[str, Any] = {
-    "news_item.submitted": _l("Submitted by %(who)s"),
-    "news_item.approved": _l("Approved by %(who)s"),
-    "news_item.rejected": _l("Rejected by %(who)s"),
-    "news_item.withdrawn": _l("Withdrawn by %(who)s"),
-    "news_item.published": _l("Published by %(who)s"),
-    "news_item.edited": _l("Edited by %(who)s"),
-    "news_item.flags": _l("%(who)s changed where it may go"),
-    "news_item.translated": _l("Translation added by %(who)s"),
-    "news_item.translation_removed": _l("Translation removed by %(who)s"),
-    "issue.composed": _l("Composed by %(who)s"), "issue.edited": _l("Edited by %(who)s"),
-    "issue.texts_edited": _l("Texts edited by %(who)s"),
-    "issue.imported": _l("Imported by %(who)s"),
-    "issue.item_added": _l("An item added by %(who)s"),
-    "issue.item_dropped": _l("An item dropped by %(who)s"),
-    "issue.item_moved": _l("An item moved by %(who)s"),
-    "issue.in_review": _l("Sent for review by %(who)s"),
-    "issue.draft": _l("Back to draft by %(who)s"),
-    "issue.approved": _l("Approved by %(who)s"), "issue.cancelled": _l("Cancelled by %(who)s"),
-    "issue.sending": _l("Sending started by %(who)s"),
-    "issue.sent": _l("Sent to every reader by %(who)s"),
-    "issue.send_started": _l("Sending started by %(who)s"),
-    "issue.send_paused": _l("Sending paused by %(who)s"),
-    "issue.send_resumed": _l("Sending resumed by %(who)s"),
-    "issue.send_cancelled": _l("Sending cancelled by %(who)s"),
-    "issue.send_recovered": _l("Sending recovered after a stop by %(who)s"),
-    "issue.send_waiting": _l("Sending waits for the server (%(who)s)"),
-    "issue.held_released": _l("Held deliveries released by %(who)s"),
-    "issue.test_sent": _l("Test sent by %(who)s"),
-    "issue.rescheduled": _l("Send date changed by %(who)s"),
-    "issue.segment_changed": _l("Readers it goes to changed by %(who)s"),
-    "project.applied": _l("Applied to join by %(who)s"),
-    "project.member": _l("Accepted as a member by %(who)s"),
-    "project.rejected": _l("Application declined by %(who)s"),
-    "project.alumni": _l("Became alumni by %(who)s"),
-    "project.imported": _l("Imported from its file by %(who)s"),
-    "project.updated": _l("Updated by %(who)s"), "project.edited": _l("Edited by %(who)s"),
-    "project.contact_set": _l("Contact address set by %(who)s"),
-    "project.handles_proposed": _l("Social handles proposed by %(who)s"),
-    "project.handles_confirmed": _l("Social handles confirmed by %(who)s"),
-    "project.handles_declined": _l("Social handles declined by %(who)s"),
-    "social_post.planned": _l("Planned by %(who)s"),
-    "social_post.approved": _l("Approved by %(who)s"),
-    "social_post.edited": _l("Edited by %(who)s"), "social_post.moved": _l("Moved by %(who)s"),
-    "social_post.publish_now": _l("Moved to now by %(who)s"),
-    "social_post.publishing": _l("Publishing by %(who)s"),
-    "social_post.published": _l("Published by %(who)s"),
-    "social_post.failed": _l("Failed (%(who)s)"),
-    "social_post.unknown": _l("Outcome unknown (%(who)s)"),
-    "social_post.skipped": _l("Skipped by %(who)s"),
-    "social_post.card_read": _l("Link card read by %(who)s"),
-    "user.created": _l("Account created by %(who)s"),
-    "user.invited": _l("Invited by %(who)s"), "user.login": _l("Logged in: %(who)s"),
-    "user.password_set": _l("Password chosen by %(who)s"),
-    "user.removed": _l("Account closed by %(who)s"),
-    "user.sessions_ended": _l("Every session ended by %(who)s"),
-    "import.uploaded": _l("Uploaded by %(who)s"),
-    "import.checking": _l("Asked to check again by %(who)s"),
-    "import.checked": _l("Checked by %(who)s"), "import.refused": _l("Refused by %(who)s"),
-    "import.queued": _l("Queued to apply by %(who)s"),
-    "import.running": _l("Started by %(who)s"), "import.done": _l("Applied by %(who)s"),
-    "import.failed": _l("Failed (%(who)s)"), "import.discarded": _l("Discarded by %(who)s"),
-    "output.submitted": _l("Submitted by %(who)s"),
-    "output.approved": _l("Approved by %(who)s"), "output.rejected": _l("Rejected by %(who)s"),
-    "output.withdrawn": _l("Withdrawn by %(who)s"),
-    "output.archived": _l("Archived by %(who)s"),
-    "output.deposited": _l("Deposited on Zenodo by %(who)s"),
-    "output.zenodo_released": _l("Released on Zenodo by %(who)s"),
-    "organisation.applied": _l("Applied to join by %(who)s"),
-    "organisation.added": _l("Added by %(who)s"),
-    "organisation.member": _l("Accepted as a member by %(who)s"),
-    "organisation.rejected": _l("Not accepted by %(who)s"),
-    "organisation.edited": _l("Edited by %(who)s"),
-    "organisation.logo": _l("Logo changed by %(who)s"),
-    "organisation.merged": _l("Merged by %(who)s"),
-    "organisation.project": _l("A project linked by %(who)s"),
-    "person.applied": _l("Applied to join by %(who)s"), "person.added": _l("Added by %(who)s"),
-    "person.member": _l("Accepted as a member by %(who)s"),
-    "person.rejected": _l("Not accepted by %(who)s"),
-    "person.edited": _l("Edited by %(who)s"), "person.erased": _l("Erased by %(who)s"),
-    "person.linked": _l("Linked by %(who)s"),
-    "feed.discovered": _l("Found by %(who)s"), "feed.paused": _l("Paused by %(who)s"),
-    "feed.resumed": _l("Resumed by %(who)s"), "feed.removed": _l("Removed by %(who)s"),
-    "api_token.created": _l("Token created by %(who)s"),
-    "api_token.revoked": _l("Token revoked by %(who)s"),
-    "subscriber.confirmed": _l("Confirmed by %(who)s"),
-    "subscriber.unsubscribed": _l("Unsubscribed by %(who)s"),
-    "subscriber.bounced": _l("Bounced (%(who)s)"),
-    "subscriber.erased": _l("Erased by %(who)s"),
-    "subscriber.data_exported": _l("Data exported by %(who)s"),
-    "subscriber.erased_by_editor": _l("Erased by %(who)s"),
+    "news_item.submitted": pgettext("history", "Submitted by %(who)s"),
+    "news_item.approved": pgettext("history", "Approved by %(who)s"),
+    "news_item.rejected": pgettext("history", "Rejected by %(who)s"),
+    "news_item.withdrawn": pgettext("history", "Withdrawn by %(who)s"),
+    "news_item.published": pgettext("history", "Published by %(who)s"),
+    "news_item.edited": pgettext("history", "Edited by %(who)s"),
+    "news_item.flags": pgettext("history", "%(who)s changed where it may go"),
+    "news_item.translated": pgettext("history", "Translation added by %(who)s"),
+    "news_item.translation_removed": pgettext("history", "Translation removed by %(who)s"),
+    "issue.composed": pgettext("history", "Composed by %(who)s"),
+    "issue.edited": pgettext("history", "Edited by %(who)s"),
+    "issue.texts_edited": pgettext("history", "Texts edited by %(who)s"),
+    "issue.imported": pgettext("history", "Imported by %(who)s"),
+    "issue.item_added": pgettext("history", "An item added by %(who)s"),
+    "issue.item_dropped": pgettext("history", "An item dropped by %(who)s"),
+    "issue.item_moved": pgettext("history", "An item moved by %(who)s"),
+    "issue.in_review": pgettext("history", "Sent for review by %(who)s"),
+    "issue.draft": pgettext("history", "Back to draft by %(who)s"),
+    "issue.approved": pgettext("issue history", "Approved by %(who)s"),
+    "issue.cancelled": pgettext("history", "Cancelled by %(who)s"),
+    "issue.sending": pgettext("history", "Sending started by %(who)s"),
+    "issue.sent": pgettext("history", "Sent to every reader by %(who)s"),
+    "issue.send_started": pgettext("history", "Sending started by %(who)s"),
+    "issue.send_paused": pgettext("history", "Sending paused by %(who)s"),
+    "issue.send_resumed": pgettext("history", "Sending resumed by %(who)s"),
+    "issue.send_cancelled": pgettext("history", "Sending cancelled by %(who)s"),
+    "issue.send_recovered": pgettext("history", "Sending recovered after a stop by %(who)s"),
+    "issue.send_waiting": pgettext("history", "Sending waits for the server (%(who)s)"),
+    "issue.held_released": pgettext("history", "Held deliveries released by %(who)s"),
+    "issue.test_sent": pgettext("history", "Test sent by %(who)s"),
+    "issue.rescheduled": pgettext("history", "Send date changed by %(who)s"),
+    "issue.segment_changed": pgettext("history", "Readers it goes to changed by %(who)s"),
+    "project.applied": pgettext("history", "Applied to join by %(who)s"),
+    "project.member": pgettext("history", "Accepted as a member by %(who)s"),
+    "project.rejected": pgettext("history", "Application declined by %(who)s"),
+    "project.alumni": pgettext("history", "Became alumni by %(who)s"),
+    "project.imported": pgettext("history", "Imported from its file by %(who)s"),
+    "project.updated": pgettext("history", "Updated by %(who)s"),
+    "project.edited": pgettext("history", "Edited by %(who)s"),
+    "project.contact_set": pgettext("history", "Contact address set by %(who)s"),
+    "project.handles_proposed": pgettext("history", "Social handles proposed by %(who)s"),
+    "project.handles_confirmed": pgettext("history", "Social handles confirmed by %(who)s"),
+    "project.handles_declined": pgettext("history", "Social handles declined by %(who)s"),
+    "social_post.planned": pgettext("history", "Planned by %(who)s"),
+    "social_post.approved": pgettext("post history", "Approved by %(who)s"),
+    "social_post.edited": pgettext("history", "Edited by %(who)s"),
+    "social_post.moved": pgettext("history", "Moved by %(who)s"),
+    "social_post.publish_now": pgettext("history", "Moved to now by %(who)s"),
+    "social_post.publishing": pgettext("history", "Publishing by %(who)s"),
+    "social_post.published": pgettext("post history", "Published by %(who)s"),
+    "social_post.failed": pgettext("history", "Failed (%(who)s)"),
+    "social_post.unknown": pgettext("history", "Outcome unknown (%(who)s)"),
+    "social_post.skipped": pgettext("history", "Skipped by %(who)s"),
+    "social_post.card_read": pgettext("history", "Link card read by %(who)s"),
+    "user.created": pgettext("history", "Account created by %(who)s"),
+    "user.invited": pgettext("history", "Invited by %(who)s"),
+    "user.login": pgettext("history", "Logged in: %(who)s"),
+    "user.password_set": pgettext("history", "Password chosen by %(who)s"),
+    "user.removed": pgettext("history", "Account closed by %(who)s"),
+    "user.sessions_ended": pgettext("history", "Every session ended by %(who)s"),
+    "import.uploaded": pgettext("history", "Uploaded by %(who)s"),
+    "import.checking": pgettext("history", "Asked to check again by %(who)s"),
+    "import.checked": pgettext("history", "Checked by %(who)s"),
+    "import.refused": pgettext("history", "Refused by %(who)s"),
+    "import.queued": pgettext("history", "Queued to apply by %(who)s"),
+    "import.running": pgettext("history", "Started by %(who)s"),
+    "import.done": pgettext("history", "Applied by %(who)s"),
+    "import.failed": pgettext("history", "Failed (%(who)s)"),
+    "import.discarded": pgettext("history", "Discarded by %(who)s"),
+    "output.submitted": pgettext("output history", "Submitted by %(who)s"),
+    "output.approved": pgettext("output history", "Approved by %(who)s"),
+    "output.rejected": pgettext("output history", "Rejected by %(who)s"),
+    "output.withdrawn": pgettext("output history", "Withdrawn by %(who)s"),
+    "output.archived": pgettext("history", "Archived by %(who)s"),
+    "output.deposited": pgettext("history", "Deposited on Zenodo by %(who)s"),
+    "output.zenodo_released": pgettext("history", "Released on Zenodo by %(who)s"),
+    "organisation.applied": pgettext("history", "Applied to join by %(who)s"),
+    "organisation.added": pgettext("history", "Added by %(who)s"),
+    "organisation.member": pgettext("history", "Accepted as a member by %(who)s"),
+    "organisation.rejected": pgettext("history", "Not accepted by %(who)s"),
+    "organisation.edited": pgettext("history", "Edited by %(who)s"),
+    "organisation.logo": pgettext("history", "Logo changed by %(who)s"),
+    "organisation.merged": pgettext("history", "Merged by %(who)s"),
+    "organisation.project": pgettext("history", "A project linked by %(who)s"),
+    "person.applied": pgettext("history", "Applied to join by %(who)s"),
+    "person.added": pgettext("history", "Added by %(who)s"),
+    "person.member": pgettext("history", "Accepted as a member by %(who)s"),
+    "person.rejected": pgettext("history", "Not accepted by %(who)s"),
+    "person.edited": pgettext("history", "Edited by %(who)s"),
+    "person.erased": pgettext("history", "Erased by %(who)s"),
+    "person.linked": pgettext("history", "Linked by %(who)s"),
+    "feed.discovered": pgettext("history", "Found by %(who)s"),
+    "feed.paused": pgettext("history", "Paused by %(who)s"),
+    "feed.resumed": pgettext("history", "Resumed by %(who)s"),
+    "feed.removed": pgettext("history", "Removed by %(who)s"),
+    "api_token.created": pgettext("history", "Token created by %(who)s"),
+    "api_token.revoked": pgettext("history", "Token revoked by %(who)s"),
+    "subscriber.confirmed": pgettext("history", "Confirmed by %(who)s"),
+    "subscriber.unsubscribed": pgettext("history", "Unsubscribed by %(who)s"),
+    "subscriber.bounced": pgettext("history", "Bounced (%(who)s)"),
+    "subscriber.erased": pgettext("history", "Erased by %(who)s"),
+    "subscriber.data_exported": pgettext("history", "Data exported by %(who)s"),
+    "subscriber.erased_by_editor": pgettext("history", "Erased by %(who)s"),
 }
 # Actions worded by a yes/no in their data: (action, key) -> (when true, when false).
 SWITCHES: dict[tuple[str, str], tuple[Any, Any]] = {
     ("feed.auto_approve", "on"): (
-        _l("Automatic approval switched on by %(who)s"),
-        _l("Automatic approval switched off by %(who)s")),
+        pgettext("history", "Automatic approval switched on by %(who)s"),
+        pgettext("history", "Automatic approval switched off by %(who)s")),
     ("issue.for_everyone", "on"): (
-        _l("An item marked for every reader by %(who)s"),
-        _l("An item no longer marked for every reader by %(who)s")),
+        pgettext("history", "An item marked for every reader by %(who)s"),
+        pgettext("history", "An item no longer marked for every reader by %(who)s")),
     ("issue.same_texts", "same"): (
-        _l("The same texts for every language, chosen by %(who)s"),
-        _l("Texts per language, chosen by %(who)s")),
+        pgettext("history", "The same texts for every language, chosen by %(who)s"),
+        pgettext("history", "Texts per language, chosen by %(who)s")),
 }
 # A move back is worded by where it came from: (machine, from, to).
 BACK: dict[tuple[str, str, str], Any] = {
-    ("news_item", "approved", "submitted"): _l("Back to review by %(who)s"),
-    ("social_post", "approved", "planned"): _l("Back to planned by %(who)s"),
-    ("issue", "approved", "in_review"): _l(
-        "Back to review (it changed after approval) by %(who)s")}
+    ("news_item", "approved", "submitted"): pgettext("history", "Back to review by %(who)s"),
+    ("social_post", "approved", "planned"): pgettext("history", "Back to planned by %(who)s"),
+    ("issue", "approved", "in_review"): pgettext(
+        "history", "Back to review (it changed after approval) by %(who)s")}
+# Who did it, as the sentences above say it after their "by" (the agent: a language that
+# joins the preposition to what follows, as Italian's "dal servizio", words it here).
 SYSTEM_ACTORS: dict[str, Any] = {
-    "system": _l("the service"), "cli": _l("the command line"),
-    "content-import": _l("the content import"), "feed-poller": _l("the feed"),
-    "feed-discovery": _l("feed discovery"), "feed-sync": _l("the feeds' update"),
-    "delivery": _l("the sender"), "bounces": _l("bounce handling")}
+    "system": pgettext("agent", "the service"), "cli": pgettext("agent", "the command line"),
+    "content-import": pgettext("agent", "the content import"),
+    "feed-poller": pgettext("agent", "the feed"),
+    "feed-discovery": pgettext("agent", "feed discovery"),
+    "feed-sync": pgettext("agent", "the feeds' update"),
+    "delivery": pgettext("agent", "the sender"), "bounces": pgettext("agent", "bounce handling")}
 # Reasons the service itself writes (stored in English, as a record), worded when shown.
 REASONS: dict[str, Any] = {
     "edited after approval": _l("edited after approval"),
@@ -244,17 +262,20 @@ class Line:
 
 
 def who(entry: AuditEntry, names: dict[int, str]) -> str:
+    """Who did it, as the agent of a history's sentence ("Greta", "the service")."""
     if entry.user_id is not None and entry.user_id in names:
-        return names[entry.user_id]
+        return str(pgettext("agent", "%(name)s", name=names[entry.user_id]))
     kind, _sep, rest = entry.actor.partition(":")
     if kind == "token":
-        return _("the project's API token %(name)s", name=rest.split("@")[0])
+        return str(pgettext("agent", "the project's API token %(name)s",
+                            name=rest.split("@")[0]))
     if kind == "subscriber":
-        return _("the reader")
+        return str(pgettext("agent", "the reader"))
     if kind == "applicant":
-        return _("the applicant")
+        return str(pgettext("agent", "the applicant"))
     found = SYSTEM_ACTORS.get(entry.actor)
-    return str(found) if found is not None else (rest or entry.actor)
+    return str(found if found is not None else pgettext("agent", "%(name)s",
+                                                          name=rest or entry.actor))
 
 
 def sentence(entry: AuditEntry) -> Any:
@@ -283,8 +304,8 @@ def words(entry: AuditEntry, names: dict[int, str], zone: ZoneInfo) -> Line:
     detail = entry.detail if isinstance(entry.detail, dict) else {}
     by = who(entry, names)
     found = sentence(entry)
-    text = (str(found) % {"who": by} if found is not None else _(
-        "%(event)s by %(who)s", who=by,
+    text = (str(found) % {"who": by} if found is not None else pgettext(
+        "history", "%(event)s by %(who)s", who=by,
         event=entry.action.replace("_", " ").replace(".", ": ")))
     reason = str(detail.get("reason") or "")
     extra = str(REASONS[reason]) if reason in REASONS else reason

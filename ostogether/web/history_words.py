@@ -46,7 +46,9 @@ def who(entry: AuditEntry, names: dict[int, str]) -> str:
         return _("the project's API token %(name)s", name=rest.split("@")[0])
     if entry.user_id is None and entry.actor in SYSTEM:
         return str(SYSTEM[entry.actor])
-    return audit.who(entry, names)
+    if entry.user_id is not None and entry.user_id in names:
+        return names[entry.user_id]
+    return rest or entry.actor
 
 
 def line(entry: AuditEntry, names: dict[int, str], zone: ZoneInfo) -> Line:
