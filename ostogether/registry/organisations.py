@@ -124,8 +124,8 @@ def decide(rt: Runtime, slug: str, actor: Actor, *, accept: bool, reason: str = 
     address is told either way. Its name back."""
     reason = reason.strip()
     if not accept and not reason:
-        raise ValidationError("Give a reason for the rejection.",
-                              {"reason": "A reason is required to reject."})
+        raise ValidationError(_l("Give a reason for the rejection."),
+                              {"reason": str(_l("A reason is required to reject."))})
     with rt.db.session() as s:
         org = get(s, slug, public=False)
         transition(s, actor, org, "organisation", "member" if accept else "rejected",
@@ -141,7 +141,8 @@ def get(s: Session, slug: str, *, public: bool = True) -> Organisation:
     org = s.scalar(select(Organisation).where(Organisation.slug == slug[:80]).options(
         selectinload(Organisation.projects).selectinload(OrganisationProject.project)))
     if org is None or (public and org.status != "member"):
-        raise NotFound(f"There is no organisation '{slug[:80]}' in the directory.")
+        raise NotFound(_l("There is no organisation '%(slug)s' in the directory.",
+                          slug=slug[:80]))
     return org
 
 
