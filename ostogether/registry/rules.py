@@ -343,10 +343,24 @@ HANDLE_FORMS: dict[str, tuple[re.Pattern[str], str]] = {
 }
 
 
+# Each network's form as the page's language says it (HANDLE_FORMS says it in English).
+HANDLE_WORDS: dict[str, Any] = {
+    "x": _l("1 to 15 letters, digits or _, e.g. @ostogether"),
+    "mastodon": _l("@user@instance, e.g. @ostogether@mastodon.social"),
+    "bluesky": _l("A domain-like handle, e.g. ostogether.bsky.social"),
+    "linkedin": _l("The organisation's number, e.g. 12345678"),
+    "facebook": _l("The Page's name in its address or its number, e.g. ostogether.eu"),
+}
+
+
+def _handle_form(network: str) -> str:
+    words = str(HANDLE_WORDS.get(network, HANDLE_FORMS[network][1]))
+    return words[:1].lower() + words[1:]
+
+
 def handles(p: ProjectRecord, ctx: CheckContext) -> CheckResult:
-    bad = {n: why for n, value in p.handles.items() if value.strip()
-           and (form := HANDLE_FORMS.get(n)) and not form[0].match(value.strip())
-           for why in [form[1]]}
+    bad = {n: _handle_form(n) for n, value in p.handles.items() if value.strip()
+           and (form := HANDLE_FORMS.get(n)) and not form[0].match(value.strip())}
     if bad:
         return CheckResult("handles", "fail", _(
             "Social handles not in their network's form: %(handles)s.",

@@ -20,6 +20,7 @@ from ostogether.edges.audit import Actor
 from ostogether.edges.runtime import Runtime
 from ostogether.models import AuditEntry, Issue, Project
 from ostogether.newsletter import issues as newsletter
+from ostogether.registry import rules
 from tests.conftest import csrf_from, login, new_client, run
 from tests.factories import TEST, add_item, applicant, make_user
 
@@ -197,3 +198,15 @@ def test_a_rejection_needs_a_reason_in_spanish(app: Any, rt: Runtime) -> None:
     assert r.status_code in (200, 400)
     assert "Para rechazar hace falta un motivo." in html or \
         "Indique al solicitante el motivo del rechazo." in html
+
+
+def test_a_handles_form_in_the_checks_words_in_german(app: Any, rt: Runtime) -> None:
+    ctx = rules.CheckContext(rt.community.criteria(), "1.0", rt.today())
+    record = rules.ProjectRecord(slug="x", handles={"linkedin": "ostogether"})
+    with app.test_request_context("/?lang=de"):
+        german = rules.handles(record, ctx).message
+    english = rules.handles(record, ctx).message
+    assert german.startswith("Social-Media-Kennungen nicht im Format ihres Netzwerks:")
+    assert "die Nummer der Organisation, z. B. 12345678" in german
+    assert english == ("Social handles not in their network's form: linkedin 'ostogether' "
+                       "should be the organisation's number, e.g. 12345678.")
