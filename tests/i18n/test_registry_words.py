@@ -18,7 +18,7 @@ from ostogether.core.settings import Settings
 from ostogether.edges import audit
 from ostogether.edges.audit import Actor
 from ostogether.edges.runtime import Runtime
-from ostogether.models import AuditEntry, Issue, Project
+from ostogether.models import AuditEntry, Issue, NewsItem, Project
 from ostogether.newsletter import issues as newsletter
 from ostogether.registry import rules
 from tests.conftest import csrf_from, login, new_client, run
@@ -210,3 +210,20 @@ def test_a_handles_form_in_the_checks_words_in_german(app: Any, rt: Runtime) -> 
     assert "die Nummer der Organisation, z. B. 12345678" in german
     assert english == ("Social handles not in their network's form: linkedin 'ostogether' "
                        "should be the organisation's number, e.g. 12345678.")
+
+
+def test_a_members_item_history_in_italian_joins_who_did_it(app: Any, rt: Runtime) -> None:
+    item = add_item(rt, "cosmos", link="https://example.org/c")
+    with rt.db.session() as s:
+        row = s.get(NewsItem, item)
+        audit.record(s, Actor("feed-poller"), "news_item.edited", row, changed=["title"])
+        audit.record(s, Actor("token:ost_abcdefgh…@cosmos"), "news_item.translated", row,
+                     languages=["it"])
+    make_user(rt, "prof@cosmos.example", role="member", project="cosmos")
+    c = new_client(app)
+    c.environ_base["HTTP_ACCEPT_LANGUAGE"] = "it"
+    assert login(c, "prof@cosmos.example").status_code == 302
+    html = c.get(f"/members/items/{item}").get_data(as_text=True)
+    assert "Modificata dal feed del progetto" in html
+    assert "Traduzione aggiunta dal token API ost_abcdefgh… del progetto" in html
+    assert "Inviata da test" in html and "da il " not in html
