@@ -184,13 +184,15 @@ def set_logo(rt: Runtime, slug: str, actor: Actor, data: bytes | None) -> None:
 def link_project(rt: Runtime, slug: str, project_slug: str, actor: Actor, *,
                  role: str = "partner", years: str = "") -> None:
     if role not in ROLES:
-        raise ValidationError(f"Role '{role}' is not one of {', '.join(ROLES)}.",
+        raise ValidationError(_l("Role '%(role)s' is not one of %(roles)s.", role=role,
+                                 roles=", ".join(ROLES)),
                               {"role": "unknown role"})
     with rt.db.session() as s:
         org = get(s, slug, public=False)
         project = s.scalar(select(Project).where(Project.slug == project_slug))
         if project is None:
-            raise NotFound(f"There is no project '{project_slug}' in the registry.")
+            raise NotFound(_l("There is no project '%(slug)s' in the registry.",
+                              slug=project_slug))
         found = next((lp for lp in org.projects if lp.project_id == project.id), None)
         if found is None:
             org.projects.append(OrganisationProject(project_id=project.id, role=role,
@@ -205,7 +207,7 @@ def merge(rt: Runtime, keep: str, drop: str, actor: Actor) -> str:
     for that project) and its people move over, empty fields of ``keep`` take its values,
     and ``drop`` is deleted. Audited on ``keep``. Its name back."""
     if keep == drop:
-        raise ValidationError("Choose two different organisations to merge.",
+        raise ValidationError(_l("Choose two different organisations to merge."),
                               {"drop": "the same organisation"})
     with rt.db.session() as s:
         kept, gone = get(s, keep, public=False), get(s, drop, public=False)

@@ -227,3 +227,13 @@ def test_a_members_item_history_in_italian_joins_who_did_it(app: Any, rt: Runtim
     assert "Modificata dal feed del progetto" in html
     assert "Traduzione aggiunta dal token API ost_abcdefgh… del progetto" in html
     assert "Inviata da test" in html and "da il " not in html
+
+
+def test_a_refused_merge_in_french(app: Any, rt: Runtime) -> None:
+    c = editor_in(app, rt, "fr")
+    page = "/editors/organisations"
+    token = csrf_from(c.get(page).get_data(as_text=True))
+    r = c.post("/editors/organisations/merge", data={
+        "csrf_token": token, "keep": "nemo", "drop": "nemo", "confirm": "yes"},
+        follow_redirects=True)
+    assert "Choisissez deux organisations différentes à fusionner." in r.get_data(as_text=True)
