@@ -23,6 +23,7 @@ from ostogether.newsletter import issues as newsletter
 from ostogether.registry import rules
 from tests.conftest import csrf_from, login, new_client, run
 from tests.factories import TEST, add_item, applicant, make_user
+from tests.feedserver import FeedServer
 
 
 def editor_in(app: Any, rt: Runtime, accept_language: str) -> Any:
@@ -237,3 +238,20 @@ def test_a_refused_merge_in_french(app: Any, rt: Runtime) -> None:
         "csrf_token": token, "keep": "nemo", "drop": "nemo", "confirm": "yes"},
         follow_redirects=True)
     assert "Choisissez deux organisations différentes à fusionner." in r.get_data(as_text=True)
+
+
+def test_a_feed_that_is_no_feed_on_the_join_result_in_dutch(client: Any,
+                                                            web: FeedServer) -> None:
+    token = csrf_from(client.get("/join?lang=nl").get_data(as_text=True))
+    form = {
+        "csrf_token": token, "acronym": "EDUCHAIN", "name": "Education chain reaction",
+        "description": "Schools and science centres co-design STEAM activities.",
+        "initiative_type": "eu-funded-project", "themes": ["open-schooling", "steam"],
+        "sdgs": ["4"], "countries": "be, gr", "programme": "Horizon Europe",
+        "grant_number": "101099999", "start_date": "2025-01-01", "end_date": "2027-12-31",
+        "coordinator": "Ecsite", "website": "https://educhain.example.org/",
+        "contact_name": "Ana", "contact_email": "ana@educhain.example.org",
+        "non_commercial": "y", "coc": "y", "feed_url": web.url("/page/1")}
+    r = client.post("/join", data=form)
+    assert r.status_code == 400
+    assert "Het feedadres levert geen RSS- of Atom-feed:" in r.get_data(as_text=True)
