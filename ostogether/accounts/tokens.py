@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -34,8 +35,9 @@ def create(rt: Runtime, actor: Actor, project_id: int,
     """A new token for the project, and its secret, which is never shown again."""
     name = " ".join(name.split()) or "API token"
     if len(name) > NAME_MAX:
-        raise ValidationError(f"The token name has {len(name)} characters; the limit is "
-                              f"{NAME_MAX}.", {"name": "too long"})
+        raise ValidationError(_l("The token name has %(num)d characters; the limit is "
+                                 "%(limit)d.", num=len(name), limit=NAME_MAX),
+                              {"name": "too long"})
     with rt.db.session() as s:
         project = submitting_project(s, project_id)
         secret = PREFIX + secrets.token_urlsafe(32)
@@ -51,16 +53,16 @@ def create(rt: Runtime, actor: Actor, project_id: int,
 def authenticate(s: Session, authorization: str | None) -> ApiToken:
     """The live token named by an ``Authorization: Bearer ...`` header value."""
     if not authorization:
-        raise NotAuthenticated("Send your project's token in the header "
-                               "'Authorization: Bearer ost_...'.")
+        raise NotAuthenticated(_l("Send your project's token in the header "
+                                  "'Authorization: Bearer ost_...'."))
     scheme, _, secret = authorization.strip().partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
-        raise NotAuthenticated("The Authorization header must be 'Bearer ' followed by "
-                               "the token.")
+        raise NotAuthenticated(_l("The Authorization header must be 'Bearer ' followed by "
+                                  "the token."))
     token = s.scalar(select(ApiToken).where(ApiToken.secret_hash == _hash(secret.strip())))
     if token is None or token.revoked_at is not None:
-        raise NotAuthenticated("This token is unknown or has been revoked; ask for a new "
-                               "one on your project's tokens page.")
+        raise NotAuthenticated(_l("This token is unknown or has been revoked; ask for a new "
+                                  "one on your project's tokens page."))
     submitting_project(s, token.project_id)
     token.last_used_at = clock.now()
     return token
@@ -72,7 +74,7 @@ def revoke(rt: Runtime, actor: Actor, token_id: int, *,
     with rt.db.session() as s:
         token = s.get(ApiToken, token_id) if id_or_none(token_id) else None
         if token is None or (project_id is not None and token.project_id != project_id):
-            raise NotFound(f"There is no token {token_id}.")
+            raise NotFound(_l("There is no token %(id)s.", id=token_id))
         if token.revoked_at is None:
             token.revoked_at = clock.now()
             record(s, actor, "api_token.revoked", token, project=token.project.slug)

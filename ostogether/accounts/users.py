@@ -8,6 +8,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
@@ -51,28 +52,30 @@ def _new_user(s: Session, actor: Actor, *, email: str, role: str, password: str,
               name: str = "", project_slug: str = "") -> User:
     email = normalise_email(email)
     if why := email_problem(email):
-        raise ValidationError(f"'{email}' is not a valid email address: {why}",
+        raise ValidationError(_l("'%(email)s' is not a valid email address: %(why)s",
+                                 email=email, why=why),
                               {"email": why})
     if role not in ROLES:
-        raise ValidationError(f"Unknown role '{role}': use one of {', '.join(ROLES)}.",
+        raise ValidationError(_l("Unknown role '%(role)s': use one of %(roles)s.", role=role,
+                                 roles=", ".join(ROLES)),
                               {"role": "unknown role"})
     name = name.strip()
     if why := one_line_problem(name):
-        raise ValidationError(f"The name {why}.", {"name": why})
+        raise ValidationError(_l("The name %(why)s.", why=why), {"name": why})
     if len(password) < MIN_PASSWORD:
-        raise ValidationError(f"The password must have at least {MIN_PASSWORD} characters.",
-                              {"password": "too short"})
+        raise ValidationError(_l("The password must have at least %(num)d characters.",
+                                 num=MIN_PASSWORD), {"password": "too short"})
     project = None
     if role == "member":
         if not project_slug:
-            raise ValidationError("A member account must belong to a project.",
+            raise ValidationError(_l("A member account must belong to a project."),
                                   {"project": "required"})
         project = s.scalar(select(Project).where(Project.slug == project_slug))
         if project is None:
-            raise ValidationError(f"There is no project '{project_slug}'.",
+            raise ValidationError(_l("There is no project '%(slug)s'.", slug=project_slug),
                                   {"project": "unknown"})
     if s.scalar(select(User).where(func.lower(User.email) == email)):
-        raise Conflict(f"An account for {email} already exists.")
+        raise Conflict(_l("An account for %(email)s already exists.", email=email))
     user = User(email=email, role=role, name=name, password_hash=hash_password(password),
                 project_id=project.id if project else None, session_key=new_session_key())
     s.add(user)
@@ -106,7 +109,7 @@ def user_for_session(rt: Runtime, session_id: str) -> User | None:
 def end_sessions(rt: Runtime, actor: Actor, user_id: int, *, why: str = "ended") -> User:
     """End every session of the account, in every browser (logout, or an admin)."""
     with rt.db.session() as s:
-        user = lookup(s, User, user_id, f"There is no account {user_id}.")
+        user = lookup(s, User, user_id, _l("There is no account %(id)s.", id=user_id))
         user.session_key = new_session_key()
         record(s, actor, "user.sessions_ended", user, why=why)
         s.flush()
@@ -119,14 +122,15 @@ def remove(rt: Runtime, actor: Actor, user_id: int) -> User:
     tokens stop working with it; what it sent stays, with its name. Audited. An editor's
     or admin's account is closed by an admin, never by itself."""
     with rt.db.session() as s:
-        user = lookup(s, User, user_id, f"There is no account {user_id}.")
+        user = lookup(s, User, user_id, _l("There is no account %(id)s.", id=user_id))
         if not user.active:
-            raise Conflict(f"The account of {user.email} is closed already.")
+            raise Conflict(_l("The account of %(email)s is closed already.",
+                              email=user.email))
         if actor.user_id == user.id:
-            raise Conflict("You cannot close your own account; ask another admin.")
+            raise Conflict(_l("You cannot close your own account; ask another admin."))
         if user.role != "member" and (acting := s.get(User, actor.user_id or 0)) is not None \
                 and not acting.is_admin:
-            raise PermissionDenied("Only an admin can close an editor's account.")
+            raise PermissionDenied(_l("Only an admin can close an editor's account."))
         user.active = False
         user.session_key = new_session_key()
         record(s, actor, "user.removed", user, email=user.email, role=user.role)
@@ -138,7 +142,7 @@ def remove(rt: Runtime, actor: Actor, user_id: int) -> User:
 def by_email(s: Session, email: str) -> User:
     user = s.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None:
-        raise NotFound(f"There is no account for {email}.")
+        raise NotFound(_l("There is no account for %(email)s.", email=email))
     return user
 
 
@@ -147,8 +151,9 @@ def count_editors(s: Session) -> int:
         User.role.in_(EDITOR_ROLES))) or 0
 
 
-LOGIN_MESSAGE = ("Too many failed logins from here; wait {seconds} seconds and try again, "
-                 "or ask for a password link.")
+# Worded when it is raised ({seconds}: ``ratelimit.reserve`` fills it in).
+LOGIN_MESSAGE = _l("Too many failed logins from here; wait {seconds} seconds and try "
+                   "again, or ask for a password link.")
 # From one network, across accounts: an office or a school shares one address.
 LOGIN_FREE_PER_ADDRESS = 10
 
@@ -218,16 +223,17 @@ def user_for_link(rt: Runtime, token: str) -> User:
     try:
         data = _serializer(rt).loads(token, max_age=max_age)
     except SignatureExpired:
-        raise ValidationError("This link has expired. Ask the editors for a new invitation, "
-                              "or request a new password link.", {"link": "expired"}) from None
+        raise ValidationError(_l("This link has expired. Ask the editors for a new "
+                                 "invitation, or request a new password link."),
+                              {"link": "expired"}) from None
     except BadSignature:
-        raise ValidationError("This link is not valid. Copy the whole link from the mail, or "
-                              "request a new one.", {"link": "invalid"}) from None
+        raise ValidationError(_l("This link is not valid. Copy the whole link from the mail, "
+                                 "or request a new one."), {"link": "invalid"}) from None
     with rt.db.session() as s:
         user = s.get(User, data.get("u")) if isinstance(data, dict) else None
         if user is None or not user.active or user.password_hash[-16:] != data.get("h"):
-            raise ValidationError("This link has already been used. Log in, or request a new "
-                                  "password link.", {"link": "used"})
+            raise ValidationError(_l("This link has already been used. Log in, or request a "
+                                     "new password link."), {"link": "used"})
         _ = user.project
         return user
 
@@ -235,7 +241,8 @@ def user_for_link(rt: Runtime, token: str) -> User:
 def set_password(rt: Runtime, token: str, password: str) -> User:
     user = user_for_link(rt, token)
     if len(password) < MIN_PASSWORD:
-        raise ValidationError(f"The password must have at least {MIN_PASSWORD} characters.",
+        raise ValidationError(_l("The password must have at least %(num)d characters.",
+                                 num=MIN_PASSWORD),
                               {"password": f"at least {MIN_PASSWORD} characters"})
     with rt.db.session() as s:
         fresh = s.get(User, user.id)
@@ -292,8 +299,8 @@ def request_password_reset(rt: Runtime, email: str, *, ip: str) -> None:
                 f"mailbox:{ratelimit.mailbox_key(email)}"]
         with rt.db.session() as s:
             ratelimit.check(s, "reset", keys, 5, 3600,
-                            "Too many requests for password links; try again in {minutes} "
-                            "minutes.")
+                            _l("Too many requests for password links; try again in "
+                               "{minutes} minutes."))
             ratelimit.hit(s, "reset", keys)
             user = s.scalar(select(User).where(User.email == email, User.active.is_(True)))
         if user is not None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, urlsplit
 
+from flask_babel import gettext
 from sqlalchemy import select
 
 from ostogether.core.errors import Conflict, ContentError, ValidationError
@@ -40,7 +41,8 @@ def cleaned(given: dict[str, str]) -> dict[str, str]:
         try:
             value = pasted(network, value)
         except ValueError as exc:
-            problems[network] = f"{NETWORK_NAMES[network]}: {exc}"
+            problems[network] = gettext("%(network)s: %(why)s", network=NETWORK_NAMES[network],
+                                        why=str(exc))
             continue
         if network == "bluesky":  # handles are domain names: case does not matter
             value = value.lower()
@@ -56,7 +58,8 @@ def cleaned(given: dict[str, str]) -> dict[str, str]:
             value = value.removeprefix("urn:li:organization:")
         out[network] = value
     if problems:
-        raise ValidationError("Nothing was sent: " + "; ".join(problems.values()) + ".",
+        raise ValidationError(gettext("Nothing was sent: %(problems)s.",
+                                      problems="; ".join(problems.values())),
                               problems)
     return out
 
@@ -92,29 +95,34 @@ def pasted(network: str, value: str) -> str:
         if segments[:1] == ["users"] and len(segments) > 1:
             segments = ["@" + segments[1]]
         if not host or not segments or not segments[0].startswith("@"):
-            raise ValueError("give the profile's address, such as "
-                             "https://mastodon.social/@ostogether, or @user@instance")
+            raise ValueError(gettext("give the profile's address, such as "
+                                     "https://mastodon.social/@ostogether, or @user@instance"))
         user, _, elsewhere = segments[0][1:].partition("@")
         return f"@{user}@{elsewhere.lower() or host}"
     sites = _SITES.get(network, ())
     if not any(host == site or host.endswith("." + site) for site in sites):
-        raise ValueError(f"{host or 'that'} is not {NETWORK_NAMES[network]}'s address; "
-                         f"give the project's profile there, or its handle")
+        raise ValueError(gettext("%(host)s is not %(network)s's address; give the project's "
+                                 "profile there, or its handle", host=host,
+                                 network=NETWORK_NAMES[network]) if host else
+                         gettext("that is not %(network)s's address; give the project's "
+                                 "profile there, or its handle",
+                                 network=NETWORK_NAMES[network]))
     if network == "x" and segments:
         return segments[0].lstrip("@")
     if network == "bluesky" and len(segments) > 1 and segments[0] == "profile":
         if segments[1].startswith("did:"):
-            raise ValueError("the address names the account by its DID; give its handle, "
-                             "e.g. ostogether.bsky.social")
+            raise ValueError(gettext("the address names the account by its DID; give its "
+                                     "handle, e.g. ostogether.bsky.social"))
         return segments[1].lstrip("@")
     if network == "linkedin" and len(segments) > 1 and segments[0] in (
             "company", "school", "showcase"):
         if _NUMBER.match(segments[1]):
             return segments[1]
-        raise ValueError(f"mentions need the organisation's number, not its name in the "
-                         f"address ('{segments[1][:40]}'). A Page admin sees the number in "
-                         f"the address of the Page's admin view, "
-                         f"linkedin.com/company/12345678/admin")
+        raise ValueError(gettext("mentions need the organisation's number, not its name in "
+                                 "the address ('%(name)s'). A Page admin sees the number in "
+                                 "the address of the Page's admin view, "
+                                 "linkedin.com/company/12345678/admin",
+                                 name=segments[1][:40]))
     if network == "facebook" and segments:
         number = parse_qs(parts.query).get("id", [""])[0]
         if segments[0] == "profile.php" and _NUMBER.match(number):
@@ -122,8 +130,8 @@ def pasted(network: str, value: str) -> str:
         if segments[0] in ("pages", "people") and _NUMBER.match(segments[-1]):
             return segments[-1]
         return segments[0].lstrip("@")
-    raise ValueError(f"that address is not a profile's; give the project's profile on "
-                     f"{NETWORK_NAMES[network]}, or its handle")
+    raise ValueError(gettext("that address is not a profile's; give the project's profile "
+                             "on %(network)s, or its handle", network=NETWORK_NAMES[network]))
 
 
 # ------------------------------------------------------------------- services
@@ -135,10 +143,10 @@ def propose(rt: Runtime, actor: Actor, project_id: int, given: dict[str, str]
     with rt.db.session() as s:
         project = s.get(Project, project_id)
         if project is None:
-            raise ContentError("Your project is not in the registry.")
+            raise ContentError(gettext("Your project is not in the registry."))
         if handles == (project.handles or {}):
-            raise Conflict("These are the handles the service already uses; nothing "
-                           "was sent.")
+            raise Conflict(gettext("These are the handles the service already uses; nothing "
+                                   "was sent."))
         project.proposed_handles = handles
         record(s, actor, "project.handles_proposed", project, handles=handles)
     return handles
@@ -159,8 +167,8 @@ def confirm(rt: Runtime, actor: Actor, slug: str) -> dict[str, str]:
     with rt.db.session() as s:
         project = s.scalar(select(Project).where(Project.slug == slug))
         if project is None or project.proposed_handles is None:
-            raise Conflict("There are no proposed handles to confirm for this project "
-                           "(someone dealt with them already?).")
+            raise Conflict(gettext("There are no proposed handles to confirm for this project "
+                                   "(someone dealt with them already?)."))
         handles = cleaned(project.proposed_handles)
         before = dict(project.handles or {})
         project.handles, project.proposed_handles = handles, None
@@ -174,12 +182,14 @@ def confirm(rt: Runtime, actor: Actor, slug: str) -> dict[str, str]:
 def decline(rt: Runtime, actor: Actor, slug: str, reason: str) -> None:
     reason = reason.strip()
     if not reason:
-        raise ValidationError("Say why, so the project can send them again corrected.",
+        raise ValidationError(gettext("Say why, so the project can send them again "
+                                      "corrected."),
                               {"reason": "say why"})
     with rt.db.session() as s:
         project = s.scalar(select(Project).where(Project.slug == slug))
         if project is None or project.proposed_handles is None:
-            raise Conflict("There are no proposed handles to decline for this project.")
+            raise Conflict(gettext("There are no proposed handles to decline for this "
+                                   "project."))
         record(s, actor, "project.handles_declined", project,
                handles=project.proposed_handles, reason=reason[:500])
         project.proposed_handles = None

@@ -124,8 +124,8 @@ def decide(rt: Runtime, slug: str, actor: Actor, *, accept: bool, reason: str = 
     address is told either way. Its name back."""
     reason = reason.strip()
     if not accept and not reason:
-        raise ValidationError("Give a reason for the rejection.",
-                              {"reason": "A reason is required to reject."})
+        raise ValidationError(_l("Give a reason for the rejection."),
+                              {"reason": str(_l("A reason is required to reject."))})
     with rt.db.session() as s:
         org = get(s, slug, public=False)
         transition(s, actor, org, "organisation", "member" if accept else "rejected",
@@ -141,7 +141,8 @@ def get(s: Session, slug: str, *, public: bool = True) -> Organisation:
     org = s.scalar(select(Organisation).where(Organisation.slug == slug[:80]).options(
         selectinload(Organisation.projects).selectinload(OrganisationProject.project)))
     if org is None or (public and org.status != "member"):
-        raise NotFound(f"There is no organisation '{slug[:80]}' in the directory.")
+        raise NotFound(_l("There is no organisation '%(slug)s' in the directory.",
+                          slug=slug[:80]))
     return org
 
 
@@ -183,13 +184,15 @@ def set_logo(rt: Runtime, slug: str, actor: Actor, data: bytes | None) -> None:
 def link_project(rt: Runtime, slug: str, project_slug: str, actor: Actor, *,
                  role: str = "partner", years: str = "") -> None:
     if role not in ROLES:
-        raise ValidationError(f"Role '{role}' is not one of {', '.join(ROLES)}.",
+        raise ValidationError(_l("Role '%(role)s' is not one of %(roles)s.", role=role,
+                                 roles=", ".join(ROLES)),
                               {"role": "unknown role"})
     with rt.db.session() as s:
         org = get(s, slug, public=False)
         project = s.scalar(select(Project).where(Project.slug == project_slug))
         if project is None:
-            raise NotFound(f"There is no project '{project_slug}' in the registry.")
+            raise NotFound(_l("There is no project '%(slug)s' in the registry.",
+                              slug=project_slug))
         found = next((lp for lp in org.projects if lp.project_id == project.id), None)
         if found is None:
             org.projects.append(OrganisationProject(project_id=project.id, role=role,
@@ -204,7 +207,7 @@ def merge(rt: Runtime, keep: str, drop: str, actor: Actor) -> str:
     for that project) and its people move over, empty fields of ``keep`` take its values,
     and ``drop`` is deleted. Audited on ``keep``. Its name back."""
     if keep == drop:
-        raise ValidationError("Choose two different organisations to merge.",
+        raise ValidationError(_l("Choose two different organisations to merge."),
                               {"drop": "the same organisation"})
     with rt.db.session() as s:
         kept, gone = get(s, keep, public=False), get(s, drop, public=False)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -75,8 +76,9 @@ def _organisation_id(s: Session, slug: str) -> int | None:
     found = s.scalar(select(Organisation.id).where(Organisation.slug == slug,
                                                    Organisation.status != "rejected"))
     if found is None:
-        raise ValidationError(f"There is no organisation '{slug}' in the directory.",
-                              {"organisation": "Choose one of the list, or none."})
+        raise ValidationError(_("There is no organisation '%(slug)s' in the directory.",
+                                slug=slug),
+                              {"organisation": _("Choose one of the list, or none.")})
     return found
 
 
@@ -153,8 +155,8 @@ def join(rt: Runtime, rec: PersonRecord, *, ip: str, user: User | None = None,
         ratelimit.hit(s, "apply", keys)
         if s.scalar(select(Person.id).where(Person.email == normalise_email(rec.email),
                                             Person.status != "rejected")) is not None:
-            raise ValidationError("This address has joined already; log in to see or "
-                                  "change your record.", {"email": "Joined already."})
+            raise ValidationError(_("This address has joined already; log in to see or "
+                                    "change your record."), {"email": _("Joined already.")})
         person = add(s, Actor(f"applicant:{normalise_email(rec.email)}"), rec,
                      status="applied", source="application",
                      coc_version=rt.community.code_of_conduct().version,
@@ -175,10 +177,10 @@ def decide(rt: Runtime, person_id: int, actor: Actor, *, accept: bool,
     either way. Their name back."""
     reason = reason.strip()
     if not accept and not reason:
-        raise ValidationError("Give a reason for the rejection.",
-                              {"reason": "A reason is required to reject."})
+        raise ValidationError(_("Give a reason for the rejection."),
+                              {"reason": _("A reason is required to reject.")})
     with rt.db.session() as s:
-        person = lookup(s, Person, person_id, f"There is no person {person_id}.")
+        person = lookup(s, Person, person_id, _("There is no person %(id)s.", id=person_id))
         transition(s, actor, person, "person", "member" if accept else "rejected",
                    reason=reason)
         name, email, language = person.name, person.email, person.language
@@ -220,8 +222,8 @@ def public_people(s: Session, organisation_id: int, viewer: Viewer) -> list[dict
 def own(s: Session, user: User) -> Person:
     person = s.scalar(select(Person).where(Person.user_id == user.id))
     if person is None:
-        raise NotFound("Your account has no member record. Join as a person on the Join "
-                       "page, or ask the editors to link it.")
+        raise NotFound(_("Your account has no member record. Join as a person on the Join "
+                         "page, or ask the editors to link it."))
     return person
 
 

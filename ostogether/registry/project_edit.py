@@ -18,6 +18,7 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
 from ostogether.core.errors import Conflict, NotFound, ValidationError
@@ -80,7 +81,8 @@ def get(rt: Runtime, slug: str) -> Project:
     with rt.db.session() as s:
         project = s.scalar(select(Project).where(Project.slug == slug))
         if project is None:
-            raise NotFound(f"There is no project '{slug[:80]}' in the registry.")
+            raise NotFound(_("There is no project '%(slug)s' in the registry.",
+                             slug=slug[:80]))
         s.expunge(project)
     return project
 
@@ -102,8 +104,8 @@ def _logo(rt: Runtime, edit: Edit, current: str, out: Outcome) -> str:
         if edit.logo_url.strip():
             return media.store(rt, edit.logo_url.strip()).name
     except (ValidationError, fetch.FetchError) as exc:
-        out.problems["logo"] = f"The logo was not kept: {exc}. Choose a JPEG, PNG, GIF or " \
-                               f"WebP picture."
+        out.problems["logo"] = _("The logo was not kept: %(why)s. Choose a JPEG, PNG, GIF "
+                                 "or WebP picture.", why=str(exc))
         return current
     if edit.logo_kept and registry.KEPT_PICTURE.match(edit.logo_kept):
         try:
@@ -191,10 +193,19 @@ def _merge(project: Project, rec: ProjectRecord, original: dict[str, Any],
             keep[k] = getattr(project, k)
             out.refreshed.append(k)
             continue
-        by = str((edits.get(k) or {}).get("by", "")).split(":", 1)[-1] or "someone"
-        shown = "empty" if now in ("", [], {}, None) else str(now)
-        out.problems[k] = (f"Changed meanwhile by {by}, to “{shown[:200]}”. Yours is still "
-                           f"in the form: save again to use it.")
+        by = str((edits.get(k) or {}).get("by", "")).split(":", 1)[-1]
+        if now in ("", [], {}, None):
+            out.problems[k] = (_("Emptied meanwhile by %(who)s. Yours is still in the form: "
+                                 "save again to use it.", who=by) if by else
+                               _("Emptied meanwhile by someone. Yours is still in the form: "
+                                 "save again to use it."))
+        else:
+            out.problems[k] = (_("Changed meanwhile by %(who)s, to “%(value)s”. Yours is "
+                                 "still in the form: save again to use it.", who=by,
+                                 value=str(now)[:200]) if by else
+                               _("Changed meanwhile by someone, to “%(value)s”. Yours is "
+                                 "still in the form: save again to use it.",
+                                 value=str(now)[:200]))
     kept: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v
                             for k, v in keep.items()}
     return replace(rec, **kept)
@@ -209,7 +220,8 @@ def _store(rt: Runtime, actor: Actor, project_id: int, revision: int,
     with rt.db.session() as s:
         project = s.get(Project, project_id)
         if project is None or project.revision != revision:
-            raise Conflict("The project changed while it was being checked; open it again.")
+            raise Conflict(_("The project changed while it was being checked; open it "
+                             "again."))
         changed = [k for k in (*EDITABLE, "logo", "status")
                    if not _same(getattr(project, k), new[k])]
         if not changed:

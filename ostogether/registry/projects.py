@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -307,14 +309,14 @@ def filter_problems(filters: Filters, themes: dict[str, str],
     """Why a filter value cannot be used (field → sentence); empty when all can."""
     problems = {}
     if filters.status and filters.status not in STATUS_FILTERS:
-        problems["status"] = (f"There is no status '{filters.status[:40]}': choose running "
-                              f"or alumni.")
+        problems["status"] = _("There is no status '%(status)s': choose running or alumni.",
+                               status=filters.status[:40])
     if filters.theme and filters.theme not in themes:
-        problems["theme"] = (f"There is no theme '{filters.theme[:40]}': choose one of the "
-                             f"list.")
+        problems["theme"] = _("There is no theme '%(theme)s': choose one of the list.",
+                              theme=filters.theme[:40])
     if filters.country and filters.country.upper() not in countries:
-        problems["country"] = (f"No project works in '{filters.country[:2]}': choose a "
-                               f"country of the list.")
+        problems["country"] = _("No project works in '%(country)s': choose a country of "
+                                "the list.", country=filters.country[:2])
     return problems
 
 
@@ -348,7 +350,7 @@ def list_all(s: Session, status: str | tuple[str, ...] = "") -> list[Project]:
 def get(s: Session, slug: str, *, public: bool = True) -> Project:
     p = s.scalar(select(Project).where(Project.slug == slug))
     if p is None or (public and p.status not in PUBLIC_STATUSES):
-        raise NotFound(f"There is no project '{slug}' in the registry.")
+        raise NotFound(_("There is no project '%(slug)s' in the registry.", slug=slug))
     return p
 
 
@@ -359,14 +361,15 @@ PUBLIC_FIELDS = ("slug", "acronym", "name", "description", "status", "initiative
 
 def application(s: Session, project_id: int) -> Project:
     """The project that applied through the form, by id (else NotFound)."""
-    project = lookup(s, Project, project_id, f"There is no application {project_id}.")
+    missing = _("There is no application %(id)s.", id=project_id)
+    project = lookup(s, Project, project_id, missing)
     if project.source != "application":
-        raise NotFound(f"There is no application {project_id}.")
+        raise NotFound(missing)
     return project
 
 
 def by_id(s: Session, project_id: int) -> Project:
-    return lookup(s, Project, project_id, f"There is no project {project_id}.")
+    return lookup(s, Project, project_id, _("There is no project %(id)s.", id=project_id))
 
 
 def public_dict(p: Project) -> dict[str, Any]:
@@ -413,17 +416,20 @@ def feed_check(rt: Runtime, url: str) -> CheckResult:
     got = feeds.fetch(url, rt.settings)
     if got.outcome == "failed":
         return CheckResult("feed", "warn" if got.failure == "network" else "fail",
-                           f"The feed address could not be read: {got.error}. Give the "
-                           f"address of the project's RSS or Atom feed, or leave it empty.",
+                           _("The feed address could not be read: %(error)s. Give the "
+                             "address of the project's RSS or Atom feed, or leave it empty.",
+                             error=got.error),
                            ("feed_url",))
     try:
         parsed = feeds.parse(got.body, got.headers, url)
     except feeds.NotAFeed as exc:
-        return CheckResult("feed", "fail", f"The feed address does not serve an RSS or Atom "
-                           f"feed: {exc}. Give the feed's own address, or leave it empty.",
+        return CheckResult("feed", "fail", _("The feed address does not serve an RSS or Atom "
+                                             "feed: %(error)s. Give the feed's own address, "
+                                             "or leave it empty.", error=str(exc)),
                            ("feed_url",))
-    return CheckResult("feed", "pass", f"The feed answers, with {len(parsed.entries)} "
-                       f"entr{'y' if len(parsed.entries) == 1 else 'ies'}.", ("feed_url",))
+    return CheckResult("feed", "pass", ngettext("The feed answers, with %(num)d entry.",
+                                                "The feed answers, with %(num)d entries.",
+                                                len(parsed.entries)), ("feed_url",))
 
 
 def apply(rt: Runtime, rec: ProjectRecord, *, ip: str, language: str = "") -> ApplicationResult:
@@ -441,8 +447,8 @@ def apply(rt: Runtime, rec: ProjectRecord, *, ip: str, language: str = "") -> Ap
     keys = [ratelimit.address_key(ip, settings.ratelimit_ipv6_prefix)]
     with rt.db.session() as s:
         ratelimit.check(s, "apply", keys, settings.application_max_per_hour, 3600,
-                        "Too many applications from this network; try again in "
-                        "{minutes} minutes.")
+                        _("Too many applications from this network; try again in "
+                          "{minutes} minutes."))
         ratelimit.hit(s, "apply", keys)
         values = registry.record_values(rec)
         values.update(slug=_unique_slug(s, slugify(rec.acronym)), status="applicant",
@@ -484,11 +490,12 @@ def decide(rt: Runtime, project_id: int, actor: Actor, *, accept: bool,
     has an account already keeps it, and the mail says so."""
     reason = reason.strip()
     if not accept and not reason:
-        raise ValidationError("Give the applicant a reason for the rejection.",
-                              {"reason": "A reason is required to reject."})
+        raise ValidationError(_("Give the applicant a reason for the rejection."),
+                              {"reason": _("A reason is required to reject.")})
     user, account, account_project = None, "", ""
     with rt.db.session() as s:
-        project = lookup(s, Project, project_id, f"There is no application {project_id}.")
+        project = lookup(s, Project, project_id,
+                         _("There is no application %(id)s.", id=project_id))
         transition(s, actor, project, "project", "member" if accept else "rejected",
                    reason=reason)
         project.decision_reason = reason

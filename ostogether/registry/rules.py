@@ -105,6 +105,12 @@ class CheckResult:
     # One message per field, where a rule judges several (a form shows each in its place).
     notes: tuple[tuple[str, str], ...] = ()
 
+    @property
+    def title(self) -> str:
+        """The check's name as a page shows it, in the page's language."""
+        title = RULE_TITLES.get(self.rule)
+        return str(title) if title is not None else self.rule.replace("_", " ")
+
 
 @dataclass(frozen=True)
 class CheckContext:
@@ -146,6 +152,17 @@ FIELD_LABELS: dict[str, Any] = {
     "non_commercial": _l("non-commercial declaration"),
     "coc_accepted_on": _l("code of conduct acceptance"), "contact_name": _l("contact name"),
     "handles": _l("social handles"), "logo": _l("logo"), "notes": _l("notes"),
+}
+
+
+# Each rule's name as the editors' application page titles its result.
+RULE_TITLES: dict[str, Any] = {
+    "plain_text": _l("plain text"), "required_fields": _l("required fields"),
+    "topical_fit": _l("topical fit"), "initiative_type": _l("initiative type"),
+    "code_of_conduct": _l("code of conduct"), "non_commercial": _l("non-commercial"),
+    "website_and_contact": _l("website and contact"), "codes": _l("codes"),
+    "funding": _l("funding"), "dates": _l("dates"), "duplicates": _l("duplicates"),
+    "handles": _l("handles"), "logo": _l("logo"), "status": _l("status"),
 }
 
 
@@ -326,10 +343,24 @@ HANDLE_FORMS: dict[str, tuple[re.Pattern[str], str]] = {
 }
 
 
+# Each network's form as the page's language says it (HANDLE_FORMS says it in English).
+HANDLE_WORDS: dict[str, Any] = {
+    "x": _l("1 to 15 letters, digits or _, e.g. @ostogether"),
+    "mastodon": _l("@user@instance, e.g. @ostogether@mastodon.social"),
+    "bluesky": _l("A domain-like handle, e.g. ostogether.bsky.social"),
+    "linkedin": _l("The organisation's number, e.g. 12345678"),
+    "facebook": _l("The Page's name in its address or its number, e.g. ostogether.eu"),
+}
+
+
+def _handle_form(network: str) -> str:
+    words = str(HANDLE_WORDS.get(network, HANDLE_FORMS[network][1]))
+    return words[:1].lower() + words[1:]
+
+
 def handles(p: ProjectRecord, ctx: CheckContext) -> CheckResult:
-    bad = {n: why for n, value in p.handles.items() if value.strip()
-           and (form := HANDLE_FORMS.get(n)) and not form[0].match(value.strip())
-           for why in [form[1]]}
+    bad = {n: _handle_form(n) for n, value in p.handles.items() if value.strip()
+           and (form := HANDLE_FORMS.get(n)) and not form[0].match(value.strip())}
     if bad:
         return CheckResult("handles", "fail", _(
             "Social handles not in their network's form: %(handles)s.",
@@ -465,7 +496,9 @@ def status(p: ProjectRecord, ctx: CheckContext) -> CheckResult:
                                                date=p.end_date))
     if derived == "member":
         return CheckResult("status", "pass", _("Member: the project is running."))
-    return CheckResult("status", "pass", f"{derived.capitalize()}.")
+    if derived == "applicant":
+        return CheckResult("status", "pass", _("Applicant."))
+    return CheckResult("status", "pass", _("Rejected."))
 
 
 ONE_LINE_FIELDS = ("acronym", "name", "coordinator", "contact_name", "contact_email",

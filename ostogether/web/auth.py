@@ -91,7 +91,7 @@ def choose_password(token: str) -> Any:
             try:
                 user = users.set_password(rt, token, form.password.data or "")
             except ValidationError as exc:
-                form.password.errors = [exc.fields.get("password", str(exc))]
+                form.password.errors = [str(exc)]  # the whole sentence, in the page's language
             else:
                 login_user(user)
                 flash(_("Your password is set, and you are logged in."), "success")

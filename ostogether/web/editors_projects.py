@@ -143,11 +143,10 @@ ACTIONS = {
 # The project's feed in each language, beside its main one: feeds_nl, feeds_fr…
 for _code, _name in LANGUAGES.items():
     setattr(ProjectForm, f"feeds_{_code}", URLField(
-        f"News feed in {_name}", validators=[Length(max=500)],
-        description=f"Optional: the project's feed of its news in "
-                                              f"this language ({_code}). An entry with the "
-                                              f"same link or guid as one of another of its "
-                                              f"feeds becomes that item's translation."))
+        _l("News feed in %(language)s", language=_name), validators=[Length(max=500)],
+        description=_l("Optional: the project's feed of its news in this language "
+                       "(%(code)s). An entry with the same link or guid as one of another "
+                       "of its feeds becomes that item's translation.", code=_code)))
 
 # Where a check about a record field is shown on the form.
 FIELD_FOR = {"logo": "logo_file", "status": "end_date", "handles": "handles_x",

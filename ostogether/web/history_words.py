@@ -1,45 +1,38 @@
 """A news item's history as its member project reads it: ``edges.audit.story`` in the
 page's language. Each event is one whole sentence ("Approved by %(who)s"), so that every
-language can put the words in its own order; an event this list does not know keeps the
-English words of ``audit.words``."""
+language can put the words in its own order; an event this list does not know is worded
+as every history words it (``audit.words``, in the page's language too)."""
 
 from __future__ import annotations
 
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as pgettext
 
 from ostogether.edges import audit
 from ostogether.edges.audit import Line
 from ostogether.models import AuditEntry, NewsItem
 
+# In the "member history" context: the sentences an editor's history says otherwise
+# ("Edited", "Back to review"), with who did it as ``audit.who`` says it (the agent).
 EVENTS = {
-    "news_item.submitted": _l("Submitted by %(who)s"),
-    "news_item.approved": _l("Approved by %(who)s"),
-    "news_item.rejected": _l("Rejected by %(who)s"),
-    "news_item.withdrawn": _l("Withdrawn by %(who)s"),
-    "news_item.published": _l("Published by %(who)s"),
-    "news_item.edited": _l("Changed by %(who)s"),
-    "news_item.flags": _l("%(who)s changed where it may go"),
-    "news_item.translated": _l("Translation added by %(who)s"),
-    "news_item.translation_removed": _l("Translation removed by %(who)s"),
-    "back": _l("Sent back for review by %(who)s"),
+    "news_item.submitted": pgettext("member history", "Submitted by %(who)s"),
+    "news_item.approved": pgettext("member history", "Approved by %(who)s"),
+    "news_item.rejected": pgettext("member history", "Rejected by %(who)s"),
+    "news_item.withdrawn": pgettext("member history", "Withdrawn by %(who)s"),
+    "news_item.published": pgettext("member history", "Published by %(who)s"),
+    "news_item.edited": pgettext("member history", "Changed by %(who)s"),
+    "news_item.flags": pgettext("member history", "%(who)s changed where it may go"),
+    "news_item.translated": pgettext("member history", "Translation added by %(who)s"),
+    "news_item.translation_removed": pgettext("member history",
+                                              "Translation removed by %(who)s"),
+    "back": pgettext("member history", "Sent back for review by %(who)s"),
 }
-SYSTEM = {"system": _l("the service"), "cli": _l("the command line"),
-          "content-import": _l("the content import"), "feed-poller": _l("the project's feed"),
-          "feed-discovery": _l("feed discovery")}
+# A member reads the poller as its own project's feed.
+PROJECT_FEED = pgettext("agent", "the project's feed")
 # The fields an edit names, as "Saved: title, language." does (web/members.py).
-FIELDS = {
-    "kind": _l("kind"), "title": _l("title"), "summary_md": _l("summary"),
-    "summary_html": _l("summary"), "link": _l("link"), "image_url": _l("picture"),
-    "image_alt": _l("image description"), "language": _l("language"), "sdgs": _l("goals"),
-    "for_newsletter": _l("suggestion for the newsletter"),
-    "for_social": _l("suggestion for social media"), "event_start": _l("start"),
-    "event_end": _l("end"), "event_timezone": _l("timezone"), "event_location": _l("place"),
-    "event_online": _l("online"), "registration_url": _l("registration link"),
-}
+FIELDS = audit.FIELD_WORDS["news_items"]
 
 
 def field_names(changed: list[str]) -> list[str]:
@@ -49,11 +42,8 @@ def field_names(changed: list[str]) -> list[str]:
 
 
 def who(entry: AuditEntry, names: dict[int, str]) -> str:
-    kind, _sep, rest = entry.actor.partition(":")
-    if (entry.user_id is None or entry.user_id not in names) and kind == "token":
-        return _("the project's API token %(name)s", name=rest.split("@")[0])
-    if entry.user_id is None and entry.actor in SYSTEM:
-        return str(SYSTEM[entry.actor])
+    if entry.user_id is None and entry.actor == "feed-poller":
+        return str(PROJECT_FEED)
     return audit.who(entry, names)
 
 
