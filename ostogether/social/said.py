@@ -22,6 +22,8 @@ from babel.dates import format_date, format_skeleton
 from babel.support import LazyProxy
 from flask_babel import force_locale, get_locale, gettext, pgettext
 
+from ostogether.core.states import NETWORK_NAMES
+
 
 def N_(msgid: str) -> str:  # noqa: N802 - gettext's name for "mark, do not translate yet"
     """Marks ``msgid`` for extraction (``pybabel``'s default keyword); translated when
@@ -191,6 +193,9 @@ STORED = tuple(v for k, v in dict(globals()).items() if k.isupper() and isinstan
 NESTED = frozenset({"reason", "error"})
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)([sd])|%%")
+# A network is named by its brand: a sentence that starts with one is never read as
+# another sentence's network ("Not approved: X counts…" is not "<network> counts…").
+_NETWORK = "|".join(re.escape(name) for name in NETWORK_NAMES.values())
 
 
 def record(template: str, **params: Any) -> str:
@@ -212,6 +217,7 @@ def _pattern(template: str) -> re.Pattern[str]:
         else:
             seen.add(m.group(1))
             out.append(f"(?P<{m.group(1)}>-?[0-9]+)" if m.group(2) == "d" else
+                       f"(?P<{m.group(1)}>{_NETWORK})" if m.group(1) == "network" else
                        f"(?P<{m.group(1)}>.+?)")
     out.append(re.escape(template[last:]))
     return re.compile("".join(out), re.DOTALL)
