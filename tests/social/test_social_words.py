@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from babel.dates import format_date
 from flask_babel import gettext
+from sqlalchemy import select
 
 from ostogether.core import clock
 from ostogether.edges.runtime import Runtime
@@ -177,3 +178,25 @@ def test_each_stored_sentence_is_read_back_and_worded_in_the_pages_language(
         assert said.shown(stored) == stored
     assert said.shown("The network's own words (500): nothing of ours.") == \
         "The network's own words (500): nothing of ours."
+
+
+def test_the_visibility_report_names_each_networks_figures_in_the_pages_language(
+        editor: Any, rt: Runtime) -> None:
+    from ostogether.models import PostMetric, Project
+
+    at = dt.datetime(2026, 11, 16, 9, tzinfo=dt.UTC)
+    with rt.db.session() as s:
+        cosmos = s.scalars(select(Project).where(Project.slug == "cosmos")).one()
+        one = SocialPost(network="bluesky", status="published", kind="news", slot_at=at,
+                         published_at=at, project_id=cosmos.id, title="Inquiry with pupils",
+                         idempotency_key="k-words", remote_url="https://bsky.app/p/1")
+        s.add(one)
+        s.flush()
+        s.add(PostMetric(post_id=one.id, age="48h", taken_at=at + dt.timedelta(hours=48),
+                         api_version="app.bsky.feed.getPosts", available=True,
+                         counts={"like": 3, "repost": 1, "reply": 0, "quote": 2}, note=""))
+    page = "/reports/visibility?project=cosmos&from=2026-01-01&to=2026-12-31"
+    html = words(editor.get(page + "&lang=fr").get_data(as_text=True))
+    assert "j’aime 3, republications 1, réponses 0, citations 2" in html
+    html = words(editor.get(page + "&lang=en").get_data(as_text=True))
+    assert "like 3, repost 1, reply 0, quote 2" in html
