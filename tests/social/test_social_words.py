@@ -200,3 +200,20 @@ def test_the_visibility_report_names_each_networks_figures_in_the_pages_language
     assert "j’aime 3, republications 1, réponses 0, citations 2" in html
     html = words(editor.get(page + "&lang=en").get_data(as_text=True))
     assert "like 3, repost 1, reply 0, quote 2" in html
+
+
+def test_why_a_slot_stays_empty_in_french_and_in_the_plan_commands_json(
+        editor: Any, rt: Runtime, env: dict[str, str]) -> None:
+    week = social.week_label(*social.next_week(rt))
+    r = run(env, "social", "plan", "--week", week, "--format", "json")
+    assert r.returncode == 0, r.stderr
+    why = [u["why"] for u in json.loads(r.stdout)["unfilled"]]
+    assert why and why[0].startswith("nothing of the kinds ")
+    weeks = rt.community.schedule().social.evergreen_repeat_weeks
+    assert why[0].endswith(" is waiting, and every evergreen entry of those kinds was "
+                           f"posted within {weeks} weeks")
+    r = post(editor, "/editors/social/plan?lang=fr", "/editors/social/?lang=fr", week=week)
+    html = words(editor.get(r.headers["Location"]).get_data(as_text=True))
+    assert "reste vide\u00a0: rien des types " in html
+    assert "n’est en attente, et chaque entrée intemporelle de ces types a été publiée il " \
+           "y a moins de " in html
