@@ -23,7 +23,7 @@ from ostogether.cli.base import (
 )
 from ostogether.core.states import NETWORKS
 from ostogether.edges.audit import CLI
-from ostogether.social import posts, publish, wording
+from ostogether.social import posts, publish, versions, wording
 from ostogether.social.media import appearance
 from ostogether.social.text import as_sent
 
@@ -226,7 +226,7 @@ def social_publish(state: State, fmt: str) -> None:
 def social_status(state: State, fmt: str) -> None:
     """Posts per state and network, each network's connection, and warnings."""
     counts = posts.status_counts(state.rt)
-    connections = posts.connections(state.settings, state.rt.today())
+    connections = versions.connections(state.settings, state.rt.today())
     if fmt == "json":
         print_json({"counts": counts, "networks": connections})
         return

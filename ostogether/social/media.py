@@ -22,14 +22,17 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
+from flask_babel import lazy_gettext as _l
 from PIL import Image
 
 from ostogether.core.errors import OstogetherError, ValidationError
 from ostogether.edges import fetch, media
 from ostogether.edges.runtime import Runtime
 from ostogether.models import SocialPost
+from ostogether.social import said
 
 log = logging.getLogger(__name__)
 
@@ -115,9 +118,7 @@ def _variant(data: bytes, network: str) -> Variant:
 # ------------------------------------------------------------------------ link cards
 
 CARD_MAX_BYTES = 1_000_000
-NO_IMAGE = ("The page has no preview image (og:image): LinkedIn and Bluesky show the card "
-            "without a picture, and X, Facebook and Mastodon may show none. Give the post "
-            "an image, or ask the project to add og:image to the page.")
+NO_IMAGE = said.CARD_NO_IMAGE  # a card's warning is kept with the post, in English
 
 
 class _Head(html.parser.HTMLParser):
@@ -194,21 +195,19 @@ def read_card(rt: Runtime, link: str) -> dict[str, str]:
         r = fetch.get(url, fetch.parse_allow(st.fetch_allow), st.link_limits(CARD_MAX_BYTES),
                       headers=headers)
     except fetch.FetchError as exc:
-        card["warning"] = (f"The page could not be read for its card ({exc}); LinkedIn and "
-                           f"Bluesky show the post's title without a picture.")
+        card["warning"] = said.record(said.CARD_UNREADABLE, error=exc)
         return card
     kind = r.headers.get("content-type", "").split(";")[0].strip().lower()
     if r.status != 200 or kind not in ("text/html", "application/xhtml+xml"):
-        card["warning"] = (f"The page answered {r.status} {kind or 'without a type'}, not a "
-                           f"web page; the card shows the post's title without a picture.")
+        card["warning"] = (said.record(said.CARD_NOT_A_PAGE, status=r.status, kind=kind)
+                           if kind else said.record(said.CARD_NOT_A_PAGE_UNTYPED,
+                                                    status=r.status))
         return card
     try:
         found = parse_card(decoded(r.body, r.headers.get("content-type", "")), url)
     except Exception as exc:  # outside bytes never raise past their step
         log.info("card of %s: %s", url[:200], exc.__class__.__name__)
-        card["warning"] = (f"The page could not be read for its card (its HTML is damaged: "
-                           f"{exc.__class__.__name__}); the card shows the post's title "
-                           f"without a picture.")
+        card["warning"] = said.record(said.CARD_DAMAGED, error=exc.__class__.__name__)
         return card
     card.update(title=found["title"], description=found["description"],
                 image_alt=found["image_alt"])
@@ -218,8 +217,8 @@ def read_card(rt: Runtime, link: str) -> dict[str, str]:
     try:
         card["image"] = media.store(rt, found["image_url"]).name
     except OstogetherError as exc:  # ValidationError, FetchError
-        card["warning"] = (f"The page's preview image {found['image_url']} cannot be used "
-                           f"({exc}); the card shows without a picture.")
+        card["warning"] = said.record(said.CARD_IMAGE_UNUSABLE, url=found["image_url"],
+                                      error=exc)
     return card
 
 
@@ -257,14 +256,13 @@ def prepare(rt: Runtime, *, image_url: str, image_alt: str, link: str,
     kept), or read its link's card (``cards`` shares them between a content's posts)."""
     if image_url:
         if not image_alt.strip():
-            raise ValidationError("it has an image without a description; describe the "
-                                  "image for people who cannot see it",
-                                  {"image_alt": "describe the image"})
+            raise ValidationError(_l(said.NO_DESCRIPTION),
+                                  {"image_alt": _l("describe the image")})
         try:
             return Prepared(media_name=media.store(rt, image_url).name)
         except OstogetherError as exc:  # ValidationError, FetchError
-            raise ValidationError(f"its image {image_url} cannot be used: {exc}",
-                                  {"image_url": str(exc)}) from None
+            raise ValidationError(_l(said.IMAGE_UNUSABLE, url=image_url, error=exc),
+                                  {"image_url": exc.message}) from None
     if not link:
         return Prepared()
     key = page_address(link)
@@ -298,13 +296,15 @@ def keep_for(rt: Runtime, posts: Sequence[SocialPost]
 # ------------------------------------------------------------------------- preview
 
 CARD_BUILDERS = {
-    "x": "X builds the card from the page's own tags when it shows the post.",
-    "facebook": "Facebook builds the card from the page's own tags when it shows the post.",
-    "mastodon": "Mastodon builds the card from the page's own tags when it shows the post.",
-    "linkedin": "LinkedIn shows only what the post gives it: this card, with its picture "
-                "uploaded as the article's thumbnail.",
-    "bluesky": "Bluesky shows only what the post gives it: this card, with its picture "
-               "uploaded as the embed's thumbnail.",
+    "x": _l("X builds the card from the page's own tags when it shows the post."),
+    "facebook": _l("Facebook builds the card from the page's own tags when it shows the "
+                   "post."),
+    "mastodon": _l("Mastodon builds the card from the page's own tags when it shows the "
+                   "post."),
+    "linkedin": _l("LinkedIn shows only what the post gives it: this card, with its picture "
+                   "uploaded as the article's thumbnail."),
+    "bluesky": _l("Bluesky shows only what the post gives it: this card, with its picture "
+                  "uploaded as the embed's thumbnail."),
 }
 
 
@@ -317,8 +317,8 @@ class Appearance:
     alt: str = ""
     pending: bool = False  # not kept or read yet: that happens at approval
     card: dict[str, str] | None = None
-    note: str = ""
-    warning: str = ""
+    note: Any = ""  # a sentence, shown in the page's language
+    warning: str = ""  # the card's stored warning (``said.shown`` words it)
 
 
 def appearance(post: SocialPost) -> Appearance:
@@ -327,12 +327,12 @@ def appearance(post: SocialPost) -> Appearance:
     image_alt, link, card = post.image_alt, post.link, post.card
     title, description = post.title, post.description
     if image_url or media_name:
-        how = ("posted as a photo with the text as its caption" if network == "facebook"
-               else "uploaded with the post")
+        note = (_l("The picture is posted as a photo with the text as its caption, with its "
+                   "description; the link stays in the text.") if network == "facebook" else
+                _l("The picture is uploaded with the post, with its description; the link "
+                   "stays in the text."))
         return Appearance("picture", picture=media_name, alt=image_alt,
-                          pending=not media_name,
-                          note=f"The picture is {how}, with its description; the link stays "
-                               f"in the text.")
+                          pending=not media_name, note=note)
     if not link:
         return Appearance("text")
     shown = dict(card or {})

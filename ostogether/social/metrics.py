@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from flask_babel import pgettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -97,6 +98,29 @@ def collect(rt: Runtime, now: dt.datetime | None = None,
                  extra={"event": "social.metrics", "post": post_id, "network": network,
                         "age": age, "available": got.available})
     return report
+
+
+def labels() -> dict[str, str]:
+    """The names of the figures the networks give (the keys of ``Metrics.counts``), as
+    the page's language says them beside a count ("like 3", "j’aime 3"); a key not
+    named here is shown as it is."""
+    return {"like": pgettext("social metric", "like"),
+            "likes": pgettext("social metric", "likes"),
+            "repost": pgettext("social metric", "repost"),
+            "retweet": pgettext("social metric", "retweet"),
+            "reply": pgettext("social metric", "reply"),
+            "replies": pgettext("social metric", "replies"),
+            "quote": pgettext("social metric", "quote"),
+            "favourites": pgettext("social metric", "favourites"),
+            "reblogs": pgettext("social metric", "reblogs"),
+            "bookmark": pgettext("social metric", "bookmark"),
+            "impression": pgettext("social metric", "impression"),
+            "impressions": pgettext("social metric", "impressions"),
+            "unique_impressions": pgettext("social metric", "unique impressions"),
+            "clicks": pgettext("social metric", "clicks"),
+            "comments": pgettext("social metric", "comments"),
+            "shares": pgettext("social metric", "shares"),
+            "reactions": pgettext("social metric", "reactions")}
 
 
 def of_posts(s: Session, post_ids: list[int]) -> dict[int, dict[str, PostMetric]]:

@@ -21,6 +21,9 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
+
+from ostogether.core.words import _nl
 
 FAR = dt.datetime.max.replace(tzinfo=dt.UTC)
 
@@ -63,7 +66,8 @@ class Placement:
 @dataclass
 class Plan:
     placed: list[Placement] = field(default_factory=list)
-    unfilled: list[tuple[Slot, str]] = field(default_factory=list)
+    # Each empty slot with why: a sentence in the reader's language when shown.
+    unfilled: list[tuple[Slot, Any]] = field(default_factory=list)
 
 
 def _networks(slot: Slot, c: Content) -> tuple[str, ...]:
@@ -106,9 +110,12 @@ def plan(slots: Sequence[Slot], contents: Iterable[Content], *, repeat_weeks: in
                     counts[c.project_id] if c.project_id is not None else 0,
                     slot.kinds.index(c.kind), c.key))
         if chosen is None:
-            result.unfilled.append((slot, "nothing of the kinds " + ", ".join(slot.kinds)
-                                    + " is waiting, and every evergreen entry of those "
-                                      f"kinds was posted within {repeat_weeks} weeks"))
+            result.unfilled.append((slot, _nl(
+                "nothing of the kinds %(kinds)s is waiting, and every evergreen entry of "
+                "those kinds was posted within %(num)d weeks",
+                "nothing of the kinds %(kinds)s is waiting, and every evergreen entry of "
+                "those kinds was posted within %(num)d weeks", repeat_weeks,
+                kinds=", ".join(slot.kinds))))
             continue
         result.placed.append(Placement(slot, chosen, _networks(slot, chosen)))
         if chosen.is_item:

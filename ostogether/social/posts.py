@@ -14,9 +14,10 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.support import LazyProxy
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
@@ -32,16 +33,14 @@ from ostogether.edges.runtime import Runtime
 from ostogether.edges.site import Evergreen
 from ostogether.edges.timetable import Schedule
 from ostogether.models import NewsItem, Project, SocialPost, lookup
-from ostogether.social import library_posts, planner, publish, versions
+from ostogether.social import library_posts, planner, publish, said
 from ostogether.social import media as social_media
 from ostogether.social import text as social_text
-from ostogether.social.publishers import is_live
 from ostogether.social.wording import Source, compose_text, measure
 
 WEEK_RE = re.compile(r"^([0-9]{4})-W([0-9]{2})$")
 FAIR_SHARE_WEEKS = 8
 EDITABLE = ("planned", "approved", "failed")
-LINKEDIN_WARN_DAYS = 7
 
 
 # ----------------------------------------------------------------------------- weeks
@@ -56,8 +55,8 @@ def parse_week(value: str) -> tuple[int, int]:
             return year, week
         except ValueError:
             pass
-    raise ValidationError(f"'{value}' is not an ISO week; write it like 2026-W48.",
-                          {"week": "write it like 2026-W48"})
+    raise ValidationError(_l("'%(value)s' is not an ISO week; write it like 2026-W48.",
+                             value=value), {"week": _l("write it like 2026-W48")})
 
 
 def week_label(year: int, week: int) -> str:
@@ -151,8 +150,8 @@ def plan_week(rt: Runtime, actor: Actor, week: str | None = None,
         with rt.db.session() as s:
             _plan_into(rt, s, actor, schedule, year, number, now, tags, report)
     except IntegrityError:  # at any flush or at the commit: nothing is kept
-        raise Conflict("Another planning run filled these slots at the same time; "
-                       "nothing was changed. Open the week to see its posts.") from None
+        raise Conflict(_l("Another planning run filled these slots at the same time; "
+                          "nothing was changed. Open the week to see its posts.")) from None
     if auto:
         _keep_auto_approved(rt, actor, report.post_ids)
     return report
@@ -172,9 +171,10 @@ def _keep_auto_approved(rt: Runtime, actor: Actor, post_ids: Sequence[int]) -> N
         for post_id, exc in refused.items():
             post = get_post(s, post_id)
             if post.status == "approved":
-                audit.transition(s, actor, post, "social_post", "planned", reason=str(exc))
-                post.error = f"Not approved: {exc}."
-                post.hint = "edit the post's image, then approve it"
+                reason = said.english(exc)
+                audit.transition(s, actor, post, "social_post", "planned", reason=reason)
+                post.error = said.record(said.NOT_APPROVED, reason=reason.rstrip("."))
+                post.hint = said.record(said.EDIT_IMAGE_HINT)
 
 
 def _plan_into(rt: Runtime, s: Session, actor: Actor, schedule: Schedule, year: int,
@@ -231,20 +231,20 @@ def _new_post(rt: Runtime, source: Source, network: str, at: dt.datetime,
 # --------------------------------------------------------------------------- changes
 
 def get_post(s: Session, post_id: int) -> SocialPost:
-    return lookup(s, SocialPost, post_id, f"There is no social post {post_id}.")
+    return lookup(s, SocialPost, post_id, _l("There is no social post %(id)s.", id=post_id))
 
 
 def _fitting(settings: Settings, text: str, network: str) -> str:
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n")).strip()
     if not text:
-        raise ValidationError("Write the text of the post.", {"text": "write the text"})
+        raise ValidationError(_l("Write the text of the post."),
+                              {"text": _l("write the text")})
     m = measure(settings, text, network)
     if not m.fits:
         over = m.length - m.limit
-        why = (f"{NETWORK_NAMES[network]} counts {m.length} of {m.limit} {m.unit}; "
-               f"shorten it by {over}." if over > 0 else
-               f"{NETWORK_NAMES[network]} refuses this text (it has characters the "
-               f"network does not accept).")
+        why = (_l(said.TOO_LONG[m.unit], network=NETWORK_NAMES[network], length=m.length,
+                  limit=m.limit, over=over) if over > 0 else
+               _l(said.REFUSED_CHARACTERS, network=NETWORK_NAMES[network]))
         raise ValidationError(why, {"text": why})
     return text
 
@@ -260,8 +260,8 @@ def edit(rt: Runtime, actor: Actor, post_id: int, *, text: str,
     with rt.db.session() as s:
         post = get_post(s, post_id)
         if post.status not in EDITABLE:
-            raise Conflict(f"This post is {post.status}; only planned, approved or failed "
-                           f"posts can be edited.")
+            raise Conflict(_l("This post is %(status)s; only planned, approved or failed "
+                              "posts can be edited.", status=said.status(post.status)))
         fields: dict[str, str] = {}
         try:
             new_text = _fitting(rt.settings, text, post.network)
@@ -276,10 +276,13 @@ def edit(rt: Runtime, actor: Actor, post_id: int, *, text: str,
             if problem:
                 fields["image_url"] = problem
             elif not alt:
-                fields["image_alt"] = "describe the image for people who cannot see it"
+                fields["image_alt"] = _l("describe the image for people who cannot see it")
         if fields:
-            raise ValidationError("The post was not changed: " + "; ".join(
-                v.rstrip(".") for v in fields.values()) + ".", fields)
+            problems = list(fields.values())
+            raise ValidationError(_l("The post was not changed: %(problems)s.",
+                                     problems=LazyProxy(lambda: "; ".join(
+                                         str(v).rstrip(".") for v in problems),
+                                         enable_cache=False)), fields)
         before = post.text
         post.text, post.edited = new_text, True
         if url != post.image_url:
@@ -320,9 +323,11 @@ def approve(rt: Runtime, actor: Actor, post_ids: Iterable[int],
     refused.update(not_kept)
     if refused and not each:
         networks = {p.id: NETWORK_NAMES[p.network] for p in wanted}
-        raise ValidationError("Nothing was approved: " + "; ".join(
-            f"post {i} ({networks[i]}): {exc}" for i, exc in refused.items())
-            + ". Edit the post, then approve it again.",
+        each_one = [_l("post %(id)s (%(network)s): %(reason)s", id=i, network=networks[i],
+                       reason=exc) for i, exc in refused.items()]
+        raise ValidationError(
+            _l("Nothing was approved: %(problems)s. Edit the post, then approve it again.",
+               problems=said.joined("; ", each_one)),
             {k: v for exc in refused.values() for k, v in exc.fields.items()})
     done = 0
     with rt.db.session() as s:
@@ -331,8 +336,9 @@ def approve(rt: Runtime, actor: Actor, post_ids: Iterable[int],
             if post.status == "approved":
                 continue
             if post_id in refused:
-                post.error = f"Not approved: {str(refused[post_id]).rstrip('.')}."
-                post.hint = "edit the post, then approve it"
+                post.error = said.record(said.NOT_APPROVED, reason=said.english(
+                    refused[post_id]).rstrip("."))
+                post.hint = said.record(said.EDIT_HINT)
                 continue
             if post.status == "failed":
                 post.attempts, post.next_attempt_at = 0, None
@@ -351,10 +357,11 @@ def read_card(rt: Runtime, actor: Actor, post_id: int) -> dict[str, str]:
     with rt.db.session() as s:
         post = get_post(s, post_id)
         if post.status not in EDITABLE:
-            raise Conflict(f"This post is {post.status}; its card can no longer change.")
+            raise Conflict(_l("This post is %(status)s; its card can no longer change.",
+                              status=said.status(post.status)))
         if post.image_url or not post.link:
-            raise Conflict("This post has no link card: it shows its own picture, or has "
-                           "no link.")
+            raise Conflict(_l("This post has no link card: it shows its own picture, or has "
+                              "no link."))
         link = post.link
     card = social_media.read_card(rt, link)
     with rt.db.session() as s:
@@ -384,15 +391,17 @@ def parse_local(zone: ZoneInfo, value: str) -> dt.datetime:
     first (the flash after moving names the zone's abbreviation, CEST or CET)."""
     value = value.strip()
     if not value:
-        raise ValidationError("Choose a date and a time.", {"at": "choose a date and a time"})
+        raise ValidationError(_l("Choose a date and a time."),
+                              {"at": _l("choose a date and a time")})
     try:
         typed = dt.datetime.fromisoformat(value)
         if typed.tzinfo is not None:
             return typed.astimezone(dt.UTC)
         typed = typed.replace(second=0, microsecond=0)
     except (ValueError, OverflowError):
-        why = "write it like 2026-11-25 10:00"
-        raise ValidationError(f"'{value}' is not a date and time; {why}.", {"at": why}) from None
+        raise ValidationError(_l("'%(value)s' is not a date and time; write it like "
+                                 "2026-11-25 10:00.", value=value),
+                              {"at": _l("write it like 2026-11-25 10:00")}) from None
     at = clock.local_instant(typed.date(), typed.time(), zone)
     if at is None:  # say which hour the clocks skip that night
 
@@ -405,9 +414,13 @@ def parse_local(zone: ZoneInfo, value: str) -> dt.datetime:
             start -= minute
         while not exists(end):
             end += minute
-        why = (f"there is no {typed:%H:%M} on {typed:%A %-d %B %Y} in {zone.key}: the clocks "
-               f"go forward from {start:%H:%M} to {end:%H:%M} that night. Pick another time")
-        raise ValidationError(why[0].upper() + why[1:] + ".", {"at": why})
+        facts = {"time": f"{typed:%H:%M}", "day": said.weekday_date(typed), "zone": zone.key,
+                 "start": f"{start:%H:%M}", "end": f"{end:%H:%M}"}
+        raise ValidationError(
+            _l("There is no %(time)s on %(day)s in %(zone)s: the clocks go forward from "
+               "%(start)s to %(end)s that night. Pick another time.", **facts),
+            {"at": _l("there is no %(time)s on %(day)s in %(zone)s: the clocks go forward "
+                      "from %(start)s to %(end)s that night. Pick another time", **facts)})
     return at
 
 
@@ -420,18 +433,24 @@ def move(rt: Runtime, actor: Actor, post_id: int, to: dt.datetime,
     with rt.db.session() as s:
         post = get_post(s, post_id)
         if post.status not in EDITABLE:
-            raise Conflict(f"This post is {post.status}; it can no longer be moved.")
+            raise Conflict(_l("This post is %(status)s; it can no longer be moved.",
+                              status=said.status(post.status)))
         if to <= now:
             local = to.astimezone(zone)
-            why = (f"{local:%a %-d %b %Y, %H:%M} ({local.tzname()}) has passed; pick a time "
-                   f"in the future, or publish it now")
-            raise ValidationError(why + ".", {"at": why})
+            facts = {"when": said.moment(local, "%a %-d %b %Y, %H:%M", "yMMMEd"),
+                     "abbreviation": local.tzname()}
+            raise ValidationError(
+                _l("%(when)s (%(abbreviation)s) has passed; pick a time in the future, or "
+                   "publish it now.", **facts),
+                {"at": _l("%(when)s (%(abbreviation)s) has passed; pick a time in the "
+                          "future, or publish it now", **facts)})
         clash = s.scalar(select(SocialPost.id).where(
             SocialPost.network == post.network, SocialPost.slot_at == to,
             SocialPost.status != "skipped", SocialPost.id != post.id))
         if clash is not None:
-            raise Conflict(f"{NETWORK_NAMES[post.network]} already has post {clash} at "
-                           f"that time; move or skip that one first.")
+            raise Conflict(_l("%(network)s already has post %(id)s at that time; move or "
+                              "skip that one first.", network=NETWORK_NAMES[post.network],
+                              id=clash))
         before = post.slot_at
         post.slot_at = to
         audit.record(s, actor, "social_post.moved", post, before=before.isoformat(),
@@ -447,8 +466,9 @@ def publish_now(rt: Runtime, actor: Actor, post_id: int,
     asking again for a post that is due changes nothing. False when it was due already."""
     now = now or clock.now()
     if rt.community.schedule().job("publish_social") is None:
-        raise Conflict("Publishing is switched off in the timetable (schedules/, "
-                       "[jobs.publish_social]); nothing was changed. Ask an administrator.")
+        raise Conflict(_l("Publishing is switched off in the timetable (schedules/, "
+                          "[jobs.publish_social]); nothing was changed. Ask an "
+                          "administrator."))
     with rt.db.session() as s:
         status = get_post(s, post_id).status
     if status in ("planned", "failed"):
@@ -456,8 +476,8 @@ def publish_now(rt: Runtime, actor: Actor, post_id: int,
     try:
         return _make_due(rt, actor, post_id, now)
     except IntegrityError:  # another post of the network took this very instant
-        raise Conflict("Another post of this network became due at the same instant; "
-                       "press Publish now again.") from None
+        raise Conflict(_l("Another post of this network became due at the same instant; "
+                          "press Publish now again.")) from None
 
 
 def _make_due(rt: Runtime, actor: Actor, post_id: int, now: dt.datetime) -> bool:
@@ -465,13 +485,18 @@ def _make_due(rt: Runtime, actor: Actor, post_id: int, now: dt.datetime) -> bool
         post = get_post(s, post_id)
         name = NETWORK_NAMES[post.network]
         if post.status != "approved":
-            raise Conflict(f"This post is {post.status}; it is never published twice."
+            state = said.status(post.status)
+            raise Conflict(_l("This post is %(status)s; it is never published twice.",
+                              status=state)
                            if post.status in ("publishing", "published", "unknown") else
-                           f"This post is {post.status}; it cannot be published.")
+                           _l("This post is %(status)s; it cannot be published.",
+                              status=state))
         if post.next_attempt_at is not None and post.next_attempt_at > now:
             local = post.next_attempt_at.astimezone(rt.community.schedule().zone)
-            raise Conflict(f"{name} asked the service to wait: the next try is at "
-                           f"{local:%H:%M} ({local.tzname()}), on its own. Nothing changed.")
+            raise Conflict(_l("%(network)s asked the service to wait: the next try is at "
+                              "%(time)s (%(abbreviation)s), on its own. Nothing changed.",
+                              network=name, time=f"{local:%H:%M}",
+                              abbreviation=local.tzname()))
         if post.slot_at <= now:
             return False
         before = post.slot_at
@@ -479,7 +504,7 @@ def _make_due(rt: Runtime, actor: Actor, post_id: int, now: dt.datetime) -> bool
             SocialPost.id == post_id, SocialPost.status == "approved").values(
             slot_at=now, updated_at=now)), "rowcount", 0)
         if moved != 1:
-            raise Conflict("The post changed meanwhile; open it again.")
+            raise Conflict(_l("The post changed meanwhile; open it again."))
         audit.record(s, actor, "social_post.publish_now", post, before=before.isoformat(),
                      after=now.isoformat())
     return True
@@ -490,20 +515,21 @@ def resolve(rt: Runtime, actor: Actor, post_id: int, *, posted: bool, url: str =
     with rt.db.session() as s:
         post = get_post(s, post_id)
         if post.status != "unknown":
-            raise Conflict(f"This post is {post.status}; only a post with an unknown "
-                           f"outcome needs checking.")
+            raise Conflict(_l("This post is %(status)s; only a post with an unknown "
+                              "outcome needs checking.", status=said.status(post.status)))
         if posted:
             url = url.strip()
-            if url and url_problem(url):
-                raise ValidationError(f"The address is not valid: {url_problem(url)}.",
-                                      {"url": url_problem(url) or ""})
+            problem = url_problem(url) if url else None
+            if problem:
+                raise ValidationError(_l("The address is not valid: %(problem)s.",
+                                         problem=problem), {"url": problem})
             audit.transition(s, actor, post, "social_post", "published", url=url)
             post.remote_url, post.published_at = url, clock.now()
             post.hint = ""
         else:
             audit.transition(s, actor, post, "social_post", "failed")
-            post.error = "An editor checked: it was not posted."
-            post.hint = "approve it again to post it"
+            post.error = said.record(said.NOT_POSTED)
+            post.hint = said.record(said.APPROVE_TO_POST)
 
 
 # ------------------------------------------------------------------------------ views
@@ -622,27 +648,6 @@ def needing_attention(rt: Runtime) -> list[SocialPost]:
             SocialPost.status.in_(("unknown", "failed"))).order_by(SocialPost.slot_at)))
         s.expunge_all()
     return posts
-
-
-def connections(settings: Settings, today: dt.date) -> list[dict[str, Any]]:
-    """Per network: live or dry run, and any warning (an API version near its end of life,
-    a LinkedIn token near expiry)."""
-    out = []
-    for network in NETWORKS:
-        warning = ""
-        if network == "linkedin" and settings.linkedin_token_expires_on:
-            expires = dt.date.fromisoformat(settings.linkedin_token_expires_on)
-            left = (expires - today).days
-            if left < 0:
-                warning = (f"The LinkedIn token expired on {expires:%-d %B %Y}; posts to "
-                           f"LinkedIn will fail until it is renewed (docs/social.md).")
-            elif left <= LINKEDIN_WARN_DAYS:
-                warning = (f"The LinkedIn token expires on {expires:%-d %B %Y}, in {left} "
-                           f"day(s); renew it before then (docs/social.md).")
-        out.append({"network": network, "name": NETWORK_NAMES[network],
-                    "live": is_live(settings, network), "warning": " ".join(filter(None, (
-                        versions.warning(settings, network, today), warning)))})
-    return out
 
 
 def preview(rt: Runtime, post_id: int) -> tuple[SocialPost, social_text.Measure,

@@ -36,16 +36,15 @@ from ostogether.edges import audit
 from ostogether.edges.audit import SYSTEM
 from ostogether.edges.runtime import Runtime
 from ostogether.models import SocialPost, SocialSession, SocialUpload
-from ostogether.social import issue_out
+from ostogether.social import issue_out, said
 from ostogether.social import text as social_text
 from ostogether.social.publishers import for_network
 from ostogether.social.publishers.base import Outgoing, Picture, Published, Publisher
 
 log = logging.getLogger("ostogether.social")
 
-STALE_ERROR = ("The publishing process stopped before it recorded the network's answer; "
-               "the post may be live.")
-CHECK_HINT = "check the account: mark it posted (with its address) or not posted"
+STALE_ERROR = said.record(said.STALE)
+CHECK_HINT = said.record(said.CHECK_HINT)
 
 
 @dataclass
@@ -180,20 +179,21 @@ def _finish(rt: Runtime, post_id: int, now: dt.datetime, result: Published | Non
             wait = dt.timedelta(seconds=settings.social_retry_seconds
                                 * 2 ** (post.attempts - 1))
             post.next_attempt_at = max(error.retry_at or now + wait, now)
-            post.error = str(error)
+            post.error = said.english(error)
             audit.transition(s, SYSTEM, post, "social_post", "approved", retry=True,
-                             error=str(error), next_attempt=post.next_attempt_at.isoformat())
+                             error=post.error, next_attempt=post.next_attempt_at.isoformat())
         elif isinstance(error, PublishRetry):
-            audit.transition(s, SYSTEM, post, "social_post", "failed", error=str(error))
-            post.error = f"{error} Gave up after {post.attempts} tries."
-            post.hint = "approve it again to try once more"
+            audit.transition(s, SYSTEM, post, "social_post", "failed",
+                             error=said.english(error))
+            post.error = said.record(said.GAVE_UP, error=error, num=post.attempts)
+            post.hint = said.record(said.TRY_ONCE_MORE)
         elif isinstance(error, PublishRejected):
-            audit.transition(s, SYSTEM, post, "social_post", "failed", error=str(error))
-            post.error, post.hint = str(error), error.hint
+            audit.transition(s, SYSTEM, post, "social_post", "failed",
+                             error=said.english(error))
+            post.error, post.hint = said.english(error), said.english(error.hint)
         else:
-            why = (str(error) if isinstance(error, PublishUnknown) else
-                   f"An unexpected error happened while posting ({error.__class__.__name__}"
-                   f"); the post may be live.")
+            why = (said.english(error) if isinstance(error, PublishUnknown) else
+                   said.record(said.UNEXPECTED, error=error.__class__.__name__))
             audit.transition(s, SYSTEM, post, "social_post", "unknown", error=why)
             post.error, post.hint = why, CHECK_HINT
         post.claimed_at = None
@@ -252,10 +252,10 @@ def publish_due(rt: Runtime, now: dt.datetime | None = None, limit: int = 200,
         report.outcomes["retry" if state == "approved" else state] += 1
         line = f"post {post_id} ({out.network}): {state}"
         if error is not None:
-            line += f": {error}"
+            line += f": {said.english(error)}"
         report.lines.append(line)
         log.log(logging.INFO if error is None or state == "approved" else logging.WARNING,
                 "social post %s to %s: %s", post_id, out.network, state,
                 extra={"event": "social.publish", "post": post_id, "network": out.network,
-                       "outcome": state, **({"error": str(error)} if error else {})})
+                       "outcome": state, **({"error": said.english(error)} if error else {})})
     return report

@@ -33,6 +33,7 @@ from ostogether.core.errors import ValidationError
 from ostogether.core.settings import Settings
 from ostogether.core.states import NETWORK_NAMES as NAMES
 from ostogether.core.states import NETWORKS
+from ostogether.core.words import _l
 
 LIMITS = {"x": 280, "facebook": 63206, "linkedin": 3000, "mastodon": 500, "bluesky": 300}
 UNITS = {"x": "weighted characters", "facebook": "characters", "linkedin": "characters",
@@ -102,8 +103,9 @@ def _utf16(text: str) -> int:
 
 def _check_network(network: str) -> None:
     if network not in NETWORKS:
-        raise ValidationError(f"Unknown network '{network}'; use one of "
-                              f"{', '.join(NETWORKS)}.", {"network": "unknown network"})
+        raise ValidationError(_l("Unknown network '%(network)s'; use one of %(networks)s.",
+                                 network=network, networks=", ".join(NETWORKS)),
+                              {"network": _l("unknown network")})
 
 
 def measure(text: str, network: str, limit: int | None = None) -> Measure:
@@ -138,6 +140,18 @@ def _replace_urls(text: str, by: str) -> str:
 
 
 # ------------------------------------------------------------------------------ fitting
+
+_TOO_MANY_LINKS = {  # one sentence per unit, so that each language words it whole
+    "weighted characters": lambda name, limit: _l(
+        "This text cannot be shortened to fit %(network)s: its links alone are longer than "
+        "%(limit)s weighted characters. Use fewer links.", network=name, limit=limit),
+    "characters": lambda name, limit: _l(
+        "This text cannot be shortened to fit %(network)s: its links alone are longer than "
+        "%(limit)s characters. Use fewer links.", network=name, limit=limit),
+    "graphemes": lambda name, limit: _l(
+        "This text cannot be shortened to fit %(network)s: its links alone are longer than "
+        "%(limit)s graphemes. Use fewer links.", network=name, limit=limit),
+}
 
 def _protected(word: str) -> bool:
     if _URL.search(word):
@@ -228,9 +242,8 @@ def fit(text: str, network: str, limit: int | None = None) -> str:
             candidate = build(head_of(k), rest)
     if not fits(candidate):
         m = measure(text, network, limit)
-        raise ValidationError(
-            f"This text cannot be shortened to fit {NAMES[network]}: its links alone are "
-            f"longer than {m.limit} {m.unit}. Use fewer links.", {"text": "too many links"})
+        raise ValidationError(_TOO_MANY_LINKS[m.unit](NAMES[network], m.limit),
+                              {"text": _l("too many links")})
     return candidate
 
 

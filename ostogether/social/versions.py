@@ -3,16 +3,24 @@ year or so after it came out, and Meta each Graph API version about two years af
 Each version setting has its documented end of life beside it (``linkedin_version_end``,
 ``facebook_api_version_end``); this says, from the one clock's today, when one is near
 or past, so the Social page and ``ostogether config`` can warn before posts start to
-fail. Pure.
+fail.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 
 from ostogether.core.settings import Settings
+from ostogether.core.states import NETWORK_NAMES, NETWORKS
+from ostogether.social import said
+from ostogether.social.publishers import is_live
 
 WARN_DAYS = 60
+LINKEDIN_WARN_DAYS = 7
 
 # (network, what it is called, the version setting, its end-of-life setting)
 VERSIONED = (("facebook", "Facebook Graph API", "facebook_api_version",
@@ -20,25 +28,58 @@ VERSIONED = (("facebook", "Facebook Graph API", "facebook_api_version",
              ("linkedin", "LinkedIn API", "linkedin_version", "linkedin_version_end"))
 
 
-def warning(settings: Settings, network: str, today: dt.date) -> str:
-    """A sentence when ``network``'s API version ends within WARN_DAYS or has ended; ""
-    otherwise (or when its end is not known)."""
+def warning(settings: Settings, network: str, today: dt.date) -> Any:
+    """A sentence (in the reader's language when shown) when ``network``'s API version
+    ends within WARN_DAYS or has ended; "" otherwise (or when its end is not known)."""
     for name, label, key, end_key in VERSIONED:
         if name != network or not getattr(settings, end_key):
             continue
         version, end = getattr(settings, key), dt.date.fromisoformat(getattr(settings, end_key))
         left = (end - today).days
-        fix = (f"set OSTOGETHER_{key.upper()} to a current version and "
-               f"OSTOGETHER_{end_key.upper()} to its end of life (docs/social.md)")
+        facts = {"api": label, "version": version, "date": said.day(end),
+                 "network": label.split()[0], "setting": f"OSTOGETHER_{key.upper()}",
+                 "end_setting": f"OSTOGETHER_{end_key.upper()}"}
         if left < 0:
-            return (f"The {label} version {version} was retired on {end:%-d %B %Y}: posts "
-                    f"to {label.split()[0]} fail until you {fix}.")
+            return _l("The %(api)s version %(version)s was retired on %(date)s: posts to "
+                      "%(network)s fail until you set %(setting)s to a current version and "
+                      "%(end_setting)s to its end of life (docs/social.md).", **facts)
         if left <= WARN_DAYS:
-            return (f"The {label} version {version} is retired on {end:%-d %B %Y}, in {left} "
-                    f"day(s): before then, {fix}.")
+            return lazy_ngettext(
+                "The %(api)s version %(version)s is retired on %(date)s, in %(num)d day(s): "
+                "before then, set %(setting)s to a current version and %(end_setting)s to "
+                "its end of life (docs/social.md).",
+                "The %(api)s version %(version)s is retired on %(date)s, in %(num)d day(s): "
+                "before then, set %(setting)s to a current version and %(end_setting)s to "
+                "its end of life (docs/social.md).", left, **facts)
     return ""
 
 
-def warnings(settings: Settings, today: dt.date) -> list[str]:
+def warnings(settings: Settings, today: dt.date) -> list[Any]:
     """Every network's warning, for ``ostogether config``."""
     return [w for network, *_ in VERSIONED if (w := warning(settings, network, today))]
+
+
+def connections(settings: Settings, today: dt.date) -> list[dict[str, Any]]:
+    """Per network: live or dry run, and any warning (an API version near its end of life,
+    a LinkedIn token near expiry)."""
+    out = []
+    for network in NETWORKS:
+        token: Any = ""
+        if network == "linkedin" and settings.linkedin_token_expires_on:
+            expires = dt.date.fromisoformat(settings.linkedin_token_expires_on)
+            left = (expires - today).days
+            if left < 0:
+                token = _l("The LinkedIn token expired on %(date)s; posts to LinkedIn will "
+                             "fail until it is renewed (docs/social.md).",
+                             date=said.day(expires))
+            elif left <= LINKEDIN_WARN_DAYS:
+                token = lazy_ngettext(
+                    "The LinkedIn token expires on %(date)s, in %(num)d day(s); renew it "
+                    "before then (docs/social.md).",
+                    "The LinkedIn token expires on %(date)s, in %(num)d day(s); renew it "
+                    "before then (docs/social.md).", left, date=said.day(expires))
+        parts = [w for w in (warning(settings, network, today), token) if w]
+        out.append({"network": network, "name": NETWORK_NAMES[network],
+                    "live": is_live(settings, network),
+                    "warning": said.joined(" ", parts) if parts else ""})
+    return out

@@ -16,6 +16,7 @@ from ostogether.models import Project
 from ostogether.reach import evidence, reports
 from ostogether.registry import projects
 from ostogether.social.metrics import AGES
+from ostogether.social.metrics import labels as metric_labels
 from ostogether.web.common import runtime
 from ostogether.web.i18n import kind_labels
 
@@ -65,7 +66,7 @@ def visibility() -> Any:
     report, choices, start, end, periods, key = _report()
     return render_template("reports/visibility.html", report=report, choices=choices,
                            start=start, end=end, periods=periods, period=key,
-                           ages=AGES, kinds=kind_labels())
+                           ages=AGES, kinds=kind_labels(), metric_words=metric_labels())
 
 
 @bp.route("/visibility.zip")

@@ -19,8 +19,8 @@ from ostogether.edges.audit import Actor
 from ostogether.edges.runtime import Runtime
 from ostogether.social import media as social_media
 from ostogether.social import posts as social
+from ostogether.social import said, versions, wording
 from ostogether.social import text as social_text
-from ostogether.social import wording
 from ostogether.social.publishers import is_live
 from ostogether.web.common import editors_only, runtime, warn_if_no_worker
 from ostogether.web.i18n import kind_labels, local_date
@@ -70,8 +70,8 @@ def index() -> Any:
                 for p in entry.posts}
     return render_template("editors/social.html", view=view, measures=measures,
                            attention=social.needing_attention(rt),
-                           connections=social.connections(rt.settings, rt.today()),
-                           statuses=_statuses(), kinds=_kinds(),
+                           connections=versions.connections(rt.settings, rt.today()),
+                           statuses=_statuses(), kinds=_kinds(), said=said.shown,
                            auto_approve=rt.settings.social_auto_approve,
                            next_week=social.week_label(*social.next_week(rt)))
 
@@ -126,7 +126,9 @@ def post(post_id: int) -> Any:
 def _page(rt: Runtime, post_id: int, errors: dict[str, str] | None = None,
           status: int = 200) -> Any:
     """The post page; after a refused form, with what was typed and the errors."""
-    errors = errors or {}
+    # A service's reasons are sentences in the page's language; as text, so that the
+    # page escapes what they quote.
+    errors = {name: str(why) for name, why in (errors or {}).items()}
     form = request.form if errors else {}
     one, measured, pieces = social.preview(rt, post_id)
     others = sorted(social.siblings(rt, one), key=lambda p: p.network)
@@ -147,7 +149,7 @@ def _page(rt: Runtime, post_id: int, errors: dict[str, str] | None = None,
                for at in social.free_slots(rt, one)],
         live=is_live(rt.settings, one.network), dry_run_everywhere=rt.settings.social_dry_run,
         week=social.week_label(*social.week_of(local.date())), statuses=_statuses(),
-        kinds=_kinds()), status
+        kinds=_kinds(), said=said.shown), status
 
 
 @bp.post("/<id:post_id>/<action>")

@@ -18,6 +18,7 @@ from ostogether.edges.runtime import Runtime
 from ostogether.models import SocialPost
 from ostogether.social import posts as social
 from ostogether.social import text as T
+from ostogether.social import versions
 from tests.factories import TEST, add_item, project_id
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -256,12 +257,12 @@ def test_linkedin_token_warning_seven_days_before_expiry(settings: object) -> No
     from dataclasses import replace
 
     s = replace(settings, linkedin_token_expires_on="2026-11-28")  # type: ignore[type-var]
-    warn = {c["network"]: c["warning"] for c in social.connections(s, dt.date(2026, 11, 21))}
+    warn = {c["network"]: c["warning"] for c in versions.connections(s, dt.date(2026, 11, 21))}
     assert warn["linkedin"] == ("The LinkedIn token expires on 28 November 2026, in 7 day(s); "
                                 "renew it before then (docs/social.md).")
-    quiet = {c["network"]: c["warning"] for c in social.connections(s, dt.date(2026, 11, 20))}
+    quiet = {c["network"]: c["warning"] for c in versions.connections(s, dt.date(2026, 11, 20))}
     assert quiet["linkedin"] == ""
-    gone = {c["network"]: c["warning"] for c in social.connections(s, dt.date(2026, 12, 1))}
+    gone = {c["network"]: c["warning"] for c in versions.connections(s, dt.date(2026, 12, 1))}
     assert "expired on 28 November 2026" in gone["linkedin"]
 
 

@@ -31,11 +31,13 @@ from ostogether.core.errors import PublishRejected, PublishRetry, PublishUnknown
 from ostogether.core.inputs import ascii_int
 from ostogether.core.settings import Settings
 from ostogether.core.states import NETWORK_NAMES
+from ostogether.social import said as ours
 from ostogether.social.media import Variant, variant
 
-REAUTHORISE = "re-authorise: make a new token and set it in the settings"
-DUPLICATE = "the network already has this text; edit the text or skip the post"
-CONTENT = "the network refused the content; edit the post and approve it again"
+# The hints a refusal carries, stored with the post in English (``ours.shown`` words them).
+REAUTHORISE = ours.REAUTHORISE
+DUPLICATE = ours.DUPLICATE
+CONTENT = ours.CONTENT
 
 
 @dataclass(frozen=True)
@@ -54,9 +56,9 @@ class Picture:
             return variant(self.path.read_bytes(), network)
         except (OSError, ValueError, ValidationError) as exc:
             raise PublishRejected(
-                f"The kept picture {self.name} cannot be read ({exc.__class__.__name__}); "
-                f"nothing was posted.", "approve the post again: its picture is fetched "
-                "and kept anew") from exc
+                ours.record(ours.PICTURE_UNREADABLE, name=self.name,
+                            error=exc.__class__.__name__),
+                ours.record(ours.PICTURE_AGAIN)) from exc
 
 
 @dataclass(frozen=True)
@@ -192,13 +194,12 @@ def sorted_failure(network: str, exc: requests.RequestException) -> Exception:
     """The publish error that a ``requests`` failure means."""
     name = network_name(network)
     if _never_connected(exc):
-        return PublishRetry(f"Could not connect to {name}: {exc.__class__.__name__}.")
+        return PublishRetry(ours.record(ours.NO_CONNECTION, network=name,
+                                        error=exc.__class__.__name__))
     if isinstance(exc, requests.ReadTimeout):
-        return PublishUnknown(f"{name} did not answer in time after the post was sent; it "
-                              f"may be live. Check the account, then mark the post.")
-    return PublishUnknown(f"The connection to {name} broke after the post was sent "
-                          f"({exc.__class__.__name__}); it may be live. Check the account, "
-                          f"then mark the post.")
+        return PublishUnknown(ours.record(ours.NO_ANSWER, network=name))
+    return PublishUnknown(ours.record(ours.BROKE_AFTER, network=name,
+                                      error=exc.__class__.__name__))
 
 
 def network_name(network: str) -> str:
@@ -262,9 +263,9 @@ class Api:
             return self.session.request(method, url, timeout=self.timeout,
                                         allow_redirects=False, **kwargs)
         except requests.RequestException as exc:
-            raise PublishRetry(f"The picture's upload to {network_name(self.network)} "
-                               f"failed ({exc.__class__.__name__}); trying again later."
-                               ) from exc
+            raise PublishRetry(ours.record(ours.UPLOAD_FAILED,
+                                           network=network_name(self.network),
+                                           error=exc.__class__.__name__)) from exc
 
     def get(self, path: str, **kwargs: Any) -> requests.Response:
         try:
@@ -292,26 +293,25 @@ def upload_failed(network: str, response: requests.Response, what: str) -> Excep
     retry; a 4xx (the picture or the permission) is for the editor."""
     name = network_name(network)
     if response.status_code == 429 or response.status_code >= 500:
-        return PublishRetry(f"{name} could not take the picture now "
-                            f"({response.status_code}); trying again later.",
+        return PublishRetry(ours.record(ours.UPLOAD_LATER, network=name,
+                                        code=response.status_code),
                             reset_time(response) if response.status_code == 429 else None)
     body = json_of(response)
     said = str(body.get("message") or body.get("error") or body.get("detail")
                or response.reason or "")[:300]
-    return PublishRejected(f"{name} refused the picture ({what}, {response.status_code}): "
-                           f"{said}", "check the picture and the token's permissions, then "
-                           "approve the post again")
+    return PublishRejected(ours.record(ours.PICTURE_REFUSED, network=name, what=what,
+                                  code=response.status_code, said=said),
+                           ours.record(ours.PICTURE_HINT))
 
 
 def retry_if_transient(network: str, response: requests.Response) -> None:
     """Raise ``PublishRetry`` for a 429 (at its reset time) or a 5xx."""
     name = network_name(network)
     if response.status_code == 429:
-        raise PublishRetry(f"{name} limits the rate of posts (429); trying again after its "
-                           f"reset time.", reset_time(response))
+        raise PublishRetry(ours.record(ours.RATE_LIMITED, network=name), reset_time(response))
     if response.status_code >= 500:
-        raise PublishRetry(f"{name} had a server error ({response.status_code}); trying "
-                           f"again later.")
+        raise PublishRetry(ours.record(ours.SERVER_ERROR, network=name,
+                                       code=response.status_code))
 
 
 def json_of(response: requests.Response) -> dict[str, Any]:

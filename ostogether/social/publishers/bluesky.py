@@ -25,6 +25,7 @@ from typing import Any
 from ostogether.core import clock
 from ostogether.core.errors import PublishRejected, PublishRetry, PublishUnknown
 from ostogether.core.settings import Settings
+from ostogether.social import said as ours
 from ostogether.social.publishers.base import (
     CONTENT,
     REAUTHORISE,
@@ -77,10 +78,10 @@ class BlueskyPublisher:
         retry_if_transient(self.network, response)
         answer = json_of(response)
         if response.status_code != 200 or not answer.get("accessJwt"):
-            raise PublishRejected(f"Bluesky refused the login ({response.status_code}): "
-                                  f"{answer.get('message') or answer.get('error') or ''}",
-                                  "check bluesky_handle and make a new app password; "
-                                  + REAUTHORISE)
+            raise PublishRejected(ours.record(
+                ours.BLUESKY_LOGIN, code=response.status_code,
+                said=str(answer.get('message') or answer.get('error') or '')),
+                ours.BLUESKY_LOGIN_HINT)
         return self._keep(answer)
 
     def _refresh(self, api: Api, session: dict[str, Any]) -> dict[str, Any]:
@@ -194,16 +195,15 @@ class BlueskyPublisher:
         if response.status_code == 200:
             uri = str(answer.get("uri", ""))
             if not uri.startswith("at://"):
-                raise PublishUnknown("Bluesky answered without the post's URI; check the "
-                                     "account, then mark the post.")
+                raise PublishUnknown(ours.BLUESKY_NO_URI)
             did, _, rkey = uri[len("at://"):].partition("/app.bsky.feed.post/")
             return Published(uri, f"https://bsky.app/profile/{did}/post/{rkey}")
         retry_if_transient(self.network, response)
         said = str(answer.get("message") or answer.get("error") or response.reason)[:300]
         if response.status_code == 401:
-            raise PublishRejected(f"Bluesky refused the session (401): {said}", REAUTHORISE)
-        raise PublishRejected(f"Bluesky refused the post ({response.status_code}): {said}",
-                              CONTENT)
+            raise PublishRejected(ours.record(ours.BLUESKY_SESSION, said=said), REAUTHORISE)
+        raise PublishRejected(ours.record(ours.POST_REFUSED, network="Bluesky",
+                                          code=response.status_code, said=said), CONTENT)
 
     def metrics(self, remote_id: str) -> Metrics:
         """``app.bsky.feed.getPosts``: likes, reposts, replies and quotes."""

@@ -16,6 +16,7 @@ from typing import Any
 
 from ostogether.core import clock
 from ostogether.core.errors import PublishRejected, PublishRetry, PublishUnknown
+from ostogether.social import said as ours
 from ostogether.social.publishers.base import (
     CONTENT,
     DUPLICATE,
@@ -68,30 +69,27 @@ class FacebookPublisher(ApiPublisher):
         code = error.get("code")
         said = str(error.get("message", response.reason or ""))[:300]
         if code in RATE_LIMIT_CODES or response.status_code == 429:
-            raise PublishRetry(f"Facebook limits the rate of posts ({code}): {said}",
+            raise PublishRetry(ours.record(ours.FACEBOOK_RATE, code=str(code), said=said),
                                reset_time(response) or _regain_at(response))
         if code in TRANSIENT_CODES or (response.status_code >= 500 and code is None):
-            raise PublishRetry(f"Facebook had a temporary error ({response.status_code}): "
-                               f"{said}")
+            raise PublishRetry(ours.record(ours.FACEBOOK_TEMPORARY,
+                                           code=response.status_code, said=said))
         if code in AUTH_CODES:
-            raise PublishRejected(f"Facebook refused the Page token: {said}", REAUTHORISE)
+            raise PublishRejected(ours.record(ours.FACEBOOK_TOKEN, said=said), REAUTHORISE)
         if code in PERMISSION_CODES:
-            raise PublishRejected(f"Facebook refused the permission: {said}",
-                                  "the token needs pages_manage_posts on this Page; "
-                                  + REAUTHORISE)
+            raise PublishRejected(ours.record(ours.FACEBOOK_PERMISSION, said=said),
+                                  ours.FACEBOOK_PERMISSION_HINT)
         if code == DUPLICATE_CODE:
-            raise PublishRejected(f"Facebook refused a duplicate post: {said}", DUPLICATE)
+            raise PublishRejected(ours.record(ours.DUPLICATE_REFUSED, network="Facebook",
+                                              said=said), DUPLICATE)
         if code == RETIRED_CODE or "deprecated version" in said.lower():
-            raise PublishRejected(f"Facebook no longer serves Graph API "
-                                  f"{s.facebook_api_version}: {said}",
-                                  "set OSTOGETHER_FACEBOOK_API_VERSION to a current version "
-                                  "and OSTOGETHER_FACEBOOK_API_VERSION_END to its end "
-                                  "(docs/social.md), then approve the post again")
+            raise PublishRejected(ours.record(ours.FACEBOOK_RETIRED,
+                                              version=s.facebook_api_version, said=said),
+                                  ours.FACEBOOK_VERSION_HINT)
         if response.status_code == 200:
-            raise PublishUnknown("Facebook answered without a post id; check the Page, then "
-                                 "mark the post.")
-        raise PublishRejected(f"Facebook refused the post ({response.status_code}, code "
-                              f"{code}): {said}", CONTENT)
+            raise PublishUnknown(ours.FACEBOOK_NO_ID)
+        raise PublishRejected(ours.record(ours.FACEBOOK_REFUSED, status=response.status_code,
+                                          code=str(code), said=said), CONTENT)
 
 
     def metrics(self, remote_id: str) -> Metrics:

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ostogether.core.errors import PublishRejected, PublishUnknown
+from ostogether.social import said as ours
 from ostogether.social.publishers.base import (
     CONTENT,
     DUPLICATE,
@@ -40,9 +41,7 @@ from ostogether.social.text import linkedin_commentary
 IMAGE_LIFETIME = dt.timedelta(hours=24)
 # What LinkedIn answers (426) to a LinkedIn-Version it has sunset.
 RETIRED = "NONEXISTENT_VERSION"
-VERSION_GONE = ("set OSTOGETHER_LINKEDIN_VERSION to a current version and "
-                "OSTOGETHER_LINKEDIN_VERSION_END to its end (docs/social.md), then approve the "
-                "post again")
+VERSION_GONE = ours.LINKEDIN_VERSION_HINT
 
 
 class LinkedInPublisher(ApiPublisher):
@@ -80,24 +79,24 @@ class LinkedInPublisher(ApiPublisher):
         if response.status_code == 201:
             urn = response.headers.get("x-restli-id", "")
             if not urn:
-                raise PublishUnknown("LinkedIn answered without the post's id; check the "
-                                     "Page, then mark the post.")
+                raise PublishUnknown(ours.LINKEDIN_NO_ID)
             return Published(urn, f"https://www.linkedin.com/feed/update/{quote(urn)}/")
         retry_if_transient(self.network, response)
         said = str(json_of(response).get("message", response.reason or ""))[:300]
         if response.status_code == 426 or json_of(response).get("code") == RETIRED:
-            raise PublishRejected(f"LinkedIn no longer serves API version {s.linkedin_version} "
-                                  f"(426 {RETIRED}): {said}", VERSION_GONE)
+            raise PublishRejected(ours.record(ours.LINKEDIN_RETIRED, version=s.linkedin_version,
+                                              code=RETIRED, said=said), VERSION_GONE)
         if response.status_code == 401:
-            raise PublishRejected(f"LinkedIn refused the token (401): {said}", REAUTHORISE)
+            raise PublishRejected(ours.record(ours.TOKEN_REFUSED, network="LinkedIn", code=401,
+                                              said=said), REAUTHORISE)
         if response.status_code == 403:
-            raise PublishRejected(f"LinkedIn refused the permission (403): {said}",
-                                  "the token needs w_organization_social and an admin of "
-                                  "the Page; " + REAUTHORISE)
+            raise PublishRejected(ours.record(ours.PERMISSION_REFUSED, network="LinkedIn",
+                                              said=said), ours.LINKEDIN_PERMISSION_HINT)
         if "duplicate" in said.lower():
-            raise PublishRejected(f"LinkedIn refused a duplicate post: {said}", DUPLICATE)
-        raise PublishRejected(f"LinkedIn refused the post ({response.status_code}): {said}",
-                              CONTENT)
+            raise PublishRejected(ours.record(ours.DUPLICATE_REFUSED, network="LinkedIn",
+                                              said=said), DUPLICATE)
+        raise PublishRejected(ours.record(ours.POST_REFUSED, network="LinkedIn",
+                                          code=response.status_code, said=said), CONTENT)
 
     def _headers(self) -> dict[str, str]:
         s = self.settings

@@ -19,9 +19,9 @@ from typing import Any
 
 from ostogether.core import clock
 from ostogether.core.errors import PublishRejected, PublishRetry, PublishUnknown
+from ostogether.social import said as ours
 from ostogether.social.publishers.base import (
     CONTENT,
-    REAUTHORISE,
     Api,
     ApiPublisher,
     Metrics,
@@ -59,17 +59,16 @@ class MastodonPublisher(ApiPublisher):
         answer = json_of(response)
         if response.status_code == 200:
             if not answer.get("id"):
-                raise PublishUnknown("Mastodon answered without a status id; check the "
-                                     "account, then mark the post.")
+                raise PublishUnknown(ours.MASTODON_NO_ID)
             return Published(str(answer["id"]), str(answer.get("url") or ""))
         retry_if_transient(self.network, response)
         said = str(answer.get("error", response.reason or ""))[:300]
         if response.status_code in (401, 403):
-            raise PublishRejected(f"Mastodon refused the token ({response.status_code}): "
-                                  f"{said}", "the token needs the write:statuses and "
-                                  "write:media scopes; " + REAUTHORISE)
-        raise PublishRejected(f"Mastodon refused the post ({response.status_code}): {said}",
-                              CONTENT)
+            raise PublishRejected(ours.record(ours.TOKEN_REFUSED, network="Mastodon",
+                                              code=response.status_code, said=said),
+                                  ours.MASTODON_SCOPES)
+        raise PublishRejected(ours.record(ours.POST_REFUSED, network="Mastodon",
+                                          code=response.status_code, said=said), CONTENT)
 
     def _auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.settings.mastodon_access_token}"}
@@ -94,8 +93,7 @@ class MastodonPublisher(ApiPublisher):
                 return
             if r.status_code != 206:
                 raise upload_failed(self.network, r, "media status")
-        raise PublishRetry("Mastodon is still processing the picture; the post goes out at "
-                           "the next run, with the same upload.")
+        raise PublishRetry(ours.MASTODON_PROCESSING)
 
     def metrics(self, remote_id: str) -> Metrics:
         """``GET /api/v1/statuses/:id``: favourites, reblogs and replies."""

@@ -23,6 +23,7 @@ from requests.adapters import HTTPAdapter
 from requests_oauthlib import OAuth1
 
 from ostogether.core.errors import PublishRejected, PublishRetry, PublishUnknown
+from ostogether.social import said as ours
 from ostogether.social.publishers.base import (
     CONTENT,
     DUPLICATE,
@@ -110,25 +111,24 @@ class XPublisher(ApiPublisher):
         except tweepy.TooManyRequests as exc:
             at = (dt.datetime.fromtimestamp(exc.reset_time, dt.UTC)
                   if exc.reset_time is not None else None)
-            raise PublishRetry("X limits the rate of posts (429); trying again after its "
-                               "reset time.", at) from exc
+            raise PublishRetry(ours.record(ours.RATE_LIMITED, network="X"), at) from exc
         except tweepy.TwitterServerError as exc:
-            raise PublishRetry(f"X had a server error ({exc.response.status_code}); trying "
-                               f"again later.") from exc
+            raise PublishRetry(ours.record(ours.SERVER_ERROR, network="X",
+                                           code=exc.response.status_code)) from exc
         except tweepy.Unauthorized as exc:
-            raise PublishRejected(f"X refused the credentials (401): {_said(exc)}",
+            raise PublishRejected(ours.record(ours.X_CREDENTIALS, said=_said(exc)),
                                   REAUTHORISE) from exc
         except tweepy.Forbidden as exc:
             said = _said(exc)
             if "duplicate" in said.lower():
-                raise PublishRejected(f"X refused a duplicate post: {said}",
-                                      DUPLICATE) from exc
-            raise PublishRejected(f"X refused the post (403): {said}",
-                                  "check that the X app has Read and Write permission, "
-                                  "then " + REAUTHORISE) from exc
+                raise PublishRejected(ours.record(ours.DUPLICATE_REFUSED, network="X",
+                                                  said=said), DUPLICATE) from exc
+            raise PublishRejected(ours.record(ours.POST_REFUSED, network="X", code=403,
+                                              said=said), ours.X_PERMISSION) from exc
         except tweepy.HTTPException as exc:
-            raise PublishRejected(f"X refused the post ({exc.response.status_code}): "
-                                  f"{_said(exc)}", CONTENT) from exc
+            raise PublishRejected(ours.record(ours.POST_REFUSED, network="X",
+                                              code=exc.response.status_code,
+                                              said=_said(exc)), CONTENT) from exc
         except requests.RequestException as exc:
             raise sorted_failure(self.network, exc) from exc
         finally:
@@ -136,8 +136,7 @@ class XPublisher(ApiPublisher):
         data: dict[str, Any] = response.data or {}
         tweet_id = str(data.get("id", ""))
         if not tweet_id:
-            raise PublishUnknown("X answered without a post id; check the account, then "
-                                 "mark the post.")
+            raise PublishUnknown(ours.X_NO_ID)
         return Published(tweet_id, f"https://x.com/i/web/status/{tweet_id}")
 
 
