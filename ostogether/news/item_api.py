@@ -7,7 +7,7 @@ from typing import Any
 
 from ostogether.core.errors import ValidationError
 from ostogether.models import NewsItem
-from ostogether.news.items import ItemInput, Problems, validate
+from ostogether.news.validation import ItemInput, Problems, validate
 
 # The API nests an event's details under "event": its field errors are named by that path.
 API_PATHS = {"event_start": "event.start", "event_end": "event.end",

@@ -22,16 +22,8 @@ from ostogether.core.sanitize import markdown_to_html
 from ostogether.edges.audit import Actor, record
 from ostogether.edges.runtime import Runtime
 from ostogether.models import NewsItem, NewsItemTranslation
-from ostogether.news.items import (
-    EDITABLE_STATUSES,
-    TITLE_MAX,
-    Problems,
-    _plain,
-    _reopen_issues,
-    _summary,
-    _url,
-    get_item,
-)
+from ostogether.news.items import EDITABLE_STATUSES, _reopen_issues, get_item
+from ostogether.news.validation import TITLE_MAX, Problems, _plain, _summary, _url
 
 FIELDS = ("title", "summary", "link")
 
