@@ -11,6 +11,7 @@ import re
 import zoneinfo
 from typing import Any
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -35,6 +36,7 @@ from ostogether.core.states import ITEM_LANGUAGES, KINDS, SDG_NAMES
 from ostogether.edges import media
 from ostogether.edges.runtime import Runtime
 from ostogether.edges.topics import vocabulary
+from ostogether.edges.wording import reword
 from ostogether.models import NewsItem
 from ostogether.news.items import ItemInput
 from ostogether.news.translations import TranslationInput
@@ -171,7 +173,8 @@ def take_upload(form: ItemForm, rt: Runtime) -> bool:
         form.image_url.data = media.keep_upload(
             rt, upload.read(rt.settings.media_max_bytes + 1))
     except ValidationError as exc:
-        form.image_file.errors = [f"This picture cannot be used: {exc}."]
+        form.image_file.errors = [gettext("This picture cannot be used: %(problem)s.",
+                                          problem=reword(exc))]
         return False
     return True
 
