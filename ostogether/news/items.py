@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
@@ -41,6 +42,10 @@ from ostogether.news.validation import validate as validate
 from ostogether.newsletter.issues import reopen_for_item
 
 REASON_MAX = 2000
+# An item's state as a word in a sentence, in the reader's language (the codes stay).
+STATE_WORDS = {"submitted": _l("submitted"), "approved": _l("approved"),
+               "rejected": _l("rejected"), "withdrawn": _l("withdrawn"),
+               "published": _l("published")}
 
 
 # ------------------------------------------------------------------------- services
@@ -49,10 +54,11 @@ def submitting_project(s: Session, project_id: int) -> Project:
     """The project, if it may send news (and so hold API tokens)."""
     project = s.get(Project, project_id)
     if project is None:
-        raise NotFound(f"There is no project {project_id}.")
+        raise NotFound(_l("There is no project %(id)s.", id=project_id))
     if project.status not in SUBMITTING_STATUSES:
-        raise PermissionDenied(f"{project.acronym} is {project.status}; only member and "
-                               "alumni projects can submit news.")
+        raise PermissionDenied(_l("%(project)s is %(state)s; only member and alumni projects "
+                                  "can submit news.", project=project.acronym,
+                                  state=project.status))
     return project
 
 
@@ -82,8 +88,9 @@ def may_submit(s: Session, user_id: int, project_id: int) -> Project:
     """The project, if this account may send news for it (``submitting_projects``) and
     the project may send news at all; PermissionDenied otherwise."""
     if project_id not in {p.id for p in submitting_projects(s, user_id)}:
-        raise PermissionDenied("Your account cannot send news for this project: only its "
-                               "members, and people of its member organisations, can.")
+        raise PermissionDenied(_l("Your account cannot send news for this project: only "
+                                  "its members, and people of its member organisations, "
+                                  "can."))
     return submitting_project(s, project_id)
 
 
@@ -92,7 +99,7 @@ def project_of_item(s: Session, item_id: int, user_id: int) -> int:
     ``submitting_projects``); NotFound otherwise, as for an item that does not exist."""
     item = get_item(s, item_id)
     if item.project_id not in {p.id for p in submitting_projects(s, user_id)}:
-        raise NotFound(f"There is no item {item_id}.")
+        raise NotFound(_l("There is no item %(id)s.", id=item_id))
     return item.project_id
 
 
@@ -102,8 +109,10 @@ def find_duplicate(s: Session, project_id: int, link: str) -> NewsItem | None:
 
 
 def _duplicate(existing: NewsItem) -> Duplicate:
-    return Duplicate(f"This link was already submitted as item {existing.id} "
-                     f"(\"{existing.title[:80]}\", {existing.status}).", existing.id)
+    return Duplicate(_l('This link was already submitted as item %(id)d ("%(title)s", '
+                        '%(state)s).', id=existing.id, title=existing.title[:80],
+                        state=STATE_WORDS.get(existing.status, existing.status)),
+                     existing.id)
 
 
 def store(s: Session, actor: Actor, project_id: int, values: dict[str, Any], *,
@@ -252,7 +261,7 @@ def get_item(s: Session, item_id: int, *, project_id: int | None = None) -> News
     """The item; with ``project_id``, only if it belongs to that project (else NotFound)."""
     item = s.get(NewsItem, item_id) if id_or_none(item_id) else None
     if item is None or (project_id is not None and item.project_id != project_id):
-        raise NotFound(f"There is no item {item_id}.")
+        raise NotFound(_l("There is no item %(id)s.", id=item_id))
     return item
 
 
@@ -290,11 +299,12 @@ def reject(rt: Runtime, actor: Actor, item_id: int, reason: str) -> NewsItem:
 def check_reason(reason: str) -> str:
     reason = reason.strip()
     if not reason:
-        raise ValidationError("Give the submitter a reason for the rejection.",
-                              {"reason": "a reason is required to reject"})
+        raise ValidationError(_l("Give the submitter a reason for the rejection."),
+                              {"reason": _l("a reason is required to reject")})
     if len(reason) > REASON_MAX:
-        raise ValidationError(f"The reason has {len(reason)} characters; the limit is "
-                              f"{REASON_MAX}.", {"reason": "too long"})
+        raise ValidationError(_l("The reason has %(num)d characters; the limit is "
+                                 "%(limit)d.", num=len(reason), limit=REASON_MAX),
+                              {"reason": _l("too long")})
     return reason
 
 
@@ -303,7 +313,8 @@ def decide(rt: Runtime, actor: Actor, item_id: int, action: str,
     """Approve or reject one item (``action``: approve | reject; a rejection needs a
     reason), in its own transaction, then tell the submitter."""
     if action not in ("approve", "reject"):
-        raise ValidationError(f"'{action}' is not a decision: approve or reject.")
+        raise ValidationError(_l("'%(action)s' is not a decision: approve or reject.",
+                                 action=action))
     reason = check_reason(reason) if action == "reject" else ""
     with rt.db.session() as s:
         item = get_item(s, item_id)
@@ -336,9 +347,12 @@ def update(rt: Runtime, actor: Actor, item_id: int, data: ItemInput, *,
             values["topics"] = item_topics.defaults(vocab, item.project.themes)
         allowed = EDITABLE_STATUSES if project_id is None else ("submitted",)
         if item.status not in allowed:
-            raise PermissionDenied(f"Item {item_id} is {item.status} and can no longer be "
-                                   "edited." + (" Send a new item instead." if project_id
-                                                is not None else ""))
+            raise PermissionDenied(
+                _l("Item %(id)d is %(state)s and can no longer be edited. Send a new item "
+                   "instead.", id=item_id, state=STATE_WORDS.get(item.status, item.status))
+                if project_id is not None else
+                _l("Item %(id)d is %(state)s and can no longer be edited.", id=item_id,
+                   state=STATE_WORDS.get(item.status, item.status)))
         if dedupe_key(values["link"]) != item.dedupe_key:
             other = find_duplicate(s, item.project_id, values["link"])
             if other is not None and other.id != item.id:

@@ -528,7 +528,8 @@ def revoke_token(token_id: int) -> Any:
 @bp.route("/feeds")
 def feeds_page() -> Any:
     rt = runtime()
-    return render_template("editors/feeds.html", feeds=feeds.list_feeds(rt))
+    return render_template("editors/feeds.html", feeds=feeds.list_feeds(rt),
+                           reword=reword)
 
 
 @bp.route("/feeds/<slug>", methods=["POST"])

@@ -32,7 +32,7 @@ from wtforms.validators import Length
 
 from ostogether.core.errors import ValidationError
 from ostogether.core.languages import NAMES as LANGUAGE_NAMES
-from ostogether.core.states import ITEM_LANGUAGES, KINDS, SDG_NAMES
+from ostogether.core.states import ITEM_LANGUAGES, KINDS, SDG_LABELS, SDG_NAMES
 from ostogether.edges import media
 from ostogether.edges.runtime import Runtime
 from ostogether.edges.topics import vocabulary
@@ -124,6 +124,8 @@ class ItemForm(FlaskForm):
         vocab = vocabulary(runtime().community)
         language = page_language()
         self.kind.choices = [SelectChoice(k, v) for k, v in kind_labels().items()]
+        self.sdgs.choices = [SelectChoice(n, f"{n}. {label}") for n, label in
+                             SDG_LABELS.items()]  # the UN's names, in the page's language
         for name in ("topics", "audiences"):
             getattr(self, name).choices = [SelectChoice(k, v) for k, v in
                                            vocab.labels(name, language).items()]
