@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -299,13 +300,19 @@ def unserved(rt: Runtime, urls: list[str]) -> tuple[list[str], str]:
                              allow_redirects=False, stream=True)
                 r.close()
             except requests.RequestException as exc:
-                return [], (f"the service did not answer at {rt.settings.public_url} "
-                            f"({type(exc).__name__}), so no picture was asked for as a "
-                            f"reader would; open {address} in a browser")
+                return [], say(N_("the service did not answer at %(url)s (%(error)s), so no "
+                                  "picture was asked for as a reader would; open "
+                                  "%(address)s in a browser"), url=rt.settings.public_url,
+                               error=type(exc).__name__, address=address)
             kind = r.headers.get("Content-Type", "")
             if r.status_code != 200 or not kind.startswith("image/"):
-                problems.append(f"{source}: kept, but {address} answers {r.status_code} "
-                                f"{kind or 'with no type'} instead of the picture")
+                problems.append(say(N_("%(source)s: kept, but %(address)s answers "
+                                       "%(status)d %(type)s instead of the picture"),
+                                    source=source, address=address, status=r.status_code,
+                                    type=kind) if kind else
+                                say(N_("%(source)s: kept, but %(address)s answers "
+                                       "%(status)d with no type instead of the picture"),
+                                    source=source, address=address, status=r.status_code))
     return problems, ""
 
 
@@ -314,5 +321,5 @@ def file_for(rt: Runtime, name: str) -> tuple[Path, str]:
     m = NAME.match(name)
     path = rt.settings.media_path / name if m else None
     if path is None or not path.is_file():
-        raise NotFound("There is no such picture here.")
+        raise NotFound(_l("There is no such picture here."))
     return path, TYPES[m.group(2)]  # type: ignore[union-attr]

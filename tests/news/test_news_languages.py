@@ -11,19 +11,36 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ostogether.accounts import tokens
 from ostogether.core.errors import ValidationError
 from ostogether.edges import wording
+from ostogether.edges.audit import Actor
 from ostogether.edges.fetch import FetchError, checked_target, parse_allow
 from ostogether.edges.runtime import Runtime
 from ostogether.models import Feed, NewsItem, Project
 from ostogether.news import feeds
 from ostogether.news.validation import ItemInput, validate
-from tests.conftest import csrf_from
-from tests.news.test_api import ITEM as API_ITEM
-from tests.news.test_api import auth, make_token
-from tests.news.test_news_web import ITEM, member
+from tests.conftest import csrf_from, login
+from tests.factories import make_user
 
 NBSP = "\u00a0"
+ITEM = {"kind": "news", "title": "Open day at the science centre",
+        "summary": "Schools **welcome**.", "link": "https://example.org/open-day",
+        "language": "en", "for_newsletter": "y", "for_social": "y", "event_timezone": ""}
+API_ITEM = {"kind": "news", "title": "Teachers' summer school", "summary": "Apply **now**.",
+            "link": "https://example.org/summer-school"}
+
+
+def member(client: Any, rt: Runtime, email: str = "m@example.org") -> None:
+    make_user(rt, email, "member", project="cosmos")
+    login(client, email)
+
+
+def auth(rt: Runtime) -> dict[str, str]:
+    with rt.db.session() as s:
+        pid = s.scalar(select(Project.id).where(Project.slug == "cosmos"))
+    _, secret = tokens.create(rt, Actor("test"), pid, "test")
+    return {"Authorization": f"Bearer {secret}"}
 
 
 def post_item(client: Any, query: str = "", **changes: Any) -> Any:
@@ -99,19 +116,19 @@ def test_a_feeds_problem_is_kept_in_english_and_shown_in_german(editor: Any,
 
 def test_the_apis_problems_follow_accept_language_and_are_json_strings(
         client: Any, rt: Runtime) -> None:
-    secret = make_token(rt)
+    token = auth(rt)
     body = {**API_ITEM, "surprise": 1, "title": "", "kind": "event",
             "event": {"start": "2027-05-04T10:00", "end": "2027-05-03T10:00",
                       "online": True}}
     dutch = client.post("/api/v1/items", json=body,
-                        headers={**auth(secret), "Accept-Language": "nl"})
+                        headers={**token, "Accept-Language": "nl"})
     assert dutch.status_code == 422
     error = json.loads(dutch.get_data(as_text=True))["error"]
     assert error["fields"] == {"surprise": "onbekend veld", "title": "de titel is verplicht",
                                "event.end": "het evenement eindigt voordat het begint"}
     assert error["message"].startswith("Het bericht is niet opgeslagen: 3 problemen. ")
     assert "event.end: het evenement eindigt voordat het begint" in error["message"]
-    english = client.post("/api/v1/items", json=body, headers=auth(secret))
+    english = client.post("/api/v1/items", json=body, headers=token)
     error = json.loads(english.get_data(as_text=True))["error"]
     assert error["fields"]["event.end"] == "the event ends before it starts"
     assert error["message"].startswith("The item was not saved: 3 problems. ")
