@@ -8,6 +8,8 @@ faces all name the same things without importing one another. Pure: no I/O.
 
 from __future__ import annotations
 
+from ostogether.core.words import _l
+
 PROJECT = {
     "applicant": {"member", "rejected"},
     "member": {"alumni"},
@@ -112,6 +114,19 @@ SDG_NAMES = {
     11: "Sustainable Cities and Communities", 12: "Responsible Consumption and Production",
     13: "Climate Action", 14: "Life Below Water", 15: "Life on Land",
     16: "Peace, Justice and Strong Institutions", 17: "Partnerships for the Goals",
+}
+# The same goals by the names the UN gives them in each language (the official
+# translations are in the catalogues), for pages: lazy, worded when shown.
+SDG_LABELS = {
+    1: _l("No Poverty"), 2: _l("Zero Hunger"), 3: _l("Good Health and Well-being"),
+    4: _l("Quality Education"), 5: _l("Gender Equality"),
+    6: _l("Clean Water and Sanitation"), 7: _l("Affordable and Clean Energy"),
+    8: _l("Decent Work and Economic Growth"),
+    9: _l("Industry, Innovation and Infrastructure"), 10: _l("Reduced Inequalities"),
+    11: _l("Sustainable Cities and Communities"),
+    12: _l("Responsible Consumption and Production"), 13: _l("Climate Action"),
+    14: _l("Life Below Water"), 15: _l("Life on Land"),
+    16: _l("Peace, Justice and Strong Institutions"), 17: _l("Partnerships for the Goals"),
 }
 SOURCES = ("web", "api", "feed")
 # Projects that may submit news. Alumni keep theirs: most projects of the community have

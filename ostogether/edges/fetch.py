@@ -59,8 +59,14 @@ from ostogether.core.fetch_rules import IPAddress as IPAddress
 from ostogether.core.fetch_rules import IPNetwork as IPNetwork
 from ostogether.core.fetch_rules import Limits as Limits
 from ostogether.core.fetch_rules import parse_allow as parse_allow
+from ostogether.edges.wording import N_, say
 
 log = logging.getLogger(__name__)
+# The guard's sentences are English where they are raised, kept and logged; a page words
+# them in its language with ``wording.reword``.
+NO_HOST = N_("the host name %(host)s cannot be found")
+TOO_BIG_DECLARED = N_("the answer is too big: %(size)s bytes, the limit is %(limit)s")
+TOO_BIG = N_("the answer is too big: more than %(limit)s bytes")
 REDIRECTS = {301, 302, 303, 307, 308}
 
 
@@ -75,18 +81,19 @@ class FetchError(OstogetherError):
 
 # ------------------------------------------------------------------------ addresses
 
-LOOPBACK = "the address is this machine itself (loopback)"
-UNSPECIFIED = "the address is unspecified (0.0.0.0 or ::)"
-LINK_LOCAL = ("the address is link-local (169.254.x.x or fe80::), where cloud metadata "
-              "services live")
-PRIVATE = "the address is on a private network"
-MULTICAST = "the address is a multicast address"
-CGNAT = "the address is in a carrier-grade NAT range (100.64.0.0/10)"
-MAPPED = "the address is an IPv4 address in IPv6 form"
+LOOPBACK = N_("the address is this machine itself (loopback)")
+UNSPECIFIED = N_("the address is unspecified (0.0.0.0 or ::)")
+LINK_LOCAL = N_("the address is link-local (169.254.x.x or fe80::), where cloud metadata "
+                "services live")
+PRIVATE = N_("the address is on a private network")
+MULTICAST = N_("the address is a multicast address")
+CGNAT = N_("the address is in a carrier-grade NAT range (100.64.0.0/10)")
+MAPPED = N_("the address is an IPv4 address in IPv6 form")
 
 
 def _reserved(purpose: str) -> str:
-    return f"the address is reserved for {purpose}, not on the public internet"
+    return say(N_("the address is reserved for %(purpose)s, not on the public internet"),
+               purpose=purpose)
 
 
 # Every block that is not the public internet, as data: (block, IANA's name, reason).
@@ -177,7 +184,7 @@ def why_not_public(ip: IPAddress) -> str | None:
         # Outside 2000::/3 nothing is allocated for the public internet yet.
         return _reserved("future use (outside 2000::/3)")
     if not ip.is_global:  # Python's own table, should IANA add a block before we do
-        return "the address is reserved, not on the public internet"
+        return N_("the address is reserved, not on the public internet")
     return None
 
 
@@ -186,7 +193,7 @@ def resolve(host: str, port: int) -> list[IPAddress]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
-        raise FetchError(f"the host name {host} cannot be found", "failed") from None
+        raise FetchError(say(NO_HOST, host=host), "failed") from None
     out: list[IPAddress] = []
     for info in infos:
         address = str(info[4][0])
@@ -194,7 +201,7 @@ def resolve(host: str, port: int) -> list[IPAddress]:
         if ip not in out:
             out.append(ip)
     if not out:
-        raise FetchError(f"the host name {host} cannot be found", "failed")
+        raise FetchError(say(NO_HOST, host=host), "failed")
     return out
 
 
@@ -205,15 +212,16 @@ def checked_target(url: str, allow: Allow) -> tuple[str, str, int, IPAddress, st
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        raise FetchError("the address is not a valid URL", "refused") from None
+        raise FetchError(N_("the address is not a valid URL"), "refused") from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
-        raise FetchError("only http:// and https:// addresses are fetched", "refused")
+        raise FetchError(N_("only http:// and https:// addresses are fetched"), "refused")
     if parts.username or parts.password:
-        raise FetchError("addresses with a user name or password are not fetched", "refused")
+        raise FetchError(N_("addresses with a user name or password are not fetched"),
+                         "refused")
     host = parts.hostname or ""
     if not host:
-        raise FetchError("the address has no host name", "refused")
+        raise FetchError(N_("the address has no host name"), "refused")
     port = port or (443 if scheme == "https" else 80)
     addresses = resolve(host, port)
     if not allow.host(host, port):
@@ -258,7 +266,7 @@ def get(url: str, allow: Allow, limits: Limits, *, method: str = "GET",
         raise
     except Exception as exc:  # outside bytes never raise past the guard (see above)
         log.warning("fetch %s: %s", url[:200], exc.__class__.__name__, exc_info=True)
-        raise FetchError("the server's answer could not be read", "failed") from None
+        raise FetchError(N_("the server's answer could not be read"), "failed") from None
 
 
 def _get(url: str, allow: Allow, limits: Limits, method: str, headers: Mapping[str, str],
@@ -274,8 +282,8 @@ def _get(url: str, allow: Allow, limits: Limits, method: str, headers: Mapping[s
                                                read_body and method != "HEAD")
         if status in REDIRECTS and head.get("location"):
             if len(hops) >= limits.max_redirects:
-                raise FetchError(f"the address redirects more than {limits.max_redirects} "
-                                 f"times", "refused")
+                raise FetchError(say(N_("the address redirects more than %(num)d times"),
+                                     num=limits.max_redirects), "refused")
             hops.append(current)
             current = urljoin(current, head["location"].strip())
             if status == 303:
@@ -295,10 +303,11 @@ def _exchange(scheme: str, host: str, port: int, ip: IPAddress, target: str, met
         sock = socket.create_connection((str(ip), port),
                                         timeout=min(limits.connect_timeout, remaining))
     except TimeoutError:
-        raise FetchError(f"no connection within {limits.connect_timeout:g} s",
+        raise FetchError(say(N_("no connection within %(seconds)s s"),
+                             seconds=f"{limits.connect_timeout:g}"),
                          "timeout") from None
     except OSError:
-        raise FetchError("cannot connect to the server (refused, reset or unreachable)",
+        raise FetchError(N_("cannot connect to the server (refused, reset or unreachable)"),
                          "failed") from None
     # The deadline, whatever the server does: closing the socket ends any blocking read.
     current = [sock]  # the TLS socket replaces the plain one once the handshake is done
@@ -319,7 +328,7 @@ def _exchange(scheme: str, host: str, port: int, ip: IPAddress, target: str, met
             try:
                 sock = current[0] = context.wrap_socket(sock, server_hostname=host)
             except ssl.SSLCertVerificationError:
-                raise FetchError("the server's TLS certificate could not be verified",
+                raise FetchError(N_("the server's TLS certificate could not be verified"),
                                  "failed") from None
             conn = http.client.HTTPSConnection(host, port, timeout=limits.read_timeout,
                                                context=context)
@@ -349,14 +358,16 @@ def _exchange(scheme: str, host: str, port: int, ip: IPAddress, target: str, met
     except TimeoutError:
         if expired.is_set():
             raise _timeout(limits) from None
-        raise FetchError(f"the server did not answer within {limits.read_timeout:g} s",
+        raise FetchError(say(N_("the server did not answer within %(seconds)s s"),
+                             seconds=f"{limits.read_timeout:g}"),
                          "timeout") from None
     except ssl.SSLError:
-        raise FetchError("the TLS connection to the server failed", "failed") from None
+        raise FetchError(N_("the TLS connection to the server failed"), "failed") from None
     except (http.client.HTTPException, OSError, ValueError):
         if expired.is_set():
             raise _timeout(limits) from None
-        raise FetchError("the server's answer broke off or was not HTTP", "failed") from None
+        raise FetchError(N_("the server's answer broke off or was not HTTP"),
+                         "failed") from None
     finally:
         watchdog.cancel()
         if conn is not None:
@@ -369,13 +380,14 @@ def _read_body(resp: http.client.HTTPResponse, head: Mapping[str, str], limits: 
     cap = limits.max_bytes
     declared = head.get("content-length", "")
     if declared.isdigit() and int(declared) > cap:
-        raise FetchError(f"the answer is too big: {int(declared):,} bytes, the limit is "
-                         f"{cap:,}", "too_big")
+        raise FetchError(say(TOO_BIG_DECLARED, size=f"{int(declared):,}", limit=f"{cap:,}"),
+                         "too_big")
     encoding = head.get("content-encoding", "identity").strip().lower()
     decoder = (zlib.decompressobj(16 + zlib.MAX_WBITS) if encoding in ("gzip", "x-gzip")
                else zlib.decompressobj() if encoding == "deflate" else None)
     if encoding not in ("identity", "", "gzip", "x-gzip", "deflate"):
-        raise FetchError(f"the server sent the answer encoded as '{encoding}'", "failed")
+        raise FetchError(say(N_("the server sent the answer encoded as '%(encoding)s'"),
+                             encoding=encoding), "failed")
     chunks: list[bytes] = []
     size = received = 0
     while True:
@@ -389,17 +401,18 @@ def _read_body(resp: http.client.HTTPResponse, head: Mapping[str, str], limits: 
             chunk = _decompressed(decoder, chunk, cap + 1 - size, encoding)
         size += len(chunk)
         if size > cap:
-            raise FetchError(f"the answer is too big: more than {cap:,} bytes", "too_big")
+            raise FetchError(say(TOO_BIG, limit=f"{cap:,}"), "too_big")
         chunks.append(chunk)
     if decoder is not None:
         tail = _decompressed(decoder, b"", 0, encoding, flush=True)
         size += len(tail)
         if size > cap:
-            raise FetchError(f"the answer is too big: more than {cap:,} bytes", "too_big")
+            raise FetchError(say(TOO_BIG, limit=f"{cap:,}"), "too_big")
         chunks.append(tail)
         if received and not decoder.eof:  # (an empty 304 may still name an encoding)
-            raise FetchError(f"the server's answer is broken: it is compressed ({encoding}) "
-                             f"but cut short", "failed")
+            raise FetchError(say(N_("the server's answer is broken: it is compressed "
+                                    "(%(encoding)s) but cut short"), encoding=encoding),
+                             "failed")
     return b"".join(chunks)
 
 
@@ -410,13 +423,14 @@ def _decompressed(decoder: Any, chunk: bytes, room: int, encoding: str, *,
     try:
         return decoder.flush() if flush else decoder.decompress(chunk, room)
     except zlib.error:
-        raise FetchError(f"the server's answer is broken: it says it is compressed "
-                         f"({encoding}), but it is not", "failed") from None
+        raise FetchError(say(N_("the server's answer is broken: it says it is compressed "
+                                "(%(encoding)s), but it is not"), encoding=encoding),
+                         "failed") from None
 
 
 def _timeout(limits: Limits) -> FetchError:
-    return FetchError(f"the server was too slow: no complete answer within "
-                      f"{limits.deadline:g} s", "timeout")
+    return FetchError(say(N_("the server was too slow: no complete answer within "
+                             "%(seconds)s s"), seconds=f"{limits.deadline:g}"), "timeout")
 
 
 def _close(sock: socket.socket) -> None:

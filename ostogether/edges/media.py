@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -35,6 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from ostogether.core.errors import NotFound, OstogetherError, ValidationError
 from ostogether.edges import fetch
 from ostogether.edges.runtime import Runtime
+from ostogether.edges.wording import N_, say
 from ostogether.models import MediaFile
 
 log = logging.getLogger(__name__)
@@ -92,33 +94,39 @@ def _checked(data: bytes, max_pixels: int) -> tuple[bytes, str, int, int]:
             fmt = probe.format or ""
             probe.verify()  # a truncated or forged file fails here
         if fmt not in FORMATS:
-            raise ValidationError(f"it is a {fmt or 'unknown'} file, not a JPEG, PNG, GIF or "
-                                  f"WebP picture", {"image": "type"})
+            raise ValidationError(
+                say(N_("it is a %(format)s file, not a JPEG, PNG, GIF or WebP picture"),
+                    format=fmt) if fmt else
+                N_("it is an unknown file, not a JPEG, PNG, GIF or WebP picture"),
+                {"image": "type"})
         with Image.open(io.BytesIO(data)) as img:
             width, height = img.size
             if width * height > max_pixels:
-                raise ValidationError(f"it is {width}×{height} pixels, more than "
-                                      f"{max_pixels:,}", {"image": "too large"})
+                raise ValidationError(say(N_("it is %(width)d×%(height)d pixels, more than "
+                                             "%(limit)s"), width=width, height=height,
+                                          limit=f"{max_pixels:,}"), {"image": "too large"})
             img.load()  # the first frame of an animation: mail clients show little else
             frame = img.copy()
     except ValidationError:
         raise
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError,
             ValueError) as exc:
-        raise ValidationError(f"it is not a picture that can be read ({exc})"[:300],
+        raise ValidationError(say(N_("it is not a picture that can be read (%(why)s)"),
+                                  why=str(exc)[:260]),
                               {"image": "unreadable"}) from None
     except Exception as exc:  # Pillow meets damaged data in many ways; none may escape
         log.info("picture refused: %s: %s", exc.__class__.__name__, exc)
-        raise ValidationError(f"it is not a picture that can be read (its data is "
-                              f"damaged: {exc.__class__.__name__})", {"image": "unreadable"}
-                              ) from None
+        raise ValidationError(say(N_("it is not a picture that can be read (its data is "
+                                     "damaged: %(error)s)"), error=exc.__class__.__name__),
+                              {"image": "unreadable"}) from None
     try:
         return _encoded(frame, FORMATS[fmt])
     except Exception as exc:
         log.info("picture refused while re-encoding: %s: %s", exc.__class__.__name__, exc)
-        raise ValidationError(f"it cannot be re-encoded as a {fmt} picture "
-                              f"({exc.__class__.__name__}); save it again as an ordinary "
-                              f"JPEG or PNG", {"image": "unreadable"}) from None
+        raise ValidationError(say(N_("it cannot be re-encoded as a %(format)s picture "
+                                     "(%(error)s); save it again as an ordinary JPEG or "
+                                     "PNG"), format=fmt, error=exc.__class__.__name__),
+                              {"image": "unreadable"}) from None
 
 
 def _encoded(frame: Image.Image, ext: str) -> tuple[bytes, str, int, int]:
@@ -199,7 +207,8 @@ def store(rt: Runtime, url: str) -> Stored:
     r = fetch.get(url, fetch.parse_allow(st.fetch_allow), st.link_limits(st.media_max_bytes),
                   headers=headers)
     if r.status != 200:
-        raise fetch.FetchError(f"the address answered {r.status} {r.reason}", "answer")
+        raise fetch.FetchError(say(N_("the address answered %(status)d %(reason)s"),
+                                   status=r.status, reason=r.reason), "answer")
     return _keep(rt, r.body, url)
 
 
@@ -221,7 +230,8 @@ def store_upload(rt: Runtime, data: bytes) -> Stored:
     stored as a fetched one is. Raises ValidationError saying what is wrong with it."""
     cap = rt.settings.media_max_bytes
     if len(data) > cap:
-        raise ValidationError(f"it is {len(data):,} bytes, more than {cap:,}",
+        raise ValidationError(say(N_("it is %(size)s bytes, more than %(limit)s"),
+                                  size=f"{len(data):,}", limit=f"{cap:,}"),
                               {"image": "too large"})
     return _keep(rt, data, "upload:" + hashlib.sha256(data).hexdigest())
 
@@ -290,13 +300,19 @@ def unserved(rt: Runtime, urls: list[str]) -> tuple[list[str], str]:
                              allow_redirects=False, stream=True)
                 r.close()
             except requests.RequestException as exc:
-                return [], (f"the service did not answer at {rt.settings.public_url} "
-                            f"({type(exc).__name__}), so no picture was asked for as a "
-                            f"reader would; open {address} in a browser")
+                return [], say(N_("the service did not answer at %(url)s (%(error)s), so no "
+                                  "picture was asked for as a reader would; open "
+                                  "%(address)s in a browser"), url=rt.settings.public_url,
+                               error=type(exc).__name__, address=address)
             kind = r.headers.get("Content-Type", "")
             if r.status_code != 200 or not kind.startswith("image/"):
-                problems.append(f"{source}: kept, but {address} answers {r.status_code} "
-                                f"{kind or 'with no type'} instead of the picture")
+                problems.append(say(N_("%(source)s: kept, but %(address)s answers "
+                                       "%(status)d %(type)s instead of the picture"),
+                                    source=source, address=address, status=r.status_code,
+                                    type=kind) if kind else
+                                say(N_("%(source)s: kept, but %(address)s answers "
+                                       "%(status)d with no type instead of the picture"),
+                                    source=source, address=address, status=r.status_code))
     return problems, ""
 
 
@@ -305,5 +321,5 @@ def file_for(rt: Runtime, name: str) -> tuple[Path, str]:
     m = NAME.match(name)
     path = rt.settings.media_path / name if m else None
     if path is None or not path.is_file():
-        raise NotFound("There is no such picture here.")
+        raise NotFound(_l("There is no such picture here."))
     return path, TYPES[m.group(2)]  # type: ignore[union-attr]

@@ -28,6 +28,7 @@ from urllib.parse import urljoin
 import feedparser
 import nh3
 import pycountry
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from ostogether.core import clock
@@ -37,9 +38,11 @@ from ostogether.core.sanitize import clean_html, markdown_to_html
 from ostogether.core.settings import Settings
 from ostogether.core.states import SUBMITTING_STATUSES
 from ostogether.edges import fetch as guard
+from ostogether.edges import wording
 from ostogether.edges.audit import Actor, record
 from ostogether.edges.runtime import Runtime
 from ostogether.edges.topics import Vocabulary, vocabulary
+from ostogether.edges.wording import N_, say
 from ostogether.models import Feed, NewsItem, Project
 from ostogether.news import item_topics, translations
 from ostogether.news.items import TITLE_MAX, content_hash, dedupe_key, store
@@ -105,26 +108,39 @@ def fetch(url: str, settings: Settings, *, etag: str = "", last_modified: str = 
                        failure=failure)
 
     if why := url_problem(url):
-        return failed(f"the feed address cannot be used: {why}", "refused")
+        return failed(say(N_("the feed address cannot be used: %(why)s"), why=why), "refused")
     try:
         resp = guard.get(url, guard.parse_allow(settings.fetch_allow), limits(settings),
                          headers=headers)
     except guard.FetchError as exc:
         if exc.kind == "refused":
-            return failed(f"the feed address is not fetched: {exc}", "refused")
+            return failed(say(N_("the feed address is not fetched: %(why)s"), why=str(exc)),
+                          "refused")
         if exc.kind == "too_big":
-            return failed(f"the feed is {str(exc).removeprefix('the answer is ')} "
-                          f"(setting feed_max_bytes)", "answer")
+            return failed(_too_big(str(exc)), "answer")
         return failed(str(exc), "network")
     if resp.status == 304:
         return Fetched(url, "not_modified", etag=etag, last_modified=last_modified,
                        seconds=resp.seconds)
     if resp.status >= 400:
-        return failed(f"the server answered HTTP {resp.status} {resp.reason}".rstrip(),
+        return failed(say(N_("the server answered HTTP %(status)d %(reason)s"),
+                          status=resp.status, reason=resp.reason).rstrip(),
                       "network" if resp.status >= 500 else "answer")
     return Fetched(url, "ok", body=resp.body, headers=dict(resp.headers),
                    etag=resp.header("etag"), last_modified=resp.header("last-modified"),
                    seconds=resp.seconds)
+
+
+def _too_big(why: str) -> str:
+    """The guard's "the answer is too big" as the feed's problem, naming the setting."""
+    found = wording.parse(why)
+    if found and found[0] == guard.TOO_BIG_DECLARED:
+        return say(N_("the feed is too big: %(size)s bytes, the limit is %(limit)s (setting "
+                      "feed_max_bytes)"), **found[1])
+    if found and found[0] == guard.TOO_BIG:
+        return say(N_("the feed is too big: more than %(limit)s bytes (setting "
+                      "feed_max_bytes)"), **found[1])
+    return say(N_("the feed is too big: %(why)s (setting feed_max_bytes)"), why=why)
 
 
 # -------------------------------------------------------------------------- parsing
@@ -180,8 +196,8 @@ def parse(body: bytes, headers: dict[str, str], url: str, *, max_entries: int = 
     except Exception as exc:  # outside bytes never raise past their step
         log.warning("feed %s: the parser failed (%s)", url[:200], exc.__class__.__name__,
                     exc_info=True)
-        raise NotAFeed(f"the feed could not be read: its content is damaged "
-                       f"({exc.__class__.__name__})") from None
+        raise NotAFeed(say(N_("the feed could not be read: its content is damaged "
+                              "(%(error)s)"), error=exc.__class__.__name__)) from None
 
 
 def _feedparser(body: bytes, content_type: str, url: str) -> Any:
@@ -199,19 +215,20 @@ def _feedparser(body: bytes, content_type: str, url: str) -> Any:
 def _parse(body: bytes, headers: dict[str, str], url: str, max_entries: int,
            not_before: dt.datetime | None) -> Parsed:
     if not body.strip():
-        raise NotAFeed("the server sent an empty response instead of a feed")
+        raise NotAFeed(N_("the server sent an empty response instead of a feed"))
     d = _feedparser(body, headers.get("content-type", "application/xml"), url)
     if not d.get("version"):
         head = body[:512].lstrip().lower()
         if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head:
-            raise NotAFeed("the address serves a web page (HTML), not an RSS or Atom feed; "
-                           "check the feed address, or look for the feed again from the "
-                           "project's website")
+            raise NotAFeed(N_("the address serves a web page (HTML), not an RSS or Atom "
+                              "feed; check the feed address, or look for the feed again "
+                              "from the project's website"))
         reason = d.get("bozo_exception")
-        raise NotAFeed("the body is not a valid RSS or Atom feed"
-                       + (f" ({_short_reason(reason)})" if reason else ""))
+        raise NotAFeed(say(N_("the body is not a valid RSS or Atom feed (%(why)s)"),
+                           why=_short_reason(reason)) if reason else
+                       N_("the body is not a valid RSS or Atom feed"))
     if not d.entries:
-        raise NotAFeed("the feed has no entries")
+        raise NotAFeed(N_("the feed has no entries"))
     language = _language(d.feed.get("language", ""))
     entries, skipped = [], []
     for raw in d.entries:
@@ -221,10 +238,13 @@ def _parse(body: bytes, headers: dict[str, str], url: str, max_entries: int,
         link = (raw.get("link") or "").strip()
         title = _shorten(_text(raw.get("title", "")), TITLE_MAX)
         if why := url_problem(link):
-            skipped.append(f"'{title[:60] or '(untitled)'}': its link cannot be used: {why}")
+            skipped.append(say(N_("'%(title)s': its link cannot be used: %(why)s"),
+                               title=title[:60], why=why) if title else
+                           say(N_("an untitled entry: its link cannot be used: %(why)s"),
+                               why=why))
             continue
         if not title:
-            skipped.append(f"the entry {link} has no title")
+            skipped.append(say(N_("the entry %(link)s has no title"), link=link))
             continue
         summary_source = raw.get("summary") or ""
         if not summary_source and raw.get("content"):
@@ -248,10 +268,12 @@ def _parse(body: bytes, headers: dict[str, str], url: str, max_entries: int,
                   "for_newsletter": True, "for_social": True}
         entries.append(Entry(entry_id[:2000], values, published, _categories(raw)))
     if not entries and skipped:
-        raise NotAFeed(f"none of the feed's entries can be used; the first: {skipped[0]}")
+        raise NotAFeed(say(N_("none of the feed's entries can be used; the first: %(why)s"),
+                           why=skipped[0]))
     entries.sort(key=lambda e: e.published or dt.datetime.min.replace(tzinfo=dt.UTC),
                  reverse=True)
-    warning = f"the feed has errors ({_short_reason(d.bozo_exception)})" if d.get("bozo") else ""
+    warning = say(N_("the feed has errors (%(why)s)"),
+                  why=_short_reason(d.bozo_exception)) if d.get("bozo") else ""
     return Parsed(entries[:max_entries], skipped, warning)
 
 
@@ -320,7 +342,7 @@ def feed_links(page: bytes, base: str) -> list[str]:
 def discover(website: str, settings: Settings) -> tuple[str, str]:
     """The feed of a website, and how it was found, or ("", why not)."""
     if why := url_problem(website):
-        return "", f"the website address cannot be used: {why}"
+        return "", say(N_("the website address cannot be used: %(why)s"), why=why)
     page = fetch(website, settings, accept="text/html, application/xhtml+xml;q=0.9, */*;q=0.1")
     candidates = []
     if page.outcome == "ok":
@@ -337,11 +359,11 @@ def discover(website: str, settings: Settings) -> tuple[str, str]:
         except NotAFeed as exc:
             tried.append(f"{url}: {exc}")
             continue
-        how = ("the /feed/ address" if url == urljoin(website, "/feed/")
-               else "the page's <link rel=alternate>")
+        how = (N_("the /feed/ address") if url == urljoin(website, "/feed/")
+               else N_("the page's <link rel=alternate>"))
         return url, how
-    reason = page.error if page.outcome == "failed" else "no feed link on the page"
-    return "", f"{reason}; tried " + "; ".join(tried)
+    reason = page.error if page.outcome == "failed" else N_("no feed link on the page")
+    return "", say(N_("%(why)s; tried %(tried)s"), why=reason, tried="; ".join(tried))
 
 
 # ------------------------------------------------------------------------- services
@@ -408,9 +430,9 @@ def _feed_for(s: Any, slug: str) -> Feed:
     f = s.scalar(select(Feed).join(Project).where(Project.slug == slug)
                  .order_by(Feed.language))
     if f is None:
-        raise NotFound(f"Project '{slug}' has no feed. Set its feed address on the "
-                       f"project's page (Editors → Projects), or look for the feed from "
-                       f"its website.")
+        raise NotFound(_l("Project '%(slug)s' has no feed. Set its feed address on the "
+                          "project's page (Editors → Projects), or look for the feed from "
+                          "its website.", slug=slug))
     return f
 
 
@@ -428,14 +450,14 @@ def discover_all(rt: Runtime, slug: str | None = None, *, save: bool = True,
         targets = [(p.id, p.slug, p.website) for p in s.scalars(stmt)]
         has_feed = set(s.scalars(select(Feed.project_id)))
     if slug and not targets:
-        raise NotFound(f"There is no member or alumni project '{slug}'.")
+        raise NotFound(_l("There is no member or alumni project '%(slug)s'.", slug=slug))
     if not slug:
         targets = [t for t in targets if t[0] not in has_feed]
     out = []
     with ThreadPoolExecutor(max_workers=max(1, min(rt.settings.feed_concurrency,
                                                    len(targets)))) as pool:
         found = pool.map(lambda t: discover(t[2], rt.settings) if t[2] else
-                         ("", "the project has no website"), targets)
+                         ("", N_("the project has no website")), targets)
         for (pid, pslug, _), (url, how) in zip(targets, found, strict=True):
             out.append((pslug, url, how))
             if url and save:
@@ -474,7 +496,8 @@ def resume(rt: Runtime, actor: Actor, slug: str) -> Feed:
     with rt.db.session() as s:
         paused = [f for f in _project_feeds(s, slug) if f.paused_at is not None]
         if not paused:
-            raise Conflict(f"The feed of {slug} is not paused; it is polled as usual.")
+            raise Conflict(_l("The feed of %(slug)s is not paused; it is polled as usual.",
+                              slug=slug))
         for f in paused:
             f.paused_at, f.failures = None, 0
             record(s, actor, "feed.resumed", f)
@@ -503,8 +526,8 @@ def _broken(url: str, exc: Exception) -> tuple[Fetched, None, str]:
     """A feed whose fetch or parse failed in a way nobody foresaw: logged, and a failure
     of that feed alone."""
     log.error("feed %s: %s", url[:200], exc.__class__.__name__, exc_info=exc)
-    error = (f"the feed could not be read ({exc.__class__.__name__}); the service's log "
-             f"has the details")
+    error = say(N_("the feed could not be read (%(error)s); the service's log has the "
+                   "details"), error=exc.__class__.__name__)
     return Fetched(url, "failed", error=error), None, error
 
 
@@ -530,8 +553,8 @@ def poll(rt: Runtime, slug: str | None = None, *,
     active = []
     for fid, pslug, url, etag, modified, paused in jobs:
         if paused is not None:
-            r = FeedResult(pslug, url, "paused", error="paused after repeated failures; "
-                           "an editor can resume it")
+            r = FeedResult(pslug, url, "paused", error=N_("paused after repeated failures; "
+                                                          "an editor can resume it"))
             results.append(r)
             if progress:
                 progress(r, len(jobs))
@@ -554,8 +577,8 @@ def poll(rt: Runtime, slug: str | None = None, *,
                 r = _store(rt, fid, pslug, url, got, parsed, error, vocab)
             except Exception:  # one feed's database trouble must not stop the others
                 log.exception("feed %s: could not store the poll result", pslug)
-                r = FeedResult(pslug, url, "failed", error="internal error while storing; "
-                               "see the log")
+                r = FeedResult(pslug, url, "failed", error=N_("internal error while storing; "
+                                                              "see the log"))
             results.append(r)
             if progress:
                 progress(r, len(jobs))

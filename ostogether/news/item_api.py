@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
 from ostogether.core.errors import ValidationError
 from ostogether.models import NewsItem
-from ostogether.news.items import ItemInput, Problems, validate
+from ostogether.news.validation import ItemInput, Problems, validate
 
 # The API nests an event's details under "event": its field errors are named by that path.
 API_PATHS = {"event_start": "event.start", "event_end": "event.end",
@@ -30,26 +32,26 @@ def input_from_json(body: Any) -> ItemInput:
     Every problem comes at once: those of the body's shape (an unknown field) and those
     of its values, named by their path in the body."""
     if not isinstance(body, dict):
-        raise ValidationError("The body must be a JSON object with the item's fields.",
-                              {"body": "expected a JSON object"})
+        raise ValidationError(_l("The body must be a JSON object with the item's fields."),
+                              {"body": _l("expected a JSON object")})
     p = Problems()
     known = set(ItemInput.__dataclass_fields__) - {
         "event_start", "event_end", "event_timezone", "event_location", "event_online",
         "registration_url"}
     for key in body:
         if key not in known and key not in ("event", "translations"):
-            p.add(key, "unknown field")
+            p.add(key, _l("unknown field"))
     event = body.get("event") or {}
     if not isinstance(event, dict):
-        p.add("event", "must be an object with start, end, timezone, location, online and "
-                       "registration_url")
+        p.add("event", _l("must be an object with start, end, timezone, location, online "
+                          "and registration_url"))
         event = {}
     for key in event:
         if key not in ("start", "end", "timezone", "location", "online", "registration_url"):
-            p.add(f"event.{key}", "unknown field")
+            p.add(f"event.{key}", _l("unknown field"))
     if "event" in body and body.get("kind") != "event":
-        p.add("event", 'only items of kind "event" have event details; set kind to "event" '
-                       "or leave event out")
+        p.add("event", _l('only items of kind "event" have event details; set kind to '
+                          '"event" or leave event out'))
     values = {k: body[k] for k in known if k in body}
     for name in ("sdgs", "topics", "audiences"):
         if isinstance(values.get(name), list):

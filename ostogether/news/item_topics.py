@@ -20,21 +20,31 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
 from ostogether.edges.topics import Vocabulary
 
 GROUPS = ("topics", "audiences")  # what an item carries (kinds are the item's own field)
 KEYS_MAX = 40  # more words than any vocabulary holds: a body that sends more is wrong
+# Each group's sentences, whole (N_ marks them for extraction; _l words them when used).
+N_ = str
+LIST_OF_WORDS = {"topics": N_('give the topics as a list of words, such as ["steam"]'),
+                 "audiences": N_('give the audiences as a list of words, such as ["steam"]')}
+TOO_MANY = {"topics": N_("%(num)d topics are more than the %(limit)d allowed"),
+            "audiences": N_("%(num)d audiences are more than the %(limit)d allowed")}
+UNKNOWN = {"topics": N_("Unknown topics %(keys)s: use %(words)s."),
+           "audiences": N_("Unknown audiences %(keys)s: use %(words)s.")}
 
 
-def keys(value: Any, name: str) -> tuple[list[str] | None, str]:
+def keys(value: Any, name: str) -> tuple[list[str] | None, Any]:
     """The keys given for group ``name`` (None: not given), without blanks or repeats, and
     '' or why the value is not a list of words."""
     if value is None:
         return None, ""
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-        return None, f"give the {name} as a list of words, such as [\"steam\"]"
+        return None, _l(LIST_OF_WORDS[name])
     if len(value) > KEYS_MAX:
-        return None, f"{len(value)} {name} are more than the {KEYS_MAX} allowed"
+        return None, _l(TOO_MANY[name], num=len(value), limit=KEYS_MAX)
     out: list[str] = []
     for v in value:
         key = v.strip()
@@ -43,10 +53,14 @@ def keys(value: Any, name: str) -> tuple[list[str] | None, str]:
     return out, ""
 
 
-def problem(vocab: Vocabulary, name: str, given: Iterable[str]) -> str:
+def problem(vocab: Vocabulary, name: str, given: Iterable[str]) -> Any:
     """'' when every key is a word of group ``name``; else the sentence that names the
-    unknown ones and the words to use."""
-    return vocab.problem(name, given)
+    unknown ones and the words to use (in the reader's language when shown)."""
+    bad = vocab.unknown(name, given)
+    if not bad:
+        return ""
+    return _l(UNKNOWN[name], keys=", ".join(repr(k[:40]) for k in bad[:5]),
+              words=", ".join(vocab.group(name)))
 
 
 def ordered(vocab: Vocabulary, name: str, given: Iterable[str]) -> list[str]:

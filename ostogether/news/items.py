@@ -4,31 +4,25 @@ All three doors (the members' form, the JSON API and the feed poller) hand an
 ``ItemInput`` to ``submit``; editors act through ``approve``, ``reject``, ``update`` and
 ``set_flags``. Validation is pure and collects every problem at once, so a form or an
 API client learns everything that is wrong in one answer. An item is stored whole, in
-one transaction with its audit row, or not at all.
+one transaction with its audit row, or not at all. The pure validation is
+``news.validation``; its names are re-exported here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import re
-import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import pycountry
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from ostogether.core import clock
 from ostogether.core.errors import Duplicate, NotFound, PermissionDenied, ValidationError
-from ostogether.core.inputs import hidden_character, one_line_problem, text_problem, url_problem
-from ostogether.core.sanitize import markdown_to_html
-from ostogether.core.states import KINDS, SOURCES, SUBMITTING_STATUSES
+from ostogether.core.states import SOURCES, SUBMITTING_STATUSES
 from ostogether.edges.audit import Actor, record, transition
 from ostogether.edges.runtime import Runtime
 from ostogether.edges.topics import Vocabulary, vocabulary
@@ -36,252 +30,22 @@ from ostogether.mail.transactional import send_after_commit
 from ostogether.models import NewsItem, NewsItemTranslation, Project, User, id_or_none
 from ostogether.models.organisations import Organisation, OrganisationProject, Person
 from ostogether.news import item_topics
+from ostogether.news.validation import ALT_MAX as ALT_MAX
+from ostogether.news.validation import LOCATION_MAX as LOCATION_MAX
+from ostogether.news.validation import SUMMARY_MAX as SUMMARY_MAX
+from ostogether.news.validation import TITLE_MAX as TITLE_MAX
+from ostogether.news.validation import ItemInput as ItemInput
+from ostogether.news.validation import Problems as Problems
+from ostogether.news.validation import content_hash as content_hash
+from ostogether.news.validation import dedupe_key as dedupe_key
+from ostogether.news.validation import validate as validate
 from ostogether.newsletter.issues import reopen_for_item
 
-TITLE_MAX = 200
-SUMMARY_MAX = 5000
-ALT_MAX = 300
-LOCATION_MAX = 200
 REASON_MAX = 2000
-
-
-# ------------------------------------------------------------------------ pure part
-
-@dataclass(frozen=True)
-class ItemInput:
-    """What a door hands over, before validation. Datetimes may be text or datetimes."""
-
-    kind: str = "news"
-    title: str = ""
-    summary: str = ""
-    link: str = ""
-    image_url: str = ""
-    image_alt: str = ""
-    language: str = "en"
-    sdgs: tuple[int, ...] = ()
-    for_newsletter: bool = True
-    for_social: bool = True
-    event_start: str | dt.datetime | None = None
-    event_end: str | dt.datetime | None = None
-    event_timezone: str = ""
-    event_location: str = ""
-    event_online: bool = False
-    registration_url: str = ""
-    # Keys of the vocabulary (content/topics.toml); None: not given. An item given no
-    # topic takes its project's themes; one given no audience is for every audience.
-    topics: tuple[str, ...] | None = None
-    audiences: tuple[str, ...] | None = None
-
-
-@dataclass
-class Problems:
-    fields: dict[str, str] = field(default_factory=dict)
-
-    def add(self, name: str, message: str) -> None:
-        self.fields.setdefault(name, message)
-
-    def raise_if_any(self) -> None:
-        if not self.fields:
-            return
-        n = len(self.fields)
-        listed = "; ".join(f"{k}: {v}" for k, v in self.fields.items())
-        raise ValidationError(f"The item was not saved: {n} problem{'s' * (n != 1)}. "
-                              f"{listed}", dict(self.fields))
-
-
-_TAG = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>?")
-_MD_TARGET = re.compile(r"\]\(\s*<?([^)\s>]*)")
-_AUTOLINK = re.compile(r"<([a-zA-Z][a-zA-Z0-9+.\-]{1,31}:[^>\s]*)>")
-TRACKING_PARAMS = re.compile(r"^(utm_[a-z]+|fbclid|gclid|mc_cid|mc_eid)$")
-
-
-def dedupe_key(url: str) -> str:
-    """The same link, however it was written: host case, fragment, trailing slash,
-    http or https and tracking parameters do not make a link different."""
-    parts = urlsplit(url.strip())
-    query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                             if not TRACKING_PARAMS.match(k)))
-    path = parts.path.rstrip("/") or ""
-    port = f":{parts.port}" if parts.port and parts.port not in (80, 443) else ""
-    canonical = urlunsplit(("https", f"{(parts.hostname or '').lower()}{port}", path, query, ""))
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def content_hash(title: str, summary: str) -> str:
-    text = " ".join((title + "\n" + summary).casefold().split())
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _plain(value: Any, name: str, label: str, limit: int, p: Problems, *,
-           required: bool = False) -> str:
-    if not isinstance(value, str):
-        p.add(name, "must be text")
-        return ""
-    if why := one_line_problem(value.strip()):
-        p.add(name, f"{label} {why}")
-        return " ".join(value.split())
-    text = " ".join(unicodedata.normalize("NFC", value).split())
-    if required and not text:
-        p.add(name, f"{label} is required")
-    elif len(text) > limit:
-        p.add(name, f"{label} has {len(text)} characters; the limit is {limit}")
-    elif hidden_character(text) is not None:  # what NFC made of it, checked again
-        p.add(name, f"{label} contains control or invisible characters; type it again")
-    elif m := _TAG.search(text):
-        p.add(name, f"{label} is plain text; remove the HTML tag {m.group(0)[:20]!r}")
-    return text
-
-
-def _url(value: Any, name: str, label: str, p: Problems, *, required: bool) -> str:
-    if not isinstance(value, str):
-        p.add(name, "must be text")
-        return ""
-    url = value.strip()
-    if not url:
-        if required:
-            p.add(name, f"{label} is required")
-        return ""
-    if why := url_problem(url):
-        p.add(name, why)
-    return url
-
-
-def _summary(value: Any, p: Problems) -> str:
-    if not isinstance(value, str):
-        p.add("summary", "must be text")
-        return ""
-    text = unicodedata.normalize("NFC", value.replace("\r\n", "\n")).strip()
-    if not text:
-        p.add("summary", "a short summary is required")
-    elif len(text) > SUMMARY_MAX:
-        p.add("summary", f"the summary has {len(text)} characters; the limit is {SUMMARY_MAX}")
-    elif (why := text_problem(text)) is not None:
-        p.add("summary", f"the summary {why}")
-    elif m := _TAG.search(text):
-        p.add("summary", f"HTML such as {m.group(0)[:20]!r} is not allowed; write Markdown "
-                         "instead: **bold**, *italic*, [text](https://example.org)")
-    else:
-        for target in _MD_TARGET.findall(text) + _AUTOLINK.findall(text):
-            if why := url_problem(target, allow_mailto=True):
-                p.add("summary", f"the link '{target[:60]}' cannot be used: {why}")
-                break
-    return text
-
-
-def _datetime(value: Any, name: str, tz: ZoneInfo | None, p: Problems) -> dt.datetime | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        when = value
-    elif isinstance(value, str):
-        try:
-            when = dt.datetime.fromisoformat(value.strip())
-        except ValueError:
-            p.add(name, f"'{value[:40]}' is not a date and time; write it like "
-                        "2027-03-15T14:30")
-            return None
-    else:
-        p.add(name, "must be a date and time as text, like 2027-03-15T14:30")
-        return None
-    if not 2000 <= when.year <= 2100:
-        p.add(name, f"the year {when.year} is not plausible for an event")
-        return None
-    if when.tzinfo is None:
-        if tz is None:
-            return None  # the timezone problem is reported on its own field
-        when = when.replace(tzinfo=tz)
-    return when.astimezone(dt.UTC)
-
-
-def _timezone(value: Any, default: str, p: Problems) -> tuple[str, ZoneInfo | None]:
-    name = (value if isinstance(value, str) else "").strip() or default
-    try:
-        return name, ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        p.add("event_timezone", f"'{name[:60]}' is not a timezone; use a name such as "
-                                "Europe/Brussels")
-        return name, None
-
-
-def _chosen_words(data: ItemInput, vocab: Vocabulary | None, p: Problems) -> dict[str, list[str]]:
-    """The topics and audiences given (the groups not given are left out), checked
-    against ``vocab`` when there is one."""
-    out = {}
-    for name in item_topics.GROUPS:
-        given, why = item_topics.keys(getattr(data, name), name)
-        if why:
-            p.add(name, why)
-        elif given is not None and vocab is not None and (
-                why := item_topics.problem(vocab, name, given)):
-            p.add(name, why)
-        elif given is not None:
-            out[name] = item_topics.ordered(vocab, name, given) if vocab else given
-    return out
-
-
-def validate(data: ItemInput, *, default_timezone: str = "Europe/Brussels",
-             vocab: Vocabulary | None = None) -> dict[str, Any]:
-    """The column values of a valid item, or ValidationError naming every bad field.
-    Topics and audiences are checked against ``vocab`` when one is given."""
-    p = Problems()
-    kind = data.kind.strip().lower() if isinstance(data.kind, str) else ""
-    if kind not in KINDS:
-        p.add("kind", f"unknown kind '{str(data.kind)[:30]}'; use one of {', '.join(KINDS)}")
-    values: dict[str, Any] = {"kind": kind}
-    values["title"] = _plain(data.title, "title", "the title", TITLE_MAX, p, required=True)
-    values["summary_md"] = _summary(data.summary, p)
-    values["link"] = _url(data.link, "link", "the link", p, required=True)
-    values["image_url"] = _url(data.image_url, "image_url", "the image address", p,
-                               required=False)
-    values["image_alt"] = _plain(data.image_alt, "image_alt", "the image description",
-                                 ALT_MAX, p)
-    if values["image_url"] and not values["image_alt"] and "image_alt" not in p.fields:
-        p.add("image_alt", "describe the image for people who cannot see it")
-    if values["image_alt"] and not values["image_url"] and "image_url" not in p.fields:
-        values["image_alt"] = ""
-    lang = data.language.strip().lower() if isinstance(data.language, str) else ""
-    if len(lang) != 2 or pycountry.languages.get(alpha_2=lang) is None:
-        p.add("language", f"'{str(data.language)[:20]}' is not a two-letter language code "
-                          "such as en, fr or de")
-    values["language"] = lang
-    sdgs = data.sdgs
-    if not isinstance(sdgs, list | tuple) or not all(
-            isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= 17 for n in sdgs):
-        p.add("sdgs", "give the goals as numbers from 1 to 17")
-        sdgs = ()
-    values["sdgs"] = sorted(set(sdgs))
-    for flag in ("for_newsletter", "for_social", "event_online"):
-        v = getattr(data, flag)
-        if not isinstance(v, bool):
-            p.add(flag, "must be true or false")
-        values[flag] = bool(v) if isinstance(v, bool) else False
-    values.update(_chosen_words(data, vocab, p))
-
-    values.update(event_start=None, event_end=None, event_timezone="", event_location="",
-                  event_online=False, registration_url="")
-    if kind == "event":
-        tz_name, tz = _timezone(data.event_timezone, default_timezone, p)
-        start = _datetime(data.event_start, "event_start", tz, p)
-        end = _datetime(data.event_end, "event_end", tz, p)
-        # A start given without a usable timezone is the timezone's problem alone.
-        given = data.event_start not in (None, "")
-        if start is None and "event_start" not in p.fields and not (given and tz is None):
-            p.add("event_start", "an event needs a start date and time")
-        if start and end and end < start:
-            p.add("event_end", "the event ends before it starts")
-        location = _plain(data.event_location, "event_location", "the location",
-                          LOCATION_MAX, p)
-        online = data.event_online is True
-        if not location and not online and "event_location" not in p.fields:
-            p.add("event_location", "give the place, or mark the event as online")
-        registration = _url(data.registration_url, "registration_url",
-                            "the registration link", p, required=False)
-        values.update(event_start=start, event_end=end, event_timezone=tz_name,
-                      event_location=location, event_online=online,
-                      registration_url=registration or values["link"])
-    p.raise_if_any()
-    values["summary_html"] = markdown_to_html(values["summary_md"])
-    return values
+# An item's state as a word in a sentence, in the reader's language (the codes stay).
+STATE_WORDS = {"submitted": _l("submitted"), "approved": _l("approved"),
+               "rejected": _l("rejected"), "withdrawn": _l("withdrawn"),
+               "published": _l("published")}
 
 
 # ------------------------------------------------------------------------- services
@@ -290,10 +54,11 @@ def submitting_project(s: Session, project_id: int) -> Project:
     """The project, if it may send news (and so hold API tokens)."""
     project = s.get(Project, project_id)
     if project is None:
-        raise NotFound(f"There is no project {project_id}.")
+        raise NotFound(_l("There is no project %(id)s.", id=project_id))
     if project.status not in SUBMITTING_STATUSES:
-        raise PermissionDenied(f"{project.acronym} is {project.status}; only member and "
-                               "alumni projects can submit news.")
+        raise PermissionDenied(_l("%(project)s is %(state)s; only member and alumni projects "
+                                  "can submit news.", project=project.acronym,
+                                  state=project.status))
     return project
 
 
@@ -323,8 +88,9 @@ def may_submit(s: Session, user_id: int, project_id: int) -> Project:
     """The project, if this account may send news for it (``submitting_projects``) and
     the project may send news at all; PermissionDenied otherwise."""
     if project_id not in {p.id for p in submitting_projects(s, user_id)}:
-        raise PermissionDenied("Your account cannot send news for this project: only its "
-                               "members, and people of its member organisations, can.")
+        raise PermissionDenied(_l("Your account cannot send news for this project: only "
+                                  "its members, and people of its member organisations, "
+                                  "can."))
     return submitting_project(s, project_id)
 
 
@@ -333,7 +99,7 @@ def project_of_item(s: Session, item_id: int, user_id: int) -> int:
     ``submitting_projects``); NotFound otherwise, as for an item that does not exist."""
     item = get_item(s, item_id)
     if item.project_id not in {p.id for p in submitting_projects(s, user_id)}:
-        raise NotFound(f"There is no item {item_id}.")
+        raise NotFound(_l("There is no item %(id)s.", id=item_id))
     return item.project_id
 
 
@@ -343,8 +109,10 @@ def find_duplicate(s: Session, project_id: int, link: str) -> NewsItem | None:
 
 
 def _duplicate(existing: NewsItem) -> Duplicate:
-    return Duplicate(f"This link was already submitted as item {existing.id} "
-                     f"(\"{existing.title[:80]}\", {existing.status}).", existing.id)
+    return Duplicate(_l('This link was already submitted as item %(id)d ("%(title)s", '
+                        '%(state)s).', id=existing.id, title=existing.title[:80],
+                        state=STATE_WORDS.get(existing.status, existing.status)),
+                     existing.id)
 
 
 def store(s: Session, actor: Actor, project_id: int, values: dict[str, Any], *,
@@ -493,7 +261,7 @@ def get_item(s: Session, item_id: int, *, project_id: int | None = None) -> News
     """The item; with ``project_id``, only if it belongs to that project (else NotFound)."""
     item = s.get(NewsItem, item_id) if id_or_none(item_id) else None
     if item is None or (project_id is not None and item.project_id != project_id):
-        raise NotFound(f"There is no item {item_id}.")
+        raise NotFound(_l("There is no item %(id)s.", id=item_id))
     return item
 
 
@@ -531,11 +299,12 @@ def reject(rt: Runtime, actor: Actor, item_id: int, reason: str) -> NewsItem:
 def check_reason(reason: str) -> str:
     reason = reason.strip()
     if not reason:
-        raise ValidationError("Give the submitter a reason for the rejection.",
-                              {"reason": "a reason is required to reject"})
+        raise ValidationError(_l("Give the submitter a reason for the rejection."),
+                              {"reason": _l("a reason is required to reject")})
     if len(reason) > REASON_MAX:
-        raise ValidationError(f"The reason has {len(reason)} characters; the limit is "
-                              f"{REASON_MAX}.", {"reason": "too long"})
+        raise ValidationError(_l("The reason has %(num)d characters; the limit is "
+                                 "%(limit)d.", num=len(reason), limit=REASON_MAX),
+                              {"reason": _l("too long")})
     return reason
 
 
@@ -544,7 +313,8 @@ def decide(rt: Runtime, actor: Actor, item_id: int, action: str,
     """Approve or reject one item (``action``: approve | reject; a rejection needs a
     reason), in its own transaction, then tell the submitter."""
     if action not in ("approve", "reject"):
-        raise ValidationError(f"'{action}' is not a decision: approve or reject.")
+        raise ValidationError(_l("'%(action)s' is not a decision: approve or reject.",
+                                 action=action))
     reason = check_reason(reason) if action == "reject" else ""
     with rt.db.session() as s:
         item = get_item(s, item_id)
@@ -577,9 +347,12 @@ def update(rt: Runtime, actor: Actor, item_id: int, data: ItemInput, *,
             values["topics"] = item_topics.defaults(vocab, item.project.themes)
         allowed = EDITABLE_STATUSES if project_id is None else ("submitted",)
         if item.status not in allowed:
-            raise PermissionDenied(f"Item {item_id} is {item.status} and can no longer be "
-                                   "edited." + (" Send a new item instead." if project_id
-                                                is not None else ""))
+            raise PermissionDenied(
+                _l("Item %(id)d is %(state)s and can no longer be edited. Send a new item "
+                   "instead.", id=item_id, state=STATE_WORDS.get(item.status, item.status))
+                if project_id is not None else
+                _l("Item %(id)d is %(state)s and can no longer be edited.", id=item_id,
+                   state=STATE_WORDS.get(item.status, item.status)))
         if dedupe_key(values["link"]) != item.dedupe_key:
             other = find_duplicate(s, item.project_id, values["link"])
             if other is not None and other.id != item.id:

@@ -8,7 +8,9 @@ Imports the news service and the models; the web and CLI faces call it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -40,10 +42,12 @@ def decide_many(rt: Runtime, actor: Actor, item_ids: list[int], action: str,
     if action == "reject":
         news.check_reason(reason)
     if not item_ids:
-        raise ValidationError("Tick at least one item first.", {"items": "none ticked"})
+        raise ValidationError(_l("Tick at least one item first."),
+                              {"items": _l("none ticked")})
     if len(item_ids) > BULK_MAX:
-        raise ValidationError(f"{len(item_ids)} items were ticked; decide at most "
-                              f"{BULK_MAX} at a time.", {"items": "too many"})
+        raise ValidationError(_l("%(num)d items were ticked; decide at most %(limit)d at a "
+                                 "time.", num=len(item_ids), limit=BULK_MAX),
+                              {"items": _l("too many")})
     decided, refused = [], []
     for item_id in dict.fromkeys(item_ids):
         try:
@@ -61,19 +65,21 @@ def back_to_review(rt: Runtime, actor: Actor, item_id: int, reason: str = "") ->
     with rt.db.session() as s:
         item = news.get_item(s, item_id)
         if item.status != "approved":
-            raise Conflict(f"Item {item_id} is {item.status}; only an approved item can go "
-                           f"back to review.")
+            raise Conflict(_l("Item %(id)d is %(state)s; only an approved item can go back "
+                              "to review.", id=item_id,
+                              state=news.STATE_WORDS.get(item.status, item.status)))
         out = s.scalar(select(Issue.number).join(IssueItem).where(
             IssueItem.item_id == item_id, Issue.status.in_(("sending", "sent"))))
         if out is not None:
-            raise Conflict(f"Item {item_id} went out in issue {out}; it can no longer go "
-                           f"back to review.")
+            raise Conflict(_l("Item %(id)d went out in issue %(number)s; it can no longer go "
+                              "back to review.", id=item_id, number=out))
         live = s.scalar(select(SocialPost.network).where(
             SocialPost.item_id == item_id,
             SocialPost.status.in_(("publishing", "published", "unknown"))))
         if live is not None:
-            raise Conflict(f"Item {item_id} is posted on {NETWORK_NAMES.get(live, live)}; "
-                           f"it can no longer go back to review.")
+            raise Conflict(_l("Item %(id)d is posted on %(network)s; it can no longer go "
+                              "back to review.", id=item_id,
+                              network=NETWORK_NAMES.get(live, live)))
         transition(s, actor, item, "news_item", "submitted",
                    reason=reason.strip()[:news.REASON_MAX])
         item.reviewed_at = item.reviewed_by_id = None
@@ -87,11 +93,12 @@ def back_to_review(rt: Runtime, actor: Actor, item_id: int, reason: str = "") ->
 
 
 # What a member can change before sending a rejected item again, as the editors see it.
-COMPARED = (("title", "Title"), ("summary_md", "Summary"), ("link", "Link"),
-            ("kind", "Kind"), ("image_url", "Image"), ("image_alt", "Image description"),
-            ("language", "Language"), ("event_start", "Start"), ("event_end", "End"),
-            ("event_timezone", "Timezone"), ("event_location", "Place"),
-            ("registration_url", "Registration link"))
+COMPARED = (("title", _l("Title")), ("summary_md", _l("Summary")), ("link", _l("Link")),
+            ("kind", _l("Kind")), ("image_url", _l("Image")),
+            ("image_alt", _l("Image description")), ("language", _l("Language")),
+            ("event_start", _l("Start")), ("event_end", _l("End")),
+            ("event_timezone", _l("Timezone")), ("event_location", _l("Place")),
+            ("registration_url", _l("Registration link")))
 
 
 @dataclass(frozen=True)
@@ -99,7 +106,7 @@ class Resubmission:
     """An item sent again after a rejection: the rejected one, and what changed."""
 
     previous: NewsItem
-    changes: list[tuple[str, str, str]]  # (label, before, after)
+    changes: list[tuple[Any, str, str]]  # (label: lazy, worded when shown; before, after)
 
 
 def resubmission(s: Session, item: NewsItem) -> Resubmission | None:

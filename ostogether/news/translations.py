@@ -14,6 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from babel import Locale
+from babel.support import LazyProxy
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext as _nl
 from sqlalchemy.orm import Session
 
 from ostogether.core.errors import ValidationError
@@ -22,16 +27,8 @@ from ostogether.core.sanitize import markdown_to_html
 from ostogether.edges.audit import Actor, record
 from ostogether.edges.runtime import Runtime
 from ostogether.models import NewsItem, NewsItemTranslation
-from ostogether.news.items import (
-    EDITABLE_STATUSES,
-    TITLE_MAX,
-    Problems,
-    _plain,
-    _reopen_issues,
-    _summary,
-    _url,
-    get_item,
-)
+from ostogether.news.items import EDITABLE_STATUSES, _reopen_issues, get_item
+from ostogether.news.validation import TITLE_MAX, Problems, _plain, _summary, _url
 
 FIELDS = ("title", "summary", "link")
 
@@ -49,17 +46,19 @@ class TranslationInput:
 def _one(t: TranslationInput, item_language: str, prefix: str, p: Problems) -> dict[str, Any]:
     lang = t.language.strip().lower() if isinstance(t.language, str) else ""
     if lang not in NEWSLETTER:
-        p.add(prefix.rstrip("."), f"'{str(t.language)[:20]}' is not a language readers "
-                                  f"receive; use one of {', '.join(NEWSLETTER)}")
+        p.add(prefix.rstrip("."), _l("'%(code)s' is not a language readers receive; use "
+                                     "one of %(codes)s", code=str(t.language)[:20],
+                                     codes=", ".join(NEWSLETTER)))
         return {}
     if lang == item_language:
-        p.add(prefix.rstrip("."), f"the item itself is in {NAMES[lang]} ({lang}); a "
-                                  f"translation is into another language")
+        p.add(prefix.rstrip("."), _l("the item itself is in %(language)s (%(code)s); a "
+                                     "translation is into another language",
+                                     language=_language_name(lang), code=lang))
         return {}
     own = Problems()
-    title = _plain(t.title, "title", "the title", TITLE_MAX, own, required=True)
+    title = _plain(t.title, "title", "title", TITLE_MAX, own, required=True)
     summary = _summary(t.summary, own)
-    link = _url(t.link, "link", "the link", own, required=False)
+    link = _url(t.link, "link", own, required=False)
     for name, message in own.fields.items():
         p.add(prefix + name, message)
     return {"language": lang, "title": title, "summary_md": summary,
@@ -78,16 +77,34 @@ def validate(given: list[TranslationInput], item_language: str, *,
         key = str(t.language).strip().lower()[:20] if isinstance(t.language, str) else "?"
         values = _one(t, item_language, f"{prefix}.{key}.", p)
         if values and values["language"] in seen:
-            p.add(f"{prefix}.{key}", "this language is given twice")
+            p.add(f"{prefix}.{key}", _l("this language is given twice"))
         elif values:
             seen.add(values["language"])
             out.append(values)
-    if p.fields:
-        n = len(p.fields)
-        listed = "; ".join(f"{k}: {v}" for k, v in p.fields.items())
-        raise ValidationError(f"The item was not saved: {n} problem{'s' * (n != 1)} in "
-                              f"its translations. {listed}", dict(p.fields))
+    _raise_if_any(p)
     return out
+
+
+def _raise_if_any(p: Problems) -> None:
+    if not p.fields:
+        return
+    found = dict(p.fields)
+    listed = LazyProxy(lambda: "; ".join(f"{k}: {v}" for k, v in found.items()),
+                       enable_cache=False)
+    raise ValidationError(_nl("The item was not saved: %(num)d problem in its "
+                              "translations. %(listed)s",
+                              "The item was not saved: %(num)d problems in its "
+                              "translations. %(listed)s", len(found), listed=listed), found)
+
+
+def _language_name(code: str) -> Any:
+    """The language's name in the reader's language (English outside a request)."""
+    def name() -> str:
+        shown = get_locale()
+        if shown is None or shown.language == "en":
+            return NAMES[code]
+        return Locale.parse(code).get_display_name(shown) or NAMES[code]
+    return LazyProxy(name, enable_cache=False)
 
 
 def from_json(body: Any, item_language: Any) -> list[dict[str, Any]]:
@@ -95,19 +112,19 @@ def from_json(body: Any, item_language: Any) -> list[dict[str, Any]]:
     if body is None:
         return []
     if not isinstance(body, dict):
-        raise ValidationError('translations must be an object such as {"nl": {"title": '
-                              '"…", "summary": "…", "link": "…"}}.',
-                              {"translations": "expected an object keyed by language"})
+        raise ValidationError(_l('translations must be an object such as {"nl": {"title": '
+                                 '"…", "summary": "…", "link": "…"}}.'),
+                              {"translations": _l("expected an object keyed by language")})
     p = Problems()
     given = []
     for lang, fields in body.items():
         if not isinstance(fields, dict):
-            p.add(f"translations.{str(lang)[:20]}", "must be an object with title, "
-                                                    "summary and link")
+            p.add(f"translations.{str(lang)[:20]}", _l("must be an object with title, "
+                                                       "summary and link"))
             continue
         for key in fields:
             if key not in FIELDS:
-                p.add(f"translations.{str(lang)[:20]}.{str(key)[:40]}", "unknown field")
+                p.add(f"translations.{str(lang)[:20]}.{str(key)[:40]}", _l("unknown field"))
         given.append(TranslationInput(lang, fields.get("title", ""), fields.get("summary", ""),
                                       fields.get("link", "")))
     own = str(item_language).strip().lower() if isinstance(item_language, str) else ""
@@ -117,11 +134,7 @@ def from_json(body: Any, item_language: Any) -> list[dict[str, Any]]:
         for k, v in exc.fields.items():
             p.add(k, v)
         values = []
-    if p.fields:
-        n = len(p.fields)
-        listed = "; ".join(f"{k}: {v}" for k, v in p.fields.items())
-        raise ValidationError(f"The item was not saved: {n} problem{'s' * (n != 1)} in "
-                              f"its translations. {listed}", dict(p.fields))
+    _raise_if_any(p)
     return values
 
 
@@ -149,8 +162,9 @@ def _editable(s: Session, item_id: int, project_id: int | None) -> NewsItem:
     item = get_item(s, item_id, project_id=project_id)
     allowed = EDITABLE_STATUSES if project_id is None else ("submitted",)
     if item.status not in allowed:
-        raise ValidationError(f"Item {item_id} is {item.status}; its translations can no "
-                              f"longer be changed.", {"translations": "not editable"})
+        raise ValidationError(_l("Item %(id)d is %(state)s; its translations can no longer "
+                                 "be changed.", id=item_id, state=item.status),
+                              {"translations": _l("not editable")})
     return item
 
 

@@ -30,6 +30,7 @@ from ostogether.core.languages import NAMES as LANGUAGE_NAMES
 from ostogether.core.states import ITEM_STATUSES, KINDS, NETWORK_NAMES, NETWORKS, SOURCES
 from ostogether.edges import audit, media
 from ostogether.edges.audit import Actor
+from ostogether.edges.wording import reword
 from ostogether.library import legacy
 from ostogether.library import outputs as library
 from ostogether.mail import domain
@@ -413,7 +414,7 @@ def _picture(item: NewsItem) -> tuple[str, str]:
     try:
         kept = media.store(runtime(), item.image_url)
     except OstogetherError as exc:
-        return "", _("The picture cannot be used: %(problem)s", problem=exc)
+        return "", _("The picture cannot be used: %(problem)s", problem=reword(exc))
     return url_for("public.media_file", name=kept.name), ""
 
 
@@ -527,7 +528,8 @@ def revoke_token(token_id: int) -> Any:
 @bp.route("/feeds")
 def feeds_page() -> Any:
     rt = runtime()
-    return render_template("editors/feeds.html", feeds=feeds.list_feeds(rt))
+    return render_template("editors/feeds.html", feeds=feeds.list_feeds(rt),
+                           reword=reword)
 
 
 @bp.route("/feeds/<slug>", methods=["POST"])

@@ -11,6 +11,7 @@ import re
 import zoneinfo
 from typing import Any
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -31,10 +32,11 @@ from wtforms.validators import Length
 
 from ostogether.core.errors import ValidationError
 from ostogether.core.languages import NAMES as LANGUAGE_NAMES
-from ostogether.core.states import ITEM_LANGUAGES, KINDS, SDG_NAMES
+from ostogether.core.states import ITEM_LANGUAGES, KINDS, SDG_LABELS, SDG_NAMES
 from ostogether.edges import media
 from ostogether.edges.runtime import Runtime
 from ostogether.edges.topics import vocabulary
+from ostogether.edges.wording import reword
 from ostogether.models import NewsItem
 from ostogether.news.items import ItemInput
 from ostogether.news.translations import TranslationInput
@@ -122,6 +124,8 @@ class ItemForm(FlaskForm):
         vocab = vocabulary(runtime().community)
         language = page_language()
         self.kind.choices = [SelectChoice(k, v) for k, v in kind_labels().items()]
+        self.sdgs.choices = [SelectChoice(n, f"{n}. {label}") for n, label in
+                             SDG_LABELS.items()]  # the UN's names, in the page's language
         for name in ("topics", "audiences"):
             getattr(self, name).choices = [SelectChoice(k, v) for k, v in
                                            vocab.labels(name, language).items()]
@@ -171,7 +175,8 @@ def take_upload(form: ItemForm, rt: Runtime) -> bool:
         form.image_url.data = media.keep_upload(
             rt, upload.read(rt.settings.media_max_bytes + 1))
     except ValidationError as exc:
-        form.image_file.errors = [f"This picture cannot be used: {exc}."]
+        form.image_file.errors = [gettext("This picture cannot be used: %(problem)s.",
+                                          problem=reword(exc))]
         return False
     return True
 

@@ -1,0 +1,83 @@
+"""Sentences kept in English and worded again in the reader's language when shown.
+
+Some sentences outlive the request that made them: a feed's last problem is kept in the
+database, a picture's or a link's problem goes into an issue's checks, the CLI and the
+log print them. Those stay English where they are kept (the record), and a page words
+them again in its own language:
+
+- ``N_("the host name %(host)s cannot be found")`` marks a msgid for ``make
+  translations`` (``N_`` is one of pybabel's keywords) and remembers it here;
+- ``say(msgid, host=...)`` is its English sentence, the text that is raised, kept and
+  printed;
+- ``reword(text)`` is that sentence in the page's language: the text is matched against
+  the remembered msgids (each placeholder a group), and its parameters are worded again
+  the same way (a fetch problem inside a feed problem). Text that matches none (an older
+  row, a server's own words) is shown as it is. Outside a request, ``reword`` gives the
+  English text back unchanged.
+
+Placeholders are named and are ``%(name)s`` (text, given already formatted) or
+``%(name)d`` (a whole number).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask_babel import gettext
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)([sd])")
+_KNOWN: dict[str, re.Pattern[str]] = {}
+_ORDER: list[str] = []  # the most specific (most literal text) first
+
+
+def _pattern(msgid: str) -> re.Pattern[str]:
+    out, at = [], 0
+    for m in _PLACEHOLDER.finditer(msgid):
+        out.append(re.escape(msgid[at:m.start()].replace("%%", "%")))
+        out.append(f"(?P<{m.group(1)}>-?\\d+)" if m.group(2) == "d"
+                   else f"(?P<{m.group(1)}>.*?)")
+        at = m.end()
+    out.append(re.escape(msgid[at:].replace("%%", "%")))
+    return re.compile("".join(out), re.DOTALL)
+
+
+def _literal(msgid: str) -> int:
+    return len(_PLACEHOLDER.sub("", msgid))
+
+
+def N_(msgid: str) -> str:  # noqa: N802 (gettext's name for "mark only")
+    """``msgid``, marked for extraction and remembered for ``reword``."""
+    if msgid not in _KNOWN:
+        _KNOWN[msgid] = _pattern(msgid)
+        _ORDER.append(msgid)
+        _ORDER.sort(key=_literal, reverse=True)
+    return msgid
+
+
+def say(msgid: str, **params: Any) -> str:
+    """The English sentence of ``msgid`` with ``params``: what is raised and kept."""
+    return msgid % params if params else msgid
+
+
+def parse(text: str) -> tuple[str, dict[str, Any]] | None:
+    """The remembered msgid ``text`` was made from, and its parameters; None if none."""
+    for msgid in _ORDER:
+        m = _KNOWN[msgid].fullmatch(text)
+        if m is not None:
+            params: dict[str, Any] = {
+                name: int(value) if f"%({name})d" in msgid else value
+                for name, value in m.groupdict().items()}
+            return msgid, params
+    return None
+
+
+def reword(text: Any) -> str:
+    """``text`` (an English sentence made with ``say``) in the page's language."""
+    text = str(text)
+    found = parse(text)
+    if found is None:
+        return text
+    msgid, params = found
+    worded = {k: reword(v) if isinstance(v, str) else v for k, v in params.items()}
+    return gettext(msgid, **worded) if worded else gettext(msgid)
