@@ -16,7 +16,10 @@ them again in its own language:
   English text back unchanged.
 
 Placeholders are named and are ``%(name)s`` (text, given already formatted) or
-``%(name)d`` (a whole number).
+``%(name)d`` (a whole number). A placeholder named ``network`` only ever holds a
+network's brand name, so that "Not approved: X counts…" is never read as "<network>
+counts…". A parameter that is itself one of the remembered sentences is worded too, also
+when the outer sentence took its full stop ("Not approved: %(reason)s.").
 """
 
 from __future__ import annotations
@@ -26,17 +29,26 @@ from typing import Any
 
 from flask_babel import gettext
 
+from ostogether.core.states import NETWORK_NAMES
+
 _PLACEHOLDER = re.compile(r"%\((\w+)\)([sd])")
+_NETWORK = "|".join(re.escape(name) for name in NETWORK_NAMES.values())
 _KNOWN: dict[str, re.Pattern[str]] = {}
 _ORDER: list[str] = []  # the most specific (most literal text) first
 
 
 def _pattern(msgid: str) -> re.Pattern[str]:
-    out, at = [], 0
+    out, at, seen = [], 0, set()
     for m in _PLACEHOLDER.finditer(msgid):
+        name = m.group(1)
         out.append(re.escape(msgid[at:m.start()].replace("%%", "%")))
-        out.append(f"(?P<{m.group(1)}>-?\\d+)" if m.group(2) == "d"
-                   else f"(?P<{m.group(1)}>.*?)")
+        if name in seen:  # the same parameter twice: the same text twice
+            out.append(f"(?P={name})")
+        else:
+            seen.add(name)
+            out.append(f"(?P<{name}>-?\\d+)" if m.group(2) == "d" else
+                       f"(?P<{name}>{_NETWORK})" if name == "network" else
+                       f"(?P<{name}>.*?)")
         at = m.end()
     out.append(re.escape(msgid[at:].replace("%%", "%")))
     return re.compile("".join(out), re.DOTALL)
@@ -72,12 +84,28 @@ def parse(text: str) -> tuple[str, dict[str, Any]] | None:
     return None
 
 
+def _worded(text: str, depth: int) -> str | None:
+    found = parse(text)
+    if found is None:
+        return None
+    msgid, params = found
+    worded = {k: _inner(v, depth + 1) if isinstance(v, str) and depth < 3 else v
+              for k, v in params.items()}
+    return gettext(msgid, **worded) if worded else gettext(msgid)
+
+
+def _inner(value: str, depth: int) -> str:
+    """A parameter: one of the remembered sentences worded again, whose full stop the
+    outer sentence may have taken; anything else as it is."""
+    found = _worded(value, depth)
+    if found is None and not value.endswith("."):
+        found = _worded(value + ".", depth)
+        found = found.rstrip(".") if found is not None else None
+    return found if found is not None else value
+
+
 def reword(text: Any) -> str:
     """``text`` (an English sentence made with ``say``) in the page's language."""
     text = str(text)
-    found = parse(text)
-    if found is None:
-        return text
-    msgid, params = found
-    worded = {k: reword(v) if isinstance(v, str) else v for k, v in params.items()}
-    return gettext(msgid, **worded) if worded else gettext(msgid)
+    found = _worded(text, 0)
+    return found if found is not None else text

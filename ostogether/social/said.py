@@ -7,28 +7,21 @@ A post's problem and hint (``social_posts.error`` and ``hint``) and a link card'
 are kept with the post: they are records, so they are stored in English (``english``),
 never in a page's language. A page words them again when it shows them (``shown``): a
 stored sentence that is one of ours (the templates below, marked ``N_`` for extraction)
-is read back into its parameters and said in the page's language; the words a network
+is read back into its parameters and said in the page's language (``edges.wording``,
+which also words the guard's, pictures' and feeds' kept sentences); the words a network
 gave (``said``) and anything else stay as they were stored.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-from functools import cache
 from typing import Any
 
 from babel.dates import format_date, format_skeleton
 from babel.support import LazyProxy
-from flask_babel import force_locale, get_locale, gettext, pgettext
+from flask_babel import force_locale, get_locale, pgettext
 
-from ostogether.core.states import NETWORK_NAMES
-
-
-def N_(msgid: str) -> str:  # noqa: N802 - gettext's name for "mark, do not translate yet"
-    """Marks ``msgid`` for extraction (``pybabel``'s default keyword); translated when
-    shown."""
-    return msgid
+from ostogether.edges.wording import N_, reword
 
 
 def english(message: Any) -> str:
@@ -189,13 +182,6 @@ CARD_IMAGE_UNUSABLE = N_("The page's preview image %(url)s cannot be used (%(err
 
 STORED = tuple(v for k, v in dict(globals()).items() if k.isupper() and isinstance(v, str)
                ) + tuple(TOO_LONG.values())
-# The parameters that hold one of our sentences in turn (worded again when shown).
-NESTED = frozenset({"reason", "error"})
-
-_PLACEHOLDER = re.compile(r"%\((\w+)\)([sd])|%%")
-# A network is named by its brand: a sentence that starts with one is never read as
-# another sentence's network ("Not approved: X counts…" is not "<network> counts…").
-_NETWORK = "|".join(re.escape(name) for name in NETWORK_NAMES.values())
 
 
 def record(template: str, **params: Any) -> str:
@@ -204,61 +190,10 @@ def record(template: str, **params: Any) -> str:
                        for k, v in params.items()}
 
 
-@cache
-def _pattern(template: str) -> re.Pattern[str]:
-    out, seen, last = [], set(), 0
-    for m in _PLACEHOLDER.finditer(template):
-        out.append(re.escape(template[last:m.start()]))
-        last = m.end()
-        if m.group(0) == "%%":
-            out.append("%")
-        elif m.group(1) in seen:
-            out.append(f"(?P={m.group(1)})")
-        else:
-            seen.add(m.group(1))
-            out.append(f"(?P<{m.group(1)}>-?[0-9]+)" if m.group(2) == "d" else
-                       f"(?P<{m.group(1)}>{_NETWORK})" if m.group(1) == "network" else
-                       f"(?P<{m.group(1)}>.+?)")
-    out.append(re.escape(template[last:]))
-    return re.compile("".join(out), re.DOTALL)
-
-
-@cache
-def _templates() -> tuple[str, ...]:
-    # The most specific first: the one with the most words of its own.
-    return tuple(sorted(set(STORED), key=lambda t: -len(_PLACEHOLDER.sub("", t))))
-
-
-def _reword(stored: str, depth: int) -> str | None:
-    for template in _templates():
-        m = _pattern(template).fullmatch(stored)
-        if m is None:
-            continue
-        params: dict[str, Any] = {}
-        for name, value in m.groupdict().items():
-            if name in NESTED and depth < 3:
-                value = _nested(value, depth + 1)
-            params[name] = int(value) if f"%({name})d" in template else value
-        return gettext(template, **params)
-    return None
-
-
-def _nested(value: str, depth: int) -> str:
-    """A sentence inside another, whose full stop the outer one may have taken."""
-    found = _reword(value, depth)
-    if found is not None:
-        return found
-    found = _reword(value + ".", depth)
-    return found.rstrip(".") if found is not None else value
-
-
 def shown(stored: str | None) -> str:
     """A stored problem, hint or warning in the page's language when it is one of ours;
     otherwise as stored."""
-    if not stored:
-        return ""
-    found = _reword(stored, 0)
-    return found if found is not None else stored
+    return reword(stored) if stored else ""
 
 
 def status(code: str) -> Any:
