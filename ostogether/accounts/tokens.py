@@ -10,12 +10,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from ostogether.core import clock
 from ostogether.core.errors import NotAuthenticated, NotFound, ValidationError
+from ostogether.core.words import lazy_gettext as _l
 from ostogether.edges.audit import Actor, record
 from ostogether.edges.runtime import Runtime
 from ostogether.models import ApiToken, id_or_none

@@ -8,7 +8,6 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
@@ -17,6 +16,7 @@ from ostogether.core import clock, signing
 from ostogether.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ostogether.core.inputs import ascii_int, email_problem, normalise_email, one_line_problem
 from ostogether.core.states import EDITOR_ROLES, ROLES
+from ostogether.core.words import lazy_gettext as _l
 from ostogether.edges import ratelimit
 from ostogether.edges.audit import Actor, record
 from ostogether.edges.runtime import Runtime, secret_key

@@ -17,13 +17,13 @@ from babel import Locale
 from babel.dates import format_datetime
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext as pgettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ostogether.core import states
 from ostogether.core.errors import Conflict
+from ostogether.core.words import lazy_gettext as _l
+from ostogether.core.words import lazy_pgettext as pgettext
 from ostogether.models import AuditEntry, User
 
 

@@ -28,12 +28,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
-from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ostogether.core.errors import NotFound, OstogetherError, ValidationError
+from ostogether.core.words import lazy_gettext as _l
 from ostogether.edges import fetch
 from ostogether.edges.runtime import Runtime
 from ostogether.edges.wording import N_, say

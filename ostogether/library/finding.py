@@ -21,12 +21,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from feedgen.feed import FeedGenerator
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, String, cast, column, func, or_, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from ostogether.core.errors import ValidationError
 from ostogether.core.states import ITEM_LANGUAGES
+from ostogether.core.words import lazy_gettext as _l
 from ostogether.edges.runtime import Runtime
 from ostogether.library.content import Vocabulary, vocabulary
 from ostogether.models import Output

@@ -15,13 +15,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ostogether.core import clock
 from ostogether.core.errors import ValidationError
 from ostogether.core.inputs import url_problem
+from ostogether.core.words import lazy_gettext as _l
 from ostogether.edges.audit import Actor, record
 from ostogether.edges.runtime import Runtime
 from ostogether.library import outputs

@@ -17,8 +17,6 @@ from typing import Any
 
 import pycountry
 from flask_babel import LazyString
-from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_ngettext as _nl
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -26,6 +24,8 @@ from ostogether.core import clock
 from ostogether.core.errors import NotFound, PermissionDenied, ValidationError
 from ostogether.core.inputs import hidden_character, one_line_problem, text_problem, url_problem
 from ostogether.core.states import SDG_NAMES, SUBMITTING_STATUSES
+from ostogether.core.words import lazy_gettext as _l
+from ostogether.core.words import lazy_ngettext as _nl
 from ostogether.edges.audit import Actor, record, transition
 from ostogether.edges.runtime import Runtime
 from ostogether.library.content import DOI, Vocabulary, seeds, vocabulary

@@ -28,7 +28,6 @@ from urllib.parse import urljoin
 import feedparser
 import nh3
 import pycountry
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from ostogether.core import clock
@@ -37,6 +36,7 @@ from ostogether.core.inputs import url_problem
 from ostogether.core.sanitize import clean_html, markdown_to_html
 from ostogether.core.settings import Settings
 from ostogether.core.states import SUBMITTING_STATUSES
+from ostogether.core.words import lazy_gettext as _l
 from ostogether.edges import fetch as guard
 from ostogether.edges import wording
 from ostogether.edges.audit import Actor, record

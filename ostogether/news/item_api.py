@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
-
 from ostogether.core.errors import ValidationError
+from ostogether.core.words import lazy_gettext as _l
 from ostogether.models import NewsItem
 from ostogether.news.validation import ItemInput, Problems, validate
 

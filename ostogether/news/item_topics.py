@@ -20,8 +20,7 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
-
+from ostogether.core.words import lazy_gettext as _l
 from ostogether.edges.topics import Vocabulary
 
 GROUPS = ("topics", "audiences")  # what an item carries (kinds are the item's own field)

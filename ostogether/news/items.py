@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
@@ -23,6 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 from ostogether.core import clock
 from ostogether.core.errors import Duplicate, NotFound, PermissionDenied, ValidationError
 from ostogether.core.states import SOURCES, SUBMITTING_STATUSES
+from ostogether.core.words import lazy_gettext as _l
 from ostogether.edges.audit import Actor, record, transition
 from ostogether.edges.runtime import Runtime
 from ostogether.edges.topics import Vocabulary, vocabulary

@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ostogether.core.errors import Conflict, NotFound, ValidationError
 from ostogether.core.states import NETWORK_NAMES
+from ostogether.core.words import lazy_gettext as _l
 from ostogether.edges.audit import Actor, transition
 from ostogether.edges.runtime import Runtime
 from ostogether.models import Issue, IssueItem, NewsItem, SocialPost

@@ -17,13 +17,13 @@ from typing import Any
 from babel import Locale
 from babel.support import LazyProxy
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_ngettext as _nl
 from sqlalchemy.orm import Session
 
 from ostogether.core.errors import ValidationError
 from ostogether.core.languages import NAMES, NEWSLETTER
 from ostogether.core.sanitize import markdown_to_html
+from ostogether.core.words import lazy_gettext as _l
+from ostogether.core.words import lazy_ngettext as _nl
 from ostogether.edges.audit import Actor, record
 from ostogether.edges.runtime import Runtime
 from ostogether.models import NewsItem, NewsItemTranslation

@@ -16,13 +16,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pycountry
 from babel.support import LazyProxy
-from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_ngettext as _nl
 
 from ostogether.core.errors import ValidationError
 from ostogether.core.inputs import hidden_character, one_line_problem, text_problem, url_problem
 from ostogether.core.sanitize import markdown_to_html
 from ostogether.core.states import KINDS
+from ostogether.core.words import lazy_gettext as _l
+from ostogether.core.words import lazy_ngettext as _nl
 from ostogether.edges.topics import Vocabulary
 from ostogether.news import item_topics
 

@@ -11,13 +11,13 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ostogether.core import clock
 from ostogether.core.errors import NotFound, ValidationError
 from ostogether.core.languages import shipped
+from ostogether.core.words import lazy_gettext as _l
 from ostogether.edges import media, ratelimit
 from ostogether.edges.audit import Actor, record, transition
 from ostogether.edges.runtime import Runtime

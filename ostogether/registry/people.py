@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ostogether.core.errors import NotFound, ValidationError
 from ostogether.core.inputs import email_problem, normalise_email, one_line_problem
 from ostogether.core.languages import shipped
+from ostogether.core.words import lazy_gettext as _l
 from ostogether.edges import ratelimit
 from ostogether.edges.audit import Actor, record, transition
 from ostogether.edges.runtime import Runtime

@@ -24,12 +24,12 @@ from urllib.parse import urlsplit
 
 import pycountry
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from ostogether.core.errors import ContentError
 from ostogether.core.inputs import email_problem, one_line_problem, url_problem
 from ostogether.core.languages import LANGUAGES
 from ostogether.core.states import SDG_NAMES
+from ostogether.core.words import lazy_gettext as _l
 from ostogether.edges.site import Criteria
 from ostogether.edges.tomlcheck import check_table, line_of, read_toml
 

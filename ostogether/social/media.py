@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-from flask_babel import lazy_gettext as _l
 from PIL import Image
 
 from ostogether.core.errors import OstogetherError, ValidationError
+from ostogether.core.words import lazy_gettext as _l
 from ostogether.edges import fetch, media
 from ostogether.edges.runtime import Runtime
 from ostogether.models import SocialPost

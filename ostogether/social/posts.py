@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from babel.support import LazyProxy
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
@@ -27,6 +26,7 @@ from ostogether.core.errors import Conflict, ContentError, ValidationError
 from ostogether.core.inputs import url_problem
 from ostogether.core.settings import Settings
 from ostogether.core.states import NETWORK_NAMES, NETWORKS
+from ostogether.core.words import lazy_gettext as _l
 from ostogether.edges import audit
 from ostogether.edges.audit import Actor
 from ostogether.edges.runtime import Runtime

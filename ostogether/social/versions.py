@@ -11,11 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_ngettext
-
 from ostogether.core.settings import Settings
 from ostogether.core.states import NETWORK_NAMES, NETWORKS
+from ostogether.core.words import lazy_gettext as _l
+from ostogether.core.words import lazy_ngettext
 from ostogether.social import said
 from ostogether.social.publishers import is_live
 

@@ -12,7 +12,6 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
@@ -21,6 +20,7 @@ from wtforms.validators import Length
 from ostogether.core.errors import ContentError, ValidationError
 from ostogether.core.languages import NAMES as LANGUAGE_NAMES
 from ostogether.core.segments import DIMENSIONS, Segment
+from ostogether.core.words import lazy_gettext as _l
 from ostogether.edges.audit import Actor
 from ostogether.edges.runtime import Runtime
 from ostogether.newsletter import announcements

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, current_app, render_template, request, session, url_for
+from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, user_accessed
 from flask_login.config import COOKIE_NAME
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -23,10 +23,12 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ostogether.accounts import users
+from ostogether.core import words
 from ostogether.core.errors import Busy, NotFound, OstogetherError, PermissionDenied, RateLimited
 from ostogether.core.sanitize import autoescape, stored_markup
 from ostogether.core.settings import Settings, load_settings
 from ostogether.core.states import NETWORK_NAMES
+from ostogether.core.words import lazy_gettext as _l
 from ostogether.edges.runtime import Runtime, ensure_var, secret_key
 from ostogether.edges.translations import compile_catalogues
 from ostogether.models import User
@@ -101,10 +103,23 @@ class HouseHeaders:
         return self.app(environ, start)
 
 
+class Json(DefaultJSONProvider):
+    """Flask's JSON, which also writes a lazy sentence (core/words.py) as its text in the
+    request's language."""
+
+    @staticmethod
+    def default(o: Any) -> Any:
+        if words.is_lazy(o):
+            return str(o)
+        return DefaultJSONProvider.default(o)
+
+
 class App(Flask):
     """Flask, with the check whether a view or hook is a coroutine made once per function
     instead of on every call (Flask asks it nine times per page, ~5 % of a page), and
     every template escaped whatever its name (``sanitize.autoescape``)."""
+
+    json_provider_class = Json
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
@@ -15,6 +14,7 @@ from wtforms.validators import DataRequired, Length
 
 from ostogether.accounts import users
 from ostogether.core.errors import ValidationError
+from ostogether.core.words import lazy_gettext as _l
 from ostogether.edges.audit import Actor
 from ostogether.web.common import runtime
 

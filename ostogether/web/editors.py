@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -28,6 +27,7 @@ from ostogether.core.errors import (
 from ostogether.core.inputs import ascii_int
 from ostogether.core.languages import NAMES as LANGUAGE_NAMES
 from ostogether.core.states import ITEM_STATUSES, KINDS, NETWORK_NAMES, NETWORKS, SOURCES
+from ostogether.core.words import lazy_gettext as _l
 from ostogether.edges import audit, media
 from ostogether.edges.audit import Actor
 from ostogether.edges.wording import reword

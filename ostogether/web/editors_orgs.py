@@ -7,10 +7,10 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ostogether.core.errors import ValidationError
+from ostogether.core.words import lazy_gettext as _l
 from ostogether.edges.audit import Actor
 from ostogether.registry import organisations, people
 from ostogether.registry.org_rules import (

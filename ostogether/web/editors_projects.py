@@ -14,7 +14,6 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -33,6 +32,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from ostogether.core.errors import Conflict
 from ostogether.core.languages import LANGUAGES
 from ostogether.core.states import NETWORK_NAMES, NETWORKS
+from ostogether.core.words import lazy_gettext as _l
 from ostogether.edges import audit
 from ostogether.edges.audit import Actor
 from ostogether.models import Project

@@ -12,7 +12,6 @@ import zoneinfo
 from typing import Any
 
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
@@ -33,6 +32,7 @@ from wtforms.validators import Length
 from ostogether.core.errors import ValidationError
 from ostogether.core.languages import NAMES as LANGUAGE_NAMES
 from ostogether.core.states import ITEM_LANGUAGES, KINDS, SDG_LABELS, SDG_NAMES
+from ostogether.core.words import lazy_gettext as _l
 from ostogether.edges import media
 from ostogether.edges.runtime import Runtime
 from ostogether.edges.topics import vocabulary

@@ -8,8 +8,7 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask_babel import lazy_pgettext as pgettext
-
+from ostogether.core.words import lazy_pgettext as pgettext
 from ostogether.edges import audit
 from ostogether.edges.audit import Line
 from ostogether.models import AuditEntry, NewsItem

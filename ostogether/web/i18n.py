@@ -18,14 +18,14 @@ from urllib.parse import urlencode
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_skeleton, format_time
 from flask import Flask, Response, has_app_context, has_request_context, request
-from flask_babel import Babel, get_locale, get_translations, gettext, ngettext
-from flask_babel import lazy_gettext as _l
+from flask_babel import Babel, get_locale, get_translations, gettext, ngettext, pgettext
 from jinja2 import pass_context
 from markupsafe import Markup
 
 from ostogether.core import languages, words
 from ostogether.core.languages import LANGUAGES, shipped
 from ostogether.core.states import ITEM_LANGUAGES
+from ostogether.core.words import lazy_gettext as _l
 from ostogether.registry.org_rules import country_label
 from ostogether.web.common import has_cookie
 
@@ -223,11 +223,17 @@ def _core_ngettext(singular: str, plural: str, num: int, **params: Any) -> str:
     return (singular if num == 1 else plural) % {"num": num, **params}
 
 
+def _core_pgettext(context: str, msgid: str, **params: Any) -> str:
+    if has_app_context():
+        return pgettext(context, msgid, **params)
+    return msgid % params if params else msgid
+
+
 def init_app(app: Flask, translations: str, public_url: str) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = translations
     app.config["BABEL_DEFAULT_LOCALE"] = languages.DEFAULT
     Babel(app, locale_selector=select_language)
-    words.translate_with(_core_gettext, _core_ngettext)
+    words.translate_with(_core_gettext, _core_ngettext, _core_pgettext)
     base = public_url.rstrip("/")
 
     @app.context_processor

@@ -9,7 +9,6 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -19,6 +18,7 @@ from wtforms.validators import Length
 
 from ostogether import imports
 from ostogether.core.errors import Conflict, ContentError, OstogetherError, ValidationError
+from ostogether.core.words import lazy_gettext as _l
 from ostogether.edges.audit import Actor
 from ostogether.web.common import (
     confirmed,

@@ -14,7 +14,6 @@ from babel.lists import format_list
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
@@ -33,6 +32,7 @@ from ostogether.core.errors import (
 from ostogether.core.inputs import ascii_int
 from ostogether.core.languages import NAMES as LANGUAGE_NAMES
 from ostogether.core.states import KINDS
+from ostogether.core.words import lazy_gettext as _l
 from ostogether.edges import audit
 from ostogether.edges.audit import Actor
 from ostogether.mail import transactional

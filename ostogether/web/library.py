@@ -10,7 +10,6 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -20,6 +19,7 @@ from wtforms.validators import Length
 
 from ostogether.core.errors import PermissionDenied, ValidationError
 from ostogether.core.states import ITEM_LANGUAGES
+from ostogether.core.words import lazy_gettext as _l
 from ostogether.edges import audit, media
 from ostogether.edges.audit import Actor
 from ostogether.library import finding, legacy, outputs

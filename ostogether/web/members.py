@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import StringField
@@ -17,6 +16,7 @@ from ostogether.accounts import tokens
 from ostogether.core.errors import Conflict, Duplicate, PermissionDenied, ValidationError
 from ostogether.core.inputs import ascii_int
 from ostogether.core.states import ITEM_STATUSES, NETWORK_NAMES, NETWORKS
+from ostogether.core.words import lazy_gettext as _l
 from ostogether.edges.audit import Actor
 from ostogether.edges.topics import vocabulary
 from ostogether.models import Project

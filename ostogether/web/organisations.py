@@ -23,7 +23,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -39,6 +38,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from ostogether.core.errors import ValidationError
+from ostogether.core.words import lazy_gettext as _l
 from ostogether.news import items as news
 from ostogether.registry import europe_map, organisations, people
 from ostogether.registry.org_rules import (

@@ -16,7 +16,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -32,6 +31,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from ostogether import front, jobs
 from ostogether.core.errors import NotFound, ValidationError
 from ostogether.core.sanitize import markdown_markup
+from ostogether.core.words import lazy_gettext as _l
 from ostogether.edges import media
 from ostogether.models import id_or_none
 from ostogether.news import items as news

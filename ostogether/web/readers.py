@@ -10,13 +10,13 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ostogether.core import csvout
 from ostogether.core.errors import Conflict
 from ostogether.core.inputs import ascii_int
 from ostogether.core.states import SUBSCRIBER_STATUSES
+from ostogether.core.words import lazy_gettext as _l
 from ostogether.edges.audit import Actor, record
 from ostogether.models import Subscriber
 from ostogether.readers import preferences, subscribers

@@ -14,7 +14,6 @@ from typing import Any
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -25,6 +24,7 @@ from wtforms.validators import Length
 from ostogether.core import languages
 from ostogether.core.errors import PermissionDenied, ValidationError
 from ostogether.core.sanitize import markdown_markup
+from ostogether.core.words import lazy_gettext as _l
 from ostogether.reach import reports
 from ostogether.readers import preferences as reader_choices
 from ostogether.readers import subscribers

@@ -28,3 +28,32 @@ def test_a_core_sentence_takes_the_pages_language(app: Any) -> None:
     assert "is not a country" not in dutch and "is not a country" not in french
     # The same lazy sentence, shown again outside a request, is English again.
     assert str(message) == "'Atlantis' is not a country: give its name or ISO code."
+
+
+def test_a_lazy_sentence_is_escaped_in_a_page_and_written_in_json(app: Any) -> None:
+    """A member's text inside a sentence is escaped like any text (Flask-Babel's lazy
+    strings call themselves safe HTML, which let it through), and JSON writes the text."""
+    from flask import json, render_template_string
+
+    from ostogether.core.words import lazy_gettext, lazy_pgettext
+
+    message = _l("'%(country)s' is not a country: give its name or ISO code.",
+                 country="<script>alert(1)</script>")
+    with app.test_request_context("/?lang=nl"):
+        page = render_template_string("<p>{{ m }}</p>", m=message)
+        assert "<script>" not in page and "&lt;script&gt;" in page
+        assert json.loads(json.dumps({"error": message}))["error"] == str(message)
+    assert lazy_gettext is _l
+    assert str(lazy_pgettext("history", "%(who)s", who="x")) == "x"
+
+
+def test_no_module_uses_flask_babels_lazy_strings() -> None:
+    import re
+    from pathlib import Path
+
+    import ostogether
+
+    root = Path(ostogether.__file__).parent
+    found = [str(p.relative_to(root)) for p in root.rglob("*.py")
+             if re.search(r"from flask_babel import[^\n]*lazy_", p.read_text())]
+    assert found == [], f"use ostogether.core.words instead in {found}"
