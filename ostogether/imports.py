@@ -181,7 +181,7 @@ def _save(stream: IO[bytes], path: Path, limit: int, name: str) -> tuple[int, st
                 raise ValidationError(_l(
                     "%(file)s is larger than %(mb)s MB, the most an import takes here "
                     "(import_max_upload_bytes). Split it into parts, or import it with the "
-                    "command line.", file=name, mb=f"{limit / 1e6:g}"), {"file": "too big"})
+                    "command line.", file=name, mb=format(limit / 1e6, "g")), {"file": "too big"})
             digest.update(chunk)
             out.write(chunk)
     return size, digest.hexdigest()

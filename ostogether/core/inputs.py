@@ -86,7 +86,7 @@ def one_line_problem(value: str) -> str | None:
 
 def _hidden(ch: str) -> str:
     return _l("contains an invisible or control character (U+%(code)s); type it again "
-              "rather than pasting it", code=f"{ord(ch):04X}")
+              "rather than pasting it", code=format(ord(ch), "04X"))
 
 
 def text_problem(value: str) -> str | None:
@@ -221,9 +221,11 @@ _EMAIL_REASONS = (
     (("after the @-sign", "top-level domain"),
      _l("The part after the @-sign is not valid: it must be a domain name such as "
         "example.org.")),
-    (("before the @-sign", "periods", "period and a hyphen"),
-     _l("The part before the @-sign has characters an email address cannot have, or "
-        "periods in the wrong place.")),
+    (("period",),
+     _l("An email address cannot start or end with a period, or have two periods in a "
+        "row.")),
+    (("before the @-sign",),
+     _l("The part before the @-sign has characters an email address cannot have.")),
 )
 _EMAIL_GENERIC = _l("This is not a valid email address: check it for typing mistakes, "
                     "as in name@example.org.")
