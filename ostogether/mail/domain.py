@@ -24,6 +24,7 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
 from email.utils import parseaddr
+from typing import Any
 
 import dkim.crypto
 import dns.exception
@@ -417,7 +418,7 @@ class Record:
     name: str
     type: str
     value: str
-    note: str
+    note: Any  # a lazy sentence, in the page's language when shown
 
 
 def _der(tag: int, body: bytes) -> bytes:
@@ -451,30 +452,33 @@ def to_publish(rt: Runtime) -> list[Record]:
     from_domain, envelope = domains(rt)
     relay = st.smtp_host if st.mail_transport == "smtp" else ""
     spf = (Record("spf", envelope, "TXT", f"v=spf1 a:{relay} ~all",
-                  f"Lets the relay {relay} send for {envelope}. If {envelope} already has "
-                  f"an SPF record, add a:{relay} to it instead: a domain may have only one.")
+                  _l("Lets the relay %(relay)s send for %(domain)s. If %(domain)s already has "
+                     "an SPF record, add a:%(relay)s to it instead: a domain may have only "
+                     "one.", relay=relay, domain=envelope))
            if relay else
-           Record("spf", envelope, "TXT", "", "Mail is not sent over SMTP yet (mail_transport "
-                  "is outbox): once a relay is set, its name goes here as a:<relay>, or "
-                  "your mail provider's include:."))
+           Record("spf", envelope, "TXT", "", _l(
+               "Mail is not sent over SMTP yet (mail_transport is outbox): once a relay is "
+               "set, its name goes here as a:<relay>, or your mail provider's include:.")))
     key, problem = configured_key(st)
     if key is not None:
         try:
             value = f"v=DKIM1; k=rsa; p={public_key_txt(key.private_key)}"
-            note = "The public half of the key the service signs with."
+            note = _l("The public half of the key the service signs with.")
         except (dkim.crypto.UnparsableKeyError, ValueError) as exc:
-            value, note = "", f"The signing key cannot be read ({exc})."
+            value, note = "", _l("The signing key cannot be read (%(error)s).", error=str(exc))
         dkim_record = Record("dkim", f"{key.selector}._domainkey.{key.domain}", "TXT",
                              value, note)
     else:
         dkim_record = Record("dkim", f"<selector>._domainkey.{from_domain}", "TXT", "",
-                             problem or "Mail is not signed yet. The operator makes a key "
-                             "(openssl genrsa -out dkim.pem 2048) and sets dkim_selector, "
-                             "dkim_domain and dkim_key_file; this page then shows the record.")
+                             problem or _l(
+                                 "Mail is not signed yet. The operator makes a key (openssl "
+                                 "genrsa -out dkim.pem 2048) and sets dkim_selector, "
+                                 "dkim_domain and dkim_key_file; this page then shows the "
+                                 "record."))
     contact = rt.community.site().contact_email or f"dmarc@{from_domain}"
     dmarc = Record("dmarc", f"_dmarc.{from_domain}", "TXT",
                    f"v=DMARC1; p=none; rua=mailto:{contact}",
-                   "Start with p=none, which only asks receivers for reports; move to "
-                   "p=quarantine once the reports show every mail passing. Gmail and Yahoo "
-                   "require a DMARC record of bulk senders.")
+                   _l("Start with p=none, which only asks receivers for reports; move to "
+                      "p=quarantine once the reports show every mail passing. Gmail and Yahoo "
+                      "require a DMARC record of bulk senders."))
     return [spf, dkim_record, dmarc]

@@ -224,6 +224,7 @@ def test_the_sending_domain_page_checks_and_says_what_to_publish_where(
         assert ("Het DKIM-record op news2026._domainkey.ostogether.example past bij de "
                 "ondertekeningssleutel.") in dutch
         assert "matches the signing key" not in dutch
+        assert "De publieke helft van de sleutel waarmee de dienst ondertekent." in dutch
         again = " ".join(c.get("/editors/sending-domain?lang=en").get_data(as_text=True).split())
         assert "The DKIM record at news2026._domainkey.ostogether.example matches" in again
     finally:
