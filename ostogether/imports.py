@@ -129,8 +129,8 @@ def upload(rt: Runtime, actor: Actor, kind: str, name: str, stream: IO[bytes],
     cannot be used, or a file over the limit, raise the import's error, and nothing is
     kept."""
     if kind not in KINDS:
-        raise NotFound(f"There is no import of {kind[:40]!r}; the imports are "
-                       f"{', '.join(KINDS)}.")
+        raise NotFound(_l("There is no import of %(kind)s; the imports are %(kinds)s.",
+                          kind=repr(kind[:40]), kinds=", ".join(KINDS)))
     _check_options(rt, kind, options)
     name = shown_name(name)
     where = folder(rt)
