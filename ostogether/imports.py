@@ -45,6 +45,7 @@ from sqlalchemy import and_, delete, func, insert, or_, select, update
 
 from ostogether.core import clock
 from ostogether.core.errors import Conflict, NotFound, OstogetherError, ValidationError
+from ostogether.core.words import _l, keep
 from ostogether.edges import audit
 from ostogether.edges.audit import SYSTEM, Actor, record, transition
 from ostogether.edges.runtime import Runtime
@@ -63,11 +64,11 @@ PAGE = 100  # lines of a report per page
 CHUNK = 1 << 20
 SUFFIXES = (".zip", ".csv", ".txt")
 # What the page calls the options (the CLI's --map, --assign and --replace).
-MAP_NAME = "Column map"
-TAGS_NAME = "Tags to topics"  # the CLI's --map-tags
+MAP_NAME = _l("Column map")
+TAGS_NAME = _l("Tags to topics")  # the CLI's --map-tags
 ASSIGN_NAME = "Contacts put in projects"
 REPLACE_HINT = ('tick "Replace past issues imported before" and upload the zip again')
-MISSING = "There is no such import; it may have been discarded."
+MISSING = _l("There is no such import; it may have been discarded.")
 
 
 @dataclass(frozen=True)
@@ -128,8 +129,8 @@ def upload(rt: Runtime, actor: Actor, kind: str, name: str, stream: IO[bytes],
     cannot be used, or a file over the limit, raise the import's error, and nothing is
     kept."""
     if kind not in KINDS:
-        raise NotFound(f"There is no import of {kind[:40]!r}; the imports are "
-                       f"{', '.join(KINDS)}.")
+        raise NotFound(_l("There is no import of %(kind)s; the imports are %(kinds)s.",
+                          kind=repr(kind[:40]), kinds=", ".join(KINDS)))
     _check_options(rt, kind, options)
     name = shown_name(name)
     where = folder(rt)
@@ -177,10 +178,10 @@ def _save(stream: IO[bytes], path: Path, limit: int, name: str) -> tuple[int, st
         while chunk := stream.read(CHUNK):
             size += len(chunk)
             if size > limit:
-                raise ValidationError(
-                    f"{name} is larger than {limit / 1e6:g} MB, the most an import "
-                    f"takes here (import_max_upload_bytes). Split it into parts, or import "
-                    f"it with the command line.", {"file": "too big"})
+                raise ValidationError(_l(
+                    "%(file)s is larger than %(mb)s MB, the most an import takes here "
+                    "(import_max_upload_bytes). Split it into parts, or import it with the "
+                    "command line.", file=name, mb=format(limit / 1e6, "g")), {"file": "too big"})
             digest.update(chunk)
             out.write(chunk)
     return size, digest.hexdigest()
@@ -219,7 +220,7 @@ def _readers(report: readers_import.ImportReport) -> Checked:
          "tags": [{"tag": t, "topic": topic, "readers": n}
                   for t, topic, n in report.tag_topics()]},
         ({"file": x.file, "line": x.line, "subject": x.email, "outcome": x.outcome,
-          "reason": x.reason, "warning": x.warning} for x in report.noted()),
+          "reason": x.reason, "warning": x.warning} for x in report.noted(kept=True)),
         report.spool.close)
 
 
@@ -277,7 +278,8 @@ def _store_lines(s: Any, import_id: int, phase: str,
                                        ImportLine.phase == phase))
     rows = ({"file": "", "line": 0, "subject": "", "detail": "", "context": "",
              "target": "", "reason": "", "warning": "",
-             **{k: (str(v)[:CUT[k]] if k in CUT else v) for k, v in x.items()},
+             **{k: (str(v)[:CUT[k]] if k in CUT else keep(v)
+                    if k in ("reason", "warning") else v) for k, v in x.items()},
              "import_id": import_id, "phase": phase, "position": n}
             for n, x in enumerate(lines))
     while chunk := list(islice(rows, 1000)):
@@ -292,7 +294,8 @@ def recheck(rt: Runtime, actor: Actor, import_id: int, options: Options) -> None
         _check_options(rt, run.kind, options)
         _kept(rt, run)
         if run.status not in ("checked", "failed"):
-            raise Conflict(f"{run.file_name} is {run.status}; it cannot be checked again.")
+            raise Conflict(_l("%(file)s is %(status)s; it cannot be checked again.",
+                              file=run.file_name, status=run.status))
         run.options, run.heard_at, run.error = options.stored(), None, ""
         transition(s, actor, run, "import", "checking", kind=run.kind, file=run.file_name,
                    options=options.stored())
@@ -301,9 +304,9 @@ def recheck(rt: Runtime, actor: Actor, import_id: int, options: Options) -> None
 def _kept(rt: Runtime, run: ImportRun) -> Path:
     path = folder(rt) / run.stored if run.stored else None
     if path is None or not path.is_file():
-        raise Conflict(f"{run.file_name} is no longer kept (uploads are kept for "
-                       f"{KEPT_FOR.days} days, and until they are applied); upload it "
-                       f"again.")
+        raise Conflict(_l("%(file)s is no longer kept (uploads are kept for %(days)d days, "
+                          "and until they are applied); upload it again.",
+                          file=run.file_name, days=KEPT_FOR.days))
     return path
 
 
@@ -316,11 +319,11 @@ def apply(rt: Runtime, actor: Actor, import_id: int, contacts: Iterable[str] = (
     with rt.db.session() as s:
         run = lookup(s, ImportRun, import_id, MISSING)
         if run.status in ("queued", "running", "done"):
-            raise Conflict(f"{run.file_name} is {run.status} already; it is not applied "
-                           f"twice.")
+            raise Conflict(_l("%(file)s is %(status)s already; it is not applied twice.",
+                              file=run.file_name, status=run.status))
         if run.status == "checking":
-            raise Conflict(f"{run.file_name} is still being checked; apply it once its "
-                           f"report is shown.")
+            raise Conflict(_l("%(file)s is still being checked; apply it once its report "
+                              "is shown.", file=run.file_name))
         _kept(rt, run)
         offered = run.report.get("contacts", {})
         options = Options.of(run.options)
@@ -369,7 +372,7 @@ def pick_up(rt: Runtime, now: dt.datetime | None = None) -> list[int]:
         stale = heard is not None and heard < now - STALE
         if status == "running":
             if heard is None or stale:
-                _finish(rt, import_id, SYSTEM, error=(
+                _finish(rt, import_id, SYSTEM, error=_l(
                     "The worker stopped during this import. Apply it again: what was "
                     "written already is not written twice."))
         elif status in ("checked", "failed"):
@@ -410,14 +413,14 @@ def _check_run(rt: Runtime, import_id: int) -> None:
         checked = _check(rt, actor, run.kind, run.file_name, _kept(rt, run),
                          Options.of(run.options))
     except OstogetherError as exc:
-        _refuse(rt, import_id, actor, str(exc))
+        _refuse(rt, import_id, actor, exc.message)
         return
     except Exception as exc:  # a bug: recorded on the import, the worker goes on
         log.exception("checking import %s crashed", import_id,
                       extra={"event": "import.crash", "import_id": import_id})
-        _refuse(rt, import_id, actor, f"Something went wrong on our side "
-                f"({exc.__class__.__name__}); the error has been logged. Upload the file "
-                f"again later.")
+        _refuse(rt, import_id, actor, _l(
+            "Something went wrong on our side (%(error)s); the error has been logged. "
+            "Upload the file again later.", error=exc.__class__.__name__))
         return
     try:
         with rt.db.session() as s:
@@ -432,14 +435,16 @@ def _check_run(rt: Runtime, import_id: int) -> None:
         checked.close()
 
 
-def _refuse(rt: Runtime, import_id: int, actor: Actor, error: str) -> None:
+def _refuse(rt: Runtime, import_id: int, actor: Actor, error: Any) -> None:
+    """``error`` is kept as ``words.keep`` writes it (shown in the page's language); the
+    audit log keeps it in English."""
     with rt.db.session() as s:
         run = lookup(s, ImportRun, import_id, MISSING)
         if run.status != "checking":
             return
-        run.error, run.report, run.heard_at = error[:20000], {}, None
+        run.error, run.report, run.heard_at = keep(error)[:20000], {}, None
         transition(s, actor, run, "import", "refused", kind=run.kind, file=run.file_name,
-                   reason=error[:2000])
+                   reason=str(error)[:2000])
         _forget(rt, s, run)
 
 
@@ -494,13 +499,13 @@ def _run(rt: Runtime, import_id: int) -> None:
                 rt, actor, path, name=run.file_name, workdir=folder(rt),
                 replace=options.replace, replace_hint=REPLACE_HINT, progress=progress))
     except OstogetherError as exc:
-        _finish(rt, import_id, actor, error=str(exc))
+        _finish(rt, import_id, actor, error=exc.message)
     except Exception as exc:  # a bug: recorded on the import, the worker goes on
         log.exception("import %s crashed", import_id,
                       extra={"event": "import.crash", "import_id": import_id})
-        _finish(rt, import_id, actor, error=(
-            f"Something went wrong on our side ({exc.__class__.__name__}); the error has "
-            f"been logged. Apply it again later: nothing is written twice."))
+        _finish(rt, import_id, actor, error=_l(
+            "Something went wrong on our side (%(error)s); the error has been logged. "
+            "Apply it again later: nothing is written twice.", error=exc.__class__.__name__))
     else:
         _finish(rt, import_id, actor, result=result)
 
@@ -524,15 +529,15 @@ def _contacts(rt: Runtime, actor: Actor, plan: members_import.Plan,
 
 
 def _finish(rt: Runtime, import_id: int, actor: Actor, *, result: Checked | None = None,
-            error: str = "") -> None:
+            error: Any = "") -> None:
     with rt.db.session() as s:
         run = lookup(s, ImportRun, import_id, MISSING)
         run.finished_at, run.heard_at = clock.now(), clock.now()
         if result is None:
-            run.error = error[:20000]
+            run.error = keep(error)[:20000]
             transition(s, actor, run, "import", "failed", kind=run.kind,
-                       file=run.file_name, reason=error[:2000])
-            log.warning("import %s failed: %s", import_id, error,
+                       file=run.file_name, reason=str(error)[:2000])
+            log.warning("import %s failed: %s", import_id, str(error),
                         extra={"event": "import.failed", "kind": run.kind})
             return
         run.result = result.summary

@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from ostogether import imports
 from ostogether.core import clock
 from ostogether.core.errors import Busy, Conflict, NotFound, OstogetherError
+from ostogether.core.words import _l
 from ostogether.edges.audit import SYSTEM, Actor
 from ostogether.edges.runtime import Runtime
 from ostogether.edges.timetable import JOBS
@@ -368,14 +369,16 @@ def request(rt: Runtime, name: str, actor: Actor) -> JobRun:
     takes it within ``worker_poll_seconds``. A job queued or running already is not
     queued twice."""
     if name not in RUNNERS:
-        raise NotFound(f"There is no job '{name}'.")
+        raise NotFound(_l("There is no job '%(job)s'.", job=name))
     now = clock.now()
     with rt.db.session() as s:
         busy = s.scalar(select(JobRun).where(
             JobRun.job == name, JobRun.outcome.in_(("queued", "running")),
             JobRun.started_at > now - STALE_RUN).limit(1))
         if busy is not None:
-            raise Conflict(f"{name} is {busy.outcome} already; wait for it to finish.")
+            raise Conflict(_l("%(job)s is queued already; wait for it to finish.", job=name)
+                           if busy.outcome == "queued" else
+                           _l("%(job)s is running already; wait for it to finish.", job=name))
         row = JobRun(job=name, trigger="manual", started_at=now, outcome="queued",
                      summary=f"queued by {actor.label}")
         s.add(row)

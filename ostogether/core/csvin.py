@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import IO
 
 from ostogether.core.errors import ValidationError
+from ostogether.core.words import _l
 
 CHUNK = 1 << 20  # bytes read at a time
 _BREAK = re.compile("\r\n|\r|\n")
@@ -54,10 +55,11 @@ class Source:
 
 
 def _too_long(name: str, line: int, limits: Limits) -> ValidationError:
-    return ValidationError(
-        f"{name}: line {line} is longer than {limits.line_chars} characters, so the file "
-        f"was not read (is it a CSV export? a quote that is never closed makes the rest "
-        f"of the file one line). Nothing was imported.", {"file": "line too long"})
+    return ValidationError(_l(
+        "%(file)s: line %(line)d is longer than %(limit)d characters, so the file was not "
+        "read (is it a CSV export? a quote that is never closed makes the rest of the file "
+        "one line). Nothing was imported.", file=name, line=line, limit=limits.line_chars),
+        {"file": "line too long"})
 
 
 def encoding_of(source: Source, *, limits: Limits, empty_hint: str, not_text_hint: str,
@@ -88,13 +90,15 @@ def encoding_of(source: Source, *, limits: Limits, empty_hint: str, not_text_hin
             if windows and encoding == "utf-8-sig":
                 continue  # Excel's "CSV" on Windows
             if windows:
-                raise ValidationError(f"{name} is not text. {not_text_hint}",
-                                      {"file": "encoding"}) from None
+                raise ValidationError(_l("%(file)s is not text. %(hint)s", file=name,
+                                         hint=not_text_hint), {"file": "encoding"}) from None
             at = max(0, offset - len(chunk) + exc.start)
-            raise ValidationError(f"{name} is not UTF-8 text (byte {at} cannot be read). "
-                                  f"{not_text_hint}", {"file": "encoding"}) from None
+            raise ValidationError(_l("%(file)s is not UTF-8 text (byte %(at)d cannot be "
+                                     "read). %(hint)s", file=name, at=at,
+                                     hint=not_text_hint), {"file": "encoding"}) from None
         if blank:
-            raise ValidationError(f"{name} is empty: {empty_hint}", {"file": "empty"})
+            raise ValidationError(_l("%(file)s is empty: %(hint)s", file=name,
+                                     hint=empty_hint), {"file": "empty"})
         return encoding
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -169,15 +173,17 @@ class Records:
             except StopIteration:
                 return
             except csv.Error as exc:
-                raise ValidationError(f"{self.name}: line {self.line} is not valid CSV: "
-                                      f"{exc}. Nothing was imported.", {"file": "csv"}
+                raise ValidationError(_l("%(file)s: line %(line)d is not valid CSV: "
+                                         "%(why)s. Nothing was imported.", file=self.name,
+                                         line=self.line, why=str(exc)), {"file": "csv"}
                                       ) from None
             self._lines.record = 0
             if len(fields) > self.limits.fields:
-                raise ValidationError(
-                    f"{self.name}: line {self.line} has {len(fields)} fields; at most "
-                    f"{self.limits.fields} are read, so the file was not read. Is it a "
-                    f"CSV export? Nothing was imported.", {"file": "too many fields"})
+                raise ValidationError(_l(
+                    "%(file)s: line %(line)d has %(fields)d fields; at most %(limit)d are "
+                    "read, so the file was not read. Is it a CSV export? Nothing was "
+                    "imported.", file=self.name, line=self.line, fields=len(fields),
+                    limit=self.limits.fields), {"file": "too many fields"})
             if fields:  # a blank line is no record
                 yield self.line, fields
 

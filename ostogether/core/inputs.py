@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 
+from ostogether.core.words import _l
+
 # Refused in text whatever their character: Cc controls (C0 and C1), Co private use, Cs
 # surrogates, Zl/Zp line and paragraph separators (U+2028, U+2029).
 _REFUSED = {"Cc", "Co", "Cs", "Zl", "Zp"}
@@ -75,20 +77,23 @@ def hidden_character(text: str, *, multiline: bool = False) -> str | None:
 def one_line_problem(value: str) -> str | None:
     """Why ``value`` is not acceptable as one line of plain text, or None."""
     if "\r" in value or "\n" in value or "\u2028" in value or "\u2029" in value:
-        return "must be one line: remove the line break"
+        return _l("must be one line: remove the line break")
     bad = hidden_character(value)
     if bad is not None:
-        return (f"contains an invisible or control character (U+{ord(bad):04X}); type it "
-                f"again rather than pasting it")
+        return _hidden(bad)
     return None
+
+
+def _hidden(ch: str) -> str:
+    return _l("contains an invisible or control character (U+%(code)s); type it again "
+              "rather than pasting it", code=format(ord(ch), "04X"))
 
 
 def text_problem(value: str) -> str | None:
     """Why ``value`` is not acceptable as text of several lines (a summary), or None."""
     bad = hidden_character(value, multiline=True)
     if bad is not None:
-        return (f"contains an invisible or control character (U+{ord(bad):04X}); type it "
-                f"again rather than pasting it")
+        return _hidden(bad)
     return None
 
 
@@ -170,32 +175,69 @@ def ascii_int(value: str) -> int | None:
 def url_problem(url: str, *, allow_mailto: bool = False) -> str | None:
     """Why ``url`` may not be stored as a link, or None. Absolute http(s) only."""
     if len(url) > URL_MAX:
-        return f"the address has {len(url)} characters; the limit is {URL_MAX}"
+        return _l("the address has %(length)d characters; the limit is %(limit)d",
+                  length=len(url), limit=URL_MAX)
     if any(unicodedata.category(ch) in _INVISIBLE or ch.isspace() for ch in url):
-        return ("the address contains spaces or invisible characters (such as zero-width "
-                "spaces); type it again or paste it from the browser's address bar")
+        return _l("the address contains spaces or invisible characters (such as zero-width "
+                  "spaces); type it again or paste it from the browser's address bar")
     try:
         parts = urlsplit(url)
     except ValueError:
-        return "this is not a valid address; copy it from the browser's address bar"
+        return _l("this is not a valid address; copy it from the browser's address bar")
     scheme = parts.scheme.lower()
     if allow_mailto and scheme == "mailto":
-        return None if "@" in parts.path else "the mailto: address has no @"
+        return None if "@" in parts.path else _l("the mailto: address has no @")
     if scheme not in ("http", "https"):
         if scheme in ("javascript", "data", "vbscript", "file"):
-            return f"{scheme}: addresses are not allowed; give a https:// address"
-        return ("the address must start with https:// (or http://): give a full address "
-                "such as https://example.org/news")
+            return _l("%(scheme)s: addresses are not allowed; give a https:// address",
+                      scheme=scheme)
+        return _l("the address must start with https:// (or http://): give a full address "
+                  "such as https://example.org/news")
     host = parts.hostname or ""
     if "." not in host or host.startswith(".") or host.endswith("."):
-        return "the address has no host name; give a full address such as https://example.org/"
+        return _l("the address has no host name; give a full address such as "
+                  "https://example.org/")
     if parts.username or parts.password:
-        return "addresses with a user name or password in them are not allowed"
+        return _l("addresses with a user name or password in them are not allowed")
     try:
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
-        return "the port in the address is not a number from 1 to 65535"
+        return _l("the port in the address is not a number from 1 to 65535")
     return None
+
+
+# email-validator explains in English, in many ways: its reasons become a few of our own
+# sentences, by what they are about (checked in this order); any other is the last one.
+_EMAIL_REASONS = (
+    (("must have an @-sign",),
+     _l("An email address must have an @-sign.")),
+    (("something before the @-sign", "something after the @-sign"),
+     _l("An email address needs a name before the @-sign and a domain after it, such as "
+        "name@example.org.")),
+    (("display name", "angle bracket"),
+     _l("Give the address alone, without a name or angle brackets (< >).")),
+    (("too long",),
+     _l("The email address is too long.")),
+    (("after the @-sign", "top-level domain"),
+     _l("The part after the @-sign is not valid: it must be a domain name such as "
+        "example.org.")),
+    (("period",),
+     _l("An email address cannot start or end with a period, or have two periods in a "
+        "row.")),
+    (("before the @-sign",),
+     _l("The part before the @-sign has characters an email address cannot have.")),
+)
+_EMAIL_GENERIC = _l("This is not a valid email address: check it for typing mistakes, "
+                    "as in name@example.org.")
+
+
+def email_reason(exc: EmailNotValidError) -> str:
+    """email-validator's reason as one of our sentences, in the reader's language."""
+    said = str(exc)
+    for clues, sentence in _EMAIL_REASONS:
+        if any(clue in said for clue in clues):
+            return sentence
+    return _EMAIL_GENERIC
 
 
 def email_problem(address: str) -> str | None:
@@ -203,7 +245,7 @@ def email_problem(address: str) -> str | None:
     try:
         validate_email(address.strip(), check_deliverability=False)
     except EmailNotValidError as exc:
-        return str(exc)
+        return email_reason(exc)
     return None
 
 
@@ -214,7 +256,7 @@ def valid_email(address: str) -> str:
     try:
         return validate_email(address.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
-        raise ValueError(str(exc)) from None
+        raise ValueError(email_reason(exc)) from None
 
 
 def normalise_email(address: str) -> str:

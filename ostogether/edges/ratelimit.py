@@ -23,8 +23,9 @@ import datetime as dt
 import hashlib
 import ipaddress
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
@@ -63,6 +64,16 @@ def mailbox_key(email: str) -> str:
     return hashlib.sha256(f"{base}@{domain}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
+# What a limit says when it is reached: English with {minutes} (and the other numbers)
+# as str.format fields, or a function of those numbers (keywords) giving the sentence, so
+# that it can be a lazy sentence in the visitor's language with a plural for the minutes.
+Message = str | Callable[..., Any]
+
+
+def _said(message: Message, **numbers: int) -> Any:
+    return message(**numbers) if callable(message) else message.format(**numbers)
+
+
 def count(session: Session, bucket: str, key: str, window: int,
           now: dt.datetime | None = None) -> int:
     since = (now or clock.now()) - dt.timedelta(seconds=window)
@@ -71,7 +82,7 @@ def count(session: Session, bucket: str, key: str, window: int,
 
 
 def check(session: Session, bucket: str, keys: list[str], limit: int, window: int,
-          message: str, now: dt.datetime | None = None) -> None:
+          message: Message, now: dt.datetime | None = None) -> None:
     """Raise RateLimited if any key already has ``limit`` hits within the window."""
     now = now or clock.now()
     for key in keys:
@@ -81,11 +92,11 @@ def check(session: Session, bucket: str, keys: list[str], limit: int, window: in
                 RateLimitHit.at > now - dt.timedelta(seconds=window)))
             wait = window if oldest is None else int(
                 (oldest + dt.timedelta(seconds=window) - now).total_seconds()) + 1
-            raise RateLimited(message.format(minutes=max(1, (wait + 59) // 60)), wait)
+            raise RateLimited(_said(message, minutes=max(1, (wait + 59) // 60)), wait)
 
 
 def check_room(session: Session, bucket: str, key: str, wanted: int, limit: int,
-               window: int, message: str, now: dt.datetime | None = None) -> int:
+               window: int, message: Message, now: dt.datetime | None = None) -> int:
     """Raise RateLimited unless ``wanted`` more hits fit under ``limit`` within the
     window (a limit that counts things, such as messages, rather than requests). The
     message may use {used}, {limit}, {left} and {minutes}: how long until enough hits
@@ -102,8 +113,8 @@ def check_room(session: Session, bucket: str, key: str, wanted: int, limit: int,
     must_go = min(used, used + wanted - limit)
     freed_at = (times[must_go - 1] if must_go else now) + dt.timedelta(seconds=window)
     wait = max(1, math.ceil((freed_at - now).total_seconds()))
-    raise RateLimited(message.format(used=used, limit=limit, left=max(0, limit - used),
-                                     minutes=max(1, (wait + 59) // 60)), wait)
+    raise RateLimited(_said(message, used=used, limit=limit, left=max(0, limit - used),
+                            minutes=max(1, (wait + 59) // 60)), wait)
 
 
 @dataclass(frozen=True)
@@ -115,7 +126,8 @@ class Throttle:
     lookback: float = 86400  # failures older than this are forgotten
 
 
-def reserve(db: Database, bucket: str, throttles: list[Throttle], message: str) -> list[int]:
+def reserve(db: Database, bucket: str, throttles: list[Throttle],
+            message: Message) -> list[int]:
     """Record one attempt for every throttle's key, or raise RateLimited (recording
     nothing) if one of them must still wait. Returns the records' ids for ``release``."""
     now = clock.now()
@@ -138,8 +150,8 @@ def reserve(db: Database, bucket: str, throttles: list[Throttle], message: str) 
                 delay = min(t.base * 2 ** (failures - t.free), t.cap)
                 wait = math.ceil((last + dt.timedelta(seconds=delay) - now).total_seconds())
                 if wait > 0:
-                    raise RateLimited(message.format(minutes=max(1, (wait + 59) // 60),
-                                                     seconds=wait), wait)
+                    raise RateLimited(_said(message, minutes=max(1, (wait + 59) // 60),
+                                            seconds=wait), wait)
         return mine
 
 

@@ -24,6 +24,7 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
 from email.utils import parseaddr
+from typing import Any
 
 import dkim.crypto
 import dns.exception
@@ -33,6 +34,7 @@ from sqlalchemy import select
 from ostogether.core import clock
 from ostogether.core.errors import ConfigError
 from ostogether.core.settings import Settings
+from ostogether.core.words import _l, keep, shown
 from ostogether.edges.runtime import Runtime
 from ostogether.mail.message import DkimKey
 from ostogether.models import DomainCheck
@@ -226,26 +228,30 @@ def _relay_ips(dns_: Lookups, host: str) -> list[IP]:
 def check_spf(dns_: Lookups, envelope_domain: str, relay: str) -> Finding:
     ips = _relay_ips(dns_, relay)
     if not ips:
-        return Finding("spf", WARN, f"The SMTP relay {relay} has no address in DNS, so "
-                                    f"SPF cannot be checked for it.")
+        return Finding("spf", WARN, _l("The SMTP relay %(relay)s has no address in DNS, so "
+                                       "SPF cannot be checked for it.", relay=relay))
     public = [ip for ip in ips if ip.is_global]
     if not public:
-        return Finding("spf", WARN, f"The SMTP relay {relay} is on a private address "
-                                    f"({', '.join(map(str, ips))}): receivers see the "
-                                    f"relay's public address; set smtp_host to the relay's "
-                                    f"public name to check SPF.")
+        return Finding("spf", WARN, _l("The SMTP relay %(relay)s is on a private address "
+                                       "(%(addresses)s): receivers see the relay's public "
+                                       "address; set smtp_host to the relay's public name "
+                                       "to check SPF.", relay=relay,
+                                       addresses=", ".join(map(str, ips))))
     outcomes = {str(ip): spf_result(Lookups(dns_.res), envelope_domain, ip) for ip in public}
     bad = {ip: r for ip, r in outcomes.items() if r != "pass"}
     if not bad:
-        return Finding("spf", PASS, f"SPF of {envelope_domain} allows the relay {relay} "
-                                    f"({', '.join(outcomes)}).")
+        return Finding("spf", PASS, _l("SPF of %(domain)s allows the relay %(relay)s "
+                                       "(%(addresses)s).", domain=envelope_domain,
+                                       relay=relay, addresses=", ".join(outcomes)))
     if all(r == "none" for r in bad.values()):
-        return Finding("spf", FAIL, f"{envelope_domain} has no SPF record. Publish one "
-                                    f'that covers the relay, e.g. "v=spf1 ip4:{public[0]} '
-                                    f'-all" (or your provider\'s include:).')
+        return Finding("spf", FAIL, _l('%(domain)s has no SPF record. Publish one that '
+                                       'covers the relay, e.g. "v=spf1 ip4:%(address)s -all" '
+                                       "(or your provider's include:).",
+                                       domain=envelope_domain, address=str(public[0])))
     listed = ", ".join(f"{ip}: {r}" for ip, r in bad.items())
-    return Finding("spf", FAIL, f"SPF of {envelope_domain} does not allow the relay {relay} "
-                                f"({listed}). Add the relay to the record.")
+    return Finding("spf", FAIL, _l("SPF of %(domain)s does not allow the relay %(relay)s "
+                                   "(%(results)s). Add the relay to the record.",
+                                   domain=envelope_domain, relay=relay, results=listed))
 
 
 def _tags(record: str) -> dict[str, str]:
@@ -259,29 +265,33 @@ def _tags(record: str) -> dict[str, str]:
 
 def check_dkim(dns_: Lookups, key: DkimKey | None) -> Finding:
     if key is None:
-        return Finding("dkim", WARN, "The service's mail is not signed: set dkim_selector, "
-                                     "dkim_domain and a key. Without DKIM, DMARC rests on "
-                                     "SPF alone, which forwarding breaks.")
+        return Finding("dkim", WARN, _l("The service's mail is not signed: set "
+                                        "dkim_selector, dkim_domain and a key. Without DKIM, "
+                                        "DMARC rests on SPF alone, which forwarding breaks."))
     name = f"{key.selector}._domainkey.{key.domain}"
     records = [t for t in dns_.txt(name) if "p=" in t]
     if not records:
-        return Finding("dkim", FAIL, f"No DKIM record at {name}. Publish the public key "
-                                     f"there (a TXT record \"v=DKIM1; k=rsa; p=…\").")
+        return Finding("dkim", FAIL, _l('No DKIM record at %(name)s. Publish the public key '
+                                        'there (a TXT record "v=DKIM1; k=rsa; p=…").',
+                                        name=name))
     tags = _tags(records[0])
     if not tags.get("p"):
-        return Finding("dkim", FAIL, f"The DKIM record at {name} is revoked (empty p=).")
+        return Finding("dkim", FAIL, _l("The DKIM record at %(name)s is revoked (empty p=).",
+                                        name=name))
     try:
         private = dkim.crypto.parse_pem_private_key(key.private_key)
         public = dkim.crypto.parse_public_key(base64.b64decode(tags["p"]))
     except (dkim.crypto.UnparsableKeyError, ValueError, TypeError) as exc:
-        return Finding("dkim", WARN, f"The DKIM record at {name} or the key could not be "
-                                     f"read ({exc}); compare them by hand.")
+        return Finding("dkim", WARN, _l("The DKIM record at %(name)s or the key could not "
+                                        "be read (%(error)s); compare them by hand.",
+                                        name=name, error=str(exc)))
     if (private["modulus"], private["publicExponent"]) != (public["modulus"],
                                                             public["publicExponent"]):
-        return Finding("dkim", FAIL, f"The DKIM record at {name} holds another key than "
-                                     f"the one the service signs with. Publish the public "
-                                     f"half of the configured key.")
-    return Finding("dkim", PASS, f"The DKIM record at {name} matches the signing key.")
+        return Finding("dkim", FAIL, _l("The DKIM record at %(name)s holds another key than "
+                                        "the one the service signs with. Publish the public "
+                                        "half of the configured key.", name=name))
+    return Finding("dkim", PASS, _l("The DKIM record at %(name)s matches the signing key.",
+                                    name=name))
 
 
 def check_dmarc(dns_: Lookups, from_domain: str, envelope_domain: str,
@@ -293,32 +303,44 @@ def check_dmarc(dns_: Lookups, from_domain: str, envelope_domain: str,
         where = f"_dmarc.{org}"
         records = [t for t in dns_.txt(where) if t.lower().startswith("v=dmarc1")]
     if not records:
-        return Finding("dmarc", FAIL, f"No DMARC policy for {from_domain}. Publish one at "
-                                      f"_dmarc.{from_domain}, e.g. \"v=DMARC1; p=none; "
-                                      f"rua=mailto:dmarc@{from_domain}\"; Gmail and Yahoo "
-                                      f"require it of bulk senders.")
+        return Finding("dmarc", FAIL, _l('No DMARC policy for %(domain)s. Publish one at '
+                                         '_dmarc.%(domain)s, e.g. "v=DMARC1; p=none; '
+                                         'rua=mailto:dmarc@%(domain)s"; Gmail and Yahoo '
+                                         "require it of bulk senders.", domain=from_domain))
     tags = _tags(records[0])
     policy = tags.get("p", "").lower()
     if policy not in ("none", "quarantine", "reject"):
-        return Finding("dmarc", FAIL, f"The DMARC record at {where} has no valid p= tag.")
+        return Finding("dmarc", FAIL, _l("The DMARC record at %(where)s has no valid p= tag.",
+                                         where=where))
     spf_aligned = spf_ok and _aligned(envelope_domain, from_domain,
                                       tags.get("aspf", "r").lower() == "s")
     dkim_aligned = dkim_ok and bool(dkim_domain) and _aligned(
         dkim_domain, from_domain, tags.get("adkim", "r").lower() == "s")
     if not (spf_aligned or dkim_aligned):
-        return Finding("dmarc", FAIL, f"DMARC policy p={policy} at {where}, but neither "
-                                      f"SPF ({envelope_domain}) nor DKIM "
-                                      f"({dkim_domain or 'not signed'}) passes aligned with "
-                                      f"the From domain {from_domain}: receivers will "
-                                      f"{'reject' if policy == 'reject' else 'doubt'} the "
-                                      f"newsletter.")
-    how = " and ".join(n for n, ok in (("SPF", spf_aligned), ("DKIM", dkim_aligned)) if ok)
+        said = {"policy": policy, "where": where, "envelope": envelope_domain,
+                "dkim": dkim_domain, "domain": from_domain}
+        return Finding("dmarc", FAIL, (
+            _l("DMARC policy p=%(policy)s at %(where)s, but neither SPF (%(envelope)s) nor "
+               "DKIM (%(dkim)s) passes aligned with the From domain %(domain)s: receivers "
+               "will reject the newsletter.", **said) if policy == "reject" and dkim_domain
+            else _l("DMARC policy p=%(policy)s at %(where)s, but neither SPF (%(envelope)s) "
+                    "nor DKIM (not signed) passes aligned with the From domain %(domain)s: "
+                    "receivers will reject the newsletter.", **said) if policy == "reject"
+            else _l("DMARC policy p=%(policy)s at %(where)s, but neither SPF (%(envelope)s) "
+                    "nor DKIM (%(dkim)s) passes aligned with the From domain %(domain)s: "
+                    "receivers will doubt the newsletter.", **said) if dkim_domain
+            else _l("DMARC policy p=%(policy)s at %(where)s, but neither SPF (%(envelope)s) "
+                    "nor DKIM (not signed) passes aligned with the From domain %(domain)s: "
+                    "receivers will doubt the newsletter.", **said)))
+    how = (_l("SPF and DKIM") if spf_aligned and dkim_aligned
+           else "SPF" if spf_aligned else "DKIM")
     if policy == "none":
-        return Finding("dmarc", WARN, f"DMARC at {where} aligns ({how}) but its policy is "
-                                      f"p=none: monitoring only. Move to quarantine once the "
-                                      f"reports are clean.")
-    return Finding("dmarc", PASS, f"DMARC p={policy} at {where}; {how} aligned with "
-                                  f"{from_domain}.")
+        return Finding("dmarc", WARN, _l("DMARC at %(where)s aligns (%(how)s) but its policy "
+                                         "is p=none: monitoring only. Move to quarantine "
+                                         "once the reports are clean.", where=where, how=how))
+    return Finding("dmarc", PASS, _l("DMARC p=%(policy)s at %(where)s; %(how)s aligned with "
+                                     "%(domain)s.", policy=policy, where=where, how=how,
+                                     domain=from_domain))
 
 
 def domains(rt: Runtime) -> tuple[str, str]:
@@ -354,8 +376,13 @@ def check(rt: Runtime) -> DomainReport:
                             spf.status == PASS, dkim_finding.status == PASS)
         findings: tuple[Finding, ...] = (spf, dkim_finding, dmarc)
     except DnsUnreachable as exc:
-        findings = (Finding("dns", WARN, f"The name servers did not answer ({exc}); nothing "
-                                         f"was checked. Is dns_nameserver right?"),)
+        findings = (Finding("dns", WARN, _l("The name servers did not answer (%(error)s); "
+                                            "nothing was checked. Is dns_nameserver right?",
+                                            error=str(exc))),)
+    # Kept as msgids and parameters; returned as text in the caller's language (the
+    # page's, or English for the CLI).
+    kept = [[f.key, f.status, keep(f.message)] for f in findings]
+    findings = tuple(Finding(f.key, f.status, str(f.message)) for f in findings)
     report = DomainReport(from_domain, clock.now(), findings)
     with rt.db.session() as s:
         row = s.scalar(select(DomainCheck).where(DomainCheck.domain == from_domain))
@@ -363,7 +390,7 @@ def check(rt: Runtime) -> DomainReport:
             row = DomainCheck(domain=from_domain)
             s.add(row)
         row.checked_at, row.status = report.checked_at, report.status
-        row.findings = [[f.key, f.status, f.message] for f in findings]
+        row.findings = kept
     return report
 
 
@@ -375,7 +402,8 @@ def last(rt: Runtime) -> DomainReport | None:
         if row is None:
             return None
         return DomainReport(row.domain, row.checked_at,
-                            tuple(Finding(*f) for f in row.findings))
+                            tuple(Finding(key, status, str(shown(message)))
+                                  for key, status, message in row.findings))
 
 
 # ------------------------------------------------------------- what to publish where
@@ -390,7 +418,7 @@ class Record:
     name: str
     type: str
     value: str
-    note: str
+    note: Any  # a lazy sentence, in the page's language when shown
 
 
 def _der(tag: int, body: bytes) -> bytes:
@@ -424,30 +452,33 @@ def to_publish(rt: Runtime) -> list[Record]:
     from_domain, envelope = domains(rt)
     relay = st.smtp_host if st.mail_transport == "smtp" else ""
     spf = (Record("spf", envelope, "TXT", f"v=spf1 a:{relay} ~all",
-                  f"Lets the relay {relay} send for {envelope}. If {envelope} already has "
-                  f"an SPF record, add a:{relay} to it instead: a domain may have only one.")
+                  _l("Lets the relay %(relay)s send for %(domain)s. If %(domain)s already has "
+                     "an SPF record, add a:%(relay)s to it instead: a domain may have only "
+                     "one.", relay=relay, domain=envelope))
            if relay else
-           Record("spf", envelope, "TXT", "", "Mail is not sent over SMTP yet (mail_transport "
-                  "is outbox): once a relay is set, its name goes here as a:<relay>, or "
-                  "your mail provider's include:."))
+           Record("spf", envelope, "TXT", "", _l(
+               "Mail is not sent over SMTP yet (mail_transport is outbox): once a relay is "
+               "set, its name goes here as a:<relay>, or your mail provider's include:.")))
     key, problem = configured_key(st)
     if key is not None:
         try:
             value = f"v=DKIM1; k=rsa; p={public_key_txt(key.private_key)}"
-            note = "The public half of the key the service signs with."
+            note = _l("The public half of the key the service signs with.")
         except (dkim.crypto.UnparsableKeyError, ValueError) as exc:
-            value, note = "", f"The signing key cannot be read ({exc})."
+            value, note = "", _l("The signing key cannot be read (%(error)s).", error=str(exc))
         dkim_record = Record("dkim", f"{key.selector}._domainkey.{key.domain}", "TXT",
                              value, note)
     else:
         dkim_record = Record("dkim", f"<selector>._domainkey.{from_domain}", "TXT", "",
-                             problem or "Mail is not signed yet. The operator makes a key "
-                             "(openssl genrsa -out dkim.pem 2048) and sets dkim_selector, "
-                             "dkim_domain and dkim_key_file; this page then shows the record.")
+                             problem or _l(
+                                 "Mail is not signed yet. The operator makes a key (openssl "
+                                 "genrsa -out dkim.pem 2048) and sets dkim_selector, "
+                                 "dkim_domain and dkim_key_file; this page then shows the "
+                                 "record."))
     contact = rt.community.site().contact_email or f"dmarc@{from_domain}"
     dmarc = Record("dmarc", f"_dmarc.{from_domain}", "TXT",
                    f"v=DMARC1; p=none; rua=mailto:{contact}",
-                   "Start with p=none, which only asks receivers for reports; move to "
-                   "p=quarantine once the reports show every mail passing. Gmail and Yahoo "
-                   "require a DMARC record of bulk senders.")
+                   _l("Start with p=none, which only asks receivers for reports; move to "
+                      "p=quarantine once the reports show every mail passing. Gmail and Yahoo "
+                      "require a DMARC record of bulk senders."))
     return [spf, dkim_record, dmarc]

@@ -16,11 +16,15 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
+from babel.dates import format_date
+from babel.support import LazyProxy
+from flask_babel import get_locale
 from sqlalchemy.orm import Session
 
 from ostogether.core import csvout
 from ostogether.core.errors import ValidationError
 from ostogether.core.states import NETWORK_NAMES
+from ostogether.core.words import lazy_gettext as _l
 from ostogether.models import Project
 from ostogether.reach.reports import Visibility, parse_period, visibility, visibility_csv
 from ostogether.registry import projects
@@ -32,7 +36,7 @@ PERIOD_MONTHS = 18
 @dataclass(frozen=True)
 class Period:
     key: str  # grant, rp1, rp2, …, last-12-months
-    label: str
+    label: Any  # a lazy sentence
     start: dt.date
     end: dt.date
 
@@ -48,23 +52,32 @@ def _add_months(day: dt.date, months: int) -> dt.date:
     raise AssertionError("unreachable")
 
 
+def _month(day: dt.date) -> Any:
+    """"Jan 2025" as the page's language writes it ("janv. 2025"), when it is shown."""
+    return LazyProxy(lambda: format_date(day, "MMM y", locale=get_locale() or "en"),
+                     enable_cache=False)
+
+
 def reporting_periods(project: Project, today: dt.date) -> list[Period]:
-    out = [Period("last-12-months", "The last 12 months", today - dt.timedelta(days=364),
-                  today)]
+    """The presets of a project's report; their labels are lazy sentences in the page's
+    language (English outside a request)."""
+    out = [Period("last-12-months", _l("The last 12 months"),
+                  today - dt.timedelta(days=364), today)]
     start, end = project.start_date, project.end_date
     if not start:
         return out
     last = end or today
-    out.append(Period("grant", f"The whole grant ({start:%b %Y} to {last:%b %Y})", start,
-                      last))
+    out.append(Period("grant", _l("The whole grant (%(start)s to %(end)s)",
+                                  start=_month(start), end=_month(last)), start, last))
     n, first = 1, start
     while first <= last:
         stop = min(_add_months(first, PERIOD_MONTHS) - dt.timedelta(days=1), last)
         m1 = (n - 1) * PERIOD_MONTHS + 1
         m2 = m1 + (stop.year - first.year) * 12 + stop.month - first.month
         months = f"M{m1}–M{m2}"
-        out.append(Period(f"rp{n}", f"Reporting period {n} ({months}: {first:%b %Y} to "
-                                    f"{stop:%b %Y})", first, stop))
+        out.append(Period(f"rp{n}", _l("Reporting period %(num)d (%(months)s: %(start)s to "
+                                       "%(end)s)", num=n, months=months, start=_month(first),
+                                       end=_month(stop)), first, stop))
         n, first = n + 1, stop + dt.timedelta(days=1)
         if n > 12:
             break
@@ -74,8 +87,9 @@ def reporting_periods(project: Project, today: dt.date) -> list[Period]:
 def period(project: Project, key: str, today: dt.date) -> Period:
     periods = {p.key: p for p in reporting_periods(project, today)}
     if key not in periods:
-        raise ValidationError(f"{project.acronym} has no period '{key}'; choose one of "
-                              f"{', '.join(periods)}, or give dates.", {"period": key})
+        raise ValidationError(_l("%(project)s has no period '%(key)s'; choose one of "
+                                 "%(keys)s, or give dates.", project=project.acronym,
+                                 key=key, keys=", ".join(periods)), {"period": key})
     return periods[key]
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from ostogether.core import csvout
 from ostogether.core.errors import NotFound, ValidationError
 from ostogether.core.states import NETWORKS
+from ostogether.core.words import lazy_gettext as _l
 from ostogether.edges.runtime import Runtime
 from ostogether.models import (
     AuditEntry,
@@ -221,13 +222,13 @@ def parse_period(start: str, end: str, today: dt.date) -> tuple[dt.date, dt.date
         b = dt.date.fromisoformat(end) if end else today
         a = dt.date.fromisoformat(start) if start else b - dt.timedelta(days=364)
         if not (dt.date(2000, 1, 1) <= a and b <= dt.date(2999, 12, 30)):
-            raise ValidationError("Give dates between 2000 and 2999.",
+            raise ValidationError(_l("Give dates between 2000 and 2999."),
                                   {"period": "dates between 2000 and 2999"})
     except (ValueError, OverflowError):
-        raise ValidationError("Dates must look like 2026-01-31.",
+        raise ValidationError(_l("Dates must look like 2026-01-31."),
                               {"period": "dates like 2026-01-31"}) from None
     if a > b:
-        raise ValidationError("The period starts after it ends; swap the dates.",
+        raise ValidationError(_l("The period starts after it ends; swap the dates."),
                               {"period": "start after end"})
     return a, b
 
@@ -235,7 +236,7 @@ def parse_period(start: str, end: str, today: dt.date) -> tuple[dt.date, dt.date
 def visibility(s: Session, slug: str, start: dt.date, end: dt.date) -> Visibility:
     project = s.scalar(select(Project).where(Project.slug == slug))
     if project is None:
-        raise NotFound(f"There is no project '{slug}' in the registry.")
+        raise NotFound(_l("There is no project '%(slug)s' in the registry.", slug=slug))
     lo = dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC)
     hi = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
     report = Visibility(project, start, end)

@@ -15,16 +15,17 @@ from typing import Any
 
 from ostogether.core import clock, csvout
 from ostogether.core.choices import split
+from ostogether.core.words import _l, keep
 from ostogether.readers import preferences
 from ostogether.readers.subscribers import CHOICE_COLUMNS, LANGUAGES, profile
 
 MAILCHIMP = "mailchimp"
 NONSUBSCRIBED = re.compile(r"non[-_ ]?subscribed", re.I)
-NOT_SUBSCRIBED = ("a non-subscribed contact in Mailchimp: they never agreed to the "
-                  "newsletter, so they do not become a reader")
-NO_CONSENT = ("no CONFIRM_TIME or OPTIN_TIME: Mailchimp has no record of a consent, so they "
-              "do not become a reader; if they agreed elsewhere, import them with that date "
-              "and source in the service's own columns")
+NOT_SUBSCRIBED = _l("a non-subscribed contact in Mailchimp: they never agreed to the "
+                    "newsletter, so they do not become a reader")
+NO_CONSENT = _l("no CONFIRM_TIME or OPTIN_TIME: Mailchimp has no record of a consent, so "
+                "they do not become a reader; if they agreed elsewhere, import them with "
+                "that date and source in the service's own columns")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,12 +94,12 @@ def _when(raw: str) -> dt.datetime:
     try:
         when = dt.datetime.fromisoformat(raw)
     except ValueError:
-        raise ValueError("must be a date like 2024-03-01 or "
-                         "2024-03-01T09:30:00+01:00") from None
+        raise ValueError(_l("must be a date like 2024-03-01 or "
+                            "2024-03-01T09:30:00+01:00")) from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
     if when > clock.now():
-        raise ValueError("is in the future")
+        raise ValueError(_l("is in the future"))
     return when
 
 
@@ -128,20 +129,30 @@ def _mailchimp_kind(header: Sequence[str], name: str = "") -> str:
     return "subscribed"
 
 
-def _left_when(what: str, given: str, last_changed: str) -> tuple[dt.datetime, str, str]:
+def _left_when(what: str, given: str, last_changed: str) -> tuple[dt.datetime, str, Any]:
     """The time an address left Mailchimp, when its own column is empty or not a date:
     LAST_CHANGED, else the import's own time. Never a reason to keep an address that
     left off the suppression list. (time, basis, the warning that says so)"""
     column = what.upper()
-    why = f"{column} is empty" if not given else f"{column} {given!r} is not a date"
     try:
         when = _when(last_changed)
+        basis = "last_changed"
     except ValueError:
-        now = clock.now()
-        return now, "import", (f"{why} and so is LAST_CHANGED: dated with this import's "
-                               f"time, {now:%Y-%m-%d %H:%M} UTC")
-    return when, "last_changed", (f"{why}: dated from LAST_CHANGED, "
-                                  f"{when:%Y-%m-%d %H:%M} UTC")
+        when = clock.now()
+        basis = "import"
+    stamp = f"{when:%Y-%m-%d %H:%M}"
+    if basis == "import":
+        warning = (_l("%(column)s is empty and so is LAST_CHANGED: dated with this import's "
+                      "time, %(time)s UTC", column=column, time=stamp) if not given else
+                   _l("%(column)s %(given)s is not a date and so is LAST_CHANGED: dated "
+                      "with this import's time, %(time)s UTC", column=column,
+                      given=repr(given), time=stamp))
+    else:
+        warning = (_l("%(column)s is empty: dated from LAST_CHANGED, %(time)s UTC",
+                      column=column, time=stamp) if not given else
+                   _l("%(column)s %(given)s is not a date: dated from LAST_CHANGED, "
+                      "%(time)s UTC", column=column, given=repr(given), time=stamp))
+    return when, basis, warning
 
 
 def _labels(row: dict[str, str], tags: list[str], tag_map: dict[str, str]) -> tuple[str, ...]:
@@ -182,7 +193,7 @@ def _mailchimp_row(kind: str, file: str, n: int, address: str, row: dict[str, st
         if campaign := get("unsub_campaign_title") or get("clean_campaign_title"):
             detail["campaign"] = campaign
         return _Row(file, n, address, "suppress", when=when, source=MAILCHIMP, log_as=MAILCHIMP,
-                    reason=kind, note=note[:300], detail=detail, warning=warning)
+                    reason=kind, note=note[:300], detail=detail, warning=keep(warning))
     name = " ".join(filter(None, (get("first name") or get("fname"),
                                   get("last name") or get("lname"))))
     name = profile(name, "en", problems)
@@ -196,7 +207,7 @@ def _mailchimp_row(kind: str, file: str, n: int, address: str, row: dict[str, st
     try:
         when = _when(stamp)
     except ValueError as exc:
-        problems[basis] = str(exc)
+        problems[basis] = exc.args[0]
         return None
     detail["consent_basis"] = basis
     labels = _labels(row, tags, reading.tag_map)
@@ -218,10 +229,10 @@ def _own_row(file: str, n: int, address: str, row: dict[str, str],
     try:
         when = _when(row.get("consent_date") or "")
     except ValueError as exc:
-        problems["consent_date"] = str(exc)
+        problems["consent_date"] = exc.args[0]
     source = " ".join(csvout.unquote(row.get("consent_source") or "").split())[:40]
     if not source:
-        problems["consent_source"] = "say where the consent was given, e.g. mailchimp"
+        problems["consent_source"] = _l("say where the consent was given, e.g. mailchimp")
     chosen = {k: split(csvout.unquote(row.get(k) or "")) for k in CHOICE_COLUMNS}
     chosen = {k: v for k, v in chosen.items() if v}
     country = csvout.unquote(row.get("country") or "").strip().upper()

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from ostogether.core.choices import Choices
 from ostogether.core.errors import ValidationError
+from ostogether.core.words import _l, _nl, per_field
 from ostogether.edges.runtime import Runtime
 from ostogether.edges.topics import vocabulary
 from ostogether.models import Project, Subscriber
@@ -72,21 +73,39 @@ def problems(offered: Offered, chosen: Mapping[str, Iterable[str]]) -> dict[str,
         values = list(chosen.get(name, ()))
         known = offered.group(name)
         if len(values) > MAX_PER_GROUP:
-            out[name] = f"at most {MAX_PER_GROUP} {name}"
+            out[name] = _TOO_MANY[name](MAX_PER_GROUP)
             continue
         bad = [v for v in values if v not in known]
         if bad:
-            what = "project" if name == "projects" else name.removesuffix("s")
-            out[name] = (f"unknown {what} {', '.join(repr(v[:40]) for v in bad[:5])}; use "
-                         f"{', '.join(known) or 'none (there are none yet)'}")
+            given = ", ".join(repr(v[:40]) for v in bad[:5])
+            out[name] = (_UNKNOWN[name](given, ", ".join(known)) if known
+                         else _l("unknown project %(values)s; there are none to follow yet",
+                                 values=given))
     return out
+
+
+_TOO_MANY = {
+    "topics": lambda n: _nl("at most %(num)d topic", "at most %(num)d topics", n),
+    "kinds": lambda n: _nl("at most %(num)d kind", "at most %(num)d kinds", n),
+    "audiences": lambda n: _nl("at most %(num)d audience", "at most %(num)d audiences", n),
+    "projects": lambda n: _nl("at most %(num)d project", "at most %(num)d projects", n),
+}
+_UNKNOWN = {
+    "topics": lambda v, k: _l("unknown topic %(values)s; use %(known)s", values=v, known=k),
+    "kinds": lambda v, k: _l("unknown kind %(values)s; use %(known)s", values=v, known=k),
+    "audiences": lambda v, k: _l("unknown audience %(values)s; use %(known)s", values=v,
+                                 known=k),
+    "projects": lambda v, k: _l("unknown project %(values)s; use %(known)s", values=v,
+                                known=k),
+}
 
 
 def country_problem(code: str) -> str:
     """'' for no country or an ISO 3166 alpha-2 code, else what to write."""
     if not code or (len(code) == 2 and pycountry.countries.get(alpha_2=code) is not None):
         return ""
-    return f"{code[:20]!r} is not a country code; use two letters (ISO 3166), e.g. BE or PT"
+    return _l("%(code)s is not a country code; use two letters (ISO 3166), e.g. BE or PT",
+              code=repr(code[:20]))
 
 
 def checked(offered: Offered, chosen: Mapping[str, Iterable[str]], country: str = ""
@@ -98,8 +117,8 @@ def checked(offered: Offered, chosen: Mapping[str, Iterable[str]], country: str 
     if why := country_problem(country):
         found["country"] = why
     if found:
-        raise ValidationError("Nothing was changed: " + "; ".join(
-            f"{k}: {v}" for k, v in found.items()) + ".", found)
+        raise ValidationError(_l("Nothing was changed: %(problems)s.",
+                                 problems=per_field(found)), found)
     return Choices.of(**{name: chosen.get(name, ()) for name in GROUPS}), country
 
 

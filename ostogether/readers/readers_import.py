@@ -45,6 +45,7 @@ from sqlalchemy import delete, select
 
 from ostogether.core import csvin
 from ostogether.core.errors import ValidationError
+from ostogether.core.words import _l, keep, per_field, shown
 from ostogether.edges.runtime import Runtime
 from ostogether.edges.spool import Entry, Spool
 from ostogether.models import ConsentEvent, Subscriber, Suppression
@@ -123,9 +124,12 @@ class ImportReport:
     def of(self, outcome: str) -> list[ImportLine]:
         return list(self._lines((outcome,)))
 
-    def noted(self) -> Iterator[ImportLine]:
-        """The lines a report shows: all but the plain new ones (a warning shows)."""
-        return self._lines(tuple(o for o in OUTCOMES if o != "new"), with_warning=True)
+    def noted(self, kept: bool = False) -> Iterator[ImportLine]:
+        """The lines a report shows: all but the plain new ones (a warning shows). Their
+        reasons and warnings are text in the reader's language (English outside a
+        request), or with ``kept`` as they are stored (``words.keep``)."""
+        return self._lines(tuple(o for o in OUTCOMES if o != "new"), with_warning=True,
+                           kept=kept)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -143,11 +147,13 @@ class ImportReport:
     def warnings(self) -> int:
         return self.spool.warnings()
 
-    def _lines(self, outcomes: tuple[str, ...] = (), with_warning: bool = False
-               ) -> Iterator[ImportLine]:
+    def _lines(self, outcomes: tuple[str, ...] = (), with_warning: bool = False,
+               kept: bool = False) -> Iterator[ImportLine]:
+        def said(text: str) -> str:
+            return text if kept else str(shown(text))
         for e in self.spool.entries(outcomes, with_warning):
-            yield ImportLine(e.line, e.subject, e.outcome, e.reason,
-                             self.files[e.file].name, e.warning)
+            yield ImportLine(e.line, e.subject, e.outcome, said(e.reason),
+                             self.files[e.file].name, said(e.warning))
 
 
 # ------------------------------------------------------------------------- reading files
@@ -164,8 +170,9 @@ def tag_map_text(value: str) -> str:
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise ValidationError(f"{path.name} is not valid TOML ({exc}).",
-                                  {"map_tags": "toml"}) from None
+            raise ValidationError(_l("%(file)s is not valid TOML (%(why)s).",
+                                     file=path.name, why=str(exc)), {"map_tags": "toml"}
+                                  ) from None
         table = data.get("tags", data)
         return "\n".join(f"{k}={v}" for k, v in table.items() if isinstance(v, str))
     lines = [r for r in csv.reader(io.StringIO(text)) if len(r) >= 2]
@@ -185,12 +192,14 @@ def parse_tags(rt: Runtime, text: str, name: str = "--map-tags") -> dict[str, st
         theirs, sep, ours = part.rpartition("=")
         ours = ours.strip()
         if not sep or not theirs.strip() or not ours:
-            raise ValidationError(f'{name}: "{part[:80]}" is not TAG=TOPIC, e.g. '
-                                  f'"STEM teachers=steam,Climate=sdg-13".', {"map_tags": part})
+            raise ValidationError(_l('%(option)s: "%(part)s" is not TAG=TOPIC, e.g. '
+                                     '"STEM teachers=steam,Climate=sdg-13".', option=name,
+                                     part=part[:80]), {"map_tags": part})
         if ours not in topics:
-            raise ValidationError(f'{name}: "{ours[:40]}" (for "{theirs.strip()[:80]}") is '
-                                  f'not a topic; use one of {", ".join(topics)}.',
-                                  {"map_tags": part})
+            raise ValidationError(_l('%(option)s: "%(topic)s" (for "%(tag)s") is not a '
+                                     'topic; use one of %(topics)s.', option=name,
+                                     topic=ours[:40], tag=theirs.strip()[:80],
+                                     topics=", ".join(topics)), {"map_tags": part})
         mapping[theirs.strip().lower()] = ours
     return mapping
 
@@ -203,11 +212,13 @@ def parse_map(text: str, name: str = "--map") -> dict[str, str]:
         theirs, sep, ours = part.rpartition("=")
         ours = ours.strip().lower()
         if not sep or not theirs.strip():
-            raise ValidationError(f'{name}: "{part}" is not COLUMN=FIELD, e.g. '
-                                  f'"E-mail=email,Full name=name".', {"map": part})
+            raise ValidationError(_l('%(option)s: "%(part)s" is not COLUMN=FIELD, e.g. '
+                                     '"E-mail=email,Full name=name".', option=name,
+                                     part=part), {"map": part})
         if ours not in COLUMNS:
-            raise ValidationError(f'{name}: "{ours}" is not a field; map to one of '
-                                  f'{", ".join(COLUMNS)}.', {"map": part})
+            raise ValidationError(_l('%(option)s: "%(field)s" is not a field; map to one of '
+                                     '%(fields)s.', option=name, field=ours,
+                                     fields=", ".join(COLUMNS)), {"map": part})
         mapping[theirs.strip().lower()] = ours
     return mapping
 
@@ -232,16 +243,14 @@ def files_of(name: str, data: bytes | Path, stack: ExitStack) -> list[csvin.Sour
                    and i.filename.lower().endswith(".csv")
                    and not i.filename.startswith("__MACOSX/")]
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError) as exc:
-        raise ValidationError(f"{name} is a damaged zip ({exc}). Download the export "
-                              f"again.", {"file": "zip"}) from None
+        raise _damaged(name, exc) from None
     if not members:
-        raise ValidationError(f"{name} is a zip with no CSV file in it. Choose "
-                              f"the export that Mailchimp sent, or one CSV.",
+        raise ValidationError(_l("%(file)s is a zip with no CSV file in it. Choose the "
+                                 "export that Mailchimp sent, or one CSV.", file=name),
                               {"file": "zip"})
     if sum(i.file_size for i in members) > ZIP_MAX_BYTES:
-        raise ValidationError(f"{name} unpacks to more than "
-                              f"{ZIP_MAX_BYTES // 2**20} MB; split it.",
-                              {"file": "too big"})
+        raise ValidationError(_l("%(file)s unpacks to more than %(mb)d MB; split it.",
+                                 file=name, mb=ZIP_MAX_BYTES // 2**20), {"file": "too big"})
     return [csvin.Source(i.filename.rsplit("/", 1)[-1], _member(name, zf, i))
             for i in sorted(members, key=lambda i: i.filename)]
 
@@ -252,9 +261,13 @@ def _member(name: str, zf: zipfile.ZipFile, info: zipfile.ZipInfo
         try:
             return zf.open(info)
         except (zipfile.BadZipFile, NotImplementedError, OSError) as exc:
-            raise ValidationError(f"{name} is a damaged zip ({exc}). Download the export "
-                                  f"again.", {"file": "zip"}) from None
+            raise _damaged(name, exc) from None
     return open_member
+
+
+def _damaged(name: str, exc: Exception) -> ValidationError:
+    return ValidationError(_l("%(file)s is a damaged zip (%(why)s). Download the export "
+                              "again.", file=name, why=str(exc)), {"file": "zip"})
 
 
 def _rows(name: str, records: csvin.Records, columns: list[str]
@@ -283,10 +296,10 @@ def read(uploads: Sequence[Upload], spool: Spool, column_map: dict[str, str] | N
     with ExitStack() as stack:
         for upload_name, data in uploads:
             for source in files_of(upload_name, data, stack):
-                with csvin.Records(source, limits=limits, empty_hint="it has no header line "
-                                   "and no readers. Export the list again, or choose another "
-                                   "file.", not_text_hint="Save it as CSV UTF-8 and try again."
-                                   ) as records:
+                with csvin.Records(source, limits=limits, empty_hint=_l(
+                        "it has no header line and no readers. Export the list again, or "
+                        "choose another file."),
+                        not_text_hint=_l("Save it as CSV UTF-8 and try again.")) as records:
                     summaries.append(_read_file(source.name, records, column_map, spool,
                                                 [f.name for f in summaries], map_name,
                                                 reading))
@@ -307,16 +320,18 @@ def _read_file(name: str, records: csvin.Records, column_map: dict[str, str], sp
         missing = [c for c in REQUIRED if c not in mapped]
         unused = [h for h, m in zip(header, mapped, strict=True) if m not in COLUMNS]
         if missing:
-            hint = "" if not unused else (
-                f' Name them with {map_name}, e.g. {map_name} "{unused[0]}=email".'
-                if map_name.startswith("--") else
-                f' Name them in the {map_name.lower()}, e.g. "{unused[0]}=email".')
+            said = {"file": name, "columns": ", ".join(COLUMNS),
+                    "missing": ", ".join(missing), "unused": ", ".join(unused)}
             raise ValidationError(
-                f"{name}: the first line must name the columns "
-                + ", ".join(COLUMNS) + " (or be a Mailchimp export); "
-                + "; ".join(filter(None, [f"missing: {', '.join(missing)}",
-                                          f"not used: {', '.join(unused)}"
-                                          if unused else ""])) + "." + hint,
+                _l("%(file)s: the first line must name the columns %(columns)s (or be a "
+                   "Mailchimp export); missing: %(missing)s.", **said) if not unused else
+                _l("%(file)s: the first line must name the columns %(columns)s (or be a "
+                   "Mailchimp export); missing: %(missing)s; not used: %(unused)s. Name them "
+                   'with %(option)s, e.g. %(option)s "%(column)s=email".', option=map_name,
+                   column=unused[0], **said) if str(map_name).startswith("--") else
+                _l("%(file)s: the first line must name the columns %(columns)s (or be a "
+                   "Mailchimp export); missing: %(missing)s; not used: %(unused)s. Name them "
+                   'in the column map, e.g. "%(column)s=email".', column=unused[0], **said),
                 {"file": "columns"})
         columns = mapped
         ignored = tuple(unused)
@@ -327,24 +342,25 @@ def _read_file(name: str, records: csvin.Records, column_map: dict[str, str], sp
     for n, row, extra in _rows(name, records, columns):
         count += 1
         if extra:
-            spool.add(number, n, "", "invalid", "more fields than columns")
+            spool.add(number, n, "", "invalid", keep(_l("more fields than columns")))
             continue
         raw = ((row.get("email address") if kind.startswith(MAILCHIMP)
                 else row.get("email")) or "").strip()
         if kind == "mailchimp nonsubscribed":  # never read further
-            spool.add(number, n, raw[:EMAIL_SHOWN], "left_out", NOT_SUBSCRIBED)
+            spool.add(number, n, raw[:EMAIL_SHOWN], "left_out", keep(NOT_SUBSCRIBED))
             continue
         try:
             address = stored_email(raw)
         except ValidationError as exc:
             # What was there, as much of it as an address can be: a line may be long.
             spool.add(number, n, raw[:EMAIL_SHOWN], "invalid",
-                      exc.fields.get("email", str(exc)))
+                      keep(exc.fields.get("email", exc.message)))
             continue
         if seen := spool.first_seen(address, number, n):
             first, at = seen
-            spool.add(number, n, address, "invalid", f"repeats line {at}"
-                      + (f" of {before[first]}" if first != number else ""))
+            spool.add(number, n, address, "invalid", keep(
+                _l("repeats line %(line)d of %(file)s", line=at, file=before[first])
+                if first != number else _l("repeats line %(line)d", line=at)))
             continue
         problems: dict[str, str] = {}
         try:
@@ -352,11 +368,10 @@ def _read_file(name: str, records: csvin.Records, column_map: dict[str, str], sp
                                      reading) if kind.startswith(MAILCHIMP)
                       else _own_row(name, n, address, row, problems, reading))
         except _LeftOut as why:
-            spool.add(number, n, address, "left_out", str(why))
+            spool.add(number, n, address, "left_out", keep(why.args[0]))
             continue
         if parsed is None:
-            spool.add(number, n, address, "invalid", "; ".join(
-                f"{k}: {v}" for k, v in problems.items()))
+            spool.add(number, n, address, "invalid", keep(per_field(problems)))
             continue
         spool.add(number, n, address, PENDING, warning=parsed.warning,
                   payload=_kept(parsed))
@@ -380,15 +395,37 @@ def _kept(row: _Row) -> _Row:
 
 # ------------------------------------------------------------------------- the database
 
-def _refusal(sup: Suppression) -> str:
-    when = f" on {sup.at:%Y-%m-%d}" if sup.at else ""
-    where = " in Mailchimp" if sup.source == MAILCHIMP else ""
-    why = {"erased": f"erased{when} at the owner's request",
-           "bounced": f"bounced{when} too often",
-           "unsubscribed": f"unsubscribed{where}{when}",
-           "cleaned": f"cleaned{where}{when} (not deliverable)"}.get(sup.reason, sup.reason)
-    note = f" ({sup.note})" if sup.note and sup.reason == "unsubscribed" else ""
-    return f"on the suppression list: {why}{note}; only its owner can sign up again"
+def _left_in_mailchimp(reason: str, when: dt.datetime, note: str) -> Any:
+    """How an address left Mailchimp (unsubscribed or cleaned), and the reader's note."""
+    date = f"{when:%Y-%m-%d}"
+    what = (_l("unsubscribed in Mailchimp on %(date)s", date=date) if reason == "unsubscribed"
+            else _l("cleaned in Mailchimp on %(date)s", date=date))
+    return _l("%(what)s (%(note)s)", what=what, note=note) if note else what
+
+
+def _refusal(sup: Suppression) -> Any:
+    date = f"{sup.at:%Y-%m-%d}" if sup.at else ""
+    mailchimp = sup.source == MAILCHIMP
+    if sup.reason == "erased":
+        why = (_l("erased on %(date)s at the owner's request", date=date) if date
+               else _l("erased at the owner's request"))
+    elif sup.reason == "bounced":
+        why = (_l("bounced on %(date)s too often", date=date) if date
+               else _l("bounced too often"))
+    elif sup.reason == "unsubscribed":
+        why = (_left_in_mailchimp("unsubscribed", sup.at, sup.note)
+               if mailchimp and sup.at else
+               _l("unsubscribed on %(date)s", date=date) if date else _l("unsubscribed"))
+    elif sup.reason == "cleaned":
+        why = (_l("cleaned in Mailchimp on %(date)s (not deliverable)", date=date)
+               if mailchimp and date else
+               _l("cleaned on %(date)s (not deliverable)", date=date) if date
+               else _l("cleaned (not deliverable)"))
+    else:
+        why = sup.reason
+    if sup.reason == "unsubscribed" and sup.note and not (mailchimp and sup.at):
+        why = _l("%(what)s (%(note)s)", what=why, note=sup.note)
+    return _l("on the suppression list: %(why)s; only its owner can sign up again", why=why)
 
 
 @dataclass
@@ -485,20 +522,21 @@ def _compare(rt: Runtime, spool: Spool, page: list[Entry]) -> None:
 
         if row.action == "suppress":
             assert row.when is not None
-            what = f"{row.reason} in Mailchimp on {row.when:%Y-%m-%d}" + (
-                f" ({row.note})" if row.note and row.reason == "unsubscribed" else "")
+            what = _left_in_mailchimp(row.reason, row.when,
+                                      row.note if row.reason == "unsubscribed" else "")
             if hashed in suppressed:
-                say("existing", "already on the suppression list")
+                say("existing", keep(_l("already on the suppression list")))
                 continue
             reader_id, status, confirmed = known.get(hashed, (None, "", None))
             if status == "confirmed" and confirmed and confirmed > row.when:
-                say("existing", f"{what}, but subscribed here since; kept")
+                say("existing", keep(_l("%(what)s, but subscribed here since; kept",
+                                        what=what)))
                 continue
-            say("suppress", what + ("; the reader here is unsubscribed too"
-                                    if status == "confirmed" else ""),
+            say("suppress", keep(_l("%(what)s; the reader here is unsubscribed too", what=what)
+                                 if status == "confirmed" else what),
                 reader_id if status == "confirmed" else None)
         elif hashed in suppressed:
-            say("suppressed", _refusal(suppressed[hashed]))
+            say("suppressed", keep(_refusal(suppressed[hashed])))
         elif hashed in known:
             say("existing")
         else:

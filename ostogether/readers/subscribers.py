@@ -29,6 +29,7 @@ from ostogether.core.choices import Choices, join
 from ostogether.core.errors import NotFound, ValidationError
 from ostogether.core.inputs import one_line_problem, valid_email
 from ostogether.core.states import SUBSCRIBER_STATUSES
+from ostogether.core.words import _l, lazy_ngettext, per_field
 from ostogether.edges import db, ratelimit
 from ostogether.edges.audit import Actor, record, transition
 from ostogether.edges.runtime import Runtime, secret_key
@@ -71,7 +72,7 @@ def stored_email(raw: str) -> str:
     try:
         return valid_email(raw)
     except ValueError as exc:
-        why = str(exc)
+        why = exc.args[0]  # a sentence in the reader's language when it is shown
         raise ValidationError(_("That email address is not valid: %(why)s", why=why),
                               {"email": why}) from None
 
@@ -162,13 +163,13 @@ def _token_data(rt: Runtime, s: Session, token: str, salt: str,
     sub = s.get(Subscriber, data.get("s")) if isinstance(data, dict) and isinstance(
         data.get("s"), int) else None
     if sub is None or sub.link_nonce != data.get("n") or sub.status == "erased":
-        raise NotFound("This link is no longer valid: the subscription it belonged to was "
-                       "erased.")
+        raise NotFound(_l("This link is no longer valid: the subscription it belonged to "
+                          "was erased."))
     return sub, data
 
 
 def get(s: Session, sub_id: int) -> Subscriber:
-    return lookup(s, Subscriber, sub_id, f"There is no subscriber {sub_id}.")
+    return lookup(s, Subscriber, sub_id, _l("There is no subscriber %(id)d.", id=sub_id))
 
 
 def by_link(rt: Runtime, s: Session, token: str) -> Subscriber:
@@ -177,16 +178,30 @@ def by_link(rt: Runtime, s: Session, token: str) -> Subscriber:
 
 # ------------------------------------------------------------------------- services
 
-def _mails_limited(s: Session, rt: Runtime, req: Request, email: str, what: str) -> None:
+def _signups_limited(minutes: int, **_numbers: int) -> Any:
+    return lazy_ngettext(
+        "Too many sign-ups from here or for this address. Try again in %(num)d minute.",
+        "Too many sign-ups from here or for this address. Try again in %(num)d minutes.",
+        minutes)
+
+
+def _links_limited(minutes: int, **_numbers: int) -> Any:
+    return lazy_ngettext(
+        "Too many requests from here or for this address. Try again in %(num)d "
+        "minute.",
+        "Too many requests from here or for this address. Try again in %(num)d "
+        "minutes.", minutes)
+
+
+def _mails_limited(s: Session, rt: Runtime, req: Request, email: str,
+                   what: Callable[..., Any]) -> None:
     """Count a request that mails ``email``, against one hourly limit shared by sign-ups
     and link requests: per client (an IPv6 client by its network) and per mailbox (the
     address without its +tag), so that nobody can fill a mailbox through either door."""
     st = rt.settings
     keys = [f"ip:{ratelimit.address_key(req.ip, st.ratelimit_ipv6_prefix)}",
             f"mailbox:{ratelimit.mailbox_key(email)}"]
-    ratelimit.check(s, "subscribe", keys, st.subscribe_max_per_hour, 3600,
-                    f"Too many {what} from here or for this address. Try again in "
-                    "{minutes} minutes.")
+    ratelimit.check(s, "subscribe", keys, st.subscribe_max_per_hour, 3600, what)
     ratelimit.hit(s, "subscribe", keys)
 
 
@@ -210,10 +225,10 @@ def subscribe(rt: Runtime, req: Request, *, email: str, name: str = "", language
         fields.update(exc.fields)
     name = profile(name, language, fields)
     if not consent:
-        fields["consent"] = "Please tick the box to agree to receive the newsletter"
+        fields["consent"] = _("Please tick the box to agree to receive the newsletter")
     if fields:
-        raise ValidationError("You are not subscribed yet: " + "; ".join(
-            f"{k}: {v}" for k, v in fields.items()) + ".", fields)
+        raise ValidationError(_l("You are not subscribed yet: %(problems)s.",
+                                 problems=per_field(fields)), fields)
     hashed = email_hash(email)
     st = rt.settings
     with rt.db.session() as s:
@@ -221,9 +236,9 @@ def subscribe(rt: Runtime, req: Request, *, email: str, name: str = "", language
             choices, country = preferences.checked(preferences.offer(rt, s), chosen or {},
                                                    country)
         except ValidationError as exc:
-            raise ValidationError("You are not subscribed yet: " + str(exc).removeprefix(
-                "Nothing was changed: "), exc.fields) from None
-        _mails_limited(s, rt, req, email, "sign-ups")
+            raise ValidationError(_l("You are not subscribed yet: %(problems)s.",
+                                     problems=per_field(exc.fields)), exc.fields) from None
+        _mails_limited(s, rt, req, email, _signups_limited)
         sub = s.scalar(select(Subscriber).where(Subscriber.email_hash == hashed))
         if sub is None:
             sub = Subscriber(email=email, email_hash=hashed, status="pending", name=name,
@@ -262,7 +277,7 @@ def send_link(rt: Runtime, req: Request, email: str) -> None:
     hashed = email_hash(email)
     st = rt.settings
     with rt.db.session() as s:
-        _mails_limited(s, rt, req, email, "requests")
+        _mails_limited(s, rt, req, email, _links_limited)
         sub = s.scalar(select(Subscriber).where(Subscriber.email_hash == hashed))
         if sub is None or sub.status not in ("pending", "confirmed"):
             return
@@ -495,8 +510,8 @@ def update_preferences(rt: Runtime, req: Request, token: str, *, name: str,
         except ValidationError as exc:
             fields.update(exc.fields)
         if fields:
-            raise ValidationError("Nothing was changed: " + "; ".join(
-                f"{k}: {v}" for k, v in fields.items()) + ".", fields)
+            raise ValidationError(_l("Nothing was changed: %(problems)s.",
+                                     problems=per_field(fields)), fields)
         changed = {k: v for k, v in (("name", name), ("language", language))
                    if getattr(sub, k) != v}
         preferences.put(sub, choices, where)
@@ -518,7 +533,7 @@ def export(rt: Runtime, sub_id: int) -> dict[str, Any]:
     with rt.db.session() as s:
         sub = s.get(Subscriber, sub_id)
         if sub is None:
-            raise NotFound(f"There is no subscriber {sub_id}.")
+            raise NotFound(_l("There is no subscriber %(id)d.", id=sub_id))
         events = s.scalars(select(ConsentEvent).where(
             ConsentEvent.email_hash == sub.email_hash).order_by(ConsentEvent.at))
         return {
@@ -563,7 +578,7 @@ def erase_by_id(rt: Runtime, actor: Actor, sub_id: int) -> None:
     with rt.db.session() as s:
         sub = s.get(Subscriber, sub_id)
         if sub is None:
-            raise NotFound(f"There is no subscriber {sub_id}.")
+            raise NotFound(_l("There is no subscriber %(id)d.", id=sub_id))
         _erase(s, rt, sub, Request("admin"))
         record(s, actor, "subscriber.erased_by_editor", sub)
 
@@ -574,7 +589,7 @@ def erase_by_email(rt: Runtime, actor: Actor, email: str) -> int:
         sub_id = s.scalar(select(Subscriber.id).where(
             Subscriber.email_hash == email_hash(email)))
     if sub_id is None:
-        raise NotFound(f"No reader has the address {email}.")
+        raise NotFound(_l("No reader has the address %(email)s.", email=email))
     erase_by_id(rt, actor, sub_id)
     return sub_id
 

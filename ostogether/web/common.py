@@ -154,6 +154,8 @@ class IssueConverter(BaseConverter):
 
 # The API's errors, also used by the app-wide handlers for paths under /api/.
 def json_error(status: int, message: str, **extra: Any) -> Response:
+    if isinstance(extra.get("fields"), dict):  # a field's problem may be a lazy sentence
+        extra["fields"] = {k: str(v) for k, v in extra["fields"].items()}
     resp = jsonify({"error": {"status": status, "message": message, **extra}})
     resp.status_code = status
     return resp

@@ -19,6 +19,7 @@ from wtforms.validators import Length
 from ostogether import imports
 from ostogether.core.errors import Conflict, ContentError, OstogetherError, ValidationError
 from ostogether.core.words import lazy_gettext as _l
+from ostogether.core.words import shown
 from ostogether.edges.audit import Actor
 from ostogether.web.common import (
     confirmed,
@@ -159,6 +160,10 @@ def show(import_id: int) -> Any:
     page = request.args.get("page", "1")
     lines = imports.lines(rt, import_id, phase, outcome=outcome,
                           page=int(page) if page.isdigit() and len(page) < 7 else 1)
+    # What the import keeps (its refusal, each line's reason) in the page's language.
+    run.error = str(shown(run.error))
+    for x in lines.lines:
+        x.reason, x.warning = str(shown(x.reason)), str(shown(x.warning))
     again = FORMS[run.kind](prefix="again", formdata=None, data=run.options)
     zone = rt.community.schedule().zone
     return render_template(

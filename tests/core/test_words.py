@@ -57,3 +57,22 @@ def test_no_module_uses_flask_babels_lazy_strings() -> None:
     found = [str(p.relative_to(root)) for p in root.rglob("*.py")
              if re.search(r"from flask_babel import[^\n]*lazy_", p.read_text())]
     assert found == [], f"use ostogether.core.words instead in {found}"
+
+
+def test_a_kept_sentence_is_worded_again_when_shown(app: Any) -> None:
+    from ostogether.core.words import keep, listed, per_field, shown
+
+    said = listed([_l("repeats line %(line)d of %(file)s", line=4, file="a.csv"),
+                   per_field({"consent_date": _l("is in the future")}),
+                   _nl("at most %(num)d topic", "at most %(num)d topics", 3)])
+    kept = keep(said)
+    assert isinstance(kept, str) and "repeats line" in kept  # msgids, never a wording
+    assert keep("plain English") == "plain English" and keep(None) == ""
+    english = "repeats line 4 of a.csv; consent_date: is in the future; at most 3 topics"
+    assert str(shown(kept)) == str(said) == english
+    assert shown("plain English") == "plain English"  # text kept before stays as it is
+    assert shown('{"m": broken') == '{"m": broken'
+    with app.test_request_context("/?lang=fr"):
+        french = str(shown(kept))
+    assert french == ("répète la ligne 4 de a.csv; consent_date\u00a0: est dans l'avenir; "
+                      "au plus 3 thèmes")

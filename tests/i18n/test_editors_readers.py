@@ -138,8 +138,9 @@ def test_the_imports_page_and_an_import_report_in_dutch(editor: Any, rt: Runtime
                  "Alle regels die niet gewoon nieuw zijn", "Resultaat", "Waarom",
                  "Toepassen", "Opnieuw controleren met andere opties", "Verwerpen"):
         assert said in shown, said
-    # A line's reason is the service's own sentence: it stays English.
-    assert "An email address must have an @-sign" in shown
+    # A line's reason is kept as a sentence to word: it is shown in Dutch too.
+    assert "Een e-mailadres moet een @-teken bevatten." in shown
+    assert "An email address must have an @-sign" not in shown
 
     r = press(editor, import_id, "discard", confirm="yes")
     assert r.status_code == 302

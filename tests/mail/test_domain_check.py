@@ -218,6 +218,15 @@ def test_the_sending_domain_page_checks_and_says_what_to_publish_where(
         page = " ".join(c.get("/editors/sending-domain").get_data(as_text=True).split())
         assert "Checked ostogether.example: all in order." in page
         assert "In order:</strong> DKIM: The DKIM record at news2026._domainkey" in page
+        # The findings are kept as sentences to word: the same page in Dutch says them in
+        # Dutch, and English again after.
+        dutch = " ".join(c.get("/editors/sending-domain?lang=nl").get_data(as_text=True).split())
+        assert ("Het DKIM-record op news2026._domainkey.ostogether.example past bij de "
+                "ondertekeningssleutel.") in dutch
+        assert "matches the signing key" not in dutch
+        assert "De publieke helft van de sleutel waarmee de dienst ondertekent." in dutch
+        again = " ".join(c.get("/editors/sending-domain?lang=en").get_data(as_text=True).split())
+        assert "The DKIM record at news2026._domainkey.ostogether.example matches" in again
     finally:
         app.extensions["ostogether"].close()
 
