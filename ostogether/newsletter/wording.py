@@ -1,0 +1,62 @@
+"""How the newsletter's states and stored notes read for an editor, in the page's language.
+
+The database keeps the states' keys (``in_review``, ``paused``) and the send's note as
+written in English (``issue.send_note``: "Paused by Ana."); they are worded here when
+shown, so that no translation is ever stored and notes written before still read in
+every language. A note this module does not know is shown as it was written.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ostogether.core.words import _l
+
+# An issue's state as a sentence says it ("Issue #12 is in review; …").
+ISSUE_STATES = {"draft": _l("draft"), "in_review": _l("in review"),
+                "approved": _l("approved"), "sending": _l("sending"), "sent": _l("sent"),
+                "cancelled": _l("cancelled")}
+
+# Where a send stands (``issue.send_state``).
+SEND_STATES = {"running": _l("running"), "paused": _l("paused"), "waiting": _l("waiting"),
+               "cancelled": _l("cancelled"), "done": _l("done")}
+
+# A reader's row of the ledger (``deliveries.status``), as the send's counts name it.
+LEDGER_STATES = {"queued": _l("queued"), "sending": _l("sending"), "held": _l("held"),
+                 "sent": _l("sent"), "bounced": _l("bounced"), "failed": _l("failed"),
+                 "cancelled": _l("cancelled")}
+
+
+def issue_state(status: str) -> Any:
+    return ISSUE_STATES.get(status, status.replace("_", " "))
+
+
+def send_state(state: str) -> Any:
+    return SEND_STATES.get(state, state)
+
+
+def ledger_state(status: str) -> Any:
+    return LEDGER_STATES.get(status, status)
+
+
+# The notes the delivery writes (``delivery.py``), as it writes them in English.
+PAUSED = "Paused by {who}."
+CANCELLED = "Cancelled by {who}."
+WAITING = "{why} The send goes on by itself after {seconds} s, or when resumed."
+_PAUSED = re.compile(r"Paused by (?P<who>.*)\.", re.S)
+_CANCELLED = re.compile(r"Cancelled by (?P<who>.*)\.", re.S)
+_WAITING = re.compile(r"(?P<why>.*) The send goes on by itself after (?P<seconds>[0-9.e+]+) "
+                      r"s, or when resumed\.", re.S)
+
+
+def send_note(note: str) -> Any:
+    """A stored note in the page's language; one it does not know, as it is."""
+    if m := _PAUSED.fullmatch(note):
+        return _l("Paused by %(who)s.", who=m["who"])
+    if m := _CANCELLED.fullmatch(note):
+        return _l("Cancelled by %(who)s.", who=m["who"])
+    if m := _WAITING.fullmatch(note):
+        return _l("%(why)s The send goes on by itself after %(seconds)s s, or when resumed.",
+                  why=m["why"], seconds=m["seconds"])
+    return note
