@@ -69,7 +69,7 @@ from ostogether.newsletter.rendering import render_current as render_current
 from ostogether.newsletter.rendering import rendered as rendered
 from ostogether.newsletter.rendering import web_values as web_values
 from ostogether.newsletter.rendering import whole as whole
-from ostogether.newsletter.wording import issue_state
+from ostogether.newsletter.wording import issue_state, listed
 from ostogether.readers import segments, subscribers
 
 OPEN = ("draft", "in_review", "approved", "sending")
@@ -334,7 +334,7 @@ def update_details(rt: Runtime, actor: Actor, issue_id: int, *, subject: str,
 def checked_details(subject: str, preheader: str, intro_md: str) -> tuple[str, str, str]:
     """The subject, preheader and editorial as they are stored, or a ValidationError
     naming each field that is wrong."""
-    fields: dict[str, str] = {}
+    fields: dict[str, Any] = {}
     try:
         subject = _one_line(subject, "subject", SUBJECT_LIMIT)
     except ValidationError as exc:
@@ -348,8 +348,8 @@ def checked_details(subject: str, preheader: str, intro_md: str) -> tuple[str, s
     if len(intro_md) > INTRO_MAX:
         fields["intro_md"] = _l("at most %(max)d characters", max=INTRO_MAX)
     if fields:
-        raise ValidationError(_l("The issue was not saved: %(problems)s.", problems="; ".join(
-            f"{k}: {v}" for k, v in fields.items())), fields)
+        raise ValidationError(_l("The issue was not saved: %(problems)s.",
+                                 problems=listed(fields)), fields)
     return subject, preheader, intro_md.replace("\r\n", "\n").strip()
 
 

@@ -8,8 +8,14 @@ every language. A note this module does not know is shown as it was written.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
+
+from babel.dates import format_date
+from babel.support import LazyProxy
+from flask import has_app_context
+from flask_babel import get_locale
 
 from ostogether.core.words import _l
 
@@ -60,3 +66,27 @@ def send_note(note: str) -> Any:
         return _l("%(why)s The send goes on by itself after %(seconds)s s, or when resumed.",
                   why=m["why"], seconds=m["seconds"])
     return note
+
+
+def long_day(at: dt.datetime | dt.date) -> Any:
+    """"6 December 2026" in the page's language when shown (English outside the app)."""
+    day = at.date() if isinstance(at, dt.datetime) else at
+
+    def said() -> str:
+        locale = get_locale() if has_app_context() else None
+        if locale is None or locale.language == "en":
+            return f"{day:%-d %B %Y}"
+        return format_date(day, "long", locale=locale)
+    return LazyProxy(said, enable_cache=False)
+
+
+def joined(parts: Any, sep: str = "; ") -> Any:
+    """Sentences (lazy or not) joined with ``sep`` when shown; ``parts`` is read then."""
+    return LazyProxy(lambda: sep.join(str(p) for p in parts), enable_cache=False)
+
+
+def listed(fields: dict[str, Any]) -> Any:
+    """"subject: a subject is required; intro_md: …": each field's key and its problem,
+    as a refusal lists them, when shown."""
+    return LazyProxy(lambda: "; ".join(f"{k}: {v}" for k, v in fields.items()),
+                     enable_cache=False)
