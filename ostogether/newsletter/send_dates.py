@@ -109,7 +109,7 @@ def when(day: str, at: str, zone: dt.tzinfo, now: dt.datetime | None = None) -> 
 def _refused(fields: dict[str, Any]) -> ValidationError:
     labels = {"send_date": _l("the date"), "send_time": _l("the time")}
     return ValidationError(_l("The send date was not changed: %(problems)s.",
-                              problems=listed({labels[k]: v for k, v in fields.items()})),
+                              problems=listed([(labels[k], v) for k, v in fields.items()])),
                            fields)
 
 

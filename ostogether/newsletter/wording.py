@@ -85,8 +85,8 @@ def joined(parts: Any, sep: str = "; ") -> Any:
     return LazyProxy(lambda: sep.join(str(p) for p in parts), enable_cache=False)
 
 
-def listed(fields: dict[str, Any]) -> Any:
-    """"subject: a subject is required; intro_md: …": each field's key and its problem,
-    as a refusal lists them, when shown."""
-    return LazyProxy(lambda: "; ".join(f"{k}: {v}" for k, v in fields.items()),
-                     enable_cache=False)
+def listed(fields: dict[str, Any] | list[tuple[Any, Any]]) -> Any:
+    """"subject: a subject is required; intro_md: …": each field's key (or name) and its
+    problem, as a refusal lists them, when shown."""
+    pairs = list(fields.items()) if isinstance(fields, dict) else fields
+    return LazyProxy(lambda: "; ".join(f"{k}: {v}" for k, v in pairs), enable_cache=False)
