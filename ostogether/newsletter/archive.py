@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from ostogether.core import clock, contrast
 from ostogether.core.errors import NotFound
-from ostogether.core.words import _l
 from ostogether.core.languages import NAMES, NEWSLETTER
 from ostogether.core.sanitize import markdown_to_text
+from ostogether.core.words import _l
 from ostogether.edges.runtime import Runtime
 from ostogether.models import Issue, IssueSnapshot, NewsItem, id_or_none
 from ostogether.newsletter import clicks

@@ -69,7 +69,7 @@ from ostogether.newsletter.rendering import render_current as render_current
 from ostogether.newsletter.rendering import rendered as rendered
 from ostogether.newsletter.rendering import web_values as web_values
 from ostogether.newsletter.rendering import whole as whole
-from ostogether.newsletter.wording import issue_state, listed
+from ostogether.newsletter.wording import issue_state, left_out_reason, listed
 from ostogether.readers import segments, subscribers
 
 OPEN = ("draft", "in_review", "approved", "sending")
@@ -182,12 +182,13 @@ def available(s: Session, issue: Issue) -> list[NewsItem]:
     return [i for i in candidates(s) if i.id not in held]
 
 
-def left_out(s: Session, issue: Issue) -> list[tuple[int, str, str]]:
+def left_out(s: Session, issue: Issue) -> list[tuple[int, Any, Any]]:
     """(item id, title, why) of each approved item composing did not place."""
     ids = [int(i) for i, _ in issue.left_out]
     titles = dict(s.execute(select(NewsItem.id, NewsItem.title).where(
         NewsItem.id.in_(ids))).all())
-    return [(int(i), titles.get(int(i), "(deleted)"), str(why)) for i, why in issue.left_out]
+    return [(int(i), titles.get(int(i), _l("(deleted)")), left_out_reason(str(why)))
+            for i, why in issue.left_out]
 
 
 def recent_projects(s: Session, lookback: int, before: dt.datetime | None = None,

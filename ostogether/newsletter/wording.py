@@ -90,3 +90,22 @@ def listed(fields: dict[str, Any] | list[tuple[Any, Any]]) -> Any:
     problem, as a refusal lists them, when shown."""
     pairs = list(fields.items()) if isinstance(fields, dict) else fields
     return LazyProxy(lambda: "; ".join(f"{k}: {v}" for k, v in pairs), enable_cache=False)
+
+
+# Why composing left an item out, as ``core.compose`` writes it (kept with the issue).
+_NO_SECTION = re.compile(r"no section takes the kind '(?P<kind>.*)'", re.S)
+_FULL = re.compile(r"'(?P<section>.*)' is full \((?P<num>\d+) items\)", re.S)
+_PER_PROJECT = re.compile(r"its project already has (?P<num>\d+) items in this issue")
+
+
+def left_out_reason(why: str) -> Any:
+    """A stored reason in the page's language; one it does not know, as it is."""
+    if why == "the event is over before the issue goes out":
+        return _l("the event is over before the issue goes out")
+    if m := _NO_SECTION.fullmatch(why):
+        return _l("no section takes the kind '%(kind)s'", kind=m["kind"])
+    if m := _FULL.fullmatch(why):
+        return _l("'%(section)s' is full (%(num)s items)", section=m["section"], num=m["num"])
+    if m := _PER_PROJECT.fullmatch(why):
+        return _l("its project already has %(num)s items in this issue", num=m["num"])
+    return why
