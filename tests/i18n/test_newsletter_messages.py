@@ -153,3 +153,17 @@ def test_the_cli_and_its_json_stay_english(rt: Runtime, web: FeedServer,
     assert checks["items"]["details"] == ["1 item"]
     r = run(env, "issue", "preflight", str(issue.number))
     assert "1 failed, 1 warning to tick, 1 piece of advice, 9 passed." in r.stdout
+
+
+def test_the_jobs_descriptions_in_dutch(editor: Any, env: dict[str, str]) -> None:
+    """The timetable's jobs as the schedule page names them; the CLI's list stays English
+    and serialises."""
+    html = editor.get("/editors/schedule/?lang=nl").get_data(as_text=True)
+    assert "<strong>Feeds van lidprojecten ophalen voor nieuwe berichten</strong>" in html
+    assert "<strong>Het concept van het volgende nummer samenstellen</strong>" in html
+    assert "Poll member feeds" not in html
+    html = editor.get("/editors/schedule/?lang=en").get_data(as_text=True)
+    assert "<strong>Poll member feeds for new items</strong>" in html
+    r = run(env, "schedule", "show", "--format", "json")
+    jobs = {row["job"]: row for row in json.loads(r.stdout)["jobs"]}
+    assert jobs["poll_feeds"]["description"] == "Poll member feeds for new items"
