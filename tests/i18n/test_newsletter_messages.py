@@ -5,6 +5,7 @@ serialise (docs/translations.md)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from html import unescape
@@ -16,7 +17,7 @@ from ostogether.edges.runtime import Runtime
 from ostogether.models import Issue
 from ostogether.newsletter import delivery, wording
 from ostogether.newsletter import issues as newsletter
-from tests.conftest import post, run
+from tests.conftest import csrf_from, post, run
 from tests.factories import TEST, add_item, add_readers
 from tests.feedserver import FeedServer, Route
 
@@ -167,3 +168,71 @@ def test_the_jobs_descriptions_in_dutch(editor: Any, env: dict[str, str]) -> Non
     r = run(env, "schedule", "show", "--format", "json")
     jobs = {row["job"]: row for row in json.loads(r.stdout)["jobs"]}
     assert jobs["poll_feeds"]["description"] == "Poll member feeds for new items"
+
+
+def test_the_send_dates_refusal_in_italian_with_its_date(editor: Any, rt: Runtime,
+                                                          web: FeedServer,
+                                                          test_clock: Any) -> None:
+    test_clock.set(dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.UTC))
+    add_item(rt, "cosmos", link=web.url("/page/1"))
+    issue = newsletter.compose_next(rt, TEST)
+    url = f"/editors/issues/{issue.number}"
+    editor.get(url + "?lang=it")
+    r = post(editor, f"{url}/schedule", url, send_date="2027-03-28", send_time="02:30")
+    assert r.status_code == 400
+    text = words(r.get_data(as_text=True))
+    assert ("le 02:30 non esistono il 28 marzo 2027 in Europe/Brussels: quella notte si "
+            "spostano avanti gli orologi") in text
+    assert "there is no" not in text
+
+
+def test_an_items_move_refused_in_german(editor: Any, rt: Runtime, web: FeedServer) -> None:
+    item = add_item(rt, "cosmos", link=web.url("/page/1"))
+    issue = newsletter.compose_next(rt, TEST)
+    url = f"/editors/issues/{issue.number}"
+    editor.get(url + "?lang=de")
+    r = post(editor, f"{url}/arrange", url, item_id=str(item), action="add")
+    html = editor.get(r.headers["Location"]).get_data(as_text=True)
+    assert f"Beitrag {item} ist bereits in dieser Ausgabe." in words(html)
+
+
+def test_an_announcements_segment_refused_in_french(editor: Any, rt: Runtime) -> None:
+    page = editor.get("/editors/announcements/new?lang=fr").get_data(as_text=True)
+    r = editor.post("/editors/announcements/new", data={
+        "csrf_token": csrf_from(page), "action": "create", "subject": "Webinaire",
+        "preheader": "En ligne", "countries": ["XX"], "languages": ["xx"]})
+    assert r.status_code == 400
+    text = words(r.get_data(as_text=True))
+    assert "Pays inconnu 'XX' : utilisez des codes à deux lettres, comme BE, NL." in text
+    assert "Langue inconnue 'xx' : utilisez en, nl, fr, de, es, it." in text
+
+
+def test_a_language_texts_refusal_in_dutch(editor: Any, rt: Runtime, web: FeedServer) -> None:
+    add_item(rt, "cosmos", link=web.url("/page/1"))
+    issue = newsletter.compose_next(rt, TEST)
+    url = f"/editors/issues/{issue.number}"
+    editor.get(url + "?lang=nl")
+    r = post(editor, f"{url}/texts", url, language="xx", subject="Onderwerp", preheader="",
+             intro_md="")
+    html = editor.get(r.headers["Location"]).get_data(as_text=True)
+    assert ("Onbekende taal 'xx'; gebruik een van en, nl, fr, de, es, it."
+            in words(html))
+
+
+def test_an_unpublished_issue_and_a_broken_template_in_dutch(client: Any, editor: Any,
+                                                             rt: Runtime, home: Any) -> None:
+    add_item(rt, "cosmos", link="https://example.org/a")
+    issue = newsletter.compose_next(rt, TEST)
+    r = client.get(f"/archive/{issue.number}?lang=nl")
+    assert r.status_code == 404
+    assert f"Nummer #{issue.number} is nog niet gepubliceerd." in words(
+        r.get_data(as_text=True))
+    path = home / "templates/newsletter/issue.mjml.j2"
+    path.write_text(path.read_text().replace(
+        "<mj-text>{{ item.summary_html|link_colour(brand) }}</mj-text>",
+        "<mj-txt>{{ item.summary_html }}</mj-txt>"))
+    r = editor.get(f"/editors/issues/{issue.number}/preview?lang=nl")
+    assert r.status_code == 422
+    assert re.search(r"newsletter/issue\.mjml\.j2: MJML-fout op regel \d+, kolom \d+ van de "
+                     r"gegenereerde MJML: onbekende tag &lt;mj-txt&gt;",
+                     r.get_data(as_text=True))
