@@ -122,12 +122,20 @@ def test_the_sends_state_and_note_in_dutch(editor: Any, rt: Runtime, web: FeedSe
     assert "<th scope=\"col\">queued</th>" in html
 
 
-def test_notes_written_before_read_in_every_language() -> None:
-    """The notes the delivery kept, and one it does not know, worded when shown."""
+def test_notes_kept_before_read_in_every_language(app: Any) -> None:
+    """The notes the delivery keeps (in English), worded when shown: in a French page in
+    French, outside a request as kept; a note it does not know, as it is."""
     note = wording.WAITING.format(why="The mail server cannot be reached.", seconds="60")
-    assert str(wording.send_note(note)) == note  # outside a request: English, as kept
+    assert str(wording.send_note(note)) == note
     assert str(wording.send_note("Cancelled by Ana.")) == "Cancelled by Ana."
     assert wording.send_note("Something else.") == "Something else."
+    with app.test_request_context("/editors/?lang=fr"):
+        assert str(wording.send_note(note)) == (
+            "The mail server cannot be reached. L’envoi reprend de lui-même après 60 s, ou "
+            "dès qu’il est relancé.")
+        assert str(wording.send_note("Cancelled by Ana.")) == "Annulé par Ana."
+        assert str(wording.left_out_reason("'News' is full (4 items)")) == (
+            "«\u00a0News\u00a0» est complète (4 actualités)")
 
 
 def test_a_refused_test_send_in_spanish(editor: Any, rt: Runtime, web: FeedServer) -> None:
