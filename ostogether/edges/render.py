@@ -33,6 +33,7 @@ from mjml import mjml2html
 from ostogether.core import contrast, languages
 from ostogether.core.errors import ContentError
 from ostogether.core.sanitize import autoescape
+from ostogether.core.words import _l
 from ostogether.edges.site import Community
 
 ISSUE_MJML = "newsletter/issue.mjml.j2"
@@ -127,19 +128,22 @@ def render(community: Community, name: str, **context: Any) -> str:
         return env.get_template(name).render(**context)
     except jinja2.TemplateNotFound as exc:
         missing = exc.name if isinstance(exc.name, str) else name
-        raise ContentError(f"Template {community.templates / missing} not found.") from None
+        raise ContentError(_l("Template %(path)s not found.",
+                              path=str(community.templates / missing))) from None
     except jinja2.TemplateSyntaxError as exc:
-        raise ContentError(f"{community.templates / (exc.name or name)}:{exc.lineno}: "
-                           f"template syntax error: {exc.message}.") from None
+        raise ContentError(_l("%(where)s: template syntax error: %(error)s.",
+                              where=f"{community.templates / (exc.name or name)}:{exc.lineno}",
+                              error=exc.message)) from None
     except jinja2.UndefinedError as exc:
         line = _line_in(exc, str(path))
         where = f"{path}:{line}" if line else str(path)
-        raise ContentError(f"{where}: {exc.message}; the template uses a name that is not "
-                           f"available.") from None
+        raise ContentError(_l("%(where)s: %(error)s; the template uses a name that is not "
+                              "available.", where=where, error=exc.message)) from None
     except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
         line = _line_in(exc, str(path))
         where = f"{path}:{line}" if line else str(path)
-        raise ContentError(f"{where}: the template failed: {exc}.") from None
+        raise ContentError(_l("%(where)s: the template failed: %(error)s.", where=where,
+                              error=str(exc))) from None
 
 
 def check_templates(community: Community) -> None:
@@ -203,28 +207,29 @@ class _MjmlStructure(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.stack: list[tuple[str, tuple[int, int]]] = []
-        self.problems: list[tuple[tuple[int, int], str]] = []
+        self.problems: list[tuple[tuple[int, int], Any]] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "mjml" or tag.startswith("mj-"):
             if tag not in MJML_TAGS:
-                self.problems.append((self.getpos(), f"unknown tag <{tag}>"))
+                self.problems.append((self.getpos(), _l("unknown tag <%(tag)s>", tag=tag)))
             self.stack.append((tag, self.getpos()))
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag.startswith("mj-") and tag not in MJML_TAGS:
-            self.problems.append((self.getpos(), f"unknown tag <{tag}>"))
+            self.problems.append((self.getpos(), _l("unknown tag <%(tag)s>", tag=tag)))
 
     def handle_endtag(self, tag: str) -> None:
         if not (tag == "mjml" or tag.startswith("mj-")):
             return
         if not self.stack:
-            self.problems.append((self.getpos(), f"</{tag}> closes a tag that was never "
-                                                 f"opened"))
+            self.problems.append((self.getpos(), _l("</%(tag)s> closes a tag that was never "
+                                                    "opened", tag=tag)))
         elif self.stack[-1][0] != tag:
             open_tag, at = self.stack[-1]
-            self.problems.append((self.getpos(), f"</{tag}> found, but <{open_tag}> opened "
-                                                 f"at line {at[0]} is still open"))
+            self.problems.append((self.getpos(), _l(
+                "</%(tag)s> found, but <%(open)s> opened at line %(line)d is still open",
+                tag=tag, open=open_tag, line=at[0])))
             if any(t == tag for t, _ in self.stack):
                 while self.stack and self.stack[-1][0] != tag:
                     self.stack.pop()
@@ -233,11 +238,12 @@ class _MjmlStructure(HTMLParser):
             self.stack.pop()
 
 
-def _mjml_error(template: str, source: str, line: int, column: int, what: str) -> str:
+def _mjml_error(template: str, source: str, line: int, column: int, what: Any) -> Any:
     lines = source.splitlines()
     text = lines[line - 1].strip() if 0 < line <= len(lines) else ""
-    return (f"{template}: MJML error at line {line}, column {column} of the rendered MJML: "
-            f"{what}. That line reads: {text[:160]!r}")
+    return _l("%(template)s: MJML error at line %(line)d, column %(column)d of the rendered "
+              "MJML: %(error)s. That line reads: %(text)s", template=template, line=line,
+              column=column, error=what, text=repr(text[:160]))
 
 
 def compile_mjml(source: str, template: str = ISSUE_MJML) -> str:
@@ -247,7 +253,8 @@ def compile_mjml(source: str, template: str = ISSUE_MJML) -> str:
     checker.close()
     problems = [_mjml_error(template, source, ln, col + 1, what)
                 for (ln, col), what in checker.problems]
-    problems += [_mjml_error(template, source, at[0], at[1] + 1, f"<{tag}> is never closed")
+    problems += [_mjml_error(template, source, at[0], at[1] + 1,
+                             _l("<%(tag)s> is never closed", tag=tag))
                  for tag, at in checker.stack]
     if problems:
         raise ContentError(problems[0], problems[1:])
@@ -260,7 +267,8 @@ def compile_mjml(source: str, template: str = ISSUE_MJML) -> str:
         if m:
             raise ContentError(_mjml_error(template, source, int(m[1]) + 1, int(m[2]) + 1,
                                            str(exc))) from None
-        raise ContentError(f"{template}: MJML error: {exc}.") from None
+        raise ContentError(_l("%(template)s: MJML error: %(error)s.", template=template,
+                              error=str(exc))) from None
 
 
 # A comment that is neither Outlook's conditional (``<!--[if mso]>``, ``<!--<![endif]-->``)

@@ -25,6 +25,7 @@ from apscheduler.triggers.cron import CronTrigger
 from ostogether.core import clock
 from ostogether.core.errors import ContentError
 from ostogether.core.states import KINDS
+from ostogether.core.words import _l
 from ostogether.edges.tomlcheck import Spec, check_table, line_of, networks_problems, read_toml
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -60,22 +61,26 @@ class SocialRules:
     evergreen_repeat_weeks: int = 12
 
 
-JOBS = {
-    "poll_feeds": "Poll member feeds for new items",
-    "compose_issue": "Compose the next issue's draft",
-    "remind_members": "Remind member projects to send news",
-    "remind_editors": "Remind editors when the issue is not approved",
-    "send_issue": "Send the approved issue at its date",
-    "plan_social": "Plan next week's social posts",
-    "publish_social": "Publish due social posts",
-    "process_bounces": "Process the bounce mailbox",
-    "check_registry": "Check the registry's websites and feeds",
-    "derive_status": "Make projects past their end date alumni",
-    "purge_pending": "Delete sign-ups never confirmed",
-    "social_metrics": "Take published posts' counts at 48 h, 7 and 28 days",
-    "purge_visitors": "Delete the visitor keys of past days (reach counting)",
-    "check_library": "Check every library output's address; record dead links",
+# What each job does, as the editors' schedule page says it (in the page's language when
+# shown; ``Job.description`` is the text, English outside the application).
+JOBS: dict[str, Any] = {
+    "poll_feeds": _l("Poll member feeds for new items"),
+    "compose_issue": _l("Compose the next issue's draft"),
+    "remind_members": _l("Remind member projects to send news"),
+    "remind_editors": _l("Remind editors when the issue is not approved"),
+    "send_issue": _l("Send the approved issue at its date"),
+    "plan_social": _l("Plan next week's social posts"),
+    "publish_social": _l("Publish due social posts"),
+    "process_bounces": _l("Process the bounce mailbox"),
+    "check_registry": _l("Check the registry's websites and feeds"),
+    "derive_status": _l("Make projects past their end date alumni"),
+    "purge_pending": _l("Delete sign-ups never confirmed"),
+    "social_metrics": _l("Take published posts' counts at 48 h, 7 and 28 days"),
+    "purge_visitors": _l("Delete the visitor keys of past days (reach counting)"),
+    "check_library": _l("Check every library output's address; record dead links"),
 }
+
+
 @dataclass(frozen=True)
 class Offset:
     """How a job is timed from the send dates: its key in the file, the default, the
@@ -115,7 +120,7 @@ class JobSpec:
 
     @property
     def description(self) -> str:
-        return JOBS[self.name]
+        return str(JOBS[self.name])
 
 
 @dataclass(frozen=True)

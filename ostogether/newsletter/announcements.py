@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import pycountry
 from sqlalchemy import func, select
@@ -26,11 +27,13 @@ from ostogether.core.errors import ValidationError
 from ostogether.core.languages import NEWSLETTER
 from ostogether.core.sanitize import markdown_to_html
 from ostogether.core.segments import DIMENSIONS, Segment
+from ostogether.core.words import _l
 from ostogether.edges.audit import Actor, record
 from ostogether.edges.runtime import Runtime
 from ostogether.edges.topics import Vocabulary, vocabulary
 from ostogether.models import Issue
 from ostogether.newsletter.issues import _editable, checked_details, get_issue
+from ostogether.newsletter.wording import joined, listed
 from ostogether.readers import segments, subscribers
 
 KIND = "announcement"
@@ -49,20 +52,21 @@ def checked_segment(rt: Runtime, values: Mapping[str, Iterable[str]]) -> Segment
     vocab = vocabulary(rt.community)
     chosen = {name: [str(v).strip() for v in values.get(name, ()) if str(v).strip()]
               for name in DIMENSIONS}
-    fields = {name: why for name in ("topics", "audiences")
+    fields: dict[str, Any] = {name: why for name in ("topics", "audiences")
               if (why := vocab.problem(name, chosen[name]))}
     bad = [code for code in chosen["languages"] if code not in NEWSLETTER]
     if bad:
-        fields["languages"] = (f"Unknown language {', '.join(repr(c[:10]) for c in bad)}: "
-                               f"use {', '.join(NEWSLETTER)}.")
+        fields["languages"] = _l("Unknown language %(codes)s: use %(known)s.",
+                                 codes=", ".join(repr(c[:10]) for c in bad),
+                                 known=", ".join(NEWSLETTER))
     bad = [code for code in chosen["countries"] if len(code) != 2
            or pycountry.countries.get(alpha_2=code.upper()) is None]
     if bad:
-        fields["countries"] = (f"Unknown country {', '.join(repr(c[:10]) for c in bad)}: "
-                               f"use two-letter codes such as BE, NL.")
+        fields["countries"] = _l("Unknown country %(codes)s: use two-letter codes such as "
+                                 "BE, NL.", codes=", ".join(repr(c[:10]) for c in bad))
     if fields:
-        raise ValidationError("The segment was not saved: " + " ".join(fields.values()),
-                              fields)
+        raise ValidationError(_l("The segment was not saved: %(problems)s",
+                                 problems=joined(list(fields.values()), " ")), fields)
     return Segment.of(*(chosen[name] for name in DIMENSIONS))
 
 
@@ -76,7 +80,7 @@ def create(rt: Runtime, actor: Actor, *, subject: str, preheader: str, intro_md:
            segment: Mapping[str, Iterable[str]]) -> Issue:
     """A new draft announcement with its texts and segment (checked first: nothing is
     created when one is wrong)."""
-    problems: dict[str, str] = {}
+    problems: dict[str, Any] = {}
     try:
         subject, preheader, intro_md = checked_details(subject, preheader, intro_md)
     except ValidationError as exc:
@@ -86,8 +90,8 @@ def create(rt: Runtime, actor: Actor, *, subject: str, preheader: str, intro_md:
     except ValidationError as exc:
         problems.update(exc.fields)
     if problems:
-        raise ValidationError("The announcement was not created: " + "; ".join(
-            f"{k}: {v}" for k, v in problems.items()), problems)
+        raise ValidationError(_l("The announcement was not created: %(problems)s",
+                                 problems=listed(problems)), problems)
     now = clock.now()
     with rt.db.session() as s:
         issue = Issue(kind=KIND, number=_next_number(s), status="draft",
@@ -111,8 +115,9 @@ def set_segment(rt: Runtime, actor: Actor, issue_id: int,
     with rt.db.session() as s:
         issue = get_issue(s, issue_id)
         if not issue.announcement:
-            raise ValidationError(f"The {issue.label} is not an announcement: it goes to "
-                                  f"every reader.", {"segment": "not an announcement"})
+            raise ValidationError(_l("Issue #%(number)s is not an announcement: it goes to "
+                                     "every reader.", number=issue.number),
+                                  {"segment": "not an announcement"})
         if segment_of(issue) == chosen:
             return False
         _editable(s, actor, issue)

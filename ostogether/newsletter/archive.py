@@ -26,6 +26,7 @@ from ostogether.core import clock, contrast
 from ostogether.core.errors import NotFound
 from ostogether.core.languages import NAMES, NEWSLETTER
 from ostogether.core.sanitize import markdown_to_text
+from ostogether.core.words import _l
 from ostogether.edges.runtime import Runtime
 from ostogether.models import Issue, IssueSnapshot, NewsItem, id_or_none
 from ostogether.newsletter import clicks
@@ -53,7 +54,9 @@ def sent_issue(s: Session, number: int) -> Issue:
     are only loaded (lazily) for an issue without one."""
     issue = by_number(s, number, with_items=False)
     if issue.status != "sent":
-        raise NotFound(f"The {issue.label} has not been published yet.")
+        raise NotFound(_l("Announcement A%(number)s has not been published yet.",
+                          number=-(issue.number or 0)) if issue.announcement else
+                       _l("Issue #%(number)s has not been published yet.", number=issue.number))
     return issue
 
 

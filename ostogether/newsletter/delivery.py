@@ -65,6 +65,7 @@ from sqlalchemy.orm import Session
 from ostogether.core import clock
 from ostogether.core.choices import Choices
 from ostogether.core.errors import Conflict, NotFound
+from ostogether.core.words import _l
 from ostogether.edges.audit import Actor, record, transition
 from ostogether.edges.runtime import Runtime
 from ostogether.mail.message import IssueMessage, Recipient
@@ -75,6 +76,7 @@ from ostogether.newsletter.assembly import Assembler
 from ostogether.newsletter.issues import get_issue
 from ostogether.newsletter.recovery import WORKER, _changed, _recover
 from ostogether.newsletter.rendering import base_language, web_url
+from ostogether.newsletter.wording import CANCELLED, PAUSED, WAITING, issue_state, send_note
 from ostogether.readers import segments, subscribers
 
 log = logging.getLogger(__name__)
@@ -146,7 +148,7 @@ def _issue(s: Session, issue_id: int, lock: bool = False) -> Issue:
         stmt = stmt.with_for_update()
     issue = s.scalar(stmt)
     if issue is None:
-        raise NotFound(f"There is no issue with id {issue_id}.")
+        raise NotFound(_l("There is no issue with id %(id)s.", id=issue_id))
     return issue
 
 
@@ -165,8 +167,8 @@ def start(rt: Runtime, actor: Actor, issue_id: int) -> SendStatus:
         if issue.status == "sending":
             return _status(s, issue)
         if issue.status != "approved" or not issue.snapshot_sha256:
-            raise Conflict(f"Issue #{issue.number} is {issue.status.replace('_', ' ')}; only "
-                           f"an approved issue can be sent.")
+            raise Conflict(_l("Issue #%(number)s is %(state)s; only an approved issue can be "
+                              "sent.", number=issue.number, state=issue_state(issue.status)))
         transition(s, actor, issue, "issue", "sending")
         now = clock.now()
         # Each reader gets the version in their language, else the community's.
@@ -201,8 +203,9 @@ def pause(rt: Runtime, actor: Actor, issue_id: int) -> SendStatus:
     with rt.db.session() as s:
         issue = _issue(s, issue_id, lock=True)
         if issue.status != "sending" or issue.send_state not in ("running", "waiting"):
-            raise Conflict(f"Issue #{issue.number} is not being sent, so it cannot be paused.")
-        issue.send_state, issue.send_note = "paused", f"Paused by {actor.label}."
+            raise Conflict(_l("Issue #%(number)s is not being sent, so it cannot be paused.",
+                              number=issue.number))
+        issue.send_state, issue.send_note = "paused", PAUSED.format(who=actor.label)
         issue.send_resume_at = None
         record(s, actor, "issue.send_paused", issue)
         return _status(s, issue)
@@ -214,7 +217,8 @@ def resume(rt: Runtime, actor: Actor, issue_id: int) -> SendStatus:
         issue = _issue(s, issue_id, lock=True)
         if issue.status != "sending" or issue.send_state not in ("paused", "waiting",
                                                                   "running"):
-            raise Conflict(f"Issue #{issue.number} has no paused send to resume.")
+            raise Conflict(_l("Issue #%(number)s has no paused send to resume.",
+                              number=issue.number))
         if issue.send_state != "running":
             record(s, actor, "issue.send_resumed", issue, was=issue.send_state)
         issue.send_state, issue.send_note, issue.send_resume_at = "running", "", None
@@ -228,8 +232,8 @@ def cancel(rt: Runtime, actor: Actor, issue_id: int) -> SendStatus:
     with rt.db.session() as s:
         issue = _issue(s, issue_id, lock=True)
         if issue.status != "sending":
-            raise Conflict(f"Issue #{issue.number} is not being sent.")
-        issue.send_state, issue.send_note = "cancelled", f"Cancelled by {actor.label}."
+            raise Conflict(_l("Issue #%(number)s is not being sent.", number=issue.number))
+        issue.send_state, issue.send_note = "cancelled", CANCELLED.format(who=actor.label)
         issue.send_resume_at = None
         s.execute(update(T).where(T.c.issue_id == issue.id,
                                   T.c.status.in_(("queued", "held")))
@@ -321,11 +325,12 @@ class _Run:
         with self.rt.db.session() as s:
             issue = _issue(s, self.issue_id, lock=True)
             if issue.status != "sending":
-                raise Conflict(f"Issue #{issue.number} is {issue.status}; start its send "
-                               f"first.")
+                raise Conflict(_l("Issue #%(number)s is %(state)s; start its send first.",
+                                  number=issue.number, state=issue_state(issue.status)))
             if issue.send_state == "paused":
-                raise Conflict(f"The send of issue #{issue.number} is paused "
-                               f"({issue.send_note}) Resume it first.")
+                raise Conflict(_l("The send of issue #%(number)s is paused (%(note)s) Resume "
+                                  "it first.", number=issue.number,
+                                  note=send_note(issue.send_note)))
             if issue.send_state == "waiting":
                 issue.send_state, issue.send_note, issue.send_resume_at = "running", "", None
             self.number, self.total = issue.number, issue.send_recipients
@@ -556,8 +561,8 @@ class _Run:
             issue = _issue(s, self.issue_id, lock=True)
             if issue.send_state == "running":
                 issue.send_state = "waiting"
-                issue.send_note = (f"{note} The send goes on by itself after "
-                                   f"{self.st.delivery_pause_seconds:g} s, or when resumed.")
+                issue.send_note = WAITING.format(
+                    why=note, seconds=f"{self.st.delivery_pause_seconds:g}")
                 issue.send_resume_at = clock.now() + dt.timedelta(
                     seconds=self.st.delivery_pause_seconds)
                 record(s, WORKER, "issue.send_waiting", issue, reason=note)

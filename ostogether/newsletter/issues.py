@@ -29,6 +29,7 @@ from ostogether.core.inputs import one_line_problem
 from ostogether.core.languages import NAMES
 from ostogether.core.sanitize import markdown_to_html
 from ostogether.core.segments import Segment
+from ostogether.core.words import _l
 from ostogether.edges import fetch, media
 from ostogether.edges.audit import Actor, record, transition
 from ostogether.edges.render import (
@@ -68,6 +69,7 @@ from ostogether.newsletter.rendering import render_current as render_current
 from ostogether.newsletter.rendering import rendered as rendered
 from ostogether.newsletter.rendering import web_values as web_values
 from ostogether.newsletter.rendering import whole as whole
+from ostogether.newsletter.wording import issue_state, left_out_reason, listed
 from ostogether.readers import segments, subscribers
 
 OPEN = ("draft", "in_review", "approved", "sending")
@@ -88,7 +90,7 @@ WITH_ITEMS = (selectinload(Issue.entries).selectinload(IssueItem.item).selectinl
 
 
 def get_issue(s: Session, issue_id: int) -> Issue:
-    return lookup(s, Issue, issue_id, f"There is no issue with id {issue_id}.",
+    return lookup(s, Issue, issue_id, _l("There is no issue with id %(id)s.", id=issue_id),
                   options=list(WITH_ITEMS))
 
 
@@ -122,7 +124,7 @@ def by_number(s: Session, number: int, *, with_items: bool = True) -> Issue:
     issue = (s.scalar(q.options(*WITH_ITEMS) if with_items else q)
              if id_or_none(abs(number)) else None)
     if issue is None:
-        raise NotFound(f"There is no issue #{number}.")
+        raise NotFound(_l("There is no issue #%(number)s.", number=number))
     return issue
 
 
@@ -180,12 +182,13 @@ def available(s: Session, issue: Issue) -> list[NewsItem]:
     return [i for i in candidates(s) if i.id not in held]
 
 
-def left_out(s: Session, issue: Issue) -> list[tuple[int, str, str]]:
+def left_out(s: Session, issue: Issue) -> list[tuple[int, Any, Any]]:
     """(item id, title, why) of each approved item composing did not place."""
     ids = [int(i) for i, _ in issue.left_out]
     titles = dict(s.execute(select(NewsItem.id, NewsItem.title).where(
         NewsItem.id.in_(ids))).all())
-    return [(int(i), titles.get(int(i), "(deleted)"), str(why)) for i, why in issue.left_out]
+    return [(int(i), titles.get(int(i), _l("(deleted)")), left_out_reason(str(why)))
+            for i, why in issue.left_out]
 
 
 def recent_projects(s: Session, lookback: int, before: dt.datetime | None = None,
@@ -222,8 +225,9 @@ def compose_next(rt: Runtime, actor: Actor, now: dt.datetime | None = None) -> I
     with rt.db.session() as s:
         busy = open_issue(s)
         if busy is not None:
-            raise Conflict(f"Issue #{busy.number} is {busy.status.replace('_', ' ')} and not "
-                           f"sent yet; finish or cancel it before composing the next one.")
+            raise Conflict(_l("Issue #%(number)s is %(state)s and not sent yet; finish or "
+                              "cancel it before composing the next one.", number=busy.number,
+                              state=issue_state(busy.status)))
         last_number = s.scalar(select(func.max(Issue.number)))  # announcements: < 0
         number = max(rules.first_number, (last_number or 0) + 1)
         last_send = s.scalar(select(func.max(Issue.send_at)).where(Issue.status == "sent"))
@@ -281,8 +285,8 @@ def _follow_the_items(rt: Runtime, s: Session, issue: Issue,
 def _editable(s: Session, actor: Actor, issue: Issue) -> None:
     """Refuse edits once sending began; an edit to an approved issue reopens review."""
     if issue.status not in EDITABLE:
-        raise Conflict(f"Issue #{issue.number} is {issue.status} and can no longer be "
-                       f"edited.")
+        raise Conflict(_l("Issue #%(number)s is %(state)s and can no longer be edited.",
+                          number=issue.number, state=issue_state(issue.status)))
     if issue.status == "approved":
         transition(s, actor, issue, "issue", "in_review", reason="edited after approval")
         _drop_snapshot(issue)
@@ -300,10 +304,14 @@ def _drop_snapshot(issue: Issue) -> None:
 def _one_line(value: str, field: str, limit: int) -> str:
     value = value.strip()
     if why := one_line_problem(value):
-        raise ValidationError(f"The {field} {why}.", {field: why})
+        raise ValidationError(_l("The subject %(problem)s.", problem=why) if field == "subject"
+                              else _l("The preheader %(problem)s.", problem=why), {field: why})
     if len(value) > limit:
-        raise ValidationError(f"The {field} has {len(value)} characters; the limit is "
-                              f"{limit}.", {field: f"at most {limit} characters"})
+        raise ValidationError(_l("The subject has %(num)d characters; the limit is %(max)d.",
+                                 num=len(value), max=limit) if field == "subject" else
+                              _l("The preheader has %(num)d characters; the limit is "
+                                 "%(max)d.", num=len(value), max=limit),
+                              {field: _l("at most %(max)d characters", max=limit)})
     return value
 
 
@@ -327,7 +335,7 @@ def update_details(rt: Runtime, actor: Actor, issue_id: int, *, subject: str,
 def checked_details(subject: str, preheader: str, intro_md: str) -> tuple[str, str, str]:
     """The subject, preheader and editorial as they are stored, or a ValidationError
     naming each field that is wrong."""
-    fields: dict[str, str] = {}
+    fields: dict[str, Any] = {}
     try:
         subject = _one_line(subject, "subject", SUBJECT_LIMIT)
     except ValidationError as exc:
@@ -337,12 +345,12 @@ def checked_details(subject: str, preheader: str, intro_md: str) -> tuple[str, s
     except ValidationError as exc:
         fields.update(exc.fields)
     if not subject and "subject" not in fields:
-        fields["subject"] = "a subject is required"
+        fields["subject"] = _l("a subject is required")
     if len(intro_md) > INTRO_MAX:
-        fields["intro_md"] = f"at most {INTRO_MAX} characters"
+        fields["intro_md"] = _l("at most %(max)d characters", max=INTRO_MAX)
     if fields:
-        raise ValidationError("The issue was not saved: " + "; ".join(
-            f"{k}: {v}" for k, v in fields.items()) + ".", fields)
+        raise ValidationError(_l("The issue was not saved: %(problems)s.",
+                                 problems=listed(fields)), fields)
     return subject, preheader, intro_md.replace("\r\n", "\n").strip()
 
 
@@ -354,11 +362,13 @@ def set_for_everyone(rt: Runtime, actor: Actor, issue_id: int, item_id: int,
     with rt.db.session() as s:
         issue = get_issue(s, issue_id)
         if issue.status not in ("draft", "in_review"):
-            raise Conflict(f"Issue #{issue.number} is {issue.status.replace('_', ' ')}; "
-                           f"which items go to every reader is decided before approval.")
+            raise Conflict(_l("Issue #%(number)s is %(state)s; which items go to every reader "
+                              "is decided before approval.", number=issue.number,
+                              state=issue_state(issue.status)))
         entry = next((e for e in issue.entries if e.item_id == item_id), None)
         if entry is None:
-            raise NotFound(f"Item {item_id} is not in issue #{issue.number}.")
+            raise NotFound(_l("Item %(id)s is not in issue #%(number)s.", id=item_id,
+                              number=issue.number))
         if entry.for_everyone == on:
             return False
         entry.for_everyone = on
@@ -371,7 +381,8 @@ def arrange(rt: Runtime, actor: Actor, issue_id: int, item_id: int, action: str,
     """Move an item up or down in its section, move it to another section, drop it, or add
     one that composing left out."""
     if action not in ACTIONS:
-        raise ValidationError(f"Unknown action '{action}'; use {', '.join(ACTIONS)}.",
+        raise ValidationError(_l("Unknown action '%(action)s'; use %(known)s.", action=action,
+                                 known=", ".join(ACTIONS)),
                               {"action": "unknown"})
     rules = rt.community.newsletter()
     order = {sec.key: n for n, sec in enumerate(rules.sections) if not sec.editorial}
@@ -382,15 +393,15 @@ def arrange(rt: Runtime, actor: Actor, issue_id: int, item_id: int, action: str,
         lines = _automatic_lines(rt, issue, _items_of(s, issue))
         if action == "add":
             if entry is not None:
-                raise Conflict(f"Item {item_id} is already in this issue.")
+                raise Conflict(_l("Item %(id)s is already in this issue.", id=item_id))
             item = s.get(NewsItem, item_id) if id_or_none(item_id) else None
             if item is None or item not in available(s, issue):
-                raise Conflict(f"Item {item_id} cannot be added: only approved items "
-                               f"for the newsletter that no sent issue carried can.")
+                raise Conflict(_l("Item %(id)s cannot be added: only approved items for the "
+                                  "newsletter that no sent issue carried can.", id=item_id))
             fitting = rules.section_for(item.kind)
             section = section or (fitting.key if fitting else "")
             if section not in order:
-                raise ValidationError(f"Choose a section for item {item_id}.",
+                raise ValidationError(_l("Choose a section for item %(id)s.", id=item_id),
                                       {"section": "unknown section"})
             last = max((e.position for e in issue.entries if e.section == section),
                        default=-1)
@@ -401,15 +412,17 @@ def arrange(rt: Runtime, actor: Actor, issue_id: int, item_id: int, action: str,
             _follow_the_items(rt, s, issue, lines)
             return
         if entry is None:
-            raise NotFound(f"Item {item_id} is not in issue #{issue.number}.")
+            raise NotFound(_l("Item %(id)s is not in issue #%(number)s.", id=item_id,
+                              number=issue.number))
         if action == "drop":
             issue.entries.remove(entry)
             record(s, actor, "issue.item_dropped", issue, item=item_id)
             _follow_the_items(rt, s, issue, lines)
         elif action == "move":
             if section not in order:
-                raise ValidationError(f"Unknown section '{section}'; use "
-                                      f"{', '.join(order)}.", {"section": "unknown section"})
+                raise ValidationError(_l("Unknown section '%(section)s'; use %(known)s.",
+                                         section=section, known=", ".join(order)),
+                                      {"section": "unknown section"})
             last = max((e.position for e in issue.entries if e.section == section),
                        default=-1)
             entry.section, entry.section_order, entry.position = (section, order[section],
@@ -522,7 +535,8 @@ def run_preflight(rt: Runtime, issue_id: int) -> tuple[preflight.Report,
         segment_check = _segment_check(rt, s, issue) if issue.announcement else None
         try:
             out: RenderedIssue | None = render_current(rt, issue)
-            render_check = preflight.Check("render", "The templates render", preflight.PASS)
+            render_check = preflight.Check("render", _l("The templates render"),
+                                           preflight.PASS)
         except ContentError as exc:
             out, render_check = None, preflight.render_failed(str(exc), exc.problems)
         failed = []  # every other language its readers read renders too
@@ -531,10 +545,12 @@ def run_preflight(rt: Runtime, issue_id: int) -> tuple[preflight.Report,
             try:
                 others.append((lang, render_current(rt, issue, lang)))
             except ContentError as exc:
-                failed.append(f"{NAMES.get(lang, lang)} ({lang}): {exc}")
+                failed.append(_l("%(what)s: %(detail)s", what=f"{NAMES.get(lang, lang)} "
+                                 f"({lang})", detail=exc))
         if failed:
-            render_check = preflight.Check("render", "The templates render in every "
-                                           "language", preflight.FAIL, tuple(failed))
+            render_check = preflight.Check("render", _l("The templates render in every "
+                                                        "language"), preflight.FAIL,
+                                           tuple(failed))
     found = domain.last(rt)
     checks = [render_check,
               preflight.check_subject(subject, preheader),
@@ -600,7 +616,7 @@ def _may_approve(s: Session, actor: Actor) -> None:
         return
     user = s.get(User, actor.user_id)
     if user is None or not user.active or not user.is_editor:
-        raise PermissionDenied("Only editors can approve a newsletter issue.")
+        raise PermissionDenied(_l("Only editors can approve a newsletter issue."))
 
 
 def approve(rt: Runtime, actor: Actor, issue_id: int, acknowledged: Iterable[str] = (),
@@ -614,21 +630,23 @@ def approve(rt: Runtime, actor: Actor, issue_id: int, acknowledged: Iterable[str
         _may_approve(s, actor)
         issue = get_issue(s, issue_id)
         if issue.status not in ("draft", "in_review"):
-            raise Conflict(f"Issue #{issue.number} is {issue.status.replace('_', ' ')}; only "
-                           f"a draft or an issue in review can be approved.")
+            raise Conflict(_l("Issue #%(number)s is %(state)s; only a draft or an issue in "
+                              "review can be approved.", number=issue.number,
+                              state=issue_state(issue.status)))
     report, out = run_preflight(rt, issue_id)
     blocking = report.blocking(acknowledged, reasons)
     if blocking or out is None:
-        raise Blocked(f"Issue #{issue.number} cannot be approved yet: fix the failed "
-                      f"checks and acknowledge the warnings.", blocking, report)
+        raise Blocked(_l("Issue #%(number)s cannot be approved yet: fix the failed checks "
+                         "and acknowledge the warnings.", number=issue.number), blocking,
+                      report)
     with rt.db.session() as s:
         issue = get_issue(s, issue_id)
         # Re-render inside this transaction: what is frozen is exactly what was checked,
         # or the approval is refused because someone edited it meanwhile.
         now_out = render_current(rt, issue)
         if now_out != out:
-            raise Conflict("The issue changed while it was being checked; run the "
-                           "pre-flight again.")
+            raise Conflict(_l("The issue changed while it was being checked; run the "
+                              "pre-flight again."))
         if issue.status == "draft":
             transition(s, actor, issue, "issue", "in_review")
         html, text, digest = _frozen(rt, issue, out, base_language(rt))

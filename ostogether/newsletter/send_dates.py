@@ -25,15 +25,18 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 
 from ostogether.core import clock
 from ostogether.core.errors import Conflict, ValidationError
+from ostogether.core.words import _l
 from ostogether.edges.audit import Actor, record
 from ostogether.edges.runtime import Runtime
 from ostogether.models import Issue
 from ostogether.newsletter.issues import EDITABLE, get_issue, move_send_at
+from ostogether.newsletter.wording import issue_state, listed, long_day
 
 # How late the worker still sends an approved issue by itself.
 LATE = dt.timedelta(days=3)
@@ -59,7 +62,7 @@ def when(day: str, at: str, zone: dt.tzinfo, now: dt.datetime | None = None) -> 
     """The instant (UTC) of ``day`` (YYYY-MM-DD) at ``at`` (HH:MM) in ``zone``, or
     ValidationError naming ``send_date`` or ``send_time`` with what to do."""
     now = now or clock.now()
-    fields: dict[str, str] = {}
+    fields: dict[str, Any] = {}
     day, at = day.strip(), at.strip()
     date = time = None
     if _DATE.fullmatch(day):
@@ -68,41 +71,46 @@ def when(day: str, at: str, zone: dt.tzinfo, now: dt.datetime | None = None) -> 
         except ValueError:
             pass
     if date is None:
-        fields["send_date"] = ("choose a date" if not day else
-                               f"'{day}' is not a date: write it as YYYY-MM-DD, such as "
-                               f"{(now + dt.timedelta(days=30)).astimezone(zone):%Y-%m-%d}")
+        fields["send_date"] = (_l("choose a date") if not day else _l(
+            "'%(day)s' is not a date: write it as YYYY-MM-DD, such as %(example)s", day=day,
+            example=f"{(now + dt.timedelta(days=30)).astimezone(zone):%Y-%m-%d}"))
     if m := _TIME.fullmatch(at):
         try:
             time = dt.time(int(m[1]), int(m[2]), int(m[3] or 0))
         except ValueError:
             pass
     if time is None:
-        fields["send_time"] = ("choose a time" if not at else
-                               f"'{at}' is not a time: write it as HH:MM, such as 10:00")
+        fields["send_time"] = (_l("choose a time") if not at else _l(
+            "'%(time)s' is not a time: write it as HH:MM, such as 10:00", time=at))
     if date is None or time is None:
         raise _refused(fields)
     instant = clock.local_instant(date, time, zone)
     name = getattr(zone, "key", str(zone))
     if instant is None:
         later = dt.datetime.combine(date, time, tzinfo=zone).astimezone(dt.UTC).astimezone(zone)
-        raise _refused({"send_time": (
-            f"there is no {time:%H:%M} on {date:%-d %B %Y} in {name}: the clocks go forward "
-            f"that night; choose another time, such as {later:%H:%M}")})
+        raise _refused({"send_time": _l(
+            "there is no %(time)s on %(day)s in %(zone)s: the clocks go forward that night; "
+            "choose another time, such as %(later)s", time=f"{time:%H:%M}",
+            day=long_day(date), zone=name, later=f"{later:%H:%M}")})
     if instant <= now:
         local = now.astimezone(zone)
         field = "send_date" if date < local.date() else "send_time"
-        raise _refused({field: f"{date:%-d %B %Y} at {time:%H:%M} has passed (it is now "
-                               f"{local:%-d %B %Y, %H:%M} in {name}); choose a time to come"})
+        raise _refused({field: _l(
+            "%(day)s at %(time)s has passed (it is now %(today)s, %(now)s in %(zone)s); "
+            "choose a time to come", day=long_day(date), time=f"{time:%H:%M}",
+            today=long_day(local), now=f"{local:%H:%M}", zone=name)})
     if instant > now + AHEAD:
         latest = (now + AHEAD).astimezone(zone)
-        raise _refused({"send_date": f"at most a year ahead: {latest:%-d %B %Y} at the latest"})
+        raise _refused({"send_date": _l("at most a year ahead: %(day)s at the latest",
+                                        day=long_day(latest))})
     return instant
 
 
-def _refused(fields: dict[str, str]) -> ValidationError:
-    labels = {"send_date": "the date", "send_time": "the time"}
-    return ValidationError("The send date was not changed: " + "; ".join(
-        f"{labels[k]}: {v}" for k, v in fields.items()) + ".", fields)
+def _refused(fields: dict[str, Any]) -> ValidationError:
+    labels = {"send_date": _l("the date"), "send_time": _l("the time")}
+    return ValidationError(_l("The send date was not changed: %(problems)s.",
+                              problems=listed([(labels[k], v) for k, v in fields.items()])),
+                           fields)
 
 
 def reschedule(rt: Runtime, actor: Actor, issue_id: int, day: str, at: str) -> Moved:
@@ -113,8 +121,8 @@ def reschedule(rt: Runtime, actor: Actor, issue_id: int, day: str, at: str) -> M
     with rt.db.session() as s:
         issue = get_issue(s, issue_id)
         if issue.status not in EDITABLE:
-            raise Conflict(f"Issue #{issue.number} is {issue.status.replace('_', ' ')}; its "
-                           f"send date can no longer change.")
+            raise Conflict(_l("Issue #%(number)s is %(state)s; its send date can no longer "
+                              "change.", number=issue.number, state=issue_state(issue.status)))
         before = issue.send_at
         if instant == before:
             return Moved(issue.number, before, instant, False)

@@ -18,13 +18,16 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.utils import parseaddr
+from typing import Any
 
+from babel.support import LazyProxy
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ostogether.core.errors import MailDeferred, MailError, MailRejected, ValidationError
 from ostogether.core.inputs import email_problem, normalise_email
 from ostogether.core.languages import NEWSLETTER
+from ostogether.core.words import _l, _nl
 from ostogether.edges import ratelimit
 from ostogether.edges.audit import Actor, record
 from ostogether.edges.runtime import Runtime
@@ -34,6 +37,7 @@ from ostogether.mail.transactional import editor_addresses
 from ostogether.mail.transports import make_transport
 from ostogether.models import Issue, Subscriber, Suppression
 from ostogether.newsletter.issues import get_issue, rendered, web_values
+from ostogether.newsletter.wording import long_day
 from ostogether.readers.subscribers import email_hash
 
 MAX_TYPED = 5
@@ -81,16 +85,19 @@ def _never_mailed(s: Session, address: str) -> str | None:
     hashed = email_hash(address)
     sup = s.scalar(select(Suppression).where(Suppression.email_hash == hashed))
     if sup is not None:
-        why = {"erased": "its owner had it erased", "bounced": "mail to it bounced",
-               "unsubscribed": "its owner unsubscribed", "cleaned": "it is not deliverable"
-               }.get(sup.reason, sup.reason)
-        return (f"{address} is on the suppression list ({why} on {sup.at:%-d %B %Y}); the "
-                f"service does not mail it unless its owner signs up again")
+        why = {"erased": _l("its owner had it erased"), "bounced": _l("mail to it bounced"),
+               "unsubscribed": _l("its owner unsubscribed"),
+               "cleaned": _l("it is not deliverable")}.get(sup.reason, sup.reason)
+        return _l("%(address)s is on the suppression list (%(why)s on %(day)s); the service "
+                  "does not mail it unless its owner signs up again", address=address,
+                  why=why, day=long_day(sup.at))
     status = s.scalar(select(Subscriber.status).where(Subscriber.email_hash == hashed))
-    if status in ("unsubscribed", "bounced"):
-        return (f"{address} belongs to a reader who "
-                f"{'unsubscribed' if status == 'unsubscribed' else 'bounced'}; the service "
-                f"does not send them the newsletter")
+    if status == "unsubscribed":
+        return _l("%(address)s belongs to a reader who unsubscribed; the service does not "
+                  "send them the newsletter", address=address)
+    if status == "bounced":
+        return _l("%(address)s belongs to a reader who bounced; the service does not send "
+                  "them the newsletter", address=address)
     return None
 
 
@@ -109,26 +116,26 @@ def test_send(rt: Runtime, actor: Actor, issue_id: int, editors: Sequence[str] =
     ``test_send_max_per_hour``."""
     typed = typed_addresses(typed) if isinstance(typed, str) else typed_addresses(
         " ".join(typed))
-    fields: dict[str, str] = {}
-    problems: list[str] = []
+    fields: dict[str, Any] = {}
+    problems: list[Any] = []
     limit = rt.settings.test_send_max_per_hour
     with rt.db.session() as s:
         known = {e.lower(): e for e in editor_addresses(s)}
         ticked = sorted({e.strip().lower() for e in editors if e.strip()})
         strangers = [e for e in ticked if e not in known]
         if strangers:
-            fields["to"] = f"not an editor: {', '.join(strangers)}"
-            problems.append(f"Not an editor: {', '.join(strangers)}; type other addresses "
-                            f"in the box for them.")
+            fields["to"] = _l("not an editor: %(addresses)s", addresses=", ".join(strangers))
+            problems.append(_l("Not an editor: %(addresses)s; type other addresses in the box "
+                               "for them.", addresses=", ".join(strangers)))
         wanted = {known[e]: None for e in ticked if e in known}
-        bad: list[str] = []
+        bad: list[Any] = []
         outside = [a for a in typed if normalise_email(a) not in known]
         if len(outside) > MAX_TYPED:
-            bad.append(f"at most {MAX_TYPED} addresses besides the editors'; there are "
-                       f"{len(outside)}")
+            bad.append(_l("at most %(max)d addresses besides the editors'; there are "
+                          "%(num)d", max=MAX_TYPED, num=len(outside)))
         for address in typed:
             if why := email_problem(address):
-                bad.append(f"{address}: {why}")
+                bad.append(_l("%(what)s: %(detail)s", what=address, detail=why))
                 continue
             normal = normalise_email(address)
             if normal in known:
@@ -138,29 +145,35 @@ def test_send(rt: Runtime, actor: Actor, issue_id: int, editors: Sequence[str] =
             else:
                 wanted.setdefault(normal, None)
         if bad:
-            fields["others"] = "; ".join(bad)
+            fields["others"] = LazyProxy(lambda: "; ".join(map(str, bad)), enable_cache=False)
             problems += bad
         if language and language not in NEWSLETTER:
-            fields["language"] = f"choose one of {', '.join(NEWSLETTER)}"
-            problems.append(f"There is no {language[:20]} version of an issue; choose one "
-                            f"of {', '.join(NEWSLETTER)}.")
+            fields["language"] = _l("choose one of %(known)s", known=", ".join(NEWSLETTER))
+            problems.append(_l("There is no %(language)s version of an issue; choose one of "
+                               "%(known)s.", language=language[:20],
+                               known=", ".join(NEWSLETTER)))
         if not wanted and not fields:
-            fields["to"] = "choose at least one editor or type an address"
-            problems.append("Choose at least one editor, or type an address.")
+            fields["to"] = _l("choose at least one editor or type an address")
+            problems.append(_l("Choose at least one editor, or type an address."))
         if fields:
-            raise ValidationError("The test was not sent: " + " ".join(
-                p if p.endswith(".") else p + "." for p in problems), fields)
+            raise ValidationError(_l("The test was not sent: %(problems)s", problems=LazyProxy(
+                lambda: " ".join(p if p.endswith(".") else p + "."
+                                 for p in map(str, problems)), enable_cache=False)), fields)
         if len(wanted) > limit:
             raise ValidationError(
-                f"The test was not sent: {len(wanted)} addresses, and at most {limit} test "
-                f"messages may go in an hour (test_send_max_per_hour).",
-                {"others": f"at most {limit} addresses in all"})
+                _l("The test was not sent: %(num)d addresses, and at most %(max)d test "
+                   "messages may go in an hour (test_send_max_per_hour).", num=len(wanted),
+                   max=limit),
+                {"others": _l("at most %(max)d addresses in all", max=limit)})
         n = len(wanted)
         ratelimit.check_room(
             s, BUCKET, _key(actor), n, limit, WINDOW,
-            f"The test was not sent: it takes {n} message{'' if n == 1 else 's'}, and you "
-            "may send {left} more within the hour ({limit} an hour). Try again in "
-            "{minutes} minute(s), or send it to fewer addresses.")
+            _nl("The test was not sent: it takes %(num)d message, and you may send {left} "
+                "more within the hour ({limit} an hour). Try again in {minutes} minute(s), "
+                "or send it to fewer addresses.",
+                "The test was not sent: it takes %(num)d messages, and you may send {left} "
+                "more within the hour ({limit} an hour). Try again in {minutes} minute(s), "
+                "or send it to fewer addresses.", n))
         issue = get_issue(s, issue_id)
         messages = [test_message(rt, issue, to, language) for to in wanted]
     done = Sent()
@@ -176,7 +189,8 @@ def test_send(rt: Runtime, actor: Actor, issue_id: int, editors: Sequence[str] =
     except MailError as exc:
         if not done.to:
             raise
-        raise MailError(f"{exc} The test went to {', '.join(done.to)} only.") from None
+        raise MailError(_l("%(error)s The test went to %(addresses)s only.", error=exc,
+                           addresses=", ".join(done.to))) from None
     finally:
         # Recorded and counted once the transport took them: what went, and to whom.
         if done.to or done.refused:

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from ostogether.core.errors import ContentError, ValidationError
 from ostogether.core.languages import NAMES, NEWSLETTER
 from ostogether.core.sanitize import markdown_to_html
+from ostogether.core.words import _l
 from ostogether.edges.audit import Actor, record
 from ostogether.edges.runtime import Runtime
 from ostogether.models import Issue, IssueText
@@ -35,15 +37,18 @@ from ostogether.newsletter.rendering import (
     reader_languages,
     render_current,
 )
+from ostogether.newsletter.wording import listed
 
 
 def _language(rt: Runtime, language: str) -> str:
     if language not in NEWSLETTER:
-        raise ValidationError(f"Unknown language '{language[:20]}'; use one of "
-                              f"{', '.join(NEWSLETTER)}.", {"language": "unknown language"})
+        raise ValidationError(_l("Unknown language '%(language)s'; use one of %(known)s.",
+                                 language=language[:20], known=", ".join(NEWSLETTER)),
+                              {"language": "unknown language"})
     if language == base_language(rt):
-        raise ValidationError(f"{NAMES[language]} is the issue's own language: edit its "
-                              f"subject, preheader and editorial above.",
+        raise ValidationError(_l("%(language)s is the issue's own language: edit its "
+                                 "subject, preheader and editorial above.",
+                                 language=NAMES[language]),
                               {"language": "the issue's own language"})
     return language
 
@@ -53,7 +58,7 @@ def set_texts(rt: Runtime, actor: Actor, issue_id: int, language: str, *, subjec
     """The subject, preheader and editorial of one language; an empty one takes that
     language's default. An approved issue goes back to review. The fields changed."""
     language = _language(rt, language)
-    fields: dict[str, str] = {}
+    fields: dict[str, Any] = {}
     try:
         subject = _one_line(subject, "subject", SUBJECT_LIMIT)
     except ValidationError as exc:
@@ -63,10 +68,10 @@ def set_texts(rt: Runtime, actor: Actor, issue_id: int, language: str, *, subjec
     except ValidationError as exc:
         fields.update(exc.fields)
     if len(intro_md) > INTRO_MAX:
-        fields["intro_md"] = f"at most {INTRO_MAX} characters"
+        fields["intro_md"] = _l("at most %(max)d characters", max=INTRO_MAX)
     if fields:
-        raise ValidationError(f"The {NAMES[language]} texts were not saved: " + "; ".join(
-            f"{k}: {v}" for k, v in fields.items()) + ".", fields)
+        raise ValidationError(_l("The %(language)s texts were not saved: %(problems)s.",
+                                 language=NAMES[language], problems=listed(fields)), fields)
     intro_md = intro_md.replace("\r\n", "\n").strip()
     with rt.db.session() as s:
         issue = get_issue(s, issue_id)
@@ -93,8 +98,9 @@ def set_same(rt: Runtime, actor: Actor, issue_id: int, same: Iterable[str]) -> b
     wanted = sorted(set(same))
     unknown = [k for k in wanted if k not in SAME_TEXTS]
     if unknown:
-        raise ValidationError(f"Unknown text '{unknown[0][:20]}'; use "
-                              f"{', '.join(SAME_TEXTS)}.", {"same": "unknown text"})
+        raise ValidationError(_l("Unknown text '%(text)s'; use %(known)s.",
+                                 text=unknown[0][:20], known=", ".join(SAME_TEXTS)),
+                              {"same": "unknown text"})
     with rt.db.session() as s:
         issue = get_issue(s, issue_id)
         if sorted(issue.same_texts or ()) == wanted:

@@ -45,6 +45,7 @@ from ostogether.newsletter import (
     send_dates,
     test_sends,
     versions,
+    wording,
 )
 from ostogether.newsletter import issues as newsletter
 from ostogether.web.announcements import posted_segment, segment_context, unchecked
@@ -68,6 +69,11 @@ STATES = {"draft": _l("draft"), "in_review": _l("in review"), "approved": _l("ap
           "sending": _l("sending"), "sent": _l("sent"), "cancelled": _l("cancelled")}
 _TEXTS = {"subject": _l("the subject"), "preheader": _l("the preheader"),
           "intro_md": _l("the editorial")}
+
+
+bp.add_app_template_global(wording.send_state, "send_state")
+bp.add_app_template_global(wording.ledger_state, "ledger_state")
+bp.add_app_template_global(wording.send_note, "send_note")
 
 
 @bp.app_template_global()
