@@ -24,10 +24,14 @@ when the outer sentence took its full stop ("Not approved: %(reason)s.").
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
-from flask_babel import gettext
+from babel.dates import format_date
+from babel.support import LazyProxy
+from flask import has_app_context
+from flask_babel import get_locale, gettext
 
 from ostogether.core.states import NETWORK_NAMES
 
@@ -109,3 +113,23 @@ def reword(text: Any) -> str:
     text = str(text)
     found = _worded(text, 0)
     return found if found is not None else text
+
+
+def day(value: dt.date | dt.datetime) -> Any:
+    """A date as the page's language writes it ("6 December 2026", "6 december 2026"),
+    lazily; English outside the application."""
+    date = value.date() if isinstance(value, dt.datetime) else value
+
+    def text() -> str:
+        locale = get_locale() if has_app_context() else None
+        if locale is None or locale.language == "en":
+            return f"{date:%-d %B %Y}"
+        return format_date(date, "long", locale=locale)
+    return LazyProxy(text, enable_cache=False)
+
+
+def joined(separator: str, parts: Any) -> Any:
+    """``parts`` (sentences, lazy or not) joined when shown, empty ones left out."""
+    parts = list(parts)
+    return LazyProxy(lambda: separator.join(t for t in map(str, parts) if t),
+                     enable_cache=False)

@@ -31,9 +31,10 @@ from ostogether.core.words import _l
 from ostogether.edges.audit import Actor, record
 from ostogether.edges.runtime import Runtime
 from ostogether.edges.topics import Vocabulary, vocabulary
+from ostogether.edges.wording import joined
 from ostogether.models import Issue
 from ostogether.newsletter.issues import _editable, checked_details, get_issue
-from ostogether.newsletter.wording import joined, listed
+from ostogether.newsletter.wording import listed
 from ostogether.readers import segments, subscribers
 
 KIND = "announcement"
@@ -66,7 +67,7 @@ def checked_segment(rt: Runtime, values: Mapping[str, Iterable[str]]) -> Segment
                                  "BE, NL.", codes=", ".join(repr(c[:10]) for c in bad))
     if fields:
         raise ValidationError(_l("The segment was not saved: %(problems)s",
-                                 problems=joined(list(fields.values()), " ")), fields)
+                                 problems=joined(" ", fields.values())), fields)
     return Segment.of(*(chosen[name] for name in DIMENSIONS))
 
 

@@ -68,6 +68,7 @@ from ostogether.core.errors import Conflict, NotFound
 from ostogether.core.words import _l
 from ostogether.edges.audit import Actor, record, transition
 from ostogether.edges.runtime import Runtime
+from ostogether.edges.wording import say
 from ostogether.mail.message import IssueMessage, Recipient
 from ostogether.mail.sender import Job, Outcome, sender_thread
 from ostogether.mail.transports import dkim_key
@@ -205,7 +206,7 @@ def pause(rt: Runtime, actor: Actor, issue_id: int) -> SendStatus:
         if issue.status != "sending" or issue.send_state not in ("running", "waiting"):
             raise Conflict(_l("Issue #%(number)s is not being sent, so it cannot be paused.",
                               number=issue.number))
-        issue.send_state, issue.send_note = "paused", PAUSED.format(who=actor.label)
+        issue.send_state, issue.send_note = "paused", say(PAUSED, who=actor.label)
         issue.send_resume_at = None
         record(s, actor, "issue.send_paused", issue)
         return _status(s, issue)
@@ -233,7 +234,7 @@ def cancel(rt: Runtime, actor: Actor, issue_id: int) -> SendStatus:
         issue = _issue(s, issue_id, lock=True)
         if issue.status != "sending":
             raise Conflict(_l("Issue #%(number)s is not being sent.", number=issue.number))
-        issue.send_state, issue.send_note = "cancelled", CANCELLED.format(who=actor.label)
+        issue.send_state, issue.send_note = "cancelled", say(CANCELLED, who=actor.label)
         issue.send_resume_at = None
         s.execute(update(T).where(T.c.issue_id == issue.id,
                                   T.c.status.in_(("queued", "held")))
@@ -561,7 +562,7 @@ class _Run:
             issue = _issue(s, self.issue_id, lock=True)
             if issue.send_state == "running":
                 issue.send_state = "waiting"
-                issue.send_note = WAITING.format(
+                issue.send_note = say(WAITING,
                     why=note, seconds=f"{self.st.delivery_pause_seconds:g}")
                 issue.send_resume_at = clock.now() + dt.timedelta(
                     seconds=self.st.delivery_pause_seconds)

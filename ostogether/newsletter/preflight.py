@@ -20,13 +20,12 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
 
-from babel.support import LazyProxy
-
 from ostogether import __version__
 from ostogether.core.choices import Choices, Offer
 from ostogether.core.choices import select as choose
 from ostogether.core.words import _l, _nl
 from ostogether.edges import fetch
+from ostogether.edges.wording import joined
 
 PASS, WARN, FAIL = "pass", "warn", "fail"
 # A link that could not be reached at all (no network, a DNS failure, a timeout): that
@@ -39,11 +38,6 @@ SUBJECT_MAX = 90
 # Answers that mean "this site refuses robots", not "this page is gone": an editor checks
 # those by hand. 999 is LinkedIn's answer to any client it does not like.
 REFUSES_ROBOTS = {401, 403, 429, 999}
-
-
-def _joined(parts: Sequence[Any], sep: str = "; ") -> Any:
-    """Sentences (lazy or not) joined when shown."""
-    return LazyProxy(lambda: sep.join(str(p) for p in parts), enable_cache=False)
 
 
 def _said(what: Any, detail: Any) -> Any:
@@ -128,10 +122,10 @@ class Report:
         """Why approval is refused: every failure, every warning not acknowledged, and
         every acknowledgment that needs a reason and has none."""
         acked, reasons = set(acknowledged), reasons or {}
-        out = [_l("%(check)s: %(details)s", check=c.label, details=_joined(c.details))
+        out = [_l("%(check)s: %(details)s", check=c.label, details=joined("; ", c.details))
                if c.details else _l("%(check)s: failed", check=c.label) for c in self.failed]
         out += [_l("%(check)s (warning, not acknowledged): %(details)s", check=c.label,
-                   details=_joined(c.details))
+                   details=joined("; ", c.details))
                 for c in self.warnings if c.key not in acked]
         out += [_l("%(check)s: say why you approve although these could not be checked",
                    check=c.label)
@@ -362,8 +356,8 @@ def check_segment(total: int, by_language: dict[str, int], described: Any,
                   unknown_country: int = 0) -> Check:
     """An announcement's segment: whom it reaches, by language; reaching nobody fails."""
     label = _l("The announcement's segment reaches readers")
-    langs = _joined([_l("%(num)d in %(language)s", num=n, language=code or "?")
-                     for code, n in by_language.items()], ", ")
+    langs = joined(", ", [_l("%(num)d in %(language)s", num=n, language=code or "?")
+                          for code, n in by_language.items()])
     details: list[Any] = [
         _nl("%(num)d confirmed reader (%(languages)s): %(segment)s",
             "%(num)d confirmed readers (%(languages)s): %(segment)s", total,

@@ -8,16 +8,13 @@ every language. A note this module does not know is shown as it was written.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Any
 
-from babel.dates import format_date
 from babel.support import LazyProxy
-from flask import has_app_context
-from flask_babel import get_locale
 
 from ostogether.core.words import _l
+from ostogether.edges.wording import N_, day, reword
 
 # An issue's state as a sentence says it ("Issue #12 is in review; …").
 ISSUE_STATES = {"draft": _l("draft"), "in_review": _l("in review"),
@@ -46,43 +43,18 @@ def ledger_state(status: str) -> Any:
     return LEDGER_STATES.get(status, status)
 
 
-# The notes the delivery writes (``delivery.py``), as it writes them in English.
-PAUSED = "Paused by {who}."
-CANCELLED = "Cancelled by {who}."
-WAITING = "{why} The send goes on by itself after {seconds} s, or when resumed."
-_PAUSED = re.compile(r"Paused by (?P<who>.*)\.", re.S)
-_CANCELLED = re.compile(r"Cancelled by (?P<who>.*)\.", re.S)
-_WAITING = re.compile(r"(?P<why>.*) The send goes on by itself after (?P<seconds>[0-9.e+]+) "
-                      r"s, or when resumed\.", re.S)
+# The notes the delivery writes (``delivery.py``), kept in English (``wording.say``).
+PAUSED = N_("Paused by %(who)s.")
+CANCELLED = N_("Cancelled by %(who)s.")
+WAITING = N_("%(why)s The send goes on by itself after %(seconds)s s, or when resumed.")
 
 
 def send_note(note: str) -> Any:
     """A stored note in the page's language; one it does not know, as it is."""
-    if m := _PAUSED.fullmatch(note):
-        return _l("Paused by %(who)s.", who=m["who"])
-    if m := _CANCELLED.fullmatch(note):
-        return _l("Cancelled by %(who)s.", who=m["who"])
-    if m := _WAITING.fullmatch(note):
-        return _l("%(why)s The send goes on by itself after %(seconds)s s, or when resumed.",
-                  why=m["why"], seconds=m["seconds"])
-    return note
+    return LazyProxy(lambda: reword(note), enable_cache=False)
 
 
-def long_day(at: dt.datetime | dt.date) -> Any:
-    """"6 December 2026" in the page's language when shown (English outside the app)."""
-    day = at.date() if isinstance(at, dt.datetime) else at
-
-    def said() -> str:
-        locale = get_locale() if has_app_context() else None
-        if locale is None or locale.language == "en":
-            return f"{day:%-d %B %Y}"
-        return format_date(day, "long", locale=locale)
-    return LazyProxy(said, enable_cache=False)
-
-
-def joined(parts: Any, sep: str = "; ") -> Any:
-    """Sentences (lazy or not) joined with ``sep`` when shown; ``parts`` is read then."""
-    return LazyProxy(lambda: sep.join(str(p) for p in parts), enable_cache=False)
+long_day = day  # "6 December 2026" in the page's language
 
 
 def listed(fields: dict[str, Any] | list[tuple[Any, Any]]) -> Any:

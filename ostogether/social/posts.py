@@ -27,7 +27,7 @@ from ostogether.core.inputs import url_problem
 from ostogether.core.settings import Settings
 from ostogether.core.states import NETWORK_NAMES, NETWORKS
 from ostogether.core.words import lazy_gettext as _l
-from ostogether.edges import audit
+from ostogether.edges import audit, wording
 from ostogether.edges.audit import Actor
 from ostogether.edges.runtime import Runtime
 from ostogether.edges.site import Evergreen
@@ -327,7 +327,7 @@ def approve(rt: Runtime, actor: Actor, post_ids: Iterable[int],
                        reason=exc) for i, exc in refused.items()]
         raise ValidationError(
             _l("Nothing was approved: %(problems)s. Edit the post, then approve it again.",
-               problems=said.joined("; ", each_one)),
+               problems=wording.joined("; ", each_one)),
             {k: v for exc in refused.values() for k, v in exc.fields.items()})
     done = 0
     with rt.db.session() as s:

@@ -36,16 +36,6 @@ def _language() -> str:
     return locale.language if locale is not None else "en"
 
 
-def day(value: dt.date) -> Any:
-    """A date as the page's language writes it ("6 December 2026", "6 december 2026"),
-    English outside a page."""
-    def text() -> str:
-        code = _language()
-        return f"{value:%-d %B %Y}" if code == "en" else format_date(value, "long",
-                                                                     locale=code)
-    return LazyProxy(text, enable_cache=False)
-
-
 def moment(value: dt.datetime, english_format: str, skeleton: str) -> Any:
     """A local date and time in the page's language: ``english_format`` (strftime) in
     English, the CLDR ``skeleton`` and the time (HH:MM) in the others."""
@@ -199,10 +189,3 @@ def shown(stored: str | None) -> str:
 def status(code: str) -> Any:
     """A post's state by its name in the page's language (the calendar's words)."""
     return LazyProxy(lambda: pgettext("social post", code), enable_cache=False)
-
-
-def joined(separator: str, parts: Any) -> Any:
-    """``parts`` (sentences, lazy or not) joined when shown, empty ones left out."""
-    parts = list(parts)
-    return LazyProxy(lambda: separator.join(t for t in map(str, parts) if t),
-                     enable_cache=False)

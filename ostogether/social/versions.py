@@ -15,7 +15,7 @@ from ostogether.core.settings import Settings
 from ostogether.core.states import NETWORK_NAMES, NETWORKS
 from ostogether.core.words import lazy_gettext as _l
 from ostogether.core.words import lazy_ngettext
-from ostogether.social import said
+from ostogether.edges import wording
 from ostogether.social.publishers import is_live
 
 WARN_DAYS = 60
@@ -35,7 +35,7 @@ def warning(settings: Settings, network: str, today: dt.date) -> Any:
             continue
         version, end = getattr(settings, key), dt.date.fromisoformat(getattr(settings, end_key))
         left = (end - today).days
-        facts = {"api": label, "version": version, "date": said.day(end),
+        facts = {"api": label, "version": version, "date": wording.day(end),
                  "network": label.split()[0], "setting": f"OSTOGETHER_{key.upper()}",
                  "end_setting": f"OSTOGETHER_{end_key.upper()}"}
         if left < 0:
@@ -70,15 +70,15 @@ def connections(settings: Settings, today: dt.date) -> list[dict[str, Any]]:
             if left < 0:
                 token = _l("The LinkedIn token expired on %(date)s; posts to LinkedIn will "
                              "fail until it is renewed (docs/social.md).",
-                             date=said.day(expires))
+                             date=wording.day(expires))
             elif left <= LINKEDIN_WARN_DAYS:
                 token = lazy_ngettext(
                     "The LinkedIn token expires on %(date)s, in %(num)d day(s); renew it "
                     "before then (docs/social.md).",
                     "The LinkedIn token expires on %(date)s, in %(num)d day(s); renew it "
-                    "before then (docs/social.md).", left, date=said.day(expires))
+                    "before then (docs/social.md).", left, date=wording.day(expires))
         parts = [w for w in (warning(settings, network, today), token) if w]
         out.append({"network": network, "name": NETWORK_NAMES[network],
                     "live": is_live(settings, network),
-                    "warning": said.joined(" ", parts) if parts else ""})
+                    "warning": wording.joined(" ", parts) if parts else ""})
     return out

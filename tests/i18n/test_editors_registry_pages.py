@@ -5,6 +5,7 @@ tokens, social handles, feeds and the sending domain in it (docs/translations.md
 
 from __future__ import annotations
 
+import html
 import re
 from html import unescape
 from typing import Any
@@ -62,7 +63,8 @@ def dutch_editor(app: Any, rt: Runtime) -> Any:
 
 
 def text(r: Any) -> str:
-    return " ".join(str(r.get_data(as_text=True)).split())
+    """The page with its entities read ("pagina's", escaped as text is on a page)."""
+    return html.unescape(" ".join(str(r.get_data(as_text=True)).split()))
 
 
 def flashed(client: Any, r: Any) -> str:
