@@ -27,10 +27,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from babel.support import LazyProxy
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
-from ostogether.core import clock
+from ostogether.core import clock, words
 from ostogether.core.errors import RateLimited
 from ostogether.models import RateLimitHit
 
@@ -71,6 +72,8 @@ Message = str | Callable[..., Any]
 
 
 def _said(message: Message, **numbers: int) -> Any:
+    if words.is_lazy(message):  # a lazy sentence with the fields: filled when it is shown
+        return LazyProxy(lambda: str(message).format(**numbers), enable_cache=False)
     return message(**numbers) if callable(message) else message.format(**numbers)
 
 

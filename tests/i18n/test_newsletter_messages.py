@@ -14,6 +14,7 @@ from typing import Any
 from lxml import html as lxml_html
 
 from ostogether.edges.runtime import Runtime
+from ostogether.edges.wording import say
 from ostogether.models import Issue
 from ostogether.newsletter import delivery, wording
 from ostogether.newsletter import issues as newsletter
@@ -125,7 +126,9 @@ def test_the_sends_state_and_note_in_dutch(editor: Any, rt: Runtime, web: FeedSe
 def test_notes_kept_before_read_in_every_language(app: Any) -> None:
     """The notes the delivery keeps (in English), worded when shown: in a French page in
     French, outside a request as kept; a note it does not know, as it is."""
-    note = wording.WAITING.format(why="The mail server cannot be reached.", seconds="60")
+    note = say(wording.WAITING, why="The mail server cannot be reached.", seconds="60")
+    assert note == ("The mail server cannot be reached. The send goes on by itself after 60 s, "
+                    "or when resumed.")
     assert str(wording.send_note(note)) == note
     assert str(wording.send_note("Cancelled by Ana.")) == "Cancelled by Ana."
     assert wording.send_note("Something else.") == "Something else."
