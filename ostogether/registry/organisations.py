@@ -105,8 +105,8 @@ def apply(rt: Runtime, rec: OrgRecord, *, ip: str, language: str = "") -> Applie
     keys = [ratelimit.address_key(ip, rt.settings.ratelimit_ipv6_prefix)]
     with rt.db.session() as s:
         ratelimit.check(s, "apply", keys, rt.settings.application_max_per_hour, 3600,
-                        "Too many applications from this network; try again in "
-                        "{minutes} minutes.")
+                        _l("Too many applications from this network; try again in "
+                           "{minutes} minutes."))
         ratelimit.hit(s, "apply", keys)
         org = add(s, Actor(f"applicant:{rec.contact_email or ip}"), rec, status="applied",
                   source="application", coc_version=rt.community.code_of_conduct().version)

@@ -150,8 +150,8 @@ def join(rt: Runtime, rec: PersonRecord, *, ip: str, user: User | None = None,
     keys = [ratelimit.address_key(ip, rt.settings.ratelimit_ipv6_prefix)]
     with rt.db.session() as s:
         ratelimit.check(s, "apply", keys, rt.settings.application_max_per_hour, 3600,
-                        "Too many applications from this network; try again in "
-                        "{minutes} minutes.")
+                        _l("Too many applications from this network; try again in "
+                           "{minutes} minutes."))
         ratelimit.hit(s, "apply", keys)
         if s.scalar(select(Person.id).where(Person.email == normalise_email(rec.email),
                                             Person.status != "rejected")) is not None:

@@ -16,6 +16,7 @@ from ostogether.accounts import tokens
 from ostogether.core.errors import ValidationError
 from ostogether.core.inputs import ascii_int
 from ostogether.core.states import ITEM_STATUSES, KINDS
+from ostogether.core.words import _l
 from ostogether.edges import ratelimit
 from ostogether.edges.audit import Actor
 from ostogether.edges.topics import vocabulary
@@ -44,8 +45,8 @@ def authenticate() -> None:
         token = tokens.authenticate(s, request.headers.get("Authorization"))
         key = [f"token:{token.id}"]
         ratelimit.check(s, "api", key, rt.settings.api_max_per_minute, 60,
-                        "Over the limit of requests per minute for this token; wait "
-                        "{minutes} minute(s).")
+                        _l("Over the limit of requests per minute for this token; wait a "
+                           "minute and try again."))
         ratelimit.hit(s, "api", key)
         g.token_id, g.project_id = token.id, token.project_id
         g.actor = Actor(f"token:{token.prefix}…@{token.project.slug}")

@@ -206,6 +206,12 @@ def test_over_the_rate_limit_is_429_with_retry_after(app: Any, token: str) -> No
     assert codes == [200, 200, 200, 429]
     r = c.get("/api/v1/items", headers=auth(token))
     assert 1 <= int(r.headers["Retry-After"]) <= 60
+    assert r.json["error"]["message"] == (
+        "Over the limit of requests per minute for this token; wait a minute and try again.")
+    dutch = c.get("/api/v1/items", headers={**auth(token), "Accept-Language": "nl"})
+    assert dutch.status_code == 429 and dutch.json["error"]["message"] == (
+        "Dit token heeft het maximum aantal verzoeken per minuut bereikt; wacht een minuut "
+        "en probeer het opnieuw.")
 
 
 def test_unknown_api_paths_answer_in_json(client: Any, token: str) -> None:
