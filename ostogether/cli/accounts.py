@@ -170,7 +170,7 @@ def users_import(state: State, file: str, apply: bool, assigned: tuple[str, ...]
     def rows() -> list[dict[str, Any]]:
         return [{"line": r.contact.line, "email": r.contact.email, "name": r.contact.name,
                  "organisation": r.contact.organisation, "outcome": r.outcome,
-                 "project": r.project, "reason": r.reason, "result": r.result}
+                 "project": r.project, "reason": str(r.reason), "result": r.result}
                 for r in plan.rows]
 
     def total(verb: str) -> str:

@@ -26,6 +26,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -33,6 +34,7 @@ from ostogether.accounts.users import invite
 from ostogether.core import csvin
 from ostogether.core.errors import NotFound, OstogetherError, ValidationError
 from ostogether.core.inputs import email_problem, normalise_email
+from ostogether.core.words import _l
 from ostogether.edges.audit import Actor, record
 from ostogether.edges.runtime import Runtime
 from ostogether.models import Project, User
@@ -41,9 +43,9 @@ from ostogether.registry.projects import mark_edited
 MAX_LINES = 20_000
 KEPT = 320  # characters kept of each value of a line (an address has at most 320)
 # Wild Apricot's membership statuses, and what each means for an account here.
-SKIP = {"lapsed": "membership lapsed", "suspended": "membership suspended",
-        "pending - new": "membership application not approved yet",
-        "pendingnew": "membership application not approved yet"}
+SKIP = {"lapsed": _l("membership lapsed"), "suspended": _l("membership suspended"),
+        "pending - new": _l("membership application not approved yet"),
+        "pendingnew": _l("membership application not approved yet")}
 ACTIVE = {"active", "pending - renewal", "pendingrenewal", "pending - upgrade",
           "pendingupgrade", "pending - level change"}
 
@@ -64,7 +66,7 @@ class Planned:
     outcome: str  # matched, ambiguous, unmatched, skipped, existing, invalid
     project: str = ""  # the slug, when matched
     candidates: list[str] = field(default_factory=list)
-    reason: str = ""
+    reason: Any = ""  # a lazy sentence (English outside a page), kept with words.keep
     result: str = ""  # after apply: invited, or what failed
 
 
@@ -136,21 +138,22 @@ def _contacts(name: str, records: csvin.Records) -> tuple[list[Contact], list[Pl
                           " ".join((row.get(org_col) or "").split()), get("level"),
                           get("status"))
         if not raw:
-            bad.append(Planned(contact, "invalid", reason="no email address"))
+            bad.append(Planned(contact, "invalid", reason=_l("no email address")))
         elif why := email_problem(raw):
             bad.append(Planned(contact, "invalid", reason=why))
         elif contact.email in seen:
-            bad.append(Planned(contact, "invalid", reason=f"repeats line "
-                                                         f"{seen[contact.email]}"))
+            bad.append(Planned(contact, "invalid", reason=_l("repeats line %(line)d",
+                                                          line=seen[contact.email])))
         elif get("archived").lower() in ("yes", "true", "1"):
-            bad.append(Planned(contact, "skipped", reason="archived in Wild Apricot"))
+            bad.append(Planned(contact, "skipped", reason=_l("archived in Wild Apricot")))
         elif (status := get("status").lower()) in SKIP:
             bad.append(Planned(contact, "skipped", reason=SKIP[status]))
         elif status and status not in ACTIVE:
             bad.append(Planned(contact, "skipped",
-                               reason=f"membership status '{get('status')}'"))
+                               reason=_l("membership status '%(status)s'",
+                                         status=get("status"))))
         elif not status and cols["status"]:
-            bad.append(Planned(contact, "skipped", reason="not a member (a contact only)"))
+            bad.append(Planned(contact, "skipped", reason=_l("not a member (a contact only)")))
         else:
             seen[contact.email] = n
             contacts.append(contact)
@@ -225,21 +228,21 @@ def plan(rt: Runtime, data: bytes | Path, *, name: str = "the file",
     result = Plan(rows)
     for c in contacts:
         if c.email in accounts:
-            rows.append(Planned(c, "existing", reason="already has an account"))
+            rows.append(Planned(c, "existing", reason=_l("already has an account")))
             continue
         found = [assign[c.email]] if c.email in assign else _candidates(c, projects)
         if len(found) == 1:
             rows.append(Planned(c, "matched", found[0],
-                                reason="assigned" if c.email in assign else ""))
+                                reason=_l("assigned") if c.email in assign else ""))
             project = slugs[found[0]]
             if not project.contact_email and found[0] not in result.contacts:
                 result.contacts[found[0]] = c
         elif found:
             rows.append(Planned(c, "ambiguous", candidates=found,
-                                reason="could be " + ", ".join(found)))
+                                reason=_l("could be %(projects)s", projects=", ".join(found))))
         else:
-            rows.append(Planned(c, "unmatched", reason=f"no project is called "
-                                                       f"'{c.organisation or c.level}'"))
+            rows.append(Planned(c, "unmatched", reason=_l("no project is called '%(name)s'",
+                                                        name=c.organisation or c.level)))
     rows.sort(key=lambda r: r.contact.line)
     return result
 

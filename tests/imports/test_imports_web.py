@@ -596,3 +596,16 @@ def test_mailchimp_tags_map_to_topics_on_the_page(rt: Runtime, editor: Any) -> N
     with rt.db.session() as s:
         tagged = s.scalar(select(Subscriber).where(Subscriber.email == "tagged@school.example"))
         assert tagged is not None and tagged.topics == ["steam"]
+
+
+def test_a_contacts_report_speaks_the_editors_language(rt: Runtime, editor: Any) -> None:
+    """Why a contact is left out is kept as a sentence, not as English: the report reads
+    in Dutch on a Dutch page and in English on an English one."""
+    import_id = uploaded(editor, rt, "members", WA, "contacts.csv")
+    dutch = page(editor, import_id, lang="nl")
+    for said in ("kan horen bij otter, sall", "geen project heet 'Acme Widgets'",
+                 "lidmaatschap verlopen"):
+        assert said in dutch, dutch
+    assert "membership lapsed" not in dutch and "could be" not in dutch
+    english = page(editor, import_id, lang="en")
+    assert "could be otter, sall" in english and "membership lapsed" in english
