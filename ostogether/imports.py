@@ -251,7 +251,7 @@ def _organisations(plan: org_import.Plan) -> Checked:
                                                   for k, v in plan.created.items()}}
     return Checked({"counts": counts}, ({
         "line": ln.line, "subject": ln.person, "context": ln.organisation,
-        "detail": ln.detail, "outcome": ln.outcome} for ln in plan.lines))
+        "reason": ln.detail, "outcome": ln.outcome} for ln in plan.lines))
 
 
 def _archive(outcomes: list[archive_import.Outcome]) -> Checked:

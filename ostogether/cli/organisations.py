@@ -31,7 +31,7 @@ def organisations_import(state: State, file: str, apply: bool, fmt: str) -> None
     counts = plan.counts()
     rows: list[dict[str, Any]] = [
         {"line": ln.line, "organisation": ln.organisation, "email": ln.person,
-         "outcome": ln.outcome, "detail": ln.detail} for ln in plan.lines]
+         "outcome": ln.outcome, "detail": str(ln.detail)} for ln in plan.lines]
     created = org_import.apply(state.rt, CLI, plan) if apply else {}
     if fmt == "json":
         print_json({"applied": apply, "counts": counts, "created": created, "lines": rows})

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
-from ostogether.core import csvin
+from ostogether.core import csvin, words
 from ostogether.core.errors import ValidationError
 from ostogether.core.inputs import email_problem, normalise_email, url_problem
+from ostogether.core.words import _l
 from ostogether.edges.audit import Actor
 from ostogether.edges.runtime import Runtime
 from ostogether.models import Organisation, Person, User
@@ -50,7 +52,7 @@ class Line:
     organisation: str = ""
     person: str = ""  # the address
     outcome: str = ""  # new, existing, doubtful, skipped, invalid
-    detail: str = ""
+    detail: Any = ""  # what, or why: a lazy sentence (English outside a page)
     org_key: str = ""  # which organisation of the plan the line belongs to
 
 
@@ -133,26 +135,30 @@ def plan(rt: Runtime, data: bytes | Path, *, name: str = "the file") -> Plan:
         result.lines.append(ln)
         status = row["status"].lower()
         if status in SKIP or (status and status not in ACTIVE):
-            ln.outcome, ln.detail = "skipped", SKIP.get(status, f"membership status "
-                                                                f"'{row['status']}'")
+            ln.outcome, ln.detail = "skipped", SKIP.get(status) or _l(
+                "membership status '%(status)s'", status=row["status"])
             continue
         country = country_code(row["country"])
-        why = ""
+        why: Any = ""
         if row["country"] and not country:
-            why = f"Country '{row['country']}' is not a country's name or code"
+            why = _l("Country '%(country)s' is not a country's name or code",
+                     country=row["country"])
         elif row["website"] and (p := url_problem(_with_scheme(row["website"]))):
-            why = f"Website: {p}"
+            why = _l("Website: %(problem)s", problem=p)
         elif row["type"] and row["type"] not in types:
-            why = f"Type '{row['type']}' is not one of {', '.join(types)}"
+            why = _l("Type '%(type)s' is not one of %(types)s", type=row["type"],
+                     types=", ".join(types))
         elif row["email"] and (p := email_problem(row["email"])):
-            why = f"Email: {p}"
+            why = _l("Email: %(problem)s", problem=p)
         elif not row["org"] and not row["email"]:
-            why = "no organisation and no email address"
+            why = _l("no organisation and no email address")
         elif ln.person in seen_people:
-            why = f"the address repeats line {seen_people[ln.person]}"
+            why = _l("the address repeats line %(line)d", line=seen_people[ln.person])
         if why:
-            ln.outcome, ln.detail = "invalid", f"{name}: line {n}: {why}."
+            ln.outcome, ln.detail = "invalid", _l("%(file)s: line %(line)d: %(why)s.",
+                                                  file=name, line=n, why=why)
             continue
+        notes: list[Any] = []
         if row["org"]:
             key = _key(row["org"], country)
             ln.org_key = key
@@ -167,33 +173,37 @@ def plan(rt: Runtime, data: bytes | Path, *, name: str = "the file") -> Plan:
                 if match is not None:
                     planned.existing = match.slug
                 else:
-                    planned.doubts = [f"possible duplicate: {k.name} ({k.slug}), {why_}"
-                                      for k, why_ in possible_duplicates(rec, known)]
+                    planned.doubts = [
+                        _l("possible duplicate: %(name)s (%(slug)s), %(why)s", name=k.name,
+                           slug=k.slug, why=why_)
+                        for k, why_ in possible_duplicates(rec, known)]
                     planned.doubts += [
-                        f"possible duplicate: {o.record.name} (line {o.line}), same website "
-                        f"domain" for o in result.orgs.values()
+                        _l("possible duplicate: %(name)s (line %(line)d), same website domain",
+                           name=o.record.name, line=o.line) for o in result.orgs.values()
                         if rec.website and domain_of(o.record.website) == domain_of(
                             rec.website)]
                 result.orgs[key] = planned
             planned = result.orgs[key]
             ln.outcome = "existing" if planned.existing else (
                 "doubtful" if planned.doubts else "new")
-            ln.detail = (f"organisation {planned.existing}" if planned.existing
-                         else "; ".join(planned.doubts) or "new organisation")
+            notes = (
+                [_l("organisation %(slug)s", slug=planned.existing)] if planned.existing
+                else list(planned.doubts) or [_l("new organisation")])
         if ln.person:
             seen_people[ln.person] = n
             result.addresses[ln.person] = ln.org_key
             if ln.person in emails:
-                ln.detail = (ln.detail + "; " if ln.detail else "") + "person known already"
+                notes.append(_l("person known already"))
                 ln.outcome = ln.outcome or "existing"
             else:
                 result.people.append((ln.org_key, people.PersonRecord(
                     name=" ".join(filter(None, (row["first"], row["last"]))),
                     email=ln.person, country=country), n))
-                ln.detail = (ln.detail + "; " if ln.detail else "") + "new person"
+                notes.append(_l("new person"))
                 ln.outcome = ln.outcome if ln.outcome in ("doubtful", "new") else "new"
             if ln.person in unlinked:
-                ln.detail += "; linked to the account of this address"
+                notes.append(_l("linked to the account of this address"))
+        ln.detail = words.listed(notes) if notes else ""
     return result
 
 

@@ -24,6 +24,7 @@ import pycountry
 from flask_babel import gettext as _
 
 from ostogether.core.inputs import url_problem
+from ostogether.core.words import _l
 from ostogether.edges.site import Criteria
 from ostogether.registry.rules import CheckResult
 
@@ -223,7 +224,7 @@ def org_duplicate(o: OrgRecord, ctx: OrgContext) -> CheckResult:
 
 
 def possible_duplicates(o: OrgRecord, others: tuple[Known, ...], *,
-                        skip: str = "") -> list[tuple[Known, str]]:
+                        skip: str = "") -> list[tuple[Known, Any]]:
     """Organisations that may be ``o``: the same name (case, accents and spaces aside)
     in another or no country, or the same website domain; with the reason."""
     name, domain = normalise_name(o.name), domain_of(o.website)
@@ -232,10 +233,11 @@ def possible_duplicates(o: OrgRecord, others: tuple[Known, ...], *,
         if k.slug == skip:
             continue
         if name and normalise_name(k.name) == name:
-            found.append((k, "same name" + (f", {k.country or 'no country'}"
-                                             if k.country != o.country else "")))
+            found.append((k, _l("same name") if k.country == o.country else
+                          _l("same name, %(country)s", country=k.country) if k.country else
+                          _l("same name, no country")))
         elif domain and domain_of(k.website) == domain:
-            found.append((k, f"same website domain ({domain})"))
+            found.append((k, _l("same website domain (%(domain)s)", domain=domain)))
     return found
 
 

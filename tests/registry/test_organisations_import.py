@@ -123,8 +123,9 @@ def uploaded(editor: Any, rt: Runtime, data: bytes) -> int:
     return int(m.group(1))
 
 
-def page(editor: Any, import_id: int) -> str:
-    html = editor.get(f"/editors/imports/{import_id}").get_data(as_text=True)
+def page(editor: Any, import_id: int, **args: str) -> str:
+    html = editor.get(f"/editors/imports/{import_id}", query_string=args).get_data(
+        as_text=True)
     return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
 
 
@@ -143,6 +144,13 @@ def test_the_same_import_on_the_editors_imports_page(rt: Runtime, editor: Any) -
                  "created", "possible duplicate: Ciencia Viva (ciencia-viva), same name, ES",
                  "membership lapsed"):
         assert said in shown, shown
+    # On a Dutch page, in Dutch: why and what are kept as sentences, not as English.
+    dutch = page(editor, import_id, lang="nl")
+    for said in ("mogelijk dubbel: Ciencia Viva (ciencia-viva), zelfde naam, ES",
+                 "lidmaatschap verlopen", "nieuwe organisatie; nieuwe persoon"):
+        assert said in dutch, dutch
+    assert "new person" not in dutch and "membership lapsed" not in dutch
+    page(editor, import_id, lang="en")
     assert count(rt, Person) == 0
     press(editor, import_id, "apply")
     jobs.pick_up(rt)
