@@ -432,7 +432,7 @@ def archive_import_cmd(state: State, folder: str, dry_run: bool, replace: bool,
     done = {"imported": "would be imported", "replaced": "would be replaced",
             "refreshed": "would be refreshed"} if dry_run else {}
     rows = [{"number": o.number, "file": o.file, "outcome": done.get(o.outcome, o.outcome),
-             "subject": o.subject, "dropped": list(o.dropped)} for o in outcomes]
+             "subject": o.subject, "dropped": [str(d) for d in o.dropped]} for o in outcomes]
     counts = {k: sum(o.outcome == k for o in outcomes)
               for k in ("imported", "replaced", "refreshed", "unchanged")}
     emit(fmt, rows, [("#", "number"), ("file", "file"), ("outcome", "outcome"),

@@ -43,6 +43,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape, unescape
 from pathlib import Path, PurePosixPath
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -50,6 +51,7 @@ from sqlalchemy import select
 from ostogether.core import clock
 from ostogether.core.errors import ContentError
 from ostogether.core.sanitize import clean_email_html, html_to_text
+from ostogether.core.words import _l
 from ostogether.edges.audit import Actor, record
 from ostogether.edges.runtime import Runtime
 from ostogether.edges.tomlcheck import check_table, line_of, read_toml
@@ -98,7 +100,7 @@ class Outcome:
     file: str
     outcome: str  # imported, replaced, refreshed (cleaned again, same file), unchanged
     subject: str
-    dropped: tuple[str, ...] = ()  # each link or picture taken out, and why
+    dropped: tuple[Any, ...] = ()  # each link or picture taken out, and why (sentences)
 
 
 def served(html: str, base: str) -> str:
@@ -137,11 +139,11 @@ def _link_kind(href: str) -> str:
 
 def _label(inner: str) -> str:
     text = " ".join(html_to_text(inner).split())
-    return f"'{text[:60]}'" if text else "(no text)"
+    return f"'{text[:60]}'" if text else _l("(no text)")
 
 
 def strip_mailchimp(html: str, values: dict[str, str], manage_url: str,
-                    archive_url: str = "", dropped: list[str] | None = None
+                    archive_url: str = "", dropped: list[Any] | None = None
                     ) -> tuple[str, str]:
     """The body of an exported issue without Mailchimp's links, pixels and merge tags, and
     its preview text. What is taken out is added to ``dropped``."""
@@ -162,16 +164,18 @@ def strip_mailchimp(html: str, values: dict[str, str], manage_url: str,
             if kind == "archive":
                 return f'<a href="{archive_url}">{inner}</a>'
         if kind == "gone":
-            dropped.append(f"link {_label(inner)} ({unescape(href.group(2))[:80] if href else ''}) "
-                           f"taken out with its text: Mailchimp's own (view in browser, "
-                           f"forward, address book, badge)")
+            dropped.append(_l("link %(label)s (%(url)s) taken out with its text: Mailchimp's "
+                              "own (view in browser, forward, address book, badge)",
+                              label=_label(inner),
+                              url=unescape(href.group(2))[:80] if href else ""))
             return ""
         if kind == "manage":
             return f'<a href="{manage_url}">{inner}</a>'
         if kind == "unwrap":
-            dropped.append(f"link {_label(inner)}: a Mailchimp tracking link or merge tag "
-                           f"({unescape(href.group(2))[:80] if href else ''}); the text is "
-                           f"kept without the link, whose target the export does not hold")
+            dropped.append(_l("link %(label)s: a Mailchimp tracking link or merge tag "
+                              "(%(url)s); the text is kept without the link, whose target "
+                              "the export does not hold", label=_label(inner),
+                              url=unescape(href.group(2))[:80] if href else ""))
             return inner
         return m.group(0)
 
@@ -180,8 +184,8 @@ def strip_mailchimp(html: str, values: dict[str, str], manage_url: str,
         url = src.group(2) if src else ""
         host = (urlsplit(url).hostname or "").lower()
         if _MERGE.search(url) or host.endswith("list-manage.com") or "/track/open" in url:
-            dropped.append(f"picture {unescape(url)[:80]}: Mailchimp's open-tracking pixel "
-                           f"or a merge tag")
+            dropped.append(_l("picture %(url)s: Mailchimp's open-tracking pixel or a merge "
+                              "tag", url=unescape(url)[:80]))
             return ""
         tag = m.group(0)
         return tag if re.search(r"\balt\s*=", tag, re.I) else tag[:4] + ' alt=""' + tag[4:]
@@ -213,28 +217,31 @@ def _targets(html: str, tag: str) -> list[tuple[str, str]]:
     return found
 
 
-def _why_refused(url: str) -> str:
+def _why_refused(url: str) -> Any:
     scheme = urlsplit(url).scheme.lower() if ":" in url else ""
     if url.startswith("#"):
-        return "a jump within the page, which the cleaned copy does not keep"
+        return _l("a jump within the page, which the cleaned copy does not keep")
     if not scheme:
-        return "not a full address (no https://), so it leads nowhere outside Mailchimp"
+        return _l("not a full address (no https://), so it leads nowhere outside Mailchimp")
     if scheme not in ("http", "https", "mailto"):
-        return f"a {scheme}: address; only http, https and mailto are kept"
-    return "not a valid address"
+        return _l("a %(scheme)s: address; only http, https and mailto are kept",
+                  scheme=scheme)
+    return _l("not a valid address")
 
 
-def refused_by_cleaner(before: str, after: str) -> list[str]:
+def refused_by_cleaner(before: str, after: str) -> list[Any]:
     """The links and pictures of ``before`` that the cleaner took out of ``after``."""
     out = []
-    for tag, what in (("a", "link"), ("img", "picture")):
+    for tag in ("a", "img"):
         kept = Counter(url for url, _ in _targets(after, tag))
         for url, label in _targets(before, tag):
             if kept[url] > 0:
                 kept[url] -= 1
                 continue
-            out.append(f"{what} {label + ' ' if label else ''}({url[:80]}) dropped: "
-                       f"{_why_refused(url)}" + (" (the text is kept)" if tag == "a" else ""))
+            out.append(_l("link %(label)s (%(url)s) dropped: %(why)s (the text is kept)",
+                          label=label, url=url[:80], why=_why_refused(url)) if tag == "a"
+                       else _l("picture (%(url)s) dropped: %(why)s", url=url[:80],
+                               why=_why_refused(url)))
     return out
 
 
@@ -339,7 +346,7 @@ def import_folder(rt: Runtime, actor: Actor, folder: Path, *, apply: bool = True
                   "HTML:LIST_ADDRESS_HTML": site.postal_address,
                   "LIST:ADDRESS": site.postal_address, "CURRENT_YEAR": str(e.sent_on.year),
                   "DATE:Y": str(e.sent_on.year), "MC:SUBJECT": e.subject}
-        dropped: list[str] = []
+        dropped: list[Any] = []
         body, preview = strip_mailchimp(source, values, f"{SERVICE}/newsletter/manage",
                                         f"{SERVICE}/archive/{e.number}", dropped)
         html = clean_email_html(body).strip()

@@ -474,6 +474,9 @@ def test_past_issues_are_checked_on_the_page_and_imported_by_the_worker(
         r.stdout.split()), r.stderr
     assert "#1 issue1.html would be imported OStogether newsletter #1" in shown
     assert "Forward to a friend" in shown and "taken out with its text" in shown
+    dutch = page(editor, import_id, lang="nl")  # what was taken out, kept as sentences
+    assert "met zijn tekst verwijderd" in dutch and "taken out" not in dutch
+    page(editor, import_id, lang="en")
     assert client.get("/archive/1").status_code == 404
     press(editor, import_id, "apply")
     jobs.pick_up(rt)
