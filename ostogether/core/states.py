@@ -175,3 +175,12 @@ ITEM_LANGUAGES = {
     "sq": "shqip", "mk": "македонски", "sr": "српски", "bs": "bosanski", "tr": "Türkçe",
     "uk": "українська", "he": "עברית", "ar": "العربية",
 }
+
+
+# The words for a project's status and an item's kind, in the reader's language when shown
+# (the codes above are what is stored).
+STATUS_LABELS = {"applicant": _l("applicant"), "member": _l("member"),
+                 "alumni": _l("alumni"), "rejected": _l("rejected")}
+KIND_LABELS = {"news": _l("News"), "event": _l("Event"), "reading": _l("Recommended reading"),
+               "tool": _l("Practical tip or tool for educators"),
+               "opportunity": _l("Opportunity (call, vacancy)")}

@@ -24,7 +24,7 @@ from markupsafe import Markup
 
 from ostogether.core import languages, words
 from ostogether.core.languages import LANGUAGES, shipped
-from ostogether.core.states import ITEM_LANGUAGES
+from ostogether.core.states import ITEM_LANGUAGES, KIND_LABELS, STATUS_LABELS
 from ostogether.core.words import lazy_gettext as _l
 from ostogether.registry.org_rules import country_label
 from ostogether.web.common import has_cookie
@@ -142,12 +142,6 @@ _ENGLISH = {"MMMEd": "EEE d MMM", "MMMMEEEEd": "EEEE d MMMM", "yMMMMEEEEd": "EEE
 CONSENT = _l("I agree to receive the newsletter by mail, as the privacy notice explains. "
              "I can unsubscribe at any time.")
 
-# The words for the codes the public pages show (core/states.py keeps the codes).
-STATUS_LABELS = {"applicant": _l("applicant"), "member": _l("member"),
-                 "alumni": _l("alumni"), "rejected": _l("rejected")}
-KIND_LABELS = {"news": _l("News"), "event": _l("Event"), "reading": _l("Recommended reading"),
-               "tool": _l("Practical tip or tool for educators"),
-               "opportunity": _l("Opportunity (call, vacancy)")}
 
 
 def status_label(status: str) -> str:
