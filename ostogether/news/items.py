@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ostogether.core import clock
 from ostogether.core.errors import Duplicate, NotFound, PermissionDenied, ValidationError
-from ostogether.core.states import SOURCES, SUBMITTING_STATUSES
+from ostogether.core.states import SOURCES, STATUS_LABELS, SUBMITTING_STATUSES
 from ostogether.core.words import lazy_gettext as _l
 from ostogether.edges.audit import Actor, record, transition
 from ostogether.edges.runtime import Runtime
@@ -58,7 +58,7 @@ def submitting_project(s: Session, project_id: int) -> Project:
     if project.status not in SUBMITTING_STATUSES:
         raise PermissionDenied(_l("%(project)s is %(state)s; only member and alumni projects "
                                   "can submit news.", project=project.acronym,
-                                  state=project.status))
+                                  state=STATUS_LABELS.get(project.status, project.status)))
     return project
 
 

@@ -23,7 +23,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ostogether.core.states import KIND_LABELS
 from ostogether.core.words import _nl
+from ostogether.edges.wording import joined
 
 FAR = dt.datetime.max.replace(tzinfo=dt.UTC)
 
@@ -115,7 +117,7 @@ def plan(slots: Sequence[Slot], contents: Iterable[Content], *, repeat_weeks: in
                 "those kinds was posted within %(num)d weeks",
                 "nothing of the kinds %(kinds)s is waiting, and every evergreen entry of "
                 "those kinds was posted within %(num)d weeks", repeat_weeks,
-                kinds=", ".join(slot.kinds))))
+                kinds=joined(", ", [KIND_LABELS.get(k, k) for k in slot.kinds]))))
             continue
         result.placed.append(Placement(slot, chosen, _networks(slot, chosen)))
         if chosen.is_item:

@@ -153,3 +153,24 @@ def test_sentences_are_english_outside_a_request_and_worded_again_inside(app: An
         assert wording.reword(kept) == ("l’indirizzo del feed non viene scaricato: "
                                         "l’indirizzo è questa stessa macchina (loopback)")
         assert wording.reword("a server's own words") == "a server's own words"
+
+
+def test_a_projects_status_is_named_in_the_pages_language(app: Any, rt: Runtime) -> None:
+    """A refusal names the project's status by its word, not by its code."""
+    import pytest
+
+    from ostogether.core.errors import PermissionDenied
+    from ostogether.news import items
+
+    with rt.db.session() as s:
+        project = s.scalar(select(Project).where(Project.slug == "cosmos"))
+        assert project is not None
+        project.status = "applicant"
+        s.flush()
+        with pytest.raises(PermissionDenied) as refused:
+            items.submitting_project(s, project.id)
+    with app.test_request_context("/?lang=nl"):
+        dutch = str(refused.value)
+    assert "COSMOS heeft de status 'kandidaat'" in dutch, dutch
+    assert "applicant" not in dutch
+    assert "is applicant; only member and alumni projects" in str(refused.value)

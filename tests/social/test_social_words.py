@@ -209,11 +209,13 @@ def test_why_a_slot_stays_empty_in_french_and_in_the_plan_commands_json(
     assert r.returncode == 0, r.stderr
     why = [u["why"] for u in json.loads(r.stdout)["unfilled"]]
     assert why and why[0].startswith("nothing of the kinds ")
+    assert why[0].startswith("nothing of the kinds Event, News, ")  # the kinds by name
     weeks = rt.community.schedule().social.evergreen_repeat_weeks
     assert why[0].endswith(" is waiting, and every evergreen entry of those kinds was "
                            f"posted within {weeks} weeks")
     r = post(editor, "/editors/social/plan?lang=fr", "/editors/social/?lang=fr", week=week)
     html = words(editor.get(r.headers["Location"]).get_data(as_text=True))
     assert "reste vide\u00a0: rien des types " in html
+    assert "rien des types Événement, Actualité, " in html  # the kinds' names in French
     assert "n’est en attente, et chaque entrée intemporelle de ces types a été publiée il " \
            "y a moins de " in html
