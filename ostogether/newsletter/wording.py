@@ -14,7 +14,7 @@ from typing import Any
 from babel.support import LazyProxy
 
 from ostogether.core.words import _l
-from ostogether.edges.wording import N_, day, reword
+from ostogether.edges.wording import N_, day, joined, reword
 
 # An issue's state as a sentence says it ("Issue #12 is in review; …").
 ISSUE_STATES = {"draft": _l("draft"), "in_review": _l("in review"),
@@ -57,11 +57,18 @@ def send_note(note: str) -> Any:
 long_day = day  # "6 December 2026" in the page's language
 
 
+# The fields a refusal names, by the words of the form.
+FIELD_NAMES = {"subject": _l("subject"), "preheader": _l("preheader"),
+               "intro_md": _l("editorial")}
+
+
 def listed(fields: dict[str, Any] | list[tuple[Any, Any]]) -> Any:
-    """"subject: a subject is required; intro_md: …": each field's key (or name) and its
-    problem, as a refusal lists them, when shown."""
+    """"subject: a subject is required; editorial: …": each field (by its name, or the
+    name given) and its problem, as a refusal lists them, when shown."""
     pairs = list(fields.items()) if isinstance(fields, dict) else fields
-    return LazyProxy(lambda: "; ".join(f"{k}: {v}" for k, v in pairs), enable_cache=False)
+    return joined("; ", [_l("%(field)s: %(problem)s",
+                            field=FIELD_NAMES.get(k, k) if isinstance(k, str) else k,
+                            problem=v) for k, v in pairs])
 
 
 # Why composing left an item out, as ``core.compose`` writes it (kept with the issue).

@@ -230,6 +230,7 @@ def test_a_language_texts_refusal_in_dutch(editor: Any, rt: Runtime, web: FeedSe
             in words(html))
 
 
+
 def test_an_unpublished_issue_and_a_broken_template_in_dutch(client: Any, editor: Any,
                                                              rt: Runtime, home: Any) -> None:
     add_item(rt, "cosmos", link="https://example.org/a")
@@ -247,3 +248,18 @@ def test_an_unpublished_issue_and_a_broken_template_in_dutch(client: Any, editor
     assert re.search(r"newsletter/issue\.mjml\.j2: MJML-fout op regel \d+, kolom \d+ van de "
                      r"gegenereerde MJML: onbekende tag &lt;mj-txt&gt;",
                      r.get_data(as_text=True))
+
+
+def test_a_refusal_names_its_fields_by_the_forms_words(app: Any) -> None:
+    """"editorial", "onderwerp": never the form's keys (intro_md)."""
+    import pytest
+
+    from ostogether.core.errors import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        newsletter.checked_details("", "", "x" * 10_001)
+    assert str(refused.value) == ("The issue was not saved: subject: a subject is required; "
+                                  "editorial: at most 10000 characters.")
+    with app.test_request_context("/?lang=nl"):
+        dutch = str(refused.value)
+    assert "onderwerp: " in dutch and "redactioneel: " in dutch and "intro_md" not in dutch
