@@ -273,13 +273,14 @@ def host_of(url: str) -> str:
     return (urlsplit(url).hostname or "").removeprefix("www.")
 
 
-def confirmed(what: str, sentence: str = "") -> bool:
+def confirmed(sentence: str) -> bool:
     """Whether a destructive form was confirmed (``confirm=yes``, sent by the button that
     the ``confirm_form`` macro shows after asking); if not, say that nothing was done
-    (``sentence``, a page's translated whole sentence, says it in the page's language)."""
+    (``sentence``: "Nothing was done: confirm that you want to …", in the page's
+    language)."""
     if request.form.get("confirm") == "yes":
         return True
-    flash(sentence or f"Nothing was done: confirm that you want to {what}.", "error")
+    flash(sentence, "error")
     return False
 
 

@@ -391,10 +391,9 @@ def item_translation(item_id: int) -> Any:
 def item_translation_remove(item_id: int) -> Any:
     form = FlaskForm()
     language = request.form.get("language", "")[:8]
-    if form.validate_on_submit() and confirmed(
-            f"remove the {language} translation",
-            _("Nothing was done: confirm that you want to remove the %(language)s "
-              "translation.", language=language)):
+    if form.validate_on_submit() and confirmed(_(
+            "Nothing was done: confirm that you want to remove the %(language)s "
+            "translation.", language=language)):
         try:
             gone = translations.remove(runtime(), Actor.of(current_user), item_id, language)
         except ValidationError as exc:
@@ -501,7 +500,7 @@ def end_sessions(user_id: int) -> Any:
 @bp.post("/accounts/<id:user_id>/remove")
 def remove_account(user_id: int) -> Any:
     """Close a member's account (asked once: the page's confirm form)."""
-    if FlaskForm().validate_on_submit() and confirmed("close the account", _(
+    if FlaskForm().validate_on_submit() and confirmed(_(
             "Nothing was done: confirm that you want to close the account.")):
         try:
             user = users.remove(runtime(), Actor.of(current_user), user_id)
@@ -515,7 +514,7 @@ def remove_account(user_id: int) -> Any:
 
 @bp.route("/tokens/<id:token_id>/revoke", methods=["POST"])
 def revoke_token(token_id: int) -> Any:
-    if FlaskForm().validate_on_submit() and confirmed("revoke the token", _(
+    if FlaskForm().validate_on_submit() and confirmed(_(
             "Nothing was done: confirm that you want to revoke the token.")):
         t = tokens.revoke(runtime(), Actor.of(current_user), token_id)
         flash(_("The token %(prefix)s\u2026 of %(project)s is revoked.", prefix=t.prefix,

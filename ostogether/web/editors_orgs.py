@@ -136,7 +136,7 @@ def organisation_edit(slug: str) -> Any:
 def organisation_logo(slug: str) -> Any:
     sent = request.files.get("logo_file")
     remove = request.form.get("remove") == "yes"
-    if remove and not confirmed("remove the logo", _(
+    if remove and not confirmed(_(
             "Nothing was done: confirm that you want to remove the logo.")):
         return redirect(url_for("editors_orgs.organisation_edit", slug=slug))
     if not remove and (sent is None or not sent.filename):
@@ -163,7 +163,7 @@ def people_page() -> Any:
 
 @bp.route("/people/<id:person_id>/erase", methods=["POST"])
 def person_erase(person_id: int) -> Any:
-    if confirmed("erase the record", _(
+    if confirmed(_(
             "Nothing was done: confirm that you want to erase the record.")):
         name = people.erase(runtime(), person_id, _actor())
         flash(_("The record of %(name)s is erased.", name=name) if name else

@@ -207,9 +207,8 @@ def recheck(import_id: int) -> Any:
 
 @bp.post("/<id:import_id>/discard")
 def discard(import_id: int) -> Any:
-    if FlaskForm().validate_on_submit() and confirmed(
-            "discard the upload",
-            _("Nothing was done: confirm that you want to discard the upload.")):
+    if FlaskForm().validate_on_submit() and confirmed(_(
+            "Nothing was done: confirm that you want to discard the upload.")):
         try:
             run = imports.discard(runtime(), Actor.of(current_user), import_id)
         except Conflict as exc:

@@ -385,7 +385,8 @@ def for_everyone(issue_id: int) -> Any:
 
 @bp.post("/<issue:issue_id>/cancel")
 def cancel(issue_id: int) -> Any:
-    if not confirmed("cancel the issue"):
+    if not confirmed(_("Nothing was done: confirm that you want to "
+                                           "cancel the issue.")):
         return redirect(url_for("issues.edit", issue_id=issue_id))
     try:
         newsletter.cancel(runtime(), Actor.of(current_user), issue_id)
@@ -562,7 +563,8 @@ def send_control(issue_id: int) -> Any:
             flash(ngettext("%(num)d held message(s) will not be sent.",
                            "%(num)d held message(s) will not be sent.", n), "success")
         elif action == "cancel":
-            if confirmed("cancel the send"):
+            if confirmed(_("Nothing was done: confirm that you want to "
+                                              "cancel the send.")):
                 st = delivery.cancel(rt, actor, issue_id)
                 flash(_("The send is cancelled: %(sent)s sent, %(cancelled)s not sent.",
                         sent=st.counts["sent"], cancelled=st.counts["cancelled"]), "success")

@@ -233,9 +233,8 @@ def new_output() -> Any:
 @login_required
 def member_withdraw(output_id: int) -> Any:
     project_id = _member()
-    if FlaskForm().validate_on_submit() and confirmed(
-            "withdraw the output", _("Nothing was done: confirm that you want to withdraw "
-                                     "the output.")):
+    if FlaskForm().validate_on_submit() and confirmed(_(
+            "Nothing was done: confirm that you want to withdraw the output.")):
         output = outputs.withdraw(runtime(), Actor.of(current_user), output_id,
                                   project_id=project_id)
         flash(_("\u201c%(title)s\u201d is withdrawn from the library.", title=output.title),
@@ -296,9 +295,8 @@ def reject(output_id: int) -> Any:
 @login_required
 def withdraw(output_id: int) -> Any:
     editor_required()
-    if FlaskForm().validate_on_submit() and confirmed(
-            "withdraw the output",
-            _("Nothing was done: confirm that you want to withdraw the output.")):
+    if FlaskForm().validate_on_submit() and confirmed(_(
+            "Nothing was done: confirm that you want to withdraw the output.")):
         output = outputs.withdraw(runtime(), Actor.of(current_user), output_id)
         flash(_("\u201c%(title)s\u201d is withdrawn from the library.", title=output.title),
               "success")

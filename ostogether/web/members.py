@@ -215,9 +215,8 @@ def edit_item(item_id: int) -> Any:
 @bp.route("/items/<id:item_id>/withdraw", methods=["POST"])
 def withdraw(item_id: int) -> Any:
     form = FlaskForm()
-    if form.validate_on_submit() and confirmed(
-            "withdraw the item", _("Nothing was done: confirm that you want to withdraw "
-                                   "the item.")):
+    if form.validate_on_submit() and confirmed(_(
+            "Nothing was done: confirm that you want to withdraw the item.")):
         it = news.withdraw(runtime(), Actor.of(current_user), item_id,
                            project_id=_item_project(item_id))
         flash(_("\u201c%(title)s\u201d is withdrawn; the editors will not review it.",
@@ -241,9 +240,8 @@ def tokens_page() -> Any:
 
 @bp.route("/tokens/<id:token_id>/revoke", methods=["POST"])
 def revoke_token(token_id: int) -> Any:
-    if FlaskForm().validate_on_submit() and confirmed(
-            "revoke the token", _("Nothing was done: confirm that you want to revoke the "
-                                  "token.")):
+    if FlaskForm().validate_on_submit() and confirmed(_(
+            "Nothing was done: confirm that you want to revoke the token.")):
         t = tokens.revoke(runtime(), Actor.of(current_user), token_id,
                           project_id=current_user.project_id)
         flash(_("The token \u201c%(name)s\u201d (%(prefix)s\u2026) is revoked.",

@@ -297,7 +297,7 @@ def own_record_json() -> Any:
 @bp.route("/account/record/erase", methods=["POST"])
 @login_required
 def own_record_erase() -> Any:
-    if confirmed("erase your record", _("Nothing was done: confirm that you want to erase "
+    if confirmed(_("Nothing was done: confirm that you want to erase "
                                         "your record.")):
         people.erase_own(runtime(), current_user)
         flash(_("Your member record is erased. Your login stays until you remove it."),
