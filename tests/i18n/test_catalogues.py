@@ -17,11 +17,14 @@ from ostogether.edges.translations import SOURCE, catalogue
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = [code for code in LANGUAGES if code != "en"]
-PLACEHOLDER = re.compile(r"%\((\w+)\)[sdif]|%[sdif]")
+# %(name)s for gettext, and {name} where a sentence is filled by str.format later (the
+# rate limits' {minutes}).
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sdif]|%[sdif]|\{(\w+)\}")
 
 
 def _placeholders(text: str) -> list[str]:
-    return sorted(PLACEHOLDER.findall(text))
+    return sorted(m.group(1) or (f"{{{m.group(2)}}}" if m.group(2) else m.group(0))
+                  for m in PLACEHOLDER.finditer(text))
 
 
 def problems(cat: Catalog) -> list[str]:
@@ -68,7 +71,8 @@ def test_the_catalogues_hold_every_message_of_the_code_and_templates() -> None:
                                ("ostogether/web/templates/**.html", "jinja2"),
                                ("ostogether/web/templates/**.j2", "jinja2")],
         keywords={"_": None, "gettext": None, "ngettext": (1, 2), "_l": None,
-                  "lazy_gettext": None}, options_map={})}
+                  "lazy_gettext": None, "_nl": (1, 2), "lazy_ngettext": (1, 2),
+                  "pgettext": ((1, "c"), 2), "N_": None}, options_map={})}
     with catalogue("nl").open("rb") as f:
         known = {m.id for m in read_po(f, locale="nl") if m.id}
     missing = sorted(str(m) for m in extracted - known)
@@ -83,8 +87,10 @@ def test_the_check_finds_each_kind_of_problem() -> None:
     cat[("%(num)d project", "%(num)d projects")] = Message(
         ("%(num)d project", "%(num)d projects"), ("%(num)d project", "projecten"))
     cat.add("Fine %(x)s", "Goed %(x)s")
+    cat.add("Wait {minutes} minutes.", "Wacht {minuten} minuten.")
     found = problems(cat)
-    assert len(found) == 3, found
+    assert len(found) == 4, found
+    assert any("minuten" in p for p in found)
     assert any("naam" in p for p in found)
     assert any("not translated" in p for p in found)
     assert any("fuzzy" in p for p in found)
