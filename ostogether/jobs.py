@@ -151,7 +151,7 @@ def remind_members(rt: Runtime, now: dt.datetime) -> Result:
             if not _mark(rt, key):
                 continue
             transactional.send_after_commit(
-                rt, "reminder_members", address, project=project,
+                rt, "reminder_members", address, language=project.language, project=project,
                 send_date=send.astimezone(schedule.zone),
                 compose_date=compose_at.astimezone(schedule.zone),
                 waiting=waiting.get(project.id, 0))

@@ -274,13 +274,16 @@ def account_for(s: Session, email: str) -> User | None:
 
 
 def invite(rt: Runtime, actor: Actor, *, email: str, project_slug: str, name: str = "",
-           inviter: str = "The editors") -> User:
-    """Create a member account with no usable password and mail a link to choose one."""
+           inviter: str = "") -> User:
+    """Create a member account with no usable password and mail a link to choose one
+    (``inviter``: who did, by name; the mail says "the editors" in its language if none)."""
     with rt.db.session() as s:
         user = add_invited(s, actor, email=email, project_slug=project_slug, name=name)
         project = user.project
-    send(rt, "member_invite", user.email, user=user, project=project, inviter=inviter,
-         link=password_link(rt, user), hours=rt.settings.invite_max_age_hours)
+    # In the language the project applied in (English for one that never said).
+    send(rt, "member_invite", user.email, language=project.language if project else "",
+         user=user, project=project, inviter=inviter, link=password_link(rt, user),
+         hours=rt.settings.invite_max_age_hours)
     return user
 
 
@@ -289,9 +292,10 @@ def invite(rt: Runtime, actor: Actor, *, email: str, project_slug: str, name: st
 RESET_ANSWER_SECONDS = 0.5
 
 
-def request_password_reset(rt: Runtime, email: str, *, ip: str) -> None:
-    """Mail a password link if the address has an active account. Says nothing either way,
-    and takes the same time either way (``RESET_ANSWER_SECONDS``)."""
+def request_password_reset(rt: Runtime, email: str, *, ip: str, language: str = "") -> None:
+    """Mail a password link if the address has an active account, in ``language`` (the
+    page's where it was asked for). Says nothing either way, and takes the same time
+    either way (``RESET_ANSWER_SECONDS``)."""
     started = time.monotonic()
     try:
         email = normalise_email(email)
@@ -304,8 +308,8 @@ def request_password_reset(rt: Runtime, email: str, *, ip: str) -> None:
             ratelimit.hit(s, "reset", keys)
             user = s.scalar(select(User).where(User.email == email, User.active.is_(True)))
         if user is not None:
-            send(rt, "password_reset", user.email, user=user, link=password_link(rt, user),
-                 hours=rt.settings.invite_max_age_hours)
+            send(rt, "password_reset", user.email, language=language, user=user,
+                 link=password_link(rt, user), hours=rt.settings.invite_max_age_hours)
     finally:
         clock.sleep(RESET_ANSWER_SECONDS - (time.monotonic() - started))
 

@@ -17,6 +17,7 @@ those characters, in HTML and in plain text.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import hmac
@@ -28,6 +29,7 @@ from typing import Any
 
 import jinja2
 import markupsafe
+from babel.dates import format_date
 from mjml import mjml2html
 
 from ostogether.core import contrast, languages
@@ -73,6 +75,19 @@ def duration(hours: int, language: str = languages.DEFAULT) -> str:
     return languages.duration(hours, language)
 
 
+@jinja2.pass_context
+def _duration(context: Any, hours: int, language: str = "") -> str:
+    # In a template, the language of the mail being written (its ``lang``) unless given.
+    return duration(hours, language or context.get("lang") or languages.DEFAULT)
+
+
+@jinja2.pass_context
+def day(context: Any, value: dt.date | dt.datetime, pattern: str = "d MMMM y") -> str:
+    """A date in the mail's language with a CLDR ``pattern``: ``{{ send_date|day }}`` is
+    "15 January 2027", "15 januari 2027"; ``day("EEEE d MMMM")`` adds the weekday."""
+    return format_date(value, pattern, locale=context.get("lang") or languages.DEFAULT)
+
+
 _BARE_LINK = re.compile(r"<a(?![^>]*\sstyle=)(?=[\s>])")
 
 
@@ -100,7 +115,8 @@ def _environment(folder: str) -> jinja2.Environment:
         lstrip_blocks=True,
         auto_reload=True,
     )
-    env.filters["duration"] = duration
+    env.filters["duration"] = _duration
+    env.filters["day"] = day
     env.filters["link_colour"] = link_colour
     return env
 

@@ -17,6 +17,7 @@ from ostogether.core.errors import ValidationError
 from ostogether.core.words import lazy_gettext as _l
 from ostogether.edges.audit import Actor
 from ostogether.web.common import runtime
+from ostogether.web.i18n import page_language
 
 bp = Blueprint("auth", __name__)
 
@@ -106,7 +107,8 @@ def reset() -> Any:
     form = ResetForm()
     if form.validate_on_submit():
         users.request_password_reset(runtime(), form.email.data or "",
-                                     ip=request.remote_addr or "unknown")
+                                     ip=request.remote_addr or "unknown",
+                                     language=page_language())
         flash(_("If there is an account for that address, a mail with a link is on its "
                 "way."), "success")
         return redirect(url_for("auth.login"))

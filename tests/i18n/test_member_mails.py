@@ -86,3 +86,68 @@ def test_without_a_kept_language_the_mail_is_in_english(rt: Runtime, settings: A
     people.decide(rt, pid, EDITOR, accept=True)
     mail = outbox(settings)[-1]
     assert mail["Subject"] == "Welcome to OStogether, Kim"
+
+
+def _dutch(rt: Runtime, slug: str) -> Project:
+    with rt.db.session() as s:
+        project = s.scalar(select(Project).where(Project.slug == slug))
+        assert project is not None
+        project.language = "nl"
+    with rt.db.session() as s:
+        project = s.scalar(select(Project).where(Project.slug == slug))
+        assert project is not None and project.language == "nl"
+        s.expunge(project)
+        return project
+
+
+def test_an_account_invitation_and_a_reminder_go_in_the_projects_language(
+        rt: Runtime, settings: Any) -> None:
+    from ostogether import jobs
+    from ostogether.accounts import users
+
+    with rt.db.session() as s:  # a project whose membership runs (the others are alumni)
+        slug = s.scalar(select(Project.slug).where(Project.status == "member")
+                        .order_by(Project.slug))
+    assert slug is not None
+    project = _dutch(rt, slug)
+    users.invite(rt, EDITOR, email="anna@cosmos.example", project_slug=slug, name="Anna")
+    invite = outbox(settings)[-1]
+    assert invite["Subject"] == (f"Uw {rt.community.site().short_name}-account voor "
+                                 f"{project.acronym}")
+    body = _body(invite)
+    assert body.startswith("Beste Anna,") and "De redactie heeft een account" in body
+    hours = rt.settings.invite_max_age_hours
+    assert f"{hours // 24} dagen geldig" in body and "days" not in body, body
+    # The reminder before an issue: in Dutch, its dates too.
+    schedule = rt.community.schedule()
+    send = schedule.next_send(dt.datetime(2027, 1, 1, tzinfo=dt.UTC))
+    spec = schedule.job("remind_members")
+    assert spec is not None
+    done = jobs.remind_members(rt, schedule.fire_for(spec, send))
+    assert done.outcome == "ok", done
+    mails = [m for m in outbox(settings) if m["To"] == "anna@cosmos.example"]
+    reminder = mails[-1]
+    assert reminder["Subject"] != invite["Subject"] and "Hello" not in _body(reminder)
+    month = {1: "januari", 2: "februari", 3: "maart", 4: "april", 5: "mei", 6: "juni",
+             7: "juli", 8: "augustus", 9: "september", 10: "oktober", 11: "november",
+             12: "december"}[send.astimezone(schedule.zone).month]
+    assert month in reminder["Subject"] + _body(reminder)
+    assert "/members/items/new?lang=nl" in _body(reminder)
+
+
+def test_a_password_link_goes_in_the_language_of_the_page_that_asked(
+        app: Any, rt: Runtime, settings: Any) -> None:
+    from tests.conftest import csrf_from, new_client
+    from tests.factories import make_user
+
+    make_user(rt, "greta@ecsite.eu", "editor")
+    c = new_client(app)
+    page = c.get("/account/reset?lang=de").get_data(as_text=True)
+    r = c.post("/account/reset?lang=de", data={"csrf_token": csrf_from(page),
+                                               "email": "greta@ecsite.eu"})
+    assert r.status_code == 302, r.get_data(as_text=True)[-3000:]
+    mail = outbox(settings)[-1]
+    assert mail["To"] == "greta@ecsite.eu"
+    body = _body(mail)
+    assert "Passwort" in mail["Subject"] + body and "Hello" not in body
+    assert "Tage" in body and "days" not in body, body
