@@ -168,10 +168,11 @@ def _editors_told(rt: Runtime, key: str, template: str, **context: object) -> in
     if not _mark(rt, key):
         return 0
     with rt.db.session() as s:
-        editors = transactional.editor_addresses(s)
+        editors = transactional.editors(s)
     zone = rt.community.schedule().zone
-    for address in editors:
-        transactional.send_after_commit(rt, template, address, zone=str(zone), **context)
+    for address, language in editors:
+        transactional.send_after_commit(rt, template, address, language=language,
+                                        zone=str(zone), **context)
     return len(editors)
 
 

@@ -169,9 +169,11 @@ def login_throttles(rt: Runtime, email: str, ip: str) -> list[ratelimit.Throttle
                                30, cap)]
 
 
-def authenticate(rt: Runtime, email: str, password: str, *, ip: str) -> User | None:
+def authenticate(rt: Runtime, email: str, password: str, *, ip: str,
+                 language: str = "") -> User | None:
     """The active user with these credentials, or None. Raises RateLimited while this
-    account must wait from this address, or this address from any account."""
+    account must wait from this address, or this address from any account. ``language``
+    (the page's) is kept: the service's mails to this person are written in it."""
     email = normalise_email(email)
     throttles = login_throttles(rt, email, ip)
     attempt = ratelimit.reserve(rt.db, "login", throttles, LOGIN_MESSAGE)
@@ -191,6 +193,8 @@ def authenticate(rt: Runtime, email: str, password: str, *, ip: str) -> User | N
         if not user.session_key:
             user.session_key = new_session_key()
         user.last_login_at = clock.now()
+        if language:
+            user.language = language
         record(s, Actor.of(user), "user.login", user, ip=ip)
         return user
 

@@ -19,11 +19,17 @@ from ostogether.models import User
 log = logging.getLogger(__name__)
 
 
+def editors(s: Session) -> list[tuple[str, str]]:
+    """The active editors and admins, each as (address, language): told about
+    applications and issues, in the language they use the site in."""
+    return [(email, language) for email, language in s.execute(
+        select(User.email, User.language).where(
+            User.active.is_(True), User.role.in_(EDITOR_ROLES)).order_by(User.email))]
+
+
 def editor_addresses(s: Session) -> list[str]:
-    """The addresses of the active editors and admins: told about applications and issues,
-    offered test sends."""
-    return list(s.scalars(select(User.email).where(
-        User.active.is_(True), User.role.in_(EDITOR_ROLES)).order_by(User.email)))
+    """The addresses of the active editors and admins (offered test sends)."""
+    return [email for email, _language in editors(s)]
 
 
 def send(rt: Runtime, template: str, to: str, *, language: str = "", **context: Any) -> None:

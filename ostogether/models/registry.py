@@ -111,6 +111,9 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The page's language at the last login: the service's mails to this person are in it
+    # ("" the site's language; migration 0026).
+    language: Mapped[str] = mapped_column(String(8), default="", server_default="")
     # Part of what the session cookie names (``get_id``): a new key ends every session
     # made before it (logout, password change or reset, an admin's "end sessions").
     session_key: Mapped[str] = mapped_column(String(32), default="", server_default="")

@@ -21,7 +21,8 @@ from ostogether.core.words import lazy_gettext as _l
 from ostogether.edges import media, ratelimit
 from ostogether.edges.audit import Actor, record, transition
 from ostogether.edges.runtime import Runtime
-from ostogether.mail.transactional import editor_addresses, send_after_commit
+from ostogether.mail.transactional import editors as editors_of
+from ostogether.mail.transactional import send_after_commit
 from ostogether.models import Organisation, OrganisationProject, Person, Project, lookup
 from ostogether.registry.org_rules import (
     ORG_DEFAULTS,
@@ -110,12 +111,13 @@ def apply(rt: Runtime, rec: OrgRecord, *, ip: str, language: str = "") -> Applie
         ratelimit.hit(s, "apply", keys)
         org = add(s, Actor(f"applicant:{rec.contact_email or ip}"), rec, status="applied",
                   source="application", coc_version=rt.community.code_of_conduct().version)
-        editors = editor_addresses(s)
+        editors = editors_of(s)
         org.language = shipped(language) or ""
     send_after_commit(rt, "organisation_received", org.contact_email, organisation=org,
                       results=results, language=language)
-    for editor in editors:  # each told in a mail of their own
-        send_after_commit(rt, "organisation_new", editor, organisation=org, results=results)
+    for editor, editor_language in editors:  # each told in a mail of their own
+        send_after_commit(rt, "organisation_new", editor, language=editor_language,
+                          organisation=org, results=results)
     return Applied(results, org.slug)
 
 

@@ -22,7 +22,8 @@ from ostogether.core.words import lazy_gettext as _l
 from ostogether.edges import ratelimit
 from ostogether.edges.audit import Actor, record, transition
 from ostogether.edges.runtime import Runtime
-from ostogether.mail.transactional import editor_addresses, send_after_commit
+from ostogether.mail.transactional import editors as editors_of
+from ostogether.mail.transactional import send_after_commit
 from ostogether.models import Organisation, Person, User, lookup
 from ostogether.registry.org_rules import (
     PERSON_DEFAULTS,
@@ -163,11 +164,12 @@ def join(rt: Runtime, rec: PersonRecord, *, ip: str, user: User | None = None,
                      user_id=user.id if user is not None else None)
         person.language = shipped(language) or ""
         organisation = person.organisation.name if person.organisation else ""
-        editors = editor_addresses(s)
+        editors = editors_of(s)
     send_after_commit(rt, "person_received", person.email, person=person,
                       organisation=organisation, language=language)
-    for editor in editors:  # each told in a mail of their own
-        send_after_commit(rt, "person_new", editor, person=person, organisation=organisation)
+    for editor, editor_language in editors:  # each told in a mail of their own
+        send_after_commit(rt, "person_new", editor, language=editor_language,
+                          person=person, organisation=organisation)
     return person.id
 
 

@@ -27,7 +27,8 @@ from ostogether.edges import fetch, media, ratelimit
 from ostogether.edges.audit import SYSTEM, Actor, record, transition
 from ostogether.edges.runtime import Runtime
 from ostogether.edges.topics import vocabulary
-from ostogether.mail.transactional import editor_addresses, send_after_commit
+from ostogether.mail.transactional import editors as editors_of
+from ostogether.mail.transactional import send_after_commit
 from ostogether.models import Project, lookup
 from ostogether.news import feeds
 from ostogether.registry import rules as registry
@@ -459,11 +460,12 @@ def apply(rt: Runtime, rec: ProjectRecord, *, ip: str, language: str = "") -> Ap
         record(s, Actor(f"applicant:{rec.contact_email}"), "project.applied", project,
                outcome=registry.worst(results), ip=ip,
                warnings=[r.rule for r in results if r.outcome == "warn"])
-        editors = editor_addresses(s)
+        editors = editors_of(s)
     send_after_commit(rt, "application_received", rec.contact_email, project=project,
                       results=results, language=language)
-    for editor in editors:
-        send_after_commit(rt, "application_new", editor, project=project, results=results)
+    for editor, editor_language in editors:
+        send_after_commit(rt, "application_new", editor, language=editor_language,
+                          project=project, results=results)
     return ApplicationResult(results, project)
 
 

@@ -42,7 +42,8 @@ def login() -> Any:
     form = LoginForm()
     if form.validate_on_submit():
         user = users.authenticate(runtime(), form.email.data or "", form.password.data or "",
-                                  ip=request.remote_addr or "unknown")
+                                  ip=request.remote_addr or "unknown",
+                                  language=page_language())
         if user is None:
             form.password.errors = [_("The email address or password is not right.")]
         else:

@@ -60,8 +60,14 @@ def test_a_language_the_community_does_not_give_falls_back_to_english(rt: Runtim
     # Greek readers (imported) and any mail without a translation: English.
     assert mail_template(community, "subscriber_confirm.txt.j2", "el") == \
         "mail/subscriber_confirm.txt.j2"
-    assert mail_template(community, "password_reset.txt.j2", "nl") == \
-        "mail/password_reset.txt.j2"
+    # A mail of the community's own that it gives in English only.
+    only = community.templates / "mail" / "only_english.txt.j2"
+    only.write_text("Subject: Hello\nHello.\n", encoding="utf-8")
+    try:
+        assert mail_template(community, "only_english.txt.j2", "nl") == \
+            "mail/only_english.txt.j2"
+    finally:
+        only.unlink()
     assert mail_template(community, "subscriber_confirm.txt.j2", "../mail") == \
         "mail/subscriber_confirm.txt.j2"
     subscribers.subscribe(rt, Request("test"), email="el@school.example", language="el",

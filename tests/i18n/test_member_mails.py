@@ -151,3 +151,32 @@ def test_a_password_link_goes_in_the_language_of_the_page_that_asked(
     body = _body(mail)
     assert "Passwort" in mail["Subject"] + body and "Hello" not in body
     assert "Tage" in body and "days" not in body, body
+
+
+def test_an_editor_hears_of_an_application_in_the_language_they_use_the_site_in(
+        app: Any, rt: Runtime, settings: Any) -> None:
+    from ostogether.models import User
+    from tests.conftest import login, new_client
+    from tests.factories import make_user
+
+    make_user(rt)  # editor@example.org
+    make_user(rt, "max@ecsite.eu", "editor")  # never logged in: the site's language
+    c = new_client(app)
+    c.get("/?lang=fr")  # the switcher's cookie: the login page is in French
+    assert login(c).status_code == 302
+    with rt.db.session() as s:
+        assert s.scalar(select(User.language).where(User.email == "editor@example.org")) == "fr"
+    rec = ProjectRecord(slug="", acronym="MER", name="La mer en classe",
+                        description="La mer à l'école.", initiative_type="school-led-action",
+                        themes=("steam",), countries=("FR",), start_date=dt.date(2026, 1, 1),
+                        end_date=dt.date(2028, 1, 1), website="https://mer.example.fr/",
+                        contact_name="Léa", contact_email="lea@mer.example.fr",
+                        non_commercial=True, coc_accepted_on=rt.today())
+    projects.apply(rt, rec, ip="192.0.2.9", language="fr")
+    told = {str(m["To"]): m for m in outbox(settings)
+            if m["To"] in ("editor@example.org", "max@ecsite.eu")}
+    french, english = _body(told["editor@example.org"]), _body(told["max@ecsite.eu"])
+    subject = told["editor@example.org"]["Subject"]
+    assert "MER" in subject and subject != told["max@ecsite.eu"]["Subject"], subject
+    assert french != english and "lang=fr" in french
+    assert "applied" in told["max@ecsite.eu"]["Subject"] + english
