@@ -12,11 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pycountry
-from flask_babel import LazyString
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -30,6 +29,7 @@ from ostogether.edges.audit import Actor, record, transition
 from ostogether.edges.runtime import Runtime
 from ostogether.library.content import DOI, Vocabulary, seeds, vocabulary
 from ostogether.models import Output, Project, id_or_none, lookup
+from ostogether.news import validation
 
 TITLE_MAX = 250
 DESCRIPTION_MAX = 5000
@@ -93,21 +93,15 @@ def _unusable(name: str, why: Any) -> Any:
 MUST_BE_TEXT = _l("must be text")
 
 
-@dataclass
-class Problems:
-    fields: dict[str, Any] = field(default_factory=dict)
+class Problems(validation.Problems):
+    """Each field's problem, as an item's (news/validation.py); the refusal names the
+    output."""
 
-    def add(self, name: str, message: Any) -> None:
-        self.fields.setdefault(name, message)
-
-    def raise_if_any(self) -> None:
-        if not self.fields:
-            return
-        found = dict(self.fields)
-        listed = LazyString(lambda: "; ".join(f"{k}: {v}" for k, v in found.items()))
-        raise ValidationError(_nl("The output was not saved: %(num)d problem. %(listed)s",
-                                  "The output was not saved: %(num)d problems. %(listed)s",
-                                  len(found), listed=listed), found)
+    @staticmethod
+    def refusal(num: int, listed: Any) -> Any:
+        return _nl("The output was not saved: %(num)d problem. %(listed)s",
+                   "The output was not saved: %(num)d problems. %(listed)s", num,
+                   listed=listed)
 
 
 def _text(value: Any, name: str, limit: int, p: Problems, *,

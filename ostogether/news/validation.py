@@ -15,7 +15,6 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pycountry
-from babel.support import LazyProxy
 
 from ostogether.core.errors import ValidationError
 from ostogether.core.inputs import hidden_character, one_line_problem, text_problem, url_problem
@@ -24,6 +23,7 @@ from ostogether.core.states import KINDS
 from ostogether.core.words import lazy_gettext as _l
 from ostogether.core.words import lazy_ngettext as _nl
 from ostogether.edges.topics import Vocabulary
+from ostogether.edges.wording import joined
 from ostogether.news import item_topics
 
 TITLE_MAX = 200
@@ -73,11 +73,15 @@ class Problems:
         if not self.fields:
             return
         found = dict(self.fields)
-        listed = LazyProxy(lambda: "; ".join(f"{k}: {v}" for k, v in found.items()),
-                           enable_cache=False)
-        raise ValidationError(_nl("The item was not saved: %(num)d problem. %(listed)s",
-                                  "The item was not saved: %(num)d problems. %(listed)s",
-                                  len(found), listed=listed), found)
+        listed = joined("; ", [_l("%(field)s: %(problem)s", field=k, problem=v)
+                               for k, v in found.items()])
+        raise ValidationError(self.refusal(len(found), listed), found)
+
+    @staticmethod
+    def refusal(num: int, listed: Any) -> Any:
+        """The sentence that says nothing was saved, and why (``listed``)."""
+        return _nl("The item was not saved: %(num)d problem. %(listed)s",
+                   "The item was not saved: %(num)d problems. %(listed)s", num, listed=listed)
 
 
 # A one-line field's problems, one whole sentence for each field (word order and gender

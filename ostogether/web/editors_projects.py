@@ -31,7 +31,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from ostogether.core.errors import Conflict
 from ostogether.core.languages import LANGUAGES
-from ostogether.core.states import NETWORK_NAMES, NETWORKS
+from ostogether.core.states import NETWORK_NAMES, NETWORKS, SDG_LABELS
 from ostogether.core.words import lazy_gettext as _l
 from ostogether.edges import audit
 from ostogether.edges.audit import Actor
@@ -114,20 +114,6 @@ for _network in NETWORKS:
 # A project's facts as a saved change and its history name them: registry.rules's words,
 # in the page's language.
 FIELD_LABELS = registry.FIELD_LABELS
-
-# The Sustainable Development Goals by the names the UN gives them in each language
-# (core.states.SDG_NAMES keeps the English ones).
-SDG_LABELS = {
-    1: _l("No Poverty"), 2: _l("Zero Hunger"), 3: _l("Good Health and Well-being"),
-    4: _l("Quality Education"), 5: _l("Gender Equality"),
-    6: _l("Clean Water and Sanitation"), 7: _l("Affordable and Clean Energy"),
-    8: _l("Decent Work and Economic Growth"),
-    9: _l("Industry, Innovation and Infrastructure"), 10: _l("Reduced Inequalities"),
-    11: _l("Sustainable Cities and Communities"),
-    12: _l("Responsible Consumption and Production"), 13: _l("Climate Action"),
-    14: _l("Life Below Water"), 15: _l("Life on Land"),
-    16: _l("Peace, Justice and Strong Institutions"), 17: _l("Partnerships for the Goals"),
-}
 
 # What happened to a project, as its history says it.
 ACTIONS = {

@@ -18,7 +18,7 @@ from wtforms import SelectField, StringField, TextAreaField, URLField
 from wtforms.validators import Length
 
 from ostogether.core.errors import PermissionDenied, ValidationError
-from ostogether.core.states import ITEM_LANGUAGES
+from ostogether.core.states import ITEM_LANGUAGES, SDG_LABELS
 from ostogether.core.words import lazy_gettext as _l
 from ostogether.edges import audit, media
 from ostogether.edges.audit import Actor
@@ -32,7 +32,6 @@ from ostogether.web.common import (
     runtime,
     takes_uploads,
 )
-from ostogether.web.editors_projects import SDG_LABELS
 from ostogether.web.forms import MultiCheckboxField, show_problems
 from ostogether.web.i18n import PARAMETER, page_language
 
