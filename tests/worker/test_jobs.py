@@ -153,6 +153,23 @@ def test_an_issue_that_is_not_approved_is_not_sent_and_editors_are_told(
     assert len(mails(rt, "editor@ecsite.eu")) == 1  # told once
 
 
+def test_an_editor_is_told_in_the_language_they_use_the_site_in(
+        rt: Runtime, smtp_server: Any) -> None:
+    from ostogether.models import User
+
+    make_user(rt, "redactie@ecsite.eu", "editor")
+    with rt.db.session() as s:
+        user = s.scalars(select(User).where(User.email == "redactie@ecsite.eu")).one()
+        user.language = "nl"  # as the last login from a Dutch page keeps it
+    add_item(rt, "cosmos", "news", link="https://cosmosproject.eu/n1")
+    jobs.run(rt, "compose_issue", now=COMPOSE)
+    jobs.run(rt, "send_issue", now=SEND)
+    [mail] = mails(rt, "redactie@ecsite.eu")
+    assert mail["Subject"] == (f"Nummer #{number(rt)} is niet verzonden: de status is "
+                               "\u201econcept\u201d")
+    assert "draft" not in mail["Subject"] + body(mail)
+
+
 def test_compose_waits_for_its_day_and_runs_once(rt: Runtime) -> None:
     add_item(rt, "cosmos", "news", link="https://cosmosproject.eu/n1")
     early = jobs.run(rt, "compose_issue", now=COMPOSE - dt.timedelta(days=2))
